@@ -22,7 +22,7 @@ build-asan: deps build/asan/build.ninja
 
 # Starts the server in the foreground on its embedded defaults (see README).
 run: build
-	./build/release/src/app/rainmaker-server $(ARGS)
+	./build/release/bin/rainmaker-server $(ARGS)
 
 # Builds the sanitized tree (ASan + UBSan) and runs every test: unit, storage, e2e, SDK.
 test: build-asan format-check

@@ -1,0 +1,30 @@
+// The composition root: the only place that names concrete types (SQLite store, SMTP or
+// mailbox sender, ES256 signer) and wires them into the services and the HTTP server.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "app/config.hpp"
+
+namespace rainmaker::app {
+
+class Application {
+public:
+    explicit Application(Config config);
+    ~Application();
+
+    // Starts serving; returns the bound HTTP port.
+    std::uint16_t Start();
+    // Graceful stop (in-flight requests finish).
+    void Stop();
+
+    domain::users::AccountService& Accounts();
+    const Config& config() const;
+
+private:
+    struct Parts;
+    std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace rainmaker::app

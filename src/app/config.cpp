@@ -1,0 +1,130 @@
+// TOML and environment readers for Config.
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace rainmaker::app {
+
+namespace {
+
+template <typename T>
+void Read(const toml::table& table, std::string_view path, T& out) {
+    const auto node = table.at_path(path);
+    if (!node) {
+        return;
+    }
+    if constexpr (std::is_same_v<T, std::string>) {
+        if (const auto v = node.value<std::string>()) {
+            out = *v;
+            return;
+        }
+    } else if constexpr (std::is_same_v<T, bool>) {
+        if (const auto v = node.value<bool>()) {
+            out = *v;
+            return;
+        }
+    } else {
+        if (const auto v = node.value<std::int64_t>()) {
+            out = static_cast<T>(*v);
+            return;
+        }
+    }
+    throw std::runtime_error("config: " + std::string(path) + " has the wrong type");
+}
+
+void ReadSeconds(const toml::table& table, std::string_view path, std::chrono::seconds& out) {
+    std::int64_t value = out.count();
+    Read(table, path, value);
+    out = std::chrono::seconds(value);
+}
+
+std::uint16_t ParsePort(std::string_view text, std::string_view what) {
+    try {
+        const int port = std::stoi(std::string(text));
+        if (port >= 0 && port <= 65535) {
+            return static_cast<std::uint16_t>(port);
+        }
+    } catch (const std::exception&) {
+    }
+    throw std::runtime_error(std::string(what) + ": not a port number: " + std::string(text));
+}
+
+crypto::PasswordCost ParseCost(std::string_view text) {
+    const auto cost = crypto::ParsePasswordCost(text);
+    if (!cost) {
+        throw std::runtime_error("password cost must be min, interactive or moderate");
+    }
+    return *cost;
+}
+
+}  // namespace
+
+void LoadConfigFile(const std::filesystem::path& file, Config& c) {
+    toml::table t;
+    try {
+        t = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+        throw std::runtime_error("config " + file.string() + ": " + std::string(e.description()));
+    }
+    Read(t, "http.address", c.http.address);
+    Read(t, "http.port", c.http.port);
+    Read(t, "http.io_threads", c.http.io_threads);
+    Read(t, "http.worker_threads", c.http.worker_threads);
+    Read(t, "http.max_body_bytes", c.http.max_body_bytes);
+    ReadSeconds(t, "http.read_timeout_seconds", c.http.read_timeout);
+    std::string data_dir = c.data_dir.string();
+    Read(t, "storage.data_dir", data_dir);
+    c.data_dir = data_dir;
+    std::string cost;
+    Read(t, "auth.password_cost", cost);
+    if (!cost.empty()) {
+        c.accounts.password_cost = ParseCost(cost);
+    }
+    ReadSeconds(t, "auth.access_token_ttl_seconds", c.tokens.access_ttl);
+    ReadSeconds(t, "auth.refresh_token_ttl_seconds", c.tokens.refresh_ttl);
+    ReadSeconds(t, "auth.code_ttl_seconds", c.accounts.code_ttl);
+    ReadSeconds(t, "auth.throttle_window_seconds", c.accounts.throttle_window);
+    Read(t, "auth.attempts_per_user", c.accounts.attempts_per_user);
+    Read(t, "auth.attempts_per_address", c.accounts.attempts_per_address);
+    Read(t, "auth.sends_per_user", c.accounts.sends_per_user);
+    Read(t, "smtp.host", c.smtp.host);
+    Read(t, "smtp.port", c.smtp.port);
+    Read(t, "smtp.starttls", c.smtp.starttls);
+    Read(t, "smtp.tls", c.smtp.tls);
+    Read(t, "smtp.user", c.smtp.user);
+    Read(t, "smtp.password", c.smtp.password);
+    Read(t, "smtp.from", c.smtp.from);
+    Read(t, "sms.webhook_url", c.sms.url);
+    Read(t, "sms.bearer_token", c.sms.bearer_token);
+    Read(t, "log.level", c.log_level);
+}
+
+void ApplyEnvironment(Config& c) {
+    const auto env = [](const char* name) -> const char* {
+        const char* value = std::getenv(name);
+        return value != nullptr && *value != '\0' ? value : nullptr;
+    };
+    if (const char* v = env("RAINMAKER_HTTP_PORT")) {
+        c.http.port = ParsePort(v, "RAINMAKER_HTTP_PORT");
+    }
+    if (const char* v = env("RAINMAKER_HTTP_ADDRESS")) {
+        c.http.address = v;
+    }
+    if (const char* v = env("RAINMAKER_DATA_DIR")) {
+        c.data_dir = v;
+    }
+    if (const char* v = env("RAINMAKER_PASSWORD_COST")) {
+        c.accounts.password_cost = ParseCost(v);
+    }
+    if (const char* v = env("RAINMAKER_LOG_LEVEL")) {
+        c.log_level = v;
+    }
+    if (const char* v = env("RAINMAKER_SMTP_PASSWORD")) {
+        c.smtp.password = v;
+    }
+}
+
+}  // namespace rainmaker::app

@@ -1,0 +1,33 @@
+// Server settings: embedded defaults, then a TOML file, then RAINMAKER_* environment variables,
+// then command-line flags (each overrides the one before).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "crypto/password_hash.hpp"
+#include "domain/auth/token_service.hpp"
+#include "domain/users/account_service.hpp"
+#include "http/server/http_server.hpp"
+#include "outbound/sms_webhook_sender.hpp"
+#include "outbound/smtp_sender.hpp"
+
+namespace rainmaker::app {
+
+struct Config {
+    http::HttpServerConfig http;
+    std::filesystem::path data_dir = "data";
+    domain::auth::TokenConfig tokens;
+    domain::users::AccountConfig accounts;
+    outbound::SmtpConfig smtp;              // used when smtp.host is set
+    outbound::SmsWebhookConfig sms;         // used when sms.url is set
+    std::string log_level = "info";
+};
+
+// Reads a TOML file into `config`; throws std::runtime_error with the file's error.
+void LoadConfigFile(const std::filesystem::path& file, Config& config);
+// Applies RAINMAKER_* environment variables; throws std::runtime_error on a bad value.
+void ApplyEnvironment(Config& config);
+
+}  // namespace rainmaker::app

@@ -1,0 +1,114 @@
+// rainmaker-server: serve the RainMaker API, or run an admin command on the data directory.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/application.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace {
+
+using rainmaker::app::Application;
+using rainmaker::app::Config;
+
+int Serve(Config config) {
+    // Block the stop signals in every thread; the main thread waits for them with sigwait.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    Application app(std::move(config));
+    const auto port = app.Start();
+    std::printf("rainmaker-server listening on http://%s:%u\n", app.config().http.address.c_str(),
+                static_cast<unsigned>(port));
+    std::printf("rainmaker-server data directory: %s\n",
+                std::filesystem::absolute(app.config().data_dir).c_str());
+    std::fflush(stdout);
+
+    int signal = 0;
+    sigwait(&signals, &signal);
+    rainmaker::core::log::Info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                               ", finishing in-flight requests");
+    app.Stop();
+    rainmaker::core::log::Info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"rainmaker-server: a self-hosted ESP RainMaker backend"};
+    Config config;
+    std::string config_file;
+    std::string data_dir;
+    int http_port = -1;
+    std::string http_address;
+    std::string password_cost;
+    std::string log_level;
+    cli.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+    cli.add_option("--data-dir", data_dir, "data directory (env RAINMAKER_DATA_DIR; default ./data)");
+    cli.add_option("--http-port", http_port, "HTTP port, 0 for any free port (env RAINMAKER_HTTP_PORT; default 8080)")
+        ->check(CLI::Range(0, 65535));
+    cli.add_option("--http-address", http_address, "HTTP listen address (env RAINMAKER_HTTP_ADDRESS; default 127.0.0.1)");
+    cli.add_option("--password-cost", password_cost, "Argon2id cost: min (tests only), interactive (default), moderate");
+    cli.add_option("--log-level", log_level, "debug, info, warn or error (env RAINMAKER_LOG_LEVEL)");
+
+    auto* admin = cli.add_subcommand("admin", "administration commands on the data directory");
+    auto* create_user = admin->add_subcommand("create-user", "create a confirmed user");
+    std::string user_name;
+    std::string password;
+    bool super_admin = false;
+    create_user->add_option("--user-name", user_name, "e-mail address or +<country code><number>")->required();
+    create_user->add_option("--password", password, "password (8..256, upper, lower, digit)")->required();
+    create_user->add_flag("--superadmin", super_admin, "make the user a superadmin");
+    admin->require_subcommand(1);
+
+    CLI11_PARSE(cli, argc, argv);
+    try {
+        if (!config_file.empty()) {
+            rainmaker::app::LoadConfigFile(config_file, config);
+        }
+        rainmaker::app::ApplyEnvironment(config);
+        if (!data_dir.empty()) {
+            config.data_dir = data_dir;
+        }
+        if (http_port >= 0) {
+            config.http.port = static_cast<std::uint16_t>(http_port);
+        }
+        if (!http_address.empty()) {
+            config.http.address = http_address;
+        }
+        if (!password_cost.empty()) {
+            const auto cost = rainmaker::crypto::ParsePasswordCost(password_cost);
+            if (!cost) {
+                throw std::runtime_error("--password-cost must be min, interactive or moderate");
+            }
+            config.accounts.password_cost = *cost;
+        }
+        if (!log_level.empty()) {
+            config.log_level = log_level;
+        }
+        rainmaker::core::log::SetLevel(config.log_level);
+
+        if (*create_user) {
+            Application app(std::move(config));
+            const auto user = app.Accounts().CreateConfirmedUser(user_name, password, super_admin);
+            std::printf("created user %s (%s)%s\n", user.user_name.c_str(), user.user_id.c_str(),
+                        super_admin ? " as superadmin" : "");
+            return 0;
+        }
+        return Serve(std::move(config));
+    } catch (const rainmaker::core::ApiError& e) {
+        std::fprintf(stderr, "rainmaker-server: %s\n", e.description().c_str());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "rainmaker-server: %s\n", e.what());
+        return 1;
+    }
+}

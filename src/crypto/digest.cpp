@@ -1,0 +1,80 @@
+// OpenSSL's one-shot digest and MAC calls, wrapped so callers deal only in strings.
+#include "crypto/digest.hpp"
+
+#include <limits>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdexcept>
+
+namespace rainmaker::crypto {
+
+namespace {
+
+constexpr std::size_t kSha256Bytes = 32;
+
+std::string ToHex(const unsigned char* bytes, std::size_t size) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(size * 2);
+    for (std::size_t i = 0; i < size; ++i) {
+        out.push_back(kDigits[bytes[i] >> 4]);
+        out.push_back(kDigits[bytes[i] & 0xF]);
+    }
+    return out;
+}
+
+// Empty string_views may carry a null data(); OpenSSL wants a valid pointer even for length 0.
+const char* NonNull(std::string_view s) {
+    return s.data() != nullptr ? s.data() : "";
+}
+
+}  // namespace
+
+std::string Sha256(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(NonNull(data), data.size(), digest, &size, EVP_sha256(), nullptr) != 1 ||
+        size != kSha256Bytes) {
+        throw std::runtime_error("SHA-256 failed");
+    }
+    return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+std::string Sha256Hex(std::string_view data) {
+    const std::string digest = Sha256(data);
+    return ToHex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+    if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        throw std::invalid_argument("HMAC key too long");
+    }
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (HMAC(
+            EVP_sha256(),
+            NonNull(key),
+            static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(NonNull(data)),
+            data.size(),
+            mac,
+            &size
+        ) == nullptr ||
+        size != kSha256Bytes) {
+        throw std::runtime_error("HMAC-SHA-256 failed");
+    }
+    return ToHex(mac, size);
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    if (a.empty()) {
+        return true;
+    }
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace rainmaker::crypto

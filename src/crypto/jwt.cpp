@@ -1,0 +1,633 @@
+// ES256 tokens with OpenSSL 3's EVP interface, and the claim writer that keeps every payload
+// readable by clients that decode it as standard base64.
+#include "crypto/jwt.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "crypto/base64.hpp"
+#include "crypto/digest.hpp"
+
+namespace rainmaker::crypto {
+
+namespace {
+
+constexpr int kCoordinateBytes = 32;                           // P-256 field elements
+constexpr std::size_t kSignatureBytes = 2 * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
+constexpr std::size_t kKeyIdHashBytes = 12;
+constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+
+template <auto Free>
+struct OpenSslDeleter {
+    template <typename T>
+    void operator()(T* p) const {
+        Free(p);
+    }
+};
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
+using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
+using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>>;
+
+// Private key text wiped from memory when it goes out of scope.
+struct SecretText {
+    std::string value;
+
+    SecretText() = default;
+    SecretText(const SecretText&) = delete;
+    SecretText& operator=(const SecretText&) = delete;
+
+    ~SecretText() { OPENSSL_cleanse(value.data(), value.size()); }
+};
+
+[[noreturn]] void ThrowOpenSsl(const std::string& what) {
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    std::string message = what;
+    if (code != 0) {
+        std::array<char, 256> text{};
+        ERR_error_string_n(code, text.data(), text.size());
+        message += ": ";
+        message += text.data();
+    }
+    throw std::runtime_error(message);
+}
+
+[[noreturn]] void ThrowErrno(const std::string& what, const std::filesystem::path& path) {
+    throw std::runtime_error(what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+const unsigned char* Bytes(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data() != nullptr ? s.data() : "");
+}
+
+std::string_view View(const boost::json::string& s) {
+    return {s.data(), s.size()};
+}
+
+// ---- Claim writer -------------------------------------------------------------------------
+//
+// A base64url digit is '-' or '_' when a 6-bit group is 62 or 63 (0b11111x). For ASCII bytes
+// (< 0x80) the first three groups of a 3-byte block can never reach 62, and the fourth is the
+// low six bits of the block's last byte, which are 0b11111x only for '>', '?', '~' and DEL.
+// So JSON made only of ASCII without those four bytes always encodes cleanly, whatever the
+// alignment. JSON syntax never needs them; inside strings we write them, and every non-ASCII
+// character, as \u escapes. The claims are unchanged for any JSON parser, the result is
+// deterministic (one attempt, no filler claim), and the SDK's atob + JSON.parse also gets
+// non-ASCII names right. A filler claim alone could not do this: it only shifts the alignment
+// of what follows it, so an email such as "~~~@example.com" defeats every filler length.
+
+bool EncodesToUrlOnlyDigit(char32_t c) {
+    return c == '>' || c == '?' || c == '~' || c == 0x7F;
+}
+
+void AppendUnicodeEscape(std::string& out, std::uint32_t unit) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) {
+        out.push_back(kHex[(unit >> shift) & 0xF]);
+    }
+}
+
+// The code point starting at s[i], advancing i past it; nullopt on malformed UTF-8 (overlong
+// forms, surrogates and values above U+10FFFF included).
+std::optional<char32_t> NextCodePoint(std::string_view s, std::size_t& i) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {
+        ++i;
+        return lead;
+    }
+    std::size_t length = 0;
+    char32_t code_point = 0;
+    char32_t smallest = 0;
+    if ((lead & 0xE0) == 0xC0) {
+        length = 2;
+        code_point = lead & 0x1F;
+        smallest = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+        length = 3;
+        code_point = lead & 0x0F;
+        smallest = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+        length = 4;
+        code_point = lead & 0x07;
+        smallest = 0x10000;
+    } else {
+        return std::nullopt;
+    }
+    if (s.size() - i < length) {
+        return std::nullopt;
+    }
+    for (std::size_t k = 1; k < length; ++k) {
+        const auto next = static_cast<unsigned char>(s[i + k]);
+        if ((next & 0xC0) != 0x80) {
+            return std::nullopt;
+        }
+        code_point = (code_point << 6) | (next & 0x3F);
+    }
+    if (code_point < smallest || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+        return std::nullopt;
+    }
+    i += length;
+    return code_point;
+}
+
+void AppendString(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (std::size_t i = 0; i < s.size();) {
+        const std::optional<char32_t> c = NextCodePoint(s, i);
+        if (!c) {
+            throw std::invalid_argument("JWT claim is not valid UTF-8");
+        }
+        switch (*c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (*c < 0x20 || EncodesToUrlOnlyDigit(*c)) {
+                    AppendUnicodeEscape(out, *c);
+                } else if (*c < 0x80) {
+                    out.push_back(static_cast<char>(*c));
+                } else if (*c < 0x10000) {
+                    AppendUnicodeEscape(out, *c);
+                } else {  // outside the BMP: a UTF-16 surrogate pair, as JSON requires
+                    const std::uint32_t v = *c - 0x10000;
+                    AppendUnicodeEscape(out, 0xD800 + (v >> 10));
+                    AppendUnicodeEscape(out, 0xDC00 + (v & 0x3FF));
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+void AppendValue(std::string& out, const boost::json::value& value);
+
+void AppendObject(std::string& out, const boost::json::object& object) {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& member : object) {
+        if (!first) {
+            out.push_back(',');
+        }
+        first = false;
+        AppendString(out, {member.key().data(), member.key().size()});
+        out.push_back(':');
+        AppendValue(out, member.value());
+    }
+    out.push_back('}');
+}
+
+void AppendValue(std::string& out, const boost::json::value& value) {
+    switch (value.kind()) {
+        case boost::json::kind::null:
+            out += "null";
+            break;
+        case boost::json::kind::bool_:
+            out += value.get_bool() ? "true" : "false";
+            break;
+        case boost::json::kind::int64:
+        case boost::json::kind::uint64:
+        case boost::json::kind::double_:
+            out += boost::json::serialize(value);  // digits, sign, '.', 'e': all safe
+            break;
+        case boost::json::kind::string:
+            AppendString(out, View(value.get_string()));
+            break;
+        case boost::json::kind::array: {
+            out.push_back('[');
+            bool first = true;
+            for (const auto& element : value.get_array()) {
+                if (!first) {
+                    out.push_back(',');
+                }
+                first = false;
+                AppendValue(out, element);
+            }
+            out.push_back(']');
+            break;
+        }
+        case boost::json::kind::object:
+            AppendObject(out, value.get_object());
+            break;
+    }
+}
+
+// ---- Keys ----------------------------------------------------------------------------------
+
+PkeyPtr GenerateP256Key() {
+    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256") != 1) {
+        ThrowOpenSsl("cannot set up P-256 key generation");
+    }
+    EVP_PKEY* key = nullptr;
+    if (EVP_PKEY_generate(ctx.get(), &key) != 1) {
+        ThrowOpenSsl("cannot generate a P-256 key");
+    }
+    return PkeyPtr(key);
+}
+
+bool IsP256(const EVP_PKEY* key) {
+    if (EVP_PKEY_is_a(key, "EC") != 1) {
+        return false;
+    }
+    std::array<char, 64> group{};
+    std::size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(
+            key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &length
+        ) != 1) {
+        return false;
+    }
+    const std::string_view name(group.data(), length);
+    return name == "prime256v1" || name == "P-256" || name == "secp256r1";
+}
+
+// Refuses to prompt on the terminal for the passphrase of an encrypted key.
+int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
+    return -1;
+}
+
+PkeyPtr ParsePrivateKeyPem(const std::string& pem, const std::filesystem::path& path) {
+    if (pem.size() > kMaxKeyFileBytes) {
+        throw std::runtime_error("JWT key file is too large: " + path.string());
+    }
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!bio) {
+        ThrowOpenSsl("cannot read JWT key " + path.string());
+    }
+    PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (!key) {
+        ThrowOpenSsl("JWT key file holds no unencrypted PEM private key: " + path.string());
+    }
+    if (!IsP256(key.get())) {
+        throw std::runtime_error("JWT key is not an EC P-256 key: " + path.string());
+    }
+    return key;
+}
+
+void WritePrivateKeyPem(EVP_PKEY* key, SecretText& pem) {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    // PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY").
+    if (!bio ||
+        PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+        ThrowOpenSsl("cannot encode the JWT key as PEM");
+    }
+    std::array<char, 512> chunk{};
+    int read = 0;
+    while ((read = BIO_read(bio.get(), chunk.data(), static_cast<int>(chunk.size()))) > 0) {
+        pem.value.append(chunk.data(), static_cast<std::size_t>(read));
+    }
+    OPENSSL_cleanse(chunk.data(), chunk.size());
+}
+
+// The file's contents, or false if it does not exist.
+bool ReadKeyFile(const std::filesystem::path& path, SecretText& pem) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return false;
+        }
+        ThrowErrno("cannot open JWT key", path);
+    }
+
+    struct stat info {};
+
+    if (::fstat(fd, &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        core::log::Warn("JWT key " + path.string() + " is readable by other users; chmod 600 it");
+    }
+    std::array<char, 4096> chunk{};
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int saved = errno;
+            ::close(fd);
+            errno = saved;
+            ThrowErrno("cannot read JWT key", path);
+        }
+        if (n == 0) {
+            break;
+        }
+        pem.value.append(chunk.data(), static_cast<std::size_t>(n));
+        if (pem.value.size() > kMaxKeyFileBytes) {
+            break;  // ParsePrivateKeyPem rejects it
+        }
+    }
+    OPENSSL_cleanse(chunk.data(), chunk.size());
+    ::close(fd);
+    return true;
+}
+
+// Writes `pem` to `path` with mode 0600 unless the file already exists. The key goes to a
+// temporary file first, so a crash never leaves a half-written key behind, and is then
+// hard-linked into place, which fails instead of replacing a key that another process has
+// just created (every token signed with a replaced key would stop verifying). Returns false
+// when such a key exists.
+bool WriteKeyFileIfAbsent(const std::filesystem::path& path, const std::string& pem) {
+    if (path.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) {
+            throw std::runtime_error(
+                "cannot create directory " + path.parent_path().string() + ": " + ec.message()
+            );
+        }
+    }
+    std::filesystem::path temporary = path;
+    temporary += ".tmp-" + core::RandomHex(8);
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        ThrowErrno("cannot create JWT key", temporary);
+    }
+    std::size_t written = 0;
+    while (written < pem.size()) {
+        const ssize_t n = ::write(fd, pem.data() + written, pem.size() - written);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            const int saved = errno;
+            ::close(fd);
+            ::unlink(temporary.c_str());
+            errno = saved;
+            ThrowErrno("cannot write JWT key", temporary);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        const int saved = errno;
+        ::unlink(temporary.c_str());
+        errno = saved;
+        ThrowErrno("cannot write JWT key", temporary);
+    }
+    if (::link(temporary.c_str(), path.c_str()) == 0) {
+        ::unlink(temporary.c_str());
+        return true;
+    }
+    if (errno == EEXIST) {
+        ::unlink(temporary.c_str());
+        return false;
+    }
+    // Some file systems have no hard links; there the rename is the best we can do.
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int saved = errno;
+        ::unlink(temporary.c_str());
+        errno = saved;
+        ThrowErrno("cannot install JWT key", path);
+    }
+    return true;
+}
+
+std::string PublicKeyDer(EVP_PKEY* key) {
+    const int size = i2d_PUBKEY(key, nullptr);
+    if (size <= 0) {
+        ThrowOpenSsl("cannot encode the JWT public key");
+    }
+    std::string der(static_cast<std::size_t>(size), '\0');
+    auto* cursor = reinterpret_cast<unsigned char*>(der.data());
+    if (i2d_PUBKEY(key, &cursor) != size) {
+        ThrowOpenSsl("cannot encode the JWT public key");
+    }
+    return der;
+}
+
+std::string Coordinate(const EVP_PKEY* key, const char* name) {
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
+        ThrowOpenSsl("cannot read the JWT public key");
+    }
+    const BignumPtr value(raw);
+    std::array<unsigned char, kCoordinateBytes> bytes{};
+    if (BN_bn2binpad(value.get(), bytes.data(), static_cast<int>(bytes.size())) !=
+        static_cast<int>(bytes.size())) {
+        ThrowOpenSsl("cannot read the JWT public key");
+    }
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// ---- Signatures ----------------------------------------------------------------------------
+//
+// OpenSSL produces and checks DER ECDSA-Sig-Value; JWS carries the two 32-byte integers
+// concatenated instead.
+
+std::string SignEs256(EVP_PKEY* key, std::string_view input) {
+    const MdCtxPtr ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+        ThrowOpenSsl("cannot start ES256 signing");
+    }
+    std::vector<unsigned char> der(static_cast<std::size_t>(EVP_PKEY_get_size(key)));
+    std::size_t der_size = der.size();
+    if (EVP_DigestSign(ctx.get(), der.data(), &der_size, Bytes(input), input.size()) != 1) {
+        ThrowOpenSsl("ES256 signing failed");
+    }
+    const unsigned char* cursor = der.data();
+    const EcdsaSigPtr signature(d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der_size)));
+    if (!signature) {
+        ThrowOpenSsl("cannot decode the ECDSA signature");
+    }
+    const BIGNUM* r = nullptr;
+    const BIGNUM* s = nullptr;
+    ECDSA_SIG_get0(signature.get(), &r, &s);
+    std::array<unsigned char, kSignatureBytes> raw{};
+    if (BN_bn2binpad(r, raw.data(), kCoordinateBytes) != kCoordinateBytes ||
+        BN_bn2binpad(s, raw.data() + kCoordinateBytes, kCoordinateBytes) != kCoordinateBytes) {
+        ThrowOpenSsl("cannot encode the ECDSA signature");
+    }
+    return {reinterpret_cast<const char*>(raw.data()), raw.size()};
+}
+
+bool VerifyEs256(EVP_PKEY* key, std::string_view input, std::string_view raw) {
+    if (raw.size() != kSignatureBytes) {
+        return false;
+    }
+    BignumPtr r(BN_bin2bn(Bytes(raw), kCoordinateBytes, nullptr));
+    BignumPtr s(BN_bin2bn(Bytes(raw) + kCoordinateBytes, kCoordinateBytes, nullptr));
+    const EcdsaSigPtr signature(ECDSA_SIG_new());
+    if (!r || !s || !signature || ECDSA_SIG_set0(signature.get(), r.get(), s.get()) != 1) {
+        return false;
+    }
+    r.release();  // owned by `signature` now
+    s.release();
+    const int der_size = i2d_ECDSA_SIG(signature.get(), nullptr);
+    if (der_size <= 0) {
+        return false;
+    }
+    std::vector<unsigned char> der(static_cast<std::size_t>(der_size));
+    unsigned char* cursor = der.data();
+    if (i2d_ECDSA_SIG(signature.get(), &cursor) != der_size) {
+        return false;
+    }
+    const MdCtxPtr ctx(EVP_MD_CTX_new());
+    return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+           EVP_DigestVerify(ctx.get(), der.data(), der.size(), Bytes(input), input.size()) == 1;
+}
+
+// ---- Parsing -------------------------------------------------------------------------------
+
+std::optional<boost::json::object> DecodeJsonObject(std::string_view segment) {
+    const std::optional<std::string> json = Base64UrlDecode(segment);
+    if (!json) {
+        return std::nullopt;
+    }
+    boost::json::error_code ec;
+    boost::json::value value = boost::json::parse(*json, ec);
+    if (ec || !value.is_object()) {
+        return std::nullopt;
+    }
+    return std::move(value.get_object());
+}
+
+bool HasString(const boost::json::object& object, std::string_view key, std::string_view want) {
+    const boost::json::value* value = object.if_contains(key);
+    return value != nullptr && value->is_string() && View(value->get_string()) == want;
+}
+
+std::optional<boost::json::object> VerifyToken(
+    EVP_PKEY* key, const std::string& kid, std::string_view token
+) {
+    // '=' is not part of JWS and would let one token have several spellings.
+    if (token.size() > JwtSigner::kMaxTokenBytes || token.find('=') != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::size_t first_dot = token.find('.');
+    if (first_dot == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::size_t second_dot = token.find('.', first_dot + 1);
+    if (second_dot == std::string_view::npos ||
+        token.find('.', second_dot + 1) != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::optional<boost::json::object> header = DecodeJsonObject(token.substr(0, first_dot));
+    if (!header || !HasString(*header, "alg", "ES256") || !HasString(*header, "kid", kid) ||
+        (header->contains("typ") && !HasString(*header, "typ", "JWT")) ||
+        header->contains("crit")) {
+        return std::nullopt;
+    }
+    const std::optional<std::string> signature = Base64UrlDecode(token.substr(second_dot + 1));
+    if (!signature || !VerifyEs256(key, token.substr(0, second_dot), *signature)) {
+        return std::nullopt;
+    }
+    return DecodeJsonObject(token.substr(first_dot + 1, second_dot - first_dot - 1));
+}
+
+}  // namespace
+
+struct JwtSigner::Key {
+    PkeyPtr pkey;
+};
+
+std::unique_ptr<JwtSigner> JwtSigner::LoadOrCreate(const std::filesystem::path& pem_file) {
+    SecretText pem;
+    if (!ReadKeyFile(pem_file, pem)) {
+        PkeyPtr generated = GenerateP256Key();
+        WritePrivateKeyPem(generated.get(), pem);
+        if (WriteKeyFileIfAbsent(pem_file, pem.value)) {
+            core::log::Info("generated a new JWT signing key in " + pem_file.string());
+            return std::unique_ptr<JwtSigner>(
+                new JwtSigner(std::make_unique<Key>(Key{std::move(generated)}))
+            );
+        }
+        // Another process created the key between our read and our write: use theirs.
+        OPENSSL_cleanse(pem.value.data(), pem.value.size());
+        pem.value.clear();
+        if (!ReadKeyFile(pem_file, pem)) {
+            throw std::runtime_error("JWT key disappeared: " + pem_file.string());
+        }
+    }
+    return std::unique_ptr<JwtSigner>(
+        new JwtSigner(std::make_unique<Key>(Key{ParsePrivateKeyPem(pem.value, pem_file)}))
+    );
+}
+
+JwtSigner::JwtSigner(std::unique_ptr<Key> key) : key_(std::move(key)) {
+    EVP_PKEY* pkey = key_->pkey.get();
+    kid_ = Base64UrlEncode(Sha256(PublicKeyDer(pkey)).substr(0, kKeyIdHashBytes));
+
+    std::string header;
+    AppendObject(header, {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}});
+    header_segment_ = Base64UrlEncode(header);
+
+    const boost::json::object jwk{
+        {"kty", "EC"},
+        {"crv", "P-256"},
+        {"x", Base64UrlEncode(Coordinate(pkey, OSSL_PKEY_PARAM_EC_PUB_X))},
+        {"y", Base64UrlEncode(Coordinate(pkey, OSSL_PKEY_PARAM_EC_PUB_Y))},
+        {"kid", kid_},
+        {"use", "sig"},
+        {"alg", "ES256"}};
+    jwks_ = boost::json::serialize(boost::json::object{{"keys", boost::json::array{jwk}}});
+}
+
+JwtSigner::~JwtSigner() = default;
+
+std::string JwtSigner::Sign(const boost::json::object& claims) const {
+    std::string payload;
+    AppendObject(payload, claims);
+    const std::string payload_segment = Base64UrlEncode(payload);
+    if (payload_segment.find_first_of("-_") != std::string::npos) {
+        throw std::logic_error("JWT payload segment contains '-' or '_'");  // see AppendString
+    }
+    std::string token = header_segment_;
+    token.push_back('.');
+    token += payload_segment;
+    const std::string signature = SignEs256(key_->pkey.get(), token);
+    token.push_back('.');
+    token += Base64UrlEncode(signature);
+    if (token.size() > kMaxTokenBytes) {
+        throw std::invalid_argument("JWT claims too large");  // Verify() would refuse the token
+    }
+    return token;
+}
+
+std::optional<boost::json::object> JwtSigner::Verify(std::string_view token) const {
+    try {
+        std::optional<boost::json::object> claims = VerifyToken(key_->pkey.get(), kid_, token);
+        ERR_clear_error();  // a failed check leaves entries in this thread's OpenSSL error queue
+        return claims;
+    } catch (...) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+}
+
+std::string JwtSigner::Jwks() const {
+    return jwks_;
+}
+
+}  // namespace rainmaker::crypto

@@ -1,0 +1,208 @@
+// JWT claims, refresh-token sessions and the authentication cache.
+#include "domain/auth/token_service.hpp"
+
+#include <boost/json.hpp>
+
+#include <mutex>
+
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "crypto/digest.hpp"
+
+namespace rainmaker::domain::auth {
+
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+constexpr std::size_t kMaxCachedTokens = 100000;
+
+std::string_view StripBearer(std::string_view token) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (token.size() > kBearer.size() &&
+        (token.substr(0, kBearer.size()) == kBearer || token.substr(0, kBearer.size()) == "bearer ")) {
+        token.remove_prefix(kBearer.size());
+    }
+    while (!token.empty() && token.front() == ' ') {
+        token.remove_prefix(1);
+    }
+    while (!token.empty() && token.back() == ' ') {
+        token.remove_suffix(1);
+    }
+    return token;
+}
+
+bool IsPhone(std::string_view user_name) { return !user_name.empty() && user_name[0] == '+'; }
+}  // namespace
+
+TokenService::TokenService(const crypto::JwtSigner& signer,
+                           storage::Database& db,
+                           const core::Clock& clock,
+                           TokenConfig config)
+    : signer_(signer), db_(db), clock_(clock), config_(std::move(config)) {}
+
+std::string TokenService::IssueJwt(const storage::UserRow& user,
+                                   std::string_view session_id,
+                                   bool id_token) {
+    const auto now = clock_.NowSeconds();
+    boost::json::object claims{
+        {"iss", config_.issuer},
+        {"sub", user.user_id},
+        {"custom:user_id", user.user_id},
+        {"token_use", id_token ? "id" : "access"},
+        {"sid", session_id},
+        {"iat", now},
+        {"exp", now + config_.access_ttl.count()},
+    };
+    if (IsPhone(user.user_name)) {
+        claims["phone_number"] = user.user_name;
+    } else {
+        claims["email"] = user.user_name;
+    }
+    if (id_token && !user.name.empty()) {
+        claims["name"] = user.name;
+    }
+    if (user.super_admin) {
+        claims["custom:super_admin"] = true;
+    }
+    if (user.admin) {
+        claims["custom:admin"] = true;
+    }
+    return signer_.Sign(claims);
+}
+
+Tokens TokenService::StartSession(const storage::UserRow& user) {
+    const auto now = clock_.NowSeconds();
+    storage::SessionRow session;
+    session.session_id = core::RandomHex(16);
+    session.user_id = user.user_id;
+    const std::string refresh = core::RandomAlnum(64);
+    session.refresh_hash = crypto::Sha256Hex(refresh);
+    session.created_at = now;
+    session.expires_at = now + config_.refresh_ttl.count();
+    db_.Sessions().Insert(session);
+    return Tokens{IssueJwt(user, session.session_id, true),
+                  IssueJwt(user, session.session_id, false), refresh};
+}
+
+Tokens TokenService::Refresh(std::string_view refresh_token) {
+    const auto session = db_.Sessions().FindByRefreshHash(crypto::Sha256Hex(refresh_token));
+    if (!session || session->revoked || session->expires_at <= clock_.NowSeconds()) {
+        throw ApiError(ErrorCode::kRefreshFailed,
+                       "Refresh token failed: the session is expired or was logged out");
+    }
+    const auto user = db_.Users().FindById(session->user_id);
+    if (!user) {
+        throw ApiError(ErrorCode::kRefreshFailed);
+    }
+    return Tokens{IssueJwt(*user, session->session_id, true),
+                  IssueJwt(*user, session->session_id, false), {}};
+}
+
+void TokenService::ForgetSession(std::string_view session_id) {
+    std::unique_lock lock(cache_mutex_);
+    sessions_live_[std::string(session_id)] = false;
+}
+
+void TokenService::Revoke(std::string_view session_id) {
+    db_.Sessions().Revoke(session_id);
+    ForgetSession(session_id);
+}
+
+bool TokenService::RevokeByRefreshToken(std::string_view user_id, std::string_view refresh_token) {
+    const auto session = db_.Sessions().FindByRefreshHash(crypto::Sha256Hex(refresh_token));
+    if (!session || session->user_id != user_id) {
+        return false;
+    }
+    Revoke(session->session_id);
+    return true;
+}
+
+std::string TokenService::UserOfRefreshToken(std::string_view refresh_token) {
+    const auto session = db_.Sessions().FindByRefreshHash(crypto::Sha256Hex(refresh_token));
+    if (!session || session->revoked || session->expires_at <= clock_.NowSeconds()) {
+        return {};
+    }
+    return session->user_id;
+}
+
+void TokenService::RevokeAll(std::string_view user_id) {
+    for (const auto& id : db_.Sessions().RevokeAllForUser(user_id)) {
+        ForgetSession(id);
+    }
+}
+
+bool TokenService::SessionLive(std::string_view session_id) {
+    {
+        std::shared_lock lock(cache_mutex_);
+        if (const auto it = sessions_live_.find(std::string(session_id));
+            it != sessions_live_.end()) {
+            return it->second;
+        }
+    }
+    const auto session = db_.Sessions().FindById(session_id);
+    const bool live = session && !session->revoked;
+    std::unique_lock lock(cache_mutex_);
+    sessions_live_.emplace(std::string(session_id), live);
+    return live;
+}
+
+AuthContext TokenService::Authenticate(std::string_view header) {
+    const std::string_view token = StripBearer(header);
+    if (token.empty()) {
+        throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: the Authorization header is missing");
+    }
+    const auto now = clock_.NowSeconds();
+    std::optional<CachedToken> cached;
+    {
+        std::shared_lock lock(cache_mutex_);
+        if (const auto it = tokens_.find(std::string(token)); it != tokens_.end()) {
+            cached = it->second;
+        }
+    }
+    if (!cached) {
+        const auto claims = signer_.Verify(token);
+        if (!claims) {
+            throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: invalid token");
+        }
+        const auto* exp = claims->if_contains("exp");
+        const auto* user_id = claims->if_contains("custom:user_id");
+        const auto* sid = claims->if_contains("sid");
+        if (exp == nullptr || !exp->is_int64() || user_id == nullptr || !user_id->is_string() ||
+            sid == nullptr || !sid->is_string()) {
+            throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: invalid token");
+        }
+        CachedToken entry;
+        entry.expires_at = exp->as_int64();
+        entry.context.user_id = std::string(user_id->as_string());
+        entry.context.session_id = std::string(sid->as_string());
+        if (const auto* email = claims->if_contains("email"); email && email->is_string()) {
+            entry.context.user_name = std::string(email->as_string());
+        } else if (const auto* phone = claims->if_contains("phone_number");
+                   phone && phone->is_string()) {
+            entry.context.user_name = std::string(phone->as_string());
+        }
+        if (const auto* v = claims->if_contains("custom:super_admin"); v && v->is_bool()) {
+            entry.context.super_admin = v->as_bool();
+        }
+        if (const auto* v = claims->if_contains("custom:admin"); v && v->is_bool()) {
+            entry.context.admin = v->as_bool();
+        }
+        std::unique_lock lock(cache_mutex_);
+        if (tokens_.size() >= kMaxCachedTokens) {
+            tokens_.clear();
+        }
+        tokens_.emplace(std::string(token), entry);
+        cached = entry;
+    }
+    if (cached->expires_at <= now) {
+        throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: the token has expired");
+    }
+    if (!SessionLive(cached->context.session_id)) {
+        throw ApiError(ErrorCode::kUnauthorized,
+                       "Unauthorized: you were logged out, please login again");
+    }
+    return cached->context;
+}
+
+}  // namespace rainmaker::domain::auth

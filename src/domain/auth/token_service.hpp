@@ -1,0 +1,77 @@
+// Sessions and tokens: issues id/access tokens (JWT) and opaque refresh tokens, refreshes and
+// revokes them, and authenticates the Authorization header of every request.
+#pragma once
+
+#include <chrono>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/clock.hpp"
+#include "crypto/jwt.hpp"
+#include "domain/auth/authenticator.hpp"
+#include "storage/database.hpp"
+
+namespace rainmaker::domain::auth {
+
+struct TokenConfig {
+    std::string issuer = "rainmaker-server";
+    std::chrono::seconds access_ttl{3600};
+    std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+};
+
+struct Tokens {
+    std::string idtoken;
+    std::string accesstoken;
+    std::string refreshtoken;  // empty when refreshing
+};
+
+class TokenService final : public Authenticator {
+public:
+    TokenService(const crypto::JwtSigner& signer,
+                 storage::Database& db,
+                 const core::Clock& clock,
+                 TokenConfig config);
+
+    // Opens a new session for `user` and returns its three tokens.
+    Tokens StartSession(const storage::UserRow& user);
+    // New id and access tokens for the session of `refresh_token`; throws kRefreshFailed when
+    // the token is unknown, revoked or expired.
+    Tokens Refresh(std::string_view refresh_token);
+    // Revokes one session.
+    void Revoke(std::string_view session_id);
+    // Revokes the session of `refresh_token` when it belongs to `user_id`; false otherwise.
+    bool RevokeByRefreshToken(std::string_view user_id, std::string_view refresh_token);
+    // The user id of the live session of `refresh_token`, or empty.
+    std::string UserOfRefreshToken(std::string_view refresh_token);
+    // Revokes every session of the user.
+    void RevokeAll(std::string_view user_id);
+
+    // domain::auth::Authenticator
+    AuthContext Authenticate(std::string_view token) override;
+
+private:
+    std::string IssueJwt(const storage::UserRow& user, std::string_view session_id, bool id_token);
+    bool SessionLive(std::string_view session_id);
+    void ForgetSession(std::string_view session_id);
+
+    struct CachedToken {
+        AuthContext context;
+        std::int64_t expires_at;
+    };
+
+    const crypto::JwtSigner& signer_;
+    storage::Database& db_;
+    const core::Clock& clock_;
+    TokenConfig config_;
+
+    // Verified tokens (an ES256 verification costs far more than a request) and session
+    // liveness, so that an authenticated request normally touches neither crypto nor the store.
+    // Revocation goes through this service, which updates the cache before it answers.
+    std::shared_mutex cache_mutex_;
+    std::unordered_map<std::string, CachedToken> tokens_;
+    std::unordered_map<std::string, bool> sessions_live_;
+};
+
+}  // namespace rainmaker::domain::auth

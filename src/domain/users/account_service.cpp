@@ -1,0 +1,598 @@
+// The account operations over the store, the token service and the message sender.
+#include "domain/users/account_service.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "crypto/digest.hpp"
+#include "domain/users/json_merge.hpp"
+#include "domain/users/validation.hpp"
+
+namespace rainmaker::domain::users {
+
+using core::ApiError;
+using core::ErrorCode;
+using storage::UserRow;
+
+namespace {
+constexpr std::string_view kSignup = "signup";
+constexpr std::string_view kLogin = "login";
+constexpr std::string_view kMfa = "mfa";
+constexpr std::string_view kReset = "reset";
+constexpr std::string_view kDelete = "delete";
+constexpr std::string_view kPhone = "phone";
+
+bool IsPhoneUser(const UserRow& user) { return !user.user_name.empty() && user.user_name[0] == '+'; }
+
+std::string MakeUserId() {
+    // A random UUID (version 4 layout).
+    std::string hex = core::RandomHex(16);
+    hex[12] = '4';
+    hex[16] = "89ab"[core::RandomBelow(4)];
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+           hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+boost::json::object ParseObject(const std::string& text) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(text, ec);
+    if (ec || !value.is_object()) {
+        return {};
+    }
+    return std::move(value.as_object());
+}
+}  // namespace
+
+AccountService::AccountService(storage::Database& db,
+                               auth::TokenService& tokens,
+                               MessageSender& sender,
+                               const core::Clock& clock,
+                               AccountConfig config)
+    : db_(db),
+      tokens_(tokens),
+      sender_(sender),
+      clock_(clock),
+      config_(config),
+      user_attempts_(clock, config.attempts_per_user, config.throttle_window),
+      address_attempts_(clock, config.attempts_per_address, config.throttle_window),
+      sends_(clock, config.sends_per_user, config.throttle_window) {}
+
+// ---- helpers
+
+UserRow AccountService::RequireUser(const auth::AuthContext& caller) {
+    auto user = db_.Users().FindById(caller.user_id);
+    if (!user) {
+        throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: the user no longer exists");
+    }
+    return *user;
+}
+
+std::optional<UserRow> AccountService::FindUser(std::string_view canonical_name) {
+    return db_.Users().FindByName(canonical_name);
+}
+
+std::string AccountService::HashCode(const UserRow& user,
+                                     std::string_view purpose,
+                                     std::string_view code) const {
+    // Bound to the user and purpose, so a stored hash is useless for any other check.
+    return crypto::Sha256Hex(user.user_id + ":" + std::string(purpose) + ":" + std::string(code));
+}
+
+void AccountService::IssueCode(const UserRow& user,
+                               std::string_view purpose,
+                               std::string_view to,
+                               std::string_view what,
+                               std::string_view session) {
+    sends_.CheckAndHit("send:" + user.user_id);
+    const std::string code = core::RandomDigits(6);
+    storage::CodeRow row;
+    row.user_id = user.user_id;
+    row.purpose = std::string(purpose);
+    row.code_hash = HashCode(user, purpose, code);
+    row.session = std::string(session);
+    row.expires_at = clock_.NowSeconds() + config_.code_ttl.count();
+    db_.Codes().Put(row);
+
+    OutgoingMessage message;
+    message.to = std::string(to);
+    message.sms = !to.empty() && to[0] == '+';
+    message.subject = "Your RainMaker verification code";
+    message.text = "Your RainMaker verification code " + std::string(what) + " is " + code +
+                   ". It expires in " + std::to_string(config_.code_ttl.count() / 60) +
+                   " minutes.";
+    try {
+        sender_.Send(message);
+    } catch (const std::exception& e) {
+        db_.Codes().Delete(user.user_id, purpose);
+        throw ApiError(ErrorCode::kSendCodeFailed, {}, e.what());
+    }
+}
+
+void AccountService::CheckAttempts(std::string_view user_name, std::string_view client) {
+    user_attempts_.Check("user:" + std::string(user_name));
+    address_attempts_.Check("addr:" + std::string(client));
+}
+
+void AccountService::CountFailure(std::string_view user_name, std::string_view client) {
+    user_attempts_.Hit("user:" + std::string(user_name));
+    address_attempts_.Hit("addr:" + std::string(client));
+}
+
+AccountService::CodeCheck AccountService::CheckCode(const UserRow& user,
+                                                    std::string_view purpose,
+                                                    std::string_view code,
+                                                    std::string_view session,
+                                                    std::string_view client) {
+    CheckAttempts(user.user_name, client);
+    const auto row = db_.Codes().Find(user.user_id, purpose);
+    if (!row) {
+        return CodeCheck::kNone;
+    }
+    if (row->expires_at <= clock_.NowSeconds()) {
+        db_.Codes().Delete(user.user_id, purpose);
+        return CodeCheck::kExpired;
+    }
+    if (!crypto::ConstantTimeEquals(row->code_hash, HashCode(user, purpose, code)) ||
+        (!row->session.empty() && !crypto::ConstantTimeEquals(row->session, session))) {
+        CountFailure(user.user_name, client);
+        if (db_.Codes().AddAttempt(user.user_id, purpose) >= config_.max_code_attempts) {
+            db_.Codes().Delete(user.user_id, purpose);
+            return CodeCheck::kTooManyTries;
+        }
+        return CodeCheck::kWrong;
+    }
+    db_.Codes().Delete(user.user_id, purpose);  // single use
+    return CodeCheck::kOk;
+}
+
+void AccountService::FailCode(CodeCheck result) {
+    switch (result) {
+        case CodeCheck::kWrong:
+            throw ApiError(ErrorCode::kWrongCode);
+        case CodeCheck::kTooManyTries:
+            throw ApiError(ErrorCode::kCodeExpired,
+                           "Too many wrong verification codes: the code is no longer valid, "
+                           "please start a new request");
+        case CodeCheck::kExpired:
+        case CodeCheck::kNone:
+        case CodeCheck::kOk:
+            break;
+    }
+    throw ApiError(ErrorCode::kCodeExpired);
+}
+
+// ---- #1 sign-up
+
+void AccountService::SignUp(std::string_view raw_name, std::string_view password, UserNames names) {
+    UserNameKind kind{};
+    const std::string user_name =
+        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    CheckPasswordPolicy(password);
+    if (kind == UserNameKind::kPhone) {
+        if (const auto other = db_.Users().FindByPhone(user_name);
+            other && other->user_name != user_name) {
+            throw ApiError(ErrorCode::kPhoneTaken);
+        }
+    }
+    auto existing = FindUser(user_name);
+    if (existing && existing->confirmed) {
+        throw ApiError(ErrorCode::kUserExists);
+    }
+    const std::string hash = crypto::HashPassword(password, config_.password_cost);
+    UserRow user;
+    if (existing) {
+        // Signing up again before confirming: the new password replaces the old one and a new
+        // code is sent (the first code may never have arrived).
+        user = *existing;
+        user.password_hash = hash;
+        db_.Users().Update(user);
+    } else {
+        user.user_id = MakeUserId();
+        user.user_name = user_name;
+        user.password_hash = hash;
+        user.created_at = clock_.NowSeconds();
+        if (!db_.Users().Insert(user)) {
+            throw ApiError(ErrorCode::kUserExists);
+        }
+    }
+    IssueCode(user, kSignup, user.user_name, "to confirm your account");
+}
+
+void AccountService::ConfirmSignUp(std::string_view raw_name,
+                                   std::string_view code,
+                                   UserNames names,
+                                   std::string_view client) {
+    UserNameKind kind{};
+    const std::string user_name =
+        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    const auto user = FindUser(user_name);
+    if (!user) {
+        throw ApiError(ErrorCode::kUserNotFound);
+    }
+    if (user->confirmed) {
+        throw ApiError(ErrorCode::kAlreadyVerified);
+    }
+    const auto result = CheckCode(*user, kSignup, code, {}, client);
+    if (result != CodeCheck::kOk) {
+        FailCode(result);
+    }
+    auto confirmed = *user;
+    confirmed.confirmed = true;
+    db_.Users().Update(confirmed);
+}
+
+// ---- #5 login
+
+LoginResult AccountService::LoginWithPassword(std::string_view raw_name,
+                                              std::string_view password,
+                                              UserNames names,
+                                              std::string_view client) {
+    UserNameKind kind{};
+    const std::string user_name =
+        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    CheckAttempts(user_name, client);
+    const auto user = FindUser(user_name);
+    // The same answer for an unknown user and a wrong password: no account enumeration.
+    if (!user || !crypto::VerifyPassword(user->password_hash, password)) {
+        CountFailure(user_name, client);
+        throw ApiError(ErrorCode::kBadCredentials);
+    }
+    if (!user->confirmed) {
+        throw ApiError(ErrorCode::kNotVerified);
+    }
+    if (user->super_admin && user->mfa && user->phone_verified && !user->phone_number.empty()) {
+        LoginResult result;
+        result.session = core::RandomAlnum(48);
+        IssueCode(*user, kMfa, user->phone_number, "to complete your login", result.session);
+        return result;
+    }
+    return LoginResult{tokens_.StartSession(*user), {}};
+}
+
+LoginResult AccountService::StartCodeLogin(std::string_view raw_name, std::string_view client) {
+    UserNameKind kind{};
+    const std::string user_name = CanonicalUserName(raw_name, false, &kind);
+    CheckAttempts(user_name, client);
+    const auto user = FindUser(user_name);
+    if (!user) {
+        CountFailure(user_name, client);
+        throw ApiError(ErrorCode::kBadCredentials);
+    }
+    if (!user->confirmed) {
+        throw ApiError(ErrorCode::kNotVerified);
+    }
+    LoginResult result;
+    result.session = core::RandomAlnum(48);
+    IssueCode(*user, kLogin, user->user_name, "to log in", result.session);
+    return result;
+}
+
+LoginResult AccountService::CompleteCodeLogin(std::string_view raw_name,
+                                              std::string_view code,
+                                              std::string_view session,
+                                              std::string_view client) {
+    UserNameKind kind{};
+    const std::string user_name = CanonicalUserName(raw_name, false, &kind);
+    if (session.empty()) {
+        throw ApiError(ErrorCode::kSessionMissing);
+    }
+    const auto user = FindUser(user_name);
+    if (!user) {
+        CountFailure(user_name, client);
+        throw ApiError(ErrorCode::kBadCredentials);
+    }
+    // The session names the flow: a passwordless login or the MFA step of a password login.
+    const auto login_code = db_.Codes().Find(user->user_id, kLogin);
+    const std::string_view purpose =
+        login_code && crypto::ConstantTimeEquals(login_code->session, session) ? kLogin : kMfa;
+    const auto result = CheckCode(*user, purpose, code, session, client);
+    if (result != CodeCheck::kOk) {
+        FailCode(result);
+    }
+    if (!user->confirmed) {
+        throw ApiError(ErrorCode::kNotVerified);
+    }
+    return LoginResult{tokens_.StartSession(*user), {}};
+}
+
+auth::Tokens AccountService::Refresh(std::string_view refresh_token) {
+    return tokens_.Refresh(refresh_token);
+}
+
+// ---- #6 logout
+
+void AccountService::Logout(const auth::AuthContext& caller,
+                            bool all,
+                            std::string_view refresh_token) {
+    if (!refresh_token.empty()) {
+        tokens_.RevokeByRefreshToken(caller.user_id, refresh_token);
+    }
+    if (all) {
+        tokens_.RevokeAll(caller.user_id);
+    } else {
+        tokens_.Revoke(caller.session_id);
+    }
+}
+
+void AccountService::LogoutByRefreshToken(std::string_view refresh_token, bool all) {
+    const std::string user_id = tokens_.UserOfRefreshToken(refresh_token);
+    if (user_id.empty()) {
+        throw ApiError(ErrorCode::kUnauthorized,
+                       "Unauthorized: give a valid access token or refresh token");
+    }
+    if (all) {
+        tokens_.RevokeAll(user_id);
+    } else {
+        tokens_.RevokeByRefreshToken(user_id, refresh_token);
+    }
+}
+
+// ---- #7 change password
+
+void AccountService::ChangePassword(const auth::AuthContext& caller,
+                                    std::string_view current,
+                                    std::string_view next,
+                                    std::string_view client) {
+    if (current.empty()) {
+        throw ApiError(ErrorCode::kPasswordMissing);
+    }
+    if (next.empty()) {
+        throw ApiError(ErrorCode::kNewPasswordMissing);
+    }
+    auto user = RequireUser(caller);
+    CheckAttempts(user.user_name, client);
+    if (!crypto::VerifyPassword(user.password_hash, current)) {
+        CountFailure(user.user_name, client);
+        throw ApiError(ErrorCode::kWrongPassword);
+    }
+    CheckPasswordPolicy(next);
+    user.password_hash = crypto::HashPassword(next, config_.password_cost);
+    db_.Users().Update(user);
+    tokens_.RevokeAll(user.user_id);
+}
+
+// ---- #8 forgot password
+
+void AccountService::StartPasswordReset(std::string_view raw_name, UserNames names) {
+    UserNameKind kind{};
+    const std::string user_name =
+        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    const auto user = FindUser(user_name);
+    if (!user) {
+        throw ApiError(ErrorCode::kUserNotFound);
+    }
+    IssueCode(*user, kReset, user->user_name, "to reset your password");
+}
+
+void AccountService::CompletePasswordReset(std::string_view raw_name,
+                                           std::string_view code,
+                                           std::string_view new_password,
+                                           UserNames names,
+                                           std::string_view client) {
+    UserNameKind kind{};
+    const std::string user_name =
+        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    if (code.empty()) {
+        throw ApiError(ErrorCode::kCodeMissing);
+    }
+    if (new_password.empty()) {
+        throw ApiError(ErrorCode::kPasswordMissing);
+    }
+    CheckPasswordPolicy(new_password);
+    auto user = FindUser(user_name);
+    if (!user) {
+        throw ApiError(ErrorCode::kUserNotFound);
+    }
+    const auto result = CheckCode(*user, kReset, code, {}, client);
+    if (result != CodeCheck::kOk) {
+        FailCode(result);
+    }
+    user->password_hash = crypto::HashPassword(new_password, config_.password_cost);
+    // Receiving the code proves the address: an unconfirmed account becomes confirmed.
+    user->confirmed = true;
+    db_.Users().Update(*user);
+}
+
+// ---- #3, #2 profile
+
+UserRow AccountService::GetUser(const auth::AuthContext& caller) { return RequireUser(caller); }
+
+void AccountService::UpdateName(const auth::AuthContext& caller, std::string_view name) {
+    CheckName(name);
+    auto user = RequireUser(caller);
+    user.name = std::string(name);
+    db_.Users().Update(user);
+}
+
+void AccountService::SetPhoneNumber(const auth::AuthContext& caller, std::string_view phone) {
+    auto user = RequireUser(caller);
+    if (IsPhoneUser(user)) {
+        throw ApiError(ErrorCode::kPhoneUserName);
+    }
+    if (!IsPhoneNumber(phone)) {
+        throw ApiError(ErrorCode::kBadPhoneNumber);
+    }
+    if (const auto other = db_.Users().FindByPhone(phone); other && other->user_id != user.user_id) {
+        throw ApiError(ErrorCode::kPhoneTaken);
+    }
+    // One number per user: a new one replaces the old and must be verified again.
+    user.phone_number = std::string(phone);
+    user.phone_verified = false;
+    user.mfa = false;
+    db_.Users().Update(user);
+    IssueCode(user, kPhone, user.phone_number, "to verify your phone number");
+}
+
+void AccountService::VerifyPhoneNumber(const auth::AuthContext& caller,
+                                       std::string_view code,
+                                       std::string_view client) {
+    auto user = RequireUser(caller);
+    if (user.phone_number.empty()) {
+        throw ApiError(ErrorCode::kPhoneNotAdded);
+    }
+    if (user.phone_verified) {
+        throw ApiError(ErrorCode::kPhoneAlreadyVerified);
+    }
+    const auto result = CheckCode(user, kPhone, code, {}, client);
+    if (result != CodeCheck::kOk) {
+        FailCode(result);
+    }
+    if (const auto other = db_.Users().FindByPhone(user.phone_number);
+        other && other->user_id != user.user_id) {
+        throw ApiError(ErrorCode::kPhoneTaken);
+    }
+    user.phone_verified = true;
+    db_.Users().Update(user);
+}
+
+void AccountService::SetMfa(const auth::AuthContext& caller, bool enabled) {
+    auto user = RequireUser(caller);
+    if (IsPhoneUser(user)) {
+        throw ApiError(ErrorCode::kPhoneUserName);
+    }
+    if (!user.super_admin) {
+        throw ApiError(ErrorCode::kNotPermitted, "MFA can be set by superadmins only");
+    }
+    if (enabled && user.phone_number.empty()) {
+        throw ApiError(ErrorCode::kPhoneNotAdded);
+    }
+    if (enabled && !user.phone_verified) {
+        throw ApiError(ErrorCode::kPhoneNotVerified);
+    }
+    user.mfa = enabled;
+    db_.Users().Update(user);
+}
+
+void AccountService::UpdateTags(const auth::AuthContext& caller,
+                                std::string_view operation,
+                                const std::vector<std::string>& tags) {
+    if (operation != "add" && operation != "remove") {
+        throw ApiError(ErrorCode::kBadTagOperation);
+    }
+    for (const auto& tag : tags) {
+        if (!IsValidTag(tag)) {
+            throw ApiError(ErrorCode::kBadUserTag);
+        }
+    }
+    auto user = RequireUser(caller);
+    boost::system::error_code ec;
+    auto stored = boost::json::parse(user.tags, ec);
+    boost::json::array current = !ec && stored.is_array() ? stored.as_array() : boost::json::array{};
+    for (const auto& tag : tags) {
+        const auto it = std::find(current.begin(), current.end(), boost::json::value(tag));
+        if (operation == "add" && it == current.end()) {
+            current.emplace_back(tag);
+        } else if (operation == "remove" && it != current.end()) {
+            current.erase(it);
+        }
+    }
+    user.tags = boost::json::serialize(current);
+    db_.Users().Update(user);
+}
+
+// ---- #4 deletion
+
+void AccountService::RequestDeletion(const auth::AuthContext& caller) {
+    const auto user = RequireUser(caller);
+    if (user.super_admin) {
+        throw ApiError(ErrorCode::kSuperAdminDelete);
+    }
+    IssueCode(user, kDelete, user.user_name, "to delete your account");
+}
+
+void AccountService::ConfirmDeletion(const auth::AuthContext& caller,
+                                     std::string_view code,
+                                     std::string_view client) {
+    const auto user = RequireUser(caller);
+    if (user.super_admin) {
+        throw ApiError(ErrorCode::kSuperAdminDelete);
+    }
+    const auto result = CheckCode(user, kDelete, code, {}, client);
+    switch (result) {
+        case CodeCheck::kOk:
+            break;
+        case CodeCheck::kWrong:
+            throw ApiError(ErrorCode::kDeleteWrongCode);
+        case CodeCheck::kTooManyTries:
+            throw ApiError(ErrorCode::kDeleteTooManyTries);
+        case CodeCheck::kNone:
+        case CodeCheck::kExpired:
+            throw ApiError(ErrorCode::kNoDeleteRequest);
+    }
+    tokens_.RevokeAll(user.user_id);
+    // Sessions and codes cascade. Nodes, groups and sharing join this transaction as their
+    // areas are built.
+    db_.Transaction([&] { db_.Users().Delete(user.user_id); });
+    core::log::Info("account " + user.user_id + " deleted");
+}
+
+// ---- custom data, public profile
+
+boost::json::object AccountService::GetCustomData(const auth::AuthContext& caller) {
+    const auto user = RequireUser(caller);
+    return VisibleCustomData(ParseObject(user.custom_data), CustomDataActor::kUser);
+}
+
+boost::json::object AccountService::PutCustomData(const auth::AuthContext& caller,
+                                                  const boost::json::value& body) {
+    boost::json::object updated;
+    db_.Transaction([&] {
+        auto user = RequireUser(caller);
+        updated = ApplyCustomDataUpdate(ParseObject(user.custom_data), body,
+                                        CustomDataActor::kUser);
+        user.custom_data = boost::json::serialize(updated);
+        db_.Users().Update(user);
+    });
+    return VisibleCustomData(updated, CustomDataActor::kUser);
+}
+
+boost::json::object AccountService::GetPublicProfile(const auth::AuthContext& caller,
+                                                     const std::string* user_name) {
+    std::optional<UserRow> user;
+    if (user_name == nullptr) {
+        user = RequireUser(caller);
+    } else {
+        UserNameKind kind{};
+        user = FindUser(CanonicalUserName(*user_name, false, &kind));
+        if (!user || !user->confirmed) {
+            throw ApiError(ErrorCode::kUserNotFound);
+        }
+    }
+    return boost::json::object{{"user_name", user->user_name},
+                               {"profile", ParseObject(user->public_profile)}};
+}
+
+void AccountService::PutPublicProfile(const auth::AuthContext& caller,
+                                      const boost::json::value& profile) {
+    db_.Transaction([&] {
+        auto user = RequireUser(caller);
+        user.public_profile = boost::json::serialize(
+            MergePublicProfile(ParseObject(user.public_profile), profile));
+        db_.Users().Update(user);
+    });
+}
+
+// ---- admin bootstrap
+
+UserRow AccountService::CreateConfirmedUser(std::string_view raw_name,
+                                            std::string_view password,
+                                            bool super_admin) {
+    UserNameKind kind{};
+    const std::string user_name = CanonicalUserName(raw_name, false, &kind);
+    CheckPasswordPolicy(password);
+    UserRow user;
+    user.user_id = MakeUserId();
+    user.user_name = user_name;
+    user.password_hash = crypto::HashPassword(password, config_.password_cost);
+    user.confirmed = true;
+    user.super_admin = super_admin;
+    user.created_at = clock_.NowSeconds();
+    if (!db_.Users().Insert(user)) {
+        throw ApiError(ErrorCode::kUserExists);
+    }
+    return user;
+}
+
+}  // namespace rainmaker::domain::users

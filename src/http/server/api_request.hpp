@@ -1,0 +1,57 @@
+// What a handler sees of an HTTP request: method, route path, query, body, caller; no Beast types.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/auth/auth_context.hpp"
+
+namespace rainmaker::http {
+
+// Query parameters with the client quirks of client-compat.md applied: a leading `&` and empty
+// pairs are ignored, values are percent-decoded ('+' is kept: phone numbers start with it), and
+// the literal value `undefined` means absent.
+class QueryParams {
+public:
+    QueryParams() = default;
+    explicit QueryParams(std::string_view raw_query);
+
+    // The value of `key`, or nullptr when absent (or `undefined`).
+    const std::string* Find(std::string_view key) const;
+    // The first key of `keys` that is present (for aliases such as node_id / nodeid).
+    const std::string* FindAny(std::initializer_list<std::string_view> keys) const;
+    // true/false/True/False/1/0; absent gives `fallback`; anything else throws kInvalidQuery.
+    bool Bool(std::string_view key, bool fallback) const;
+
+    const std::map<std::string, std::string, std::less<>>& All() const { return values_; }
+
+private:
+    std::map<std::string, std::string, std::less<>> values_;
+};
+
+struct ApiRequest {
+    std::string method;  // "GET", "POST", ...
+    std::string target;  // path as received, without the query
+    std::string route;   // the matched route pattern (for metrics and logs)
+    QueryParams query;
+    std::string body;
+    std::string authorization;  // raw header value
+    std::string client_address;
+    std::string request_id;
+    std::optional<domain::auth::AuthContext> auth;  // set by the router for authenticated routes
+
+    // The authenticated caller; only valid on routes registered as authenticated.
+    const domain::auth::AuthContext& Caller() const { return *auth; }
+
+    // The body parsed as JSON whatever the Content-Type; throws kInvalidBody when it is not JSON.
+    // An empty body parses as an empty object.
+    boost::json::value Json() const;
+    // As Json(), but the body must be a JSON object (kInvalidBody otherwise).
+    boost::json::object JsonObject() const;
+};
+
+}  // namespace rainmaker::http

@@ -1,0 +1,99 @@
+// The route table and the single catch site for errors.
+#include "http/server/router.hpp"
+
+#include <cctype>
+#include <exception>
+
+#include "core/log.hpp"
+
+namespace rainmaker::http {
+
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+
+// "/v2/..." -> true when the first segment is v<digits> other than v1.
+bool IsOtherVersion(std::string_view path) {
+    if (path.size() < 3 || path[0] != '/' || path[1] != 'v') {
+        return false;
+    }
+    std::size_t i = 2;
+    while (i < path.size() && std::isdigit(static_cast<unsigned char>(path[i])) != 0) {
+        ++i;
+    }
+    if (i == 2 || (i < path.size() && path[i] != '/')) {
+        return false;
+    }
+    return path.substr(0, i) != "/v1";
+}
+
+std::string_view StripTrailingSlash(std::string_view path) {
+    if (path.size() > 1 && path.back() == '/') {
+        path.remove_suffix(1);
+    }
+    return path;
+}
+
+}  // namespace
+
+Router::Router(domain::auth::Authenticator& authenticator) : authenticator_(authenticator) {}
+
+void Router::Add(std::string_view method,
+                 std::string_view path,
+                 Access access,
+                 Handler handler,
+                 Execution execution) {
+    routes_[std::string(path)][std::string(method)] =
+        Route{std::string(path), std::string(method), access, execution, std::move(handler)};
+}
+
+const Route& Router::Find(std::string_view method, std::string_view path) const {
+    path = StripTrailingSlash(path);
+    const auto by_path = routes_.find(std::string(path));
+    if (by_path == routes_.end()) {
+        if (IsOtherVersion(path)) {
+            throw ApiError(ErrorCode::kUnsupportedVersion);
+        }
+        throw ApiError(ErrorCode::kRouteNotFound);
+    }
+    const auto by_method = by_path->second.find(std::string(method));
+    if (by_method == by_path->second.end()) {
+        throw ApiError(ErrorCode::kMethodNotAllowed);
+    }
+    return by_method->second;
+}
+
+ApiResponse Router::Run(const Route& route, ApiRequest& request) const {
+    request.route = route.pattern;
+    try {
+        if (route.access == Access::kUser) {
+            request.auth = authenticator_.Authenticate(request.authorization);
+        }
+        return route.handler(request);
+    } catch (const ApiError& error) {
+        if (error.http_status() >= 500) {
+            core::log::Error("request " + request.request_id + " " + route.method + " " +
+                             route.pattern + " failed: " + std::to_string(error.wire_code()) +
+                             " " + error.internal());
+        }
+        return ApiResponse::Failure(error);
+    } catch (const std::exception& e) {
+        core::log::Error("request " + request.request_id + " " + route.method + " " +
+                         route.pattern + " failed: " + e.what());
+        return ApiResponse::Failure(ApiError(ErrorCode::kInternal));
+    }
+}
+
+ApiResponse Router::Dispatch(ApiRequest& request) const {
+    const Route* route = nullptr;
+    try {
+        route = &Find(request.method, request.target);
+    } catch (const ApiError& error) {
+        request.route = "unmatched";
+        return ApiResponse::Failure(error);
+    }
+    return Run(*route, request);
+}
+
+}  // namespace rainmaker::http

@@ -1,0 +1,63 @@
+// Maps (method, path) to handlers, authenticates callers and turns every failure into the
+// RainMaker error envelope: the one place where ApiError is caught.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "domain/auth/authenticator.hpp"
+#include "http/server/api_request.hpp"
+#include "http/server/api_response.hpp"
+
+namespace rainmaker::http {
+
+enum class Access {
+    kPublic,  // no token needed
+    kUser,    // a valid access or id token in Authorization
+};
+
+// Where a handler runs: kWorker (default) on the worker pool, because handlers may block on the
+// store; kInline on the I/O thread, only for handlers that touch nothing but memory.
+enum class Execution { kWorker, kInline };
+
+using Handler = std::function<ApiResponse(const ApiRequest&)>;
+
+struct Route {
+    std::string pattern;  // e.g. "/v1/user2"
+    std::string method;
+    Access access;
+    Execution execution;
+    Handler handler;
+};
+
+class Router {
+public:
+    explicit Router(domain::auth::Authenticator& authenticator);
+
+    void Add(std::string_view method,
+             std::string_view path,
+             Access access,
+             Handler handler,
+             Execution execution = Execution::kWorker);
+
+    // The route for `method` and `path`; throws kRouteNotFound, kMethodNotAllowed or
+    // kUnsupportedVersion (for /vN/... with N != 1).
+    const Route& Find(std::string_view method, std::string_view path) const;
+
+    // Runs `route` for `request`: authenticates when needed, calls the handler, and answers
+    // every exception with the error envelope (ApiError with its code; anything else 500).
+    ApiResponse Run(const Route& route, ApiRequest& request) const;
+
+    // Resolves and runs in one step; an unknown route is answered with its error envelope.
+    ApiResponse Dispatch(ApiRequest& request) const;
+
+private:
+    domain::auth::Authenticator& authenticator_;
+    // path -> method -> route
+    std::unordered_map<std::string, std::unordered_map<std::string, Route>> routes_;
+};
+
+}  // namespace rainmaker::http

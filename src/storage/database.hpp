@@ -1,0 +1,23 @@
+// The store as the domain sees it: one interface per area and transactions across them.
+#pragma once
+
+#include <functional>
+
+#include "storage/code_store.hpp"
+#include "storage/session_store.hpp"
+#include "storage/user_store.hpp"
+
+namespace rainmaker::storage {
+
+class Database {
+public:
+    virtual ~Database() = default;
+    virtual UserStore& Users() = 0;
+    virtual SessionStore& Sessions() = 0;
+    virtual CodeStore& Codes() = 0;
+    // Runs `work` atomically: every store call made by this thread inside it commits together,
+    // or not at all when it throws (the exception is rethrown).
+    virtual void Transaction(const std::function<void()>& work) = 0;
+};
+
+}  // namespace rainmaker::storage

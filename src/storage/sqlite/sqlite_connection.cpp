@@ -1,0 +1,107 @@
+// sqlite3 calls and their error handling, in one file.
+#include "storage/sqlite/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace rainmaker::storage::sqlite {
+
+namespace {
+[[noreturn]] void Fail(sqlite3* db, std::string_view what) {
+    throw std::runtime_error("sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+}  // namespace
+
+Statement::~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+Statement& Statement::Bind(int index, std::string_view value) {
+    if (sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                          SQLITE_TRANSIENT) != SQLITE_OK) {
+        Fail(db_, "bind");
+    }
+    return *this;
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+    if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) {
+        Fail(db_, "bind");
+    }
+    return *this;
+}
+
+bool Statement::Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    Fail(db_, "step");
+}
+
+void Statement::Run() {
+    while (Step()) {
+    }
+}
+
+std::string Statement::Text(int column) const {
+    const auto* text = sqlite3_column_text(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return text == nullptr ? std::string{}
+                           : std::string(reinterpret_cast<const char*>(text),
+                                         static_cast<std::size_t>(size));
+}
+
+std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+Connection::Connection(const std::string& file) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw std::runtime_error("sqlite: cannot open " + file + ": " + message);
+    }
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode keeps every committed
+    // transaction across a crash of the process (kill -9); only an OS crash or power loss can
+    // lose the last ones. busy_timeout: writers queue instead of failing under contention.
+    Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+         "PRAGMA busy_timeout=10000;");
+}
+
+Connection::~Connection() {
+    for (auto& [sql, stmt] : cache_) {
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db_);
+}
+
+Statement Connection::Prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+            Fail(db_, "prepare " + sql);
+        }
+        it = cache_.emplace(sql, stmt).first;
+    }
+    return Statement(db_, it->second);
+}
+
+void Connection::Exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+        const std::string message = error != nullptr ? error : "unknown error";
+        sqlite3_free(error);
+        throw std::runtime_error("sqlite: " + message);
+    }
+}
+
+int Connection::Changes() const { return sqlite3_changes(db_); }
+
+}  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,63 @@
+// A thin RAII layer over sqlite3: a connection with a prepared-statement cache, and a statement
+// with typed binds and reads. Errors become std::runtime_error (the storage boundary).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace rainmaker::storage::sqlite {
+
+class Statement {
+public:
+    Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    ~Statement();  // resets the cached statement
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& Bind(int index, std::string_view value);
+    Statement& Bind(int index, std::int64_t value);
+    Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
+    Statement& Bind(int index, bool value) { return Bind(index, static_cast<std::int64_t>(value)); }
+
+    // Steps once; true when a row is available.
+    bool Step();
+    // Steps to completion (for statements that return no rows).
+    void Run();
+
+    std::string Text(int column) const;
+    std::int64_t Int(int column) const;
+    bool Bool(int column) const { return Int(column) != 0; }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+};
+
+class Connection {
+public:
+    explicit Connection(const std::string& file);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // A cached prepared statement for `sql`, reset and unbound.
+    Statement Prepare(const std::string& sql);
+    // Runs one or more statements without results.
+    void Exec(const std::string& sql);
+    // Rows changed by the last statement.
+    int Changes() const;
+
+    bool in_transaction = false;
+
+private:
+    sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,125 @@
+// Connection pool, transactions and migrations of the SQLite store.
+#include "storage/sqlite/sqlite_database.hpp"
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_stores.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+namespace {
+// The connection of the transaction this thread is running, per database.
+thread_local std::unordered_map<const SqliteDatabase*, Connection*> t_transaction;
+}  // namespace
+
+SqliteDatabase::SqliteDatabase(std::filesystem::path file)
+    : file_(std::move(file)),
+      users_(std::make_unique<SqliteUserStore>(*this)),
+      sessions_(std::make_unique<SqliteSessionStore>(*this)),
+      codes_(std::make_unique<SqliteCodeStore>(*this)) {
+    Migrate();
+}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+UserStore& SqliteDatabase::Users() { return *users_; }
+SessionStore& SqliteDatabase::Sessions() { return *sessions_; }
+CodeStore& SqliteDatabase::Codes() { return *codes_; }
+
+std::unique_ptr<Connection> SqliteDatabase::Acquire() {
+    {
+        std::lock_guard lock(pool_mutex_);
+        if (!pool_.empty()) {
+            auto connection = std::move(pool_.back());
+            pool_.pop_back();
+            return connection;
+        }
+    }
+    return std::make_unique<Connection>(file_.string());
+}
+
+void SqliteDatabase::Release(std::unique_ptr<Connection> connection) {
+    std::lock_guard lock(pool_mutex_);
+    pool_.push_back(std::move(connection));
+}
+
+void SqliteDatabase::WithConnection(const std::function<void(Connection&)>& fn) {
+    if (const auto it = t_transaction.find(this); it != t_transaction.end()) {
+        fn(*it->second);
+        return;
+    }
+    auto connection = Acquire();
+    try {
+        fn(*connection);
+    } catch (...) {
+        Release(std::move(connection));
+        throw;
+    }
+    Release(std::move(connection));
+}
+
+void SqliteDatabase::Transaction(const std::function<void()>& work) {
+    if (t_transaction.contains(this)) {
+        work();  // already inside a transaction: joins it
+        return;
+    }
+    auto connection = Acquire();
+    // IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot fail
+    // with SQLITE_BUSY half-way.
+    connection->Exec("BEGIN IMMEDIATE");
+    t_transaction[this] = connection.get();
+    try {
+        work();
+        connection->Exec("COMMIT");
+    } catch (...) {
+        t_transaction.erase(this);
+        try {
+            connection->Exec("ROLLBACK");
+        } catch (...) {
+            // The connection is unusable: drop it instead of returning it to the pool.
+            throw;
+        }
+        Release(std::move(connection));
+        throw;
+    }
+    t_transaction.erase(this);
+    Release(std::move(connection));
+}
+
+int SqliteDatabase::SchemaVersion() {
+    int version = 0;
+    WithConnection([&](Connection& c) {
+        auto stmt = c.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        if (stmt.Step()) {
+            version = static_cast<int>(stmt.Int(0));
+        }
+    });
+    return version;
+}
+
+void SqliteDatabase::Migrate() {
+    WithConnection([](Connection& c) {
+        c.Exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name "
+            "TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))");
+    });
+    const int current = SchemaVersion();
+    for (const auto& migration : Migrations()) {
+        if (migration.version <= current) {
+            continue;
+        }
+        Transaction([&] {
+            WithConnection([&](Connection& c) {
+                c.Exec(std::string(migration.sql));
+                c.Prepare("INSERT INTO schema_migrations(version, name) VALUES (?, ?)")
+                    .Bind(1, migration.version)
+                    .Bind(2, migration.name)
+                    .Run();
+            });
+        });
+    }
+}
+
+}  // namespace rainmaker::storage::sqlite

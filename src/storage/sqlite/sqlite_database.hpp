@@ -1,0 +1,48 @@
+// The embedded store: one SQLite file in WAL mode, a small pool of connections, numbered
+// migrations applied at open.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+#include "storage/sqlite/sqlite_connection.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase final : public Database {
+public:
+    // Opens (creating if needed) the database file and applies pending migrations.
+    // Throws std::runtime_error when the file cannot be opened or a migration fails.
+    explicit SqliteDatabase(std::filesystem::path file);
+    ~SqliteDatabase() override;
+
+    // storage::Database
+    UserStore& Users() override;
+    SessionStore& Sessions() override;
+    CodeStore& Codes() override;
+    void Transaction(const std::function<void()>& work) override;
+
+    // Runs `fn` with this thread's transaction connection, or a pooled one.
+    void WithConnection(const std::function<void(Connection&)>& fn);
+
+    int SchemaVersion();
+
+private:
+    std::unique_ptr<Connection> Acquire();
+    void Release(std::unique_ptr<Connection> connection);
+    void Migrate();
+
+    std::filesystem::path file_;
+    std::mutex pool_mutex_;
+    std::vector<std::unique_ptr<Connection>> pool_;
+    std::unique_ptr<UserStore> users_;
+    std::unique_ptr<SessionStore> sessions_;
+    std::unique_ptr<CodeStore> codes_;
+};
+
+}  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,256 @@
+// Users, sessions and codes in SQLite.
+
+#include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/sqlite_stores.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+namespace {
+constexpr const char* kUserColumns =
+    "user_id, user_name, password_hash, confirmed, name, phone_number, phone_verified, mfa, "
+    "super_admin, admin, picture_url, custom_data, public_profile, tags, created_at";
+
+UserRow ReadUser(const Statement& s) {
+    UserRow u;
+    u.user_id = s.Text(0);
+    u.user_name = s.Text(1);
+    u.password_hash = s.Text(2);
+    u.confirmed = s.Bool(3);
+    u.name = s.Text(4);
+    u.phone_number = s.Text(5);
+    u.phone_verified = s.Bool(6);
+    u.mfa = s.Bool(7);
+    u.super_admin = s.Bool(8);
+    u.admin = s.Bool(9);
+    u.picture_url = s.Text(10);
+    u.custom_data = s.Text(11);
+    u.public_profile = s.Text(12);
+    u.tags = s.Text(13);
+    u.created_at = s.Int(14);
+    return u;
+}
+
+// Binds every column but user_id from 1, user_id last (for both INSERT and UPDATE).
+void BindUser(Statement& s, const UserRow& u) {
+    s.Bind(1, u.user_name)
+        .Bind(2, u.password_hash)
+        .Bind(3, u.confirmed)
+        .Bind(4, u.name)
+        .Bind(5, u.phone_number)
+        .Bind(6, u.phone_verified)
+        .Bind(7, u.mfa)
+        .Bind(8, u.super_admin)
+        .Bind(9, u.admin)
+        .Bind(10, u.picture_url)
+        .Bind(11, u.custom_data)
+        .Bind(12, u.public_profile)
+        .Bind(13, u.tags)
+        .Bind(14, u.created_at)
+        .Bind(15, u.user_id);
+}
+
+bool IsConstraintError(const std::exception& e) {
+    return std::string_view(e.what()).find("UNIQUE constraint failed") != std::string_view::npos;
+}
+}  // namespace
+
+// storage::UserStore
+
+std::optional<UserRow> SqliteUserStore::FindWhere(const char* where, std::string_view value) {
+    std::optional<UserRow> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where);
+        s.Bind(1, value);
+        if (s.Step()) {
+            row = ReadUser(s);
+        }
+    });
+    return row;
+}
+
+std::optional<UserRow> SqliteUserStore::FindById(std::string_view user_id) {
+    return FindWhere("user_id = ?", user_id);
+}
+
+std::optional<UserRow> SqliteUserStore::FindByName(std::string_view user_name) {
+    return FindWhere("user_name = ?", user_name);
+}
+
+std::optional<UserRow> SqliteUserStore::FindByPhone(std::string_view phone) {
+    return FindWhere(
+        "user_name = ?1 OR (phone_number = ?1 AND phone_verified = 1) ORDER BY user_name = ?1 "
+        "DESC LIMIT 1",
+        phone);
+}
+
+bool SqliteUserStore::Insert(const UserRow& user) {
+    bool inserted = true;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "INSERT INTO users(user_name, password_hash, confirmed, name, phone_number, "
+            "phone_verified, mfa, super_admin, admin, picture_url, custom_data, public_profile, "
+            "tags, created_at, user_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        BindUser(s, user);
+        try {
+            s.Run();
+        } catch (const std::runtime_error& e) {
+            if (!IsConstraintError(e)) {
+                throw;
+            }
+            inserted = false;
+        }
+    });
+    return inserted;
+}
+
+bool SqliteUserStore::Update(const UserRow& user) {
+    bool updated = false;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "UPDATE users SET user_name=?, password_hash=?, confirmed=?, name=?, phone_number=?, "
+            "phone_verified=?, mfa=?, super_admin=?, admin=?, picture_url=?, custom_data=?, "
+            "public_profile=?, tags=?, created_at=? WHERE user_id=?");
+        BindUser(s, user);
+        s.Run();
+        updated = c.Changes() > 0;
+    });
+    return updated;
+}
+
+void SqliteUserStore::Delete(std::string_view user_id) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("DELETE FROM users WHERE user_id = ?").Bind(1, user_id).Run();
+    });
+}
+
+// storage::SessionStore
+
+namespace {
+SessionRow ReadSession(const Statement& s) {
+    return SessionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Bool(5)};
+}
+}  // namespace
+
+void SqliteSessionStore::Insert(const SessionRow& r) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare(
+             "INSERT INTO sessions(session_id, user_id, refresh_hash, created_at, expires_at, "
+             "revoked) VALUES (?,?,?,?,?,?)")
+            .Bind(1, r.session_id)
+            .Bind(2, r.user_id)
+            .Bind(3, r.refresh_hash)
+            .Bind(4, r.created_at)
+            .Bind(5, r.expires_at)
+            .Bind(6, r.revoked)
+            .Run();
+    });
+}
+
+std::optional<SessionRow> SqliteSessionStore::FindWhere(const char* where,
+                                                        std::string_view value) {
+    std::optional<SessionRow> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("SELECT session_id, user_id, refresh_hash, created_at, expires_at, "
+                        "revoked FROM sessions WHERE ") +
+            where);
+        s.Bind(1, value);
+        if (s.Step()) {
+            row = ReadSession(s);
+        }
+    });
+    return row;
+}
+
+std::optional<SessionRow> SqliteSessionStore::FindById(std::string_view session_id) {
+    return FindWhere("session_id = ?", session_id);
+}
+
+std::optional<SessionRow> SqliteSessionStore::FindByRefreshHash(std::string_view refresh_hash) {
+    return FindWhere("refresh_hash = ?", refresh_hash);
+}
+
+void SqliteSessionStore::Revoke(std::string_view session_id) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("UPDATE sessions SET revoked = 1 WHERE session_id = ?")
+            .Bind(1, session_id)
+            .Run();
+    });
+}
+
+std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view user_id) {
+    std::vector<std::string> ids;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0 RETURNING "
+            "session_id");
+        s.Bind(1, user_id);
+        while (s.Step()) {
+            ids.push_back(s.Text(0));
+        }
+    });
+    return ids;
+}
+
+void SqliteSessionStore::DeleteExpired(std::int64_t before) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("DELETE FROM sessions WHERE expires_at < ?").Bind(1, before).Run();
+    });
+}
+
+// storage::CodeStore
+
+void SqliteCodeStore::Put(const CodeRow& r) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare(
+             "INSERT OR REPLACE INTO verification_codes(user_id, purpose, code_hash, session, "
+             "expires_at, attempts) VALUES (?,?,?,?,?,?)")
+            .Bind(1, r.user_id)
+            .Bind(2, r.purpose)
+            .Bind(3, r.code_hash)
+            .Bind(4, r.session)
+            .Bind(5, r.expires_at)
+            .Bind(6, r.attempts)
+            .Run();
+    });
+}
+
+std::optional<CodeRow> SqliteCodeStore::Find(std::string_view user_id, std::string_view purpose) {
+    std::optional<CodeRow> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "SELECT user_id, purpose, code_hash, session, expires_at, attempts FROM "
+            "verification_codes WHERE user_id = ? AND purpose = ?");
+        s.Bind(1, user_id).Bind(2, purpose);
+        if (s.Step()) {
+            row = CodeRow{s.Text(0), s.Text(1), s.Text(2),
+                          s.Text(3), s.Int(4),  static_cast<int>(s.Int(5))};
+        }
+    });
+    return row;
+}
+
+int SqliteCodeStore::AddAttempt(std::string_view user_id, std::string_view purpose) {
+    int attempts = 0;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "UPDATE verification_codes SET attempts = attempts + 1 WHERE user_id = ? AND "
+            "purpose = ? RETURNING attempts");
+        s.Bind(1, user_id).Bind(2, purpose);
+        if (s.Step()) {
+            attempts = static_cast<int>(s.Int(0));
+        }
+    });
+    return attempts;
+}
+
+void SqliteCodeStore::Delete(std::string_view user_id, std::string_view purpose) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("DELETE FROM verification_codes WHERE user_id = ? AND purpose = ?")
+            .Bind(1, user_id)
+            .Bind(2, purpose)
+            .Run();
+    });
+}
+
+}  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,55 @@
+// The SQLite implementations of the store interfaces.
+#pragma once
+
+#include "storage/database.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase;
+
+class SqliteUserStore final : public UserStore {
+public:
+    explicit SqliteUserStore(SqliteDatabase& db) : db_(db) {}
+    // storage::UserStore
+    std::optional<UserRow> FindById(std::string_view user_id) override;
+    std::optional<UserRow> FindByName(std::string_view user_name) override;
+    std::optional<UserRow> FindByPhone(std::string_view phone) override;
+    bool Insert(const UserRow& user) override;
+    bool Update(const UserRow& user) override;
+    void Delete(std::string_view user_id) override;
+
+private:
+    std::optional<UserRow> FindWhere(const char* where, std::string_view value);
+    SqliteDatabase& db_;
+};
+
+class SqliteSessionStore final : public SessionStore {
+public:
+    explicit SqliteSessionStore(SqliteDatabase& db) : db_(db) {}
+    // storage::SessionStore
+    void Insert(const SessionRow& session) override;
+    std::optional<SessionRow> FindById(std::string_view session_id) override;
+    std::optional<SessionRow> FindByRefreshHash(std::string_view refresh_hash) override;
+    void Revoke(std::string_view session_id) override;
+    std::vector<std::string> RevokeAllForUser(std::string_view user_id) override;
+    void DeleteExpired(std::int64_t before) override;
+
+private:
+    std::optional<SessionRow> FindWhere(const char* where, std::string_view value);
+    SqliteDatabase& db_;
+};
+
+class SqliteCodeStore final : public CodeStore {
+public:
+    explicit SqliteCodeStore(SqliteDatabase& db) : db_(db) {}
+    // storage::CodeStore
+    void Put(const CodeRow& code) override;
+    std::optional<CodeRow> Find(std::string_view user_id, std::string_view purpose) override;
+    int AddAttempt(std::string_view user_id, std::string_view purpose) override;
+    void Delete(std::string_view user_id, std::string_view purpose) override;
+
+private:
+    SqliteDatabase& db_;
+};
+
+}  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,221 @@
+// fork/exec of the server, reading its "listening on" line, and mailbox helpers.
+#include "support/server_process.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace rainmaker::testing {
+
+namespace {
+
+std::filesystem::path MakeTempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "rm-e2e-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    return pattern;
+}
+
+std::string Sanitize(const std::string& recipient) {
+    std::string out = recipient;
+    for (auto& c : out) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '@' || c == '.' || c == '+' ||
+              c == '_' || c == '-')) {
+            c = '_';
+        }
+    }
+    return out;
+}
+
+std::vector<std::filesystem::path> MailFor(const std::filesystem::path& mailbox,
+                                           const std::string& recipient) {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    const std::string suffix = "-" + Sanitize(recipient) + ".txt";
+    for (const auto& entry : std::filesystem::directory_iterator(mailbox, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() > suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());  // names start with the time and a sequence number
+    return files;
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess() : ServerProcess(Options{}) {}
+
+ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
+    if (options_.data_dir.empty()) {
+        data_dir_ = MakeTempDir();
+        owns_dir_ = true;
+    } else {
+        data_dir_ = options_.data_dir;
+    }
+    Launch();
+}
+
+ServerProcess::~ServerProcess() {
+    if (pid_ > 0) {
+        Stop();
+    }
+    if (owns_dir_) {
+        std::error_code ec;
+        std::filesystem::remove_all(data_dir_, ec);
+    }
+}
+
+void ServerProcess::Launch() {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    std::vector<std::string> args = {RAINMAKER_SERVER_BIN, "--http-port",     "0",
+                                     "--data-dir",         data_dir_.string(), "--password-cost",
+                                     "min",                "--log-level",     "warn"};
+    args.insert(args.end(), options_.args.begin(), options_.args.end());
+    const pid_t pid = fork();
+    if (pid < 0) {
+        throw std::runtime_error("fork failed");
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        for (const auto& [key, value] : options_.env) {
+            setenv(key.c_str(), value.c_str(), 1);
+        }
+        std::vector<char*> argv;
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    close(fds[1]);
+    pid_ = pid;
+    stdout_fd_ = fds[0];
+
+    // Wait for "rainmaker-server listening on http://ADDR:PORT".
+    std::string output;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    static const std::regex kListening(R"(listening on http://[^:]+:(\d+))");
+    std::smatch match;
+    while (!std::regex_search(output, match, kListening)) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{stdout_fd_, POLLIN, 0};
+        if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            Kill();
+            throw std::runtime_error("server did not start: " + output);
+        }
+        char buffer[512];
+        const ssize_t n = read(stdout_fd_, buffer, sizeof(buffer));
+        if (n <= 0) {
+            Kill();
+            throw std::runtime_error("server exited before listening: " + output);
+        }
+        output.append(buffer, static_cast<std::size_t>(n));
+    }
+    port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+}
+
+int ServerProcess::Stop() {
+    if (pid_ <= 0) {
+        return 0;
+    }
+    kill(pid_, SIGTERM);
+    int status = 0;
+    // Give it 15 s to finish in-flight requests, then kill it.
+    for (int i = 0; i < 1500; ++i) {
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            close(stdout_fd_);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Kill();
+    return -SIGKILL;
+}
+
+void ServerProcess::Kill() {
+    if (pid_ <= 0) {
+        return;
+    }
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    close(stdout_fd_);
+}
+
+void ServerProcess::Restart() {
+    if (pid_ > 0) {
+        Stop();
+    }
+    Launch();
+}
+
+std::string ServerProcess::LatestCode(const std::string& recipient) const {
+    static const std::regex kCode(R"(\b(\d{6})\b)");
+    for (int i = 0; i < 1000; ++i) {
+        const auto files = MailFor(data_dir_ / "mailbox", recipient);
+        if (!files.empty()) {
+            std::ifstream in(files.back());
+            std::stringstream text;
+            text << in.rdbuf();
+            const std::string content = text.str();
+            const auto body = content.find("\n\n");
+            std::smatch match;
+            const std::string tail = body == std::string::npos ? content : content.substr(body);
+            if (std::regex_search(tail, match, kCode)) {
+                return match[1].str();
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return {};
+}
+
+int ServerProcess::MessageCount(const std::string& recipient) const {
+    return static_cast<int>(MailFor(data_dir_ / "mailbox", recipient).size());
+}
+
+int ServerProcess::RunCommand(const std::vector<std::string>& args, std::string* output) const {
+    std::string command = std::string(RAINMAKER_SERVER_BIN) + " --data-dir '" +
+                          data_dir_.string() + "' --password-cost min";
+    for (const auto& a : args) {
+        command += " '" + a + "'";
+    }
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+        return -1;
+    }
+    char buffer[256];
+    std::string out;
+    while (fgets(buffer, sizeof(buffer), pipe) != nullptr) {
+        out += buffer;
+    }
+    const int status = pclose(pipe);
+    if (output != nullptr) {
+        *output = out;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace rainmaker::testing
