@@ -30,9 +30,9 @@ namespace rainmaker::crypto {
 namespace {
 
 constexpr int kCoordinateBytes = 32;                           // P-256 field elements
-constexpr std::size_t kSignatureBytes = 2 * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
+constexpr std::size_t kSignatureBytes = std::size_t{2} * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
 constexpr std::size_t kKeyIdHashBytes = 12;
-constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
 template <auto Free>
 struct OpenSslDeleter {
@@ -74,7 +74,9 @@ struct SecretText {
 }
 
 [[noreturn]] void ThrowErrno(const std::string& what, const std::filesystem::path& path) {
-    throw std::runtime_error(what + " " + path.string() + ": " + std::strerror(errno));
+    throw std::runtime_error(
+        what + " " + path.string() + ": " + std::generic_category().message(errno)
+    );
 }
 
 const unsigned char* Bytes(std::string_view s) {
@@ -102,7 +104,7 @@ bool EncodesToUrlOnlyDigit(char32_t c) {
 }
 
 void AppendUnicodeEscape(std::string& out, std::uint32_t unit) {
-    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::string_view kHex = "0123456789abcdef";
     out += "\\u";
     for (int shift = 12; shift >= 0; shift -= 4) {
         out.push_back(kHex[(unit >> shift) & 0xF]);
@@ -177,11 +179,9 @@ void AppendString(std::string& out, std::string_view s) {
                 out += "\\t";
                 break;
             default:
-                if (*c < 0x20 || EncodesToUrlOnlyDigit(*c)) {
-                    AppendUnicodeEscape(out, *c);
-                } else if (*c < 0x80) {
+                if (*c >= 0x20 && *c < 0x80 && !EncodesToUrlOnlyDigit(*c)) {
                     out.push_back(static_cast<char>(*c));
-                } else if (*c < 0x10000) {
+                } else if (*c < 0x10000) {  // control, '>', '?', '~', DEL, rest of the BMP
                     AppendUnicodeEscape(out, *c);
                 } else {  // outside the BMP: a UTF-16 surrogate pair, as JSON requires
                     const std::uint32_t v = *c - 0x10000;
@@ -475,14 +475,16 @@ bool VerifyEs256(EVP_PKEY* key, std::string_view input, std::string_view raw) {
     if (raw.size() != kSignatureBytes) {
         return false;
     }
-    BignumPtr r(BN_bin2bn(Bytes(raw), kCoordinateBytes, nullptr));
-    BignumPtr s(BN_bin2bn(Bytes(raw) + kCoordinateBytes, kCoordinateBytes, nullptr));
     const EcdsaSigPtr signature(ECDSA_SIG_new());
-    if (!r || !s || !signature || ECDSA_SIG_set0(signature.get(), r.get(), s.get()) != 1) {
+    BIGNUM* r = BN_bin2bn(Bytes(raw), kCoordinateBytes, nullptr);
+    BIGNUM* s = BN_bin2bn(Bytes(raw) + kCoordinateBytes, kCoordinateBytes, nullptr);
+    // On success ECDSA_SIG_set0 takes ownership of r and s.
+    if (!signature || r == nullptr || s == nullptr ||
+        ECDSA_SIG_set0(signature.get(), r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
         return false;
     }
-    r.release();  // owned by `signature` now
-    s.release();
     const int der_size = i2d_ECDSA_SIG(signature.get(), nullptr);
     if (der_size <= 0) {
         return false;

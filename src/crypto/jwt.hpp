@@ -23,7 +23,7 @@ class JwtSigner {
 public:
     // Longer tokens are neither produced nor verified (ours are a few hundred bytes; the cap
     // bounds the work garbage can cost).
-    static constexpr std::size_t kMaxTokenBytes = 16 * 1024;
+    static constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
 
     // Reads the PKCS#8 PEM P-256 private key at `pem_file`; if the file does not exist,
     // generates a key and writes it there with mode 0600 (creating the parent directory).

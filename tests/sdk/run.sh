@@ -121,12 +121,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Line-buffer the server's stdio where possible so the "listening" line reaches the file at once.
-launcher=()
-if command -v stdbuf >/dev/null 2>&1; then
-    launcher=(stdbuf -oL -eL)
-fi
-"${launcher[@]}" "$server_bin" --http-port 0 --data-dir "$data_dir" --password-cost min \
+# The server flushes its "listening" line itself (no stdbuf: its LD_PRELOAD breaks ASan builds).
+"$server_bin" --http-port 0 --data-dir "$data_dir" --password-cost min \
     >"$server_out" 2>"$server_err" </dev/null &
 server_pid=$!
 
