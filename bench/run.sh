@@ -250,6 +250,8 @@ ratio_verdict=$(verdict ratio_ok)
 p99_verdict=$(verdict below "$user2_p99" "$target_p99_ms")
 rss_verdict=$(verdict below "$server_idle_rss" "$target_idle_rss_mib")
 
+warmup_text="each run after a ${warmup} warm-up"
+((warmup_s > 0)) || warmup_text="no warm-up"
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [[ -n $cpu_model ]] || cpu_model=$(uname -m)
 wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $1, $2 }')  # wrk -v exits 1
@@ -260,8 +262,7 @@ report=$(
 
 $(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) CPUs · ${cpu_model} · Linux $(uname -r) · ${wrk_version}
 
-wrk on loopback, keep-alive: \`wrk -t1 -c${connections} -d${duration} --latency\`, each run
-after a ${warmup} warm-up. The bare server runs ${bare_threads} io threads; rainmaker-server runs
+wrk on loopback, keep-alive: \`wrk -t1 -c${connections} -d${duration} --latency\`, ${warmup_text}. The bare server runs ${bare_threads} io threads; rainmaker-server runs
 its defaults${BENCH_SERVER_ARGS:+ plus \`${BENCH_SERVER_ARGS}\`}. Latencies in ms.
 
 | target | req/s | p50 | p99 | vs ceiling | notes |

@@ -1,6 +1,7 @@
 // OpenSSL's one-shot digest and MAC calls, wrapped so callers deal only in strings.
 #include "crypto/digest.hpp"
 
+#include <array>
 #include <limits>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -14,7 +15,7 @@ namespace {
 constexpr std::size_t kSha256Bytes = 32;
 
 std::string ToHex(const unsigned char* bytes, std::size_t size) {
-    static constexpr char kDigits[] = "0123456789abcdef";
+    static constexpr std::string_view kDigits = "0123456789abcdef";
     std::string out;
     out.reserve(size * 2);
     for (std::size_t i = 0; i < size; ++i) {
@@ -32,13 +33,13 @@ const char* NonNull(std::string_view s) {
 }  // namespace
 
 std::string Sha256(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int size = 0;
-    if (EVP_Digest(NonNull(data), data.size(), digest, &size, EVP_sha256(), nullptr) != 1 ||
+    if (EVP_Digest(NonNull(data), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
         size != kSha256Bytes) {
         throw std::runtime_error("SHA-256 failed");
     }
-    return std::string(reinterpret_cast<const char*>(digest), size);
+    return {reinterpret_cast<const char*>(digest.data()), size};
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -50,7 +51,7 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
     if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
         throw std::invalid_argument("HMAC key too long");
     }
-    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
     unsigned int size = 0;
     if (HMAC(
             EVP_sha256(),
@@ -58,13 +59,13 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
             static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(NonNull(data)),
             data.size(),
-            mac,
+            mac.data(),
             &size
         ) == nullptr ||
         size != kSha256Bytes) {
         throw std::runtime_error("HMAC-SHA-256 failed");
     }
-    return ToHex(mac, size);
+    return ToHex(mac.data(), size);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -29,8 +29,9 @@ namespace rainmaker::crypto {
 
 namespace {
 
-constexpr int kCoordinateBytes = 32;                           // P-256 field elements
-constexpr std::size_t kSignatureBytes = std::size_t{2} * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
+constexpr int kCoordinateBytes = 32;  // P-256 field elements
+constexpr std::size_t kSignatureBytes =
+    std::size_t{2} * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
 constexpr std::size_t kKeyIdHashBytes = 12;
 constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
@@ -479,8 +480,7 @@ bool VerifyEs256(EVP_PKEY* key, std::string_view input, std::string_view raw) {
     BIGNUM* r = BN_bin2bn(Bytes(raw), kCoordinateBytes, nullptr);
     BIGNUM* s = BN_bin2bn(Bytes(raw) + kCoordinateBytes, kCoordinateBytes, nullptr);
     // On success ECDSA_SIG_set0 takes ownership of r and s.
-    if (!signature || r == nullptr || s == nullptr ||
-        ECDSA_SIG_set0(signature.get(), r, s) != 1) {
+    if (!signature || r == nullptr || s == nullptr || ECDSA_SIG_set0(signature.get(), r, s) != 1) {
         BN_free(r);
         BN_free(s);
         return false;

@@ -1,6 +1,7 @@
 // libsodium's crypto_pwhash_str with Argon2id: the salt and parameters travel inside the hash.
 #include "crypto/password_hash.hpp"
 
+#include <array>
 #include <sodium.h>
 #include <stdexcept>
 
@@ -18,7 +19,7 @@ struct SodiumInit {
 
 // A function-local static runs sodium_init() exactly once, even with concurrent first calls.
 void EnsureSodium() {
-    static const SodiumInit kInit;
+    static const SodiumInit initialised;
 }
 
 struct Limits {
@@ -61,9 +62,9 @@ std::optional<PasswordCost> ParsePasswordCost(std::string_view name) {
 std::string HashPassword(std::string_view password, PasswordCost cost) {
     EnsureSodium();
     const Limits limits = LimitsFor(cost);
-    char out[crypto_pwhash_STRBYTES] = {};
+    std::array<char, crypto_pwhash_STRBYTES> out{};
     if (crypto_pwhash_str_alg(
-            out,
+            out.data(),
             password.data() != nullptr ? password.data() : "",
             password.size(),
             limits.ops,
@@ -72,7 +73,7 @@ std::string HashPassword(std::string_view password, PasswordCost cost) {
         ) != 0) {
         throw std::runtime_error("password hashing failed (out of memory?)");
     }
-    return std::string(out);
+    return {out.data()};
 }
 
 bool VerifyPassword(std::string_view hash, std::string_view password) {
@@ -84,10 +85,10 @@ bool VerifyPassword(std::string_view hash, std::string_view password) {
             hash.find('\0') != std::string_view::npos) {
             return false;
         }
-        char stored[crypto_pwhash_STRBYTES] = {};
-        hash.copy(stored, hash.size());
+        std::array<char, crypto_pwhash_STRBYTES> stored{};
+        hash.copy(stored.data(), hash.size());
         return crypto_pwhash_str_verify(
-                   stored, password.data() != nullptr ? password.data() : "", password.size()
+                   stored.data(), password.data() != nullptr ? password.data() : "", password.size()
                ) == 0;
     } catch (...) {
         return false;

@@ -1,6 +1,7 @@
 // Checks ES256 signing and verification, the client payload rule, key persistence and JWKS.
 #include "crypto/jwt.hpp"
 
+#include <array>
 #include <atomic>
 #include <fstream>
 #include <openssl/bn.h>
@@ -43,7 +44,7 @@ public:
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 
-    const fs::path& path() const { return path_; }
+    const fs::path& Path() const { return path_; }
 
 private:
     fs::path path_;
@@ -90,7 +91,7 @@ Pkey GenerateEcKey(const char* curve) {
 // PKCS#8 PEM of `key`, encrypted with AES-256-CBC under `passphrase` when one is given.
 std::string ToPem(EVP_PKEY* key, const std::string& passphrase = {}) {
     BIO* bio = BIO_new(BIO_s_mem());
-    auto* pass = reinterpret_cast<const unsigned char*>(passphrase.data());
+    const auto* pass = reinterpret_cast<const unsigned char*>(passphrase.data());
     EXPECT_EQ(
         PEM_write_bio_PrivateKey(
             bio,
@@ -104,10 +105,10 @@ std::string ToPem(EVP_PKEY* key, const std::string& passphrase = {}) {
         1
     );
     std::string pem;
-    char chunk[512];
+    std::array<char, 512> chunk{};
     int n = 0;
-    while ((n = BIO_read(bio, chunk, sizeof(chunk))) > 0) {
-        pem.append(chunk, static_cast<std::size_t>(n));
+    while ((n = BIO_read(bio, chunk.data(), static_cast<int>(chunk.size()))) > 0) {
+        pem.append(chunk.data(), static_cast<std::size_t>(n));
     }
     BIO_free(bio);
     return pem;
@@ -116,38 +117,42 @@ std::string ToPem(EVP_PKEY* key, const std::string& passphrase = {}) {
 // ES256 over `input` in the JWS R||S form, computed with `key` directly.
 std::string SignRaw(EVP_PKEY* key, std::string_view input) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    unsigned char der[128];
-    std::size_t der_size = sizeof(der);
+    std::array<unsigned char, 128> der{};
+    std::size_t der_size = der.size();
     EXPECT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key), 1);
     EXPECT_EQ(
         EVP_DigestSign(
-            ctx, der, &der_size, reinterpret_cast<const unsigned char*>(input.data()), input.size()
+            ctx,
+            der.data(),
+            &der_size,
+            reinterpret_cast<const unsigned char*>(input.data()),
+            input.size()
         ),
         1
     );
     EVP_MD_CTX_free(ctx);
-    const unsigned char* cursor = der;
+    const unsigned char* cursor = der.data();
     ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der_size));
-    unsigned char raw[64];
-    BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
+    std::array<unsigned char, 64> raw{};
+    BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw.data(), 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw.data() + 32, 32);
     ECDSA_SIG_free(sig);
-    return std::string(reinterpret_cast<const char*>(raw), sizeof(raw));
+    return {reinterpret_cast<const char*>(raw.data()), raw.size()};
 }
 
 bool VerifyRaw(EVP_PKEY* key, std::string_view input, std::string_view raw) {
     ECDSA_SIG* sig = ECDSA_SIG_new();
     const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
     ECDSA_SIG_set0(sig, BN_bin2bn(bytes, 32, nullptr), BN_bin2bn(bytes + 32, 32, nullptr));
-    unsigned char der[128];
-    unsigned char* cursor = der;
+    std::array<unsigned char, 128> der{};
+    unsigned char* cursor = der.data();
     const int der_size = i2d_ECDSA_SIG(sig, &cursor);
     ECDSA_SIG_free(sig);
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     const bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
                     EVP_DigestVerify(
                         ctx,
-                        der,
+                        der.data(),
                         static_cast<std::size_t>(der_size),
                         reinterpret_cast<const unsigned char*>(input.data()),
                         input.size()
@@ -313,8 +318,11 @@ public:
                 return Below(2) == 0;
             case 3:
                 return nullptr;
-            default:
-                return boost::json::value(Text(60));
+            default: {
+                // Not braces: `return {text}` would pick value's initializer_list constructor.
+                boost::json::value text(Text(60));
+                return text;
+            }
         }
     }
 
@@ -357,7 +365,7 @@ private:
 
 TEST(JwtSigner, SignedTokenVerifiesAndYieldsExactlyTheClaims) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     const auto claims = SampleClaims();
     const std::string token = signer->Sign(claims);
     const auto verified = signer->Verify(token);
@@ -367,7 +375,7 @@ TEST(JwtSigner, SignedTokenVerifiesAndYieldsExactlyTheClaims) {
 
 TEST(JwtSigner, WritesTheEs256HeaderWithTheKeyId) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     const Parts parts = Split(signer->Sign(SampleClaims()));
     const auto header = Base64UrlDecode(parts.header);
     ASSERT_TRUE(header.has_value());
@@ -379,7 +387,7 @@ TEST(JwtSigner, WritesTheEs256HeaderWithTheKeyId) {
 
 TEST(JwtSigner, SignatureIsTheRawSixtyFourByteForm) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "jwt.pem";
+    const fs::path key_file = dir.Path() / "jwt.pem";
     const auto signer = JwtSigner::LoadOrCreate(key_file);
     const std::string token = signer->Sign(SampleClaims());
     const Parts parts = Split(token);
@@ -394,7 +402,7 @@ TEST(JwtSigner, SignatureIsTheRawSixtyFourByteForm) {
 
 TEST(JwtSigner, DoesNotCheckExpiry) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     auto claims = SampleClaims();
     claims["exp"] = 1;
     EXPECT_TRUE(signer->Verify(signer->Sign(claims)).has_value());
@@ -402,7 +410,7 @@ TEST(JwtSigner, DoesNotCheckExpiry) {
 
 TEST(JwtSigner, RejectsTamperedPayload) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     Parts parts = Split(signer->Sign(SampleClaims()));
     auto claims = SampleClaims();
     claims["custom:user_id"] = "someone-else";
@@ -416,7 +424,7 @@ TEST(JwtSigner, RejectsTamperedPayload) {
 
 TEST(JwtSigner, RejectsTamperedSignature) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     const Parts parts = Split(signer->Sign(SampleClaims()));
     const std::string signature = *Base64UrlDecode(parts.signature);
     for (std::size_t byte = 0; byte < signature.size(); byte += 7) {
@@ -436,7 +444,7 @@ TEST(JwtSigner, RejectsTamperedSignature) {
 
 TEST(JwtSigner, RejectsEverySingleCharacterChange) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     const std::string token = signer->Sign(SampleClaims());
     for (std::size_t i = 0; i < token.size(); ++i) {
         for (const char replacement : {'A', 'B', 'g', '-', '_', '.', '=', '+', '\0'}) {
@@ -452,8 +460,8 @@ TEST(JwtSigner, RejectsEverySingleCharacterChange) {
 
 TEST(JwtSigner, RejectsTokenSignedByAnotherKey) {
     TempDir dir;
-    const auto ours = JwtSigner::LoadOrCreate(dir.path() / "ours.pem");
-    const auto theirs = JwtSigner::LoadOrCreate(dir.path() / "theirs.pem");
+    const auto ours = JwtSigner::LoadOrCreate(dir.Path() / "ours.pem");
+    const auto theirs = JwtSigner::LoadOrCreate(dir.Path() / "theirs.pem");
     ASSERT_NE(ours->KeyId(), theirs->KeyId());
     const std::string token = theirs->Sign(SampleClaims());
     ASSERT_TRUE(theirs->Verify(token).has_value());
@@ -462,21 +470,21 @@ TEST(JwtSigner, RejectsTokenSignedByAnotherKey) {
 
 TEST(JwtSigner, RejectsAnotherKeysSignatureEvenUnderOurKeyId) {
     TempDir dir;
-    const auto ours = JwtSigner::LoadOrCreate(dir.path() / "ours.pem");
-    const auto theirs = JwtSigner::LoadOrCreate(dir.path() / "theirs.pem");
+    const auto ours = JwtSigner::LoadOrCreate(dir.Path() / "ours.pem");
+    const auto theirs = JwtSigner::LoadOrCreate(dir.Path() / "theirs.pem");
     Parts parts = Split(ours->Sign(SampleClaims()));  // header carries our kid
-    const Pkey their_key = ReadPrivateKey(dir.path() / "theirs.pem");
+    const Pkey their_key = ReadPrivateKey(dir.Path() / "theirs.pem");
     parts.signature = Base64UrlEncode(SignRaw(their_key.get(), parts.header + "." + parts.payload));
     EXPECT_FALSE(ours->Verify(Join(parts)).has_value());
     // Control: the same construction with our own key is accepted.
-    const Pkey our_key = ReadPrivateKey(dir.path() / "ours.pem");
+    const Pkey our_key = ReadPrivateKey(dir.Path() / "ours.pem");
     parts.signature = Base64UrlEncode(SignRaw(our_key.get(), parts.header + "." + parts.payload));
     EXPECT_TRUE(ours->Verify(Join(parts)).has_value());
 }
 
 TEST(JwtSigner, RejectsValidlySignedTokensWithTheWrongHeaderOrPayloadShape) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "jwt.pem";
+    const fs::path key_file = dir.Path() / "jwt.pem";
     const auto signer = JwtSigner::LoadOrCreate(key_file);
     const Pkey key = ReadPrivateKey(key_file);
     const std::string kid = signer->KeyId();
@@ -523,7 +531,7 @@ TEST(JwtSigner, RejectsValidlySignedTokensWithTheWrongHeaderOrPayloadShape) {
 
 TEST(JwtSigner, RejectsGarbageWithoutThrowing) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     const std::string token = signer->Sign(SampleClaims());
     const Parts parts = Split(token);
     std::vector<std::string> garbage = {
@@ -580,7 +588,7 @@ TEST(JwtSigner, RejectsGarbageWithoutThrowing) {
 
 TEST(JwtSigner, PayloadSegmentNeverContainsDashOrUnderscoreForRandomClaims) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     ClaimGenerator generator(12345);
     int naive_would_fail = 0;
     constexpr int kClaimSets = 3000;
@@ -613,7 +621,7 @@ TEST(JwtSigner, PayloadSegmentNeverContainsDashOrUnderscoreForRandomClaims) {
 
 TEST(JwtSigner, KeepsPayloadCleanWhereNoFillerClaimCouldHelp) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     // A run of three '~' covers all three alignments, so no filler length could fix it.
     for (const std::string& email : {
              std::string("~~~@example.com"),
@@ -635,7 +643,7 @@ TEST(JwtSigner, KeepsPayloadCleanWhereNoFillerClaimCouldHelp) {
 
 TEST(JwtSigner, RefusesClaimsThatAreNotUtf8) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     for (const std::string& bad : {
              std::string("\xff"),
              std::string("\xc3"),              // truncated
@@ -650,7 +658,7 @@ TEST(JwtSigner, RefusesClaimsThatAreNotUtf8) {
 
 TEST(JwtSigner, RefusesClaimsTooLargeToVerify) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     EXPECT_THROW(
         signer->Sign({{"blob", std::string(JwtSigner::kMaxTokenBytes, 'a')}}), std::invalid_argument
     );
@@ -658,7 +666,7 @@ TEST(JwtSigner, RefusesClaimsTooLargeToVerify) {
 
 TEST(JwtSigner, PersistsTheKeyAndReloadsIt) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "jwt.pem";
+    const fs::path key_file = dir.Path() / "jwt.pem";
     const auto first = JwtSigner::LoadOrCreate(key_file);
     const std::string token = first->Sign(SampleClaims());
     const auto reloaded = JwtSigner::LoadOrCreate(key_file);
@@ -670,7 +678,7 @@ TEST(JwtSigner, PersistsTheKeyAndReloadsIt) {
 
 TEST(JwtSigner, WritesAPkcs8KeyFileReadableOnlyByTheOwner) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "jwt.pem";
+    const fs::path key_file = dir.Path() / "jwt.pem";
     JwtSigner::LoadOrCreate(key_file);
     EXPECT_EQ(
         fs::status(key_file).permissions() & fs::perms::all,
@@ -679,7 +687,7 @@ TEST(JwtSigner, WritesAPkcs8KeyFileReadableOnlyByTheOwner) {
     EXPECT_EQ(ReadFile(key_file).rfind("-----BEGIN PRIVATE KEY-----\n", 0), 0U);
     // Nothing but the key is left behind.
     std::size_t entries = 0;
-    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path())) {
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.Path())) {
         ++entries;
     }
     EXPECT_EQ(entries, 1U);
@@ -687,7 +695,7 @@ TEST(JwtSigner, WritesAPkcs8KeyFileReadableOnlyByTheOwner) {
 
 TEST(JwtSigner, CreatesTheMissingParentDirectory) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "a" / "b" / "jwt.pem";
+    const fs::path key_file = dir.Path() / "a" / "b" / "jwt.pem";
     const auto signer = JwtSigner::LoadOrCreate(key_file);
     EXPECT_TRUE(fs::exists(key_file));
     EXPECT_EQ(JwtSigner::LoadOrCreate(key_file)->KeyId(), signer->KeyId());
@@ -695,7 +703,7 @@ TEST(JwtSigner, CreatesTheMissingParentDirectory) {
 
 TEST(JwtSigner, LoadsAKeyWrittenByOpenSsl) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "jwt.pem";
+    const fs::path key_file = dir.Path() / "jwt.pem";
     const Pkey key = GenerateEcKey("P-256");
     WriteFile(key_file, ToPem(key.get()));
     const auto signer = JwtSigner::LoadOrCreate(key_file);
@@ -707,7 +715,7 @@ TEST(JwtSigner, LoadsAKeyWrittenByOpenSsl) {
 
 TEST(JwtSigner, RefusesUnusableKeyFiles) {
     TempDir dir;
-    const fs::path key_file = dir.path() / "jwt.pem";
+    const fs::path key_file = dir.Path() / "jwt.pem";
     const Pkey p384 = GenerateEcKey("P-384");
     const Pkey p256 = GenerateEcKey("P-256");
     const std::string good = ToPem(p256.get());
@@ -722,12 +730,12 @@ TEST(JwtSigner, RefusesUnusableKeyFiles) {
         EXPECT_THROW(JwtSigner::LoadOrCreate(key_file), std::runtime_error) << contents;
         EXPECT_EQ(ReadFile(key_file), contents);  // never replaced
     }
-    EXPECT_THROW(JwtSigner::LoadOrCreate(dir.path()), std::runtime_error);  // a directory
+    EXPECT_THROW(JwtSigner::LoadOrCreate(dir.Path()), std::runtime_error);  // a directory
 }
 
 TEST(JwtSigner, PublishesItsPublicKeyAsJwks) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     const boost::json::value jwks = boost::json::parse(signer->Jwks());
     const auto& keys = jwks.at("keys").as_array();
     ASSERT_EQ(keys.size(), 1U);
@@ -765,9 +773,10 @@ TEST(JwtSigner, PublishesItsPublicKeyAsJwks) {
 
 TEST(JwtSigner, SignsAndVerifiesFromManyThreadsAtOnce) {
     TempDir dir;
-    const auto signer = JwtSigner::LoadOrCreate(dir.path() / "jwt.pem");
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
             ClaimGenerator generator(static_cast<std::uint32_t>(t));

@@ -1,0 +1,109 @@
+// The SQLite store: migrations, users, sessions, codes, transactions.
+#include "storage/sqlite/sqlite_database.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::storage::sqlite {
+namespace {
+
+UserRow MakeUser(std::string id, std::string name) {
+    UserRow u;
+    u.user_id = std::move(id);
+    u.user_name = std::move(name);
+    u.password_hash = "hash";
+    u.created_at = 1;
+    return u;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+protected:
+    testing::TempDir dir_;
+    SqliteDatabase db_{dir_.path() / "db.sqlite"};
+};
+
+TEST_F(SqliteStoreTest, AppliesMigrationsOnceAcrossReopens) {
+    const int version = db_.SchemaVersion();
+    EXPECT_GE(version, 1);
+    SqliteDatabase again(dir_.path() / "db.sqlite");
+    EXPECT_EQ(again.SchemaVersion(), version);
+}
+
+TEST_F(SqliteStoreTest, InsertsFindsUpdatesAndDeletesUsers) {
+    auto u = MakeUser("u1", "a@b.com");
+    ASSERT_TRUE(db_.Users().Insert(u));
+    EXPECT_FALSE(db_.Users().Insert(MakeUser("u2", "a@b.com")));  // name taken
+    u.name = "Alice";
+    u.custom_data = R"({"k":{"value":1}})";
+    ASSERT_TRUE(db_.Users().Update(u));
+    const auto found = db_.Users().FindByName("a@b.com");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->name, "Alice");
+    EXPECT_EQ(found->custom_data, R"({"k":{"value":1}})");
+    EXPECT_TRUE(db_.Users().FindById("u1"));
+    db_.Users().Delete("u1");
+    EXPECT_FALSE(db_.Users().FindById("u1"));
+    EXPECT_FALSE(db_.Users().Update(u));
+}
+
+TEST_F(SqliteStoreTest, FindsUsersByVerifiedPhoneOnly) {
+    auto u = MakeUser("u1", "a@b.com");
+    u.phone_number = "+15551234567";
+    db_.Users().Insert(u);
+    EXPECT_FALSE(db_.Users().FindByPhone("+15551234567"));
+    u.phone_verified = true;
+    db_.Users().Update(u);
+    EXPECT_EQ(db_.Users().FindByPhone("+15551234567")->user_id, "u1");
+    db_.Users().Insert(MakeUser("u2", "+15550000000"));
+    EXPECT_EQ(db_.Users().FindByPhone("+15550000000")->user_id, "u2");
+}
+
+TEST_F(SqliteStoreTest, DeletingAUserCascadesToSessionsAndCodes) {
+    db_.Users().Insert(MakeUser("u1", "a@b.com"));
+    db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false});
+    db_.Codes().Put(CodeRow{"u1", "signup", "c", "", 100, 0});
+    db_.Users().Delete("u1");
+    EXPECT_FALSE(db_.Sessions().FindById("s1"));
+    EXPECT_FALSE(db_.Codes().Find("u1", "signup"));
+}
+
+TEST_F(SqliteStoreTest, RevokesSessionsOneByOneOrAll) {
+    db_.Users().Insert(MakeUser("u1", "a@b.com"));
+    db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false});
+    db_.Sessions().Insert(SessionRow{"s2", "u1", "h2", 1, 100, false});
+    db_.Sessions().Revoke("s1");
+    EXPECT_TRUE(db_.Sessions().FindById("s1")->revoked);
+    EXPECT_EQ(db_.Sessions().RevokeAllForUser("u1"), std::vector<std::string>{"s2"});
+    EXPECT_EQ(db_.Sessions().FindByRefreshHash("h2")->session_id, "s2");
+    db_.Sessions().DeleteExpired(101);
+    EXPECT_FALSE(db_.Sessions().FindById("s1"));
+}
+
+TEST_F(SqliteStoreTest, KeepsOneCodePerPurposeAndCountsAttempts) {
+    db_.Users().Insert(MakeUser("u1", "a@b.com"));
+    db_.Codes().Put(CodeRow{"u1", "reset", "c1", "", 100, 0});
+    db_.Codes().Put(CodeRow{"u1", "reset", "c2", "", 100, 0});
+    EXPECT_EQ(db_.Codes().Find("u1", "reset")->code_hash, "c2");
+    EXPECT_EQ(db_.Codes().AddAttempt("u1", "reset"), 1);
+    EXPECT_EQ(db_.Codes().AddAttempt("u1", "reset"), 2);
+    db_.Codes().Delete("u1", "reset");
+    EXPECT_FALSE(db_.Codes().Find("u1", "reset"));
+    EXPECT_EQ(db_.Codes().AddAttempt("u1", "reset"), 0);
+}
+
+TEST_F(SqliteStoreTest, RollsBackATransactionThatThrows) {
+    EXPECT_THROW(db_.Transaction([&] {
+        db_.Users().Insert(MakeUser("u1", "a@b.com"));
+        throw std::runtime_error("abort");
+    }),
+                 std::runtime_error);
+    EXPECT_FALSE(db_.Users().FindById("u1"));
+    db_.Transaction([&] { db_.Users().Insert(MakeUser("u1", "a@b.com")); });
+    EXPECT_TRUE(db_.Users().FindById("u1"));
+}
+
+}  // namespace
+}  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,76 @@
+// Account input rules.
+#include "domain/users/validation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "core/error.hpp"
+
+namespace rainmaker::domain::users {
+namespace {
+
+int CodeOf(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const core::ApiError& e) {
+        return e.wire_code();
+    }
+    return 0;
+}
+
+TEST(CanonicalUserName, LowerCasesAndTrimsEmails) {
+    UserNameKind kind{};
+    EXPECT_EQ(CanonicalUserName("  Alice@Example.COM ", false, &kind), "alice@example.com");
+    EXPECT_EQ(kind, UserNameKind::kEmail);
+}
+
+TEST(CanonicalUserName, AcceptsE164PhoneNumbers) {
+    UserNameKind kind{};
+    EXPECT_EQ(CanonicalUserName("+911234567890", false, &kind), "+911234567890");
+    EXPECT_EQ(kind, UserNameKind::kPhone);
+}
+
+TEST(CanonicalUserName, RefusesEachBadFormWithItsCode) {
+    UserNameKind kind{};
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("", false, &kind); }), 101001);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("   ", false, &kind); }), 101001);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("no-at-sign", false, &kind); }), 101002);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("a@b", false, &kind); }), 101002);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("a b@c.com", false, &kind); }), 101002);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("a@@c.com", false, &kind); }), 101002);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("+12ab", false, &kind); }), 101037);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("+0123456789", false, &kind); }), 101037);
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("+1234567890123456", false, &kind); }), 101037);
+    // The deprecated operations take e-mail only.
+    EXPECT_EQ(CodeOf([&] { CanonicalUserName("+911234567890", true, &kind); }), 101002);
+}
+
+TEST(PasswordPolicy, AcceptsOnlyMixedPasswordsOf8To256WithoutSpaces) {
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("Passw0rd"); }), 0);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("A1" + std::string(254, 'b')); }), 0);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("A1" + std::string(255, 'b')); }), 101004);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("Passw0r"); }), 101004);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("password1"); }), 101004);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("PASSWORD1"); }), 101004);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("Passwordd"); }), 101004);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("Pass w0rd"); }), 101004);
+    EXPECT_EQ(CodeOf([] { CheckPasswordPolicy(""); }), 101004);
+}
+
+TEST(Name, MustBe1To256Characters) {
+    EXPECT_EQ(CodeOf([] { CheckName("A"); }), 0);
+    EXPECT_EQ(CodeOf([] { CheckName(std::string(256, 'n')); }), 0);
+    EXPECT_EQ(CodeOf([] { CheckName(""); }), 101053);
+    EXPECT_EQ(CodeOf([] { CheckName(std::string(257, 'n')); }), 101053);
+}
+
+TEST(Tags, MustBeKeyColonValue) {
+    EXPECT_TRUE(IsValidTag("location:kitchen"));
+    EXPECT_FALSE(IsValidTag("kitchen"));
+    EXPECT_FALSE(IsValidTag(":kitchen"));
+    EXPECT_FALSE(IsValidTag("location:"));
+}
+
+}  // namespace
+}  // namespace rainmaker::domain::users

@@ -1,0 +1,108 @@
+// Routing, version handling, authentication and the single catch site.
+#include "http/server/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace rainmaker::http {
+namespace {
+
+using core::ApiError;
+using core::ErrorCode;
+
+class FakeAuthenticator final : public domain::auth::Authenticator {
+public:
+    domain::auth::AuthContext Authenticate(std::string_view token) override {
+        if (token != "good") {
+            throw ApiError(ErrorCode::kUnauthorized);
+        }
+        return {"u1", "a@b.c", "s1"};
+    }
+};
+
+class RouterTest : public ::testing::Test {
+protected:
+    RouterTest() : router_(auth_) {
+        router_.Add("GET", "/v1/thing", Access::kPublic,
+                    [](const ApiRequest&) { return ApiResponse::Success("ok"); });
+        router_.Add("GET", "/v1/mine", Access::kUser, [](const ApiRequest& r) {
+            return ApiResponse::Success(r.Caller().user_id);
+        });
+        router_.Add("GET", "/v1/throws", Access::kPublic,
+                    [](const ApiRequest&) -> ApiResponse { throw std::runtime_error("boom"); });
+        router_.Add("GET", "/v1/rejects", Access::kPublic, [](const ApiRequest&) -> ApiResponse {
+            throw ApiError(ErrorCode::kUserNotFound);
+        });
+    }
+
+    ApiResponse Call(std::string method, std::string target, std::string token = {}) {
+        ApiRequest request;
+        request.method = std::move(method);
+        request.target = std::move(target);
+        request.authorization = std::move(token);
+        return router_.Dispatch(request);
+    }
+
+    static boost::json::object Body(const ApiResponse& r) {
+        return boost::json::parse(r.body).as_object();
+    }
+
+    FakeAuthenticator auth_;
+    Router router_;
+};
+
+TEST_F(RouterTest, RunsTheMatchingHandler) {
+    const auto r = Call("GET", "/v1/thing");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Body(r).at("status").as_string(), "success");
+}
+
+TEST_F(RouterTest, ToleratesOneTrailingSlash) { EXPECT_EQ(Call("GET", "/v1/thing/").status, 200); }
+
+TEST_F(RouterTest, AnswersUnknownPathWith404Envelope) {
+    const auto r = Call("GET", "/v1/other");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(Body(r).at("error_code").as_int64(), 100012);
+    EXPECT_EQ(Body(r).at("status").as_string(), "failure");
+}
+
+TEST_F(RouterTest, AnswersOtherVersionsWith100002) {
+    for (const auto* path : {"/v2/thing", "/v9/whatever", "/v10/thing"}) {
+        const auto r = Call("GET", path);
+        EXPECT_EQ(r.status, 400) << path;
+        EXPECT_EQ(Body(r).at("error_code").as_int64(), 100002) << path;
+    }
+    EXPECT_EQ(Call("GET", "/vx/thing").status, 404);
+}
+
+TEST_F(RouterTest, AnswersWrongMethodWith405) {
+    const auto r = Call("POST", "/v1/thing");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(Body(r).at("error_code").as_int64(), 100003);
+}
+
+TEST_F(RouterTest, AuthenticatesUserRoutes) {
+    EXPECT_EQ(Call("GET", "/v1/mine").status, 401);
+    EXPECT_EQ(Call("GET", "/v1/mine", "bad").status, 401);
+    const auto r = Call("GET", "/v1/mine", "good");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Body(r).at("description").as_string(), "u1");
+}
+
+TEST_F(RouterTest, TurnsApiErrorsIntoTheirEnvelope) {
+    const auto r = Call("GET", "/v1/rejects");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(Body(r).at("error_code").as_int64(), 101025);
+    EXPECT_EQ(Body(r).size(), 3u);
+}
+
+TEST_F(RouterTest, TurnsOtherExceptionsInto500WithoutDetails) {
+    const auto r = Call("GET", "/v1/throws");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(Body(r).at("error_code").as_int64(), 100001);
+    EXPECT_EQ(r.body.find("boom"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rainmaker::http
