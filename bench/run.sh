@@ -81,7 +81,7 @@ if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
     cmake --build "$build_dir" --target bare_beast_server rainmaker-server
 fi
 bare_bin=$build_dir/bench/bare_beast_server
-server_bin=$build_dir/src/app/rainmaker-server
+server_bin=$build_dir/bin/rainmaker-server
 [[ -x $bare_bin ]] || die "$bare_bin not found (run make bench, or cmake --preset release first)"
 [[ -x $server_bin ]] || die "$server_bin not found"
 

@@ -17,8 +17,9 @@ namespace {
 Config PrepareDataDir(Config c) {
     std::filesystem::create_directories(c.data_dir);
     // The signing key and the store hold secrets: keep the directory private.
-    std::filesystem::permissions(c.data_dir, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace);
+    std::filesystem::permissions(
+        c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace
+    );
     return c;
 }
 
@@ -28,12 +29,14 @@ std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
     std::unique_ptr<domain::users::MessageSender> sms;
     if (!c.smtp.host.empty()) {
         email = std::make_unique<outbound::SmtpSender>(c.smtp);
-        core::log::Info("codes by e-mail go through SMTP " + c.smtp.host + ":" +
-                        std::to_string(c.smtp.port));
+        core::log::Info(
+            "codes by e-mail go through SMTP " + c.smtp.host + ":" + std::to_string(c.smtp.port)
+        );
     } else {
         email = std::make_unique<outbound::MailboxSender>(mailbox);
-        core::log::Info("no SMTP server configured: e-mail codes are written to " +
-                        mailbox.string());
+        core::log::Info(
+            "no SMTP server configured: e-mail codes are written to " + mailbox.string()
+        );
     }
     if (!c.sms.url.empty()) {
         sms = std::make_unique<outbound::SmsWebhookSender>(c.sms);
@@ -75,12 +78,20 @@ Application::Application(Config config) : parts_(std::make_unique<Parts>(std::mo
 
 Application::~Application() = default;
 
-std::uint16_t Application::Start() { return parts_->server->Start(); }
+std::uint16_t Application::Start() {
+    return parts_->server->Start();
+}
 
-void Application::Stop() { parts_->server->Stop(); }
+void Application::Stop() {
+    parts_->server->Stop();
+}
 
-domain::users::AccountService& Application::Accounts() { return parts_->accounts; }
+domain::users::AccountService& Application::Accounts() {
+    return parts_->accounts;
+}
 
-const Config& Application::config() const { return parts_->config; }
+const Config& Application::config() const {
+    return parts_->config;
+}
 
 }  // namespace rainmaker::app

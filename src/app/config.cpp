@@ -1,10 +1,9 @@
 // TOML and environment readers for Config.
 #include "app/config.hpp"
 
-#include <toml++/toml.h>
-
 #include <cstdlib>
 #include <stdexcept>
+#include <toml++/toml.h>
 
 namespace rainmaker::app {
 

@@ -20,8 +20,8 @@ struct Config {
     std::filesystem::path data_dir = "data";
     domain::auth::TokenConfig tokens;
     domain::users::AccountConfig accounts;
-    outbound::SmtpConfig smtp;              // used when smtp.host is set
-    outbound::SmsWebhookConfig sms;         // used when sms.url is set
+    outbound::SmtpConfig smtp;       // used when smtp.host is set
+    outbound::SmsWebhookConfig sms;  // used when sms.url is set
     std::string log_level = "info";
 };
 

@@ -1,6 +1,5 @@
 // rainmaker-server: serve the RainMaker API, or run an admin command on the data directory.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -25,16 +24,23 @@ int Serve(Config config) {
 
     Application app(std::move(config));
     const auto port = app.Start();
-    std::printf("rainmaker-server listening on http://%s:%u\n", app.config().http.address.c_str(),
-                static_cast<unsigned>(port));
-    std::printf("rainmaker-server data directory: %s\n",
-                std::filesystem::absolute(app.config().data_dir).c_str());
+    std::printf(
+        "rainmaker-server listening on http://%s:%u\n",
+        app.config().http.address.c_str(),
+        static_cast<unsigned>(port)
+    );
+    std::printf(
+        "rainmaker-server data directory: %s\n",
+        std::filesystem::absolute(app.config().data_dir).c_str()
+    );
     std::fflush(stdout);
 
     int signal = 0;
     sigwait(&signals, &signal);
-    rainmaker::core::log::Info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-                               ", finishing in-flight requests");
+    rainmaker::core::log::Info(
+        std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+        ", finishing in-flight requests"
+    );
     app.Stop();
     rainmaker::core::log::Info("stopped");
     return 0;
@@ -52,20 +58,38 @@ int main(int argc, char** argv) {
     std::string password_cost;
     std::string log_level;
     cli.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
-    cli.add_option("--data-dir", data_dir, "data directory (env RAINMAKER_DATA_DIR; default ./data)");
-    cli.add_option("--http-port", http_port, "HTTP port, 0 for any free port (env RAINMAKER_HTTP_PORT; default 8080)")
+    cli.add_option(
+        "--data-dir", data_dir, "data directory (env RAINMAKER_DATA_DIR; default ./data)"
+    );
+    cli.add_option(
+           "--http-port",
+           http_port,
+           "HTTP port, 0 for any free port (env RAINMAKER_HTTP_PORT; default 8080)"
+    )
         ->check(CLI::Range(0, 65535));
-    cli.add_option("--http-address", http_address, "HTTP listen address (env RAINMAKER_HTTP_ADDRESS; default 127.0.0.1)");
-    cli.add_option("--password-cost", password_cost, "Argon2id cost: min (tests only), interactive (default), moderate");
-    cli.add_option("--log-level", log_level, "debug, info, warn or error (env RAINMAKER_LOG_LEVEL)");
+    cli.add_option(
+        "--http-address",
+        http_address,
+        "HTTP listen address (env RAINMAKER_HTTP_ADDRESS; default 127.0.0.1)"
+    );
+    cli.add_option(
+        "--password-cost",
+        password_cost,
+        "Argon2id cost: min (tests only), interactive (default), moderate"
+    );
+    cli.add_option(
+        "--log-level", log_level, "debug, info, warn or error (env RAINMAKER_LOG_LEVEL)"
+    );
 
     auto* admin = cli.add_subcommand("admin", "administration commands on the data directory");
     auto* create_user = admin->add_subcommand("create-user", "create a confirmed user");
     std::string user_name;
     std::string password;
     bool super_admin = false;
-    create_user->add_option("--user-name", user_name, "e-mail address or +<country code><number>")->required();
-    create_user->add_option("--password", password, "password (8..256, upper, lower, digit)")->required();
+    create_user->add_option("--user-name", user_name, "e-mail address or +<country code><number>")
+        ->required();
+    create_user->add_option("--password", password, "password (8..256, upper, lower, digit)")
+        ->required();
     create_user->add_flag("--superadmin", super_admin, "make the user a superadmin");
     admin->require_subcommand(1);
 
@@ -99,8 +123,12 @@ int main(int argc, char** argv) {
         if (*create_user) {
             Application app(std::move(config));
             const auto user = app.Accounts().CreateConfirmedUser(user_name, password, super_admin);
-            std::printf("created user %s (%s)%s\n", user.user_name.c_str(), user.user_id.c_str(),
-                        super_admin ? " as superadmin" : "");
+            std::printf(
+                "created user %s (%s)%s\n",
+                user.user_name.c_str(),
+                user.user_id.c_str(),
+                super_admin ? " as superadmin" : ""
+            );
             return 0;
         }
         return Serve(std::move(config));

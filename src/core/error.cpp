@@ -11,7 +11,9 @@ constexpr ErrorInfo kTable[] = {
 };
 }  // namespace
 
-const ErrorInfo& Info(ErrorCode code) { return kTable[static_cast<int>(code)]; }
+const ErrorInfo& Info(ErrorCode code) {
+    return kTable[static_cast<int>(code)];
+}
 
 const ErrorInfo* AllErrors(std::size_t* count) {
     *count = std::size(kTable);
@@ -21,8 +23,9 @@ const ErrorInfo* AllErrors(std::size_t* count) {
 ApiError::ApiError(ErrorCode code, std::string description, std::string internal)
     : std::runtime_error(std::string(Info(code).name)),
       code_(code),
-      description_(description.empty() ? std::string(Info(code).description)
-                                       : std::move(description)),
+      description_(
+          description.empty() ? std::string(Info(code).description) : std::move(description)
+      ),
       internal_(std::move(internal)) {}
 
 }  // namespace rainmaker::core

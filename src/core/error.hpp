@@ -33,9 +33,13 @@ public:
     explicit ApiError(ErrorCode code, std::string description = {}, std::string internal = {});
 
     ErrorCode code() const { return code_; }
+
     int wire_code() const { return Info(code_).code; }
+
     int http_status() const { return Info(code_).http_status; }
+
     const std::string& description() const { return description_; }
+
     const std::string& internal() const { return internal_; }
 
 private:

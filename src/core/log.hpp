@@ -12,9 +12,20 @@ void SetLevel(std::string_view level);
 
 void Write(Level level, std::string_view message);
 
-inline void Debug(std::string_view m) { Write(Level::kDebug, m); }
-inline void Info(std::string_view m) { Write(Level::kInfo, m); }
-inline void Warn(std::string_view m) { Write(Level::kWarn, m); }
-inline void Error(std::string_view m) { Write(Level::kError, m); }
+inline void Debug(std::string_view m) {
+    Write(Level::kDebug, m);
+}
+
+inline void Info(std::string_view m) {
+    Write(Level::kInfo, m);
+}
+
+inline void Warn(std::string_view m) {
+    Write(Level::kWarn, m);
+}
+
+inline void Error(std::string_view m) {
+    Write(Level::kError, m);
+}
 
 }  // namespace rainmaker::core::log

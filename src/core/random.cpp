@@ -2,7 +2,6 @@
 #include "core/random.hpp"
 
 #include <sodium.h>
-
 #include <stdexcept>
 
 namespace rainmaker::core {
@@ -16,7 +15,9 @@ struct SodiumInit {
     }
 };
 
-void EnsureSodium() { static const SodiumInit kInit; }
+void EnsureSodium() {
+    static const SodiumInit kInit;
+}
 }  // namespace
 
 std::string RandomHex(std::size_t bytes) {

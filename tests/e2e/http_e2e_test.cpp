@@ -1,10 +1,10 @@
 // The HTTP layer of the real server: routing, versions, the error envelope, limits,
 // pipelining, connection close, client quirks, observability and graceful shutdown.
-#include <gtest/gtest.h>
-
 #include <regex>
-#include <thread>
 #include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
@@ -59,9 +59,11 @@ TEST_F(HttpServerTest, AnswersUnsupportedMethodWithEnvelope405) {
 }
 
 TEST_F(HttpServerTest, RefusesOversizedBodyWith413AndCreatesNothing) {
-    const std::string big = "{\"user_name\":\"big@example.com\",\"password\":\"Passw0rdX\",\"pad\":\"" +
-                            std::string(2 * 1024 * 1024, 'x') + "\"}";
-    const auto r = client_.Request("POST", "/v1/user2", big, {{"Content-Type", "application/json"}});
+    const std::string big =
+        "{\"user_name\":\"big@example.com\",\"password\":\"Passw0rdX\",\"pad\":\"" +
+        std::string(2 * 1024 * 1024, 'x') + "\"}";
+    const auto r =
+        client_.Request("POST", "/v1/user2", big, {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 413);
     EXPECT_TRUE(r.IsFailureEnvelope()) << r.body;
     EXPECT_EQ(server_.MessageCount("big@example.com"), 0);
@@ -81,9 +83,12 @@ TEST_F(HttpServerTest, AnswersMalformedJsonWithInvalidBody) {
 }
 
 TEST_F(HttpServerTest, ParsesJsonBodyWhateverTheContentType) {
-    const auto r = client_.Request("POST", "/v1/login2",
-                                   R"({"user_name":"nobody@example.com","password":"Passw0rdX"})",
-                                   {{"Content-Type", "text/plain;charset=UTF-8"}});
+    const auto r = client_.Request(
+        "POST",
+        "/v1/login2",
+        R"({"user_name":"nobody@example.com","password":"Passw0rdX"})",
+        {{"Content-Type", "text/plain;charset=UTF-8"}}
+    );
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.ErrorCode(), 101009);  // parsed and checked, not refused as a body error
 }
@@ -98,7 +103,8 @@ TEST_F(HttpServerTest, AnswersPipelinedRequestsInOrder) {
     std::regex status_line(R"(HTTP/1\.1 (\d{3}))");
     std::vector<std::string> statuses;
     for (auto it = std::sregex_iterator(raw.begin(), raw.end(), status_line);
-         it != std::sregex_iterator(); ++it) {
+         it != std::sregex_iterator();
+         ++it) {
         statuses.push_back((*it)[1].str());
     }
     EXPECT_EQ(statuses, (std::vector<std::string>{"200", "404", "200", "400", "200", "200"}));
@@ -118,7 +124,8 @@ TEST_F(HttpServerTest, PipelinesMoreRequestsThanTheQueueHolds) {
 TEST_F(HttpServerTest, ClosesTheConnectionAfterConnectionClose) {
     const std::string raw = client_.Raw(
         "GET /apiversions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        "GET /apiversions HTTP/1.1\r\nHost: x\r\n\r\n");
+        "GET /apiversions HTTP/1.1\r\nHost: x\r\n\r\n"
+    );
     EXPECT_EQ(CountOccurrences(raw, "HTTP/1.1 200"), 1);  // the second request is not read
     EXPECT_NE(raw.find("Connection: close"), std::string::npos);
 }
@@ -155,13 +162,16 @@ TEST_F(HttpServerTest, ServesHealthMetricsAndJwks) {
     client_.Get("/v1/no/such/api");
     const auto metrics = client_.Get("/metrics");
     ASSERT_EQ(metrics.status, 200);
-    EXPECT_NE(metrics.body.find(
-                  "rainmaker_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
-              std::string::npos)
-        << metrics.body;
+    EXPECT_NE(
+        metrics.body.find(
+            "rainmaker_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        std::string::npos
+    ) << metrics.body;
     EXPECT_NE(metrics.body.find("route=\"unmatched\",status=\"404\""), std::string::npos);
-    EXPECT_NE(metrics.body.find("rainmaker_http_request_duration_seconds_bucket"),
-              std::string::npos);
+    EXPECT_NE(
+        metrics.body.find("rainmaker_http_request_duration_seconds_bucket"), std::string::npos
+    );
     const auto jwks = client_.Get("/.well-known/jwks.json");
     ASSERT_EQ(jwks.status, 200);
     const auto& key = jwks.json.at("keys").as_array().at(0);

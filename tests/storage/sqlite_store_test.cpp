@@ -1,10 +1,9 @@
 // The SQLite store: migrations, users, sessions, codes, transactions.
-#include "storage/sqlite/sqlite_database.hpp"
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
-#include <stdexcept>
-
+#include "storage/sqlite/sqlite_database.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -95,11 +94,13 @@ TEST_F(SqliteStoreTest, KeepsOneCodePerPurposeAndCountsAttempts) {
 }
 
 TEST_F(SqliteStoreTest, RollsBackATransactionThatThrows) {
-    EXPECT_THROW(db_.Transaction([&] {
-        db_.Users().Insert(MakeUser("u1", "a@b.com"));
-        throw std::runtime_error("abort");
-    }),
-                 std::runtime_error);
+    EXPECT_THROW(
+        db_.Transaction([&] {
+            db_.Users().Insert(MakeUser("u1", "a@b.com"));
+            throw std::runtime_error("abort");
+        }),
+        std::runtime_error
+    );
     EXPECT_FALSE(db_.Users().FindById("u1"));
     db_.Transaction([&] { db_.Users().Insert(MakeUser("u1", "a@b.com")); });
     EXPECT_TRUE(db_.Users().FindById("u1"));

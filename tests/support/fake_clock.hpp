@@ -10,6 +10,7 @@ namespace rainmaker::testing {
 class FakeClock final : public core::Clock {
 public:
     std::chrono::system_clock::time_point Now() const override { return wall_; }
+
     std::chrono::steady_clock::time_point Monotonic() const override { return mono_; }
 
     void Advance(std::chrono::seconds by) {

@@ -1,12 +1,12 @@
 // Beast's synchronous client calls, reconnecting when the server closed the connection.
 #include "support/http_client.hpp"
 
+#include <chrono>
+#include <optional>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <chrono>
-#include <optional>
 
 namespace rainmaker::testing {
 
@@ -43,6 +43,7 @@ bool HttpResult::IsFailureEnvelope() const {
 
 struct HttpClient::Impl {
     explicit Impl(std::uint16_t p) : port(p) {}
+
     std::uint16_t port;
     net::io_context ioc;
     std::optional<beast::tcp_stream> stream;
@@ -56,12 +57,15 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>(port)) {}
+
 HttpClient::~HttpClient() = default;
 
-HttpResult HttpClient::Request(const std::string& method,
-                               const std::string& target,
-                               const std::string& body,
-                               const std::map<std::string, std::string>& headers) {
+HttpResult HttpClient::Request(
+    const std::string& method,
+    const std::string& target,
+    const std::string& body,
+    const std::map<std::string, std::string>& headers
+) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         try {
             if (!impl_->stream) {
@@ -124,17 +128,17 @@ HttpResult HttpClient::Get(const std::string& target, const std::string& token) 
     return Request("GET", target, {}, AuthHeaders(token));
 }
 
-HttpResult HttpClient::Post(const std::string& target,
-                            const boost::json::value& body,
-                            const std::string& token) {
+HttpResult HttpClient::Post(
+    const std::string& target, const boost::json::value& body, const std::string& token
+) {
     auto h = AuthHeaders(token);
     h["Content-Type"] = "application/json";
     return Request("POST", target, boost::json::serialize(body), h);
 }
 
-HttpResult HttpClient::Put(const std::string& target,
-                           const boost::json::value& body,
-                           const std::string& token) {
+HttpResult HttpClient::Put(
+    const std::string& target, const boost::json::value& body, const std::string& token
+) {
     auto h = AuthHeaders(token);
     h["Content-Type"] = "application/json";
     return Request("PUT", target, boost::json::serialize(body), h);

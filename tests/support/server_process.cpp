@@ -1,19 +1,18 @@
 // fork/exec of the server, reading its "listening on" line, and mailbox helpers.
 #include "support/server_process.hpp"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <poll.h>
 #include <regex>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace rainmaker::testing {
 
@@ -38,8 +37,9 @@ std::string Sanitize(const std::string& recipient) {
     return out;
 }
 
-std::vector<std::filesystem::path> MailFor(const std::filesystem::path& mailbox,
-                                           const std::string& recipient) {
+std::vector<std::filesystem::path> MailFor(
+    const std::filesystem::path& mailbox, const std::string& recipient
+) {
     std::vector<std::filesystem::path> files;
     std::error_code ec;
     const std::string suffix = "-" + Sanitize(recipient) + ".txt";
@@ -83,9 +83,16 @@ void ServerProcess::Launch() {
     if (pipe(fds) != 0) {
         throw std::runtime_error("pipe failed");
     }
-    std::vector<std::string> args = {RAINMAKER_SERVER_BIN, "--http-port",     "0",
-                                     "--data-dir",         data_dir_.string(), "--password-cost",
-                                     "min",                "--log-level",     "warn"};
+    std::vector<std::string> args = {
+        RAINMAKER_SERVER_BIN,
+        "--http-port",
+        "0",
+        "--data-dir",
+        data_dir_.string(),
+        "--password-cost",
+        "min",
+        "--log-level",
+        "warn"};
     args.insert(args.end(), options_.args.begin(), options_.args.end());
     const pid_t pid = fork();
     if (pid < 0) {
@@ -117,7 +124,8 @@ void ServerProcess::Launch() {
     std::smatch match;
     while (!std::regex_search(output, match, kListening)) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+            deadline - std::chrono::steady_clock::now()
+        );
         pollfd p{stdout_fd_, POLLIN, 0};
         if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
             Kill();
@@ -197,8 +205,8 @@ int ServerProcess::MessageCount(const std::string& recipient) const {
 }
 
 int ServerProcess::RunCommand(const std::vector<std::string>& args, std::string* output) const {
-    std::string command = std::string(RAINMAKER_SERVER_BIN) + " --data-dir '" +
-                          data_dir_.string() + "' --password-cost min";
+    std::string command = std::string(RAINMAKER_SERVER_BIN) + " --data-dir '" + data_dir_.string() +
+                          "' --password-cost min";
     for (const auto& a : args) {
         command += " '" + a + "'";
     }

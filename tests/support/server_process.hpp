@@ -2,12 +2,11 @@
 // directory, and stops it (and removes the directory) when the test ends.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace rainmaker::testing {
@@ -15,9 +14,9 @@ namespace rainmaker::testing {
 class ServerProcess {
 public:
     struct Options {
-        std::vector<std::string> args;             // extra command-line arguments
-        std::map<std::string, std::string> env;    // extra environment variables
-        std::filesystem::path data_dir;            // empty: a new temporary directory
+        std::vector<std::string> args;           // extra command-line arguments
+        std::map<std::string, std::string> env;  // extra environment variables
+        std::filesystem::path data_dir;          // empty: a new temporary directory
     };
 
     ServerProcess();
@@ -27,7 +26,9 @@ public:
     ServerProcess& operator=(const ServerProcess&) = delete;
 
     std::uint16_t port() const { return port_; }
+
     const std::filesystem::path& data_dir() const { return data_dir_; }
+
     pid_t pid() const { return pid_; }
 
     // SIGTERM and wait; returns the exit status (or -signal).

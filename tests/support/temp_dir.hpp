@@ -1,10 +1,9 @@
 // A temporary directory removed when the test ends.
 #pragma once
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <stdexcept>
+#include <stdlib.h>
 #include <string>
 
 namespace rainmaker::testing {
@@ -18,10 +17,12 @@ public:
         }
         path_ = pattern;
     }
+
     ~TempDir() {
         std::error_code ec;
         std::filesystem::remove_all(path_, ec);
     }
+
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 

@@ -12,8 +12,9 @@ constexpr std::size_t kPruneAbove = 100000;
 Throttle::Throttle(const core::Clock& clock, int limit, std::chrono::seconds window)
     : clock_(clock), limit_(limit), window_(window) {}
 
-Throttle::Window& Throttle::Current(std::string_view key,
-                                    std::chrono::steady_clock::time_point now) {
+Throttle::Window& Throttle::Current(
+    std::string_view key, std::chrono::steady_clock::time_point now
+) {
     if (windows_.size() > kPruneAbove) {
         std::erase_if(windows_, [&](const auto& entry) {
             return now - entry.second.start >= window_;

@@ -1,9 +1,9 @@
 // JWT claims, refresh-token sessions and the authentication cache.
 #include "domain/auth/token_service.hpp"
 
-#include <boost/json.hpp>
-
 #include <mutex>
+
+#include <boost/json.hpp>
 
 #include "core/error.hpp"
 #include "core/random.hpp"
@@ -19,8 +19,8 @@ constexpr std::size_t kMaxCachedTokens = 100000;
 
 std::string_view StripBearer(std::string_view token) {
     constexpr std::string_view kBearer = "Bearer ";
-    if (token.size() > kBearer.size() &&
-        (token.substr(0, kBearer.size()) == kBearer || token.substr(0, kBearer.size()) == "bearer ")) {
+    if (token.size() > kBearer.size() && (token.substr(0, kBearer.size()) == kBearer ||
+                                          token.substr(0, kBearer.size()) == "bearer ")) {
         token.remove_prefix(kBearer.size());
     }
     while (!token.empty() && token.front() == ' ') {
@@ -32,18 +32,22 @@ std::string_view StripBearer(std::string_view token) {
     return token;
 }
 
-bool IsPhone(std::string_view user_name) { return !user_name.empty() && user_name[0] == '+'; }
+bool IsPhone(std::string_view user_name) {
+    return !user_name.empty() && user_name[0] == '+';
+}
 }  // namespace
 
-TokenService::TokenService(const crypto::JwtSigner& signer,
-                           storage::Database& db,
-                           const core::Clock& clock,
-                           TokenConfig config)
+TokenService::TokenService(
+    const crypto::JwtSigner& signer,
+    storage::Database& db,
+    const core::Clock& clock,
+    TokenConfig config
+)
     : signer_(signer), db_(db), clock_(clock), config_(std::move(config)) {}
 
-std::string TokenService::IssueJwt(const storage::UserRow& user,
-                                   std::string_view session_id,
-                                   bool id_token) {
+std::string TokenService::IssueJwt(
+    const storage::UserRow& user, std::string_view session_id, bool id_token
+) {
     const auto now = clock_.NowSeconds();
     boost::json::object claims{
         {"iss", config_.issuer},
@@ -81,22 +85,28 @@ Tokens TokenService::StartSession(const storage::UserRow& user) {
     session.created_at = now;
     session.expires_at = now + config_.refresh_ttl.count();
     db_.Sessions().Insert(session);
-    return Tokens{IssueJwt(user, session.session_id, true),
-                  IssueJwt(user, session.session_id, false), refresh};
+    return Tokens{
+        IssueJwt(user, session.session_id, true),
+        IssueJwt(user, session.session_id, false),
+        refresh};
 }
 
 Tokens TokenService::Refresh(std::string_view refresh_token) {
     const auto session = db_.Sessions().FindByRefreshHash(crypto::Sha256Hex(refresh_token));
     if (!session || session->revoked || session->expires_at <= clock_.NowSeconds()) {
-        throw ApiError(ErrorCode::kRefreshFailed,
-                       "Refresh token failed: the session is expired or was logged out");
+        throw ApiError(
+            ErrorCode::kRefreshFailed,
+            "Refresh token failed: the session is expired or was logged out"
+        );
     }
     const auto user = db_.Users().FindById(session->user_id);
     if (!user) {
         throw ApiError(ErrorCode::kRefreshFailed);
     }
-    return Tokens{IssueJwt(*user, session->session_id, true),
-                  IssueJwt(*user, session->session_id, false), {}};
+    return Tokens{
+        IssueJwt(*user, session->session_id, true),
+        IssueJwt(*user, session->session_id, false),
+        {}};
 }
 
 void TokenService::ForgetSession(std::string_view session_id) {
@@ -150,7 +160,9 @@ bool TokenService::SessionLive(std::string_view session_id) {
 AuthContext TokenService::Authenticate(std::string_view header) {
     const std::string_view token = StripBearer(header);
     if (token.empty()) {
-        throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: the Authorization header is missing");
+        throw ApiError(
+            ErrorCode::kUnauthorized, "Unauthorized: the Authorization header is missing"
+        );
     }
     const auto now = clock_.NowSeconds();
     std::optional<CachedToken> cached;
@@ -199,8 +211,9 @@ AuthContext TokenService::Authenticate(std::string_view header) {
         throw ApiError(ErrorCode::kUnauthorized, "Unauthorized: the token has expired");
     }
     if (!SessionLive(cached->context.session_id)) {
-        throw ApiError(ErrorCode::kUnauthorized,
-                       "Unauthorized: you were logged out, please login again");
+        throw ApiError(
+            ErrorCode::kUnauthorized, "Unauthorized: you were logged out, please login again"
+        );
     }
     return cached->context;
 }

@@ -29,10 +29,12 @@ struct Tokens {
 
 class TokenService final : public Authenticator {
 public:
-    TokenService(const crypto::JwtSigner& signer,
-                 storage::Database& db,
-                 const core::Clock& clock,
-                 TokenConfig config);
+    TokenService(
+        const crypto::JwtSigner& signer,
+        storage::Database& db,
+        const core::Clock& clock,
+        TokenConfig config
+    );
 
     // Opens a new session for `user` and returns its three tokens.
     Tokens StartSession(const storage::UserRow& user);

@@ -3,13 +3,13 @@
 // HTTP; every failure is an ApiError with its RainMaker code.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "core/clock.hpp"
 #include "crypto/password_hash.hpp"
@@ -40,34 +40,39 @@ struct LoginResult {
 
 class AccountService {
 public:
-    AccountService(storage::Database& db,
-                   auth::TokenService& tokens,
-                   MessageSender& sender,
-                   const core::Clock& clock,
-                   AccountConfig config);
+    AccountService(
+        storage::Database& db,
+        auth::TokenService& tokens,
+        MessageSender& sender,
+        const core::Clock& clock,
+        AccountConfig config
+    );
 
     // #1 create: a new (or still unconfirmed) account gets the password and a code.
     // Throws kUserNameMissing, kBadUserName, kBadPhoneNumber, kPasswordPolicy, kUserExists,
     // kPhoneTaken, kSendCodeFailed, kTooManyRequests.
     void SignUp(std::string_view user_name, std::string_view password, UserNames names);
     // #1 confirm. Throws kUserNotFound, kAlreadyVerified, kWrongCode, kCodeExpired...
-    void ConfirmSignUp(std::string_view user_name,
-                       std::string_view code,
-                       UserNames names,
-                       std::string_view client);
+    void ConfirmSignUp(
+        std::string_view user_name, std::string_view code, UserNames names, std::string_view client
+    );
 
     // #5 password login; for a superadmin with MFA on, sends an SMS code and returns a session.
-    LoginResult LoginWithPassword(std::string_view user_name,
-                                  std::string_view password,
-                                  UserNames names,
-                                  std::string_view client);
+    LoginResult LoginWithPassword(
+        std::string_view user_name,
+        std::string_view password,
+        UserNames names,
+        std::string_view client
+    );
     // #5 {user_name}: sends a one-time code, returns the session to complete with.
     LoginResult StartCodeLogin(std::string_view user_name, std::string_view client);
     // #5 {user_name, verification_code, session}: completes a code login or the MFA step.
-    LoginResult CompleteCodeLogin(std::string_view user_name,
-                                  std::string_view code,
-                                  std::string_view session,
-                                  std::string_view client);
+    LoginResult CompleteCodeLogin(
+        std::string_view user_name,
+        std::string_view code,
+        std::string_view session,
+        std::string_view client
+    );
     // #5 {refreshtoken}
     auth::Tokens Refresh(std::string_view refresh_token);
 
@@ -78,19 +83,23 @@ public:
     void LogoutByRefreshToken(std::string_view refresh_token, bool all);
 
     // #7: checks the current password, sets the new one, logs out every session.
-    void ChangePassword(const auth::AuthContext& caller,
-                        std::string_view current,
-                        std::string_view next,
-                        std::string_view client);
+    void ChangePassword(
+        const auth::AuthContext& caller,
+        std::string_view current,
+        std::string_view next,
+        std::string_view client
+    );
 
     // #8 step 1: sends a reset code. Throws kUserNotFound for an unknown user.
     void StartPasswordReset(std::string_view user_name, UserNames names);
     // #8 step 2: sets the new password; sessions stay logged in.
-    void CompletePasswordReset(std::string_view user_name,
-                               std::string_view code,
-                               std::string_view new_password,
-                               UserNames names,
-                               std::string_view client);
+    void CompletePasswordReset(
+        std::string_view user_name,
+        std::string_view code,
+        std::string_view new_password,
+        UserNames names,
+        std::string_view client
+    );
 
     // #3
     storage::UserRow GetUser(const auth::AuthContext& caller);
@@ -98,36 +107,40 @@ public:
     // #2 forms.
     void UpdateName(const auth::AuthContext& caller, std::string_view name);
     void SetPhoneNumber(const auth::AuthContext& caller, std::string_view phone);
-    void VerifyPhoneNumber(const auth::AuthContext& caller,
-                           std::string_view code,
-                           std::string_view client);
+    void VerifyPhoneNumber(
+        const auth::AuthContext& caller, std::string_view code, std::string_view client
+    );
     void SetMfa(const auth::AuthContext& caller, bool enabled);
-    void UpdateTags(const auth::AuthContext& caller,
-                    std::string_view operation,
-                    const std::vector<std::string>& tags);
+    void UpdateTags(
+        const auth::AuthContext& caller,
+        std::string_view operation,
+        const std::vector<std::string>& tags
+    );
 
     // #4 step 1: sends a deletion code.
     void RequestDeletion(const auth::AuthContext& caller);
     // #4 step 2: deletes the account and everything it owns that nobody else shares.
-    void ConfirmDeletion(const auth::AuthContext& caller,
-                         std::string_view code,
-                         std::string_view client);
+    void ConfirmDeletion(
+        const auth::AuthContext& caller, std::string_view code, std::string_view client
+    );
 
     // #70 / #71
     boost::json::object GetCustomData(const auth::AuthContext& caller);
-    boost::json::object PutCustomData(const auth::AuthContext& caller,
-                                      const boost::json::value& body);
+    boost::json::object PutCustomData(
+        const auth::AuthContext& caller, const boost::json::value& body
+    );
 
     // #132: the caller's profile, or that of `user_name`.
-    boost::json::object GetPublicProfile(const auth::AuthContext& caller,
-                                         const std::string* user_name);
+    boost::json::object GetPublicProfile(
+        const auth::AuthContext& caller, const std::string* user_name
+    );
     // #133
     void PutPublicProfile(const auth::AuthContext& caller, const boost::json::value& profile);
 
     // `rainmaker-server admin create-user`: a confirmed account, optionally superadmin.
-    storage::UserRow CreateConfirmedUser(std::string_view user_name,
-                                         std::string_view password,
-                                         bool super_admin);
+    storage::UserRow CreateConfirmedUser(
+        std::string_view user_name, std::string_view password, bool super_admin
+    );
 
 private:
     enum class CodeCheck { kOk, kNone, kExpired, kWrong, kTooManyTries };
@@ -135,19 +148,23 @@ private:
     storage::UserRow RequireUser(const auth::AuthContext& caller);
     std::optional<storage::UserRow> FindUser(std::string_view canonical_name);
     // Creates and sends a code; returns it (hashed in the store only).
-    void IssueCode(const storage::UserRow& user,
-                   std::string_view purpose,
-                   std::string_view to,
-                   std::string_view what,
-                   std::string_view session = {});
-    CodeCheck CheckCode(const storage::UserRow& user,
-                        std::string_view purpose,
-                        std::string_view code,
-                        std::string_view session,
-                        std::string_view client);
-    std::string HashCode(const storage::UserRow& user,
-                         std::string_view purpose,
-                         std::string_view code) const;
+    void IssueCode(
+        const storage::UserRow& user,
+        std::string_view purpose,
+        std::string_view to,
+        std::string_view what,
+        std::string_view session = {}
+    );
+    CodeCheck CheckCode(
+        const storage::UserRow& user,
+        std::string_view purpose,
+        std::string_view code,
+        std::string_view session,
+        std::string_view client
+    );
+    std::string HashCode(
+        const storage::UserRow& user, std::string_view purpose, std::string_view code
+    ) const;
     void CheckAttempts(std::string_view user_name, std::string_view client);
     void CountFailure(std::string_view user_name, std::string_view client);
     // Throws the generic code errors (wrong, expired, too many) for a failed check.

@@ -12,7 +12,9 @@ using core::ApiError;
 using core::ErrorCode;
 
 namespace {
-bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool IsSpace(char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
 
 std::string_view Trim(std::string_view s) {
     while (!s.empty() && IsSpace(s.front())) {
@@ -29,8 +31,9 @@ bool IsPhoneNumber(std::string_view value) {
     if (value.size() < 8 || value.size() > 16 || value[0] != '+' || value[1] == '0') {
         return false;
     }
-    return std::all_of(value.begin() + 1, value.end(),
-                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    return std::all_of(value.begin() + 1, value.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
 }
 
 bool IsEmail(std::string_view value) {
@@ -38,7 +41,8 @@ bool IsEmail(std::string_view value) {
         return false;
     }
     const auto at = value.find('@');
-    if (at == 0 || at == std::string_view::npos || value.find('@', at + 1) != std::string_view::npos) {
+    if (at == 0 || at == std::string_view::npos ||
+        value.find('@', at + 1) != std::string_view::npos) {
         return false;
     }
     for (const char c : value) {
@@ -70,8 +74,9 @@ std::string CanonicalUserName(std::string_view raw, bool email_only, UserNameKin
         throw ApiError(ErrorCode::kBadUserName);
     }
     std::string lower(value);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
     *kind = UserNameKind::kEmail;
     return lower;
 }
@@ -79,12 +84,15 @@ std::string CanonicalUserName(std::string_view raw, bool email_only, UserNameKin
 void CheckPasswordPolicy(std::string_view password) {
     const bool length_ok = password.size() >= 8 && password.size() <= 256;
     const bool no_space = std::none_of(password.begin(), password.end(), IsSpace);
-    const bool upper = std::any_of(password.begin(), password.end(),
-                                   [](unsigned char c) { return std::isupper(c) != 0; });
-    const bool lower = std::any_of(password.begin(), password.end(),
-                                   [](unsigned char c) { return std::islower(c) != 0; });
-    const bool digit = std::any_of(password.begin(), password.end(),
-                                   [](unsigned char c) { return std::isdigit(c) != 0; });
+    const bool upper = std::any_of(password.begin(), password.end(), [](unsigned char c) {
+        return std::isupper(c) != 0;
+    });
+    const bool lower = std::any_of(password.begin(), password.end(), [](unsigned char c) {
+        return std::islower(c) != 0;
+    });
+    const bool digit = std::any_of(password.begin(), password.end(), [](unsigned char c) {
+        return std::isdigit(c) != 0;
+    });
     if (!(length_ok && no_space && upper && lower && digit)) {
         throw ApiError(ErrorCode::kPasswordPolicy);
     }

@@ -8,8 +8,8 @@
 
 namespace rainmaker::http::api {
 
-void AddAccountRoutes(Router& router,
-                      domain::users::AccountService& accounts,
-                      domain::auth::TokenService& tokens);
+void AddAccountRoutes(
+    Router& router, domain::users::AccountService& accounts, domain::auth::TokenService& tokens
+);
 
 }  // namespace rainmaker::http::api

@@ -8,8 +8,10 @@ using core::ErrorCode;
 
 namespace {
 [[noreturn]] void WrongType(std::string_view key, std::string_view expected) {
-    throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: " + std::string(key) +
-                                                " must be " + std::string(expected));
+    throw ApiError(
+        ErrorCode::kInvalidBody,
+        "Invalid request body: " + std::string(key) + " must be " + std::string(expected)
+    );
 }
 }  // namespace
 
@@ -28,9 +30,9 @@ std::optional<std::string> OptionalString(const boost::json::object& body, std::
     WrongType(key, "a string");
 }
 
-std::string RequiredString(const boost::json::object& body,
-                           std::string_view key,
-                           ErrorCode missing) {
+std::string RequiredString(
+    const boost::json::object& body, std::string_view key, ErrorCode missing
+) {
     auto value = OptionalString(body, key);
     if (!value || value->empty()) {
         throw ApiError(missing);
@@ -52,8 +54,9 @@ std::optional<bool> OptionalBool(const boost::json::object& body, std::string_vi
     WrongType(key, "true or false");
 }
 
-std::optional<std::vector<std::string>> OptionalStrings(const boost::json::object& body,
-                                                        std::string_view key) {
+std::optional<std::vector<std::string>> OptionalStrings(
+    const boost::json::object& body, std::string_view key
+) {
     const auto* value = body.if_contains(key);
     if (value == nullptr || value->is_null()) {
         return std::nullopt;

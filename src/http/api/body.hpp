@@ -1,12 +1,12 @@
 // Typed reads of JSON request bodies: a wrong type is kInvalidBody, never a crash.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "core/error.hpp"
 
@@ -15,13 +15,14 @@ namespace rainmaker::http::api {
 // The string member `key`, or nullopt when absent or null; kInvalidBody when another type.
 std::optional<std::string> OptionalString(const boost::json::object& body, std::string_view key);
 // The string member `key`; `missing` is thrown when absent, null or empty.
-std::string RequiredString(const boost::json::object& body,
-                           std::string_view key,
-                           core::ErrorCode missing);
+std::string RequiredString(
+    const boost::json::object& body, std::string_view key, core::ErrorCode missing
+);
 // The boolean member `key` (true/false, or the strings "true"/"false"); nullopt when absent.
 std::optional<bool> OptionalBool(const boost::json::object& body, std::string_view key);
 // The array of strings `key`; nullopt when absent.
-std::optional<std::vector<std::string>> OptionalStrings(const boost::json::object& body,
-                                                        std::string_view key);
+std::optional<std::vector<std::string>> OptionalStrings(
+    const boost::json::object& body, std::string_view key
+);
 
 }  // namespace rainmaker::http::api

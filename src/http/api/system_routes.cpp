@@ -15,26 +15,40 @@ void AddSystemRoutes(Router& router, const Metrics& metrics, std::string jwks) {
          boost::json::array{boost::json::object{
              {"version", "v1"},
              {"build_info", kBuildInfo},
-             {"release_notes", "ESP RainMaker API 2.8.1 operations served by rainmaker-server"}}}}});
+             {"release_notes", "ESP RainMaker API 2.8.1 operations served by rainmaker-server"}}}}}
+    );
     router.Add(
-        "GET", "/apiversions", Access::kPublic,
+        "GET",
+        "/apiversions",
+        Access::kPublic,
         [versions](const ApiRequest&) { return ApiResponse::Text(versions, "application/json"); },
-        Execution::kInline);
+        Execution::kInline
+    );
     router.Add(
-        "GET", "/healthz", Access::kPublic,
-        [](const ApiRequest&) { return ApiResponse::Success("healthy"); }, Execution::kInline);
+        "GET",
+        "/healthz",
+        Access::kPublic,
+        [](const ApiRequest&) { return ApiResponse::Success("healthy"); },
+        Execution::kInline
+    );
     router.Add(
-        "GET", "/metrics", Access::kPublic,
+        "GET",
+        "/metrics",
+        Access::kPublic,
         [&metrics](const ApiRequest&) {
             return ApiResponse::Text(metrics.Render(), "text/plain; version=0.0.4");
         },
-        Execution::kInline);
+        Execution::kInline
+    );
     router.Add(
-        "GET", "/.well-known/jwks.json", Access::kPublic,
+        "GET",
+        "/.well-known/jwks.json",
+        Access::kPublic,
         [jwks = std::move(jwks)](const ApiRequest&) {
             return ApiResponse::Text(jwks, "application/json");
         },
-        Execution::kInline);
+        Execution::kInline
+    );
 }
 
 }  // namespace rainmaker::http::api

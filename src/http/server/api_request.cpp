@@ -88,8 +88,10 @@ bool QueryParams::Bool(std::string_view key, bool fallback) const {
     if (*value == "false" || *value == "False" || *value == "FALSE" || *value == "0") {
         return false;
     }
-    throw ApiError(ErrorCode::kInvalidQuery,
-                   "Invalid query param: " + std::string(key) + " must be true or false");
+    throw ApiError(
+        ErrorCode::kInvalidQuery,
+        "Invalid query param: " + std::string(key) + " must be true or false"
+    );
 }
 
 boost::json::value ApiRequest::Json() const {

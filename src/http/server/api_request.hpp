@@ -1,12 +1,12 @@
 // What a handler sees of an HTTP request: method, route path, query, body, caller; no Beast types.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/json.hpp>
 
 #include "domain/auth/auth_context.hpp"
 

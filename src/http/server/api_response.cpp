@@ -15,10 +15,13 @@ ApiResponse ApiResponse::Json(const boost::json::value& value, int status) {
 }
 
 ApiResponse ApiResponse::Failure(const core::ApiError& error) {
-    return Json(boost::json::object{{"status", "failure"},
-                                    {"error_code", error.wire_code()},
-                                    {"description", error.description()}},
-                error.http_status());
+    return Json(
+        boost::json::object{
+            {"status", "failure"},
+            {"error_code", error.wire_code()},
+            {"description", error.description()}},
+        error.http_status()
+    );
 }
 
 ApiResponse ApiResponse::Text(std::string body, std::string content_type, int status) {

@@ -1,12 +1,12 @@
 // What a handler answers: status, JSON text and extra headers; the session turns it into HTTP.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "core/error.hpp"
 

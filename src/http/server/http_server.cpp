@@ -4,10 +4,6 @@
 // connection is shut down only after its last queued response is written).
 #include "http/server/http_server.hpp"
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -16,6 +12,10 @@
 #include <thread>
 #include <unordered_set>
 #include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "core/log.hpp"
 
@@ -66,8 +66,9 @@ public:
     }
 
     void Start() {
-        net::dispatch(stream_.get_executor(),
-                      beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+        net::dispatch(
+            stream_.get_executor(), beast::bind_front_handler(&Session::DoRead, shared_from_this())
+        );
     }
 
     // Called at server stop: finish what was read, read nothing more.
@@ -96,10 +97,12 @@ private:
         parser_->body_limit(context_.config.max_body_bytes);
         parser_->header_limit(static_cast<std::uint32_t>(context_.config.max_header_bytes));
         stream_.expires_after(context_.config.read_timeout);
-        bhttp::async_read(stream_,
-                          buffer_,
-                          *parser_,
-                          beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+        bhttp::async_read(
+            stream_,
+            buffer_,
+            *parser_,
+            beast::bind_front_handler(&Session::OnRead, shared_from_this())
+        );
     }
 
     void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
@@ -129,9 +132,12 @@ private:
             // A malformed message gets a 400 before the connection closes; transport errors
             // just close.
             if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-                EnqueueError(core::ApiError(core::ErrorCode::kInvalidBody,
-                                            "Malformed HTTP request: " + ec.message()),
-                             11);
+                EnqueueError(
+                    core::ApiError(
+                        core::ErrorCode::kInvalidBody, "Malformed HTTP request: " + ec.message()
+                    ),
+                    11
+                );
             } else if (queue_.empty() && !writing_) {
                 DoClose();
             }
@@ -181,49 +187,60 @@ private:
             return;
         }
         if (route->execution == Execution::kInline) {
-            Complete(slot, *request, context_.router.Run(*route, *request), version, keep_alive,
-                     started);
+            Complete(
+                slot, *request, context_.router.Run(*route, *request), version, keep_alive, started
+            );
             return;
         }
         // Handlers may block on the store: run them on the worker pool, then come back to this
         // connection's strand to write.
-        net::post(context_.workers,
-                  [self = shared_from_this(), slot, request, route, version, keep_alive, started] {
-                      auto response = self->context_.router.Run(*route, *request);
-                      net::post(self->stream_.get_executor(),
-                                [self, slot, request, response = std::move(response), version,
-                                 keep_alive, started]() mutable {
-                                    self->Complete(slot, *request, std::move(response), version,
-                                                   keep_alive, started);
-                                });
-                  });
+        net::post(
+            context_.workers,
+            [self = shared_from_this(), slot, request, route, version, keep_alive, started] {
+                auto response = self->context_.router.Run(*route, *request);
+                net::post(
+                    self->stream_.get_executor(),
+                    [self,
+                     slot,
+                     request,
+                     response = std::move(response),
+                     version,
+                     keep_alive,
+                     started]() mutable {
+                        self->Complete(
+                            slot, *request, std::move(response), version, keep_alive, started
+                        );
+                    }
+                );
+            }
+        );
     }
 
-    void Complete(const std::shared_ptr<Slot>& slot,
-                  const ApiRequest& request,
-                  ApiResponse response,
-                  unsigned version,
-                  bool keep_alive,
-                  std::chrono::steady_clock::time_point started) {
+    void Complete(
+        const std::shared_ptr<Slot>& slot,
+        const ApiRequest& request,
+        ApiResponse response,
+        unsigned version,
+        bool keep_alive,
+        std::chrono::steady_clock::time_point started
+    ) {
         const auto latency = std::chrono::steady_clock::now() - started;
         context_.metrics.Observe(request.method, request.route, response.status, latency);
         core::log::Info(
             "http method=" + request.method + " path=" + request.target +
-            " route=" + request.route + " status=" + std::to_string(response.status) +
-            " us=" +
-            std::to_string(
-                std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) +
-            " client=" + request.client_address + " id=" + request.request_id);
+            " route=" + request.route + " status=" + std::to_string(response.status) + " us=" +
+            std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) +
+            " client=" + request.client_address + " id=" + request.request_id
+        );
         slot->response = MakeResponse(response, version, keep_alive, request.request_id);
         MaybeWrite();
     }
 
-    bhttp::response<bhttp::string_body> MakeResponse(ApiResponse& api,
-                                                     unsigned version,
-                                                     bool keep_alive,
-                                                     const std::string& request_id) const {
-        bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(api.status),
-                                                     version};
+    bhttp::response<bhttp::string_body> MakeResponse(
+        ApiResponse& api, unsigned version, bool keep_alive, const std::string& request_id
+    ) const {
+        bhttp::response<bhttp::string_body> response{
+            static_cast<bhttp::status>(api.status), version};
         response.set(bhttp::field::server, "rainmaker-server");
         response.set(bhttp::field::content_type, api.content_type);
         response.set("X-Request-Id", request_id);
@@ -243,11 +260,11 @@ private:
         writing_ = true;
         auto& response = *queue_.front()->response;
         stream_.expires_after(context_.config.read_timeout);
-        bhttp::async_write(stream_,
-                           response,
-                           beast::bind_front_handler(&Session::OnWrite,
-                                                     shared_from_this(),
-                                                     response.keep_alive()));
+        bhttp::async_write(
+            stream_,
+            response,
+            beast::bind_front_handler(&Session::OnWrite, shared_from_this(), response.keep_alive())
+        );
     }
 
     void OnWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
@@ -329,7 +346,8 @@ private:
     void DoAccept() {
         acceptor_.async_accept(
             net::make_strand(ioc_),
-            beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+            beast::bind_front_handler(&Listener::OnAccept, shared_from_this())
+        );
     }
 
     void OnAccept(beast::error_code ec, tcp::socket socket) {
@@ -373,7 +391,9 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerConfig config, const Router& router, Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(config), router, metrics)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+    Stop();
+}
 
 std::uint16_t HttpServer::Start() {
     beast::error_code ec;
@@ -383,10 +403,13 @@ std::uint16_t HttpServer::Start() {
     }
     try {
         impl_->listener = std::make_shared<Listener>(
-            impl_->ioc, impl_->context, tcp::endpoint{address, impl_->config.port});
+            impl_->ioc, impl_->context, tcp::endpoint{address, impl_->config.port}
+        );
     } catch (const boost::system::system_error& e) {
-        throw std::runtime_error("cannot listen on " + impl_->config.address + ":" +
-                                 std::to_string(impl_->config.port) + ": " + e.what());
+        throw std::runtime_error(
+            "cannot listen on " + impl_->config.address + ":" + std::to_string(impl_->config.port) +
+            ": " + e.what()
+        );
     }
     impl_->listener->Start();
     impl_->guard.emplace(impl_->ioc.get_executor());

@@ -5,10 +5,12 @@
 
 namespace rainmaker::http {
 
-void Metrics::Observe(const std::string& method,
-                      const std::string& route,
-                      int status,
-                      std::chrono::nanoseconds latency) {
+void Metrics::Observe(
+    const std::string& method,
+    const std::string& route,
+    int status,
+    std::chrono::nanoseconds latency
+) {
     const double seconds = std::chrono::duration<double>(latency).count();
     std::lock_guard lock(mutex_);
     ++requests_[{method, route, status}];
@@ -37,8 +39,8 @@ std::string Metrics::Render() const {
         << "# TYPE rainmaker_http_request_duration_seconds histogram\n";
     for (const auto& [route, histogram] : latency_by_route_) {
         for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-            out << "rainmaker_http_request_duration_seconds_bucket{route=\"" << route
-                << "\",le=\"" << kBuckets[i] << "\"} " << histogram.counts[i] << "\n";
+            out << "rainmaker_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
+                << kBuckets[i] << "\"} " << histogram.counts[i] << "\n";
         }
         out << "rainmaker_http_request_duration_seconds_bucket{route=\"" << route
             << "\",le=\"+Inf\"} " << histogram.total << "\n"

@@ -14,10 +14,12 @@ namespace rainmaker::http {
 class Metrics {
 public:
     // Records one answered request.
-    void Observe(const std::string& method,
-                 const std::string& route,
-                 int status,
-                 std::chrono::nanoseconds latency);
+    void Observe(
+        const std::string& method,
+        const std::string& route,
+        int status,
+        std::chrono::nanoseconds latency
+    );
 
     // The Prometheus exposition text.
     std::string Render() const;

@@ -39,11 +39,13 @@ std::string_view StripTrailingSlash(std::string_view path) {
 
 Router::Router(domain::auth::Authenticator& authenticator) : authenticator_(authenticator) {}
 
-void Router::Add(std::string_view method,
-                 std::string_view path,
-                 Access access,
-                 Handler handler,
-                 Execution execution) {
+void Router::Add(
+    std::string_view method,
+    std::string_view path,
+    Access access,
+    Handler handler,
+    Execution execution
+) {
     routes_[std::string(path)][std::string(method)] =
         Route{std::string(path), std::string(method), access, execution, std::move(handler)};
 }
@@ -73,14 +75,17 @@ ApiResponse Router::Run(const Route& route, ApiRequest& request) const {
         return route.handler(request);
     } catch (const ApiError& error) {
         if (error.http_status() >= 500) {
-            core::log::Error("request " + request.request_id + " " + route.method + " " +
-                             route.pattern + " failed: " + std::to_string(error.wire_code()) +
-                             " " + error.internal());
+            core::log::Error(
+                "request " + request.request_id + " " + route.method + " " + route.pattern +
+                " failed: " + std::to_string(error.wire_code()) + " " + error.internal()
+            );
         }
         return ApiResponse::Failure(error);
     } catch (const std::exception& e) {
-        core::log::Error("request " + request.request_id + " " + route.method + " " +
-                         route.pattern + " failed: " + e.what());
+        core::log::Error(
+            "request " + request.request_id + " " + route.method + " " + route.pattern +
+            " failed: " + e.what()
+        );
         return ApiResponse::Failure(ApiError(ErrorCode::kInternal));
     }
 }

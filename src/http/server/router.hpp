@@ -37,11 +37,13 @@ class Router {
 public:
     explicit Router(domain::auth::Authenticator& authenticator);
 
-    void Add(std::string_view method,
-             std::string_view path,
-             Access access,
-             Handler handler,
-             Execution execution = Execution::kWorker);
+    void Add(
+        std::string_view method,
+        std::string_view path,
+        Access access,
+        Handler handler,
+        Execution execution = Execution::kWorker
+    );
 
     // The route for `method` and `path`; throws kRouteNotFound, kMethodNotAllowed or
     // kUnsupportedVersion (for /vN/... with N != 1).

@@ -1,9 +1,9 @@
 // sqlite3 calls and their error handling, in one file.
 #include "storage/sqlite/sqlite_connection.hpp"
 
-#include <sqlite3.h>
-
 #include <stdexcept>
+
+#include <sqlite3.h>
 
 namespace rainmaker::storage::sqlite {
 
@@ -19,8 +19,9 @@ Statement::~Statement() {
 }
 
 Statement& Statement::Bind(int index, std::string_view value) {
-    if (sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                          SQLITE_TRANSIENT) != SQLITE_OK) {
+    if (sqlite3_bind_text(
+            stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT
+        ) != SQLITE_OK) {
         Fail(db_, "bind");
     }
     return *this;
@@ -52,12 +53,14 @@ void Statement::Run() {
 std::string Statement::Text(int column) const {
     const auto* text = sqlite3_column_text(stmt_, column);
     const int size = sqlite3_column_bytes(stmt_, column);
-    return text == nullptr ? std::string{}
-                           : std::string(reinterpret_cast<const char*>(text),
-                                         static_cast<std::size_t>(size));
+    return text == nullptr
+               ? std::string{}
+               : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
-std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::Int(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
 
 Connection::Connection(const std::string& file) {
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -69,8 +72,10 @@ Connection::Connection(const std::string& file) {
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode keeps every committed
     // transaction across a crash of the process (kill -9); only an OS crash or power loss can
     // lose the last ones. busy_timeout: writers queue instead of failing under contention.
-    Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-         "PRAGMA busy_timeout=10000;");
+    Exec(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA busy_timeout=10000;"
+    );
 }
 
 Connection::~Connection() {
@@ -84,8 +89,14 @@ Statement Connection::Prepare(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
         sqlite3_stmt* stmt = nullptr;
-        if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
-                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(
+                db_,
+                sql.c_str(),
+                static_cast<int>(sql.size()),
+                SQLITE_PREPARE_PERSISTENT,
+                &stmt,
+                nullptr
+            ) != SQLITE_OK) {
             Fail(db_, "prepare " + sql);
         }
         it = cache_.emplace(sql, stmt).first;
@@ -102,6 +113,8 @@ void Connection::Exec(const std::string& sql) {
     }
 }
 
-int Connection::Changes() const { return sqlite3_changes(db_); }
+int Connection::Changes() const {
+    return sqlite3_changes(db_);
+}
 
 }  // namespace rainmaker::storage::sqlite

@@ -16,13 +16,16 @@ namespace rainmaker::storage::sqlite {
 class Statement {
 public:
     Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+
     ~Statement();  // resets the cached statement
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
     Statement& Bind(int index, std::string_view value);
     Statement& Bind(int index, std::int64_t value);
+
     Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
+
     Statement& Bind(int index, bool value) { return Bind(index, static_cast<std::int64_t>(value)); }
 
     // Steps once; true when a row is available.
@@ -32,6 +35,7 @@ public:
 
     std::string Text(int column) const;
     std::int64_t Int(int column) const;
+
     bool Bool(int column) const { return Int(column) != 0; }
 
 private:

@@ -24,9 +24,17 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
 
 SqliteDatabase::~SqliteDatabase() = default;
 
-UserStore& SqliteDatabase::Users() { return *users_; }
-SessionStore& SqliteDatabase::Sessions() { return *sessions_; }
-CodeStore& SqliteDatabase::Codes() { return *codes_; }
+UserStore& SqliteDatabase::Users() {
+    return *users_;
+}
+
+SessionStore& SqliteDatabase::Sessions() {
+    return *sessions_;
+}
+
+CodeStore& SqliteDatabase::Codes() {
+    return *codes_;
+}
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {
     {
@@ -103,7 +111,8 @@ void SqliteDatabase::Migrate() {
     WithConnection([](Connection& c) {
         c.Exec(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name "
-            "TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))");
+            "TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"
+        );
     });
     const int current = SchemaVersion();
     for (const auto& migration : Migrations()) {

@@ -1,7 +1,8 @@
 // Users, sessions and codes in SQLite.
 
-#include "storage/sqlite/sqlite_database.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
+
+#include "storage/sqlite/sqlite_database.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -80,7 +81,8 @@ std::optional<UserRow> SqliteUserStore::FindByPhone(std::string_view phone) {
     return FindWhere(
         "user_name = ?1 OR (phone_number = ?1 AND phone_verified = 1) ORDER BY user_name = ?1 "
         "DESC LIMIT 1",
-        phone);
+        phone
+    );
 }
 
 bool SqliteUserStore::Insert(const UserRow& user) {
@@ -89,7 +91,8 @@ bool SqliteUserStore::Insert(const UserRow& user) {
         auto s = c.Prepare(
             "INSERT INTO users(user_name, password_hash, confirmed, name, phone_number, "
             "phone_verified, mfa, super_admin, admin, picture_url, custom_data, public_profile, "
-            "tags, created_at, user_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            "tags, created_at, user_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        );
         BindUser(s, user);
         try {
             s.Run();
@@ -109,7 +112,8 @@ bool SqliteUserStore::Update(const UserRow& user) {
         auto s = c.Prepare(
             "UPDATE users SET user_name=?, password_hash=?, confirmed=?, name=?, phone_number=?, "
             "phone_verified=?, mfa=?, super_admin=?, admin=?, picture_url=?, custom_data=?, "
-            "public_profile=?, tags=?, created_at=? WHERE user_id=?");
+            "public_profile=?, tags=?, created_at=? WHERE user_id=?"
+        );
         BindUser(s, user);
         s.Run();
         updated = c.Changes() > 0;
@@ -135,7 +139,8 @@ void SqliteSessionStore::Insert(const SessionRow& r) {
     db_.WithConnection([&](Connection& c) {
         c.Prepare(
              "INSERT INTO sessions(session_id, user_id, refresh_hash, created_at, expires_at, "
-             "revoked) VALUES (?,?,?,?,?,?)")
+             "revoked) VALUES (?,?,?,?,?,?)"
+        )
             .Bind(1, r.session_id)
             .Bind(2, r.user_id)
             .Bind(3, r.refresh_hash)
@@ -146,14 +151,14 @@ void SqliteSessionStore::Insert(const SessionRow& r) {
     });
 }
 
-std::optional<SessionRow> SqliteSessionStore::FindWhere(const char* where,
-                                                        std::string_view value) {
+std::optional<SessionRow> SqliteSessionStore::FindWhere(const char* where, std::string_view value) {
     std::optional<SessionRow> row;
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             std::string("SELECT session_id, user_id, refresh_hash, created_at, expires_at, "
                         "revoked FROM sessions WHERE ") +
-            where);
+            where
+        );
         s.Bind(1, value);
         if (s.Step()) {
             row = ReadSession(s);
@@ -172,9 +177,7 @@ std::optional<SessionRow> SqliteSessionStore::FindByRefreshHash(std::string_view
 
 void SqliteSessionStore::Revoke(std::string_view session_id) {
     db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE sessions SET revoked = 1 WHERE session_id = ?")
-            .Bind(1, session_id)
-            .Run();
+        c.Prepare("UPDATE sessions SET revoked = 1 WHERE session_id = ?").Bind(1, session_id).Run();
     });
 }
 
@@ -183,7 +186,8 @@ std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view u
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0 RETURNING "
-            "session_id");
+            "session_id"
+        );
         s.Bind(1, user_id);
         while (s.Step()) {
             ids.push_back(s.Text(0));
@@ -204,7 +208,8 @@ void SqliteCodeStore::Put(const CodeRow& r) {
     db_.WithConnection([&](Connection& c) {
         c.Prepare(
              "INSERT OR REPLACE INTO verification_codes(user_id, purpose, code_hash, session, "
-             "expires_at, attempts) VALUES (?,?,?,?,?,?)")
+             "expires_at, attempts) VALUES (?,?,?,?,?,?)"
+        )
             .Bind(1, r.user_id)
             .Bind(2, r.purpose)
             .Bind(3, r.code_hash)
@@ -220,11 +225,12 @@ std::optional<CodeRow> SqliteCodeStore::Find(std::string_view user_id, std::stri
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             "SELECT user_id, purpose, code_hash, session, expires_at, attempts FROM "
-            "verification_codes WHERE user_id = ? AND purpose = ?");
+            "verification_codes WHERE user_id = ? AND purpose = ?"
+        );
         s.Bind(1, user_id).Bind(2, purpose);
         if (s.Step()) {
-            row = CodeRow{s.Text(0), s.Text(1), s.Text(2),
-                          s.Text(3), s.Int(4),  static_cast<int>(s.Int(5))};
+            row = CodeRow{
+                s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), static_cast<int>(s.Int(5))};
         }
     });
     return row;
@@ -235,7 +241,8 @@ int SqliteCodeStore::AddAttempt(std::string_view user_id, std::string_view purpo
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             "UPDATE verification_codes SET attempts = attempts + 1 WHERE user_id = ? AND "
-            "purpose = ? RETURNING attempts");
+            "purpose = ? RETURNING attempts"
+        );
         s.Bind(1, user_id).Bind(2, purpose);
         if (s.Step()) {
             attempts = static_cast<int>(s.Int(0));

@@ -10,6 +10,7 @@ class SqliteDatabase;
 class SqliteUserStore final : public UserStore {
 public:
     explicit SqliteUserStore(SqliteDatabase& db) : db_(db) {}
+
     // storage::UserStore
     std::optional<UserRow> FindById(std::string_view user_id) override;
     std::optional<UserRow> FindByName(std::string_view user_name) override;
@@ -26,6 +27,7 @@ private:
 class SqliteSessionStore final : public SessionStore {
 public:
     explicit SqliteSessionStore(SqliteDatabase& db) : db_(db) {}
+
     // storage::SessionStore
     void Insert(const SessionRow& session) override;
     std::optional<SessionRow> FindById(std::string_view session_id) override;
@@ -42,6 +44,7 @@ private:
 class SqliteCodeStore final : public CodeStore {
 public:
     explicit SqliteCodeStore(SqliteDatabase& db) : db_(db) {}
+
     // storage::CodeStore
     void Put(const CodeRow& code) override;
     std::optional<CodeRow> Find(std::string_view user_id, std::string_view purpose) override;

@@ -1,10 +1,10 @@
 // The error table: one line per error, sane statuses and texts.
 #include "core/error.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace rainmaker::core {
 namespace {

@@ -1,9 +1,9 @@
 // Routing, version handling, authentication and the single catch site.
 #include "http/server/router.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 namespace rainmaker::http {
 namespace {
@@ -24,13 +24,15 @@ public:
 class RouterTest : public ::testing::Test {
 protected:
     RouterTest() : router_(auth_) {
-        router_.Add("GET", "/v1/thing", Access::kPublic,
-                    [](const ApiRequest&) { return ApiResponse::Success("ok"); });
+        router_.Add("GET", "/v1/thing", Access::kPublic, [](const ApiRequest&) {
+            return ApiResponse::Success("ok");
+        });
         router_.Add("GET", "/v1/mine", Access::kUser, [](const ApiRequest& r) {
             return ApiResponse::Success(r.Caller().user_id);
         });
-        router_.Add("GET", "/v1/throws", Access::kPublic,
-                    [](const ApiRequest&) -> ApiResponse { throw std::runtime_error("boom"); });
+        router_.Add("GET", "/v1/throws", Access::kPublic, [](const ApiRequest&) -> ApiResponse {
+            throw std::runtime_error("boom");
+        });
         router_.Add("GET", "/v1/rejects", Access::kPublic, [](const ApiRequest&) -> ApiResponse {
             throw ApiError(ErrorCode::kUserNotFound);
         });
@@ -58,7 +60,9 @@ TEST_F(RouterTest, RunsTheMatchingHandler) {
     EXPECT_EQ(Body(r).at("status").as_string(), "success");
 }
 
-TEST_F(RouterTest, ToleratesOneTrailingSlash) { EXPECT_EQ(Call("GET", "/v1/thing/").status, 200); }
+TEST_F(RouterTest, ToleratesOneTrailingSlash) {
+    EXPECT_EQ(Call("GET", "/v1/thing/").status, 200);
+}
 
 TEST_F(RouterTest, AnswersUnknownPathWith404Envelope) {
     const auto r = Call("GET", "/v1/other");

@@ -1,9 +1,9 @@
 // Sessions, refresh, revocation and the authentication cache, over the real SQLite store.
 #include "domain/auth/token_service.hpp"
 
-#include <gtest/gtest.h>
-
 #include <functional>
+
+#include <gtest/gtest.h>
 
 #include "core/error.hpp"
 #include "crypto/base64.hpp"
@@ -57,8 +57,7 @@ TEST_F(TokenServiceTest, AuthenticatesBothTokensOfANewSession) {
 TEST_F(TokenServiceTest, PayloadHoldsTheClaimsClientsRead) {
     const auto t = tokens_.StartSession(user_);
     const auto first = t.idtoken.find('.');
-    const auto payload =
-        t.idtoken.substr(first + 1, t.idtoken.find('.', first + 1) - first - 1);
+    const auto payload = t.idtoken.substr(first + 1, t.idtoken.find('.', first + 1) - first - 1);
     EXPECT_EQ(payload.find_first_of("-_"), std::string::npos);
     const auto json = boost::json::parse(*crypto::Base64UrlDecode(payload)).as_object();
     EXPECT_EQ(json.at("custom:user_id").as_string(), "u-1");

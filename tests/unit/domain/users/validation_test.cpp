@@ -1,9 +1,9 @@
 // Account input rules.
 #include "domain/users/validation.hpp"
 
-#include <gtest/gtest.h>
-
 #include <functional>
+
+#include <gtest/gtest.h>
 
 #include "core/error.hpp"
 
