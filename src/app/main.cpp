@@ -92,6 +92,9 @@ int main(int argc, char** argv) {
         ->required();
     create_user->add_flag("--superadmin", super_admin, "make the user a superadmin");
     admin->require_subcommand(1);
+    // `admin create-user --data-dir D ...`: the global options may follow the subcommand.
+    admin->fallthrough();
+    create_user->fallthrough();
 
     CLI11_PARSE(cli, argc, argv);
     try {

@@ -1,4 +1,4 @@
-// Hand-written base64 so that decoding is strict: one byte string has exactly one accepted text.
+// Hand-written base64 with strict decoding: malformed text is refused, never silently repaired.
 #include "crypto/base64.hpp"
 
 #include <array>

@@ -2,14 +2,15 @@
 // profile #132/#133): every success path, every error code a handler answers with (checking the
 // failure envelope and that nothing changed), token lifetimes, throttling, client quirks,
 // `admin create-user` and a crash restart.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/accounts.hpp"
 #include "support/http_client.hpp"
@@ -27,13 +28,16 @@ const char* const kNobody = "nobody@example.com";
 
 // ---- small helpers
 
-std::string WrongCode(const std::string& code) { return code == "111111" ? "222222" : "111111"; }
+std::string WrongCode(const std::string& code) {
+    return code == "111111" ? "222222" : "111111";
+}
 
 // The mailbox files of every recipient.
 int MailboxSize(const ServerProcess& server) {
     int count = 0;
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(server.data_dir() / "mailbox", ec)) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(server.data_dir() / "mailbox", ec)) {
         if (entry.path().extension() == ".txt") {
             ++count;
         }
@@ -127,7 +131,8 @@ void CheckFullAccountFlow(const std::string& user_name, const char* name_claim) 
         ExpectClientReadableToken(more.accesstoken, user_id, name_claim, user_name);
     }
 
-    const auto renamed = client.Put("/v1/user2", object{{"name", "Ada Lovelace"}}, tokens.accesstoken);
+    const auto renamed =
+        client.Put("/v1/user2", object{{"name", "Ada Lovelace"}}, tokens.accesstoken);
     ASSERT_EQ(renamed.status, 200) << renamed.body;
     EXPECT_EQ(renamed.Str("status"), "success");
     EXPECT_EQ(client.Get("/v1/user2", tokens.accesstoken).Str("name"), "Ada Lovelace");
@@ -155,21 +160,32 @@ TEST(Accounts, PhoneUserSignsUpWithAnSmsCodeConfirmsLogsInAndUpdatesItsName) {
 TEST(Accounts, SignUpWithAMissingOrMalformedUserNameIsRefusedAndCreatesNothing) {
     ServerProcess server;
     HttpClient client(server.port());
+
     struct Case {
         const char* what;
         const char* path;
         object body;
         std::int64_t code;
     };
+
     const std::vector<Case> cases = {
         {"missing user_name", "/v1/user2", object{{"password", kPassword}}, 101001},
-        {"empty user_name", "/v1/user2", object{{"user_name", ""}, {"password", kPassword}}, 101001},
+        {"empty user_name",
+         "/v1/user2",
+         object{{"user_name", ""}, {"password", kPassword}},
+         101001},
         {"bad email",
          "/v1/user2",
          object{{"user_name", "alice.example.com"}, {"password", kPassword}},
          101002},
-        {"bad phone", "/v1/user2", object{{"user_name", "+1415abc0123"}, {"password", kPassword}}, 101037},
-        {"short phone", "/v1/user2", object{{"user_name", "+12345"}, {"password", kPassword}}, 101037},
+        {"bad phone",
+         "/v1/user2",
+         object{{"user_name", "+1415abc0123"}, {"password", kPassword}},
+         101037},
+        {"short phone",
+         "/v1/user2",
+         object{{"user_name", "+12345"}, {"password", kPassword}},
+         101037},
         {"phone on the deprecated e-mail-only sign-up",
          "/v1/user",
          object{{"user_name", kPhoneUser}, {"password", kPassword}},
@@ -204,7 +220,10 @@ TEST(Accounts, SignUpWithAPasswordOutsideThePolicyIsRefusedAndCreatesNothing) {
     EXPECT_EQ(MailboxSize(server), 0);
 
     // The bounds themselves are accepted.
-    EXPECT_EQ(client.Post("/v1/user2", object{{"user_name", kAlice}, {"password", "Abcdef12"}}).status, 201);
+    EXPECT_EQ(
+        client.Post("/v1/user2", object{{"user_name", kAlice}, {"password", "Abcdef12"}}).status,
+        201
+    );
     EXPECT_EQ(
         client
             .Post(
@@ -236,7 +255,9 @@ TEST(Accounts, SignUpOfAnExistingConfirmedUserIsRefusedAndKeepsTheOldPassword) {
     EXPECT_TRUE(IsFailure(again, 400, 101006));
     // Upper case is the same e-mail address.
     EXPECT_TRUE(IsFailure(
-        client.Post("/v1/user2", object{{"user_name", "ALICE@example.com"}, {"password", kOtherPassword}}),
+        client.Post(
+            "/v1/user2", object{{"user_name", "ALICE@example.com"}, {"password", kOtherPassword}}
+        ),
         400,
         101006
     ));
@@ -292,7 +313,9 @@ TEST(Accounts, ReusedConfirmationCodeIsRefusedAsAlreadyVerified) {
     ASSERT_EQ(client.Post("/v1/user2", body).status, 201);
     EXPECT_TRUE(IsFailure(client.Post("/v1/user2", body), 400, 101011));
     EXPECT_TRUE(IsFailure(
-        client.Post("/v1/user2", object{{"user_name", kAlice}, {"verification_code", WrongCode(code)}}),
+        client.Post(
+            "/v1/user2", object{{"user_name", kAlice}, {"verification_code", WrongCode(code)}}
+        ),
         400,
         101011
     ));
@@ -390,7 +413,8 @@ TEST(Accounts, PasswordlessLoginRefusesAMissingSessionAndAWrongCodeButKeepsTheCo
     EXPECT_TRUE(IsFailure(wrong, 400, 101012));
 
     const auto login = client.Post(
-        "/v1/login2", object{{"user_name", kAlice}, {"verification_code", code}, {"session", session}}
+        "/v1/login2",
+        object{{"user_name", kAlice}, {"verification_code", code}, {"session", session}}
     );
     ASSERT_EQ(login.status, 200) << login.body;
     EXPECT_TRUE(Works(client, login.Str("accesstoken")));
@@ -440,11 +464,13 @@ TEST(Accounts, DeprecatedLoginRefusesAPhoneUserName) {
     Confirm(client, server, kPhoneUser);
     SignUp(client, kAlice);
     Confirm(client, server, kAlice);
-    const auto phone = client.Post("/v1/login", object{{"user_name", kPhoneUser}, {"password", kPassword}});
+    const auto phone =
+        client.Post("/v1/login", object{{"user_name", kPhoneUser}, {"password", kPassword}});
     EXPECT_TRUE(IsFailure(phone, 400, 101002));
     EXPECT_EQ(TryLogin(client, kPhoneUser, kPassword).status, 200);
 
-    const auto email = client.Post("/v1/login", object{{"user_name", kAlice}, {"password", kPassword}});
+    const auto email =
+        client.Post("/v1/login", object{{"user_name", kAlice}, {"password", kPassword}});
     ASSERT_EQ(email.status, 200) << email.body;
     EXPECT_FALSE(email.Str("refreshtoken").empty());
     EXPECT_TRUE(Works(client, email.Str("accesstoken")));
@@ -484,7 +510,9 @@ TEST(Accounts, MissingGarbageOrTamperedAuthorizationIsUnauthorized) {
     EXPECT_TRUE(IsFailure(client.Get("/v1/user2", bad_signature), 401, 100004));
 
     // A token with its signature cut off.
-    EXPECT_TRUE(IsFailure(client.Get("/v1/user2", alice.accesstoken.substr(0, second + 1)), 401, 100004));
+    EXPECT_TRUE(
+        IsFailure(client.Get("/v1/user2", alice.accesstoken.substr(0, second + 1)), 401, 100004)
+    );
 
     EXPECT_EQ(client.Get("/v1/user2", alice.accesstoken).Str("user_name"), kAlice);
 }
@@ -593,7 +621,9 @@ TEST(Accounts, DeprecatedLogoutWithoutAnyTokenIsUnauthorized) {
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     EXPECT_TRUE(IsFailure(client.Post("/v1/logout", object{}), 401, 100004));
-    EXPECT_TRUE(IsFailure(client.Post("/v1/logout", object{{"refreshtoken", "garbage"}}), 401, 100004));
+    EXPECT_TRUE(
+        IsFailure(client.Post("/v1/logout", object{{"refreshtoken", "garbage"}}), 401, 100004)
+    );
     EXPECT_TRUE(IsFailure(
         client.Post("/v1/logout?logout_all=true", object{{"refreshtoken", "garbage"}}), 401, 100004
     ));
@@ -628,7 +658,9 @@ TEST(Accounts, PasswordChangeToAPasswordOutsideThePolicyIsRefused) {
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     for (const char* weak : {"short1A", "nouppercase1", "No Spaces1"}) {
         const auto r = client.Put(
-            "/v1/password2", object{{"password", kPassword}, {"newpassword", weak}}, tokens.accesstoken
+            "/v1/password2",
+            object{{"password", kPassword}, {"newpassword", weak}},
+            tokens.accesstoken
         );
         EXPECT_TRUE(IsFailure(r, 400, 101004)) << weak;
         EXPECT_TRUE(IsFailure(TryLogin(client, kAlice, weak), 400, 101009)) << weak;
@@ -641,10 +673,16 @@ TEST(Accounts, PasswordChangeWithoutTheNewPasswordIsRefused) {
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/password2", object{{"password", kPassword}}, tokens.accesstoken), 400, 101018
+        client.Put("/v1/password2", object{{"password", kPassword}}, tokens.accesstoken),
+        400,
+        101018
     ));
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/password2", object{{"password", kPassword}, {"newpassword", ""}}, tokens.accesstoken),
+        client.Put(
+            "/v1/password2",
+            object{{"password", kPassword}, {"newpassword", ""}},
+            tokens.accesstoken
+        ),
         400,
         101018
     ));
@@ -682,7 +720,10 @@ TEST(Accounts, DeprecatedPasswordChangeLogsOutEverySessionAndOnlyTheNewPasswordW
 // ---- #8 forgot password
 
 HttpResult ResetPassword(
-    HttpClient& client, const std::string& user_name, const std::string& code, std::string_view password
+    HttpClient& client,
+    const std::string& user_name,
+    const std::string& code,
+    std::string_view password
 ) {
     return client.Put(
         "/v1/forgotpassword2",
@@ -693,9 +734,9 @@ HttpResult ResetPassword(
 TEST(Accounts, ForgotPasswordOfAnUnknownUserIsNotFound) {
     ServerProcess server;
     HttpClient client(server.port());
-    EXPECT_TRUE(IsFailure(
-        client.Put("/v1/forgotpassword2", object{{"user_name", kNobody}}), 404, 101025
-    ));
+    EXPECT_TRUE(
+        IsFailure(client.Put("/v1/forgotpassword2", object{{"user_name", kNobody}}), 404, 101025)
+    );
     EXPECT_TRUE(IsFailure(ResetPassword(client, kNobody, "123456", kOtherPassword), 404, 101025));
     EXPECT_EQ(MailboxSize(server), 0);
     EXPECT_TRUE(IsFailure(TryLogin(client, kNobody, kOtherPassword), 400, 101009));
@@ -709,7 +750,9 @@ TEST(Accounts, ForgotPasswordWithAWrongCodeKeepsTheOldPassword) {
     ASSERT_EQ(started.status, 200) << started.body;
     ASSERT_EQ(server.MessageCount(kAlice), 2);
     const std::string code = server.LatestCode(kAlice);
-    EXPECT_TRUE(IsFailure(ResetPassword(client, kAlice, WrongCode(code), kOtherPassword), 400, 101012));
+    EXPECT_TRUE(
+        IsFailure(ResetPassword(client, kAlice, WrongCode(code), kOtherPassword), 400, 101012)
+    );
     ExpectPasswordUnchanged(client, tokens);
 }
 
@@ -765,7 +808,9 @@ TEST(Accounts, ExpiredCodesAreRefused) {
     ServerProcess server(config.Options());
     HttpClient client(server.port());
     ASSERT_EQ(
-        server.RunCommand({"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword)}),
+        server.RunCommand(
+            {"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword)}
+        ),
         0
     );
     ASSERT_EQ(client.Put("/v1/forgotpassword2", object{{"user_name", kAlice}}).status, 200);
@@ -823,11 +868,18 @@ TEST(Accounts, UserUpdateWithANameOutsideOneTo256CharactersIsRefused) {
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     ASSERT_EQ(client.Put("/v1/user2", object{{"name", "Alice"}}, tokens.accesstoken).status, 200);
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/user2", object{{"name", std::string(257, 'x')}}, tokens.accesstoken), 400, 101053
+        client.Put("/v1/user2", object{{"name", std::string(257, 'x')}}, tokens.accesstoken),
+        400,
+        101053
     ));
-    EXPECT_TRUE(IsFailure(client.Put("/v1/user2", object{{"name", ""}}, tokens.accesstoken), 400, 101053));
+    EXPECT_TRUE(
+        IsFailure(client.Put("/v1/user2", object{{"name", ""}}, tokens.accesstoken), 400, 101053)
+    );
     EXPECT_EQ(client.Get("/v1/user2", tokens.accesstoken).Str("name"), "Alice");
-    ASSERT_EQ(client.Put("/v1/user2", object{{"name", std::string(256, 'x')}}, tokens.accesstoken).status, 200);
+    ASSERT_EQ(
+        client.Put("/v1/user2", object{{"name", std::string(256, 'x')}}, tokens.accesstoken).status,
+        200
+    );
     EXPECT_EQ(client.Get("/v1/user2", tokens.accesstoken).Str("name"), std::string(256, 'x'));
 }
 
@@ -850,17 +902,23 @@ TEST(Accounts, PhoneNumberUpdateIsRefusedWhenTheUserNameIsAPhoneNumber) {
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kPhoneUser);
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/user2", object{{"phone_number", "+14155550100"}}, tokens.accesstoken), 400, 101051
+        client.Put("/v1/user2", object{{"phone_number", "+14155550100"}}, tokens.accesstoken),
+        400,
+        101051
     ));
     EXPECT_EQ(server.MessageCount("+14155550100"), 0);
-    EXPECT_FALSE(client.Get("/v1/user2", tokens.accesstoken).json.as_object().contains("phone_number"));
+    EXPECT_FALSE(
+        client.Get("/v1/user2", tokens.accesstoken).json.as_object().contains("phone_number")
+    );
 }
 
 TEST(Accounts, MfaCannotBeSetByAUserWhoIsNotSuperadmin) {
     ServerProcess server;
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
-    EXPECT_TRUE(IsFailure(client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken), 400, 100004));
+    EXPECT_TRUE(
+        IsFailure(client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken), 400, 100004)
+    );
     const auto me = client.Get("/v1/user2", tokens.accesstoken);
     EXPECT_EQ(me.json.at("mfa"), boost::json::value(false));
     const auto login = TryLogin(client, kAlice, kPassword);
@@ -885,15 +943,21 @@ TEST(Accounts, PhoneNumberIsAddedAndVerifiedWithAnSmsCode) {
         400,
         101012
     ));
-    EXPECT_EQ(client.Get("/v1/user2", tokens.accesstoken).json.at("phone_number_verified"), boost::json::value(false));
+    EXPECT_EQ(
+        client.Get("/v1/user2", tokens.accesstoken).json.at("phone_number_verified"),
+        boost::json::value(false)
+    );
 
-    const auto verified = client.Put("/v1/user2", object{{"verification_code", code}}, tokens.accesstoken);
+    const auto verified =
+        client.Put("/v1/user2", object{{"verification_code", code}}, tokens.accesstoken);
     ASSERT_EQ(verified.status, 200) << verified.body;
     me = client.Get("/v1/user2", tokens.accesstoken);
     EXPECT_EQ(me.Str("phone_number"), phone);
     EXPECT_EQ(me.json.at("phone_number_verified"), boost::json::value(true));
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/user2", object{{"verification_code", code}}, tokens.accesstoken), 400, 101052
+        client.Put("/v1/user2", object{{"verification_code", code}}, tokens.accesstoken),
+        400,
+        101052
     ));
 }
 
@@ -903,22 +967,40 @@ TEST(Accounts, SuperadminWithAVerifiedPhoneLogsInWithAnSmsCodeOnceMfaIsOn) {
     std::string output;
     ASSERT_EQ(
         server.RunCommand(
-            {"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword), "--superadmin"},
+            {"admin",
+             "create-user",
+             "--user-name",
+             kAlice,
+             "--password",
+             std::string(kPassword),
+             "--superadmin"},
             &output
         ),
         0
     );
     const Tokens tokens = Login(client, kAlice);
-    EXPECT_EQ(client.Get("/v1/user2", tokens.accesstoken).json.at("super_admin"), boost::json::value(true));
+    EXPECT_EQ(
+        client.Get("/v1/user2", tokens.accesstoken).json.at("super_admin"), boost::json::value(true)
+    );
 
     const std::string phone = "+14155550100";
-    EXPECT_TRUE(IsFailure(client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken), 400, 101047));
-    ASSERT_EQ(client.Put("/v1/user2", object{{"phone_number", phone}}, tokens.accesstoken).status, 200);
-    EXPECT_TRUE(IsFailure(client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken), 400, 101048));
-    EXPECT_EQ(client.Get("/v1/user2", tokens.accesstoken).json.at("mfa"), boost::json::value(false));
+    EXPECT_TRUE(
+        IsFailure(client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken), 400, 101047)
+    );
+    ASSERT_EQ(
+        client.Put("/v1/user2", object{{"phone_number", phone}}, tokens.accesstoken).status, 200
+    );
+    EXPECT_TRUE(
+        IsFailure(client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken), 400, 101048)
+    );
+    EXPECT_EQ(
+        client.Get("/v1/user2", tokens.accesstoken).json.at("mfa"), boost::json::value(false)
+    );
     const std::string phone_code = server.LatestCode(phone);
     ASSERT_EQ(
-        client.Put("/v1/user2", object{{"verification_code", phone_code}}, tokens.accesstoken).status, 200
+        client.Put("/v1/user2", object{{"verification_code", phone_code}}, tokens.accesstoken)
+            .status,
+        200
     );
     const auto mfa_on = client.Put("/v1/user2", object{{"mfa", true}}, tokens.accesstoken);
     ASSERT_EQ(mfa_on.status, 200) << mfa_on.body;
@@ -936,13 +1018,15 @@ TEST(Accounts, SuperadminWithAVerifiedPhoneLogsInWithAnSmsCodeOnceMfaIsOn) {
     EXPECT_TRUE(IsFailure(
         client.Post(
             "/v1/login2",
-            object{{"user_name", kAlice}, {"verification_code", WrongCode(code)}, {"session", session}}
+            object{
+                {"user_name", kAlice}, {"verification_code", WrongCode(code)}, {"session", session}}
         ),
         400,
         101012
     ));
     const auto second_step = client.Post(
-        "/v1/login2", object{{"user_name", kAlice}, {"verification_code", code}, {"session", session}}
+        "/v1/login2",
+        object{{"user_name", kAlice}, {"verification_code", code}, {"session", session}}
     );
     ASSERT_EQ(second_step.status, 200) << second_step.body;
     EXPECT_FALSE(second_step.Str("refreshtoken").empty());
@@ -956,7 +1040,8 @@ TEST(Accounts, DeletionWithoutParametersIsRefused) {
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     EXPECT_TRUE(IsFailure(client.Delete("/v1/user2", tokens.accesstoken), 400, 119007));
-    EXPECT_TRUE(IsFailure(client.Delete("/v1/user2?request=false", tokens.accesstoken), 400, 119007));
+    EXPECT_TRUE(IsFailure(client.Delete("/v1/user2?request=false", tokens.accesstoken), 400, 119007)
+    );
     EXPECT_TRUE(Works(client, tokens.accesstoken));
     EXPECT_EQ(TryLogin(client, kAlice, kPassword).status, 200);
     EXPECT_EQ(server.MessageCount(kAlice), 1);
@@ -982,7 +1067,9 @@ TEST(Accounts, DeletionWithAWrongCodeIsRefused) {
     ASSERT_EQ(server.MessageCount(kAlice), 2);
     const std::string code = server.LatestCode(kAlice);
     EXPECT_TRUE(IsFailure(
-        client.Delete("/v1/user2?verification_code=" + WrongCode(code), tokens.accesstoken), 400, 119005
+        client.Delete("/v1/user2?verification_code=" + WrongCode(code), tokens.accesstoken),
+        400,
+        119005
     ));
     EXPECT_TRUE(Works(client, tokens.accesstoken));
     EXPECT_EQ(TryLogin(client, kAlice, kPassword).status, 200);
@@ -1017,12 +1104,19 @@ TEST(Accounts, SuperadminDeletionIsRestricted) {
     HttpClient client(server.port());
     ASSERT_EQ(
         server.RunCommand(
-            {"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword), "--superadmin"}
+            {"admin",
+             "create-user",
+             "--user-name",
+             kAlice,
+             "--password",
+             std::string(kPassword),
+             "--superadmin"}
         ),
         0
     );
     const Tokens tokens = Login(client, kAlice);
-    EXPECT_TRUE(IsFailure(client.Delete("/v1/user2?request=true", tokens.accesstoken), 400, 119017));
+    EXPECT_TRUE(IsFailure(client.Delete("/v1/user2?request=true", tokens.accesstoken), 400, 119017)
+    );
     EXPECT_TRUE(IsFailure(
         client.Delete("/v1/user2?verification_code=123456", tokens.accesstoken), 400, 119017
     ));
@@ -1069,12 +1163,13 @@ TEST(Accounts, CustomDataIsStoredReadBackReplacedPerKeyAndDeletedByNull) {
     );
     EXPECT_EQ(
         client.Get("/v1/user/custom_data", tokens.accesstoken).json,
-        boost::json::parse(R"({"preferences":{"value":{"lang":"en"}},"esp.location":{"value":"home"}})")
+        boost::json::parse(
+            R"({"preferences":{"value":{"lang":"en"}},"esp.location":{"value":"home"}})"
+        )
     );
 
-    const auto deleted = client.Put(
-        "/v1/user/custom_data", object{{"esp.location", nullptr}}, tokens.accesstoken
-    );
+    const auto deleted =
+        client.Put("/v1/user/custom_data", object{{"esp.location", nullptr}}, tokens.accesstoken);
     ASSERT_EQ(deleted.status, 200) << deleted.body;
     EXPECT_EQ(
         client.Get("/v1/user/custom_data", tokens.accesstoken).json,
@@ -1087,7 +1182,8 @@ TEST(Accounts, CustomDataBodyThatIsNotJsonIsRefused) {
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     ASSERT_EQ(
-        client.Put("/v1/user/custom_data", object{{"k", object{{"value", 1}}}}, tokens.accesstoken).status,
+        client.Put("/v1/user/custom_data", object{{"k", object{{"value", 1}}}}, tokens.accesstoken)
+            .status,
         200
     );
     const auto before = client.Get("/v1/user/custom_data", tokens.accesstoken);
@@ -1131,7 +1227,9 @@ TEST(Accounts, PublicProfileIsMergedAndReadByItsOwnerAndByOthers) {
 
     const auto first = client.Put(
         "/v1/user/public_profile",
-        boost::json::parse(R"({"profile":{"nick":"al","links":{"web":"a.example","git":"g.example"}}})"),
+        boost::json::parse(
+            R"({"profile":{"nick":"al","links":{"web":"a.example","git":"g.example"}}})"
+        ),
         alice.accesstoken
     );
     ASSERT_EQ(first.status, 200) << first.body;
@@ -1163,10 +1261,14 @@ TEST(Accounts, PublicProfileOfAnUnknownUserIsNotFound) {
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     SignUp(client, kBob);  // unconfirmed: not visible
     EXPECT_TRUE(IsFailure(
-        client.Get("/v1/user/public_profile?user_name=nobody@example.com", tokens.accesstoken), 404, 101025
+        client.Get("/v1/user/public_profile?user_name=nobody@example.com", tokens.accesstoken),
+        404,
+        101025
     ));
     EXPECT_TRUE(IsFailure(
-        client.Get("/v1/user/public_profile?user_name=bob@example.com", tokens.accesstoken), 404, 101025
+        client.Get("/v1/user/public_profile?user_name=bob@example.com", tokens.accesstoken),
+        404,
+        101025
     ));
 }
 
@@ -1175,17 +1277,28 @@ TEST(Accounts, PublicProfileUpdateWithoutProfileIsRefused) {
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
     ASSERT_EQ(
-        client.Put("/v1/user/public_profile", object{{"profile", object{{"nick", "al"}}}}, tokens.accesstoken)
+        client
+            .Put(
+                "/v1/user/public_profile",
+                object{{"profile", object{{"nick", "al"}}}},
+                tokens.accesstoken
+            )
             .status,
         200
     );
     const auto before = client.Get("/v1/user/public_profile", tokens.accesstoken);
-    EXPECT_TRUE(IsFailure(client.Put("/v1/user/public_profile", object{}, tokens.accesstoken), 400, 100006));
+    EXPECT_TRUE(
+        IsFailure(client.Put("/v1/user/public_profile", object{}, tokens.accesstoken), 400, 100006)
+    );
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/user/public_profile", object{{"nick", "x"}}, tokens.accesstoken), 400, 100006
+        client.Put("/v1/user/public_profile", object{{"nick", "x"}}, tokens.accesstoken),
+        400,
+        100006
     ));
     EXPECT_TRUE(IsFailure(
-        client.Put("/v1/user/public_profile", object{{"profile", "x"}}, tokens.accesstoken), 400, 100006
+        client.Put("/v1/user/public_profile", object{{"profile", "x"}}, tokens.accesstoken),
+        400,
+        100006
     ));
     EXPECT_EQ(client.Get("/v1/user/public_profile", tokens.accesstoken).json, before.json);
 }
@@ -1199,12 +1312,20 @@ TEST(Accounts, AnotherUsersTokenNeverReadsOrChangesTheFirstUsersData) {
     Tokens bob = SignUpAndLogin(client, server, kBob);
     ASSERT_EQ(client.Put("/v1/user2", object{{"name", "Alice"}}, alice.accesstoken).status, 200);
     ASSERT_EQ(
-        client.Put("/v1/user/custom_data", object{{"k", object{{"value", "alice"}}}}, alice.accesstoken)
+        client
+            .Put(
+                "/v1/user/custom_data", object{{"k", object{{"value", "alice"}}}}, alice.accesstoken
+            )
             .status,
         200
     );
     ASSERT_EQ(
-        client.Put("/v1/user/public_profile", object{{"profile", object{{"nick", "al"}}}}, alice.accesstoken)
+        client
+            .Put(
+                "/v1/user/public_profile",
+                object{{"profile", object{{"nick", "al"}}}},
+                alice.accesstoken
+            )
             .status,
         200
     );
@@ -1215,29 +1336,42 @@ TEST(Accounts, AnotherUsersTokenNeverReadsOrChangesTheFirstUsersData) {
     EXPECT_EQ(bob_user.Str("user_name"), kBob);
     EXPECT_NE(bob_user.Str("user_id"), alice_user.at("user_id").as_string());
     EXPECT_EQ(bob_user.json.at("custom_data"), boost::json::value(object{}));
-    EXPECT_EQ(client.Get("/v1/user/custom_data", bob.accesstoken).json, boost::json::value(object{}));
+    EXPECT_EQ(
+        client.Get("/v1/user/custom_data", bob.accesstoken).json, boost::json::value(object{})
+    );
 
     ASSERT_EQ(client.Put("/v1/user2", object{{"name", "Bob"}}, bob.accesstoken).status, 200);
     ASSERT_EQ(
-        client.Put("/v1/user/custom_data", object{{"k", object{{"value", "bob"}}}}, bob.accesstoken).status,
+        client.Put("/v1/user/custom_data", object{{"k", object{{"value", "bob"}}}}, bob.accesstoken)
+            .status,
         200
     );
     ASSERT_EQ(
-        client.Put("/v1/user/public_profile", object{{"profile", nullptr}}, bob.accesstoken).status, 200
+        client.Put("/v1/user/public_profile", object{{"profile", nullptr}}, bob.accesstoken).status,
+        200
     );
     ASSERT_EQ(
-        client.Put("/v1/password2", object{{"password", kPassword}, {"newpassword", kOtherPassword}}, bob.accesstoken)
+        client
+            .Put(
+                "/v1/password2",
+                object{{"password", kPassword}, {"newpassword", kOtherPassword}},
+                bob.accesstoken
+            )
             .status,
         200
     );
     bob = Login(client, kBob, kOtherPassword);
     // Alice's refresh token in Bob's logouts is not Bob's to revoke.
     ASSERT_EQ(
-        client.Post("/v1/logout", object{{"refreshtoken", alice.refreshtoken}}, bob.accesstoken).status, 200
+        client.Post("/v1/logout", object{{"refreshtoken", alice.refreshtoken}}, bob.accesstoken)
+            .status,
+        200
     );
     bob = Login(client, kBob, kOtherPassword);
     ASSERT_EQ(
-        client.Post("/v1/logout2", object{{"refreshtoken", alice.refreshtoken}}, bob.accesstoken).status, 200
+        client.Post("/v1/logout2", object{{"refreshtoken", alice.refreshtoken}}, bob.accesstoken)
+            .status,
+        200
     );
     EXPECT_TRUE(IsFailure(client.Get("/v1/user2", bob.accesstoken), 401, 100004));
 
@@ -1265,7 +1399,8 @@ TEST(Accounts, TextPlainBodiesFromTheSdkAreParsedAsJson) {
     const auto confirmed = client.Request(
         "POST",
         "/v1/user2",
-        boost::json::serialize(object{{"user_name", kAlice}, {"verification_code", server.LatestCode(kAlice)}}),
+        boost::json::serialize(object{
+            {"user_name", kAlice}, {"verification_code", server.LatestCode(kAlice)}}),
         text_plain
     );
     ASSERT_EQ(confirmed.status, 201) << confirmed.body;
@@ -1279,8 +1414,9 @@ TEST(Accounts, TextPlainBodiesFromTheSdkAreParsedAsJson) {
     const std::string token = login.Str("accesstoken");
     auto headers = text_plain;
     headers["Authorization"] = token;
-    const auto renamed =
-        client.Request("PUT", "/v1/user2", boost::json::serialize(object{{"name", "Alice"}}), headers);
+    const auto renamed = client.Request(
+        "PUT", "/v1/user2", boost::json::serialize(object{{"name", "Alice"}}), headers
+    );
     ASSERT_EQ(renamed.status, 200) << renamed.body;
     EXPECT_EQ(client.Get("/v1/user2", token).Str("name"), "Alice");
 }
@@ -1304,7 +1440,9 @@ TEST(Accounts, CustomDataQueryThatIsNotABooleanIsRefused) {
     ServerProcess server;
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
-    EXPECT_TRUE(IsFailure(client.Get("/v1/user2?custom_data=maybe", tokens.accesstoken), 400, 100021));
+    EXPECT_TRUE(
+        IsFailure(client.Get("/v1/user2?custom_data=maybe", tokens.accesstoken), 400, 100021)
+    );
     EXPECT_TRUE(Works(client, tokens.accesstoken));
 }
 
@@ -1315,7 +1453,10 @@ TEST(Accounts, AdminCreatedUserCanLogInAtOnce) {
     HttpClient client(server.port());
     std::string output;
     ASSERT_EQ(
-        server.RunCommand({"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword)}, &output),
+        server.RunCommand(
+            {"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword)},
+            &output
+        ),
         0
     );
     EXPECT_NE(output.find(kAlice), std::string::npos) << output;
@@ -1331,11 +1472,20 @@ TEST(Accounts, AdminCreatingADuplicateUserFailsAndKeepsTheFirstPassword) {
     ServerProcess server;
     HttpClient client(server.port());
     ASSERT_EQ(
-        server.RunCommand({"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword)}),
+        server.RunCommand(
+            {"admin", "create-user", "--user-name", kAlice, "--password", std::string(kPassword)}
+        ),
         0
     );
     EXPECT_NE(
-        server.RunCommand({"admin", "create-user", "--user-name", kAlice, "--password", std::string(kOtherPassword)}),
+        server.RunCommand(
+            {"admin",
+             "create-user",
+             "--user-name",
+             kAlice,
+             "--password",
+             std::string(kOtherPassword)}
+        ),
         0
     );
     EXPECT_NE(
@@ -1356,7 +1506,9 @@ TEST(Accounts, AccountsAndTokensSurviveAKilledServer) {
         HttpClient client(server.port());
         tokens = SignUpAndLogin(client, server, kAlice);
         ASSERT_EQ(client.Put("/v1/user/custom_data", data, tokens.accesstoken).status, 200);
-        ASSERT_EQ(client.Put("/v1/user2", object{{"name", "Alice"}}, tokens.accesstoken).status, 200);
+        ASSERT_EQ(
+            client.Put("/v1/user2", object{{"name", "Alice"}}, tokens.accesstoken).status, 200
+        );
     }
     server.Kill();
     server.Restart();

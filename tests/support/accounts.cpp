@@ -1,11 +1,10 @@
 // HTTP account steps that throw on an unexpected answer, JWT payload decoding, TOML files.
 #include "support/accounts.hpp"
 
-#include <stdlib.h>
-
 #include <array>
 #include <fstream>
 #include <stdexcept>
+#include <stdlib.h>
 
 namespace rainmaker::testing {
 
@@ -24,8 +23,7 @@ constexpr std::string_view kBase64UrlAlphabet =
 
 void SignUp(HttpClient& client, const std::string& user_name, std::string_view password) {
     const auto r = client.Post(
-        "/v1/user2",
-        boost::json::object{{"user_name", user_name}, {"password", password}}
+        "/v1/user2", boost::json::object{{"user_name", user_name}, {"password", password}}
     );
     if (r.status != 201) {
         Unexpected("sign-up of " + user_name, r);
@@ -38,8 +36,7 @@ void Confirm(HttpClient& client, const ServerProcess& server, const std::string&
         throw std::runtime_error("no verification code arrived for " + user_name);
     }
     const auto r = client.Post(
-        "/v1/user2",
-        boost::json::object{{"user_name", user_name}, {"verification_code", code}}
+        "/v1/user2", boost::json::object{{"user_name", user_name}, {"verification_code", code}}
     );
     if (r.status != 201) {
         Unexpected("confirmation of " + user_name, r);
@@ -48,8 +45,7 @@ void Confirm(HttpClient& client, const ServerProcess& server, const std::string&
 
 HttpResult TryLogin(HttpClient& client, const std::string& user_name, std::string_view password) {
     return client.Post(
-        "/v1/login2",
-        boost::json::object{{"user_name", user_name}, {"password", password}}
+        "/v1/login2", boost::json::object{{"user_name", user_name}, {"password", password}}
     );
 }
 
@@ -141,8 +137,8 @@ boost::json::object DecodeJwtPayload(const std::string& token) {
         return ::testing::AssertionSuccess();
     }
     return ::testing::AssertionFailure()
-           << "expected HTTP " << status << " with a failure envelope and error_code "
-           << error_code << ", got HTTP " << r.status << ": " << r.body;
+           << "expected HTTP " << status << " with a failure envelope and error_code " << error_code
+           << ", got HTTP " << r.status << ": " << r.body;
 }
 
 TomlConfig::TomlConfig(std::string_view toml) {

@@ -2,15 +2,14 @@
 // payload the way the clients do, check failure envelopes, and hand the server a TOML file.
 #pragma once
 
-#include <boost/json.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
@@ -28,12 +27,16 @@ struct Tokens {
 };
 
 // POST /v1/user2 {user_name, password}; throws std::runtime_error unless the answer is 201.
-void SignUp(HttpClient& client, const std::string& user_name, std::string_view password = kPassword);
+void SignUp(
+    HttpClient& client, const std::string& user_name, std::string_view password = kPassword
+);
 // POST /v1/user2 {user_name, verification_code} with the newest code of the mailbox; throws
 // unless the answer is 201.
 void Confirm(HttpClient& client, const ServerProcess& server, const std::string& user_name);
 // POST /v1/login2 {user_name, password}; throws unless the answer holds the three tokens.
-Tokens Login(HttpClient& client, const std::string& user_name, std::string_view password = kPassword);
+Tokens Login(
+    HttpClient& client, const std::string& user_name, std::string_view password = kPassword
+);
 // SignUp, Confirm, Login.
 Tokens SignUpAndLogin(
     HttpClient& client,
@@ -67,6 +70,7 @@ public:
     TomlConfig& operator=(const TomlConfig&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
+
     // Server options that load this file (`--config FILE`).
     ServerProcess::Options Options() const;
 
