@@ -21,10 +21,15 @@ void SetLevel(std::string_view level) {
     Logger().set_level(spdlog::level::from_str(std::string(level)));
 }
 
+namespace {
+constexpr spdlog::level::level_enum kMap[] = {
+    spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
+}
+
 void Write(Level level, std::string_view message) {
-    static constexpr spdlog::level::level_enum kMap[] = {
-        spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
     Logger().log(kMap[static_cast<int>(level)], message);
 }
+
+bool Enabled(Level level) { return Logger().should_log(kMap[static_cast<int>(level)]); }
 
 }  // namespace rainmaker::core::log

@@ -145,7 +145,7 @@ void TokenService::RevokeAll(std::string_view user_id) {
 bool TokenService::SessionLive(std::string_view session_id) {
     {
         std::shared_lock lock(cache_mutex_);
-        if (const auto it = sessions_live_.find(std::string(session_id));
+        if (const auto it = sessions_live_.find(session_id);
             it != sessions_live_.end()) {
             return it->second;
         }
@@ -168,7 +168,7 @@ AuthContext TokenService::Authenticate(std::string_view header) {
     std::optional<CachedToken> cached;
     {
         std::shared_lock lock(cache_mutex_);
-        if (const auto it = tokens_.find(std::string(token)); it != tokens_.end()) {
+        if (const auto it = tokens_.find(token); it != tokens_.end()) {
             cached = it->second;
         }
     }

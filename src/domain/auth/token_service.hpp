@@ -71,9 +71,16 @@ private:
     // Verified tokens (an ES256 verification costs far more than a request) and session
     // liveness, so that an authenticated request normally touches neither crypto nor the store.
     // Revocation goes through this service, which updates the cache before it answers.
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    template <typename T>
+    using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
     std::shared_mutex cache_mutex_;
-    std::unordered_map<std::string, CachedToken> tokens_;
-    std::unordered_map<std::string, bool> sessions_live_;
+    StringMap<CachedToken> tokens_;
+    StringMap<bool> sessions_live_;
 };
 
 }  // namespace rainmaker::domain::auth

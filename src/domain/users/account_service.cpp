@@ -554,8 +554,15 @@ boost::json::object AccountService::GetPublicProfile(const auth::AuthContext& ca
     if (user_name == nullptr) {
         user = RequireUser(caller);
     } else {
+        // An ill-formed name names no user: #132 answers 200 or 404 only, never 400.
         UserNameKind kind{};
-        user = FindUser(CanonicalUserName(*user_name, false, &kind));
+        std::string canonical;
+        try {
+            canonical = CanonicalUserName(*user_name, false, &kind);
+        } catch (const ApiError&) {
+            throw ApiError(ErrorCode::kUserNotFound);
+        }
+        user = FindUser(canonical);
         if (!user || !user->confirmed) {
             throw ApiError(ErrorCode::kUserNotFound);
         }

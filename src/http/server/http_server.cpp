@@ -226,12 +226,15 @@ private:
     ) {
         const auto latency = std::chrono::steady_clock::now() - started;
         context_.metrics.Observe(request.method, request.route, response.status, latency);
-        core::log::Info(
-            "http method=" + request.method + " path=" + request.target +
-            " route=" + request.route + " status=" + std::to_string(response.status) + " us=" +
-            std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) +
-            " client=" + request.client_address + " id=" + request.request_id
-        );
+        if (core::log::Enabled(core::log::Level::kInfo)) {
+            core::log::Info(
+                "http method=" + request.method + " path=" + request.target +
+                " route=" + request.route + " status=" + std::to_string(response.status) +
+                " us=" +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) +
+                " client=" + request.client_address + " id=" + request.request_id);
+        }
         slot->response = MakeResponse(response, version, keep_alive, request.request_id);
         MaybeWrite();
     }

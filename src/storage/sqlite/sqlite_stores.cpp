@@ -57,10 +57,18 @@ bool IsConstraintError(const std::exception& e) {
 
 // storage::UserStore
 
-std::optional<UserRow> SqliteUserStore::FindWhere(const char* where, std::string_view value) {
+namespace {
+// The SELECT of one user row with `where`; built once per call site (the statement cache is
+// keyed by the SQL text).
+std::string UserQuery(const char* where) {
+    return std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where;
+}
+}  // namespace
+
+std::optional<UserRow> SqliteUserStore::FindWhere(const std::string& sql, std::string_view value) {
     std::optional<UserRow> row;
     db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE " + where);
+        auto s = c.Prepare(sql);
         s.Bind(1, value);
         if (s.Step()) {
             row = ReadUser(s);
@@ -70,19 +78,20 @@ std::optional<UserRow> SqliteUserStore::FindWhere(const char* where, std::string
 }
 
 std::optional<UserRow> SqliteUserStore::FindById(std::string_view user_id) {
-    return FindWhere("user_id = ?", user_id);
+    static const std::string kSql = UserQuery("user_id = ?");
+    return FindWhere(kSql, user_id);
 }
 
 std::optional<UserRow> SqliteUserStore::FindByName(std::string_view user_name) {
-    return FindWhere("user_name = ?", user_name);
+    static const std::string kSql = UserQuery("user_name = ?");
+    return FindWhere(kSql, user_name);
 }
 
 std::optional<UserRow> SqliteUserStore::FindByPhone(std::string_view phone) {
-    return FindWhere(
+    static const std::string kSql = UserQuery(
         "user_name = ?1 OR (phone_number = ?1 AND phone_verified = 1) ORDER BY user_name = ?1 "
-        "DESC LIMIT 1",
-        phone
-    );
+        "DESC LIMIT 1");
+    return FindWhere(kSql, phone);
 }
 
 bool SqliteUserStore::Insert(const UserRow& user) {
@@ -130,6 +139,10 @@ void SqliteUserStore::Delete(std::string_view user_id) {
 // storage::SessionStore
 
 namespace {
+constexpr const char* kSessionSelect =
+    "SELECT session_id, user_id, refresh_hash, created_at, expires_at, revoked FROM sessions "
+    "WHERE ";
+
 SessionRow ReadSession(const Statement& s) {
     return SessionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Bool(5)};
 }
@@ -151,14 +164,11 @@ void SqliteSessionStore::Insert(const SessionRow& r) {
     });
 }
 
-std::optional<SessionRow> SqliteSessionStore::FindWhere(const char* where, std::string_view value) {
+std::optional<SessionRow> SqliteSessionStore::FindWhere(const std::string& sql,
+                                                        std::string_view value) {
     std::optional<SessionRow> row;
     db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("SELECT session_id, user_id, refresh_hash, created_at, expires_at, "
-                        "revoked FROM sessions WHERE ") +
-            where
-        );
+        auto s = c.Prepare(sql);
         s.Bind(1, value);
         if (s.Step()) {
             row = ReadSession(s);
@@ -168,11 +178,13 @@ std::optional<SessionRow> SqliteSessionStore::FindWhere(const char* where, std::
 }
 
 std::optional<SessionRow> SqliteSessionStore::FindById(std::string_view session_id) {
-    return FindWhere("session_id = ?", session_id);
+    static const std::string kSql = std::string(kSessionSelect) + "session_id = ?";
+    return FindWhere(kSql, session_id);
 }
 
 std::optional<SessionRow> SqliteSessionStore::FindByRefreshHash(std::string_view refresh_hash) {
-    return FindWhere("refresh_hash = ?", refresh_hash);
+    static const std::string kSql = std::string(kSessionSelect) + "refresh_hash = ?";
+    return FindWhere(kSql, refresh_hash);
 }
 
 void SqliteSessionStore::Revoke(std::string_view session_id) {

@@ -20,7 +20,7 @@ public:
     void Delete(std::string_view user_id) override;
 
 private:
-    std::optional<UserRow> FindWhere(const char* where, std::string_view value);
+    std::optional<UserRow> FindWhere(const std::string& sql, std::string_view value);
     SqliteDatabase& db_;
 };
 
@@ -37,7 +37,7 @@ public:
     void DeleteExpired(std::int64_t before) override;
 
 private:
-    std::optional<SessionRow> FindWhere(const char* where, std::string_view value);
+    std::optional<SessionRow> FindWhere(const std::string& sql, std::string_view value);
     SqliteDatabase& db_;
 };
 
