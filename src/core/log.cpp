@@ -30,6 +30,8 @@ void Write(Level level, std::string_view message) {
     Logger().log(kMap[static_cast<int>(level)], message);
 }
 
-bool Enabled(Level level) { return Logger().should_log(kMap[static_cast<int>(level)]); }
+bool Enabled(Level level) {
+    return Logger().should_log(kMap[static_cast<int>(level)]);
+}
 
 }  // namespace rainmaker::core::log

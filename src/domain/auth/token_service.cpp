@@ -145,8 +145,7 @@ void TokenService::RevokeAll(std::string_view user_id) {
 bool TokenService::SessionLive(std::string_view session_id) {
     {
         std::shared_lock lock(cache_mutex_);
-        if (const auto it = sessions_live_.find(session_id);
-            it != sessions_live_.end()) {
+        if (const auto it = sessions_live_.find(session_id); it != sessions_live_.end()) {
             return it->second;
         }
     }

@@ -73,8 +73,12 @@ private:
     // Revocation goes through this service, which updates the cache before it answers.
     struct StringHash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
+
     template <typename T>
     using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 

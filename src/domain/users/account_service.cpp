@@ -24,7 +24,9 @@ constexpr std::string_view kReset = "reset";
 constexpr std::string_view kDelete = "delete";
 constexpr std::string_view kPhone = "phone";
 
-bool IsPhoneUser(const UserRow& user) { return !user.user_name.empty() && user.user_name[0] == '+'; }
+bool IsPhoneUser(const UserRow& user) {
+    return !user.user_name.empty() && user.user_name[0] == '+';
+}
 
 std::string MakeUserId() {
     // A random UUID (version 4 layout).
@@ -45,11 +47,13 @@ boost::json::object ParseObject(const std::string& text) {
 }
 }  // namespace
 
-AccountService::AccountService(storage::Database& db,
-                               auth::TokenService& tokens,
-                               MessageSender& sender,
-                               const core::Clock& clock,
-                               AccountConfig config)
+AccountService::AccountService(
+    storage::Database& db,
+    auth::TokenService& tokens,
+    MessageSender& sender,
+    const core::Clock& clock,
+    AccountConfig config
+)
     : db_(db),
       tokens_(tokens),
       sender_(sender),
@@ -73,18 +77,20 @@ std::optional<UserRow> AccountService::FindUser(std::string_view canonical_name)
     return db_.Users().FindByName(canonical_name);
 }
 
-std::string AccountService::HashCode(const UserRow& user,
-                                     std::string_view purpose,
-                                     std::string_view code) const {
+std::string AccountService::HashCode(
+    const UserRow& user, std::string_view purpose, std::string_view code
+) const {
     // Bound to the user and purpose, so a stored hash is useless for any other check.
     return crypto::Sha256Hex(user.user_id + ":" + std::string(purpose) + ":" + std::string(code));
 }
 
-void AccountService::IssueCode(const UserRow& user,
-                               std::string_view purpose,
-                               std::string_view to,
-                               std::string_view what,
-                               std::string_view session) {
+void AccountService::IssueCode(
+    const UserRow& user,
+    std::string_view purpose,
+    std::string_view to,
+    std::string_view what,
+    std::string_view session
+) {
     sends_.CheckAndHit("send:" + user.user_id);
     const std::string code = core::RandomDigits(6);
     storage::CodeRow row;
@@ -100,8 +106,7 @@ void AccountService::IssueCode(const UserRow& user,
     message.sms = !to.empty() && to[0] == '+';
     message.subject = "Your RainMaker verification code";
     message.text = "Your RainMaker verification code " + std::string(what) + " is " + code +
-                   ". It expires in " + std::to_string(config_.code_ttl.count() / 60) +
-                   " minutes.";
+                   ". It expires in " + std::to_string(config_.code_ttl.count() / 60) + " minutes.";
     try {
         sender_.Send(message);
     } catch (const std::exception& e) {
@@ -120,11 +125,13 @@ void AccountService::CountFailure(std::string_view user_name, std::string_view c
     address_attempts_.Hit("addr:" + std::string(client));
 }
 
-AccountService::CodeCheck AccountService::CheckCode(const UserRow& user,
-                                                    std::string_view purpose,
-                                                    std::string_view code,
-                                                    std::string_view session,
-                                                    std::string_view client) {
+AccountService::CodeCheck AccountService::CheckCode(
+    const UserRow& user,
+    std::string_view purpose,
+    std::string_view code,
+    std::string_view session,
+    std::string_view client
+) {
     CheckAttempts(user.user_name, client);
     const auto row = db_.Codes().Find(user.user_id, purpose);
     if (!row) {
@@ -152,9 +159,11 @@ void AccountService::FailCode(CodeCheck result) {
         case CodeCheck::kWrong:
             throw ApiError(ErrorCode::kWrongCode);
         case CodeCheck::kTooManyTries:
-            throw ApiError(ErrorCode::kCodeExpired,
-                           "Too many wrong verification codes: the code is no longer valid, "
-                           "please start a new request");
+            throw ApiError(
+                ErrorCode::kCodeExpired,
+                "Too many wrong verification codes: the code is no longer valid, "
+                "please start a new request"
+            );
         case CodeCheck::kExpired:
         case CodeCheck::kNone:
         case CodeCheck::kOk:
@@ -185,6 +194,7 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
     if (existing) {
         // Signing up again before confirming: the new password replaces the old one and a new
         // code is sent (the first code may never have arrived).
+        sends_.Check("send:" + existing->user_id);  // refuse before changing anything
         user = *existing;
         user.password_hash = hash;
         db_.Users().Update(user);
@@ -200,10 +210,9 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
     IssueCode(user, kSignup, user.user_name, "to confirm your account");
 }
 
-void AccountService::ConfirmSignUp(std::string_view raw_name,
-                                   std::string_view code,
-                                   UserNames names,
-                                   std::string_view client) {
+void AccountService::ConfirmSignUp(
+    std::string_view raw_name, std::string_view code, UserNames names, std::string_view client
+) {
     UserNameKind kind{};
     const std::string user_name =
         CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
@@ -225,10 +234,9 @@ void AccountService::ConfirmSignUp(std::string_view raw_name,
 
 // ---- #5 login
 
-LoginResult AccountService::LoginWithPassword(std::string_view raw_name,
-                                              std::string_view password,
-                                              UserNames names,
-                                              std::string_view client) {
+LoginResult AccountService::LoginWithPassword(
+    std::string_view raw_name, std::string_view password, UserNames names, std::string_view client
+) {
     UserNameKind kind{};
     const std::string user_name =
         CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
@@ -242,11 +250,8 @@ LoginResult AccountService::LoginWithPassword(std::string_view raw_name,
     if (!user->confirmed) {
         throw ApiError(ErrorCode::kNotVerified);
     }
-    if (user->super_admin && user->mfa && user->phone_verified && !user->phone_number.empty()) {
-        LoginResult result;
-        result.session = core::RandomAlnum(48);
-        IssueCode(*user, kMfa, user->phone_number, "to complete your login", result.session);
-        return result;
+    if (NeedsMfa(*user)) {
+        return StartMfa(*user);
     }
     return LoginResult{tokens_.StartSession(*user), {}};
 }
@@ -269,10 +274,12 @@ LoginResult AccountService::StartCodeLogin(std::string_view raw_name, std::strin
     return result;
 }
 
-LoginResult AccountService::CompleteCodeLogin(std::string_view raw_name,
-                                              std::string_view code,
-                                              std::string_view session,
-                                              std::string_view client) {
+LoginResult AccountService::CompleteCodeLogin(
+    std::string_view raw_name,
+    std::string_view code,
+    std::string_view session,
+    std::string_view client
+) {
     UserNameKind kind{};
     const std::string user_name = CanonicalUserName(raw_name, false, &kind);
     if (session.empty()) {
@@ -294,6 +301,10 @@ LoginResult AccountService::CompleteCodeLogin(std::string_view raw_name,
     if (!user->confirmed) {
         throw ApiError(ErrorCode::kNotVerified);
     }
+    // An e-mailed one-time code is one factor: a superadmin with MFA still needs the SMS code.
+    if (purpose == kLogin && NeedsMfa(*user)) {
+        return StartMfa(*user);
+    }
     return LoginResult{tokens_.StartSession(*user), {}};
 }
 
@@ -303,9 +314,9 @@ auth::Tokens AccountService::Refresh(std::string_view refresh_token) {
 
 // ---- #6 logout
 
-void AccountService::Logout(const auth::AuthContext& caller,
-                            bool all,
-                            std::string_view refresh_token) {
+void AccountService::Logout(
+    const auth::AuthContext& caller, bool all, std::string_view refresh_token
+) {
     if (!refresh_token.empty()) {
         tokens_.RevokeByRefreshToken(caller.user_id, refresh_token);
     }
@@ -319,8 +330,9 @@ void AccountService::Logout(const auth::AuthContext& caller,
 void AccountService::LogoutByRefreshToken(std::string_view refresh_token, bool all) {
     const std::string user_id = tokens_.UserOfRefreshToken(refresh_token);
     if (user_id.empty()) {
-        throw ApiError(ErrorCode::kUnauthorized,
-                       "Unauthorized: give a valid access token or refresh token");
+        throw ApiError(
+            ErrorCode::kUnauthorized, "Unauthorized: give a valid access token or refresh token"
+        );
     }
     if (all) {
         tokens_.RevokeAll(user_id);
@@ -331,10 +343,12 @@ void AccountService::LogoutByRefreshToken(std::string_view refresh_token, bool a
 
 // ---- #7 change password
 
-void AccountService::ChangePassword(const auth::AuthContext& caller,
-                                    std::string_view current,
-                                    std::string_view next,
-                                    std::string_view client) {
+void AccountService::ChangePassword(
+    const auth::AuthContext& caller,
+    std::string_view current,
+    std::string_view next,
+    std::string_view client
+) {
     if (current.empty()) {
         throw ApiError(ErrorCode::kPasswordMissing);
     }
@@ -366,11 +380,13 @@ void AccountService::StartPasswordReset(std::string_view raw_name, UserNames nam
     IssueCode(*user, kReset, user->user_name, "to reset your password");
 }
 
-void AccountService::CompletePasswordReset(std::string_view raw_name,
-                                           std::string_view code,
-                                           std::string_view new_password,
-                                           UserNames names,
-                                           std::string_view client) {
+void AccountService::CompletePasswordReset(
+    std::string_view raw_name,
+    std::string_view code,
+    std::string_view new_password,
+    UserNames names,
+    std::string_view client
+) {
     UserNameKind kind{};
     const std::string user_name =
         CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
@@ -397,99 +413,118 @@ void AccountService::CompletePasswordReset(std::string_view raw_name,
 
 // ---- #3, #2 profile
 
-UserRow AccountService::GetUser(const auth::AuthContext& caller) { return RequireUser(caller); }
-
-void AccountService::UpdateName(const auth::AuthContext& caller, std::string_view name) {
-    CheckName(name);
-    auto user = RequireUser(caller);
-    user.name = std::string(name);
-    db_.Users().Update(user);
+UserRow AccountService::GetUser(const auth::AuthContext& caller) {
+    return RequireUser(caller);
 }
 
-void AccountService::SetPhoneNumber(const auth::AuthContext& caller, std::string_view phone) {
-    auto user = RequireUser(caller);
-    if (IsPhoneUser(user)) {
-        throw ApiError(ErrorCode::kPhoneUserName);
-    }
-    if (!IsPhoneNumber(phone)) {
-        throw ApiError(ErrorCode::kBadPhoneNumber);
-    }
-    if (const auto other = db_.Users().FindByPhone(phone); other && other->user_id != user.user_id) {
-        throw ApiError(ErrorCode::kPhoneTaken);
-    }
-    // One number per user: a new one replaces the old and must be verified again.
-    user.phone_number = std::string(phone);
-    user.phone_verified = false;
-    user.mfa = false;
-    db_.Users().Update(user);
-    IssueCode(user, kPhone, user.phone_number, "to verify your phone number");
+bool AccountService::NeedsMfa(const UserRow& user) {
+    return user.super_admin && user.mfa && user.phone_verified && !user.phone_number.empty();
 }
 
-void AccountService::VerifyPhoneNumber(const auth::AuthContext& caller,
-                                       std::string_view code,
-                                       std::string_view client) {
-    auto user = RequireUser(caller);
-    if (user.phone_number.empty()) {
-        throw ApiError(ErrorCode::kPhoneNotAdded);
-    }
-    if (user.phone_verified) {
-        throw ApiError(ErrorCode::kPhoneAlreadyVerified);
-    }
-    const auto result = CheckCode(user, kPhone, code, {}, client);
-    if (result != CodeCheck::kOk) {
-        FailCode(result);
-    }
-    if (const auto other = db_.Users().FindByPhone(user.phone_number);
-        other && other->user_id != user.user_id) {
-        throw ApiError(ErrorCode::kPhoneTaken);
-    }
-    user.phone_verified = true;
-    db_.Users().Update(user);
+LoginResult AccountService::StartMfa(const UserRow& user) {
+    LoginResult result;
+    result.session = core::RandomAlnum(48);
+    IssueCode(user, kMfa, user.phone_number, "to complete your login", result.session);
+    return result;
 }
 
-void AccountService::SetMfa(const auth::AuthContext& caller, bool enabled) {
-    auto user = RequireUser(caller);
-    if (IsPhoneUser(user)) {
-        throw ApiError(ErrorCode::kPhoneUserName);
+void AccountService::UpdateUser(
+    const auth::AuthContext& caller, const UserUpdate& update, std::string_view client
+) {
+    if (update.Empty()) {
+        throw ApiError(ErrorCode::kUpdateFieldMissing);
     }
-    if (!user.super_admin) {
-        throw ApiError(ErrorCode::kNotPermitted, "MFA can be set by superadmins only");
+    const auto user = RequireUser(caller);
+    auto next = user;
+    if (update.name) {
+        CheckName(*update.name);
+        next.name = *update.name;
     }
-    if (enabled && user.phone_number.empty()) {
-        throw ApiError(ErrorCode::kPhoneNotAdded);
+    if (update.phone_number && update.verification_code) {
+        throw ApiError(
+            ErrorCode::kInvalidBody,
+            "Invalid request body: the verification_code confirms the current phone "
+            "number, send a new phone_number in a separate request"
+        );
     }
-    if (enabled && !user.phone_verified) {
-        throw ApiError(ErrorCode::kPhoneNotVerified);
+    if (update.phone_number) {
+        if (IsPhoneUser(user)) {
+            throw ApiError(ErrorCode::kPhoneUserName);
+        }
+        if (!IsPhoneNumber(*update.phone_number)) {
+            throw ApiError(ErrorCode::kBadPhoneNumber);
+        }
+        if (const auto other = db_.Users().FindByPhone(*update.phone_number);
+            other && other->user_id != user.user_id) {
+            throw ApiError(ErrorCode::kPhoneTaken);
+        }
+        sends_.Check("send:" + user.user_id);
+        // One number per user: a new one replaces the old and must be verified again.
+        next.phone_number = *update.phone_number;
+        next.phone_verified = false;
+        next.mfa = false;
     }
-    user.mfa = enabled;
-    db_.Users().Update(user);
-}
-
-void AccountService::UpdateTags(const auth::AuthContext& caller,
-                                std::string_view operation,
-                                const std::vector<std::string>& tags) {
-    if (operation != "add" && operation != "remove") {
-        throw ApiError(ErrorCode::kBadTagOperation);
-    }
-    for (const auto& tag : tags) {
-        if (!IsValidTag(tag)) {
-            throw ApiError(ErrorCode::kBadUserTag);
+    if (update.verification_code) {
+        if (next.phone_number.empty()) {
+            throw ApiError(ErrorCode::kPhoneNotAdded);
+        }
+        if (next.phone_verified) {
+            throw ApiError(ErrorCode::kPhoneAlreadyVerified);
+        }
+        if (const auto other = db_.Users().FindByPhone(next.phone_number);
+            other && other->user_id != user.user_id) {
+            throw ApiError(ErrorCode::kPhoneTaken);
         }
     }
-    auto user = RequireUser(caller);
-    boost::system::error_code ec;
-    auto stored = boost::json::parse(user.tags, ec);
-    boost::json::array current = !ec && stored.is_array() ? stored.as_array() : boost::json::array{};
-    for (const auto& tag : tags) {
-        const auto it = std::find(current.begin(), current.end(), boost::json::value(tag));
-        if (operation == "add" && it == current.end()) {
-            current.emplace_back(tag);
-        } else if (operation == "remove" && it != current.end()) {
-            current.erase(it);
+    if (update.mfa) {
+        if (IsPhoneUser(user)) {
+            throw ApiError(ErrorCode::kPhoneUserName);
         }
+        if (!user.super_admin) {
+            throw ApiError(ErrorCode::kNotPermitted, "MFA can be set by superadmins only");
+        }
+        if (*update.mfa && next.phone_number.empty()) {
+            throw ApiError(ErrorCode::kPhoneNotAdded);
+        }
+        if (*update.mfa && !next.phone_verified && !update.verification_code) {
+            throw ApiError(ErrorCode::kPhoneNotVerified);
+        }
+        next.mfa = *update.mfa;
     }
-    user.tags = boost::json::serialize(current);
-    db_.Users().Update(user);
+    if (update.tag_operation || update.tags) {
+        const std::string operation = update.tag_operation.value_or("");
+        if (operation != "add" && operation != "remove") {
+            throw ApiError(ErrorCode::kBadTagOperation);
+        }
+        boost::system::error_code ec;
+        auto stored = boost::json::parse(user.tags, ec);
+        boost::json::array current =
+            !ec && stored.is_array() ? stored.as_array() : boost::json::array{};
+        for (const auto& tag : update.tags.value_or(std::vector<std::string>{})) {
+            if (!IsValidTag(tag)) {
+                throw ApiError(ErrorCode::kBadUserTag);
+            }
+            const auto it = std::find(current.begin(), current.end(), boost::json::value(tag));
+            if (operation == "add" && it == current.end()) {
+                current.emplace_back(tag);
+            } else if (operation == "remove" && it != current.end()) {
+                current.erase(it);
+            }
+        }
+        next.tags = boost::json::serialize(current);
+    }
+    // Last, because a wrong code counts as an attempt.
+    if (update.verification_code) {
+        const auto result = CheckCode(user, kPhone, *update.verification_code, {}, client);
+        if (result != CodeCheck::kOk) {
+            FailCode(result);
+        }
+        next.phone_verified = true;
+    }
+    db_.Users().Update(next);
+    if (update.phone_number) {
+        IssueCode(next, kPhone, next.phone_number, "to verify your phone number");
+    }
 }
 
 // ---- #4 deletion
@@ -502,9 +537,9 @@ void AccountService::RequestDeletion(const auth::AuthContext& caller) {
     IssueCode(user, kDelete, user.user_name, "to delete your account");
 }
 
-void AccountService::ConfirmDeletion(const auth::AuthContext& caller,
-                                     std::string_view code,
-                                     std::string_view client) {
+void AccountService::ConfirmDeletion(
+    const auth::AuthContext& caller, std::string_view code, std::string_view client
+) {
     const auto user = RequireUser(caller);
     if (user.super_admin) {
         throw ApiError(ErrorCode::kSuperAdminDelete);
@@ -535,21 +570,23 @@ boost::json::object AccountService::GetCustomData(const auth::AuthContext& calle
     return VisibleCustomData(ParseObject(user.custom_data), CustomDataActor::kUser);
 }
 
-boost::json::object AccountService::PutCustomData(const auth::AuthContext& caller,
-                                                  const boost::json::value& body) {
+boost::json::object AccountService::PutCustomData(
+    const auth::AuthContext& caller, const boost::json::value& body
+) {
     boost::json::object updated;
     db_.Transaction([&] {
         auto user = RequireUser(caller);
-        updated = ApplyCustomDataUpdate(ParseObject(user.custom_data), body,
-                                        CustomDataActor::kUser);
+        updated =
+            ApplyCustomDataUpdate(ParseObject(user.custom_data), body, CustomDataActor::kUser);
         user.custom_data = boost::json::serialize(updated);
         db_.Users().Update(user);
     });
     return VisibleCustomData(updated, CustomDataActor::kUser);
 }
 
-boost::json::object AccountService::GetPublicProfile(const auth::AuthContext& caller,
-                                                     const std::string* user_name) {
+boost::json::object AccountService::GetPublicProfile(
+    const auth::AuthContext& caller, const std::string* user_name
+) {
     std::optional<UserRow> user;
     if (user_name == nullptr) {
         user = RequireUser(caller);
@@ -567,25 +604,26 @@ boost::json::object AccountService::GetPublicProfile(const auth::AuthContext& ca
             throw ApiError(ErrorCode::kUserNotFound);
         }
     }
-    return boost::json::object{{"user_name", user->user_name},
-                               {"profile", ParseObject(user->public_profile)}};
+    return boost::json::object{
+        {"user_name", user->user_name}, {"profile", ParseObject(user->public_profile)}};
 }
 
-void AccountService::PutPublicProfile(const auth::AuthContext& caller,
-                                      const boost::json::value& profile) {
+void AccountService::PutPublicProfile(
+    const auth::AuthContext& caller, const boost::json::value& profile
+) {
     db_.Transaction([&] {
         auto user = RequireUser(caller);
-        user.public_profile = boost::json::serialize(
-            MergePublicProfile(ParseObject(user.public_profile), profile));
+        user.public_profile =
+            boost::json::serialize(MergePublicProfile(ParseObject(user.public_profile), profile));
         db_.Users().Update(user);
     });
 }
 
 // ---- admin bootstrap
 
-UserRow AccountService::CreateConfirmedUser(std::string_view raw_name,
-                                            std::string_view password,
-                                            bool super_admin) {
+UserRow AccountService::CreateConfirmedUser(
+    std::string_view raw_name, std::string_view password, bool super_admin
+) {
     UserNameKind kind{};
     const std::string user_name = CanonicalUserName(raw_name, false, &kind);
     CheckPasswordPolicy(password);

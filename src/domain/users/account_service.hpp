@@ -33,6 +33,20 @@ struct AccountConfig {
 // Which operation family is calling: the deprecated ones accept e-mail user names only.
 enum class UserNames { kEmailOrPhone, kEmailOnly };
 
+// The body of PUT /user2; absent members are left alone.
+struct UserUpdate {
+    std::optional<std::string> name;
+    std::optional<std::string> phone_number;
+    std::optional<std::string> verification_code;  // confirms the current phone number
+    std::optional<bool> mfa;
+    std::optional<std::string> tag_operation;  // "add" or "remove"
+    std::optional<std::vector<std::string>> tags;
+
+    bool Empty() const {
+        return !name && !phone_number && !verification_code && !mfa && !tag_operation && !tags;
+    }
+};
+
 struct LoginResult {
     auth::Tokens tokens;  // set when the login completed
     std::string session;  // set instead when a code was sent (passwordless login or MFA)
@@ -104,17 +118,10 @@ public:
     // #3
     storage::UserRow GetUser(const auth::AuthContext& caller);
 
-    // #2 forms.
-    void UpdateName(const auth::AuthContext& caller, std::string_view name);
-    void SetPhoneNumber(const auth::AuthContext& caller, std::string_view phone);
-    void VerifyPhoneNumber(
-        const auth::AuthContext& caller, std::string_view code, std::string_view client
-    );
-    void SetMfa(const auth::AuthContext& caller, bool enabled);
-    void UpdateTags(
-        const auth::AuthContext& caller,
-        std::string_view operation,
-        const std::vector<std::string>& tags
+    // #2: name, phone number (and its verification code), MFA, tags. Every field is checked
+    // before any is applied: a refused update changes nothing.
+    void UpdateUser(
+        const auth::AuthContext& caller, const UserUpdate& update, std::string_view client
     );
 
     // #4 step 1: sends a deletion code.
@@ -146,6 +153,10 @@ private:
     enum class CodeCheck { kOk, kNone, kExpired, kWrong, kTooManyTries };
 
     storage::UserRow RequireUser(const auth::AuthContext& caller);
+    // True when a password or one-time-code login must be followed by an SMS code.
+    static bool NeedsMfa(const storage::UserRow& user);
+    // Sends the MFA code and returns the session that completes the login.
+    LoginResult StartMfa(const storage::UserRow& user);
     std::optional<storage::UserRow> FindUser(std::string_view canonical_name);
     // Creates and sends a code; returns it (hashed in the store only).
     void IssueCode(

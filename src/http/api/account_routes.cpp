@@ -14,10 +14,11 @@ using domain::users::UserNames;
 namespace {
 
 boost::json::object TokensJson(const domain::auth::Tokens& tokens) {
-    boost::json::object out{{"status", "success"},
-                            {"description", "Login successful"},
-                            {"idtoken", tokens.idtoken},
-                            {"accesstoken", tokens.accesstoken}};
+    boost::json::object out{
+        {"status", "success"},
+        {"description", "Login successful"},
+        {"idtoken", tokens.idtoken},
+        {"accesstoken", tokens.accesstoken}};
     if (!tokens.refreshtoken.empty()) {
         out["refreshtoken"] = tokens.refreshtoken;
     }
@@ -26,9 +27,10 @@ boost::json::object TokensJson(const domain::auth::Tokens& tokens) {
 
 ApiResponse LoginAnswer(const domain::users::LoginResult& result) {
     if (!result.session.empty()) {
-        return ApiResponse::Json(boost::json::object{{"status", "success"},
-                                                     {"description", "Verification code sent"},
-                                                     {"session", result.session}});
+        return ApiResponse::Json(boost::json::object{
+            {"status", "success"},
+            {"description", "Verification code sent"},
+            {"session", result.session}});
     }
     return ApiResponse::Json(TokensJson(result.tokens));
 }
@@ -44,7 +46,8 @@ ApiResponse CreateOrConfirmUser(const ApiRequest& r, AccountService& accounts, U
         return ApiResponse::Success(
             "User created successfully, please confirm it with the verification code sent to " +
                 user_name,
-            201);
+            201
+        );
     }
     if (code && !code->empty()) {
         accounts.ConfirmSignUp(user_name, *code, names, r.client_address);
@@ -56,39 +59,27 @@ ApiResponse CreateOrConfirmUser(const ApiRequest& r, AccountService& accounts, U
 // Catalog #2 PUT /{version}/user2 — name, phone number (and its verification), MFA, tags.
 ApiResponse UpdateUser(const ApiRequest& r, AccountService& accounts) {
     const auto body = r.JsonObject();
-    const auto name = OptionalString(body, "name");
-    const auto phone = OptionalString(body, "phone_number");
-    const auto code = OptionalString(body, "verification_code");
-    const auto mfa = OptionalBool(body, "mfa");
-    const auto operation = OptionalString(body, "operation");
-    const auto tags = OptionalStrings(body, "tags");
-    if (!name && !phone && !code && !mfa && !operation && !tags) {
-        throw ApiError(ErrorCode::kUpdateFieldMissing);
-    }
-    if (name) {
-        accounts.UpdateName(r.Caller(), *name);
-    }
-    if (phone) {
-        accounts.SetPhoneNumber(r.Caller(), *phone);
-    }
-    if (code) {
-        accounts.VerifyPhoneNumber(r.Caller(), *code, r.client_address);
-    }
-    if (mfa) {
-        accounts.SetMfa(r.Caller(), *mfa);
-    }
-    if (operation || tags) {
-        accounts.UpdateTags(r.Caller(), operation.value_or(""),
-                            tags.value_or(std::vector<std::string>{}));
-    }
-    return ApiResponse::Success(phone ? "User updated, a verification code was sent to " + *phone
-                                      : std::string("User updated successfully"));
+    domain::users::UserUpdate update;
+    update.name = OptionalString(body, "name");
+    update.phone_number = OptionalString(body, "phone_number");
+    update.verification_code = OptionalString(body, "verification_code");
+    update.mfa = OptionalBool(body, "mfa");
+    update.tag_operation = OptionalString(body, "operation");
+    update.tags = OptionalStrings(body, "tags");
+    accounts.UpdateUser(r.Caller(), update, r.client_address);
+    return ApiResponse::Success(
+        update.phone_number
+            ? "User updated, a verification code was sent to " + *update.phone_number
+            : std::string("User updated successfully")
+    );
 }
 
 // Catalog #124 PUT /{version}/user — name only (deprecated).
 ApiResponse UpdateUserName(const ApiRequest& r, AccountService& accounts) {
     const auto body = r.JsonObject();
-    accounts.UpdateName(r.Caller(), OptionalString(body, "name").value_or(""));
+    domain::users::UserUpdate update;
+    update.name = OptionalString(body, "name").value_or("");
+    accounts.UpdateUser(r.Caller(), update, r.client_address);
     return ApiResponse::Success("User updated successfully");
 }
 
@@ -115,7 +106,8 @@ ApiResponse GetUser(const ApiRequest& r, AccountService& accounts) {
         out["phone_number_verified"] = user.phone_verified;
     }
     boost::system::error_code ec;
-    if (auto tags = boost::json::parse(user.tags, ec); !ec && tags.is_array() && !tags.as_array().empty()) {
+    if (auto tags = boost::json::parse(user.tags, ec);
+        !ec && tags.is_array() && !tags.as_array().empty()) {
         out["tags"] = std::move(tags);
     }
     if (with_custom_data) {
@@ -147,11 +139,13 @@ ApiResponse Login2(const ApiRequest& r, AccountService& accounts) {
     const auto user_name = RequiredString(body, "user_name", ErrorCode::kUserNameMissing);
     if (const auto code = OptionalString(body, "verification_code"); code && !code->empty()) {
         return LoginAnswer(accounts.CompleteCodeLogin(
-            user_name, *code, OptionalString(body, "session").value_or(""), r.client_address));
+            user_name, *code, OptionalString(body, "session").value_or(""), r.client_address
+        ));
     }
     if (const auto password = OptionalString(body, "password"); password) {
-        return LoginAnswer(accounts.LoginWithPassword(user_name, *password,
-                                                      UserNames::kEmailOrPhone, r.client_address));
+        return LoginAnswer(accounts.LoginWithPassword(
+            user_name, *password, UserNames::kEmailOrPhone, r.client_address
+        ));
     }
     return LoginAnswer(accounts.StartCodeLogin(user_name, r.client_address));
 }
@@ -165,7 +159,8 @@ ApiResponse Login(const ApiRequest& r, AccountService& accounts) {
     const auto user_name = RequiredString(body, "user_name", ErrorCode::kUserNameMissing);
     const auto password = RequiredString(body, "password", ErrorCode::kPasswordMissing);
     return LoginAnswer(
-        accounts.LoginWithPassword(user_name, password, UserNames::kEmailOnly, r.client_address));
+        accounts.LoginWithPassword(user_name, password, UserNames::kEmailOnly, r.client_address)
+    );
 }
 
 bool LogoutAll(const ApiRequest& r) {
@@ -183,16 +178,25 @@ bool LogoutAll(const ApiRequest& r) {
 // instead of the query string: both are accepted.
 ApiResponse Logout2(const ApiRequest& r, AccountService& accounts) {
     const auto body = r.JsonObject();
-    const bool all = LogoutAll(r) || OptionalBool(body, "logout_all").value_or(false);
+    bool all = LogoutAll(r);
+    if (const auto* value = body.if_contains("logout_all"); value != nullptr && !value->is_null()) {
+        if (value->is_bool()) {
+            all = all || value->as_bool();
+        } else if (value->is_string() && (value->as_string() == "true" || value->as_string() == "false")) {
+            all = all || value->as_string() == "true";
+        } else {
+            throw ApiError(ErrorCode::kBadLogoutAll);
+        }
+    }
     accounts.Logout(r.Caller(), all, OptionalString(body, "refreshtoken").value_or(""));
     return ApiResponse::Success("Logged out successfully");
 }
 
 // Catalog #128 POST /{version}/logout — deprecated and unauthenticated: the access token when
 // one is given, else the refresh token of the body names the session.
-ApiResponse Logout(const ApiRequest& r,
-                   AccountService& accounts,
-                   domain::auth::TokenService& tokens) {
+ApiResponse Logout(
+    const ApiRequest& r, AccountService& accounts, domain::auth::TokenService& tokens
+) {
     const bool all = LogoutAll(r);
     const auto body = r.JsonObject();
     const auto refresh = OptionalString(body, "refreshtoken").value_or("");
@@ -207,8 +211,12 @@ ApiResponse Logout(const ApiRequest& r,
 // Catalog #7 PUT /{version}/password2, #129 PUT /{version}/password.
 ApiResponse ChangePassword(const ApiRequest& r, AccountService& accounts) {
     const auto body = r.JsonObject();
-    accounts.ChangePassword(r.Caller(), OptionalString(body, "password").value_or(""),
-                            OptionalString(body, "newpassword").value_or(""), r.client_address);
+    accounts.ChangePassword(
+        r.Caller(),
+        OptionalString(body, "password").value_or(""),
+        OptionalString(body, "newpassword").value_or(""),
+        r.client_address
+    );
     return ApiResponse::Success("Password changed successfully, all sessions were logged out");
 }
 
@@ -222,8 +230,9 @@ ApiResponse ForgotPassword(const ApiRequest& r, AccountService& accounts, UserNa
         accounts.StartPasswordReset(user_name, names);
         return ApiResponse::Success("A verification code to reset the password has been sent");
     }
-    accounts.CompletePasswordReset(user_name, code.value_or(""), password.value_or(""), names,
-                                   r.client_address);
+    accounts.CompletePasswordReset(
+        user_name, code.value_or(""), password.value_or(""), names, r.client_address
+    );
     return ApiResponse::Success("Password reset successfully");
 }
 
@@ -261,9 +270,9 @@ ApiResponse PutPublicProfile(const ApiRequest& r, AccountService& accounts) {
 
 }  // namespace
 
-void AddAccountRoutes(Router& router,
-                      AccountService& accounts,
-                      domain::auth::TokenService& tokens) {
+void AddAccountRoutes(
+    Router& router, AccountService& accounts, domain::auth::TokenService& tokens
+) {
     auto& a = accounts;
     const auto pub = Access::kPublic;
     const auto user = Access::kUser;
@@ -282,26 +291,33 @@ void AddAccountRoutes(Router& router,
     router.Add("POST", "/v1/login2", pub, [&a](const ApiRequest& r) { return Login2(r, a); });
     router.Add("POST", "/v1/login", pub, [&a](const ApiRequest& r) { return Login(r, a); });
     router.Add("POST", "/v1/logout2", user, [&a](const ApiRequest& r) { return Logout2(r, a); });
-    router.Add("POST", "/v1/logout", pub,
-               [&a, &tokens](const ApiRequest& r) { return Logout(r, a, tokens); });
-    router.Add("PUT", "/v1/password2", user,
-               [&a](const ApiRequest& r) { return ChangePassword(r, a); });
-    router.Add("PUT", "/v1/password", user,
-               [&a](const ApiRequest& r) { return ChangePassword(r, a); });
+    router.Add("POST", "/v1/logout", pub, [&a, &tokens](const ApiRequest& r) {
+        return Logout(r, a, tokens);
+    });
+    router.Add("PUT", "/v1/password2", user, [&a](const ApiRequest& r) {
+        return ChangePassword(r, a);
+    });
+    router.Add("PUT", "/v1/password", user, [&a](const ApiRequest& r) {
+        return ChangePassword(r, a);
+    });
     router.Add("PUT", "/v1/forgotpassword2", pub, [&a](const ApiRequest& r) {
         return ForgotPassword(r, a, UserNames::kEmailOrPhone);
     });
     router.Add("PUT", "/v1/forgotpassword", pub, [&a](const ApiRequest& r) {
         return ForgotPassword(r, a, UserNames::kEmailOnly);
     });
-    router.Add("GET", "/v1/user/custom_data", user,
-               [&a](const ApiRequest& r) { return GetCustomData(r, a); });
-    router.Add("PUT", "/v1/user/custom_data", user,
-               [&a](const ApiRequest& r) { return PutCustomData(r, a); });
-    router.Add("GET", "/v1/user/public_profile", user,
-               [&a](const ApiRequest& r) { return GetPublicProfile(r, a); });
-    router.Add("PUT", "/v1/user/public_profile", user,
-               [&a](const ApiRequest& r) { return PutPublicProfile(r, a); });
+    router.Add("GET", "/v1/user/custom_data", user, [&a](const ApiRequest& r) {
+        return GetCustomData(r, a);
+    });
+    router.Add("PUT", "/v1/user/custom_data", user, [&a](const ApiRequest& r) {
+        return PutCustomData(r, a);
+    });
+    router.Add("GET", "/v1/user/public_profile", user, [&a](const ApiRequest& r) {
+        return GetPublicProfile(r, a);
+    });
+    router.Add("PUT", "/v1/user/public_profile", user, [&a](const ApiRequest& r) {
+        return PutPublicProfile(r, a);
+    });
 }
 
 }  // namespace rainmaker::http::api

@@ -229,11 +229,11 @@ private:
         if (core::log::Enabled(core::log::Level::kInfo)) {
             core::log::Info(
                 "http method=" + request.method + " path=" + request.target +
-                " route=" + request.route + " status=" + std::to_string(response.status) +
-                " us=" +
-                std::to_string(
-                    std::chrono::duration_cast<std::chrono::microseconds>(latency).count()) +
-                " client=" + request.client_address + " id=" + request.request_id);
+                " route=" + request.route + " status=" + std::to_string(response.status) + " us=" +
+                std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(latency).count(
+                )) +
+                " client=" + request.client_address + " id=" + request.request_id
+            );
         }
         slot->response = MakeResponse(response, version, keep_alive, request.request_id);
         MaybeWrite();

@@ -90,7 +90,8 @@ std::optional<UserRow> SqliteUserStore::FindByName(std::string_view user_name) {
 std::optional<UserRow> SqliteUserStore::FindByPhone(std::string_view phone) {
     static const std::string kSql = UserQuery(
         "user_name = ?1 OR (phone_number = ?1 AND phone_verified = 1) ORDER BY user_name = ?1 "
-        "DESC LIMIT 1");
+        "DESC LIMIT 1"
+    );
     return FindWhere(kSql, phone);
 }
 
@@ -164,8 +165,9 @@ void SqliteSessionStore::Insert(const SessionRow& r) {
     });
 }
 
-std::optional<SessionRow> SqliteSessionStore::FindWhere(const std::string& sql,
-                                                        std::string_view value) {
+std::optional<SessionRow> SqliteSessionStore::FindWhere(
+    const std::string& sql, std::string_view value
+) {
     std::optional<SessionRow> row;
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(sql);
