@@ -72,6 +72,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "http.port", c.http.port);
     Read(t, "http.io_threads", c.http.io_threads);
     Read(t, "http.worker_threads", c.http.worker_threads);
+    Read(t, "http.heavy_threads", c.http.heavy_threads);
     Read(t, "http.max_body_bytes", c.http.max_body_bytes);
     ReadSeconds(t, "http.read_timeout_seconds", c.http.read_timeout);
     std::string data_dir = c.data_dir.string();

@@ -43,6 +43,7 @@ int Serve(Config config) {
     );
     app.Stop();
     rainmaker::core::log::Info("stopped");
+    rainmaker::core::log::Flush();
     return 0;
 }
 
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
     std::string http_address;
     std::string password_cost;
     std::string log_level;
+    int io_threads = 0;
+    int worker_threads = 0;
     cli.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
     cli.add_option(
         "--data-dir", data_dir, "data directory (env RAINMAKER_DATA_DIR; default ./data)"
@@ -80,6 +83,19 @@ int main(int argc, char** argv) {
     cli.add_option(
         "--log-level", log_level, "debug, info, warn or error (env RAINMAKER_LOG_LEVEL)"
     );
+
+    cli.add_option(
+           "--io-threads",
+           io_threads,
+           "threads reading and writing sockets (default: cores / 4, at least 1)"
+    )
+        ->check(CLI::Range(1, 64));
+    cli.add_option(
+           "--worker-threads",
+           worker_threads,
+           "threads running handlers (default: cores / 2, at least 1)"
+    )
+        ->check(CLI::Range(1, 256));
 
     auto* admin = cli.add_subcommand("admin", "administration commands on the data directory");
     auto* create_user = admin->add_subcommand("create-user", "create a confirmed user");
@@ -117,6 +133,12 @@ int main(int argc, char** argv) {
                 throw std::runtime_error("--password-cost must be min, interactive or moderate");
             }
             config.accounts.password_cost = *cost;
+        }
+        if (io_threads > 0) {
+            config.http.io_threads = io_threads;
+        }
+        if (worker_threads > 0) {
+            config.http.worker_threads = worker_threads;
         }
         if (!log_level.empty()) {
             config.log_level = log_level;

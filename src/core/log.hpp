@@ -12,6 +12,9 @@ void SetLevel(std::string_view level);
 
 void Write(Level level, std::string_view message);
 
+// Writes out buffered lines (at exit).
+void Flush();
+
 // True when messages of `level` are written (to skip building them otherwise).
 bool Enabled(Level level);
 

@@ -276,36 +276,68 @@ void AddAccountRoutes(
     auto& a = accounts;
     const auto pub = Access::kPublic;
     const auto user = Access::kUser;
-    router.Add("POST", "/v1/user2", pub, [&a](const ApiRequest& r) {
-        return CreateOrConfirmUser(r, a, UserNames::kEmailOrPhone);
-    });
-    router.Add("POST", "/v1/user", pub, [&a](const ApiRequest& r) {
-        return CreateOrConfirmUser(r, a, UserNames::kEmailOnly);
-    });
+    // Operations that hash a password run on the heavy pool.
+    const auto heavy = Execution::kHeavy;
+    const auto any_name = UserNames::kEmailOrPhone;
+    const auto email = UserNames::kEmailOnly;
+    router.Add(
+        "POST",
+        "/v1/user2",
+        pub,
+        [&a, any_name](const ApiRequest& r) { return CreateOrConfirmUser(r, a, any_name); },
+        heavy
+    );
+    router.Add(
+        "POST",
+        "/v1/user",
+        pub,
+        [&a, email](const ApiRequest& r) { return CreateOrConfirmUser(r, a, email); },
+        heavy
+    );
     router.Add("PUT", "/v1/user2", user, [&a](const ApiRequest& r) { return UpdateUser(r, a); });
     router.Add("PUT", "/v1/user", user, [&a](const ApiRequest& r) { return UpdateUserName(r, a); });
     router.Add("GET", "/v1/user2", user, [&a](const ApiRequest& r) { return GetUser(r, a); });
     router.Add("GET", "/v1/user", user, [&a](const ApiRequest& r) { return GetUser(r, a); });
     router.Add("DELETE", "/v1/user2", user, [&a](const ApiRequest& r) { return DeleteUser(r, a); });
     router.Add("DELETE", "/v1/user", user, [&a](const ApiRequest& r) { return DeleteUser(r, a); });
-    router.Add("POST", "/v1/login2", pub, [&a](const ApiRequest& r) { return Login2(r, a); });
-    router.Add("POST", "/v1/login", pub, [&a](const ApiRequest& r) { return Login(r, a); });
+    router.Add(
+        "POST", "/v1/login2", pub, [&a](const ApiRequest& r) { return Login2(r, a); }, heavy
+    );
+    router.Add(
+        "POST", "/v1/login", pub, [&a](const ApiRequest& r) { return Login(r, a); }, heavy
+    );
     router.Add("POST", "/v1/logout2", user, [&a](const ApiRequest& r) { return Logout2(r, a); });
     router.Add("POST", "/v1/logout", pub, [&a, &tokens](const ApiRequest& r) {
         return Logout(r, a, tokens);
     });
-    router.Add("PUT", "/v1/password2", user, [&a](const ApiRequest& r) {
-        return ChangePassword(r, a);
-    });
-    router.Add("PUT", "/v1/password", user, [&a](const ApiRequest& r) {
-        return ChangePassword(r, a);
-    });
-    router.Add("PUT", "/v1/forgotpassword2", pub, [&a](const ApiRequest& r) {
-        return ForgotPassword(r, a, UserNames::kEmailOrPhone);
-    });
-    router.Add("PUT", "/v1/forgotpassword", pub, [&a](const ApiRequest& r) {
-        return ForgotPassword(r, a, UserNames::kEmailOnly);
-    });
+    router.Add(
+        "PUT",
+        "/v1/password2",
+        user,
+        [&a](const ApiRequest& r) { return ChangePassword(r, a); },
+        heavy
+    );
+    router.Add(
+        "PUT",
+        "/v1/password",
+        user,
+        [&a](const ApiRequest& r) { return ChangePassword(r, a); },
+        heavy
+    );
+    router.Add(
+        "PUT",
+        "/v1/forgotpassword2",
+        pub,
+        [&a, any_name](const ApiRequest& r) { return ForgotPassword(r, a, any_name); },
+        heavy
+    );
+    router.Add(
+        "PUT",
+        "/v1/forgotpassword",
+        pub,
+        [&a, email](const ApiRequest& r) { return ForgotPassword(r, a, email); },
+        heavy
+    );
     router.Add("GET", "/v1/user/custom_data", user, [&a](const ApiRequest& r) {
         return GetCustomData(r, a);
     });

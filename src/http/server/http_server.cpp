@@ -4,6 +4,7 @@
 // connection is shut down only after its last queued response is written).
 #include "http/server/http_server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -32,13 +33,20 @@ class Session;
 
 // State shared by the listener and every session.
 struct ServerContext {
-    ServerContext(const HttpServerConfig& c, const Router& r, Metrics& m, net::thread_pool& w)
-        : config(c), router(r), metrics(m), workers(w) {}
+    ServerContext(
+        const HttpServerConfig& c,
+        const Router& r,
+        Metrics& m,
+        net::thread_pool& w,
+        net::thread_pool& h
+    )
+        : config(c), router(r), metrics(m), workers(w), heavy_workers(h) {}
 
     HttpServerConfig config;
     const Router& router;
     Metrics& metrics;
     net::thread_pool& workers;
+    net::thread_pool& heavy_workers;
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_request{0};
 
@@ -194,8 +202,10 @@ private:
         }
         // Handlers may block on the store: run them on the worker pool, then come back to this
         // connection's strand to write.
+        auto& pool =
+            route->execution == Execution::kHeavy ? context_.heavy_workers : context_.workers;
         net::post(
-            context_.workers,
+            pool,
             [self = shared_from_this(), slot, request, route, version, keep_alive, started] {
                 auto response = self->context_.router.Run(*route, *request);
                 net::post(
@@ -376,13 +386,15 @@ struct HttpServer::Impl {
     Impl(HttpServerConfig c, const Router& router, Metrics& metrics)
         : config(std::move(c)),
           workers(static_cast<std::size_t>(config.worker_threads)),
-          context(config, router, metrics, workers),
+          heavy_workers(static_cast<std::size_t>(config.heavy_threads)),
+          context(config, router, metrics, workers, heavy_workers),
           ioc(config.io_threads) {}
 
     // Declaration order matters: the io_context is destroyed before the context its pending
     // sessions refer to.
     HttpServerConfig config;
     net::thread_pool workers;
+    net::thread_pool heavy_workers;
     ServerContext context;
     net::io_context ioc;
     std::shared_ptr<Listener> listener;
@@ -390,6 +402,11 @@ struct HttpServer::Impl {
     std::vector<std::thread> threads;
     bool stopped = false;
 };
+
+int DefaultThreads(int cores_per_thread) {
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    return std::max(1, cores / cores_per_thread);
+}
 
 HttpServer::HttpServer(HttpServerConfig config, const Router& router, Metrics& metrics)
     : impl_(std::make_unique<Impl>(std::move(config), router, metrics)) {}
@@ -446,6 +463,7 @@ void HttpServer::Stop() {
         thread.join();
     }
     impl_->workers.join();
+    impl_->heavy_workers.join();
 }
 
 }  // namespace rainmaker::http

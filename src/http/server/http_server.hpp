@@ -13,11 +13,17 @@
 
 namespace rainmaker::http {
 
+// max(1, cores / per_thread).
+int DefaultThreads(int cores_per_thread);
+
+// Defaults sized for the machine: one I/O thread per 4 cores, one worker per 2 cores. On 2 cores
+// that is 1 + 1 + 1: more threads than cores only add context switches to every request.
 struct HttpServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;  // 0 picks a free port
-    int io_threads = 1;
-    int worker_threads = 2;
+    int io_threads = DefaultThreads(4);
+    int worker_threads = DefaultThreads(2);    // handlers (Execution::kWorker)
+    int heavy_threads = DefaultThreads(2);     // password hashing (Execution::kHeavy)
     std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
     std::size_t max_header_bytes = 16 * 1024;
     std::chrono::seconds read_timeout{30};  // idle keep-alive and slow clients

@@ -20,8 +20,10 @@ enum class Access {
 };
 
 // Where a handler runs: kWorker (default) on the worker pool, because handlers may block on the
-// store; kInline on the I/O thread, only for handlers that touch nothing but memory.
-enum class Execution { kWorker, kInline };
+// store; kHeavy on a separate pool for CPU-bound work (password hashing takes tens of
+// milliseconds: logins must not queue ordinary requests behind them); kInline on the I/O
+// thread, only for handlers that touch nothing but memory.
+enum class Execution { kWorker, kHeavy, kInline };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
 
