@@ -14,11 +14,11 @@ struct SodiumInit {
         }
     }
 };
+}  // namespace
 
 void EnsureSodium() {
     static const SodiumInit kInit;
 }
-}  // namespace
 
 std::string RandomHex(std::size_t bytes) {
     EnsureSodium();

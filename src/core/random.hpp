@@ -6,6 +6,9 @@
 
 namespace rainmaker::core {
 
+// Initialises libsodium once (safe from concurrent first calls); throws when it cannot.
+void EnsureSodium();
+
 // `bytes` random bytes as lower-case hex (2 * bytes characters).
 std::string RandomHex(std::size_t bytes);
 

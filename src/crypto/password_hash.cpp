@@ -5,22 +5,11 @@
 #include <sodium.h>
 #include <stdexcept>
 
+#include "core/random.hpp"
+
 namespace rainmaker::crypto {
 
 namespace {
-
-struct SodiumInit {
-    SodiumInit() {
-        if (sodium_init() < 0) {
-            throw std::runtime_error("libsodium initialisation failed");
-        }
-    }
-};
-
-// A function-local static runs sodium_init() exactly once, even with concurrent first calls.
-void EnsureSodium() {
-    static const SodiumInit initialised;
-}
 
 struct Limits {
     unsigned long long ops;
@@ -60,7 +49,7 @@ std::optional<PasswordCost> ParsePasswordCost(std::string_view name) {
 }
 
 std::string HashPassword(std::string_view password, PasswordCost cost) {
-    EnsureSodium();
+    core::EnsureSodium();
     const Limits limits = LimitsFor(cost);
     std::array<char, crypto_pwhash_STRBYTES> out{};
     if (crypto_pwhash_str_alg(
@@ -78,7 +67,7 @@ std::string HashPassword(std::string_view password, PasswordCost cost) {
 
 bool VerifyPassword(std::string_view hash, std::string_view password) {
     try {
-        EnsureSodium();
+        core::EnsureSodium();
         // libsodium reads a NUL-terminated string of at most STRBYTES - 1 characters; an embedded
         // NUL would silently shorten what it checks.
         if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES ||

@@ -77,6 +77,19 @@ std::optional<UserRow> AccountService::FindUser(std::string_view canonical_name)
     return db_.Users().FindByName(canonical_name);
 }
 
+std::string AccountService::Canonical(std::string_view raw_name, UserNames names) {
+    UserNameKind kind{};
+    return CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+}
+
+UserRow AccountService::RequireNamedUser(std::string_view raw_name, UserNames names) {
+    auto user = FindUser(Canonical(raw_name, names));
+    if (!user) {
+        throw ApiError(ErrorCode::kUserNotFound);
+    }
+    return *user;
+}
+
 std::string AccountService::HashCode(
     const UserRow& user, std::string_view purpose, std::string_view code
 ) const {
@@ -175,11 +188,9 @@ void AccountService::FailCode(CodeCheck result) {
 // ---- #1 sign-up
 
 void AccountService::SignUp(std::string_view raw_name, std::string_view password, UserNames names) {
-    UserNameKind kind{};
-    const std::string user_name =
-        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    const std::string user_name = Canonical(raw_name, names);
     CheckPasswordPolicy(password);
-    if (kind == UserNameKind::kPhone) {
+    if (user_name.front() == '+') {  // canonical phone user names start with '+'
         if (const auto other = db_.Users().FindByPhone(user_name);
             other && other->user_name != user_name) {
             throw ApiError(ErrorCode::kPhoneTaken);
@@ -213,21 +224,15 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
 void AccountService::ConfirmSignUp(
     std::string_view raw_name, std::string_view code, UserNames names, std::string_view client
 ) {
-    UserNameKind kind{};
-    const std::string user_name =
-        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
-    const auto user = FindUser(user_name);
-    if (!user) {
-        throw ApiError(ErrorCode::kUserNotFound);
-    }
-    if (user->confirmed) {
+    const auto user = RequireNamedUser(raw_name, names);
+    if (user.confirmed) {
         throw ApiError(ErrorCode::kAlreadyVerified);
     }
-    const auto result = CheckCode(*user, kSignup, code, {}, client);
+    const auto result = CheckCode(user, kSignup, code, {}, client);
     if (result != CodeCheck::kOk) {
         FailCode(result);
     }
-    auto confirmed = *user;
+    auto confirmed = user;
     confirmed.confirmed = true;
     db_.Users().Update(confirmed);
 }
@@ -237,9 +242,7 @@ void AccountService::ConfirmSignUp(
 LoginResult AccountService::LoginWithPassword(
     std::string_view raw_name, std::string_view password, UserNames names, std::string_view client
 ) {
-    UserNameKind kind{};
-    const std::string user_name =
-        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    const std::string user_name = Canonical(raw_name, names);
     CheckAttempts(user_name, client);
     const auto user = FindUser(user_name);
     // The same answer for an unknown user and a wrong password: no account enumeration.
@@ -257,8 +260,7 @@ LoginResult AccountService::LoginWithPassword(
 }
 
 LoginResult AccountService::StartCodeLogin(std::string_view raw_name, std::string_view client) {
-    UserNameKind kind{};
-    const std::string user_name = CanonicalUserName(raw_name, false, &kind);
+    const std::string user_name = Canonical(raw_name, UserNames::kEmailOrPhone);
     CheckAttempts(user_name, client);
     const auto user = FindUser(user_name);
     if (!user) {
@@ -280,8 +282,7 @@ LoginResult AccountService::CompleteCodeLogin(
     std::string_view session,
     std::string_view client
 ) {
-    UserNameKind kind{};
-    const std::string user_name = CanonicalUserName(raw_name, false, &kind);
+    const std::string user_name = Canonical(raw_name, UserNames::kEmailOrPhone);
     if (session.empty()) {
         throw ApiError(ErrorCode::kSessionMissing);
     }
@@ -370,14 +371,8 @@ void AccountService::ChangePassword(
 // ---- #8 forgot password
 
 void AccountService::StartPasswordReset(std::string_view raw_name, UserNames names) {
-    UserNameKind kind{};
-    const std::string user_name =
-        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
-    const auto user = FindUser(user_name);
-    if (!user) {
-        throw ApiError(ErrorCode::kUserNotFound);
-    }
-    IssueCode(*user, kReset, user->user_name, "to reset your password");
+    const auto user = RequireNamedUser(raw_name, names);
+    IssueCode(user, kReset, user.user_name, "to reset your password");
 }
 
 void AccountService::CompletePasswordReset(
@@ -387,9 +382,7 @@ void AccountService::CompletePasswordReset(
     UserNames names,
     std::string_view client
 ) {
-    UserNameKind kind{};
-    const std::string user_name =
-        CanonicalUserName(raw_name, names == UserNames::kEmailOnly, &kind);
+    const std::string user_name = Canonical(raw_name, names);
     if (code.empty()) {
         throw ApiError(ErrorCode::kCodeMissing);
     }
@@ -624,8 +617,7 @@ void AccountService::PutPublicProfile(
 UserRow AccountService::CreateConfirmedUser(
     std::string_view raw_name, std::string_view password, bool super_admin
 ) {
-    UserNameKind kind{};
-    const std::string user_name = CanonicalUserName(raw_name, false, &kind);
+    const std::string user_name = Canonical(raw_name, UserNames::kEmailOrPhone);
     CheckPasswordPolicy(password);
     UserRow user;
     user.user_id = MakeUserId();

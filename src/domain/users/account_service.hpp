@@ -158,6 +158,10 @@ private:
     // Sends the MFA code and returns the session that completes the login.
     LoginResult StartMfa(const storage::UserRow& user);
     std::optional<storage::UserRow> FindUser(std::string_view canonical_name);
+    // The canonical form of a user name (throws the user-name errors of CanonicalUserName).
+    static std::string Canonical(std::string_view raw_name, UserNames names);
+    // The user named `raw_name`; throws kUserNotFound.
+    storage::UserRow RequireNamedUser(std::string_view raw_name, UserNames names);
     // Creates and sends a code; returns it (hashed in the store only).
     void IssueCode(
         const storage::UserRow& user,
