@@ -4,9 +4,17 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
+#include "crypto/pki.hpp"
+#include "domain/nodes/claim_service.hpp"
+#include "domain/nodes/mapping_service.hpp"
+#include "domain/nodes/node_ingest.hpp"
+#include "domain/nodes/node_service.hpp"
 #include "http/api/account_routes.hpp"
+#include "http/api/node_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/server/http_server.hpp"
+#include "mqtt/broker_link.hpp"
+#include "mqtt/embedded_broker.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/routing_sender.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -53,12 +61,21 @@ struct Application::Parts {
         : config(PrepareDataDir(std::move(c))),
           db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
+          ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
+          mapping(*db, clock),
+          ingest(*db, mapping, clock),
+          link(ingest, *db),
+          nodes(*db, link, clock),
+          claims(*db, *ca, clock, config.mqtt.public_host),
           router(tokens) {
         http::api::AddSystemRoutes(router, metrics, signer->Jwks());
         http::api::AddAccountRoutes(router, accounts, tokens);
+        http::api::AddNodeRoutes(router, nodes, mapping);
+        http::api::AddClaimRoutes(router, claims);
+        metrics.AddCollector([this] { return link.RenderMetrics(); });
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
 
@@ -66,24 +83,58 @@ struct Application::Parts {
     core::SystemClock clock;
     std::unique_ptr<storage::Database> db;
     std::unique_ptr<crypto::JwtSigner> signer;
+    std::unique_ptr<crypto::CertificateAuthority> ca;
     domain::auth::TokenService tokens;
     std::unique_ptr<domain::users::MessageSender> sender;
     domain::users::AccountService accounts;
+    domain::nodes::MappingService mapping;
+    domain::nodes::NodeIngest ingest;
+    mqtt::BrokerLink link;
+    domain::nodes::NodeService nodes;
+    domain::nodes::ClaimService claims;
     http::Metrics metrics;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;
+    std::unique_ptr<mqtt::EmbeddedBroker> broker;
 };
 
 Application::Application(Config config) : parts_(std::make_unique<Parts>(std::move(config))) {}
 
-Application::~Application() = default;
+Application::~Application() {
+    Stop();
+}
 
 std::uint16_t Application::Start() {
-    return parts_->server->Start();
+    auto& p = *parts_;
+    if (p.config.mqtt.embedded) {
+        p.broker = std::make_unique<mqtt::EmbeddedBroker>(p.config.mqtt, p.config.data_dir, *p.ca);
+        p.broker->Start(p.db->Nodes().RevokedSerials());
+        p.link.Start(p.broker->Link());
+    } else {
+        p.link.Start(mqtt::LinkEndpoint{
+            p.config.mqtt.external_host,
+            p.config.mqtt.external_port,
+            p.config.mqtt.external_user,
+            p.config.mqtt.external_password});
+    }
+    return p.server->Start();
 }
 
 void Application::Stop() {
-    parts_->server->Stop();
+    auto& p = *parts_;
+    p.server->Stop();
+    p.link.Stop();
+    if (p.broker) {
+        p.broker->Stop();
+    }
+}
+
+std::uint16_t Application::MqttPort() const {
+    return parts_->broker ? parts_->broker->node_port() : parts_->config.mqtt.external_port;
+}
+
+domain::nodes::ClaimService& Application::Claims() {
+    return parts_->claims;
 }
 
 domain::users::AccountService& Application::Accounts() {

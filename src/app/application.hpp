@@ -7,6 +7,10 @@
 
 #include "app/config.hpp"
 
+namespace rainmaker::domain::nodes {
+class ClaimService;
+}
+
 namespace rainmaker::app {
 
 class Application {
@@ -20,6 +24,9 @@ public:
     void Stop();
 
     domain::users::AccountService& Accounts();
+    domain::nodes::ClaimService& Claims();
+    // The port devices connect to (the embedded broker's node listener).
+    std::uint16_t MqttPort() const;
     const Config& config() const;
 
 private:

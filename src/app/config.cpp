@@ -100,6 +100,18 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "sms.webhook_url", c.sms.url);
     Read(t, "sms.bearer_token", c.sms.bearer_token);
     Read(t, "log.level", c.log_level);
+    Read(t, "mqtt.embedded", c.mqtt.embedded);
+    Read(t, "mqtt.address", c.mqtt.node_address);
+    Read(t, "mqtt.port", c.mqtt.node_port);
+    Read(t, "mqtt.host", c.mqtt.public_host);
+    Read(t, "mqtt.server_cert_file", c.mqtt.server_cert_file);
+    Read(t, "mqtt.server_key_file", c.mqtt.server_key_file);
+    Read(t, "mqtt.mosquitto", c.mqtt.mosquitto_binary);
+    Read(t, "mqtt.plugin", c.mqtt.plugin_path);
+    Read(t, "mqtt.external_host", c.mqtt.external_host);
+    Read(t, "mqtt.external_port", c.mqtt.external_port);
+    Read(t, "mqtt.external_user", c.mqtt.external_user);
+    Read(t, "mqtt.external_password", c.mqtt.external_password);
 }
 
 void ApplyEnvironment(Config& c) {
@@ -109,6 +121,12 @@ void ApplyEnvironment(Config& c) {
     };
     if (const char* v = env("RAINMAKER_HTTP_PORT")) {
         c.http.port = ParsePort(v, "RAINMAKER_HTTP_PORT");
+    }
+    if (const char* v = env("RAINMAKER_MQTT_PORT")) {
+        c.mqtt.node_port = ParsePort(v, "RAINMAKER_MQTT_PORT");
+    }
+    if (const char* v = env("RAINMAKER_MQTT_HOST")) {
+        c.mqtt.public_host = v;
     }
     if (const char* v = env("RAINMAKER_HTTP_ADDRESS")) {
         c.http.address = v;

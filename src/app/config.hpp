@@ -10,6 +10,7 @@
 #include "domain/auth/token_service.hpp"
 #include "domain/users/account_service.hpp"
 #include "http/server/http_server.hpp"
+#include "mqtt/embedded_broker.hpp"
 #include "outbound/sms_webhook_sender.hpp"
 #include "outbound/smtp_sender.hpp"
 
@@ -22,6 +23,7 @@ struct Config {
     domain::users::AccountConfig accounts;
     outbound::SmtpConfig smtp;       // used when smtp.host is set
     outbound::SmsWebhookConfig sms;  // used when sms.url is set
+    mqtt::BrokerConfig mqtt;
     std::string log_level = "info";
 };
 

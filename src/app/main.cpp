@@ -3,16 +3,34 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "app/application.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "domain/nodes/claim_service.hpp"
 
 namespace {
 
 using rainmaker::app::Application;
 using rainmaker::app::Config;
+
+void WriteFile(const std::filesystem::path& path, const std::string& text, bool secret) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) {
+        throw std::runtime_error("cannot write " + path.string());
+    }
+    out.close();
+    if (secret) {
+        std::filesystem::permissions(
+            path,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+            std::filesystem::perm_options::replace
+        );
+    }
+}
 
 int Serve(Config config) {
     // Block the stop signals in every thread; the main thread waits for them with sigwait.
@@ -29,6 +47,9 @@ int Serve(Config config) {
         app.config().http.address.c_str(),
         static_cast<unsigned>(port)
     );
+    std::printf("rainmaker-server devices connect to mqtts://%s:%u (CA %s)\n",
+                app.config().mqtt.public_host.c_str(), static_cast<unsigned>(app.MqttPort()),
+                (std::filesystem::absolute(app.config().data_dir) / "tls" / "ca.pem").c_str());
     std::printf(
         "rainmaker-server data directory: %s\n",
         std::filesystem::absolute(app.config().data_dir).c_str()
@@ -58,6 +79,9 @@ int main(int argc, char** argv) {
     std::string http_address;
     std::string password_cost;
     std::string log_level;
+    int mqtt_port = -1;
+    std::string mqtt_address;
+    std::string mqtt_host;
     int io_threads = 0;
     int worker_threads = 0;
     cli.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
@@ -97,6 +121,23 @@ int main(int argc, char** argv) {
     )
         ->check(CLI::Range(1, 256));
 
+    cli.add_option(
+           "--mqtt-port",
+           mqtt_port,
+           "TLS port devices connect to, 0 for any free port (env RAINMAKER_MQTT_PORT; "
+           "default 8883)"
+    )
+        ->check(CLI::Range(0, 65535));
+    cli.add_option(
+        "--mqtt-address", mqtt_address, "address of the device listener (default 0.0.0.0)"
+    );
+    cli.add_option(
+        "--mqtt-host",
+        mqtt_host,
+        "host name devices are given as mqtt_host (env RAINMAKER_MQTT_HOST; default "
+        "localhost)"
+    );
+
     auto* admin = cli.add_subcommand("admin", "administration commands on the data directory");
     auto* create_user = admin->add_subcommand("create-user", "create a confirmed user");
     std::string user_name;
@@ -107,6 +148,18 @@ int main(int argc, char** argv) {
     create_user->add_option("--password", password, "password (8..256, upper, lower, digit)")
         ->required();
     create_user->add_flag("--superadmin", super_admin, "make the user a superadmin");
+    auto* issue_certs = admin->add_subcommand(
+        "issue-node-certs", "create node ids, keys and certificates (manufacturing)"
+    );
+    int cert_count = 0;
+    std::string cert_out;
+    issue_certs->add_option("--count", cert_count, "how many nodes")
+        ->required()
+        ->check(CLI::Range(1, 100000));
+    issue_certs
+        ->add_option("--out", cert_out, "directory to write <node_id>/{node.key,node.crt,node_id}")
+        ->required();
+    issue_certs->fallthrough();
     admin->require_subcommand(1);
     // `admin create-user --data-dir D ...`: the global options may follow the subcommand.
     admin->fallthrough();
@@ -140,6 +193,15 @@ int main(int argc, char** argv) {
         if (worker_threads > 0) {
             config.http.worker_threads = worker_threads;
         }
+        if (mqtt_port >= 0) {
+            config.mqtt.node_port = static_cast<std::uint16_t>(mqtt_port);
+        }
+        if (!mqtt_address.empty()) {
+            config.mqtt.node_address = mqtt_address;
+        }
+        if (!mqtt_host.empty()) {
+            config.mqtt.public_host = mqtt_host;
+        }
         if (!log_level.empty()) {
             config.log_level = log_level;
         }
@@ -154,6 +216,19 @@ int main(int argc, char** argv) {
                 user.user_id.c_str(),
                 super_admin ? " as superadmin" : ""
             );
+            return 0;
+        }
+        if (*issue_certs) {
+            Application app(std::move(config));
+            const auto nodes = app.Claims().IssueNodes(cert_count);
+            for (const auto& node : nodes) {
+                const auto dir = std::filesystem::path(cert_out) / node.node_id;
+                std::filesystem::create_directories(dir);
+                WriteFile(dir / "node_id", node.node_id, false);
+                WriteFile(dir / "node.key", node.key_pem, true);
+                WriteFile(dir / "node.crt", node.cert_pem, false);
+                std::printf("%s\n", node.node_id.c_str());
+            }
             return 0;
         }
         return Serve(std::move(config));

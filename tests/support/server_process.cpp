@@ -92,7 +92,11 @@ void ServerProcess::Launch() {
         "--password-cost",
         "min",
         "--log-level",
-        "warn"};
+        "warn",
+        "--mqtt-port",
+        "0",
+        "--mqtt-address",
+        "127.0.0.1"};
     args.insert(args.end(), options_.args.begin(), options_.args.end());
     const pid_t pid = fork();
     if (pid < 0) {
@@ -140,6 +144,24 @@ void ServerProcess::Launch() {
         output.append(buffer, static_cast<std::size_t>(n));
     }
     port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+    static const std::regex kMqtt(R"(mqtts://[^:]+:(\d+))");
+    std::smatch mqtt_match;
+    // The devices line comes before the HTTP line is complete only in theory; read on a
+    // little if it is missing.
+    for (int i = 0; i < 50 && !std::regex_search(output, mqtt_match, kMqtt); ++i) {
+        pollfd p{stdout_fd_, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0) {
+            char buffer[512];
+            const ssize_t n = read(stdout_fd_, buffer, sizeof(buffer));
+            if (n <= 0) {
+                break;
+            }
+            output.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    if (std::regex_search(output, mqtt_match, kMqtt)) {
+        mqtt_port_ = static_cast<std::uint16_t>(std::stoi(mqtt_match[1].str()));
+    }
 }
 
 int ServerProcess::Stop() {

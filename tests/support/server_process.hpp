@@ -26,6 +26,9 @@ public:
     ServerProcess& operator=(const ServerProcess&) = delete;
 
     std::uint16_t port() const { return port_; }
+    // The TLS port devices connect to, and the CA they must trust.
+    std::uint16_t mqtt_port() const { return mqtt_port_; }
+    std::filesystem::path ca_file() const { return data_dir_ / "tls" / "ca.pem"; }
 
     const std::filesystem::path& data_dir() const { return data_dir_; }
 
@@ -57,6 +60,7 @@ private:
     pid_t pid_ = -1;
     int stdout_fd_ = -1;
     std::uint16_t port_ = 0;
+    std::uint16_t mqtt_port_ = 0;
 };
 
 }  // namespace rainmaker::testing

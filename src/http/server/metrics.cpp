@@ -24,6 +24,11 @@ void Metrics::Observe(
     histogram.sum += seconds;
 }
 
+void Metrics::AddCollector(std::function<std::string()> collector) {
+    std::lock_guard lock(mutex_);
+    collectors_.push_back(std::move(collector));
+}
+
 std::string Metrics::Render() const {
     std::ostringstream out;
     std::lock_guard lock(mutex_);
@@ -48,6 +53,9 @@ std::string Metrics::Render() const {
             << histogram.sum << "\n"
             << "rainmaker_http_request_duration_seconds_count{route=\"" << route << "\"} "
             << histogram.total << "\n";
+    }
+    for (const auto& collector : collectors_) {
+        out << collector();
     }
     return out.str();
 }

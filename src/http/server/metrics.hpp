@@ -4,10 +4,12 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace rainmaker::http {
 
@@ -24,6 +26,9 @@ public:
     // The Prometheus exposition text.
     std::string Render() const;
 
+    // Adds lines from another part of the server (e.g. the MQTT link) to Render().
+    void AddCollector(std::function<std::string()> collector);
+
 private:
     static constexpr std::array<double, 12> kBuckets = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
@@ -37,6 +42,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
     std::map<std::string, Histogram> latency_by_route_;
+    std::vector<std::function<std::string()>> collectors_;
 };
 
 }  // namespace rainmaker::http

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -18,7 +19,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
     : file_(std::move(file)),
       users_(std::make_unique<SqliteUserStore>(*this)),
       sessions_(std::make_unique<SqliteSessionStore>(*this)),
-      codes_(std::make_unique<SqliteCodeStore>(*this)) {
+      codes_(std::make_unique<SqliteCodeStore>(*this)),
+      nodes_(std::make_unique<SqliteNodeStore>(*this)) {
     Migrate();
 }
 
@@ -34,6 +36,10 @@ SessionStore& SqliteDatabase::Sessions() {
 
 CodeStore& SqliteDatabase::Codes() {
     return *codes_;
+}
+
+NodeStore& SqliteDatabase::Nodes() {
+    return *nodes_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {

@@ -25,6 +25,7 @@ public:
     UserStore& Users() override;
     SessionStore& Sessions() override;
     CodeStore& Codes() override;
+    NodeStore& Nodes() override;
     void Transaction(const std::function<void()>& work) override;
 
     // Runs `fn` with this thread's transaction connection, or a pooled one.
@@ -43,6 +44,7 @@ private:
     std::unique_ptr<UserStore> users_;
     std::unique_ptr<SessionStore> sessions_;
     std::unique_ptr<CodeStore> codes_;
+    std::unique_ptr<NodeStore> nodes_;
 };
 
 }  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,337 @@
+// Mapping requests and their matching; the one place that makes a user primary for a node.
+#include "domain/nodes/mapping_service.hpp"
+
+#include <stdexcept>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/pki.hpp"
+#include "domain/users/validation.hpp"
+
+namespace rainmaker::domain::nodes {
+
+using core::ApiError;
+using core::ErrorCode;
+using storage::MappingRequestRow;
+
+namespace {
+
+constexpr std::size_t kMaxNodeId = 36;
+constexpr std::size_t kMaxSecret = 64;
+constexpr std::int64_t kMaxTimeout = 100LL * 365 * 24 * 3600;
+
+std::string SecretHash(
+    std::string_view node_id, std::string_view user_id, std::string_view secret
+) {
+    return crypto::Sha256Hex(
+        std::string(node_id) + "\n" + std::string(user_id) + "\n" + std::string(secret)
+    );
+}
+
+void CheckNodeId(std::string_view node_id) {
+    if (node_id.empty()) {
+        throw ApiError(ErrorCode::kNodeIdMissing);
+    }
+    if (node_id.size() > kMaxNodeId) {
+        throw ApiError(ErrorCode::kNodeIdTooLong);
+    }
+}
+
+void CheckExtras(const MappingExtras& extras) {
+    if (extras.tags) {
+        for (const auto& tag : *extras.tags) {
+            if (!users::IsValidTag(tag)) {
+                throw ApiError(ErrorCode::kInvalidNodeTag);
+            }
+        }
+    }
+    if (extras.metadata && !extras.metadata->is_object() && !extras.metadata->is_null()) {
+        throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: metadata must be an object");
+    }
+}
+
+void FillExtras(MappingRequestRow& row, const MappingExtras& extras) {
+    if (extras.tags) {
+        boost::json::array tags;
+        for (const auto& tag : *extras.tags) {
+            tags.emplace_back(tag);
+        }
+        row.tags = boost::json::serialize(tags);
+    }
+    if (extras.metadata && extras.metadata->is_object()) {
+        row.metadata = boost::json::serialize(*extras.metadata);
+    }
+    row.group_id = extras.group_id;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+    if (hex.size() % 2 != 0 || hex.empty()) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        int v = 0;
+        for (int k = 0; k < 2; ++k) {
+            const char c = hex[i + static_cast<std::size_t>(k)];
+            int d = -1;
+            if (c >= '0' && c <= '9') {
+                d = c - '0';
+            } else if (c >= 'a' && c <= 'f') {
+                d = c - 'a' + 10;
+            } else if (c >= 'A' && c <= 'F') {
+                d = c - 'A' + 10;
+            }
+            if (d < 0) {
+                return std::nullopt;
+            }
+            v = v * 16 + d;
+        }
+        out.push_back(static_cast<char>(v));
+    }
+    return out;
+}
+
+}  // namespace
+
+MappingService::MappingService(storage::Database& db, const core::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+std::string MappingService::TagsFor(const MappingRequestRow& request) {
+    if (!request.tags.empty()) {
+        return request.tags;
+    }
+    // No tags given: the esp.* keys of the user's esp.location custom data become tags.
+    boost::json::array tags;
+    if (const auto user = db_.Users().FindById(request.user_id)) {
+        boost::system::error_code ec;
+        const auto data = boost::json::parse(user->custom_data, ec);
+        const auto* location =
+            !ec && data.is_object() ? data.as_object().if_contains("esp.location") : nullptr;
+        const auto* value = location != nullptr && location->is_object()
+                                ? location->as_object().if_contains("value")
+                                : nullptr;
+        if (value != nullptr && value->is_object()) {
+            for (const auto& [key, v] : value->as_object()) {
+                if (key.starts_with("esp.") && (v.is_string() || v.is_number())) {
+                    tags.emplace_back(
+                        std::string(key) + ":" +
+                        (v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v))
+                    );
+                }
+            }
+        }
+    }
+    return boost::json::serialize(tags);
+}
+
+void MappingService::Confirm(MappingRequestRow request, std::string_view node_id) {
+    const auto now = clock_.NowSeconds();
+    storage::UserNodeRow mapping;
+    if (const auto existing = db_.Nodes().FindMapping(request.user_id, node_id)) {
+        mapping = *existing;
+    }
+    mapping.user_id = request.user_id;
+    mapping.node_id = std::string(node_id);
+    mapping.role = "primary";
+    mapping.tags = TagsFor(request);
+    mapping.metadata = request.metadata.empty() ? mapping.metadata : request.metadata;
+    mapping.group_id = request.group_id;
+    mapping.created_at = now;
+    db_.Nodes().PutMapping(mapping);
+    request.status = "confirmed";
+    request.node_id = std::string(node_id);
+    db_.Nodes().PutRequest(request);
+    // Other open requests for this node and user are superseded.
+    for (auto other : db_.Nodes().OpenRequests(node_id, "secret")) {
+        if (other.user_id == request.user_id && other.request_id != request.request_id) {
+            other.status = "discarded";
+            db_.Nodes().PutRequest(other);
+        }
+    }
+    db_.Nodes().DeleteReport(node_id);
+    core::log::Info("node " + std::string(node_id) + " mapped to user " + request.user_id);
+}
+
+std::string MappingService::RequestSecretMapping(
+    const auth::AuthContext& caller,
+    std::string_view node_id,
+    std::string_view secret,
+    const MappingExtras& extras
+) {
+    CheckNodeId(node_id);
+    if (secret.empty()) {
+        throw ApiError(ErrorCode::kSecretBlank);
+    }
+    if (secret.size() > kMaxSecret) {
+        throw ApiError(ErrorCode::kSecretTooLong);
+    }
+    CheckExtras(extras);
+    const auto now = clock_.NowSeconds();
+    MappingRequestRow request;
+    request.request_id = core::RandomAlnum(22);
+    request.user_id = caller.user_id;
+    request.node_id = std::string(node_id);
+    request.kind = "secret";
+    request.secret_hash = SecretHash(node_id, caller.user_id, secret);
+    request.status = "requested";
+    request.created_at = now;
+    request.expires_at = now + secret_timeout_.count();
+    FillExtras(request, extras);
+    db_.Transaction([&] {
+        // A newer request of the same user for the same node replaces the older ones.
+        for (auto old : db_.Nodes().OpenRequests(node_id, "secret")) {
+            if (old.user_id == caller.user_id) {
+                old.status = "discarded";
+                db_.Nodes().PutRequest(old);
+            }
+        }
+        db_.Nodes().PutRequest(request);
+        const auto report = db_.Nodes().FindReport(node_id);
+        if (report && report->secret_hash == request.secret_hash &&
+            report->reported_at + secret_timeout_.count() >= now) {
+            Confirm(request, node_id);
+        }
+    });
+    return request.request_id;
+}
+
+void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_view node_id) {
+    CheckNodeId(node_id);
+    db_.Transaction([&] {
+        if (!db_.Nodes().FindMapping(caller.user_id, node_id)) {
+            throw ApiError(ErrorCode::kMappingNotExist);
+        }
+        db_.Nodes().DeleteMapping(caller.user_id, node_id);
+        // TODO(rainmaker): delete the node's time-series data when this was its last mapping
+        // (time series are a later issue: there is none to delete yet).
+    });
+}
+
+std::string MappingService::RequestStatus(
+    const auth::AuthContext& caller, std::string_view request_id
+) {
+    if (request_id.empty()) {
+        throw ApiError(ErrorCode::kRequestIdMissing);
+    }
+    auto request = db_.Nodes().FindRequest(request_id);
+    if (!request || request->user_id != caller.user_id) {
+        throw ApiError(ErrorCode::kRequestNotFound);
+    }
+    if (request->status == "requested" && request->expires_at != 0 &&
+        request->expires_at < clock_.NowSeconds()) {
+        request->status = "timedout";
+        db_.Nodes().PutRequest(*request);
+    }
+    return request->status;
+}
+
+std::pair<std::string, std::string> MappingService::InitiateChallenge(
+    const auth::AuthContext& caller, std::optional<std::int64_t> timeout
+) {
+    const std::int64_t seconds = timeout.value_or(300);
+    if (seconds < 0 || seconds > kMaxTimeout) {
+        throw ApiError(ErrorCode::kTimeoutRange);
+    }
+    const auto now = clock_.NowSeconds();
+    MappingRequestRow request;
+    request.request_id = core::RandomAlnum(22);
+    request.user_id = caller.user_id;
+    request.kind = "challenge";
+    request.challenge = core::RandomAlnum(32);
+    request.status = "requested";
+    request.created_at = now;
+    request.expires_at = seconds == 0 ? 0 : now + seconds;
+    db_.Nodes().PutRequest(request);
+    return {request.request_id, request.challenge};
+}
+
+void MappingService::VerifyChallenge(
+    const auth::AuthContext& caller,
+    std::string_view request_id,
+    std::string_view node_id,
+    std::string_view response_hex,
+    const MappingExtras& extras
+) {
+    if (request_id.empty()) {
+        throw ApiError(ErrorCode::kRequestIdMissing);
+    }
+    CheckExtras(extras);
+    db_.Transaction([&] {
+        auto request = db_.Nodes().FindRequest(request_id);
+        if (!request || request->user_id != caller.user_id || request->kind != "challenge") {
+            throw ApiError(ErrorCode::kRequestNotFound);
+        }
+        if (request->status == "confirmed") {
+            throw ApiError(ErrorCode::kAlreadyConfirmed);
+        }
+        if (request->status != "requested") {
+            throw ApiError(ErrorCode::kNotConfirmable);
+        }
+        if (request->expires_at != 0 && request->expires_at < clock_.NowSeconds()) {
+            request->status = "timedout";
+            db_.Nodes().PutRequest(*request);
+            return;  // committed below, then answered
+        }
+        CheckNodeId(node_id);
+        const auto node = db_.Nodes().Find(node_id);
+        if (!node || node->cert_pem.empty() || node->revoked) {
+            throw ApiError(ErrorCode::kNodesNotFound);
+        }
+        const auto signature = HexDecode(response_hex);
+        if (!signature ||
+            !crypto::VerifyNodeSignature(node->cert_pem, request->challenge, *signature)) {
+            throw ApiError(ErrorCode::kChallengeInvalid);
+        }
+        FillExtras(*request, extras);
+        Confirm(*request, node_id);
+    });
+    if (const auto request = db_.Nodes().FindRequest(request_id);
+        request && request->status == "timedout") {
+        throw ApiError(ErrorCode::kMappingTimedOut);
+    }
+}
+
+void MappingService::OnNodeReport(std::string_view node_id, const boost::json::object& payload) {
+    const auto text = [&](std::string_view key) -> std::string {
+        const auto* v = payload.if_contains(key);
+        if (v == nullptr || !v->is_string()) {
+            throw std::invalid_argument("user/mapping: " + std::string(key) + " missing");
+        }
+        return std::string(v->as_string());
+    };
+    if (text("node_id") != node_id) {
+        // Only the node holding the certificate can publish here: the payload must name it.
+        throw std::invalid_argument("user/mapping: node_id differs from the topic");
+    }
+    const std::string user_id = text("user_id");
+    const std::string secret = text("secret_key");
+    const auto* reset = payload.if_contains("reset");
+    const bool is_reset = reset != nullptr && reset->is_bool() && reset->as_bool();
+    const auto now = clock_.NowSeconds();
+    db_.Transaction([&] {
+        if (is_reset) {
+            const int removed = db_.Nodes().DeleteAllMappings(node_id);
+            core::log::Info(
+                "node " + std::string(node_id) + " reset its mapping: " + std::to_string(removed) +
+                " user(s) removed"
+            );
+        }
+        if (user_id == "esp-rmaker" && secret == "failed") {
+            return;  // the factory-reset dummy: nobody to map
+        }
+        const std::string hash = SecretHash(node_id, user_id, secret);
+        for (auto request : db_.Nodes().OpenRequests(node_id, "secret")) {
+            if (request.user_id == user_id && request.secret_hash == hash &&
+                request.expires_at >= now) {
+                Confirm(request, node_id);
+                return;
+            }
+        }
+        db_.Nodes().PutReport(storage::NodeMappingReport{std::string(node_id), user_id, hash, now});
+    });
+}
+
+}  // namespace rainmaker::domain::nodes

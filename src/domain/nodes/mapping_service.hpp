@@ -1,0 +1,75 @@
+// User-node mapping, both flows: secret-key (the app's request and the node's user/mapping
+// message, matched in either order within a minute) and challenge-response (the node's
+// signature over a challenge, checked with its certificate).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "core/clock.hpp"
+#include "domain/auth/auth_context.hpp"
+#include "storage/database.hpp"
+
+namespace rainmaker::domain::nodes {
+
+// Optional members of a mapping request (#12, #15).
+struct MappingExtras {
+    std::optional<std::vector<std::string>> tags;
+    std::optional<boost::json::value> metadata;
+    std::string group_id;
+};
+
+class MappingService {
+public:
+    MappingService(storage::Database& db, const core::Clock& clock);
+
+    // #12 add: a pending request; returns its id. Confirmed at once when the node already
+    // reported the same user and secret. Throws kNodeIdMissing, kNodeIdTooLong, kSecretBlank,
+    // kSecretTooLong, kInvalidNodeTag.
+    std::string RequestSecretMapping(
+        const auth::AuthContext& caller,
+        std::string_view node_id,
+        std::string_view secret,
+        const MappingExtras& extras
+    );
+    // #12 remove. Throws kMappingNotExist.
+    void RemoveMapping(const auth::AuthContext& caller, std::string_view node_id);
+    // #13: requested | confirmed | timedout | discarded. Throws kRequestIdMissing,
+    // kRequestNotFound.
+    std::string RequestStatus(const auth::AuthContext& caller, std::string_view request_id);
+    // #14: {request_id, challenge}. `timeout` in seconds: absent = 300, 0 = never expires.
+    // Throws kTimeoutRange.
+    std::pair<std::string, std::string> InitiateChallenge(
+        const auth::AuthContext& caller, std::optional<std::int64_t> timeout
+    );
+    // #15: checks the node's signature (hex) over the challenge and maps the node.
+    // Throws kRequestNotFound, kMappingTimedOut, kAlreadyConfirmed, kNotConfirmable,
+    // kNodeIdMissing, kNodesNotFound, kChallengeInvalid.
+    void VerifyChallenge(
+        const auth::AuthContext& caller,
+        std::string_view request_id,
+        std::string_view node_id,
+        std::string_view response_hex,
+        const MappingExtras& extras
+    );
+
+    // The node's user/mapping message (already parsed, node id from the topic). Throws
+    // std::invalid_argument for a malformed or foreign payload.
+    void OnNodeReport(std::string_view node_id, const boost::json::object& payload);
+
+private:
+    void Confirm(storage::MappingRequestRow request, std::string_view node_id);
+    std::string TagsFor(const storage::MappingRequestRow& request);
+
+    storage::Database& db_;
+    const core::Clock& clock_;
+    std::chrono::seconds secret_timeout_{60};
+};
+
+}  // namespace rainmaker::domain::nodes

@@ -1,0 +1,119 @@
+// Applies node messages to the store: config replaced, params replaced (init) or merged
+// (local), mapping reports matched, alerts kept.
+#include "domain/nodes/node_ingest.hpp"
+
+#include <stdexcept>
+
+#include <boost/json.hpp>
+
+#include "core/log.hpp"
+#include "domain/nodes/params_validation.hpp"
+
+namespace rainmaker::domain::nodes {
+
+namespace {
+
+std::string InfoField(const boost::json::object& config, std::string_view key) {
+    const auto* info = config.if_contains("info");
+    if (info == nullptr || !info->is_object()) {
+        return {};
+    }
+    const auto* v = info->as_object().if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string{};
+}
+
+}  // namespace
+
+NodeIngest::NodeIngest(storage::Database& db, MappingService& mapping, const core::Clock& clock)
+    : db_(db), mapping_(mapping), clock_(clock) {}
+
+void NodeIngest::EnsureNode(std::string_view node_id) {
+    // The broker authenticated the node by its certificate: a node we do not know yet (for
+    // example one flashed with certificates made elsewhere by this CA) gets a record.
+    if (!db_.Nodes().Find(node_id)) {
+        storage::NodeRow node;
+        node.node_id = std::string(node_id);
+        node.created_at = clock_.NowSeconds();
+        db_.Nodes().Insert(node);
+    }
+}
+
+bool NodeIngest::Handle(
+    std::string_view node_id, std::string_view suffix, std::string_view payload
+) {
+    boost::system::error_code ec;
+    boost::json::parse_options options;
+    options.max_depth = 32;
+    const auto value = boost::json::parse(payload, ec, {}, options);
+    if (ec || !value.is_object()) {
+        core::log::Warn(
+            "node " + std::string(node_id) + " sent malformed JSON on " + std::string(suffix)
+        );
+        return false;
+    }
+    const auto& object = value.as_object();
+    try {
+        if (suffix == "config") {
+            const auto* id = object.if_contains("node_id");
+            if (id == nullptr || !id->is_string() || id->as_string() != node_id) {
+                throw std::invalid_argument("config names another node");
+            }
+            db_.Transaction([&] {
+                EnsureNode(node_id);
+                db_.Nodes().PutConfig(
+                    node_id,
+                    payload,
+                    InfoField(object, "type"),
+                    InfoField(object, "model"),
+                    InfoField(object, "fw_version")
+                );
+            });
+        } else if (suffix == "params/local/init") {
+            db_.Transaction([&] {
+                EnsureNode(node_id);
+                db_.Nodes().PutParams(node_id, boost::json::serialize(object), clock_.NowSeconds());
+            });
+        } else if (suffix == "params/local" || suffix.starts_with("params/local/")) {
+            db_.Transaction([&] {
+                EnsureNode(node_id);
+                const auto node = db_.Nodes().Find(node_id);
+                boost::json::object stored;
+                if (node && !node->params.empty()) {
+                    boost::system::error_code parse_ec;
+                    auto parsed = boost::json::parse(node->params, parse_ec);
+                    if (!parse_ec && parsed.is_object()) {
+                        stored = std::move(parsed.as_object());
+                    }
+                }
+                MergeReportedParams(stored, object);
+                db_.Nodes().PutParams(node_id, boost::json::serialize(stored), clock_.NowSeconds());
+            });
+        } else if (suffix == "user/mapping") {
+            EnsureNode(node_id);
+            mapping_.OnNodeReport(node_id, object);
+        } else if (suffix == "alert") {
+            db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds());
+        } else {
+            // otafetch, otastatus, tsdata, simple_tsdata, from-node: their areas come later.
+            core::log::Debug(
+                "node " + std::string(node_id) + " " + std::string(suffix) + ": not handled yet"
+            );
+        }
+    } catch (const std::invalid_argument& e) {
+        core::log::Warn(
+            "node " + std::string(node_id) + " " + std::string(suffix) + ": " + e.what()
+        );
+        return false;
+    }
+    return true;
+}
+
+void NodeIngest::HandlePresence(
+    std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
+) {
+    if (db_.Nodes().ApplyPresence(node_id, connected, at_ms, version)) {
+        core::log::Info("node " + std::string(node_id) + (connected ? " online" : " offline"));
+    }
+}
+
+}  // namespace rainmaker::domain::nodes

@@ -1,0 +1,329 @@
+// Node listing, details, params and tags over the node store and the publisher.
+#include "domain/nodes/node_service.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "domain/nodes/params_validation.hpp"
+#include "domain/users/json_merge.hpp"
+#include "domain/users/validation.hpp"
+
+namespace rainmaker::domain::nodes {
+
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+
+boost::json::value ParseOr(const std::string& text, boost::json::value fallback) {
+    if (text.empty()) {
+        return fallback;
+    }
+    boost::system::error_code ec;
+    auto value = boost::json::parse(text, ec);
+    return ec ? fallback : value;
+}
+
+// A tag query: "k:v", "k:v OR k:v ...", "k:v AND k:v ..." (one operator kind per query).
+struct TagQuery {
+    std::vector<std::string> tags;
+    bool all = false;  // AND
+};
+
+TagQuery ParseTagQuery(std::string_view text) {
+    TagQuery query;
+    bool saw_and = false;
+    bool saw_or = false;
+    std::string current;
+    std::size_t i = 0;
+    auto flush = [&] {
+        while (!current.empty() && current.back() == ' ') {
+            current.pop_back();
+        }
+        if (!users::IsValidTag(current)) {
+            throw ApiError(ErrorCode::kInvalidNodeTag);
+        }
+        query.tags.push_back(current);
+        current.clear();
+    };
+    while (i < text.size()) {
+        if (text.substr(i, 5) == " AND " || text.substr(i, 4) == " OR ") {
+            const bool is_and = text.substr(i, 5) == " AND ";
+            (is_and ? saw_and : saw_or) = true;
+            flush();
+            i += is_and ? 5 : 4;
+            continue;
+        }
+        if (!(current.empty() && text[i] == ' ')) {
+            current.push_back(text[i]);
+        }
+        ++i;
+    }
+    flush();
+    if (saw_and && saw_or) {
+        throw ApiError(ErrorCode::kTagOperators);
+    }
+    query.all = saw_and;
+    return query;
+}
+
+bool Matches(const TagQuery& query, const boost::json::value& tags) {
+    const auto has = [&](const std::string& tag) {
+        if (!tags.is_array()) {
+            return false;
+        }
+        return std::any_of(
+            tags.as_array().begin(),
+            tags.as_array().end(),
+            [&](const boost::json::value& t) { return t.is_string() && t.as_string() == tag; }
+        );
+    };
+    if (query.all) {
+        return std::all_of(query.tags.begin(), query.tags.end(), has);
+    }
+    return std::any_of(query.tags.begin(), query.tags.end(), has);
+}
+
+}  // namespace
+
+boost::json::object Connectivity(const storage::NodeRow& node) {
+    return boost::json::object{{"connected", node.connected}, {"timestamp", node.connectivity_at}};
+}
+
+NodeService::NodeService(storage::Database& db, NodePublisher& publisher, const core::Clock& clock)
+    : db_(db), publisher_(publisher), clock_(clock) {}
+
+storage::UserNodeRow NodeService::RequireMapping(
+    const auth::AuthContext& caller, std::string_view node_id, ErrorCode error
+) {
+    if (node_id.empty()) {
+        throw ApiError(ErrorCode::kNodeIdMissing);
+    }
+    auto mapping = db_.Nodes().FindMapping(caller.user_id, node_id);
+    if (!mapping) {
+        throw ApiError(error);
+    }
+    return *mapping;
+}
+
+boost::json::object NodeService::Details(
+    const storage::UserNodeRow& mapping, const storage::NodeRow& node, const NodeListQuery& query
+) const {
+    // Both id and node_id: the SDK reads one, the CLI the other.
+    boost::json::object d{
+        {"id", node.node_id},
+        {"node_id", node.node_id},
+        {"role", mapping.role},
+        {"primary", mapping.role == "primary"},
+        {"is_matter", false},
+        {"node_type", "rainmaker"},
+        {"mapping_timestamp", mapping.created_at}};
+    if (query.status) {
+        d["status"] = boost::json::object{{"connectivity", Connectivity(node)}};
+    }
+    if (query.config) {
+        d["config"] = ParseOr(node.config, boost::json::object{});
+    }
+    if (query.params) {
+        d["params"] = ParseOr(node.params, boost::json::object{});
+    }
+    if (query.show_tags) {
+        d["tags"] = ParseOr(mapping.tags, boost::json::array{});
+    }
+    d["metadata"] = ParseOr(mapping.metadata, boost::json::object{});
+    if (!mapping.admin_access.empty()) {
+        d["admin_access"] = mapping.admin_access;
+    }
+    return d;
+}
+
+boost::json::object NodeService::ListNodes(
+    const auth::AuthContext& caller, const NodeListQuery& query
+) {
+    if (query.num_records < 1) {
+        throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records must be >= 1");
+    }
+    // One node: always in the node_details shape (client-compat.md).
+    if (query.node_id) {
+        const auto mapping = RequireMapping(caller, *query.node_id, ErrorCode::kNodeNotOwned);
+        const auto node = db_.Nodes().Find(*query.node_id);
+        if (!node) {
+            throw ApiError(ErrorCode::kNodeNotOwned);
+        }
+        return boost::json::object{
+            {"nodes", boost::json::array{boost::json::value(node->node_id)}},
+            {"node_details", boost::json::array{Details(mapping, *node, query)}},
+            {"total", 1}};
+    }
+    boost::json::array ids;
+    boost::json::array details;
+    std::string next_id;
+    int total = 0;
+    if (query.is_matter) {
+        // No Matter nodes exist until Matter fabrics are built.
+        return boost::json::object{{"nodes", ids}, {"total", 0}};
+    }
+    if (query.tags) {
+        // Filtered: walk the user's mappings in id order (indexes keep this a range scan).
+        const TagQuery tags = ParseTagQuery(*query.tags);
+        std::string start = query.start_id;
+        for (;;) {
+            const auto batch = db_.Nodes().ListMappings(caller.user_id, start, 500);
+            for (const auto& m : batch) {
+                if (!Matches(tags, ParseOr(m.tags, boost::json::array{}))) {
+                    continue;
+                }
+                ++total;
+                if (static_cast<int>(ids.size()) < query.num_records) {
+                    ids.emplace_back(m.node_id);
+                    if (query.node_details) {
+                        if (const auto node = db_.Nodes().Find(m.node_id)) {
+                            details.push_back(Details(m, *node, query));
+                        }
+                    }
+                } else if (next_id.empty()) {
+                    next_id = m.node_id;
+                }
+            }
+            if (batch.size() < 500) {
+                break;
+            }
+            start = batch.back().node_id + '\x01';
+        }
+    } else {
+        total = db_.Nodes().CountMappings(caller.user_id);
+        auto page = db_.Nodes().ListMappings(caller.user_id, query.start_id, query.num_records + 1);
+        if (static_cast<int>(page.size()) > query.num_records) {
+            next_id = page.back().node_id;
+            page.pop_back();
+        }
+        for (const auto& m : page) {
+            ids.emplace_back(m.node_id);
+            if (query.node_details) {
+                if (const auto node = db_.Nodes().Find(m.node_id)) {
+                    details.push_back(Details(m, *node, query));
+                }
+            }
+        }
+    }
+    boost::json::object out{{"nodes", std::move(ids)}, {"total", total}};
+    if (query.node_details) {
+        out["node_details"] = std::move(details);
+    }
+    if (!next_id.empty()) {
+        out["next_id"] = next_id;
+    }
+    return out;
+}
+
+boost::json::value NodeService::GetConfig(
+    const auth::AuthContext& caller, std::string_view node_id
+) {
+    RequireMapping(caller, node_id, ErrorCode::kNodeNotOwned);
+    const auto node = db_.Nodes().Find(node_id);
+    if (!node || node->config.empty()) {
+        throw ApiError(ErrorCode::kConfigNotFound);
+    }
+    return ParseOr(node->config, boost::json::object{});
+}
+
+boost::json::object NodeService::GetStatus(
+    const auth::AuthContext& caller, std::string_view node_id
+) {
+    RequireMapping(caller, node_id, ErrorCode::kNodeNotOwnedAlt);
+    const auto node = db_.Nodes().Find(node_id);
+    if (!node) {
+        throw ApiError(ErrorCode::kNodeNotOwnedAlt);
+    }
+    return boost::json::object{{"connectivity", Connectivity(*node)}};
+}
+
+boost::json::value NodeService::GetParams(
+    const auth::AuthContext& caller, std::string_view node_id
+) {
+    RequireMapping(caller, node_id, ErrorCode::kNodeNotOwned);
+    const auto node = db_.Nodes().Find(node_id);
+    if (!node || node->params.empty()) {
+        throw ApiError(ErrorCode::kNoReportedState);
+    }
+    return ParseOr(node->params, boost::json::object{});
+}
+
+void NodeService::SetParams(
+    const auth::AuthContext& caller, std::string_view node_id, const boost::json::object& delta
+) {
+    RequireMapping(caller, node_id, ErrorCode::kNodeNotOwned);
+    const auto node = db_.Nodes().Find(node_id);
+    if (!node || node->config.empty()) {
+        throw ApiError(ErrorCode::kConfigNotFound);
+    }
+    const auto cast = ValidateParams(ParseOr(node->config, nullptr), delta);
+    // The stored params change only when the node reports them (params/local).
+    if (!publisher_.Publish(node_id, "params/remote", boost::json::serialize(cast))) {
+        throw ApiError(ErrorCode::kParamsUpdateFailed, {}, "broker link refused the publish");
+    }
+}
+
+void NodeService::UpdateNode(
+    const auth::AuthContext& caller,
+    std::string_view node_id,
+    const std::optional<std::vector<std::string>>& add_tags,
+    const std::optional<std::vector<std::string>>& remove_tags,
+    const boost::json::value* metadata,
+    const std::optional<std::string>& grant_admin_access
+) {
+    for (const auto* list : {&add_tags, &remove_tags}) {
+        if (*list) {
+            for (const auto& tag : **list) {
+                if (!users::IsValidTag(tag)) {
+                    throw ApiError(ErrorCode::kInvalidNodeTag);
+                }
+            }
+        }
+    }
+    if (grant_admin_access && *grant_admin_access != "READ" && *grant_admin_access != "WRITE" &&
+        *grant_admin_access != "NONE") {
+        throw ApiError(
+            ErrorCode::kInvalidBody,
+            "Invalid request body: grant_admin_access must be READ, WRITE or NONE"
+        );
+    }
+    if (metadata != nullptr && !metadata->is_null() && !metadata->is_object()) {
+        throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: metadata must be an object");
+    }
+    db_.Transaction([&] {
+        auto mapping = RequireMapping(caller, node_id, ErrorCode::kNodeNotOwnedAlt);
+        if (grant_admin_access && mapping.role != "primary") {
+            throw ApiError(ErrorCode::kSecondaryGrant);
+        }
+        auto tags = ParseOr(mapping.tags, boost::json::array{});
+        auto& array = tags.as_array();
+        if (add_tags) {
+            for (const auto& tag : *add_tags) {
+                if (std::find(array.begin(), array.end(), boost::json::value(tag)) == array.end()) {
+                    array.emplace_back(tag);
+                }
+            }
+        }
+        if (remove_tags) {
+            for (const auto& tag : *remove_tags) {
+                const auto it = std::find(array.begin(), array.end(), boost::json::value(tag));
+                if (it != array.end()) {
+                    array.erase(it);
+                }
+            }
+        }
+        mapping.tags = boost::json::serialize(tags);
+        if (metadata != nullptr) {
+            mapping.metadata = boost::json::serialize(
+                users::ShadowMerge(ParseOr(mapping.metadata, boost::json::object{}), *metadata)
+            );
+        }
+        if (grant_admin_access) {
+            mapping.admin_access = *grant_admin_access;
+        }
+        db_.Nodes().PutMapping(mapping);
+    });
+}
+
+}  // namespace rainmaker::domain::nodes

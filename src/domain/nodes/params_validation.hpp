@@ -1,0 +1,20 @@
+// Checks a desired-params delta against the node's config before it is sent to the node:
+// unknown device or param, write-protected param, wrong type, out of bounds, not a valid string.
+#pragma once
+
+#include <boost/json.hpp>
+
+namespace rainmaker::domain::nodes {
+
+// Returns the delta with every value cast to its param's data_type (an int param given 5.0
+// gets 5), ready to publish on params/remote. Throws ApiError(kInvalidBody) naming the first
+// offending device/param, or kConfigNotFound when `config` is not a node config.
+boost::json::object ValidateParams(
+    const boost::json::value& config, const boost::json::object& delta
+);
+
+// Merges a params/local report into the stored params: per device, per param, the value is
+// replaced (objects and arrays whole). Non-object devices in the report are ignored.
+void MergeReportedParams(boost::json::object& stored, const boost::json::object& report);
+
+}  // namespace rainmaker::domain::nodes

@@ -1,0 +1,261 @@
+// libmosquitto callbacks, the ingest queue and batching.
+#include "mqtt/broker_link.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <mosquitto.h>
+
+#include "core/log.hpp"
+#include "mqtt/topics.hpp"
+
+namespace rainmaker::mqtt {
+
+namespace {
+
+// Node→cloud suffixes in the plain form (the $aws/rules form is one wildcard below), and the
+// presence events. Listed one by one so the link never receives its own params/remote.
+constexpr const char* kSubscriptions[] = {
+    "node/+/config",
+    "node/+/params/local",
+    "node/+/params/local/+",
+    "node/+/user/mapping",
+    "node/+/alert",
+    "node/+/otafetch",
+    "node/+/otastatus",
+    "node/+/tsdata",
+    "node/+/simple_tsdata",
+    "node/+/from-node",
+    "$aws/rules/+/node/+/#",
+    "$aws/events/presence/#",
+};
+
+// How many queued messages one store transaction takes: group commit keeps ingest fast.
+constexpr std::size_t kBatch = 512;
+constexpr std::size_t kMaxQueue = 200000;
+
+struct LibInit {
+    LibInit() { mosquitto_lib_init(); }
+};
+
+}  // namespace
+
+BrokerLink::BrokerLink(domain::nodes::NodeIngest& ingest, storage::Database& db)
+    : ingest_(ingest), db_(db) {
+    static const LibInit kInit;
+}
+
+BrokerLink::~BrokerLink() {
+    Stop();
+}
+
+void BrokerLink::Start(LinkEndpoint endpoint) {
+    endpoint_ = std::move(endpoint);
+    client_ = mosquitto_new("rainmaker-server", true, this);
+    if (client_ == nullptr) {
+        throw std::runtime_error("mosquitto_new failed");
+    }
+    mosquitto_username_pw_set(client_, endpoint_.user.c_str(), endpoint_.password.c_str());
+    mosquitto_connect_callback_set(client_, &BrokerLink::OnConnect);
+    mosquitto_disconnect_callback_set(client_, &BrokerLink::OnDisconnect);
+    mosquitto_message_callback_set(client_, &BrokerLink::OnMessage);
+    mosquitto_max_inflight_messages_set(client_, 0);  // no limit on QoS 1 in flight
+    mosquitto_reconnect_delay_set(client_, 1, 10, true);
+    ingest_thread_ = std::thread([this] { IngestLoop(); });
+    if (mosquitto_connect_async(client_, endpoint_.host.c_str(), endpoint_.port, 30) !=
+            MOSQ_ERR_SUCCESS ||
+        mosquitto_loop_start(client_) != MOSQ_ERR_SUCCESS) {
+        throw std::runtime_error(
+            "cannot start the MQTT link to " + endpoint_.host + ":" + std::to_string(endpoint_.port)
+        );
+    }
+    std::unique_lock lock(mutex_);
+    if (!ready_.wait_for(lock, std::chrono::seconds(10), [this] { return connected_.load(); })) {
+        throw std::runtime_error(
+            "the MQTT link did not connect to " + endpoint_.host + ":" +
+            std::to_string(endpoint_.port)
+        );
+    }
+}
+
+void BrokerLink::Stop() {
+    if (stopping_.exchange(true)) {
+        return;
+    }
+    if (client_ != nullptr) {
+        mosquitto_disconnect(client_);
+        mosquitto_loop_stop(client_, true);
+    }
+    ready_.notify_all();
+    if (ingest_thread_.joinable()) {
+        ingest_thread_.join();
+    }
+    if (client_ != nullptr) {
+        mosquitto_destroy(client_);
+        client_ = nullptr;
+    }
+}
+
+void BrokerLink::OnConnect(mosquitto* client, void* self_ptr, int rc) {
+    auto* self = static_cast<BrokerLink*>(self_ptr);
+    if (rc != 0) {
+        core::log::Error("MQTT link refused: " + std::string(mosquitto_connack_string(rc)));
+        return;
+    }
+    for (const char* topic : kSubscriptions) {
+        mosquitto_subscribe(client, nullptr, topic, 1);
+    }
+    self->connected_ = true;
+    core::log::Info(
+        "MQTT link connected to " + self->endpoint_.host + ":" +
+        std::to_string(self->endpoint_.port)
+    );
+    std::lock_guard lock(self->mutex_);
+    self->ready_.notify_all();
+}
+
+void BrokerLink::OnDisconnect(mosquitto* /*client*/, void* self_ptr, int rc) {
+    auto* self = static_cast<BrokerLink*>(self_ptr);
+    self->connected_ = false;
+    if (!self->stopping_) {
+        core::log::Warn("MQTT link lost (" + std::to_string(rc) + "), reconnecting");
+    }
+}
+
+void BrokerLink::OnMessage(mosquitto* /*client*/, void* self_ptr, const mosquitto_message* m) {
+    auto* self = static_cast<BrokerLink*>(self_ptr);
+    ++self->counters_.received;
+    Message message{
+        m->topic,
+        std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen))};
+    std::lock_guard lock(self->mutex_);
+    if (self->queue_.size() >= kMaxQueue) {
+        ++self->counters_.malformed;
+        core::log::Error("MQTT ingest queue full: message on " + message.topic + " dropped");
+        return;
+    }
+    self->queue_.push_back(std::move(message));
+    self->ready_.notify_one();
+}
+
+void BrokerLink::Apply(const Message& message) {
+    if (const auto presence = ParsePresenceTopic(message.topic)) {
+        boost::system::error_code ec;
+        const auto event = boost::json::parse(message.payload, ec);
+        const auto* o = !ec && event.is_object() ? &event.as_object() : nullptr;
+        const auto* ts = o != nullptr ? o->if_contains("timestamp") : nullptr;
+        const auto* version = o != nullptr ? o->if_contains("versionNumber") : nullptr;
+        if (ts == nullptr || !ts->is_number() || version == nullptr || !version->is_number()) {
+            ++counters_.malformed;
+            return;
+        }
+        ingest_.HandlePresence(
+            presence->client_id,
+            presence->connected,
+            ts->to_number<std::int64_t>(),
+            version->to_number<std::int64_t>()
+        );
+        ++counters_.ingested;
+        return;
+    }
+    const auto topic = ParseNodeTopic(message.topic);
+    if (!topic || !ingest_.Handle(topic->node_id, topic->suffix, message.payload)) {
+        ++counters_.malformed;
+        return;
+    }
+    ++counters_.ingested;
+}
+
+void BrokerLink::IngestLoop() {
+    std::vector<Message> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty() && stopping_) {
+                return;
+            }
+            while (!queue_.empty() && batch.size() < kBatch) {
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+        try {
+            db_.Transaction([&] {
+                for (const auto& message : batch) {
+                    Apply(message);
+                }
+            });
+        } catch (const std::exception& e) {
+            // One message broke the batch: apply them one by one so the others are kept.
+            core::log::Error(std::string("MQTT ingest batch failed, retrying singly: ") + e.what());
+            for (const auto& message : batch) {
+                try {
+                    db_.Transaction([&] { Apply(message); });
+                } catch (const std::exception& inner) {
+                    ++counters_.malformed;
+                    core::log::Error(
+                        "MQTT ingest of " + message.topic + " failed: " + inner.what()
+                    );
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+bool BrokerLink::Publish(
+    std::string_view node_id, std::string_view suffix, std::string_view payload
+) {
+    if (!connected_ || client_ == nullptr) {
+        ++counters_.publish_failures;
+        return false;
+    }
+    const std::string topic = "node/" + std::string(node_id) + "/" + std::string(suffix);
+    const int rc = mosquitto_publish(
+        client_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false
+    );
+    if (rc != MOSQ_ERR_SUCCESS) {
+        ++counters_.publish_failures;
+        return false;
+    }
+    ++counters_.published;
+    return true;
+}
+
+std::string BrokerLink::RenderMetrics() const {
+    std::string out;
+    const auto line = [&](const char* name, const char* help, std::uint64_t value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+               name + " " + std::to_string(value) + "\n";
+    };
+    line(
+        "rainmaker_mqtt_received_total",
+        "MQTT messages received from the broker.",
+        counters_.received
+    );
+    line(
+        "rainmaker_mqtt_ingested_total",
+        "Node messages and presence events applied.",
+        counters_.ingested
+    );
+    line(
+        "rainmaker_mqtt_malformed_total",
+        "Messages refused as malformed or unknown.",
+        counters_.malformed
+    );
+    line("rainmaker_mqtt_published_total", "Messages published to nodes.", counters_.published);
+    line(
+        "rainmaker_mqtt_publish_failures_total",
+        "Publishes refused (link down).",
+        counters_.publish_failures
+    );
+    out += std::string("# HELP rainmaker_mqtt_link_up 1 when the broker link is connected.\n") +
+           "# TYPE rainmaker_mqtt_link_up gauge\nrainmaker_mqtt_link_up " +
+           (connected_ ? "1" : "0") + "\n";
+    return out;
+}
+
+}  // namespace rainmaker::mqtt

@@ -1,0 +1,315 @@
+// Mosquitto configuration and process supervision.
+#include "mqtt/embedded_broker.hpp"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <fstream>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdexcept>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+
+namespace rainmaker::mqtt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kLinkUser = "rainmaker-server";
+
+std::uint16_t FreePort(const std::string& address) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = 0;
+    ::inet_pton(AF_INET, address == "0.0.0.0" ? "0.0.0.0" : address.c_str(), &addr.sin_addr);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        throw std::runtime_error("no free port on " + address);
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+bool Accepts(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    return ok;
+}
+
+void WriteFile(const fs::path& path, const std::string& text, fs::perms perms) {
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) {
+            throw std::runtime_error("cannot write " + tmp.string());
+        }
+    }
+    fs::permissions(tmp, perms, fs::perm_options::replace);
+    fs::rename(tmp, path);
+}
+
+std::string ReadFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs a program and waits for it; true when it exits 0.
+bool Run(const std::vector<std::string>& args) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::vector<char*> argv;
+        for (const auto& a : args) {
+            argv.push_back(const_cast<char*>(a.c_str()));
+        }
+        argv.push_back(nullptr);
+        ::execvp(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+std::string CurrentUser() {
+    const passwd* pw = ::getpwuid(::geteuid());
+    return pw != nullptr ? pw->pw_name : "root";
+}
+
+fs::path DefaultPluginPath() {
+    std::error_code ec;
+    const auto exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path("rainmaker_presence.so")
+              : exe.parent_path().parent_path() / "lib" / "rainmaker_presence.so";
+}
+
+}  // namespace
+
+EmbeddedBroker::EmbeddedBroker(
+    BrokerConfig config, fs::path data_dir, const crypto::CertificateAuthority& ca
+)
+    : config_(std::move(config)), dir_(std::move(data_dir) / "broker"), ca_(ca) {}
+
+EmbeddedBroker::~EmbeddedBroker() {
+    Stop();
+}
+
+LinkEndpoint EmbeddedBroker::Link() const {
+    return LinkEndpoint{"127.0.0.1", internal_port_, kLinkUser, link_password_};
+}
+
+void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials) {
+    fs::create_directories(dir_);
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace);
+    constexpr auto kPrivate = fs::perms::owner_read | fs::perms::owner_write;
+
+    // The password of the server's own link: generated once, kept.
+    const fs::path password_file = dir_ / "link-password";
+    if (fs::exists(password_file)) {
+        link_password_ = ReadFile(password_file);
+    }
+    if (link_password_.empty()) {
+        link_password_ = core::RandomAlnum(40);
+        WriteFile(password_file, link_password_, kPrivate);
+    }
+    fs::remove(dir_ / "passwd");
+    WriteFile(dir_ / "passwd", "", kPrivate);
+    if (!Run({"mosquitto_passwd", "-b", (dir_ / "passwd").string(), kLinkUser, link_password_})) {
+        throw std::runtime_error("mosquitto_passwd failed (is the mosquitto package installed?)");
+    }
+
+    fs::path cert = config_.server_cert_file;
+    fs::path key = config_.server_key_file;
+    if (cert.empty()) {
+        // Our own server certificate, valid for the advertised host and loopback.
+        cert = dir_ / "server.pem";
+        key = dir_ / "server.key";
+        std::vector<std::string> dns = {"localhost"};
+        std::vector<std::string> ips = {"127.0.0.1"};
+        const bool is_ip =
+            config_.public_host.find_first_not_of("0123456789.") == std::string::npos;
+        if (config_.public_host != "localhost" && !config_.public_host.empty()) {
+            (is_ip ? ips : dns).push_back(config_.public_host);
+        }
+        const auto issued = ca_.IssueServerCert(config_.public_host, dns, ips);
+        WriteFile(cert, issued.cert_pem, kPrivate);
+        WriteFile(key, issued.key_pem, kPrivate);
+    }
+    WriteFile(dir_ / "ca.pem", ca_.CertPem(), kPrivate);
+    WriteFile(dir_ / "crl.pem", ca_.MakeCrl(revoked_serials), kPrivate);
+
+    // Nodes: only their own topics, in both spellings. '#' does not match topics starting
+    // with '$', so the $aws form is listed on its own.
+    WriteFile(
+        dir_ / "nodes.acl",
+        "# Generated by rainmaker-server: each node may use only its own topics.\n"
+        "pattern readwrite node/%u/#\n"
+        "pattern write $aws/rules/+/node/%u/#\n",
+        kPrivate
+    );
+    WriteFile(
+        dir_ / "internal.acl",
+        std::string("# Generated by rainmaker-server: its own link sees everything.\n") + "user " +
+            kLinkUser + "\ntopic readwrite #\ntopic readwrite $aws/#\n",
+        kPrivate
+    );
+
+    if (node_port_ == 0) {
+        node_port_ = config_.node_port != 0 ? config_.node_port : FreePort(config_.node_address);
+    }
+    internal_port_ = FreePort("127.0.0.1");
+    const fs::path plugin =
+        config_.plugin_path.empty() ? DefaultPluginPath() : fs::path(config_.plugin_path);
+    if (!fs::exists(plugin)) {
+        throw std::runtime_error("presence plugin not found at " + plugin.string());
+    }
+    std::string conf;
+    conf += "# Generated by rainmaker-server at every start; edit its configuration instead.\n";
+    // The broker reads files of the private data directory: it runs as the server's user.
+    conf += "user " + CurrentUser() + "\n";
+    conf += "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n";
+    conf += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 100000\n\n";
+    conf += "# Devices: TLS with client certificates from our CA; user name = certificate CN.\n";
+    conf += "listener " + std::to_string(node_port_) + " " + config_.node_address + "\n";
+    conf += "cafile " + (dir_ / "ca.pem").string() + "\n";
+    conf += "certfile " + cert.string() + "\n";
+    conf += "keyfile " + key.string() + "\n";
+    conf += "crlfile " + (dir_ / "crl.pem").string() + "\n";
+    conf += "require_certificate true\nuse_identity_as_username true\n";
+    conf += "allow_anonymous false\n";
+    conf += "acl_file " + (dir_ / "nodes.acl").string() + "\n";
+    conf += "plugin " + plugin.string() + "\n";
+    conf += std::string("plugin_opt_ignore_username ") + kLinkUser + "\n\n";
+    conf += "# rainmaker-server's own link: loopback only, password.\n";
+    conf += "listener " + std::to_string(internal_port_) + " 127.0.0.1\n";
+    conf += "allow_anonymous false\n";
+    conf += "password_file " + (dir_ / "passwd").string() + "\n";
+    conf += "acl_file " + (dir_ / "internal.acl").string() + "\n";
+    WriteFile(dir_ / "mosquitto.conf", conf, kPrivate);
+}
+
+pid_t EmbeddedBroker::Spawn() {
+    const std::string conf = (dir_ / "mosquitto.conf").string();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // The broker must not outlive the server, even after kill -9.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        sigset_t none;
+        sigemptyset(&none);
+        ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+        ::execlp(
+            config_.mosquitto_binary.c_str(),
+            config_.mosquitto_binary.c_str(),
+            "-c",
+            conf.c_str(),
+            static_cast<char*>(nullptr)
+        );
+        ::_exit(127);
+    }
+    if (pid < 0) {
+        throw std::runtime_error("fork failed");
+    }
+    return pid;
+}
+
+void EmbeddedBroker::Start(const std::vector<std::string>& revoked_serials) {
+    WriteFiles(revoked_serials);
+    pid_ = Spawn();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (!(Accepts(internal_port_) && Accepts(node_port_))) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("mosquitto exited at start (see its log above)");
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw std::runtime_error("mosquitto did not open its ports");
+        }
+        std::unique_lock lock(mutex_);
+        stopped_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    core::log::Info(
+        "broker: mosquitto pid " + std::to_string(pid_.load()) + ", devices on " +
+        config_.node_address + ":" + std::to_string(node_port_) + " (TLS), CA " +
+        (dir_ / "ca.pem").string()
+    );
+    supervisor_ = std::thread([this] { Supervise(); });
+}
+
+void EmbeddedBroker::Supervise() {
+    auto backoff = std::chrono::seconds(1);
+    while (!stopping_) {
+        int status = 0;
+        const pid_t pid = pid_;
+        if (pid <= 0 || ::waitpid(pid, &status, 0) != pid) {
+            break;
+        }
+        if (stopping_) {
+            break;
+        }
+        core::log::Error(
+            "broker: mosquitto exited (status " + std::to_string(status) + "), restarting in " +
+            std::to_string(backoff.count()) + " s"
+        );
+        {
+            std::unique_lock lock(mutex_);
+            if (stopped_.wait_for(lock, backoff, [this] { return stopping_.load(); })) {
+                break;
+            }
+        }
+        backoff = std::min(backoff * 2, std::chrono::seconds(30));
+        pid_ = Spawn();
+    }
+}
+
+void EmbeddedBroker::Stop() {
+    if (stopping_.exchange(true)) {
+        return;
+    }
+    stopped_.notify_all();
+    const pid_t pid = pid_;
+    if (pid > 0) {
+        ::kill(pid, SIGTERM);
+        // The supervisor reaps it; give it 5 s to exit, then kill it.
+        bool alive = true;
+        for (int i = 0; i < 500 && alive; ++i) {
+            alive = ::kill(pid, 0) == 0;
+            if (alive && !supervisor_.joinable()) {
+                int status = 0;
+                alive = ::waitpid(pid, &status, WNOHANG) != pid;
+            }
+            if (alive) {
+                std::unique_lock lock(mutex_);
+                stopped_.wait_for(lock, std::chrono::milliseconds(10));
+            }
+        }
+        if (alive) {
+            ::kill(pid, SIGKILL);
+        }
+    }
+    if (supervisor_.joinable()) {
+        supervisor_.join();
+    }
+    pid_ = -1;
+}
+
+}  // namespace rainmaker::mqtt

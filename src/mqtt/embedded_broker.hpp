@@ -1,0 +1,83 @@
+// The broker rainmaker-server runs by default: writes Mosquitto's configuration, server
+// certificate, password file, ACLs and CRL into <data-dir>/broker, starts `mosquitto` as a
+// child process, restarts it when it dies, and stops it on exit.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <sys/types.h>
+#include <thread>
+#include <vector>
+
+#include "crypto/pki.hpp"
+
+namespace rainmaker::mqtt {
+
+struct BrokerConfig {
+    bool embedded = true;                   // false: use the external broker below
+    std::string node_address = "0.0.0.0";   // where devices connect (TLS, client certificates)
+    std::uint16_t node_port = 8883;         // 0 = any free port
+    std::string public_host = "localhost";  // the mqtt_host devices are told
+    std::string server_cert_file;  // operator's certificate (e.g. publicly trusted); empty = ours
+    std::string server_key_file;
+    std::string mosquitto_binary = "mosquitto";
+    std::string plugin_path;  // empty: <binary dir>/../lib/rainmaker_presence.so
+    // External broker mode.
+    std::string external_host = "127.0.0.1";
+    std::uint16_t external_port = 1883;
+    std::string external_user;
+    std::string external_password;
+};
+
+// Where the server's own MQTT link connects.
+struct LinkEndpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string user;
+    std::string password;
+};
+
+class EmbeddedBroker {
+public:
+    EmbeddedBroker(
+        BrokerConfig config, std::filesystem::path data_dir, const crypto::CertificateAuthority& ca
+    );
+    ~EmbeddedBroker();
+    EmbeddedBroker(const EmbeddedBroker&) = delete;
+    EmbeddedBroker& operator=(const EmbeddedBroker&) = delete;
+
+    // Writes the broker files (the CRL lists `revoked_serials`), starts Mosquitto and waits
+    // until it accepts connections. Throws std::runtime_error when it does not start.
+    void Start(const std::vector<std::string>& revoked_serials);
+    // Stops Mosquitto (SIGTERM, then SIGKILL after 5 s) and the supervisor.
+    void Stop();
+
+    LinkEndpoint Link() const;
+
+    std::uint16_t node_port() const { return node_port_; }
+
+    pid_t pid() const { return pid_; }
+
+private:
+    void WriteFiles(const std::vector<std::string>& revoked_serials);
+    pid_t Spawn();
+    void Supervise();
+
+    BrokerConfig config_;
+    std::filesystem::path dir_;
+    const crypto::CertificateAuthority& ca_;
+    std::uint16_t node_port_ = 0;
+    std::uint16_t internal_port_ = 0;
+    std::string link_password_;
+    std::atomic<pid_t> pid_{-1};
+    std::atomic<bool> stopping_{false};
+    std::mutex mutex_;
+    std::condition_variable stopped_;
+    std::thread supervisor_;
+};
+
+}  // namespace rainmaker::mqtt

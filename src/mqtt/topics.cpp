@@ -1,0 +1,63 @@
+// Topic parsing shared by the broker link and its tests.
+#include "mqtt/topics.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace rainmaker::mqtt {
+
+bool IsValidNodeId(std::string_view node_id) {
+    return !node_id.empty() && node_id.size() <= 64 &&
+           std::all_of(node_id.begin(), node_id.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+           });
+}
+
+std::optional<NodeTopic> ParseNodeTopic(std::string_view topic) {
+    constexpr std::string_view kRules = "$aws/rules/";
+    if (topic.starts_with(kRules)) {
+        const auto rule_end = topic.find('/', kRules.size());
+        if (rule_end == std::string_view::npos || rule_end == kRules.size()) {
+            return std::nullopt;
+        }
+        topic.remove_prefix(rule_end + 1);
+    }
+    constexpr std::string_view kNode = "node/";
+    if (!topic.starts_with(kNode)) {
+        return std::nullopt;
+    }
+    topic.remove_prefix(kNode.size());
+    const auto slash = topic.find('/');
+    if (slash == std::string_view::npos || slash + 1 >= topic.size()) {
+        return std::nullopt;
+    }
+    NodeTopic parsed{std::string(topic.substr(0, slash)), std::string(topic.substr(slash + 1))};
+    if (!IsValidNodeId(parsed.node_id)) {
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+std::optional<PresenceTopic> ParsePresenceTopic(std::string_view topic) {
+    constexpr std::string_view kPrefix = "$aws/events/presence/";
+    if (!topic.starts_with(kPrefix)) {
+        return std::nullopt;
+    }
+    topic.remove_prefix(kPrefix.size());
+    PresenceTopic parsed;
+    if (topic.starts_with("connected/")) {
+        parsed.connected = true;
+        topic.remove_prefix(10);
+    } else if (topic.starts_with("disconnected/")) {
+        topic.remove_prefix(13);
+    } else {
+        return std::nullopt;
+    }
+    if (!IsValidNodeId(topic)) {
+        return std::nullopt;
+    }
+    parsed.client_id = std::string(topic);
+    return parsed;
+}
+
+}  // namespace rainmaker::mqtt

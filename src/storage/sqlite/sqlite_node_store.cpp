@@ -1,0 +1,412 @@
+// Nodes, mappings and mapping requests in SQLite.
+#include "storage/sqlite/sqlite_node_store.hpp"
+
+#include "storage/sqlite/sqlite_database.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+namespace {
+
+constexpr const char* kNodeColumns =
+    "node_id, created_at, mac_addr, platform, claimed_by, cert_pem, cert_serial, config, "
+    "node_type, model, fw_version, params, params_updated_at, connected, connectivity_at, "
+    "presence_version, revoked";
+
+std::string NodeQuery(const char* where) {
+    return std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE " + where;
+}
+
+NodeRow ReadNode(const Statement& s) {
+    NodeRow n;
+    n.node_id = s.Text(0);
+    n.created_at = s.Int(1);
+    n.mac_addr = s.Text(2);
+    n.platform = s.Text(3);
+    n.claimed_by = s.Text(4);
+    n.cert_pem = s.Text(5);
+    n.cert_serial = s.Text(6);
+    n.config = s.Text(7);
+    n.node_type = s.Text(8);
+    n.model = s.Text(9);
+    n.fw_version = s.Text(10);
+    n.params = s.Text(11);
+    n.params_updated_at = s.Int(12);
+    n.connected = s.Bool(13);
+    n.connectivity_at = s.Int(14);
+    n.presence_version = s.Int(15);
+    n.revoked = s.Bool(16);
+    return n;
+}
+
+constexpr const char* kMappingColumns =
+    "user_id, node_id, role, tags, metadata, group_id, admin_access, created_at";
+
+UserNodeRow ReadMapping(const Statement& s) {
+    return UserNodeRow{
+        s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Int(7)};
+}
+
+constexpr const char* kRequestColumns =
+    "request_id, user_id, node_id, kind, secret_hash, challenge, status, tags, metadata, "
+    "group_id, created_at, expires_at";
+
+MappingRequestRow ReadRequest(const Statement& s) {
+    return MappingRequestRow{
+        s.Text(0),
+        s.Text(1),
+        s.Text(2),
+        s.Text(3),
+        s.Text(4),
+        s.Text(5),
+        s.Text(6),
+        s.Text(7),
+        s.Text(8),
+        s.Text(9),
+        s.Int(10),
+        s.Int(11)};
+}
+
+bool IsConstraintError(const std::exception& e) {
+    return std::string_view(e.what()).find("UNIQUE constraint failed") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<NodeRow> SqliteNodeStore::FindWhere(const std::string& sql, std::string_view value) {
+    std::optional<NodeRow> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(sql);
+        s.Bind(1, value);
+        if (s.Step()) {
+            row = ReadNode(s);
+        }
+    });
+    return row;
+}
+
+std::optional<NodeRow> SqliteNodeStore::Find(std::string_view node_id) {
+    static const std::string kSql = NodeQuery("node_id = ?");
+    return FindWhere(kSql, node_id);
+}
+
+std::optional<NodeRow> SqliteNodeStore::FindByMac(std::string_view mac_addr) {
+    static const std::string kSql = NodeQuery("mac_addr = ?");
+    return FindWhere(kSql, mac_addr);
+}
+
+bool SqliteNodeStore::Insert(const NodeRow& n) {
+    bool inserted = true;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("INSERT INTO nodes(") + kNodeColumns +
+            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        );
+        s.Bind(1, n.node_id)
+            .Bind(2, n.created_at)
+            .Bind(3, n.mac_addr)
+            .Bind(4, n.platform)
+            .Bind(5, n.claimed_by)
+            .Bind(6, n.cert_pem)
+            .Bind(7, n.cert_serial)
+            .Bind(8, n.config)
+            .Bind(9, n.node_type)
+            .Bind(10, n.model)
+            .Bind(11, n.fw_version)
+            .Bind(12, n.params)
+            .Bind(13, n.params_updated_at)
+            .Bind(14, n.connected)
+            .Bind(15, n.connectivity_at)
+            .Bind(16, n.presence_version)
+            .Bind(17, n.revoked);
+        try {
+            s.Run();
+        } catch (const std::runtime_error& e) {
+            if (!IsConstraintError(e)) {
+                throw;
+            }
+            inserted = false;
+        }
+    });
+    return inserted;
+}
+
+void SqliteNodeStore::SetClaimer(std::string_view node_id, std::string_view user_id) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("UPDATE nodes SET claimed_by = ? WHERE node_id = ?")
+            .Bind(1, user_id)
+            .Bind(2, node_id)
+            .Run();
+    });
+}
+
+void SqliteNodeStore::SetCertificate(
+    std::string_view node_id, std::string_view cert_pem, std::string_view serial
+) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("UPDATE nodes SET cert_pem = ?, cert_serial = ? WHERE node_id = ?")
+            .Bind(1, cert_pem)
+            .Bind(2, serial)
+            .Bind(3, node_id)
+            .Run();
+    });
+}
+
+void SqliteNodeStore::PutConfig(
+    std::string_view node_id,
+    std::string_view config,
+    std::string_view type,
+    std::string_view model,
+    std::string_view fw_version
+) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare(
+             "UPDATE nodes SET config = ?, node_type = ?, model = ?, fw_version = ? WHERE "
+             "node_id = ?"
+        )
+            .Bind(1, config)
+            .Bind(2, type)
+            .Bind(3, model)
+            .Bind(4, fw_version)
+            .Bind(5, node_id)
+            .Run();
+    });
+}
+
+void SqliteNodeStore::PutParams(
+    std::string_view node_id, std::string_view params, std::int64_t at
+) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("UPDATE nodes SET params = ?, params_updated_at = ? WHERE node_id = ?")
+            .Bind(1, params)
+            .Bind(2, at)
+            .Bind(3, node_id)
+            .Run();
+    });
+}
+
+bool SqliteNodeStore::ApplyPresence(
+    std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
+) {
+    bool changed = false;
+    db_.WithConnection([&](Connection& c) {
+        // A connect of version v wins over anything older; a disconnect only ends the
+        // connection it belongs to (a late disconnect of an older connection is ignored).
+        auto s = c.Prepare(
+            "UPDATE nodes SET connected = ?1, connectivity_at = ?2, presence_version = ?3 "
+            "WHERE node_id = ?4 AND (?3 > presence_version OR (?3 = presence_version AND ?1 = "
+            "0))"
+        );
+        s.Bind(1, connected).Bind(2, at_ms).Bind(3, version).Bind(4, node_id).Run();
+        changed = c.Changes() > 0;
+    });
+    return changed;
+}
+
+std::vector<std::string> SqliteNodeStore::RevokedSerials() {
+    std::vector<std::string> serials;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare("SELECT cert_serial FROM nodes WHERE revoked = 1 AND cert_serial <> ''");
+        while (s.Step()) {
+            serials.push_back(s.Text(0));
+        }
+    });
+    return serials;
+}
+
+std::optional<UserNodeRow> SqliteNodeStore::FindMapping(
+    std::string_view user_id, std::string_view node_id
+) {
+    std::optional<UserNodeRow> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("SELECT ") + kMappingColumns +
+            " FROM user_nodes WHERE user_id = ? AND node_id = ?"
+        );
+        s.Bind(1, user_id).Bind(2, node_id);
+        if (s.Step()) {
+            row = ReadMapping(s);
+        }
+    });
+    return row;
+}
+
+void SqliteNodeStore::PutMapping(const UserNodeRow& m) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare(
+             std::string("INSERT OR REPLACE INTO user_nodes(") + kMappingColumns +
+             ") VALUES (?,?,?,?,?,?,?,?)"
+        )
+            .Bind(1, m.user_id)
+            .Bind(2, m.node_id)
+            .Bind(3, m.role)
+            .Bind(4, m.tags)
+            .Bind(5, m.metadata)
+            .Bind(6, m.group_id)
+            .Bind(7, m.admin_access)
+            .Bind(8, m.created_at)
+            .Run();
+    });
+}
+
+void SqliteNodeStore::DeleteMapping(std::string_view user_id, std::string_view node_id) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("DELETE FROM user_nodes WHERE user_id = ? AND node_id = ?")
+            .Bind(1, user_id)
+            .Bind(2, node_id)
+            .Run();
+    });
+}
+
+int SqliteNodeStore::DeleteAllMappings(std::string_view node_id) {
+    int count = 0;
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("DELETE FROM user_nodes WHERE node_id = ?").Bind(1, node_id).Run();
+        count = c.Changes();
+    });
+    return count;
+}
+
+int SqliteNodeStore::CountMappingsOfNode(std::string_view node_id) {
+    int count = 0;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare("SELECT COUNT(*) FROM user_nodes WHERE node_id = ?");
+        s.Bind(1, node_id);
+        if (s.Step()) {
+            count = static_cast<int>(s.Int(0));
+        }
+    });
+    return count;
+}
+
+std::vector<UserNodeRow> SqliteNodeStore::ListMappings(
+    std::string_view user_id, std::string_view start_id, int limit
+) {
+    std::vector<UserNodeRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("SELECT ") + kMappingColumns +
+            " FROM user_nodes WHERE user_id = ? AND node_id >= ? ORDER BY node_id "
+            "LIMIT ?"
+        );
+        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit);
+        while (s.Step()) {
+            rows.push_back(ReadMapping(s));
+        }
+    });
+    return rows;
+}
+
+int SqliteNodeStore::CountMappings(std::string_view user_id) {
+    int count = 0;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare("SELECT COUNT(*) FROM user_nodes WHERE user_id = ?");
+        s.Bind(1, user_id);
+        if (s.Step()) {
+            count = static_cast<int>(s.Int(0));
+        }
+    });
+    return count;
+}
+
+void SqliteNodeStore::PutRequest(const MappingRequestRow& r) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare(
+             std::string("INSERT OR REPLACE INTO mapping_requests(") + kRequestColumns +
+             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+        )
+            .Bind(1, r.request_id)
+            .Bind(2, r.user_id)
+            .Bind(3, r.node_id)
+            .Bind(4, r.kind)
+            .Bind(5, r.secret_hash)
+            .Bind(6, r.challenge)
+            .Bind(7, r.status)
+            .Bind(8, r.tags)
+            .Bind(9, r.metadata)
+            .Bind(10, r.group_id)
+            .Bind(11, r.created_at)
+            .Bind(12, r.expires_at)
+            .Run();
+    });
+}
+
+std::optional<MappingRequestRow> SqliteNodeStore::FindRequest(std::string_view request_id) {
+    std::optional<MappingRequestRow> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("SELECT ") + kRequestColumns + " FROM mapping_requests WHERE request_id = ?"
+        );
+        s.Bind(1, request_id);
+        if (s.Step()) {
+            row = ReadRequest(s);
+        }
+    });
+    return row;
+}
+
+std::vector<MappingRequestRow> SqliteNodeStore::OpenRequests(
+    std::string_view node_id, std::string_view kind
+) {
+    std::vector<MappingRequestRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("SELECT ") + kRequestColumns +
+            " FROM mapping_requests WHERE node_id = ? AND kind = ? AND status = "
+            "'requested' ORDER BY created_at"
+        );
+        s.Bind(1, node_id).Bind(2, kind);
+        while (s.Step()) {
+            rows.push_back(ReadRequest(s));
+        }
+    });
+    return rows;
+}
+
+void SqliteNodeStore::PutReport(const NodeMappingReport& r) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare(
+             "INSERT OR REPLACE INTO node_mapping_reports(node_id, user_id, secret_hash, "
+             "reported_at) VALUES (?,?,?,?)"
+        )
+            .Bind(1, r.node_id)
+            .Bind(2, r.user_id)
+            .Bind(3, r.secret_hash)
+            .Bind(4, r.reported_at)
+            .Run();
+    });
+}
+
+std::optional<NodeMappingReport> SqliteNodeStore::FindReport(std::string_view node_id) {
+    std::optional<NodeMappingReport> row;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "SELECT node_id, user_id, secret_hash, reported_at FROM node_mapping_reports WHERE "
+            "node_id = ?"
+        );
+        s.Bind(1, node_id);
+        if (s.Step()) {
+            row = NodeMappingReport{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
+        }
+    });
+    return row;
+}
+
+void SqliteNodeStore::DeleteReport(std::string_view node_id) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("DELETE FROM node_mapping_reports WHERE node_id = ?").Bind(1, node_id).Run();
+    });
+}
+
+void SqliteNodeStore::AddAlert(
+    std::string_view node_id, std::string_view payload, std::int64_t at
+) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("INSERT INTO node_alerts(node_id, payload, created_at) VALUES (?,?,?)")
+            .Bind(1, node_id)
+            .Bind(2, payload)
+            .Bind(3, at)
+            .Run();
+    });
+}
+
+}  // namespace rainmaker::storage::sqlite

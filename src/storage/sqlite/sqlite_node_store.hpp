@@ -1,0 +1,58 @@
+// The SQLite implementation of NodeStore.
+#pragma once
+
+#include "storage/node_store.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase;
+
+class SqliteNodeStore final : public NodeStore {
+public:
+    explicit SqliteNodeStore(SqliteDatabase& db) : db_(db) {}
+
+    // storage::NodeStore
+    std::optional<NodeRow> Find(std::string_view node_id) override;
+    std::optional<NodeRow> FindByMac(std::string_view mac_addr) override;
+    bool Insert(const NodeRow& node) override;
+    void SetClaimer(std::string_view node_id, std::string_view user_id) override;
+    void SetCertificate(
+        std::string_view node_id, std::string_view cert_pem, std::string_view serial
+    ) override;
+    void PutConfig(
+        std::string_view node_id,
+        std::string_view config,
+        std::string_view type,
+        std::string_view model,
+        std::string_view fw_version
+    ) override;
+    void PutParams(std::string_view node_id, std::string_view params, std::int64_t at) override;
+    bool ApplyPresence(
+        std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
+    ) override;
+    std::vector<std::string> RevokedSerials() override;
+    std::optional<UserNodeRow> FindMapping(std::string_view user_id, std::string_view node_id)
+        override;
+    void PutMapping(const UserNodeRow& mapping) override;
+    void DeleteMapping(std::string_view user_id, std::string_view node_id) override;
+    int DeleteAllMappings(std::string_view node_id) override;
+    int CountMappingsOfNode(std::string_view node_id) override;
+    std::vector<UserNodeRow> ListMappings(
+        std::string_view user_id, std::string_view start_id, int limit
+    ) override;
+    int CountMappings(std::string_view user_id) override;
+    void PutRequest(const MappingRequestRow& request) override;
+    std::optional<MappingRequestRow> FindRequest(std::string_view request_id) override;
+    std::vector<MappingRequestRow> OpenRequests(std::string_view node_id, std::string_view kind)
+        override;
+    void PutReport(const NodeMappingReport& report) override;
+    std::optional<NodeMappingReport> FindReport(std::string_view node_id) override;
+    void DeleteReport(std::string_view node_id) override;
+    void AddAlert(std::string_view node_id, std::string_view payload, std::int64_t at) override;
+
+private:
+    std::optional<NodeRow> FindWhere(const std::string& sql, std::string_view value);
+    SqliteDatabase& db_;
+};
+
+}  // namespace rainmaker::storage::sqlite

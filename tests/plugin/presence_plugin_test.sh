@@ -1,0 +1,440 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup runs from a trap
+# Black-box test of the rainmaker_presence Mosquitto plugin: starts the installed mosquitto with
+# the plugin on a free loopback port, drives it with mosquitto_pub/mosquitto_sub and a raw MQTT
+# client (bash /dev/tcp), and checks the presence events, the ACLs and the options.
+#
+#   presence_plugin_test.sh PLUGIN_SO
+#
+# Prints one line per check and "N passed, M failed"; exits non-zero if any check failed.
+# Every wait is bounded; every process started here is killed on exit.
+#
+# The broker reads its files after dropping root privileges to the "mosquitto" user, so the
+# temporary directory is 0755 and every file in it 0644 (a 0700 mktemp dir fails with
+# "Unable to open pwfile"). The plugin is copied into that directory for the same reason.
+set -uo pipefail
+
+readonly kWaitSteps=100  # x 0.05 s = 5 s per wait
+readonly kPrefix='$aws/events/presence/'
+
+[[ $# -eq 1 && -f "$1" ]] || {
+    echo "usage: $0 PLUGIN_SO" >&2
+    exit 2
+}
+plugin_src="$1"
+for tool in mosquitto mosquitto_pub mosquitto_sub mosquitto_passwd timeout od; do
+    command -v "$tool" >/dev/null || {
+        echo "missing tool: $tool" >&2
+        exit 2
+    }
+done
+
+work="$(mktemp -d)"
+chmod 755 "$work"
+cp "$plugin_src" "$work/rainmaker_presence.so"
+chmod 644 "$work/rainmaker_presence.so"
+
+pids=()
+subscriber_pids=()
+passed=0
+failed=0
+broker_pid=""
+port=""
+
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    if [[ $failed -ne 0 || -n "${RM_KEEP_TEST_DIR:-}" ]]; then
+        echo "logs kept in $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+
+check() {  # check NAME COMMAND... : runs COMMAND, records a pass or a failure
+    local name="$1"
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+    fi
+}
+
+wait_until() {  # wait_until COMMAND... : polls COMMAND for at most kWaitSteps x 0.05 s
+    local i
+    for ((i = 0; i < kWaitSteps; i++)); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# --- broker -----------------------------------------------------------------------------------
+
+mosquitto_passwd -c -b "$work/passwd" server server-pw >/dev/null
+mosquitto_passwd -b "$work/passwd" n1 n1-pw >/dev/null
+mosquitto_passwd -b "$work/passwd" watch watch-pw >/dev/null
+cat >"$work/acl" <<'EOF'
+# The server reads presence events and writes commands; n1 is a node; watch observes node/#.
+user server
+topic read $aws/events/#
+topic read test/presence/#
+topic write node/+/params/remote
+
+user n1
+topic readwrite node/n1/#
+
+user watch
+topic read node/#
+EOF
+chmod 644 "$work/passwd" "$work/acl"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_broker NAME EXTRA_CONFIG: starts mosquitto on a free port; sets broker_pid and port.
+start_broker() {
+    local name="$1" extra="$2" attempt candidate
+    for attempt in 1 2 3 4 5 6 7 8; do
+        candidate=$((20000 + RANDOM % 40000))
+        port_in_use "$candidate" && continue
+        cat >"$work/$name.conf" <<EOF
+listener $candidate 127.0.0.1
+allow_anonymous false
+password_file $work/passwd
+persistence false
+log_dest stderr
+log_type all
+connection_messages true
+plugin $work/rainmaker_presence.so
+$extra
+EOF
+        chmod 644 "$work/$name.conf"
+        mosquitto -c "$work/$name.conf" >"$work/$name.log" 2>&1 &
+        broker_pid=$!
+        pids+=("$broker_pid")
+        if wait_until grep -qs "mosquitto version .* running" "$work/$name.log"; then
+            port="$candidate"
+            return 0
+        fi
+        kill "$broker_pid" 2>/dev/null
+        wait "$broker_pid" 2>/dev/null
+    done
+    echo "could not start mosquitto; last log:" >&2
+    cat "$work/$name.log" >&2
+    return 1
+}
+
+stop_broker() {  # stops the current broker and its subscribers; fails unless it exits cleanly
+    local pid
+    for pid in "${subscriber_pids[@]}"; do
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    subscriber_pids=()
+    kill "$broker_pid" 2>/dev/null
+    local i
+    for ((i = 0; i < kWaitSteps; i++)); do
+        kill -0 "$broker_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    wait "$broker_pid"
+}
+
+# --- clients ----------------------------------------------------------------------------------
+
+pub() {  # pub USER CLIENT_ID TOPIC MESSAGE
+    timeout 5 mosquitto_pub -p "$port" -u "$1" -P "$1-pw" -i "$2" -t "$3" -m "$4" -q 1
+}
+
+# Raw MQTT 3.1.1 client over bash /dev/tcp, for clients mosquitto_pub/sub cannot imitate: one
+# that connects and does nothing, one that drops the TCP connection so its will is published.
+raw_fd=""
+byte() { printf "\\x$(printf %02x "$1")"; }
+mqtt_string() { byte $((${#1} >> 8)) && byte $((${#1} & 255)) && printf '%s' "$1"; }
+
+raw_connect() {  # raw_connect CLIENT_ID USER [WILL_TOPIC WILL_MESSAGE]; true once CONNACK is 0
+    local id="$1" user="$2" will_topic="${3:-}" will_message="${4:-}" pass="$2-pw"
+    local flags=$((0x80 | 0x40 | 0x02)) length=$((10 + 2 + ${#1} + 2 + ${#2} + 2 + ${#pass}))
+    if [[ -n "$will_topic" ]]; then
+        flags=$((flags | 0x04))
+        length=$((length + 2 + ${#will_topic} + 2 + ${#will_message}))
+    fi
+    exec {raw_fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
+    {
+        printf '\x10' && byte "$length"
+        printf '\x00\x04MQTT\x04' && byte "$flags" && printf '\x00\x3c'
+        mqtt_string "$id"
+        if [[ -n "$will_topic" ]]; then
+            mqtt_string "$will_topic" && mqtt_string "$will_message"
+        fi
+        mqtt_string "$user" && mqtt_string "$pass"
+    } >&"$raw_fd"
+    local connack
+    connack="$(timeout 5 head -c 4 <&"$raw_fd" | od -An -tx1 | tr -d ' \n')"
+    [[ "$connack" == 20020000 ]]
+}
+
+raw_publish() {  # raw_publish TOPIC MESSAGE (QoS 0)
+    {
+        printf '\x30' && byte $((2 + ${#1} + ${#2}))
+        mqtt_string "$1" && printf '%s' "$2"
+    } >&"$raw_fd"
+}
+
+raw_disconnect() { printf '\xe0\x00' >&"$raw_fd"; }
+raw_close() { exec {raw_fd}>&-; }
+
+# --- events -----------------------------------------------------------------------------------
+
+events="$work/events.log"  # one event per line: topic TAB payload
+watched="$work/watch.log"  # what user watch receives on node/#: topic SPACE payload
+
+start_subscribers() {  # start_subscribers PREFIX: server on PREFIX#, watch on node/#
+    : >"$events"
+    : >"$watched"
+    mosquitto_sub -p "$port" -u server -P server-pw -q 1 -t "$1#" -F '%t	%p' >>"$events" &
+    subscriber_pids=("$!")
+    mosquitto_sub -p "$port" -u watch -P watch-pw -i watcher -q 1 -t 'node/#' -v >>"$watched" &
+    subscriber_pids+=("$!")
+    pids+=("${subscriber_pids[@]}")
+}
+
+# events_for KIND SUFFIX: payloads of KIND (connected|disconnected) events whose topic ends
+# in SUFFIX, in arrival order.
+events_for() {
+    local topic line
+    topic="${event_prefix}$1/$2"
+    while IFS= read -r line; do
+        [[ "${line%%	*}" == "$topic" ]] && printf '%s\n' "${line#*	}"
+    done <"$events"
+}
+count_events() { events_for "$1" "$2" | grep -c . ; }
+has_events() { [[ "$(count_events "$1" "$2")" -ge "$3" ]]; }
+
+# Every payload must have exactly this shape (the order of the keys is fixed by the plugin).
+readonly kEventRe='^\{"clientId":"(([^"\\]|\\.)*)","timestamp":([0-9]{13}),"eventType":"(connected|disconnected)","sessionIdentifier":"([0-9]+-[0-9]+)","principalIdentifier":"(([^"\\]|\\.)*)","versionNumber":([0-9]+),"ipAddress":"([^"\\]*)"\}$'
+field() {  # field PAYLOAD NAME
+    [[ "$1" =~ $kEventRe ]] || return 1
+    case "$2" in
+        clientId) echo "${BASH_REMATCH[1]}" ;;
+        timestamp) echo "${BASH_REMATCH[3]}" ;;
+        eventType) echo "${BASH_REMATCH[4]}" ;;
+        sessionIdentifier) echo "${BASH_REMATCH[5]}" ;;
+        principalIdentifier) echo "${BASH_REMATCH[6]}" ;;
+        versionNumber) echo "${BASH_REMATCH[8]}" ;;
+        ipAddress) echo "${BASH_REMATCH[9]}" ;;
+    esac
+}
+
+all_events_well_formed() {
+    local line
+    while IFS= read -r line; do
+        [[ "${line#*	}" =~ $kEventRe ]] || {
+            echo "  malformed: $line"
+            return 1
+        }
+        if command -v jq >/dev/null; then
+            jq -e . >/dev/null 2>&1 <<<"${line#*	}" || {
+                echo "  jq rejects: $line"
+                return 1
+            }
+        fi
+    done <"$events"
+}
+
+# Events are queued by one broker thread and delivered in order to the QoS 1 subscriber, so
+# once a later client's disconnected event has arrived, every earlier event has arrived too.
+sync_count=0
+sync_events() {
+    sync_count=$((sync_count + 1))
+    pub n1 "sync-$sync_count" node/n1/sync x >/dev/null || return 1
+    wait_until has_events disconnected "sync-$sync_count" 1
+}
+
+# expect_session SUFFIX INDEX: the INDEX-th (1-based) connected and disconnected events of
+# SUFFIX belong to the same connection; prints its versionNumber.
+expect_session() {
+    local connected disconnected
+    connected="$(events_for connected "$1" | sed -n "$2p")"
+    disconnected="$(events_for disconnected "$1" | sed -n "$2p")"
+    [[ -n "$connected" && -n "$disconnected" ]] || return 1
+    [[ "$(field "$connected" eventType)" == connected ]] || return 1
+    [[ "$(field "$disconnected" eventType)" == disconnected ]] || return 1
+    [[ "$(field "$connected" versionNumber)" == "$(field "$disconnected" versionNumber)" ]] || return 1
+    [[ "$(field "$connected" sessionIdentifier)" == "$(field "$disconnected" sessionIdentifier)" ]] || return 1
+    (($(field "$disconnected" timestamp) >= $(field "$connected" timestamp))) || return 1
+    field "$connected" versionNumber
+}
+
+# ============================================================================================
+# Broker 1: the production shape (password file, acl_file, plugin ignoring the server).
+
+event_prefix="$kPrefix"
+start_broker main "acl_file $work/acl
+plugin_opt_ignore_username server" || exit 1
+start_subscribers "$kPrefix"
+check "broker loads the plugin" grep -q "rainmaker_presence: publishing presence under" "$work/main.log"
+# The subscribers may not be subscribed yet: repeat the sync client until its events arrive.
+ready=1
+for _ in 1 2 3 4 5; do sync_events && ready=0 && break; done
+check "presence subscriber receives events" test "$ready" -eq 0
+
+# One connection: one connected + one disconnected event with the same versionNumber.
+pub n1 n1 node/n1/params/local '{}'
+sync_events
+check "n1: exactly one connected and one disconnected event" \
+    test "$(count_events connected n1)/$(count_events disconnected n1)" == 1/1
+v1="$(expect_session n1 1)"
+check "n1: both events carry the same versionNumber and sessionIdentifier" test -n "$v1"
+first="$(events_for connected n1 | head -1)"
+check "n1: event fields" test "$(field "$first" clientId)|$(field "$first" principalIdentifier)|$(field "$first" ipAddress)" == "n1|n1|127.0.0.1"
+now_ms=$(($(date +%s) * 1000))
+ts="$(field "$first" timestamp)"
+check "n1: timestamp is unix milliseconds" test $((now_ms - ts)) -lt 60000 -a $((ts - now_ms)) -lt 60000
+echo "  example: $first"
+
+# A second connection of the same client id: a higher versionNumber, a new session.
+pub n1 n1 node/n1/params/local '{}'
+sync_events
+v2="$(expect_session n1 2)"
+check "n1 reconnect: versionNumber increments ($v1 -> $v2)" test -n "$v2" -a "${v2:-0}" -eq $((v1 + 1))
+check "n1 reconnect: new sessionIdentifier" test "$(field "$(events_for connected n1 | sed -n 1p)" sessionIdentifier)" != "$(field "$(events_for connected n1 | sed -n 2p)" sessionIdentifier)"
+
+# A client that connects, idles and disconnects performs no ACL check: no event.
+raw_connect idle1 n1
+connack=$?
+sleep 0.3
+raw_disconnect
+raw_close
+sync_events
+check "idle client: connected (CONNACK 0)" test "$connack" -eq 0
+check "idle client: no events" test "$(count_events connected idle1)/$(count_events disconnected idle1)" == 0/0
+
+# The same, dropping the TCP connection: the broker publishes the will, and checks its ACL
+# after MOSQ_EVT_DISCONNECT; that check must not be reported as a new connection.
+raw_connect will1 n1 node/n1/will gone
+sleep 0.3
+raw_close
+check "dropped client: its will is published" wait_until grep -qx "node/n1/will gone" "$watched"
+sync_events
+check "dropped client without any action: no events" test "$(count_events connected will1)/$(count_events disconnected will1)" == 0/0
+
+# A client that publishes, then drops: connected + disconnected, and no event for its will.
+raw_connect will2 n1 node/n1/will gone2
+raw_publish node/n1/params/local '{}'
+sleep 0.3
+raw_close
+wait_until grep -qx "node/n1/will gone2" "$watched"
+sync_events
+check "dropped client after a publish: one session, will not reported" \
+    test "$(count_events connected will2)/$(count_events disconnected will2)" == 1/1
+check "dropped client after a publish: versions match" test -n "$(expect_session will2 1)"
+
+# SUBSCRIBE is an ACL check too, even for a topic the client may not read.
+timeout 5 mosquitto_sub -p "$port" -u n1 -P n1-pw -i sub1 -t 'node/n2/#' -E >/dev/null
+sync_events
+check "subscribe-only client: one session" test -n "$(expect_session sub1 1)"
+
+# An offline persistent session: messages queued for it are READ-checked against its context;
+# that must not report it as connected. Its next connection is a new session.
+timeout 5 mosquitto_sub -p "$port" -u n1 -P n1-pw -i pers1 -c -q 1 -t node/n1/persist -E >/dev/null
+pub n1 pers-pub node/n1/persist queued-while-offline
+sync_events
+check "offline persistent session: not reported by queued deliveries" \
+    test "$(count_events connected pers1)/$(count_events disconnected pers1)" == 1/1
+timeout 5 mosquitto_sub -p "$port" -u n1 -P n1-pw -i pers1 -c -q 1 -t node/n1/persist -C 1 >/dev/null
+sync_events
+check "offline persistent session: reconnect is a new session" \
+    test -n "$(expect_session pers1 2)" -a "$(count_events connected pers1)" -eq 2
+
+# Session takeover: a second connection with the same client id ends the first one. Mosquitto
+# 2.0.11 ends the old session while handling the new CONNECT, so the order is c1 d1 c2 d2; the
+# versionNumber lets a consumer order them whatever the arrival order.
+raw_connect tk1 n1
+raw_publish node/n1/params/local '{}'
+wait_until has_events connected tk1 1
+pub n1 tk1 node/n1/params/local '{}'
+sync_events
+raw_close
+tk_first="$(expect_session tk1 1)"
+tk_second="$(expect_session tk1 2)"
+check "takeover: two sessions, each ended with its own versionNumber" \
+    test -n "$tk_first" -a -n "$tk_second" -a "${tk_second:-0}" -gt "${tk_first:-0}"
+check "takeover: no third session" test "$(count_events connected tk1)" -eq 2
+
+# The plugin always defers, so the acl_file still decides.
+pub n1 acl1 node/n2/x denied
+pub n1 acl1 node/n1/x allowed
+check "acl: allowed publish is delivered" wait_until grep -qx "node/n1/x allowed" "$watched"
+check "acl: n1 cannot publish to node/n2/x" bash -c "! grep -q '^node/n2/x' '$watched'"
+check "acl: broker logs the denial" grep -q "Denied PUBLISH from acl1 .*'node/n2/x'" "$work/main.log"
+pub n1 forger "${kPrefix}connected/n2" '{"clientId":"n2"}'
+sync_events
+check "acl: a node cannot forge presence events" test "$(count_events connected n2)" -eq 0
+
+# The ignored username (the server's own link) produces no events.
+pub server srv1 node/n1/params/remote '{}'
+sync_events
+check "ignored username: no events" test "$(count_events connected srv1)/$(count_events disconnected srv1)" == 0/0
+check "ignored username: its own subscriber is not reported either" \
+    bash -c "! grep -q '\"principalIdentifier\":\"server\"' '$events'"
+
+# Odd client ids: JSON-escaped in the payload; '/', '+', '#' become '_' in the topic.
+odd_id='we"ird\id/+#é'
+pub n1 "$odd_id" node/n1/params/local '{}'
+sync_events
+odd_connected="$(events_for connected 'we"ird\id___é' | head -1)"
+check "odd client id: topic level sanitised" test -n "$odd_connected"
+check "odd client id: JSON-escaped in payload" \
+    test "$(field "$odd_connected" clientId)" == 'we\"ird\\id/+#é'
+check "odd client id: one session" test -n "$(expect_session 'we"ird\id___é' 1)"
+
+# The broker keeps both behaviours after a configuration reload (SIGHUP).
+kill -HUP "$broker_pid"
+wait_until grep -q "Reloading config" "$work/main.log"
+pub n1 reload1 node/n1/params/local '{}'
+pub n1 reload1 node/n2/y denied-after-reload
+sync_events
+check "after reload: events still published" test -n "$(expect_session reload1 1)"
+check "after reload: acl_file still enforced" bash -c "! grep -q '^node/n2/y' '$watched'"
+
+check "every event is well-formed JSON of the documented shape" all_events_well_formed
+check "broker 1 exits cleanly" stop_broker
+
+# ============================================================================================
+# Broker 2: plugin_opt_topic_prefix.
+
+event_prefix="test/presence/"
+start_broker prefix "acl_file $work/acl
+plugin_opt_topic_prefix test/presence/" || exit 1
+start_subscribers "test/presence/"
+ready=1
+for _ in 1 2 3 4 5; do sync_events && ready=0 && break; done
+check "topic_prefix: events published under test/presence/" test "$ready" -eq 0
+pub n1 n1 node/n1/params/local '{}'
+sync_events
+check "topic_prefix: n1 session" test -n "$(expect_session n1 1)"
+check "topic_prefix: nothing under the default prefix" bash -c "! grep -q '^\\\$aws/' '$events'"
+check "broker 2 exits cleanly" stop_broker
+
+# ============================================================================================
+# Broker 3: no acl_file. Every ACL check reaches the plugin, which defers; with no other
+# plugin the broker must deny, i.e. deferring grants nothing.
+
+start_broker defer "" || exit 1
+pub n1 n1 node/n1/x nobody-may-read-this
+check "defer only: plugin saw the check" grep -q "rainmaker_presence: .*connected/n1 " "$work/defer.log"
+check "defer only: the publish is denied" grep -q "Denied PUBLISH from n1 .*'node/n1/x'" "$work/defer.log"
+check "broker 3 exits cleanly" stop_broker
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

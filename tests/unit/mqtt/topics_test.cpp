@@ -1,0 +1,44 @@
+// Both topic spellings of the firmware and the presence topics.
+#include "mqtt/topics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rainmaker::mqtt {
+namespace {
+
+TEST(ParseNodeTopic, ReadsThePlainForm) {
+    const auto t = ParseNodeTopic("node/abc123/params/local/init");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->node_id, "abc123");
+    EXPECT_EQ(t->suffix, "params/local/init");
+}
+
+TEST(ParseNodeTopic, ReadsTheBasicIngestForm) {
+    const auto t = ParseNodeTopic("$aws/rules/esp_set_params/node/abc123/params/local");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->node_id, "abc123");
+    EXPECT_EQ(t->suffix, "params/local");
+}
+
+TEST(ParseNodeTopic, RefusesOtherTopics) {
+    for (const auto* topic : {"node/abc", "node//config", "node/abc/", "$aws/rules/x/abc/config",
+                              "$aws/rules//node/a/config", "other/abc/config", "node/a+b/config",
+                              "$SYS/broker/x"}) {
+        EXPECT_FALSE(ParseNodeTopic(topic)) << topic;
+    }
+}
+
+TEST(ParsePresenceTopic, ReadsConnectedAndDisconnected) {
+    const auto on = ParsePresenceTopic("$aws/events/presence/connected/n1");
+    ASSERT_TRUE(on);
+    EXPECT_TRUE(on->connected);
+    EXPECT_EQ(on->client_id, "n1");
+    const auto off = ParsePresenceTopic("$aws/events/presence/disconnected/n1");
+    ASSERT_TRUE(off);
+    EXPECT_FALSE(off->connected);
+    EXPECT_FALSE(ParsePresenceTopic("$aws/events/presence/other/n1"));
+    EXPECT_FALSE(ParsePresenceTopic("$aws/events/presence/connected/"));
+}
+
+}  // namespace
+}  // namespace rainmaker::mqtt

@@ -1,0 +1,471 @@
+// rainmaker-sim: the command line of the device simulator that tests and benchmarks drive
+// (claim, sign, run one node, run a fleet, selftest).
+#include <poll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "claim.hpp"
+#include "keys.hpp"
+#include "node_fleet.hpp"
+#include "selftest.hpp"
+#include "simulated_node.hpp"
+
+namespace {
+
+using namespace rainmaker::sim;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kUsage = R"(usage:
+  rainmaker-sim claim --api http://HOST:PORT --token TOKEN --out DIR [--mac AABBCCDDEEFF]
+                      [--platform esp32c3]
+  rainmaker-sim sign --node-dir DIR --challenge STR
+  rainmaker-sim run --node-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--plain-topics]
+                    [--map-user UID --map-secret S] [--reset-mapping] [--keepalive 120]
+                    [--insecure] [--alpn PROTO] [--no-stdin]
+  rainmaker-sim fleet --nodes-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--rate MSGS_PER_S]
+                      [--duration S] [--plain-topics] [--connect-rate 200] [--settle 30]
+                      [--stats-interval 5] [--keepalive 120] [--insecure] [--alpn PROTO] [--seed N]
+  rainmaker-sim selftest
+run reads commands on stdin: set <Device>.<Param> <json> | disconnect | reconnect | quit
+)";
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int /*signal*/) {
+    g_stop = true;
+}
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// --name value options and --flag switches of one sub-command; anything else is an error.
+class Args {
+public:
+    Args(int argc, char** argv, const std::set<std::string>& valued, const std::set<std::string>& flags) {
+        for (int i = 2; i < argc; ++i) {
+            const std::string arg = argv[i];
+            if (flags.count(arg) != 0) {
+                flags_.insert(arg);
+            } else if (valued.count(arg) != 0) {
+                if (i + 1 >= argc) {
+                    throw UsageError(arg + " needs a value");
+                }
+                values_[arg] = argv[++i];
+            } else {
+                throw UsageError("unknown argument " + arg);
+            }
+        }
+    }
+
+    bool Has(const std::string& name) const { return flags_.count(name) != 0 || values_.count(name) != 0; }
+
+    std::string Get(const std::string& name, const std::string& fallback = {}) const {
+        const auto it = values_.find(name);
+        return it == values_.end() ? fallback : it->second;
+    }
+
+    std::string Required(const std::string& name) const {
+        const auto it = values_.find(name);
+        if (it == values_.end() || it->second.empty()) {
+            throw UsageError(name + " is required");
+        }
+        return it->second;
+    }
+
+    double Number(const std::string& name, double fallback, double min, double max) const {
+        const auto it = values_.find(name);
+        if (it == values_.end()) {
+            return fallback;
+        }
+        std::size_t used = 0;
+        double value = 0;
+        try {
+            value = std::stod(it->second, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != it->second.size() || value < min || value > max) {
+            throw UsageError(name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        }
+        return value;
+    }
+
+private:
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+};
+
+void PrintLine(const std::string& line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void InstallSignalHandlers() {
+    // A TLS write on a socket the peer closed must be an error return, not a dead process.
+    std::signal(SIGPIPE, SIG_IGN);
+    std::signal(SIGINT, &OnStopSignal);
+    std::signal(SIGTERM, &OnStopSignal);
+}
+
+// Each node holds its TCP socket plus libmosquitto's internal socket pair: three descriptors.
+void RaiseFileLimit(rlim_t wanted) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return;
+    }
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
+        rlimit more{wanted, wanted};
+        if (::setrlimit(RLIMIT_NOFILE, &more) == 0) {  // works as root (CAP_SYS_RESOURCE)
+            return;
+        }
+    }
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        std::cerr << "warning: RLIMIT_NOFILE is " << limit.rlim_cur << ", " << wanted
+                  << " descriptors wanted; some nodes will fail to connect\n";
+    }
+}
+
+BrokerOptions ReadBrokerOptions(const Args& args) {
+    BrokerOptions o;
+    o.host = args.Required("--mqtt-host");
+    o.port = static_cast<int>(args.Number("--mqtt-port", 8883, 1, 65535));
+    o.ca_file = args.Required("--ca");
+    o.insecure = args.Has("--insecure");
+    o.alpn = args.Get("--alpn");
+    o.keepalive_s = static_cast<int>(args.Number("--keepalive", 120, 5, 65535));
+    return o;
+}
+
+int Claim(const Args& args) {
+    ClaimOptions o;
+    o.api = args.Required("--api");
+    o.token = args.Required("--token");
+    o.out_dir = args.Required("--out");
+    o.mac = args.Get("--mac");
+    o.platform = args.Get("--platform", "esp32c3");
+    try {
+        PrintLine(ClaimNode(o));
+        return 0;
+    } catch (const ClaimHttpError& e) {
+        std::cerr << e.Body() << (e.Body().empty() || e.Body().back() != '\n' ? "\n" : "");
+        return 1;
+    }
+}
+
+int Sign(const Args& args) {
+    const std::filesystem::path dir = args.Required("--node-dir");
+    if (!args.Has("--challenge")) {
+        throw UsageError("--challenge is required");
+    }
+    EvpPkeyPtr key = LoadPrivateKeyPem(dir / "node.key");
+    PrintLine(SignChallengeHex(key.get(), args.Get("--challenge")));
+    return 0;
+}
+
+// One stdin command of `run`. Returns false on quit.
+bool HandleCommand(NodeFleet& fleet, const std::string& raw) {
+    std::string line = raw;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+        line.pop_back();
+    }
+    const auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) {
+        return true;
+    }
+    line.erase(0, start);
+    const auto space = line.find(' ');
+    const std::string verb = line.substr(0, space);
+    if (verb == "quit") {
+        return false;
+    }
+    if (verb == "disconnect") {
+        fleet.PowerCut(0);
+        return true;
+    }
+    if (verb == "reconnect") {
+        fleet.Reconnect(0);
+        return true;
+    }
+    if (verb != "set" || space == std::string::npos) {
+        PrintLine("error unknown command: " + line);
+        return true;
+    }
+    std::string rest = line.substr(space + 1);
+    rest.erase(0, rest.find_first_not_of(' '));
+    const auto name_end = rest.find(' ');
+    const std::string name = rest.substr(0, name_end);
+    const auto dot = name.find('.');
+    if (dot == std::string::npos || name_end == std::string::npos) {
+        PrintLine("error usage: set <Device>.<Param> <json value>");
+        return true;
+    }
+    boost::system::error_code ec;
+    const boost::json::value value = boost::json::parse(rest.substr(name_end + 1), ec);
+    if (ec) {
+        PrintLine("error set: value is not JSON: " + rest.substr(name_end + 1));
+        return true;
+    }
+    fleet.SetLocal(0, name.substr(0, dot), name.substr(dot + 1), value);
+    return true;
+}
+
+NodeSettings ReadNodeSettings(const Args& args) {
+    NodeSettings settings;
+    settings.topic_form = args.Has("--plain-topics") ? TopicForm::kPlain : TopicForm::kBasicIngest;
+    const bool map = args.Has("--map-user") || args.Has("--map-secret");
+    if (map) {
+        // A reset with a real user is how a user-id-check build reports a new owner (§4.1).
+        settings.mapping = MappingMessage{
+            args.Required("--map-user"), args.Required("--map-secret"), args.Has("--reset-mapping")};
+    } else if (args.Has("--reset-mapping")) {
+        settings.mapping = FactoryResetMapping();
+    }
+    return settings;
+}
+
+int Run(const Args& args) {
+    const NodeFiles files = ReadNodeDir(args.Required("--node-dir"));
+    BrokerOptions broker = ReadBrokerOptions(args);
+    NodeFleet fleet(broker, [](std::size_t, const Event& e) { PrintLine(FormatEvent(e)); });
+    fleet.Add(files, ReadNodeSettings(args));
+    fleet.ConnectAll();
+
+    const bool use_stdin = !args.Has("--no-stdin");
+    std::string pending;
+    while (!g_stop) {
+        const short revents = fleet.PollOnce(std::chrono::milliseconds(200), use_stdin ? STDIN_FILENO : -1);
+        if (!use_stdin || (revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+            continue;
+        }
+        char buf[4096];
+        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;  // EOF: the test closed our stdin
+        }
+        pending.append(buf, static_cast<std::size_t>(n));
+        bool quit = false;
+        for (auto nl = pending.find('\n'); nl != std::string::npos && !quit; nl = pending.find('\n')) {
+            const std::string line = pending.substr(0, nl);
+            pending.erase(0, nl + 1);
+            quit = !HandleCommand(fleet, line);
+        }
+        if (quit) {
+            break;
+        }
+    }
+    fleet.DisconnectAll(std::chrono::milliseconds(1000));
+    return 0;
+}
+
+std::string Percentile(std::vector<std::uint32_t> samples, double p) {
+    if (samples.empty()) {
+        return "-";
+    }
+    const auto k = static_cast<std::size_t>(p * static_cast<double>(samples.size() - 1));
+    std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(k), samples.end());
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", samples[k] / 1000.0);
+    return buf;
+}
+
+std::string StatsLine(const FleetStats& s) {
+    return "stats connected=" + std::to_string(s.connected) + " published=" + std::to_string(s.published) +
+           " acked=" + std::to_string(s.acked) + " received=" + std::to_string(s.received) +
+           " ready=" + std::to_string(s.ready) + " errors=" + std::to_string(s.errors);
+}
+
+int Fleet(const Args& args) {
+    const std::filesystem::path nodes_dir = args.Required("--nodes-dir");
+    BrokerOptions broker = ReadBrokerOptions(args);
+    broker.connect_rate = args.Number("--connect-rate", 200, 0.1, 1e6);
+    const double rate = args.Number("--rate", 10, 0, 1e7);
+    const double duration_s = args.Number("--duration", 60, 0, 1e7);  // 0 = until SIGINT/SIGTERM
+    const double settle_s = args.Number("--settle", 30, 0, 1e6);
+    const double stats_s = args.Number("--stats-interval", 5, 0.1, 1e6);
+    std::mt19937_64 rng(args.Has("--seed") ? static_cast<std::uint64_t>(args.Number("--seed", 0, 0, 1e18))
+                                           : std::random_device{}());
+
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& entry : std::filesystem::directory_iterator(nodes_dir)) {
+        if (entry.is_directory() && IsNodeDir(entry.path())) {
+            dirs.push_back(entry.path());
+        }
+    }
+    std::sort(dirs.begin(), dirs.end());
+    if (dirs.empty()) {
+        throw std::runtime_error("no node directories (node_id, node.key, node.crt) under " + nodes_dir.string());
+    }
+    RaiseFileLimit(static_cast<rlim_t>(dirs.size() * 3 + 64));
+
+    std::size_t errors_shown = 0;
+    std::vector<std::string> ids;
+    NodeFleet fleet(broker, [&](std::size_t node, const Event& e) {
+        // Thousands of nodes: only errors are worth a line, and only the first few.
+        if (e.kind == EventKind::kError && errors_shown < 20) {
+            ++errors_shown;
+            std::cerr << "error " << ids[node] << ": " << e.detail << "\n";
+        }
+    });
+    const NodeSettings settings = ReadNodeSettings(args);
+    for (const auto& dir : dirs) {
+        const NodeFiles files = ReadNodeDir(dir);
+        ids.push_back(files.node_id);
+        fleet.Add(files, settings);
+    }
+    const std::size_t n = fleet.Size();
+    PrintLine("fleet nodes=" + std::to_string(n));
+    fleet.ConnectAll();
+
+    const auto start = Clock::now();
+    // Load starts when every node is ready, or `settle` after the last connect was due.
+    const auto load_deadline =
+        start + std::chrono::duration_cast<Clock::duration>(
+                    std::chrono::duration<double>(static_cast<double>(n) / broker.connect_rate + settle_s)
+                );
+    bool loading = false;
+    Clock::time_point load_start{};
+    Clock::time_point load_end{};
+    Clock::time_point tokens_at{};
+    double tokens = 0;
+    std::uint64_t load_published = 0;
+    auto next_stats = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
+    std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+    std::uniform_int_distribution<int> brightness(0, 100);
+
+    while (!g_stop) {
+        fleet.PollOnce(std::chrono::milliseconds(loading && rate > 0 ? 5 : 50));
+        const auto now = Clock::now();
+        if (now >= next_stats) {
+            PrintLine(StatsLine(fleet.Stats()));
+            next_stats = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
+        }
+        if (!loading) {
+            if (fleet.Stats().ready < n && now < load_deadline) {
+                continue;
+            }
+            loading = true;
+            load_start = tokens_at = now;
+            load_end = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
+            PrintLine("load start ready=" + std::to_string(fleet.Stats().ready) + " rate=" + std::to_string(rate));
+        }
+        if (duration_s > 0 && now >= load_end) {
+            break;
+        }
+        tokens = std::min(std::max(1.0, rate / 10), tokens + std::chrono::duration<double>(now - tokens_at).count() * rate);
+        tokens_at = now;
+        while (tokens >= 1) {
+            // A few random picks find a ready node; if none is, the token is lost (bounded rate).
+            tokens -= 1;
+            for (int attempt = 0; attempt < 16; ++attempt) {
+                const std::size_t node = pick(rng);
+                if (!fleet.IsReady(node)) {
+                    continue;
+                }
+                const auto* current = fleet.Node(node).FindParam("Light", "Brightness");
+                int value = brightness(rng);
+                if (current != nullptr && current->value.is_int64() && current->value.get_int64() == value) {
+                    value = (value + 1) % 101;  // a change, not a repeat
+                }
+                fleet.SetLocal(node, "Light", "Brightness", value);
+                ++load_published;
+                break;
+            }
+        }
+    }
+    const auto stopped = Clock::now();
+    const FleetStats& s = fleet.Stats();
+    const std::size_t ready = s.ready;
+    const double load_seconds = loading ? std::chrono::duration<double>(stopped - load_start).count() : 0;
+    char rate_text[32];
+    std::snprintf(rate_text, sizeof rate_text, "%.1f", load_seconds > 0 ? static_cast<double>(load_published) / load_seconds : 0.0);
+    char seconds_text[32];
+    std::snprintf(seconds_text, sizeof seconds_text, "%.1f", load_seconds);
+    PrintLine(StatsLine(s));
+    PrintLine(
+        "summary nodes=" + std::to_string(n) + " connected=" + std::to_string(s.connected) +
+        " ready=" + std::to_string(ready) + " connect_attempts=" + std::to_string(s.connect_attempts) +
+        " connect_failures=" + std::to_string(s.connect_failures) + " disconnects=" + std::to_string(s.disconnects) +
+        " published=" + std::to_string(s.published) + " acked=" + std::to_string(s.acked) +
+        " received=" + std::to_string(s.received) + " applied=" + std::to_string(s.applied) +
+        " load_published=" + std::to_string(load_published) + " load_seconds=" + seconds_text +
+        " load_rate=" + rate_text + " ack_p50_ms=" + Percentile(s.params_local_ack_us, 0.5) +
+        " ack_p99_ms=" + Percentile(s.params_local_ack_us, 0.99) +
+        " ack_max_ms=" + Percentile(s.params_local_ack_us, 1.0)
+    );
+    fleet.DisconnectAll(std::chrono::milliseconds(3000));
+    return ready == n ? 0 : 1;
+}
+
+int Dispatch(int argc, char** argv) {
+    const std::string command = argc > 1 ? argv[1] : "";
+    if (command == "claim") {
+        return Claim(Args(argc, argv, {"--api", "--token", "--out", "--mac", "--platform"}, {}));
+    }
+    if (command == "sign") {
+        return Sign(Args(argc, argv, {"--node-dir", "--challenge"}, {}));
+    }
+    const std::set<std::string> broker_valued = {"--mqtt-host", "--mqtt-port", "--ca", "--keepalive", "--alpn"};
+    const std::set<std::string> broker_flags = {"--plain-topics", "--insecure"};
+    if (command == "run") {
+        auto valued = broker_valued;
+        valued.insert({"--node-dir", "--map-user", "--map-secret"});
+        auto flags = broker_flags;
+        flags.insert({"--reset-mapping", "--no-stdin"});
+        return Run(Args(argc, argv, valued, flags));
+    }
+    if (command == "fleet") {
+        auto valued = broker_valued;
+        valued.insert(
+            {"--nodes-dir", "--rate", "--duration", "--connect-rate", "--settle", "--stats-interval", "--seed"}
+        );
+        return Fleet(Args(argc, argv, valued, broker_flags));
+    }
+    if (command == "selftest") {
+        return RunSelfTest();
+    }
+    if (command == "-h" || command == "--help" || command == "help") {
+        std::cout << kUsage;
+        return 0;
+    }
+    throw UsageError(command.empty() ? "no command" : "unknown command " + command);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    InstallSignalHandlers();
+    try {
+        return Dispatch(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "rainmaker-sim: " << e.what() << "\n" << kUsage;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "rainmaker-sim: " << e.what() << "\n";
+        return 1;
+    }
+}

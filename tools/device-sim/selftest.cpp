@@ -1,0 +1,257 @@
+// `rainmaker-sim selftest`: checks the node logic (params/remote rules, boot order, topics, keys)
+// without a broker, so the simulator can be trusted before it is used to test the server.
+#include "selftest.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "keys.hpp"
+#include "simulated_node.hpp"
+
+namespace rainmaker::sim {
+
+namespace {
+
+using TimePoint = SimulatedNode::TimePoint;
+
+struct Checker {
+    int checks = 0;
+    int failures = 0;
+
+    void Expect(bool ok, const std::string& what) {
+        ++checks;
+        if (!ok) {
+            ++failures;
+            std::printf("FAIL %s\n", what.c_str());
+        }
+    }
+
+    void Equal(const std::string& got, const std::string& want, const std::string& what) {
+        Expect(got == want, what + "\n  got:  " + got + "\n  want: " + want);
+    }
+};
+
+SimulatedNode MakeNode(TopicForm form = TopicForm::kBasicIngest) {
+    NodeSettings settings;
+    settings.node_id = "N1";
+    settings.topic_form = form;
+    return SimulatedNode(settings, DefaultLightModel());
+}
+
+// Sends params/remote and returns the params/local payload published ("" if none).
+std::string Remote(SimulatedNode& node, const std::string& payload) {
+    const Actions a = node.OnMessage("node/N1/params/remote", payload);
+    for (const auto& out : a.out) {
+        if (out.kind == Outgoing::Kind::kPublish && out.topic == node.NodeToCloudTopic("params/local", "esp_set_params")) {
+            return out.payload;
+        }
+    }
+    return "";
+}
+
+std::string Steps(const Actions& a) {
+    std::string s;
+    for (const auto& out : a.out) {
+        s += out.kind == Outgoing::Kind::kSubscribe ? "SUB " : "PUB ";
+        s += out.topic;
+        s += '\n';
+    }
+    return s;
+}
+
+std::string Value(const SimulatedNode& node, const char* device, const char* param) {
+    const ParamModel* p = node.FindParam(device, param);
+    return p == nullptr ? "<missing>" : ToCompactJson(p->value);
+}
+
+void CheckParamsRemote(Checker& t) {
+    SimulatedNode node = MakeNode();
+    t.Equal(Remote(node, R"({"Light":{"Power":true}})"), R"({"Light":{"Power":true}})", "bool applied");
+    t.Equal(Value(node, "Light", "Power"), "true", "bool stored");
+    t.Equal(Remote(node, R"({"Light":{"Power":"on"}})"), "", "string for bool ignored");
+    t.Equal(Remote(node, R"({"Light":{"Power":1}})"), "", "number for bool ignored");
+    t.Equal(Remote(node, R"({"Light":{"Brightness":70}})"), R"({"Light":{"Brightness":70}})", "int applied");
+    t.Equal(Remote(node, R"({"Light":{"Brightness":5.5}})"), "", "fraction for int ignored");
+    t.Equal(Remote(node, R"({"Light":{"Brightness":5.0}})"), "", "5.0 for int ignored (not an integer token)");
+    t.Equal(Remote(node, R"({"Light":{"Brightness":"5"}})"), "", "string for int ignored");
+    t.Equal(Remote(node, R"({"Light":{"Brightness":4294967296}})"), "", "int beyond int32 ignored");
+    t.Equal(Value(node, "Light", "Brightness"), "70", "int unchanged by ignored writes");
+    t.Equal(Remote(node, R"({"Light":{"Temperature":30}})"), "", "read-only param ignored");
+    t.Equal(Value(node, "Light", "Temperature"), "21.5", "read-only value kept");
+    t.Equal(Remote(node, R"({"Lamp":{"Power":false}})"), "", "unknown device ignored");
+    t.Equal(Remote(node, R"({"Light":{"Colour":1}})"), "", "unknown param ignored");
+    t.Equal(Remote(node, R"({"Light":5})"), "", "device value not an object ignored");
+    t.Equal(Remote(node, R"([1,2])"), "", "non-object payload ignored");
+    t.Equal(Remote(node, "not json"), "", "invalid JSON ignored");
+    t.Equal(
+        Remote(node, R"({"Time":{"TZ":"Asia/Kolkata"},"Light":{"Colour":1,"Name":"Desk","Power":"x","Brightness":0}})"),
+        R"({"Light":{"Name":"Desk","Brightness":0},"Time":{"TZ":"Asia/Kolkata"}})",
+        "mixed: only applied params reported, in node order"
+    );
+    t.Equal(
+        Remote(node, R"({"Schedule":{"Schedules":[{"id":"a","triggers":[{"m":60}]}]}})"),
+        R"({"Schedule":{"Schedules":[{"id":"a","triggers":[{"m":60}]}]}})",
+        "array param applied"
+    );
+    t.Equal(Remote(node, R"({"Schedule":{"Schedules":{"id":"a"}}})"), "", "object for array ignored");
+    t.Equal(Remote(node, R"({"Light":{"Power":true}})"), R"({"Light":{"Power":true}})", "same value re-reported");
+
+    const Actions ignored = node.OnMessage("node/N1/params/remote", R"({"Light":{"Power":"on"}})");
+    t.Expect(ignored.out.empty(), "nothing published when nothing applied");
+    t.Expect(
+        ignored.events.size() == 2 && FormatEvent(ignored.events[0]) == R"(params/remote {"Light":{"Power":"on"}})" &&
+            FormatEvent(ignored.events[1]) == "applied {}",
+        "events for an ignored write: params/remote then applied {}"
+    );
+
+    // A writable float param (not in the default model) takes any JSON number.
+    NodeModel model = DefaultLightModel();
+    model.devices[0].params[3].writable = true;
+    NodeSettings settings;
+    settings.node_id = "N1";
+    SimulatedNode floats(settings, model);
+    t.Equal(Remote(floats, R"({"Light":{"Temperature":22}})"), R"({"Light":{"Temperature":22.00000}})", "int for float applied as float");
+    t.Equal(Remote(floats, R"({"Light":{"Temperature":-3.25}})"), R"({"Light":{"Temperature":-3.25000}})", "float applied");
+    t.Equal(Remote(floats, R"({"Light":{"Temperature":true}})"), "", "bool for float ignored");
+}
+
+void CheckLocalChange(Checker& t) {
+    SimulatedNode node = MakeNode(TopicForm::kPlain);
+    const Actions a = node.SetLocal("Light", "Temperature", boost::json::value(23));
+    t.Expect(a.out.size() == 1 && a.out[0].topic == "node/N1/params/local", "local change on plain params/local");
+    t.Equal(a.out.empty() ? "" : a.out[0].payload, R"({"Light":{"Temperature":23.00000}})", "read-only param changes locally");
+    t.Expect(node.SetLocal("Light", "Power", boost::json::value("x")).out.empty(), "mistyped local change refused");
+    t.Expect(node.SetLocal("Light", "Nope", boost::json::value(1)).out.empty(), "unknown local param refused");
+}
+
+void CheckBootSequence(Checker& t) {
+    const TimePoint t0{};
+    SimulatedNode plain = MakeNode();
+    const Actions first = plain.OnConnected(t0);
+    t.Equal(
+        Steps(first),
+        "SUB node/N1/to-node\n"
+        "PUB $aws/rules/esp_node_config/node/N1/config\n"
+        "SUB node/N1/params/remote\n"
+        "PUB $aws/rules/esp_init_params/node/N1/params/local/init\n"
+        "SUB node/N1/otaurl\n",
+        "first connect without mapping"
+    );
+    t.Equal(
+        first.out[3].payload,
+        R"({"Light":{"Name":"Light","Power":false,"Brightness":50,"Temperature":21.50000},"Time":{"TZ":""},"Schedule":{"Schedules":[]}})",
+        "params/local/init has every param"
+    );
+    t.Expect(!plain.IsReady(), "not ready before init PUBACK");
+    const Actions acked = plain.OnPublishAcked(PublishTag::kInitParams, t0);
+    t.Expect(plain.IsReady() && acked.events.size() == 1 && acked.events[0].kind == EventKind::kReady, "ready after init PUBACK");
+    t.Expect(plain.OnTimer(t0 + std::chrono::milliseconds(4999)).out.empty(), "no otafetch before 5 s");
+    const Actions fetch = plain.OnTimer(t0 + std::chrono::seconds(5));
+    t.Expect(
+        fetch.out.size() == 1 && fetch.out[0].topic == "$aws/rules/esp_node_otafetch/node/N1/otafetch" &&
+            fetch.out[0].payload == R"({"node_id":"N1","fw_version":"1.0.0"})",
+        "otafetch 5 s after start"
+    );
+    t.Expect(plain.OnTimer(t0 + std::chrono::seconds(60)).out.empty(), "otafetch once");
+    plain.OnDisconnected();
+    t.Equal(
+        Steps(plain.OnConnected(t0 + std::chrono::seconds(70))),
+        "SUB node/N1/to-node\nSUB node/N1/params/remote\nSUB node/N1/otaurl\n",
+        "reconnect only re-subscribes"
+    );
+
+    NodeSettings settings;
+    settings.node_id = "N2";
+    settings.topic_form = TopicForm::kPlain;
+    settings.mapping = MappingMessage{"u1", "s3cr3t", false};
+    SimulatedNode mapped(settings, DefaultLightModel());
+    const Actions boot = mapped.OnConnected(t0);
+    t.Equal(
+        Steps(boot),
+        "SUB node/N2/to-node\nPUB node/N2/config\nPUB node/N2/user/mapping\n",
+        "mapping published after config, then the node waits"
+    );
+    t.Equal(boot.out[2].payload, R"({"node_id":"N2","user_id":"u1","secret_key":"s3cr3t"})", "mapping payload");
+    mapped.OnDisconnected();
+    t.Equal(Steps(mapped.OnConnected(t0)), "SUB node/N2/to-node\n", "reconnect while waiting: mapping not re-sent by the node");
+    const Actions after = mapped.OnPublishAcked(PublishTag::kMapping, t0);
+    t.Equal(
+        Steps(after),
+        "SUB node/N2/params/remote\nPUB node/N2/params/local/init\nSUB node/N2/otaurl\n",
+        "mapping PUBACK continues the boot"
+    );
+    t.Expect(!after.events.empty() && after.events[0].kind == EventKind::kMappingAcked, "mapping-acked event");
+
+    settings.mapping = FactoryResetMapping();
+    SimulatedNode reset(settings, DefaultLightModel());
+    const Actions r = reset.OnConnected(t0);
+    t.Equal(
+        r.out.size() > 2 ? r.out[2].payload : "",
+        R"({"node_id":"N2","user_id":"esp-rmaker","secret_key":"failed","reset":true})",
+        "factory-reset dummy mapping"
+    );
+}
+
+void CheckConfig(Checker& t) {
+    const SimulatedNode node = MakeNode();
+    t.Equal(
+        node.ConfigJson(),
+        R"({"node_id":"N1","config_version":"2020-03-20",)"
+        R"("info":{"name":"Sim Light","fw_version":"1.0.0","type":"Lightbulb","model":"rainmaker-sim","project_name":"led_light","platform":"esp32c3"},)"
+        R"("attributes":[{"name":"cmd-resp","value":"1"}],)"
+        R"("devices":[{"name":"Light","type":"esp.device.lightbulb","primary":"Power","params":[)"
+        R"({"name":"Name","type":"esp.param.name","data_type":"string","properties":["read","write"]},)"
+        R"({"name":"Power","type":"esp.param.power","data_type":"bool","properties":["read","write"],"ui_type":"esp.ui.toggle"},)"
+        R"({"name":"Brightness","type":"esp.param.brightness","data_type":"int","properties":["read","write"],"bounds":{"min":0,"max":100,"step":1},"ui_type":"esp.ui.slider"},)"
+        R"({"name":"Temperature","type":"esp.param.temperature","data_type":"float","properties":["read"]}]}],)"
+        R"("services":[{"name":"Time","type":"esp.service.time","params":[{"name":"TZ","type":"esp.param.tz","data_type":"string","properties":["read","write"]}]},)"
+        R"({"name":"Schedule","type":"esp.service.schedule","params":[{"name":"Schedules","type":"esp.param.schedules","data_type":"array","properties":["read","write"],"bounds":{"max":10}}]}]})",
+        "config JSON"
+    );
+    t.Equal(ToCompactJson(boost::json::value("a\"b\\c/d\n\x01\xc3\xa9")), "\"a\\\"b\\\\c/d\\n\\u0001\xc3\xa9\"", "string escaping");
+    t.Equal(ToCompactJson(boost::json::value(0.1)), "0.1", "shortest double");
+}
+
+void CheckOtherTopics(Checker& t) {
+    SimulatedNode node = MakeNode();
+    const Actions ota = node.OnMessage("node/N1/otaurl", R"({"ota_job_id":"j1","url":"https://x/fw.bin"})");
+    t.Expect(ota.out.empty() && ota.events.size() == 1 && ota.events[0].kind == EventKind::kOtaUrl, "otaurl is reported, not answered");
+    const Actions cmd = node.OnMessage("node/N1/to-node", std::string("\x01\x00\x03\x01\x00", 5));
+    t.Expect(cmd.events.size() == 1 && FormatEvent(cmd.events[0]) == "to-node 0100030100", "to-node reported as hex");
+}
+
+void CheckKeys(Checker& t) {
+    EvpPkeyPtr key = GenerateP256Key();
+    const std::string sig = SignChallengeHex(key.get(), "challenge-123");
+    t.Expect(sig.size() >= 140 && sig.size() <= 144 && sig.rfind("30", 0) == 0, "DER ECDSA signature, hex");
+    t.Expect(sig.find_first_not_of("0123456789abcdef") == std::string::npos, "signature hex is lowercase");
+    t.Expect(VerifyChallengeHex(key.get(), "challenge-123", sig), "signature verifies");
+    t.Expect(!VerifyChallengeHex(key.get(), "challenge-124", sig), "signature bound to the challenge");
+    const std::string csr = MakeCsrPem(key.get(), "N1");
+    t.Expect(csr.rfind("-----BEGIN CERTIFICATE REQUEST-----", 0) == 0, "CSR PEM");
+    t.Expect(PrivateKeyToPem(key.get()).rfind("-----BEGIN PRIVATE KEY-----", 0) == 0, "key PEM");
+}
+
+}  // namespace
+
+int RunSelfTest() {
+    Checker t;
+    CheckParamsRemote(t);
+    CheckLocalChange(t);
+    CheckBootSequence(t);
+    CheckConfig(t);
+    CheckOtherTopics(t);
+    CheckKeys(t);
+    if (t.failures == 0) {
+        std::printf("selftest ok checks=%d\n", t.checks);
+        return 0;
+    }
+    std::printf("selftest FAILED failures=%d checks=%d\n", t.failures, t.checks);
+    return 1;
+}
+
+}  // namespace rainmaker::sim
