@@ -11,9 +11,13 @@
  * Minimum broker version: Mosquitto 2.0 (plugin API v5). Built and tested against 2.0.11.
  *
  * How presence is detected on 2.0 (see README.md for the event format and the limits):
- * - "connected": the first ACL check of a connection (its first PUBLISH, SUBSCRIBE or
- *   UNSUBSCRIBE). 2.0 has no MOSQ_EVT_CONNECT, and does not call MOSQ_EVT_BASIC_AUTH for
- *   certificate-identity logins. RainMaker nodes subscribe right after every CONNACK.
+ * - "connected": the first action of a connection, i.e. its first SUBSCRIBE or UNSUBSCRIBE ACL
+ *   check or its first accepted PUBLISH (MOSQ_EVT_MESSAGE). 2.0 has no MOSQ_EVT_CONNECT and
+ *   does not call MOSQ_EVT_BASIC_AUTH for certificate-identity logins. RainMaker nodes
+ *   subscribe right after every CONNACK.
+ *   READ and WRITE ACL checks are not used: the broker also makes them for contexts that are
+ *   no longer connected (messages queued for an offline persistent session; a will, which is
+ *   checked after MOSQ_EVT_DISCONNECT, or seconds later with an MQTT 5 will delay).
  * - "disconnected": MOSQ_EVT_DISCONNECT of a connection that was reported as connected.
  * - The ACL callback always returns MOSQ_ERR_PLUGIN_DEFER: it decides nothing, and the
  *   broker's acl_file (or the next plugin) grants or denies.
@@ -45,7 +49,7 @@ static const size_t kMaxTopicBytes = 65535;
 
 /* One connection that has passed an ACL check and was reported as connected. */
 struct rm_conn {
-    struct rm_conn* next; /* hash bucket chain, or the closing list */
+    struct rm_conn* next; /* hash bucket chain */
     const struct mosquitto* client;
     char* client_id;
     char* username; /* "" when the client sent none */
@@ -72,12 +76,6 @@ struct rm_presence {
     struct rm_conn** conns; /* live connections, keyed by struct mosquitto pointer */
     size_t conn_buckets;
     size_t conn_count;
-
-    /* Connections whose MOSQ_EVT_DISCONNECT arrived in the current main-loop iteration.
-     * Mosquitto checks the will's ACL *after* MOSQ_EVT_DISCONNECT, on the same context; that
-     * check must not look like a new connection. Emptied on every MOSQ_EVT_TICK (end of each
-     * loop iteration), before the broker frees the context and may reuse its address. */
-    struct rm_conn* closing;
 
     struct rm_version** versions; /* keyed by client id; one entry per id ever seen */
     size_t version_buckets;
@@ -364,15 +362,6 @@ static bool rm_presence__is_ignored(const struct rm_presence* p, const struct mo
     return false;
 }
 
-static bool rm_presence__is_closing(const struct rm_presence* p, const struct mosquitto* client) {
-    for (const struct rm_conn* c = p->closing; c; c = c->next) {
-        if (c->client == client) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static char* rm_presence__strdup_or_empty(const char* s) {
     return mosquitto_strdup(s ? s : "");
 }
@@ -411,36 +400,48 @@ static void rm_presence__report_connected(struct rm_presence* p, const struct mo
 /* ------------------------------------------------------------------------------------------ */
 /* Callbacks                                                                                  */
 
-static int rm_presence__on_acl_check(int event, void* event_data, void* userdata) {
-    RM_UNUSED(event);
-    const struct mosquitto_evt_acl_check* ed = event_data;
-    struct rm_presence* p = userdata;
-
-    /* READ checks also run when a message is queued for an offline persistent session, so
-     * only the client's own packets (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) prove it is connected.
-     * This is also the cheap path taken for every message delivered to a subscriber. */
-    if (ed->access == MOSQ_ACL_READ) {
-        return MOSQ_ERR_PLUGIN_DEFER;
-    }
-    const struct rm_conn* conn = rm_presence__find_conn(p, ed->client);
+/* Called for each SUBSCRIBE/UNSUBSCRIBE and accepted PUBLISH: reports the connection the first
+ * time. */
+static void rm_presence__on_client_action(struct rm_presence* p, const struct mosquitto* client) {
+    const struct rm_conn* conn = rm_presence__find_conn(p, client);
     if (conn) {
-        const char* client_id = mosquitto_client_id(ed->client);
+        const char* client_id = mosquitto_client_id(client);
         if (!client_id || strcmp(client_id, conn->client_id) == 0) {
-            return MOSQ_ERR_PLUGIN_DEFER;
+            return;
         }
         /* The broker freed a context without MOSQ_EVT_DISCONNECT and reused its address for
          * another client: end the stale connection before reporting the new one. */
-        struct rm_conn* stale = rm_presence__remove_conn(p, ed->client);
+        struct rm_conn* stale = rm_presence__remove_conn(p, client);
         rm_presence__publish(p, stale, "disconnected");
         rm_presence__free_conn(stale);
-    } else if (rm_presence__is_closing(p, ed->client)) {
-        return MOSQ_ERR_PLUGIN_DEFER; /* the will of a connection that just ended */
     }
-    if (!rm_presence__is_ignored(p, ed->client)) {
-        rm_presence__report_connected(p, ed->client);
+    if (!rm_presence__is_ignored(p, client)) {
+        rm_presence__report_connected(p, client);
+    }
+}
+
+static int rm_presence__on_acl_check(int event, void* event_data, void* userdata) {
+    RM_UNUSED(event);
+    const struct mosquitto_evt_acl_check* ed = event_data;
+
+    /* Only SUBSCRIBE and UNSUBSCRIBE checks come from the client's own packets alone; READ and
+     * WRITE checks also run for contexts that are gone (see the top of this file). Accepted
+     * PUBLISHes arrive through rm_presence__on_message. */
+    if (ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE) {
+        rm_presence__on_client_action(userdata, ed->client);
     }
     /* Never decide: the broker's acl_file (or the next plugin) grants or denies. */
     return MOSQ_ERR_PLUGIN_DEFER;
+}
+
+static int rm_presence__on_message(int event, void* event_data, void* userdata) {
+    RM_UNUSED(event);
+    const struct mosquitto_evt_message* ed = event_data;
+
+    /* Called for every PUBLISH the broker accepted from a client, after its ACL check, and never
+     * for wills. The message is left untouched. */
+    rm_presence__on_client_action(userdata, ed->client);
+    return MOSQ_ERR_SUCCESS;
 }
 
 static int rm_presence__on_disconnect(int event, void* event_data, void* userdata) {
@@ -451,28 +452,7 @@ static int rm_presence__on_disconnect(int event, void* event_data, void* userdat
     struct rm_conn* conn = rm_presence__remove_conn(p, ed->client);
     if (conn) {
         rm_presence__publish(p, conn, "disconnected");
-    } else {
-        /* Never reported (no ACL check yet, or ignored); its will must not report it either. */
-        conn = mosquitto_calloc(1, sizeof(*conn));
-        if (!conn) {
-            return MOSQ_ERR_SUCCESS;
-        }
-        conn->client = ed->client;
-    }
-    conn->next = p->closing;
-    p->closing = conn;
-    return MOSQ_ERR_SUCCESS;
-}
-
-static int rm_presence__on_tick(int event, void* event_data, void* userdata) {
-    RM_UNUSED(event);
-    RM_UNUSED(event_data);
-    struct rm_presence* p = userdata;
-
-    while (p->closing) {
-        struct rm_conn* next = p->closing->next;
-        rm_presence__free_conn(p->closing);
-        p->closing = next;
+        rm_presence__free_conn(conn);
     }
     return MOSQ_ERR_SUCCESS;
 }
@@ -480,11 +460,29 @@ static int rm_presence__on_tick(int event, void* event_data, void* userdata) {
 /* ------------------------------------------------------------------------------------------ */
 /* Plugin entry points                                                                        */
 
+/* The events this plugin listens to. */
+static const struct {
+    int event;
+    MOSQ_FUNC_generic_callback callback;
+} kCallbacks[] = {
+    {MOSQ_EVT_ACL_CHECK, rm_presence__on_acl_check},
+    {MOSQ_EVT_MESSAGE, rm_presence__on_message},
+    {MOSQ_EVT_DISCONNECT, rm_presence__on_disconnect},
+};
+
+static const size_t kCallbackCount = sizeof(kCallbacks) / sizeof(kCallbacks[0]);
+
+/* Unregistering a callback that was never registered only returns an error, ignored here. */
+static void rm_presence__unregister(mosquitto_plugin_id_t* pid) {
+    for (size_t i = 0; i < kCallbackCount; i++) {
+        mosquitto_callback_unregister(pid, kCallbacks[i].event, kCallbacks[i].callback, NULL);
+    }
+}
+
 static void rm_presence__free(struct rm_presence* p) {
     if (!p) {
         return;
     }
-    rm_presence__on_tick(MOSQ_EVT_TICK, NULL, p);
     for (size_t i = 0; p->conns && i < p->conn_buckets; i++) {
         while (p->conns[i]) {
             struct rm_conn* next = p->conns[i]->next;
@@ -529,9 +527,7 @@ static int rm_presence__parse_options(
             if (strpbrk(value, "+#")) {
                 mosquitto_log_printf(
                     MOSQ_LOG_ERR,
-                    RM_LOG_PREFIX
-                    "plugin_opt_topic_prefix must not contain "
-                    "'+' or '#': %s",
+                    RM_LOG_PREFIX "plugin_opt_topic_prefix must not contain '+' or '#': %s",
                     value
                 );
                 return MOSQ_ERR_INVAL;
@@ -586,34 +582,19 @@ int mosquitto_plugin_init(
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = rm_presence__parse_options(p, options, option_count);
     }
-    if (rc == MOSQ_ERR_SUCCESS) {
+    for (size_t i = 0; rc == MOSQ_ERR_SUCCESS && i < kCallbackCount; i++) {
         rc = mosquitto_callback_register(
-            identifier, MOSQ_EVT_ACL_CHECK, rm_presence__on_acl_check, NULL, p
+            identifier, kCallbacks[i].event, kCallbacks[i].callback, NULL, p
         );
-    }
-    if (rc == MOSQ_ERR_SUCCESS) {
-        rc = mosquitto_callback_register(
-            identifier, MOSQ_EVT_DISCONNECT, rm_presence__on_disconnect, NULL, p
-        );
-    }
-    if (rc == MOSQ_ERR_SUCCESS) {
-        rc = mosquitto_callback_register(identifier, MOSQ_EVT_TICK, rm_presence__on_tick, NULL, p);
     }
     if (rc != MOSQ_ERR_SUCCESS) {
-        mosquitto_callback_unregister(
-            identifier, MOSQ_EVT_ACL_CHECK, rm_presence__on_acl_check, NULL
-        );
-        mosquitto_callback_unregister(
-            identifier, MOSQ_EVT_DISCONNECT, rm_presence__on_disconnect, NULL
-        );
+        rm_presence__unregister(identifier);
         rm_presence__free(p);
         return rc;
     }
     mosquitto_log_printf(
         MOSQ_LOG_INFO,
-        RM_LOG_PREFIX
-        "publishing presence under %s{connected,disconnected}/, "
-        "ignoring %d username(s)",
+        RM_LOG_PREFIX "publishing presence under %s{connected,disconnected}/, ignoring %d user(s)",
         p->topic_prefix,
         p->ignored_count
     );
@@ -626,11 +607,7 @@ int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt* options, int 
     RM_UNUSED(option_count);
     struct rm_presence* p = userdata;
     if (p) {
-        mosquitto_callback_unregister(p->pid, MOSQ_EVT_ACL_CHECK, rm_presence__on_acl_check, NULL);
-        mosquitto_callback_unregister(
-            p->pid, MOSQ_EVT_DISCONNECT, rm_presence__on_disconnect, NULL
-        );
-        mosquitto_callback_unregister(p->pid, MOSQ_EVT_TICK, rm_presence__on_tick, NULL);
+        rm_presence__unregister(p->pid);
         rm_presence__free(p);
     }
     return MOSQ_ERR_SUCCESS;

@@ -65,7 +65,7 @@ struct Application::Parts {
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
-          mapping(*db, clock),
+          mapping(*db, clock, config.mapping_timeout),
           ingest(*db, mapping, clock),
           link(ingest, *db),
           nodes(*db, link, clock),

@@ -100,6 +100,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "sms.webhook_url", c.sms.url);
     Read(t, "sms.bearer_token", c.sms.bearer_token);
     Read(t, "log.level", c.log_level);
+    ReadSeconds(t, "mapping.timeout_seconds", c.mapping_timeout);
     Read(t, "mqtt.embedded", c.mqtt.embedded);
     Read(t, "mqtt.address", c.mqtt.node_address);
     Read(t, "mqtt.port", c.mqtt.node_port);

@@ -24,6 +24,7 @@ struct Config {
     outbound::SmtpConfig smtp;       // used when smtp.host is set
     outbound::SmsWebhookConfig sms;  // used when sms.url is set
     mqtt::BrokerConfig mqtt;
+    std::chrono::seconds mapping_timeout{60};  // secret-key mapping requests
     std::string log_level = "info";
 };
 

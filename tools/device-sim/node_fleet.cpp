@@ -484,13 +484,21 @@ void NodeFleet::SetLocal(
     const boost::json::value& value
 ) {
     Connection& c = *connections_.at(node);
+    if (c.state != Connection::State::kConnected) {
+        // The firmware cannot report offline either; refusing keeps "reported" truthful.
+        Emit(c, {EventKind::kError, "set: not connected"});
+        return;
+    }
     Execute(c, c.node.SetLocal(device, param, value));
 }
 
 void NodeFleet::DisconnectAll(std::chrono::milliseconds flush) {
     for (auto& c : connections_) {
         c->hold = true;
-        if (c->state == Connection::State::kConnected || c->state == Connection::State::kConnecting) {
+        if (c->state == Connection::State::kConnecting) {
+            c->state = Connection::State::kHeld;  // abandoned on purpose: not a connect failure
+            mosquitto_disconnect(c->mosq.get());
+        } else if (c->state == Connection::State::kConnected) {
             mosquitto_disconnect(c->mosq.get());
         } else if (c->state == Connection::State::kWaiting) {
             --waiting_;

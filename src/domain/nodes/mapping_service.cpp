@@ -96,8 +96,10 @@ std::optional<std::string> HexDecode(std::string_view hex) {
 
 }  // namespace
 
-MappingService::MappingService(storage::Database& db, const core::Clock& clock)
-    : db_(db), clock_(clock) {}
+MappingService::MappingService(storage::Database& db,
+                               const core::Clock& clock,
+                               std::chrono::seconds secret_timeout)
+    : db_(db), clock_(clock), secret_timeout_(secret_timeout) {}
 
 std::string MappingService::TagsFor(const MappingRequestRow& request) {
     if (!request.tags.empty()) {

@@ -27,7 +27,11 @@ struct MappingExtras {
 
 class MappingService {
 public:
-    MappingService(storage::Database& db, const core::Clock& clock);
+    // `secret_timeout`: how long a secret-key request waits for the node (1 minute in the
+    // public cloud).
+    MappingService(storage::Database& db,
+                   const core::Clock& clock,
+                   std::chrono::seconds secret_timeout = std::chrono::seconds(60));
 
     // #12 add: a pending request; returns its id. Confirmed at once when the node already
     // reported the same user and secret. Throws kNodeIdMissing, kNodeIdTooLong, kSecretBlank,
@@ -69,7 +73,7 @@ private:
 
     storage::Database& db_;
     const core::Clock& clock_;
-    std::chrono::seconds secret_timeout_{60};
+    std::chrono::seconds secret_timeout_;
 };
 
 }  // namespace rainmaker::domain::nodes

@@ -259,7 +259,7 @@ void NodeService::SetParams(
     }
     const auto cast = ValidateParams(ParseOr(node->config, nullptr), delta);
     // The stored params change only when the node reports them (params/local).
-    if (!publisher_.Publish(node_id, "params/remote", boost::json::serialize(cast))) {
+    if (!publisher_.Publish(node_id, "params/remote", SerializeForNode(cast))) {
         throw ApiError(ErrorCode::kParamsUpdateFailed, {}, "broker link refused the publish");
     }
 }

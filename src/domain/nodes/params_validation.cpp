@@ -1,6 +1,7 @@
 // The node config's param schema (data_type, properties, bounds, valid_strs) applied to a delta.
 #include "domain/nodes/params_validation.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -211,6 +212,60 @@ boost::json::object ValidateParams(
         }
         out[device_key] = std::move(cast);
     }
+    return out;
+}
+
+namespace {
+void Write(const boost::json::value& value, std::string& out) {
+    switch (value.kind()) {
+        case boost::json::kind::object: {
+            out.push_back('{');
+            bool first = true;
+            for (const auto& [key, member] : value.as_object()) {
+                if (!first) {
+                    out.push_back(',');
+                }
+                first = false;
+                out += boost::json::serialize(boost::json::string_view(key));
+                out.push_back(':');
+                Write(member, out);
+            }
+            out.push_back('}');
+            return;
+        }
+        case boost::json::kind::array: {
+            out.push_back('[');
+            bool first = true;
+            for (const auto& item : value.as_array()) {
+                if (!first) {
+                    out.push_back(',');
+                }
+                first = false;
+                Write(item, out);
+            }
+            out.push_back(']');
+            return;
+        }
+        case boost::json::kind::double_: {
+            char buffer[400];
+            const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value.as_double(),
+                                              std::chars_format::fixed);
+            std::string text(buffer, result.ptr);
+            if (text.find('.') == std::string::npos) {
+                text += ".0";
+            }
+            out += text;
+            return;
+        }
+        default:
+            out += boost::json::serialize(value);
+    }
+}
+}  // namespace
+
+std::string SerializeForNode(const boost::json::value& value) {
+    std::string out;
+    Write(value, out);
     return out;
 }
 

@@ -85,3 +85,14 @@ TEST(MergeReportedParams, ReplacesPerParamAndKeepsTheRest) {
 
 }  // namespace
 }  // namespace rainmaker::domain::nodes
+
+namespace rainmaker::domain::nodes {
+namespace {
+
+TEST(SerializeForNode, WritesDoublesInPlainDecimal) {
+    const auto v = boost::json::parse(R"({"L":{"T":21.5,"H":7.0,"N":5,"S":"a\"b","A":[0.25,true,null]}})");
+    EXPECT_EQ(SerializeForNode(v), R"({"L":{"T":21.5,"H":7.0,"N":5,"S":"a\"b","A":[0.25,true,null]}})");
+}
+
+}  // namespace
+}  // namespace rainmaker::domain::nodes
