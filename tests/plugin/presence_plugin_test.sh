@@ -309,7 +309,7 @@ v2="$(expect_session n1 2)"
 check "n1 reconnect: versionNumber increments ($v1 -> $v2)" test -n "$v2" -a "${v2:-0}" -eq $((v1 + 1))
 check "n1 reconnect: new sessionIdentifier" test "$(field "$(events_for connected n1 | sed -n 1p)" sessionIdentifier)" != "$(field "$(events_for connected n1 | sed -n 2p)" sessionIdentifier)"
 
-# A client that connects, idles and disconnects performs no ACL check: no event.
+# A client that connects, idles and disconnects never acts: no event.
 raw_connect idle1 n1
 connack=$?
 sleep 0.3
@@ -319,7 +319,7 @@ sync_events
 check "idle client: connected (CONNACK 0)" test "$connack" -eq 0
 check "idle client: no events" test "$(count_events connected idle1)/$(count_events disconnected idle1)" == 0/0
 
-# The same, dropping the TCP connection: the broker publishes the will, and checks its ACL
+# The same, dropping the TCP connection: the broker publishes the will, after an ACL check made
 # after MOSQ_EVT_DISCONNECT; that check must not be reported as a new connection.
 raw_connect will1 n1 node/n1/will gone
 sleep 0.3
@@ -339,7 +339,33 @@ check "dropped client after a publish: one session, will not reported" \
     test "$(count_events connected will2)/$(count_events disconnected will2)" == 1/1
 check "dropped client after a publish: versions match" test -n "$(expect_session will2 1)"
 
-# SUBSCRIBE is an ACL check too, even for a topic the client may not read.
+# An MQTT 5 will with a will delay is ACL-checked a second after the disconnect, on the same
+# context: still no new connection.
+mosquitto_sub -p "$port" -u n1 -P n1-pw -i wd1 -V mqttv5 -D will will-delay-interval 1 \
+    -D connect session-expiry-interval 5 --will-topic node/n1/will --will-payload delayed \
+    -t node/n1/wd >/dev/null &
+wd_pid=$!
+pids+=("$wd_pid")
+wait_until has_events connected wd1 1
+kill -9 "$wd_pid"
+wait "$wd_pid" 2>/dev/null
+check "delayed will: published" wait_until grep -qx "node/n1/will delayed" "$watched"
+sync_events
+check "delayed will: one session, will not reported" \
+    test "$(count_events connected wd1)/$(count_events disconnected wd1)" == 1/1
+
+# A QoS 2 publish is a first action like any other.
+timeout 5 mosquitto_pub -p "$port" -u n1 -P n1-pw -i qos2 -t node/n1/q2 -m x -q 2
+sync_events
+check "QoS 2 publisher: one session" test -n "$(expect_session qos2 1)"
+
+# A client whose only action is a publish the ACL denies is not reported (documented limit).
+pub n1 deny1 node/n2/denied x
+sync_events
+check "denied-only publisher: no events" \
+    test "$(count_events connected deny1)/$(count_events disconnected deny1)" == 0/0
+
+# SUBSCRIBE counts, even for a topic the client may not read.
 timeout 5 mosquitto_sub -p "$port" -u n1 -P n1-pw -i sub1 -t 'node/n2/#' -E >/dev/null
 sync_events
 check "subscribe-only client: one session" test -n "$(expect_session sub1 1)"
@@ -432,8 +458,10 @@ check "broker 2 exits cleanly" stop_broker
 
 start_broker defer "" || exit 1
 pub n1 n1 node/n1/x nobody-may-read-this
-check "defer only: plugin saw the check" grep -q "rainmaker_presence: .*connected/n1 " "$work/defer.log"
+suback="$(timeout 5 mosquitto_sub -p "$port" -u n1 -P n1-pw -i n1 -t node/n1/x -E 2>&1)"
+check "defer only: the plugin saw the checks" grep -q "rainmaker_presence: .*connected/n1 " "$work/defer.log"
 check "defer only: the publish is denied" grep -q "Denied PUBLISH from n1 .*'node/n1/x'" "$work/defer.log"
+check "defer only: the subscription is denied" grep -q "All subscription requests were denied" <<<"$suback"
 check "broker 3 exits cleanly" stop_broker
 
 echo "$passed passed, $failed failed"

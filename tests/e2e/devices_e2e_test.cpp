@@ -1,0 +1,542 @@
+// Devices end to end: the real server, its Mosquitto and the simulator. Claim, map (both
+// flows and their failures), node listed online with config and params, params set and
+// reported back, presence, and what another user cannot do.
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/accounts.hpp"
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+#include "support/sim_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::testing {
+namespace {
+
+using boost::json::object;
+using namespace std::chrono_literals;
+
+struct Device {
+    std::string node_id;
+    std::filesystem::path dir;
+};
+
+class DevicesTest : public ::testing::Test {
+protected:
+    DevicesTest()
+        : config_("[mapping]\ntimeout_seconds = 3\n"),
+          server_(config_.Options()),
+          client_(server_.port()),
+          alice_(SignUpAndLogin(client_, server_, "alice@example.com")),
+          bob_(SignUpAndLogin(client_, server_, "bob@example.com")) {}
+
+    std::string UserId(const Tokens& t) {
+        return client_.Get("/v1/user2", t.accesstoken).Str("user_id");
+    }
+
+    Device Claim(const Tokens& t, const std::string& name) {
+        const auto dir = dir_.path() / name;
+        int status = 0;
+        const auto out = SimProcess::Run(
+            {"claim",
+             "--api",
+             "http://127.0.0.1:" + std::to_string(server_.port()),
+             "--token",
+             t.accesstoken,
+             "--out",
+             dir.string()},
+            &status
+        );
+        EXPECT_EQ(status, 0) << out;
+        Device d{out.substr(0, out.find('\n')), dir};
+        EXPECT_EQ(d.node_id.size(), 22u) << out;
+        return d;
+    }
+
+    std::unique_ptr<SimProcess> Run(const Device& d, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {
+            "run",
+            "--node-dir",
+            d.dir.string(),
+            "--mqtt-host",
+            "127.0.0.1",
+            "--mqtt-port",
+            std::to_string(server_.mqtt_port()),
+            "--ca",
+            server_.ca_file().string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return std::make_unique<SimProcess>(args);
+    }
+
+    // Secret-key mapping, node side first (as after provisioning).
+    std::unique_ptr<SimProcess> RunMapped(const Tokens& t, const Device& d) {
+        auto sim = Run(d, {"--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id});
+        EXPECT_FALSE(sim->WaitFor("ready").empty());
+        const auto r = client_.Put(
+            "/v1/user/nodes/mapping",
+            object{
+                {"node_id", d.node_id},
+                {"secret_key", "s3cret-" + d.node_id},
+                {"operation", "add"}},
+            t.accesstoken
+        );
+        EXPECT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(Status(t, r.Str("request_id")), "confirmed");
+        return sim;
+    }
+
+    std::string Status(const Tokens& t, const std::string& request_id) {
+        return client_.Get("/v1/user/nodes/mapping?request_id=" + request_id, t.accesstoken)
+            .Str("request_status");
+    }
+
+    // Polls until `predicate` holds for GET `target` (the node side is asynchronous).
+    template <typename Predicate>
+    HttpResult Eventually(const std::string& target, const Tokens& t, Predicate predicate) {
+        HttpResult r;
+        for (int i = 0; i < 100; ++i) {
+            r = client_.Get(target, t.accesstoken);
+            if (predicate(r)) {
+                break;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        return r;
+    }
+
+    TomlConfig config_;
+    ServerProcess server_;
+    HttpClient client_;
+    TempDir dir_;
+    Tokens alice_;
+    Tokens bob_;
+};
+
+bool Connected(const HttpResult& r) {
+    return r.status == 200 && r.json.at("connectivity").at("connected") == true;
+}
+
+TEST_F(DevicesTest, ClaimedNodeMappedBySecretIsListedOnlineWithConfigAndParams) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto list =
+        Eventually("/v1/user/nodes?node_details=true", alice_, [](const HttpResult& r) {
+            const auto& details = r.json.at("node_details").as_array();
+            return !details.empty() &&
+                   details[0].at("status").at("connectivity").at("connected") == true &&
+                   !details[0].at("params").as_object().empty();
+        });
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(list.json.at("nodes").as_array().at(0), boost::json::value(d.node_id));
+    EXPECT_EQ(list.json.at("total"), 1);
+    const auto& node = list.json.at("node_details").as_array().at(0);
+    EXPECT_EQ(node.at("id"), boost::json::value(d.node_id));
+    EXPECT_EQ(node.at("node_id"), boost::json::value(d.node_id));
+    EXPECT_EQ(node.at("primary"), true);
+    EXPECT_EQ(node.at("config").at("info").at("type"), "Lightbulb");
+    EXPECT_EQ(node.at("params").at("Light").at("Brightness"), 50);
+    EXPECT_TRUE(node.at("status").at("connectivity").at("timestamp").as_int64() > 0);
+    // Without node_details but with node_id: the node_details shape anyway (client-compat).
+    const auto one = client_.Get("/v1/user/nodes?nodeid=" + d.node_id, alice_.accesstoken);
+    EXPECT_EQ(one.json.at("node_details").as_array().size(), 1u) << one.body;
+    const auto config =
+        client_.Get("/v1/user/nodes/config?node_id=" + d.node_id, alice_.accesstoken);
+    EXPECT_EQ(config.json.at("node_id"), boost::json::value(d.node_id));
+    EXPECT_TRUE(
+        Connected(client_.Get("/v1/user/nodes/status?node_id=" + d.node_id, alice_.accesstoken))
+    );
+}
+
+TEST_F(DevicesTest, SetParamsReachesTheNodeExactlyAndTheReportUpdatesTheState) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto r = client_.Put(
+        "/v1/user/nodes/params?node_id=" + d.node_id,
+        object{{"Light", object{{"Power", true}, {"Brightness", 77}}}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(
+        sim->WaitFor("params/remote"), R"(params/remote {"Light":{"Power":true,"Brightness":77}})"
+    );
+    EXPECT_FALSE(sim->WaitFor("applied").empty());
+    const auto params =
+        Eventually("/v1/user/nodes/params?node_id=" + d.node_id, alice_, [](const HttpResult& p) {
+            return p.json.at("Light").at("Power") == true;
+        });
+    EXPECT_EQ(params.json.at("Light").at("Brightness"), 77);
+    EXPECT_EQ(params.json.at("Light").at("Temperature"), 21.5);
+    // A change made on the device itself is merged in.
+    sim->Send("set Light.Brightness 12");
+    const auto after =
+        Eventually("/v1/user/nodes/params?node_id=" + d.node_id, alice_, [](const HttpResult& p) {
+            return p.json.at("Light").at("Brightness") == 12;
+        });
+    EXPECT_EQ(after.json.at("Light").at("Power"), true);
+}
+
+TEST_F(DevicesTest, InvalidParamsAreRefusedAndNothingReachesTheNode) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto target = "/v1/user/nodes/params?node_id=" + d.node_id;
+    for (const auto* body :
+         {R"({"Fan":{"Power":true}})",
+          R"({"Light":{"Speed":1}})",
+          R"({"Light":{"Power":"on"}})",
+          R"({"Light":{"Brightness":101}})",
+          R"({"Light":{"Temperature":5}})",
+          R"({"Light":{"Brightness":1.5}})",
+          R"({})",
+          R"([1])"}) {
+        const auto r =
+            client_.Request("PUT", target, body, {{"Authorization", alice_.accesstoken}});
+        EXPECT_EQ(r.status, 400) << body;
+        EXPECT_TRUE(r.IsFailureEnvelope()) << r.body;
+    }
+    EXPECT_TRUE(sim->Collect("params/remote", 500ms).empty());
+    const auto params = client_.Get(target, alice_.accesstoken);
+    EXPECT_EQ(params.json.at("Light").at("Brightness"), 50);
+}
+
+TEST_F(DevicesTest, BatchParamsAnswerPerNodeWith207WhenMixed) {
+    const auto d1 = Claim(alice_, "n1");
+    const auto d2 = Claim(alice_, "n2");
+    auto sim1 = RunMapped(alice_, d1);
+    auto sim2 = RunMapped(alice_, d2);
+    boost::json::array all_ok{
+        object{{"node_id", d1.node_id}, {"payload", object{{"Light", object{{"Power", true}}}}}},
+        object{{"node_id", d2.node_id}, {"payload", object{{"Light", object{{"Power", true}}}}}}};
+    const auto ok = client_.Put("/v1/user/nodes/params", all_ok, alice_.accesstoken);
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    EXPECT_FALSE(sim1->WaitFor("params/remote").empty());
+    EXPECT_FALSE(sim2->WaitFor("params/remote").empty());
+    boost::json::array mixed{
+        object{{"node_id", d1.node_id}, {"payload", object{{"Light", object{{"Brightness", 5}}}}}},
+        object{
+            {"node_id", d2.node_id}, {"payload", object{{"Light", object{{"Brightness", 500}}}}}},
+        object{
+            {"node_id", "NotMyNode123456789"},
+            {"payload", object{{"Light", object{{"Power", true}}}}}}};
+    const auto r = client_.Put("/v1/user/nodes/params", mixed, alice_.accesstoken);
+    ASSERT_EQ(r.status, 207) << r.body;
+    const auto& results = r.json.as_array();
+    ASSERT_EQ(results.size(), 3u);
+    EXPECT_EQ(results[0].at("status"), "success");
+    EXPECT_EQ(results[1].at("status"), "failure");
+    EXPECT_EQ(results[1].at("error_code"), 100006);
+    EXPECT_EQ(results[2].at("error_code"), 100010);
+    EXPECT_EQ(sim1->WaitFor("params/remote"), R"(params/remote {"Light":{"Brightness":5}})");
+    EXPECT_TRUE(sim2->Collect("params/remote", 300ms).empty());
+}
+
+TEST_F(DevicesTest, MappingRequestBeforeTheNodeReportsIsConfirmedWhenItDoes) {
+    const auto d = Claim(alice_, "n1");
+    const auto r = client_.Put(
+        "/v1/user/nodes/mapping",
+        object{{"node_id", d.node_id}, {"secret_key", "k1"}, {"operation", "add"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Status(alice_, r.Str("request_id")), "requested");
+    auto sim = Run(d, {"--map-user", UserId(alice_), "--map-secret", "k1", "--plain-topics"});
+    ASSERT_FALSE(sim->WaitFor("ready").empty());
+    const auto status = Eventually(
+        "/v1/user/nodes/mapping?request_id=" + r.Str("request_id"),
+        alice_,
+        [](const HttpResult& s) { return s.Str("request_status") == "confirmed"; }
+    );
+    EXPECT_EQ(status.Str("request_status"), "confirmed");
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 1);
+}
+
+TEST_F(DevicesTest, WrongSecretTimesOutAndMapsNothing) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = Run(d, {"--map-user", UserId(alice_), "--map-secret", "right"});
+    ASSERT_FALSE(sim->WaitFor("ready").empty());
+    const auto r = client_.Put(
+        "/v1/user/nodes/mapping",
+        object{{"node_id", d.node_id}, {"secret_key", "wrong"}, {"operation", "add"}},
+        alice_.accesstoken
+    );
+    EXPECT_EQ(Status(alice_, r.Str("request_id")), "requested");
+    std::this_thread::sleep_for(3500ms);  // the configured 3 s mapping timeout
+    EXPECT_EQ(Status(alice_, r.Str("request_id")), "timedout");
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 0);
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes/params?node_id=" + d.node_id, alice_.accesstoken), 400, 100010
+    ));
+}
+
+TEST_F(DevicesTest, AnotherUsersSecretDoesNotMapTheNodeToTheCaller) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = Run(d, {"--map-user", UserId(alice_), "--map-secret", "k1"});
+    ASSERT_FALSE(sim->WaitFor("ready").empty());
+    // Bob knows the secret but the node reported Alice.
+    const auto r = client_.Put(
+        "/v1/user/nodes/mapping",
+        object{{"node_id", d.node_id}, {"secret_key", "k1"}, {"operation", "add"}},
+        bob_.accesstoken
+    );
+    EXPECT_EQ(Status(bob_, r.Str("request_id")), "requested");
+    EXPECT_EQ(client_.Get("/v1/user/nodes", bob_.accesstoken).json.at("total"), 0);
+    // Nor can Alice read Bob's request.
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes/mapping?request_id=" + r.Str("request_id"), alice_.accesstoken),
+        400,
+        103018
+    ));
+}
+
+TEST_F(DevicesTest, MappingRequestBadInputsAreRefused) {
+    const auto put = [&](object body) {
+        return client_.Put("/v1/user/nodes/mapping", body, alice_.accesstoken);
+    };
+    EXPECT_TRUE(IsFailure(put({{"secret_key", "k"}, {"operation", "add"}}), 400, 100009));
+    EXPECT_TRUE(IsFailure(put({{"node_id", "abcdefghijkl"}, {"operation", "add"}}), 400, 103004));
+    EXPECT_TRUE(
+        IsFailure(put({{"node_id", std::string(37, 'a')}, {"secret_key", "k"}}), 400, 103005)
+    );
+    EXPECT_TRUE(IsFailure(
+        put({{"node_id", "abcdefghijkl"}, {"secret_key", std::string(65, 'k')}}), 400, 103006
+    ));
+    EXPECT_TRUE(IsFailure(
+        put({{"node_id", "abcdefghijkl"}, {"secret_key", "k"}, {"operation", "move"}}), 400, 103003
+    ));
+    EXPECT_TRUE(IsFailure(put({{"node_id", "abcdefghijkl"}, {"operation", "remove"}}), 400, 103013)
+    );
+    EXPECT_TRUE(IsFailure(
+        put(
+            {{"node_id", "abcdefghijkl"},
+             {"secret_key", "k"},
+             {"tags", boost::json::array{"notag"}}}
+        ),
+        400,
+        105046
+    ));
+    EXPECT_TRUE(IsFailure(client_.Get("/v1/user/nodes/mapping", alice_.accesstoken), 400, 103016));
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes/mapping?request_id=nope", alice_.accesstoken), 400, 103018
+    ));
+}
+
+TEST_F(DevicesTest, ChallengeResponseMapsWithTheNodeSignatureAndRefusesAWrongOne) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = Run(d);
+    ASSERT_FALSE(sim->WaitFor("ready").empty());
+    const auto init = client_.Post(
+        "/v1/user/nodes/mapping/initiate", object{{"timeout", 360}}, alice_.accesstoken
+    );
+    ASSERT_EQ(init.status, 200) << init.body;
+    const std::string challenge = init.Str("challenge");
+    ASSERT_FALSE(challenge.empty());
+    int status = 0;
+    std::string signature =
+        SimProcess::Run({"sign", "--node-dir", d.dir.string(), "--challenge", challenge}, &status);
+    signature = signature.substr(0, signature.find('\n'));
+    ASSERT_EQ(status, 0);
+    // Another node's key signs the wrong thing.
+    const auto other = Claim(alice_, "n2");
+    std::string forged = SimProcess::Run(
+        {"sign", "--node-dir", other.dir.string(), "--challenge", challenge}, &status
+    );
+    forged = forged.substr(0, forged.find('\n'));
+    const auto verify = [&](const std::string& sig, const Tokens& t) {
+        return client_.Post(
+            "/v1/user/nodes/mapping/verify",
+            object{
+                {"request_id", init.Str("request_id")},
+                {"node_id", d.node_id},
+                {"challenge_response", sig}},
+            t.accesstoken
+        );
+    };
+    EXPECT_TRUE(IsFailure(verify(forged, alice_), 400, 103031));
+    EXPECT_TRUE(IsFailure(verify("zz", alice_), 400, 103031));
+    EXPECT_TRUE(IsFailure(verify(signature, bob_), 400, 103018));  // Bob does not own the request
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 0);
+    const auto ok = verify(signature, alice_);
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_TRUE(IsFailure(verify(signature, alice_), 400, 103033));
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 1);
+    EXPECT_TRUE(IsFailure(
+        client_.Post(
+            "/v1/user/nodes/mapping/initiate", object{{"timeout", -1}}, alice_.accesstoken
+        ),
+        400,
+        103029
+    ));
+}
+
+TEST_F(DevicesTest, AnotherUserCannotSeeOrControlTheNode) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto& t = bob_.accesstoken;
+    const auto q = "?node_id=" + d.node_id;
+    EXPECT_TRUE(IsFailure(client_.Get("/v1/user/nodes" + q, t), 400, 100010));
+    EXPECT_EQ(client_.Get("/v1/user/nodes?node_details=true", t).json.at("total"), 0);
+    EXPECT_TRUE(IsFailure(client_.Get("/v1/user/nodes/config" + q, t), 400, 100010));
+    EXPECT_TRUE(IsFailure(client_.Get("/v1/user/nodes/status" + q, t), 400, 103020));
+    EXPECT_TRUE(IsFailure(client_.Get("/v1/user/nodes/params" + q, t), 400, 100010));
+    EXPECT_TRUE(IsFailure(
+        client_.Put("/v1/user/nodes/params" + q, object{{"Light", object{{"Power", true}}}}, t),
+        400,
+        100010
+    ));
+    EXPECT_TRUE(IsFailure(
+        client_.Put("/v1/user/nodes" + q, object{{"tags", boost::json::array{"room:bob"}}}, t),
+        400,
+        103020
+    ));
+    EXPECT_TRUE(IsFailure(
+        client_.Put(
+            "/v1/user/nodes/mapping", object{{"node_id", d.node_id}, {"operation", "remove"}}, t
+        ),
+        400,
+        103013
+    ));
+    EXPECT_TRUE(sim->Collect("params/remote", 300ms).empty());
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 1);
+    EXPECT_TRUE(client_.Get("/v1/user/nodes" + q, alice_.accesstoken)
+                    .json.at("node_details")
+                    .at(0)
+                    .at("tags")
+                    .as_array()
+                    .empty());
+}
+
+TEST_F(DevicesTest, TagsAndMetadataFollowTheirMergeRulesAndFilterTheList) {
+    const auto d1 = Claim(alice_, "n1");
+    const auto d2 = Claim(alice_, "n2");
+    auto s1 = RunMapped(alice_, d1);
+    auto s2 = RunMapped(alice_, d2);
+    const auto put = [&](const Device& d, object body) {
+        return client_.Put("/v1/user/nodes?node_id=" + d.node_id, body, alice_.accesstoken);
+    };
+    ASSERT_EQ(
+        put(d1,
+            {{"tags", boost::json::array{"room:kitchen", "floor:1"}},
+             {"metadata", object{{"a", 1}, {"b", object{{"c", 2}}}}}}
+        ).status,
+        200
+    );
+    ASSERT_EQ(put(d2, {{"tags", boost::json::array{"room:hall", "floor:1"}}}).status, 200);
+    ASSERT_EQ(
+        put(d1, {{"metadata", object{{"b", object{{"c", nullptr}, {"d", 3}}}, {"a", nullptr}}}}
+        ).status,
+        200
+    );
+    const auto one = client_.Get("/v1/user/nodes?node_id=" + d1.node_id, alice_.accesstoken);
+    EXPECT_EQ(
+        boost::json::serialize(one.json.at("node_details").at(0).at("metadata")), R"({"b":{"d":3}})"
+    );
+    const auto ids = [&](const std::string& query) {
+        return client_.Get("/v1/user/nodes?tags=" + query, alice_.accesstoken)
+            .json.at("nodes")
+            .as_array()
+            .size();
+    };
+    EXPECT_EQ(ids("room:kitchen"), 1u);
+    EXPECT_EQ(ids("floor:1"), 2u);
+    EXPECT_EQ(ids("room:kitchen%20OR%20room:hall"), 2u);
+    EXPECT_EQ(ids("room:kitchen%20AND%20floor:1"), 1u);
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes?tags=a:b%20AND%20c:d%20OR%20e:f", alice_.accesstoken),
+        400,
+        105042
+    ));
+    EXPECT_TRUE(IsFailure(put(d1, {{"tags", boost::json::array{"bad"}}}), 400, 105046));
+    // DELETE with {tags} removes them (client-compat.md).
+    ASSERT_EQ(
+        client_
+            .Request(
+                "DELETE",
+                "/v1/user/nodes?node_id=" + d1.node_id,
+                R"({"tags":["floor:1"]})",
+                {{"Authorization", alice_.accesstoken}}
+            )
+            .status,
+        200
+    );
+    EXPECT_EQ(ids("floor:1"), 1u);
+    // Pagination: one per page.
+    const auto page1 = client_.Get("/v1/user/nodes?num_records=1", alice_.accesstoken);
+    ASSERT_TRUE(page1.json.as_object().contains("next_id")) << page1.body;
+    EXPECT_EQ(page1.json.at("total"), 2);
+    const auto page2 = client_.Get(
+        "/v1/user/nodes?num_records=1&start_id=" + page1.Str("next_id"), alice_.accesstoken
+    );
+    EXPECT_NE(page2.json.at("nodes").at(0), page1.json.at("nodes").at(0));
+    EXPECT_FALSE(page2.json.as_object().contains("next_id"));
+}
+
+TEST_F(DevicesTest, KilledNodeGoesOfflineAndAFastReconnectStaysOnline) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto status = "/v1/user/nodes/status?node_id=" + d.node_id;
+    ASSERT_TRUE(Connected(Eventually(status, alice_, Connected)));
+    sim->Send("reconnect");
+    ASSERT_FALSE(sim->WaitFor("connected").empty());
+    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(Connected(client_.Get(status, alice_.accesstoken)));
+    sim->Kill();
+    const auto off = Eventually(status, alice_, [](const HttpResult& r) { return !Connected(r); });
+    EXPECT_FALSE(Connected(off)) << off.body;
+}
+
+TEST_F(DevicesTest, FactoryResetReportRemovesEveryUser) {
+    const auto d = Claim(alice_, "n1");
+    { auto sim = RunMapped(alice_, d); }
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 1);
+    auto reset = Run(d, {"--reset-mapping"});
+    ASSERT_FALSE(reset->WaitFor("ready").empty());
+    const auto list = Eventually("/v1/user/nodes", alice_, [](const HttpResult& r) {
+        return r.json.at("total") == 0;
+    });
+    EXPECT_EQ(list.json.at("total"), 0);
+}
+
+TEST_F(DevicesTest, ClaimRefusesBadInputAndForeignCsrs) {
+    const auto post = [&](const char* path, object body, const Tokens& t) {
+        return client_.Post(path, body, t.accesstoken);
+    };
+    EXPECT_TRUE(IsFailure(
+        post("/claim/initiate", {{"mac_addr", "nothex"}, {"platform", "esp32"}}, alice_),
+        400,
+        100006
+    ));
+    EXPECT_TRUE(
+        IsFailure(post("/claim/initiate", {{"mac_addr", "AABBCCDDEEFF"}}, alice_), 400, 100006)
+    );
+    EXPECT_TRUE(IsFailure(post("/claim/verify", {{"csr", "garbage"}}, alice_), 400, 100006));
+    EXPECT_TRUE(IsFailure(
+        client_.Post(
+            "/claim/initiate", object{{"mac_addr", "AABBCCDDEEFF"}, {"platform", "esp32"}}
+        ),
+        401,
+        100004
+    ));
+    // Bob cannot get a certificate for Alice's node.
+    const auto d = Claim(alice_, "n1");
+    int status = 0;
+    const auto out = SimProcess::Run(
+        {"claim",
+         "--api",
+         "http://127.0.0.1:" + std::to_string(server_.port()),
+         "--token",
+         bob_.accesstoken,
+         "--out",
+         (dir_.path() / "bob").string(),
+         "--mac",
+         "112233445566"},
+        &status
+    );
+    EXPECT_EQ(status, 0) << out;  // a different device: fine
+    const auto mqtt = client_.Get("/mqtt_host");
+    EXPECT_EQ(mqtt.Str("mqtt_host"), "localhost");
+}
+
+}  // namespace
+}  // namespace rainmaker::testing

@@ -1,0 +1,47 @@
+// Runs the device simulator (rainmaker-sim) as a child process: commands go to its stdin,
+// its event lines ("connected", "ready", "params/remote {...}", ...) are read from stdout.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace rainmaker::testing {
+
+class SimProcess {
+public:
+    // Starts `rainmaker-sim <args...>`.
+    explicit SimProcess(std::vector<std::string> args);
+    ~SimProcess();
+    SimProcess(const SimProcess&) = delete;
+    SimProcess& operator=(const SimProcess&) = delete;
+
+    // The next line starting with `prefix` (lines before it are kept in lines()); empty when
+    // none arrived within `timeout` or the process ended.
+    std::string WaitFor(
+        const std::string& prefix, std::chrono::milliseconds timeout = std::chrono::seconds(15)
+    );
+    // Lines starting with `prefix` that arrive within `window` (for "nothing arrived" checks).
+    std::vector<std::string> Collect(const std::string& prefix, std::chrono::milliseconds window);
+    void Send(const std::string& command);
+    // SIGKILL: the device loses power.
+    void Kill();
+
+    const std::vector<std::string>& lines() const { return lines_; }
+
+    // Runs rainmaker-sim to completion and returns its stdout (exit status in *status).
+    static std::string Run(const std::vector<std::string>& args, int* status);
+
+private:
+    bool ReadLine(std::string& line, std::chrono::steady_clock::time_point deadline);
+
+    pid_t pid_ = -1;
+    int in_fd_ = -1;
+    int out_fd_ = -1;
+    std::string buffer_;
+    std::vector<std::string> lines_;
+    std::size_t next_ = 0;  // first line of lines_ not returned by WaitFor yet
+};
+
+}  // namespace rainmaker::testing
