@@ -47,9 +47,12 @@ int Serve(Config config) {
         app.config().http.address.c_str(),
         static_cast<unsigned>(port)
     );
-    std::printf("rainmaker-server devices connect to mqtts://%s:%u (CA %s)\n",
-                app.config().mqtt.public_host.c_str(), static_cast<unsigned>(app.MqttPort()),
-                (std::filesystem::absolute(app.config().data_dir) / "tls" / "ca.pem").c_str());
+    std::printf(
+        "rainmaker-server devices connect to mqtts://%s:%u (CA %s)\n",
+        app.config().mqtt.public_host.c_str(),
+        static_cast<unsigned>(app.MqttPort()),
+        (std::filesystem::absolute(app.config().data_dir) / "tls" / "ca.pem").c_str()
+    );
     std::printf(
         "rainmaker-server data directory: %s\n",
         std::filesystem::absolute(app.config().data_dir).c_str()
