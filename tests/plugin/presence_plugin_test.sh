@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # cleanup runs from a trap
+# shellcheck disable=SC2016  # '$aws/...' is a literal MQTT topic
 # Black-box test of the rainmaker_presence Mosquitto plugin: starts the installed mosquitto with
 # the plugin on a free loopback port, drives it with mosquitto_pub/mosquitto_sub and a raw MQTT
 # client (bash /dev/tcp), and checks the presence events, the ACLs and the options.
@@ -102,8 +103,8 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # start_broker NAME EXTRA_CONFIG: starts mosquitto on a free port; sets broker_pid and port.
 start_broker() {
-    local name="$1" extra="$2" attempt candidate
-    for attempt in 1 2 3 4 5 6 7 8; do
+    local name="$1" extra="$2" candidate
+    for _ in 1 2 3 4 5 6 7 8; do
         candidate=$((20000 + RANDOM % 40000))
         port_in_use "$candidate" && continue
         cat >"$work/$name.conf" <<EOF
@@ -158,7 +159,7 @@ pub() {  # pub USER CLIENT_ID TOPIC MESSAGE
 # Raw MQTT 3.1.1 client over bash /dev/tcp, for clients mosquitto_pub/sub cannot imitate: one
 # that connects and does nothing, one that drops the TCP connection so its will is published.
 raw_fd=""
-byte() { printf "\\x$(printf %02x "$1")"; }
+byte() { printf "\\x$(printf %02x "$1")"; }  # shellcheck disable=SC2059  # builds one byte
 mqtt_string() { byte $((${#1} >> 8)) && byte $((${#1} & 255)) && printf '%s' "$1"; }
 
 raw_connect() {  # raw_connect CLIENT_ID USER [WILL_TOPIC WILL_MESSAGE]; true once CONNACK is 0

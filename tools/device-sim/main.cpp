@@ -126,7 +126,7 @@ void InstallSignalHandlers() {
     std::signal(SIGTERM, &OnStopSignal);
 }
 
-// Each node holds its TCP socket plus libmosquitto's internal socket pair: three descriptors.
+// Each node holds one TCP socket (its libmosquitto socket pair is suppressed, see node_fleet.cpp).
 void RaiseFileLimit(rlim_t wanted) {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
@@ -293,6 +293,12 @@ std::string Percentile(std::vector<std::uint32_t> samples, double p) {
     return buf;
 }
 
+std::string FormatDouble(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", value);
+    return buf;
+}
+
 std::string StatsLine(const FleetStats& s) {
     return "stats connected=" + std::to_string(s.connected) + " published=" + std::to_string(s.published) +
            " acked=" + std::to_string(s.acked) + " received=" + std::to_string(s.received) +
@@ -320,7 +326,7 @@ int Fleet(const Args& args) {
     if (dirs.empty()) {
         throw std::runtime_error("no node directories (node_id, node.key, node.crt) under " + nodes_dir.string());
     }
-    RaiseFileLimit(static_cast<rlim_t>(dirs.size() * 3 + 64));
+    RaiseFileLimit(static_cast<rlim_t>(dirs.size() + 64));
 
     std::size_t errors_shown = 0;
     std::vector<std::string> ids;
@@ -371,7 +377,7 @@ int Fleet(const Args& args) {
             loading = true;
             load_start = tokens_at = now;
             load_end = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
-            PrintLine("load start ready=" + std::to_string(fleet.Stats().ready) + " rate=" + std::to_string(rate));
+            PrintLine("load start ready=" + std::to_string(fleet.Stats().ready) + " rate=" + FormatDouble(rate));
         }
         if (duration_s > 0 && now >= load_end) {
             break;

@@ -4,6 +4,8 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,7 +46,35 @@ std::string ErrorText(int rc, const std::string& last_log) {
     return text;
 }
 
+// libmosquitto 2.0 opens a socket pair per client (in mosquitto_new and again in
+// mosquitto_connect_async) only to wake mosquitto_loop()'s select() from other threads. This loop
+// never uses it, and it would triple the descriptors per node: 10,000 nodes would need 30,000
+// against a usual hard limit of 20,000. A failed socketpair() is tolerated by libmosquitto (it
+// logs a warning and skips the wake-ups), so the override below refuses it inside this scope.
+thread_local bool t_refuse_socketpair = false;
+
+class RefuseSocketPairScope {
+public:
+    RefuseSocketPairScope() { t_refuse_socketpair = true; }
+    ~RefuseSocketPairScope() { t_refuse_socketpair = false; }
+    RefuseSocketPairScope(const RefuseSocketPairScope&) = delete;
+    RefuseSocketPairScope& operator=(const RefuseSocketPairScope&) = delete;
+};
+
 }  // namespace
+
+}  // namespace rainmaker::sim
+
+// Interposes libc's socketpair() for libmosquitto; everyone else gets the real system call.
+extern "C" int socketpair(int domain, int type, int protocol, int fds[2]) noexcept {
+    if (rainmaker::sim::t_refuse_socketpair) {
+        errno = EMFILE;
+        return -1;
+    }
+    return static_cast<int>(::syscall(SYS_socketpair, domain, type, protocol, fds));
+}
+
+namespace rainmaker::sim {
 
 std::string PpiUsername(const std::string& mac) {
     // ?Platform=APN3|A0|RM|<SKU>|<ProductName>|<ProductVersion>|<MAC>, Kconfig defaults.
@@ -92,7 +122,10 @@ std::size_t NodeFleet::Add(const NodeFiles& files, NodeSettings settings) {
     settings.node_id = files.node_id;
     auto c = std::make_unique<Connection>(*this, index, SimulatedNode(std::move(settings), DefaultLightModel()));
     // Clean session, client id = node_id (device-protocol §1.1).
-    c->mosq.reset(mosquitto_new(files.node_id.c_str(), true, c.get()));
+    {
+        RefuseSocketPairScope no_socket_pair;
+        c->mosq.reset(mosquitto_new(files.node_id.c_str(), true, c.get()));
+    }
     if (!c->mosq) {
         throw std::runtime_error("mosquitto_new failed for " + files.node_id);
     }
@@ -179,6 +212,7 @@ void NodeFleet::StartConnect(Connection& c) {
     c.last_log.clear();
     ++stats_.connect_attempts;
     int rc = MOSQ_ERR_SUCCESS;
+    RefuseSocketPairScope no_socket_pair;
     if (!c.started) {
         c.started = true;
         rc = mosquitto_connect_async(
@@ -347,7 +381,7 @@ void NodeFleet::OnSubscribeCallback(mosquitto* /*mosq*/, void* user, int mid, in
 }
 
 void NodeFleet::OnLogCallback(mosquitto* /*mosq*/, void* user, int level, const char* text) {
-    if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) != 0 && text != nullptr) {
+    if ((level & MOSQ_LOG_ERR) != 0 && text != nullptr) {
         static_cast<Connection*>(user)->last_log = text;
     }
 }
