@@ -158,8 +158,10 @@ pub() {  # pub USER CLIENT_ID TOPIC MESSAGE
 
 # Raw MQTT 3.1.1 client over bash /dev/tcp, for clients mosquitto_pub/sub cannot imitate: one
 # that connects and does nothing, one that drops the TCP connection so its will is published.
+# Short ASCII strings only (one-byte remaining lengths).
 raw_fd=""
-byte() { printf "\\x$(printf %02x "$1")"; }  # shellcheck disable=SC2059  # builds one byte
+# shellcheck disable=SC2059  # the format string is the one byte to write
+byte() { printf "\\x$(printf %02x "$1")"; }
 mqtt_string() { byte $((${#1} >> 8)) && byte $((${#1} & 255)) && printf '%s' "$1"; }
 
 raw_connect() {  # raw_connect CLIENT_ID USER [WILL_TOPIC WILL_MESSAGE]; true once CONNACK is 0
