@@ -2,7 +2,9 @@
 // flows and their failures), node listed online with config and params, params set and
 // reported back, presence, and what another user cannot do.
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <signal.h>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -543,6 +545,59 @@ TEST_F(DevicesTest, ClaimRefusesBadInputAndForeignCsrs) {
     EXPECT_EQ(status, 0) << out;  // a different device: fine
     const auto mqtt = client_.Get("/mqtt_host");
     EXPECT_EQ(mqtt.Str("mqtt_host"), "localhost");
+}
+
+}  // namespace
+}  // namespace rainmaker::testing
+
+namespace rainmaker::testing {
+namespace {
+
+// The pid of the server's mosquitto (its command line names the data directory).
+pid_t BrokerPid(const ServerProcess& server) {
+    const std::string conf = (server.data_dir() / "broker" / "mosquitto.conf").string();
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        std::ifstream in(entry.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+        if (cmdline.find("mosquitto") != std::string::npos &&
+            cmdline.find(conf) != std::string::npos) {
+            return static_cast<pid_t>(std::stoi(name));
+        }
+    }
+    return -1;
+}
+
+TEST_F(DevicesTest, BrokerKilledIsRestartedAndNodesComeBack) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const pid_t first = BrokerPid(server_);
+    ASSERT_GT(first, 0);
+    ASSERT_EQ(kill(first, SIGKILL), 0);
+    ASSERT_FALSE(sim->WaitFor("disconnected").empty());
+    // The supervisor restarts it within a second or two; the node reconnects by itself.
+    ASSERT_FALSE(sim->WaitFor("connected", 30s).empty());
+    const pid_t second = BrokerPid(server_);
+    EXPECT_GT(second, 0);
+    EXPECT_NE(second, first);
+    // The server's link is back too: a param set reaches the node.
+    HttpResult r;
+    for (int i = 0; i < 100; ++i) {
+        r = client_.Put(
+            "/v1/user/nodes/params?node_id=" + d.node_id,
+            object{{"Light", object{{"Power", true}}}},
+            alice_.accesstoken
+        );
+        if (r.status == 200) {
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(sim->WaitFor("params/remote"), R"(params/remote {"Light":{"Power":true}})");
 }
 
 }  // namespace
