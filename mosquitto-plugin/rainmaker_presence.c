@@ -47,7 +47,7 @@ static const char kDefaultTopicPrefix[] = "$aws/events/presence/";
 /* MQTT limits a topic to 65535 bytes; longer ones could not be published. */
 static const size_t kMaxTopicBytes = 65535;
 
-/* One connection that has passed an ACL check and was reported as connected. */
+/* One connection that has acted (subscribed or published) and was reported as connected. */
 struct rm_conn {
     struct rm_conn* next; /* hash bucket chain */
     const struct mosquitto* client;
@@ -369,7 +369,7 @@ static char* rm_presence__strdup_or_empty(const char* s) {
 static void rm_presence__report_connected(struct rm_presence* p, const struct mosquitto* client) {
     const char* client_id = mosquitto_client_id(client);
     if (!client_id) {
-        return; /* the broker denies ACL checks before CONNECT has set an id */
+        return; /* not expected: the broker sets the id while handling CONNECT */
     }
     struct rm_conn* conn = mosquitto_calloc(1, sizeof(*conn));
     if (conn) {

@@ -1,6 +1,7 @@
 // libmosquitto callbacks, the ingest queue and batching.
 #include "mqtt/broker_link.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -35,6 +36,21 @@ constexpr const char* kSubscriptions[] = {
 // How many queued messages one store transaction takes: group commit keeps ingest fast.
 constexpr std::size_t kBatch = 512;
 constexpr std::size_t kMaxQueue = 200000;
+
+// Orders presence events across broker restarts: the plugin's versionNumber counts the
+// connections of a client id within one broker run, and its sessionIdentifier starts with the
+// run's start time in ms. (start ms, version) packed in one integer keeps a later run's events
+// newer than any of an earlier run.
+std::int64_t PresenceOrder(const boost::json::object& event) {
+    const auto version = event.at("versionNumber").to_number<std::int64_t>() % 1000000;
+    std::int64_t run = 0;
+    if (const auto* session = event.if_contains("sessionIdentifier");
+        session && session->is_string()) {
+        const std::string_view text = session->as_string();
+        std::from_chars(text.data(), text.data() + text.size(), run);
+    }
+    return run * 1000000 + version;
+}
 
 struct LibInit {
     LibInit() { mosquitto_lib_init(); }
@@ -104,6 +120,13 @@ void BrokerLink::OnConnect(mosquitto* client, void* self_ptr, int rc) {
         core::log::Error("MQTT link refused: " + std::string(mosquitto_connack_string(rc)));
         return;
     }
+    {
+        // Before any event of this broker run: what the old run said about nodes is void
+        // (its disconnects were never delivered). An empty topic marks the reset.
+        std::lock_guard lock(self->mutex_);
+        self->queue_.push_back(Message{});
+        self->ready_.notify_one();
+    }
     for (const char* topic : kSubscriptions) {
         mosquitto_subscribe(client, nullptr, topic, 1);
     }
@@ -141,6 +164,10 @@ void BrokerLink::OnMessage(mosquitto* /*client*/, void* self_ptr, const mosquitt
 }
 
 void BrokerLink::Apply(const Message& message) {
+    if (message.topic.empty()) {
+        ingest_.ResetPresence();
+        return;
+    }
     if (const auto presence = ParsePresenceTopic(message.topic)) {
         boost::system::error_code ec;
         const auto event = boost::json::parse(message.payload, ec);
@@ -155,7 +182,7 @@ void BrokerLink::Apply(const Message& message) {
             presence->client_id,
             presence->connected,
             ts->to_number<std::int64_t>(),
-            version->to_number<std::int64_t>()
+            PresenceOrder(*o)
         );
         ++counters_.ingested;
         return;

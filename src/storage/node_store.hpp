@@ -88,6 +88,9 @@ public:
     virtual bool ApplyPresence(
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     ) = 0;
+    // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
+    // never delivered). Returns how many nodes changed.
+    virtual int ResetPresence(std::int64_t at_ms) = 0;
     // Serials of revoked node certificates (for the broker's CRL).
     virtual std::vector<std::string> RevokedSerials() = 0;
 

@@ -70,6 +70,13 @@ check() {  # check NAME COMMAND... : runs COMMAND, records a pass or a failure
     fi
 }
 
+abort() {  # abort REASON: counts one failure, prints the summary, exits
+    failed=$((failed + 1))
+    echo "FAIL $1"
+    echo "$passed passed, $failed failed"
+    exit 1
+}
+
 wait_until() {  # wait_until COMMAND... : polls COMMAND for at most kWaitSteps x 0.05 s
     local i
     for ((i = 0; i < kWaitSteps; i++)); do
@@ -101,6 +108,10 @@ chmod 644 "$work/passwd" "$work/acl"
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+broker_started_or_died() {  # broker_started_or_died LOG
+    grep -qs "mosquitto version .* running" "$1" || ! kill -0 "$broker_pid" 2>/dev/null
+}
+
 # start_broker NAME EXTRA_CONFIG: starts mosquitto on a free port; sets broker_pid and port.
 start_broker() {
     local name="$1" extra="$2" candidate
@@ -122,12 +133,15 @@ EOF
         mosquitto -c "$work/$name.conf" >"$work/$name.log" 2>&1 &
         broker_pid=$!
         pids+=("$broker_pid")
-        if wait_until grep -qs "mosquitto version .* running" "$work/$name.log"; then
+        wait_until broker_started_or_died "$work/$name.log"
+        if grep -qs "mosquitto version .* running" "$work/$name.log"; then
             port="$candidate"
             return 0
         fi
         kill "$broker_pid" 2>/dev/null
         wait "$broker_pid" 2>/dev/null
+        # Another process may have taken the port since the check; anything else is fatal.
+        grep -qs "Address already in use" "$work/$name.log" || break
     done
     echo "could not start mosquitto; last log:" >&2
     cat "$work/$name.log" >&2
@@ -283,7 +297,7 @@ expect_session() {
 
 event_prefix="$kPrefix"
 start_broker main "acl_file $work/acl
-plugin_opt_ignore_username server" || exit 1
+plugin_opt_ignore_username server" || abort "broker 1 starts"
 start_subscribers "$kPrefix"
 check "broker loads the plugin" grep -q "rainmaker_presence: publishing presence under" "$work/main.log"
 # The subscribers may not be subscribed yet: repeat the sync client until its events arrive.
@@ -444,7 +458,7 @@ check "broker 1 exits cleanly" stop_broker
 
 event_prefix="test/presence/"
 start_broker prefix "acl_file $work/acl
-plugin_opt_topic_prefix test/presence/" || exit 1
+plugin_opt_topic_prefix test/presence/" || abort "broker 2 starts"
 start_subscribers "test/presence/"
 ready=1
 for _ in 1 2 3 4 5; do sync_events && ready=0 && break; done
@@ -459,7 +473,7 @@ check "broker 2 exits cleanly" stop_broker
 # Broker 3: no acl_file. Every ACL check reaches the plugin, which defers; with no other
 # plugin the broker must deny, i.e. deferring grants nothing.
 
-start_broker defer "" || exit 1
+start_broker defer "" || abort "broker 3 starts"
 pub n1 n1 node/n1/x nobody-may-read-this
 suback="$(timeout 5 mosquitto_sub -p "$port" -u n1 -P n1-pw -i n1 -t node/n1/x -E 2>&1)"
 check "defer only: the plugin saw the checks" grep -q "rainmaker_presence: .*connected/n1 " "$work/defer.log"

@@ -9,6 +9,8 @@
 # package-lock.json, starts SERVER_BINARY on a free port with a throw-away data dir, runs every
 # test file (default: tests/sdk/*.test.mjs) with node, stops the server, and exits non-zero if
 # any test file failed or the server died. Works from any working directory.
+# The tests get RM_BASE_URL, RM_MAILBOX, RM_MQTT_PORT, RM_CA_FILE (the broker's CA), RM_SIM (the
+# rainmaker-sim next to SERVER_BINARY) and RM_WORK_DIR (a scratch directory removed at the end).
 # RM_SDK_TEST_TIMEOUT (seconds, default 300) bounds each test file.
 set -euo pipefail
 
@@ -122,7 +124,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The server flushes its "listening" line itself (no stdbuf: its LD_PRELOAD breaks ASan builds).
+# The device listener (embedded MQTT broker) also takes any free port, on loopback only.
 "$server_bin" --http-port 0 --data-dir "$data_dir" --password-cost min \
+    --mqtt-port 0 --mqtt-address 127.0.0.1 \
     >"$server_out" 2>"$server_err" </dev/null &
 server_pid=$!
 
@@ -131,13 +135,27 @@ now_ms() {
     echo $((micros / 1000))
 }
 
+# Two start-up lines: "rainmaker-server listening on http://ADDR:PORT" and
+# "rainmaker-server devices connect to mqtts://HOST:PORT (CA /path/ca.pem)".
+readonly kMqttLinePattern='rainmaker-server devices connect to mqtts://[^[:space:]]*:([0-9]+) \(CA (.*)\)$'
 base_url=""
+mqtt_port=""
+ca_file=""
 deadline_ms=$(($(now_ms) + kStartupTimeoutSeconds * 1000))
-while [[ -z "$base_url" ]]; do
-    base_url="$(grep -m 1 -o 'rainmaker-server listening on http://[^[:space:]]*' "$server_out" || true)"
-    base_url="${base_url#rainmaker-server listening on }"
-    base_url="${base_url%/}"
-    [[ -n "$base_url" ]] && break
+while [[ -z "$base_url" || -z "$mqtt_port" ]]; do
+    if [[ -z "$base_url" ]]; then
+        base_url="$(grep -m 1 -o 'rainmaker-server listening on http://[^[:space:]]*' "$server_out" || true)"
+        base_url="${base_url#rainmaker-server listening on }"
+        base_url="${base_url%/}"
+    fi
+    if [[ -z "$mqtt_port" ]]; then
+        mqtt_line="$(grep -m 1 -E "$kMqttLinePattern" "$server_out" || true)"
+        if [[ "$mqtt_line" =~ $kMqttLinePattern ]]; then
+            mqtt_port="${BASH_REMATCH[1]}"
+            ca_file="${BASH_REMATCH[2]}"
+        fi
+    fi
+    [[ -n "$base_url" && -n "$mqtt_port" ]] && break
     if ! kill -0 "$server_pid" 2>/dev/null; then
         server_status=0
         wait "$server_pid" || server_status=$?
@@ -147,17 +165,25 @@ while [[ -z "$base_url" ]]; do
         exit 1
     fi
     if (($(now_ms) >= deadline_ms)); then
-        echo "run.sh: no 'rainmaker-server listening on http://...' line within ${kStartupTimeoutSeconds}s" >&2
+        echo "run.sh: no 'rainmaker-server listening on http://...' and" \
+            "'rainmaker-server devices connect to mqtts://...' lines within ${kStartupTimeoutSeconds}s" >&2
         show_server_output
         exit 1
     fi
     sleep 0.1
 done
-echo "run.sh: server pid $server_pid at $base_url, data dir $data_dir"
+echo "run.sh: server pid $server_pid at $base_url, devices on port $mqtt_port, data dir $data_dir"
 
 # --- tests -------------------------------------------------------------------------------------
 export RM_BASE_URL="$base_url"
 export RM_MAILBOX="$data_dir/mailbox"
+export RM_MQTT_PORT="$mqtt_port"
+export RM_CA_FILE="$ca_file"
+# The device simulator is built next to the server; tests that need it report its absence.
+RM_SIM="$(dirname "$server_bin")/rainmaker-sim"
+export RM_SIM
+export RM_WORK_DIR="$work_dir/scratch"
+mkdir -p "$RM_WORK_DIR"
 timeout_seconds="${RM_SDK_TEST_TIMEOUT:-300}"
 
 failed_files=()

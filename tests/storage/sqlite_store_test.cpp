@@ -108,3 +108,54 @@ TEST_F(SqliteStoreTest, RollsBackATransactionThatThrows) {
 
 }  // namespace
 }  // namespace rainmaker::storage::sqlite
+
+namespace rainmaker::storage::sqlite {
+namespace {
+
+TEST_F(SqliteStoreTest, PresenceOfAnOlderConnectionNeverOverridesANewerOne) {
+    NodeRow node;
+    node.node_id = "n1";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    EXPECT_TRUE(db_.Nodes().ApplyPresence("n1", true, 100, 1));
+    // Fast reconnect: the new connection's event arrives before the old one's disconnect.
+    EXPECT_TRUE(db_.Nodes().ApplyPresence("n1", true, 200, 2));
+    EXPECT_FALSE(db_.Nodes().ApplyPresence("n1", false, 210, 1));
+    EXPECT_TRUE(db_.Nodes().Find("n1")->connected);
+    EXPECT_EQ(db_.Nodes().Find("n1")->connectivity_at, 200);
+    EXPECT_TRUE(db_.Nodes().ApplyPresence("n1", false, 300, 2));
+    EXPECT_FALSE(db_.Nodes().Find("n1")->connected);
+    EXPECT_FALSE(db_.Nodes().ApplyPresence("n1", true, 400, 2));  // a replayed connect
+    EXPECT_FALSE(db_.Nodes().ApplyPresence("unknown", true, 400, 9));
+}
+
+TEST_F(SqliteStoreTest, ResetPresenceMarksConnectedNodesOffline) {
+    NodeRow node;
+    node.node_id = "n1";
+    db_.Nodes().Insert(node);
+    db_.Nodes().ApplyPresence("n1", true, 100, 5);
+    EXPECT_EQ(db_.Nodes().ResetPresence(500), 1);
+    const auto after = db_.Nodes().Find("n1");
+    EXPECT_FALSE(after->connected);
+    EXPECT_EQ(after->connectivity_at, 500);
+    EXPECT_EQ(db_.Nodes().ResetPresence(600), 0);
+}
+
+TEST_F(SqliteStoreTest, MappingsListInNodeOrderFromAStartId) {
+    db_.Users().Insert(MakeUser("u1", "a@b.com"));
+    for (const auto* id : {"c", "a", "b"}) {
+        NodeRow node;
+        node.node_id = id;
+        db_.Nodes().Insert(node);
+        db_.Nodes().PutMapping(UserNodeRow{"u1", id, "primary", "[]", "{}", "", "", 1});
+    }
+    const auto page = db_.Nodes().ListMappings("u1", "b", 10);
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].node_id, "b");
+    EXPECT_EQ(page[1].node_id, "c");
+    EXPECT_EQ(db_.Nodes().CountMappings("u1"), 3);
+    db_.Users().Delete("u1");  // mappings go with the user
+    EXPECT_EQ(db_.Nodes().CountMappingsOfNode("a"), 0);
+}
+
+}  // namespace
+}  // namespace rainmaker::storage::sqlite

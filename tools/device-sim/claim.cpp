@@ -2,21 +2,22 @@
 // simulated node gets its node id and certificate from the server the way a real one does.
 #include "claim.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <memory>
+#include <openssl/evp.h>
 #include <random>
 #include <sstream>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include "keys.hpp"
 #include "simulated_node.hpp"
@@ -52,8 +53,8 @@ void Check(CURLcode code, const char* what) {
 }
 
 HttpAnswer PostJson(const std::string& url, const std::string& token, const std::string& body) {
-    static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
-    Check(kInit, "curl_global_init");
+    static const CURLcode curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+    Check(curl_init_result, "curl_global_init");
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) {
         throw std::runtime_error("curl_easy_init failed");
@@ -70,7 +71,7 @@ HttpAnswer PostJson(const std::string& url, const std::string& token, const std:
     }
     std::unique_ptr<curl_slist, SlistDeleter> headers(raw);
     HttpAnswer answer;
-    char error[CURL_ERROR_SIZE] = {};
+    std::array<char, CURL_ERROR_SIZE> error{};
     CURL* h = curl.get();
     Check(curl_easy_setopt(h, CURLOPT_URL, url.c_str()), "CURLOPT_URL");
     Check(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), "CURLOPT_NOSIGNAL");
@@ -83,11 +84,12 @@ HttpAnswer PostJson(const std::string& url, const std::string& token, const std:
     );
     Check(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &AppendBody), "CURLOPT_WRITEFUNCTION");
     Check(curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body), "CURLOPT_WRITEDATA");
-    Check(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error), "CURLOPT_ERRORBUFFER");
+    Check(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error.data()), "CURLOPT_ERRORBUFFER");
     const CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
         throw std::runtime_error(
-            "POST " + url + ": " + curl_easy_strerror(rc) + (error[0] != '\0' ? std::string(" (") + error + ")" : "")
+            "POST " + url + ": " + curl_easy_strerror(rc) +
+            (error[0] != '\0' ? std::string(" (") + error + ")" : "")
         );
     }
     Check(curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status), "CURLINFO_RESPONSE_CODE");
@@ -122,7 +124,9 @@ void CheckNodeId(const std::string& id) {
     }
     for (const char c : id) {
         if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_') {
-            throw std::runtime_error("claim/initiate: node_id has a character other than [A-Za-z0-9_-]: " + id);
+            throw std::runtime_error(
+                "claim/initiate: node_id has a character other than [A-Za-z0-9_-]: " + id
+            );
         }
     }
 }
@@ -132,7 +136,9 @@ void WriteFile(const std::filesystem::path& path, const std::string& content, mo
     // and an existing file with wider rights is tightened.
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) {
-        throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+        throw std::runtime_error(
+            "cannot write " + path.string() + ": " + std::generic_category().message(errno)
+        );
     }
     bool ok = ::fchmod(fd, mode) == 0;
     std::size_t done = 0;
@@ -147,7 +153,9 @@ void WriteFile(const std::filesystem::path& path, const std::string& content, mo
     const int saved = errno;
     ok = (::close(fd) == 0) && ok;
     if (!ok) {
-        throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(saved));
+        throw std::runtime_error(
+            "cannot write " + path.string() + ": " + std::generic_category().message(saved)
+        );
     }
 }
 
@@ -170,7 +178,7 @@ std::string ReadTrimmed(const std::filesystem::path& path) {
 std::string RandomMac() {
     std::random_device rd;
     std::string mac;
-    static constexpr char kDigits[] = "0123456789ABCDEF";
+    static constexpr std::string_view kDigits = "0123456789ABCDEF";
     for (int i = 0; i < 6; ++i) {
         auto b = static_cast<unsigned>(rd() & 0xFFU);
         if (i == 0) {
@@ -183,12 +191,13 @@ std::string RandomMac() {
 }
 
 std::string MacFromNodeId(const std::string& node_id) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int size = 0;
-    if (EVP_Digest(node_id.data(), node_id.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+    if (EVP_Digest(node_id.data(), node_id.size(), digest.data(), &size, EVP_sha256(), nullptr) !=
+        1) {
         throw std::runtime_error("SHA-256 failed");
     }
-    static constexpr char kDigits[] = "0123456789ABCDEF";
+    static constexpr std::string_view kDigits = "0123456789ABCDEF";
     std::string mac;
     for (int i = 0; i < 6; ++i) {
         mac += kDigits[digest[i] >> 4];
@@ -251,15 +260,17 @@ std::string ClaimNode(const ClaimOptions& options) {
     boost::json::object initiate;
     initiate["mac_addr"] = mac;
     initiate["platform"] = options.platform;
-    const HttpAnswer initiated = PostJson(api + "/claim/initiate", options.token, ToCompactJson(initiate));
-    const std::string node_id =
+    const HttpAnswer initiated =
+        PostJson(api + "/claim/initiate", options.token, ToCompactJson(initiate));
+    std::string node_id =
         RequiredString(ParseObject(initiated.body, "claim/initiate"), "node_id", "claim/initiate");
     CheckNodeId(node_id);
 
     EvpPkeyPtr key = GenerateP256Key();
     boost::json::object verify;
     verify["csr"] = MakeCsrPem(key.get(), node_id);
-    const HttpAnswer verified = PostJson(api + "/claim/verify", options.token, ToCompactJson(verify));
+    const HttpAnswer verified =
+        PostJson(api + "/claim/verify", options.token, ToCompactJson(verify));
     const boost::json::object answer = ParseObject(verified.body, "claim/verify");
     const std::string certificate = RequiredString(answer, "certificate", "claim/verify");
 

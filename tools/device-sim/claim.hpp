@@ -41,6 +41,7 @@ public:
           body_(std::move(body)) {}
 
     long Status() const { return status_; }
+
     const std::string& Body() const { return body_; }
 
 private:

@@ -2,15 +2,15 @@
 // challenge-response signature of device-protocol §4.2 made with that key.
 #include "keys.hpp"
 
+#include <array>
 #include <cstdio>
-#include <stdexcept>
-#include <vector>
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <stdexcept>
+#include <vector>
 
 namespace rainmaker::sim {
 
@@ -36,10 +36,10 @@ using ReqPtr = std::unique_ptr<X509_REQ, ReqDeleter>;
     std::string text = what;
     unsigned long code = 0;
     while ((code = ERR_get_error()) != 0) {
-        char buf[256];
-        ERR_error_string_n(code, buf, sizeof buf);
+        std::array<char, 256> buf{};
+        ERR_error_string_n(code, buf.data(), buf.size());
         text += ": ";
-        text += buf;
+        text += buf.data();
     }
     throw std::runtime_error(text);
 }
@@ -59,7 +59,7 @@ std::string BioContents(BIO* bio) {
     if (size <= 0 || data == nullptr) {
         return {};
     }
-    return std::string(data, static_cast<std::size_t>(size));
+    return {data, static_cast<std::size_t>(size)};
 }
 
 bool IsRsa(EVP_PKEY* key) {
@@ -176,7 +176,7 @@ std::string SignChallengeHex(EVP_PKEY* key, std::string_view challenge) {
         ThrowOpenSsl("EVP_DigestSign");
     }
     signature.resize(size);
-    static constexpr char kDigits[] = "0123456789abcdef";
+    static constexpr std::string_view kDigits = "0123456789abcdef";
     std::string hex;
     hex.reserve(size * 2);
     for (const unsigned char b : signature) {
@@ -186,11 +186,7 @@ std::string SignChallengeHex(EVP_PKEY* key, std::string_view challenge) {
     return hex;
 }
 
-bool VerifyChallengeHex(
-    EVP_PKEY* key,
-    std::string_view challenge,
-    std::string_view signature_hex
-) {
+bool VerifyChallengeHex(EVP_PKEY* key, std::string_view challenge, std::string_view signature_hex) {
     if (signature_hex.size() % 2 != 0) {
         return false;
     }

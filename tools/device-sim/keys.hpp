@@ -4,10 +4,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <openssl/evp.h>
 #include <string>
 #include <string_view>
-
-#include <openssl/evp.h>
 
 namespace rainmaker::sim {
 

@@ -1,10 +1,7 @@
 // rainmaker-sim: the command line of the device simulator that tests and benchmarks drive
 // (claim, sign, run one node, run a fleet, selftest).
-#include <poll.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -12,10 +9,13 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <poll.h>
 #include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -59,7 +59,12 @@ public:
 // --name value options and --flag switches of one sub-command; anything else is an error.
 class Args {
 public:
-    Args(int argc, char** argv, const std::set<std::string>& valued, const std::set<std::string>& flags) {
+    Args(
+        int argc,
+        char** argv,
+        const std::set<std::string>& valued,
+        const std::set<std::string>& flags
+    ) {
         for (int i = 2; i < argc; ++i) {
             const std::string arg = argv[i];
             if (flags.count(arg) != 0) {
@@ -75,7 +80,9 @@ public:
         }
     }
 
-    bool Has(const std::string& name) const { return flags_.count(name) != 0 || values_.count(name) != 0; }
+    bool Has(const std::string& name) const {
+        return flags_.count(name) != 0 || values_.count(name) != 0;
+    }
 
     std::string Get(const std::string& name, const std::string& fallback = {}) const {
         const auto it = values_.find(name);
@@ -103,7 +110,10 @@ public:
             used = 0;
         }
         if (used != it->second.size() || value < min || value > max) {
-            throw UsageError(name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+            throw UsageError(
+                name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) +
+                "]"
+            );
         }
         return value;
     }
@@ -238,7 +248,9 @@ NodeSettings ReadNodeSettings(const Args& args) {
     if (map) {
         // A reset with a real user is how a user-id-check build reports a new owner (§4.1).
         settings.mapping = MappingMessage{
-            args.Required("--map-user"), args.Required("--map-secret"), args.Has("--reset-mapping")};
+            args.Required("--map-user"),
+            args.Required("--map-secret"),
+            args.Has("--reset-mapping")};
     } else if (args.Has("--reset-mapping")) {
         settings.mapping = FactoryResetMapping();
     }
@@ -255,21 +267,23 @@ int Run(const Args& args) {
     const bool use_stdin = !args.Has("--no-stdin");
     std::string pending;
     while (!g_stop) {
-        const short revents = fleet.PollOnce(std::chrono::milliseconds(200), use_stdin ? STDIN_FILENO : -1);
+        const short revents =
+            fleet.PollOnce(std::chrono::milliseconds(200), use_stdin ? STDIN_FILENO : -1);
         if (!use_stdin || (revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
             continue;
         }
-        char buf[4096];
-        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        std::array<char, 4096> buf{};
+        const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
             break;  // EOF: the test closed our stdin
         }
-        pending.append(buf, static_cast<std::size_t>(n));
+        pending.append(buf.data(), static_cast<std::size_t>(n));
         bool quit = false;
-        for (auto nl = pending.find('\n'); nl != std::string::npos && !quit; nl = pending.find('\n')) {
+        for (auto nl = pending.find('\n'); nl != std::string::npos && !quit;
+             nl = pending.find('\n')) {
             const std::string line = pending.substr(0, nl);
             pending.erase(0, nl + 1);
             quit = !HandleCommand(fleet, line);
@@ -282,27 +296,28 @@ int Run(const Args& args) {
     return 0;
 }
 
+std::string FormatDouble(double value, const char* format = "%g") {
+    std::array<char, 64> buf{};
+    std::snprintf(buf.data(), buf.size(), format, value);
+    return buf.data();
+}
+
 std::string Percentile(std::vector<std::uint32_t> samples, double p) {
     if (samples.empty()) {
         return "-";
     }
     const auto k = static_cast<std::size_t>(p * static_cast<double>(samples.size() - 1));
-    std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(k), samples.end());
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", samples[k] / 1000.0);
-    return buf;
-}
-
-std::string FormatDouble(double value) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", value);
-    return buf;
+    std::nth_element(
+        samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(k), samples.end()
+    );
+    return FormatDouble(samples[k] / 1000.0, "%.3f");
 }
 
 std::string StatsLine(const FleetStats& s) {
-    return "stats connected=" + std::to_string(s.connected) + " published=" + std::to_string(s.published) +
-           " acked=" + std::to_string(s.acked) + " received=" + std::to_string(s.received) +
-           " ready=" + std::to_string(s.ready) + " errors=" + std::to_string(s.errors);
+    return "stats connected=" + std::to_string(s.connected) +
+           " published=" + std::to_string(s.published) + " acked=" + std::to_string(s.acked) +
+           " received=" + std::to_string(s.received) + " ready=" + std::to_string(s.ready) +
+           " errors=" + std::to_string(s.errors);
 }
 
 int Fleet(const Args& args) {
@@ -313,8 +328,10 @@ int Fleet(const Args& args) {
     const double duration_s = args.Number("--duration", 60, 0, 1e7);  // 0 = until SIGINT/SIGTERM
     const double settle_s = args.Number("--settle", 30, 0, 1e6);
     const double stats_s = args.Number("--stats-interval", 5, 0.1, 1e6);
-    std::mt19937_64 rng(args.Has("--seed") ? static_cast<std::uint64_t>(args.Number("--seed", 0, 0, 1e18))
-                                           : std::random_device{}());
+    std::mt19937_64 rng(
+        args.Has("--seed") ? static_cast<std::uint64_t>(args.Number("--seed", 0, 0, 1e18))
+                           : std::random_device{}()
+    );
 
     std::vector<std::filesystem::path> dirs;
     for (const auto& entry : std::filesystem::directory_iterator(nodes_dir)) {
@@ -324,7 +341,9 @@ int Fleet(const Args& args) {
     }
     std::sort(dirs.begin(), dirs.end());
     if (dirs.empty()) {
-        throw std::runtime_error("no node directories (node_id, node.key, node.crt) under " + nodes_dir.string());
+        throw std::runtime_error(
+            "no node directories (node_id, node.key, node.crt) under " + nodes_dir.string()
+        );
     }
     RaiseFileLimit(static_cast<rlim_t>(dirs.size() + 64));
 
@@ -350,16 +369,17 @@ int Fleet(const Args& args) {
     const auto start = Clock::now();
     // Load starts when every node is ready, or `settle` after the last connect was due.
     const auto load_deadline =
-        start + std::chrono::duration_cast<Clock::duration>(
-                    std::chrono::duration<double>(static_cast<double>(n) / broker.connect_rate + settle_s)
-                );
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                    static_cast<double>(n) / broker.connect_rate + settle_s
+                ));
     bool loading = false;
     Clock::time_point load_start{};
     Clock::time_point load_end{};
     Clock::time_point tokens_at{};
     double tokens = 0;
     std::uint64_t load_published = 0;
-    auto next_stats = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
+    auto next_stats =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
     std::uniform_int_distribution<std::size_t> pick(0, n - 1);
     std::uniform_int_distribution<int> brightness(0, 100);
 
@@ -368,7 +388,9 @@ int Fleet(const Args& args) {
         const auto now = Clock::now();
         if (now >= next_stats) {
             PrintLine(StatsLine(fleet.Stats()));
-            next_stats = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
+            next_stats =
+                now +
+                std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stats_s));
         }
         if (!loading) {
             if (fleet.Stats().ready < n && now < load_deadline) {
@@ -376,13 +398,21 @@ int Fleet(const Args& args) {
             }
             loading = true;
             load_start = tokens_at = now;
-            load_end = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
-            PrintLine("load start ready=" + std::to_string(fleet.Stats().ready) + " rate=" + FormatDouble(rate));
+            load_end = now + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(duration_s)
+                             );
+            PrintLine(
+                "load start ready=" + std::to_string(fleet.Stats().ready) +
+                " rate=" + FormatDouble(rate)
+            );
         }
         if (duration_s > 0 && now >= load_end) {
             break;
         }
-        tokens = std::min(std::max(1.0, rate / 10), tokens + std::chrono::duration<double>(now - tokens_at).count() * rate);
+        tokens = std::min(
+            std::max(1.0, rate / 10),
+            tokens + std::chrono::duration<double>(now - tokens_at).count() * rate
+        );
         tokens_at = now;
         while (tokens >= 1) {
             // A few random picks find a ready node; if none is, the token is lost (bounded rate).
@@ -394,7 +424,8 @@ int Fleet(const Args& args) {
                 }
                 const auto* current = fleet.Node(node).FindParam("Light", "Brightness");
                 int value = brightness(rng);
-                if (current != nullptr && current->value.is_int64() && current->value.get_int64() == value) {
+                if (current != nullptr && current->value.is_int64() &&
+                    current->value.get_int64() == value) {
                     value = (value + 1) % 101;  // a change, not a repeat
                 }
                 fleet.SetLocal(node, "Light", "Brightness", value);
@@ -406,16 +437,18 @@ int Fleet(const Args& args) {
     const auto stopped = Clock::now();
     const FleetStats& s = fleet.Stats();
     const std::size_t ready = s.ready;
-    const double load_seconds = loading ? std::chrono::duration<double>(stopped - load_start).count() : 0;
-    char rate_text[32];
-    std::snprintf(rate_text, sizeof rate_text, "%.1f", load_seconds > 0 ? static_cast<double>(load_published) / load_seconds : 0.0);
-    char seconds_text[32];
-    std::snprintf(seconds_text, sizeof seconds_text, "%.1f", load_seconds);
+    const double load_seconds =
+        loading ? std::chrono::duration<double>(stopped - load_start).count() : 0;
+    const std::string rate_text = FormatDouble(
+        load_seconds > 0 ? static_cast<double>(load_published) / load_seconds : 0.0, "%.1f"
+    );
+    const std::string seconds_text = FormatDouble(load_seconds, "%.1f");
     PrintLine(StatsLine(s));
     PrintLine(
         "summary nodes=" + std::to_string(n) + " connected=" + std::to_string(s.connected) +
-        " ready=" + std::to_string(ready) + " connect_attempts=" + std::to_string(s.connect_attempts) +
-        " connect_failures=" + std::to_string(s.connect_failures) + " disconnects=" + std::to_string(s.disconnects) +
+        " ready=" + std::to_string(ready) +
+        " connect_attempts=" + std::to_string(s.connect_attempts) + " connect_failures=" +
+        std::to_string(s.connect_failures) + " disconnects=" + std::to_string(s.disconnects) +
         " published=" + std::to_string(s.published) + " acked=" + std::to_string(s.acked) +
         " received=" + std::to_string(s.received) + " applied=" + std::to_string(s.applied) +
         " load_published=" + std::to_string(load_published) + " load_seconds=" + seconds_text +
@@ -435,7 +468,8 @@ int Dispatch(int argc, char** argv) {
     if (command == "sign") {
         return Sign(Args(argc, argv, {"--node-dir", "--challenge"}, {}));
     }
-    const std::set<std::string> broker_valued = {"--mqtt-host", "--mqtt-port", "--ca", "--keepalive", "--alpn"};
+    const std::set<std::string> broker_valued = {
+        "--mqtt-host", "--mqtt-port", "--ca", "--keepalive", "--alpn"};
     const std::set<std::string> broker_flags = {"--plain-topics", "--insecure"};
     if (command == "run") {
         auto valued = broker_valued;
@@ -447,7 +481,13 @@ int Dispatch(int argc, char** argv) {
     if (command == "fleet") {
         auto valued = broker_valued;
         valued.insert(
-            {"--nodes-dir", "--rate", "--duration", "--connect-rate", "--settle", "--stats-interval", "--seed"}
+            {"--nodes-dir",
+             "--rate",
+             "--duration",
+             "--connect-rate",
+             "--settle",
+             "--stats-interval",
+             "--seed"}
         );
         return Fleet(Args(argc, argv, valued, broker_flags));
     }

@@ -2,16 +2,16 @@
 // (mosquitto_loop_read/write/misc), so 10,000 nodes need no thread per node.
 #include "node_fleet.hpp"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <poll.h>
 #include <random>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <system_error>
+#include <unistd.h>
 #include <unordered_map>
 
 #include <mosquitto.h>
@@ -38,7 +38,7 @@ struct MosquittoDeleter {
 std::string ErrorText(int rc, const std::string& last_log) {
     std::string text = mosquitto_strerror(rc);
     if (rc == MOSQ_ERR_ERRNO) {
-        text = std::strerror(errno);
+        text = std::generic_category().message(errno);
     }
     if (!last_log.empty()) {
         text += " (" + last_log + ")";
@@ -56,10 +56,21 @@ thread_local bool t_refuse_socketpair = false;
 class RefuseSocketPairScope {
 public:
     RefuseSocketPairScope() { t_refuse_socketpair = true; }
+
     ~RefuseSocketPairScope() { t_refuse_socketpair = false; }
+
     RefuseSocketPairScope(const RefuseSocketPairScope&) = delete;
     RefuseSocketPairScope& operator=(const RefuseSocketPairScope&) = delete;
 };
+
+std::string SocketErrorText(int fd) {
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
+        return std::generic_category().message(error);
+    }
+    return "connection refused or closed before the TLS handshake finished";
+}
 
 }  // namespace
 
@@ -85,8 +96,8 @@ struct NodeFleet::Connection {
     enum class State { kIdle, kWaiting, kConnecting, kConnected, kHeld };
 
     struct Inflight {
-        PublishTag tag;
-        TimePoint sent;
+        PublishTag tag = PublishTag::kOther;
+        TimePoint sent{};
     };
 
     Connection(NodeFleet& owner, std::size_t i, SimulatedNode n)
@@ -120,7 +131,9 @@ NodeFleet::~NodeFleet() {
 std::size_t NodeFleet::Add(const NodeFiles& files, NodeSettings settings) {
     const std::size_t index = connections_.size();
     settings.node_id = files.node_id;
-    auto c = std::make_unique<Connection>(*this, index, SimulatedNode(std::move(settings), DefaultLightModel()));
+    auto c = std::make_unique<Connection>(
+        *this, index, SimulatedNode(std::move(settings), DefaultLightModel())
+    );
     // Clean session, client id = node_id (device-protocol §1.1).
     {
         RefuseSocketPairScope no_socket_pair;
@@ -216,10 +229,7 @@ void NodeFleet::StartConnect(Connection& c) {
     if (!c.started) {
         c.started = true;
         rc = mosquitto_connect_async(
-            c.mosq.get(),
-            options_.host.c_str(),
-            options_.port,
-            options_.keepalive_s
+            c.mosq.get(), options_.host.c_str(), options_.port, options_.keepalive_s
         );
     } else {
         rc = mosquitto_reconnect_async(c.mosq.get());
@@ -254,7 +264,8 @@ void NodeFleet::HandleDown(Connection& c, const std::string& reason) {
     auto delay = std::min(options_.reconnect_max, options_.reconnect_min * (1 << shift));
     ++c.failures;
     c.state = State::kWaiting;
-    c.next_attempt = Now() + std::chrono::duration_cast<std::chrono::milliseconds>(delay * jitter(jitter_rng));
+    c.next_attempt =
+        Now() + std::chrono::duration_cast<std::chrono::milliseconds>(delay * jitter(jitter_rng));
     ++waiting_;
 }
 
@@ -268,7 +279,9 @@ void NodeFleet::Execute(Connection& c, Actions actions) {
             if (rc == MOSQ_ERR_SUCCESS) {
                 c.pending_subscriptions[mid] = out.topic;
             } else {
-                Emit(c, {EventKind::kError, "subscribe " + out.topic + ": " + mosquitto_strerror(rc)});
+                Emit(
+                    c, {EventKind::kError, "subscribe " + out.topic + ": " + mosquitto_strerror(rc)}
+                );
             }
             continue;
         }
@@ -348,24 +361,31 @@ void NodeFleet::OnPublishCallback(mosquitto* /*mosq*/, void* user, int mid) {
     const TimePoint now = Now();
     FleetStats& stats = c.fleet.stats_;
     ++stats.acked;
-    if (sent.tag == PublishTag::kParamsLocal && stats.params_local_ack_us.size() < kMaxLatencySamples) {
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - sent.sent).count();
-        stats.params_local_ack_us.push_back(static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX)));
+    if (sent.tag == PublishTag::kParamsLocal &&
+        stats.params_local_ack_us.size() < kMaxLatencySamples) {
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - sent.sent).count();
+        stats.params_local_ack_us.push_back(
+            static_cast<std::uint32_t>(std::clamp<long long>(us, 0, UINT32_MAX))
+        );
     }
     c.fleet.Execute(c, c.node.OnPublishAcked(sent.tag, now));
 }
 
-void NodeFleet::OnMessageCallback(mosquitto* /*mosq*/, void* user, const mosquitto_message* message) {
+void NodeFleet::OnMessageCallback(
+    mosquitto* /*mosq*/, void* user, const mosquitto_message* message
+) {
     auto& c = *static_cast<Connection*>(user);
     ++c.fleet.stats_.received;
     const std::string_view payload(
-        static_cast<const char*>(message->payload),
-        static_cast<std::size_t>(message->payloadlen)
+        static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen)
     );
     c.fleet.Execute(c, c.node.OnMessage(message->topic, payload));
 }
 
-void NodeFleet::OnSubscribeCallback(mosquitto* /*mosq*/, void* user, int mid, int count, const int* qos) {
+void NodeFleet::OnSubscribeCallback(
+    mosquitto* /*mosq*/, void* user, int mid, int count, const int* qos
+) {
     auto& c = *static_cast<Connection*>(user);
     const auto it = c.pending_subscriptions.find(mid);
     if (it == c.pending_subscriptions.end()) {
@@ -430,13 +450,14 @@ short NodeFleet::PollOnce(std::chrono::milliseconds max_wait, int extra_fd) {
     }
     for (auto& cp : connections_) {
         const int fd = mosquitto_socket(cp->mosq.get());
-        if (fd < 0) {
+        // A socket left behind by a failed connect (see below) is not polled; the next
+        // mosquitto_reconnect_async() closes it.
+        if (fd < 0 || (cp->state != Connection::State::kConnecting &&
+                       cp->state != Connection::State::kConnected)) {
             continue;
         }
-        short events = POLLIN;
-        if (mosquitto_want_write(cp->mosq.get())) {
-            events |= POLLOUT;
-        }
+        const auto events =
+            static_cast<short>(mosquitto_want_write(cp->mosq.get()) ? POLLIN | POLLOUT : POLLIN);
         fds.push_back({fd, events, 0});
         owners.push_back(cp.get());
     }
@@ -449,7 +470,8 @@ short NodeFleet::PollOnce(std::chrono::milliseconds max_wait, int extra_fd) {
     if (waiting_ > 0) {
         wait = std::min(wait, std::chrono::milliseconds(5));  // the connect pacer needs ticks
     }
-    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(0, wait.count())));
+    const int ready =
+        ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(0, wait.count())));
     if (ready <= 0) {
         return 0;
     }
@@ -469,9 +491,13 @@ short NodeFleet::PollOnce(std::chrono::milliseconds max_wait, int extra_fd) {
         }
         if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(m) < 0) {
             HandleDown(c, ErrorText(rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_CONN_LOST : rc, c.last_log));
+        } else if (c.state == Connection::State::kConnecting && (revents & (POLLERR | POLLHUP)) != 0) {
+            // libmosquitto 2.0 treats SSL_ERROR_SYSCALL during the TLS handshake as "try again",
+            // so a refused TCP connect would spin until the keepalive ran out.
+            HandleDown(c, SocketErrorText(mosquitto_socket(m)));
         }
     }
-    return offset != 0 ? fds[0].revents : 0;
+    return offset != 0 ? fds[0].revents : short{0};
 }
 
 void NodeFleet::PowerCut(std::size_t node) {

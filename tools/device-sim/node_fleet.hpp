@@ -2,12 +2,11 @@
 // (mosquitto_loop_read/write/misc), so 10,000 nodes need no thread per node.
 #pragma once
 
-#include <poll.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <poll.h>
 #include <string>
 #include <vector>
 
@@ -89,8 +88,10 @@ public:
     void DisconnectAll(std::chrono::milliseconds flush);
 
     std::size_t Size() const { return connections_.size(); }
+
     const SimulatedNode& Node(std::size_t node) const;
     bool IsReady(std::size_t node) const;
+
     const FleetStats& Stats() const { return stats_; }
 
 private:
@@ -100,7 +101,9 @@ private:
     static void OnDisconnectCallback(mosquitto* mosq, void* user, int rc);
     static void OnPublishCallback(mosquitto* mosq, void* user, int mid);
     static void OnMessageCallback(mosquitto* mosq, void* user, const mosquitto_message* message);
-    static void OnSubscribeCallback(mosquitto* mosq, void* user, int mid, int count, const int* qos);
+    static void OnSubscribeCallback(
+        mosquitto* mosq, void* user, int mid, int count, const int* qos
+    );
     static void OnLogCallback(mosquitto* mosq, void* user, int level, const char* text);
 
     void StartDueConnects(std::chrono::steady_clock::time_point now);

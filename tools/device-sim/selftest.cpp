@@ -39,14 +39,15 @@ SimulatedNode MakeNode(TopicForm form = TopicForm::kBasicIngest) {
     NodeSettings settings;
     settings.node_id = "N1";
     settings.topic_form = form;
-    return SimulatedNode(settings, DefaultLightModel());
+    return {settings, DefaultLightModel()};
 }
 
 // Sends params/remote and returns the params/local payload published ("" if none).
 std::string Remote(SimulatedNode& node, const std::string& payload) {
     const Actions a = node.OnMessage("node/N1/params/remote", payload);
     for (const auto& out : a.out) {
-        if (out.kind == Outgoing::Kind::kPublish && out.topic == node.NodeToCloudTopic("params/local", "esp_set_params")) {
+        if (out.kind == Outgoing::Kind::kPublish &&
+            out.topic == node.NodeToCloudTopic("params/local", "esp_set_params")) {
             return out.payload;
         }
     }
@@ -70,13 +71,23 @@ std::string Value(const SimulatedNode& node, const char* device, const char* par
 
 void CheckParamsRemote(Checker& t) {
     SimulatedNode node = MakeNode();
-    t.Equal(Remote(node, R"({"Light":{"Power":true}})"), R"({"Light":{"Power":true}})", "bool applied");
+    t.Equal(
+        Remote(node, R"({"Light":{"Power":true}})"), R"({"Light":{"Power":true}})", "bool applied"
+    );
     t.Equal(Value(node, "Light", "Power"), "true", "bool stored");
     t.Equal(Remote(node, R"({"Light":{"Power":"on"}})"), "", "string for bool ignored");
     t.Equal(Remote(node, R"({"Light":{"Power":1}})"), "", "number for bool ignored");
-    t.Equal(Remote(node, R"({"Light":{"Brightness":70}})"), R"({"Light":{"Brightness":70}})", "int applied");
+    t.Equal(
+        Remote(node, R"({"Light":{"Brightness":70}})"),
+        R"({"Light":{"Brightness":70}})",
+        "int applied"
+    );
     t.Equal(Remote(node, R"({"Light":{"Brightness":5.5}})"), "", "fraction for int ignored");
-    t.Equal(Remote(node, R"({"Light":{"Brightness":5.0}})"), "", "5.0 for int ignored (not an integer token)");
+    t.Equal(
+        Remote(node, R"({"Light":{"Brightness":5.0}})"),
+        "",
+        "5.0 for int ignored (not an integer token)"
+    );
     t.Equal(Remote(node, R"({"Light":{"Brightness":"5"}})"), "", "string for int ignored");
     t.Equal(Remote(node, R"({"Light":{"Brightness":4294967296}})"), "", "int beyond int32 ignored");
     t.Equal(Value(node, "Light", "Brightness"), "70", "int unchanged by ignored writes");
@@ -88,7 +99,10 @@ void CheckParamsRemote(Checker& t) {
     t.Equal(Remote(node, R"([1,2])"), "", "non-object payload ignored");
     t.Equal(Remote(node, "not json"), "", "invalid JSON ignored");
     t.Equal(
-        Remote(node, R"({"Time":{"TZ":"Asia/Kolkata"},"Light":{"Colour":1,"Name":"Desk","Power":"x","Brightness":0}})"),
+        Remote(
+            node,
+            R"({"Time":{"TZ":"Asia/Kolkata"},"Light":{"Colour":1,"Name":"Desk","Power":"x","Brightness":0}})"
+        ),
         R"({"Light":{"Name":"Desk","Brightness":0},"Time":{"TZ":"Asia/Kolkata"}})",
         "mixed: only applied params reported, in node order"
     );
@@ -97,13 +111,20 @@ void CheckParamsRemote(Checker& t) {
         R"({"Schedule":{"Schedules":[{"id":"a","triggers":[{"m":60}]}]}})",
         "array param applied"
     );
-    t.Equal(Remote(node, R"({"Schedule":{"Schedules":{"id":"a"}}})"), "", "object for array ignored");
-    t.Equal(Remote(node, R"({"Light":{"Power":true}})"), R"({"Light":{"Power":true}})", "same value re-reported");
+    t.Equal(
+        Remote(node, R"({"Schedule":{"Schedules":{"id":"a"}}})"), "", "object for array ignored"
+    );
+    t.Equal(
+        Remote(node, R"({"Light":{"Power":true}})"),
+        R"({"Light":{"Power":true}})",
+        "same value re-reported"
+    );
 
     const Actions ignored = node.OnMessage("node/N1/params/remote", R"({"Light":{"Power":"on"}})");
     t.Expect(ignored.out.empty(), "nothing published when nothing applied");
     t.Expect(
-        ignored.events.size() == 2 && FormatEvent(ignored.events[0]) == R"(params/remote {"Light":{"Power":"on"}})" &&
+        ignored.events.size() == 2 &&
+            FormatEvent(ignored.events[0]) == R"(params/remote {"Light":{"Power":"on"}})" &&
             FormatEvent(ignored.events[1]) == "applied {}",
         "events for an ignored write: params/remote then applied {}"
     );
@@ -114,18 +135,39 @@ void CheckParamsRemote(Checker& t) {
     NodeSettings settings;
     settings.node_id = "N1";
     SimulatedNode floats(settings, model);
-    t.Equal(Remote(floats, R"({"Light":{"Temperature":22}})"), R"({"Light":{"Temperature":22.00000}})", "int for float applied as float");
-    t.Equal(Remote(floats, R"({"Light":{"Temperature":-3.25}})"), R"({"Light":{"Temperature":-3.25000}})", "float applied");
+    t.Equal(
+        Remote(floats, R"({"Light":{"Temperature":22}})"),
+        R"({"Light":{"Temperature":22.00000}})",
+        "int for float applied as float"
+    );
+    t.Equal(
+        Remote(floats, R"({"Light":{"Temperature":-3.25}})"),
+        R"({"Light":{"Temperature":-3.25000}})",
+        "float applied"
+    );
     t.Equal(Remote(floats, R"({"Light":{"Temperature":true}})"), "", "bool for float ignored");
 }
 
 void CheckLocalChange(Checker& t) {
     SimulatedNode node = MakeNode(TopicForm::kPlain);
     const Actions a = node.SetLocal("Light", "Temperature", boost::json::value(23));
-    t.Expect(a.out.size() == 1 && a.out[0].topic == "node/N1/params/local", "local change on plain params/local");
-    t.Equal(a.out.empty() ? "" : a.out[0].payload, R"({"Light":{"Temperature":23.00000}})", "read-only param changes locally");
-    t.Expect(node.SetLocal("Light", "Power", boost::json::value("x")).out.empty(), "mistyped local change refused");
-    t.Expect(node.SetLocal("Light", "Nope", boost::json::value(1)).out.empty(), "unknown local param refused");
+    t.Expect(
+        a.out.size() == 1 && a.out[0].topic == "node/N1/params/local",
+        "local change on plain params/local"
+    );
+    t.Equal(
+        a.out.empty() ? "" : a.out[0].payload,
+        R"({"Light":{"Temperature":23.00000}})",
+        "read-only param changes locally"
+    );
+    t.Expect(
+        node.SetLocal("Light", "Power", boost::json::value("x")).out.empty(),
+        "mistyped local change refused"
+    );
+    t.Expect(
+        node.SetLocal("Light", "Nope", boost::json::value(1)).out.empty(),
+        "unknown local param refused"
+    );
 }
 
 void CheckBootSequence(Checker& t) {
@@ -148,11 +190,17 @@ void CheckBootSequence(Checker& t) {
     );
     t.Expect(!plain.IsReady(), "not ready before init PUBACK");
     const Actions acked = plain.OnPublishAcked(PublishTag::kInitParams, t0);
-    t.Expect(plain.IsReady() && acked.events.size() == 1 && acked.events[0].kind == EventKind::kReady, "ready after init PUBACK");
-    t.Expect(plain.OnTimer(t0 + std::chrono::milliseconds(4999)).out.empty(), "no otafetch before 5 s");
+    t.Expect(
+        plain.IsReady() && acked.events.size() == 1 && acked.events[0].kind == EventKind::kReady,
+        "ready after init PUBACK"
+    );
+    t.Expect(
+        plain.OnTimer(t0 + std::chrono::milliseconds(4999)).out.empty(), "no otafetch before 5 s"
+    );
     const Actions fetch = plain.OnTimer(t0 + std::chrono::seconds(5));
     t.Expect(
-        fetch.out.size() == 1 && fetch.out[0].topic == "$aws/rules/esp_node_otafetch/node/N1/otafetch" &&
+        fetch.out.size() == 1 &&
+            fetch.out[0].topic == "$aws/rules/esp_node_otafetch/node/N1/otafetch" &&
             fetch.out[0].payload == R"({"node_id":"N1","fw_version":"1.0.0"})",
         "otafetch 5 s after start"
     );
@@ -175,16 +223,27 @@ void CheckBootSequence(Checker& t) {
         "SUB node/N2/to-node\nPUB node/N2/config\nPUB node/N2/user/mapping\n",
         "mapping published after config, then the node waits"
     );
-    t.Equal(boot.out[2].payload, R"({"node_id":"N2","user_id":"u1","secret_key":"s3cr3t"})", "mapping payload");
+    t.Equal(
+        boot.out[2].payload,
+        R"({"node_id":"N2","user_id":"u1","secret_key":"s3cr3t"})",
+        "mapping payload"
+    );
     mapped.OnDisconnected();
-    t.Equal(Steps(mapped.OnConnected(t0)), "SUB node/N2/to-node\n", "reconnect while waiting: mapping not re-sent by the node");
+    t.Equal(
+        Steps(mapped.OnConnected(t0)),
+        "SUB node/N2/to-node\n",
+        "reconnect while waiting: mapping not re-sent by the node"
+    );
     const Actions after = mapped.OnPublishAcked(PublishTag::kMapping, t0);
     t.Equal(
         Steps(after),
         "SUB node/N2/params/remote\nPUB node/N2/params/local/init\nSUB node/N2/otaurl\n",
         "mapping PUBACK continues the boot"
     );
-    t.Expect(!after.events.empty() && after.events[0].kind == EventKind::kMappingAcked, "mapping-acked event");
+    t.Expect(
+        !after.events.empty() && after.events[0].kind == EventKind::kMappingAcked,
+        "mapping-acked event"
+    );
 
     settings.mapping = FactoryResetMapping();
     SimulatedNode reset(settings, DefaultLightModel());
@@ -212,25 +271,43 @@ void CheckConfig(Checker& t) {
         R"({"name":"Schedule","type":"esp.service.schedule","params":[{"name":"Schedules","type":"esp.param.schedules","data_type":"array","properties":["read","write"],"bounds":{"max":10}}]}]})",
         "config JSON"
     );
-    t.Equal(ToCompactJson(boost::json::value("a\"b\\c/d\n\x01\xc3\xa9")), "\"a\\\"b\\\\c/d\\n\\u0001\xc3\xa9\"", "string escaping");
+    t.Equal(
+        ToCompactJson(boost::json::value("a\"b\\c/d\n\x01\xc3\xa9")),
+        "\"a\\\"b\\\\c/d\\n\\u0001\xc3\xa9\"",
+        "string escaping"
+    );
     t.Equal(ToCompactJson(boost::json::value(0.1)), "0.1", "shortest double");
 }
 
 void CheckOtherTopics(Checker& t) {
     SimulatedNode node = MakeNode();
-    const Actions ota = node.OnMessage("node/N1/otaurl", R"({"ota_job_id":"j1","url":"https://x/fw.bin"})");
-    t.Expect(ota.out.empty() && ota.events.size() == 1 && ota.events[0].kind == EventKind::kOtaUrl, "otaurl is reported, not answered");
+    const Actions ota =
+        node.OnMessage("node/N1/otaurl", R"({"ota_job_id":"j1","url":"https://x/fw.bin"})");
+    t.Expect(
+        ota.out.empty() && ota.events.size() == 1 && ota.events[0].kind == EventKind::kOtaUrl,
+        "otaurl is reported, not answered"
+    );
     const Actions cmd = node.OnMessage("node/N1/to-node", std::string("\x01\x00\x03\x01\x00", 5));
-    t.Expect(cmd.events.size() == 1 && FormatEvent(cmd.events[0]) == "to-node 0100030100", "to-node reported as hex");
+    t.Expect(
+        cmd.events.size() == 1 && FormatEvent(cmd.events[0]) == "to-node 0100030100",
+        "to-node reported as hex"
+    );
 }
 
 void CheckKeys(Checker& t) {
     EvpPkeyPtr key = GenerateP256Key();
     const std::string sig = SignChallengeHex(key.get(), "challenge-123");
-    t.Expect(sig.size() >= 140 && sig.size() <= 144 && sig.rfind("30", 0) == 0, "DER ECDSA signature, hex");
-    t.Expect(sig.find_first_not_of("0123456789abcdef") == std::string::npos, "signature hex is lowercase");
+    t.Expect(
+        sig.size() >= 140 && sig.size() <= 144 && sig.rfind("30", 0) == 0,
+        "DER ECDSA signature, hex"
+    );
+    t.Expect(
+        sig.find_first_not_of("0123456789abcdef") == std::string::npos, "signature hex is lowercase"
+    );
     t.Expect(VerifyChallengeHex(key.get(), "challenge-123", sig), "signature verifies");
-    t.Expect(!VerifyChallengeHex(key.get(), "challenge-124", sig), "signature bound to the challenge");
+    t.Expect(
+        !VerifyChallengeHex(key.get(), "challenge-124", sig), "signature bound to the challenge"
+    );
     const std::string csr = MakeCsrPem(key.get(), "N1");
     t.Expect(csr.rfind("-----BEGIN CERTIFICATE REQUEST-----", 0) == 0, "CSR PEM");
     t.Expect(PrivateKeyToPem(key.get()).rfind("-----BEGIN PRIVATE KEY-----", 0) == 0, "key PEM");

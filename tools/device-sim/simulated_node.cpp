@@ -150,11 +150,7 @@ boost::json::array DevicesConfig(const std::vector<DeviceModel>& devices) {
 }
 
 ParamModel MakeParam(
-    std::string name,
-    std::string type,
-    DataType data_type,
-    bool writable,
-    boost::json::value value
+    std::string name, std::string type, DataType data_type, bool writable, boost::json::value value
 ) {
     ParamModel p;
     p.name = std::move(name);
@@ -540,7 +536,9 @@ Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payloa
     const bool is_remote = topic == CloudToNodeTopic("params/remote");
     const bool is_ota = topic == CloudToNodeTopic("otaurl");
     if (!is_remote && !is_ota) {
-        actions.events.push_back({EventKind::kError, "message on unexpected topic " + std::string(topic)});
+        actions.events.push_back(
+            {EventKind::kError, "message on unexpected topic " + std::string(topic)}
+        );
         return actions;
     }
     boost::system::error_code ec;
@@ -587,16 +585,13 @@ Actions SimulatedNode::OnTimer(TimePoint now) {
 }
 
 Actions SimulatedNode::SetLocal(
-    std::string_view device,
-    std::string_view param,
-    const boost::json::value& v
+    std::string_view device, std::string_view param, const boost::json::value& v
 ) {
     Actions actions;
     ParamModel* target = FindParamMutable(device, param);
     if (target == nullptr) {
         actions.events.push_back(
-            {EventKind::kError,
-             "no param " + std::string(device) + "." + std::string(param)}
+            {EventKind::kError, "no param " + std::string(device) + "." + std::string(param)}
         );
         return actions;
     }

@@ -50,7 +50,10 @@ NodeModel DefaultLightModel();
 
 // ---- What the node does ----------------------------------------------------------------------
 
-enum class TopicForm { kBasicIngest, kPlain };  // §2.1: $aws/rules/<rule>/node/<id>/... or node/<id>/...
+enum class TopicForm {
+    kBasicIngest,
+    kPlain
+};  // §2.1: $aws/rules/<rule>/node/<id>/... or node/<id>/...
 
 struct MappingMessage {
     std::string user_id;
@@ -137,6 +140,7 @@ public:
     Actions OnMessage(std::string_view topic, std::string_view payload);
     // Fires the otafetch once it is due; only call while connected.
     Actions OnTimer(TimePoint now);
+
     std::optional<TimePoint> NextTimer() const { return otafetch_due_; }
 
     // A change made on the device itself (button, sensor): written regardless of the "write"
@@ -147,7 +151,9 @@ public:
     boost::json::object ApplyRemote(const boost::json::value& params);
 
     const ParamModel* FindParam(std::string_view device, std::string_view param) const;
+
     bool IsConnected() const { return connected_; }
+
     bool IsReady() const { return ready_; }
 
 private:

@@ -96,9 +96,9 @@ std::optional<std::string> HexDecode(std::string_view hex) {
 
 }  // namespace
 
-MappingService::MappingService(storage::Database& db,
-                               const core::Clock& clock,
-                               std::chrono::seconds secret_timeout)
+MappingService::MappingService(
+    storage::Database& db, const core::Clock& clock, std::chrono::seconds secret_timeout
+)
     : db_(db), clock_(clock), secret_timeout_(secret_timeout) {}
 
 std::string MappingService::TagsFor(const MappingRequestRow& request) {

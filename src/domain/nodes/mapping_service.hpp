@@ -29,9 +29,11 @@ class MappingService {
 public:
     // `secret_timeout`: how long a secret-key request waits for the node (1 minute in the
     // public cloud).
-    MappingService(storage::Database& db,
-                   const core::Clock& clock,
-                   std::chrono::seconds secret_timeout = std::chrono::seconds(60));
+    MappingService(
+        storage::Database& db,
+        const core::Clock& clock,
+        std::chrono::seconds secret_timeout = std::chrono::seconds(60)
+    );
 
     // #12 add: a pending request; returns its id. Confirmed at once when the node already
     // reported the same user and secret. Throws kNodeIdMissing, kNodeIdTooLong, kSecretBlank,

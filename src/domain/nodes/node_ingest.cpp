@@ -2,6 +2,7 @@
 // (local), mapping reports matched, alerts kept.
 #include "domain/nodes/node_ingest.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 #include <boost/json.hpp>
@@ -106,6 +107,19 @@ bool NodeIngest::Handle(
         return false;
     }
     return true;
+}
+
+void NodeIngest::ResetPresence() {
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+            .count();
+    const int changed = db_.Nodes().ResetPresence(now_ms);
+    if (changed > 0) {
+        core::log::Info(
+            "broker (re)connected: " + std::to_string(changed) +
+            " node(s) offline until they connect again"
+        );
+    }
 }
 
 void NodeIngest::HandlePresence(

@@ -26,6 +26,10 @@ public:
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     );
 
+    // The link (re)connected to a broker that (re)started: nodes connected to the old one are
+    // offline until they connect again.
+    void ResetPresence();
+
 private:
     void EnsureNode(std::string_view node_id);
 

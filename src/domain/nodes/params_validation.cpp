@@ -248,8 +248,9 @@ void Write(const boost::json::value& value, std::string& out) {
         }
         case boost::json::kind::double_: {
             char buffer[400];
-            const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value.as_double(),
-                                              std::chars_format::fixed);
+            const auto result = std::to_chars(
+                buffer, buffer + sizeof(buffer), value.as_double(), std::chars_format::fixed
+            );
             std::string text(buffer, result.ptr);
             if (text.find('.') == std::string::npos) {
                 text += ".0";

@@ -2,9 +2,9 @@
 // unknown device or param, write-protected param, wrong type, out of bounds, not a valid string.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <string>
+
+#include <boost/json.hpp>
 
 namespace rainmaker::domain::nodes {
 

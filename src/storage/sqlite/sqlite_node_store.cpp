@@ -202,6 +202,17 @@ bool SqliteNodeStore::ApplyPresence(
     return changed;
 }
 
+int SqliteNodeStore::ResetPresence(std::int64_t at_ms) {
+    int changed = 0;
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1")
+            .Bind(1, at_ms)
+            .Run();
+        changed = c.Changes();
+    });
+    return changed;
+}
+
 std::vector<std::string> SqliteNodeStore::RevokedSerials() {
     std::vector<std::string> serials;
     db_.WithConnection([&](Connection& c) {

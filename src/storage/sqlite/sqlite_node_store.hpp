@@ -30,6 +30,7 @@ public:
     bool ApplyPresence(
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     ) override;
+    int ResetPresence(std::int64_t at_ms) override;
     std::vector<std::string> RevokedSerials() override;
     std::optional<UserNodeRow> FindMapping(std::string_view user_id, std::string_view node_id)
         override;

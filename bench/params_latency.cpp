@@ -1,0 +1,950 @@
+// `make bench-devices` (bench/devices.sh): the latency of a param change from the REST API to
+// the node. It acts as N nodes (TLS client certificates, as a device connects), each reporting
+// its config and subscribing to node/<id>/params/remote, then sends
+// `PUT /v1/user/nodes/params?node_id=<id>` at a fixed total rate over K keep-alive connections
+// and times each set from its scheduled send to its arrival on params/remote.
+//
+// The schedule is open-loop: set n is due at t0 + n / rate whatever happened before, and its
+// latency is counted from that due time, so a stalled server shows up as queueing in the
+// figures instead of slowing the client down (no coordinated omission).
+//
+// --raw is the broker baseline: the same schedule and the same payload, published directly to
+// node/<id>/params/remote by a libmosquitto client on the server's loopback link listener.
+//
+// Prints one `result key=value ...` line (devices.sh parses it) and a readable summary on stderr.
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <mosquitto.h>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kUsage = R"(usage:
+  params_latency --nodes-dir DIR --mqtt-port P --ca CA.pem [--mqtt-host 127.0.0.1] [--nodes 10]
+                 --api http://127.0.0.1:PORT --token TOKEN [--connections 8]
+                 [--rate 1000] [--duration 10] [--warmup 1] [--drain 5]
+  params_latency --raw --link-port P --link-password-file F [--link-user rainmaker-server]
+                 --nodes-dir DIR --mqtt-port P --ca CA.pem [same load options]
+DIR holds <node_id>/{node_id,node.key,node.crt} (rainmaker-server admin issue-node-certs); the
+first N by name are used. The REST mode needs them mapped to the token's user.
+)";
+
+constexpr int kMaxNodes = 256;   // one libmosquitto thread each
+constexpr int kKeepAlive = 60;   // MQTT keepalive of the nodes and of the raw publisher
+constexpr auto kReadyTimeout = std::chrono::seconds(20);
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int /*signal*/) {
+    g_stop = true;
+}
+
+std::int64_t NanosSince(Clock::time_point start, Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t - start).count();
+}
+
+// --name value options and --flag switches; anything else is an error.
+class Args {
+public:
+    Args(int argc, char** argv, const std::set<std::string>& valued, const std::set<std::string>& flags) {
+        for (int i = 1; i < argc; ++i) {
+            const std::string arg = argv[i];
+            if (flags.count(arg) != 0) {
+                flags_.insert(arg);
+            } else if (valued.count(arg) != 0) {
+                if (i + 1 >= argc) {
+                    throw UsageError(arg + " needs a value");
+                }
+                values_[arg] = argv[++i];
+            } else {
+                throw UsageError("unknown argument " + arg);
+            }
+        }
+    }
+
+    bool Has(const std::string& name) const { return flags_.count(name) != 0 || values_.count(name) != 0; }
+
+    std::string Get(const std::string& name, const std::string& fallback) const {
+        const auto it = values_.find(name);
+        return it == values_.end() ? fallback : it->second;
+    }
+
+    std::string Required(const std::string& name) const {
+        const auto it = values_.find(name);
+        if (it == values_.end() || it->second.empty()) {
+            throw UsageError(name + " is required");
+        }
+        return it->second;
+    }
+
+    double Number(const std::string& name, double fallback, double min, double max) const {
+        const auto it = values_.find(name);
+        if (it == values_.end()) {
+            return fallback;
+        }
+        double value = 0;
+        const char* end = it->second.data() + it->second.size();
+        const auto [ptr, ec] = std::from_chars(it->second.data(), end, value);
+        if (ec != std::errc{} || ptr != end || !(value >= min && value <= max)) {
+            throw UsageError(name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        }
+        return value;
+    }
+
+private:
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+};
+
+std::string ReadTrimmed(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error("cannot read " + path.string());
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string s = ss.str();
+    const auto begin = s.find_first_not_of(" \t\r\n");
+    const auto end = s.find_last_not_of(" \t\r\n");
+    return begin == std::string::npos ? std::string{} : s.substr(begin, end - begin + 1);
+}
+
+// The simulator's config shape (tools/device-sim/simulated_node.cpp), cut down to the one
+// param this benchmark sets: device "Light" with the read/write string param "Name".
+std::string ConfigJson(const std::string& node_id) {
+    boost::json::object info{
+        {"name", "Bench Light"},
+        {"fw_version", "1.0.0"},
+        {"type", "Lightbulb"},
+        {"model", "params_latency"},
+        {"project_name", "led_light"},
+        {"platform", "esp32c3"}};
+    boost::json::object name{
+        {"name", "Name"},
+        {"type", "esp.param.name"},
+        {"data_type", "string"},
+        {"properties", boost::json::array{"read", "write"}}};
+    boost::json::object light{
+        {"name", "Light"},
+        {"type", "esp.device.lightbulb"},
+        {"primary", "Name"},
+        {"params", boost::json::array{name}}};
+    boost::json::object config{
+        {"node_id", node_id},
+        {"config_version", "2020-03-20"},
+        {"info", info},
+        {"devices", boost::json::array{light}},
+        {"services", boost::json::array{}}};
+    return boost::json::serialize(config);
+}
+
+std::string SetBody(std::uint64_t seq) {
+    return R"({"Light":{"Name":"seq-)" + std::to_string(seq) + R"("}})";
+}
+
+// "seq-<n>" anywhere in the payload; the server may re-serialise the JSON, the marker survives.
+std::optional<std::uint64_t> ParseSeq(std::string_view payload) {
+    const auto at = payload.find("seq-");
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::uint64_t seq = 0;
+    const char* begin = payload.data() + at + 4;
+    const char* end = payload.data() + payload.size();
+    const auto [ptr, ec] = std::from_chars(begin, end, seq);
+    if (ec != std::errc{} || ptr == begin) {
+        return std::nullopt;
+    }
+    return seq;
+}
+
+// ---- what both sides share ------------------------------------------------------------------
+
+struct Run {
+    Clock::time_point origin = Clock::now();  // every time below is ns since origin
+    std::uint64_t total = 0;                   // sets scheduled, warm-up included
+    std::uint64_t warmup = 0;                  // the first `warmup` sets are not counted
+    // Arrival on params/remote, 0 = not yet. Written by the node threads, first arrival wins.
+    std::unique_ptr<std::atomic<std::int64_t>[]> received_ns;
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::uint64_t> duplicates{0};
+    std::atomic<std::uint64_t> strays{0};  // params/remote without a sequence we sent
+};
+
+// ---- the nodes: libmosquitto clients with TLS client certificates ----------------------------
+
+struct NodeFiles {
+    std::string node_id;
+    std::filesystem::path key_file;
+    std::filesystem::path cert_file;
+};
+
+std::vector<NodeFiles> ReadNodes(const std::filesystem::path& dir, int count) {
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::error_code ec;
+        if (entry.is_directory() && std::filesystem::is_regular_file(entry.path() / "node_id", ec)) {
+            dirs.push_back(entry.path());
+        }
+    }
+    std::sort(dirs.begin(), dirs.end());
+    if (dirs.size() < static_cast<std::size_t>(count)) {
+        throw std::runtime_error(
+            dir.string() + " has " + std::to_string(dirs.size()) + " node directories, " + std::to_string(count) +
+            " wanted"
+        );
+    }
+    std::vector<NodeFiles> nodes;
+    for (int i = 0; i < count; ++i) {
+        const auto& d = dirs[static_cast<std::size_t>(i)];
+        nodes.push_back({ReadTrimmed(d / "node_id"), d / "node.key", d / "node.crt"});
+    }
+    return nodes;
+}
+
+class BenchNode {
+public:
+    BenchNode(NodeFiles files, Run& run) : files_(std::move(files)), run_(run) {
+        config_ = ConfigJson(files_.node_id);
+        remote_topic_ = "node/" + files_.node_id + "/params/remote";
+        mosq_ = mosquitto_new(files_.node_id.c_str(), true, this);
+        if (mosq_ == nullptr) {
+            throw std::runtime_error("mosquitto_new failed for " + files_.node_id);
+        }
+    }
+
+    BenchNode(const BenchNode&) = delete;
+    BenchNode& operator=(const BenchNode&) = delete;
+
+    ~BenchNode() {
+        if (started_) {
+            mosquitto_disconnect(mosq_);
+            mosquitto_loop_stop(mosq_, false);
+        }
+        mosquitto_destroy(mosq_);
+    }
+
+    void Connect(const std::string& host, int port, const std::string& ca_file) {
+        Check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "MQTT 3.1.1");
+        Check(
+            mosquitto_tls_set(mosq_, ca_file.c_str(), nullptr, files_.cert_file.c_str(), files_.key_file.c_str(), nullptr),
+            "TLS files"
+        );
+        Check(mosquitto_tls_opts_set(mosq_, 1 /* SSL_VERIFY_PEER */, nullptr, nullptr), "TLS options");
+        mosquitto_connect_callback_set(mosq_, &BenchNode::OnConnect);
+        mosquitto_subscribe_callback_set(mosq_, &BenchNode::OnSubscribe);
+        mosquitto_publish_callback_set(mosq_, &BenchNode::OnPublish);
+        mosquitto_message_callback_set(mosq_, &BenchNode::OnMessage);
+        Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), "connect");
+        Check(mosquitto_loop_start(mosq_), "loop_start");
+        started_ = true;
+    }
+
+    // Subscribed to params/remote and the config acknowledged by the broker.
+    bool Ready() const { return subscribed_ && config_acked_; }
+    bool Refused() const { return refused_; }
+    const std::string& Id() const { return files_.node_id; }
+
+private:
+    void Check(int rc, const char* what) const {
+        if (rc != MOSQ_ERR_SUCCESS) {
+            throw std::runtime_error(files_.node_id + ": " + what + ": " + mosquitto_strerror(rc));
+        }
+    }
+
+    static void OnConnect(mosquitto* m, void* user, int rc) {
+        auto& self = *static_cast<BenchNode*>(user);
+        if (rc != 0) {
+            self.refused_ = true;
+            std::cerr << "params_latency: " << self.files_.node_id << " refused: " << mosquitto_connack_string(rc)
+                      << "\n";
+            return;
+        }
+        mosquitto_subscribe(m, &self.subscribe_mid_, self.remote_topic_.c_str(), 1);
+        const std::string config_topic = "node/" + self.files_.node_id + "/config";
+        mosquitto_publish(
+            m,
+            &self.config_mid_,
+            config_topic.c_str(),
+            static_cast<int>(self.config_.size()),
+            self.config_.data(),
+            1,
+            false
+        );
+    }
+
+    static void OnSubscribe(mosquitto* /*m*/, void* user, int mid, int count, const int* granted) {
+        auto& self = *static_cast<BenchNode*>(user);
+        if (mid == self.subscribe_mid_) {
+            if (count >= 1 && granted[0] != 0x80) {
+                self.subscribed_ = true;
+            } else {
+                self.refused_ = true;
+                std::cerr << "params_latency: " << self.files_.node_id << ": subscription refused\n";
+            }
+        }
+    }
+
+    static void OnPublish(mosquitto* /*m*/, void* user, int mid) {
+        auto& self = *static_cast<BenchNode*>(user);
+        if (mid == self.config_mid_) {
+            self.config_acked_ = true;
+        }
+    }
+
+    static void OnMessage(mosquitto* /*m*/, void* user, const mosquitto_message* message) {
+        const std::int64_t now = NanosSince(static_cast<BenchNode*>(user)->run_.origin, Clock::now());
+        Run& run = static_cast<BenchNode*>(user)->run_;
+        const auto seq = ParseSeq(std::string_view(
+            static_cast<const char*>(message->payload),
+            static_cast<std::size_t>(std::max(0, message->payloadlen))
+        ));
+        if (!seq || *seq >= run.total) {
+            ++run.strays;
+            return;
+        }
+        std::int64_t expected = 0;
+        if (run.received_ns[*seq].compare_exchange_strong(expected, std::max<std::int64_t>(now, 1))) {
+            ++run.received;
+        } else {
+            ++run.duplicates;
+        }
+    }
+
+    NodeFiles files_;
+    Run& run_;
+    std::string config_;
+    std::string remote_topic_;
+    mosquitto* mosq_ = nullptr;
+    bool started_ = false;
+    int subscribe_mid_ = 0;
+    int config_mid_ = 0;
+    std::atomic<bool> subscribed_{false};
+    std::atomic<bool> config_acked_{false};
+    std::atomic<bool> refused_{false};
+};
+
+// ---- senders: one set = one PUT (REST) or one publish (--raw) --------------------------------
+
+class Sender {
+public:
+    virtual ~Sender() = default;
+    // Takes the due sets from `pending` as far as it can.
+    virtual void Pump(std::deque<std::uint64_t>& pending) = 0;
+    // Nothing in flight.
+    virtual bool Idle() const = 0;
+    virtual std::uint64_t Errors() const = 0;
+};
+
+struct RestStats {
+    std::uint64_t errors = 0;
+    int errors_shown = 0;
+    std::vector<std::int64_t> response_ns;  // per set: HTTP answer received, 0 = none
+};
+
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+public:
+    HttpConnection(
+        asio::io_context& io,
+        tcp::endpoint endpoint,
+        const std::string& host_header,
+        const std::string& token,
+        const std::vector<std::string>& node_ids,
+        Run& run,
+        RestStats& stats
+    )
+        : socket_(io),
+          endpoint_(std::move(endpoint)),
+          host_header_(host_header),
+          token_(token),
+          node_ids_(node_ids),
+          run_(run),
+          stats_(stats) {}
+
+    bool Idle() const { return connected_ && !busy_; }
+    bool Busy() const { return busy_ || connecting_; }
+
+    void Connect(std::function<void()> on_idle) {
+        on_idle_ = std::move(on_idle);
+        connecting_ = true;
+        socket_.async_connect(endpoint_, [self = shared_from_this()](beast::error_code ec) {
+            self->connecting_ = false;
+            if (ec) {
+                std::cerr << "params_latency: HTTP connect: " << ec.message() << "\n";
+                return;
+            }
+            self->socket_.set_option(tcp::no_delay(true));
+            self->connected_ = true;
+            self->on_idle_();
+        });
+    }
+
+    void Send(std::uint64_t seq) {
+        busy_ = true;
+        seq_ = seq;
+        const std::string body = SetBody(seq);
+        const std::string& node_id = node_ids_[seq % node_ids_.size()];
+        request_.clear();
+        request_ += "PUT /v1/user/nodes/params?node_id=" + node_id + " HTTP/1.1\r\n";
+        request_ += "Host: " + host_header_ + "\r\n";
+        request_ += "Authorization: " + token_ + "\r\n";
+        request_ += "Content-Type: application/json\r\n";
+        request_ += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+        request_ += body;
+        asio::async_write(
+            socket_,
+            asio::buffer(request_),
+            [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
+                if (ec) {
+                    self->Fail("write", ec);
+                    return;
+                }
+                self->response_.emplace();
+                self->response_->body_limit(64 * 1024);
+                http::async_read(
+                    self->socket_,
+                    self->buffer_,
+                    *self->response_,
+                    [self](beast::error_code read_ec, std::size_t /*bytes*/) { self->OnRead(read_ec); }
+                );
+            }
+        );
+    }
+
+private:
+    void OnRead(beast::error_code ec) {
+        if (ec) {
+            Fail("read", ec);
+            return;
+        }
+        stats_.response_ns[seq_] = NanosSince(run_.origin, Clock::now());
+        const auto& response = response_->get();
+        if (response.result_int() != 200) {
+            ++stats_.errors;
+            if (stats_.errors_shown < 3) {
+                ++stats_.errors_shown;
+                std::cerr << "params_latency: PUT answered " << response.result_int() << ": " << response.body()
+                          << "\n";
+            }
+        }
+        const bool keep = response.keep_alive();
+        busy_ = false;
+        if (!keep) {
+            Reconnect();
+            return;
+        }
+        on_idle_();
+    }
+
+    void Fail(const char* what, beast::error_code ec) {
+        ++stats_.errors;
+        if (stats_.errors_shown < 3) {
+            ++stats_.errors_shown;
+            std::cerr << "params_latency: HTTP " << what << ": " << ec.message() << "\n";
+        }
+        busy_ = false;
+        Reconnect();
+    }
+
+    void Reconnect() {
+        beast::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        buffer_.clear();
+        connected_ = false;
+        if (!g_stop) {
+            Connect(on_idle_);
+        }
+    }
+
+    tcp::socket socket_;
+    tcp::endpoint endpoint_;
+    const std::string& host_header_;
+    const std::string& token_;
+    const std::vector<std::string>& node_ids_;
+    Run& run_;
+    RestStats& stats_;
+    std::function<void()> on_idle_;
+    std::string request_;
+    beast::flat_buffer buffer_;
+    std::optional<http::response_parser<http::string_body>> response_;
+    std::uint64_t seq_ = 0;
+    bool connected_ = false;
+    bool connecting_ = false;
+    bool busy_ = false;
+};
+
+class RestSender : public Sender {
+public:
+    RestSender(
+        asio::io_context& io,
+        const std::string& api,
+        std::string token,
+        std::vector<std::string> node_ids,
+        int connections,
+        Run& run,
+        std::function<void()> pump_again
+    )
+        : io_(io), token_(std::move(token)), node_ids_(std::move(node_ids)), run_(run) {
+        std::string rest = api;
+        if (rest.rfind("http://", 0) != 0) {
+            throw UsageError("--api must look like http://127.0.0.1:PORT");
+        }
+        rest.erase(0, 7);
+        while (!rest.empty() && rest.back() == '/') {
+            rest.pop_back();
+        }
+        const auto colon = rest.rfind(':');
+        const std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
+        const std::string port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+        host_header_ = rest;
+        tcp::resolver resolver(io_);
+        const auto results = resolver.resolve(host, port);
+        if (results.empty()) {
+            throw std::runtime_error("cannot resolve " + host);
+        }
+        endpoint_ = results.begin()->endpoint();
+        stats_.response_ns.assign(run_.total, 0);
+        for (int i = 0; i < connections; ++i) {
+            connections_.push_back(std::make_shared<HttpConnection>(
+                io_, endpoint_, host_header_, token_, node_ids_, run_, stats_
+            ));
+        }
+        for (auto& c : connections_) {
+            c->Connect(pump_again);
+        }
+    }
+
+    ~RestSender() override {
+        for (auto& c : connections_) {
+            c.reset();
+        }
+    }
+
+    void Pump(std::deque<std::uint64_t>& pending) override {
+        for (auto& c : connections_) {
+            if (pending.empty()) {
+                return;
+            }
+            if (c->Idle()) {
+                c->Send(pending.front());
+                pending.pop_front();
+            }
+        }
+    }
+
+    bool Idle() const override {
+        return std::none_of(connections_.begin(), connections_.end(), [](const auto& c) { return c->Busy(); });
+    }
+
+    std::uint64_t Errors() const override { return stats_.errors; }
+
+    const RestStats& Stats() const { return stats_; }
+
+    // A synchronous GET before the run: 200 once the server has stored the node's config.
+    int GetStatus(const std::string& target) {
+        tcp::socket socket(io_);
+        socket.connect(endpoint_);
+        http::request<http::empty_body> request{http::verb::get, target, 11};
+        request.set(http::field::host, host_header_);
+        request.set(http::field::authorization, token_);
+        http::write(socket, request);
+        beast::flat_buffer buffer;
+        http::response<http::string_body> response;
+        http::read(socket, buffer, response);
+        beast::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        return response.result_int();
+    }
+
+private:
+    asio::io_context& io_;
+    std::string token_;
+    std::vector<std::string> node_ids_;
+    Run& run_;
+    std::string host_header_;
+    tcp::endpoint endpoint_;
+    RestStats stats_;
+    std::vector<std::shared_ptr<HttpConnection>> connections_;
+};
+
+// The broker baseline: what the server's own link does for a PUT, minus the server.
+class RawSender : public Sender {
+public:
+    RawSender(const std::string& host, int port, const std::string& user, const std::string& password, std::vector<std::string> node_ids)
+        : node_ids_(std::move(node_ids)) {
+        mosq_ = mosquitto_new("params-latency-raw", true, this);
+        if (mosq_ == nullptr) {
+            throw std::runtime_error("mosquitto_new failed");
+        }
+        mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
+        mosquitto_max_inflight_messages_set(mosq_, 0);  // as the server's link: no limit
+        mosquitto_connect_callback_set(mosq_, [](mosquitto* /*m*/, void* self, int rc) {
+            static_cast<RawSender*>(self)->connack_ = rc == 0 ? 1 : 2;
+        });
+        mosquitto_publish_callback_set(mosq_, [](mosquitto* /*m*/, void* self, int /*mid*/) {
+            ++static_cast<RawSender*>(self)->acked_;
+        });
+        if (mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive) != MOSQ_ERR_SUCCESS ||
+            mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS) {
+            mosquitto_destroy(mosq_);
+            throw std::runtime_error("cannot connect to the link listener " + host + ":" + std::to_string(port));
+        }
+        const auto deadline = Clock::now() + std::chrono::seconds(10);
+        while (connack_ == 0 && Clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        if (connack_ != 1) {
+            mosquitto_disconnect(mosq_);
+            mosquitto_loop_stop(mosq_, true);
+            mosquitto_destroy(mosq_);
+            throw std::runtime_error("the link listener refused " + user + " (wrong password file?)");
+        }
+    }
+
+    RawSender(const RawSender&) = delete;
+    RawSender& operator=(const RawSender&) = delete;
+
+    ~RawSender() override {
+        mosquitto_disconnect(mosq_);
+        mosquitto_loop_stop(mosq_, false);
+        mosquitto_destroy(mosq_);
+    }
+
+    void Pump(std::deque<std::uint64_t>& pending) override {
+        while (!pending.empty()) {
+            const std::uint64_t seq = pending.front();
+            pending.pop_front();
+            const std::string topic = "node/" + node_ids_[seq % node_ids_.size()] + "/params/remote";
+            const std::string body = SetBody(seq);
+            const int rc =
+                mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false);
+            if (rc == MOSQ_ERR_SUCCESS) {
+                ++published_;
+            } else {
+                ++errors_;
+                if (errors_ <= 3) {
+                    std::cerr << "params_latency: publish: " << mosquitto_strerror(rc) << "\n";
+                }
+            }
+        }
+    }
+
+    bool Idle() const override { return acked_.load() >= published_; }
+    std::uint64_t Errors() const override { return errors_; }
+
+private:
+    std::vector<std::string> node_ids_;
+    mosquitto* mosq_ = nullptr;
+    std::atomic<int> connack_{0};  // 0 waiting, 1 accepted, 2 refused
+    std::atomic<std::uint64_t> acked_{0};
+    std::uint64_t published_ = 0;
+    std::uint64_t errors_ = 0;
+};
+
+// ---- the run ---------------------------------------------------------------------------------
+
+// Nearest-rank percentile of sorted samples, in ms.
+double PercentileMs(const std::vector<std::int64_t>& sorted, double p) {
+    if (sorted.empty()) {
+        return 0;
+    }
+    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+    const std::size_t index = std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1);
+    return static_cast<double>(sorted[index]) / 1e6;
+}
+
+std::string Ms(double ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", ms);
+    return buf;
+}
+
+int Main(int argc, char** argv) {
+    const Args args(
+        argc,
+        argv,
+        {"--nodes-dir",
+         "--nodes",
+         "--mqtt-host",
+         "--mqtt-port",
+         "--ca",
+         "--api",
+         "--token",
+         "--connections",
+         "--rate",
+         "--duration",
+         "--warmup",
+         "--drain",
+         "--link-host",
+         "--link-port",
+         "--link-user",
+         "--link-password-file"},
+        {"--raw", "--help"}
+    );
+    if (args.Has("--help")) {
+        std::cout << kUsage;
+        return 0;
+    }
+    const bool raw = args.Has("--raw");
+    const int node_count = static_cast<int>(args.Number("--nodes", 10, 1, kMaxNodes));
+    const double rate = args.Number("--rate", 1000, 1, 100000);
+    const double duration_s = args.Number("--duration", 10, 1, 300);
+    const double warmup_s = args.Number("--warmup", 1, 0, 60);
+    const double drain_s = args.Number("--drain", 5, 0, 60);
+    const int connections = static_cast<int>(args.Number("--connections", 8, 1, 1024));
+    const std::string mqtt_host = args.Get("--mqtt-host", "127.0.0.1");
+    const int mqtt_port = static_cast<int>(args.Number("--mqtt-port", 0, 1, 65535));
+    if (!args.Has("--mqtt-port")) {
+        throw UsageError("--mqtt-port is required");
+    }
+    const std::string ca_file = args.Required("--ca");
+    const auto files = ReadNodes(args.Required("--nodes-dir"), node_count);
+
+    Run run;
+    run.warmup = static_cast<std::uint64_t>(std::llround(rate * warmup_s));
+    run.total = run.warmup + static_cast<std::uint64_t>(std::llround(rate * duration_s));
+    run.received_ns = std::make_unique<std::atomic<std::int64_t>[]>(run.total);
+    for (std::uint64_t i = 0; i < run.total; ++i) {
+        run.received_ns[i].store(0, std::memory_order_relaxed);
+    }
+
+    mosquitto_lib_init();
+    std::vector<std::unique_ptr<BenchNode>> nodes;
+    std::vector<std::string> node_ids;
+    for (const auto& f : files) {
+        nodes.push_back(std::make_unique<BenchNode>(f, run));
+        node_ids.push_back(f.node_id);
+        nodes.back()->Connect(mqtt_host, mqtt_port, ca_file);
+    }
+    const auto ready_deadline = Clock::now() + kReadyTimeout;
+    while (!g_stop) {
+        const bool all = std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); });
+        if (all) {
+            break;
+        }
+        if (Clock::now() > ready_deadline ||
+            std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Refused(); })) {
+            std::size_t ready = 0;
+            for (const auto& n : nodes) {
+                ready += n->Ready() ? 1 : 0;
+            }
+            throw std::runtime_error(
+                "only " + std::to_string(ready) + " of " + std::to_string(nodes.size()) +
+                " nodes connected, subscribed and reported their config"
+            );
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+
+    asio::io_context io;
+    std::deque<std::uint64_t> pending;
+    std::unique_ptr<Sender> sender;
+    RestSender* rest = nullptr;
+    std::function<void()> pump = [&] {
+        if (sender) {
+            sender->Pump(pending);
+        }
+    };
+    if (raw) {
+        std::string password = ReadTrimmed(args.Required("--link-password-file"));
+        sender = std::make_unique<RawSender>(
+            args.Get("--link-host", "127.0.0.1"),
+            static_cast<int>(args.Number("--link-port", 0, 1, 65535)),
+            args.Get("--link-user", "rainmaker-server"),
+            password,
+            node_ids
+        );
+    } else {
+        auto owned = std::make_unique<RestSender>(
+            io, args.Required("--api"), args.Required("--token"), node_ids, connections, run, pump
+        );
+        rest = owned.get();
+        // The server stores a config from the broker asynchronously: PUT params is refused until
+        // it has, so wait for GET config to answer 200 for every node.
+        for (const auto& id : node_ids) {
+            int status = 0;
+            while (!g_stop && (status = rest->GetStatus("/v1/user/nodes/config?node_id=" + id)) != 200) {
+                if (Clock::now() > ready_deadline) {
+                    throw std::runtime_error(
+                        "GET /v1/user/nodes/config?node_id=" + id + " answers " + std::to_string(status) +
+                        " (is the node mapped to the token's user?)"
+                    );
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
+        sender = std::move(owned);
+    }
+
+    // The schedule: set n is due at t0 + n / rate.
+    const auto t0 = Clock::now() + std::chrono::milliseconds(50);
+    const std::int64_t t0_ns = NanosSince(run.origin, t0);
+    const auto due_ns = [&](std::uint64_t seq) {
+        return t0_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(seq) * 1e9 / rate));
+    };
+    std::uint64_t next = 0;
+    bool draining = false;
+    Clock::time_point drain_until{};
+    asio::steady_timer timer(io);
+    std::function<void()> tick = [&] {
+        const auto now = Clock::now();
+        if (g_stop) {
+            io.stop();
+            return;
+        }
+        if (!draining) {
+            const std::int64_t now_ns = NanosSince(run.origin, now);
+            while (next < run.total && due_ns(next) <= now_ns) {
+                pending.push_back(next++);
+            }
+            sender->Pump(pending);
+            if (next < run.total) {
+                timer.expires_at(run.origin + std::chrono::nanoseconds(due_ns(next)));
+                timer.async_wait([&](beast::error_code ec) {
+                    if (!ec) {
+                        tick();
+                    }
+                });
+                return;
+            }
+            if (!pending.empty() || !sender->Idle()) {
+                timer.expires_after(std::chrono::milliseconds(1));
+                timer.async_wait([&](beast::error_code ec) {
+                    if (!ec) {
+                        tick();
+                    }
+                });
+                return;
+            }
+            draining = true;
+            drain_until = now + std::chrono::milliseconds(static_cast<long>(drain_s * 1000));
+        }
+        // Everything sent and answered: wait for the stragglers on params/remote, bounded.
+        if (run.received.load() + sender->Errors() >= run.total || now >= drain_until) {
+            io.stop();
+            return;
+        }
+        timer.expires_after(std::chrono::milliseconds(10));
+        timer.async_wait([&](beast::error_code ec) {
+            if (!ec) {
+                tick();
+            }
+        });
+    };
+    timer.expires_at(t0);
+    timer.async_wait([&](beast::error_code ec) {
+        if (!ec) {
+            tick();
+        }
+    });
+    io.run();
+    const auto finished = Clock::now();
+    if (g_stop) {
+        std::cerr << "params_latency: interrupted\n";
+        return 130;
+    }
+
+    // ---- figures over the measured sets (after the warm-up) ----
+    std::vector<std::int64_t> latency;
+    std::vector<std::int64_t> answered;
+    latency.reserve(run.total - run.warmup);
+    std::uint64_t received = 0;
+    for (std::uint64_t seq = run.warmup; seq < run.total; ++seq) {
+        const std::int64_t at = run.received_ns[seq].load();
+        if (at != 0) {
+            ++received;
+            latency.push_back(std::max<std::int64_t>(0, at - due_ns(seq)));
+        }
+        if (rest != nullptr && rest->Stats().response_ns[seq] != 0) {
+            answered.push_back(std::max<std::int64_t>(0, rest->Stats().response_ns[seq] - due_ns(seq)));
+        }
+    }
+    std::sort(latency.begin(), latency.end());
+    std::sort(answered.begin(), answered.end());
+    const std::uint64_t measured = run.total - run.warmup;
+    const std::uint64_t errors = sender->Errors();
+    const std::uint64_t lost = measured - received;
+    char rate_text[32];
+    std::snprintf(rate_text, sizeof rate_text, "%g", rate);
+    std::string line = "result mode=" + std::string(raw ? "raw" : "rest") + " nodes=" + std::to_string(nodes.size()) +
+                       " rate=" + rate_text + " connections=" + std::to_string(raw ? 1 : connections) +
+                       " sent=" + std::to_string(measured) + " errors=" + std::to_string(errors) +
+                       " received=" + std::to_string(received) + " lost=" + std::to_string(lost) +
+                       " duplicates=" + std::to_string(run.duplicates.load()) +
+                       " strays=" + std::to_string(run.strays.load()) + " p50_ms=" + Ms(PercentileMs(latency, 0.50)) +
+                       " p90_ms=" + Ms(PercentileMs(latency, 0.90)) + " p99_ms=" + Ms(PercentileMs(latency, 0.99)) +
+                       " max_ms=" + Ms(PercentileMs(latency, 1.0));
+    if (rest != nullptr) {
+        line += " http_p50_ms=" + Ms(PercentileMs(answered, 0.50)) + " http_p99_ms=" + Ms(PercentileMs(answered, 0.99));
+    }
+    std::cout << line << std::endl;
+    std::cerr << "params_latency " << (raw ? "raw publish" : "REST PUT") << ": " << measured << " sets at " << rate_text
+              << "/s over " << nodes.size() << " nodes, " << received << " received, " << lost << " lost, " << errors
+              << " errors; latency p50 " << Ms(PercentileMs(latency, 0.50)) << " ms, p99 "
+              << Ms(PercentileMs(latency, 0.99)) << " ms, max " << Ms(PercentileMs(latency, 1.0)) << " ms ("
+              << Ms(std::chrono::duration<double, std::milli>(finished - t0).count() / 1000) << " s)\n";
+    sender.reset();
+    nodes.clear();
+    mosquitto_lib_cleanup();
+    return lost == 0 && errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    std::signal(SIGINT, &OnStopSignal);
+    std::signal(SIGTERM, &OnStopSignal);
+    try {
+        return Main(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "params_latency: " << e.what() << "\n" << kUsage;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "params_latency: " << e.what() << "\n";
+        return 1;
+    }
+}
