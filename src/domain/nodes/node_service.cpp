@@ -125,7 +125,25 @@ boost::json::object NodeService::Details(
         d["config"] = ParseOr(node.config, boost::json::object{});
     }
     if (query.params) {
-        d["params"] = ParseOr(node.params, boost::json::object{});
+        auto params = ParseOr(node.params, boost::json::object{});
+        // Every device and service of the config gets an entry, even before the node reports
+        // its params: SDK 2.1.1 reads params[<device>] for each of them without checking.
+        const auto config = ParseOr(node.config, boost::json::object{});
+        for (const auto* list : {"devices", "services"}) {
+            const auto* items = config.is_object() ? config.as_object().if_contains(list) : nullptr;
+            if (items == nullptr || !items->is_array() || !params.is_object()) {
+                continue;
+            }
+            for (const auto& item : items->as_array()) {
+                const auto* name =
+                    item.is_object() ? item.as_object().if_contains("name") : nullptr;
+                if (name != nullptr && name->is_string() &&
+                    !params.as_object().contains(name->as_string())) {
+                    params.as_object()[name->as_string()] = boost::json::object{};
+                }
+            }
+        }
+        d["params"] = std::move(params);
     }
     if (query.show_tags) {
         d["tags"] = ParseOr(mapping.tags, boost::json::array{});
