@@ -488,6 +488,7 @@ TEST_F(DevicesTest, KilledNodeGoesOfflineAndAFastReconnectStaysOnline) {
     ASSERT_TRUE(Connected(Eventually(status, alice_, Connected)));
     sim->Send("reconnect");
     ASSERT_FALSE(sim->WaitFor("connected").empty());
+    ASSERT_FALSE(sim->WaitFor("subscribed node/" + d.node_id + "/params/remote").empty());
     std::this_thread::sleep_for(500ms);
     EXPECT_TRUE(Connected(client_.Get(status, alice_.accesstoken)));
     sim->Kill();
@@ -580,6 +581,8 @@ TEST_F(DevicesTest, BrokerKilledIsRestartedAndNodesComeBack) {
     ASSERT_FALSE(sim->WaitFor("disconnected").empty());
     // The supervisor restarts it within a second or two; the node reconnects by itself.
     ASSERT_FALSE(sim->WaitFor("connected", 60s).empty());
+    // CONNACK comes before the broker has the node's subscriptions again.
+    ASSERT_FALSE(sim->WaitFor("subscribed node/" + d.node_id + "/params/remote").empty());
     const pid_t second = BrokerPid(server_);
     EXPECT_GT(second, 0);
     EXPECT_NE(second, first);

@@ -145,7 +145,9 @@ MosquittoSub::MosquittoSub(
     const std::vector<std::string>& topics
 ) {
     // -d prints CONNACK and SUBACK lines; -F puts each message on one line we can tell apart.
-    std::vector<std::string> args = {"mosquitto_sub"};
+    // mosquitto_sub flushes after a message but not after a debug line: stdbuf makes its
+    // stdout line-buffered so the SUBACK is seen when it arrives.
+    std::vector<std::string> args = {"stdbuf", "-oL", "mosquitto_sub"};
     const auto connect = MqttConnectArgs(credentials, client_id);
     args.insert(args.end(), connect.begin(), connect.end());
     args.insert(args.end(), {"-q", "1", "-d", "-W", kSubLifetimeSeconds, "-F", "MSG %t %p"});

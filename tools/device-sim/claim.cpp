@@ -89,7 +89,7 @@ HttpAnswer PostJson(const std::string& url, const std::string& token, const std:
     if (rc != CURLE_OK) {
         throw std::runtime_error(
             "POST " + url + ": " + curl_easy_strerror(rc) +
-            (error[0] != '\0' ? std::string(" (") + error + ")" : "")
+            (error[0] != '\0' ? std::string(" (") + error.data() + ")" : "")
         );
     }
     Check(curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status), "CURLINFO_RESPONSE_CODE");

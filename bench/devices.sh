@@ -1,0 +1,514 @@
+#!/usr/bin/env bash
+# `make bench-devices`: the device side of rainmaker-server on loopback, each figure beside a raw
+# Mosquitto baseline on the same broker in the same run:
+#   a. latency of REST `PUT params` -> node `params/remote` (params_latency), and the same
+#      publish made directly on the broker (params_latency --raw);
+#   b. ingest of node `params/local` into the store (rainmaker-sim fleet), counted through
+#      GET /metrics, beside a mosquitto_sub counting the same messages;
+#   c. RSS of rainmaker-server and of mosquitto with many TLS nodes connected.
+# Writes a Markdown report to bench/results/devices.md. See bench/README.md.
+#
+# Environment (all optional):
+#   BENCH_DEV_LATENCY_NODES=10        nodes params_latency plays
+#   BENCH_DEV_LATENCY_RATE=1000       sets per second (all nodes together)
+#   BENCH_DEV_LATENCY_DURATION=10     seconds measured, per mode (after a 1 s warm-up)
+#   BENCH_DEV_HTTP_CONNECTIONS=8      keep-alive connections the REST mode spreads the sets over
+#   BENCH_DEV_INGEST_NODES=1000       nodes of the ingest fleet
+#   BENCH_DEV_INGEST_RATES="10000 20000 30000"   params/local per second, one run each
+#   BENCH_DEV_INGEST_DURATION=15      seconds of load per ingest run
+#   BENCH_DEV_NODES=10000             nodes connected for the memory figures
+#   BENCH_DEV_CONNECT_RATE=500        TLS connects per second the fleets start
+#   BENCH_DEV_HOLD=10                 seconds the nodes stay connected once all are
+#   BENCH_SERVER_ARGS=                extra arguments for rainmaker-server
+#   BENCH_BUILD_DIR=build/release
+#   BENCH_NO_BUILD=1                  use the binaries already in BENCH_BUILD_DIR
+#   BENCH_STRICT=1                    exit 1 when a target is missed (default: report only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+latency_nodes=${BENCH_DEV_LATENCY_NODES:-10}
+latency_rate=${BENCH_DEV_LATENCY_RATE:-1000}
+latency_duration=${BENCH_DEV_LATENCY_DURATION:-10}
+http_connections=${BENCH_DEV_HTTP_CONNECTIONS:-8}
+ingest_nodes=${BENCH_DEV_INGEST_NODES:-1000}
+ingest_rates=${BENCH_DEV_INGEST_RATES:-10000 20000 30000}
+ingest_duration=${BENCH_DEV_INGEST_DURATION:-15}
+conn_nodes=${BENCH_DEV_NODES:-10000}
+connect_rate=${BENCH_DEV_CONNECT_RATE:-500}
+hold=${BENCH_DEV_HOLD:-10}
+build_dir=${BENCH_BUILD_DIR:-build/release}
+results_dir=bench/results
+user_name=bench-devices@example.com
+password=Bench12345
+
+# Targets from the issue.
+target_p50_ms=2
+target_p99_ms=10
+target_ingest_per_s=20000
+target_nodes=10000
+target_server_rss_mib=200
+
+die() {
+    echo "bench-devices: $*" >&2
+    exit 1
+}
+note() {
+    echo "bench-devices: $*" >&2
+}
+
+# Every run is bounded (the machine may be shared).
+int_in() {  # int_in NAME VALUE MIN MAX
+    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
+        die "$1 must be an integer in [$3, $4], got '$2'"
+    fi
+}
+int_in BENCH_DEV_LATENCY_NODES "$latency_nodes" 1 256
+int_in BENCH_DEV_LATENCY_RATE "$latency_rate" 1 20000
+int_in BENCH_DEV_LATENCY_DURATION "$latency_duration" 1 120
+int_in BENCH_DEV_HTTP_CONNECTIONS "$http_connections" 1 256
+int_in BENCH_DEV_INGEST_NODES "$ingest_nodes" 1 20000
+int_in BENCH_DEV_INGEST_DURATION "$ingest_duration" 1 120
+int_in BENCH_DEV_NODES "$conn_nodes" 0 50000
+int_in BENCH_DEV_CONNECT_RATE "$connect_rate" 10 5000
+int_in BENCH_DEV_HOLD "$hold" 1 120
+read -r -a ingest_rate_list <<<"$ingest_rates"
+((${#ingest_rate_list[@]} >= 1 && ${#ingest_rate_list[@]} <= 5)) || die "BENCH_DEV_INGEST_RATES: 1 to 5 rates"
+for r in "${ingest_rate_list[@]}"; do
+    int_in BENCH_DEV_INGEST_RATES "$r" 1 200000
+done
+for tool in curl awk sed sqlite3 mosquitto mosquitto_sub; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (make deps installs it)"
+done
+
+# Each TLS node is one descriptor in the fleet and one in mosquitto, which inherits the
+# server's limit: raise the soft limit as far as the hard one allows.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fd_limit=$(ulimit -n)
+conn_note=""
+if [[ $fd_limit != unlimited ]] && ((conn_nodes + 512 > fd_limit)); then
+    conn_note="capped at $((fd_limit - 512)) nodes by \`ulimit -n\` $fd_limit (asked for $conn_nodes)"
+    note "$conn_note"
+    conn_nodes=$((fd_limit - 512))
+fi
+
+# --- cleanup: kill exactly what this script started -----------------------------------------
+work=$(mktemp -d)
+server_pid=""
+child_pids=()  # fleets, params_latency, mosquitto_sub in progress
+cleanup() {
+    local pid
+    for pid in "${child_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true  # the server stops its mosquitto
+    fi
+    for pid in "${child_pids[@]}" $server_pid; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# bg_wait CMD...: runs CMD in the background and waits for it, so Ctrl-C or TERM runs the trap
+# at once; returns CMD's exit status.
+bg_wait() {
+    local pid status=0
+    "$@" &
+    pid=$!
+    child_pids+=("$pid")
+    wait "$pid" || status=$?
+    forget "$pid"
+    return "$status"
+}
+forget() {
+    local pid kept=()
+    for pid in "${child_pids[@]}"; do
+        [[ $pid == "$1" ]] || kept+=("$pid")
+    done
+    child_pids=("${kept[@]}")
+}
+
+# --- build ------------------------------------------------------------------------------------
+if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+    if [[ ! -f $build_dir/CMakeCache.txt && $build_dir == build/release ]]; then
+        cmake --preset release
+    fi
+    cmake --build "$build_dir" --target rainmaker-server rainmaker-sim rainmaker_presence params_latency
+fi
+server_bin=$build_dir/bin/rainmaker-server
+sim_bin=$build_dir/bin/rainmaker-sim
+latency_bin=$build_dir/bench/params_latency
+for bin in "$server_bin" "$sim_bin" "$latency_bin"; do
+    [[ -x $bin ]] || die "$bin not found (run make bench-devices, or cmake --preset release first)"
+done
+
+# --- helpers ----------------------------------------------------------------------------------
+
+now() { date +%s.%N; }
+
+# rss_mib PID [FIELD]: resident set size in MiB, one decimal. FIELD defaults to VmRSS.
+rss_mib() {
+    awk -v field="${2:-VmRSS}:" '$1 == field { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"
+}
+
+# metrics: "RECEIVED INGESTED MALFORMED" from the server's GET /metrics.
+metrics() {
+    curl -sS --max-time 5 "$base/metrics" | awk '
+        $1 == "rainmaker_mqtt_received_total" { r = $2 }
+        $1 == "rainmaker_mqtt_ingested_total" { i = $2 }
+        $1 == "rainmaker_mqtt_malformed_total" { m = $2 }
+        END { if (r == "") exit 1; printf "%d %d %d\n", r, i, m }'
+}
+
+# field LINE KEY: the value of KEY=value in a `key=value ...` line.
+field() {
+    sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<" $1"
+}
+
+# calc EXPR: awk arithmetic, printed with FORMAT (default %.0f).
+calc() {
+    awk "BEGIN { printf \"${2:-%.0f}\", $1 }"
+}
+
+# wait_for LOG PID NAME REGEX: prints the first capture of sed REGEX in LOG (10 s at most).
+wait_for() {
+    local log=$1 pid=$2 name=$3 regex=$4 value="" i
+    for ((i = 0; i < 100; i++)); do
+        value=$(sed -n "s|$regex|\1|p" "$log" | head -n1)
+        [[ -n $value ]] && break
+        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$name exited during start-up"; }
+        sleep 0.1
+    done
+    [[ -n $value ]] || { cat "$log" >&2; die "$name did not print what we wait for within 10 s"; }
+    echo "$value"
+}
+
+# --- set-up: user, node certificates, server, token, mappings ---------------------------------
+mkdir -p "$results_dir/raw"
+data_dir=$work/data
+nodes_dir=$work/nodes
+mkdir -p "$data_dir" "$nodes_dir/all" "$nodes_dir/latency" "$nodes_dir/ingest"
+
+created=$("$server_bin" admin create-user --data-dir "$data_dir" --user-name "$user_name" \
+    --password "$password" 2>"$work/admin.log") || { cat "$work/admin.log" >&2; die "admin create-user failed"; }
+user_id=$(sed -n 's/^created user .* (\([^)]*\)).*/\1/p' <<<"$created")
+[[ -n $user_id ]] || die "admin create-user printed no user id: $created"
+
+cert_count=$conn_nodes
+((ingest_nodes > cert_count)) && cert_count=$ingest_nodes
+((latency_nodes > cert_count)) && cert_count=$latency_nodes
+note "issuing $cert_count node certificates"
+t=$(now)
+"$server_bin" admin issue-node-certs --data-dir "$data_dir" --count "$cert_count" --out "$nodes_dir/all" \
+    >"$work/node-ids" 2>"$work/admin.log" || { cat "$work/admin.log" >&2; die "admin issue-node-certs failed"; }
+issue_s=$(calc "$(now) - $t" %.1f)
+# Subsets by name (C order, as params_latency sorts them).
+mapfile -t node_ids < <(LC_ALL=C sort "$work/node-ids")
+((${#node_ids[@]} == cert_count)) || die "issue-node-certs printed ${#node_ids[@]} ids, $cert_count expected"
+for ((i = 0; i < latency_nodes; i++)); do
+    ln -s "../all/${node_ids[i]}" "$nodes_dir/latency/${node_ids[i]}"
+done
+for ((i = 0; i < ingest_nodes; i++)); do
+    ln -s "../all/${node_ids[i]}" "$nodes_dir/ingest/${node_ids[i]}"
+done
+
+# shellcheck disable=SC2086  # BENCH_SERVER_ARGS is split on purpose
+"$server_bin" --http-port 0 --mqtt-port 0 --mqtt-address 127.0.0.1 --data-dir "$data_dir" \
+    ${BENCH_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
+server_pid=$!
+http_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
+    '.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*')
+mqtt_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
+    '.*devices connect to mqtts://[^:]*:\([0-9][0-9]*\).*')
+base=http://127.0.0.1:$http_port
+ca=$data_dir/tls/ca.pem
+conf=$data_dir/broker/mosquitto.conf
+link_password_file=$data_dir/broker/link-password
+# The second listener of the generated config is the server's own link (loopback, password).
+link_port=$(awk '$1 == "listener" { if (++n == 2) print $2 }' "$conf")
+[[ -n $link_port ]] || die "no link listener in $conf"
+broker_pid=""
+for p in /proc/[0-9]*; do
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$conf"; then
+        broker_pid=${p#/proc/}
+        break
+    fi
+done
+[[ -n $broker_pid ]] || die "no mosquitto process with $conf"
+sleep 1  # let start-up allocations settle before calling it idle
+server_idle_rss=$(rss_mib "$server_pid")
+broker_idle_rss=$(rss_mib "$broker_pid")
+
+login=$(curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
+    -d "{\"user_name\":\"$user_name\",\"password\":\"$password\"}" "$base/v1/login2") ||
+    die "login request failed"
+token=$(printf '%s' "$login" | sed -n 's/.*"accesstoken" *: *"\([^"]*\)".*/\1/p')
+[[ -n $token ]] || die "login answered without an accesstoken: $login"
+
+# Map the latency nodes to the user straight in the store (WAL: the server keeps running).
+values=""
+created_at=$(date +%s)
+for ((i = 0; i < latency_nodes; i++)); do
+    values+="('$user_id','${node_ids[i]}','primary','[]','{}','','',$created_at),"
+done
+sqlite3 -cmd ".timeout 5000" "$data_dir/rainmaker.db" \
+    "INSERT INTO user_nodes(user_id,node_id,role,tags,metadata,group_id,admin_access,created_at) VALUES ${values%,};" ||
+    die "mapping the latency nodes failed"
+
+# --- a. latency: REST PUT params -> params/remote, and the raw publish baseline ---------------
+latency_args=(--nodes-dir "$nodes_dir/latency" --nodes "$latency_nodes" --mqtt-host 127.0.0.1
+    --mqtt-port "$mqtt_port" --ca "$ca" --rate "$latency_rate" --duration "$latency_duration" --warmup 1)
+note "latency: params_latency --raw, $latency_nodes nodes, $latency_rate sets/s, ${latency_duration}s"
+bg_wait "$latency_bin" --raw --link-port "$link_port" --link-password-file "$link_password_file" \
+    "${latency_args[@]}" >"$work/latency-raw.out" 2>"$work/latency-raw.log" || true
+note "latency: params_latency (REST), $http_connections connections"
+bg_wait "$latency_bin" --api "$base" --token "$token" --connections "$http_connections" \
+    "${latency_args[@]}" >"$work/latency-rest.out" 2>"$work/latency-rest.log" || true
+cat "$work/latency-raw.out" "$work/latency-raw.log" >"$results_dir/raw/devices-latency-raw.txt"
+cat "$work/latency-rest.out" "$work/latency-rest.log" >"$results_dir/raw/devices-latency-rest.txt"
+latency_raw=$(grep '^result ' "$work/latency-raw.out" || true)
+latency_rest=$(grep '^result ' "$work/latency-rest.out" || true)
+[[ -n $latency_raw ]] || { cat "$work/latency-raw.log" >&2; note "params_latency --raw failed"; }
+[[ -n $latency_rest ]] || { cat "$work/latency-rest.log" >&2; note "params_latency (REST) failed"; }
+
+# --- b. ingest: fleet params/local -> store ---------------------------------------------------
+
+# run_fleet NAME NODES_DIR RATE DURATION: runs a fleet in the background, sampling the server's
+# metrics (and RSS) every 0.25 s into $work/NAME.samples as "T RECEIVED INGESTED MALFORMED
+# SERVER_RSS BROKER_RSS LOADING", until the fleet exits and the server's counters stand still.
+# Sets t_load (first sample that saw "load start"), t_exit, t_drained.
+run_fleet() {
+    local name=$1 dir=$2 rate=$3 duration=$4 pid loading=0 t m last="" still=0 i
+    "$sim_bin" fleet --nodes-dir "$dir" --mqtt-host 127.0.0.1 --mqtt-port "$mqtt_port" --ca "$ca" \
+        --rate "$rate" --duration "$duration" --connect-rate "$connect_rate" --settle 30 \
+        --stats-interval 5 --seed 1 >"$work/$name.fleet" 2>&1 &
+    pid=$!
+    child_pids+=("$pid")
+    : >"$work/$name.samples"
+    t_load="" t_exit="" t_drained=""
+    while kill -0 "$pid" 2>/dev/null; do
+        t=$(now)
+        m=$(metrics) || m="- - -"
+        if ((loading == 0)) && grep -q '^load start' "$work/$name.fleet"; then
+            loading=1
+            t_load=$t
+        fi
+        echo "$t $m $(rss_mib "$server_pid") $(rss_mib "$broker_pid") $loading" >>"$work/$name.samples"
+        sleep 0.25
+    done
+    wait "$pid" || true  # exits 1 when not every node got ready: the summary says how many
+    forget "$pid"
+    t_exit=$(now)
+    # Drain: the server's queue empties after the load; stop when received and ingested stood
+    # still for 1 s (30 s at most).
+    for ((i = 0; i < 120; i++)); do
+        t=$(now)
+        m=$(metrics) || m="- - -"
+        echo "$t $m $(rss_mib "$server_pid") $(rss_mib "$broker_pid") 2" >>"$work/$name.samples"
+        if [[ $m == "$last" ]]; then
+            ((++still >= 4)) && break
+        else
+            still=0
+            last=$m
+            t_drained=$t
+        fi
+        sleep 0.25
+    done
+    [[ -n $t_drained ]] || t_drained=$t_exit
+    cp "$work/$name.fleet" "$results_dir/raw/devices-$name.fleet.txt"
+}
+
+ingest_rows=""
+best_persisted=0
+best_zero_loss=0
+ingest_loss_total=0
+for rate in "${ingest_rate_list[@]}"; do
+    name=ingest-$rate
+    note "ingest: fleet of $ingest_nodes nodes at $rate params/local per second, ${ingest_duration}s"
+    # The baseline: a plain subscriber on the link listener counting the load's messages, with
+    # the broker's timestamp of each.
+    # shellcheck disable=SC2016  # '$aws' is a topic, not a variable
+    mosquitto_sub -h 127.0.0.1 -p "$link_port" -u rainmaker-server -P "$(cat "$link_password_file")" \
+        -i "bench-devices-sub" -q 1 -t '$aws/rules/+/node/+/params/local' -t 'node/+/params/local' \
+        -F '%U' >"$work/$name.sub" 2>"$work/$name.sub.log" &
+    sub_pid=$!
+    child_pids+=("$sub_pid")
+    sleep 0.5
+    read -r r0 i0 m0 < <(metrics) || die "GET /metrics failed"
+    run_fleet "$name" "$nodes_dir/ingest" "$rate" "$ingest_duration"
+    sleep 0.5
+    kill "$sub_pid" 2>/dev/null || true
+    wait "$sub_pid" 2>/dev/null || true
+    forget "$sub_pid"
+    read -r r1 i1 m1 < <(metrics) || die "GET /metrics failed"
+
+    summary=$(grep '^summary ' "$work/$name.fleet" || true)
+    [[ -n $summary ]] || { tail -20 "$work/$name.fleet" >&2; die "the ingest fleet printed no summary"; }
+    published=$(field "$summary" published)
+    acked=$(field "$summary" acked)
+    load_published=$(field "$summary" load_published)
+    load_rate=$(field "$summary" load_rate)
+    connects=$(($(field "$summary" connect_attempts) - $(field "$summary" connect_failures)))
+    # Everything the fleet published reaches the server's link (config, init params, otafetch and
+    # the load), plus the presence plugin's connected and disconnected event per connection.
+    expected=$((published + 2 * connects))
+    received=$((r1 - r0))
+    ingested=$((i1 - i0))
+    malformed=$((m1 - m0))
+    lost=$((expected - received))
+    ((lost > 0)) || lost=0
+    # Persisted rate: ingested from the first sample under load to the moment the counters stood
+    # still after the load, i.e. the load plus the drain of whatever queued up.
+    read -r persisted_rate peak_rate drain_s < <(awk -v tl="$t_load" -v te="$t_exit" -v td="$t_drained" '
+        $2 == "-" { next }
+        $7 >= 1 && a == "" { a = $1; ia = $3 }
+        $1 <= td + 0.0001 { b = $1; ib = $3 }
+        { if (pt != "" && $1 - pt > 0) { r = ($3 - pi) / ($1 - pt); if ($7 == 1 && r > peak) peak = r }
+          pt = $1; pi = $3 }
+        END {
+            rate = (a != "" && b > a) ? (ib - ia) / (b - a) : 0
+            d = td - te; if (d < 0) d = 0
+            printf "%.0f %.0f %.1f\n", rate, peak, d
+        }' "$work/$name.samples")
+    # The raw subscriber: how many load messages the broker delivered, and how fast.
+    read -r sub_count sub_rate < <(awk '
+        NF { n++; if (first == "") first = $1; last = $1 }
+        END { printf "%d %.0f\n", n, (n > 1 && last > first) ? (n - 1) / (last - first) : 0 }' "$work/$name.sub")
+    sub_lost=$((load_published - sub_count))
+    ((sub_lost > 0)) || sub_lost=0
+    cp "$work/$name.samples" "$results_dir/raw/devices-$name.samples.txt"
+
+    loss_text="$lost"
+    ((lost == 0)) || loss_text="**$lost** ($(calc "100 * $lost / $expected" %.1f)%)"
+    ingest_rows+="| $rate | $load_rate | $load_published | $acked | $sub_count ($sub_lost lost) | $sub_rate | $expected | $received | $ingested | $malformed | $loss_text | $persisted_rate | $peak_rate | $drain_s |"$'\n'
+    ingest_loss_total=$((ingest_loss_total + lost + malformed))
+    ((persisted_rate > best_persisted)) && best_persisted=$persisted_rate
+    if ((lost == 0 && malformed == 0 && persisted_rate > best_zero_loss)); then
+        best_zero_loss=$persisted_rate
+    fi
+done
+
+# --- c. connections: many TLS nodes held, RSS of the server and of mosquitto ------------------
+conn_rows=""
+conn_ready=0
+server_conn_rss="-"
+if ((conn_nodes > 0)); then
+    sleep 1
+    server_before_rss=$(rss_mib "$server_pid")
+    broker_before_rss=$(rss_mib "$broker_pid")
+    note "connections: fleet of $conn_nodes nodes, $connect_rate connects/s, held ${hold}s"
+    t_start=$(now)
+    run_fleet connect "$nodes_dir/all" 0 "$hold"
+    summary=$(grep '^summary ' "$work/connect.fleet" || true)
+    [[ -n $summary ]] || { tail -20 "$work/connect.fleet" >&2; die "the connection fleet printed no summary"; }
+    conn_ready=$(field "$summary" ready)
+    conn_failures=$(field "$summary" connect_failures)
+    connect_s=$(calc "${t_load:-$t_exit} - $t_start" %.1f)
+    # The highest RSS seen while every node was connected (samples flagged "loading"); VmHWM
+    # is the peak over the process's whole life.
+    read -r server_conn_rss broker_conn_rss < <(awk '
+        $7 == 1 && $5 != "-" { if ($5 > s) s = $5; if ($6 > b) b = $6 }
+        END { printf "%.1f %.1f\n", s, b }' "$work/connect.samples")
+    server_hwm=$(rss_mib "$server_pid" VmHWM)
+    broker_hwm=$(rss_mib "$broker_pid" VmHWM)
+    sleep 2
+    server_after_rss=$(rss_mib "$server_pid")
+    broker_after_rss=$(rss_mib "$broker_pid")
+    per_node_kib=$(calc "($broker_conn_rss - $broker_before_rss) * 1024 / ($conn_ready > 0 ? $conn_ready : 1)" %.1f)
+    cp "$work/connect.samples" "$results_dir/raw/devices-connect.samples.txt"
+    conn_rows=$(
+        cat <<EOF
+| | rainmaker-server | mosquitto |
+|---|---:|---:|
+| idle after start | ${server_idle_rss} | ${broker_idle_rss} |
+| before the connections (after the runs above) | ${server_before_rss} | ${broker_before_rss} |
+| **with ${conn_ready} nodes connected** (highest sample) | **${server_conn_rss}** | **${broker_conn_rss}** |
+| peak over the whole run (VmHWM) | ${server_hwm} | ${broker_hwm} |
+| 2 s after the nodes left | ${server_after_rss} | ${broker_after_rss} |
+
+${conn_ready} of ${conn_nodes} nodes ready (connected, subscribed, config and init params acknowledged) after ${connect_s} s at up to ${connect_rate} connects/s; ${conn_failures} failed connects. Mosquitto: ${per_node_kib} KiB per connected node.${conn_note:+ Note: ${conn_note}.}
+EOF
+    )
+fi
+
+# --- report -----------------------------------------------------------------------------------
+latency_row() {  # latency_row LABEL RESULT_LINE
+    local r=$2
+    if [[ -z $r ]]; then
+        echo "| $1 | failed, see bench/results/raw/ | | | | | | | |"
+        return
+    fi
+    echo "| $1 | $(field "$r" sent) | $(field "$r" received) | $(field "$r" lost) | $(field "$r" errors) | $(field "$r" p50_ms) | $(field "$r" p90_ms) | $(field "$r" p99_ms) | $(field "$r" max_ms) |"
+}
+
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a < b) }'; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a >= b) }'; }
+verdict() { if "$@"; then echo "met"; else echo "**missed**"; fi; }
+rest_p50=$(field "$latency_rest" p50_ms)
+rest_p99=$(field "$latency_rest" p99_ms)
+rest_lost=$(field "$latency_rest" lost)
+p50_verdict=$(verdict below "$rest_p50" "$target_p50_ms")
+p99_verdict=$(verdict below "$rest_p99" "$target_p99_ms")
+ingest_verdict=$(verdict at_least "$best_zero_loss" "$target_ingest_per_s")
+loss_verdict=$(verdict test "$ingest_loss_total" -eq 0 -a "${rest_lost:-1}" -eq 0)
+nodes_verdict=$(verdict at_least "$conn_ready" "$target_nodes")
+rss_verdict=$(verdict below "$server_conn_rss" "$target_server_rss_mib")
+
+cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+[[ -n $cpu_model ]] || cpu_model=$(uname -m)
+mosquitto_version=$(mosquitto -h 2>&1 | awk 'NR == 1 { print $3 }')
+
+report=$(
+    cat <<EOF
+# rainmaker-server device benchmark
+
+$(date -u '+%Y-%m-%d %H:%M UTC') · $(nproc) CPUs · ${cpu_model} · Linux $(uname -r) · mosquitto ${mosquitto_version} · $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)
+
+Everything on 127.0.0.1, one rainmaker-server with its embedded mosquitto${BENCH_SERVER_ARGS:+ (extra arguments \`${BENCH_SERVER_ARGS}\`)}; the load generators share the CPUs with it. ${cert_count} node certificates issued in ${issue_s} s.
+
+## a. Param change latency: REST \`PUT params\` -> node \`params/remote\`
+
+${latency_nodes} TLS nodes, ${latency_rate} sets/s in total (open loop: each set is timed from its scheduled send, so queueing counts), ${latency_duration} s after a 1 s warm-up. REST: ${http_connections} keep-alive HTTP connections. Latencies in ms.
+
+| path | sets | received | lost | errors | p50 | p90 | p99 | max |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+$(latency_row "broker baseline: libmosquitto publish on the link listener -> node" "$latency_raw")
+$(latency_row "rainmaker: \`PUT /v1/user/nodes/params\` -> node" "$latency_rest")
+
+REST answer time (scheduled send -> 200): p50 $(field "$latency_rest" http_p50_ms) ms, p99 $(field "$latency_rest" http_p99_ms) ms.
+
+## b. Ingest: node \`params/local\` -> store
+
+\`rainmaker-sim fleet\`, ${ingest_nodes} TLS nodes, QoS 1 on the basic-ingest topics, ${ingest_duration} s of load per run. The baseline is a \`mosquitto_sub\` on the link listener subscribed to the same messages in the same run. The server's figures come from \`GET /metrics\`; it must receive everything the fleet published plus two presence events per connection.
+
+| asked/s | offered/s | load msgs | acked by broker | raw sub got | raw sub msgs/s | server expected | received | ingested | malformed | lost | persisted msgs/s | peak 1 s | drain after load (s) |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${ingest_rows%$'\n'}
+
+## c. Memory with ${conn_nodes} TLS nodes (VmRSS, MiB)
+
+${conn_rows:-skipped (BENCH_DEV_NODES=0)}
+
+## Goals (from the issue)
+
+| goal | target | result |
+|---|---|---|
+| REST -> node latency p50 at ${latency_rate} sets/s | < ${target_p50_ms} ms | ${rest_p50:-?} ms ${p50_verdict} |
+| REST -> node latency p99 | < ${target_p99_ms} ms | ${rest_p99:-?} ms ${p99_verdict} |
+| persisted params/local, with zero loss | >= ${target_ingest_per_s} msgs/s | ${best_zero_loss} msgs/s without loss (best with loss: ${best_persisted}) ${ingest_verdict} |
+| zero loss (latency and ingest runs) | 0 | $((ingest_loss_total + ${rest_lost:-0})) lost or malformed ${loss_verdict} |
+| TLS nodes connected | ${target_nodes} | ${conn_ready} ${nodes_verdict} |
+| rainmaker-server RSS with them | < ${target_server_rss_mib} MiB | ${server_conn_rss} MiB ${rss_verdict} |
+EOF
+)
+
+printf '%s\n' "$report" | tee "$results_dir/devices.md"
+echo >&2
+note "wrote $results_dir/devices.md (fleet logs and samples in $results_dir/raw/devices-*)"
+if [[ "$p50_verdict $p99_verdict $ingest_verdict $loss_verdict $nodes_verdict $rss_verdict" == *missed* ]]; then
+    note "a goal was missed (see the tables above)"
+    [[ ${BENCH_STRICT:-0} != 1 ]] || exit 1
+fi
