@@ -194,7 +194,10 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
     conf += "certfile " + cert.string() + "\n";
     conf += "keyfile " + key.string() + "\n";
     conf += "crlfile " + (dir_ / "crl.pem").string() + "\n";
-    conf += "require_certificate true\nuse_identity_as_username true\n";
+    // The client id is forced to the certificate CN: a node cannot take over another node's
+    // (or the server's) session by connecting with its client id.
+    conf +=
+        "require_certificate true\nuse_identity_as_username true\nuse_username_as_clientid true\n";
     conf += "allow_anonymous false\n";
     conf += "acl_file " + (dir_ / "nodes.acl").string() + "\n";
     conf += "plugin " + plugin.string() + "\n";
