@@ -2,9 +2,10 @@
 // read line by line.
 #include "support/mosquitto_clients.hpp"
 
+#include <array>
+#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,8 +22,8 @@ constexpr const char* kSubLifetimeSeconds = "120";
 // Starts `argv` with stdin on /dev/null and stdout+stderr on a pipe whose read end is returned.
 // The pipe is close-on-exec, so later children do not hold it open.
 pid_t Spawn(const std::vector<std::string>& argv, int* out_fd) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
+    std::array<int, 2> fds{};
+    if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe2 failed");
     }
     const pid_t pid = ::fork();
@@ -39,6 +40,7 @@ pid_t Spawn(const std::vector<std::string>& argv, int* out_fd) {
         ::dup2(fds[1], STDOUT_FILENO);
         ::dup2(fds[1], STDERR_FILENO);
         std::vector<char*> args;
+        args.reserve(argv.size() + 1);
         for (const auto& a : argv) {
             args.push_back(const_cast<char*>(a.c_str()));
         }
@@ -65,12 +67,12 @@ bool ReadSome(int fd, Clock::time_point deadline, std::string& out) {
     if (ready <= 0) {
         return false;
     }
-    char buffer[4096];
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    std::array<char, 4096> buffer{};
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n <= 0) {
         return false;
     }
-    out.append(buffer, static_cast<std::size_t>(n));
+    out.append(buffer.data(), static_cast<std::size_t>(n));
     return true;
 }
 
