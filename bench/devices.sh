@@ -321,73 +321,108 @@ run_fleet() {
     cp "$work/$name.fleet" "$results_dir/raw/devices-$name.fleet.txt"
 }
 
+# stand_still FILE: waits until FILE stops growing for 1 s (30 s at most).
+stand_still() {
+    local size="" last=-1 i
+    for ((i = 0; i < 120; i++)); do
+        size=$(wc -c <"$1")
+        [[ $size == "$last" ]] && return 0
+        last=$size
+        sleep 1
+    done
+}
+
 ingest_rows=""
 best_persisted=0
 best_zero_loss=0
 ingest_loss_total=0
 for rate in "${ingest_rate_list[@]}"; do
-    name=ingest-$rate
-    note "ingest: fleet of $ingest_nodes nodes at $rate params/local per second, ${ingest_duration}s"
-    # The baseline: a plain subscriber on the link listener counting the load's messages, with
-    # the broker's timestamp of each.
-    # shellcheck disable=SC2016  # '$aws' is a topic, not a variable
-    mosquitto_sub -h 127.0.0.1 -p "$link_port" -u rainmaker-server -P "$(cat "$link_password_file")" \
-        -i "bench-devices-sub" -q 1 -t '$aws/rules/+/node/+/params/local' -t 'node/+/params/local' \
-        -F '%U' >"$work/$name.sub" 2>"$work/$name.sub.log" &
-    sub_pid=$!
-    child_pids+=("$sub_pid")
-    sleep 0.5
-    read -r r0 i0 m0 < <(metrics) || die "GET /metrics failed"
-    run_fleet "$name" "$nodes_dir/ingest" "$rate" "$ingest_duration"
-    sleep 0.5
-    kill "$sub_pid" 2>/dev/null || true
-    wait "$sub_pid" 2>/dev/null || true
-    forget "$sub_pid"
-    read -r r1 i1 m1 < <(metrics) || die "GET /metrics failed"
+    # Each rate twice: the server alone, then the same load with a raw subscriber beside it.
+    for with_sub in 0 1; do
+        name=ingest-$rate$([[ $with_sub == 1 ]] && echo -sub || true)
+        note "ingest: fleet of $ingest_nodes nodes at $rate params/local per second, ${ingest_duration}s$([[ $with_sub == 1 ]] && echo ", with mosquitto_sub" || true)"
+        sub_pid=""
+        if [[ $with_sub == 1 ]]; then
+            # The baseline: a plain QoS 1 subscriber on the link listener counting the load's
+            # messages, printing the time of each.
+            # shellcheck disable=SC2016  # '$aws' is a topic, not a variable
+            mosquitto_sub -h 127.0.0.1 -p "$link_port" -u rainmaker-server -P "$(cat "$link_password_file")" \
+                -i "bench-devices-sub" -q 1 -t '$aws/rules/+/node/+/params/local' -t 'node/+/params/local' \
+                -F '%U' >"$work/$name.sub" 2>"$work/$name.sub.log" &
+            sub_pid=$!
+            child_pids+=("$sub_pid")
+            sleep 0.5
+        fi
+        read -r r0 i0 m0 < <(metrics) || die "GET /metrics failed"
+        run_fleet "$name" "$nodes_dir/ingest" "$rate" "$ingest_duration"
+        read -r r1 i1 m1 < <(metrics) || die "GET /metrics failed"
+        if [[ -n $sub_pid ]]; then
+            stand_still "$work/$name.sub"  # the subscriber may lag behind the server
+            kill -INT "$sub_pid" 2>/dev/null || true
+            wait "$sub_pid" 2>/dev/null || true
+            forget "$sub_pid"
+        fi
 
-    summary=$(grep '^summary ' "$work/$name.fleet" || true)
-    [[ -n $summary ]] || { tail -20 "$work/$name.fleet" >&2; die "the ingest fleet printed no summary"; }
-    published=$(field "$summary" published)
-    load_published=$(field "$summary" load_published)
-    load_rate=$(field "$summary" load_rate)
-    connects=$(($(field "$summary" connect_attempts) - $(field "$summary" connect_failures)))
-    # Everything the fleet published reaches the server's link (config, init params, otafetch and
-    # the load), plus the presence plugin's connected and disconnected event per connection.
-    expected=$((published + 2 * connects))
-    received=$((r1 - r0))
-    ingested=$((i1 - i0))
-    malformed=$((m1 - m0))
-    lost=$((expected - received))
-    ((lost > 0)) || lost=0
-    # Persisted rate: ingested from the first sample under load to the moment the counters stood
-    # still after the load, i.e. the load plus the drain of whatever queued up.
-    read -r persisted_rate peak_rate drain_s < <(awk -v tl="$t_load" -v te="$t_exit" -v td="$t_drained" '
-        $2 == "-" { next }
-        $7 >= 1 && a == "" { a = $1; ia = $3 }
-        $1 <= td + 0.0001 { b = $1; ib = $3 }
-        { if (pt != "" && $1 - pt > 0) { r = ($3 - pi) / ($1 - pt); if ($7 == 1 && r > peak) peak = r }
-          pt = $1; pi = $3 }
-        END {
-            rate = (a != "" && b > a) ? (ib - ia) / (b - a) : 0
-            d = td - te; if (d < 0) d = 0
-            printf "%.0f %.0f %.1f\n", rate, peak, d
-        }' "$work/$name.samples")
-    # The raw subscriber: how many load messages the broker delivered, and how fast.
-    read -r sub_count sub_rate < <(awk '
-        NF { n++; if (first == "") first = $1; last = $1 }
-        END { printf "%d %.0f\n", n, (n > 1 && last > first) ? (n - 1) / (last - first) : 0 }' "$work/$name.sub")
-    sub_lost=$((load_published - sub_count))
-    ((sub_lost > 0)) || sub_lost=0
-    cp "$work/$name.samples" "$results_dir/raw/devices-$name.samples.txt"
+        summary=$(grep '^summary ' "$work/$name.fleet" || true)
+        [[ -n $summary ]] || { tail -20 "$work/$name.fleet" >&2; die "the ingest fleet printed no summary"; }
+        published=$(field "$summary" published)
+        acked=$(field "$summary" acked)
+        load_published=$(field "$summary" load_published)
+        load_rate=$(field "$summary" load_rate)
+        connects=$(($(field "$summary" connect_attempts) - $(field "$summary" connect_failures)))
+        # The server's link gets every message the broker acknowledged to the fleet (config,
+        # init params, otafetch and the load) plus a connected and a disconnected presence event
+        # per connection. Publishes still unacknowledged when the fleet stops may never have
+        # left the node (libmosquitto keeps all but 20 in flight in its own queue, and drops
+        # them at disconnect): they are not counted as lost.
+        expected=$((acked + 2 * connects))
+        received=$((r1 - r0))
+        ingested=$((i1 - i0))
+        malformed=$((m1 - m0))
+        lost=$((expected - received))
+        ((lost > 0)) || lost=0
+        # Persisted rate: ingested from the first sample under load to the moment the counters
+        # stood still after the load, i.e. the load plus the drain of whatever queued up.
+        read -r persisted_rate peak_rate drain_s < <(awk -v te="$t_exit" -v td="$t_drained" '
+            $2 == "-" { next }
+            $7 >= 1 && a == "" { a = $1; ia = $3 }
+            $1 <= td + 0.0001 { b = $1; ib = $3 }
+            { if (pt != "" && $1 - pt > 0) { r = ($3 - pi) / ($1 - pt); if ($7 == 1 && r > peak) peak = r }
+              pt = $1; pi = $3 }
+            END {
+                rate = (a != "" && b > a) ? (ib - ia) / (b - a) : 0
+                d = td - te; if (d < 0) d = 0
+                printf "%.0f %.0f %.1f\n", rate, peak, d
+            }' "$work/$name.samples")
+        cp "$work/$name.samples" "$results_dir/raw/devices-$name.samples.txt"
 
-    loss_text="$lost"
-    ((lost == 0)) || loss_text="**$lost** ($(calc "100 * $lost / $expected" %.1f)%)"
-    ingest_rows+="| $rate | $load_rate | $load_published | $published | $sub_count ($sub_lost lost) | $sub_rate | $expected | $received | $ingested | $malformed | $loss_text | $persisted_rate | $peak_rate | $drain_s |"$'\n'
-    ingest_loss_total=$((ingest_loss_total + lost + malformed))
-    ((persisted_rate > best_persisted)) && best_persisted=$persisted_rate
-    if ((lost == 0 && malformed == 0 && persisted_rate > best_zero_loss)); then
-        best_zero_loss=$persisted_rate
-    fi
+        sub_text="-"
+        sub_rate_text="-"
+        if [[ $with_sub == 1 ]]; then
+            # The raw subscriber gets only the load: everything acknowledged minus the three boot
+            # publishes (config, init params, otafetch) per node, all acknowledged long before.
+            read -r sub_count sub_rate_text < <(awk '
+                NF { n++; if (first == "") first = $1; last = $1 }
+                END { printf "%d %.0f\n", n, (n > 1 && last > first) ? (n - 1) / (last - first) : 0 }' "$work/$name.sub")
+            sub_lost=$((acked - (published - load_published) - sub_count))
+            ((sub_lost > 0)) || sub_lost=0
+            sub_text=$sub_count
+            ((sub_lost == 0)) || sub_text+=" (**$sub_lost lost**)"
+        fi
+
+        loss_text="$lost"
+        ((lost == 0)) || loss_text="**$lost** ($(calc "100 * $lost / $expected" %.1f)%)"
+        label="server"
+        [[ $with_sub == 0 ]] || label="server + mosquitto_sub"
+        ingest_rows+="| $rate | $label | $load_rate | $load_published | $acked | $received | $ingested | $malformed | $loss_text | $persisted_rate | $peak_rate | $drain_s | $sub_text | $sub_rate_text |"$'\n'
+        ingest_loss_total=$((ingest_loss_total + lost + malformed))
+        if [[ $with_sub == 0 ]]; then
+            ((persisted_rate <= best_persisted)) || best_persisted=$persisted_rate
+            if ((lost == 0 && malformed == 0 && persisted_rate > best_zero_loss)); then
+                best_zero_loss=$persisted_rate
+            fi
+        fi
+    done
 done
 
 # --- c. connections: many TLS nodes held, RSS of the server and of mosquitto ------------------
@@ -483,8 +518,8 @@ REST answer time (scheduled send -> 200): p50 $(field "$latency_rest" http_p50_m
 
 \`rainmaker-sim fleet\`, ${ingest_nodes} TLS nodes, QoS 1 on the basic-ingest topics, ${ingest_duration} s of load per run. The baseline is a \`mosquitto_sub\` on the link listener subscribed to the same messages in the same run. The server's figures come from \`GET /metrics\`; it must receive everything the fleet published plus two presence events per connection.
 
-| asked/s | offered/s | load msgs | fleet published (all) | raw sub got | raw sub msgs/s | server expected | received | ingested | malformed | lost | persisted msgs/s | peak 1 s | drain after load (s) |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| asked/s | subscribers | offered/s | load msgs | acked (all) | server received | ingested | malformed | lost | persisted msgs/s | peak 1 s | drain after load (s) | raw sub got | raw sub msgs/s |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${ingest_rows%$'\n'}
 
 ## c. Memory with ${conn_nodes} TLS nodes (VmRSS, MiB)

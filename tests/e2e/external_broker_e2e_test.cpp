@@ -1,7 +1,10 @@
 // External-broker mode: the server does not start Mosquitto but links to one it is given
 // (host, port, credentials), and ingests from and publishes to it the same way.
+#include <arpa/inet.h>
 #include <fstream>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
