@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan deps format format-check bench clean
+.PHONY: run test build build-asan deps format format-check bench bench-devices clean
 
 JOBS ?= $(shell nproc)
 
@@ -36,6 +36,9 @@ format-check:
 
 bench: build
 	bash bench/run.sh
+
+bench-devices: build
+	bash bench/devices.sh
 
 clean:
 	rm -rf build

@@ -14,6 +14,7 @@
 // Prints one `result key=value ...` line (devices.sh parses it) and a readable summary on stderr.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -38,7 +39,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -61,13 +61,14 @@ constexpr std::string_view kUsage = R"(usage:
                  --api http://127.0.0.1:PORT --token TOKEN [--connections 8]
                  [--rate 1000] [--duration 10] [--warmup 1] [--drain 5]
   params_latency --raw --link-port P --link-password-file F [--link-user rainmaker-server]
+                 [--link-host 127.0.0.1]
                  --nodes-dir DIR --mqtt-port P --ca CA.pem [same load options]
 DIR holds <node_id>/{node_id,node.key,node.crt} (rainmaker-server admin issue-node-certs); the
 first N by name are used. The REST mode needs them mapped to the token's user.
 )";
 
-constexpr int kMaxNodes = 256;   // one libmosquitto thread each
-constexpr int kKeepAlive = 60;   // MQTT keepalive of the nodes and of the raw publisher
+constexpr int kMaxNodes = 256;  // one libmosquitto thread each
+constexpr int kKeepAlive = 60;  // MQTT keepalive of the nodes and of the raw publisher
 constexpr auto kReadyTimeout = std::chrono::seconds(20);
 
 class UsageError : public std::runtime_error {
@@ -88,7 +89,12 @@ std::int64_t NanosSince(Clock::time_point start, Clock::time_point t) {
 // --name value options and --flag switches; anything else is an error.
 class Args {
 public:
-    Args(int argc, char** argv, const std::set<std::string>& valued, const std::set<std::string>& flags) {
+    Args(
+        int argc,
+        char** argv,
+        const std::set<std::string>& valued,
+        const std::set<std::string>& flags
+    ) {
         for (int i = 1; i < argc; ++i) {
             const std::string arg = argv[i];
             if (flags.count(arg) != 0) {
@@ -104,7 +110,9 @@ public:
         }
     }
 
-    bool Has(const std::string& name) const { return flags_.count(name) != 0 || values_.count(name) != 0; }
+    bool Has(const std::string& name) const {
+        return flags_.count(name) != 0 || values_.count(name) != 0;
+    }
 
     std::string Get(const std::string& name, const std::string& fallback) const {
         const auto it = values_.find(name);
@@ -128,7 +136,10 @@ public:
         const char* end = it->second.data() + it->second.size();
         const auto [ptr, ec] = std::from_chars(it->second.data(), end, value);
         if (ec != std::errc{} || ptr != end || !(value >= min && value <= max)) {
-            throw UsageError(name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+            throw UsageError(
+                name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) +
+                "]"
+            );
         }
         return value;
     }
@@ -204,10 +215,10 @@ std::optional<std::uint64_t> ParseSeq(std::string_view payload) {
 
 struct Run {
     Clock::time_point origin = Clock::now();  // every time below is ns since origin
-    std::uint64_t total = 0;                   // sets scheduled, warm-up included
-    std::uint64_t warmup = 0;                  // the first `warmup` sets are not counted
+    std::uint64_t total = 0;                  // sets scheduled, warm-up included
+    std::uint64_t warmup = 0;                 // the first `warmup` sets are not counted
     // Arrival on params/remote, 0 = not yet. Written by the node threads, first arrival wins.
-    std::unique_ptr<std::atomic<std::int64_t>[]> received_ns;
+    std::vector<std::atomic<std::int64_t>> received_ns;
     std::atomic<std::uint64_t> received{0};
     std::atomic<std::uint64_t> duplicates{0};
     std::atomic<std::uint64_t> strays{0};  // params/remote without a sequence we sent
@@ -225,15 +236,16 @@ std::vector<NodeFiles> ReadNodes(const std::filesystem::path& dir, int count) {
     std::vector<std::filesystem::path> dirs;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
         std::error_code ec;
-        if (entry.is_directory() && std::filesystem::is_regular_file(entry.path() / "node_id", ec)) {
+        if (entry.is_directory() &&
+            std::filesystem::is_regular_file(entry.path() / "node_id", ec)) {
             dirs.push_back(entry.path());
         }
     }
     std::sort(dirs.begin(), dirs.end());
     if (dirs.size() < static_cast<std::size_t>(count)) {
         throw std::runtime_error(
-            dir.string() + " has " + std::to_string(dirs.size()) + " node directories, " + std::to_string(count) +
-            " wanted"
+            dir.string() + " has " + std::to_string(dirs.size()) + " node directories, " +
+            std::to_string(count) + " wanted"
         );
     }
     std::vector<NodeFiles> nodes;
@@ -267,12 +279,23 @@ public:
     }
 
     void Connect(const std::string& host, int port, const std::string& ca_file) {
-        Check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "MQTT 3.1.1");
         Check(
-            mosquitto_tls_set(mosq_, ca_file.c_str(), nullptr, files_.cert_file.c_str(), files_.key_file.c_str(), nullptr),
+            mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "MQTT 3.1.1"
+        );
+        Check(
+            mosquitto_tls_set(
+                mosq_,
+                ca_file.c_str(),
+                nullptr,
+                files_.cert_file.c_str(),
+                files_.key_file.c_str(),
+                nullptr
+            ),
             "TLS files"
         );
-        Check(mosquitto_tls_opts_set(mosq_, 1 /* SSL_VERIFY_PEER */, nullptr, nullptr), "TLS options");
+        Check(
+            mosquitto_tls_opts_set(mosq_, 1 /* SSL_VERIFY_PEER */, nullptr, nullptr), "TLS options"
+        );
         mosquitto_connect_callback_set(mosq_, &BenchNode::OnConnect);
         mosquitto_subscribe_callback_set(mosq_, &BenchNode::OnSubscribe);
         mosquitto_publish_callback_set(mosq_, &BenchNode::OnPublish);
@@ -284,7 +307,9 @@ public:
 
     // Subscribed to params/remote and the config acknowledged by the broker.
     bool Ready() const { return subscribed_ && config_acked_; }
+
     bool Refused() const { return refused_; }
+
     const std::string& Id() const { return files_.node_id; }
 
 private:
@@ -298,8 +323,8 @@ private:
         auto& self = *static_cast<BenchNode*>(user);
         if (rc != 0) {
             self.refused_ = true;
-            std::cerr << "params_latency: " << self.files_.node_id << " refused: " << mosquitto_connack_string(rc)
-                      << "\n";
+            std::cerr << "params_latency: " << self.files_.node_id
+                      << " refused: " << mosquitto_connack_string(rc) << "\n";
             return;
         }
         mosquitto_subscribe(m, &self.subscribe_mid_, self.remote_topic_.c_str(), 1);
@@ -322,7 +347,8 @@ private:
                 self.subscribed_ = true;
             } else {
                 self.refused_ = true;
-                std::cerr << "params_latency: " << self.files_.node_id << ": subscription refused\n";
+                std::cerr << "params_latency: " << self.files_.node_id
+                          << ": subscription refused\n";
             }
         }
     }
@@ -335,7 +361,8 @@ private:
     }
 
     static void OnMessage(mosquitto* /*m*/, void* user, const mosquitto_message* message) {
-        const std::int64_t now = NanosSince(static_cast<BenchNode*>(user)->run_.origin, Clock::now());
+        const std::int64_t now =
+            NanosSince(static_cast<BenchNode*>(user)->run_.origin, Clock::now());
         Run& run = static_cast<BenchNode*>(user)->run_;
         const auto seq = ParseSeq(std::string_view(
             static_cast<const char*>(message->payload),
@@ -346,7 +373,9 @@ private:
             return;
         }
         std::int64_t expected = 0;
-        if (run.received_ns[*seq].compare_exchange_strong(expected, std::max<std::int64_t>(now, 1))) {
+        if (run.received_ns[*seq].compare_exchange_strong(
+                expected, std::max<std::int64_t>(now, 1)
+            )) {
             ++run.received;
         } else {
             ++run.duplicates;
@@ -404,6 +433,7 @@ public:
           stats_(stats) {}
 
     bool Idle() const { return connected_ && !busy_; }
+
     bool Busy() const { return busy_ || connecting_; }
 
     void Connect(std::function<void()> on_idle) {
@@ -442,12 +472,14 @@ public:
                     return;
                 }
                 self->response_.emplace();
-                self->response_->body_limit(64 * 1024);
+                self->response_->body_limit(std::uint64_t{64} * 1024);
                 http::async_read(
                     self->socket_,
                     self->buffer_,
                     *self->response_,
-                    [self](beast::error_code read_ec, std::size_t /*bytes*/) { self->OnRead(read_ec); }
+                    [self](beast::error_code read_ec, std::size_t /*bytes*/) {
+                        self->OnRead(read_ec);
+                    }
                 );
             }
         );
@@ -465,8 +497,8 @@ private:
             ++stats_.errors;
             if (stats_.errors_shown < 3) {
                 ++stats_.errors_shown;
-                std::cerr << "params_latency: PUT answered " << response.result_int() << ": " << response.body()
-                          << "\n";
+                std::cerr << "params_latency: PUT answered " << response.result_int() << ": "
+                          << response.body() << "\n";
             }
         }
         const bool keep = response.keep_alive();
@@ -525,7 +557,7 @@ public:
         std::vector<std::string> node_ids,
         int connections,
         Run& run,
-        std::function<void()> pump_again
+        const std::function<void()>& pump_again
     )
         : io_(io), token_(std::move(token)), node_ids_(std::move(node_ids)), run_(run) {
         std::string rest = api;
@@ -576,7 +608,9 @@ public:
     }
 
     bool Idle() const override {
-        return std::none_of(connections_.begin(), connections_.end(), [](const auto& c) { return c->Busy(); });
+        return std::none_of(connections_.begin(), connections_.end(), [](const auto& c) {
+            return c->Busy();
+        });
     }
 
     std::uint64_t Errors() const override { return stats_.errors; }
@@ -584,7 +618,7 @@ public:
     const RestStats& Stats() const { return stats_; }
 
     // A synchronous GET before the run: 200 once the server has stored the node's config.
-    int GetStatus(const std::string& target) {
+    unsigned GetStatus(const std::string& target) {
         tcp::socket socket(io_);
         socket.connect(endpoint_);
         http::request<http::empty_body> request{http::verb::get, target, 11};
@@ -613,7 +647,13 @@ private:
 // The broker baseline: what the server's own link does for a PUT, minus the server.
 class RawSender : public Sender {
 public:
-    RawSender(const std::string& host, int port, const std::string& user, const std::string& password, std::vector<std::string> node_ids)
+    RawSender(
+        const std::string& host,
+        int port,
+        const std::string& user,
+        const std::string& password,
+        std::vector<std::string> node_ids
+    )
         : node_ids_(std::move(node_ids)) {
         mosq_ = mosquitto_new("params-latency-raw", true, this);
         if (mosq_ == nullptr) {
@@ -630,7 +670,9 @@ public:
         if (mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive) != MOSQ_ERR_SUCCESS ||
             mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS) {
             mosquitto_destroy(mosq_);
-            throw std::runtime_error("cannot connect to the link listener " + host + ":" + std::to_string(port));
+            throw std::runtime_error(
+                "cannot connect to the link listener " + host + ":" + std::to_string(port)
+            );
         }
         const auto deadline = Clock::now() + std::chrono::seconds(10);
         while (connack_ == 0 && Clock::now() < deadline) {
@@ -640,7 +682,9 @@ public:
             mosquitto_disconnect(mosq_);
             mosquitto_loop_stop(mosq_, true);
             mosquitto_destroy(mosq_);
-            throw std::runtime_error("the link listener refused " + user + " (wrong password file?)");
+            throw std::runtime_error(
+                "the link listener refused " + user + " (wrong password file?)"
+            );
         }
     }
 
@@ -657,10 +701,12 @@ public:
         while (!pending.empty()) {
             const std::uint64_t seq = pending.front();
             pending.pop_front();
-            const std::string topic = "node/" + node_ids_[seq % node_ids_.size()] + "/params/remote";
+            const std::string topic =
+                "node/" + node_ids_[seq % node_ids_.size()] + "/params/remote";
             const std::string body = SetBody(seq);
-            const int rc =
-                mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false);
+            const int rc = mosquitto_publish(
+                mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false
+            );
             if (rc == MOSQ_ERR_SUCCESS) {
                 ++published_;
             } else {
@@ -673,6 +719,7 @@ public:
     }
 
     bool Idle() const override { return acked_.load() >= published_; }
+
     std::uint64_t Errors() const override { return errors_; }
 
 private:
@@ -697,9 +744,9 @@ double PercentileMs(const std::vector<std::int64_t>& sorted, double p) {
 }
 
 std::string Ms(double ms) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", ms);
-    return buf;
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%.3f", ms);
+    return buf.data();
 }
 
 int Main(int argc, char** argv) {
@@ -746,10 +793,7 @@ int Main(int argc, char** argv) {
     Run run;
     run.warmup = static_cast<std::uint64_t>(std::llround(rate * warmup_s));
     run.total = run.warmup + static_cast<std::uint64_t>(std::llround(rate * duration_s));
-    run.received_ns = std::make_unique<std::atomic<std::int64_t>[]>(run.total);
-    for (std::uint64_t i = 0; i < run.total; ++i) {
-        run.received_ns[i].store(0, std::memory_order_relaxed);
-    }
+    run.received_ns = std::vector<std::atomic<std::int64_t>>(run.total);  // all 0
 
     mosquitto_lib_init();
     std::vector<std::unique_ptr<BenchNode>> nodes;
@@ -761,7 +805,8 @@ int Main(int argc, char** argv) {
     }
     const auto ready_deadline = Clock::now() + kReadyTimeout;
     while (!g_stop) {
-        const bool all = std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); });
+        const bool all =
+            std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); });
         if (all) {
             break;
         }
@@ -805,12 +850,13 @@ int Main(int argc, char** argv) {
         // The server stores a config from the broker asynchronously: PUT params is refused until
         // it has, so wait for GET config to answer 200 for every node.
         for (const auto& id : node_ids) {
-            int status = 0;
-            while (!g_stop && (status = rest->GetStatus("/v1/user/nodes/config?node_id=" + id)) != 200) {
+            unsigned status = 0;
+            while (!g_stop &&
+                   (status = rest->GetStatus("/v1/user/nodes/config?node_id=" + id)) != 200) {
                 if (Clock::now() > ready_deadline) {
                     throw std::runtime_error(
-                        "GET /v1/user/nodes/config?node_id=" + id + " answers " + std::to_string(status) +
-                        " (is the node mapped to the token's user?)"
+                        "GET /v1/user/nodes/config?node_id=" + id + " answers " +
+                        std::to_string(status) + " (is the node mapped to the token's user?)"
                     );
                 }
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -823,7 +869,8 @@ int Main(int argc, char** argv) {
     const auto t0 = Clock::now() + std::chrono::milliseconds(50);
     const std::int64_t t0_ns = NanosSince(run.origin, t0);
     const auto due_ns = [&](std::uint64_t seq) {
-        return t0_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(seq) * 1e9 / rate));
+        return t0_ns +
+               static_cast<std::int64_t>(std::llround(static_cast<double>(seq) * 1e9 / rate));
     };
     std::uint64_t next = 0;
     bool draining = false;
@@ -899,7 +946,9 @@ int Main(int argc, char** argv) {
             latency.push_back(std::max<std::int64_t>(0, at - due_ns(seq)));
         }
         if (rest != nullptr && rest->Stats().response_ns[seq] != 0) {
-            answered.push_back(std::max<std::int64_t>(0, rest->Stats().response_ns[seq] - due_ns(seq)));
+            answered.push_back(
+                std::max<std::int64_t>(0, rest->Stats().response_ns[seq] - due_ns(seq))
+            );
         }
     }
     std::sort(latency.begin(), latency.end());
@@ -907,25 +956,32 @@ int Main(int argc, char** argv) {
     const std::uint64_t measured = run.total - run.warmup;
     const std::uint64_t errors = sender->Errors();
     const std::uint64_t lost = measured - received;
-    char rate_text[32];
-    std::snprintf(rate_text, sizeof rate_text, "%g", rate);
-    std::string line = "result mode=" + std::string(raw ? "raw" : "rest") + " nodes=" + std::to_string(nodes.size()) +
-                       " rate=" + rate_text + " connections=" + std::to_string(raw ? 1 : connections) +
+    std::array<char, 32> rate_buf{};
+    std::snprintf(rate_buf.data(), rate_buf.size(), "%g", rate);
+    const std::string rate_text = rate_buf.data();
+    std::string line = "result mode=" + std::string(raw ? "raw" : "rest") +
+                       " nodes=" + std::to_string(nodes.size()) + " rate=" + rate_text +
+                       " connections=" + std::to_string(raw ? 1 : connections) +
                        " sent=" + std::to_string(measured) + " errors=" + std::to_string(errors) +
                        " received=" + std::to_string(received) + " lost=" + std::to_string(lost) +
                        " duplicates=" + std::to_string(run.duplicates.load()) +
-                       " strays=" + std::to_string(run.strays.load()) + " p50_ms=" + Ms(PercentileMs(latency, 0.50)) +
-                       " p90_ms=" + Ms(PercentileMs(latency, 0.90)) + " p99_ms=" + Ms(PercentileMs(latency, 0.99)) +
+                       " strays=" + std::to_string(run.strays.load()) +
+                       " p50_ms=" + Ms(PercentileMs(latency, 0.50)) +
+                       " p90_ms=" + Ms(PercentileMs(latency, 0.90)) +
+                       " p99_ms=" + Ms(PercentileMs(latency, 0.99)) +
                        " max_ms=" + Ms(PercentileMs(latency, 1.0));
     if (rest != nullptr) {
-        line += " http_p50_ms=" + Ms(PercentileMs(answered, 0.50)) + " http_p99_ms=" + Ms(PercentileMs(answered, 0.99));
+        line += " http_p50_ms=" + Ms(PercentileMs(answered, 0.50)) +
+                " http_p99_ms=" + Ms(PercentileMs(answered, 0.99));
     }
     std::cout << line << std::endl;
-    std::cerr << "params_latency " << (raw ? "raw publish" : "REST PUT") << ": " << measured << " sets at " << rate_text
-              << "/s over " << nodes.size() << " nodes, " << received << " received, " << lost << " lost, " << errors
-              << " errors; latency p50 " << Ms(PercentileMs(latency, 0.50)) << " ms, p99 "
-              << Ms(PercentileMs(latency, 0.99)) << " ms, max " << Ms(PercentileMs(latency, 1.0)) << " ms ("
-              << Ms(std::chrono::duration<double, std::milli>(finished - t0).count() / 1000) << " s)\n";
+    std::cerr << "params_latency " << (raw ? "raw publish" : "REST PUT") << ": " << measured
+              << " sets at " << rate_text << "/s over " << nodes.size() << " nodes, " << received
+              << " received, " << lost << " lost, " << errors << " errors; latency p50 "
+              << Ms(PercentileMs(latency, 0.50)) << " ms, p99 " << Ms(PercentileMs(latency, 0.99))
+              << " ms, max " << Ms(PercentileMs(latency, 1.0)) << " ms ("
+              << Ms(std::chrono::duration<double, std::milli>(finished - t0).count() / 1000)
+              << " s)\n";
     sender.reset();
     nodes.clear();
     mosquitto_lib_cleanup();

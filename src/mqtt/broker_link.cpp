@@ -155,7 +155,7 @@ void BrokerLink::OnMessage(mosquitto* /*client*/, void* self_ptr, const mosquitt
         std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen))};
     std::lock_guard lock(self->mutex_);
     if (self->queue_.size() >= kMaxQueue) {
-        ++self->counters_.malformed;
+        ++self->counters_.dropped;
         core::log::Error("MQTT ingest queue full: message on " + message.topic + " dropped");
         return;
     }
@@ -272,6 +272,11 @@ std::string BrokerLink::RenderMetrics() const {
         "rainmaker_mqtt_malformed_total",
         "Messages refused as malformed or unknown.",
         counters_.malformed
+    );
+    line(
+        "rainmaker_mqtt_dropped_total",
+        "Messages dropped because the ingest queue was full.",
+        counters_.dropped
     );
     line("rainmaker_mqtt_published_total", "Messages published to nodes.", counters_.published);
     line(

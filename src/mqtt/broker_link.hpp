@@ -25,6 +25,7 @@ struct LinkCounters {
     std::atomic<std::uint64_t> received{0};
     std::atomic<std::uint64_t> ingested{0};
     std::atomic<std::uint64_t> malformed{0};
+    std::atomic<std::uint64_t> dropped{0};  // ingest queue full
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> publish_failures{0};
 };

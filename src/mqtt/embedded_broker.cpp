@@ -189,7 +189,9 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
     conf += "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n";
     // A node config is the largest message (a few KB); 1 MiB bounds what one node can make the
     // broker and the server hold.
-    conf += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 100000\n";
+    // The server's link may fall behind a burst: the broker keeps up to a million QoS 1 messages
+    // for it rather than dropping them (mosquitto drops silently past this limit).
+    conf += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 1000000\n";
     conf += "max_packet_size 1048576\n\n";
     conf += "# Devices: TLS with client certificates from our CA; user name = certificate CN.\n";
     conf += "listener " + std::to_string(node_port_) + " " + config_.node_address + "\n";
