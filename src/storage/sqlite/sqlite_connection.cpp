@@ -13,6 +13,10 @@ namespace {
 }
 }  // namespace
 
+bool IsUniqueViolation(const std::exception& e) {
+    return std::string_view(e.what()).find("UNIQUE constraint failed") != std::string_view::npos;
+}
+
 Statement::~Statement() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);

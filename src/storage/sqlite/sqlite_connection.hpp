@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ private:
     sqlite3* db_;
     sqlite3_stmt* stmt_;
 };
+
+// True for SQLite's UNIQUE constraint failure (an insert of a key that exists).
+bool IsUniqueViolation(const std::exception& e);
 
 class Connection {
 public:

@@ -6,7 +6,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/database.hpp"
@@ -32,6 +35,21 @@ public:
     void WithConnection(const std::function<void(Connection&)>& fn);
 
     int SchemaVersion();
+
+    // The first row of `sql` (one text parameter, `key`) read by `read`, or nullopt.
+    template <typename Read>
+    auto FindOne(const std::string& sql, std::string_view key, Read read)
+        -> std::optional<decltype(read(std::declval<const Statement&>()))> {
+        std::optional<decltype(read(std::declval<const Statement&>()))> row;
+        WithConnection([&](Connection& c) {
+            auto s = c.Prepare(sql);
+            s.Bind(1, key);
+            if (s.Step()) {
+                row = read(s);
+            }
+        });
+        return row;
+    }
 
 private:
     std::unique_ptr<Connection> Acquire();

@@ -66,22 +66,10 @@ MappingRequestRow ReadRequest(const Statement& s) {
         s.Int(11)};
 }
 
-bool IsConstraintError(const std::exception& e) {
-    return std::string_view(e.what()).find("UNIQUE constraint failed") != std::string_view::npos;
-}
-
 }  // namespace
 
 std::optional<NodeRow> SqliteNodeStore::FindWhere(const std::string& sql, std::string_view value) {
-    std::optional<NodeRow> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(sql);
-        s.Bind(1, value);
-        if (s.Step()) {
-            row = ReadNode(s);
-        }
-    });
-    return row;
+    return db_.FindOne(sql, value, ReadNode);
 }
 
 std::optional<NodeRow> SqliteNodeStore::Find(std::string_view node_id) {
@@ -121,7 +109,7 @@ bool SqliteNodeStore::Insert(const NodeRow& n) {
         try {
             s.Run();
         } catch (const std::runtime_error& e) {
-            if (!IsConstraintError(e)) {
+            if (!IsUniqueViolation(e)) {
                 throw;
             }
             inserted = false;

@@ -50,9 +50,6 @@ void BindUser(Statement& s, const UserRow& u) {
         .Bind(15, u.user_id);
 }
 
-bool IsConstraintError(const std::exception& e) {
-    return std::string_view(e.what()).find("UNIQUE constraint failed") != std::string_view::npos;
-}
 }  // namespace
 
 // storage::UserStore
@@ -66,15 +63,7 @@ std::string UserQuery(const char* where) {
 }  // namespace
 
 std::optional<UserRow> SqliteUserStore::FindWhere(const std::string& sql, std::string_view value) {
-    std::optional<UserRow> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(sql);
-        s.Bind(1, value);
-        if (s.Step()) {
-            row = ReadUser(s);
-        }
-    });
-    return row;
+    return db_.FindOne(sql, value, ReadUser);
 }
 
 std::optional<UserRow> SqliteUserStore::FindById(std::string_view user_id) {
@@ -107,7 +96,7 @@ bool SqliteUserStore::Insert(const UserRow& user) {
         try {
             s.Run();
         } catch (const std::runtime_error& e) {
-            if (!IsConstraintError(e)) {
+            if (!IsUniqueViolation(e)) {
                 throw;
             }
             inserted = false;
@@ -168,15 +157,7 @@ void SqliteSessionStore::Insert(const SessionRow& r) {
 std::optional<SessionRow> SqliteSessionStore::FindWhere(
     const std::string& sql, std::string_view value
 ) {
-    std::optional<SessionRow> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(sql);
-        s.Bind(1, value);
-        if (s.Step()) {
-            row = ReadSession(s);
-        }
-    });
-    return row;
+    return db_.FindOne(sql, value, ReadSession);
 }
 
 std::optional<SessionRow> SqliteSessionStore::FindById(std::string_view session_id) {
