@@ -3,27 +3,20 @@
 #include "crypto/jwt.hpp"
 
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <system_error>
-#include <unistd.h>
 #include <vector>
 
 #include "core/log.hpp"
-#include "core/random.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/openssl_support.hpp"
 
 namespace rainmaker::crypto {
 
@@ -33,56 +26,25 @@ constexpr int kCoordinateBytes = 32;  // P-256 field elements
 constexpr std::size_t kSignatureBytes =
     std::size_t{2} * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
 constexpr std::size_t kKeyIdHashBytes = 12;
-constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
-template <auto Free>
-struct OpenSslDeleter {
-    template <typename T>
-    void operator()(T* p) const {
-        Free(p);
-    }
-};
+using detail::BignumPtr;
+using detail::Bytes;
+using detail::IsP256;
+using detail::kMaxPemBytes;
+using detail::MdCtxPtr;
+using detail::OpenSslDeleter;
+using detail::ParsePrivateKey;
+using detail::PkeyCtxPtr;
+using detail::PkeyPtr;
+using detail::PrivateKeyToPem;
+using detail::ReadSmallFile;
+using detail::SecretText;
+using detail::ThrowOpenSsl;
+using detail::WriteFileIfAbsent;
 
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>>;
 
-// Private key text wiped from memory when it goes out of scope.
-struct SecretText {
-    std::string value;
-
-    SecretText() = default;
-    SecretText(const SecretText&) = delete;
-    SecretText& operator=(const SecretText&) = delete;
-
-    ~SecretText() { OPENSSL_cleanse(value.data(), value.size()); }
-};
-
-[[noreturn]] void ThrowOpenSsl(const std::string& what) {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    std::string message = what;
-    if (code != 0) {
-        std::array<char, 256> text{};
-        ERR_error_string_n(code, text.data(), text.size());
-        message += ": ";
-        message += text.data();
-    }
-    throw std::runtime_error(message);
-}
-
-[[noreturn]] void ThrowErrno(const std::string& what, const std::filesystem::path& path) {
-    throw std::runtime_error(
-        what + " " + path.string() + ": " + std::generic_category().message(errno)
-    );
-}
-
-const unsigned char* Bytes(std::string_view s) {
-    return reinterpret_cast<const unsigned char*>(s.data() != nullptr ? s.data() : "");
-}
+constexpr const char* kKeyNoun = "JWT key";
 
 std::string_view View(const boost::json::string& s) {
     return {s.data(), s.size()};
@@ -261,35 +223,11 @@ PkeyPtr GenerateP256Key() {
     return PkeyPtr(key);
 }
 
-bool IsP256(const EVP_PKEY* key) {
-    if (EVP_PKEY_is_a(key, "EC") != 1) {
-        return false;
-    }
-    std::array<char, 64> group{};
-    std::size_t length = 0;
-    if (EVP_PKEY_get_utf8_string_param(
-            key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &length
-        ) != 1) {
-        return false;
-    }
-    const std::string_view name(group.data(), length);
-    return name == "prime256v1" || name == "P-256" || name == "secp256r1";
-}
-
-// Refuses to prompt on the terminal for the passphrase of an encrypted key.
-int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
-    return -1;
-}
-
 PkeyPtr ParsePrivateKeyPem(const std::string& pem, const std::filesystem::path& path) {
-    if (pem.size() > kMaxKeyFileBytes) {
+    if (pem.size() > kMaxPemBytes) {
         throw std::runtime_error("JWT key file is too large: " + path.string());
     }
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (!bio) {
-        ThrowOpenSsl("cannot read JWT key " + path.string());
-    }
-    PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+    PkeyPtr key = ParsePrivateKey(pem);
     if (!key) {
         ThrowOpenSsl("JWT key file holds no unencrypted PEM private key: " + path.string());
     }
@@ -299,66 +237,8 @@ PkeyPtr ParsePrivateKeyPem(const std::string& pem, const std::filesystem::path& 
     return key;
 }
 
-void WritePrivateKeyPem(EVP_PKEY* key, SecretText& pem) {
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    // PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY").
-    if (!bio ||
-        PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-        ThrowOpenSsl("cannot encode the JWT key as PEM");
-    }
-    std::array<char, 512> chunk{};
-    int read = 0;
-    while ((read = BIO_read(bio.get(), chunk.data(), static_cast<int>(chunk.size()))) > 0) {
-        pem.value.append(chunk.data(), static_cast<std::size_t>(read));
-    }
-    OPENSSL_cleanse(chunk.data(), chunk.size());
-}
-
-// The file's contents, or false if it does not exist.
-bool ReadKeyFile(const std::filesystem::path& path, SecretText& pem) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            return false;
-        }
-        ThrowErrno("cannot open JWT key", path);
-    }
-
-    struct stat info {};
-
-    if (::fstat(fd, &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        core::log::Warn("JWT key " + path.string() + " is readable by other users; chmod 600 it");
-    }
-    std::array<char, 4096> chunk{};
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const int saved = errno;
-            ::close(fd);
-            errno = saved;
-            ThrowErrno("cannot read JWT key", path);
-        }
-        if (n == 0) {
-            break;
-        }
-        pem.value.append(chunk.data(), static_cast<std::size_t>(n));
-        if (pem.value.size() > kMaxKeyFileBytes) {
-            break;  // ParsePrivateKeyPem rejects it
-        }
-    }
-    OPENSSL_cleanse(chunk.data(), chunk.size());
-    ::close(fd);
-    return true;
-}
-
-// Writes `pem` to `path` with mode 0600 unless the file already exists. The key goes to a
-// temporary file first, so a crash never leaves a half-written key behind, and is then
-// hard-linked into place, which fails instead of replacing a key that another process has
-// just created (every token signed with a replaced key would stop verifying). Returns false
-// when such a key exists.
+// Writes `pem` to `path` with mode 0600 unless the file already exists; false when it does (a
+// replaced key would stop every token signed with it from verifying).
 bool WriteKeyFileIfAbsent(const std::filesystem::path& path, const std::string& pem) {
     if (path.has_parent_path()) {
         std::error_code ec;
@@ -369,49 +249,7 @@ bool WriteKeyFileIfAbsent(const std::filesystem::path& path, const std::string& 
             );
         }
     }
-    std::filesystem::path temporary = path;
-    temporary += ".tmp-" + core::RandomHex(8);
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        ThrowErrno("cannot create JWT key", temporary);
-    }
-    std::size_t written = 0;
-    while (written < pem.size()) {
-        const ssize_t n = ::write(fd, pem.data() + written, pem.size() - written);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            const int saved = errno;
-            ::close(fd);
-            ::unlink(temporary.c_str());
-            errno = saved;
-            ThrowErrno("cannot write JWT key", temporary);
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const int saved = errno;
-        ::unlink(temporary.c_str());
-        errno = saved;
-        ThrowErrno("cannot write JWT key", temporary);
-    }
-    if (::link(temporary.c_str(), path.c_str()) == 0) {
-        ::unlink(temporary.c_str());
-        return true;
-    }
-    if (errno == EEXIST) {
-        ::unlink(temporary.c_str());
-        return false;
-    }
-    // Some file systems have no hard links; there the rename is the best we can do.
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int saved = errno;
-        ::unlink(temporary.c_str());
-        errno = saved;
-        ThrowErrno("cannot install JWT key", path);
-    }
-    return true;
+    return WriteFileIfAbsent(path, pem, 0600, kKeyNoun);
 }
 
 std::string PublicKeyDer(EVP_PKEY* key) {
@@ -556,9 +394,9 @@ struct JwtSigner::Key {
 
 std::unique_ptr<JwtSigner> JwtSigner::LoadOrCreate(const std::filesystem::path& pem_file) {
     SecretText pem;
-    if (!ReadKeyFile(pem_file, pem)) {
+    if (!ReadSmallFile(pem_file, pem.value, kKeyNoun, true)) {
         PkeyPtr generated = GenerateP256Key();
-        WritePrivateKeyPem(generated.get(), pem);
+        pem.value = PrivateKeyToPem(generated.get(), "cannot encode the JWT key as PEM");
         if (WriteKeyFileIfAbsent(pem_file, pem.value)) {
             core::log::Info("generated a new JWT signing key in " + pem_file.string());
             return std::unique_ptr<JwtSigner>(
@@ -566,9 +404,8 @@ std::unique_ptr<JwtSigner> JwtSigner::LoadOrCreate(const std::filesystem::path& 
             );
         }
         // Another process created the key between our read and our write: use theirs.
-        OPENSSL_cleanse(pem.value.data(), pem.value.size());
-        pem.value.clear();
-        if (!ReadKeyFile(pem_file, pem)) {
+        pem.Clear();
+        if (!ReadSmallFile(pem_file, pem.value, kKeyNoun, true)) {
             throw std::runtime_error("JWT key disappeared: " + pem_file.string());
         }
     }

@@ -2,14 +2,9 @@
 // claiming, the broker setup and challenge-response mapping agree on every certificate detail.
 #include "crypto/pki.hpp"
 
-#include <array>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -18,19 +13,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <system_error>
-#include <unistd.h>
 
 #include "core/log.hpp"
-#include "core/random.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/openssl_support.hpp"
 
 namespace rainmaker::crypto {
 
 namespace {
 
-constexpr std::size_t kMaxPemBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxCommonNameBytes = 64;  // ub-common-name (RFC 5280)
 constexpr int kMinRsaBits = 2048;
 // Larger keys buy nothing on an ESP32, cost verification time and grow the 3 KB response.
@@ -47,23 +39,29 @@ constexpr int kCrlYears = 10;
 // 2049-12-31T23:59:59Z, the last UTCTime instant; the real cloud's node certificates end there.
 constexpr const char* kNodeNotAfter = "491231235959Z";
 constexpr const char* kCaCommonName = "rainmaker-server CA";
-
-template <auto Free>
-struct OpenSslDeleter {
-    template <typename T>
-    void operator()(T* p) const {
-        Free(p);
-    }
-};
+constexpr const char* kKeyNoun = "CA key";
+constexpr const char* kCertNoun = "CA certificate";
 
 void FreeOpenSslMemory(void* p) {
     OPENSSL_free(p);
 }
 
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
+using detail::BignumPtr;
+using detail::BioPtr;
+using detail::Bytes;
+using detail::IsP256;
+using detail::MdCtxPtr;
+using detail::NoPassphrase;
+using detail::OpenSslDeleter;
+using detail::ParsePrivateKey;
+using detail::PkeyPtr;
+using detail::ReadBio;
+using detail::ReadSmallFile;
+using detail::SecretText;
+using detail::ThrowOpenSsl;
+using detail::WriteFileIfAbsent;
+using detail::WriteToString;
+
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
 using ReqPtr = std::unique_ptr<X509_REQ, OpenSslDeleter<X509_REQ_free>>;
 using CrlPtr = std::unique_ptr<X509_CRL, OpenSslDeleter<X509_CRL_free>>;
@@ -74,43 +72,9 @@ using Asn1OctetsPtr = std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCT
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpenSslDeleter<ASN1_TIME_free>>;
 using OpenSslTextPtr = std::unique_ptr<char, OpenSslDeleter<FreeOpenSslMemory>>;
 
-// Private key text wiped from memory when it goes out of scope.
-struct SecretText {
-    std::string value;
-
-    SecretText() = default;
-    SecretText(const SecretText&) = delete;
-    SecretText& operator=(const SecretText&) = delete;
-
-    ~SecretText() { OPENSSL_cleanse(value.data(), value.size()); }
-};
-
-[[noreturn]] void ThrowOpenSsl(const std::string& what) {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    std::string message = what;
-    if (code != 0) {
-        std::array<char, 256> text{};
-        ERR_error_string_n(code, text.data(), text.size());
-        message += ": ";
-        message += text.data();
-    }
-    throw std::runtime_error(message);
-}
-
 [[noreturn]] void ThrowInvalid(const std::string& what) {
     ERR_clear_error();
     throw std::invalid_argument(what);
-}
-
-[[noreturn]] void ThrowErrno(const std::string& what, const std::filesystem::path& path) {
-    throw std::runtime_error(
-        what + " " + path.string() + ": " + std::generic_category().message(errno)
-    );
-}
-
-const unsigned char* Bytes(std::string_view s) {
-    return reinterpret_cast<const unsigned char*>(s.data() != nullptr ? s.data() : "");
 }
 
 std::string ToLower(std::string s) {
@@ -124,19 +88,6 @@ std::string ToLower(std::string s) {
 
 // ---- PEM in and out ------------------------------------------------------------------------
 
-// A read-only BIO over `text`, or null when it is too large to be one of ours.
-BioPtr ReadBio(std::string_view text) {
-    if (text.size() > kMaxPemBytes) {
-        return nullptr;
-    }
-    return BioPtr(BIO_new_mem_buf(Bytes(text), static_cast<int>(text.size())));
-}
-
-// Refuses to prompt on the terminal for the passphrase of an encrypted key.
-int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
-    return -1;
-}
-
 // The first object of its kind in `pem`, or null (never throws).
 X509Ptr ParseCert(std::string_view pem) {
     const BioPtr bio = ReadBio(pem);
@@ -148,135 +99,13 @@ ReqPtr ParseCsr(std::string_view pem) {
     return ReqPtr(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, NoPassphrase, nullptr) : nullptr);
 }
 
-PkeyPtr ParsePrivateKey(std::string_view pem) {
-    const BioPtr bio = ReadBio(pem);
-    return PkeyPtr(
-        bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr) : nullptr
-    );
-}
-
-// What `write` puts into a memory BIO (a secure-heap one for private keys, wiped on free).
-template <typename Write>
-std::string WriteToString(Write write, const char* what, bool secret = false) {
-    const BioPtr bio(BIO_new(secret ? BIO_s_secmem() : BIO_s_mem()));
-    if (!bio || write(bio.get()) != 1) {
-        ThrowOpenSsl(what);
-    }
-    std::string out;
-    std::array<char, 1024> chunk{};
-    int read = 0;
-    while ((read = BIO_read(bio.get(), chunk.data(), static_cast<int>(chunk.size()))) > 0) {
-        out.append(chunk.data(), static_cast<std::size_t>(read));
-    }
-    OPENSSL_cleanse(chunk.data(), chunk.size());
-    return out;
-}
-
 std::string CertToPem(X509* cert) {
     return WriteToString([&](BIO* b) { return PEM_write_bio_X509(b, cert); }, "cannot write PEM");
 }
 
 // PKCS#8 ("BEGIN PRIVATE KEY").
 std::string PrivateKeyToPem(EVP_PKEY* key) {
-    return WriteToString(
-        [&](BIO* b) {
-            return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
-        },
-        "cannot write the private key",
-        true
-    );
-}
-
-// ---- Files ---------------------------------------------------------------------------------
-
-// The file's contents, or false if it does not exist. Warns about a key readable by others.
-bool ReadSmallFile(const std::filesystem::path& path, std::string& out, bool is_key) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            return false;
-        }
-        ThrowErrno("cannot open", path);
-    }
-
-    struct stat info {};
-
-    if (is_key && ::fstat(fd, &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        core::log::Warn("CA key " + path.string() + " is readable by other users; chmod 600 it");
-    }
-    std::array<char, 4096> chunk{};
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const int saved = errno;
-            ::close(fd);
-            errno = saved;
-            ThrowErrno("cannot read", path);
-        }
-        if (n == 0 || out.size() > kMaxPemBytes) {
-            break;  // an oversized file fails to parse (ReadBio)
-        }
-        out.append(chunk.data(), static_cast<std::size_t>(n));
-    }
-    OPENSSL_cleanse(chunk.data(), chunk.size());
-    ::close(fd);
-    return true;
-}
-
-// Writes `text` to `path` with `mode` unless the file already exists (then returns false).
-// The text goes to a temporary file first and is hard-linked into place, so readers never see
-// a half-written file and two processes starting at once cannot both win.
-bool WriteFileIfAbsent(const std::filesystem::path& path, std::string_view text, mode_t mode) {
-    std::filesystem::path temporary = path;
-    temporary += ".tmp-" + core::RandomHex(8);
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        ThrowErrno("cannot create", temporary);
-    }
-    const auto fail = [&](const char* what) {
-        const int saved = errno;
-        ::close(fd);
-        ::unlink(temporary.c_str());
-        errno = saved;
-        ThrowErrno(what, temporary);
-    };
-    std::size_t written = 0;
-    while (written < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            fail("cannot write");
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {  // fchmod: the umask must not widen it
-        fail("cannot write");
-    }
-    if (::close(fd) != 0) {
-        const int saved = errno;
-        ::unlink(temporary.c_str());
-        errno = saved;
-        ThrowErrno("cannot write", temporary);
-    }
-    const bool linked = ::link(temporary.c_str(), path.c_str()) == 0;
-    const int saved = errno;
-    if (linked || saved == EEXIST) {
-        ::unlink(temporary.c_str());
-        return linked;
-    }
-    // Some file systems have no hard links; there the rename is the best we can do.
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        const int rename_errno = errno;
-        ::unlink(temporary.c_str());
-        errno = rename_errno;
-        ThrowErrno("cannot install", path);
-    }
-    return true;
+    return detail::PrivateKeyToPem(key, "cannot write the private key");
 }
 
 // ---- Keys ----------------------------------------------------------------------------------
@@ -289,21 +118,6 @@ PkeyPtr GenerateKey(KeyType type) {
         ThrowOpenSsl("cannot generate a key");
     }
     return PkeyPtr(key);
-}
-
-bool IsP256(const EVP_PKEY* key) {
-    if (EVP_PKEY_is_a(key, "EC") != 1) {
-        return false;
-    }
-    std::array<char, 64> group{};
-    std::size_t length = 0;
-    if (EVP_PKEY_get_utf8_string_param(
-            key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &length
-        ) != 1) {
-        return false;
-    }
-    const std::string_view name(group.data(), length);
-    return name == "prime256v1" || name == "P-256" || name == "secp256r1";
 }
 
 bool IsAcceptedNodeKey(const EVP_PKEY* key) {
@@ -545,16 +359,15 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::LoadOrCreate(
 
     auto state = std::make_unique<State>();
     SecretText key_pem;
-    if (!ReadSmallFile(key_path, key_pem.value, true)) {
+    if (!ReadSmallFile(key_path, key_pem.value, kKeyNoun, true)) {
         PkeyPtr generated = GenerateKey(KeyType::kEcP256);
         key_pem.value = PrivateKeyToPem(generated.get());
-        if (WriteFileIfAbsent(key_path, key_pem.value, 0600)) {
+        if (WriteFileIfAbsent(key_path, key_pem.value, 0600, kKeyNoun)) {
             core::log::Info("generated a new CA key in " + key_path.string());
             state->key = std::move(generated);
         } else {  // another process created it between our read and our write: use theirs
-            OPENSSL_cleanse(key_pem.value.data(), key_pem.value.size());
-            key_pem.value.clear();
-            if (!ReadSmallFile(key_path, key_pem.value, true)) {
+            key_pem.Clear();
+            if (!ReadSmallFile(key_path, key_pem.value, kKeyNoun, true)) {
                 throw std::runtime_error("CA key disappeared: " + key_path.string());
             }
         }
@@ -567,7 +380,7 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::LoadOrCreate(
     }
 
     const auto load_cert = [&] {
-        if (!ReadSmallFile(cert_path, state->cert_pem, false)) {
+        if (!ReadSmallFile(cert_path, state->cert_pem, kCertNoun, false)) {
             return false;
         }
         state->cert = ParseCert(state->cert_pem);
@@ -583,7 +396,7 @@ std::unique_ptr<CertificateAuthority> CertificateAuthority::LoadOrCreate(
     if (!load_cert()) {
         X509Ptr created = MakeCaCertificate(state->key.get());
         const std::string pem = CertToPem(created.get());
-        if (WriteFileIfAbsent(cert_path, pem, 0644)) {
+        if (WriteFileIfAbsent(cert_path, pem, 0644, kCertNoun)) {
             core::log::Info("created the CA certificate " + cert_path.string());
             state->cert = std::move(created);
             state->cert_pem = pem;

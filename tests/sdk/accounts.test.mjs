@@ -7,142 +7,24 @@
 // RM_MAILBOX (the server's mailbox directory). Normally started by run.sh.
 // Prints one line per check and ends with `N passed, M failed`; exits 1 on any failure.
 
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
 
-const kStepTimeoutMs = 20_000;
-const kMailboxWaitMs = 10_000;
+import {
+    check, checkApiFailure, checkEqual, configureSdkStep, confirmSignUp, describe, finish, kStepTimeoutMs, logIn,
+    need, newAccount, note, rejectionOf, requireEnv, signUp, state, step, storage, waitForCode, withTimeout,
+} from "./support.mjs";
+
 // Keys the SDK 2.1.1 uses in its storage adapter (utils/constants.js, StorageKeys).
 const kAccessTokenKey = "com.esprmbase.accessToken";
 const kIdTokenKey = "com.esprmbase.idToken";
 const kRefreshTokenKey = "com.esprmbase.refreshToken";
 
-const baseUrl = (process.env.RM_BASE_URL ?? "").replace(/\/+$/, "");
-const mailboxDir = process.env.RM_MAILBOX ?? "";
-if (!baseUrl || !mailboxDir) {
-    console.error("accounts.test.mjs: set RM_BASE_URL and RM_MAILBOX (run.sh does this)");
-    process.exit(2);
-}
+const { RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir } = requireEnv("accounts.test.mjs", ["RM_BASE_URL", "RM_MAILBOX"]);
 
 // ---------------------------------------------------------------------------------------------
-// A small sequential harness: every step is one check; a step whose inputs are missing because
-// an earlier step failed is reported as skipped and counted as failed.
-
-const results = { passed: 0, failed: 0, skipped: 0 };
-const state = {};
-
-class SkipStep extends Error {}
-
-function need(...keys) {
-    const missing = keys.filter((key) => state[key] === undefined);
-    if (missing.length > 0) {
-        throw new SkipStep(`needs ${missing.join(", ")} from an earlier step`);
-    }
-}
-
-function describe(error) {
-    if (error instanceof Error) {
-        const code = error.code ? ` [${error.code}]` : "";
-        return `${error.name}${code}: ${error.message}`;
-    }
-    // API failures from the SDK are plain objects {status, statusCode, errorCode, description}.
-    try {
-        return JSON.stringify(error);
-    } catch {
-        return String(error);
-    }
-}
-
-function withTimeout(promise, ms, what) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function step(name, fn) {
-    try {
-        await withTimeout(Promise.resolve().then(fn), kStepTimeoutMs, name);
-        results.passed += 1;
-        console.log(`ok   - ${name}`);
-    } catch (error) {
-        results.failed += 1;
-        if (error instanceof SkipStep) {
-            results.skipped += 1;
-            console.log(`skip - ${name} (${error.message})`);
-        } else {
-            console.log(`FAIL - ${name}\n       ${describe(error)}`);
-        }
-    }
-}
-
-function note(text) {
-    console.log(`note - ${text}`);
-}
-
-function check(condition, message) {
-    if (!condition) {
-        throw new Error(message);
-    }
-}
-
-function checkEqual(actual, expected, what) {
-    if (actual !== expected) {
-        throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-    }
-}
-
-// Runs `fn`, which must reject; returns the rejection.
-async function rejectionOf(fn, what) {
-    let result;
-    try {
-        result = await fn();
-    } catch (error) {
-        return error;
-    }
-    const shown = JSON.stringify(result) ?? "undefined";
-    throw new Error(`${what} succeeded but should have failed; it returned ${shown.slice(0, 200)}`);
-}
-
-// An API failure as the SDK reports it: the server's {status, error_code, description} body,
-// parsed by the SDK into {status, statusCode, errorCode, description}.
-function checkApiFailure(error, allowedStatuses, what) {
-    check(
-        error !== null && typeof error === "object" && !(error instanceof Error),
-        `${what}: expected an API failure from the server, got ${describe(error)}`,
-    );
-    check(
-        allowedStatuses.includes(error.statusCode),
-        `${what}: HTTP ${error.statusCode}, expected ${allowedStatuses.join(" or ")}; ${describe(error)}`,
-    );
-    checkEqual(error.status, "failure", `${what}: body "status"`);
-    check(Number.isInteger(error.errorCode), `${what}: body "error_code" must be an integer; ${describe(error)}`);
-    check(typeof error.description === "string" && error.description.length > 0,
-        `${what}: body "description" must be a non-empty string`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// SDK set-up: Node has no window.localStorage, so the SDK needs an async storage adapter.
-
-const storage = new Map();
-const storageAdapter = {
-    async setItem(name, value) {
-        storage.set(name, value);
-    },
-    async getItem(name) {
-        return storage.has(name) ? storage.get(name) : null;
-    },
-    async removeItem(name) {
-        storage.delete(name);
-    },
-    async clear() {
-        storage.clear();
-    },
-};
+// What the SDK does with the tokens it stores.
 
 // The SDK stores and clears tokens without awaiting its adapter (logout's clean-up is not even
 // awaited by logout itself); let those pending promise jobs run before storage is inspected.
@@ -198,89 +80,18 @@ async function withClockShiftedBy(offsetMs, fn) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The mailbox: one file per message, `<unix-ms>-<seq>-<recipient>.txt`, holding
-// `To: ...\nChannel: email\nSubject: ...\n\n<text with a 6-digit code>`.
-
-function mailboxName(recipient) {
-    return recipient.replace(/[^A-Za-z0-9@.+_-]/g, "_").toLowerCase();
-}
-
-async function newestMessageFor(recipient) {
-    let names;
-    try {
-        names = await readdir(mailboxDir);
-    } catch (error) {
-        if (error.code === "ENOENT") {
-            return null;  // the server creates the directory with the first message
-        }
-        throw error;
-    }
-    const wanted = mailboxName(recipient);
-    let newest = null;
-    for (const name of names) {
-        const match = /^(\d+)-(\d+)-(.+)\.txt$/.exec(name);
-        if (!match || match[3].toLowerCase() !== wanted) {
-            continue;
-        }
-        const ms = BigInt(match[1]);
-        const seq = BigInt(match[2]);
-        if (newest === null || ms > newest.ms || (ms === newest.ms && seq > newest.seq)) {
-            newest = { name, ms, seq };
-        }
-    }
-    return newest;
-}
-
-async function waitForCode(recipient) {
-    const deadline = Date.now() + kMailboxWaitMs;
-    let lastProblem = "no file for the recipient yet";
-    for (;;) {
-        const message = await newestMessageFor(recipient);
-        if (message !== null) {
-            const content = await readFile(path.join(mailboxDir, message.name), "utf8");
-            const separator = /\r?\n\r?\n/.exec(content);
-            if (separator === null) {
-                lastProblem = `${message.name} has no blank line between headers and text`;
-            } else {
-                const headers = content.slice(0, separator.index);
-                const text = content.slice(separator.index + separator[0].length);
-                const to = /^To:\s*(.*)$/im.exec(headers);
-                const code = /\b(\d{6})\b/.exec(text);
-                if (to === null || to[1].trim().toLowerCase() !== recipient.toLowerCase()) {
-                    lastProblem = `${message.name}: "To:" header is ${JSON.stringify(to?.[1])}`;
-                } else if (code === null) {
-                    lastProblem = `${message.name}: no 6-digit code in the text`;
-                } else {
-                    return code[1];
-                }
-            }
-        }
-        if (Date.now() >= deadline) {
-            throw new Error(`no usable code for ${recipient} in ${mailboxDir} after ${kMailboxWaitMs} ms: ${lastProblem}`);
-        }
-        await sleep(100);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The flow.
 
-const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-const email = `sdk-${suffix}@example.com`;
-const password = `Sdk${suffix}Pw9`;  // 8..256 chars, upper + lower + digit, no spaces
+const { suffix, email, password } = newAccount("sdk");
 const newName = `SDK Tëster ${suffix}`;  // non-ASCII on purpose: the body is sent as UTF-8 text/plain
 
 console.log(`# SDK ${ESPRMBase.currentVersion()} against ${baseUrl}, user ${email}`);
 
-await step("configure the SDK (baseUrl, version v1, in-memory storage adapter)", async () => {
-    ESPRMBase.configure({ baseUrl, version: "v1", customStorageAdapter: storageAdapter });
-    state.auth = ESPRMBase.getAuthInstance();
-});
+await configureSdkStep(baseUrl);
 
 await step("sign up: auth.sendSignUpCode(email, password) -> POST /v1/user2", async () => {
     need("auth");
-    const response = await state.auth.sendSignUpCode(email, password);
-    checkEqual(response?.status, "success", "response status");
+    await signUp(email, password, "response status");
     state.signedUp = true;
 });
 
@@ -293,13 +104,12 @@ await step("log in before confirming is refused (400, account not verified)", as
 
 await step("the sign-up code arrives in the mailbox", async () => {
     need("signedUp");
-    state.code = await waitForCode(email);
+    state.code = await waitForCode(mailboxDir, email);
 });
 
 await step("confirm: auth.confirmSignUp(email, code) -> POST /v1/user2", async () => {
     need("auth", "code");
-    const response = await state.auth.confirmSignUp(email, state.code);
-    checkEqual(response?.status, "success", "response status");
+    await confirmSignUp(email, state.code, "response status");
     state.confirmed = true;
 });
 
@@ -315,7 +125,7 @@ await step("log in: auth.login(email, password) -> POST /v1/login2, tokens store
     storage.clear();
     let user;
     try {
-        user = await state.auth.login(email, password);
+        user = await logIn(email, password);
     } catch (error) {
         // The SDK stores the tokens and then decodes the id token; explain a decoding failure.
         await settle();
@@ -326,7 +136,6 @@ await step("log in: auth.login(email, password) -> POST /v1/login2, tokens store
         throw error;
     }
     await settle();
-    check(user instanceof ESPRMUser, "login did not return an ESPRMUser");
     state.tokens = {
         access: storage.get(kAccessTokenKey),
         id: storage.get(kIdTokenKey),
@@ -460,9 +269,4 @@ await step("log in again with the same password after logout", async () => {
     await settle();
 });
 
-if (results.skipped > 0) {
-    console.log(`# ${results.skipped} of the failed steps were skipped because an earlier step failed`);
-}
-console.log(`${results.passed} passed, ${results.failed} failed`);
-// Exit explicitly: a request abandoned by a step timeout must not keep the process alive.
-process.exit(results.failed > 0 ? 1 : 0);
+finish();

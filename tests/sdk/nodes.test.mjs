@@ -14,14 +14,18 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isDeepStrictEqual } from "node:util";
 
 import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
+
+import {
+    check, checkEqual, configureSdkStep, confirmSignUp, describe, finish, kStepTimeoutMs, logIn, need, newAccount, note,
+    pollUntil, requireEnv, signUp, state, step, waitForCode,
+} from "./support.mjs";
 
 // The SDK's secret-key mapping calls (PUT/GET /v1/user/nodes/mapping) live in NodeMappingHelper,
 // which its provisioning flow (ESPDevice.provision) uses but the package does not export. Loading
@@ -31,175 +35,12 @@ const { NodeMappingHelper } = await import(
     new URL("./services/ESPRMHelpers/NodeMappingHelper.js", import.meta.resolve("@espressif/rainmaker-base-sdk"))
 );
 
-const kStepTimeoutMs = 20_000;
-const kMailboxWaitMs = 10_000;
 const kSimEventWaitMs = 15_000;  // connect + TLS + boot of the simulator (ASan builds are slow)
-const kPollWaitMs = 10_000;      // server-side state that follows a device message
-const kPollIntervalMs = 100;
 const kSimStopWaitMs = 5_000;
 
-const baseUrl = (process.env.RM_BASE_URL ?? "").replace(/\/+$/, "");
-const mailboxDir = process.env.RM_MAILBOX ?? "";
-const mqttPort = process.env.RM_MQTT_PORT ?? "";
-const caFile = process.env.RM_CA_FILE ?? "";
-const simBin = process.env.RM_SIM ?? "";
-if (!baseUrl || !mailboxDir || !mqttPort || !caFile || !simBin) {
-    console.error("nodes.test.mjs: set RM_BASE_URL, RM_MAILBOX, RM_MQTT_PORT, RM_CA_FILE and RM_SIM (run.sh does this)");
-    process.exit(2);
-}
-
-// ---------------------------------------------------------------------------------------------
-// A small sequential harness (as in accounts.test.mjs): every step is one check; a step whose
-// inputs are missing because an earlier step failed is reported as skipped and counted as failed.
-
-const results = { passed: 0, failed: 0, skipped: 0 };
-const state = {};
-
-class SkipStep extends Error {}
-
-function need(...keys) {
-    const missing = keys.filter((key) => state[key] === undefined);
-    if (missing.length > 0) {
-        throw new SkipStep(`needs ${missing.join(", ")} from an earlier step`);
-    }
-}
-
-function describe(error) {
-    if (error instanceof Error) {
-        const code = error.code ? ` [${error.code}]` : "";
-        return `${error.name}${code}: ${error.message}`;
-    }
-    // API failures from the SDK are plain objects {status, statusCode, errorCode, description}.
-    try {
-        return JSON.stringify(error);
-    } catch {
-        return String(error);
-    }
-}
-
-function withTimeout(promise, ms, what) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function step(name, fn) {
-    try {
-        await withTimeout(Promise.resolve().then(fn), kStepTimeoutMs, name);
-        results.passed += 1;
-        console.log(`ok   - ${name}`);
-    } catch (error) {
-        results.failed += 1;
-        if (error instanceof SkipStep) {
-            results.skipped += 1;
-            console.log(`skip - ${name} (${error.message})`);
-        } else {
-            console.log(`FAIL - ${name}\n       ${describe(error)}`);
-        }
-    }
-}
-
-function note(text) {
-    console.log(`note - ${text}`);
-}
-
-function check(condition, message) {
-    if (!condition) {
-        throw new Error(message);
-    }
-}
-
-function checkEqual(actual, expected, what) {
-    if (!isDeepStrictEqual(actual, expected)) {
-        throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-    }
-}
-
-// Calls `probe` until it returns a value other than undefined, or fails with the last reason
-// (`probe` may throw; the last error becomes the reason).
-async function pollUntil(probe, what, timeoutMs = kPollWaitMs) {
-    const deadline = Date.now() + timeoutMs;
-    let lastReason = "not tried";
-    for (;;) {
-        try {
-            const value = await probe();
-            if (value !== undefined) {
-                return value;
-            }
-            lastReason = "condition not met";
-        } catch (error) {
-            lastReason = describe(error);
-        }
-        if (Date.now() >= deadline) {
-            throw new Error(`${what} within ${timeoutMs} ms: ${lastReason}`);
-        }
-        await sleep(kPollIntervalMs);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// SDK set-up: Node has no window.localStorage, so the SDK needs an async storage adapter.
-
-const storage = new Map();
-const storageAdapter = {
-    async setItem(name, value) {
-        storage.set(name, value);
-    },
-    async getItem(name) {
-        return storage.has(name) ? storage.get(name) : null;
-    },
-    async removeItem(name) {
-        storage.delete(name);
-    },
-    async clear() {
-        storage.clear();
-    },
-};
-
-// ---------------------------------------------------------------------------------------------
-// The mailbox: one file per message, `<unix-ms>-<seq>-<recipient>.txt`, holding
-// `To: ...\nChannel: email\nSubject: ...\n\n<text with a 6-digit code>`.
-
-function mailboxName(recipient) {
-    return recipient.replace(/[^A-Za-z0-9@.+_-]/g, "_").toLowerCase();
-}
-
-async function waitForCode(recipient) {
-    const wanted = mailboxName(recipient);
-    return pollUntil(async () => {
-        let names;
-        try {
-            names = await readdir(mailboxDir);
-        } catch (error) {
-            if (error.code === "ENOENT") {
-                return undefined;  // the server creates the directory with the first message
-            }
-            throw error;
-        }
-        const mine = names.filter((name) => {
-            const match = /^(\d+)-(\d+)-(.+)\.txt$/.exec(name);
-            return match !== null && match[3].toLowerCase() === wanted;
-        });
-        if (mine.length === 0) {
-            throw new Error(`no file for ${recipient} in ${mailboxDir} yet`);
-        }
-        // A fresh account gets exactly one message before confirmation; take the last one anyway.
-        mine.sort((a, b) => {
-            const [, msA, seqA] = /^(\d+)-(\d+)-/.exec(a);
-            const [, msB, seqB] = /^(\d+)-(\d+)-/.exec(b);
-            const byMs = BigInt(msA) - BigInt(msB);
-            return byMs !== 0n ? (byMs < 0n ? -1 : 1) : Number(BigInt(seqA) - BigInt(seqB));
-        });
-        const content = await readFile(path.join(mailboxDir, mine.at(-1)), "utf8");
-        const code = /\n\r?\n[\s\S]*?\b(\d{6})\b/.exec(content);
-        if (code === null) {
-            throw new Error(`${mine.at(-1)}: no 6-digit code in the text`);
-        }
-        return code[1];
-    }, `no sign-up code for ${recipient}`, kMailboxWaitMs);
-}
+const {
+    RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir, RM_MQTT_PORT: mqttPort, RM_CA_FILE: caFile, RM_SIM: simBin,
+} = requireEnv("nodes.test.mjs", ["RM_BASE_URL", "RM_MAILBOX", "RM_MQTT_PORT", "RM_CA_FILE", "RM_SIM"]);
 
 // ---------------------------------------------------------------------------------------------
 // The device simulator: `rainmaker-sim claim` (one-shot) and `rainmaker-sim run` (long-running,
@@ -434,9 +275,7 @@ async function expectRemote(from, delta, what) {
 // ---------------------------------------------------------------------------------------------
 // The flow.
 
-const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-const email = `sdk-nodes-${suffix}@example.com`;
-const password = `Sdk${suffix}Pw9`;
+const { email, password } = newAccount("sdk-nodes");
 const mappingSecret = randomUUID();  // what the SDK's provisioning uses as the secret key
 
 console.log(`# SDK ${ESPRMBase.currentVersion()} against ${baseUrl}, devices on 127.0.0.1:${mqttPort}, user ${email}`);
@@ -455,19 +294,13 @@ await step("the simulator binary and the broker CA are there", async () => {
     state.prereqs = true;
 });
 
-await step("configure the SDK (baseUrl, version v1, in-memory storage adapter)", async () => {
-    ESPRMBase.configure({ baseUrl, version: "v1", customStorageAdapter: storageAdapter });
-    state.auth = ESPRMBase.getAuthInstance();
-});
+await configureSdkStep(baseUrl);
 
 await step("sign up, confirm with the mailed code, log in (auth.sendSignUpCode, confirmSignUp, login)", async () => {
     need("auth");
-    checkEqual((await state.auth.sendSignUpCode(email, password))?.status, "success", "sign-up status");
-    const code = await waitForCode(email);
-    checkEqual((await state.auth.confirmSignUp(email, code))?.status, "success", "confirmation status");
-    const user = await state.auth.login(email, password);
-    check(user instanceof ESPRMUser, "login did not return an ESPRMUser");
-    state.user = user;
+    await signUp(email, password);
+    await confirmSignUp(email, await waitForCode(mailboxDir, email));
+    state.user = await logIn(email, password);
 });
 
 await step("user.getUserInfo() gives the user id the node maps to", async () => {
@@ -690,9 +523,4 @@ if (simulator !== null) {
 if (state.ownsWorkDir) {
     await rm(state.workDir, { recursive: true, force: true });
 }
-if (results.skipped > 0) {
-    console.log(`# ${results.skipped} of the failed steps were skipped because an earlier step failed`);
-}
-console.log(`${results.passed} passed, ${results.failed} failed`);
-// Exit explicitly: a request abandoned by a step timeout must not keep the process alive.
-process.exit(results.failed > 0 ? 1 : 0);
+finish();

@@ -26,8 +26,10 @@ public:
     ServerProcess& operator=(const ServerProcess&) = delete;
 
     std::uint16_t port() const { return port_; }
+
     // The TLS port devices connect to, and the CA they must trust.
     std::uint16_t mqtt_port() const { return mqtt_port_; }
+
     std::filesystem::path ca_file() const { return data_dir_ / "tls" / "ca.pem"; }
 
     const std::filesystem::path& data_dir() const { return data_dir_; }

@@ -21,9 +21,15 @@ TEST(ParseNodeTopic, ReadsTheBasicIngestForm) {
 }
 
 TEST(ParseNodeTopic, RefusesOtherTopics) {
-    for (const auto* topic : {"node/abc", "node//config", "node/abc/", "$aws/rules/x/abc/config",
-                              "$aws/rules//node/a/config", "other/abc/config", "node/a+b/config",
-                              "$SYS/broker/x"}) {
+    for (const auto* topic :
+         {"node/abc",
+          "node//config",
+          "node/abc/",
+          "$aws/rules/x/abc/config",
+          "$aws/rules//node/a/config",
+          "other/abc/config",
+          "node/a+b/config",
+          "$SYS/broker/x"}) {
         EXPECT_FALSE(ParseNodeTopic(topic)) << topic;
     }
 }

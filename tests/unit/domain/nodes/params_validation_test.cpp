@@ -19,9 +19,12 @@ const boost::json::value kConfig = boost::json::parse(R"({
     {"name":"Temperature","data_type":"float","properties":["read"]},
     {"name":"Blob","data_type":"object","properties":["read","write"]}]}],
   "services":[{"name":"Schedule","params":[
-    {"name":"Schedules","data_type":"array","properties":["read","write"],"bounds":{"max":2}}]}]})");
+    {"name":"Schedules","data_type":"array","properties":["read","write"],"bounds":{"max":2}}]}]})"
+);
 
-boost::json::object Delta(const char* text) { return boost::json::parse(text).as_object(); }
+boost::json::object Delta(const char* text) {
+    return boost::json::parse(text).as_object();
+}
 
 std::string Refusal(const char* delta) {
     try {
@@ -36,7 +39,8 @@ std::string Refusal(const char* delta) {
 TEST(ValidateParams, AcceptsValidValuesAndCastsThemToTheirDataType) {
     const auto out = ValidateParams(
         kConfig, Delta(R"({"Light":{"Power":true,"Brightness":42.0,"Hue":7,"Mode":"b"},
-                          "Schedule":{"Schedules":[{"id":1}]}})"));
+                          "Schedule":{"Schedules":[{"id":1}]}})")
+    );
     EXPECT_TRUE(out.at("Light").at("Brightness").is_int64());
     EXPECT_EQ(out.at("Light").at("Brightness").as_int64(), 42);
     EXPECT_TRUE(out.at("Light").at("Hue").is_double());
@@ -56,8 +60,7 @@ TEST(ValidateParams, RefusesEachInvalidKindNamingTheParam) {
     EXPECT_NE(Refusal(R"({"Light":{"Name":5}})").find("string"), std::string::npos);
     EXPECT_NE(Refusal(R"({"Light":{"Temperature":20}})").find("read-only"), std::string::npos);
     EXPECT_NE(Refusal(R"({"Light":{"Blob":[1]}})").find("object"), std::string::npos);
-    EXPECT_NE(Refusal(R"({"Schedule":{"Schedules":[1,2,3]}})").find("maximum"),
-              std::string::npos);
+    EXPECT_NE(Refusal(R"({"Schedule":{"Schedules":[1,2,3]}})").find("maximum"), std::string::npos);
     EXPECT_NE(Refusal(R"({"Light":5})").find("object"), std::string::npos);
     EXPECT_NE(Refusal(R"({"Light":{}})").find("object"), std::string::npos);
     EXPECT_FALSE(Refusal(R"({})").empty());
@@ -73,7 +76,8 @@ TEST(ValidateParams, RefusesWithoutAConfig) {
 }
 
 TEST(MergeReportedParams, ReplacesPerParamAndKeepsTheRest) {
-    auto stored = Delta(R"({"Light":{"Power":false,"Brightness":10},"Schedule":{"Schedules":[1,2]}})");
+    auto stored =
+        Delta(R"({"Light":{"Power":false,"Brightness":10},"Schedule":{"Schedules":[1,2]}})");
     MergeReportedParams(stored, Delta(R"({"Light":{"Power":true},"Schedule":{"Schedules":[3]},
                                            "Extra":{"X":1},"Bad":5})"));
     EXPECT_EQ(stored.at("Light").at("Power"), true);
@@ -90,8 +94,11 @@ namespace rainmaker::domain::nodes {
 namespace {
 
 TEST(SerializeForNode, WritesDoublesInPlainDecimal) {
-    const auto v = boost::json::parse(R"({"L":{"T":21.5,"H":7.0,"N":5,"S":"a\"b","A":[0.25,true,null]}})");
-    EXPECT_EQ(SerializeForNode(v), R"({"L":{"T":21.5,"H":7.0,"N":5,"S":"a\"b","A":[0.25,true,null]}})");
+    const auto v =
+        boost::json::parse(R"({"L":{"T":21.5,"H":7.0,"N":5,"S":"a\"b","A":[0.25,true,null]}})");
+    EXPECT_EQ(
+        SerializeForNode(v), R"({"L":{"T":21.5,"H":7.0,"N":5,"S":"a\"b","A":[0.25,true,null]}})"
+    );
 }
 
 }  // namespace

@@ -1,0 +1,207 @@
+// OpenSSL ownership types, error reporting and private-key file handling shared by jwt.cpp and
+// pki.cpp, kept in one place so both wipe secrets, name errors and write key files alike.
+#include "crypto/openssl_support.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+
+namespace rainmaker::crypto::detail {
+
+SecretText::~SecretText() {
+    OPENSSL_cleanse(value.data(), value.size());
+}
+
+void SecretText::Clear() {
+    OPENSSL_cleanse(value.data(), value.size());
+    value.clear();
+}
+
+void ThrowOpenSsl(const std::string& what) {
+    const unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    std::string message = what;
+    if (code != 0) {
+        std::array<char, 256> text{};
+        ERR_error_string_n(code, text.data(), text.size());
+        message += ": ";
+        message += text.data();
+    }
+    throw std::runtime_error(message);
+}
+
+void ThrowErrno(const std::string& what, const std::filesystem::path& path) {
+    throw std::runtime_error(
+        what + " " + path.string() + ": " + std::generic_category().message(errno)
+    );
+}
+
+const unsigned char* Bytes(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data() != nullptr ? s.data() : "");
+}
+
+int NoPassphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) {
+    return -1;
+}
+
+bool IsP256(const EVP_PKEY* key) {
+    if (EVP_PKEY_is_a(key, "EC") != 1) {
+        return false;
+    }
+    std::array<char, 64> group{};
+    std::size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(
+            key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &length
+        ) != 1) {
+        return false;
+    }
+    const std::string_view name(group.data(), length);
+    return name == "prime256v1" || name == "P-256" || name == "secp256r1";
+}
+
+BioPtr ReadBio(std::string_view text) {
+    if (text.size() > kMaxPemBytes) {
+        return nullptr;
+    }
+    return BioPtr(BIO_new_mem_buf(Bytes(text), static_cast<int>(text.size())));
+}
+
+PkeyPtr ParsePrivateKey(std::string_view pem) {
+    const BioPtr bio = ReadBio(pem);
+    return PkeyPtr(
+        bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr) : nullptr
+    );
+}
+
+std::string ReadAll(BIO* bio) {
+    std::string out;
+    // Sized up front so a private key is never left behind in a freed, unwiped buffer.
+    out.reserve(static_cast<std::size_t>(std::max(0, static_cast<int>(BIO_pending(bio)))));
+    std::array<char, 1024> chunk{};
+    int read = 0;
+    while ((read = BIO_read(bio, chunk.data(), static_cast<int>(chunk.size()))) > 0) {
+        out.append(chunk.data(), static_cast<std::size_t>(read));
+    }
+    OPENSSL_cleanse(chunk.data(), chunk.size());
+    return out;
+}
+
+std::string PrivateKeyToPem(EVP_PKEY* key, const char* what) {
+    return WriteToString(
+        [&](BIO* b) {
+            return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr);
+        },
+        what,
+        true
+    );
+}
+
+bool ReadSmallFile(
+    const std::filesystem::path& path, std::string& out, std::string_view noun, bool is_key
+) {
+    const std::string name(noun);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return false;
+        }
+        ThrowErrno("cannot open " + name, path);
+    }
+
+    struct stat info {};
+
+    if (is_key && ::fstat(fd, &info) == 0 && (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        core::log::Warn(name + " " + path.string() + " is readable by other users; chmod 600 it");
+    }
+    std::array<char, 4096> chunk{};
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int saved = errno;
+            OPENSSL_cleanse(chunk.data(), chunk.size());
+            ::close(fd);
+            errno = saved;
+            ThrowErrno("cannot read " + name, path);
+        }
+        if (n == 0) {
+            break;
+        }
+        out.append(chunk.data(), static_cast<std::size_t>(n));
+        if (out.size() > kMaxPemBytes) {
+            break;  // too large to be one of ours: parsing rejects it
+        }
+    }
+    OPENSSL_cleanse(chunk.data(), chunk.size());
+    ::close(fd);
+    return true;
+}
+
+bool WriteFileIfAbsent(
+    const std::filesystem::path& path, std::string_view text, mode_t mode, std::string_view noun
+) {
+    const std::string name(noun);
+    std::filesystem::path temporary = path;
+    temporary += ".tmp-" + core::RandomHex(8);
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        ThrowErrno("cannot create " + name, temporary);
+    }
+    const auto fail = [&] {
+        const int saved = errno;
+        ::close(fd);
+        ::unlink(temporary.c_str());
+        errno = saved;
+        ThrowErrno("cannot write " + name, temporary);
+    };
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            fail();
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {  // fchmod: the umask must not narrow it
+        fail();
+    }
+    if (::close(fd) != 0) {
+        const int saved = errno;
+        ::unlink(temporary.c_str());
+        errno = saved;
+        ThrowErrno("cannot write " + name, temporary);
+    }
+    const bool linked = ::link(temporary.c_str(), path.c_str()) == 0;
+    const int saved = errno;
+    if (linked || saved == EEXIST) {
+        ::unlink(temporary.c_str());
+        return linked;
+    }
+    // Some file systems have no hard links; there the rename is the best we can do.
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int rename_errno = errno;
+        ::unlink(temporary.c_str());
+        errno = rename_errno;
+        ThrowErrno("cannot install " + name, path);
+    }
+    return true;
+}
+
+}  // namespace rainmaker::crypto::detail

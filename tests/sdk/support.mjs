@@ -1,0 +1,279 @@
+// Shared support for the SDK tests (*.test.mjs; this file is not one, so run.sh does not run it):
+// the environment run.sh sets, a small sequential step harness, the SDK set-up with an in-memory
+// storage adapter, the sign-up code from the server's file mailbox, and account helpers.
+
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isDeepStrictEqual } from "node:util";
+
+import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
+
+export const kStepTimeoutMs = 20_000;
+const kMailboxWaitMs = 10_000;
+const kPollWaitMs = 10_000;  // default for pollUntil: server-side state that follows an action
+const kPollIntervalMs = 100;
+
+// ---------------------------------------------------------------------------------------------
+// The environment: returns the values of `names` (RM_BASE_URL without trailing slashes), or
+// exits with status 2 naming them all when one is unset or empty.
+
+export function requireEnv(testName, names) {
+    const values = {};
+    for (const name of names) {
+        values[name] = process.env[name] ?? "";
+    }
+    if ("RM_BASE_URL" in values) {
+        values.RM_BASE_URL = values.RM_BASE_URL.replace(/\/+$/, "");
+    }
+    if (names.some((name) => !values[name])) {
+        const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+        console.error(`${testName}: set ${list} (run.sh does this)`);
+        process.exit(2);
+    }
+    return values;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small sequential harness: every step is one check; a step whose inputs are missing because
+// an earlier step failed is reported as skipped and counted as failed. Steps pass values on
+// through `state`.
+
+const results = { passed: 0, failed: 0, skipped: 0 };
+export const state = {};
+
+class SkipStep extends Error {}
+
+export function need(...keys) {
+    const missing = keys.filter((key) => state[key] === undefined);
+    if (missing.length > 0) {
+        throw new SkipStep(`needs ${missing.join(", ")} from an earlier step`);
+    }
+}
+
+export function describe(error) {
+    if (error instanceof Error) {
+        const code = error.code ? ` [${error.code}]` : "";
+        return `${error.name}${code}: ${error.message}`;
+    }
+    // API failures from the SDK are plain objects {status, statusCode, errorCode, description}.
+    try {
+        return JSON.stringify(error);
+    } catch {
+        return String(error);
+    }
+}
+
+export function withTimeout(promise, ms, what) {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function step(name, fn) {
+    try {
+        await withTimeout(Promise.resolve().then(fn), kStepTimeoutMs, name);
+        results.passed += 1;
+        console.log(`ok   - ${name}`);
+    } catch (error) {
+        results.failed += 1;
+        if (error instanceof SkipStep) {
+            results.skipped += 1;
+            console.log(`skip - ${name} (${error.message})`);
+        } else {
+            console.log(`FAIL - ${name}\n       ${describe(error)}`);
+        }
+    }
+}
+
+export function note(text) {
+    console.log(`note - ${text}`);
+}
+
+// Prints `N passed, M failed` and exits (1 on any failure). Exits explicitly: a request abandoned
+// by a step timeout must not keep the process alive.
+export function finish() {
+    if (results.skipped > 0) {
+        console.log(`# ${results.skipped} of the failed steps were skipped because an earlier step failed`);
+    }
+    console.log(`${results.passed} passed, ${results.failed} failed`);
+    process.exit(results.failed > 0 ? 1 : 0);
+}
+
+export function check(condition, message) {
+    if (!condition) {
+        throw new Error(message);
+    }
+}
+
+export function checkEqual(actual, expected, what) {
+    if (!isDeepStrictEqual(actual, expected)) {
+        throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+    }
+}
+
+// Runs `fn`, which must reject; returns the rejection.
+export async function rejectionOf(fn, what) {
+    let result;
+    try {
+        result = await fn();
+    } catch (error) {
+        return error;
+    }
+    const shown = JSON.stringify(result) ?? "undefined";
+    throw new Error(`${what} succeeded but should have failed; it returned ${shown.slice(0, 200)}`);
+}
+
+// An API failure as the SDK reports it: the server's {status, error_code, description} body,
+// parsed by the SDK into {status, statusCode, errorCode, description}.
+export function checkApiFailure(error, allowedStatuses, what) {
+    check(
+        error !== null && typeof error === "object" && !(error instanceof Error),
+        `${what}: expected an API failure from the server, got ${describe(error)}`,
+    );
+    check(
+        allowedStatuses.includes(error.statusCode),
+        `${what}: HTTP ${error.statusCode}, expected ${allowedStatuses.join(" or ")}; ${describe(error)}`,
+    );
+    checkEqual(error.status, "failure", `${what}: body "status"`);
+    check(Number.isInteger(error.errorCode), `${what}: body "error_code" must be an integer; ${describe(error)}`);
+    check(typeof error.description === "string" && error.description.length > 0,
+        `${what}: body "description" must be a non-empty string`);
+}
+
+// Calls `probe` until it returns a value other than undefined, or fails with the last reason
+// (`probe` may throw; the last error becomes the reason).
+export async function pollUntil(probe, what, timeoutMs = kPollWaitMs) {
+    const deadline = Date.now() + timeoutMs;
+    let lastReason = "not tried";
+    for (;;) {
+        try {
+            const value = await probe();
+            if (value !== undefined) {
+                return value;
+            }
+            lastReason = "condition not met";
+        } catch (error) {
+            lastReason = describe(error);
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(`${what} within ${timeoutMs} ms: ${lastReason}`);
+        }
+        await sleep(kPollIntervalMs);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SDK set-up: Node has no window.localStorage, so the SDK needs an async storage adapter.
+
+export const storage = new Map();
+const storageAdapter = {
+    async setItem(name, value) {
+        storage.set(name, value);
+    },
+    async getItem(name) {
+        return storage.has(name) ? storage.get(name) : null;
+    },
+    async removeItem(name) {
+        storage.delete(name);
+    },
+    async clear() {
+        storage.clear();
+    },
+};
+
+// The step that configures the SDK against `baseUrl`; sets state.auth.
+export async function configureSdkStep(baseUrl) {
+    await step("configure the SDK (baseUrl, version v1, in-memory storage adapter)", async () => {
+        ESPRMBase.configure({ baseUrl, version: "v1", customStorageAdapter: storageAdapter });
+        state.auth = ESPRMBase.getAuthInstance();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mailbox: one file per message, `<unix-ms>-<seq>-<recipient>.txt`, holding
+// `To: ...\nChannel: email\nSubject: ...\n\n<text with a 6-digit code>`.
+
+function mailboxName(recipient) {
+    return recipient.replace(/[^A-Za-z0-9@.+_-]/g, "_").toLowerCase();
+}
+
+async function newestMessageFor(mailboxDir, recipient) {
+    let names;
+    try {
+        names = await readdir(mailboxDir);
+    } catch (error) {
+        if (error.code === "ENOENT") {
+            return null;  // the server creates the directory with the first message
+        }
+        throw error;
+    }
+    const wanted = mailboxName(recipient);
+    let newest = null;
+    for (const name of names) {
+        const match = /^(\d+)-(\d+)-(.+)\.txt$/.exec(name);
+        if (!match || match[3].toLowerCase() !== wanted) {
+            continue;
+        }
+        const ms = BigInt(match[1]);
+        const seq = BigInt(match[2]);
+        if (newest === null || ms > newest.ms || (ms === newest.ms && seq > newest.seq)) {
+            newest = { name, ms, seq };
+        }
+    }
+    return newest;
+}
+
+// The 6-digit code of the newest message to `recipient`, waiting for it to arrive.
+export async function waitForCode(mailboxDir, recipient) {
+    return pollUntil(async () => {
+        const message = await newestMessageFor(mailboxDir, recipient);
+        if (message === null) {
+            throw new Error(`no file for ${recipient} in ${mailboxDir} yet`);
+        }
+        const content = await readFile(path.join(mailboxDir, message.name), "utf8");
+        const separator = /\r?\n\r?\n/.exec(content);
+        if (separator === null) {
+            throw new Error(`${message.name} has no blank line between headers and text`);
+        }
+        const headers = content.slice(0, separator.index);
+        const text = content.slice(separator.index + separator[0].length);
+        const to = /^To:\s*(.*)$/im.exec(headers);
+        if (to === null || to[1].trim().toLowerCase() !== recipient.toLowerCase()) {
+            throw new Error(`${message.name}: "To:" header is ${JSON.stringify(to?.[1])}`);
+        }
+        const code = /\b(\d{6})\b/.exec(text);
+        if (code === null) {
+            throw new Error(`${message.name}: no 6-digit code in the text`);
+        }
+        return code[1];
+    }, `no usable code for ${recipient}`, kMailboxWaitMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts: a fresh e-mail address and a password the server accepts (8..256 chars,
+// upper + lower + digit, no spaces), and the SDK calls of sign-up, confirmation and login.
+
+export function newAccount(prefix) {
+    const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    return { suffix, email: `${prefix}-${suffix}@example.com`, password: `Sdk${suffix}Pw9` };
+}
+
+// auth.sendSignUpCode(email, password) -> POST /v1/user2; the answer must be a success.
+export async function signUp(email, password, what = "sign-up status") {
+    checkEqual((await state.auth.sendSignUpCode(email, password))?.status, "success", what);
+}
+
+// auth.confirmSignUp(email, code) -> POST /v1/user2; the answer must be a success.
+export async function confirmSignUp(email, code, what = "confirmation status") {
+    checkEqual((await state.auth.confirmSignUp(email, code))?.status, "success", what);
+}
+
+// auth.login(email, password) -> POST /v1/login2; returns the ESPRMUser.
+export async function logIn(email, password) {
+    const user = await state.auth.login(email, password);
+    check(user instanceof ESPRMUser, "login did not return an ESPRMUser");
+    return user;
+}
