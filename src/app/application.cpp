@@ -5,11 +5,13 @@
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
 #include "crypto/pki.hpp"
+#include "domain/groups/group_service.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "http/api/account_routes.hpp"
+#include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/server/http_server.hpp"
@@ -70,11 +72,18 @@ struct Application::Parts {
           link(ingest, *db),
           nodes(*db, link, clock),
           claims(*db, *ca, clock, config.mqtt.public_host),
+          groups(*db, nodes, clock),
           router(tokens) {
         http::api::AddSystemRoutes(router, metrics, signer->Jwks());
         http::api::AddAccountRoutes(router, accounts, tokens);
         http::api::AddNodeRoutes(router, nodes, mapping);
         http::api::AddClaimRoutes(router, claims);
+        http::api::AddGroupRoutes(router, groups);
+        mapping.SetGroupJoiner(
+            [this](std::string_view user, std::string_view group, std::string_view node) {
+                groups.AddMappedNode(user, group, node);
+            }
+        );
         metrics.AddCollector([this] { return link.RenderMetrics(); });
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
@@ -92,6 +101,7 @@ struct Application::Parts {
     mqtt::BrokerLink link;
     domain::nodes::NodeService nodes;
     domain::nodes::ClaimService claims;
+    domain::groups::GroupService groups;
     http::Metrics metrics;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;

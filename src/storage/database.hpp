@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "storage/code_store.hpp"
+#include "storage/group_store.hpp"
 #include "storage/node_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/user_store.hpp"
@@ -17,6 +18,7 @@ public:
     virtual SessionStore& Sessions() = 0;
     virtual CodeStore& Codes() = 0;
     virtual NodeStore& Nodes() = 0;
+    virtual GroupStore& Groups() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

@@ -605,3 +605,282 @@ TEST_F(DevicesTest, BrokerKilledIsRestartedAndNodesComeBack) {
 
 }  // namespace
 }  // namespace rainmaker::testing
+
+namespace rainmaker::testing {
+namespace {
+
+// ---- user node groups (#56-#59)
+
+class GroupsTest : public DevicesTest {
+protected:
+    HttpResult Create(const Tokens& t, object body) {
+        return client_.Post("/v1/user/node_group", body, t.accesstoken);
+    }
+
+    HttpResult Update(const Tokens& t, const std::string& id, object body) {
+        return client_.Put("/v1/user/node_group?group_id=" + id, body, t.accesstoken);
+    }
+
+    HttpResult Get(const Tokens& t, const std::string& query) {
+        return client_.Get("/v1/user/node_group" + query, t.accesstoken);
+    }
+
+    static boost::json::array Ids(std::initializer_list<std::string> ids) {
+        boost::json::array a;
+        for (const auto& id : ids) {
+            a.emplace_back(id);
+        }
+        return a;
+    }
+};
+
+TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
+    const auto d1 = Claim(alice_, "n1");
+    const auto d2 = Claim(alice_, "n2");
+    auto s1 = RunMapped(alice_, d1);
+    auto s2 = RunMapped(alice_, d2);
+    const auto home = Create(
+        alice_,
+        {{"group_name", "Home"},
+         {"type", "home"},
+         {"nodes", Ids({d1.node_id, d2.node_id})},
+         {"custom_data", object{{"a", 1}}},
+         {"description", "Our flat"}}
+    );
+    ASSERT_EQ(home.status, 200) << home.body;
+    const std::string home_id = home.Str("group_id");
+    const auto kitchen = Create(
+        alice_,
+        {{"group_name", "Kitchen"},
+         {"type", "room"},
+         {"parent_group_id", home_id},
+         {"nodes", Ids({d1.node_id})}}
+    );
+    ASSERT_EQ(kitchen.status, 200) << kitchen.body;
+    const auto corner = Create(
+        alice_,
+        {{"group_name", "Corner"},
+         {"parent_group_id", kitchen.Str("group_id")},
+         {"nodes", Ids({d1.node_id})}}
+    );
+    ASSERT_EQ(corner.status, 200) << corner.body;
+    // A fourth level, a node outside the parent, an unmapped node, a duplicate name.
+    EXPECT_TRUE(IsFailure(
+        Create(alice_, {{"group_name", "Deep"}, {"parent_group_id", corner.Str("group_id")}}),
+        400,
+        108011
+    ));
+    EXPECT_TRUE(IsFailure(
+        Create(
+            alice_,
+            {{"group_name", "Hall"},
+             {"parent_group_id", home_id},
+             {"nodes", Ids({"NotInHome1234"})}}
+        ),
+        400,
+        108013
+    ));
+    const auto d3 = Claim(alice_, "n3");
+    auto s3 = RunMapped(alice_, d3);
+    EXPECT_TRUE(IsFailure(
+        Create(
+            alice_,
+            {{"group_name", "Hall"}, {"parent_group_id", home_id}, {"nodes", Ids({d3.node_id})}}
+        ),
+        400,
+        108015
+    ));
+    EXPECT_TRUE(IsFailure(
+        Create(alice_, {{"group_name", "Kitchen"}, {"parent_group_id", home_id}}), 400, 108007
+    ));
+    EXPECT_TRUE(IsFailure(Create(alice_, {{"group_name", ""}}), 400, 108001));
+    EXPECT_TRUE(IsFailure(Create(alice_, {{"group_name", "a|b"}}), 400, 108002));
+    EXPECT_TRUE(
+        IsFailure(Create(alice_, {{"group_name", "X"}, {"parent_group_id", "nope"}}), 400, 108009)
+    );
+    EXPECT_TRUE(IsFailure(Create(alice_, {{"group_name", "F"}, {"is_matter", true}}), 400, 100012));
+
+    const auto all = Get(alice_, "?node_list=true&sub_groups=true");
+    ASSERT_EQ(all.status, 200) << all.body;
+    const auto& groups = all.json.at("groups").as_array();
+    ASSERT_EQ(groups.size(), 1u);  // top level only; rooms nested
+    EXPECT_EQ(groups[0].at("group_name"), "Home");
+    EXPECT_EQ(groups[0].at("total"), 2);
+    EXPECT_EQ(groups[0].at("custom_data").at("a"), 1);
+    const auto& rooms = groups[0].at("sub_groups").as_array();
+    ASSERT_EQ(rooms.size(), 1u);
+    EXPECT_EQ(rooms[0].at("nodes").as_array().size(), 1u);
+    EXPECT_EQ(rooms[0].at("sub_groups").as_array().size(), 1u);
+    const auto details = Get(alice_, "?group_id=" + kitchen.Str("group_id") + "&node_details=true");
+    EXPECT_EQ(
+        details.json.at("groups").at(0).at("node_details").at(0).at("id"),
+        boost::json::value(d1.node_id)
+    );
+    EXPECT_EQ(
+        Get(alice_, "?group_name=Home").json.at("groups").at(0).at("group_id"),
+        boost::json::value(home_id)
+    );
+    EXPECT_TRUE(IsFailure(Get(alice_, "?group_name=Nowhere"), 404, 108029));
+    EXPECT_TRUE(IsFailure(Get(alice_, "?group_name=Home&group_id=" + home_id), 400, 108030));
+
+    // Removing a node from the home takes it out of the rooms below too.
+    ASSERT_EQ(
+        Update(alice_, home_id, {{"operation", "remove"}, {"nodes", Ids({d1.node_id})}}).status, 200
+    );
+    EXPECT_EQ(
+        Get(alice_, "?group_id=" + corner.Str("group_id")).json.at("groups").at(0).at("total"), 0
+    );
+    // Deleting the home deletes the rooms.
+    ASSERT_EQ(
+        client_.Delete("/v1/user/node_group?group_id=" + home_id, alice_.accesstoken).status, 200
+    );
+    EXPECT_TRUE(IsFailure(Get(alice_, "?group_id=" + kitchen.Str("group_id")), 400, 108023));
+}
+
+TEST_F(GroupsTest, MutuallyExclusiveGroupsOfOneTypeAndParentShareNoNode) {
+    const auto d1 = Claim(alice_, "n1");
+    auto s1 = RunMapped(alice_, d1);
+    const auto a = Create(
+        alice_,
+        {{"group_name", "A"},
+         {"type", "room"},
+         {"mutually_exclusive", true},
+         {"nodes", Ids({d1.node_id})}}
+    );
+    ASSERT_EQ(a.status, 200) << a.body;
+    const auto b =
+        Create(alice_, {{"group_name", "B"}, {"type", "room"}, {"mutually_exclusive", true}});
+    ASSERT_EQ(b.status, 200);
+    EXPECT_TRUE(IsFailure(
+        Update(alice_, b.Str("group_id"), {{"operation", "add"}, {"nodes", Ids({d1.node_id})}}),
+        400,
+        100006
+    ));
+    EXPECT_EQ(Get(alice_, "?group_id=" + b.Str("group_id")).json.at("groups").at(0).at("total"), 0);
+    // Another type, or a group that is not exclusive, may hold it.
+    const auto c = Create(
+        alice_,
+        {{"group_name", "C"},
+         {"type", "zone"},
+         {"mutually_exclusive", true},
+         {"nodes", Ids({d1.node_id})}}
+    );
+    EXPECT_EQ(c.status, 200) << c.body;
+    const auto d =
+        Create(alice_, {{"group_name", "D"}, {"type", "room"}, {"nodes", Ids({d1.node_id})}});
+    EXPECT_EQ(d.status, 200) << d.body;
+}
+
+TEST_F(GroupsTest, UpdatesFollowTheirRulesAndBadInputsChangeNothing) {
+    const auto g = Create(
+        alice_, {{"group_name", "G"}, {"custom_data", object{{"x", 1}, {"y", object{{"z", 2}}}}}}
+    );
+    const std::string id = g.Str("group_id");
+    ASSERT_EQ(
+        Update(
+            alice_,
+            id,
+            {{"group_name", "G2"}, {"custom_data", object{{"x", nullptr}, {"y", object{{"w", 3}}}}}}
+        ).status,
+        200
+    );
+    const auto after = Get(alice_, "?group_id=" + id).json.at("groups").at(0);
+    EXPECT_EQ(after.at("group_name"), "G2");
+    EXPECT_EQ(boost::json::serialize(after.at("custom_data")), R"({"y":{"z":2,"w":3}})");
+    EXPECT_TRUE(IsFailure(Update(alice_, id, object{}), 400, 108024));
+    EXPECT_TRUE(
+        IsFailure(Update(alice_, id, {{"operation", "move"}, {"nodes", Ids({"x"})}}), 400, 108017)
+    );
+    EXPECT_TRUE(IsFailure(Update(alice_, id, {{"description", std::string(500, 'd')}}), 400, 108025)
+    );
+    EXPECT_TRUE(IsFailure(
+        client_.Put("/v1/user/node_group", object{{"group_name", "x"}}, alice_.accesstoken),
+        400,
+        108016
+    ));
+    EXPECT_EQ(Get(alice_, "?group_id=" + id).json.at("groups").at(0).at("group_name"), "G2");
+    EXPECT_TRUE(IsFailure(
+        client_.Delete("/v1/user/node_group?group_id=" + id + "&leave=true", alice_.accesstoken),
+        400,
+        108142
+    ));
+    EXPECT_TRUE(IsFailure(
+        client_.Delete(
+            "/v1/user/node_group?group_id=" + id + "&leave=true&remove_sharing=true",
+            alice_.accesstoken
+        ),
+        400,
+        108140
+    ));
+}
+
+TEST_F(GroupsTest, AnotherUserNeitherSeesNorChangesTheGroups) {
+    const auto d1 = Claim(alice_, "n1");
+    auto s1 = RunMapped(alice_, d1);
+    const auto g = Create(alice_, {{"group_name", "Home"}, {"nodes", Ids({d1.node_id})}});
+    const std::string id = g.Str("group_id");
+    EXPECT_TRUE(Get(bob_, "").json.at("groups").as_array().empty());
+    EXPECT_TRUE(IsFailure(Get(bob_, "?group_id=" + id), 400, 108023));
+    EXPECT_TRUE(IsFailure(Update(bob_, id, {{"group_name", "Mine"}}), 400, 108023));
+    EXPECT_TRUE(IsFailure(
+        client_.Delete("/v1/user/node_group?group_id=" + id, bob_.accesstoken), 400, 108023
+    ));
+    EXPECT_TRUE(
+        IsFailure(Create(bob_, {{"group_name", "Sub"}, {"parent_group_id", id}}), 400, 108009)
+    );
+    EXPECT_TRUE(IsFailure(
+        Create(bob_, {{"group_name", "Steal"}, {"nodes", Ids({d1.node_id})}}), 400, 108013
+    ));
+    EXPECT_EQ(Get(alice_, "?group_id=" + id).json.at("groups").at(0).at("group_name"), "Home");
+}
+
+TEST_F(GroupsTest, MappingWithAGroupIdAddsTheNodeAndUnmappingTakesItOut) {
+    const auto g = Create(alice_, {{"group_name", "Home"}});
+    const std::string id = g.Str("group_id");
+    const auto d = Claim(alice_, "n1");
+    auto sim = Run(d);
+    ASSERT_FALSE(sim->WaitFor("ready").empty());
+    const auto init = client_.Post("/v1/user/nodes/mapping/initiate", object{}, alice_.accesstoken);
+    int status = 0;
+    std::string signature = SimProcess::Run(
+        {"sign", "--node-dir", d.dir.string(), "--challenge", init.Str("challenge")}, &status
+    );
+    signature = signature.substr(0, signature.find('\n'));
+    const auto ok = client_.Post(
+        "/v1/user/nodes/mapping/verify",
+        object{
+            {"request_id", init.Str("request_id")},
+            {"node_id", d.node_id},
+            {"challenge_response", signature},
+            {"group_id", id}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_EQ(Get(alice_, "?group_id=" + id).json.at("groups").at(0).at("total"), 1);
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/nodes/mapping",
+                object{{"node_id", d.node_id}, {"operation", "remove"}},
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    EXPECT_EQ(Get(alice_, "?group_id=" + id).json.at("groups").at(0).at("total"), 0);
+}
+
+TEST_F(GroupsTest, GroupListPagesWithNextId) {
+    for (const auto* name : {"A", "B", "C"}) {
+        ASSERT_EQ(Create(alice_, {{"group_name", name}}).status, 200);
+    }
+    const auto first = Get(alice_, "?num_records=2");
+    ASSERT_EQ(first.json.at("groups").as_array().size(), 2u);
+    EXPECT_EQ(first.json.at("total"), 3);
+    const auto second = Get(alice_, "?num_records=2&start_id=" + first.Str("next_id"));
+    EXPECT_EQ(second.json.at("groups").as_array().size(), 1u);
+    EXPECT_FALSE(second.json.as_object().contains("next_id"));
+}
+
+}  // namespace
+}  // namespace rainmaker::testing

@@ -143,6 +143,18 @@ void MappingService::Confirm(MappingRequestRow request, std::string_view node_id
     mapping.group_id = request.group_id;
     mapping.created_at = now;
     db_.Nodes().PutMapping(mapping);
+    if (!request.group_id.empty() && group_joiner_) {
+        try {
+            group_joiner_(request.user_id, request.group_id, node_id);
+        } catch (const ApiError& e) {
+            // The mapping stands; the group part failed (103035 for the synchronous flow).
+            core::log::Warn(
+                "node " + std::string(node_id) + " mapped but not added to group " +
+                request.group_id + ": " + e.description()
+            );
+            group_failed_ = true;
+        }
+    }
     request.status = "confirmed";
     request.node_id = std::string(node_id);
     db_.Nodes().PutRequest(request);
@@ -207,6 +219,7 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
             throw ApiError(ErrorCode::kMappingNotExist);
         }
         db_.Nodes().DeleteMapping(caller.user_id, node_id);
+        db_.Groups().RemoveNodeFromGroups(caller.user_id, node_id);
         // TODO(rainmaker): delete the node's time-series data when this was its last mapping
         // (time series are a later issue: there is none to delete yet).
     });
@@ -288,8 +301,12 @@ void MappingService::VerifyChallenge(
             throw ApiError(ErrorCode::kChallengeInvalid);
         }
         FillExtras(*request, extras);
+        group_failed_ = false;
         Confirm(*request, node_id);
     });
+    if (group_failed_) {
+        throw ApiError(ErrorCode::kMappedNotGrouped);
+    }
     if (const auto request = db_.Nodes().FindRequest(request_id);
         request && request->status == "timedout") {
         throw ApiError(ErrorCode::kMappingTimedOut);
@@ -316,6 +333,7 @@ void MappingService::OnNodeReport(std::string_view node_id, const boost::json::o
     db_.Transaction([&] {
         if (is_reset) {
             const int removed = db_.Nodes().DeleteAllMappings(node_id);
+            db_.Groups().RemoveNodeFromGroups("", node_id);
             core::log::Info(
                 "node " + std::string(node_id) + " reset its mapping: " + std::to_string(removed) +
                 " user(s) removed"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,16 @@ public:
         const MappingExtras& extras
     );
 
+    // Called inside the confirming transaction when a mapping names a group_id: the groups
+    // area adds the node to that group (it throws when the node cannot join).
+    void SetGroupJoiner(
+        std::function<
+            void(std::string_view user_id, std::string_view group_id, std::string_view node_id)>
+            joiner
+    ) {
+        group_joiner_ = std::move(joiner);
+    }
+
     // The node's user/mapping message (already parsed, node id from the topic). Throws
     // std::invalid_argument for a malformed or foreign payload.
     void OnNodeReport(std::string_view node_id, const boost::json::object& payload);
@@ -76,6 +87,8 @@ private:
     storage::Database& db_;
     const core::Clock& clock_;
     std::chrono::seconds secret_timeout_;
+    std::function<void(std::string_view, std::string_view, std::string_view)> group_joiner_;
+    static thread_local inline bool group_failed_ = false;  // set by Confirm on this thread
 };
 
 }  // namespace rainmaker::domain::nodes

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
 
@@ -20,7 +21,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       users_(std::make_unique<SqliteUserStore>(*this)),
       sessions_(std::make_unique<SqliteSessionStore>(*this)),
       codes_(std::make_unique<SqliteCodeStore>(*this)),
-      nodes_(std::make_unique<SqliteNodeStore>(*this)) {
+      nodes_(std::make_unique<SqliteNodeStore>(*this)),
+      groups_(std::make_unique<SqliteGroupStore>(*this)) {
     Migrate();
 }
 
@@ -40,6 +42,10 @@ CodeStore& SqliteDatabase::Codes() {
 
 NodeStore& SqliteDatabase::Nodes() {
     return *nodes_;
+}
+
+GroupStore& SqliteDatabase::Groups() {
+    return *groups_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {

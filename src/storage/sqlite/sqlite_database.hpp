@@ -29,6 +29,7 @@ public:
     SessionStore& Sessions() override;
     CodeStore& Codes() override;
     NodeStore& Nodes() override;
+    GroupStore& Groups() override;
     void Transaction(const std::function<void()>& work) override;
 
     // Runs `fn` with this thread's transaction connection, or a pooled one.
@@ -63,6 +64,7 @@ private:
     std::unique_ptr<SessionStore> sessions_;
     std::unique_ptr<CodeStore> codes_;
     std::unique_ptr<NodeStore> nodes_;
+    std::unique_ptr<GroupStore> groups_;
 };
 
 }  // namespace rainmaker::storage::sqlite

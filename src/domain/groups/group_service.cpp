@@ -1,0 +1,363 @@
+// Group rules over the group store; every change runs in one transaction.
+#include "domain/groups/group_service.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "domain/users/json_merge.hpp"
+
+namespace rainmaker::domain::groups {
+
+using core::ApiError;
+using core::ErrorCode;
+using storage::GroupRow;
+
+namespace {
+
+constexpr int kMaxLevels = 3;
+constexpr std::size_t kMaxSubGroups = 100;
+constexpr std::size_t kMaxNodes = 100;
+
+void CheckName(std::string_view name) {
+    if (name.empty()) {
+        throw ApiError(ErrorCode::kGroupNameMissing);
+    }
+    if (name.size() > 256 || name.find_first_of("#$\\|") != std::string_view::npos) {
+        throw ApiError(ErrorCode::kBadGroupName);
+    }
+}
+
+boost::json::value Parse(const std::string& text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    return ec ? boost::json::value(boost::json::object{}) : v;
+}
+
+void CheckObject(const std::optional<boost::json::value>& value, const char* name) {
+    if (value && !value->is_object() && !value->is_null()) {
+        throw ApiError(
+            ErrorCode::kInvalidBody,
+            std::string("Invalid request body: ") + name + " must be an object"
+        );
+    }
+}
+
+}  // namespace
+
+GroupService::GroupService(
+    storage::Database& db, nodes::NodeService& nodes, const core::Clock& clock
+)
+    : db_(db), nodes_(nodes), clock_(clock) {}
+
+GroupRow GroupService::RequireOwned(const auth::AuthContext& caller, std::string_view group_id) {
+    if (group_id.empty()) {
+        throw ApiError(ErrorCode::kGroupIdMissing);
+    }
+    auto group = db_.Groups().Find(group_id);
+    // Another user's group does not exist for the caller (until it is shared).
+    if (!group || group->owner_id != caller.user_id) {
+        throw ApiError(ErrorCode::kGroupNotFound);
+    }
+    return *group;
+}
+
+void GroupService::CheckNodesMapped(
+    std::string_view user_id, const std::vector<std::string>& nodes
+) {
+    if (nodes.size() > kMaxNodes) {
+        throw ApiError(ErrorCode::kGroupNodeCount);
+    }
+    for (const auto& node : nodes) {
+        if (!db_.Nodes().FindMapping(user_id, node)) {
+            throw ApiError(
+                ErrorCode::kGroupNodesNotMapped, "Some of the nodes are not mapped by user: " + node
+            );
+        }
+    }
+}
+
+void GroupService::CheckInParent(const GroupRow& group, const std::vector<std::string>& nodes) {
+    if (group.parent_id.empty()) {
+        return;
+    }
+    const auto parent_nodes = db_.Groups().Nodes(group.parent_id);
+    for (const auto& node : nodes) {
+        if (std::find(parent_nodes.begin(), parent_nodes.end(), node) == parent_nodes.end()) {
+            throw ApiError(
+                ErrorCode::kNodesNotInParent,
+                "Some of the nodes are not present in parent group: " + node
+            );
+        }
+    }
+}
+
+// A node may be in only one mutually exclusive group of the same type and parent (top-level
+// groups share the "no parent" parent).
+void GroupService::CheckExclusive(const GroupRow& group, const std::vector<std::string>& nodes) {
+    for (const auto& node : nodes) {
+        for (const auto& other : db_.Groups().GroupsOfNode(group.owner_id, node)) {
+            if (other.group_id != group.group_id && other.type == group.type &&
+                other.parent_id == group.parent_id && group.mutually_exclusive &&
+                other.mutually_exclusive) {
+                throw ApiError(
+                    ErrorCode::kInvalidBody,
+                    "Invalid request body: node " + node +
+                        " is already in the mutually exclusive group " + other.group_name +
+                        " of the same type and parent"
+                );
+            }
+        }
+    }
+}
+
+void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
+    CheckNodesMapped(group.owner_id, nodes);
+    CheckInParent(group, nodes);
+    CheckExclusive(group, nodes);
+    for (const auto& node : nodes) {
+        db_.Groups().AddNode(group.group_id, node);
+    }
+}
+
+void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
+    // A sub-group's nodes stay a subset of its parent's: removal goes down the tree.
+    for (const auto& child : db_.Groups().Children(group.group_id)) {
+        RemoveNodes(child, nodes);
+    }
+    for (const auto& node : nodes) {
+        db_.Groups().RemoveNode(group.group_id, node);
+    }
+}
+
+std::string GroupService::Create(const auth::AuthContext& caller, const GroupFields& f) {
+    if (f.matter) {
+        throw ApiError(
+            ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
+        );
+    }
+    CheckName(f.group_name.value_or(""));
+    if (f.description && f.description->size() >= 500) {
+        throw ApiError(ErrorCode::kGroupDescription);
+    }
+    CheckObject(f.group_metadata, "group_metadata");
+    CheckObject(f.custom_data, "custom_data");
+    GroupRow group;
+    group.group_id = core::RandomAlnum(22);
+    group.owner_id = caller.user_id;
+    group.group_name = *f.group_name;
+    group.type = f.type.value_or("");
+    group.description = f.description.value_or("");
+    group.mutually_exclusive = f.mutually_exclusive.value_or(false);
+    if (f.group_metadata && f.group_metadata->is_object()) {
+        group.group_metadata = boost::json::serialize(*f.group_metadata);
+    }
+    if (f.custom_data) {
+        group.custom_data =
+            boost::json::serialize(users::ShadowMerge(boost::json::object{}, *f.custom_data));
+    }
+    group.created_at = clock_.NowSeconds();
+    db_.Transaction([&] {
+        if (f.parent_group_id && !f.parent_group_id->empty()) {
+            const auto parent = db_.Groups().Find(*f.parent_group_id);
+            if (!parent || parent->owner_id != caller.user_id) {
+                throw ApiError(ErrorCode::kBadParentGroup);
+            }
+            if (parent->level >= kMaxLevels) {
+                throw ApiError(ErrorCode::kSubGroupDepth);
+            }
+            if (db_.Groups().Children(parent->group_id).size() >= kMaxSubGroups) {
+                throw ApiError(ErrorCode::kTooManySubGroups);
+            }
+            group.parent_id = parent->group_id;
+            group.level = parent->level + 1;
+        }
+        if (db_.Groups().FindByName(caller.user_id, group.parent_id, group.group_name)) {
+            throw ApiError(ErrorCode::kGroupNameExists);
+        }
+        db_.Groups().Insert(group);
+        if (f.nodes) {
+            AddNodes(group, *f.nodes);
+        }
+    });
+    return group.group_id;
+}
+
+void GroupService::Update(
+    const auth::AuthContext& caller, std::string_view group_id, const GroupFields& f
+) {
+    if (f.matter) {
+        throw ApiError(
+            ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
+        );
+    }
+    const bool has_field = f.group_name || f.type || f.mutually_exclusive || f.description ||
+                           f.group_metadata || f.custom_data;
+    if (!has_field && !f.operation && !f.nodes) {
+        throw ApiError(ErrorCode::kGroupNothingToUpdate);
+    }
+    if (f.operation && *f.operation != "add" && *f.operation != "remove") {
+        throw ApiError(ErrorCode::kGroupOperation);
+    }
+    if (f.nodes && !f.operation) {
+        throw ApiError(ErrorCode::kGroupOperation);
+    }
+    if (f.group_name) {
+        CheckName(*f.group_name);
+    }
+    if (f.description && f.description->size() >= 500) {
+        throw ApiError(ErrorCode::kGroupDescription);
+    }
+    CheckObject(f.group_metadata, "group_metadata");
+    CheckObject(f.custom_data, "custom_data");
+    db_.Transaction([&] {
+        auto group = RequireOwned(caller, group_id);
+        if (f.group_name && *f.group_name != group.group_name) {
+            if (db_.Groups().FindByName(caller.user_id, group.parent_id, *f.group_name)) {
+                throw ApiError(ErrorCode::kGroupNameExists);
+            }
+            group.group_name = *f.group_name;
+        }
+        group.type = f.type.value_or(group.type);
+        group.description = f.description.value_or(group.description);
+        group.mutually_exclusive = f.mutually_exclusive.value_or(group.mutually_exclusive);
+        if (f.group_metadata) {
+            group.group_metadata =
+                f.group_metadata->is_null() ? "{}" : boost::json::serialize(*f.group_metadata);
+        }
+        if (f.custom_data) {
+            group.custom_data =
+                boost::json::serialize(users::ShadowMerge(Parse(group.custom_data), *f.custom_data)
+                );
+        }
+        // A changed type or exclusivity must still hold for the nodes already in the group.
+        CheckExclusive(group, db_.Groups().Nodes(group.group_id));
+        db_.Groups().Update(group);
+        if (f.operation == "add") {
+            AddNodes(group, f.nodes.value_or(std::vector<std::string>{}));
+        } else if (f.operation == "remove") {
+            RemoveNodes(group, f.nodes.value_or(std::vector<std::string>{}));
+        }
+    });
+}
+
+boost::json::object GroupService::Describe(
+    const auth::AuthContext& caller, const GroupRow& group, const GroupQuery& query
+) {
+    const auto node_ids = db_.Groups().Nodes(group.group_id);
+    boost::json::object out{
+        {"group_id", group.group_id},
+        {"group_name", group.group_name},
+        {"primary", true},
+        {"type", group.type},
+        {"mutually_exclusive", group.mutually_exclusive},
+        {"description", group.description},
+        {"group_metadata", Parse(group.group_metadata)},
+        {"custom_data", Parse(group.custom_data)},
+        {"total", node_ids.size()}};
+    if (!group.parent_id.empty()) {
+        out["parent_group_id"] = group.parent_id;
+    }
+    const bool one = query.group_id || query.group_name;
+    if (query.node_details && one) {
+        boost::json::array details;
+        for (const auto& id : node_ids) {
+            nodes::NodeListQuery q;
+            q.node_id = id;
+            try {
+                auto listed = nodes_.ListNodes(caller, q);
+                details.push_back(listed.at("node_details").as_array().at(0));
+            } catch (const ApiError&) {
+                // A node unmapped since it joined the group is not shown.
+            }
+        }
+        out["node_details"] = std::move(details);
+    } else if (query.node_list) {
+        boost::json::array list;
+        for (const auto& id : node_ids) {
+            list.emplace_back(id);
+        }
+        out["nodes"] = std::move(list);
+    }
+    if (query.sub_groups) {
+        boost::json::array children;
+        for (const auto& child : db_.Groups().Children(group.group_id)) {
+            GroupQuery inner = query;
+            inner.node_details = false;
+            children.push_back(Describe(caller, child, inner));
+        }
+        out["sub_groups"] = std::move(children);
+    }
+    return out;
+}
+
+boost::json::object GroupService::Get(const auth::AuthContext& caller, const GroupQuery& query) {
+    if (query.group_id && query.group_name) {
+        throw ApiError(ErrorCode::kGroupIdOrName);
+    }
+    if (query.num_records < 1) {
+        throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records must be >= 1");
+    }
+    if (query.is_matter) {
+        return boost::json::object{{"groups", boost::json::array{}}, {"total", 0}};
+    }
+    if (query.group_id) {
+        return boost::json::object{
+            {"groups",
+             boost::json::array{Describe(caller, RequireOwned(caller, *query.group_id), query)}}};
+    }
+    if (query.group_name) {
+        const auto group = db_.Groups().FindByName(caller.user_id, "", *query.group_name);
+        if (!group) {
+            throw ApiError(ErrorCode::kGroupNameNotFound);
+        }
+        return boost::json::object{{"groups", boost::json::array{Describe(caller, *group, query)}}};
+    }
+    auto page = db_.Groups().ListTopLevel(caller.user_id, query.start_id, query.num_records + 1);
+    std::string next_id;
+    if (static_cast<int>(page.size()) > query.num_records) {
+        next_id = page.back().group_id;
+        page.pop_back();
+    }
+    boost::json::array groups;
+    for (const auto& group : page) {
+        groups.push_back(Describe(caller, group, query));
+    }
+    boost::json::object out{
+        {"groups", std::move(groups)}, {"total", db_.Groups().CountTopLevel(caller.user_id)}};
+    if (!next_id.empty()) {
+        out["next_id"] = next_id;
+    }
+    return out;
+}
+
+void GroupService::Delete(
+    const auth::AuthContext& caller, std::string_view group_id, bool leave, bool remove_sharing
+) {
+    if (leave && remove_sharing) {
+        throw ApiError(ErrorCode::kLeaveAndRemove);
+    }
+    const auto group = RequireOwned(caller, group_id);
+    if (remove_sharing) {
+        throw ApiError(
+            ErrorCode::kNotSupportedYet, "Invalid Request: group sharing is not supported yet"
+        );
+    }
+    if (leave) {
+        // The owner is the group's only primary user until group sharing exists.
+        throw ApiError(ErrorCode::kSolePrimaryLeave);
+    }
+    db_.Transaction([&] { db_.Groups().Delete(group.group_id); });
+}
+
+void GroupService::AddMappedNode(
+    std::string_view user_id, std::string_view group_id, std::string_view node_id
+) {
+    auto group = db_.Groups().Find(group_id);
+    if (!group || group->owner_id != user_id) {
+        throw ApiError(ErrorCode::kGroupNotFound);
+    }
+    AddNodes(*group, {std::string(node_id)});
+}
+
+}  // namespace rainmaker::domain::groups

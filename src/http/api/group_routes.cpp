@@ -1,0 +1,120 @@
+// Thin handlers over the group service.
+#include "http/api/group_routes.hpp"
+
+#include "core/error.hpp"
+#include "http/api/body.hpp"
+
+namespace rainmaker::http::api {
+
+using core::ApiError;
+using core::ErrorCode;
+using domain::groups::GroupFields;
+using domain::groups::GroupService;
+
+namespace {
+
+GroupFields Fields(const boost::json::object& body) {
+    GroupFields f;
+    f.group_name = OptionalString(body, "group_name");
+    f.parent_group_id = OptionalString(body, "parent_group_id");
+    f.type = OptionalString(body, "type");
+    f.mutually_exclusive = OptionalBool(body, "mutually_exclusive");
+    f.nodes = OptionalStrings(body, "nodes");
+    f.operation = OptionalString(body, "operation");
+    f.description = OptionalString(body, "description");
+    if (const auto* v = body.if_contains("group_metadata")) {
+        f.group_metadata = *v;
+    }
+    if (const auto* v = body.if_contains("custom_data")) {
+        f.custom_data = *v;
+    }
+    // The Matter-fabric members of these bodies (later issue).
+    f.matter = OptionalBool(body, "is_matter").value_or(false) || body.contains("csr_requests") ||
+               body.contains("csr_type") || body.contains("rainmaker_node_id") ||
+               body.contains("challenge_response");
+    return f;
+}
+
+// Catalog #56 POST /{version}/user/node_group.
+ApiResponse CreateGroup(const ApiRequest& r, GroupService& groups) {
+    const auto id = groups.Create(r.Caller(), Fields(r.JsonObject()));
+    return ApiResponse::Json(boost::json::object{
+        {"status", "success"}, {"description", "Group created successfully"}, {"group_id", id}});
+}
+
+// Catalog #57 PUT /{version}/user/node_group.
+ApiResponse UpdateGroup(const ApiRequest& r, GroupService& groups) {
+    if (r.query.Find("matter_controller") != nullptr) {
+        throw ApiError(
+            ErrorCode::kNotSupportedYet, "Invalid Request: Matter controllers are not supported yet"
+        );
+    }
+    const auto* id = r.query.Find("group_id");
+    groups.Update(r.Caller(), id != nullptr ? *id : "", Fields(r.JsonObject()));
+    return ApiResponse::Success("Group updated successfully");
+}
+
+// Catalog #58 GET /{version}/user/node_group.
+ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
+    domain::groups::GroupQuery q;
+    if (const auto* id = r.query.Find("group_id"); id != nullptr && !id->empty()) {
+        q.group_id = *id;
+    }
+    // The reference text names the parameter "optional group_name" (a spec bug).
+    if (const auto* name = r.query.FindAny({"group_name", "optional group_name"});
+        name != nullptr && !name->empty()) {
+        q.group_name = *name;
+    }
+    q.node_list = r.query.Bool("node_list", false);
+    q.sub_groups = r.query.Bool("sub_groups", false);
+    q.node_details = r.query.Bool("node_details", false);
+    q.is_matter = r.query.Bool("is_matter", false);
+    if (const auto* start = r.query.Find("start_id")) {
+        q.start_id = *start;
+    }
+    if (const auto* n = r.query.Find("num_records")) {
+        try {
+            std::size_t used = 0;
+            q.num_records = std::stoi(*n, &used);
+            if (used != n->size()) {
+                throw std::invalid_argument("trailing characters");
+            }
+        } catch (const std::exception&) {
+            throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records");
+        }
+    }
+    return ApiResponse::Json(groups.Get(r.Caller(), q));
+}
+
+// Catalog #59 DELETE /{version}/user/node_group.
+ApiResponse DeleteGroup(const ApiRequest& r, GroupService& groups) {
+    const auto* id = r.query.Find("group_id");
+    groups.Delete(
+        r.Caller(),
+        id != nullptr ? *id : "",
+        r.query.Bool("leave", false),
+        r.query.Bool("remove_sharing", false)
+    );
+    return ApiResponse::Success("Group deleted successfully");
+}
+
+}  // namespace
+
+void AddGroupRoutes(Router& router, GroupService& groups) {
+    auto& g = groups;
+    const auto user = Access::kUser;
+    router.Add("POST", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
+        return CreateGroup(r, g);
+    });
+    router.Add("PUT", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
+        return UpdateGroup(r, g);
+    });
+    router.Add("GET", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
+        return GetGroups(r, g);
+    });
+    router.Add("DELETE", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
+        return DeleteGroup(r, g);
+    });
+}
+
+}  // namespace rainmaker::http::api

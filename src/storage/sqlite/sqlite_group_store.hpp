@@ -1,0 +1,38 @@
+// The SQLite implementation of GroupStore.
+#pragma once
+
+#include "storage/group_store.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase;
+
+class SqliteGroupStore final : public GroupStore {
+public:
+    explicit SqliteGroupStore(SqliteDatabase& db) : db_(db) {}
+
+    // storage::GroupStore
+    std::optional<GroupRow> Find(std::string_view group_id) override;
+    std::optional<GroupRow> FindByName(
+        std::string_view owner_id, std::string_view parent_id, std::string_view name
+    ) override;
+    void Insert(const GroupRow& group) override;
+    void Update(const GroupRow& group) override;
+    void Delete(std::string_view group_id) override;
+    std::vector<GroupRow> ListTopLevel(
+        std::string_view owner_id, std::string_view start_id, int limit
+    ) override;
+    int CountTopLevel(std::string_view owner_id) override;
+    std::vector<GroupRow> Children(std::string_view group_id) override;
+    std::vector<std::string> Nodes(std::string_view group_id) override;
+    void AddNode(std::string_view group_id, std::string_view node_id) override;
+    void RemoveNode(std::string_view group_id, std::string_view node_id) override;
+    void RemoveNodeFromGroups(std::string_view owner_id, std::string_view node_id) override;
+    std::vector<GroupRow> GroupsOfNode(std::string_view owner_id, std::string_view node_id)
+        override;
+
+private:
+    SqliteDatabase& db_;
+};
+
+}  // namespace rainmaker::storage::sqlite
