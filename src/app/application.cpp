@@ -10,9 +10,11 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
+#include "domain/sharing/node_sharing_service.hpp"
 #include "http/api/account_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
+#include "http/api/sharing_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/server/http_server.hpp"
 #include "mqtt/broker_link.hpp"
@@ -73,12 +75,14 @@ struct Application::Parts {
           nodes(*db, link, clock),
           claims(*db, *ca, clock, config.mqtt.public_host),
           groups(*db, nodes, clock),
+          sharing(*db, clock),
           router(tokens) {
         http::api::AddSystemRoutes(router, metrics, signer->Jwks());
         http::api::AddAccountRoutes(router, accounts, tokens);
         http::api::AddNodeRoutes(router, nodes, mapping);
         http::api::AddClaimRoutes(router, claims);
         http::api::AddGroupRoutes(router, groups);
+        http::api::AddSharingRoutes(router, sharing);
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
                 groups.AddMappedNode(user, group, node);
@@ -102,6 +106,7 @@ struct Application::Parts {
     domain::nodes::NodeService nodes;
     domain::nodes::ClaimService claims;
     domain::groups::GroupService groups;
+    domain::sharing::NodeSharingService sharing;
     http::Metrics metrics;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;

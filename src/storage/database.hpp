@@ -7,6 +7,7 @@
 #include "storage/group_store.hpp"
 #include "storage/node_store.hpp"
 #include "storage/session_store.hpp"
+#include "storage/sharing_store.hpp"
 #include "storage/user_store.hpp"
 
 namespace rainmaker::storage {
@@ -19,6 +20,7 @@ public:
     virtual CodeStore& Codes() = 0;
     virtual NodeStore& Nodes() = 0;
     virtual GroupStore& Groups() = 0;
+    virtual SharingStore& Sharing() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

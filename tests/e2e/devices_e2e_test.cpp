@@ -884,3 +884,292 @@ TEST_F(GroupsTest, GroupListPagesWithNextId) {
 
 }  // namespace
 }  // namespace rainmaker::testing
+
+namespace rainmaker::testing {
+namespace {
+
+// ---- node sharing (#16-#21) and what a secondary user may do
+
+class SharingTest : public DevicesTest {
+protected:
+    SharingTest() : carol_(SignUpAndLogin(client_, server_, "carol@example.com")) {}
+
+    HttpResult Share(const Tokens& t, object body) {
+        return client_.Put("/v1/user/nodes/sharing/requests", body, t.accesstoken);
+    }
+
+    HttpResult Respond(const Tokens& t, const std::string& id, bool accept) {
+        return client_.Put(
+            "/v1/user/nodes/sharing/requests",
+            object{{"request_id", id}, {"accept", accept}},
+            t.accesstoken
+        );
+    }
+
+    int Total(const Tokens& t) {
+        return static_cast<int>(
+            client_.Get("/v1/user/nodes", t.accesstoken).json.at("total").as_int64()
+        );
+    }
+
+    Tokens carol_;
+};
+
+TEST_F(SharingTest, SecondaryControlsButCannotShareRetagOrRemoveAndLosesAccessWhenRemoved) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto nodes = boost::json::array{boost::json::value(d.node_id)};
+    const auto shared = Share(
+        alice_,
+        {{"nodes", nodes}, {"user_name", "bob@example.com"}, {"metadata", object{{"note", "hi"}}}}
+    );
+    ASSERT_EQ(shared.status, 200) << shared.body;
+    const std::string id = shared.Str("request_id");
+    EXPECT_EQ(Total(bob_), 0);  // pending: no access yet
+    const auto received = client_.Get("/v1/user/nodes/sharing/requests", bob_.accesstoken);
+    ASSERT_EQ(received.json.at("sharing_requests").as_array().size(), 1u) << received.body;
+    EXPECT_EQ(received.json.at("sharing_requests").at(0).at("request_status"), "pending");
+    EXPECT_EQ(
+        received.json.at("sharing_requests").at(0).at("primary_user_name"), "alice@example.com"
+    );
+    EXPECT_TRUE(IsFailure(Respond(carol_, id, true), 400, 107023));  // not Carol's to accept
+    ASSERT_EQ(Respond(bob_, id, true).status, 200);
+    EXPECT_TRUE(IsFailure(Respond(bob_, id, true), 400, 107023));
+
+    const auto mine = client_.Get("/v1/user/nodes?node_id=" + d.node_id, bob_.accesstoken);
+    EXPECT_EQ(mine.json.at("node_details").at(0).at("primary"), false) << mine.body;
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/nodes/params?node_id=" + d.node_id,
+                object{{"Light", object{{"Power", true}}}},
+                bob_.accesstoken
+            )
+            .status,
+        200
+    );
+    EXPECT_EQ(sim->WaitFor("params/remote"), R"(params/remote {"Light":{"Power":true}})");
+    EXPECT_TRUE(IsFailure(
+        client_.Put(
+            "/v1/user/nodes?node_id=" + d.node_id,
+            object{{"tags", boost::json::array{"a:b"}}},
+            bob_.accesstoken
+        ),
+        400,
+        100004
+    ));
+    EXPECT_TRUE(
+        IsFailure(Share(bob_, {{"nodes", nodes}, {"user_name", "carol@example.com"}}), 400, 107027)
+    );
+    EXPECT_TRUE(IsFailure(
+        client_.Delete(
+            "/v1/user/nodes/sharing?nodes=" + d.node_id + "&user_name=alice@example.com",
+            bob_.accesstoken
+        ),
+        400,
+        107027
+    ));
+
+    const auto as_alice =
+        client_.Get("/v1/user/nodes/sharing?node_id=" + d.node_id, alice_.accesstoken);
+    EXPECT_EQ(
+        as_alice.json.at("node_sharing").at(0).at("users").at("secondary").at(0), "bob@example.com"
+    ) << as_alice.body;
+    const auto as_bob =
+        client_.Get("/v1/user/nodes/sharing?node_id=" + d.node_id, bob_.accesstoken);
+    EXPECT_FALSE(as_bob.json.at("node_sharing").at(0).at("users").as_object().contains("secondary"))
+        << as_bob.body;
+    EXPECT_EQ(as_bob.json.at("node_sharing").at(0).at("sources").at(0), "NODE");
+
+    ASSERT_EQ(
+        client_
+            .Delete(
+                "/v1/user/nodes/sharing?nodes=" + d.node_id + "&user_name=bob@example.com",
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes/params?node_id=" + d.node_id, bob_.accesstoken), 400, 100010
+    ));
+    EXPECT_EQ(Total(alice_), 1);
+}
+
+TEST_F(SharingTest, DeclinedAndCancelledRequestsGiveNothing) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto nodes = boost::json::array{boost::json::value(d.node_id)};
+    const auto declined = Share(alice_, {{"nodes", nodes}, {"user_name", "bob@example.com"}});
+    ASSERT_EQ(Respond(bob_, declined.Str("request_id"), false).status, 200);
+    EXPECT_EQ(Total(bob_), 0);
+    EXPECT_TRUE(IsFailure(
+        client_.Delete(
+            "/v1/user/nodes/sharing/requests?request_id=" + declined.Str("request_id"),
+            alice_.accesstoken
+        ),
+        400,
+        107025
+    ));
+    const auto pending = Share(alice_, {{"nodes", nodes}, {"user_name", "carol@example.com"}});
+    EXPECT_TRUE(IsFailure(
+        client_.Delete(
+            "/v1/user/nodes/sharing/requests?request_id=" + pending.Str("request_id"),
+            bob_.accesstoken
+        ),
+        404,
+        107026
+    ));
+    ASSERT_EQ(
+        client_
+            .Delete(
+                "/v1/user/nodes/sharing/requests?request_id=" + pending.Str("request_id"),
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    EXPECT_TRUE(IsFailure(Respond(carol_, pending.Str("request_id"), true), 400, 107023));
+    EXPECT_EQ(Total(carol_), 0);
+}
+
+TEST_F(SharingTest, TransferHandsOverPrimaryAndKeepsTheSenderAsSecondary) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto nodes = boost::json::array{boost::json::value(d.node_id)};
+    const auto t = Share(
+        alice_,
+        {{"nodes", nodes},
+         {"user_name", "bob@example.com"},
+         {"transfer", true},
+         {"new_role", "secondary"}}
+    );
+    ASSERT_EQ(t.status, 200) << t.body;
+    ASSERT_EQ(Respond(bob_, t.Str("request_id"), true).status, 200);
+    EXPECT_EQ(
+        client_.Get("/v1/user/nodes?node_id=" + d.node_id, bob_.accesstoken)
+            .json.at("node_details")
+            .at(0)
+            .at("primary"),
+        true
+    );
+    EXPECT_EQ(
+        client_.Get("/v1/user/nodes?node_id=" + d.node_id, alice_.accesstoken)
+            .json.at("node_details")
+            .at(0)
+            .at("primary"),
+        false
+    );
+    EXPECT_TRUE(IsFailure(
+        client_.Put(
+            "/v1/user/nodes?node_id=" + d.node_id,
+            object{{"tags", boost::json::array{"a:b"}}},
+            alice_.accesstoken
+        ),
+        400,
+        100004
+    ));
+    // Bob, now primary, gives Alice primary back: she has the node, so it applies at once.
+    const auto back =
+        Share(bob_, {{"nodes", nodes}, {"user_name", "alice@example.com"}, {"primary", true}});
+    ASSERT_EQ(back.status, 200);
+    const auto request = client_.Get(
+        "/v1/user/nodes/sharing/requests?request_id=" + back.Str("request_id"), bob_.accesstoken
+    );
+    EXPECT_EQ(request.json.at("sharing_requests").at(0).at("request_status"), "accepted");
+    EXPECT_EQ(
+        client_.Get("/v1/user/nodes?node_id=" + d.node_id, alice_.accesstoken)
+            .json.at("node_details")
+            .at(0)
+            .at("primary"),
+        true
+    );
+}
+
+TEST_F(SharingTest, BadSharingInputsAreRefused) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const auto nodes = boost::json::array{boost::json::value(d.node_id)};
+    EXPECT_TRUE(IsFailure(
+        Share(alice_, {{"nodes", nodes}, {"user_name", "alice@example.com"}}), 400, 107003
+    ));
+    EXPECT_TRUE(IsFailure(
+        Share(alice_, {{"nodes", nodes}, {"user_name", "nobody@example.com"}}), 400, 107007
+    ));
+    EXPECT_TRUE(IsFailure(
+        Share(alice_, {{"nodes", boost::json::array{}}, {"user_name", "bob@example.com"}}),
+        400,
+        107001
+    ));
+    EXPECT_TRUE(IsFailure(Share(alice_, {{"nodes", nodes}}), 400, 107002));
+    EXPECT_TRUE(IsFailure(
+        Share(
+            alice_,
+            {{"nodes", boost::json::array{"NotMine1234567"}}, {"user_name", "bob@example.com"}}
+        ),
+        400,
+        107027
+    ));
+    EXPECT_TRUE(IsFailure(
+        Share(
+            alice_, {{"nodes", nodes}, {"user_name", "bob@example.com"}, {"new_role", "secondary"}}
+        ),
+        400,
+        107035
+    ));
+    EXPECT_TRUE(IsFailure(
+        Share(
+            alice_,
+            {{"nodes", nodes},
+             {"user_name", "bob@example.com"},
+             {"transfer", true},
+             {"new_role", "owner"}}
+        ),
+        400,
+        107033
+    ));
+    EXPECT_TRUE(IsFailure(
+        client_.Put(
+            "/v1/user/nodes/sharing/requests",
+            object{{"request_id", "x"}, {"accept", "yes"}},
+            bob_.accesstoken
+        ),
+        400,
+        107017
+    ));
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes/sharing/requests?primary_user=maybe", alice_.accesstoken),
+        400,
+        107019
+    ));
+    EXPECT_TRUE(IsFailure(
+        client_.Delete(
+            "/v1/user/nodes/sharing?nodes=" + d.node_id + "&user_name=bob@example.com",
+            alice_.accesstoken
+        ),
+        400,
+        107011
+    ));
+    EXPECT_TRUE(client_.Get("/v1/user/nodes/sharing/requests?primary_user=true", alice_.accesstoken)
+                    .json.at("sharing_requests")
+                    .as_array()
+                    .empty());
+    // Sent requests page by ten, with the two cursors.
+    for (int i = 0; i < 12; ++i) {
+        ASSERT_EQ(Share(alice_, {{"nodes", nodes}, {"user_name", "bob@example.com"}}).status, 200);
+    }
+    const auto page = client_.Get(
+        "/v1/user/nodes/sharing/requests?primary_user=true&num_records=50", alice_.accesstoken
+    );
+    EXPECT_EQ(page.json.at("sharing_requests").as_array().size(), 10u);
+    EXPECT_EQ(page.Str("next_user_name"), "bob@example.com");
+    const auto rest = client_.Get(
+        "/v1/user/nodes/sharing/requests?primary_user=true&start_request_id=" +
+            page.Str("next_request_id") + "&start_user_name=bob@example.com",
+        alice_.accesstoken
+    );
+    EXPECT_EQ(rest.json.at("sharing_requests").as_array().size(), 2u);
+}
+
+}  // namespace
+}  // namespace rainmaker::testing

@@ -314,6 +314,10 @@ void NodeService::UpdateNode(
         if (grant_admin_access && mapping.role != "primary") {
             throw ApiError(ErrorCode::kSecondaryGrant);
         }
+        // Secondary users read and control; tags and metadata are the primary users'.
+        if (mapping.role != "primary") {
+            throw ApiError(ErrorCode::kSecondaryNotAllowed);
+        }
         auto tags = ParseOr(mapping.tags, boost::json::array{});
         auto& array = tags.as_array();
         if (add_tags) {

@@ -7,6 +7,7 @@
 #include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
+#include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -22,7 +23,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       sessions_(std::make_unique<SqliteSessionStore>(*this)),
       codes_(std::make_unique<SqliteCodeStore>(*this)),
       nodes_(std::make_unique<SqliteNodeStore>(*this)),
-      groups_(std::make_unique<SqliteGroupStore>(*this)) {
+      groups_(std::make_unique<SqliteGroupStore>(*this)),
+      sharing_(std::make_unique<SqliteSharingStore>(*this)) {
     Migrate();
 }
 
@@ -46,6 +48,10 @@ NodeStore& SqliteDatabase::Nodes() {
 
 GroupStore& SqliteDatabase::Groups() {
     return *groups_;
+}
+
+SharingStore& SqliteDatabase::Sharing() {
+    return *sharing_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {

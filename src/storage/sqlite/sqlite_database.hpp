@@ -30,6 +30,7 @@ public:
     CodeStore& Codes() override;
     NodeStore& Nodes() override;
     GroupStore& Groups() override;
+    SharingStore& Sharing() override;
     void Transaction(const std::function<void()>& work) override;
 
     // Runs `fn` with this thread's transaction connection, or a pooled one.
@@ -65,6 +66,7 @@ private:
     std::unique_ptr<CodeStore> codes_;
     std::unique_ptr<NodeStore> nodes_;
     std::unique_ptr<GroupStore> groups_;
+    std::unique_ptr<SharingStore> sharing_;
 };
 
 }  // namespace rainmaker::storage::sqlite

@@ -277,6 +277,21 @@ int SqliteNodeStore::CountMappingsOfNode(std::string_view node_id) {
     return count;
 }
 
+std::vector<UserNodeRow> SqliteNodeStore::MappingsOfNode(std::string_view node_id) {
+    std::vector<UserNodeRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            std::string("SELECT ") + kMappingColumns +
+            " FROM user_nodes WHERE node_id = ? ORDER BY created_at, user_id"
+        );
+        s.Bind(1, node_id);
+        while (s.Step()) {
+            rows.push_back(ReadMapping(s));
+        }
+    });
+    return rows;
+}
+
 std::vector<UserNodeRow> SqliteNodeStore::ListMappings(
     std::string_view user_id, std::string_view start_id, int limit
 ) {

@@ -1,0 +1,26 @@
+// The SQLite implementation of SharingStore.
+#pragma once
+
+#include "storage/sharing_store.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase;
+
+class SqliteSharingStore final : public SharingStore {
+public:
+    explicit SqliteSharingStore(SqliteDatabase& db) : db_(db) {}
+
+    // storage::SharingStore
+    void Put(const SharingRequestRow& request) override;
+    std::optional<SharingRequestRow> Find(std::string_view request_id) override;
+    void Delete(std::string_view request_id) override;
+    std::vector<SharingRequestRow> List(
+        std::string_view user_id, bool sent, std::string_view start_id, int limit
+    ) override;
+
+private:
+    SqliteDatabase& db_;
+};
+
+}  // namespace rainmaker::storage::sqlite
