@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "storage/code_store.hpp"
+#include "storage/event_store.hpp"
 #include "storage/group_store.hpp"
 #include "storage/node_store.hpp"
 #include "storage/session_store.hpp"
@@ -21,6 +22,7 @@ public:
     virtual NodeStore& Nodes() = 0;
     virtual GroupStore& Groups() = 0;
     virtual SharingStore& Sharing() = 0;
+    virtual EventStore& Events() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

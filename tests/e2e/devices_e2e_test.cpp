@@ -11,6 +11,7 @@
 
 #include "support/accounts.hpp"
 #include "support/http_client.hpp"
+#include "support/mosquitto_clients.hpp"
 #include "support/server_process.hpp"
 #include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
@@ -980,6 +981,14 @@ TEST_F(SharingTest, SecondaryControlsButCannotShareRetagOrRemoveAndLosesAccessWh
     EXPECT_FALSE(as_bob.json.at("node_sharing").at(0).at("users").as_object().contains("secondary"))
         << as_bob.body;
     EXPECT_EQ(as_bob.json.at("node_sharing").at(0).at("sources").at(0), "NODE");
+    // The accepted sharing is in the event log (for webhooks and push later).
+    const auto events = RunProgram(
+        {"sqlite3",
+         (server_.data_dir() / "rainmaker.db").string(),
+         "SELECT COUNT(*) FROM events WHERE event_type = "
+         "'user_node_sharing_add'"}
+    );
+    EXPECT_EQ(events.output, "1\n");
 
     ASSERT_EQ(
         client_

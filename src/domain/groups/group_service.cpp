@@ -117,6 +117,13 @@ void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string
     CheckExclusive(group, nodes);
     for (const auto& node : nodes) {
         db_.Groups().AddNode(group.group_id, node);
+        db_.Events().Append(
+            "user_node_group_added",
+            group.owner_id,
+            boost::json::serialize(boost::json::object{
+                {"group_id", group.group_id}, {"node_id", node}}),
+            clock_.NowSeconds()
+        );
     }
 }
 
@@ -125,8 +132,19 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
     for (const auto& child : db_.Groups().Children(group.group_id)) {
         RemoveNodes(child, nodes);
     }
+    const auto present = db_.Groups().Nodes(group.group_id);
     for (const auto& node : nodes) {
+        if (std::find(present.begin(), present.end(), node) == present.end()) {
+            continue;
+        }
         db_.Groups().RemoveNode(group.group_id, node);
+        db_.Events().Append(
+            "user_node_group_removed",
+            group.owner_id,
+            boost::json::serialize(boost::json::object{
+                {"group_id", group.group_id}, {"node_id", node}}),
+            clock_.NowSeconds()
+        );
     }
 }
 

@@ -106,6 +106,9 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
         }
         mapping.role = request.primary || request.transfer ? "primary" : "secondary";
         db_.Nodes().PutMapping(mapping);
+        const std::string event = boost::json::serialize(boost::json::object{
+            {"node_id", node}, {"role", mapping.role}, {"request_id", request.request_id}});
+        db_.Events().Append("user_node_sharing_add", request.to_user, event, now);
         if (request.transfer) {
             if (request.new_role == "secondary") {
                 auto demoted = *sender;

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
@@ -24,7 +25,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       codes_(std::make_unique<SqliteCodeStore>(*this)),
       nodes_(std::make_unique<SqliteNodeStore>(*this)),
       groups_(std::make_unique<SqliteGroupStore>(*this)),
-      sharing_(std::make_unique<SqliteSharingStore>(*this)) {
+      sharing_(std::make_unique<SqliteSharingStore>(*this)),
+      events_(std::make_unique<SqliteEventStore>(*this)) {
     Migrate();
 }
 
@@ -52,6 +54,10 @@ GroupStore& SqliteDatabase::Groups() {
 
 SharingStore& SqliteDatabase::Sharing() {
     return *sharing_;
+}
+
+EventStore& SqliteDatabase::Events() {
+    return *events_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {

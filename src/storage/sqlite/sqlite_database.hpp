@@ -31,6 +31,7 @@ public:
     NodeStore& Nodes() override;
     GroupStore& Groups() override;
     SharingStore& Sharing() override;
+    EventStore& Events() override;
     void Transaction(const std::function<void()>& work) override;
 
     // Runs `fn` with this thread's transaction connection, or a pooled one.
@@ -67,6 +68,7 @@ private:
     std::unique_ptr<NodeStore> nodes_;
     std::unique_ptr<GroupStore> groups_;
     std::unique_ptr<SharingStore> sharing_;
+    std::unique_ptr<EventStore> events_;
 };
 
 }  // namespace rainmaker::storage::sqlite

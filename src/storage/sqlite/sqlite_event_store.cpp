@@ -1,0 +1,38 @@
+// The event log in SQLite.
+#include "storage/sqlite/sqlite_event_store.hpp"
+
+#include "storage/sqlite/sqlite_database.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+void SqliteEventStore::Append(
+    std::string_view event_type, std::string_view user_id, std::string_view payload, std::int64_t at
+) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("INSERT INTO events(event_type, user_id, payload, created_at) VALUES (?,?,?,?)")
+            .Bind(1, event_type)
+            .Bind(2, user_id)
+            .Bind(3, payload)
+            .Bind(4, at)
+            .Run();
+    });
+}
+
+std::vector<EventRow> SqliteEventStore::ListForUser(
+    std::string_view user_id, std::int64_t after_id, int limit
+) {
+    std::vector<EventRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "SELECT id, event_type, user_id, payload, created_at FROM events WHERE user_id = ? "
+            "AND id > ? ORDER BY id LIMIT ?"
+        );
+        s.Bind(1, user_id).Bind(2, after_id).Bind(3, limit);
+        while (s.Step()) {
+            rows.push_back(EventRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)});
+        }
+    });
+    return rows;
+}
+
+}  // namespace rainmaker::storage::sqlite

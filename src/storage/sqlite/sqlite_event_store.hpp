@@ -1,0 +1,28 @@
+// The SQLite implementation of EventStore.
+#pragma once
+
+#include "storage/event_store.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase;
+
+class SqliteEventStore final : public EventStore {
+public:
+    explicit SqliteEventStore(SqliteDatabase& db) : db_(db) {}
+
+    // storage::EventStore
+    void Append(
+        std::string_view event_type,
+        std::string_view user_id,
+        std::string_view payload,
+        std::int64_t at
+    ) override;
+    std::vector<EventRow> ListForUser(std::string_view user_id, std::int64_t after_id, int limit)
+        override;
+
+private:
+    SqliteDatabase& db_;
+};
+
+}  // namespace rainmaker::storage::sqlite
