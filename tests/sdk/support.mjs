@@ -1,9 +1,12 @@
 // Shared support for the SDK tests (*.test.mjs; this file is not one, so run.sh does not run it):
 // the environment run.sh sets, a small sequential step harness, the SDK set-up with an in-memory
-// storage adapter, the sign-up code from the server's file mailbox, and account helpers.
+// storage adapter, the sign-up code from the server's file mailbox, account helpers, switching
+// between several logged-in users, and the device simulator (rainmaker-sim) as a child process.
 
+import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 
@@ -276,4 +279,203 @@ export async function logIn(email, password) {
     const user = await state.auth.login(email, password);
     check(user instanceof ESPRMUser, "login did not return an ESPRMUser");
     return user;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several users in one process: the SDK keeps the tokens of one user in its storage (every call
+// takes them from there through the static ESPRMUser.getAccessToken), so a test with several
+// users saves each one's storage after login and puts it back before acting as that user.
+
+export function saveSession() {
+    return { entries: new Map(storage), userId: ESPRMUser.userId };
+}
+
+export function restoreSession(session) {
+    storage.clear();
+    for (const [name, value] of session.entries) {
+        storage.set(name, value);
+    }
+    ESPRMUser.userId = session.userId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The device simulator: `rainmaker-sim claim` (one-shot) and `rainmaker-sim run` (long-running,
+// one event per stdout line: `connected`, `ready`, `params/remote {json}`, `applied {json}`, ...;
+// commands on stdin).
+
+export const kSimEventWaitMs = 15_000;  // connect + TLS + boot of the simulator (ASan builds are slow)
+const kSimStopWaitMs = 5_000;
+
+// Runs `simBin args` to completion; resolves {code, signal, stdout, stderr}.
+export async function runSimToCompletion(simBin, args, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(simBin, args, { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk) => { stdout += chunk; });
+        child.stderr.setEncoding("utf8").on("data", (chunk) => { stderr += chunk; });
+        const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            reject(new Error(`rainmaker-sim ${args[0]} did not finish within ${timeoutMs} ms; stderr: ${stderr.trim()}`));
+        }, timeoutMs);
+        child.on("error", (error) => {
+            clearTimeout(timer);
+            reject(error);
+        });
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code, signal, stdout, stderr });
+        });
+    });
+}
+
+// A running `rainmaker-sim run`; every instance is killed when the process exits or is
+// interrupted.
+const liveSimulators = new Set();
+let simulatorExitHooks = false;
+
+function installSimulatorExitHooks() {
+    if (simulatorExitHooks) {
+        return;
+    }
+    simulatorExitHooks = true;
+    process.on("exit", () => {
+        for (const sim of liveSimulators) {
+            sim.killNow();
+        }
+    });
+    for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+        process.on(signal, () => {
+            for (const sim of liveSimulators) {
+                sim.killNow();
+            }
+            process.exit(status);
+        });
+    }
+}
+
+export class Simulator {
+    constructor(simBin, args) {
+        installSimulatorExitHooks();
+        this.lines = [];
+        this.waiters = new Set();
+        this.stderr = "";
+        this.exit = null;
+        this.child = spawn(simBin, args, { stdio: ["pipe", "pipe", "pipe"] });
+        liveSimulators.add(this);
+        this.exited = new Promise((resolve) => {
+            this.child.on("close", (code, signal) => {
+                this.exit = { code, signal };
+                liveSimulators.delete(this);
+                this.#wake();
+                resolve(this.exit);
+            });
+        });
+        this.child.on("error", (error) => {
+            this.exit = { error };
+            liveSimulators.delete(this);
+            this.#wake();
+        });
+        this.child.stdin.on("error", () => {});  // EPIPE after the simulator exited
+        this.child.stderr.setEncoding("utf8").on("data", (chunk) => { this.stderr += chunk; });
+        createInterface({ input: this.child.stdout }).on("line", (line) => {
+            this.lines.push(line);
+            if (line.startsWith("error")) {
+                note(`simulator: ${line}`);
+            }
+            this.#wake();
+        });
+    }
+
+    #wake() {
+        for (const waiter of this.waiters) {
+            waiter();
+        }
+    }
+
+    // Index the next event line will get: a mark to wait for events after an action.
+    mark() {
+        return this.lines.length;
+    }
+
+    // Events `name` (the word before the first space) from index `from` on, with their payloads.
+    events(name, from = 0) {
+        return this.lines.slice(from).map((line, offset) => ({ index: from + offset, line }))
+            .filter(({ line }) => line === name || line.startsWith(`${name} `))
+            .map(({ index, line }) => ({ index, payload: line.slice(name.length + 1) }));
+    }
+
+    // The first event `name` at or after `from`; fails on timeout or when the simulator exits.
+    async waitFor(name, from = 0, timeoutMs = kSimEventWaitMs) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const found = this.events(name, from)[0];
+            if (found !== undefined) {
+                return found;
+            }
+            if (this.exit !== null) {
+                throw new Error(`the simulator exited (${JSON.stringify(this.exit)}) before "${name}"; ${this.#context()}`);
+            }
+            const left = deadline - Date.now();
+            if (left <= 0) {
+                throw new Error(`no "${name}" event from the simulator within ${timeoutMs} ms; ${this.#context()}`);
+            }
+            await new Promise((resolve) => {
+                const done = () => {
+                    clearTimeout(timer);
+                    this.waiters.delete(done);
+                    resolve();
+                };
+                const timer = setTimeout(done, Math.min(left, 500));
+                this.waiters.add(done);
+            });
+        }
+    }
+
+    // The JSON payload of the first `name` event at or after `from`.
+    async waitForJson(name, from, timeoutMs = kSimEventWaitMs) {
+        const event = await this.waitFor(name, from, timeoutMs);
+        try {
+            return { index: event.index, value: JSON.parse(event.payload) };
+        } catch {
+            throw new Error(`"${name}" payload is not JSON: ${event.payload}`);
+        }
+    }
+
+    #context() {
+        const tail = this.lines.slice(-8).join(" | ");
+        const err = this.stderr.trim().split("\n").slice(-5).join(" | ");
+        return `last events: [${tail}]${err ? `; stderr: [${err}]` : ""}`;
+    }
+
+    send(command) {
+        if (this.exit === null && this.child.stdin.writable) {
+            this.child.stdin.write(`${command}\n`);
+        }
+    }
+
+    // `quit` on stdin, then SIGTERM, then SIGKILL; returns how it ended.
+    async stop() {
+        if (this.exit !== null) {
+            return this.exit;
+        }
+        this.send("quit");
+        this.child.stdin.end();
+        for (const signal of ["SIGTERM", "SIGKILL"]) {
+            const ended = await Promise.race([this.exited, sleep(kSimStopWaitMs).then(() => null)]);
+            if (ended !== null) {
+                return ended;
+            }
+            note(`the simulator did not exit; sending ${signal}`);
+            this.child.kill(signal);
+        }
+        return this.exited;
+    }
+
+    // Synchronous last resort for process exit and signals.
+    killNow() {
+        if (this.exit === null) {
+            this.child.kill("SIGKILL");
+        }
+    }
 }
