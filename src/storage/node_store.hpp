@@ -72,6 +72,8 @@ public:
     // Inserts; false when the id (or MAC) exists.
     virtual bool Insert(const NodeRow& node) = 0;
     virtual void SetClaimer(std::string_view node_id, std::string_view user_id) = 0;
+    // Detaches the MAC address from the node (its chip now belongs to a new identity).
+    virtual void ClearMac(std::string_view node_id) = 0;
     virtual void SetCertificate(
         std::string_view node_id, std::string_view cert_pem, std::string_view serial
     ) = 0;

@@ -1182,3 +1182,42 @@ TEST_F(SharingTest, BadSharingInputsAreRefused) {
 
 }  // namespace
 }  // namespace rainmaker::testing
+
+namespace rainmaker::testing {
+namespace {
+
+std::string ReadMac(const Device& d) {
+    std::ifstream in(d.dir / "mac");
+    std::string mac;
+    std::getline(in, mac);
+    return mac;
+}
+
+TEST_F(DevicesTest, KnowingAMacDoesNotHandOverAMappedDevice) {
+    const auto d = Claim(alice_, "n1");
+    auto sim = RunMapped(alice_, d);
+    const std::string mac = ReadMac(d);
+    ASSERT_EQ(mac.size(), 12u);
+    const object body{{"mac_addr", mac}, {"platform", "esp32c3"}};
+    // Alice claiming again gets the same identity; Bob is refused while Alice is mapped.
+    EXPECT_EQ(client_.Post("/claim/initiate", body, alice_.accesstoken).Str("node_id"), d.node_id);
+    EXPECT_TRUE(IsFailure(client_.Post("/claim/initiate", body, bob_.accesstoken), 400, 100010));
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 1);
+    // Once Alice lets the device go, Bob gets a new identity for it, never Alice's node.
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/nodes/mapping",
+                object{{"node_id", d.node_id}, {"operation", "remove"}},
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    const auto bobs = client_.Post("/claim/initiate", body, bob_.accesstoken);
+    ASSERT_EQ(bobs.status, 200) << bobs.body;
+    EXPECT_NE(bobs.Str("node_id"), d.node_id);
+}
+
+}  // namespace
+}  // namespace rainmaker::testing

@@ -73,14 +73,24 @@ std::string ClaimService::Initiate(
     const std::string target = CanonicalPlatform(platform);
     std::string node_id;
     db_.Transaction([&] {
-        if (auto existing = db_.Nodes().FindByMac(mac)) {
-            // The same chip claimed again (re-flashed, or by another user): same identity.
-            node_id = existing->node_id;
-            if (existing->claimed_by != caller.user_id) {
-                existing->claimed_by = caller.user_id;
-                db_.Nodes().SetClaimer(node_id, caller.user_id);
+        if (const auto existing = db_.Nodes().FindByMac(mac)) {
+            // The same user claiming again (re-flashed device): the same identity.
+            if (existing->claimed_by == caller.user_id) {
+                node_id = existing->node_id;
+                return;
             }
-            return;
+            // Knowing a MAC address must not hand over someone's device: while it is mapped
+            // to a user, another user cannot claim it.
+            if (db_.Nodes().CountMappingsOfNode(existing->node_id) > 0) {
+                throw ApiError(
+                    ErrorCode::kNodeNotOwned,
+                    "Node does not belong to user: this device is claimed and mapped "
+                    "by another user"
+                );
+            }
+            // An unmapped device (sold on, factory reset) gets a new identity; the old one,
+            // with its old certificate, keeps no MAC and no users.
+            db_.Nodes().ClearMac(existing->node_id);
         }
         storage::NodeRow node;
         node.node_id = NewNodeId();

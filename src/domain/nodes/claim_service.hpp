@@ -30,8 +30,10 @@ public:
         std::string mqtt_host
     );
 
-    // claim/initiate {mac_addr, platform}: the node id for this device (the same one when the
-    // MAC was claimed before). Throws kInvalidBody for a malformed MAC or platform.
+    // claim/initiate {mac_addr, platform}: the node id for this device: the same one when the
+    // caller claimed the MAC before, a new one when another user did and nobody is mapped to
+    // it. Throws kInvalidBody for a malformed MAC or platform, kNodeNotOwned when another
+    // user claimed the device and it is mapped.
     std::string Initiate(
         const auth::AuthContext& caller, std::string_view mac_addr, std::string_view platform
     );

@@ -127,6 +127,12 @@ void SqliteNodeStore::SetClaimer(std::string_view node_id, std::string_view user
     });
 }
 
+void SqliteNodeStore::ClearMac(std::string_view node_id) {
+    db_.WithConnection([&](Connection& c) {
+        c.Prepare("UPDATE nodes SET mac_addr = '' WHERE node_id = ?").Bind(1, node_id).Run();
+    });
+}
+
 void SqliteNodeStore::SetCertificate(
     std::string_view node_id, std::string_view cert_pem, std::string_view serial
 ) {

@@ -16,6 +16,7 @@ public:
     std::optional<NodeRow> FindByMac(std::string_view mac_addr) override;
     bool Insert(const NodeRow& node) override;
     void SetClaimer(std::string_view node_id, std::string_view user_id) override;
+    void ClearMac(std::string_view node_id) override;
     void SetCertificate(
         std::string_view node_id, std::string_view cert_pem, std::string_view serial
     ) override;

@@ -1,0 +1,1108 @@
+// Authorization matrix: every authenticated route (accounts, claim, nodes, params, mapping,
+// groups, sharing) sent as each role — anonymous, a forged token, another user, a secondary and
+// the primary of a node — and checked against docs/access-model.md: allowed, or the documented
+// error with nothing changed (the primary's and every user's views read back, and the device
+// receiving no params/remote from a refused request). A route registered in
+// src/http/api/*_routes.cpp without a row here makes the test fail: new endpoints join it.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "support/accounts.hpp"
+#include "support/http_client.hpp"
+#include "support/mosquitto_clients.hpp"
+#include "support/server_process.hpp"
+#include "support/sim_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::testing {
+namespace {
+
+using boost::json::object;
+using namespace std::chrono_literals;
+
+// ---- the route inventory
+
+struct RouteEntry {
+    const char* method;
+    const char* path;
+    bool is_public;  // no token needed: no row in the matrix
+};
+
+// Every route src/http/api/*_routes.cpp registers. The test reads those files and fails when
+// they register a route missing here (or this lists one they no longer register), and fails
+// when an authenticated route here has no row in Rows(). A new route is added here AND gets
+// its rows; marking one public (no row) is a decision a reviewer sees in the diff.
+constexpr RouteEntry kRoutes[] = {
+    // system_routes.cpp
+    {"GET", "/apiversions", true},
+    {"GET", "/healthz", true},
+    {"GET", "/metrics", true},
+    {"GET", "/.well-known/jwks.json", true},
+    // account_routes.cpp
+    {"POST", "/v1/user2", true},
+    {"POST", "/v1/user", true},
+    {"PUT", "/v1/user2", false},
+    {"PUT", "/v1/user", false},
+    {"GET", "/v1/user2", false},
+    {"GET", "/v1/user", false},
+    {"DELETE", "/v1/user2", false},
+    {"DELETE", "/v1/user", false},
+    {"POST", "/v1/login2", true},
+    {"POST", "/v1/login", true},
+    {"POST", "/v1/logout2", false},
+    // Deprecated and public: the refresh token of the body names the session (a token, when
+    // given, is authenticated; a valid one would end the session the matrix runs on).
+    {"POST", "/v1/logout", true},
+    {"PUT", "/v1/password2", false},
+    {"PUT", "/v1/password", false},
+    {"PUT", "/v1/forgotpassword2", true},
+    {"PUT", "/v1/forgotpassword", true},
+    {"GET", "/v1/user/custom_data", false},
+    {"PUT", "/v1/user/custom_data", false},
+    {"GET", "/v1/user/public_profile", false},
+    {"PUT", "/v1/user/public_profile", false},
+    // node_routes.cpp
+    {"GET", "/v1/user/nodes", false},
+    {"PUT", "/v1/user/nodes", false},
+    {"DELETE", "/v1/user/nodes", false},
+    {"GET", "/v1/user/nodes/config", false},
+    {"GET", "/v1/user/nodes/status", false},
+    {"GET", "/v1/user/nodes/params", false},
+    {"PUT", "/v1/user/nodes/params", false},
+    {"PUT", "/v1/user/nodes/mapping", false},
+    {"GET", "/v1/user/nodes/mapping", false},
+    {"POST", "/v1/user/nodes/mapping/initiate", false},
+    {"POST", "/v1/user/nodes/mapping/verify", false},
+    {"POST", "/claim/initiate", false},
+    {"POST", "/claim/verify", false},
+    {"GET", "/mqtt_host", true},
+    // group_routes.cpp
+    {"POST", "/v1/user/node_group", false},
+    {"PUT", "/v1/user/node_group", false},
+    {"GET", "/v1/user/node_group", false},
+    {"DELETE", "/v1/user/node_group", false},
+    // sharing_routes.cpp
+    {"PUT", "/v1/user/nodes/sharing", false},
+    {"PUT", "/v1/user/nodes/sharing/requests", false},
+    {"DELETE", "/v1/user/nodes/sharing", false},
+    {"GET", "/v1/user/nodes/sharing", false},
+    {"GET", "/v1/user/nodes/sharing/requests", false},
+    {"DELETE", "/v1/user/nodes/sharing/requests", false},
+};
+
+using RouteKey = std::pair<std::string, std::string>;  // method, path
+
+// The (method, path) pairs the route files register, read from the sources next to this file;
+// `error` says why when they cannot be read completely.
+std::set<RouteKey> RegisteredRoutes(std::string& error) {
+    const auto dir = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                     "src" / "http" / "api";
+    std::set<RouteKey> routes;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        error = "route sources not found at " + dir.string();
+        return routes;
+    }
+    const std::regex add(R"re(router\.Add\(\s*"([A-Z]+)"\s*,\s*"([^"]+)")re");
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        const auto name = entry.path().filename().string();
+        if (!name.ends_with("_routes.cpp")) {
+            continue;
+        }
+        std::ifstream in(entry.path());
+        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        std::size_t calls = 0;
+        for (auto at = text.find("router.Add("); at != std::string::npos;
+             at = text.find("router.Add(", at + 1)) {
+            ++calls;
+        }
+        std::size_t parsed = 0;
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), add);
+             it != std::sregex_iterator();
+             ++it) {
+            routes.emplace((*it)[1].str(), (*it)[2].str());
+            ++parsed;
+        }
+        if (parsed != calls) {
+            error += name + ": " + std::to_string(calls) + " router.Add calls but " +
+                     std::to_string(parsed) +
+                     " with a literal method and path (list the others in kRoutes by hand). ";
+        }
+    }
+    return routes;
+}
+
+// ---- roles, expectations, rows
+
+enum class Role { kAnonymous, kGarbage, kOther, kSecondary, kPrimary };
+
+constexpr Role kRoles[] = {
+    Role::kAnonymous, Role::kGarbage, Role::kOther, Role::kSecondary, Role::kPrimary};
+
+const char* RoleName(Role role) {
+    switch (role) {
+        case Role::kAnonymous:
+            return "anonymous";
+        case Role::kGarbage:
+            return "garbage";
+        case Role::kOther:
+            return "other";
+        case Role::kSecondary:
+            return "secondary";
+        case Role::kPrimary:
+            return "primary";
+    }
+    return "?";
+}
+
+struct Expect {
+    bool allowed = false;
+    int status = 0;
+    std::int64_t code = 0;
+};
+
+Expect Ok() {
+    return Expect{true, 0, 0};
+}
+
+Expect Err(std::int64_t code, int status = 400) {
+    return Expect{false, status, code};
+}
+
+std::string Describe(const Expect& e) {
+    if (e.allowed) {
+        return "ok";
+    }
+    return e.status == 400 ? std::to_string(e.code)
+                           : std::to_string(e.status) + ":" + std::to_string(e.code);
+}
+
+// What came back: allowed (2xx other than a mixed 207), or a status and error code (a 207
+// batch answer gives the code of its first failed item).
+Expect Classify(const HttpResult& r) {
+    if (r.status >= 200 && r.status < 300 && r.status != 207) {
+        return Ok();
+    }
+    std::int64_t code = r.ErrorCode();
+    if (code == 0 && r.json.is_array()) {
+        for (const auto& item : r.json.as_array()) {
+            const auto* status =
+                item.is_object() ? item.as_object().if_contains("status") : nullptr;
+            const auto* c = item.is_object() ? item.as_object().if_contains("error_code") : nullptr;
+            if (status != nullptr && *status == "failure" && c != nullptr && c->is_int64()) {
+                code = c->as_int64();
+                break;
+            }
+        }
+    }
+    return Err(code, r.status);
+}
+
+bool Matches(const Expect& expected, const Expect& got, const HttpResult& r) {
+    if (expected.allowed || got.allowed) {
+        return expected.allowed == got.allowed;
+    }
+    // A refusal is a failure envelope (a per-node 207 is an array of them).
+    return got.status == expected.status && got.code == expected.code &&
+           (r.status == 207 || r.IsFailureEnvelope());
+}
+
+// A check of an allowed answer (a list must not show what the caller has no access to, ...):
+// "" when it holds, else what is wrong.
+using Check = std::function<std::string(Role, const HttpResult&)>;
+
+struct Row {
+    // Anonymous and garbage-token callers always get 401 100004.
+    Row(std::string m, std::string t, std::string b, Expect o, Expect s, Expect p)
+        : method(std::move(m)),
+          target(std::move(t)),
+          body(std::move(b)),
+          other(o),
+          secondary(s),
+          primary(p) {}
+
+    // Checks each allowed answer too.
+    Row&& Checked(Check c) && {
+        check = std::move(c);
+        return std::move(*this);
+    }
+
+    // An allowed request sends `payload` to the node; `settle` waits for its report.
+    Row&& Sends(std::string payload, std::function<void()> settle) && {
+        node_gets = std::move(payload);
+        on_allowed = std::move(settle);
+        return std::move(*this);
+    }
+
+    std::string method;
+    std::string target;  // path and query; {name} is replaced by the set-up's value
+    std::string body;    // JSON; empty: none
+    Expect other;
+    Expect secondary;
+    Expect primary;
+    Check check;
+    std::string node_gets;
+    std::function<void()> on_allowed;
+};
+
+// ---- small JSON helpers (they throw on a missing member; the caller reports it)
+
+bool Contains(const boost::json::value& array, const std::string& s) {
+    const auto& a = array.as_array();
+    return std::find(a.begin(), a.end(), boost::json::value(s)) != a.end();
+}
+
+const boost::json::object* FindBy(
+    const boost::json::value& array, const char* key, const std::string& value
+) {
+    for (const auto& item : array.as_array()) {
+        if (item.as_object().at(key) == boost::json::value(value)) {
+            return &item.as_object();
+        }
+    }
+    return nullptr;
+}
+
+struct Device {
+    std::string node_id;
+    std::filesystem::path dir;
+};
+
+// ---- the fixture: one server, five users, two nodes with their simulators
+
+class AuthorizationMatrixTest : public ::testing::Test {
+protected:
+    AuthorizationMatrixTest()
+        : client_(server_.port()),
+          alice_(SignUpAndLogin(client_, server_, kAlice)),
+          bob_(SignUpAndLogin(client_, server_, kBob)),
+          eve_(SignUpAndLogin(client_, server_, kEve)),
+          carol_(SignUpAndLogin(client_, server_, kCarol)),
+          dave_(SignUpAndLogin(client_, server_, kDave)) {}
+
+    static constexpr const char* kAlice = "alice@example.com";  // primary
+    static constexpr const char* kBob = "bob@example.com";      // secondary
+    static constexpr const char* kEve = "eve@example.com";      // other: no relation at all
+    static constexpr const char* kCarol = "carol@example.com";  // has pending requests
+    static constexpr const char* kDave = "dave@example.com";    // secondary, removed by a row
+
+    // ---- set-up steps (copied from the devices tests)
+
+    std::string UserId(const Tokens& t) {
+        return client_.Get("/v1/user2", t.accesstoken).Str("user_id");
+    }
+
+    Device Claim(const Tokens& t, const std::string& name) {
+        const auto dir = dir_.path() / name;
+        int status = 0;
+        const auto out = SimProcess::Run(
+            {"claim",
+             "--api",
+             "http://127.0.0.1:" + std::to_string(server_.port()),
+             "--token",
+             t.accesstoken,
+             "--out",
+             dir.string()},
+            &status
+        );
+        EXPECT_EQ(status, 0) << out;
+        Device d{out.substr(0, out.find('\n')), dir};
+        EXPECT_EQ(d.node_id.size(), 22u) << out;
+        return d;
+    }
+
+    // Secret-key mapping, node side first; the confirmed request's id goes to `request_id`.
+    std::unique_ptr<SimProcess> RunMapped(
+        const Tokens& t, const Device& d, std::string* request_id
+    ) {
+        auto sim = std::make_unique<SimProcess>(std::vector<std::string>{
+            "run",
+            "--node-dir",
+            d.dir.string(),
+            "--mqtt-host",
+            "127.0.0.1",
+            "--mqtt-port",
+            std::to_string(server_.mqtt_port()),
+            "--ca",
+            server_.ca_file().string(),
+            "--map-user",
+            UserId(t),
+            "--map-secret",
+            "s3cret-" + d.node_id});
+        EXPECT_FALSE(sim->WaitFor("ready").empty());
+        const auto r = client_.Put(
+            "/v1/user/nodes/mapping",
+            object{
+                {"node_id", d.node_id},
+                {"secret_key", "s3cret-" + d.node_id},
+                {"operation", "add"}},
+            t.accesstoken
+        );
+        EXPECT_EQ(r.status, 200) << r.body;
+        *request_id = r.Str("request_id");
+        const auto status = Eventually(
+            "/v1/user/nodes/mapping?request_id=" + *request_id,
+            t,
+            [](const HttpResult& s) { return s.Str("request_status") == "confirmed"; }
+        );
+        EXPECT_EQ(status.Str("request_status"), "confirmed");
+        return sim;
+    }
+
+    template <typename Predicate>
+    HttpResult Eventually(const std::string& target, const Tokens& t, Predicate predicate) {
+        HttpResult r;
+        for (int i = 0; i < 100; ++i) {
+            r = client_.Get(target, t.accesstoken);
+            if (predicate(r)) {
+                break;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        return r;
+    }
+
+    // Shares `node` with `user_name` (and has them accept unless `accept_as` is null); returns
+    // the request id.
+    std::string Share(const std::string& node, const char* user_name, const Tokens* accept_as) {
+        const auto shared = client_.Put(
+            "/v1/user/nodes/sharing/requests",
+            object{
+                {"nodes", boost::json::array{boost::json::value(node)}}, {"user_name", user_name}},
+            alice_.accesstoken
+        );
+        EXPECT_EQ(shared.status, 200) << shared.body;
+        const std::string id = shared.Str("request_id");
+        if (accept_as != nullptr) {
+            const auto accepted = client_.Put(
+                "/v1/user/nodes/sharing/requests",
+                object{{"request_id", id}, {"accept", true}},
+                accept_as->accesstoken
+            );
+            EXPECT_EQ(accepted.status, 200) << accepted.body;
+        }
+        return id;
+    }
+
+    std::string Group(const char* name, bool with_node) {
+        object body{{"group_name", name}};
+        if (with_node) {
+            body["nodes"] = boost::json::array{boost::json::value(node_.node_id)};
+        }
+        const auto r = client_.Post("/v1/user/node_group", body, alice_.accesstoken);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.Str("group_id");
+    }
+
+    // Failures recorded so far (the set-up stops at its own, not at the route guard's).
+    static int Failures() {
+        const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
+        int failures = 0;
+        for (int i = 0; i < result->total_part_count(); ++i) {
+            failures += result->GetTestPartResult(i).failed() ? 1 : 0;
+        }
+        return failures;
+    }
+
+    void SetUpWorld() {
+        const int failures = Failures();
+        node_ = Claim(alice_, "n1");
+        victim_node_ = Claim(alice_, "n2");
+        ASSERT_EQ(Failures(), failures);
+        std::string map_request;
+        std::string unused;
+        sim_ = RunMapped(alice_, node_, &map_request);
+        victim_sim_ = RunMapped(alice_, victim_node_, &unused);
+        ASSERT_EQ(Failures(), failures);
+        // The stored params must be in before the first snapshot.
+        const auto params = Eventually(
+            "/v1/user/nodes/params?node_id=" + node_.node_id,
+            alice_,
+            [](const HttpResult& p) { return p.status == 200; }
+        );
+        ASSERT_EQ(params.status, 200) << params.body;
+        ASSERT_EQ(params.json.at("Light").at("Brightness"), 50) << params.body;
+
+        Share(node_.node_id, kBob, &bob_);
+        Share(node_.node_id, kDave, &dave_);
+        Share(victim_node_.node_id, kBob, &bob_);
+        const auto tagged = client_.Put(
+            "/v1/user/nodes?node_id=" + node_.node_id,
+            object{
+                {"tags", boost::json::array{"room:kitchen", "floor:1"}},
+                {"metadata", object{{"owner", "alice"}}}},
+            alice_.accesstoken
+        );
+        ASSERT_EQ(tagged.status, 200) << tagged.body;
+        const auto challenge =
+            client_.Post("/v1/user/nodes/mapping/initiate", object{}, alice_.accesstoken);
+        ASSERT_EQ(challenge.status, 200) << challenge.body;
+        // A CSR for the victim node, made with its own key (only its claimer may have it
+        // signed).
+        const auto csr = RunProgram(
+            {"openssl",
+             "req",
+             "-new",
+             "-key",
+             (victim_node_.dir / "node.key").string(),
+             "-subj",
+             "/CN=" + victim_node_.node_id}
+        );
+        ASSERT_EQ(csr.exit_code, 0) << csr.output;
+        std::string escaped = boost::json::serialize(boost::json::value(csr.output));
+        escaped = escaped.substr(1, escaped.size() - 2);
+
+        vars_ = {
+            {"node", node_.node_id},
+            {"victim_node", victim_node_.node_id},
+            {"victim_csr", escaped},
+            {"group", Group("Home", true)},
+            {"group_add", Group("AddTarget", false)},
+            {"group_rm", Group("RemoveVictim", true)},
+            {"group_del", Group("DeleteVictim", true)},
+            {"share_req", Share(node_.node_id, kCarol, nullptr)},
+            {"withdraw_req", Share(node_.node_id, kCarol, nullptr)},
+            {"map_req", map_request},
+            {"chal_req", challenge.Str("request_id")},
+            {"primary_name", kAlice},
+            {"secondary_name", kBob},
+            {"carol_name", kCarol},
+            {"dave_name", kDave},
+        };
+        // A token that carries the primary's claims under a forged signature.
+        const auto dot = alice_.accesstoken.rfind('.');
+        const std::string signature = alice_.accesstoken.substr(dot + 1);
+        garbage_ = alice_.accesstoken.substr(0, dot + 1) +
+                   std::string(signature.rbegin(), signature.rend());
+        ASSERT_NE(garbage_, alice_.accesstoken);
+    }
+
+    // ---- requests
+
+    const Tokens& TokensOf(Role role) const {
+        return role == Role::kOther ? eve_ : role == Role::kSecondary ? bob_ : alice_;
+    }
+
+    const char* NameOf(Role role) const {
+        return role == Role::kOther ? kEve : role == Role::kSecondary ? kBob : kAlice;
+    }
+
+    std::string Expand(const std::string& text) const {
+        std::string out = text;
+        for (const auto& [key, value] : vars_) {
+            const std::string placeholder = "{" + key + "}";
+            for (auto at = out.find(placeholder); at != std::string::npos;
+                 at = out.find(placeholder, at + value.size())) {
+                out.replace(at, placeholder.size(), value);
+            }
+        }
+        return out;
+    }
+
+    HttpResult Send(
+        Role role, const std::string& method, const std::string& target, const std::string& body
+    ) {
+        std::map<std::string, std::string> headers;
+        if (role == Role::kGarbage) {
+            headers["Authorization"] = garbage_;
+        } else if (role != Role::kAnonymous) {
+            headers["Authorization"] = TokensOf(role).accesstoken;
+        }
+        if (!body.empty()) {
+            headers["Content-Type"] = "application/json";
+        }
+        return client_.Request(method, target, body, headers);
+    }
+
+    // ---- "nothing changed": what every user sees of the world
+
+    using Snapshot = std::map<std::string, std::string>;
+
+    Snapshot Take() {
+        Snapshot s;
+        const auto get = [&](const std::string& who, const Tokens& t, const std::string& target) {
+            const auto r = client_.Get(target, t.accesstoken);
+            s[who + " GET " + target] = std::to_string(r.status) + " " + r.body;
+        };
+        const std::pair<const char*, const Tokens*> users[] = {
+            {"alice", &alice_},
+            {"bob", &bob_},
+            {"eve", &eve_},
+            {"carol", &carol_},
+            {"dave", &dave_}};
+        for (const auto& [who, t] : users) {
+            // status=false: connectivity timestamps are not the requests' doing.
+            get(who, *t, "/v1/user/nodes?node_details=true&status=false");
+            get(who, *t, "/v1/user/node_group?node_list=true&sub_groups=true");
+            get(who, *t, "/v1/user/nodes/sharing");
+            get(who, *t, "/v1/user/nodes/sharing/requests");
+            get(who, *t, "/v1/user2?custom_data=true");
+            get(who, *t, "/v1/user/public_profile");
+        }
+        for (const char* request : {"share_req", "withdraw_req"}) {
+            get("alice", alice_, "/v1/user/nodes/sharing/requests?request_id=" + vars_.at(request));
+        }
+        for (const char* request : {"map_req", "chal_req"}) {
+            get("alice", alice_, "/v1/user/nodes/mapping?request_id=" + vars_.at(request));
+        }
+        return s;
+    }
+
+    // Each view that differs, around its first difference.
+    static std::string Diff(const Snapshot& before, const Snapshot& after) {
+        const auto around = [](const std::string& text, std::size_t at) {
+            const std::size_t from = at > 80 ? at - 80 : 0;
+            return (from > 0 ? "..." : "") + text.substr(from, 200) +
+                   (from + 200 < text.size() ? "..." : "");
+        };
+        std::string out;
+        for (const auto& [key, value] : after) {
+            const auto it = before.find(key);
+            const std::string old = it == before.end() ? std::string("(none)") : it->second;
+            if (old == value) {
+                continue;
+            }
+            const auto at = static_cast<std::size_t>(
+                std::mismatch(old.begin(), old.end(), value.begin(), value.end()).first -
+                old.begin()
+            );
+            out += "\n    " + key + "\n      before: " + around(old, at) +
+                   "\n      after:  " + around(value, at);
+        }
+        return out;
+    }
+
+    // Waits until the primary reads Light.Brightness == value (an allowed set is reported back
+    // by the device asynchronously).
+    void WaitBrightness(int value) {
+        const auto params = Eventually(
+            "/v1/user/nodes/params?node_id=" + node_.node_id,
+            alice_,
+            [value](const HttpResult& p) {
+                return p.status == 200 && p.json.at("Light").at("Brightness") == value;
+            }
+        );
+        EXPECT_EQ(params.json.at("Light").at("Brightness"), value) << params.body;
+    }
+
+    // ---- the matrix
+
+    std::vector<Row> Rows();
+
+    ServerProcess server_;
+    HttpClient client_;
+    TempDir dir_;
+    Tokens alice_;
+    Tokens bob_;
+    Tokens eve_;
+    Tokens carol_;
+    Tokens dave_;
+    std::string garbage_;
+    Device node_;
+    Device victim_node_;
+    std::unique_ptr<SimProcess> sim_;
+    std::unique_ptr<SimProcess> victim_sim_;
+    std::map<std::string, std::string> vars_;
+};
+
+// Placeholders: {node} (the primary's node, shared with the secondary), {victim_node} (another
+// node of the primary shared with the secondary, unmapped by the rows), {victim_csr}, {group}
+// (the primary's group holding {node}), {group_add}, {group_rm}, {group_del} (groups of the
+// primary the rows change), {share_req} (pending, from the primary to Carol), {withdraw_req}
+// (likewise, withdrawn by a row), {map_req} (the primary's confirmed mapping request),
+// {chal_req} (the primary's open challenge), {primary_name}, {secondary_name}, {carol_name},
+// {dave_name} (a second secondary of {node}).
+// Rows run top to bottom, each as anonymous, garbage, other, secondary, primary: a row's
+// allowed requests must leave the later rows' objects in place (destructive rows use victims).
+std::vector<Row> AuthorizationMatrixTest::Rows() {
+    const auto own_name = [this](Role role, const HttpResult& r) -> std::string {
+        return r.Str("user_name") == NameOf(role) ? "" : "user_name is not the caller's";
+    };
+    const auto node_listed = [this](Role role, const HttpResult& r) -> std::string {
+        const bool listed = Contains(r.json.at("nodes"), node_.node_id);
+        if (role == Role::kOther) {
+            return listed ? "another user's list shows the node" : "";
+        }
+        if (!listed) {
+            return "the node is not listed";
+        }
+        const auto& details = r.json.at("node_details");
+        const auto* entry = FindBy(details, "node_id", node_.node_id);
+        if (entry == nullptr) {
+            return "no node_details entry for the node";
+        }
+        if (entry->at("primary") != (role == Role::kPrimary)) {
+            return "primary is " + boost::json::serialize(entry->at("primary"));
+        }
+        // Tags and metadata belong to each user's mapping: the secondary sees none of the
+        // primary's.
+        if (role == Role::kSecondary &&
+            (!entry->at("tags").as_array().empty() || !entry->at("metadata").as_object().empty())) {
+            return "the secondary sees the primary's tags or metadata";
+        }
+        return "";
+    };
+    const auto not_listed = [this](Role role, const HttpResult& r) -> std::string {
+        const bool listed = Contains(r.json.at("nodes"), node_.node_id);
+        if (role == Role::kPrimary) {
+            return listed ? "" : "the primary's tag filter misses the node";
+        }
+        return listed ? "listed by the primary's tags" : "";
+    };
+    const auto no_request = [this](Role role, const HttpResult& r) -> std::string {
+        if (role == Role::kPrimary) {
+            return "";
+        }
+        for (const auto& request : r.json.at("sharing_requests").as_array()) {
+            if (request.at("request_id") == boost::json::value(vars_.at("share_req"))) {
+                return "shows the primary's request to Carol";
+            }
+        }
+        return "";
+    };
+    const auto no_access_to = [this](const std::string& var) {
+        return [this, var](Role role, const HttpResult&) -> std::string {
+            const auto r =
+                client_.Get("/v1/user/nodes?node_id=" + vars_.at(var), TokensOf(role).accesstoken);
+            return IsFailure(r, 400, 100010) ? "" : "the caller still has " + var + ": " + r.body;
+        };
+    };
+    const auto pending = [this](Role, const HttpResult& r) -> std::string {
+        const auto s = client_.Get(
+            "/v1/user/nodes/sharing/requests?request_id=" + r.Str("request_id"), alice_.accesstoken
+        );
+        return s.json.at("sharing_requests").at(0).at("request_status") == "pending"
+                   ? ""
+                   : "not pending: " + s.body;
+    };
+    const auto params_set = [this](int value) { return [this, value] { WaitBrightness(value); }; };
+    const std::string light13 = R"({"Light":{"Brightness":13}})";
+    const std::string light14 = R"({"Light":{"Brightness":14}})";
+    const std::string share = R"({"nodes":["{node}"],"user_name":"{carol_name}")";
+
+    const std::string mac = R"({"mac_addr":"0A0B0C0D0E0F","platform":"esp32"})";
+    const std::string tags = R"({"tags":["matrix:put"],"metadata":{"matrix":1}})";
+    const std::string add =
+        R"({"node_id":"{node}","secret_key":"matrix-secret","operation":"add"})";
+    const std::string verify =
+        R"({"request_id":"{chal_req}","node_id":"{node}","challenge_response":"00"})";
+    const std::string nodes_mine = R"({"group_name":"Matrix","nodes":["{node}"]})";
+    const std::string sub = R"({"group_name":"Sub","parent_group_id":"{group}"})";
+
+    return {
+        // ---- accounts: every signed-in caller acts on itself (no node relation applies)
+        Row("GET", "/v1/user2", "", Ok(), Ok(), Ok()).Checked(own_name),
+        Row("GET", "/v1/user", "", Ok(), Ok(), Ok()).Checked(own_name),
+        Row("PUT", "/v1/user2", R"({"name":"Matrix"})", Ok(), Ok(), Ok()),
+        Row("PUT", "/v1/user", R"({"name":"Matrix"})", Ok(), Ok(), Ok()),
+        // Refused past authentication: nothing is deleted, logged out or changed.
+        Row("DELETE", "/v1/user2", "", Err(119007), Err(119007), Err(119007)),
+        Row("DELETE", "/v1/user", "", Err(119007), Err(119007), Err(119007)),
+        Row("POST", "/v1/logout2?logout_all=maybe", "{}", Err(101036), Err(101036), Err(101036)),
+        Row("PUT", "/v1/password2", "{}", Err(101032), Err(101032), Err(101032)),
+        Row("PUT", "/v1/password", "{}", Err(101032), Err(101032), Err(101032)),
+        Row("GET", "/v1/user/custom_data", "", Ok(), Ok(), Ok()),
+        Row("PUT", "/v1/user/custom_data", R"({"matrix":{"value":1}})", Ok(), Ok(), Ok()),
+        Row("GET", "/v1/user/public_profile", "", Ok(), Ok(), Ok()).Checked(own_name),
+        // A public profile is readable by any signed-in user (#132).
+        Row("GET", "/v1/user/public_profile?user_name={primary_name}", "", Ok(), Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.Str("user_name") == kAlice ? "" : "not the named user's profile";
+            }),
+        Row("PUT", "/v1/user/public_profile", R"({"profile":{"matrix":1}})", Ok(), Ok(), Ok()),
+
+        // ---- claim: a new MAC is anyone's to claim; a CSR is signed for its claimer only
+        Row("POST", "/claim/initiate", mac, Ok(), Ok(), Ok()),
+        Row("POST", "/claim/verify", R"({"csr":"{victim_csr}"})", Err(100010), Err(100010), Ok()),
+
+        // ---- nodes
+        Row("GET", "/v1/user/nodes?node_details=true", "", Ok(), Ok(), Ok()).Checked(node_listed),
+        Row("GET", "/v1/user/nodes?node_id={node}", "", Err(100010), Ok(), Ok())
+            .Checked(node_listed),
+        Row("GET", "/v1/user/nodes?nodeid={node}", "", Err(100010), Ok(), Ok())
+            .Checked(node_listed),
+        Row("GET", "/v1/user/nodes?tags=room:kitchen", "", Ok(), Ok(), Ok()).Checked(not_listed),
+        Row("GET", "/v1/user/nodes/config?node_id={node}", "", Err(100010), Ok(), Ok()),
+        Row("GET", "/v1/user/nodes/status?node_id={node}", "", Err(103020), Ok(), Ok()),
+        Row("GET", "/v1/user/nodes/params?node_id={node}", "", Err(100010), Ok(), Ok()),
+        Row("PUT", "/v1/user/nodes/params?node_id={node}", light13, Err(100010), Ok(), Ok())
+            .Sends(light13, params_set(13)),
+        // Batch: the other user's item fails alone (207).
+        Row("PUT",
+            "/v1/user/nodes/params",
+            R"([{"node_id":"{node}","payload":)" + light14 + "}]",
+            Err(100010, 207),
+            Ok(),
+            Ok())
+            .Sends(light14, params_set(14)),
+        Row("PUT", "/v1/user/nodes?node_id={node}", tags, Err(103020), Err(100004), Ok()),
+        Row("PUT",
+            "/v1/user/nodes?node_id={node}",
+            R"({"grant_admin_access":"READ"})",
+            Err(103020),
+            Err(107038),
+            Ok()),
+        Row("DELETE",
+            "/v1/user/nodes?node_id={node}",
+            R"({"tags":["floor:1"]})",
+            Err(103020),
+            Err(100004),
+            Ok()),
+
+        // ---- mapping
+        // Anyone may ask; only the node's own report for that user confirms it.
+        Row("PUT", "/v1/user/nodes/mapping", add, Ok(), Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                const auto& t = TokensOf(role).accesstoken;
+                const auto s =
+                    client_.Get("/v1/user/nodes/mapping?request_id=" + r.Str("request_id"), t);
+                if (s.Str("request_status") != "requested") {
+                    return "the caller's request is " + s.body;
+                }
+                const auto mine = client_.Get("/v1/user/nodes?node_id=" + node_.node_id, t);
+                return role != Role::kOther || IsFailure(mine, 400, 100010)
+                           ? ""
+                           : "the other user got the node";
+            }),
+        // The secondary leaves the victim node, then the primary unmaps it.
+        Row("PUT",
+            "/v1/user/nodes/mapping",
+            R"({"node_id":"{victim_node}","operation":"remove"})",
+            Err(103013),
+            Ok(),
+            Ok())
+            .Checked(no_access_to("victim_node")),
+        Row("GET", "/v1/user/nodes/mapping?request_id={map_req}", "", Err(103018), Err(103018), Ok()
+        )
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.Str("request_status") == "confirmed" ? "" : "status " + r.body;
+            }),
+        Row("POST", "/v1/user/nodes/mapping/initiate", "{}", Ok(), Ok(), Ok()),
+        // The primary passes the ownership check and fails on the signature.
+        Row("POST", "/v1/user/nodes/mapping/verify", verify, Err(103018), Err(103018), Err(103031)),
+
+        // ---- sharing
+        Row("PUT", "/v1/user/nodes/sharing/requests", share + "}", Err(107027), Err(107027), Ok())
+            .Checked(pending),
+        Row("PUT", "/v1/user/nodes/sharing", share + "}", Err(107027), Err(107027), Ok())
+            .Checked(pending),
+        Row("PUT",
+            "/v1/user/nodes/sharing/requests",
+            share + R"(,"primary":true})",
+            Err(107027),
+            Err(107027),
+            Ok())
+            .Checked(pending),
+        Row("PUT",
+            "/v1/user/nodes/sharing/requests",
+            share + R"(,"transfer":true,"new_role":"secondary"})",
+            Err(107027),
+            Err(107027),
+            Ok())
+            .Checked(pending),
+        // Only Carol may answer the request addressed to her.
+        Row("PUT",
+            "/v1/user/nodes/sharing/requests",
+            R"({"request_id":"{share_req}","accept":true})",
+            Err(107023),
+            Err(107023),
+            Err(107023)),
+        Row("PUT",
+            "/v1/user/nodes/sharing/requests",
+            R"({"request_id":"{share_req}","accept":false})",
+            Err(107023),
+            Err(107023),
+            Err(107023)),
+        Row("DELETE",
+            "/v1/user/nodes/sharing/requests?request_id={withdraw_req}",
+            "",
+            Err(107026, 404),
+            Err(107026, 404),
+            Ok()),
+        Row("DELETE",
+            "/v1/user/nodes/sharing?nodes={node}&user_name={dave_name}",
+            "",
+            Err(107027),
+            Err(107027),
+            Ok())
+            .Checked([this](Role, const HttpResult&) -> std::string {
+                const auto r =
+                    client_.Get("/v1/user/nodes?node_id=" + node_.node_id, dave_.accesstoken);
+                return IsFailure(r, 400, 100010) ? "" : "Dave still has the node: " + r.body;
+            }),
+        Row("GET", "/v1/user/nodes/sharing?node_id={node}", "", Err(100010), Ok(), Ok())
+            .Checked([](Role role, const HttpResult& r) -> std::string {
+                const auto& entry = r.json.at("node_sharing").at(0).as_object();
+                const auto& users = entry.at("users").as_object();
+                if (!Contains(users.at("primary"), kAlice)) {
+                    return "the primary is not listed";
+                }
+                if (role == Role::kSecondary) {
+                    // A secondary does not see the other secondaries.
+                    return users.contains("secondary") ? "the secondary sees the secondaries" : "";
+                }
+                return Contains(users.at("secondary"), kBob) ? "" : "the secondary is not listed";
+            }),
+        Row("GET", "/v1/user/nodes/sharing", "", Ok(), Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                const auto* entry = FindBy(r.json.at("node_sharing"), "node_id", node_.node_id);
+                if (role == Role::kOther) {
+                    return entry == nullptr ? "" : "another user sees the node's sharing";
+                }
+                if (entry == nullptr) {
+                    return "the node is missing";
+                }
+                const bool secondaries = entry->at("users").as_object().contains("secondary");
+                return secondaries == (role == Role::kPrimary) ? "" : "secondaries shown wrongly";
+            }),
+        Row("GET",
+            "/v1/user/nodes/sharing/requests?request_id={share_req}",
+            "",
+            Err(107026, 404),
+            Err(107026, 404),
+            Ok()),
+        Row("GET", "/v1/user/nodes/sharing/requests", "", Ok(), Ok(), Ok()).Checked(no_request),
+        Row("GET", "/v1/user/nodes/sharing/requests?primary_user=true", "", Ok(), Ok(), Ok())
+            .Checked(no_request),
+
+        // ---- groups: another user's group does not exist for the caller
+        Row("GET", "/v1/user/node_group", "", Ok(), Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                const bool listed =
+                    FindBy(r.json.at("groups"), "group_id", vars_.at("group")) != nullptr;
+                return listed == (role == Role::kPrimary) ? "" : "the group is listed wrongly";
+            }),
+        Row("GET",
+            "/v1/user/node_group?group_id={group}&node_list=true",
+            "",
+            Err(108023),
+            Err(108023),
+            Ok())
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return Contains(r.json.at("groups").at(0).at("nodes"), node_.node_id)
+                           ? ""
+                           : "the node is not in the group";
+            }),
+        Row("GET",
+            "/v1/user/node_group?group_id={group}&node_details=true",
+            "",
+            Err(108023),
+            Err(108023),
+            Ok()),
+        Row("GET",
+            "/v1/user/node_group?group_name=Home",
+            "",
+            Err(108029, 404),
+            Err(108029, 404),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group?group_id={group}",
+            R"({"description":"matrix","custom_data":{"matrix":1}})",
+            Err(108023),
+            Err(108023),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group?group_id={group_add}",
+            R"({"operation":"add","nodes":["{node}"]})",
+            Err(108023),
+            Err(108023),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group?group_id={group_rm}",
+            R"({"operation":"remove","nodes":["{node}"]})",
+            Err(108023),
+            Err(108023),
+            Ok()),
+        Row("DELETE", "/v1/user/node_group?group_id={group_del}", "", Err(108023), Err(108023), Ok()
+        ),
+        Row("DELETE",
+            "/v1/user/node_group?group_id={group}&leave=true",
+            "",
+            Err(108023),
+            Err(108023),
+            Err(108142)),
+        // A user groups only the nodes mapped to them (the secondary's is).
+        Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),
+        Row("POST", "/v1/user/node_group", sub, Err(108009), Err(108009), Ok()),
+    };
+}
+
+struct Cell {
+    Expect expected;
+    Expect got;
+    bool answer_ok = true;
+    std::string flag;  // "check": an allowed answer shows too much; "changed": a refusal did not
+
+    std::string Text() const {
+        const std::string text =
+            answer_ok ? Describe(expected) : "!" + Describe(expected) + "/" + Describe(got);
+        return flag.empty() ? text : text + " !" + flag;
+    }
+};
+
+TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
+    // Route guard: the sources, the inventory and the rows agree.
+    std::string scan_error;
+    const auto registered = RegisteredRoutes(scan_error);
+    EXPECT_TRUE(scan_error.empty()) << scan_error;
+    std::set<RouteKey> inventory;
+    for (const auto& route : kRoutes) {
+        inventory.emplace(route.method, route.path);
+    }
+    for (const auto& route : registered) {
+        EXPECT_TRUE(inventory.contains(route))
+            << route.first << " " << route.second
+            << " is registered but not in kRoutes: add it there and give it rows";
+    }
+    for (const auto& route : inventory) {
+        EXPECT_TRUE(registered.contains(route))
+            << route.first << " " << route.second << " is in kRoutes but no longer registered";
+    }
+
+    const int failures = Failures();
+    SetUpWorld();
+    ASSERT_EQ(Failures(), failures) << "the set-up failed";
+    const auto rows = Rows();
+    std::set<RouteKey> covered;
+    for (const auto& row : rows) {
+        const RouteKey key{row.method, row.target.substr(0, row.target.find('?'))};
+        covered.insert(key);
+        EXPECT_TRUE(inventory.contains(key))
+            << "row for " << key.first << " " << key.second << ": no such route in kRoutes";
+    }
+    for (const auto& route : kRoutes) {
+        EXPECT_TRUE(route.is_public || covered.contains({route.method, route.path}))
+            << route.method << " " << route.path << " is authenticated but has no row";
+    }
+
+    std::vector<std::vector<Cell>> matrix(rows.size());
+    std::vector<std::string> node_expected;  // params/remote payloads of allowed requests
+    auto baseline = Take();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& row = rows[i];
+        const std::string target = Expand(row.target);
+        const std::string body = Expand(row.body);
+        for (const auto* text : {&target, &body}) {
+            EXPECT_FALSE(std::regex_search(*text, std::regex(R"(\{[a-z_]+\})")))
+                << "row " << i << " has an unknown placeholder: " << *text;
+        }
+        for (const Role role : kRoles) {
+            Cell cell;
+            switch (role) {
+                case Role::kOther:
+                    cell.expected = row.other;
+                    break;
+                case Role::kSecondary:
+                    cell.expected = row.secondary;
+                    break;
+                case Role::kPrimary:
+                    cell.expected = row.primary;
+                    break;
+                default:
+                    cell.expected = Err(100004, 401);
+            }
+            const auto r = Send(role, row.method, target, body);
+            cell.got = Classify(r);
+            const std::string where = "row " + std::to_string(i) + " " + row.method + " " +
+                                      row.target + " as " + RoleName(role);
+            if (!Matches(cell.expected, cell.got, r)) {
+                cell.answer_ok = false;
+                ADD_FAILURE() << where << ": expected " << Describe(cell.expected) << ", got HTTP "
+                              << r.status << " " << r.body;
+            }
+            if (cell.got.allowed) {
+                if (!row.node_gets.empty()) {
+                    node_expected.push_back("params/remote " + row.node_gets);
+                }
+                if (row.check) {
+                    std::string problem;
+                    try {
+                        problem = row.check(role, r);
+                    } catch (const std::exception& e) {
+                        problem = std::string("check threw ") + e.what() + " on " + r.body;
+                    }
+                    if (!problem.empty()) {
+                        cell.flag = "check";
+                        ADD_FAILURE() << where << ": " << problem << "\n  answer: " << r.body;
+                    }
+                }
+                if (row.on_allowed) {
+                    row.on_allowed();
+                }
+                baseline = Take();
+            } else {
+                auto after = Take();
+                const auto diff = Diff(baseline, after);
+                if (!diff.empty()) {
+                    cell.flag = "changed";
+                    ADD_FAILURE() << where << " was refused (" << r.body
+                                  << ") but changed:" << diff;
+                }
+                baseline = std::move(after);
+            }
+            matrix[i].push_back(cell);
+        }
+    }
+
+    // The device got exactly the allowed params sets: nothing from a refused one.
+    std::vector<std::string> received = sim_->Collect("params/remote", 1500ms);
+    EXPECT_EQ(received, node_expected);
+    EXPECT_TRUE(victim_sim_->Collect("params/remote", 200ms).empty());
+    // The primary and the secondary still hold the node as set up.
+    const auto alice_view =
+        client_.Get("/v1/user/nodes?node_id=" + node_.node_id, alice_.accesstoken);
+    EXPECT_EQ(alice_view.json.at("node_details").at(0).at("primary"), true) << alice_view.body;
+    const auto bob_view = client_.Get("/v1/user/nodes?node_id=" + node_.node_id, bob_.accesstoken);
+    EXPECT_EQ(bob_view.json.at("node_details").at(0).at("primary"), false) << bob_view.body;
+
+    if (HasFailure() || std::getenv("RM_PRINT_MATRIX") != nullptr) {
+        // One line per row: its number, method, target and the start of its body.
+        std::vector<std::string> labels;
+        std::size_t width = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            std::string label = std::to_string(i) + " " + rows[i].method + " " + rows[i].target;
+            if (!rows[i].body.empty()) {
+                label += " " + rows[i].body.substr(0, 40) + (rows[i].body.size() > 40 ? "..." : "");
+            }
+            width = std::max(width, label.size());
+            labels.push_back(std::move(label));
+        }
+        std::ostringstream out;
+        out << "\nauthorization matrix: the expected answer (ok, code at HTTP 400, or "
+               "status:code);\n"
+               "!expected/got marks a wrong answer, !check or !changed a leak seen after it\n"
+            << std::left << std::setw(static_cast<int>(width)) << "row";
+        for (const Role role : kRoles) {
+            out << " " << std::setw(11) << RoleName(role);
+        }
+        out << "\n";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            out << std::setw(static_cast<int>(width)) << labels[i];
+            for (const auto& cell : matrix[i]) {
+                out << " " << std::setw(11) << cell.Text();
+            }
+            out << "\n";
+        }
+        std::cout << out.str();
+    }
+}
+
+}  // namespace
+}  // namespace rainmaker::testing
