@@ -72,17 +72,7 @@ ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
     if (const auto* start = r.query.Find("start_id")) {
         q.start_id = *start;
     }
-    if (const auto* n = r.query.Find("num_records")) {
-        try {
-            std::size_t used = 0;
-            q.num_records = std::stoi(*n, &used);
-            if (used != n->size()) {
-                throw std::invalid_argument("trailing characters");
-            }
-        } catch (const std::exception&) {
-            throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records");
-        }
-    }
+    q.num_records = r.query.Int("num_records", q.num_records);
     return ApiResponse::Json(groups.Get(r.Caller(), q));
 }
 

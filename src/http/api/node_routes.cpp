@@ -48,17 +48,7 @@ ApiResponse ListNodes(const ApiRequest& r, NodeService& nodes) {
     if (const auto* start = r.query.Find("start_id")) {
         q.start_id = *start;
     }
-    if (const auto* n = r.query.Find("num_records")) {
-        try {
-            std::size_t used = 0;
-            q.num_records = std::stoi(*n, &used);
-            if (used != n->size()) {
-                throw std::invalid_argument("trailing characters");
-            }
-        } catch (const std::exception&) {
-            throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records");
-        }
-    }
+    q.num_records = r.query.Int("num_records", q.num_records);
     if (const auto* tags = r.query.Find("tags"); tags != nullptr && !tags->empty()) {
         q.tags = *tags;
     }

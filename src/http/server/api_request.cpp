@@ -1,6 +1,8 @@
 // Query parsing with the client quirks, and JSON body parsing whatever the Content-Type.
 #include "http/server/api_request.hpp"
 
+#include <charconv>
+
 #include "core/error.hpp"
 
 namespace rainmaker::http {
@@ -92,6 +94,22 @@ bool QueryParams::Bool(std::string_view key, bool fallback) const {
         ErrorCode::kInvalidQuery,
         "Invalid query param: " + std::string(key) + " must be true or false"
     );
+}
+
+int QueryParams::Int(std::string_view key, int fallback) const {
+    const auto* value = Find(key);
+    if (value == nullptr) {
+        return fallback;
+    }
+    int out = 0;
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), out);
+    if (ec != std::errc{} || end != value->data() + value->size()) {
+        throw ApiError(
+            ErrorCode::kInvalidQuery,
+            "Invalid query param: " + std::string(key) + " must be a number"
+        );
+    }
+    return out;
 }
 
 boost::json::value ApiRequest::Json() const {

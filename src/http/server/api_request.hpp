@@ -26,6 +26,8 @@ public:
     const std::string* FindAny(std::initializer_list<std::string_view> keys) const;
     // true/false/True/False/1/0; absent gives `fallback`; anything else throws kInvalidQuery.
     bool Bool(std::string_view key, bool fallback) const;
+    // A decimal integer; absent gives `fallback`; anything else throws kInvalidQuery.
+    int Int(std::string_view key, int fallback) const;
 
     const std::map<std::string, std::string, std::less<>>& All() const { return values_; }
 

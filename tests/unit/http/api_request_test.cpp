@@ -68,3 +68,18 @@ TEST(ApiRequest, RejectsNonJsonAndNonObjectBodies) {
 
 }  // namespace
 }  // namespace rainmaker::http
+
+namespace rainmaker::http {
+namespace {
+
+TEST(QueryParams, ReadsIntegersAndRefusesEverythingElse) {
+    const QueryParams q("n=25&bad=2x&neg=-3&empty=");
+    EXPECT_EQ(q.Int("n", 10), 25);
+    EXPECT_EQ(q.Int("neg", 10), -3);
+    EXPECT_EQ(q.Int("missing", 10), 10);
+    EXPECT_THROW(q.Int("bad", 10), core::ApiError);
+    EXPECT_THROW(q.Int("empty", 10), core::ApiError);
+}
+
+}  // namespace
+}  // namespace rainmaker::http
