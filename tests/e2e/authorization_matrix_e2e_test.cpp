@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "support/accounts.hpp"
+#include "support/devices.hpp"
 #include "support/http_client.hpp"
 #include "support/mosquitto_clients.hpp"
 #include "support/server_process.hpp"
@@ -280,17 +281,13 @@ const boost::json::object* FindBy(
     return nullptr;
 }
 
-struct Device {
-    std::string node_id;
-    std::filesystem::path dir;
-};
-
 // ---- the fixture: one server, five users, two nodes with their simulators
 
-class AuthorizationMatrixTest : public ::testing::Test {
+class AuthorizationMatrixTest : public ::testing::Test, protected DeviceLab {
 protected:
     AuthorizationMatrixTest()
-        : client_(server_.port()),
+        : DeviceLab(server_, client_, dir_),
+          client_(server_.port()),
           alice_(SignUpAndLogin(client_, server_, kAlice)),
           bob_(SignUpAndLogin(client_, server_, kBob)),
           eve_(SignUpAndLogin(client_, server_, kEve)),
@@ -302,82 +299,6 @@ protected:
     static constexpr const char* kEve = "eve@example.com";      // other: no relation at all
     static constexpr const char* kCarol = "carol@example.com";  // has pending requests
     static constexpr const char* kDave = "dave@example.com";    // secondary, removed by a row
-
-    // ---- set-up steps (copied from the devices tests)
-
-    std::string UserId(const Tokens& t) {
-        return client_.Get("/v1/user2", t.accesstoken).Str("user_id");
-    }
-
-    Device Claim(const Tokens& t, const std::string& name) {
-        const auto dir = dir_.path() / name;
-        int status = 0;
-        const auto out = SimProcess::Run(
-            {"claim",
-             "--api",
-             "http://127.0.0.1:" + std::to_string(server_.port()),
-             "--token",
-             t.accesstoken,
-             "--out",
-             dir.string()},
-            &status
-        );
-        EXPECT_EQ(status, 0) << out;
-        Device d{out.substr(0, out.find('\n')), dir};
-        EXPECT_EQ(d.node_id.size(), 22u) << out;
-        return d;
-    }
-
-    // Secret-key mapping, node side first; the confirmed request's id goes to `request_id`.
-    std::unique_ptr<SimProcess> RunMapped(
-        const Tokens& t, const Device& d, std::string* request_id
-    ) {
-        auto sim = std::make_unique<SimProcess>(std::vector<std::string>{
-            "run",
-            "--node-dir",
-            d.dir.string(),
-            "--mqtt-host",
-            "127.0.0.1",
-            "--mqtt-port",
-            std::to_string(server_.mqtt_port()),
-            "--ca",
-            server_.ca_file().string(),
-            "--map-user",
-            UserId(t),
-            "--map-secret",
-            "s3cret-" + d.node_id});
-        EXPECT_FALSE(sim->WaitFor("ready").empty());
-        const auto r = client_.Put(
-            "/v1/user/nodes/mapping",
-            object{
-                {"node_id", d.node_id},
-                {"secret_key", "s3cret-" + d.node_id},
-                {"operation", "add"}},
-            t.accesstoken
-        );
-        EXPECT_EQ(r.status, 200) << r.body;
-        *request_id = r.Str("request_id");
-        const auto status = Eventually(
-            "/v1/user/nodes/mapping?request_id=" + *request_id,
-            t,
-            [](const HttpResult& s) { return s.Str("request_status") == "confirmed"; }
-        );
-        EXPECT_EQ(status.Str("request_status"), "confirmed");
-        return sim;
-    }
-
-    template <typename Predicate>
-    HttpResult Eventually(const std::string& target, const Tokens& t, Predicate predicate) {
-        HttpResult r;
-        for (int i = 0; i < 100; ++i) {
-            r = client_.Get(target, t.accesstoken);
-            if (predicate(r)) {
-                break;
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        return r;
-    }
 
     // Shares `node` with `user_name` (and has them accept unless `accept_as` is null); returns
     // the request id.

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "support/accounts.hpp"
+#include "support/devices.hpp"
 #include "support/http_client.hpp"
 #include "support/mosquitto_clients.hpp"
 #include "support/server_process.hpp"
@@ -22,100 +23,17 @@ namespace {
 using boost::json::object;
 using namespace std::chrono_literals;
 
-struct Device {
-    std::string node_id;
-    std::filesystem::path dir;
-};
-
-class DevicesTest : public ::testing::Test {
+class DevicesTest : public ::testing::Test, protected DeviceLab {
 protected:
     DevicesTest()
-        : config_("[mapping]\ntimeout_seconds = 3\n"),
+        : DeviceLab(server_, client_, dir_),
+          config_("[mapping]\ntimeout_seconds = 3\n"),
           server_(config_.Options()),
           client_(server_.port()),
           alice_(SignUpAndLogin(client_, server_, "alice@example.com")),
           bob_(SignUpAndLogin(client_, server_, "bob@example.com")) {}
 
-    std::string UserId(const Tokens& t) {
-        return client_.Get("/v1/user2", t.accesstoken).Str("user_id");
-    }
-
-    Device Claim(const Tokens& t, const std::string& name) {
-        const auto dir = dir_.path() / name;
-        int status = 0;
-        const auto out = SimProcess::Run(
-            {"claim",
-             "--api",
-             "http://127.0.0.1:" + std::to_string(server_.port()),
-             "--token",
-             t.accesstoken,
-             "--out",
-             dir.string()},
-            &status
-        );
-        EXPECT_EQ(status, 0) << out;
-        Device d{out.substr(0, out.find('\n')), dir};
-        EXPECT_EQ(d.node_id.size(), 22u) << out;
-        return d;
-    }
-
-    std::unique_ptr<SimProcess> Run(const Device& d, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {
-            "run",
-            "--node-dir",
-            d.dir.string(),
-            "--mqtt-host",
-            "127.0.0.1",
-            "--mqtt-port",
-            std::to_string(server_.mqtt_port()),
-            "--ca",
-            server_.ca_file().string()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        return std::make_unique<SimProcess>(args);
-    }
-
-    // Secret-key mapping, node side first (as after provisioning).
-    std::unique_ptr<SimProcess> RunMapped(const Tokens& t, const Device& d) {
-        auto sim = Run(d, {"--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id});
-        EXPECT_FALSE(sim->WaitFor("ready").empty());
-        const auto r = client_.Put(
-            "/v1/user/nodes/mapping",
-            object{
-                {"node_id", d.node_id},
-                {"secret_key", "s3cret-" + d.node_id},
-                {"operation", "add"}},
-            t.accesstoken
-        );
-        EXPECT_EQ(r.status, 200) << r.body;
-        // The node's report reaches the store asynchronously (the broker acknowledges it
-        // before the server ingests it): either order confirms.
-        const auto status = Eventually(
-            "/v1/user/nodes/mapping?request_id=" + r.Str("request_id"),
-            t,
-            [](const HttpResult& s) { return s.Str("request_status") == "confirmed"; }
-        );
-        EXPECT_EQ(status.Str("request_status"), "confirmed");
-        return sim;
-    }
-
-    std::string Status(const Tokens& t, const std::string& request_id) {
-        return client_.Get("/v1/user/nodes/mapping?request_id=" + request_id, t.accesstoken)
-            .Str("request_status");
-    }
-
-    // Polls until `predicate` holds for GET `target` (the node side is asynchronous).
-    template <typename Predicate>
-    HttpResult Eventually(const std::string& target, const Tokens& t, Predicate predicate) {
-        HttpResult r;
-        for (int i = 0; i < 100; ++i) {
-            r = client_.Get(target, t.accesstoken);
-            if (predicate(r)) {
-                break;
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        return r;
-    }
+    using DeviceLab::Run;  // not ::testing::Test::Run
 
     TomlConfig config_;
     ServerProcess server_;

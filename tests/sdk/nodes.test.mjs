@@ -11,209 +11,28 @@
 // RM_SIM (path of rainmaker-sim), optionally RM_WORK_DIR (scratch directory for the node files).
 // Prints one line per check and ends with `N passed, M failed`; exits 1 on any failure.
 
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
 
 import {
-    check, checkEqual, configureSdkStep, confirmSignUp, describe, finish, kStepTimeoutMs, logIn, need, newAccount, note,
-    pollUntil, requireEnv, signUp, state, step, waitForCode,
+    check, checkEqual, claimNode, configureSdkStep, confirmSignUp, describe, expectRemote, findDevice, findParam, finish,
+    importSdkModule, logIn, mapNodeBySecret, need, newAccount, note, paramValue, pollUntil, requireEnv, runMappingNode,
+    signUp, simulatorPrereqsStep, state, step, waitForCode,
 } from "./support.mjs";
 
 // The SDK's secret-key mapping calls (PUT/GET /v1/user/nodes/mapping) live in NodeMappingHelper,
-// which its provisioning flow (ESPDevice.provision) uses but the package does not export. Loading
-// it from the SDK's own dist directory gives the very module instance index.js uses, so it shares
-// the configured base URL and the stored tokens.
-const { NodeMappingHelper } = await import(
-    new URL("./services/ESPRMHelpers/NodeMappingHelper.js", import.meta.resolve("@espressif/rainmaker-base-sdk"))
-);
-
-const kSimEventWaitMs = 15_000;  // connect + TLS + boot of the simulator (ASan builds are slow)
-const kSimStopWaitMs = 5_000;
+// which its provisioning flow (ESPDevice.provision) uses but the package does not export.
+const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
 
 const {
     RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir, RM_MQTT_PORT: mqttPort, RM_CA_FILE: caFile, RM_SIM: simBin,
 } = requireEnv("nodes.test.mjs", ["RM_BASE_URL", "RM_MAILBOX", "RM_MQTT_PORT", "RM_CA_FILE", "RM_SIM"]);
 
 // ---------------------------------------------------------------------------------------------
-// The device simulator: `rainmaker-sim claim` (one-shot) and `rainmaker-sim run` (long-running,
-// one event per stdout line: `connected`, `ready`, `params/remote {json}`, `applied {json}`, ...;
-// commands on stdin).
-
-async function runToCompletion(args, timeoutMs) {
-    return new Promise((resolve, reject) => {
-        const child = spawn(simBin, args, { stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk) => { stdout += chunk; });
-        child.stderr.setEncoding("utf8").on("data", (chunk) => { stderr += chunk; });
-        const timer = setTimeout(() => {
-            child.kill("SIGKILL");
-            reject(new Error(`rainmaker-sim ${args[0]} did not finish within ${timeoutMs} ms; stderr: ${stderr.trim()}`));
-        }, timeoutMs);
-        child.on("error", (error) => {
-            clearTimeout(timer);
-            reject(error);
-        });
-        child.on("close", (code, signal) => {
-            clearTimeout(timer);
-            resolve({ code, signal, stdout, stderr });
-        });
-    });
-}
-
-class Simulator {
-    constructor(args) {
-        this.lines = [];
-        this.waiters = new Set();
-        this.stderr = "";
-        this.exit = null;
-        this.child = spawn(simBin, args, { stdio: ["pipe", "pipe", "pipe"] });
-        this.exited = new Promise((resolve) => {
-            this.child.on("close", (code, signal) => {
-                this.exit = { code, signal };
-                this.#wake();
-                resolve(this.exit);
-            });
-        });
-        this.child.on("error", (error) => {
-            this.exit = { error };
-            this.#wake();
-        });
-        this.child.stdin.on("error", () => {});  // EPIPE after the simulator exited
-        this.child.stderr.setEncoding("utf8").on("data", (chunk) => { this.stderr += chunk; });
-        createInterface({ input: this.child.stdout }).on("line", (line) => {
-            this.lines.push(line);
-            if (line.startsWith("error")) {
-                note(`simulator: ${line}`);
-            }
-            this.#wake();
-        });
-    }
-
-    #wake() {
-        for (const waiter of this.waiters) {
-            waiter();
-        }
-    }
-
-    // Index the next event line will get: a mark to wait for events after an action.
-    mark() {
-        return this.lines.length;
-    }
-
-    // Events `name` (the word before the first space) from index `from` on, with their payloads.
-    events(name, from = 0) {
-        return this.lines.slice(from).map((line, offset) => ({ index: from + offset, line }))
-            .filter(({ line }) => line === name || line.startsWith(`${name} `))
-            .map(({ index, line }) => ({ index, payload: line.slice(name.length + 1) }));
-    }
-
-    // The first event `name` at or after `from`; fails on timeout or when the simulator exits.
-    async waitFor(name, from = 0, timeoutMs = kSimEventWaitMs) {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            const found = this.events(name, from)[0];
-            if (found !== undefined) {
-                return found;
-            }
-            if (this.exit !== null) {
-                throw new Error(`the simulator exited (${JSON.stringify(this.exit)}) before "${name}"; ${this.#context()}`);
-            }
-            const left = deadline - Date.now();
-            if (left <= 0) {
-                throw new Error(`no "${name}" event from the simulator within ${timeoutMs} ms; ${this.#context()}`);
-            }
-            await new Promise((resolve) => {
-                const done = () => {
-                    clearTimeout(timer);
-                    this.waiters.delete(done);
-                    resolve();
-                };
-                const timer = setTimeout(done, Math.min(left, 500));
-                this.waiters.add(done);
-            });
-        }
-    }
-
-    // The JSON payload of the first `name` event at or after `from`.
-    async waitForJson(name, from, timeoutMs = kSimEventWaitMs) {
-        const event = await this.waitFor(name, from, timeoutMs);
-        try {
-            return { index: event.index, value: JSON.parse(event.payload) };
-        } catch {
-            throw new Error(`"${name}" payload is not JSON: ${event.payload}`);
-        }
-    }
-
-    #context() {
-        const tail = this.lines.slice(-8).join(" | ");
-        const err = this.stderr.trim().split("\n").slice(-5).join(" | ");
-        return `last events: [${tail}]${err ? `; stderr: [${err}]` : ""}`;
-    }
-
-    send(command) {
-        if (this.exit === null && this.child.stdin.writable) {
-            this.child.stdin.write(`${command}\n`);
-        }
-    }
-
-    // `quit` on stdin, then SIGTERM, then SIGKILL; returns how it ended.
-    async stop() {
-        if (this.exit !== null) {
-            return this.exit;
-        }
-        this.send("quit");
-        this.child.stdin.end();
-        for (const signal of ["SIGTERM", "SIGKILL"]) {
-            const ended = await Promise.race([this.exited, sleep(kSimStopWaitMs).then(() => null)]);
-            if (ended !== null) {
-                return ended;
-            }
-            note(`the simulator did not exit; sending ${signal}`);
-            this.child.kill(signal);
-        }
-        return this.exited;
-    }
-
-    // Synchronous last resort for process exit and signals.
-    killNow() {
-        if (this.exit === null) {
-            this.child.kill("SIGKILL");
-        }
-    }
-}
-
-let simulator = null;
-process.on("exit", () => simulator?.killNow());
-for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]]) {
-    process.on(signal, () => {
-        simulator?.killNow();
-        process.exit(status);
-    });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Helpers over the SDK's node model.
-
-function findDevice(node, name) {
-    return node.nodeConfig?.devices?.find((device) => device.name === name);
-}
-
-function findParam(node, deviceName, paramName) {
-    return findDevice(node, deviceName)?.params?.find((param) => param.name === paramName);
-}
-
-function paramValue(node, deviceName, paramName) {
-    return findParam(node, deviceName, paramName)?.value;
-}
 
 // The shape the simulator's default model (a light with Time and Schedule services) must have
 // after the SDK transformed the node_details entry.
@@ -262,16 +81,6 @@ function checkSingleResult(response, status, what) {
     return response[0];
 }
 
-// The next params/remote the simulator receives after `from` must be exactly `delta`, and the
-// simulator must apply it (applied <delta>).
-async function expectRemote(from, delta, what) {
-    const remote = await state.sim.waitForJson("params/remote", from);
-    checkEqual(remote.value, delta, `${what}: params/remote received by the device`);
-    const applied = await state.sim.waitForJson("applied", remote.index);
-    checkEqual(applied.value, delta, `${what}: params the device applied and reported`);
-    return applied.index;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The flow.
 
@@ -280,19 +89,7 @@ const mappingSecret = randomUUID();  // what the SDK's provisioning uses as the 
 
 console.log(`# SDK ${ESPRMBase.currentVersion()} against ${baseUrl}, devices on 127.0.0.1:${mqttPort}, user ${email}`);
 
-await step("the simulator binary and the broker CA are there", async () => {
-    await access(simBin, fsConstants.X_OK).catch(() => {
-        throw new Error(`RM_SIM ${simBin} is not executable (build the rainmaker-sim target)`);
-    });
-    await access(caFile, fsConstants.R_OK).catch(() => {
-        throw new Error(`RM_CA_FILE ${caFile} is not readable`);
-    });
-    check(/^\d+$/.test(mqttPort) && Number(mqttPort) > 0, `RM_MQTT_PORT ${mqttPort} is not a port`);
-    const parent = process.env.RM_WORK_DIR || os.tmpdir();
-    state.workDir = await mkdtemp(path.join(parent, "nodes-test-"));
-    state.ownsWorkDir = true;
-    state.prereqs = true;
-});
+await simulatorPrereqsStep({ simBin, caFile, mqttPort, prefix: "nodes-test-" });
 
 await configureSdkStep(baseUrl);
 
@@ -322,11 +119,7 @@ await step("claim a node: rainmaker-sim claim with the SDK's access token (POST 
     need("user", "prereqs");
     const token = await ESPRMUser.getAccessToken();
     const nodeDir = path.join(state.workDir, "node");
-    const claimed = await runToCompletion(["claim", "--api", baseUrl, "--token", token, "--out", nodeDir], kStepTimeoutMs - 2_000);
-    check(claimed.code === 0,
-        `rainmaker-sim claim exited with ${JSON.stringify({ code: claimed.code, signal: claimed.signal })}: ${claimed.stderr.trim()}`);
-    const nodeId = claimed.stdout.trim();
-    check(/^[A-Za-z0-9_-]{1,64}$/.test(nodeId), `claim printed ${JSON.stringify(claimed.stdout)}, not a node id`);
+    const nodeId = await claimNode({ simBin, baseUrl, token, nodeDir });
     checkEqual((await readFile(path.join(nodeDir, "node_id"), "utf8")).trim(), nodeId, "node_id file");
     const certificate = await readFile(path.join(nodeDir, "node.crt"), "utf8");
     check(certificate.includes("-----BEGIN CERTIFICATE-----"), "node.crt holds no PEM certificate");
@@ -340,28 +133,13 @@ await step("claim a node: rainmaker-sim claim with the SDK's access token (POST 
 
 await step("run the node (rainmaker-sim run --map-user <user id> --map-secret <secret>) until ready", async () => {
     need("nodeDir", "userId");
-    simulator = new Simulator([
-        "run", "--node-dir", state.nodeDir, "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort, "--ca", caFile,
-        "--map-user", state.userId, "--map-secret", mappingSecret,
-    ]);
-    state.sim = simulator;
-    const connected = await state.sim.waitFor("connected");
-    // The mapping message is PUBACKed before the node goes on with its boot (init params).
-    await state.sim.waitFor("mapping-acked", connected.index);
-    await state.sim.waitFor("ready", connected.index);
+    await runMappingNode({ simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: state.userId, secret: mappingSecret });
     state.simReady = true;
 });
 
 await step("map the node: secret-key PUT /v1/user/nodes/mapping, then GET ?request_id= until confirmed", async () => {
     need("simReady", "nodeId");
-    const requestId = await NodeMappingHelper.addNodeMapping(state.nodeId, mappingSecret);
-    check(typeof requestId === "string" && requestId.length > 0, `request_id: ${JSON.stringify(requestId)}`);
-    let lastStatus;
-    await pollUntil(async () => {
-        lastStatus = await NodeMappingHelper.getNodeMappingStatus(requestId);
-        check(lastStatus !== "timedout", "the mapping request timed out");
-        return lastStatus === "confirmed" ? true : undefined;
-    }, "the mapping request was not confirmed");
+    await mapNodeBySecret(NodeMappingHelper, state.nodeId, mappingSecret);
     state.mapped = true;
 });
 
@@ -517,10 +295,10 @@ await step("log out: user.logout()", async () => {
 
 // ---------------------------------------------------------------------------------------------
 
-if (simulator !== null) {
-    await simulator.stop();
+if (state.sim !== undefined) {
+    await state.sim.stop();
 }
-if (state.ownsWorkDir) {
+if (state.workDir !== undefined) {
     await rm(state.workDir, { recursive: true, force: true });
 }
 finish();

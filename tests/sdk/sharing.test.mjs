@@ -19,9 +19,7 @@
 // Prints one line per check and ends with `N passed, M failed`; exits 1 on any failure.
 
 import { randomUUID } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
-import { access, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 
 import {
@@ -29,8 +27,9 @@ import {
 } from "@espressif/rainmaker-base-sdk";
 
 import {
-    Simulator, check, checkApiFailure, checkEqual, configureSdkStep, confirmSignUp, finish, kStepTimeoutMs, logIn, need, newAccount, note, pollUntil, rejectionOf, requireEnv, restoreSession, runSimToCompletion, saveSession,
-    signUp, state, step, waitForCode,
+    check, checkApiFailure, checkEqual, claimNode, configureSdkStep, confirmSignUp, expectRemote, findParam, finish,
+    importSdkModule, logIn, mapNodeBySecret, need, newAccount, note, paramValue, pollUntil, rejectionOf, requireEnv,
+    restoreSession, runMappingNode, saveSession, signUp, simulatorPrereqsStep, state, step, waitForCode,
 } from "./support.mjs";
 
 // Loaded from the SDK's own dist directory (the same module instances index.js uses, so they share
@@ -39,9 +38,8 @@ import {
 //   provisioning flow uses but the package does not export;
 // - ESPRMAPIManager: the SDK's authorized request, for GET /v1/user/nodes/sharing, which no SDK
 //   method calls (2.1.1 has sharing info for groups only).
-const sdkDist = import.meta.resolve("@espressif/rainmaker-base-sdk");
-const { NodeMappingHelper } = await import(new URL("./services/ESPRMHelpers/NodeMappingHelper.js", sdkDist));
-const { ESPRMAPIManager } = await import(new URL("./services/ESPRMAPIManager.js", sdkDist));
+const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
+const { ESPRMAPIManager } = await importSdkModule("./services/ESPRMAPIManager.js");
 
 const {
     RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir, RM_MQTT_PORT: mqttPort, RM_CA_FILE: caFile, RM_SIM: simBin,
@@ -94,15 +92,6 @@ async function expectFailure(fn, errorCode, what, statuses = [400]) {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers over the SDK's node and group models.
-
-function findParam(node, deviceName, paramName) {
-    return node.nodeConfig?.devices?.find((device) => device.name === deviceName)
-        ?.params?.find((param) => param.name === paramName);
-}
-
-function paramValue(node, deviceName, paramName) {
-    return findParam(node, deviceName, paramName)?.value;
-}
 
 // The node as `who` sees it in user.getUserNodes(), or undefined.
 async function listedNode(who) {
@@ -175,15 +164,6 @@ function checkSetAnswer(response, status, what) {
     return response[0];
 }
 
-// The next params/remote the simulator receives after `from` must be exactly `delta`.
-async function expectRemote(from, delta, what) {
-    const remote = await state.sim.waitForJson("params/remote", from);
-    checkEqual(remote.value, delta, `${what}: params/remote received by the device`);
-    const applied = await state.sim.waitForJson("applied", remote.index);
-    checkEqual(applied.value, delta, `${what}: params the device applied and reported`);
-    return applied.index;
-}
-
 function checkGroup(group, expected, what) {
     check(group instanceof ESPRMGroup, `${what}: not an ESPRMGroup`);
     for (const [key, value] of Object.entries(expected)) {
@@ -199,17 +179,7 @@ const mappingSecret = randomUUID();
 console.log(`# SDK ${ESPRMBase.currentVersion()} against ${baseUrl}, devices on 127.0.0.1:${mqttPort}, ` +
     `users ${users.alice.email}, ${users.bob.email}, ${users.carol.email}`);
 
-await step("the simulator binary and the broker CA are there", async () => {
-    await access(simBin, fsConstants.X_OK).catch(() => {
-        throw new Error(`RM_SIM ${simBin} is not executable (build the rainmaker-sim target)`);
-    });
-    await access(caFile, fsConstants.R_OK).catch(() => {
-        throw new Error(`RM_CA_FILE ${caFile} is not readable`);
-    });
-    check(/^\d+$/.test(mqttPort) && Number(mqttPort) > 0, `RM_MQTT_PORT ${mqttPort} is not a port`);
-    state.workDir = await mkdtemp(path.join(process.env.RM_WORK_DIR || os.tmpdir(), "sharing-test-"));
-    state.prereqs = true;
-});
+await simulatorPrereqsStep({ simBin, caFile, mqttPort, prefix: "sharing-test-" });
 
 await configureSdkStep(baseUrl);
 
@@ -234,11 +204,7 @@ await step("alice: claim a node with her SDK access token (rainmaker-sim claim)"
     }));
     check(typeof userId === "string" && userId.length > 0, "alice has no user id");
     const nodeDir = path.join(state.workDir, "node");
-    const claimed = await runSimToCompletion(simBin, ["claim", "--api", baseUrl, "--token", token, "--out", nodeDir],
-        kStepTimeoutMs - 2_000);
-    check(claimed.code === 0, `rainmaker-sim claim exited with ${claimed.code}: ${claimed.stderr.trim()}`);
-    const nodeId = claimed.stdout.trim();
-    check(/^[A-Za-z0-9_-]{1,64}$/.test(nodeId), `claim printed ${JSON.stringify(claimed.stdout)}, not a node id`);
+    const nodeId = await claimNode({ simBin, baseUrl, token, nodeDir });
     state.aliceUserId = userId;
     state.nodeDir = nodeDir;
     state.claimedNodeId = nodeId;
@@ -246,25 +212,15 @@ await step("alice: claim a node with her SDK access token (rainmaker-sim claim)"
 
 await step("run the node (rainmaker-sim run --map-user <alice> --map-secret <secret>) until ready", async () => {
     need("claimedNodeId");
-    state.sim = new Simulator(simBin, [
-        "run", "--node-dir", state.nodeDir, "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort, "--ca", caFile,
-        "--map-user", state.aliceUserId, "--map-secret", mappingSecret,
-    ]);
-    const connected = await state.sim.waitFor("connected");
-    await state.sim.waitFor("mapping-acked", connected.index);
-    await state.sim.waitFor("ready", connected.index);
+    await runMappingNode({
+        simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: state.aliceUserId, secret: mappingSecret,
+    });
     state.nodeId = state.claimedNodeId;
 });
 
 await step("alice: the mapping is confirmed and user.getUserNodes() lists the node as primary", async () => {
     need("nodeId");
-    await as("alice", async () => {
-        const requestId = await NodeMappingHelper.addNodeMapping(state.nodeId, mappingSecret);
-        await pollUntil(async () => {
-            const status = await NodeMappingHelper.getNodeMappingStatus(requestId);
-            return status === "confirmed" ? true : undefined;
-        }, "the mapping request was not confirmed");
-    });
+    await as("alice", () => mapNodeBySecret(NodeMappingHelper, state.nodeId, mappingSecret));
     const node = await waitForListedNode("alice");
     check(node instanceof ESPRMNode, "not an ESPRMNode");
     checkEqual(node.isPrimaryUser, true, "isPrimaryUser");

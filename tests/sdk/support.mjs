@@ -1,10 +1,13 @@
 // Shared support for the SDK tests (*.test.mjs; this file is not one, so run.sh does not run it):
 // the environment run.sh sets, a small sequential step harness, the SDK set-up with an in-memory
 // storage adapter, the sign-up code from the server's file mailbox, account helpers, switching
-// between several logged-in users, and the device simulator (rainmaker-sim) as a child process.
+// between several logged-in users, the device simulator (rainmaker-sim) as a child process, and
+// the device steps: claim, run with a user-mapping secret, map, read the node model.
 
 import { spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { access, mkdtemp, readdir, readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -186,6 +189,12 @@ const storageAdapter = {
         storage.clear();
     },
 };
+
+// A module of the SDK's own dist directory (`relative` to its index.js): the very instance
+// index.js uses, so it shares the configured base URL and the stored tokens.
+export async function importSdkModule(relative) {
+    return import(new URL(relative, import.meta.resolve("@espressif/rainmaker-base-sdk")));
+}
 
 // The step that configures the SDK against `baseUrl`; sets state.auth.
 export async function configureSdkStep(baseUrl) {
@@ -478,4 +487,84 @@ export class Simulator {
             this.child.kill("SIGKILL");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device steps shared by the tests with a simulated node.
+
+// The step that checks the simulator binary, the broker CA and the port, and makes a scratch
+// directory `<RM_WORK_DIR or tmp>/<prefix>XXXXXX`; sets state.workDir and state.prereqs.
+export async function simulatorPrereqsStep({ simBin, caFile, mqttPort, prefix }) {
+    await step("the simulator binary and the broker CA are there", async () => {
+        await access(simBin, fsConstants.X_OK).catch(() => {
+            throw new Error(`RM_SIM ${simBin} is not executable (build the rainmaker-sim target)`);
+        });
+        await access(caFile, fsConstants.R_OK).catch(() => {
+            throw new Error(`RM_CA_FILE ${caFile} is not readable`);
+        });
+        check(/^\d+$/.test(mqttPort) && Number(mqttPort) > 0, `RM_MQTT_PORT ${mqttPort} is not a port`);
+        state.workDir = await mkdtemp(path.join(process.env.RM_WORK_DIR || os.tmpdir(), prefix));
+        state.prereqs = true;
+    });
+}
+
+// `rainmaker-sim claim` into `nodeDir` with a user's access token (POST /claim/initiate,
+// /claim/verify); returns the node id it printed.
+export async function claimNode({ simBin, baseUrl, token, nodeDir }) {
+    const claimed = await runSimToCompletion(simBin, ["claim", "--api", baseUrl, "--token", token, "--out", nodeDir],
+        kStepTimeoutMs - 2_000);
+    check(claimed.code === 0,
+        `rainmaker-sim claim exited with ${JSON.stringify({ code: claimed.code, signal: claimed.signal })}: ${claimed.stderr.trim()}`);
+    const nodeId = claimed.stdout.trim();
+    check(/^[A-Za-z0-9_-]{1,64}$/.test(nodeId), `claim printed ${JSON.stringify(claimed.stdout)}, not a node id`);
+    return nodeId;
+}
+
+// `rainmaker-sim run` of the node in `nodeDir` on the server's broker with a user-mapping secret;
+// sets state.sim and waits until the node is ready.
+export async function runMappingNode({ simBin, nodeDir, mqttPort, caFile, userId, secret }) {
+    state.sim = new Simulator(simBin, [
+        "run", "--node-dir", nodeDir, "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort, "--ca", caFile,
+        "--map-user", userId, "--map-secret", secret,
+    ]);
+    const connected = await state.sim.waitFor("connected");
+    // The mapping message is PUBACKed before the node goes on with its boot (init params).
+    await state.sim.waitFor("mapping-acked", connected.index);
+    await state.sim.waitFor("ready", connected.index);
+}
+
+// Secret-key mapping through the SDK's NodeMappingHelper (PUT /v1/user/nodes/mapping), then
+// GET ?request_id= until confirmed; returns the request id.
+export async function mapNodeBySecret(mappingHelper, nodeId, secret) {
+    const requestId = await mappingHelper.addNodeMapping(nodeId, secret);
+    check(typeof requestId === "string" && requestId.length > 0, `request_id: ${JSON.stringify(requestId)}`);
+    await pollUntil(async () => {
+        const status = await mappingHelper.getNodeMappingStatus(requestId);
+        check(status !== "timedout", "the mapping request timed out");
+        return status === "confirmed" ? true : undefined;
+    }, "the mapping request was not confirmed");
+    return requestId;
+}
+
+// The next params/remote state.sim receives after `from` must be exactly `delta`, and the
+// simulator must apply it (applied <delta>); returns the index of the applied event.
+export async function expectRemote(from, delta, what) {
+    const remote = await state.sim.waitForJson("params/remote", from);
+    checkEqual(remote.value, delta, `${what}: params/remote received by the device`);
+    const applied = await state.sim.waitForJson("applied", remote.index);
+    checkEqual(applied.value, delta, `${what}: params the device applied and reported`);
+    return applied.index;
+}
+
+// The SDK's node model: a device of the config, a param of it, and the param's reported value.
+export function findDevice(node, name) {
+    return node.nodeConfig?.devices?.find((device) => device.name === name);
+}
+
+export function findParam(node, deviceName, paramName) {
+    return findDevice(node, deviceName)?.params?.find((param) => param.name === paramName);
+}
+
+export function paramValue(node, deviceName, paramName) {
+    return findParam(node, deviceName, paramName)?.value;
 }

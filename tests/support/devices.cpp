@@ -1,0 +1,77 @@
+#include "support/devices.hpp"
+
+#include <gtest/gtest.h>
+
+namespace rainmaker::testing {
+
+using boost::json::object;
+
+std::string DeviceLab::UserId(const Tokens& t) {
+    return lab_client_.Get("/v1/user2", t.accesstoken).Str("user_id");
+}
+
+Device DeviceLab::Claim(const Tokens& t, const std::string& name) {
+    const auto dir = lab_dir_.path() / name;
+    int status = 0;
+    const auto out = SimProcess::Run(
+        {"claim",
+         "--api",
+         "http://127.0.0.1:" + std::to_string(lab_server_.port()),
+         "--token",
+         t.accesstoken,
+         "--out",
+         dir.string()},
+        &status
+    );
+    EXPECT_EQ(status, 0) << out;
+    Device d{out.substr(0, out.find('\n')), dir};
+    EXPECT_EQ(d.node_id.size(), 22u) << out;
+    return d;
+}
+
+std::unique_ptr<SimProcess> DeviceLab::Run(const Device& d, std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "run",
+        "--node-dir",
+        d.dir.string(),
+        "--mqtt-host",
+        "127.0.0.1",
+        "--mqtt-port",
+        std::to_string(lab_server_.mqtt_port()),
+        "--ca",
+        lab_server_.ca_file().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<SimProcess>(args);
+}
+
+std::unique_ptr<SimProcess> DeviceLab::RunMapped(
+    const Tokens& t, const Device& d, std::string* request_id
+) {
+    auto sim = Run(d, {"--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id});
+    EXPECT_FALSE(sim->WaitFor("ready").empty());
+    const auto r = lab_client_.Put(
+        "/v1/user/nodes/mapping",
+        object{{"node_id", d.node_id}, {"secret_key", "s3cret-" + d.node_id}, {"operation", "add"}},
+        t.accesstoken
+    );
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (request_id != nullptr) {
+        *request_id = r.Str("request_id");
+    }
+    // The node's report reaches the store asynchronously (the broker acknowledges it before
+    // the server ingests it): either order confirms.
+    const auto status = Eventually(
+        "/v1/user/nodes/mapping?request_id=" + r.Str("request_id"),
+        t,
+        [](const HttpResult& s) { return s.Str("request_status") == "confirmed"; }
+    );
+    EXPECT_EQ(status.Str("request_status"), "confirmed");
+    return sim;
+}
+
+std::string DeviceLab::Status(const Tokens& t, const std::string& request_id) {
+    return lab_client_.Get("/v1/user/nodes/mapping?request_id=" + request_id, t.accesstoken)
+        .Str("request_status");
+}
+
+}  // namespace rainmaker::testing
