@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan deps format format-check bench bench-devices clean
+.PHONY: run test build build-asan deps format format-check bench bench-devices bench-groups clean
 
 JOBS ?= $(shell nproc)
 
@@ -39,6 +39,9 @@ bench: build
 
 bench-devices: build
 	bash bench/devices.sh
+
+bench-groups: build
+	bash bench/groups.sh
 
 clean:
 	rm -rf build
