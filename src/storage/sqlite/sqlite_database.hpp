@@ -2,6 +2,7 @@
 // migrations applied at open.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -38,6 +39,33 @@ public:
     void WithConnection(const std::function<void(Connection&)>& fn);
 
     int SchemaVersion();
+
+    // Runs one statement with `args` bound to ?1, ?2, ... in order; returns the rows changed.
+    template <typename... Args>
+    int Execute(const std::string& sql, const Args&... args) {
+        int changed = 0;
+        WithConnection([&](Connection& c) {
+            auto s = c.Prepare(sql);
+            int index = 0;
+            (s.Bind(++index, args), ...);
+            s.Run();
+            changed = c.Changes();
+        });
+        return changed;
+    }
+
+    // The integer in the first column of the first row of `sql` with `key` bound, or 0.
+    std::int64_t Count(const std::string& sql, std::string_view key) {
+        std::int64_t count = 0;
+        WithConnection([&](Connection& c) {
+            auto s = c.Prepare(sql);
+            s.Bind(1, key);
+            if (s.Step()) {
+                count = s.Int(0);
+            }
+        });
+        return count;
+    }
 
     // The first row of `sql` (one text parameter, `key`) read by `read`, or nullopt.
     template <typename Read>

@@ -8,14 +8,13 @@ namespace rainmaker::storage::sqlite {
 void SqliteEventStore::Append(
     std::string_view event_type, std::string_view user_id, std::string_view payload, std::int64_t at
 ) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("INSERT INTO events(event_type, user_id, payload, created_at) VALUES (?,?,?,?)")
-            .Bind(1, event_type)
-            .Bind(2, user_id)
-            .Bind(3, payload)
-            .Bind(4, at)
-            .Run();
-    });
+    db_.Execute(
+        "INSERT INTO events(event_type, user_id, payload, created_at) VALUES (?,?,?,?)",
+        event_type,
+        user_id,
+        payload,
+        at
+    );
 }
 
 std::vector<EventRow> SqliteEventStore::ListForUser(

@@ -77,26 +77,21 @@ void SqliteGroupStore::Insert(const GroupRow& g) {
 }
 
 void SqliteGroupStore::Update(const GroupRow& g) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare(
-             "UPDATE node_groups SET group_name = ?, type = ?, description = ?, "
-             "mutually_exclusive = ?, group_metadata = ?, custom_data = ? WHERE group_id = ?"
-        )
-            .Bind(1, g.group_name)
-            .Bind(2, g.type)
-            .Bind(3, g.description)
-            .Bind(4, g.mutually_exclusive)
-            .Bind(5, g.group_metadata)
-            .Bind(6, g.custom_data)
-            .Bind(7, g.group_id)
-            .Run();
-    });
+    db_.Execute(
+        "UPDATE node_groups SET group_name = ?, type = ?, description = ?, mutually_exclusive = ?, "
+        "group_metadata = ?, custom_data = ? WHERE group_id = ?",
+        g.group_name,
+        g.type,
+        g.description,
+        g.mutually_exclusive,
+        g.group_metadata,
+        g.custom_data,
+        g.group_id
+    );
 }
 
 void SqliteGroupStore::Delete(std::string_view group_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM node_groups WHERE group_id = ?").Bind(1, group_id).Run();
-    });
+    db_.Execute("DELETE FROM node_groups WHERE group_id = ?", group_id);
 }
 
 std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
@@ -116,16 +111,9 @@ std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
 }
 
 int SqliteGroupStore::CountTopLevel(std::string_view owner_id) {
-    int count = 0;
-    db_.WithConnection([&](Connection& c) {
-        auto s =
-            c.Prepare("SELECT COUNT(*) FROM node_groups WHERE owner_id = ? AND parent_id IS NULL");
-        s.Bind(1, owner_id);
-        if (s.Step()) {
-            count = static_cast<int>(s.Int(0));
-        }
-    });
-    return count;
+    return static_cast<int>(db_.Count(
+        "SELECT COUNT(*) FROM node_groups WHERE owner_id = ? AND parent_id IS NULL", owner_id
+    ));
 }
 
 std::vector<GroupRow> SqliteGroupStore::Children(std::string_view group_id) {
@@ -155,33 +143,24 @@ std::vector<std::string> SqliteGroupStore::Nodes(std::string_view group_id) {
 }
 
 void SqliteGroupStore::AddNode(std::string_view group_id, std::string_view node_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("INSERT OR IGNORE INTO node_group_nodes(group_id, node_id) VALUES (?, ?)")
-            .Bind(1, group_id)
-            .Bind(2, node_id)
-            .Run();
-    });
+    db_.Execute(
+        "INSERT OR IGNORE INTO node_group_nodes(group_id, node_id) VALUES (?, ?)", group_id, node_id
+    );
 }
 
 void SqliteGroupStore::RemoveNode(std::string_view group_id, std::string_view node_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM node_group_nodes WHERE group_id = ? AND node_id = ?")
-            .Bind(1, group_id)
-            .Bind(2, node_id)
-            .Run();
-    });
+    db_.Execute(
+        "DELETE FROM node_group_nodes WHERE group_id = ? AND node_id = ?", group_id, node_id
+    );
 }
 
 void SqliteGroupStore::RemoveNodeFromGroups(std::string_view owner_id, std::string_view node_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare(
-             "DELETE FROM node_group_nodes WHERE node_id = ?1 AND (?2 = '' OR group_id IN "
-             "(SELECT group_id FROM node_groups WHERE owner_id = ?2))"
-        )
-            .Bind(1, node_id)
-            .Bind(2, owner_id)
-            .Run();
-    });
+    db_.Execute(
+        "DELETE FROM node_group_nodes WHERE node_id = ?1 AND (?2 = '' OR group_id IN (SELECT "
+        "group_id FROM node_groups WHERE owner_id = ?2))",
+        node_id,
+        owner_id
+    );
 }
 
 std::vector<GroupRow> SqliteGroupStore::GroupsOfNode(

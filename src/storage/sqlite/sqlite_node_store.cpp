@@ -119,30 +119,22 @@ bool SqliteNodeStore::Insert(const NodeRow& n) {
 }
 
 void SqliteNodeStore::SetClaimer(std::string_view node_id, std::string_view user_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE nodes SET claimed_by = ? WHERE node_id = ?")
-            .Bind(1, user_id)
-            .Bind(2, node_id)
-            .Run();
-    });
+    db_.Execute("UPDATE nodes SET claimed_by = ? WHERE node_id = ?", user_id, node_id);
 }
 
 void SqliteNodeStore::ClearMac(std::string_view node_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE nodes SET mac_addr = '' WHERE node_id = ?").Bind(1, node_id).Run();
-    });
+    db_.Execute("UPDATE nodes SET mac_addr = '' WHERE node_id = ?", node_id);
 }
 
 void SqliteNodeStore::SetCertificate(
     std::string_view node_id, std::string_view cert_pem, std::string_view serial
 ) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE nodes SET cert_pem = ?, cert_serial = ? WHERE node_id = ?")
-            .Bind(1, cert_pem)
-            .Bind(2, serial)
-            .Bind(3, node_id)
-            .Run();
-    });
+    db_.Execute(
+        "UPDATE nodes SET cert_pem = ?, cert_serial = ? WHERE node_id = ?",
+        cert_pem,
+        serial,
+        node_id
+    );
 }
 
 void SqliteNodeStore::PutConfig(
@@ -152,59 +144,44 @@ void SqliteNodeStore::PutConfig(
     std::string_view model,
     std::string_view fw_version
 ) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare(
-             "UPDATE nodes SET config = ?, node_type = ?, model = ?, fw_version = ? WHERE "
-             "node_id = ?"
-        )
-            .Bind(1, config)
-            .Bind(2, type)
-            .Bind(3, model)
-            .Bind(4, fw_version)
-            .Bind(5, node_id)
-            .Run();
-    });
+    db_.Execute(
+        "UPDATE nodes SET config = ?, node_type = ?, model = ?, fw_version = ? WHERE node_id = ?",
+        config,
+        type,
+        model,
+        fw_version,
+        node_id
+    );
 }
 
 void SqliteNodeStore::PutParams(
     std::string_view node_id, std::string_view params, std::int64_t at
 ) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE nodes SET params = ?, params_updated_at = ? WHERE node_id = ?")
-            .Bind(1, params)
-            .Bind(2, at)
-            .Bind(3, node_id)
-            .Run();
-    });
+    db_.Execute(
+        "UPDATE nodes SET params = ?, params_updated_at = ? WHERE node_id = ?", params, at, node_id
+    );
 }
 
 bool SqliteNodeStore::ApplyPresence(
     std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
 ) {
-    bool changed = false;
-    db_.WithConnection([&](Connection& c) {
-        // A connect of version v wins over anything older; a disconnect only ends the
-        // connection it belongs to (a late disconnect of an older connection is ignored).
-        auto s = c.Prepare(
-            "UPDATE nodes SET connected = ?1, connectivity_at = ?2, presence_version = ?3 "
-            "WHERE node_id = ?4 AND (?3 > presence_version OR (?3 = presence_version AND ?1 = "
-            "0))"
-        );
-        s.Bind(1, connected).Bind(2, at_ms).Bind(3, version).Bind(4, node_id).Run();
-        changed = c.Changes() > 0;
-    });
-    return changed;
+    // A connect of version v wins over anything older; a disconnect only ends the connection it
+    // belongs to (a late disconnect of an older connection is ignored).
+    return db_.Execute(
+               "UPDATE nodes SET connected = ?1, connectivity_at = ?2, presence_version = ?3 "
+               "WHERE node_id = ?4 AND (?3 > presence_version OR (?3 = presence_version AND ?1 "
+               "= 0))",
+               connected,
+               at_ms,
+               version,
+               node_id
+           ) > 0;
 }
 
 int SqliteNodeStore::ResetPresence(std::int64_t at_ms) {
-    int changed = 0;
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1")
-            .Bind(1, at_ms)
-            .Run();
-        changed = c.Changes();
-    });
-    return changed;
+    return db_.Execute(
+        "UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1", at_ms
+    );
 }
 
 std::vector<std::string> SqliteNodeStore::RevokedSerials() {
@@ -254,33 +231,16 @@ void SqliteNodeStore::PutMapping(const UserNodeRow& m) {
 }
 
 void SqliteNodeStore::DeleteMapping(std::string_view user_id, std::string_view node_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM user_nodes WHERE user_id = ? AND node_id = ?")
-            .Bind(1, user_id)
-            .Bind(2, node_id)
-            .Run();
-    });
+    db_.Execute("DELETE FROM user_nodes WHERE user_id = ? AND node_id = ?", user_id, node_id);
 }
 
 int SqliteNodeStore::DeleteAllMappings(std::string_view node_id) {
-    int count = 0;
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM user_nodes WHERE node_id = ?").Bind(1, node_id).Run();
-        count = c.Changes();
-    });
-    return count;
+    return db_.Execute("DELETE FROM user_nodes WHERE node_id = ?", node_id);
 }
 
 int SqliteNodeStore::CountMappingsOfNode(std::string_view node_id) {
-    int count = 0;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare("SELECT COUNT(*) FROM user_nodes WHERE node_id = ?");
-        s.Bind(1, node_id);
-        if (s.Step()) {
-            count = static_cast<int>(s.Int(0));
-        }
-    });
-    return count;
+    return static_cast<int>(db_.Count("SELECT COUNT(*) FROM user_nodes WHERE node_id = ?", node_id)
+    );
 }
 
 std::vector<UserNodeRow> SqliteNodeStore::MappingsOfNode(std::string_view node_id) {
@@ -317,15 +277,8 @@ std::vector<UserNodeRow> SqliteNodeStore::ListMappings(
 }
 
 int SqliteNodeStore::CountMappings(std::string_view user_id) {
-    int count = 0;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare("SELECT COUNT(*) FROM user_nodes WHERE user_id = ?");
-        s.Bind(1, user_id);
-        if (s.Step()) {
-            count = static_cast<int>(s.Int(0));
-        }
-    });
-    return count;
+    return static_cast<int>(db_.Count("SELECT COUNT(*) FROM user_nodes WHERE user_id = ?", user_id)
+    );
 }
 
 void SqliteNodeStore::PutRequest(const MappingRequestRow& r) {
@@ -383,17 +336,14 @@ std::vector<MappingRequestRow> SqliteNodeStore::OpenRequests(
 }
 
 void SqliteNodeStore::PutReport(const NodeMappingReport& r) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare(
-             "INSERT OR REPLACE INTO node_mapping_reports(node_id, user_id, secret_hash, "
-             "reported_at) VALUES (?,?,?,?)"
-        )
-            .Bind(1, r.node_id)
-            .Bind(2, r.user_id)
-            .Bind(3, r.secret_hash)
-            .Bind(4, r.reported_at)
-            .Run();
-    });
+    db_.Execute(
+        "INSERT OR REPLACE INTO node_mapping_reports(node_id, user_id, secret_hash, reported_at) "
+        "VALUES (?,?,?,?)",
+        r.node_id,
+        r.user_id,
+        r.secret_hash,
+        r.reported_at
+    );
 }
 
 std::optional<NodeMappingReport> SqliteNodeStore::FindReport(std::string_view node_id) {
@@ -412,21 +362,15 @@ std::optional<NodeMappingReport> SqliteNodeStore::FindReport(std::string_view no
 }
 
 void SqliteNodeStore::DeleteReport(std::string_view node_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM node_mapping_reports WHERE node_id = ?").Bind(1, node_id).Run();
-    });
+    db_.Execute("DELETE FROM node_mapping_reports WHERE node_id = ?", node_id);
 }
 
 void SqliteNodeStore::AddAlert(
     std::string_view node_id, std::string_view payload, std::int64_t at
 ) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("INSERT INTO node_alerts(node_id, payload, created_at) VALUES (?,?,?)")
-            .Bind(1, node_id)
-            .Bind(2, payload)
-            .Bind(3, at)
-            .Run();
-    });
+    db_.Execute(
+        "INSERT INTO node_alerts(node_id, payload, created_at) VALUES (?,?,?)", node_id, payload, at
+    );
 }
 
 }  // namespace rainmaker::storage::sqlite

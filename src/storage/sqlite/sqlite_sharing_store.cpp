@@ -55,9 +55,7 @@ std::optional<SharingRequestRow> SqliteSharingStore::Find(std::string_view reque
 }
 
 void SqliteSharingStore::Delete(std::string_view request_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM sharing_requests WHERE request_id = ?").Bind(1, request_id).Run();
-    });
+    db_.Execute("DELETE FROM sharing_requests WHERE request_id = ?", request_id);
 }
 
 std::vector<SharingRequestRow> SqliteSharingStore::List(

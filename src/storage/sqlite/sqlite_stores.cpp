@@ -121,9 +121,7 @@ bool SqliteUserStore::Update(const UserRow& user) {
 }
 
 void SqliteUserStore::Delete(std::string_view user_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM users WHERE user_id = ?").Bind(1, user_id).Run();
-    });
+    db_.Execute("DELETE FROM users WHERE user_id = ?", user_id);
 }
 
 // storage::SessionStore
@@ -139,19 +137,16 @@ SessionRow ReadSession(const Statement& s) {
 }  // namespace
 
 void SqliteSessionStore::Insert(const SessionRow& r) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare(
-             "INSERT INTO sessions(session_id, user_id, refresh_hash, created_at, expires_at, "
-             "revoked) VALUES (?,?,?,?,?,?)"
-        )
-            .Bind(1, r.session_id)
-            .Bind(2, r.user_id)
-            .Bind(3, r.refresh_hash)
-            .Bind(4, r.created_at)
-            .Bind(5, r.expires_at)
-            .Bind(6, r.revoked)
-            .Run();
-    });
+    db_.Execute(
+        "INSERT INTO sessions(session_id, user_id, refresh_hash, created_at, expires_at, revoked) "
+        "VALUES (?,?,?,?,?,?)",
+        r.session_id,
+        r.user_id,
+        r.refresh_hash,
+        r.created_at,
+        r.expires_at,
+        r.revoked
+    );
 }
 
 std::optional<SessionRow> SqliteSessionStore::FindWhere(
@@ -171,9 +166,7 @@ std::optional<SessionRow> SqliteSessionStore::FindByRefreshHash(std::string_view
 }
 
 void SqliteSessionStore::Revoke(std::string_view session_id) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("UPDATE sessions SET revoked = 1 WHERE session_id = ?").Bind(1, session_id).Run();
-    });
+    db_.Execute("UPDATE sessions SET revoked = 1 WHERE session_id = ?", session_id);
 }
 
 std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view user_id) {
@@ -192,27 +185,22 @@ std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view u
 }
 
 void SqliteSessionStore::DeleteExpired(std::int64_t before) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM sessions WHERE expires_at < ?").Bind(1, before).Run();
-    });
+    db_.Execute("DELETE FROM sessions WHERE expires_at < ?", before);
 }
 
 // storage::CodeStore
 
 void SqliteCodeStore::Put(const CodeRow& r) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare(
-             "INSERT OR REPLACE INTO verification_codes(user_id, purpose, code_hash, session, "
-             "expires_at, attempts) VALUES (?,?,?,?,?,?)"
-        )
-            .Bind(1, r.user_id)
-            .Bind(2, r.purpose)
-            .Bind(3, r.code_hash)
-            .Bind(4, r.session)
-            .Bind(5, r.expires_at)
-            .Bind(6, r.attempts)
-            .Run();
-    });
+    db_.Execute(
+        "INSERT OR REPLACE INTO verification_codes(user_id, purpose, code_hash, session, "
+        "expires_at, attempts) VALUES (?,?,?,?,?,?)",
+        r.user_id,
+        r.purpose,
+        r.code_hash,
+        r.session,
+        r.expires_at,
+        r.attempts
+    );
 }
 
 std::optional<CodeRow> SqliteCodeStore::Find(std::string_view user_id, std::string_view purpose) {
@@ -247,12 +235,9 @@ int SqliteCodeStore::AddAttempt(std::string_view user_id, std::string_view purpo
 }
 
 void SqliteCodeStore::Delete(std::string_view user_id, std::string_view purpose) {
-    db_.WithConnection([&](Connection& c) {
-        c.Prepare("DELETE FROM verification_codes WHERE user_id = ? AND purpose = ?")
-            .Bind(1, user_id)
-            .Bind(2, purpose)
-            .Run();
-    });
+    db_.Execute(
+        "DELETE FROM verification_codes WHERE user_id = ? AND purpose = ?", user_id, purpose
+    );
 }
 
 }  // namespace rainmaker::storage::sqlite
