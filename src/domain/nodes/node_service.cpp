@@ -109,6 +109,9 @@ storage::UserNodeRow NodeService::RequireMapping(
 boost::json::object NodeService::Details(
     const storage::UserNodeRow& mapping, const storage::NodeRow& node, const NodeListQuery& query
 ) const {
+    // Parsed once: the config is returned and also names the devices params must list.
+    const auto config = query.config || query.params ? ParseOr(node.config, boost::json::object{})
+                                                     : boost::json::value{};
     // Both id and node_id: the SDK reads one, the CLI the other.
     boost::json::object d{
         {"id", node.node_id},
@@ -122,13 +125,12 @@ boost::json::object NodeService::Details(
         d["status"] = boost::json::object{{"connectivity", Connectivity(node)}};
     }
     if (query.config) {
-        d["config"] = ParseOr(node.config, boost::json::object{});
+        d["config"] = config;
     }
     if (query.params) {
         auto params = ParseOr(node.params, boost::json::object{});
         // Every device and service of the config gets an entry, even before the node reports
         // its params: SDK 2.1.1 reads params[<device>] for each of them without checking.
-        const auto config = ParseOr(node.config, boost::json::object{});
         for (const auto* list : {"devices", "services"}) {
             const auto* items = config.is_object() ? config.as_object().if_contains(list) : nullptr;
             if (items == nullptr || !items->is_array() || !params.is_object()) {
