@@ -10,6 +10,7 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
+#include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
 #include "http/api/account_routes.hpp"
 #include "http/api/group_routes.hpp"
@@ -76,13 +77,14 @@ struct Application::Parts {
           claims(*db, *ca, clock, config.mqtt.public_host),
           groups(*db, nodes, clock),
           sharing(*db, clock),
+          group_sharing(*db, clock, groups),
           router(tokens) {
         http::api::AddSystemRoutes(router, metrics, signer->Jwks());
         http::api::AddAccountRoutes(router, accounts, tokens);
         http::api::AddNodeRoutes(router, nodes, mapping);
         http::api::AddClaimRoutes(router, claims);
-        http::api::AddGroupRoutes(router, groups);
-        http::api::AddSharingRoutes(router, sharing);
+        http::api::AddGroupRoutes(router, groups, group_sharing);
+        http::api::AddSharingRoutes(router, sharing, group_sharing);
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
                 groups.AddMappedNode(user, group, node);
@@ -107,6 +109,7 @@ struct Application::Parts {
     domain::nodes::ClaimService claims;
     domain::groups::GroupService groups;
     domain::sharing::NodeSharingService sharing;
+    domain::sharing::GroupSharingService group_sharing;
     http::Metrics metrics;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;

@@ -23,6 +23,21 @@ struct GroupRow {
     std::int64_t created_at = 0;
 };
 
+// A group shared with a user; its sub-groups come with it.
+struct GroupShareRow {
+    std::string group_id;
+    std::string user_id;
+    std::string role = "secondary";  // primary | secondary
+    std::string metadata = "{}";
+    std::int64_t created_at = 0;
+};
+
+// A group through which a user reaches a node, and the role it gives.
+struct SharedNodeSource {
+    std::string group_id;
+    std::string role;
+};
+
 class GroupStore {
 public:
     virtual ~GroupStore() = default;
@@ -31,15 +46,22 @@ public:
     virtual std::optional<GroupRow> FindByName(
         std::string_view owner_id, std::string_view parent_id, std::string_view name
     ) = 0;
+    // A group called `name` shared with the user.
+    virtual std::optional<GroupRow> FindSharedByName(
+        std::string_view user_id, std::string_view name
+    ) = 0;
     virtual void Insert(const GroupRow& group) = 0;
     virtual void Update(const GroupRow& group) = 0;
     // Deletes the group, its sub-groups and their node lists.
     virtual void Delete(std::string_view group_id) = 0;
-    // The owner's top-level groups ordered by id, from the first id >= start_id.
+    // The user's top-level groups and the groups shared with the user, ordered by id, from the
+    // first id >= start_id.
     virtual std::vector<GroupRow> ListTopLevel(
-        std::string_view owner_id, std::string_view start_id, int limit
+        std::string_view user_id, std::string_view start_id, int limit
     ) = 0;
-    virtual int CountTopLevel(std::string_view owner_id) = 0;
+    virtual int CountTopLevel(std::string_view user_id) = 0;
+    // Gives the group and its sub-groups to `owner_id`.
+    virtual void SetOwner(std::string_view group_id, std::string_view owner_id) = 0;
     virtual std::vector<GroupRow> Children(std::string_view group_id) = 0;
     virtual std::vector<std::string> Nodes(std::string_view group_id) = 0;
     virtual void AddNode(std::string_view group_id, std::string_view node_id) = 0;
@@ -47,9 +69,22 @@ public:
     // Takes the node out of every group of `owner_id` (its mapping to that user ended), or of
     // every group at all when `owner_id` is empty (the node was reset).
     virtual void RemoveNodeFromGroups(std::string_view owner_id, std::string_view node_id) = 0;
-    // The owner's groups that hold the node.
+    // The owner's groups that hold the node (every group when `owner_id` is empty).
     virtual std::vector<GroupRow> GroupsOfNode(
         std::string_view owner_id, std::string_view node_id
+    ) = 0;
+
+    virtual void PutShare(const GroupShareRow& share) = 0;  // insert or replace
+    virtual std::optional<GroupShareRow> FindShare(
+        std::string_view group_id, std::string_view user_id
+    ) = 0;
+    virtual void DeleteShare(std::string_view group_id, std::string_view user_id) = 0;
+    // Oldest first.
+    virtual std::vector<GroupShareRow> SharesOfGroup(std::string_view group_id) = 0;
+    // The groups shared with the user that hold the node; a group gives `primary` only while
+    // its owner is primary on the node.
+    virtual std::vector<SharedNodeSource> SharedNodeSources(
+        std::string_view user_id, std::string_view node_id
     ) = 0;
 };
 

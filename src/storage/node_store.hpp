@@ -33,12 +33,13 @@ struct NodeRow {
 struct UserNodeRow {
     std::string user_id;
     std::string node_id;
-    std::string role = "primary";
+    std::string role = "primary";  // effective: the best of direct_role and shared groups
     std::string tags = "[]";
     std::string metadata = "{}";
     std::string group_id;
     std::string admin_access;  // READ | WRITE | NONE | ""
     std::int64_t created_at = 0;
+    std::string direct_role = "primary";  // from mapping or node sharing; "" = groups only
 };
 
 struct MappingRequestRow {

@@ -1,4 +1,4 @@
-// Node sharing requests: who offers which nodes to whom, in which role, and their state.
+// Sharing requests: who offers which nodes or groups to whom, in which role, and their state.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,8 @@ struct SharingRequestRow {
     std::string request_id;
     std::string from_user;
     std::string to_user;
-    std::string node_ids = "[]";  // JSON array text
+    std::string kind = "node";    // node | group
+    std::string item_ids = "[]";  // JSON array text of node or group ids
     bool primary = false;
     bool transfer = false;
     std::string new_role;
@@ -28,9 +29,13 @@ public:
     virtual void Put(const SharingRequestRow& request) = 0;  // insert or replace
     virtual std::optional<SharingRequestRow> Find(std::string_view request_id) = 0;
     virtual void Delete(std::string_view request_id) = 0;
-    // Requests sent (`sent`) or received by the user, ordered by id from `start_id`.
+    // The user's requests of `kind` sent (`sent`) or received, ordered by id from `start_id`.
     virtual std::vector<SharingRequestRow> List(
-        std::string_view user_id, bool sent, std::string_view start_id, int limit
+        std::string_view kind,
+        std::string_view user_id,
+        bool sent,
+        std::string_view start_id,
+        int limit
     ) = 0;
 };
 

@@ -1,9 +1,10 @@
 // Authorization matrix: every authenticated route (accounts, claim, nodes, params, mapping,
-// groups, sharing) sent as each role — anonymous, a forged token, another user, a secondary and
-// the primary of a node — and checked against docs/access-model.md: allowed, or the documented
-// error with nothing changed (the primary's and every user's views read back, and the device
-// receiving no params/remote from a refused request). A route registered in
-// src/http/api/*_routes.cpp without a row here makes the test fail: new endpoints join it.
+// groups, node and group sharing) sent as each role — anonymous, a forged token, another user,
+// a secondary (of the node, and of the groups shared with them) and the primary — and checked
+// against docs/access-model.md: allowed, or the documented error with nothing changed (the
+// primary's and every user's views read back, and the device receiving no params/remote from a
+// refused request). A route registered in src/http/api/*_routes.cpp without a row here makes the
+// test fail: new endpoints join it.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -106,6 +107,12 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/user/nodes/sharing", false},
     {"GET", "/v1/user/nodes/sharing/requests", false},
     {"DELETE", "/v1/user/nodes/sharing/requests", false},
+    {"PUT", "/v1/user/node_group/sharing", false},
+    {"PUT", "/v1/user/node_group/sharing/requests", false},
+    {"DELETE", "/v1/user/node_group/sharing", false},
+    {"GET", "/v1/user/node_group/sharing", false},
+    {"GET", "/v1/user/node_group/sharing/requests", false},
+    {"DELETE", "/v1/user/node_group/sharing/requests", false},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
@@ -332,6 +339,31 @@ protected:
         return r.Str("group_id");
     }
 
+    // Shares Alice's `group` with `user_name` as secondary (and has them accept unless
+    // `accept_as` is null); returns the request id.
+    std::string ShareGroup(
+        const std::string& group, const char* user_name, const Tokens* accept_as
+    ) {
+        const auto shared = client_.Put(
+            "/v1/user/node_group/sharing",
+            object{
+                {"groups", boost::json::array{boost::json::value(group)}},
+                {"user_name", user_name}},
+            alice_.accesstoken
+        );
+        EXPECT_EQ(shared.status, 200) << shared.body;
+        const std::string id = shared.Str("request_id");
+        if (accept_as != nullptr) {
+            const auto accepted = client_.Put(
+                "/v1/user/node_group/sharing/requests",
+                object{{"request_id", id}, {"accept", true}},
+                accept_as->accesstoken
+            );
+            EXPECT_EQ(accepted.status, 200) << accepted.body;
+        }
+        return id;
+    }
+
     // Failures recorded so far (the set-up stops at its own, not at the route guard's).
     static int Failures() {
         const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
@@ -398,6 +430,10 @@ protected:
             {"group_add", Group("AddTarget", false)},
             {"group_rm", Group("RemoveVictim", true)},
             {"group_del", Group("DeleteVictim", true)},
+            // Shared groups without nodes: the node rows above decide who has the node (what a
+            // group gives is tested in group_sharing_e2e_test.cpp).
+            {"sgroup", Group("Shared", false)},
+            {"sgroup_rm", Group("SharedRemove", false)},
             {"share_req", Share(node_.node_id, kCarol, nullptr)},
             {"withdraw_req", Share(node_.node_id, kCarol, nullptr)},
             {"map_req", map_request},
@@ -407,6 +443,13 @@ protected:
             {"carol_name", kCarol},
             {"dave_name", kDave},
         };
+        // Bob and Dave are secondaries of two shared groups; Carol has two pending requests.
+        for (const char* group : {"sgroup", "sgroup_rm"}) {
+            ShareGroup(vars_.at(group), kBob, &bob_);
+            ShareGroup(vars_.at(group), kDave, &dave_);
+        }
+        vars_["gshare_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr);
+        vars_["gwithdraw_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr);
         // A token that carries the primary's claims under a forged signature.
         const auto dot = alice_.accesstoken.rfind('.');
         const std::string signature = alice_.accesstoken.substr(dot + 1);
@@ -474,11 +517,19 @@ protected:
             get(who, *t, "/v1/user/node_group?node_list=true&sub_groups=true");
             get(who, *t, "/v1/user/nodes/sharing");
             get(who, *t, "/v1/user/nodes/sharing/requests");
+            get(who, *t, "/v1/user/node_group/sharing?sub_groups=true&metadata=true");
+            get(who, *t, "/v1/user/node_group/sharing/requests");
+            get(who, *t, "/v1/user/node_group/sharing/requests?primary_user=true");
             get(who, *t, "/v1/user2?custom_data=true");
             get(who, *t, "/v1/user/public_profile");
         }
         for (const char* request : {"share_req", "withdraw_req"}) {
             get("alice", alice_, "/v1/user/nodes/sharing/requests?request_id=" + vars_.at(request));
+        }
+        for (const char* request : {"gshare_req", "gwithdraw_req"}) {
+            get("alice",
+                alice_,
+                "/v1/user/node_group/sharing/requests?request_id=" + vars_.at(request));
         }
         for (const char* request : {"map_req", "chal_req"}) {
             get("alice", alice_, "/v1/user/nodes/mapping?request_id=" + vars_.at(request));
@@ -612,6 +663,51 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
         return s.json.at("sharing_requests").at(0).at("request_status") == "pending"
                    ? ""
                    : "not pending: " + s.body;
+    };
+    const auto group_pending = [this](Role, const HttpResult& r) -> std::string {
+        const auto s = client_.Get(
+            "/v1/user/node_group/sharing/requests?request_id=" + r.Str("request_id"),
+            alice_.accesstoken
+        );
+        return s.json.at("sharing_requests").at(0).at("request_status") == "pending"
+                   ? ""
+                   : "not pending: " + s.body;
+    };
+    const auto no_group_request = [this](Role role, const HttpResult& r) -> std::string {
+        if (role == Role::kPrimary) {
+            return "";
+        }
+        for (const auto& request : r.json.at("sharing_requests").as_array()) {
+            if (request.at("request_id") == boost::json::value(vars_.at("gshare_req"))) {
+                return "shows the primary's group request to Carol";
+            }
+        }
+        return "";
+    };
+    // Dave lost the group.
+    const auto dave_lost = [this](const std::string& var) {
+        return [this, var](Role, const HttpResult&) -> std::string {
+            const auto r =
+                client_.Get("/v1/user/node_group?group_id=" + vars_.at(var), dave_.accesstoken);
+            return IsFailure(r, 400, 108023) ? "" : "Dave still sees " + var + ": " + r.body;
+        };
+    };
+    const auto group_users = [this](Role role, const HttpResult& r) -> std::string {
+        const auto* entry = FindBy(r.json.at("group_sharing"), "group_id", vars_.at("sgroup"));
+        if (role == Role::kOther) {
+            return entry == nullptr ? "" : "another user sees the group's sharing";
+        }
+        if (entry == nullptr) {
+            return "the shared group is missing";
+        }
+        const auto& users = entry->at("users").as_object();
+        if (!Contains(users.at("primary"), kAlice)) {
+            return "the primary is not listed";
+        }
+        if (role == Role::kSecondary) {
+            return users.contains("secondary") ? "the secondary sees the secondaries" : "";
+        }
+        return Contains(users.at("secondary"), kBob) ? "" : "the secondary is not listed";
     };
     const auto params_set = [this](int value) { return [this, value] { WaitBrightness(value); }; };
     const std::string light13 = R"({"Light":{"Brightness":13}})";
@@ -859,6 +955,75 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(108023),
             Err(108023),
             Err(108142)),
+        // A shared group is the secondary's to read and leave, not to change.
+        Row("GET", "/v1/user/node_group?group_id={sgroup}", "", Err(108023), Ok(), Ok())
+            .Checked([](Role role, const HttpResult& r) -> std::string {
+                const bool primary = r.json.at("groups").at(0).at("primary").as_bool();
+                return primary == (role == Role::kPrimary) ? "" : "primary shown wrongly";
+            }),
+        Row("PUT",
+            "/v1/user/node_group?group_id={sgroup}",
+            R"({"description":"matrix"})",
+            Err(108023),
+            Err(108056),
+            Ok()),
+        Row("DELETE",
+            "/v1/user/node_group?group_id={sgroup_rm}&remove_sharing=true&user_name={dave_name}",
+            "",
+            Err(108023),
+            Err(108138),
+            Ok())
+            .Checked(dave_lost("sgroup_rm")),
+
+        // ---- group sharing
+        Row("PUT",
+            "/v1/user/node_group/sharing",
+            R"({"groups":["{sgroup}"],"user_name":"{carol_name}"})",
+            Err(108048),
+            Err(108041),
+            Ok())
+            .Checked(group_pending),
+        Row("PUT",
+            "/v1/user/node_group/sharing/requests",
+            R"({"groups":["{sgroup}"],"user_name":"{carol_name}","primary":true})",
+            Err(108048),
+            Err(108041),
+            Ok())
+            .Checked(group_pending),
+        // Only Carol may answer the requests addressed to her.
+        Row("PUT",
+            "/v1/user/node_group/sharing/requests",
+            R"({"request_id":"{gshare_req}","accept":true})",
+            Err(108037),
+            Err(108037),
+            Err(108037)),
+        Row("DELETE",
+            "/v1/user/node_group/sharing/requests?request_id={gwithdraw_req}",
+            "",
+            Err(108040, 404),
+            Err(108040, 404),
+            Ok()),
+        Row("GET",
+            "/v1/user/node_group/sharing/requests?request_id={gshare_req}",
+            "",
+            Err(108040, 404),
+            Err(108040, 404),
+            Ok()),
+        Row("GET", "/v1/user/node_group/sharing/requests", "", Ok(), Ok(), Ok())
+            .Checked(no_group_request),
+        Row("GET", "/v1/user/node_group/sharing/requests?primary_user=true", "", Ok(), Ok(), Ok())
+            .Checked(no_group_request),
+        Row("GET", "/v1/user/node_group/sharing?group_id={sgroup}", "", Err(108023), Ok(), Ok())
+            .Checked(group_users),
+        Row("GET", "/v1/user/node_group/sharing", "", Ok(), Ok(), Ok()).Checked(group_users),
+        Row("DELETE",
+            "/v1/user/node_group/sharing?groups={sgroup}&user_name={dave_name}",
+            "",
+            Err(108048),
+            Err(108041),
+            Ok())
+            .Checked(dave_lost("sgroup")),
+
         // A user groups only the nodes mapped to them (the secondary's is).
         Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),
         Row("POST", "/v1/user/node_group", sub, Err(108009), Err(108009), Ok()),

@@ -146,7 +146,7 @@ TEST_F(SqliteStoreTest, MappingsListInNodeOrderFromAStartId) {
         NodeRow node;
         node.node_id = id;
         db_.Nodes().Insert(node);
-        db_.Nodes().PutMapping(UserNodeRow{"u1", id, "primary", "[]", "{}", "", "", 1});
+        db_.Nodes().PutMapping(UserNodeRow{"u1", id, "primary", "[]", "{}", "", "", 1, "primary"});
     }
     const auto page = db_.Nodes().ListMappings("u1", "b", 10);
     ASSERT_EQ(page.size(), 2u);

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "domain/nodes/node_access.hpp"
 #include "domain/users/json_merge.hpp"
 
 namespace rainmaker::domain::groups {
@@ -50,16 +51,47 @@ GroupService::GroupService(
 )
     : db_(db), nodes_(nodes), clock_(clock) {}
 
-GroupRow GroupService::RequireOwned(const auth::AuthContext& caller, std::string_view group_id) {
+std::string RoleInGroup(
+    storage::Database& db, std::string_view user_id, const storage::GroupRow& group
+) {
+    if (group.owner_id == user_id) {
+        return "owner";
+    }
+    std::string role;
+    std::optional<GroupRow> level = group;
+    for (int depth = 0; level && depth < kMaxLevels; ++depth) {
+        if (const auto share = db.Groups().FindShare(level->group_id, user_id)) {
+            if (share->role == "primary") {
+                return "primary";
+            }
+            role = "secondary";
+        }
+        if (level->parent_id.empty()) {
+            break;
+        }
+        level = db.Groups().Find(level->parent_id);
+    }
+    return role;
+}
+
+GroupRow GroupService::RequireVisible(const auth::AuthContext& caller, std::string_view group_id) {
     if (group_id.empty()) {
         throw ApiError(ErrorCode::kGroupIdMissing);
     }
     auto group = db_.Groups().Find(group_id);
-    // Another user's group does not exist for the caller (until it is shared).
-    if (!group || group->owner_id != caller.user_id) {
+    // Another user's group does not exist for the caller unless it is shared with them.
+    if (!group || RoleInGroup(db_, caller.user_id, *group).empty()) {
         throw ApiError(ErrorCode::kGroupNotFound);
     }
     return *group;
+}
+
+GroupRow GroupService::RequireOwned(const auth::AuthContext& caller, std::string_view group_id) {
+    auto group = RequireVisible(caller, group_id);
+    if (group.owner_id != caller.user_id) {
+        throw ApiError(ErrorCode::kSharedGroupReadOnly);
+    }
+    return group;
 }
 
 void GroupService::CheckNodesMapped(
@@ -117,6 +149,7 @@ void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string
     CheckExclusive(group, nodes);
     for (const auto& node : nodes) {
         db_.Groups().AddNode(group.group_id, node);
+        nodes::SyncGroupShares(db_, group.group_id, {node}, clock_.NowSeconds());
         db_.Events().Append(
             "user_node_group_added",
             group.owner_id,
@@ -138,6 +171,7 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
             continue;
         }
         db_.Groups().RemoveNode(group.group_id, node);
+        nodes::SyncGroupShares(db_, group.group_id, {node}, clock_.NowSeconds());
         db_.Events().Append(
             "user_node_group_removed",
             group.owner_id,
@@ -266,7 +300,7 @@ boost::json::object GroupService::Describe(
     boost::json::object out{
         {"group_id", group.group_id},
         {"group_name", group.group_name},
-        {"primary", true},
+        {"primary", RoleInGroup(db_, caller.user_id, group) != "secondary"},
         {"type", group.type},
         {"mutually_exclusive", group.mutually_exclusive},
         {"description", group.description},
@@ -322,10 +356,13 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
     if (query.group_id) {
         return boost::json::object{
             {"groups",
-             boost::json::array{Describe(caller, RequireOwned(caller, *query.group_id), query)}}};
+             boost::json::array{Describe(caller, RequireVisible(caller, *query.group_id), query)}}};
     }
     if (query.group_name) {
-        const auto group = db_.Groups().FindByName(caller.user_id, "", *query.group_name);
+        auto group = db_.Groups().FindByName(caller.user_id, "", *query.group_name);
+        if (!group) {
+            group = db_.Groups().FindSharedByName(caller.user_id, *query.group_name);
+        }
         if (!group) {
             throw ApiError(ErrorCode::kGroupNameNotFound);
         }
@@ -349,23 +386,81 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
     return out;
 }
 
-void GroupService::Delete(
-    const auth::AuthContext& caller, std::string_view group_id, bool leave, bool remove_sharing
-) {
-    if (leave && remove_sharing) {
-        throw ApiError(ErrorCode::kLeaveAndRemove);
+std::vector<GroupRow> GroupService::Tree(const GroupRow& group) {
+    std::vector<GroupRow> tree{group};
+    for (std::size_t i = 0; i < tree.size(); ++i) {
+        for (auto& child : db_.Groups().Children(tree[i].group_id)) {
+            tree.push_back(std::move(child));
+        }
     }
-    const auto group = RequireOwned(caller, group_id);
-    if (remove_sharing) {
-        throw ApiError(
-            ErrorCode::kNotSupportedYet, "Invalid Request: group sharing is not supported yet"
-        );
+    return tree;
+}
+
+void GroupService::RemoveShare(const GroupRow& group, std::string_view user_id) {
+    db_.Groups().DeleteShare(group.group_id, user_id);
+    for (const auto& node : db_.Groups().Nodes(group.group_id)) {
+        nodes::SyncAccess(db_, user_id, node, clock_.NowSeconds());
     }
-    if (leave) {
-        // The owner is the group's only primary user until group sharing exists.
+}
+
+void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group) {
+    if (group.owner_id != caller.user_id) {
+        if (!db_.Groups().FindShare(group.group_id, caller.user_id)) {
+            throw ApiError(ErrorCode::kGroupShareViaParent);
+        }
+        RemoveShare(group, caller.user_id);
+        return;
+    }
+    std::optional<storage::GroupShareRow> heir;
+    if (group.parent_id.empty()) {
+        for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
+            if (share.role == "primary") {
+                heir = share;
+                break;
+            }
+        }
+    }
+    if (!heir) {
         throw ApiError(ErrorCode::kSolePrimaryLeave);
     }
-    db_.Transaction([&] { db_.Groups().Delete(group.group_id); });
+    // The heir owns the group from now on and holds its nodes in their own right (in the
+    // role the leaving owner had); the leaving owner keeps only what they hold directly.
+    const auto now = clock_.NowSeconds();
+    db_.Groups().DeleteShare(group.group_id, heir->user_id);
+    db_.Groups().SetOwner(group.group_id, heir->user_id);
+    for (const auto& node : db_.Groups().Nodes(group.group_id)) {
+        const auto owner = db_.Nodes().FindMapping(caller.user_id, node);
+        const auto held = db_.Nodes().FindMapping(heir->user_id, node);
+        const bool primary =
+            (owner && owner->role == "primary") || (held && held->direct_role == "primary");
+        nodes::SetDirectRole(db_, heir->user_id, node, primary ? "primary" : "secondary", now);
+    }
+    // What the group gives its other share holders now follows the heir's roles.
+    for (const auto& member : Tree(group)) {
+        nodes::SyncGroupShares(db_, member.group_id, db_.Groups().Nodes(member.group_id), now);
+    }
+}
+
+void GroupService::Delete(const auth::AuthContext& caller, std::string_view group_id, bool leave) {
+    db_.Transaction([&] {
+        const auto group = RequireVisible(caller, group_id);
+        const auto role = RoleInGroup(db_, caller.user_id, group);
+        if (leave || role == "secondary") {
+            Leave(caller, group);
+            return;
+        }
+        if (role != "owner") {
+            throw ApiError(ErrorCode::kSharedGroupReadOnly);
+        }
+        // Everyone the group or a sub-group is shared with loses what it gave them.
+        const auto tree = Tree(group);
+        for (auto it = tree.rbegin(); it != tree.rend(); ++it) {
+            for (const auto& share : db_.Groups().SharesOfGroup(it->group_id)) {
+                RemoveShare(*it, share.user_id);
+            }
+        }
+        db_.Groups().Delete(group.group_id);
+    });
 }
 
 void GroupService::AddMappedNode(

@@ -1,7 +1,8 @@
 // User node groups (#56-#59): homes, rooms and sub-rooms of one owner, at most three levels,
 // a sub-group's nodes a subset of its parent's, and mutually exclusive groups per (type,
-// parent). Sharing groups with other users is built with group sharing; Matter fabrics are
-// refused as not supported yet.
+// parent). A group shared with other users (domain/sharing/group_sharing_service.hpp) is
+// theirs to read and leave; only its owner changes it. Matter fabrics are refused as not
+// supported yet.
 #pragma once
 
 #include <optional>
@@ -42,6 +43,12 @@ struct GroupQuery {
     int num_records = 25;
 };
 
+// The user's role in the group: "owner", "primary" or "secondary" (shared with the user, or
+// with the user through a parent group), or "" (none).
+std::string RoleInGroup(
+    storage::Database& db, std::string_view user_id, const storage::GroupRow& group
+);
+
 class GroupService {
 public:
     GroupService(storage::Database& db, nodes::NodeService& nodes, const core::Clock& clock);
@@ -54,10 +61,17 @@ public:
     );
     // #58: {"groups": [...]} (+ next_id and total when listing).
     boost::json::object Get(const auth::AuthContext& caller, const GroupQuery& query);
-    // #59
-    void Delete(
-        const auth::AuthContext& caller, std::string_view group_id, bool leave, bool remove_sharing
-    );
+    // #59: the owner deletes the group and its sub-groups; `leave` (the default for a
+    // secondary) leaves it. remove_sharing goes to the group sharing service.
+    void Delete(const auth::AuthContext& caller, std::string_view group_id, bool leave);
+    // A primary takes `user_id`'s share of the group away, with the access it gave.
+    void RemoveShare(const storage::GroupRow& group, std::string_view user_id);
+    // The group or, for another user's group the caller may only read, 108056.
+    storage::GroupRow RequireOwned(const auth::AuthContext& caller, std::string_view group_id);
+    // A group the caller owns or that is shared with them, else 108023.
+    storage::GroupRow RequireVisible(const auth::AuthContext& caller, std::string_view group_id);
+    // The group and every group below it, parents before children.
+    std::vector<storage::GroupRow> Tree(const storage::GroupRow& group);
 
     // Mapping with group_id: adds a node the user was just mapped to. Throws ApiError when
     // the group is not the user's or the node cannot join it.
@@ -66,12 +80,15 @@ public:
     );
 
 private:
-    storage::GroupRow RequireOwned(const auth::AuthContext& caller, std::string_view group_id);
     void CheckNodesMapped(std::string_view user_id, const std::vector<std::string>& nodes);
     void CheckInParent(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void CheckExclusive(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void AddNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void RemoveNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
+    // The caller leaves a group shared with them. The owner may leave only while another
+    // primary remains: the oldest primary becomes the owner.
+    void Leave(const auth::AuthContext& caller, const storage::GroupRow& group);
+
     boost::json::object Describe(
         const auth::AuthContext& caller, const storage::GroupRow& group, const GroupQuery& query
     );

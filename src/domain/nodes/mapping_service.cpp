@@ -8,6 +8,7 @@
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/pki.hpp"
+#include "domain/nodes/node_access.hpp"
 #include "domain/users/validation.hpp"
 
 namespace rainmaker::domain::nodes {
@@ -137,12 +138,13 @@ void MappingService::Confirm(MappingRequestRow request, std::string_view node_id
     }
     mapping.user_id = request.user_id;
     mapping.node_id = std::string(node_id);
-    mapping.role = "primary";
+    mapping.direct_role = "primary";
     mapping.tags = TagsFor(request);
     mapping.metadata = request.metadata.empty() ? mapping.metadata : request.metadata;
     mapping.group_id = request.group_id;
     mapping.created_at = now;
     db_.Nodes().PutMapping(mapping);
+    SyncAccess(db_, request.user_id, node_id, now);  // a secondary before: now primary
     if (!request.group_id.empty() && group_joiner_) {
         try {
             group_joiner_(request.user_id, request.group_id, node_id);
@@ -215,11 +217,18 @@ std::string MappingService::RequestSecretMapping(
 void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_view node_id) {
     CheckNodeId(node_id);
     db_.Transaction([&] {
-        if (!db_.Nodes().FindMapping(caller.user_id, node_id)) {
+        const auto mapping = db_.Nodes().FindMapping(caller.user_id, node_id);
+        if (!mapping) {
             throw ApiError(ErrorCode::kMappingNotExist);
         }
-        db_.Nodes().DeleteMapping(caller.user_id, node_id);
-        db_.Groups().RemoveNodeFromGroups(caller.user_id, node_id);
+        // The direct part goes; what shared groups give stays until the group sharing ends.
+        if (mapping->direct_role.empty()) {
+            throw ApiError(
+                ErrorCode::kShareViaGroupRemove,
+                "Error, cannot remove nodes that were shared via groups: leave the group instead"
+            );
+        }
+        SetDirectRole(db_, caller.user_id, node_id, "", clock_.NowSeconds());
         // TODO(rainmaker): delete the node's time-series data when this was its last mapping
         // (time series are a later issue: there is none to delete yet).
     });

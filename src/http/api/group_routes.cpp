@@ -76,22 +76,40 @@ ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
     return ApiResponse::Json(groups.Get(r.Caller(), q));
 }
 
-// Catalog #59 DELETE /{version}/user/node_group.
-ApiResponse DeleteGroup(const ApiRequest& r, GroupService& groups) {
+// Catalog #59 DELETE /{version}/user/node_group: delete, leave, or remove another user's
+// share (remove_sharing with user_name).
+ApiResponse DeleteGroup(
+    const ApiRequest& r, GroupService& groups, domain::sharing::GroupSharingService& sharing
+) {
     const auto* id = r.query.Find("group_id");
-    groups.Delete(
-        r.Caller(),
-        id != nullptr ? *id : "",
-        r.query.Bool("leave", false),
-        r.query.Bool("remove_sharing", false)
-    );
-    return ApiResponse::Success("Group deleted successfully");
+    const std::string group_id = id != nullptr ? *id : "";
+    const bool leave = r.query.Bool("leave", false);
+    const bool remove_sharing = r.query.Bool("remove_sharing", false);
+    const auto* user_name = r.query.Find("user_name");
+    if (leave && remove_sharing) {
+        throw ApiError(ErrorCode::kLeaveAndRemove);
+    }
+    if (remove_sharing) {
+        if (user_name == nullptr || user_name->empty()) {
+            throw ApiError(ErrorCode::kRemoveSharingNeedsUser);
+        }
+        if (group_id.empty()) {
+            throw ApiError(ErrorCode::kGroupIdMissing);
+        }
+        sharing.RemoveFromGroup(r.Caller(), group_id, *user_name);
+        return ApiResponse::Success("Group sharing removed successfully");
+    }
+    groups.Delete(r.Caller(), group_id, leave);
+    return ApiResponse::Success(leave ? "Group left successfully" : "Group deleted successfully");
 }
 
 }  // namespace
 
-void AddGroupRoutes(Router& router, GroupService& groups) {
+void AddGroupRoutes(
+    Router& router, GroupService& groups, domain::sharing::GroupSharingService& sharing
+) {
     auto& g = groups;
+    auto& s = sharing;
     const auto user = Access::kUser;
     router.Add("POST", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
         return CreateGroup(r, g);
@@ -102,8 +120,8 @@ void AddGroupRoutes(Router& router, GroupService& groups) {
     router.Add("GET", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
         return GetGroups(r, g);
     });
-    router.Add("DELETE", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
-        return DeleteGroup(r, g);
+    router.Add("DELETE", "/v1/user/node_group", user, [&g, &s](const ApiRequest& r) {
+        return DeleteGroup(r, g, s);
     });
 }
 

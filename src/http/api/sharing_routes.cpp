@@ -1,5 +1,8 @@
-// Thin handlers over the node sharing service.
+// Thin handlers over the node and group sharing services; both kinds share the request
+// handlers (list, accept/decline, withdraw).
 #include "http/api/sharing_routes.hpp"
+
+#include <functional>
 
 #include "core/error.hpp"
 #include "http/api/body.hpp"
@@ -8,30 +11,43 @@ namespace rainmaker::http::api {
 
 using core::ApiError;
 using core::ErrorCode;
+using domain::sharing::GroupSharingService;
 using domain::sharing::NodeSharingService;
+using domain::sharing::ShareRequest;
+using domain::sharing::SharingFlow;
 
 namespace {
 
-// Catalog #16 PUT /{version}/user/nodes/sharing and #21 PUT .../sharing/requests: create a
-// request, or (receiver) {accept, request_id}.
-ApiResponse PutSharing(const ApiRequest& r, NodeSharingService& sharing) {
+using ShareFn = std::function<std::string(const ShareRequest&)>;
+
+// PUT of a sharing or sharing/requests path: {accept, request_id} answers a request (the
+// receiver); anything else creates one from `items` (the node or group ids of the body).
+ApiResponse PutSharing(
+    const ApiRequest& r,
+    SharingFlow& flow,
+    ErrorCode bad_accept,
+    std::vector<std::string> items,
+    const ShareFn& share
+) {
     const auto body = r.JsonObject();
-    if (const auto* accept = body.if_contains("accept")) {
+    // confirm_sharing is the older name of accept.
+    const auto* accept = body.if_contains("accept");
+    if (accept == nullptr) {
+        accept = body.if_contains("confirm_sharing");
+    }
+    if (accept != nullptr) {
         if (!accept->is_bool()) {
-            throw ApiError(ErrorCode::kShareBadAccept);
+            throw ApiError(bad_accept);
         }
-        sharing.Respond(
+        flow.Respond(
             r.Caller(), OptionalString(body, "request_id").value_or(""), accept->as_bool()
         );
         return ApiResponse::Success(
             accept->as_bool() ? "Sharing request accepted" : "Sharing request declined"
         );
     }
-    domain::sharing::ShareRequest request;
-    // The reference schema says node_ids; the sample and every client send nodes.
-    request.nodes =
-        OptionalStrings(body, "nodes")
-            .value_or(OptionalStrings(body, "node_ids").value_or(std::vector<std::string>{}));
+    ShareRequest request;
+    request.items = std::move(items);
     request.user_name = OptionalString(body, "user_name").value_or("");
     request.primary = OptionalBool(body, "primary").value_or(false);
     request.transfer = OptionalBool(body, "transfer").value_or(false);
@@ -39,18 +55,45 @@ ApiResponse PutSharing(const ApiRequest& r, NodeSharingService& sharing) {
     if (const auto* metadata = body.if_contains("metadata")) {
         request.metadata = *metadata;
     }
-    const auto id = sharing.Share(r.Caller(), request);
+    const auto id = share(request);
     return ApiResponse::Json(boost::json::object{
         {"status", "success"}, {"description", "Sharing request created"}, {"request_id", id}});
 }
 
-std::vector<std::string> SplitComma(const std::string& text) {
+// Catalog #16 PUT /{version}/user/nodes/sharing and #21 PUT .../sharing/requests.
+ApiResponse PutNodeSharing(const ApiRequest& r, NodeSharingService& sharing) {
+    const auto body = r.JsonObject();
+    // The reference schema says node_ids; the sample and every client send nodes.
+    auto nodes =
+        OptionalStrings(body, "nodes")
+            .value_or(OptionalStrings(body, "node_ids").value_or(std::vector<std::string>{}));
+    return PutSharing(r, sharing, ErrorCode::kShareBadAccept, std::move(nodes), [&](const auto& q) {
+        return sharing.Share(r.Caller(), q);
+    });
+}
+
+// Catalog #60 PUT /{version}/user/node_group/sharing and #64 PUT .../sharing/requests.
+ApiResponse PutGroupSharing(const ApiRequest& r, GroupSharingService& sharing) {
+    auto groups = OptionalStrings(r.JsonObject(), "groups").value_or(std::vector<std::string>{});
+    return PutSharing(
+        r,
+        sharing,
+        ErrorCode::kGroupShareBadAccept,
+        std::move(groups),
+        [&](const auto& q) { return sharing.Share(r.Caller(), q); }
+    );
+}
+
+std::vector<std::string> SplitComma(const std::string* text) {
     std::vector<std::string> out;
+    if (text == nullptr) {
+        return out;
+    }
     std::size_t start = 0;
-    while (start <= text.size()) {
-        const auto comma = text.find(',', start);
+    while (start <= text->size()) {
+        const auto comma = text->find(',', start);
         std::string item =
-            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            text->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!item.empty()) {
             out.push_back(item);
         }
@@ -62,20 +105,25 @@ std::vector<std::string> SplitComma(const std::string& text) {
     return out;
 }
 
-// Catalog #17 DELETE /{version}/user/nodes/sharing?nodes=a,b&user_name=x.
-ApiResponse DeleteSharing(const ApiRequest& r, NodeSharingService& sharing) {
-    const auto* nodes = r.query.Find("nodes");
+std::string UserName(const ApiRequest& r) {
     const auto* user = r.query.Find("user_name");
-    sharing.Remove(
-        r.Caller(),
-        nodes != nullptr ? SplitComma(*nodes) : std::vector<std::string>{},
-        user != nullptr ? *user : ""
-    );
+    return user != nullptr ? *user : "";
+}
+
+// Catalog #17 DELETE /{version}/user/nodes/sharing?nodes=a,b&user_name=x.
+ApiResponse DeleteNodeSharing(const ApiRequest& r, NodeSharingService& sharing) {
+    sharing.Remove(r.Caller(), SplitComma(r.query.Find("nodes")), UserName(r));
     return ApiResponse::Success("Node sharing removed successfully");
 }
 
+// Catalog #131 DELETE /{version}/user/node_group/sharing?groups=a,b&user_name=x.
+ApiResponse DeleteGroupSharing(const ApiRequest& r, GroupSharingService& sharing) {
+    sharing.Remove(r.Caller(), SplitComma(r.query.Find("groups")), UserName(r));
+    return ApiResponse::Success("Group sharing removed successfully");
+}
+
 // Catalog #18 GET /{version}/user/nodes/sharing.
-ApiResponse GetSharing(const ApiRequest& r, NodeSharingService& sharing) {
+ApiResponse GetNodeSharing(const ApiRequest& r, NodeSharingService& sharing) {
     std::optional<std::string> node_id;
     if (const auto* id = r.query.FindAny({"node_id", "nodeid"}); id != nullptr && !id->empty()) {
         node_id = *id;
@@ -83,8 +131,20 @@ ApiResponse GetSharing(const ApiRequest& r, NodeSharingService& sharing) {
     return ApiResponse::Json(sharing.Details(r.Caller(), node_id));
 }
 
-// Catalog #19 GET /{version}/user/nodes/sharing/requests.
-ApiResponse GetRequests(const ApiRequest& r, NodeSharingService& sharing) {
+// Catalog #61 GET /{version}/user/node_group/sharing.
+ApiResponse GetGroupSharing(const ApiRequest& r, GroupSharingService& sharing) {
+    domain::sharing::GroupSharingQuery q;
+    if (const auto* id = r.query.Find("group_id"); id != nullptr && !id->empty()) {
+        q.group_id = *id;
+    }
+    q.sub_groups = r.query.Bool("sub_groups", false);
+    q.parent_groups = r.query.Bool("parent_groups", false);
+    q.metadata = r.query.Bool("metadata", false);
+    return ApiResponse::Json(sharing.Details(r.Caller(), q));
+}
+
+// Catalog #19 / #62 GET .../sharing/requests.
+ApiResponse GetRequests(const ApiRequest& r, SharingFlow& flow) {
     domain::sharing::RequestQuery q;
     if (const auto* id = r.query.Find("request_id"); id != nullptr && !id->empty()) {
         q.request_id = *id;
@@ -102,38 +162,52 @@ ApiResponse GetRequests(const ApiRequest& r, NodeSharingService& sharing) {
             q.num_records = 10;  // an invalid value gets the default
         }
     }
-    return ApiResponse::Json(sharing.Requests(r.Caller(), q));
+    return ApiResponse::Json(flow.Requests(r.Caller(), q));
 }
 
-// Catalog #20 DELETE /{version}/user/nodes/sharing/requests.
-ApiResponse DeleteRequest(const ApiRequest& r, NodeSharingService& sharing) {
+// Catalog #20 / #63 DELETE .../sharing/requests.
+ApiResponse DeleteRequest(const ApiRequest& r, SharingFlow& flow) {
     const auto* id = r.query.Find("request_id");
-    sharing.Cancel(r.Caller(), id != nullptr ? *id : "");
+    flow.Cancel(r.Caller(), id != nullptr ? *id : "");
     return ApiResponse::Success("Sharing request removed successfully");
 }
 
 }  // namespace
 
-void AddSharingRoutes(Router& router, NodeSharingService& sharing) {
-    auto& s = sharing;
+void AddSharingRoutes(Router& router, NodeSharingService& nodes, GroupSharingService& groups) {
+    auto& n = nodes;
+    auto& g = groups;
     const auto user = Access::kUser;
-    router.Add("PUT", "/v1/user/nodes/sharing", user, [&s](const ApiRequest& r) {
-        return PutSharing(r, s);
+    const auto put_nodes = [&n](const ApiRequest& r) { return PutNodeSharing(r, n); };
+    router.Add("PUT", "/v1/user/nodes/sharing", user, put_nodes);
+    router.Add("PUT", "/v1/user/nodes/sharing/requests", user, put_nodes);
+    router.Add("DELETE", "/v1/user/nodes/sharing", user, [&n](const ApiRequest& r) {
+        return DeleteNodeSharing(r, n);
     });
-    router.Add("PUT", "/v1/user/nodes/sharing/requests", user, [&s](const ApiRequest& r) {
-        return PutSharing(r, s);
+    router.Add("GET", "/v1/user/nodes/sharing", user, [&n](const ApiRequest& r) {
+        return GetNodeSharing(r, n);
     });
-    router.Add("DELETE", "/v1/user/nodes/sharing", user, [&s](const ApiRequest& r) {
-        return DeleteSharing(r, s);
+    router.Add("GET", "/v1/user/nodes/sharing/requests", user, [&n](const ApiRequest& r) {
+        return GetRequests(r, n);
     });
-    router.Add("GET", "/v1/user/nodes/sharing", user, [&s](const ApiRequest& r) {
-        return GetSharing(r, s);
+    router.Add("DELETE", "/v1/user/nodes/sharing/requests", user, [&n](const ApiRequest& r) {
+        return DeleteRequest(r, n);
     });
-    router.Add("GET", "/v1/user/nodes/sharing/requests", user, [&s](const ApiRequest& r) {
-        return GetRequests(r, s);
+
+    const auto put_groups = [&g](const ApiRequest& r) { return PutGroupSharing(r, g); };
+    router.Add("PUT", "/v1/user/node_group/sharing", user, put_groups);
+    router.Add("PUT", "/v1/user/node_group/sharing/requests", user, put_groups);
+    router.Add("DELETE", "/v1/user/node_group/sharing", user, [&g](const ApiRequest& r) {
+        return DeleteGroupSharing(r, g);
     });
-    router.Add("DELETE", "/v1/user/nodes/sharing/requests", user, [&s](const ApiRequest& r) {
-        return DeleteRequest(r, s);
+    router.Add("GET", "/v1/user/node_group/sharing", user, [&g](const ApiRequest& r) {
+        return GetGroupSharing(r, g);
+    });
+    router.Add("GET", "/v1/user/node_group/sharing/requests", user, [&g](const ApiRequest& r) {
+        return GetRequests(r, g);
+    });
+    router.Add("DELETE", "/v1/user/node_group/sharing/requests", user, [&g](const ApiRequest& r) {
+        return DeleteRequest(r, g);
     });
 }
 

@@ -31,6 +31,12 @@ std::string Query(const char* where) {
     return std::string("SELECT ") + kColumns + " FROM node_groups WHERE " + where;
 }
 
+constexpr const char* kShareColumns = "group_id, user_id, role, metadata, created_at";
+
+GroupShareRow ReadShare(const Statement& s) {
+    return GroupShareRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+}
+
 }  // namespace
 
 std::optional<GroupRow> SqliteGroupStore::Find(std::string_view group_id) {
@@ -47,6 +53,24 @@ std::optional<GroupRow> SqliteGroupStore::FindByName(
             Query("owner_id = ? AND COALESCE(parent_id, '') = ? AND group_name = ?");
         auto s = c.Prepare(kSql);
         s.Bind(1, owner_id).Bind(2, parent_id).Bind(3, name);
+        if (s.Step()) {
+            row = ReadGroup(s);
+        }
+    });
+    return row;
+}
+
+std::optional<GroupRow> SqliteGroupStore::FindSharedByName(
+    std::string_view user_id, std::string_view name
+) {
+    std::optional<GroupRow> row;
+    db_.WithConnection([&](Connection& c) {
+        static const std::string kSql = Query(
+            "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?) AND group_name = ? "
+            "ORDER BY group_id LIMIT 1"
+        );
+        auto s = c.Prepare(kSql);
+        s.Bind(1, user_id).Bind(2, name);
         if (s.Step()) {
             row = ReadGroup(s);
         }
@@ -95,14 +119,20 @@ void SqliteGroupStore::Delete(std::string_view group_id) {
 }
 
 std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
-    std::string_view owner_id, std::string_view start_id, int limit
+    std::string_view user_id, std::string_view start_id, int limit
 ) {
     std::vector<GroupRow> rows;
     db_.WithConnection([&](Connection& c) {
+        // Two index ranges (owner_id, then group_shares by user) merged by id.
         static const std::string kSql =
-            Query("owner_id = ? AND parent_id IS NULL AND group_id >= ? ORDER BY group_id LIMIT ?");
+            Query("owner_id = ?1 AND parent_id IS NULL AND group_id >= ?2") + " UNION ALL " +
+            Query(
+                "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?1 AND group_id "
+                ">= ?2) AND owner_id <> ?1"
+            ) +
+            " ORDER BY 1 LIMIT ?3";
         auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, start_id).Bind(3, limit);
+        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit);
         while (s.Step()) {
             rows.push_back(ReadGroup(s));
         }
@@ -110,10 +140,23 @@ std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
     return rows;
 }
 
-int SqliteGroupStore::CountTopLevel(std::string_view owner_id) {
+int SqliteGroupStore::CountTopLevel(std::string_view user_id) {
     return static_cast<int>(db_.Count(
-        "SELECT COUNT(*) FROM node_groups WHERE owner_id = ? AND parent_id IS NULL", owner_id
+        "SELECT (SELECT COUNT(*) FROM node_groups WHERE owner_id = ?1 AND parent_id IS NULL) + "
+        "(SELECT COUNT(*) FROM group_shares s JOIN node_groups g USING (group_id) WHERE "
+        "s.user_id = ?1 AND g.owner_id <> ?1)",
+        user_id
     ));
+}
+
+void SqliteGroupStore::SetOwner(std::string_view group_id, std::string_view owner_id) {
+    db_.Execute(
+        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL SELECT g.group_id FROM node_groups g "
+        "JOIN tree ON g.parent_id = tree.id) UPDATE node_groups SET owner_id = ?2 WHERE group_id "
+        "IN tree",
+        group_id,
+        owner_id
+    );
 }
 
 std::vector<GroupRow> SqliteGroupStore::Children(std::string_view group_id) {
@@ -169,12 +212,80 @@ std::vector<GroupRow> SqliteGroupStore::GroupsOfNode(
     std::vector<GroupRow> rows;
     db_.WithConnection([&](Connection& c) {
         static const std::string kSql = std::string("SELECT ") + kColumns +
-                                        " FROM node_groups WHERE owner_id = ? AND group_id IN "
-                                        "(SELECT group_id FROM node_group_nodes WHERE node_id = ?)";
+                                        " FROM node_groups WHERE (?1 = '' OR owner_id = ?1) "
+                                        "AND group_id IN (SELECT group_id FROM node_group_nodes "
+                                        "WHERE node_id = ?2)";
         auto s = c.Prepare(kSql);
         s.Bind(1, owner_id).Bind(2, node_id);
         while (s.Step()) {
             rows.push_back(ReadGroup(s));
+        }
+    });
+    return rows;
+}
+
+void SqliteGroupStore::PutShare(const GroupShareRow& share) {
+    db_.Execute(
+        std::string("INSERT OR REPLACE INTO group_shares(") + kShareColumns +
+            ") VALUES (?, ?, ?, ?, ?)",
+        share.group_id,
+        share.user_id,
+        share.role,
+        share.metadata,
+        share.created_at
+    );
+}
+
+std::optional<GroupShareRow> SqliteGroupStore::FindShare(
+    std::string_view group_id, std::string_view user_id
+) {
+    std::optional<GroupShareRow> row;
+    db_.WithConnection([&](Connection& c) {
+        static const std::string kSql = std::string("SELECT ") + kShareColumns +
+                                        " FROM group_shares WHERE group_id = ? AND user_id = ?";
+        auto s = c.Prepare(kSql);
+        s.Bind(1, group_id).Bind(2, user_id);
+        if (s.Step()) {
+            row = ReadShare(s);
+        }
+    });
+    return row;
+}
+
+void SqliteGroupStore::DeleteShare(std::string_view group_id, std::string_view user_id) {
+    db_.Execute("DELETE FROM group_shares WHERE group_id = ? AND user_id = ?", group_id, user_id);
+}
+
+std::vector<GroupShareRow> SqliteGroupStore::SharesOfGroup(std::string_view group_id) {
+    std::vector<GroupShareRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        static const std::string kSql = std::string("SELECT ") + kShareColumns +
+                                        " FROM group_shares WHERE group_id = ? ORDER BY "
+                                        "created_at, user_id";
+        auto s = c.Prepare(kSql);
+        s.Bind(1, group_id);
+        while (s.Step()) {
+            rows.push_back(ReadShare(s));
+        }
+    });
+    return rows;
+}
+
+std::vector<SharedNodeSource> SqliteGroupStore::SharedNodeSources(
+    std::string_view user_id, std::string_view node_id
+) {
+    std::vector<SharedNodeSource> rows;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "SELECT s.group_id, CASE WHEN s.role = 'primary' AND o.role = 'primary' THEN "
+            "'primary' ELSE 'secondary' END FROM group_shares s JOIN node_group_nodes n ON "
+            "n.group_id = s.group_id AND n.node_id = ?2 JOIN node_groups g ON g.group_id = "
+            "s.group_id JOIN user_nodes o ON o.user_id = g.owner_id AND o.node_id = ?2 WHERE "
+            "s.user_id = ?1 ORDER BY s.group_id"
+        );
+        s.Bind(1, user_id).Bind(2, node_id);
+        while (s.Step()) {
+            rows.push_back(SharedNodeSource{s.Text(0), s.Text(1)});
         }
     });
     return rows;

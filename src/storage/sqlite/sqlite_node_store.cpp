@@ -39,11 +39,19 @@ NodeRow ReadNode(const Statement& s) {
 }
 
 constexpr const char* kMappingColumns =
-    "user_id, node_id, role, tags, metadata, group_id, admin_access, created_at";
+    "user_id, node_id, role, tags, metadata, group_id, admin_access, created_at, direct_role";
 
 UserNodeRow ReadMapping(const Statement& s) {
     return UserNodeRow{
-        s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Int(7)};
+        s.Text(0),
+        s.Text(1),
+        s.Text(2),
+        s.Text(3),
+        s.Text(4),
+        s.Text(5),
+        s.Text(6),
+        s.Int(7),
+        s.Text(8)};
 }
 
 constexpr const char* kRequestColumns =
@@ -216,7 +224,7 @@ void SqliteNodeStore::PutMapping(const UserNodeRow& m) {
     db_.WithConnection([&](Connection& c) {
         c.Prepare(
              std::string("INSERT OR REPLACE INTO user_nodes(") + kMappingColumns +
-             ") VALUES (?,?,?,?,?,?,?,?)"
+             ") VALUES (?,?,?,?,?,?,?,?,?)"
         )
             .Bind(1, m.user_id)
             .Bind(2, m.node_id)
@@ -226,6 +234,7 @@ void SqliteNodeStore::PutMapping(const UserNodeRow& m) {
             .Bind(6, m.group_id)
             .Bind(7, m.admin_access)
             .Bind(8, m.created_at)
+            .Bind(9, m.direct_role)
             .Run();
     });
 }

@@ -8,21 +8,22 @@ namespace rainmaker::storage::sqlite {
 namespace {
 
 constexpr const char* kColumns =
-    "request_id, from_user, to_user, node_ids, primary_role, transfer, new_role, metadata, "
-    "status, created_at";
+    "request_id, from_user, to_user, item_ids, primary_role, transfer, new_role, metadata, "
+    "status, created_at, kind";
 
 SharingRequestRow ReadRequest(const Statement& s) {
     SharingRequestRow r;
     r.request_id = s.Text(0);
     r.from_user = s.Text(1);
     r.to_user = s.Text(2);
-    r.node_ids = s.Text(3);
+    r.item_ids = s.Text(3);
     r.primary = s.Bool(4);
     r.transfer = s.Bool(5);
     r.new_role = s.Text(6);
     r.metadata = s.Text(7);
     r.status = s.Text(8);
     r.created_at = s.Int(9);
+    r.kind = s.Text(10);
     return r;
 }
 
@@ -32,18 +33,19 @@ void SqliteSharingStore::Put(const SharingRequestRow& r) {
     db_.WithConnection([&](Connection& c) {
         c.Prepare(
              std::string("INSERT OR REPLACE INTO sharing_requests(") + kColumns +
-             ") VALUES (?,?,?,?,?,?,?,?,?,?)"
+             ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         )
             .Bind(1, r.request_id)
             .Bind(2, r.from_user)
             .Bind(3, r.to_user)
-            .Bind(4, r.node_ids)
+            .Bind(4, r.item_ids)
             .Bind(5, r.primary)
             .Bind(6, r.transfer)
             .Bind(7, r.new_role)
             .Bind(8, r.metadata)
             .Bind(9, r.status)
             .Bind(10, r.created_at)
+            .Bind(11, r.kind)
             .Run();
     });
 }
@@ -59,18 +61,19 @@ void SqliteSharingStore::Delete(std::string_view request_id) {
 }
 
 std::vector<SharingRequestRow> SqliteSharingStore::List(
-    std::string_view user_id, bool sent, std::string_view start_id, int limit
+    std::string_view kind, std::string_view user_id, bool sent, std::string_view start_id, int limit
 ) {
     std::vector<SharingRequestRow> rows;
     db_.WithConnection([&](Connection& c) {
         static const std::string kSent = std::string("SELECT ") + kColumns +
-                                         " FROM sharing_requests WHERE from_user = ? AND "
-                                         "request_id >= ? ORDER BY request_id LIMIT ?";
-        static const std::string kReceived = std::string("SELECT ") + kColumns +
-                                             " FROM sharing_requests WHERE to_user = ? AND "
-                                             "request_id >= ? ORDER BY request_id LIMIT ?";
+                                         " FROM sharing_requests WHERE from_user = ? AND kind = ? "
+                                         "AND request_id >= ? ORDER BY request_id LIMIT ?";
+        static const std::string kReceived =
+            std::string("SELECT ") + kColumns +
+            " FROM sharing_requests WHERE to_user = ? AND kind = ? "
+            "AND request_id >= ? ORDER BY request_id LIMIT ?";
         auto s = c.Prepare(sent ? kSent : kReceived);
-        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit);
+        s.Bind(1, user_id).Bind(2, kind).Bind(3, start_id).Bind(4, limit);
         while (s.Step()) {
             rows.push_back(ReadRequest(s));
         }

@@ -16,7 +16,11 @@ public:
     std::optional<SharingRequestRow> Find(std::string_view request_id) override;
     void Delete(std::string_view request_id) override;
     std::vector<SharingRequestRow> List(
-        std::string_view user_id, bool sent, std::string_view start_id, int limit
+        std::string_view kind,
+        std::string_view user_id,
+        bool sent,
+        std::string_view start_id,
+        int limit
     ) override;
 
 private:

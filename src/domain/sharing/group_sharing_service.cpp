@@ -1,0 +1,355 @@
+// Group sharing over the common request flow; access changes go through node_access.
+#include "domain/sharing/group_sharing_service.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.hpp"
+#include "domain/nodes/node_access.hpp"
+
+namespace rainmaker::domain::sharing {
+
+using core::ApiError;
+using core::ErrorCode;
+using groups::RoleInGroup;
+using storage::GroupRow;
+using storage::SharingRequestRow;
+
+namespace {
+
+constexpr std::size_t kMaxGroups = 10;
+
+constexpr SharingErrors kGroupErrors{
+    ErrorCode::kGroupShareUserNameMissing,
+    ErrorCode::kGroupShareUserNotFound,
+    ErrorCode::kGroupShareSelf,
+    ErrorCode::kGroupShareRequestIdMissing,
+    ErrorCode::kGroupShareRequestClosed,
+    ErrorCode::kGroupShareRequestNotFound,
+    ErrorCode::kGroupShareRequestDeclined,
+    ErrorCode::kGroupSharePrimaryUserFlag,
+    ErrorCode::kGroupShareBadNewRole,
+    ErrorCode::kGroupShareNewRoleNeedsTransfer};
+
+bool IsPrimary(const std::string& role) {
+    return role == "owner" || role == "primary";
+}
+
+}  // namespace
+
+GroupSharingService::GroupSharingService(
+    storage::Database& db, const core::Clock& clock, groups::GroupService& groups
+)
+    : SharingFlow(db, clock, "group", kGroupErrors), groups_(groups) {}
+
+std::vector<GroupRow> GroupSharingService::CheckGroups(const std::vector<std::string>& group_ids) {
+    if (group_ids.empty()) {
+        throw ApiError(ErrorCode::kGroupShareNoGroups);
+    }
+    if (group_ids.size() > kMaxGroups) {
+        throw ApiError(ErrorCode::kGroupShareTooMany);
+    }
+    std::set<std::string> seen;
+    std::vector<GroupRow> rows;
+    for (const auto& id : group_ids) {
+        if (!seen.insert(id).second) {
+            throw ApiError(ErrorCode::kGroupShareDuplicate, "Duplicate group id in request: " + id);
+        }
+        auto group = db_.Groups().Find(id);
+        if (!group) {
+            throw ApiError(
+                ErrorCode::kGroupShareGroupsMissing, "Error some groupIds are missing: " + id
+            );
+        }
+        rows.push_back(std::move(*group));
+    }
+    return rows;
+}
+
+std::string GroupSharingService::Share(const auth::AuthContext& caller, const ShareRequest& r) {
+    if (r.items.empty()) {
+        throw ApiError(ErrorCode::kGroupShareNoGroups);
+    }
+    CheckRequestFields(r);
+    std::string id;
+    db_.Transaction([&] {
+        const auto groups = CheckGroups(r.items);
+        const auto target = RequireTarget(caller, r.user_name);
+        const std::string offered = r.primary || r.transfer ? "primary" : "secondary";
+        bool has_all = !r.transfer;
+        for (const auto& group : groups) {
+            const auto role = RoleInGroup(db_, caller.user_id, group);
+            if (role.empty()) {
+                throw ApiError(
+                    ErrorCode::kGroupShareNotMember,
+                    "Error, the group " + group.group_id + " does not belong to the user"
+                );
+            }
+            if (!IsPrimary(role)) {
+                throw ApiError(ErrorCode::kGroupShareNotPrimary);
+            }
+            if (r.transfer && role != "owner") {
+                throw ApiError(ErrorCode::kGroupShareTransferViaParent);
+            }
+            for (const auto& node : db_.Groups().Nodes(group.group_id)) {
+                const auto mine = db_.Nodes().FindMapping(caller.user_id, node);
+                if (!mine || mine->role != "primary") {
+                    throw ApiError(
+                        ErrorCode::kGroupShareNodesNotPrimary,
+                        "Error, User should be primary owner for all nodes in the groups: " + node
+                    );
+                }
+                for (const auto& source : db_.Groups().SharedNodeSources(target.user_id, node)) {
+                    if (source.group_id != group.group_id && source.role != offered) {
+                        throw ApiError(
+                            ErrorCode::kShareViaGroupRole,
+                            "Error, the node " + node +
+                                " is already shared via group sharing with a different role"
+                        );
+                    }
+                }
+            }
+            has_all = has_all && (group.owner_id == target.user_id ||
+                                  db_.Groups().FindShare(group.group_id, target.user_id));
+        }
+        id = Create(caller, target, r, has_all);
+    });
+    return id;
+}
+
+// Accepted: the receiver holds a share of each group in the offered role; a transfer makes
+// the receiver the owner (the sender stays as secondary when new_role says so).
+void GroupSharingService::Apply(const SharingRequestRow& request) {
+    const auto now = clock_.NowSeconds();
+    const std::string role = request.primary || request.transfer ? "primary" : "secondary";
+    for (const auto& id : Items(request)) {
+        const auto group = db_.Groups().Find(id);
+        if (!group || group->owner_id == request.to_user) {
+            continue;  // gone since, or theirs already
+        }
+        const auto sender_role = RoleInGroup(db_, request.from_user, *group);
+        if (!IsPrimary(sender_role)) {
+            continue;  // the sender lost the group since: nothing to give
+        }
+        const auto nodes = db_.Groups().Nodes(group->group_id);
+        if (request.transfer && sender_role == "owner") {
+            db_.Groups().DeleteShare(group->group_id, request.to_user);
+            db_.Groups().SetOwner(group->group_id, request.to_user);
+            for (const auto& node : nodes) {
+                nodes::SetDirectRole(db_, request.to_user, node, "primary", now);
+            }
+            if (request.new_role == "secondary") {
+                db_.Groups().PutShare(storage::GroupShareRow{
+                    group->group_id, request.from_user, "secondary", "{}", now});
+            }
+            for (const auto& node : nodes) {
+                nodes::SetDirectRole(db_, request.from_user, node, "", now);
+            }
+            for (const auto& member : groups_.Tree(*group)) {
+                nodes::SyncGroupShares(
+                    db_, member.group_id, db_.Groups().Nodes(member.group_id), now
+                );
+            }
+        } else {
+            const auto existing = db_.Groups().FindShare(group->group_id, request.to_user);
+            db_.Groups().PutShare(storage::GroupShareRow{
+                group->group_id,
+                request.to_user,
+                role,
+                request.metadata,
+                existing ? existing->created_at : now});
+            for (const auto& node : nodes) {
+                nodes::SyncAccess(db_, request.to_user, node, now);
+            }
+        }
+        const std::string event = boost::json::serialize(boost::json::object{
+            {"group_id", group->group_id}, {"role", role}, {"request_id", request.request_id}});
+        db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
+    }
+}
+
+void GroupSharingService::RequireShare(const GroupRow& group, std::string_view user_id) {
+    if (db_.Groups().FindShare(group.group_id, user_id)) {
+        return;
+    }
+    if (!RoleInGroup(db_, user_id, group).empty()) {
+        throw ApiError(ErrorCode::kGroupShareViaParent);
+    }
+    throw ApiError(
+        ErrorCode::kGroupShareNotMember,
+        "Error, the group " + group.group_id + " is not shared with the user"
+    );
+}
+
+void GroupSharingService::Remove(
+    const auth::AuthContext& caller,
+    const std::vector<std::string>& group_ids,
+    std::string_view user_name
+) {
+    db_.Transaction([&] {
+        const auto groups = CheckGroups(group_ids);
+        const auto target = FindTarget(user_name);
+        const bool self = target.user_id == caller.user_id;
+        for (const auto& group : groups) {
+            const auto role = RoleInGroup(db_, caller.user_id, group);
+            if (role.empty()) {
+                throw ApiError(ErrorCode::kGroupShareNotMember);
+            }
+            if (self) {
+                // A secondary takes their own share away (primaries leave the group).
+                RequireShare(group, caller.user_id);
+                if (db_.Groups().FindShare(group.group_id, caller.user_id)->role != "secondary") {
+                    throw ApiError(ErrorCode::kGroupShareSelfNotSecondary);
+                }
+                continue;
+            }
+            if (!IsPrimary(role) || target.user_id == group.owner_id) {
+                throw ApiError(ErrorCode::kGroupShareNotPrimary);
+            }
+            RequireShare(group, target.user_id);
+        }
+        for (const auto& group : groups) {
+            groups_.RemoveShare(group, target.user_id);
+        }
+    });
+}
+
+void GroupSharingService::RemoveFromGroup(
+    const auth::AuthContext& caller, std::string_view group_id, std::string_view user_name
+) {
+    db_.Transaction([&] {
+        const auto group = groups_.RequireVisible(caller, group_id);
+        if (!IsPrimary(RoleInGroup(db_, caller.user_id, group))) {
+            throw ApiError(ErrorCode::kSecondaryRemoveSharing);
+        }
+        const auto target = FindTarget(user_name);
+        if (target.user_id == caller.user_id) {
+            throw ApiError(ErrorCode::kRemoveSharingSelf);
+        }
+        if (target.user_id == group.owner_id) {
+            throw ApiError(ErrorCode::kGroupShareNotPrimary, "The group's owner cannot be removed");
+        }
+        RequireShare(group, target.user_id);
+        groups_.RemoveShare(group, target.user_id);
+    });
+}
+
+boost::json::object GroupSharingService::Describe(
+    const auth::AuthContext& caller, const GroupRow& group, const GroupSharingQuery& q
+) {
+    const bool caller_primary = IsPrimary(RoleInGroup(db_, caller.user_id, group));
+
+    // Everyone holding a share of the group or of a parent, in their best role, with the
+    // metadata of their share.
+    struct Member {
+        std::string user_id;
+        std::string role;
+        std::string metadata;
+    };
+
+    std::vector<Member> members{{group.owner_id, "primary", "{}"}};
+    std::optional<GroupRow> level = group;
+    while (level) {
+        for (const auto& share : db_.Groups().SharesOfGroup(level->group_id)) {
+            auto it = std::find_if(members.begin(), members.end(), [&](const auto& m) {
+                return m.user_id == share.user_id;
+            });
+            if (it == members.end()) {
+                members.push_back(Member{share.user_id, share.role, share.metadata});
+            } else if (share.role == "primary") {
+                it->role = "primary";
+            }
+        }
+        level = level->parent_id.empty() ? std::nullopt : db_.Groups().Find(level->parent_id);
+    }
+    boost::json::object users;
+    for (const char* role : {"primary", "secondary"}) {
+        if (std::string_view(role) == "secondary" && !caller_primary) {
+            continue;  // a secondary user does not see the other secondaries
+        }
+        boost::json::array names;
+        boost::json::array with_metadata;
+        for (const auto& member : members) {
+            const auto user = db_.Users().FindById(member.user_id);
+            if (!user || member.role != role) {
+                continue;
+            }
+            names.emplace_back(user->user_name);
+            boost::system::error_code ec;
+            auto metadata = boost::json::parse(member.metadata, ec);
+            with_metadata.push_back(boost::json::object{
+                {"user_name", user->user_name},
+                {"metadata", ec ? boost::json::value(boost::json::object{}) : metadata}});
+        }
+        users[role] = std::move(names);
+        if (q.metadata) {
+            users[std::string(role) + "_metadata"] = std::move(with_metadata);
+        }
+    }
+    boost::json::object out{
+        {"group_id", group.group_id},
+        {"group_name", group.group_name},
+        {"mutually_exclusive", group.mutually_exclusive},
+        {"users", std::move(users)}};
+    if (!group.parent_id.empty()) {
+        out["parent_group_id"] = group.parent_id;
+    }
+    if (q.sub_groups) {
+        boost::json::array children;
+        for (const auto& child : db_.Groups().Children(group.group_id)) {
+            children.push_back(
+                Describe(caller, child, GroupSharingQuery{{}, true, false, q.metadata})
+            );
+        }
+        out["sub_groups"] = std::move(children);
+    }
+    if (q.parent_groups) {
+        // Nearest first, and only the parents the caller belongs to: a sub-group shared
+        // alone does not reveal who shares its parent.
+        boost::json::array parents;
+        auto parent = group.parent_id.empty() ? std::nullopt : db_.Groups().Find(group.parent_id);
+        while (parent && !RoleInGroup(db_, caller.user_id, *parent).empty()) {
+            parents.push_back(
+                Describe(caller, *parent, GroupSharingQuery{{}, false, false, q.metadata})
+            );
+            parent =
+                parent->parent_id.empty() ? std::nullopt : db_.Groups().Find(parent->parent_id);
+        }
+        out["parent_groups"] = std::move(parents);
+    }
+    return out;
+}
+
+// One entry per group asked for (or per top-level group of the caller), sub-groups and
+// parents nested inside it as SDK 2.1.1 reads them.
+boost::json::object GroupSharingService::Details(
+    const auth::AuthContext& caller, const GroupSharingQuery& q
+) {
+    std::vector<GroupRow> roots;
+    if (q.group_id) {
+        roots.push_back(groups_.RequireVisible(caller, *q.group_id));
+    } else {
+        roots = db_.Groups().ListTopLevel(caller.user_id, "", 100000);
+    }
+    boost::json::array out;
+    for (const auto& root : roots) {
+        out.push_back(Describe(caller, root, q));
+    }
+    return boost::json::object{{"group_sharing", std::move(out)}};
+}
+
+void GroupSharingService::DescribeItems(
+    const SharingRequestRow& request, boost::json::object& out
+) {
+    boost::json::array ids;
+    boost::json::array names;
+    for (const auto& id : Items(request)) {
+        const auto group = db_.Groups().Find(id);
+        ids.emplace_back(id);
+        names.emplace_back(group ? group->group_name : "");
+    }
+    out["group_ids"] = std::move(ids);
+    out["group_names"] = std::move(names);
+}
+
+}  // namespace rainmaker::domain::sharing
