@@ -76,6 +76,7 @@ struct Application::Parts {
           nodes(*db, link, clock),
           claims(*db, *ca, clock, config.mqtt.public_host),
           groups(*db, nodes, clock),
+          admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
           sharing(*db, clock),
           group_sharing(*db, clock, groups),
           router(tokens) {
@@ -84,6 +85,7 @@ struct Application::Parts {
         http::api::AddNodeRoutes(router, nodes, mapping);
         http::api::AddClaimRoutes(router, claims);
         http::api::AddGroupRoutes(router, groups, group_sharing);
+        http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
@@ -108,6 +110,7 @@ struct Application::Parts {
     domain::nodes::NodeService nodes;
     domain::nodes::ClaimService claims;
     domain::groups::GroupService groups;
+    domain::groups::GroupService admin_groups;
     domain::sharing::NodeSharingService sharing;
     domain::sharing::GroupSharingService group_sharing;
     http::Metrics metrics;

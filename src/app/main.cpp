@@ -146,11 +146,13 @@ int main(int argc, char** argv) {
     std::string user_name;
     std::string password;
     bool super_admin = false;
+    bool admin_role = false;
     create_user->add_option("--user-name", user_name, "e-mail address or +<country code><number>")
         ->required();
     create_user->add_option("--password", password, "password (8..256, upper, lower, digit)")
         ->required();
     create_user->add_flag("--superadmin", super_admin, "make the user a superadmin");
+    create_user->add_flag("--admin", admin_role, "make the user an admin (admin APIs)");
     auto* issue_certs = admin->add_subcommand(
         "issue-node-certs", "create node ids, keys and certificates (manufacturing)"
     );
@@ -212,12 +214,13 @@ int main(int argc, char** argv) {
 
         if (*create_user) {
             Application app(std::move(config));
-            const auto user = app.Accounts().CreateConfirmedUser(user_name, password, super_admin);
+            const auto user =
+                app.Accounts().CreateConfirmedUser(user_name, password, super_admin, admin_role);
             std::printf(
                 "created user %s (%s)%s\n",
                 user.user_name.c_str(),
                 user.user_id.c_str(),
-                super_admin ? " as superadmin" : ""
+                super_admin ? " as superadmin" : (admin_role ? " as admin" : "")
             );
             return 0;
         }

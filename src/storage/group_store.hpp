@@ -21,6 +21,8 @@ struct GroupRow {
     std::string custom_data = "{}";
     int level = 1;
     std::int64_t created_at = 0;
+    std::string kind = "user";  // user | admin
+    std::string group_query;    // admin dynamic groups: {node_type, node_model, node_fw_version}
 };
 
 // A group shared with a user; its sub-groups come with it.
@@ -42,9 +44,12 @@ class GroupStore {
 public:
     virtual ~GroupStore() = default;
     virtual std::optional<GroupRow> Find(std::string_view group_id) = 0;
-    // The owner's group called `name` under `parent_id` ("" = top level).
+    // The owner's group of `kind` called `name` under `parent_id` ("" = top level).
     virtual std::optional<GroupRow> FindByName(
-        std::string_view owner_id, std::string_view parent_id, std::string_view name
+        std::string_view kind,
+        std::string_view owner_id,
+        std::string_view parent_id,
+        std::string_view name
     ) = 0;
     // A group called `name` shared with the user.
     virtual std::optional<GroupRow> FindSharedByName(
@@ -54,24 +59,27 @@ public:
     virtual void Update(const GroupRow& group) = 0;
     // Deletes the group, its sub-groups and their node lists.
     virtual void Delete(std::string_view group_id) = 0;
-    // The user's top-level groups and the groups shared with the user, ordered by id, from the
-    // first id >= start_id.
+    // The user's top-level groups of `kind` and the groups shared with the user, ordered by
+    // id, from the first id >= start_id.
     virtual std::vector<GroupRow> ListTopLevel(
-        std::string_view user_id, std::string_view start_id, int limit
+        std::string_view kind, std::string_view user_id, std::string_view start_id, int limit
     ) = 0;
-    virtual int CountTopLevel(std::string_view user_id) = 0;
+    virtual int CountTopLevel(std::string_view kind, std::string_view user_id) = 0;
+    // The owner's dynamic groups made from exactly `group_query`.
+    virtual std::vector<GroupRow> ListByQuery(
+        std::string_view owner_id, std::string_view group_query
+    ) = 0;
     // Gives the group and its sub-groups to `owner_id`.
     virtual void SetOwner(std::string_view group_id, std::string_view owner_id) = 0;
     virtual std::vector<GroupRow> Children(std::string_view group_id) = 0;
     virtual std::vector<std::string> Nodes(std::string_view group_id) = 0;
     virtual void AddNode(std::string_view group_id, std::string_view node_id) = 0;
     virtual void RemoveNode(std::string_view group_id, std::string_view node_id) = 0;
-    // Takes the node out of every group of `owner_id` (its mapping to that user ended), or of
-    // every group at all when `owner_id` is empty (the node was reset).
-    virtual void RemoveNodeFromGroups(std::string_view owner_id, std::string_view node_id) = 0;
-    // The owner's groups that hold the node (every group when `owner_id` is empty).
+    // Takes the node out of every user group (it was reset; admin groups keep it).
+    virtual void RemoveNodeFromUserGroups(std::string_view node_id) = 0;
+    // The owner's groups of `kind` that hold the node.
     virtual std::vector<GroupRow> GroupsOfNode(
-        std::string_view owner_id, std::string_view node_id
+        std::string_view kind, std::string_view owner_id, std::string_view node_id
     ) = 0;
 
     virtual void PutShare(const GroupShareRow& share) = 0;  // insert or replace

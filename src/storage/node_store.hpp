@@ -70,6 +70,11 @@ public:
 
     virtual std::optional<NodeRow> Find(std::string_view node_id) = 0;
     virtual std::optional<NodeRow> FindByMac(std::string_view mac_addr) = 0;
+    // Ids of the nodes whose reported type, model and firmware version equal the given ones
+    // (an empty one matches any), in id order.
+    virtual std::vector<std::string> NodeIdsMatching(
+        std::string_view node_type, std::string_view model, std::string_view fw_version
+    ) = 0;
     // Inserts; false when the id (or MAC) exists.
     virtual bool Insert(const NodeRow& node) = 0;
     virtual void SetClaimer(std::string_view node_id, std::string_view user_id) = 0;

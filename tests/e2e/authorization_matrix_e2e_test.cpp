@@ -100,6 +100,10 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/user/node_group", false},
     {"GET", "/v1/user/node_group", false},
     {"DELETE", "/v1/user/node_group", false},
+    {"POST", "/v1/admin/node_group", false},
+    {"PUT", "/v1/admin/node_group", false},
+    {"GET", "/v1/admin/node_group", false},
+    {"DELETE", "/v1/admin/node_group", false},
     // sharing_routes.cpp
     {"PUT", "/v1/user/nodes/sharing", false},
     {"PUT", "/v1/user/nodes/sharing/requests", false},
@@ -159,10 +163,23 @@ std::set<RouteKey> RegisteredRoutes(std::string& error) {
 
 // ---- roles, expectations, rows
 
-enum class Role { kAnonymous, kGarbage, kOther, kSecondary, kPrimary };
+// kAdmin and kSuperAdmin have no relation to the nodes, groups or requests of the world:
+// on user routes they are other users; on admin routes they act as themselves.
+enum class Role { kAnonymous, kGarbage, kOther, kAdmin, kSuperAdmin, kSecondary, kPrimary };
 
 constexpr Role kRoles[] = {
-    Role::kAnonymous, Role::kGarbage, Role::kOther, Role::kSecondary, Role::kPrimary};
+    Role::kAnonymous,
+    Role::kGarbage,
+    Role::kOther,
+    Role::kAdmin,
+    Role::kSuperAdmin,
+    Role::kSecondary,
+    Role::kPrimary};
+
+// A caller with no relation to the primary's world.
+bool Unrelated(Role role) {
+    return role == Role::kOther || role == Role::kAdmin || role == Role::kSuperAdmin;
+}
 
 const char* RoleName(Role role) {
     switch (role) {
@@ -172,6 +189,10 @@ const char* RoleName(Role role) {
             return "garbage";
         case Role::kOther:
             return "other";
+        case Role::kAdmin:
+            return "admin";
+        case Role::kSuperAdmin:
+            return "superadmin";
         case Role::kSecondary:
             return "secondary";
         case Role::kPrimary:
@@ -238,13 +259,22 @@ using Check = std::function<std::string(Role, const HttpResult&)>;
 
 struct Row {
     // Anonymous and garbage-token callers always get 401 100004.
+    // An admin and a superadmin answer as the other user unless Admins() says otherwise.
     Row(std::string m, std::string t, std::string b, Expect o, Expect s, Expect p)
         : method(std::move(m)),
           target(std::move(t)),
           body(std::move(b)),
           other(o),
+          admin(o),
+          superadmin(o),
           secondary(s),
           primary(p) {}
+
+    Row&& Admins(Expect a, Expect sa) && {
+        admin = a;
+        superadmin = sa;
+        return std::move(*this);
+    }
 
     // Checks each allowed answer too.
     Row&& Checked(Check c) && {
@@ -263,6 +293,8 @@ struct Row {
     std::string target;  // path and query; {name} is replaced by the set-up's value
     std::string body;    // JSON; empty: none
     Expect other;
+    Expect admin;
+    Expect superadmin;
     Expect secondary;
     Expect primary;
     Check check;
@@ -299,13 +331,36 @@ protected:
           bob_(SignUpAndLogin(client_, server_, kBob)),
           eve_(SignUpAndLogin(client_, server_, kEve)),
           carol_(SignUpAndLogin(client_, server_, kCarol)),
-          dave_(SignUpAndLogin(client_, server_, kDave)) {}
+          dave_(SignUpAndLogin(client_, server_, kDave)),
+          ops_(AdminUser(kOps, "--admin")),
+          root_(AdminUser(kRoot, "--superadmin")) {}
 
     static constexpr const char* kAlice = "alice@example.com";  // primary
     static constexpr const char* kBob = "bob@example.com";      // secondary
     static constexpr const char* kEve = "eve@example.com";      // other: no relation at all
     static constexpr const char* kCarol = "carol@example.com";  // has pending requests
     static constexpr const char* kDave = "dave@example.com";    // secondary, removed by a row
+    static constexpr const char* kOps = "ops@example.com";      // admin
+    static constexpr const char* kRoot = "root@example.com";    // superadmin
+
+    // `admin create-user` with `flag` (--admin or --superadmin), logged in.
+    Tokens AdminUser(const char* user_name, const char* flag) {
+        std::string output;
+        EXPECT_EQ(
+            server_.RunCommand(
+                {"admin",
+                 "create-user",
+                 "--user-name",
+                 user_name,
+                 "--password",
+                 std::string(kPassword),
+                 flag},
+                &output
+            ),
+            0
+        ) << output;
+        return Login(client_, user_name);
+    }
 
     // Shares `node` with `user_name` (and has them accept unless `accept_as` is null); returns
     // the request id.
@@ -449,6 +504,18 @@ protected:
             ShareGroup(vars_.at(group), kDave, &dave_);
         }
         vars_["gshare_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr);
+        // The admin's fleet groups.
+        for (const char* group : {"agroup", "agroup_del"}) {
+            const auto r = client_.Post(
+                "/v1/admin/node_group",
+                object{
+                    {"group_name", group},
+                    {"nodes", boost::json::array{boost::json::value(node_.node_id)}}},
+                ops_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            vars_[group] = r.Str("group_id");
+        }
         vars_["gwithdraw_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr);
         // A token that carries the primary's claims under a forged signature.
         const auto dot = alice_.accesstoken.rfind('.');
@@ -461,11 +528,33 @@ protected:
     // ---- requests
 
     const Tokens& TokensOf(Role role) const {
-        return role == Role::kOther ? eve_ : role == Role::kSecondary ? bob_ : alice_;
+        switch (role) {
+            case Role::kOther:
+                return eve_;
+            case Role::kAdmin:
+                return ops_;
+            case Role::kSuperAdmin:
+                return root_;
+            case Role::kSecondary:
+                return bob_;
+            default:
+                return alice_;
+        }
     }
 
     const char* NameOf(Role role) const {
-        return role == Role::kOther ? kEve : role == Role::kSecondary ? kBob : kAlice;
+        switch (role) {
+            case Role::kOther:
+                return kEve;
+            case Role::kAdmin:
+                return kOps;
+            case Role::kSuperAdmin:
+                return kRoot;
+            case Role::kSecondary:
+                return kBob;
+            default:
+                return kAlice;
+        }
     }
 
     std::string Expand(const std::string& text) const {
@@ -510,7 +599,9 @@ protected:
             {"bob", &bob_},
             {"eve", &eve_},
             {"carol", &carol_},
-            {"dave", &dave_}};
+            {"dave", &dave_},
+            {"ops", &ops_},
+            {"root", &root_}};
         for (const auto& [who, t] : users) {
             // status=false: connectivity timestamps are not the requests' doing.
             get(who, *t, "/v1/user/nodes?node_details=true&status=false");
@@ -530,6 +621,9 @@ protected:
             get("alice",
                 alice_,
                 "/v1/user/node_group/sharing/requests?request_id=" + vars_.at(request));
+        }
+        for (const auto& [who, t] : {std::pair{"ops", &ops_}, std::pair{"root", &root_}}) {
+            get(who, *t, "/v1/admin/node_group?sub_groups=true&node_list=true");
         }
         for (const char* request : {"map_req", "chal_req"}) {
             get("alice", alice_, "/v1/user/nodes/mapping?request_id=" + vars_.at(request));
@@ -586,6 +680,8 @@ protected:
     Tokens eve_;
     Tokens carol_;
     Tokens dave_;
+    Tokens ops_;
+    Tokens root_;
     std::string garbage_;
     Device node_;
     Device victim_node_;
@@ -609,7 +705,7 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
     };
     const auto node_listed = [this](Role role, const HttpResult& r) -> std::string {
         const bool listed = Contains(r.json.at("nodes"), node_.node_id);
-        if (role == Role::kOther) {
+        if (Unrelated(role)) {
             return listed ? "another user's list shows the node" : "";
         }
         if (!listed) {
@@ -694,7 +790,7 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
     };
     const auto group_users = [this](Role role, const HttpResult& r) -> std::string {
         const auto* entry = FindBy(r.json.at("group_sharing"), "group_id", vars_.at("sgroup"));
-        if (role == Role::kOther) {
+        if (Unrelated(role)) {
             return entry == nullptr ? "" : "another user sees the group's sharing";
         }
         if (entry == nullptr) {
@@ -794,7 +890,7 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                     return "the caller's request is " + s.body;
                 }
                 const auto mine = client_.Get("/v1/user/nodes?node_id=" + node_.node_id, t);
-                return role != Role::kOther || IsFailure(mine, 400, 100010)
+                return !Unrelated(role) || IsFailure(mine, 400, 100010)
                            ? ""
                            : "the other user got the node";
             }),
@@ -880,7 +976,7 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
         Row("GET", "/v1/user/nodes/sharing", "", Ok(), Ok(), Ok())
             .Checked([this](Role role, const HttpResult& r) -> std::string {
                 const auto* entry = FindBy(r.json.at("node_sharing"), "node_id", node_.node_id);
-                if (role == Role::kOther) {
+                if (Unrelated(role)) {
                     return entry == nullptr ? "" : "another user sees the node's sharing";
                 }
                 if (entry == nullptr) {
@@ -1024,6 +1120,48 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Ok())
             .Checked(dave_lost("sgroup")),
 
+        // ---- admin groups: admins only, each admin their own groups
+        Row("POST",
+            "/v1/admin/node_group",
+            R"({"group_name":"Fleet","nodes":["{node}"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET",
+            "/v1/admin/node_group?group_id={agroup}&node_list=true",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(108023))
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return Contains(r.json.at("groups").at(0).at("nodes"), node_.node_id)
+                           ? ""
+                           : "the node is not in the admin group";
+            }),
+        Row("GET", "/v1/admin/node_group", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                const bool listed =
+                    FindBy(r.json.at("groups"), "group_id", vars_.at("agroup")) != nullptr;
+                return listed == (role == Role::kAdmin) ? "" : "the admin group is listed wrongly";
+            }),
+        Row("PUT",
+            "/v1/admin/node_group?group_id={agroup}",
+            R"({"description":"matrix"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(108023)),
+        Row("DELETE",
+            "/v1/admin/node_group?group_id={agroup_del}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(108023)),
+
         // A user groups only the nodes mapped to them (the secondary's is).
         Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),
         Row("POST", "/v1/user/node_group", sub, Err(108009), Err(108009), Ok()),
@@ -1094,6 +1232,12 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
             switch (role) {
                 case Role::kOther:
                     cell.expected = row.other;
+                    break;
+                case Role::kAdmin:
+                    cell.expected = row.admin;
+                    break;
+                case Role::kSuperAdmin:
+                    cell.expected = row.superadmin;
                     break;
                 case Role::kSecondary:
                     cell.expected = row.secondary;

@@ -47,9 +47,48 @@ void CheckObject(const std::optional<boost::json::value>& value, const char* nam
 }  // namespace
 
 GroupService::GroupService(
-    storage::Database& db, nodes::NodeService& nodes, const core::Clock& clock
+    storage::Database& db, nodes::NodeService& nodes, const core::Clock& clock, GroupKind kind
 )
-    : db_(db), nodes_(nodes), clock_(clock) {}
+    : db_(db), nodes_(nodes), clock_(clock), kind_(kind) {}
+
+std::string GroupService::QueryOf(
+    const std::optional<std::string>& node_type,
+    const std::optional<std::string>& node_model,
+    const std::optional<std::string>& node_fw_version
+) {
+    boost::json::object query;
+    if (node_type && !node_type->empty()) {
+        query["node_type"] = *node_type;
+    }
+    if (node_model && !node_model->empty()) {
+        query["node_model"] = *node_model;
+    }
+    if (node_fw_version && !node_fw_version->empty()) {
+        query["node_fw_version"] = *node_fw_version;
+    }
+    return query.empty() ? "" : boost::json::serialize(query);
+}
+
+void GroupService::Regroup(const GroupRow& group) {
+    const auto query = Parse(group.group_query).as_object();
+    const auto text = [&](const char* key) -> std::string {
+        const auto* v = query.if_contains(key);
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+    };
+    const auto matching =
+        db_.Nodes().NodeIdsMatching(text("node_type"), text("node_model"), text("node_fw_version"));
+    const auto present = db_.Groups().Nodes(group.group_id);
+    for (const auto& node : present) {
+        if (!std::binary_search(matching.begin(), matching.end(), node)) {
+            db_.Groups().RemoveNode(group.group_id, node);
+        }
+    }
+    for (const auto& node : matching) {
+        if (!std::binary_search(present.begin(), present.end(), node)) {
+            db_.Groups().AddNode(group.group_id, node);
+        }
+    }
+}
 
 std::string RoleInGroup(
     storage::Database& db, std::string_view user_id, const storage::GroupRow& group
@@ -80,7 +119,7 @@ GroupRow GroupService::RequireVisible(const auth::AuthContext& caller, std::stri
     }
     auto group = db_.Groups().Find(group_id);
     // Another user's group does not exist for the caller unless it is shared with them.
-    if (!group || RoleInGroup(db_, caller.user_id, *group).empty()) {
+    if (!group || group->kind != Kind() || RoleInGroup(db_, caller.user_id, *group).empty()) {
         throw ApiError(ErrorCode::kGroupNotFound);
     }
     return *group;
@@ -101,7 +140,14 @@ void GroupService::CheckNodesMapped(
         throw ApiError(ErrorCode::kGroupNodeCount);
     }
     for (const auto& node : nodes) {
-        if (!db_.Nodes().FindMapping(user_id, node)) {
+        if (Admin()) {
+            // Every node of this server is its operator's: an admin groups any known node.
+            if (!db_.Nodes().Find(node)) {
+                throw ApiError(
+                    ErrorCode::kGroupNodesNotClaimed, "Some of the nodes are not claimed: " + node
+                );
+            }
+        } else if (!db_.Nodes().FindMapping(user_id, node)) {
             throw ApiError(
                 ErrorCode::kGroupNodesNotMapped, "Some of the nodes are not mapped by user: " + node
             );
@@ -128,7 +174,7 @@ void GroupService::CheckInParent(const GroupRow& group, const std::vector<std::s
 // groups share the "no parent" parent).
 void GroupService::CheckExclusive(const GroupRow& group, const std::vector<std::string>& nodes) {
     for (const auto& node : nodes) {
-        for (const auto& other : db_.Groups().GroupsOfNode(group.owner_id, node)) {
+        for (const auto& other : db_.Groups().GroupsOfNode(Kind(), group.owner_id, node)) {
             if (other.group_id != group.group_id && other.type == group.type &&
                 other.parent_id == group.parent_id && group.mutually_exclusive &&
                 other.mutually_exclusive) {
@@ -184,9 +230,23 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
 
 std::string GroupService::Create(const auth::AuthContext& caller, const GroupFields& f) {
     if (f.matter) {
+        if (Admin()) {
+            throw ApiError(ErrorCode::kAdminGroupMatter);
+        }
         throw ApiError(
             ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
         );
+    }
+    const std::string group_query =
+        Admin() ? QueryOf(f.node_type, f.node_model, f.node_fw_version) : "";
+    if (Admin() && f.regroup) {
+        throw ApiError(ErrorCode::kRegroupOnCreate);
+    }
+    if (!group_query.empty() && f.nodes) {
+        throw ApiError(ErrorCode::kNodesWithGroupQuery);
+    }
+    if (!group_query.empty() && f.parent_group_id && !f.parent_group_id->empty()) {
+        throw ApiError(ErrorCode::kDynamicSubGroup);
     }
     CheckName(f.group_name.value_or(""));
     if (f.description && f.description->size() >= 500) {
@@ -197,6 +257,8 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
     GroupRow group;
     group.group_id = core::RandomAlnum(22);
     group.owner_id = caller.user_id;
+    group.kind = Kind();
+    group.group_query = group_query;
     group.group_name = *f.group_name;
     group.type = f.type.value_or("");
     group.description = f.description.value_or("");
@@ -212,8 +274,11 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
     db_.Transaction([&] {
         if (f.parent_group_id && !f.parent_group_id->empty()) {
             const auto parent = db_.Groups().Find(*f.parent_group_id);
-            if (!parent || parent->owner_id != caller.user_id) {
+            if (!parent || parent->owner_id != caller.user_id || parent->kind != Kind()) {
                 throw ApiError(ErrorCode::kBadParentGroup);
+            }
+            if (!parent->group_query.empty()) {
+                throw ApiError(ErrorCode::kDynamicParent);
             }
             if (parent->level >= kMaxLevels) {
                 throw ApiError(ErrorCode::kSubGroupDepth);
@@ -224,12 +289,22 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
             group.parent_id = parent->group_id;
             group.level = parent->level + 1;
         }
-        if (db_.Groups().FindByName(caller.user_id, group.parent_id, group.group_name)) {
+        if (db_.Groups().FindByName(Kind(), caller.user_id, group.parent_id, group.group_name)) {
             throw ApiError(ErrorCode::kGroupNameExists);
+        }
+        if (!group_query.empty() &&
+            !db_.Groups().ListByQuery(caller.user_id, group_query).empty()) {
+            throw ApiError(ErrorCode::kDynamicGroupExists);
         }
         db_.Groups().Insert(group);
         if (f.nodes) {
             AddNodes(group, *f.nodes);
+        }
+        if (!group_query.empty()) {
+            Regroup(group);
+            if (db_.Groups().Nodes(group.group_id).empty()) {
+                throw ApiError(ErrorCode::kDynamicGroupNoNodes);
+            }
         }
     });
     return group.group_id;
@@ -239,12 +314,22 @@ void GroupService::Update(
     const auth::AuthContext& caller, std::string_view group_id, const GroupFields& f
 ) {
     if (f.matter) {
+        if (Admin()) {
+            throw ApiError(ErrorCode::kAdminGroupMatter);
+        }
         throw ApiError(
             ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
         );
     }
+    const bool regroup = Admin() && f.regroup.value_or(false);
+    if (Admin() && (f.node_type || f.node_model || f.node_fw_version)) {
+        throw ApiError(ErrorCode::kGroupQueryOnUpdate);
+    }
+    if (regroup && (f.operation || f.nodes || f.group_name || f.description || f.type)) {
+        throw ApiError(ErrorCode::kRegroupWithOthers);
+    }
     const bool has_field = f.group_name || f.type || f.mutually_exclusive || f.description ||
-                           f.group_metadata || f.custom_data;
+                           f.group_metadata || f.custom_data || regroup;
     if (!has_field && !f.operation && !f.nodes) {
         throw ApiError(ErrorCode::kGroupNothingToUpdate);
     }
@@ -264,8 +349,25 @@ void GroupService::Update(
     CheckObject(f.custom_data, "custom_data");
     db_.Transaction([&] {
         auto group = RequireOwned(caller, group_id);
+        if (regroup && group.group_query.empty()) {
+            throw ApiError(ErrorCode::kRegroupNotDynamic);
+        }
+        if (!group.group_query.empty() && f.nodes) {
+            throw ApiError(ErrorCode::kDynamicGroupWithNodes);
+        }
+        if (Admin() && f.operation == "remove") {
+            const auto present = db_.Groups().Nodes(group.group_id);
+            for (const auto& node : f.nodes.value_or(std::vector<std::string>{})) {
+                if (std::find(present.begin(), present.end(), node) == present.end()) {
+                    throw ApiError(
+                        ErrorCode::kNodesNotInGroup,
+                        "Some of the nodes do not exist in the group: " + node
+                    );
+                }
+            }
+        }
         if (f.group_name && *f.group_name != group.group_name) {
-            if (db_.Groups().FindByName(caller.user_id, group.parent_id, *f.group_name)) {
+            if (db_.Groups().FindByName(Kind(), caller.user_id, group.parent_id, *f.group_name)) {
                 throw ApiError(ErrorCode::kGroupNameExists);
             }
             group.group_name = *f.group_name;
@@ -290,6 +392,9 @@ void GroupService::Update(
         } else if (f.operation == "remove") {
             RemoveNodes(group, f.nodes.value_or(std::vector<std::string>{}));
         }
+        if (regroup) {
+            Regroup(group);
+        }
     });
 }
 
@@ -300,7 +405,6 @@ boost::json::object GroupService::Describe(
     boost::json::object out{
         {"group_id", group.group_id},
         {"group_name", group.group_name},
-        {"primary", RoleInGroup(db_, caller.user_id, group) != "secondary"},
         {"type", group.type},
         {"mutually_exclusive", group.mutually_exclusive},
         {"description", group.description},
@@ -310,10 +414,23 @@ boost::json::object GroupService::Describe(
     if (!group.parent_id.empty()) {
         out["parent_group_id"] = group.parent_id;
     }
+    if (Admin()) {
+        if (!group.group_query.empty()) {
+            out["group_query"] = Parse(group.group_query);
+        }
+    } else {
+        out["primary"] = RoleInGroup(db_, caller.user_id, group) != "secondary";
+    }
     const bool one = query.group_id || query.group_name;
     if (query.node_details && one) {
         boost::json::array details;
         for (const auto& id : node_ids) {
+            if (Admin()) {
+                if (auto summary = nodes_.Summary(id)) {
+                    details.push_back(std::move(*summary));
+                }
+                continue;
+            }
             nodes::NodeListQuery q;
             q.node_id = id;
             try {
@@ -359,8 +476,8 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
              boost::json::array{Describe(caller, RequireVisible(caller, *query.group_id), query)}}};
     }
     if (query.group_name) {
-        auto group = db_.Groups().FindByName(caller.user_id, "", *query.group_name);
-        if (!group) {
+        auto group = db_.Groups().FindByName(Kind(), caller.user_id, "", *query.group_name);
+        if (!group && !Admin()) {
             group = db_.Groups().FindSharedByName(caller.user_id, *query.group_name);
         }
         if (!group) {
@@ -368,7 +485,21 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
         }
         return boost::json::object{{"groups", boost::json::array{Describe(caller, *group, query)}}};
     }
-    auto page = db_.Groups().ListTopLevel(caller.user_id, query.start_id, query.num_records + 1);
+    if (Admin() && (query.node_type || query.node_model || query.node_fw_version)) {
+        boost::json::array groups;
+        const auto group_query = QueryOf(query.node_type, query.node_model, query.node_fw_version);
+        for (const auto& group : db_.Groups().ListByQuery(caller.user_id, group_query)) {
+            groups.push_back(Describe(caller, group, query));
+        }
+        const auto total = groups.size();
+        return boost::json::object{{"groups", std::move(groups)}, {"total", total}};
+    }
+    const int total = db_.Groups().CountTopLevel(Kind(), caller.user_id);
+    if (Admin() && total == 0) {
+        throw ApiError(ErrorCode::kNoAdminGroups);
+    }
+    auto page =
+        db_.Groups().ListTopLevel(Kind(), caller.user_id, query.start_id, query.num_records + 1);
     std::string next_id;
     if (static_cast<int>(page.size()) > query.num_records) {
         next_id = page.back().group_id;
@@ -378,8 +509,7 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
     for (const auto& group : page) {
         groups.push_back(Describe(caller, group, query));
     }
-    boost::json::object out{
-        {"groups", std::move(groups)}, {"total", db_.Groups().CountTopLevel(caller.user_id)}};
+    boost::json::object out{{"groups", std::move(groups)}, {"total", total}};
     if (!next_id.empty()) {
         out["next_id"] = next_id;
     }

@@ -19,6 +19,10 @@
 
 namespace rainmaker::domain::groups {
 
+// User groups (homes and rooms, shareable) or admin groups (fleet groups of any node, by list
+// or by node type/model/firmware version), one service instance each.
+enum class GroupKind { kUser, kAdmin };
+
 struct GroupFields {
     std::optional<std::string> group_name;
     std::optional<std::string> parent_group_id;  // create only
@@ -30,6 +34,11 @@ struct GroupFields {
     std::optional<boost::json::value> group_metadata;
     std::optional<boost::json::value> custom_data;
     bool matter = false;  // is_matter or any fabric member in the body
+    // Admin dynamic groups: the group_query (create) and its re-evaluation (update).
+    std::optional<std::string> node_type;
+    std::optional<std::string> node_model;
+    std::optional<std::string> node_fw_version;
+    std::optional<bool> regroup;
 };
 
 struct GroupQuery {
@@ -39,6 +48,10 @@ struct GroupQuery {
     bool sub_groups = false;
     bool node_details = false;
     bool is_matter = false;
+    // Admin: the groups made from exactly this group_query.
+    std::optional<std::string> node_type;
+    std::optional<std::string> node_model;
+    std::optional<std::string> node_fw_version;
     std::string start_id;
     int num_records = 25;
 };
@@ -51,7 +64,12 @@ std::string RoleInGroup(
 
 class GroupService {
 public:
-    GroupService(storage::Database& db, nodes::NodeService& nodes, const core::Clock& clock);
+    GroupService(
+        storage::Database& db,
+        nodes::NodeService& nodes,
+        const core::Clock& clock,
+        GroupKind kind = GroupKind::kUser
+    );
 
     // #56: returns the new group id.
     std::string Create(const auth::AuthContext& caller, const GroupFields& fields);
@@ -93,9 +111,23 @@ private:
         const auth::AuthContext& caller, const storage::GroupRow& group, const GroupQuery& query
     );
 
+    bool Admin() const { return kind_ == GroupKind::kAdmin; }
+
+    const char* Kind() const { return Admin() ? "admin" : "user"; }
+
+    // An admin group's {node_type, node_model, node_fw_version} as stored ("" for none).
+    static std::string QueryOf(
+        const std::optional<std::string>& node_type,
+        const std::optional<std::string>& node_model,
+        const std::optional<std::string>& node_fw_version
+    );
+    // Sets a dynamic group's nodes to those its group_query matches now.
+    void Regroup(const storage::GroupRow& group);
+
     storage::Database& db_;
     nodes::NodeService& nodes_;
     const core::Clock& clock_;
+    GroupKind kind_;
 };
 
 }  // namespace rainmaker::domain::groups

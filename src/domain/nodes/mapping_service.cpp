@@ -342,7 +342,7 @@ void MappingService::OnNodeReport(std::string_view node_id, const boost::json::o
     db_.Transaction([&] {
         if (is_reset) {
             const int removed = db_.Nodes().DeleteAllMappings(node_id);
-            db_.Groups().RemoveNodeFromGroups("", node_id);
+            db_.Groups().RemoveNodeFromUserGroups(node_id);
             core::log::Info(
                 "node " + std::string(node_id) + " reset its mapping: " + std::to_string(removed) +
                 " user(s) removed"

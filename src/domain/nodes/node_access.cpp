@@ -31,7 +31,7 @@ void SyncOwnGroups(
     std::int64_t now,
     int depth
 ) {
-    for (const auto& group : db.Groups().GroupsOfNode(user_id, node_id)) {
+    for (const auto& group : db.Groups().GroupsOfNode("user", user_id, node_id)) {
         if (remove) {
             db.Groups().RemoveNode(group.group_id, node_id);
         }

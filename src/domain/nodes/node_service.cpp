@@ -106,6 +106,20 @@ storage::UserNodeRow NodeService::RequireMapping(
     return *mapping;
 }
 
+std::optional<boost::json::object> NodeService::Summary(std::string_view node_id) {
+    const auto node = db_.Nodes().Find(node_id);
+    if (!node) {
+        return std::nullopt;
+    }
+    return boost::json::object{
+        {"id", node->node_id},
+        {"node_id", node->node_id},
+        {"type", node->node_type},
+        {"model", node->model},
+        {"fw_version", node->fw_version},
+        {"status", boost::json::object{{"connectivity", Connectivity(*node)}}}};
+}
+
 boost::json::object NodeService::Details(
     const storage::UserNodeRow& mapping, const storage::NodeRow& node, const NodeListQuery& query
 ) const {

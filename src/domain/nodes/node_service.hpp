@@ -60,6 +60,10 @@ public:
         const std::optional<std::string>& grant_admin_access
     );
 
+    // An admin's view of any node: id, type, model, firmware version and connectivity;
+    // nullopt for an unknown node.
+    std::optional<boost::json::object> Summary(std::string_view node_id);
+
     // The caller's mapping of the node; throws `error` when there is none.
     storage::UserNodeRow RequireMapping(
         const auth::AuthContext& caller, std::string_view node_id, core::ErrorCode error

@@ -56,7 +56,7 @@ std::vector<GroupRow> GroupSharingService::CheckGroups(const std::vector<std::st
             throw ApiError(ErrorCode::kGroupShareDuplicate, "Duplicate group id in request: " + id);
         }
         auto group = db_.Groups().Find(id);
-        if (!group) {
+        if (!group || group->kind != "user") {
             throw ApiError(
                 ErrorCode::kGroupShareGroupsMissing, "Error some groupIds are missing: " + id
             );
@@ -329,7 +329,7 @@ boost::json::object GroupSharingService::Details(
     if (q.group_id) {
         roots.push_back(groups_.RequireVisible(caller, *q.group_id));
     } else {
-        roots = db_.Groups().ListTopLevel(caller.user_id, "", 100000);
+        roots = db_.Groups().ListTopLevel("user", caller.user_id, "", 100000);
     }
     boost::json::array out;
     for (const auto& root : roots) {

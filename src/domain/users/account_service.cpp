@@ -615,7 +615,7 @@ void AccountService::PutPublicProfile(
 // ---- admin bootstrap
 
 UserRow AccountService::CreateConfirmedUser(
-    std::string_view raw_name, std::string_view password, bool super_admin
+    std::string_view raw_name, std::string_view password, bool super_admin, bool admin
 ) {
     const std::string user_name = Canonical(raw_name, UserNames::kEmailOrPhone);
     CheckPasswordPolicy(password);
@@ -625,6 +625,7 @@ UserRow AccountService::CreateConfirmedUser(
     user.password_hash = crypto::HashPassword(password, config_.password_cost);
     user.confirmed = true;
     user.super_admin = super_admin;
+    user.admin = admin;
     user.created_at = clock_.NowSeconds();
     if (!db_.Users().Insert(user)) {
         throw ApiError(ErrorCode::kUserExists);

@@ -144,9 +144,10 @@ public:
     // #133
     void PutPublicProfile(const auth::AuthContext& caller, const boost::json::value& profile);
 
-    // `rainmaker-server admin create-user`: a confirmed account, optionally superadmin.
+    // `rainmaker-server admin create-user`: a confirmed account, optionally admin or
+    // superadmin.
     storage::UserRow CreateConfirmedUser(
-        std::string_view user_name, std::string_view password, bool super_admin
+        std::string_view user_name, std::string_view password, bool super_admin, bool admin = false
     );
 
 private:

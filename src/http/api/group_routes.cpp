@@ -32,6 +32,10 @@ GroupFields Fields(const boost::json::object& body) {
     f.matter = OptionalBool(body, "is_matter").value_or(false) || body.contains("csr_requests") ||
                body.contains("csr_type") || body.contains("rainmaker_node_id") ||
                body.contains("challenge_response");
+    f.node_type = OptionalString(body, "node_type");
+    f.node_model = OptionalString(body, "node_model");
+    f.node_fw_version = OptionalString(body, "node_fw_version");
+    f.regroup = OptionalBool(body, "regroup");
     return f;
 }
 
@@ -69,11 +73,26 @@ ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
     q.sub_groups = r.query.Bool("sub_groups", false);
     q.node_details = r.query.Bool("node_details", false);
     q.is_matter = r.query.Bool("is_matter", false);
+    for (auto [name, field] :
+         {std::pair{"node_type", &q.node_type},
+          std::pair{"node_model", &q.node_model},
+          std::pair{"node_fw_version", &q.node_fw_version}}) {
+        if (const auto* value = r.query.Find(name); value != nullptr && !value->empty()) {
+            *field = *value;
+        }
+    }
     if (const auto* start = r.query.Find("start_id")) {
         q.start_id = *start;
     }
     q.num_records = r.query.Int("num_records", q.num_records);
     return ApiResponse::Json(groups.Get(r.Caller(), q));
+}
+
+// Catalog #55 DELETE /{version}/admin/node_group.
+ApiResponse DeleteAdminGroup(const ApiRequest& r, GroupService& groups) {
+    const auto* id = r.query.Find("group_id");
+    groups.Delete(r.Caller(), id != nullptr ? *id : "", false);
+    return ApiResponse::Success("Group deleted successfully");
 }
 
 // Catalog #59 DELETE /{version}/user/node_group: delete, leave, or remove another user's
@@ -104,6 +123,24 @@ ApiResponse DeleteGroup(
 }
 
 }  // namespace
+
+void AddAdminGroupRoutes(Router& router, GroupService& groups) {
+    auto& g = groups;
+    const auto admin = Access::kAdmin;
+    // Catalog #52-#54: the same rules as the user operations, over admin groups.
+    router.Add("POST", "/v1/admin/node_group", admin, [&g](const ApiRequest& r) {
+        return CreateGroup(r, g);
+    });
+    router.Add("PUT", "/v1/admin/node_group", admin, [&g](const ApiRequest& r) {
+        return UpdateGroup(r, g);
+    });
+    router.Add("GET", "/v1/admin/node_group", admin, [&g](const ApiRequest& r) {
+        return GetGroups(r, g);
+    });
+    router.Add("DELETE", "/v1/admin/node_group", admin, [&g](const ApiRequest& r) {
+        return DeleteAdminGroup(r, g);
+    });
+}
 
 void AddGroupRoutes(
     Router& router, GroupService& groups, domain::sharing::GroupSharingService& sharing

@@ -1,4 +1,4 @@
-// The user node group operations (#56-#59).
+// The user node group operations (#56-#59) and the admin ones (#52-#55).
 #pragma once
 
 #include "domain/groups/group_service.hpp"
@@ -12,5 +12,8 @@ void AddGroupRoutes(
     domain::groups::GroupService& groups,
     domain::sharing::GroupSharingService& sharing
 );
+
+// `groups` is the admin-kind group service.
+void AddAdminGroupRoutes(Router& router, domain::groups::GroupService& groups);
 
 }  // namespace rainmaker::http::api

@@ -69,8 +69,14 @@ const Route& Router::Find(std::string_view method, std::string_view path) const 
 ApiResponse Router::Run(const Route& route, ApiRequest& request) const {
     request.route = route.pattern;
     try {
-        if (route.access == Access::kUser) {
+        if (route.access != Access::kPublic) {
             request.auth = authenticator_.Authenticate(request.authorization);
+        }
+        if (route.access == Access::kAdmin && !request.auth->admin && !request.auth->super_admin) {
+            throw ApiError(
+                ErrorCode::kNotPermitted,
+                "You are not authorized to perform this operation, Please contact administrator"
+            );
         }
         return route.handler(request);
     } catch (const ApiError& error) {

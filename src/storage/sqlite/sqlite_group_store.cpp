@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kColumns =
     "group_id, owner_id, COALESCE(parent_id, ''), group_name, type, description, "
-    "mutually_exclusive, group_metadata, custom_data, level, created_at";
+    "mutually_exclusive, group_metadata, custom_data, level, created_at, kind, group_query";
 
 GroupRow ReadGroup(const Statement& s) {
     GroupRow g;
@@ -24,6 +24,8 @@ GroupRow ReadGroup(const Statement& s) {
     g.custom_data = s.Text(8);
     g.level = static_cast<int>(s.Int(9));
     g.created_at = s.Int(10);
+    g.kind = s.Text(11);
+    g.group_query = s.Text(12);
     return g;
 }
 
@@ -45,14 +47,17 @@ std::optional<GroupRow> SqliteGroupStore::Find(std::string_view group_id) {
 }
 
 std::optional<GroupRow> SqliteGroupStore::FindByName(
-    std::string_view owner_id, std::string_view parent_id, std::string_view name
+    std::string_view kind,
+    std::string_view owner_id,
+    std::string_view parent_id,
+    std::string_view name
 ) {
     std::optional<GroupRow> row;
     db_.WithConnection([&](Connection& c) {
         static const std::string kSql =
-            Query("owner_id = ? AND COALESCE(parent_id, '') = ? AND group_name = ?");
+            Query("owner_id = ? AND kind = ? AND COALESCE(parent_id, '') = ? AND group_name = ?");
         auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, parent_id).Bind(3, name);
+        s.Bind(1, owner_id).Bind(2, kind).Bind(3, parent_id).Bind(4, name);
         if (s.Step()) {
             row = ReadGroup(s);
         }
@@ -82,8 +87,8 @@ void SqliteGroupStore::Insert(const GroupRow& g) {
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             "INSERT INTO node_groups(group_id, owner_id, parent_id, group_name, type, "
-            "description, mutually_exclusive, group_metadata, custom_data, level, created_at) "
-            "VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?)"
+            "description, mutually_exclusive, group_metadata, custom_data, level, created_at, "
+            "kind, group_query) VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         s.Bind(1, g.group_id)
             .Bind(2, g.owner_id)
@@ -96,6 +101,8 @@ void SqliteGroupStore::Insert(const GroupRow& g) {
             .Bind(9, g.custom_data)
             .Bind(10, g.level)
             .Bind(11, g.created_at)
+            .Bind(12, g.kind)
+            .Bind(13, g.group_query)
             .Run();
     });
 }
@@ -119,20 +126,21 @@ void SqliteGroupStore::Delete(std::string_view group_id) {
 }
 
 std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
-    std::string_view user_id, std::string_view start_id, int limit
+    std::string_view kind, std::string_view user_id, std::string_view start_id, int limit
 ) {
     std::vector<GroupRow> rows;
     db_.WithConnection([&](Connection& c) {
         // Two index ranges (owner_id, then group_shares by user) merged by id.
         static const std::string kSql =
-            Query("owner_id = ?1 AND parent_id IS NULL AND group_id >= ?2") + " UNION ALL " +
+            Query("owner_id = ?1 AND kind = ?4 AND parent_id IS NULL AND group_id >= ?2") +
+            " UNION ALL " +
             Query(
                 "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?1 AND group_id "
-                ">= ?2) AND owner_id <> ?1"
+                ">= ?2) AND owner_id <> ?1 AND kind = ?4"
             ) +
             " ORDER BY 1 LIMIT ?3";
         auto s = c.Prepare(kSql);
-        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit);
+        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit).Bind(4, kind);
         while (s.Step()) {
             rows.push_back(ReadGroup(s));
         }
@@ -140,13 +148,36 @@ std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
     return rows;
 }
 
-int SqliteGroupStore::CountTopLevel(std::string_view user_id) {
-    return static_cast<int>(db_.Count(
-        "SELECT (SELECT COUNT(*) FROM node_groups WHERE owner_id = ?1 AND parent_id IS NULL) + "
-        "(SELECT COUNT(*) FROM group_shares s JOIN node_groups g USING (group_id) WHERE "
-        "s.user_id = ?1 AND g.owner_id <> ?1)",
-        user_id
-    ));
+int SqliteGroupStore::CountTopLevel(std::string_view kind, std::string_view user_id) {
+    int count = 0;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(
+            "SELECT (SELECT COUNT(*) FROM node_groups WHERE owner_id = ?1 AND kind = ?2 AND "
+            "parent_id IS NULL) + (SELECT COUNT(*) FROM group_shares s JOIN node_groups g USING "
+            "(group_id) WHERE s.user_id = ?1 AND g.owner_id <> ?1 AND g.kind = ?2)"
+        );
+        s.Bind(1, user_id).Bind(2, kind);
+        if (s.Step()) {
+            count = static_cast<int>(s.Int(0));
+        }
+    });
+    return count;
+}
+
+std::vector<GroupRow> SqliteGroupStore::ListByQuery(
+    std::string_view owner_id, std::string_view group_query
+) {
+    std::vector<GroupRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        static const std::string kSql =
+            Query("owner_id = ? AND kind = 'admin' AND group_query = ? ORDER BY group_id");
+        auto s = c.Prepare(kSql);
+        s.Bind(1, owner_id).Bind(2, group_query);
+        while (s.Step()) {
+            rows.push_back(ReadGroup(s));
+        }
+    });
+    return rows;
 }
 
 void SqliteGroupStore::SetOwner(std::string_view group_id, std::string_view owner_id) {
@@ -197,26 +228,25 @@ void SqliteGroupStore::RemoveNode(std::string_view group_id, std::string_view no
     );
 }
 
-void SqliteGroupStore::RemoveNodeFromGroups(std::string_view owner_id, std::string_view node_id) {
+void SqliteGroupStore::RemoveNodeFromUserGroups(std::string_view node_id) {
     db_.Execute(
-        "DELETE FROM node_group_nodes WHERE node_id = ?1 AND (?2 = '' OR group_id IN (SELECT "
-        "group_id FROM node_groups WHERE owner_id = ?2))",
-        node_id,
-        owner_id
+        "DELETE FROM node_group_nodes WHERE node_id = ? AND group_id IN (SELECT group_id FROM "
+        "node_groups WHERE kind = 'user')",
+        node_id
     );
 }
 
 std::vector<GroupRow> SqliteGroupStore::GroupsOfNode(
-    std::string_view owner_id, std::string_view node_id
+    std::string_view kind, std::string_view owner_id, std::string_view node_id
 ) {
     std::vector<GroupRow> rows;
     db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = std::string("SELECT ") + kColumns +
-                                        " FROM node_groups WHERE (?1 = '' OR owner_id = ?1) "
-                                        "AND group_id IN (SELECT group_id FROM node_group_nodes "
-                                        "WHERE node_id = ?2)";
+        static const std::string kSql = Query(
+            "owner_id = ?1 AND kind = ?3 AND group_id IN (SELECT group_id FROM node_group_nodes "
+            "WHERE node_id = ?2)"
+        );
         auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, node_id);
+        s.Bind(1, owner_id).Bind(2, node_id).Bind(3, kind);
         while (s.Step()) {
             rows.push_back(ReadGroup(s));
         }

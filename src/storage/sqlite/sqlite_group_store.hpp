@@ -14,7 +14,10 @@ public:
     // storage::GroupStore
     std::optional<GroupRow> Find(std::string_view group_id) override;
     std::optional<GroupRow> FindByName(
-        std::string_view owner_id, std::string_view parent_id, std::string_view name
+        std::string_view kind,
+        std::string_view owner_id,
+        std::string_view parent_id,
+        std::string_view name
     ) override;
     std::optional<GroupRow> FindSharedByName(std::string_view user_id, std::string_view name)
         override;
@@ -22,17 +25,20 @@ public:
     void Update(const GroupRow& group) override;
     void Delete(std::string_view group_id) override;
     std::vector<GroupRow> ListTopLevel(
-        std::string_view user_id, std::string_view start_id, int limit
+        std::string_view kind, std::string_view user_id, std::string_view start_id, int limit
     ) override;
-    int CountTopLevel(std::string_view user_id) override;
+    int CountTopLevel(std::string_view kind, std::string_view user_id) override;
+    std::vector<GroupRow> ListByQuery(std::string_view owner_id, std::string_view group_query)
+        override;
     void SetOwner(std::string_view group_id, std::string_view owner_id) override;
     std::vector<GroupRow> Children(std::string_view group_id) override;
     std::vector<std::string> Nodes(std::string_view group_id) override;
     void AddNode(std::string_view group_id, std::string_view node_id) override;
     void RemoveNode(std::string_view group_id, std::string_view node_id) override;
-    void RemoveNodeFromGroups(std::string_view owner_id, std::string_view node_id) override;
-    std::vector<GroupRow> GroupsOfNode(std::string_view owner_id, std::string_view node_id)
-        override;
+    void RemoveNodeFromUserGroups(std::string_view node_id) override;
+    std::vector<GroupRow> GroupsOfNode(
+        std::string_view kind, std::string_view owner_id, std::string_view node_id
+    ) override;
     void PutShare(const GroupShareRow& share) override;
     std::optional<GroupShareRow> FindShare(std::string_view group_id, std::string_view user_id)
         override;

@@ -126,6 +126,35 @@ bool SqliteNodeStore::Insert(const NodeRow& n) {
     return inserted;
 }
 
+std::vector<std::string> SqliteNodeStore::NodeIdsMatching(
+    std::string_view node_type, std::string_view model, std::string_view fw_version
+) {
+    // Only the given columns are compared, so SQLite can use their indexes.
+    const std::pair<const char*, std::string_view> filters[] = {
+        {"node_type", node_type}, {"model", model}, {"fw_version", fw_version}};
+    std::string sql = "SELECT node_id FROM nodes WHERE 1";
+    for (const auto& [column, value] : filters) {
+        if (!value.empty()) {
+            sql += std::string(" AND ") + column + " = ?";
+        }
+    }
+    sql += " ORDER BY node_id";
+    std::vector<std::string> ids;
+    db_.WithConnection([&](Connection& c) {
+        auto s = c.Prepare(sql);
+        int index = 0;
+        for (const auto& [column, value] : filters) {
+            if (!value.empty()) {
+                s.Bind(++index, value);
+            }
+        }
+        while (s.Step()) {
+            ids.push_back(s.Text(0));
+        }
+    });
+    return ids;
+}
+
 void SqliteNodeStore::SetClaimer(std::string_view node_id, std::string_view user_id) {
     db_.Execute("UPDATE nodes SET claimed_by = ? WHERE node_id = ?", user_id, node_id);
 }

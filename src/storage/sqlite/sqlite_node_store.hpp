@@ -14,6 +14,9 @@ public:
     // storage::NodeStore
     std::optional<NodeRow> Find(std::string_view node_id) override;
     std::optional<NodeRow> FindByMac(std::string_view mac_addr) override;
+    std::vector<std::string> NodeIdsMatching(
+        std::string_view node_type, std::string_view model, std::string_view fw_version
+    ) override;
     bool Insert(const NodeRow& node) override;
     void SetClaimer(std::string_view node_id, std::string_view user_id) override;
     void ClearMac(std::string_view node_id) override;
