@@ -5,6 +5,8 @@
 # one's (the queries use indexes and never scan the whole store).
 #   a. GET /v1/user/nodes?node_details=true&num_records=25
 #   b. GET /v1/user/node_group?node_details=true&group_id=<one group of 20 nodes>
+#   c. GET /v1/user/node_group?num_records=25 (the user's groups and the groups shared with
+#      them: two index ranges merged)
 # The store is filled directly with the sqlite3 CLI (one transaction per step), after one
 # start of the server has run the migrations. The script also prints EXPLAIN QUERY PLAN for the
 # SQL those requests run (copied from src/storage/sqlite/sqlite_*_store.cpp).
@@ -175,11 +177,13 @@ parse_wrk() {
     ' "$1"
 }
 
-# measure SIZE: runs (a) and (b) against the running server, named SIZE-list and SIZE-group.
+# measure SIZE: runs (a), (b) and (c) against the running server: SIZE-list, SIZE-group,
+# SIZE-groups.
 measure() {
     login
     run_wrk "$1-list" "$base/v1/user/nodes?node_details=true&num_records=25"
     run_wrk "$1-group" "$base/v1/user/node_group?node_details=true&group_id=$group_id"
+    run_wrk "$1-groups" "$base/v1/user/node_group?num_records=25"
 }
 
 store_mib() {
@@ -220,8 +224,8 @@ t0=$(date +%s.%N)
 sql <<SQL
 BEGIN;
 $(nodes_sql 1 "$user_nodes")
-INSERT INTO user_nodes(user_id, node_id, role, created_at)
-    SELECT '$user_id', node_id, 'primary', created_at FROM nodes;
+INSERT INTO user_nodes(user_id, node_id, role, direct_role, created_at)
+    SELECT '$user_id', node_id, 'primary', 'primary', created_at FROM nodes;
 WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < $groups)
 INSERT INTO node_groups(group_id, owner_id, parent_id, group_name, level, created_at)
     SELECT printf('g-%s-%02d', '$user_id', x), '$user_id', NULL, printf('Group %d', x), 1,
@@ -254,9 +258,9 @@ INSERT INTO users(user_id, user_name, password_hash, confirmed, created_at)
     SELECT printf('other-%06d', x), printf('other-%06d@example.com', x), 'x', 1, strftime('%s', 'now')
     FROM u;
 $(nodes_sql $((user_nodes + 1)) "$total")
-INSERT INTO user_nodes(user_id, node_id, role, created_at)
+INSERT INTO user_nodes(user_id, node_id, role, direct_role, created_at)
     SELECT printf('other-%06d', (CAST(substr(node_id, 2) AS INTEGER) - $user_nodes - 1) / $per_other_user + 1),
-           node_id, 'primary', created_at
+           node_id, 'primary', 'primary', created_at
     FROM nodes WHERE node_id > printf('n%07d', $user_nodes);
 WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < $groups)
 INSERT INTO node_groups(group_id, owner_id, parent_id, group_name, level, created_at)
@@ -291,10 +295,11 @@ plans+=$(plan "list page (ListMappings)" "SELECT * FROM user_nodes WHERE user_id
 plans+=$(plan "list total (CountMappings)" "SELECT COUNT(*) FROM user_nodes WHERE user_id = $u")$'\n'
 plans+=$(plan "one mapping" "SELECT * FROM user_nodes WHERE user_id = $u AND node_id = $n")$'\n'
 plans+=$(plan "one node (details)" "SELECT * FROM nodes WHERE node_id = $n")$'\n'
-plans+=$(plan "groups of a node" "SELECT * FROM node_groups WHERE owner_id = $u AND group_id IN (SELECT group_id FROM node_group_nodes WHERE node_id = $n)")$'\n'
+plans+=$(plan "groups of a node" "SELECT * FROM node_groups WHERE owner_id = $u AND kind = 'user' AND group_id IN (SELECT group_id FROM node_group_nodes WHERE node_id = $n)")$'\n'
+plans+=$(plan "shared groups giving a node" "SELECT s.group_id FROM group_shares s JOIN node_group_nodes n ON n.group_id = s.group_id AND n.node_id = $n JOIN node_groups g ON g.group_id = s.group_id JOIN user_nodes o ON o.user_id = g.owner_id AND o.node_id = $n WHERE s.user_id = $u")$'\n'
 plans+=$(plan "one group" "SELECT * FROM node_groups WHERE group_id = $g")$'\n'
 plans+=$(plan "nodes of a group" "SELECT node_id FROM node_group_nodes WHERE group_id = $g ORDER BY node_id")$'\n'
-plans+=$(plan "top-level groups page" "SELECT * FROM node_groups WHERE owner_id = $u AND parent_id IS NULL AND group_id >= '' ORDER BY group_id LIMIT 26")$'\n'
+plans+=$(plan "top-level groups page" "SELECT group_id FROM node_groups WHERE owner_id = $u AND kind = 'user' AND parent_id IS NULL AND group_id >= '' UNION ALL SELECT group_id FROM node_groups WHERE group_id IN (SELECT group_id FROM group_shares WHERE user_id = $u AND group_id >= '') AND owner_id <> $u AND kind = 'user' ORDER BY 1 LIMIT 26")$'\n'
 plans+=$(plan "sub-groups" "SELECT * FROM node_groups WHERE parent_id = $g ORDER BY group_id")
 scans=$(grep -F 'SCAN ' <<<"$plans" || true)  # SCAN, even USING INDEX, reads a whole table or index
 
@@ -305,7 +310,7 @@ stop_server
 # --- report -----------------------------------------------------------------------------------
 rows=""
 missed=0
-for q in list group; do
+for q in list group groups; do
     read -r s_rps s_p50 s_p99 s_bad < <(parse_wrk "$work/small-$q.wrk") || die "could not parse small-$q.wrk"
     read -r b_rps b_p50 b_p99 b_bad < <(parse_wrk "$work/big-$q.wrk") || die "could not parse big-$q.wrk"
     ((s_bad + b_bad == 0)) || note "$q: non-2xx responses (small $s_bad, big $b_bad)"
@@ -313,8 +318,11 @@ for q in list group; do
     r99=$(awk -v a="$b_p99" -v b="$s_p99" 'BEGIN { printf "%.2f", a / b }')
     ok=$(awk -v a="$r50" -v b="$r99" -v t="$target_ratio" 'BEGIN { print (a <= t && b <= t) ? "yes" : "no" }')
     [[ $ok == yes ]] || missed=1
-    label=$([[ $q == list ]] && echo "(a) \`GET /v1/user/nodes?node_details=true&num_records=25\`" ||
-        echo "(b) \`GET /v1/user/node_group?node_details=true&group_id=…\` ($per_group nodes)")
+    case $q in
+        list) label="(a) \`GET /v1/user/nodes?node_details=true&num_records=25\`" ;;
+        group) label="(b) \`GET /v1/user/node_group?node_details=true&group_id=…\` ($per_group nodes)" ;;
+        *) label="(c) \`GET /v1/user/node_group?num_records=25\` (own and shared groups)" ;;
+    esac
     rows+=$(printf '| %s | %.0f / %.0f | %.2f / %.2f | %.2f / %.2f | %s× / %s× | %s |' \
         "$label" "$s_rps" "$b_rps" "$s_p50" "$b_p50" "$s_p99" "$b_p99" "$r50" "$r99" "$ok")$'\n'
 done

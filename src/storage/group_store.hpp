@@ -34,10 +34,11 @@ struct GroupShareRow {
     std::int64_t created_at = 0;
 };
 
-// A group through which a user reaches a node, and the role it gives.
+// A group shared with a user that holds a node: the share's role and the group's owner.
 struct SharedNodeSource {
     std::string group_id;
-    std::string role;
+    std::string role;  // of the share
+    std::string owner_id;
 };
 
 class GroupStore {
@@ -89,8 +90,8 @@ public:
     virtual void DeleteShare(std::string_view group_id, std::string_view user_id) = 0;
     // Oldest first.
     virtual std::vector<GroupShareRow> SharesOfGroup(std::string_view group_id) = 0;
-    // The groups shared with the user that hold the node; a group gives `primary` only while
-    // its owner is primary on the node.
+    // The groups shared with the user that hold the node (what each gives depends on its
+    // owner's access: domain/nodes/node_access.cpp).
     virtual std::vector<SharedNodeSource> SharedNodeSources(
         std::string_view user_id, std::string_view node_id
     ) = 0;

@@ -1,17 +1,74 @@
-// Effective role = the best of the direct role and the roles of the shared groups.
+// Effective role = the best of the direct role and the roles of the shared groups, where a
+// group gives only what its owner holds in their own right: followed back to a direct role,
+// never round a loop of users sharing groups with each other.
 #include "domain/nodes/node_access.hpp"
+
+#include <algorithm>
 
 namespace rainmaker::domain::nodes {
 
 namespace {
 
 // Access changes can ripple: a user who loses a node takes it out of their groups, which
-// changes the access of the users those groups are shared with. Roles only go down along
-// such a chain, so it ends; the bound is a guard against a store that says otherwise.
+// changes the access of the users those groups are shared with. Each step recomputes from
+// the sources, so the ripple ends; the bound is a guard against a store that says otherwise.
 constexpr int kMaxDepth = 16;
 
 std::string Best(const std::string& a, const std::string& b) {
     return a == "primary" || b == "primary" ? "primary" : (a.empty() ? b : a);
+}
+
+// What a share gives: its role, capped by the owner's.
+std::string Given(const std::string& share_role, const std::string& owner_role) {
+    if (owner_role.empty()) {
+        return "";
+    }
+    return share_role == "primary" && owner_role == "primary" ? "primary" : "secondary";
+}
+
+// The user's grounded role on the node: the direct role, or what shared groups give when
+// their owners' roles are grounded without passing through a user already on `path`.
+std::string Grounded(
+    storage::Database& db,
+    std::string_view user_id,
+    std::string_view node_id,
+    std::vector<std::string>& path
+) {
+    const auto mapping = db.Nodes().FindMapping(user_id, node_id);
+    std::string role = mapping ? mapping->direct_role : "";
+    if (role == "primary" || path.size() > static_cast<std::size_t>(kMaxDepth)) {
+        return role;
+    }
+    path.emplace_back(user_id);
+    for (const auto& source : db.Groups().SharedNodeSources(user_id, node_id)) {
+        if (std::find(path.begin(), path.end(), source.owner_id) != path.end()) {
+            continue;  // a loop gives nothing
+        }
+        role = Best(role, Given(source.role, Grounded(db, source.owner_id, node_id, path)));
+        if (role == "primary") {
+            break;
+        }
+    }
+    path.pop_back();
+    return role;
+}
+
+// The groups that give the user the node, with what each gives.
+std::vector<storage::SharedNodeSource> Giving(
+    storage::Database& db, std::string_view user_id, std::string_view node_id
+) {
+    std::vector<storage::SharedNodeSource> giving;
+    std::vector<std::string> path{std::string(user_id)};
+    for (auto& source : db.Groups().SharedNodeSources(user_id, node_id)) {
+        if (source.owner_id == user_id) {
+            continue;
+        }
+        source.role = Given(source.role, Grounded(db, source.owner_id, node_id, path));
+        if (!source.role.empty()) {
+            giving.push_back(std::move(source));
+        }
+    }
+    return giving;
 }
 
 void Sync(
@@ -52,10 +109,8 @@ void Sync(
         return;
     }
     const auto mapping = db.Nodes().FindMapping(user_id, node_id);
-    std::string role = mapping ? mapping->direct_role : "";
-    for (const auto& source : db.Groups().SharedNodeSources(user_id, node_id)) {
-        role = Best(role, source.role);
-    }
+    std::vector<std::string> path;
+    const std::string role = Grounded(db, user_id, node_id, path);
     if (role.empty()) {
         if (mapping) {
             db.Nodes().DeleteMapping(user_id, node_id);
@@ -135,10 +190,16 @@ std::vector<std::string> AccessSources(
     if (mapping && !mapping->direct_role.empty()) {
         sources.emplace_back("NODE");
     }
-    for (auto& source : db.Groups().SharedNodeSources(user_id, node_id)) {
+    for (auto& source : Giving(db, user_id, node_id)) {
         sources.push_back(std::move(source.group_id));
     }
     return sources;
+}
+
+std::vector<storage::SharedNodeSource> GroupSources(
+    storage::Database& db, std::string_view user_id, std::string_view node_id
+) {
+    return Giving(db, user_id, node_id);
 }
 
 }  // namespace rainmaker::domain::nodes

@@ -2,7 +2,9 @@
 // directly (mapping it, node sharing: the "NODE" source, user_nodes.direct_role) or through
 // groups shared with them that hold the node (group_shares). user_nodes.role is the best of
 // these and is what every node operation checks; these functions keep it true whenever a
-// source changes. Call them inside the caller's transaction.
+// source changes. A group gives no more than its owner holds in their own right: access is
+// followed back to a direct role, never round a loop of users sharing groups with each
+// other. Call them inside the caller's transaction.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,12 @@ void SyncGroupShares(
 // The sources of the user's access to the node, as GET /user/nodes/sharing names them:
 // "NODE" for a direct role, then the ids of the shared groups that give it.
 std::vector<std::string> AccessSources(
+    storage::Database& db, std::string_view user_id, std::string_view node_id
+);
+
+// The shared groups that give the user the node, each with the role it gives (a share's role
+// capped by its owner's grounded role); groups that give nothing are left out.
+std::vector<storage::SharedNodeSource> GroupSources(
     storage::Database& db, std::string_view user_id, std::string_view node_id
 );
 

@@ -99,7 +99,7 @@ std::string GroupSharingService::Share(const auth::AuthContext& caller, const Sh
                         "Error, User should be primary owner for all nodes in the groups: " + node
                     );
                 }
-                for (const auto& source : db_.Groups().SharedNodeSources(target.user_id, node)) {
+                for (const auto& source : nodes::GroupSources(db_, target.user_id, node)) {
                     if (source.group_id != group.group_id && source.role != offered) {
                         throw ApiError(
                             ErrorCode::kShareViaGroupRole,

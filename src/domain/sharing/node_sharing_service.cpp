@@ -107,7 +107,7 @@ std::string NodeSharingService::Share(const auth::AuthContext& caller, const Sha
                     throw ApiError(ErrorCode::kShareViaGroupTransfer);
                 }
             }
-            for (const auto& source : db_.Groups().SharedNodeSources(target.user_id, node)) {
+            for (const auto& source : nodes::GroupSources(db_, target.user_id, node)) {
                 if (source.role != offered) {
                     throw ApiError(
                         ErrorCode::kShareViaGroupRole,

@@ -307,15 +307,13 @@ std::vector<SharedNodeSource> SqliteGroupStore::SharedNodeSources(
     std::vector<SharedNodeSource> rows;
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
-            "SELECT s.group_id, CASE WHEN s.role = 'primary' AND o.role = 'primary' THEN "
-            "'primary' ELSE 'secondary' END FROM group_shares s JOIN node_group_nodes n ON "
-            "n.group_id = s.group_id AND n.node_id = ?2 JOIN node_groups g ON g.group_id = "
-            "s.group_id JOIN user_nodes o ON o.user_id = g.owner_id AND o.node_id = ?2 WHERE "
-            "s.user_id = ?1 ORDER BY s.group_id"
+            "SELECT s.group_id, s.role, g.owner_id FROM group_shares s JOIN node_group_nodes n "
+            "ON n.group_id = s.group_id AND n.node_id = ?2 JOIN node_groups g ON g.group_id = "
+            "s.group_id WHERE s.user_id = ?1 ORDER BY s.group_id"
         );
         s.Bind(1, user_id).Bind(2, node_id);
         while (s.Step()) {
-            rows.push_back(SharedNodeSource{s.Text(0), s.Text(1)});
+            rows.push_back(SharedNodeSource{s.Text(0), s.Text(1), s.Text(2)});
         }
     });
     return rows;
