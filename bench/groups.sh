@@ -296,7 +296,7 @@ plans+=$(plan "list total (CountMappings)" "SELECT COUNT(*) FROM user_nodes WHER
 plans+=$(plan "one mapping" "SELECT * FROM user_nodes WHERE user_id = $u AND node_id = $n")$'\n'
 plans+=$(plan "one node (details)" "SELECT * FROM nodes WHERE node_id = $n")$'\n'
 plans+=$(plan "groups of a node" "SELECT * FROM node_groups WHERE owner_id = $u AND kind = 'user' AND group_id IN (SELECT group_id FROM node_group_nodes WHERE node_id = $n)")$'\n'
-plans+=$(plan "shared groups giving a node" "SELECT s.group_id FROM group_shares s JOIN node_group_nodes n ON n.group_id = s.group_id AND n.node_id = $n JOIN node_groups g ON g.group_id = s.group_id JOIN user_nodes o ON o.user_id = g.owner_id AND o.node_id = $n WHERE s.user_id = $u")$'\n'
+plans+=$(plan "shared groups giving a node" "SELECT s.group_id, s.role, g.owner_id FROM group_shares s JOIN node_group_nodes n ON n.group_id = s.group_id AND n.node_id = $n JOIN node_groups g ON g.group_id = s.group_id WHERE s.user_id = $u")$'\n'
 plans+=$(plan "one group" "SELECT * FROM node_groups WHERE group_id = $g")$'\n'
 plans+=$(plan "nodes of a group" "SELECT node_id FROM node_group_nodes WHERE group_id = $g ORDER BY node_id")$'\n'
 plans+=$(plan "top-level groups page" "SELECT group_id FROM node_groups WHERE owner_id = $u AND kind = 'user' AND parent_id IS NULL AND group_id >= '' UNION ALL SELECT group_id FROM node_groups WHERE group_id IN (SELECT group_id FROM group_shares WHERE user_id = $u AND group_id >= '') AND owner_id <> $u AND kind = 'user' ORDER BY 1 LIMIT 26")$'\n'
