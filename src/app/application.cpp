@@ -87,6 +87,7 @@ struct Application::Parts {
         http::api::AddGroupRoutes(router, groups, group_sharing);
         http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
+        accounts.SetDeletionHook([this](std::string_view user) { groups.ForgetOwner(user); });
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
                 groups.AddMappedNode(user, group, node);

@@ -522,6 +522,22 @@ TEST_F(GroupSharingTest, ANodeSharedDirectlyAndThroughAGroupKeepsWhatIsLeft) {
     EXPECT_EQ(Nodes(bob_), 0);
 }
 
+TEST_F(GroupSharingTest, AnOwnersDeletedAccountTakesTheSharedHomeAway) {
+    BuildHome();
+    ShareHome(bob_, "bob@example.com", false);
+    ASSERT_EQ(Nodes(bob_), 2);
+    ASSERT_EQ(client_.Delete("/v1/user2?request=true", alice_.accesstoken).status, 200);
+    const auto deleted = client_.Delete(
+        "/v1/user2?verification_code=" + server_.LatestCode("alice@example.com"), alice_.accesstoken
+    );
+    ASSERT_EQ(deleted.status, 200) << deleted.body;
+    EXPECT_EQ(Nodes(bob_), 0);
+    EXPECT_EQ(Groups(bob_), 0);
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/nodes/params?node_id=" + d1_.node_id, bob_.accesstoken), 400, 100010
+    ));
+}
+
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     BuildHome();
     const auto home = Ids({home_});

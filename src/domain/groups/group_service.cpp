@@ -571,6 +571,33 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
     }
 }
 
+void GroupService::ForgetOwner(std::string_view user_id) {
+    std::vector<GroupRow> roots;
+    for (std::string start;;) {
+        auto page = db_.Groups().ListTopLevel(Kind(), user_id, start, 101);
+        const bool more = page.size() > 100;
+        if (more) {
+            start = page.back().group_id;
+            page.pop_back();
+        }
+        for (auto& group : page) {
+            if (group.owner_id == user_id) {
+                roots.push_back(std::move(group));
+            }
+        }
+        if (!more) {
+            break;
+        }
+    }
+    for (const auto& root : roots) {
+        for (const auto& group : Tree(root)) {
+            for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
+                RemoveShare(group, share.user_id);
+            }
+        }
+    }
+}
+
 void GroupService::Delete(const auth::AuthContext& caller, std::string_view group_id, bool leave) {
     db_.Transaction([&] {
         const auto group = RequireVisible(caller, group_id);

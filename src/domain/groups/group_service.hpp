@@ -82,6 +82,9 @@ public:
     // #59: the owner deletes the group and its sub-groups; `leave` (the default for a
     // secondary) leaves it. remove_sharing goes to the group sharing service.
     void Delete(const auth::AuthContext& caller, std::string_view group_id, bool leave);
+    // The user's account goes: every share of their groups goes first, with what it gave.
+    // Call inside the deletion's transaction.
+    void ForgetOwner(std::string_view user_id);
     // A primary takes `user_id`'s share of the group away, with the access it gave.
     void RemoveShare(const storage::GroupRow& group, std::string_view user_id);
     // The group or, for another user's group the caller may only read, 108056.

@@ -550,9 +550,14 @@ void AccountService::ConfirmDeletion(
             throw ApiError(ErrorCode::kNoDeleteRequest);
     }
     tokens_.RevokeAll(user.user_id);
-    // Sessions and codes cascade. Nodes, groups and sharing join this transaction as their
-    // areas are built.
-    db_.Transaction([&] { db_.Users().Delete(user.user_id); });
+    // Sessions, codes, mappings, groups, shares and requests cascade; the hook first takes
+    // away what the user's shared groups gave others.
+    db_.Transaction([&] {
+        if (deletion_hook_) {
+            deletion_hook_(user.user_id);
+        }
+        db_.Users().Delete(user.user_id);
+    });
     core::log::Info("account " + user.user_id + " deleted");
 }
 

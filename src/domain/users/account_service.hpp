@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -144,6 +145,12 @@ public:
     // #133
     void PutPublicProfile(const auth::AuthContext& caller, const boost::json::value& profile);
 
+    // Runs inside the deletion's transaction, before the account goes: other areas let go of
+    // what the user gave others (the groups they shared).
+    void SetDeletionHook(std::function<void(std::string_view user_id)> hook) {
+        deletion_hook_ = std::move(hook);
+    }
+
     // `rainmaker-server admin create-user`: a confirmed account, optionally admin or
     // superadmin.
     storage::UserRow CreateConfirmedUser(
@@ -194,6 +201,7 @@ private:
     auth::Throttle user_attempts_;
     auth::Throttle address_attempts_;
     auth::Throttle sends_;
+    std::function<void(std::string_view)> deletion_hook_;
 };
 
 }  // namespace rainmaker::domain::users
