@@ -21,36 +21,13 @@ using boost::json::object;
 
 constexpr const char* kAdmin = "ops@example.com";
 
-array Ids(std::initializer_list<std::string> ids) {
-    array a;
-    for (const auto& id : ids) {
-        a.emplace_back(id);
-    }
-    return a;
-}
-
 class AdminGroupsTest : public ::testing::Test, protected DeviceLab {
 protected:
     AdminGroupsTest()
         : DeviceLab(server_, client_, dir_),
           client_(server_.port()),
-          alice_(SignUpAndLogin(client_, server_, "alice@example.com")) {
-        std::string output;
-        EXPECT_EQ(
-            server_.RunCommand(
-                {"admin",
-                 "create-user",
-                 "--user-name",
-                 kAdmin,
-                 "--password",
-                 std::string(kPassword),
-                 "--admin"},
-                &output
-            ),
-            0
-        ) << output;
-        admin_ = Login(client_, kAdmin);
-    }
+          alice_(SignUpAndLogin(client_, server_, "alice@example.com")),
+          admin_(CreateAdminAndLogin(client_, server_, kAdmin, "--admin")) {}
 
     using DeviceLab::Run;  // not ::testing::Test::Run
 
@@ -100,16 +77,20 @@ TEST_F(AdminGroupsTest, AdminGroupsHoldAnyKnownNodeApartFromUserGroups) {
     EXPECT_TRUE(IsFailure(client_.Get("/v1/admin/node_group", alice_.accesstoken), 400, 100004));
     EXPECT_TRUE(IsFailure(Get(""), 404, 108027));  // none yet
 
-    const auto fleet = Create(admin_, {{"group_name", "Fleet"}, {"nodes", Ids({d.node_id})}});
+    const auto fleet =
+        Create(admin_, {{"group_name", "Fleet"}, {"nodes", JsonStrings({d.node_id})}});
     ASSERT_EQ(fleet.status, 200) << fleet.body;
     const std::string id = fleet.Str("group_id");
     EXPECT_TRUE(IsFailure(
-        Create(admin_, {{"group_name", "Other"}, {"nodes", Ids({"NoSuchNode"})}}), 400, 108012
+        Create(admin_, {{"group_name", "Other"}, {"nodes", JsonStrings({"NoSuchNode"})}}),
+        400,
+        108012
     ));
     EXPECT_TRUE(IsFailure(Create(admin_, {{"group_name", "Fleet"}}), 400, 108007));
     EXPECT_TRUE(IsFailure(Create(admin_, {{"group_name", "M"}, {"is_matter", true}}), 400, 108121));
     const auto sub = Create(
-        admin_, {{"group_name", "Batch 1"}, {"parent_group_id", id}, {"nodes", Ids({d.node_id})}}
+        admin_,
+        {{"group_name", "Batch 1"}, {"parent_group_id", id}, {"nodes", JsonStrings({d.node_id})}}
     );
     ASSERT_EQ(sub.status, 200) << sub.body;
 
@@ -132,7 +113,7 @@ TEST_F(AdminGroupsTest, AdminGroupsHoldAnyKnownNodeApartFromUserGroups) {
     EXPECT_TRUE(IsFailure(
         client_.Put(
             "/v1/user/node_group/sharing",
-            object{{"groups", Ids({id})}, {"user_name", "alice@example.com"}},
+            object{{"groups", JsonStrings({id})}, {"user_name", "alice@example.com"}},
             admin_.accesstoken
         ),
         400,
@@ -143,14 +124,16 @@ TEST_F(AdminGroupsTest, AdminGroupsHoldAnyKnownNodeApartFromUserGroups) {
     ASSERT_EQ(Update(id, {{"group_name", "FleetA"}, {"description", "first"}}).status, 200);
     EXPECT_EQ(Get("?group_name=FleetA").json.at("groups").at(0).at("description"), "first");
     EXPECT_TRUE(IsFailure(
-        Update(id, {{"operation", "remove"}, {"nodes", Ids({"NoSuchNode"})}}), 400, 108150
+        Update(id, {{"operation", "remove"}, {"nodes", JsonStrings({"NoSuchNode"})}}), 400, 108150
     ));
     EXPECT_TRUE(IsFailure(Update(id, object{}), 400, 108024));
-    ASSERT_EQ(Update(id, {{"operation", "remove"}, {"nodes", Ids({d.node_id})}}).status, 200);
+    ASSERT_EQ(
+        Update(id, {{"operation", "remove"}, {"nodes", JsonStrings({d.node_id})}}).status, 200
+    );
     EXPECT_TRUE(Nodes(id).empty());
 
     // Alice's unmapping the node does not touch admin groups; deleting does.
-    ASSERT_EQ(Update(id, {{"operation", "add"}, {"nodes", Ids({d.node_id})}}).status, 200);
+    ASSERT_EQ(Update(id, {{"operation", "add"}, {"nodes", JsonStrings({d.node_id})}}).status, 200);
     ASSERT_EQ(
         client_
             .Put(
@@ -161,7 +144,7 @@ TEST_F(AdminGroupsTest, AdminGroupsHoldAnyKnownNodeApartFromUserGroups) {
             .status,
         200
     );
-    EXPECT_EQ(Nodes(id), Ids({d.node_id}));
+    EXPECT_EQ(Nodes(id), JsonStrings({d.node_id}));
     ASSERT_EQ(
         client_.Delete("/v1/admin/node_group?group_id=" + id, admin_.accesstoken).status, 200
     );
@@ -178,7 +161,7 @@ TEST_F(AdminGroupsTest, DynamicGroupsFollowTypeModelAndFirmwareOnRegroup) {
     const auto lights = Create(admin_, {{"group_name", "Lights"}, {"node_type", "Lightbulb"}});
     ASSERT_EQ(lights.status, 200) << lights.body;
     const std::string id = lights.Str("group_id");
-    EXPECT_EQ(Nodes(id), Ids({d1.node_id}));
+    EXPECT_EQ(Nodes(id), JsonStrings({d1.node_id}));
     EXPECT_EQ(
         Get("?group_id=" + id).json.at("groups").at(0).at("group_query").at("node_type"),
         "Lightbulb"
@@ -194,7 +177,9 @@ TEST_F(AdminGroupsTest, DynamicGroupsFollowTypeModelAndFirmwareOnRegroup) {
     EXPECT_TRUE(IsFailure(
         Create(
             admin_,
-            {{"group_name", "Both"}, {"node_model", "rainmaker-sim"}, {"nodes", Ids({d1.node_id})}}
+            {{"group_name", "Both"},
+             {"node_model", "rainmaker-sim"},
+             {"nodes", JsonStrings({d1.node_id})}}
         ),
         400,
         108061
@@ -218,18 +203,18 @@ TEST_F(AdminGroupsTest, DynamicGroupsFollowTypeModelAndFirmwareOnRegroup) {
     EXPECT_TRUE(IsFailure(Update(id, {{"regroup", true}, {"group_name", "X"}}), 400, 108067));
     EXPECT_TRUE(IsFailure(Update(plain.Str("group_id"), {{"regroup", true}}), 400, 108065));
     EXPECT_TRUE(IsFailure(Update(id, {{"node_type", "Switch"}}), 400, 108060));
-    EXPECT_TRUE(
-        IsFailure(Update(id, {{"operation", "add"}, {"nodes", Ids({d1.node_id})}}), 400, 108076)
-    );
+    EXPECT_TRUE(IsFailure(
+        Update(id, {{"operation", "add"}, {"nodes", JsonStrings({d1.node_id})}}), 400, 108076
+    ));
 
     // A second light comes online: regroup takes it in.
     std::unique_ptr<SimProcess> s2;
     const auto d2 = Online("n2", s2);
     EXPECT_EQ(Nodes(id).size(), 1u);
     ASSERT_EQ(Update(id, {{"regroup", true}}).status, 200);
-    auto expected = Ids({d1.node_id, d2.node_id});
+    auto expected = JsonStrings({d1.node_id, d2.node_id});
     if (d2.node_id < d1.node_id) {
-        expected = Ids({d2.node_id, d1.node_id});
+        expected = JsonStrings({d2.node_id, d1.node_id});
     }
     EXPECT_EQ(Nodes(id), expected);
 

@@ -332,8 +332,8 @@ protected:
           eve_(SignUpAndLogin(client_, server_, kEve)),
           carol_(SignUpAndLogin(client_, server_, kCarol)),
           dave_(SignUpAndLogin(client_, server_, kDave)),
-          ops_(AdminUser(kOps, "--admin")),
-          root_(AdminUser(kRoot, "--superadmin")) {}
+          ops_(CreateAdminAndLogin(client_, server_, kOps, "--admin")),
+          root_(CreateAdminAndLogin(client_, server_, kRoot, "--superadmin")) {}
 
     static constexpr const char* kAlice = "alice@example.com";  // primary
     static constexpr const char* kBob = "bob@example.com";      // secondary
@@ -343,45 +343,42 @@ protected:
     static constexpr const char* kOps = "ops@example.com";      // admin
     static constexpr const char* kRoot = "root@example.com";    // superadmin
 
-    // `admin create-user` with `flag` (--admin or --superadmin), logged in.
-    Tokens AdminUser(const char* user_name, const char* flag) {
-        std::string output;
-        EXPECT_EQ(
-            server_.RunCommand(
-                {"admin",
-                 "create-user",
-                 "--user-name",
-                 user_name,
-                 "--password",
-                 std::string(kPassword),
-                 flag},
-                &output
-            ),
-            0
-        ) << output;
-        return Login(client_, user_name);
-    }
-
-    // Shares `node` with `user_name` (and has them accept unless `accept_as` is null); returns
-    // the request id.
-    std::string Share(const std::string& node, const char* user_name, const Tokens* accept_as) {
+    // Alice offers `item` (a node, or a group for `kind` "node_group") to `user_name` as
+    // secondary, and `accept_as` accepts unless null; returns the request id.
+    std::string Offer(
+        const std::string& kind,
+        const std::string& item,
+        const char* user_name,
+        const Tokens* accept_as
+    ) {
+        const std::string path = "/v1/user/" + kind + "/sharing/requests";
         const auto shared = client_.Put(
-            "/v1/user/nodes/sharing/requests",
+            path,
             object{
-                {"nodes", boost::json::array{boost::json::value(node)}}, {"user_name", user_name}},
+                {kind == "nodes" ? "nodes" : "groups",
+                 boost::json::array{boost::json::value(item)}},
+                {"user_name", user_name}},
             alice_.accesstoken
         );
         EXPECT_EQ(shared.status, 200) << shared.body;
         const std::string id = shared.Str("request_id");
         if (accept_as != nullptr) {
             const auto accepted = client_.Put(
-                "/v1/user/nodes/sharing/requests",
-                object{{"request_id", id}, {"accept", true}},
-                accept_as->accesstoken
+                path, object{{"request_id", id}, {"accept", true}}, accept_as->accesstoken
             );
             EXPECT_EQ(accepted.status, 200) << accepted.body;
         }
         return id;
+    }
+
+    std::string Share(const std::string& node, const char* user_name, const Tokens* accept_as) {
+        return Offer("nodes", node, user_name, accept_as);
+    }
+
+    std::string ShareGroup(
+        const std::string& group, const char* user_name, const Tokens* accept_as
+    ) {
+        return Offer("node_group", group, user_name, accept_as);
     }
 
     std::string Group(const char* name, bool with_node) {
@@ -392,31 +389,6 @@ protected:
         const auto r = client_.Post("/v1/user/node_group", body, alice_.accesstoken);
         EXPECT_EQ(r.status, 200) << r.body;
         return r.Str("group_id");
-    }
-
-    // Shares Alice's `group` with `user_name` as secondary (and has them accept unless
-    // `accept_as` is null); returns the request id.
-    std::string ShareGroup(
-        const std::string& group, const char* user_name, const Tokens* accept_as
-    ) {
-        const auto shared = client_.Put(
-            "/v1/user/node_group/sharing",
-            object{
-                {"groups", boost::json::array{boost::json::value(group)}},
-                {"user_name", user_name}},
-            alice_.accesstoken
-        );
-        EXPECT_EQ(shared.status, 200) << shared.body;
-        const std::string id = shared.Str("request_id");
-        if (accept_as != nullptr) {
-            const auto accepted = client_.Put(
-                "/v1/user/node_group/sharing/requests",
-                object{{"request_id", id}, {"accept", true}},
-                accept_as->accesstoken
-            );
-            EXPECT_EQ(accepted.status, 200) << accepted.body;
-        }
-        return id;
     }
 
     // Failures recorded so far (the set-up stops at its own, not at the route guard's).

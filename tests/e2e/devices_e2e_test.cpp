@@ -543,14 +543,6 @@ protected:
     HttpResult Get(const Tokens& t, const std::string& query) {
         return client_.Get("/v1/user/node_group" + query, t.accesstoken);
     }
-
-    static boost::json::array Ids(std::initializer_list<std::string> ids) {
-        boost::json::array a;
-        for (const auto& id : ids) {
-            a.emplace_back(id);
-        }
-        return a;
-    }
 };
 
 TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
@@ -562,7 +554,7 @@ TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
         alice_,
         {{"group_name", "Home"},
          {"type", "home"},
-         {"nodes", Ids({d1.node_id, d2.node_id})},
+         {"nodes", JsonStrings({d1.node_id, d2.node_id})},
          {"custom_data", object{{"a", 1}}},
          {"description", "Our flat"}}
     );
@@ -573,14 +565,14 @@ TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
         {{"group_name", "Kitchen"},
          {"type", "room"},
          {"parent_group_id", home_id},
-         {"nodes", Ids({d1.node_id})}}
+         {"nodes", JsonStrings({d1.node_id})}}
     );
     ASSERT_EQ(kitchen.status, 200) << kitchen.body;
     const auto corner = Create(
         alice_,
         {{"group_name", "Corner"},
          {"parent_group_id", kitchen.Str("group_id")},
-         {"nodes", Ids({d1.node_id})}}
+         {"nodes", JsonStrings({d1.node_id})}}
     );
     ASSERT_EQ(corner.status, 200) << corner.body;
     // A fourth level, a node outside the parent, an unmapped node, a duplicate name.
@@ -594,7 +586,7 @@ TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
             alice_,
             {{"group_name", "Hall"},
              {"parent_group_id", home_id},
-             {"nodes", Ids({"NotInHome1234"})}}
+             {"nodes", JsonStrings({"NotInHome1234"})}}
         ),
         400,
         108013
@@ -604,7 +596,9 @@ TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
     EXPECT_TRUE(IsFailure(
         Create(
             alice_,
-            {{"group_name", "Hall"}, {"parent_group_id", home_id}, {"nodes", Ids({d3.node_id})}}
+            {{"group_name", "Hall"},
+             {"parent_group_id", home_id},
+             {"nodes", JsonStrings({d3.node_id})}}
         ),
         400,
         108015
@@ -644,7 +638,10 @@ TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
 
     // Removing a node from the home takes it out of the rooms below too.
     ASSERT_EQ(
-        Update(alice_, home_id, {{"operation", "remove"}, {"nodes", Ids({d1.node_id})}}).status, 200
+        Update(
+            alice_, home_id, {{"operation", "remove"}, {"nodes", JsonStrings({d1.node_id})}}
+        ).status,
+        200
     );
     EXPECT_EQ(
         Get(alice_, "?group_id=" + corner.Str("group_id")).json.at("groups").at(0).at("total"), 0
@@ -664,14 +661,16 @@ TEST_F(GroupsTest, MutuallyExclusiveGroupsOfOneTypeAndParentShareNoNode) {
         {{"group_name", "A"},
          {"type", "room"},
          {"mutually_exclusive", true},
-         {"nodes", Ids({d1.node_id})}}
+         {"nodes", JsonStrings({d1.node_id})}}
     );
     ASSERT_EQ(a.status, 200) << a.body;
     const auto b =
         Create(alice_, {{"group_name", "B"}, {"type", "room"}, {"mutually_exclusive", true}});
     ASSERT_EQ(b.status, 200);
     EXPECT_TRUE(IsFailure(
-        Update(alice_, b.Str("group_id"), {{"operation", "add"}, {"nodes", Ids({d1.node_id})}}),
+        Update(
+            alice_, b.Str("group_id"), {{"operation", "add"}, {"nodes", JsonStrings({d1.node_id})}}
+        ),
         400,
         100006
     ));
@@ -682,11 +681,12 @@ TEST_F(GroupsTest, MutuallyExclusiveGroupsOfOneTypeAndParentShareNoNode) {
         {{"group_name", "C"},
          {"type", "zone"},
          {"mutually_exclusive", true},
-         {"nodes", Ids({d1.node_id})}}
+         {"nodes", JsonStrings({d1.node_id})}}
     );
     EXPECT_EQ(c.status, 200) << c.body;
-    const auto d =
-        Create(alice_, {{"group_name", "D"}, {"type", "room"}, {"nodes", Ids({d1.node_id})}});
+    const auto d = Create(
+        alice_, {{"group_name", "D"}, {"type", "room"}, {"nodes", JsonStrings({d1.node_id})}}
+    );
     EXPECT_EQ(d.status, 200) << d.body;
 }
 
@@ -707,9 +707,9 @@ TEST_F(GroupsTest, UpdatesFollowTheirRulesAndBadInputsChangeNothing) {
     EXPECT_EQ(after.at("group_name"), "G2");
     EXPECT_EQ(boost::json::serialize(after.at("custom_data")), R"({"y":{"z":2,"w":3}})");
     EXPECT_TRUE(IsFailure(Update(alice_, id, object{}), 400, 108024));
-    EXPECT_TRUE(
-        IsFailure(Update(alice_, id, {{"operation", "move"}, {"nodes", Ids({"x"})}}), 400, 108017)
-    );
+    EXPECT_TRUE(IsFailure(
+        Update(alice_, id, {{"operation", "move"}, {"nodes", JsonStrings({"x"})}}), 400, 108017
+    ));
     EXPECT_TRUE(IsFailure(Update(alice_, id, {{"description", std::string(500, 'd')}}), 400, 108025)
     );
     EXPECT_TRUE(IsFailure(
@@ -736,7 +736,7 @@ TEST_F(GroupsTest, UpdatesFollowTheirRulesAndBadInputsChangeNothing) {
 TEST_F(GroupsTest, AnotherUserNeitherSeesNorChangesTheGroups) {
     const auto d1 = Claim(alice_, "n1");
     auto s1 = RunMapped(alice_, d1);
-    const auto g = Create(alice_, {{"group_name", "Home"}, {"nodes", Ids({d1.node_id})}});
+    const auto g = Create(alice_, {{"group_name", "Home"}, {"nodes", JsonStrings({d1.node_id})}});
     const std::string id = g.Str("group_id");
     EXPECT_TRUE(Get(bob_, "").json.at("groups").as_array().empty());
     EXPECT_TRUE(IsFailure(Get(bob_, "?group_id=" + id), 400, 108023));
@@ -748,7 +748,7 @@ TEST_F(GroupsTest, AnotherUserNeitherSeesNorChangesTheGroups) {
         IsFailure(Create(bob_, {{"group_name", "Sub"}, {"parent_group_id", id}}), 400, 108009)
     );
     EXPECT_TRUE(IsFailure(
-        Create(bob_, {{"group_name", "Steal"}, {"nodes", Ids({d1.node_id})}}), 400, 108013
+        Create(bob_, {{"group_name", "Steal"}, {"nodes", JsonStrings({d1.node_id})}}), 400, 108013
     ));
     EXPECT_EQ(Get(alice_, "?group_id=" + id).json.at("groups").at(0).at("group_name"), "Home");
 }

@@ -21,14 +21,6 @@ namespace {
 using boost::json::array;
 using boost::json::object;
 
-array Ids(std::initializer_list<std::string> ids) {
-    array a;
-    for (const auto& id : ids) {
-        a.emplace_back(id);
-    }
-    return a;
-}
-
 class GroupSharingTest : public ::testing::Test, protected DeviceLab {
 protected:
     GroupSharingTest()
@@ -49,7 +41,7 @@ protected:
         s2_ = RunMapped(alice_, d2_);
         const auto home = client_.Post(
             "/v1/user/node_group",
-            object{{"group_name", "Home"}, {"nodes", Ids({d1_.node_id, d2_.node_id})}},
+            object{{"group_name", "Home"}, {"nodes", JsonStrings({d1_.node_id, d2_.node_id})}},
             alice_.accesstoken
         );
         ASSERT_EQ(home.status, 200) << home.body;
@@ -57,7 +49,9 @@ protected:
         const auto room = client_.Post(
             "/v1/user/node_group",
             object{
-                {"group_name", "Room"}, {"parent_group_id", home_}, {"nodes", Ids({d1_.node_id})}},
+                {"group_name", "Room"},
+                {"parent_group_id", home_},
+                {"nodes", JsonStrings({d1_.node_id})}},
             alice_.accesstoken
         );
         ASSERT_EQ(room.status, 200) << room.body;
@@ -78,8 +72,9 @@ protected:
 
     // Shares the home with `user` in `role` and has them accept.
     void ShareHome(const Tokens& to, const std::string& user, bool primary) {
-        const auto r =
-            Share(alice_, {{"groups", Ids({home_})}, {"user_name", user}, {"primary", primary}});
+        const auto r = Share(
+            alice_, {{"groups", JsonStrings({home_})}, {"user_name", user}, {"primary", primary}}
+        );
         ASSERT_EQ(r.status, 200) << r.body;
         ASSERT_EQ(Respond(to, r.Str("request_id"), true).status, 200);
     }
@@ -119,7 +114,7 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
     BuildHome();
     const auto shared = Share(
         alice_,
-        {{"groups", Ids({home_})},
+        {{"groups", JsonStrings({home_})},
          {"user_name", "bob@example.com"},
          {"metadata", object{{"note", "welcome"}}}}
     );
@@ -129,8 +124,8 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
     ASSERT_EQ(received.status, 200) << received.body;
     const auto& request = received.json.at("sharing_requests").at(0);
     EXPECT_EQ(request.at("request_status"), "pending");
-    EXPECT_EQ(request.at("group_ids"), Ids({home_}));
-    EXPECT_EQ(request.at("group_names"), Ids({"Home"}));
+    EXPECT_EQ(request.at("group_ids"), JsonStrings({home_}));
+    EXPECT_EQ(request.at("group_names"), JsonStrings({"Home"}));
     EXPECT_EQ(request.at("primary_user_name"), "alice@example.com");
     // Node sharing requests and group sharing requests are separate lists.
     EXPECT_TRUE(client_.Get("/v1/user/nodes/sharing/requests", bob_.accesstoken)
@@ -160,7 +155,8 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
     EXPECT_EQ(s1_->WaitFor("params/remote"), R"(params/remote {"Light":{"Power":true}})");
     const auto sources =
         client_.Get("/v1/user/nodes/sharing?node_id=" + d1_.node_id, bob_.accesstoken);
-    EXPECT_EQ(sources.json.at("node_sharing").at(0).at("sources"), Ids({home_})) << sources.body;
+    EXPECT_EQ(sources.json.at("node_sharing").at(0).at("sources"), JsonStrings({home_}))
+        << sources.body;
 
     // What a secondary may not do with the home or its nodes.
     EXPECT_TRUE(IsFailure(
@@ -173,7 +169,9 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
         108056
     ));
     EXPECT_TRUE(IsFailure(
-        Share(bob_, {{"groups", Ids({home_})}, {"user_name", "carol@example.com"}}), 400, 108041
+        Share(bob_, {{"groups", JsonStrings({home_})}, {"user_name", "carol@example.com"}}),
+        400,
+        108041
     ));
     EXPECT_TRUE(IsFailure(
         client_.Put(
@@ -209,11 +207,11 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
     ASSERT_EQ(as_alice.status, 200) << as_alice.body;
     EXPECT_EQ(
         as_alice.json.at("group_sharing").at(0).at("users").at("primary"),
-        Ids({"alice@example.com"})
+        JsonStrings({"alice@example.com"})
     );
     EXPECT_EQ(
         as_alice.json.at("group_sharing").at(0).at("users").at("secondary"),
-        Ids({"bob@example.com"})
+        JsonStrings({"bob@example.com"})
     );
     EXPECT_EQ(
         as_alice.json.at("group_sharing")
@@ -245,7 +243,7 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
         client_
             .Put(
                 "/v1/user/node_group?group_id=" + home_,
-                object{{"operation", "remove"}, {"nodes", Ids({d2_.node_id})}},
+                object{{"operation", "remove"}, {"nodes", JsonStrings({d2_.node_id})}},
                 alice_.accesstoken
             )
             .status,
@@ -259,7 +257,7 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
         client_
             .Put(
                 "/v1/user/node_group?group_id=" + home_,
-                object{{"operation", "add"}, {"nodes", Ids({d2_.node_id})}},
+                object{{"operation", "add"}, {"nodes", JsonStrings({d2_.node_id})}},
                 alice_.accesstoken
             )
             .status,
@@ -323,7 +321,8 @@ TEST_F(GroupSharingTest, LeavingRemovingAndDeletingTakeAccessAway) {
     const auto details =
         client_.Get("/v1/user/node_group/sharing?group_id=" + home_, carol_.accesstoken);
     EXPECT_EQ(
-        details.json.at("group_sharing").at(0).at("users").at("secondary"), Ids({"bob@example.com"})
+        details.json.at("group_sharing").at(0).at("users").at("secondary"),
+        JsonStrings({"bob@example.com"})
     );
     ASSERT_EQ(
         client_
@@ -386,14 +385,15 @@ TEST_F(GroupSharingTest, OwnerLeavingHandsTheHomeToTheOldestCoOwner) {
     const auto details =
         client_.Get("/v1/user/node_group/sharing?group_id=" + home_, carol_.accesstoken);
     EXPECT_EQ(
-        details.json.at("group_sharing").at(0).at("users").at("primary"), Ids({"carol@example.com"})
+        details.json.at("group_sharing").at(0).at("users").at("primary"),
+        JsonStrings({"carol@example.com"})
     );
 }
 
 TEST_F(GroupSharingTest, DeclinedWithdrawnAndTransferredRequests) {
     BuildHome();
     const auto declined =
-        Share(alice_, {{"groups", Ids({home_})}, {"user_name", "carol@example.com"}});
+        Share(alice_, {{"groups", JsonStrings({home_})}, {"user_name", "carol@example.com"}});
     ASSERT_EQ(Respond(carol_, declined.Str("request_id"), false).status, 200);
     EXPECT_EQ(Nodes(carol_), 0);
     EXPECT_TRUE(IsFailure(
@@ -405,7 +405,7 @@ TEST_F(GroupSharingTest, DeclinedWithdrawnAndTransferredRequests) {
         108039
     ));
     const auto pending =
-        Share(alice_, {{"groups", Ids({home_})}, {"user_name", "bob@example.com"}});
+        Share(alice_, {{"groups", JsonStrings({home_})}, {"user_name", "bob@example.com"}});
     EXPECT_TRUE(IsFailure(
         client_.Delete(
             "/v1/user/node_group/sharing/requests?request_id=" + pending.Str("request_id"),
@@ -439,7 +439,7 @@ TEST_F(GroupSharingTest, DeclinedWithdrawnAndTransferredRequests) {
     // Transfer: Bob owns the home and its nodes; Alice stays as a secondary.
     const auto transfer = Share(
         alice_,
-        {{"groups", Ids({home_})},
+        {{"groups", JsonStrings({home_})},
          {"user_name", "bob@example.com"},
          {"transfer", true},
          {"new_role", "secondary"}}
@@ -482,7 +482,7 @@ TEST_F(GroupSharingTest, ANodeSharedDirectlyAndThroughAGroupKeepsWhatIsLeft) {
     BuildHome();
     const auto direct = client_.Put(
         "/v1/user/nodes/sharing/requests",
-        object{{"nodes", Ids({d1_.node_id})}, {"user_name", "bob@example.com"}},
+        object{{"nodes", JsonStrings({d1_.node_id})}, {"user_name", "bob@example.com"}},
         alice_.accesstoken
     );
     ASSERT_EQ(direct.status, 200) << direct.body;
@@ -499,7 +499,8 @@ TEST_F(GroupSharingTest, ANodeSharedDirectlyAndThroughAGroupKeepsWhatIsLeft) {
     ShareHome(bob_, "bob@example.com", false);
     const auto both =
         client_.Get("/v1/user/nodes/sharing?node_id=" + d1_.node_id, bob_.accesstoken);
-    EXPECT_EQ(both.json.at("node_sharing").at(0).at("sources"), Ids({"NODE", home_})) << both.body;
+    EXPECT_EQ(both.json.at("node_sharing").at(0).at("sources"), JsonStrings({"NODE", home_}))
+        << both.body;
     // The node share goes; the home still gives the node.
     ASSERT_EQ(
         client_
@@ -512,7 +513,7 @@ TEST_F(GroupSharingTest, ANodeSharedDirectlyAndThroughAGroupKeepsWhatIsLeft) {
     );
     const auto left =
         client_.Get("/v1/user/nodes/sharing?node_id=" + d1_.node_id, bob_.accesstoken);
-    EXPECT_EQ(left.json.at("node_sharing").at(0).at("sources"), Ids({home_})) << left.body;
+    EXPECT_EQ(left.json.at("node_sharing").at(0).at("sources"), JsonStrings({home_})) << left.body;
     // Leaving the home takes the rest.
     ASSERT_EQ(
         client_.Delete("/v1/user/node_group?group_id=" + home_ + "&leave=true", bob_.accesstoken)
@@ -540,7 +541,7 @@ TEST_F(GroupSharingTest, AnOwnersDeletedAccountTakesTheSharedHomeAway) {
 
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     BuildHome();
-    const auto home = Ids({home_});
+    const auto home = JsonStrings({home_});
     const auto share = [&](object body) { return Share(alice_, std::move(body)); };
     EXPECT_TRUE(
         IsFailure(share({{"groups", array{}}, {"user_name", "bob@example.com"}}), 400, 108044)
@@ -553,10 +554,14 @@ TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
         IsFailure(share({{"groups", eleven}, {"user_name", "bob@example.com"}}), 400, 108036)
     );
     EXPECT_TRUE(IsFailure(
-        share({{"groups", Ids({home_, home_})}, {"user_name", "bob@example.com"}}), 400, 108112
+        share({{"groups", JsonStrings({home_, home_})}, {"user_name", "bob@example.com"}}),
+        400,
+        108112
     ));
     EXPECT_TRUE(IsFailure(
-        share({{"groups", Ids({"NoSuchGroup"})}, {"user_name", "bob@example.com"}}), 400, 108038
+        share({{"groups", JsonStrings({"NoSuchGroup"})}, {"user_name", "bob@example.com"}}),
+        400,
+        108038
     ));
     EXPECT_TRUE(IsFailure(share({{"groups", home}}), 400, 108045));
     EXPECT_TRUE(
@@ -654,7 +659,7 @@ TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
         client_.Put(
             "/v1/user/nodes/sharing",
             object{
-                {"nodes", Ids({d1_.node_id})},
+                {"nodes", JsonStrings({d1_.node_id})},
                 {"user_name", "bob@example.com"},
                 {"transfer", true}},
             carol_.accesstoken
@@ -665,7 +670,7 @@ TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     EXPECT_TRUE(IsFailure(
         client_.Put(
             "/v1/user/nodes/sharing",
-            object{{"nodes", Ids({d1_.node_id})}, {"user_name", "carol@example.com"}},
+            object{{"nodes", JsonStrings({d1_.node_id})}, {"user_name", "carol@example.com"}},
             alice_.accesstoken
         ),
         400,

@@ -70,6 +70,37 @@ Tokens SignUpAndLogin(
     return Login(client, user_name, password);
 }
 
+Tokens CreateAdminAndLogin(
+    HttpClient& client,
+    const ServerProcess& server,
+    const std::string& user_name,
+    const std::string& role_flag
+) {
+    std::string output;
+    const int status = server.RunCommand(
+        {"admin",
+         "create-user",
+         "--user-name",
+         user_name,
+         "--password",
+         std::string(kPassword),
+         role_flag},
+        &output
+    );
+    if (status != 0) {
+        throw std::runtime_error("admin create-user " + user_name + " failed: " + output);
+    }
+    return Login(client, user_name);
+}
+
+boost::json::array JsonStrings(std::initializer_list<std::string> items) {
+    boost::json::array a;
+    for (const auto& item : items) {
+        a.emplace_back(item);
+    }
+    return a;
+}
+
 std::string JwtPayloadSegment(const std::string& token) {
     const auto first = token.find('.');
     const auto second = first == std::string::npos ? first : token.find('.', first + 1);

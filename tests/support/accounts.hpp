@@ -44,6 +44,16 @@ Tokens SignUpAndLogin(
     const std::string& user_name,
     std::string_view password = kPassword
 );
+// `admin create-user` with `role_flag` (--admin or --superadmin), then Login; throws when the
+// command fails.
+Tokens CreateAdminAndLogin(
+    HttpClient& client,
+    const ServerProcess& server,
+    const std::string& user_name,
+    const std::string& role_flag
+);
+// A JSON array of these strings (node ids, group ids, names).
+boost::json::array JsonStrings(std::initializer_list<std::string> items);
 // POST /v1/login2 {user_name, password}, whatever the answer.
 HttpResult TryLogin(HttpClient& client, const std::string& user_name, std::string_view password);
 
