@@ -539,6 +539,45 @@ TEST_F(GroupSharingTest, AnOwnersDeletedAccountTakesTheSharedHomeAway) {
     ));
 }
 
+TEST_F(GroupSharingTest, RequestListsPageWithTwoCursorsOneToTenAtATime) {
+    BuildHome();
+    for (const char* user : {"bob@example.com", "carol@example.com", "bob@example.com"}) {
+        ASSERT_EQ(
+            Share(alice_, {{"groups", JsonStrings({home_})}, {"user_name", user}}).status, 200
+        );
+    }
+    const std::string sent = "/v1/user/node_group/sharing/requests?primary_user=true";
+    const auto first = client_.Get(sent + "&num_records=2", alice_.accesstoken);
+    ASSERT_EQ(first.json.at("sharing_requests").as_array().size(), 2u) << first.body;
+    ASSERT_TRUE(first.json.as_object().contains("next_request_id")) << first.body;
+    EXPECT_TRUE(first.json.as_object().contains("next_user_name"));
+    const auto second = client_.Get(
+        sent + "&num_records=2&start_request_id=" + first.Str("next_request_id") +
+            "&start_user_name=" + first.Str("next_user_name"),
+        alice_.accesstoken
+    );
+    ASSERT_EQ(second.json.at("sharing_requests").as_array().size(), 1u) << second.body;
+    EXPECT_FALSE(second.json.as_object().contains("next_request_id"));
+    // Outside 1..10 the default (10) applies.
+    for (const char* n : {"0", "11", "x"}) {
+        EXPECT_EQ(
+            client_.Get(sent + "&num_records=" + n, alice_.accesstoken)
+                .json.at("sharing_requests")
+                .as_array()
+                .size(),
+            3u
+        ) << n;
+    }
+    // Bob received two, Carol one.
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group/sharing/requests", bob_.accesstoken)
+            .json.at("sharing_requests")
+            .as_array()
+            .size(),
+        2u
+    );
+}
+
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     BuildHome();
     const auto home = JsonStrings({home_});
