@@ -578,6 +578,34 @@ TEST_F(GroupSharingTest, RequestListsPageWithTwoCursorsOneToTenAtATime) {
     );
 }
 
+TEST_F(GroupSharingTest, ARoomSharedAloneGivesItsNodesAndShowsNothingOfItsHome) {
+    BuildHome();
+    const auto r =
+        Share(alice_, {{"groups", JsonStrings({room_})}, {"user_name", "carol@example.com"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(Respond(carol_, r.Str("request_id"), true).status, 200);
+    EXPECT_EQ(Nodes(carol_), 1);  // the room's node, not the home's other one
+    const auto groups = client_.Get("/v1/user/node_group", carol_.accesstoken);
+    ASSERT_EQ(groups.json.at("groups").as_array().size(), 1u) << groups.body;
+    EXPECT_EQ(groups.json.at("groups").at(0).at("group_id"), boost::json::value(room_));
+    EXPECT_FALSE(groups.json.at("groups").at(0).as_object().contains("parent_group_id"));
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/user/node_group?group_id=" + home_, carol_.accesstoken), 400, 108023
+    ));
+    const auto sharing = client_.Get(
+        "/v1/user/node_group/sharing?group_id=" + room_ + "&parent_groups=true", carol_.accesstoken
+    );
+    EXPECT_TRUE(sharing.json.at("group_sharing").at(0).at("parent_groups").as_array().empty())
+        << sharing.body;
+    // Alice sees the room under its home as before.
+    const auto own = client_.Get("/v1/user/node_group?group_id=" + room_, alice_.accesstoken);
+    EXPECT_EQ(own.json.at("groups").at(0).at("parent_group_id"), boost::json::value(home_));
+    ASSERT_EQ(
+        client_.Delete("/v1/user/node_group?group_id=" + room_, carol_.accesstoken).status, 200
+    );
+    EXPECT_EQ(Nodes(carol_), 0);
+}
+
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     BuildHome();
     const auto home = JsonStrings({home_});

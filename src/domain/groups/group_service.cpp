@@ -113,6 +113,19 @@ std::string RoleInGroup(
     return role;
 }
 
+bool ParentVisible(
+    storage::Database& db, std::string_view user_id, const storage::GroupRow& group
+) {
+    if (group.parent_id.empty()) {
+        return false;
+    }
+    if (group.owner_id == user_id) {
+        return true;
+    }
+    const auto parent = db.Groups().Find(group.parent_id);
+    return parent && !RoleInGroup(db, user_id, *parent).empty();
+}
+
 GroupRow GroupService::RequireVisible(const auth::AuthContext& caller, std::string_view group_id) {
     if (group_id.empty()) {
         throw ApiError(ErrorCode::kGroupIdMissing);
@@ -411,7 +424,7 @@ boost::json::object GroupService::Describe(
         {"group_metadata", Parse(group.group_metadata)},
         {"custom_data", Parse(group.custom_data)},
         {"total", node_ids.size()}};
-    if (!group.parent_id.empty()) {
+    if (ParentVisible(db_, caller.user_id, group)) {
         out["parent_group_id"] = group.parent_id;
     }
     if (Admin()) {

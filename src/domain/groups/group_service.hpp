@@ -62,6 +62,10 @@ std::string RoleInGroup(
     storage::Database& db, std::string_view user_id, const storage::GroupRow& group
 );
 
+// Whether the group has a parent the user may see (a sub-group shared alone does not name
+// the parent it came from).
+bool ParentVisible(storage::Database& db, std::string_view user_id, const storage::GroupRow& group);
+
 class GroupService {
 public:
     GroupService(

@@ -11,6 +11,7 @@ namespace rainmaker::domain::sharing {
 
 using core::ApiError;
 using core::ErrorCode;
+using groups::ParentVisible;
 using groups::RoleInGroup;
 using storage::GroupRow;
 using storage::SharingRequestRow;
@@ -291,7 +292,7 @@ boost::json::object GroupSharingService::Describe(
         {"group_name", group.group_name},
         {"mutually_exclusive", group.mutually_exclusive},
         {"users", std::move(users)}};
-    if (!group.parent_id.empty()) {
+    if (ParentVisible(db_, caller.user_id, group)) {
         out["parent_group_id"] = group.parent_id;
     }
     if (q.sub_groups) {
