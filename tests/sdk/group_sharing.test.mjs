@@ -18,7 +18,7 @@
 // deletes Home and Carol loses it at once -> everyone logs out.
 //
 // The SDK keeps one user's tokens in its storage, so the test saves each user's storage after
-// login and puts it back before acting as that user (support.mjs saveSession/restoreSession).
+// login and puts it back before acting as that user (support.mjs makeActors).
 //
 // Environment (normally set by run.sh): RM_BASE_URL (no trailing slash, no /v1), RM_MAILBOX (the
 // server's mailbox directory), RM_MQTT_PORT and RM_CA_FILE (the device listener and its CA),
@@ -27,25 +27,24 @@
 
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
-import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 
-import {
-    ESPGroupSharingInfo, ESPGroupSharingRequest, ESPRMBase, ESPRMGroup, ESPRMNode, ESPRMUser,
-} from "@espressif/rainmaker-base-sdk";
+import { ESPGroupSharingInfo, ESPGroupSharingRequest, ESPRMBase, ESPRMNode } from "@espressif/rainmaker-base-sdk";
 
 import {
-    check, checkApiFailure, checkEqual, claimNode, configureSdkStep, confirmSignUp, expectRemote, findParam, finish,
-    importSdkModule, logIn, mapNodeBySecret, need, newAccount, note, paramValue, pollUntil, rejectionOf, requireEnv,
-    restoreSession, runMappingNode, saveSession, signUp, simulatorPrereqsStep, state, step, waitForCode,
+    check, checkApiFailure, checkEqual, checkGroup, claimAndRunNodeSteps, configureSdkStep, expectFailure,
+    expectPowerSetReaches, expectStaleSetIgnored, finish, importSdkModule, listedNode, makeActors, mapNodeBySecret,
+    need, newAccount, nodeSharingInfo, note, rejectionOf, requireEnv, signUpActorsSteps, simulatorPrereqsStep, state,
+    step, stopNodeAndLogOutStep, waitForListedNode,
 } from "./support.mjs";
 
 // Loaded from the SDK's own dist directory (the same module instances index.js uses, so they share
 // the configured base URL and the stored tokens):
 // - NodeMappingHelper: the secret-key mapping calls (PUT/GET /v1/user/nodes/mapping) the SDK's
 //   provisioning flow uses but the package does not export;
-// - ESPRMAPIManager: the SDK's authorized request, for the two calls no SDK method makes:
-//   GET /v1/user/nodes/sharing and DELETE /v1/user/node_group/sharing?groups=&user_name=.
+// - ESPRMAPIManager: the SDK's authorized request, for DELETE /v1/user/node_group/sharing?groups=
+//   &user_name=, which no SDK method makes (the other such call, GET /v1/user/nodes/sharing, is
+//   support.mjs nodeSharingInfo).
 const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
 const { ESPRMAPIManager } = await importSdkModule("./services/ESPRMAPIManager.js");
 
@@ -72,64 +71,19 @@ const kGroupNotOwner = 108056;
 const kSolePrimaryLeave = 108142;
 
 // ---------------------------------------------------------------------------------------------
-// Users: each with an account, the ESPRMUser from login and the saved SDK storage.
+// Users: each with an account, the ESPRMUser from login and the saved SDK storage
+// (support.mjs makeActors: users, as(who, fn)).
 
-const users = {
-    alice: { ...newAccount("sdk-gshare-alice") },
-    bob: { ...newAccount("sdk-gshare-bob") },
-    carol: { ...newAccount("sdk-gshare-carol") },
-};
-let actingAs = null;
-
-// Runs fn(user) with `who`'s tokens in the SDK storage; keeps the storage afterwards (the SDK may
-// have refreshed the access token).
-async function as(who, fn) {
-    const entry = users[who];
-    check(entry.session !== undefined, `${who} is not logged in`);
-    if (actingAs !== who) {
-        restoreSession(entry.session);
-        actingAs = who;
-    }
-    try {
-        return await fn(entry.user);
-    } finally {
-        if (actingAs === who) {
-            entry.session = saveSession();
-        }
-    }
-}
-
-// An SDK call that must fail with an API failure carrying `errorCode`.
-async function expectFailure(fn, errorCode, what, statuses = [400]) {
-    const error = await rejectionOf(fn, what);
-    checkApiFailure(error, statuses, what);
-    checkEqual(error.errorCode, errorCode, `${what}: error_code (${error.description})`);
-    return error;
-}
+const actors = makeActors({
+    alice: newAccount("sdk-gshare-alice"),
+    bob: newAccount("sdk-gshare-bob"),
+    carol: newAccount("sdk-gshare-carol"),
+});
+const { users, as } = actors;
 
 // ---------------------------------------------------------------------------------------------
-// Helpers over the SDK's node, group and group sharing models.
-
-// The node as `who` sees it in user.getUserNodes(), or undefined.
-async function listedNode(who) {
-    return as(who, async (user) => {
-        const page = await user.getUserNodes();
-        check(Array.isArray(page.nodes), `getUserNodes of ${who}: no nodes array`);
-        return page.nodes.find((n) => n.id === state.nodeId);
-    });
-}
-
-// `who`'s node, listed and connected with reported params (a fresh object: params keep only a
-// WeakRef to their node, so the caller holds on to it while setting).
-async function waitForListedNode(who) {
-    return pollUntil(async () => {
-        const found = await listedNode(who);
-        check(found !== undefined, `node ${state.nodeId} not listed for ${who}`);
-        check(found.connectivityStatus?.isConnected === true, `connectivity ${JSON.stringify(found.connectivityStatus)}`);
-        check(paramValue(found, "Light", "Power") !== undefined, "no reported value for Light.Power yet");
-        return found;
-    }, `${who} did not get the node listed and connected`);
-}
+// Helpers over the SDK's node, group and group sharing models (and support.mjs listedNode,
+// waitForListedNode, nodeSharingInfo, checkSetAnswer, checkGroup).
 
 // The request `id` among `who`'s received (or issued) group sharing requests, following the
 // SDK's fetchNext() pages.
@@ -184,7 +138,7 @@ async function shareAndAccept(from, to, share, expected = {}) {
 // `who` has Home (and the room under it) and the node in the role `primary`; returns
 // {node, home, room} as `who` sees them.
 async function expectGroupAccess(who, primary) {
-    const node = await waitForListedNode(who);
+    const node = await waitForListedNode(as, who, state.nodeId);
     check(node instanceof ESPRMNode, "not an ESPRMNode");
     checkEqual(node.isPrimaryUser, primary, `${who}'s node isPrimaryUser`);
     const page = await as(who, (user) => user.getGroups({ withNodeList: true, withSubGroups: true }));
@@ -202,7 +156,7 @@ async function expectGroupAccess(who, primary) {
 
 // `who` has neither the node nor Home, at once (no polling).
 async function expectNoGroupAccess(who) {
-    checkEqual(await listedNode(who), undefined, `the node in ${who}'s getUserNodes()`);
+    checkEqual(await listedNode(as, who, state.nodeId), undefined, `the node in ${who}'s getUserNodes()`);
     await as(who, async (user) => {
         await expectFailure(() => user.getNodeDetails(state.nodeId), kNodeNotOwned, `${who}'s getNodeDetails`);
         checkEqual((await user.getGroups({})).groups, [], `${who}'s groups`);
@@ -222,40 +176,12 @@ function userNames(list) {
     return list?.map((u) => u.username);
 }
 
-// GET /v1/user/nodes/sharing?node_id= through the SDK's authorized request (no SDK method).
-async function nodeSharingInfo(who) {
-    return as(who, async () => {
-        const response = await ESPRMAPIManager.authorizeRequest({
-            url: "user/nodes/sharing", method: "GET", params: { node_id: state.nodeId },
-        });
-        check(Array.isArray(response?.node_sharing) && response.node_sharing.length === 1,
-            `node_sharing: ${JSON.stringify(response)}`);
-        checkEqual(response.node_sharing[0].node_id, state.nodeId, "node_sharing[0].node_id");
-        return response.node_sharing[0];
-    });
-}
-
 // DELETE /v1/user/node_group/sharing?groups=<ids>&user_name= through the SDK's authorized request
 // (no SDK method: group.removeSharingFor uses DELETE /v1/user/node_group?remove_sharing=true).
 async function unshareGroups(who, groupIds, userName) {
     return as(who, () => ESPRMAPIManager.authorizeRequest({
         url: "user/node_group/sharing", method: "DELETE", params: { groups: groupIds.join(","), user_name: userName },
     }));
-}
-
-// One entry of a PUT /v1/user/nodes/params answer for a single-node set.
-function checkSetAnswer(response, status, what) {
-    check(Array.isArray(response) && response.length === 1, `${what}: expected a one-entry array, got ${JSON.stringify(response)}`);
-    checkEqual(response[0].node_id, state.nodeId, `${what}: node_id`);
-    checkEqual(response[0].status, status, `${what}: status (${JSON.stringify(response[0])})`);
-    return response[0];
-}
-
-function checkGroup(group, expected, what) {
-    check(group instanceof ESPRMGroup, `${what}: not an ESPRMGroup`);
-    for (const [key, value] of Object.entries(expected)) {
-        checkEqual(group[key], value, `${what}: ${key}`);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,45 +197,14 @@ await simulatorPrereqsStep({ simBin, caFile, mqttPort, prefix: "group-sharing-te
 
 await configureSdkStep(baseUrl);
 
-for (const who of ["alice", "bob", "carol"]) {
-    await step(`${who}: sign up, confirm with the mailed code, log in, save the SDK session`, async () => {
-        need("auth");
-        const { email, password } = users[who];
-        await signUp(email, password);
-        await confirmSignUp(email, await waitForCode(mailboxDir, email));
-        users[who].user = await logIn(email, password);
-        users[who].session = saveSession();
-        actingAs = who;
-        state[who] = true;
-    });
-}
+await signUpActorsSteps(actors, mailboxDir);
 
-await step("alice: claim a node with her SDK access token (rainmaker-sim claim)", async () => {
-    need("alice", "prereqs");
-    const { userId, token } = await as("alice", async (user) => ({
-        userId: (await user.getUserInfo()).userId,
-        token: await ESPRMUser.getAccessToken(),
-    }));
-    check(typeof userId === "string" && userId.length > 0, "alice has no user id");
-    const nodeDir = path.join(state.workDir, "node");
-    const nodeId = await claimNode({ simBin, baseUrl, token, nodeDir });
-    state.aliceUserId = userId;
-    state.nodeDir = nodeDir;
-    state.claimedNodeId = nodeId;
-});
-
-await step("run the node (rainmaker-sim run --map-user <alice> --map-secret <secret>) until ready", async () => {
-    need("claimedNodeId");
-    await runMappingNode({
-        simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: state.aliceUserId, secret: mappingSecret,
-    });
-    state.nodeId = state.claimedNodeId;
-});
+await claimAndRunNodeSteps({ as, owner: "alice", simBin, baseUrl, mqttPort, caFile, secret: mappingSecret });
 
 await step("alice: the mapping is confirmed and user.getUserNodes() lists the node as primary", async () => {
     need("nodeId");
     await as("alice", () => mapNodeBySecret(NodeMappingHelper, state.nodeId, mappingSecret));
-    const node = await waitForListedNode("alice");
+    const node = await waitForListedNode(as, "alice", state.nodeId);
     checkEqual(node.isPrimaryUser, true, "isPrimaryUser");
     state.aliceNode = node;
 });
@@ -421,14 +316,7 @@ await step("bob: user.getGroups() has Home (isPrimaryUser false) with the room a
 
 await step("bob: param.setValue(true) on Light.Power reaches the device; Alice reads it back", async () => {
     need("bobNode", "sim");
-    const from = state.sim.mark();
-    const answer = await as("bob", () => findParam(state.bobNode, "Light", "Power").setValue(true));
-    checkSetAnswer(answer, "success", "bob's setValue answer");
-    await expectRemote(from, { Light: { Power: true } }, "bob's setValue");
-    await pollUntil(async () => {
-        const node = await as("alice", (user) => user.getNodeDetails(state.nodeId));
-        return paramValue(node, "Light", "Power") === true ? true : undefined;
-    }, "alice does not read Light.Power true");
+    await expectPowerSetReaches(as, { who: "bob", node: state.bobNode, reader: "alice", nodeId: state.nodeId });
 });
 
 await step("bob: home.getSharingInfo({}) -> GET /v1/user/node_group/sharing?group_id= shows Alice as primary, no secondary list", async () => {
@@ -441,7 +329,7 @@ await step("bob: home.getSharingInfo({}) -> GET /v1/user/node_group/sharing?grou
 
 await step("GET /v1/user/nodes/sharing (SDK authorized request): bob's node sources include Home's id", async () => {
     need("bobNode");
-    const entry = await nodeSharingInfo("bob");
+    const entry = await nodeSharingInfo(as, "bob", state.nodeId);
     checkEqual(entry.users?.primary, [users.alice.email], "users.primary");
     check(Array.isArray(entry.sources) && entry.sources.includes(state.home.id),
         `sources ${JSON.stringify(entry.sources)} do not include Home ${state.home.id}`);
@@ -481,7 +369,7 @@ await step("the node shared only through Home cannot be unshared one by one: ali
         "bob's node.removeSharingFor(bob)"));
     checkApiFailure(error, [400], "bob's node.removeSharingFor(bob)");
     note(`bob's own node.removeSharingFor(bob): error_code ${error.errorCode} (${error.description})`);
-    check((await listedNode("bob")) !== undefined, "bob lost the node");
+    check((await listedNode(as, "bob", state.nodeId)) !== undefined, "bob lost the node");
 });
 
 await step("alice: home.getSharingInfo({}) shows alice as primary and bob as secondary", async () => {
@@ -554,25 +442,9 @@ await step("alice: home.removeSharingFor(bob) -> DELETE /v1/user/node_group?grou
 await step("bob: the node and Home are gone at once, and his stale set reaches nothing", async () => {
     need("bobRemoved", "sim");
     await expectNoGroupAccess("bob");
-    const from = state.sim.mark();
-    let stale;
-    try {
-        stale = checkSetAnswer(await as("bob", () => findParam(state.bobNode, "Light", "Power").setValue(false)),
-            "failure", "bob's stale setValue");
-        stale = `failure entry, error_code ${stale.error_code}`;
-    } catch (error) {
-        if (error instanceof Error) {
-            throw error;
-        }
-        checkApiFailure(error, [400, 403, 404], "bob's stale setValue");
-        stale = `API failure, error_code ${error.errorCode}`;
-    }
-    note(`bob's set after the removal: ${stale}`);
-    // Messages to one node arrive in order: if the next delta is Alice's, Bob's was not published.
-    const answer = await as("alice", () => findParam(state.aliceNode, "Light", "Brightness").setValue(60));
-    checkSetAnswer(answer, "success", "alice's setValue");
-    await expectRemote(from, { Light: { Brightness: 60 } }, "alice's set after bob's");
-    checkEqual(state.sim.events("params/remote", from).length, 1, "params/remote events since bob's set");
+    await expectStaleSetIgnored(as, {
+        who: "bob", staleNode: state.bobNode, owner: "alice", ownerNode: state.aliceNode, nodeId: state.nodeId,
+    });
 });
 
 await step("alice: no secondary left in Home's sharing info; Home keeps the node", async () => {
@@ -581,7 +453,7 @@ await step("alice: no secondary left in Home's sharing info; Home keeps the node
     checkEqual(userNames(info.primaryUsers), [users.alice.email], "primaryUsers");
     checkEqual(userNames(info.secondaryUsers), [], "secondaryUsers");
     checkEqual(await as("alice", () => state.home.getNodesList()), [state.nodeId], "Home's nodes");
-    check((await listedNode("alice")) !== undefined, "alice lost the node");
+    check((await listedNode(as, "alice", state.nodeId)) !== undefined, "alice lost the node");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -647,7 +519,7 @@ await step("alice: home.Share(bob) once more; bob accepts; the room alone cannot
     await expectGroupAccess("bob", false);
     await expectFailure(() => unshareGroups("alice", [state.room.id], users.bob.email), kGroupUnshareViaParent,
         "DELETE /v1/user/node_group/sharing?groups=<room>&user_name=<bob>");
-    check((await listedNode("bob")) !== undefined, "bob lost the node");
+    check((await listedNode(as, "bob", state.nodeId)) !== undefined, "bob lost the node");
     state.bobThirdTime = true;
 });
 
@@ -716,21 +588,12 @@ await step("alice: home.delete() while shared with carol; carol loses the node a
     });
     await expectNoGroupAccess("carol");
     await expectNoGroupAccess("bob");
-    const node = await listedNode("alice");
+    const node = await listedNode(as, "alice", state.nodeId);
     check(node !== undefined, "alice lost the node");
     checkEqual(node.isPrimaryUser, true, "alice's isPrimaryUser");
 });
 
-await step("stop the node and log everyone out (user.logout())", async () => {
-    need("sim");
-    const ended = await state.sim.stop();
-    check(ended.code === 0, `the simulator ended with ${JSON.stringify(ended)}`);
-    for (const who of ["alice", "bob", "carol"]) {
-        if (users[who].session !== undefined) {
-            checkEqual((await as(who, (user) => user.logout()))?.status, "success", `${who}'s logout status`);
-        }
-    }
-});
+await stopNodeAndLogOutStep(actors);
 
 // ---------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@
 // groups are deleted -> everyone logs out.
 //
 // The SDK keeps one user's tokens in its storage, so the test saves each user's storage after
-// login and puts it back before acting as that user (support.mjs saveSession/restoreSession).
+// login and puts it back before acting as that user (support.mjs makeActors).
 //
 // Environment (normally set by run.sh): RM_BASE_URL (no trailing slash, no /v1), RM_MAILBOX (the
 // server's mailbox directory), RM_MQTT_PORT and RM_CA_FILE (the device listener and its CA),
@@ -20,26 +20,21 @@
 
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
-import path from "node:path";
+
+import { ESPNodeSharingRequest, ESPRMBase, ESPRMGroup, ESPRMNode } from "@espressif/rainmaker-base-sdk";
 
 import {
-    ESPNodeSharingRequest, ESPRMBase, ESPRMGroup, ESPRMNode, ESPRMUser,
-} from "@espressif/rainmaker-base-sdk";
-
-import {
-    check, checkApiFailure, checkEqual, claimNode, configureSdkStep, confirmSignUp, expectRemote, findParam, finish,
-    importSdkModule, logIn, mapNodeBySecret, need, newAccount, note, paramValue, pollUntil, rejectionOf, requireEnv,
-    restoreSession, runMappingNode, saveSession, signUp, simulatorPrereqsStep, state, step, waitForCode,
+    check, checkEqual, checkGroup, claimAndRunNodeSteps, configureSdkStep, expectFailure, expectPowerSetReaches,
+    expectStaleSetIgnored, finish, importSdkModule, listedNode, makeActors, mapNodeBySecret, need, newAccount,
+    nodeSharingInfo, paramValue, requireEnv, signUpActorsSteps, simulatorPrereqsStep, state, step,
+    stopNodeAndLogOutStep, waitForListedNode,
 } from "./support.mjs";
 
-// Loaded from the SDK's own dist directory (the same module instances index.js uses, so they share
-// the configured base URL and the stored tokens):
-// - NodeMappingHelper: the secret-key mapping calls (PUT/GET /v1/user/nodes/mapping) the SDK's
-//   provisioning flow uses but the package does not export;
-// - ESPRMAPIManager: the SDK's authorized request, for GET /v1/user/nodes/sharing, which no SDK
-//   method calls (2.1.1 has sharing info for groups only).
+// Loaded from the SDK's own dist directory (the same module instance index.js uses, so it shares
+// the configured base URL and the stored tokens): NodeMappingHelper, the secret-key mapping calls
+// (PUT/GET /v1/user/nodes/mapping) the SDK's provisioning flow uses but the package does not
+// export. (GET /v1/user/nodes/sharing, which no SDK method calls, is support.mjs nodeSharingInfo.)
 const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
-const { ESPRMAPIManager } = await importSdkModule("./services/ESPRMAPIManager.js");
 
 const {
     RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir, RM_MQTT_PORT: mqttPort, RM_CA_FILE: caFile, RM_SIM: simBin,
@@ -55,64 +50,19 @@ const kSubGroupDepth = 108011;
 const kGroupNotFound = 108023;
 
 // ---------------------------------------------------------------------------------------------
-// Users: each with an account, the ESPRMUser from login and the saved SDK storage.
+// Users: each with an account, the ESPRMUser from login and the saved SDK storage
+// (support.mjs makeActors: users, as(who, fn)).
 
-const users = {
-    alice: { ...newAccount("sdk-share-alice") },
-    bob: { ...newAccount("sdk-share-bob") },
-    carol: { ...newAccount("sdk-share-carol") },
-};
-let actingAs = null;
-
-// Runs fn(user) with `who`'s tokens in the SDK storage; keeps the storage afterwards (the SDK may
-// have refreshed the access token).
-async function as(who, fn) {
-    const entry = users[who];
-    check(entry.session !== undefined, `${who} is not logged in`);
-    if (actingAs !== who) {
-        restoreSession(entry.session);
-        actingAs = who;
-    }
-    try {
-        return await fn(entry.user);
-    } finally {
-        if (actingAs === who) {
-            entry.session = saveSession();
-        }
-    }
-}
-
-// An SDK call that must fail with an API failure carrying `errorCode`.
-async function expectFailure(fn, errorCode, what, statuses = [400]) {
-    const error = await rejectionOf(fn, what);
-    checkApiFailure(error, statuses, what);
-    checkEqual(error.errorCode, errorCode, `${what}: error_code (${error.description})`);
-    return error;
-}
+const actors = makeActors({
+    alice: newAccount("sdk-share-alice"),
+    bob: newAccount("sdk-share-bob"),
+    carol: newAccount("sdk-share-carol"),
+});
+const { users, as } = actors;
 
 // ---------------------------------------------------------------------------------------------
-// Helpers over the SDK's node and group models.
-
-// The node as `who` sees it in user.getUserNodes(), or undefined.
-async function listedNode(who) {
-    return as(who, async (user) => {
-        const page = await user.getUserNodes();
-        check(Array.isArray(page.nodes), `getUserNodes of ${who}: no nodes array`);
-        return page.nodes.find((n) => n.id === state.nodeId);
-    });
-}
-
-// `who`'s node, listed and connected with reported params (a fresh object: params keep only a
-// WeakRef to their node, so the caller holds on to it while setting).
-async function waitForListedNode(who) {
-    return pollUntil(async () => {
-        const found = await listedNode(who);
-        check(found !== undefined, `node ${state.nodeId} not listed for ${who}`);
-        check(found.connectivityStatus?.isConnected === true, `connectivity ${JSON.stringify(found.connectivityStatus)}`);
-        check(paramValue(found, "Light", "Power") !== undefined, "no reported value for Light.Power yet");
-        return found;
-    }, `${who} did not get the node listed and connected`);
-}
+// Helpers over the SDK's node and group models (and support.mjs listedNode, waitForListedNode,
+// nodeSharingInfo, checkSetAnswer, checkGroup).
 
 // The request `id` among `who`'s received (or issued) node sharing requests.
 async function findRequest(who, id, issued = false) {
@@ -143,34 +93,6 @@ function checkRequest(request, expected, what) {
     }
 }
 
-// GET /v1/user/nodes/sharing?node_id= through the SDK's authorized request (no SDK method).
-async function sharingInfo(who) {
-    return as(who, async () => {
-        const response = await ESPRMAPIManager.authorizeRequest({
-            url: "user/nodes/sharing", method: "GET", params: { node_id: state.nodeId },
-        });
-        check(Array.isArray(response?.node_sharing) && response.node_sharing.length === 1,
-            `node_sharing: ${JSON.stringify(response)}`);
-        checkEqual(response.node_sharing[0].node_id, state.nodeId, "node_sharing[0].node_id");
-        return response.node_sharing[0];
-    });
-}
-
-// One entry of a PUT /v1/user/nodes/params answer for a single-node set.
-function checkSetAnswer(response, status, what) {
-    check(Array.isArray(response) && response.length === 1, `${what}: expected a one-entry array, got ${JSON.stringify(response)}`);
-    checkEqual(response[0].node_id, state.nodeId, `${what}: node_id`);
-    checkEqual(response[0].status, status, `${what}: status (${JSON.stringify(response[0])})`);
-    return response[0];
-}
-
-function checkGroup(group, expected, what) {
-    check(group instanceof ESPRMGroup, `${what}: not an ESPRMGroup`);
-    for (const [key, value] of Object.entries(expected)) {
-        checkEqual(group[key], value, `${what}: ${key}`);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Set-up: three users, one node of Alice's.
 
@@ -183,45 +105,14 @@ await simulatorPrereqsStep({ simBin, caFile, mqttPort, prefix: "sharing-test-" }
 
 await configureSdkStep(baseUrl);
 
-for (const who of ["alice", "bob", "carol"]) {
-    await step(`${who}: sign up, confirm with the mailed code, log in, save the SDK session`, async () => {
-        need("auth");
-        const { email, password } = users[who];
-        await signUp(email, password);
-        await confirmSignUp(email, await waitForCode(mailboxDir, email));
-        users[who].user = await logIn(email, password);
-        users[who].session = saveSession();
-        actingAs = who;
-        state[who] = true;
-    });
-}
+await signUpActorsSteps(actors, mailboxDir);
 
-await step("alice: claim a node with her SDK access token (rainmaker-sim claim)", async () => {
-    need("alice", "prereqs");
-    const { userId, token } = await as("alice", async (user) => ({
-        userId: (await user.getUserInfo()).userId,
-        token: await ESPRMUser.getAccessToken(),
-    }));
-    check(typeof userId === "string" && userId.length > 0, "alice has no user id");
-    const nodeDir = path.join(state.workDir, "node");
-    const nodeId = await claimNode({ simBin, baseUrl, token, nodeDir });
-    state.aliceUserId = userId;
-    state.nodeDir = nodeDir;
-    state.claimedNodeId = nodeId;
-});
-
-await step("run the node (rainmaker-sim run --map-user <alice> --map-secret <secret>) until ready", async () => {
-    need("claimedNodeId");
-    await runMappingNode({
-        simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: state.aliceUserId, secret: mappingSecret,
-    });
-    state.nodeId = state.claimedNodeId;
-});
+await claimAndRunNodeSteps({ as, owner: "alice", simBin, baseUrl, mqttPort, caFile, secret: mappingSecret });
 
 await step("alice: the mapping is confirmed and user.getUserNodes() lists the node as primary", async () => {
     need("nodeId");
     await as("alice", () => mapNodeBySecret(NodeMappingHelper, state.nodeId, mappingSecret));
-    const node = await waitForListedNode("alice");
+    const node = await waitForListedNode(as, "alice", state.nodeId);
     check(node instanceof ESPRMNode, "not an ESPRMNode");
     checkEqual(node.isPrimaryUser, true, "isPrimaryUser");
     checkEqual(node.nodeConfig?.info?.name, "Sim Light", "config info.name");
@@ -365,7 +256,7 @@ await step("alice: user.getIssuedNodeSharingRequests() lists it pending", async 
 
 await step("bob: before accepting, the node is not his", async () => {
     need("bobRequestId");
-    checkEqual(await listedNode("bob"), undefined, "the node in bob's getUserNodes()");
+    checkEqual(await listedNode(as, "bob", state.nodeId), undefined, "the node in bob's getUserNodes()");
     await as("bob", (user) => expectFailure(() => user.getNodeDetails(state.nodeId), kNodeNotOwned, "getNodeDetails"));
 });
 
@@ -386,7 +277,7 @@ await step("bob: the request is now accepted; accepting it again fails with 1070
 
 await step("bob: user.getUserNodes() lists the node, not as primary, with config and params", async () => {
     need("bobRequest");
-    const node = await waitForListedNode("bob");
+    const node = await waitForListedNode(as, "bob", state.nodeId);
     checkEqual(node.isPrimaryUser, false, "isPrimaryUser");
     checkEqual(node.nodeConfig?.info?.name, "Sim Light", "config info.name");
     check(node.availableTransports?.cloud !== undefined, "the SDK offers bob no cloud transport");
@@ -397,14 +288,7 @@ await step("bob: user.getUserNodes() lists the node, not as primary, with config
 
 await step("bob: param.setValue(true) on Light.Power reaches the device; Alice reads it back", async () => {
     need("bobNode", "sim");
-    const from = state.sim.mark();
-    const answer = await as("bob", () => findParam(state.bobNode, "Light", "Power").setValue(true));
-    checkSetAnswer(answer, "success", "bob's setValue answer");
-    await expectRemote(from, { Light: { Power: true } }, "bob's setValue");
-    await pollUntil(async () => {
-        const node = await as("alice", (user) => user.getNodeDetails(state.nodeId));
-        return paramValue(node, "Light", "Power") === true ? true : undefined;
-    }, "alice does not read Light.Power true");
+    await expectPowerSetReaches(as, { who: "bob", node: state.bobNode, reader: "alice", nodeId: state.nodeId });
 });
 
 await step("bob: shareWith, transferNode and removeSharingFor on the shared node fail with 107027", async () => {
@@ -417,14 +301,14 @@ await step("bob: shareWith, transferNode and removeSharingFor on the shared node
         await expectFailure(() => state.bobNode.removeSharingFor(users.alice.email), kShareNotPrimary,
             "bob's removeSharingFor(alice)");
     });
-    checkEqual(await listedNode("carol"), undefined, "the node in carol's getUserNodes()");
+    checkEqual(await listedNode(as, "carol", state.nodeId), undefined, "the node in carol's getUserNodes()");
 });
 
 await step("GET /v1/user/nodes/sharing (SDK authorized request): alice sees bob as secondary, bob sees only the primary", async () => {
     need("bobNode");
-    const alice = await sharingInfo("alice");
+    const alice = await nodeSharingInfo(as, "alice", state.nodeId);
     checkEqual(alice.users, { primary: [users.alice.email], secondary: [users.bob.email] }, "alice's view");
-    const bob = await sharingInfo("bob");
+    const bob = await nodeSharingInfo(as, "bob", state.nodeId);
     checkEqual(bob.users, { primary: [users.alice.email] }, "bob's view");
     checkEqual(bob.sources, ["NODE"], "bob's view: sources");
 });
@@ -446,35 +330,20 @@ await step("alice: node.removeSharingFor(bob) -> DELETE /v1/user/nodes/sharing?n
 
 await step("bob: the node is gone (list, details, his group) and his stale set reaches nothing", async () => {
     need("bobRemoved", "sim");
-    checkEqual(await listedNode("bob"), undefined, "the node in bob's getUserNodes()");
+    checkEqual(await listedNode(as, "bob", state.nodeId), undefined, "the node in bob's getUserNodes()");
     await as("bob", (user) => expectFailure(() => user.getNodeDetails(state.nodeId), kNodeNotOwned, "getNodeDetails"));
     if (state.bobGroup !== undefined) {
         checkEqual(await as("bob", () => state.bobGroup.getNodesList()), [], "bob's group nodes");
     }
-    const from = state.sim.mark();
-    let stale;
-    try {
-        stale = checkSetAnswer(await as("bob", () => findParam(state.bobNode, "Light", "Power").setValue(false)),
-            "failure", "bob's stale setValue");
-        stale = `failure entry, error_code ${stale.error_code}`;
-    } catch (error) {
-        if (error instanceof Error) {
-            throw error;
-        }
-        checkApiFailure(error, [400, 403, 404], "bob's stale setValue");
-        stale = `API failure, error_code ${error.errorCode}`;
-    }
-    note(`bob's set after the removal: ${stale}`);
-    // Messages to one node arrive in order: if the next delta is Alice's, Bob's was not published.
-    const answer = await as("alice", () => findParam(state.aliceNode, "Light", "Brightness").setValue(60));
-    checkSetAnswer(answer, "success", "alice's setValue");
-    await expectRemote(from, { Light: { Brightness: 60 } }, "alice's set after bob's");
-    checkEqual(state.sim.events("params/remote", from).length, 1, "params/remote events since bob's set");
+    await expectStaleSetIgnored(as, {
+        who: "bob", staleNode: state.bobNode, owner: "alice", ownerNode: state.aliceNode, nodeId: state.nodeId,
+    });
 });
 
 await step("alice: no secondary left; removing bob again fails with 107011; her groups keep the node", async () => {
     need("bobRemoved");
-    checkEqual((await sharingInfo("alice")).users, { primary: [users.alice.email], secondary: [] }, "alice's view");
+    checkEqual((await nodeSharingInfo(as, "alice", state.nodeId)).users, { primary: [users.alice.email], secondary: [] },
+        "alice's view");
     await as("alice", async () => {
         await expectFailure(() => state.aliceNode.removeSharingFor(users.bob.email), kShareMappingMissing,
             "a second removeSharingFor(bob)");
@@ -496,12 +365,12 @@ await step("carol: request.decline() -> {accept: false}; she gets nothing", asyn
         "carol's request after decline()");
     checkRequest(await findRequest("alice", id, true), { status: "declined", to: users.carol.email, from: users.alice.email },
         "alice's issued request");
-    checkEqual(await listedNode("carol"), undefined, "the node in carol's getUserNodes()");
+    checkEqual(await listedNode(as, "carol", state.nodeId), undefined, "the node in carol's getUserNodes()");
     await as("carol", (user) => expectFailure(() => user.getNodeDetails(state.nodeId), kNodeNotOwned, "carol's getNodeDetails"));
     await as("carol", () => expectFailure(() => request.accept(), kShareRequestClosed, "accept() after decline()"));
     const issued = await findRequest("alice", id, true);
     await as("alice", () => expectFailure(() => issued.remove(), kShareRequestDeclined, "alice's remove() of the declined request"));
-    const secondaries = (await sharingInfo("alice")).users.secondary;
+    const secondaries = (await nodeSharingInfo(as, "alice", state.nodeId)).users.secondary;
     check(!secondaries.includes(users.carol.email), `carol is among alice's secondaries: ${JSON.stringify(secondaries)}`);
 });
 
@@ -515,7 +384,7 @@ await step("alice: request.remove() -> DELETE .../sharing/requests?request_id= w
     checkEqual(await findRequest("alice", id, true), undefined, "the withdrawn request among alice's issued ones");
     checkEqual(await findRequest("bob", id), undefined, "the withdrawn request among bob's received ones");
     await as("bob", () => expectFailure(() => received.accept(), kShareRequestClosed, "bob's accept() of the withdrawn request"));
-    checkEqual(await listedNode("bob"), undefined, "the node in bob's getUserNodes()");
+    checkEqual(await listedNode(as, "bob", state.nodeId), undefined, "the node in bob's getUserNodes()");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -530,13 +399,13 @@ await step("alice: node.transferNode({toUserName: bob, selfToSecondary: true}); 
         status: "pending", to: users.bob.email, from: users.alice.email, transfer: true, newRole: "secondary",
     }, "bob's transfer request");
     checkEqual((await as("bob", () => request.accept()))?.status, "success", "accept() status");
-    const bobNode = await waitForListedNode("bob");
+    const bobNode = await waitForListedNode(as, "bob", state.nodeId);
     checkEqual(bobNode.isPrimaryUser, true, "bob's isPrimaryUser");
-    const aliceNode = await listedNode("alice");
+    const aliceNode = await listedNode(as, "alice", state.nodeId);
     check(aliceNode !== undefined, "alice lost the node instead of staying secondary");
     checkEqual(aliceNode.isPrimaryUser, false, "alice's isPrimaryUser");
-    checkEqual((await sharingInfo("bob")).users, { primary: [users.bob.email], secondary: [users.alice.email] },
-        "bob's view");
+    checkEqual((await nodeSharingInfo(as, "bob", state.nodeId)).users,
+        { primary: [users.bob.email], secondary: [users.alice.email] }, "bob's view");
     await as("alice", () => expectFailure(() => aliceNode.shareWith({ username: users.carol.email }), kShareNotPrimary,
         "alice's shareWith(carol) as secondary"));
     state.bobNode = bobNode;
@@ -547,12 +416,13 @@ await step("bob: node.removeSharingFor(alice) takes the node out of Alice's acco
     need("transferred");
     checkEqual((await as("bob", () => state.bobNode.removeSharingFor(users.alice.email)))?.status, "success",
         "removeSharingFor status");
-    checkEqual(await listedNode("alice"), undefined, "the node in alice's getUserNodes()");
+    checkEqual(await listedNode(as, "alice", state.nodeId), undefined, "the node in alice's getUserNodes()");
     await as("alice", async () => {
         checkEqual(await state.home.getNodesList(), [], "home nodes");
         checkEqual(await state.room.getNodesList(), [], "room nodes");
     });
-    checkEqual((await sharingInfo("bob")).users, { primary: [users.bob.email], secondary: [] }, "bob's view");
+    checkEqual((await nodeSharingInfo(as, "bob", state.nodeId)).users, { primary: [users.bob.email], secondary: [] },
+        "bob's view");
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -573,16 +443,7 @@ await step("alice: group.delete() of the level-3 group, then of Home (its sub-gr
     }
 });
 
-await step("stop the node and log everyone out (user.logout())", async () => {
-    need("sim");
-    const ended = await state.sim.stop();
-    check(ended.code === 0, `the simulator ended with ${JSON.stringify(ended)}`);
-    for (const who of ["alice", "bob", "carol"]) {
-        if (users[who].session !== undefined) {
-            checkEqual((await as(who, (user) => user.logout()))?.status, "success", `${who}'s logout status`);
-        }
-    }
-});
+await stopNodeAndLogOutStep(actors);
 
 // ---------------------------------------------------------------------------------------------
 

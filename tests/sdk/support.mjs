@@ -1,8 +1,9 @@
 // Shared support for the SDK tests (*.test.mjs; this file is not one, so run.sh does not run it):
 // the environment run.sh sets, a small sequential step harness, the SDK set-up with an in-memory
 // storage adapter, the sign-up code from the server's file mailbox, account helpers, switching
-// between several logged-in users, the device simulator (rainmaker-sim) as a child process, and
-// the device steps: claim, run with a user-mapping secret, map, read the node model.
+// between several logged-in users (makeActors) and their sign-up and logout steps, the device
+// simulator (rainmaker-sim) as a child process, the device steps: claim, run with a user-mapping
+// secret, map, read the node model, and the helpers of the tests where several users share a node.
 
 import { spawn } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
@@ -13,7 +14,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 
-import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
+import { ESPRMBase, ESPRMGroup, ESPRMUser } from "@espressif/rainmaker-base-sdk";
 
 export const kStepTimeoutMs = 20_000;
 const kMailboxWaitMs = 10_000;
@@ -147,6 +148,14 @@ export function checkApiFailure(error, allowedStatuses, what) {
     check(Number.isInteger(error.errorCode), `${what}: body "error_code" must be an integer; ${describe(error)}`);
     check(typeof error.description === "string" && error.description.length > 0,
         `${what}: body "description" must be a non-empty string`);
+}
+
+// An SDK call that must fail with an API failure carrying `errorCode`.
+export async function expectFailure(fn, errorCode, what, statuses = [400]) {
+    const error = await rejectionOf(fn, what);
+    checkApiFailure(error, statuses, what);
+    checkEqual(error.errorCode, errorCode, `${what}: error_code (${error.description})`);
+    return error;
 }
 
 // Calls `probe` until it returns a value other than undefined, or fails with the last reason
@@ -305,6 +314,61 @@ export function restoreSession(session) {
         storage.set(name, value);
     }
     ESPRMUser.userId = session.userId;
+}
+
+// The users of such a test: `accounts` maps each name to an account (newAccount). Returns
+// - users: each name's entry, the account plus `user` (the ESPRMUser from login) and `session`
+//   (the saved SDK storage) once logged in;
+// - as(who, fn): runs fn(user) with `who`'s tokens in the SDK storage;
+// - loggedIn(who, user): records `who`'s login, made with the SDK storage just now.
+export function makeActors(accounts) {
+    const users = {};
+    for (const [who, account] of Object.entries(accounts)) {
+        users[who] = { ...account };
+    }
+    let actingAs = null;
+
+    // Runs fn(user) with `who`'s tokens in the SDK storage; keeps the storage afterwards (the SDK may
+    // have refreshed the access token).
+    async function as(who, fn) {
+        const entry = users[who];
+        check(entry.session !== undefined, `${who} is not logged in`);
+        if (actingAs !== who) {
+            restoreSession(entry.session);
+            actingAs = who;
+        }
+        try {
+            return await fn(entry.user);
+        } finally {
+            if (actingAs === who) {
+                entry.session = saveSession();
+            }
+        }
+    }
+
+    // `who` has just logged in as `user`: the SDK storage holds `who`'s tokens; save it.
+    function loggedIn(who, user) {
+        users[who].user = user;
+        users[who].session = saveSession();
+        actingAs = who;
+    }
+
+    return { users, as, loggedIn };
+}
+
+// One step for each of `actors`' users, in order: sign up, confirm with the code mailed to
+// `mailboxDir`, log in and save the SDK session; sets state[who].
+export async function signUpActorsSteps({ users, loggedIn }, mailboxDir) {
+    for (const who of Object.keys(users)) {
+        await step(`${who}: sign up, confirm with the mailed code, log in, save the SDK session`, async () => {
+            need("auth");
+            const { email, password } = users[who];
+            await signUp(email, password);
+            await confirmSignUp(email, await waitForCode(mailboxDir, email));
+            loggedIn(who, await logIn(email, password));
+            state[who] = true;
+        });
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -567,4 +631,142 @@ export function findParam(node, deviceName, paramName) {
 
 export function paramValue(node, deviceName, paramName) {
     return findParam(node, deviceName, paramName)?.value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests where several users (makeActors) share one node of an owner's: the node set-up, the node
+// and group models as each user sees them, the sets that must or must not reach the device, and
+// the end. `as` is makeActors' as(who, fn), `nodeId` the shared node.
+
+// The steps that give `owner` a running node: claim it with the owner's SDK access token (sets
+// state.ownerUserId, state.nodeDir and state.claimedNodeId), then run it with the user-mapping
+// `secret` until ready (sets state.nodeId; the mapping itself is the test's next step).
+export async function claimAndRunNodeSteps({ as, owner, simBin, baseUrl, mqttPort, caFile, secret }) {
+    await step(`${owner}: claim a node with her SDK access token (rainmaker-sim claim)`, async () => {
+        need(owner, "prereqs");
+        const { userId, token } = await as(owner, async (user) => ({
+            userId: (await user.getUserInfo()).userId,
+            token: await ESPRMUser.getAccessToken(),
+        }));
+        check(typeof userId === "string" && userId.length > 0, `${owner} has no user id`);
+        const nodeDir = path.join(state.workDir, "node");
+        const nodeId = await claimNode({ simBin, baseUrl, token, nodeDir });
+        state.ownerUserId = userId;
+        state.nodeDir = nodeDir;
+        state.claimedNodeId = nodeId;
+    });
+
+    await step(`run the node (rainmaker-sim run --map-user <${owner}> --map-secret <secret>) until ready`, async () => {
+        need("claimedNodeId");
+        await runMappingNode({
+            simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: state.ownerUserId, secret,
+        });
+        state.nodeId = state.claimedNodeId;
+    });
+}
+
+// The node as `who` sees it in user.getUserNodes(), or undefined.
+export async function listedNode(as, who, nodeId) {
+    return as(who, async (user) => {
+        const page = await user.getUserNodes();
+        check(Array.isArray(page.nodes), `getUserNodes of ${who}: no nodes array`);
+        return page.nodes.find((n) => n.id === nodeId);
+    });
+}
+
+// `who`'s node, listed and connected with reported params (a fresh object: params keep only a
+// WeakRef to their node, so the caller holds on to it while setting).
+export async function waitForListedNode(as, who, nodeId) {
+    return pollUntil(async () => {
+        const found = await listedNode(as, who, nodeId);
+        check(found !== undefined, `node ${nodeId} not listed for ${who}`);
+        check(found.connectivityStatus?.isConnected === true, `connectivity ${JSON.stringify(found.connectivityStatus)}`);
+        check(paramValue(found, "Light", "Power") !== undefined, "no reported value for Light.Power yet");
+        return found;
+    }, `${who} did not get the node listed and connected`);
+}
+
+// GET /v1/user/nodes/sharing?node_id= through the SDK's authorized request (no SDK method calls
+// it; 2.1.1 has sharing info for groups only): ESPRMAPIManager, loaded from the SDK's own dist
+// directory, so it shares the configured base URL and the stored tokens.
+export async function nodeSharingInfo(as, who, nodeId) {
+    const { ESPRMAPIManager } = await importSdkModule("./services/ESPRMAPIManager.js");
+    return as(who, async () => {
+        const response = await ESPRMAPIManager.authorizeRequest({
+            url: "user/nodes/sharing", method: "GET", params: { node_id: nodeId },
+        });
+        check(Array.isArray(response?.node_sharing) && response.node_sharing.length === 1,
+            `node_sharing: ${JSON.stringify(response)}`);
+        checkEqual(response.node_sharing[0].node_id, nodeId, "node_sharing[0].node_id");
+        return response.node_sharing[0];
+    });
+}
+
+// One entry of a PUT /v1/user/nodes/params answer for a single-node set.
+export function checkSetAnswer(response, nodeId, status, what) {
+    check(Array.isArray(response) && response.length === 1, `${what}: expected a one-entry array, got ${JSON.stringify(response)}`);
+    checkEqual(response[0].node_id, nodeId, `${what}: node_id`);
+    checkEqual(response[0].status, status, `${what}: status (${JSON.stringify(response[0])})`);
+    return response[0];
+}
+
+export function checkGroup(group, expected, what) {
+    check(group instanceof ESPRMGroup, `${what}: not an ESPRMGroup`);
+    for (const [key, value] of Object.entries(expected)) {
+        checkEqual(group[key], value, `${what}: ${key}`);
+    }
+}
+
+// `who`'s param.setValue(true) on Light.Power of `node` reaches the device (state.sim) as exactly
+// that delta; `reader` reads it back.
+export async function expectPowerSetReaches(as, { who, node, reader, nodeId }) {
+    const from = state.sim.mark();
+    const answer = await as(who, () => findParam(node, "Light", "Power").setValue(true));
+    checkSetAnswer(answer, nodeId, "success", `${who}'s setValue answer`);
+    await expectRemote(from, { Light: { Power: true } }, `${who}'s setValue`);
+    await pollUntil(async () => {
+        const read = await as(reader, (user) => user.getNodeDetails(nodeId));
+        return paramValue(read, "Light", "Power") === true ? true : undefined;
+    }, `${reader} does not read Light.Power true`);
+}
+
+// `who` has lost the node: a set on `who`'s stale `staleNode` answers a failure (entry or API
+// failure, noted) and reaches nothing: `owner`'s next set on `ownerNode` is the next delta the
+// device (state.sim) receives.
+export async function expectStaleSetIgnored(as, { who, staleNode, owner, ownerNode, nodeId }) {
+    const from = state.sim.mark();
+    let stale;
+    try {
+        stale = checkSetAnswer(await as(who, () => findParam(staleNode, "Light", "Power").setValue(false)),
+            nodeId, "failure", `${who}'s stale setValue`);
+        stale = `failure entry, error_code ${stale.error_code}`;
+    } catch (error) {
+        if (error instanceof Error) {
+            throw error;
+        }
+        checkApiFailure(error, [400, 403, 404], `${who}'s stale setValue`);
+        stale = `API failure, error_code ${error.errorCode}`;
+    }
+    note(`${who}'s set after the removal: ${stale}`);
+    // Messages to one node arrive in order: if the next delta is the owner's, the stale set was
+    // not published.
+    const answer = await as(owner, () => findParam(ownerNode, "Light", "Brightness").setValue(60));
+    checkSetAnswer(answer, nodeId, "success", `${owner}'s setValue`);
+    await expectRemote(from, { Light: { Brightness: 60 } }, `${owner}'s set after ${who}'s`);
+    checkEqual(state.sim.events("params/remote", from).length, 1, `params/remote events since ${who}'s set`);
+}
+
+// The last step: stop the node (it must exit cleanly) and log every logged-in user of `actors`
+// out (user.logout()).
+export async function stopNodeAndLogOutStep({ users, as }) {
+    await step("stop the node and log everyone out (user.logout())", async () => {
+        need("sim");
+        const ended = await state.sim.stop();
+        check(ended.code === 0, `the simulator ended with ${JSON.stringify(ended)}`);
+        for (const who of Object.keys(users)) {
+            if (users[who].session !== undefined) {
+                checkEqual((await as(who, (user) => user.logout()))?.status, "success", `${who}'s logout status`);
+            }
+        }
+    });
 }
