@@ -597,6 +597,15 @@ TEST_F(GroupSharingTest, ARoomSharedAloneGivesItsNodesAndShowsNothingOfItsHome) 
     );
     EXPECT_TRUE(sharing.json.at("group_sharing").at(0).at("parent_groups").as_array().empty())
         << sharing.body;
+    // Who shares the home is not Carol's to know.
+    ShareHome(bob_, "bob@example.com", false);
+    const auto users =
+        client_.Get("/v1/user/node_group/sharing?group_id=" + room_, carol_.accesstoken);
+    EXPECT_EQ(
+        users.json.at("group_sharing").at(0).at("users").at("primary"),
+        JsonStrings({"alice@example.com"})
+    ) << users.body;
+    EXPECT_EQ(users.body.find("bob@example.com"), std::string::npos) << users.body;
     // Alice sees the room under its home as before.
     const auto own = client_.Get("/v1/user/node_group?group_id=" + room_, alice_.accesstoken);
     EXPECT_EQ(own.json.at("groups").at(0).at("parent_group_id"), boost::json::value(home_));
@@ -604,6 +613,59 @@ TEST_F(GroupSharingTest, ARoomSharedAloneGivesItsNodesAndShowsNothingOfItsHome) 
         client_.Delete("/v1/user/node_group?group_id=" + room_, carol_.accesstoken).status, 200
     );
     EXPECT_EQ(Nodes(carol_), 0);
+}
+
+TEST_F(GroupSharingTest, ATransferGivesOnlyWhatTheSenderHoldsWhenAccepted) {
+    BuildHome();
+    // Carol has the first node as a secondary (node sharing).
+    const auto node_share = client_.Put(
+        "/v1/user/nodes/sharing/requests",
+        object{{"nodes", JsonStrings({d1_.node_id})}, {"user_name", "carol@example.com"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/nodes/sharing/requests",
+                object{{"request_id", node_share.Str("request_id")}, {"accept", true}},
+                carol_.accesstoken
+            )
+            .status,
+        200
+    );
+    // She offers an empty group of hers to Bob as a transfer, then puts the node in it.
+    const auto group =
+        client_.Post("/v1/user/node_group", object{{"group_name", "Carol's"}}, carol_.accesstoken);
+    ASSERT_EQ(group.status, 200) << group.body;
+    const std::string id = group.Str("group_id");
+    const auto transfer = Share(
+        carol_,
+        {{"groups", JsonStrings({id})}, {"user_name", "bob@example.com"}, {"transfer", true}}
+    );
+    ASSERT_EQ(transfer.status, 200) << transfer.body;
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group?group_id=" + id,
+                object{{"operation", "add"}, {"nodes", JsonStrings({d1_.node_id})}},
+                carol_.accesstoken
+            )
+            .status,
+        200
+    );
+    // Accepting is checked again: Carol is not primary on the node, Bob gets nothing.
+    EXPECT_TRUE(IsFailure(Respond(bob_, transfer.Str("request_id"), true), 400, 108052));
+    EXPECT_EQ(Nodes(bob_), 0);
+    EXPECT_TRUE(Primary(alice_, d1_.node_id));
+    // A room is transferred only with its home.
+    EXPECT_TRUE(IsFailure(
+        Share(
+            alice_,
+            {{"groups", JsonStrings({room_})}, {"user_name", "bob@example.com"}, {"transfer", true}}
+        ),
+        400,
+        108141
+    ));
 }
 
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {

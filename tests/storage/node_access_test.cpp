@@ -44,6 +44,15 @@ protected:
         }
     }
 
+    void AddUser(const std::string& user) {
+        UserRow u;
+        u.user_id = user;
+        u.user_name = user + "@x.com";
+        u.password_hash = "hash";
+        u.created_at = 1;
+        ASSERT_TRUE(db_.Users().Insert(u));
+    }
+
     void Group(const std::string& id, const std::string& owner, const std::string& kind = "user") {
         GroupRow g;
         g.group_id = id;
@@ -371,6 +380,60 @@ TEST_F(NodeAccessTest, MutuallySharedGroupsDoNotKeepALostPrimaryAlive) {
     SetDirectRole(db_, "owner", "n1", "secondary", kNow);
     EXPECT_EQ(Role("alice", "n1"), "secondary");
     EXPECT_EQ(Role("bob", "n1"), "secondary");
+}
+
+// A chain longer than any recursion bound: user k shares a group holding n1 with user k+1.
+// The whole chain has the node, and loses it when the first user does.
+TEST_F(NodeAccessTest, ALongChainOfSharesGivesAndTakesTheNodeToItsEnd) {
+    constexpr int kLength = 24;
+    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    std::string previous = "owner";
+    for (int i = 0; i < kLength; ++i) {
+        const std::string user = "chain" + std::to_string(i);
+        AddUser(user);
+        const std::string group = "g-" + previous;
+        Group(group, previous);
+        Share(group, user, "primary");
+        AddToGroup(group, "n1");
+        ASSERT_EQ(Role(user, "n1"), "primary") << user;
+        previous = user;
+    }
+    SetDirectRole(db_, "owner", "n1", "", kNow);
+    for (int i = 0; i < kLength; ++i) {
+        EXPECT_FALSE(Mapping("chain" + std::to_string(i), "n1")) << i;
+    }
+}
+
+// Every pair of k users shares a group holding n1 with each other as secondary: the number of
+// paths grows as k!, the work of one recomputation must not.
+TEST_F(NodeAccessTest, ADenseWebOfSharesIsSettledWithoutExploringEveryPath) {
+    constexpr int kUsers = 12;
+    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    Group("g-owner", "owner");
+    std::vector<std::string> users;
+    for (int i = 0; i < kUsers; ++i) {
+        users.push_back("web" + std::to_string(i));
+        AddUser(users.back());
+        Group("g-" + users.back(), users.back());
+    }
+    for (const auto& from : users) {
+        for (const auto& to : users) {
+            if (from != to) {
+                Share("g-" + from, to, "secondary");
+            }
+        }
+    }
+    Share("g-owner", users[0], "primary");
+    AddToGroup("g-owner", "n1");
+    for (const auto& user : users) {
+        AddToGroup("g-" + user, "n1");
+    }
+    EXPECT_EQ(Role(users[0], "n1"), "primary");
+    EXPECT_EQ(Role(users[kUsers - 1], "n1"), "secondary");
+    RemoveFromGroup("g-owner", "n1");
+    for (const auto& user : users) {
+        EXPECT_FALSE(Mapping(user, "n1")) << user;
+    }
 }
 
 }  // namespace

@@ -585,28 +585,9 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
 }
 
 void GroupService::ForgetOwner(std::string_view user_id) {
-    std::vector<GroupRow> roots;
-    for (std::string start;;) {
-        auto page = db_.Groups().ListTopLevel(Kind(), user_id, start, 101);
-        const bool more = page.size() > 100;
-        if (more) {
-            start = page.back().group_id;
-            page.pop_back();
-        }
-        for (auto& group : page) {
-            if (group.owner_id == user_id) {
-                roots.push_back(std::move(group));
-            }
-        }
-        if (!more) {
-            break;
-        }
-    }
-    for (const auto& root : roots) {
-        for (const auto& group : Tree(root)) {
-            for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
-                RemoveShare(group, share.user_id);
-            }
+    for (const auto& group : db_.Groups().Owned(Kind(), user_id)) {
+        for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
+            RemoveShare(group, share.user_id);
         }
     }
 }
@@ -637,7 +618,9 @@ void GroupService::AddMappedNode(
     std::string_view user_id, std::string_view group_id, std::string_view node_id
 ) {
     auto group = db_.Groups().Find(group_id);
-    if (!group || group->owner_id != user_id) {
+    // Only the user's own user groups of listed nodes (not admin or dynamic groups).
+    if (!group || group->owner_id != user_id || group->kind != Kind() ||
+        !group->group_query.empty()) {
         throw ApiError(ErrorCode::kGroupNotFound);
     }
     AddNodes(*group, {std::string(node_id)});

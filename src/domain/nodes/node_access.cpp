@@ -1,18 +1,20 @@
-// Effective role = the best of the direct role and the roles of the shared groups, where a
-// group gives only what its owner holds in their own right: followed back to a direct role,
-// never round a loop of users sharing groups with each other.
+// Effective role = the best of the direct role and what the shared groups give, where a
+// group gives only what its owner holds in their own right (a share's role capped by the
+// owner's). Computed as the least fixed point over the users who can pass the node on, so a
+// loop of users sharing groups with each other gives nothing, and in polynomial time.
 #include "domain/nodes/node_access.hpp"
 
-#include <algorithm>
+#include <deque>
+#include <map>
 
 namespace rainmaker::domain::nodes {
 
 namespace {
 
-// Access changes can ripple: a user who loses a node takes it out of their groups, which
-// changes the access of the users those groups are shared with. Each step recomputes from
-// the sources, so the ripple ends; the bound is a guard against a store that says otherwise.
-constexpr int kMaxDepth = 16;
+// Guards against a store that says something impossible: the users looked at for one node,
+// and the users re-checked after one change. Real homes stay far below both.
+constexpr std::size_t kMaxClosure = 10000;
+constexpr std::size_t kMaxSteps = 100000;
 
 std::string Best(const std::string& a, const std::string& b) {
     return a == "primary" || b == "primary" ? "primary" : (a.empty() ? b : a);
@@ -26,115 +28,99 @@ std::string Given(const std::string& share_role, const std::string& owner_role) 
     return share_role == "primary" && owner_role == "primary" ? "primary" : "secondary";
 }
 
-// The user's grounded role on the node: the direct role, or what shared groups give when
-// their owners' roles are grounded without passing through a user already on `path`.
-std::string Grounded(
-    storage::Database& db,
-    std::string_view user_id,
-    std::string_view node_id,
-    std::vector<std::string>& path
-) {
-    const auto mapping = db.Nodes().FindMapping(user_id, node_id);
-    std::string role = mapping ? mapping->direct_role : "";
-    if (role == "primary" || path.size() > static_cast<std::size_t>(kMaxDepth)) {
-        return role;
-    }
-    path.emplace_back(user_id);
-    for (const auto& source : db.Groups().SharedNodeSources(user_id, node_id)) {
-        if (std::find(path.begin(), path.end(), source.owner_id) != path.end()) {
-            continue;  // a loop gives nothing
-        }
-        role = Best(role, Given(source.role, Grounded(db, source.owner_id, node_id, path)));
-        if (role == "primary") {
-            break;
-        }
-    }
-    path.pop_back();
-    return role;
-}
+// Everyone who can pass the node on to `user_id` (through groups shared with them, and so on
+// back), with the shares each holds and the role each ends up with.
+struct Closure {
+    std::map<std::string, std::vector<storage::SharedNodeSource>> sources;
+    std::map<std::string, std::string> role;
+};
 
-// The groups that give the user the node, with what each gives.
-std::vector<storage::SharedNodeSource> Giving(
-    storage::Database& db, std::string_view user_id, std::string_view node_id
-) {
-    std::vector<storage::SharedNodeSource> giving;
-    std::vector<std::string> path{std::string(user_id)};
-    for (auto& source : db.Groups().SharedNodeSources(user_id, node_id)) {
-        if (source.owner_id == user_id) {
+Closure Close(storage::Database& db, std::string_view user_id, std::string_view node_id) {
+    Closure c;
+    std::deque<std::string> todo{std::string(user_id)};
+    while (!todo.empty() && c.role.size() < kMaxClosure) {
+        const std::string user = std::move(todo.front());
+        todo.pop_front();
+        if (c.role.contains(user)) {
             continue;
         }
-        source.role = Given(source.role, Grounded(db, source.owner_id, node_id, path));
-        if (!source.role.empty()) {
-            giving.push_back(std::move(source));
+        const auto mapping = db.Nodes().FindMapping(user, node_id);
+        c.role[user] = mapping ? mapping->direct_role : "";
+        if (c.role[user] == "primary" && user != user_id) {
+            continue;  // nothing can give them more (the asking user's sources are listed)
+        }
+        auto& sources = c.sources[user];
+        sources = db.Groups().SharedNodeSources(user, node_id);
+        for (const auto& source : sources) {
+            if (!c.role.contains(source.owner_id)) {
+                todo.push_back(source.owner_id);
+            }
         }
     }
-    return giving;
+    // The least fixed point from the direct roles: roles only rise, at most twice each.
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (const auto& [user, sources] : c.sources) {
+            for (const auto& source : sources) {
+                const auto owner = c.role.find(source.owner_id);
+                if (owner == c.role.end()) {
+                    continue;
+                }
+                auto& role = c.role[user];
+                const auto best = Best(role, Given(source.role, owner->second));
+                if (best != role) {
+                    role = best;
+                    changed = true;
+                }
+            }
+        }
+    }
+    return c;
 }
 
-void Sync(
-    storage::Database& db,
-    std::string_view user_id,
-    std::string_view node_id,
-    std::int64_t now,
-    int depth
-);
-
-// The user's own groups holding the node: their shares follow the user's role.
-void SyncOwnGroups(
-    storage::Database& db,
-    std::string_view user_id,
-    std::string_view node_id,
-    bool remove,
-    std::int64_t now,
-    int depth
+// Recomputes each queued user's access to the node; a change re-queues the users the
+// changed user's own groups are shared with. A user left without access loses the mapping
+// and the node leaves their groups.
+void Settle(
+    storage::Database& db, std::string_view node_id, std::deque<std::string> queue, std::int64_t now
 ) {
-    for (const auto& group : db.Groups().GroupsOfNode("user", user_id, node_id)) {
-        if (remove) {
-            db.Groups().RemoveNode(group.group_id, node_id);
+    for (std::size_t steps = 0; !queue.empty() && steps < kMaxSteps; ++steps) {
+        const std::string user = std::move(queue.front());
+        queue.pop_front();
+        const auto mapping = db.Nodes().FindMapping(user, node_id);
+        const std::string role = Close(db, user, node_id).role[user];
+        if (mapping && mapping->role == role) {
+            continue;
         }
-        for (const auto& share : db.Groups().SharesOfGroup(group.group_id)) {
-            Sync(db, share.user_id, node_id, now, depth + 1);
+        if (role.empty() && !mapping) {
+            continue;
         }
-    }
-}
-
-void Sync(
-    storage::Database& db,
-    std::string_view user_id,
-    std::string_view node_id,
-    std::int64_t now,
-    int depth
-) {
-    if (depth > kMaxDepth) {
-        return;
-    }
-    const auto mapping = db.Nodes().FindMapping(user_id, node_id);
-    std::vector<std::string> path;
-    const std::string role = Grounded(db, user_id, node_id, path);
-    if (role.empty()) {
-        if (mapping) {
-            db.Nodes().DeleteMapping(user_id, node_id);
-            SyncOwnGroups(db, user_id, node_id, true, now, depth);
+        if (role.empty()) {
+            db.Nodes().DeleteMapping(user, node_id);
+        } else {
+            storage::UserNodeRow row;
+            if (mapping) {
+                row = *mapping;
+            } else {
+                row.user_id = user;
+                row.node_id = std::string(node_id);
+                row.direct_role.clear();
+                row.created_at = now;
+            }
+            row.role = role;
+            db.Nodes().PutMapping(row);
         }
-        return;
-    }
-    if (mapping && mapping->role == role) {
-        return;
-    }
-    storage::UserNodeRow row;
-    if (mapping) {
-        row = *mapping;
-    } else {
-        row.user_id = std::string(user_id);
-        row.node_id = std::string(node_id);
-        row.direct_role.clear();
-        row.created_at = now;
-    }
-    row.role = role;
-    db.Nodes().PutMapping(row);
-    if (mapping) {
-        // A changed role changes what the user's groups give to their share holders.
-        SyncOwnGroups(db, user_id, node_id, false, now, depth);
+        if (!mapping) {
+            continue;  // new access: none of the user's groups holds the node yet
+        }
+        for (const auto& group : db.Groups().GroupsOfNode("user", user, node_id)) {
+            if (role.empty()) {
+                db.Groups().RemoveNode(group.group_id, node_id);
+            }
+            for (const auto& share : db.Groups().SharesOfGroup(group.group_id)) {
+                queue.push_back(share.user_id);
+            }
+        }
     }
 }
 
@@ -143,7 +129,7 @@ void Sync(
 void SyncAccess(
     storage::Database& db, std::string_view user_id, std::string_view node_id, std::int64_t now
 ) {
-    Sync(db, user_id, node_id, now, 0);
+    Settle(db, node_id, {std::string(user_id)}, now);
 }
 
 void SetDirectRole(
@@ -166,7 +152,7 @@ void SetDirectRole(
     }
     mapping->direct_role = std::string(role);
     db.Nodes().PutMapping(*mapping);
-    Sync(db, user_id, node_id, now, 0);
+    Settle(db, node_id, {std::string(user_id)}, now);
 }
 
 void SyncGroupShares(
@@ -175,11 +161,28 @@ void SyncGroupShares(
     const std::vector<std::string>& node_ids,
     std::int64_t now
 ) {
-    for (const auto& share : db.Groups().SharesOfGroup(group_id)) {
-        for (const auto& node : node_ids) {
-            Sync(db, share.user_id, node, now, 0);
+    const auto shares = db.Groups().SharesOfGroup(group_id);
+    for (const auto& node : node_ids) {
+        std::deque<std::string> queue;
+        for (const auto& share : shares) {
+            queue.push_back(share.user_id);
+        }
+        Settle(db, node, std::move(queue), now);
+    }
+}
+
+std::vector<storage::SharedNodeSource> GroupSources(
+    storage::Database& db, std::string_view user_id, std::string_view node_id
+) {
+    auto closure = Close(db, user_id, node_id);
+    std::vector<storage::SharedNodeSource> giving;
+    for (auto source : closure.sources[std::string(user_id)]) {
+        source.role = Given(source.role, closure.role[source.owner_id]);
+        if (!source.role.empty()) {
+            giving.push_back(std::move(source));
         }
     }
+    return giving;
 }
 
 std::vector<std::string> AccessSources(
@@ -190,16 +193,10 @@ std::vector<std::string> AccessSources(
     if (mapping && !mapping->direct_role.empty()) {
         sources.emplace_back("NODE");
     }
-    for (auto& source : Giving(db, user_id, node_id)) {
+    for (auto& source : GroupSources(db, user_id, node_id)) {
         sources.push_back(std::move(source.group_id));
     }
     return sources;
-}
-
-std::vector<storage::SharedNodeSource> GroupSources(
-    storage::Database& db, std::string_view user_id, std::string_view node_id
-) {
-    return Giving(db, user_id, node_id);
 }
 
 }  // namespace rainmaker::domain::nodes

@@ -79,27 +79,8 @@ std::string GroupSharingService::Share(const auth::AuthContext& caller, const Sh
         const std::string offered = r.primary || r.transfer ? "primary" : "secondary";
         bool has_all = !r.transfer;
         for (const auto& group : groups) {
-            const auto role = RoleInGroup(db_, caller.user_id, group);
-            if (role.empty()) {
-                throw ApiError(
-                    ErrorCode::kGroupShareNotMember,
-                    "Error, the group " + group.group_id + " does not belong to the user"
-                );
-            }
-            if (!IsPrimary(role)) {
-                throw ApiError(ErrorCode::kGroupShareNotPrimary);
-            }
-            if (r.transfer && role != "owner") {
-                throw ApiError(ErrorCode::kGroupShareTransferViaParent);
-            }
+            CheckSender(caller.user_id, group, r.transfer);
             for (const auto& node : db_.Groups().Nodes(group.group_id)) {
-                const auto mine = db_.Nodes().FindMapping(caller.user_id, node);
-                if (!mine || mine->role != "primary") {
-                    throw ApiError(
-                        ErrorCode::kGroupShareNodesNotPrimary,
-                        "Error, User should be primary owner for all nodes in the groups: " + node
-                    );
-                }
                 for (const auto& source : nodes::GroupSources(db_, target.user_id, node)) {
                     if (source.group_id != group.group_id && source.role != offered) {
                         throw ApiError(
@@ -118,43 +99,81 @@ std::string GroupSharingService::Share(const auth::AuthContext& caller, const Sh
     return id;
 }
 
+// The sender may offer the group: a primary of it and of every node in it; for a transfer,
+// its owner, of a top-level group, holding every node in their own right (what came through
+// someone else's group cannot be handed over). Checked when the request is made and again
+// when it is accepted (the group may have changed in between).
+void GroupSharingService::CheckSender(
+    const std::string& sender, const GroupRow& group, bool transfer
+) {
+    const auto role = RoleInGroup(db_, sender, group);
+    if (role.empty()) {
+        throw ApiError(
+            ErrorCode::kGroupShareNotMember,
+            "Error, the group " + group.group_id + " does not belong to the user"
+        );
+    }
+    if (!IsPrimary(role)) {
+        throw ApiError(ErrorCode::kGroupShareNotPrimary);
+    }
+    if (transfer && role != "owner") {
+        throw ApiError(ErrorCode::kGroupShareTransferViaParent);
+    }
+    if (transfer && !group.parent_id.empty()) {
+        throw ApiError(
+            ErrorCode::kGroupShareTransferViaParent,
+            "Error, only a top-level group can be transferred (its sub-groups go with it)"
+        );
+    }
+    for (const auto& node : db_.Groups().Nodes(group.group_id)) {
+        const auto held = db_.Nodes().FindMapping(sender, node);
+        if (!held || (transfer ? held->direct_role : held->role) != "primary") {
+            throw ApiError(
+                ErrorCode::kGroupShareNodesNotPrimary,
+                "Error, User should be primary owner for all nodes in the groups: " + node
+            );
+        }
+    }
+}
+
 // Accepted: the receiver holds a share of each group in the offered role; a transfer makes
 // the receiver the owner (the sender stays as secondary when new_role says so).
 void GroupSharingService::Apply(const SharingRequestRow& request) {
     const auto now = clock_.NowSeconds();
     const std::string role = request.primary || request.transfer ? "primary" : "secondary";
+    std::vector<GroupRow> groups;
     for (const auto& id : Items(request)) {
-        const auto group = db_.Groups().Find(id);
+        auto group = db_.Groups().Find(id);
         if (!group || group->owner_id == request.to_user) {
             continue;  // gone since, or theirs already
         }
-        const auto sender_role = RoleInGroup(db_, request.from_user, *group);
-        if (!IsPrimary(sender_role)) {
-            continue;  // the sender lost the group since: nothing to give
-        }
-        const auto nodes = db_.Groups().Nodes(group->group_id);
-        if (request.transfer && sender_role == "owner") {
-            db_.Groups().DeleteShare(group->group_id, request.to_user);
-            db_.Groups().SetOwner(group->group_id, request.to_user);
+        CheckSender(request.from_user, *group, request.transfer);
+        groups.push_back(std::move(*group));
+    }
+    for (const auto& group : groups) {
+        const auto nodes = db_.Groups().Nodes(group.group_id);
+        if (request.transfer) {
+            db_.Groups().DeleteShare(group.group_id, request.to_user);
+            db_.Groups().SetOwner(group.group_id, request.to_user);
             for (const auto& node : nodes) {
                 nodes::SetDirectRole(db_, request.to_user, node, "primary", now);
             }
             if (request.new_role == "secondary") {
                 db_.Groups().PutShare(storage::GroupShareRow{
-                    group->group_id, request.from_user, "secondary", "{}", now});
+                    group.group_id, request.from_user, "secondary", "{}", now});
             }
             for (const auto& node : nodes) {
                 nodes::SetDirectRole(db_, request.from_user, node, "", now);
             }
-            for (const auto& member : groups_.Tree(*group)) {
+            for (const auto& member : groups_.Tree(group)) {
                 nodes::SyncGroupShares(
                     db_, member.group_id, db_.Groups().Nodes(member.group_id), now
                 );
             }
         } else {
-            const auto existing = db_.Groups().FindShare(group->group_id, request.to_user);
+            const auto existing = db_.Groups().FindShare(group.group_id, request.to_user);
             db_.Groups().PutShare(storage::GroupShareRow{
-                group->group_id,
+                group.group_id,
                 request.to_user,
                 role,
                 request.metadata,
@@ -164,7 +183,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             }
         }
         const std::string event = boost::json::serialize(boost::json::object{
-            {"group_id", group->group_id}, {"role", role}, {"request_id", request.request_id}});
+            {"group_id", group.group_id}, {"role", role}, {"request_id", request.request_id}});
         db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
     }
 }
@@ -261,7 +280,9 @@ boost::json::object GroupSharingService::Describe(
                 it->role = "primary";
             }
         }
-        level = level->parent_id.empty() ? std::nullopt : db_.Groups().Find(level->parent_id);
+        // The parents' shares count only where the caller may see the parent.
+        level = ParentVisible(db_, caller.user_id, *level) ? db_.Groups().Find(level->parent_id)
+                                                           : std::nullopt;
     }
     boost::json::object users;
     for (const char* role : {"primary", "secondary"}) {

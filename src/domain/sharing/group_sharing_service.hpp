@@ -48,6 +48,7 @@ public:
 
 private:
     std::vector<storage::GroupRow> CheckGroups(const std::vector<std::string>& group_ids);
+    void CheckSender(const std::string& sender, const storage::GroupRow& group, bool transfer);
     // 108055 when `user_id` reaches the group only through a parent, 108048 when not at all.
     void RequireShare(const storage::GroupRow& group, std::string_view user_id);
     boost::json::object Describe(

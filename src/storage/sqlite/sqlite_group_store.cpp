@@ -164,6 +164,19 @@ int SqliteGroupStore::CountTopLevel(std::string_view kind, std::string_view user
     return count;
 }
 
+std::vector<GroupRow> SqliteGroupStore::Owned(std::string_view kind, std::string_view owner_id) {
+    std::vector<GroupRow> rows;
+    db_.WithConnection([&](Connection& c) {
+        static const std::string kSql = Query("owner_id = ? AND kind = ? ORDER BY group_id");
+        auto s = c.Prepare(kSql);
+        s.Bind(1, owner_id).Bind(2, kind);
+        while (s.Step()) {
+            rows.push_back(ReadGroup(s));
+        }
+    });
+    return rows;
+}
+
 std::vector<GroupRow> SqliteGroupStore::ListByQuery(
     std::string_view owner_id, std::string_view group_query
 ) {
