@@ -668,6 +668,94 @@ TEST_F(GroupSharingTest, ATransferGivesOnlyWhatTheSenderHoldsWhenAccepted) {
     ));
 }
 
+TEST_F(GroupSharingTest, AHandOverPassesOnOnlyWhatTheLeavingOwnerHoldsDirectly) {
+    BuildHome();
+    ShareHome(carol_, "carol@example.com", true);
+    // Carol groups a node she has only through Alice's home and shares that group with Bob.
+    const auto group = client_.Post(
+        "/v1/user/node_group",
+        object{{"group_name", "Carol's"}, {"nodes", JsonStrings({d1_.node_id})}},
+        carol_.accesstoken
+    );
+    ASSERT_EQ(group.status, 200) << group.body;
+    const std::string id = group.Str("group_id");
+    const auto r = Share(
+        carol_, {{"groups", JsonStrings({id})}, {"user_name", "bob@example.com"}, {"primary", true}}
+    );
+    ASSERT_EQ(Respond(bob_, r.Str("request_id"), true).status, 200);
+    ASSERT_TRUE(Primary(bob_, d1_.node_id));
+    // Bob already has a group of that name: he cannot take Carol's over.
+    const auto clash =
+        client_.Post("/v1/user/node_group", object{{"group_name", "Carol's"}}, bob_.accesstoken);
+    ASSERT_EQ(clash.status, 200) << clash.body;
+    EXPECT_TRUE(IsFailure(
+        client_.Delete("/v1/user/node_group?group_id=" + id + "&leave=true", carol_.accesstoken),
+        400,
+        108007
+    ));
+    ASSERT_EQ(
+        client_.Delete("/v1/user/node_group?group_id=" + clash.Str("group_id"), bob_.accesstoken)
+            .status,
+        200
+    );
+    // Carol leaves: Bob owns the group, but not the node Carol never held herself.
+    ASSERT_EQ(
+        client_.Delete("/v1/user/node_group?group_id=" + id + "&leave=true", carol_.accesstoken)
+            .status,
+        200
+    );
+    EXPECT_EQ(Nodes(bob_), 0);
+    const auto taken =
+        client_.Get("/v1/user/node_group?group_id=" + id + "&node_list=true", bob_.accesstoken);
+    EXPECT_EQ(taken.json.at("groups").at(0).at("primary"), true) << taken.body;
+    EXPECT_TRUE(taken.json.at("groups").at(0).at("nodes").as_array().empty()) << taken.body;
+    EXPECT_TRUE(Primary(carol_, d1_.node_id));  // still through Alice's home
+}
+
+TEST_F(GroupSharingTest, ANodeTransferIsCheckedAgainWhenAccepted) {
+    BuildHome();
+    ShareHome(carol_, "carol@example.com", true);
+    // Carol also holds the node directly, and offers it to Bob as a transfer.
+    const auto direct = client_.Put(
+        "/v1/user/nodes/sharing/requests",
+        object{
+            {"nodes", JsonStrings({d1_.node_id})},
+            {"user_name", "carol@example.com"},
+            {"primary", true}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(direct.status, 200) << direct.body;  // applied at once: Carol has the node
+    const auto transfer = client_.Put(
+        "/v1/user/nodes/sharing/requests",
+        object{
+            {"nodes", JsonStrings({d1_.node_id})},
+            {"user_name", "bob@example.com"},
+            {"transfer", true}},
+        carol_.accesstoken
+    );
+    ASSERT_EQ(transfer.status, 200) << transfer.body;
+    // Alice takes the direct share back; Carol keeps the node only through the home.
+    ASSERT_EQ(
+        client_
+            .Delete(
+                "/v1/user/nodes/sharing?nodes=" + d1_.node_id + "&user_name=carol@example.com",
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    EXPECT_TRUE(IsFailure(
+        client_.Put(
+            "/v1/user/nodes/sharing/requests",
+            object{{"request_id", transfer.Str("request_id")}, {"accept", true}},
+            bob_.accesstoken
+        ),
+        400,
+        107034
+    ));
+    EXPECT_EQ(Nodes(bob_), 0);
+}
+
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     BuildHome();
     const auto home = JsonStrings({home_});

@@ -566,22 +566,48 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
     if (!heir) {
         throw ApiError(ErrorCode::kSolePrimaryLeave);
     }
-    // The heir owns the group from now on and holds its nodes in their own right (in the
-    // role the leaving owner had); the leaving owner keeps only what they hold directly.
+    // The heir owns the group from now on and holds in their own right what the leaving owner
+    // held directly; a node the leaving owner had only through someone else's group leaves
+    // the group (nobody may pass it on). The leaving owner keeps what they hold directly.
+    CheckHandOver(group, heir->user_id);
     const auto now = clock_.NowSeconds();
     db_.Groups().DeleteShare(group.group_id, heir->user_id);
     db_.Groups().SetOwner(group.group_id, heir->user_id);
+    auto tree = Tree(group);
+    std::vector<std::string> dropped;
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
         const auto owner = db_.Nodes().FindMapping(caller.user_id, node);
+        if (!owner || owner->direct_role.empty()) {
+            dropped.push_back(node);
+            continue;
+        }
         const auto held = db_.Nodes().FindMapping(heir->user_id, node);
         const bool primary =
-            (owner && owner->role == "primary") || (held && held->direct_role == "primary");
+            owner->direct_role == "primary" || (held && held->direct_role == "primary");
         nodes::SetDirectRole(db_, heir->user_id, node, primary ? "primary" : "secondary", now);
     }
+    tree[0].owner_id = heir->user_id;
+    RemoveNodes(tree[0], dropped);
+    // The heir's share is gone: what it gave them is recomputed.
+    for (const auto& node : dropped) {
+        nodes::SyncAccess(db_, heir->user_id, node, now);
+    }
     // What the group gives its other share holders now follows the heir's roles.
-    for (const auto& member : Tree(group)) {
+    for (const auto& member : tree) {
         nodes::SyncGroupShares(db_, member.group_id, db_.Groups().Nodes(member.group_id), now);
     }
+}
+
+void GroupService::CheckHandOver(const GroupRow& group, std::string_view heir) {
+    if (db_.Groups().FindByName(Kind(), heir, group.parent_id, group.group_name)) {
+        throw ApiError(
+            ErrorCode::kGroupNameExists,
+            "Group name already exists: the new owner has a group called " + group.group_name
+        );
+    }
+    auto theirs = group;
+    theirs.owner_id = std::string(heir);
+    CheckExclusive(theirs, db_.Groups().Nodes(group.group_id));
 }
 
 void GroupService::ForgetOwner(std::string_view user_id) {

@@ -95,6 +95,9 @@ public:
     storage::GroupRow RequireOwned(const auth::AuthContext& caller, std::string_view group_id);
     // A group the caller owns or that is shared with them, else 108023.
     storage::GroupRow RequireVisible(const auth::AuthContext& caller, std::string_view group_id);
+    // `heir` may own the group: no group of theirs with its name at its level, and the
+    // mutual exclusion of their groups holds with its nodes.
+    void CheckHandOver(const storage::GroupRow& group, std::string_view heir);
     // The group and every group below it, parents before children.
     std::vector<storage::GroupRow> Tree(const storage::GroupRow& group);
 

@@ -6,6 +6,9 @@
 
 #include <deque>
 #include <map>
+#include <set>
+
+#include "core/log.hpp"
 
 namespace rainmaker::domain::nodes {
 
@@ -84,9 +87,17 @@ Closure Close(storage::Database& db, std::string_view user_id, std::string_view 
 void Settle(
     storage::Database& db, std::string_view node_id, std::deque<std::string> queue, std::int64_t now
 ) {
+    // A user waits in the queue once: more reasons to look again change nothing.
+    std::set<std::string> queued(queue.begin(), queue.end());
+    const auto enqueue = [&](const std::string& user) {
+        if (queued.insert(user).second) {
+            queue.push_back(user);
+        }
+    };
     for (std::size_t steps = 0; !queue.empty() && steps < kMaxSteps; ++steps) {
         const std::string user = std::move(queue.front());
         queue.pop_front();
+        queued.erase(user);
         const auto mapping = db.Nodes().FindMapping(user, node_id);
         const std::string role = Close(db, user, node_id).role[user];
         if (mapping && mapping->role == role) {
@@ -118,9 +129,16 @@ void Settle(
                 db.Groups().RemoveNode(group.group_id, node_id);
             }
             for (const auto& share : db.Groups().SharesOfGroup(group.group_id)) {
-                queue.push_back(share.user_id);
+                enqueue(share.user_id);
             }
         }
+    }
+    if (!queue.empty()) {
+        core::log::Error(
+            "node access of " + std::string(node_id) + " not settled after " +
+            std::to_string(kMaxSteps) + " steps: " + std::to_string(queue.size()) +
+            " user(s) left unchecked"
+        );
     }
 }
 

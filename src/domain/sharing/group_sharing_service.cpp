@@ -148,6 +148,9 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             continue;  // gone since, or theirs already
         }
         CheckSender(request.from_user, *group, request.transfer);
+        if (request.transfer) {
+            groups_.CheckHandOver(*group, request.to_user);
+        }
         groups.push_back(std::move(*group));
     }
     for (const auto& group : groups) {

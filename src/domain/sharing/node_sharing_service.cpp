@@ -71,6 +71,10 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
     const auto now = clock_.NowSeconds();
     for (const auto& node : Items(request)) {
         const auto sender = db_.Nodes().FindMapping(request.from_user, node);
+        if (request.transfer && (!sender || sender->direct_role != "primary")) {
+            // Checked again at acceptance: only what the sender holds directly is handed over.
+            throw ApiError(ErrorCode::kShareViaGroupTransfer);
+        }
         if (!sender || sender->role != "primary") {
             continue;  // the sender lost the node since: nothing to give
         }

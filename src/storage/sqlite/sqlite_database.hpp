@@ -67,19 +67,42 @@ public:
         return count;
     }
 
-    // The first row of `sql` (one text parameter, `key`) read by `read`, or nullopt.
-    template <typename Read>
-    auto FindOne(const std::string& sql, std::string_view key, Read read)
+    // Every row of `sql`, with `args` bound to ?1, ?2, ... in order, read by `read`.
+    template <typename Read, typename... Args>
+    auto FindAll(const std::string& sql, Read read, const Args&... args)
+        -> std::vector<decltype(read(std::declval<const Statement&>()))> {
+        std::vector<decltype(read(std::declval<const Statement&>()))> rows;
+        WithConnection([&](Connection& c) {
+            auto s = c.Prepare(sql);
+            int index = 0;
+            (s.Bind(++index, args), ...);
+            while (s.Step()) {
+                rows.push_back(read(s));
+            }
+        });
+        return rows;
+    }
+
+    // The first row of `sql` (args bound as for FindAll) read by `read`, or nullopt.
+    template <typename Read, typename... Args>
+    auto FindFirst(const std::string& sql, Read read, const Args&... args)
         -> std::optional<decltype(read(std::declval<const Statement&>()))> {
         std::optional<decltype(read(std::declval<const Statement&>()))> row;
         WithConnection([&](Connection& c) {
             auto s = c.Prepare(sql);
-            s.Bind(1, key);
+            int index = 0;
+            (s.Bind(++index, args), ...);
             if (s.Step()) {
                 row = read(s);
             }
         });
         return row;
+    }
+
+    // FindFirst with one text parameter, `key`.
+    template <typename Read>
+    auto FindOne(const std::string& sql, std::string_view key, Read read) {
+        return FindFirst(sql, read, key);
     }
 
 private:

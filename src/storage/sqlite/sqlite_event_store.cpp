@@ -20,18 +20,16 @@ void SqliteEventStore::Append(
 std::vector<EventRow> SqliteEventStore::ListForUser(
     std::string_view user_id, std::int64_t after_id, int limit
 ) {
-    std::vector<EventRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "SELECT id, event_type, user_id, payload, created_at FROM events WHERE user_id = ? "
-            "AND id > ? ORDER BY id LIMIT ?"
-        );
-        s.Bind(1, user_id).Bind(2, after_id).Bind(3, limit);
-        while (s.Step()) {
-            rows.push_back(EventRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)});
-        }
-    });
-    return rows;
+    return db_.FindAll(
+        "SELECT id, event_type, user_id, payload, created_at FROM events WHERE user_id = ? AND "
+        "id > ? ORDER BY id LIMIT ?",
+        [](const Statement& s) {
+            return EventRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+        },
+        user_id,
+        after_id,
+        limit
+    );
 }
 
 }  // namespace rainmaker::storage::sqlite

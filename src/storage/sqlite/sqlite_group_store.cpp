@@ -52,35 +52,19 @@ std::optional<GroupRow> SqliteGroupStore::FindByName(
     std::string_view parent_id,
     std::string_view name
 ) {
-    std::optional<GroupRow> row;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql =
-            Query("owner_id = ? AND kind = ? AND COALESCE(parent_id, '') = ? AND group_name = ?");
-        auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, kind).Bind(3, parent_id).Bind(4, name);
-        if (s.Step()) {
-            row = ReadGroup(s);
-        }
-    });
-    return row;
+    static const std::string kSql =
+        Query("owner_id = ? AND kind = ? AND COALESCE(parent_id, '') = ? AND group_name = ?");
+    return db_.FindFirst(kSql, ReadGroup, owner_id, kind, parent_id, name);
 }
 
 std::optional<GroupRow> SqliteGroupStore::FindSharedByName(
     std::string_view user_id, std::string_view name
 ) {
-    std::optional<GroupRow> row;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = Query(
-            "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?) AND group_name = ? "
-            "ORDER BY group_id LIMIT 1"
-        );
-        auto s = c.Prepare(kSql);
-        s.Bind(1, user_id).Bind(2, name);
-        if (s.Step()) {
-            row = ReadGroup(s);
-        }
-    });
-    return row;
+    static const std::string kSql = Query(
+        "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?) AND group_name = ? "
+        "ORDER BY group_id LIMIT 1"
+    );
+    return db_.FindFirst(kSql, ReadGroup, user_id, name);
 }
 
 void SqliteGroupStore::Insert(const GroupRow& g) {
@@ -128,69 +112,41 @@ void SqliteGroupStore::Delete(std::string_view group_id) {
 std::vector<GroupRow> SqliteGroupStore::ListTopLevel(
     std::string_view kind, std::string_view user_id, std::string_view start_id, int limit
 ) {
-    std::vector<GroupRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        // Two index ranges (owner_id, then group_shares by user) merged by id.
-        static const std::string kSql =
-            Query("owner_id = ?1 AND kind = ?4 AND parent_id IS NULL AND group_id >= ?2") +
-            " UNION ALL " +
-            Query(
-                "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?1 AND group_id "
-                ">= ?2) AND owner_id <> ?1 AND kind = ?4"
-            ) +
-            " ORDER BY 1 LIMIT ?3";
-        auto s = c.Prepare(kSql);
-        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit).Bind(4, kind);
-        while (s.Step()) {
-            rows.push_back(ReadGroup(s));
-        }
-    });
-    return rows;
+    // Two index ranges (owner_id, then group_shares by user) merged by id.
+    static const std::string kSql =
+        Query("owner_id = ?1 AND kind = ?4 AND parent_id IS NULL AND group_id >= ?2") +
+        " UNION ALL " +
+        Query(
+            "group_id IN (SELECT group_id FROM group_shares WHERE user_id = ?1 AND group_id "
+            ">= ?2) AND owner_id <> ?1 AND kind = ?4"
+        ) +
+        " ORDER BY 1 LIMIT ?3";
+    return db_.FindAll(kSql, ReadGroup, user_id, start_id, limit, kind);
 }
 
 int SqliteGroupStore::CountTopLevel(std::string_view kind, std::string_view user_id) {
-    int count = 0;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "SELECT (SELECT COUNT(*) FROM node_groups WHERE owner_id = ?1 AND kind = ?2 AND "
-            "parent_id IS NULL) + (SELECT COUNT(*) FROM group_shares s JOIN node_groups g USING "
-            "(group_id) WHERE s.user_id = ?1 AND g.owner_id <> ?1 AND g.kind = ?2)"
-        );
-        s.Bind(1, user_id).Bind(2, kind);
-        if (s.Step()) {
-            count = static_cast<int>(s.Int(0));
-        }
-    });
-    return count;
+    const auto count = db_.FindFirst(
+        "SELECT (SELECT COUNT(*) FROM node_groups WHERE owner_id = ?1 AND kind = ?2 AND "
+        "parent_id IS NULL) + (SELECT COUNT(*) FROM group_shares s JOIN node_groups g USING "
+        "(group_id) WHERE s.user_id = ?1 AND g.owner_id <> ?1 AND g.kind = ?2)",
+        [](const Statement& st) { return static_cast<int>(st.Int(0)); },
+        user_id,
+        kind
+    );
+    return count.value_or(0);
 }
 
 std::vector<GroupRow> SqliteGroupStore::Owned(std::string_view kind, std::string_view owner_id) {
-    std::vector<GroupRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = Query("owner_id = ? AND kind = ? ORDER BY group_id");
-        auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, kind);
-        while (s.Step()) {
-            rows.push_back(ReadGroup(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = Query("owner_id = ? AND kind = ? ORDER BY group_id");
+    return db_.FindAll(kSql, ReadGroup, owner_id, kind);
 }
 
 std::vector<GroupRow> SqliteGroupStore::ListByQuery(
     std::string_view owner_id, std::string_view group_query
 ) {
-    std::vector<GroupRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql =
-            Query("owner_id = ? AND kind = 'admin' AND group_query = ? ORDER BY group_id");
-        auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, group_query);
-        while (s.Step()) {
-            rows.push_back(ReadGroup(s));
-        }
-    });
-    return rows;
+    static const std::string kSql =
+        Query("owner_id = ? AND kind = 'admin' AND group_query = ? ORDER BY group_id");
+    return db_.FindAll(kSql, ReadGroup, owner_id, group_query);
 }
 
 void SqliteGroupStore::SetOwner(std::string_view group_id, std::string_view owner_id) {
@@ -204,29 +160,16 @@ void SqliteGroupStore::SetOwner(std::string_view group_id, std::string_view owne
 }
 
 std::vector<GroupRow> SqliteGroupStore::Children(std::string_view group_id) {
-    std::vector<GroupRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = Query("parent_id = ? ORDER BY group_id");
-        auto s = c.Prepare(kSql);
-        s.Bind(1, group_id);
-        while (s.Step()) {
-            rows.push_back(ReadGroup(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = Query("parent_id = ? ORDER BY group_id");
+    return db_.FindAll(kSql, ReadGroup, group_id);
 }
 
 std::vector<std::string> SqliteGroupStore::Nodes(std::string_view group_id) {
-    std::vector<std::string> nodes;
-    db_.WithConnection([&](Connection& c) {
-        auto s =
-            c.Prepare("SELECT node_id FROM node_group_nodes WHERE group_id = ? ORDER BY node_id");
-        s.Bind(1, group_id);
-        while (s.Step()) {
-            nodes.push_back(s.Text(0));
-        }
-    });
-    return nodes;
+    return db_.FindAll(
+        "SELECT node_id FROM node_group_nodes WHERE group_id = ? ORDER BY node_id",
+        [](const Statement& st) { return st.Text(0); },
+        group_id
+    );
 }
 
 void SqliteGroupStore::AddNode(std::string_view group_id, std::string_view node_id) {
@@ -252,19 +195,11 @@ void SqliteGroupStore::RemoveNodeFromUserGroups(std::string_view node_id) {
 std::vector<GroupRow> SqliteGroupStore::GroupsOfNode(
     std::string_view kind, std::string_view owner_id, std::string_view node_id
 ) {
-    std::vector<GroupRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = Query(
-            "owner_id = ?1 AND kind = ?3 AND group_id IN (SELECT group_id FROM node_group_nodes "
-            "WHERE node_id = ?2)"
-        );
-        auto s = c.Prepare(kSql);
-        s.Bind(1, owner_id).Bind(2, node_id).Bind(3, kind);
-        while (s.Step()) {
-            rows.push_back(ReadGroup(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = Query(
+        "owner_id = ?1 AND kind = ?3 AND group_id IN (SELECT group_id FROM node_group_nodes "
+        "WHERE node_id = ?2)"
+    );
+    return db_.FindAll(kSql, ReadGroup, owner_id, node_id, kind);
 }
 
 void SqliteGroupStore::PutShare(const GroupShareRow& share) {
@@ -282,17 +217,9 @@ void SqliteGroupStore::PutShare(const GroupShareRow& share) {
 std::optional<GroupShareRow> SqliteGroupStore::FindShare(
     std::string_view group_id, std::string_view user_id
 ) {
-    std::optional<GroupShareRow> row;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = std::string("SELECT ") + kShareColumns +
-                                        " FROM group_shares WHERE group_id = ? AND user_id = ?";
-        auto s = c.Prepare(kSql);
-        s.Bind(1, group_id).Bind(2, user_id);
-        if (s.Step()) {
-            row = ReadShare(s);
-        }
-    });
-    return row;
+    static const std::string kSql = std::string("SELECT ") + kShareColumns +
+                                    " FROM group_shares WHERE group_id = ? AND user_id = ?";
+    return db_.FindFirst(kSql, ReadShare, group_id, user_id);
 }
 
 void SqliteGroupStore::DeleteShare(std::string_view group_id, std::string_view user_id) {
@@ -300,36 +227,25 @@ void SqliteGroupStore::DeleteShare(std::string_view group_id, std::string_view u
 }
 
 std::vector<GroupShareRow> SqliteGroupStore::SharesOfGroup(std::string_view group_id) {
-    std::vector<GroupShareRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSql = std::string("SELECT ") + kShareColumns +
-                                        " FROM group_shares WHERE group_id = ? ORDER BY "
-                                        "created_at, user_id";
-        auto s = c.Prepare(kSql);
-        s.Bind(1, group_id);
-        while (s.Step()) {
-            rows.push_back(ReadShare(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = std::string("SELECT ") + kShareColumns +
+                                    " FROM group_shares WHERE group_id = ? ORDER BY created_at, "
+                                    "user_id";
+    return db_.FindAll(kSql, ReadShare, group_id);
 }
 
 std::vector<SharedNodeSource> SqliteGroupStore::SharedNodeSources(
     std::string_view user_id, std::string_view node_id
 ) {
-    std::vector<SharedNodeSource> rows;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "SELECT s.group_id, s.role, g.owner_id FROM group_shares s JOIN node_group_nodes n "
-            "ON n.group_id = s.group_id AND n.node_id = ?2 JOIN node_groups g ON g.group_id = "
-            "s.group_id WHERE s.user_id = ?1 ORDER BY s.group_id"
-        );
-        s.Bind(1, user_id).Bind(2, node_id);
-        while (s.Step()) {
-            rows.push_back(SharedNodeSource{s.Text(0), s.Text(1), s.Text(2)});
-        }
-    });
-    return rows;
+    return db_.FindAll(
+        "SELECT s.group_id, s.role, g.owner_id FROM group_shares s JOIN node_group_nodes n ON "
+        "n.group_id = s.group_id AND n.node_id = ?2 JOIN node_groups g ON g.group_id = "
+        "s.group_id WHERE s.user_id = ?1 ORDER BY s.group_id",
+        [](const Statement& st) {
+            return SharedNodeSource{st.Text(0), st.Text(1), st.Text(2)};
+        },
+        user_id,
+        node_id
+    );
 }
 
 }  // namespace rainmaker::storage::sqlite

@@ -222,31 +222,18 @@ int SqliteNodeStore::ResetPresence(std::int64_t at_ms) {
 }
 
 std::vector<std::string> SqliteNodeStore::RevokedSerials() {
-    std::vector<std::string> serials;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare("SELECT cert_serial FROM nodes WHERE revoked = 1 AND cert_serial <> ''");
-        while (s.Step()) {
-            serials.push_back(s.Text(0));
-        }
-    });
-    return serials;
+    return db_.FindAll(
+        "SELECT cert_serial FROM nodes WHERE revoked = 1 AND cert_serial <> ''",
+        [](const Statement& st) { return st.Text(0); }
+    );
 }
 
 std::optional<UserNodeRow> SqliteNodeStore::FindMapping(
     std::string_view user_id, std::string_view node_id
 ) {
-    std::optional<UserNodeRow> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("SELECT ") + kMappingColumns +
-            " FROM user_nodes WHERE user_id = ? AND node_id = ?"
-        );
-        s.Bind(1, user_id).Bind(2, node_id);
-        if (s.Step()) {
-            row = ReadMapping(s);
-        }
-    });
-    return row;
+    static const std::string kSql = std::string("SELECT ") + kMappingColumns +
+                                    " FROM user_nodes WHERE user_id = ? AND node_id = ?";
+    return db_.FindFirst(kSql, ReadMapping, user_id, node_id);
 }
 
 void SqliteNodeStore::PutMapping(const UserNodeRow& m) {
@@ -282,36 +269,19 @@ int SqliteNodeStore::CountMappingsOfNode(std::string_view node_id) {
 }
 
 std::vector<UserNodeRow> SqliteNodeStore::MappingsOfNode(std::string_view node_id) {
-    std::vector<UserNodeRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("SELECT ") + kMappingColumns +
-            " FROM user_nodes WHERE node_id = ? ORDER BY created_at, user_id"
-        );
-        s.Bind(1, node_id);
-        while (s.Step()) {
-            rows.push_back(ReadMapping(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = std::string("SELECT ") + kMappingColumns +
+                                    " FROM user_nodes WHERE node_id = ? ORDER BY created_at, "
+                                    "user_id";
+    return db_.FindAll(kSql, ReadMapping, node_id);
 }
 
 std::vector<UserNodeRow> SqliteNodeStore::ListMappings(
     std::string_view user_id, std::string_view start_id, int limit
 ) {
-    std::vector<UserNodeRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("SELECT ") + kMappingColumns +
-            " FROM user_nodes WHERE user_id = ? AND node_id >= ? ORDER BY node_id "
-            "LIMIT ?"
-        );
-        s.Bind(1, user_id).Bind(2, start_id).Bind(3, limit);
-        while (s.Step()) {
-            rows.push_back(ReadMapping(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = std::string("SELECT ") + kMappingColumns +
+                                    " FROM user_nodes WHERE user_id = ? AND node_id >= ? ORDER "
+                                    "BY node_id LIMIT ?";
+    return db_.FindAll(kSql, ReadMapping, user_id, start_id, limit);
 }
 
 int SqliteNodeStore::CountMappings(std::string_view user_id) {
@@ -342,35 +312,18 @@ void SqliteNodeStore::PutRequest(const MappingRequestRow& r) {
 }
 
 std::optional<MappingRequestRow> SqliteNodeStore::FindRequest(std::string_view request_id) {
-    std::optional<MappingRequestRow> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("SELECT ") + kRequestColumns + " FROM mapping_requests WHERE request_id = ?"
-        );
-        s.Bind(1, request_id);
-        if (s.Step()) {
-            row = ReadRequest(s);
-        }
-    });
-    return row;
+    static const std::string kSql =
+        std::string("SELECT ") + kRequestColumns + " FROM mapping_requests WHERE request_id = ?";
+    return db_.FindOne(kSql, request_id, ReadRequest);
 }
 
 std::vector<MappingRequestRow> SqliteNodeStore::OpenRequests(
     std::string_view node_id, std::string_view kind
 ) {
-    std::vector<MappingRequestRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("SELECT ") + kRequestColumns +
-            " FROM mapping_requests WHERE node_id = ? AND kind = ? AND status = "
-            "'requested' ORDER BY created_at"
-        );
-        s.Bind(1, node_id).Bind(2, kind);
-        while (s.Step()) {
-            rows.push_back(ReadRequest(s));
-        }
-    });
-    return rows;
+    static const std::string kSql = std::string("SELECT ") + kRequestColumns +
+                                    " FROM mapping_requests WHERE node_id = ? AND kind = ? AND "
+                                    "status = 'requested' ORDER BY created_at";
+    return db_.FindAll(kSql, ReadRequest, node_id, kind);
 }
 
 void SqliteNodeStore::PutReport(const NodeMappingReport& r) {
@@ -385,18 +338,14 @@ void SqliteNodeStore::PutReport(const NodeMappingReport& r) {
 }
 
 std::optional<NodeMappingReport> SqliteNodeStore::FindReport(std::string_view node_id) {
-    std::optional<NodeMappingReport> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "SELECT node_id, user_id, secret_hash, reported_at FROM node_mapping_reports WHERE "
-            "node_id = ?"
-        );
-        s.Bind(1, node_id);
-        if (s.Step()) {
-            row = NodeMappingReport{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
+    return db_.FindOne(
+        "SELECT node_id, user_id, secret_hash, reported_at FROM node_mapping_reports WHERE "
+        "node_id = ?",
+        node_id,
+        [](const Statement& st) {
+            return NodeMappingReport{st.Text(0), st.Text(1), st.Text(2), st.Int(3)};
         }
-    });
-    return row;
+    );
 }
 
 void SqliteNodeStore::DeleteReport(std::string_view node_id) {

@@ -63,22 +63,13 @@ void SqliteSharingStore::Delete(std::string_view request_id) {
 std::vector<SharingRequestRow> SqliteSharingStore::List(
     std::string_view kind, std::string_view user_id, bool sent, std::string_view start_id, int limit
 ) {
-    std::vector<SharingRequestRow> rows;
-    db_.WithConnection([&](Connection& c) {
-        static const std::string kSent = std::string("SELECT ") + kColumns +
-                                         " FROM sharing_requests WHERE from_user = ? AND kind = ? "
+    static const std::string kSent = std::string("SELECT ") + kColumns +
+                                     " FROM sharing_requests WHERE from_user = ? AND kind = ? "
+                                     "AND request_id >= ? ORDER BY request_id LIMIT ?";
+    static const std::string kReceived = std::string("SELECT ") + kColumns +
+                                         " FROM sharing_requests WHERE to_user = ? AND kind = ? "
                                          "AND request_id >= ? ORDER BY request_id LIMIT ?";
-        static const std::string kReceived =
-            std::string("SELECT ") + kColumns +
-            " FROM sharing_requests WHERE to_user = ? AND kind = ? "
-            "AND request_id >= ? ORDER BY request_id LIMIT ?";
-        auto s = c.Prepare(sent ? kSent : kReceived);
-        s.Bind(1, user_id).Bind(2, kind).Bind(3, start_id).Bind(4, limit);
-        while (s.Step()) {
-            rows.push_back(ReadRequest(s));
-        }
-    });
-    return rows;
+    return db_.FindAll(sent ? kSent : kReceived, ReadRequest, user_id, kind, start_id, limit);
 }
 
 }  // namespace rainmaker::storage::sqlite

@@ -170,18 +170,11 @@ void SqliteSessionStore::Revoke(std::string_view session_id) {
 }
 
 std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view user_id) {
-    std::vector<std::string> ids;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0 RETURNING "
-            "session_id"
-        );
-        s.Bind(1, user_id);
-        while (s.Step()) {
-            ids.push_back(s.Text(0));
-        }
-    });
-    return ids;
+    return db_.FindAll(
+        "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND revoked = 0 RETURNING session_id",
+        [](const Statement& s) { return s.Text(0); },
+        user_id
+    );
 }
 
 void SqliteSessionStore::DeleteExpired(std::int64_t before) {
@@ -204,34 +197,28 @@ void SqliteCodeStore::Put(const CodeRow& r) {
 }
 
 std::optional<CodeRow> SqliteCodeStore::Find(std::string_view user_id, std::string_view purpose) {
-    std::optional<CodeRow> row;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "SELECT user_id, purpose, code_hash, session, expires_at, attempts FROM "
-            "verification_codes WHERE user_id = ? AND purpose = ?"
-        );
-        s.Bind(1, user_id).Bind(2, purpose);
-        if (s.Step()) {
-            row = CodeRow{
+    return db_.FindFirst(
+        "SELECT user_id, purpose, code_hash, session, expires_at, attempts FROM "
+        "verification_codes WHERE user_id = ? AND purpose = ?",
+        [](const Statement& s) {
+            return CodeRow{
                 s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), static_cast<int>(s.Int(5))};
-        }
-    });
-    return row;
+        },
+        user_id,
+        purpose
+    );
 }
 
 int SqliteCodeStore::AddAttempt(std::string_view user_id, std::string_view purpose) {
-    int attempts = 0;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
+    return db_
+        .FindFirst(
             "UPDATE verification_codes SET attempts = attempts + 1 WHERE user_id = ? AND "
-            "purpose = ? RETURNING attempts"
-        );
-        s.Bind(1, user_id).Bind(2, purpose);
-        if (s.Step()) {
-            attempts = static_cast<int>(s.Int(0));
-        }
-    });
-    return attempts;
+            "purpose = ? RETURNING attempts",
+            [](const Statement& s) { return static_cast<int>(s.Int(0)); },
+            user_id,
+            purpose
+        )
+        .value_or(0);
 }
 
 void SqliteCodeStore::Delete(std::string_view user_id, std::string_view purpose) {
