@@ -860,6 +860,12 @@ TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
         400,
         108048
     ));
+    // The largest page size is served (capped), not overflowed.
+    for (const char* list : {"/v1/user/node_group", "/v1/user/nodes"}) {
+        const auto page =
+            client_.Get(std::string(list) + "?num_records=2147483647", alice_.accesstoken);
+        EXPECT_EQ(page.status, 200) << list << " " << page.body;
+    }
     // Nothing was created or shared by any of these.
     EXPECT_TRUE(
         client_.Get("/v1/user/node_group/sharing/requests?primary_user=true", alice_.accesstoken)

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "domain/nodes/node_access.hpp"
+#include "domain/paging.hpp"
 #include "domain/users/json_merge.hpp"
 
 namespace rainmaker::domain::groups {
@@ -477,9 +478,7 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
     if (query.group_id && query.group_name) {
         throw ApiError(ErrorCode::kGroupIdOrName);
     }
-    if (query.num_records < 1) {
-        throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records must be >= 1");
-    }
+    const int page_size = PageSize(query.num_records);
     if (query.is_matter) {
         return boost::json::object{{"groups", boost::json::array{}}, {"total", 0}};
     }
@@ -511,10 +510,9 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
     if (Admin() && total == 0) {
         throw ApiError(ErrorCode::kNoAdminGroups);
     }
-    auto page =
-        db_.Groups().ListTopLevel(Kind(), caller.user_id, query.start_id, query.num_records + 1);
+    auto page = db_.Groups().ListTopLevel(Kind(), caller.user_id, query.start_id, page_size + 1);
     std::string next_id;
-    if (static_cast<int>(page.size()) > query.num_records) {
+    if (static_cast<int>(page.size()) > page_size) {
         next_id = page.back().group_id;
         page.pop_back();
     }

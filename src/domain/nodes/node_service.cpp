@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "domain/nodes/params_validation.hpp"
+#include "domain/paging.hpp"
 #include "domain/users/json_merge.hpp"
 #include "domain/users/validation.hpp"
 
@@ -174,9 +175,7 @@ boost::json::object NodeService::Details(
 boost::json::object NodeService::ListNodes(
     const auth::AuthContext& caller, const NodeListQuery& query
 ) {
-    if (query.num_records < 1) {
-        throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: num_records must be >= 1");
-    }
+    const int page_size = PageSize(query.num_records);
     // One node: always in the node_details shape (client-compat.md).
     if (query.node_id) {
         const auto mapping = RequireMapping(caller, *query.node_id, ErrorCode::kNodeNotOwned);
@@ -208,7 +207,7 @@ boost::json::object NodeService::ListNodes(
                     continue;
                 }
                 ++total;
-                if (static_cast<int>(ids.size()) < query.num_records) {
+                if (static_cast<int>(ids.size()) < page_size) {
                     ids.emplace_back(m.node_id);
                     if (query.node_details) {
                         if (const auto node = db_.Nodes().Find(m.node_id)) {
@@ -226,8 +225,8 @@ boost::json::object NodeService::ListNodes(
         }
     } else {
         total = db_.Nodes().CountMappings(caller.user_id);
-        auto page = db_.Nodes().ListMappings(caller.user_id, query.start_id, query.num_records + 1);
-        if (static_cast<int>(page.size()) > query.num_records) {
+        auto page = db_.Nodes().ListMappings(caller.user_id, query.start_id, page_size + 1);
+        if (static_cast<int>(page.size()) > page_size) {
             next_id = page.back().node_id;
             page.pop_back();
         }
