@@ -56,46 +56,54 @@ public:
 
     // The integer in the first column of the first row of `sql` with `key` bound, or 0.
     std::int64_t Count(const std::string& sql, std::string_view key) {
-        std::int64_t count = 0;
-        WithConnection([&](Connection& c) {
-            auto s = c.Prepare(sql);
-            s.Bind(1, key);
-            if (s.Step()) {
-                count = s.Int(0);
-            }
-        });
-        return count;
+        return FindFirst(
+                   sql, [](const Statement& s) { return s.Int(0); }, key
+        )
+            .value_or(0);
     }
 
-    // Every row of `sql`, with `args` bound to ?1, ?2, ... in order, read by `read`.
+    // Runs `sql` with `args` bound to ?1, ?2, ... in order and hands each row to `on_row`
+    // until it returns false.
+    template <typename OnRow, typename... Args>
+    void ForEachRow(const std::string& sql, OnRow on_row, const Args&... args) {
+        WithConnection([&](Connection& c) {
+            auto s = c.Prepare(sql);
+            int index = 0;
+            (s.Bind(++index, args), ...);
+            while (s.Step() && on_row(static_cast<const Statement&>(s))) {
+            }
+        });
+    }
+
+    // Every row of `sql` (args bound as for ForEachRow) read by `read`.
     template <typename Read, typename... Args>
     auto FindAll(const std::string& sql, Read read, const Args&... args)
         -> std::vector<decltype(read(std::declval<const Statement&>()))> {
         std::vector<decltype(read(std::declval<const Statement&>()))> rows;
-        WithConnection([&](Connection& c) {
-            auto s = c.Prepare(sql);
-            int index = 0;
-            (s.Bind(++index, args), ...);
-            while (s.Step()) {
+        ForEachRow(
+            sql,
+            [&](const Statement& s) {
                 rows.push_back(read(s));
-            }
-        });
+                return true;
+            },
+            args...
+        );
         return rows;
     }
 
-    // The first row of `sql` (args bound as for FindAll) read by `read`, or nullopt.
+    // The first row of `sql` (args bound as for ForEachRow) read by `read`, or nullopt.
     template <typename Read, typename... Args>
     auto FindFirst(const std::string& sql, Read read, const Args&... args)
         -> std::optional<decltype(read(std::declval<const Statement&>()))> {
         std::optional<decltype(read(std::declval<const Statement&>()))> row;
-        WithConnection([&](Connection& c) {
-            auto s = c.Prepare(sql);
-            int index = 0;
-            (s.Bind(++index, args), ...);
-            if (s.Step()) {
+        ForEachRow(
+            sql,
+            [&](const Statement& s) {
                 row = read(s);
-            }
-        });
+                return false;
+            },
+            args...
+        );
         return row;
     }
 
