@@ -9,7 +9,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
-  nodejs npm wrk clang-format sqlite3 openssl
+  nodejs npm wrk curl clang-format sqlite3 openssl
 )
 missing=()
 for p in "${packages[@]}"; do

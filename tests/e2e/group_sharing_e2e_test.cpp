@@ -756,6 +756,39 @@ TEST_F(GroupSharingTest, ANodeTransferIsCheckedAgainWhenAccepted) {
     EXPECT_EQ(Nodes(bob_), 0);
 }
 
+TEST_F(GroupSharingTest, ACoOwnerCannotDemoteAnotherByResharing) {
+    BuildHome();
+    ShareHome(carol_, "carol@example.com", true);
+    // Carol offers the home and a node to Alice as secondary: Alice has both, so the requests
+    // apply at once, and change nothing.
+    ASSERT_EQ(
+        Share(
+            carol_, {{"groups", JsonStrings({home_})}, {"user_name", "alice@example.com"}}
+        ).status,
+        200
+    );
+    ShareHome(bob_, "bob@example.com", true);
+    ASSERT_EQ(
+        Share(alice_, {{"groups", JsonStrings({home_})}, {"user_name", "bob@example.com"}}).status,
+        200
+    );
+    EXPECT_TRUE(Primary(bob_, d1_.node_id));
+    const auto node = client_.Put(
+        "/v1/user/nodes/sharing",
+        object{{"nodes", JsonStrings({d1_.node_id})}, {"user_name", "alice@example.com"}},
+        carol_.accesstoken
+    );
+    ASSERT_EQ(node.status, 200) << node.body;
+    EXPECT_TRUE(Primary(alice_, d1_.node_id));
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group?group_id=" + home_, bob_.accesstoken)
+            .json.at("groups")
+            .at(0)
+            .at("primary"),
+        true
+    );
+}
+
 TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
     BuildHome();
     const auto home = JsonStrings({home_});

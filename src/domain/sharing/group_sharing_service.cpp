@@ -174,11 +174,12 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
                 );
             }
         } else {
+            // As for nodes: a share is never lowered by a new request.
             const auto existing = db_.Groups().FindShare(group.group_id, request.to_user);
             db_.Groups().PutShare(storage::GroupShareRow{
                 group.group_id,
                 request.to_user,
-                role,
+                existing && existing->role == "primary" ? std::string("primary") : role,
                 request.metadata,
                 existing ? existing->created_at : now});
             for (const auto& node : nodes) {

@@ -78,7 +78,12 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
         if (!sender || sender->role != "primary") {
             continue;  // the sender lost the node since: nothing to give
         }
-        const auto role = OfferedRole(request.primary || request.transfer);
+        // Sharing never lowers what the receiver holds: a primary offered "secondary" stays
+        // primary (nobody is demoted by someone else's request).
+        const auto held = db_.Nodes().FindMapping(request.to_user, node);
+        const auto role = held && held->direct_role == "primary"
+                              ? std::string("primary")
+                              : OfferedRole(request.primary || request.transfer);
         nodes::SetDirectRole(db_, request.to_user, node, role, now);
         const std::string event = boost::json::serialize(boost::json::object{
             {"node_id", node}, {"role", role}, {"request_id", request.request_id}});
