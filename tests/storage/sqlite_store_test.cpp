@@ -1,5 +1,6 @@
 // The SQLite store: migrations, users, sessions, codes, transactions.
 #include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,22 @@ TEST_F(SqliteStoreTest, KeepsOneCodePerPurposeAndCountsAttempts) {
     db_.Codes().Delete("u1", "reset");
     EXPECT_FALSE(db_.Codes().Find("u1", "reset"));
     EXPECT_EQ(db_.Codes().AddAttempt("u1", "reset"), 0);
+}
+
+TEST_F(SqliteStoreTest, ASnapshotReadsOneStateWhileOthersCommit) {
+    ASSERT_TRUE(db_.Users().Insert(MakeUser("u1", "a@b.com")));
+    bool before = false;
+    bool inside_after = false;
+    db_.Snapshot([&] {
+        before = db_.Users().FindById("u2").has_value();
+        // Another thread (another connection) commits a new user meanwhile.
+        std::thread writer([&] { ASSERT_TRUE(db_.Users().Insert(MakeUser("u2", "c@d.com"))); });
+        writer.join();
+        inside_after = db_.Users().FindById("u2").has_value();
+    });
+    EXPECT_FALSE(before);
+    EXPECT_FALSE(inside_after);                           // the snapshot does not see it
+    EXPECT_TRUE(db_.Users().FindById("u2").has_value());  // afterwards it is there
 }
 
 TEST_F(SqliteStoreTest, RollsBackATransactionThatThrows) {

@@ -475,56 +475,63 @@ boost::json::object GroupService::Describe(
 }
 
 boost::json::object GroupService::Get(const auth::AuthContext& caller, const GroupQuery& query) {
-    if (query.group_id && query.group_name) {
-        throw ApiError(ErrorCode::kGroupIdOrName);
-    }
-    const int page_size = PageSize(query.num_records);
-    if (query.is_matter) {
-        return boost::json::object{{"groups", boost::json::array{}}, {"total", 0}};
-    }
-    if (query.group_id) {
-        return boost::json::object{
-            {"groups",
-             boost::json::array{Describe(caller, RequireVisible(caller, *query.group_id), query)}}};
-    }
-    if (query.group_name) {
-        auto group = db_.Groups().FindByName(Kind(), caller.user_id, "", *query.group_name);
-        if (!group && !Admin()) {
-            group = db_.Groups().FindSharedByName(caller.user_id, *query.group_name);
+    // One snapshot: every read below sees the same state.
+    return storage::ReadSnapshot(db_, [&] {
+        if (query.group_id && query.group_name) {
+            throw ApiError(ErrorCode::kGroupIdOrName);
         }
-        if (!group) {
-            throw ApiError(ErrorCode::kGroupNameNotFound);
+        const int page_size = PageSize(query.num_records);
+        if (query.is_matter) {
+            return boost::json::object{{"groups", boost::json::array{}}, {"total", 0}};
         }
-        return boost::json::object{{"groups", boost::json::array{Describe(caller, *group, query)}}};
-    }
-    if (Admin() && (query.node_type || query.node_model || query.node_fw_version)) {
+        if (query.group_id) {
+            return boost::json::object{
+                {"groups",
+                 boost::json::array{
+                     Describe(caller, RequireVisible(caller, *query.group_id), query)}}};
+        }
+        if (query.group_name) {
+            auto group = db_.Groups().FindByName(Kind(), caller.user_id, "", *query.group_name);
+            if (!group && !Admin()) {
+                group = db_.Groups().FindSharedByName(caller.user_id, *query.group_name);
+            }
+            if (!group) {
+                throw ApiError(ErrorCode::kGroupNameNotFound);
+            }
+            return boost::json::object{
+                {"groups", boost::json::array{Describe(caller, *group, query)}}};
+        }
+        if (Admin() && (query.node_type || query.node_model || query.node_fw_version)) {
+            boost::json::array groups;
+            const auto group_query =
+                QueryOf(query.node_type, query.node_model, query.node_fw_version);
+            for (const auto& group : db_.Groups().ListByQuery(caller.user_id, group_query)) {
+                groups.push_back(Describe(caller, group, query));
+            }
+            const auto total = groups.size();
+            return boost::json::object{{"groups", std::move(groups)}, {"total", total}};
+        }
+        const int total = db_.Groups().CountTopLevel(Kind(), caller.user_id);
+        if (Admin() && total == 0) {
+            throw ApiError(ErrorCode::kNoAdminGroups);
+        }
+        auto page =
+            db_.Groups().ListTopLevel(Kind(), caller.user_id, query.start_id, page_size + 1);
+        std::string next_id;
+        if (static_cast<int>(page.size()) > page_size) {
+            next_id = page.back().group_id;
+            page.pop_back();
+        }
         boost::json::array groups;
-        const auto group_query = QueryOf(query.node_type, query.node_model, query.node_fw_version);
-        for (const auto& group : db_.Groups().ListByQuery(caller.user_id, group_query)) {
+        for (const auto& group : page) {
             groups.push_back(Describe(caller, group, query));
         }
-        const auto total = groups.size();
-        return boost::json::object{{"groups", std::move(groups)}, {"total", total}};
-    }
-    const int total = db_.Groups().CountTopLevel(Kind(), caller.user_id);
-    if (Admin() && total == 0) {
-        throw ApiError(ErrorCode::kNoAdminGroups);
-    }
-    auto page = db_.Groups().ListTopLevel(Kind(), caller.user_id, query.start_id, page_size + 1);
-    std::string next_id;
-    if (static_cast<int>(page.size()) > page_size) {
-        next_id = page.back().group_id;
-        page.pop_back();
-    }
-    boost::json::array groups;
-    for (const auto& group : page) {
-        groups.push_back(Describe(caller, group, query));
-    }
-    boost::json::object out{{"groups", std::move(groups)}, {"total", total}};
-    if (!next_id.empty()) {
-        out["next_id"] = next_id;
-    }
-    return out;
+        boost::json::object out{{"groups", std::move(groups)}, {"total", total}};
+        if (!next_id.empty()) {
+            out["next_id"] = next_id;
+        }
+        return out;
+    });
 }
 
 std::vector<GroupRow> GroupService::Tree(const GroupRow& group) {

@@ -175,78 +175,81 @@ boost::json::object NodeService::Details(
 boost::json::object NodeService::ListNodes(
     const auth::AuthContext& caller, const NodeListQuery& query
 ) {
-    const int page_size = PageSize(query.num_records);
-    // One node: always in the node_details shape (client-compat.md).
-    if (query.node_id) {
-        const auto mapping = RequireMapping(caller, *query.node_id, ErrorCode::kNodeNotOwned);
-        const auto node = db_.Nodes().Find(*query.node_id);
-        if (!node) {
-            throw ApiError(ErrorCode::kNodeNotOwned);
+    // One snapshot: every read below sees the same state.
+    return storage::ReadSnapshot(db_, [&] {
+        const int page_size = PageSize(query.num_records);
+        // One node: always in the node_details shape (client-compat.md).
+        if (query.node_id) {
+            const auto mapping = RequireMapping(caller, *query.node_id, ErrorCode::kNodeNotOwned);
+            const auto node = db_.Nodes().Find(*query.node_id);
+            if (!node) {
+                throw ApiError(ErrorCode::kNodeNotOwned);
+            }
+            return boost::json::object{
+                {"nodes", boost::json::array{boost::json::value(node->node_id)}},
+                {"node_details", boost::json::array{Details(mapping, *node, query)}},
+                {"total", 1}};
         }
-        return boost::json::object{
-            {"nodes", boost::json::array{boost::json::value(node->node_id)}},
-            {"node_details", boost::json::array{Details(mapping, *node, query)}},
-            {"total", 1}};
-    }
-    boost::json::array ids;
-    boost::json::array details;
-    std::string next_id;
-    int total = 0;
-    if (query.is_matter) {
-        // No Matter nodes exist until Matter fabrics are built.
-        return boost::json::object{{"nodes", ids}, {"total", 0}};
-    }
-    if (query.tags) {
-        // Filtered: walk the user's mappings in id order (indexes keep this a range scan).
-        const TagQuery tags = ParseTagQuery(*query.tags);
-        std::string start = query.start_id;
-        for (;;) {
-            const auto batch = db_.Nodes().ListMappings(caller.user_id, start, 500);
-            for (const auto& m : batch) {
-                if (!Matches(tags, ParseOr(m.tags, boost::json::array{}))) {
-                    continue;
-                }
-                ++total;
-                if (static_cast<int>(ids.size()) < page_size) {
-                    ids.emplace_back(m.node_id);
-                    if (query.node_details) {
-                        if (const auto node = db_.Nodes().Find(m.node_id)) {
-                            details.push_back(Details(m, *node, query));
-                        }
+        boost::json::array ids;
+        boost::json::array details;
+        std::string next_id;
+        int total = 0;
+        if (query.is_matter) {
+            // No Matter nodes exist until Matter fabrics are built.
+            return boost::json::object{{"nodes", ids}, {"total", 0}};
+        }
+        if (query.tags) {
+            // Filtered: walk the user's mappings in id order (indexes keep this a range scan).
+            const TagQuery tags = ParseTagQuery(*query.tags);
+            std::string start = query.start_id;
+            for (;;) {
+                const auto batch = db_.Nodes().ListMappings(caller.user_id, start, 500);
+                for (const auto& m : batch) {
+                    if (!Matches(tags, ParseOr(m.tags, boost::json::array{}))) {
+                        continue;
                     }
-                } else if (next_id.empty()) {
-                    next_id = m.node_id;
+                    ++total;
+                    if (static_cast<int>(ids.size()) < page_size) {
+                        ids.emplace_back(m.node_id);
+                        if (query.node_details) {
+                            if (const auto node = db_.Nodes().Find(m.node_id)) {
+                                details.push_back(Details(m, *node, query));
+                            }
+                        }
+                    } else if (next_id.empty()) {
+                        next_id = m.node_id;
+                    }
+                }
+                if (batch.size() < 500) {
+                    break;
+                }
+                start = batch.back().node_id + '\x01';
+            }
+        } else {
+            total = db_.Nodes().CountMappings(caller.user_id);
+            auto page = db_.Nodes().ListMappings(caller.user_id, query.start_id, page_size + 1);
+            if (static_cast<int>(page.size()) > page_size) {
+                next_id = page.back().node_id;
+                page.pop_back();
+            }
+            for (const auto& m : page) {
+                ids.emplace_back(m.node_id);
+                if (query.node_details) {
+                    if (const auto node = db_.Nodes().Find(m.node_id)) {
+                        details.push_back(Details(m, *node, query));
+                    }
                 }
             }
-            if (batch.size() < 500) {
-                break;
-            }
-            start = batch.back().node_id + '\x01';
         }
-    } else {
-        total = db_.Nodes().CountMappings(caller.user_id);
-        auto page = db_.Nodes().ListMappings(caller.user_id, query.start_id, page_size + 1);
-        if (static_cast<int>(page.size()) > page_size) {
-            next_id = page.back().node_id;
-            page.pop_back();
+        boost::json::object out{{"nodes", std::move(ids)}, {"total", total}};
+        if (query.node_details) {
+            out["node_details"] = std::move(details);
         }
-        for (const auto& m : page) {
-            ids.emplace_back(m.node_id);
-            if (query.node_details) {
-                if (const auto node = db_.Nodes().Find(m.node_id)) {
-                    details.push_back(Details(m, *node, query));
-                }
-            }
+        if (!next_id.empty()) {
+            out["next_id"] = next_id;
         }
-    }
-    boost::json::object out{{"nodes", std::move(ids)}, {"total", total}};
-    if (query.node_details) {
-        out["node_details"] = std::move(details);
-    }
-    if (!next_id.empty()) {
-        out["next_id"] = next_id;
-    }
-    return out;
+        return out;
+    });
 }
 
 boost::json::value NodeService::GetConfig(

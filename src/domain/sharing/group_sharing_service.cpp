@@ -351,17 +351,20 @@ boost::json::object GroupSharingService::Describe(
 boost::json::object GroupSharingService::Details(
     const auth::AuthContext& caller, const GroupSharingQuery& q
 ) {
-    std::vector<GroupRow> roots;
-    if (q.group_id) {
-        roots.push_back(groups_.RequireVisible(caller, *q.group_id));
-    } else {
-        roots = db_.Groups().ListTopLevel("user", caller.user_id, "", 100000);
-    }
-    boost::json::array out;
-    for (const auto& root : roots) {
-        out.push_back(Describe(caller, root, q));
-    }
-    return boost::json::object{{"group_sharing", std::move(out)}};
+    // One snapshot: every read below sees the same state.
+    return storage::ReadSnapshot(db_, [&] {
+        std::vector<GroupRow> roots;
+        if (q.group_id) {
+            roots.push_back(groups_.RequireVisible(caller, *q.group_id));
+        } else {
+            roots = db_.Groups().ListTopLevel("user", caller.user_id, "", 100000);
+        }
+        boost::json::array out;
+        for (const auto& root : roots) {
+            out.push_back(Describe(caller, root, q));
+        }
+        return boost::json::object{{"group_sharing", std::move(out)}};
+    });
 }
 
 void GroupSharingService::DescribeItems(

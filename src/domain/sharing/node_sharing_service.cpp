@@ -168,45 +168,49 @@ void NodeSharingService::Remove(
 boost::json::object NodeSharingService::Details(
     const auth::AuthContext& caller, const std::optional<std::string>& node_id
 ) {
-    std::vector<storage::UserNodeRow> mine;
-    if (node_id) {
-        const auto mapping = db_.Nodes().FindMapping(caller.user_id, *node_id);
-        if (!mapping) {
-            throw ApiError(ErrorCode::kNodeNotOwned);
-        }
-        mine.push_back(*mapping);
-    } else {
-        mine = db_.Nodes().ListMappings(caller.user_id, "", 100000);
-    }
-    boost::json::array out;
-    for (const auto& own : mine) {
-        boost::json::array primary;
-        boost::json::array secondary;
-        for (const auto& m : db_.Nodes().MappingsOfNode(own.node_id)) {
-            const auto user = db_.Users().FindById(m.user_id);
-            if (!user) {
-                continue;
+    // One snapshot: every read below sees the same state.
+    return storage::ReadSnapshot(db_, [&] {
+        std::vector<storage::UserNodeRow> mine;
+        if (node_id) {
+            const auto mapping = db_.Nodes().FindMapping(caller.user_id, *node_id);
+            if (!mapping) {
+                throw ApiError(ErrorCode::kNodeNotOwned);
             }
-            if (m.role == "primary") {
-                primary.emplace_back(user->user_name);
-            } else if (own.role == "primary") {
-                // A secondary user does not see the other secondaries.
-                secondary.emplace_back(user->user_name);
+            mine.push_back(*mapping);
+        } else {
+            mine = db_.Nodes().ListMappings(caller.user_id, "", 100000);
+        }
+        boost::json::array out;
+        for (const auto& own : mine) {
+            boost::json::array primary;
+            boost::json::array secondary;
+            for (const auto& m : db_.Nodes().MappingsOfNode(own.node_id)) {
+                const auto user = db_.Users().FindById(m.user_id);
+                if (!user) {
+                    continue;
+                }
+                if (m.role == "primary") {
+                    primary.emplace_back(user->user_name);
+                } else if (own.role == "primary") {
+                    // A secondary user does not see the other secondaries.
+                    secondary.emplace_back(user->user_name);
+                }
             }
+            boost::json::object users{{"primary", std::move(primary)}};
+            if (own.role == "primary") {
+                users["secondary"] = std::move(secondary);
+            }
+            boost::json::array sources;
+            for (auto& source : nodes::AccessSources(db_, caller.user_id, own.node_id)) {
+                sources.emplace_back(std::move(source));
+            }
+            out.push_back(boost::json::object{
+                {"node_id", own.node_id},
+                {"users", std::move(users)},
+                {"sources", std::move(sources)}});
         }
-        boost::json::object users{{"primary", std::move(primary)}};
-        if (own.role == "primary") {
-            users["secondary"] = std::move(secondary);
-        }
-        boost::json::array sources;
-        for (auto& source : nodes::AccessSources(db_, caller.user_id, own.node_id)) {
-            sources.emplace_back(std::move(source));
-        }
-        out.push_back(boost::json::object{
-            {"node_id", own.node_id}, {"users", std::move(users)}, {"sources", std::move(sources)}}
-        );
-    }
-    return boost::json::object{{"node_sharing", std::move(out)}};
+        return boost::json::object{{"node_sharing", std::move(out)}};
+    });
 }
 
 void NodeSharingService::DescribeItems(const SharingRequestRow& request, boost::json::object& out) {

@@ -173,35 +173,39 @@ boost::json::object SharingFlow::Describe(const SharingRequestRow& request) {
 }
 
 boost::json::object SharingFlow::Requests(const auth::AuthContext& caller, const RequestQuery& q) {
-    if (q.primary_user && *q.primary_user != "true" && *q.primary_user != "false") {
-        throw ApiError(errors_.primary_user_flag);
-    }
-    const bool sent = q.primary_user && *q.primary_user == "true";
-    if (q.request_id) {
-        const auto request = FindOwn(*q.request_id);
-        if (!request ||
-            (request->from_user != caller.user_id && request->to_user != caller.user_id)) {
-            throw ApiError(errors_.request_not_found);
+    // One snapshot: every read below sees the same state.
+    return storage::ReadSnapshot(db_, [&] {
+        if (q.primary_user && *q.primary_user != "true" && *q.primary_user != "false") {
+            throw ApiError(errors_.primary_user_flag);
         }
-        return boost::json::object{{"sharing_requests", boost::json::array{Describe(*request)}}};
-    }
-    // 1..10 per page; anything else gets the default, as the reference text says.
-    const int limit = q.num_records >= 1 && q.num_records <= 10 ? q.num_records : 10;
-    auto page = db_.Sharing().List(kind_, caller.user_id, sent, q.start_request_id, limit + 1);
-    boost::json::object out;
-    if (static_cast<int>(page.size()) > limit) {
-        const auto next = page.back();
-        page.pop_back();
-        out["next_request_id"] = next.request_id;
-        const auto other = db_.Users().FindById(sent ? next.to_user : next.from_user);
-        out["next_user_name"] = other ? other->user_name : "";
-    }
-    boost::json::array requests;
-    for (const auto& request : page) {
-        requests.push_back(Describe(request));
-    }
-    out["sharing_requests"] = std::move(requests);
-    return out;
+        const bool sent = q.primary_user && *q.primary_user == "true";
+        if (q.request_id) {
+            const auto request = FindOwn(*q.request_id);
+            if (!request ||
+                (request->from_user != caller.user_id && request->to_user != caller.user_id)) {
+                throw ApiError(errors_.request_not_found);
+            }
+            return boost::json::object{
+                {"sharing_requests", boost::json::array{Describe(*request)}}};
+        }
+        // 1..10 per page; anything else gets the default, as the reference text says.
+        const int limit = q.num_records >= 1 && q.num_records <= 10 ? q.num_records : 10;
+        auto page = db_.Sharing().List(kind_, caller.user_id, sent, q.start_request_id, limit + 1);
+        boost::json::object out;
+        if (static_cast<int>(page.size()) > limit) {
+            const auto next = page.back();
+            page.pop_back();
+            out["next_request_id"] = next.request_id;
+            const auto other = db_.Users().FindById(sent ? next.to_user : next.from_user);
+            out["next_user_name"] = other ? other->user_name : "";
+        }
+        boost::json::array requests;
+        for (const auto& request : page) {
+            requests.push_back(Describe(request));
+        }
+        out["sharing_requests"] = std::move(requests);
+        return out;
+    });
 }
 
 }  // namespace rainmaker::domain::sharing

@@ -93,14 +93,23 @@ void SqliteDatabase::WithConnection(const std::function<void(Connection&)>& fn) 
 }
 
 void SqliteDatabase::Transaction(const std::function<void()>& work) {
+    // IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot fail
+    // with SQLITE_BUSY half-way.
+    RunIn("BEGIN IMMEDIATE", work);
+}
+
+void SqliteDatabase::Snapshot(const std::function<void()>& work) {
+    // DEFERRED: a read transaction, taken at the first read and kept to the end.
+    RunIn("BEGIN", work);
+}
+
+void SqliteDatabase::RunIn(const char* begin, const std::function<void()>& work) {
     if (t_transaction.contains(this)) {
         work();  // already inside a transaction: joins it
         return;
     }
     auto connection = Acquire();
-    // IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot fail
-    // with SQLITE_BUSY half-way.
-    connection->Exec("BEGIN IMMEDIATE");
+    connection->Exec(begin);
     t_transaction[this] = connection.get();
     try {
         work();

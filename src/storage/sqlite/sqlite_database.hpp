@@ -34,6 +34,7 @@ public:
     SharingStore& Sharing() override;
     EventStore& Events() override;
     void Transaction(const std::function<void()>& work) override;
+    void Snapshot(const std::function<void()>& work) override;
 
     // Runs `fn` with this thread's transaction connection, or a pooled one.
     void WithConnection(const std::function<void(Connection&)>& fn);
@@ -114,6 +115,8 @@ public:
     }
 
 private:
+    // BEGIN (`begin`), work, COMMIT on this thread's connection; ROLLBACK when work throws.
+    void RunIn(const char* begin, const std::function<void()>& work);
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> connection);
     void Migrate();
