@@ -754,6 +754,23 @@ TEST_F(GroupSharingTest, ANodeTransferIsCheckedAgainWhenAccepted) {
         107034
     ));
     EXPECT_EQ(Nodes(bob_), 0);
+
+    // A transfer to a receiver who already has the node still waits for their acceptance.
+    const auto to_carol = client_.Put(
+        "/v1/user/nodes/sharing/requests",
+        object{
+            {"nodes", JsonStrings({d2_.node_id})},
+            {"user_name", "carol@example.com"},
+            {"transfer", true}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(to_carol.status, 200) << to_carol.body;
+    const auto state = client_.Get(
+        "/v1/user/nodes/sharing/requests?request_id=" + to_carol.Str("request_id"),
+        alice_.accesstoken
+    );
+    EXPECT_EQ(state.json.at("sharing_requests").at(0).at("request_status"), "pending");
+    EXPECT_TRUE(Primary(alice_, d2_.node_id));
 }
 
 TEST_F(GroupSharingTest, ACoOwnerCannotDemoteAnotherByResharing) {

@@ -110,6 +110,15 @@ TEST_F(SqliteStoreTest, ASnapshotReadsOneStateWhileOthersCommit) {
     EXPECT_TRUE(db_.Users().FindById("u2").has_value());  // afterwards it is there
 }
 
+TEST_F(SqliteStoreTest, ATransactionInsideASnapshotIsRefused) {
+    bool ran = false;
+    EXPECT_THROW(db_.Snapshot([&] { db_.Transaction([&] { ran = true; }); }), std::logic_error);
+    EXPECT_FALSE(ran);
+    // Snapshots and transactions join their own kind.
+    db_.Transaction([&] { db_.Snapshot([&] { ran = true; }); });
+    EXPECT_TRUE(ran);
+}
+
 TEST_F(SqliteStoreTest, RollsBackATransactionThatThrows) {
     EXPECT_THROW(
         db_.Transaction([&] {

@@ -89,7 +89,8 @@ public:
     // The user's account goes: every share of their groups goes first, with what it gave.
     // Call inside the deletion's transaction.
     void ForgetOwner(std::string_view user_id);
-    // A primary takes `user_id`'s share of the group away, with the access it gave.
+    // Takes `user_id`'s share of the group away, with the access it gave (no permission
+    // check: the callers have made theirs).
     void RemoveShare(const storage::GroupRow& group, std::string_view user_id);
     // The group or, for another user's group the caller may only read, 108056.
     storage::GroupRow RequireOwned(const auth::AuthContext& caller, std::string_view group_id);

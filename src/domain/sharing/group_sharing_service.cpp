@@ -19,6 +19,8 @@ using storage::SharingRequestRow;
 namespace {
 
 constexpr std::size_t kMaxGroups = 10;
+// Sharing details list every group of the user (the contract has no paging there).
+constexpr int kAllRows = 1000000;
 
 constexpr SharingErrors kGroupErrors{
     ErrorCode::kGroupShareUserNameMissing,
@@ -155,6 +157,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
     }
     for (const auto& group : groups) {
         const auto nodes = db_.Groups().Nodes(group.group_id);
+        std::string given = role;  // what the receiver ends up with, for the event
         if (request.transfer) {
             db_.Groups().DeleteShare(group.group_id, request.to_user);
             db_.Groups().SetOwner(group.group_id, request.to_user);
@@ -176,10 +179,13 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
         } else {
             // As for nodes: a share is never lowered by a new request.
             const auto existing = db_.Groups().FindShare(group.group_id, request.to_user);
+            if (existing && existing->role == "primary") {
+                given = "primary";
+            }
             db_.Groups().PutShare(storage::GroupShareRow{
                 group.group_id,
                 request.to_user,
-                existing && existing->role == "primary" ? std::string("primary") : role,
+                given,
                 request.metadata,
                 existing ? existing->created_at : now});
             for (const auto& node : nodes) {
@@ -187,7 +193,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             }
         }
         const std::string event = boost::json::serialize(boost::json::object{
-            {"group_id", group.group_id}, {"role", role}, {"request_id", request.request_id}});
+            {"group_id", group.group_id}, {"role", given}, {"request_id", request.request_id}});
         db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
     }
 }
@@ -320,14 +326,17 @@ boost::json::object GroupSharingService::Describe(
     if (ParentVisible(db_, caller.user_id, group)) {
         out["parent_group_id"] = group.parent_id;
     }
+    // Sub-groups nest their own sub-groups; parents are listed flat.
+    GroupSharingQuery nested;
+    nested.metadata = q.metadata;
     if (q.sub_groups) {
+        nested.sub_groups = true;
         boost::json::array children;
         for (const auto& child : db_.Groups().Children(group.group_id)) {
-            children.push_back(
-                Describe(caller, child, GroupSharingQuery{{}, true, false, q.metadata})
-            );
+            children.push_back(Describe(caller, child, nested));
         }
         out["sub_groups"] = std::move(children);
+        nested.sub_groups = false;
     }
     if (q.parent_groups) {
         // Nearest first, and only the parents the caller belongs to: a sub-group shared
@@ -335,9 +344,7 @@ boost::json::object GroupSharingService::Describe(
         boost::json::array parents;
         auto parent = group.parent_id.empty() ? std::nullopt : db_.Groups().Find(group.parent_id);
         while (parent && !RoleInGroup(db_, caller.user_id, *parent).empty()) {
-            parents.push_back(
-                Describe(caller, *parent, GroupSharingQuery{{}, false, false, q.metadata})
-            );
+            parents.push_back(Describe(caller, *parent, nested));
             parent =
                 parent->parent_id.empty() ? std::nullopt : db_.Groups().Find(parent->parent_id);
         }
@@ -357,7 +364,7 @@ boost::json::object GroupSharingService::Details(
         if (q.group_id) {
             roots.push_back(groups_.RequireVisible(caller, *q.group_id));
         } else {
-            roots = db_.Groups().ListTopLevel("user", caller.user_id, "", 100000);
+            roots = db_.Groups().ListTopLevel("user", caller.user_id, "", kAllRows);
         }
         boost::json::array out;
         for (const auto& root : roots) {

@@ -31,7 +31,7 @@ public:
     );
 
     // #60: returns the request id (accepted at once when the receiver already holds a share
-    // of every group).
+    // of every group, except for a transfer).
     std::string Share(const auth::AuthContext& caller, const ShareRequest& request);
     // #131: a primary removes `user_name`'s shares of the groups; a secondary their own.
     void Remove(

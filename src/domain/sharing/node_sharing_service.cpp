@@ -15,6 +15,8 @@ using storage::SharingRequestRow;
 namespace {
 
 constexpr std::size_t kMaxNodes = 100;
+// Sharing details list every node of the user (the contract has no paging there).
+constexpr int kAllRows = 1000000;
 
 constexpr SharingErrors kNodeErrors{
     ErrorCode::kShareUserNameMissing,
@@ -72,7 +74,8 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
     for (const auto& node : Items(request)) {
         const auto sender = db_.Nodes().FindMapping(request.from_user, node);
         if (request.transfer && (!sender || sender->direct_role != "primary")) {
-            // Checked again at acceptance: only what the sender holds directly is handed over.
+            // Checked when the request is made and again here, when it is accepted: only what
+            // the sender holds directly is handed over.
             throw ApiError(ErrorCode::kShareViaGroupTransfer);
         }
         if (!sender || sender->role != "primary") {
@@ -126,10 +129,12 @@ std::string NodeSharingService::Share(const auth::AuthContext& caller, const Sha
                 }
             }
         }
-        // A receiver who already has every node gets the change at once.
-        const bool has_all = std::all_of(r.items.begin(), r.items.end(), [&](const auto& node) {
-            return db_.Nodes().FindMapping(target.user_id, node).has_value();
-        });
+        // A receiver who already has every node gets the change at once; a transfer always
+        // waits for the receiver's acceptance.
+        const bool has_all =
+            !r.transfer && std::all_of(r.items.begin(), r.items.end(), [&](const auto& node) {
+                return db_.Nodes().FindMapping(target.user_id, node).has_value();
+            });
         id = Create(caller, target, r, has_all);
     });
     return id;
@@ -178,22 +183,19 @@ boost::json::object NodeSharingService::Details(
             }
             mine.push_back(*mapping);
         } else {
-            mine = db_.Nodes().ListMappings(caller.user_id, "", 100000);
+            mine = db_.Nodes().ListMappings(caller.user_id, "", kAllRows);
         }
         boost::json::array out;
         for (const auto& own : mine) {
             boost::json::array primary;
             boost::json::array secondary;
             for (const auto& m : db_.Nodes().MappingsOfNode(own.node_id)) {
-                const auto user = db_.Users().FindById(m.user_id);
-                if (!user) {
-                    continue;
+                if (m.role != "primary" && own.role != "primary") {
+                    continue;  // a secondary user does not see the other secondaries
                 }
-                if (m.role == "primary") {
-                    primary.emplace_back(user->user_name);
-                } else if (own.role == "primary") {
-                    // A secondary user does not see the other secondaries.
-                    secondary.emplace_back(user->user_name);
+                const auto user = db_.Users().FindById(m.user_id);
+                if (user) {
+                    (m.role == "primary" ? primary : secondary).emplace_back(user->user_name);
                 }
             }
             boost::json::object users{{"primary", std::move(primary)}};

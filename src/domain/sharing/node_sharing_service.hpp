@@ -20,7 +20,7 @@ public:
     NodeSharingService(storage::Database& db, const core::Clock& clock);
 
     // #16/#21 create: returns the request id. When the receiver already has every node the
-    // change applies at once (the request is created accepted).
+    // change applies at once (the request is created accepted), except for a transfer.
     std::string Share(const auth::AuthContext& caller, const ShareRequest& request);
     // #17: a primary removes `user_name`'s access to `nodes`.
     void Remove(

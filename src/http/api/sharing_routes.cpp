@@ -19,14 +19,16 @@ using domain::sharing::SharingFlow;
 namespace {
 
 using ShareFn = std::function<std::string(const ShareRequest&)>;
+using ItemsFn = std::function<std::vector<std::string>(const boost::json::object&)>;
 
 // PUT of a sharing or sharing/requests path: {accept, request_id} answers a request (the
-// receiver); anything else creates one from `items` (the node or group ids of the body).
+// receiver); anything else creates one from the items `items` reads from the body (node or
+// group ids).
 ApiResponse PutSharing(
     const ApiRequest& r,
     SharingFlow& flow,
     ErrorCode bad_accept,
-    std::vector<std::string> items,
+    const ItemsFn& items,
     const ShareFn& share
 ) {
     const auto body = r.JsonObject();
@@ -47,7 +49,7 @@ ApiResponse PutSharing(
         );
     }
     ShareRequest request;
-    request.items = std::move(items);
+    request.items = items(body);
     request.user_name = OptionalString(body, "user_name").value_or("");
     request.primary = OptionalBool(body, "primary").value_or(false);
     request.transfer = OptionalBool(body, "transfer").value_or(false);
@@ -62,26 +64,27 @@ ApiResponse PutSharing(
 
 // Catalog #16 PUT /{version}/user/nodes/sharing and #21 PUT .../sharing/requests.
 ApiResponse PutNodeSharing(const ApiRequest& r, NodeSharingService& sharing) {
-    const auto body = r.JsonObject();
-    // The reference schema says node_ids; the sample and every client send nodes.
-    auto nodes =
-        OptionalStrings(body, "nodes")
-            .value_or(OptionalStrings(body, "node_ids").value_or(std::vector<std::string>{}));
-    return PutSharing(r, sharing, ErrorCode::kShareBadAccept, std::move(nodes), [&](const auto& q) {
+    const auto nodes = [](const boost::json::object& body) {
+        // The reference schema says node_ids; the sample and every client send nodes.
+        auto list = OptionalStrings(body, "nodes");
+        if (!list) {
+            list = OptionalStrings(body, "node_ids");
+        }
+        return list.value_or(std::vector<std::string>{});
+    };
+    return PutSharing(r, sharing, ErrorCode::kShareBadAccept, nodes, [&](const auto& q) {
         return sharing.Share(r.Caller(), q);
     });
 }
 
 // Catalog #60 PUT /{version}/user/node_group/sharing and #64 PUT .../sharing/requests.
 ApiResponse PutGroupSharing(const ApiRequest& r, GroupSharingService& sharing) {
-    auto groups = OptionalStrings(r.JsonObject(), "groups").value_or(std::vector<std::string>{});
-    return PutSharing(
-        r,
-        sharing,
-        ErrorCode::kGroupShareBadAccept,
-        std::move(groups),
-        [&](const auto& q) { return sharing.Share(r.Caller(), q); }
-    );
+    const auto groups = [](const boost::json::object& body) {
+        return OptionalStrings(body, "groups").value_or(std::vector<std::string>{});
+    };
+    return PutSharing(r, sharing, ErrorCode::kGroupShareBadAccept, groups, [&](const auto& q) {
+        return sharing.Share(r.Caller(), q);
+    });
 }
 
 std::vector<std::string> SplitComma(const std::string* text) {
@@ -155,12 +158,10 @@ ApiResponse GetRequests(const ApiRequest& r, SharingFlow& flow) {
     if (const auto* start = r.query.Find("start_request_id")) {
         q.start_request_id = *start;
     }
-    if (const auto* n = r.query.Find("num_records")) {
-        try {
-            q.num_records = std::stoi(*n);
-        } catch (const std::exception&) {
-            q.num_records = 10;  // an invalid value gets the default
-        }
+    try {
+        q.num_records = r.query.Int("num_records", q.num_records);
+    } catch (const ApiError&) {
+        // An invalid value gets the default (the service also maps 1..10 only).
     }
     return ApiResponse::Json(flow.Requests(r.Caller(), q));
 }

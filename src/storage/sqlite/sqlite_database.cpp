@@ -14,8 +14,14 @@
 namespace rainmaker::storage::sqlite {
 
 namespace {
-// The connection of the transaction this thread is running, per database.
-thread_local std::unordered_map<const SqliteDatabase*, Connection*> t_transaction;
+// The transaction this thread is running, per database: its connection, and whether it may
+// write (Transaction) or only read (Snapshot).
+struct Running {
+    Connection* connection = nullptr;
+    bool writes = false;
+};
+
+thread_local std::unordered_map<const SqliteDatabase*, Running> t_transaction;
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(std::filesystem::path file)
@@ -79,7 +85,7 @@ void SqliteDatabase::Release(std::unique_ptr<Connection> connection) {
 
 void SqliteDatabase::WithConnection(const std::function<void(Connection&)>& fn) {
     if (const auto it = t_transaction.find(this); it != t_transaction.end()) {
-        fn(*it->second);
+        fn(*it->second.connection);
         return;
     }
     auto connection = Acquire();
@@ -95,22 +101,27 @@ void SqliteDatabase::WithConnection(const std::function<void(Connection&)>& fn) 
 void SqliteDatabase::Transaction(const std::function<void()>& work) {
     // IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot fail
     // with SQLITE_BUSY half-way.
-    RunIn("BEGIN IMMEDIATE", work);
+    RunIn("BEGIN IMMEDIATE", true, work);
 }
 
 void SqliteDatabase::Snapshot(const std::function<void()>& work) {
     // DEFERRED: a read transaction, taken at the first read and kept to the end.
-    RunIn("BEGIN", work);
+    RunIn("BEGIN", false, work);
 }
 
-void SqliteDatabase::RunIn(const char* begin, const std::function<void()>& work) {
-    if (t_transaction.contains(this)) {
-        work();  // already inside a transaction: joins it
+void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<void()>& work) {
+    if (const auto it = t_transaction.find(this); it != t_transaction.end()) {
+        // Inside a transaction: join it. Writes inside a read snapshot could fail with
+        // SQLITE_BUSY half-way, so that is a programming error, not a join.
+        if (writes && !it->second.writes) {
+            throw std::logic_error("Database::Transaction inside a Snapshot");
+        }
+        work();
         return;
     }
     auto connection = Acquire();
     connection->Exec(begin);
-    t_transaction[this] = connection.get();
+    t_transaction[this] = Running{connection.get(), writes};
     try {
         work();
         connection->Exec("COMMIT");
@@ -119,11 +130,14 @@ void SqliteDatabase::RunIn(const char* begin, const std::function<void()>& work)
         try {
             connection->Exec("ROLLBACK");
         } catch (...) {
-            // The connection is unusable: drop it instead of returning it to the pool.
-            throw;
+            // The connection is unusable (SQLite may have rolled back already after an I/O
+            // error): drop it instead of returning it to the pool.
+            connection.reset();
         }
-        Release(std::move(connection));
-        throw;
+        if (connection) {
+            Release(std::move(connection));
+        }
+        throw;  // what work() (or COMMIT) threw
     }
     t_transaction.erase(this);
     Release(std::move(connection));

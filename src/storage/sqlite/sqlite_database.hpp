@@ -116,7 +116,7 @@ public:
 
 private:
     // BEGIN (`begin`), work, COMMIT on this thread's connection; ROLLBACK when work throws.
-    void RunIn(const char* begin, const std::function<void()>& work);
+    void RunIn(const char* begin, bool writes, const std::function<void()>& work);
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> connection);
     void Migrate();
