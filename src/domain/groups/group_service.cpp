@@ -7,6 +7,7 @@
 #include "core/random.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "domain/paging.hpp"
+#include "domain/stored_json.hpp"
 #include "domain/users/json_merge.hpp"
 
 namespace rainmaker::domain::groups {
@@ -28,12 +29,6 @@ void CheckName(std::string_view name) {
     if (name.size() > 256 || name.find_first_of("#$\\|") != std::string_view::npos) {
         throw ApiError(ErrorCode::kBadGroupName);
     }
-}
-
-boost::json::value Parse(const std::string& text) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(text, ec);
-    return ec ? boost::json::value(boost::json::object{}) : v;
 }
 
 void CheckObject(const std::optional<boost::json::value>& value, const char* name) {
@@ -71,7 +66,7 @@ std::string GroupService::QueryOf(
 }
 
 void GroupService::Regroup(const GroupRow& group) {
-    const auto query = Parse(group.group_query).as_object();
+    const auto query = ParseObject(group.group_query);
     const auto text = [&](const char* key) -> std::string {
         const auto* v = query.if_contains(key);
         return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
@@ -394,9 +389,9 @@ void GroupService::Update(
                 f.group_metadata->is_null() ? "{}" : boost::json::serialize(*f.group_metadata);
         }
         if (f.custom_data) {
-            group.custom_data =
-                boost::json::serialize(users::ShadowMerge(Parse(group.custom_data), *f.custom_data)
-                );
+            group.custom_data = boost::json::serialize(users::ShadowMerge(
+                ParseOr(group.custom_data, boost::json::object{}), *f.custom_data
+            ));
         }
         // A changed type or exclusivity must still hold for the nodes already in the group.
         CheckExclusive(group, db_.Groups().Nodes(group.group_id));
@@ -422,15 +417,15 @@ boost::json::object GroupService::Describe(
         {"type", group.type},
         {"mutually_exclusive", group.mutually_exclusive},
         {"description", group.description},
-        {"group_metadata", Parse(group.group_metadata)},
-        {"custom_data", Parse(group.custom_data)},
+        {"group_metadata", ParseOr(group.group_metadata, boost::json::object{})},
+        {"custom_data", ParseOr(group.custom_data, boost::json::object{})},
         {"total", node_ids.size()}};
     if (ParentVisible(db_, caller.user_id, group)) {
         out["parent_group_id"] = group.parent_id;
     }
     if (Admin()) {
         if (!group.group_query.empty()) {
-            out["group_query"] = Parse(group.group_query);
+            out["group_query"] = ParseObject(group.group_query);
         }
     } else {
         out["primary"] = RoleInGroup(db_, caller.user_id, group) != "secondary";

@@ -9,6 +9,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/pki.hpp"
 #include "domain/nodes/node_access.hpp"
+#include "domain/stored_json.hpp"
 #include "domain/users/validation.hpp"
 
 namespace rainmaker::domain::nodes {
@@ -109,10 +110,8 @@ std::string MappingService::TagsFor(const MappingRequestRow& request) {
     // No tags given: the esp.* keys of the user's esp.location custom data become tags.
     boost::json::array tags;
     if (const auto user = db_.Users().FindById(request.user_id)) {
-        boost::system::error_code ec;
-        const auto data = boost::json::parse(user->custom_data, ec);
-        const auto* location =
-            !ec && data.is_object() ? data.as_object().if_contains("esp.location") : nullptr;
+        const auto data = ParseObject(user->custom_data);
+        const auto* location = data.if_contains("esp.location");
         const auto* value = location != nullptr && location->is_object()
                                 ? location->as_object().if_contains("value")
                                 : nullptr;

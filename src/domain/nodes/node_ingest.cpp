@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "domain/nodes/params_validation.hpp"
+#include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::nodes {
 
@@ -78,14 +79,8 @@ bool NodeIngest::Handle(
             db_.Transaction([&] {
                 EnsureNode(node_id);
                 const auto node = db_.Nodes().Find(node_id);
-                boost::json::object stored;
-                if (node && !node->params.empty()) {
-                    boost::system::error_code parse_ec;
-                    auto parsed = boost::json::parse(node->params, parse_ec);
-                    if (!parse_ec && parsed.is_object()) {
-                        stored = std::move(parsed.as_object());
-                    }
-                }
+                boost::json::object stored =
+                    node ? ParseObject(node->params) : boost::json::object{};
                 MergeReportedParams(stored, object);
                 db_.Nodes().PutParams(node_id, boost::json::serialize(stored), clock_.NowSeconds());
             });

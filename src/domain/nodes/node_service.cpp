@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "domain/nodes/params_validation.hpp"
 #include "domain/paging.hpp"
+#include "domain/stored_json.hpp"
 #include "domain/users/json_merge.hpp"
 #include "domain/users/validation.hpp"
 
@@ -15,15 +16,6 @@ using core::ApiError;
 using core::ErrorCode;
 
 namespace {
-
-boost::json::value ParseOr(const std::string& text, boost::json::value fallback) {
-    if (text.empty()) {
-        return fallback;
-    }
-    boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec);
-    return ec ? fallback : value;
-}
 
 // A tag query: "k:v", "k:v OR k:v ...", "k:v AND k:v ..." (one operator kind per query).
 struct TagQuery {

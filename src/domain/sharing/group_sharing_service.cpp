@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "domain/nodes/node_access.hpp"
+#include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::sharing {
 
@@ -307,11 +308,10 @@ boost::json::object GroupSharingService::Describe(
                 continue;
             }
             names.emplace_back(user->user_name);
-            boost::system::error_code ec;
-            auto metadata = boost::json::parse(member.metadata, ec);
-            with_metadata.push_back(boost::json::object{
-                {"user_name", user->user_name},
-                {"metadata", ec ? boost::json::value(boost::json::object{}) : metadata}});
+            if (q.metadata) {
+                with_metadata.push_back(boost::json::object{
+                    {"user_name", user->user_name}, {"metadata", ParseObject(member.metadata)}});
+            }
         }
         users[role] = std::move(names);
         if (q.metadata) {

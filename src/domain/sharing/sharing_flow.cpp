@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/random.hpp"
+#include "domain/stored_json.hpp"
 #include "domain/users/validation.hpp"
 
 namespace rainmaker::domain::sharing {
@@ -19,13 +20,9 @@ SharingFlow::SharingFlow(
 
 std::vector<std::string> SharingFlow::Items(const SharingRequestRow& request) {
     std::vector<std::string> items;
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(request.item_ids, ec);
-    if (!ec && v.is_array()) {
-        for (const auto& item : v.as_array()) {
-            if (item.is_string()) {
-                items.emplace_back(item.as_string());
-            }
+    for (const auto& item : ParseArray(request.item_ids)) {
+        if (item.is_string()) {
+            items.emplace_back(item.as_string());
         }
     }
     return items;
@@ -152,8 +149,6 @@ void SharingFlow::Cancel(const auth::AuthContext& caller, std::string_view reque
 boost::json::object SharingFlow::Describe(const SharingRequestRow& request) {
     const auto from = db_.Users().FindById(request.from_user);
     const auto to = db_.Users().FindById(request.to_user);
-    boost::system::error_code ec;
-    auto metadata = boost::json::parse(request.metadata, ec);
     boost::json::object out{
         {"request_id", request.request_id},
         {"request_status", request.status},
@@ -162,7 +157,7 @@ boost::json::object SharingFlow::Describe(const SharingRequestRow& request) {
     out["user_name"] = to ? to->user_name : "";
     out["primary_user_name"] = from ? from->user_name : "";
     out["primary"] = request.primary;
-    out["metadata"] = ec ? boost::json::object{} : metadata;
+    out["metadata"] = ParseObject(request.metadata);
     if (request.transfer) {
         out["transfer"] = true;
         if (!request.new_role.empty()) {

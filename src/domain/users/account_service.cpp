@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
+#include "domain/stored_json.hpp"
 #include "domain/users/json_merge.hpp"
 #include "domain/users/validation.hpp"
 
@@ -37,14 +38,6 @@ std::string MakeUserId() {
            hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-boost::json::object ParseObject(const std::string& text) {
-    boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec);
-    if (ec || !value.is_object()) {
-        return {};
-    }
-    return std::move(value.as_object());
-}
 }  // namespace
 
 AccountService::AccountService(
@@ -489,10 +482,7 @@ void AccountService::UpdateUser(
         if (operation != "add" && operation != "remove") {
             throw ApiError(ErrorCode::kBadTagOperation);
         }
-        boost::system::error_code ec;
-        auto stored = boost::json::parse(user.tags, ec);
-        boost::json::array current =
-            !ec && stored.is_array() ? stored.as_array() : boost::json::array{};
+        boost::json::array current = ParseArray(user.tags);
         for (const auto& tag : update.tags.value_or(std::vector<std::string>{})) {
             if (!IsValidTag(tag)) {
                 throw ApiError(ErrorCode::kBadUserTag);
