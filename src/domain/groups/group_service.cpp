@@ -566,34 +566,35 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
     if (!heir) {
         throw ApiError(ErrorCode::kSolePrimaryLeave);
     }
-    // The heir owns the group from now on and holds in their own right what the leaving owner
-    // held directly; a node the leaving owner had only through someone else's group leaves
-    // the group (nobody may pass it on). The leaving owner keeps what they hold directly.
-    CheckHandOver(group, heir->user_id);
+    HandOver(group, caller.user_id, heir->user_id);
+}
+
+void GroupService::HandOver(const GroupRow& group, std::string_view from, std::string_view heir) {
+    CheckHandOver(group, heir);
     const auto now = clock_.NowSeconds();
-    db_.Groups().DeleteShare(group.group_id, heir->user_id);
-    db_.Groups().SetOwner(group.group_id, heir->user_id);
-    auto tree = Tree(group);
+    db_.Groups().DeleteShare(group.group_id, heir);
+    db_.Groups().SetOwner(group.group_id, heir);
+    auto handed = group;
+    handed.owner_id = std::string(heir);
     std::vector<std::string> dropped;
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
-        const auto owner = db_.Nodes().FindMapping(caller.user_id, node);
-        if (!owner || owner->direct_role.empty()) {
-            dropped.push_back(node);
+        const auto held_by_from = db_.Nodes().FindMapping(from, node);
+        if (!held_by_from || held_by_from->direct_role.empty()) {
+            dropped.push_back(node);  // `from` could not pass it on
             continue;
         }
-        const auto held = db_.Nodes().FindMapping(heir->user_id, node);
+        const auto held = db_.Nodes().FindMapping(heir, node);
         const bool primary =
-            owner->direct_role == "primary" || (held && held->direct_role == "primary");
-        nodes::SetDirectRole(db_, heir->user_id, node, primary ? "primary" : "secondary", now);
+            held_by_from->direct_role == "primary" || (held && held->direct_role == "primary");
+        nodes::SetDirectRole(db_, heir, node, primary ? "primary" : "secondary", now);
     }
-    tree[0].owner_id = heir->user_id;
-    RemoveNodes(tree[0], dropped);
+    RemoveNodes(handed, dropped);
     // The heir's share is gone: what it gave them is recomputed.
     for (const auto& node : dropped) {
-        nodes::SyncAccess(db_, heir->user_id, node, now);
+        nodes::SyncAccess(db_, heir, node, now);
     }
     // What the group gives its other share holders now follows the heir's roles.
-    for (const auto& member : tree) {
+    for (const auto& member : Tree(handed)) {
         nodes::SyncGroupShares(db_, member.group_id, db_.Groups().Nodes(member.group_id), now);
     }
 }

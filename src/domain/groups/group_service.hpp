@@ -96,6 +96,11 @@ public:
     storage::GroupRow RequireOwned(const auth::AuthContext& caller, std::string_view group_id);
     // A group the caller owns or that is shared with them, else 108023.
     storage::GroupRow RequireVisible(const auth::AuthContext& caller, std::string_view group_id);
+    // Makes `heir` the owner of the top-level `group` and its sub-groups (the owner leaving,
+    // or a transfer): the heir holds in their own right what `from` holds directly; a node
+    // `from` has only through someone else's group leaves the group; the group's other share
+    // holders follow the heir's roles. Checks CheckHandOver first.
+    void HandOver(const storage::GroupRow& group, std::string_view from, std::string_view heir);
     // `heir` may own the group: no group of theirs with its name at its level, and the
     // mutual exclusion of their groups holds with its nodes.
     void CheckHandOver(const storage::GroupRow& group, std::string_view heir);

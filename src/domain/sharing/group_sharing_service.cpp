@@ -151,31 +151,21 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             continue;  // gone since, or theirs already
         }
         CheckSender(request.from_user, *group, request.transfer);
-        if (request.transfer) {
-            groups_.CheckHandOver(*group, request.to_user);
-        }
         groups.push_back(std::move(*group));
     }
     for (const auto& group : groups) {
         const auto nodes = db_.Groups().Nodes(group.group_id);
         std::string given = role;  // what the receiver ends up with, for the event
         if (request.transfer) {
-            db_.Groups().DeleteShare(group.group_id, request.to_user);
-            db_.Groups().SetOwner(group.group_id, request.to_user);
-            for (const auto& node : nodes) {
-                nodes::SetDirectRole(db_, request.to_user, node, "primary", now);
-            }
+            // The sender held every node directly (CheckSender): the receiver now does, and
+            // the sender keeps a secondary share only when new_role says so.
+            groups_.HandOver(group, request.from_user, request.to_user);
             if (request.new_role == "secondary") {
                 db_.Groups().PutShare(storage::GroupShareRow{
                     group.group_id, request.from_user, "secondary", "{}", now});
             }
             for (const auto& node : nodes) {
                 nodes::SetDirectRole(db_, request.from_user, node, "", now);
-            }
-            for (const auto& member : groups_.Tree(group)) {
-                nodes::SyncGroupShares(
-                    db_, member.group_id, db_.Groups().Nodes(member.group_id), now
-                );
             }
         } else {
             // As for nodes: a share is never lowered by a new request.
