@@ -237,7 +237,9 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
     }
 }
 
-std::string GroupService::Create(const auth::AuthContext& caller, const GroupFields& f) {
+// What Create and Update check alike: Matter refused, the description's length, the object
+// members.
+void GroupService::CheckFields(const GroupFields& f) const {
     if (f.matter) {
         if (Admin()) {
             throw ApiError(ErrorCode::kAdminGroupMatter);
@@ -246,6 +248,15 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
             ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
         );
     }
+    if (f.description && f.description->size() >= 500) {
+        throw ApiError(ErrorCode::kGroupDescription);
+    }
+    CheckObject(f.group_metadata, "group_metadata");
+    CheckObject(f.custom_data, "custom_data");
+}
+
+std::string GroupService::Create(const auth::AuthContext& caller, const GroupFields& f) {
+    CheckFields(f);
     const std::string group_query =
         Admin() ? QueryOf(f.node_type, f.node_model, f.node_fw_version) : "";
     if (Admin() && f.regroup) {
@@ -258,11 +269,6 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
         throw ApiError(ErrorCode::kDynamicSubGroup);
     }
     CheckName(f.group_name.value_or(""));
-    if (f.description && f.description->size() >= 500) {
-        throw ApiError(ErrorCode::kGroupDescription);
-    }
-    CheckObject(f.group_metadata, "group_metadata");
-    CheckObject(f.custom_data, "custom_data");
     GroupRow group;
     group.group_id = core::RandomAlnum(22);
     group.owner_id = caller.user_id;
@@ -322,14 +328,7 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
 void GroupService::Update(
     const auth::AuthContext& caller, std::string_view group_id, const GroupFields& f
 ) {
-    if (f.matter) {
-        if (Admin()) {
-            throw ApiError(ErrorCode::kAdminGroupMatter);
-        }
-        throw ApiError(
-            ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
-        );
-    }
+    CheckFields(f);
     const bool regroup = Admin() && f.regroup.value_or(false);
     if (Admin() && (f.node_type || f.node_model || f.node_fw_version)) {
         throw ApiError(ErrorCode::kGroupQueryOnUpdate);
@@ -351,11 +350,6 @@ void GroupService::Update(
     if (f.group_name) {
         CheckName(*f.group_name);
     }
-    if (f.description && f.description->size() >= 500) {
-        throw ApiError(ErrorCode::kGroupDescription);
-    }
-    CheckObject(f.group_metadata, "group_metadata");
-    CheckObject(f.custom_data, "custom_data");
     db_.Transaction([&] {
         auto group = RequireOwned(caller, group_id);
         if (regroup && group.group_query.empty()) {
@@ -440,13 +434,9 @@ boost::json::object GroupService::Describe(
                 }
                 continue;
             }
-            nodes::NodeListQuery q;
-            q.node_id = id;
-            try {
-                auto listed = nodes_.ListNodes(caller, q);
-                details.push_back(listed.at("node_details").as_array().at(0));
-            } catch (const ApiError&) {
-                // A node unmapped since it joined the group is not shown.
+            // A node unmapped since it joined the group is not shown.
+            if (auto detail = nodes_.DetailsFor(caller, id, nodes::NodeListQuery{})) {
+                details.push_back(std::move(*detail));
             }
         }
         out["node_details"] = std::move(details);

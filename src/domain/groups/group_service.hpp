@@ -114,6 +114,7 @@ public:
     );
 
 private:
+    void CheckFields(const GroupFields& fields) const;
     void CheckNodesMapped(std::string_view user_id, const std::vector<std::string>& nodes);
     void CheckInParent(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void CheckExclusive(const storage::GroupRow& group, const std::vector<std::string>& nodes);

@@ -99,6 +99,17 @@ storage::UserNodeRow NodeService::RequireMapping(
     return *mapping;
 }
 
+std::optional<boost::json::object> NodeService::DetailsFor(
+    const auth::AuthContext& caller, std::string_view node_id, const NodeListQuery& query
+) {
+    const auto mapping = db_.Nodes().FindMapping(caller.user_id, node_id);
+    const auto node = mapping ? db_.Nodes().Find(node_id) : std::nullopt;
+    if (!node) {
+        return std::nullopt;
+    }
+    return Details(*mapping, *node, query);
+}
+
 std::optional<boost::json::object> NodeService::Summary(std::string_view node_id) {
     const auto node = db_.Nodes().Find(node_id);
     if (!node) {

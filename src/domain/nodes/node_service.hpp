@@ -60,6 +60,12 @@ public:
         const std::optional<std::string>& grant_admin_access
     );
 
+    // The caller's node_details entry for one node, as `query` shapes it; nullopt when the
+    // caller has no access to it (or it is gone).
+    std::optional<boost::json::object> DetailsFor(
+        const auth::AuthContext& caller, std::string_view node_id, const NodeListQuery& query
+    );
+
     // An admin's view of any node: id, type, model, firmware version and connectivity;
     // nullopt for an unknown node.
     std::optional<boost::json::object> Summary(std::string_view node_id);
