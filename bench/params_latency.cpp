@@ -48,6 +48,8 @@
 #include <boost/json.hpp>
 #include <mosquitto.h>
 
+#include "cli_support.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -55,6 +57,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using rainmaker::tools::Args;
+using rainmaker::tools::ReadTrimmed;
+using rainmaker::tools::UsageError;
 
 constexpr std::string_view kUsage = R"(usage:
   params_latency --nodes-dir DIR --mqtt-port P --ca CA.pem [--mqtt-host 127.0.0.1] [--nodes 10]
@@ -71,11 +76,6 @@ constexpr int kMaxNodes = 256;  // one libmosquitto thread each
 constexpr int kKeepAlive = 60;  // MQTT keepalive of the nodes and of the raw publisher
 constexpr auto kReadyTimeout = std::chrono::seconds(20);
 
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 std::atomic<bool> g_stop{false};
 
 void OnStopSignal(int /*signal*/) {
@@ -84,82 +84,6 @@ void OnStopSignal(int /*signal*/) {
 
 std::int64_t NanosSince(Clock::time_point start, Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t - start).count();
-}
-
-// --name value options and --flag switches; anything else is an error.
-class Args {
-public:
-    Args(
-        int argc,
-        char** argv,
-        const std::set<std::string>& valued,
-        const std::set<std::string>& flags
-    ) {
-        for (int i = 1; i < argc; ++i) {
-            const std::string arg = argv[i];
-            if (flags.count(arg) != 0) {
-                flags_.insert(arg);
-            } else if (valued.count(arg) != 0) {
-                if (i + 1 >= argc) {
-                    throw UsageError(arg + " needs a value");
-                }
-                values_[arg] = argv[++i];
-            } else {
-                throw UsageError("unknown argument " + arg);
-            }
-        }
-    }
-
-    bool Has(const std::string& name) const {
-        return flags_.count(name) != 0 || values_.count(name) != 0;
-    }
-
-    std::string Get(const std::string& name, const std::string& fallback) const {
-        const auto it = values_.find(name);
-        return it == values_.end() ? fallback : it->second;
-    }
-
-    std::string Required(const std::string& name) const {
-        const auto it = values_.find(name);
-        if (it == values_.end() || it->second.empty()) {
-            throw UsageError(name + " is required");
-        }
-        return it->second;
-    }
-
-    double Number(const std::string& name, double fallback, double min, double max) const {
-        const auto it = values_.find(name);
-        if (it == values_.end()) {
-            return fallback;
-        }
-        double value = 0;
-        const char* end = it->second.data() + it->second.size();
-        const auto [ptr, ec] = std::from_chars(it->second.data(), end, value);
-        if (ec != std::errc{} || ptr != end || !(value >= min && value <= max)) {
-            throw UsageError(
-                name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) +
-                "]"
-            );
-        }
-        return value;
-    }
-
-private:
-    std::map<std::string, std::string> values_;
-    std::set<std::string> flags_;
-};
-
-std::string ReadTrimmed(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + path.string());
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
-    const auto begin = s.find_first_not_of(" \t\r\n");
-    const auto end = s.find_last_not_of(" \t\r\n");
-    return begin == std::string::npos ? std::string{} : s.substr(begin, end - begin + 1);
 }
 
 // The simulator's config shape (tools/device-sim/simulated_node.cpp), cut down to the one
@@ -753,6 +677,7 @@ int Main(int argc, char** argv) {
     const Args args(
         argc,
         argv,
+        1,
         {"--nodes-dir",
          "--nodes",
          "--mqtt-host",

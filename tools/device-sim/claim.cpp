@@ -19,10 +19,13 @@
 #include <boost/json.hpp>
 #include <curl/curl.h>
 
+#include "cli_support.hpp"
 #include "keys.hpp"
 #include "simulated_node.hpp"
 
 namespace rainmaker::sim {
+
+using tools::ReadTrimmed;
 
 namespace {
 
@@ -157,22 +160,6 @@ void WriteFile(const std::filesystem::path& path, const std::string& content, mo
             "cannot write " + path.string() + ": " + std::generic_category().message(saved)
         );
     }
-}
-
-std::string ReadTrimmed(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) {
-        throw std::runtime_error("cannot read " + path.string());
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
-    const auto begin = s.find_first_not_of(" \t\r\n");
-    if (begin == std::string::npos) {
-        return {};
-    }
-    const auto end = s.find_last_not_of(" \t\r\n");
-    return s.substr(begin, end - begin + 1);
 }
 
 std::string RandomMac() {

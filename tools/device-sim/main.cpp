@@ -21,6 +21,7 @@
 #include <boost/json.hpp>
 
 #include "claim.hpp"
+#include "cli_support.hpp"
 #include "keys.hpp"
 #include "node_fleet.hpp"
 #include "selftest.hpp"
@@ -29,6 +30,8 @@
 namespace {
 
 using namespace rainmaker::sim;
+using rainmaker::tools::Args;
+using rainmaker::tools::UsageError;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kUsage = R"(usage:
@@ -50,78 +53,6 @@ std::atomic<bool> g_stop{false};
 void OnStopSignal(int /*signal*/) {
     g_stop = true;
 }
-
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// --name value options and --flag switches of one sub-command; anything else is an error.
-class Args {
-public:
-    Args(
-        int argc,
-        char** argv,
-        const std::set<std::string>& valued,
-        const std::set<std::string>& flags
-    ) {
-        for (int i = 2; i < argc; ++i) {
-            const std::string arg = argv[i];
-            if (flags.count(arg) != 0) {
-                flags_.insert(arg);
-            } else if (valued.count(arg) != 0) {
-                if (i + 1 >= argc) {
-                    throw UsageError(arg + " needs a value");
-                }
-                values_[arg] = argv[++i];
-            } else {
-                throw UsageError("unknown argument " + arg);
-            }
-        }
-    }
-
-    bool Has(const std::string& name) const {
-        return flags_.count(name) != 0 || values_.count(name) != 0;
-    }
-
-    std::string Get(const std::string& name, const std::string& fallback = {}) const {
-        const auto it = values_.find(name);
-        return it == values_.end() ? fallback : it->second;
-    }
-
-    std::string Required(const std::string& name) const {
-        const auto it = values_.find(name);
-        if (it == values_.end() || it->second.empty()) {
-            throw UsageError(name + " is required");
-        }
-        return it->second;
-    }
-
-    double Number(const std::string& name, double fallback, double min, double max) const {
-        const auto it = values_.find(name);
-        if (it == values_.end()) {
-            return fallback;
-        }
-        std::size_t used = 0;
-        double value = 0;
-        try {
-            value = std::stod(it->second, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != it->second.size() || value < min || value > max) {
-            throw UsageError(
-                name + " must be a number in [" + std::to_string(min) + ", " + std::to_string(max) +
-                "]"
-            );
-        }
-        return value;
-    }
-
-private:
-    std::map<std::string, std::string> values_;
-    std::set<std::string> flags_;
-};
 
 void PrintLine(const std::string& line) {
     std::fwrite(line.data(), 1, line.size(), stdout);
@@ -463,10 +394,10 @@ int Fleet(const Args& args) {
 int Dispatch(int argc, char** argv) {
     const std::string command = argc > 1 ? argv[1] : "";
     if (command == "claim") {
-        return Claim(Args(argc, argv, {"--api", "--token", "--out", "--mac", "--platform"}, {}));
+        return Claim(Args(argc, argv, 2, {"--api", "--token", "--out", "--mac", "--platform"}, {}));
     }
     if (command == "sign") {
-        return Sign(Args(argc, argv, {"--node-dir", "--challenge"}, {}));
+        return Sign(Args(argc, argv, 2, {"--node-dir", "--challenge"}, {}));
     }
     const std::set<std::string> broker_valued = {
         "--mqtt-host", "--mqtt-port", "--ca", "--keepalive", "--alpn"};
@@ -476,7 +407,7 @@ int Dispatch(int argc, char** argv) {
         valued.insert({"--node-dir", "--map-user", "--map-secret"});
         auto flags = broker_flags;
         flags.insert({"--reset-mapping", "--no-stdin"});
-        return Run(Args(argc, argv, valued, flags));
+        return Run(Args(argc, argv, 2, valued, flags));
     }
     if (command == "fleet") {
         auto valued = broker_valued;
@@ -489,7 +420,7 @@ int Dispatch(int argc, char** argv) {
              "--stats-interval",
              "--seed"}
         );
-        return Fleet(Args(argc, argv, valued, broker_flags));
+        return Fleet(Args(argc, argv, 2, valued, broker_flags));
     }
     if (command == "selftest") {
         return RunSelfTest();
