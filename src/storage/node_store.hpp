@@ -120,6 +120,11 @@ public:
 
     virtual void PutRequest(const MappingRequestRow& request) = 0;  // insert or replace
     virtual std::optional<MappingRequestRow> FindRequest(std::string_view request_id) = 0;
+    // Moves the request from status `from` to `to`; false when it is no longer in `from`
+    // (someone else moved it first).
+    virtual bool MoveRequest(
+        std::string_view request_id, std::string_view from, std::string_view to
+    ) = 0;
     // Requests of `kind` for the node still in "requested".
     virtual std::vector<MappingRequestRow> OpenRequests(
         std::string_view node_id, std::string_view kind

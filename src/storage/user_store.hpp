@@ -35,8 +35,20 @@ public:
     virtual std::optional<UserRow> FindByPhone(std::string_view phone) = 0;
     // Inserts; false when the user name is taken.
     virtual bool Insert(const UserRow& user) = 0;
-    // Replaces every column of the row with this id; false when there is no such row.
-    virtual bool Update(const UserRow& user) = 0;
+    // Each setter writes only its own columns, so concurrent writers of other columns of the
+    // same row never undo each other; read-modify-write of a column runs in a Transaction.
+    // Each returns false when there is no such user.
+    virtual bool SetPassword(std::string_view user_id, std::string_view password_hash) = 0;
+    // Sets the password of a user that is still unconfirmed (signing up again); false when the
+    // user is confirmed by now or gone.
+    virtual bool SetUnconfirmedPassword(
+        std::string_view user_id, std::string_view password_hash
+    ) = 0;
+    virtual bool Confirm(std::string_view user_id) = 0;
+    // The profile columns: name, phone_number, phone_verified, mfa, tags.
+    virtual bool SetProfile(const UserRow& user) = 0;
+    virtual bool SetCustomData(std::string_view user_id, std::string_view custom_data) = 0;
+    virtual bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) = 0;
     // Deletes the user and everything that cascades from it (sessions, codes).
     virtual void Delete(std::string_view user_id) = 0;
 };

@@ -788,7 +788,8 @@ TEST(Accounts, ForgotPasswordWithANewPasswordOutsideThePolicyKeepsTheOldPassword
     EXPECT_EQ(ResetPassword(client, kAlice, code, kOtherPassword).status, 200);
 }
 
-TEST(Accounts, ForgotPasswordSetsTheNewPasswordAndKeepsExistingSessions) {
+// A stolen session must not survive the victim's reset (hardening finding 9).
+TEST(Accounts, ForgotPasswordSetsTheNewPasswordAndEndsEverySession) {
     ServerProcess server;
     HttpClient client(server.port());
     const Tokens tokens = SignUpAndLogin(client, server, kAlice);
@@ -799,8 +800,8 @@ TEST(Accounts, ForgotPasswordSetsTheNewPasswordAndKeepsExistingSessions) {
     EXPECT_EQ(reset.Str("status"), "success");
     EXPECT_EQ(TryLogin(client, kAlice, kOtherPassword).status, 200);
     EXPECT_TRUE(IsFailure(TryLogin(client, kAlice, kPassword), 400, 101009));
-    EXPECT_TRUE(Works(client, tokens.accesstoken));
-    EXPECT_EQ(Refresh(client, tokens.refreshtoken).status, 200);
+    EXPECT_TRUE(IsFailure(client.Get("/v1/user2", tokens.accesstoken), 401, 100004));
+    EXPECT_TRUE(IsFailure(Refresh(client, tokens.refreshtoken), 400, 101017));
     // The code is single use.
     EXPECT_TRUE(IsFailure(ResetPassword(client, kAlice, code, "Th1rdPassword"), 400, 100068));
     EXPECT_EQ(TryLogin(client, kAlice, kOtherPassword).status, 200);

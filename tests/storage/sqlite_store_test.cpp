@@ -37,8 +37,8 @@ TEST_F(SqliteStoreTest, InsertsFindsUpdatesAndDeletesUsers) {
     ASSERT_TRUE(db_.Users().Insert(u));
     EXPECT_FALSE(db_.Users().Insert(MakeUser("u2", "a@b.com")));  // name taken
     u.name = "Alice";
-    u.custom_data = R"({"k":{"value":1}})";
-    ASSERT_TRUE(db_.Users().Update(u));
+    ASSERT_TRUE(db_.Users().SetProfile(u));
+    ASSERT_TRUE(db_.Users().SetCustomData("u1", R"({"k":{"value":1}})"));
     const auto found = db_.Users().FindByName("a@b.com");
     ASSERT_TRUE(found);
     EXPECT_EQ(found->name, "Alice");
@@ -46,7 +46,33 @@ TEST_F(SqliteStoreTest, InsertsFindsUpdatesAndDeletesUsers) {
     EXPECT_TRUE(db_.Users().FindById("u1"));
     db_.Users().Delete("u1");
     EXPECT_FALSE(db_.Users().FindById("u1"));
-    EXPECT_FALSE(db_.Users().Update(u));
+    EXPECT_FALSE(db_.Users().SetProfile(u));
+    EXPECT_FALSE(db_.Users().SetPassword("u1", "h"));
+}
+
+// Each setter writes its own columns only: a writer holding an old copy of the row cannot undo
+// what another wrote meanwhile (hardening finding 2).
+TEST_F(SqliteStoreTest, UserSettersWriteOnlyTheirOwnColumns) {
+    auto stale = MakeUser("u1", "a@b.com");
+    ASSERT_TRUE(db_.Users().Insert(stale));
+    ASSERT_TRUE(db_.Users().SetCustomData("u1", R"({"k":{"value":1}})"));
+    ASSERT_TRUE(db_.Users().SetPublicProfile("u1", R"({"p":1})"));
+    ASSERT_TRUE(db_.Users().SetPassword("u1", "new-hash"));
+    ASSERT_TRUE(db_.Users().Confirm("u1"));
+    stale.name = "Alice";
+    stale.tags = R"(["a:b"])";
+    ASSERT_TRUE(db_.Users().SetProfile(stale));  // from the copy read before all of the above
+    const auto u = db_.Users().FindById("u1");
+    ASSERT_TRUE(u);
+    EXPECT_EQ(u->custom_data, R"({"k":{"value":1}})");
+    EXPECT_EQ(u->public_profile, R"({"p":1})");
+    EXPECT_EQ(u->password_hash, "new-hash");
+    EXPECT_TRUE(u->confirmed);
+    EXPECT_EQ(u->name, "Alice");
+    EXPECT_EQ(u->tags, R"(["a:b"])");
+    // Signing up again sets the password only while the account is unconfirmed.
+    EXPECT_FALSE(db_.Users().SetUnconfirmedPassword("u1", "attacker"));
+    EXPECT_EQ(db_.Users().FindById("u1")->password_hash, "new-hash");
 }
 
 TEST_F(SqliteStoreTest, FindsUsersByVerifiedPhoneOnly) {
@@ -55,7 +81,7 @@ TEST_F(SqliteStoreTest, FindsUsersByVerifiedPhoneOnly) {
     db_.Users().Insert(u);
     EXPECT_FALSE(db_.Users().FindByPhone("+15551234567"));
     u.phone_verified = true;
-    db_.Users().Update(u);
+    db_.Users().SetProfile(u);
     EXPECT_EQ(db_.Users().FindByPhone("+15551234567")->user_id, "u1");
     db_.Users().Insert(MakeUser("u2", "+15550000000"));
     EXPECT_EQ(db_.Users().FindByPhone("+15550000000")->user_id, "u2");

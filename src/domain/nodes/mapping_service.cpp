@@ -245,10 +245,13 @@ std::string MappingService::RequestStatus(
     }
     if (request->status == "requested" && request->expires_at != 0 &&
         request->expires_at < clock_.NowSeconds()) {
-        request->status = "timedout";
-        db_.Nodes().PutRequest(*request);
+        // A conditional move: a confirmation that committed since the read above stands.
+        if (db_.Nodes().MoveRequest(request->request_id, "requested", "timedout")) {
+            return "timedout";
+        }
+        request = db_.Nodes().FindRequest(request_id);
     }
-    return request->status;
+    return request ? request->status : "timedout";
 }
 
 std::pair<std::string, std::string> MappingService::InitiateChallenge(

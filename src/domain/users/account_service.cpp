@@ -201,7 +201,10 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
         sends_.Check("send:" + existing->user_id);  // refuse before changing anything
         user = *existing;
         user.password_hash = hash;
-        db_.Users().Update(user);
+        // Only while still unconfirmed: a confirmation that won the race keeps its password.
+        if (!db_.Users().SetUnconfirmedPassword(user.user_id, hash)) {
+            throw ApiError(ErrorCode::kUserExists);
+        }
     } else {
         user.user_id = MakeUserId();
         user.user_name = user_name;
@@ -225,9 +228,7 @@ void AccountService::ConfirmSignUp(
     if (result != CodeCheck::kOk) {
         FailCode(result);
     }
-    auto confirmed = user;
-    confirmed.confirmed = true;
-    db_.Users().Update(confirmed);
+    db_.Users().Confirm(user.user_id);
 }
 
 // ---- #5 login
@@ -356,8 +357,7 @@ void AccountService::ChangePassword(
         throw ApiError(ErrorCode::kWrongPassword);
     }
     CheckPasswordPolicy(next);
-    user.password_hash = crypto::HashPassword(next, config_.password_cost);
-    db_.Users().Update(user);
+    db_.Users().SetPassword(user.user_id, crypto::HashPassword(next, config_.password_cost));
     tokens_.RevokeAll(user.user_id);
 }
 
@@ -391,10 +391,15 @@ void AccountService::CompletePasswordReset(
     if (result != CodeCheck::kOk) {
         FailCode(result);
     }
-    user->password_hash = crypto::HashPassword(new_password, config_.password_cost);
-    // Receiving the code proves the address: an unconfirmed account becomes confirmed.
-    user->confirmed = true;
-    db_.Users().Update(*user);
+    const std::string hash = crypto::HashPassword(new_password, config_.password_cost);
+    db_.Transaction([&] {
+        db_.Users().SetPassword(user->user_id, hash);
+        // Receiving the code proves the address: an unconfirmed account becomes confirmed.
+        db_.Users().Confirm(user->user_id);
+    });
+    // Whoever knew the old password (or held a session) is out: a stolen session must not
+    // survive the victim's reset.
+    tokens_.RevokeAll(user->user_id);
 }
 
 // ---- #3, #2 profile
@@ -414,13 +419,7 @@ LoginResult AccountService::StartMfa(const UserRow& user) {
     return result;
 }
 
-void AccountService::UpdateUser(
-    const auth::AuthContext& caller, const UserUpdate& update, std::string_view client
-) {
-    if (update.Empty()) {
-        throw ApiError(ErrorCode::kUpdateFieldMissing);
-    }
-    const auto user = RequireUser(caller);
+UserRow AccountService::Updated(const UserRow& user, const UserUpdate& update) {
     auto next = user;
     if (update.name) {
         CheckName(*update.name);
@@ -496,15 +495,40 @@ void AccountService::UpdateUser(
         }
         next.tags = boost::json::serialize(current);
     }
-    // Last, because a wrong code counts as an attempt.
+    return next;
+}
+
+void AccountService::UpdateUser(
+    const auth::AuthContext& caller, const UserUpdate& update, std::string_view client
+) {
+    if (update.Empty()) {
+        throw ApiError(ErrorCode::kUpdateFieldMissing);
+    }
+    // Every field is checked before the code, because a wrong code counts as an attempt: a
+    // refused update consumes none.
+    const auto user = RequireUser(caller);
+    Updated(user, update);
     if (update.verification_code) {
         const auto result = CheckCode(user, kPhone, *update.verification_code, {}, client);
         if (result != CodeCheck::kOk) {
             FailCode(result);
         }
-        next.phone_verified = true;
     }
-    db_.Users().Update(next);
+    // The update applies to the row as it is now (tags are added to the current list), in one
+    // transaction, and writes only the profile columns.
+    UserRow next;
+    db_.Transaction([&] {
+        const auto current = RequireUser(caller);
+        next = Updated(current, update);
+        if (update.verification_code) {
+            // The code was sent to the number read above: it verifies no other.
+            if (current.phone_number != user.phone_number) {
+                throw ApiError(ErrorCode::kCodeExpired);
+            }
+            next.phone_verified = true;
+        }
+        db_.Users().SetProfile(next);
+    });
     if (update.phone_number) {
         IssueCode(next, kPhone, next.phone_number, "to verify your phone number");
     }
@@ -563,11 +587,10 @@ boost::json::object AccountService::PutCustomData(
 ) {
     boost::json::object updated;
     db_.Transaction([&] {
-        auto user = RequireUser(caller);
+        const auto user = RequireUser(caller);
         updated =
             ApplyCustomDataUpdate(ParseObject(user.custom_data), body, CustomDataActor::kUser);
-        user.custom_data = boost::json::serialize(updated);
-        db_.Users().Update(user);
+        db_.Users().SetCustomData(user.user_id, boost::json::serialize(updated));
     });
     return VisibleCustomData(updated, CustomDataActor::kUser);
 }
@@ -600,10 +623,11 @@ void AccountService::PutPublicProfile(
     const auth::AuthContext& caller, const boost::json::value& profile
 ) {
     db_.Transaction([&] {
-        auto user = RequireUser(caller);
-        user.public_profile =
-            boost::json::serialize(MergePublicProfile(ParseObject(user.public_profile), profile));
-        db_.Users().Update(user);
+        const auto user = RequireUser(caller);
+        db_.Users().SetPublicProfile(
+            user.user_id,
+            boost::json::serialize(MergePublicProfile(ParseObject(user.public_profile), profile))
+        );
     });
 }
 

@@ -107,7 +107,7 @@ public:
 
     // #8 step 1: sends a reset code. Throws kUserNotFound for an unknown user.
     void StartPasswordReset(std::string_view user_name, UserNames names);
-    // #8 step 2: sets the new password; sessions stay logged in.
+    // #8 step 2: sets the new password and ends every session of the user.
     void CompletePasswordReset(
         std::string_view user_name,
         std::string_view code,
@@ -161,6 +161,9 @@ private:
     enum class CodeCheck { kOk, kNone, kExpired, kWrong, kTooManyTries };
 
     storage::UserRow RequireUser(const auth::AuthContext& caller);
+    // `user` with the profile fields of `update` applied; throws the field's error when one
+    // is refused (the verification code itself is checked by the caller).
+    storage::UserRow Updated(const storage::UserRow& user, const UserUpdate& update);
     // True when a password or one-time-code login must be followed by an SMS code.
     static bool NeedsMfa(const storage::UserRow& user);
     // Sends the MFA code and returns the session that completes the login.

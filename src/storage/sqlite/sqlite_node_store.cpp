@@ -317,6 +317,17 @@ std::optional<MappingRequestRow> SqliteNodeStore::FindRequest(std::string_view r
     return db_.FindOne(kSql, request_id, ReadRequest);
 }
 
+bool SqliteNodeStore::MoveRequest(
+    std::string_view request_id, std::string_view from, std::string_view to
+) {
+    return db_.Execute(
+               "UPDATE mapping_requests SET status = ? WHERE request_id = ? AND status = ?",
+               to,
+               request_id,
+               from
+           ) > 0;
+}
+
 std::vector<MappingRequestRow> SqliteNodeStore::OpenRequests(
     std::string_view node_id, std::string_view kind
 ) {

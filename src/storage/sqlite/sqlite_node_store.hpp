@@ -49,6 +49,8 @@ public:
     int CountMappings(std::string_view user_id) override;
     void PutRequest(const MappingRequestRow& request) override;
     std::optional<MappingRequestRow> FindRequest(std::string_view request_id) override;
+    bool MoveRequest(std::string_view request_id, std::string_view from, std::string_view to)
+        override;
     std::vector<MappingRequestRow> OpenRequests(std::string_view node_id, std::string_view kind)
         override;
     void PutReport(const NodeMappingReport& report) override;

@@ -31,7 +31,7 @@ UserRow ReadUser(const Statement& s) {
     return u;
 }
 
-// Binds every column but user_id from 1, user_id last (for both INSERT and UPDATE).
+// Binds every column but user_id from 1, user_id last (the INSERT lists them in that order).
 void BindUser(Statement& s, const UserRow& u) {
     s.Bind(1, u.user_name)
         .Bind(2, u.password_hash)
@@ -105,19 +105,48 @@ bool SqliteUserStore::Insert(const UserRow& user) {
     return inserted;
 }
 
-bool SqliteUserStore::Update(const UserRow& user) {
-    bool updated = false;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "UPDATE users SET user_name=?, password_hash=?, confirmed=?, name=?, phone_number=?, "
-            "phone_verified=?, mfa=?, super_admin=?, admin=?, picture_url=?, custom_data=?, "
-            "public_profile=?, tags=?, created_at=? WHERE user_id=?"
-        );
-        BindUser(s, user);
-        s.Run();
-        updated = c.Changes() > 0;
-    });
-    return updated;
+bool SqliteUserStore::SetPassword(std::string_view user_id, std::string_view password_hash) {
+    return db_.Execute(
+               "UPDATE users SET password_hash = ? WHERE user_id = ?", password_hash, user_id
+           ) > 0;
+}
+
+bool SqliteUserStore::SetUnconfirmedPassword(
+    std::string_view user_id, std::string_view password_hash
+) {
+    return db_.Execute(
+               "UPDATE users SET password_hash = ? WHERE user_id = ? AND confirmed = 0",
+               password_hash,
+               user_id
+           ) > 0;
+}
+
+bool SqliteUserStore::Confirm(std::string_view user_id) {
+    return db_.Execute("UPDATE users SET confirmed = 1 WHERE user_id = ?", user_id) > 0;
+}
+
+bool SqliteUserStore::SetProfile(const UserRow& u) {
+    return db_.Execute(
+               "UPDATE users SET name = ?, phone_number = ?, phone_verified = ?, mfa = ?, tags = ? "
+               "WHERE user_id = ?",
+               u.name,
+               u.phone_number,
+               u.phone_verified,
+               u.mfa,
+               u.tags,
+               u.user_id
+           ) > 0;
+}
+
+bool SqliteUserStore::SetCustomData(std::string_view user_id, std::string_view custom_data) {
+    return db_.Execute("UPDATE users SET custom_data = ? WHERE user_id = ?", custom_data, user_id) >
+           0;
+}
+
+bool SqliteUserStore::SetPublicProfile(std::string_view user_id, std::string_view public_profile) {
+    return db_.Execute(
+               "UPDATE users SET public_profile = ? WHERE user_id = ?", public_profile, user_id
+           ) > 0;
 }
 
 void SqliteUserStore::Delete(std::string_view user_id) {

@@ -16,7 +16,13 @@ public:
     std::optional<UserRow> FindByName(std::string_view user_name) override;
     std::optional<UserRow> FindByPhone(std::string_view phone) override;
     bool Insert(const UserRow& user) override;
-    bool Update(const UserRow& user) override;
+    bool SetPassword(std::string_view user_id, std::string_view password_hash) override;
+    bool SetUnconfirmedPassword(std::string_view user_id, std::string_view password_hash)
+        override;
+    bool Confirm(std::string_view user_id) override;
+    bool SetProfile(const UserRow& user) override;
+    bool SetCustomData(std::string_view user_id, std::string_view custom_data) override;
+    bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) override;
     void Delete(std::string_view user_id) override;
 
 private:
