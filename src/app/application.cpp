@@ -6,6 +6,7 @@
 #include "crypto/jwt.hpp"
 #include "crypto/pki.hpp"
 #include "domain/groups/group_service.hpp"
+#include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
@@ -18,7 +19,9 @@
 #include "http/api/sharing_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/server/http_server.hpp"
+#include "jobs/scheduler.hpp"
 #include "mqtt/broker_link.hpp"
+#include "mqtt/crl_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/routing_sender.hpp"
@@ -74,11 +77,14 @@ struct Application::Parts {
           ingest(*db, mapping, clock),
           link(ingest, *db),
           nodes(*db, link, clock),
-          claims(*db, *ca, clock, config.mqtt.public_host),
+          crl(*db, *ca, config.data_dir / "broker" / "crl.pem"),
+          claims(*db, *ca, crl, clock, config.mqtt.public_host, config.claims),
           groups(*db, nodes, clock),
           admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
           sharing(*db, clock),
           group_sharing(*db, clock, groups),
+          housekeeping(*db, claims, clock, config.retention),
+          scheduler(*db, clock),
           router(tokens) {
         http::api::AddSystemRoutes(router, metrics, signer->Jwks());
         http::api::AddAccountRoutes(router, accounts, tokens);
@@ -94,6 +100,9 @@ struct Application::Parts {
             }
         );
         metrics.AddCollector([this] { return link.RenderMetrics(); });
+        scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
+            housekeeping.RunOnce();
+        });
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
 
@@ -109,11 +118,14 @@ struct Application::Parts {
     domain::nodes::NodeIngest ingest;
     mqtt::BrokerLink link;
     domain::nodes::NodeService nodes;
+    mqtt::CrlPublisher crl;
     domain::nodes::ClaimService claims;
     domain::groups::GroupService groups;
     domain::groups::GroupService admin_groups;
     domain::sharing::NodeSharingService sharing;
     domain::sharing::GroupSharingService group_sharing;
+    domain::housekeeping::Housekeeping housekeeping;
+    jobs::Scheduler scheduler;
     http::Metrics metrics;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;
@@ -131,6 +143,7 @@ std::uint16_t Application::Start() {
     if (p.config.mqtt.embedded) {
         p.broker = std::make_unique<mqtt::EmbeddedBroker>(p.config.mqtt, p.config.data_dir, *p.ca);
         p.broker->Start(p.db->Nodes().RevokedSerials());
+        p.crl.SetReload([&p] { p.broker->Reload(); });
         p.link.Start(p.broker->Link());
     } else {
         p.link.Start(mqtt::LinkEndpoint{
@@ -139,11 +152,14 @@ std::uint16_t Application::Start() {
             p.config.mqtt.external_user,
             p.config.mqtt.external_password});
     }
-    return p.server->Start();
+    const auto port = p.server->Start();
+    p.scheduler.Start();
+    return port;
 }
 
 void Application::Stop() {
     auto& p = *parts_;
+    p.scheduler.Stop();
     p.server->Stop();
     p.link.Stop();
     if (p.broker) {

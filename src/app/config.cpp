@@ -101,6 +101,14 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "sms.bearer_token", c.sms.bearer_token);
     Read(t, "log.level", c.log_level);
     ReadSeconds(t, "mapping.timeout_seconds", c.mapping_timeout);
+    Read(t, "claims.max_pending_per_user", c.claims.max_pending_per_user);
+    ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
+    ReadSeconds(t, "retention.interval_seconds", c.housekeeping_interval);
+    ReadSeconds(t, "retention.unconfirmed_account_seconds", c.retention.unconfirmed_account_ttl);
+    ReadSeconds(t, "retention.sharing_request_seconds", c.retention.sharing_request_ttl);
+    ReadSeconds(t, "retention.closed_request_seconds", c.retention.closed_request_retention);
+    ReadSeconds(t, "retention.alert_seconds", c.retention.alert_retention);
+    ReadSeconds(t, "retention.event_seconds", c.retention.event_retention);
     Read(t, "mqtt.embedded", c.mqtt.embedded);
     Read(t, "mqtt.address", c.mqtt.node_address);
     Read(t, "mqtt.port", c.mqtt.node_port);

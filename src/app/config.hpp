@@ -8,6 +8,8 @@
 
 #include "crypto/password_hash.hpp"
 #include "domain/auth/token_service.hpp"
+#include "domain/housekeeping/housekeeping.hpp"
+#include "domain/nodes/claim_service.hpp"
 #include "domain/users/account_service.hpp"
 #include "http/server/http_server.hpp"
 #include "mqtt/embedded_broker.hpp"
@@ -25,6 +27,9 @@ struct Config {
     outbound::SmsWebhookConfig sms;  // used when sms.url is set
     mqtt::BrokerConfig mqtt;
     std::chrono::seconds mapping_timeout{60};  // secret-key mapping requests
+    domain::nodes::ClaimLimits claims;
+    domain::housekeeping::RetentionConfig retention;
+    std::chrono::seconds housekeeping_interval{600};
     std::string log_level = "info";
 };
 

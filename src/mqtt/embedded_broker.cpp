@@ -155,7 +155,7 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
         WriteFile(key, issued.key_pem, kPrivate);
     }
     WriteFile(dir_ / "ca.pem", ca_.CertPem(), kPrivate);
-    WriteFile(dir_ / "crl.pem", ca_.MakeCrl(revoked_serials), kPrivate);
+    WriteFile(CrlFile(), ca_.MakeCrl(revoked_serials), kPrivate);
 
     // Nodes: only their own topics, in both spellings. '#' does not match topics starting
     // with '$', so the $aws form is listed on its own.
@@ -198,7 +198,7 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
     conf += "cafile " + (dir_ / "ca.pem").string() + "\n";
     conf += "certfile " + cert.string() + "\n";
     conf += "keyfile " + key.string() + "\n";
-    conf += "crlfile " + (dir_ / "crl.pem").string() + "\n";
+    conf += "crlfile " + CrlFile().string() + "\n";
     // The client id is forced to the certificate CN: a node cannot take over another node's
     // (or the server's) session by connecting with its client id.
     conf +=
@@ -286,6 +286,13 @@ void EmbeddedBroker::Supervise() {
         }
         backoff = std::min(backoff * 2, std::chrono::seconds(30));
         pid_ = Spawn();
+    }
+}
+
+void EmbeddedBroker::Reload() {
+    const pid_t pid = pid_;
+    if (pid > 0 && !stopping_) {
+        ::kill(pid, SIGHUP);
     }
 }
 

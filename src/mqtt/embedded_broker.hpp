@@ -55,6 +55,12 @@ public:
     void Start(const std::vector<std::string>& revoked_serials);
     // Stops Mosquitto (SIGTERM, then SIGKILL after 5 s) and the supervisor.
     void Stop();
+    // Has the running broker re-read its configuration and CRL (SIGHUP), without dropping
+    // connections; the revocation plugin closes those of revoked certificates.
+    void Reload();
+
+    // The CRL file the node listener reads.
+    std::filesystem::path CrlFile() const { return dir_ / "crl.pem"; }
 
     LinkEndpoint Link() const;
 

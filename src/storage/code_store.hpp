@@ -27,6 +27,8 @@ public:
     // Adds one wrong attempt; returns the new count.
     virtual int AddAttempt(std::string_view user_id, std::string_view purpose) = 0;
     virtual void Delete(std::string_view user_id, std::string_view purpose) = 0;
+    // Deletes the codes that expired before `before`; returns how many.
+    virtual int DeleteExpired(std::int64_t before) = 0;
 };
 
 }  // namespace rainmaker::storage

@@ -8,6 +8,7 @@
 #include "storage/code_store.hpp"
 #include "storage/event_store.hpp"
 #include "storage/group_store.hpp"
+#include "storage/job_store.hpp"
 #include "storage/node_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/sharing_store.hpp"
@@ -25,6 +26,7 @@ public:
     virtual GroupStore& Groups() = 0;
     virtual SharingStore& Sharing() = 0;
     virtual EventStore& Events() = 0;
+    virtual JobStore& Jobs() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

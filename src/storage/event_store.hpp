@@ -25,6 +25,8 @@ public:
         std::string_view payload,
         std::int64_t at
     ) = 0;
+    // Deletes the events created before `before`; returns how many.
+    virtual int DeleteBefore(std::int64_t before) = 0;
     // The user's events after `after_id`, oldest first.
     virtual std::vector<EventRow> ListForUser(
         std::string_view user_id, std::int64_t after_id, int limit

@@ -16,7 +16,7 @@ struct NodeRow {
     std::string mac_addr;
     std::string platform;
     std::string claimed_by;  // user id that claimed it ("" for manufactured nodes)
-    std::string cert_pem;
+    std::string cert_pem;    // the valid certificate (earlier ones are revoked)
     std::string cert_serial;
     std::string config;  // JSON text, "" until reported
     std::string node_type;
@@ -27,7 +27,9 @@ struct NodeRow {
     bool connected = false;
     std::int64_t connectivity_at = 0;  // unix ms
     std::int64_t presence_version = 0;
-    bool revoked = false;
+    bool revoked = false;         // deactivated: every certificate of the node is refused
+    std::int64_t claimed_at = 0;  // unix seconds of the last claim (0 for manufactured nodes)
+    std::int64_t mapped_at = 0;   // unix seconds of the last confirmed mapping, 0 = never
 };
 
 struct UserNodeRow {
@@ -77,12 +79,33 @@ public:
     ) = 0;
     // Inserts; false when the id (or MAC) exists.
     virtual bool Insert(const NodeRow& node) = 0;
-    virtual void SetClaimer(std::string_view node_id, std::string_view user_id) = 0;
+    // Records a (re-)claim of the node by `user_id` at `at`.
+    virtual void SetClaimer(
+        std::string_view node_id, std::string_view user_id, std::int64_t at
+    ) = 0;
     // Detaches the MAC address from the node (its chip now belongs to a new identity).
     virtual void ClearMac(std::string_view node_id) = 0;
-    virtual void SetCertificate(
-        std::string_view node_id, std::string_view cert_pem, std::string_view serial
+    // Deletes the node with its mappings, group memberships, mapping requests and reports,
+    // and alerts. Its certificates stay recorded (revoke them first).
+    virtual void DeleteNode(std::string_view node_id) = 0;
+    // Records a certificate issued to the node at `at` and makes it the node's current one.
+    virtual void AddCertificate(
+        std::string_view node_id,
+        std::string_view cert_pem,
+        std::string_view serial,
+        std::int64_t at
     ) = 0;
+    // Revokes at `at` every valid certificate of the node but `keep_serial` ("" = all);
+    // returns how many were revoked.
+    virtual int RevokeCertificates(
+        std::string_view node_id, std::string_view keep_serial, std::int64_t at
+    ) = 0;
+    // Records that a user was mapped to the node at `at` (its claim is no longer pending).
+    virtual void MarkMapped(std::string_view node_id, std::int64_t at) = 0;
+    // Nodes `user_id` claimed that were never mapped.
+    virtual int CountPendingClaims(std::string_view user_id) = 0;
+    // Up to `limit` nodes claimed before `claimed_before` and never mapped, oldest first.
+    virtual std::vector<std::string> ExpiredClaims(std::int64_t claimed_before, int limit) = 0;
     virtual void PutConfig(
         std::string_view node_id,
         std::string_view config,
@@ -99,7 +122,8 @@ public:
     // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
     // never delivered). Returns how many nodes changed.
     virtual int ResetPresence(std::int64_t at_ms) = 0;
-    // Serials of revoked node certificates (for the broker's CRL).
+    // Serials the broker must refuse (its CRL): revoked certificates, and every certificate
+    // of a deactivated node.
     virtual std::vector<std::string> RevokedSerials() = 0;
 
     virtual std::optional<UserNodeRow> FindMapping(
@@ -134,7 +158,19 @@ public:
     virtual std::optional<NodeMappingReport> FindReport(std::string_view node_id) = 0;
     virtual void DeleteReport(std::string_view node_id) = 0;
 
-    virtual void AddAlert(std::string_view node_id, std::string_view payload, std::int64_t at) = 0;
+    // Times out the requests still "requested" whose expiry passed before `now`, deletes the
+    // ones no longer requested created before `closed_before`, and the node reports made
+    // before `reports_before`; returns how many rows changed.
+    virtual int SweepMappingRequests(
+        std::int64_t now, std::int64_t closed_before, std::int64_t reports_before
+    ) = 0;
+
+    // Keeps an alert, and of the node's alerts only the newest `keep`.
+    virtual void AddAlert(
+        std::string_view node_id, std::string_view payload, std::int64_t at, int keep
+    ) = 0;
+    // Deletes the alerts raised before `before`; returns how many.
+    virtual int DeleteAlerts(std::int64_t before) = 0;
 };
 
 }  // namespace rainmaker::storage

@@ -27,8 +27,8 @@ public:
     virtual void Revoke(std::string_view session_id) = 0;
     // Revokes every session of the user; returns the ids revoked.
     virtual std::vector<std::string> RevokeAllForUser(std::string_view user_id) = 0;
-    // Deletes sessions that expired or were revoked before `before` (housekeeping).
-    virtual void DeleteExpired(std::int64_t before) = 0;
+    // Deletes the sessions that expired before `before` or were revoked; returns how many.
+    virtual int DeleteExpired(std::int64_t before) = 0;
 };
 
 }  // namespace rainmaker::storage

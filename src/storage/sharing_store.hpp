@@ -29,6 +29,9 @@ public:
     virtual void Put(const SharingRequestRow& request) = 0;  // insert or replace
     virtual std::optional<SharingRequestRow> Find(std::string_view request_id) = 0;
     virtual void Delete(std::string_view request_id) = 0;
+    // Deletes the pending requests created before `pending_before` and the answered ones
+    // (accepted, declined) created before `closed_before`; returns how many.
+    virtual int DeleteExpired(std::int64_t pending_before, std::int64_t closed_before) = 0;
     // The user's requests of `kind` sent (`sent`) or received, ordered by id from `start_id`.
     virtual std::vector<SharingRequestRow> List(
         std::string_view kind,

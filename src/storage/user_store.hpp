@@ -51,6 +51,9 @@ public:
     virtual bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) = 0;
     // Deletes the user and everything that cascades from it (sessions, codes).
     virtual void Delete(std::string_view user_id) = 0;
+    // Deletes the accounts created before `created_before` and never confirmed; returns how
+    // many.
+    virtual int DeleteUnconfirmed(std::int64_t created_before) = 0;
 };
 
 }  // namespace rainmaker::storage

@@ -57,13 +57,36 @@ std::string CanonicalPlatform(std::string_view raw) {
 ClaimService::ClaimService(
     storage::Database& db,
     const crypto::CertificateAuthority& ca,
+    CertificateRevocations& revocations,
     const core::Clock& clock,
-    std::string mqtt_host
+    std::string mqtt_host,
+    ClaimLimits limits
 )
-    : db_(db), ca_(ca), clock_(clock), mqtt_host_(std::move(mqtt_host)) {}
+    : db_(db),
+      ca_(ca),
+      revocations_(revocations),
+      clock_(clock),
+      mqtt_host_(std::move(mqtt_host)),
+      limits_(limits) {}
 
 std::string ClaimService::NewNodeId() {
     return core::RandomAlnum(22);
+}
+
+void ClaimService::CheckMayReclaim(const auth::AuthContext& caller, const storage::NodeRow& node) {
+    if (caller.admin || caller.super_admin || db_.Nodes().CountMappingsOfNode(node.node_id) == 0) {
+        return;
+    }
+    // Knowing a MAC address (or having claimed the device once and handed it on) must not
+    // hand over someone's device: while it is mapped, only its primary users re-claim it.
+    const auto mapping = db_.Nodes().FindMapping(caller.user_id, node.node_id);
+    if (!mapping || mapping->direct_role != "primary") {
+        throw ApiError(
+            ErrorCode::kNodeNotOwned,
+            "Node does not belong to user: this device is mapped, and only its primary user "
+            "can claim it again"
+        );
+    }
 }
 
 std::string ClaimService::Initiate(
@@ -71,38 +94,49 @@ std::string ClaimService::Initiate(
 ) {
     const std::string mac = CanonicalMac(mac_addr);
     const std::string target = CanonicalPlatform(platform);
+    const auto now = clock_.NowSeconds();
     std::string node_id;
+    bool revoked = false;
     db_.Transaction([&] {
         if (const auto existing = db_.Nodes().FindByMac(mac)) {
-            // The same user claiming again (re-flashed device): the same identity.
-            if (existing->claimed_by == caller.user_id) {
+            CheckMayReclaim(caller, *existing);
+            // Mapped (so the caller is its primary user or an admin), or unmapped and claimed
+            // by the caller before (a re-flashed device): the same identity, claimed again.
+            if (db_.Nodes().CountMappingsOfNode(existing->node_id) > 0 ||
+                existing->claimed_by == caller.user_id) {
+                db_.Nodes().SetClaimer(existing->node_id, caller.user_id, now);
                 node_id = existing->node_id;
                 return;
             }
-            // Knowing a MAC address must not hand over someone's device: while it is mapped
-            // to a user, another user cannot claim it.
-            if (db_.Nodes().CountMappingsOfNode(existing->node_id) > 0) {
-                throw ApiError(
-                    ErrorCode::kNodeNotOwned,
-                    "Node does not belong to user: this device is claimed and mapped "
-                    "by another user"
-                );
-            }
-            // An unmapped device (sold on, factory reset) gets a new identity; the old one,
-            // with its old certificate, keeps no MAC and no users.
+            // An unmapped device another user claimed (sold on, factory reset) gets a new
+            // identity; the old one keeps no MAC, and its certificates stop working.
             db_.Nodes().ClearMac(existing->node_id);
+            revoked = db_.Nodes().RevokeCertificates(existing->node_id, "", now) > 0;
+        }
+        if (!caller.admin && !caller.super_admin && limits_.max_pending_per_user > 0 &&
+            db_.Nodes().CountPendingClaims(caller.user_id) >= limits_.max_pending_per_user) {
+            throw ApiError(
+                ErrorCode::kTooManyRequests,
+                "Too many requests: at most " + std::to_string(limits_.max_pending_per_user) +
+                    " claimed devices may wait to be mapped; map them or wait until unmapped "
+                    "claims expire"
+            );
         }
         storage::NodeRow node;
         node.node_id = NewNodeId();
-        node.created_at = clock_.NowSeconds();
+        node.created_at = now;
         node.mac_addr = mac;
         node.platform = target;
         node.claimed_by = caller.user_id;
+        node.claimed_at = now;
         if (!db_.Nodes().Insert(node)) {
             throw ApiError(ErrorCode::kInternal, {}, "node id collision");
         }
         node_id = node.node_id;
     });
+    if (revoked) {
+        revocations_.Changed();
+    }
     return node_id;
 }
 
@@ -111,23 +145,68 @@ std::string ClaimService::Verify(const auth::AuthContext& caller, std::string_vi
     if (!cn) {
         throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: csr is not a valid CSR");
     }
-    const auto node = db_.Nodes().Find(*cn);
-    if (!node || node->claimed_by != caller.user_id) {
-        throw ApiError(
-            ErrorCode::kNodeNotOwned,
-            "Node does not belong to user: call claim/initiate for it first"
-        );
-    }
+    bool revoked = false;
     std::string certificate;
-    try {
-        certificate = ca_.SignNodeCsr(csr_pem, node->node_id);
-    } catch (const std::invalid_argument& e) {
-        throw ApiError(ErrorCode::kInvalidBody, std::string("Invalid request body: ") + e.what());
+    db_.Transaction([&] {
+        const auto node = db_.Nodes().Find(*cn);
+        if (!node || node->claimed_by != caller.user_id) {
+            throw ApiError(
+                ErrorCode::kNodeNotOwned,
+                "Node does not belong to user: call claim/initiate for it first"
+            );
+        }
+        // Checked again: the primary user may have changed since claim/initiate.
+        CheckMayReclaim(caller, *node);
+        try {
+            certificate = ca_.SignNodeCsr(csr_pem, node->node_id);
+        } catch (const std::invalid_argument& e) {
+            throw ApiError(
+                ErrorCode::kInvalidBody, std::string("Invalid request body: ") + e.what()
+            );
+        }
+        const auto info = crypto::InspectCertificate(certificate);
+        if (!info) {
+            throw ApiError(ErrorCode::kInternal, {}, "issued certificate unreadable");
+        }
+        const auto now = clock_.NowSeconds();
+        db_.Nodes().AddCertificate(node->node_id, certificate, info->serial_hex, now);
+        // One valid certificate per node: whoever holds an earlier one is cut off at once.
+        revoked = db_.Nodes().RevokeCertificates(node->node_id, info->serial_hex, now) > 0;
+    });
+    if (revoked) {
+        revocations_.Changed();
     }
-    const auto info = crypto::InspectCertificate(certificate);
-    db_.Nodes().SetCertificate(node->node_id, certificate, info ? info->serial_hex : "");
-    core::log::Info("node " + node->node_id + " claimed by user " + caller.user_id);
+    core::log::Info("node " + *cn + " claimed by user " + caller.user_id);
     return certificate;
+}
+
+int ClaimService::ExpirePendingClaims() {
+    if (limits_.pending_ttl.count() <= 0) {
+        return 0;
+    }
+    const auto now = clock_.NowSeconds();
+    int expired = 0;
+    // In bounded batches, each one transaction, so a large backlog never holds the store long.
+    for (;;) {
+        int batch = 0;
+        db_.Transaction([&] {
+            for (const auto& node_id :
+                 db_.Nodes().ExpiredClaims(now - limits_.pending_ttl.count(), 200)) {
+                db_.Nodes().RevokeCertificates(node_id, "", now);
+                db_.Nodes().DeleteNode(node_id);
+                ++batch;
+            }
+        });
+        expired += batch;
+        if (batch < 200) {
+            break;
+        }
+    }
+    if (expired > 0) {
+        revocations_.Changed();
+        core::log::Info(std::to_string(expired) + " claim(s) never mapped expired");
+    }
+    return expired;
 }
 
 std::vector<IssuedNode> ClaimService::IssueNodes(int count) {
@@ -137,11 +216,20 @@ std::vector<IssuedNode> ClaimService::IssueNodes(int count) {
         node.node_id = NewNodeId();
         node.created_at = clock_.NowSeconds();
         const auto pair = ca_.IssueNodeCert(node.node_id);
-        node.cert_pem = pair.cert_pem;
-        if (const auto info = crypto::InspectCertificate(pair.cert_pem)) {
-            node.cert_serial = info->serial_hex;
+        const auto info = crypto::InspectCertificate(pair.cert_pem);
+        if (!info) {
+            throw std::runtime_error("issued certificate unreadable");
         }
-        if (!db_.Nodes().Insert(node)) {
+        bool inserted = false;
+        db_.Transaction([&] {
+            inserted = db_.Nodes().Insert(node);
+            if (inserted) {
+                db_.Nodes().AddCertificate(
+                    node.node_id, pair.cert_pem, info->serial_hex, node.created_at
+                );
+            }
+        });
+        if (!inserted) {
             --i;  // id collision: try another
             continue;
         }

@@ -3,6 +3,7 @@
 // manufacturing.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,9 +12,17 @@
 #include "core/clock.hpp"
 #include "crypto/pki.hpp"
 #include "domain/auth/auth_context.hpp"
+#include "domain/nodes/certificate_revocations.hpp"
 #include "storage/database.hpp"
 
 namespace rainmaker::domain::nodes {
+
+struct ClaimLimits {
+    // Claims of one user never mapped yet; admins are not limited. 0 = no limit.
+    int max_pending_per_user = 100;
+    // A claim never mapped within this time expires: the node and its certificate go. 0 = never.
+    std::chrono::seconds pending_ttl{30 * 24 * 3600};
+};
 
 struct IssuedNode {
     std::string node_id;
@@ -26,21 +35,29 @@ public:
     ClaimService(
         storage::Database& db,
         const crypto::CertificateAuthority& ca,
+        CertificateRevocations& revocations,
         const core::Clock& clock,
-        std::string mqtt_host
+        std::string mqtt_host,
+        ClaimLimits limits = {}
     );
 
-    // claim/initiate {mac_addr, platform}: the node id for this device: the same one when the
-    // caller claimed the MAC before, a new one when another user did and nobody is mapped to
-    // it. Throws kInvalidBody for a malformed MAC or platform, kNodeNotOwned when another
-    // user claimed the device and it is mapped.
+    // claim/initiate {mac_addr, platform}: the node id for this device. While the device is
+    // mapped, only its primary users (directly, not through a group) and admins may claim it
+    // again, and get the same id. An unmapped device gets the same id when the caller claimed
+    // it before, else a new one (the old identity loses the MAC and its certificates). Throws
+    // kInvalidBody for a malformed MAC or platform, kNodeNotOwned when the device is mapped and
+    // the caller is not its primary user, kTooManyRequests past the pending-claims limit.
     std::string Initiate(
         const auth::AuthContext& caller, std::string_view mac_addr, std::string_view platform
     );
     // claim/verify {csr}: the certificate for the node named by the CSR's CN, which the caller
-    // must have initiated. Throws kInvalidBody (bad CSR), kNodeNotOwned (not initiated by the
-    // caller).
+    // must have initiated (and, while it is mapped, still be its primary user). Every earlier
+    // certificate of the node is revoked at once. Throws kInvalidBody (bad CSR), kNodeNotOwned.
     std::string Verify(const auth::AuthContext& caller, std::string_view csr_pem);
+
+    // Housekeeping: claims never mapped within pending_ttl expire (the node and its certificate
+    // go). Returns how many expired.
+    int ExpirePendingClaims();
 
     const std::string& mqtt_host() const { return mqtt_host_; }
 
@@ -52,10 +69,16 @@ public:
     static std::string NewNodeId();
 
 private:
+    // Throws kNodeNotOwned unless the caller may claim this node again: nobody is mapped to
+    // it, or the caller is one of its primary users, or an admin.
+    void CheckMayReclaim(const auth::AuthContext& caller, const storage::NodeRow& node);
+
     storage::Database& db_;
     const crypto::CertificateAuthority& ca_;
+    CertificateRevocations& revocations_;
     const core::Clock& clock_;
     std::string mqtt_host_;
+    ClaimLimits limits_;
 };
 
 }  // namespace rainmaker::domain::nodes

@@ -143,6 +143,7 @@ void MappingService::Confirm(MappingRequestRow request, std::string_view node_id
     mapping.group_id = request.group_id;
     mapping.created_at = now;
     db_.Nodes().PutMapping(mapping);
+    db_.Nodes().MarkMapped(node_id, now);            // its claim is no longer pending
     SyncAccess(db_, request.user_id, node_id, now);  // a secondary before: now primary
     if (!request.group_id.empty() && group_joiner_) {
         try {

@@ -88,7 +88,7 @@ bool NodeIngest::Handle(
             EnsureNode(node_id);
             mapping_.OnNodeReport(node_id, object);
         } else if (suffix == "alert") {
-            db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds());
+            db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), 100);
         } else {
             // otafetch, otastatus, tsdata, simple_tsdata, from-node: their areas come later.
             core::log::Debug(

@@ -32,7 +32,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       nodes_(std::make_unique<SqliteNodeStore>(*this)),
       groups_(std::make_unique<SqliteGroupStore>(*this)),
       sharing_(std::make_unique<SqliteSharingStore>(*this)),
-      events_(std::make_unique<SqliteEventStore>(*this)) {
+      events_(std::make_unique<SqliteEventStore>(*this)),
+      jobs_(std::make_unique<SqliteJobStore>(*this)) {
     Migrate();
 }
 
@@ -64,6 +65,10 @@ SharingStore& SqliteDatabase::Sharing() {
 
 EventStore& SqliteDatabase::Events() {
     return *events_;
+}
+
+JobStore& SqliteDatabase::Jobs() {
+    return *jobs_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {

@@ -33,6 +33,7 @@ public:
     GroupStore& Groups() override;
     SharingStore& Sharing() override;
     EventStore& Events() override;
+    JobStore& Jobs() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
 
@@ -131,6 +132,7 @@ private:
     std::unique_ptr<GroupStore> groups_;
     std::unique_ptr<SharingStore> sharing_;
     std::unique_ptr<EventStore> events_;
+    std::unique_ptr<JobStore> jobs_;
 };
 
 }  // namespace rainmaker::storage::sqlite

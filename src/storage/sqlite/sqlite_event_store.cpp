@@ -17,6 +17,10 @@ void SqliteEventStore::Append(
     );
 }
 
+int SqliteEventStore::DeleteBefore(std::int64_t before) {
+    return db_.Execute("DELETE FROM events WHERE created_at < ?", before);
+}
+
 std::vector<EventRow> SqliteEventStore::ListForUser(
     std::string_view user_id, std::int64_t after_id, int limit
 ) {

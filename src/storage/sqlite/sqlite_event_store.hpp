@@ -18,6 +18,7 @@ public:
         std::string_view payload,
         std::int64_t at
     ) override;
+    int DeleteBefore(std::int64_t before) override;
     std::vector<EventRow> ListForUser(std::string_view user_id, std::int64_t after_id, int limit)
         override;
 

@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kNodeColumns =
     "node_id, created_at, mac_addr, platform, claimed_by, cert_pem, cert_serial, config, "
     "node_type, model, fw_version, params, params_updated_at, connected, connectivity_at, "
-    "presence_version, revoked";
+    "presence_version, revoked, claimed_at, mapped_at";
 
 std::string NodeQuery(const char* where) {
     return std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE " + where;
@@ -35,6 +35,8 @@ NodeRow ReadNode(const Statement& s) {
     n.connectivity_at = s.Int(14);
     n.presence_version = s.Int(15);
     n.revoked = s.Bool(16);
+    n.claimed_at = s.Int(17);
+    n.mapped_at = s.Int(18);
     return n;
 }
 
@@ -95,7 +97,7 @@ bool SqliteNodeStore::Insert(const NodeRow& n) {
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             std::string("INSERT INTO nodes(") + kNodeColumns +
-            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         );
         s.Bind(1, n.node_id)
             .Bind(2, n.created_at)
@@ -113,7 +115,9 @@ bool SqliteNodeStore::Insert(const NodeRow& n) {
             .Bind(14, n.connected)
             .Bind(15, n.connectivity_at)
             .Bind(16, n.presence_version)
-            .Bind(17, n.revoked);
+            .Bind(17, n.revoked)
+            .Bind(18, n.claimed_at)
+            .Bind(19, n.mapped_at);
         try {
             s.Run();
         } catch (const std::runtime_error& e) {
@@ -155,22 +159,78 @@ std::vector<std::string> SqliteNodeStore::NodeIdsMatching(
     return ids;
 }
 
-void SqliteNodeStore::SetClaimer(std::string_view node_id, std::string_view user_id) {
-    db_.Execute("UPDATE nodes SET claimed_by = ? WHERE node_id = ?", user_id, node_id);
+void SqliteNodeStore::SetClaimer(
+    std::string_view node_id, std::string_view user_id, std::int64_t at
+) {
+    db_.Execute(
+        "UPDATE nodes SET claimed_by = ?, claimed_at = ? WHERE node_id = ?", user_id, at, node_id
+    );
 }
 
 void SqliteNodeStore::ClearMac(std::string_view node_id) {
     db_.Execute("UPDATE nodes SET mac_addr = '' WHERE node_id = ?", node_id);
 }
 
-void SqliteNodeStore::SetCertificate(
-    std::string_view node_id, std::string_view cert_pem, std::string_view serial
+void SqliteNodeStore::DeleteNode(std::string_view node_id) {
+    // user_nodes cascade; the tables keyed by node id without a foreign key go one by one.
+    for (const char* sql : {
+             "DELETE FROM node_group_nodes WHERE node_id = ?",
+             "DELETE FROM mapping_requests WHERE node_id = ?",
+             "DELETE FROM node_mapping_reports WHERE node_id = ?",
+             "DELETE FROM node_alerts WHERE node_id = ?",
+             "DELETE FROM nodes WHERE node_id = ?",
+         }) {
+        db_.Execute(sql, node_id);
+    }
+}
+
+void SqliteNodeStore::AddCertificate(
+    std::string_view node_id, std::string_view cert_pem, std::string_view serial, std::int64_t at
 ) {
+    db_.Execute(
+        "INSERT INTO node_certificates(serial, node_id, issued_at) VALUES (?,?,?)",
+        serial,
+        node_id,
+        at
+    );
     db_.Execute(
         "UPDATE nodes SET cert_pem = ?, cert_serial = ? WHERE node_id = ?",
         cert_pem,
         serial,
         node_id
+    );
+}
+
+int SqliteNodeStore::RevokeCertificates(
+    std::string_view node_id, std::string_view keep_serial, std::int64_t at
+) {
+    return db_.Execute(
+        "UPDATE node_certificates SET revoked_at = ? WHERE node_id = ? AND serial <> ? AND "
+        "revoked_at = 0",
+        at,
+        node_id,
+        keep_serial
+    );
+}
+
+void SqliteNodeStore::MarkMapped(std::string_view node_id, std::int64_t at) {
+    db_.Execute("UPDATE nodes SET mapped_at = ? WHERE node_id = ?", at, node_id);
+}
+
+int SqliteNodeStore::CountPendingClaims(std::string_view user_id) {
+    return static_cast<int>(db_.Count(
+        "SELECT COUNT(*) FROM nodes WHERE claimed_by = ? AND claimed_by <> '' AND mapped_at = 0",
+        user_id
+    ));
+}
+
+std::vector<std::string> SqliteNodeStore::ExpiredClaims(std::int64_t claimed_before, int limit) {
+    return db_.FindAll(
+        "SELECT node_id FROM nodes WHERE claimed_by <> '' AND mapped_at = 0 AND claimed_at < ? "
+        "ORDER BY claimed_at LIMIT ?",
+        [](const Statement& st) { return st.Text(0); },
+        claimed_before,
+        limit
     );
 }
 
@@ -223,7 +283,9 @@ int SqliteNodeStore::ResetPresence(std::int64_t at_ms) {
 
 std::vector<std::string> SqliteNodeStore::RevokedSerials() {
     return db_.FindAll(
-        "SELECT cert_serial FROM nodes WHERE revoked = 1 AND cert_serial <> ''",
+        "SELECT serial FROM node_certificates WHERE revoked_at <> 0 UNION "
+        "SELECT c.serial FROM node_certificates c JOIN nodes n ON n.node_id = c.node_id "
+        "WHERE n.revoked = 1 ORDER BY 1",
         [](const Statement& st) { return st.Text(0); }
     );
 }
@@ -363,12 +425,39 @@ void SqliteNodeStore::DeleteReport(std::string_view node_id) {
     db_.Execute("DELETE FROM node_mapping_reports WHERE node_id = ?", node_id);
 }
 
+int SqliteNodeStore::SweepMappingRequests(
+    std::int64_t now, std::int64_t closed_before, std::int64_t reports_before
+) {
+    return db_.Execute(
+               "UPDATE mapping_requests SET status = 'timedout' WHERE status = 'requested' AND "
+               "expires_at <> 0 AND expires_at < ?",
+               now
+           ) +
+           db_.Execute(
+               "DELETE FROM mapping_requests WHERE status <> 'requested' AND created_at < ?",
+               closed_before
+           ) +
+           db_.Execute("DELETE FROM node_mapping_reports WHERE reported_at < ?", reports_before);
+}
+
 void SqliteNodeStore::AddAlert(
-    std::string_view node_id, std::string_view payload, std::int64_t at
+    std::string_view node_id, std::string_view payload, std::int64_t at, int keep
 ) {
     db_.Execute(
         "INSERT INTO node_alerts(node_id, payload, created_at) VALUES (?,?,?)", node_id, payload, at
     );
+    // Ids grow, so the node's newest `keep` are the ones with the highest ids (index
+    // node_alerts_node).
+    db_.Execute(
+        "DELETE FROM node_alerts WHERE node_id = ?1 AND id <= (SELECT id FROM node_alerts "
+        "WHERE node_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        node_id,
+        keep
+    );
+}
+
+int SqliteNodeStore::DeleteAlerts(std::int64_t before) {
+    return db_.Execute("DELETE FROM node_alerts WHERE created_at < ?", before);
 }
 
 }  // namespace rainmaker::storage::sqlite

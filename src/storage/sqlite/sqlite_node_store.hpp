@@ -18,11 +18,20 @@ public:
         std::string_view node_type, std::string_view model, std::string_view fw_version
     ) override;
     bool Insert(const NodeRow& node) override;
-    void SetClaimer(std::string_view node_id, std::string_view user_id) override;
+    void SetClaimer(std::string_view node_id, std::string_view user_id, std::int64_t at) override;
     void ClearMac(std::string_view node_id) override;
-    void SetCertificate(
-        std::string_view node_id, std::string_view cert_pem, std::string_view serial
+    void DeleteNode(std::string_view node_id) override;
+    void AddCertificate(
+        std::string_view node_id,
+        std::string_view cert_pem,
+        std::string_view serial,
+        std::int64_t at
     ) override;
+    int RevokeCertificates(std::string_view node_id, std::string_view keep_serial, std::int64_t at)
+        override;
+    void MarkMapped(std::string_view node_id, std::int64_t at) override;
+    int CountPendingClaims(std::string_view user_id) override;
+    std::vector<std::string> ExpiredClaims(std::int64_t claimed_before, int limit) override;
     void PutConfig(
         std::string_view node_id,
         std::string_view config,
@@ -56,7 +65,12 @@ public:
     void PutReport(const NodeMappingReport& report) override;
     std::optional<NodeMappingReport> FindReport(std::string_view node_id) override;
     void DeleteReport(std::string_view node_id) override;
-    void AddAlert(std::string_view node_id, std::string_view payload, std::int64_t at) override;
+    int SweepMappingRequests(
+        std::int64_t now, std::int64_t closed_before, std::int64_t reports_before
+    ) override;
+    void AddAlert(std::string_view node_id, std::string_view payload, std::int64_t at, int keep)
+        override;
+    int DeleteAlerts(std::int64_t before) override;
 
 private:
     std::optional<NodeRow> FindWhere(const std::string& sql, std::string_view value);

@@ -72,4 +72,13 @@ std::vector<SharingRequestRow> SqliteSharingStore::List(
     return db_.FindAll(sent ? kSent : kReceived, ReadRequest, user_id, kind, start_id, limit);
 }
 
+int SqliteSharingStore::DeleteExpired(std::int64_t pending_before, std::int64_t closed_before) {
+    return db_.Execute(
+        "DELETE FROM sharing_requests WHERE (status = 'pending' AND created_at < ?1) OR "
+        "(status <> 'pending' AND created_at < ?2)",
+        pending_before,
+        closed_before
+    );
+}
+
 }  // namespace rainmaker::storage::sqlite

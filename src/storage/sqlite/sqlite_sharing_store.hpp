@@ -15,6 +15,7 @@ public:
     void Put(const SharingRequestRow& request) override;
     std::optional<SharingRequestRow> Find(std::string_view request_id) override;
     void Delete(std::string_view request_id) override;
+    int DeleteExpired(std::int64_t pending_before, std::int64_t closed_before) override;
     std::vector<SharingRequestRow> List(
         std::string_view kind,
         std::string_view user_id,

@@ -153,6 +153,10 @@ void SqliteUserStore::Delete(std::string_view user_id) {
     db_.Execute("DELETE FROM users WHERE user_id = ?", user_id);
 }
 
+int SqliteUserStore::DeleteUnconfirmed(std::int64_t created_before) {
+    return db_.Execute("DELETE FROM users WHERE confirmed = 0 AND created_at < ?", created_before);
+}
+
 // storage::SessionStore
 
 namespace {
@@ -206,8 +210,8 @@ std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view u
     );
 }
 
-void SqliteSessionStore::DeleteExpired(std::int64_t before) {
-    db_.Execute("DELETE FROM sessions WHERE expires_at < ?", before);
+int SqliteSessionStore::DeleteExpired(std::int64_t before) {
+    return db_.Execute("DELETE FROM sessions WHERE expires_at < ? OR revoked = 1", before);
 }
 
 // storage::CodeStore
@@ -250,9 +254,38 @@ int SqliteCodeStore::AddAttempt(std::string_view user_id, std::string_view purpo
         .value_or(0);
 }
 
+int SqliteCodeStore::DeleteExpired(std::int64_t before) {
+    return db_.Execute("DELETE FROM verification_codes WHERE expires_at < ?", before);
+}
+
 void SqliteCodeStore::Delete(std::string_view user_id, std::string_view purpose) {
     db_.Execute(
         "DELETE FROM verification_codes WHERE user_id = ? AND purpose = ?", user_id, purpose
+    );
+}
+
+// storage::JobStore
+
+bool SqliteJobStore::ClaimDue(std::string_view name, std::int64_t now, std::int64_t next) {
+    bool claimed = false;
+    db_.Transaction([&] {
+        db_.Execute("INSERT OR IGNORE INTO scheduled_jobs(name, due_at) VALUES (?, ?)", name, now);
+        claimed = db_.Execute(
+                      "UPDATE scheduled_jobs SET due_at = ?1, last_run_at = ?2 WHERE name = ?3 "
+                      "AND due_at <= ?2",
+                      next,
+                      now,
+                      name
+                  ) > 0;
+    });
+    return claimed;
+}
+
+std::optional<std::int64_t> SqliteJobStore::DueAt(std::string_view name) {
+    return db_.FindFirst(
+        "SELECT due_at FROM scheduled_jobs WHERE name = ?",
+        [](const Statement& s) { return s.Int(0); },
+        name
     );
 }
 

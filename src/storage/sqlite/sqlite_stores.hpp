@@ -17,13 +17,13 @@ public:
     std::optional<UserRow> FindByPhone(std::string_view phone) override;
     bool Insert(const UserRow& user) override;
     bool SetPassword(std::string_view user_id, std::string_view password_hash) override;
-    bool SetUnconfirmedPassword(std::string_view user_id, std::string_view password_hash)
-        override;
+    bool SetUnconfirmedPassword(std::string_view user_id, std::string_view password_hash) override;
     bool Confirm(std::string_view user_id) override;
     bool SetProfile(const UserRow& user) override;
     bool SetCustomData(std::string_view user_id, std::string_view custom_data) override;
     bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) override;
     void Delete(std::string_view user_id) override;
+    int DeleteUnconfirmed(std::int64_t created_before) override;
 
 private:
     std::optional<UserRow> FindWhere(const std::string& sql, std::string_view value);
@@ -40,7 +40,7 @@ public:
     std::optional<SessionRow> FindByRefreshHash(std::string_view refresh_hash) override;
     void Revoke(std::string_view session_id) override;
     std::vector<std::string> RevokeAllForUser(std::string_view user_id) override;
-    void DeleteExpired(std::int64_t before) override;
+    int DeleteExpired(std::int64_t before) override;
 
 private:
     std::optional<SessionRow> FindWhere(const std::string& sql, std::string_view value);
@@ -56,6 +56,19 @@ public:
     std::optional<CodeRow> Find(std::string_view user_id, std::string_view purpose) override;
     int AddAttempt(std::string_view user_id, std::string_view purpose) override;
     void Delete(std::string_view user_id, std::string_view purpose) override;
+    int DeleteExpired(std::int64_t before) override;
+
+private:
+    SqliteDatabase& db_;
+};
+
+class SqliteJobStore final : public JobStore {
+public:
+    explicit SqliteJobStore(SqliteDatabase& db) : db_(db) {}
+
+    // storage::JobStore
+    bool ClaimDue(std::string_view name, std::int64_t now, std::int64_t next) override;
+    std::optional<std::int64_t> DueAt(std::string_view name) override;
 
 private:
     SqliteDatabase& db_;

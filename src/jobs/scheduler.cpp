@@ -1,0 +1,70 @@
+// The scheduler's loop: due jobs from the store, run on this thread, one at a time.
+#include "jobs/scheduler.hpp"
+
+#include <exception>
+
+#include "core/log.hpp"
+
+namespace rainmaker::jobs {
+
+Scheduler::Scheduler(storage::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+
+Scheduler::~Scheduler() {
+    Stop();
+}
+
+void Scheduler::Every(std::string name, std::chrono::seconds interval, std::function<void()> job) {
+    jobs_.push_back(Job{std::move(name), interval, std::move(job)});
+}
+
+int Scheduler::RunDue() {
+    int ran = 0;
+    for (auto& job : jobs_) {
+        const auto now = clock_.NowSeconds();
+        if (now < job.next_check) {
+            continue;  // known not to be due: no store access
+        }
+        bool claimed = false;
+        try {
+            claimed = db_.Jobs().ClaimDue(job.name, now, now + job.interval.count());
+            if (claimed) {
+                ++ran;
+                job.run();
+            }
+        } catch (const std::exception& e) {
+            core::log::Error("job " + job.name + " failed: " + e.what());
+        }
+        // Not due (or another instance ran it): look again when the store says it is due.
+        try {
+            job.next_check = db_.Jobs().DueAt(job.name).value_or(now + job.interval.count());
+        } catch (const std::exception&) {
+            job.next_check = now + 1;
+        }
+    }
+    return ran;
+}
+
+void Scheduler::Start() {
+    thread_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            lock.unlock();
+            RunDue();
+            lock.lock();
+            wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+        }
+    });
+}
+
+void Scheduler::Stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+}  // namespace rainmaker::jobs

@@ -1,0 +1,215 @@
+// Claiming over the SQLite store (domain/nodes/claim_service): who may claim a device again,
+// one valid certificate per node (a re-claim revokes the earlier ones at once), the cap on
+// claims waiting to be mapped, and the expiry of claims never mapped (hardening finding 1).
+#include "domain/nodes/claim_service.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "domain/nodes/node_access.hpp"
+#include "storage/sqlite/sqlite_database.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::domain::nodes {
+namespace {
+
+using core::ApiError;
+using core::ErrorCode;
+
+constexpr const char* kMac = "AABBCCDDEEFF";
+
+// Counts the calls the broker side would turn into a CRL rewrite and reload.
+class CountingRevocations final : public CertificateRevocations {
+public:
+    void Changed() override { ++calls; }
+
+    int calls = 0;
+};
+
+auth::AuthContext Caller(const std::string& user_id, bool admin = false) {
+    auth::AuthContext c;
+    c.user_id = user_id;
+    c.user_name = user_id + "@x.com";
+    c.admin = admin;
+    return c;
+}
+
+class ClaimServiceTest : public ::testing::Test {
+protected:
+    ClaimServiceTest() {
+        for (const auto* user : {"alice", "bob", "admin"}) {
+            storage::UserRow u;
+            u.user_id = user;
+            u.user_name = std::string(user) + "@x.com";
+            u.password_hash = "hash";
+            db_.Users().Insert(u);
+        }
+    }
+
+    ClaimService Service(ClaimLimits limits = {}) {
+        return ClaimService(db_, *ca_, revocations_, clock_, "localhost", limits);
+    }
+
+    // claim/initiate then claim/verify with a fresh key; returns the certificate's serial.
+    std::string Claim(ClaimService& claims, const auth::AuthContext& who, const char* mac = kMac) {
+        const auto node_id = claims.Initiate(who, mac, "esp32");
+        const auto csr = crypto::MakeKeyAndCsr(node_id);
+        const auto cert = claims.Verify(who, csr.csr_pem);
+        return crypto::InspectCertificate(cert)->serial_hex;
+    }
+
+    std::string NodeOf(const char* mac = kMac) { return db_.Nodes().FindByMac(mac)->node_id; }
+
+    bool Revoked(const std::string& serial) {
+        const auto serials = db_.Nodes().RevokedSerials();
+        return std::find(serials.begin(), serials.end(), serial) != serials.end();
+    }
+
+    void MakePrimary(const std::string& user, const std::string& node) {
+        db_.Transaction([&] {
+            SetDirectRole(db_, user, node, "primary", clock_.NowSeconds());
+            db_.Nodes().MarkMapped(node, clock_.NowSeconds());
+        });
+    }
+
+    testing::TempDir dir_;
+    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    std::unique_ptr<crypto::CertificateAuthority> ca_ =
+        crypto::CertificateAuthority::LoadOrCreate(dir_.path() / "tls");
+    CountingRevocations revocations_;
+    testing::FakeClock clock_;
+};
+
+ErrorCode CodeOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const ApiError& e) {
+        return e.code();
+    }
+    return ErrorCode::kInternal;
+}
+
+TEST_F(ClaimServiceTest, TheFormerOwnerCannotClaimATransferredDeviceAgain) {
+    auto claims = Service();
+    const auto alice_serial = Claim(claims, Caller("alice"));
+    const auto node = NodeOf();
+    MakePrimary("alice", node);
+    // Alice transfers the device to Bob: Bob primary, Alice nothing.
+    db_.Transaction([&] {
+        SetDirectRole(db_, "bob", node, "primary", clock_.NowSeconds());
+        SetDirectRole(db_, "alice", node, "", clock_.NowSeconds());
+    });
+    EXPECT_EQ(
+        CodeOf([&] { claims.Initiate(Caller("alice"), kMac, "esp32"); }), ErrorCode::kNodeNotOwned
+    );
+    // Nor can she get a certificate for it with a CSR naming the node.
+    const auto csr = crypto::MakeKeyAndCsr(node);
+    EXPECT_EQ(
+        CodeOf([&] { claims.Verify(Caller("alice"), csr.csr_pem); }), ErrorCode::kNodeNotOwned
+    );
+    EXPECT_FALSE(Revoked(alice_serial));
+    EXPECT_EQ(revocations_.calls, 0);
+}
+
+TEST_F(ClaimServiceTest, APrimaryReclaimKeepsTheIdentityAndRevokesEveryEarlierCertificate) {
+    auto claims = Service();
+    const auto first = Claim(claims, Caller("alice"));
+    const auto node = NodeOf();
+    MakePrimary("bob", node);  // Bob became primary (a transfer)
+    db_.Transaction([&] { SetDirectRole(db_, "alice", node, "", clock_.NowSeconds()); });
+    const auto second = Claim(claims, Caller("bob"));
+    EXPECT_EQ(NodeOf(), node);
+    EXPECT_EQ(db_.Nodes().Find(node)->claimed_by, "bob");
+    EXPECT_EQ(db_.Nodes().Find(node)->cert_serial, second);
+    EXPECT_TRUE(Revoked(first));
+    EXPECT_FALSE(Revoked(second));
+    EXPECT_EQ(revocations_.calls, 1);
+}
+
+TEST_F(ClaimServiceTest, AnAdminMayReclaimAMappedDevice) {
+    auto claims = Service();
+    const auto first = Claim(claims, Caller("alice"));
+    MakePrimary("alice", NodeOf());
+    EXPECT_EQ(
+        CodeOf([&] { claims.Initiate(Caller("bob"), kMac, "esp32"); }), ErrorCode::kNodeNotOwned
+    );
+    Claim(claims, Caller("admin", true));
+    EXPECT_TRUE(Revoked(first));
+}
+
+TEST_F(ClaimServiceTest, APrimaryChangeBetweenInitiateAndVerifyIsSeenAtVerify) {
+    auto claims = Service();
+    Claim(claims, Caller("alice"));
+    const auto node = NodeOf();
+    MakePrimary("alice", node);
+    ASSERT_EQ(claims.Initiate(Caller("alice"), kMac, "esp32"), node);
+    db_.Transaction([&] {
+        SetDirectRole(db_, "bob", node, "primary", clock_.NowSeconds());
+        SetDirectRole(db_, "alice", node, "", clock_.NowSeconds());
+    });
+    const auto csr = crypto::MakeKeyAndCsr(node);
+    EXPECT_EQ(
+        CodeOf([&] { claims.Verify(Caller("alice"), csr.csr_pem); }), ErrorCode::kNodeNotOwned
+    );
+}
+
+TEST_F(ClaimServiceTest, AnUnmappedDeviceOfAnotherUserGetsANewIdentityAndTheOldOneIsRevoked) {
+    auto claims = Service();
+    const auto alice_serial = Claim(claims, Caller("alice"));
+    const auto old_node = NodeOf();
+    Claim(claims, Caller("bob"));
+    EXPECT_NE(NodeOf(), old_node);
+    EXPECT_EQ(db_.Nodes().Find(old_node)->mac_addr, "");
+    EXPECT_TRUE(Revoked(alice_serial));
+}
+
+TEST_F(ClaimServiceTest, ClaimsWaitingToBeMappedAreCappedPerUserButNotForAdmins) {
+    ClaimLimits limits;
+    limits.max_pending_per_user = 2;
+    auto claims = Service(limits);
+    Claim(claims, Caller("alice"), "000000000001");
+    Claim(claims, Caller("alice"), "000000000002");
+    EXPECT_EQ(
+        CodeOf([&] { claims.Initiate(Caller("alice"), "000000000003", "esp32"); }),
+        ErrorCode::kTooManyRequests
+    );
+    EXPECT_FALSE(db_.Nodes().FindByMac("000000000003"));
+    // Claiming one of them again is no new claim.
+    EXPECT_EQ(claims.Initiate(Caller("alice"), "000000000001", "esp32"), NodeOf("000000000001"));
+    // Mapping one frees a place.
+    MakePrimary("alice", NodeOf("000000000001"));
+    EXPECT_NO_THROW(claims.Initiate(Caller("alice"), "000000000003", "esp32"));
+    for (int i = 0; i < 4; ++i) {
+        const std::string mac = "00000000010" + std::to_string(i);
+        EXPECT_NO_THROW(claims.Initiate(Caller("admin", true), mac, "esp32"));
+    }
+}
+
+TEST_F(ClaimServiceTest, ClaimsNeverMappedExpireWithTheirCertificateAndMappedOnesStay) {
+    ClaimLimits limits;
+    limits.pending_ttl = std::chrono::hours(24);
+    auto claims = Service(limits);
+    const auto pending_serial = Claim(claims, Caller("alice"), "000000000001");
+    const auto pending = NodeOf("000000000001");
+    Claim(claims, Caller("alice"), "000000000002");
+    const auto mapped = NodeOf("000000000002");
+    MakePrimary("alice", mapped);
+    clock_.Advance(std::chrono::hours(23));
+    EXPECT_EQ(claims.ExpirePendingClaims(), 0);
+    clock_.Advance(std::chrono::hours(2));
+    EXPECT_EQ(claims.ExpirePendingClaims(), 1);
+    EXPECT_FALSE(db_.Nodes().Find(pending));
+    EXPECT_TRUE(Revoked(pending_serial));
+    EXPECT_TRUE(db_.Nodes().Find(mapped));
+    EXPECT_EQ(revocations_.calls, 1);
+    // The MAC is free again: claiming it gives a new identity.
+    EXPECT_NE(claims.Initiate(Caller("bob"), "000000000001", "esp32"), pending);
+}
+
+}  // namespace
+}  // namespace rainmaker::domain::nodes
