@@ -103,6 +103,9 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "mapping.timeout_seconds", c.mapping_timeout);
     Read(t, "claims.max_pending_per_user", c.claims.max_pending_per_user);
     ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
+    Read(t, "groups.max_per_user", c.groups.max_per_user);
+    Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);
+    Read(t, "mqtt.alerts_per_node", c.ingest.alerts_per_node);
     ReadSeconds(t, "retention.interval_seconds", c.housekeeping_interval);
     ReadSeconds(t, "retention.unconfirmed_account_seconds", c.retention.unconfirmed_account_ttl);
     ReadSeconds(t, "retention.sharing_request_seconds", c.retention.sharing_request_ttl);

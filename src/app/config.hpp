@@ -8,8 +8,11 @@
 
 #include "crypto/password_hash.hpp"
 #include "domain/auth/token_service.hpp"
+#include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
+#include "domain/nodes/node_ingest.hpp"
+#include "domain/sharing/sharing_flow.hpp"
 #include "domain/users/account_service.hpp"
 #include "http/server/http_server.hpp"
 #include "mqtt/embedded_broker.hpp"
@@ -28,6 +31,9 @@ struct Config {
     mqtt::BrokerConfig mqtt;
     std::chrono::seconds mapping_timeout{60};  // secret-key mapping requests
     domain::nodes::ClaimLimits claims;
+    domain::groups::GroupLimits groups;
+    domain::sharing::SharingLimits sharing;
+    domain::nodes::IngestLimits ingest;
     domain::housekeeping::RetentionConfig retention;
     std::chrono::seconds housekeeping_interval{600};
     std::string log_level = "info";

@@ -3,10 +3,14 @@
 // of an error, so one damaged row cannot fail a whole list.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/json.hpp>
+
+#include "core/error.hpp"
 
 namespace rainmaker::domain {
 
@@ -30,6 +34,26 @@ inline boost::json::object ParseObject(const std::string& text) {
 inline boost::json::array ParseArray(const std::string& text) {
     auto value = ParseOr(text, boost::json::array{});
     return value.is_array() ? std::move(value.as_array()) : boost::json::array{};
+}
+
+// Upper bound on one JSON document a client makes the server store and merge into (node and
+// group metadata, group custom data, the public profile, tag lists, sharing metadata): without
+// one, repeated merges grow a row without end. User custom data has its own, larger bound.
+inline constexpr std::size_t kMaxStoredDocumentBytes = 64 * 1024;
+
+// `value` serialized for the store; throws kInputTooLarge (naming `what`) when it is larger
+// than kMaxStoredDocumentBytes, so the request changes nothing.
+inline std::string SerializeBounded(const boost::json::value& value, std::string_view what) {
+    std::string text = boost::json::serialize(value);
+    if (text.size() > kMaxStoredDocumentBytes) {
+        throw core::ApiError(
+            core::ErrorCode::kInputTooLarge,
+            "Error, input size is too large: " + std::string(what) + " would be " +
+                std::to_string(text.size()) + " bytes, the limit is " +
+                std::to_string(kMaxStoredDocumentBytes)
+        );
+    }
+    return text;
 }
 
 }  // namespace rainmaker::domain

@@ -188,11 +188,21 @@ void BrokerLink::Apply(const Message& message) {
         return;
     }
     const auto topic = ParseNodeTopic(message.topic);
-    if (!topic || !ingest_.Handle(topic->node_id, topic->suffix, message.payload)) {
+    if (!topic) {
         ++counters_.malformed;
         return;
     }
-    ++counters_.ingested;
+    switch (ingest_.Handle(topic->node_id, topic->suffix, message.payload)) {
+        case domain::nodes::IngestOutcome::kApplied:
+            ++counters_.ingested;
+            break;
+        case domain::nodes::IngestOutcome::kMalformed:
+            ++counters_.malformed;
+            break;
+        case domain::nodes::IngestOutcome::kTooLarge:
+        case domain::nodes::IngestOutcome::kUnhandled:
+            break;  // counted by the ingest
+    }
 }
 
 void BrokerLink::IngestLoop() {
@@ -277,6 +287,22 @@ std::string BrokerLink::RenderMetrics() const {
         "rainmaker_mqtt_dropped_total",
         "Messages dropped because the ingest queue was full.",
         counters_.dropped
+    );
+    const auto& ingest = ingest_.counters();
+    line(
+        "rainmaker_mqtt_too_large_total",
+        "Node messages refused for their size (or the size they would make a stored document).",
+        ingest.too_large
+    );
+    line(
+        "rainmaker_mqtt_unhandled_total",
+        "Node messages on topics no area handles (yet).",
+        ingest.unhandled
+    );
+    line(
+        "rainmaker_mqtt_params_dropped_total",
+        "Reported params dropped because the node's config does not declare them (or their type).",
+        ingest.params_dropped
     );
     line("rainmaker_mqtt_published_total", "Messages published to nodes.", counters_.published);
     line(

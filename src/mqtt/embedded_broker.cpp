@@ -187,12 +187,14 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
     // The broker reads files of the private data directory: it runs as the server's user.
     conf += "user " + CurrentUser() + "\n";
     conf += "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n";
-    // A node config is the largest message (a few KB); 1 MiB bounds what one node can make the
-    // broker and the server hold.
+    // The largest messages are a node config (the server stores up to 64 KiB) and a command
+    // with up to 64 KiB of data (TLV, to-node/from-node): 128 KiB bounds what one message of a
+    // node can make the broker and the server hold. The server's own limits per topic are
+    // smaller (domain/nodes/node_ingest.hpp, docs/SECURITY.md).
     // The server's link may fall behind a burst: the broker keeps up to a million QoS 1 messages
     // for it rather than dropping them (mosquitto drops silently past this limit).
     conf += "per_listener_settings true\nset_tcp_nodelay true\nmax_queued_messages 1000000\n";
-    conf += "max_packet_size 1048576\n\n";
+    conf += "max_packet_size 131072\n\n";
     conf += "# Devices: TLS with client certificates from our CA; user name = certificate CN.\n";
     conf += "listener " + std::to_string(node_port_) + " " + config_.node_address + "\n";
     conf += "cafile " + (dir_ / "ca.pem").string() + "\n";

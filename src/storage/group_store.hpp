@@ -68,6 +68,8 @@ public:
     virtual int CountTopLevel(std::string_view kind, std::string_view user_id) = 0;
     // Every group of `kind` the user owns, at any level.
     virtual std::vector<GroupRow> Owned(std::string_view kind, std::string_view owner_id) = 0;
+    // How many groups of `kind` the user owns, at any level.
+    virtual int CountOwned(std::string_view kind, std::string_view owner_id) = 0;
     // The owner's dynamic groups made from exactly `group_query`.
     virtual std::vector<GroupRow> ListByQuery(
         std::string_view owner_id, std::string_view group_query

@@ -29,6 +29,12 @@ public:
     virtual void Put(const SharingRequestRow& request) = 0;  // insert or replace
     virtual std::optional<SharingRequestRow> Find(std::string_view request_id) = 0;
     virtual void Delete(std::string_view request_id) = 0;
+    // The pending requests of `kind` from `from_user` to `to_user`.
+    virtual std::vector<SharingRequestRow> Pending(
+        std::string_view kind, std::string_view from_user, std::string_view to_user
+    ) = 0;
+    // How many requests (of any kind) the user has sent that are still pending.
+    virtual int CountPendingFrom(std::string_view from_user) = 0;
     // Deletes the pending requests created before `pending_before` and the answered ones
     // (accepted, declined) created before `closed_before`; returns how many.
     virtual int DeleteExpired(std::int64_t pending_before, std::int64_t closed_before) = 0;

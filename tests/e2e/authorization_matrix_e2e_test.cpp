@@ -345,11 +345,14 @@ protected:
 
     // Alice offers `item` (a node, or a group for `kind` "node_group") to `user_name` as
     // secondary, and `accept_as` accepts unless null; returns the request id.
+    // A request of `item` to `user_name` (as primary when `primary`: two pending requests of
+    // the same item, user and role would be one), accepted by `accept_as` when given.
     std::string Offer(
         const std::string& kind,
         const std::string& item,
         const char* user_name,
-        const Tokens* accept_as
+        const Tokens* accept_as,
+        bool primary = false
     ) {
         const std::string path = "/v1/user/" + kind + "/sharing/requests";
         const auto shared = client_.Put(
@@ -357,7 +360,8 @@ protected:
             object{
                 {kind == "nodes" ? "nodes" : "groups",
                  boost::json::array{boost::json::value(item)}},
-                {"user_name", user_name}},
+                {"user_name", user_name},
+                {"primary", primary}},
             alice_.accesstoken
         );
         EXPECT_EQ(shared.status, 200) << shared.body;
@@ -371,14 +375,22 @@ protected:
         return id;
     }
 
-    std::string Share(const std::string& node, const char* user_name, const Tokens* accept_as) {
-        return Offer("nodes", node, user_name, accept_as);
+    std::string Share(
+        const std::string& node,
+        const char* user_name,
+        const Tokens* accept_as,
+        bool primary = false
+    ) {
+        return Offer("nodes", node, user_name, accept_as, primary);
     }
 
     std::string ShareGroup(
-        const std::string& group, const char* user_name, const Tokens* accept_as
+        const std::string& group,
+        const char* user_name,
+        const Tokens* accept_as,
+        bool primary = false
     ) {
-        return Offer("node_group", group, user_name, accept_as);
+        return Offer("node_group", group, user_name, accept_as, primary);
     }
 
     std::string Group(const char* name, bool with_node) {
@@ -462,7 +474,7 @@ protected:
             {"sgroup", Group("Shared", false)},
             {"sgroup_rm", Group("SharedRemove", false)},
             {"share_req", Share(node_.node_id, kCarol, nullptr)},
-            {"withdraw_req", Share(node_.node_id, kCarol, nullptr)},
+            {"withdraw_req", Share(node_.node_id, kCarol, nullptr, true)},
             {"map_req", map_request},
             {"chal_req", challenge.Str("request_id")},
             {"primary_name", kAlice},
@@ -488,7 +500,7 @@ protected:
             ASSERT_EQ(r.status, 200) << r.body;
             vars_[group] = r.Str("group_id");
         }
-        vars_["gwithdraw_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr);
+        vars_["gwithdraw_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr, true);
         // A token that carries the primary's claims under a forged signature.
         const auto dot = alice_.accesstoken.rfind('.');
         const std::string signature = alice_.accesstoken.substr(dot + 1);

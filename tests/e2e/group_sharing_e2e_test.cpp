@@ -541,9 +541,17 @@ TEST_F(GroupSharingTest, AnOwnersDeletedAccountTakesTheSharedHomeAway) {
 
 TEST_F(GroupSharingTest, RequestListsPageWithTwoCursorsOneToTenAtATime) {
     BuildHome();
-    for (const char* user : {"bob@example.com", "carol@example.com", "bob@example.com"}) {
+    // Three distinct requests (the same offer twice would be one request).
+    for (const auto& [user, primary] :
+         {std::pair{"bob@example.com", false},
+          std::pair{"carol@example.com", false},
+          std::pair{"bob@example.com", true}}) {
         ASSERT_EQ(
-            Share(alice_, {{"groups", JsonStrings({home_})}, {"user_name", user}}).status, 200
+            Share(
+                alice_,
+                {{"groups", JsonStrings({home_})}, {"user_name", user}, {"primary", primary}}
+            ).status,
+            200
         );
     }
     const std::string sent = "/v1/user/node_group/sharing/requests?primary_user=true";

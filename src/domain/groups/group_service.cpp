@@ -43,9 +43,13 @@ void CheckObject(const std::optional<boost::json::value>& value, const char* nam
 }  // namespace
 
 GroupService::GroupService(
-    storage::Database& db, nodes::NodeService& nodes, const core::Clock& clock, GroupKind kind
+    storage::Database& db,
+    nodes::NodeService& nodes,
+    const core::Clock& clock,
+    GroupKind kind,
+    GroupLimits limits
 )
-    : db_(db), nodes_(nodes), clock_(clock), kind_(kind) {}
+    : db_(db), nodes_(nodes), clock_(clock), kind_(kind), limits_(limits) {}
 
 std::string GroupService::QueryOf(
     const std::optional<std::string>& node_type,
@@ -279,14 +283,25 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
     group.description = f.description.value_or("");
     group.mutually_exclusive = f.mutually_exclusive.value_or(false);
     if (f.group_metadata && f.group_metadata->is_object()) {
-        group.group_metadata = boost::json::serialize(*f.group_metadata);
+        group.group_metadata = SerializeBounded(*f.group_metadata, "group_metadata");
     }
     if (f.custom_data) {
-        group.custom_data =
-            boost::json::serialize(users::ShadowMerge(boost::json::object{}, *f.custom_data));
+        group.custom_data = SerializeBounded(
+            users::ShadowMerge(boost::json::object{}, *f.custom_data), "custom_data"
+        );
     }
     group.created_at = clock_.NowSeconds();
     db_.Transaction([&] {
+        // A tree of thousands of groups makes every read of it slow: one user owns at most
+        // limits_.max_per_user.
+        if (!Admin() && limits_.max_per_user > 0 &&
+            db_.Groups().CountOwned(Kind(), caller.user_id) >= limits_.max_per_user) {
+            throw ApiError(
+                ErrorCode::kTooManyRequests,
+                "Too many requests: a user owns at most " + std::to_string(limits_.max_per_user) +
+                    " groups"
+            );
+        }
         if (f.parent_group_id && !f.parent_group_id->empty()) {
             const auto parent = db_.Groups().Find(*f.parent_group_id);
             if (!parent || parent->owner_id != caller.user_id || parent->kind != Kind()) {
@@ -379,13 +394,17 @@ void GroupService::Update(
         group.description = f.description.value_or(group.description);
         group.mutually_exclusive = f.mutually_exclusive.value_or(group.mutually_exclusive);
         if (f.group_metadata) {
-            group.group_metadata =
-                f.group_metadata->is_null() ? "{}" : boost::json::serialize(*f.group_metadata);
+            group.group_metadata = f.group_metadata->is_null()
+                                       ? "{}"
+                                       : SerializeBounded(*f.group_metadata, "group_metadata");
         }
         if (f.custom_data) {
-            group.custom_data = boost::json::serialize(users::ShadowMerge(
-                ParseOr(group.custom_data, boost::json::object{}), *f.custom_data
-            ));
+            group.custom_data = SerializeBounded(
+                users::ShadowMerge(
+                    ParseOr(group.custom_data, boost::json::object{}), *f.custom_data
+                ),
+                "custom_data"
+            );
         }
         // A changed type or exclusivity must still hold for the nodes already in the group.
         CheckExclusive(group, db_.Groups().Nodes(group.group_id));

@@ -66,13 +66,19 @@ std::string RoleInGroup(
 // the parent it came from).
 bool ParentVisible(storage::Database& db, std::string_view user_id, const storage::GroupRow& group);
 
+struct GroupLimits {
+    // Groups one user owns, at any level (user groups; admins are not limited). 0 = no limit.
+    int max_per_user = 1000;
+};
+
 class GroupService {
 public:
     GroupService(
         storage::Database& db,
         nodes::NodeService& nodes,
         const core::Clock& clock,
-        GroupKind kind = GroupKind::kUser
+        GroupKind kind = GroupKind::kUser,
+        GroupLimits limits = {}
     );
 
     // #56: returns the new group id.
@@ -145,6 +151,7 @@ private:
     nodes::NodeService& nodes_;
     const core::Clock& clock_;
     GroupKind kind_;
+    GroupLimits limits_;
 };
 
 }  // namespace rainmaker::domain::groups

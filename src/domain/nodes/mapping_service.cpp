@@ -60,10 +60,10 @@ void FillExtras(MappingRequestRow& row, const MappingExtras& extras) {
         for (const auto& tag : *extras.tags) {
             tags.emplace_back(tag);
         }
-        row.tags = boost::json::serialize(tags);
+        row.tags = SerializeBounded(tags, "the tags");
     }
     if (extras.metadata && extras.metadata->is_object()) {
-        row.metadata = boost::json::serialize(*extras.metadata);
+        row.metadata = SerializeBounded(*extras.metadata, "the metadata");
     }
     row.group_id = extras.group_id;
 }

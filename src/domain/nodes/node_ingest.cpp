@@ -1,11 +1,8 @@
-// Applies node messages to the store: config replaced, params replaced (init) or merged
-// (local), mapping reports matched, alerts kept.
+// The topic table and the node-state handlers: config replaced, params replaced (init) or
+// merged (local) after undeclared params are dropped, mapping reports matched, alerts kept.
 #include "domain/nodes/node_ingest.hpp"
 
 #include <chrono>
-#include <stdexcept>
-
-#include <boost/json.hpp>
 
 #include "core/log.hpp"
 #include "domain/nodes/params_validation.hpp"
@@ -26,8 +23,104 @@ std::string InfoField(const boost::json::object& config, std::string_view key) {
 
 }  // namespace
 
-NodeIngest::NodeIngest(storage::Database& db, MappingService& mapping, const core::Clock& clock)
-    : db_(db), mapping_(mapping), clock_(clock) {}
+NodeIngest::NodeIngest(
+    storage::Database& db, MappingService& mapping, const core::Clock& clock, IngestLimits limits
+)
+    : db_(db), mapping_(mapping), clock_(clock), limits_(limits) {
+    On("config", limits_.max_config_bytes, [this](auto node_id, auto, const auto& config) {
+        OnConfig(node_id, config);
+    });
+    On("params/local/init", limits_.max_params_bytes, [this](auto node_id, auto, const auto& r) {
+        OnParams(node_id, r, true);
+    });
+    On("params/local", limits_.max_params_bytes, [this](auto node_id, auto, const auto& r) {
+        OnParams(node_id, r, false);
+    });
+    // params/local/<group>: the same report, published for a group of params.
+    On("params/local/+", limits_.max_params_bytes, [this](auto node_id, auto, const auto& r) {
+        OnParams(node_id, r, false);
+    });
+    On("user/mapping", limits_.max_mapping_bytes, [this](auto node_id, auto, const auto& m) {
+        db_.Transaction([&] {  // a refused report leaves no node record behind
+            EnsureNode(node_id);
+            mapping_.OnNodeReport(node_id, m);
+        });
+    });
+    OnRaw("alert", limits_.max_alert_bytes, [this](auto node_id, auto, auto payload) {
+        boost::system::error_code ec;
+        if (const auto value = boost::json::parse(payload, ec); ec || !value.is_object()) {
+            throw std::invalid_argument("alert is not a JSON object");
+        }
+        db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), limits_.alerts_per_node);
+    });
+}
+
+void NodeIngest::On(std::string pattern, std::size_t max_bytes, JsonHandler handler) {
+    handlers_[std::move(pattern)] = Entry{max_bytes, std::move(handler), {}};
+}
+
+void NodeIngest::OnRaw(std::string pattern, std::size_t max_bytes, RawHandler handler) {
+    handlers_[std::move(pattern)] = Entry{max_bytes, {}, std::move(handler)};
+}
+
+const NodeIngest::Entry* NodeIngest::Find(std::string_view suffix) const {
+    if (const auto it = handlers_.find(std::string(suffix)); it != handlers_.end()) {
+        return &it->second;
+    }
+    const auto slash = suffix.rfind('/');
+    if (slash == std::string_view::npos) {
+        return nullptr;
+    }
+    const auto it = handlers_.find(std::string(suffix.substr(0, slash)) + "/+");
+    return it != handlers_.end() ? &it->second : nullptr;
+}
+
+IngestOutcome NodeIngest::Handle(
+    std::string_view node_id, std::string_view suffix, std::string_view payload
+) {
+    const auto warn = [&](const std::string& what) {
+        core::log::Warn("node " + std::string(node_id) + " " + std::string(suffix) + ": " + what);
+    };
+    const Entry* entry = Find(suffix);
+    if (entry == nullptr) {
+        ++counters_.unhandled;
+        core::log::Debug(
+            "node " + std::string(node_id) + " " + std::string(suffix) + ": not handled"
+        );
+        return IngestOutcome::kUnhandled;
+    }
+    if (payload.size() > entry->max_bytes) {
+        ++counters_.too_large;
+        warn(
+            std::to_string(payload.size()) + " bytes refused, the limit is " +
+            std::to_string(entry->max_bytes)
+        );
+        return IngestOutcome::kTooLarge;
+    }
+    try {
+        if (entry->raw) {
+            entry->raw(node_id, suffix, payload);
+            return IngestOutcome::kApplied;
+        }
+        boost::system::error_code ec;
+        boost::json::parse_options options;
+        options.max_depth = 32;
+        const auto value = boost::json::parse(payload, ec, {}, options);
+        if (ec || !value.is_object()) {
+            warn("malformed JSON");
+            return IngestOutcome::kMalformed;
+        }
+        entry->json(node_id, suffix, value.as_object());
+        return IngestOutcome::kApplied;
+    } catch (const PayloadTooLarge& e) {
+        ++counters_.too_large;
+        warn(e.what());
+        return IngestOutcome::kTooLarge;
+    } catch (const std::invalid_argument& e) {
+        warn(e.what());
+        return IngestOutcome::kMalformed;
+    }
+}
 
 void NodeIngest::EnsureNode(std::string_view node_id) {
     // The broker authenticated the node by its certificate: a node we do not know yet (for
@@ -40,68 +133,54 @@ void NodeIngest::EnsureNode(std::string_view node_id) {
     }
 }
 
-bool NodeIngest::Handle(
-    std::string_view node_id, std::string_view suffix, std::string_view payload
-) {
-    boost::system::error_code ec;
-    boost::json::parse_options options;
-    options.max_depth = 32;
-    const auto value = boost::json::parse(payload, ec, {}, options);
-    if (ec || !value.is_object()) {
-        core::log::Warn(
-            "node " + std::string(node_id) + " sent malformed JSON on " + std::string(suffix)
-        );
-        return false;
+void NodeIngest::OnConfig(std::string_view node_id, const boost::json::object& config) {
+    const auto* id = config.if_contains("node_id");
+    if (id == nullptr || !id->is_string() || id->as_string() != node_id) {
+        throw std::invalid_argument("config names another node");
     }
-    const auto& object = value.as_object();
-    try {
-        if (suffix == "config") {
-            const auto* id = object.if_contains("node_id");
-            if (id == nullptr || !id->is_string() || id->as_string() != node_id) {
-                throw std::invalid_argument("config names another node");
-            }
-            db_.Transaction([&] {
-                EnsureNode(node_id);
-                db_.Nodes().PutConfig(
-                    node_id,
-                    payload,
-                    InfoField(object, "type"),
-                    InfoField(object, "model"),
-                    InfoField(object, "fw_version")
-                );
-            });
-        } else if (suffix == "params/local/init") {
-            db_.Transaction([&] {
-                EnsureNode(node_id);
-                db_.Nodes().PutParams(node_id, boost::json::serialize(object), clock_.NowSeconds());
-            });
-        } else if (suffix == "params/local" || suffix.starts_with("params/local/")) {
-            db_.Transaction([&] {
-                EnsureNode(node_id);
-                const auto node = db_.Nodes().Find(node_id);
-                boost::json::object stored =
-                    node ? ParseObject(node->params) : boost::json::object{};
-                MergeReportedParams(stored, object);
-                db_.Nodes().PutParams(node_id, boost::json::serialize(stored), clock_.NowSeconds());
-            });
-        } else if (suffix == "user/mapping") {
-            EnsureNode(node_id);
-            mapping_.OnNodeReport(node_id, object);
-        } else if (suffix == "alert") {
-            db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), 100);
-        } else {
-            // otafetch, otastatus, tsdata, simple_tsdata, from-node: their areas come later.
-            core::log::Debug(
-                "node " + std::string(node_id) + " " + std::string(suffix) + ": not handled yet"
+    db_.Transaction([&] {
+        EnsureNode(node_id);
+        db_.Nodes().PutConfig(
+            node_id,
+            boost::json::serialize(config),
+            InfoField(config, "type"),
+            InfoField(config, "model"),
+            InfoField(config, "fw_version")
+        );
+    });
+}
+
+void NodeIngest::OnParams(
+    std::string_view node_id, const boost::json::object& report, bool replace
+) {
+    db_.Transaction([&] {
+        EnsureNode(node_id);
+        const auto node = db_.Nodes().Find(node_id);
+        // Only what the node's config declares is kept: a node cannot make the server store
+        // arbitrary keys (and REST sets are checked against the same config).
+        boost::json::object declared = report;
+        const int dropped = KeepDeclaredParams(ParseOr(node->config, {}), declared);
+        if (dropped > 0) {
+            counters_.params_dropped += static_cast<std::uint64_t>(dropped);
+            core::log::Warn(
+                "node " + std::string(node_id) + ": " + std::to_string(dropped) +
+                " reported param(s) not in its config dropped"
             );
         }
-    } catch (const std::invalid_argument& e) {
-        core::log::Warn(
-            "node " + std::string(node_id) + " " + std::string(suffix) + ": " + e.what()
-        );
-        return false;
-    }
-    return true;
+        if (declared.empty() && !replace) {
+            return;
+        }
+        boost::json::object stored = replace ? boost::json::object{} : ParseObject(node->params);
+        MergeReportedParams(stored, declared);
+        std::string text = boost::json::serialize(stored);
+        if (text.size() > limits_.max_stored_params_bytes) {
+            throw PayloadTooLarge(
+                "params would be " + std::to_string(text.size()) + " bytes, the limit is " +
+                std::to_string(limits_.max_stored_params_bytes)
+            );
+        }
+        db_.Nodes().PutParams(node_id, text, clock_.NowSeconds());
+    });
 }
 
 void NodeIngest::ResetPresence() {

@@ -1,10 +1,20 @@
-// What nodes send through the broker: config, params (init and local), user/mapping, alerts,
-// and the broker's presence events. Malformed messages are refused (counted by the caller),
-// never stored.
+// What nodes send through the broker, dispatched by a table of topic handlers: each area
+// registers the node→cloud topic suffixes it handles, with the largest payload it accepts (as
+// HTTP routes are registered), so a new area adds its topics without touching the others.
+// The nodes area registers config, params (init, local, local/<group>), user/mapping and
+// alert here. Malformed or oversized messages change nothing and are counted.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+
+#include <boost/json.hpp>
 
 #include "core/clock.hpp"
 #include "domain/nodes/mapping_service.hpp"
@@ -12,14 +22,63 @@
 
 namespace rainmaker::domain::nodes {
 
+// The documented limits of what a node may make the server store (docs/SECURITY.md).
+struct IngestLimits {
+    std::size_t max_config_bytes = 64 * 1024;
+    std::size_t max_params_bytes = 16 * 1024;         // one params report
+    std::size_t max_stored_params_bytes = 64 * 1024;  // a node's params after a merge
+    std::size_t max_mapping_bytes = 1024;             // user/mapping
+    std::size_t max_alert_bytes = 4 * 1024;
+    int alerts_per_node = 100;  // only the newest are kept
+};
+
+enum class IngestOutcome {
+    kApplied,    // stored (a params report may have had undeclared params dropped)
+    kMalformed,  // not JSON, or content the handler refused: nothing changed
+    kTooLarge,   // over the topic's limit, or would make a stored document too large
+    kUnhandled,  // no handler for the topic
+};
+
+// Counters for /metrics, next to the link's own.
+struct IngestCounters {
+    std::atomic<std::uint64_t> params_dropped{0};  // undeclared or mistyped reported params
+    std::atomic<std::uint64_t> too_large{0};
+    std::atomic<std::uint64_t> unhandled{0};
+};
+
+// A handler may throw this for a message that would store too much.
+class PayloadTooLarge : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
 class NodeIngest {
 public:
-    NodeIngest(storage::Database& db, MappingService& mapping, const core::Clock& clock);
+    // Handlers get the node id (from the topic, authenticated by the broker), the suffix and
+    // the payload; they throw std::invalid_argument (or PayloadTooLarge) to refuse it.
+    using JsonHandler = std::function<void(
+        std::string_view node_id, std::string_view suffix, const boost::json::object& payload
+    )>;
+    using RawHandler = std::function<
+        void(std::string_view node_id, std::string_view suffix, std::string_view payload)>;
 
-    // One message of node `node_id` on topic suffix `suffix` ("config", "params/local",
-    // "params/local/init", "params/local/<group>", "user/mapping", "alert", ...). Returns
-    // false, changing nothing, when the payload is malformed.
-    bool Handle(std::string_view node_id, std::string_view suffix, std::string_view payload);
+    NodeIngest(
+        storage::Database& db,
+        MappingService& mapping,
+        const core::Clock& clock,
+        IngestLimits limits = {}
+    );
+
+    // Registers the handler of suffix `pattern`: exact ("config"), or ending in "/+" for any
+    // one level below ("params/local/+"). JSON handlers get the payload parsed as an object;
+    // payloads over `max_bytes` are refused unread.
+    void On(std::string pattern, std::size_t max_bytes, JsonHandler handler);
+    void OnRaw(std::string pattern, std::size_t max_bytes, RawHandler handler);
+
+    // One message of node `node_id` on topic suffix `suffix`.
+    IngestOutcome Handle(
+        std::string_view node_id, std::string_view suffix, std::string_view payload
+    );
 
     // A presence event; events of an older connection never override a newer one.
     void HandlePresence(
@@ -30,12 +89,26 @@ public:
     // offline until they connect again.
     void ResetPresence();
 
+    const IngestCounters& counters() const { return counters_; }
+
 private:
+    struct Entry {
+        std::size_t max_bytes = 0;
+        JsonHandler json;
+        RawHandler raw;
+    };
+
+    const Entry* Find(std::string_view suffix) const;
     void EnsureNode(std::string_view node_id);
+    void OnConfig(std::string_view node_id, const boost::json::object& config);
+    void OnParams(std::string_view node_id, const boost::json::object& report, bool replace);
 
     storage::Database& db_;
     MappingService& mapping_;
     const core::Clock& clock_;
+    IngestLimits limits_;
+    std::unordered_map<std::string, Entry> handlers_;
+    IngestCounters counters_;
 };
 
 }  // namespace rainmaker::domain::nodes

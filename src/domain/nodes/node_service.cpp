@@ -356,10 +356,11 @@ void NodeService::UpdateNode(
                 }
             }
         }
-        mapping.tags = boost::json::serialize(tags);
+        mapping.tags = SerializeBounded(tags, "the node's tags");
         if (metadata != nullptr) {
-            mapping.metadata = boost::json::serialize(
-                users::ShadowMerge(ParseOr(mapping.metadata, boost::json::object{}), *metadata)
+            mapping.metadata = SerializeBounded(
+                users::ShadowMerge(ParseOr(mapping.metadata, boost::json::object{}), *metadata),
+                "the node's metadata"
             );
         }
         if (grant_admin_access) {

@@ -1,6 +1,7 @@
 // The node config's param schema (data_type, properties, bounds, valid_strs) applied to a delta.
 #include "domain/nodes/params_validation.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -268,6 +269,63 @@ std::string SerializeForNode(const boost::json::value& value) {
     std::string out;
     Write(value, out);
     return out;
+}
+
+namespace {
+// Whether `value` is of the param's data_type (an unknown data_type accepts any value).
+bool OfDataType(const boost::json::object& param, const boost::json::value& value) {
+    const std::string type = Str(param.if_contains("data_type"));
+    if (type == "bool") {
+        return value.is_bool();
+    }
+    if (type == "int") {
+        return value.is_int64() || value.is_uint64() ||
+               (value.is_double() && std::isfinite(value.as_double()) &&
+                std::trunc(value.as_double()) == value.as_double());
+    }
+    if (type == "float") {
+        return value.is_number() && std::isfinite(value.to_number<double>());
+    }
+    if (type == "string") {
+        return value.is_string();
+    }
+    if (type == "object") {
+        return value.is_object();
+    }
+    if (type == "array") {
+        return value.is_array();
+    }
+    return true;
+}
+}  // namespace
+
+int KeepDeclaredParams(const boost::json::value& config, boost::json::object& report) {
+    int dropped = 0;
+    for (auto it = report.begin(); it != report.end();) {
+        const auto* schema =
+            config.is_object() ? FindDevice(config.as_object(), std::string(it->key())) : nullptr;
+        if (schema == nullptr || !it->value().is_object()) {
+            dropped += it->value().is_object()
+                           ? std::max(1, static_cast<int>(it->value().as_object().size()))
+                           : 1;
+            it = report.erase(it);
+            continue;
+        }
+        auto& params = it->value().as_object();
+        const auto* list = schema->if_contains("params");
+        for (auto p = params.begin(); p != params.end();) {
+            const auto* param =
+                list != nullptr ? FindByName(*list, std::string(p->key())) : nullptr;
+            if (param == nullptr || !OfDataType(*param, p->value())) {
+                ++dropped;
+                p = params.erase(p);
+            } else {
+                ++p;
+            }
+        }
+        ++it;
+    }
+    return dropped;
 }
 
 void MergeReportedParams(boost::json::object& stored, const boost::json::object& report) {

@@ -23,4 +23,11 @@ std::string SerializeForNode(const boost::json::value& value);
 // replaced (objects and arrays whole). Non-object devices in the report are ignored.
 void MergeReportedParams(boost::json::object& stored, const boost::json::object& report);
 
+// Keeps of a node's params report only what its config declares: devices (and services) it
+// lists, their params, with values of the param's data_type (bounds are not applied: a
+// sensor may report what it measures). Returns how many params were dropped (a whole unknown
+// or malformed device counts as its number of params, at least one). With a `config` that is
+// not a node config everything is dropped.
+int KeepDeclaredParams(const boost::json::value& config, boost::json::object& report);
+
 }  // namespace rainmaker::domain::nodes

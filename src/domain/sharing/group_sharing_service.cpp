@@ -42,9 +42,12 @@ bool IsPrimary(const std::string& role) {
 }  // namespace
 
 GroupSharingService::GroupSharingService(
-    storage::Database& db, const core::Clock& clock, groups::GroupService& groups
+    storage::Database& db,
+    const core::Clock& clock,
+    groups::GroupService& groups,
+    SharingLimits limits
 )
-    : SharingFlow(db, clock, "group", kGroupErrors), groups_(groups) {}
+    : SharingFlow(db, clock, "group", kGroupErrors, limits), groups_(groups) {}
 
 std::vector<GroupRow> GroupSharingService::CheckGroups(const std::vector<std::string>& group_ids) {
     if (group_ids.empty()) {

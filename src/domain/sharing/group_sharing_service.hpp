@@ -27,7 +27,10 @@ struct GroupSharingQuery {
 class GroupSharingService final : public SharingFlow {
 public:
     GroupSharingService(
-        storage::Database& db, const core::Clock& clock, groups::GroupService& groups
+        storage::Database& db,
+        const core::Clock& clock,
+        groups::GroupService& groups,
+        SharingLimits limits = {}
     );
 
     // #60: returns the request id (accepted at once when the receiver already holds a share

@@ -36,8 +36,10 @@ std::string OfferedRole(bool primary) {
 
 }  // namespace
 
-NodeSharingService::NodeSharingService(storage::Database& db, const core::Clock& clock)
-    : SharingFlow(db, clock, "node", kNodeErrors) {}
+NodeSharingService::NodeSharingService(
+    storage::Database& db, const core::Clock& clock, SharingLimits limits
+)
+    : SharingFlow(db, clock, "node", kNodeErrors, limits) {}
 
 void NodeSharingService::CheckNodes(const std::vector<std::string>& nodes) {
     if (nodes.empty()) {

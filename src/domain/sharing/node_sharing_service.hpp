@@ -17,7 +17,7 @@ namespace rainmaker::domain::sharing {
 
 class NodeSharingService final : public SharingFlow {
 public:
-    NodeSharingService(storage::Database& db, const core::Clock& clock);
+    NodeSharingService(storage::Database& db, const core::Clock& clock, SharingLimits limits = {});
 
     // #16/#21 create: returns the request id. When the receiver already has every node the
     // change applies at once (the request is created accepted), except for a transfer.

@@ -1,6 +1,7 @@
 // Pending → accepted | declined, or withdrawn by the sender while pending.
 #include "domain/sharing/sharing_flow.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/random.hpp"
@@ -14,9 +15,13 @@ using core::ErrorCode;
 using storage::SharingRequestRow;
 
 SharingFlow::SharingFlow(
-    storage::Database& db, const core::Clock& clock, std::string kind, SharingErrors errors
+    storage::Database& db,
+    const core::Clock& clock,
+    std::string kind,
+    SharingErrors errors,
+    SharingLimits limits
 )
-    : db_(db), clock_(clock), kind_(std::move(kind)), errors_(errors) {}
+    : db_(db), clock_(clock), kind_(std::move(kind)), errors_(errors), limits_(limits) {}
 
 std::vector<std::string> SharingFlow::Items(const SharingRequestRow& request) {
     std::vector<std::string> items;
@@ -88,10 +93,31 @@ std::string SharingFlow::Create(
     request.transfer = r.transfer;
     request.new_role = r.new_role.value_or("");
     if (r.metadata && r.metadata->is_object()) {
-        request.metadata = boost::json::serialize(*r.metadata);
+        request.metadata = SerializeBounded(*r.metadata, "the metadata");
     }
     request.created_at = clock_.NowSeconds();
     request.status = apply_now ? "accepted" : "pending";
+    if (!apply_now) {
+        // A retried or repeated offer is the same request, not another one.
+        auto items = r.items;
+        std::sort(items.begin(), items.end());
+        for (const auto& pending : db_.Sharing().Pending(kind_, caller.user_id, target.user_id)) {
+            auto pending_items = Items(pending);
+            std::sort(pending_items.begin(), pending_items.end());
+            if (pending_items == items && pending.primary == request.primary &&
+                pending.transfer == request.transfer && pending.new_role == request.new_role) {
+                return pending.request_id;
+            }
+        }
+        if (limits_.max_pending_per_user > 0 &&
+            db_.Sharing().CountPendingFrom(caller.user_id) >= limits_.max_pending_per_user) {
+            throw ApiError(
+                ErrorCode::kTooManyRequests,
+                "Too many requests: at most " + std::to_string(limits_.max_pending_per_user) +
+                    " sharing requests may be pending; withdraw some or wait for answers"
+            );
+        }
+    }
     db_.Sharing().Put(request);
     if (apply_now) {
         Apply(request);

@@ -34,6 +34,11 @@ struct RequestQuery {
     int num_records = 10;
 };
 
+struct SharingLimits {
+    // Requests a user has sent that are still pending, all kinds together. 0 = no limit.
+    int max_pending_per_user = 100;
+};
+
 // The codes one kind answers with (node sharing 1070xx, group sharing 1080xx).
 struct SharingErrors {
     core::ErrorCode user_name_missing;
@@ -59,7 +64,11 @@ public:
 
 protected:
     SharingFlow(
-        storage::Database& db, const core::Clock& clock, std::string kind, SharingErrors errors
+        storage::Database& db,
+        const core::Clock& clock,
+        std::string kind,
+        SharingErrors errors,
+        SharingLimits limits
     );
     ~SharingFlow() = default;
 
@@ -70,7 +79,9 @@ protected:
     // The same, and not the caller.
     storage::UserRow RequireTarget(const auth::AuthContext& caller, std::string_view user_name);
     // Stores a new request from the caller to `target` (accepted at once and applied when
-    // `apply_now`); returns its id. Call inside a transaction.
+    // `apply_now`); returns its id. A request that would repeat one still pending (same items,
+    // role and transfer) is not stored again: the pending one's id is returned. Throws
+    // kTooManyRequests past the limit of pending requests. Call inside a transaction.
     std::string Create(
         const auth::AuthContext& caller,
         const storage::UserRow& target,
@@ -95,6 +106,7 @@ private:
 
     std::string kind_;
     SharingErrors errors_;
+    SharingLimits limits_;
 };
 
 }  // namespace rainmaker::domain::sharing

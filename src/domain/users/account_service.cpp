@@ -493,7 +493,7 @@ UserRow AccountService::Updated(const UserRow& user, const UserUpdate& update) {
                 current.erase(it);
             }
         }
-        next.tags = boost::json::serialize(current);
+        next.tags = SerializeBounded(current, "the tags");
     }
     return next;
 }
@@ -626,7 +626,9 @@ void AccountService::PutPublicProfile(
         const auto user = RequireUser(caller);
         db_.Users().SetPublicProfile(
             user.user_id,
-            boost::json::serialize(MergePublicProfile(ParseObject(user.public_profile), profile))
+            SerializeBounded(
+                MergePublicProfile(ParseObject(user.public_profile), profile), "the public profile"
+            )
         );
     });
 }

@@ -141,6 +141,17 @@ std::vector<GroupRow> SqliteGroupStore::Owned(std::string_view kind, std::string
     return db_.FindAll(kSql, ReadGroup, owner_id, kind);
 }
 
+int SqliteGroupStore::CountOwned(std::string_view kind, std::string_view owner_id) {
+    return db_
+        .FindFirst(
+            "SELECT COUNT(*) FROM node_groups WHERE owner_id = ? AND kind = ?",
+            [](const Statement& st) { return static_cast<int>(st.Int(0)); },
+            owner_id,
+            kind
+        )
+        .value_or(0);
+}
+
 std::vector<GroupRow> SqliteGroupStore::ListByQuery(
     std::string_view owner_id, std::string_view group_query
 ) {

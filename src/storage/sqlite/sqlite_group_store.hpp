@@ -31,6 +31,7 @@ public:
     std::vector<GroupRow> ListByQuery(std::string_view owner_id, std::string_view group_query)
         override;
     std::vector<GroupRow> Owned(std::string_view kind, std::string_view owner_id) override;
+    int CountOwned(std::string_view kind, std::string_view owner_id) override;
     void SetOwner(std::string_view group_id, std::string_view owner_id) override;
     std::vector<GroupRow> Children(std::string_view group_id) override;
     std::vector<std::string> Nodes(std::string_view group_id) override;

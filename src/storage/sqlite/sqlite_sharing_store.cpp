@@ -72,6 +72,22 @@ std::vector<SharingRequestRow> SqliteSharingStore::List(
     return db_.FindAll(sent ? kSent : kReceived, ReadRequest, user_id, kind, start_id, limit);
 }
 
+std::vector<SharingRequestRow> SqliteSharingStore::Pending(
+    std::string_view kind, std::string_view from_user, std::string_view to_user
+) {
+    static const std::string kSql = std::string("SELECT ") + kColumns +
+                                    " FROM sharing_requests WHERE from_user = ? AND kind = ? AND "
+                                    "to_user = ? AND status = 'pending' ORDER BY request_id";
+    return db_.FindAll(kSql, ReadRequest, from_user, kind, to_user);
+}
+
+int SqliteSharingStore::CountPendingFrom(std::string_view from_user) {
+    return static_cast<int>(db_.Count(
+        "SELECT COUNT(*) FROM sharing_requests WHERE from_user = ? AND status = 'pending'",
+        from_user
+    ));
+}
+
 int SqliteSharingStore::DeleteExpired(std::int64_t pending_before, std::int64_t closed_before) {
     return db_.Execute(
         "DELETE FROM sharing_requests WHERE (status = 'pending' AND created_at < ?1) OR "

@@ -1,0 +1,164 @@
+// Node messages over the SQLite store (domain/nodes/node_ingest): the topic table, the size
+// limits per topic and per stored document, and params checked against the node's config, so
+// that one node cannot make the server store what it likes (hardening finding 3).
+#include "domain/nodes/node_ingest.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "domain/stored_json.hpp"
+#include "storage/sqlite/sqlite_database.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::domain::nodes {
+namespace {
+
+constexpr const char* kNode = "node1";
+
+const char* const kConfig =
+    R"({"node_id":"node1","info":{"name":"n","type":"Light","model":"m","fw_version":"1.0"},)"
+    R"("devices":[{"name":"Light","params":[{"name":"Power","data_type":"bool"},)"
+    R"({"name":"Brightness","data_type":"int"},{"name":"Label","data_type":"string"}]}],)"
+    R"("services":[{"name":"Time","params":[{"name":"TZ","data_type":"string"}]}]})";
+
+class NodeIngestTest : public ::testing::Test {
+protected:
+    IngestOutcome Send(const std::string& suffix, const std::string& payload) {
+        return ingest_.Handle(kNode, suffix, payload);
+    }
+
+    boost::json::object Params() {
+        const auto node = db_.Nodes().Find(kNode);
+        return node ? ParseObject(node->params) : boost::json::object{};
+    }
+
+    testing::TempDir dir_;
+    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    testing::FakeClock clock_;
+    MappingService mapping_{db_, clock_};
+    NodeIngest ingest_{db_, mapping_, clock_};
+};
+
+TEST_F(NodeIngestTest, ParamsTheConfigDoesNotDeclareAreDroppedAndCounted) {
+    ASSERT_EQ(Send("config", kConfig), IngestOutcome::kApplied);
+    ASSERT_EQ(
+        Send(
+            "params/local/init",
+            R"({"Light":{"Power":true,"Brightness":5,"Junk":1},"Ghost":{"A":1,"B":2},)"
+            R"("Time":{"TZ":"UTC"}})"
+        ),
+        IngestOutcome::kApplied
+    );
+    EXPECT_EQ(
+        boost::json::serialize(Params()),
+        R"({"Light":{"Power":true,"Brightness":5},"Time":{"TZ":"UTC"}})"
+    );
+    EXPECT_EQ(ingest_.counters().params_dropped, 3u);  // Junk, Ghost.A, Ghost.B
+
+    // A value of the wrong type is dropped too; the rest of the report is merged.
+    ASSERT_EQ(
+        Send("params/local", R"({"Light":{"Power":"yes","Brightness":7,"Label":"desk"}})"),
+        IngestOutcome::kApplied
+    );
+    EXPECT_EQ(Params().at("Light").at("Power"), true);
+    EXPECT_EQ(Params().at("Light").at("Brightness"), 7);
+    EXPECT_EQ(Params().at("Light").at("Label"), "desk");
+    EXPECT_EQ(ingest_.counters().params_dropped, 4u);
+}
+
+TEST_F(NodeIngestTest, WithoutAConfigNoParamIsStored) {
+    ASSERT_EQ(Send("params/local", R"({"Light":{"Power":true}})"), IngestOutcome::kApplied);
+    EXPECT_TRUE(Params().empty());
+    EXPECT_EQ(ingest_.counters().params_dropped, 1u);
+}
+
+TEST_F(NodeIngestTest, GroupParamsTopicsReachTheParamsHandler) {
+    Send("config", kConfig);
+    ASSERT_EQ(Send("params/local/lights", R"({"Light":{"Power":false}})"), IngestOutcome::kApplied);
+    EXPECT_EQ(Params().at("Light").at("Power"), false);
+}
+
+TEST_F(NodeIngestTest, PayloadsOverTheTopicsLimitAreRefusedUnread) {
+    Send("config", kConfig);
+    Send("params/local", R"({"Light":{"Power":true}})");
+    const std::string big_label(17 * 1024, 'x');
+    EXPECT_EQ(
+        Send("params/local", R"({"Light":{"Label":")" + big_label + R"("}})"),
+        IngestOutcome::kTooLarge
+    );
+    EXPECT_FALSE(Params().at("Light").as_object().contains("Label"));
+    EXPECT_EQ(
+        Send("alert", R"({"esp.alert.str":")" + std::string(5000, 'a') + R"("})"),
+        IngestOutcome::kTooLarge
+    );
+    EXPECT_EQ(Send("config", std::string(65 * 1024, ' ') + kConfig), IngestOutcome::kTooLarge);
+    EXPECT_EQ(ingest_.counters().too_large, 3u);
+}
+
+TEST_F(NodeIngestTest, AReportThatWouldGrowTheStoredParamsPastTheirLimitIsRefused) {
+    Send("config", kConfig);
+    // Each report is within its own limit; together they would pass the 64 KiB of a node.
+    const std::string label(15 * 1024, 'y');
+    ASSERT_EQ(
+        Send("params/local", R"({"Light":{"Label":")" + label + R"("}})"), IngestOutcome::kApplied
+    );
+    NodeIngest small(db_, mapping_, clock_, [] {
+        IngestLimits limits;
+        limits.max_stored_params_bytes = 20 * 1024;
+        return limits;
+    }());
+    EXPECT_EQ(
+        small.Handle(kNode, "params/local", R"({"Time":{"TZ":")" + label + R"("}})"),
+        IngestOutcome::kTooLarge
+    );
+    EXPECT_FALSE(Params().contains("Time"));
+    EXPECT_EQ(Params().at("Light").at("Label").as_string(), label);
+}
+
+TEST_F(NodeIngestTest, MalformedAndForeignMessagesChangeNothing) {
+    EXPECT_EQ(Send("config", "not json"), IngestOutcome::kMalformed);
+    EXPECT_EQ(Send("config", R"({"node_id":"other"})"), IngestOutcome::kMalformed);
+    EXPECT_EQ(Send("alert", "[1,2]"), IngestOutcome::kMalformed);
+    EXPECT_EQ(
+        Send("user/mapping", R"({"node_id":"other","user_id":"u","secret_key":"s"})"),
+        IngestOutcome::kMalformed
+    );
+    EXPECT_FALSE(db_.Nodes().Find(kNode));
+    EXPECT_EQ(Send("otafetch", "{}"), IngestOutcome::kUnhandled);
+    EXPECT_EQ(ingest_.counters().unhandled, 1u);
+}
+
+TEST_F(NodeIngestTest, OnlyTheNewestAlertsOfANodeAreKept) {
+    NodeIngest two(db_, mapping_, clock_, [] {
+        IngestLimits limits;
+        limits.alerts_per_node = 2;
+        return limits;
+    }());
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_EQ(
+            two.Handle(kNode, "alert", R"({"esp.alert.str":")" + std::to_string(i) + R"("})"),
+            IngestOutcome::kApplied
+        );
+    }
+    // Everything older than now goes: exactly the two kept ones.
+    clock_.Advance(std::chrono::seconds(1));
+    EXPECT_EQ(db_.Nodes().DeleteAlerts(clock_.NowSeconds()), 2);
+}
+
+TEST_F(NodeIngestTest, AnAreaRegistersItsOwnTopics) {
+    int seen = 0;
+    ingest_.On("otastatus", 128, [&](auto node_id, auto suffix, const auto& payload) {
+        EXPECT_EQ(node_id, kNode);
+        EXPECT_EQ(suffix, "otastatus");
+        EXPECT_TRUE(payload.contains("status"));
+        ++seen;
+    });
+    EXPECT_EQ(Send("otastatus", R"({"status":"success"})"), IngestOutcome::kApplied);
+    EXPECT_EQ(Send("otastatus", std::string(200, ' ') + "{}"), IngestOutcome::kTooLarge);
+    EXPECT_EQ(seen, 1);
+}
+
+}  // namespace
+}  // namespace rainmaker::domain::nodes
