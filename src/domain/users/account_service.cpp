@@ -52,9 +52,8 @@ AccountService::AccountService(
       sender_(sender),
       clock_(clock),
       config_(config),
-      user_attempts_(clock, config.attempts_per_user, config.throttle_window),
-      address_attempts_(clock, config.attempts_per_address, config.throttle_window),
-      sends_(clock, config.sends_per_user, config.throttle_window) {}
+      guard_(clock, config.login),
+      messages_(clock, config.messages) {}
 
 // ---- helpers
 
@@ -90,14 +89,30 @@ std::string AccountService::HashCode(
     return crypto::Sha256Hex(user.user_id + ":" + std::string(purpose) + ":" + std::string(code));
 }
 
+void AccountService::CheckMessageQuota(
+    std::string_view to, std::string_view client, ErrorCode refusal
+) {
+    try {
+        messages_.Check(to, client);
+    } catch (const ApiError& e) {
+        throw ApiError(refusal, refusal == ErrorCode::kTooManyRequests ? e.description() : "");
+    }
+}
+
 void AccountService::IssueCode(
     const UserRow& user,
     std::string_view purpose,
     std::string_view to,
     std::string_view what,
-    std::string_view session
+    std::string_view client,
+    std::string_view session,
+    ErrorCode refusal
 ) {
-    sends_.CheckAndHit("send:" + user.user_id);
+    try {
+        messages_.CheckAndCount(to, client);
+    } catch (const ApiError& e) {
+        throw ApiError(refusal, refusal == ErrorCode::kTooManyRequests ? e.description() : "");
+    }
     const std::string code = core::RandomDigits(6);
     storage::CodeRow row;
     row.user_id = user.user_id;
@@ -121,16 +136,6 @@ void AccountService::IssueCode(
     }
 }
 
-void AccountService::CheckAttempts(std::string_view user_name, std::string_view client) {
-    user_attempts_.Check("user:" + std::string(user_name));
-    address_attempts_.Check("addr:" + std::string(client));
-}
-
-void AccountService::CountFailure(std::string_view user_name, std::string_view client) {
-    user_attempts_.Hit("user:" + std::string(user_name));
-    address_attempts_.Hit("addr:" + std::string(client));
-}
-
 AccountService::CodeCheck AccountService::CheckCode(
     const UserRow& user,
     std::string_view purpose,
@@ -138,7 +143,7 @@ AccountService::CodeCheck AccountService::CheckCode(
     std::string_view session,
     std::string_view client
 ) {
-    CheckAttempts(user.user_name, client);
+    guard_.Check(user.user_name, client);
     const auto row = db_.Codes().Find(user.user_id, purpose);
     if (!row) {
         return CodeCheck::kNone;
@@ -149,7 +154,7 @@ AccountService::CodeCheck AccountService::CheckCode(
     }
     if (!crypto::ConstantTimeEquals(row->code_hash, HashCode(user, purpose, code)) ||
         (!row->session.empty() && !crypto::ConstantTimeEquals(row->session, session))) {
-        CountFailure(user.user_name, client);
+        guard_.Failure(user.user_name, client);
         if (db_.Codes().AddAttempt(user.user_id, purpose) >= config_.max_code_attempts) {
             db_.Codes().Delete(user.user_id, purpose);
             return CodeCheck::kTooManyTries;
@@ -180,7 +185,9 @@ void AccountService::FailCode(CodeCheck result) {
 
 // ---- #1 sign-up
 
-void AccountService::SignUp(std::string_view raw_name, std::string_view password, UserNames names) {
+void AccountService::SignUp(
+    std::string_view raw_name, std::string_view password, UserNames names, std::string_view client
+) {
     const std::string user_name = Canonical(raw_name, names);
     CheckPasswordPolicy(password);
     if (user_name.front() == '+') {  // canonical phone user names start with '+'
@@ -198,7 +205,8 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
     if (existing) {
         // Signing up again before confirming: the new password replaces the old one and a new
         // code is sent (the first code may never have arrived).
-        sends_.Check("send:" + existing->user_id);  // refuse before changing anything
+        // Refused before anything changes when no code could be sent.
+        CheckMessageQuota(existing->user_name, client, ErrorCode::kMaxLimitExceeded);
         user = *existing;
         user.password_hash = hash;
         // Only while still unconfirmed: a confirmation that won the race keeps its password.
@@ -206,6 +214,7 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
             throw ApiError(ErrorCode::kUserExists);
         }
     } else {
+        CheckMessageQuota(user_name, client, ErrorCode::kMaxLimitExceeded);
         user.user_id = MakeUserId();
         user.user_name = user_name;
         user.password_hash = hash;
@@ -214,7 +223,15 @@ void AccountService::SignUp(std::string_view raw_name, std::string_view password
             throw ApiError(ErrorCode::kUserExists);
         }
     }
-    IssueCode(user, kSignup, user.user_name, "to confirm your account");
+    IssueCode(
+        user,
+        kSignup,
+        user.user_name,
+        "to confirm your account",
+        client,
+        {},
+        ErrorCode::kMaxLimitExceeded
+    );
 }
 
 void AccountService::ConfirmSignUp(
@@ -237,28 +254,29 @@ LoginResult AccountService::LoginWithPassword(
     std::string_view raw_name, std::string_view password, UserNames names, std::string_view client
 ) {
     const std::string user_name = Canonical(raw_name, names);
-    CheckAttempts(user_name, client);
+    guard_.Check(user_name, client);
     const auto user = FindUser(user_name);
     // The same answer for an unknown user and a wrong password: no account enumeration.
     if (!user || !crypto::VerifyPassword(user->password_hash, password)) {
-        CountFailure(user_name, client);
+        guard_.Failure(user_name, client);
         throw ApiError(ErrorCode::kBadCredentials);
     }
+    guard_.Success(user_name, client);
     if (!user->confirmed) {
         throw ApiError(ErrorCode::kNotVerified);
     }
     if (NeedsMfa(*user)) {
-        return StartMfa(*user);
+        return StartMfa(*user, client);
     }
     return LoginResult{tokens_.StartSession(*user), {}};
 }
 
 LoginResult AccountService::StartCodeLogin(std::string_view raw_name, std::string_view client) {
     const std::string user_name = Canonical(raw_name, UserNames::kEmailOrPhone);
-    CheckAttempts(user_name, client);
+    guard_.Check(user_name, client);
     const auto user = FindUser(user_name);
     if (!user) {
-        CountFailure(user_name, client);
+        guard_.Failure(user_name, client);
         throw ApiError(ErrorCode::kBadCredentials);
     }
     if (!user->confirmed) {
@@ -266,7 +284,7 @@ LoginResult AccountService::StartCodeLogin(std::string_view raw_name, std::strin
     }
     LoginResult result;
     result.session = core::RandomAlnum(48);
-    IssueCode(*user, kLogin, user->user_name, "to log in", result.session);
+    IssueCode(*user, kLogin, user->user_name, "to log in", client, result.session);
     return result;
 }
 
@@ -282,7 +300,7 @@ LoginResult AccountService::CompleteCodeLogin(
     }
     const auto user = FindUser(user_name);
     if (!user) {
-        CountFailure(user_name, client);
+        guard_.Failure(user_name, client);
         throw ApiError(ErrorCode::kBadCredentials);
     }
     // The session names the flow: a passwordless login or the MFA step of a password login.
@@ -293,12 +311,13 @@ LoginResult AccountService::CompleteCodeLogin(
     if (result != CodeCheck::kOk) {
         FailCode(result);
     }
+    guard_.Success(user_name, client);
     if (!user->confirmed) {
         throw ApiError(ErrorCode::kNotVerified);
     }
     // An e-mailed one-time code is one factor: a superadmin with MFA still needs the SMS code.
     if (purpose == kLogin && NeedsMfa(*user)) {
-        return StartMfa(*user);
+        return StartMfa(*user, client);
     }
     return LoginResult{tokens_.StartSession(*user), {}};
 }
@@ -351,9 +370,9 @@ void AccountService::ChangePassword(
         throw ApiError(ErrorCode::kNewPasswordMissing);
     }
     auto user = RequireUser(caller);
-    CheckAttempts(user.user_name, client);
+    guard_.Check(user.user_name, client);
     if (!crypto::VerifyPassword(user.password_hash, current)) {
-        CountFailure(user.user_name, client);
+        guard_.Failure(user.user_name, client);
         throw ApiError(ErrorCode::kWrongPassword);
     }
     CheckPasswordPolicy(next);
@@ -363,9 +382,11 @@ void AccountService::ChangePassword(
 
 // ---- #8 forgot password
 
-void AccountService::StartPasswordReset(std::string_view raw_name, UserNames names) {
+void AccountService::StartPasswordReset(
+    std::string_view raw_name, UserNames names, std::string_view client
+) {
     const auto user = RequireNamedUser(raw_name, names);
-    IssueCode(user, kReset, user.user_name, "to reset your password");
+    IssueCode(user, kReset, user.user_name, "to reset your password", client);
 }
 
 void AccountService::CompletePasswordReset(
@@ -412,10 +433,10 @@ bool AccountService::NeedsMfa(const UserRow& user) {
     return user.super_admin && user.mfa && user.phone_verified && !user.phone_number.empty();
 }
 
-LoginResult AccountService::StartMfa(const UserRow& user) {
+LoginResult AccountService::StartMfa(const UserRow& user, std::string_view client) {
     LoginResult result;
     result.session = core::RandomAlnum(48);
-    IssueCode(user, kMfa, user.phone_number, "to complete your login", result.session);
+    IssueCode(user, kMfa, user.phone_number, "to complete your login", client, result.session);
     return result;
 }
 
@@ -443,7 +464,6 @@ UserRow AccountService::Updated(const UserRow& user, const UserUpdate& update) {
             other && other->user_id != user.user_id) {
             throw ApiError(ErrorCode::kPhoneTaken);
         }
-        sends_.Check("send:" + user.user_id);
         // One number per user: a new one replaces the old and must be verified again.
         next.phone_number = *update.phone_number;
         next.phone_verified = false;
@@ -508,6 +528,9 @@ void AccountService::UpdateUser(
     // refused update consumes none.
     const auto user = RequireUser(caller);
     Updated(user, update);
+    if (update.phone_number) {
+        CheckMessageQuota(*update.phone_number, client, ErrorCode::kTooManyRequests);
+    }
     if (update.verification_code) {
         const auto result = CheckCode(user, kPhone, *update.verification_code, {}, client);
         if (result != CodeCheck::kOk) {
@@ -530,18 +553,18 @@ void AccountService::UpdateUser(
         db_.Users().SetProfile(next);
     });
     if (update.phone_number) {
-        IssueCode(next, kPhone, next.phone_number, "to verify your phone number");
+        IssueCode(next, kPhone, next.phone_number, "to verify your phone number", client);
     }
 }
 
 // ---- #4 deletion
 
-void AccountService::RequestDeletion(const auth::AuthContext& caller) {
+void AccountService::RequestDeletion(const auth::AuthContext& caller, std::string_view client) {
     const auto user = RequireUser(caller);
     if (user.super_admin) {
         throw ApiError(ErrorCode::kSuperAdminDelete);
     }
-    IssueCode(user, kDelete, user.user_name, "to delete your account");
+    IssueCode(user, kDelete, user.user_name, "to delete your account", client);
 }
 
 void AccountService::ConfirmDeletion(

@@ -13,9 +13,11 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/error.hpp"
 #include "crypto/password_hash.hpp"
-#include "domain/auth/throttle.hpp"
+#include "domain/auth/login_guard.hpp"
 #include "domain/auth/token_service.hpp"
+#include "domain/users/message_quota.hpp"
 #include "domain/users/message_sender.hpp"
 #include "storage/database.hpp"
 
@@ -25,10 +27,8 @@ struct AccountConfig {
     std::chrono::seconds code_ttl{15 * 60};
     int max_code_attempts = 5;  // wrong entries before a code is invalidated
     crypto::PasswordCost password_cost = crypto::PasswordCost::kInteractive;
-    std::chrono::seconds throttle_window{15 * 60};
-    int attempts_per_user = 10;      // failed logins / code entries per user name and window
-    int attempts_per_address = 100;  // failed logins / code entries per client address
-    int sends_per_user = 5;          // codes sent per user name and window
+    auth::LoginGuardConfig login;  // failed logins and code entries
+    MessageLimits messages;        // verification messages sent
 };
 
 // Which operation family is calling: the deprecated ones accept e-mail user names only.
@@ -65,8 +65,13 @@ public:
 
     // #1 create: a new (or still unconfirmed) account gets the password and a code.
     // Throws kUserNameMissing, kBadUserName, kBadPhoneNumber, kPasswordPolicy, kUserExists,
-    // kPhoneTaken, kSendCodeFailed, kTooManyRequests.
-    void SignUp(std::string_view user_name, std::string_view password, UserNames names);
+    // kPhoneTaken, kSendCodeFailed, kMaxLimitExceeded (message limits).
+    void SignUp(
+        std::string_view user_name,
+        std::string_view password,
+        UserNames names,
+        std::string_view client
+    );
     // #1 confirm. Throws kUserNotFound, kAlreadyVerified, kWrongCode, kCodeExpired...
     void ConfirmSignUp(
         std::string_view user_name, std::string_view code, UserNames names, std::string_view client
@@ -106,7 +111,7 @@ public:
     );
 
     // #8 step 1: sends a reset code. Throws kUserNotFound for an unknown user.
-    void StartPasswordReset(std::string_view user_name, UserNames names);
+    void StartPasswordReset(std::string_view user_name, UserNames names, std::string_view client);
     // #8 step 2: sets the new password and ends every session of the user.
     void CompletePasswordReset(
         std::string_view user_name,
@@ -126,7 +131,7 @@ public:
     );
 
     // #4 step 1: sends a deletion code.
-    void RequestDeletion(const auth::AuthContext& caller);
+    void RequestDeletion(const auth::AuthContext& caller, std::string_view client);
     // #4 step 2: deletes the account and everything it owns that nobody else shares.
     void ConfirmDeletion(
         const auth::AuthContext& caller, std::string_view code, std::string_view client
@@ -167,19 +172,22 @@ private:
     // True when a password or one-time-code login must be followed by an SMS code.
     static bool NeedsMfa(const storage::UserRow& user);
     // Sends the MFA code and returns the session that completes the login.
-    LoginResult StartMfa(const storage::UserRow& user);
+    LoginResult StartMfa(const storage::UserRow& user, std::string_view client);
     std::optional<storage::UserRow> FindUser(std::string_view canonical_name);
     // The canonical form of a user name (throws the user-name errors of CanonicalUserName).
     static std::string Canonical(std::string_view raw_name, UserNames names);
     // The user named `raw_name`; throws kUserNotFound.
     storage::UserRow RequireNamedUser(std::string_view raw_name, UserNames names);
-    // Creates and sends a code; returns it (hashed in the store only).
+    // Creates and sends a code to `to` (kept hashed in the store), asked for from `client`.
+    // Past a message limit throws `refusal` (kTooManyRequests, or sign-up's own code).
     void IssueCode(
         const storage::UserRow& user,
         std::string_view purpose,
         std::string_view to,
         std::string_view what,
-        std::string_view session = {}
+        std::string_view client,
+        std::string_view session = {},
+        core::ErrorCode refusal = core::ErrorCode::kTooManyRequests
     );
     CodeCheck CheckCode(
         const storage::UserRow& user,
@@ -191,8 +199,8 @@ private:
     std::string HashCode(
         const storage::UserRow& user, std::string_view purpose, std::string_view code
     ) const;
-    void CheckAttempts(std::string_view user_name, std::string_view client);
-    void CountFailure(std::string_view user_name, std::string_view client);
+    // The message limits for one more message to `to` from `client`; throws `refusal`.
+    void CheckMessageQuota(std::string_view to, std::string_view client, core::ErrorCode refusal);
     // Throws the generic code errors (wrong, expired, too many) for a failed check.
     [[noreturn]] void FailCode(CodeCheck result);
 
@@ -201,9 +209,8 @@ private:
     MessageSender& sender_;
     const core::Clock& clock_;
     AccountConfig config_;
-    auth::Throttle user_attempts_;
-    auth::Throttle address_attempts_;
-    auth::Throttle sends_;
+    auth::LoginGuard guard_;
+    MessageQuota messages_;
     std::function<void(std::string_view)> deletion_hook_;
 };
 

@@ -42,7 +42,7 @@ ApiResponse CreateOrConfirmUser(const ApiRequest& r, AccountService& accounts, U
     const auto password = OptionalString(body, "password");
     const auto code = OptionalString(body, "verification_code");
     if (password && !password->empty()) {
-        accounts.SignUp(user_name, *password, names);
+        accounts.SignUp(user_name, *password, names, r.client_address);
         return ApiResponse::Success(
             "User created successfully, please confirm it with the verification code sent to " +
                 user_name,
@@ -124,7 +124,7 @@ ApiResponse DeleteUser(const ApiRequest& r, AccountService& accounts) {
         return ApiResponse::Success("User deleted successfully");
     }
     if (r.query.Bool("request", false)) {
-        accounts.RequestDeletion(r.Caller());
+        accounts.RequestDeletion(r.Caller(), r.client_address);
         return ApiResponse::Success("A verification code to delete the account has been sent");
     }
     throw ApiError(ErrorCode::kDeleteCodeMissing);
@@ -227,7 +227,7 @@ ApiResponse ForgotPassword(const ApiRequest& r, AccountService& accounts, UserNa
     const auto code = OptionalString(body, "verification_code");
     const auto password = OptionalString(body, "password");
     if (!code && !password) {
-        accounts.StartPasswordReset(user_name, names);
+        accounts.StartPasswordReset(user_name, names, r.client_address);
         return ApiResponse::Success("A verification code to reset the password has been sent");
     }
     accounts.CompletePasswordReset(
