@@ -80,6 +80,7 @@ struct rm_conn {
     struct rm_serial serial; /* data points into bytes */
     bool denial_logged;
     bool kicked;
+    bool closed; /* kicked and disconnected: kept until the next reload, see on_disconnect */
     unsigned char bytes[]; /* serial, then the NUL-terminated client id */
 };
 
@@ -93,6 +94,7 @@ struct rm_revocation {
     struct rm_conn** conns; /* live connections, keyed by struct mosquitto pointer */
     size_t conn_buckets;
     size_t conn_count;
+    size_t closed_count; /* entries with closed set */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -351,8 +353,37 @@ static struct rm_conn* rm_revocation__remove_conn(
     if (conn) {
         *link = conn->next;
         r->conn_count--;
+        r->closed_count -= conn->closed ? 1 : 0;
     }
     return conn;
+}
+
+static struct rm_conn* rm_revocation__find_conn(
+    const struct rm_revocation* r, const struct mosquitto* client
+) {
+    struct rm_conn* conn = *rm_revocation__bucket(r, client);
+    while (conn && conn->client != client) {
+        conn = conn->next;
+    }
+    return conn;
+}
+
+/* Forgets the connections kicked before the last reload. */
+static void rm_revocation__drop_closed(struct rm_revocation* r) {
+    for (size_t i = 0; r->closed_count > 0 && i < r->conn_buckets; i++) {
+        struct rm_conn** link = &r->conns[i];
+        while (*link) {
+            struct rm_conn* conn = *link;
+            if (conn->closed) {
+                *link = conn->next;
+                r->conn_count--;
+                r->closed_count--;
+                mosquitto_free(conn);
+            } else {
+                link = &conn->next;
+            }
+        }
+    }
 }
 
 /* Returns the table entry of this connection, adding it (or replacing a stale entry whose
@@ -363,15 +394,14 @@ static struct rm_conn* rm_revocation__track(
     const char* client_id,
     const struct rm_serial* serial
 ) {
-    struct rm_conn* conn = *rm_revocation__bucket(r, client);
-    while (conn && conn->client != client) {
-        conn = conn->next;
-    }
+    struct rm_conn* conn = rm_revocation__find_conn(r, client);
     if (conn) {
-        if (rm_serial__equal(&conn->serial, serial) && strcmp(conn->client_id, client_id) == 0) {
+        if (!conn->closed && rm_serial__equal(&conn->serial, serial) &&
+            strcmp(conn->client_id, client_id) == 0) {
             return conn;
         }
-        /* A context was freed without MOSQ_EVT_DISCONNECT and its address reused. */
+        /* A new connection at the address of a closed one (a closed one has no certificate any
+         * more), or a context freed without MOSQ_EVT_DISCONNECT and its address reused. */
         mosquitto_free(rm_revocation__remove_conn(r, client));
     }
 
@@ -404,7 +434,7 @@ static struct rm_conn* rm_revocation__track(
 /* Kicking                                                                                    */
 
 /* Disconnects the client with this id, without its will. The broker sends MOSQ_EVT_DISCONNECT
- * (which frees the table entry) before this returns, so callers pass a copy of the id. */
+ * before this returns. Callers pass their own copy of the id: the broker frees the context's. */
 static void rm_revocation__kick(struct rm_revocation* r, const char* client_id) {
     r->kicking = true;
     const int rc = mosquitto_kick_client_by_clientid(client_id, false);
@@ -431,13 +461,13 @@ static void rm_revocation__log_revoked(const struct rm_conn* conn, const char* a
     );
 }
 
-/* Kicks every tracked connection whose certificate is revoked. The ids are copied first:
- * each kick removes its entry from the table. */
+/* Kicks every tracked connection whose certificate is revoked. The ids are collected first, so
+ * that nothing the broker does during a kick can change the table under the loop. */
 static void rm_revocation__kick_revoked(struct rm_revocation* r) {
     size_t count = 0;
     for (size_t i = 0; i < r->conn_buckets; i++) {
         for (const struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            count += rm_revoked_set__contains(&r->revoked, &c->serial) ? 1 : 0;
+            count += !c->closed && rm_revoked_set__contains(&r->revoked, &c->serial) ? 1 : 0;
         }
     }
     if (count == 0) {
@@ -451,7 +481,7 @@ static void rm_revocation__kick_revoked(struct rm_revocation* r) {
     size_t n = 0;
     for (size_t i = 0; i < r->conn_buckets; i++) {
         for (struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            if (n < count && rm_revoked_set__contains(&r->revoked, &c->serial)) {
+            if (n < count && !c->closed && rm_revoked_set__contains(&r->revoked, &c->serial)) {
                 rm_revocation__log_revoked(c, "disconnecting");
                 c->denial_logged = true;
                 c->kicked = true;
@@ -480,10 +510,12 @@ static int rm_revocation__on_acl_check(int event, void* event_data, void* userda
 
     /* No certificate: a client of a listener without certificates, or a context whose TLS
      * session is gone (a will checked after the disconnect, a message queued for an offline
-     * session). The acl_file decides. */
+     * session). The acl_file decides, unless this plugin kicked that context. */
     X509* cert = mosquitto_client_certificate(ed->client);
     if (!cert) {
-        return MOSQ_ERR_PLUGIN_DEFER;
+        const struct rm_conn* closed =
+            r->closed_count > 0 ? rm_revocation__find_conn(r, ed->client) : NULL;
+        return closed && closed->closed ? MOSQ_ERR_ACL_DENIED : MOSQ_ERR_PLUGIN_DEFER;
     }
     const struct rm_serial serial = rm_serial__of(X509_get0_serialNumber(cert));
     const char* client_id = mosquitto_client_id(ed->client);
@@ -506,7 +538,7 @@ static int rm_revocation__on_acl_check(int event, void* event_data, void* userda
         conn->kicked = true;
         char* id = mosquitto_strdup(conn->client_id);
         if (id) {
-            rm_revocation__kick(r, id); /* frees conn */
+            rm_revocation__kick(r, id); /* marks conn closed through on_disconnect */
             mosquitto_free(id);
         }
     } else if (!conn->denial_logged) {
@@ -516,10 +548,24 @@ static int rm_revocation__on_acl_check(int event, void* event_data, void* userda
     return MOSQ_ERR_ACL_DENIED;
 }
 
+/* A kicked connection stays in the table, marked closed, until the next reload: the broker goes
+ * on with its context after the kick. A persistent session keeps it, and the rest of a SUBSCRIBE
+ * packet is still handled, now without a certificate. Those checks must be denied too, or the
+ * acl_file would grant the other filters of the packet and the presence plugin would report the
+ * closed connection as connected. */
 static int rm_revocation__on_disconnect(int event, void* event_data, void* userdata) {
     RM_UNUSED(event);
     const struct mosquitto_evt_disconnect* ed = event_data;
-    mosquitto_free(rm_revocation__remove_conn(userdata, ed->client));
+    struct rm_revocation* r = userdata;
+    struct rm_conn* conn = rm_revocation__find_conn(r, ed->client);
+    if (conn && conn->kicked) {
+        if (!conn->closed) {
+            conn->closed = true;
+            r->closed_count++;
+        }
+    } else if (conn) {
+        mosquitto_free(rm_revocation__remove_conn(r, ed->client));
+    }
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -528,6 +574,7 @@ static int rm_revocation__on_reload(int event, void* event_data, void* userdata)
     RM_UNUSED(event_data);
     struct rm_revocation* r = userdata;
 
+    rm_revocation__drop_closed(r);
     struct rm_revoked_set set = {0};
     char err[512] = "";
     const int rc = rm_revocation__read_crl_file(r->crl_file, r->ca, &set, err, sizeof(err));
