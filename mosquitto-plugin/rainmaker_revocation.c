@@ -28,10 +28,11 @@
  *   connections it has seen in ACL checks (with their certificate serial), keyed by the broker's
  *   struct mosquitto pointer and emptied on MOSQ_EVT_DISCONNECT. On reload it kicks every
  *   connection of the table whose serial is now revoked.
- * - A client is kicked from an ACL check only for SUBSCRIBE and UNSUBSCRIBE, which always come
- *   from the client's own packet. READ and WRITE checks are only denied: the broker also makes
- *   them in the middle of other work (delivering to a list of subscribers; a will checked while
- *   another connection takes the client id over) where disconnecting that client is unsafe.
+ * - A client is kicked from an ACL check only for SUBSCRIBE and UNSUBSCRIBE, which 2.0.11 makes
+ *   only while handling that client's own packet. READ and WRITE checks are only denied: the
+ *   broker also makes them inside other work (for each subscriber while it delivers a message;
+ *   for the will of a connection that another one is taking over, inside the new CONNECT), and
+ *   nothing in the plugin API says that disconnecting the client there is safe.
  * - No MOSQ_EVT_TICK: 2.0.11 does not send it to plugins loaded in a listener.
  */
 
