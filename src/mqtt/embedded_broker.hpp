@@ -25,7 +25,9 @@ struct BrokerConfig {
     std::string server_cert_file;  // operator's certificate (e.g. publicly trusted); empty = ours
     std::string server_key_file;
     std::string mosquitto_binary = "mosquitto";
-    std::string plugin_path;  // empty: <binary dir>/../lib/rainmaker_presence.so
+    // The presence plugin; rainmaker_revocation.so is loaded from the same directory. Empty:
+    // <binary dir>/../lib/rainmaker_presence.so.
+    std::string plugin_path;
     // External broker mode.
     std::string external_host = "127.0.0.1";
     std::uint16_t external_port = 1883;

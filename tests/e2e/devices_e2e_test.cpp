@@ -1081,18 +1081,26 @@ TEST_F(SharingTest, BadSharingInputsAreRefused) {
                     .json.at("sharing_requests")
                     .as_array()
                     .empty());
-    // Sent requests page by ten, with the two cursors.
-    for (int i = 0; i < 12; ++i) {
-        ASSERT_EQ(Share(alice_, {{"nodes", nodes}, {"user_name", "bob@example.com"}}).status, 200);
+    // Sent requests page by ten, with the two cursors. Twelve distinct requests: to six users,
+    // as secondary and as primary (the same offer twice would be one request).
+    for (int i = 0; i < 6; ++i) {
+        const std::string user = "user" + std::to_string(i) + "@example.com";
+        SignUpAndLogin(client_, server_, user);
+        for (const bool primary : {false, true}) {
+            ASSERT_EQ(
+                Share(alice_, {{"nodes", nodes}, {"user_name", user}, {"primary", primary}}).status,
+                200
+            );
+        }
     }
     const auto page = client_.Get(
         "/v1/user/nodes/sharing/requests?primary_user=true&num_records=50", alice_.accesstoken
     );
     EXPECT_EQ(page.json.at("sharing_requests").as_array().size(), 10u);
-    EXPECT_EQ(page.Str("next_user_name"), "bob@example.com");
+    EXPECT_TRUE(page.Str("next_user_name").starts_with("user")) << page.body;
     const auto rest = client_.Get(
         "/v1/user/nodes/sharing/requests?primary_user=true&start_request_id=" +
-            page.Str("next_request_id") + "&start_user_name=bob@example.com",
+            page.Str("next_request_id") + "&start_user_name=" + page.Str("next_user_name"),
         alice_.accesstoken
     );
     EXPECT_EQ(rest.json.at("sharing_requests").as_array().size(), 2u);
@@ -1135,6 +1143,48 @@ TEST_F(DevicesTest, KnowingAMacDoesNotHandOverAMappedDevice) {
     const auto bobs = client_.Post("/claim/initiate", body, bob_.accesstoken);
     ASSERT_EQ(bobs.status, 200) << bobs.body;
     EXPECT_NE(bobs.Str("node_id"), d.node_id);
+}
+
+// Hardening finding 1: the device's first owner transferred it and kept its MAC; claiming it
+// again must not give them a certificate for it, and the new owner's re-claim must cut off
+// every earlier certificate at once (the CRL rewritten, the broker reloaded, the live
+// connection closed), not at the next broker restart.
+TEST_F(DevicesTest, AReclaimByThePrimaryCutsOffTheOldCertificateAtOnceAndNobodyElseCanReclaim) {
+    const auto d = Claim(alice_, "n1");
+    auto old_device = RunMapped(alice_, d);
+    const std::string mac = ReadMac(d);
+    const auto offer = client_.Put(
+        "/v1/user/nodes/sharing/requests",
+        object{
+            {"nodes", boost::json::array{boost::json::value(d.node_id)}},
+            {"user_name", "bob@example.com"},
+            {"transfer", true}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(offer.status, 200) << offer.body;
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/nodes/sharing/requests",
+                object{{"request_id", offer.Str("request_id")}, {"accept", true}},
+                bob_.accesstoken
+            )
+            .status,
+        200
+    );
+    const object claim{{"mac_addr", mac}, {"platform", "esp32c3"}};
+    EXPECT_TRUE(IsFailure(client_.Post("/claim/initiate", claim, alice_.accesstoken), 400, 100010));
+
+    const auto reflashed = Claim(bob_, "n1-bob", mac);
+    ASSERT_EQ(reflashed.node_id, d.node_id);
+    // The device with the old certificate is closed at once and cannot come back.
+    EXPECT_FALSE(old_device->WaitFor("disconnected", 5s).empty());
+    EXPECT_TRUE(old_device->Collect("ready", 3s).empty());
+    // The new certificate connects and the node is Bob's, online.
+    auto new_device = Run(reflashed);
+    EXPECT_FALSE(new_device->WaitFor("ready").empty());
+    const auto r = Eventually("/v1/user/nodes/status?node_id=" + d.node_id, bob_, Connected);
+    EXPECT_TRUE(Connected(r)) << r.body;
 }
 
 }  // namespace

@@ -10,19 +10,21 @@ std::string DeviceLab::UserId(const Tokens& t) {
     return lab_client_.Get("/v1/user2", t.accesstoken).Str("user_id");
 }
 
-Device DeviceLab::Claim(const Tokens& t, const std::string& name) {
+Device DeviceLab::Claim(const Tokens& t, const std::string& name, const std::string& mac) {
     const auto dir = lab_dir_.path() / name;
+    std::vector<std::string> args = {
+        "claim",
+        "--api",
+        "http://127.0.0.1:" + std::to_string(lab_server_.port()),
+        "--token",
+        t.accesstoken,
+        "--out",
+        dir.string()};
+    if (!mac.empty()) {
+        args.insert(args.end(), {"--mac", mac});
+    }
     int status = 0;
-    const auto out = SimProcess::Run(
-        {"claim",
-         "--api",
-         "http://127.0.0.1:" + std::to_string(lab_server_.port()),
-         "--token",
-         t.accesstoken,
-         "--out",
-         dir.string()},
-        &status
-    );
+    const auto out = SimProcess::Run(args, &status);
     EXPECT_EQ(status, 0) << out;
     Device d{out.substr(0, out.find('\n')), dir};
     EXPECT_EQ(d.node_id.size(), 22u) << out;

@@ -31,8 +31,9 @@ public:
 
     std::string UserId(const Tokens& t);
 
-    // `rainmaker-sim claim` into <temp dir>/<name>: the node id and its directory.
-    Device Claim(const Tokens& t, const std::string& name);
+    // `rainmaker-sim claim` into <temp dir>/<name> (for the device with `mac` when given): the
+    // node id and its directory.
+    Device Claim(const Tokens& t, const std::string& name, const std::string& mac = {});
 
     // `rainmaker-sim run` of the claimed node against the server's broker, plus `extra`.
     std::unique_ptr<SimProcess> Run(const Device& d, std::vector<std::string> extra = {});
