@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/application.hpp"
+#include "app/data_dir_lock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "domain/nodes/claim_service.hpp"
@@ -40,6 +41,8 @@ int Serve(Config config) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    // Before anything is written to the data directory.
+    const rainmaker::app::DataDirLock lock(config.data_dir);
     Application app(std::move(config));
     const auto port = app.Start();
     std::printf(

@@ -474,27 +474,10 @@ namespace rainmaker::testing {
 namespace {
 
 // The pid of the server's mosquitto (its command line names the data directory).
-pid_t BrokerPid(const ServerProcess& server) {
-    const std::string conf = (server.data_dir() / "broker" / "mosquitto.conf").string();
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        std::ifstream in(entry.path() / "cmdline");
-        std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-        if (cmdline.find("mosquitto") != std::string::npos &&
-            cmdline.find(conf) != std::string::npos) {
-            return static_cast<pid_t>(std::stoi(name));
-        }
-    }
-    return -1;
-}
-
 TEST_F(DevicesTest, BrokerKilledIsRestartedAndNodesComeBack) {
     const auto d = Claim(alice_, "n1");
     auto sim = RunMapped(alice_, d);
-    const pid_t first = BrokerPid(server_);
+    const pid_t first = server_.BrokerPid();
     ASSERT_GT(first, 0);
     ASSERT_EQ(kill(first, SIGKILL), 0);
     ASSERT_FALSE(sim->WaitFor("disconnected").empty());
@@ -502,7 +485,7 @@ TEST_F(DevicesTest, BrokerKilledIsRestartedAndNodesComeBack) {
     ASSERT_FALSE(sim->WaitFor("connected", 60s).empty());
     // CONNACK comes before the broker has the node's subscriptions again.
     ASSERT_FALSE(sim->WaitFor("subscribed node/" + d.node_id + "/params/remote").empty());
-    const pid_t second = BrokerPid(server_);
+    const pid_t second = server_.BrokerPid();
     EXPECT_GT(second, 0);
     EXPECT_NE(second, first);
     // The server's link is back too: a param set reaches the node.

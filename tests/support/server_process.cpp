@@ -229,11 +229,33 @@ int ServerProcess::MessageCount(const std::string& recipient) const {
     return static_cast<int>(MailFor(data_dir_ / "mailbox", recipient).size());
 }
 
-int ServerProcess::RunCommand(const std::vector<std::string>& args, std::string* output) const {
+pid_t ServerProcess::BrokerPid() const {
+    const std::string conf = (data_dir_ / "broker" / "mosquitto.conf").string();
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        std::ifstream in(entry.path() / "cmdline");
+        std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+        if (cmdline.find("mosquitto") != std::string::npos &&
+            cmdline.find(conf) != std::string::npos) {
+            return static_cast<pid_t>(std::stoi(name));
+        }
+    }
+    return -1;
+}
+
+int ServerProcess::RunCommand(
+    const std::vector<std::string>& args, std::string* output, bool with_stderr
+) const {
     std::string command = std::string(RAINMAKER_SERVER_BIN) + " --data-dir '" + data_dir_.string() +
                           "' --password-cost min";
     for (const auto& a : args) {
         command += " '" + a + "'";
+    }
+    if (with_stderr) {
+        command += " 2>&1";
     }
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) {

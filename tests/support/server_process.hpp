@@ -36,6 +36,9 @@ public:
 
     pid_t pid() const { return pid_; }
 
+    // The pid of the mosquitto the server runs for this data directory, or -1.
+    pid_t BrokerPid() const;
+
     // SIGTERM and wait; returns the exit status (or -signal).
     int Stop();
     // SIGKILL and wait: the crash case.
@@ -50,8 +53,12 @@ public:
     int MessageCount(const std::string& recipient) const;
 
     // Runs the binary with `args` on this data directory (e.g. admin create-user) and returns
-    // its exit status; its stdout goes to `output` when given.
-    int RunCommand(const std::vector<std::string>& args, std::string* output = nullptr) const;
+    // its exit status; its stdout (and stderr, with `with_stderr`) goes to `output` when given.
+    int RunCommand(
+        const std::vector<std::string>& args,
+        std::string* output = nullptr,
+        bool with_stderr = false
+    ) const;
 
 private:
     void Launch();
