@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 #include "core/error.hpp"
 
@@ -25,6 +29,56 @@ std::string_view Trim(std::string_view s) {
     }
     return s;
 }
+
+// Code points no user name may hold: controls, format characters (zero-width characters,
+// bidirectional overrides and isolates, ...), separators and white space, private use,
+// surrogates and unassigned code points. Each could make one name look like another.
+bool Refused(UChar32 c) {
+    switch (u_charType(c)) {
+        case U_CONTROL_CHAR:
+        case U_FORMAT_CHAR:
+        case U_SPACE_SEPARATOR:
+        case U_LINE_SEPARATOR:
+        case U_PARAGRAPH_SEPARATOR:
+        case U_PRIVATE_USE_CHAR:
+        case U_SURROGATE:
+        case U_UNASSIGNED:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// A non-ASCII e-mail user name in the form names are compared in: valid UTF-8, no refused
+// code point, then NFKC with case folding (full-width letters, ligatures and compatibility
+// forms become their plain letters; upper and lower case are one; default-ignorable code
+// points go). Throws kBadUserName.
+std::string NormalizedUnicodeName(std::string_view value) {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(value.data());
+    const auto length = static_cast<std::int32_t>(value.size());
+    for (std::int32_t i = 0; i < length;) {
+        UChar32 c = 0;
+        U8_NEXT(bytes, i, length, c);
+        if (c < 0 || Refused(c)) {
+            throw ApiError(ErrorCode::kBadUserName);
+        }
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    if (U_FAILURE(status)) {
+        throw ApiError(ErrorCode::kInternal, {}, "ICU NFKC_Casefold unavailable");
+    }
+    const icu::UnicodeString folded = nfkc_cf->normalize(
+        icu::UnicodeString::fromUTF8(icu::StringPiece(value.data(), length)), status
+    );
+    if (U_FAILURE(status)) {
+        throw ApiError(ErrorCode::kBadUserName);
+    }
+    std::string out;
+    folded.toUTF8String(out);
+    return out;
+}
+
 }  // namespace
 
 bool IsPhoneNumber(std::string_view value) {
@@ -70,15 +124,20 @@ std::string CanonicalUserName(std::string_view raw, bool email_only, UserNameKin
         *kind = UserNameKind::kPhone;
         return std::string(value);
     }
-    if (!IsEmail(value)) {
+    std::string name;
+    if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x80; })) {
+        name = std::string(value);
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+            return static_cast<char>(std::tolower(c));
+        });
+    } else {
+        name = NormalizedUnicodeName(value);
+    }
+    if (!IsEmail(name)) {
         throw ApiError(ErrorCode::kBadUserName);
     }
-    std::string lower(value);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
     *kind = UserNameKind::kEmail;
-    return lower;
+    return name;
 }
 
 void CheckPasswordPolicy(std::string_view password) {

@@ -14,8 +14,11 @@ bool IsPhoneNumber(std::string_view value);
 // at most 254 characters.
 bool IsEmail(std::string_view value);
 
-// The canonical user name (e-mail lower-cased, surrounding spaces trimmed) and its kind.
-// Throws kUserNameMissing when empty, kBadPhoneNumber for a malformed '+' number, kBadUserName
+// The canonical user name, the form names are stored and compared in, and its kind: surrounding
+// spaces trimmed; an e-mail address lower-cased, or, when it is not ASCII, refused if it holds
+// a control, format (zero-width, bidirectional), separator, private-use or unassigned code
+// point and otherwise NFKC case-folded, so that look-alike spellings are one name. Throws
+// kUserNameMissing when empty, kBadPhoneNumber for a malformed '+' number, kBadUserName
 // otherwise; with `email_only` a phone number is kBadUserName (the deprecated operations).
 std::string CanonicalUserName(std::string_view raw, bool email_only, UserNameKind* kind);
 

@@ -46,6 +46,41 @@ TEST(CanonicalUserName, RefusesEachBadFormWithItsCode) {
     EXPECT_EQ(CodeOf([&] { CanonicalUserName("+911234567890", true, &kind); }), 101002);
 }
 
+// Hardening finding 9: look-alike accounts.
+TEST(CanonicalUserName, RefusesControlFormatAndSeparatorCodePoints) {
+    UserNameKind kind{};
+    for (const char* name : {
+             "ali\u200Bce@example.com",    // zero-width space
+             "alice\u200D@example.com",    // zero-width joiner
+             "\u202Ealice@example.com",    // right-to-left override
+             "alice@exa\u2066mple.com",    // left-to-right isolate
+             "al\u00ADice@example.com",    // soft hyphen
+             "alice\uFEFF@example.com",    // byte order mark
+             "ali\u00A0ce@example.com",    // no-break space
+             "alice\u2028@example.com",    // line separator
+             "al\uE000ice@example.com",    // private use
+             "al\x01ice@example.com",      // C0 control
+             "al\xC2\x85ice@example.com",  // C1 control (NEL)
+             "al\xFFice@example.com",      // not UTF-8
+             "al\xC3ice@example.com",      // truncated UTF-8
+         }) {
+        EXPECT_EQ(CodeOf([&] { CanonicalUserName(name, false, &kind); }), 101002) << name;
+    }
+}
+
+TEST(CanonicalUserName, ComparesLookAlikeSpellingsAsOneName) {
+    UserNameKind kind{};
+    // Full-width letters and case are folded; a precomposed and a decomposed é are one.
+    EXPECT_EQ(CanonicalUserName("\uFF21lice@example.com", false, &kind), "alice@example.com");
+    EXPECT_EQ(
+        CanonicalUserName("Jos\u00C9@example.com", false, &kind),
+        CanonicalUserName("jose\u0301@example.com", false, &kind)
+    );
+    EXPECT_EQ(CanonicalUserName("Jos\u00C9@example.com", false, &kind), "jos\u00e9@example.com");
+    // ASCII names are simply lower-cased, as before.
+    EXPECT_EQ(CanonicalUserName("Bob@Example.com", false, &kind), "bob@example.com");
+}
+
 TEST(PasswordPolicy, AcceptsOnlyMixedPasswordsOf8To256WithoutSpaces) {
     EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("Passw0rd"); }), 0);
     EXPECT_EQ(CodeOf([] { CheckPasswordPolicy("A1" + std::string(254, 'b')); }), 0);
