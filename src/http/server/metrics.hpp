@@ -1,4 +1,5 @@
-// Request counters and a latency histogram, rendered in the Prometheus text format at /metrics.
+// Request counters, a latency histogram and the connection limits' counters, rendered in the
+// Prometheus text format at /metrics.
 #pragma once
 
 #include <array>
