@@ -3,6 +3,7 @@
 #include "mqtt/child_descriptors.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <dirent.h>
@@ -31,9 +32,9 @@ bool CloseListedInProc() {
         if (::lseek(dir, 0, SEEK_SET) != 0) {
             break;
         }
-        alignas(8) char buffer[4096];
+        alignas(8) std::array<char, 4096> buffer{};
         for (;;) {
-            const long n = ::syscall(SYS_getdents64, dir, buffer, sizeof(buffer));
+            const long n = ::syscall(SYS_getdents64, dir, buffer.data(), buffer.size());
             if (n <= 0) {
                 break;
             }
@@ -41,9 +42,9 @@ bool CloseListedInProc() {
                 // struct dirent64 has the kernel's linux_dirent64 layout.
                 unsigned short length = 0;
                 std::memcpy(
-                    &length, buffer + offset + offsetof(dirent64, d_reclen), sizeof(length)
+                    &length, buffer.data() + offset + offsetof(dirent64, d_reclen), sizeof(length)
                 );
-                const char* name = buffer + offset + offsetof(dirent64, d_name);
+                const char* name = buffer.data() + offset + offsetof(dirent64, d_name);
                 int fd = 0;
                 bool number = *name != '\0';
                 for (const char* c = name; *c != '\0' && number; ++c) {

@@ -33,7 +33,7 @@ Budget::Reservation Budget::Reserve(std::uint64_t amount) {
             return {};
         }
     } while (!used_.compare_exchange_weak(used, used + amount, std::memory_order_relaxed));
-    return Reservation(this, amount);
+    return {this, amount};
 }
 
 }  // namespace rainmaker::http

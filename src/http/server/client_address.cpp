@@ -49,7 +49,7 @@ std::optional<ip::address> ParseForwardedElement(std::string_view element) {
         if (!rest.empty() && !(rest.front() == ':' && AllDigits(rest.substr(1)))) {
             return std::nullopt;
         }
-        const auto address = ParseAddress(element.substr(1, close - 1));
+        auto address = ParseAddress(element.substr(1, close - 1));
         if (!address || !address->is_v6()) {
             return std::nullopt;
         }
@@ -61,7 +61,7 @@ std::optional<ip::address> ParseForwardedElement(std::string_view element) {
         if (!AllDigits(element.substr(colon + 1))) {
             return std::nullopt;
         }
-        const auto address = ParseAddress(element.substr(0, colon));
+        auto address = ParseAddress(element.substr(0, colon));
         if (!address || !address->is_v4()) {
             return std::nullopt;
         }

@@ -72,14 +72,14 @@ std::string BusyBody() {
 // The whole answer to a connection refused at accept, made once: the request is never parsed
 // and nothing is allocated per refusal.
 const std::string& RefusedConnectionAnswer() {
-    static const std::string kAnswer = [] {
+    static const std::string answer = [] {
         const std::string body = BusyBody();
         return std::string("HTTP/1.1 503 Service Unavailable\r\nServer: rainmaker-server\r\n") +
                "Content-Type: application/json\r\nRetry-After: " + kBusyRetryAfter +
                "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
                "\r\n\r\n" + body;
     }();
-    return kAnswer;
+    return answer;
 }
 
 // Asio opens and accepts sockets without SOCK_CLOEXEC: without this, every program the server
@@ -111,7 +111,7 @@ std::string ForwardedFor(const bhttp::request<bhttp::string_body>& request) {
 class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
 public:
     static constexpr auto kLingerTime = std::chrono::seconds(2);
-    static constexpr std::size_t kLingerBytes = 1024 * 1024;
+    static constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
 
     // `slot` (a place under max_connections, or among the lingering refusals) is held until
     // the socket is closed.

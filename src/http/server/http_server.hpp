@@ -39,7 +39,8 @@ struct HttpServerConfig {
     // Limits that keep a flood of connections or slow bodies from exhausting descriptors and
     // memory; past them a connection or request is answered 503 (100070) and closed.
     std::size_t max_connections = DefaultMaxConnections();
-    std::size_t max_pending_body_bytes = 64 * 1024 * 1024;  // all unfinished bodies together
+    std::size_t max_pending_body_bytes =
+        std::size_t{64} * 1024 * 1024;        // all unfinished bodies together
     std::chrono::seconds header_timeout{10};  // from a request's first byte to its blank line
     // Peers (IPs or CIDR blocks) whose X-Forwarded-For names the client; empty: nobody's.
     std::vector<std::string> trusted_proxies;
