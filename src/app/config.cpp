@@ -3,7 +3,9 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 #include <toml++/toml.h>
+#include <vector>
 
 namespace rainmaker::app {
 
@@ -32,6 +34,46 @@ void Read(const toml::table& table, std::string_view path, T& out) {
         }
     }
     throw std::runtime_error("config: " + std::string(path) + " has the wrong type");
+}
+
+// A list of strings; a single string is a list of one.
+void ReadStrings(const toml::table& table, std::string_view path, std::vector<std::string>& out) {
+    const auto node = table.at_path(path);
+    if (!node) {
+        return;
+    }
+    if (const auto single = node.value<std::string>()) {
+        out = {*single};
+        return;
+    }
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+        throw std::runtime_error("config: " + std::string(path) + " must be a list of strings");
+    }
+    out.clear();
+    for (const auto& element : *array) {
+        const auto text = element.value<std::string>();
+        if (!text) {
+            throw std::runtime_error("config: " + std::string(path) + " must be a list of strings");
+        }
+        out.push_back(*text);
+    }
+}
+
+// "a, b,c" -> {"a", "b", "c"}; empty items dropped.
+std::vector<std::string> SplitList(std::string_view text) {
+    std::vector<std::string> out;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        const auto first = item.find_first_not_of(" \t");
+        if (first != std::string_view::npos) {
+            item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+            out.emplace_back(item);
+        }
+    }
+    return out;
 }
 
 void ReadSeconds(const toml::table& table, std::string_view path, std::chrono::seconds& out) {
@@ -75,6 +117,11 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "http.heavy_threads", c.http.heavy_threads);
     Read(t, "http.max_body_bytes", c.http.max_body_bytes);
     ReadSeconds(t, "http.read_timeout_seconds", c.http.read_timeout);
+    // Connection and memory limits, client address behind a proxy (hardening).
+    Read(t, "http.max_connections", c.http.max_connections);
+    Read(t, "http.max_pending_body_bytes", c.http.max_pending_body_bytes);
+    ReadSeconds(t, "http.header_timeout_seconds", c.http.header_timeout);
+    ReadStrings(t, "http.trusted_proxies", c.http.trusted_proxies);
     std::string data_dir = c.data_dir.string();
     Read(t, "storage.data_dir", data_dir);
     c.data_dir = data_dir;
@@ -149,6 +196,9 @@ void ApplyEnvironment(Config& c) {
     }
     if (const char* v = env("RAINMAKER_HTTP_ADDRESS")) {
         c.http.address = v;
+    }
+    if (const char* v = env("RAINMAKER_HTTP_TRUSTED_PROXIES")) {
+        c.http.trusted_proxies = SplitList(v);
     }
     if (const char* v = env("RAINMAKER_DATA_DIR")) {
         c.data_dir = v;

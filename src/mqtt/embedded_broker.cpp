@@ -15,6 +15,7 @@
 
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "mqtt/child_descriptors.hpp"
 
 namespace rainmaker::mqtt {
 
@@ -25,7 +26,7 @@ namespace {
 constexpr const char* kLinkUser = "rainmaker-server";
 
 std::uint16_t FreePort(const std::string& address) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = 0;
@@ -43,7 +44,7 @@ std::uint16_t FreePort(const std::string& address) {
 }
 
 bool Accepts(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -82,6 +83,7 @@ bool Run(const std::vector<std::string>& args) {
             argv.push_back(const_cast<char*>(a.c_str()));
         }
         argv.push_back(nullptr);
+        CloseInheritedDescriptors();
         ::execvp(argv[0], argv.data());
         ::_exit(127);
     }
@@ -236,6 +238,8 @@ pid_t EmbeddedBroker::Spawn() {
         sigset_t none;
         sigemptyset(&none);
         ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+        // Nothing of the server's: not its HTTP listener, connections, database or link.
+        CloseInheritedDescriptors();
         ::execlp(
             config_.mosquitto_binary.c_str(),
             config_.mosquitto_binary.c_str(),

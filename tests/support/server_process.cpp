@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -111,6 +112,12 @@ void ServerProcess::Launch() {
         close(fds[1]);
         for (const auto& [key, value] : options_.env) {
             setenv(key.c_str(), value.c_str(), 1);
+        }
+        if (options_.max_open_files != 0) {
+            rlimit limit{};
+            getrlimit(RLIMIT_NOFILE, &limit);
+            limit.rlim_cur = options_.max_open_files;
+            setrlimit(RLIMIT_NOFILE, &limit);
         }
         std::vector<char*> argv;
         for (auto& a : args) {

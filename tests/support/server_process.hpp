@@ -17,6 +17,7 @@ public:
         std::vector<std::string> args;           // extra command-line arguments
         std::map<std::string, std::string> env;  // extra environment variables
         std::filesystem::path data_dir;          // empty: a new temporary directory
+        unsigned long max_open_files = 0;        // RLIMIT_NOFILE of the server; 0 = inherited
     };
 
     ServerProcess();

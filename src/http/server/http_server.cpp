@@ -2,23 +2,35 @@
 // pipelining fix released in 1.85 (a bounded queue of responses, written strictly in request
 // order, reading resumed when the queue has room) and the close handling fixed in 1.82 (a
 // connection is shut down only after its last queued response is written).
+//
+// Limits on top of Beast's: a cap on open connections (past it a canned 503 at accept), a
+// budget shared by all request bodies being read or handled (reserved from the header, before
+// the body is read), a header deadline shorter than the keep-alive idle time, and an accept
+// loop that backs off instead of spinning when the process is out of descriptors.
 #include "http/server/http_server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <fcntl.h>
 #include <mutex>
 #include <optional>
+#include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_set>
 #include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 
 #include "core/log.hpp"
+#include "http/server/budget.hpp"
+#include "http/server/client_address.hpp"
 
 namespace rainmaker::http {
 
@@ -31,6 +43,116 @@ namespace {
 
 class Session;
 
+// Answers to a connection or request refused by a server limit: the RainMaker envelope with
+// 100070, the code clients already back off on, under HTTP 503 since the server, not the
+// caller, is over its limit.
+constexpr const char* kBusyDescription = "Server busy, try again later";
+constexpr const char* kBusyRetryAfter = "1";  // seconds
+
+// Descriptors the listener keeps open and gives up while accepts are paused for lack of them,
+// so that the rest of the process (logging, SQLite, the broker link, a sanitizer's pipe) can
+// still open a few; accepting resumes only once they could be taken back.
+constexpr std::size_t kReserveDescriptors = 4;
+constexpr auto kFirstAcceptBackoff = std::chrono::milliseconds(50);
+constexpr auto kMaxAcceptBackoff = std::chrono::milliseconds(1000);
+
+// Refused connections being closed at once; past this they are closed without lingering.
+constexpr std::uint64_t kMaxLingeringRefusals = 64;
+
+// The first read of a request waits for any bytes at all (the keep-alive idle time).
+constexpr std::size_t kFirstReadBytes = 4096;
+
+std::string BusyBody() {
+    return boost::json::serialize(boost::json::object{
+        {"status", "failure"},
+        {"error_code", core::Info(core::ErrorCode::kTooManyRequests).code},
+        {"description", kBusyDescription}});
+}
+
+// The whole answer to a connection refused at accept, made once: the request is never parsed
+// and nothing is allocated per refusal.
+const std::string& RefusedConnectionAnswer() {
+    static const std::string answer = [] {
+        const std::string body = BusyBody();
+        return std::string("HTTP/1.1 503 Service Unavailable\r\nServer: rainmaker-server\r\n") +
+               "Content-Type: application/json\r\nRetry-After: " + kBusyRetryAfter +
+               "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\n\r\n" + body;
+    }();
+    return answer;
+}
+
+// Asio opens and accepts sockets without SOCK_CLOEXEC: without this, every program the server
+// starts (Mosquitto) would inherit the listener and the client connections.
+void SetCloseOnExec(int fd) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) {
+        ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
+// The X-Forwarded-For lines of `request`, joined with ',' (several lines are one list).
+std::string ForwardedFor(const bhttp::request<bhttp::string_body>& request) {
+    std::string joined;
+    for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it) {
+        if (!joined.empty()) {
+            joined += ',';
+        }
+        joined.append(it->value().data(), it->value().size());
+    }
+    return joined;
+}
+
+// Closes a connection whose client may still be sending (a refused connection, a body not
+// read) without destroying the answer: closing a socket with unread input sends a reset, and
+// the reset can overtake the answer still in flight. So the sending side is shut (FIN after
+// the answer), what the client still sends is read and dropped for a short while, and then the
+// socket is closed (nginx's lingering close).
+class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
+public:
+    static constexpr auto kLingerTime = std::chrono::seconds(2);
+    static constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
+
+    // `slot` (a place under max_connections, or among the lingering refusals) is held until
+    // the socket is closed.
+    LingeringClose(tcp::socket&& socket, Budget::Reservation slot)
+        : stream_(std::move(socket)), slot_(std::move(slot)) {}
+
+    void Start() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) {
+            stream_.socket().close(ec);
+            return;
+        }
+        stream_.expires_after(kLingerTime);  // one deadline for all the reads below
+        DoRead();
+    }
+
+private:
+    void DoRead() {
+        stream_.async_read_some(
+            net::buffer(sink_),
+            beast::bind_front_handler(&LingeringClose::OnRead, shared_from_this())
+        );
+    }
+
+    void OnRead(beast::error_code ec, std::size_t bytes) {
+        drained_ += bytes;
+        if (ec || drained_ >= kLingerBytes) {
+            beast::error_code ignored;
+            stream_.socket().close(ignored);
+            return;
+        }
+        DoRead();
+    }
+
+    beast::tcp_stream stream_;
+    Budget::Reservation slot_;
+    std::array<char, 4096> sink_{};
+    std::size_t drained_ = 0;
+};
+
 // State shared by the listener and every session.
 struct ServerContext {
     ServerContext(
@@ -40,13 +162,24 @@ struct ServerContext {
         net::thread_pool& w,
         net::thread_pool& h
     )
-        : config(c), router(r), metrics(m), workers(w), heavy_workers(h) {}
+        : config(c),
+          router(r),
+          metrics(m),
+          workers(w),
+          heavy_workers(h),
+          trusted_proxies(c.trusted_proxies),
+          connections(c.max_connections),
+          body_budget(c.max_pending_body_bytes) {}
 
     HttpServerConfig config;
     const Router& router;
     Metrics& metrics;
     net::thread_pool& workers;
     net::thread_pool& heavy_workers;
+    TrustedProxies trusted_proxies;
+    Budget connections;  // one unit per open connection
+    Budget body_budget;  // bytes of bodies being read or handled
+    Budget lingering_refusals{kMaxLingeringRefusals};
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_request{0};
 
@@ -58,11 +191,18 @@ struct ServerContext {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket&& socket, ServerContext& context)
-        : stream_(std::move(socket)), context_(context) {
+    // `slot` is the connection's place under max_connections, held until it is closed.
+    Session(tcp::socket&& socket, Budget::Reservation slot, ServerContext& context)
+        : stream_(std::move(socket)), context_(context), slot_(std::move(slot)) {
         beast::error_code ec;
         const auto endpoint = stream_.socket().remote_endpoint(ec);
-        client_address_ = ec ? "unknown" : endpoint.address().to_string();
+        if (ec) {
+            client_address_ = "unknown";
+        } else {
+            peer_ = endpoint.address();
+            client_address_ = ResolveClientAddress(peer_, {}, context_.trusted_proxies);
+            peer_is_proxy_ = context_.trusted_proxies.Contains(peer_);
+        }
         std::lock_guard lock(context_.sessions_mutex);
         context_.sessions.insert(this);
     }
@@ -92,10 +232,12 @@ public:
 private:
     struct Slot {
         std::optional<bhttp::response<bhttp::string_body>> response;
+        Budget::Reservation body;  // the request body's share, until its handler is done
     };
 
     void DoRead() {
-        if (read_closed_ || reading_ || queue_.size() >= context_.config.pipeline_limit) {
+        if (closed_ || read_closed_ || reading_ ||
+            queue_.size() >= context_.config.pipeline_limit) {
             return;
         }
         reading_ = true;
@@ -104,66 +246,132 @@ private:
         parser_.emplace();
         parser_->body_limit(context_.config.max_body_bytes);
         parser_->header_limit(static_cast<std::uint32_t>(context_.config.max_header_bytes));
+        if (buffer_.size() > 0) {
+            DoReadHeader();  // pipelined: the next request has begun
+            return;
+        }
+        // Between requests a keep-alive connection may idle for read_timeout; the header's own
+        // deadline starts with its first byte.
+        stream_.expires_after(context_.config.read_timeout);
+        stream_.async_read_some(
+            buffer_.prepare(kFirstReadBytes),
+            beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this())
+        );
+    }
+
+    void OnFirstBytes(beast::error_code ec, std::size_t bytes) {
+        buffer_.commit(bytes);
+        if (ec) {
+            OnReadFailed(ec);
+            return;
+        }
+        DoReadHeader();
+    }
+
+    void DoReadHeader() {
+        // A header trickling in byte by byte (slowloris) is cut at header_timeout.
+        stream_.expires_after(context_.config.header_timeout);
+        bhttp::async_read_header(
+            stream_,
+            buffer_,
+            *parser_,
+            beast::bind_front_handler(&Session::OnReadHeader, shared_from_this())
+        );
+    }
+
+    void OnReadHeader(beast::error_code ec, std::size_t /*bytes*/) {
+        if (ec) {
+            OnReadFailed(ec);
+            return;
+        }
+        if (parser_->is_done()) {
+            OnReadDone();
+            return;
+        }
+        // The body's memory comes out of the shared budget before any of it is read: the
+        // declared length (the parser has refused one above max_body_bytes already), or the
+        // whole body limit for a chunked body, whose length nobody knows yet.
+        const auto length = parser_->content_length();
+        body_reservation_ =
+            context_.body_budget.Reserve(length ? *length : context_.config.max_body_bytes);
+        if (!body_reservation_) {
+            reading_ = false;
+            read_closed_ = true;
+            discard_input_ = true;
+            context_.metrics.CountRefusal(Metrics::Refusal::kBodyBudget);
+            EnqueueBusy(parser_->get().version());
+            return;
+        }
         stream_.expires_after(context_.config.read_timeout);
         bhttp::async_read(
             stream_,
             buffer_,
             *parser_,
-            beast::bind_front_handler(&Session::OnRead, shared_from_this())
+            beast::bind_front_handler(&Session::OnReadBody, shared_from_this())
         );
     }
 
-    void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
-        reading_ = false;
-        if (ec == bhttp::error::end_of_stream || ec == net::error::eof) {
-            read_closed_ = true;
-            if (queue_.empty() && !writing_) {
-                DoClose();
-            }
-            return;
-        }
-        if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
-            // The rest of the body is not read: answer and close.
-            read_closed_ = true;
-            EnqueueError(core::ApiError(core::ErrorCode::kBodyTooLarge), 11);
-            return;
-        }
-        if (ec == beast::error::timeout || ec == net::error::operation_aborted) {
-            read_closed_ = true;
-            if (queue_.empty() && !writing_) {
-                DoClose();
-            }
-            return;
-        }
+    void OnReadBody(beast::error_code ec, std::size_t /*bytes*/) {
         if (ec) {
-            read_closed_ = true;
-            // A malformed message gets a 400 before the connection closes; transport errors
-            // just close.
-            if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-                EnqueueError(
-                    core::ApiError(
-                        core::ErrorCode::kInvalidBody, "Malformed HTTP request: " + ec.message()
-                    ),
-                    11
-                );
-            } else if (queue_.empty() && !writing_) {
-                DoClose();
-            }
+            body_reservation_.Release();
+            OnReadFailed(ec);
             return;
         }
-        HandleRequest(parser_->release());
+        OnReadDone();
+    }
+
+    void OnReadDone() {
+        reading_ = false;
+        HandleRequest(parser_->release(), std::move(body_reservation_));
         DoRead();
     }
 
-    void EnqueueError(const core::ApiError& error, unsigned version) {
-        auto api = ApiResponse::Failure(error);
+    void OnReadFailed(beast::error_code ec) {
+        reading_ = false;
+        read_closed_ = true;
+        if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
+            // The rest of the message is not read: answer and close.
+            discard_input_ = true;
+            EnqueueFinal(ApiResponse::Failure(core::ApiError(core::ErrorCode::kBodyTooLarge)), 11);
+            return;
+        }
+        const bool malformed =
+            ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+            ec != bhttp::error::end_of_stream;
+        if (malformed) {
+            // A malformed message gets a 400 before the connection closes; transport errors,
+            // timeouts and the end of the stream just close.
+            discard_input_ = true;
+            EnqueueFinal(
+                ApiResponse::Failure(core::ApiError(
+                    core::ErrorCode::kInvalidBody, "Malformed HTTP request: " + ec.message()
+                )),
+                11
+            );
+            return;
+        }
+        if (queue_.empty() && !writing_) {
+            DoClose();
+        }
+    }
+
+    // A response after which the connection closes (it is the last in the queue).
+    void EnqueueFinal(ApiResponse api, unsigned version) {
         auto slot = std::make_shared<Slot>();
         slot->response = MakeResponse(api, version, false, "-");
         queue_.push_back(slot);
         MaybeWrite();
     }
 
-    void HandleRequest(bhttp::request<bhttp::string_body>&& raw) {
+    void EnqueueBusy(unsigned version) {
+        auto api = ApiResponse::Text(BusyBody(), "application/json", 503);
+        api.headers.emplace_back("Retry-After", kBusyRetryAfter);
+        EnqueueFinal(std::move(api), version);
+    }
+
+    void HandleRequest(
+        bhttp::request<bhttp::string_body>&& raw, Budget::Reservation body_reservation
+    ) {
         const auto started = std::chrono::steady_clock::now();
         auto request = std::make_shared<ApiRequest>();
         request->method = std::string(raw.method_string());
@@ -175,7 +383,10 @@ private:
         }
         request->body = std::move(raw.body());
         request->authorization = std::string(raw[bhttp::field::authorization]);
-        request->client_address = client_address_;
+        request->client_address =
+            peer_is_proxy_
+                ? ResolveClientAddress(peer_, ForwardedFor(raw), context_.trusted_proxies)
+                : client_address_;
         request->request_id = MakeRequestId();
 
         const bool keep_alive = raw.keep_alive();
@@ -184,6 +395,7 @@ private:
             read_closed_ = true;
         }
         auto slot = std::make_shared<Slot>();
+        slot->body = std::move(body_reservation);
         queue_.push_back(slot);
 
         const Route* route = nullptr;
@@ -234,6 +446,7 @@ private:
         bool keep_alive,
         std::chrono::steady_clock::time_point started
     ) {
+        slot->body.Release();  // the handler is done with the body
         const auto latency = std::chrono::steady_clock::now() - started;
         context_.metrics.Observe(request.method, request.route, response.status, latency);
         if (core::log::Enabled(core::log::Level::kInfo)) {
@@ -267,7 +480,7 @@ private:
     }
 
     void MaybeWrite() {
-        if (writing_ || queue_.empty() || !queue_.front()->response) {
+        if (closed_ || writing_ || queue_.empty() || !queue_.front()->response) {
             return;
         }
         writing_ = true;
@@ -301,6 +514,13 @@ private:
             return;
         }
         closed_ = true;
+        if (discard_input_) {
+            // The client may still be sending what was not read: keep the answer from being
+            // destroyed by a reset. The connection keeps its slot until the socket is closed.
+            std::make_shared<LingeringClose>(std::move(stream_.socket()), std::move(slot_))
+                ->Start();
+            return;
+        }
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
         stream_.socket().close(ec);
@@ -318,11 +538,16 @@ private:
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     std::deque<std::shared_ptr<Slot>> queue_;
     ServerContext& context_;
-    std::string client_address_;
+    Budget::Reservation slot_;
+    Budget::Reservation body_reservation_;  // the body being read
+    net::ip::address peer_;
+    bool peer_is_proxy_ = false;  // its X-Forwarded-For names the client
+    std::string client_address_;  // when the peer is not a proxy
     bool reading_ = false;
     bool writing_ = false;
     bool read_closed_ = false;
     bool closed_ = false;
+    bool discard_input_ = false;  // closing with input unread: linger
 };
 
 std::vector<std::weak_ptr<Session>> ServerContext::SnapshotSessions() {
@@ -337,12 +562,22 @@ std::vector<std::weak_ptr<Session>> ServerContext::SnapshotSessions() {
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
     Listener(net::io_context& ioc, ServerContext& context, const tcp::endpoint& endpoint)
-        : ioc_(ioc), acceptor_(net::make_strand(ioc)), context_(context) {
+        : ioc_(ioc),
+          acceptor_(net::make_strand(ioc)),
+          retry_timer_(acceptor_.get_executor()),
+          context_(context) {
         acceptor_.open(endpoint.protocol());
+        SetCloseOnExec(acceptor_.native_handle());
         acceptor_.set_option(net::socket_base::reuse_address(true));
         acceptor_.bind(endpoint);
         acceptor_.listen(net::socket_base::max_listen_connections);
+        TakeReserve();
     }
+
+    ~Listener() { ReleaseReserve(); }
+
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
 
     std::uint16_t Port() const { return acceptor_.local_endpoint().port(); }
 
@@ -352,6 +587,7 @@ public:
         net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
             beast::error_code ec;
             self->acceptor_.close(ec);
+            self->retry_timer_.cancel();
         });
     }
 
@@ -367,17 +603,107 @@ private:
         if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
             return;
         }
-        if (!ec) {
+        if (ec) {
+            // Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM): accepting
+            // again at once would fail again at once, spinning a core while the backlog waits.
+            BackOff(ec);
+            return;
+        }
+        SetCloseOnExec(socket.native_handle());
+        if (failed_accepts_ > 0) {
+            core::log::Info(
+                "http: accepting connections again after " + std::to_string(failed_accepts_) +
+                " failed accepts"
+            );
+            failed_accepts_ = 0;
+            backoff_ = {};
+        }
+        if (auto slot = context_.connections.Reserve(1)) {
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<Session>(std::move(socket), context_)->Start();
+            std::make_shared<Session>(std::move(socket), std::move(slot), context_)->Start();
+        } else {
+            Refuse(std::move(socket));
         }
         DoAccept();
     }
 
+    // Past max_connections: a canned 503 written at once (it fits the empty send buffer), the
+    // request never parsed, then a lingering close.
+    void Refuse(tcp::socket socket) {
+        context_.metrics.CountRefusal(Metrics::Refusal::kMaxConnections);
+        beast::error_code ec;
+        socket.non_blocking(true, ec);
+        const auto& answer = RefusedConnectionAnswer();
+        socket.write_some(net::buffer(answer), ec);
+        if (auto slot = context_.lingering_refusals.Reserve(1)) {
+            std::make_shared<LingeringClose>(std::move(socket), std::move(slot))->Start();
+            return;
+        }
+        socket.shutdown(tcp::socket::shutdown_send, ec);
+        socket.close(ec);
+    }
+
+    void BackOff(const beast::error_code& ec) {
+        ReleaseReserve();  // first: what follows may need a descriptor
+        context_.metrics.CountAcceptError();
+        if (failed_accepts_++ == 0) {
+            // Once per episode, not per attempt: the log must not flood either.
+            core::log::Warn(
+                "http: accept failed (" + ec.message() +
+                "); new connections wait in the backlog, retrying every " +
+                std::to_string(kFirstAcceptBackoff.count()) + " ms up to every " +
+                std::to_string(kMaxAcceptBackoff.count()) + " ms"
+            );
+        }
+        ScheduleRetry();
+    }
+
+    void ScheduleRetry() {
+        backoff_ =
+            backoff_.count() == 0 ? kFirstAcceptBackoff : std::min(backoff_ * 2, kMaxAcceptBackoff);
+        retry_timer_.expires_after(backoff_);
+        retry_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec || !self->acceptor_.is_open()) {
+                return;
+            }
+            // Accept again only with the reserve back: the listener never takes the process's
+            // last descriptors.
+            if (!self->TakeReserve()) {
+                self->ReleaseReserve();
+                self->ScheduleRetry();
+                return;
+            }
+            self->DoAccept();
+        });
+    }
+
+    // Opens the reserve up to kReserveDescriptors; false when a descriptor could not be had.
+    bool TakeReserve() {
+        while (reserve_.size() < kReserveDescriptors) {
+            const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                return false;
+            }
+            reserve_.push_back(fd);
+        }
+        return true;
+    }
+
+    void ReleaseReserve() {
+        for (const int fd : reserve_) {
+            ::close(fd);
+        }
+        reserve_.clear();
+    }
+
     net::io_context& ioc_;
     tcp::acceptor acceptor_;
+    net::steady_timer retry_timer_;
     ServerContext& context_;
+    std::vector<int> reserve_;
+    std::chrono::milliseconds backoff_{};
+    std::uint64_t failed_accepts_ = 0;
 };
 
 }  // namespace
@@ -408,8 +734,44 @@ int DefaultThreads(int cores_per_thread) {
     return std::max(1, cores / cores_per_thread);
 }
 
+std::size_t DefaultMaxConnections() {
+    constexpr std::uint64_t kCeiling = 10000;
+    constexpr std::uint64_t kReserve = 128;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+        return kCeiling;
+    }
+    const std::uint64_t files = limit.rlim_cur;
+    const std::uint64_t usable = files >= 2 * kReserve ? files - kReserve : files / 2;
+    return static_cast<std::size_t>(std::clamp<std::uint64_t>(usable, 1, kCeiling));
+}
+
+namespace {
+
+// Settings that would make the server refuse everything, or that it cannot read.
+HttpServerConfig Checked(HttpServerConfig config) {
+    if (config.max_connections == 0) {
+        throw std::runtime_error("http.max_connections must be at least 1");
+    }
+    if (config.max_pending_body_bytes < config.max_body_bytes) {
+        throw std::runtime_error(
+            "http.max_pending_body_bytes (" + std::to_string(config.max_pending_body_bytes) +
+            ") must be at least http.max_body_bytes (" + std::to_string(config.max_body_bytes) +
+            "): a chunked body reserves the whole body limit"
+        );
+    }
+    try {
+        TrustedProxies{config.trusted_proxies};
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(std::string("http.trusted_proxies: ") + e.what());
+    }
+    return config;
+}
+
+}  // namespace
+
 HttpServer::HttpServer(HttpServerConfig config, const Router& router, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(std::move(config), router, metrics)) {}
+    : impl_(std::make_unique<Impl>(Checked(std::move(config)), router, metrics)) {}
 
 HttpServer::~HttpServer() {
     Stop();
@@ -431,6 +793,9 @@ std::uint16_t HttpServer::Start() {
             ": " + e.what()
         );
     }
+    impl_->context.metrics.SetConnectionGauges([context = &impl_->context] {
+        return Metrics::ConnectionGauges{context->connections.used(), context->body_budget.used()};
+    });
     impl_->listener->Start();
     impl_->guard.emplace(impl_->ioc.get_executor());
     for (int i = 0; i < impl_->config.io_threads; ++i) {
@@ -464,6 +829,7 @@ void HttpServer::Stop() {
     }
     impl_->workers.join();
     impl_->heavy_workers.join();
+    impl_->context.metrics.SetConnectionGauges({});  // the metrics outlive the server
 }
 
 }  // namespace rainmaker::http

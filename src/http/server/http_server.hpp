@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/server/metrics.hpp"
 #include "http/server/router.hpp"
@@ -15,6 +16,11 @@ namespace rainmaker::http {
 
 // max(1, cores / per_thread).
 int DefaultThreads(int cores_per_thread);
+
+// min(10000, the open-file limit less a reserve of 128 for the rest of the process: SQLite,
+// the broker link, outgoing mail, logging, refusals being closed); half the limit when it is
+// below 256.
+std::size_t DefaultMaxConnections();
 
 // Defaults sized for the machine: one I/O thread per 4 cores, one worker per 2 cores. On 2 cores
 // that is 1 + 1 + 1: more threads than cores only add context switches to every request.
@@ -29,10 +35,21 @@ struct HttpServerConfig {
     std::chrono::seconds read_timeout{30};  // idle keep-alive and slow clients
     std::size_t pipeline_limit = 8;         // requests in flight per connection
     std::chrono::seconds shutdown_grace{10};
+
+    // Limits that keep a flood of connections or slow bodies from exhausting descriptors and
+    // memory; past them a connection or request is answered 503 (100070) and closed.
+    std::size_t max_connections = DefaultMaxConnections();
+    std::size_t max_pending_body_bytes =
+        std::size_t{64} * 1024 * 1024;        // all unfinished bodies together
+    std::chrono::seconds header_timeout{10};  // from a request's first byte to its blank line
+    // Peers (IPs or CIDR blocks) whose X-Forwarded-For names the client; empty: nobody's.
+    std::vector<std::string> trusted_proxies;
 };
 
 class HttpServer {
 public:
+    // Throws std::runtime_error for a bad trusted_proxies entry or a pending-body budget
+    // smaller than max_body_bytes.
     HttpServer(HttpServerConfig config, const Router& router, Metrics& metrics);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;

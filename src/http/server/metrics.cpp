@@ -29,6 +29,21 @@ void Metrics::AddCollector(std::function<std::string()> collector) {
     collectors_.push_back(std::move(collector));
 }
 
+void Metrics::CountRefusal(Refusal reason) {
+    auto& counter =
+        reason == Refusal::kMaxConnections ? refused_max_connections_ : refused_body_budget_;
+    counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::CountAcceptError() {
+    accept_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::SetConnectionGauges(std::function<ConnectionGauges()> reader) {
+    std::lock_guard lock(mutex_);
+    connection_gauges_ = std::move(reader);
+}
+
 std::string Metrics::Render() const {
     std::ostringstream out;
     std::lock_guard lock(mutex_);
@@ -53,6 +68,28 @@ std::string Metrics::Render() const {
             << histogram.sum << "\n"
             << "rainmaker_http_request_duration_seconds_count{route=\"" << route << "\"} "
             << histogram.total << "\n";
+    }
+    out << "# HELP rainmaker_http_refused_total Connections and requests answered 503 by a "
+           "server limit.\n"
+        << "# TYPE rainmaker_http_refused_total counter\n"
+        << "rainmaker_http_refused_total{reason=\"max_connections\"} "
+        << refused_max_connections_.load(std::memory_order_relaxed) << "\n"
+        << "rainmaker_http_refused_total{reason=\"body_budget\"} "
+        << refused_body_budget_.load(std::memory_order_relaxed) << "\n"
+        << "# HELP rainmaker_http_accept_errors_total accept() failures (out of descriptors or "
+           "memory).\n"
+        << "# TYPE rainmaker_http_accept_errors_total counter\n"
+        << "rainmaker_http_accept_errors_total " << accept_errors_.load(std::memory_order_relaxed)
+        << "\n";
+    if (connection_gauges_) {
+        const auto gauges = connection_gauges_();
+        out << "# HELP rainmaker_http_connections_open HTTP connections open.\n"
+            << "# TYPE rainmaker_http_connections_open gauge\n"
+            << "rainmaker_http_connections_open " << gauges.open << "\n"
+            << "# HELP rainmaker_http_pending_body_bytes Bytes reserved for request bodies being "
+               "read or handled.\n"
+            << "# TYPE rainmaker_http_pending_body_bytes gauge\n"
+            << "rainmaker_http_pending_body_bytes " << gauges.pending_body_bytes << "\n";
     }
     for (const auto& collector : collectors_) {
         out << collector();

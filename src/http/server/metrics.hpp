@@ -1,7 +1,9 @@
-// Request counters and a latency histogram, rendered in the Prometheus text format at /metrics.
+// Request counters, a latency histogram and the connection limits' counters, rendered in the
+// Prometheus text format at /metrics.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -29,6 +31,26 @@ public:
     // Adds lines from another part of the server (e.g. the MQTT link) to Render().
     void AddCollector(std::function<std::string()> collector);
 
+    // ---- connection-level events: nothing was routed, so Observe() does not see them.
+
+    // Why a connection or a request was answered 503 before any handler ran.
+    enum class Refusal {
+        kMaxConnections,  // http.max_connections open already
+        kBodyBudget,      // http.max_pending_body_bytes held by unfinished bodies
+    };
+
+    // What the HTTP server holds right now; it owns the counters and hands in a reader.
+    struct ConnectionGauges {
+        std::uint64_t open = 0;
+        std::uint64_t pending_body_bytes = 0;
+    };
+
+    void CountRefusal(Refusal reason);
+    // accept() failed (out of descriptors or memory): the listener backs off.
+    void CountAcceptError();
+    // The reader of the gauges; an empty function (at server stop) renders none.
+    void SetConnectionGauges(std::function<ConnectionGauges()> reader);
+
 private:
     static constexpr std::array<double, 12> kBuckets = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
@@ -43,6 +65,10 @@ private:
     std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
     std::map<std::string, Histogram> latency_by_route_;
     std::vector<std::function<std::string()>> collectors_;
+    std::function<ConnectionGauges()> connection_gauges_;
+    std::atomic<std::uint64_t> refused_max_connections_{0};
+    std::atomic<std::uint64_t> refused_body_budget_{0};
+    std::atomic<std::uint64_t> accept_errors_{0};
 };
 
 }  // namespace rainmaker::http

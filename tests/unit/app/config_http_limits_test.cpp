@@ -1,0 +1,58 @@
+// The HTTP hardening settings as read from TOML and the environment.
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "app/config.hpp"
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::app {
+namespace {
+
+Config Load(const std::string& toml) {
+    testing::TempDir dir;
+    const auto file = dir.path() / "server.toml";
+    std::ofstream(file) << toml;
+    Config config;
+    LoadConfigFile(file, config);
+    return config;
+}
+
+TEST(ConfigHttpLimits, ReadsLimitsTimeoutAndTrustedProxies) {
+    const auto c = Load(
+        "[http]\nmax_connections = 50\nmax_pending_body_bytes = 4194304\n"
+        "header_timeout_seconds = 3\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n"
+    );
+    EXPECT_EQ(c.http.max_connections, 50u);
+    EXPECT_EQ(c.http.max_pending_body_bytes, 4194304u);
+    EXPECT_EQ(c.http.header_timeout, std::chrono::seconds(3));
+    EXPECT_EQ(c.http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+}
+
+TEST(ConfigHttpLimits, DefaultsStayWithinTheOpenFileLimit) {
+    const Config c;
+    EXPECT_GE(c.http.max_connections, 1u);
+    EXPECT_LE(c.http.max_connections, 10000u);
+    EXPECT_EQ(c.http.max_pending_body_bytes, 64u * 1024 * 1024);
+    EXPECT_EQ(c.http.header_timeout, std::chrono::seconds(10));
+    EXPECT_TRUE(c.http.trusted_proxies.empty());
+}
+
+TEST(ConfigHttpLimits, RefusesTrustedProxiesThatAreNotStrings) {
+    EXPECT_THROW(Load("[http]\ntrusted_proxies = [1, 2]\n"), std::runtime_error);
+    EXPECT_THROW(Load("[http]\ntrusted_proxies = 5\n"), std::runtime_error);
+    EXPECT_EQ(Load("[http]\ntrusted_proxies = \"10.0.0.1\"\n").http.trusted_proxies.size(), 1u);
+}
+
+TEST(ConfigHttpLimits, ReadsTrustedProxiesFromTheEnvironment) {
+    ::setenv("RAINMAKER_HTTP_TRUSTED_PROXIES", " 10.0.0.0/8, fd00::/8 ,,", 1);
+    Config c;
+    ApplyEnvironment(c);
+    ::unsetenv("RAINMAKER_HTTP_TRUSTED_PROXIES");
+    EXPECT_EQ(c.http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
+}
+
+}  // namespace
+}  // namespace rainmaker::app
