@@ -12,8 +12,9 @@
 namespace rainmaker::testing {
 namespace {
 
-// Three failed logins per address and window, many per user name.
-constexpr const char* kThrottle = "[auth]\nattempts_per_address = 3\nattempts_per_user = 100\n";
+// Three free failed logins per address; past them, each failure delays the address's next
+// attempt (docs/SECURITY.md). Every attempt below names a new account.
+constexpr const char* kThrottle = "[auth]\nfree_attempts_per_address = 3\n";
 
 ServerProcess::Options WithConfig(const TempDir& dir, const std::string& toml) {
     const auto file = dir.path() / "server.toml";
@@ -43,23 +44,23 @@ TEST(HttpClientAddress, TrustedProxyNamesTheClientInXForwardedFor) {
         WithConfig(dir, std::string(kThrottle) + "[http]\ntrusted_proxies = [\"127.0.0.0/8\"]\n")
     );
     HttpClient client(server.port());
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         EXPECT_EQ(FailLogin(client, i, "198.51.100.9, 203.0.113.7"), 101009);
     }
-    // 203.0.113.7 has used its attempts; the loopback proxy's other clients have not.
-    EXPECT_EQ(FailLogin(client, 3, "203.0.113.7"), 100070);
-    EXPECT_EQ(FailLogin(client, 4, "203.0.113.8"), 101009);
+    // 203.0.113.7 has used its free attempts and must wait; the proxy's other clients need not.
+    EXPECT_EQ(FailLogin(client, 4, "203.0.113.7"), 100070);
+    EXPECT_EQ(FailLogin(client, 5, "203.0.113.8"), 101009);
 }
 
 TEST(HttpClientAddress, UntrustedPeerGetsNothingFromXForwardedFor) {
     TempDir dir;
     ServerProcess server(WithConfig(dir, kThrottle));
     HttpClient client(server.port());
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         EXPECT_EQ(FailLogin(client, i, "203.0.113." + std::to_string(i)), 101009);
     }
     // Each attempt named another address, but they all came from 127.0.0.1.
-    EXPECT_EQ(FailLogin(client, 3, "203.0.113.99"), 100070);
+    EXPECT_EQ(FailLogin(client, 4, "203.0.113.99"), 100070);
 }
 
 }  // namespace
