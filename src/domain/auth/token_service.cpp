@@ -16,6 +16,7 @@ using core::ErrorCode;
 
 namespace {
 constexpr std::size_t kMaxCachedTokens = 100000;
+constexpr std::size_t kMaxCachedSessions = 100000;
 
 std::string_view StripBearer(std::string_view token) {
     constexpr std::string_view kBearer = "Bearer ";
@@ -111,6 +112,10 @@ Tokens TokenService::Refresh(std::string_view refresh_token) {
 
 void TokenService::ForgetSession(std::string_view session_id) {
     std::unique_lock lock(cache_mutex_);
+    if (sessions_live_.size() >= kMaxCachedSessions) {
+        sessions_live_.clear();
+        ++sessions_generation_;
+    }
     sessions_live_[std::string(session_id)] = false;
 }
 
@@ -143,16 +148,26 @@ void TokenService::RevokeAll(std::string_view user_id) {
 }
 
 bool TokenService::SessionLive(std::string_view session_id) {
+    std::uint64_t generation = 0;
     {
         std::shared_lock lock(cache_mutex_);
         if (const auto it = sessions_live_.find(session_id); it != sessions_live_.end()) {
             return it->second;
         }
+        generation = sessions_generation_;
     }
     const auto session = db_.Sessions().FindById(session_id);
     const bool live = session && !session->revoked;
     std::unique_lock lock(cache_mutex_);
-    sessions_live_.emplace(std::string(session_id), live);
+    // A bounded cache: emptied when full. A read that started before the emptying is not
+    // cached (a revocation recorded meanwhile went with the emptied entries).
+    if (sessions_live_.size() >= kMaxCachedSessions) {
+        sessions_live_.clear();
+        ++sessions_generation_;
+    }
+    if (generation == sessions_generation_) {
+        sessions_live_.emplace(std::string(session_id), live);
+    }
     return live;
 }
 

@@ -85,6 +85,7 @@ private:
     std::shared_mutex cache_mutex_;
     StringMap<CachedToken> tokens_;
     StringMap<bool> sessions_live_;
+    std::uint64_t sessions_generation_ = 0;  // counts the emptyings of sessions_live_
 };
 
 }  // namespace rainmaker::domain::auth
