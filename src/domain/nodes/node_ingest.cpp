@@ -159,7 +159,7 @@ void NodeIngest::OnParams(
         // Only what the node's config declares is kept: a node cannot make the server store
         // arbitrary keys (and REST sets are checked against the same config).
         boost::json::object declared = report;
-        const int dropped = KeepDeclaredParams(ParseOr(node->config, {}), declared);
+        const int dropped = Declared(node_id, node->config)->Keep(declared);
         if (dropped > 0) {
             counters_.params_dropped += static_cast<std::uint64_t>(dropped);
             core::log::Warn(
@@ -181,6 +181,29 @@ void NodeIngest::OnParams(
         }
         db_.Nodes().PutParams(node_id, text, clock_.NowSeconds());
     });
+}
+
+std::shared_ptr<const DeclaredParams> NodeIngest::Declared(
+    std::string_view node_id, const std::string& config
+) {
+    // Parsing a config costs far more than filtering a report with its index: one index per
+    // node, rebuilt when the stored config text changes. Bounded: emptied when full.
+    constexpr std::size_t kMaxCached = 100000;
+    const std::size_t hash = std::hash<std::string>{}(config);
+    std::lock_guard lock(declared_mutex_);
+    auto it = declared_.find(std::string(node_id));
+    if (it == declared_.end() || it->second.hash != hash) {
+        if (declared_.size() >= kMaxCached) {
+            declared_.clear();
+        }
+        it = declared_
+                 .insert_or_assign(
+                     std::string(node_id),
+                     CachedConfig{hash, std::make_shared<DeclaredParams>(ParseOr(config, {}))}
+                 )
+                 .first;
+    }
+    return it->second.declared;
 }
 
 void NodeIngest::ResetPresence() {

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,6 +20,7 @@
 
 #include "core/clock.hpp"
 #include "domain/nodes/mapping_service.hpp"
+#include "domain/nodes/params_validation.hpp"
 #include "storage/database.hpp"
 
 namespace rainmaker::domain::nodes {
@@ -102,6 +105,10 @@ private:
     void EnsureNode(std::string_view node_id);
     void OnConfig(std::string_view node_id, const boost::json::object& config);
     void OnParams(std::string_view node_id, const boost::json::object& report, bool replace);
+    // The declared params of the node's stored config, parsed once per config version.
+    std::shared_ptr<const DeclaredParams> Declared(
+        std::string_view node_id, const std::string& config
+    );
 
     storage::Database& db_;
     MappingService& mapping_;
@@ -109,6 +116,14 @@ private:
     IngestLimits limits_;
     std::unordered_map<std::string, Entry> handlers_;
     IngestCounters counters_;
+
+    struct CachedConfig {
+        std::size_t hash = 0;  // of the config text it was built from
+        std::shared_ptr<const DeclaredParams> declared;
+    };
+
+    std::mutex declared_mutex_;
+    std::unordered_map<std::string, CachedConfig> declared_;
 };
 
 }  // namespace rainmaker::domain::nodes

@@ -272,9 +272,8 @@ std::string SerializeForNode(const boost::json::value& value) {
 }
 
 namespace {
-// Whether `value` is of the param's data_type (an unknown data_type accepts any value).
-bool OfDataType(const boost::json::object& param, const boost::json::value& value) {
-    const std::string type = Str(param.if_contains("data_type"));
+// Whether `value` is of `type` (an unknown data_type accepts any value).
+bool OfDataType(std::string_view type, const boost::json::value& value) {
     if (type == "bool") {
         return value.is_bool();
     }
@@ -299,12 +298,52 @@ bool OfDataType(const boost::json::object& param, const boost::json::value& valu
 }
 }  // namespace
 
-int KeepDeclaredParams(const boost::json::value& config, boost::json::object& report) {
+DeclaredParams::DeclaredParams(const boost::json::value& config) {
+    if (!config.is_object()) {
+        return;
+    }
+    for (const auto* key : {"devices", "services"}) {
+        const auto* list = config.as_object().if_contains(key);
+        if (list == nullptr || !list->is_array()) {
+            continue;
+        }
+        for (const auto& device : list->as_array()) {
+            const auto* name =
+                device.is_object() ? device.as_object().if_contains("name") : nullptr;
+            if (name == nullptr || !name->is_string()) {
+                continue;
+            }
+            // The first device of a name wins, as for REST sets (FindDevice).
+            const auto [entry, inserted] = devices_.try_emplace(std::string(name->as_string()));
+            if (!inserted) {
+                continue;
+            }
+            auto& params = entry->second;
+            const auto* declared = device.as_object().if_contains("params");
+            if (declared == nullptr || !declared->is_array()) {
+                continue;
+            }
+            for (const auto& param : declared->as_array()) {
+                if (!param.is_object()) {
+                    continue;
+                }
+                const auto* param_name = param.as_object().if_contains("name");
+                if (param_name != nullptr && param_name->is_string()) {
+                    params.emplace(
+                        std::string(param_name->as_string()),
+                        Str(param.as_object().if_contains("data_type"))
+                    );
+                }
+            }
+        }
+    }
+}
+
+int DeclaredParams::Keep(boost::json::object& report) const {
     int dropped = 0;
     for (auto it = report.begin(); it != report.end();) {
-        const auto* schema =
-            config.is_object() ? FindDevice(config.as_object(), std::string(it->key())) : nullptr;
-        if (schema == nullptr || !it->value().is_object()) {
+        const auto device = devices_.find(std::string(it->key()));
+        if (device == devices_.end() || !it->value().is_object()) {
             dropped += it->value().is_object()
                            ? std::max(1, static_cast<int>(it->value().as_object().size()))
                            : 1;
@@ -312,11 +351,9 @@ int KeepDeclaredParams(const boost::json::value& config, boost::json::object& re
             continue;
         }
         auto& params = it->value().as_object();
-        const auto* list = schema->if_contains("params");
         for (auto p = params.begin(); p != params.end();) {
-            const auto* param =
-                list != nullptr ? FindByName(*list, std::string(p->key())) : nullptr;
-            if (param == nullptr || !OfDataType(*param, p->value())) {
+            const auto param = device->second.find(std::string(p->key()));
+            if (param == device->second.end() || !OfDataType(param->second, p->value())) {
                 ++dropped;
                 p = params.erase(p);
             } else {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 
 #include <boost/json.hpp>
 
@@ -23,11 +24,21 @@ std::string SerializeForNode(const boost::json::value& value);
 // replaced (objects and arrays whole). Non-object devices in the report are ignored.
 void MergeReportedParams(boost::json::object& stored, const boost::json::object& report);
 
-// Keeps of a node's params report only what its config declares: devices (and services) it
-// lists, their params, with values of the param's data_type (bounds are not applied: a
-// sensor may report what it measures). Returns how many params were dropped (a whole unknown
-// or malformed device counts as its number of params, at least one). With a `config` that is
-// not a node config everything is dropped.
-int KeepDeclaredParams(const boost::json::value& config, boost::json::object& report);
+// The params a node's config declares, indexed to filter the node's reports quickly: device
+// (or service) name → param name → data_type.
+class DeclaredParams {
+public:
+    // A `config` that is not a node config declares nothing.
+    explicit DeclaredParams(const boost::json::value& config);
+
+    // Keeps of a params report only what the config declares: devices it lists, their params,
+    // with values of the param's data_type (bounds are not applied: a sensor may report what
+    // it measures). Returns how many params were dropped (a whole unknown or malformed device
+    // counts as its number of params, at least one).
+    int Keep(boost::json::object& report) const;
+
+private:
+    std::unordered_map<std::string, std::unordered_map<std::string, std::string>> devices_;
+};
 
 }  // namespace rainmaker::domain::nodes

@@ -103,3 +103,32 @@ TEST(SerializeForNode, WritesDoublesInPlainDecimal) {
 
 }  // namespace
 }  // namespace rainmaker::domain::nodes
+
+namespace rainmaker::domain::nodes {
+namespace {
+
+TEST(DeclaredParams, KeepsDeclaredParamsOfTheirTypeAndCountsTheRest) {
+    const auto config = boost::json::parse(
+        R"({"devices":[{"name":"Light","params":[{"name":"Power","data_type":"bool"},)"
+        R"({"name":"Level","data_type":"int"},{"name":"Any","data_type":"custom"}]},)"
+        R"({"name":"Light","params":[{"name":"Ghost","data_type":"bool"}]}],)"
+        R"("services":[{"name":"Time","params":[{"name":"TZ","data_type":"string"}]}]})"
+    );
+    const DeclaredParams declared(config);
+    auto report =
+        boost::json::parse(R"({"Light":{"Power":true,"Level":2.0,"Any":[1],"Ghost":true,"X":1},)"
+                           R"("Time":{"TZ":5},"Fan":{"Speed":1,"Mode":2},"Bad":7})")
+            .as_object();
+    // Ghost (only in the second Light), X, TZ (type), Fan (2 params), Bad (not an object).
+    EXPECT_EQ(declared.Keep(report), 6);
+    EXPECT_EQ(
+        boost::json::parse(boost::json::serialize(report)),
+        boost::json::parse(R"({"Light":{"Power":true,"Level":2.0,"Any":[1]},"Time":{}})")
+    );
+    auto anything = boost::json::parse(R"({"Light":{"Power":true}})").as_object();
+    EXPECT_EQ(DeclaredParams(boost::json::value("not a config")).Keep(anything), 1);
+    EXPECT_TRUE(anything.empty());
+}
+
+}  // namespace
+}  // namespace rainmaker::domain::nodes
