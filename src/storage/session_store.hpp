@@ -21,7 +21,10 @@ struct SessionRow {
 class SessionStore {
 public:
     virtual ~SessionStore() = default;
-    virtual void Insert(const SessionRow& session) = 0;
+    // Inserts the session only while the user's password hash is still `password_hash` (the
+    // one the login checked): a login racing a password change or reset opens nothing.
+    // Returns whether it was inserted.
+    virtual bool Insert(const SessionRow& session, std::string_view password_hash) = 0;
     virtual std::optional<SessionRow> FindById(std::string_view session_id) = 0;
     virtual std::optional<SessionRow> FindByRefreshHash(std::string_view refresh_hash) = 0;
     virtual void Revoke(std::string_view session_id) = 0;

@@ -39,6 +39,11 @@ public:
     // same row never undo each other; read-modify-write of a column runs in a Transaction.
     // Each returns false when there is no such user.
     virtual bool SetPassword(std::string_view user_id, std::string_view password_hash) = 0;
+    // Sets the password only while the stored hash is still `expected_hash` (the one the
+    // caller checked the current password against); false otherwise.
+    virtual bool ReplacePassword(
+        std::string_view user_id, std::string_view expected_hash, std::string_view password_hash
+    ) = 0;
     // Sets the password of a user that is still unconfirmed (signing up again); false when the
     // user is confirmed by now or gone.
     virtual bool SetUnconfirmedPassword(

@@ -3,6 +3,7 @@
 // only password that works (hardening finding 2: lost updates on the user row).
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -103,6 +104,75 @@ TEST(AccountConcurrency, APasswordChangeKeepsConcurrentWritesAndIsNeverUndoneByT
         EXPECT_GT(total, 0) << "round " << round << ": no write was acknowledged";
         EXPECT_EQ(lost, 0) << "round " << round << ": " << lost << " of " << total
                            << " acknowledged custom data keys lost";
+    }
+}
+
+// Someone who knows the old password keeps logging in (and changing it to itself) while the
+// owner resets it: once the reset answered, no session of theirs may work and only the new
+// password may (review of #14: sessions opened by logins in flight survived the reset, and a
+// change checked against the old password undid it).
+TEST(AccountConcurrency, LoginsAndChangesInFlightCannotOutliveOrUndoAReset) {
+    const TomlConfig config("[http]\nheavy_threads = 4\n");
+    auto options = config.Options();
+    options.args.insert(options.args.end(), {"--password-cost", "interactive"});
+    ServerProcess server(options);
+    HttpClient setup(server.port());
+    const std::string passwords[] = {"Passw0rdOne", "Passw0rdTwo"};
+    SignUpAndLogin(setup, server, kAlice, passwords[0]);
+    for (int round = 0; round < 2; ++round) {
+        const std::string& old_password = passwords[round % 2];
+        const std::string& new_password = passwords[(round + 1) % 2];
+        std::atomic<bool> stop{false};
+        std::mutex mutex;
+        std::vector<std::string> refresh_tokens;
+        std::vector<std::thread> attackers;
+        for (int a = 0; a < 3; ++a) {
+            attackers.emplace_back([&, a] {
+                HttpClient client(server.port());
+                while (!stop) {
+                    const auto login = TryLogin(client, kAlice, old_password);
+                    if (login.status != 200) {
+                        continue;
+                    }
+                    {
+                        std::lock_guard lock(mutex);
+                        refresh_tokens.push_back(login.Str("refreshtoken"));
+                    }
+                    if (a == 0) {
+                        client.Put(
+                            "/v1/password2",
+                            object{{"password", old_password}, {"newpassword", old_password}},
+                            login.Str("accesstoken")
+                        );
+                    }
+                }
+            });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        HttpClient owner(server.port());
+        ASSERT_EQ(owner.Put("/v1/forgotpassword2", object{{"user_name", kAlice}}).status, 200);
+        const auto reset = owner.Put(
+            "/v1/forgotpassword2",
+            object{
+                {"user_name", kAlice},
+                {"verification_code", server.LatestCode(kAlice)},
+                {"password", new_password}}
+        );
+        stop = true;
+        for (auto& t : attackers) {
+            t.join();
+        }
+        ASSERT_EQ(reset.status, 200) << reset.body;
+        EXPECT_EQ(TryLogin(owner, kAlice, new_password).status, 200) << "round " << round;
+        EXPECT_TRUE(IsFailure(TryLogin(owner, kAlice, old_password), 400, 101009))
+            << "round " << round;
+        int alive = 0;
+        for (const auto& token : refresh_tokens) {
+            alive +=
+                owner.Post("/v1/login2", object{{"refreshtoken", token}}).status == 200 ? 1 : 0;
+        }
+        EXPECT_EQ(alive, 0) << "round " << round << ": " << alive << " of " << refresh_tokens.size()
+                            << " sessions survived the reset";
     }
 }
 

@@ -52,9 +52,9 @@ protected:
 };
 
 TEST_F(HousekeepingTest, SessionsGoWhenExpiredOrRevoked) {
-    db_.Sessions().Insert({"live", "alice", "h1", Now(), Now() + 3600, false});
-    db_.Sessions().Insert({"expired", "alice", "h2", Now() - 7200, Now() - 1, false});
-    db_.Sessions().Insert({"revoked", "alice", "h3", Now(), Now() + 3600, true});
+    db_.Sessions().Insert({"live", "alice", "h1", Now(), Now() + 3600, false}, "hash");
+    db_.Sessions().Insert({"expired", "alice", "h2", Now() - 7200, Now() - 1, false}, "hash");
+    db_.Sessions().Insert({"revoked", "alice", "h3", Now(), Now() + 3600, true}, "hash");
     EXPECT_EQ(housekeeping_.RunOnce().sessions, 2);
     EXPECT_TRUE(db_.Sessions().FindById("live"));
     EXPECT_FALSE(db_.Sessions().FindById("expired"));
@@ -152,7 +152,7 @@ TEST_F(HousekeepingTest, OldEventsGo) {
 }
 
 TEST_F(HousekeepingTest, NothingCurrentIsTouchedAndASecondSweepFindsNothing) {
-    db_.Sessions().Insert({"live", "alice", "h1", Now(), Now() + 3600, false});
+    db_.Sessions().Insert({"live", "alice", "h1", Now(), Now() + 3600, false}, "hash");
     housekeeping_.RunOnce();
     EXPECT_EQ(housekeeping_.RunOnce().Total(), 0);
     EXPECT_TRUE(db_.Sessions().FindById("live"));

@@ -89,17 +89,31 @@ TEST_F(SqliteStoreTest, FindsUsersByVerifiedPhoneOnly) {
 
 TEST_F(SqliteStoreTest, DeletingAUserCascadesToSessionsAndCodes) {
     db_.Users().Insert(MakeUser("u1", "a@b.com"));
-    db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false});
+    ASSERT_TRUE(db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false}, "hash"));
     db_.Codes().Put(CodeRow{"u1", "signup", "c", "", 100, 0});
     db_.Users().Delete("u1");
     EXPECT_FALSE(db_.Sessions().FindById("s1"));
     EXPECT_FALSE(db_.Codes().Find("u1", "signup"));
 }
 
+// A login opens its session only over the password it checked (review of #14: a login racing
+// a reset must not leave a session the reset did not revoke).
+TEST_F(SqliteStoreTest, ASessionOpensOnlyOverThePasswordItsLoginChecked) {
+    db_.Users().Insert(MakeUser("u1", "a@b.com"));
+    ASSERT_TRUE(db_.Users().SetPassword("u1", "new"));
+    EXPECT_FALSE(db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false}, "hash"));
+    EXPECT_FALSE(db_.Sessions().FindById("s1"));
+    EXPECT_TRUE(db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false}, "new"));
+    // A change replaces only the password it was checked against.
+    EXPECT_FALSE(db_.Users().ReplacePassword("u1", "hash", "other"));
+    EXPECT_TRUE(db_.Users().ReplacePassword("u1", "new", "other"));
+    EXPECT_EQ(db_.Users().FindById("u1")->password_hash, "other");
+}
+
 TEST_F(SqliteStoreTest, RevokesSessionsOneByOneOrAll) {
     db_.Users().Insert(MakeUser("u1", "a@b.com"));
-    db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false});
-    db_.Sessions().Insert(SessionRow{"s2", "u1", "h2", 1, 100, false});
+    ASSERT_TRUE(db_.Sessions().Insert(SessionRow{"s1", "u1", "h1", 1, 100, false}, "hash"));
+    ASSERT_TRUE(db_.Sessions().Insert(SessionRow{"s2", "u1", "h2", 1, 100, false}, "hash"));
     db_.Sessions().Revoke("s1");
     EXPECT_TRUE(db_.Sessions().FindById("s1")->revoked);
     EXPECT_EQ(db_.Sessions().RevokeAllForUser("u1"), std::vector<std::string>{"s2"});

@@ -85,7 +85,11 @@ Tokens TokenService::StartSession(const storage::UserRow& user) {
     session.refresh_hash = crypto::Sha256Hex(refresh);
     session.created_at = now;
     session.expires_at = now + config_.refresh_ttl.count();
-    db_.Sessions().Insert(session);
+    // Bound to the password the login checked: a reset or change that committed since ends
+    // this login too (it would otherwise survive the reset's revocation of every session).
+    if (!db_.Sessions().Insert(session, user.password_hash)) {
+        throw ApiError(ErrorCode::kBadCredentials);
+    }
     return Tokens{
         IssueJwt(user, session.session_id, true),
         IssueJwt(user, session.session_id, false),

@@ -36,7 +36,8 @@ public:
         TokenConfig config
     );
 
-    // Opens a new session for `user` and returns its three tokens.
+    // Opens a new session for `user` (as read when its credentials were checked) and returns
+    // its three tokens. Throws kBadCredentials when the password changed since.
     Tokens StartSession(const storage::UserRow& user);
     // New id and access tokens for the session of `refresh_token`; throws kRefreshFailed when
     // the token is unknown, revoked or expired.

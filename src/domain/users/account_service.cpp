@@ -376,7 +376,13 @@ void AccountService::ChangePassword(
         throw ApiError(ErrorCode::kWrongPassword);
     }
     CheckPasswordPolicy(next);
-    db_.Users().SetPassword(user.user_id, crypto::HashPassword(next, config_.password_cost));
+    // Only over the password just checked: a reset (or another change) that committed
+    // meanwhile wins, and this change is refused as made with a wrong password.
+    if (!db_.Users().ReplacePassword(
+            user.user_id, user.password_hash, crypto::HashPassword(next, config_.password_cost)
+        )) {
+        throw ApiError(ErrorCode::kWrongPassword);
+    }
     tokens_.RevokeAll(user.user_id);
 }
 

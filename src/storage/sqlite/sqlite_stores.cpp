@@ -111,6 +111,17 @@ bool SqliteUserStore::SetPassword(std::string_view user_id, std::string_view pas
            ) > 0;
 }
 
+bool SqliteUserStore::ReplacePassword(
+    std::string_view user_id, std::string_view expected_hash, std::string_view password_hash
+) {
+    return db_.Execute(
+               "UPDATE users SET password_hash = ? WHERE user_id = ? AND password_hash = ?",
+               password_hash,
+               user_id,
+               expected_hash
+           ) > 0;
+}
+
 bool SqliteUserStore::SetUnconfirmedPassword(
     std::string_view user_id, std::string_view password_hash
 ) {
@@ -169,17 +180,19 @@ SessionRow ReadSession(const Statement& s) {
 }
 }  // namespace
 
-void SqliteSessionStore::Insert(const SessionRow& r) {
-    db_.Execute(
-        "INSERT INTO sessions(session_id, user_id, refresh_hash, created_at, expires_at, revoked) "
-        "VALUES (?,?,?,?,?,?)",
-        r.session_id,
-        r.user_id,
-        r.refresh_hash,
-        r.created_at,
-        r.expires_at,
-        r.revoked
-    );
+bool SqliteSessionStore::Insert(const SessionRow& r, std::string_view password_hash) {
+    return db_.Execute(
+               "INSERT INTO sessions(session_id, user_id, refresh_hash, created_at, expires_at, "
+               "revoked) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM users WHERE "
+               "user_id = ?2 AND password_hash = ?7)",
+               r.session_id,
+               r.user_id,
+               r.refresh_hash,
+               r.created_at,
+               r.expires_at,
+               r.revoked,
+               password_hash
+           ) > 0;
 }
 
 std::optional<SessionRow> SqliteSessionStore::FindWhere(

@@ -17,6 +17,9 @@ public:
     std::optional<UserRow> FindByPhone(std::string_view phone) override;
     bool Insert(const UserRow& user) override;
     bool SetPassword(std::string_view user_id, std::string_view password_hash) override;
+    bool ReplacePassword(
+        std::string_view user_id, std::string_view expected_hash, std::string_view password_hash
+    ) override;
     bool SetUnconfirmedPassword(std::string_view user_id, std::string_view password_hash) override;
     bool Confirm(std::string_view user_id) override;
     bool SetProfile(const UserRow& user) override;
@@ -35,7 +38,7 @@ public:
     explicit SqliteSessionStore(SqliteDatabase& db) : db_(db) {}
 
     // storage::SessionStore
-    void Insert(const SessionRow& session) override;
+    bool Insert(const SessionRow& session, std::string_view password_hash) override;
     std::optional<SessionRow> FindById(std::string_view session_id) override;
     std::optional<SessionRow> FindByRefreshHash(std::string_view refresh_hash) override;
     void Revoke(std::string_view session_id) override;
