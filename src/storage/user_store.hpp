@@ -44,10 +44,10 @@ public:
     virtual bool ReplacePassword(
         std::string_view user_id, std::string_view expected_hash, std::string_view password_hash
     ) = 0;
-    // Sets the password of a user that is still unconfirmed (signing up again); false when the
-    // user is confirmed by now or gone.
+    // Sets the password of a user that is still unconfirmed (signing up again) and restarts
+    // its sign-up (created_at = `at`); false when the user is confirmed by now or gone.
     virtual bool SetUnconfirmedPassword(
-        std::string_view user_id, std::string_view password_hash
+        std::string_view user_id, std::string_view password_hash, std::int64_t at
     ) = 0;
     virtual bool Confirm(std::string_view user_id) = 0;
     // The profile columns: name, phone_number, phone_verified, mfa, tags.

@@ -266,13 +266,27 @@ TEST(Accounts, SignUpOfAnExistingConfirmedUserIsRefusedAndKeepsTheOldPassword) {
     EXPECT_TRUE(IsFailure(TryLogin(client, kAlice, kOtherPassword), 400, 101009));
 }
 
-TEST(Accounts, SigningUpAgainBeforeConfirmingReplacesThePasswordAndTheCode) {
-    ServerProcess server;
+// While a sign-up's code is valid, signing up again with the same password sends a new code,
+// and with another password is refused: whoever knows the address could otherwise replace the
+// password of the account its owner is about to confirm (review of #14). Once the code has
+// expired, a new sign-up replaces the password.
+TEST(Accounts, SigningUpAgainResendsTheCodeAndReplacesThePasswordOnlyOnceTheCodeExpired) {
+    const TomlConfig config("[auth]\ncode_ttl_seconds = 1\n");
+    ServerProcess server(config.Options());
     HttpClient client(server.port());
     SignUp(client, kAlice, kPassword);
+    SignUp(client, kAlice, kPassword);
+    ASSERT_EQ(server.MessageCount(kAlice), 2);
+    EXPECT_TRUE(IsFailure(
+        client.Post("/v1/user2", object{{"user_name", kAlice}, {"password", kOtherPassword}}),
+        400,
+        101006
+    ));
+    ASSERT_EQ(server.MessageCount(kAlice), 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     const std::string first = server.LatestCode(kAlice);
     SignUp(client, kAlice, kOtherPassword);
-    ASSERT_EQ(server.MessageCount(kAlice), 2);
+    ASSERT_EQ(server.MessageCount(kAlice), 3);
     const std::string second = server.LatestCode(kAlice);
     if (first != second) {
         EXPECT_TRUE(IsFailure(

@@ -71,7 +71,7 @@ TEST_F(SqliteStoreTest, UserSettersWriteOnlyTheirOwnColumns) {
     EXPECT_EQ(u->name, "Alice");
     EXPECT_EQ(u->tags, R"(["a:b"])");
     // Signing up again sets the password only while the account is unconfirmed.
-    EXPECT_FALSE(db_.Users().SetUnconfirmedPassword("u1", "attacker"));
+    EXPECT_FALSE(db_.Users().SetUnconfirmedPassword("u1", "attacker", 2));
     EXPECT_EQ(db_.Users().FindById("u1")->password_hash, "new-hash");
 }
 

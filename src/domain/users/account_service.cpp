@@ -203,15 +203,26 @@ void AccountService::SignUp(
     const std::string hash = crypto::HashPassword(password, config_.password_cost);
     UserRow user;
     if (existing) {
-        // Signing up again before confirming: the new password replaces the old one and a new
-        // code is sent (the first code may never have arrived).
+        // Signing up again before confirming. While the code sent is valid, only with the same
+        // password (a new code is sent: the first may never have arrived): whoever knows the
+        // address must not replace the password of an account its owner is about to confirm.
+        // Once it expired, the new password replaces the old one.
+        const auto pending = db_.Codes().Find(existing->user_id, kSignup);
+        const bool code_valid = pending && pending->expires_at > clock_.NowSeconds();
+        if (code_valid && !crypto::VerifyPassword(existing->password_hash, password)) {
+            throw ApiError(ErrorCode::kUserExists);
+        }
         // Refused before anything changes when no code could be sent.
         CheckMessageQuota(existing->user_name, client, ErrorCode::kMaxLimitExceeded);
         user = *existing;
-        user.password_hash = hash;
-        // Only while still unconfirmed: a confirmation that won the race keeps its password.
-        if (!db_.Users().SetUnconfirmedPassword(user.user_id, hash)) {
-            throw ApiError(ErrorCode::kUserExists);
+        if (!code_valid) {
+            user.password_hash = hash;
+            // Only while still unconfirmed: a confirmation that won the race keeps its
+            // password. The sign-up starts again (the purge of unconfirmed accounts counts
+            // from now).
+            if (!db_.Users().SetUnconfirmedPassword(user.user_id, hash, clock_.NowSeconds())) {
+                throw ApiError(ErrorCode::kUserExists);
+            }
         }
     } else {
         CheckMessageQuota(user_name, client, ErrorCode::kMaxLimitExceeded);

@@ -123,11 +123,13 @@ bool SqliteUserStore::ReplacePassword(
 }
 
 bool SqliteUserStore::SetUnconfirmedPassword(
-    std::string_view user_id, std::string_view password_hash
+    std::string_view user_id, std::string_view password_hash, std::int64_t at
 ) {
     return db_.Execute(
-               "UPDATE users SET password_hash = ? WHERE user_id = ? AND confirmed = 0",
+               "UPDATE users SET password_hash = ?, created_at = ? WHERE user_id = ? AND "
+               "confirmed = 0",
                password_hash,
+               at,
                user_id
            ) > 0;
 }

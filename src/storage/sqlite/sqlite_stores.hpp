@@ -20,7 +20,9 @@ public:
     bool ReplacePassword(
         std::string_view user_id, std::string_view expected_hash, std::string_view password_hash
     ) override;
-    bool SetUnconfirmedPassword(std::string_view user_id, std::string_view password_hash) override;
+    bool SetUnconfirmedPassword(
+        std::string_view user_id, std::string_view password_hash, std::int64_t at
+    ) override;
     bool Confirm(std::string_view user_id) override;
     bool SetProfile(const UserRow& user) override;
     bool SetCustomData(std::string_view user_id, std::string_view custom_data) override;
