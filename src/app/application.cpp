@@ -94,6 +94,7 @@ struct Application::Parts {
         http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
         accounts.SetDeletionHook([this](std::string_view user) { groups.ForgetOwner(user); });
+        accounts.NormalizeStoredNames();
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
                 groups.AddMappedNode(user, group, node);

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace rainmaker::storage {
 
@@ -54,6 +56,10 @@ public:
     virtual bool SetProfile(const UserRow& user) = 0;
     virtual bool SetCustomData(std::string_view user_id, std::string_view custom_data) = 0;
     virtual bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) = 0;
+    // Ids and names of the users whose name is not plain ASCII.
+    virtual std::vector<std::pair<std::string, std::string>> NonAsciiNames() = 0;
+    // Renames the user; false when the name is taken (or the user gone).
+    virtual bool Rename(std::string_view user_id, std::string_view user_name) = 0;
     // Deletes the user and everything that cascades from it (sessions, codes).
     virtual void Delete(std::string_view user_id) = 0;
     // Deletes the accounts created before `created_before` and never confirmed; returns how

@@ -14,6 +14,7 @@
 
 #include "support/accounts.hpp"
 #include "support/http_client.hpp"
+#include "support/mosquitto_clients.hpp"
 #include "support/server_process.hpp"
 
 namespace rainmaker::testing {
@@ -880,6 +881,26 @@ TEST(Accounts, ExpiredCodesAreRefused) {
         100068
     ));
     EXPECT_TRUE(IsFailure(TryLogin(client, kBob, kPassword), 400, 101015));
+}
+
+// Names stored before user names were NFKC-normalized (a decomposed accent, as typed) are
+// given their canonical form at start, so their owners still log in (review of #14).
+TEST(Accounts, ANameStoredBeforeNormalizationIsCanonicalAfterARestart) {
+    ServerProcess server;
+    HttpClient client(server.port());
+    const std::string composed = "jos\u00e9@example.com";
+    SignUpAndLogin(client, server, composed);
+    ASSERT_EQ(server.Stop(), 0);
+    const auto sql = RunProgram(
+        {"sqlite3",
+         (server.data_dir() / "rainmaker.db").string(),
+         "UPDATE users SET user_name = 'jose' || char(769) || '@example.com'"}
+    );
+    ASSERT_EQ(sql.exit_code, 0) << sql.output;
+    server.Restart();
+    HttpClient again(server.port());
+    EXPECT_EQ(TryLogin(again, composed, kPassword).status, 200);
+    EXPECT_EQ(TryLogin(again, "jose\u0301@example.com", kPassword).status, 200);
 }
 
 // ---- throttling

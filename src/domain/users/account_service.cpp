@@ -673,6 +673,33 @@ void AccountService::PutPublicProfile(
     });
 }
 
+// ---- names stored before normalization
+
+int AccountService::NormalizeStoredNames() {
+    int renamed = 0;
+    for (const auto& [user_id, name] : db_.Users().NonAsciiNames()) {
+        std::string canonical;
+        try {
+            UserNameKind kind{};
+            canonical = CanonicalUserName(name, false, &kind);
+        } catch (const ApiError&) {
+            core::log::Warn("user " + user_id + ": stored name is not valid any more; kept");
+            continue;
+        }
+        if (canonical == name) {
+            continue;
+        }
+        if (db_.Users().Rename(user_id, canonical)) {
+            ++renamed;
+        } else {
+            core::log::Warn(
+                "user " + user_id + ": canonical name taken by another account; name kept"
+            );
+        }
+    }
+    return renamed;
+}
+
 // ---- admin bootstrap
 
 UserRow AccountService::CreateConfirmedUser(

@@ -156,6 +156,11 @@ public:
         deletion_hook_ = std::move(hook);
     }
 
+    // At start: stored non-ASCII user names written before names were NFKC-normalized get
+    // their canonical form (a name that is refused now, or whose canonical form is taken, is
+    // left as it is and logged). Returns how many were renamed.
+    int NormalizeStoredNames();
+
     // `rainmaker-server admin create-user`: a confirmed account, optionally admin or
     // superadmin.
     storage::UserRow CreateConfirmedUser(

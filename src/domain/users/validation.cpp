@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -50,9 +51,10 @@ bool Refused(UChar32 c) {
 }
 
 // A non-ASCII e-mail user name in the form names are compared in: valid UTF-8, no refused
-// code point, then NFKC with case folding (full-width letters, ligatures and compatibility
-// forms become their plain letters; upper and lower case are one; default-ignorable code
-// points go). Throws kBadUserName.
+// code point, then NFKC (full-width letters, ligatures and compatibility forms become their
+// plain letters, composed and decomposed accents one) and lower case. Lower case, not case
+// folding: folding would turn "straße" into "strasse", another mailbox, and codes are mailed
+// to the canonical name. Throws kBadUserName.
 std::string NormalizedUnicodeName(std::string_view value) {
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(value.data());
     const auto length = static_cast<std::int32_t>(value.size());
@@ -64,18 +66,24 @@ std::string NormalizedUnicodeName(std::string_view value) {
         }
     }
     UErrorCode status = U_ZERO_ERROR;
-    const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(status);
     if (U_FAILURE(status)) {
-        throw ApiError(ErrorCode::kInternal, {}, "ICU NFKC_Casefold unavailable");
+        throw ApiError(ErrorCode::kInternal, {}, "ICU NFKC unavailable");
     }
-    const icu::UnicodeString folded = nfkc_cf->normalize(
+    icu::UnicodeString normalized = nfkc->normalize(
         icu::UnicodeString::fromUTF8(icu::StringPiece(value.data(), length)), status
     );
     if (U_FAILURE(status)) {
         throw ApiError(ErrorCode::kBadUserName);
     }
+    normalized.toLower(icu::Locale::getRoot());
+    // Lower-casing may leave a string that is no longer NFKC (rare): normalize once more.
+    normalized = nfkc->normalize(normalized, status);
+    if (U_FAILURE(status)) {
+        throw ApiError(ErrorCode::kBadUserName);
+    }
     std::string out;
-    folded.toUTF8String(out);
+    normalized.toUTF8String(out);
     return out;
 }
 
@@ -100,8 +108,8 @@ bool IsEmail(std::string_view value) {
         return false;
     }
     for (const char c : value) {
-        if (IsSpace(c) || static_cast<unsigned char>(c) < 0x21 || c == '"' || c == ',' ||
-            c == ';' || c == '<' || c == '>' || c == '(' || c == ')' || c == '\\') {
+        if (IsSpace(c) || static_cast<unsigned char>(c) < 0x21 || c == 0x7f || c == '"' ||
+            c == ',' || c == ';' || c == '<' || c == '>' || c == '(' || c == ')' || c == '\\') {
             return false;
         }
     }

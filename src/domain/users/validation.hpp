@@ -17,7 +17,8 @@ bool IsEmail(std::string_view value);
 // The canonical user name, the form names are stored and compared in, and its kind: surrounding
 // spaces trimmed; an e-mail address lower-cased, or, when it is not ASCII, refused if it holds
 // a control, format (zero-width, bidirectional), separator, private-use or unassigned code
-// point and otherwise NFKC case-folded, so that look-alike spellings are one name. Throws
+// point and otherwise NFKC-normalized and lower-cased, so that look-alike spellings (full-width
+// letters, decomposed accents) are one name. Throws
 // kUserNameMissing when empty, kBadPhoneNumber for a malformed '+' number, kBadUserName
 // otherwise; with `email_only` a phone number is kBadUserName (the deprecated operations).
 std::string CanonicalUserName(std::string_view raw, bool email_only, UserNameKind* kind);

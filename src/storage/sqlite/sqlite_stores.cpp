@@ -162,6 +162,28 @@ bool SqliteUserStore::SetPublicProfile(std::string_view user_id, std::string_vie
            ) > 0;
 }
 
+std::vector<std::pair<std::string, std::string>> SqliteUserStore::NonAsciiNames() {
+    // GLOB's class is of characters: anything outside space..tilde.
+    return db_.FindAll(
+        "SELECT user_id, user_name FROM users WHERE user_name GLOB '*[^ -~]*'",
+        [](const Statement& s) {
+            return std::pair{s.Text(0), s.Text(1)};
+        }
+    );
+}
+
+bool SqliteUserStore::Rename(std::string_view user_id, std::string_view user_name) {
+    try {
+        return db_.Execute("UPDATE users SET user_name = ? WHERE user_id = ?", user_name, user_id) >
+               0;
+    } catch (const std::runtime_error& e) {
+        if (!IsUniqueViolation(e)) {
+            throw;
+        }
+        return false;
+    }
+}
+
 void SqliteUserStore::Delete(std::string_view user_id) {
     db_.Execute("DELETE FROM users WHERE user_id = ?", user_id);
 }

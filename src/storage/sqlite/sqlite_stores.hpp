@@ -27,6 +27,8 @@ public:
     bool SetProfile(const UserRow& user) override;
     bool SetCustomData(std::string_view user_id, std::string_view custom_data) override;
     bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) override;
+    std::vector<std::pair<std::string, std::string>> NonAsciiNames() override;
+    bool Rename(std::string_view user_id, std::string_view user_name) override;
     void Delete(std::string_view user_id) override;
     int DeleteUnconfirmed(std::int64_t created_before) override;
 

@@ -63,6 +63,7 @@ TEST(CanonicalUserName, RefusesControlFormatAndSeparatorCodePoints) {
              "al\xC2\x85ice@example.com",  // C1 control (NEL)
              "al\xFFice@example.com",      // not UTF-8
              "al\xC3ice@example.com",      // truncated UTF-8
+             "alice\x7f@example.com",      // DEL
          }) {
         EXPECT_EQ(CodeOf([&] { CanonicalUserName(name, false, &kind); }), 101002) << name;
     }
@@ -77,6 +78,8 @@ TEST(CanonicalUserName, ComparesLookAlikeSpellingsAsOneName) {
         CanonicalUserName("jose\u0301@example.com", false, &kind)
     );
     EXPECT_EQ(CanonicalUserName("Jos\u00C9@example.com", false, &kind), "jos\u00e9@example.com");
+    // Lower case, not case folding: the canonical name is where codes are mailed.
+    EXPECT_EQ(CanonicalUserName("Stra\u00DFe@example.de", false, &kind), "stra\u00dfe@example.de");
     // ASCII names are simply lower-cased, as before.
     EXPECT_EQ(CanonicalUserName("Bob@Example.com", false, &kind), "bob@example.com");
 }
