@@ -143,7 +143,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "auth.known_address_seconds", login.known_address_ttl);
     Read(t, "messages.per_recipient_per_hour", c.accounts.messages.per_recipient);
     Read(t, "messages.per_address_per_hour", c.accounts.messages.per_address);
-    Read(t, "messages.per_hour", c.accounts.messages.in_all);
+    Read(t, "messages.unverified_per_hour", c.accounts.messages.unverified_all);
     Read(t, "smtp.host", c.smtp.host);
     Read(t, "smtp.port", c.smtp.port);
     Read(t, "smtp.starttls", c.smtp.starttls);

@@ -951,11 +951,12 @@ TEST(Accounts, OneRecipientGetsAtMostItsHourlyMessages) {
     const TomlConfig config("[messages]\nper_recipient_per_hour = 2\n");
     ServerProcess server(config.Options());
     HttpClient client(server.port());
-    SignUpAndLogin(client, server, kAlice);  // one message
+    SignUpAndLogin(client, server, kAlice);  // one message, of another purpose
     const object reset{{"user_name", kAlice}};
     EXPECT_EQ(client.Put("/v1/forgotpassword2", reset).status, 200);
+    EXPECT_EQ(client.Put("/v1/forgotpassword2", reset).status, 200);
     EXPECT_TRUE(IsFailure(client.Put("/v1/forgotpassword2", reset), 429, 100070));
-    EXPECT_EQ(server.MessageCount(kAlice), 2);
+    EXPECT_EQ(server.MessageCount(kAlice), 3);
 }
 
 // ---- #2 user update

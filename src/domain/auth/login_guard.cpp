@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "domain/auth/address_key.hpp"
 
 namespace rainmaker::domain::auth {
 
@@ -37,12 +38,17 @@ bool LoginGuard::Known(const std::string& pair, Time now) {
     return it != known_.end() && now - it->second < config_.known_address_ttl;
 }
 
-void LoginGuard::Check(std::string_view account, std::string_view address) {
+void LoginGuard::Check(std::string_view account, std::string_view raw_address) {
     const auto now = clock_.Monotonic();
+    const std::string address = AddressKey(raw_address);
     const std::string pair = PairKey(account, address);
     std::lock_guard lock(mutex_);
-    long long wait = std::max(Wait(pairs_, pair, now), Wait(addresses_, std::string(address), now));
+    long long wait = Wait(pairs_, pair, now);
+    // The owner, where they logged in before, is held up by no one else's failures: neither
+    // by guessing of their account elsewhere, nor by others sharing their address (a NAT, a
+    // proxy without trusted_proxies).
     if (!Known(pair, now)) {
+        wait = std::max(wait, Wait(addresses_, address, now));
         wait = std::max(wait, Wait(accounts_, std::string(account), now));
     }
     if (wait > 0) {
@@ -76,20 +82,21 @@ void LoginGuard::Count(
     }
 }
 
-void LoginGuard::Failure(std::string_view account, std::string_view address) {
+void LoginGuard::Failure(std::string_view account, std::string_view raw_address) {
     const auto now = clock_.Monotonic();
+    const std::string address = AddressKey(raw_address);
     std::lock_guard lock(mutex_);
     Count(pairs_, PairKey(account, address), config_.free_per_pair, config_.max_delay, now);
     Count(
         accounts_, std::string(account), config_.free_per_account, config_.max_account_delay, now
     );
-    Count(addresses_, std::string(address), config_.free_per_address, config_.max_delay, now);
+    Count(addresses_, address, config_.free_per_address, config_.max_delay, now);
     Prune(now);
 }
 
-void LoginGuard::Success(std::string_view account, std::string_view address) {
+void LoginGuard::Success(std::string_view account, std::string_view raw_address) {
     const auto now = clock_.Monotonic();
-    const std::string pair = PairKey(account, address);
+    const std::string pair = PairKey(account, AddressKey(raw_address));
     std::lock_guard lock(mutex_);
     pairs_.erase(pair);
     accounts_.erase(std::string(account));

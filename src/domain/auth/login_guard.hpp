@@ -6,10 +6,11 @@
 //   slows down fast, and only there;
 // - address (any account): 100 free, then the same: a spray over many accounts from one
 //   address;
-// - account (any address): 20 free, then 1 s doubling up to only 60 s, and never for an
-//   address that logged in to the account successfully in the last 30 days: guessing spread
-//   over many addresses slows down, while the owner, from where they usually log in, is never
-//   held up, and anyone else at most a minute.
+// - account (any address): 20 free, then 1 s doubling up to only 60 s: guessing spread over
+//   many addresses slows down, and anyone is held up at most a minute.
+// Neither the address nor the account delay applies at an address that logged in to the
+// account successfully in the last 30 days: the owner, from where they usually log in, is held
+// up only by their own failures there. IPv6 addresses count by their /64 (AddressKey).
 // A success clears the pair and the account. Failures are forgotten after a quiet window.
 #pragma once
 

@@ -53,7 +53,8 @@ AccountService::AccountService(
       clock_(clock),
       config_(config),
       guard_(clock, config.login),
-      messages_(clock, config.messages) {}
+      messages_(clock, config.messages),
+      dummy_hash_(crypto::HashPassword(core::RandomAlnum(32), config.password_cost)) {}
 
 // ---- helpers
 
@@ -89,11 +90,19 @@ std::string AccountService::HashCode(
     return crypto::Sha256Hex(user.user_id + ":" + std::string(purpose) + ":" + std::string(code));
 }
 
-void AccountService::CheckMessageQuota(
-    std::string_view to, std::string_view client, ErrorCode refusal
+OutgoingCode AccountService::CodeMessage(
+    const UserRow& user, std::string_view purpose, std::string_view to, std::string_view client
 ) {
+    // Sign-up codes and a new phone number go to recipients nobody has proven yet; resets go
+    // to an unconfirmed account's address too. The rest go to a confirmed name or phone.
+    const bool verified =
+        purpose != kSignup && purpose != kPhone && (purpose != kReset || user.confirmed);
+    return OutgoingCode{to, purpose, client, verified};
+}
+
+void AccountService::CheckMessageQuota(const OutgoingCode& message, ErrorCode refusal) {
     try {
-        messages_.Check(to, client);
+        messages_.Check(message);
     } catch (const ApiError& e) {
         throw ApiError(refusal, refusal == ErrorCode::kTooManyRequests ? e.description() : "");
     }
@@ -109,7 +118,7 @@ void AccountService::IssueCode(
     ErrorCode refusal
 ) {
     try {
-        messages_.CheckAndCount(to, client);
+        messages_.CheckAndCount(CodeMessage(user, purpose, to, client));
     } catch (const ApiError& e) {
         throw ApiError(refusal, refusal == ErrorCode::kTooManyRequests ? e.description() : "");
     }
@@ -213,7 +222,10 @@ void AccountService::SignUp(
             throw ApiError(ErrorCode::kUserExists);
         }
         // Refused before anything changes when no code could be sent.
-        CheckMessageQuota(existing->user_name, client, ErrorCode::kMaxLimitExceeded);
+        CheckMessageQuota(
+            CodeMessage(*existing, kSignup, existing->user_name, client),
+            ErrorCode::kMaxLimitExceeded
+        );
         user = *existing;
         if (!code_valid) {
             user.password_hash = hash;
@@ -225,7 +237,9 @@ void AccountService::SignUp(
             }
         }
     } else {
-        CheckMessageQuota(user_name, client, ErrorCode::kMaxLimitExceeded);
+        CheckMessageQuota(
+            OutgoingCode{user_name, kSignup, client, false}, ErrorCode::kMaxLimitExceeded
+        );
         user.user_id = MakeUserId();
         user.user_name = user_name;
         user.password_hash = hash;
@@ -267,7 +281,11 @@ LoginResult AccountService::LoginWithPassword(
     const std::string user_name = Canonical(raw_name, names);
     guard_.Check(user_name, client);
     const auto user = FindUser(user_name);
-    // The same answer for an unknown user and a wrong password: no account enumeration.
+    // The same answer for an unknown user and a wrong password, in the same time (a hash is
+    // checked either way): no account enumeration.
+    if (!user) {
+        crypto::VerifyPassword(dummy_hash_, password);
+    }
     if (!user || !crypto::VerifyPassword(user->password_hash, password)) {
         guard_.Failure(user_name, client);
         throw ApiError(ErrorCode::kBadCredentials);
@@ -546,7 +564,9 @@ void AccountService::UpdateUser(
     const auto user = RequireUser(caller);
     Updated(user, update);
     if (update.phone_number) {
-        CheckMessageQuota(*update.phone_number, client, ErrorCode::kTooManyRequests);
+        CheckMessageQuota(
+            CodeMessage(user, kPhone, *update.phone_number, client), ErrorCode::kTooManyRequests
+        );
     }
     if (update.verification_code) {
         const auto result = CheckCode(user, kPhone, *update.verification_code, {}, client);

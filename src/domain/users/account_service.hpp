@@ -204,8 +204,16 @@ private:
     std::string HashCode(
         const storage::UserRow& user, std::string_view purpose, std::string_view code
     ) const;
-    // The message limits for one more message to `to` from `client`; throws `refusal`.
-    void CheckMessageQuota(std::string_view to, std::string_view client, core::ErrorCode refusal);
+    // The code message of `purpose` to `to` for `user`, asked for from `client`, as the
+    // message limits see it.
+    static OutgoingCode CodeMessage(
+        const storage::UserRow& user,
+        std::string_view purpose,
+        std::string_view to,
+        std::string_view client
+    );
+    // The message limits for one more such message; throws `refusal`.
+    void CheckMessageQuota(const OutgoingCode& message, core::ErrorCode refusal);
     // Throws the generic code errors (wrong, expired, too many) for a failed check.
     [[noreturn]] void FailCode(CodeCheck result);
 
@@ -216,6 +224,7 @@ private:
     AccountConfig config_;
     auth::LoginGuard guard_;
     MessageQuota messages_;
+    std::string dummy_hash_;  // checked for unknown users, so they take as long as known ones
     std::function<void(std::string_view)> deletion_hook_;
 };
 

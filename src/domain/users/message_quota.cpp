@@ -1,32 +1,67 @@
 // Three hourly windows in front of every message sent.
 #include "domain/users/message_quota.hpp"
 
+#include <algorithm>
 #include <chrono>
+
+#include "domain/auth/address_key.hpp"
 
 namespace rainmaker::domain::users {
 
 namespace {
 constexpr std::chrono::seconds kHour{3600};
+
+// The recipient as the spam limit counts it: lower case, an e-mail sub-address ("+tag")
+// dropped, since it reaches the same mailbox.
+std::string RecipientKey(std::string_view recipient) {
+    std::string key(recipient);
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
+        return static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+    });
+    const auto at = key.find('@');
+    if (at != std::string::npos) {
+        const auto plus = key.find('+');
+        if (plus != std::string::npos && plus < at) {
+            key.erase(plus, at - plus);
+        }
+    }
+    return key;
 }
+}  // namespace
 
 MessageQuota::MessageQuota(const core::Clock& clock, MessageLimits limits)
     : recipients_(clock, limits.per_recipient, kHour),
       addresses_(clock, limits.per_address, kHour),
-      total_(clock, limits.in_all, kHour) {}
+      unverified_(clock, limits.unverified_all, kHour) {}
 
-void MessageQuota::Check(std::string_view recipient, std::string_view client) {
-    recipients_.Check(recipient);
-    addresses_.Check(client);
-    total_.Check("all");
+MessageQuota::Keys MessageQuota::KeysOf(const OutgoingCode& message) {
+    return Keys{
+        RecipientKey(message.recipient) + '\n' + std::string(message.purpose),
+        auth::AddressKey(message.client)};
 }
 
-void MessageQuota::CheckAndCount(std::string_view recipient, std::string_view client) {
+void MessageQuota::CheckKeys(const Keys& keys, bool verified) {
+    recipients_.Check(keys.recipient);
+    addresses_.Check(keys.address);
+    if (!verified) {
+        unverified_.Check("all");
+    }
+}
+
+void MessageQuota::Check(const OutgoingCode& message) {
+    CheckKeys(KeysOf(message), message.verified);
+}
+
+void MessageQuota::CheckAndCount(const OutgoingCode& message) {
+    const Keys keys = KeysOf(message);
     // Checked together first, so a refusal by one window counts in none.
     std::lock_guard lock(mutex_);
-    Check(recipient, client);
-    recipients_.Hit(recipient);
-    addresses_.Hit(client);
-    total_.Hit("all");
+    CheckKeys(keys, message.verified);
+    recipients_.Hit(keys.recipient);
+    addresses_.Hit(keys.address);
+    if (!message.verified) {
+        unverified_.Hit("all");
+    }
 }
 
 }  // namespace rainmaker::domain::users

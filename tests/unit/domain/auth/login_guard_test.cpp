@@ -89,6 +89,25 @@ TEST_F(LoginGuardTest, TheOwnersUsualAddressIsNeverHeldUpByOthersFailures) {
     EXPECT_FALSE(Allowed("alice", "1.1.1.1"));
 }
 
+// Review of #14: 110 failures on made-up names from a shared address (a NAT, a proxy) must not
+// hold up an owner who logged in from there before.
+TEST_F(LoginGuardTest, ASharedAddressDelayedByASprayDoesNotHoldUpItsKnownOwners) {
+    guard_.Success("alice", "6.6.6.6");
+    for (int i = 0; i < 110; ++i) {
+        Fail("user" + std::to_string(i), "6.6.6.6");
+    }
+    EXPECT_FALSE(Allowed("someone", "6.6.6.6"));
+    EXPECT_TRUE(Allowed("alice", "6.6.6.6"));
+}
+
+TEST_F(LoginGuardTest, AnIpv6HostCountsByItsSlash64) {
+    for (int i = 0; i < 101; ++i) {
+        Fail("user" + std::to_string(i), "2001:db8:1:2::" + std::to_string(i + 1));
+    }
+    EXPECT_FALSE(Allowed("someone", "2001:db8:1:2:ffff::1"));
+    EXPECT_TRUE(Allowed("someone", "2001:db8:1:3::1"));
+}
+
 TEST_F(LoginGuardTest, AnAddressSprayingManyAccountsIsDelayed) {
     for (int i = 0; i < 100; ++i) {
         Fail("user" + std::to_string(i), "6.6.6.6");
