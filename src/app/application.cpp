@@ -73,7 +73,7 @@ struct Application::Parts {
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
-          mapping(*db, clock, config.mapping_timeout),
+          mapping(*db, clock, config.mapping_timeout, config.max_open_mapping_requests),
           ingest(*db, mapping, clock, config.ingest),
           link(ingest, *db),
           nodes(*db, link, clock),

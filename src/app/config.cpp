@@ -155,7 +155,9 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "sms.bearer_token", c.sms.bearer_token);
     Read(t, "log.level", c.log_level);
     ReadSeconds(t, "mapping.timeout_seconds", c.mapping_timeout);
+    Read(t, "mapping.max_open_per_user", c.max_open_mapping_requests);
     Read(t, "claims.max_pending_per_user", c.claims.max_pending_per_user);
+    Read(t, "claims.max_per_user", c.claims.max_per_user);
     ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
     Read(t, "groups.max_per_user", c.groups.max_per_user);
     Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);

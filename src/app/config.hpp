@@ -30,6 +30,7 @@ struct Config {
     outbound::SmsWebhookConfig sms;  // used when sms.url is set
     mqtt::BrokerConfig mqtt;
     std::chrono::seconds mapping_timeout{60};  // secret-key mapping requests
+    int max_open_mapping_requests = 100;       // per user
     domain::nodes::ClaimLimits claims;
     domain::groups::GroupLimits groups;
     domain::sharing::SharingLimits sharing;

@@ -104,7 +104,10 @@ public:
     virtual void MarkMapped(std::string_view node_id, std::int64_t at) = 0;
     // Nodes `user_id` claimed that were never mapped.
     virtual int CountPendingClaims(std::string_view user_id) = 0;
-    // Up to `limit` nodes claimed before `claimed_before` and never mapped, oldest first.
+    // Nodes whose claimer (or last primary user to map them) is `user_id`.
+    virtual int CountClaims(std::string_view user_id) = 0;
+    // Up to `limit` nodes a user who is not an admin claimed before `claimed_before` that were
+    // never mapped and never connected (no config, no presence), oldest first.
     virtual std::vector<std::string> ExpiredClaims(std::int64_t claimed_before, int limit) = 0;
     virtual void PutConfig(
         std::string_view node_id,
@@ -149,6 +152,8 @@ public:
     virtual bool MoveRequest(
         std::string_view request_id, std::string_view from, std::string_view to
     ) = 0;
+    // How many of the user's requests are still "requested".
+    virtual int CountOpenRequests(std::string_view user_id) = 0;
     // Requests of `kind` for the node still in "requested".
     virtual std::vector<MappingRequestRow> OpenRequests(
         std::string_view node_id, std::string_view kind
@@ -159,8 +164,8 @@ public:
     virtual void DeleteReport(std::string_view node_id) = 0;
 
     // Times out the requests still "requested" whose expiry passed before `now`, deletes the
-    // ones no longer requested created before `closed_before`, and the node reports made
-    // before `reports_before`; returns how many rows changed.
+    // ones no longer requested (and those that never expire) created before `closed_before`,
+    // and the node reports made before `reports_before`; returns how many rows changed.
     virtual int SweepMappingRequests(
         std::int64_t now, std::int64_t closed_before, std::int64_t reports_before
     ) = 0;

@@ -1157,6 +1157,28 @@ TEST_F(DevicesTest, AReclaimByThePrimaryCutsOffTheOldCertificateAtOnceAndNobodyE
     );
     const object claim{{"mac_addr", mac}, {"platform", "esp32c3"}};
     EXPECT_TRUE(IsFailure(client_.Post("/claim/initiate", claim, alice_.accesstoken), 400, 100010));
+    // Alice kept the device's key (host claiming made it on her computer): signing a mapping
+    // challenge with it does not make her an owner again while Bob owns the device.
+    const auto init = client_.Post("/v1/user/nodes/mapping/initiate", object{}, alice_.accesstoken);
+    ASSERT_EQ(init.status, 200) << init.body;
+    int status = 0;
+    std::string signature = SimProcess::Run(
+        {"sign", "--node-dir", d.dir.string(), "--challenge", init.Str("challenge")}, &status
+    );
+    ASSERT_EQ(status, 0);
+    EXPECT_TRUE(IsFailure(
+        client_.Post(
+            "/v1/user/nodes/mapping/verify",
+            object{
+                {"request_id", init.Str("request_id")},
+                {"node_id", d.node_id},
+                {"challenge_response", signature.substr(0, signature.find('\n'))}},
+            alice_.accesstoken
+        ),
+        400,
+        103008
+    ));
+    EXPECT_EQ(client_.Get("/v1/user/nodes", alice_.accesstoken).json.at("total"), 0);
 
     const auto reflashed = Claim(bob_, "n1-bob", mac);
     ASSERT_EQ(reflashed.node_id, d.node_id);

@@ -47,6 +47,7 @@ protected:
             u.user_id = user;
             u.user_name = std::string(user) + "@x.com";
             u.password_hash = "hash";
+            u.admin = std::string(user) == "admin";
             db_.Users().Insert(u);
         }
     }
@@ -158,14 +159,17 @@ TEST_F(ClaimServiceTest, APrimaryChangeBetweenInitiateAndVerifyIsSeenAtVerify) {
     );
 }
 
-TEST_F(ClaimServiceTest, AnUnmappedDeviceOfAnotherUserGetsANewIdentityAndTheOldOneIsRevoked) {
+// Knowing the MAC of an unmapped device gives a new identity, and cuts nobody off: the device
+// keeps working with its certificate (review of #14: revoking it bricked the device).
+TEST_F(ClaimServiceTest, AnUnmappedDeviceOfAnotherUserGetsANewIdentityAndTheOldOneKeepsWorking) {
     auto claims = Service();
     const auto alice_serial = Claim(claims, Caller("alice"));
     const auto old_node = NodeOf();
     Claim(claims, Caller("bob"));
     EXPECT_NE(NodeOf(), old_node);
     EXPECT_EQ(db_.Nodes().Find(old_node)->mac_addr, "");
-    EXPECT_TRUE(Revoked(alice_serial));
+    EXPECT_FALSE(Revoked(alice_serial));
+    EXPECT_EQ(revocations_.calls, 0);
 }
 
 TEST_F(ClaimServiceTest, ClaimsWaitingToBeMappedAreCappedPerUserButNotForAdmins) {
@@ -190,7 +194,22 @@ TEST_F(ClaimServiceTest, ClaimsWaitingToBeMappedAreCappedPerUserButNotForAdmins)
     }
 }
 
-TEST_F(ClaimServiceTest, ClaimsNeverMappedExpireWithTheirCertificateAndMappedOnesStay) {
+TEST_F(ClaimServiceTest, AUserClaimsAtMostTheConfiguredNumberOfDevices) {
+    ClaimLimits limits;
+    limits.max_per_user = 2;
+    auto claims = Service(limits);
+    for (const char* mac : {"000000000001", "000000000002"}) {
+        Claim(claims, Caller("alice"), mac);
+        MakePrimary("alice", NodeOf(mac));  // mapped: no longer pending, still counted
+    }
+    EXPECT_EQ(
+        CodeOf([&] { claims.Initiate(Caller("alice"), "000000000003", "esp32"); }),
+        ErrorCode::kTooManyRequests
+    );
+    EXPECT_NO_THROW(claims.Initiate(Caller("admin", true), "000000000003", "esp32"));
+}
+
+TEST_F(ClaimServiceTest, ClaimsOfDevicesThatNeverCameOnlineExpireWithTheirCertificate) {
     ClaimLimits limits;
     limits.pending_ttl = std::chrono::hours(24);
     auto claims = Service(limits);
@@ -199,6 +218,13 @@ TEST_F(ClaimServiceTest, ClaimsNeverMappedExpireWithTheirCertificateAndMappedOne
     Claim(claims, Caller("alice"), "000000000002");
     const auto mapped = NodeOf("000000000002");
     MakePrimary("alice", mapped);
+    // A device that connected (and reported its config) but was never mapped stays.
+    Claim(claims, Caller("alice"), "000000000003");
+    const auto online = NodeOf("000000000003");
+    db_.Nodes().PutConfig(online, R"({"node_id":"x"})", "", "", "");
+    // An admin's claims (host claiming for a fleet) stay.
+    Claim(claims, Caller("admin", true), "000000000004");
+    const auto admins = NodeOf("000000000004");
     clock_.Advance(std::chrono::hours(23));
     EXPECT_EQ(claims.ExpirePendingClaims(), 0);
     clock_.Advance(std::chrono::hours(2));
@@ -206,6 +232,8 @@ TEST_F(ClaimServiceTest, ClaimsNeverMappedExpireWithTheirCertificateAndMappedOne
     EXPECT_FALSE(db_.Nodes().Find(pending));
     EXPECT_TRUE(Revoked(pending_serial));
     EXPECT_TRUE(db_.Nodes().Find(mapped));
+    EXPECT_TRUE(db_.Nodes().Find(online));
+    EXPECT_TRUE(db_.Nodes().Find(admins));
     EXPECT_EQ(revocations_.calls, 1);
     // The MAC is free again: claiming it gives a new identity.
     EXPECT_NE(claims.Initiate(Caller("bob"), "000000000001", "esp32"), pending);

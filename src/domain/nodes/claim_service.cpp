@@ -96,7 +96,6 @@ std::string ClaimService::Initiate(
     const std::string target = CanonicalPlatform(platform);
     const auto now = clock_.NowSeconds();
     std::string node_id;
-    bool revoked = false;
     db_.Transaction([&] {
         if (const auto existing = db_.Nodes().FindByMac(mac)) {
             CheckMayReclaim(caller, *existing);
@@ -109,18 +108,27 @@ std::string ClaimService::Initiate(
                 return;
             }
             // An unmapped device another user claimed (sold on, factory reset) gets a new
-            // identity; the old one keeps no MAC, and its certificates stop working.
+            // identity; the old one keeps no MAC. Its certificate stays valid: knowing a MAC
+            // must not let anyone cut a device off either.
             db_.Nodes().ClearMac(existing->node_id);
-            revoked = db_.Nodes().RevokeCertificates(existing->node_id, "", now) > 0;
         }
-        if (!caller.admin && !caller.super_admin && limits_.max_pending_per_user > 0 &&
-            db_.Nodes().CountPendingClaims(caller.user_id) >= limits_.max_pending_per_user) {
-            throw ApiError(
-                ErrorCode::kTooManyRequests,
-                "Too many requests: at most " + std::to_string(limits_.max_pending_per_user) +
-                    " claimed devices may wait to be mapped; map them or wait until unmapped "
-                    "claims expire"
-            );
+        if (!caller.admin && !caller.super_admin) {
+            if (limits_.max_pending_per_user > 0 &&
+                db_.Nodes().CountPendingClaims(caller.user_id) >= limits_.max_pending_per_user) {
+                throw ApiError(
+                    ErrorCode::kTooManyRequests,
+                    "Too many requests: at most " + std::to_string(limits_.max_pending_per_user) +
+                        " claimed devices may wait to be mapped; map them first"
+                );
+            }
+            if (limits_.max_per_user > 0 &&
+                db_.Nodes().CountClaims(caller.user_id) >= limits_.max_per_user) {
+                throw ApiError(
+                    ErrorCode::kTooManyRequests,
+                    "Too many requests: a user claims at most " +
+                        std::to_string(limits_.max_per_user) + " devices"
+                );
+            }
         }
         storage::NodeRow node;
         node.node_id = NewNodeId();
@@ -134,9 +142,6 @@ std::string ClaimService::Initiate(
         }
         node_id = node.node_id;
     });
-    if (revoked) {
-        revocations_.Changed();
-    }
     return node_id;
 }
 

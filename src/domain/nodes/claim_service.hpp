@@ -20,7 +20,10 @@ namespace rainmaker::domain::nodes {
 struct ClaimLimits {
     // Claims of one user never mapped yet; admins are not limited. 0 = no limit.
     int max_pending_per_user = 100;
-    // A claim never mapped within this time expires: the node and its certificate go. 0 = never.
+    // Nodes one user claimed (or was the last to map), mapped or not; admins are not limited.
+    int max_per_user = 1000;
+    // A claim of a user who is not an admin, whose device neither connected nor was mapped
+    // within this time, expires: the node and its certificate go. 0 = never.
     std::chrono::seconds pending_ttl{30 * 24 * 3600};
 };
 
@@ -44,9 +47,10 @@ public:
     // claim/initiate {mac_addr, platform}: the node id for this device. While the device is
     // mapped, only its primary users (directly, not through a group) and admins may claim it
     // again, and get the same id. An unmapped device gets the same id when the caller claimed
-    // it before, else a new one (the old identity loses the MAC and its certificates). Throws
-    // kInvalidBody for a malformed MAC or platform, kNodeNotOwned when the device is mapped and
-    // the caller is not its primary user, kTooManyRequests past the pending-claims limit.
+    // it before, else a new one (the old identity loses the MAC, nothing else: its device keeps
+    // working). Throws kInvalidBody for a malformed MAC or platform, kNodeNotOwned when the
+    // device is mapped and the caller is not its primary user, kTooManyRequests past the
+    // claim limits.
     std::string Initiate(
         const auth::AuthContext& caller, std::string_view mac_addr, std::string_view platform
     );
@@ -55,8 +59,8 @@ public:
     // certificate of the node is revoked at once. Throws kInvalidBody (bad CSR), kNodeNotOwned.
     std::string Verify(const auth::AuthContext& caller, std::string_view csr_pem);
 
-    // Housekeeping: claims never mapped within pending_ttl expire (the node and its certificate
-    // go). Returns how many expired.
+    // Housekeeping: claims whose device neither connected nor was mapped within pending_ttl
+    // expire (the node and its certificate go). Returns how many expired.
     int ExpirePendingClaims();
 
     const std::string& mqtt_host() const { return mqtt_host_; }

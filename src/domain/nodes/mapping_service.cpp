@@ -99,9 +99,25 @@ std::optional<std::string> HexDecode(std::string_view hex) {
 }  // namespace
 
 MappingService::MappingService(
-    storage::Database& db, const core::Clock& clock, std::chrono::seconds secret_timeout
+    storage::Database& db,
+    const core::Clock& clock,
+    std::chrono::seconds secret_timeout,
+    int max_open_requests
 )
-    : db_(db), clock_(clock), secret_timeout_(secret_timeout) {}
+    : db_(db),
+      clock_(clock),
+      secret_timeout_(secret_timeout),
+      max_open_requests_(max_open_requests) {}
+
+void MappingService::CheckOpenRequests(std::string_view user_id) {
+    if (max_open_requests_ > 0 && db_.Nodes().CountOpenRequests(user_id) >= max_open_requests_) {
+        throw ApiError(
+            ErrorCode::kTooManyRequests,
+            "Too many requests: at most " + std::to_string(max_open_requests_) +
+                " mapping requests may wait at once"
+        );
+    }
+}
 
 std::string MappingService::TagsFor(const MappingRequestRow& request) {
     if (!request.tags.empty()) {
@@ -129,7 +145,26 @@ std::string MappingService::TagsFor(const MappingRequestRow& request) {
     return boost::json::serialize(tags);
 }
 
-void MappingService::Confirm(MappingRequestRow request, std::string_view node_id) {
+bool MappingService::OwnedByAnother(std::string_view node_id, std::string_view user_id) {
+    for (const auto& m : db_.Nodes().MappingsOfNode(node_id)) {
+        if (m.user_id != user_id && m.direct_role == "primary") {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool MappingService::Confirm(MappingRequestRow request, std::string_view node_id) {
+    // A node belongs to its primary users until it is reset (its user/mapping report with
+    // reset: true removes them): whoever else proves they hold its key (a former owner who
+    // kept the key of a host-claimed device) does not become an owner beside them.
+    if (OwnedByAnother(node_id, request.user_id)) {
+        core::log::Warn(
+            "node " + std::string(node_id) + " not mapped to user " + request.user_id +
+            ": it belongs to another user until it is reset"
+        );
+        return false;
+    }
     const auto now = clock_.NowSeconds();
     storage::UserNodeRow mapping;
     if (const auto existing = db_.Nodes().FindMapping(request.user_id, node_id)) {
@@ -143,7 +178,10 @@ void MappingService::Confirm(MappingRequestRow request, std::string_view node_id
     mapping.group_id = request.group_id;
     mapping.created_at = now;
     db_.Nodes().PutMapping(mapping);
-    db_.Nodes().MarkMapped(node_id, now);            // its claim is no longer pending
+    db_.Nodes().MarkMapped(node_id, now);  // its claim is no longer pending
+    // The new owner is the one who may claim it again while it is unmapped (a former
+    // claimer may not).
+    db_.Nodes().SetClaimer(node_id, request.user_id, now);
     SyncAccess(db_, request.user_id, node_id, now);  // a secondary before: now primary
     if (!request.group_id.empty() && group_joiner_) {
         try {
@@ -169,6 +207,7 @@ void MappingService::Confirm(MappingRequestRow request, std::string_view node_id
     }
     db_.Nodes().DeleteReport(node_id);
     core::log::Info("node " + std::string(node_id) + " mapped to user " + request.user_id);
+    return true;
 }
 
 std::string MappingService::RequestSecretMapping(
@@ -204,6 +243,7 @@ std::string MappingService::RequestSecretMapping(
                 db_.Nodes().PutRequest(old);
             }
         }
+        CheckOpenRequests(caller.user_id);
         db_.Nodes().PutRequest(request);
         const auto report = db_.Nodes().FindReport(node_id);
         if (report && report->secret_hash == request.secret_hash &&
@@ -271,7 +311,10 @@ std::pair<std::string, std::string> MappingService::InitiateChallenge(
     request.status = "requested";
     request.created_at = now;
     request.expires_at = seconds == 0 ? 0 : now + seconds;
-    db_.Nodes().PutRequest(request);
+    db_.Transaction([&] {
+        CheckOpenRequests(caller.user_id);
+        db_.Nodes().PutRequest(request);
+    });
     return {request.request_id, request.challenge};
 }
 
@@ -314,7 +357,13 @@ void MappingService::VerifyChallenge(
         }
         FillExtras(*request, extras);
         group_failed_ = false;
-        Confirm(*request, node_id);
+        if (!Confirm(*request, node_id)) {
+            throw ApiError(
+                ErrorCode::kMappingRefused,
+                "Adding user to nodes mapping failed: the node belongs to another user; reset "
+                "the device to map it to a new account"
+            );
+        }
     });
     if (group_failed_) {
         throw ApiError(ErrorCode::kMappedNotGrouped);

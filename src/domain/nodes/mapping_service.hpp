@@ -30,10 +30,12 @@ class MappingService {
 public:
     // `secret_timeout`: how long a secret-key request waits for the node (1 minute in the
     // public cloud).
+    // `max_open_requests`: requests of one user waiting at once (0 = no limit).
     MappingService(
         storage::Database& db,
         const core::Clock& clock,
-        std::chrono::seconds secret_timeout = std::chrono::seconds(60)
+        std::chrono::seconds secret_timeout = std::chrono::seconds(60),
+        int max_open_requests = 100
     );
 
     // #12 add: a pending request; returns its id. Confirmed at once when the node already
@@ -81,12 +83,19 @@ public:
     void OnNodeReport(std::string_view node_id, const boost::json::object& payload);
 
 private:
-    void Confirm(storage::MappingRequestRow request, std::string_view node_id);
+    // True when a user other than `user_id` holds the node directly as primary.
+    bool OwnedByAnother(std::string_view node_id, std::string_view user_id);
+    // Maps the request's user as primary; false (nothing changed) when the node belongs to
+    // another user.
+    bool Confirm(storage::MappingRequestRow request, std::string_view node_id);
     std::string TagsFor(const storage::MappingRequestRow& request);
 
     storage::Database& db_;
     const core::Clock& clock_;
     std::chrono::seconds secret_timeout_;
+    int max_open_requests_;
+    // Throws kTooManyRequests when the user already has max_open_requests_ waiting.
+    void CheckOpenRequests(std::string_view user_id);
     std::function<void(std::string_view, std::string_view, std::string_view)> group_joiner_;
     static thread_local inline bool group_failed_ = false;  // set by Confirm on this thread
 };

@@ -101,6 +101,9 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
                 request.new_role == "secondary" ? "secondary" : "",
                 now
             );
+            // The device is the receiver's now: they, not its former claimer, may claim it
+            // again once it is unmapped.
+            db_.Nodes().SetClaimer(node, request.to_user, now);
         }
     }
 }

@@ -224,10 +224,15 @@ int SqliteNodeStore::CountPendingClaims(std::string_view user_id) {
     ));
 }
 
+int SqliteNodeStore::CountClaims(std::string_view user_id) {
+    return static_cast<int>(db_.Count("SELECT COUNT(*) FROM nodes WHERE claimed_by = ?", user_id));
+}
+
 std::vector<std::string> SqliteNodeStore::ExpiredClaims(std::int64_t claimed_before, int limit) {
     return db_.FindAll(
         "SELECT node_id FROM nodes WHERE claimed_by <> '' AND mapped_at = 0 AND claimed_at < ? "
-        "ORDER BY claimed_at LIMIT ?",
+        "AND config = '' AND connectivity_at = 0 AND claimed_by NOT IN (SELECT user_id FROM "
+        "users WHERE admin = 1 OR super_admin = 1) ORDER BY claimed_at LIMIT ?",
         [](const Statement& st) { return st.Text(0); },
         claimed_before,
         limit
@@ -390,6 +395,12 @@ bool SqliteNodeStore::MoveRequest(
            ) > 0;
 }
 
+int SqliteNodeStore::CountOpenRequests(std::string_view user_id) {
+    return static_cast<int>(db_.Count(
+        "SELECT COUNT(*) FROM mapping_requests WHERE user_id = ? AND status = 'requested'", user_id
+    ));
+}
+
 std::vector<MappingRequestRow> SqliteNodeStore::OpenRequests(
     std::string_view node_id, std::string_view kind
 ) {
@@ -433,8 +444,10 @@ int SqliteNodeStore::SweepMappingRequests(
                "expires_at <> 0 AND expires_at < ?",
                now
            ) +
+           // Requests that never expire (a challenge with timeout 0) go after the same time.
            db_.Execute(
-               "DELETE FROM mapping_requests WHERE status <> 'requested' AND created_at < ?",
+               "DELETE FROM mapping_requests WHERE (status <> 'requested' OR expires_at = 0) AND "
+               "created_at < ?",
                closed_before
            ) +
            db_.Execute("DELETE FROM node_mapping_reports WHERE reported_at < ?", reports_before);

@@ -31,6 +31,7 @@ public:
         override;
     void MarkMapped(std::string_view node_id, std::int64_t at) override;
     int CountPendingClaims(std::string_view user_id) override;
+    int CountClaims(std::string_view user_id) override;
     std::vector<std::string> ExpiredClaims(std::int64_t claimed_before, int limit) override;
     void PutConfig(
         std::string_view node_id,
@@ -60,6 +61,7 @@ public:
     std::optional<MappingRequestRow> FindRequest(std::string_view request_id) override;
     bool MoveRequest(std::string_view request_id, std::string_view from, std::string_view to)
         override;
+    int CountOpenRequests(std::string_view user_id) override;
     std::vector<MappingRequestRow> OpenRequests(std::string_view node_id, std::string_view kind)
         override;
     void PutReport(const NodeMappingReport& report) override;

@@ -19,5 +19,6 @@ ALTER TABLE nodes ADD COLUMN mapped_at INTEGER NOT NULL DEFAULT 0;
 UPDATE nodes SET claimed_at = created_at WHERE claimed_by <> '';
 UPDATE nodes SET mapped_at = created_at
     WHERE node_id IN (SELECT node_id FROM user_nodes);
-CREATE INDEX nodes_pending_claims ON nodes(claimed_by, claimed_at)
+CREATE INDEX nodes_claimed_by ON nodes(claimed_by) WHERE claimed_by <> '';
+CREATE INDEX nodes_pending_claims ON nodes(claimed_at)
     WHERE claimed_by <> '' AND mapped_at = 0;
