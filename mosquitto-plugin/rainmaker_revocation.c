@@ -464,11 +464,50 @@ static void rm_revocation__log_revoked(const struct rm_conn* conn, const char* a
 
 /* Kicks every tracked connection whose certificate is revoked. The ids are collected first, so
  * that nothing the broker does during a kick can change the table under the loop. */
+/* True when a live connection with this client id holds a certificate that is not revoked:
+ * the id belongs to it (a device that reconnected with its new certificate), so no kick by
+ * that id may be sent. */
+static bool rm_revocation__id_has_valid_conn(const struct rm_revocation* r, const char* id) {
+    for (size_t i = 0; i < r->conn_buckets; i++) {
+        for (const struct rm_conn* c = r->conns[i]; c; c = c->next) {
+            if (!c->closed && strcmp(c->client_id, id) == 0 &&
+                !rm_revoked_set__contains(&r->revoked, &c->serial)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* An entry kicked at an earlier reload and never disconnected is stale: its context went away
+ * without MOSQ_EVT_DISCONNECT. Dropped here, so that its id is never kicked again. */
+static void rm_revocation__drop_stale(struct rm_revocation* r) {
+    for (size_t i = 0; i < r->conn_buckets; i++) {
+        struct rm_conn** link = &r->conns[i];
+        while (*link) {
+            struct rm_conn* c = *link;
+            if (c->kicked && !c->closed) {
+                *link = c->next;
+                r->conn_count--;
+                mosquitto_free(c);
+            } else {
+                link = &c->next;
+            }
+        }
+    }
+}
+
+static bool rm_revocation__to_kick(const struct rm_revocation* r, const struct rm_conn* c) {
+    return !c->closed && rm_revoked_set__contains(&r->revoked, &c->serial) &&
+           !rm_revocation__id_has_valid_conn(r, c->client_id);
+}
+
 static void rm_revocation__kick_revoked(struct rm_revocation* r) {
+    rm_revocation__drop_stale(r);
     size_t count = 0;
     for (size_t i = 0; i < r->conn_buckets; i++) {
         for (const struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            count += !c->closed && rm_revoked_set__contains(&r->revoked, &c->serial) ? 1 : 0;
+            count += rm_revocation__to_kick(r, c) ? 1 : 0;
         }
     }
     if (count == 0) {
@@ -482,7 +521,7 @@ static void rm_revocation__kick_revoked(struct rm_revocation* r) {
     size_t n = 0;
     for (size_t i = 0; i < r->conn_buckets; i++) {
         for (struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            if (n < count && !c->closed && rm_revoked_set__contains(&r->revoked, &c->serial)) {
+            if (n < count && rm_revocation__to_kick(r, c)) {
                 rm_revocation__log_revoked(c, "disconnecting");
                 c->denial_logged = true;
                 c->kicked = true;

@@ -76,13 +76,15 @@ std::string ReadFile(const fs::path& path) {
 
 // Runs a program and waits for it; true when it exits 0.
 bool Run(const std::vector<std::string>& args) {
+    // Built before fork: the child of a threaded process may only call async-signal-safe
+    // functions (no allocation).
+    std::vector<char*> argv;
+    for (const auto& a : args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid == 0) {
-        std::vector<char*> argv;
-        for (const auto& a : args) {
-            argv.push_back(const_cast<char*>(a.c_str()));
-        }
-        argv.push_back(nullptr);
         CloseInheritedDescriptors();
         ::execvp(argv[0], argv.data());
         ::_exit(127);
@@ -284,8 +286,18 @@ void EmbeddedBroker::Supervise() {
     while (!stopping_) {
         int status = 0;
         const pid_t pid = pid_;
-        if (pid <= 0 || ::waitpid(pid, &status, 0) != pid) {
+        // Wait without reaping first: while the dead broker is a zombie its pid cannot be
+        // reused, so Reload never signals another process; reaped under the lock Reload takes.
+        siginfo_t info{};
+        if (pid <= 0 || ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
             break;
+        }
+        {
+            std::lock_guard lock(pid_mutex_);
+            if (::waitpid(pid, &status, 0) != pid) {
+                break;
+            }
+            pid_ = -1;
         }
         if (stopping_) {
             break;
@@ -301,11 +313,14 @@ void EmbeddedBroker::Supervise() {
             }
         }
         backoff = std::min(backoff * 2, std::chrono::seconds(30));
-        pid_ = Spawn();
+        const pid_t next = Spawn();
+        std::lock_guard lock(pid_mutex_);
+        pid_ = next;
     }
 }
 
 void EmbeddedBroker::Reload() {
+    std::lock_guard lock(pid_mutex_);
     const pid_t pid = pid_;
     if (pid > 0 && !stopping_) {
         ::kill(pid, SIGHUP);

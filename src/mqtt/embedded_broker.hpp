@@ -82,6 +82,7 @@ private:
     std::uint16_t internal_port_ = 0;
     std::string link_password_;
     std::atomic<pid_t> pid_{-1};
+    std::mutex pid_mutex_;  // Reload's signal against the supervisor reaping and respawning
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     std::condition_variable stopped_;
