@@ -162,6 +162,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "groups.max_per_user", c.groups.max_per_user);
     Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);
     Read(t, "mqtt.alerts_per_node", c.ingest.alerts_per_node);
+    Read(t, "mqtt.max_config_bytes", c.ingest.max_config_bytes);
     ReadSeconds(t, "retention.interval_seconds", c.housekeeping_interval);
     ReadSeconds(t, "retention.unconfirmed_account_seconds", c.retention.unconfirmed_account_ttl);
     ReadSeconds(t, "retention.sharing_request_seconds", c.retention.sharing_request_ttl);

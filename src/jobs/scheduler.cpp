@@ -36,7 +36,10 @@ int Scheduler::RunDue() {
         }
         // Not due (or another instance ran it): look again when the store says it is due.
         try {
-            job.next_check = db_.Jobs().DueAt(job.name).value_or(now + job.interval.count());
+            const auto due = db_.Jobs().DueAt(job.name).value_or(now + job.interval.count());
+            // A due time beyond an interval from now means the clock was set back: look again
+            // now (ClaimDue takes such a run).
+            job.next_check = due > now + job.interval.count() ? now : due;
         } catch (const std::exception&) {
             job.next_check = now + 1;
         }

@@ -170,7 +170,7 @@ public:
         std::int64_t now, std::int64_t closed_before, std::int64_t reports_before
     ) = 0;
 
-    // Keeps an alert, and of the node's alerts only the newest `keep`.
+    // Keeps an alert, and of the node's alerts only the newest `keep` (0: all).
     virtual void AddAlert(
         std::string_view node_id, std::string_view payload, std::int64_t at, int keep
     ) = 0;

@@ -61,6 +61,20 @@ TEST_F(HousekeepingTest, SessionsGoWhenExpiredOrRevoked) {
     EXPECT_FALSE(db_.Sessions().FindById("revoked"));
 }
 
+// Deleted in statements of 1000 rows, so that a backlog never holds the write lock long.
+TEST_F(HousekeepingTest, ABacklogIsDeletedInBatches) {
+    db_.Transaction([&] {
+        for (int i = 0; i < 2500; ++i) {
+            db_.Sessions().Insert(
+                {"s" + std::to_string(i), "alice", "h" + std::to_string(i), 0, Now() - 1, false},
+                "hash"
+            );
+        }
+    });
+    EXPECT_EQ(housekeeping_.RunOnce().sessions, 2500);
+    EXPECT_FALSE(db_.Sessions().FindById("s2499"));
+}
+
 TEST_F(HousekeepingTest, ExpiredCodesGo) {
     db_.Codes().Put({"alice", "reset", "h", "", Now() + 60, 0});
     db_.Codes().Put({"bob", "reset", "h", "", Now() - 1, 0});

@@ -68,10 +68,18 @@ TEST_F(NodeIngestTest, ParamsTheConfigDoesNotDeclareAreDroppedAndCounted) {
     EXPECT_EQ(ingest_.counters().params_dropped, 4u);
 }
 
-TEST_F(NodeIngestTest, WithoutAConfigNoParamIsStored) {
+// Without a stored config (not reported yet, or refused for its size) nothing can be checked:
+// params are kept within the size limit, and an empty init never wipes them (review of #14).
+TEST_F(NodeIngestTest, WithoutAConfigParamsAreKeptWithinTheirLimit) {
     ASSERT_EQ(Send("params/local", R"({"Light":{"Power":true}})"), IngestOutcome::kApplied);
-    EXPECT_TRUE(Params().empty());
-    EXPECT_EQ(ingest_.counters().params_dropped, 1u);
+    EXPECT_EQ(Params().at("Light").at("Power"), true);
+    EXPECT_EQ(ingest_.counters().params_dropped, 0u);
+    ASSERT_EQ(Send("params/local/init", "{}"), IngestOutcome::kApplied);
+    EXPECT_EQ(Params().at("Light").at("Power"), true);
+    // Once a config is stored, a report of nothing it declares changes nothing either.
+    Send("config", kConfig);
+    ASSERT_EQ(Send("params/local/init", R"({"Ghost":{"A":1}})"), IngestOutcome::kApplied);
+    EXPECT_EQ(Params().at("Light").at("Power"), true);
 }
 
 TEST_F(NodeIngestTest, GroupParamsTopicsReachTheParamsHandler) {

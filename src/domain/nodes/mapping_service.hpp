@@ -26,6 +26,13 @@ struct MappingExtras {
     std::string group_id;
 };
 
+// A node's user/mapping message.
+struct NodeMappingMessage {
+    std::string user_id;
+    std::string secret_key;
+    bool reset = false;
+};
+
 class MappingService {
 public:
     // `secret_timeout`: how long a secret-key request waits for the node (1 minute in the
@@ -78,9 +85,14 @@ public:
         group_joiner_ = std::move(joiner);
     }
 
-    // The node's user/mapping message (already parsed, node id from the topic). Throws
+    // The node's user/mapping message (node id from the topic), checked. Throws
     // std::invalid_argument for a malformed or foreign payload.
-    void OnNodeReport(std::string_view node_id, const boost::json::object& payload);
+    static NodeMappingMessage ParseNodeReport(
+        std::string_view node_id, const boost::json::object& payload
+    );
+    // Applies a checked report of an existing node: a reset removes every user; a user and
+    // secret confirm the matching request, or wait for it.
+    void OnNodeReport(std::string_view node_id, const NodeMappingMessage& report);
 
 private:
     // True when a user other than `user_id` holds the node directly as primary.

@@ -41,10 +41,10 @@ NodeIngest::NodeIngest(
         OnParams(node_id, r, false);
     });
     On("user/mapping", limits_.max_mapping_bytes, [this](auto node_id, auto, const auto& m) {
-        db_.Transaction([&] {  // a refused report leaves no node record behind
-            EnsureNode(node_id);
-            mapping_.OnNodeReport(node_id, m);
-        });
+        // Checked before the node gets a record: a refused report leaves nothing behind.
+        const auto report = MappingService::ParseNodeReport(node_id, m);
+        EnsureNode(node_id);
+        mapping_.OnNodeReport(node_id, report);
     });
     OnRaw("alert", limits_.max_alert_bytes, [this](auto node_id, auto, auto payload) {
         boost::system::error_code ec;
@@ -158,8 +158,11 @@ void NodeIngest::OnParams(
         const auto node = db_.Nodes().Find(node_id);
         // Only what the node's config declares is kept: a node cannot make the server store
         // arbitrary keys (and REST sets are checked against the same config).
+        // Without a stored config (not reported yet, or refused) there is nothing to check
+        // against: the report is kept within the size limit, and checked once a config is.
         boost::json::object declared = report;
-        const int dropped = Declared(node_id, node->config)->Keep(declared);
+        const int dropped =
+            node->config.empty() ? 0 : Declared(node_id, node->config)->Keep(declared);
         if (dropped > 0) {
             counters_.params_dropped += static_cast<std::uint64_t>(dropped);
             core::log::Warn(
@@ -167,7 +170,8 @@ void NodeIngest::OnParams(
                 " reported param(s) not in its config dropped"
             );
         }
-        if (declared.empty() && !replace) {
+        // A report that declares nothing changes nothing (init too: it never wipes params).
+        if (declared.empty()) {
             return;
         }
         boost::json::object stored = replace ? boost::json::object{} : ParseObject(node->params);

@@ -32,7 +32,7 @@ struct IngestLimits {
     std::size_t max_stored_params_bytes = 64 * 1024;  // a node's params after a merge
     std::size_t max_mapping_bytes = 1024;             // user/mapping
     std::size_t max_alert_bytes = 4 * 1024;
-    int alerts_per_node = 100;  // only the newest are kept
+    int alerts_per_node = 100;  // only the newest are kept (0: no limit)
 };
 
 enum class IngestOutcome {

@@ -56,6 +56,29 @@ public:
         return changed;
     }
 
+    // Runs `statement` ("DELETE FROM t" or "UPDATE t SET ...") on the rows of `table` matching
+    // `where` (args bound as for Execute), at most 1000 rows per statement until none is left,
+    // so that a large backlog never holds the write lock long; returns the rows changed.
+    template <typename... Args>
+    int InBatches(
+        const std::string& statement,
+        const std::string& table,
+        const std::string& where,
+        const Args&... args
+    ) {
+        constexpr int kBatch = 1000;
+        const std::string sql = statement + " WHERE rowid IN (SELECT rowid FROM " + table +
+                                " WHERE " + where + " LIMIT " + std::to_string(kBatch) + ")";
+        int total = 0;
+        for (;;) {
+            const int n = Execute(sql, args...);
+            total += n;
+            if (n < kBatch) {
+                return total;
+            }
+        }
+    }
+
     // The integer in the first column of the first row of `sql` with `key` bound, or 0.
     std::int64_t Count(const std::string& sql, std::string_view key) {
         return FindFirst(

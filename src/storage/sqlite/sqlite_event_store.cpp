@@ -18,7 +18,7 @@ void SqliteEventStore::Append(
 }
 
 int SqliteEventStore::DeleteBefore(std::int64_t before) {
-    return db_.Execute("DELETE FROM events WHERE created_at < ?", before);
+    return db_.InBatches("DELETE FROM events", "events", "created_at < ?", before);
 }
 
 std::vector<EventRow> SqliteEventStore::ListForUser(

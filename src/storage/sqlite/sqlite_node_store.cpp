@@ -439,18 +439,25 @@ void SqliteNodeStore::DeleteReport(std::string_view node_id) {
 int SqliteNodeStore::SweepMappingRequests(
     std::int64_t now, std::int64_t closed_before, std::int64_t reports_before
 ) {
-    return db_.Execute(
-               "UPDATE mapping_requests SET status = 'timedout' WHERE status = 'requested' AND "
-               "expires_at <> 0 AND expires_at < ?",
+    return db_.InBatches(
+               "UPDATE mapping_requests SET status = 'timedout'",
+               "mapping_requests",
+               "status = 'requested' AND expires_at <> 0 AND expires_at < ?",
                now
            ) +
            // Requests that never expire (a challenge with timeout 0) go after the same time.
-           db_.Execute(
-               "DELETE FROM mapping_requests WHERE (status <> 'requested' OR expires_at = 0) AND "
-               "created_at < ?",
+           db_.InBatches(
+               "DELETE FROM mapping_requests",
+               "mapping_requests",
+               "(status <> 'requested' OR expires_at = 0) AND created_at < ?",
                closed_before
            ) +
-           db_.Execute("DELETE FROM node_mapping_reports WHERE reported_at < ?", reports_before);
+           db_.InBatches(
+               "DELETE FROM node_mapping_reports",
+               "node_mapping_reports",
+               "reported_at < ?",
+               reports_before
+           );
 }
 
 void SqliteNodeStore::AddAlert(
@@ -459,6 +466,9 @@ void SqliteNodeStore::AddAlert(
     db_.Execute(
         "INSERT INTO node_alerts(node_id, payload, created_at) VALUES (?,?,?)", node_id, payload, at
     );
+    if (keep <= 0) {
+        return;  // no limit
+    }
     // Ids grow, so the node's newest `keep` are the ones with the highest ids (index
     // node_alerts_node).
     db_.Execute(
@@ -470,7 +480,7 @@ void SqliteNodeStore::AddAlert(
 }
 
 int SqliteNodeStore::DeleteAlerts(std::int64_t before) {
-    return db_.Execute("DELETE FROM node_alerts WHERE created_at < ?", before);
+    return db_.InBatches("DELETE FROM node_alerts", "node_alerts", "created_at < ?", before);
 }
 
 }  // namespace rainmaker::storage::sqlite

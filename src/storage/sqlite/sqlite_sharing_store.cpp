@@ -89,9 +89,10 @@ int SqliteSharingStore::CountPendingFrom(std::string_view from_user) {
 }
 
 int SqliteSharingStore::DeleteExpired(std::int64_t pending_before, std::int64_t closed_before) {
-    return db_.Execute(
-        "DELETE FROM sharing_requests WHERE (status = 'pending' AND created_at < ?1) OR "
-        "(status <> 'pending' AND created_at < ?2)",
+    return db_.InBatches(
+        "DELETE FROM sharing_requests",
+        "sharing_requests",
+        "(status = 'pending' AND created_at < ?1) OR (status <> 'pending' AND created_at < ?2)",
         pending_before,
         closed_before
     );

@@ -189,7 +189,9 @@ void SqliteUserStore::Delete(std::string_view user_id) {
 }
 
 int SqliteUserStore::DeleteUnconfirmed(std::int64_t created_before) {
-    return db_.Execute("DELETE FROM users WHERE confirmed = 0 AND created_at < ?", created_before);
+    return db_.InBatches(
+        "DELETE FROM users", "users", "confirmed = 0 AND created_at < ?", created_before
+    );
 }
 
 // storage::SessionStore
@@ -248,7 +250,9 @@ std::vector<std::string> SqliteSessionStore::RevokeAllForUser(std::string_view u
 }
 
 int SqliteSessionStore::DeleteExpired(std::int64_t before) {
-    return db_.Execute("DELETE FROM sessions WHERE expires_at < ? OR revoked = 1", before);
+    return db_.InBatches(
+        "DELETE FROM sessions", "sessions", "expires_at < ? OR revoked = 1", before
+    );
 }
 
 // storage::CodeStore
@@ -292,7 +296,9 @@ int SqliteCodeStore::AddAttempt(std::string_view user_id, std::string_view purpo
 }
 
 int SqliteCodeStore::DeleteExpired(std::int64_t before) {
-    return db_.Execute("DELETE FROM verification_codes WHERE expires_at < ?", before);
+    return db_.InBatches(
+        "DELETE FROM verification_codes", "verification_codes", "expires_at < ?", before
+    );
 }
 
 void SqliteCodeStore::Delete(std::string_view user_id, std::string_view purpose) {
@@ -307,9 +313,11 @@ bool SqliteJobStore::ClaimDue(std::string_view name, std::int64_t now, std::int6
     bool claimed = false;
     db_.Transaction([&] {
         db_.Execute("INSERT OR IGNORE INTO scheduled_jobs(name, due_at) VALUES (?, ?)", name, now);
+        // Due when its time came, or when its due time lies beyond a whole interval from now
+        // (the clock was set back): a schedule never freezes for longer than one interval.
         claimed = db_.Execute(
                       "UPDATE scheduled_jobs SET due_at = ?1, last_run_at = ?2 WHERE name = ?3 "
-                      "AND due_at <= ?2",
+                      "AND (due_at <= ?2 OR due_at > ?1)",
                       next,
                       now,
                       name

@@ -83,6 +83,22 @@ TEST_F(SchedulerTest, AFailingJobDoesNotStopTheOthersAndRunsAgainWhenDue) {
     EXPECT_EQ(other, 2);
 }
 
+// Review of #14: a clock set forward then back must not freeze the schedule until the future
+// due time it left behind.
+TEST_F(SchedulerTest, AClockSetBackDoesNotFreezeTheSchedule) {
+    Scheduler scheduler(db_, clock_);
+    int runs = 0;
+    scheduler.Every("sweep", 60s, [&] { ++runs; });
+    clock_.Advance(std::chrono::hours(24 * 365));
+    EXPECT_EQ(scheduler.RunDue(), 1);  // due a year from the real now
+    testing::FakeClock real;           // the clock corrected
+    Scheduler corrected(db_, real);
+    corrected.Every("sweep", 60s, [&] { ++runs; });
+    EXPECT_EQ(corrected.RunDue(), 1);
+    EXPECT_EQ(corrected.RunDue(), 0);
+    EXPECT_EQ(runs, 2);
+}
+
 TEST_F(SchedulerTest, StartAndStopRunTheLoopOnItsThread) {
     Scheduler scheduler(db_, clock_);
     std::atomic<int> runs{0};
