@@ -36,6 +36,14 @@
 namespace rainmaker::testing {
 namespace {
 
+// The first line of a file ("" when it cannot be read).
+std::string FirstLine(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
 using boost::json::object;
 using namespace std::chrono_literals;
 
@@ -465,6 +473,7 @@ protected:
             {"node", node_.node_id},
             {"victim_node", victim_node_.node_id},
             {"victim_csr", escaped},
+            {"victim_mac", FirstLine(victim_node_.dir / "mac")},
             {"group", Group("Home", true)},
             {"group_add", Group("AddTarget", false)},
             {"group_rm", Group("RemoveVictim", true)},
@@ -825,8 +834,16 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             }),
         Row("PUT", "/v1/user/public_profile", R"({"profile":{"matrix":1}})", Ok(), Ok(), Ok()),
 
-        // ---- claim: a new MAC is anyone's to claim; a CSR is signed for its claimer only
+        // ---- claim: a new MAC is anyone's to claim; a mapped device's only for its primary
+        // users and admins (#14); a CSR is signed for its claimer only
         Row("POST", "/claim/initiate", mac, Ok(), Ok(), Ok()),
+        Row("POST",
+            "/claim/initiate",
+            R"({"mac_addr":"{victim_mac}","platform":"esp32c3"})",
+            Err(100010),
+            Err(100010),
+            Ok())
+            .Admins(Ok(), Ok()),
         Row("POST", "/claim/verify", R"({"csr":"{victim_csr}"})", Err(100010), Err(100010), Ok()),
 
         // ---- nodes
