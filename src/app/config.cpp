@@ -119,7 +119,9 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "http.read_timeout_seconds", c.http.read_timeout);
     // Connection and memory limits, client address behind a proxy (hardening).
     Read(t, "http.max_connections", c.http.max_connections);
+    Read(t, "http.max_connections_per_address", c.http.max_connections_per_address);
     Read(t, "http.max_pending_body_bytes", c.http.max_pending_body_bytes);
+    Read(t, "http.max_pending_body_bytes_per_address", c.http.max_pending_body_bytes_per_address);
     ReadSeconds(t, "http.header_timeout_seconds", c.http.header_timeout);
     ReadStrings(t, "http.trusted_proxies", c.http.trusted_proxies);
     std::string data_dir = c.data_dir.string();

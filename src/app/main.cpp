@@ -1,10 +1,14 @@
 // rainmaker-server: serve the RainMaker API, or run an admin command on the data directory.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sys/resource.h>
+#include <system_error>
 
 #include "app/application.hpp"
 #include "app/data_dir_lock.hpp"
@@ -33,7 +37,38 @@ void WriteFile(const std::filesystem::path& path, const std::string& text, bool 
     }
 }
 
-int Serve(Config config) {
+// systemd starts services with a soft open-file limit of 1024 under a much higher hard one, and
+// the server needs a descriptor per connection: it takes the hard limit (at most 2^20, the
+// kernel's usual nr_open) for itself. Called before Config is built, since the default of
+// http.max_connections is derived from the limit. Returns the line to log; failure is not
+// fatal, the server then runs within the limit it was given.
+std::string RaiseOpenFileLimit() {
+    constexpr rlim_t kCeiling = rlim_t{1} << 20;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return "open-file limit unknown: " + std::generic_category().message(errno);
+    }
+    const rlim_t wanted =
+        limit.rlim_max == RLIM_INFINITY ? kCeiling : std::min(limit.rlim_max, kCeiling);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur >= wanted) {
+        return "open-file limit " + std::to_string(limit.rlim_cur);
+    }
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = wanted;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return "open-file limit stays " + std::to_string(before) + " (raising it to " +
+               std::to_string(wanted) + " failed: " + std::generic_category().message(errno) + ")";
+    }
+    return "open-file limit raised from " + std::to_string(before) + " to " +
+           std::to_string(wanted);
+}
+
+int Serve(Config config, const std::string& open_file_limit) {
+    rainmaker::core::log::Info(
+        open_file_limit + "; http.max_connections " + std::to_string(config.http.max_connections) +
+        ", per address " + std::to_string(config.http.max_connections_per_address)
+    );
+
     // Block the stop signals in every thread; the main thread waits for them with sigwait.
     sigset_t signals;
     sigemptyset(&signals);
@@ -77,6 +112,7 @@ int Serve(Config config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const std::string open_file_limit = RaiseOpenFileLimit();  // before Config's defaults
     CLI::App cli{"rainmaker-server: a self-hosted ESP RainMaker backend"};
     Config config;
     std::string config_file;
@@ -240,7 +276,7 @@ int main(int argc, char** argv) {
             }
             return 0;
         }
-        return Serve(std::move(config));
+        return Serve(std::move(config), open_file_limit);
     } catch (const rainmaker::core::ApiError& e) {
         std::fprintf(stderr, "rainmaker-server: %s\n", e.description().c_str());
         return 1;

@@ -1,11 +1,15 @@
 // The HTTP server's defences against running out of descriptors and memory, on the real binary
-// with small limits: the connection cap, the budget for unfinished request bodies, the header
-// timeout, and the accept back-off when the process has no descriptor left.
+// with small limits: the connection caps (in all and per client address), the budget for
+// unfinished request bodies (in all and per client address, charged by the bytes received), the
+// header and body deadlines, the open-file limit raised at start, and the accept back-off when
+// the process has no descriptor left.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -26,12 +30,17 @@ using std::chrono::seconds;
 // A server started with `toml` as its configuration file.
 class ConfiguredServer {
 public:
-    explicit ConfiguredServer(const std::string& toml, unsigned long max_open_files = 0) {
+    // `max_open_files`: the server's soft open-file limit (0: inherited), and its hard limit
+    // too with `hard_limit`.
+    explicit ConfiguredServer(
+        const std::string& toml, unsigned long max_open_files = 0, bool hard_limit = false
+    ) {
         const auto file = dir_.path() / "server.toml";
         std::ofstream(file) << toml;
         ServerProcess::Options options;
         options.args = {"--config", file.string()};
         options.max_open_files = max_open_files;
+        options.hard_open_file_limit = hard_limit;
         server_.emplace(std::move(options));
     }
 
@@ -87,6 +96,17 @@ bool WaitForMetric(std::uint16_t port, const std::string& name, double value) {
     return false;
 }
 
+// Waits up to 5 s for the sample `name` to read at least `value`.
+bool WaitForMetricAtLeast(std::uint16_t port, const std::string& name, double value) {
+    for (int i = 0; i < 50; ++i) {
+        if (MetricValue(Metrics(port), name) >= value) {
+            return true;
+        }
+        std::this_thread::sleep_for(milliseconds(100));
+    }
+    return false;
+}
+
 // The answer to a refused connection or request: 503, the RainMaker failure envelope with
 // 100070, Retry-After, and the connection closed.
 void ExpectBusyAnswer(const RawResponse& r) {
@@ -107,11 +127,15 @@ void ExpectBusyAnswer(const RawResponse& r) {
     EXPECT_TRUE(description != nullptr && description->is_string()) << r.body;
 }
 
-std::string PostHeader(std::size_t content_length) {
-    return "POST /v1/login2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-           "Content-Length: " +
-           std::to_string(content_length) + "\r\n\r\n";
+// The header of a login with a body of `content_length` bytes; `forwarded_for`, when given, is
+// sent as X-Forwarded-For (the client, for a server that trusts 127.0.0.0/8 as its proxy).
+std::string PostHeader(std::size_t content_length, const std::string& forwarded_for = {}) {
+    return "POST /v1/login2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+           (forwarded_for.empty() ? "" : "X-Forwarded-For: " + forwarded_for + "\r\n") +
+           "Content-Length: " + std::to_string(content_length) + "\r\n\r\n";
 }
+
+constexpr const char* kPendingBodyBytes = "rainmaker_http_pending_body_bytes";
 
 TEST(HttpLimits, RefusesConnectionsPastTheLimitWith503WhileEarlierOnesWork) {
     ConfiguredServer server("[http]\nmax_connections = 4\n");
@@ -143,17 +167,18 @@ TEST(HttpLimits, RefusesConnectionsPastTheLimitWith503WhileEarlierOnesWork) {
 }
 
 TEST(HttpLimits, RefusesBodiesPastThePendingBudgetAndStillAnswersOthers) {
-    // Two bodies of 1,000,000 bytes held open fill most of a 2 MiB budget.
+    // Two bodies of 1,000,000 bytes, almost all sent and held open, fill most of a 2 MiB budget.
     ConfiguredServer server("[http]\nmax_pending_body_bytes = 2097152\n");
     const auto port = server->port();
     RawConnection first(port);
     RawConnection second(port);
-    ASSERT_TRUE(first.Send(PostHeader(1000000) + std::string(100, ' ')));
-    ASSERT_TRUE(second.Send(PostHeader(1000000) + std::string(100, ' ')));
-    EXPECT_TRUE(WaitForMetric(port, "rainmaker_http_pending_body_bytes", 2000000));
+    ASSERT_TRUE(first.Send(PostHeader(1000000) + std::string(990000, ' ')));
+    ASSERT_TRUE(second.Send(PostHeader(1000000) + std::string(990000, ' ')));
+    EXPECT_TRUE(WaitForMetricAtLeast(port, kPendingBodyBytes, 1980000));
 
+    // The third body's bytes do not fit beside them.
     RawConnection third(port);
-    ASSERT_TRUE(third.Send(PostHeader(200000) + std::string(100, ' ')));
+    ASSERT_TRUE(third.Send(PostHeader(200000) + std::string(190000, ' ')));
     ExpectBusyAnswer(third.ReadResponse());
     EXPECT_TRUE(third.WaitClosed(seconds(5)));
 
@@ -162,7 +187,7 @@ TEST(HttpLimits, RefusesBodiesPastThePendingBudgetAndStillAnswersOthers) {
 
     // Once a held body is gone, its share of the budget is given again.
     first.Close();
-    EXPECT_TRUE(WaitForMetric(port, "rainmaker_http_pending_body_bytes", 1000000));
+    EXPECT_TRUE(WaitForMetric(port, kPendingBodyBytes, 1000000));
     RawConnection fourth(port);
     ASSERT_TRUE(fourth.Send(PostHeader(200000) + std::string(200000, ' ')));
     const auto answered = fourth.ReadResponse();
@@ -171,6 +196,83 @@ TEST(HttpLimits, RefusesBodiesPastThePendingBudgetAndStillAnswersOthers) {
     EXPECT_EQ(
         MetricValue(Metrics(port), "rainmaker_http_refused_total{reason=\"body_budget\"}"), 1
     );
+}
+
+// #14 review: 64 connections declaring bodies of 1 MiB and sending one byte took the whole
+// default budget, and every other client's request with a body got 503 for as long as they were
+// renewed. Only the bytes received are charged now.
+TEST(HttpLimits, BodiesDeclaredButNotSentHoldAlmostNoBudget) {
+    ConfiguredServer server("[http]\nmax_connections = 200\n");  // defaults: 64 MiB, 8 MiB each
+    const auto port = server->port();
+    std::vector<RawConnection> held;
+    for (int i = 0; i < 64; ++i) {
+        held.emplace_back(port);
+        ASSERT_TRUE(held.back().Send(PostHeader(1048576) + "{")) << "connection " << i;
+    }
+    EXPECT_TRUE(WaitForMetricAtLeast(port, kPendingBodyBytes, 64));
+    const double pending = MetricValue(Metrics(port), kPendingBodyBytes);
+    EXPECT_LT(pending, 64 * 16384) << "charged by the declared length";
+
+    // Another request with a body, from the same address even, is answered normally.
+    RawConnection other(port);
+    ASSERT_TRUE(other.Send(PostHeader(2) + "{}"));
+    const auto answered = other.ReadResponse();
+    EXPECT_EQ(answered.status, 400) << answered.body;  // no user name: read and handled
+    for (auto& connection : held) {
+        EXPECT_FALSE(connection.WaitClosed(milliseconds(1))) << "a held body was refused";
+    }
+}
+
+// One client cannot take more than its share of the body budget, however many connections it
+// opens; other clients (behind the same trusted proxy here) are served meanwhile.
+TEST(HttpLimits, RefusesAClientPastItsShareOfBodyBytesWhileOthersAreServed) {
+    ConfiguredServer server(
+        "[http]\nmax_pending_body_bytes = 16777216\n"
+        "max_pending_body_bytes_per_address = 1572864\ntrusted_proxies = [\"127.0.0.0/8\"]\n"
+    );
+    const auto port = server->port();
+    const std::string attacker = "203.0.113.1";
+    RawConnection first(port);
+    ASSERT_TRUE(first.Send(PostHeader(1000000, attacker) + std::string(990000, ' ')));
+    EXPECT_TRUE(WaitForMetricAtLeast(port, kPendingBodyBytes, 990000));
+
+    // The same client on a second connection: its bytes pass its share, not the budget.
+    RawConnection second(port);
+    second.Send(PostHeader(1000000, attacker) + std::string(990000, ' '));
+    ExpectBusyAnswer(second.ReadResponse());
+    EXPECT_TRUE(second.WaitClosed(seconds(5)));
+
+    // Another client sends the same body and is answered.
+    RawConnection other(port);
+    ASSERT_TRUE(other.Send(PostHeader(1000000, "203.0.113.2") + std::string(1000000, ' ')));
+    const auto answered = other.ReadResponse();
+    EXPECT_EQ(answered.status, 400) << answered.body;
+
+    // The attacker's first body is still held, its share still counted.
+    EXPECT_FALSE(first.WaitClosed(milliseconds(1)));
+    const std::string metrics = Metrics(port);
+    EXPECT_EQ(
+        MetricValue(metrics, "rainmaker_http_refused_total{reason=\"body_budget_per_address\"}"), 1
+    ) << metrics;
+    EXPECT_EQ(MetricValue(metrics, "rainmaker_http_refused_total{reason=\"body_budget\"}"), 0);
+}
+
+// A body sent a byte at a time is cut when read_timeout has passed since its header, however
+// often bytes arrive. (Beast's composed read already kept one deadline; the step-by-step read
+// that charges the budget must keep it too.)
+TEST(HttpLimits, ABodyMustArriveWithinOneDeadlineFromItsHeader) {
+    ConfiguredServer server("[http]\nread_timeout_seconds = 2\n");
+    const auto port = server->port();
+    RawConnection slow(port);
+    ASSERT_TRUE(slow.Send(PostHeader(1000)));
+    const auto started = std::chrono::steady_clock::now();
+    bool closed = false;
+    while (!closed && std::chrono::steady_clock::now() - started < seconds(6)) {
+        std::this_thread::sleep_for(milliseconds(250));
+        closed = !slow.Send(" ") || slow.WaitClosed(milliseconds(1));
+    }
+    EXPECT_TRUE(closed);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(3500));
 }
 
 TEST(HttpLimits, GivesTheBodyBudgetBackAfterAnswersTimeoutsAndChunkedBodies) {
@@ -224,6 +326,102 @@ TEST(HttpLimits, ClosesAConnectionWhoseHeaderDoesNotArriveInTime) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(4));
 }
 
+// #14 review: a write must not move the deadline of a header read at the same time (the answer
+// to a pipelined request being written while the next header trickles in). Beast 1.81 keeps a
+// timer per direction, so this held before; it guards the deadlines against future changes.
+TEST(HttpLimits, APipelinedHeaderKeepsItsDeadlineWhileAnAnswerIsWritten) {
+    ConfiguredServer server("[http]\nheader_timeout_seconds = 1\nread_timeout_seconds = 30\n");
+    const auto port = server->port();
+    RawConnection connection(port);
+    const auto started = std::chrono::steady_clock::now();
+    // The login is handled on a worker; its answer is written while the next header is read.
+    ASSERT_TRUE(connection.Send(PostHeader(2) + "{}" + "GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+    EXPECT_EQ(connection.ReadResponse().status, 400);
+    EXPECT_TRUE(connection.WaitClosed(seconds(5)));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(4));
+}
+
+TEST(HttpLimits, RefusesConnectionsPastThePerAddressCapWhileOtherAddressesConnect) {
+    ConfiguredServer server("[http]\nmax_connections_per_address = 3\n");
+    const auto port = server->port();
+    std::vector<RawConnection> held;
+    for (int i = 0; i < 3; ++i) {
+        held.emplace_back(port);
+        ASSERT_TRUE(held.back().Send(GetRequest("/healthz")));
+        ASSERT_EQ(held.back().ReadResponse().status, 200) << "connection " << i;
+    }
+    RawConnection extra(port);
+    extra.Send(GetRequest("/healthz"));
+    ExpectBusyAnswer(extra.ReadResponse());
+    EXPECT_TRUE(extra.WaitClosed(seconds(5)));
+
+    // 127.0.0.2 is another client.
+    RawConnection elsewhere(port, "127.0.0.2");
+    ASSERT_TRUE(elsewhere.Send(GetRequest("/metrics")));
+    const auto metrics = elsewhere.ReadResponse();
+    EXPECT_EQ(metrics.status, 200);
+    EXPECT_EQ(
+        MetricValue(
+            metrics.body, "rainmaker_http_refused_total{reason=\"max_connections_per_address\"}"
+        ),
+        1
+    ) << metrics.body;
+    EXPECT_EQ(
+        MetricValue(metrics.body, "rainmaker_http_refused_total{reason=\"max_connections\"}"), 0
+    );
+
+    // A connection closed gives its address a place again.
+    held.pop_back();
+    EXPECT_EQ(GetOnce(port, "/healthz").status, 200);
+}
+
+// A trusted proxy carries everyone's connections: it is not capped per address (on loopback the
+// proxy and the test are both 127.0.0.1).
+TEST(HttpLimits, DoesNotCapConnectionsOfATrustedProxy) {
+    ConfiguredServer server(
+        "[http]\nmax_connections_per_address = 3\ntrusted_proxies = [\"127.0.0.1\"]\n"
+    );
+    const auto port = server->port();
+    std::vector<RawConnection> held;
+    for (int i = 0; i < 6; ++i) {
+        held.emplace_back(port);
+        ASSERT_TRUE(held.back().Send(GetRequest("/healthz")));
+        ASSERT_EQ(held.back().ReadResponse().status, 200) << "connection " << i;
+    }
+    // Another peer, not a proxy, is capped.
+    std::vector<RawConnection> direct;
+    for (int i = 0; i < 4; ++i) {
+        direct.emplace_back(port, "127.0.0.2");
+        direct.back().Send(GetRequest("/healthz"));
+    }
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(direct[static_cast<std::size_t>(i)].ReadResponse().status, 200);
+    }
+    ExpectBusyAnswer(direct[3].ReadResponse());
+}
+
+TEST(HttpLimits, RaisesTheOpenFileLimitToTheHardLimitAtStart) {
+    rlimit own{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &own), 0);
+    if (own.rlim_max != RLIM_INFINITY && own.rlim_max <= 256) {
+        GTEST_SKIP() << "the hard open-file limit is too low to tell";
+    }
+    const unsigned long expected = own.rlim_max == RLIM_INFINITY
+                                       ? 1048576UL
+                                       : std::min<unsigned long>(own.rlim_max, 1048576UL);
+    ConfiguredServer server("", 256);  // started with a soft limit of 256
+    std::ifstream in("/proc/" + std::to_string(server->pid()) + "/limits");
+    std::string line;
+    std::string soft;
+    while (std::getline(in, line)) {
+        if (line.rfind("Max open files", 0) == 0) {
+            std::istringstream fields(line.substr(std::string("Max open files").size()));
+            fields >> soft;
+        }
+    }
+    EXPECT_EQ(soft, std::to_string(expected));
+}
+
 // CPU time (user + system) the process has used so far.
 std::chrono::milliseconds CpuTime(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -249,7 +447,7 @@ bool Running(pid_t pid) {
 
 TEST(HttpLimits, BacksOffInsteadOfSpinningWhenOutOfDescriptors) {
     // 64 descriptors: about 15 for the server itself, the rest for connections.
-    ConfiguredServer server("[http]\nmax_connections = 10000\n", 64);
+    ConfiguredServer server("[http]\nmax_connections = 10000\n", 64, true);
     const auto port = server->port();
     std::vector<RawConnection> connections;
     for (int i = 0; i < 80; ++i) {

@@ -30,10 +30,20 @@ std::string Lower(std::string text) {
 
 }  // namespace
 
-RawConnection::RawConnection(std::uint16_t port) {
+RawConnection::RawConnection(std::uint16_t port, const std::string& source) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
         throw std::runtime_error("socket failed");
+    }
+    if (!source.empty()) {
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source.c_str(), &from.sin_addr) != 1 ||
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+            ::close(fd_);
+            fd_ = -1;
+            throw std::runtime_error("cannot bind to " + source);
+        }
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

@@ -18,8 +18,10 @@ struct RawResponse {
 
 class RawConnection {
 public:
-    // Connects to 127.0.0.1:`port`; throws std::runtime_error when the connect fails.
-    explicit RawConnection(std::uint16_t port);
+    // Connects to 127.0.0.1:`port`, from `source` when given (another loopback address, e.g.
+    // "127.0.0.2", is another client to the server); throws std::runtime_error when the connect
+    // fails.
+    explicit RawConnection(std::uint16_t port, const std::string& source = {});
     ~RawConnection();
     RawConnection(RawConnection&& other) noexcept;
     RawConnection& operator=(RawConnection&& other) noexcept;

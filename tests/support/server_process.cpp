@@ -117,6 +117,9 @@ void ServerProcess::Launch() {
             rlimit limit{};
             getrlimit(RLIMIT_NOFILE, &limit);
             limit.rlim_cur = options_.max_open_files;
+            if (options_.hard_open_file_limit) {
+                limit.rlim_max = options_.max_open_files;
+            }
             setrlimit(RLIMIT_NOFILE, &limit);
         }
         std::vector<char*> argv;

@@ -18,6 +18,7 @@ public:
         std::map<std::string, std::string> env;  // extra environment variables
         std::filesystem::path data_dir;          // empty: a new temporary directory
         unsigned long max_open_files = 0;        // RLIMIT_NOFILE of the server; 0 = inherited
+        bool hard_open_file_limit = false;       // max_open_files also as the hard limit
     };
 
     ServerProcess();

@@ -1,10 +1,16 @@
 // A limit shared by every connection of the server (connections open, bytes of unfinished
-// request bodies): a share is taken only when it fits, and gives itself back when its holder
-// goes, whichever path (answer, error, timeout, closed connection) it took.
+// request bodies), in all or per key (a client address): a share is taken, or grown, only when
+// it fits, and gives itself back when its holder goes, whichever path (answer, error, timeout,
+// closed connection) it took.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
 
 namespace rainmaker::http {
 
@@ -25,6 +31,11 @@ public:
         explicit operator bool() const { return budget_ != nullptr; }
 
         std::uint64_t amount() const { return amount_; }
+
+        // Raises the share to `total` when the difference fits in the budget; true also when
+        // the share is that large already. False (the share unchanged) when it does not fit,
+        // and for an empty reservation.
+        bool GrowTo(std::uint64_t total);
 
         // Gives the share back now (no-op when empty).
         void Release();
@@ -52,8 +63,75 @@ public:
     std::uint64_t limit() const { return limit_; }
 
 private:
+    // Adds `amount` to what is used unless that would pass the limit.
+    bool Take(std::uint64_t amount);
+
     const std::uint64_t limit_;
     std::atomic<std::uint64_t> used_{0};
+};
+
+// The same limit for each key on its own: what one client address may hold, whatever the others
+// hold. A key is remembered only while it holds something, so the table never outgrows the
+// shares held.
+class KeyedBudget {
+public:
+    // A share of one key's budget; returns it on destruction. Empty when it did not fit.
+    class Reservation {
+    public:
+        Reservation() = default;
+
+        ~Reservation() { Release(); }
+
+        Reservation(Reservation&& other) noexcept;
+        Reservation& operator=(Reservation&& other) noexcept;
+        Reservation(const Reservation&) = delete;
+        Reservation& operator=(const Reservation&) = delete;
+
+        explicit operator bool() const { return budget_ != nullptr; }
+
+        std::uint64_t amount() const { return amount_; }
+
+        // As Budget::Reservation::GrowTo, within the key's limit.
+        bool GrowTo(std::uint64_t total);
+
+        // Gives the share back now (no-op when empty).
+        void Release();
+
+    private:
+        friend class KeyedBudget;
+
+        Reservation(KeyedBudget* budget, std::string key, std::uint64_t amount)
+            : budget_(budget), key_(std::move(key)), amount_(amount) {}
+
+        KeyedBudget* budget_ = nullptr;
+        std::string key_;
+        std::uint64_t amount_ = 0;
+    };
+
+    explicit KeyedBudget(std::uint64_t limit_per_key) : limit_(limit_per_key) {}
+
+    KeyedBudget(const KeyedBudget&) = delete;
+    KeyedBudget& operator=(const KeyedBudget&) = delete;
+
+    // `amount` out of `key`'s budget, or an empty reservation when less than that is left to
+    // the key. The budget must outlive its reservations.
+    Reservation Reserve(const std::string& key, std::uint64_t amount);
+
+    // What `key` holds now.
+    std::uint64_t used(const std::string& key) const;
+
+    // How many keys hold something.
+    std::size_t keys() const;
+
+    std::uint64_t limit() const { return limit_; }
+
+private:
+    bool Take(const std::string& key, std::uint64_t amount);
+    void Give(const std::string& key, std::uint64_t amount);
+
+    const std::uint64_t limit_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::uint64_t> used_;
 };
 
 }  // namespace rainmaker::http

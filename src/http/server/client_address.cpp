@@ -145,6 +145,10 @@ bool TrustedProxies::Contains(const ip::address& raw) const {
     return false;
 }
 
+std::string AddressText(const ip::address& address) {
+    return Normalize(address).to_string();
+}
+
 std::string ResolveClientAddress(
     const ip::address& raw_peer, std::string_view forwarded_for, const TrustedProxies& trusted
 ) {

@@ -36,6 +36,9 @@ private:
     std::vector<Block> blocks_;
 };
 
+// `address` as text in canonical form; an IPv4-mapped IPv6 address is the IPv4 address.
+std::string AddressText(const boost::asio::ip::address& address);
+
 // The client's address, as text in canonical form. It is `peer` unless `peer` is a trusted
 // proxy; then it is the right-most address of `forwarded_for` (the X-Forwarded-For field, lines
 // joined with ',') that is not itself a trusted proxy, or the left-most when all are. An absent

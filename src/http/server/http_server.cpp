@@ -3,10 +3,11 @@
 // order, reading resumed when the queue has room) and the close handling fixed in 1.82 (a
 // connection is shut down only after its last queued response is written).
 //
-// Limits on top of Beast's: a cap on open connections (past it a canned 503 at accept), a
-// budget shared by all request bodies being read or handled (reserved from the header, before
-// the body is read), a header deadline shorter than the keep-alive idle time, and an accept
-// loop that backs off instead of spinning when the process is out of descriptors.
+// Limits on top of Beast's: caps on open connections, in all and per peer address (past them a
+// canned 503 at accept); a budget for the bytes held by request bodies being read or handled, in
+// all and per client address, charged as the bytes arrive (a declared length costs nothing); a
+// header deadline shorter than the keep-alive idle time and one deadline for a whole body; an
+// accept loop that backs off instead of spinning when the process is out of descriptors.
 #include "http/server/http_server.hpp"
 
 #include <algorithm>
@@ -29,6 +30,8 @@
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
+#include "domain/auth/address_key.hpp"
+#include "http/server/accept_errors.hpp"
 #include "http/server/budget.hpp"
 #include "http/server/client_address.hpp"
 
@@ -62,6 +65,102 @@ constexpr std::uint64_t kMaxLingeringRefusals = 64;
 // The first read of a request waits for any bytes at all (the keep-alive idle time).
 constexpr std::size_t kFirstReadBytes = 4096;
 
+// A body's first allocation; it then doubles as bytes arrive, up to its declared length.
+constexpr std::size_t kFirstBodyCapacity = 4096;
+
+// Refused accepts that concern one connection (ECONNABORTED...) are logged at most this often.
+constexpr auto kAcceptLogInterval = std::chrono::seconds(10);
+
+// A request body read into a string that grows with the bytes received. Beast's string_body
+// reserves the whole declared Content-Length before the first byte, so a header alone could make
+// the server hold max_body_bytes; here what a body holds follows what its client has sent, and
+// that is what the body budget is charged (Session::ChargeBody).
+// The member names are the ones Beast's Body concept requires.
+// NOLINTBEGIN(readability-identifier-naming)
+struct ReceivedBody {
+    struct value_type {
+        std::string bytes;
+        std::uint64_t limit = 0;  // the parser's body_limit: the buffer never grows past it
+    };
+
+    class reader {
+    public:
+        template <bool isRequest, class Fields>
+        reader(bhttp::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
+
+        void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+            ceiling_ = length ? std::min(*length, body_.limit) : body_.limit;
+            ec = {};
+        }
+
+        template <class ConstBufferSequence>
+        std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+            const std::size_t n = net::buffer_size(buffers);
+            const std::size_t at = body_.bytes.size();
+            Reserve(at + n);
+            body_.bytes.resize(at + n);
+            net::buffer_copy(net::buffer(body_.bytes.data() + at, n), buffers);
+            ec = {};
+            return n;
+        }
+
+        void finish(beast::error_code& ec) { ec = {}; }
+
+    private:
+        // Doubles the buffer (from kFirstBodyCapacity) until `needed` fits, never past the
+        // ceiling. A new string is given the size asked: std::string's own growth would round it
+        // up to twice the old capacity, past the declared length.
+        void Reserve(std::size_t needed) {
+            const std::size_t capacity = body_.bytes.capacity();
+            if (needed <= capacity) {
+                return;
+            }
+            const std::uint64_t doubled = std::max({needed, 2 * capacity, kFirstBodyCapacity});
+            const std::uint64_t target =
+                std::min(doubled, std::max<std::uint64_t>(ceiling_, needed));
+            std::string bigger;
+            bigger.reserve(static_cast<std::size_t>(target));
+            bigger.append(body_.bytes);
+            body_.bytes.swap(bigger);
+        }
+
+        value_type& body_;
+        std::uint64_t ceiling_ = 0;
+    };
+};
+
+// NOLINTEND(readability-identifier-naming)
+
+using Request = bhttp::request<ReceivedBody>;
+
+// A connection's places under max_connections and max_connections_per_address (or, for a
+// refused connection, among the lingering refusals), held until its socket is closed.
+struct ConnectionPlace {
+    Budget::Reservation all;
+    KeyedBudget::Reservation address;  // empty: not counted per address
+};
+
+// What a request body holds, charged to the budget of all bodies and to its client's share of
+// it; held until its handler is done or the connection dies.
+struct BodyShare {
+    Budget::Reservation all;
+    KeyedBudget::Reservation address;  // empty: no per-address share configured
+
+    void Release() {
+        all.Release();
+        address.Release();
+    }
+};
+
+// Grows `share` to `total`, taking it from `budget` when it is empty; false when it does not fit.
+bool Charge(Budget& budget, Budget::Reservation& share, std::uint64_t total) {
+    if (!share) {
+        share = budget.Reserve(total);
+        return static_cast<bool>(share);
+    }
+    return share.GrowTo(total);
+}
+
 std::string BusyBody() {
     return boost::json::serialize(boost::json::object{
         {"status", "failure"},
@@ -91,10 +190,10 @@ void SetCloseOnExec(int fd) {
     }
 }
 
-// The X-Forwarded-For lines of `request`, joined with ',' (several lines are one list).
-std::string ForwardedFor(const bhttp::request<bhttp::string_body>& request) {
+// The X-Forwarded-For lines of a request header, joined with ',' (several lines are one list).
+std::string ForwardedFor(const bhttp::fields& header) {
     std::string joined;
-    for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it) {
+    for (auto [it, end] = header.equal_range("X-Forwarded-For"); it != end; ++it) {
         if (!joined.empty()) {
             joined += ',';
         }
@@ -113,10 +212,9 @@ public:
     static constexpr auto kLingerTime = std::chrono::seconds(2);
     static constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
 
-    // `slot` (a place under max_connections, or among the lingering refusals) is held until
-    // the socket is closed.
-    LingeringClose(tcp::socket&& socket, Budget::Reservation slot)
-        : stream_(std::move(socket)), slot_(std::move(slot)) {}
+    // `place` is held until the socket is closed.
+    LingeringClose(tcp::socket&& socket, ConnectionPlace place)
+        : stream_(std::move(socket)), place_(std::move(place)) {}
 
     void Start() {
         beast::error_code ec;
@@ -148,7 +246,7 @@ private:
     }
 
     beast::tcp_stream stream_;
-    Budget::Reservation slot_;
+    ConnectionPlace place_;
     std::array<char, 4096> sink_{};
     std::size_t drained_ = 0;
 };
@@ -169,7 +267,15 @@ struct ServerContext {
           heavy_workers(h),
           trusted_proxies(c.trusted_proxies),
           connections(c.max_connections),
-          body_budget(c.max_pending_body_bytes) {}
+          body_budget(c.max_pending_body_bytes) {
+        // A limit of 0: no budget per address at all.
+        if (c.max_connections_per_address != 0) {
+            connections_per_address.emplace(c.max_connections_per_address);
+        }
+        if (c.max_pending_body_bytes_per_address != 0) {
+            body_per_address.emplace(c.max_pending_body_bytes_per_address);
+        }
+    }
 
     HttpServerConfig config;
     const Router& router;
@@ -177,8 +283,10 @@ struct ServerContext {
     net::thread_pool& workers;
     net::thread_pool& heavy_workers;
     TrustedProxies trusted_proxies;
-    Budget connections;  // one unit per open connection
-    Budget body_budget;  // bytes of bodies being read or handled
+    Budget connections;                                  // one unit per open connection
+    std::optional<KeyedBudget> connections_per_address;  // per peer, not for proxies; or none
+    Budget body_budget;                                  // bytes held by request bodies
+    std::optional<KeyedBudget> body_per_address;         // per client address; or none
     Budget lingering_refusals{kMaxLingeringRefusals};
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_request{0};
@@ -191,17 +299,21 @@ struct ServerContext {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    // `slot` is the connection's place under max_connections, held until it is closed.
-    Session(tcp::socket&& socket, Budget::Reservation slot, ServerContext& context)
-        : stream_(std::move(socket)), context_(context), slot_(std::move(slot)) {
-        beast::error_code ec;
-        const auto endpoint = stream_.socket().remote_endpoint(ec);
-        if (ec) {
-            client_address_ = "unknown";
-        } else {
-            peer_ = endpoint.address();
-            client_address_ = ResolveClientAddress(peer_, {}, context_.trusted_proxies);
+    // `peer` is the TCP peer (none when it could not be read); `place` is the connection's place
+    // under the connection caps, held until it is closed.
+    Session(
+        tcp::socket&& socket,
+        std::optional<net::ip::address> peer,
+        ConnectionPlace place,
+        ServerContext& context
+    )
+        : stream_(std::move(socket)), context_(context), place_(std::move(place)) {
+        if (peer) {
+            peer_ = *peer;
+            client_address_ = AddressText(peer_);
             peer_is_proxy_ = context_.trusted_proxies.Contains(peer_);
+        } else {
+            client_address_ = "unknown";
         }
         std::lock_guard lock(context_.sessions_mutex);
         context_.sessions.insert(this);
@@ -232,7 +344,7 @@ public:
 private:
     struct Slot {
         std::optional<bhttp::response<bhttp::string_body>> response;
-        Budget::Reservation body;  // the request body's share, until its handler is done
+        BodyShare body;  // what the request body holds, until its handler is done
     };
 
     void DoRead() {
@@ -246,13 +358,14 @@ private:
         parser_.emplace();
         parser_->body_limit(context_.config.max_body_bytes);
         parser_->header_limit(static_cast<std::uint32_t>(context_.config.max_header_bytes));
+        parser_->get().body().limit = context_.config.max_body_bytes;
         if (buffer_.size() > 0) {
             DoReadHeader();  // pipelined: the next request has begun
             return;
         }
         // Between requests a keep-alive connection may idle for read_timeout; the header's own
         // deadline starts with its first byte.
-        stream_.expires_after(context_.config.read_timeout);
+        SetReadDeadline(context_.config.read_timeout);
         stream_.async_read_some(
             buffer_.prepare(kFirstReadBytes),
             beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this())
@@ -270,7 +383,7 @@ private:
 
     void DoReadHeader() {
         // A header trickling in byte by byte (slowloris) is cut at header_timeout.
-        stream_.expires_after(context_.config.header_timeout);
+        SetReadDeadline(context_.config.header_timeout);
         bhttp::async_read_header(
             stream_,
             buffer_,
@@ -284,26 +397,29 @@ private:
             OnReadFailed(ec);
             return;
         }
+        request_client_ = peer_is_proxy_
+                              ? ResolveClientAddress(
+                                    peer_, ForwardedFor(parser_->get()), context_.trusted_proxies
+                                )
+                              : client_address_;
         if (parser_->is_done()) {
             OnReadDone();
             return;
         }
-        // The body's memory comes out of the shared budget before any of it is read: the
-        // declared length (the parser has refused one above max_body_bytes already), or the
-        // whole body limit for a chunked body, whose length nobody knows yet.
-        const auto length = parser_->content_length();
-        body_reservation_ =
-            context_.body_budget.Reserve(length ? *length : context_.config.max_body_bytes);
-        if (!body_reservation_) {
-            reading_ = false;
-            read_closed_ = true;
-            discard_input_ = true;
-            context_.metrics.CountRefusal(Metrics::Refusal::kBodyBudget);
-            EnqueueBusy(parser_->get().version());
-            return;
+        // One deadline for the whole body, from its header: a client sending a byte now and then
+        // cannot keep its bytes (and its connection) for longer.
+        SetReadDeadline(context_.config.read_timeout);
+        if (ChargeBody()) {
+            DoReadBody();
         }
-        stream_.expires_after(context_.config.read_timeout);
-        bhttp::async_read(
+    }
+
+    // The body is read a step at a time, and the budget charged after each step with what the
+    // body holds: a declared length costs nothing until its bytes arrive.
+    void DoReadBody() {
+        // Set before every step, so that nothing done in between (a write) can move it.
+        stream_.expires_at(read_deadline_);
+        bhttp::async_read_some(
             stream_,
             buffer_,
             *parser_,
@@ -313,16 +429,61 @@ private:
 
     void OnReadBody(beast::error_code ec, std::size_t /*bytes*/) {
         if (ec) {
-            body_reservation_.Release();
+            body_share_.Release();
             OnReadFailed(ec);
             return;
         }
-        OnReadDone();
+        if (!ChargeBody()) {
+            return;
+        }
+        if (parser_->is_done()) {
+            OnReadDone();
+            return;
+        }
+        DoReadBody();
+    }
+
+    // Grows the body's share to what it holds now: its buffer, and what has arrived but is not
+    // parsed yet. When the budget, or the client's share of it, has no room, the request is
+    // answered 503 and the connection closed (false).
+    bool ChargeBody() {
+        const std::uint64_t held = parser_->get().body().bytes.capacity() + buffer_.size();
+        auto refusal = Metrics::Refusal::kBodyBudget;
+        bool fits = Charge(context_.body_budget, body_share_.all, held);
+        if (fits && context_.body_per_address) {
+            refusal = Metrics::Refusal::kBodyBudgetPerAddress;
+            if (body_share_.address) {
+                fits = body_share_.address.GrowTo(held);
+            } else {
+                body_share_.address = context_.body_per_address->Reserve(
+                    domain::auth::AddressKey(request_client_), held
+                );
+                fits = static_cast<bool>(body_share_.address);
+            }
+        }
+        if (fits) {
+            return true;
+        }
+        body_share_.Release();
+        context_.metrics.CountRefusal(refusal);
+        reading_ = false;
+        read_closed_ = true;
+        discard_input_ = true;
+        const unsigned version = parser_->get().version();
+        parser_.reset();  // the body's memory goes now, not with the connection
+        EnqueueBusy(version);
+        return false;
+    }
+
+    // The deadline of the read phase starting now (idle, header, body).
+    void SetReadDeadline(std::chrono::seconds timeout) {
+        read_deadline_ = std::chrono::steady_clock::now() + timeout;
+        stream_.expires_at(read_deadline_);
     }
 
     void OnReadDone() {
         reading_ = false;
-        HandleRequest(parser_->release(), std::move(body_reservation_));
+        HandleRequest(parser_->release(), std::move(body_share_));
         DoRead();
     }
 
@@ -369,9 +530,7 @@ private:
         EnqueueFinal(std::move(api), version);
     }
 
-    void HandleRequest(
-        bhttp::request<bhttp::string_body>&& raw, Budget::Reservation body_reservation
-    ) {
+    void HandleRequest(Request&& raw, BodyShare body_share) {
         const auto started = std::chrono::steady_clock::now();
         auto request = std::make_shared<ApiRequest>();
         request->method = std::string(raw.method_string());
@@ -381,12 +540,9 @@ private:
         if (question != std::string_view::npos) {
             request->query = QueryParams(target.substr(question + 1));
         }
-        request->body = std::move(raw.body());
+        request->body = std::move(raw.body().bytes);
         request->authorization = std::string(raw[bhttp::field::authorization]);
-        request->client_address =
-            peer_is_proxy_
-                ? ResolveClientAddress(peer_, ForwardedFor(raw), context_.trusted_proxies)
-                : client_address_;
+        request->client_address = std::move(request_client_);
         request->request_id = MakeRequestId();
 
         const bool keep_alive = raw.keep_alive();
@@ -395,7 +551,7 @@ private:
             read_closed_ = true;
         }
         auto slot = std::make_shared<Slot>();
-        slot->body = std::move(body_reservation);
+        slot->body = std::move(body_share);
         queue_.push_back(slot);
 
         const Route* route = nullptr;
@@ -485,6 +641,9 @@ private:
         }
         writing_ = true;
         auto& response = *queue_.front()->response;
+        // The write's own deadline. Beast's tcp_stream keeps one timer per direction and leaves
+        // a pending read's alone here; a read started later sets its phase's deadline itself
+        // (SetReadDeadline, DoReadBody), so a write never moves a header or body deadline.
         stream_.expires_after(context_.config.read_timeout);
         bhttp::async_write(
             stream_,
@@ -517,7 +676,7 @@ private:
         if (discard_input_) {
             // The client may still be sending what was not read: keep the answer from being
             // destroyed by a reset. The connection keeps its slot until the socket is closed.
-            std::make_shared<LingeringClose>(std::move(stream_.socket()), std::move(slot_))
+            std::make_shared<LingeringClose>(std::move(stream_.socket()), std::move(place_))
                 ->Start();
             return;
         }
@@ -535,14 +694,16 @@ private:
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
-    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::optional<bhttp::request_parser<ReceivedBody>> parser_;
     std::deque<std::shared_ptr<Slot>> queue_;
     ServerContext& context_;
-    Budget::Reservation slot_;
-    Budget::Reservation body_reservation_;  // the body being read
+    ConnectionPlace place_;
+    BodyShare body_share_;                                 // the body being read
+    std::chrono::steady_clock::time_point read_deadline_;  // of the read phase under way
     net::ip::address peer_;
     bool peer_is_proxy_ = false;  // its X-Forwarded-For names the client
     std::string client_address_;  // when the peer is not a proxy
+    std::string request_client_;  // the client of the request being read
     bool reading_ = false;
     bool writing_ = false;
     bool read_closed_ = false;
@@ -604,9 +765,17 @@ private:
             return;
         }
         if (ec) {
-            // Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM): accepting
-            // again at once would fail again at once, spinning a core while the backlog waits.
-            BackOff(ec);
+            context_.metrics.CountAcceptError();
+            if (IsOutOfResources(ec)) {
+                // Accepting again at once would fail again at once, spinning a core while the
+                // backlog waits.
+                BackOff(ec);
+                return;
+            }
+            // One connection failed before it was accepted (reset, a network error): the next
+            // one has nothing to do with it.
+            LogFailedAccept(ec);
+            DoAccept();
             return;
         }
         SetCloseOnExec(socket.native_handle());
@@ -618,35 +787,73 @@ private:
             failed_accepts_ = 0;
             backoff_ = {};
         }
-        if (auto slot = context_.connections.Reserve(1)) {
-            beast::error_code ignored;
-            socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<Session>(std::move(socket), std::move(slot), context_)->Start();
-        } else {
-            Refuse(std::move(socket));
+        ConnectionPlace place;
+        place.all = context_.connections.Reserve(1);
+        if (!place.all) {
+            Refuse(std::move(socket), Metrics::Refusal::kMaxConnections);
+            DoAccept();
+            return;
         }
+        beast::error_code peer_ec;
+        const auto endpoint = socket.remote_endpoint(peer_ec);
+        std::optional<net::ip::address> peer;
+        if (!peer_ec) {
+            peer = endpoint.address();
+        }
+        // Counted per peer, except a trusted proxy's: it carries everyone's connections.
+        if (peer && context_.connections_per_address && !context_.trusted_proxies.Contains(*peer)) {
+            place.address = context_.connections_per_address->Reserve(
+                domain::auth::AddressKey(AddressText(*peer)), 1
+            );
+            if (!place.address) {
+                Refuse(std::move(socket), Metrics::Refusal::kMaxConnectionsPerAddress);
+                DoAccept();
+                return;
+            }
+        }
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), peer, std::move(place), context_)->Start();
         DoAccept();
     }
 
-    // Past max_connections: a canned 503 written at once (it fits the empty send buffer), the
+    // Past a connection cap: a canned 503 written at once (it fits the empty send buffer), the
     // request never parsed, then a lingering close.
-    void Refuse(tcp::socket socket) {
-        context_.metrics.CountRefusal(Metrics::Refusal::kMaxConnections);
+    void Refuse(tcp::socket socket, Metrics::Refusal reason) {
+        context_.metrics.CountRefusal(reason);
         beast::error_code ec;
         socket.non_blocking(true, ec);
         const auto& answer = RefusedConnectionAnswer();
         socket.write_some(net::buffer(answer), ec);
-        if (auto slot = context_.lingering_refusals.Reserve(1)) {
-            std::make_shared<LingeringClose>(std::move(socket), std::move(slot))->Start();
+        ConnectionPlace place;
+        place.all = context_.lingering_refusals.Reserve(1);
+        if (place.all) {
+            std::make_shared<LingeringClose>(std::move(socket), std::move(place))->Start();
             return;
         }
         socket.shutdown(tcp::socket::shutdown_send, ec);
         socket.close(ec);
     }
 
+    // A warning for the first failure, then at most one per kAcceptLogInterval with the count:
+    // a client that can make accepts fail must not flood the log either.
+    void LogFailedAccept(const beast::error_code& ec) {
+        ++unlogged_accept_failures_;
+        const auto now = std::chrono::steady_clock::now();
+        if (last_accept_log_ != std::chrono::steady_clock::time_point{} &&
+            now - last_accept_log_ < kAcceptLogInterval) {
+            return;
+        }
+        core::log::Warn(
+            "http: a connection failed before it was accepted (" + ec.message() + "); " +
+            std::to_string(unlogged_accept_failures_) + " since the previous such line"
+        );
+        last_accept_log_ = now;
+        unlogged_accept_failures_ = 0;
+    }
+
     void BackOff(const beast::error_code& ec) {
         ReleaseReserve();  // first: what follows may need a descriptor
-        context_.metrics.CountAcceptError();
         if (failed_accepts_++ == 0) {
             // Once per episode, not per attempt: the log must not flood either.
             core::log::Warn(
@@ -704,6 +911,8 @@ private:
     std::vector<int> reserve_;
     std::chrono::milliseconds backoff_{};
     std::uint64_t failed_accepts_ = 0;
+    std::chrono::steady_clock::time_point last_accept_log_{};
+    std::uint64_t unlogged_accept_failures_ = 0;
 };
 
 }  // namespace
@@ -757,7 +966,16 @@ HttpServerConfig Checked(HttpServerConfig config) {
         throw std::runtime_error(
             "http.max_pending_body_bytes (" + std::to_string(config.max_pending_body_bytes) +
             ") must be at least http.max_body_bytes (" + std::to_string(config.max_body_bytes) +
-            "): a chunked body reserves the whole body limit"
+            "): a body of the largest size must fit"
+        );
+    }
+    // A client's share holds at least one body of the largest size, and is never more than the
+    // budget it is a share of (so the 8 MiB default also suits a smaller budget).
+    if (config.max_pending_body_bytes_per_address != 0) {
+        config.max_pending_body_bytes_per_address = std::clamp(
+            config.max_pending_body_bytes_per_address,
+            config.max_body_bytes,
+            config.max_pending_body_bytes
         );
     }
     try {

@@ -32,15 +32,20 @@ struct HttpServerConfig {
     int heavy_threads = DefaultThreads(2);     // password hashing (Execution::kHeavy)
     std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
     std::size_t max_header_bytes = 16 * 1024;
-    std::chrono::seconds read_timeout{30};  // idle keep-alive and slow clients
+    std::chrono::seconds read_timeout{30};  // keep-alive idle time; a whole body; each write
     std::size_t pipeline_limit = 8;         // requests in flight per connection
     std::chrono::seconds shutdown_grace{10};
 
     // Limits that keep a flood of connections or slow bodies from exhausting descriptors and
     // memory; past them a connection or request is answered 503 (100070) and closed.
     std::size_t max_connections = DefaultMaxConnections();
-    std::size_t max_pending_body_bytes =
-        std::size_t{64} * 1024 * 1024;        // all unfinished bodies together
+    // Open connections from one TCP peer (IPv6: its /64), trusted proxies excepted; 0 = no cap.
+    std::size_t max_connections_per_address = 256;
+    // Bytes held by the bodies of requests being read or handled (the bytes received, not the
+    // declared length), all together and per client address (IPv6: its /64; 0 = no share; at
+    // least max_body_bytes, at most max_pending_body_bytes).
+    std::size_t max_pending_body_bytes = std::size_t{64} * 1024 * 1024;
+    std::size_t max_pending_body_bytes_per_address = std::size_t{8} * 1024 * 1024;
     std::chrono::seconds header_timeout{10};  // from a request's first byte to its blank line
     // Peers (IPs or CIDR blocks) whose X-Forwarded-For names the client; empty: nobody's.
     std::vector<std::string> trusted_proxies;

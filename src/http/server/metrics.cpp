@@ -30,9 +30,20 @@ void Metrics::AddCollector(std::function<std::string()> collector) {
 }
 
 void Metrics::CountRefusal(Refusal reason) {
-    auto& counter =
-        reason == Refusal::kMaxConnections ? refused_max_connections_ : refused_body_budget_;
-    counter.fetch_add(1, std::memory_order_relaxed);
+    switch (reason) {
+        case Refusal::kMaxConnections:
+            refused_max_connections_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        case Refusal::kMaxConnectionsPerAddress:
+            refused_max_connections_per_address_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        case Refusal::kBodyBudget:
+            refused_body_budget_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        case Refusal::kBodyBudgetPerAddress:
+            refused_body_budget_per_address_.fetch_add(1, std::memory_order_relaxed);
+            return;
+    }
 }
 
 void Metrics::CountAcceptError() {
@@ -74,10 +85,14 @@ std::string Metrics::Render() const {
         << "# TYPE rainmaker_http_refused_total counter\n"
         << "rainmaker_http_refused_total{reason=\"max_connections\"} "
         << refused_max_connections_.load(std::memory_order_relaxed) << "\n"
+        << "rainmaker_http_refused_total{reason=\"max_connections_per_address\"} "
+        << refused_max_connections_per_address_.load(std::memory_order_relaxed) << "\n"
         << "rainmaker_http_refused_total{reason=\"body_budget\"} "
         << refused_body_budget_.load(std::memory_order_relaxed) << "\n"
+        << "rainmaker_http_refused_total{reason=\"body_budget_per_address\"} "
+        << refused_body_budget_per_address_.load(std::memory_order_relaxed) << "\n"
         << "# HELP rainmaker_http_accept_errors_total accept() failures (out of descriptors or "
-           "memory).\n"
+           "memory, or connections failed before they were accepted).\n"
         << "# TYPE rainmaker_http_accept_errors_total counter\n"
         << "rainmaker_http_accept_errors_total " << accept_errors_.load(std::memory_order_relaxed)
         << "\n";
@@ -86,7 +101,7 @@ std::string Metrics::Render() const {
         out << "# HELP rainmaker_http_connections_open HTTP connections open.\n"
             << "# TYPE rainmaker_http_connections_open gauge\n"
             << "rainmaker_http_connections_open " << gauges.open << "\n"
-            << "# HELP rainmaker_http_pending_body_bytes Bytes reserved for request bodies being "
+            << "# HELP rainmaker_http_pending_body_bytes Bytes held by request bodies being "
                "read or handled.\n"
             << "# TYPE rainmaker_http_pending_body_bytes gauge\n"
             << "rainmaker_http_pending_body_bytes " << gauges.pending_body_bytes << "\n";

@@ -35,8 +35,10 @@ public:
 
     // Why a connection or a request was answered 503 before any handler ran.
     enum class Refusal {
-        kMaxConnections,  // http.max_connections open already
-        kBodyBudget,      // http.max_pending_body_bytes held by unfinished bodies
+        kMaxConnections,            // http.max_connections open already
+        kMaxConnectionsPerAddress,  // http.max_connections_per_address open from the peer
+        kBodyBudget,                // http.max_pending_body_bytes held by unfinished bodies
+        kBodyBudgetPerAddress,      // the client's http.max_pending_body_bytes_per_address
     };
 
     // What the HTTP server holds right now; it owns the counters and hands in a reader.
@@ -46,7 +48,8 @@ public:
     };
 
     void CountRefusal(Refusal reason);
-    // accept() failed (out of descriptors or memory): the listener backs off.
+    // accept() failed: out of descriptors or memory (the listener backs off), or a connection
+    // that failed before it was accepted.
     void CountAcceptError();
     // The reader of the gauges; an empty function (at server stop) renders none.
     void SetConnectionGauges(std::function<ConnectionGauges()> reader);
@@ -67,7 +70,9 @@ private:
     std::vector<std::function<std::string()>> collectors_;
     std::function<ConnectionGauges()> connection_gauges_;
     std::atomic<std::uint64_t> refused_max_connections_{0};
+    std::atomic<std::uint64_t> refused_max_connections_per_address_{0};
     std::atomic<std::uint64_t> refused_body_budget_{0};
+    std::atomic<std::uint64_t> refused_body_budget_per_address_{0};
     std::atomic<std::uint64_t> accept_errors_{0};
 };
 

@@ -22,11 +22,14 @@ Config Load(const std::string& toml) {
 
 TEST(ConfigHttpLimits, ReadsLimitsTimeoutAndTrustedProxies) {
     const auto c = Load(
-        "[http]\nmax_connections = 50\nmax_pending_body_bytes = 4194304\n"
+        "[http]\nmax_connections = 50\nmax_connections_per_address = 5\n"
+        "max_pending_body_bytes = 4194304\nmax_pending_body_bytes_per_address = 2097152\n"
         "header_timeout_seconds = 3\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n"
     );
     EXPECT_EQ(c.http.max_connections, 50u);
+    EXPECT_EQ(c.http.max_connections_per_address, 5u);
     EXPECT_EQ(c.http.max_pending_body_bytes, 4194304u);
+    EXPECT_EQ(c.http.max_pending_body_bytes_per_address, 2097152u);
     EXPECT_EQ(c.http.header_timeout, std::chrono::seconds(3));
     EXPECT_EQ(c.http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
 }
@@ -35,7 +38,9 @@ TEST(ConfigHttpLimits, DefaultsStayWithinTheOpenFileLimit) {
     const Config c;
     EXPECT_GE(c.http.max_connections, 1u);
     EXPECT_LE(c.http.max_connections, 10000u);
+    EXPECT_EQ(c.http.max_connections_per_address, 256u);
     EXPECT_EQ(c.http.max_pending_body_bytes, 64u * 1024 * 1024);
+    EXPECT_EQ(c.http.max_pending_body_bytes_per_address, 8u * 1024 * 1024);
     EXPECT_EQ(c.http.header_timeout, std::chrono::seconds(10));
     EXPECT_TRUE(c.http.trusted_proxies.empty());
 }

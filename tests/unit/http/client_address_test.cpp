@@ -131,5 +131,11 @@ TEST(ResolveClientAddress, AllTrustedGivesTheLeftmost) {
     EXPECT_EQ(Resolve("10.0.0.1", "10.0.0.3, 10.0.0.2"), "10.0.0.3");
 }
 
+TEST(AddressText, WritesIpv4MappedAddressesAsIpv4) {
+    EXPECT_EQ(AddressText(Ip("::ffff:192.0.2.1")), "192.0.2.1");
+    EXPECT_EQ(AddressText(Ip("192.0.2.1")), "192.0.2.1");
+    EXPECT_EQ(AddressText(Ip("2001:DB8::1")), "2001:db8::1");
+}
+
 }  // namespace
 }  // namespace rainmaker::http
