@@ -73,7 +73,7 @@ struct Application::Parts {
           mapping(*db, clock, config.mapping_timeout),
           ingest(*db, mapping, clock),
           link(ingest, *db),
-          nodes(*db, link, clock),
+          nodes(*db, link),
           claims(*db, *ca, clock, config.mqtt.public_host),
           groups(*db, nodes, clock),
           admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
