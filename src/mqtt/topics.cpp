@@ -1,8 +1,11 @@
-// Topic parsing shared by the broker link and its tests.
+// Topic and presence payload parsing shared by the broker link and its tests.
 #include "mqtt/topics.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+
+#include <boost/json.hpp>
 
 namespace rainmaker::mqtt {
 
@@ -57,6 +60,27 @@ std::optional<PresenceTopic> ParsePresenceTopic(std::string_view topic) {
         return std::nullopt;
     }
     parsed.client_id = std::string(topic);
+    return parsed;
+}
+
+std::optional<PresencePayload> ParsePresencePayload(std::string_view payload) {
+    boost::system::error_code ec;
+    const auto event = boost::json::parse(payload, ec);
+    const auto* o = !ec && event.is_object() ? &event.as_object() : nullptr;
+    const auto* ts = o != nullptr ? o->if_contains("timestamp") : nullptr;
+    const auto* version = o != nullptr ? o->if_contains("versionNumber") : nullptr;
+    if (ts == nullptr || !ts->is_number() || version == nullptr || !version->is_number()) {
+        return std::nullopt;
+    }
+    std::int64_t run = 0;
+    if (const auto* session = o->if_contains("sessionIdentifier");
+        session && session->is_string()) {
+        const std::string_view text = session->as_string();
+        std::from_chars(text.data(), text.data() + text.size(), run);
+    }
+    PresencePayload parsed;
+    parsed.at_ms = ts->to_number<std::int64_t>();
+    parsed.order = run * 1000000 + version->to_number<std::int64_t>() % 1000000;
     return parsed;
 }
 

@@ -46,5 +46,38 @@ TEST(ParsePresenceTopic, ReadsConnectedAndDisconnected) {
     EXPECT_FALSE(ParsePresenceTopic("$aws/events/presence/connected/"));
 }
 
+TEST(ParsePresencePayload, ReadsWhatThePluginWrites) {
+    const auto event = ParsePresencePayload(
+        R"({"clientId":"n1","timestamp":1800000000123,"eventType":"connected",)"
+        R"("sessionIdentifier":"1799999990000-7","principalIdentifier":"n1",)"
+        R"("versionNumber":3,"ipAddress":"127.0.0.1"})"
+    );
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->at_ms, 1800000000123);
+    EXPECT_EQ(event->order, 1799999990000 * 1000000 + 3);
+}
+
+TEST(ParsePresencePayload, OrdersALaterBrokerRunAfterAnEarlierOne) {
+    const auto early =
+        ParsePresencePayload(R"({"timestamp":1,"sessionIdentifier":"1000-1","versionNumber":999})");
+    const auto late =
+        ParsePresencePayload(R"({"timestamp":2,"sessionIdentifier":"2000-1","versionNumber":1})");
+    ASSERT_TRUE(early && late);
+    EXPECT_LT(early->order, late->order);
+}
+
+TEST(ParsePresencePayload, RefusesPayloadsWithoutTimestampOrVersion) {
+    for (const auto* payload :
+         {"",
+          "not json",
+          "[]",
+          R"({"timestamp":1})",
+          R"({"versionNumber":1})",
+          R"({"timestamp":"1","versionNumber":1})",
+          R"({"timestamp":1,"versionNumber":null})"}) {
+        EXPECT_FALSE(ParsePresencePayload(payload)) << payload;
+    }
+}
+
 }  // namespace
 }  // namespace rainmaker::mqtt
