@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "domain/nodes/params_validation.hpp"
 #include "domain/stored_json.hpp"
@@ -43,17 +44,14 @@ void NodeIngest::EnsureNode(std::string_view node_id) {
 bool NodeIngest::Handle(
     std::string_view node_id, std::string_view suffix, std::string_view payload
 ) {
-    boost::system::error_code ec;
-    boost::json::parse_options options;
-    options.max_depth = 32;
-    const auto value = boost::json::parse(payload, ec, {}, options);
-    if (ec || !value.is_object()) {
+    const auto parsed = core::ParseUntrustedJson(payload, 32);
+    if (!parsed || !parsed->is_object()) {
         core::log::Warn(
             "node " + std::string(node_id) + " sent malformed JSON on " + std::string(suffix)
         );
         return false;
     }
-    const auto& object = value.as_object();
+    const auto& object = parsed->as_object();
     try {
         if (suffix == "config") {
             const auto* id = object.if_contains("node_id");
