@@ -76,7 +76,7 @@ const json::object& StoredParams() {
 void CheckReadsBack(const json::value& accepted, const char* what) {
     const std::string text = json::serialize(accepted);
     const json::value back = rainmaker::domain::ParseOr(text, nullptr);
-    if (back != accepted) {
+    if (!rainmaker::fuzz::SameJson(back, accepted)) {
         std::fprintf(stderr, "%s does not read back: stored %s\n", what, text.c_str());
         std::abort();
     }
@@ -145,7 +145,7 @@ void Params(const json::object& body) {
         const std::string text = nodes::SerializeForNode(cast);
         boost::system::error_code ec;
         const json::value sent = json::parse(text, ec);
-        if (ec || sent != json::value(cast)) {
+        if (ec || !rainmaker::fuzz::SameJson(sent, cast)) {
             std::fprintf(
                 stderr, "params/remote payload is not the validated delta: %s\n", text.c_str()
             );
