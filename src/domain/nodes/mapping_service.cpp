@@ -321,7 +321,9 @@ void MappingService::VerifyChallenge(
     }
 }
 
-void MappingService::OnNodeReport(std::string_view node_id, const boost::json::object& payload) {
+MappingService::NodeReport MappingService::ParseNodeReport(
+    std::string_view node_id, const boost::json::object& payload
+) {
     const auto text = [&](std::string_view key) -> std::string {
         const auto* v = payload.if_contains(key);
         if (v == nullptr || !v->is_string()) {
@@ -333,13 +335,20 @@ void MappingService::OnNodeReport(std::string_view node_id, const boost::json::o
         // Only the node holding the certificate can publish here: the payload must name it.
         throw std::invalid_argument("user/mapping: node_id differs from the topic");
     }
-    const std::string user_id = text("user_id");
-    const std::string secret = text("secret_key");
+    NodeReport report;
+    report.user_id = text("user_id");
+    report.secret = text("secret_key");
     const auto* reset = payload.if_contains("reset");
-    const bool is_reset = reset != nullptr && reset->is_bool() && reset->as_bool();
+    report.reset = reset != nullptr && reset->is_bool() && reset->as_bool();
+    return report;
+}
+
+void MappingService::OnNodeReport(std::string_view node_id, const NodeReport& report) {
+    const std::string& user_id = report.user_id;
+    const std::string& secret = report.secret;
     const auto now = clock_.NowSeconds();
     db_.Transaction([&] {
-        if (is_reset) {
+        if (report.reset) {
             const int removed = db_.Nodes().DeleteAllMappings(node_id);
             db_.Groups().RemoveNodeFromUserGroups(node_id);
             core::log::Info(

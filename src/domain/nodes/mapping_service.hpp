@@ -76,9 +76,19 @@ public:
         group_joiner_ = std::move(joiner);
     }
 
-    // The node's user/mapping message (already parsed, node id from the topic). Throws
-    // std::invalid_argument for a malformed or foreign payload.
-    void OnNodeReport(std::string_view node_id, const boost::json::object& payload);
+    // What a node's user/mapping message says.
+    struct NodeReport {
+        std::string user_id;
+        std::string secret;
+        bool reset = false;
+    };
+
+    // Checks a user/mapping payload (node id from the topic); throws std::invalid_argument for
+    // a malformed or foreign payload. Touches nothing, so a refused message changes nothing.
+    static NodeReport ParseNodeReport(std::string_view node_id, const boost::json::object& payload);
+    // Applies a checked report: resets the node's mappings if asked, then confirms the matching
+    // pending request or keeps the report for the app's request to come.
+    void OnNodeReport(std::string_view node_id, const NodeReport& report);
 
 private:
     void Confirm(storage::MappingRequestRow request, std::string_view node_id);

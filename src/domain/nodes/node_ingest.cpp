@@ -83,8 +83,10 @@ bool NodeIngest::Handle(
                 db_.Nodes().PutParams(node_id, boost::json::serialize(stored), clock_.NowSeconds());
             });
         } else if (suffix == "user/mapping") {
+            // Checked before the node gets a record: a refused report changes nothing.
+            const auto report = MappingService::ParseNodeReport(node_id, object);
             EnsureNode(node_id);
-            mapping_.OnNodeReport(node_id, object);
+            mapping_.OnNodeReport(node_id, report);
         } else if (suffix == "alert") {
             db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds());
         } else {

@@ -44,5 +44,19 @@ TEST_F(NodeIngestTest, RefusesNumbersBeyondTheDoubleRange) {
     EXPECT_EQ(node->config, "");
 }
 
+// Found by fuzz/mqtt_ingest_fuzz: the node got a record before its user/mapping payload was
+// checked, so a refused report of an unknown node still created the node.
+TEST_F(NodeIngestTest, RefusedMappingReportChangesNothing) {
+    EXPECT_FALSE(ingest_.Handle(
+        "n2", "user/mapping", R"({"node_id":"other","user_id":"u","secret_key":"k"})"
+    ));
+    EXPECT_FALSE(ingest_.Handle("n2", "user/mapping", R"({"node_id":"n2","user_id":"u"})"));
+    EXPECT_FALSE(db_.Nodes().Find("n2"));
+    EXPECT_TRUE(
+        ingest_.Handle("n2", "user/mapping", R"({"node_id":"n2","user_id":"u","secret_key":"k"})")
+    );
+    EXPECT_TRUE(db_.Nodes().Find("n2"));
+}
+
 }  // namespace
 }  // namespace rainmaker::domain::nodes
