@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 #include <boost/json.hpp>
 
@@ -72,15 +73,25 @@ std::optional<PresencePayload> ParsePresencePayload(std::string_view payload) {
     if (ts == nullptr || !ts->is_number() || version == nullptr || !version->is_number()) {
         return std::nullopt;
     }
+    PresencePayload parsed;
+    const auto at_ms = ts->to_number<std::int64_t>(ec);
+    const auto count = ec ? 0 : version->to_number<std::int64_t>(ec);
+    if (ec) {
+        return std::nullopt;  // a fraction, or beyond int64
+    }
+    constexpr std::int64_t kVersions = 1000000;
     std::int64_t run = 0;
     if (const auto* session = o->if_contains("sessionIdentifier");
         session && session->is_string()) {
         const std::string_view text = session->as_string();
         std::from_chars(text.data(), text.data() + text.size(), run);
     }
-    PresencePayload parsed;
-    parsed.at_ms = ts->to_number<std::int64_t>();
-    parsed.order = run * 1000000 + version->to_number<std::int64_t>() % 1000000;
+    // run * kVersions + version must fit: run up to 9223372036853 ms (the year 2262).
+    if (run < 0 || run > (std::numeric_limits<std::int64_t>::max() - (kVersions - 1)) / kVersions) {
+        return std::nullopt;
+    }
+    parsed.at_ms = at_ms;
+    parsed.order = run * kVersions + count % kVersions;
     return parsed;
 }
 

@@ -36,8 +36,9 @@ struct PresencePayload {
 };
 
 // The payload of a presence event (see mosquitto-plugin/); nullopt unless it is a JSON object
-// with numeric "timestamp" and "versionNumber". Throws boost::system::system_error when one of
-// them is not an integer that fits in 64 bits.
+// whose "timestamp" and "versionNumber" are integers that fit in 64 bits, with a
+// sessionIdentifier (when it starts with digits) that leaves the order in 64 bits. Never
+// throws.
 std::optional<PresencePayload> ParsePresencePayload(std::string_view payload);
 
 // Node ids we issue and accept: 1..64 characters of [A-Za-z0-9_-] (no MQTT wildcards, no '/').

@@ -79,5 +79,25 @@ TEST(ParsePresencePayload, RefusesPayloadsWithoutTimestampOrVersion) {
     }
 }
 
+// Found by fuzz/mqtt_ingest_fuzz: a sessionIdentifier of more than 12 digits overflowed the
+// ordering key (undefined behaviour), and a timestamp or versionNumber that is a number but not
+// an int64 threw out of the parser, failing the whole ingest batch it came in.
+TEST(ParsePresencePayload, RefusesValuesItCannotTurnIntoAnOrder) {
+    for (const auto* payload :
+         {R"({"timestamp":1,"sessionIdentifier":"9997919990000-7","versionNumber":3})",
+          R"({"timestamp":1,"sessionIdentifier":"-9997919990000-7","versionNumber":3})",
+          R"({"timestamp":1.5,"versionNumber":3})",
+          R"({"timestamp":1e300,"versionNumber":3})",
+          R"({"timestamp":1,"versionNumber":18446744073709551615})",
+          R"({"timestamp":1,"versionNumber":-0.5})"}) {
+        EXPECT_FALSE(ParsePresencePayload(payload)) << payload;
+    }
+    const auto latest = ParsePresencePayload(
+        R"({"timestamp":1,"sessionIdentifier":"9223372036853-1","versionNumber":999999})"
+    );
+    ASSERT_TRUE(latest);
+    EXPECT_EQ(latest->order, 9223372036853LL * 1000000 + 999999);
+}
+
 }  // namespace
 }  // namespace rainmaker::mqtt
