@@ -117,7 +117,7 @@ boost::json::value ApiRequest::Json() const {
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
         return boost::json::object{};
     }
-    auto value = core::ParseUntrustedJson(body, 64);
+    auto value = core::ParseUntrustedJson(body, core::kMaxJsonDepth);
     if (!value) {
         throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: not valid JSON");
     }
