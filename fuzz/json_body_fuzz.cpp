@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json.hpp"
 #include "domain/nodes/params_validation.hpp"
 #include "domain/stored_json.hpp"
 #include "domain/users/json_merge.hpp"
@@ -143,9 +144,8 @@ void Params(const json::object& body) {
         const json::object cast = nodes::ValidateParams(NodeConfig(), body);
         // What goes out on params/remote must be JSON the node can parse back to the same value.
         const std::string text = nodes::SerializeForNode(cast);
-        boost::system::error_code ec;
-        const json::value sent = json::parse(text, ec);
-        if (ec || !rainmaker::fuzz::SameJson(sent, cast)) {
+        const auto sent = rainmaker::core::ParseUntrustedJson(text, rainmaker::core::kMaxJsonDepth);
+        if (!sent || !rainmaker::fuzz::SameJson(*sent, cast)) {
             std::fprintf(
                 stderr, "params/remote payload is not the validated delta: %s\n", text.c_str()
             );
