@@ -1,9 +1,11 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan deps format format-check bench bench-devices bench-groups clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups clean
 
 JOBS ?= $(shell nproc)
+# Executions per fuzz target in `make fuzz`.
+FUZZ_RUNS ?= 10000000
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,19 +16,32 @@ build/release/build.ninja:
 build/asan/build.ninja:
 	cmake --preset asan
 
+build/fuzz/build.ninja:
+	cmake --preset fuzz
+
 build: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS)
 
 build-asan: deps build/asan/build.ninja
 	cmake --build build/asan -j $(JOBS)
 
+# The libFuzzer targets of fuzz/: clang, ASan + UBSan, their own tree.
+build-fuzz: deps build/fuzz/build.ninja
+	cmake --build build/fuzz -j $(JOBS)
+
 # Starts the server in the foreground on its embedded defaults (see README).
 run: build
 	./build/release/bin/rainmaker-server $(ARGS)
 
-# Builds the sanitized tree (ASan + UBSan) and runs every test: unit, storage, e2e, SDK.
-test: build-asan format-check
+# Builds the sanitized tree (ASan + UBSan) and runs every test: unit, storage, e2e, SDK; then
+# runs each fuzz target for a few seconds.
+test: build-asan build-fuzz format-check
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
+	bash scripts/fuzz.sh short
+
+# Runs each fuzz target for FUZZ_RUNS executions (results: docs/PERFORMANCE.md, "Fuzzing").
+fuzz: build-fuzz
+	FUZZ_RUNS=$(FUZZ_RUNS) bash scripts/fuzz.sh long
 
 format:
 	cmake --build build/asan --target format

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages rainmaker-server needs to build, test and run.
+# Installs the Debian 12 packages rainmaker-server needs to build, test and run (clang and its
+# libFuzzer runtime for the fuzz targets).
 # Only what is missing is installed; uses sudo when not root.
 set -euo pipefail
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   nodejs npm wrk curl clang-format sqlite3 openssl
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

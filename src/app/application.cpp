@@ -76,7 +76,7 @@ struct Application::Parts {
           mapping(*db, clock, config.mapping_timeout, config.max_open_mapping_requests),
           ingest(*db, mapping, clock, config.ingest),
           link(ingest, *db),
-          nodes(*db, link, clock),
+          nodes(*db, link),
           crl(*db, *ca, config.data_dir / "broker" / "crl.pem"),
           claims(*db, *ca, crl, clock, config.mqtt.public_host, config.claims),
           groups(*db, nodes, clock, domain::groups::GroupKind::kUser, config.groups),

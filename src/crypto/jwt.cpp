@@ -3,6 +3,7 @@
 #include "crypto/jwt.hpp"
 
 #include <array>
+#include <cmath>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -181,10 +182,16 @@ void AppendValue(std::string& out, const boost::json::value& value) {
         case boost::json::kind::bool_:
             out += value.get_bool() ? "true" : "false";
             break;
+        case boost::json::kind::double_:
+            // Boost.JSON writes infinity as `Infinity` (and NaN as null): not a JSON number.
+            if (!std::isfinite(value.get_double())) {
+                throw std::invalid_argument("JWT claim is not a finite number");
+            }
+            out += boost::json::serialize(value);  // digits, sign, '.', 'e': all safe
+            break;
         case boost::json::kind::int64:
         case boost::json::kind::uint64:
-        case boost::json::kind::double_:
-            out += boost::json::serialize(value);  // digits, sign, '.', 'e': all safe
+            out += boost::json::serialize(value);
             break;
         case boost::json::kind::string:
             AppendString(out, View(value.get_string()));

@@ -37,8 +37,8 @@ public:
 
     // A compact token `header.payload.signature` carrying exactly `claims`, with header
     // {"alg":"ES256","typ":"JWT","kid":KeyId()}. Throws std::invalid_argument if a string in
-    // `claims` is not valid UTF-8 or the token would exceed kMaxTokenBytes, std::runtime_error
-    // if OpenSSL fails.
+    // `claims` is not valid UTF-8, a number is not finite or the token would exceed
+    // kMaxTokenBytes, std::runtime_error if OpenSSL fails.
     std::string Sign(const boost::json::object& claims) const;
 
     // The claims of `token` if it is a well-formed ES256 token with our kid and a valid

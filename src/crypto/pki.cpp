@@ -517,7 +517,15 @@ std::optional<std::string> CsrCommonName(std::string_view csr_pem) {
         ERR_clear_error();
         return std::nullopt;
     }
-    std::string cn = CommonName(X509_REQ_get_subject_name(csr.get()));
+    std::string cn;
+    try {
+        cn = CommonName(X509_REQ_get_subject_name(csr.get()));
+    } catch (const std::runtime_error&) {
+        // A CN OpenSSL cannot convert to UTF-8 (an odd-length BMPString, a non-string type):
+        // no name a node could have.
+        ERR_clear_error();
+        return std::nullopt;
+    }
     if (cn.empty()) {
         return std::nullopt;
     }

@@ -92,7 +92,8 @@ struct CertInfo {
 std::optional<CertInfo> InspectCertificate(std::string_view cert_pem);
 
 // The subject CN of a PEM CSR (the node id a claiming device asks for); nullopt when it is
-// not a CSR or has no CN. Does not check the CSR's signature (SignNodeCsr does).
+// not a CSR or has no CN readable as UTF-8. Does not check the CSR's signature (SignNodeCsr
+// does). Never throws.
 std::optional<std::string> CsrCommonName(std::string_view csr_pem);
 
 // True when `cert_pem` carries a valid signature by the key of `ca_pem` (signature check only:

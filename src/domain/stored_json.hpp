@@ -11,16 +11,20 @@
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 
 namespace rainmaker::domain {
 
-// The stored value, or `fallback` when `text` is empty or not JSON.
+// The stored value, or `fallback` when `text` is empty or not JSON. Reads as deep as request
+// bodies may nest (Boost's default of 32 would lose what a deeper body stored).
 inline boost::json::value ParseOr(const std::string& text, boost::json::value fallback) {
     if (text.empty()) {
         return fallback;
     }
     boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec);
+    boost::json::parse_options options;
+    options.max_depth = core::kMaxJsonDepth;
+    auto value = boost::json::parse(text, ec, {}, options);
     return ec ? fallback : value;
 }
 

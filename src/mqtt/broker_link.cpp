@@ -1,12 +1,10 @@
 // libmosquitto callbacks, the ingest queue and batching.
 #include "mqtt/broker_link.hpp"
 
-#include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <mosquitto.h>
 
 #include "core/log.hpp"
@@ -36,21 +34,6 @@ constexpr const char* kSubscriptions[] = {
 // How many queued messages one store transaction takes: group commit keeps ingest fast.
 constexpr std::size_t kBatch = 512;
 constexpr std::size_t kMaxQueue = 200000;
-
-// Orders presence events across broker restarts: the plugin's versionNumber counts the
-// connections of a client id within one broker run, and its sessionIdentifier starts with the
-// run's start time in ms. (start ms, version) packed in one integer keeps a later run's events
-// newer than any of an earlier run.
-std::int64_t PresenceOrder(const boost::json::object& event) {
-    const auto version = event.at("versionNumber").to_number<std::int64_t>() % 1000000;
-    std::int64_t run = 0;
-    if (const auto* session = event.if_contains("sessionIdentifier");
-        session && session->is_string()) {
-        const std::string_view text = session->as_string();
-        std::from_chars(text.data(), text.data() + text.size(), run);
-    }
-    return run * 1000000 + version;
-}
 
 struct LibInit {
     LibInit() { mosquitto_lib_init(); }
@@ -169,20 +152,13 @@ void BrokerLink::Apply(const Message& message) {
         return;
     }
     if (const auto presence = ParsePresenceTopic(message.topic)) {
-        boost::system::error_code ec;
-        const auto event = boost::json::parse(message.payload, ec);
-        const auto* o = !ec && event.is_object() ? &event.as_object() : nullptr;
-        const auto* ts = o != nullptr ? o->if_contains("timestamp") : nullptr;
-        const auto* version = o != nullptr ? o->if_contains("versionNumber") : nullptr;
-        if (ts == nullptr || !ts->is_number() || version == nullptr || !version->is_number()) {
+        const auto event = ParsePresencePayload(message.payload);
+        if (!event) {
             ++counters_.malformed;
             return;
         }
         ingest_.HandlePresence(
-            presence->client_id,
-            presence->connected,
-            ts->to_number<std::int64_t>(),
-            PresenceOrder(*o)
+            presence->client_id, presence->connected, event->at_ms, event->order
         );
         ++counters_.ingested;
         return;

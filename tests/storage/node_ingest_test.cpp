@@ -168,5 +168,32 @@ TEST_F(NodeIngestTest, AnAreaRegistersItsOwnTopics) {
     EXPECT_EQ(seen, 1);
 }
 
+// As for request bodies (found by fuzz/json_body_fuzz): stored as `Infinity`, a node's params
+// no longer parsed and read back as {}, and its config was answered as invalid JSON.
+TEST_F(NodeIngestTest, RefusesNumbersBeyondTheDoubleRange) {
+    Send("config", kConfig);
+    ASSERT_EQ(Send("params/local", R"({"Light":{"Brightness":5}})"), IngestOutcome::kApplied);
+    EXPECT_EQ(Send("params/local", R"({"Light":{"Brightness":1e400}})"), IngestOutcome::kMalformed);
+    EXPECT_EQ(Send("params/local/init", R"({"Light":{"Hue":-1e999}})"), IngestOutcome::kMalformed);
+    EXPECT_EQ(
+        Send("config", R"({"node_id":"node1","devices":[1e400]})"), IngestOutcome::kMalformed
+    );
+    EXPECT_EQ(boost::json::serialize(Params()), R"({"Light":{"Brightness":5}})");
+}
+
+// Found by fuzz/mqtt_ingest_fuzz: a refused user/mapping report of an unknown node must not
+// create the node.
+TEST_F(NodeIngestTest, ARefusedMappingReportOfAnUnknownNodeCreatesNothing) {
+    EXPECT_EQ(
+        Send("user/mapping", R"({"node_id":"node1","user_id":"u"})"), IngestOutcome::kMalformed
+    );
+    EXPECT_FALSE(db_.Nodes().Find(kNode));
+    EXPECT_EQ(
+        Send("user/mapping", R"({"node_id":"node1","user_id":"u","secret_key":"k"})"),
+        IngestOutcome::kApplied
+    );
+    EXPECT_TRUE(db_.Nodes().Find(kNode));
+}
+
 }  // namespace
 }  // namespace rainmaker::domain::nodes

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "domain/nodes/params_validation.hpp"
 #include "domain/stored_json.hpp"
@@ -47,8 +48,8 @@ NodeIngest::NodeIngest(
         mapping_.OnNodeReport(node_id, report);
     });
     OnRaw("alert", limits_.max_alert_bytes, [this](auto node_id, auto, auto payload) {
-        boost::system::error_code ec;
-        if (const auto value = boost::json::parse(payload, ec); ec || !value.is_object()) {
+        if (const auto value = core::ParseUntrustedJson(payload, 32);
+            !value || !value->is_object()) {
             throw std::invalid_argument("alert is not a JSON object");
         }
         db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), limits_.alerts_per_node);
@@ -102,15 +103,12 @@ IngestOutcome NodeIngest::Handle(
             entry->raw(node_id, suffix, payload);
             return IngestOutcome::kApplied;
         }
-        boost::system::error_code ec;
-        boost::json::parse_options options;
-        options.max_depth = 32;
-        const auto value = boost::json::parse(payload, ec, {}, options);
-        if (ec || !value.is_object()) {
+        const auto value = core::ParseUntrustedJson(payload, 32);
+        if (!value || !value->is_object()) {
             warn("malformed JSON");
             return IngestOutcome::kMalformed;
         }
-        entry->json(node_id, suffix, value.as_object());
+        entry->json(node_id, suffix, value->as_object());
         return IngestOutcome::kApplied;
     } catch (const PayloadTooLarge& e) {
         ++counters_.too_large;

@@ -83,8 +83,8 @@ boost::json::object Connectivity(const storage::NodeRow& node) {
     return boost::json::object{{"connected", node.connected}, {"timestamp", node.connectivity_at}};
 }
 
-NodeService::NodeService(storage::Database& db, NodePublisher& publisher, const core::Clock& clock)
-    : db_(db), publisher_(publisher), clock_(clock) {}
+NodeService::NodeService(storage::Database& db, NodePublisher& publisher)
+    : db_(db), publisher_(publisher) {}
 
 storage::UserNodeRow NodeService::RequireMapping(
     const auth::AuthContext& caller, std::string_view node_id, ErrorCode error

@@ -11,7 +11,6 @@
 
 #include <boost/json.hpp>
 
-#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "domain/auth/auth_context.hpp"
 #include "domain/nodes/node_publisher.hpp"
@@ -34,7 +33,7 @@ struct NodeListQuery {
 
 class NodeService {
 public:
-    NodeService(storage::Database& db, NodePublisher& publisher, const core::Clock& clock);
+    NodeService(storage::Database& db, NodePublisher& publisher);
 
     // #9. Throws kNodeNotOwned (node_id form), kTagOperators, kInvalidNodeTag.
     boost::json::object ListNodes(const auth::AuthContext& caller, const NodeListQuery& query);
@@ -84,7 +83,6 @@ private:
 
     storage::Database& db_;
     NodePublisher& publisher_;
-    const core::Clock& clock_;
 };
 
 // Connectivity as the clients read it: {"connected": bool, "timestamp": unix ms}.

@@ -164,7 +164,7 @@ void SetOrErase(json::object& entry, std::string_view member, const json::value&
 
 // JSON Merge Patch (RFC 7386) of `patch` into `target`, in place. With `keep_on_empty_object`
 // (the public profile variant), {"k": {}} leaves an existing k untouched whatever its type.
-// Recursion depth is bounded by the body parser's depth limit (Boost.JSON: 32 by default).
+// Recursion depth is bounded by the body parser's depth limit (core::kMaxJsonDepth).
 void MergePatchInto(json::object& target, const json::object& patch, bool keep_on_empty_object) {
     for (const auto& [key, change] : patch) {
         if (change.is_null()) {

@@ -278,20 +278,18 @@ void AddAccountRoutes(
     const auto user = Access::kUser;
     // Operations that hash a password run on the heavy pool.
     const auto heavy = Execution::kHeavy;
-    const auto any_name = UserNames::kEmailOrPhone;
-    const auto email = UserNames::kEmailOnly;
     router.Add(
         "POST",
         "/v1/user2",
         pub,
-        [&a, any_name](const ApiRequest& r) { return CreateOrConfirmUser(r, a, any_name); },
+        [&a](const ApiRequest& r) { return CreateOrConfirmUser(r, a, UserNames::kEmailOrPhone); },
         heavy
     );
     router.Add(
         "POST",
         "/v1/user",
         pub,
-        [&a, email](const ApiRequest& r) { return CreateOrConfirmUser(r, a, email); },
+        [&a](const ApiRequest& r) { return CreateOrConfirmUser(r, a, UserNames::kEmailOnly); },
         heavy
     );
     router.Add("PUT", "/v1/user2", user, [&a](const ApiRequest& r) { return UpdateUser(r, a); });
@@ -328,14 +326,14 @@ void AddAccountRoutes(
         "PUT",
         "/v1/forgotpassword2",
         pub,
-        [&a, any_name](const ApiRequest& r) { return ForgotPassword(r, a, any_name); },
+        [&a](const ApiRequest& r) { return ForgotPassword(r, a, UserNames::kEmailOrPhone); },
         heavy
     );
     router.Add(
         "PUT",
         "/v1/forgotpassword",
         pub,
-        [&a, email](const ApiRequest& r) { return ForgotPassword(r, a, email); },
+        [&a](const ApiRequest& r) { return ForgotPassword(r, a, UserNames::kEmailOnly); },
         heavy
     );
     router.Add("GET", "/v1/user/custom_data", user, [&a](const ApiRequest& r) {

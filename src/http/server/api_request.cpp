@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 
 namespace rainmaker::http {
 
@@ -116,14 +117,11 @@ boost::json::value ApiRequest::Json() const {
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
         return boost::json::object{};
     }
-    boost::system::error_code ec;
-    boost::json::parse_options options;
-    options.max_depth = 64;
-    auto value = boost::json::parse(body, ec, {}, options);
-    if (ec) {
+    auto value = core::ParseUntrustedJson(body, core::kMaxJsonDepth);
+    if (!value) {
         throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: not valid JSON");
     }
-    return value;
+    return std::move(*value);
 }
 
 boost::json::object ApiRequest::JsonObject() const {

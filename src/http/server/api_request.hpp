@@ -49,8 +49,9 @@ struct ApiRequest {
     // The authenticated caller; only valid on routes registered as authenticated.
     const domain::auth::AuthContext& Caller() const { return *auth; }
 
-    // The body parsed as JSON whatever the Content-Type; throws kInvalidBody when it is not JSON.
-    // An empty body parses as an empty object.
+    // The body parsed as JSON whatever the Content-Type; throws kInvalidBody when it is not JSON,
+    // nests deeper than core::kMaxJsonDepth or holds a number beyond the double range
+    // (core/json.hpp). An empty body parses as an empty object.
     boost::json::value Json() const;
     // As Json(), but the body must be a JSON object (kInvalidBody otherwise).
     boost::json::object JsonObject() const;

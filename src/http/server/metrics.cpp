@@ -5,6 +5,22 @@
 
 namespace rainmaker::http {
 
+namespace {
+
+const std::string& MethodLabel(const std::string& method) {
+    static const std::string kOther = "other";
+    static const std::string kKnown[] = {
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+    for (const auto& known : kKnown) {
+        if (method == known) {
+            return known;
+        }
+    }
+    return kOther;
+}
+
+}  // namespace
+
 void Metrics::Observe(
     const std::string& method,
     const std::string& route,
@@ -13,7 +29,7 @@ void Metrics::Observe(
 ) {
     const double seconds = std::chrono::duration<double>(latency).count();
     std::lock_guard lock(mutex_);
-    ++requests_[{method, route, status}];
+    ++requests_[{MethodLabel(method), route, status}];
     auto& histogram = latency_by_route_[route];
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         if (seconds <= kBuckets[i]) {

@@ -17,7 +17,9 @@ namespace rainmaker::http {
 
 class Metrics {
 public:
-    // Records one answered request.
+    // Records one answered request. A method outside the standard HTTP verbs is counted as
+    // "other": the method is client text, and each new label would add series for as long as
+    // the server runs.
     void Observe(
         const std::string& method,
         const std::string& route,

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <limits>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -654,6 +655,21 @@ TEST(JwtSigner, RefusesClaimsThatAreNotUtf8) {
         EXPECT_THROW(signer->Sign({{"name", bad}}), std::invalid_argument);
         EXPECT_THROW(signer->Sign({{bad, "value"}}), std::invalid_argument);
     }
+}
+
+// Found by fuzz/token_fuzz: Boost.JSON writes an infinite double as `Infinity`, so Sign made
+// a token whose payload is not JSON and that Verify never accepts.
+TEST(JwtSigner, RefusesClaimsWithNumbersThatAreNotFinite) {
+    TempDir dir;
+    const auto signer = JwtSigner::LoadOrCreate(dir.Path() / "jwt.pem");
+    const double inf = std::numeric_limits<double>::infinity();
+    EXPECT_THROW(signer->Sign({{"exp", inf}}), std::invalid_argument);
+    EXPECT_THROW(signer->Sign({{"a", boost::json::array{1, -inf}}}), std::invalid_argument);
+    EXPECT_THROW(
+        signer->Sign({{"nan", std::numeric_limits<double>::quiet_NaN()}}), std::invalid_argument
+    );
+    const auto token = signer->Sign({{"x", 2.5}});
+    EXPECT_EQ(signer->Verify(token), (boost::json::object{{"x", 2.5}}));
 }
 
 TEST(JwtSigner, RefusesClaimsTooLargeToVerify) {

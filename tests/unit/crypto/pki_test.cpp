@@ -521,6 +521,28 @@ TEST_F(Pki, IsIssuedByTellsCasApart) {
     EXPECT_FALSE(IsIssuedBy(WithLastByteFlipped(node), ca_->CertPem()));
 }
 
+// Found by fuzz/csr_fuzz: a CN that OpenSSL cannot convert to UTF-8 made CsrCommonName throw
+// std::runtime_error, which /claim/verify answered with a 500 instead of refusing the CSR.
+TEST(CsrCommonName, IsAbsentWhenTheCommonNameIsNotConvertibleText) {
+    const PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    ASSERT_TRUE(key);
+    const ReqPtr req(X509_REQ_new());
+    // Tag 8 (EXTERNAL) parses as a name value but is no string type (the fuzzer's CSR had it).
+    const unsigned char text[] = {'n', 'o', 'd', 'e'};
+    ASSERT_EQ(
+        X509_NAME_add_entry_by_NID(
+            X509_REQ_get_subject_name(req.get()), NID_commonName, V_ASN1_EXTERNAL, text, 4, -1, 0
+        ),
+        1
+    );
+    X509_REQ_set_pubkey(req.get(), key.get());
+    X509_REQ_sign(req.get(), key.get(), EVP_sha256());
+    const std::string pem = CsrPem(req.get());
+    ASSERT_FALSE(pem.empty());
+    EXPECT_FALSE(CsrCommonName(pem));
+    EXPECT_EQ(CsrCommonName(CsrFor(key.get(), "node-1")), "node-1");
+}
+
 TEST(MakeKeyAndCsr, ProducesASelfSignedCsrWithTheCommonNameAndKeyType) {
     for (const KeyType type : {KeyType::kEcP256, KeyType::kRsa2048}) {
         const KeyAndCsr csr = MakeKeyAndCsr("AABBCCDDEEFF", type);

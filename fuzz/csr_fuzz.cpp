@@ -1,0 +1,98 @@
+// Feeds bytes as the CSR a claiming client posts to /claim/verify (PEM text, or DER that is
+// wrapped in PEM here) through what the claim service does with it: read the CN, check and
+// sign the CSR with the server's CA; and as the signature of challenge-response mapping.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "crypto/base64.hpp"
+#include "crypto/pki.hpp"
+#include "fuzz_support.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using namespace rainmaker;
+
+constexpr std::string_view kNodeId = "fuzz-node-1";
+
+struct Ca {
+    Ca() : ca(crypto::CertificateAuthority::LoadOrCreate(dir.path() / "tls")) {
+        fuzz::SilenceLogs();
+        node_cert = ca->IssueNodeCert(kNodeId).cert_pem;
+    }
+
+    testing::TempDir dir;
+    std::unique_ptr<crypto::CertificateAuthority> ca;
+    std::string node_cert;  // for the challenge-response signature check
+};
+
+Ca& Instance() {
+    static Ca instance;  // one CA per process, removed at exit
+    return instance;
+}
+
+[[noreturn]] void Fail(const std::string& what) {
+    std::fprintf(stderr, "%s\n", what.c_str());
+    std::abort();
+}
+
+// DER bytes as a PEM certificate request, 64 base64 characters a line.
+std::string WrapDer(std::string_view der) {
+    const std::string b64 = crypto::Base64Encode(der);
+    std::string pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
+    for (std::size_t i = 0; i < b64.size(); i += 64) {
+        pem += b64.substr(i, 64);
+        pem += '\n';
+    }
+    pem += "-----END CERTIFICATE REQUEST-----\n";
+    return pem;
+}
+
+// ClaimService::Verify: the CN names the node (looked up in the store, here taken as it is
+// when it is a possible node id), then the CA signs the CSR's key for that node.
+void Claim(const Ca& s, const std::string& pem) {
+    const std::optional<std::string> cn = crypto::CsrCommonName(pem);
+    const std::string node_id = cn && !cn->empty() && cn->size() <= 64 ? *cn : std::string(kNodeId);
+    std::string cert;
+    try {
+        cert = s.ca->SignNodeCsr(pem, node_id);
+    } catch (const std::invalid_argument&) {
+        return;  // the documented refusal: the claim answers 100006
+    }
+    const auto info = crypto::InspectCertificate(cert);
+    if (!info || info->common_name != node_id || !crypto::IsIssuedBy(cert, s.ca->CertPem())) {
+        Fail("SignNodeCsr returned a certificate that is not ours for " + node_id + ":\n" + cert);
+    }
+}
+
+}  // namespace
+
+// Input: a selector byte, then the bytes. Selector % 4: 0-1 the bytes are PEM text, 2 they are
+// DER wrapped in PEM, 3 they are a challenge-response signature over a fixed challenge.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const Ca& s = Instance();
+    if (size == 0) {
+        return 0;
+    }
+    const std::string_view rest = fuzz::AsText(data + 1, size - 1);
+    switch (data[0] % 4) {
+        case 2:
+            Claim(s, WrapDer(rest));
+            break;
+        case 3:
+            if (crypto::VerifyNodeSignature(s.node_cert, "fuzz-challenge", rest)) {
+                Fail("a signature by no key verified");
+            }
+            break;
+        default:
+            Claim(s, std::string(rest));
+    }
+    return 0;
+}
