@@ -27,7 +27,7 @@ root=$(pwd)
 max_len() {
   case "$1" in
     http_request_fuzz) echo 1100000 ;;
-    csr_fuzz) echo 16384 ;;
+    csr_fuzz) echo 4096 ;;
     *) echo 65536 ;;
   esac
 }

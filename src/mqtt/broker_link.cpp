@@ -1,8 +1,12 @@
 // libmosquitto callbacks, the ingest queue and batching.
 #include "mqtt/broker_link.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <poll.h>
 #include <stdexcept>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <vector>
 
 #include <mosquitto.h>
@@ -56,20 +60,17 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     if (client_ == nullptr) {
         throw std::runtime_error("mosquitto_new failed");
     }
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+        throw std::runtime_error("eventfd failed");
+    }
     mosquitto_username_pw_set(client_, endpoint_.user.c_str(), endpoint_.password.c_str());
     mosquitto_connect_callback_set(client_, &BrokerLink::OnConnect);
     mosquitto_disconnect_callback_set(client_, &BrokerLink::OnDisconnect);
     mosquitto_message_callback_set(client_, &BrokerLink::OnMessage);
     mosquitto_max_inflight_messages_set(client_, 0);  // no limit on QoS 1 in flight
-    mosquitto_reconnect_delay_set(client_, 1, 10, true);
     ingest_thread_ = std::thread([this] { IngestLoop(); });
-    if (mosquitto_connect_async(client_, endpoint_.host.c_str(), endpoint_.port, 30) !=
-            MOSQ_ERR_SUCCESS ||
-        mosquitto_loop_start(client_) != MOSQ_ERR_SUCCESS) {
-        throw std::runtime_error(
-            "cannot start the MQTT link to " + endpoint_.host + ":" + std::to_string(endpoint_.port)
-        );
-    }
+    network_thread_ = std::thread([this] { NetworkLoop(); });
     std::unique_lock lock(mutex_);
     if (!ready_.wait_for(lock, std::chrono::seconds(10), [this] { return connected_.load(); })) {
         throw std::runtime_error(
@@ -83,9 +84,9 @@ void BrokerLink::Stop() {
     if (stopping_.exchange(true)) {
         return;
     }
-    if (client_ != nullptr) {
-        mosquitto_disconnect(client_);
-        mosquitto_loop_stop(client_, true);
+    Wake();
+    if (network_thread_.joinable()) {
+        network_thread_.join();
     }
     ready_.notify_all();
     if (ingest_thread_.joinable()) {
@@ -94,6 +95,121 @@ void BrokerLink::Stop() {
     if (client_ != nullptr) {
         mosquitto_destroy(client_);
         client_ = nullptr;
+    }
+    if (wake_fd_ >= 0) {
+        ::close(wake_fd_);
+        wake_fd_ = -1;
+    }
+}
+
+void BrokerLink::Wake() {
+    if (wake_fd_ >= 0) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof(one));
+    }
+}
+
+void BrokerLink::Sleep(std::chrono::milliseconds timeout) {
+    pollfd wake{wake_fd_, POLLIN, 0};
+    if (::poll(&wake, 1, static_cast<int>(timeout.count())) > 0) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
+    }
+}
+
+void BrokerLink::SendQueued() {
+    std::deque<Message> sending;
+    {
+        std::lock_guard lock(outbox_mutex_);
+        sending.swap(outbox_);
+    }
+    for (const auto& m : sending) {
+        // Not threaded: libmosquitto writes at once what the socket takes and keeps the rest
+        // until the socket is writable (mosquitto_want_write).
+        const int rc = mosquitto_publish(
+            client_,
+            nullptr,
+            m.topic.c_str(),
+            static_cast<int>(m.payload.size()),
+            m.payload.data(),
+            1,
+            false
+        );
+        if (rc != MOSQ_ERR_SUCCESS) {
+            ++counters_.publish_failures;
+        } else {
+            ++counters_.published;
+        }
+    }
+}
+
+void BrokerLink::NetworkLoop() {
+    auto backoff = std::chrono::milliseconds(500);
+    bool ever_connected = false;
+    bool down_logged = false;
+    while (!stopping_) {
+        if (mosquitto_socket(client_) < 0) {
+            // Asynchronous: the TCP connect completes in the poll loop, so Stop never waits on
+            // an unreachable broker.
+            const int rc =
+                ever_connected
+                    ? mosquitto_reconnect_async(client_)
+                    : mosquitto_connect_async(client_, endpoint_.host.c_str(), endpoint_.port, 30);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                if (!down_logged) {
+                    core::log::Warn(
+                        "MQTT link cannot reach " + endpoint_.host + ":" +
+                        std::to_string(endpoint_.port) + " (" + mosquitto_strerror(rc) +
+                        "), retrying"
+                    );
+                    down_logged = true;
+                }
+                Sleep(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+                continue;
+            }
+            ever_connected = true;
+            down_logged = false;
+            backoff = std::chrono::milliseconds(500);
+        }
+        SendQueued();
+        const int socket = mosquitto_socket(client_);
+        pollfd fds[2] = {
+            {socket,
+             static_cast<short>(mosquitto_want_write(client_) ? POLLIN | POLLOUT : POLLIN),
+             0},
+            {wake_fd_, POLLIN, 0}};
+        // A second at most, for keep-alive pings and retries (mosquitto_loop_misc).
+        if (::poll(fds, 2, 1000) < 0 && errno != EINTR) {
+            core::log::Error("MQTT link poll failed");
+        }
+        if ((fds[1].revents & POLLIN) != 0) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
+        }
+        int rc = MOSQ_ERR_SUCCESS;
+        if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            rc = mosquitto_loop_read(client_, 1);
+        }
+        if (rc == MOSQ_ERR_SUCCESS && (fds[0].revents & POLLOUT) != 0 &&
+            mosquitto_socket(client_) >= 0) {
+            rc = mosquitto_loop_write(client_, 1);
+        }
+        if (rc == MOSQ_ERR_SUCCESS) {
+            rc = mosquitto_loop_misc(client_);
+        }
+        if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(client_) < 0) {
+            // Lost: libmosquitto closed the socket (and called OnDisconnect when it was up).
+            connected_ = false;
+            if (mosquitto_socket(client_) >= 0) {
+                mosquitto_disconnect(client_);
+            }
+            Sleep(backoff);
+        }
+    }
+    if (mosquitto_socket(client_) >= 0) {
+        SendQueued();
+        mosquitto_disconnect(client_);
     }
 }
 
@@ -226,15 +342,16 @@ bool BrokerLink::Publish(
         ++counters_.publish_failures;
         return false;
     }
-    const std::string topic = "node/" + std::string(node_id) + "/" + std::string(suffix);
-    const int rc = mosquitto_publish(
-        client_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false
-    );
-    if (rc != MOSQ_ERR_SUCCESS) {
-        ++counters_.publish_failures;
-        return false;
+    {
+        std::lock_guard lock(outbox_mutex_);
+        if (outbox_.size() >= kMaxQueue) {
+            ++counters_.publish_failures;
+            return false;
+        }
+        outbox_.push_back(Message{
+            "node/" + std::string(node_id) + "/" + std::string(suffix), std::string(payload)});
     }
-    ++counters_.published;
+    Wake();  // the network thread sends it
     return true;
 }
 

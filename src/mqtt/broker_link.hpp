@@ -1,6 +1,8 @@
 // rainmaker-server's own MQTT connection (libmosquitto): receives what nodes publish and the
 // presence events, hands them to the domain in batches on one ingest thread, and publishes to
-// nodes (the NodePublisher of the domain).
+// nodes (the NodePublisher of the domain). One network thread owns the libmosquitto client
+// and drives it with poll(): libmosquitto's own loop uses select(), which fails for good on a
+// socket numbered 1024 or more (a busy server with a raised open-file limit).
 #pragma once
 
 #include <atomic>
@@ -64,6 +66,13 @@ private:
     static void OnMessage(mosquitto* client, void* self, const mosquitto_message* message);
     void IngestLoop();
     void Apply(const Message& message);
+    // The network thread: connects and reconnects, sends what Publish queued, reads.
+    void NetworkLoop();
+    // Hands the queued publishes to libmosquitto (network thread only).
+    void SendQueued();
+    // Waits up to `timeout` for the wake descriptor (a publish, Stop).
+    void Sleep(std::chrono::milliseconds timeout);
+    void Wake();
 
     LinkEndpoint endpoint_;
     domain::nodes::NodeIngest& ingest_;
@@ -77,6 +86,11 @@ private:
     std::condition_variable ready_;
     std::deque<Message> queue_;
     std::thread ingest_thread_;
+
+    std::thread network_thread_;
+    int wake_fd_ = -1;  // eventfd: Publish and Stop wake the network thread
+    std::mutex outbox_mutex_;
+    std::deque<Message> outbox_;  // publishes waiting for the network thread
 };
 
 }  // namespace rainmaker::mqtt
