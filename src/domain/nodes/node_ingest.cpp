@@ -188,24 +188,40 @@ void NodeIngest::OnParams(
 std::shared_ptr<const DeclaredParams> NodeIngest::Declared(
     std::string_view node_id, const std::string& config
 ) {
-    // Parsing a config costs far more than filtering a report with its index: one index per
-    // node, rebuilt when the stored config text changes. Bounded: emptied when full.
+    // Parsing a config costs far more than filtering a report with its index: an index per
+    // node, looked up again only when the stored config text changes. Nodes of one product
+    // declare the same devices and params, so they share one index (10,000 nodes of one
+    // product hold one). Both tables are bounded: emptied when full.
     constexpr std::size_t kMaxCached = 100000;
     const std::size_t hash = std::hash<std::string>{}(config);
     std::lock_guard lock(declared_mutex_);
     auto it = declared_.find(std::string(node_id));
-    if (it == declared_.end() || it->second.hash != hash) {
-        if (declared_.size() >= kMaxCached) {
-            declared_.clear();
-        }
-        it = declared_
-                 .insert_or_assign(
-                     std::string(node_id),
-                     CachedConfig{hash, std::make_shared<DeclaredParams>(ParseOr(config, {}))}
-                 )
-                 .first;
+    if (it != declared_.end() && it->second.hash == hash && it->second.size == config.size()) {
+        return it->second.declared;
     }
-    return it->second.declared;
+    const auto parsed = ParseOr(config, {});
+    boost::json::object schema;
+    if (parsed.is_object()) {
+        for (const char* key : {"devices", "services"}) {
+            if (const auto* list = parsed.as_object().if_contains(key)) {
+                schema[key] = *list;
+            }
+        }
+    }
+    const std::string schema_text = boost::json::serialize(schema);
+    auto& shared = schemas_[schema_text];
+    if (!shared) {
+        shared = std::make_shared<DeclaredParams>(parsed);
+    }
+    const auto declared = shared;
+    if (declared_.size() >= kMaxCached) {
+        declared_.clear();
+    }
+    if (schemas_.size() >= kMaxCached) {
+        schemas_.clear();  // the nodes' entries keep their indexes alive
+    }
+    declared_.insert_or_assign(std::string(node_id), CachedConfig{hash, config.size(), declared});
+    return declared;
 }
 
 void NodeIngest::ResetPresence() {

@@ -119,11 +119,14 @@ private:
 
     struct CachedConfig {
         std::size_t hash = 0;  // of the config text it was built from
+        std::size_t size = 0;  // and its length
         std::shared_ptr<const DeclaredParams> declared;
     };
 
     std::mutex declared_mutex_;
-    std::unordered_map<std::string, CachedConfig> declared_;
+    std::unordered_map<std::string, CachedConfig> declared_;  // by node id
+    // By the devices and services a config declares (serialized): shared by nodes alike.
+    std::unordered_map<std::string, std::shared_ptr<const DeclaredParams>> schemas_;
 };
 
 }  // namespace rainmaker::domain::nodes

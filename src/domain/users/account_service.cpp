@@ -53,8 +53,7 @@ AccountService::AccountService(
       clock_(clock),
       config_(config),
       guard_(clock, config.login),
-      messages_(clock, config.messages),
-      dummy_hash_(crypto::HashPassword(core::RandomAlnum(32), config.password_cost)) {}
+      messages_(clock, config.messages) {}
 
 // ---- helpers
 
@@ -284,6 +283,11 @@ LoginResult AccountService::LoginWithPassword(
     // The same answer for an unknown user and a wrong password, in the same time (a hash is
     // checked either way): no account enumeration.
     if (!user) {
+        // Made at the first such login, not at start: a hash holds the cost's memory for a
+        // moment (64 MiB at the interactive cost).
+        std::call_once(dummy_once_, [this] {
+            dummy_hash_ = crypto::HashPassword(core::RandomAlnum(32), config_.password_cost);
+        });
         crypto::VerifyPassword(dummy_hash_, password);
     }
     if (!user || !crypto::VerifyPassword(user->password_hash, password)) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -224,6 +225,7 @@ private:
     AccountConfig config_;
     auth::LoginGuard guard_;
     MessageQuota messages_;
+    std::once_flag dummy_once_;
     std::string dummy_hash_;  // checked for unknown users, so they take as long as known ones
     std::function<void(std::string_view)> deletion_hook_;
 };
