@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <toml++/toml.h>
+#include <utility>
 #include <vector>
 
 namespace rainmaker::app {
@@ -29,6 +30,13 @@ void Read(const toml::table& table, std::string_view path, T& out) {
         }
     } else {
         if (const auto v = node.value<std::int64_t>()) {
+            // A value the setting's type cannot hold (a negative size, a port past 65535)
+            // would wrap around to another one: refused instead.
+            if (!std::in_range<T>(*v)) {
+                throw std::runtime_error(
+                    "config: " + std::string(path) + " is out of range: " + std::to_string(*v)
+                );
+            }
             out = static_cast<T>(*v);
             return;
         }

@@ -22,30 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The running mosquitto whose parent is `server`, or -1.
-pid_t BrokerChild(pid_t server) {
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        std::ifstream in(entry.path() / "stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), {});
-        const auto close = stat.rfind(')');
-        if (close == std::string::npos || stat.find("(mosquitto)") == std::string::npos) {
-            continue;
-        }
-        std::istringstream fields(stat.substr(close + 2));
-        std::string state;
-        pid_t parent = 0;
-        fields >> state >> parent;
-        if (parent == server && state != "Z") {
-            return static_cast<pid_t>(std::stoi(name));
-        }
-    }
-    return -1;
-}
-
 // The sockets and pipes ("socket:[inode]", "pipe:[inode]") among the descriptors of `pid`
 // numbered above `above`.
 std::set<std::string> SocketsAndPipes(pid_t pid, int above) {
@@ -98,7 +74,7 @@ void ExpectNothingShared(const ServerProcess& server, pid_t broker) {
 
 TEST(BrokerDescriptors, MosquittoInheritsNoneOfTheServersDescriptors) {
     ServerProcess server;
-    const pid_t first = BrokerChild(server.pid());
+    const pid_t first = server.BrokerPid();
     ASSERT_GT(first, 0);
     ExpectNothingShared(server, first);
 
@@ -109,7 +85,7 @@ TEST(BrokerDescriptors, MosquittoInheritsNoneOfTheServersDescriptors) {
     pid_t second = -1;
     for (int i = 0; i < 100 && (second <= 0 || second == first); ++i) {
         std::this_thread::sleep_for(100ms);
-        second = BrokerChild(server.pid());
+        second = server.BrokerPid();
     }
     ASSERT_GT(second, 0);
     ASSERT_NE(second, first);

@@ -8,41 +8,44 @@
 
 namespace rainmaker::http {
 
-Budget::Reservation::Reservation(Reservation&& other) noexcept
-    : budget_(std::exchange(other.budget_, nullptr)), amount_(std::exchange(other.amount_, 0)) {}
+Reservation::Reservation(Reservation&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)),
+      key_(std::move(other.key_)),
+      amount_(std::exchange(other.amount_, 0)) {}
 
-Budget::Reservation& Budget::Reservation::operator=(Reservation&& other) noexcept {
+Reservation& Reservation::operator=(Reservation&& other) noexcept {
     if (this != &other) {
         Release();
-        budget_ = std::exchange(other.budget_, nullptr);
+        pool_ = std::exchange(other.pool_, nullptr);
+        key_ = std::move(other.key_);
         amount_ = std::exchange(other.amount_, 0);
     }
     return *this;
 }
 
-bool Budget::Reservation::GrowTo(std::uint64_t total) {
-    if (budget_ == nullptr) {
+bool Reservation::GrowTo(std::uint64_t total) {
+    if (pool_ == nullptr) {
         return false;
     }
     if (total <= amount_) {
         return true;
     }
-    if (!budget_->Take(total - amount_)) {
+    if (!pool_->Take(key_, total - amount_)) {
         return false;
     }
     amount_ = total;
     return true;
 }
 
-void Budget::Reservation::Release() {
-    if (budget_ != nullptr) {
-        budget_->used_.fetch_sub(amount_, std::memory_order_relaxed);
-        budget_ = nullptr;
+void Reservation::Release() {
+    if (pool_ != nullptr) {
+        pool_->Give(key_, amount_);
+        pool_ = nullptr;
         amount_ = 0;
     }
 }
 
-bool Budget::Take(std::uint64_t amount) {
+bool Budget::Take(const std::string& /*key*/, std::uint64_t amount) {
     std::uint64_t used = used_.load(std::memory_order_relaxed);
     do {
         if (amount > limit_ || used > limit_ - amount) {
@@ -52,48 +55,15 @@ bool Budget::Take(std::uint64_t amount) {
     return true;
 }
 
+void Budget::Give(const std::string& /*key*/, std::uint64_t amount) {
+    used_.fetch_sub(amount, std::memory_order_relaxed);
+}
+
 Budget::Reservation Budget::Reserve(std::uint64_t amount) {
-    if (!Take(amount)) {
+    if (!Take({}, amount)) {
         return {};
     }
-    return {this, amount};
-}
-
-KeyedBudget::Reservation::Reservation(Reservation&& other) noexcept
-    : budget_(std::exchange(other.budget_, nullptr)),
-      key_(std::move(other.key_)),
-      amount_(std::exchange(other.amount_, 0)) {}
-
-KeyedBudget::Reservation& KeyedBudget::Reservation::operator=(Reservation&& other) noexcept {
-    if (this != &other) {
-        Release();
-        budget_ = std::exchange(other.budget_, nullptr);
-        key_ = std::move(other.key_);
-        amount_ = std::exchange(other.amount_, 0);
-    }
-    return *this;
-}
-
-bool KeyedBudget::Reservation::GrowTo(std::uint64_t total) {
-    if (budget_ == nullptr) {
-        return false;
-    }
-    if (total <= amount_) {
-        return true;
-    }
-    if (!budget_->Take(key_, total - amount_)) {
-        return false;
-    }
-    amount_ = total;
-    return true;
-}
-
-void KeyedBudget::Reservation::Release() {
-    if (budget_ != nullptr) {
-        budget_->Give(key_, amount_);
-        budget_ = nullptr;
-        amount_ = 0;
-    }
+    return {this, {}, amount};
 }
 
 KeyedBudget::Reservation KeyedBudget::Reserve(const std::string& key, std::uint64_t amount) {

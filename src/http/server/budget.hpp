@@ -14,40 +14,60 @@
 
 namespace rainmaker::http {
 
-class Budget {
+class Budget;
+class KeyedBudget;
+
+// What a reservation takes from and gives back to: the server-wide budget, or one key's.
+class BudgetPool {
 public:
-    // A share of the budget; returns it on destruction. Empty when the share did not fit.
-    class Reservation {
-    public:
-        Reservation() = default;
+    virtual ~BudgetPool() = default;
 
-        ~Reservation() { Release(); }
+private:
+    friend class Reservation;
+    // Adds `amount` to what `key` uses unless that would pass the limit.
+    virtual bool Take(const std::string& key, std::uint64_t amount) = 0;
+    virtual void Give(const std::string& key, std::uint64_t amount) = 0;
+};
 
-        Reservation(Reservation&& other) noexcept;
-        Reservation& operator=(Reservation&& other) noexcept;
-        Reservation(const Reservation&) = delete;
-        Reservation& operator=(const Reservation&) = delete;
+// A share of a budget; returns it on destruction. Empty when the share did not fit.
+class Reservation {
+public:
+    Reservation() = default;
 
-        explicit operator bool() const { return budget_ != nullptr; }
+    ~Reservation() { Release(); }
 
-        std::uint64_t amount() const { return amount_; }
+    Reservation(Reservation&& other) noexcept;
+    Reservation& operator=(Reservation&& other) noexcept;
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
 
-        // Raises the share to `total` when the difference fits in the budget; true also when
-        // the share is that large already. False (the share unchanged) when it does not fit,
-        // and for an empty reservation.
-        bool GrowTo(std::uint64_t total);
+    explicit operator bool() const { return pool_ != nullptr; }
 
-        // Gives the share back now (no-op when empty).
-        void Release();
+    std::uint64_t amount() const { return amount_; }
 
-    private:
-        friend class Budget;
+    // Raises the share to `total` when the difference fits in the budget; true also when the
+    // share is that large already. False (the share unchanged) when it does not fit, and for
+    // an empty reservation.
+    bool GrowTo(std::uint64_t total);
 
-        Reservation(Budget* budget, std::uint64_t amount) : budget_(budget), amount_(amount) {}
+    // Gives the share back now (no-op when empty).
+    void Release();
 
-        Budget* budget_ = nullptr;
-        std::uint64_t amount_ = 0;
-    };
+private:
+    friend class Budget;
+    friend class KeyedBudget;
+
+    Reservation(BudgetPool* pool, std::string key, std::uint64_t amount)
+        : pool_(pool), key_(std::move(key)), amount_(amount) {}
+
+    BudgetPool* pool_ = nullptr;
+    std::string key_;  // "" for the server-wide budget
+    std::uint64_t amount_ = 0;
+};
+
+class Budget final : public BudgetPool {
+public:
+    using Reservation = http::Reservation;
 
     explicit Budget(std::uint64_t limit) : limit_(limit) {}
 
@@ -63,8 +83,8 @@ public:
     std::uint64_t limit() const { return limit_; }
 
 private:
-    // Adds `amount` to what is used unless that would pass the limit.
-    bool Take(std::uint64_t amount);
+    bool Take(const std::string& key, std::uint64_t amount) override;
+    void Give(const std::string& key, std::uint64_t amount) override;
 
     const std::uint64_t limit_;
     std::atomic<std::uint64_t> used_{0};
@@ -73,40 +93,9 @@ private:
 // The same limit for each key on its own: what one client address may hold, whatever the others
 // hold. A key is remembered only while it holds something, so the table never outgrows the
 // shares held.
-class KeyedBudget {
+class KeyedBudget final : public BudgetPool {
 public:
-    // A share of one key's budget; returns it on destruction. Empty when it did not fit.
-    class Reservation {
-    public:
-        Reservation() = default;
-
-        ~Reservation() { Release(); }
-
-        Reservation(Reservation&& other) noexcept;
-        Reservation& operator=(Reservation&& other) noexcept;
-        Reservation(const Reservation&) = delete;
-        Reservation& operator=(const Reservation&) = delete;
-
-        explicit operator bool() const { return budget_ != nullptr; }
-
-        std::uint64_t amount() const { return amount_; }
-
-        // As Budget::Reservation::GrowTo, within the key's limit.
-        bool GrowTo(std::uint64_t total);
-
-        // Gives the share back now (no-op when empty).
-        void Release();
-
-    private:
-        friend class KeyedBudget;
-
-        Reservation(KeyedBudget* budget, std::string key, std::uint64_t amount)
-            : budget_(budget), key_(std::move(key)), amount_(amount) {}
-
-        KeyedBudget* budget_ = nullptr;
-        std::string key_;
-        std::uint64_t amount_ = 0;
-    };
+    using Reservation = http::Reservation;
 
     explicit KeyedBudget(std::uint64_t limit_per_key) : limit_(limit_per_key) {}
 
@@ -126,8 +115,8 @@ public:
     std::uint64_t limit() const { return limit_; }
 
 private:
-    bool Take(const std::string& key, std::uint64_t amount);
-    void Give(const std::string& key, std::uint64_t amount);
+    bool Take(const std::string& key, std::uint64_t amount) override;
+    void Give(const std::string& key, std::uint64_t amount) override;
 
     const std::uint64_t limit_;
     mutable std::mutex mutex_;

@@ -59,5 +59,13 @@ TEST(ConfigHttpLimits, ReadsTrustedProxiesFromTheEnvironment) {
     EXPECT_EQ(c.http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
 }
 
+// A negative size used to wrap around to a huge one (review of #14).
+TEST(ConfigHttpLimits, RefusesValuesTheSettingCannotHold) {
+    EXPECT_THROW(Load("[http]\nmax_pending_body_bytes = -1\n"), std::runtime_error);
+    EXPECT_THROW(Load("[http]\nport = 70000\n"), std::runtime_error);
+    EXPECT_THROW(Load("[groups]\nmax_per_user = 3000000000\n"), std::runtime_error);
+    EXPECT_EQ(Load("[groups]\nmax_per_user = 0\n").groups.max_per_user, 0);
+}
+
 }  // namespace
 }  // namespace rainmaker::app
