@@ -195,5 +195,26 @@ TEST_F(NodeIngestTest, ARefusedMappingReportOfAnUnknownNodeCreatesNothing) {
     EXPECT_TRUE(db_.Nodes().Find(kNode));
 }
 
+TEST_F(NodeIngestTest, ListenersSeeWhatWasKeptAndTheStoredParamsInTheSameTransaction) {
+    std::vector<std::string> seen;
+    ingest_.OnParamsStored([&](auto node_id, const auto& reported, const auto& stored) {
+        seen.push_back(
+            std::string(node_id) + " " + boost::json::serialize(reported) + " " +
+            boost::json::serialize(stored)
+        );
+    });
+    Send("config", kConfig);
+    Send("params/local/init", R"({"Light":{"Power":true}})");
+    Send("params/local", R"({"Light":{"Brightness":3,"Junk":1}})");
+    ingest_.ApplyReportedParams(kNode, boost::json::object{{"Light", {{"Power", false}}}});
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(
+        seen[1], R"(node1 {"Light":{"Brightness":3}} {"Light":{"Power":true,"Brightness":3}})"
+    );
+    EXPECT_EQ(
+        seen[2], R"(node1 {"Light":{"Power":false}} {"Light":{"Power":false,"Brightness":3}})"
+    );
+}
+
 }  // namespace
 }  // namespace rainmaker::domain::nodes

@@ -182,6 +182,9 @@ void NodeIngest::OnParams(
             );
         }
         db_.Nodes().PutParams(node_id, text, clock_.NowSeconds());
+        for (const auto& listener : params_listeners_) {
+            listener(node_id, declared, stored);
+        }
     });
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -83,6 +84,26 @@ public:
         std::string_view node_id, std::string_view suffix, std::string_view payload
     );
 
+    // Called inside the transaction that stored a node's reported params, with the part of
+    // the report that was kept (declared by the config) and the params as now stored. Areas
+    // that react to params (automations) register one. Call before the link starts.
+    using ParamsListener = std::function<void(
+        std::string_view node_id,
+        const boost::json::object& reported,
+        const boost::json::object& stored
+    )>;
+
+    void OnParamsStored(ParamsListener listener) {
+        params_listeners_.push_back(std::move(listener));
+    }
+
+    // Params a node reported another way than params/local (the answer to a set-params
+    // command), merged as a params/local report would be. Throws std::invalid_argument
+    // (PayloadTooLarge) when the result would be too large.
+    void ApplyReportedParams(std::string_view node_id, const boost::json::object& report) {
+        OnParams(node_id, report, false);
+    }
+
     // A presence event; events of an older connection never override a newer one.
     void HandlePresence(
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
@@ -115,6 +136,7 @@ private:
     const core::Clock& clock_;
     IngestLimits limits_;
     std::unordered_map<std::string, Entry> handlers_;
+    std::vector<ParamsListener> params_listeners_;
     IngestCounters counters_;
 
     struct CachedConfig {
