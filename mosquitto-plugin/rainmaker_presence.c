@@ -37,8 +37,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
-/* The upstream example plugins take UNUSED from the broker's private config.h. */
-#define RM_UNUSED(x) (void)(x)
+#include "rm_plugin_common.h"
 
 #define RM_LOG_PREFIX "rainmaker_presence: "
 
@@ -49,14 +48,15 @@ static const size_t kMaxTopicBytes = 65535;
 
 /* One connection that has acted (subscribed or published) and was reported as connected. */
 struct rm_conn {
-    struct rm_conn* next; /* hash bucket chain */
-    const struct mosquitto* client;
+    struct rm_conn_link link; /* first: the table's key and chain */
     char* client_id;
     char* username; /* "" when the client sent none */
     char* address;
     uint64_t version;
     char session_id[48];
 };
+
+_Static_assert(offsetof(struct rm_conn, link) == 0, "rm_conn_table entries start with the link");
 
 /* The last versionNumber handed out for a client id. */
 struct rm_version {
@@ -73,9 +73,7 @@ struct rm_presence {
     long long start_ms;
     uint64_t session_counter;
 
-    struct rm_conn** conns; /* live connections, keyed by struct mosquitto pointer */
-    size_t conn_buckets;
-    size_t conn_count;
+    struct rm_conn_table conns; /* live connections */
 
     struct rm_version** versions; /* keyed by client id; one entry per id ever seen */
     size_t version_buckets;
@@ -147,15 +145,7 @@ static void rm_buf__append_topic_level(struct rm_buf* buf, const char* s) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Hash tables: chained, power-of-two bucket counts, grown at load factor 1.                  */
-
-static size_t rm_presence__hash_ptr(const void* p) {
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x;
-}
+/* Version table: keyed by client id; chained, power-of-two buckets, grown at load factor 1.  */
 
 static size_t rm_presence__hash_str(const char* s) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
@@ -166,64 +156,9 @@ static size_t rm_presence__hash_str(const char* s) {
     return (size_t)h;
 }
 
-static struct rm_conn* rm_presence__find_conn(
-    const struct rm_presence* p, const struct mosquitto* client
-) {
-    struct rm_conn* c = p->conns[rm_presence__hash_ptr(client) & (p->conn_buckets - 1)];
-    while (c && c->client != client) {
-        c = c->next;
-    }
-    return c;
-}
-
-static void rm_presence__grow_conns(struct rm_presence* p) {
-    const size_t buckets = p->conn_buckets * 2;
-    struct rm_conn** table = mosquitto_calloc(buckets, sizeof(*table));
-    if (!table) {
-        return; /* keep the old table: longer chains, still correct */
-    }
-    for (size_t i = 0; i < p->conn_buckets; i++) {
-        struct rm_conn* c = p->conns[i];
-        while (c) {
-            struct rm_conn* next = c->next;
-            const size_t b = rm_presence__hash_ptr(c->client) & (buckets - 1);
-            c->next = table[b];
-            table[b] = c;
-            c = next;
-        }
-    }
-    mosquitto_free(p->conns);
-    p->conns = table;
-    p->conn_buckets = buckets;
-}
-
-static void rm_presence__insert_conn(struct rm_presence* p, struct rm_conn* conn) {
-    if (p->conn_count >= p->conn_buckets) {
-        rm_presence__grow_conns(p);
-    }
-    const size_t b = rm_presence__hash_ptr(conn->client) & (p->conn_buckets - 1);
-    conn->next = p->conns[b];
-    p->conns[b] = conn;
-    p->conn_count++;
-}
-
-static struct rm_conn* rm_presence__remove_conn(
-    struct rm_presence* p, const struct mosquitto* client
-) {
-    struct rm_conn** link = &p->conns[rm_presence__hash_ptr(client) & (p->conn_buckets - 1)];
-    while (*link && (*link)->client != client) {
-        link = &(*link)->next;
-    }
-    struct rm_conn* conn = *link;
-    if (conn) {
-        *link = conn->next;
-        conn->next = NULL;
-        p->conn_count--;
-    }
-    return conn;
-}
-
-static void rm_presence__free_conn(struct rm_conn* conn) {
+/* Frees a struct rm_conn (NULL is fine); also the table's free function. */
+static void rm_presence__free_conn(void* entry) {
+    struct rm_conn* conn = entry;
     if (conn) {
         mosquitto_free(conn->client_id);
         mosquitto_free(conn->username);
@@ -373,7 +308,7 @@ static void rm_presence__report_connected(struct rm_presence* p, const struct mo
     }
     struct rm_conn* conn = mosquitto_calloc(1, sizeof(*conn));
     if (conn) {
-        conn->client = client;
+        conn->link.client = client;
         conn->client_id = mosquitto_strdup(client_id);
         conn->username = rm_presence__strdup_or_empty(mosquitto_client_username(client));
         conn->address = rm_presence__strdup_or_empty(mosquitto_client_address(client));
@@ -393,7 +328,7 @@ static void rm_presence__report_connected(struct rm_presence* p, const struct mo
         p->start_ms,
         (unsigned long long)++p->session_counter
     );
-    rm_presence__insert_conn(p, conn);
+    rm_conn_table__insert(&p->conns, &conn->link);
     rm_presence__publish(p, conn, "connected");
 }
 
@@ -403,7 +338,7 @@ static void rm_presence__report_connected(struct rm_presence* p, const struct mo
 /* Called for each SUBSCRIBE/UNSUBSCRIBE and accepted PUBLISH: reports the connection the first
  * time. */
 static void rm_presence__on_client_action(struct rm_presence* p, const struct mosquitto* client) {
-    const struct rm_conn* conn = rm_presence__find_conn(p, client);
+    const struct rm_conn* conn = rm_conn_table__find(&p->conns, client);
     if (conn) {
         const char* client_id = mosquitto_client_id(client);
         if (!client_id || strcmp(client_id, conn->client_id) == 0) {
@@ -411,7 +346,7 @@ static void rm_presence__on_client_action(struct rm_presence* p, const struct mo
         }
         /* The broker freed a context without MOSQ_EVT_DISCONNECT and reused its address for
          * another client: end the stale connection before reporting the new one. */
-        struct rm_conn* stale = rm_presence__remove_conn(p, client);
+        struct rm_conn* stale = rm_conn_table__remove(&p->conns, client);
         rm_presence__publish(p, stale, "disconnected");
         rm_presence__free_conn(stale);
     }
@@ -449,7 +384,7 @@ static int rm_presence__on_disconnect(int event, void* event_data, void* userdat
     const struct mosquitto_evt_disconnect* ed = event_data;
     struct rm_presence* p = userdata;
 
-    struct rm_conn* conn = rm_presence__remove_conn(p, ed->client);
+    struct rm_conn* conn = rm_conn_table__remove(&p->conns, ed->client);
     if (conn) {
         rm_presence__publish(p, conn, "disconnected");
         rm_presence__free_conn(conn);
@@ -461,10 +396,7 @@ static int rm_presence__on_disconnect(int event, void* event_data, void* userdat
 /* Plugin entry points                                                                        */
 
 /* The events this plugin listens to. */
-static const struct {
-    int event;
-    MOSQ_FUNC_generic_callback callback;
-} kCallbacks[] = {
+static const struct rm_callback kCallbacks[] = {
     {MOSQ_EVT_ACL_CHECK, rm_presence__on_acl_check},
     {MOSQ_EVT_MESSAGE, rm_presence__on_message},
     {MOSQ_EVT_DISCONNECT, rm_presence__on_disconnect},
@@ -472,24 +404,11 @@ static const struct {
 
 static const size_t kCallbackCount = sizeof(kCallbacks) / sizeof(kCallbacks[0]);
 
-/* Unregistering a callback that was never registered only returns an error, ignored here. */
-static void rm_presence__unregister(mosquitto_plugin_id_t* pid) {
-    for (size_t i = 0; i < kCallbackCount; i++) {
-        mosquitto_callback_unregister(pid, kCallbacks[i].event, kCallbacks[i].callback, NULL);
-    }
-}
-
 static void rm_presence__free(struct rm_presence* p) {
     if (!p) {
         return;
     }
-    for (size_t i = 0; p->conns && i < p->conn_buckets; i++) {
-        while (p->conns[i]) {
-            struct rm_conn* next = p->conns[i]->next;
-            rm_presence__free_conn(p->conns[i]);
-            p->conns[i] = next;
-        }
-    }
+    rm_conn_table__free(&p->conns, rm_presence__free_conn);
     for (size_t i = 0; p->versions && i < p->version_buckets; i++) {
         while (p->versions[i]) {
             struct rm_version* next = p->versions[i]->next;
@@ -502,7 +421,6 @@ static void rm_presence__free(struct rm_presence* p) {
     }
     mosquitto_free(p->ignored_usernames);
     mosquitto_free(p->topic_prefix);
-    mosquitto_free(p->conns);
     mosquitto_free(p->versions);
     mosquitto_free(p);
 }
@@ -552,14 +470,7 @@ static int rm_presence__parse_options(
     return MOSQ_ERR_SUCCESS;
 }
 
-int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
-    for (int i = 0; i < supported_version_count; i++) {
-        if (supported_versions[i] == 5) {
-            return 5;
-        }
-    }
-    return -1;
-}
+/* mosquitto_plugin_version is in rm_plugin_common.c. */
 
 int mosquitto_plugin_init(
     mosquitto_plugin_id_t* identifier,
@@ -567,28 +478,26 @@ int mosquitto_plugin_init(
     struct mosquitto_opt* options,
     int option_count
 ) {
-    enum { kInitialBuckets = 64 };
+    enum { kInitialVersionBuckets = 64 };
     struct rm_presence* p = mosquitto_calloc(1, sizeof(*p));
     if (!p) {
         return MOSQ_ERR_NOMEM;
     }
     p->pid = identifier;
     p->start_ms = rm_presence__now_ms();
-    p->conn_buckets = kInitialBuckets;
-    p->version_buckets = kInitialBuckets;
-    p->conns = mosquitto_calloc(p->conn_buckets, sizeof(*p->conns));
+    int rc = rm_conn_table__init(&p->conns);
+    p->version_buckets = kInitialVersionBuckets;
     p->versions = mosquitto_calloc(p->version_buckets, sizeof(*p->versions));
-    int rc = (p->conns && p->versions) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
+    if (!p->versions) {
+        rc = MOSQ_ERR_NOMEM;
+    }
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = rm_presence__parse_options(p, options, option_count);
     }
-    for (size_t i = 0; rc == MOSQ_ERR_SUCCESS && i < kCallbackCount; i++) {
-        rc = mosquitto_callback_register(
-            identifier, kCallbacks[i].event, kCallbacks[i].callback, NULL, p
-        );
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = rm_callbacks__register(identifier, kCallbacks, kCallbackCount, p);
     }
     if (rc != MOSQ_ERR_SUCCESS) {
-        rm_presence__unregister(identifier);
         rm_presence__free(p);
         return rc;
     }
@@ -607,7 +516,7 @@ int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt* options, int 
     RM_UNUSED(option_count);
     struct rm_presence* p = userdata;
     if (p) {
-        rm_presence__unregister(p->pid);
+        rm_callbacks__unregister(p->pid, kCallbacks, kCallbackCount);
         rm_presence__free(p);
     }
     return MOSQ_ERR_SUCCESS;

@@ -45,7 +45,6 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +53,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
-/* The upstream example plugins take UNUSED from the broker's private config.h. */
-#define RM_UNUSED(x) (void)(x)
+#include "rm_plugin_common.h"
 
 #define RM_LOG_PREFIX "rainmaker_revocation: "
 
@@ -75,15 +73,16 @@ struct rm_revoked_set {
 
 /* One connection seen in an ACL check with a client certificate. */
 struct rm_conn {
-    struct rm_conn* next; /* hash bucket chain */
-    const struct mosquitto* client;
-    const char* client_id;   /* points into bytes */
-    struct rm_serial serial; /* data points into bytes */
+    struct rm_conn_link link; /* first: the table's key and chain */
+    const char* client_id;    /* points into bytes */
+    struct rm_serial serial;  /* data points into bytes */
     bool denial_logged;
     bool kicked;
     bool closed; /* kicked and disconnected: kept until the next reload, see on_disconnect */
     unsigned char bytes[]; /* serial, then the NUL-terminated client id */
 };
+
+_Static_assert(offsetof(struct rm_conn, link) == 0, "rm_conn_table entries start with the link");
 
 struct rm_revocation {
     mosquitto_plugin_id_t* pid;
@@ -92,10 +91,8 @@ struct rm_revocation {
     struct rm_revoked_set revoked;
     bool kicking; /* inside mosquitto_kick_client_by_clientid: never kick again from there */
 
-    struct rm_conn** conns; /* live connections, keyed by struct mosquitto pointer */
-    size_t conn_buckets;
-    size_t conn_count;
-    size_t closed_count; /* entries with closed set */
+    struct rm_conn_table conns; /* seen in ACL checks; closed ones until the next reload */
+    size_t closed_count;        /* entries with closed set */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -306,84 +303,29 @@ static int rm_revocation__read_crl_file(
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Connection table: chained hash, power-of-two bucket count, grown at load factor 1.         */
+/* Connection table (the table itself is rm_conn_table, in rm_plugin_common.c)                */
 
-static size_t rm_revocation__hash_ptr(const void* p) {
-    uint64_t x = (uint64_t)(uintptr_t)p;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (size_t)x;
-}
-
-static struct rm_conn** rm_revocation__bucket(
-    const struct rm_revocation* r, const struct mosquitto* client
-) {
-    return &r->conns[rm_revocation__hash_ptr(client) & (r->conn_buckets - 1)];
-}
-
-static void rm_revocation__grow_conns(struct rm_revocation* r) {
-    const size_t buckets = r->conn_buckets * 2;
-    struct rm_conn** table = mosquitto_calloc(buckets, sizeof(*table));
-    if (!table) {
-        return; /* keep the old table: longer chains, still correct */
-    }
-    for (size_t i = 0; i < r->conn_buckets; i++) {
-        struct rm_conn* c = r->conns[i];
-        while (c) {
-            struct rm_conn* next = c->next;
-            const size_t b = rm_revocation__hash_ptr(c->client) & (buckets - 1);
-            c->next = table[b];
-            table[b] = c;
-            c = next;
-        }
-    }
-    mosquitto_free(r->conns);
-    r->conns = table;
-    r->conn_buckets = buckets;
-}
-
+/* Unlinks and returns the client's entry, keeping closed_count right. */
 static struct rm_conn* rm_revocation__remove_conn(
     struct rm_revocation* r, const struct mosquitto* client
 ) {
-    struct rm_conn** link = rm_revocation__bucket(r, client);
-    while (*link && (*link)->client != client) {
-        link = &(*link)->next;
-    }
-    struct rm_conn* conn = *link;
-    if (conn) {
-        *link = conn->next;
-        r->conn_count--;
-        r->closed_count -= conn->closed ? 1 : 0;
+    struct rm_conn* conn = rm_conn_table__remove(&r->conns, client);
+    if (conn && conn->closed) {
+        r->closed_count--;
     }
     return conn;
 }
 
-static struct rm_conn* rm_revocation__find_conn(
-    const struct rm_revocation* r, const struct mosquitto* client
-) {
-    struct rm_conn* conn = *rm_revocation__bucket(r, client);
-    while (conn && conn->client != client) {
-        conn = conn->next;
-    }
-    return conn;
+static bool rm_revocation__is_closed(const void* entry) {
+    const struct rm_conn* conn = entry;
+    return conn->closed;
 }
 
 /* Forgets the connections kicked before the last reload. */
 static void rm_revocation__drop_closed(struct rm_revocation* r) {
-    for (size_t i = 0; r->closed_count > 0 && i < r->conn_buckets; i++) {
-        struct rm_conn** link = &r->conns[i];
-        while (*link) {
-            struct rm_conn* conn = *link;
-            if (conn->closed) {
-                *link = conn->next;
-                r->conn_count--;
-                r->closed_count--;
-                mosquitto_free(conn);
-            } else {
-                link = &conn->next;
-            }
-        }
+    if (r->closed_count > 0) {
+        r->closed_count -=
+            rm_conn_table__drop_if(&r->conns, rm_revocation__is_closed, mosquitto_free);
     }
 }
 
@@ -395,7 +337,7 @@ static struct rm_conn* rm_revocation__track(
     const char* client_id,
     const struct rm_serial* serial
 ) {
-    struct rm_conn* conn = rm_revocation__find_conn(r, client);
+    struct rm_conn* conn = rm_conn_table__find(&r->conns, client);
     if (conn) {
         if (!conn->closed && rm_serial__equal(&conn->serial, serial) &&
             strcmp(conn->client_id, client_id) == 0) {
@@ -412,7 +354,7 @@ static struct rm_conn* rm_revocation__track(
         return NULL;
     }
     memset(conn, 0, sizeof(*conn));
-    conn->client = client;
+    conn->link.client = client;
     if (serial->len) {
         memcpy(conn->bytes, serial->data, serial->len);
     }
@@ -420,14 +362,7 @@ static struct rm_conn* rm_revocation__track(
         (struct rm_serial){.data = conn->bytes, .len = serial->len, .negative = serial->negative};
     memcpy(conn->bytes + serial->len, client_id, id_len + 1);
     conn->client_id = (const char*)conn->bytes + serial->len;
-
-    if (r->conn_count >= r->conn_buckets) {
-        rm_revocation__grow_conns(r);
-    }
-    struct rm_conn** bucket = rm_revocation__bucket(r, client);
-    conn->next = *bucket;
-    *bucket = conn;
-    r->conn_count++;
+    rm_conn_table__insert(&r->conns, &conn->link);
     return conn;
 }
 
@@ -462,18 +397,15 @@ static void rm_revocation__log_revoked(const struct rm_conn* conn, const char* a
     );
 }
 
-/* Kicks every tracked connection whose certificate is revoked. The ids are collected first, so
- * that nothing the broker does during a kick can change the table under the loop. */
 /* True when a live connection with this client id holds a certificate that is not revoked:
  * the id belongs to it (a device that reconnected with its new certificate), so no kick by
  * that id may be sent. */
 static bool rm_revocation__id_has_valid_conn(const struct rm_revocation* r, const char* id) {
-    for (size_t i = 0; i < r->conn_buckets; i++) {
-        for (const struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            if (!c->closed && strcmp(c->client_id, id) == 0 &&
-                !rm_revoked_set__contains(&r->revoked, &c->serial)) {
-                return true;
-            }
+    for (const struct rm_conn* c = rm_conn_table__next(&r->conns, NULL); c;
+         c = rm_conn_table__next(&r->conns, &c->link)) {
+        if (!c->closed && strcmp(c->client_id, id) == 0 &&
+            !rm_revoked_set__contains(&r->revoked, &c->serial)) {
+            return true;
         }
     }
     return false;
@@ -481,20 +413,13 @@ static bool rm_revocation__id_has_valid_conn(const struct rm_revocation* r, cons
 
 /* An entry kicked at an earlier reload and never disconnected is stale: its context went away
  * without MOSQ_EVT_DISCONNECT. Dropped here, so that its id is never kicked again. */
+static bool rm_revocation__is_stale(const void* entry) {
+    const struct rm_conn* conn = entry;
+    return conn->kicked && !conn->closed;
+}
+
 static void rm_revocation__drop_stale(struct rm_revocation* r) {
-    for (size_t i = 0; i < r->conn_buckets; i++) {
-        struct rm_conn** link = &r->conns[i];
-        while (*link) {
-            struct rm_conn* c = *link;
-            if (c->kicked && !c->closed) {
-                *link = c->next;
-                r->conn_count--;
-                mosquitto_free(c);
-            } else {
-                link = &c->next;
-            }
-        }
-    }
+    rm_conn_table__drop_if(&r->conns, rm_revocation__is_stale, mosquitto_free);
 }
 
 static bool rm_revocation__to_kick(const struct rm_revocation* r, const struct rm_conn* c) {
@@ -502,13 +427,14 @@ static bool rm_revocation__to_kick(const struct rm_revocation* r, const struct r
            !rm_revocation__id_has_valid_conn(r, c->client_id);
 }
 
+/* Kicks every tracked connection whose certificate is revoked. The ids are collected first, so
+ * that nothing the broker does during a kick can change the table under the loop. */
 static void rm_revocation__kick_revoked(struct rm_revocation* r) {
     rm_revocation__drop_stale(r);
     size_t count = 0;
-    for (size_t i = 0; i < r->conn_buckets; i++) {
-        for (const struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            count += rm_revocation__to_kick(r, c) ? 1 : 0;
-        }
+    for (const struct rm_conn* c = rm_conn_table__next(&r->conns, NULL); c;
+         c = rm_conn_table__next(&r->conns, &c->link)) {
+        count += rm_revocation__to_kick(r, c) ? 1 : 0;
     }
     if (count == 0) {
         return;
@@ -519,14 +445,13 @@ static void rm_revocation__kick_revoked(struct rm_revocation* r) {
         return;
     }
     size_t n = 0;
-    for (size_t i = 0; i < r->conn_buckets; i++) {
-        for (struct rm_conn* c = r->conns[i]; c; c = c->next) {
-            if (n < count && rm_revocation__to_kick(r, c)) {
-                rm_revocation__log_revoked(c, "disconnecting");
-                c->denial_logged = true;
-                c->kicked = true;
-                ids[n++] = mosquitto_strdup(c->client_id);
-            }
+    for (struct rm_conn* c = rm_conn_table__next(&r->conns, NULL); c;
+         c = rm_conn_table__next(&r->conns, &c->link)) {
+        if (n < count && rm_revocation__to_kick(r, c)) {
+            rm_revocation__log_revoked(c, "disconnecting");
+            c->denial_logged = true;
+            c->kicked = true;
+            ids[n++] = mosquitto_strdup(c->client_id);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -554,7 +479,7 @@ static int rm_revocation__on_acl_check(int event, void* event_data, void* userda
     X509* cert = mosquitto_client_certificate(ed->client);
     if (!cert) {
         const struct rm_conn* closed =
-            r->closed_count > 0 ? rm_revocation__find_conn(r, ed->client) : NULL;
+            r->closed_count > 0 ? rm_conn_table__find(&r->conns, ed->client) : NULL;
         return closed && closed->closed ? MOSQ_ERR_ACL_DENIED : MOSQ_ERR_PLUGIN_DEFER;
     }
     const struct rm_serial serial = rm_serial__of(X509_get0_serialNumber(cert));
@@ -597,7 +522,7 @@ static int rm_revocation__on_disconnect(int event, void* event_data, void* userd
     RM_UNUSED(event);
     const struct mosquitto_evt_disconnect* ed = event_data;
     struct rm_revocation* r = userdata;
-    struct rm_conn* conn = rm_revocation__find_conn(r, ed->client);
+    struct rm_conn* conn = rm_conn_table__find(&r->conns, ed->client);
     if (conn && conn->kicked) {
         if (!conn->closed) {
             conn->closed = true;
@@ -645,10 +570,7 @@ static int rm_revocation__on_reload(int event, void* event_data, void* userdata)
 /* Plugin entry points                                                                        */
 
 /* The events this plugin listens to. */
-static const struct {
-    int event;
-    MOSQ_FUNC_generic_callback callback;
-} kCallbacks[] = {
+static const struct rm_callback kCallbacks[] = {
     {MOSQ_EVT_ACL_CHECK, rm_revocation__on_acl_check},
     {MOSQ_EVT_DISCONNECT, rm_revocation__on_disconnect},
     {MOSQ_EVT_RELOAD, rm_revocation__on_reload},
@@ -656,25 +578,11 @@ static const struct {
 
 static const size_t kCallbackCount = sizeof(kCallbacks) / sizeof(kCallbacks[0]);
 
-/* Unregistering a callback that was never registered only returns an error, ignored here. */
-static void rm_revocation__unregister(mosquitto_plugin_id_t* pid) {
-    for (size_t i = 0; i < kCallbackCount; i++) {
-        mosquitto_callback_unregister(pid, kCallbacks[i].event, kCallbacks[i].callback, NULL);
-    }
-}
-
 static void rm_revocation__free(struct rm_revocation* r) {
     if (!r) {
         return;
     }
-    for (size_t i = 0; r->conns && i < r->conn_buckets; i++) {
-        while (r->conns[i]) {
-            struct rm_conn* next = r->conns[i]->next;
-            mosquitto_free(r->conns[i]);
-            r->conns[i] = next;
-        }
-    }
-    mosquitto_free(r->conns);
+    rm_conn_table__free(&r->conns, mosquitto_free);
     rm_revoked_set__free(&r->revoked);
     X509_free(r->ca);
     mosquitto_free(r->crl_file);
@@ -749,14 +657,7 @@ static int rm_revocation__initial_load(struct rm_revocation* r) {
     return rc;
 }
 
-int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
-    for (int i = 0; i < supported_version_count; i++) {
-        if (supported_versions[i] == 5) {
-            return 5;
-        }
-    }
-    return -1;
-}
+/* mosquitto_plugin_version is in rm_plugin_common.c. */
 
 int mosquitto_plugin_init(
     mosquitto_plugin_id_t* identifier,
@@ -764,28 +665,22 @@ int mosquitto_plugin_init(
     struct mosquitto_opt* options,
     int option_count
 ) {
-    enum { kInitialBuckets = 64 };
     struct rm_revocation* r = mosquitto_calloc(1, sizeof(*r));
     if (!r) {
         return MOSQ_ERR_NOMEM;
     }
     r->pid = identifier;
-    r->conn_buckets = kInitialBuckets;
-    r->conns = mosquitto_calloc(r->conn_buckets, sizeof(*r->conns));
-    int rc = r->conns ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
+    int rc = rm_conn_table__init(&r->conns);
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = rm_revocation__parse_options(r, options, option_count);
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = rm_revocation__initial_load(r);
     }
-    for (size_t i = 0; rc == MOSQ_ERR_SUCCESS && i < kCallbackCount; i++) {
-        rc = mosquitto_callback_register(
-            identifier, kCallbacks[i].event, kCallbacks[i].callback, NULL, r
-        );
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = rm_callbacks__register(identifier, kCallbacks, kCallbackCount, r);
     }
     if (rc != MOSQ_ERR_SUCCESS) {
-        rm_revocation__unregister(identifier);
         rm_revocation__free(r);
         return rc;
     }
@@ -805,7 +700,7 @@ int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt* options, int 
     RM_UNUSED(option_count);
     struct rm_revocation* r = userdata;
     if (r) {
-        rm_revocation__unregister(r->pid);
+        rm_callbacks__unregister(r->pid, kCallbacks, kCallbackCount);
         rm_revocation__free(r);
     }
     return MOSQ_ERR_SUCCESS;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # cleanup runs from a trap
+# shellcheck disable=SC2317  # functions run through check, wait_until and the exit trap
 # shellcheck disable=SC2016  # '$aws/...' is a literal MQTT topic
 # Black-box test of the rainmaker_presence Mosquitto plugin: starts the installed mosquitto with
 # the plugin on a free loopback port, drives it with mosquitto_pub/mosquitto_sub and a raw MQTT
@@ -8,83 +8,24 @@
 #   presence_plugin_test.sh PLUGIN_SO
 #
 # Prints one line per check and "N passed, M failed"; exits non-zero if any check failed.
-# Every wait is bounded; every process started here is killed on exit.
-#
-# The broker reads its files after dropping root privileges to the "mosquitto" user, so the
-# temporary directory is 0755 and every file in it 0644 (a 0700 mktemp dir fails with
-# "Unable to open pwfile"). The plugin is copied into that directory for the same reason.
+# Every wait is bounded; every process started here is killed on exit. The helpers shared with
+# revocation_plugin_test.sh (checks, waits, clean-up, broker start) are in plugin_test_lib.sh.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=plugin_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/plugin_test_lib.sh"
 
-readonly kWaitSteps=100  # x 0.05 s = 5 s per wait
 readonly kPrefix='$aws/events/presence/'
 
 [[ $# -eq 1 && -f "$1" ]] || {
     echo "usage: $0 PLUGIN_SO" >&2
     exit 2
 }
-plugin_src="$1"
-for tool in mosquitto mosquitto_pub mosquitto_sub mosquitto_passwd timeout od; do
-    command -v "$tool" >/dev/null || {
-        echo "missing tool: $tool" >&2
-        exit 2
-    }
-done
+require_tools mosquitto mosquitto_pub mosquitto_sub mosquitto_passwd timeout od
+setup_work_dir
+install_plugin "$1" rainmaker_presence
 
-work="$(mktemp -d)"
-chmod 755 "$work"
-cp "$plugin_src" "$work/rainmaker_presence.so"
-chmod 644 "$work/rainmaker_presence.so"
-
-pids=()
 subscriber_pids=()
-passed=0
-failed=0
-broker_pid=""
 port=""
-
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    if [[ $failed -ne 0 || -n "${RM_KEEP_TEST_DIR:-}" ]]; then
-        echo "logs kept in $work"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-
-check() {  # check NAME COMMAND... : runs COMMAND, records a pass or a failure
-    local name="$1"
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-}
-
-abort() {  # abort REASON: counts one failure, prints the summary, exits
-    failed=$((failed + 1))
-    echo "FAIL $1"
-    echo "$passed passed, $failed failed"
-    exit 1
-}
-
-wait_until() {  # wait_until COMMAND... : polls COMMAND for at most kWaitSteps x 0.05 s
-    local i
-    for ((i = 0; i < kWaitSteps; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # --- broker -----------------------------------------------------------------------------------
 
@@ -106,20 +47,14 @@ topic read node/#
 EOF
 chmod 644 "$work/passwd" "$work/acl"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-broker_started_or_died() {  # broker_started_or_died LOG
-    grep -qs "mosquitto version .* running" "$1" || ! kill -0 "$broker_pid" 2>/dev/null
-}
-
 # start_broker NAME EXTRA_CONFIG: starts mosquitto on a free port; sets broker_pid and port.
 start_broker() {
-    local name="$1" extra="$2" candidate
-    for _ in 1 2 3 4 5 6 7 8; do
-        candidate=$((20000 + RANDOM % 40000))
-        port_in_use "$candidate" && continue
-        cat >"$work/$name.conf" <<EOF
-listener $candidate 127.0.0.1
+    start_mosquitto "$1" 1 broker_config "$2" && port="$broker_port"
+}
+
+broker_config() {  # broker_config PORT EXTRA_CONFIG
+    cat <<EOF
+listener $1 127.0.0.1
 allow_anonymous false
 password_file $work/passwd
 persistence false
@@ -127,41 +62,13 @@ log_dest stderr
 log_type all
 connection_messages true
 plugin $work/rainmaker_presence.so
-$extra
+$2
 EOF
-        chmod 644 "$work/$name.conf"
-        mosquitto -c "$work/$name.conf" >"$work/$name.log" 2>&1 &
-        broker_pid=$!
-        pids+=("$broker_pid")
-        wait_until broker_started_or_died "$work/$name.log"
-        if grep -qs "mosquitto version .* running" "$work/$name.log"; then
-            port="$candidate"
-            return 0
-        fi
-        kill "$broker_pid" 2>/dev/null
-        wait "$broker_pid" 2>/dev/null
-        # Another process may have taken the port since the check; anything else is fatal.
-        grep -qs "Address already in use" "$work/$name.log" || break
-    done
-    echo "could not start mosquitto; last log:" >&2
-    cat "$work/$name.log" >&2
-    return 1
 }
 
-stop_broker() {  # stops the current broker and its subscribers; fails unless it exits cleanly
-    local pid
-    for pid in "${subscriber_pids[@]}"; do
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
+stop_subscribers() {  # stops the subscribers of start_subscribers
+    stop_pids "${subscriber_pids[@]}"
     subscriber_pids=()
-    kill "$broker_pid" 2>/dev/null
-    local i
-    for ((i = 0; i < kWaitSteps; i++)); do
-        kill -0 "$broker_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    wait "$broker_pid"
 }
 
 # --- clients ----------------------------------------------------------------------------------
@@ -172,11 +79,8 @@ pub() {  # pub USER CLIENT_ID TOPIC MESSAGE
 
 # Raw MQTT 3.1.1 client over bash /dev/tcp, for clients mosquitto_pub/sub cannot imitate: one
 # that connects and does nothing, one that drops the TCP connection so its will is published.
-# Short ASCII strings only (one-byte remaining lengths).
+# Short ASCII strings only (one-byte remaining lengths); byte and mqtt_string are in the lib.
 raw_fd=""
-# shellcheck disable=SC2059  # the format string is the one byte to write
-byte() { printf "\\x$(printf %02x "$1")"; }
-mqtt_string() { byte $((${#1} >> 8)) && byte $((${#1} & 255)) && printf '%s' "$1"; }
 
 raw_connect() {  # raw_connect CLIENT_ID USER [WILL_TOPIC WILL_MESSAGE]; true once CONNACK is 0
     local id="$1" user="$2" will_topic="${3:-}" will_message="${4:-}" pass="$2-pw"
@@ -451,6 +355,7 @@ check "after reload: events still published" test -n "$(expect_session reload1 1
 check "after reload: acl_file still enforced" bash -c "! grep -q '^node/n2/y' '$watched'"
 
 check "every event is well-formed JSON of the documented shape" all_events_well_formed
+stop_subscribers
 check "broker 1 exits cleanly" stop_broker
 
 # ============================================================================================
@@ -467,6 +372,7 @@ pub n1 n1 node/n1/params/local '{}'
 sync_events
 check "topic_prefix: n1 session" test -n "$(expect_session n1 1)"
 check "topic_prefix: nothing under the default prefix" bash -c "! grep -q '^\\\$aws/' '$events'"
+stop_subscribers
 check "broker 2 exits cleanly" stop_broker
 
 # ============================================================================================
@@ -481,5 +387,4 @@ check "defer only: the publish is denied" grep -q "Denied PUBLISH from n1 .*'nod
 check "defer only: the subscription is denied" grep -q "All subscription requests were denied" <<<"$suback"
 check "broker 3 exits cleanly" stop_broker
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report_and_exit

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # cleanup runs from a trap
+# shellcheck disable=SC2317  # functions run through check, wait_until and the exit trap
 # Black-box test of the rainmaker_revocation Mosquitto plugin: makes a CA, a server certificate
 # and node certificates with openssl, starts the installed mosquitto with a TLS node listener
 # (client certificates, use_identity_as_username, use_username_as_clientid, crlfile, acl_file,
@@ -10,13 +10,12 @@
 #   revocation_plugin_test.sh REVOCATION_SO PRESENCE_SO
 #
 # Prints one line per check and "N passed, M failed"; exits non-zero if any check failed.
-# Every wait is bounded; every process started here is killed on exit.
-#
-# The broker reads its files after dropping root privileges to the "mosquitto" user, so the
-# temporary directory is 0755 and every file the broker reads is 0644, the plugins included.
+# Every wait is bounded; every process started here is killed on exit. The helpers shared with
+# presence_plugin_test.sh (checks, waits, clean-up, broker start) are in plugin_test_lib.sh.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=plugin_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/plugin_test_lib.sh"
 
-readonly kWaitSteps=100  # x 0.05 s = 5 s per wait
 readonly kKickSteps=20   # x 0.05 s = the 1 s a revoked live connection has to be closed in
 readonly kSerialA=F1E2D3C4B5A697  # high bit set: its DER INTEGER carries a 00 pad byte
 readonly kSerialA2=0A02
@@ -26,70 +25,13 @@ readonly kSerialB=0102030405
     echo "usage: $0 REVOCATION_SO PRESENCE_SO" >&2
     exit 2
 }
-for tool in mosquitto mosquitto_pub mosquitto_sub mosquitto_passwd openssl timeout; do
-    command -v "$tool" >/dev/null || {
-        echo "missing tool: $tool" >&2
-        exit 2
-    }
-done
+require_tools mosquitto mosquitto_pub mosquitto_sub mosquitto_passwd openssl timeout
+setup_work_dir
+install_plugin "$1" rainmaker_revocation
+install_plugin "$2" rainmaker_presence
 
-work="$(mktemp -d)"
-chmod 755 "$work"
-cp "$1" "$work/rainmaker_revocation.so"
-cp "$2" "$work/rainmaker_presence.so"
-chmod 644 "$work"/*.so
-
-pids=()
-passed=0
-failed=0
-broker_pid=""
 node_port=""
 server_port=""
-log=""
-
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    if [[ $failed -ne 0 || -n "${RM_KEEP_TEST_DIR:-}" ]]; then
-        echo "logs kept in $work"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-
-check() {  # check NAME COMMAND... : runs COMMAND, records a pass or a failure
-    local name="$1"
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-}
-
-abort() {  # abort REASON: counts one failure, prints the summary, exits
-    failed=$((failed + 1))
-    echo "FAIL $1"
-    echo "$passed passed, $failed failed"
-    exit 1
-}
-
-wait_until() {  # wait_until COMMAND... : polls COMMAND for at most kWaitSteps x 0.05 s
-    local i
-    for ((i = 0; i < kWaitSteps; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # --- certificates ------------------------------------------------------------------------------
 
@@ -168,31 +110,24 @@ chmod 644 "$work/passwd" "$work/internal.acl" "$work/nodes.acl"
 
 # --- broker -----------------------------------------------------------------------------------
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-broker_started_or_died() {  # broker_started_or_died LOG
-    grep -qs "mosquitto version .* running" "$1" || ! kill -0 "$broker_pid" 2>/dev/null
-}
-
 # start_broker NAME NODE_LISTENER_EXTRA: starts mosquitto on two free ports with the node
 # listener (TLS, then NODE_LISTENER_EXTRA: crlfile and the plugins) and the server's listener.
 # Sets broker_pid, node_port, server_port and log.
 start_broker() {
-    local name="$1" extra="$2" a b
-    log="$work/$name.log"
-    for _ in 1 2 3 4 5 6 7 8; do
-        a=$((20000 + RANDOM % 40000))
-        b=$((a + 1))
-        port_in_use "$a" && continue
-        port_in_use "$b" && continue
-        cat >"$work/$name.conf" <<EOF
+    start_mosquitto "$1" 2 broker_config "$2" || return 1
+    node_port="$broker_port"
+    server_port=$((broker_port + 1))
+}
+
+broker_config() {  # broker_config NODE_PORT NODE_LISTENER_EXTRA; the server's port follows
+    cat <<EOF
 per_listener_settings true
 persistence false
 log_dest stderr
 log_type all
 connection_messages true
 
-listener $a 127.0.0.1
+listener $1 127.0.0.1
 cafile $work/ca/ca.pem
 certfile $work/server.pem
 keyfile $work/server.key
@@ -201,41 +136,13 @@ use_identity_as_username true
 use_username_as_clientid true
 allow_anonymous false
 acl_file $work/nodes.acl
-$extra
+$2
 
-listener $b 127.0.0.1
+listener $(($1 + 1)) 127.0.0.1
 allow_anonymous false
 password_file $work/passwd
 acl_file $work/internal.acl
 EOF
-        chmod 644 "$work/$name.conf"
-        mosquitto -c "$work/$name.conf" >"$log" 2>&1 &
-        broker_pid=$!
-        pids+=("$broker_pid")
-        wait_until broker_started_or_died "$log"
-        if grep -qs "mosquitto version .* running" "$log"; then
-            node_port="$a"
-            server_port="$b"
-            return 0
-        fi
-        kill "$broker_pid" 2>/dev/null
-        wait "$broker_pid" 2>/dev/null
-        # Another process may have taken a port since the check; anything else is fatal.
-        grep -qs "Address already in use" "$log" || break
-    done
-    echo "could not start mosquitto; last log:" >&2
-    cat "$log" >&2
-    return 1
-}
-
-stop_broker() {  # stops the current broker; fails unless it exits cleanly
-    kill "$broker_pid" 2>/dev/null
-    local i
-    for ((i = 0; i < kWaitSteps; i++)); do
-        kill -0 "$broker_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    wait "$broker_pid"
 }
 
 # reload_broker: sends SIGHUP and waits until the plugin has handled the reload (the broker logs
@@ -304,16 +211,13 @@ roundtrip() {
     server_pub "node/$cn/m" "$tag"
     wait_until received "$name" "node/$cn/m $tag"
     rc=$?
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    stop_pids "$pid"
     return "$rc"
 }
 
 # Raw MQTT over `openssl s_client`, for a client that connects with a will, never acts and never
-# reconnects (mosquitto_pub and mosquitto_sub would). Short ASCII strings only.
-# shellcheck disable=SC2059  # the format string is the one byte to write
-byte() { printf "\\x$(printf %02x "$1")"; }
-mqtt_string() { byte $((${#1} >> 8)) && byte $((${#1} & 255)) && printf '%s' "$1"; }
+# reconnects (mosquitto_pub and mosquitto_sub would). Short ASCII strings only; byte and
+# mqtt_string are in the lib.
 mqtt_connect_with_will() {  # mqtt_connect_with_will WILL_TOPIC WILL_MESSAGE (MQTT 3.1.1)
     byte 0x10 && byte $((10 + 2 + 4 + 2 + ${#1} + 2 + ${#2}))
     printf '\x00\x04MQTT\x04\x06\x00\x3c'  # will flag + clean session, keepalive 60 s
@@ -368,8 +272,7 @@ check "revoked: the broker closed it as an administrative action" \
     logged "Client node-a been disconnected by administrative action"
 check "revoked: node-a's client saw the connection drop" \
     wait_until grep -q "connection was lost" "$work/a.err"
-kill "$pid_a" 2>/dev/null
-wait "$pid_a" 2>/dev/null
+stop_pids "$pid_a"
 
 # node-b stays connected across the SIGHUP and keeps working.
 server_pub node/node-b/m after-revocation
@@ -410,8 +313,7 @@ pid_a="$node_pid"
 check "unrevoked: node-a reported connected" wait_until presence_is connected node-a 2
 server_pub node/node-a/m unrevoked
 check "unrevoked: node-a receives" wait_until received a "node/node-a/m unrevoked"
-kill "$pid_a" "$pid_b" 2>/dev/null
-wait "$pid_a" "$pid_b" 2>/dev/null
+stop_pids "$pid_a" "$pid_b"
 check "broker 1 exits cleanly" stop_broker
 
 # ============================================================================================
@@ -495,8 +397,7 @@ check "takeover: the revoked connection's will is not published" \
     bash -c "! grep -q revoked-will '$work/server.out'"
 check "takeover: broker still running" kill -0 "$broker_pid"
 exec {idle_fd}>&-
-kill "$pid_a2" "$pid_idle" 2>/dev/null
-wait "$pid_a2" "$pid_idle" 2>/dev/null
+stop_pids "$pid_a2" "$pid_idle"
 
 # A missing CRL file at reload: the plugin keeps its list.
 rm -f "$crl2"
@@ -507,8 +408,7 @@ out="$(try_node a node-a)"
 check "missing CRL: node-a still refused" test -z "$out"
 server_pub node/node-b/m end
 check "node-b still receiving" wait_until received b "node/node-b/m end"
-kill "$pid_b" "$pid_server" 2>/dev/null
-wait "$pid_b" "$pid_server" 2>/dev/null
+stop_pids "$pid_b" "$pid_server"
 check "broker 2 exits cleanly" stop_broker
 
 # ============================================================================================
@@ -545,5 +445,4 @@ check "missing CRL at start: an empty list" \
 check "missing CRL at start: node-b works" roundtrip b node-b no-crl
 check "broker 4 exits cleanly" stop_broker
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report_and_exit
