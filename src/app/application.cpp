@@ -13,11 +13,13 @@
 #include "domain/nodes/node_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
+#include "domain/timeseries/timeseries_service.hpp"
 #include "http/api/account_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
 #include "http/api/sharing_routes.hpp"
 #include "http/api/system_routes.hpp"
+#include "http/api/timeseries_routes.hpp"
 #include "http/server/http_server.hpp"
 #include "jobs/scheduler.hpp"
 #include "mqtt/broker_link.hpp"
@@ -75,6 +77,7 @@ struct Application::Parts {
           accounts(*db, tokens, *sender, clock, config.accounts),
           mapping(*db, clock, config.mapping_timeout, config.max_open_mapping_requests),
           ingest(*db, mapping, clock, config.ingest),
+          timeseries(*db, clock, config.timeseries),
           link(ingest, *db),
           nodes(*db, link),
           crl(*db, *ca, config.data_dir / "broker" / "crl.pem"),
@@ -93,6 +96,9 @@ struct Application::Parts {
         http::api::AddGroupRoutes(router, groups, group_sharing);
         http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
+        http::api::AddTimeSeriesRoutes(router, timeseries);
+        timeseries.RegisterIngest(ingest);
+        mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
         accounts.SetDeletionHook([this](std::string_view user) { groups.ForgetOwner(user); });
         accounts.NormalizeStoredNames();
         mapping.SetGroupJoiner(
@@ -101,8 +107,15 @@ struct Application::Parts {
             }
         );
         metrics.AddCollector([this] { return link.RenderMetrics(); });
+        metrics.AddCollector([this] { return timeseries.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
+        });
+        scheduler.Every("timeseries-compaction", config.timeseries_compaction_interval, [this] {
+            timeseries.Compact(false);
+        });
+        scheduler.Every("timeseries-retention", std::chrono::hours(1), [this] {
+            timeseries.DeleteExpired();
         });
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
@@ -117,6 +130,7 @@ struct Application::Parts {
     domain::users::AccountService accounts;
     domain::nodes::MappingService mapping;
     domain::nodes::NodeIngest ingest;
+    domain::timeseries::TimeSeriesService timeseries;
     mqtt::BrokerLink link;
     domain::nodes::NodeService nodes;
     mqtt::CrlPublisher crl;

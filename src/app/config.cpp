@@ -179,6 +179,11 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "retention.closed_request_seconds", c.retention.closed_request_retention);
     ReadSeconds(t, "retention.alert_seconds", c.retention.alert_retention);
     ReadSeconds(t, "retention.event_seconds", c.retention.event_retention);
+    Read(t, "timeseries.retention_days", c.timeseries.retention_days);
+    Read(t, "timeseries.max_ttl_days", c.timeseries.max_ttl_days);
+    Read(t, "timeseries.max_message_bytes", c.timeseries.max_message_bytes);
+    Read(t, "timeseries.max_text_bytes", c.timeseries.max_text_bytes);
+    ReadSeconds(t, "timeseries.compaction_interval_seconds", c.timeseries_compaction_interval);
     Read(t, "mqtt.embedded", c.mqtt.embedded);
     Read(t, "mqtt.address", c.mqtt.node_address);
     Read(t, "mqtt.port", c.mqtt.node_port);

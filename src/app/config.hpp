@@ -13,6 +13,7 @@
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/sharing/sharing_flow.hpp"
+#include "domain/timeseries/timeseries_service.hpp"
 #include "domain/users/account_service.hpp"
 #include "http/server/http_server.hpp"
 #include "mqtt/embedded_broker.hpp"
@@ -37,6 +38,8 @@ struct Config {
     domain::nodes::IngestLimits ingest;
     domain::housekeeping::RetentionConfig retention;
     std::chrono::seconds housekeeping_interval{600};
+    domain::timeseries::TimeSeriesConfig timeseries;
+    std::chrono::seconds timeseries_compaction_interval{60};
     std::string log_level = "info";
 };
 

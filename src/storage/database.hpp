@@ -12,6 +12,7 @@
 #include "storage/node_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/sharing_store.hpp"
+#include "storage/timeseries_store.hpp"
 #include "storage/user_store.hpp"
 
 namespace rainmaker::storage {
@@ -27,6 +28,7 @@ public:
     virtual SharingStore& Sharing() = 0;
     virtual EventStore& Events() = 0;
     virtual JobStore& Jobs() = 0;
+    virtual TimeSeriesStore& TimeSeries() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

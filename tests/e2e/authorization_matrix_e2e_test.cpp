@@ -125,6 +125,11 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/user/node_group/sharing", false},
     {"GET", "/v1/user/node_group/sharing/requests", false},
     {"DELETE", "/v1/user/node_group/sharing/requests", false},
+    // timeseries_routes.cpp
+    {"GET", "/v1/user/nodes/tsdata", false},
+    {"GET", "/v1/admin/nodes/tsdata", false},
+    {"GET", "/v1/user/nodes/simple_tsdata", false},
+    {"GET", "/v1/admin/nodes/simple_tsdata", false},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
@@ -1166,6 +1171,35 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
         // A user groups only the nodes mapped to them (the secondary's is).
         Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),
         Row("POST", "/v1/user/node_group", sub, Err(108009), Err(108009), Ok()),
+
+        // ---- time series (#66-#69): the node's users read its series; admins any node's
+        Row("GET",
+            "/v1/user/nodes/tsdata?node_id={node}&param_name=Light.Brightness&type=int",
+            "",
+            Err(126002),
+            Ok(),
+            Ok()),
+        Row("GET",
+            "/v1/admin/nodes/tsdata?node_id={node}&param_name=Light.Brightness&type=int",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET",
+            "/v1/user/nodes/simple_tsdata?node_id={node}&param_name=Light.Brightness&type=int",
+            "",
+            Err(136001),
+            Ok(),
+            Ok()),
+        Row("GET",
+            "/v1/admin/nodes/simple_tsdata?node_id={node}&param_name=Light.Brightness&"
+            "data_type=int",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
     };
 }
 

@@ -269,8 +269,9 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
             );
         }
         SetDirectRole(db_, caller.user_id, node_id, "", clock_.NowSeconds());
-        // TODO(rainmaker): delete the node's time-series data when this was its last mapping
-        // (time series are a later issue: there is none to delete yet).
+        if (node_released_ && db_.Nodes().CountMappingsOfNode(node_id) == 0) {
+            node_released_(node_id);
+        }
     });
 }
 
@@ -403,6 +404,9 @@ void MappingService::OnNodeReport(std::string_view node_id, const NodeMappingMes
         if (report.reset) {
             const int removed = db_.Nodes().DeleteAllMappings(node_id);
             db_.Groups().RemoveNodeFromUserGroups(node_id);
+            if (node_released_) {
+                node_released_(node_id);  // a new owner does not inherit the old one's data
+            }
             core::log::Info(
                 "node " + std::string(node_id) + " reset its mapping: " + std::to_string(removed) +
                 " user(s) removed"

@@ -85,6 +85,12 @@ public:
         group_joiner_ = std::move(joiner);
     }
 
+    // Called inside the transaction in which a node lost its last user (the last mapping was
+    // removed, or the node reset): areas holding the node's data (time series) delete it.
+    void SetNodeReleased(std::function<void(std::string_view node_id)> released) {
+        node_released_ = std::move(released);
+    }
+
     // The node's user/mapping message (node id from the topic), checked. Throws
     // std::invalid_argument for a malformed or foreign payload.
     static NodeMappingMessage ParseNodeReport(
@@ -109,6 +115,7 @@ private:
     // Throws kTooManyRequests when the user already has max_open_requests_ waiting.
     void CheckOpenRequests(std::string_view user_id);
     std::function<void(std::string_view, std::string_view, std::string_view)> group_joiner_;
+    std::function<void(std::string_view)> node_released_;
     static thread_local inline bool group_failed_ = false;  // set by Confirm on this thread
 };
 

@@ -136,6 +136,10 @@ void NodeIngest::OnConfig(std::string_view node_id, const boost::json::object& c
     if (id == nullptr || !id->is_string() || id->as_string() != node_id) {
         throw std::invalid_argument("config names another node");
     }
+    {
+        std::lock_guard lock(declared_mutex_);
+        declared_.erase(std::string(node_id));  // read again with the new config
+    }
     db_.Transaction([&] {
         EnsureNode(node_id);
         db_.Nodes().PutConfig(
@@ -186,6 +190,22 @@ void NodeIngest::OnParams(
             listener(node_id, declared, stored);
         }
     });
+}
+
+std::shared_ptr<const DeclaredParams> NodeIngest::DeclaredFor(
+    std::string_view node_id, bool fresh
+) {
+    if (!fresh) {
+        std::lock_guard lock(declared_mutex_);
+        if (const auto it = declared_.find(std::string(node_id)); it != declared_.end()) {
+            return it->second.declared;
+        }
+    }
+    const auto node = db_.Nodes().Find(node_id);
+    if (!node || node->config.empty()) {
+        return nullptr;
+    }
+    return Declared(node_id, node->config);
 }
 
 std::shared_ptr<const DeclaredParams> NodeIngest::Declared(

@@ -115,6 +115,12 @@ public:
 
     const IngestCounters& counters() const { return counters_; }
 
+    // The params the node's config declares (nullptr before it reported one), for handlers of
+    // other message kinds (time series), inside their transaction. Answered from memory when
+    // this process has read the node's config since it last stored one; `fresh` reads the
+    // store (another instance may have stored a newer config).
+    std::shared_ptr<const DeclaredParams> DeclaredFor(std::string_view node_id, bool fresh);
+
 private:
     struct Entry {
         std::size_t max_bytes = 0;

@@ -339,6 +339,16 @@ DeclaredParams::DeclaredParams(const boost::json::value& config) {
     }
 }
 
+const std::string* DeclaredParams::DataTypeOf(std::string_view device, std::string_view param)
+    const {
+    const auto d = devices_.find(std::string(device));
+    if (d == devices_.end()) {
+        return nullptr;
+    }
+    const auto p = d->second.find(std::string(param));
+    return p == d->second.end() ? nullptr : &p->second;
+}
+
 int DeclaredParams::Keep(boost::json::object& report) const {
     int dropped = 0;
     for (auto it = report.begin(); it != report.end();) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <boost/json.hpp>
@@ -36,6 +37,10 @@ public:
     // it measures). Returns how many params were dropped (a whole unknown or malformed device
     // counts as its number of params, at least one).
     int Keep(boost::json::object& report) const;
+
+    // The data_type of a declared param ("" when it declares none); nullptr when the config
+    // has no such device or param.
+    const std::string* DataTypeOf(std::string_view device, std::string_view param) const;
 
 private:
     std::unordered_map<std::string, std::unordered_map<std::string, std::string>> devices_;

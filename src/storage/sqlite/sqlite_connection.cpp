@@ -38,6 +38,22 @@ Statement& Statement::Bind(int index, std::int64_t value) {
     return *this;
 }
 
+Statement& Statement::Bind(int index, double value) {
+    if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK) {
+        Fail(db_, "bind");
+    }
+    return *this;
+}
+
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+    if (sqlite3_bind_blob64(
+            stmt_, index, bytes.data(), static_cast<sqlite3_uint64>(bytes.size()), SQLITE_TRANSIENT
+        ) != SQLITE_OK) {
+        Fail(db_, "bind");
+    }
+    return *this;
+}
+
 bool Statement::Step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) {
@@ -64,6 +80,26 @@ std::string Statement::Text(int column) const {
 
 std::int64_t Statement::Int(int column) const {
     return sqlite3_column_int64(stmt_, column);
+}
+
+double Statement::Double(int column) const {
+    return sqlite3_column_double(stmt_, column);
+}
+
+std::string Statement::Bytes(int column) const {
+    const auto* bytes = sqlite3_column_blob(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return bytes == nullptr
+               ? std::string{}
+               : std::string(static_cast<const char*>(bytes), static_cast<std::size_t>(size));
+}
+
+bool Statement::IsInteger(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
+
+bool Statement::IsReal(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_FLOAT;
 }
 
 Connection::Connection(const std::string& file) {

@@ -29,6 +29,10 @@ public:
 
     Statement& Bind(int index, bool value) { return Bind(index, static_cast<std::int64_t>(value)); }
 
+    Statement& Bind(int index, double value);
+    // Bytes as a BLOB (Bind of a string_view stores TEXT).
+    Statement& BindBlob(int index, std::string_view bytes);
+
     // Steps once; true when a row is available.
     bool Step();
     // Steps to completion (for statements that return no rows).
@@ -36,6 +40,11 @@ public:
 
     std::string Text(int column) const;
     std::int64_t Int(int column) const;
+    double Double(int column) const;
+    // The column's bytes, whatever its type (TEXT or BLOB).
+    std::string Bytes(int column) const;
+    bool IsInteger(int column) const;
+    bool IsReal(int column) const;
 
     bool Bool(int column) const { return Int(column) != 0; }
 

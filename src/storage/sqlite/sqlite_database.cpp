@@ -10,6 +10,7 @@
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
+#include "storage/sqlite/sqlite_timeseries_store.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -33,7 +34,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       groups_(std::make_unique<SqliteGroupStore>(*this)),
       sharing_(std::make_unique<SqliteSharingStore>(*this)),
       events_(std::make_unique<SqliteEventStore>(*this)),
-      jobs_(std::make_unique<SqliteJobStore>(*this)) {
+      jobs_(std::make_unique<SqliteJobStore>(*this)),
+      timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)) {
     Migrate();
 }
 
@@ -69,6 +71,10 @@ EventStore& SqliteDatabase::Events() {
 
 JobStore& SqliteDatabase::Jobs() {
     return *jobs_;
+}
+
+TimeSeriesStore& SqliteDatabase::TimeSeries() {
+    return *timeseries_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {

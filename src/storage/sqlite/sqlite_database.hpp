@@ -34,6 +34,7 @@ public:
     SharingStore& Sharing() override;
     EventStore& Events() override;
     JobStore& Jobs() override;
+    TimeSeriesStore& TimeSeries() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
 
@@ -156,6 +157,7 @@ private:
     std::unique_ptr<SharingStore> sharing_;
     std::unique_ptr<EventStore> events_;
     std::unique_ptr<JobStore> jobs_;
+    std::unique_ptr<TimeSeriesStore> timeseries_;
 };
 
 }  // namespace rainmaker::storage::sqlite
