@@ -6,7 +6,7 @@
 -- the runner applies every version it has not recorded, whatever the order they arrive in.
 CREATE TABLE automations (
     automation_id  TEXT PRIMARY KEY,
-    user_id        TEXT NOT NULL,
+    user_id        TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
     name           TEXT NOT NULL,
     event_type     TEXT NOT NULL,             -- node_params | daylight | weather
     node_id        TEXT NOT NULL DEFAULT '',  -- node_params: the node whose params are watched
