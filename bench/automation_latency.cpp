@@ -239,10 +239,15 @@ public:
     // A temperature report on params/local (thread-safe in libmosquitto).
     bool Report(double temperature) {
         const std::string topic = "node/" + files_.node_id + "/params/local";
-        const std::string body =
-            R"({"Light":{"Temperature":)" + std::to_string(temperature) + "}}";
+        const std::string body = R"({"Light":{"Temperature":)" + std::to_string(temperature) + "}}";
         return mosquitto_publish(
-                   mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false
+                   mosq_,
+                   nullptr,
+                   topic.c_str(),
+                   static_cast<int>(body.size()),
+                   body.data(),
+                   1,
+                   false
                ) == MOSQ_ERR_SUCCESS;
     }
 
@@ -418,7 +423,8 @@ std::string AutomationBody(
         {"event_type", "node_params"},
         {"events",
          boost::json::array{boost::json::object{
-             {"params", boost::json::object{{"Light", boost::json::object{{"Temperature", value}}}}},
+             {"params",
+              boost::json::object{{"Light", boost::json::object{{"Temperature", value}}}}},
              {"check", check}}}},
         {"actions",
          boost::json::array{boost::json::object{
@@ -459,23 +465,35 @@ public:
             }
             relay.state_ = 1;
         });
-        mosquitto_message_callback_set(mosq_, [](mosquitto* m, void* self, const mosquitto_message* msg) {
-            auto& relay = *static_cast<Relay*>(self);
-            const auto route = relay.routes_.find(msg->topic);
-            if (route == relay.routes_.end()) {
-                return;
+        mosquitto_message_callback_set(
+            mosq_,
+            [](mosquitto* m, void* self, const mosquitto_message* msg) {
+                auto& relay = *static_cast<Relay*>(self);
+                const auto route = relay.routes_.find(msg->topic);
+                if (route == relay.routes_.end()) {
+                    return;
+                }
+                const std::string_view payload(
+                    static_cast<const char*>(msg->payload),
+                    static_cast<std::size_t>(msg->payloadlen)
+                );
+                const auto at = payload.find("\"Temperature\":");
+                const bool hot =
+                    at != std::string_view::npos &&
+                    std::strtod(std::string(payload.substr(at + 14, 24)).c_str(), nullptr) > 25;
+                const std::string body =
+                    hot ? R"({"Light":{"Power":true}})" : R"({"Light":{"Power":false}})";
+                mosquitto_publish(
+                    m,
+                    nullptr,
+                    route->second.c_str(),
+                    static_cast<int>(body.size()),
+                    body.data(),
+                    1,
+                    false
+                );
             }
-            const std::string_view payload(
-                static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)
-            );
-            const auto at = payload.find("\"Temperature\":");
-            const bool hot = at != std::string_view::npos &&
-                             std::strtod(std::string(payload.substr(at + 14, 24)).c_str(), nullptr) > 25;
-            const std::string body = hot ? R"({"Light":{"Power":true}})" : R"({"Light":{"Power":false}})";
-            mosquitto_publish(
-                m, nullptr, route->second.c_str(), static_cast<int>(body.size()), body.data(), 1, false
-            );
-        });
+        );
         if (mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive) != MOSQ_ERR_SUCCESS ||
             mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS) {
             mosquitto_destroy(mosq_);
@@ -640,12 +658,12 @@ int Main(int argc, char** argv) {
         nodes.back()->Connect(mqtt_host, mqtt_port, ca_file);
     }
     const auto ready_deadline = Clock::now() + kReadyTimeout;
-    while (!g_stop && !std::all_of(nodes.begin(), nodes.end(), [](const auto& n) {
-        return n->Ready();
-    })) {
+    while (!g_stop &&
+           !std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); })) {
         if (Clock::now() > ready_deadline ||
             std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Refused(); })) {
-            throw std::runtime_error("not every node connected, subscribed and reported its config");
+            throw std::runtime_error("not every node connected, subscribed and reported its config"
+            );
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -746,7 +764,8 @@ int Main(int argc, char** argv) {
         " errors=" + std::to_string(publish_errors) + " received=" + std::to_string(received) +
         " lost=" + std::to_string(lost) + " mismatched=" + std::to_string(run.mismatched.load()) +
         " strays=" + std::to_string(run.strays.load()) +
-        " p50_ms=" + Ms(PercentileMs(latency, 0.50)) + " p90_ms=" + Ms(PercentileMs(latency, 0.90)) +
+        " p50_ms=" + Ms(PercentileMs(latency, 0.50)) +
+        " p90_ms=" + Ms(PercentileMs(latency, 0.90)) +
         " p99_ms=" + Ms(PercentileMs(latency, 0.99)) + " max_ms=" + Ms(PercentileMs(latency, 1.0));
     std::cout << line << std::endl;
     std::cerr << "automation_latency " << (raw ? "raw relay" : "automations") << ": " << measured

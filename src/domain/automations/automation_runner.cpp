@@ -5,10 +5,10 @@
 #include <exception>
 #include <vector>
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "domain/automations/automation_rules.hpp"
 #include "domain/automations/solar.hpp"
-#include "domain/nodes/params_validation.hpp"
 
 namespace rainmaker::domain::automations {
 
@@ -104,7 +104,7 @@ void AutomationRunner::Run(const storage::AutomationRow& row, const boost::json:
             result["reason"] = "the owner has no access to the node";
         } else {
             result["status"] = "sent";
-            publishes.emplace_back(action.node_id, nodes::SerializeForNode(action.params));
+            publishes.emplace_back(action.node_id, core::Serialize(action.params));
         }
         results.push_back(std::move(result));
     }
@@ -116,7 +116,7 @@ void AutomationRunner::Run(const storage::AutomationRow& row, const boost::json:
         {"trigger", trigger},
         {"actions", std::move(results)},
         {"timestamp", now}};
-    db_.Events().Append("node_automation_trigger", row.user_id, boost::json::serialize(event), now);
+    db_.Events().Append("node_automation_trigger", row.user_id, core::Serialize(event), now);
     ++counters_.runs;
     counters_.actions_skipped += actions.size() - publishes.size();
     if (publishes.empty()) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
@@ -136,13 +137,13 @@ std::string MappingService::TagsFor(const MappingRequestRow& request) {
                 if (key.starts_with("esp.") && (v.is_string() || v.is_number())) {
                     tags.emplace_back(
                         std::string(key) + ":" +
-                        (v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v))
+                        (v.is_string() ? std::string(v.as_string()) : core::Serialize(v))
                     );
                 }
             }
         }
     }
-    return boost::json::serialize(tags);
+    return core::Serialize(tags);
 }
 
 bool MappingService::OwnedByAnother(std::string_view node_id, std::string_view user_id) {

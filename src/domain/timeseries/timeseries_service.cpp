@@ -167,7 +167,7 @@ std::optional<TsValue> RecordValue(TsType type, const boost::json::value& v, std
             if ((type == TsType::kObject) ? !v.is_object() : !v.is_array()) {
                 return std::nullopt;
             }
-            std::string text = boost::json::serialize(v);
+            std::string text = core::Serialize(v);
             if (text.size() > max_text) {
                 return std::nullopt;
             }
@@ -538,7 +538,7 @@ TsPage TimeSeriesService::Query(
         int n = 0;
         const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
         if (ec != std::errc{} || end != text->data() + text->size() || n < 1 || !interval ||
-            n > MaxIntervals(*interval)) {
+            n > MaxIntervals(*interval) * config_.span_multiplier) {
             throw ApiError(ErrorCode::kTsIntervalCount);
         }
         intervals = n;
@@ -570,7 +570,7 @@ TsPage TimeSeriesService::Query(
         throw ApiError(ErrorCode::kTsStartAfterEnd);
     }
     const auto span = MaxSpan(raw ? std::nullopt : interval);
-    if (plan.end > calendar.Advance(span.unit, plan.start, span.count)) {
+    if (plan.end > calendar.Advance(span.unit, plan.start, span.count * config_.span_multiplier)) {
         throw ApiError(ErrorCode::kTsDuration);
     }
 

@@ -26,6 +26,9 @@ namespace rainmaker::domain::timeseries {
 struct TimeSeriesConfig {
     int retention_days = 365;  // tsdata, and simple series sent without `d`
     int max_ttl_days = 3650;   // a larger `d` is held to this
+    // The catalog's maximum query spans (and num_intervals) times this: 1 keeps them; an
+    // operator may allow longer views (a year by day).
+    int span_multiplier = 1;
     std::size_t max_message_bytes = 64 * 1024;
     std::size_t max_text_bytes = 4 * 1024;  // one string, object or array value
     int chunk_points = 1024;
