@@ -165,7 +165,8 @@ void NodeMessage(
     }
     if (outcome == domain::nodes::IngestOutcome::kApplied &&
         (suffix == "tsdata" || suffix == "simple_tsdata")) {
-        // What was stored reads back, also once compacted into coded chunks.
+        // Compaction into coded chunks and queries over what was stored: no crash, no sanitizer
+        // report, no error but the query rules' own.
         s.series.Compact(true);
         const domain::auth::AuthContext owner{std::string(kUser), "fuzz@example.com", "s-fuzz"};
         domain::timeseries::TsQueryInput query;

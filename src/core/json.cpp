@@ -1,9 +1,12 @@
-// The finite-number check over a parsed document, without recursion.
+// Untrusted JSON read (the finite-number check over a parsed document, without recursion), and
+// the one writer of the JSON the server sends.
 #include "core/json.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <vector>
+
+#include "core/utf8.hpp"
 
 namespace rainmaker::core {
 
@@ -41,13 +44,25 @@ void WriteString(std::string_view text, std::string& out) {
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');
     std::size_t plain = 0;  // the start of the run not yet copied
-    for (std::size_t i = 0; i < text.size(); ++i) {
+    for (std::size_t i = 0; i < text.size();) {
         const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x80) {
+            // Valid UTF-8 is copied; a malformed byte becomes U+FFFD, so that what is written
+            // is always JSON a strict reader takes (text from a query string may be anything).
+            if (core::NextCodePoint(text, i)) {
+                continue;
+            }
+            out.append(text.data() + plain, i - plain);
+            out += "\\ufffd";
+            plain = ++i;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\') {
+            ++i;
             continue;
         }
         out.append(text.data() + plain, i - plain);
-        plain = i + 1;
+        plain = ++i;
         out.push_back('\\');
         switch (c) {
             case '"':

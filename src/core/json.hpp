@@ -25,7 +25,7 @@ std::optional<boost::json::value> ParseUntrustedJson(std::string_view text, std:
 // boost::json::serialize, but doubles as the shortest decimal that reads back exactly, plain
 // ("21.5", "7.0", "0.0001") from 1e-6 to 1e21 as JavaScript writes them, not "2.15E1" (the
 // CLI prints what it gets); beyond that range with an exponent ("1e-300"). A non-finite double
-// is written as null.
+// is written as null; bytes of strings that are not UTF-8 as U+FFFD.
 std::string Serialize(const boost::json::value& value);
 std::string Serialize(const boost::json::object& object);  // without copying it into a value
 std::string Serialize(const boost::json::array& array);

@@ -278,12 +278,12 @@ TEST_F(TimeSeriesTest, SimpleSeriesAndRecordsTheConfigDoesNotDeclare) {
     std::string metrics;
     for (int i = 0; i < 100; ++i) {
         metrics = client_.Get("/metrics").body;
-        if (metrics.find("rainmaker_timeseries_records_dropped_total 2") != std::string::npos) {
+        if (metrics.find("rainmaker_timeseries_records_dropped_total 2\n") != std::string::npos) {
             break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_NE(metrics.find("rainmaker_timeseries_records_dropped_total 2"), std::string::npos)
+    EXPECT_NE(metrics.find("rainmaker_timeseries_records_dropped_total 2\n"), std::string::npos)
         << metrics;
     const auto nope = client_.Get(simple + "Light.Nope&data_type=int", alice_.accesstoken);
     ASSERT_EQ(nope.status, 200) << nope.body;

@@ -91,7 +91,7 @@ await step("the node publishes 72 hourly Light.Temperature records (tsdata) and 
     state.firstPage = page;
 });
 
-await step("node.getCustomParamTSData raw: 200 records a page at most, fetchNext (start_id) reads the rest", async () => {
+await step("node.getCustomParamTSData raw, 50 records a page: fetchNext (start_id) reads the rest", async () => {
     need("firstPage");
     let page = await state.node.getCustomParamTSData({
         paramName: "Light.Temperature", dataType: "float", startTime: kStart, endTime: kEnd, resultCount: 50,

@@ -276,6 +276,27 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
     });
 }
 
+void MappingService::ForgetUser(std::string_view user_id) {
+    constexpr int kPage = 1000;
+    std::vector<std::string> nodes;
+    for (std::string start;;) {
+        const auto page = db_.Nodes().ListMappings(user_id, start, kPage + 1);
+        for (std::size_t i = 0; i < page.size() && i < static_cast<std::size_t>(kPage); ++i) {
+            nodes.push_back(page[i].node_id);
+        }
+        if (page.size() <= static_cast<std::size_t>(kPage)) {
+            break;
+        }
+        start = page.back().node_id;
+    }
+    for (const auto& node_id : nodes) {
+        db_.Nodes().DeleteMapping(user_id, node_id);
+        if (node_released_ && db_.Nodes().CountMappingsOfNode(node_id) == 0) {
+            node_released_(node_id);
+        }
+    }
+}
+
 std::string MappingService::RequestStatus(
     const auth::AuthContext& caller, std::string_view request_id
 ) {

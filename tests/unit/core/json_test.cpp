@@ -50,6 +50,21 @@ TEST(Serialize, WritesDoublesInPlainDecimalAndEverythingElseAsBoostDoes) {
     EXPECT_EQ(Serialize(plain), boost::json::serialize(plain));
 }
 
+TEST(Serialize, ReplacesBytesThatAreNotUtf8AndKeepsTheRest) {
+    EXPECT_EQ(
+        Serialize(boost::json::string_view("a\xff"
+                                           "b")),
+        "\"a\\ufffdb\""
+    );
+    EXPECT_EQ(Serialize(boost::json::string_view("\xc3")), "\"\\ufffd\"");             // cut short
+    EXPECT_EQ(Serialize(boost::json::string_view("\xc0\xaf")), "\"\\ufffd\\ufffd\"");  // overlong
+    EXPECT_EQ(Serialize(boost::json::string_view("\xed\xa0\x80")), "\"\\ufffd\\ufffd\\ufffd\"");
+    EXPECT_EQ(Serialize(boost::json::string_view("é€😀")), "\"é€😀\"");
+    const auto text = Serialize(boost::json::object{{"k\xfe", "v\x80"}});
+    EXPECT_EQ(text, "{\"k\\ufffd\":\"v\\ufffd\"}");
+    EXPECT_TRUE(boost::json::parse(text).is_object());
+}
+
 TEST(Serialize, EveryDoubleReadsBackExactly) {
     std::mt19937_64 random(42);
     std::uniform_int_distribution<std::uint64_t> bits;
