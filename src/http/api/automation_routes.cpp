@@ -7,8 +7,6 @@
 
 namespace rainmaker::http::api {
 
-using core::ApiError;
-using core::ErrorCode;
 using domain::automations::Automation;
 using domain::automations::AutomationInput;
 using domain::automations::AutomationService;
