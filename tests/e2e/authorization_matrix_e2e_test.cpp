@@ -139,11 +139,11 @@ constexpr RouteEntry kRoutes[] = {
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
 
-// The (method, path) pairs the route files register, read from the sources next to this file;
+// The (method, path) pairs the route files register, read from the source tree;
 // `error` says why when they cannot be read completely.
 std::set<RouteKey> RegisteredRoutes(std::string& error) {
-    const auto dir = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
-                     "src" / "http" / "api";
+    // The source tree as CMake knows it (__FILE__ may be relative, e.g. under ccache).
+    const auto dir = std::filesystem::path(RAINMAKER_SOURCE_DIR) / "src" / "http" / "api";
     std::set<RouteKey> routes;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
