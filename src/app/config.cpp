@@ -184,6 +184,17 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "timeseries.max_message_bytes", c.timeseries.max_message_bytes);
     Read(t, "timeseries.max_text_bytes", c.timeseries.max_text_bytes);
     ReadSeconds(t, "timeseries.compaction_interval_seconds", c.timeseries_compaction_interval);
+    Read(t, "commands.default_timeout_seconds", c.commands.default_timeout_seconds);
+    Read(t, "commands.max_pending_per_node", c.commands.max_pending_per_node);
+    Read(t, "commands.retention_days", c.commands.retention_days);
+    if (c.commands.default_timeout_seconds < 1 ||
+        c.commands.default_timeout_seconds > domain::commands::kMaxTimeoutSeconds ||
+        c.commands.max_pending_per_node < 1 || c.commands.retention_days < 1) {
+        throw std::runtime_error(
+            "config: commands.default_timeout_seconds must be 1 to 2592000, "
+            "commands.max_pending_per_node and commands.retention_days at least 1"
+        );
+    }
     Read(t, "mqtt.embedded", c.mqtt.embedded);
     Read(t, "mqtt.address", c.mqtt.node_address);
     Read(t, "mqtt.port", c.mqtt.node_port);

@@ -8,6 +8,7 @@
 
 #include "crypto/password_hash.hpp"
 #include "domain/auth/token_service.hpp"
+#include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
@@ -40,6 +41,7 @@ struct Config {
     std::chrono::seconds housekeeping_interval{600};
     domain::timeseries::TimeSeriesConfig timeseries;
     std::chrono::seconds timeseries_compaction_interval{60};
+    domain::commands::CommandConfig commands;
     std::string log_level = "info";
 };
 

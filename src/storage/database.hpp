@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "storage/code_store.hpp"
+#include "storage/command_store.hpp"
 #include "storage/event_store.hpp"
 #include "storage/group_store.hpp"
 #include "storage/job_store.hpp"
@@ -29,6 +30,7 @@ public:
     virtual EventStore& Events() = 0;
     virtual JobStore& Jobs() = 0;
     virtual TimeSeriesStore& TimeSeries() = 0;
+    virtual CommandStore& Commands() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

@@ -41,7 +41,8 @@ std::unique_ptr<SimProcess> DeviceLab::Run(const Device& d, std::vector<std::str
         "--mqtt-port",
         std::to_string(lab_server_.mqtt_port()),
         "--ca",
-        lab_server_.ca_file().string()};
+        lab_server_.ca_file().string(),
+        "--stdin"};  // the test drives it through its stdin (a pipe, not a terminal)
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<SimProcess>(args);
 }

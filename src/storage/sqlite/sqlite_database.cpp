@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_command_store.hpp"
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
@@ -35,7 +36,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       sharing_(std::make_unique<SqliteSharingStore>(*this)),
       events_(std::make_unique<SqliteEventStore>(*this)),
       jobs_(std::make_unique<SqliteJobStore>(*this)),
-      timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)) {
+      timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)),
+      commands_(std::make_unique<SqliteCommandStore>(*this)) {
     Migrate();
 }
 
@@ -75,6 +77,10 @@ JobStore& SqliteDatabase::Jobs() {
 
 TimeSeriesStore& SqliteDatabase::TimeSeries() {
     return *timeseries_;
+}
+
+CommandStore& SqliteDatabase::Commands() {
+    return *commands_;
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {
