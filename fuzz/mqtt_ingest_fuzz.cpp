@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
@@ -62,8 +63,10 @@ struct Ingest {
           nodes(db, publisher),
           groups(db, nodes, clock),
           mapping(db, clock),
-          ingest(db, mapping, clock) {
+          ingest(db, mapping, clock),
+          commands(db, publisher, clock) {
         fuzz::SilenceLogs();
+        commands.RegisterIngest(ingest);  // from-node, as application.cpp wires it
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
                 groups.AddMappedNode(user, group, node);
@@ -104,6 +107,7 @@ struct Ingest {
     domain::groups::GroupService groups;
     domain::nodes::MappingService mapping;
     domain::nodes::NodeIngest ingest;
+    domain::commands::CommandService commands;
 };
 
 Ingest& Instance() {

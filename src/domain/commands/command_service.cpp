@@ -410,7 +410,8 @@ void CommandService::OnFromNode(std::string_view node_id, std::string_view paylo
     if (!row || (row->status != kStatusRequested && row->status != kStatusInProgress)) {
         // Not this node's, or ended already (timed out, overridden, answered twice).
         ++counters_.unmatched;
-        core::log::Info(
+        // Debug: a node could otherwise fill the log with answers to nothing.
+        core::log::Debug(
             "node " + std::string(node_id) + ": answer to " + (row ? "ended" : "unknown") +
             " command request " + message->request_id + " ignored"
         );
