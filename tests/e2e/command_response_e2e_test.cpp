@@ -431,10 +431,10 @@ TEST_F(CommandResponseTest, OverrideReplacesThePendingRequestOfTheSameCommand) {
     auto record = WaitStatus(alice_, first, "failure");
     EXPECT_EQ(record.at("status_description"), ("overridden by request " + second).c_str());
     WaitStatus(alice_, second, "in_progress");
+    EXPECT_FALSE(sim_->WaitFor("deferred " + second).empty());
     // The node answering the replaced request changes nothing; the new one ends normally.
     sim_->Send("answer " + first + " 0 {}");
     EXPECT_FALSE(sim_->WaitFor("answered " + first).empty());
-    EXPECT_FALSE(sim_->WaitFor("deferred " + second).empty());
     sim_->Send("answer " + second + " 0 {}");
     WaitStatus(alice_, second, "success");
     EXPECT_EQ(
