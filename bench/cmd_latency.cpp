@@ -147,7 +147,9 @@ public:
     }
 
     // Waits up to `timeout` for `id`; its time, or nullopt.
-    std::optional<Clock::time_point> Wait(const std::string& id, std::chrono::milliseconds timeout) {
+    std::optional<Clock::time_point> Wait(
+        const std::string& id, std::chrono::milliseconds timeout
+    ) {
         std::unique_lock lock(mutex_);
         std::optional<Clock::time_point> at;
         cv_.wait_for(lock, timeout, [&] {
@@ -205,7 +207,8 @@ void Check(int rc, const std::string& what) {
 // A node that declares cmd-resp and answers every request at once with its data.
 class BenchNode {
 public:
-    BenchNode(NodeFiles files, Signals& published) : files_(std::move(files)), published_(published) {
+    BenchNode(NodeFiles files, Signals& published)
+        : files_(std::move(files)), published_(published) {
         mosq_ = mosquitto_new(files_.node_id.c_str(), true, this);
         if (mosq_ == nullptr) {
             throw std::runtime_error("mosquitto_new failed");
@@ -225,7 +228,12 @@ public:
         Check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "v311");
         Check(
             mosquitto_tls_set(
-                mosq_, ca.c_str(), nullptr, files_.cert_file.c_str(), files_.key_file.c_str(), nullptr
+                mosq_,
+                ca.c_str(),
+                nullptr,
+                files_.cert_file.c_str(),
+                files_.key_file.c_str(),
+                nullptr
             ),
             files_.node_id + " TLS"
         );
@@ -257,7 +265,13 @@ private:
             R"("value":"1"}],"devices":[],"services":[]})";
         const std::string topic = "node/" + self.Id() + "/config";
         mosquitto_publish(
-            m, &self.config_mid_, topic.c_str(), static_cast<int>(config.size()), config.data(), 1, false
+            m,
+            &self.config_mid_,
+            topic.c_str(),
+            static_cast<int>(config.size()),
+            config.data(),
+            1,
+            false
         );
     }
 
@@ -394,7 +408,8 @@ void RestWorker(
         const auto posted = session.Request(http::verb::post, "/v1/user/nodes/cmd", body);
         boost::system::error_code ec;
         const auto json = boost::json::parse(posted.body(), ec);
-        const auto* id = !ec && json.is_object() ? json.as_object().if_contains("request_id") : nullptr;
+        const auto* id =
+            !ec && json.is_object() ? json.as_object().if_contains("request_id") : nullptr;
         if (posted.result_int() != 200 || id == nullptr || !id->is_string()) {
             if (++run.errors <= 3) {
                 std::cerr << "cmd_latency: POST answered " << posted.result_int() << " "
@@ -419,7 +434,8 @@ void RestWorker(
             continue;
         }
         run.latency_ns[*n] =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - run.Due(*n)).count();
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - run.Due(*n))
+                .count();
     }
 }
 
@@ -445,7 +461,9 @@ public:
     RawClient(const RawClient&) = delete;
     RawClient& operator=(const RawClient&) = delete;
 
-    void Connect(const std::string& host, int port, const std::string& user, const std::string& password) {
+    void Connect(
+        const std::string& host, int port, const std::string& user, const std::string& password
+    ) {
         Check(mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str()), "link credentials");
         Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), "link connect");
         Check(mosquitto_loop_start(mosq_), "link loop");
@@ -455,7 +473,15 @@ public:
 
     void Publish(const std::string& node, const std::string& payload) {
         const std::string topic = "node/" + node + "/to-node";
-        mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
+        mosquitto_publish(
+            mosq_,
+            nullptr,
+            topic.c_str(),
+            static_cast<int>(payload.size()),
+            payload.data(),
+            1,
+            false
+        );
     }
 
 private:
@@ -478,20 +504,32 @@ private:
     std::atomic<bool> subscribed_{false};
 };
 
-void RawWorker(Run& run, Dispatcher& dispatcher, Signals& answered, RawClient& client, const std::vector<std::string>& nodes) {
+void RawWorker(
+    Run& run,
+    Dispatcher& dispatcher,
+    Signals& answered,
+    RawClient& client,
+    const std::vector<std::string>& nodes
+) {
     while (const auto n = dispatcher.Next()) {
         // An id the server never issued (it also receives the answers, and ignores them).
         const std::string id = "raw-" + std::to_string(*n);
         client.Publish(
             nodes[*n % nodes.size()],
-            Tlv({{1, id}, {2, std::string(1, '\x02')}, {5, Le16(kCommand)}, {6, R"({"seq":)" + std::to_string(*n) + "}"}})
+            Tlv(
+                {{1, id},
+                 {2, std::string(1, '\x02')},
+                 {5, Le16(kCommand)},
+                 {6, R"({"seq":)" + std::to_string(*n) + "}"}}
+            )
         );
         if (!answered.Wait(id, std::chrono::milliseconds(5000))) {
             ++run.errors;
             continue;
         }
         run.latency_ns[*n] =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - run.Due(*n)).count();
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - run.Due(*n))
+                .count();
     }
 }
 
@@ -508,8 +546,19 @@ int Main(int argc, char** argv) {
         argc,
         argv,
         1,
-        {"--nodes-dir", "--mqtt-port", "--mqtt-host", "--ca", "--nodes", "--api", "--token",
-         "--workers", "--rate", "--duration", "--warmup", "--link-port", "--link-password-file",
+        {"--nodes-dir",
+         "--mqtt-port",
+         "--mqtt-host",
+         "--ca",
+         "--nodes",
+         "--api",
+         "--token",
+         "--workers",
+         "--rate",
+         "--duration",
+         "--warmup",
+         "--link-port",
+         "--link-password-file",
          "--link-user"},
         {"--raw"}
     );
@@ -549,8 +598,9 @@ int Main(int argc, char** argv) {
     }
     const auto ready_by = Clock::now() + std::chrono::seconds(20);
     for (;;) {
-        const bool ready = std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); }) &&
-                           (!link || link->Ready());
+        const bool ready =
+            std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); }) &&
+            (!link || link->Ready());
         if (ready) {
             break;
         }
@@ -609,7 +659,9 @@ int Main(int argc, char** argv) {
     std::sort(measured.begin(), measured.end());
     const auto at = [&](double p) {
         return measured.empty() ? std::int64_t{0}
-                                : measured[static_cast<std::size_t>(p * static_cast<double>(measured.size() - 1))];
+                                : measured[static_cast<std::size_t>(
+                                      p * static_cast<double>(measured.size() - 1)
+                                  )];
     };
     const double achieved = static_cast<double>(run.total) / elapsed;
     std::printf(

@@ -48,9 +48,12 @@ std::unique_ptr<SimProcess> DeviceLab::Run(const Device& d, std::vector<std::str
 }
 
 std::unique_ptr<SimProcess> DeviceLab::RunMapped(
-    const Tokens& t, const Device& d, std::string* request_id
+    const Tokens& t, const Device& d, std::string* request_id, std::vector<std::string> extra
 ) {
-    auto sim = Run(d, {"--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id});
+    std::vector<std::string> args = {
+        "--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto sim = Run(d, args);
     EXPECT_FALSE(sim->WaitFor("ready").empty());
     const auto r = lab_client_.Put(
         "/v1/user/nodes/mapping",

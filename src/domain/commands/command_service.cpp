@@ -181,7 +181,10 @@ SubmitResult CommandService::Submit(
     if (!cmd || *cmd < 0 || *cmd > std::numeric_limits<std::uint16_t>::max()) {
         throw ApiError(ErrorCode::kCmdInvalidCommand);
     }
-    auto [kind, data] = CheckData(s);
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const auto checked = CheckData(s);
+    const DataKind kind = checked.first;
+    const std::string& data = checked.second;
     std::int64_t timeout = config_.default_timeout_seconds;
     if (s.timeout && !s.timeout->is_null()) {
         const auto t = Integer(*s.timeout);
