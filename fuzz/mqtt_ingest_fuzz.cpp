@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/error.hpp"
 #include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/nodes/mapping_service.hpp"
@@ -18,6 +19,7 @@
 #include "domain/nodes/node_publisher.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "domain/stored_json.hpp"
+#include "domain/timeseries/timeseries_service.hpp"
 #include "fuzz_support.hpp"
 #include "mqtt/topics.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -64,8 +66,10 @@ struct Ingest {
           groups(db, nodes, clock),
           mapping(db, clock),
           ingest(db, mapping, clock),
+          series(db, clock),
           commands(db, publisher, clock) {
         fuzz::SilenceLogs();
+        series.RegisterIngest(ingest);
         commands.RegisterIngest(ingest);  // from-node, as application.cpp wires it
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
@@ -91,7 +95,9 @@ struct Ingest {
             R"({"node_id":"fuzz-node-1","config_version":"2020-03-20","info":{"name":"Light",)"
             R"("type":"esp.device.lightbulb","model":"m","fw_version":"1.0"},"devices":[)"
             R"({"name":"Light","params":[{"name":"Power","data_type":"bool",)"
-            R"("properties":["read","write"]}]}]})";
+            R"("properties":["read","write"]},{"name":"Temperature","data_type":"float",)"
+            R"("properties":["read","time_series"]},{"name":"Label","data_type":"string",)"
+            R"("properties":["read","simple_ts"]}]}]})";
         db.Nodes().PutConfig(kNode, config, "esp.device.lightbulb", "m", "1.0");
         db.Nodes().PutParams(kNode, R"({"Light":{"Power":false}})", clock.NowSeconds());
         domain::nodes::MappingExtras extras;
@@ -107,6 +113,7 @@ struct Ingest {
     domain::groups::GroupService groups;
     domain::nodes::MappingService mapping;
     domain::nodes::NodeIngest ingest;
+    domain::timeseries::TimeSeriesService series;
     domain::commands::CommandService commands;
 };
 
@@ -159,6 +166,29 @@ void NodeMessage(
     if (after) {
         CheckStoredJson(after->config, "config");
         CheckStoredJson(after->params, "params");
+    }
+    if (outcome == domain::nodes::IngestOutcome::kApplied &&
+        (suffix == "tsdata" || suffix == "simple_tsdata")) {
+        // Compaction into coded chunks and queries over what was stored: no crash, no sanitizer
+        // report, no error but the query rules' own.
+        s.series.Compact(true);
+        const domain::auth::AuthContext owner{std::string(kUser), "fuzz@example.com", "s-fuzz"};
+        domain::timeseries::TsQueryInput query;
+        query.node_id = std::string(node_id);
+        query.param_name = "Light.Temperature";
+        query.start_time = std::to_string(s.clock.NowSeconds() - 30 * 86400);
+        query.end_time = std::to_string(s.clock.NowSeconds() + 86400);
+        for (const auto* aggregate : {"raw", "avg"}) {
+            query.aggregate = aggregate;
+            if (query.aggregate != "raw") {
+                query.aggregation_interval = "day";
+            }
+            try {
+                s.series.Query(owner, query, true);
+            } catch (const core::ApiError&) {
+                // a span or type the query rules refuse
+            }
+        }
     }
 }
 

@@ -104,7 +104,10 @@ struct Application::Parts {
         http::api::AddCommandRoutes(router, commands);
         commands.RegisterIngest(ingest);
         mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
-        accounts.SetDeletionHook([this](std::string_view user) { groups.ForgetOwner(user); });
+        accounts.SetDeletionHook([this](std::string_view user) {
+            groups.ForgetOwner(user);
+            mapping.ForgetUser(user);  // nodes left without users release their series
+        });
         accounts.NormalizeStoredNames();
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {

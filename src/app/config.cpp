@@ -184,6 +184,21 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "timeseries.max_message_bytes", c.timeseries.max_message_bytes);
     Read(t, "timeseries.max_text_bytes", c.timeseries.max_text_bytes);
     ReadSeconds(t, "timeseries.compaction_interval_seconds", c.timeseries_compaction_interval);
+    Read(t, "timeseries.span_multiplier", c.timeseries.span_multiplier);
+    // A typo here would delete points (retention) or refuse every record: refused at start.
+    for (const auto& [key, value] :
+         {std::pair{"retention_days", c.timeseries.retention_days},
+          std::pair{"max_ttl_days", c.timeseries.max_ttl_days},
+          std::pair{"span_multiplier", c.timeseries.span_multiplier}}) {
+        if (value < 1) {
+            throw std::runtime_error(
+                "config: timeseries." + std::string(key) + " must be at least 1"
+            );
+        }
+    }
+    if (c.timeseries.span_multiplier > 100) {
+        throw std::runtime_error("config: timeseries.span_multiplier must be at most 100");
+    }
     Read(t, "commands.default_timeout_seconds", c.commands.default_timeout_seconds);
     Read(t, "commands.max_pending_per_node", c.commands.max_pending_per_node);
     Read(t, "commands.retention_days", c.commands.retention_days);

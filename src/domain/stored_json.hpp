@@ -48,7 +48,7 @@ inline constexpr std::size_t kMaxStoredDocumentBytes = 64 * 1024;
 // `value` serialized for the store; throws kInputTooLarge (naming `what`) when it is larger
 // than kMaxStoredDocumentBytes, so the request changes nothing.
 inline std::string SerializeBounded(const boost::json::value& value, std::string_view what) {
-    std::string text = boost::json::serialize(value);
+    std::string text = core::Serialize(value);
     if (text.size() > kMaxStoredDocumentBytes) {
         throw core::ApiError(
             core::ErrorCode::kInputTooLarge,

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json.hpp"
 #include "outbound/curl_easy.hpp"
 
 namespace rainmaker::outbound {
@@ -39,7 +40,7 @@ SmsWebhookSender::SmsWebhookSender(SmsWebhookConfig config) : config_(std::move(
 
 void SmsWebhookSender::Send(const domain::users::OutgoingMessage& message) {
     const std::string body =
-        boost::json::serialize(boost::json::object{{"to", message.to}, {"text", message.text}});
+        core::Serialize(boost::json::object{{"to", message.to}, {"text", message.text}});
 
     CurlEasy curl = MakeCurlEasy();
     CURL* h = curl.get();

@@ -94,9 +94,9 @@ public:
     virtual std::vector<TsChunkSpan> ChunkSpans(
         std::int64_t series_id, std::int64_t from, std::int64_t to
     ) = 0;
-    // The chunks holding any point with from <= t < to, oldest first.
+    // At most `limit` chunks holding a point with from <= t < to, oldest first.
     virtual std::vector<TsChunkRow> Chunks(
-        std::int64_t series_id, std::int64_t from, std::int64_t to
+        std::int64_t series_id, std::int64_t from, std::int64_t to, int limit
     ) = 0;
     // At most `limit` chunks holding a point with from <= t < to, newest first.
     virtual std::vector<TsChunkRow> ChunksDescending(

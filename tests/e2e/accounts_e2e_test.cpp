@@ -569,7 +569,7 @@ TEST(Accounts, LogoutAllWithAValueOtherThanTrueOrFalseIsRefused) {
         client.Post("/v1/logout2?logout_all=maybe", object{}, tokens.accesstoken), 400, 101036
     ));
     EXPECT_TRUE(IsFailure(
-        client.Post("/v1/logout2?logout_all=1", object{}, tokens.accesstoken), 400, 101036
+        client.Post("/v1/logout2?logout_all=yes", object{}, tokens.accesstoken), 400, 101036
     ));
     EXPECT_TRUE(IsFailure(
         client.Post("/v1/logout2", object{{"logout_all", "maybe"}}, tokens.accesstoken), 400, 101036

@@ -465,6 +465,7 @@ TEST_F(DevicesTest, ClaimRefusesBadInputAndForeignCsrs) {
     EXPECT_EQ(status, 0) << out;  // a different device: fine
     const auto mqtt = client_.Get("/mqtt_host");
     EXPECT_EQ(mqtt.Str("mqtt_host"), "localhost");
+    EXPECT_EQ(mqtt.Str("mqtt_cred_host"), "localhost");  // the CLI prints it
 }
 
 }  // namespace
@@ -1052,6 +1053,11 @@ TEST_F(SharingTest, BadSharingInputsAreRefused) {
         400,
         107019
     ));
+    // The CLI sends Python's spelling of booleans.
+    EXPECT_EQ(
+        client_.Get("/v1/user/nodes/sharing/requests?primary_user=True", alice_.accesstoken).status,
+        200
+    );
     EXPECT_TRUE(IsFailure(
         client_.Delete(
             "/v1/user/nodes/sharing?nodes=" + d.node_id + "&user_name=bob@example.com",

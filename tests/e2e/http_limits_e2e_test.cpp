@@ -127,6 +127,15 @@ void ExpectBusyAnswer(const RawResponse& r) {
     EXPECT_TRUE(description != nullptr && description->is_string()) << r.body;
 }
 
+// Opens `count` connections from 127.0.0.1, each answered 200 for a GET, and keeps them open.
+void HoldAnsweredConnections(std::uint16_t port, int count, std::vector<RawConnection>& held) {
+    for (int i = 0; i < count; ++i) {
+        held.emplace_back(port);
+        ASSERT_TRUE(held.back().Send(GetRequest("/healthz")));
+        ASSERT_EQ(held.back().ReadResponse().status, 200) << "connection " << i;
+    }
+}
+
 // The header of a login with a body of `content_length` bytes; `forwarded_for`, when given, is
 // sent as X-Forwarded-For (the client, for a server that trusts 127.0.0.0/8 as its proxy).
 std::string PostHeader(std::size_t content_length, const std::string& forwarded_for = {}) {
@@ -141,11 +150,7 @@ TEST(HttpLimits, RefusesConnectionsPastTheLimitWith503WhileEarlierOnesWork) {
     ConfiguredServer server("[http]\nmax_connections = 4\n");
     const auto port = server->port();
     std::vector<RawConnection> held;
-    for (int i = 0; i < 4; ++i) {
-        held.emplace_back(port);
-        ASSERT_TRUE(held.back().Send(GetRequest("/healthz")));
-        ASSERT_EQ(held.back().ReadResponse().status, 200) << "connection " << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(HoldAnsweredConnections(port, 4, held));
 
     RawConnection extra(port);
     extra.Send(GetRequest("/healthz"));
@@ -345,11 +350,7 @@ TEST(HttpLimits, RefusesConnectionsPastThePerAddressCapWhileOtherAddressesConnec
     ConfiguredServer server("[http]\nmax_connections_per_address = 3\n");
     const auto port = server->port();
     std::vector<RawConnection> held;
-    for (int i = 0; i < 3; ++i) {
-        held.emplace_back(port);
-        ASSERT_TRUE(held.back().Send(GetRequest("/healthz")));
-        ASSERT_EQ(held.back().ReadResponse().status, 200) << "connection " << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(HoldAnsweredConnections(port, 3, held));
     RawConnection extra(port);
     extra.Send(GetRequest("/healthz"));
     ExpectBusyAnswer(extra.ReadResponse());
@@ -383,11 +384,7 @@ TEST(HttpLimits, DoesNotCapConnectionsOfATrustedProxy) {
     );
     const auto port = server->port();
     std::vector<RawConnection> held;
-    for (int i = 0; i < 6; ++i) {
-        held.emplace_back(port);
-        ASSERT_TRUE(held.back().Send(GetRequest("/healthz")));
-        ASSERT_EQ(held.back().ReadResponse().status, 200) << "connection " << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(HoldAnsweredConnections(port, 6, held));
     // Another peer, not a proxy, is capped.
     std::vector<RawConnection> direct;
     for (int i = 0; i < 4; ++i) {

@@ -373,19 +373,21 @@ TEST_F(TimeSeriesServiceTest, CompactionMovesTheHeadIntoChunksAndAnswersStayTheS
 
 TEST_F(TimeSeriesServiceTest, SimpleSeriesKeepTheirTypeAndTheirOwnRetention) {
     const std::int64_t now = clock_.NowSeconds();
-    ASSERT_EQ(
-        ingest_.Handle(
+    const auto simple = [&](std::int64_t t, int days) {
+        return ingest_.Handle(
             kNode,
             "simple_tsdata",
-            R"({"name":"Sensor.Profile","dt":"object","t":)" + std::to_string(now - 3 * kDay) +
-                R"(,"v":{"a":[1,2]},"d":2})"
-        ),
-        IngestOutcome::kApplied
-    );
+            R"({"name":"Sensor.Profile","dt":"object","t":)" + std::to_string(t) +
+                R"(,"v":{"a":[1,2]},"d":)" + std::to_string(days) + "}"
+        );
+    };
+    ASSERT_EQ(simple(now - kDay, 2), IngestOutcome::kApplied);
     SimpleQueryInput in;
     in.node_id = kNode;
     in.param_name = "Sensor.Profile";
     in.data_type = "object";
+    in.start_time = std::to_string(now - 5 * kDay);
+    in.end_time = std::to_string(now);
     auto page = series_.QuerySimple(owner_, in, false);
     ASSERT_EQ(page.values.size(), 1u);
     EXPECT_EQ(std::get<std::string>(page.values[0].val), R"({"a":[1,2]})");
@@ -394,16 +396,121 @@ TEST_F(TimeSeriesServiceTest, SimpleSeriesKeepTheirTypeAndTheirOwnRetention) {
     in.data_type = "text";
     EXPECT_THROW(series_.QuerySimple(owner_, in, false), ApiError);
 
-    // Two days of retention (`d`): the 3-day-old point goes; a tsdata point of the same age
-    // stays for the default year.
-    ASSERT_EQ(TsData("Sensor.Energy", "int", {{now - 3 * kDay, "1"}}), IngestOutcome::kApplied);
+    // A point its retention has already passed is not stored (a backdated point would only
+    // make compaction rewrite old chunks).
+    const auto dropped = series_.counters().records_dropped.load();
+    ASSERT_EQ(simple(now - 3 * kDay, 2), IngestOutcome::kApplied);
+    EXPECT_EQ(series_.counters().records_dropped, dropped + 1);
+
+    // Two days of retention (`d`): two days on, the 3-day-old point is no longer answered,
+    // even before the hourly job deletes it; a tsdata point of the same age stays for the
+    // default year.
+    ASSERT_EQ(TsData("Sensor.Energy", "int", {{now - kDay, "1"}}), IngestOutcome::kApplied);
     series_.Compact(true);
-    EXPECT_EQ(series_.DeleteExpired(), 1);
+    clock_.Advance(std::chrono::seconds(2 * kDay));
     in.data_type = "object";
+    in.end_time = std::to_string(now + 2 * kDay);
+    EXPECT_TRUE(series_.QuerySimple(owner_, in, false).values.empty());
+    EXPECT_EQ(series_.DeleteExpired(), 1);
     EXPECT_TRUE(series_.QuerySimple(owner_, in, false).values.empty());
     auto ts = Input("Sensor.Energy");
     ts.type = "int";
     EXPECT_EQ(Query(ts).values.size(), 1u);
+}
+
+TEST_F(TimeSeriesServiceTest, HoursAndMinutesSpanADayOfSecondsAlsoOnClockChangeDays) {
+    auto in = Input();
+    in.aggregate = "avg";
+    in.aggregation_interval = "hour";
+    in.timezone = "Europe/Berlin";
+    in.start_time = std::to_string(kMar29);  // a day of 23 hours
+    in.end_time = std::to_string(kMar29 + kDay);
+    EXPECT_EQ(ErrorOf(in), 0);
+    in.aggregation_interval = "minute";
+    EXPECT_EQ(ErrorOf(in), 0);
+    in.end_time = std::to_string(kMar29 + kDay + 1);
+    EXPECT_EQ(ErrorOf(in), 126012);
+    in.start_time = std::to_string(kOct25);  // a day of 25 hours: still 24 of them at most
+    in.end_time = std::to_string(kOct26);
+    EXPECT_EQ(ErrorOf(in), 126012);
+    // Times past the year 9999 are refused, not overflowed.
+    in.aggregation_interval = "year";
+    in.start_time = "253402300800";
+    EXPECT_EQ(ErrorOf(in), 126010);
+    in.start_time = "0";
+    in.end_time = "9223372036854775807";
+    EXPECT_EQ(ErrorOf(in), 126011);
+}
+
+TEST_F(TimeSeriesServiceTest, LongRangesAreReadAFewChunksAtATimeWithoutGapsOrRepeats) {
+    TimeSeriesConfig small;
+    small.chunk_points = 4;
+    TimeSeriesService series(db_, clock_, small);
+    nodes::NodeIngest ingest(db_, mapping_, clock_);
+    series.RegisterIngest(ingest);
+    std::vector<std::pair<std::int64_t, std::string>> records;
+    for (int i = 0; i < 50; ++i) {
+        records.emplace_back(kMar28 + i * kHour, std::to_string(i) + ".5");
+    }
+    ASSERT_EQ(
+        ingest.Handle(
+            kNode,
+            "tsdata",
+            R"({"ts_data":[{"name":"Sensor.Temperature","dt":"float","records":)" +
+                Records(records) + "}]}"
+        ),
+        IngestOutcome::kApplied
+    );
+    EXPECT_EQ(series.Compact(true), 50);  // 13 chunks
+    ASSERT_EQ(
+        TsData("Sensor.Temperature", "float", {{kMar28 + 7 * kHour, "70.5"}}),
+        IngestOutcome::kApplied
+    );  // a head point over a chunk's: it wins
+    for (const bool desc : {false, true}) {
+        auto in = Input();
+        in.start_time = std::to_string(kMar28);
+        in.end_time = std::to_string(kMar28 + 31 * kDay);
+        in.num_records = 7;
+        in.desc_order = desc;
+        std::vector<std::int64_t> seen;
+        double at_seven = 0;
+        do {
+            const auto page = series.Query(owner_, in, false);
+            for (const auto& v : page.values) {
+                seen.push_back((v.ts - kMar28) / kHour);
+                if (v.ts == kMar28 + 7 * kHour) {
+                    at_seven = Float(v);
+                }
+            }
+            in.start_id = page.next_id;
+        } while (in.start_id);
+        std::vector<std::int64_t> expected(50);
+        for (int i = 0; i < 50; ++i) {
+            expected[static_cast<std::size_t>(i)] = desc ? 49 - i : i;
+        }
+        EXPECT_EQ(seen, expected) << (desc ? "descending" : "ascending");
+        EXPECT_EQ(at_seven, 70.5);
+    }
+}
+
+TEST_F(TimeSeriesServiceTest, ASeriesGoesWhenItsLastUserDeletesTheAccount) {
+    Hourly(kMar28, kMar28 + 3 * kHour);
+    mapping_.SetNodeReleased([this](std::string_view node) { series_.ForgetNode(node); });
+    auth::AuthContext admin{"admin-1", "admin@example.com", "s3", false, true};
+    auto in = Input();
+    in.start_time = std::to_string(kMar28);
+    in.end_time = std::to_string(kMar29);
+    // Another user of the node keeps it (and its series).
+    storage::UserNodeRow mapping;
+    mapping.user_id = stranger_.user_id;
+    mapping.node_id = kNode;
+    mapping.role = "secondary";
+    db_.Nodes().PutMapping(mapping);
+    db_.Transaction([&] { mapping_.ForgetUser(owner_.user_id); });
+    EXPECT_EQ(series_.Query(admin, in, true).values.size(), 3u);
+    EXPECT_FALSE(db_.Nodes().FindMapping(owner_.user_id, kNode));
+    db_.Transaction([&] { mapping_.ForgetUser(stranger_.user_id); });
+    EXPECT_EQ(series_.Query(admin, in, true).values.size(), 0u);
 }
 
 TEST_F(TimeSeriesServiceTest, OnlyUsersOfTheNodeReadItAndItsSeriesGoWithItsLastUser) {

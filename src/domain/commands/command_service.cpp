@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "crypto/base64.hpp"
@@ -124,7 +125,9 @@ std::pair<DataKind, std::string> CheckData(const Submission& s) {
         return {DataKind::kBase64, std::string(data.as_string())};
     }
     if (data.is_object()) {
-        std::string text = boost::json::serialize(data);
+        // Written as every document the server writes (plain decimals, not 2.15E1): the node's
+        // parser reads it.
+        std::string text = core::Serialize(data.as_object());
         if (text.size() > kMaxDataBytes) {
             throw ApiError(ErrorCode::kCmdDataTooLarge);
         }

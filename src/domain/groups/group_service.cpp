@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/random.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "domain/paging.hpp"
@@ -66,7 +67,7 @@ std::string GroupService::QueryOf(
     if (node_fw_version && !node_fw_version->empty()) {
         query["node_fw_version"] = *node_fw_version;
     }
-    return query.empty() ? "" : boost::json::serialize(query);
+    return query.empty() ? "" : core::Serialize(query);
 }
 
 void GroupService::Regroup(const GroupRow& group) {
@@ -212,8 +213,7 @@ void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string
         db_.Events().Append(
             "user_node_group_added",
             group.owner_id,
-            boost::json::serialize(boost::json::object{
-                {"group_id", group.group_id}, {"node_id", node}}),
+            core::Serialize(boost::json::object{{"group_id", group.group_id}, {"node_id", node}}),
             clock_.NowSeconds()
         );
     }
@@ -234,8 +234,7 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
         db_.Events().Append(
             "user_node_group_removed",
             group.owner_id,
-            boost::json::serialize(boost::json::object{
-                {"group_id", group.group_id}, {"node_id", node}}),
+            core::Serialize(boost::json::object{{"group_id", group.group_id}, {"node_id", node}}),
             clock_.NowSeconds()
         );
     }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
@@ -136,13 +137,13 @@ std::string MappingService::TagsFor(const MappingRequestRow& request) {
                 if (key.starts_with("esp.") && (v.is_string() || v.is_number())) {
                     tags.emplace_back(
                         std::string(key) + ":" +
-                        (v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v))
+                        (v.is_string() ? std::string(v.as_string()) : core::Serialize(v))
                     );
                 }
             }
         }
     }
-    return boost::json::serialize(tags);
+    return core::Serialize(tags);
 }
 
 bool MappingService::OwnedByAnother(std::string_view node_id, std::string_view user_id) {
@@ -273,6 +274,27 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
             node_released_(node_id);
         }
     });
+}
+
+void MappingService::ForgetUser(std::string_view user_id) {
+    constexpr int kPage = 1000;
+    std::vector<std::string> nodes;
+    for (std::string start;;) {
+        const auto page = db_.Nodes().ListMappings(user_id, start, kPage + 1);
+        for (std::size_t i = 0; i < page.size() && i < static_cast<std::size_t>(kPage); ++i) {
+            nodes.push_back(page[i].node_id);
+        }
+        if (page.size() <= static_cast<std::size_t>(kPage)) {
+            break;
+        }
+        start = page.back().node_id;
+    }
+    for (const auto& node_id : nodes) {
+        db_.Nodes().DeleteMapping(user_id, node_id);
+        if (node_released_ && db_.Nodes().CountMappingsOfNode(node_id) == 0) {
+            node_released_(node_id);
+        }
+    }
 }
 
 std::string MappingService::RequestStatus(

@@ -91,6 +91,10 @@ public:
         node_released_ = std::move(released);
     }
 
+    // Inside an account deletion's transaction: removes the user's mappings (the account's
+    // row would cascade them) so that nodes left without users are released.
+    void ForgetUser(std::string_view user_id);
+
     // The node's user/mapping message (node id from the topic), checked. Throws
     // std::invalid_argument for a malformed or foreign payload.
     static NodeMappingMessage ParseNodeReport(

@@ -144,7 +144,7 @@ void NodeIngest::OnConfig(std::string_view node_id, const boost::json::object& c
         EnsureNode(node_id);
         db_.Nodes().PutConfig(
             node_id,
-            boost::json::serialize(config),
+            core::Serialize(config),
             InfoField(config, "type"),
             InfoField(config, "model"),
             InfoField(config, "fw_version")
@@ -178,7 +178,7 @@ void NodeIngest::OnParams(
         }
         boost::json::object stored = replace ? boost::json::object{} : ParseObject(node->params);
         MergeReportedParams(stored, declared);
-        std::string text = boost::json::serialize(stored);
+        std::string text = core::Serialize(stored);
         if (text.size() > limits_.max_stored_params_bytes) {
             throw PayloadTooLarge(
                 "params would be " + std::to_string(text.size()) + " bytes, the limit is " +
@@ -231,7 +231,7 @@ std::shared_ptr<const DeclaredParams> NodeIngest::Declared(
             }
         }
     }
-    const std::string schema_text = boost::json::serialize(schema);
+    const std::string schema_text = core::Serialize(schema);
     auto& shared = schemas_[schema_text];
     if (!shared) {
         shared = std::make_shared<DeclaredParams>(parsed);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "domain/nodes/params_validation.hpp"
 #include "domain/paging.hpp"
 #include "domain/stored_json.hpp"
@@ -298,7 +299,7 @@ void NodeService::SetParams(
     }
     const auto cast = ValidateParams(ParseOr(node->config, nullptr), delta);
     // The stored params change only when the node reports them (params/local).
-    if (!publisher_.Publish(node_id, "params/remote", SerializeForNode(cast))) {
+    if (!publisher_.Publish(node_id, "params/remote", core::Serialize(cast))) {
         throw ApiError(ErrorCode::kParamsUpdateFailed, {}, "broker link refused the publish");
     }
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 
 namespace rainmaker::domain::nodes {
 
@@ -88,18 +89,10 @@ void CheckRange(
     double value
 ) {
     if (const auto min = Bound(param, "min"); min && value < *min) {
-        Invalid(
-            device,
-            name,
-            "below the minimum " + boost::json::serialize(param.at("bounds").at("min"))
-        );
+        Invalid(device, name, "below the minimum " + core::Serialize(param.at("bounds").at("min")));
     }
     if (const auto max = Bound(param, "max"); max && value > *max) {
-        Invalid(
-            device,
-            name,
-            "above the maximum " + boost::json::serialize(param.at("bounds").at("max"))
-        );
+        Invalid(device, name, "above the maximum " + core::Serialize(param.at("bounds").at("max")));
     }
 }
 
@@ -213,61 +206,6 @@ boost::json::object ValidateParams(
         }
         out[device_key] = std::move(cast);
     }
-    return out;
-}
-
-namespace {
-void Write(const boost::json::value& value, std::string& out) {
-    switch (value.kind()) {
-        case boost::json::kind::object: {
-            out.push_back('{');
-            bool first = true;
-            for (const auto& [key, member] : value.as_object()) {
-                if (!first) {
-                    out.push_back(',');
-                }
-                first = false;
-                out += boost::json::serialize(boost::json::string_view(key));
-                out.push_back(':');
-                Write(member, out);
-            }
-            out.push_back('}');
-            return;
-        }
-        case boost::json::kind::array: {
-            out.push_back('[');
-            bool first = true;
-            for (const auto& item : value.as_array()) {
-                if (!first) {
-                    out.push_back(',');
-                }
-                first = false;
-                Write(item, out);
-            }
-            out.push_back(']');
-            return;
-        }
-        case boost::json::kind::double_: {
-            char buffer[400];
-            const auto result = std::to_chars(
-                buffer, buffer + sizeof(buffer), value.as_double(), std::chars_format::fixed
-            );
-            std::string text(buffer, result.ptr);
-            if (text.find('.') == std::string::npos) {
-                text += ".0";
-            }
-            out += text;
-            return;
-        }
-        default:
-            out += boost::json::serialize(value);
-    }
-}
-}  // namespace
-
-std::string SerializeForNode(const boost::json::value& value) {
-    std::string out;
-    Write(value, out);
     return out;
 }
 

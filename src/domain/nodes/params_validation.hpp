@@ -17,10 +17,6 @@ boost::json::object ValidateParams(
     const boost::json::value& config, const boost::json::object& delta
 );
 
-// Compact JSON for a node: like boost::json::serialize, but doubles are written in plain
-// decimal ("21.5", "7.0"), never with an exponent, which the firmware's parser may not read.
-std::string SerializeForNode(const boost::json::value& value);
-
 // Merges a params/local report into the stored params: per device, per param, the value is
 // replaced (objects and arrays whole). Non-object devices in the report are ignored.
 void MergeReportedParams(boost::json::object& stored, const boost::json::object& report);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "domain/stored_json.hpp"
 
@@ -186,7 +187,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
                 nodes::SyncAccess(db_, request.to_user, node, now);
             }
         }
-        const std::string event = boost::json::serialize(boost::json::object{
+        const std::string event = core::Serialize(boost::json::object{
             {"group_id", group.group_id}, {"role", given}, {"request_id", request.request_id}});
         db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
     }

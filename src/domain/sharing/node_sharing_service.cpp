@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "domain/nodes/node_access.hpp"
 
 namespace rainmaker::domain::sharing {
@@ -90,7 +91,7 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
                               ? std::string("primary")
                               : OfferedRole(request.primary || request.transfer);
         nodes::SetDirectRole(db_, request.to_user, node, role, now);
-        const std::string event = boost::json::serialize(boost::json::object{
+        const std::string event = core::Serialize(boost::json::object{
             {"node_id", node}, {"role", role}, {"request_id", request.request_id}});
         db_.Events().Append("user_node_sharing_add", request.to_user, event, now);
         if (request.transfer) {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/flag.hpp"
+#include "core/json.hpp"
 #include "core/random.hpp"
 #include "domain/stored_json.hpp"
 #include "domain/users/validation.hpp"
@@ -88,7 +90,7 @@ std::string SharingFlow::Create(
     request.kind = kind_;
     request.from_user = caller.user_id;
     request.to_user = target.user_id;
-    request.item_ids = boost::json::serialize(ids);
+    request.item_ids = core::Serialize(ids);
     request.primary = r.primary;
     request.transfer = r.transfer;
     request.new_role = r.new_role.value_or("");
@@ -196,10 +198,11 @@ boost::json::object SharingFlow::Describe(const SharingRequestRow& request) {
 boost::json::object SharingFlow::Requests(const auth::AuthContext& caller, const RequestQuery& q) {
     // One snapshot: every read below sees the same state.
     return storage::ReadSnapshot(db_, [&] {
-        if (q.primary_user && *q.primary_user != "true" && *q.primary_user != "false") {
+        const auto flag = q.primary_user ? core::ParseFlag(*q.primary_user) : false;
+        if (!flag) {
             throw ApiError(errors_.primary_user_flag);
         }
-        const bool sent = q.primary_user && *q.primary_user == "true";
+        const bool sent = *flag;
         if (q.request_id) {
             const auto request = FindOwn(*q.request_id);
             if (!request ||

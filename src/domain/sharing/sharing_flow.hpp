@@ -29,7 +29,7 @@ struct ShareRequest {
 
 struct RequestQuery {
     std::optional<std::string> request_id;
-    std::optional<std::string> primary_user;  // "true" | "false"
+    std::optional<std::string> primary_user;  // a flag, read by core::ParseFlag
     std::string start_request_id;
     int num_records = 10;
 };

@@ -68,26 +68,26 @@ void PointFolder::Add(const TsPoint& point) {
         Fold(point.t, point.value);
         return;
     }
-    // Differences of int and float values only (the query checks the type).
-    std::optional<TsValue> difference;
-    if (previous_) {
-        if (spec_.type == TsType::kInt) {
-            const auto now = std::get<std::int64_t>(point.value);
-            const auto before = std::get<std::int64_t>(*previous_);
-            std::int64_t d = 0;
-            if (__builtin_sub_overflow(now, before, &d)) {
-                d = now;  // not a meaningful step: taken as a restart
-            }
-            difference = (d < 0 && spec_.reset_on_negative) ? now : d;
-        } else {
-            const double now = std::get<double>(point.value);
-            const double d = now - std::get<double>(*previous_);
-            difference = (d < 0 && spec_.reset_on_negative) ? now : d;
+    // Differences of int and float values only (the query checks the type). The first point
+    // only sets the base.
+    const bool has_base = previous_.has_value();
+    TsValue difference = 0.0;
+    if (has_base && spec_.type == TsType::kInt) {
+        const auto now = std::get<std::int64_t>(point.value);
+        const auto before = std::get<std::int64_t>(*previous_);
+        std::int64_t d = 0;
+        if (__builtin_sub_overflow(now, before, &d)) {
+            d = now;  // not a meaningful step: taken as a restart
         }
+        difference = (d < 0 && spec_.reset_on_negative) ? now : d;
+    } else if (has_base) {
+        const double now = std::get<double>(point.value);
+        const double d = now - std::get<double>(*previous_);
+        difference = (d < 0 && spec_.reset_on_negative) ? now : d;
     }
     previous_ = point.value;
-    if (difference) {
-        Fold(point.t, *difference);
+    if (has_base) {
+        Fold(point.t, difference);
     }
 }
 

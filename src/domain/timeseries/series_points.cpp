@@ -116,21 +116,31 @@ void SeriesPoints::ForEach(
         }
         return true;
     };
-    for (const auto& chunk : store_.Chunks(series_id_, from, to)) {
-        for (const auto& point : DecodeChunk(type_, chunk.data)) {
-            if (point.t < from) {
-                continue;
+    // Chunks oldest first, a few at a time: a reader that stops early (a page) reads no
+    // more of a long range than it needs.
+    constexpr int kBatch = 4;
+    for (std::int64_t lower = from;;) {
+        const auto chunks = store_.Chunks(series_id_, lower, to, kBatch);
+        for (const auto& chunk : chunks) {
+            for (const auto& point : DecodeChunk(type_, chunk.data)) {
+                if (point.t < from) {
+                    continue;
+                }
+                if (point.t >= to) {
+                    break;
+                }
+                bool replaced = false;
+                if (!head_until(point.t, replaced)) {
+                    return;
+                }
+                if (!replaced && !on_point(point)) {
+                    return;
+                }
             }
-            if (point.t >= to) {
-                break;
-            }
-            bool replaced = false;
-            if (!head_until(point.t, replaced)) {
-                return;
-            }
-            if (!replaced && !on_point(point)) {
-                return;
-            }
+            lower = chunk.span.end_t < kMax ? chunk.span.end_t + 1 : kMax;  // no overlaps
+        }
+        if (chunks.size() < static_cast<std::size_t>(kBatch) || lower >= to) {
+            break;
         }
     }
     bool replaced = false;
@@ -214,7 +224,7 @@ int SeriesPoints::Compact(int chunk_points) {
     std::vector<std::int64_t> starts;
     for (const auto& span : rewrite) {
         starts.push_back(span.start_t);
-        for (const auto& chunk : store_.Chunks(series_id_, span.start_t, span.start_t + 1)) {
+        for (const auto& chunk : store_.Chunks(series_id_, span.start_t, span.start_t + 1, 1)) {
             if (chunk.span.start_t != span.start_t) {
                 continue;
             }

@@ -94,7 +94,9 @@ std::optional<std::int64_t> Seconds(const std::optional<std::string>& text, Erro
             ++end;
         }
     }
-    if (ec != std::errc{} || end != last || out < 0) {
+    // Up to the end of year 9999: the calendar's range, and far from overflowing sums.
+    constexpr std::int64_t kLatest = 253402300799;
+    if (ec != std::errc{} || end != last || out < 0 || out > kLatest) {
         throw ApiError(error);
     }
     return out;
@@ -167,7 +169,7 @@ std::optional<TsValue> RecordValue(TsType type, const boost::json::value& v, std
             if ((type == TsType::kObject) ? !v.is_object() : !v.is_array()) {
                 return std::nullopt;
             }
-            std::string text = boost::json::serialize(v);
+            std::string text = core::Serialize(v);
             if (text.size() > max_text) {
                 return std::nullopt;
             }
@@ -192,6 +194,8 @@ struct TimeSeriesService::Plan {
     std::optional<Calendar> calendar;
     std::int64_t start = 0;
     std::int64_t end = 0;
+    // Points before this are past the series' retention (kept until the hourly job runs).
+    std::int64_t retained_from = std::numeric_limits<std::int64_t>::min();
     bool desc = false;
     int limit = 200;
     std::string query_hash;
@@ -229,6 +233,7 @@ void TimeSeriesService::OnTsData(
         throw std::invalid_argument("tsdata without a ts_data array");
     }
     db_.Transaction([&] {
+        Declared declared{ingest, node_id, nullptr, false};
         for (const auto& entry : entries->as_array()) {
             const auto* records =
                 entry.is_object() ? entry.as_object().if_contains("records") : nullptr;
@@ -236,11 +241,11 @@ void TimeSeriesService::OnTsData(
                 ++counters_.records_dropped;
                 continue;
             }
+            auto target = Resolve(declared, TsKind::kTsData, entry.as_object(), 0);
             for (const auto& record : records->as_array()) {
                 const auto* t = record.is_object() ? record.as_object().if_contains("t") : nullptr;
                 const auto* v = record.is_object() ? record.as_object().if_contains("v") : nullptr;
-                if (t == nullptr || v == nullptr ||
-                    !StoreRecord(ingest, node_id, TsKind::kTsData, entry.as_object(), *t, *v, 0)) {
+                if (!target || t == nullptr || v == nullptr || !StoreRecord(*target, *t, *v)) {
                     ++counters_.records_dropped;
                 }
             }
@@ -262,75 +267,92 @@ void TimeSeriesService::OnSimple(
         ttl = static_cast<int>(std::min<std::int64_t>(d->as_int64(), config_.max_ttl_days));
     }
     db_.Transaction([&] {
-        if (t == nullptr || v == nullptr ||
-            !StoreRecord(ingest, node_id, TsKind::kSimple, payload, *t, *v, ttl)) {
+        Declared declared{ingest, node_id, nullptr, false};
+        auto target = Resolve(declared, TsKind::kSimple, payload, ttl);
+        if (!target || t == nullptr || v == nullptr || !StoreRecord(*target, *t, *v)) {
             ++counters_.records_dropped;
         }
     });
 }
 
-bool TimeSeriesService::StoreRecord(
-    nodes::NodeIngest& ingest,
-    std::string_view node_id,
-    TsKind kind,
-    const boost::json::object& entry,
-    const boost::json::value& time,
-    const boost::json::value& value,
-    int ttl_days
+std::optional<TimeSeriesService::Target> TimeSeriesService::Resolve(
+    Declared& declared, TsKind kind, const boost::json::object& entry, int ttl_days
 ) {
     const auto* name_value = entry.if_contains("name");
     const auto* dt_value = entry.if_contains("dt");
     if (name_value == nullptr || !name_value->is_string() || dt_value == nullptr ||
         !dt_value->is_string()) {
-        return false;
+        return std::nullopt;
     }
     const std::string_view name = name_value->as_string();
     const auto type = ParseTsType(dt_value->as_string());
     if (name.empty() || name.size() > kMaxNameBytes || !type ||
         (kind == TsKind::kTsData && !Numeric(*type) && *type != TsType::kBool &&
          *type != TsType::kString)) {
-        return false;
+        return std::nullopt;
     }
     // "<device>.<param>", declared by the node's config with this data type (a device name
     // may itself hold dots: every split is tried).
-    const auto declares = [&](const nodes::DeclaredParams& declared) {
+    const auto declares = [&](const nodes::DeclaredParams& params) {
         for (auto dot = name.find('.'); dot != std::string_view::npos;
              dot = name.find('.', dot + 1)) {
-            const auto* data_type = declared.DataTypeOf(name.substr(0, dot), name.substr(dot + 1));
+            const auto* data_type = params.DataTypeOf(name.substr(0, dot), name.substr(dot + 1));
             if (data_type != nullptr) {
                 return data_type->empty() || *data_type == TsTypeName(*type);
             }
         }
         return false;
     };
-    auto declared = ingest.DeclaredFor(node_id, false);
-    if (declared == nullptr || !declares(*declared)) {
-        declared = ingest.DeclaredFor(node_id, true);  // a config stored since it was read
-        if (declared == nullptr || !declares(*declared)) {
-            return false;
-        }
+    if (declared.params == nullptr) {
+        declared.params = declared.ingest.DeclaredFor(declared.node_id, false);
     }
-    const auto t = RecordTime(time, clock_.NowSeconds());
-    auto v = RecordValue(*type, value, config_.max_text_bytes);
-    if (!t || !v) {
+    if ((declared.params == nullptr || !declares(*declared.params)) && !declared.reloaded) {
+        // A config stored since it was read (by another instance): read once per message,
+        // so a message of undeclared names costs one read, not one per record.
+        declared.reloaded = true;
+        declared.params = declared.ingest.DeclaredFor(declared.node_id, true);
+    }
+    if (declared.params == nullptr || !declares(*declared.params)) {
+        return std::nullopt;
+    }
+    Target target;
+    target.type = *type;
+    target.series.node_id = std::string(declared.node_id);
+    target.series.kind = kind;
+    target.series.name = std::string(name);
+    target.series.data_type = static_cast<int>(*type);
+    target.series.ttl_days = ttl_days;
+    return target;
+}
+
+bool TimeSeriesService::StoreRecord(
+    Target& target, const boost::json::value& time, const boost::json::value& value
+) {
+    const std::int64_t now = clock_.NowSeconds();
+    const auto t = RecordTime(time, now);
+    auto v = RecordValue(target.type, value, config_.max_text_bytes);
+    const int ttl = target.series.ttl_days != 0 ? target.series.ttl_days : config_.retention_days;
+    // A point its retention would delete at once is not written: backdated points would
+    // otherwise make compaction rewrite old chunks for nothing.
+    if (!t || !v || *t < now - static_cast<std::int64_t>(ttl) * kDay) {
         return false;
     }
     const auto cell = ToCell(*v);
     auto& store = db_.TimeSeries();
-    storage::TsSeriesRow series;
-    series.node_id = std::string(node_id);
-    series.kind = kind;
-    series.name = std::string(name);
-    series.data_type = static_cast<int>(*type);
-    series.series_id = SeriesId(node_id, kind, name, *type, ttl_days);
+    auto& series = target.series;
+    if (series.series_id == 0) {
+        series.series_id =
+            SeriesId(series.node_id, series.kind, series.name, target.type, series.ttl_days);
+    }
     if (!store.PutPoint(series, *t, cell)) {
         // The cached id is stale (the series went with its node, or its creation was rolled
         // back): look it up again.
         {
             std::lock_guard lock(series_mutex_);
-            series_ids_.erase(Key(node_id, kind, name, *type));
+            series_ids_.erase(Key(series.node_id, series.kind, series.name, target.type));
         }
-        series.series_id = SeriesId(node_id, kind, name, *type, ttl_days);
+        series.series_id =
+            SeriesId(series.node_id, series.kind, series.name, target.type, series.ttl_days);
         if (!store.PutPoint(series, *t, cell)) {
             return false;
         }
@@ -538,7 +560,7 @@ TsPage TimeSeriesService::Query(
         int n = 0;
         const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
         if (ec != std::errc{} || end != text->data() + text->size() || n < 1 || !interval ||
-            n > MaxIntervals(*interval)) {
+            n > MaxIntervals(*interval) * config_.span_multiplier) {
             throw ApiError(ErrorCode::kTsIntervalCount);
         }
         intervals = n;
@@ -570,7 +592,13 @@ TsPage TimeSeriesService::Query(
         throw ApiError(ErrorCode::kTsStartAfterEnd);
     }
     const auto span = MaxSpan(raw ? std::nullopt : interval);
-    if (plan.end > calendar.Advance(span.unit, plan.start, span.count)) {
+    const bool too_long =
+        interval == Interval::kMinute || interval == Interval::kHour
+            // a day of minutes or hours in seconds: the 23-hour day of a clock change too
+            ? plan.end - plan.start > kDay * config_.span_multiplier
+            : plan.end >
+                  calendar.Advance(span.unit, plan.start, span.count * config_.span_multiplier);
+    if (too_long) {
         throw ApiError(ErrorCode::kTsDuration);
     }
 
@@ -601,12 +629,11 @@ TsPage TimeSeriesService::Query(
     if (fold.differential && !Numeric(*type)) {
         throw ApiError(ErrorCode::kTsDifferentialType);
     }
-    if (has(*type)) {
-        plan.series_id =
-            db_.TimeSeries()
-                .FindSeries(in.node_id, TsKind::kTsData, in.param_name, static_cast<int>(*type))
-                .value()
-                .series_id;
+    if (const auto series = db_.TimeSeries().FindSeries(
+            in.node_id, TsKind::kTsData, in.param_name, static_cast<int>(*type)
+        )) {
+        plan.series_id = series->series_id;
+        plan.retained_from = RetainedFrom(*series, now);
     }
     // Pages continue only the query they came from, for the same caller.
     plan.query_hash = crypto::Sha256Hex(
@@ -649,6 +676,9 @@ TsPage TimeSeriesService::QuerySimple(
     plan.limit = in.num_records;
     plan.fold.type = *type;
     plan.calendar = Calendar::ForZone("UTC");
+    if (!plan.calendar) {
+        throw ApiError(ErrorCode::kSimpleTsStoreFailed, "The time zone database is missing");
+    }
     const auto start_time = Seconds(in.start_time, ErrorCode::kTsStartTime);
     const auto end_time = Seconds(in.end_time, ErrorCode::kTsEndTime);
     // The reference requires both; newer apps may leave them out: the last 7 days.
@@ -667,6 +697,7 @@ TsPage TimeSeriesService::QuerySimple(
             in.node_id, TsKind::kSimple, in.param_name, static_cast<int>(*type)
         )) {
         plan.series_id = series->series_id;
+        plan.retained_from = RetainedFrom(*series, now);
     }
     plan.query_hash = crypto::Sha256Hex(
         std::string(admin ? "admin-simple\n" : "simple\n") + caller.user_id + '\n' + in.node_id +
@@ -675,6 +706,12 @@ TsPage TimeSeriesService::QuerySimple(
         in.end_time.value_or("")
     );
     return Run(plan, in.start_id);
+}
+
+std::int64_t TimeSeriesService::RetainedFrom(const storage::TsSeriesRow& series, std::int64_t now)
+    const {
+    const int days = series.ttl_days != 0 ? series.ttl_days : config_.retention_days;
+    return now - static_cast<std::int64_t>(days) * kDay;
 }
 
 TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>& start_id) {
@@ -708,13 +745,15 @@ TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>
     db_.Snapshot([&] {
         SeriesPoints points(db_.TimeSeries(), *plan.series_id, plan.fold.type);
         const auto before = [&](std::int64_t t) {
-            return plan.fold.differential ? points.Before(t) : std::nullopt;
+            auto base = plan.fold.differential ? points.Before(t) : std::nullopt;
+            return base && base->t >= plan.retained_from ? base : std::nullopt;
         };
+        const auto retained = [&](std::int64_t from) { return std::max(from, plan.retained_from); };
         std::vector<TsResult> values;
         if (raw && plan.desc) {
             // The newest points before the cursor; the point under the page is the base of
             // its oldest difference.
-            auto newest = points.Last(start, cursor, plan.limit + 1);
+            auto newest = points.Last(retained(start), cursor, plan.limit + 1);
             const bool more = newest.size() > limit;
             std::optional<TsPoint> base;
             if (more) {
@@ -736,7 +775,7 @@ TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>
             }
         } else if (raw) {
             PointFolder folder(plan.fold, *plan.calendar, before(cursor));
-            points.ForEach(cursor, end, [&](const TsPoint& p) {
+            points.ForEach(retained(cursor), end, [&](const TsPoint& p) {
                 folder.Add(p);
                 return folder.produced() <= limit;
             });
@@ -750,7 +789,7 @@ TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>
             const std::int64_t from = plan.desc ? start : cursor;
             const std::int64_t to = plan.desc ? cursor : end;
             PointFolder folder(plan.fold, *plan.calendar, before(from));
-            points.ForEach(from, to, [&](const TsPoint& p) {
+            points.ForEach(retained(from), to, [&](const TsPoint& p) {
                 folder.Add(p);
                 return true;
             });

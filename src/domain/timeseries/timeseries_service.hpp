@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ namespace rainmaker::domain::timeseries {
 struct TimeSeriesConfig {
     int retention_days = 365;  // tsdata, and simple series sent without `d`
     int max_ttl_days = 3650;   // a larger `d` is held to this
+    // The catalog's maximum query spans (and num_intervals) times this: 1 keeps them; an
+    // operator may allow longer views (a year by day).
+    int span_multiplier = 1;
     std::size_t max_message_bytes = 64 * 1024;
     std::size_t max_text_bytes = 4 * 1024;  // one string, object or array value
     int chunk_points = 1024;
@@ -120,15 +124,29 @@ private:
 
     void OnTsData(nodes::NodeIngest& ingest, std::string_view node_id, const boost::json::object&);
     void OnSimple(nodes::NodeIngest& ingest, std::string_view node_id, const boost::json::object&);
-    // Stores one record of series `name`; false when it is dropped.
+
+    // The declared params of the node a message came from, read at most twice per message
+    // (from memory, then once from the store).
+    struct Declared {
+        nodes::NodeIngest& ingest;
+        std::string_view node_id;
+        std::shared_ptr<const nodes::DeclaredParams> params;
+        bool reloaded = false;
+    };
+
+    // The series an entry's records go to: its name declared by the node's config with its
+    // `dt`; nullopt when it is not.
+    struct Target {
+        storage::TsSeriesRow series;  // series_id 0 until the first point
+        TsType type = TsType::kFloat;
+    };
+
+    std::optional<Target> Resolve(
+        Declared& declared, storage::TsKind kind, const boost::json::object& entry, int ttl_days
+    );
+    // Stores one record of `target`; false when it is dropped (time, value, retention).
     bool StoreRecord(
-        nodes::NodeIngest& ingest,
-        std::string_view node_id,
-        storage::TsKind kind,
-        const boost::json::object& entry,
-        const boost::json::value& time,
-        const boost::json::value& value,
-        int ttl_days
+        Target& target, const boost::json::value& time, const boost::json::value& value
     );
     std::int64_t SeriesId(
         std::string_view node_id,
@@ -140,6 +158,8 @@ private:
     void NoteHeadPoint(std::int64_t series_id);
     // Whether the caller may read the node's series (admin: any node that exists).
     bool MayRead(const auth::AuthContext& caller, std::string_view node_id, bool admin);
+    // The oldest time `series` still holds points of (its `d`, or the default retention).
+    std::int64_t RetainedFrom(const storage::TsSeriesRow& series, std::int64_t now) const;
     // One page of `plan`, from its start or from the page of `start_id`.
     TsPage Run(const Plan& plan, const std::optional<std::string>& start_id);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
@@ -654,7 +655,7 @@ boost::json::object AccountService::PutCustomData(
         const auto user = RequireUser(caller);
         updated =
             ApplyCustomDataUpdate(ParseObject(user.custom_data), body, CustomDataActor::kUser);
-        db_.Users().SetCustomData(user.user_id, boost::json::serialize(updated));
+        db_.Users().SetCustomData(user.user_id, core::Serialize(updated));
     });
     return VisibleCustomData(updated, CustomDataActor::kUser);
 }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 
 namespace rainmaker::domain::users {
 
@@ -247,7 +248,7 @@ json::object ApplyCustomDataUpdate(
         }
     }
 
-    const std::size_t size = json::serialize(result).size();
+    const std::size_t size = core::Serialize(result).size();
     if (size > kMaxCustomDataBytes) {
         throw ApiError(
             ErrorCode::kInputTooLarge,

@@ -2,6 +2,7 @@
 #include "http/api/account_routes.hpp"
 
 #include "core/error.hpp"
+#include "core/flag.hpp"
 #include "http/api/body.hpp"
 
 namespace rainmaker::http::api {
@@ -168,10 +169,11 @@ bool LogoutAll(const ApiRequest& r) {
     if (value == nullptr) {
         return false;
     }
-    if (*value != "true" && *value != "false") {
+    const auto flag = core::ParseFlag(*value);
+    if (!flag) {
         throw ApiError(ErrorCode::kBadLogoutAll);
     }
-    return *value == "true";
+    return *flag;
 }
 
 // Catalog #6 POST /{version}/logout2. The SDK sends logout_all as a JSON boolean in the body
@@ -182,8 +184,8 @@ ApiResponse Logout2(const ApiRequest& r, AccountService& accounts) {
     if (const auto* value = body.if_contains("logout_all"); value != nullptr && !value->is_null()) {
         if (value->is_bool()) {
             all = all || value->as_bool();
-        } else if (value->is_string() && (value->as_string() == "true" || value->as_string() == "false")) {
-            all = all || value->as_string() == "true";
+        } else if (const auto flag = value->is_string() ? core::ParseFlag(value->as_string()) : std::nullopt) {
+            all = all || *flag;
         } else {
             throw ApiError(ErrorCode::kBadLogoutAll);
         }

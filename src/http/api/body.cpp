@@ -1,6 +1,9 @@
 // Body member readers shared by every handler.
 #include "http/api/body.hpp"
 
+#include "core/flag.hpp"
+#include "core/json.hpp"
+
 namespace rainmaker::http::api {
 
 using core::ApiError;
@@ -25,7 +28,7 @@ std::optional<std::string> OptionalString(const boost::json::object& body, std::
     }
     // Codes are sometimes sent as numbers.
     if (value->is_int64() || value->is_uint64()) {
-        return boost::json::serialize(*value);
+        return core::Serialize(*value);
     }
     WrongType(key, "a string");
 }
@@ -48,8 +51,10 @@ std::optional<bool> OptionalBool(const boost::json::object& body, std::string_vi
     if (value->is_bool()) {
         return value->as_bool();
     }
-    if (value->is_string() && (value->as_string() == "true" || value->as_string() == "false")) {
-        return value->as_string() == "true";
+    if (value->is_string()) {
+        if (const auto flag = core::ParseFlag(value->as_string())) {
+            return *flag;
+        }
     }
     WrongType(key, "true or false");
 }

@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/utf8.hpp"
 #include "crypto/base64.hpp"
 #include "http/api/body.hpp"
 
@@ -13,42 +14,12 @@ using domain::commands::DataKind;
 
 namespace {
 
-// Whether `bytes` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF),
-// so that it can be written as a JSON string.
+// Whether `bytes` is well-formed UTF-8, so that it can be answered as a JSON string.
 bool IsUtf8(std::string_view bytes) {
-    std::size_t i = 0;
-    while (i < bytes.size()) {
-        const auto c = static_cast<unsigned char>(bytes[i]);
-        std::size_t extra = 0;
-        std::uint32_t min = 0;
-        std::uint32_t code = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            extra = 1, min = 0x80, code = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2, min = 0x800, code = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3, min = 0x10000, code = c & 0x07;
-        } else {
+    for (std::size_t i = 0; i < bytes.size();) {
+        if (!core::NextCodePoint(bytes, i)) {
             return false;
         }
-        if (bytes.size() - i <= extra) {
-            return false;  // cut short
-        }
-        for (std::size_t k = 1; k <= extra; ++k) {
-            const auto next = static_cast<unsigned char>(bytes[i + k]);
-            if ((next & 0xC0) != 0x80) {
-                return false;
-            }
-            code = (code << 6) | (next & 0x3F);
-        }
-        if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-            return false;
-        }
-        i += extra + 1;
     }
     return true;
 }

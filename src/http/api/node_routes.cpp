@@ -209,6 +209,13 @@ ApiResponse VerifyMapping(const ApiRequest& r, MappingService& mapping) {
     return ApiResponse::Success("User node mapping added successfully");
 }
 
+// Where nodes connect. mqtt_cred_host is the official cloud's AWS IoT credentials endpoint
+// (used only for video streaming); this server has none, so it names the broker host too,
+// which keeps the CLI's output and its NVS credentials file complete.
+boost::json::object BrokerHosts(const std::string& mqtt_host) {
+    return boost::json::object{{"mqtt_host", mqtt_host}, {"mqtt_cred_host", mqtt_host}};
+}
+
 }  // namespace
 
 void AddNodeRoutes(Router& router, NodeService& nodes, MappingService& mapping) {
@@ -266,8 +273,9 @@ void AddClaimRoutes(Router& router, domain::nodes::ClaimService& claims) {
     router.Add("POST", "/claim/verify", Access::kUser, [&c](const ApiRequest& r) {
         const auto body = r.JsonObject();
         const auto csr = RequiredString(body, "csr", ErrorCode::kInvalidBody);
-        return ApiResponse::Json(boost::json::object{
-            {"certificate", c.Verify(r.Caller(), csr)}, {"mqtt_host", c.mqtt_host()}});
+        auto answer = BrokerHosts(c.mqtt_host());
+        answer["certificate"] = c.Verify(r.Caller(), csr);
+        return ApiResponse::Json(std::move(answer));
     });
     // GET /mqtt_host (no version prefix, no authentication).
     router.Add(
@@ -278,7 +286,7 @@ void AddClaimRoutes(Router& router, domain::nodes::ClaimService& claims) {
             if (c.mqtt_host().empty()) {
                 throw ApiError(ErrorCode::kMqttHostUnavailable);
             }
-            return ApiResponse::Json(boost::json::object{{"mqtt_host", c.mqtt_host()}});
+            return ApiResponse::Json(BrokerHosts(c.mqtt_host()));
         },
         Execution::kInline
     );

@@ -1,6 +1,8 @@
 // Memory-only handlers: they run inline on the I/O thread.
 #include "http/api/system_routes.hpp"
 
+#include "core/json.hpp"
+
 namespace rainmaker::http::api {
 
 namespace {
@@ -9,7 +11,7 @@ constexpr std::string_view kBuildInfo = "rainmaker-server 0.1.0";
 
 void AddSystemRoutes(Router& router, const Metrics& metrics, std::string jwks) {
     // Catalog #0 GET /apiversions — no version prefix, no authentication.
-    const std::string versions = boost::json::serialize(boost::json::object{
+    const std::string versions = core::Serialize(boost::json::object{
         {"supported_versions", boost::json::array{"v1"}},
         {"additional_info",
          boost::json::array{boost::json::object{

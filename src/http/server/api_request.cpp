@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/error.hpp"
+#include "core/flag.hpp"
 #include "core/json.hpp"
 
 namespace rainmaker::http {
@@ -85,11 +86,8 @@ bool QueryParams::Bool(std::string_view key, bool fallback) const {
     if (value == nullptr) {
         return fallback;
     }
-    if (*value == "true" || *value == "True" || *value == "TRUE" || *value == "1") {
-        return true;
-    }
-    if (*value == "false" || *value == "False" || *value == "FALSE" || *value == "0") {
-        return false;
+    if (const auto flag = core::ParseFlag(*value)) {
+        return *flag;
     }
     throw ApiError(
         ErrorCode::kInvalidQuery,

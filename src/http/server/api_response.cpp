@@ -1,6 +1,8 @@
 // The success and failure envelopes every operation answers with.
 #include "http/server/api_response.hpp"
 
+#include "core/json.hpp"
+
 namespace rainmaker::http {
 
 ApiResponse ApiResponse::Success(std::string_view description, int status) {
@@ -10,7 +12,7 @@ ApiResponse ApiResponse::Success(std::string_view description, int status) {
 ApiResponse ApiResponse::Json(const boost::json::value& value, int status) {
     ApiResponse response;
     response.status = status;
-    response.body = boost::json::serialize(value);
+    response.body = core::Serialize(value);
     return response;
 }
 

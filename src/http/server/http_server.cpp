@@ -29,6 +29,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "domain/auth/address_key.hpp"
 #include "http/server/accept_errors.hpp"
@@ -162,7 +163,7 @@ bool Charge(Budget& budget, Budget::Reservation& share, std::uint64_t total) {
 }
 
 std::string BusyBody() {
-    return boost::json::serialize(boost::json::object{
+    return core::Serialize(boost::json::object{
         {"status", "failure"},
         {"error_code", core::Info(core::ErrorCode::kTooManyRequests).code},
         {"description", kBusyDescription}});

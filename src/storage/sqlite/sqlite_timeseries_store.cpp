@@ -174,14 +174,16 @@ std::vector<TsChunkSpan> SqliteTimeSeriesStore::ChunkSpans(
 }
 
 std::vector<TsChunkRow> SqliteTimeSeriesStore::Chunks(
-    std::int64_t series_id, std::int64_t from, std::int64_t to
+    std::int64_t series_id, std::int64_t from, std::int64_t to, int limit
 ) {
     return db_.FindAll(
-        std::string("SELECT start_t, end_t, count, data") + kOverlapping + " ORDER BY start_t",
+        std::string("SELECT start_t, end_t, count, data") + kOverlapping +
+            " ORDER BY start_t LIMIT ?4",
         ReadChunk,
         series_id,
         from,
-        to
+        to,
+        limit
     );
 }
 

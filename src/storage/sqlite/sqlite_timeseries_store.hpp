@@ -30,8 +30,9 @@ public:
     std::optional<TsSeriesRow> SeriesById(std::int64_t series_id) override;
     std::vector<TsChunkSpan> ChunkSpans(std::int64_t series_id, std::int64_t from, std::int64_t to)
         override;
-    std::vector<TsChunkRow> Chunks(std::int64_t series_id, std::int64_t from, std::int64_t to)
-        override;
+    std::vector<TsChunkRow> Chunks(
+        std::int64_t series_id, std::int64_t from, std::int64_t to, int limit
+    ) override;
     std::vector<TsChunkRow> ChunksDescending(
         std::int64_t series_id, std::int64_t from, std::int64_t to, int limit
     ) override;

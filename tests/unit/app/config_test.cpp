@@ -1,11 +1,13 @@
-// The HTTP hardening settings as read from TOML and the environment.
+// Settings as read from TOML and the environment: the HTTP hardening limits, and the time-series
+// settings (values that would delete points or refuse every query are refused at start).
+#include "app/config.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
-#include "app/config.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::app {
@@ -65,6 +67,28 @@ TEST(ConfigHttpLimits, RefusesValuesTheSettingCannotHold) {
     EXPECT_THROW(Load("[http]\nport = 70000\n"), std::runtime_error);
     EXPECT_THROW(Load("[groups]\nmax_per_user = 3000000000\n"), std::runtime_error);
     EXPECT_EQ(Load("[groups]\nmax_per_user = 0\n").groups.max_per_user, 0);
+}
+
+TEST(ConfigTimeSeries, ReadsEveryKey) {
+    const auto c = Load(
+        "[timeseries]\nretention_days = 30\nmax_ttl_days = 90\nmax_message_bytes = 1000\n"
+        "max_text_bytes = 100\ncompaction_interval_seconds = 5\nspan_multiplier = 12\n"
+    );
+    EXPECT_EQ(c.timeseries.retention_days, 30);
+    EXPECT_EQ(c.timeseries.max_ttl_days, 90);
+    EXPECT_EQ(c.timeseries.max_message_bytes, 1000u);
+    EXPECT_EQ(c.timeseries.max_text_bytes, 100u);
+    EXPECT_EQ(c.timeseries_compaction_interval, std::chrono::seconds(5));
+    EXPECT_EQ(c.timeseries.span_multiplier, 12);
+}
+
+TEST(ConfigTimeSeries, RefusesRetentionsAndSpansBelowOne) {
+    EXPECT_THROW(Load("[timeseries]\nretention_days = 0\n"), std::runtime_error);
+    EXPECT_THROW(Load("[timeseries]\nretention_days = -5\n"), std::runtime_error);
+    EXPECT_THROW(Load("[timeseries]\nmax_ttl_days = 0\n"), std::runtime_error);
+    EXPECT_THROW(Load("[timeseries]\nspan_multiplier = 0\n"), std::runtime_error);
+    EXPECT_THROW(Load("[timeseries]\nspan_multiplier = 101\n"), std::runtime_error);
+    EXPECT_NO_THROW(Load("[timeseries]\nspan_multiplier = 100\n"));
 }
 
 }  // namespace
