@@ -226,6 +226,9 @@ public:
 
     void Connect(const std::string& host, int port, const std::string& ca) {
         Check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "v311");
+        // The node answers right after its PUBACK: with Nagle the answer would wait for the
+        // broker's delayed ACK (40 ms).
+        Check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY");
         Check(
             mosquitto_tls_set(
                 mosq_,
@@ -465,6 +468,7 @@ public:
         const std::string& host, int port, const std::string& user, const std::string& password
     ) {
         Check(mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str()), "link credentials");
+        Check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY");
         Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), "link connect");
         Check(mosquitto_loop_start(mosq_), "link loop");
     }
