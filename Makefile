@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-commands clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-commands clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -57,6 +57,9 @@ bench-devices: build
 
 bench-groups: build
 	bash bench/groups.sh
+
+bench-automations: build
+	bash bench/automations.sh
 
 bench-commands: build
 	bash bench/commands.sh

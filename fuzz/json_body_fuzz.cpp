@@ -143,7 +143,7 @@ void Params(const json::object& body) {
     Refusable([&] {
         const json::object cast = nodes::ValidateParams(NodeConfig(), body);
         // What goes out on params/remote must be JSON the node can parse back to the same value.
-        const std::string text = nodes::SerializeForNode(cast);
+        const std::string text = rainmaker::core::Serialize(cast);
         const auto sent = rainmaker::core::ParseUntrustedJson(text, rainmaker::core::kMaxJsonDepth);
         if (!sent || !rainmaker::fuzz::SameJson(*sent, cast)) {
             std::fprintf(

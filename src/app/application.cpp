@@ -5,6 +5,8 @@
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
 #include "crypto/pki.hpp"
+#include "domain/automations/automation_runner.hpp"
+#include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
@@ -16,6 +18,7 @@
 #include "domain/sharing/node_sharing_service.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
 #include "http/api/account_routes.hpp"
+#include "http/api/automation_routes.hpp"
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
@@ -28,6 +31,7 @@
 #include "mqtt/crl_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
 #include "outbound/mailbox_sender.hpp"
+#include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 
@@ -66,6 +70,16 @@ std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
     }
     return std::make_unique<outbound::RoutingSender>(std::move(email), std::move(sms));
 }
+
+std::unique_ptr<domain::automations::WeatherProvider> MakeWeather(const Config& c) {
+    if (c.automations.weather_url.empty()) {
+        core::log::Info("no weather provider configured: weather automations are refused");
+        return nullptr;
+    }
+    core::log::Info("weather automations read " + c.automations.weather_url);
+    return std::make_unique<outbound::OpenMeteoWeather>(outbound::OpenMeteoConfig{
+        c.automations.weather_url, c.automations.weather_timeout});
+}
 }  // namespace
 
 struct Application::Parts {
@@ -89,6 +103,9 @@ struct Application::Parts {
           admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
           sharing(*db, clock, config.sharing),
           group_sharing(*db, clock, groups, config.sharing),
+          weather(MakeWeather(config)),
+          automations(*db, clock, config.automations, weather != nullptr),
+          automation_runner(*db, link, clock, config.automations, weather.get()),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
           router(tokens) {
@@ -100,9 +117,11 @@ struct Application::Parts {
         http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
         http::api::AddTimeSeriesRoutes(router, timeseries);
+        http::api::AddAutomationRoutes(router, automations);
         timeseries.RegisterIngest(ingest);
         http::api::AddCommandRoutes(router, commands);
         commands.RegisterIngest(ingest);
+        automation_runner.RegisterIngest(ingest);
         mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
         accounts.SetDeletionHook([this](std::string_view user) {
             groups.ForgetOwner(user);
@@ -117,6 +136,7 @@ struct Application::Parts {
         metrics.AddCollector([this] { return link.RenderMetrics(); });
         metrics.AddCollector([this] { return timeseries.RenderMetrics(); });
         metrics.AddCollector([this] { return commands.RenderMetrics(); });
+        metrics.AddCollector([this] { return automation_runner.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
         });
@@ -134,6 +154,14 @@ struct Application::Parts {
         scheduler.Every("command-retention", std::chrono::hours(1), [this] {
             commands.DeleteOld();
         });
+        scheduler.Every("automations-daylight", config.automations.daylight_check, [this] {
+            automation_runner.RunDaylight();
+        });
+        if (weather) {
+            scheduler.Every("automations-weather", config.automations.weather_poll, [this] {
+                automation_runner.PollWeather();
+            });
+        }
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
 
@@ -157,6 +185,9 @@ struct Application::Parts {
     domain::groups::GroupService admin_groups;
     domain::sharing::NodeSharingService sharing;
     domain::sharing::GroupSharingService group_sharing;
+    std::unique_ptr<domain::automations::WeatherProvider> weather;  // null: none configured
+    domain::automations::AutomationService automations;
+    domain::automations::AutomationRunner automation_runner;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;
     http::Metrics metrics;

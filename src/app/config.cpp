@@ -210,6 +210,22 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
             "commands.max_pending_per_node and commands.retention_days at least 1"
         );
     }
+    auto& a = c.automations;
+    Read(t, "automations.max_per_user", a.max_per_user);
+    ReadSeconds(t, "automations.daylight_check_seconds", a.daylight_check);
+    ReadSeconds(t, "automations.daylight_grace_seconds", a.daylight_grace);
+    Read(t, "automations.weather_url", a.weather_url);
+    ReadSeconds(t, "automations.weather_poll_seconds", a.weather_poll);
+    ReadSeconds(t, "automations.weather_cache_seconds", a.weather_cache);
+    ReadSeconds(t, "automations.weather_timeout_seconds", a.weather_timeout);
+    if (a.daylight_check.count() < 1 || a.weather_poll.count() < 1 ||
+        a.weather_timeout.count() < 1 || a.weather_cache.count() < 0 ||
+        a.daylight_grace.count() < 0) {
+        throw std::runtime_error(
+            "config: automations intervals and timeouts must be positive (the cache and grace "
+            "may be 0)"
+        );
+    }
     Read(t, "mqtt.embedded", c.mqtt.embedded);
     Read(t, "mqtt.address", c.mqtt.node_address);
     Read(t, "mqtt.port", c.mqtt.node_port);
@@ -255,6 +271,9 @@ void ApplyEnvironment(Config& c) {
     }
     if (const char* v = env("RAINMAKER_SMTP_PASSWORD")) {
         c.smtp.password = v;
+    }
+    if (const char* v = env("RAINMAKER_WEATHER_URL")) {
+        c.automations.weather_url = v;
     }
 }
 

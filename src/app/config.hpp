@@ -8,6 +8,7 @@
 
 #include "crypto/password_hash.hpp"
 #include "domain/auth/token_service.hpp"
+#include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
@@ -42,6 +43,7 @@ struct Config {
     domain::timeseries::TimeSeriesConfig timeseries;
     std::chrono::seconds timeseries_compaction_interval{60};
     domain::commands::CommandConfig commands;
+    domain::automations::AutomationConfig automations;
     std::string log_level = "info";
 };
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "storage/automation_store.hpp"
 #include "storage/code_store.hpp"
 #include "storage/command_store.hpp"
 #include "storage/event_store.hpp"
@@ -31,6 +32,7 @@ public:
     virtual JobStore& Jobs() = 0;
     virtual TimeSeriesStore& TimeSeries() = 0;
     virtual CommandStore& Commands() = 0;
+    virtual AutomationStore& Automations() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;
@@ -38,6 +40,11 @@ public:
     // thread inside it reads the same state (a page and its total agree), through one
     // connection (cheaper than one read transaction per call). Inside a Transaction it joins.
     virtual void Snapshot(const std::function<void()>& work) = 0;
+    // Runs `effect` once the transaction this thread is in has committed, or at once outside
+    // one; drops it when the transaction rolls back. For what must follow only committed
+    // state and must not hold the write lock: publishing to nodes. An effect that throws is
+    // logged and does not stop the others.
+    virtual void AfterCommit(std::function<void()> effect) = 0;
 };
 
 // `read()` on one snapshot of `db` (Database::Snapshot), returning what it returns.

@@ -135,15 +135,20 @@ constexpr RouteEntry kRoutes[] = {
     {"POST", "/v1/user/nodes/cmd", false},
     {"GET", "/v1/admin/nodes/cmd", false},
     {"POST", "/v1/admin/nodes/cmd", false},
+    // automation_routes.cpp
+    {"POST", "/v1/user/node_automation", false},
+    {"PUT", "/v1/user/node_automation", false},
+    {"GET", "/v1/user/node_automation", false},
+    {"DELETE", "/v1/user/node_automation", false},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
 
-// The (method, path) pairs the route files register, read from the sources next to this file;
+// The (method, path) pairs the route files register, read from the source tree;
 // `error` says why when they cannot be read completely.
 std::set<RouteKey> RegisteredRoutes(std::string& error) {
-    const auto dir = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
-                     "src" / "http" / "api";
+    // The source tree as CMake knows it (__FILE__ may be relative, e.g. under ccache).
+    const auto dir = std::filesystem::path(RAINMAKER_SOURCE_DIR) / "src" / "http" / "api";
     std::set<RouteKey> routes;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
@@ -527,6 +532,17 @@ protected:
             vars_[group] = r.Str("group_id");
         }
         vars_["gwithdraw_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr, true);
+        // The primary's automations: one the rows read and change, one a row deletes. They
+        // watch a param the matrix never changes, so none of them ever runs.
+        for (const char* name : {"automation", "automation_del"}) {
+            const auto r = client_.Post(
+                "/v1/user/node_automation",
+                boost::json::parse(Expand(AutomationBody(name))),
+                alice_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            vars_[name] = r.Str("automation_id");
+        }
         // A token that carries the primary's claims under a forged signature.
         const auto dot = alice_.accesstoken.rfind('.');
         const std::string signature = alice_.accesstoken.substr(dot + 1);
@@ -624,6 +640,7 @@ protected:
             get(who, *t, "/v1/user2?custom_data=true");
             get(who, *t, "/v1/user/public_profile");
             get(who, *t, "/v1/user/nodes/cmd?node_id=" + node_.node_id);
+            get(who, *t, "/v1/user/node_automation");
         }
         for (const char* request : {"share_req", "withdraw_req"}) {
             get("alice", alice_, "/v1/user/nodes/sharing/requests?request_id=" + vars_.at(request));
@@ -678,6 +695,15 @@ protected:
             }
         );
         EXPECT_EQ(params.json.at("Light").at("Brightness"), value) << params.body;
+    }
+
+    // A node_params automation of {node}'s temperature (never reported during the matrix)
+    // that would switch it on.
+    static std::string AutomationBody(const std::string& name) {
+        return R"({"name":")" + name +
+               R"(","node_id":"{node}","event_type":"node_params","events":[{"params":)"
+               R"({"Light":{"Temperature":100}},"check":">"}],"actions":[{"node_id":"{node}",)"
+               R"("params":{"Light":{"Power":true}}}]})";
     }
 
     // ---- the matrix
@@ -1265,6 +1291,46 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             .SendsCommand(),
         Row("GET", "/v1/admin/nodes/cmd?node_id={node}", "", Err(100004), Err(100004), Err(100004))
             .Admins(Ok(), Ok()),
+        // ---- automations (#87-#90): a user's own; making one needs access to every node
+        // it names (403 127018); another user's automation "does not exist" (127012)
+        Row("POST",
+            "/v1/user/node_automation",
+            AutomationBody("Matrix"),
+            Err(127018, 403),
+            Ok(),
+            Ok()),
+        Row("GET", "/v1/user/node_automation", "", Err(127016), Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                bool primarys = false;  // the list holds one of the set-up's automations
+                for (const auto& a : r.json.at("automation_trigger_actions").as_array()) {
+                    const auto& id = a.at("automation_id");
+                    primarys = primarys || id == boost::json::value(vars_.at("automation")) ||
+                               id == boost::json::value(vars_.at("automation_del"));
+                }
+                if (primarys != (role == Role::kPrimary)) {
+                    return role == Role::kPrimary ? "the primary's automations are not listed"
+                                                  : "the list shows another user's automation";
+                }
+                return "";
+            }),
+        Row("GET",
+            "/v1/user/node_automation?automation_id={automation}",
+            "",
+            Err(127012),
+            Err(127012),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_automation?automation_id={automation}",
+            R"({"metadata":{"by":"matrix"}})",
+            Err(127012),
+            Err(127012),
+            Ok()),
+        Row("DELETE",
+            "/v1/user/node_automation?automation_id={automation_del}",
+            "",
+            Err(127012),
+            Err(127012),
+            Ok()),
     };
 }
 

@@ -4,6 +4,7 @@
 // start_id pages and their limits, records the node's config does not declare, and who may read.
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,11 +42,20 @@ std::int64_t Midnight(int day) {
     return day <= 25 ? kOct22 + (day - 22) * kDay : kOct26 + (day - 26) * kDay;
 }
 
+// A server that keeps tsdata for ten years: the autumn below stays in range for as long.
+ServerProcess::Options LongRetention(const TempDir& dir) {
+    const auto file = dir.path() / "server.toml";
+    std::ofstream(file) << "[timeseries]\nretention_days = 3650\n";
+    ServerProcess::Options options;
+    options.args = {"--config", file.string()};
+    return options;
+}
+
 class TimeSeriesTest : public ::testing::Test, protected DeviceLab {
 protected:
     TimeSeriesTest()
         : DeviceLab(server_, client_, dir_),
-          server_(),
+          server_(LongRetention(config_dir_)),
           client_(server_.port()),
           alice_(SignUpAndLogin(client_, server_, "alice@example.com")),
           bob_(SignUpAndLogin(client_, server_, "bob@example.com")) {}
@@ -139,6 +149,7 @@ protected:
         return out;
     }
 
+    TempDir config_dir_;  // before the server that reads it
     ServerProcess server_;
     TempDir dir_;
     HttpClient client_;
@@ -237,7 +248,12 @@ TEST_F(TimeSeriesTest, PagesResumeWithStartIdTokensOnlyForTheSameQueryAndFiveTim
 }
 
 TEST_F(TimeSeriesTest, SimpleSeriesAndRecordsTheConfigDoesNotDeclare) {
-    const std::int64_t t = 1796000000;  // 2026-11-28
+    // A day ago: within the 30 days the record asks for (`d`).
+    const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()
+                           )
+                               .count() -
+                           kDay;
     Publish(
         "simple_tsdata",
         object{{"name", "Light.Brightness"}, {"dt", "int"}, {"t", t}, {"v", 42}, {"d", 30}}

@@ -28,9 +28,12 @@ const {
 } = requireEnv("timeseries.test.mjs", ["RM_BASE_URL", "RM_MAILBOX", "RM_MQTT_PORT", "RM_CA_FILE", "RM_SIM"]);
 
 const kHour = 3600;
-// 2026-11-09 00:00 and 2026-11-12 00:00 in Asia/Kolkata (UTC+05:30, no daylight saving).
-const kStart = 1794162600;
-const kEnd = kStart + 3 * 24 * kHour;
+const kDay = 24 * kHour;
+// Three days of Asia/Kolkata (UTC+05:30, no daylight saving) from its midnight five days ago:
+// within every retention, whatever the day the test runs.
+const kKolkata = 5.5 * kHour;
+const kStart = Math.floor((Math.floor(Date.now() / 1000) + kKolkata) / kDay) * kDay - kKolkata - 5 * kDay;
+const kEnd = kStart + 3 * kDay;
 
 // One QoS 1 publish as the node (its certificate, its client id) on node/<id>/<suffix>.
 async function publishAsNode(suffix, payload) {
@@ -78,7 +81,7 @@ await step("the node publishes 72 hourly Light.Temperature records (tsdata) and 
         ts_data_version: "2021-09-13",
         ts_data: [{ name: "Light.Temperature", dt: "float", records }],
     });
-    await publishAsNode("simple_tsdata", { name: "Light.Brightness", dt: "int", t: kStart + 60, v: 42, d: 7 });
+    await publishAsNode("simple_tsdata", { name: "Light.Brightness", dt: "int", t: kStart + 60, v: 42, d: 30 });
     const page = await pollUntil(async () => {
         const nodes = await state.user.getUserNodes();
         const node = nodes.nodes.find((n) => n.id === state.nodeId);

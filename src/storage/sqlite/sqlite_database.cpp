@@ -1,10 +1,14 @@
 // Connection pool, transactions and migrations of the SQLite store.
 #include "storage/sqlite/sqlite_database.hpp"
 
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
+#include "core/log.hpp"
 #include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_automation_store.hpp"
 #include "storage/sqlite/sqlite_command_store.hpp"
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
@@ -21,7 +25,18 @@ namespace {
 struct Running {
     Connection* connection = nullptr;
     bool writes = false;
+    std::vector<std::function<void()>> after_commit;
 };
+
+void RunEffects(std::vector<std::function<void()>>& effects) {
+    for (auto& effect : effects) {
+        try {
+            effect();
+        } catch (const std::exception& e) {
+            core::log::Error(std::string("after-commit effect failed: ") + e.what());
+        }
+    }
+}
 
 thread_local std::unordered_map<const SqliteDatabase*, Running> t_transaction;
 }  // namespace
@@ -37,7 +52,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       events_(std::make_unique<SqliteEventStore>(*this)),
       jobs_(std::make_unique<SqliteJobStore>(*this)),
       timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)),
-      commands_(std::make_unique<SqliteCommandStore>(*this)) {
+      commands_(std::make_unique<SqliteCommandStore>(*this)),
+      automations_(std::make_unique<SqliteAutomationStore>(*this)) {
     Migrate();
 }
 
@@ -81,6 +97,19 @@ TimeSeriesStore& SqliteDatabase::TimeSeries() {
 
 CommandStore& SqliteDatabase::Commands() {
     return *commands_;
+}
+
+AutomationStore& SqliteDatabase::Automations() {
+    return *automations_;
+}
+
+void SqliteDatabase::AfterCommit(std::function<void()> effect) {
+    if (const auto it = t_transaction.find(this); it != t_transaction.end()) {
+        it->second.after_commit.push_back(std::move(effect));
+        return;
+    }
+    std::vector<std::function<void()>> now{std::move(effect)};
+    RunEffects(now);
 }
 
 std::unique_ptr<Connection> SqliteDatabase::Acquire() {
@@ -138,7 +167,7 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
     }
     auto connection = Acquire();
     connection->Exec(begin);
-    t_transaction[this] = Running{connection.get(), writes};
+    t_transaction[this] = Running{connection.get(), writes, {}};
     try {
         work();
         connection->Exec("COMMIT");
@@ -156,8 +185,10 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
         }
         throw;  // what work() (or COMMIT) threw
     }
+    auto effects = std::move(t_transaction[this].after_commit);
     t_transaction.erase(this);
     Release(std::move(connection));
+    RunEffects(effects);
 }
 
 int SqliteDatabase::SchemaVersion() {
@@ -178,9 +209,17 @@ void SqliteDatabase::Migrate() {
             "TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"
         );
     });
-    const int current = SchemaVersion();
+    // Every migration not recorded yet, in version order: branches merged in any order (V012
+    // applied before V011 arrived) still get each one exactly once.
+    std::set<std::int64_t> applied;
+    WithConnection([&](Connection& c) {
+        auto stmt = c.Prepare("SELECT version FROM schema_migrations");
+        while (stmt.Step()) {
+            applied.insert(stmt.Int(0));
+        }
+    });
     for (const auto& migration : Migrations()) {
-        if (migration.version <= current) {
+        if (applied.contains(migration.version)) {
             continue;
         }
         Transaction([&] {

@@ -36,8 +36,10 @@ public:
     JobStore& Jobs() override;
     TimeSeriesStore& TimeSeries() override;
     CommandStore& Commands() override;
+    AutomationStore& Automations() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
+    void AfterCommit(std::function<void()> effect) override;
 
     // Runs `fn` with this thread's transaction connection, or a pooled one.
     void WithConnection(const std::function<void(Connection&)>& fn);
@@ -160,6 +162,7 @@ private:
     std::unique_ptr<JobStore> jobs_;
     std::unique_ptr<TimeSeriesStore> timeseries_;
     std::unique_ptr<CommandStore> commands_;
+    std::unique_ptr<AutomationStore> automations_;
 };
 
 }  // namespace rainmaker::storage::sqlite

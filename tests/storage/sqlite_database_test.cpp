@@ -1,0 +1,78 @@
+// The SQLite database itself: migrations applied by the versions recorded (a branch merged
+// later with a lower number still gets applied), and effects run only after a commit.
+#include "storage/sqlite/sqlite_database.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+namespace rainmaker::storage::sqlite {
+namespace {
+
+bool HasTable(SqliteDatabase& db, const std::string& name) {
+    return db.Count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name) ==
+           1;
+}
+
+// V011 (command-response, another branch) was numbered before V012 (automations) but may be
+// merged after it: a database that has V012 must still get V011. Simulated with V010: its
+// record and tables removed from a database that has V012, as if it had never been applied.
+TEST(SqliteDatabase, AppliesAMigrationBelowTheLatestOneWhenItWasNeverRecorded) {
+    testing::TempDir dir;
+    const auto file = dir.path() / "db.sqlite";
+    {
+        SqliteDatabase db(file);
+        ASSERT_GE(db.SchemaVersion(), 12);
+        ASSERT_TRUE(HasTable(db, "automations"));
+        db.Execute("DELETE FROM schema_migrations WHERE version = 10");
+        for (const char* table : {"ts_pages", "ts_chunks", "ts_head", "ts_series"}) {
+            db.Execute(std::string("DROP TABLE ") + table);
+        }
+        ASSERT_FALSE(HasTable(db, "ts_series"));
+    }
+    SqliteDatabase db(file);
+    EXPECT_TRUE(HasTable(db, "ts_series"));
+    EXPECT_TRUE(HasTable(db, "ts_pages"));
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "10"), 1);
+    // Nothing else ran twice (it would have failed on its existing tables).
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "12"), 1);
+}
+
+TEST(SqliteDatabase, AfterCommitEffectsRunOnceTheOutermostTransactionCommitted) {
+    testing::TempDir dir;
+    SqliteDatabase db(dir.path() / "db.sqlite");
+    std::vector<std::string> ran;
+    db.Transaction([&] {
+        db.AfterCommit([&] { ran.push_back("outer"); });
+        db.Transaction([&] { db.AfterCommit([&] { ran.push_back("inner"); }); });
+        EXPECT_TRUE(ran.empty());  // a nested transaction joins: nothing has committed yet
+    });
+    EXPECT_EQ(ran, (std::vector<std::string>{"outer", "inner"}));
+
+    ran.clear();
+    EXPECT_THROW(
+        db.Transaction([&] {
+            db.AfterCommit([&] { ran.push_back("rolled back"); });
+            throw std::runtime_error("no");
+        }),
+        std::runtime_error
+    );
+    EXPECT_TRUE(ran.empty());
+
+    // Outside a transaction at once; one that throws does not stop the others.
+    db.AfterCommit([&] { ran.push_back("now"); });
+    EXPECT_EQ(ran, (std::vector<std::string>{"now"}));
+    ran.clear();
+    db.Transaction([&] {
+        db.AfterCommit([] { throw std::runtime_error("effect failed"); });
+        db.AfterCommit([&] { ran.push_back("still"); });
+    });
+    EXPECT_EQ(ran, (std::vector<std::string>{"still"}));
+}
+
+}  // namespace
+}  // namespace rainmaker::storage::sqlite
