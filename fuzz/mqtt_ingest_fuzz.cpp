@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
+#include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
@@ -65,9 +66,11 @@ struct Ingest {
           groups(db, nodes, clock),
           mapping(db, clock),
           ingest(db, mapping, clock),
-          series(db, clock) {
+          series(db, clock),
+          commands(db, publisher, clock) {
         fuzz::SilenceLogs();
         series.RegisterIngest(ingest);
+        commands.RegisterIngest(ingest);  // from-node, as application.cpp wires it
         mapping.SetGroupJoiner(
             [this](std::string_view user, std::string_view group, std::string_view node) {
                 groups.AddMappedNode(user, group, node);
@@ -111,6 +114,7 @@ struct Ingest {
     domain::nodes::MappingService mapping;
     domain::nodes::NodeIngest ingest;
     domain::timeseries::TimeSeriesService series;
+    domain::commands::CommandService commands;
 };
 
 Ingest& Instance() {

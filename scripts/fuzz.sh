@@ -17,7 +17,7 @@ case "$mode" in
   short | long) ;;
   *) echo "usage: $0 short|long" >&2; exit 2 ;;
 esac
-targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz}
+targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz}
 build=build/fuzz
 root=$(pwd)
 
@@ -28,6 +28,7 @@ max_len() {
   case "$1" in
     http_request_fuzz) echo 1100000 ;;
     csr_fuzz) echo 4096 ;;
+    cmd_response_fuzz) echo 80000 ;;  # from-node takes 72 KiB: the limit itself is tried
     *) echo 65536 ;;
   esac
 }

@@ -7,6 +7,7 @@
 #include "crypto/pki.hpp"
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
+#include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
@@ -18,6 +19,7 @@
 #include "domain/timeseries/timeseries_service.hpp"
 #include "http/api/account_routes.hpp"
 #include "http/api/automation_routes.hpp"
+#include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
 #include "http/api/sharing_routes.hpp"
@@ -94,6 +96,7 @@ struct Application::Parts {
           timeseries(*db, clock, config.timeseries),
           link(ingest, *db),
           nodes(*db, link),
+          commands(*db, link, clock, config.commands),
           crl(*db, *ca, config.data_dir / "broker" / "crl.pem"),
           claims(*db, *ca, crl, clock, config.mqtt.public_host, config.claims),
           groups(*db, nodes, clock, domain::groups::GroupKind::kUser, config.groups),
@@ -116,6 +119,8 @@ struct Application::Parts {
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);
         timeseries.RegisterIngest(ingest);
+        http::api::AddCommandRoutes(router, commands);
+        commands.RegisterIngest(ingest);
         automation_runner.RegisterIngest(ingest);
         mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
         accounts.SetDeletionHook([this](std::string_view user) {
@@ -130,6 +135,7 @@ struct Application::Parts {
         );
         metrics.AddCollector([this] { return link.RenderMetrics(); });
         metrics.AddCollector([this] { return timeseries.RenderMetrics(); });
+        metrics.AddCollector([this] { return commands.RenderMetrics(); });
         metrics.AddCollector([this] { return automation_runner.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
@@ -139,6 +145,14 @@ struct Application::Parts {
         });
         scheduler.Every("timeseries-retention", std::chrono::hours(1), [this] {
             timeseries.DeleteExpired();
+        });
+        // Command timeouts are due times in the store (cmd_requests.expires_at): the job looks
+        // every second, so a request times out within a second of its expiry.
+        scheduler.Every("command-timeouts", std::chrono::seconds(1), [this] {
+            commands.ExpireDue();
+        });
+        scheduler.Every("command-retention", std::chrono::hours(1), [this] {
+            commands.DeleteOld();
         });
         scheduler.Every("automations-daylight", config.automations.daylight_check, [this] {
             automation_runner.RunDaylight();
@@ -164,6 +178,7 @@ struct Application::Parts {
     domain::timeseries::TimeSeriesService timeseries;
     mqtt::BrokerLink link;
     domain::nodes::NodeService nodes;
+    domain::commands::CommandService commands;
     mqtt::CrlPublisher crl;
     domain::nodes::ClaimService claims;
     domain::groups::GroupService groups;

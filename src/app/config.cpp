@@ -199,6 +199,17 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     if (c.timeseries.span_multiplier > 100) {
         throw std::runtime_error("config: timeseries.span_multiplier must be at most 100");
     }
+    Read(t, "commands.default_timeout_seconds", c.commands.default_timeout_seconds);
+    Read(t, "commands.max_pending_per_node", c.commands.max_pending_per_node);
+    Read(t, "commands.retention_days", c.commands.retention_days);
+    if (c.commands.default_timeout_seconds < 1 ||
+        c.commands.default_timeout_seconds > domain::commands::kMaxTimeoutSeconds ||
+        c.commands.max_pending_per_node < 1 || c.commands.retention_days < 1) {
+        throw std::runtime_error(
+            "config: commands.default_timeout_seconds must be 1 to 2592000, "
+            "commands.max_pending_per_node and commands.retention_days at least 1"
+        );
+    }
     auto& a = c.automations;
     Read(t, "automations.max_per_user", a.max_per_user);
     ReadSeconds(t, "automations.daylight_check_seconds", a.daylight_check);

@@ -9,6 +9,7 @@
 #include "crypto/password_hash.hpp"
 #include "domain/auth/token_service.hpp"
 #include "domain/automations/automation_service.hpp"
+#include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
@@ -41,6 +42,7 @@ struct Config {
     std::chrono::seconds housekeeping_interval{600};
     domain::timeseries::TimeSeriesConfig timeseries;
     std::chrono::seconds timeseries_compaction_interval{60};
+    domain::commands::CommandConfig commands;
     domain::automations::AutomationConfig automations;
     std::string log_level = "info";
 };

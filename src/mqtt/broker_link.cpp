@@ -69,6 +69,9 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     mosquitto_disconnect_callback_set(client_, &BrokerLink::OnDisconnect);
     mosquitto_message_callback_set(client_, &BrokerLink::OnMessage);
     mosquitto_max_inflight_messages_set(client_, 0);  // no limit on QoS 1 in flight
+    // No Nagle: a publish right after the PUBACK of a received message (a command sent while
+    // answers come in) would otherwise wait for the broker's delayed ACK, up to 40 ms.
+    mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
     ingest_thread_ = std::thread([this] { IngestLoop(); });
     network_thread_ = std::thread([this] { NetworkLoop(); });
     std::unique_lock lock(mutex_);

@@ -7,6 +7,7 @@
 
 #include "storage/automation_store.hpp"
 #include "storage/code_store.hpp"
+#include "storage/command_store.hpp"
 #include "storage/event_store.hpp"
 #include "storage/group_store.hpp"
 #include "storage/job_store.hpp"
@@ -30,6 +31,7 @@ public:
     virtual EventStore& Events() = 0;
     virtual JobStore& Jobs() = 0;
     virtual TimeSeriesStore& TimeSeries() = 0;
+    virtual CommandStore& Commands() = 0;
     virtual AutomationStore& Automations() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).

@@ -130,6 +130,11 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/admin/nodes/tsdata", false},
     {"GET", "/v1/user/nodes/simple_tsdata", false},
     {"GET", "/v1/admin/nodes/simple_tsdata", false},
+    // command_routes.cpp
+    {"GET", "/v1/user/nodes/cmd", false},
+    {"POST", "/v1/user/nodes/cmd", false},
+    {"GET", "/v1/admin/nodes/cmd", false},
+    {"POST", "/v1/admin/nodes/cmd", false},
     // automation_routes.cpp
     {"POST", "/v1/user/node_automation", false},
     {"PUT", "/v1/user/node_automation", false},
@@ -307,6 +312,12 @@ struct Row {
         return std::move(*this);
     }
 
+    // An allowed request sends the node one command request (to-node).
+    Row&& SendsCommand() && {
+        sends_command = true;
+        return std::move(*this);
+    }
+
     std::string method;
     std::string target;  // path and query; {name} is replaced by the set-up's value
     std::string body;    // JSON; empty: none
@@ -318,6 +329,7 @@ struct Row {
     Check check;
     std::string node_gets;
     std::function<void()> on_allowed;
+    bool sends_command = false;
 };
 
 // ---- small JSON helpers (they throw on a missing member; the caller reports it)
@@ -627,6 +639,7 @@ protected:
             get(who, *t, "/v1/user/node_group/sharing/requests?primary_user=true");
             get(who, *t, "/v1/user2?custom_data=true");
             get(who, *t, "/v1/user/public_profile");
+            get(who, *t, "/v1/user/nodes/cmd?node_id=" + node_.node_id);
             get(who, *t, "/v1/user/node_automation");
         }
         for (const char* request : {"share_req", "withdraw_req"}) {
@@ -639,6 +652,7 @@ protected:
         }
         for (const auto& [who, t] : {std::pair{"ops", &ops_}, std::pair{"root", &root_}}) {
             get(who, *t, "/v1/admin/node_group?sub_groups=true&node_list=true");
+            get(who, *t, "/v1/admin/nodes/cmd?node_id=" + node_.node_id);
         }
         for (const char* request : {"map_req", "chal_req"}) {
             get("alice", alice_, "/v1/user/nodes/mapping?request_id=" + vars_.at(request));
@@ -775,6 +789,33 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                 client_.Get("/v1/user/nodes?node_id=" + vars_.at(var), TokensOf(role).accesstoken);
             return IsFailure(r, 400, 100010) ? "" : "the caller still has " + var + ": " + r.body;
         };
+    };
+    // A command request the node answered (waited for, so that the views read after it stay
+    // the same): success for the caller, through the admin route when `admin`.
+    const auto answered = [this](bool admin) {
+        return [this, admin](Role role, const HttpResult& r) -> std::string {
+            const std::string target = std::string(admin ? "/v1/admin" : "/v1/user") +
+                                       "/nodes/cmd?request_id=" + r.Str("request_id");
+            HttpResult s;
+            for (int i = 0; i < 100; ++i) {
+                s = client_.Get(target, TokensOf(role).accesstoken);
+                if (s.status == 200 && s.json.at("requests").as_array().size() == 1 &&
+                    s.json.at("requests").at(0).at("status") == "success") {
+                    return "";
+                }
+                std::this_thread::sleep_for(50ms);
+            }
+            return "not answered: " + s.body;
+        };
+    };
+    // Users read only their own command requests.
+    const auto own_requests = [this](Role role, const HttpResult& r) -> std::string {
+        for (const auto& request : r.json.at("requests").as_array()) {
+            if (request.at("user_name") != NameOf(role)) {
+                return "shows a request of " + boost::json::serialize(request.at("user_name"));
+            }
+        }
+        return "";
     };
     const auto pending = [this](Role, const HttpResult& r) -> std::string {
         const auto s = client_.Get(
@@ -1227,6 +1268,29 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004))
             .Admins(Ok(), Ok()),
 
+        // ---- command-response (#101-#104): the node's users send commands (with their role)
+        // and read their own requests; admins send to and read any node
+        Row("POST",
+            "/v1/user/nodes/cmd",
+            R"({"node_ids":["{node}"],"cmd":4096,"data":{"m":1}})",
+            Err(100010),
+            Ok(),
+            Ok())
+            .Checked(answered(false))
+            .SendsCommand(),
+        Row("GET", "/v1/user/nodes/cmd?node_id={node}", "", Err(126003), Ok(), Ok())
+            .Checked(own_requests),
+        Row("POST",
+            "/v1/admin/nodes/cmd",
+            R"({"node_ids":["{node}"],"cmd":4096,"data":{"m":2}})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked(answered(true))
+            .SendsCommand(),
+        Row("GET", "/v1/admin/nodes/cmd?node_id={node}", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok()),
         // ---- automations (#87-#90): a user's own; making one needs access to every node
         // it names (403 127018); another user's automation "does not exist" (127012)
         Row("POST",
@@ -1320,6 +1384,7 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
 
     std::vector<std::vector<Cell>> matrix(rows.size());
     std::vector<std::string> node_expected;  // params/remote payloads of allowed requests
+    std::size_t commands_expected = 0;       // command requests of allowed requests
     auto baseline = Take();
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& row = rows[i];
@@ -1363,6 +1428,7 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
                 if (!row.node_gets.empty()) {
                     node_expected.push_back("params/remote " + row.node_gets);
                 }
+                commands_expected += row.sends_command ? 1 : 0;
                 if (row.check) {
                     std::string problem;
                     try {
@@ -1396,6 +1462,12 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
     // The device got exactly the allowed params sets: nothing from a refused one.
     std::vector<std::string> received = sim_->Collect("params/remote", 1500ms);
     EXPECT_EQ(received, node_expected);
+    // And exactly the allowed command requests (the rows waited for their answers).
+    const auto commands =
+        std::count_if(sim_->lines().begin(), sim_->lines().end(), [](const std::string& line) {
+            return line.rfind("command ", 0) == 0;
+        });
+    EXPECT_EQ(static_cast<std::size_t>(commands), commands_expected);
     EXPECT_TRUE(victim_sim_->Collect("params/remote", 200ms).empty());
     // The primary and the secondary still hold the node as set up.
     const auto alice_view =

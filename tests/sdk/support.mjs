@@ -589,7 +589,7 @@ export async function claimNode({ simBin, baseUrl, token, nodeDir }) {
 export async function runMappingNode({ simBin, nodeDir, mqttPort, caFile, userId, secret }) {
     state.sim = new Simulator(simBin, [
         "run", "--node-dir", nodeDir, "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort, "--ca", caFile,
-        "--map-user", userId, "--map-secret", secret,
+        "--map-user", userId, "--map-secret", secret, "--stdin",
     ]);
     const connected = await state.sim.waitFor("connected");
     // The mapping message is PUBACKed before the node goes on with its boot (init params).

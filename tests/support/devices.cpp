@@ -41,15 +41,19 @@ std::unique_ptr<SimProcess> DeviceLab::Run(const Device& d, std::vector<std::str
         "--mqtt-port",
         std::to_string(lab_server_.mqtt_port()),
         "--ca",
-        lab_server_.ca_file().string()};
+        lab_server_.ca_file().string(),
+        "--stdin"};  // the test drives it through its stdin (a pipe, not a terminal)
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<SimProcess>(args);
 }
 
 std::unique_ptr<SimProcess> DeviceLab::RunMapped(
-    const Tokens& t, const Device& d, std::string* request_id
+    const Tokens& t, const Device& d, std::string* request_id, std::vector<std::string> extra
 ) {
-    auto sim = Run(d, {"--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id});
+    std::vector<std::string> args = {
+        "--map-user", UserId(t), "--map-secret", "s3cret-" + d.node_id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto sim = Run(d, args);
     EXPECT_FALSE(sim->WaitFor("ready").empty());
     const auto r = lab_client_.Put(
         "/v1/user/nodes/mapping",

@@ -39,9 +39,12 @@ public:
     std::unique_ptr<SimProcess> Run(const Device& d, std::vector<std::string> extra = {});
 
     // Secret-key mapping, node side first (as after provisioning); the confirmed request's id
-    // goes to `request_id` when given.
+    // goes to `request_id` when given; `extra` are more simulator arguments.
     std::unique_ptr<SimProcess> RunMapped(
-        const Tokens& t, const Device& d, std::string* request_id = nullptr
+        const Tokens& t,
+        const Device& d,
+        std::string* request_id = nullptr,
+        std::vector<std::string> extra = {}
     );
 
     // The request_status of a mapping request.

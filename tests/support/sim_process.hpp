@@ -11,8 +11,13 @@ namespace rainmaker::testing {
 
 class SimProcess {
 public:
+    // What the simulator's stdin is: a pipe (commands through Send), or a terminal of which it
+    // is in the background process group or in the foreground one, as from an interactive
+    // shell with and without `&` (Send writes to the terminal).
+    enum class Stdin { kPipe, kTerminalBackground, kTerminalForeground };
+
     // Starts `rainmaker-sim <args...>`.
-    explicit SimProcess(std::vector<std::string> args);
+    explicit SimProcess(std::vector<std::string> args, Stdin stdin_kind = Stdin::kPipe);
     ~SimProcess();
     SimProcess(const SimProcess&) = delete;
     SimProcess& operator=(const SimProcess&) = delete;
@@ -27,6 +32,9 @@ public:
     void Send(const std::string& command);
     // SIGKILL: the device loses power.
     void Kill();
+    // True when the simulator is stopped by a job-control signal (SIGTTIN: "Stopped (tty
+    // input)"), read from /proc.
+    bool IsStopped() const;
 
     const std::vector<std::string>& lines() const { return lines_; }
 
@@ -34,9 +42,11 @@ public:
     static std::string Run(const std::vector<std::string>& args, int* status);
 
 private:
+    void StartOnTerminal(std::vector<std::string>& args, bool foreground, int in[2], int out[2]);
     bool ReadLine(std::string& line, std::chrono::steady_clock::time_point deadline);
 
-    pid_t pid_ = -1;
+    pid_t pid_ = -1;     // the simulator
+    pid_t leader_ = -1;  // terminal modes: the session leader that holds the terminal
     int in_fd_ = -1;
     int out_fd_ = -1;
     std::string buffer_;

@@ -40,12 +40,20 @@ constexpr std::string_view kUsage = R"(usage:
   rainmaker-sim sign --node-dir DIR --challenge STR
   rainmaker-sim run --node-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--plain-topics]
                     [--map-user UID --map-secret S] [--reset-mapping] [--keepalive 120]
-                    [--insecure] [--alpn PROTO] [--no-stdin]
+                    [--insecure] [--alpn PROTO] [--sensor] [--tsdata-rate N] [--stdin | --no-stdin]
   rainmaker-sim fleet --nodes-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--rate MSGS_PER_S]
                       [--duration S] [--plain-topics] [--connect-rate 200] [--settle 30]
                       [--stats-interval 5] [--keepalive 120] [--insecure] [--alpn PROTO] [--seed N]
+                      [--sensor] [--tsdata-rate N]
   rainmaker-sim selftest
-run reads commands on stdin: set <Device>.<Param> <json> | disconnect | reconnect | quit
+run reads commands on stdin when --stdin is given, or when stdin is a terminal and run is in the
+foreground (so `run ... &` from an interactive shell is never stopped for tty input):
+  set <Device>.<Param> <json> | answer <request id> <status 0-4> [data] | disconnect |
+  reconnect | quit
+--sensor adds a Sensor device (Temperature: time_series, Humidity: simple_ts) sampled
+--tsdata-rate times a second (default 1), each sample reported on params/local, tsdata and
+simple_tsdata. Commands (to-node): 1 set params, 0x1000 echo, 0x1001 deferred (answer it with
+`answer`), 0x1002 fails, 0x1003 primary or admin only; any other: status 4 (not found).
 )";
 
 std::atomic<bool> g_stop{false};
@@ -149,6 +157,23 @@ bool HandleCommand(NodeFleet& fleet, const std::string& raw) {
         fleet.Reconnect(0);
         return true;
     }
+    if (verb == "answer") {
+        // answer <request id> <status> [data...]
+        std::string rest = space == std::string::npos ? std::string{} : line.substr(space + 1);
+        const auto id_end = rest.find(' ');
+        const std::string id = rest.substr(0, id_end);
+        std::string tail = id_end == std::string::npos ? std::string{} : rest.substr(id_end + 1);
+        const auto status_end = tail.find(' ');
+        const std::string status = tail.substr(0, status_end);
+        const std::string data =
+            status_end == std::string::npos ? std::string{} : tail.substr(status_end + 1);
+        if (id.empty() || status.size() != 1 || status[0] < '0' || status[0] > '9') {
+            PrintLine("error usage: answer <request id> <status 0-9> [data]");
+            return true;
+        }
+        fleet.Answer(0, id, status[0] - '0', data);
+        return true;
+    }
     if (verb != "set" || space == std::string::npos) {
         PrintLine("error unknown command: " + line);
         return true;
@@ -175,6 +200,9 @@ bool HandleCommand(NodeFleet& fleet, const std::string& raw) {
 NodeSettings ReadNodeSettings(const Args& args) {
     NodeSettings settings;
     settings.topic_form = args.Has("--plain-topics") ? TopicForm::kPlain : TopicForm::kBasicIngest;
+    if (args.Has("--sensor") || args.Has("--tsdata-rate")) {
+        settings.tsdata_rate = args.Number("--tsdata-rate", 1, 0.001, 1000);
+    }
     const bool map = args.Has("--map-user") || args.Has("--map-secret");
     if (map) {
         // A reset with a real user is how a user-id-check build reports a new owner (§4.1).
@@ -195,9 +223,23 @@ int Run(const Args& args) {
     fleet.Add(files, ReadNodeSettings(args));
     fleet.ConnectAll();
 
-    const bool use_stdin = !args.Has("--no-stdin");
+    if (args.Has("--stdin") && args.Has("--no-stdin")) {
+        throw UsageError("--stdin and --no-stdin exclude each other");
+    }
+    const bool forced = args.Has("--stdin");
+    const bool never = args.Has("--no-stdin");
+    // Reading a terminal from a background process group stops the process (SIGTTIN,
+    // "Stopped (tty input)"): stdin is read only when asked for, or when it is a terminal of
+    // which this process is in the foreground, looked at again each round (fg/bg).
+    const auto read_stdin = [&] {
+        if (never) {
+            return false;
+        }
+        return forced || (::isatty(STDIN_FILENO) == 1 && ::tcgetpgrp(STDIN_FILENO) == ::getpgrp());
+    };
     std::string pending;
     while (!g_stop) {
+        const bool use_stdin = read_stdin();
         const short revents =
             fleet.PollOnce(std::chrono::milliseconds(200), use_stdin ? STDIN_FILENO : -1);
         if (!use_stdin || (revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
@@ -406,7 +448,8 @@ int Dispatch(int argc, char** argv) {
         auto valued = broker_valued;
         valued.insert({"--node-dir", "--map-user", "--map-secret"});
         auto flags = broker_flags;
-        flags.insert({"--reset-mapping", "--no-stdin"});
+        valued.insert("--tsdata-rate");
+        flags.insert({"--reset-mapping", "--no-stdin", "--stdin", "--sensor"});
         return Run(Args(argc, argv, 2, valued, flags));
     }
     if (command == "fleet") {
@@ -418,9 +461,12 @@ int Dispatch(int argc, char** argv) {
              "--connect-rate",
              "--settle",
              "--stats-interval",
-             "--seed"}
+             "--seed",
+             "--tsdata-rate"}
         );
-        return Fleet(Args(argc, argv, 2, valued, broker_flags));
+        auto flags = broker_flags;
+        flags.insert("--sensor");
+        return Fleet(Args(argc, argv, 2, valued, flags));
     }
     if (command == "selftest") {
         return RunSelfTest();

@@ -131,8 +131,12 @@ NodeFleet::~NodeFleet() {
 std::size_t NodeFleet::Add(const NodeFiles& files, NodeSettings settings) {
     const std::size_t index = connections_.size();
     settings.node_id = files.node_id;
+    NodeModel model = DefaultLightModel();
+    if (settings.tsdata_rate > 0) {
+        AddSensorDevice(model);
+    }
     auto c = std::make_unique<Connection>(
-        *this, index, SimulatedNode(std::move(settings), DefaultLightModel())
+        *this, index, SimulatedNode(std::move(settings), std::move(model))
     );
     // Clean session, client id = node_id (device-protocol §1.1).
     {
@@ -550,6 +554,17 @@ void NodeFleet::SetLocal(
         return;
     }
     Execute(c, c.node.SetLocal(device, param, value));
+}
+
+void NodeFleet::Answer(
+    std::size_t node, std::string_view request_id, int status, std::string_view data
+) {
+    Connection& c = *connections_.at(node);
+    if (c.state != Connection::State::kConnected) {
+        Emit(c, {EventKind::kError, "answer: not connected"});
+        return;
+    }
+    Execute(c, c.node.Answer(request_id, status, data));
 }
 
 void NodeFleet::DisconnectAll(std::chrono::milliseconds flush) {

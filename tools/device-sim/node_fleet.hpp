@@ -84,6 +84,9 @@ public:
         const boost::json::value& value
     );
 
+    // Answers a deferred command request (see SimulatedNode::Answer).
+    void Answer(std::size_t node, std::string_view request_id, int status, std::string_view data);
+
     // Sends MQTT DISCONNECT on every live connection and waits up to `flush` for them to go.
     void DisconnectAll(std::chrono::milliseconds flush);
 

@@ -11,6 +11,7 @@
 
 #include "keys.hpp"
 #include "simulated_node.hpp"
+#include "tlv8.hpp"
 
 namespace rainmaker::sim {
 
@@ -50,6 +51,58 @@ std::string Remote(SimulatedNode& node, const std::string& payload) {
             out.topic == node.NodeToCloudTopic("params/local", "esp_set_params")) {
             return out.payload;
         }
+    }
+    return "";
+}
+
+std::string HexOf(std::string_view bytes) {
+    static constexpr std::string_view kDigits = "0123456789abcdef";
+    std::string hex;
+    for (const char c : bytes) {
+        hex += kDigits[static_cast<unsigned char>(c) >> 4];
+        hex += kDigits[static_cast<unsigned char>(c) & 0x0F];
+    }
+    return hex;
+}
+
+std::string Le16(int v) {
+    return std::string{static_cast<char>(v & 0xFF), static_cast<char>((v >> 8) & 0xFF)};
+}
+
+// A to-node request as the cloud sends it.
+std::string Request(const std::string& id, int role, int cmd, const std::string& data) {
+    std::vector<Tlv8Item> items = {
+        {1, id}, {2, std::string(1, static_cast<char>(role))}, {5, Le16(cmd)}};
+    if (!data.empty()) {
+        items.push_back({6, data});
+    }
+    return EncodeTlv8(items);
+}
+
+// The answer the node published for a request: "<id> <status> <cmd> <data>", or "" if none.
+std::string AnswerOf(const SimulatedNode& node, const Actions& a) {
+    for (const auto& out : a.out) {
+        if (out.topic != node.NodeToCloudTopic("from-node", "esp_cmd_resp")) {
+            continue;
+        }
+        const auto items = DecodeTlv8(out.payload);
+        if (!items) {
+            return "<not TLV>";
+        }
+        const auto* id = FindTlv8(*items, 1);
+        const auto* status = FindTlv8(*items, 3);
+        const auto* cmd = FindTlv8(*items, 5);
+        const auto* data = FindTlv8(*items, 6);
+        if (id == nullptr || status == nullptr || status->size() != 1 || cmd == nullptr ||
+            cmd->size() != 2) {
+            return "<incomplete>";
+        }
+        return *id + " " + std::to_string(static_cast<unsigned char>((*status)[0])) + " " +
+               std::to_string(
+                   static_cast<unsigned char>((*cmd)[0]) |
+                   (static_cast<unsigned char>((*cmd)[1]) << 8)
+               ) +
+               " " + (data != nullptr ? *data : std::string{});
     }
     return "";
 }
@@ -108,8 +161,8 @@ void CheckParamsRemote(Checker& t) {
     );
     t.Equal(
         Remote(node, R"({"Schedule":{"Schedules":[{"id":"a","triggers":[{"m":60}]}]}})"),
-        R"({"Schedule":{"Schedules":[{"id":"a","triggers":[{"m":60}]}]}})",
-        "array param applied"
+        R"({"Schedule":{"Schedules":[]}})",
+        "a Schedules entry without an operation changes no schedule (the list is reported)"
     );
     t.Equal(
         Remote(node, R"({"Schedule":{"Schedules":{"id":"a"}}})"), "", "object for array ignored"
@@ -177,14 +230,16 @@ void CheckBootSequence(Checker& t) {
     t.Equal(
         Steps(first),
         "SUB node/N1/to-node\n"
+        "PUB $aws/rules/esp_cmd_resp/node/N1/from-node\n"
         "PUB $aws/rules/esp_node_config/node/N1/config\n"
         "SUB node/N1/params/remote\n"
         "PUB $aws/rules/esp_init_params/node/N1/params/local/init\n"
         "SUB node/N1/otaurl\n",
         "first connect without mapping"
     );
+    t.Equal(HexOf(first.out[1].payload), "010003010005020000", "the cmd-resp poll: empty id, 0, 0");
     t.Equal(
-        first.out[3].payload,
+        first.out[4].payload,
         R"({"Light":{"Name":"Light","Power":false,"Brightness":50,"Temperature":21.50000},"Time":{"TZ":""},"Schedule":{"Schedules":[]}})",
         "params/local/init has every param"
     );
@@ -208,8 +263,9 @@ void CheckBootSequence(Checker& t) {
     plain.OnDisconnected();
     t.Equal(
         Steps(plain.OnConnected(t0 + std::chrono::seconds(70))),
-        "SUB node/N1/to-node\nSUB node/N1/params/remote\nSUB node/N1/otaurl\n",
-        "reconnect only re-subscribes"
+        "SUB node/N1/to-node\nSUB node/N1/params/remote\nSUB node/N1/otaurl\n"
+        "PUB $aws/rules/esp_cmd_resp/node/N1/from-node\n",
+        "reconnect re-subscribes and polls"
     );
 
     NodeSettings settings;
@@ -220,18 +276,19 @@ void CheckBootSequence(Checker& t) {
     const Actions boot = mapped.OnConnected(t0);
     t.Equal(
         Steps(boot),
-        "SUB node/N2/to-node\nPUB node/N2/config\nPUB node/N2/user/mapping\n",
+        "SUB node/N2/to-node\nPUB node/N2/from-node\nPUB node/N2/config\n"
+        "PUB node/N2/user/mapping\n",
         "mapping published after config, then the node waits"
     );
     t.Equal(
-        boot.out[2].payload,
+        boot.out[3].payload,
         R"({"node_id":"N2","user_id":"u1","secret_key":"s3cr3t"})",
         "mapping payload"
     );
     mapped.OnDisconnected();
     t.Equal(
         Steps(mapped.OnConnected(t0)),
-        "SUB node/N2/to-node\n",
+        "SUB node/N2/to-node\nPUB node/N2/from-node\n",
         "reconnect while waiting: mapping not re-sent by the node"
     );
     const Actions after = mapped.OnPublishAcked(PublishTag::kMapping, t0);
@@ -249,7 +306,7 @@ void CheckBootSequence(Checker& t) {
     SimulatedNode reset(settings, DefaultLightModel());
     const Actions r = reset.OnConnected(t0);
     t.Equal(
-        r.out.size() > 2 ? r.out[2].payload : "",
+        r.out.size() > 3 ? r.out[3].payload : "",
         R"({"node_id":"N2","user_id":"esp-rmaker","secret_key":"failed","reset":true})",
         "factory-reset dummy mapping"
     );
@@ -289,8 +346,186 @@ void CheckOtherTopics(Checker& t) {
     );
     const Actions cmd = node.OnMessage("node/N1/to-node", std::string("\x01\x00\x03\x01\x00", 5));
     t.Expect(
-        cmd.events.size() == 1 && FormatEvent(cmd.events[0]) == "to-node 0100030100",
-        "to-node reported as hex"
+        cmd.out.empty() && cmd.events.size() == 2 &&
+            FormatEvent(cmd.events[0]) == "to-node 0100030100" &&
+            cmd.events[1].kind == EventKind::kError,
+        "a to-node message without a command is reported as hex, not answered"
+    );
+}
+
+void CheckCommands(Checker& t) {
+    SimulatedNode node = MakeNode();
+    const auto to_node = [&](const std::string& payload) {
+        return node.OnMessage("node/N1/to-node", payload);
+    };
+    auto a = to_node(Request("R1", 2, 0x1000, R"({"x":1})"));
+    t.Equal(AnswerOf(node, a), R"(R1 0 4096 {"x":1})", "echo answers its data");
+    t.Equal(FormatEvent(a.events.at(0)), R"(command R1 4096 2 {"x":1})", "command event");
+
+    // Set params: applied and answered with what changed, not reported on params/local.
+    a = to_node(Request("R2", 4, 1, R"({"params":{"Light":{"Power":true,"Nope":1}}})"));
+    t.Equal(
+        AnswerOf(node, a),
+        R"(R2 0 1 {"status":"success","params":{"Light":{"Power":true}}})",
+        "set params answers the changed params"
+    );
+    t.Equal(Value(node, "Light", "Power"), "true", "set params applied");
+    t.Expect(a.out.size() == 1, "set params publishes only the answer");
+    t.Equal(
+        AnswerOf(node, to_node(Request("R3", 2, 1, "not json"))),
+        R"(R3 1 1 {"status":"fail"})",
+        "set params of bad data fails"
+    );
+
+    // Deferred: nothing until answered, then any status.
+    a = to_node(Request("R4", 2, 0x1001, "later"));
+    t.Expect(
+        a.out.empty() && a.events.size() == 2 && a.events[1].kind == EventKind::kDeferred,
+        "deferred is held"
+    );
+    t.Equal(
+        AnswerOf(node, node.Answer("R4", 3, "no")),
+        "R4 3 4097 no",
+        "deferred answered with status 3"
+    );
+    t.Expect(node.Answer("R4", 0, "").events.at(0).kind == EventKind::kError, "answered once only");
+
+    t.Equal(
+        AnswerOf(node, to_node(Request("R5", 2, 0x1002, ""))),
+        R"(R5 1 4098 {"status":"fail"})",
+        "fail command"
+    );
+    t.Equal(
+        AnswerOf(node, to_node(Request("R6", 4, 0x1003, "p"))),
+        "R6 3 4099 ",
+        "primary-only refuses a secondary"
+    );
+    t.Equal(
+        AnswerOf(node, to_node(Request("R7", 1, 0x1003, "p"))),
+        "R7 0 4099 p",
+        "primary-only takes an admin"
+    );
+    t.Equal(
+        AnswerOf(node, to_node(Request("R8", 2, 0x2000, ""))),
+        "R8 4 8192 ",
+        "unknown command: not found"
+    );
+    t.Equal(
+        AnswerOf(node, to_node(Request("R9", 0, 0x1000, ""))), "R9 2 4096 ", "no role: invalid"
+    );
+    t.Equal(AnswerOf(node, to_node(Request("R10", 2, 0, ""))), "R10 2 0 ", "command 0: invalid");
+    // A long value comes split in 255-byte items and goes back the same way.
+    const std::string big(700, 'b');
+    a = to_node(Request("R11", 2, 0x1000, big));
+    t.Equal(AnswerOf(node, a), "R11 0 4096 " + big, "a 700-byte echo");
+    t.Expect(
+        !a.out.empty() && a.out[0].payload.size() == 700 + 6 + 5 + 3 + 4, "700 bytes as three items"
+    );
+}
+
+void CheckSchedules(Checker& t) {
+    SimulatedNode node = MakeNode();
+    const std::string add =
+        R"({"Schedule":{"Schedules":[{"id":"S1","operation":"add","name":"Morning",)"
+        R"("triggers":[{"m":420,"d":31}],"action":{"Light":{"Power":true}}}]}})";
+    t.Equal(
+        Remote(node, add),
+        R"({"Schedule":{"Schedules":[{"name":"Morning","id":"S1","enabled":true,"triggers":[{"m":420,"d":31}],"action":{"Light":{"Power":true}}}]}})",
+        "an added schedule is kept enabled, without its operation"
+    );
+    t.Equal(
+        Remote(node, R"({"Schedule":{"Schedules":[{"id":"S1","operation":"disable"}]}})"),
+        R"({"Schedule":{"Schedules":[{"name":"Morning","id":"S1","enabled":false,"triggers":[{"m":420,"d":31}],"action":{"Light":{"Power":true}}}]}})",
+        "disable"
+    );
+    t.Equal(
+        Remote(
+            node,
+            R"({"Schedule":{"Schedules":[{"id":"S1","operation":"edit","name":"Early","triggers":[{"m":360,"d":127}]},{"id":"S1","operation":"enable"}]}})"
+        ),
+        R"({"Schedule":{"Schedules":[{"name":"Early","id":"S1","enabled":true,"triggers":[{"m":360,"d":127}],"action":{"Light":{"Power":true}}}]}})",
+        "edit then enable"
+    );
+    // An existing id is not added twice; an unknown id is not edited; operations without an
+    // id are ignored.
+    Remote(node, add);
+    Remote(
+        node, R"({"Schedule":{"Schedules":[{"id":"S9","operation":"remove"},{"operation":"add"}]}})"
+    );
+    t.Equal(
+        Value(node, "Schedule", "Schedules").substr(0, 26),
+        R"([{"name":"Early","id":"S1")",
+        "one schedule kept"
+    );
+    t.Equal(
+        Remote(node, R"({"Schedule":{"Schedules":[{"id":"S1","operation":"remove"}]}})"),
+        R"({"Schedule":{"Schedules":[]}})",
+        "remove"
+    );
+    boost::json::array ops;
+    for (int i = 0; i < 12; ++i) {
+        ops.push_back(boost::json::object{{"id", "X" + std::to_string(i)}, {"operation", "add"}});
+    }
+    t.Expect(
+        ApplyScheduleOperations({}, ops, 10).size() == 10, "at most the param's max schedules"
+    );
+}
+
+void CheckSensor(Checker& t) {
+    NodeSettings settings;
+    settings.node_id = "S1";
+    settings.topic_form = TopicForm::kPlain;
+    settings.tsdata_rate = 2;
+    settings.wall_seconds = [] { return std::int64_t{1800000000}; };
+    NodeModel model = DefaultLightModel();
+    AddSensorDevice(model);
+    SimulatedNode node(settings, model);
+    const TimePoint t0{};
+    node.OnConnected(t0);
+    t.Expect(
+        node.ConfigJson().find(
+            R"({"name":"Temperature","type":"esp.param.temperature","data_type":"float","properties":["read","time_series"]})"
+        ) != std::string::npos &&
+            node.ConfigJson().find(R"("properties":["read","simple_ts"])") != std::string::npos,
+        "sensor params declare time_series and simple_ts"
+    );
+    const Actions first = node.OnTimer(t0);
+    t.Equal(
+        Steps(first),
+        "PUB node/S1/params/local\nPUB node/S1/tsdata\nPUB node/S1/simple_tsdata\n",
+        "a sample: params/local, tsdata, simple_tsdata"
+    );
+    if (first.out.size() == 3) {
+        const auto local = boost::json::parse(first.out[0].payload);
+        const auto ts = boost::json::parse(first.out[1].payload);
+        const auto simple = boost::json::parse(first.out[2].payload);
+        t.Expect(ts.at("ts_data_version") == "2021-09-13", "ts_data_version");
+        const auto& entry = ts.at("ts_data").at(0);
+        t.Expect(
+            entry.at("name") == "Sensor.Temperature" && entry.at("dt") == "float", "tsdata entry"
+        );
+        t.Expect(entry.at("records").at(0).at("t") == 1800000000, "tsdata time");
+        t.Expect(
+            entry.at("records").at(0).at("v").to_number<double>() ==
+                local.at("Sensor").at("Temperature").to_number<double>(),
+            "tsdata value is the reported one"
+        );
+        t.Expect(
+            simple.at("name") == "Sensor.Humidity" && simple.at("dt") == "int" &&
+                simple.at("t") == 1800000000 && simple.at("v") == local.at("Sensor").at("Humidity"),
+            "simple_tsdata record"
+        );
+    }
+    t.Expect(
+        node.OnTimer(t0 + std::chrono::milliseconds(400)).out.empty(),
+        "2 per second: none at 400 ms"
+    );
+    t.Expect(
+        node.OnTimer(t0 + std::chrono::milliseconds(500)).out.size() == 3, "the next at 500 ms"
+    );
+    t.Expect(
+        node.OnTimer(t0 + std::chrono::milliseconds(1600)).out.size() == 6,
+        "missed samples caught up"
     );
 }
 
@@ -325,6 +560,9 @@ int RunSelfTest() {
     CheckBootSequence(t);
     CheckConfig(t);
     CheckOtherTopics(t);
+    CheckCommands(t);
+    CheckSchedules(t);
+    CheckSensor(t);
     CheckKeys(t);
     if (t.failures == 0) {
         std::printf("selftest ok checks=%d\n", t.checks);

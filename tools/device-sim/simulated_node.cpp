@@ -2,12 +2,16 @@
 // so the firmware behaviour of device-protocol §2-§4 can be checked without a broker.
 #include "simulated_node.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <utility>
+
+#include "tlv8.hpp"
 
 namespace rainmaker::sim {
 
@@ -21,6 +25,21 @@ constexpr std::string_view kRuleMapping = "esp_user_node_mapping";
 constexpr std::string_view kRuleInitParams = "esp_init_params";
 constexpr std::string_view kRuleSetParams = "esp_set_params";
 constexpr std::string_view kRuleOtaFetch = "esp_node_otafetch";
+constexpr std::string_view kRuleCmdResp = "esp_cmd_resp";
+constexpr std::string_view kRuleTsData = "esp_ts_ingest";
+constexpr std::string_view kRuleSimpleTs = "esp_simple_ts_ingest";
+
+// Command-response TLV8 item types and statuses (§2.4).
+constexpr std::uint8_t kTlvRequestId = 1;
+constexpr std::uint8_t kTlvRole = 2;
+constexpr std::uint8_t kTlvStatus = 3;
+constexpr std::uint8_t kTlvCommand = 5;
+constexpr std::uint8_t kTlvData = 6;
+constexpr int kStatusSuccess = 0;
+constexpr int kStatusFailed = 1;
+constexpr int kStatusInvalid = 2;
+constexpr int kStatusAuthFailed = 3;
+constexpr int kStatusNotFound = 4;
 
 void AppendDouble(std::string& out, double d) {
     if (!std::isfinite(d)) {
@@ -109,6 +128,21 @@ std::string HexOf(std::string_view bytes) {
     return hex;
 }
 
+// Data for an event line: as is when it is text without control characters, else hex.
+std::string Printable(std::string_view bytes) {
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b < 0x20 || b == 0x7F) {
+            return "hex:" + HexOf(bytes);
+        }
+    }
+    return std::string(bytes);
+}
+
+std::string LittleEndian16(int value) {
+    return std::string{static_cast<char>(value & 0xFF), static_cast<char>((value >> 8) & 0xFF)};
+}
+
 boost::json::object ParamConfig(const ParamModel& p) {
     boost::json::object o;
     o["name"] = p.name;
@@ -119,6 +153,9 @@ boost::json::object ParamConfig(const ParamModel& p) {
     boost::json::array properties{"read"};
     if (p.writable) {
         properties.emplace_back("write");
+    }
+    if (!p.ts_property.empty()) {
+        properties.emplace_back(p.ts_property);
     }
     o["properties"] = std::move(properties);
     if (p.bounds) {
@@ -218,6 +255,96 @@ NodeModel DefaultLightModel() {
     return m;
 }
 
+void AddSensorDevice(NodeModel& model) {
+    DeviceModel sensor{"Sensor", "esp.device.temperature-sensor", "Temperature", {}};
+    sensor.params.push_back(MakeParam("Name", "esp.param.name", DataType::kString, true, "Sensor"));
+    auto temperature =
+        MakeParam("Temperature", "esp.param.temperature", DataType::kFloat, false, 21.5);
+    temperature.ts_property = "time_series";
+    sensor.params.push_back(std::move(temperature));
+    auto humidity = MakeParam("Humidity", "esp.param.humidity", DataType::kInt, false, 45);
+    humidity.bounds = boost::json::object{{"min", 0}, {"max", 100}};
+    humidity.ts_property = "simple_ts";
+    sensor.params.push_back(std::move(humidity));
+    model.devices.push_back(std::move(sensor));
+}
+
+boost::json::array ApplyScheduleOperations(
+    const boost::json::array& schedules, const boost::json::array& operations, std::size_t max
+) {
+    boost::json::array list = schedules;
+    const auto find = [&list](std::string_view id) -> boost::json::object* {
+        for (auto& entry : list) {
+            if (entry.is_object()) {
+                const auto* v = entry.get_object().if_contains("id");
+                if (v != nullptr && v->is_string() && v->get_string() == id) {
+                    return &entry.get_object();
+                }
+            }
+        }
+        return nullptr;
+    };
+    // The members a schedule keeps besides name, id and enabled, in the firmware's order.
+    static constexpr std::array<std::string_view, 5> kBody = {
+        "triggers", "action", "info", "flags", "validity"};
+    for (const auto& op_value : operations) {
+        if (!op_value.is_object()) {
+            continue;
+        }
+        const auto& op = op_value.get_object();
+        const auto* id = op.if_contains("id");
+        const auto* operation = op.if_contains("operation");
+        if (id == nullptr || !id->is_string() || operation == nullptr || !operation->is_string()) {
+            continue;
+        }
+        const std::string_view kind = operation->get_string();
+        boost::json::object* existing = find(id->get_string());
+        if (kind == "add") {
+            if (existing != nullptr || list.size() >= max) {
+                continue;
+            }
+            boost::json::object schedule;
+            const auto* name = op.if_contains("name");
+            schedule["name"] =
+                name != nullptr && name->is_string() ? *name : boost::json::value("");
+            schedule["id"] = *id;
+            const auto* enabled = op.if_contains("enabled");
+            schedule["enabled"] = enabled == nullptr || !enabled->is_bool() || enabled->get_bool();
+            for (const auto key : kBody) {
+                if (const auto* v = op.if_contains(key)) {
+                    schedule[key] = *v;
+                } else if (key == "triggers") {
+                    schedule[key] = boost::json::array{};
+                } else if (key == "action") {
+                    schedule[key] = boost::json::object{};
+                }
+            }
+            list.emplace_back(std::move(schedule));
+        } else if (existing == nullptr) {
+            continue;
+        } else if (kind == "edit") {
+            if (const auto* name = op.if_contains("name"); name != nullptr && name->is_string()) {
+                (*existing)["name"] = *name;
+            }
+            for (const auto key : kBody) {
+                if (const auto* v = op.if_contains(key)) {
+                    (*existing)[key] = *v;
+                }
+            }
+        } else if (kind == "enable" || kind == "disable") {
+            (*existing)["enabled"] = kind == "enable";
+        } else if (kind == "remove") {
+            for (auto it = list.begin(); it != list.end(); ++it) {
+                if (it->is_object() && &it->get_object() == existing) {
+                    list.erase(it);
+                    break;
+                }
+            }
+        }
+    }
+    return list;
+}
+
 MappingMessage FactoryResetMapping() {
     return MappingMessage{"esp-rmaker", "failed", true};
 }
@@ -251,6 +378,18 @@ std::string FormatEvent(const Event& event) {
             break;
         case EventKind::kToNode:
             name = "to-node";
+            break;
+        case EventKind::kCommand:
+            name = "command";
+            break;
+        case EventKind::kDeferred:
+            name = "deferred";
+            break;
+        case EventKind::kAnswered:
+            name = "answered";
+            break;
+        case EventKind::kSample:
+            name = "sample";
             break;
         case EventKind::kDisconnected:
             name = "disconnected";
@@ -355,7 +494,9 @@ std::optional<boost::json::value> CoerceParamValue(DataType type, const boost::j
 }
 
 SimulatedNode::SimulatedNode(NodeSettings settings, NodeModel model)
-    : settings_(std::move(settings)), model_(std::move(model)) {}
+    : settings_(std::move(settings)),
+      model_(std::move(model)),
+      rng_(static_cast<std::mt19937::result_type>(std::hash<std::string>{}(settings_.node_id))) {}
 
 std::string SimulatedNode::NodeToCloudTopic(std::string_view suffix, std::string_view rule) const {
     std::string topic;
@@ -454,15 +595,17 @@ Actions SimulatedNode::OnConnected(TimePoint now) {
     connected_ = true;
     actions.events.push_back({EventKind::kConnected, {}});
     if (stage_ != BootStage::kNotStarted) {
-        // §1.2: after a reconnect the node only re-subscribes; config and init are once per boot.
-        // The cmd-resp "poll" publish is optional here and deliberately not sent.
+        // §1.2: after a reconnect the node only re-subscribes (config and init are once per
+        // boot), and the cmd-resp module polls for the requests made while it was away.
         for (const auto& topic : subscriptions_) {
             actions.out.push_back({Outgoing::Kind::kSubscribe, topic, {}, PublishTag::kOther});
         }
+        actions.out.push_back(Poll());
         return actions;
     }
-    // §2.3, first connect of the boot.
+    // §2.3, first connect of the boot: the cmd-resp module subscribes and polls first.
     Subscribe(actions, CloudToNodeTopic("to-node"));
+    actions.out.push_back(Poll());
     actions.out.push_back(
         {Outgoing::Kind::kPublish,
          NodeToCloudTopic("config", kRuleConfig),
@@ -502,6 +645,9 @@ void SimulatedNode::ContinueBoot(Actions& actions, TimePoint now) {
     );
     Subscribe(actions, CloudToNodeTopic("otaurl"));
     otafetch_due_ = now + settings_.otafetch_delay;
+    if (settings_.tsdata_rate > 0 && FindParam("Sensor", "Temperature") != nullptr) {
+        sample_due_ = now;
+    }
 }
 
 Actions SimulatedNode::OnDisconnected() {
@@ -530,7 +676,7 @@ Actions SimulatedNode::OnPublishAcked(PublishTag tag, TimePoint now) {
 Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payload) {
     Actions actions;
     if (topic == CloudToNodeTopic("to-node")) {
-        actions.events.push_back({EventKind::kToNode, HexOf(payload)});
+        OnCommand(actions, payload);
         return actions;
     }
     const bool is_remote = topic == CloudToNodeTopic("params/remote");
@@ -565,9 +711,33 @@ Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payloa
     return actions;
 }
 
+std::optional<SimulatedNode::TimePoint> SimulatedNode::NextTimer() const {
+    if (otafetch_due_ && sample_due_) {
+        return std::min(*otafetch_due_, *sample_due_);
+    }
+    return otafetch_due_ ? otafetch_due_ : sample_due_;
+}
+
 Actions SimulatedNode::OnTimer(TimePoint now) {
     Actions actions;
-    if (!connected_ || !otafetch_due_ || now < *otafetch_due_) {
+    if (!connected_) {
+        return actions;
+    }
+    if (sample_due_ && settings_.tsdata_rate > 0) {
+        const auto period = std::chrono::duration_cast<TimePoint::duration>(
+            std::chrono::duration<double>(1.0 / settings_.tsdata_rate)
+        );
+        // Due samples are caught up, but never more than a second of them at once.
+        for (int n = 0; *sample_due_ <= now && n < 1 + static_cast<int>(settings_.tsdata_rate);
+             ++n) {
+            Sample(actions);
+            *sample_due_ += period;
+        }
+        if (*sample_due_ <= now) {
+            sample_due_ = now + period;
+        }
+    }
+    if (!otafetch_due_ || now < *otafetch_due_) {
         return actions;
     }
     otafetch_due_.reset();
@@ -631,6 +801,18 @@ boost::json::object SimulatedNode::ApplyRemote(const boost::json::value& params)
             if (!coerced) {
                 continue;
             }
+            if (param->type == "esp.param.schedules" && param->value.is_array()) {
+                // The schedule service takes operations and reports the list it keeps.
+                std::size_t max = 10;
+                if (param->bounds) {
+                    if (const auto* m = param->bounds->if_contains("max");
+                        m != nullptr && m->is_int64()) {
+                        max = static_cast<std::size_t>(std::max<std::int64_t>(0, m->get_int64()));
+                    }
+                }
+                coerced =
+                    ApplyScheduleOperations(param->value.get_array(), coerced->get_array(), max);
+            }
             // The app callback accepts every write and reports it, even an unchanged value:
             // esp_rmaker_param_update() flags the param as changed unconditionally.
             param->value = std::move(*coerced);
@@ -650,6 +832,186 @@ Outgoing SimulatedNode::ParamsLocal(const boost::json::object& changed) {
         NodeToCloudTopic("params/local", kRuleSetParams),
         ParamsJson(changed),
         PublishTag::kParamsLocal};
+}
+
+Outgoing SimulatedNode::Poll() const {
+    // An empty request id, status success, command 0 (get pending): the cloud answers with
+    // every request still pending for this node.
+    return {
+        Outgoing::Kind::kPublish,
+        NodeToCloudTopic("from-node", kRuleCmdResp),
+        EncodeTlv8(
+            {{kTlvRequestId, ""},
+             {kTlvStatus, std::string(1, '\0')},
+             {kTlvCommand, LittleEndian16(0)}}
+        ),
+        PublishTag::kOther};
+}
+
+Outgoing SimulatedNode::Response(
+    std::string_view request_id, int status, int cmd, std::string_view data
+) const {
+    std::vector<Tlv8Item> items = {
+        {kTlvRequestId, std::string(request_id)},
+        {kTlvStatus, std::string(1, static_cast<char>(status))},
+        {kTlvCommand, LittleEndian16(cmd)}};
+    if (!data.empty()) {
+        items.push_back({kTlvData, std::string(data)});
+    }
+    return {
+        Outgoing::Kind::kPublish,
+        NodeToCloudTopic("from-node", kRuleCmdResp),
+        EncodeTlv8(items),
+        PublishTag::kOther};
+}
+
+void SimulatedNode::OnCommand(Actions& actions, std::string_view payload) {
+    const auto items = DecodeTlv8(payload);
+    const std::string* id = items ? FindTlv8(*items, kTlvRequestId) : nullptr;
+    const std::string* role_item = items ? FindTlv8(*items, kTlvRole) : nullptr;
+    const std::string* cmd_item = items ? FindTlv8(*items, kTlvCommand) : nullptr;
+    if (!items || cmd_item == nullptr || cmd_item->size() != 2) {
+        actions.events.push_back({EventKind::kToNode, HexOf(payload)});
+        actions.events.push_back({EventKind::kError, "to-node: not a command request"});
+        return;
+    }
+    const std::string request_id = id != nullptr ? *id : std::string{};
+    const int role = role_item != nullptr && role_item->size() == 1
+                         ? static_cast<unsigned char>((*role_item)[0])
+                         : 0;
+    const int cmd = static_cast<unsigned char>((*cmd_item)[0]) |
+                    (static_cast<unsigned char>((*cmd_item)[1]) << 8);
+    const std::string* data_item = FindTlv8(*items, kTlvData);
+    const std::string data = data_item != nullptr ? *data_item : std::string{};
+    actions.events.push_back(
+        {EventKind::kCommand,
+         (request_id.empty() ? std::string("-") : request_id) + " " + std::to_string(cmd) + " " +
+             std::to_string(role) + " " + Printable(data)}
+    );
+    const auto answer = [&](int status, std::string_view response) {
+        actions.out.push_back(Response(request_id, status, cmd, response));
+        actions.events.push_back(
+            {EventKind::kAnswered,
+             request_id + " " + std::to_string(status) + " " + Printable(response)}
+        );
+    };
+    // esp_rmaker_cmd_resp: an empty request id, no role or command 0 is an invalid request.
+    if (request_id.empty() || (role & 0x0F) == 0 || cmd == 0) {
+        answer(kStatusInvalid, "");
+        return;
+    }
+    switch (cmd) {
+        case kCmdSetParams: {
+            // The core applies the params and answers with what changed; it does not report
+            // them on params/local (§2.4).
+            boost::system::error_code ec;
+            const boost::json::value parsed = boost::json::parse(data, ec);
+            const auto* params =
+                !ec && parsed.is_object() ? parsed.get_object().if_contains("params") : nullptr;
+            if (params == nullptr || !params->is_object()) {
+                answer(kStatusFailed, R"({"status":"fail"})");
+                return;
+            }
+            const boost::json::object applied = ApplyRemote(*params);
+            actions.events.push_back(
+                {EventKind::kApplied, applied.empty() ? "{}" : ParamsJson(applied)}
+            );
+            answer(
+                kStatusSuccess,
+                R"({"status":"success","params":)" +
+                    (applied.empty() ? "{}" : ParamsJson(applied)) + "}"
+            );
+            return;
+        }
+        case kCmdEcho:
+            answer(kStatusSuccess, data);
+            return;
+        case kCmdDeferred:
+            deferred_[request_id] = static_cast<std::uint16_t>(cmd);
+            actions.events.push_back({EventKind::kDeferred, request_id});
+            return;
+        case kCmdFail:
+            answer(kStatusFailed, R"({"status":"fail"})");
+            return;
+        case kCmdPrimaryOnly:
+            if ((role & 0x03) == 0) {  // neither super admin (1) nor primary (2)
+                answer(kStatusAuthFailed, "");
+            } else {
+                answer(kStatusSuccess, data);
+            }
+            return;
+        default:
+            answer(kStatusNotFound, "");
+            return;
+    }
+}
+
+Actions SimulatedNode::Answer(std::string_view request_id, int status, std::string_view data) {
+    Actions actions;
+    const auto it = deferred_.find(request_id);
+    if (it == deferred_.end()) {
+        actions.events.push_back(
+            {EventKind::kError, "answer: no deferred request " + std::string(request_id)}
+        );
+        return actions;
+    }
+    actions.out.push_back(Response(request_id, status, it->second, data));
+    actions.events.push_back(
+        {EventKind::kAnswered,
+         std::string(request_id) + " " + std::to_string(status) + " " + Printable(data)}
+    );
+    deferred_.erase(it);
+    return actions;
+}
+
+std::int64_t SimulatedNode::WallSeconds() const {
+    if (settings_.wall_seconds) {
+        return settings_.wall_seconds();
+    }
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch()
+    )
+        .count();
+}
+
+void SimulatedNode::Sample(Actions& actions) {
+    ParamModel* temperature = FindParamMutable("Sensor", "Temperature");
+    ParamModel* humidity = FindParamMutable("Sensor", "Humidity");
+    if (temperature == nullptr || humidity == nullptr) {
+        return;
+    }
+    // A slow random walk, rounded as a sensor driver would.
+    std::uniform_int_distribution<int> step(-2, 2);
+    const double t = temperature->value.is_double() ? temperature->value.get_double() : 21.5;
+    temperature->value = std::round((std::clamp(t + step(rng_) * 0.1, -20.0, 60.0)) * 10) / 10;
+    const std::int64_t h = humidity->value.is_int64() ? humidity->value.get_int64() : 45;
+    humidity->value = std::clamp<std::int64_t>(h + step(rng_), 0, 100);
+    const std::int64_t now = WallSeconds();
+
+    boost::json::object changed;
+    changed["Sensor"] = boost::json::object{{"Temperature", nullptr}, {"Humidity", nullptr}};
+    Outgoing report = ParamsLocal(changed);
+    actions.events.push_back({EventKind::kSample, report.payload});
+    actions.out.push_back(std::move(report));
+    // §7: tsdata for the time_series param, simple_tsdata for the simple_ts one, besides the
+    // params/local report of the same change.
+    std::string value;
+    AppendParamValue(value, *temperature);
+    actions.out.push_back(
+        {Outgoing::Kind::kPublish,
+         NodeToCloudTopic("tsdata", kRuleTsData),
+         R"({"ts_data_version":"2021-09-13","ts_data":[{"name":"Sensor.Temperature",)"
+         R"("type":"esp.param.temperature","dt":"float","records":[{"t":)" +
+             std::to_string(now) + R"(,"v":)" + value + "}]}]}",
+         PublishTag::kOther}
+    );
+    actions.out.push_back(
+        {Outgoing::Kind::kPublish,
+         NodeToCloudTopic("simple_tsdata", kRuleSimpleTs),
+         R"({"name":"Sensor.Humidity","type":"esp.param.humidity","dt":"int","t":)" +
+             std::to_string(now) + R"(,"v":)" + ToCompactJson(humidity->value) + "}",
+         PublishTag::kOther}
+    );
 }
 
 const ParamModel* SimulatedNode::FindParam(std::string_view device, std::string_view param) const {

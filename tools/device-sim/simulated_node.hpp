@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +29,8 @@ struct ParamModel {
     bool writable = true;                       // "read" is always present
     std::optional<boost::json::object> bounds;  // {"min","max"[,"step"]} or {"max"} for arrays
     std::string ui_type;                        // empty = not sent
-    boost::json::value value;                   // current value, already of data_type
+    std::string ts_property;   // "time_series" or "simple_ts" (device-protocol §7), or empty
+    boost::json::value value;  // current value, already of data_type
 };
 
 // Devices and services share one schema; services only differ in where they are listed.
@@ -48,6 +52,18 @@ struct NodeModel {
 // Temperature), services Time (TZ) and Schedule (Schedules).
 NodeModel DefaultLightModel();
 
+// Adds the "Sensor" device of a sensor node: read-only Temperature (float, time_series) and
+// Humidity (int, simple_ts), sampled by SimulatedNode at NodeSettings::tsdata_rate.
+void AddSensorDevice(NodeModel& model);
+
+// Custom commands the simulated node handles (§2.4: custom ids start at 0x1000), besides the
+// standard set-params (1).
+inline constexpr std::uint16_t kCmdSetParams = 1;
+inline constexpr std::uint16_t kCmdEcho = 0x1000;         // answers success with the data
+inline constexpr std::uint16_t kCmdDeferred = 0x1001;     // held until Answer()
+inline constexpr std::uint16_t kCmdFail = 0x1002;         // answers status 1 (failed)
+inline constexpr std::uint16_t kCmdPrimaryOnly = 0x1003;  // echo for roles 1 and 2, else status 3
+
 // ---- What the node does ----------------------------------------------------------------------
 
 enum class TopicForm {
@@ -66,6 +82,10 @@ struct NodeSettings {
     TopicForm topic_form = TopicForm::kBasicIngest;
     std::optional<MappingMessage> mapping;  // published once per boot, PUBACK awaited (§4.1)
     std::chrono::milliseconds otafetch_delay{5000};  // §2.3 d: 5 s after "RainMaker started"
+    // Sensor samples per second (the model needs AddSensorDevice); 0: none.
+    double tsdata_rate = 0;
+    // Unix seconds for the records of time series; empty: the system clock.
+    std::function<std::int64_t()> wall_seconds;
 };
 
 // The factory-reset dummy of §4.1: removes every mapping of the node, creates none.
@@ -98,7 +118,11 @@ enum class EventKind {
     kApplied,
     kReported,
     kOtaUrl,
-    kToNode,
+    kToNode,    // a request that is not TLV8 (hex)
+    kCommand,   // "command <request id> <cmd> <role> <data>"
+    kDeferred,  // "deferred <request id>": held until answered
+    kAnswered,  // "answered <request id> <status> <data>"
+    kSample,    // "sample {params}": a sensor reading, reported with its time series
     kDisconnected,
     kError,
 };
@@ -138,16 +162,22 @@ public:
     Actions OnDisconnected();
     Actions OnPublishAcked(PublishTag tag, TimePoint now);
     Actions OnMessage(std::string_view topic, std::string_view payload);
-    // Fires the otafetch once it is due; only call while connected.
+    // Fires the otafetch and the sensor samples that are due; only call while connected.
     Actions OnTimer(TimePoint now);
 
-    std::optional<TimePoint> NextTimer() const { return otafetch_due_; }
+    std::optional<TimePoint> NextTimer() const;
+
+    // Answers a deferred request (kCmdDeferred) with `status` and `data`; an error event when
+    // no request of that id is held.
+    Actions Answer(std::string_view request_id, int status, std::string_view data);
 
     // A change made on the device itself (button, sensor): written regardless of the "write"
     // property, still type-checked; reported on params/local. Error event if it cannot apply.
     Actions SetLocal(std::string_view device, std::string_view param, const boost::json::value& v);
 
-    // The params/remote rule of §3.2: returns what was applied ({} if nothing).
+    // The params/remote rule of §3.2: returns what was applied ({} if nothing). The schedule
+    // service's Schedules param takes operations (add, edit, remove, enable, disable) and
+    // keeps the schedule list, as the firmware's schedule service does.
     boost::json::object ApplyRemote(const boost::json::value& params);
 
     const ParamModel* FindParam(std::string_view device, std::string_view param) const;
@@ -164,6 +194,13 @@ private:
     void ContinueBoot(Actions& actions, TimePoint now);
     Outgoing ParamsLocal(const boost::json::object& changed);
     std::string ParamsJson(const boost::json::object& selection) const;
+    // §2.4: a to-node request, answered at once unless deferred.
+    void OnCommand(Actions& actions, std::string_view payload);
+    Outgoing Response(std::string_view request_id, int status, int cmd, std::string_view data)
+        const;
+    Outgoing Poll() const;
+    void Sample(Actions& actions);
+    std::int64_t WallSeconds() const;
 
     NodeSettings settings_;
     NodeModel model_;
@@ -172,12 +209,23 @@ private:
     bool ready_ = false;
     std::vector<std::string> subscriptions_;  // re-subscribed on every CONNACK, in this order
     std::optional<TimePoint> otafetch_due_;
+    std::optional<TimePoint> sample_due_;
+    std::map<std::string, std::uint16_t, std::less<>> deferred_;  // request id → command
+    std::mt19937 rng_;
 };
 
 // Compact JSON as the firmware's generator writes it: no spaces, no "\/", non-ASCII kept as
 // UTF-8, doubles in shortest round-trip form.
 std::string ToCompactJson(const boost::json::value& value);
 void AppendJsonString(std::string& out, std::string_view text);
+
+// The firmware schedule service (esp_rmaker_schedule): applies the operations of a Schedules
+// write to the kept list, at most `max` schedules; returns the new list. Operations without an
+// id or of an unknown kind are ignored, as are an add of an existing id and an edit, remove,
+// enable or disable of a missing one.
+boost::json::array ApplyScheduleOperations(
+    const boost::json::array& schedules, const boost::json::array& operations, std::size_t max
+);
 
 // The value converted to `type` if params/remote may write it, std::nullopt otherwise:
 // bool←bool, int←integral JSON number within int32, float←any number, string←string,

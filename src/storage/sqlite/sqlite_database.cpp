@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/sqlite_automation_store.hpp"
+#include "storage/sqlite/sqlite_command_store.hpp"
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
@@ -51,6 +52,7 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       events_(std::make_unique<SqliteEventStore>(*this)),
       jobs_(std::make_unique<SqliteJobStore>(*this)),
       timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)),
+      commands_(std::make_unique<SqliteCommandStore>(*this)),
       automations_(std::make_unique<SqliteAutomationStore>(*this)) {
     Migrate();
 }
@@ -91,6 +93,10 @@ JobStore& SqliteDatabase::Jobs() {
 
 TimeSeriesStore& SqliteDatabase::TimeSeries() {
     return *timeseries_;
+}
+
+CommandStore& SqliteDatabase::Commands() {
+    return *commands_;
 }
 
 AutomationStore& SqliteDatabase::Automations() {

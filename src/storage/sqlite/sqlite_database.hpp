@@ -35,6 +35,7 @@ public:
     EventStore& Events() override;
     JobStore& Jobs() override;
     TimeSeriesStore& TimeSeries() override;
+    CommandStore& Commands() override;
     AutomationStore& Automations() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
@@ -160,6 +161,7 @@ private:
     std::unique_ptr<EventStore> events_;
     std::unique_ptr<JobStore> jobs_;
     std::unique_ptr<TimeSeriesStore> timeseries_;
+    std::unique_ptr<CommandStore> commands_;
     std::unique_ptr<AutomationStore> automations_;
 };
 
