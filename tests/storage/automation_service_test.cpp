@@ -123,6 +123,8 @@ public:
 
     storage::TimeSeriesStore& TimeSeries() override { return db_.TimeSeries(); }
 
+    storage::CommandStore& Commands() override { return db_.Commands(); }
+
     storage::AutomationStore& Automations() override { return db_.Automations(); }
 
     void Transaction(const std::function<void()>& work) override {
