@@ -126,7 +126,8 @@ struct Application::Parts {
         mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
         accounts.SetDeletionHook([this](std::string_view user) {
             groups.ForgetOwner(user);
-            mapping.ForgetUser(user);  // nodes left without users release their series
+            mapping.ForgetUser(user);   // nodes left without users release their series
+            commands.ForgetUser(user);  // their pending command requests fail
         });
         accounts.NormalizeStoredNames();
         mapping.SetGroupJoiner(
@@ -148,7 +149,8 @@ struct Application::Parts {
             timeseries.DeleteExpired();
         });
         // Command timeouts are due times in the store (cmd_requests.expires_at): the job looks
-        // every second, so a request times out within a second of its expiry.
+        // every second (a read; it writes only when one is due), so a request times out within
+        // a second of its expiry.
         scheduler.Every("command-timeouts", std::chrono::seconds(1), [this] {
             commands.ExpireDue();
         });

@@ -202,12 +202,18 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "commands.default_timeout_seconds", c.commands.default_timeout_seconds);
     Read(t, "commands.max_pending_per_node", c.commands.max_pending_per_node);
     Read(t, "commands.retention_days", c.commands.retention_days);
+    Read(t, "commands.max_pending_per_user_node", c.commands.max_pending_per_user_node);
+    Read(t, "commands.max_stored_per_user", c.commands.max_stored_per_user);
+    Read(t, "commands.resend_interval_seconds", c.commands.resend_interval_seconds);
     if (c.commands.default_timeout_seconds < 1 ||
         c.commands.default_timeout_seconds > domain::commands::kMaxTimeoutSeconds ||
-        c.commands.max_pending_per_node < 1 || c.commands.retention_days < 1) {
+        c.commands.max_pending_per_node < 1 || c.commands.retention_days < 1 ||
+        c.commands.max_pending_per_user_node < 1 || c.commands.max_stored_per_user < 1 ||
+        c.commands.resend_interval_seconds < 0) {
         throw std::runtime_error(
             "config: commands.default_timeout_seconds must be 1 to 2592000, "
-            "commands.max_pending_per_node and commands.retention_days at least 1"
+            "commands.max_pending_per_node, max_pending_per_user_node, max_stored_per_user and "
+            "retention_days at least 1, resend_interval_seconds at least 0"
         );
     }
     auto& a = c.automations;

@@ -45,8 +45,10 @@ struct LibInit {
 
 }  // namespace
 
-BrokerLink::BrokerLink(domain::nodes::NodeIngest& ingest, storage::Database& db)
-    : ingest_(ingest), db_(db) {
+BrokerLink::BrokerLink(
+    domain::nodes::NodeIngest& ingest, storage::Database& db, OutboxLimits outbox_limits
+)
+    : ingest_(ingest), db_(db), outbox_(outbox_limits) {
     static const LibInit kInit;
 }
 
@@ -71,7 +73,13 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     mosquitto_max_inflight_messages_set(client_, 0);  // no limit on QoS 1 in flight
     // No Nagle: a publish right after the PUBACK of a received message (a command sent while
     // answers come in) would otherwise wait for the broker's delayed ACK, up to 40 ms.
-    mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
+    if (const int rc = mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
+        rc != MOSQ_ERR_SUCCESS) {
+        core::log::Warn(
+            std::string("MQTT link: TCP_NODELAY not set (") + mosquitto_strerror(rc) +
+            "): publishes may wait for the broker's delayed ACK"
+        );
+    }
     ingest_thread_ = std::thread([this] { IngestLoop(); });
     network_thread_ = std::thread([this] { NetworkLoop(); });
     std::unique_lock lock(mutex_);
@@ -120,12 +128,11 @@ void BrokerLink::Sleep(std::chrono::milliseconds timeout) {
     }
 }
 
-void BrokerLink::SendQueued() {
-    std::deque<Message> sending;
-    {
-        std::lock_guard lock(outbox_mutex_);
-        sending.swap(outbox_);
+void BrokerLink::SendQueued(bool all) {
+    if (!all && mosquitto_want_write(client_)) {
+        return;  // libmosquitto still holds unwritten bytes: the rest waits in the outbox
     }
+    const auto sending = outbox_.TakeAll();
     for (const auto& m : sending) {
         // Not threaded: libmosquitto writes at once what the socket takes and keeps the rest
         // until the socket is writable (mosquitto_want_write).
@@ -211,7 +218,7 @@ void BrokerLink::NetworkLoop() {
         }
     }
     if (mosquitto_socket(client_) >= 0) {
-        SendQueued();
+        SendQueued(true);
         mosquitto_disconnect(client_);
     }
 }
@@ -345,14 +352,11 @@ bool BrokerLink::Publish(
         ++counters_.publish_failures;
         return false;
     }
-    {
-        std::lock_guard lock(outbox_mutex_);
-        if (outbox_.size() >= kMaxQueue) {
-            ++counters_.publish_failures;
-            return false;
-        }
-        outbox_.push_back(Message{
-            "node/" + std::string(node_id) + "/" + std::string(suffix), std::string(payload)});
+    if (!outbox_.Push(
+            {"node/" + std::string(node_id) + "/" + std::string(suffix), std::string(payload)}
+        )) {
+        ++counters_.publish_failures;  // the outbox is full (count or bytes)
+        return false;
     }
     Wake();  // the network thread sends it
     return true;
@@ -403,7 +407,7 @@ std::string BrokerLink::RenderMetrics() const {
     line("rainmaker_mqtt_published_total", "Messages published to nodes.", counters_.published);
     line(
         "rainmaker_mqtt_publish_failures_total",
-        "Publishes refused (link down).",
+        "Publishes refused (link down, or its outbox full: 200,000 messages or 64 MiB).",
         counters_.publish_failures
     );
     out += std::string("# HELP rainmaker_mqtt_link_up 1 when the broker link is connected.\n") +

@@ -16,6 +16,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
+#include "mqtt/outbox.hpp"
 #include "storage/database.hpp"
 
 struct mosquitto;
@@ -34,7 +35,9 @@ struct LinkCounters {
 
 class BrokerLink final : public domain::nodes::NodePublisher {
 public:
-    BrokerLink(domain::nodes::NodeIngest& ingest, storage::Database& db);
+    BrokerLink(
+        domain::nodes::NodeIngest& ingest, storage::Database& db, OutboxLimits outbox_limits = {}
+    );
     ~BrokerLink() override;
     BrokerLink(const BrokerLink&) = delete;
     BrokerLink& operator=(const BrokerLink&) = delete;
@@ -68,8 +71,10 @@ private:
     void Apply(const Message& message);
     // The network thread: connects and reconnects, sends what Publish queued, reads.
     void NetworkLoop();
-    // Hands the queued publishes to libmosquitto (network thread only).
-    void SendQueued();
+    // Hands the queued publishes to libmosquitto (network thread only) once it has written
+    // what it was given before, so that the bounded outbox, not libmosquitto's unbounded
+    // queue, holds what the broker does not take yet; `all`: whatever it still holds (stop).
+    void SendQueued(bool all = false);
     // Waits up to `timeout` for the wake descriptor (a publish, Stop).
     void Sleep(std::chrono::milliseconds timeout);
     void Wake();
@@ -89,8 +94,7 @@ private:
 
     std::thread network_thread_;
     int wake_fd_ = -1;  // eventfd: Publish and Stop wake the network thread
-    std::mutex outbox_mutex_;
-    std::deque<Message> outbox_;  // publishes waiting for the network thread
+    Outbox outbox_;     // publishes waiting for the network thread
 };
 
 }  // namespace rainmaker::mqtt

@@ -28,6 +28,8 @@ struct CommandRow {
     std::string status_description;
     std::optional<std::string> response_data;  // the node's data bytes, once it answered
     std::int64_t responded_at = 0;
+    std::int64_t ended_at = 0;  // when it left requested/in_progress (the retention counts
+                                // from here); 0 while pending
 };
 
 // Which requests a list holds; every field set narrows it. Rows come in `seq` order.
@@ -58,12 +60,18 @@ public:
     virtual int Count(const CommandFilter& filter) = 0;
     // The node's requests still requested or in_progress, oldest first.
     virtual std::vector<CommandRow> Pending(std::string_view node_id) = 0;
+    // The node's requests still requested (never sent), oldest first.
+    virtual std::vector<CommandRow> Unsent(std::string_view node_id) = 0;
     // How many of the node's requests are still requested or in_progress.
     virtual int CountPending(std::string_view node_id) = 0;
+    // How many of the user's requests for the node are still requested or in_progress.
+    virtual int CountPendingOf(std::string_view user_id, std::string_view node_id) = 0;
     // The user's requests of `cmd` for the node still requested or in_progress.
     virtual std::vector<CommandRow> PendingOf(
         std::string_view user_id, std::string_view node_id, int cmd
     ) = 0;
+    // Sets the role byte of a pending request (the maker's role when it is sent).
+    virtual void SetRole(std::string_view request_id, std::string_view node_id, int role) = 0;
     // requested → in_progress; false when the request is no longer "requested".
     virtual bool MarkDelivered(std::string_view request_id, std::string_view node_id) = 0;
     // Ends a request still requested or in_progress with `status` and what the node answered
@@ -77,11 +85,15 @@ public:
         const std::optional<std::string>& response,
         std::int64_t at
     ) = 0;
+    // Ends every pending request of the user as failure with `description`; returns how many.
+    virtual int FailPendingOfUser(
+        std::string_view user_id, std::string_view description, std::int64_t at
+    ) = 0;
     // Times out every pending request whose expiry is at or before `now`; returns how many.
     virtual int ExpireDue(std::int64_t now) = 0;
     // The earliest expiry of a pending request, nullopt when none expires.
     virtual std::optional<std::int64_t> NextExpiry() = 0;
-    // Deletes the ended requests created before `before`; returns how many.
+    // Deletes the requests that ended before `before`; returns how many.
     virtual int DeleteEndedBefore(std::int64_t before) = 0;
 };
 

@@ -808,14 +808,26 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             return "not answered: " + s.body;
         };
     };
-    // Users read only their own command requests.
+    // Users read only their own command requests: theirs are listed (the POST row made one)
+    // while another user's request is on the node (the admin route lists it).
     const auto own_requests = [this](Role role, const HttpResult& r) -> std::string {
-        for (const auto& request : r.json.at("requests").as_array()) {
+        const auto& mine = r.json.at("requests").as_array();
+        if (mine.empty()) {
+            return "lists none of the caller's requests";
+        }
+        for (const auto& request : mine) {
             if (request.at("user_name") != NameOf(role)) {
                 return "shows a request of " + boost::json::serialize(request.at("user_name"));
             }
         }
-        return "";
+        const auto all =
+            client_.Get("/v1/admin/nodes/cmd?node_id=" + node_.node_id, ops_.accesstoken);
+        for (const auto& request : all.json.at("requests").as_array()) {
+            if (request.at("user_name") != NameOf(role)) {
+                return "";
+            }
+        }
+        return "no other user's request on the node to hide: " + all.body;
     };
     const auto pending = [this](Role, const HttpResult& r) -> std::string {
         const auto s = client_.Get(
@@ -1384,7 +1396,7 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
 
     std::vector<std::vector<Cell>> matrix(rows.size());
     std::vector<std::string> node_expected;  // params/remote payloads of allowed requests
-    std::size_t commands_expected = 0;       // command requests of allowed requests
+    std::vector<std::string> command_roles;  // the role byte of each allowed command request
     auto baseline = Take();
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& row = rows[i];
@@ -1428,7 +1440,14 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
                 if (!row.node_gets.empty()) {
                     node_expected.push_back("params/remote " + row.node_gets);
                 }
-                commands_expected += row.sends_command ? 1 : 0;
+                if (row.sends_command) {
+                    // primary 2, secondary 4, the admin route 1 (device-protocol §2.4)
+                    command_roles.push_back(
+                        role == Role::kPrimary     ? "2"
+                        : role == Role::kSecondary ? "4"
+                                                   : "1"
+                    );
+                }
                 if (row.check) {
                     std::string problem;
                     try {
@@ -1462,12 +1481,19 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
     // The device got exactly the allowed params sets: nothing from a refused one.
     std::vector<std::string> received = sim_->Collect("params/remote", 1500ms);
     EXPECT_EQ(received, node_expected);
-    // And exactly the allowed command requests (the rows waited for their answers).
-    const auto commands =
-        std::count_if(sim_->lines().begin(), sim_->lines().end(), [](const std::string& line) {
-            return line.rfind("command ", 0) == 0;
-        });
-    EXPECT_EQ(static_cast<std::size_t>(commands), commands_expected);
+    // And exactly the allowed command requests (the rows waited for their answers), each
+    // with the caller's role byte: "command <request id> <cmd> <role> <data>".
+    std::vector<std::string> roles_received;
+    for (const auto& line : sim_->lines()) {
+        if (line.rfind("command ", 0) == 0) {
+            std::istringstream words(line);
+            std::string word;
+            std::string role;
+            words >> word >> word >> word >> role;
+            roles_received.push_back(role);
+        }
+    }
+    EXPECT_EQ(roles_received, command_roles);
     EXPECT_TRUE(victim_sim_->Collect("params/remote", 200ms).empty());
     // The primary and the secondary still hold the node as set up.
     const auto alice_view =

@@ -111,6 +111,7 @@ protected:
             u.user_id = caller->user_id;
             u.user_name = caller->user_name;
             u.password_hash = "hash";
+            u.admin = caller == &admin_;
             u.created_at = 1;
             ASSERT_TRUE(db_.Users().Insert(u));
         }
@@ -326,8 +327,9 @@ TEST_F(CommandServiceTest, AnOfflineNodeGetsEveryPendingRequestWhenItPolls) {
     EXPECT_EQ(Row(first, kOffline).status, kStatusInProgress);
 
     // An answered one is not sent again; one sent but never answered is (the node may have
-    // lost it with its connection).
+    // lost it with its connection), once the resend interval has passed.
     ASSERT_EQ(Answer(kOffline, first, 0, 0x1000, "done"), IngestOutcome::kApplied);
+    clock_.Advance(std::chrono::seconds(10));
     ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
     ASSERT_EQ(publisher_.sent.size(), 3u);
     EXPECT_EQ(Decode(publisher_.sent[2].payload).request_id, second);
@@ -746,15 +748,227 @@ TEST_F(CommandServiceTest, BadQueriesAreRefusedWithTheirCode) {
 }
 
 TEST_F(CommandServiceTest, EndedRequestsAreDeletedAfterTheRetention) {
-    const auto done = Send(owner_, {kOnline}).request_id;
-    ASSERT_EQ(Answer(kOnline, done, 0, 0x1000, "{}"), IngestOutcome::kApplied);
-    auto body = Body({kOffline}, 0x1000, "x");
+    // The retention counts from the end of a request, not from its creation: one answered
+    // after 20 days is kept 30 days from its answer.
+    auto body = Body({kOnline}, 0x1000, "x");
     body.timeout = -1;
+    const auto done = commands_.Submit(owner_, body, false).request_id;
+    const auto timed_out = Send(owner_, {kOnline}, 0x1001, "y").request_id;  // 30 s
+    body.node_ids = {kOffline};
     const auto waiting = commands_.Submit(owner_, body, false).request_id;
-    clock_.Advance(std::chrono::seconds(31 * 86400));
-    EXPECT_EQ(commands_.DeleteOld(), 1);
+    clock_.Advance(std::chrono::seconds(20 * 86400));
+    EXPECT_EQ(commands_.ExpireDue(), 1);
+    EXPECT_EQ(Row(timed_out, kOnline).ended_at, clock_.NowSeconds());
+    ASSERT_EQ(Answer(kOnline, done, 0, 0x1000, "{}"), IngestOutcome::kApplied);
+    EXPECT_EQ(Row(done, kOnline).ended_at, clock_.NowSeconds());
+    EXPECT_EQ(Row(waiting, kOffline).ended_at, 0);
+
+    clock_.Advance(std::chrono::seconds(11 * 86400));  // 31 days after they were made
+    EXPECT_EQ(commands_.DeleteOld(), 0);
+    EXPECT_TRUE(db_.Commands().Find(done, kOnline).has_value());
+    clock_.Advance(std::chrono::seconds(19 * 86400 + 1));  // 30 days after they ended
+    EXPECT_EQ(commands_.DeleteOld(), 2);
     EXPECT_FALSE(db_.Commands().Find(done, kOnline).has_value());
+    EXPECT_FALSE(db_.Commands().Find(timed_out, kOnline).has_value());
     EXPECT_TRUE(db_.Commands().Find(waiting, kOffline).has_value());  // still pending: kept
+}
+
+TEST_F(CommandServiceTest, OverriddenRequestsEndWhenOverridden) {
+    const auto old = Send(owner_, {kOnline}, 0x1001, "old").request_id;
+    clock_.Advance(std::chrono::seconds(5));
+    auto body = Body({kOnline}, 0x1001, "new");
+    body.override_pending = true;
+    commands_.Submit(owner_, body, false);
+    EXPECT_EQ(Row(old, kOnline).ended_at, clock_.NowSeconds());
+}
+
+TEST_F(CommandServiceTest, APollWithinTheResendIntervalSendsOnlyRequestsNeverSent) {
+    const auto sent = Send(owner_, {kOnline}).request_id;  // sent at once: in progress
+    ASSERT_EQ(Poll(kOnline), IngestOutcome::kApplied);     // the first poll resends it
+    ASSERT_EQ(publisher_.sent.size(), 2u);
+    // A node polling again and again within the interval makes the server publish nothing.
+    for (int i = 0; i < 50; ++i) {
+        ASSERT_EQ(Poll(kOnline), IngestOutcome::kApplied);
+        if (i % 10 == 9) {
+            clock_.Advance(std::chrono::seconds(1));  // 5 s in all: still within
+        }
+    }
+    EXPECT_EQ(publisher_.sent.size(), 2u);
+    EXPECT_EQ(commands_.counters().polls_limited, 50u);
+    // A request never sent (the link refused it) goes at the next poll, once.
+    publisher_.up = false;
+    const auto unsent = Send(owner_, {kOnline}).request_id;
+    publisher_.up = true;
+    publisher_.sent.clear();
+    ASSERT_EQ(Poll(kOnline), IngestOutcome::kApplied);
+    ASSERT_EQ(publisher_.sent.size(), 1u);
+    EXPECT_EQ(Decode(publisher_.sent[0].payload).request_id, unsent);
+    ASSERT_EQ(Poll(kOnline), IngestOutcome::kApplied);
+    EXPECT_EQ(publisher_.sent.size(), 1u);
+    // Past the interval, every pending request goes again.
+    clock_.Advance(std::chrono::seconds(10));
+    publisher_.sent.clear();
+    ASSERT_EQ(Poll(kOnline), IngestOutcome::kApplied);
+    ASSERT_EQ(publisher_.sent.size(), 2u);
+    EXPECT_EQ(Decode(publisher_.sent[0].payload).request_id, sent);
+    // The interval is per node.
+    Send(owner_, {kOffline});
+    ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
+    EXPECT_EQ(publisher_.sent.size(), 3u);
+}
+
+TEST_F(CommandServiceTest, AResendCarriesTheMakersRoleOnTheNodeNow) {
+    const auto id = Send(owner_, {kOffline}).request_id;
+    EXPECT_EQ(Row(id, kOffline).role, 2);
+    Map(owner_, kOffline, "secondary");  // the primary was made a secondary since
+    ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
+    ASSERT_EQ(publisher_.sent.size(), 1u);
+    EXPECT_EQ(Decode(publisher_.sent[0].payload).role, 4);
+    EXPECT_EQ(Row(id, kOffline).role, 4);
+}
+
+TEST_F(CommandServiceTest, AnAdminRequestIsResentOnlyWhileItsMakerIsAnAdmin) {
+    const auto kept = commands_.Submit(admin_, Body({kOffline}, 0x1000, "x"), true).request_id;
+    ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
+    ASSERT_EQ(publisher_.sent.size(), 1u);
+    EXPECT_EQ(Decode(publisher_.sent[0].payload).role, 1);
+    EXPECT_EQ(Row(kept, kOffline).status, kStatusInProgress);
+
+    db_.Users().Delete(admin_.user_id);  // no longer an admin (nor a user)
+    clock_.Advance(std::chrono::seconds(10));
+    publisher_.sent.clear();
+    ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
+    EXPECT_TRUE(publisher_.sent.empty());
+    const auto row = Row(kept, kOffline);
+    EXPECT_EQ(row.status, kStatusFailure);
+    EXPECT_EQ(row.status_description, "the requester is no longer an admin");
+}
+
+TEST_F(CommandServiceTest, ADeletedAccountsPendingRequestsFail) {
+    const auto mine = Send(owner_, {kOffline}).request_id;
+    const auto guests = Send(guest_, {kOnline}).request_id;
+    db_.Transaction([&] { commands_.ForgetUser(owner_.user_id); });
+    const auto row = Row(mine, kOffline);
+    EXPECT_EQ(row.status, kStatusFailure);
+    EXPECT_EQ(row.status_description, "the requester's account was deleted");
+    EXPECT_EQ(row.ended_at, clock_.NowSeconds());
+    EXPECT_EQ(Row(guests, kOnline).status, kStatusInProgress);
+    ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
+    EXPECT_EQ(publisher_.sent.size(), 1u);  // the guest's, at submit
+}
+
+TEST_F(CommandServiceTest, StoredRequestsPerUserAreCapped) {
+    CommandConfig config;
+    config.max_stored_per_user = 3;
+    CommandService capped{db_, publisher_, clock_, config};
+    capped.Submit(owner_, Body({kOnline, kOffline}, 0x1000, "1"), false);
+    // Overridden (ended) requests stay stored within the retention, and count.
+    auto body = Body({kOnline, kOffline}, 0x1000, "2");
+    body.override_pending = true;
+    const auto result = capped.Submit(owner_, body, false);
+    EXPECT_EQ(result.accepted, std::vector<std::string>{kOnline});
+    ASSERT_EQ(result.refused.size(), 1u);
+    EXPECT_EQ(result.refused[0].second.wire_code(), 100070);
+    EXPECT_EQ(Row(result.request_id, kOnline).status, kStatusInProgress);
+    try {
+        capped.Submit(owner_, Body({kOffline}, 0x1000, "3"), false);
+        ADD_FAILURE() << "a fourth stored request was taken";
+    } catch (const ApiError& e) {
+        EXPECT_EQ(e.wire_code(), 100070);
+        EXPECT_EQ(e.http_status(), 429);
+    }
+    EXPECT_EQ(Stored(), 3);
+    // Other users, and the admin route, are not held by it.
+    capped.Submit(guest_, Body({kOnline}, 0x1000, "4"), false);
+    capped.Submit(admin_, Body({kOnline, kOffline}, 0x1000, "5"), true);
+    capped.Submit(admin_, Body({kOnline, kOffline}, 0x1000, "6"), true);
+    EXPECT_EQ(Stored(), 8);
+    // Deleted after the retention, they make room again.
+    for (const auto& row : db_.Commands().List({}, 100)) {
+        db_.Commands().Finish(
+            row.request_id, row.node_id, kStatusFailure, std::nullopt, "", std::nullopt, 0
+        );
+    }
+    clock_.Advance(std::chrono::seconds(31 * 86400));
+    capped.DeleteOld();
+    capped.Submit(owner_, Body({kOffline}, 0x1000, "7"), false);
+}
+
+TEST_F(CommandServiceTest, OneUsersPendingRequestsForANodeAreCapped) {
+    CommandConfig config;
+    config.max_pending_per_user_node = 2;
+    CommandService capped{db_, publisher_, clock_, config};
+    capped.Submit(owner_, Body({kOnline}, 0x1000, "1"), false);
+    capped.Submit(owner_, Body({kOnline}, 0x1000, "2"), false);
+    const auto result = capped.Submit(owner_, Body({kOnline, kOffline}, 0x1000, "3"), false);
+    EXPECT_EQ(result.accepted, std::vector<std::string>{kOffline});
+    ASSERT_EQ(result.refused.size(), 1u);
+    EXPECT_EQ(result.refused[0].first, kOnline);
+    EXPECT_EQ(result.refused[0].second.wire_code(), 100070);
+    EXPECT_EQ(result.refused[0].second.http_status(), 429);
+    // Another user of the node is not locked out; an ended request frees a place.
+    capped.Submit(guest_, Body({kOnline}, 0x1000, "4"), false);
+    const auto first = db_.Commands().PendingOf(owner_.user_id, kOnline, 0x1000).at(0);
+    ASSERT_EQ(Answer(kOnline, first.request_id, 0, 0x1000, "{}"), IngestOutcome::kApplied);
+    capped.Submit(owner_, Body({kOnline}, 0x1000, "5"), false);
+}
+
+TEST_F(CommandServiceTest, CommandPagesHoldAtMost100Records) {
+    CommandConfig config;
+    config.max_pending_per_node = 1000;
+    config.max_pending_per_user_node = 1000;
+    CommandService many{db_, publisher_, clock_, config};
+    for (int i = 0; i < 105; ++i) {
+        many.Submit(owner_, Body({kOffline}, 0x1000, "x"), false);
+    }
+    CommandQuery q;
+    q.node_id = kOffline;
+    q.num_records = 1000;
+    const auto page = many.List(owner_, q, false);
+    EXPECT_EQ(page.requests.size(), 100u);
+    EXPECT_EQ(page.total, 105);
+    ASSERT_TRUE(page.next_id.has_value());
+    q.start_id = page.next_id;
+    EXPECT_EQ(many.List(owner_, q, false).requests.size(), 5u);
+}
+
+TEST_F(CommandServiceTest, AFailedSetParamsAnswerIsNotMerged) {
+    ASSERT_EQ(
+        ingest_.Handle(kOnline, "params/local/init", R"({"Light":{"Power":false,"Brightness":5}})"),
+        IngestOutcome::kApplied
+    );
+    const auto id = Send(
+                        owner_,
+                        {kOnline},
+                        kCommandSetParams,
+                        boost::json::object{{"params", {{"Light", {{"Power", true}}}}}}
+    ).request_id;
+    ASSERT_EQ(
+        Answer(
+            kOnline,
+            id,
+            1,  // failed
+            kCommandSetParams,
+            R"({"status":"fail","params":{"Light":{"Power":true}}})"
+        ),
+        IngestOutcome::kApplied
+    );
+    EXPECT_EQ(Row(id, kOnline).status, kStatusFailure);
+    EXPECT_EQ(
+        boost::json::parse(db_.Nodes().Find(kOnline)->params),
+        boost::json::parse(R"({"Light":{"Power":false,"Brightness":5}})")
+    );
+}
+
+TEST_F(CommandServiceTest, Base64DataIsLimitedAsSent) {
+    // 64 KiB of base64 text is 48 KiB of bytes: the limit is on the text.
+    auto s = Body({kOffline}, 0x1000, boost::json::string(std::string(65536, 'A')));
+    s.is_base64 = true;
+    EXPECT_EQ(SubmitError(s), 0);
+    s.data = boost::json::string(std::string(65540, 'A'));  // 49,155 bytes decoded
+    EXPECT_EQ(SubmitError(s), 131111);
+    s.data = boost::json::string(std::string(65537, '!'));  // too long before "not base64"
+    EXPECT_EQ(SubmitError(s), 131111);
 }
 
 }  // namespace

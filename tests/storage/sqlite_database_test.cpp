@@ -75,6 +75,44 @@ TEST(SqliteDatabase, RefusesTwoEmbeddedMigrationsOfOneVersion) {
     EXPECT_THROW(CheckMigrations(known, {1, 2, 3}), std::runtime_error);
 }
 
+// V013 gives command requests that ended before it an end time: their answer, else their
+// expiry, else their creation; pending ones stay 0.
+TEST(SqliteDatabase, V013DatesTheEndOfCommandRequestsThatHadEnded) {
+    testing::TempDir dir;
+    const auto file = dir.path() / "db.sqlite";
+    {
+        SqliteDatabase db(file);
+        // Back to V011's table, as a database made before V013.
+        db.Execute("DELETE FROM schema_migrations WHERE version = 13");
+        db.Execute("DROP INDEX cmd_requests_ended");
+        db.Execute("ALTER TABLE cmd_requests DROP COLUMN ended_at");
+        db.Execute("CREATE INDEX cmd_requests_created ON cmd_requests(created_at)");
+        const char* rows[] = {
+            "('a', 'success', 100, 130, 120)",
+            "('b', 'timed_out', 100, 130, 0)",
+            "('c', 'failure', 100, 0, 0)",
+            "('d', 'in_progress', 100, 130, 0)"};
+        for (const char* row : rows) {
+            db.Execute(
+                std::string("INSERT INTO cmd_requests(request_id, node_id, user_id, user_name, "
+                            "cmd, role, data_kind, data, status, created_at, expires_at, "
+                            "responded_at) SELECT r, 'n', 'u', 'u', 1, 2, 0, '', s, c, e, a FROM "
+                            "(SELECT column1 AS r, column2 AS s, column3 AS c, column4 AS e, "
+                            "column5 AS a FROM (VALUES ") +
+                row + "))"
+            );
+        }
+    }
+    SqliteDatabase db(file);
+    const auto ended = [&](const char* id) {
+        return db.Count("SELECT ended_at FROM cmd_requests WHERE request_id = ?", id);
+    };
+    EXPECT_EQ(ended("a"), 120);  // answered
+    EXPECT_EQ(ended("b"), 130);  // timed out at its expiry
+    EXPECT_EQ(ended("c"), 100);  // ended without expiry nor answer: its creation
+    EXPECT_EQ(ended("d"), 0);    // pending
+}
+
 TEST(SqliteDatabase, AfterCommitEffectsRunOnceTheOutermostTransactionCommitted) {
     testing::TempDir dir;
     SqliteDatabase db(dir.path() / "db.sqlite");

@@ -115,12 +115,12 @@ std::pair<DataKind, std::string> CheckData(const Submission& s) {
                 ErrorCode::kCmdInvalidData, "Invalid data passed: base64 data is a string"
             );
         }
-        const auto decoded = crypto::Base64Decode(data.as_string());
-        if (!decoded) {
-            throw ApiError(ErrorCode::kCmdInvalidData, "Invalid data passed: not base64");
-        }
-        if (decoded->size() > kMaxDataBytes) {
+        // The limit is on the data as sent (the base64 text), checked before decoding it.
+        if (data.as_string().size() > kMaxDataBytes) {
             throw ApiError(ErrorCode::kCmdDataTooLarge);
+        }
+        if (!crypto::Base64Decode(data.as_string())) {
+            throw ApiError(ErrorCode::kCmdInvalidData, "Invalid data passed: not base64");
         }
         return {DataKind::kBase64, std::string(data.as_string())};
     }
@@ -206,6 +206,13 @@ SubmitResult CommandService::Submit(
     db_.Transaction([&] {
         auto& nodes = db_.Nodes();
         auto& store = db_.Commands();
+        // What the caller stores already (the admin route is not counted).
+        int stored = 0;
+        if (!admin) {
+            storage::CommandFilter mine;
+            mine.user_id = caller.user_id;
+            stored = store.Count(mine);
+        }
         for (const auto& node_id : s.node_ids) {
             const auto refuse = [&](ErrorCode code, std::string description = {}) {
                 result.refused.emplace_back(node_id, ApiError(code, std::move(description)));
@@ -228,6 +235,13 @@ SubmitResult CommandService::Submit(
             }
             if (!SupportsCommands(node->config)) {
                 refuse(ErrorCode::kCmdNotSupported);
+                continue;
+            }
+            if (!admin && stored >= config_.max_stored_per_user) {
+                refuse(
+                    ErrorCode::kTooManyRequests,
+                    "Too many stored command requests, try again when older ones are deleted"
+                );
                 continue;
             }
             if (s.override_pending) {
@@ -253,6 +267,14 @@ SubmitResult CommandService::Submit(
                 );
                 continue;
             }
+            if (store.CountPendingOf(caller.user_id, node_id) >=
+                config_.max_pending_per_user_node) {
+                refuse(
+                    ErrorCode::kTooManyRequests,
+                    "Too many of your command requests pending for this node, try again later"
+                );
+                continue;
+            }
             storage::CommandRow row;
             row.request_id = result.request_id;
             row.node_id = node_id;
@@ -269,6 +291,7 @@ SubmitResult CommandService::Submit(
             if (!store.Insert(row)) {
                 throw std::runtime_error("request id collision");
             }
+            ++stored;
             result.accepted.push_back(node_id);
             made.emplace_back(std::move(row), node->connected);
         }
@@ -280,17 +303,18 @@ SubmitResult CommandService::Submit(
     // Sent once the rows are committed, so that an answer (which may come back within a
     // millisecond) finds its request. A node that is offline gets it when it polls.
     for (const auto& [row, online] : made) {
-        if (online && Send(row)) {
+        // The role was read in the transaction that stored the row.
+        if (online && Send(row, row.role)) {
             db_.Commands().MarkDelivered(row.request_id, row.node_id);
         }
     }
     return result;
 }
 
-bool CommandService::Send(const storage::CommandRow& row) {
+bool CommandService::Send(const storage::CommandRow& row, int role) {
     RequestMessage message;
     message.request_id = row.request_id;
-    message.role = static_cast<Role>(row.role);
+    message.role = static_cast<Role>(role);
     message.command = static_cast<std::uint16_t>(row.cmd);
     message.timestamp = static_cast<std::uint32_t>(clock_.NowSeconds());
     message.data = DataBytes(row);
@@ -338,7 +362,7 @@ CommandPage CommandService::List(
         filter.created_from = *from;
         filter.created_to = *to;
     }
-    const int page_size = PageSize(q.num_records);
+    const int page_size = std::min(PageSize(q.num_records), kMaxCommandPage);
     filter.descending = q.desc_order;
     if (q.start_id) {
         const auto seq = ParseInteger(*q.start_id);
@@ -389,8 +413,14 @@ CommandPage CommandService::List(
 }
 
 int CommandService::ExpireDue() {
+    const std::int64_t now = clock_.NowSeconds();
+    // A read first: the write transaction (BEGIN IMMEDIATE) only when something is due.
+    const auto next = db_.Commands().NextExpiry();
+    if (!next || *next > now) {
+        return 0;
+    }
     int expired = 0;
-    db_.Transaction([&] { expired = db_.Commands().ExpireDue(clock_.NowSeconds()); });
+    db_.Transaction([&] { expired = db_.Commands().ExpireDue(now); });
     counters_.timed_out += static_cast<std::uint64_t>(expired);
     return expired;
 }
@@ -399,6 +429,12 @@ int CommandService::DeleteOld() {
     const std::int64_t before =
         clock_.NowSeconds() - static_cast<std::int64_t>(config_.retention_days) * 86400;
     return db_.Commands().DeleteEndedBefore(before);
+}
+
+void CommandService::ForgetUser(std::string_view user_id) {
+    db_.Commands().FailPendingOfUser(
+        user_id, "the requester's account was deleted", clock_.NowSeconds()
+    );
 }
 
 void CommandService::OnFromNode(std::string_view node_id, std::string_view payload) {
@@ -443,9 +479,10 @@ void CommandService::OnFromNode(std::string_view node_id, std::string_view paylo
         return;
     }
     ++counters_.answered;
-    if (row->cmd == kCommandSetParams && ingest_ != nullptr) {
+    if (ok && row->cmd == kCommandSetParams && ingest_ != nullptr) {
         // The node does not report params changed by this command on params/local (§2.4):
-        // its answer {"status":..., "params":{...}} is the report.
+        // its answer {"status":..., "params":{...}} is the report. A failed answer changed
+        // nothing: its params are not merged.
         const auto answer = core::ParseUntrustedJson(message->data, core::kMaxJsonDepth);
         const auto* params =
             answer && answer->is_object() ? answer->as_object().if_contains("params") : nullptr;
@@ -465,28 +502,75 @@ void CommandService::OnFromNode(std::string_view node_id, std::string_view paylo
 void CommandService::Resend(std::string_view node_id) {
     auto& store = db_.Commands();
     const std::int64_t now = clock_.NowSeconds();
-    for (const auto& row : store.Pending(node_id)) {
+    // Requests never sent go at every poll (each once: it is then in progress); those sent
+    // already go again at most once per interval, so that polling cannot make the server
+    // publish (and queue) without bound.
+    const bool again = MayResend(node_id, now);
+    if (!again) {
+        ++counters_.polls_limited;
+    }
+    for (const auto& row : again ? store.Pending(node_id) : store.Unsent(node_id)) {
         if (row.expires_at != 0 && row.expires_at <= now) {
             continue;  // the timeout job ends it
         }
-        // A request goes only while its maker may still use the node (a user who lost it
-        // since, or a reset, must not reach the new owner's device).
-        if (!row.admin && !db_.Nodes().FindMapping(row.user_id, node_id)) {
-            store.Finish(
-                row.request_id,
-                node_id,
-                kStatusFailure,
-                std::nullopt,
-                "the requester no longer has access to the node",
-                std::nullopt,
-                now
-            );
-            continue;
-        }
-        if (Send(row)) {
+        const auto role = CurrentRole(row, now);
+        if (role && Send(row, *role)) {
             store.MarkDelivered(row.request_id, node_id);
         }
     }
+}
+
+bool CommandService::MayResend(std::string_view node_id, std::int64_t now) {
+    std::lock_guard lock(resend_mutex_);
+    const std::string key(node_id);
+    if (const auto it = last_resend_.find(key); it != last_resend_.end()) {
+        if (now - it->second < config_.resend_interval_seconds) {
+            return false;
+        }
+        it->second = now;
+        return true;
+    }
+    if (last_resend_.size() >= kMaxResendEntries) {
+        // Forget the times that no longer limit anything.
+        std::erase_if(last_resend_, [&](const auto& entry) {
+            return now - entry.second >= config_.resend_interval_seconds;
+        });
+        if (last_resend_.size() >= kMaxResendEntries) {
+            return false;  // more nodes polled within the interval than remembered
+        }
+    }
+    last_resend_.emplace(key, now);
+    return true;
+}
+
+std::optional<int> CommandService::CurrentRole(const storage::CommandRow& row, std::int64_t now) {
+    auto& store = db_.Commands();
+    const auto fail = [&](const char* why) {
+        store.Finish(
+            row.request_id, row.node_id, kStatusFailure, std::nullopt, why, std::nullopt, now
+        );
+        return std::nullopt;
+    };
+    Role role = Role::kAdmin;
+    if (row.admin) {
+        // The admin route: while its maker is still an admin or superadmin.
+        const auto user = db_.Users().FindById(row.user_id);
+        if (!user || !(user->admin || user->super_admin)) {
+            return fail("the requester is no longer an admin");
+        }
+    } else {
+        // A user's: with their role on the node now (a user who lost it since, or a reset,
+        // must not reach the new owner's device; a primary made secondary sends as one).
+        const auto mapping = db_.Nodes().FindMapping(row.user_id, row.node_id);
+        if (!mapping) {
+            return fail("the requester no longer has access to the node");
+        }
+        role = RoleOf(mapping->role);
+    }
+    if (static_cast<int>(role) != row.role) {
+        store.SetRole(row.request_id, row.node_id, static_cast<int>(role));
+    }
+    return static_cast<int>(role);
 }
 
 std::string CommandService::RenderMetrics() const {
@@ -507,6 +591,11 @@ std::string CommandService::RenderMetrics() const {
         counters_.answered
     );
     line("rainmaker_commands_polls_total", "Command polls of connecting nodes.", counters_.polls);
+    line(
+        "rainmaker_commands_polls_limited_total",
+        "Command polls within the resend interval (only requests never sent went).",
+        counters_.polls_limited
+    );
     line(
         "rainmaker_commands_unmatched_total",
         "Node answers to no pending request of the node (ignored).",

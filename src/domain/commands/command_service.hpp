@@ -8,9 +8,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,9 +30,17 @@ namespace rainmaker::domain::commands {
 struct CommandConfig {
     std::int64_t default_timeout_seconds = 30;
     int max_pending_per_node = 100;  // requests still requested or in_progress
-    int retention_days = 30;         // ended requests are deleted after this
+    int retention_days = 30;         // ended requests are deleted this long after they ended
     // One from-node message: 64 KiB of data and the other items.
     std::size_t max_response_bytes = 72 * 1024;
+    // One user's pending requests for one node, so that one user cannot fill the node's cap.
+    int max_pending_per_user_node = 20;
+    // Rows one user holds (pending, and ended within the retention); the admin route is not
+    // counted, as for the other per-user quotas.
+    int max_stored_per_user = 1000;
+    // A node's poll resends its requests already sent at most once per this; a poll within it
+    // sends only the requests never sent.
+    std::int64_t resend_interval_seconds = 10;
 };
 
 // How the data of a request was given (storage::CommandRow::data_kind).
@@ -43,7 +53,14 @@ inline constexpr const char* kStatusFailure = "failure";
 inline constexpr const char* kStatusTimedOut = "timed_out";
 
 inline constexpr std::size_t kMaxNodes = 25;
+// The catalog's "64KB" of data as sent: the JSON text, the string, or the base64 text.
 inline constexpr std::size_t kMaxDataBytes = 64 * 1024;
+// Records in one page of #101/#103 (a record carries up to 64 KiB of data and 64 KiB of
+// answer): larger num_records get this many and a next_id.
+inline constexpr int kMaxCommandPage = 100;
+// Nodes whose last resend time is remembered (past it, the times older than the interval are
+// forgotten; when none is, the poll sends only requests never sent).
+inline constexpr std::size_t kMaxResendEntries = 65536;
 inline constexpr std::int64_t kMaxTimeoutSeconds = 2592000;  // 30 days
 
 // The body of #102/#104. The edge checks node_ids is an array of strings and the flags are
@@ -89,7 +106,8 @@ struct CommandCounters {
     std::atomic<std::uint64_t> sent{0};       // to-node publishes, resends included
     std::atomic<std::uint64_t> answered{0};   // answers that ended a request
     std::atomic<std::uint64_t> polls{0};
-    std::atomic<std::uint64_t> unmatched{0};  // answers to no pending request of the node
+    std::atomic<std::uint64_t> polls_limited{0};  // polls within the resend interval
+    std::atomic<std::uint64_t> unmatched{0};      // answers to no pending request of the node
     std::atomic<std::uint64_t> timed_out{0};
 };
 
@@ -118,8 +136,13 @@ public:
 
     // Times out the pending requests past their expiry; returns how many. The periodic job.
     int ExpireDue();
-    // Deletes ended requests older than the retention; returns how many. The daily job.
+    // Deletes requests that ended longer than the retention ago; returns how many. The hourly
+    // job.
     int DeleteOld();
+
+    // The account of `user_id` is being deleted (inside its transaction): its pending requests
+    // fail.
+    void ForgetUser(std::string_view user_id);
 
     const CommandCounters& counters() const { return counters_; }
 
@@ -128,10 +151,17 @@ public:
 private:
     // A from-node message of `node_id` (inside the ingest transaction).
     void OnFromNode(std::string_view node_id, std::string_view payload);
-    // The node's poll: every pending request again.
+    // The node's poll: every pending request again (those already sent at most once per
+    // resend interval).
     void Resend(std::string_view node_id);
-    // Publishes the request on to-node; true when the link took it.
-    bool Send(const storage::CommandRow& row);
+    // Whether the node's requests already sent may go again now (and, if so, notes the time).
+    bool MayResend(std::string_view node_id, std::int64_t now);
+    // The role byte of the request's maker now (their current role on the node; the admin
+    // route: 1 while they are still an admin); nullopt, the request failed, when they may no
+    // longer send it. Updates the row's role.
+    std::optional<int> CurrentRole(const storage::CommandRow& row, std::int64_t now);
+    // Publishes the request on to-node with `role`; true when the link took it.
+    bool Send(const storage::CommandRow& row, int role);
 
     storage::Database& db_;
     nodes::NodePublisher& publisher_;
@@ -139,6 +169,8 @@ private:
     CommandConfig config_;
     nodes::NodeIngest* ingest_ = nullptr;
     CommandCounters counters_;
+    std::mutex resend_mutex_;
+    std::unordered_map<std::string, std::int64_t> last_resend_;  // node → unix seconds
 };
 
 // The bytes a request sends to the node: its JSON text, its string, or its base64 decoded.

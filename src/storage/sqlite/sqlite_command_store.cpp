@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* kColumns =
     "seq, request_id, node_id, user_id, user_name, admin, cmd, role, data_kind, data, status, "
-    "created_at, expires_at, device_status, status_description, response_data, responded_at";
+    "created_at, expires_at, device_status, status_description, response_data, responded_at, "
+    "ended_at";
 
 constexpr const char* kPending = "status IN ('requested', 'in_progress')";
 
@@ -39,6 +40,7 @@ CommandRow ReadRow(const Statement& s) {
     }
     row.status_description = s.Text(14);
     row.responded_at = s.Int(16);
+    row.ended_at = s.Int(17);
     return row;
 }
 
@@ -166,10 +168,32 @@ std::vector<CommandRow> SqliteCommandStore::Pending(std::string_view node_id) {
     );
 }
 
+std::vector<CommandRow> SqliteCommandStore::Unsent(std::string_view node_id) {
+    return db_.FindAll(
+        std::string("SELECT ") + kColumns +
+            " FROM cmd_requests WHERE node_id = ? AND status = 'requested' ORDER BY seq",
+        ReadRow,
+        node_id
+    );
+}
+
 int SqliteCommandStore::CountPending(std::string_view node_id) {
     return static_cast<int>(db_.Count(
         std::string("SELECT COUNT(*) FROM cmd_requests WHERE node_id = ? AND ") + kPending, node_id
     ));
+}
+
+int SqliteCommandStore::CountPendingOf(std::string_view user_id, std::string_view node_id) {
+    return static_cast<int>(db_.FindFirst(
+                                   std::string(
+                                       "SELECT COUNT(*) FROM cmd_requests WHERE node_id = ? "
+                                       "AND user_id = ? AND "
+                                   ) + kPending,
+                                   [](const Statement& s) { return s.Int(0); },
+                                   node_id,
+                                   user_id
+    )
+                                .value_or(0));
 }
 
 std::vector<CommandRow> SqliteCommandStore::PendingOf(
@@ -183,6 +207,16 @@ std::vector<CommandRow> SqliteCommandStore::PendingOf(
         node_id,
         user_id,
         cmd
+    );
+}
+
+void SqliteCommandStore::SetRole(std::string_view request_id, std::string_view node_id, int role) {
+    db_.Execute(
+        std::string("UPDATE cmd_requests SET role = ? WHERE request_id = ? AND node_id = ? AND ") +
+            kPending,
+        role,
+        request_id,
+        node_id
     );
 }
 
@@ -208,7 +242,8 @@ bool SqliteCommandStore::Finish(
     db_.WithConnection([&](Connection& c) {
         auto s = c.Prepare(
             std::string("UPDATE cmd_requests SET status = ?3, device_status = ?4, "
-                        "status_description = ?5, response_data = ?6, responded_at = ?7 WHERE "
+                        "status_description = ?5, response_data = ?6, responded_at = ?7, "
+                        "ended_at = ?7 WHERE "
                         "request_id = ?1 AND node_id = ?2 AND ") +
             kPending
         );
@@ -225,12 +260,25 @@ bool SqliteCommandStore::Finish(
     return changed > 0;
 }
 
+int SqliteCommandStore::FailPendingOfUser(
+    std::string_view user_id, std::string_view description, std::int64_t at
+) {
+    return db_.InBatches(
+        "UPDATE cmd_requests SET status = 'failure', status_description = ?2, ended_at = ?3",
+        "cmd_requests",
+        "user_id = ?1 AND " + std::string(kPending),
+        user_id,
+        description,
+        at
+    );
+}
+
 int SqliteCommandStore::ExpireDue(std::int64_t now) {
     return db_.InBatches(
         "UPDATE cmd_requests SET status = 'timed_out', status_description = 'timed out', "
-        "responded_at = 0",
+        "responded_at = 0, ended_at = ?1",
         "cmd_requests",
-        std::string(kPending) + " AND expires_at > 0 AND expires_at <= ?",
+        std::string(kPending) + " AND expires_at > 0 AND expires_at <= ?1",
         now
     );
 }
@@ -245,10 +293,7 @@ std::optional<std::int64_t> SqliteCommandStore::NextExpiry() {
 
 int SqliteCommandStore::DeleteEndedBefore(std::int64_t before) {
     return db_.InBatches(
-        "DELETE FROM cmd_requests",
-        "cmd_requests",
-        std::string("NOT (") + kPending + ") AND created_at < ?",
-        before
+        "DELETE FROM cmd_requests", "cmd_requests", "ended_at > 0 AND ended_at < ?", before
     );
 }
 

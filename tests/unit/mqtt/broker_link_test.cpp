@@ -70,6 +70,9 @@ public:
 
     std::uint16_t port() const { return port_; }
 
+    // Stops (SIGSTOP) or resumes (SIGCONT) the broker: a stopped one reads nothing.
+    void Pause(bool paused) { ::kill(pid_, paused ? SIGSTOP : SIGCONT); }
+
     bool Accepts() const {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
@@ -173,6 +176,29 @@ TEST_F(BrokerLinkTest, ConnectsIngestsAndPublishesOnASocketNumberedPast1023) {
     EXPECT_TRUE(link.Publish("n1", "params/remote", R"({"Light":{"Power":false}})"));
     node.join();
     EXPECT_EQ(received, "{\"Light\":{\"Power\":false}}\n");
+    link.Stop();
+}
+
+TEST_F(BrokerLinkTest, PublishesAreRefusedOnceTheOutboxHoldsItsBytes) {
+    // A broker that reads nothing: what the link publishes piles up in the socket, then in
+    // libmosquitto's queue, then in the outbox, which refuses past its 4 MiB.
+    Broker broker(dir_.path());
+    ASSERT_TRUE(broker.Accepts());
+    BrokerLink link(ingest_, db_, OutboxLimits{200000, 4 * 1024 * 1024});
+    link.Start(LinkEndpoint{"127.0.0.1", broker.port(), "", ""});
+    ASSERT_TRUE(link.connected());
+    broker.Pause(true);
+    const std::string payload(1024 * 1024, 'x');
+    int taken = 0;
+    for (int i = 0; i < 64; ++i) {
+        taken += link.Publish("n1", "to-node", payload) ? 1 : 0;
+        std::this_thread::sleep_for(5ms);  // the network thread hands over what it can
+    }
+    // The socket buffers, one hand-over to libmosquitto and the outbox hold a few MiB each;
+    // 64 MiB never fit.
+    EXPECT_LT(taken, 48);
+    EXPECT_GE(link.counters().publish_failures, 16u);
+    broker.Pause(false);
     link.Stop();
 }
 
