@@ -13,7 +13,7 @@
 # Environment (all optional):
 #   BENCH_TS_QUERY_RUNS=30            timed runs of each query
 #   BENCH_TS_NODES=1000               nodes of the fleet
-#   BENCH_TS_RATES="5 10 25"          samples per second per node, one run each
+#   BENCH_TS_RATES="10 20 25"         samples per second per node, one run each
 #   BENCH_TS_DURATION=20              seconds of sampling per run, once every node is ready
 #   BENCH_SERVER_ARGS=                extra arguments for rainmaker-server
 #   BENCH_BUILD_DIR=build/release
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 query_runs=${BENCH_TS_QUERY_RUNS:-30}
 nodes=${BENCH_TS_NODES:-1000}
-rates=${BENCH_TS_RATES:-5 10 25}
+rates=${BENCH_TS_RATES:-10 20 25}
 duration=${BENCH_TS_DURATION:-20}
 build_dir=${BENCH_BUILD_DIR:-build/release}
 results_dir=bench/results
@@ -109,13 +109,15 @@ done
 [[ -n $http_port && -n $mqtt_port ]] || die "the server did not start within 10 s"
 base=http://127.0.0.1:$http_port
 
-# counters: "RECEIVED STORED DROPPED" from GET /metrics.
+# counters: "RECEIVED STORED DROPPED QUEUE_DROPPED INGESTED" from GET /metrics.
 counters() {
     curl -sS --max-time 5 "$base/metrics" | awk '
         $1 == "rainmaker_mqtt_received_total" { r = $2 }
         $1 == "rainmaker_timeseries_records_stored_total" { s = $2 }
         $1 == "rainmaker_timeseries_records_dropped_total" { d = $2 }
-        END { if (r == "") exit 1; printf "%d %d %d\n", r, s, d }'
+        $1 == "rainmaker_mqtt_dropped_total" { q = $2 }
+        $1 == "rainmaker_mqtt_ingested_total" { i = $2 }
+        END { if (r == "") exit 1; printf "%d %d %d %d %d\n", r, s, d, q, i }'
 }
 
 rows=""
@@ -124,7 +126,7 @@ loss_total=0
 for rate in "${rate_list[@]}"; do
     name=rate-$rate
     note "fleet of $nodes nodes, $rate samples/s each (2 points a sample), ${duration}s"
-    read -r r0 s0 d0 <<<"$(counters)"
+    read -r r0 s0 d0 q0 i0 <<<"$(counters)"
     "$sim_bin" fleet --nodes-dir "$work/nodes" --mqtt-host 127.0.0.1 --mqtt-port "$mqtt_port" \
         --ca "$data_dir/tls/ca.pem" --sensor --tsdata-rate "$rate" --rate 0 \
         --duration "$duration" --connect-rate 500 --settle 30 --stats-interval 5 \
@@ -151,7 +153,8 @@ for rate in "${rate_list[@]}"; do
         fi
         sleep 0.5
     done
-    read -r r1 s1 d1 <<<"$(counters)"
+    read -r r1 s1 d1 q1 i1 <<<"$(counters)"
+    curl -sS --max-time 5 "$base/metrics" >"$results_dir/raw/timeseries-$name.metrics.txt" || true
     summary=$(grep '^summary ' "$work/$name.fleet" | tail -1)
     [[ -n $summary ]] || { tail -20 "$work/$name.fleet" >&2; die "the fleet printed no summary"; }
     cp "$work/$name.fleet" "$results_dir/raw/timeseries-$name.fleet.txt"
@@ -161,9 +164,10 @@ for rate in "${rate_list[@]}"; do
     stored=$((s1 - s0))
     dropped=$((d1 - d0))
     # The server receives every acknowledged message plus a connected and a disconnected
-    # presence event per node.
+    # presence event per node, and must not drop any for a full ingest queue.
     lost=$((acked + 2 * nodes - received))
     ((lost < 0)) && lost=0
+    lost=$((lost + q1 - q0))
     # Sustained: the best 5-second window of points stored per second.
     sustained=$(awk '{ t[NR] = $1; s[NR] = $3 }
         END { best = 0; for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++)
@@ -190,8 +194,9 @@ $query_table
 ## b. Ingest from $nodes TLS nodes (\`rainmaker-sim fleet --sensor\`, ${duration} s of samples a run)
 
 Each sample: \`params/local\`, \`tsdata\` (one record), \`simple_tsdata\` (one record) at QoS 1.
-*lost* = messages the broker acknowledged that the server did not receive; *dropped* = records
-the server refused; *stored/s* = best 5-second window of records stored.
+*lost* = messages the broker acknowledged that the server did not receive or dropped for a full
+ingest queue; *dropped* = records the server refused; *stored/s* = best 5-second window of
+records stored.
 
 | samples/s per node | points/s asked | nodes ready | acked msgs | server received | records stored | dropped | lost | stored/s |
 |---|---|---|---|---|---|---|---|---|
