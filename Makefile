@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-commands clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -60,6 +60,9 @@ bench-groups: build
 
 bench-automations: build
 	bash bench/automations.sh
+
+bench-timeseries: build
+	bash bench/timeseries.sh
 
 bench-commands: build
 	bash bench/commands.sh

@@ -135,6 +135,10 @@ printf '%s\n' "${node_ids[@]:$((2 * pairs))}" >"$work/filler-nodes"
 cat >"$work/server.toml" <<EOF
 [automations]
 max_per_user = $((stored + 10))
+# Each pair's two automations run rate / pairs times a second, and the filler may put more
+# than 100 on one trigger node: the loop and per-node limits would cut the measurement short.
+max_runs_per_minute = 0
+max_per_node_per_user = 0
 EOF
 # shellcheck disable=SC2086  # BENCH_SERVER_ARGS is split on purpose
 "$server_bin" --config "$work/server.toml" --http-port 0 --mqtt-port 0 --mqtt-address 127.0.0.1 \

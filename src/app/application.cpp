@@ -108,6 +108,7 @@ struct Application::Parts {
           automation_runner(*db, link, clock, config.automations, weather.get()),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
+          weather_scheduler(*db, clock),
           router(tokens) {
         http::api::AddSystemRoutes(router, metrics, signer->Jwks());
         http::api::AddAccountRoutes(router, accounts, tokens);
@@ -158,7 +159,9 @@ struct Application::Parts {
             automation_runner.RunDaylight();
         });
         if (weather) {
-            scheduler.Every("automations-weather", config.automations.weather_poll, [this] {
+            // On a thread of its own: one blocking request per place to a provider that may be
+            // slow or down must not hold up daylight runs, housekeeping or compaction.
+            weather_scheduler.Every("automations-weather", config.automations.weather_poll, [this] {
                 automation_runner.PollWeather();
             });
         }
@@ -190,6 +193,7 @@ struct Application::Parts {
     domain::automations::AutomationRunner automation_runner;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;
+    jobs::Scheduler weather_scheduler;  // automations-weather only
     http::Metrics metrics;
     http::Router router;
     std::unique_ptr<http::HttpServer> server;
@@ -218,11 +222,16 @@ std::uint16_t Application::Start() {
     }
     const auto port = p.server->Start();
     p.scheduler.Start();
+    if (p.weather) {
+        p.weather_scheduler.Start();
+    }
     return port;
 }
 
 void Application::Stop() {
     auto& p = *parts_;
+    p.automation_runner.StopWeather();  // a poll ends after its request in flight
+    p.weather_scheduler.Stop();
     p.scheduler.Stop();
     p.server->Stop();
     p.link.Stop();

@@ -218,6 +218,22 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "automations.weather_poll_seconds", a.weather_poll);
     ReadSeconds(t, "automations.weather_cache_seconds", a.weather_cache);
     ReadSeconds(t, "automations.weather_timeout_seconds", a.weather_timeout);
+    Read(t, "automations.max_per_node_per_user", a.max_per_node_per_user);
+    Read(t, "automations.max_runs_per_minute", a.max_runs_per_minute);
+    Read(t, "automations.max_weather_places", a.max_weather_places);
+    Read(t, "automations.max_weather_places_per_user", a.max_weather_places_per_user);
+    Read(t, "automations.weather_breaker_failures", a.weather_breaker_failures);
+    ReadSeconds(t, "automations.weather_backoff_max_seconds", a.weather_backoff_max);
+    if (a.max_per_node_per_user < 0 || a.max_runs_per_minute < 0 || a.max_weather_places < 0 ||
+        a.max_weather_places_per_user < 0) {
+        throw std::runtime_error("config: automations limits must not be negative (0 = no limit)");
+    }
+    if (a.weather_breaker_failures < 1 || a.weather_backoff_max.count() < 60) {
+        throw std::runtime_error(
+            "config: automations.weather_breaker_failures must be at least 1 and "
+            "weather_backoff_max_seconds at least 60"
+        );
+    }
     if (a.daylight_check.count() < 1 || a.weather_poll.count() < 1 ||
         a.weather_timeout.count() < 1 || a.weather_cache.count() < 0 ||
         a.daylight_grace.count() < 0) {

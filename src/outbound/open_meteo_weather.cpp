@@ -41,9 +41,10 @@ std::optional<double> Number(const boost::json::object& current, std::string_vie
                                           : std::nullopt;
 }
 
+// The runner asks for places rounded to 0.01° (its cache key): no more precision is sent.
 std::string Coordinate(double value) {
     std::array<char, 32> text{};
-    std::snprintf(text.data(), text.size(), "%.4f", value);
+    std::snprintf(text.data(), text.size(), "%.2f", value);
     return text.data();
 }
 
@@ -90,7 +91,8 @@ domain::automations::WeatherReading ParseOpenMeteoCurrent(const std::string& bod
         r.pressure = Number(c, "pressure_msl");
     }
     r.wind_speed = Number(c, "wind_speed_10m");
-    if (const auto code = Number(c, "weather_code")) {
+    // WMO codes are 0..99; anything else (1e300 would overflow the cast) names no condition.
+    if (const auto code = Number(c, "weather_code"); code && *code >= 0 && *code <= 99) {
         if (auto condition = ConditionOfWmoCode(static_cast<long long>(*code));
             !condition.empty()) {
             r.weather_condition = std::move(condition);

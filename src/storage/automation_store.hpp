@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rainmaker::storage {
@@ -53,6 +54,11 @@ public:
         std::string_view user_id, std::string_view node_id, std::string_view start_id, int limit
     ) = 0;
     virtual int CountForUser(std::string_view user_id) = 0;
+    // The user's node_params automations watching `node_id`.
+    virtual int CountForUserNode(std::string_view user_id, std::string_view node_id) = 0;
+    // The distinct {latitude, longitude} of weather automations (enabled or not), the user's
+    // when `user_id` is not empty, everyone's otherwise.
+    virtual std::vector<std::pair<double, double>> WeatherLocations(std::string_view user_id) = 0;
 
     // The enabled node_params automations watching `node_id` (any owner).
     virtual std::vector<AutomationRow> ForNode(std::string_view node_id) = 0;

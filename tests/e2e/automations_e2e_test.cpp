@@ -213,6 +213,34 @@ protected:
         sim_a_->Send("set Light.Temperature " + std::to_string(value));
     }
 
+    // Waits until node A's stored Temperature is `value`: the automations watching it were
+    // evaluated (and their runs counted) in the transaction that stored it, so a metric read
+    // now is final for that report, whatever the timing.
+    bool Stored(double value) {
+        const auto r = Eventually(
+            "/v1/user/nodes/params?node_id=" + a_.node_id,
+            alice_,
+            [&](const HttpResult& p) {
+                const auto* light =
+                    p.json.is_object() ? p.json.as_object().if_contains("Light") : nullptr;
+                const auto* t = light != nullptr && light->is_object()
+                                    ? light->as_object().if_contains("Temperature")
+                                    : nullptr;
+                return t != nullptr && t->is_number() && t->to_number<double>() == value;
+            }
+        );
+        return r.status == 200;
+    }
+
+    // Waits until the weather server got `more` requests beyond `since`: the polls before the
+    // last one are complete (one poll at a time, one request per place).
+    void WeatherPolls(std::size_t since, std::size_t more = 2) {
+        for (int i = 0; i < 200 && weather_.Requests().size() < since + more; ++i) {
+            std::this_thread::sleep_for(50ms);
+        }
+        ASSERT_GE(weather_.Requests().size(), since + more);
+    }
+
     // The params/remote lines node B receives within `window`.
     std::vector<std::string> LampGets(std::chrono::milliseconds window = 1500ms) {
         return sim_b_->Collect("params/remote", window);
@@ -450,18 +478,27 @@ TEST_F(AutomationsTest, EachOperationWorksAndEveryDocumentedErrorChangesNothing)
 TEST_F(AutomationsTest, RunsOncePerChangeToTrueAndAgainWithRetrigger) {
     Devices();
     Temperature(20);
+    ASSERT_TRUE(Stored(20));
     const auto id = AddOk(HotBody("Hot"), alice_);
     EXPECT_TRUE(LampGets(1000ms).empty());
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 0);
 
     Temperature(30);
     EXPECT_EQ(sim_b_->WaitFor("params/remote"), lamp_on_);
     Temperature(31);  // still hot: nothing
     Temperature(32);
+    // Not only "nothing arrived in time": the reports were evaluated, and did not run it.
+    ASSERT_TRUE(Stored(32));
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 1);
     EXPECT_TRUE(LampGets().empty());
     Temperature(20);
+    ASSERT_TRUE(Stored(20));
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 1);
     EXPECT_TRUE(LampGets(1000ms).empty());
     Temperature(26);
     EXPECT_EQ(sim_b_->WaitFor("params/remote"), lamp_on_);
+    ASSERT_TRUE(Stored(26));
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 2);
     EXPECT_TRUE(LampGets(1000ms).empty());
 
     // With retrigger every report while it is hot runs it.
@@ -495,6 +532,8 @@ TEST_F(AutomationsTest, RunsOncePerChangeToTrueAndAgainWithRetrigger) {
         200
     );
     Temperature(29);
+    ASSERT_TRUE(Stored(29));
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 4);
     EXPECT_TRUE(LampGets().empty());
 }
 
@@ -527,10 +566,11 @@ TEST_F(AutomationsTest, NeverRunsAnActionOnANodeItsOwnerLost) {
     );
     ASSERT_EQ(removed.status, 200) << removed.body;
     Temperature(20);
-    Temperature(30);
-    EXPECT_TRUE(LampGets(2000ms).empty());
+    Temperature(31);
+    ASSERT_TRUE(Stored(31));  // evaluated: the run and its skipped action are counted
     EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 2);
     EXPECT_EQ(Metric("rainmaker_automation_actions_skipped_total"), 1);
+    EXPECT_TRUE(LampGets(2000ms).empty());
     // And he can no longer make one that acts on it.
     EXPECT_TRUE(IsFailure(Add(HotBody("Again"), bob_), 403, 127018));
 }
@@ -550,11 +590,16 @@ TEST_F(AutomationsTest, WeatherAutomationsRunOnTheProvidersReadings) {
     const auto one = List(alice_, "?automation_id=" + id);
     EXPECT_EQ(one.json.at("location"), body.at("location")) << one.body;
     EXPECT_FALSE(one.json.as_object().contains("node_id"));
-    EXPECT_TRUE(LampGets(2500ms).empty());  // polled every second: 20 °C holds nothing
+    // Polled every second: 20 °C holds nothing (two requests: the first poll is complete).
+    WeatherPolls(0);
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 0);
+    EXPECT_TRUE(LampGets(1000ms).empty());
 
     weather_.Set(26.5, 61);
     EXPECT_EQ(sim_b_->WaitFor("params/remote", 10s), lamp_on_);
-    EXPECT_TRUE(LampGets(2500ms).empty());  // still hot: once
+    WeatherPolls(weather_.Requests().size());
+    EXPECT_EQ(Metric("rainmaker_automation_runs_total"), 1);  // still hot: once
+    EXPECT_TRUE(LampGets(1000ms).empty());
     weather_.Set(10, 0);
     std::this_thread::sleep_for(2500ms);
     weather_.Set(30, 0);
@@ -562,8 +607,9 @@ TEST_F(AutomationsTest, WeatherAutomationsRunOnTheProvidersReadings) {
 
     const auto requests = weather_.Requests();
     ASSERT_FALSE(requests.empty());
+    // The place rounded to 0.01° (the cache's key) is asked, not the automation's own.
     EXPECT_NE(
-        requests[0].find("GET /v1/forecast?latitude=48.8566&longitude=2.3522"), std::string::npos
+        requests[0].find("GET /v1/forecast?latitude=48.86&longitude=2.35&"), std::string::npos
     ) << requests[0];
     EXPECT_NE(requests[0].find("current="), std::string::npos) << requests[0];
     EXPECT_GE(Metric("rainmaker_automation_weather_fetches_total"), 3);

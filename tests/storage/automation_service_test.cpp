@@ -42,12 +42,19 @@ constexpr const char* kSensor = "sensor";
 constexpr const char* kLamp = "lamp";
 constexpr const char* kForeign = "foreign";  // Eve's node
 
-std::string Config(const std::string& node) {
+// The config of a light; `power` its Power param's properties, `max` Brightness's bound.
+std::string Config(
+    const std::string& node, const std::string& power = R"("read","write")", int max = 100
+) {
     return R"({"node_id":")" + node +
            R"(","info":{"name":"n","type":"Light"},"devices":[{"name":"Light","params":[)"
-           R"({"name":"Power","data_type":"bool","properties":["read","write"]},)"
+           R"({"name":"Power","data_type":"bool","properties":[)" +
+           power +
+           R"(]},)"
            R"({"name":"Brightness","data_type":"int","properties":["read","write"],)"
-           R"("bounds":{"min":0,"max":100}},)"
+           R"("bounds":{"min":0,"max":)" +
+           std::to_string(max) +
+           R"(}},)"
            R"({"name":"Temperature","data_type":"float","properties":["read"]},)"
            R"({"name":"Name","data_type":"string","properties":["read","write"]}]}]})";
 }
@@ -71,6 +78,12 @@ public:
     WeatherReading Current(double latitude, double longitude) override {
         ++calls;
         places.emplace_back(latitude, longitude);
+        if (on_call) {
+            on_call();
+        }
+        if (clock != nullptr) {
+            clock->Advance(takes);  // a slow provider (or one that hangs until the timeout)
+        }
         if (fail) {
             throw std::runtime_error("provider down");
         }
@@ -81,6 +94,56 @@ public:
     int calls = 0;
     bool fail = false;
     std::vector<std::pair<double, double>> places;
+    std::function<void()> on_call;
+    testing::FakeClock* clock = nullptr;
+    std::chrono::seconds takes{0};
+};
+
+// The database, with a hook run before the next transaction begins: what another thread
+// would change between a runner's read of the due automations and its run.
+class HookedDatabase final : public storage::Database {
+public:
+    explicit HookedDatabase(storage::Database& db) : db_(db) {}
+
+    storage::UserStore& Users() override { return db_.Users(); }
+
+    storage::SessionStore& Sessions() override { return db_.Sessions(); }
+
+    storage::CodeStore& Codes() override { return db_.Codes(); }
+
+    storage::NodeStore& Nodes() override { return db_.Nodes(); }
+
+    storage::GroupStore& Groups() override { return db_.Groups(); }
+
+    storage::SharingStore& Sharing() override { return db_.Sharing(); }
+
+    storage::EventStore& Events() override { return db_.Events(); }
+
+    storage::JobStore& Jobs() override { return db_.Jobs(); }
+
+    storage::TimeSeriesStore& TimeSeries() override { return db_.TimeSeries(); }
+
+    storage::CommandStore& Commands() override { return db_.Commands(); }
+
+    storage::AutomationStore& Automations() override { return db_.Automations(); }
+
+    void Transaction(const std::function<void()>& work) override {
+        if (before_transaction) {
+            const auto hook = std::move(before_transaction);
+            before_transaction = nullptr;
+            hook();
+        }
+        db_.Transaction(work);
+    }
+
+    void Snapshot(const std::function<void()>& work) override { db_.Snapshot(work); }
+
+    void AfterCommit(std::function<void()> effect) override { db_.AfterCommit(std::move(effect)); }
+
+    std::function<void()> before_transaction;
+
+private:
+    storage::Database& db_;
 };
 
 // The code an ApiError thrown by `f` carries (0 when nothing is thrown).
@@ -206,6 +269,45 @@ protected:
         return out;
     }
 
+    std::vector<storage::EventRow> Suppressed(const std::string& user = "alice") {
+        std::vector<storage::EventRow> out;
+        for (auto& e : db_.Events().ListForUser(user, 0, 1000)) {
+            if (e.event_type == "node_automation_suppressed") {
+                out.push_back(std::move(e));
+            }
+        }
+        return out;
+    }
+
+    // Plays the devices: each params/remote published is reported back by its node (as a
+    // device does once it applied the set), until nothing new was sent or `max` were echoed.
+    // Returns how many it echoed.
+    int Echo(int max = 1000) {
+        int echoed = 0;
+        while (echoed_ < publisher_.sent.size() && echoed < max) {
+            const std::string line = publisher_.sent[echoed_++];
+            const auto node = line.substr(0, line.find(' '));
+            const auto payload = line.substr(line.find(' ', node.size() + 1) + 1);
+            EXPECT_EQ(
+                ingest_.Handle(node, "params/local", payload), nodes::IngestOutcome::kApplied
+            );
+            ++echoed;
+        }
+        return echoed;
+    }
+
+    // A weather automation `name` at the place that sets the lamp's Power.
+    static object WeatherBody(const std::string& name, double latitude, double longitude) {
+        return object{
+            {"name", name},
+            {"event_type", "weather"},
+            {"location", object{{"latitude", latitude}, {"longitude", longitude}}},
+            {"events", array{object{{"params", object{{"temperature", 28}}}, {"check", ">="}}}},
+            {"actions",
+             array{object{
+                 {"node_id", kLamp}, {"params", object{{"Light", object{{"Power", true}}}}}}}}};
+    }
+
     void SetTime(std::int64_t unix_seconds) {
         clock_.Advance(std::chrono::seconds(unix_seconds - clock_.NowSeconds()));
     }
@@ -224,6 +326,7 @@ protected:
     auth::AuthContext bob_{"bob", "bob@example.com", "s2"};
     auth::AuthContext eve_{"eve", "eve@example.com", "s3"};
     const std::string lamp_on_ = std::string(kLamp) + R"( params/remote {"Light":{"Power":true}})";
+    std::size_t echoed_ = 0;  // publisher_.sent echoed so far
 };
 
 // ---- CRUD
@@ -738,6 +841,13 @@ TEST_F(AutomationServiceTest, ActionsOfANodeTheOwnerLostAreSkippedAndRecorded) {
     actions = ParseObject(runs[1].payload).at("actions").as_array();
     EXPECT_EQ(actions.at(0).at("status"), "skipped");
     EXPECT_EQ(actions.at(1).at("status"), "skipped");
+    // What the node reported is not Alice's to read any more: the event says only that the
+    // run was skipped.
+    const auto trigger = ParseObject(runs[1].payload).at("trigger").as_object();
+    EXPECT_FALSE(trigger.contains("params")) << runs[1].payload;
+    EXPECT_EQ(trigger.at("skipped"), true);
+    EXPECT_EQ(trigger.at("node_id"), kSensor);
+    EXPECT_EQ(runs[1].payload.find("Temperature"), std::string::npos) << runs[1].payload;
 }
 
 TEST_F(AutomationServiceTest, DisabledAutomationsWaitAndRunAgainAfterBeingEnabled) {
@@ -882,7 +992,9 @@ TEST_F(AutomationServiceTest, WeatherRunsWhenItsEventsTurnTrueWithOneReadingPerP
     weather_.reading.weather_condition = "Clear";
     EXPECT_EQ(runner_.PollWeather(), 0);
     EXPECT_EQ(weather_.calls, 1);  // one place (0.01° apart share a reading)
-    EXPECT_NEAR(weather_.places.at(0).first, 48.8566, 1e-9);
+    // The provider is asked for the rounded place, not the automation's own coordinates.
+    EXPECT_DOUBLE_EQ(weather_.places.at(0).first, 48.86);
+    EXPECT_DOUBLE_EQ(weather_.places.at(0).second, 2.35);
 
     weather_.reading.temperature = 29;
     EXPECT_EQ(runner_.PollWeather(), 0);  // still the cached reading
@@ -930,6 +1042,316 @@ TEST_F(AutomationServiceTest, WeatherWithoutAProviderNeverRuns) {
     Create(hot);
     EXPECT_EQ(blind.PollWeather(), 0);
     EXPECT_EQ(weather_.calls, 0);
+}
+
+// ---- checked again when they run
+
+TEST_F(AutomationServiceTest, ActionsAreCheckedAgainstTheNodesConfigWhenTheyRun) {
+    auto body = NodeBody("Three actions");
+    body["actions"] = array{
+        object{{"node_id", kLamp}, {"params", object{{"Light", object{{"Power", true}}}}}},
+        object{{"node_id", kLamp}, {"params", object{{"Light", object{{"Brightness", 50}}}}}},
+        object{{"node_id", kSensor}, {"params", object{{"Light", object{{"Name", "hot"}}}}}}};
+    Create(body);
+    // The lamp's new firmware makes Power read-only and Brightness at most 40: a REST set of
+    // either is refused now, so the automation's are skipped too.
+    ASSERT_EQ(
+        ingest_.Handle(kLamp, "config", Config(kLamp, R"("read")", 40)),
+        nodes::IngestOutcome::kApplied
+    );
+    Report(R"({"Light":{"Temperature":30}})");
+    EXPECT_EQ(
+        publisher_.sent,
+        std::vector<std::string>{
+            std::string(kSensor) + R"( params/remote {"Light":{"Name":"hot"}})"}
+    );
+    auto runs = Runs();
+    ASSERT_EQ(runs.size(), 1u);
+    auto actions = ParseObject(runs[0].payload).at("actions").as_array();
+    for (int i : {0, 1}) {
+        EXPECT_EQ(actions.at(i).at("status"), "skipped");
+        EXPECT_TRUE(actions.at(i).at("reason").as_string().starts_with("params no longer valid"))
+            << actions.at(i);
+    }
+    EXPECT_EQ(actions.at(2).at("status"), "sent");
+    EXPECT_EQ(runner_.counters().actions_skipped, 2u);
+
+    // Without a config at all (the node's config is gone) nothing is sent to it either.
+    ASSERT_EQ(ingest_.Handle(kLamp, "config", Config(kLamp)), nodes::IngestOutcome::kApplied);
+    db_.Execute("UPDATE nodes SET config = '' WHERE node_id = ?", std::string(kLamp));
+    Report(R"({"Light":{"Temperature":10}})");
+    Report(R"({"Light":{"Temperature":30}})");
+    EXPECT_EQ(publisher_.sent.size(), 2u);
+    runs = Runs();
+    ASSERT_EQ(runs.size(), 2u);
+    actions = ParseObject(runs[1].payload).at("actions").as_array();
+    EXPECT_EQ(actions.at(0).at("status"), "skipped");
+    EXPECT_EQ(actions.at(1).at("status"), "skipped");
+    EXPECT_EQ(actions.at(2).at("status"), "sent");
+
+    // The config as it was: sent again, cast to its types.
+    ASSERT_EQ(ingest_.Handle(kLamp, "config", Config(kLamp)), nodes::IngestOutcome::kApplied);
+    Report(R"({"Light":{"Temperature":10}})");
+    Report(R"({"Light":{"Temperature":30}})");
+    EXPECT_EQ(publisher_.sent.size(), 5u);
+    EXPECT_EQ(publisher_.sent[2], lamp_on_);
+}
+
+// ---- loops end at the run limit
+
+TEST_F(AutomationServiceTest, AnAutomationRetriggeringItselfThroughTheDeviceEchoStopsAtTheLimit) {
+    // Power == true sets Power to true on the same node, with retrigger: the device reports
+    // each set back, which satisfies the event again.
+    object body{
+        {"name", "Echo"},
+        {"node_id", kSensor},
+        {"event_type", "node_params"},
+        {"retrigger", true},
+        {"events",
+         array{object{{"params", object{{"Light", object{{"Power", true}}}}}, {"check", "=="}}}},
+        {"actions",
+         array{object{
+             {"node_id", kSensor}, {"params", object{{"Light", object{{"Power", true}}}}}}}}};
+    Create(body);
+    Report(R"({"Light":{"Power":true}})");
+    EXPECT_LT(Echo(), 1000);  // the loop ended by itself
+    EXPECT_EQ(publisher_.sent.size(), 30u);
+    EXPECT_EQ(runner_.counters().runs, 30u);
+    EXPECT_EQ(runner_.counters().runs_suppressed, 1u);
+    EXPECT_EQ(Runs().size(), 30u);
+    // Suppressed runs are recorded once per window, however many there are.
+    Report(R"({"Light":{"Power":true}})");
+    Report(R"({"Light":{"Power":true}})");
+    EXPECT_EQ(runner_.counters().runs_suppressed, 3u);
+    const auto suppressed = Suppressed();
+    ASSERT_EQ(suppressed.size(), 1u);
+    EXPECT_EQ(ParseObject(suppressed[0].payload).at("automation_name"), "Echo");
+    EXPECT_NE(
+        runner_.RenderMetrics().find("rainmaker_automation_runs_suppressed_total 3"),
+        std::string::npos
+    );
+
+    // The next minute it may run again (and is stopped again).
+    clock_.Advance(std::chrono::seconds(60));
+    Report(R"({"Light":{"Power":true}})");
+    EXPECT_LT(Echo(), 1000);
+    EXPECT_EQ(publisher_.sent.size(), 60u);
+    EXPECT_EQ(Suppressed().size(), 2u);
+
+    // 0 = no limit (what the loop would do unchecked: bounded here by the echo count).
+    AutomationConfig unlimited;
+    unlimited.max_runs_per_minute = 0;
+    AutomationRunner free_runner{db_, publisher_, clock_, unlimited, &weather_};
+    storage::Database& db = db_;
+    db.Transaction([&] {
+        const object power{{"Light", object{{"Power", true}}}};
+        for (int i = 0; i < 40; ++i) {
+            free_runner.OnParamsStored(kSensor, power, power);
+        }
+    });
+    EXPECT_EQ(free_runner.counters().runs, 40u);
+}
+
+TEST_F(AutomationServiceTest, TwoAutomationsTogglingEachOtherAcrossNodesAndUsersStop) {
+    Map("bob", kSensor, "secondary");
+    Map("bob", kLamp, "secondary");
+    const auto toggle = [](const char* name, const char* watched, const char* other) {
+        return object{
+            {"name", name},
+            {"node_id", watched},
+            {"event_type", "node_params"},
+            {"events",
+             array{
+                 object{{"params", object{{"Light", object{{"Power", true}}}}}, {"check", "=="}}}},
+            {"actions",
+             array{
+                 object{{"node_id", other}, {"params", object{{"Light", object{{"Power", true}}}}}},
+                 object{
+                     {"node_id", watched},
+                     {"params", object{{"Light", object{{"Power", false}}}}}}}}};
+    };
+    // Alice's: the sensor on → the lamp on, the sensor off. Bob's: the lamp on → the sensor
+    // on, the lamp off. Each run turns the other's event true again.
+    Create(toggle("ping", kSensor, kLamp), alice_);
+    Create(toggle("pong", kLamp, kSensor), bob_);
+    Report(R"({"Light":{"Power":false}})", kLamp);
+    Report(R"({"Light":{"Power":true}})", kSensor);
+    EXPECT_LT(Echo(), 1000);                  // the loop ended by itself
+    EXPECT_EQ(runner_.counters().runs, 60u);  // 30 each
+    EXPECT_EQ(Runs("alice").size(), 30u);
+    EXPECT_EQ(Runs("bob").size(), 30u);
+    EXPECT_GE(runner_.counters().runs_suppressed, 1u);
+    EXPECT_EQ(Suppressed("alice").size() + Suppressed("bob").size(), 1u);
+}
+
+// ---- limits on what one user makes
+
+TEST_F(AutomationServiceTest, AUserPointsAtMostTheConfiguredNumberAtOneNode) {
+    AutomationConfig small;
+    small.max_per_node_per_user = 2;
+    AutomationService limited{db_, clock_, small, true};
+    limited.Create(alice_, In(NodeBody("a")));
+    const auto b = limited.Create(alice_, In(NodeBody("b")));
+    EXPECT_EQ(CodeOf([&] { limited.Create(alice_, In(NodeBody("c"))); }), 100070);
+    // Another node, or another user, is not counted.
+    auto on_lamp = NodeBody("d");
+    on_lamp["node_id"] = kLamp;
+    const auto d = limited.Create(alice_, In(on_lamp));
+    Map("bob", kSensor, "secondary");
+    Map("bob", kLamp, "secondary");
+    EXPECT_EQ(CodeOf([&] { limited.Create(bob_, In(NodeBody("a"))); }), 0);
+    // Moving one to the full node is refused too, and changes nothing.
+    AutomationInput move;
+    move.node_id = kSensor;
+    EXPECT_EQ(CodeOf([&] { limited.Update(alice_, d, move); }), 100070);
+    EXPECT_EQ(limited.Get(alice_, d).node_id, kLamp);
+    // Updating one that is there already is not a new one.
+    AutomationInput rename;
+    rename.name = "b2";
+    rename.node_id = kSensor;
+    EXPECT_EQ(CodeOf([&] { limited.Update(alice_, b, rename); }), 0);
+}
+
+TEST_F(AutomationServiceTest, WeatherPlacesAreCappedPerUserAndInAll) {
+    AutomationConfig small;
+    small.max_weather_places_per_user = 2;
+    small.max_weather_places = 3;
+    AutomationService limited{db_, clock_, small, true};
+    Map("bob", kLamp, "secondary");
+    limited.Create(alice_, In(WeatherBody("p1", 10, 10)));
+    limited.Create(alice_, In(WeatherBody("p2", 20, 20)));
+    // The same 0.01° cell is the same place.
+    EXPECT_EQ(CodeOf([&] { limited.Create(alice_, In(WeatherBody("p1b", 10.001, 9.999))); }), 0);
+    EXPECT_EQ(CodeOf([&] { limited.Create(alice_, In(WeatherBody("p3", 30, 30))); }), 100070);
+    AutomationInput move;
+    move.location = object{{"latitude", 30}, {"longitude", 30}};
+    const auto p1b = service_.List(alice_, "", "", 10).automations;
+    ASSERT_EQ(p1b.size(), 3u);
+    EXPECT_EQ(CodeOf([&] { limited.Update(alice_, p1b[0].automation_id, move); }), 100070);
+    // Three places in all: Bob gets one more, then none.
+    EXPECT_EQ(CodeOf([&] { limited.Create(bob_, In(WeatherBody("b1", 40, 40))); }), 0);
+    EXPECT_EQ(CodeOf([&] { limited.Create(bob_, In(WeatherBody("b2", 50, 50))); }), 100070);
+    EXPECT_EQ(CodeOf([&] { limited.Create(bob_, In(WeatherBody("b3", 20, 20))); }), 0);
+
+    // A lowered limit: the runner polls the first places only, and counts the others.
+    AutomationConfig two;
+    two.max_weather_places = 2;
+    AutomationRunner runner{db_, publisher_, clock_, two, &weather_};
+    weather_.reading.temperature = 30;
+    runner.PollWeather();
+    EXPECT_EQ(weather_.calls, 2);
+    EXPECT_EQ(runner.counters().weather_places_over_cap, 1u);
+}
+
+// ---- a weather provider that is slow or down
+
+TEST_F(AutomationServiceTest, ABrokenWeatherProviderIsLeftAloneWithAGrowingBackoff) {
+    for (int i = 0; i < 7; ++i) {
+        Create(WeatherBody("w" + std::to_string(i), i, i));
+    }
+    weather_.fail = true;
+    EXPECT_EQ(runner_.PollWeather(), 0);
+    EXPECT_EQ(weather_.calls, 5);  // five failures in a row open the breaker
+    EXPECT_EQ(runner_.counters().weather_breaker_trips, 1u);
+    EXPECT_EQ(runner_.counters().weather_places_deferred, 2u);
+    EXPECT_EQ(runner_.PollWeather(), 0);
+    EXPECT_EQ(weather_.calls, 5);  // open: no request
+    clock_.Advance(std::chrono::seconds(60));
+    runner_.PollWeather();
+    EXPECT_EQ(weather_.calls, 6);  // one retry, failed: open for 120 s
+    EXPECT_EQ(runner_.counters().weather_breaker_trips, 2u);
+    clock_.Advance(std::chrono::seconds(60));
+    runner_.PollWeather();
+    EXPECT_EQ(weather_.calls, 6);
+    clock_.Advance(std::chrono::seconds(60));
+    weather_.fail = false;
+    weather_.reading.temperature = 30;
+    EXPECT_EQ(runner_.PollWeather(), 7);  // back: every place asked, every automation ran
+    EXPECT_EQ(weather_.calls, 13);
+
+    // The backoff has a cap.
+    AutomationConfig capped;
+    capped.weather_breaker_failures = 1;
+    capped.weather_backoff_max = std::chrono::seconds(90);
+    capped.weather_cache = std::chrono::seconds(0);
+    AutomationRunner runner{db_, publisher_, clock_, capped, &weather_};
+    weather_.fail = true;
+    weather_.calls = 0;
+    for (int i = 0; i < 5; ++i) {
+        runner.PollWeather();
+        clock_.Advance(std::chrono::seconds(90));
+    }
+    EXPECT_EQ(weather_.calls, 5);  // 60 s, then 90 s (not 120, 240...): one retry each time
+}
+
+TEST_F(AutomationServiceTest, ASlowWeatherProviderGetsOnePollIntervalAndTheNextPollResumes) {
+    for (int i = 0; i < 6; ++i) {
+        Create(WeatherBody("w" + std::to_string(i), i, i));
+    }
+    AutomationConfig config;
+    config.weather_poll = std::chrono::seconds(30);
+    config.weather_cache = std::chrono::seconds(0);
+    AutomationRunner runner{db_, publisher_, clock_, config, &weather_};
+    weather_.clock = &clock_;
+    weather_.takes = std::chrono::seconds(10);  // each answer takes 10 s
+    weather_.reading.temperature = 30;
+    EXPECT_EQ(runner.PollWeather(), 3);  // 0, 10, 20 s: then the 30 s are spent
+    EXPECT_EQ(weather_.calls, 3);
+    EXPECT_EQ(runner.counters().weather_places_deferred, 3u);
+    EXPECT_EQ(runner.PollWeather(), 3);  // the three left
+    ASSERT_EQ(weather_.places.size(), 6u);
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_DOUBLE_EQ(weather_.places[i].first, i) << i;
+    }
+    EXPECT_EQ(publisher_.sent.size(), 6u);
+}
+
+// ---- an update between the list and the run
+
+TEST_F(AutomationServiceTest, ADaylightRunUsesTheAutomationAsUpdatedMeanwhile) {
+    constexpr std::int64_t kMidnight = 1016582400 + 5 * 3600;  // 2002-03-20 00:00 EST
+    SetTime(kMidnight);
+    const auto id = Create(object{
+        {"name", "Dawn"},
+        {"event_type", "daylight"},
+        {"location", object{{"latitude", 38.9}, {"longitude", -77.0}}},
+        {"events", array{object{{"params", object{{"sunrise", true}}}, {"check", "=="}}}},
+        {"actions",
+         array{object{{"node_id", kLamp}, {"params", object{{"Light", object{{"Power", true}}}}}}}}}
+    );
+    SetTime(db_.Automations().Find("alice", id)->next_run_at + 10);
+    HookedDatabase hooked{db_};
+    AutomationRunner runner{hooked, publisher_, clock_, config_, &weather_};
+    hooked.before_transaction = [&] {
+        AutomationInput dim;
+        dim.actions = array{
+            object{{"node_id", kLamp}, {"params", object{{"Light", object{{"Brightness", 9}}}}}}};
+        service_.Update(alice_, id, dim);
+    };
+    EXPECT_EQ(runner.RunDaylight(), 1);
+    EXPECT_EQ(
+        publisher_.sent,
+        std::vector<std::string>{
+            std::string(kLamp) + R"( params/remote {"Light":{"Brightness":9}})"}
+    );
+}
+
+TEST_F(AutomationServiceTest, AWeatherRunSkipsAnAutomationMovedMeanwhile) {
+    const auto id = Create(WeatherBody("Hot", 10, 10));
+    weather_.reading.temperature = 30;
+    // While the provider answers for the old place, the owner moves it elsewhere: the old
+    // place's reading says nothing about the new one.
+    weather_.on_call = [&] {
+        weather_.on_call = nullptr;
+        AutomationInput move;
+        move.location = object{{"latitude", 50}, {"longitude", 50}};
+        service_.Update(alice_, id, move);
+    };
+    EXPECT_EQ(runner_.PollWeather(), 0);
+    EXPECT_TRUE(publisher_.sent.empty());
+    clock_.Advance(config_.weather_cache);
+    EXPECT_EQ(runner_.PollWeather(), 1);  // the next poll reads the new place
+    EXPECT_DOUBLE_EQ(weather_.places.back().first, 50);
 }
 
 }  // namespace

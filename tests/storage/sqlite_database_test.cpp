@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/sqlite/migrations.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -40,6 +41,38 @@ TEST(SqliteDatabase, AppliesAMigrationBelowTheLatestOneWhenItWasNeverRecorded) {
     EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "10"), 1);
     // Nothing else ran twice (it would have failed on its existing tables).
     EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "12"), 1);
+}
+
+TEST(SqliteDatabase, RefusesADatabaseOfANewerSchemaThanItKnows) {
+    testing::TempDir dir;
+    const auto file = dir.path() / "db.sqlite";
+    {
+        SqliteDatabase db(file);
+        db.Execute("INSERT INTO schema_migrations(version, name) VALUES (9999, 'from the future')");
+    }
+    try {
+        SqliteDatabase db(file);
+        ADD_FAILURE() << "a database of schema 9999 was opened";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("schema version 9999, newer than"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(SqliteDatabase, RefusesTwoEmbeddedMigrationsOfOneVersion) {
+    EXPECT_NO_THROW(CheckMigrations(Migrations(), {}));
+    const std::vector<Migration> twice = {
+        {1, "accounts", "SELECT 1"}, {11, "commands", "SELECT 1"}, {11, "other", "SELECT 1"}};
+    try {
+        CheckMigrations(twice, {});
+        ADD_FAILURE() << "two migrations V11 were accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("version 11 is embedded twice"), std::string::npos)
+            << e.what();
+    }
+    const std::vector<Migration> known = {{1, "accounts", "SELECT 1"}, {2, "nodes", "SELECT 1"}};
+    EXPECT_NO_THROW(CheckMigrations(known, {1, 2}));
+    EXPECT_THROW(CheckMigrations(known, {1, 2, 3}), std::runtime_error);
 }
 
 TEST(SqliteDatabase, AfterCommitEffectsRunOnceTheOutermostTransactionCommitted) {

@@ -482,6 +482,10 @@ bool Mentions(const std::vector<Event>& events, const boost::json::object& repor
     return false;
 }
 
+PlaceKey PlaceOf(double latitude, double longitude) {
+    return {std::lround(latitude * 100.0), std::lround(longitude * 100.0)};
+}
+
 const boost::json::value* ParamIn(
     const boost::json::object& params, std::string_view device, std::string_view param
 ) {

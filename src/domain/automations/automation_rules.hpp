@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -80,6 +81,11 @@ bool EventsHold(
 // Whether the report mentions a param the events compare (node_params: a report that does not
 // cannot change their outcome).
 bool Mentions(const std::vector<Event>& events, const boost::json::object& report);
+
+// A place rounded to 0.01° (about a kilometre), in hundredths of a degree: automations next
+// door share one weather reading, and the provider is asked for the rounded place.
+using PlaceKey = std::pair<long, long>;
+PlaceKey PlaceOf(double latitude, double longitude);
 
 // The value of `device`.`param` in a params document, nullptr when it has none.
 const boost::json::value* ParamIn(

@@ -1,14 +1,19 @@
 // Evaluation of node_params, daylight and weather automations, and the runs they make.
 #include "domain/automations/automation_runner.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
+#include <set>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "domain/automations/automation_rules.hpp"
 #include "domain/automations/solar.hpp"
+#include "domain/nodes/params_validation.hpp"
+#include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::automations {
 
@@ -80,47 +85,133 @@ bool AutomationRunner::Evaluated(
         db_.Automations().SetState(row.automation_id, holds);
     }
     if (holds && (!row.last_state || row.retrigger)) {
-        Run(row, trigger);
-        return true;
+        return Run(row, trigger);
     }
     return false;
 }
 
-void AutomationRunner::Run(const storage::AutomationRow& row, const boost::json::value& trigger) {
+bool AutomationRunner::Admit(const storage::AutomationRow& row) {
+    if (config_.max_runs_per_minute <= 0) {
+        return true;
+    }
+    constexpr auto kWindow = std::chrono::minutes(1);
+    const auto now = clock_.Monotonic();
+    bool record = false;
+    {
+        std::lock_guard lock(runs_mutex_);
+        // Windows of automations that have not run for a minute are dropped now and then, so
+        // the map holds only those that ran recently.
+        if (now - runs_pruned_ >= kWindow) {
+            std::erase_if(run_windows_, [&](const auto& entry) {
+                return now - entry.second.start >= kWindow;
+            });
+            runs_pruned_ = now;
+        }
+        auto& window = run_windows_[row.automation_id];
+        if (window.runs == 0 || now - window.start >= kWindow) {
+            window = RunWindow{now, 0, false};
+        }
+        if (window.runs < config_.max_runs_per_minute) {
+            ++window.runs;
+            return true;
+        }
+        record = !window.recorded;
+        window.recorded = true;
+    }
+    ++counters_.runs_suppressed;
+    if (record) {
+        core::log::Warn(
+            "automation " + row.automation_id + " ran " +
+            std::to_string(config_.max_runs_per_minute) +
+            " times within a minute: further runs are suppressed until the minute ends (a loop?)"
+        );
+        const std::int64_t at = clock_.NowSeconds();
+        const boost::json::object event{
+            {"automation_id", row.automation_id},
+            {"automation_name", row.name},
+            {"event_type", row.event_type},
+            {"reason",
+             "more than " + std::to_string(config_.max_runs_per_minute) +
+                 " runs within a minute: runs suppressed for the rest of it"},
+            {"timestamp", at}};
+        db_.Events().Append("node_automation_suppressed", row.user_id, core::Serialize(event), at);
+    }
+    return false;
+}
+
+bool AutomationRunner::Run(const storage::AutomationRow& row, const boost::json::value& trigger) {
+    if (!Admit(row)) {
+        return false;
+    }
     const auto actions = ReadActions(row.actions);
     // The owner's access is checked now, not when the automation was made: a user who lost a
     // node (unshared, removed, reset) never sets its params again through an automation.
     const bool watches = row.event_type != "node_params" ||
                          db_.Nodes().FindMapping(row.user_id, row.node_id).has_value();
+    // The configs of the actions' nodes, parsed once per run (null: the node has none).
+    std::map<std::string, boost::json::value> configs;
+    const auto config_of = [&](const std::string& node_id) -> const boost::json::value& {
+        auto it = configs.find(node_id);
+        if (it == configs.end()) {
+            const auto node = db_.Nodes().Find(node_id);
+            it = configs
+                     .emplace(
+                         node_id,
+                         node && !node->config.empty() ? ParseOr(node->config, nullptr)
+                                                       : boost::json::value(nullptr)
+                     )
+                     .first;
+        }
+        return it->second;
+    };
     boost::json::array results;
     std::vector<std::pair<std::string, std::string>> publishes;
     for (const auto& action : actions) {
         boost::json::object result{{"node_id", action.node_id}, {"params", action.params}};
+        const auto skip = [&](std::string reason) {
+            result["status"] = "skipped";
+            result["reason"] = std::move(reason);
+        };
         if (!watches) {
-            result["status"] = "skipped";
-            result["reason"] = "the owner has no access to the watched node";
+            skip("the owner has no access to the watched node");
         } else if (!db_.Nodes().FindMapping(row.user_id, action.node_id)) {
-            result["status"] = "skipped";
-            result["reason"] = "the owner has no access to the node";
+            skip("the owner has no access to the node");
+        } else if (const auto& config = config_of(action.node_id); config.is_null()) {
+            skip("params no longer valid: the node has no config");
         } else {
-            result["status"] = "sent";
-            publishes.emplace_back(action.node_id, core::Serialize(action.params));
+            // Checked as a REST set is, against the node's config now (it may have changed
+            // since the automation was saved: a param made read-only, bounds narrowed), and
+            // cast to its current types.
+            try {
+                const auto cast = nodes::ValidateParams(config, action.params);
+                result["status"] = "sent";
+                publishes.emplace_back(action.node_id, core::Serialize(cast));
+            } catch (const core::ApiError& e) {
+                skip(
+                    std::string("params no longer valid: ") +
+                    (e.description().empty() ? e.what() : e.description())
+                );
+            }
         }
         results.push_back(std::move(result));
     }
     const std::int64_t now = clock_.NowSeconds();
-    const boost::json::object event{
+    boost::json::object event{
         {"automation_id", row.automation_id},
         {"automation_name", row.name},
         {"event_type", row.event_type},
         {"trigger", trigger},
         {"actions", std::move(results)},
         {"timestamp", now}};
+    if (!watches) {
+        // The owner may no longer read that node: its report stays out of their event log.
+        event["trigger"] = boost::json::object{{"node_id", row.node_id}, {"skipped", true}};
+    }
     db_.Events().Append("node_automation_trigger", row.user_id, core::Serialize(event), now);
     ++counters_.runs;
     counters_.actions_skipped += actions.size() - publishes.size();
     if (publishes.empty()) {
-        return;
+        return true;
     }
     // After the commit: a rolled-back report (the ingest retries a failed batch message by
     // message) must not have moved a device, and the publish must not hold the write lock.
@@ -134,6 +225,7 @@ void AutomationRunner::Run(const storage::AutomationRow& row, const boost::json:
             }
         }
     });
+    return true;
 }
 
 int AutomationRunner::RunDaylight() {
@@ -176,11 +268,18 @@ int AutomationRunner::RunDaylight() {
                     );
                     return;
                 }
+                // Read again: an update since the list (new actions) applies to this run.
+                const auto fresh = db_.Automations().Find(row.user_id, row.automation_id);
+                if (!fresh || !fresh->enabled || fresh->event_type != row.event_type) {
+                    return;
+                }
                 const bool is_sunrise = due && due->kind == SunEventKind::kSunrise;
-                Run(row,
-                    boost::json::object{
-                        {"daylight", is_sunrise ? "sunrise" : "sunset"}, {"at", row.next_run_at}});
-                ++ran;
+                if (Run(*fresh,
+                        boost::json::object{
+                            {"daylight", is_sunrise ? "sunrise" : "sunset"},
+                            {"at", row.next_run_at}})) {
+                    ++ran;
+                }
             });
         }
         if (rows.size() < static_cast<std::size_t>(kDaylightBatch)) {
@@ -190,25 +289,34 @@ int AutomationRunner::RunDaylight() {
     return ran;
 }
 
-std::optional<boost::json::object> AutomationRunner::Weather(double latitude, double longitude) {
-    const std::pair<long, long> key{std::lround(latitude * 100.0), std::lround(longitude * 100.0)};
+std::optional<boost::json::object> AutomationRunner::Weather(PlaceKey place) {
     const auto now = clock_.Monotonic();
     {
         std::lock_guard lock(weather_mutex_);
-        if (const auto it = weather_cache_.find(key);
+        if (const auto it = weather_cache_.find(place);
             it != weather_cache_.end() && now - it->second.at < config_.weather_cache) {
             return it->second.reading;
         }
+        if (now < weather_open_until_) {
+            ++counters_.weather_places_deferred;  // the breaker is open: no request
+            return std::nullopt;
+        }
     }
+    // The rounded place is asked (the cache key): no more precise a location leaves the server
+    // than the reading is shared at.
+    const double latitude = static_cast<double>(place.first) / 100.0;
+    const double longitude = static_cast<double>(place.second) / 100.0;
     try {
         ++counters_.weather_fetches;
         auto reading = ReadingJson(weather_->Current(latitude, longitude));
         std::lock_guard lock(weather_mutex_);
+        weather_failures_in_row_ = 0;
+        weather_trips_ = 0;
         // Bounded: places with automations, refreshed each poll; emptied when it overflows.
         if (weather_cache_.size() >= 100000) {
             weather_cache_.clear();
         }
-        weather_cache_[key] = CachedWeather{reading, now};
+        weather_cache_[place] = CachedWeather{reading, now};
         return reading;
     } catch (const std::exception& e) {
         ++counters_.weather_failures;
@@ -216,6 +324,23 @@ std::optional<boost::json::object> AutomationRunner::Weather(double latitude, do
             "weather at " + std::to_string(latitude) + "," + std::to_string(longitude) +
             " unavailable: " + e.what()
         );
+        std::lock_guard lock(weather_mutex_);
+        // Closed: open after weather_breaker_failures failures in a row. Opened before (no
+        // success since): the retry failed, open again for twice as long.
+        if (++weather_failures_in_row_ >= config_.weather_breaker_failures || weather_trips_ > 0) {
+            const auto backoff = std::min<std::chrono::seconds>(
+                std::chrono::seconds(60) * (std::int64_t{1} << std::min(weather_trips_, 20)),
+                config_.weather_backoff_max
+            );
+            weather_open_until_ = clock_.Monotonic() + backoff;
+            weather_failures_in_row_ = 0;
+            ++weather_trips_;
+            ++counters_.weather_breaker_trips;
+            core::log::Warn(
+                "weather provider: " + std::to_string(config_.weather_breaker_failures) +
+                " or more failures, no request for " + std::to_string(backoff.count()) + " s"
+            );
+        }
         return std::nullopt;
     }
 }
@@ -225,26 +350,72 @@ int AutomationRunner::PollWeather() {
         return 0;
     }
     const auto rows = storage::ReadSnapshot(db_, [&] { return db_.Automations().Weather(); });
-    int ran = 0;
-    for (const auto& listed : rows) {
-        // The provider is asked outside any transaction (it may take seconds).
-        const auto reading = Weather(listed.latitude, listed.longitude);
-        if (!reading) {
+    // The places polled: the first max_weather_places (the service refuses new places past
+    // it; more are only found after the limit was lowered), each with its automations.
+    std::map<PlaceKey, std::vector<const storage::AutomationRow*>> places;
+    std::set<PlaceKey> over_cap;
+    for (const auto& row : rows) {
+        const auto place = PlaceOf(row.latitude, row.longitude);
+        if (config_.max_weather_places > 0 && !places.contains(place) &&
+            places.size() >= static_cast<std::size_t>(config_.max_weather_places)) {
+            over_cap.insert(place);
             continue;
         }
-        const auto events = ReadEvents(EventType::kWeather, listed.events);
-        const bool holds = EventsHold(events, listed.event_operator, [&](const Condition& c) {
-            return reading->if_contains(c.param);
-        });
-        db_.Transaction([&] {
-            // Read again: the owner may have changed or deleted it since the list.
-            const auto row = db_.Automations().Find(listed.user_id, listed.automation_id);
-            if (!row || !row->enabled || row->events != listed.events ||
-                row->event_operator != listed.event_operator) {
-                return;
+        places[place].push_back(&row);
+    }
+    counters_.weather_places_over_cap += over_cap.size();
+    if (places.empty()) {
+        return 0;
+    }
+    // A slow provider gets one poll interval in all; a poll cut short resumes where it
+    // stopped, so that every place gets its turn.
+    const auto started = clock_.Monotonic();
+    auto first = weather_resume_ ? places.lower_bound(*weather_resume_) : places.begin();
+    if (first == places.end()) {
+        first = places.begin();
+    }
+    weather_resume_.reset();
+    int ran = 0;
+    auto it = first;
+    for (std::size_t done = 0; done < places.size(); ++done) {
+        if (weather_stopping_) {
+            break;
+        }
+        if (clock_.Monotonic() - started >= config_.weather_poll) {
+            weather_resume_ = it->first;
+            counters_.weather_places_deferred += places.size() - done;
+            core::log::Warn(
+                "weather poll: " + std::to_string(places.size() - done) + " of " +
+                std::to_string(places.size()) +
+                " places left for the next poll (the provider is slow)"
+            );
+            break;
+        }
+        // The provider is asked outside any transaction (it may take seconds).
+        const auto reading = Weather(it->first);
+        for (const auto* listed : it->second) {
+            if (!reading) {
+                break;
             }
-            ran += Evaluated(*row, holds, boost::json::object{{"weather", *reading}}) ? 1 : 0;
-        });
+            const auto events = ReadEvents(EventType::kWeather, listed->events);
+            const bool holds = EventsHold(events, listed->event_operator, [&](const Condition& c) {
+                return reading->if_contains(c.param);
+            });
+            db_.Transaction([&] {
+                // Read again: the owner may have changed, moved or deleted it since the list;
+                // a new place is evaluated at the next poll, new actions apply now.
+                const auto row = db_.Automations().Find(listed->user_id, listed->automation_id);
+                if (!row || !row->enabled || row->events != listed->events ||
+                    row->event_operator != listed->event_operator ||
+                    row->latitude != listed->latitude || row->longitude != listed->longitude) {
+                    return;
+                }
+                ran += Evaluated(*row, holds, boost::json::object{{"weather", *reading}}) ? 1 : 0;
+            });
+        }
+        if (++it == places.end()) {
+            it = places.begin();
+        }
     }
     return ran;
 }
@@ -263,8 +434,14 @@ std::string AutomationRunner::RenderMetrics() const {
     );
     line(
         "rainmaker_automation_actions_skipped_total",
-        "Automation actions skipped: the owner had no access to the node.",
+        "Automation actions skipped: the owner had no access to the node, or the params no "
+        "longer passed its config.",
         counters_.actions_skipped
+    );
+    line(
+        "rainmaker_automation_runs_suppressed_total",
+        "Automation runs suppressed: more than automations.max_runs_per_minute in a minute.",
+        counters_.runs_suppressed
     );
     line(
         "rainmaker_automation_publish_failures_total",
@@ -285,6 +462,21 @@ std::string AutomationRunner::RenderMetrics() const {
         "rainmaker_automation_weather_failures_total",
         "Current-weather requests that failed.",
         counters_.weather_failures
+    );
+    line(
+        "rainmaker_automation_weather_breaker_trips_total",
+        "Times the weather provider's circuit breaker opened.",
+        counters_.weather_breaker_trips
+    );
+    line(
+        "rainmaker_automation_weather_places_deferred_total",
+        "Places not asked at a poll: the breaker was open or the poll's time budget spent.",
+        counters_.weather_places_deferred
+    );
+    line(
+        "rainmaker_automation_weather_places_over_cap_total",
+        "Places not polled: past automations.max_weather_places.",
+        counters_.weather_places_over_cap
     );
     return out;
 }

@@ -4,22 +4,31 @@
 // each poll of the provider (one reading per place, cached). An automation runs its actions
 // when its events turn true (again only after they were false, unless retrigger); each action
 // is published on the node's params/remote after the transaction commits, if the owner still
-// has access to that node (otherwise it is skipped). Every run is recorded in the event log
-// (event_type node_automation_trigger) with what each action did.
+// has access to that node and its params still pass the node's current config as a REST set
+// would (otherwise it is skipped). Every run is recorded in the event log (event_type
+// node_automation_trigger) with what each action did. An automation runs at most
+// max_runs_per_minute times a minute (loops through devices that echo their sets end there);
+// suppressed runs are counted and recorded once a window (node_automation_suppressed).
+// Weather polling runs on its own thread (the application's second scheduler): a provider
+// that is slow or down is limited by a per-poll time budget and a circuit breaker, and never
+// delays daylight runs or housekeeping.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "domain/automations/automation_rules.hpp"
 #include "domain/automations/automation_service.hpp"
 #include "domain/automations/weather_provider.hpp"
 #include "domain/nodes/node_ingest.hpp"
@@ -32,11 +41,15 @@ namespace rainmaker::domain::automations {
 struct AutomationCounters {
     std::atomic<std::uint64_t> runs{0};              // automations whose actions ran
     std::atomic<std::uint64_t> actions_sent{0};      // handed to the broker link
-    std::atomic<std::uint64_t> actions_skipped{0};   // the owner lost access to the node
+    std::atomic<std::uint64_t> actions_skipped{0};   // no access, or params no longer valid
+    std::atomic<std::uint64_t> runs_suppressed{0};   // past max_runs_per_minute
     std::atomic<std::uint64_t> publish_failures{0};  // the link refused them (down)
     std::atomic<std::uint64_t> daylight_missed{0};   // due while the server was down too long
     std::atomic<std::uint64_t> weather_fetches{0};
     std::atomic<std::uint64_t> weather_failures{0};
+    std::atomic<std::uint64_t> weather_breaker_trips{0};    // the breaker opened
+    std::atomic<std::uint64_t> weather_places_deferred{0};  // breaker open or budget spent
+    std::atomic<std::uint64_t> weather_places_over_cap{0};  // past max_weather_places
 };
 
 class AutomationRunner {
@@ -66,8 +79,14 @@ public:
     // scheduler's job (every config.daylight_check); tests call it with a fake clock.
     int RunDaylight();
     // Evaluates every weather automation against its place's current weather; returns how
-    // many ran. The scheduler's job (every config.weather_poll).
+    // many ran. The weather scheduler's job (every config.weather_poll), on its own thread:
+    // one provider request per place (the first max_weather_places), for at most
+    // config.weather_poll in all (the places left wait for the next poll, which starts with
+    // them), none while the circuit breaker is open.
     int PollWeather();
+
+    // Makes a running PollWeather return after the request in flight (server stop).
+    void StopWeather() { weather_stopping_ = true; }
 
     const AutomationCounters& counters() const { return counters_; }
 
@@ -80,11 +99,16 @@ private:
     bool Evaluated(
         const storage::AutomationRow& row, bool holds, const boost::json::value& trigger
     );
-    // Runs the actions of `row`: checks the owner's access, records the run, publishes after
-    // commit. Inside a transaction.
-    void Run(const storage::AutomationRow& row, const boost::json::value& trigger);
-    // The current weather at the place, from the cache or the provider; nullopt on failure.
-    std::optional<boost::json::object> Weather(double latitude, double longitude);
+    // Runs the actions of `row` unless it ran max_runs_per_minute times this minute: checks
+    // the owner's access and each action's params against its node's config, records the run,
+    // publishes after commit; true when it ran. Inside a transaction.
+    bool Run(const storage::AutomationRow& row, const boost::json::value& trigger);
+    // Whether `row` may run now (counts the run); a refused run is counted and, the first time
+    // in its window, recorded in the event log.
+    bool Admit(const storage::AutomationRow& row);
+    // The current weather at the place, from the cache or the provider; nullopt on failure or
+    // while the circuit breaker is open.
+    std::optional<boost::json::object> Weather(PlaceKey place);
 
     storage::Database& db_;
     nodes::NodePublisher& publisher_;
@@ -100,7 +124,26 @@ private:
 
     std::mutex weather_mutex_;
     // By place rounded to 0.01° (about a kilometre): automations next door share a reading.
-    std::map<std::pair<long, long>, CachedWeather> weather_cache_;
+    std::map<PlaceKey, CachedWeather> weather_cache_;
+    // The circuit breaker: consecutive failures, how many times it opened since the last
+    // success (the backoff doubles with each), and until when no request is made.
+    int weather_failures_in_row_ = 0;
+    int weather_trips_ = 0;
+    std::chrono::steady_clock::time_point weather_open_until_{};
+    // The place a poll cut short by its budget stopped at: the next one starts there.
+    std::optional<PlaceKey> weather_resume_;
+    std::atomic<bool> weather_stopping_{false};
+
+    // Runs per automation in the current fixed one-minute window.
+    struct RunWindow {
+        std::chrono::steady_clock::time_point start;
+        int runs = 0;
+        bool recorded = false;  // a suppressed run of this window is in the event log
+    };
+
+    std::mutex runs_mutex_;
+    std::unordered_map<std::string, RunWindow> run_windows_;
+    std::chrono::steady_clock::time_point runs_pruned_{};
 };
 
 }  // namespace rainmaker::domain::automations

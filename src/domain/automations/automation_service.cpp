@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/random.hpp"
@@ -121,6 +122,48 @@ std::vector<Action> AutomationService::CheckActions(
     return out;
 }
 
+void AutomationService::RequireNodeRoom(std::string_view user_id, std::string_view node_id) {
+    // Every params report of the node reads and evaluates each automation watching it.
+    if (config_.max_per_node_per_user > 0 &&
+        db_.Automations().CountForUserNode(user_id, node_id) >= config_.max_per_node_per_user) {
+        throw ApiError(
+            ErrorCode::kTooManyRequests,
+            "Too many requests: a user has at most " +
+                std::to_string(config_.max_per_node_per_user) + " automations watching one node"
+        );
+    }
+}
+
+void AutomationService::RequireWeatherRoom(std::string_view user_id, const Location& where) {
+    // Each distinct place costs one provider request per poll.
+    const auto place = PlaceOf(where.latitude, where.longitude);
+    const auto full = [&](std::string_view owner, int limit) {
+        if (limit <= 0) {
+            return false;
+        }
+        std::set<PlaceKey> places;
+        for (const auto& [latitude, longitude] : db_.Automations().WeatherLocations(owner)) {
+            places.insert(PlaceOf(latitude, longitude));
+        }
+        return !places.contains(place) && places.size() >= static_cast<std::size_t>(limit);
+    };
+    if (full(user_id, config_.max_weather_places_per_user)) {
+        throw ApiError(
+            ErrorCode::kTooManyRequests,
+            "Too many requests: a user's weather automations watch at most " +
+                std::to_string(config_.max_weather_places_per_user) + " places"
+        );
+    }
+    if (full("", config_.max_weather_places)) {
+        throw ApiError(
+            ErrorCode::kTooManyRequests,
+            "Too many requests: the server polls the weather of at most " +
+                std::to_string(config_.max_weather_places) + " places",
+            "automations.max_weather_places reached"
+        );
+    }
+}
+
 std::vector<Event> AutomationService::CheckEvents(
     EventType type, std::string_view node_id, const boost::json::value& events
 ) {
@@ -214,6 +257,11 @@ std::string AutomationService::Create(const auth::AuthContext& caller, const Aut
                     " automations"
             );
         }
+        if (a.event_type == EventType::kNodeParams) {
+            RequireNodeRoom(caller.user_id, a.node_id);
+        } else if (a.event_type == EventType::kWeather) {
+            RequireWeatherRoom(caller.user_id, *a.location);
+        }
         if (!db_.Automations().Insert(row)) {
             throw ApiError(ErrorCode::kAutomationNameTaken);
         }
@@ -251,6 +299,7 @@ void AutomationService::Update(
                 throw ApiError(ErrorCode::kNodeIdMissing);
             }
             RequireAccess(caller, *in.node_id);
+            RequireNodeRoom(caller.user_id, *in.node_id);
             a.node_id = *in.node_id;
             rearm = true;
         }
@@ -263,6 +312,9 @@ void AutomationService::Update(
                 );
             }
             a.location = ParseLocation(*in.location);
+            if (a.event_type == EventType::kWeather) {
+                RequireWeatherRoom(caller.user_id, *a.location);
+            }
             rearm = true;
         }
         if (in.events) {

@@ -20,6 +20,13 @@ namespace rainmaker::domain::automations {
 
 struct AutomationConfig {
     int max_per_user = 1000;
+    // node_params automations one user may point at one node (0 = no limit): every params
+    // report of the node reads and evaluates each of them.
+    int max_per_node_per_user = 100;
+    // Runs of one automation within a minute (0 = no limit): an automation whose actions
+    // satisfy its own events again (retrigger and a device echoing the set), or two that
+    // toggle each other, would otherwise loop as fast as the devices answer.
+    int max_runs_per_minute = 30;
     int default_page_size = 10;  // #89 without num_records
     // How often the scheduler looks for due sunrises and sunsets, and how late one may still
     // run (a server that was down longer skips it and waits for the next).
@@ -31,6 +38,14 @@ struct AutomationConfig {
     std::chrono::seconds weather_poll{600};   // how often weather automations are evaluated
     std::chrono::seconds weather_cache{300};  // a place's reading is reused this long
     std::chrono::seconds weather_timeout{10};
+    // Distinct places (0.01° cells) polled in all, and held by one user's weather automations
+    // (0 = no limit): one provider request per place per poll.
+    int max_weather_places = 1000;
+    int max_weather_places_per_user = 10;
+    // The provider's circuit breaker: after this many consecutive failed requests no request
+    // is made for a minute, doubling at each failed retry up to weather_backoff_max.
+    int weather_breaker_failures = 5;
+    std::chrono::seconds weather_backoff_max{3600};
 };
 
 // The automation a stored row holds.
@@ -59,7 +74,8 @@ public:
     // kAutomationBadCheck, kAutomationBadEventParams, kAutomationOneWeatherCondition,
     // kAutomationOperatorNeeded, kAutomationOperatorUnsupported, kAutomationNoActions,
     // kAutomationTooManyActions, kConfigNotFound, kInvalidBody, kInputTooLarge,
-    // kAutomationNameTaken, kTooManyRequests (config max_per_user).
+    // kAutomationNameTaken, kTooManyRequests (config max_per_user, max_per_node_per_user,
+    // max_weather_places_per_user, max_weather_places).
     std::string Create(const auth::AuthContext& caller, const AutomationInput& input);
     // #88: the members given replace the stored ones (metadata whole). Throws
     // kAutomationIdMissing, kAutomationNotFound, kAutomationNothingToUpdate and Create's
@@ -89,6 +105,12 @@ private:
     std::vector<Action> CheckActions(
         const auth::AuthContext& caller, const boost::json::value& actions
     );
+    // Throws kTooManyRequests when the user already points max_per_node_per_user automations
+    // at `node_id`. Inside the write transaction.
+    void RequireNodeRoom(std::string_view user_id, std::string_view node_id);
+    // Throws kTooManyRequests when `where` is a new place (0.01° cell) and the user, or the
+    // server, already has as many places as allowed. Inside the write transaction.
+    void RequireWeatherRoom(std::string_view user_id, const Location& where);
     // The events of `type` checked against the watched node's config (when it has one).
     std::vector<Event> CheckEvents(
         EventType type, std::string_view node_id, const boost::json::value& events

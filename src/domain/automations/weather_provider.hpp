@@ -21,7 +21,7 @@ class WeatherProvider {
 public:
     virtual ~WeatherProvider() = default;
     // The weather now at the place; throws std::runtime_error when the provider cannot say.
-    // Blocking: called from the scheduler thread, never inside a store transaction.
+    // Blocking: called from the weather scheduler's thread, never inside a store transaction.
     virtual WeatherReading Current(double latitude, double longitude) = 0;
 };
 

@@ -1,6 +1,8 @@
 // The SQLite schema migrations compiled into the binary (generated from migrations/V*.sql).
 #pragma once
 
+#include <cstdint>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -14,5 +16,13 @@ struct Migration {
 
 // Every migration, ordered by version.
 const std::vector<Migration>& Migrations();
+
+// Throws std::runtime_error when two of `migrations` share a version (two branches numbered
+// theirs alike: one would never run), or when `applied` (the versions a database recorded)
+// holds a version newer than any of them (the database was used by a newer binary, whose
+// schema this one does not know).
+void CheckMigrations(
+    const std::vector<Migration>& migrations, const std::set<std::int64_t>& applied
+);
 
 }  // namespace rainmaker::storage::sqlite

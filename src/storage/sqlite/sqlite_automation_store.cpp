@@ -151,6 +151,35 @@ int SqliteAutomationStore::CountForUser(std::string_view user_id) {
     );
 }
 
+int SqliteAutomationStore::CountForUserNode(std::string_view user_id, std::string_view node_id) {
+    return static_cast<int>(db_.FindFirst(
+                                   "SELECT COUNT(*) FROM automations WHERE user_id = ? AND "
+                                   "node_id = ? AND event_type = 'node_params'",
+                                   [](const Statement& s) { return s.Int(0); },
+                                   user_id,
+                                   node_id
+    )
+                                .value_or(0));
+}
+
+std::vector<std::pair<double, double>> SqliteAutomationStore::WeatherLocations(
+    std::string_view user_id
+) {
+    const auto read = [](const Statement& s) { return std::pair{s.Double(0), s.Double(1)}; };
+    if (user_id.empty()) {
+        return db_.FindAll(
+            "SELECT DISTINCT latitude, longitude FROM automations WHERE event_type = 'weather'",
+            read
+        );
+    }
+    return db_.FindAll(
+        "SELECT DISTINCT latitude, longitude FROM automations WHERE user_id = ? AND "
+        "event_type = 'weather'",
+        read,
+        user_id
+    );
+}
+
 std::vector<AutomationRow> SqliteAutomationStore::ForNode(std::string_view node_id) {
     return db_.FindAll(
         Select("WHERE node_id = ? AND event_type = 'node_params' AND enabled = 1"), Read, node_id

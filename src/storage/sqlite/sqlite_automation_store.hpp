@@ -21,6 +21,8 @@ public:
         std::string_view user_id, std::string_view node_id, std::string_view start_id, int limit
     ) override;
     int CountForUser(std::string_view user_id) override;
+    int CountForUserNode(std::string_view user_id, std::string_view node_id) override;
+    std::vector<std::pair<double, double>> WeatherLocations(std::string_view user_id) override;
     std::vector<AutomationRow> ForNode(std::string_view node_id) override;
     std::vector<AutomationRow> DueDaylight(std::int64_t now, int limit) override;
     std::vector<AutomationRow> Weather() override;

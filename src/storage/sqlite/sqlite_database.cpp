@@ -3,6 +3,7 @@
 
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -191,6 +192,29 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
     RunEffects(effects);
 }
 
+void CheckMigrations(
+    const std::vector<Migration>& migrations, const std::set<std::int64_t>& applied
+) {
+    std::set<std::int64_t> versions;
+    for (const auto& migration : migrations) {
+        if (!versions.insert(migration.version).second) {
+            throw std::runtime_error(
+                "migrations: version " + std::to_string(migration.version) +
+                " is embedded twice (renumber one of the V" + std::to_string(migration.version) +
+                "__*.sql files)"
+            );
+        }
+    }
+    const std::int64_t known = versions.empty() ? 0 : *versions.rbegin();
+    if (!applied.empty() && *applied.rbegin() > known) {
+        throw std::runtime_error(
+            "the database has schema version " + std::to_string(*applied.rbegin()) +
+            ", newer than this binary knows (" + std::to_string(known) +
+            "): it was used by a newer rainmaker-server; run that one, or restore a backup"
+        );
+    }
+}
+
 int SqliteDatabase::SchemaVersion() {
     int version = 0;
     WithConnection([&](Connection& c) {
@@ -218,6 +242,7 @@ void SqliteDatabase::Migrate() {
             applied.insert(stmt.Int(0));
         }
     });
+    CheckMigrations(Migrations(), applied);
     for (const auto& migration : Migrations()) {
         if (applied.contains(migration.version)) {
             continue;

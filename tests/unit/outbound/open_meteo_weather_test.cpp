@@ -3,6 +3,7 @@
 #include "outbound/open_meteo_weather.hpp"
 
 #include <stdexcept>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,18 @@ TEST(OpenMeteoWeather, ReadsTheCurrentObject) {
     EXPECT_EQ(partial.temperature, -3.0);
     EXPECT_FALSE(partial.humidity);
     EXPECT_FALSE(partial.weather_condition);
+}
+
+// A code out of the WMO range names no condition; 1e300 would overflow the cast to an
+// integer (undefined behaviour, which UBSan's float-cast-overflow reports).
+TEST(OpenMeteoWeather, AWeatherCodeOutOfRangeNamesNoCondition) {
+    for (const char* code : {"1e300", "-1e300", "-1", "100", "9.3e18"}) {
+        const auto r = ParseOpenMeteoCurrent(
+            std::string(R"({"current":{"temperature_2m":1,"weather_code":)") + code + "}}"
+        );
+        EXPECT_FALSE(r.weather_condition) << code;
+        EXPECT_EQ(r.temperature, 1.0) << code;
+    }
 }
 
 TEST(OpenMeteoWeather, RefusesAnswersWithoutACurrentObject) {
