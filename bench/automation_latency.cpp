@@ -17,16 +17,11 @@
 // Prints one `result key=value ...` line (automations.sh parses it) and a summary on stderr.
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
-#include <cmath>
-#include <csignal>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -40,23 +35,17 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <mosquitto.h>
 
+#include "bench_support.hpp"
 #include "cli_support.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+namespace http = boost::beast::http;
+using namespace rainmaker::bench;
 using rainmaker::tools::Args;
 using rainmaker::tools::ReadTrimmed;
 using rainmaker::tools::UsageError;
@@ -74,19 +63,9 @@ filler nodes, mapped to the token's user, and a server whose automations.max_per
 2 * pairs + filler automations.
 )";
 
+constexpr const char* kProgram = "automation_latency";
 constexpr int kMaxPairs = 128;  // two libmosquitto threads per pair
-constexpr int kKeepAlive = 60;
 constexpr auto kReadyTimeout = std::chrono::seconds(30);
-
-std::atomic<bool> g_stop{false};
-
-void OnStopSignal(int /*signal*/) {
-    g_stop = true;
-}
-
-std::int64_t NanosSince(Clock::time_point start, Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(t - start).count();
-}
 
 std::string ConfigJson(const std::string& node_id) {
     const boost::json::object temperature{
@@ -150,100 +129,42 @@ std::optional<bool> PowerOf(std::string_view payload) {
     return std::nullopt;
 }
 
-struct NodeFiles {
-    std::string node_id;
-    std::filesystem::path key_file;
-    std::filesystem::path cert_file;
-};
-
-std::vector<NodeFiles> ReadNodes(const std::filesystem::path& dir, int count) {
-    std::vector<std::filesystem::path> dirs;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::error_code ec;
-        if (entry.is_directory() &&
-            std::filesystem::is_regular_file(entry.path() / "node_id", ec)) {
-            dirs.push_back(entry.path());
-        }
-    }
-    std::sort(dirs.begin(), dirs.end());
-    if (dirs.size() < static_cast<std::size_t>(count)) {
-        throw std::runtime_error(
-            dir.string() + " has " + std::to_string(dirs.size()) + " node directories, " +
-            std::to_string(count) + " wanted"
-        );
-    }
-    std::vector<NodeFiles> nodes;
-    for (int i = 0; i < count; ++i) {
-        const auto& d = dirs[static_cast<std::size_t>(i)];
-        nodes.push_back({ReadTrimmed(d / "node_id"), d / "node.key", d / "node.crt"});
-    }
-    return nodes;
-}
-
 // A node: TLS client certificate, config reported, params/remote subscribed. An action node
 // (pair >= 0 and action) matches what arrives against its pair's expected reports.
 class BenchNode {
 public:
-    BenchNode(NodeFiles files, Run& run, int pair, bool action)
-        : files_(std::move(files)), run_(run), pair_(pair), action_(action) {
-        config_ = ConfigJson(files_.node_id);
-        mosq_ = mosquitto_new(files_.node_id.c_str(), true, this);
-        if (mosq_ == nullptr) {
-            throw std::runtime_error("mosquitto_new failed for " + files_.node_id);
-        }
-    }
-
-    BenchNode(const BenchNode&) = delete;
-    BenchNode& operator=(const BenchNode&) = delete;
-
-    ~BenchNode() {
-        if (started_) {
-            mosquitto_disconnect(mosq_);
-            mosquitto_loop_stop(mosq_, false);
-        }
-        mosquitto_destroy(mosq_);
+    BenchNode(const NodeFiles& files, Run& run, int pair, bool action)
+        : run_(run),
+          pair_(pair),
+          action_(action),
+          local_topic_("node/" + files.node_id + "/params/local"),
+          client_(
+              kProgram,
+              files,
+              {.subscribe = "node/" + files.node_id + "/params/remote",
+               .config = ConfigJson(files.node_id),
+               .unlimited_inflight = true}
+          ) {
+        client_.on_message = [this](mosquitto* /*m*/, const mosquitto_message& message) {
+            OnMessage(message);
+        };
     }
 
     void Connect(const std::string& host, int port, const std::string& ca_file) {
-        Check(
-            mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "MQTT 3.1.1"
-        );
-        Check(
-            mosquitto_tls_set(
-                mosq_,
-                ca_file.c_str(),
-                nullptr,
-                files_.cert_file.c_str(),
-                files_.key_file.c_str(),
-                nullptr
-            ),
-            "TLS files"
-        );
-        Check(mosquitto_tls_opts_set(mosq_, 1, nullptr, nullptr), "TLS options");
-        mosquitto_max_inflight_messages_set(mosq_, 0);
-        mosquitto_connect_callback_set(mosq_, &BenchNode::OnConnect);
-        mosquitto_subscribe_callback_set(mosq_, &BenchNode::OnSubscribe);
-        mosquitto_publish_callback_set(mosq_, &BenchNode::OnPublish);
-        mosquitto_message_callback_set(mosq_, &BenchNode::OnMessage);
-        Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), "connect");
-        Check(mosquitto_loop_start(mosq_), "loop_start");
-        started_ = true;
+        client_.Connect(host, port, ca_file);
     }
 
-    bool Ready() const { return subscribed_ && config_acked_; }
+    bool Ready() const { return client_.Ready(); }
 
-    bool Refused() const { return refused_; }
-
-    const std::string& Id() const { return files_.node_id; }
+    bool Refused() const { return client_.Refused(); }
 
     // A temperature report on params/local (thread-safe in libmosquitto).
     bool Report(double temperature) {
-        const std::string topic = "node/" + files_.node_id + "/params/local";
         const std::string body = R"({"Light":{"Temperature":)" + std::to_string(temperature) + "}}";
         return mosquitto_publish(
-                   mosq_,
+                   client_.Handle(),
                    nullptr,
-                   topic.c_str(),
+                   local_topic_.c_str(),
                    static_cast<int>(body.size()),
                    body.data(),
                    1,
@@ -252,161 +173,37 @@ public:
     }
 
 private:
-    void Check(int rc, const char* what) const {
-        if (rc != MOSQ_ERR_SUCCESS) {
-            throw std::runtime_error(files_.node_id + ": " + what + ": " + mosquitto_strerror(rc));
-        }
-    }
-
-    static void OnConnect(mosquitto* m, void* user, int rc) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (rc != 0) {
-            self.refused_ = true;
-            std::cerr << "automation_latency: " << self.files_.node_id
-                      << " refused: " << mosquitto_connack_string(rc) << "\n";
+    void OnMessage(const mosquitto_message& message) {
+        const std::int64_t now = NanosSince(run_.origin, Clock::now());
+        if (!action_ || pair_ < 0) {
             return;
         }
-        const std::string remote = "node/" + self.files_.node_id + "/params/remote";
-        mosquitto_subscribe(m, &self.subscribe_mid_, remote.c_str(), 1);
-        const std::string config_topic = "node/" + self.files_.node_id + "/config";
-        mosquitto_publish(
-            m,
-            &self.config_mid_,
-            config_topic.c_str(),
-            static_cast<int>(self.config_.size()),
-            self.config_.data(),
-            1,
-            false
-        );
-    }
-
-    static void OnSubscribe(mosquitto* /*m*/, void* user, int mid, int count, const int* granted) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (mid == self.subscribe_mid_) {
-            if (count >= 1 && granted[0] != 0x80) {
-                self.subscribed_ = true;
-            } else {
-                self.refused_ = true;
-            }
-        }
-    }
-
-    static void OnPublish(mosquitto* /*m*/, void* user, int mid) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (mid == self.config_mid_) {
-            self.config_acked_ = true;
-        }
-    }
-
-    static void OnMessage(mosquitto* /*m*/, void* user, const mosquitto_message* message) {
-        auto& self = *static_cast<BenchNode*>(user);
-        const std::int64_t now = NanosSince(self.run_.origin, Clock::now());
-        if (!self.action_ || self.pair_ < 0) {
-            return;
-        }
-        const auto power = PowerOf(std::string_view(
-            static_cast<const char*>(message->payload),
-            static_cast<std::size_t>(std::max(0, message->payloadlen))
-        ));
-        Pair& pair = *self.run_.pairs[static_cast<std::size_t>(self.pair_)];
+        const auto power = PowerOf(Payload(message));
+        Pair& pair = *run_.pairs[static_cast<std::size_t>(pair_)];
         std::lock_guard lock(pair.mutex);
         if (!power || pair.expected.empty()) {
-            ++self.run_.strays;
+            ++run_.strays;
             return;
         }
         // A missing action shows as a value out of turn: drop the reports it skipped.
         while (!pair.expected.empty() && pair.expected.front().second != *power) {
             pair.expected.pop_front();
-            ++self.run_.mismatched;
+            ++run_.mismatched;
         }
         if (pair.expected.empty()) {
             return;
         }
         const auto seq = pair.expected.front().first;
         pair.expected.pop_front();
-        self.run_.received_ns[seq] = std::max<std::int64_t>(now, 1);
-        ++self.run_.received;
+        run_.received_ns[seq] = std::max<std::int64_t>(now, 1);
+        ++run_.received;
     }
 
-    NodeFiles files_;
     Run& run_;
     int pair_;
     bool action_;
-    std::string config_;
-    mosquitto* mosq_ = nullptr;
-    bool started_ = false;
-    int subscribe_mid_ = 0;
-    int config_mid_ = 0;
-    std::atomic<bool> subscribed_{false};
-    std::atomic<bool> config_acked_{false};
-    std::atomic<bool> refused_{false};
-};
-
-// ---- set-up over REST: one keep-alive connection ---------------------------------------------
-
-class Api {
-public:
-    Api(const std::string& api, std::string token) : token_(std::move(token)) {
-        std::string rest = api;
-        if (rest.rfind("http://", 0) != 0) {
-            throw UsageError("--api must look like http://127.0.0.1:PORT");
-        }
-        rest.erase(0, 7);
-        while (!rest.empty() && rest.back() == '/') {
-            rest.pop_back();
-        }
-        const auto colon = rest.rfind(':');
-        host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
-        port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
-        host_header_ = rest;
-    }
-
-    // Status and body of one request (reconnecting when the server closed the connection).
-    std::pair<unsigned, std::string> Send(
-        http::verb verb, const std::string& target, const std::string& body = {}
-    ) {
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            try {
-                if (!socket_) {
-                    socket_ = std::make_unique<tcp::socket>(io_);
-                    tcp::resolver resolver(io_);
-                    asio::connect(*socket_, resolver.resolve(host_, port_));
-                    socket_->set_option(tcp::no_delay(true));
-                }
-                http::request<http::string_body> request{verb, target, 11};
-                request.set(http::field::host, host_header_);
-                request.set(http::field::authorization, token_);
-                if (!body.empty()) {
-                    request.set(http::field::content_type, "application/json");
-                    request.body() = body;
-                    request.prepare_payload();
-                }
-                http::write(*socket_, request);
-                http::response<http::string_body> response;
-                http::read(*socket_, buffer_, response);
-                if (!response.keep_alive()) {
-                    socket_.reset();
-                }
-                return {response.result_int(), response.body()};
-            } catch (const std::exception&) {
-                socket_.reset();
-                buffer_.clear();
-                if (attempt == 1) {
-                    throw;
-                }
-            }
-        }
-        return {0, {}};
-    }
-
-private:
-    asio::io_context io_;
-    std::string token_;
-    std::string host_;
-    std::string port_;
-    std::string host_header_;
-    std::unique_ptr<tcp::socket> socket_;
-    beast::flat_buffer buffer_;
+    std::string local_topic_;
+    NodeClient client_;  // last: stops before the rest goes away
 };
 
 std::string AutomationBody(
@@ -443,107 +240,66 @@ public:
         const std::string& password,
         const std::vector<std::string>& triggers,
         const std::vector<std::string>& actions
-    ) {
-        for (std::size_t i = 0; i < triggers.size(); ++i) {
-            routes_["node/" + triggers[i] + "/params/local"] =
-                "node/" + actions[i] + "/params/remote";
-        }
-        mosq_ = mosquitto_new("automation-latency-relay", true, this);
-        if (mosq_ == nullptr) {
-            throw std::runtime_error("mosquitto_new failed");
-        }
-        mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
-        mosquitto_max_inflight_messages_set(mosq_, 0);
-        mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) {
-            auto& relay = *static_cast<Relay*>(self);
-            if (rc != 0) {
-                relay.state_ = 2;
-                return;
-            }
-            for (const auto& [topic, target] : relay.routes_) {
-                mosquitto_subscribe(m, nullptr, topic.c_str(), 1);
-            }
-            relay.state_ = 1;
-        });
-        mosquitto_message_callback_set(
-            mosq_,
-            [](mosquitto* m, void* self, const mosquitto_message* msg) {
-                auto& relay = *static_cast<Relay*>(self);
-                const auto route = relay.routes_.find(msg->topic);
-                if (route == relay.routes_.end()) {
-                    return;
-                }
-                const std::string_view payload(
-                    static_cast<const char*>(msg->payload),
-                    static_cast<std::size_t>(msg->payloadlen)
-                );
-                const auto at = payload.find("\"Temperature\":");
-                const bool hot =
-                    at != std::string_view::npos &&
-                    std::strtod(std::string(payload.substr(at + 14, 24)).c_str(), nullptr) > 25;
-                const std::string body =
-                    hot ? R"({"Light":{"Power":true}})" : R"({"Light":{"Power":false}})";
-                mosquitto_publish(
-                    m,
-                    nullptr,
-                    route->second.c_str(),
-                    static_cast<int>(body.size()),
-                    body.data(),
-                    1,
-                    false
-                );
-            }
-        );
-        if (mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive) != MOSQ_ERR_SUCCESS ||
-            mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS) {
-            mosquitto_destroy(mosq_);
-            throw std::runtime_error("cannot connect to the link listener");
-        }
-        const auto deadline = Clock::now() + std::chrono::seconds(10);
-        while (state_ == 0 && Clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        if (state_ != 1) {
-            throw std::runtime_error("the link listener refused " + user);
-        }
+    )
+        : routes_(Routes(triggers, actions)),
+          link_(
+              "automation-latency-relay",
+              host,
+              port,
+              user,
+              password,
+              {.unlimited_inflight = true},
+              {.on_connect =
+                   [this](mosquitto* m) {
+                       for (const auto& [topic, target] : routes_) {
+                           mosquitto_subscribe(m, nullptr, topic.c_str(), 1);
+                       }
+                   },
+               .on_message =
+                   [this](mosquitto* m, const mosquitto_message& msg) { OnMessage(m, msg); }}
+          ) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the SUBACKs
     }
 
-    Relay(const Relay&) = delete;
-    Relay& operator=(const Relay&) = delete;
-
-    ~Relay() {
-        mosquitto_disconnect(mosq_);
-        mosquitto_loop_stop(mosq_, false);
-        mosquitto_destroy(mosq_);
+private:
+    // params/local of each trigger -> params/remote of its action node.
+    static std::map<std::string, std::string> Routes(
+        const std::vector<std::string>& triggers, const std::vector<std::string>& actions
+    ) {
+        std::map<std::string, std::string> routes;
+        for (std::size_t i = 0; i < triggers.size(); ++i) {
+            routes["node/" + triggers[i] + "/params/local"] =
+                "node/" + actions[i] + "/params/remote";
+        }
+        return routes;
     }
 
-private:
+    void OnMessage(mosquitto* m, const mosquitto_message& msg) {
+        const auto route = routes_.find(msg.topic);
+        if (route == routes_.end()) {
+            return;
+        }
+        const std::string_view payload = Payload(msg);
+        const auto at = payload.find("\"Temperature\":");
+        const bool hot =
+            at != std::string_view::npos &&
+            std::strtod(std::string(payload.substr(at + 14, 24)).c_str(), nullptr) > 25;
+        const std::string body =
+            hot ? R"({"Light":{"Power":true}})" : R"({"Light":{"Power":false}})";
+        mosquitto_publish(
+            m, nullptr, route->second.c_str(), static_cast<int>(body.size()), body.data(), 1, false
+        );
+    }
+
     std::map<std::string, std::string> routes_;
-    mosquitto* mosq_ = nullptr;
-    std::atomic<int> state_{0};
+    LinkClient link_;  // last: stops before the rest goes away
 };
 
 // ---- the run ---------------------------------------------------------------------------------
 
-double PercentileMs(const std::vector<std::int64_t>& sorted, double p) {
-    if (sorted.empty()) {
-        return 0;
-    }
-    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-    const std::size_t index = std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1);
-    return static_cast<double>(sorted[index]) / 1e6;
-}
-
-std::string Ms(double ms) {
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%.3f", ms);
-    return buf.data();
-}
-
 // Creates the pairs' automations and the filler; returns how many were made.
 int CreateAutomations(
-    Api& api,
+    HttpClient& api,
     const std::vector<std::string>& triggers,
     const std::vector<std::string>& actions,
     int filler,
@@ -638,8 +394,8 @@ int Main(int argc, char** argv) {
     const auto files = ReadNodes(args.Required("--nodes-dir"), 2 * pairs);
 
     Run run;
-    run.warmup = static_cast<std::uint64_t>(std::llround(rate * warmup_s));
-    run.total = run.warmup + static_cast<std::uint64_t>(std::llround(rate * duration_s));
+    run.warmup = Count(rate, warmup_s);
+    run.total = run.warmup + Count(rate, duration_s);
     run.received_ns = std::vector<std::atomic<std::int64_t>>(run.total);
     for (int i = 0; i < pairs; ++i) {
         run.pairs.push_back(std::make_unique<Pair>());
@@ -658,15 +414,7 @@ int Main(int argc, char** argv) {
         nodes.back()->Connect(mqtt_host, mqtt_port, ca_file);
     }
     const auto ready_deadline = Clock::now() + kReadyTimeout;
-    while (!g_stop &&
-           !std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); })) {
-        if (Clock::now() > ready_deadline ||
-            std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Refused(); })) {
-            throw std::runtime_error("not every node connected, subscribed and reported its config"
-            );
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    WaitForNodes(nodes, ready_deadline, std::chrono::milliseconds(10));
 
     std::unique_ptr<Relay> relay;
     int automations = 0;
@@ -680,7 +428,7 @@ int Main(int argc, char** argv) {
             actions
         );
     } else {
-        Api api(args.Required("--api"), args.Required("--token"));
+        HttpClient api(ParseApi(args.Required("--api")), args.Required("--token"));
         // Actions are checked against the action node's stored config: wait for every config.
         for (const auto& id : actions) {
             while (!g_stop &&
@@ -711,15 +459,10 @@ int Main(int argc, char** argv) {
     }
 
     // The schedule: report n is due at t0 + n / rate, from A_(n mod pairs).
-    const auto t0 = Clock::now() + std::chrono::milliseconds(100);
-    const std::int64_t t0_ns = NanosSince(run.origin, t0);
-    const auto due_ns = [&](std::uint64_t seq) {
-        return t0_ns +
-               static_cast<std::int64_t>(std::llround(static_cast<double>(seq) * 1e9 / rate));
-    };
+    const Schedule schedule(run.origin, Clock::now() + std::chrono::milliseconds(100), rate);
     std::uint64_t publish_errors = 0;
     for (std::uint64_t seq = 0; seq < run.total && !g_stop; ++seq) {
-        std::this_thread::sleep_until(run.origin + std::chrono::nanoseconds(due_ns(seq)));
+        std::this_thread::sleep_until(schedule.Due(seq));
         const auto index = static_cast<std::size_t>(seq % static_cast<std::uint64_t>(pairs));
         Pair& pair = *run.pairs[index];
         bool hot = false;
@@ -743,33 +486,21 @@ int Main(int argc, char** argv) {
         return 130;
     }
 
-    std::vector<std::int64_t> latency;
-    std::uint64_t received = 0;
-    for (std::uint64_t seq = run.warmup; seq < run.total; ++seq) {
-        const std::int64_t at = run.received_ns[seq].load();
-        if (at != 0) {
-            ++received;
-            latency.push_back(std::max<std::int64_t>(0, at - due_ns(seq)));
-        }
-    }
-    std::sort(latency.begin(), latency.end());
+    const auto latency = Latencies(run.received_ns, run.warmup, schedule);
+    const std::uint64_t received = latency.size();
     const std::uint64_t measured = run.total - run.warmup;
     const std::uint64_t lost = measured - received;
-    std::array<char, 32> rate_buf{};
-    std::snprintf(rate_buf.data(), rate_buf.size(), "%g", rate);
+    const std::string rate_text = RateText(rate);
     const std::string line =
         "result mode=" + std::string(raw ? "raw" : "automation") +
-        " pairs=" + std::to_string(pairs) + " rate=" + rate_buf.data() +
+        " pairs=" + std::to_string(pairs) + " rate=" + rate_text +
         " automations=" + std::to_string(automations) + " sent=" + std::to_string(measured) +
         " errors=" + std::to_string(publish_errors) + " received=" + std::to_string(received) +
         " lost=" + std::to_string(lost) + " mismatched=" + std::to_string(run.mismatched.load()) +
-        " strays=" + std::to_string(run.strays.load()) +
-        " p50_ms=" + Ms(PercentileMs(latency, 0.50)) +
-        " p90_ms=" + Ms(PercentileMs(latency, 0.90)) +
-        " p99_ms=" + Ms(PercentileMs(latency, 0.99)) + " max_ms=" + Ms(PercentileMs(latency, 1.0));
+        " strays=" + std::to_string(run.strays.load()) + LatencyFields(latency);
     std::cout << line << std::endl;
     std::cerr << "automation_latency " << (raw ? "raw relay" : "automations") << ": " << measured
-              << " reports at " << rate_buf.data() << "/s over " << pairs << " pairs, " << received
+              << " reports at " << rate_text << "/s over " << pairs << " pairs, " << received
               << " actions received, " << lost << " lost; p50 " << Ms(PercentileMs(latency, 0.5))
               << " ms, p99 " << Ms(PercentileMs(latency, 0.99)) << " ms\n";
     relay.reset();
@@ -781,16 +512,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::signal(SIGPIPE, SIG_IGN);
-    std::signal(SIGINT, &OnStopSignal);
-    std::signal(SIGTERM, &OnStopSignal);
-    try {
-        return Main(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "automation_latency: " << e.what() << "\n" << kUsage;
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "automation_latency: " << e.what() << "\n";
-        return 1;
-    }
+    return RunMain(kProgram, kUsage, &Main, argc, argv);
 }

@@ -18,6 +18,8 @@
 #   BENCH_STRICT=1               exit 1 when the goal is missed (default: report only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+bench_init bench-automations
 
 pairs=${BENCH_AUTO_PAIRS:-10}
 rate=${BENCH_AUTO_RATE:-1000}
@@ -25,90 +27,22 @@ duration=${BENCH_AUTO_DURATION:-10}
 stored=${BENCH_AUTO_STORED:-10000}
 per_trigger=${BENCH_AUTO_PER_TRIGGER:-8}
 filler_nodes=${BENCH_AUTO_FILLER_NODES:-1000}
-build_dir=${BENCH_BUILD_DIR:-build/release}
-results_dir=bench/results
 user_name=bench-automations@example.com
 password=Bench12345
 target_p50_ms=5  # issue 8
 
-die() {
-    echo "bench-automations: $*" >&2
-    exit 1
-}
-note() {
-    echo "bench-automations: $*" >&2
-}
-int_in() {  # int_in NAME VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        die "$1 must be an integer in [$3, $4], got '$2'"
-    fi
-}
 int_in BENCH_AUTO_PAIRS "$pairs" 1 128
 int_in BENCH_AUTO_RATE "$rate" 1 20000
 int_in BENCH_AUTO_DURATION "$duration" 1 120
 int_in BENCH_AUTO_STORED "$stored" $((2 * pairs)) 200000
 int_in BENCH_AUTO_PER_TRIGGER "$per_trigger" 0 1000
 int_in BENCH_AUTO_FILLER_NODES "$filler_nodes" 1 20000
-for tool in curl awk sed sqlite3 mosquitto; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (make deps installs it)"
-done
+need_tools curl awk sed sqlite3 mosquitto
 
-# --- cleanup: kill exactly what this script started -----------------------------------------
-work=$(mktemp -d)
-server_pid=""
-child_pid=""
-cleanup() {
-    [[ -z $child_pid ]] || kill "$child_pid" 2>/dev/null || true
-    [[ -z $server_pid ]] || kill "$server_pid" 2>/dev/null || true  # it stops its mosquitto
-    for pid in $child_pid $server_pid; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_wait CMD...: runs CMD in the background and waits, so a signal runs the trap at once.
-bg_wait() {
-    local status=0
-    "$@" &
-    child_pid=$!
-    wait "$child_pid" || status=$?
-    child_pid=""
-    return "$status"
-}
-
-# --- build ------------------------------------------------------------------------------------
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-    if [[ ! -f $build_dir/CMakeCache.txt && $build_dir == build/release ]]; then
-        cmake --preset release
-    fi
-    cmake --build "$build_dir" --target rainmaker-server rainmaker_presence rainmaker_revocation automation_latency
-fi
+build rainmaker-server rainmaker_presence rainmaker_revocation automation_latency
 server_bin=$build_dir/bin/rainmaker-server
 bench_bin=$build_dir/bench/automation_latency
-for bin in "$server_bin" "$bench_bin"; do
-    [[ -x $bin ]] || die "$bin not found (run make bench-automations, or cmake --preset release first)"
-done
-
-# field LINE KEY: the value of KEY=value in a `key=value ...` line.
-field() {
-    sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<" $1"
-}
-
-# wait_for LOG PID NAME REGEX: prints the first capture of sed REGEX in LOG (10 s at most).
-wait_for() {
-    local log=$1 pid=$2 name=$3 regex=$4 value="" i
-    for ((i = 0; i < 100; i++)); do
-        value=$(sed -n "s|$regex|\1|p" "$log" | head -n1)
-        [[ -n $value ]] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$name exited during start-up"; }
-        sleep 0.1
-    done
-    [[ -n $value ]] || { cat "$log" >&2; die "$name did not print what we wait for within 10 s"; }
-    echo "$value"
-}
+need_bins "run make bench-automations, or cmake --preset release first" "$server_bin" "$bench_bin"
 
 # --- set-up: user, node certificates, server, token, mappings ---------------------------------
 mkdir -p "$results_dir/raw"
@@ -116,17 +50,11 @@ data_dir=$work/data
 nodes_dir=$work/nodes
 mkdir -p "$data_dir" "$nodes_dir/all" "$nodes_dir/pairs"
 
-created=$("$server_bin" admin create-user --data-dir "$data_dir" --user-name "$user_name" \
-    --password "$password" 2>"$work/admin.log") || { cat "$work/admin.log" >&2; die "admin create-user failed"; }
-user_id=$(sed -n 's/^created user .* (\([^)]*\)).*/\1/p' <<<"$created")
-[[ -n $user_id ]] || die "admin create-user printed no user id: $created"
+create_user "$data_dir" "$user_name" "$password"
 
 cert_count=$((2 * pairs + filler_nodes))
 note "issuing $cert_count node certificates"
-"$server_bin" admin issue-node-certs --data-dir "$data_dir" --count "$cert_count" --out "$nodes_dir/all" \
-    >"$work/node-ids" 2>"$work/admin.log" || { cat "$work/admin.log" >&2; die "admin issue-node-certs failed"; }
-mapfile -t node_ids < <(LC_ALL=C sort "$work/node-ids")
-((${#node_ids[@]} == cert_count)) || die "issue-node-certs printed ${#node_ids[@]} ids, $cert_count expected"
+issue_certs "$data_dir" "$cert_count" "$nodes_dir/all"
 for ((i = 0; i < 2 * pairs; i++)); do
     ln -s "../all/${node_ids[i]}" "$nodes_dir/pairs/${node_ids[i]}"
 done
@@ -141,35 +69,12 @@ max_runs_per_minute = 0
 max_per_node_per_user = 0
 EOF
 # shellcheck disable=SC2086  # BENCH_SERVER_ARGS is split on purpose
-"$server_bin" --config "$work/server.toml" --http-port 0 --mqtt-port 0 --mqtt-address 127.0.0.1 \
-    --data-dir "$data_dir" ${BENCH_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
-server_pid=$!
-http_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
-    '.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*')
-mqtt_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
-    '.*devices connect to mqtts://[^:]*:\([0-9][0-9]*\).*')
-base=http://127.0.0.1:$http_port
-ca=$data_dir/tls/ca.pem
-conf=$data_dir/broker/mosquitto.conf
-link_password_file=$data_dir/broker/link-password
-link_port=$(awk '$1 == "listener" { if (++n == 2) print $2 }' "$conf")
-[[ -n $link_port ]] || die "no link listener in $conf"
-
-login=$(curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
-    -d "{\"user_name\":\"$user_name\",\"password\":\"$password\"}" "$base/v1/login2") ||
-    die "login request failed"
-token=$(printf '%s' "$login" | sed -n 's/.*"accesstoken" *: *"\([^"]*\)".*/\1/p')
-[[ -n $token ]] || die "login answered without an accesstoken: $login"
+start_server mqtt --config "$work/server.toml" ${BENCH_SERVER_ARGS:-}
+link_listener
+login "$user_name" "$password"
 
 # Every node mapped to the user straight in the store (WAL: the server keeps running).
-created_at=$(date +%s)
-{
-    echo "BEGIN;"
-    for id in "${node_ids[@]}"; do
-        echo "INSERT INTO user_nodes(user_id,node_id,role,tags,metadata,group_id,admin_access,created_at) VALUES ('$user_id','$id','primary','[]','{}','','',$created_at);"
-    done
-    echo "COMMIT;"
-} | sqlite3 -cmd ".timeout 5000" "$data_dir/rainmaker.db" || die "mapping the nodes failed"
+map_nodes "${node_ids[@]}"
 
 common=(--nodes-dir "$nodes_dir/pairs" --pairs "$pairs" --mqtt-host 127.0.0.1 --mqtt-port "$mqtt_port"
     --ca "$ca" --rate "$rate" --duration "$duration" --warmup 1)
@@ -188,7 +93,7 @@ raw=$(grep '^result ' "$work/raw.out" || true)
 auto=$(grep '^result ' "$work/auto.out" || true)
 [[ -n $raw ]] || { cat "$work/raw.log" >&2; note "the raw run failed"; }
 [[ -n $auto ]] || { cat "$work/auto.log" >&2; note "the automation run failed"; }
-metrics=$(curl -sS --max-time 5 "$base/metrics" | grep '^rainmaker_automation_' || true)
+metrics=$(metric_lines rainmaker_automation_)
 stored_rows=$(sqlite3 -cmd ".timeout 5000" "$data_dir/rainmaker.db" "SELECT COUNT(*) FROM automations;")
 
 # --- report -----------------------------------------------------------------------------------
@@ -204,7 +109,7 @@ verdict="not measured"
 if [[ -n $p50 ]]; then
     verdict=$(awk -v p="$p50" -v t="$target_p50_ms" 'BEGIN { print (p < t) ? "met" : "missed" }')
 fi
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+cpu=$(cpu_model "")
 report=$results_dir/automations.md
 {
     echo "### Automations: params/local -> action on another node ($(date -u +%Y-%m-%d))"

@@ -19,11 +19,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -35,26 +32,19 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <mosquitto.h>
 
+#include "bench_support.hpp"
 #include "cli_support.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+namespace http = boost::beast::http;
+using namespace rainmaker::bench;
 using rainmaker::tools::Args;
 using rainmaker::tools::ReadTrimmed;
-using rainmaker::tools::UsageError;
 
 constexpr std::string_view kUsage = R"(usage:
   cmd_latency --nodes-dir DIR --mqtt-port P --ca CA.pem [--mqtt-host 127.0.0.1] [--nodes 10]
@@ -66,13 +56,8 @@ DIR holds <node_id>/{node_id,node.key,node.crt}; the first N by name are used. T
 needs them mapped to the token's user.
 )";
 
-constexpr int kKeepAlive = 60;
+constexpr const char* kProgram = "cmd_latency";
 constexpr int kCommand = 0x1000;
-std::atomic<bool> g_stop{false};
-
-void OnStopSignal(int /*signal*/) {
-    g_stop = true;
-}
 
 // ---- TLV8 (device-protocol §2.4), the little this benchmark needs ---------------------------
 
@@ -121,18 +106,13 @@ std::string Le16(int v) {
 // ---- the schedule and the results ------------------------------------------------------------
 
 struct Run {
-    Clock::time_point t0;
-    double rate = 200;
+    Schedule schedule{Clock::now(), Clock::now(), 200};  // set just before the run
     std::uint64_t total = 0;
     std::uint64_t warmup = 0;
     std::vector<std::int64_t> latency_ns;  // per request, -1 = not completed
     std::atomic<std::uint64_t> errors{0};
 
-    Clock::time_point Due(std::uint64_t n) const {
-        return t0 + std::chrono::duration_cast<Clock::duration>(
-                        std::chrono::duration<double>(static_cast<double>(n) / rate)
-                    );
-    }
+    Clock::time_point Due(std::uint64_t n) const { return schedule.Due(n); }
 };
 
 // Answers the node published (their PUBACK) and answers that came back (raw), by request id.
@@ -172,203 +152,85 @@ private:
 
 // ---- the nodes -----------------------------------------------------------------------------
 
-struct NodeFiles {
-    std::string node_id;
-    std::filesystem::path key_file;
-    std::filesystem::path cert_file;
-};
-
-std::vector<NodeFiles> ReadNodes(const std::filesystem::path& dir, int count) {
-    std::vector<std::filesystem::path> dirs;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::error_code ec;
-        if (std::filesystem::is_regular_file(entry.path() / "node_id", ec)) {
-            dirs.push_back(entry.path());
-        }
-    }
-    std::sort(dirs.begin(), dirs.end());
-    if (dirs.size() < static_cast<std::size_t>(count)) {
-        throw std::runtime_error(dir.string() + " has too few node directories");
-    }
-    std::vector<NodeFiles> nodes;
-    for (int i = 0; i < count; ++i) {
-        const auto& d = dirs[static_cast<std::size_t>(i)];
-        nodes.push_back({ReadTrimmed(d / "node_id"), d / "node.key", d / "node.crt"});
-    }
-    return nodes;
-}
-
-void Check(int rc, const std::string& what) {
-    if (rc != MOSQ_ERR_SUCCESS) {
-        throw std::runtime_error(what + ": " + mosquitto_strerror(rc));
-    }
-}
-
 // A node that declares cmd-resp and answers every request at once with its data.
 class BenchNode {
 public:
-    BenchNode(NodeFiles files, Signals& published)
-        : files_(std::move(files)), published_(published) {
-        mosq_ = mosquitto_new(files_.node_id.c_str(), true, this);
-        if (mosq_ == nullptr) {
-            throw std::runtime_error("mosquitto_new failed");
-        }
-    }
-
-    BenchNode(const BenchNode&) = delete;
-    BenchNode& operator=(const BenchNode&) = delete;
-
-    ~BenchNode() {
-        mosquitto_disconnect(mosq_);
-        mosquitto_loop_stop(mosq_, false);
-        mosquitto_destroy(mosq_);
+    BenchNode(const NodeFiles& files, Signals& published)
+        : published_(published),
+          from_node_("node/" + files.node_id + "/from-node"),
+          client_(
+              kProgram,
+              files,
+              // The node answers right after its PUBACK: with Nagle the answer would wait for
+              // the broker's delayed ACK (40 ms).
+              {.subscribe = "node/" + files.node_id + "/to-node",
+               .config = ConfigJson(files.node_id),
+               .tcp_nodelay = true}
+          ) {
+        client_.on_publish = [this](int mid) { OnPublish(mid); };
+        client_.on_message = [this](mosquitto* m, const mosquitto_message& message) {
+            OnMessage(m, message);
+        };
     }
 
     void Connect(const std::string& host, int port, const std::string& ca) {
-        Check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "v311");
-        // The node answers right after its PUBACK: with Nagle the answer would wait for the
-        // broker's delayed ACK (40 ms).
-        Check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY");
-        Check(
-            mosquitto_tls_set(
-                mosq_,
-                ca.c_str(),
-                nullptr,
-                files_.cert_file.c_str(),
-                files_.key_file.c_str(),
-                nullptr
-            ),
-            files_.node_id + " TLS"
-        );
-        mosquitto_connect_callback_set(mosq_, &BenchNode::OnConnect);
-        mosquitto_subscribe_callback_set(mosq_, &BenchNode::OnSubscribe);
-        mosquitto_publish_callback_set(mosq_, &BenchNode::OnPublish);
-        mosquitto_message_callback_set(mosq_, &BenchNode::OnMessage);
-        Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), files_.node_id);
-        Check(mosquitto_loop_start(mosq_), "loop_start");
+        client_.Connect(host, port, ca);
     }
 
-    bool Ready() const { return subscribed_ && config_acked_; }
+    bool Ready() const { return client_.Ready(); }
 
-    const std::string& Id() const { return files_.node_id; }
+    bool Refused() const { return client_.Refused(); }
 
 private:
-    static void OnConnect(mosquitto* m, void* user, int rc) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (rc != 0) {
-            std::cerr << "cmd_latency: " << self.Id() << " refused\n";
-            return;
-        }
-        const std::string to_node = "node/" + self.Id() + "/to-node";
-        mosquitto_subscribe(m, &self.subscribe_mid_, to_node.c_str(), 1);
-        const std::string config =
-            R"({"node_id":")" + self.Id() +
-            R"(","config_version":"2020-03-20","info":{"name":"Bench","fw_version":"1.0.0",)"
-            R"("type":"Lightbulb","model":"cmd_latency"},"attributes":[{"name":"cmd-resp",)"
-            R"("value":"1"}],"devices":[],"services":[]})";
-        const std::string topic = "node/" + self.Id() + "/config";
-        mosquitto_publish(
-            m,
-            &self.config_mid_,
-            topic.c_str(),
-            static_cast<int>(config.size()),
-            config.data(),
-            1,
-            false
-        );
+    static std::string ConfigJson(const std::string& node_id) {
+        return R"({"node_id":")" + node_id +
+               R"(","config_version":"2020-03-20","info":{"name":"Bench","fw_version":"1.0.0",)"
+               R"("type":"Lightbulb","model":"cmd_latency"},"attributes":[{"name":"cmd-resp",)"
+               R"("value":"1"}],"devices":[],"services":[]})";
     }
 
-    static void OnSubscribe(mosquitto*, void* user, int mid, int, const int*) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (mid == self.subscribe_mid_) {
-            self.subscribed_ = true;
-        }
-    }
-
-    static void OnPublish(mosquitto*, void* user, int mid) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (mid == self.config_mid_) {
-            self.config_acked_ = true;
-            return;
-        }
+    void OnPublish(int mid) {
         std::string id;
         {
-            std::lock_guard lock(self.mutex_);
-            const auto it = self.answers_.find(mid);
-            if (it == self.answers_.end()) {
+            std::lock_guard lock(mutex_);
+            const auto it = answers_.find(mid);
+            if (it == answers_.end()) {
                 return;
             }
             id = std::move(it->second);
-            self.answers_.erase(it);
+            answers_.erase(it);
         }
-        self.published_.Set(id);
+        published_.Set(id);
     }
 
-    static void OnMessage(mosquitto* m, void* user, const mosquitto_message* message) {
-        auto& self = *static_cast<BenchNode*>(user);
-        auto items = Untlv(std::string_view(
-            static_cast<const char*>(message->payload),
-            static_cast<std::size_t>(std::max(0, message->payloadlen))
-        ));
+    void OnMessage(mosquitto* m, const mosquitto_message& message) {
+        auto items = Untlv(Payload(message));
         const std::string id = items[1];
         const std::string answer =
             Tlv({{1, id}, {3, std::string(1, '\0')}, {5, items[5]}, {6, items[6]}});
-        const std::string topic = "node/" + self.Id() + "/from-node";
-        std::lock_guard lock(self.mutex_);
+        std::lock_guard lock(mutex_);
         int mid = 0;
         if (mosquitto_publish(
-                m, &mid, topic.c_str(), static_cast<int>(answer.size()), answer.data(), 1, false
+                m,
+                &mid,
+                from_node_.c_str(),
+                static_cast<int>(answer.size()),
+                answer.data(),
+                1,
+                false
             ) == MOSQ_ERR_SUCCESS) {
-            self.answers_[mid] = id;
+            answers_[mid] = id;
         }
     }
 
-    NodeFiles files_;
     Signals& published_;
-    mosquitto* mosq_ = nullptr;
-    int subscribe_mid_ = -1;
-    int config_mid_ = -1;
-    std::atomic<bool> subscribed_{false};
-    std::atomic<bool> config_acked_{false};
+    std::string from_node_;
     std::mutex mutex_;
     std::map<int, std::string> answers_;  // mid of an answer → request id
+    NodeClient client_;                   // last: stops before the rest goes away
 };
 
 // ---- REST: one blocking keep-alive connection per worker ----------------------------------
-
-class HttpSession {
-public:
-    HttpSession(const std::string& host, const std::string& port, std::string token)
-        : socket_(io_), token_(std::move(token)), host_(host) {
-        tcp::resolver resolver(io_);
-        asio::connect(socket_, resolver.resolve(host, port));
-        socket_.set_option(tcp::no_delay(true));
-    }
-
-    http::response<http::string_body> Request(
-        http::verb verb, const std::string& target, const std::string& body = {}
-    ) {
-        http::request<http::string_body> request{verb, target, 11};
-        request.set(http::field::host, host_);
-        request.set(http::field::authorization, token_);
-        if (!body.empty()) {
-            request.set(http::field::content_type, "application/json");
-            request.body() = body;
-        }
-        request.prepare_payload();
-        http::write(socket_, request);
-        http::response<http::string_body> response;
-        http::read(socket_, buffer_, response);
-        return response;
-    }
-
-private:
-    asio::io_context io_;
-    tcp::socket socket_;
-    beast::flat_buffer buffer_;
-    std::string token_;
-    std::string host_;
-};
 
 // Hands the due request numbers to the workers.
 class Dispatcher {
@@ -398,25 +260,23 @@ void RestWorker(
     Dispatcher& dispatcher,
     Signals& published,
     const std::vector<std::string>& nodes,
-    const std::string& host,
-    const std::string& port,
+    const ApiAddress& api,
     const std::string& token
 ) {
-    HttpSession session(host, port, token);
+    HttpClient session(api, token);
     while (const auto n = dispatcher.Next()) {
         const auto& node = nodes[*n % nodes.size()];
         const std::string body = R"({"node_ids":[")" + node + R"("],"cmd":)" +
                                  std::to_string(kCommand) + R"(,"data":{"seq":)" +
                                  std::to_string(*n) + "}}";
-        const auto posted = session.Request(http::verb::post, "/v1/user/nodes/cmd", body);
+        const auto [status, answer] = session.Send(http::verb::post, "/v1/user/nodes/cmd", body);
         boost::system::error_code ec;
-        const auto json = boost::json::parse(posted.body(), ec);
+        const auto json = boost::json::parse(answer, ec);
         const auto* id =
             !ec && json.is_object() ? json.as_object().if_contains("request_id") : nullptr;
-        if (posted.result_int() != 200 || id == nullptr || !id->is_string()) {
+        if (status != 200 || id == nullptr || !id->is_string()) {
             if (++run.errors <= 3) {
-                std::cerr << "cmd_latency: POST answered " << posted.result_int() << " "
-                          << posted.body() << "\n";
+                std::cerr << "cmd_latency: POST answered " << status << " " << answer << "\n";
             }
             continue;
         }
@@ -426,8 +286,8 @@ void RestWorker(
         const auto deadline = Clock::now() + std::chrono::seconds(5);
         bool done = false;
         while (!done && Clock::now() < deadline && !g_stop) {
-            const auto got = session.Request(http::verb::get, target);
-            done = got.body().find(R"("status":"success")") != std::string::npos;
+            done = session.Send(http::verb::get, target).second.find(R"("status":"success")") !=
+                   std::string::npos;
             if (!done) {
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
             }
@@ -446,66 +306,39 @@ void RestWorker(
 
 class RawClient {
 public:
-    RawClient(Signals& answered) : answered_(answered) {
-        mosq_ = mosquitto_new("cmd-latency-raw", true, this);
-        mosquitto_message_callback_set(mosq_, &RawClient::OnMessage);
-        mosquitto_connect_callback_set(mosq_, &RawClient::OnConnect);
-        mosquitto_subscribe_callback_set(mosq_, [](mosquitto*, void* user, int, int, const int*) {
-            static_cast<RawClient*>(user)->subscribed_ = true;
-        });
-    }
-
-    ~RawClient() {
-        mosquitto_disconnect(mosq_);
-        mosquitto_loop_stop(mosq_, false);
-        mosquitto_destroy(mosq_);
-    }
-
-    RawClient(const RawClient&) = delete;
-    RawClient& operator=(const RawClient&) = delete;
-
-    void Connect(
-        const std::string& host, int port, const std::string& user, const std::string& password
-    ) {
-        Check(mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str()), "link credentials");
-        Check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY");
-        Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), "link connect");
-        Check(mosquitto_loop_start(mosq_), "link loop");
-    }
+    RawClient(
+        Signals& answered,
+        const std::string& host,
+        int port,
+        const std::string& user,
+        const std::string& password
+    )
+        : answered_(answered),
+          link_(
+              "cmd-latency-raw",
+              host,
+              port,
+              user,
+              password,
+              {.tcp_nodelay = true},
+              {.on_connect = [](mosquitto* m
+                             ) { mosquitto_subscribe(m, nullptr, "node/+/from-node", 1); },
+               .on_subscribe = [this](int /*mid*/) { subscribed_ = true; },
+               .on_message = [this](
+                                 mosquitto* /*m*/, const mosquitto_message& message
+                             ) { answered_.Set(Untlv(Payload(message))[1]); }}
+          ) {}
 
     bool Ready() const { return subscribed_; }
 
     void Publish(const std::string& node, const std::string& payload) {
-        const std::string topic = "node/" + node + "/to-node";
-        mosquitto_publish(
-            mosq_,
-            nullptr,
-            topic.c_str(),
-            static_cast<int>(payload.size()),
-            payload.data(),
-            1,
-            false
-        );
+        link_.Publish("node/" + node + "/to-node", payload);
     }
 
 private:
-    static void OnConnect(mosquitto* m, void*, int rc) {
-        if (rc == 0) {
-            mosquitto_subscribe(m, nullptr, "node/+/from-node", 1);
-        }
-    }
-
-    static void OnMessage(mosquitto*, void* user, const mosquitto_message* message) {
-        auto items = Untlv(std::string_view(
-            static_cast<const char*>(message->payload),
-            static_cast<std::size_t>(std::max(0, message->payloadlen))
-        ));
-        static_cast<RawClient*>(user)->answered_.Set(items[1]);
-    }
-
     Signals& answered_;
-    mosquitto* mosq_ = nullptr;
     std::atomic<bool> subscribed_{false};
+    LinkClient link_;  // last: stops before the rest goes away
 };
 
 void RawWorker(
@@ -539,12 +372,6 @@ void RawWorker(
 
 // ---- main -------------------------------------------------------------------------------------
 
-std::string Ms(std::int64_t ns) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(ns) / 1e6);
-    return buffer;
-}
-
 int Main(int argc, char** argv) {
     const Args args(
         argc,
@@ -570,11 +397,11 @@ int Main(int argc, char** argv) {
     const int node_count = static_cast<int>(args.Number("--nodes", 10, 1, 256));
     const int workers = static_cast<int>(args.Number("--workers", 8, 1, 64));
     Run run;
-    run.rate = args.Number("--rate", 200, 1, 20000);
+    const double rate = args.Number("--rate", 200, 1, 20000);
     const double duration = args.Number("--duration", 10, 1, 600);
     const double warmup = args.Number("--warmup", 1, 0, 60);
-    run.warmup = static_cast<std::uint64_t>(warmup * run.rate);
-    run.total = run.warmup + static_cast<std::uint64_t>(duration * run.rate);
+    run.warmup = static_cast<std::uint64_t>(warmup * rate);
+    run.total = run.warmup + static_cast<std::uint64_t>(duration * rate);
     run.latency_ns.assign(run.total, -1);
 
     mosquitto_lib_init();
@@ -587,13 +414,13 @@ int Main(int argc, char** argv) {
         ids.push_back(files.node_id);
         // In the raw mode the nodes' answers are timed where they come back, not at PUBACK.
         static Signals unused;
-        nodes.push_back(std::make_unique<BenchNode>(std::move(files), raw ? unused : signals));
+        nodes.push_back(std::make_unique<BenchNode>(files, raw ? unused : signals));
         nodes.back()->Connect(mqtt_host, mqtt_port, args.Required("--ca"));
     }
     std::unique_ptr<RawClient> link;
     if (raw) {
-        link = std::make_unique<RawClient>(signals);
-        link->Connect(
+        link = std::make_unique<RawClient>(
+            signals,
             "127.0.0.1",
             static_cast<int>(args.Number("--link-port", 1883, 1, 65535)),
             args.Get("--link-user", "rainmaker-server"),
@@ -601,34 +428,17 @@ int Main(int argc, char** argv) {
         );
     }
     const auto ready_by = Clock::now() + std::chrono::seconds(20);
-    for (;;) {
-        const bool ready =
-            std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); }) &&
-            (!link || link->Ready());
-        if (ready) {
-            break;
-        }
-        if (Clock::now() > ready_by || g_stop) {
-            throw std::runtime_error("the nodes did not get ready within 20 s");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!WaitForNodes(nodes, ready_by, std::chrono::milliseconds(20), [&] {
+            return !link || link->Ready();
+        })) {
+        throw std::runtime_error("interrupted before the nodes got ready");
     }
     // The server stores each config through its ingest thread: let it catch up.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
-    std::string host = "127.0.0.1";
-    std::string port;
-    if (!raw) {
-        const std::string api = args.Required("--api");
-        const auto colon = api.rfind(':');
-        const auto slashes = api.find("//");
-        if (colon == std::string::npos || slashes == std::string::npos || colon < slashes) {
-            throw UsageError("--api must be http://HOST:PORT");
-        }
-        host = api.substr(slashes + 2, colon - slashes - 2);
-        port = api.substr(colon + 1);
-    }
-    run.t0 = Clock::now() + std::chrono::milliseconds(100);
+    const ApiAddress api = raw ? ApiAddress{} : ParseApi(args.Required("--api"));
+    const auto t0 = Clock::now() + std::chrono::milliseconds(100);
+    run.schedule = Schedule(t0, t0, rate);
     Dispatcher dispatcher(run);
     std::vector<std::thread> threads;
     const std::string token = raw ? std::string{} : args.Required("--token");
@@ -638,7 +448,7 @@ int Main(int argc, char** argv) {
         } else {
             threads.emplace_back([&] {
                 try {
-                    RestWorker(run, dispatcher, signals, ids, host, port, token);
+                    RestWorker(run, dispatcher, signals, ids, api, token);
                 } catch (const std::exception& e) {
                     ++run.errors;
                     std::cerr << "cmd_latency: worker: " << e.what() << "\n";
@@ -649,7 +459,7 @@ int Main(int argc, char** argv) {
     for (auto& t : threads) {
         t.join();
     }
-    const double elapsed = std::chrono::duration<double>(Clock::now() - run.t0).count();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
 
     std::vector<std::int64_t> measured;
     std::uint64_t missing = 0;
@@ -661,11 +471,13 @@ int Main(int argc, char** argv) {
         }
     }
     std::sort(measured.begin(), measured.end());
+    // The sample at index floor(p * (n - 1)), in ms (not the nearest rank of the others).
     const auto at = [&](double p) {
-        return measured.empty() ? std::int64_t{0}
-                                : measured[static_cast<std::size_t>(
+        return measured.empty() ? 0.0
+                                : static_cast<double>(measured[static_cast<std::size_t>(
                                       p * static_cast<double>(measured.size() - 1)
-                                  )];
+                                  )]) /
+                                      1e6;
     };
     const double achieved = static_cast<double>(run.total) / elapsed;
     std::printf(
@@ -673,7 +485,7 @@ int Main(int argc, char** argv) {
         "p50_ms=%s p90_ms=%s p99_ms=%s max_ms=%s\n",
         raw ? "raw" : "rest",
         node_count,
-        run.rate,
+        rate,
         achieved,
         measured.size(),
         static_cast<unsigned long long>(missing),
@@ -693,16 +505,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::signal(SIGINT, &OnStopSignal);
-    std::signal(SIGTERM, &OnStopSignal);
-    std::signal(SIGPIPE, SIG_IGN);
-    try {
-        return Main(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "cmd_latency: " << e.what() << "\n" << kUsage;
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "cmd_latency: " << e.what() << "\n";
-        return 1;
-    }
+    return RunMain(kProgram, kUsage, &Main, argc, argv);
 }

@@ -25,6 +25,8 @@
 #   BENCH_STRICT=1                    exit 1 when a target is missed (default: report only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+bench_init bench-devices
 
 latency_nodes=${BENCH_DEV_LATENCY_NODES:-10}
 latency_rate=${BENCH_DEV_LATENCY_RATE:-1000}
@@ -36,8 +38,6 @@ ingest_duration=${BENCH_DEV_INGEST_DURATION:-15}
 conn_nodes=${BENCH_DEV_NODES:-10000}
 connect_rate=${BENCH_DEV_CONNECT_RATE:-500}
 hold=${BENCH_DEV_HOLD:-10}
-build_dir=${BENCH_BUILD_DIR:-build/release}
-results_dir=bench/results
 user_name=bench-devices@example.com
 password=Bench12345
 
@@ -48,20 +48,6 @@ target_ingest_per_s=20000
 target_nodes=10000
 target_server_rss_mib=200
 
-die() {
-    echo "bench-devices: $*" >&2
-    exit 1
-}
-note() {
-    echo "bench-devices: $*" >&2
-}
-
-# Every run is bounded (the machine may be shared).
-int_in() {  # int_in NAME VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        die "$1 must be an integer in [$3, $4], got '$2'"
-    fi
-}
 int_in BENCH_DEV_LATENCY_NODES "$latency_nodes" 1 256
 int_in BENCH_DEV_LATENCY_RATE "$latency_rate" 1 20000
 int_in BENCH_DEV_LATENCY_DURATION "$latency_duration" 1 120
@@ -72,13 +58,8 @@ int_in BENCH_DEV_NODES "$conn_nodes" 0 50000
 int_in BENCH_DEV_CONNECT_RATE "$connect_rate" 10 5000
 int_in BENCH_DEV_HOLD "$hold" 1 120
 read -r -a ingest_rate_list <<<"$ingest_rates"
-((${#ingest_rate_list[@]} >= 1 && ${#ingest_rate_list[@]} <= 5)) || die "BENCH_DEV_INGEST_RATES: 1 to 5 rates"
-for r in "${ingest_rate_list[@]}"; do
-    int_in BENCH_DEV_INGEST_RATES "$r" 1 200000
-done
-for tool in curl awk sed sqlite3 mosquitto mosquitto_sub; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (make deps installs it)"
-done
+check_rates BENCH_DEV_INGEST_RATES 1 200000 "${ingest_rate_list[@]}"
+need_tools curl awk sed sqlite3 mosquitto mosquitto_sub
 
 # Each TLS node is one descriptor in the fleet and one in mosquitto, which inherits the
 # server's limit: raise the soft limit as far as the hard one allows.
@@ -91,99 +72,17 @@ if [[ $fd_limit != unlimited ]] && ((conn_nodes + 512 > fd_limit)); then
     conn_nodes=$((fd_limit - 512))
 fi
 
-# --- cleanup: kill exactly what this script started -----------------------------------------
-work=$(mktemp -d)
-server_pid=""
-child_pids=()  # fleets, params_latency, mosquitto_sub in progress
-cleanup() {
-    local pid
-    for pid in "${child_pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true  # the server stops its mosquitto
-    fi
-    for pid in "${child_pids[@]}" $server_pid; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bg_wait CMD...: runs CMD in the background and waits for it, so Ctrl-C or TERM runs the trap
-# at once; returns CMD's exit status.
-bg_wait() {
-    local pid status=0
-    "$@" &
-    pid=$!
-    child_pids+=("$pid")
-    wait "$pid" || status=$?
-    forget "$pid"
-    return "$status"
-}
-forget() {
-    local pid kept=()
-    for pid in "${child_pids[@]}"; do
-        [[ $pid == "$1" ]] || kept+=("$pid")
-    done
-    child_pids=("${kept[@]}")
-}
-
-# --- build ------------------------------------------------------------------------------------
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-    if [[ ! -f $build_dir/CMakeCache.txt && $build_dir == build/release ]]; then
-        cmake --preset release
-    fi
-    cmake --build "$build_dir" --target rainmaker-server rainmaker-sim rainmaker_presence params_latency
-fi
+build rainmaker-server rainmaker-sim rainmaker_presence params_latency
 server_bin=$build_dir/bin/rainmaker-server
 sim_bin=$build_dir/bin/rainmaker-sim
 latency_bin=$build_dir/bench/params_latency
-for bin in "$server_bin" "$sim_bin" "$latency_bin"; do
-    [[ -x $bin ]] || die "$bin not found (run make bench-devices, or cmake --preset release first)"
-done
+need_bins "run make bench-devices, or cmake --preset release first" "$server_bin" "$sim_bin" "$latency_bin"
 
 # --- helpers ----------------------------------------------------------------------------------
 
-now() { date +%s.%N; }
-
-# rss_mib PID [FIELD]: resident set size in MiB, one decimal. FIELD defaults to VmRSS.
-rss_mib() {
-    awk -v field="${2:-VmRSS}:" '$1 == field { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"
-}
-
 # metrics: "RECEIVED INGESTED MALFORMED" from the server's GET /metrics.
 metrics() {
-    curl -sS --max-time 5 "$base/metrics" | awk '
-        $1 == "rainmaker_mqtt_received_total" { r = $2 }
-        $1 == "rainmaker_mqtt_ingested_total" { i = $2 }
-        $1 == "rainmaker_mqtt_malformed_total" { m = $2 }
-        END { if (r == "") exit 1; printf "%d %d %d\n", r, i, m }'
-}
-
-# field LINE KEY: the value of KEY=value in a `key=value ...` line.
-field() {
-    sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<" $1"
-}
-
-# calc EXPR: awk arithmetic, printed with FORMAT (default %.0f).
-calc() {
-    awk "BEGIN { printf \"${2:-%.0f}\", $1 }"
-}
-
-# wait_for LOG PID NAME REGEX: prints the first capture of sed REGEX in LOG (10 s at most).
-wait_for() {
-    local log=$1 pid=$2 name=$3 regex=$4 value="" i
-    for ((i = 0; i < 100; i++)); do
-        value=$(sed -n "s|$regex|\1|p" "$log" | head -n1)
-        [[ -n $value ]] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$name exited during start-up"; }
-        sleep 0.1
-    done
-    [[ -n $value ]] || { cat "$log" >&2; die "$name did not print what we wait for within 10 s"; }
-    echo "$value"
+    metric_values rainmaker_mqtt_received_total rainmaker_mqtt_ingested_total rainmaker_mqtt_malformed_total
 }
 
 # --- set-up: user, node certificates, server, token, mappings ---------------------------------
@@ -192,22 +91,16 @@ data_dir=$work/data
 nodes_dir=$work/nodes
 mkdir -p "$data_dir" "$nodes_dir/all" "$nodes_dir/latency" "$nodes_dir/ingest"
 
-created=$("$server_bin" admin create-user --data-dir "$data_dir" --user-name "$user_name" \
-    --password "$password" 2>"$work/admin.log") || { cat "$work/admin.log" >&2; die "admin create-user failed"; }
-user_id=$(sed -n 's/^created user .* (\([^)]*\)).*/\1/p' <<<"$created")
-[[ -n $user_id ]] || die "admin create-user printed no user id: $created"
+create_user "$data_dir" "$user_name" "$password"
 
 cert_count=$conn_nodes
 ((ingest_nodes > cert_count)) && cert_count=$ingest_nodes
 ((latency_nodes > cert_count)) && cert_count=$latency_nodes
 note "issuing $cert_count node certificates"
 t=$(now)
-"$server_bin" admin issue-node-certs --data-dir "$data_dir" --count "$cert_count" --out "$nodes_dir/all" \
-    >"$work/node-ids" 2>"$work/admin.log" || { cat "$work/admin.log" >&2; die "admin issue-node-certs failed"; }
+issue_certs "$data_dir" "$cert_count" "$nodes_dir/all"
 issue_s=$(calc "$(now) - $t" %.1f)
 # Subsets by name (C order, as params_latency sorts them).
-mapfile -t node_ids < <(LC_ALL=C sort "$work/node-ids")
-((${#node_ids[@]} == cert_count)) || die "issue-node-certs printed ${#node_ids[@]} ids, $cert_count expected"
 for ((i = 0; i < latency_nodes; i++)); do
     ln -s "../all/${node_ids[i]}" "$nodes_dir/latency/${node_ids[i]}"
 done
@@ -216,47 +109,18 @@ for ((i = 0; i < ingest_nodes; i++)); do
 done
 
 # shellcheck disable=SC2086  # BENCH_SERVER_ARGS is split on purpose
-"$server_bin" --http-port 0 --mqtt-port 0 --mqtt-address 127.0.0.1 --data-dir "$data_dir" \
-    ${BENCH_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
-server_pid=$!
-http_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
-    '.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*')
-mqtt_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
-    '.*devices connect to mqtts://[^:]*:\([0-9][0-9]*\).*')
-base=http://127.0.0.1:$http_port
-ca=$data_dir/tls/ca.pem
-conf=$data_dir/broker/mosquitto.conf
-link_password_file=$data_dir/broker/link-password
-# The second listener of the generated config is the server's own link (loopback, password).
-link_port=$(awk '$1 == "listener" { if (++n == 2) print $2 }' "$conf")
-[[ -n $link_port ]] || die "no link listener in $conf"
-broker_pid=""
-for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$conf"; then
-        broker_pid=${p#/proc/}
-        break
-    fi
-done
+start_server mqtt ${BENCH_SERVER_ARGS:-}
+link_listener
+broker_pid=$(find_broker_pid)
 [[ -n $broker_pid ]] || die "no mosquitto process with $conf"
 sleep 1  # let start-up allocations settle before calling it idle
 server_idle_rss=$(rss_mib "$server_pid")
 broker_idle_rss=$(rss_mib "$broker_pid")
 
-login=$(curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
-    -d "{\"user_name\":\"$user_name\",\"password\":\"$password\"}" "$base/v1/login2") ||
-    die "login request failed"
-token=$(printf '%s' "$login" | sed -n 's/.*"accesstoken" *: *"\([^"]*\)".*/\1/p')
-[[ -n $token ]] || die "login answered without an accesstoken: $login"
+login "$user_name" "$password"
 
 # Map the latency nodes to the user straight in the store (WAL: the server keeps running).
-values=""
-created_at=$(date +%s)
-for ((i = 0; i < latency_nodes; i++)); do
-    values+="('$user_id','${node_ids[i]}','primary','[]','{}','','',$created_at),"
-done
-sqlite3 -cmd ".timeout 5000" "$data_dir/rainmaker.db" \
-    "INSERT INTO user_nodes(user_id,node_id,role,tags,metadata,group_id,admin_access,created_at) VALUES ${values%,};" ||
-    die "mapping the latency nodes failed"
+map_nodes "${node_ids[@]:0:latency_nodes}"
 
 # --- a. latency: REST PUT params -> params/remote, and the raw publish baseline ---------------
 latency_args=(--nodes-dir "$nodes_dir/latency" --nodes "$latency_nodes" --mqtt-host 127.0.0.1
@@ -286,7 +150,7 @@ run_fleet() {
         --rate "$rate" --duration "$duration" --connect-rate "$connect_rate" --settle 30 \
         --stats-interval 5 --seed 1 >"$work/$name.fleet" 2>&1 &
     pid=$!
-    child_pids+=("$pid")
+    track "$pid"
     : >"$work/$name.samples"
     t_load="" t_exit="" t_drained=""
     while kill -0 "$pid" 2>/dev/null; do
@@ -355,7 +219,7 @@ for rate in "${ingest_rate_list[@]}"; do
                 -i "bench-devices-sub" -q 1 -t '$aws/rules/+/node/+/params/local' -t 'node/+/params/local' \
                 -F '%U' >"$work/$name.sub" 2>"$work/$name.sub.log" &
             sub_pid=$!
-            child_pids+=("$sub_pid")
+            track "$sub_pid"
             sleep 0.5
         fi
         read -r r0 i0 m0 < <(metrics) || die "GET /metrics failed"
@@ -483,9 +347,6 @@ latency_row() {  # latency_row LABEL RESULT_LINE
     echo "| $1 | $(field "$r" sent) | $(field "$r" received) | $(field "$r" lost) | $(field "$r" errors) | $(field "$r" p50_ms) | $(field "$r" p90_ms) | $(field "$r" p99_ms) | $(field "$r" max_ms) |"
 }
 
-below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a < b) }'; }
-at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a >= b) }'; }
-verdict() { if "$@"; then echo "met"; else echo "**missed**"; fi; }
 rest_p50=$(field "$latency_rest" p50_ms)
 rest_p99=$(field "$latency_rest" p99_ms)
 rest_lost=$(field "$latency_rest" lost)
@@ -500,8 +361,7 @@ if ((conn_nodes == 0)); then
     rss_verdict="not run"
 fi
 
-cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-[[ -n $cpu_model ]] || cpu_model=$(uname -m)
+cpu_model=$(cpu_model "$(uname -m)")
 mosquitto_version=$( (mosquitto -h 2>&1 || true) | awk 'NR == 1 { print $3 }')
 
 report=$(

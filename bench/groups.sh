@@ -21,12 +21,12 @@
 #   BENCH_STRICT=1               exit 1 when the 2x target is missed (default: report only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+bench_init bench-groups
 
 total=${BENCH_GROUPS_TOTAL:-1000000}
 duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-8}
-build_dir=${BENCH_BUILD_DIR:-build/release}
-results_dir=bench/results
 user_name=bench@example.com
 password=Bench12345
 user_nodes=1000      # nodes of the measured user
@@ -35,152 +35,44 @@ per_group=20         # nodes per group
 per_other_user=1000  # the other nodes are mapped to other users, this many each
 target_ratio=2
 
-die() {
-    echo "bench-groups: $*" >&2
-    exit 1
-}
-note() {
-    echo "bench-groups: $*" >&2
-}
-
 # Every run is bounded (the machine may be shared).
-if ! [[ $total =~ ^[0-9]+$ ]] || ((total < 2000 || total > 5000000)); then die "BENCH_GROUPS_TOTAL must be an integer in [2000, 5000000], got '$total'"; fi
+int_in BENCH_GROUPS_TOTAL "$total" 2000 5000000
 if ! [[ $duration =~ ^([1-9][0-9]?)s$ ]] || ((BASH_REMATCH[1] > 60)); then
     die "BENCH_DURATION must be between 1s and 60s, got '$duration'"
 fi
 [[ $connections =~ ^[1-9][0-9]{0,2}$ ]] || die "BENCH_CONNECTIONS must be between 1 and 999"
-for tool in wrk curl awk sed sqlite3; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (make deps installs it)"
-done
+need_tools wrk curl awk sed sqlite3
 
-# --- cleanup: kill exactly what this script started -----------------------------------------
-work=$(mktemp -d)
-server_pid=""
-wrk_pid=""
-cleanup() {
-    if [[ -n $wrk_pid ]]; then kill "$wrk_pid" 2>/dev/null || true; fi
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true  # the server stops its mosquitto
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# --- build ------------------------------------------------------------------------------------
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-    if [[ ! -f $build_dir/CMakeCache.txt && $build_dir == build/release ]]; then
-        cmake --preset release
-    fi
-    cmake --build "$build_dir" --target rainmaker-server
-fi
+build rainmaker-server
 server_bin=$build_dir/bin/rainmaker-server
-[[ -x $server_bin ]] || die "$server_bin not found (run cmake --preset release first)"
+need_bins "run cmake --preset release first" "$server_bin"
 
 # --- helpers ----------------------------------------------------------------------------------
 data_dir=$work/data
 db=""  # the SQLite file, found after the first start
 base=""
 
-# start_server: starts rainmaker-server on loopback, sets server_pid and base.
-start_server() {
-    "$server_bin" --http-port 0 --mqtt-port 0 --mqtt-address 127.0.0.1 --data-dir "$data_dir" \
-        >>"$work/server.log" 2>&1 &
-    server_pid=$!
-    local port="" i
-    for ((i = 0; i < 600; i++)); do  # 60 s at most
-        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$work/server.log" | tail -n1)
-        [[ -n $port ]] && break
-        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "server exited during start-up"; }
-        sleep 0.1
-    done
-    [[ -n $port ]] || { cat "$work/server.log" >&2; die "server did not listen within 60 s"; }
-    base=http://127.0.0.1:$port
-}
-stop_server() {
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-    # The server stops its mosquitto; wait for it to be gone so the next start gets its ports.
-    local conf=$data_dir/broker/mosquitto.conf p i
-    for ((i = 0; i < 100; i++)); do
-        p=""
-        for p in /proc/[0-9]*; do
-            tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$conf" && break
-            p=""
-        done
-        [[ -z $p ]] && break
-        sleep 0.1
-    done
-    [[ -z $p ]] || die "mosquitto ($conf) still runs 10 s after the server stopped"
-    : >"$work/server.log"  # the next start prints its own port
-}
+server_start_s=60  # start_server: the big store's first start may take a while
 
 # sql SQL...: runs SQL on the store.
 sql() {
     sqlite3 -bail "$db" "$@"
 }
 
-login() {
-    local out
-    out=$(curl -sS --max-time 10 -X POST -H 'Content-Type: application/json' \
-        -d "{\"user_name\":\"$user_name\",\"password\":\"$password\"}" "$base/v1/login2") ||
-        die "login request failed"
-    token=$(printf '%s' "$out" | sed -n 's/.*"accesstoken" *: *"\([^"]*\)".*/\1/p')
-    [[ -n $token ]] || die "login answered without an accesstoken: $out"
-}
-
-# check_ok URL: one request before measuring, so wrk never benchmarks an error page.
-check_ok() {
-    local code
-    code=$(curl -sS --max-time 10 -o "$work/check.json" -w '%{http_code}' -H "Authorization: $token" "$1")
-    [[ $code == 200 ]] || { cat "$work/check.json" >&2; die "GET $1 answered $code"; }
-}
-
 # run_wrk NAME URL: 2 s warm-up, then the measured run into $work/NAME.wrk.
 run_wrk() {
     local name=$1 url=$2
-    check_ok "$url"
-    wrk -t1 -c"$connections" -d2s -H "Authorization: $token" "$url" >/dev/null &
-    wrk_pid=$!
-    wait "$wrk_pid"
+    check_ok "$name" "$url" -H "Authorization: $token"
+    wrk_wait -t1 -c"$connections" -d2s -H "Authorization: $token" "$url" >/dev/null
     note "$name: wrk -t1 -c$connections -d$duration --latency $url"
-    wrk -t1 -c"$connections" -d"$duration" --latency -H "Authorization: $token" "$url" >"$work/$name.wrk" &
-    wrk_pid=$!
-    wait "$wrk_pid"
-    wrk_pid=""
+    wrk_wait -t1 -c"$connections" -d"$duration" --latency -H "Authorization: $token" "$url" >"$work/$name.wrk"
     cp "$work/$name.wrk" "$results_dir/raw/groups-$name.wrk"
-}
-
-# parse_wrk FILE: prints "REQ_PER_SEC P50_MS P99_MS NON_2XX" (latencies converted to ms).
-parse_wrk() {
-    awk '
-        function ms(v,   n, u) {
-            n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-            if (u == "us") return n / 1000
-            if (u == "ms") return n
-            if (u == "s") return n * 1000
-            if (u == "m") return n * 60000
-            return -1
-        }
-        /^Requests\/sec:/ { rps = $2 }
-        /Latency Distribution/ { in_dist = 1; next }
-        in_dist && $1 == "50%" { p50 = ms($2) }
-        in_dist && $1 == "99%" { p99 = ms($2); in_dist = 0 }
-        /^ *Non-2xx or 3xx responses:/ { non2xx = $NF }
-        END {
-            if (rps == "" || p50 == "" || p99 == "") exit 1
-            printf "%s %.3f %.3f %d\n", rps, p50, p99, non2xx + 0
-        }
-    ' "$1"
 }
 
 # measure SIZE: runs (a), (b) and (c) against the running server: SIZE-list, SIZE-group,
 # SIZE-groups.
 measure() {
-    login
+    login "$user_name" "$password"
     run_wrk "$1-list" "$base/v1/user/nodes?node_details=true&num_records=25"
     run_wrk "$1-group" "$base/v1/user/node_group?node_details=true&group_id=$group_id"
     run_wrk "$1-groups" "$base/v1/user/node_group?num_records=25"
@@ -192,12 +84,9 @@ store_mib() {
 
 # --- set-up: user, migrations -----------------------------------------------------------------
 mkdir -p "$results_dir/raw" "$data_dir"
-created=$("$server_bin" admin create-user --data-dir "$data_dir" --user-name "$user_name" \
-    --password "$password" 2>"$work/admin.log") || { cat "$work/admin.log" >&2; die "admin create-user failed"; }
-user_id=$(sed -n 's/^created user .* (\([^)]*\)).*/\1/p' <<<"$created")
-[[ -n $user_id ]] || die "admin create-user printed no user id: $created"
+create_user "$data_dir" "$user_name" "$password"
 
-start_server
+start_server mqtt
 stop_server
 db=$data_dir/rainmaker.db  # src/app/application.cpp
 [[ -f $db ]] || die "no $db after the first start"
@@ -242,7 +131,7 @@ small_fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - 
 small_nodes=$(sql "SELECT COUNT(*) FROM nodes;")
 small_mib=$(store_mib)
 
-start_server
+start_server mqtt
 measure small
 stop_server
 
@@ -303,7 +192,7 @@ plans+=$(plan "top-level groups page" "SELECT group_id FROM node_groups WHERE ow
 plans+=$(plan "sub-groups" "SELECT * FROM node_groups WHERE parent_id = $g ORDER BY group_id")
 scans=$(grep -F 'SCAN ' <<<"$plans" || true)  # SCAN, even USING INDEX, reads a whole table or index
 
-start_server
+start_server mqtt
 measure big
 stop_server
 
@@ -311,8 +200,8 @@ stop_server
 rows=""
 missed=0
 for q in list group groups; do
-    read -r s_rps s_p50 s_p99 s_bad < <(parse_wrk "$work/small-$q.wrk") || die "could not parse small-$q.wrk"
-    read -r b_rps b_p50 b_p99 b_bad < <(parse_wrk "$work/big-$q.wrk") || die "could not parse big-$q.wrk"
+    read -r s_rps s_p50 s_p99 s_bad _ < <(parse_wrk "$work/small-$q.wrk") || die "could not parse small-$q.wrk"
+    read -r b_rps b_p50 b_p99 b_bad _ < <(parse_wrk "$work/big-$q.wrk") || die "could not parse big-$q.wrk"
     ((s_bad + b_bad == 0)) || note "$q: non-2xx responses (small $s_bad, big $b_bad)"
     r50=$(awk -v a="$b_p50" -v b="$s_p50" 'BEGIN { printf "%.2f", a / b }')
     r99=$(awk -v a="$b_p99" -v b="$s_p99" 'BEGIN { printf "%.2f", a / b }')
@@ -327,8 +216,7 @@ for q in list group groups; do
         "$label" "$s_rps" "$b_rps" "$s_p50" "$b_p50" "$s_p99" "$b_p99" "$r50" "$r99" "$ok")$'\n'
 done
 
-cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-[[ -n $cpu_model ]] || cpu_model=$(uname -m)
+cpu_model=$(cpu_model "$(uname -m)")
 wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $1, $2 }')
 # shellcheck disable=SC2016  # the backquotes are Markdown
 report=$(

@@ -14,24 +14,15 @@
 // Prints one `result key=value ...` line (devices.sh parses it) and a readable summary on stderr.
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <cmath>
-#include <csignal>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,6 +39,7 @@
 #include <boost/json.hpp>
 #include <mosquitto.h>
 
+#include "bench_support.hpp"
 #include "cli_support.hpp"
 
 namespace {
@@ -56,10 +48,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using namespace rainmaker::bench;
 using rainmaker::tools::Args;
 using rainmaker::tools::ReadTrimmed;
 using rainmaker::tools::UsageError;
+
+constexpr const char* kProgram = "params_latency";
 
 constexpr std::string_view kUsage = R"(usage:
   params_latency --nodes-dir DIR --mqtt-port P --ca CA.pem [--mqtt-host 127.0.0.1] [--nodes 10]
@@ -73,18 +67,7 @@ first N by name are used. The REST mode needs them mapped to the token's user.
 )";
 
 constexpr int kMaxNodes = 256;  // one libmosquitto thread each
-constexpr int kKeepAlive = 60;  // MQTT keepalive of the nodes and of the raw publisher
 constexpr auto kReadyTimeout = std::chrono::seconds(20);
-
-std::atomic<bool> g_stop{false};
-
-void OnStopSignal(int /*signal*/) {
-    g_stop = true;
-}
-
-std::int64_t NanosSince(Clock::time_point start, Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(t - start).count();
-}
 
 // The simulator's config shape (tools/device-sim/simulated_node.cpp), cut down to the one
 // param this benchmark sets: device "Light" with the read/write string param "Name".
@@ -150,173 +133,49 @@ struct Run {
 
 // ---- the nodes: libmosquitto clients with TLS client certificates ----------------------------
 
-struct NodeFiles {
-    std::string node_id;
-    std::filesystem::path key_file;
-    std::filesystem::path cert_file;
-};
-
-std::vector<NodeFiles> ReadNodes(const std::filesystem::path& dir, int count) {
-    std::vector<std::filesystem::path> dirs;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::error_code ec;
-        if (entry.is_directory() &&
-            std::filesystem::is_regular_file(entry.path() / "node_id", ec)) {
-            dirs.push_back(entry.path());
-        }
-    }
-    std::sort(dirs.begin(), dirs.end());
-    if (dirs.size() < static_cast<std::size_t>(count)) {
-        throw std::runtime_error(
-            dir.string() + " has " + std::to_string(dirs.size()) + " node directories, " +
-            std::to_string(count) + " wanted"
-        );
-    }
-    std::vector<NodeFiles> nodes;
-    for (int i = 0; i < count; ++i) {
-        const auto& d = dirs[static_cast<std::size_t>(i)];
-        nodes.push_back({ReadTrimmed(d / "node_id"), d / "node.key", d / "node.crt"});
-    }
-    return nodes;
-}
-
+// Subscribed to its params/remote, where it records the arrival of each set.
 class BenchNode {
 public:
-    BenchNode(NodeFiles files, Run& run) : files_(std::move(files)), run_(run) {
-        config_ = ConfigJson(files_.node_id);
-        remote_topic_ = "node/" + files_.node_id + "/params/remote";
-        mosq_ = mosquitto_new(files_.node_id.c_str(), true, this);
-        if (mosq_ == nullptr) {
-            throw std::runtime_error("mosquitto_new failed for " + files_.node_id);
-        }
-    }
-
-    BenchNode(const BenchNode&) = delete;
-    BenchNode& operator=(const BenchNode&) = delete;
-
-    ~BenchNode() {
-        if (started_) {
-            mosquitto_disconnect(mosq_);
-            mosquitto_loop_stop(mosq_, false);
-        }
-        mosquitto_destroy(mosq_);
+    BenchNode(NodeFiles files, Run& run)
+        : run_(run),
+          client_(
+              kProgram,
+              files,
+              {"node/" + files.node_id + "/params/remote", ConfigJson(files.node_id)}
+          ) {
+        client_.on_message = [this](mosquitto* /*m*/, const mosquitto_message& message) {
+            OnMessage(message);
+        };
     }
 
     void Connect(const std::string& host, int port, const std::string& ca_file) {
-        Check(
-            mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "MQTT 3.1.1"
-        );
-        Check(
-            mosquitto_tls_set(
-                mosq_,
-                ca_file.c_str(),
-                nullptr,
-                files_.cert_file.c_str(),
-                files_.key_file.c_str(),
-                nullptr
-            ),
-            "TLS files"
-        );
-        Check(
-            mosquitto_tls_opts_set(mosq_, 1 /* SSL_VERIFY_PEER */, nullptr, nullptr), "TLS options"
-        );
-        mosquitto_connect_callback_set(mosq_, &BenchNode::OnConnect);
-        mosquitto_subscribe_callback_set(mosq_, &BenchNode::OnSubscribe);
-        mosquitto_publish_callback_set(mosq_, &BenchNode::OnPublish);
-        mosquitto_message_callback_set(mosq_, &BenchNode::OnMessage);
-        Check(mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive), "connect");
-        Check(mosquitto_loop_start(mosq_), "loop_start");
-        started_ = true;
+        client_.Connect(host, port, ca_file);
     }
 
-    // Subscribed to params/remote and the config acknowledged by the broker.
-    bool Ready() const { return subscribed_ && config_acked_; }
+    bool Ready() const { return client_.Ready(); }
 
-    bool Refused() const { return refused_; }
-
-    const std::string& Id() const { return files_.node_id; }
+    bool Refused() const { return client_.Refused(); }
 
 private:
-    void Check(int rc, const char* what) const {
-        if (rc != MOSQ_ERR_SUCCESS) {
-            throw std::runtime_error(files_.node_id + ": " + what + ": " + mosquitto_strerror(rc));
-        }
-    }
-
-    static void OnConnect(mosquitto* m, void* user, int rc) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (rc != 0) {
-            self.refused_ = true;
-            std::cerr << "params_latency: " << self.files_.node_id
-                      << " refused: " << mosquitto_connack_string(rc) << "\n";
-            return;
-        }
-        mosquitto_subscribe(m, &self.subscribe_mid_, self.remote_topic_.c_str(), 1);
-        const std::string config_topic = "node/" + self.files_.node_id + "/config";
-        mosquitto_publish(
-            m,
-            &self.config_mid_,
-            config_topic.c_str(),
-            static_cast<int>(self.config_.size()),
-            self.config_.data(),
-            1,
-            false
-        );
-    }
-
-    static void OnSubscribe(mosquitto* /*m*/, void* user, int mid, int count, const int* granted) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (mid == self.subscribe_mid_) {
-            if (count >= 1 && granted[0] != 0x80) {
-                self.subscribed_ = true;
-            } else {
-                self.refused_ = true;
-                std::cerr << "params_latency: " << self.files_.node_id
-                          << ": subscription refused\n";
-            }
-        }
-    }
-
-    static void OnPublish(mosquitto* /*m*/, void* user, int mid) {
-        auto& self = *static_cast<BenchNode*>(user);
-        if (mid == self.config_mid_) {
-            self.config_acked_ = true;
-        }
-    }
-
-    static void OnMessage(mosquitto* /*m*/, void* user, const mosquitto_message* message) {
-        const std::int64_t now =
-            NanosSince(static_cast<BenchNode*>(user)->run_.origin, Clock::now());
-        Run& run = static_cast<BenchNode*>(user)->run_;
-        const auto seq = ParseSeq(std::string_view(
-            static_cast<const char*>(message->payload),
-            static_cast<std::size_t>(std::max(0, message->payloadlen))
-        ));
-        if (!seq || *seq >= run.total) {
-            ++run.strays;
+    void OnMessage(const mosquitto_message& message) {
+        const std::int64_t now = NanosSince(run_.origin, Clock::now());
+        const auto seq = ParseSeq(Payload(message));
+        if (!seq || *seq >= run_.total) {
+            ++run_.strays;
             return;
         }
         std::int64_t expected = 0;
-        if (run.received_ns[*seq].compare_exchange_strong(
+        if (run_.received_ns[*seq].compare_exchange_strong(
                 expected, std::max<std::int64_t>(now, 1)
             )) {
-            ++run.received;
+            ++run_.received;
         } else {
-            ++run.duplicates;
+            ++run_.duplicates;
         }
     }
 
-    NodeFiles files_;
     Run& run_;
-    std::string config_;
-    std::string remote_topic_;
-    mosquitto* mosq_ = nullptr;
-    bool started_ = false;
-    int subscribe_mid_ = 0;
-    int config_mid_ = 0;
-    std::atomic<bool> subscribed_{false};
-    std::atomic<bool> config_acked_{false};
-    std::atomic<bool> refused_{false};
+    NodeClient client_;  // last: stops before the rest goes away
 };
 
 // ---- senders: one set = one PUT (REST) or one publish (--raw) --------------------------------
@@ -476,30 +335,22 @@ class RestSender : public Sender {
 public:
     RestSender(
         asio::io_context& io,
-        const std::string& api,
+        const ApiAddress& api,
         std::string token,
         std::vector<std::string> node_ids,
         int connections,
         Run& run,
         const std::function<void()>& pump_again
     )
-        : io_(io), token_(std::move(token)), node_ids_(std::move(node_ids)), run_(run) {
-        std::string rest = api;
-        if (rest.rfind("http://", 0) != 0) {
-            throw UsageError("--api must look like http://127.0.0.1:PORT");
-        }
-        rest.erase(0, 7);
-        while (!rest.empty() && rest.back() == '/') {
-            rest.pop_back();
-        }
-        const auto colon = rest.rfind(':');
-        const std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
-        const std::string port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
-        host_header_ = rest;
+        : io_(io),
+          token_(std::move(token)),
+          node_ids_(std::move(node_ids)),
+          run_(run),
+          host_header_(api.host_header) {
         tcp::resolver resolver(io_);
-        const auto results = resolver.resolve(host, port);
+        const auto results = resolver.resolve(api.host, api.port);
         if (results.empty()) {
-            throw std::runtime_error("cannot resolve " + host);
+            throw std::runtime_error("cannot resolve " + api.host);
         }
         endpoint_ = results.begin()->endpoint();
         stats_.response_ns.assign(run_.total, 0);
@@ -541,22 +392,6 @@ public:
 
     const RestStats& Stats() const { return stats_; }
 
-    // A synchronous GET before the run: 200 once the server has stored the node's config.
-    unsigned GetStatus(const std::string& target) {
-        tcp::socket socket(io_);
-        socket.connect(endpoint_);
-        http::request<http::empty_body> request{http::verb::get, target, 11};
-        request.set(http::field::host, host_header_);
-        request.set(http::field::authorization, token_);
-        http::write(socket, request);
-        beast::flat_buffer buffer;
-        http::response<http::string_body> response;
-        http::read(socket, buffer, response);
-        beast::error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
-        return response.result_int();
-    }
-
 private:
     asio::io_context& io_;
     std::string token_;
@@ -578,48 +413,16 @@ public:
         const std::string& password,
         std::vector<std::string> node_ids
     )
-        : node_ids_(std::move(node_ids)) {
-        mosq_ = mosquitto_new("params-latency-raw", true, this);
-        if (mosq_ == nullptr) {
-            throw std::runtime_error("mosquitto_new failed");
-        }
-        mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
-        mosquitto_max_inflight_messages_set(mosq_, 0);  // as the server's link: no limit
-        mosquitto_connect_callback_set(mosq_, [](mosquitto* /*m*/, void* self, int rc) {
-            static_cast<RawSender*>(self)->connack_ = rc == 0 ? 1 : 2;
-        });
-        mosquitto_publish_callback_set(mosq_, [](mosquitto* /*m*/, void* self, int /*mid*/) {
-            ++static_cast<RawSender*>(self)->acked_;
-        });
-        if (mosquitto_connect_async(mosq_, host.c_str(), port, kKeepAlive) != MOSQ_ERR_SUCCESS ||
-            mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS) {
-            mosquitto_destroy(mosq_);
-            throw std::runtime_error(
-                "cannot connect to the link listener " + host + ":" + std::to_string(port)
-            );
-        }
-        const auto deadline = Clock::now() + std::chrono::seconds(10);
-        while (connack_ == 0 && Clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        if (connack_ != 1) {
-            mosquitto_disconnect(mosq_);
-            mosquitto_loop_stop(mosq_, true);
-            mosquitto_destroy(mosq_);
-            throw std::runtime_error(
-                "the link listener refused " + user + " (wrong password file?)"
-            );
-        }
-    }
-
-    RawSender(const RawSender&) = delete;
-    RawSender& operator=(const RawSender&) = delete;
-
-    ~RawSender() override {
-        mosquitto_disconnect(mosq_);
-        mosquitto_loop_stop(mosq_, false);
-        mosquitto_destroy(mosq_);
-    }
+        : node_ids_(std::move(node_ids)),
+          link_(
+              "params-latency-raw",
+              host,
+              port,
+              user,
+              password,
+              {.unlimited_inflight = true},
+              {.on_publish = [this](int /*mid*/) { ++acked_; }}
+          ) {}
 
     void Pump(std::deque<std::uint64_t>& pending) override {
         while (!pending.empty()) {
@@ -627,10 +430,7 @@ public:
             pending.pop_front();
             const std::string topic =
                 "node/" + node_ids_[seq % node_ids_.size()] + "/params/remote";
-            const std::string body = SetBody(seq);
-            const int rc = mosquitto_publish(
-                mosq_, nullptr, topic.c_str(), static_cast<int>(body.size()), body.data(), 1, false
-            );
+            const int rc = link_.Publish(topic, SetBody(seq));
             if (rc == MOSQ_ERR_SUCCESS) {
                 ++published_;
             } else {
@@ -648,30 +448,13 @@ public:
 
 private:
     std::vector<std::string> node_ids_;
-    mosquitto* mosq_ = nullptr;
-    std::atomic<int> connack_{0};  // 0 waiting, 1 accepted, 2 refused
     std::atomic<std::uint64_t> acked_{0};
     std::uint64_t published_ = 0;
     std::uint64_t errors_ = 0;
+    LinkClient link_;  // last: stops before the rest goes away
 };
 
 // ---- the run ---------------------------------------------------------------------------------
-
-// Nearest-rank percentile of sorted samples, in ms.
-double PercentileMs(const std::vector<std::int64_t>& sorted, double p) {
-    if (sorted.empty()) {
-        return 0;
-    }
-    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-    const std::size_t index = std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1);
-    return static_cast<double>(sorted[index]) / 1e6;
-}
-
-std::string Ms(double ms) {
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%.3f", ms);
-    return buf.data();
-}
 
 int Main(int argc, char** argv) {
     const Args args(
@@ -716,8 +499,8 @@ int Main(int argc, char** argv) {
     const auto files = ReadNodes(args.Required("--nodes-dir"), node_count);
 
     Run run;
-    run.warmup = static_cast<std::uint64_t>(std::llround(rate * warmup_s));
-    run.total = run.warmup + static_cast<std::uint64_t>(std::llround(rate * duration_s));
+    run.warmup = Count(rate, warmup_s);
+    run.total = run.warmup + Count(rate, duration_s);
     run.received_ns = std::vector<std::atomic<std::int64_t>>(run.total);  // all 0
 
     mosquitto_lib_init();
@@ -729,25 +512,7 @@ int Main(int argc, char** argv) {
         nodes.back()->Connect(mqtt_host, mqtt_port, ca_file);
     }
     const auto ready_deadline = Clock::now() + kReadyTimeout;
-    while (!g_stop) {
-        const bool all =
-            std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Ready(); });
-        if (all) {
-            break;
-        }
-        if (Clock::now() > ready_deadline ||
-            std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->Refused(); })) {
-            std::size_t ready = 0;
-            for (const auto& n : nodes) {
-                ready += n->Ready() ? 1 : 0;
-            }
-            throw std::runtime_error(
-                "only " + std::to_string(ready) + " of " + std::to_string(nodes.size()) +
-                " nodes connected, subscribed and reported their config"
-            );
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    WaitForNodes(nodes, ready_deadline, std::chrono::milliseconds(10));
 
     asio::io_context io;
     std::deque<std::uint64_t> pending;
@@ -768,16 +533,20 @@ int Main(int argc, char** argv) {
             node_ids
         );
     } else {
+        const ApiAddress api = ParseApi(args.Required("--api"));
         auto owned = std::make_unique<RestSender>(
-            io, args.Required("--api"), args.Required("--token"), node_ids, connections, run, pump
+            io, api, args.Required("--token"), node_ids, connections, run, pump
         );
         rest = owned.get();
         // The server stores a config from the broker asynchronously: PUT params is refused until
         // it has, so wait for GET config to answer 200 for every node.
+        HttpClient client(api, args.Required("--token"));
         for (const auto& id : node_ids) {
             unsigned status = 0;
             while (!g_stop &&
-                   (status = rest->GetStatus("/v1/user/nodes/config?node_id=" + id)) != 200) {
+                   (status =
+                        client.Send(http::verb::get, "/v1/user/nodes/config?node_id=" + id).first
+                   ) != 200) {
                 if (Clock::now() > ready_deadline) {
                     throw std::runtime_error(
                         "GET /v1/user/nodes/config?node_id=" + id + " answers " +
@@ -792,11 +561,7 @@ int Main(int argc, char** argv) {
 
     // The schedule: set n is due at t0 + n / rate.
     const auto t0 = Clock::now() + std::chrono::milliseconds(50);
-    const std::int64_t t0_ns = NanosSince(run.origin, t0);
-    const auto due_ns = [&](std::uint64_t seq) {
-        return t0_ns +
-               static_cast<std::int64_t>(std::llround(static_cast<double>(seq) * 1e9 / rate));
-    };
+    const Schedule schedule(run.origin, t0, rate);
     std::uint64_t next = 0;
     bool draining = false;
     Clock::time_point drain_until{};
@@ -809,12 +574,12 @@ int Main(int argc, char** argv) {
         }
         if (!draining) {
             const std::int64_t now_ns = NanosSince(run.origin, now);
-            while (next < run.total && due_ns(next) <= now_ns) {
+            while (next < run.total && schedule.DueNs(next) <= now_ns) {
                 pending.push_back(next++);
             }
             sender->Pump(pending);
             if (next < run.total) {
-                timer.expires_at(run.origin + std::chrono::nanoseconds(due_ns(next)));
+                timer.expires_at(schedule.Due(next));
                 timer.async_wait([&](beast::error_code ec) {
                     if (!ec) {
                         tick();
@@ -860,42 +625,21 @@ int Main(int argc, char** argv) {
     }
 
     // ---- figures over the measured sets (after the warm-up) ----
-    std::vector<std::int64_t> latency;
-    std::vector<std::int64_t> answered;
-    latency.reserve(run.total - run.warmup);
-    std::uint64_t received = 0;
-    for (std::uint64_t seq = run.warmup; seq < run.total; ++seq) {
-        const std::int64_t at = run.received_ns[seq].load();
-        if (at != 0) {
-            ++received;
-            latency.push_back(std::max<std::int64_t>(0, at - due_ns(seq)));
-        }
-        if (rest != nullptr && rest->Stats().response_ns[seq] != 0) {
-            answered.push_back(
-                std::max<std::int64_t>(0, rest->Stats().response_ns[seq] - due_ns(seq))
-            );
-        }
-    }
-    std::sort(latency.begin(), latency.end());
-    std::sort(answered.begin(), answered.end());
+    const auto latency = Latencies(run.received_ns, run.warmup, schedule);
+    const std::uint64_t received = latency.size();
     const std::uint64_t measured = run.total - run.warmup;
     const std::uint64_t errors = sender->Errors();
     const std::uint64_t lost = measured - received;
-    std::array<char, 32> rate_buf{};
-    std::snprintf(rate_buf.data(), rate_buf.size(), "%g", rate);
-    const std::string rate_text = rate_buf.data();
+    const std::string rate_text = RateText(rate);
     std::string line = "result mode=" + std::string(raw ? "raw" : "rest") +
                        " nodes=" + std::to_string(nodes.size()) + " rate=" + rate_text +
                        " connections=" + std::to_string(raw ? 1 : connections) +
                        " sent=" + std::to_string(measured) + " errors=" + std::to_string(errors) +
                        " received=" + std::to_string(received) + " lost=" + std::to_string(lost) +
                        " duplicates=" + std::to_string(run.duplicates.load()) +
-                       " strays=" + std::to_string(run.strays.load()) +
-                       " p50_ms=" + Ms(PercentileMs(latency, 0.50)) +
-                       " p90_ms=" + Ms(PercentileMs(latency, 0.90)) +
-                       " p99_ms=" + Ms(PercentileMs(latency, 0.99)) +
-                       " max_ms=" + Ms(PercentileMs(latency, 1.0));
+                       " strays=" + std::to_string(run.strays.load()) + LatencyFields(latency);
     if (rest != nullptr) {
+        const auto answered = Latencies(rest->Stats().response_ns, run.warmup, schedule);
         line += " http_p50_ms=" + Ms(PercentileMs(answered, 0.50)) +
                 " http_p99_ms=" + Ms(PercentileMs(answered, 0.99));
     }
@@ -916,16 +660,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::signal(SIGPIPE, SIG_IGN);
-    std::signal(SIGINT, &OnStopSignal);
-    std::signal(SIGTERM, &OnStopSignal);
-    try {
-        return Main(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "params_latency: " << e.what() << "\n" << kUsage;
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "params_latency: " << e.what() << "\n";
-        return 1;
-    }
+    return RunMain(kProgram, kUsage, &Main, argc, argv);
 }

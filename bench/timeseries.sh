@@ -20,70 +20,28 @@
 #   BENCH_NO_BUILD=1                  use the binaries already in BENCH_BUILD_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+bench_init bench-timeseries
 
 query_runs=${BENCH_TS_QUERY_RUNS:-30}
 nodes=${BENCH_TS_NODES:-1000}
 rates=${BENCH_TS_RATES:-10 20 25}
 duration=${BENCH_TS_DURATION:-20}
-build_dir=${BENCH_BUILD_DIR:-build/release}
-results_dir=bench/results
 
-die() {
-    echo "bench-timeseries: $*" >&2
-    exit 1
-}
-note() {
-    echo "bench-timeseries: $*" >&2
-}
-int_in() {  # int_in NAME VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        die "$1 must be an integer in [$3, $4], got '$2'"
-    fi
-}
 int_in BENCH_TS_QUERY_RUNS "$query_runs" 1 1000
 int_in BENCH_TS_NODES "$nodes" 1 20000
 int_in BENCH_TS_DURATION "$duration" 1 300
 read -r -a rate_list <<<"$rates"
-((${#rate_list[@]} >= 1 && ${#rate_list[@]} <= 5)) || die "BENCH_TS_RATES: 1 to 5 rates"
-for r in "${rate_list[@]}"; do
-    int_in BENCH_TS_RATES "$r" 1 1000
-done
-for tool in curl awk sed; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (make deps installs it)"
-done
+check_rates BENCH_TS_RATES 1 1000 "${rate_list[@]}"
+need_tools curl awk sed
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-work=$(mktemp -d)
-server_pid=""
-fleet_pid=""
-cleanup() {
-    [[ -n $fleet_pid ]] && kill "$fleet_pid" 2>/dev/null
-    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null  # the server stops its mosquitto
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-    if [[ ! -f $build_dir/CMakeCache.txt && $build_dir == build/release ]]; then
-        cmake --preset release
-    fi
-    cmake --build "$build_dir" --target rainmaker-server rainmaker-sim rainmaker_presence \
-        rainmaker_revocation timeseries_query
-fi
+build rainmaker-server rainmaker-sim rainmaker_presence rainmaker_revocation timeseries_query
 server_bin=$build_dir/bin/rainmaker-server
 sim_bin=$build_dir/bin/rainmaker-sim
 query_bin=$build_dir/bench/timeseries_query
-for bin in "$server_bin" "$sim_bin" "$query_bin"; do
-    [[ -x $bin ]] || die "$bin not found (run make bench-timeseries)"
-done
+need_bins "run make bench-timeseries" "$server_bin" "$sim_bin" "$query_bin"
 mkdir -p "$results_dir/raw"
-
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"${2:-%.0f}\", $1 }"; }
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
 # --- a. storage and queries in process ---------------------------------------------------------
 note "storage and queries in process ($query_runs runs each)"
@@ -93,31 +51,14 @@ query_table=$("$query_bin" --runs "$query_runs") || die "timeseries_query failed
 data_dir=$work/data
 mkdir -p "$data_dir" "$work/nodes"
 note "issuing $nodes node certificates"
-"$server_bin" admin issue-node-certs --data-dir "$data_dir" --count "$nodes" --out "$work/nodes" \
-    >/dev/null 2>"$work/admin.log" || { cat "$work/admin.log" >&2; die "issue-node-certs failed"; }
+issue_certs "$data_dir" "$nodes" "$work/nodes"
 # shellcheck disable=SC2086  # BENCH_SERVER_ARGS is split on purpose
-"$server_bin" --http-port 0 --mqtt-port 0 --mqtt-address 127.0.0.1 --data-dir "$data_dir" \
-    ${BENCH_SERVER_ARGS:-} >"$work/server.log" 2>&1 &
-server_pid=$!
-for ((i = 0; i < 100; i++)); do
-    http_port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/server.log")
-    mqtt_port=$(sed -n 's|.*devices connect to mqtts://[^:]*:\([0-9]*\).*|\1|p' "$work/server.log")
-    [[ -n $http_port && -n $mqtt_port ]] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; die "the server exited"; }
-    sleep 0.1
-done
-[[ -n $http_port && -n $mqtt_port ]] || die "the server did not start within 10 s"
-base=http://127.0.0.1:$http_port
+start_server mqtt ${BENCH_SERVER_ARGS:-}
 
 # counters: "RECEIVED STORED DROPPED QUEUE_DROPPED INGESTED" from GET /metrics.
 counters() {
-    curl -sS --max-time 5 "$base/metrics" | awk '
-        $1 == "rainmaker_mqtt_received_total" { r = $2 }
-        $1 == "rainmaker_timeseries_records_stored_total" { s = $2 }
-        $1 == "rainmaker_timeseries_records_dropped_total" { d = $2 }
-        $1 == "rainmaker_mqtt_dropped_total" { q = $2 }
-        $1 == "rainmaker_mqtt_ingested_total" { i = $2 }
-        END { if (r == "") exit 1; printf "%d %d %d %d %d\n", r, s, d, q, i }'
+    metric_values rainmaker_mqtt_received_total rainmaker_timeseries_records_stored_total \
+        rainmaker_timeseries_records_dropped_total rainmaker_mqtt_dropped_total rainmaker_mqtt_ingested_total
 }
 
 rows=""
@@ -126,12 +67,13 @@ loss_total=0
 for rate in "${rate_list[@]}"; do
     name=rate-$rate
     note "fleet of $nodes nodes, $rate samples/s each (2 points a sample), ${duration}s"
-    read -r r0 s0 d0 q0 i0 <<<"$(counters)"
+    read -r r0 s0 d0 q0 _ <<<"$(counters)"
     "$sim_bin" fleet --nodes-dir "$work/nodes" --mqtt-host 127.0.0.1 --mqtt-port "$mqtt_port" \
         --ca "$data_dir/tls/ca.pem" --sensor --tsdata-rate "$rate" --rate 0 \
         --duration "$duration" --connect-rate 500 --settle 30 --stats-interval 5 \
         >"$work/$name.fleet" 2>&1 &
     fleet_pid=$!
+    track "$fleet_pid"
     # Points stored per second while the fleet runs, one sample a second.
     : >"$work/$name.samples"
     while kill -0 "$fleet_pid" 2>/dev/null; do
@@ -139,7 +81,7 @@ for rate in "${rate_list[@]}"; do
         sleep 1
     done
     wait "$fleet_pid" || true
-    fleet_pid=""
+    forget "$fleet_pid"
     # Drain: until the counters stand still for 2 s (60 s at most).
     last="" still=0
     for ((i = 0; i < 120; i++)); do
@@ -153,7 +95,7 @@ for rate in "${rate_list[@]}"; do
         fi
         sleep 0.5
     done
-    read -r r1 s1 d1 q1 i1 <<<"$(counters)"
+    read -r r1 s1 d1 q1 _ <<<"$(counters)"
     curl -sS --max-time 5 "$base/metrics" >"$results_dir/raw/timeseries-$name.metrics.txt" || true
     summary=$(grep '^summary ' "$work/$name.fleet" | tail -1)
     [[ -n $summary ]] || { tail -20 "$work/$name.fleet" >&2; die "the fleet printed no summary"; }
@@ -180,7 +122,7 @@ for rate in "${rate_list[@]}"; do
     fi
 done
 
-machine="$(nproc) vCPU $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -sr)"
+machine="$(nproc) vCPU $(cpu_model ""), $(uname -sr)"
 report=$results_dir/timeseries.md
 cat >"$report" <<EOF
 # Time series — $(date -u '+%Y-%m-%d %H:%M UTC')
