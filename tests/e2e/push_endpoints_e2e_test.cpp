@@ -92,6 +92,18 @@ TEST_F(PushEndpointsTest, RegistersListsAndDeletesAsTheAppsDo) {
     ASSERT_EQ(by_arn.status, 200) << by_arn.body;
     EXPECT_TRUE(ListedTokens(alice_).empty());
     EXPECT_EQ(Listed(alice_), R"({"platform_endpoints":[]})");
+    // The same keys in a JSON body when the query has none.
+    ASSERT_EQ(
+        Register(alice_, object{{"platform", "GCM"}, {"mobile_device_token", "body"}}).status, 201
+    );
+    const auto by_body = client_.Request(
+        "DELETE",
+        kPath,
+        R"({"mobile_device_token":"body"})",
+        {{"Authorization", alice_.accesstoken}, {"Content-Type", "application/json"}}
+    );
+    ASSERT_EQ(by_body.status, 200) << by_body.body;
+    EXPECT_TRUE(ListedTokens(alice_).empty());
 }
 
 TEST_F(PushEndpointsTest, EachDocumentedErrorChangesNothing) {
