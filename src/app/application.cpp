@@ -14,6 +14,7 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
+#include "domain/push/push_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
@@ -22,6 +23,7 @@
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
+#include "http/api/push_routes.hpp"
 #include "http/api/sharing_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/api/timeseries_routes.hpp"
@@ -106,6 +108,7 @@ struct Application::Parts {
           weather(MakeWeather(config)),
           automations(*db, clock, config.automations, weather != nullptr),
           automation_runner(*db, link, clock, config.automations, weather.get()),
+          push(*db, clock),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
           weather_scheduler(*db, clock),
@@ -119,6 +122,7 @@ struct Application::Parts {
         http::api::AddSharingRoutes(router, sharing, group_sharing);
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);
+        http::api::AddPushRoutes(router, push);
         timeseries.RegisterIngest(ingest);
         http::api::AddCommandRoutes(router, commands);
         commands.RegisterIngest(ingest);
@@ -193,6 +197,7 @@ struct Application::Parts {
     std::unique_ptr<domain::automations::WeatherProvider> weather;  // null: none configured
     domain::automations::AutomationService automations;
     domain::automations::AutomationRunner automation_runner;
+    domain::push::PushService push;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;
     jobs::Scheduler weather_scheduler;  // automations-weather only

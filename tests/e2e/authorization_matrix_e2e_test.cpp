@@ -140,6 +140,10 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/user/node_automation", false},
     {"GET", "/v1/user/node_automation", false},
     {"DELETE", "/v1/user/node_automation", false},
+    // push_routes.cpp
+    {"POST", "/v1/user/push_notification/mobile_platform_endpoint", false},
+    {"GET", "/v1/user/push_notification/mobile_platform_endpoint", false},
+    {"DELETE", "/v1/user/push_notification/mobile_platform_endpoint", false},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
@@ -543,6 +547,16 @@ protected:
             ASSERT_EQ(r.status, 200) << r.body;
             vars_[name] = r.Str("automation_id");
         }
+        // The primary's phone, registered for pushes: another user neither sees nor deletes it.
+        {
+            const auto r = client_.Post(
+                "/v1/user/push_notification/mobile_platform_endpoint",
+                object{{"platform", "GCM"}, {"mobile_device_token", "matrix-primary-phone"}},
+                alice_.accesstoken
+            );
+            ASSERT_EQ(r.status, 201) << r.body;
+            vars_["push_arn"] = r.Str("platform_endpoint_arn");
+        }
         // A token that carries the primary's claims under a forged signature.
         const auto dot = alice_.accesstoken.rfind('.');
         const std::string signature = alice_.accesstoken.substr(dot + 1);
@@ -641,6 +655,7 @@ protected:
             get(who, *t, "/v1/user/public_profile");
             get(who, *t, "/v1/user/nodes/cmd?node_id=" + node_.node_id);
             get(who, *t, "/v1/user/node_automation");
+            get(who, *t, "/v1/user/push_notification/mobile_platform_endpoint");
         }
         for (const char* request : {"share_req", "withdraw_req"}) {
             get("alice", alice_, "/v1/user/nodes/sharing/requests?request_id=" + vars_.at(request));
@@ -1342,6 +1357,40 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             "",
             Err(127012),
             Err(127012),
+            Ok()),
+        // ---- push endpoints (#84-#86): a user's own phones. Registering is anyone's (the
+        // row's token moves from caller to caller: one device, one user); another user's
+        // endpoint is not found (114036), and no list shows it
+        Row("POST",
+            "/v1/user/push_notification/mobile_platform_endpoint",
+            R"({"platform":"GCM","mobile_device_token":"matrix-phone"})",
+            Ok(),
+            Ok(),
+            Ok()),
+        Row("GET", "/v1/user/push_notification/mobile_platform_endpoint", "", Ok(), Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                const bool listed = FindBy(
+                                        r.json.at("platform_endpoints"),
+                                        "platform_endpoint_arn",
+                                        vars_.at("push_arn")
+                                    ) != nullptr;
+                if (listed != (role == Role::kPrimary)) {
+                    return role == Role::kPrimary ? "the primary's endpoint is not listed"
+                                                  : "the list shows another user's endpoint";
+                }
+                return "";
+            }),
+        Row("DELETE",
+            "/v1/user/push_notification/mobile_platform_endpoint?endpoint={push_arn}",
+            "",
+            Err(114036),
+            Err(114036),
+            Ok()),
+        Row("DELETE",
+            "/v1/user/push_notification/mobile_platform_endpoint?mobile_device_token=matrix-phone",
+            "",
+            Err(114036),
+            Err(114036),
             Ok()),
     };
 }

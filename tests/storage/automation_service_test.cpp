@@ -127,6 +127,8 @@ public:
 
     storage::AutomationStore& Automations() override { return db_.Automations(); }
 
+    storage::PushStore& Push() override { return db_.Push(); }
+
     void Transaction(const std::function<void()>& work) override {
         if (before_transaction) {
             const auto hook = std::move(before_transaction);

@@ -14,6 +14,7 @@
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
+#include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
@@ -54,7 +55,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       jobs_(std::make_unique<SqliteJobStore>(*this)),
       timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)),
       commands_(std::make_unique<SqliteCommandStore>(*this)),
-      automations_(std::make_unique<SqliteAutomationStore>(*this)) {
+      automations_(std::make_unique<SqliteAutomationStore>(*this)),
+      push_(std::make_unique<SqlitePushStore>(*this)) {
     Migrate();
 }
 
@@ -102,6 +104,10 @@ CommandStore& SqliteDatabase::Commands() {
 
 AutomationStore& SqliteDatabase::Automations() {
     return *automations_;
+}
+
+PushStore& SqliteDatabase::Push() {
+    return *push_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

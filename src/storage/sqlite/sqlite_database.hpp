@@ -37,6 +37,7 @@ public:
     TimeSeriesStore& TimeSeries() override;
     CommandStore& Commands() override;
     AutomationStore& Automations() override;
+    PushStore& Push() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -163,6 +164,7 @@ private:
     std::unique_ptr<TimeSeriesStore> timeseries_;
     std::unique_ptr<CommandStore> commands_;
     std::unique_ptr<AutomationStore> automations_;
+    std::unique_ptr<PushStore> push_;
 };
 
 }  // namespace rainmaker::storage::sqlite
