@@ -19,6 +19,7 @@
 #include "domain/sharing/node_sharing_service.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
 #include "http/api/account_routes.hpp"
+#include "http/api/admin_platform_routes.hpp"
 #include "http/api/automation_routes.hpp"
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
@@ -119,6 +120,7 @@ struct Application::Parts {
         http::api::AddClaimRoutes(router, claims);
         http::api::AddGroupRoutes(router, groups, group_sharing);
         http::api::AddAdminGroupRoutes(router, admin_groups);
+        http::api::AddAdminPlatformRoutes(router, accounts);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);

@@ -112,6 +112,10 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/admin/node_group", false},
     {"GET", "/v1/admin/node_group", false},
     {"DELETE", "/v1/admin/node_group", false},
+    // admin_platform_routes.cpp
+    {"GET", "/v1/admin/api_paths_methods", false},
+    {"GET", "/v1/admin/custom_data", false},
+    {"PUT", "/v1/admin/custom_data", false},
     // sharing_routes.cpp
     {"PUT", "/v1/user/nodes/sharing", false},
     {"PUT", "/v1/user/nodes/sharing/requests", false},
@@ -1261,6 +1265,44 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004))
             .Admins(Ok(), Err(108023)),
+
+        // ---- admin platform (#105, #118, #119): admins only; an admin reads and writes any
+        // user's custom data (the primary's "matrix" key comes from the #71 row above)
+        Row("GET", "/v1/admin/api_paths_methods", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                for (const auto& item : r.json.as_array()) {
+                    if (!item.at("path").as_string().starts_with("/{version}/admin/")) {
+                        return "a path other than an admin one is listed";
+                    }
+                }
+                return FindBy(r.json, "path", "/{version}/admin/custom_data") != nullptr
+                           ? ""
+                           : "admin/custom_data is not listed";
+            }),
+        Row("GET",
+            "/v1/admin/custom_data?user_name={primary_name}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.json.as_object().contains("matrix") ? "" : "the primary's key is missing";
+            }),
+        Row("PUT",
+            "/v1/admin/custom_data?user_name={primary_name}",
+            R"({"admin_matrix":{"value":1,"perms":[{"write":["admin"]}]}})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.json.as_object().contains("admin_matrix") &&
+                               r.json.as_object().contains("matrix")
+                           ? ""
+                           : "the answer is not the primary's data after the write";
+            }),
 
         // A user groups only the nodes mapped to them (the secondary's is).
         Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),

@@ -660,6 +660,63 @@ boost::json::object AccountService::PutCustomData(
     return VisibleCustomData(updated, CustomDataActor::kUser);
 }
 
+UserRow AccountService::RequireTargetOfAdmin(
+    const auth::AuthContext& caller, const UserSelector& target
+) {
+    if (!caller.admin && !caller.super_admin) {
+        throw ApiError(
+            ErrorCode::kNotPermitted,
+            "You are not authorized to perform this operation, Please contact administrator"
+        );
+    }
+    const bool by_id = target.user_id && !target.user_id->empty();
+    const bool by_name = target.user_name && !target.user_name->empty();
+    if (by_id == by_name) {
+        throw ApiError(ErrorCode::kCustomDataOneUser);
+    }
+    std::optional<UserRow> user;
+    if (by_id) {
+        user = db_.Users().FindById(*target.user_id);
+    } else {
+        // An ill-formed name names no user.
+        UserNameKind kind{};
+        std::string canonical;
+        try {
+            canonical = CanonicalUserName(*target.user_name, false, &kind);
+        } catch (const ApiError&) {
+            throw ApiError(ErrorCode::kUserLookupFailed);
+        }
+        user = FindUser(canonical);
+    }
+    // An account never confirmed is nobody yet (it expires unless confirmed).
+    if (!user || !user->confirmed) {
+        throw ApiError(ErrorCode::kUserLookupFailed);
+    }
+    return *user;
+}
+
+boost::json::object AccountService::GetCustomDataAsAdmin(
+    const auth::AuthContext& caller, const UserSelector& target
+) {
+    const auto user = RequireTargetOfAdmin(caller, target);
+    return VisibleCustomData(ParseObject(user.custom_data), CustomDataActor::kAdmin);
+}
+
+boost::json::object AccountService::PutCustomDataAsAdmin(
+    const auth::AuthContext& caller, const UserSelector& target, const boost::json::value& body
+) {
+    boost::json::object updated;
+    // Read, merge and write in one transaction, as PutCustomData: a concurrent write by the
+    // user (or another admin) is never lost.
+    db_.Transaction([&] {
+        const auto user = RequireTargetOfAdmin(caller, target);
+        updated =
+            ApplyCustomDataUpdate(ParseObject(user.custom_data), body, CustomDataActor::kAdmin);
+        db_.Users().SetCustomData(user.user_id, core::Serialize(updated));
+    });
+    return VisibleCustomData(updated, CustomDataActor::kAdmin);
+}
+
 boost::json::object AccountService::GetPublicProfile(
     const auth::AuthContext& caller, const std::string* user_name
 ) {

@@ -49,6 +49,12 @@ struct UserUpdate {
     }
 };
 
+// The user an admin operation is about (#118/#119): exactly one of the two is set.
+struct UserSelector {
+    std::optional<std::string> user_id;
+    std::optional<std::string> user_name;  // as typed: e-mail address or +<country><number>
+};
+
 struct LoginResult {
     auth::Tokens tokens;  // set when the login completed
     std::string session;  // set instead when a code was sent (passwordless login or MFA)
@@ -144,6 +150,19 @@ public:
         const auth::AuthContext& caller, const boost::json::value& body
     );
 
+    // #118 / #119: an admin (or superadmin) reads or writes the custom data of `target` under
+    // the same merge rules as #70/#71, as CustomDataActor::kAdmin: keys whose read (write)
+    // perms leave admins out are hidden (refused, 100004, nothing written). Throws
+    // kNotPermitted for a caller without the admin claim, kCustomDataOneUser unless `target`
+    // names exactly one of user_id and user_name, kUserLookupFailed when no confirmed user has
+    // that id or name.
+    boost::json::object GetCustomDataAsAdmin(
+        const auth::AuthContext& caller, const UserSelector& target
+    );
+    boost::json::object PutCustomDataAsAdmin(
+        const auth::AuthContext& caller, const UserSelector& target, const boost::json::value& body
+    );
+
     // #132: the caller's profile, or that of `user_name`.
     boost::json::object GetPublicProfile(
         const auth::AuthContext& caller, const std::string* user_name
@@ -172,6 +191,10 @@ private:
     enum class CodeCheck { kOk, kNone, kExpired, kWrong, kTooManyTries };
 
     storage::UserRow RequireUser(const auth::AuthContext& caller);
+    // The confirmed user `target` selects, for an admin caller (see GetCustomDataAsAdmin).
+    storage::UserRow RequireTargetOfAdmin(
+        const auth::AuthContext& caller, const UserSelector& target
+    );
     // `user` with the profile fields of `update` applied; throws the field's error when one
     // is refused (the verification code itself is checked by the caller).
     storage::UserRow Updated(const storage::UserRow& user, const UserUpdate& update);

@@ -1,8 +1,10 @@
 // The route table and the single catch site for errors.
 #include "http/server/router.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <exception>
+#include <tuple>
 
 #include "core/log.hpp"
 
@@ -105,6 +107,19 @@ ApiResponse Router::Dispatch(ApiRequest& request) const {
         return ApiResponse::Failure(error);
     }
     return Run(*route, request);
+}
+
+std::vector<RouteInfo> Router::Routes() const {
+    std::vector<RouteInfo> out;
+    for (const auto& [path, by_method] : routes_) {
+        for (const auto& [method, route] : by_method) {
+            out.push_back(RouteInfo{route.method, route.pattern, route.access});
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const RouteInfo& a, const RouteInfo& b) {
+        return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method);
+    });
+    return out;
 }
 
 }  // namespace rainmaker::http

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "domain/auth/authenticator.hpp"
 #include "http/server/api_request.hpp"
@@ -27,6 +28,16 @@ enum class Access {
 enum class Execution { kWorker, kHeavy, kInline };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
+
+// What the route table holds of one route, without its handler (GET /admin/api_paths_methods,
+// #105, lists them).
+struct RouteInfo {
+    std::string method;
+    std::string pattern;
+    Access access;
+
+    friend bool operator==(const RouteInfo&, const RouteInfo&) = default;
+};
 
 struct Route {
     std::string pattern;  // e.g. "/v1/user2"
@@ -58,6 +69,10 @@ public:
 
     // Resolves and runs in one step; an unknown route is answered with its error envelope.
     ApiResponse Dispatch(ApiRequest& request) const;
+
+    // Every registered route, ordered by pattern, then method. Like Find, safe to call from
+    // handlers once the table is complete (routes are added before the server starts).
+    std::vector<RouteInfo> Routes() const;
 
 private:
     domain::auth::Authenticator& authenticator_;
