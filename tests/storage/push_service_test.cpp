@@ -144,6 +144,22 @@ TEST_F(PushServiceTest, ATokenMovesToTheUserWhoRegistersIt) {
     EXPECT_EQ(CodeOf([&] { service_.Delete(bob_, "", old); }), 114036);
 }
 
+// An APNs token is hex: the same phone's token in another letter case is the same token, so it
+// moves instead of making a second endpoint (review of #84); FCM tokens are case-sensitive.
+TEST_F(PushServiceTest, AnApnsTokenIsOneTokenInEitherCase) {
+    service_.Register(alice_, In("APNS", "ABCDEF0123"));
+    EXPECT_EQ(Tokens(alice_), std::vector<std::string>{"abcdef0123"});
+    EXPECT_EQ(CodeOf([&] { service_.Register(alice_, In("APNS", "abcdef0123")); }), 114016);
+    EXPECT_TRUE(service_.Register(bob_, In("APNS_SANDBOX", "AbCdEf0123")).moved);
+    EXPECT_TRUE(service_.List(alice_).empty());
+    EXPECT_EQ(CodeOf([&] { service_.Delete(alice_, "ABCDEF0123", ""); }), 114036);
+    service_.Delete(bob_, "ABCDEF0123", "");
+    EXPECT_TRUE(service_.List(bob_).empty());
+    service_.Register(alice_, In("GCM", "Tok"));
+    EXPECT_FALSE(service_.Register(alice_, In("GCM", "tok")).moved);
+    EXPECT_EQ(Tokens(alice_).size(), 2U);
+}
+
 TEST_F(PushServiceTest, CapsEndpointsPerUserAndAMoveRespectsIt) {
     for (const auto* t : {"a1", "a2", "a3"}) {
         service_.Register(alice_, In("GCM", t));

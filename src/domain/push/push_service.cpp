@@ -25,6 +25,25 @@ bool OneOf(const std::array<std::string_view, N>& values, std::string_view value
 }
 
 // FCM, HMS and APNs tokens are printable ASCII without spaces (base64url, hex, ':').
+// APNs device tokens are hex: one phone's token may come in either case from different app
+// builds; kept in lower case so that it is one token (and one user). FCM tokens are
+// case-sensitive and kept as given.
+std::string StoredToken(std::string_view platform, std::string_view token) {
+    std::string out(token);
+    if (platform == "APNS" || platform == "APNS_SANDBOX") {
+        std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        });
+    }
+    return out;
+}
+
+bool IsHex(std::string_view token) {
+    return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    });
+}
+
 bool PrintableToken(std::string_view token) {
     return std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
@@ -59,7 +78,7 @@ Registration PushService::Register(const auth::AuthContext& caller, const Endpoi
     if (!input.mobile_device_token || input.mobile_device_token->empty()) {
         throw ApiError(ErrorCode::kPushTokenMissing);
     }
-    const std::string& token = *input.mobile_device_token;
+    const std::string token = StoredToken(*input.platform, *input.mobile_device_token);
     if (token.size() > config_.max_token_length) {
         throw ApiError(
             ErrorCode::kInputTooLarge,
@@ -130,11 +149,18 @@ void PushService::Delete(
     }
     db_.Transaction([&] {
         auto& store = db_.Push();
-        const auto row = endpoint_arn.empty() ? store.FindByToken(mobile_device_token)
-                                              : store.Find(endpoint_arn);
+        // An APNs token was stored in lower case: a hex token is looked up in that form too.
+        const std::string lower = StoredToken("APNS", mobile_device_token);
+        auto row = endpoint_arn.empty() ? store.FindByToken(mobile_device_token)
+                                        : store.Find(endpoint_arn);
+        if (!row && endpoint_arn.empty() && IsHex(mobile_device_token)) {
+            row = store.FindByToken(lower);
+        }
+        const bool same_token =
+            row && (mobile_device_token.empty() || row->device_token == mobile_device_token ||
+                    (IsHex(mobile_device_token) && row->device_token == lower));
         // Another user's endpoint is not found: its existence is not disclosed.
-        if (!row || row->user_id != caller.user_id ||
-            (!mobile_device_token.empty() && row->device_token != mobile_device_token)) {
+        if (!row || row->user_id != caller.user_id || !same_token) {
             throw ApiError(ErrorCode::kPushEndpointNotFound);
         }
         store.Delete(row->endpoint_arn);

@@ -226,6 +226,16 @@ json::object ApplyCustomDataUpdate(
                 "Not allowed to write custom data key " + Quoted(key)
             );
         }
+        // New perms on a value the actor cannot read could make it readable to them (perms
+        // reset to the defaults, value kept): changing perms takes read access too.
+        if (current != nullptr && entry.is_object() && entry.as_object().contains(kPermsMember) &&
+            !PermsOfStoredEntry(*current).read.Has(actor)) {
+            throw ApiError(
+                ErrorCode::kCustomDataPermission,
+                "Not allowed to change the permissions of custom data key " + Quoted(key) +
+                    ", which the caller cannot read"
+            );
+        }
         if (entry.is_null()) {
             result.stable_erase(key);
             continue;

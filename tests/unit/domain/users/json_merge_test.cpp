@@ -234,6 +234,34 @@ TEST(CustomDataUpdate, UserMayNotChangePermsOfAdminOnlyKey) {
     );
 }
 
+// A key hidden from one side but writable by it: resetting its perms would have kept the value
+// and made it readable to that side (review of #118/#119).
+TEST(CustomDataUpdate, PermsOfAKeyTheCallerCannotReadDoNotChange) {
+    const auto hidden_from_admin =
+        Obj(R"({"diary": {"value": "secret", "perms": [{"read": ["user"]}]}})");
+    EXPECT_EQ(
+        UpdateError(hidden_from_admin, R"({"diary": {"perms": null}})", kAdmin),
+        ErrorCode::kCustomDataPermission
+    );
+    EXPECT_EQ(
+        UpdateError(
+            hidden_from_admin, R"({"diary": {"perms": [{"read": ["user", "admin"]}]}})", kAdmin
+        ),
+        ErrorCode::kCustomDataPermission
+    );
+    const auto hidden_from_user =
+        Obj(R"({"note": {"value": "x", "perms": [{"read": ["admin"]}]}})");
+    EXPECT_EQ(
+        UpdateError(hidden_from_user, R"({"note": {"perms": null}})", kUser),
+        ErrorCode::kCustomDataPermission
+    );
+    // The side that reads it may still change them.
+    const auto opened = ApplyCustomDataUpdate(
+        hidden_from_admin, json::parse(R"({"diary": {"perms": null}})"), kUser
+    );
+    EXPECT_FALSE(opened.at("diary").as_object().contains("perms"));
+}
+
 TEST(CustomDataUpdate, EmptyEntryOnUnwritableKeyStillCountsAsAWrite) {
     EXPECT_EQ(
         UpdateError(MixedStored(), R"({"membership_info": {}})", kUser),
