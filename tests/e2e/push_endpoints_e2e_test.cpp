@@ -61,11 +61,11 @@ TEST_F(PushEndpointsTest, RegistersListsAndDeletesAsTheAppsDo) {
     EXPECT_EQ(created.Str("status"), "success");
     const std::string arn = created.Str("platform_endpoint_arn");
     EXPECT_EQ(arn.rfind("arn:rainmaker:push:endpoint/", 0), 0U) << arn;
-    const auto apns = Register(
+    const auto vendor = Register(
         alice_,
-        object{{"platform", "APNS"}, {"mobile_device_token", "ab12cd"}, {"platform_type", "fcm"}}
+        object{{"platform", "GCM"}, {"mobile_device_token", "ab12cd"}, {"platform_type", "fcm"}}
     );
-    ASSERT_EQ(apns.status, 201) << apns.body;
+    ASSERT_EQ(vendor.status, 201) << vendor.body;
 
     const auto list = List(alice_);
     ASSERT_EQ(list.status, 200) << list.body;
@@ -87,7 +87,7 @@ TEST_F(PushEndpointsTest, RegistersListsAndDeletesAsTheAppsDo) {
     EXPECT_EQ(by_token.Str("status"), "success");
     EXPECT_EQ(ListedTokens(alice_), std::vector<std::string>{"ab12cd"});
     const auto by_arn = client_.Delete(
-        std::string(kPath) + "?endpoint=" + apns.Str("platform_endpoint_arn"), alice_.accesstoken
+        std::string(kPath) + "?endpoint=" + vendor.Str("platform_endpoint_arn"), alice_.accesstoken
     );
     ASSERT_EQ(by_arn.status, 200) << by_arn.body;
     EXPECT_TRUE(ListedTokens(alice_).empty());

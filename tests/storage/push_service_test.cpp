@@ -160,6 +160,15 @@ TEST_F(PushServiceTest, AnApnsTokenIsOneTokenInEitherCase) {
     EXPECT_EQ(Tokens(alice_).size(), 2U);
 }
 
+TEST_F(PushServiceTest, APlatformTypeGoesWithGcmOnly) {
+    EXPECT_EQ(CodeOf([&] { service_.Register(alice_, In("APNS", "ab12", "huawei")); }), 114018);
+    EXPECT_EQ(
+        CodeOf([&] { service_.Register(alice_, In("APNS_SANDBOX", "ab12", "fcm")); }), 114018
+    );
+    EXPECT_TRUE(service_.List(alice_).empty());
+    EXPECT_EQ(service_.Register(alice_, In("GCM", "tok", "oppo")).endpoint.platform_type, "oppo");
+}
+
 TEST_F(PushServiceTest, CapsEndpointsPerUserAndAMoveRespectsIt) {
     for (const auto* t : {"a1", "a2", "a3"}) {
         service_.Register(alice_, In("GCM", t));

@@ -93,6 +93,13 @@ Registration PushService::Register(const auth::AuthContext& caller, const Endpoi
     if (!platform_type.empty() && !OneOf(kPlatformTypes, platform_type)) {
         throw ApiError(ErrorCode::kPushPlatformTypeInvalid);
     }
+    // The platform types are Android vendors' push services (China vendor push): GCM only.
+    if (!platform_type.empty() && *input.platform != "GCM") {
+        throw ApiError(
+            ErrorCode::kPushPlatformTypeInvalid,
+            "platform_type is for Android vendor push: it goes with platform GCM only"
+        );
+    }
 
     storage::PushEndpointRow row;
     row.endpoint_arn = "arn:rainmaker:push:endpoint/" + core::RandomHex(16);
