@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 
 #include "core/error.hpp"
@@ -100,6 +101,18 @@ std::optional<std::int64_t> Seconds(const std::optional<std::string>& text, Erro
         throw ApiError(error);
     }
     return out;
+}
+
+// What a page token is bound to: the fields of its query, each length-prefixed so that no two
+// lists of fields give the same text.
+std::string QueryDigest(std::initializer_list<std::string_view> fields) {
+    std::string text;
+    for (const auto field : fields) {
+        text += std::to_string(field.size());
+        text += ':';
+        text += field;
+    }
+    return crypto::Sha256Hex(text);
 }
 
 std::string Key(std::string_view node_id, TsKind kind, std::string_view name, TsType type) {
@@ -629,23 +642,25 @@ TsPage TimeSeriesService::Query(
     if (fold.differential && !Numeric(*type)) {
         throw ApiError(ErrorCode::kTsDifferentialType);
     }
-    if (const auto series = db_.TimeSeries().FindSeries(
-            in.node_id, TsKind::kTsData, in.param_name, static_cast<int>(*type)
-        )) {
-        plan.series_id = series->series_id;
-        plan.retained_from = RetainedFrom(*series, now);
-    }
+    Locate(plan, now);
     // Pages continue only the query they came from, for the same caller.
-    plan.query_hash = crypto::Sha256Hex(
-        std::string(admin ? "admin\n" : "user\n") + caller.user_id + '\n' + in.node_id + '\n' +
-        in.param_name + '\n' + std::string(AggregateName(fold.aggregate)) + '\n' +
-        std::to_string(static_cast<int>(fold.interval)) + '\n' +
-        std::to_string(static_cast<int>(*type)) + '\n' + calendar.zone_name() + '\n' +
-        std::to_string(week_start) + '\n' + (fold.differential ? "d" : "-") +
-        (fold.reset_on_negative ? "r" : "-") + (plan.desc ? "v" : "^") + '\n' +
-        in.start_time.value_or("") + '\n' + in.end_time.value_or("") + '\n' +
-        in.num_intervals.value_or("")
-    );
+    plan.query_hash = QueryDigest({
+        admin ? "admin" : "user",
+        caller.user_id,
+        in.node_id,
+        in.param_name,
+        AggregateName(fold.aggregate),
+        std::to_string(static_cast<int>(fold.interval)),
+        std::to_string(static_cast<int>(*type)),
+        calendar.zone_name(),
+        std::to_string(week_start),
+        fold.differential ? "d" : "-",
+        fold.reset_on_negative ? "r" : "-",
+        plan.desc ? "desc" : "asc",
+        in.start_time.value_or(""),
+        in.end_time.value_or(""),
+        in.num_intervals.value_or(""),
+    });
     auto page = Run(plan, in.start_id);
     page.aggregate = fold.aggregate;
     page.timezone = calendar.zone_name();
@@ -693,25 +708,30 @@ TsPage TimeSeriesService::QuerySimple(
     if (!MayRead(caller, in.node_id, admin)) {
         throw ApiError(ErrorCode::kSimpleTsNodeId);
     }
-    if (const auto series = db_.TimeSeries().FindSeries(
-            in.node_id, TsKind::kSimple, in.param_name, static_cast<int>(*type)
-        )) {
-        plan.series_id = series->series_id;
-        plan.retained_from = RetainedFrom(*series, now);
-    }
-    plan.query_hash = crypto::Sha256Hex(
-        std::string(admin ? "admin-simple\n" : "simple\n") + caller.user_id + '\n' + in.node_id +
-        '\n' + in.param_name + '\n' + std::to_string(static_cast<int>(*type)) + '\n' +
-        (plan.desc ? "v" : "^") + '\n' + in.start_time.value_or("") + '\n' +
-        in.end_time.value_or("")
-    );
+    Locate(plan, now);
+    plan.query_hash = QueryDigest({
+        admin ? "admin-simple" : "simple",
+        caller.user_id,
+        in.node_id,
+        in.param_name,
+        std::to_string(static_cast<int>(*type)),
+        plan.desc ? "desc" : "asc",
+        in.start_time.value_or(""),
+        in.end_time.value_or(""),
+    });
     return Run(plan, in.start_id);
 }
 
-std::int64_t TimeSeriesService::RetainedFrom(const storage::TsSeriesRow& series, std::int64_t now)
-    const {
-    const int days = series.ttl_days != 0 ? series.ttl_days : config_.retention_days;
-    return now - static_cast<std::int64_t>(days) * kDay;
+void TimeSeriesService::Locate(Plan& plan, std::int64_t now) {
+    const auto series = db_.TimeSeries().FindSeries(
+        plan.node_id, plan.kind, plan.name, static_cast<int>(plan.fold.type)
+    );
+    if (!series) {
+        return;  // no such series: the answer is empty
+    }
+    plan.series_id = series->series_id;
+    const int days = series->ttl_days != 0 ? series->ttl_days : config_.retention_days;
+    plan.retained_from = now - static_cast<std::int64_t>(days) * kDay;
 }
 
 TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>& start_id) {

@@ -158,8 +158,10 @@ private:
     void NoteHeadPoint(std::int64_t series_id);
     // Whether the caller may read the node's series (admin: any node that exists).
     bool MayRead(const auth::AuthContext& caller, std::string_view node_id, bool admin);
-    // The oldest time `series` still holds points of (its `d`, or the default retention).
-    std::int64_t RetainedFrom(const storage::TsSeriesRow& series, std::int64_t now) const;
+    // Finds the series of `plan` (node, kind, name, value type): its id, and the oldest time it
+    // still holds points of (its `d`, or the default retention). A plan without a series
+    // answers nothing.
+    void Locate(Plan& plan, std::int64_t now);
     // One page of `plan`, from its start or from the page of `start_id`.
     TsPage Run(const Plan& plan, const std::optional<std::string>& start_id);
 
