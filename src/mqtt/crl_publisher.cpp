@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/log.hpp"
+#include "mqtt/private_file.hpp"
 
 namespace rainmaker::mqtt {
 
@@ -29,19 +30,7 @@ void CrlPublisher::Changed() {
         const auto serials = db_.Nodes().RevokedSerials();
         const std::string crl = ca_.MakeCrl(serials);
         fs::create_directories(crl_file_.parent_path());
-        // Written aside and renamed, so the broker never reads half a file.
-        const fs::path tmp = crl_file_.string() + ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out << crl;
-            if (!out) {
-                throw std::runtime_error("cannot write " + tmp.string());
-            }
-        }
-        fs::permissions(
-            tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace
-        );
-        fs::rename(tmp, crl_file_);
+        WritePrivateFile(crl_file_, crl);
         if (reload_) {
             reload_();
         }

@@ -38,9 +38,9 @@ TEST(SqliteDatabase, AppliesAMigrationBelowTheLatestOneWhenItWasNeverRecorded) {
     SqliteDatabase db(file);
     EXPECT_TRUE(HasTable(db, "ts_series"));
     EXPECT_TRUE(HasTable(db, "ts_pages"));
-    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "10"), 1);
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", 10), 1);
     // Nothing else ran twice (it would have failed on its existing tables).
-    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "12"), 1);
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", 12), 1);
 }
 
 TEST(SqliteDatabase, RefusesADatabaseOfANewerSchemaThanItKnows) {
@@ -105,7 +105,9 @@ TEST(SqliteDatabase, V013DatesTheEndOfCommandRequestsThatHadEnded) {
     }
     SqliteDatabase db(file);
     const auto ended = [&](const char* id) {
-        return db.Count("SELECT ended_at FROM cmd_requests WHERE request_id = ?", id);
+        return db.Count(
+            "SELECT ended_at FROM cmd_requests WHERE request_id = ?", std::string_view(id)
+        );
     };
     EXPECT_EQ(ended("a"), 120);  // answered
     EXPECT_EQ(ended("b"), 130);  // timed out at its expiry

@@ -848,8 +848,8 @@ Outgoing SimulatedNode::Poll() const {
         PublishTag::kOther};
 }
 
-Outgoing SimulatedNode::Response(
-    std::string_view request_id, int status, int cmd, std::string_view data
+void SimulatedNode::Respond(
+    Actions& actions, std::string_view request_id, int status, int cmd, std::string_view data
 ) const {
     std::vector<Tlv8Item> items = {
         {kTlvRequestId, std::string(request_id)},
@@ -858,11 +858,16 @@ Outgoing SimulatedNode::Response(
     if (!data.empty()) {
         items.push_back({kTlvData, std::string(data)});
     }
-    return {
-        Outgoing::Kind::kPublish,
-        NodeToCloudTopic("from-node", kRuleCmdResp),
-        EncodeTlv8(items),
-        PublishTag::kOther};
+    actions.out.push_back(
+        {Outgoing::Kind::kPublish,
+         NodeToCloudTopic("from-node", kRuleCmdResp),
+         EncodeTlv8(items),
+         PublishTag::kOther}
+    );
+    actions.events.push_back(
+        {EventKind::kAnswered,
+         std::string(request_id) + " " + std::to_string(status) + " " + Printable(data)}
+    );
 }
 
 void SimulatedNode::OnCommand(Actions& actions, std::string_view payload) {
@@ -889,11 +894,7 @@ void SimulatedNode::OnCommand(Actions& actions, std::string_view payload) {
              std::to_string(role) + " " + Printable(data)}
     );
     const auto answer = [&](int status, std::string_view response) {
-        actions.out.push_back(Response(request_id, status, cmd, response));
-        actions.events.push_back(
-            {EventKind::kAnswered,
-             request_id + " " + std::to_string(status) + " " + Printable(response)}
-        );
+        Respond(actions, request_id, status, cmd, response);
     };
     // esp_rmaker_cmd_resp: an empty request id, no role or command 0 is an invalid request.
     if (request_id.empty() || (role & 0x0F) == 0 || cmd == 0) {
@@ -955,11 +956,7 @@ Actions SimulatedNode::Answer(std::string_view request_id, int status, std::stri
         );
         return actions;
     }
-    actions.out.push_back(Response(request_id, status, it->second, data));
-    actions.events.push_back(
-        {EventKind::kAnswered,
-         std::string(request_id) + " " + std::to_string(status) + " " + Printable(data)}
-    );
+    Respond(actions, request_id, status, it->second, data);
     deferred_.erase(it);
     return actions;
 }

@@ -196,8 +196,10 @@ private:
     std::string ParamsJson(const boost::json::object& selection) const;
     // §2.4: a to-node request, answered at once unless deferred.
     void OnCommand(Actions& actions, std::string_view payload);
-    Outgoing Response(std::string_view request_id, int status, int cmd, std::string_view data)
-        const;
+    // Publishes the answer to request `request_id` on from-node and reports it (answered).
+    void Respond(
+        Actions& actions, std::string_view request_id, int status, int cmd, std::string_view data
+    ) const;
     Outgoing Poll() const;
     void Sample(Actions& actions);
     std::int64_t WallSeconds() const;

@@ -144,14 +144,15 @@ std::pair<DataKind, std::string> CheckData(const Submission& s) {
     );
 }
 
-}  // namespace
-
+// The bytes a request sends to the node: its JSON text, its string, or its base64 decoded.
 std::string DataBytes(const storage::CommandRow& row) {
     if (row.data_kind == static_cast<int>(DataKind::kBase64)) {
         return crypto::Base64Decode(row.data).value_or(std::string{});
     }
     return row.data;
 }
+
+}  // namespace
 
 CommandService::CommandService(
     storage::Database& db,
@@ -289,7 +290,7 @@ SubmitResult CommandService::Submit(
             row.created_at = now;
             row.expires_at = timeout == -1 ? 0 : now + timeout;
             if (!store.Insert(row)) {
-                throw std::runtime_error("request id collision");
+                throw ApiError(ErrorCode::kCmdAddFailed, "Error adding request: id collision");
             }
             ++stored;
             result.accepted.push_back(node_id);

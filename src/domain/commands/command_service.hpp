@@ -173,7 +173,4 @@ private:
     std::unordered_map<std::string, std::int64_t> last_resend_;  // node → unix seconds
 };
 
-// The bytes a request sends to the node: its JSON text, its string, or its base64 decoded.
-std::string DataBytes(const storage::CommandRow& row);
-
 }  // namespace rainmaker::domain::commands

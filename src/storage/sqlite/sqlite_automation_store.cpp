@@ -152,14 +152,12 @@ int SqliteAutomationStore::CountForUser(std::string_view user_id) {
 }
 
 int SqliteAutomationStore::CountForUserNode(std::string_view user_id, std::string_view node_id) {
-    return static_cast<int>(db_.FindFirst(
-                                   "SELECT COUNT(*) FROM automations WHERE user_id = ? AND "
-                                   "node_id = ? AND event_type = 'node_params'",
-                                   [](const Statement& s) { return s.Int(0); },
-                                   user_id,
-                                   node_id
-    )
-                                .value_or(0));
+    return static_cast<int>(db_.Count(
+        "SELECT COUNT(*) FROM automations WHERE user_id = ? AND node_id = ? AND "
+        "event_type = 'node_params'",
+        user_id,
+        node_id
+    ));
 }
 
 std::vector<std::pair<double, double>> SqliteAutomationStore::WeatherLocations(

@@ -170,8 +170,8 @@ std::vector<CommandRow> SqliteCommandStore::Pending(std::string_view node_id) {
 
 std::vector<CommandRow> SqliteCommandStore::Unsent(std::string_view node_id) {
     return db_.FindAll(
-        std::string("SELECT ") + kColumns +
-            " FROM cmd_requests WHERE node_id = ? AND status = 'requested' ORDER BY seq",
+        std::string("SELECT ") + kColumns + " FROM cmd_requests WHERE node_id = ? AND " + kPending +
+            " AND status = 'requested' ORDER BY seq",
         ReadRow,
         node_id
     );
@@ -184,16 +184,12 @@ int SqliteCommandStore::CountPending(std::string_view node_id) {
 }
 
 int SqliteCommandStore::CountPendingOf(std::string_view user_id, std::string_view node_id) {
-    return static_cast<int>(db_.FindFirst(
-                                   std::string(
-                                       "SELECT COUNT(*) FROM cmd_requests WHERE node_id = ? "
-                                       "AND user_id = ? AND "
-                                   ) + kPending,
-                                   [](const Statement& s) { return s.Int(0); },
-                                   node_id,
-                                   user_id
-    )
-                                .value_or(0));
+    return static_cast<int>(db_.Count(
+        std::string("SELECT COUNT(*) FROM cmd_requests WHERE node_id = ? AND user_id = ? AND ") +
+            kPending,
+        node_id,
+        user_id
+    ));
 }
 
 std::vector<CommandRow> SqliteCommandStore::PendingOf(

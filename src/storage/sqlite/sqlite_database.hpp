@@ -84,10 +84,11 @@ public:
         }
     }
 
-    // The integer in the first column of the first row of `sql` with `key` bound, or 0.
-    std::int64_t Count(const std::string& sql, std::string_view key) {
+    // The integer in the first column of the first row of `sql` with `args` bound, or 0.
+    template <typename... Args>
+    std::int64_t Count(const std::string& sql, const Args&... args) {
         return FindFirst(
-                   sql, [](const Statement& s) { return s.Int(0); }, key
+                   sql, [](const Statement& s) { return s.Int(0); }, args...
         )
             .value_or(0);
     }
