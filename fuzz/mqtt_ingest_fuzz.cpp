@@ -189,6 +189,17 @@ void NodeMessage(
                 // a span or type the query rules refuse
             }
         }
+        domain::timeseries::SimpleQueryInput simple;
+        simple.node_id = std::string(node_id);
+        simple.param_name = "Light.Label";
+        simple.data_type = "string";
+        simple.start_time = query.start_time;
+        simple.end_time = query.end_time;
+        try {
+            s.series.QuerySimple(owner, simple, true);
+        } catch (const core::ApiError&) {
+            // a range the query rules refuse
+        }
     }
 }
 
