@@ -493,6 +493,36 @@ TEST_F(TimeSeriesServiceTest, LongRangesAreReadAFewChunksAtATimeWithoutGapsOrRep
     }
 }
 
+TEST_F(TimeSeriesServiceTest, ADamagedChunkAnswersTheCatalogsStoreErrors) {
+    Hourly(kMar28, kMar28 + 3 * kHour);
+    const std::int64_t now = clock_.NowSeconds();
+    ASSERT_EQ(
+        ingest_.Handle(
+            kNode,
+            "simple_tsdata",
+            R"({"name":"Sensor.Mode","dt":"string","t":)" + std::to_string(now - kHour) +
+                R"(,"v":"eco"})"
+        ),
+        IngestOutcome::kApplied
+    );
+    series_.Compact(true);
+    db_.Execute("UPDATE ts_chunks SET data = ?", std::string_view("not a chunk"));
+    auto in = Input();
+    in.start_time = std::to_string(kMar28);
+    in.end_time = std::to_string(kMar29);
+    EXPECT_EQ(ErrorOf(in), 126014);
+    SimpleQueryInput simple;
+    simple.node_id = kNode;
+    simple.param_name = "Sensor.Mode";
+    simple.data_type = "string";
+    try {
+        series_.QuerySimple(owner_, simple, false);
+        ADD_FAILURE() << "a damaged chunk was read";
+    } catch (const ApiError& e) {
+        EXPECT_EQ(e.wire_code(), 136003);
+    }
+}
+
 TEST_F(TimeSeriesServiceTest, ASeriesGoesWhenItsLastUserDeletesTheAccount) {
     Hourly(kMar28, kMar28 + 3 * kHour);
     mapping_.SetNodeReleased([this](std::string_view node) { series_.ForgetNode(node); });

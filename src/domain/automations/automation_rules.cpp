@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::automations {
@@ -318,10 +319,7 @@ Location ParseLocation(const boost::json::value& location) {
 std::string ParseOperator(
     const std::optional<std::string>& given, std::size_t event_count, EventType type
 ) {
-    std::string op = given.value_or("");
-    std::transform(op.begin(), op.end(), op.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    const std::string op = core::AsciiLower(given.value_or(""));
     const bool valid = op == "and" || op == "or";
     if (event_count > 1 && !valid) {
         throw ApiError(ErrorCode::kAutomationOperatorNeeded);

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 
 namespace rainmaker::domain::push {
 
@@ -29,13 +30,8 @@ bool OneOf(const std::array<std::string_view, N>& values, std::string_view value
 // builds; kept in lower case so that it is one token (and one user). FCM tokens are
 // case-sensitive and kept as given.
 std::string StoredToken(std::string_view platform, std::string_view token) {
-    std::string out(token);
-    if (platform == "APNS" || platform == "APNS_SANDBOX") {
-        std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-        });
-    }
-    return out;
+    return platform == "APNS" || platform == "APNS_SANDBOX" ? core::AsciiLower(token)
+                                                            : std::string(token);
 }
 
 bool IsHex(std::string_view token) {

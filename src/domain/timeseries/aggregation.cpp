@@ -3,9 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <utility>
+
+#include "core/text.hpp"
 
 namespace rainmaker::domain::timeseries {
 
@@ -21,17 +22,10 @@ constexpr std::array<std::pair<std::string_view, Aggregate>, 7> kAggregates{{
     {"sum", Aggregate::kSum},
 }};
 
-bool Numeric(TsType type) {
-    return type == TsType::kFloat || type == TsType::kInt;
-}
-
 }  // namespace
 
 std::optional<Aggregate> ParseAggregate(std::string_view text) {
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    const std::string lower = core::AsciiLower(text);
     for (const auto& [name, aggregate] : kAggregates) {
         if (lower == name) {
             return aggregate;

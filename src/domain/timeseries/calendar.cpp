@@ -1,15 +1,14 @@
 // Interval arithmetic on the local calendar of an IANA zone.
 #include "domain/timeseries/calendar.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <chrono>
 #include <date/tz.h>
 #include <mutex>
 #include <unordered_map>
 
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace rainmaker::domain::timeseries {
 
@@ -19,14 +18,6 @@ using std::chrono::seconds;
 
 constexpr std::int64_t kMinute = 60;
 constexpr std::int64_t kHour = 3600;
-
-std::string Lower(std::string_view text) {
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
-    return lower;
-}
 
 date::sys_seconds Sys(std::int64_t t) {
     return date::sys_seconds{seconds{t}};
@@ -56,7 +47,7 @@ const std::unordered_map<std::string, Zone>& ZoneIndex() {
             const auto& db = date::get_tzdb();
             // The system database lists links (Asia/Calcutta) as zones of their own.
             for (const auto& zone : db.zones) {
-                index.emplace(Lower(zone.name()), Zone{&zone, zone.name()});
+                index.emplace(core::AsciiLower(zone.name()), Zone{&zone, zone.name()});
             }
         } catch (const std::exception& e) {
             core::log::Error(std::string("time zone database unreadable: ") + e.what());
@@ -76,7 +67,7 @@ std::optional<Interval> ParseInterval(std::string_view text) {
         {"month", Interval::kMonth},
         {"year", Interval::kYear},
     }};
-    const std::string lower = Lower(text);
+    const std::string lower = core::AsciiLower(text);
     for (const auto& [name, interval] : kNames) {
         if (lower == name) {
             return interval;
@@ -88,7 +79,7 @@ std::optional<Interval> ParseInterval(std::string_view text) {
 std::optional<int> ParseWeekday(std::string_view text) {
     static const std::array<const char*, 7> kDays{
         "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
-    const std::string lower = Lower(text);
+    const std::string lower = core::AsciiLower(text);
     for (int i = 0; i < 7; ++i) {
         const std::string_view day(kDays[static_cast<std::size_t>(i)]);
         if (lower == day || lower == day.substr(0, 3)) {
@@ -100,7 +91,7 @@ std::optional<int> ParseWeekday(std::string_view text) {
 
 std::optional<Calendar> Calendar::ForZone(std::string_view name, int week_start) {
     const auto& index = ZoneIndex();
-    const auto it = index.find(Lower(name));
+    const auto it = index.find(core::AsciiLower(name));
     if (it == index.end()) {
         return std::nullopt;
     }

@@ -192,10 +192,6 @@ std::optional<TsValue> RecordValue(TsType type, const boost::json::value& v, std
     return std::nullopt;
 }
 
-bool Numeric(TsType type) {
-    return type == TsType::kFloat || type == TsType::kInt;
-}
-
 }  // namespace
 
 struct TimeSeriesService::Plan {
@@ -344,10 +340,9 @@ bool TimeSeriesService::StoreRecord(
     const std::int64_t now = clock_.NowSeconds();
     const auto t = RecordTime(time, now);
     auto v = RecordValue(target.type, value, config_.max_text_bytes);
-    const int ttl = target.series.ttl_days != 0 ? target.series.ttl_days : config_.retention_days;
     // A point its retention would delete at once is not written: backdated points would
     // otherwise make compaction rewrite old chunks for nothing.
-    if (!t || !v || *t < now - static_cast<std::int64_t>(ttl) * kDay) {
+    if (!t || !v || *t < RetainedFrom(target.series.ttl_days, now)) {
         return false;
     }
     const auto cell = ToCell(*v);
@@ -383,11 +378,8 @@ std::int64_t TimeSeriesService::SeriesId(
     {
         std::lock_guard lock(series_mutex_);
         const auto it = series_ids_.find(key);
-        if (it != series_ids_.end()) {
-            const auto ttl = series_ttls_.find(key);
-            if (ttl_days == 0 || (ttl != series_ttls_.end() && ttl->second == ttl_days)) {
-                return it->second;
-            }
+        if (it != series_ids_.end() && (ttl_days == 0 || it->second.ttl_days == ttl_days)) {
+            return it->second.id;
         }
     }
     storage::TsSeriesRow row;
@@ -404,10 +396,8 @@ std::int64_t TimeSeriesService::SeriesId(
     std::lock_guard lock(series_mutex_);
     if (series_ids_.size() >= kMaxCached) {
         series_ids_.clear();
-        series_ttls_.clear();
     }
-    series_ids_[key] = id;
-    series_ttls_[key] = ttl_days;
+    series_ids_[key] = CachedSeries{id, ttl_days};
     return id;
 }
 
@@ -424,7 +414,6 @@ void TimeSeriesService::ForgetNode(std::string_view node_id) {
     std::lock_guard lock(series_mutex_);
     const std::string prefix = std::string(node_id) + '\0';
     std::erase_if(series_ids_, [&](const auto& e) { return e.first.starts_with(prefix); });
-    std::erase_if(series_ttls_, [&](const auto& e) { return e.first.starts_with(prefix); });
     if (removed > 0) {
         core::log::Info(
             "node " + std::string(node_id) + ": " + std::to_string(removed) +
@@ -730,11 +719,30 @@ void TimeSeriesService::Locate(Plan& plan, std::int64_t now) {
         return;  // no such series: the answer is empty
     }
     plan.series_id = series->series_id;
-    const int days = series->ttl_days != 0 ? series->ttl_days : config_.retention_days;
-    plan.retained_from = now - static_cast<std::int64_t>(days) * kDay;
+    plan.retained_from = RetainedFrom(series->ttl_days, now);
+}
+
+std::int64_t TimeSeriesService::RetainedFrom(int ttl_days, std::int64_t now) const {
+    const int days = ttl_days != 0 ? ttl_days : config_.retention_days;
+    return now - static_cast<std::int64_t>(days) * kDay;
 }
 
 TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>& start_id) {
+    try {
+        return ReadPage(plan, start_id);
+    } catch (const ApiError&) {
+        throw;
+    } catch (const std::exception& e) {
+        // A damaged chunk or a failing store: the catalog's code for it, the cause in the log.
+        core::log::Error("time series " + plan.node_id + " " + plan.name + ": " + e.what());
+        throw ApiError(
+            plan.kind == TsKind::kSimple ? ErrorCode::kSimpleTsStoreFailed
+                                         : ErrorCode::kTsStoreFailed
+        );
+    }
+}
+
+TsPage TimeSeriesService::ReadPage(const Plan& plan, const std::optional<std::string>& start_id) {
     TsPage page;
     page.node_id = plan.node_id;
     page.param_name = plan.name;
@@ -811,7 +819,9 @@ TsPage TimeSeriesService::Run(const Plan& plan, const std::optional<std::string>
             PointFolder folder(plan.fold, *plan.calendar, before(from));
             points.ForEach(retained(from), to, [&](const TsPoint& p) {
                 folder.Add(p);
-                return true;
+                // Ascending, a page ends once the interval after it is complete; descending
+                // pages are the last intervals of what is left, so all of it is read.
+                return plan.desc || folder.produced() <= limit;
             });
             values = folder.Finish();
             if (values.size() > limit) {

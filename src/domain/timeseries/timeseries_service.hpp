@@ -162,8 +162,12 @@ private:
     // still holds points of (its `d`, or the default retention). A plan without a series
     // answers nothing.
     void Locate(Plan& plan, std::int64_t now);
+    // The oldest time a series of retention `ttl_days` (0: the default) holds points of.
+    std::int64_t RetainedFrom(int ttl_days, std::int64_t now) const;
     // One page of `plan`, from its start or from the page of `start_id`.
+    // Store failures (a damaged chunk) answer 126014 / 136003.
     TsPage Run(const Plan& plan, const std::optional<std::string>& start_id);
+    TsPage ReadPage(const Plan& plan, const std::optional<std::string>& start_id);
 
     storage::Database& db_;
     const core::Clock& clock_;
@@ -172,9 +176,13 @@ private:
 
     // Series ids by node, kind, name and type, so a point costs one statement. A cached id
     // whose series is gone (deleted with its node, or rolled back) is caught by PutPoint.
+    struct CachedSeries {
+        std::int64_t id = 0;
+        int ttl_days = 0;  // the `d` it was stored with
+    };
+
     std::mutex series_mutex_;
-    std::unordered_map<std::string, std::int64_t> series_ids_;
-    std::unordered_map<std::string, int> series_ttls_;
+    std::unordered_map<std::string, CachedSeries> series_ids_;
 
     // Series with points in their head: how many were added and when the first was.
     struct Dirty {

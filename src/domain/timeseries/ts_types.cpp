@@ -1,16 +1,12 @@
 // Names of the series data types.
 #include "domain/timeseries/ts_types.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "core/text.hpp"
 
 namespace rainmaker::domain::timeseries {
 
 std::optional<TsType> ParseTsType(std::string_view text) {
-    std::string lower(text);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    const std::string lower = core::AsciiLower(text);
     if (lower == "float") {
         return TsType::kFloat;
     }

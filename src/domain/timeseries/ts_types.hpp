@@ -18,6 +18,11 @@ enum class TsType { kFloat, kInt, kBool, kString, kObject, kArray };
 std::optional<TsType> ParseTsType(std::string_view text);
 std::string_view TsTypeName(TsType type);
 
+// Numbers: aggregated by value, and differentiable.
+inline bool Numeric(TsType type) {
+    return type == TsType::kFloat || type == TsType::kInt;
+}
+
 // Kept as text (string, object, array).
 inline bool IsText(TsType type) {
     return type == TsType::kString || type == TsType::kObject || type == TsType::kArray;

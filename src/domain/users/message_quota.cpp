@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/text.hpp"
 #include "domain/auth/address_key.hpp"
 
 namespace rainmaker::domain::users {
@@ -14,10 +15,7 @@ constexpr std::chrono::seconds kHour{3600};
 // The recipient as the spam limit counts it: lower case, an e-mail sub-address ("+tag")
 // dropped, since it reaches the same mailbox.
 std::string RecipientKey(std::string_view recipient) {
-    std::string key(recipient);
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
-        return static_cast<char>(c < 0x80 ? std::tolower(c) : c);
-    });
+    std::string key = core::AsciiLower(recipient);
     const auto at = key.find('@');
     if (at != std::string::npos) {
         const auto plus = key.find('+');

@@ -10,6 +10,7 @@
 #include <unicode/utf8.h>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace rainmaker::domain::users {
 
@@ -134,10 +135,7 @@ std::string CanonicalUserName(std::string_view raw, bool email_only, UserNameKin
     }
     std::string name;
     if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x80; })) {
-        name = std::string(value);
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
-            return static_cast<char>(std::tolower(c));
-        });
+        name = core::AsciiLower(value);
     } else {
         name = NormalizedUnicodeName(value);
     }
