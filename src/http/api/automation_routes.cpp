@@ -13,26 +13,21 @@ using domain::automations::AutomationService;
 
 namespace {
 
-std::optional<boost::json::value> Member(const boost::json::object& body, std::string_view key) {
-    const auto* value = body.if_contains(key);
-    return value != nullptr ? std::optional<boost::json::value>(*value) : std::nullopt;
-}
-
 AutomationInput Input(const boost::json::object& body) {
     AutomationInput in;
     in.name = OptionalString(body, "name");
     in.node_id = OptionalString(body, "node_id");
     in.event_type = OptionalString(body, "event_type");
-    in.metadata = Member(body, "metadata");
+    in.metadata = OptionalMember(body, "metadata");
     // null is "not given" for all but metadata (which null clears).
-    if (auto location = Member(body, "location"); location && !location->is_null()) {
+    if (auto location = OptionalMember(body, "location"); location && !location->is_null()) {
         in.location = std::move(location);
     }
-    if (auto events = Member(body, "events"); events && !events->is_null()) {
+    if (auto events = OptionalMember(body, "events"); events && !events->is_null()) {
         in.events = std::move(events);
     }
     in.event_operator = OptionalString(body, "event_operator");
-    if (auto actions = Member(body, "actions"); actions && !actions->is_null()) {
+    if (auto actions = OptionalMember(body, "actions"); actions && !actions->is_null()) {
         in.actions = std::move(actions);
     }
     in.retrigger = OptionalBool(body, "retrigger");
@@ -67,11 +62,6 @@ boost::json::object Json(const Automation& a) {
     return out;
 }
 
-std::string QueryText(const ApiRequest& r, std::string_view key) {
-    const auto* value = r.query.Find(key);
-    return value != nullptr ? *value : std::string();
-}
-
 // Catalog #87 POST /{version}/user/node_automation.
 ApiResponse AddAutomation(const ApiRequest& r, AutomationService& automations) {
     const auto id = automations.Create(r.Caller(), Input(r.JsonObject()));
@@ -80,7 +70,9 @@ ApiResponse AddAutomation(const ApiRequest& r, AutomationService& automations) {
 
 // Catalog #88 PUT /{version}/user/node_automation?automation_id=.
 ApiResponse UpdateAutomation(const ApiRequest& r, AutomationService& automations) {
-    automations.Update(r.Caller(), QueryText(r, "automation_id"), Input(r.JsonObject()));
+    automations.Update(
+        r.Caller(), r.query.Text("automation_id").value_or(""), Input(r.JsonObject())
+    );
     return ApiResponse::Success("Automation trigger updated successfully");
 }
 
@@ -96,7 +88,7 @@ ApiResponse GetAutomations(const ApiRequest& r, AutomationService& automations) 
     }
     const auto* node = r.query.FindAny({"node_id", "nodeid"});
     const auto page = automations.List(
-        r.Caller(), node != nullptr ? *node : "", QueryText(r, "start_id"), num_records
+        r.Caller(), node != nullptr ? *node : "", r.query.Text("start_id").value_or(""), num_records
     );
     boost::json::array list;
     for (const auto& a : page.automations) {
@@ -111,7 +103,7 @@ ApiResponse GetAutomations(const ApiRequest& r, AutomationService& automations) 
 
 // Catalog #90 DELETE /{version}/user/node_automation?automation_id=.
 ApiResponse DeleteAutomation(const ApiRequest& r, AutomationService& automations) {
-    automations.Delete(r.Caller(), QueryText(r, "automation_id"));
+    automations.Delete(r.Caller(), r.query.Text("automation_id").value_or(""));
     return ApiResponse::Success("Automation trigger deleted successfully");
 }
 

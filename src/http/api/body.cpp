@@ -43,6 +43,13 @@ std::string RequiredString(
     return *value;
 }
 
+std::optional<boost::json::value> OptionalMember(
+    const boost::json::object& body, std::string_view key
+) {
+    const auto* value = body.if_contains(key);
+    return value != nullptr ? std::optional<boost::json::value>(*value) : std::nullopt;
+}
+
 std::optional<bool> OptionalBool(const boost::json::object& body, std::string_view key) {
     const auto* value = body.if_contains(key);
     if (value == nullptr || value->is_null()) {

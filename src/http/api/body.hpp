@@ -14,6 +14,10 @@ namespace rainmaker::http::api {
 
 // The string member `key`, or nullopt when absent or null; kInvalidBody when another type.
 std::optional<std::string> OptionalString(const boost::json::object& body, std::string_view key);
+// A copy of member `key` of any type, or nullopt when absent.
+std::optional<boost::json::value> OptionalMember(
+    const boost::json::object& body, std::string_view key
+);
 // The string member `key`; `missing` is thrown when absent, null or empty.
 std::string RequiredString(
     const boost::json::object& body, std::string_view key, core::ErrorCode missing

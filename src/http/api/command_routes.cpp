@@ -71,26 +71,16 @@ boost::json::object Record(const storage::CommandRow& row) {
     return o;
 }
 
-std::optional<std::string> Text(const ApiRequest& r, std::string_view key) {
-    const auto* value = r.query.Find(key);
-    return value != nullptr ? std::optional<std::string>(*value) : std::nullopt;
-}
-
-std::optional<boost::json::value> Member(const boost::json::object& body, std::string_view key) {
-    const auto* value = body.if_contains(key);
-    return value != nullptr ? std::optional<boost::json::value>(*value) : std::nullopt;
-}
-
 // Catalog #101 GET /{version}/user/nodes/cmd and #103 GET /{version}/admin/nodes/cmd.
 ApiResponse GetRequests(const ApiRequest& r, CommandService& commands, bool admin) {
     domain::commands::CommandQuery q;
-    q.request_id = Text(r, "request_id");
-    q.node_id = Text(r, "node_id");
-    q.status = Text(r, "status");
-    q.start_time = Text(r, "start_time");
-    q.end_time = Text(r, "end_time");
-    q.cmd_id = Text(r, "cmd_id");
-    q.start_id = Text(r, "start_id");
+    q.request_id = r.query.Text("request_id");
+    q.node_id = r.query.Text("node_id");
+    q.status = r.query.Text("status");
+    q.start_time = r.query.Text("start_time");
+    q.end_time = r.query.Text("end_time");
+    q.cmd_id = r.query.Text("cmd_id");
+    q.start_id = r.query.Text("start_id");
     q.num_records = r.query.Int("num_records", q.num_records);
     q.desc_order = r.query.Bool("desc_order", false);
     const auto page = commands.List(r.Caller(), q, admin);
@@ -111,10 +101,10 @@ ApiResponse PostRequest(const ApiRequest& r, CommandService& commands, bool admi
     const auto body = r.JsonObject();
     domain::commands::Submission s;
     s.node_ids = OptionalStrings(body, "node_ids").value_or(std::vector<std::string>{});
-    s.cmd = Member(body, "cmd");
-    s.data = Member(body, "data");
+    s.cmd = OptionalMember(body, "cmd");
+    s.data = OptionalMember(body, "data");
     s.is_base64 = OptionalBool(body, "is_base64").value_or(false);
-    s.timeout = Member(body, "timeout");
+    s.timeout = OptionalMember(body, "timeout");
     s.override_pending = OptionalBool(body, "override").value_or(false);
     const auto result = commands.Submit(r.Caller(), s, admin);
     if (result.refused.empty()) {

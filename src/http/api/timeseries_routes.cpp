@@ -14,11 +14,6 @@ using domain::timeseries::TsValue;
 
 namespace {
 
-std::optional<std::string> Text(const ApiRequest& r, std::string_view key) {
-    const auto* value = r.query.Find(key);
-    return value != nullptr ? std::optional<std::string>(*value) : std::nullopt;
-}
-
 int NumRecords(const ApiRequest& r) {
     const int n = r.query.Int("num_records", 200);
     if (n < 1 || n > 200) {
@@ -75,17 +70,17 @@ boost::json::object Answer(const TsPage& page, bool aggregated) {
 // Catalog #66 GET /{version}/user/nodes/tsdata and #67 GET /{version}/admin/nodes/tsdata.
 ApiResponse GetTsData(const ApiRequest& r, TimeSeriesService& series, bool admin) {
     domain::timeseries::TsQueryInput in;
-    in.node_id = Text(r, "node_id").value_or("");
-    in.param_name = Text(r, "param_name").value_or("");
-    in.aggregate = Text(r, "aggregate");
-    in.aggregation_interval = Text(r, "aggregation_interval");
-    in.type = Text(r, "type");
-    in.week_start = Text(r, "week_start");
-    in.timezone = Text(r, "timezone");
-    in.start_time = Text(r, "start_time");
-    in.end_time = Text(r, "end_time");
-    in.num_intervals = Text(r, "num_intervals");
-    in.start_id = Text(r, "start_id");
+    in.node_id = r.query.Text("node_id").value_or("");
+    in.param_name = r.query.Text("param_name").value_or("");
+    in.aggregate = r.query.Text("aggregate");
+    in.aggregation_interval = r.query.Text("aggregation_interval");
+    in.type = r.query.Text("type");
+    in.week_start = r.query.Text("week_start");
+    in.timezone = r.query.Text("timezone");
+    in.start_time = r.query.Text("start_time");
+    in.end_time = r.query.Text("end_time");
+    in.num_intervals = r.query.Text("num_intervals");
+    in.start_id = r.query.Text("start_id");
     in.differential = r.query.Bool("differential", false);
     in.reset_on_negative = r.query.Bool("reset_on_negative", false);
     in.desc_order = r.query.Bool("desc_order", false);
@@ -97,14 +92,14 @@ ApiResponse GetTsData(const ApiRequest& r, TimeSeriesService& series, bool admin
 // simple_tsdata. The reference names the type `data_type`; the SDK sends `type`.
 ApiResponse GetSimpleTsData(const ApiRequest& r, TimeSeriesService& series, bool admin) {
     domain::timeseries::SimpleQueryInput in;
-    in.node_id = Text(r, "node_id").value_or("");
-    in.param_name = Text(r, "param_name").value_or("");
+    in.node_id = r.query.Text("node_id").value_or("");
+    in.param_name = r.query.Text("param_name").value_or("");
     if (const auto* type = r.query.FindAny({"data_type", "type"})) {
         in.data_type = *type;
     }
-    in.start_time = Text(r, "start_time");
-    in.end_time = Text(r, "end_time");
-    in.start_id = Text(r, "start_id");
+    in.start_time = r.query.Text("start_time");
+    in.end_time = r.query.Text("end_time");
+    in.start_id = r.query.Text("start_id");
     in.desc_order = r.query.Bool("desc_order", false);
     in.num_records = NumRecords(r);
     return ApiResponse::Json(Answer(series.QuerySimple(r.Caller(), in, admin), false));

@@ -22,6 +22,13 @@ public:
 
     // The value of `key`, or nullptr when absent (or `undefined`).
     const std::string* Find(std::string_view key) const;
+
+    // A copy of the value of `key`, or nullopt when absent (or `undefined`).
+    std::optional<std::string> Text(std::string_view key) const {
+        const auto* value = Find(key);
+        return value != nullptr ? std::optional<std::string>(*value) : std::nullopt;
+    }
+
     // The first key of `keys` that is present (for aliases such as node_id / nodeid).
     const std::string* FindAny(std::initializer_list<std::string_view> keys) const;
     // true/false/True/False/1/0; absent gives `fallback`; anything else throws kInvalidQuery.
