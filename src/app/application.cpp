@@ -155,8 +155,8 @@ struct Application::Parts {
             timeseries.DeleteExpired();
         });
         // Command timeouts are due times in the store (cmd_requests.expires_at): the job looks
-        // every second (a read; it writes only when one is due), so a request times out within
-        // a second of its expiry.
+        // every second (the scheduler's claim of the run, then a read; it writes requests only
+        // when one is due), so a request times out within a second of its expiry.
         scheduler.Every("command-timeouts", std::chrono::seconds(1), [this] {
             commands.ExpireDue();
         });

@@ -21,8 +21,10 @@ int Scheduler::RunDue() {
     int ran = 0;
     for (auto& job : jobs_) {
         const auto now = clock_.NowSeconds();
-        if (now < job.next_check) {
-            continue;  // known not to be due: no store access
+        // Known not to be due: no store access (unless the clock was set back past an
+        // interval, when the store decides again).
+        if (now < job.next_check && job.next_check <= now + job.interval.count()) {
+            continue;
         }
         bool claimed = false;
         try {
@@ -33,6 +35,10 @@ int Scheduler::RunDue() {
             }
         } catch (const std::exception& e) {
             core::log::Error("job " + job.name + " failed: " + e.what());
+        }
+        if (claimed) {
+            job.next_check = now + job.interval.count();  // the due time the claim stored
+            continue;
         }
         // Not due (or another instance ran it): look again when the store says it is due.
         try {

@@ -238,18 +238,14 @@ int AutomationRunner::RunDaylight() {
         });
         for (const auto& row : rows) {
             const auto a = FromRow(row);
-            bool sunrise = false;
-            bool sunset = false;
-            for (const auto& e : a.events) {
-                (e.conditions.at(0).param == "sunrise" ? sunrise : sunset) = true;
-            }
+            const auto sun = SunEventsOf(a.events);
             // Which event was due, and the one after it (or after now, when late).
             const auto due = a.location ? NextSunEvent(
                                               row.next_run_at - 1,
                                               a.location->latitude,
                                               a.location->longitude,
-                                              sunrise,
-                                              sunset
+                                              sun.sunrise,
+                                              sun.sunset
                                           )
                                         : std::nullopt;
             const std::int64_t next =

@@ -28,22 +28,18 @@ bool IsAutomationId(std::string_view id) {
            std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
 }
 
-std::string Serialized(const boost::json::value& value, std::string_view what) {
-    return SerializeBounded(value, what);
-}
-
 // The row's columns of `a` (events, actions and the rest serialized).
 void Store(const Automation& a, storage::AutomationRow& row) {
     row.name = a.name;
     row.event_type = std::string(EventTypeName(a.event_type));
     row.node_id = a.node_id;
-    row.location = a.location ? Serialized(a.location->given, "location") : "";
+    row.location = a.location ? SerializeBounded(a.location->given, "location") : "";
     row.latitude = a.location ? a.location->latitude : 0;
     row.longitude = a.location ? a.location->longitude : 0;
-    row.events = Serialized(EventsJson(a.events), "events");
+    row.events = SerializeBounded(EventsJson(a.events), "events");
     row.event_operator = a.event_operator;
-    row.actions = Serialized(ActionsJson(a.actions), "actions");
-    row.metadata = a.metadata ? Serialized(*a.metadata, "metadata") : "";
+    row.actions = SerializeBounded(ActionsJson(a.actions), "actions");
+    row.metadata = a.metadata ? SerializeBounded(*a.metadata, "metadata") : "";
     row.retrigger = a.retrigger;
     row.enabled = a.enabled;
 }
@@ -73,17 +69,22 @@ Automation FromRow(const storage::AutomationRow& row) {
     return a;
 }
 
+SunEvents SunEventsOf(const std::vector<Event>& events) {
+    SunEvents sun;
+    for (const auto& e : events) {
+        for (const auto& c : e.conditions) {
+            (c.param == "sunrise" ? sun.sunrise : sun.sunset) = true;
+        }
+    }
+    return sun;
+}
+
 std::int64_t NextDaylightRun(
     const std::vector<Event>& events, const Location& location, std::int64_t after
 ) {
-    bool sunrise = false;
-    bool sunset = false;
-    for (const auto& e : events) {
-        for (const auto& c : e.conditions) {
-            (c.param == "sunrise" ? sunrise : sunset) = true;
-        }
-    }
-    const auto next = NextSunEvent(after, location.latitude, location.longitude, sunrise, sunset);
+    const auto sun = SunEventsOf(events);
+    const auto next =
+        NextSunEvent(after, location.latitude, location.longitude, sun.sunrise, sun.sunset);
     return next ? next->at : 0;
 }
 

@@ -51,6 +51,14 @@ struct AutomationConfig {
 // The automation a stored row holds.
 Automation FromRow(const storage::AutomationRow& row);
 
+// Which of sunrise and sunset a daylight automation's events wait for.
+struct SunEvents {
+    bool sunrise = false;
+    bool sunset = false;
+};
+
+SunEvents SunEventsOf(const std::vector<Event>& events);
+
 // The next sunrise or sunset a daylight automation waits for after `after`; 0 when there is
 // none within a year (polar day or night: looked for again after an update).
 std::int64_t NextDaylightRun(
