@@ -1,8 +1,12 @@
 // libcurl set-up and handle ownership in one place, so every sender gets the same safe defaults.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <curl/curl.h>
 
@@ -34,5 +38,25 @@ void ThrowIfCurlFailed(CURLcode code, const std::string& what);
 
 // The most specific text curl has for `code`: its error buffer when filled, else the generic one.
 std::string CurlErrorText(CURLcode code, const char* error_buffer);
+
+// One HTTP(S) exchange with the senders' defaults: http and https only, the timeout for
+// connecting and for the whole exchange.
+struct HttpRequest {
+    std::string url;
+    std::optional<std::string> post_body;  // POSTed when given; a GET otherwise
+    std::vector<std::string> headers;
+    std::chrono::seconds timeout{10};
+    std::size_t max_answer_bytes = 64 * 1024;
+    bool refuse_larger = false;  // past max_answer_bytes: fail (true), or keep only the prefix
+};
+
+struct HttpAnswer {
+    long status = 0;
+    std::string body;  // at most max_answer_bytes
+};
+
+// Performs `request`. Throws std::runtime_error("<what>: <reason>") when there is no answer
+// (or, with refuse_larger, a larger one); any HTTP status is an answer.
+HttpAnswer PerformHttp(const HttpRequest& request, const std::string& what);
 
 }  // namespace rainmaker::outbound

@@ -19,22 +19,6 @@ namespace {
 // A current-weather answer is a few hundred bytes; anything far larger is not one.
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
-struct Body {
-    std::string text;
-    bool too_large = false;
-};
-
-std::size_t Collect(char* data, std::size_t size, std::size_t count, void* user_data) {
-    auto* body = static_cast<Body*>(user_data);
-    const std::size_t n = size * count;
-    if (body->text.size() + n > kMaxBodyBytes) {
-        body->too_large = true;
-        return 0;  // curl stops with CURLE_WRITE_ERROR
-    }
-    body->text.append(data, n);
-    return n;
-}
-
 std::optional<double> Number(const boost::json::object& current, std::string_view key) {
     const auto* v = current.if_contains(key);
     return v != nullptr && v->is_number() ? std::optional<double>(v->to_number<double>())
@@ -118,43 +102,16 @@ domain::automations::WeatherReading OpenMeteoWeather::Current(double latitude, d
                             "&longitude=" + Coordinate(longitude) +
                             "&current=temperature_2m,relative_humidity_2m,surface_pressure,"
                             "wind_speed_10m,weather_code&wind_speed_unit=ms&timezone=GMT";
-    CurlEasy curl = MakeCurlEasy();
-    CURL* h = curl.get();
-    std::array<char, CURL_ERROR_SIZE> error_buffer{};
-    Body body;
-    const long timeout_seconds = static_cast<long>(config_.timeout.count());
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data()), "CURLOPT_ERRORBUFFER"
-    );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_URL, url.c_str()), "CURLOPT_URL");
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR"
-    );
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Collect), "CURLOPT_WRITEFUNCTION"
-    );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_WRITEDATA, &body), "CURLOPT_WRITEDATA");
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_seconds), "CURLOPT_TIMEOUT");
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout_seconds), "CURLOPT_CONNECTTIMEOUT"
-    );
-    const CURLcode result = curl_easy_perform(h);
-    if (body.too_large) {
-        throw std::runtime_error("weather answer larger than 64 KiB");
+    HttpRequest request;
+    request.url = url;
+    request.timeout = config_.timeout;
+    request.max_answer_bytes = kMaxBodyBytes;
+    request.refuse_larger = true;
+    const auto answer = PerformHttp(request, "weather request failed");
+    if (answer.status < 200 || answer.status > 299) {
+        throw std::runtime_error("weather provider answered HTTP " + std::to_string(answer.status));
     }
-    if (result != CURLE_OK) {
-        throw std::runtime_error(
-            "weather request failed: " + CurlErrorText(result, error_buffer.data())
-        );
-    }
-    long status = 0;
-    ThrowIfCurlFailed(
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE"
-    );
-    if (status < 200 || status > 299) {
-        throw std::runtime_error("weather provider answered HTTP " + std::to_string(status));
-    }
-    return ParseOpenMeteoCurrent(body.text);
+    return ParseOpenMeteoCurrent(answer.body);
 }
 
 }  // namespace rainmaker::outbound

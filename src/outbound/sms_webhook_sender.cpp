@@ -18,14 +18,6 @@ namespace {
 // Enough of the gateway's answer to explain a failure in the log, not enough to flood it.
 constexpr std::size_t kMaxKeptResponseBytes = 512;
 
-std::size_t KeepResponsePrefix(char* data, std::size_t size, std::size_t count, void* user_data) {
-    auto* kept = static_cast<std::string*>(user_data);
-    const std::size_t n = size * count;
-    const std::size_t room = kMaxKeptResponseBytes - std::min(kept->size(), kMaxKeptResponseBytes);
-    kept->append(data, std::min(n, room));
-    return n;  // the rest is read and dropped, so curl does not report a write error
-}
-
 }  // namespace
 
 SmsWebhookSender::SmsWebhookSender(SmsWebhookConfig config) : config_(std::move(config)) {
@@ -42,57 +34,23 @@ void SmsWebhookSender::Send(const domain::users::OutgoingMessage& message) {
     const std::string body =
         core::Serialize(boost::json::object{{"to", message.to}, {"text", message.text}});
 
-    CurlEasy curl = MakeCurlEasy();
-    CURL* h = curl.get();
-    std::array<char, CURL_ERROR_SIZE> error_buffer{};
-    std::string response;
-    CurlSlist headers;
-    AppendToSlist(headers, "Content-Type: application/json");
-    // Without this, curl may wait for a "100 Continue" that simple gateways never send.
-    AppendToSlist(headers, "Expect:");
+    HttpRequest request;
+    request.url = config_.url;
+    request.post_body = body;
+    request.headers = {
+        "Content-Type: application/json",
+        // Without this, curl may wait for a "100 Continue" that simple gateways never send.
+        "Expect:"};
     if (!config_.bearer_token.empty()) {
-        AppendToSlist(headers, "Authorization: Bearer " + config_.bearer_token);
+        request.headers.push_back("Authorization: Bearer " + config_.bearer_token);
     }
-    const long timeout_seconds = static_cast<long>(config_.timeout.count());
-
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data()), "CURLOPT_ERRORBUFFER"
-    );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_URL, config_.url.c_str()), "CURLOPT_URL");
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR"
-    );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()), "CURLOPT_HTTPHEADER");
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_POST, 1L), "CURLOPT_POST");
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str()), "CURLOPT_POSTFIELDS");
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size())),
-        "CURLOPT_POSTFIELDSIZE_LARGE"
-    );
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &KeepResponsePrefix), "CURLOPT_WRITEFUNCTION"
-    );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_WRITEDATA, &response), "CURLOPT_WRITEDATA");
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_seconds), "CURLOPT_TIMEOUT");
-    ThrowIfCurlFailed(
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout_seconds), "CURLOPT_CONNECTTIMEOUT"
-    );
-
-    const CURLcode result = curl_easy_perform(h);
-    if (result != CURLE_OK) {
+    request.timeout = config_.timeout;
+    request.max_answer_bytes = kMaxKeptResponseBytes;
+    const auto answer = PerformHttp(request, "SMS webhook for " + message.to + " failed");
+    if (answer.status < 200 || answer.status > 299) {
         throw std::runtime_error(
-            "SMS webhook for " + message.to +
-            " failed: " + CurlErrorText(result, error_buffer.data())
-        );
-    }
-    long status = 0;
-    ThrowIfCurlFailed(
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE"
-    );
-    if (status < 200 || status > 299) {
-        throw std::runtime_error(
-            "SMS webhook for " + message.to + " answered HTTP " + std::to_string(status) +
-            (response.empty() ? std::string() : ": " + response)
+            "SMS webhook for " + message.to + " answered HTTP " + std::to_string(answer.status) +
+            (answer.body.empty() ? std::string() : ": " + answer.body)
         );
     }
 }
