@@ -35,52 +35,24 @@ AutomationRow Read(const Statement& s) {
     return a;
 }
 
+// The columns Insert and Update both write, in the order Write binds them.
+constexpr const char* kWritten =
+    "name, event_type, node_id, location, latitude, longitude, events, event_operator, actions, "
+    "metadata, retrigger, enabled, last_state, next_run_at, updated_at";
+
 std::string Select(const std::string& rest) {
     return std::string("SELECT ") + kColumns + " FROM automations " + rest;
 }
 
 }  // namespace
 
-bool SqliteAutomationStore::Insert(const AutomationRow& a) {
-    try {
-        db_.Execute(
-            std::string("INSERT INTO automations(") + kColumns +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            a.automation_id,
-            a.user_id,
-            a.name,
-            a.event_type,
-            a.node_id,
-            a.location,
-            a.latitude,
-            a.longitude,
-            a.events,
-            a.event_operator,
-            a.actions,
-            a.metadata,
-            a.retrigger,
-            a.enabled,
-            a.last_state,
-            a.next_run_at,
-            a.created_at,
-            a.updated_at
-        );
-    } catch (const std::exception& e) {
-        if (IsUniqueViolation(e)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
-}
-
-bool SqliteAutomationStore::Update(const AutomationRow& a) {
+template <typename... Tail>
+bool SqliteAutomationStore::Write(
+    const std::string& sql, const AutomationRow& a, const Tail&... tail
+) {
     try {
         return db_.Execute(
-                   "UPDATE automations SET name = ?, event_type = ?, node_id = ?, location = ?, "
-                   "latitude = ?, longitude = ?, events = ?, event_operator = ?, actions = ?, "
-                   "metadata = ?, retrigger = ?, enabled = ?, last_state = ?, next_run_at = ?, "
-                   "updated_at = ? WHERE automation_id = ? AND user_id = ?",
+                   sql,
                    a.name,
                    a.event_type,
                    a.node_id,
@@ -96,15 +68,35 @@ bool SqliteAutomationStore::Update(const AutomationRow& a) {
                    a.last_state,
                    a.next_run_at,
                    a.updated_at,
-                   a.automation_id,
-                   a.user_id
+                   tail...
                ) > 0;
     } catch (const std::exception& e) {
         if (IsUniqueViolation(e)) {
-            return false;
+            return false;  // the name is taken
         }
         throw;
     }
+}
+
+bool SqliteAutomationStore::Insert(const AutomationRow& a) {
+    return Write(
+        std::string("INSERT INTO automations(") + kWritten +
+            ", automation_id, user_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        a,
+        a.automation_id,
+        a.user_id,
+        a.created_at
+    );
+}
+
+bool SqliteAutomationStore::Update(const AutomationRow& a) {
+    return Write(
+        std::string("UPDATE automations SET (") + kWritten +
+            ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE automation_id = ? AND user_id = ?",
+        a,
+        a.automation_id,
+        a.user_id
+    );
 }
 
 bool SqliteAutomationStore::Delete(std::string_view user_id, std::string_view automation_id) {

@@ -1,6 +1,8 @@
 // The SQLite implementation of AutomationStore.
 #pragma once
 
+#include <string>
+
 #include "storage/automation_store.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -31,6 +33,11 @@ public:
         override;
 
 private:
+    // Runs `sql` with the written columns of `a` bound first, then `tail`; false when it
+    // changed no row or hit a unique constraint (the name).
+    template <typename... Tail>
+    bool Write(const std::string& sql, const AutomationRow& a, const Tail&... tail);
+
     SqliteDatabase& db_;
 };
 
