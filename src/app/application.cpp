@@ -15,6 +15,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "domain/push/push_service.hpp"
+#include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
@@ -25,6 +26,7 @@
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
 #include "http/api/push_routes.hpp"
+#include "http/api/rbac_routes.hpp"
 #include "http/api/sharing_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/api/timeseries_routes.hpp"
@@ -110,6 +112,7 @@ struct Application::Parts {
           automations(*db, clock, config.automations, weather != nullptr),
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
+          rbac(*db, accounts, clock, config.rbac),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
           weather_scheduler(*db, clock),
@@ -125,6 +128,8 @@ struct Application::Parts {
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
+        http::api::AddRbacRoutes(router, rbac);
+        router.SetRouteGuard(rbac);
         timeseries.RegisterIngest(ingest);
         http::api::AddCommandRoutes(router, commands);
         commands.RegisterIngest(ingest);
@@ -200,6 +205,7 @@ struct Application::Parts {
     domain::automations::AutomationService automations;
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
+    domain::rbac::RbacService rbac;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;
     jobs::Scheduler weather_scheduler;  // automations-weather only

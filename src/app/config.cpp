@@ -170,6 +170,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "claims.max_per_user", c.claims.max_per_user);
     ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
     Read(t, "groups.max_per_user", c.groups.max_per_user);
+    Read(t, "rbac.enabled", c.rbac.enabled);
     Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);
     Read(t, "mqtt.alerts_per_node", c.ingest.alerts_per_node);
     Read(t, "mqtt.max_config_bytes", c.ingest.max_config_bytes);

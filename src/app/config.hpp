@@ -14,6 +14,7 @@
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
+#include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/sharing_flow.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
 #include "domain/users/account_service.hpp"
@@ -44,6 +45,7 @@ struct Config {
     std::chrono::seconds timeseries_compaction_interval{60};
     domain::commands::CommandConfig commands;
     domain::automations::AutomationConfig automations;
+    domain::rbac::RbacConfig rbac;
     std::string log_level = "info";
 };
 

@@ -54,8 +54,7 @@ auth::AuthContext Caller(const std::string& id, bool admin = false, bool super_a
     c.user_id = id;
     c.user_name = id + "@example.com";
     c.session_id = "s-" + id;
-    c.admin = admin;
-    c.super_admin = super_admin;
+    c.role = auth::PlatformRoleOf(super_admin, admin);
     return c;
 }
 

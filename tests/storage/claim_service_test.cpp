@@ -35,7 +35,7 @@ auth::AuthContext Caller(const std::string& user_id, bool admin = false) {
     auth::AuthContext c;
     c.user_id = user_id;
     c.user_name = user_id + "@x.com";
-    c.admin = admin;
+    c.role = admin ? auth::PlatformRole::kAdmin : auth::PlatformRole::kUser;
     return c;
 }
 

@@ -115,7 +115,7 @@ protected:
             u.created_at = 1;
             ASSERT_TRUE(db_.Users().Insert(u));
         }
-        admin_.admin = true;
+        admin_.role = auth::PlatformRole::kAdmin;
         for (const auto& [node, cmd_resp] :
              {std::pair{kOnline, true}, std::pair{kOffline, true}, std::pair{kPlain, false}}) {
             ASSERT_EQ(

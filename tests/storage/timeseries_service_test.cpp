@@ -128,8 +128,8 @@ protected:
     nodes::MappingService mapping_{db_, clock_};
     nodes::NodeIngest ingest_{db_, mapping_, clock_};
     TimeSeriesService series_{db_, clock_};
-    auth::AuthContext owner_{"user-1", "owner@example.com", "s1", false, false};
-    auth::AuthContext stranger_{"user-2", "other@example.com", "s2", false, false};
+    auth::AuthContext owner_{"user-1", "owner@example.com", "s1", auth::PlatformRole::kUser};
+    auth::AuthContext stranger_{"user-2", "other@example.com", "s2", auth::PlatformRole::kUser};
 };
 
 TEST_F(TimeSeriesServiceTest, RecordsTheConfigDoesNotDeclareOrMistypedAreDroppedAndCounted) {
@@ -526,7 +526,7 @@ TEST_F(TimeSeriesServiceTest, ADamagedChunkAnswersTheCatalogsStoreErrors) {
 TEST_F(TimeSeriesServiceTest, ASeriesGoesWhenItsLastUserDeletesTheAccount) {
     Hourly(kMar28, kMar28 + 3 * kHour);
     mapping_.SetNodeReleased([this](std::string_view node) { series_.ForgetNode(node); });
-    auth::AuthContext admin{"admin-1", "admin@example.com", "s3", false, true};
+    auth::AuthContext admin{"admin-1", "admin@example.com", "s3", auth::PlatformRole::kAdmin};
     auto in = Input();
     in.start_time = std::to_string(kMar28);
     in.end_time = std::to_string(kMar29);
@@ -549,7 +549,7 @@ TEST_F(TimeSeriesServiceTest, OnlyUsersOfTheNodeReadItAndItsSeriesGoWithItsLastU
     in.start_time = std::to_string(kMar28);
     in.end_time = std::to_string(kMar29);
     EXPECT_EQ(ErrorOf(in, &stranger_), 126002);
-    auth::AuthContext admin{"admin-1", "admin@example.com", "s3", false, true};
+    auth::AuthContext admin{"admin-1", "admin@example.com", "s3", auth::PlatformRole::kAdmin};
     EXPECT_EQ(series_.Query(admin, in, true).values.size(), 3u);
     auto missing = in;
     missing.node_id = "no-such-node";

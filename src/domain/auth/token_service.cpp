@@ -212,12 +212,11 @@ AuthContext TokenService::Authenticate(std::string_view header) {
                    phone && phone->is_string()) {
             entry.context.user_name = std::string(phone->as_string());
         }
-        if (const auto* v = claims->if_contains("custom:super_admin"); v && v->is_bool()) {
-            entry.context.super_admin = v->as_bool();
-        }
-        if (const auto* v = claims->if_contains("custom:admin"); v && v->is_bool()) {
-            entry.context.admin = v->as_bool();
-        }
+        const auto flag = [&claims](const char* name) {
+            const auto* v = claims->if_contains(name);
+            return v != nullptr && v->is_bool() && v->as_bool();
+        };
+        entry.context.role = PlatformRoleOf(flag("custom:super_admin"), flag("custom:admin"));
         std::unique_lock lock(cache_mutex_);
         if (tokens_.size() >= kMaxCachedTokens) {
             tokens_.clear();

@@ -74,7 +74,7 @@ std::string ClaimService::NewNodeId() {
 }
 
 void ClaimService::CheckMayReclaim(const auth::AuthContext& caller, const storage::NodeRow& node) {
-    if (caller.admin || caller.super_admin || db_.Nodes().CountMappingsOfNode(node.node_id) == 0) {
+    if (caller.IsAdmin() || db_.Nodes().CountMappingsOfNode(node.node_id) == 0) {
         return;
     }
     // Knowing a MAC address (or having claimed the device once and handed it on) must not
@@ -112,7 +112,7 @@ std::string ClaimService::Initiate(
             // must not let anyone cut a device off either.
             db_.Nodes().ClearMac(existing->node_id);
         }
-        if (!caller.admin && !caller.super_admin) {
+        if (!caller.IsAdmin()) {
             if (limits_.max_pending_per_user > 0 &&
                 db_.Nodes().CountPendingClaims(caller.user_id) >= limits_.max_pending_per_user) {
                 throw ApiError(

@@ -663,12 +663,16 @@ boost::json::object AccountService::PutCustomData(
 UserRow AccountService::RequireTargetOfAdmin(
     const auth::AuthContext& caller, const UserSelector& target
 ) {
-    if (!caller.admin && !caller.super_admin) {
+    if (!caller.IsAdmin()) {
         throw ApiError(
             ErrorCode::kNotPermitted,
             "You are not authorized to perform this operation, Please contact administrator"
         );
     }
+    return FindConfirmedUser(target);
+}
+
+UserRow AccountService::FindConfirmedUser(const UserSelector& target) {
     const bool by_id = target.user_id && !target.user_id->empty();
     const bool by_name = target.user_name && !target.user_name->empty();
     if (by_id == by_name) {

@@ -187,6 +187,11 @@ public:
         std::string_view user_name, std::string_view password, bool super_admin, bool admin = false
     );
 
+    // The confirmed user `target` selects, by user_id or by user_name. Throws
+    // 101026 when there is none (or the name is ill-formed), 125003 when both or neither are
+    // given.
+    storage::UserRow FindConfirmedUser(const UserSelector& target);
+
 private:
     enum class CodeCheck { kOk, kNone, kExpired, kWrong, kTooManyTries };
 

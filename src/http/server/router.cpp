@@ -74,11 +74,17 @@ ApiResponse Router::Run(const Route& route, ApiRequest& request) const {
         if (route.access != Access::kPublic) {
             request.auth = authenticator_.Authenticate(request.authorization);
         }
-        if (route.access == Access::kAdmin && !request.auth->admin && !request.auth->super_admin) {
+        const bool refused = (route.access == Access::kAdmin && !request.auth->IsAdmin()) ||
+                             (route.access == Access::kSuperAdmin && !request.auth->IsSuperAdmin());
+        if (refused) {
             throw ApiError(
                 ErrorCode::kNotPermitted,
                 "You are not authorized to perform this operation, Please contact administrator"
             );
+        }
+        if (route.access == Access::kAdmin && guard_ != nullptr) {
+            request.auth->node_scope =
+                guard_->Authorize(*request.auth, route.method, route.pattern);
         }
         return route.handler(request);
     } catch (const ApiError& error) {

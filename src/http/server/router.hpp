@@ -10,16 +10,24 @@
 #include <vector>
 
 #include "domain/auth/authenticator.hpp"
+#include "domain/auth/route_guard.hpp"
 #include "http/server/api_request.hpp"
 #include "http/server/api_response.hpp"
 
 namespace rainmaker::http {
 
+// What a route needs of its caller, declared with the route and checked before its handler.
 enum class Access {
-    kPublic,  // no token needed
-    kUser,    // a valid access or id token in Authorization
-    kAdmin,   // kUser, of an admin or superadmin (others get 100004)
+    kPublic,      // no token needed
+    kUser,        // a valid access or id token in Authorization
+    kAdmin,       // kUser, of an admin or superadmin (others get 100004), within their roles
+    kSuperAdmin,  // kUser, of a superadmin (others get 100004)
 };
+
+// Whether routes of `access` are admin routes (listed by GET /admin/api_paths_methods).
+constexpr bool IsAdminAccess(Access access) {
+    return access == Access::kAdmin || access == Access::kSuperAdmin;
+}
 
 // Where a handler runs: kWorker (default) on the worker pool, because handlers may block on the
 // store; kHeavy on a separate pool for CPU-bound work (password hashing takes tens of
@@ -51,6 +59,11 @@ class Router {
 public:
     explicit Router(domain::auth::Authenticator& authenticator);
 
+    // The guard asked before every kAdmin route runs for an admin (RBAC): it refuses the
+    // route or narrows the nodes the handler may reach (AuthContext::node_scope). Without
+    // one, admins are unrestricted.
+    void SetRouteGuard(domain::auth::RouteGuard& guard) { guard_ = &guard; }
+
     void Add(
         std::string_view method,
         std::string_view path,
@@ -76,6 +89,7 @@ public:
 
 private:
     domain::auth::Authenticator& authenticator_;
+    domain::auth::RouteGuard* guard_ = nullptr;
     // path -> method -> route
     std::unordered_map<std::string, std::unordered_map<std::string, Route>> routes_;
 };
