@@ -13,6 +13,7 @@
 #include "core/random.hpp"
 #include "crypto/base64.hpp"
 #include "domain/commands/tlv.hpp"
+#include "domain/nodes/admin_scope.hpp"
 #include "domain/paging.hpp"
 #include "domain/stored_json.hpp"
 
@@ -227,10 +228,11 @@ SubmitResult CommandService::Submit(
                 }
                 role = RoleOf(mapping->role);
             }
-            const auto node = nodes.Find(node_id);
+            const auto node =
+                admin ? nodes::FindForAdmin(db_, caller, node_id) : nodes.Find(node_id);
             if (!node) {
-                // Only an admin gets here: for a user, a node they are not mapped to and one
-                // that does not exist answer alike.
+                // Only an admin gets here (a node outside their RBAC scope answers the same): for a
+                // user, a node they are not mapped to and one that does not exist answer alike.
                 refuse(ErrorCode::kNodesNotFound, "Node does not exist");
                 continue;
             }
@@ -387,7 +389,7 @@ CommandPage CommandService::List(
             }
         } else if (q.node_id) {
             const bool known =
-                admin ? db_.Nodes().Find(*q.node_id).has_value()
+                admin ? nodes::FindForAdmin(db_, caller, *q.node_id).has_value()
                       : db_.Nodes().FindMapping(caller.user_id, *q.node_id).has_value();
             if (q.node_id->empty() || !known) {
                 throw ApiError(ErrorCode::kTsNodeId);
@@ -401,6 +403,16 @@ CommandPage CommandService::List(
             throw ApiError(ErrorCode::kCmdTimeNeedsNodeId);
         } else {
             throw ApiError(ErrorCode::kCmdQueryMissing);
+        }
+        if (admin && caller.node_scope && q.request_id) {
+            // A request to a node outside the caller's RBAC scope is not there for them.
+            auto whole = filter;
+            whole.start_seq.reset();
+            for (const auto& row : db_.Commands().List(whole, static_cast<int>(kMaxNodes))) {
+                if (!nodes::FindForAdmin(db_, caller, row.node_id)) {
+                    return CommandPage{};
+                }
+            }
         }
         CommandPage page;
         page.requests = db_.Commands().List(filter, page_size + 1);

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/random.hpp"
+#include "domain/nodes/admin_scope.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "domain/paging.hpp"
 #include "domain/stored_json.hpp"
@@ -169,6 +170,22 @@ void GroupService::CheckNodesMapped(
     }
 }
 
+void GroupService::RequireInScope(
+    const auth::AuthContext& caller, const std::vector<std::string>& nodes
+) {
+    if (!Admin() || !caller.node_scope) {
+        return;
+    }
+    for (const auto& node : nodes) {
+        // A node outside the admin's RBAC scope answers like one that does not exist.
+        if (!nodes::FindForAdmin(db_, caller, node)) {
+            throw ApiError(
+                ErrorCode::kGroupNodesNotClaimed, "Some of the nodes are not claimed: " + node
+            );
+        }
+    }
+}
+
 void GroupService::CheckInParent(const GroupRow& group, const std::vector<std::string>& nodes) {
     if (group.parent_id.empty()) {
         return;
@@ -327,6 +344,7 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
         }
         db_.Groups().Insert(group);
         if (f.nodes) {
+            RequireInScope(caller, *f.nodes);
             AddNodes(group, *f.nodes);
         }
         if (!group_query.empty()) {
@@ -372,6 +390,7 @@ void GroupService::Update(
         if (!group.group_query.empty() && f.nodes) {
             throw ApiError(ErrorCode::kDynamicGroupWithNodes);
         }
+        RequireInScope(caller, f.nodes.value_or(std::vector<std::string>{}));
         if (Admin() && f.operation == "remove") {
             const auto present = db_.Groups().Nodes(group.group_id);
             for (const auto& node : f.nodes.value_or(std::vector<std::string>{})) {
@@ -422,7 +441,8 @@ void GroupService::Update(
 boost::json::object GroupService::Describe(
     const auth::AuthContext& caller, const GroupRow& group, const GroupQuery& query
 ) {
-    const auto node_ids = db_.Groups().Nodes(group.group_id);
+    // An admin restricted by RBAC sees only the nodes of their scope.
+    const auto node_ids = nodes::InAdminScope(db_, caller, db_.Groups().Nodes(group.group_id));
     boost::json::object out{
         {"group_id", group.group_id},
         {"group_name", group.group_name},

@@ -122,6 +122,9 @@ public:
 private:
     void CheckFields(const GroupFields& fields) const;
     void CheckNodesMapped(std::string_view user_id, const std::vector<std::string>& nodes);
+    // For an admin restricted by RBAC: every node must be in their scope (108012 otherwise,
+    // as for a node that does not exist).
+    void RequireInScope(const auth::AuthContext& caller, const std::vector<std::string>& nodes);
     void CheckInParent(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void CheckExclusive(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void AddNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);

@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
+#include "domain/nodes/admin_scope.hpp"
 #include "domain/timeseries/series_points.hpp"
 
 namespace rainmaker::domain::timeseries {
@@ -483,7 +484,7 @@ bool TimeSeriesService::MayRead(
     const auth::AuthContext& caller, std::string_view node_id, bool admin
 ) {
     if (admin) {
-        return db_.Nodes().Find(node_id).has_value();
+        return nodes::FindForAdmin(db_, caller, node_id).has_value();
     }
     return db_.Nodes().FindMapping(caller.user_id, node_id).has_value();
 }
