@@ -237,6 +237,10 @@ Policy ParsePolicy(const boost::json::value& policy_json) {
 }
 
 bool Matches(const Statement& statement, std::string_view method, std::string_view route) {
+    return MatchesPath(statement, method, WithoutVersion(route));
+}
+
+bool MatchesPath(const Statement& statement, std::string_view method, std::string_view path) {
     const bool method_matches = std::any_of(
         statement.methods.begin(),
         statement.methods.end(),
@@ -245,11 +249,10 @@ bool Matches(const Statement& statement, std::string_view method, std::string_vi
     if (!method_matches) {
         return false;
     }
-    const auto path = WithoutVersion(route);
     return std::any_of(
         statement.resources.begin(),
         statement.resources.end(),
-        [&path](const std::string& resource) { return Glob(resource, path); }
+        [path](const std::string& resource) { return Glob(resource, path); }
     );
 }
 

@@ -47,5 +47,7 @@ std::string WithoutVersion(std::string_view path);
 
 // Whether `statement` names `method` (upper case) on `route` (a route pattern, "/v1/...").
 bool Matches(const Statement& statement, std::string_view method, std::string_view route);
+// The same for a path already without its version (WithoutVersion).
+bool MatchesPath(const Statement& statement, std::string_view method, std::string_view path);
 
 }  // namespace rainmaker::domain::rbac

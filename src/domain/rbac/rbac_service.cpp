@@ -42,10 +42,6 @@ void RequireLevel(std::optional<int> level) {
     }
 }
 
-[[noreturn]] void NotPermitted(const std::string& why) {
-    throw ApiError(ErrorCode::kNotPermitted, why);
-}
-
 }  // namespace
 
 RbacService::RbacService(
@@ -64,12 +60,18 @@ void RbacService::Changed() {
 }
 
 std::shared_ptr<const RbacService::View> RbacService::CurrentView() {
-    std::lock_guard lock(view_mutex_);
+    if (auto view = view_.load(); view && view->generation == generation_.load()) {
+        return view;
+    }
+    std::lock_guard lock(rebuild_mutex_);
     const auto generation = generation_.load();
-    if (view_ && view_generation_ == generation) {
-        return view_;
+    if (auto view = view_.load(); view && view->generation == generation) {
+        return view;  // another thread rebuilt it meanwhile
     }
     auto view = std::make_shared<View>();
+    // A change committed while this view is read bumps the generation past `generation`: the
+    // next read rebuilds again.
+    view->generation = generation;
     db_.Snapshot([&] {
         for (const auto& row : db_.Rbac().Policies()) {
             try {
@@ -89,11 +91,56 @@ std::shared_ptr<const RbacService::View> RbacService::CurrentView() {
             view->user_roles[user].push_back(std::move(role));
         }
     });
-    // A change committed while this view was read bumped the generation past `generation`:
-    // the next read rebuilds again.
-    view_ = std::move(view);
-    view_generation_ = generation;
-    return view_;
+    view_.store(view);
+    return view;
+}
+
+RbacService::View::Decision RbacService::Decide(
+    const View& view,
+    const std::vector<std::string>& roles,
+    std::string_view method,
+    std::string_view route
+) {
+    const auto path = WithoutVersion(route);
+    auto scope = std::make_shared<NodeScope>();
+    bool every_node = false;
+    std::set<std::string_view> seen;  // a policy held through two roles counts once
+    for (const auto& role_name : roles) {
+        const auto role = view.roles.find(role_name);
+        if (role == view.roles.end()) {
+            continue;
+        }
+        for (const auto& policy_name : role->second.policies) {
+            const auto policy = view.policies.find(policy_name);
+            if (policy == view.policies.end() || !seen.insert(policy->first).second) {
+                continue;
+            }
+            bool allows = false;
+            bool denies = false;
+            for (const auto& statement : policy->second.statements) {
+                if (MatchesPath(statement, method, path)) {
+                    (statement.effect == Effect::kDeny ? denies : allows) = true;
+                }
+            }
+            if (denies) {
+                if (policy->second.filters.empty()) {
+                    return {nullptr, "Your roles deny " + std::string(method) + " " + path};
+                }
+                scope->deny.push_back(policy->second.filters);
+            }
+            if (allows) {
+                every_node = every_node || policy->second.filters.empty();
+                scope->allow.push_back(policy->second.filters);
+            }
+        }
+    }
+    if (scope->allow.empty()) {
+        return {nullptr, "Your roles do not allow " + std::string(method) + " " + path};
+    }
+    if (every_node && scope->deny.empty()) {
+        return {nullptr, {}};
+    }
+    return {std::move(scope), {}};
 }
 
 std::shared_ptr<const NodeScope> RbacService::Authorize(
@@ -107,49 +154,30 @@ std::shared_ptr<const NodeScope> RbacService::Authorize(
     if (held == view->user_roles.end() || held->second.empty()) {
         return nullptr;  // an admin with no role keeps every admin right
     }
-    auto scope = std::make_shared<NodeScope>();
-    bool every_node = false;
-    std::set<std::string_view> seen;  // a policy held through two roles counts once
-    for (const auto& role_name : held->second) {
-        const auto role = view->roles.find(role_name);
-        if (role == view->roles.end()) {
-            continue;
-        }
-        for (const auto& policy_name : role->second.policies) {
-            const auto policy = view->policies.find(policy_name);
-            if (policy == view->policies.end() || !seen.insert(policy->first).second) {
-                continue;
-            }
-            bool allows = false;
-            bool denies = false;
-            for (const auto& statement : policy->second.statements) {
-                if (Matches(statement, method, route)) {
-                    (statement.effect == Effect::kDeny ? denies : allows) = true;
-                }
-            }
-            if (denies) {
-                if (policy->second.filters.empty()) {
-                    NotPermitted(
-                        "Your roles deny " + std::string(method) + " " + WithoutVersion(route)
-                    );
-                }
-                scope->deny.push_back(policy->second.filters);
-            }
-            if (allows) {
-                every_node = every_node || policy->second.filters.empty();
-                scope->allow.push_back(policy->second.filters);
-            }
+    std::string key = caller.user_id;
+    key.append(1, '\n').append(method).append(1, ' ').append(route);
+    std::optional<View::Decision> memoized;
+    {
+        std::lock_guard lock(view->memo_mutex);
+        if (const auto it = view->memo.find(key); it != view->memo.end()) {
+            memoized = it->second;
         }
     }
-    if (scope->allow.empty()) {
-        NotPermitted(
-            "Your roles do not allow " + std::string(method) + " " + WithoutVersion(route)
-        );
+    View::Decision decision;
+    if (memoized) {
+        decision = std::move(*memoized);
+    } else {
+        decision = Decide(*view, held->second, method, route);
+        std::lock_guard lock(view->memo_mutex);
+        if (view->memo.size() >= kMaxMemo) {
+            view->memo.clear();
+        }
+        view->memo.emplace(std::move(key), decision);
     }
-    if (every_node && scope->deny.empty()) {
-        return nullptr;
+    if (!decision.refusal.empty()) {
+        throw ApiError(ErrorCode::kNotPermitted, decision.refusal);
     }
-    return scope;
+    return decision.scope;
 }
 
 RbacService::Standing RbacService::StandingOf(const auth::AuthContext& caller) {

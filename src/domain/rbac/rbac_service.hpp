@@ -111,10 +111,30 @@ private:
     // What the route guard reads: every policy compiled, every role, every assignment; rebuilt
     // from the store after a change committed.
     struct View {
+        std::uint64_t generation = 0;  // of the changes it includes
         std::map<std::string, Policy, std::less<>> policies;
         std::map<std::string, storage::RoleRow, std::less<>> roles;
         std::unordered_map<std::string, std::vector<std::string>> user_roles;
+
+        // The guard's answers for (user, method, route), computed once per view.
+        struct Decision {
+            std::shared_ptr<const NodeScope> scope;  // null: every node
+            std::string refusal;                     // non-empty: refused, with this reason
+        };
+
+        mutable std::mutex memo_mutex;
+        mutable std::unordered_map<std::string, Decision> memo;
     };
+
+    static constexpr std::size_t kMaxMemo = 10000;  // answers kept per view, then forgotten
+
+    // The guard's answer for a restricted caller, from `view`.
+    static View::Decision Decide(
+        const View& view,
+        const std::vector<std::string>& roles,
+        std::string_view method,
+        std::string_view route
+    );
 
     // Where a caller stands for the level rules.
     struct Standing {
@@ -135,9 +155,8 @@ private:
     core::Clock& clock_;
     RbacConfig config_;
     std::atomic<std::uint64_t> generation_{1};
-    std::mutex view_mutex_;
-    std::shared_ptr<const View> view_;
-    std::uint64_t view_generation_ = 0;
+    std::mutex rebuild_mutex_;  // one rebuild at a time
+    std::atomic<std::shared_ptr<const View>> view_;
 };
 
 }  // namespace rainmaker::domain::rbac
