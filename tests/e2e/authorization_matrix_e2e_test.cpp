@@ -339,6 +339,14 @@ struct Row {
         return std::move(*this);
     }
 
+    // What the two admins whose roles allow the route (rbac-ok, rbac-filter) get, when it is not
+    // what the superadmin gets (only unrestricted admins write policies and roles).
+    Row&& RbacRestricted(Expect e) && {
+        rbac_allowed = e;
+        rbac_filtered = e;
+        return std::move(*this);
+    }
+
     // What the admin whose role allows only GET /admin/api_paths_methods gets (by default
     // 100004 on admin routes, what the superadmin gets elsewhere).
     Row&& RbacDenied(Expect e) && {
@@ -352,7 +360,7 @@ struct Row {
         const bool admin_route = target.starts_with("/v1/admin/");
         switch (role) {
             case Role::kRbacAllowed:
-                return superadmin;
+                return rbac_allowed.value_or(superadmin);
             case Role::kRbacFiltered:
                 return rbac_filtered.value_or(superadmin);
             default:
@@ -391,6 +399,7 @@ struct Row {
     std::string node_gets;
     std::function<void()> on_allowed;
     bool sends_command = false;
+    std::optional<Expect> rbac_allowed;
     std::optional<Expect> rbac_filtered;
     std::optional<Expect> rbac_denied;
 };
@@ -1502,8 +1511,9 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
 
         // ---- roles and policies (#91-#100): admins, within their own roles; RBAC objects are
         // the deployment's, so the first allowed admin changes them and the others then see
-        // the result (129007 exists, 129008/129017 gone); rbac-* hold level-5 roles, so they
-        // reach only levels above 5
+        // the result (129007 exists, 129008/129017 gone); only unrestricted admins write
+        // policies and roles (rbac-ok and rbac-filter get 100004); the rbac-* admins hold
+        // level-5 roles, so they assign only roles of levels above 5
         Row("POST",
             "/v1/admin/policy",
             R"({"policy_name":"matrix_p","policy_json":{"statement":[{"Effect":"Allow",)"
@@ -1511,7 +1521,8 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004),
             Err(100004))
-            .Admins(Ok(), Err(129007)),
+            .Admins(Ok(), Err(129007))
+            .RbacRestricted(Err(100004)),
         Row("GET",
             "/v1/admin/policy?policy_name=matrix_p",
             "",
@@ -1526,21 +1537,24 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004),
             Err(100004))
-            .Admins(Ok(), Ok()),
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
         Row("DELETE",
             "/v1/admin/policy?policy_name=matrix_policy_del",
             "",
             Err(100004),
             Err(100004),
             Err(100004))
-            .Admins(Ok(), Err(129008, 404)),
+            .Admins(Ok(), Err(129008, 404))
+            .RbacRestricted(Err(100004)),
         Row("POST",
             "/v1/admin/role",
             R"({"role_name":"matrix_r","policies":["matrix_p"],"role_level":50})",
             Err(100004),
             Err(100004),
             Err(100004))
-            .Admins(Ok(), Err(129014)),
+            .Admins(Ok(), Err(129014))
+            .RbacRestricted(Err(100004)),
         Row("GET", "/v1/admin/role", "", Err(100004), Err(100004), Err(100004)).Admins(Ok(), Ok()),
         Row("PUT",
             "/v1/admin/role?role_name=matrix_r&operation=add",
@@ -1548,14 +1562,16 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004),
             Err(100004))
-            .Admins(Ok(), Ok()),
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
         Row("DELETE",
             "/v1/admin/role?role_name=matrix_role_del",
             "",
             Err(100004),
             Err(100004),
             Err(100004))
-            .Admins(Ok(), Err(129017, 404)),
+            .Admins(Ok(), Err(129017, 404))
+            .RbacRestricted(Err(100004)),
         Row("PUT",
             "/v1/admin/user_role?user_name={other_name}&operation=add",
             R"({"roles":["matrix_r"]})",

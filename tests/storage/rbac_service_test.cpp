@@ -327,31 +327,56 @@ TEST_F(RbacServiceTest, ACallerWhoseRolesHaveNoLevelAssignsNothing) {
     );
 }
 
-TEST_F(RbacServiceTest, ARestrictedAdminChangesOnlyRolesAndPoliciesBelowThem) {
+TEST_F(RbacServiceTest, OnlyUnrestrictedCallersWritePoliciesAndRoles) {
     SeedLevels();
-    // "all" is held by lead_role (level 1): lead may not widen it, nor lead_role itself.
+    // lead (level 1) holds every admin route, yet writes no policy or role: a restricted admin
+    // cannot write rights they do not hold (for an accomplice) nor lift their own limits.
     const auto everything = Allow(R"(["api:*"])", R"(["*"])");
-    EXPECT_EQ(CodeOf([&] { rbac_.UpdatePolicy(lead_, "all", everything); }), 129033);
+    const auto before_roles = rbac_.GetRoles(std::nullopt).size();
+    const auto before_policies = rbac_.GetPolicies(std::nullopt).size();
+    EXPECT_EQ(CodeOf([&] { rbac_.AddPolicy(lead_, "mine", everything); }), 100004);
+    EXPECT_EQ(CodeOf([&] { rbac_.UpdatePolicy(lead_, "read", everything); }), 100004);
+    EXPECT_EQ(CodeOf([&] { rbac_.DeletePolicy(lead_, "read"); }), 100004);
+    EXPECT_EQ(CodeOf([&] { rbac_.AddRole(lead_, RoleInfo{"mine", {"all"}, 7}); }), 100004);
     EXPECT_EQ(
         CodeOf([&] {
-            rbac_.UpdateRole(lead_, "lead_role", RoleUpdate{Operation::kAdd, {"read"}, {}, false});
+            rbac_.UpdateRole(
+                lead_, "support_role", RoleUpdate{Operation::kAdd, {"all"}, {}, false}
+            );
         }),
-        129033
+        100004
     );
-    EXPECT_EQ(CodeOf([&] { rbac_.DeleteRole(lead_, "lead_role"); }), 129033);
-    // Nor move a role above themselves, nor create one at their level.
+    EXPECT_EQ(CodeOf([&] { rbac_.DeleteRole(lead_, "unlevelled"); }), 100004);
+    EXPECT_EQ(rbac_.GetRoles(std::nullopt).size(), before_roles);
+    EXPECT_EQ(rbac_.GetPolicies(std::nullopt).size(), before_policies);
+    EXPECT_EQ(
+        rbac_.GetRoles(std::string("support_role"))[0].policies, std::vector<std::string>{"read"}
+    );
+    // An admin without roles may.
+    rbac_.AddRole(boss_, RoleInfo{"mine", {"all"}, 7});
+    rbac_.UpdatePolicy(boss_, "read", Allow(R"(["api:Get"])", R"(["/admin/nodes"])"));
+    // Removing the level of a role that has none is 129042.
     EXPECT_EQ(
         CodeOf([&] {
-            rbac_.UpdateRole(lead_, "support_role", RoleUpdate{Operation::kAdd, {}, 0, false});
+            rbac_.UpdateRole(root_, "unlevelled", RoleUpdate{Operation::kAdd, {}, {}, true});
         }),
-        129033
+        129042
     );
-    EXPECT_EQ(CodeOf([&] { rbac_.AddRole(lead_, RoleInfo{"mine", {"all"}, 1}); }), 129033);
-    EXPECT_EQ(rbac_.GetRoles(std::string("support_role"))[0].role_level, 5);
-    // Below them they may.
-    rbac_.AddRole(lead_, RoleInfo{"mine", {"read"}, 2});
-    rbac_.UpdateRole(lead_, "support_role", RoleUpdate{Operation::kAdd, {}, 6, false});
-    EXPECT_EQ(rbac_.GetRoles(std::string("support_role"))[0].role_level, 6);
+}
+
+TEST_F(RbacServiceTest, AStoredPolicyThatNoLongerParsesFailsClosed) {
+    SeedLevels();
+    rbac_.AddPolicy(root_, "deny_cmd", json::parse(R"({"statement":[
+        {"Effect":"Deny","Action":["api:*"],"Resource":["/admin/nodes/cmd"]}]})"));
+    rbac_.AddRole(root_, RoleInfo{"deny_role", {"deny_cmd"}, 9});
+    rbac_.UpdateUserRoles(root_, User("lead"), Operation::kAdd, {"deny_role"});
+    EXPECT_EQ(CodeOf([&] { rbac_.Authorize(lead_, "POST", "/v1/admin/nodes/cmd"); }), 100004);
+    // The stored Deny damaged: its holder is refused everything rather than freed.
+    db_.Rbac().SetPolicyJson("deny_cmd", "{not json");
+    rbac_.UpdateUserRoles(root_, User("other"), Operation::kAdd, {"support_role"});  // a change
+    EXPECT_EQ(CodeOf([&] { rbac_.Authorize(lead_, "POST", "/v1/admin/nodes/cmd"); }), 100004);
+    EXPECT_EQ(CodeOf([&] { rbac_.Authorize(lead_, "GET", "/v1/admin/node_group"); }), 100004);
+    EXPECT_EQ(rbac_.Authorize(support_, "GET", "/v1/admin/node_group"), nullptr);
 }
 
 TEST_F(RbacServiceTest, TheGuardAllowsWhatPoliciesAllowAndDenyWins) {

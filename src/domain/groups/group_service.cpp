@@ -176,6 +176,9 @@ void GroupService::RequireInScope(
     if (!Admin() || !caller.node_scope) {
         return;
     }
+    if (nodes.size() > kMaxNodes) {
+        throw ApiError(ErrorCode::kGroupNodeCount);
+    }
     for (const auto& node : nodes) {
         // A node outside the admin's RBAC scope answers like one that does not exist.
         if (!nodes::FindForAdmin(db_, caller, node)) {
@@ -183,6 +186,16 @@ void GroupService::RequireInScope(
                 ErrorCode::kGroupNodesNotClaimed, "Some of the nodes are not claimed: " + node
             );
         }
+    }
+}
+
+void GroupService::RequireEveryNode(const auth::AuthContext& caller) {
+    // A dynamic group gathers every matching node; for an admin whose RBAC roles reach only some
+    // nodes it would hold (and its "no node matches" answer reveal) nodes out of their reach.
+    if (Admin() && caller.node_scope) {
+        throw ApiError(
+            ErrorCode::kNotPermitted, "Dynamic groups need an admin whose roles reach every node"
+        );
     }
 }
 
@@ -288,6 +301,9 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
     if (!group_query.empty() && f.parent_group_id && !f.parent_group_id->empty()) {
         throw ApiError(ErrorCode::kDynamicSubGroup);
     }
+    if (!group_query.empty()) {
+        RequireEveryNode(caller);
+    }
     CheckName(f.group_name.value_or(""));
     GroupRow group;
     group.group_id = core::RandomAlnum(22);
@@ -367,6 +383,9 @@ void GroupService::Update(
     }
     if (regroup && (f.operation || f.nodes || f.group_name || f.description || f.type)) {
         throw ApiError(ErrorCode::kRegroupWithOthers);
+    }
+    if (regroup) {
+        RequireEveryNode(caller);
     }
     const bool has_field = f.group_name || f.type || f.mutually_exclusive || f.description ||
                            f.group_metadata || f.custom_data || regroup;

@@ -19,14 +19,17 @@ namespace {
     throw ApiError(ErrorCode::kRbacPolicyJsonInvalid, "Json policy is invalid: " + why);
 }
 
-// The member `name` of `object`, also found as `alias` (nullptr when neither is there).
+// The member `name` of `object`, also found as `alias` (nullptr when neither is there). Both
+// at once are refused: one of them would be ignored, and a document must mean what it shows.
 const boost::json::value* Member(
     const boost::json::object& object, std::string_view name, std::string_view alias = {}
 ) {
-    if (const auto* v = object.if_contains(name)) {
-        return v;
+    const auto* v = object.if_contains(name);
+    const auto* a = alias.empty() ? nullptr : object.if_contains(alias);
+    if (v != nullptr && a != nullptr) {
+        Invalid("both \"" + std::string(name) + "\" and \"" + std::string(alias) + "\" are given");
     }
-    return alias.empty() ? nullptr : object.if_contains(alias);
+    return v != nullptr ? v : a;
 }
 
 // Refuses a key of `object` outside `allowed`.
@@ -90,6 +93,9 @@ std::string ParseMethod(std::string_view action) {
     );
 }
 
+// A resource as route patterns are written: "*", or a path of lower-case letters, digits and
+// _-./{}* (no query, no percent-encoding), in version 1 or without a version. Anything else
+// could never match a route, and a Deny that never matches would be a silent hole.
 std::string ParseResource(std::string_view resource) {
     if (resource == "*") {
         return "*";
@@ -97,7 +103,21 @@ std::string ParseResource(std::string_view resource) {
     if (!resource.starts_with('/')) {
         Invalid("a resource is \"*\" or a path starting with \"/\"");
     }
-    return WithoutVersion(resource);
+    for (const char c : resource) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                        c == '.' || c == '/' || c == '{' || c == '}' || c == '*';
+        if (!ok) {
+            Invalid(
+                "resource \"" + std::string(resource) +
+                "\": paths are lower case, without query or percent-encoding"
+            );
+        }
+    }
+    auto path = WithoutVersion(resource);
+    if (path.size() > 2 && path[1] == 'v' && path[2] >= '0' && path[2] <= '9') {
+        Invalid("resource \"" + std::string(resource) + "\": only version 1 (/v1/...) exists");
+    }
+    return path;
 }
 
 Statement ParseStatement(const boost::json::value& value) {

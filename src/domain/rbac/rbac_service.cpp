@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/log.hpp"
 #include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::rbac {
@@ -78,9 +79,14 @@ std::shared_ptr<const RbacService::View> RbacService::CurrentView() {
                 view->policies.emplace(
                     row.policy_name, ParsePolicy(ParseOr(row.policy_json, nullptr))
                 );
-            } catch (const std::exception&) {
-                // Stored policies were checked when written; one that no longer parses grants
-                // nothing (a role holding it keeps its other policies).
+            } catch (const std::exception& e) {
+                // Stored policies were checked when written; one that no longer parses (a
+                // damaged row, a stricter parser) fails closed: its holders are refused every
+                // admin route until it is fixed.
+                core::log::Error(
+                    "rbac: stored policy " + row.policy_name + " cannot be read: " + e.what()
+                );
+                view->broken.insert(row.policy_name);
             }
         }
         for (auto& role : db_.Rbac().Roles()) {
@@ -111,6 +117,9 @@ RbacService::View::Decision RbacService::Decide(
             continue;
         }
         for (const auto& policy_name : role->second.policies) {
+            if (view.broken.contains(policy_name)) {
+                return {nullptr, "Policy " + policy_name + " of your roles cannot be read"};
+            }
             const auto policy = view.policies.find(policy_name);
             if (policy == view.policies.end() || !seen.insert(policy->first).second) {
                 continue;
@@ -219,13 +228,22 @@ void RbacService::RequireAbove(const auth::AuthContext& caller, const RoleRow& r
     }
 }
 
+void RbacService::RequireUnrestricted(const auth::AuthContext& caller) {
+    if (!StandingOf(caller).unrestricted) {
+        throw ApiError(
+            ErrorCode::kNotPermitted,
+            "Only superadmins and admins without roles create, change or delete policies and roles"
+        );
+    }
+}
+
 // ---- policies
 
 void RbacService::AddPolicy(
     const auth::AuthContext& caller, std::string_view name, const boost::json::value& json
 ) {
-    (void)caller;
     RequireEnabled();
+    RequireUnrestricted(caller);
     RequireName(name, ErrorCode::kRbacPolicyNameMissing, "policy_name");
     if (IsDefaultName(name)) {
         throw ApiError(ErrorCode::kRbacDefaultPolicy);
@@ -244,6 +262,7 @@ void RbacService::UpdatePolicy(
     const auth::AuthContext& caller, std::string_view name, const boost::json::value& json
 ) {
     RequireEnabled();
+    RequireUnrestricted(caller);
     RequireName(name, ErrorCode::kRbacPolicyNameMissing, "policy_name");
     ParsePolicy(json);
     db_.Transaction([&] {
@@ -253,13 +272,6 @@ void RbacService::UpdatePolicy(
         }
         if (policy->is_default) {
             throw ApiError(ErrorCode::kRbacDefaultPolicy);
-        }
-        // Changing a policy changes every role holding it: a restricted caller may change
-        // only policies all of whose roles they could assign.
-        for (const auto& role_name : db_.Rbac().RolesWithPolicy(name)) {
-            if (const auto role = db_.Rbac().FindRole(role_name)) {
-                RequireAbove(caller, *role);
-            }
         }
         db_.Rbac().SetPolicyJson(name, core::Serialize(json));
         Changed();
@@ -286,8 +298,8 @@ std::vector<PolicyInfo> RbacService::GetPolicies(const std::optional<std::string
 }
 
 void RbacService::DeletePolicy(const auth::AuthContext& caller, std::string_view name) {
-    (void)caller;
     RequireEnabled();
+    RequireUnrestricted(caller);
     RequireName(name, ErrorCode::kRbacPolicyNameMissing, "policy_name");
     db_.Transaction([&] {
         const auto policy = db_.Rbac().FindPolicy(name);
@@ -312,6 +324,7 @@ void RbacService::DeletePolicy(const auth::AuthContext& caller, std::string_view
 
 void RbacService::AddRole(const auth::AuthContext& caller, const RoleInfo& info) {
     RequireEnabled();
+    RequireUnrestricted(caller);
     RequireName(info.role_name, ErrorCode::kRbacRoleNameMissing, "role_name");
     if (IsDefaultName(info.role_name)) {
         throw ApiError(ErrorCode::kRbacDefaultRole);
@@ -340,8 +353,6 @@ void RbacService::AddRole(const auth::AuthContext& caller, const RoleInfo& info)
         row.role_level = info.role_level;
         row.policies = policies;
         row.created_at = clock_.NowSeconds();
-        // A restricted caller creates only roles they could assign.
-        RequireAbove(caller, row);
         if (!db_.Rbac().InsertRole(row)) {
             throw ApiError(ErrorCode::kRbacRoleExists);
         }
@@ -353,6 +364,7 @@ void RbacService::UpdateRole(
     const auth::AuthContext& caller, std::string_view name, const RoleUpdate& update
 ) {
     RequireEnabled();
+    RequireUnrestricted(caller);
     RequireName(name, ErrorCode::kRbacRoleNameMissing, "role_name");
     if (!update.operation) {
         throw ApiError(ErrorCode::kRbacOperationMissing);
@@ -374,7 +386,9 @@ void RbacService::UpdateRole(
         if (role->is_default) {
             throw ApiError(ErrorCode::kRbacDefaultRole);
         }
-        RequireAbove(caller, *role);
+        if (update.remove_role_level && !role->role_level) {
+            throw ApiError(ErrorCode::kRbacRoleHasNoLevel);
+        }
         auto policies = role->policies;
         for (const auto& p : update.policies) {
             const auto at = std::find(policies.begin(), policies.end(), p);
@@ -403,9 +417,7 @@ void RbacService::UpdateRole(
             throw ApiError(ErrorCode::kRbacTooManyPolicies);
         }
         if (update.role_level || update.remove_role_level) {
-            role->role_level = update.role_level;  // nullopt when removed
-            RequireAbove(caller, *role);           // a restricted caller keeps it above them
-            db_.Rbac().SetRoleLevel(name, role->role_level);
+            db_.Rbac().SetRoleLevel(name, update.role_level);  // nullopt: removed
         }
         if (policies != role->policies) {
             db_.Rbac().SetRolePolicies(name, policies);
@@ -435,6 +447,7 @@ std::vector<RoleInfo> RbacService::GetRoles(const std::optional<std::string>& na
 
 void RbacService::DeleteRole(const auth::AuthContext& caller, std::string_view name) {
     RequireEnabled();
+    RequireUnrestricted(caller);
     RequireName(name, ErrorCode::kRbacRoleNameMissing, "role_name");
     db_.Transaction([&] {
         const auto role = db_.Rbac().FindRole(name);
@@ -444,7 +457,6 @@ void RbacService::DeleteRole(const auth::AuthContext& caller, std::string_view n
         if (role->is_default) {
             throw ApiError(ErrorCode::kRbacDefaultRole);
         }
-        RequireAbove(caller, *role);
         if (!db_.Rbac().UsersWithRole(name).empty()) {
             throw ApiError(ErrorCode::kRbacRoleAssigned);
         }
@@ -471,8 +483,8 @@ void RbacService::UpdateUserRoles(
             "At most " + std::to_string(kMaxRolesPerRequest) + " roles in one request"
         );
     }
-    const auto user = accounts_.FindConfirmedUser(target);
     db_.Transaction([&] {
+        const auto user = accounts_.FindConfirmedUser(target);
         const auto standing = StandingOf(caller);
         if (!standing.unrestricted && user.user_id == caller.user_id) {
             throw ApiError(ErrorCode::kRbacLevelTooLow, "You cannot change your own roles");

@@ -1,13 +1,16 @@
 // Roles and policies (#91-#100) and their enforcement on admin routes.
 //
 // An admin holding roles may call only the admin routes their roles' policies allow (an
-// allowing statement and no denying one), on the nodes those policies' filters allow. An admin
-// with no role keeps every admin right; a superadmin is never restricted; users never reach
-// admin routes. Roles have levels (0 = highest): a restricted admin assigns, removes and
-// changes only roles whose level is greater than their own best (smallest) level, never their
-// own roles, and changes only policies held solely by such roles; unrestricted callers
-// (superadmins, admins with no role) may do all of it. The RM_DEFAULT_* roles and policies are
-// never changed or deleted. With RBAC disabled every route here answers 129036 and no admin is
+// allowing statement and no denying one), on the nodes those policies' filters allow (routes
+// that reach no node are governed by the statements alone). An admin with no role keeps every
+// admin right; a superadmin is never restricted; users never reach admin routes.
+//
+// Only unrestricted callers (superadmins, admins with no role) create, change or delete
+// policies and roles: a restricted admin can never write rights they do not hold. Roles have
+// levels (0 = highest): a restricted admin assigns and removes only roles whose level is
+// greater than their own best (smallest) level, never their own roles, and never someone's last
+// role (which would leave an unrestricted admin). The RM_DEFAULT_* roles and policies are never
+// changed or deleted. With RBAC disabled every route here answers 129036 and no admin is
 // restricted.
 #pragma once
 
@@ -17,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -113,6 +117,7 @@ private:
     struct View {
         std::uint64_t generation = 0;  // of the changes it includes
         std::map<std::string, Policy, std::less<>> policies;
+        std::set<std::string, std::less<>> broken;  // stored policies that no longer parse
         std::map<std::string, storage::RoleRow, std::less<>> roles;
         std::unordered_map<std::string, std::vector<std::string>> user_roles;
 
@@ -148,6 +153,8 @@ private:
     // Throws unless a restricted `caller` may assign/remove/change `role` (129038, 129037,
     // 129033); nothing for unrestricted callers.
     void RequireAbove(const auth::AuthContext& caller, const storage::RoleRow& role);
+    // Throws 100004 unless `caller` is unrestricted (a superadmin, or an admin with no role).
+    void RequireUnrestricted(const auth::AuthContext& caller);
     void RequireEnabled() const;
 
     storage::Database& db_;
