@@ -15,6 +15,7 @@
 #include "storage/push_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/sharing_store.hpp"
+#include "storage/tag_store.hpp"
 #include "storage/timeseries_store.hpp"
 #include "storage/user_store.hpp"
 
@@ -35,6 +36,7 @@ public:
     virtual CommandStore& Commands() = 0;
     virtual AutomationStore& Automations() = 0;
     virtual PushStore& Push() = 0;
+    virtual TagStore& Tags() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

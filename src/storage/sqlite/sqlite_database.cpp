@@ -15,6 +15,7 @@
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
+#include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
@@ -56,7 +57,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)),
       commands_(std::make_unique<SqliteCommandStore>(*this)),
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
-      push_(std::make_unique<SqlitePushStore>(*this)) {
+      push_(std::make_unique<SqlitePushStore>(*this)),
+      tags_(std::make_unique<SqliteTagStore>(*this)) {
     Migrate();
 }
 
@@ -108,6 +110,10 @@ AutomationStore& SqliteDatabase::Automations() {
 
 PushStore& SqliteDatabase::Push() {
     return *push_;
+}
+
+TagStore& SqliteDatabase::Tags() {
+    return *tags_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {
