@@ -150,7 +150,7 @@ public:
     // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
     // never delivered). Returns how many nodes changed.
     virtual int ResetPresence(std::int64_t at_ms) = 0;
-    // Nodes matching `filter` in node id order, from the first id >= `start_id`, at most `limit`;
+    // Nodes matching `filter` in node id order, those with an id > `after_id`, at most `limit`;
     // and how many match in all.
     virtual std::vector<NodeRow> SearchNodes(
         const AdminNodeFilter& filter, std::string_view start_id, int limit

@@ -571,7 +571,7 @@ std::vector<NodeRow> SqliteNodeStore::SearchNodes(
     const AdminNodeFilter& filter, std::string_view start_id, int limit
 ) {
     DynamicQuery q;
-    q.Add(std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE node_id >= ?")
+    q.Add(std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE node_id > ?")
         .Arg(std::string(start_id));
     AddAdminFilter(q, filter);
     q.Add(" ORDER BY node_id LIMIT ?").Arg(static_cast<std::int64_t>(limit));
