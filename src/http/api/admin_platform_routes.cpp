@@ -85,7 +85,7 @@ ApiResponse PutUserCustomData(const ApiRequest& r, AccountService& accounts) {
 boost::json::array ApiPathsMethods(const std::vector<RouteInfo>& routes, bool all_paths) {
     std::vector<RouteInfo> listed;
     for (const auto& route : routes) {
-        if (all_paths || route.access == Access::kAdmin) {
+        if (all_paths || route.access == Access::kAdmin || route.access == Access::kSuperAdmin) {
             listed.push_back(route);
         }
     }

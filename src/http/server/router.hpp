@@ -19,6 +19,7 @@ enum class Access {
     kPublic,  // no token needed
     kUser,    // a valid access or id token in Authorization
     kAdmin,   // kUser, of an admin or superadmin (others get 100004)
+    kSuperAdmin,  // kUser, of a superadmin (admins and users get 100004)
 };
 
 // Where a handler runs: kWorker (default) on the worker pool, because handlers may block on the
