@@ -116,6 +116,15 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/admin/api_paths_methods", false},
     {"GET", "/v1/admin/custom_data", false},
     {"PUT", "/v1/admin/custom_data", false},
+    // admin_node_routes.cpp
+    {"GET", "/v1/admin/nodes", false},
+    {"PUT", "/v1/admin/nodes", false},
+    {"GET", "/v1/admin/nodes/tags", false},
+    {"GET", "/v1/admin/user/nodes", false},
+    {"GET", "/v1/admin/tags", false},
+    {"PUT", "/v1/admin/tags", false},
+    {"DELETE", "/v1/admin/tags", false},
+    {"GET", "/v1/admin/tags/names", false},
     // sharing_routes.cpp
     {"PUT", "/v1/user/nodes/sharing", false},
     {"PUT", "/v1/user/nodes/sharing/requests", false},
@@ -1303,6 +1312,59 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                            ? ""
                            : "the answer is not the primary's data after the write";
             }),
+
+        // ---- admin nodes and tags (#23-#26, #106-#109): admins see every node; #26 is for
+        // superadmins only. Tags are attached to {node} (no activate: the node stays live).
+        Row("GET", "/v1/admin/nodes", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.json.at("total").as_int64() >= 1 ? "" : "no node listed";
+            }),
+        Row("GET", "/v1/admin/nodes?node_id={node}", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("PUT",
+            "/v1/admin/nodes?node_id={node}",
+            R"({"tags":["matrix:admin"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET", "/v1/admin/nodes/tags", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET",
+            "/v1/admin/user/nodes?user_name={primary_name}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.json.at("primary").at("total").as_int64() >= 1 ? ""
+                                                                        : "the primary's nodes are missing";
+            }),
+        Row("PUT",
+            "/v1/admin/tags?resource_type=Node&resource_id={node}",
+            R"({"tags":["matrix:tag"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET",
+            "/v1/admin/tags?resource_type=Node&resource_id={node}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("DELETE",
+            "/v1/admin/tags?resource_type=Node&resource_id={node}",
+            R"({"tags":["matrix:gone"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET", "/v1/admin/tags/names", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok()),
 
         // A user groups only the nodes mapped to them (the secondary's is).
         Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),
