@@ -261,6 +261,10 @@ std::uint16_t Application::MqttPort() const {
     return parts_->broker ? parts_->broker->node_port() : parts_->config.mqtt.external_port;
 }
 
+domain::nodes::AdminNodeService& Application::AdminNodes() {
+    return parts_->admin_nodes;
+}
+
 domain::nodes::ClaimService& Application::Claims() {
     return parts_->claims;
 }

@@ -8,6 +8,7 @@
 #include "app/config.hpp"
 
 namespace rainmaker::domain::nodes {
+class AdminNodeService;
 class ClaimService;
 }
 
@@ -25,6 +26,7 @@ public:
 
     domain::users::AccountService& Accounts();
     domain::nodes::ClaimService& Claims();
+    domain::nodes::AdminNodeService& AdminNodes();
     // The port devices connect to (the embedded broker's node listener).
     std::uint16_t MqttPort() const;
     const Config& config() const;

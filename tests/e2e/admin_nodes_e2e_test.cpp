@@ -464,5 +464,102 @@ TEST_F(AdminNodesTest, TagsOnNodesGroupsAndUsersByEveryQueryMode) {
     EXPECT_EQ(after.json.at("total"), 0) << after.body;
 }
 
+// `rainmaker-server admin` on the data directory of a running server: list-users, set-role,
+// reset-password, deactivate-node and activate-node; bad input exits non-zero, changing nothing.
+TEST_F(AdminNodesTest, AdminCommandLineManagesUsersAndNodes) {
+    std::string out;
+    ASSERT_EQ(server_.RunCommand({"admin", "list-users"}, &out), 0) << out;
+    EXPECT_NE(out.find("alice@example.com\tuser\tconfirmed"), std::string::npos) << out;
+    EXPECT_NE(out.find("ops@example.com\tadmin"), std::string::npos) << out;
+    EXPECT_NE(out.find("root@example.com\tsuperadmin"), std::string::npos) << out;
+
+    // set-role: refused spellings and users change nothing.
+    EXPECT_NE(
+        server_.RunCommand(
+            {"admin", "set-role", "--user-name", "alice@example.com", "--role", "owner"}, &out, true
+        ),
+        0
+    );
+    EXPECT_NE(
+        server_.RunCommand(
+            {"admin", "set-role", "--user-name", "nobody@example.com", "--role", "admin"},
+            &out,
+            true
+        ),
+        0
+    );
+    ExpectError(
+        client_.Get("/v1/admin/nodes", Login(client_, "alice@example.com").accesstoken), 100004
+    );
+    ASSERT_EQ(
+        server_.RunCommand(
+            {"admin", "set-role", "--user-name", "alice@example.com", "--role", "admin"}, &out
+        ),
+        0
+    ) << out;
+    const auto as_admin = Login(client_, "alice@example.com");
+    EXPECT_EQ(client_.Get("/v1/admin/nodes", as_admin.accesstoken).status, 200);
+    ExpectError(client_.Get("/v1/admin/user/nodes?node_id=x", as_admin.accesstoken), 100004);
+    ASSERT_EQ(
+        server_.RunCommand(
+            {"admin", "set-role", "--user-name", "alice@example.com", "--role", "superadmin"}, &out
+        ),
+        0
+    ) << out;
+    ExpectError(
+        client_.Get(
+            "/v1/admin/user/nodes?node_id=x", Login(client_, "alice@example.com").accesstoken
+        ),
+        100015,
+        404
+    );
+    ASSERT_EQ(server_.RunCommand({"admin", "list-users"}, &out), 0);
+    EXPECT_NE(out.find("alice@example.com\tsuperadmin"), std::string::npos) << out;
+
+    // reset-password: the policy holds; the old password no longer logs in.
+    EXPECT_NE(
+        server_.RunCommand(
+            {"admin", "reset-password", "--user-name", "alice@example.com", "--password", "short"},
+            &out,
+            true
+        ),
+        0
+    );
+    EXPECT_EQ(TryLogin(client_, "alice@example.com", kPassword).status, 200);
+    ASSERT_EQ(
+        server_.RunCommand(
+            {"admin",
+             "reset-password",
+             "--user-name",
+             "alice@example.com",
+             "--password",
+             "N3wPassword!x"},
+            &out
+        ),
+        0
+    ) << out;
+    EXPECT_NE(TryLogin(client_, "alice@example.com", kPassword).status, 200);
+    EXPECT_EQ(TryLogin(client_, "alice@example.com", "N3wPassword!x").status, 200);
+
+    // deactivate-node / activate-node.
+    const auto d = Claim(root_, "n1");
+    EXPECT_NE(
+        server_.RunCommand({"admin", "deactivate-node", "--node-id", "nosuch"}, &out, true), 0
+    );
+    ASSERT_EQ(server_.RunCommand({"admin", "deactivate-node", "--node-id", d.node_id}, &out), 0)
+        << out;
+    const std::string one = "/v1/admin/nodes?node_id=" + d.node_id;
+    EXPECT_EQ(
+        client_.Get(one, ops_.accesstoken).json.at("node_info").at(0).at("node_status"),
+        "deactivated"
+    );
+    ASSERT_EQ(server_.RunCommand({"admin", "activate-node", "--node-id", d.node_id}, &out), 0)
+        << out;
+    EXPECT_EQ(
+        client_.Get(one, ops_.accesstoken).json.at("node_info").at(0).at("node_status"),
+        "not_activated"
+    );
+}
+
 }  // namespace
 }  // namespace rainmaker::testing
