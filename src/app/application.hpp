@@ -10,7 +10,7 @@
 namespace rainmaker::domain::nodes {
 class AdminNodeService;
 class ClaimService;
-}
+}  // namespace rainmaker::domain::nodes
 
 namespace rainmaker::app {
 

@@ -215,9 +215,8 @@ int main(int argc, char** argv) {
     set_role->add_option("--role", role, "user, admin or superadmin")
         ->required()
         ->check(CLI::IsMember({"user", "admin", "superadmin"}));
-    auto* reset_password = admin->add_subcommand(
-        "reset-password", "set a user's password (their sessions end)"
-    );
+    auto* reset_password =
+        admin->add_subcommand("reset-password", "set a user's password (their sessions end)");
     reset_password
         ->add_option("--user-name", user_name, "the user's e-mail address or phone number")
         ->required();
@@ -310,7 +309,9 @@ int main(int argc, char** argv) {
         if (*set_role) {
             Application app(std::move(config));
             const auto u = app.Accounts().SetRole(user_name, role);
-            std::printf("%s (%s) is now %s\n", u.user_name.c_str(), u.user_id.c_str(), role.c_str());
+            std::printf(
+                "%s (%s) is now %s\n", u.user_name.c_str(), u.user_id.c_str(), role.c_str()
+            );
             return 0;
         }
         if (*reset_password) {

@@ -45,10 +45,7 @@ public:
     // whose id is > `after_id` ("" = from the start; with no type, ids of every type are
     // compared), at most `limit`.
     virtual std::vector<TaggedResource> Matching(
-        std::optional<TagResource> type,
-        const TagQuery& query,
-        std::string_view after_id,
-        int limit
+        std::optional<TagResource> type, const TagQuery& query, std::string_view after_id, int limit
     ) = 0;
     virtual int CountMatching(std::optional<TagResource> type, const TagQuery& query) = 0;
     // Distinct tag names (of resources of `type` when given), sorted, those > `after`, at most

@@ -1339,8 +1339,9 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004))
             .Admins(Err(100004), Ok())
             .Checked([](Role, const HttpResult& r) -> std::string {
-                return r.json.at("primary").at("total").as_int64() >= 1 ? ""
-                                                                        : "the primary's nodes are missing";
+                return r.json.at("primary").at("total").as_int64() >= 1
+                           ? ""
+                           : "the primary's nodes are missing";
             }),
         Row("PUT",
             "/v1/admin/tags?resource_type=Node&resource_id={node}",

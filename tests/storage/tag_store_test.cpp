@@ -125,14 +125,14 @@ TEST(TagExpressions, OneOperatorPerExpression) {
 TEST(TagExpressions, BadInputIsRefused) {
     for (const std::string& bad : Strings{
              "",
-          "location",
-          "a:1 OR",
-          "OR a:1",
-          "a:1 OR OR b:2",
-          "a:1 AND  AND b:2",
-          ":x OR a:1",
-          "a:1 OR b",
-          std::string(1025, 'a')}) {
+             "location",
+             "a:1 OR",
+             "OR a:1",
+             "a:1 OR OR b:2",
+             "a:1 AND  AND b:2",
+             ":x OR a:1",
+             "a:1 OR b",
+             std::string(1025, 'a')}) {
         EXPECT_EQ(ParseExpression(bad).error, ExpressionError::kInvalid) << bad;
     }
     std::string ten = "t:0";
@@ -201,7 +201,9 @@ TEST_F(TagStoreTest, MatchingByExpressionTypeAndPage) {
         Ids(tags_.Matching(TagResource::kNode, Expr("city:pune AND city:pune"), "", 10)),
         (Strings{"n1", "n2"})
     );
-    EXPECT_EQ(Ids(tags_.Matching(std::nullopt, Expr("city:pune"), "", 10)), (Strings{"g1", "n1", "n2"}));
+    EXPECT_EQ(
+        Ids(tags_.Matching(std::nullopt, Expr("city:pune"), "", 10)), (Strings{"g1", "n1", "n2"})
+    );
     EXPECT_EQ(tags_.CountMatching(std::nullopt, Expr("city:pune")), 3);
     EXPECT_EQ(Ids(tags_.Matching(TagResource::kNode, Expr("city:pune"), "n1", 1)), (Strings{"n2"}));
     EXPECT_EQ(tags_.CountMatching(TagResource::kNode, Expr("floor:1")), 2);

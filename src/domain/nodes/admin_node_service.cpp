@@ -56,7 +56,9 @@ NodeStatusFilter ParseStatus(const std::string& text) {
 
 std::string Given(const std::optional<std::string>& value) {
     if (value && value->size() > kMaxFilterBytes) {
-        throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: filter values are at most 256 bytes");
+        throw ApiError(
+            ErrorCode::kInvalidQuery, "Invalid query param: filter values are at most 256 bytes"
+        );
     }
     return value.value_or("");
 }
@@ -161,7 +163,9 @@ AdminNodeInfo AdminNodeService::One(std::string_view node_id) {
 
 NodeCounts AdminNodeService::Summary(const std::optional<std::string>& start_time) {
     if (!start_time) {
-        throw ApiError(ErrorCode::kInvalidStartTime, "Invalid start_time: summary needs start_time (epoch ms)");
+        throw ApiError(
+            ErrorCode::kInvalidStartTime, "Invalid start_time: summary needs start_time (epoch ms)"
+        );
     }
     const auto since = ParseStartTime(*start_time);
     NodeCounts counts;
@@ -278,7 +282,8 @@ std::vector<NodeUpdateResult> AdminNodeService::Update(
             if (active) {
                 revocations_changed |= db_.Nodes().SetDeactivated(id, !*active);
             }
-            r.description = active ? (*active ? "Node activated" : "Node deactivated") : "Tags attached";
+            r.description =
+                active ? (*active ? "Node activated" : "Node deactivated") : "Tags attached";
             results.push_back(std::move(r));
         }
         if (revocations_changed) {
@@ -357,9 +362,8 @@ UserNodes AdminNodeService::NodesOfUser(const UserNodesQuery& q) {
         if (!user) {
             throw ApiError(ErrorCode::kUserLookupFailed);
         }
-        auto mappings = db_.Nodes().ListMappings(
-            user->user_id, "", std::numeric_limits<int>::max()
-        );
+        auto mappings =
+            db_.Nodes().ListMappings(user->user_id, "", std::numeric_limits<int>::max());
         std::erase_if(mappings, [&](const storage::UserNodeRow& m) {
             return q.role && m.role != *q.role;
         });

@@ -140,6 +140,7 @@ public:
         std::string next_id;
         int total = 0;
     };
+
     Names NodeTagNames(
         const std::optional<std::string>& tag_name, const std::string& start_id, int num_records
     );

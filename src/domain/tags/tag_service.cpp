@@ -33,7 +33,9 @@ void CheckStartId(const std::string& start_id) {
 // The tags of a body: a non-empty list of valid tags, at most kMaxTagsPerResource.
 std::vector<std::string> CheckedTags(const std::optional<std::vector<std::string>>& tags) {
     if (!tags || tags->empty()) {
-        throw ApiError(ErrorCode::kInvalidTags, "Please enter valid Tags: tags must be a non-empty list");
+        throw ApiError(
+            ErrorCode::kInvalidTags, "Please enter valid Tags: tags must be a non-empty list"
+        );
     }
     if (tags->size() > kMaxTagsPerResource) {
         throw ApiError(
@@ -46,7 +48,8 @@ std::vector<std::string> CheckedTags(const std::optional<std::vector<std::string
         if (!IsValidTag(tag)) {
             throw ApiError(
                 ErrorCode::kInvalidTags,
-                "Please enter valid Tags: each tag must be name:value (name 1-64 bytes without ':', "
+                "Please enter valid Tags: each tag must be name:value (name 1-64 bytes without "
+                "':', "
                 "value 1-128 bytes, no control characters)"
             );
         }
@@ -183,7 +186,8 @@ ResourcePage TagService::Lookup(const TagLookup& q) {
             }
             if (q.custom_data) {
                 const auto user = db_.Users().FindById(e.resource_id);
-                // What an admin may read of it (#118's rule: keys whose perms hide them stay hidden).
+                // What an admin may read of it (#118's rule: keys whose perms hide them stay
+                // hidden).
                 e.custom_data = users::VisibleCustomData(
                     ParseObject(user ? user->custom_data : "{}"), users::CustomDataActor::kAdmin
                 );
@@ -290,7 +294,9 @@ NamePage TagService::Names(
         type = ServedType(*resource_type);
     }
     if (tag_name && !IsValidTagName(*tag_name)) {
-        throw ApiError(ErrorCode::kMissingTagName, "Missing Tag Name: tag_name must be a valid tag name");
+        throw ApiError(
+            ErrorCode::kMissingTagName, "Missing Tag Name: tag_name must be a valid tag name"
+        );
     }
     NamePage page;
     ReadSnapshot(db_, [&] {

@@ -96,8 +96,8 @@ ParsedExpression ParseExpression(std::string_view text) {
         const std::string front = std::string(word) + " ";
         const std::string back = " " + std::string(word);
         if (trimmed == word || trimmed.substr(0, front.size()) == front ||
-            (trimmed.size() >= back.size() &&
-             trimmed.substr(trimmed.size() - back.size()) == back)) {
+            (trimmed.size() >= back.size() && trimmed.substr(trimmed.size() - back.size()) == back
+            )) {
             out.error = ExpressionError::kInvalid;
             return out;
         }

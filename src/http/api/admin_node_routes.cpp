@@ -194,7 +194,8 @@ ApiResponse GetNodeTags(const ApiRequest& r, AdminNodeService& nodes) {
     for (const auto& i : page.items) {
         items.emplace_back(i);
     }
-    boost::json::object out{{name ? "tag_values" : "tags", std::move(items)}, {"total", page.total}};
+    boost::json::object out{
+        {name ? "tag_values" : "tags", std::move(items)}, {"total", page.total}};
     if (!page.next_id.empty()) {
         out["next_id"] = page.next_id;
     }
@@ -216,7 +217,8 @@ ApiResponse GetUserNodes(const ApiRequest& r, AdminNodeService& nodes) {
         const auto list = [](const std::vector<domain::nodes::NodeUser>& us) {
             boost::json::array a;
             for (const auto& u : us) {
-                a.push_back(boost::json::object{{"user_id", u.user_id}, {"user_name", u.user_name}});
+                a.push_back(boost::json::object{{"user_id", u.user_id}, {"user_name", u.user_name}}
+                );
             }
             return boost::json::object{{"users", std::move(a)}, {"total", us.size()}};
         };
@@ -300,7 +302,9 @@ ApiResponse ChangeTags(const ApiRequest& r, TagService& tags, bool attach) {
     const auto type = r.query.Text("resource_type");
     const auto id = r.query.Text("resource_id");
     const auto body = r.JsonObject();
-    const auto list = BodyTags(body, ErrorCode::kInvalidTags, "Please enter valid Tags: tags must be a list of strings");
+    const auto list = BodyTags(
+        body, ErrorCode::kInvalidTags, "Please enter valid Tags: tags must be a list of strings"
+    );
     if (attach) {
         tags.Attach(type, id, list);
         return ApiResponse::Success("Tags attached successfully");
@@ -317,7 +321,8 @@ ApiResponse GetTagNames(const ApiRequest& r, TagService& tags) {
     for (const auto& i : page.items) {
         items.emplace_back(i);
     }
-    boost::json::object out{{name ? "tag_values" : "tags", std::move(items)}, {"total", page.total}};
+    boost::json::object out{
+        {name ? "tag_values" : "tags", std::move(items)}, {"total", page.total}};
     if (!page.next_id.empty()) {
         out["next_id"] = page.next_id;
     }

@@ -74,8 +74,8 @@ ApiResponse Router::Run(const Route& route, ApiRequest& request) const {
         if (route.access != Access::kPublic) {
             request.auth = authenticator_.Authenticate(request.authorization);
         }
-        if ((route.access == Access::kAdmin && !request.auth->admin &&
-             !request.auth->super_admin) ||
+        if ((route.access == Access::kAdmin && !request.auth->admin && !request.auth->super_admin
+            ) ||
             (route.access == Access::kSuperAdmin && !request.auth->super_admin)) {
             throw ApiError(
                 ErrorCode::kNotPermitted,

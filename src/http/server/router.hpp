@@ -16,9 +16,9 @@
 namespace rainmaker::http {
 
 enum class Access {
-    kPublic,  // no token needed
-    kUser,    // a valid access or id token in Authorization
-    kAdmin,   // kUser, of an admin or superadmin (others get 100004)
+    kPublic,      // no token needed
+    kUser,        // a valid access or id token in Authorization
+    kAdmin,       // kUser, of an admin or superadmin (others get 100004)
     kSuperAdmin,  // kUser, of a superadmin (admins and users get 100004)
 };
 

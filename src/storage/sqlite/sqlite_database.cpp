@@ -15,9 +15,9 @@
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
-#include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
+#include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
 
 namespace rainmaker::storage::sqlite {

@@ -516,7 +516,10 @@ void AddAdminFilter(DynamicQuery& q, const AdminNodeFilter& f) {
             q.Add(" AND (");
             bool first = true;
             for (const auto& [name, value] : distinct) {
-                q.Add(first ? "" : (f.tags->all ? " AND " : " OR ")).Add(probe).Arg(name).Arg(value);
+                q.Add(first ? "" : (f.tags->all ? " AND " : " OR "))
+                    .Add(probe)
+                    .Arg(name)
+                    .Arg(value);
                 first = false;
             }
             q.Add(")");
@@ -543,13 +546,17 @@ void AddAdminFilter(DynamicQuery& q, const AdminNodeFilter& f) {
             q.Add(" AND revoked = 1");
             break;
         case NodeStatusFilter::kActive:
-            q.Add(" AND revoked = 0 AND (connected = 1 OR (connectivity_at > 0 AND "
-                  "connectivity_at >= ?))")
+            q.Add(
+                 " AND revoked = 0 AND (connected = 1 OR (connectivity_at > 0 AND "
+                 "connectivity_at >= ?))"
+            )
                 .Arg(f.active_since_ms);
             break;
         case NodeStatusFilter::kInactive:
-            q.Add(" AND revoked = 0 AND connected = 0 AND connectivity_at > 0 AND "
-                  "connectivity_at < ?")
+            q.Add(
+                 " AND revoked = 0 AND connected = 0 AND connectivity_at > 0 AND "
+                 "connectivity_at < ?"
+            )
                 .Arg(f.active_since_ms);
             break;
     }

@@ -16,15 +16,11 @@ public:
     void Attach(
         TagResource type, std::string_view resource_id, const std::vector<std::string>& tags
     ) override;
-    int Detach(
-        TagResource type, std::string_view resource_id, const std::vector<std::string>& tags
-    ) override;
+    int Detach(TagResource type, std::string_view resource_id, const std::vector<std::string>& tags)
+        override;
     int Count(TagResource type, std::string_view resource_id) override;
     std::vector<TaggedResource> Matching(
-        std::optional<TagResource> type,
-        const TagQuery& query,
-        std::string_view after_id,
-        int limit
+        std::optional<TagResource> type, const TagQuery& query, std::string_view after_id, int limit
     ) override;
     int CountMatching(std::optional<TagResource> type, const TagQuery& query) override;
     std::vector<std::string> Names(
