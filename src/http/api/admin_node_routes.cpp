@@ -149,15 +149,15 @@ std::optional<std::vector<std::string>> BodyTags(
 ApiResponse PutNodes(const ApiRequest& r, AdminNodeService& nodes) {
     const auto ids = r.query.Text("node_id").value_or("");
     std::optional<std::vector<std::string>> tags;
-    const bool has_body = !r.body.empty();
-    if (has_body) {
+    if (!r.body.empty()) {
         tags = BodyTags(
             r.JsonObject(),
             ErrorCode::kInvalidNodeTag,
             "Invalid tag, tags must be a list of key:value strings"
         );
     }
-    const auto results = nodes.Update(ids, r.query.Text("activate"), tags, has_body);
+    // A body without "tags" (`{}`) is no body: activate alone is then the whole request.
+    const auto results = nodes.Update(ids, r.query.Text("activate"), tags, tags.has_value());
     int failed = 0;
     boost::json::array entries;
     for (const auto& res : results) {
