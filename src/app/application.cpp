@@ -261,6 +261,10 @@ std::uint16_t Application::MqttPort() const {
     return parts_->broker ? parts_->broker->node_port() : parts_->config.mqtt.external_port;
 }
 
+void Application::CertificatesChanged() {
+    parts_->crl.Changed();
+}
+
 domain::nodes::AdminNodeService& Application::AdminNodes() {
     return parts_->admin_nodes;
 }

@@ -75,6 +75,8 @@ int Serve(Config config, const std::string& open_file_limit) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    // SIGHUP: the admin command line changed node certificates (deactivate-node): re-read them.
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     // Before anything is written to the data directory.
@@ -99,7 +101,14 @@ int Serve(Config config, const std::string& open_file_limit) {
     std::fflush(stdout);
 
     int signal = 0;
-    sigwait(&signals, &signal);
+    for (;;) {
+        sigwait(&signals, &signal);
+        if (signal != SIGHUP) {
+            break;
+        }
+        rainmaker::core::log::Info("received SIGHUP: rewriting the broker CRL from the store");
+        app.CertificatesChanged();
+    }
     rainmaker::core::log::Info(
         std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
         ", finishing in-flight requests"
@@ -323,6 +332,7 @@ int main(int argc, char** argv) {
         if (*deactivate_node || *activate_node) {
             Application app(std::move(config));
             const bool active = static_cast<bool>(*activate_node);
+            const auto data = app.config().data_dir;
             const bool changed = app.AdminNodes().SetActive(node_id, active);
             std::printf(
                 "node %s %s%s\n",
@@ -330,6 +340,21 @@ int main(int argc, char** argv) {
                 changed ? "" : "was already ",
                 active ? "activated" : "deactivated"
             );
+            // A server running on this data directory re-reads the CRL at once (its broker
+            // closes the node's live connection).
+            if (const auto pid = rainmaker::app::RunningServer(data); pid && changed) {
+                if (::kill(*pid, SIGHUP) == 0) {
+                    std::printf(
+                        "told the running server (pid %d) to reload its broker CRL\n", *pid
+                    );
+                } else {
+                    std::printf(
+                        "could not signal the running server (pid %d): its broker re-reads the "
+                        "CRL at its next reload or restart\n",
+                        *pid
+                    );
+                }
+            }
             return 0;
         }
         if (*issue_certs) {

@@ -539,24 +539,33 @@ TEST_F(AdminNodesTest, AdminCommandLineManagesUsersAndNodes) {
     EXPECT_NE(TryLogin(client_, "alice@example.com", kPassword).status, 200);
     EXPECT_EQ(TryLogin(client_, "alice@example.com", "N3wPassword!x").status, 200);
 
-    // deactivate-node / activate-node.
+    // deactivate-node / activate-node on a live node: the running server is told (SIGHUP), so
+    // the node is dropped at once and comes back after activation.
     const auto d = Claim(root_, "n1");
+    auto sim = RunMapped(root_, d);
+    const std::string one = "/v1/admin/nodes?node_id=" + d.node_id;
+    const auto online = Eventually(one, ops_, [](const HttpResult& r) {
+        return r.status == 200 && r.json.at("node_info").at(0).at("node_status") == "online";
+    });
+    ASSERT_EQ(online.json.at("node_info").at(0).at("node_status"), "online") << online.body;
     EXPECT_NE(
         server_.RunCommand({"admin", "deactivate-node", "--node-id", "nosuch"}, &out, true), 0
     );
     ASSERT_EQ(server_.RunCommand({"admin", "deactivate-node", "--node-id", d.node_id}, &out), 0)
         << out;
-    const std::string one = "/v1/admin/nodes?node_id=" + d.node_id;
+    EXPECT_NE(out.find("told the running server"), std::string::npos) << out;
+    EXPECT_FALSE(sim->WaitFor("disconnected", 2000ms).empty())
+        << "the live connection was not closed after deactivate-node";
     EXPECT_EQ(
         client_.Get(one, ops_.accesstoken).json.at("node_info").at(0).at("node_status"),
         "deactivated"
     );
+    sim->Send("reconnect");
+    EXPECT_TRUE(sim->Collect("connected", 2s).empty()) << "a deactivated node reconnected";
     ASSERT_EQ(server_.RunCommand({"admin", "activate-node", "--node-id", d.node_id}, &out), 0)
         << out;
-    EXPECT_EQ(
-        client_.Get(one, ops_.accesstoken).json.at("node_info").at(0).at("node_status"),
-        "not_activated"
-    );
+    sim->Send("reconnect");
+    EXPECT_FALSE(sim->WaitFor("connected", 15s).empty()) << "the activated node did not return";
 }
 
 }  // namespace
