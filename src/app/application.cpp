@@ -10,6 +10,7 @@
 #include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
+#include "domain/nodes/admin_node_service.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
@@ -18,8 +19,10 @@
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
+#include "domain/tags/tag_service.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
 #include "http/api/account_routes.hpp"
+#include "http/api/admin_node_routes.hpp"
 #include "http/api/admin_platform_routes.hpp"
 #include "http/api/automation_routes.hpp"
 #include "http/api/command_routes.hpp"
@@ -106,6 +109,8 @@ struct Application::Parts {
           claims(*db, *ca, crl, clock, config.mqtt.public_host, config.claims),
           groups(*db, nodes, clock, domain::groups::GroupKind::kUser, config.groups),
           admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
+          admin_nodes(*db, crl, clock),
+          tags(*db),
           sharing(*db, clock, config.sharing),
           group_sharing(*db, clock, groups, config.sharing),
           weather(MakeWeather(config)),
@@ -124,6 +129,7 @@ struct Application::Parts {
         http::api::AddGroupRoutes(router, groups, group_sharing);
         http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddAdminPlatformRoutes(router, accounts);
+        http::api::AddAdminNodeRoutes(router, admin_nodes, tags);
         http::api::AddSharingRoutes(router, sharing, group_sharing);
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);
@@ -199,6 +205,8 @@ struct Application::Parts {
     domain::nodes::ClaimService claims;
     domain::groups::GroupService groups;
     domain::groups::GroupService admin_groups;
+    domain::nodes::AdminNodeService admin_nodes;
+    domain::tags::TagService tags;
     domain::sharing::NodeSharingService sharing;
     domain::sharing::GroupSharingService group_sharing;
     std::unique_ptr<domain::automations::WeatherProvider> weather;  // null: none configured
@@ -257,6 +265,14 @@ void Application::Stop() {
 
 std::uint16_t Application::MqttPort() const {
     return parts_->broker ? parts_->broker->node_port() : parts_->config.mqtt.external_port;
+}
+
+void Application::CertificatesChanged() {
+    parts_->crl.Changed();
+}
+
+domain::nodes::AdminNodeService& Application::AdminNodes() {
+    return parts_->admin_nodes;
 }
 
 domain::nodes::ClaimService& Application::Claims() {

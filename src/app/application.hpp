@@ -8,8 +8,9 @@
 #include "app/config.hpp"
 
 namespace rainmaker::domain::nodes {
+class AdminNodeService;
 class ClaimService;
-}
+}  // namespace rainmaker::domain::nodes
 
 namespace rainmaker::app {
 
@@ -25,6 +26,10 @@ public:
 
     domain::users::AccountService& Accounts();
     domain::nodes::ClaimService& Claims();
+    domain::nodes::AdminNodeService& AdminNodes();
+    // Rewrites the broker's CRL from the store and has the broker re-read it (SIGHUP from the
+    // admin command line after it deactivated or activated a node).
+    void CertificatesChanged();
     // The port devices connect to (the embedded broker's node listener).
     std::uint16_t MqttPort() const;
     const Config& config() const;

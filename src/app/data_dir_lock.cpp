@@ -3,6 +3,7 @@
 #include "app/data_dir_lock.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
@@ -46,6 +47,25 @@ DataDirLock::DataDirLock(const fs::path& data_dir) {
     if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
         // The lock holds without the pid; it only helps the message above.
     }
+}
+
+std::optional<pid_t> RunningServer(const fs::path& data_dir) {
+    const fs::path file = data_dir / "lock";
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    std::optional<pid_t> out;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        char pid[32] = {};
+        const auto n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+        const long value = n > 0 ? std::strtol(pid, nullptr, 10) : 0;
+        if (value > 0) {
+            out = static_cast<pid_t>(value);
+        }
+    }
+    ::close(fd);  // releases a shared lock taken above
+    return out;
 }
 
 DataDirLock::~DataDirLock() {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <sys/types.h>
 
 namespace rainmaker::app {
 
@@ -19,5 +21,9 @@ public:
 private:
     int fd_ = -1;
 };
+
+// The pid of the server holding the lock of `data_dir`, or nullopt when none runs there (the
+// admin command line tells it about changes it must act on: SIGHUP re-reads the CRL).
+std::optional<pid_t> RunningServer(const std::filesystem::path& data_dir);
 
 }  // namespace rainmaker::app

@@ -14,6 +14,7 @@
 #include "app/data_dir_lock.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "domain/nodes/admin_node_service.hpp"
 #include "domain/nodes/claim_service.hpp"
 
 namespace {
@@ -74,6 +75,8 @@ int Serve(Config config, const std::string& open_file_limit) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    // SIGHUP: the admin command line changed node certificates (deactivate-node): re-read them.
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     // Before anything is written to the data directory.
@@ -98,7 +101,14 @@ int Serve(Config config, const std::string& open_file_limit) {
     std::fflush(stdout);
 
     int signal = 0;
-    sigwait(&signals, &signal);
+    for (;;) {
+        sigwait(&signals, &signal);
+        if (signal != SIGHUP) {
+            break;
+        }
+        rainmaker::core::log::Info("received SIGHUP: rewriting the broker CRL from the store");
+        app.CertificatesChanged();
+    }
     rainmaker::core::log::Info(
         std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
         ", finishing in-flight requests"
@@ -204,6 +214,35 @@ int main(int argc, char** argv) {
         ->add_option("--out", cert_out, "directory to write <node_id>/{node.key,node.crt,node_id}")
         ->required();
     issue_certs->fallthrough();
+    auto* list_users = admin->add_subcommand("list-users", "list every account and its role");
+    auto* set_role = admin->add_subcommand(
+        "set-role", "make a user a user, admin or superadmin (their sessions end)"
+    );
+    std::string role;
+    set_role->add_option("--user-name", user_name, "the user's e-mail address or phone number")
+        ->required();
+    set_role->add_option("--role", role, "user, admin or superadmin")
+        ->required()
+        ->check(CLI::IsMember({"user", "admin", "superadmin"}));
+    auto* reset_password =
+        admin->add_subcommand("reset-password", "set a user's password (their sessions end)");
+    reset_password
+        ->add_option("--user-name", user_name, "the user's e-mail address or phone number")
+        ->required();
+    reset_password->add_option("--password", password, "password (8..256, upper, lower, digit)")
+        ->required();
+    std::string node_id;
+    auto* deactivate_node = admin->add_subcommand(
+        "deactivate-node", "refuse every certificate of a node (its CRL entry) until activated"
+    );
+    deactivate_node->add_option("--node-id", node_id, "the node")->required();
+    auto* activate_node = admin->add_subcommand(
+        "activate-node", "lift a deactivation (certificates revoked by a re-claim stay revoked)"
+    );
+    activate_node->add_option("--node-id", node_id, "the node")->required();
+    for (auto* sub : {list_users, set_role, reset_password, deactivate_node, activate_node}) {
+        sub->fallthrough();
+    }
     admin->require_subcommand(1);
     // `admin create-user --data-dir D ...`: the global options may follow the subcommand.
     admin->fallthrough();
@@ -261,6 +300,61 @@ int main(int argc, char** argv) {
                 user.user_id.c_str(),
                 super_admin ? " as superadmin" : (admin_role ? " as admin" : "")
             );
+            return 0;
+        }
+        if (*list_users) {
+            Application app(std::move(config));
+            for (const auto& u : app.Accounts().ListUsers()) {
+                std::printf(
+                    "%s\t%s\t%s\t%s\n",
+                    u.user_id.c_str(),
+                    u.user_name.c_str(),
+                    u.super_admin ? "superadmin" : (u.admin ? "admin" : "user"),
+                    u.confirmed ? "confirmed" : "unconfirmed"
+                );
+            }
+            return 0;
+        }
+        if (*set_role) {
+            Application app(std::move(config));
+            const auto u = app.Accounts().SetRole(user_name, role);
+            std::printf(
+                "%s (%s) is now %s\n", u.user_name.c_str(), u.user_id.c_str(), role.c_str()
+            );
+            return 0;
+        }
+        if (*reset_password) {
+            Application app(std::move(config));
+            const auto u = app.Accounts().ResetPassword(user_name, password);
+            std::printf("password of %s (%s) reset\n", u.user_name.c_str(), u.user_id.c_str());
+            return 0;
+        }
+        if (*deactivate_node || *activate_node) {
+            Application app(std::move(config));
+            const bool active = static_cast<bool>(*activate_node);
+            const auto data = app.config().data_dir;
+            const bool changed = app.AdminNodes().SetActive(node_id, active);
+            std::printf(
+                "node %s %s%s\n",
+                node_id.c_str(),
+                changed ? "" : "was already ",
+                active ? "activated" : "deactivated"
+            );
+            // A server running on this data directory re-reads the CRL at once (its broker
+            // closes the node's live connection).
+            if (const auto pid = rainmaker::app::RunningServer(data); pid && changed) {
+                if (::kill(*pid, SIGHUP) == 0) {
+                    std::printf(
+                        "told the running server (pid %d) to reload its broker CRL\n", *pid
+                    );
+                } else {
+                    std::printf(
+                        "could not signal the running server (pid %d): its broker re-reads the "
+                        "CRL at its next reload or restart\n",
+                        *pid
+                    );
+                }
+            }
             return 0;
         }
         if (*issue_certs) {

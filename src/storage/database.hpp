@@ -16,6 +16,7 @@
 #include "storage/rbac_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/sharing_store.hpp"
+#include "storage/tag_store.hpp"
 #include "storage/timeseries_store.hpp"
 #include "storage/user_store.hpp"
 
@@ -37,6 +38,7 @@ public:
     virtual AutomationStore& Automations() = 0;
     virtual PushStore& Push() = 0;
     virtual RbacStore& Rbac() = 0;
+    virtual TagStore& Tags() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/tag_store.hpp"
+
 namespace rainmaker::storage {
 
 struct NodeRow {
@@ -64,6 +66,29 @@ struct NodeMappingReport {
     std::string user_id;
     std::string secret_hash;
     std::int64_t reported_at = 0;
+};
+
+// The admin node search (#23). Empty strings match anything; model is only compared with a
+// type, fw_version only with a type and a model (the route refuses the other combinations).
+enum class NodeStatusFilter {
+    kAny,
+    kNotActivated,  // not deactivated, never connected (no presence ever recorded)
+    kOnline,        // not deactivated, connected now
+    kOffline,       // not deactivated, disconnected, connected at some time before
+    kDeactivated,   // deactivated by an admin (#24 activate=false)
+    kActive,        // not deactivated, connected now or at some time since `active_since_ms`
+    kInactive,      // not deactivated, connected once, but not since `active_since_ms`
+};
+
+struct AdminNodeFilter {
+    std::string node_type;
+    std::string model;
+    std::string fw_version;
+    std::optional<TagQuery> tags;  // admin tags (TagStore) of the node
+    NodeStatusFilter status = NodeStatusFilter::kAny;
+    std::int64_t active_since_ms = 0;  // for kActive / kInactive
+    std::string subtype;               // the reported config's info.subtype
+    std::string project_name;          // the reported config's info.project_name
 };
 
 class NodeStore {
@@ -125,6 +150,15 @@ public:
     // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
     // never delivered). Returns how many nodes changed.
     virtual int ResetPresence(std::int64_t at_ms) = 0;
+    // Nodes matching `filter` in node id order, those with an id > `after_id`, at most `limit`;
+    // and how many match in all.
+    virtual std::vector<NodeRow> SearchNodes(
+        const AdminNodeFilter& filter, std::string_view start_id, int limit
+    ) = 0;
+    virtual int CountNodes(const AdminNodeFilter& filter) = 0;
+    // Deactivates (every certificate of the node refused, RevokedSerials) or activates the node;
+    // false when it was so already or does not exist.
+    virtual bool SetDeactivated(std::string_view node_id, bool deactivated) = 0;
     // Serials the broker must refuse (its CRL): revoked certificates, and every certificate
     // of a deactivated node.
     virtual std::vector<std::string> RevokedSerials() = 0;

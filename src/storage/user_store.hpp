@@ -60,6 +60,10 @@ public:
     virtual std::vector<std::pair<std::string, std::string>> NonAsciiNames() = 0;
     // Renames the user; false when the name is taken (or the user gone).
     virtual bool Rename(std::string_view user_id, std::string_view user_name) = 0;
+    // Users ordered by user name, those with a name > `after_name`, at most `limit`.
+    virtual std::vector<UserRow> List(std::string_view after_name, int limit) = 0;
+    // Sets the user's role flags; false when there is no such user.
+    virtual bool SetRoles(std::string_view user_id, bool admin, bool super_admin) = 0;
     // Deletes the user and everything that cascades from it (sessions, codes).
     virtual void Delete(std::string_view user_id) = 0;
     // Deletes the accounts created before `created_before` and never confirmed; returns how

@@ -131,6 +131,15 @@ constexpr RouteEntry kRoutes[] = {
     {"DELETE", "/v1/admin/role", false},
     {"PUT", "/v1/admin/user_role", false},
     {"GET", "/v1/admin/user_role", false},
+    // admin_node_routes.cpp
+    {"GET", "/v1/admin/nodes", false},
+    {"PUT", "/v1/admin/nodes", false},
+    {"GET", "/v1/admin/nodes/tags", false},
+    {"GET", "/v1/admin/user/nodes", false},
+    {"GET", "/v1/admin/tags", false},
+    {"PUT", "/v1/admin/tags", false},
+    {"DELETE", "/v1/admin/tags", false},
+    {"GET", "/v1/admin/tags/names", false},
     // sharing_routes.cpp
     {"PUT", "/v1/user/nodes/sharing", false},
     {"PUT", "/v1/user/nodes/sharing/requests", false},
@@ -1473,6 +1482,73 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                            ? ""
                            : "the answer is not the primary's data after the write";
             }),
+
+        // ---- admin nodes and tags (#23-#26, #106-#109): admins see every node; #26 is for
+        // superadmins only. Tags are attached to {node} (no activate: the node stays live).
+        Row("GET", "/v1/admin/nodes", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role role, const HttpResult& r) -> std::string {
+                // rbac-filter's roles reach no node: it finds none.
+                const auto total = r.json.at("total").as_int64();
+                return (role == Role::kRbacFiltered ? total == 0 : total >= 1)
+                           ? ""
+                           : "the nodes listed are not the ones in reach";
+            }),
+        Row("GET", "/v1/admin/nodes?node_id={node}", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(100015, 404)),
+        Row("PUT",
+            "/v1/admin/nodes?node_id={node}",
+            R"({"tags":["matrix:admin"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(100015, 404)),
+        // Tag names span every node: admins whose roles reach only some nodes get 100004.
+        Row("GET", "/v1/admin/nodes/tags", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET",
+            "/v1/admin/user/nodes?user_name={primary_name}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004))
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.json.at("primary").at("total").as_int64() >= 1
+                           ? ""
+                           : "the primary's nodes are missing";
+            }),
+        Row("PUT",
+            "/v1/admin/tags?resource_type=Node&resource_id={node}",
+            R"({"tags":["matrix:tag"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(135001)),
+        Row("GET",
+            "/v1/admin/tags?resource_type=Node&resource_id={node}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(135001)),
+        Row("DELETE",
+            "/v1/admin/tags?resource_type=Node&resource_id={node}",
+            R"({"tags":["matrix:gone"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(135001)),
+        Row("GET", "/v1/admin/tags/names", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
 
         // A user groups only the nodes mapped to them (the secondary's is).
         Row("POST", "/v1/user/node_group", nodes_mine, Err(108013), Ok(), Ok()),

@@ -238,6 +238,67 @@ TEST_F(RbacTest, ARolesNodeFilterHidesTheNodesOutsideIt) {
     EXPECT_EQ(lights.status, 200) << lights.body;
 }
 
+TEST_F(RbacTest, TagFiltersFollowTheNodesAdminTags) {
+    const auto d = Online("n1");
+    // Every admin route, but never on nodes tagged location:pune.
+    const auto deny_pune =
+        boost::json::parse(R"({"filters":[{"type":"nodes","rules":{"tags":["location:pune"]}}],)"
+                           R"("statement":[{"Effect":"Deny","Action":["api:*"],"Resource":["*"]}]})"
+        );
+    ASSERT_EQ(
+        client_
+            .Post(
+                "/v1/admin/policy",
+                object{{"policy_name", "not_pune"}, {"policy_json", deny_pune}},
+                root_.accesstoken
+            )
+            .status,
+        200
+    );
+    ASSERT_EQ(
+        client_
+            .Post(
+                "/v1/admin/role",
+                object{
+                    {"role_name", "outside_pune"},
+                    {"policies", JsonStrings({"RM_DEFAULT_FULL_ACCESS", "not_pune"})},
+                    {"role_level", 3}},
+                root_.accesstoken
+            )
+            .status,
+        200
+    );
+    ASSERT_EQ(Assign(root_, kFiltered, "add", {"outside_pune"}).status, 200);
+    const std::string node_url = "/v1/admin/nodes?node_id=" + d.node_id;
+    EXPECT_EQ(client_.Get(node_url, filtered_.accesstoken).status, 200);
+
+    // Tagged location:pune by the superadmin, the node is out of reach at once.
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/admin/tags?resource_type=Node&resource_id=" + d.node_id,
+                object{{"tags", JsonStrings({"location:pune"})}},
+                root_.accesstoken
+            )
+            .status,
+        200
+    );
+    EXPECT_TRUE(IsFailure(client_.Get(node_url, filtered_.accesstoken), 404, 100015));
+    EXPECT_EQ(client_.Get("/v1/admin/nodes", filtered_.accesstoken).json.at("total"), 0);
+    EXPECT_TRUE(IsFailure(
+        client_.Get("/v1/admin/nodes/cmd?node_id=" + d.node_id, filtered_.accesstoken), 400, 126003
+    ));
+    // Nor can they take the tag off.
+    EXPECT_TRUE(IsFailure(
+        client_.Delete(
+            "/v1/admin/tags?resource_type=Node&resource_id=" + d.node_id, filtered_.accesstoken
+        ),
+        400,
+        135001
+    ));
+    EXPECT_EQ(client_.Get("/v1/admin/nodes", root_.accesstoken).json.at("total"), 1);
+}
+
 TEST_F(RbacTest, RolesAreAssignedOnlyBelowTheCallersLevel) {
     ASSERT_EQ(
         client_

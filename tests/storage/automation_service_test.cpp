@@ -131,6 +131,8 @@ public:
 
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 
+    storage::TagStore& Tags() override { return db_.Tags(); }
+
     void Transaction(const std::function<void()>& work) override {
         if (before_transaction) {
             const auto hook = std::move(before_transaction);

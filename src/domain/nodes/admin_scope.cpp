@@ -9,9 +9,7 @@ namespace {
 
 // The admin tags of the node ("name:value").
 std::vector<std::string> AdminTags(storage::Database& db, std::string_view node_id) {
-    (void)db;
-    (void)node_id;
-    return {};  // TODO(tags): db.Tags().Of(TagResource::kNode, node_id) once the tag store lands
+    return db.Tags().Of(storage::TagResource::kNode, node_id);
 }
 
 }  // namespace

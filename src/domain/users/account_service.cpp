@@ -807,4 +807,54 @@ UserRow AccountService::CreateConfirmedUser(
     return user;
 }
 
+std::vector<UserRow> AccountService::ListUsers() {
+    std::vector<UserRow> all;
+    std::string after;
+    for (;;) {
+        auto page = db_.Users().List(after, 1000);
+        if (page.empty()) {
+            return all;
+        }
+        after = page.back().user_name;
+        for (auto& u : page) {
+            all.push_back(std::move(u));
+        }
+    }
+}
+
+UserRow AccountService::SetRole(std::string_view raw_name, std::string_view role) {
+    if (role != "user" && role != "admin" && role != "superadmin") {
+        throw ApiError(ErrorCode::kInvalidQuery, "role must be user, admin or superadmin");
+    }
+    UserRow user;
+    db_.Transaction([&] {
+        const auto found = db_.Users().FindByName(Canonical(raw_name, UserNames::kEmailOrPhone));
+        if (!found) {
+            throw ApiError(ErrorCode::kUserLookupFailed);
+        }
+        user = *found;
+        user.admin = role == "admin";
+        user.super_admin = role == "superadmin";
+        db_.Users().SetRoles(user.user_id, user.admin, user.super_admin);
+    });
+    tokens_.RevokeAll(user.user_id);
+    return user;
+}
+
+UserRow AccountService::ResetPassword(std::string_view raw_name, std::string_view password) {
+    CheckPasswordPolicy(password);
+    const std::string hash = crypto::HashPassword(password, config_.password_cost);
+    UserRow user;
+    db_.Transaction([&] {
+        const auto found = db_.Users().FindByName(Canonical(raw_name, UserNames::kEmailOrPhone));
+        if (!found) {
+            throw ApiError(ErrorCode::kUserLookupFailed);
+        }
+        user = *found;
+        db_.Users().SetPassword(user.user_id, hash);
+    });
+    tokens_.RevokeAll(user.user_id);
+    return user;
+}
+
 }  // namespace rainmaker::domain::users

@@ -181,6 +181,16 @@ public:
     // left as it is and logged). Returns how many were renamed.
     int NormalizeStoredNames();
 
+    // `rainmaker-server admin list-users`: every account, ordered by user name.
+    std::vector<storage::UserRow> ListUsers();
+    // `rainmaker-server admin set-role`: `role` is user, admin or superadmin. The user's
+    // sessions end (their tokens carry the old role): they log in again. Throws
+    // kUserLookupFailed, kInvalidQuery (role).
+    storage::UserRow SetRole(std::string_view raw_name, std::string_view role);
+    // `rainmaker-server admin reset-password`: a new password (policy checked) and every
+    // session of the user ended. Throws kUserLookupFailed and the password policy errors.
+    storage::UserRow ResetPassword(std::string_view raw_name, std::string_view password);
+
     // `rainmaker-server admin create-user`: a confirmed account, optionally admin or
     // superadmin.
     storage::UserRow CreateConfirmedUser(

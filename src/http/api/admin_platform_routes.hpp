@@ -13,8 +13,8 @@ namespace rainmaker::http::api {
 
 // The answer of #105 for `routes` (Router::Routes()): [{"path", "methods"}], one element per
 // path, paths in order, "/v1/" written "/{version}/" as in the reference text, methods in the
-// order GET, POST, PUT, DELETE (others after them). Only admin routes (Access::kAdmin) unless
-// `all_paths`.
+// order GET, POST, PUT, DELETE (others after them). Only admin routes (Access::kAdmin, kSuperAdmin)
+// unless `all_paths`.
 boost::json::array ApiPathsMethods(const std::vector<RouteInfo>& routes, bool all_paths);
 
 // Registers #105, #118 and #119. #105 reads `router`'s table when it is called, so it lists

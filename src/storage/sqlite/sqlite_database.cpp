@@ -18,6 +18,7 @@
 #include "storage/sqlite/sqlite_rbac_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
+#include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -58,7 +59,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       commands_(std::make_unique<SqliteCommandStore>(*this)),
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
       push_(std::make_unique<SqlitePushStore>(*this)),
-      rbac_(std::make_unique<SqliteRbacStore>(*this)) {
+      rbac_(std::make_unique<SqliteRbacStore>(*this)),
+      tags_(std::make_unique<SqliteTagStore>(*this)) {
     Migrate();
 }
 
@@ -114,6 +116,10 @@ PushStore& SqliteDatabase::Push() {
 
 RbacStore& SqliteDatabase::Rbac() {
     return *rbac_;
+}
+
+TagStore& SqliteDatabase::Tags() {
+    return *tags_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

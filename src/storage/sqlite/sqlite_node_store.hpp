@@ -46,6 +46,11 @@ public:
     ) override;
     int ResetPresence(std::int64_t at_ms) override;
     std::vector<std::string> RevokedSerials() override;
+    std::vector<NodeRow> SearchNodes(
+        const AdminNodeFilter& filter, std::string_view start_id, int limit
+    ) override;
+    int CountNodes(const AdminNodeFilter& filter) override;
+    bool SetDeactivated(std::string_view node_id, bool deactivated) override;
     std::optional<UserNodeRow> FindMapping(std::string_view user_id, std::string_view node_id)
         override;
     void PutMapping(const UserNodeRow& mapping) override;

@@ -138,6 +138,25 @@ bool SqliteUserStore::Confirm(std::string_view user_id) {
     return db_.Execute("UPDATE users SET confirmed = 1 WHERE user_id = ?", user_id) > 0;
 }
 
+std::vector<UserRow> SqliteUserStore::List(std::string_view after_name, int limit) {
+    return db_.FindAll(
+        std::string("SELECT ") + kUserColumns +
+            " FROM users WHERE user_name > ? ORDER BY user_name LIMIT ?",
+        ReadUser,
+        after_name,
+        limit
+    );
+}
+
+bool SqliteUserStore::SetRoles(std::string_view user_id, bool admin, bool super_admin) {
+    return db_.Execute(
+               "UPDATE users SET admin = ?, super_admin = ? WHERE user_id = ?",
+               admin,
+               super_admin,
+               user_id
+           ) > 0;
+}
+
 bool SqliteUserStore::SetProfile(const UserRow& u) {
     return db_.Execute(
                "UPDATE users SET name = ?, phone_number = ?, phone_verified = ?, mfa = ?, tags = ? "

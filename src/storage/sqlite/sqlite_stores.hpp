@@ -29,6 +29,8 @@ public:
     bool SetPublicProfile(std::string_view user_id, std::string_view public_profile) override;
     std::vector<std::pair<std::string, std::string>> NonAsciiNames() override;
     bool Rename(std::string_view user_id, std::string_view user_name) override;
+    std::vector<UserRow> List(std::string_view after_name, int limit) override;
+    bool SetRoles(std::string_view user_id, bool admin, bool super_admin) override;
     void Delete(std::string_view user_id) override;
     int DeleteUnconfirmed(std::int64_t created_before) override;
 
