@@ -124,31 +124,39 @@ X509Ptr ParseCert(std::string_view pem) {
     return X509Ptr(bio ? PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr) : nullptr);
 }
 
-// A CSR in PEM, or the base64 of its DER (with or without line breaks).
+// A CSR as the base64 of its DER, armoured or not: PEM ("BEGIN CERTIFICATE REQUEST"), bare
+// base64 lines, or base64 inside whatever armour a phone app puts around it (some wrap the
+// CSR in "BEGIN CERTIFICATE" lines): every "-----" line is dropped and the rest decoded.
 ReqPtr ParseCsr(std::string_view text) {
     if (text.size() > kMaxCsrBytes) {
         return nullptr;
     }
-    if (text.find("-----BEGIN") != std::string_view::npos) {
-        const BioPtr bio = ReadBio(text);
-        return ReqPtr(
-            bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, NoPassphrase, nullptr) : nullptr
-        );
-    }
     std::string compact;
-    for (const char c : text) {
-        if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
-            compact.push_back(c);
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = text.size();
         }
+        const auto line = text.substr(start, end - start);
+        if (line.substr(0, 5) != "-----") {
+            for (const char c : line) {
+                if (c != '\r' && c != ' ' && c != '\t') {
+                    compact.push_back(c);
+                }
+            }
+        }
+        start = end + 1;
     }
     const auto der = Base64Decode(compact);
     if (!der || der->empty()) {
         return nullptr;
     }
-    const auto* p = reinterpret_cast<const unsigned char*>(der->data());  // NOLINT: OpenSSL
+    const auto* begin = reinterpret_cast<const unsigned char*>(der->data());  // NOLINT: OpenSSL
+    const auto* p = begin;
     ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der->size())));
     // Trailing bytes after the DER are not a CSR.
-    if (req && p != reinterpret_cast<const unsigned char*>(der->data()) + der->size()) {  // NOLINT
+    if (req && p != begin + der->size()) {
         return nullptr;
     }
     return req;

@@ -11,6 +11,7 @@
 #include "storage/event_store.hpp"
 #include "storage/group_store.hpp"
 #include "storage/job_store.hpp"
+#include "storage/matter_store.hpp"
 #include "storage/node_store.hpp"
 #include "storage/push_store.hpp"
 #include "storage/session_store.hpp"
@@ -35,6 +36,7 @@ public:
     virtual CommandStore& Commands() = 0;
     virtual AutomationStore& Automations() = 0;
     virtual PushStore& Push() = 0;
+    virtual MatterStore& Matter() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

@@ -129,6 +129,8 @@ public:
 
     storage::PushStore& Push() override { return db_.Push(); }
 
+    storage::MatterStore& Matter() override { return db_.Matter(); }
+
     void Transaction(const std::function<void()>& work) override {
         if (before_transaction) {
             const auto hook = std::move(before_transaction);

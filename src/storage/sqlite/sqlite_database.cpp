@@ -13,6 +13,7 @@
 #include "storage/sqlite/sqlite_command_store.hpp"
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
+#include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
@@ -56,7 +57,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       timeseries_(std::make_unique<SqliteTimeSeriesStore>(*this)),
       commands_(std::make_unique<SqliteCommandStore>(*this)),
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
-      push_(std::make_unique<SqlitePushStore>(*this)) {
+      push_(std::make_unique<SqlitePushStore>(*this)),
+      matter_(std::make_unique<SqliteMatterStore>(*this)) {
     Migrate();
 }
 
@@ -108,6 +110,10 @@ AutomationStore& SqliteDatabase::Automations() {
 
 PushStore& SqliteDatabase::Push() {
     return *push_;
+}
+
+MatterStore& SqliteDatabase::Matter() {
+    return *matter_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

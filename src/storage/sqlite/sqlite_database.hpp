@@ -38,6 +38,7 @@ public:
     CommandStore& Commands() override;
     AutomationStore& Automations() override;
     PushStore& Push() override;
+    MatterStore& Matter() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -166,6 +167,7 @@ private:
     std::unique_ptr<CommandStore> commands_;
     std::unique_ptr<AutomationStore> automations_;
     std::unique_ptr<PushStore> push_;
+    std::unique_ptr<MatterStore> matter_;
 };
 
 }  // namespace rainmaker::storage::sqlite
