@@ -508,6 +508,44 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
     }
     EXPECT_TRUE(found);
 
+    // GET /user/nodes?is_matter=true lists the RainMaker+Matter node with its Matter id.
+    r = client_.Get("/v1/user/nodes?is_matter=true&node_details=true", alice_.accesstoken);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.json.at("node_details").as_array().size(), 1U) << r.body;
+    const auto& detail = r.json.at("node_details").at(0).as_object();
+    EXPECT_EQ(Str(detail, "node_id"), device.node_id);
+    EXPECT_EQ(detail.at("is_matter"), true);
+    EXPECT_EQ(Str(detail, "matter_node_id"), Str(cert, "matter_node_id"));
+
+    // #65: the node ACLs of the fabric's devices.
+    r = client_.Get("/v1/user/node_group/node_acl?group_id=" + id, alice_.accesstoken);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto& acl = r.json.at("fabric_node_acl").as_array();
+    EXPECT_EQ(acl.size(), 4U) << r.body;  // two devices, admin and operate each
+    const auto admin_entity = "NODE_ACL_ADMIN_" + bulb_id;
+    r = client_.Get(
+        "/v1/user/node_group/node_acl?group_id=" + id + "&type_entity=" + admin_entity,
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.json.at("fabric_node_acl").as_array().size(), 1U);
+    const auto& entry = r.json.at("fabric_node_acl").at(0).as_object();
+    EXPECT_EQ(Str(entry, "type_entity"), admin_entity);
+    EXPECT_EQ(Str(entry, "fabric_id"), home.Str("fabric_id"));
+    const auto admin_details = Group(alice_, id, "&fabric_details=true").at("fabric_details");
+    EXPECT_EQ(entry.at("value").at(0), admin_details.at("group_cat_id_admin"));
+    EXPECT_EQ(entry.at("value").at(1), admin_details.at("matter_user_id"));
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group/node_acl?type_entity=" + admin_entity, alice_.accesstoken)
+            .ErrorCode(),
+        108119
+    );
+    EXPECT_EQ(client_.Get("/v1/user/node_group/node_acl", bob_.accesstoken).ErrorCode(), 108117);
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group/node_acl?group_id=" + id, bob_.accesstoken).ErrorCode(),
+        108118
+    );
+
     // A controller: the RainMaker node asks for a Matter node id, then a NOC for it.
     r = client_.Put(
         "/v1/user/node_group?matter_controller=true",
@@ -552,6 +590,9 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
     r = client_.Get("/v1/user/nodes", alice_.accesstoken);
     ASSERT_EQ(r.status, 200);
     EXPECT_NE(r.body.find(device.node_id), std::string::npos) << r.body;
+    // ... no longer a Matter node.
+    r = client_.Get("/v1/user/nodes?is_matter=true", alice_.accesstoken);
+    EXPECT_EQ(r.json.at("total"), 0) << r.body;
     // The node can join another fabric now.
     const auto next = CliGroupAdd(alice_, "Next").Str("group_id");
     r = Nocs(alice_, "node", array{object{{"csr", Csr("rmm2")}, {"group_id", next}}});

@@ -492,4 +492,80 @@ std::string FabricService::CreateController(
     return matter_node_id;
 }
 
+boost::json::object FabricService::NodeAcl(
+    const auth::AuthContext& caller,
+    const std::optional<std::string>& group_id,
+    const std::optional<std::string>& type_entity
+) {
+    if (type_entity && !group_id) {
+        throw ApiError(ErrorCode::kTypeEntityNeedsGroup);
+    }
+    return storage::ReadSnapshot(db_, [&] {
+        std::vector<storage::GroupRow> groups;
+        if (group_id) {
+            const auto group = db_.Groups().Find(*group_id);
+            const auto role =
+                group && group->kind == "user" ? RoleInGroup(db_, caller.user_id, *group) : "";
+            if (role.empty()) {
+                throw ApiError(ErrorCode::kAclGroupNotOwned);
+            }
+            if (!group->parent_id.empty() || !db_.Matter().FindFabric(group->group_id)) {
+                throw ApiError(ErrorCode::kNotAFabric);
+            }
+            if (!Primary(role)) {
+                throw ApiError(ErrorCode::kGroupShareNotPrimary);
+            }
+            groups.push_back(*group);
+        } else {
+            const int count = db_.Groups().CountTopLevel("user", caller.user_id);
+            for (auto& group : db_.Groups().ListTopLevel("user", caller.user_id, "", count + 1)) {
+                if (db_.Matter().FindFabric(group.group_id) &&
+                    Primary(RoleInGroup(db_, caller.user_id, group))) {
+                    groups.push_back(std::move(group));
+                }
+            }
+            if (groups.empty()) {
+                throw ApiError(ErrorCode::kNoFabrics);
+            }
+        }
+        boost::json::array entries;
+        for (const auto& group : groups) {
+            const auto fabric = db_.Matter().FindFabric(group.group_id);
+            // The members' ids by role: primaries administer, secondaries operate.
+            boost::json::array admins{boost::json::string(fabric->cat_admin)};
+            boost::json::array operators{boost::json::string(fabric->cat_operate)};
+            const auto add_member = [&](std::string_view user, bool primary) {
+                if (const auto member = db_.Matter().FindMember(group.group_id, user)) {
+                    (primary ? admins : operators).emplace_back(member->matter_user_id);
+                }
+            };
+            add_member(group.owner_id, true);
+            for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
+                add_member(share.user_id, share.role == "primary");
+            }
+            for (const auto& node : db_.Matter().Nodes(group.group_id, "node")) {
+                if (node.status != "success") {
+                    continue;
+                }
+                for (const auto& [prefix, value] :
+                     {std::pair{"NODE_ACL_ADMIN_", &admins},
+                      std::pair{"NODE_ACL_OPERATE_", &operators}}) {
+                    const std::string entity = prefix + node.matter_node_id;
+                    if (type_entity && *type_entity != entity) {
+                        continue;
+                    }
+                    entries.push_back(boost::json::object{
+                        {"group_id", group.group_id},
+                        {"fabric_id", fabric->fabric_id},
+                        {"type_entity", entity},
+                        {"sequence", 1},
+                        {"value", *value},
+                        {"last_modified_time", node.created_at}});
+                }
+            }
+        }
+        return boost::json::object{{"fabric_node_acl", std::move(entries)}};
+    });
+}
+
 }  // namespace rainmaker::domain::groups

@@ -81,6 +81,16 @@ public:
         const auth::AuthContext& caller, std::string_view group_id, std::string_view node_id
     );
 
+    // #65: {"fabric_node_acl": [...]}: per commissioned device of the fabrics the caller is a
+    // primary of (or of `group_id`), NODE_ACL_ADMIN_<id> (admin CAT, primaries' ids) and
+    // NODE_ACL_OPERATE_<id> (operate CAT, secondaries' ids); `type_entity` picks one entry.
+    // Throws 108119, 108118, 108041, 108088, 108117.
+    boost::json::object NodeAcl(
+        const auth::AuthContext& caller,
+        const std::optional<std::string>& group_id,
+        const std::optional<std::string>& type_entity
+    );
+
     // Adds a RainMaker node to a home once commissioned (GroupService::AddMappedNode).
     using NodeJoiner = std::function<
         void(std::string_view user_id, std::string_view group_id, std::string_view node_id)>;

@@ -188,6 +188,19 @@ ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
     return ApiResponse::Json(groups.Get(r.Caller(), q));
 }
 
+// Catalog #65 GET /{version}/user/node_group/node_acl.
+ApiResponse GetNodeAcl(const ApiRequest& r, FabricService& fabrics) {
+    std::optional<std::string> group_id;
+    std::optional<std::string> type_entity;
+    if (const auto* id = r.query.Find("group_id"); id != nullptr && !id->empty()) {
+        group_id = *id;
+    }
+    if (const auto* entity = r.query.Find("type_entity"); entity != nullptr && !entity->empty()) {
+        type_entity = *entity;
+    }
+    return ApiResponse::Json(fabrics.NodeAcl(r.Caller(), group_id, type_entity));
+}
+
 // Catalog #55 DELETE /{version}/admin/node_group.
 ApiResponse DeleteAdminGroup(const ApiRequest& r, GroupService& groups) {
     const auto* id = r.query.Find("group_id");
@@ -263,6 +276,9 @@ void AddGroupRoutes(
     });
     router.Add("DELETE", "/v1/user/node_group", user, [&g, &s](const ApiRequest& r) {
         return DeleteGroup(r, g, s);
+    });
+    router.Add("GET", "/v1/user/node_group/node_acl", user, [&f](const ApiRequest& r) {
+        return GetNodeAcl(r, f);
     });
 }
 
