@@ -1,8 +1,8 @@
 // User node groups (#56-#59): homes, rooms and sub-rooms of one owner, at most three levels,
 // a sub-group's nodes a subset of its parent's, and mutually exclusive groups per (type,
 // parent). A group shared with other users (domain/sharing/group_sharing_service.hpp) is
-// theirs to read and leave; only its owner changes it. Matter fabrics are refused as not
-// supported yet.
+// theirs to read and leave; only its owner changes it. A home with is_matter is a Matter
+// fabric (domain/groups/fabric_service.hpp).
 #pragma once
 
 #include <optional>
