@@ -291,17 +291,20 @@ TEST_F(MatterFabricsTest, UserNocsCarryTheRoleCatAndVerifyAgainstTheRoot) {
         alice_.accesstoken
     );
     ASSERT_EQ(r.status, 200) << r.body;
-    ASSERT_EQ(
-        client_
-            .Put(
-                "/v1/user/node_group/sharing/requests",
-                object{{"request_id", r.Str("request_id")}, {"accept", true}},
-                bob_.accesstoken
-            )
-            .status,
-        200
+    const auto accepted = client_.Put(
+        "/v1/user/node_group/sharing/requests",
+        object{{"request_id", r.Str("request_id")}, {"accept", true}},
+        bob_.accesstoken
     );
+    ASSERT_EQ(accepted.status, 200) << accepted.body;
     const auto bobs = Group(bob_, id, "&fabric_details=true").at("fabric_details").as_object();
+    // Accepting answers the fabric as the apps need it to set up their controller.
+    const auto& given = accepted.json.at("groups").at(0).as_object();
+    EXPECT_EQ(Str(given, "group_id"), id);
+    EXPECT_EQ(Str(given, "fabric_id"), fabric_id);
+    EXPECT_EQ(Str(given, "root_ca"), root);
+    EXPECT_EQ(Str(given, "group_cat_id_admin"), Str(details, "group_cat_id_admin"));
+    EXPECT_EQ(Str(given, "matter_user_id"), Str(bobs, "matter_user_id"));
     EXPECT_TRUE(IsHex(Str(bobs, "matter_user_id"), 16));
     EXPECT_NE(Str(bobs, "matter_user_id"), Str(details, "matter_user_id"));
     r = Nocs(bob_, "user", array{object{{"csr", Csr("bob")}, {"group_id", id}}});
@@ -581,6 +584,17 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
         Text(Str(cert, "user_noc")).find("1.3.6.1.4.1.37244.1.1 = " + controller_id),
         std::string::npos
     );
+
+    // Removing the pure-Matter device from the home deletes it from the fabric.
+    r = client_.Put(
+        "/v1/user/node_group?group_id=" + id,
+        object{{"operation", "remove"}, {"nodes", JsonStrings({bulb_id})}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    list = Group(alice_, id, "&matter_node_list=true").at("matter_node_list").as_array();
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(Str(list[0].as_object(), "node_id"), device.node_id);
 
     // Deleting the fabric: the pure-Matter device goes; the RainMaker node stays the user's.
     ASSERT_EQ(client_.Delete("/v1/user/node_group?group_id=" + id, alice_.accesstoken).status, 200);

@@ -168,6 +168,29 @@ std::uint64_t FabricService::FreshNodeId(std::string_view group_id) {
     throw ApiError(ErrorCode::kFabricIdsFailed);
 }
 
+void FabricService::RemoveFromFabric(
+    std::string_view group_id, const std::vector<std::string>& ids
+) {
+    if (!db_.Matter().FindFabric(group_id)) {
+        return;
+    }
+    for (const auto& id : ids) {
+        if (const auto node = db_.Matter().FindByRainmakerNode(id);
+            node && node->group_id == group_id && node->kind == "node") {
+            db_.Matter().DeleteNode(group_id, node->matter_node_id);
+            continue;
+        }
+        const auto matter_id = ParseMatterId(id);
+        if (!matter_id) {
+            continue;
+        }
+        const auto node = db_.Matter().FindNode(group_id, crypto::MatterIdHex(*matter_id));
+        if (node && node->kind == "node" && node->rainmaker_node_id.empty()) {
+            db_.Matter().DeleteNode(group_id, node->matter_node_id);
+        }
+    }
+}
+
 std::optional<FabricRow> FabricService::FabricOf(const storage::GroupRow& group) {
     std::optional<storage::GroupRow> top = group;
     for (int depth = 0; top && !top->parent_id.empty() && depth < 3; ++depth) {

@@ -59,6 +59,11 @@ public:
     // A user lost their share of the group: their identity in its fabric goes.
     void ForgetMember(std::string_view group_id, std::string_view user_id);
 
+    // #57 operation remove on a fabric home: a pure-Matter device named by its matter_node_id
+    // is deleted; a RainMaker+Matter node named by its node id leaves the fabric and is a
+    // RainMaker node again. Other ids are ignored (call inside the transaction).
+    void RemoveFromFabric(std::string_view group_id, const std::vector<std::string>& ids);
+
     // The fabric of the top-level group of `group` (a fabric's sub-groups belong to it).
     std::optional<storage::FabricRow> FabricOf(const storage::GroupRow& group);
     // {root_ca, ipk, group_cat_id_admin, group_cat_id_operate, matter_user_id, user_cat_id}

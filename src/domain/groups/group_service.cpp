@@ -425,7 +425,11 @@ void GroupService::Update(
         if (f.operation == "add") {
             AddNodes(group, f.nodes.value_or(std::vector<std::string>{}));
         } else if (f.operation == "remove") {
-            RemoveNodes(group, f.nodes.value_or(std::vector<std::string>{}));
+            const auto nodes = f.nodes.value_or(std::vector<std::string>{});
+            RemoveNodes(group, nodes);
+            if (fabrics_ != nullptr && group.parent_id.empty()) {
+                fabrics_->RemoveFromFabric(group.group_id, nodes);
+            }
         }
         if (regroup) {
             Regroup(group);

@@ -199,6 +199,32 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
     }
 }
 
+boost::json::array GroupSharingService::AcceptedFabrics(
+    const auth::AuthContext& caller, std::string_view request_id
+) {
+    boost::json::array out;
+    const auto request = db_.Sharing().Find(request_id);
+    if (!request) {
+        return out;
+    }
+    for (const auto& id : Items(*request)) {
+        const auto group = db_.Groups().Find(id);
+        if (!group || RoleInGroup(db_, caller.user_id, *group).empty()) {
+            continue;
+        }
+        auto summary = groups_.FabricSummary(caller, id);
+        if (!summary.contains("fabric_id")) {
+            continue;
+        }
+        boost::json::object item{{"group_id", id}, {"fabric_id", summary.at("fabric_id")}};
+        for (const auto& [key, value] : summary.at("fabric_details").as_object()) {
+            item[key] = value;
+        }
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
 void GroupSharingService::RequireShare(const GroupRow& group, std::string_view user_id) {
     if (db_.Groups().FindShare(group.group_id, user_id)) {
         return;
