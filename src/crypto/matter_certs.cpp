@@ -208,12 +208,34 @@ MatterRoot MakeMatterRoot(std::uint64_t rcac_id, std::uint64_t fabric_id, std::i
         detail::PrivateKeyToPem(key.get(), "cannot write the private key"), CertToPem(cert.get())};
 }
 
+struct MatterIssuer::State {
+    PkeyPtr key;
+    X509Ptr cert;
+};
+
+MatterIssuer::MatterIssuer(std::string_view root_key_pem, std::string_view root_cert_pem)
+    : state_(std::make_unique<State>()) {
+    state_->key = ParsePrivateKey(root_key_pem);
+    state_->cert = ParseCert(root_cert_pem);
+    if (!state_->key || !state_->cert ||
+        X509_check_private_key(state_->cert.get(), state_->key.get()) != 1) {
+        ThrowOpenSsl("the fabric's root key or certificate does not parse");
+    }
+}
+
+MatterIssuer::~MatterIssuer() = default;
+
 std::string SignMatterNoc(
     std::string_view root_key_pem,
     std::string_view root_cert_pem,
     const NocRequest& request,
     std::int64_t now
 ) {
+    return MatterIssuer(root_key_pem, root_cert_pem).Sign(request, now);
+}
+
+std::string MatterIssuer::Sign(const NocRequest& request, std::int64_t now) const {
+    X509* root = state_->cert.get();
     if (request.node_id == 0 || request.node_id > kMaxOperationalNodeId) {
         ThrowInvalid("the node id is not an operational node id");
     }
@@ -245,11 +267,6 @@ std::string SignMatterNoc(
     if (X509_REQ_verify(csr.get(), key) != 1) {
         ThrowInvalid("the CSR's signature does not verify");
     }
-    const PkeyPtr root_key = ParsePrivateKey(root_key_pem);
-    const X509Ptr root = ParseCert(root_cert_pem);
-    if (!root_key || !root || X509_check_private_key(root.get(), root_key.get()) != 1) {
-        ThrowOpenSsl("the fabric's root key or certificate does not parse");
-    }
     using NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME_free>>;
     const NamePtr subject(X509_NAME_new());
     if (!subject) {
@@ -260,13 +277,13 @@ std::string SignMatterNoc(
     for (const auto cat : request.cats) {
         AddMatterAttribute(subject.get(), kOidCat, MatterCatHex(cat));
     }
-    X509Ptr cert = NewMatterCertificate(key, subject.get(), X509_get_subject_name(root.get()), now);
-    AddExtension(cert.get(), root.get(), NID_basic_constraints, "critical,CA:FALSE");
-    AddExtension(cert.get(), root.get(), NID_key_usage, "critical,digitalSignature");
-    AddExtension(cert.get(), root.get(), NID_ext_key_usage, "critical,clientAuth,serverAuth");
-    AddExtension(cert.get(), root.get(), NID_subject_key_identifier, "hash");
-    AddExtension(cert.get(), root.get(), NID_authority_key_identifier, "keyid:always");
-    if (X509_sign(cert.get(), root_key.get(), EVP_sha256()) <= 0) {
+    X509Ptr cert = NewMatterCertificate(key, subject.get(), X509_get_subject_name(root), now);
+    AddExtension(cert.get(), root, NID_basic_constraints, "critical,CA:FALSE");
+    AddExtension(cert.get(), root, NID_key_usage, "critical,digitalSignature");
+    AddExtension(cert.get(), root, NID_ext_key_usage, "critical,clientAuth,serverAuth");
+    AddExtension(cert.get(), root, NID_subject_key_identifier, "hash");
+    AddExtension(cert.get(), root, NID_authority_key_identifier, "keyid:always");
+    if (X509_sign(cert.get(), state_->key.get(), EVP_sha256()) <= 0) {
         ThrowOpenSsl("cannot sign a certificate");
     }
     return CertToPem(cert.get());

@@ -3,6 +3,7 @@
 // deleted home taking its fabric with it.
 #include "domain/groups/fabric_service.hpp"
 
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -108,6 +109,25 @@ TEST_F(FabricServiceTest, NodeIdsAreUniqueAndOperationalInAFabric) {
         EXPECT_TRUE(db_.Matter().NodeIdTaken("home", id));
     }
     EXPECT_EQ(db_.Matter().Nodes("home", "node").size(), 20U);
+}
+
+TEST_F(FabricServiceTest, ACommissioningRequestTimesOutAfterAnHour) {
+    const auto out = fabrics_.IssueNocs(Caller("owner"), Batch("node", 1));
+    const auto request = std::string(out.at("certificates").at(0).at("request_id").as_string());
+    clock_.Advance(std::chrono::seconds(3601));
+    EXPECT_EQ(
+        CodeOf([&] {
+            fabrics_.Confirm(Caller("owner"), {request, "success", {}, {}, {}});
+        }),
+        core::ErrorCode::kCommissionTimedOut
+    );
+    EXPECT_EQ(db_.Matter().FindRequest(request)->status, "pending");
+    // A fresh one confirms.
+    const auto again = fabrics_.IssueNocs(Caller("owner"), Batch("node", 1));
+    const auto second = std::string(again.at("certificates").at(0).at("request_id").as_string());
+    fabrics_.Confirm(Caller("owner"), {second, "success", {}, {}, {}});
+    EXPECT_EQ(db_.Matter().FindRequest(second)->status, "success");
+    EXPECT_EQ(fabrics_.NodeList(*db_.Matter().FindFabric("home")).size(), 1U);
 }
 
 TEST_F(FabricServiceTest, ABatchWithOneBadCsrIssuesNothing) {

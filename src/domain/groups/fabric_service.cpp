@@ -33,6 +33,10 @@ constexpr std::uint32_t kCatSpan = 0x0300;
 constexpr std::uint32_t kUserCatBase = 0x1000;
 constexpr std::uint32_t kUserCatSpan = 0x5000;
 constexpr std::uint32_t kCatVersion1 = 1;
+// Parsed fabric roots kept in memory (each a few KiB).
+constexpr std::size_t kMaxIssuers = 1024;
+// How long a device NOC's commissioning request may be confirmed.
+constexpr std::int64_t kCommissionSeconds = 3600;
 
 std::uint64_t Random64() {
     const auto hex = core::RandomHex(8);
@@ -232,33 +236,45 @@ boost::json::array FabricService::NodeList(const FabricRow& fabric) {
     return out;
 }
 
+std::shared_ptr<const crypto::MatterIssuer> FabricService::IssuerOf(const FabricRow& fabric) {
+    {
+        const std::lock_guard lock(issuers_mutex_);
+        const auto it = issuers_.find(fabric.group_id);
+        if (it != issuers_.end() && it->second.first == fabric.root_key_sealed) {
+            return it->second.second;
+        }
+    }
+    std::string key;
+    std::shared_ptr<const crypto::MatterIssuer> issuer;
+    try {
+        key = sealer_.Open(fabric.root_key_sealed, fabric.group_id);
+        issuer = std::make_shared<const crypto::MatterIssuer>(key, fabric.root_ca);
+    } catch (const std::exception& e) {
+        std::fill(key.begin(), key.end(), '\0');
+        throw ApiError(ErrorCode::kFabricKeyUnreadable, "", e.what());
+    }
+    std::fill(key.begin(), key.end(), '\0');
+    const std::lock_guard lock(issuers_mutex_);
+    if (issuers_.size() >= kMaxIssuers) {
+        issuers_.clear();
+    }
+    issuers_[fabric.group_id] = {fabric.root_key_sealed, issuer};
+    return issuer;
+}
+
 std::string FabricService::SignNoc(
     const FabricRow& fabric,
     std::string_view csr,
     std::uint64_t node_id,
     const std::vector<std::uint32_t>& cats
 ) {
-    std::string key;
-    try {
-        key = sealer_.Open(fabric.root_key_sealed, fabric.group_id);
-    } catch (const std::exception& e) {
-        throw ApiError(ErrorCode::kFabricKeyUnreadable, "", e.what());
-    }
+    const auto issuer = IssuerOf(fabric);
     try {
         const auto fabric_id = ParseMatterId(fabric.fabric_id).value_or(0);
-        auto noc = crypto::SignMatterNoc(
-            key,
-            fabric.root_ca,
-            crypto::NocRequest{csr, node_id, fabric_id, cats},
-            clock_.NowSeconds()
-        );
-        std::fill(key.begin(), key.end(), '\0');
-        return noc;
+        return issuer->Sign(crypto::NocRequest{csr, node_id, fabric_id, cats}, clock_.NowSeconds());
     } catch (const std::invalid_argument& e) {
-        std::fill(key.begin(), key.end(), '\0');
         throw ApiError(ErrorCode::kInvalidCsr, std::string("Error, invalid CSR: ") + e.what());
     } catch (const std::exception& e) {
-        std::fill(key.begin(), key.end(), '\0');
         throw ApiError(ErrorCode::kFabricKeyUnreadable, "", e.what());
     }
 }
@@ -413,6 +429,11 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
         }
         if (node->status != "pending") {
             throw ApiError(ErrorCode::kRequestNotConfirmable);
+        }
+        // Commissioning takes minutes; a request left open longer is not confirmed any more
+        // (a new NOC is asked for).
+        if (clock_.NowSeconds() - node->created_at > kCommissionSeconds) {
+            throw ApiError(ErrorCode::kCommissionTimedOut);
         }
         if (!success) {
             node->status = "failure";

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,7 +79,8 @@ public:
     // item fails. Throws 108107, 108108, 108110, 108111, 108088, 108112, 108113, 108116,
     // 108123, 108124, 108137, 108101, 108140, 108085, 108056.
     boost::json::object IssueNocs(const auth::AuthContext& caller, const NocBatch& batch);
-    // #57 request_id/status. Throws 108105, 108102, 108103, 108099, 108095, 108096, 108101.
+    // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108099,
+    // 108104, 108095, 108096, 108101.
     void Confirm(const auth::AuthContext& caller, const CommissioningConfirm& confirm);
 
     // #57 ?matter_controller=true: the RainMaker node `node_id` (the caller's, primary)
@@ -111,8 +115,19 @@ private:
         const std::vector<std::uint32_t>& cats
     );
 
+    // The fabric's root, opened and parsed once (a sealed key is unique: a fabric made again
+    // gets a new entry).
+    std::shared_ptr<const crypto::MatterIssuer> IssuerOf(const storage::FabricRow& fabric);
+
     storage::Database& db_;
     const crypto::FabricKeySealer& sealer_;
+    std::mutex issuers_mutex_;
+    // group id -> (sealed key, its issuer); cleared when it grows past kMaxIssuers.
+    std::map<
+        std::string,
+        std::pair<std::string, std::shared_ptr<const crypto::MatterIssuer>>,
+        std::less<>>
+        issuers_;
     const core::Clock& clock_;
     NodeJoiner joiner_;
 };
