@@ -130,6 +130,44 @@ TEST_F(FabricServiceTest, ACommissioningRequestTimesOutAfterAnHour) {
     EXPECT_EQ(fabrics_.NodeList(*db_.Matter().FindFabric("home")).size(), 1U);
 }
 
+TEST_F(FabricServiceTest, ControllersTakeTheRoleTheCallerMayGive) {
+    storage::NodeRow node;
+    node.node_id = "n1";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "n1";
+    db_.Nodes().PutMapping(mapping);
+    db_.Groups().PutShare(storage::GroupShareRow{"home", "bob", "secondary", "{}", 1});
+    // Bob, a secondary, makes no controller; nor does anyone from a node they do not hold.
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.CreateController(Caller("bob"), "home", "n1"); }),
+        core::ErrorCode::kSharedGroupReadOnly
+    );
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.CreateController(Caller("owner"), "home", "n2"); }),
+        core::ErrorCode::kMatterNodeMissing
+    );
+    const auto id = fabrics_.CreateController(Caller("owner"), "home", "n1");
+    EXPECT_EQ(fabrics_.CreateController(Caller("owner"), "home", "n1"), id);  // asked again
+    const auto controller = [&](const std::string& who, const std::string& role) {
+        NocBatch batch{"add", "controller", {}, false, false};
+        batch.items.push_back(CsrItem{crypto::MakeKeyAndCsr("c").csr_pem, "home", role, id});
+        return fabrics_.IssueNocs(Caller(who), batch);
+    };
+    EXPECT_EQ(
+        CodeOf([&] { controller("bob", "primary"); }), core::ErrorCode::kSecondaryPrimaryController
+    );
+    const auto fabric = *db_.Matter().FindFabric("home");
+    const auto as_bob = controller("bob", "secondary");
+    const auto noc = std::string(as_bob.at("certificates").at(0).at("user_noc").as_string());
+    EXPECT_TRUE(crypto::IsIssuedBy(noc, fabric.root_ca));
+    const auto info = crypto::InspectCertificate(noc);
+    ASSERT_TRUE(info);
+    const auto as_owner = controller("owner", "primary");
+    EXPECT_EQ(as_owner.at("certificates").at(0).at("matter_node_id"), id.c_str());
+}
+
 TEST_F(FabricServiceTest, ABatchWithOneBadCsrIssuesNothing) {
     storage::GroupRow cottage = home_;
     cottage.group_id = "cottage";
