@@ -1,6 +1,7 @@
 // Feeds bytes as the CSR a claiming client posts to /claim/verify (PEM text, or DER that is
 // wrapped in PEM here) through what the claim service does with it: read the CN, check and
-// sign the CSR with the server's CA; and as the signature of challenge-response mapping.
+// sign the CSR with the server's CA; and as the signature of challenge-response mapping; and
+// as the CSR of a Matter NOC request (#57 csr_requests: PEM, bare base64 or any armour).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "crypto/base64.hpp"
+#include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
 #include "fuzz_support.hpp"
 #include "support/temp_dir.hpp"
@@ -26,11 +28,13 @@ struct Ca {
     Ca() : ca(crypto::CertificateAuthority::LoadOrCreate(dir.path() / "tls")) {
         fuzz::SilenceLogs();
         node_cert = ca->IssueNodeCert(kNodeId).cert_pem;
+        matter_root = crypto::MakeMatterRoot(1, 2, 1'765'000'000);
     }
 
     testing::TempDir dir;
     std::unique_ptr<crypto::CertificateAuthority> ca;
     std::string node_cert;  // for the challenge-response signature check
+    crypto::MatterRoot matter_root;
 };
 
 Ca& Instance() {
@@ -72,17 +76,43 @@ void Claim(const Ca& s, const std::string& pem) {
     }
 }
 
+// FabricService::IssueNocs: the fabric's root signs a NOC for the CSR's key, or the CSR is
+// refused (108085).
+void MatterNoc(const Ca& s, const std::string& csr) {
+    std::string noc;
+    try {
+        noc = crypto::SignMatterNoc(
+            s.matter_root.key_pem,
+            s.matter_root.cert_pem,
+            crypto::NocRequest{csr, 5, 2, {0x01000001}},
+            1'765'000'000
+        );
+    } catch (const std::invalid_argument&) {
+        return;
+    }
+    if (!crypto::IsIssuedBy(noc, s.matter_root.cert_pem)) {
+        Fail("SignMatterNoc returned a certificate its root did not sign:\n" + noc);
+    }
+}
+
 }  // namespace
 
-// Input: a selector byte, then the bytes. Selector % 4: 0-1 the bytes are PEM text, 2 they are
-// DER wrapped in PEM, 3 they are a challenge-response signature over a fixed challenge.
+// Input: a selector byte, then the bytes. Selector % 6: 0-1 the bytes are PEM text, 2 they are
+// DER wrapped in PEM, 3 they are a challenge-response signature over a fixed challenge, 4 they
+// are a Matter CSR as text, 5 they are DER sent as bare base64 (as the phone apps do).
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const Ca& s = Instance();
     if (size == 0) {
         return 0;
     }
     const std::string_view rest = fuzz::AsText(data + 1, size - 1);
-    switch (data[0] % 4) {
+    switch (data[0] % 6) {
+        case 4:
+            MatterNoc(s, std::string(rest));
+            break;
+        case 5:
+            MatterNoc(s, crypto::Base64Encode(rest));
+            break;
         case 2:
             Claim(s, WrapDer(rest));
             break;

@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
+#include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
@@ -96,6 +97,9 @@ struct Application::Parts {
           db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
           ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),
+          sealer(
+              crypto::FabricKeySealer::LoadOrCreate(config.data_dir / "keys" / "fabric-sealing.key")
+          ),
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
@@ -107,7 +111,8 @@ struct Application::Parts {
           commands(*db, link, clock, config.commands),
           crl(*db, *ca, config.data_dir / "broker" / "crl.pem"),
           claims(*db, *ca, crl, clock, config.mqtt.public_host, config.claims),
-          groups(*db, nodes, clock, domain::groups::GroupKind::kUser, config.groups),
+          fabrics(*db, *sealer, clock),
+          groups(*db, nodes, clock, domain::groups::GroupKind::kUser, config.groups, &fabrics),
           admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
           admin_nodes(*db, crl, clock),
           tags(*db),
@@ -126,7 +131,12 @@ struct Application::Parts {
         http::api::AddAccountRoutes(router, accounts, tokens);
         http::api::AddNodeRoutes(router, nodes, mapping);
         http::api::AddClaimRoutes(router, claims);
-        http::api::AddGroupRoutes(router, groups, group_sharing);
+        http::api::AddGroupRoutes(router, groups, group_sharing, fabrics);
+        fabrics.SetNodeJoiner(
+            [this](std::string_view user, std::string_view group, std::string_view node) {
+                groups.AddMappedNode(user, group, node);
+            }
+        );
         http::api::AddAdminGroupRoutes(router, admin_groups);
         http::api::AddAdminPlatformRoutes(router, accounts);
         http::api::AddAdminNodeRoutes(router, admin_nodes, tags);
@@ -192,6 +202,7 @@ struct Application::Parts {
     std::unique_ptr<storage::Database> db;
     std::unique_ptr<crypto::JwtSigner> signer;
     std::unique_ptr<crypto::CertificateAuthority> ca;
+    std::unique_ptr<crypto::FabricKeySealer> sealer;  // seals fabric root keys at rest
     domain::auth::TokenService tokens;
     std::unique_ptr<domain::users::MessageSender> sender;
     domain::users::AccountService accounts;
@@ -203,6 +214,7 @@ struct Application::Parts {
     domain::commands::CommandService commands;
     mqtt::CrlPublisher crl;
     domain::nodes::ClaimService claims;
+    domain::groups::FabricService fabrics;
     domain::groups::GroupService groups;
     domain::groups::GroupService admin_groups;
     domain::nodes::AdminNodeService admin_nodes;

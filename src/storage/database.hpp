@@ -11,6 +11,7 @@
 #include "storage/event_store.hpp"
 #include "storage/group_store.hpp"
 #include "storage/job_store.hpp"
+#include "storage/matter_store.hpp"
 #include "storage/node_store.hpp"
 #include "storage/push_store.hpp"
 #include "storage/rbac_store.hpp"
@@ -39,6 +40,7 @@ public:
     virtual PushStore& Push() = 0;
     virtual RbacStore& Rbac() = 0;
     virtual TagStore& Tags() = 0;
+    virtual MatterStore& Matter() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

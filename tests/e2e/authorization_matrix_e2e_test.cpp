@@ -112,6 +112,7 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/user/node_group", false},
     {"GET", "/v1/user/node_group", false},
     {"DELETE", "/v1/user/node_group", false},
+    {"GET", "/v1/user/node_group/node_acl", false},
     {"POST", "/v1/admin/node_group", false},
     {"PUT", "/v1/admin/node_group", false},
     {"GET", "/v1/admin/node_group", false},
@@ -606,6 +607,49 @@ protected:
             ShareGroup(vars_.at(group), kDave, &dave_);
         }
         vars_["gshare_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr);
+        // The primary's Matter home, shared with Bob (secondary: the operate CAT), a group the
+        // rows convert, a P-256 CSR and a pending commissioning request.
+        {
+            const auto home = client_.Post(
+                "/v1/user/node_group",
+                object{{"group_name", "MatterHome"}, {"is_matter", true}},
+                alice_.accesstoken
+            );
+            ASSERT_EQ(home.status, 200) << home.body;
+            vars_["fabric"] = home.Str("group_id");
+            ShareGroup(vars_.at("fabric"), kBob, &bob_);
+            vars_["fconv"] = Group("ConvertVictim", false);
+            const auto matter_csr = RunProgram(
+                {"openssl",
+                 "req",
+                 "-new",
+                 "-newkey",
+                 "ec",
+                 "-pkeyopt",
+                 "ec_paramgen_curve:P-256",
+                 "-nodes",
+                 "-keyout",
+                 "/dev/null",
+                 "-subj",
+                 "/CN=matter"}
+            );
+            ASSERT_EQ(matter_csr.exit_code, 0) << matter_csr.output;
+            std::string pem = boost::json::serialize(boost::json::value(matter_csr.output));
+            vars_["matter_csr"] = pem.substr(1, pem.size() - 2);
+            const auto noc = client_.Put(
+                "/v1/user/node_group",
+                object{
+                    {"operation", "add"},
+                    {"csr_type", "node"},
+                    {"csr_requests",
+                     boost::json::array{
+                         object{{"csr", matter_csr.output}, {"group_id", vars_.at("fabric")}}}}},
+                alice_.accesstoken
+            );
+            ASSERT_EQ(noc.status, 200) << noc.body;
+            vars_["fabric_req"] =
+                std::string(noc.json.at("certificates").at(0).at("request_id").as_string());
+        }
         // The admin's fleet groups.
         for (const char* group : {"agroup", "agroup_del"}) {
             const auto r = client_.Post(
@@ -1331,6 +1375,75 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(108023),
             Err(108023),
             Err(108142)),
+        // ---- Matter fabrics (#9): members read the fabric and get user NOCs (the CAT of
+        // their role); only primaries commission, convert, confirm, add controllers and read
+        // node ACLs.
+        Row("GET",
+            "/v1/user/node_group?group_id={fabric}&fabric_details=true",
+            "",
+            Err(108023),
+            Ok(),
+            Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                const auto& g = r.json.at("groups").at(0);
+                return g.at("is_matter") == true &&
+                               g.at("fabric_details").as_object().contains("matter_user_id")
+                           ? ""
+                           : "no fabric details";
+            }),
+        Row("GET", "/v1/user/node_group?is_matter=true", "", Ok(), Ok(), Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                const bool listed =
+                    FindBy(r.json.at("groups"), "group_id", vars_.at("fabric")) != nullptr;
+                return listed == (role == Role::kSecondary || role == Role::kPrimary)
+                           ? ""
+                           : "the fabric is listed wrongly";
+            }),
+        Row("PUT",
+            "/v1/user/node_group",
+            R"({"operation":"add","csr_type":"user","csr_requests":[{"csr":"{matter_csr}",)"
+            R"("group_id":"{fabric}"}]})",
+            Err(108111),
+            Ok(),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group",
+            R"({"operation":"add","csr_type":"node","csr_requests":[{"csr":"{matter_csr}",)"
+            R"("group_id":"{fabric}"}]})",
+            Err(108111),
+            Err(108056),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group",
+            R"({"request_id":"{fabric_req}","status":"failure"})",
+            Err(108103),
+            Err(108103),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group?matter_controller=true",
+            R"({"node_id":"{node}","group_id":"{fabric}"})",
+            Err(108111),
+            Err(108056),
+            Ok()),
+        Row("PUT",
+            "/v1/user/node_group?group_id={fconv}",
+            R"({"is_matter":true})",
+            Err(108023),
+            Err(108023),
+            Ok()),
+        Row("GET",
+            "/v1/user/node_group/node_acl?group_id={fabric}",
+            "",
+            Err(108118),
+            Err(108041),
+            Ok()),
+        Row("GET", "/v1/user/node_group/node_acl", "", Err(108117), Err(108117), Ok()),
+        Row("GET",
+            "/v1/user/node_group/node_acl?type_entity=NODE_ACL_ADMIN_1",
+            "",
+            Err(108119),
+            Err(108119),
+            Err(108119)),
         // A shared group is the secondary's to read and leave, not to change.
         Row("GET", "/v1/user/node_group?group_id={sgroup}", "", Err(108023), Ok(), Ok())
             .Checked([](Role role, const HttpResult& r) -> std::string {

@@ -595,7 +595,12 @@ TEST_F(GroupsTest, HomeWithRoomsHoldsMappedNodesInThreeLevels) {
     EXPECT_TRUE(
         IsFailure(Create(alice_, {{"group_name", "X"}, {"parent_group_id", "nope"}}), 400, 108009)
     );
-    EXPECT_TRUE(IsFailure(Create(alice_, {{"group_name", "F"}, {"is_matter", true}}), 400, 100012));
+    // A Matter fabric is a home, never a room (#9).
+    EXPECT_TRUE(IsFailure(
+        Create(alice_, {{"group_name", "F"}, {"is_matter", true}, {"parent_group_id", home_id}}),
+        400,
+        108080
+    ));
 
     const auto all = Get(alice_, "?node_list=true&sub_groups=true");
     ASSERT_EQ(all.status, 200) << all.body;

@@ -133,6 +133,8 @@ public:
 
     storage::TagStore& Tags() override { return db_.Tags(); }
 
+    storage::MatterStore& Matter() override { return db_.Matter(); }
+
     void Transaction(const std::function<void()>& work) override {
         if (before_transaction) {
             const auto hook = std::move(before_transaction);

@@ -49,9 +49,10 @@ GroupService::GroupService(
     nodes::NodeService& nodes,
     const core::Clock& clock,
     GroupKind kind,
-    GroupLimits limits
+    GroupLimits limits,
+    FabricService* fabrics
 )
-    : db_(db), nodes_(nodes), clock_(clock), kind_(kind), limits_(limits) {}
+    : db_(db), nodes_(nodes), clock_(clock), kind_(kind), limits_(limits), fabrics_(fabrics) {}
 
 std::string GroupService::QueryOf(
     const std::optional<std::string>& node_type,
@@ -270,16 +271,18 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
     }
 }
 
-// What Create and Update check alike: Matter refused, the description's length, the object
-// members.
+// What Create and Update check alike: Matter on admin groups (or without a fabric service)
+// refused, the description's length, the object members.
 void GroupService::CheckFields(const GroupFields& f) const {
     if (f.matter) {
         if (Admin()) {
             throw ApiError(ErrorCode::kAdminGroupMatter);
         }
-        throw ApiError(
-            ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
-        );
+        if (fabrics_ == nullptr) {
+            throw ApiError(
+                ErrorCode::kNotSupportedYet, "Invalid Request: Matter fabrics are not supported yet"
+            );
+        }
     }
     if (f.description && f.description->size() >= 500) {
         throw ApiError(ErrorCode::kGroupDescription);
@@ -303,6 +306,10 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
     }
     if (!group_query.empty()) {
         RequireEveryNode(caller);
+    }
+    const bool fabric = f.is_matter.value_or(false);
+    if (fabric && f.parent_group_id && !f.parent_group_id->empty()) {
+        throw ApiError(ErrorCode::kFabricWithParent);
     }
     CheckName(f.group_name.value_or(""));
     GroupRow group;
@@ -359,6 +366,9 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
             throw ApiError(ErrorCode::kDynamicGroupExists);
         }
         db_.Groups().Insert(group);
+        if (fabric) {
+            fabrics_->MakeFabric(group);
+        }
         if (f.nodes) {
             RequireInScope(caller, *f.nodes);
             AddNodes(group, *f.nodes);
@@ -377,6 +387,10 @@ void GroupService::Update(
     const auth::AuthContext& caller, std::string_view group_id, const GroupFields& f
 ) {
     CheckFields(f);
+    if (f.is_matter.value_or(false)) {
+        Convert(caller, group_id, f);
+        return;
+    }
     const bool regroup = Admin() && f.regroup.value_or(false);
     if (Admin() && (f.node_type || f.node_model || f.node_fw_version)) {
         throw ApiError(ErrorCode::kGroupQueryOnUpdate);
@@ -449,11 +463,68 @@ void GroupService::Update(
         if (f.operation == "add") {
             AddNodes(group, f.nodes.value_or(std::vector<std::string>{}));
         } else if (f.operation == "remove") {
-            RemoveNodes(group, f.nodes.value_or(std::vector<std::string>{}));
+            const auto nodes = f.nodes.value_or(std::vector<std::string>{});
+            RemoveNodes(group, nodes);
+            if (fabrics_ != nullptr && group.parent_id.empty()) {
+                fabrics_->RemoveFromFabric(group.group_id, nodes);
+            }
         }
         if (regroup) {
             Regroup(group);
         }
+    });
+}
+
+void GroupService::Convert(
+    const auth::AuthContext& caller, std::string_view group_id, const GroupFields& f
+) {
+    if (f.group_name || f.type || f.mutually_exclusive || f.description || f.group_metadata ||
+        f.custom_data || f.operation || f.nodes || f.parent_group_id) {
+        throw ApiError(ErrorCode::kFabricConvertOnly);
+    }
+    db_.Transaction([&] {
+        const auto group = RequireOwned(caller, group_id);
+        if (!group.parent_id.empty()) {
+            throw ApiError(ErrorCode::kFabricTopLevelOnly);
+        }
+        // A fabric's members are the home's: a room shared on its own has members the fabric
+        // would not know.
+        const auto tree = Tree(group);
+        for (std::size_t i = 1; i < tree.size(); ++i) {
+            if (!db_.Groups().SharesOfGroup(tree[i].group_id).empty()) {
+                throw ApiError(ErrorCode::kConvertSharedSubGroups);
+            }
+        }
+        fabrics_->MakeFabric(group);
+    });
+}
+
+bool GroupService::InFabric(const GroupRow& group) {
+    return !Admin() && fabrics_ != nullptr && fabrics_->FabricOf(group).has_value();
+}
+
+void GroupService::MemberJoined(const GroupRow& group, std::string_view user_id) {
+    if (!Admin() && fabrics_ != nullptr && group.parent_id.empty() &&
+        db_.Matter().FindFabric(group.group_id)) {
+        fabrics_->EnsureMember(group.group_id, user_id);
+    }
+}
+
+boost::json::object GroupService::FabricSummary(
+    const auth::AuthContext& caller, std::string_view group_id
+) {
+    return storage::ReadSnapshot(db_, [&] {
+        const auto group = RequireVisible(caller, group_id);
+        boost::json::object out;
+        if (fabrics_ == nullptr) {
+            return out;
+        }
+        if (const auto fabric = fabrics_->FabricOf(group)) {
+            out["is_matter"] = true;
+            out["fabric_id"] = fabric->fabric_id;
+            out["fabric_details"] = fabrics_->Details(*fabric, caller.user_id);
+        }
+        return out;
     });
 }
 
@@ -482,6 +553,20 @@ boost::json::object GroupService::Describe(
         out["primary"] = RoleInGroup(db_, caller.user_id, group) != "secondary";
     }
     const bool one = query.group_id || query.group_name;
+    if (!Admin()) {
+        const auto fabric =
+            fabrics_ != nullptr ? fabrics_->FabricOf(group) : std::optional<storage::FabricRow>{};
+        out["is_matter"] = fabric.has_value();
+        if (fabric) {
+            out["fabric_id"] = fabric->fabric_id;
+            if (query.fabric_details) {
+                out["fabric_details"] = fabrics_->Details(*fabric, caller.user_id);
+            }
+            if (query.matter_node_list && one && !query.node_details) {
+                out["matter_node_list"] = fabrics_->NodeList(*fabric);
+            }
+        }
+    }
     if (query.node_details && one) {
         boost::json::array details;
         for (const auto& id : node_ids) {
@@ -523,8 +608,8 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
             throw ApiError(ErrorCode::kGroupIdOrName);
         }
         const int page_size = PageSize(query.num_records);
-        if (query.is_matter) {
-            return boost::json::object{{"groups", boost::json::array{}}, {"total", 0}};
+        if (query.is_matter && !query.group_id && !query.group_name) {
+            return ListFabrics(caller, query, page_size);
         }
         if (query.group_id) {
             return boost::json::object{
@@ -576,6 +661,42 @@ boost::json::object GroupService::Get(const auth::AuthContext& caller, const Gro
     });
 }
 
+boost::json::object GroupService::ListFabrics(
+    const auth::AuthContext& caller, const GroupQuery& query, int page_size
+) {
+    // A user owns at most limits_.max_per_user groups: the fabrics are picked from all of the
+    // user's top-level groups, then paged.
+    boost::json::array groups;
+    int total = 0;
+    std::string next_id;
+    if (fabrics_ != nullptr) {
+        const auto all = db_.Groups().ListTopLevel(
+            Kind(), caller.user_id, "", db_.Groups().CountTopLevel(Kind(), caller.user_id) + 1
+        );
+        for (const auto& group : all) {
+            if (!db_.Matter().FindFabric(group.group_id)) {
+                continue;
+            }
+            ++total;
+            if (group.group_id < query.start_id) {
+                continue;
+            }
+            if (static_cast<int>(groups.size()) == page_size) {
+                if (next_id.empty()) {
+                    next_id = group.group_id;
+                }
+                continue;
+            }
+            groups.push_back(Describe(caller, group, query));
+        }
+    }
+    boost::json::object out{{"groups", std::move(groups)}, {"total", total}};
+    if (!next_id.empty()) {
+        out["next_id"] = next_id;
+    }
+    return out;
+}
+
 std::vector<GroupRow> GroupService::Tree(const GroupRow& group) {
     std::vector<GroupRow> tree{group};
     for (std::size_t i = 0; i < tree.size(); ++i) {
@@ -588,6 +709,9 @@ std::vector<GroupRow> GroupService::Tree(const GroupRow& group) {
 
 void GroupService::RemoveShare(const GroupRow& group, std::string_view user_id) {
     db_.Groups().DeleteShare(group.group_id, user_id);
+    if (fabrics_ != nullptr && group.parent_id.empty()) {
+        fabrics_->ForgetMember(group.group_id, user_id);
+    }
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
         nodes::SyncAccess(db_, user_id, node, clock_.NowSeconds());
     }

@@ -1,8 +1,8 @@
 // User node groups (#56-#59): homes, rooms and sub-rooms of one owner, at most three levels,
 // a sub-group's nodes a subset of its parent's, and mutually exclusive groups per (type,
 // parent). A group shared with other users (domain/sharing/group_sharing_service.hpp) is
-// theirs to read and leave; only its owner changes it. Matter fabrics are refused as not
-// supported yet.
+// theirs to read and leave; only its owner changes it. A home with is_matter is a Matter
+// fabric (domain/groups/fabric_service.hpp).
 #pragma once
 
 #include <optional>
@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "domain/auth/auth_context.hpp"
+#include "domain/groups/fabric_service.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "storage/database.hpp"
 
@@ -33,7 +34,8 @@ struct GroupFields {
     std::optional<std::string> description;
     std::optional<boost::json::value> group_metadata;
     std::optional<boost::json::value> custom_data;
-    bool matter = false;  // is_matter or any fabric member in the body
+    std::optional<bool> is_matter;
+    bool matter = false;  // is_matter true or any other fabric member in the body
     // Admin dynamic groups: the group_query (create) and its re-evaluation (update).
     std::optional<std::string> node_type;
     std::optional<std::string> node_model;
@@ -47,7 +49,9 @@ struct GroupQuery {
     bool node_list = false;
     bool sub_groups = false;
     bool node_details = false;
-    bool is_matter = false;
+    bool is_matter = false;         // fabrics only
+    bool fabric_details = false;    // each fabric's fabric_details
+    bool matter_node_list = false;  // with group_id / group_name: the fabric's devices
     // Admin: the groups made from exactly this group_query.
     std::optional<std::string> node_type;
     std::optional<std::string> node_model;
@@ -78,7 +82,8 @@ public:
         nodes::NodeService& nodes,
         const core::Clock& clock,
         GroupKind kind = GroupKind::kUser,
-        GroupLimits limits = {}
+        GroupLimits limits = {},
+        FabricService* fabrics = nullptr  // null: Matter fabrics are refused (100012)
     );
 
     // #56: returns the new group id.
@@ -113,6 +118,14 @@ public:
     // The group and every group below it, parents before children.
     std::vector<storage::GroupRow> Tree(const storage::GroupRow& group);
 
+    // {fabric_id, fabric_details} of a fabric the caller sees (for the answer to #56).
+    boost::json::object FabricSummary(const auth::AuthContext& caller, std::string_view group_id);
+    // `user_id` now holds a share of the group: their identity in its fabric, if it is one.
+    // Call inside the sharing transaction.
+    void MemberJoined(const storage::GroupRow& group, std::string_view user_id);
+    // Whether the group is a Matter fabric or a sub-group of one.
+    bool InFabric(const storage::GroupRow& group);
+
     // Mapping with group_id: adds a node the user was just mapped to. Throws ApiError when
     // the group is not the user's or the node cannot join it.
     void AddMappedNode(
@@ -121,6 +134,10 @@ public:
 
 private:
     void CheckFields(const GroupFields& fields) const;
+    // #57 {is_matter: true}: the top-level group becomes a fabric.
+    void Convert(
+        const auth::AuthContext& caller, std::string_view group_id, const GroupFields& fields
+    );
     void CheckNodesMapped(std::string_view user_id, const std::vector<std::string>& nodes);
     // For an admin restricted by RBAC: every node must be in their scope (108012 otherwise,
     // as for a node that does not exist).
@@ -138,6 +155,11 @@ private:
 
     boost::json::object Describe(
         const auth::AuthContext& caller, const storage::GroupRow& group, const GroupQuery& query
+    );
+
+    // GET with is_matter: the caller's fabrics, paged like the groups.
+    boost::json::object ListFabrics(
+        const auth::AuthContext& caller, const GroupQuery& query, int page_size
     );
 
     bool Admin() const { return kind_ == GroupKind::kAdmin; }
@@ -158,6 +180,7 @@ private:
     const core::Clock& clock_;
     GroupKind kind_;
     GroupLimits limits_;
+    FabricService* fabrics_;
 };
 
 }  // namespace rainmaker::domain::groups

@@ -140,6 +140,14 @@ boost::json::object NodeService::Details(
         {"is_matter", false},
         {"node_type", "rainmaker"},
         {"mapping_timestamp", mapping.created_at}};
+    // A RainMaker+Matter node: commissioned into a fabric (#9).
+    if (const auto matter = db_.Matter().FindByRainmakerNode(node.node_id)) {
+        d["is_matter"] = true;
+        d["is_rainmaker_node"] = true;
+        d["node_type"] = "rainmaker_matter";
+        d["matter_node_id"] = matter->matter_node_id;
+        d["fabric_group_id"] = matter->group_id;
+    }
     if (query.status) {
         d["status"] = boost::json::object{{"connectivity", Connectivity(node)}};
     }
@@ -198,18 +206,18 @@ boost::json::object NodeService::ListNodes(
         boost::json::array details;
         std::string next_id;
         int total = 0;
-        if (query.is_matter) {
-            // No Matter nodes exist until Matter fabrics are built.
-            return boost::json::object{{"nodes", ids}, {"total", 0}};
-        }
-        if (query.tags) {
-            // Filtered: walk the user's mappings in id order (indexes keep this a range scan).
-            const TagQuery tags = ParseTagQuery(*query.tags);
+        if (query.tags || query.is_matter) {
+            // Filtered (by tags, or to the nodes commissioned into a Matter fabric): walk the
+            // user's mappings in id order (indexes keep this a range scan).
+            const TagQuery tags = query.tags ? ParseTagQuery(*query.tags) : TagQuery{};
             std::string start = query.start_id;
             for (;;) {
                 const auto batch = db_.Nodes().ListMappings(caller.user_id, start, 500);
                 for (const auto& m : batch) {
-                    if (!Matches(tags, ParseOr(m.tags, boost::json::array{}))) {
+                    if (query.tags && !Matches(tags, ParseOr(m.tags, boost::json::array{}))) {
+                        continue;
+                    }
+                    if (query.is_matter && !db_.Matter().FindByRainmakerNode(m.node_id)) {
                         continue;
                     }
                     ++total;

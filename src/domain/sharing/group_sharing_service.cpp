@@ -69,6 +69,10 @@ std::vector<GroupRow> GroupSharingService::CheckGroups(const std::vector<std::st
                 ErrorCode::kGroupShareGroupsMissing, "Error some groupIds are missing: " + id
             );
         }
+        // A fabric's members are the home's: its rooms are not shared on their own.
+        if (!group->parent_id.empty() && groups_.InFabric(*group)) {
+            throw ApiError(ErrorCode::kMatterSubGroupShare);
+        }
         rows.push_back(std::move(*group));
     }
     return rows;
@@ -164,6 +168,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             // The sender held every node directly (CheckSender): the receiver now does, and
             // the sender keeps a secondary share only when new_role says so.
             groups_.HandOver(group, request.from_user, request.to_user);
+            groups_.MemberJoined(group, request.to_user);
             if (request.new_role == "secondary") {
                 db_.Groups().PutShare(storage::GroupShareRow{
                     group.group_id, request.from_user, "secondary", "{}", now});
@@ -186,11 +191,38 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             for (const auto& node : nodes) {
                 nodes::SyncAccess(db_, request.to_user, node, now);
             }
+            groups_.MemberJoined(group, request.to_user);
         }
         const std::string event = core::Serialize(boost::json::object{
             {"group_id", group.group_id}, {"role", given}, {"request_id", request.request_id}});
         db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
     }
+}
+
+boost::json::array GroupSharingService::AcceptedFabrics(
+    const auth::AuthContext& caller, std::string_view request_id
+) {
+    boost::json::array out;
+    const auto request = db_.Sharing().Find(request_id);
+    if (!request) {
+        return out;
+    }
+    for (const auto& id : Items(*request)) {
+        const auto group = db_.Groups().Find(id);
+        if (!group || RoleInGroup(db_, caller.user_id, *group).empty()) {
+            continue;
+        }
+        auto summary = groups_.FabricSummary(caller, id);
+        if (!summary.contains("fabric_id")) {
+            continue;
+        }
+        boost::json::object item{{"group_id", id}, {"fabric_id", summary.at("fabric_id")}};
+        for (const auto& [key, value] : summary.at("fabric_details").as_object()) {
+            item[key] = value;
+        }
+        out.push_back(std::move(item));
+    }
+    return out;
 }
 
 void GroupSharingService::RequireShare(const GroupRow& group, std::string_view user_id) {

@@ -46,6 +46,12 @@ public:
     void RemoveFromGroup(
         const auth::AuthContext& caller, std::string_view group_id, std::string_view user_name
     );
+    // #64 accepted: [{group_id, fabric_id, root_ca, ipk, group_cat_id_admin,
+    // group_cat_id_operate, matter_user_id, user_cat_id}] for the Matter fabrics of the request
+    // the caller can now see (empty for plain groups).
+    boost::json::array AcceptedFabrics(
+        const auth::AuthContext& caller, std::string_view request_id
+    );
     // #61
     boost::json::object Details(const auth::AuthContext& caller, const GroupSharingQuery& query);
 

@@ -8,6 +8,7 @@ namespace rainmaker::http::api {
 
 using core::ApiError;
 using core::ErrorCode;
+using domain::groups::FabricService;
 using domain::groups::GroupFields;
 using domain::groups::GroupService;
 
@@ -28,8 +29,9 @@ GroupFields Fields(const boost::json::object& body) {
     if (const auto* v = body.if_contains("custom_data")) {
         f.custom_data = *v;
     }
-    // The Matter-fabric members of these bodies (later issue).
-    f.matter = OptionalBool(body, "is_matter").value_or(false) || body.contains("csr_requests") ||
+    // The Matter-fabric members of these bodies (refused on admin groups).
+    f.is_matter = OptionalBool(body, "is_matter");
+    f.matter = f.is_matter.value_or(false) || body.contains("csr_requests") ||
                body.contains("csr_type") || body.contains("rainmaker_node_id") ||
                body.contains("challenge_response");
     f.node_type = OptionalString(body, "node_type");
@@ -39,11 +41,107 @@ GroupFields Fields(const boost::json::object& body) {
     return f;
 }
 
-// Catalog #56 POST /{version}/user/node_group.
+// Catalog #56 POST /{version}/user/node_group; a Matter fabric's answer also carries its
+// fabric id and details.
 ApiResponse CreateGroup(const ApiRequest& r, GroupService& groups) {
-    const auto id = groups.Create(r.Caller(), Fields(r.JsonObject()));
-    return ApiResponse::Json(boost::json::object{
-        {"status", "success"}, {"description", "Group created successfully"}, {"group_id", id}});
+    const auto fields = Fields(r.JsonObject());
+    const auto id = groups.Create(r.Caller(), fields);
+    boost::json::object out{
+        {"status", "success"}, {"description", "Group created successfully"}, {"group_id", id}};
+    if (fields.is_matter.value_or(false)) {
+        for (auto& [key, value] : groups.FabricSummary(r.Caller(), id)) {
+            out[key] = value;
+        }
+    }
+    return ApiResponse::Json(std::move(out));
+}
+
+ApiResponse UpdateGroup(const ApiRequest& r, GroupService& groups);
+
+// The csr_requests of #57.
+domain::groups::NocBatch CsrBatch(const boost::json::object& body) {
+    domain::groups::NocBatch batch;
+    batch.operation = OptionalString(body, "operation").value_or("");
+    batch.csr_type = OptionalString(body, "csr_type").value_or("");
+    batch.has_tags = body.contains("tags");
+    batch.has_metadata = body.contains("metadata");
+    const auto* list = body.if_contains("csr_requests");
+    if (list == nullptr || list->is_null()) {
+        return batch;
+    }
+    if (!list->is_array()) {
+        throw ApiError(
+            ErrorCode::kInvalidBody, "Invalid request body: csr_requests must be an array"
+        );
+    }
+    for (const auto& value : list->as_array()) {
+        if (!value.is_object()) {
+            throw ApiError(ErrorCode::kCsrItemFields);
+        }
+        const auto& item = value.as_object();
+        domain::groups::CsrItem parsed;
+        parsed.csr = OptionalString(item, "csr").value_or("");
+        parsed.group_id = OptionalString(item, "group_id").value_or("");
+        parsed.role = OptionalString(item, "role");
+        parsed.matter_node_id = OptionalString(item, "matter_node_id");
+        batch.items.push_back(std::move(parsed));
+    }
+    return batch;
+}
+
+// #57 with csr_requests: only the CSR members may come with them.
+bool OnlyCsrMembers(const boost::json::object& body) {
+    for (const auto& [key, value] : body) {
+        if (key != "operation" && key != "csr_type" && key != "csr_requests" && key != "tags" &&
+            key != "metadata") {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Catalog #57 PUT /{version}/user/node_group: the Matter modes (NOCs, commissioning,
+// controllers) go to the fabric service, the rest to the group service.
+ApiResponse UpdateUserGroup(const ApiRequest& r, GroupService& groups, FabricService& fabrics) {
+    const auto& body = r.JsonObject();
+    if (r.query.Find("matter_controller") != nullptr && r.query.Bool("matter_controller", false)) {
+        if (r.query.Find("group_id") != nullptr) {
+            throw ApiError(ErrorCode::kInvalidQuery, "Invalid query param: group_id");
+        }
+        const auto group_id = OptionalString(body, "group_id").value_or("");
+        const auto node_id = OptionalString(body, "node_id").value_or("");
+        if (group_id.empty()) {
+            throw ApiError(ErrorCode::kControllerGroupMissing);
+        }
+        if (node_id.empty()) {
+            throw ApiError(ErrorCode::kControllerNodeMissing);
+        }
+        const auto matter_node_id = fabrics.CreateController(r.Caller(), group_id, node_id);
+        return ApiResponse::Json(boost::json::object{
+            {"status", "success"},
+            {"description", "Matter controller created successfully"},
+            {"matter_node_id", matter_node_id}});
+    }
+    if (body.contains("csr_requests") || body.contains("csr_type")) {
+        if (r.query.Find("group_id") != nullptr) {
+            throw ApiError(ErrorCode::kGroupIdWithCsr);
+        }
+        if (!OnlyCsrMembers(body)) {
+            throw ApiError(ErrorCode::kCsrWithOthers);
+        }
+        return ApiResponse::Json(fabrics.IssueNocs(r.Caller(), CsrBatch(body)));
+    }
+    if (body.contains("request_id") || (body.contains("status") && !body.contains("group_name"))) {
+        domain::groups::CommissioningConfirm confirm;
+        confirm.request_id = OptionalString(body, "request_id").value_or("");
+        confirm.status = OptionalString(body, "status").value_or("");
+        confirm.rainmaker_node_id = OptionalString(body, "rainmaker_node_id");
+        confirm.challenge = OptionalString(body, "challenge");
+        confirm.challenge_response = OptionalString(body, "challenge_response");
+        fabrics.Confirm(r.Caller(), confirm);
+        return ApiResponse::Success("Node commissioning confirmed successfully");
+    }
+    return UpdateGroup(r, groups);
 }
 
 // Catalog #57 PUT /{version}/user/node_group.
@@ -73,6 +171,8 @@ ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
     q.sub_groups = r.query.Bool("sub_groups", false);
     q.node_details = r.query.Bool("node_details", false);
     q.is_matter = r.query.Bool("is_matter", false);
+    q.fabric_details = r.query.Bool("fabric_details", false);
+    q.matter_node_list = r.query.Bool("matter_node_list", false);
     for (auto [name, field] :
          {std::pair{"node_type", &q.node_type},
           std::pair{"node_model", &q.node_model},
@@ -86,6 +186,19 @@ ApiResponse GetGroups(const ApiRequest& r, GroupService& groups) {
     }
     q.num_records = r.query.Int("num_records", q.num_records);
     return ApiResponse::Json(groups.Get(r.Caller(), q));
+}
+
+// Catalog #65 GET /{version}/user/node_group/node_acl.
+ApiResponse GetNodeAcl(const ApiRequest& r, FabricService& fabrics) {
+    std::optional<std::string> group_id;
+    std::optional<std::string> type_entity;
+    if (const auto* id = r.query.Find("group_id"); id != nullptr && !id->empty()) {
+        group_id = *id;
+    }
+    if (const auto* entity = r.query.Find("type_entity"); entity != nullptr && !entity->empty()) {
+        type_entity = *entity;
+    }
+    return ApiResponse::Json(fabrics.NodeAcl(r.Caller(), group_id, type_entity));
 }
 
 // Catalog #55 DELETE /{version}/admin/node_group.
@@ -143,22 +256,29 @@ void AddAdminGroupRoutes(Router& router, GroupService& groups) {
 }
 
 void AddGroupRoutes(
-    Router& router, GroupService& groups, domain::sharing::GroupSharingService& sharing
+    Router& router,
+    GroupService& groups,
+    domain::sharing::GroupSharingService& sharing,
+    FabricService& fabrics
 ) {
     auto& g = groups;
     auto& s = sharing;
+    auto& f = fabrics;
     const auto user = Access::kUser;
     router.Add("POST", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
         return CreateGroup(r, g);
     });
-    router.Add("PUT", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
-        return UpdateGroup(r, g);
+    router.Add("PUT", "/v1/user/node_group", user, [&g, &f](const ApiRequest& r) {
+        return UpdateUserGroup(r, g, f);
     });
     router.Add("GET", "/v1/user/node_group", user, [&g](const ApiRequest& r) {
         return GetGroups(r, g);
     });
     router.Add("DELETE", "/v1/user/node_group", user, [&g, &s](const ApiRequest& r) {
         return DeleteGroup(r, g, s);
+    });
+    router.Add("GET", "/v1/user/node_group/node_acl", user, [&f](const ApiRequest& r) {
+        return GetNodeAcl(r, f);
     });
 }
 

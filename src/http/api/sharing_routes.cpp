@@ -20,6 +20,9 @@ namespace {
 
 using ShareFn = std::function<std::string(const ShareRequest&)>;
 using ItemsFn = std::function<std::vector<std::string>(const boost::json::object&)>;
+// What an accepted request's answer carries beside status and description (the fabrics of an
+// accepted group request).
+using AcceptedFn = std::function<boost::json::object(const std::string& request_id)>;
 
 // PUT of a sharing or sharing/requests path: {accept, request_id} answers a request (the
 // receiver); anything else creates one from the items `items` reads from the body (node or
@@ -29,7 +32,8 @@ ApiResponse PutSharing(
     SharingFlow& flow,
     ErrorCode bad_accept,
     const ItemsFn& items,
-    const ShareFn& share
+    const ShareFn& share,
+    const AcceptedFn& accepted = nullptr
 ) {
     const auto body = r.JsonObject();
     // confirm_sharing is the older name of accept.
@@ -41,9 +45,14 @@ ApiResponse PutSharing(
         if (!accept->is_bool()) {
             throw ApiError(bad_accept);
         }
-        flow.Respond(
-            r.Caller(), OptionalString(body, "request_id").value_or(""), accept->as_bool()
-        );
+        const auto request_id = OptionalString(body, "request_id").value_or("");
+        flow.Respond(r.Caller(), request_id, accept->as_bool());
+        if (accept->as_bool() && accepted) {
+            auto out = accepted(request_id);
+            out["status"] = "success";
+            out["description"] = "Sharing request accepted";
+            return ApiResponse::Json(std::move(out));
+        }
         return ApiResponse::Success(
             accept->as_bool() ? "Sharing request accepted" : "Sharing request declined"
         );
@@ -82,9 +91,16 @@ ApiResponse PutGroupSharing(const ApiRequest& r, GroupSharingService& sharing) {
     const auto groups = [](const boost::json::object& body) {
         return OptionalStrings(body, "groups").value_or(std::vector<std::string>{});
     };
-    return PutSharing(r, sharing, ErrorCode::kGroupShareBadAccept, groups, [&](const auto& q) {
-        return sharing.Share(r.Caller(), q);
-    });
+    return PutSharing(
+        r,
+        sharing,
+        ErrorCode::kGroupShareBadAccept,
+        groups,
+        [&](const auto& q) { return sharing.Share(r.Caller(), q); },
+        [&](const std::string& request_id) {
+            return boost::json::object{{"groups", sharing.AcceptedFabrics(r.Caller(), request_id)}};
+        }
+    );
 }
 
 std::vector<std::string> SplitComma(const std::string* text) {

@@ -13,6 +13,7 @@
 #include "storage/sqlite/sqlite_command_store.hpp"
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
+#include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
@@ -60,7 +61,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
       push_(std::make_unique<SqlitePushStore>(*this)),
       rbac_(std::make_unique<SqliteRbacStore>(*this)),
-      tags_(std::make_unique<SqliteTagStore>(*this)) {
+      tags_(std::make_unique<SqliteTagStore>(*this)),
+      matter_(std::make_unique<SqliteMatterStore>(*this)) {
     Migrate();
 }
 
@@ -120,6 +122,10 @@ RbacStore& SqliteDatabase::Rbac() {
 
 TagStore& SqliteDatabase::Tags() {
     return *tags_;
+}
+
+MatterStore& SqliteDatabase::Matter() {
+    return *matter_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

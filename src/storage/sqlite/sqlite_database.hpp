@@ -40,6 +40,7 @@ public:
     PushStore& Push() override;
     RbacStore& Rbac() override;
     TagStore& Tags() override;
+    MatterStore& Matter() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -170,6 +171,7 @@ private:
     std::unique_ptr<PushStore> push_;
     std::unique_ptr<RbacStore> rbac_;
     std::unique_ptr<TagStore> tags_;
+    std::unique_ptr<MatterStore> matter_;
 };
 
 }  // namespace rainmaker::storage::sqlite

@@ -1,0 +1,107 @@
+// Matter operational certificates (Matter core specification, chapter 6) in their X.509 form:
+// a home's root CA (RCAC) and the NOCs it signs for users, controllers and devices, plus the
+// sealing of a fabric's root key before it goes into the store.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rainmaker::crypto {
+
+// The largest valid operational node id (0xFFFF_FFEF_FFFF_FFFF); ids above it are group,
+// CAT and reserved ids (Matter §2.5.5.1). 0 is not an operational id either.
+constexpr std::uint64_t kMaxOperationalNodeId = 0xFFFFFFEFFFFFFFFFULL;
+// A NOC carries at most three CATs (Matter §6.5.6.1).
+constexpr std::size_t kMaxNocCats = 3;
+
+struct MatterRoot {
+    std::string key_pem;   // PKCS#8, unencrypted: seal it (FabricKeySealer) before storing
+    std::string cert_pem;  // the RCAC
+};
+
+// A new self-signed RCAC for a fabric: P-256, ECDSA-SHA256, subject and issuer {RCAC id
+// 1.3.6.1.4.1.37244.1.4, fabric id …1.5} as 16 upper-case hex digits (UTF8String), basic
+// constraints CA:TRUE (critical), key usage keyCertSign + cRLSign (critical), subject and
+// authority key ids, a random 64-bit serial, valid from `now` - 1 h to 9999-12-31 (Matter's
+// "no well-defined expiration"). Throws std::invalid_argument on a zero id.
+MatterRoot MakeMatterRoot(std::uint64_t rcac_id, std::uint64_t fabric_id, std::int64_t now);
+
+struct NocRequest {
+    std::string_view csr;  // PEM, or the base64 of the DER (what the phone apps send)
+    std::uint64_t node_id = 0;
+    std::uint64_t fabric_id = 0;
+    std::vector<std::uint32_t> cats;  // 0..3 CASE authenticated tags
+};
+
+// A NOC signed by the RCAC for the key of a CSR whose self-signature verifies: subject {node id
+// 1.3.6.1.4.1.37244.1.1, fabric id …1.5, CATs …1.6 (8 hex digits each)}, issuer = the RCAC's
+// subject, basic constraints CA:FALSE (critical), key usage digitalSignature (critical),
+// extended key usage clientAuth + serverAuth (critical), subject and authority key ids, valid
+// like the RCAC. The CSR's own subject and extensions are ignored. Throws
+// std::invalid_argument when the CSR is unparsable, over 4 KiB, its signature does not verify,
+// its key is not EC P-256, the node id is not operational, the fabric id is 0, or a CAT is
+// invalid (version 0) or repeated, or there are more than three; std::runtime_error when the
+// root key or certificate does not parse.
+std::string SignMatterNoc(
+    std::string_view root_key_pem,
+    std::string_view root_cert_pem,
+    const NocRequest& request,
+    std::int64_t now
+);
+
+// A fabric's root parsed once (OpenSSL 3 decodes a PEM key in about a millisecond: ten times
+// the cost of a signature), to sign many NOCs. Thread-safe (const methods only).
+class MatterIssuer {
+public:
+    // Throws std::runtime_error when the key or the certificate does not parse or they do not
+    // belong together.
+    MatterIssuer(std::string_view root_key_pem, std::string_view root_cert_pem);
+    ~MatterIssuer();
+    MatterIssuer(const MatterIssuer&) = delete;
+    MatterIssuer& operator=(const MatterIssuer&) = delete;
+
+    // SignMatterNoc with this root.
+    std::string Sign(const NocRequest& request, std::int64_t now) const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// 16 upper-case hex digits: how Matter ids appear in certificates and in the API.
+std::string MatterIdHex(std::uint64_t id);
+// 8 upper-case hex digits (a CAT).
+std::string MatterCatHex(std::uint32_t cat);
+
+// Seals the private keys of fabrics with AES-256-GCM under a 32-byte key kept in its own file
+// (mode 0600, beside the token-signing key), so the database and its backups hold no usable
+// private key. Thread-safe (const methods only).
+class FabricKeySealer {
+public:
+    // Loads the key file or creates it (32 random bytes, hex, mode 0600; the directory must
+    // exist). Throws std::runtime_error when it cannot be read or written, or holds no key.
+    static std::unique_ptr<FabricKeySealer> LoadOrCreate(const std::filesystem::path& file);
+    // A sealer over a given 32-byte key (tests).
+    static std::unique_ptr<FabricKeySealer> FromKeyForTest(std::string_view key32);
+
+    ~FabricKeySealer();
+    FabricKeySealer(const FabricKeySealer&) = delete;
+    FabricKeySealer& operator=(const FabricKeySealer&) = delete;
+
+    // "v1:" + base64(nonce ‖ ciphertext ‖ tag); `context` (e.g. the group id) is bound as
+    // associated data, so a sealed key moved to another row does not open.
+    std::string Seal(std::string_view plain, std::string_view context) const;
+    // The plain text; throws std::runtime_error when `sealed` was not sealed by this key for
+    // this context or was altered.
+    std::string Open(std::string_view sealed, std::string_view context) const;
+
+private:
+    explicit FabricKeySealer(std::string key);
+    std::string key_;
+};
+
+}  // namespace rainmaker::crypto

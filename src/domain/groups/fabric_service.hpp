@@ -1,0 +1,138 @@
+// Homes as Matter fabrics (#9): a top-level user group with is_matter gets a fabric (a 64-bit
+// fabric id, its own root CA, an IPK, admin and operate CATs) and each member a Matter
+// identity (matter_user_id, user_cat_id); members ask for NOCs (user, controller, device) and
+// confirm the commissioning of devices. The group rules stay in GroupService, which calls in.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "core/clock.hpp"
+#include "crypto/matter_certs.hpp"
+#include "domain/auth/auth_context.hpp"
+#include "storage/database.hpp"
+
+namespace rainmaker::domain::groups {
+
+struct CsrItem {
+    std::string csr;
+    std::string group_id;
+    std::optional<std::string> role;            // controller: primary | secondary
+    std::optional<std::string> matter_node_id;  // controller: its node id (16 hex digits)
+};
+
+// PUT /user/node_group with csr_requests (#57).
+struct NocBatch {
+    std::string operation;  // must be "add"
+    std::string csr_type;   // user | node | controller
+    std::vector<CsrItem> items;
+    bool has_tags = false;  // tags / metadata: node CSRs only
+    bool has_metadata = false;
+};
+
+// PUT /user/node_group with request_id and status (#57): confirms a device's commissioning.
+struct CommissioningConfirm {
+    std::string request_id;
+    std::string status;  // success | failure
+    std::optional<std::string> rainmaker_node_id;
+    std::optional<std::string> challenge;
+    std::optional<std::string> challenge_response;
+};
+
+class FabricService {
+public:
+    FabricService(
+        storage::Database& db, const crypto::FabricKeySealer& sealer, const core::Clock& clock
+    );
+
+    // Makes the top-level user group a fabric, with an identity for its owner and every user
+    // it is shared with. Call inside the transaction that creates or converts the group.
+    // Throws 108092 when it is one already, 108077/108078 when ids or the root cannot be made.
+    void MakeFabric(const storage::GroupRow& group);
+    // The user's identity in the fabric, made on first use (call inside a transaction).
+    storage::MatterMemberRow EnsureMember(std::string_view group_id, std::string_view user_id);
+    // A user lost their share of the group: their identity in its fabric goes.
+    void ForgetMember(std::string_view group_id, std::string_view user_id);
+
+    // #57 operation remove on a fabric home: a pure-Matter device named by its matter_node_id
+    // is deleted; a RainMaker+Matter node named by its node id leaves the fabric and is a
+    // RainMaker node again. Other ids are ignored (call inside the transaction).
+    void RemoveFromFabric(std::string_view group_id, const std::vector<std::string>& ids);
+
+    // The fabric of the top-level group of `group` (a fabric's sub-groups belong to it).
+    std::optional<storage::FabricRow> FabricOf(const storage::GroupRow& group);
+    // {root_ca, ipk, group_cat_id_admin, group_cat_id_operate, matter_user_id, user_cat_id}
+    // as `user_id` sees them (no member identity yet: the ids are left out).
+    boost::json::object Details(const storage::FabricRow& fabric, std::string_view user_id);
+    // [{matter_node_id, node_id?, is_rainmaker_node}] of the fabric's commissioned devices.
+    boost::json::array NodeList(const storage::FabricRow& fabric);
+
+    // #57 csr_requests: {"certificates": [...]} in request order; nothing is issued when one
+    // item fails. Throws 108107, 108108, 108110, 108111, 108088, 108112, 108113, 108116,
+    // 108123, 108124, 108137, 108101, 108140, 108085, 108056.
+    boost::json::object IssueNocs(const auth::AuthContext& caller, const NocBatch& batch);
+    // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108099,
+    // 108104, 108095, 108096, 108101.
+    void Confirm(const auth::AuthContext& caller, const CommissioningConfirm& confirm);
+
+    // #57 ?matter_controller=true: the RainMaker node `node_id` (the caller's, primary)
+    // becomes a controller of the fabric; returns its matter_node_id. Throws 108111, 108088,
+    // 108056, 103xxx when the node is not the caller's.
+    std::string CreateController(
+        const auth::AuthContext& caller, std::string_view group_id, std::string_view node_id
+    );
+
+    // #65: {"fabric_node_acl": [...]}: per commissioned device of the fabrics the caller is a
+    // primary of (or of `group_id`), NODE_ACL_ADMIN_<id> (admin CAT, primaries' ids) and
+    // NODE_ACL_OPERATE_<id> (operate CAT, secondaries' ids); `type_entity` picks one entry.
+    // Throws 108119, 108118, 108041, 108088, 108117.
+    boost::json::object NodeAcl(
+        const auth::AuthContext& caller,
+        const std::optional<std::string>& group_id,
+        const std::optional<std::string>& type_entity
+    );
+
+    // Adds a RainMaker node to a home once commissioned (GroupService::AddMappedNode).
+    using NodeJoiner = std::function<
+        void(std::string_view user_id, std::string_view group_id, std::string_view node_id)>;
+
+    void SetNodeJoiner(NodeJoiner joiner) { joiner_ = std::move(joiner); }
+
+private:
+    std::uint64_t FreshNodeId(std::string_view group_id);
+    std::string SignNoc(
+        const storage::FabricRow& fabric,
+        std::string_view csr,
+        std::uint64_t node_id,
+        const std::vector<std::uint32_t>& cats
+    );
+
+    // The fabric's root, opened and parsed once (a sealed key is unique: a fabric made again
+    // gets a new entry).
+    std::shared_ptr<const crypto::MatterIssuer> IssuerOf(const storage::FabricRow& fabric);
+
+    storage::Database& db_;
+    const crypto::FabricKeySealer& sealer_;
+    std::mutex issuers_mutex_;
+    // group id -> (sealed key, its issuer); cleared when it grows past kMaxIssuers.
+    std::map<
+        std::string,
+        std::pair<std::string, std::shared_ptr<const crypto::MatterIssuer>>,
+        std::less<>>
+        issuers_;
+    const core::Clock& clock_;
+    NodeJoiner joiner_;
+};
+
+// "ABCD..." → the 64-bit value of 1..16 hex digits; nullopt otherwise.
+std::optional<std::uint64_t> ParseMatterId(std::string_view hex);
+
+}  // namespace rainmaker::domain::groups

@@ -1,0 +1,199 @@
+// Matter fabrics in SQLite (V019): fabrics, members' Matter identities, fabric nodes.
+#include "storage/sqlite/sqlite_matter_store.hpp"
+
+#include "storage/sqlite/sqlite_database.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+namespace {
+
+constexpr const char* kFabricColumns =
+    "group_id, fabric_id, rcac_id, root_ca, root_key_sealed, ipk, cat_admin, cat_operate, "
+    "created_at";
+constexpr const char* kNodeColumns =
+    "group_id, matter_node_id, kind, request_id, status, rainmaker_node_id, requested_by, "
+    "created_at";
+
+FabricRow ReadFabric(const Statement& s) {
+    FabricRow f;
+    f.group_id = s.Text(0);
+    f.fabric_id = s.Text(1);
+    f.rcac_id = s.Text(2);
+    f.root_ca = s.Text(3);
+    f.root_key_sealed = s.Text(4);
+    f.ipk = s.Text(5);
+    f.cat_admin = s.Text(6);
+    f.cat_operate = s.Text(7);
+    f.created_at = s.Int(8);
+    return f;
+}
+
+MatterMemberRow ReadMember(const Statement& s) {
+    return MatterMemberRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3)};
+}
+
+MatterNodeRow ReadNode(const Statement& s) {
+    MatterNodeRow n;
+    n.group_id = s.Text(0);
+    n.matter_node_id = s.Text(1);
+    n.kind = s.Text(2);
+    n.request_id = s.Text(3);
+    n.status = s.Text(4);
+    n.rainmaker_node_id = s.Text(5);
+    n.requested_by = s.Text(6);
+    n.created_at = s.Int(7);
+    return n;
+}
+
+std::string SelectNodes(const std::string& rest) {
+    return std::string("SELECT ") + kNodeColumns + " FROM matter_nodes " + rest;
+}
+
+// Runs an insert; false on a unique violation.
+template <typename Insert>
+bool InsertUnique(Insert insert) {
+    try {
+        insert();
+    } catch (const std::exception& ex) {
+        if (IsUniqueViolation(ex)) {
+            return false;
+        }
+        throw;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool SqliteMatterStore::InsertFabric(const FabricRow& f) {
+    return InsertUnique([&] {
+        db_.Execute(
+            std::string("INSERT INTO matter_fabrics(") + kFabricColumns +
+                ") VALUES (?,?,?,?,?,?,?,?,?)",
+            f.group_id,
+            f.fabric_id,
+            f.rcac_id,
+            f.root_ca,
+            f.root_key_sealed,
+            f.ipk,
+            f.cat_admin,
+            f.cat_operate,
+            f.created_at
+        );
+    });
+}
+
+std::optional<FabricRow> SqliteMatterStore::FindFabric(std::string_view group_id) {
+    return db_.FindOne(
+        std::string("SELECT ") + kFabricColumns + " FROM matter_fabrics WHERE group_id = ?",
+        group_id,
+        ReadFabric
+    );
+}
+
+bool SqliteMatterStore::DeleteFabric(std::string_view group_id) {
+    return db_.Execute("DELETE FROM matter_fabrics WHERE group_id = ?", group_id) > 0;
+}
+
+bool SqliteMatterStore::InsertMember(const MatterMemberRow& m) {
+    return InsertUnique([&] {
+        db_.Execute(
+            "INSERT INTO matter_members(group_id, user_id, matter_user_id, user_cat_id) "
+            "VALUES (?,?,?,?)",
+            m.group_id,
+            m.user_id,
+            m.matter_user_id,
+            m.user_cat_id
+        );
+    });
+}
+
+std::optional<MatterMemberRow> SqliteMatterStore::FindMember(
+    std::string_view group_id, std::string_view user_id
+) {
+    return db_.FindFirst(
+        "SELECT group_id, user_id, matter_user_id, user_cat_id FROM matter_members "
+        "WHERE group_id = ? AND user_id = ?",
+        ReadMember,
+        group_id,
+        user_id
+    );
+}
+
+void SqliteMatterStore::DeleteMember(std::string_view group_id, std::string_view user_id) {
+    db_.Execute("DELETE FROM matter_members WHERE group_id = ? AND user_id = ?", group_id, user_id);
+}
+
+bool SqliteMatterStore::NodeIdTaken(std::string_view group_id, std::string_view matter_id) {
+    return db_.Count(
+               "SELECT (SELECT COUNT(*) FROM matter_members WHERE group_id = ?1 AND "
+               "matter_user_id = ?2) + (SELECT COUNT(*) FROM matter_nodes WHERE group_id = ?1 "
+               "AND matter_node_id = ?2)",
+               group_id,
+               matter_id
+           ) > 0;
+}
+
+bool SqliteMatterStore::InsertNode(const MatterNodeRow& n) {
+    return InsertUnique([&] {
+        db_.Execute(
+            std::string("INSERT INTO matter_nodes(") + kNodeColumns + ") VALUES (?,?,?,?,?,?,?,?)",
+            n.group_id,
+            n.matter_node_id,
+            n.kind,
+            n.request_id,
+            n.status,
+            n.rainmaker_node_id,
+            n.requested_by,
+            n.created_at
+        );
+    });
+}
+
+std::optional<MatterNodeRow> SqliteMatterStore::FindNode(
+    std::string_view group_id, std::string_view matter_node_id
+) {
+    return db_.FindFirst(
+        SelectNodes("WHERE group_id = ? AND matter_node_id = ?"), ReadNode, group_id, matter_node_id
+    );
+}
+
+std::optional<MatterNodeRow> SqliteMatterStore::FindRequest(std::string_view request_id) {
+    return db_.FindOne(SelectNodes("WHERE request_id = ?"), request_id, ReadNode);
+}
+
+void SqliteMatterStore::UpdateNode(const MatterNodeRow& n) {
+    db_.Execute(
+        "UPDATE matter_nodes SET status = ?, rainmaker_node_id = ? WHERE group_id = ? AND "
+        "matter_node_id = ?",
+        n.status,
+        n.rainmaker_node_id,
+        n.group_id,
+        n.matter_node_id
+    );
+}
+
+void SqliteMatterStore::DeleteNode(std::string_view group_id, std::string_view matter_node_id) {
+    db_.Execute(
+        "DELETE FROM matter_nodes WHERE group_id = ? AND matter_node_id = ?",
+        group_id,
+        matter_node_id
+    );
+}
+
+std::vector<MatterNodeRow> SqliteMatterStore::Nodes(
+    std::string_view group_id, std::string_view kind
+) {
+    return db_.FindAll(
+        SelectNodes("WHERE group_id = ? AND kind = ? ORDER BY matter_node_id"),
+        ReadNode,
+        group_id,
+        kind
+    );
+}
+
+std::optional<MatterNodeRow> SqliteMatterStore::FindByRainmakerNode(std::string_view node_id) {
+    return db_.FindOne(SelectNodes("WHERE rainmaker_node_id = ?"), node_id, ReadNode);
+}
+
+}  // namespace rainmaker::storage::sqlite

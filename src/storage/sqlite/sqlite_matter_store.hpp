@@ -1,0 +1,37 @@
+// The SQLite implementation of MatterStore.
+#pragma once
+
+#include "storage/matter_store.hpp"
+
+namespace rainmaker::storage::sqlite {
+
+class SqliteDatabase;
+
+class SqliteMatterStore final : public MatterStore {
+public:
+    explicit SqliteMatterStore(SqliteDatabase& db) : db_(db) {}
+
+    // storage::MatterStore
+    bool InsertFabric(const FabricRow& fabric) override;
+    std::optional<FabricRow> FindFabric(std::string_view group_id) override;
+    bool DeleteFabric(std::string_view group_id) override;
+    bool InsertMember(const MatterMemberRow& member) override;
+    std::optional<MatterMemberRow> FindMember(std::string_view group_id, std::string_view user_id)
+        override;
+    void DeleteMember(std::string_view group_id, std::string_view user_id) override;
+    bool NodeIdTaken(std::string_view group_id, std::string_view matter_id) override;
+    bool InsertNode(const MatterNodeRow& node) override;
+    std::optional<MatterNodeRow> FindNode(
+        std::string_view group_id, std::string_view matter_node_id
+    ) override;
+    std::optional<MatterNodeRow> FindRequest(std::string_view request_id) override;
+    void UpdateNode(const MatterNodeRow& node) override;
+    void DeleteNode(std::string_view group_id, std::string_view matter_node_id) override;
+    std::vector<MatterNodeRow> Nodes(std::string_view group_id, std::string_view kind) override;
+    std::optional<MatterNodeRow> FindByRainmakerNode(std::string_view node_id) override;
+
+private:
+    SqliteDatabase& db_;
+};
+
+}  // namespace rainmaker::storage::sqlite
