@@ -135,6 +135,9 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     std::string data_dir = c.data_dir.string();
     Read(t, "storage.data_dir", data_dir);
     c.data_dir = data_dir;
+    std::string blob_dir = c.blob_dir.string();
+    Read(t, "storage.blob_dir", blob_dir);
+    c.blob_dir = blob_dir;
     std::string cost;
     Read(t, "auth.password_cost", cost);
     if (!cost.empty()) {
@@ -171,6 +174,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
     Read(t, "groups.max_per_user", c.groups.max_per_user);
     Read(t, "rbac.enabled", c.rbac.enabled);
+    Read(t, "ota.max_inline_image_bytes", c.ota.max_inline_image_bytes);
     Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);
     Read(t, "mqtt.alerts_per_node", c.ingest.alerts_per_node);
     Read(t, "mqtt.max_config_bytes", c.ingest.max_config_bytes);

@@ -12,6 +12,7 @@
 #include "storage/group_store.hpp"
 #include "storage/job_store.hpp"
 #include "storage/node_store.hpp"
+#include "storage/ota_image_store.hpp"
 #include "storage/push_store.hpp"
 #include "storage/rbac_store.hpp"
 #include "storage/session_store.hpp"
@@ -37,6 +38,7 @@ public:
     virtual AutomationStore& Automations() = 0;
     virtual PushStore& Push() = 0;
     virtual RbacStore& Rbac() = 0;
+    virtual OtaImageStore& OtaImages() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

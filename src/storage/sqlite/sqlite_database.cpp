@@ -14,6 +14,7 @@
 #include "storage/sqlite/sqlite_event_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
+#include "storage/sqlite/sqlite_ota_image_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
@@ -58,7 +59,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       commands_(std::make_unique<SqliteCommandStore>(*this)),
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
       push_(std::make_unique<SqlitePushStore>(*this)),
-      rbac_(std::make_unique<SqliteRbacStore>(*this)) {
+      rbac_(std::make_unique<SqliteRbacStore>(*this)),
+      ota_images_(std::make_unique<SqliteOtaImageStore>(*this)) {
     Migrate();
 }
 
@@ -114,6 +116,10 @@ PushStore& SqliteDatabase::Push() {
 
 RbacStore& SqliteDatabase::Rbac() {
     return *rbac_;
+}
+
+OtaImageStore& SqliteDatabase::OtaImages() {
+    return *ota_images_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

@@ -39,6 +39,7 @@ public:
     AutomationStore& Automations() override;
     PushStore& Push() override;
     RbacStore& Rbac() override;
+    OtaImageStore& OtaImages() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -168,6 +169,7 @@ private:
     std::unique_ptr<AutomationStore> automations_;
     std::unique_ptr<PushStore> push_;
     std::unique_ptr<RbacStore> rbac_;
+    std::unique_ptr<OtaImageStore> ota_images_;
 };
 
 }  // namespace rainmaker::storage::sqlite
