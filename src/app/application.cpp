@@ -16,6 +16,7 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
+#include "domain/ota/ota_image_service.hpp"
 #include "domain/push/push_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
@@ -29,6 +30,7 @@
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
+#include "http/api/ota_routes.hpp"
 #include "http/api/push_routes.hpp"
 #include "http/api/rbac_routes.hpp"
 #include "http/api/sharing_routes.hpp"
@@ -42,6 +44,7 @@
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
+#include "storage/files/file_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 
 namespace rainmaker::app {
@@ -95,6 +98,9 @@ struct Application::Parts {
     explicit Parts(Config c)
         : config(PrepareDataDir(std::move(c))),
           db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
+          blobs(std::make_unique<storage::files::FileBlobStore>(
+              config.blob_dir.empty() ? config.data_dir / "blobs" : config.blob_dir
+          )),
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
           ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),
           sealer(
@@ -122,6 +128,7 @@ struct Application::Parts {
           automations(*db, clock, config.automations, weather != nullptr),
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
+          ota_images(*db, *blobs, clock, config.ota),
           rbac(*db, accounts, clock, config.rbac),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
@@ -144,6 +151,7 @@ struct Application::Parts {
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
+        http::api::AddOtaImageRoutes(router, ota_images);
         http::api::AddRbacRoutes(router, rbac);
         router.SetRouteGuard(rbac);
         timeseries.RegisterIngest(ingest);
@@ -200,6 +208,7 @@ struct Application::Parts {
     Config config;
     core::SystemClock clock;
     std::unique_ptr<storage::Database> db;
+    std::unique_ptr<storage::BlobStore> blobs;  // firmware images
     std::unique_ptr<crypto::JwtSigner> signer;
     std::unique_ptr<crypto::CertificateAuthority> ca;
     std::unique_ptr<crypto::FabricKeySealer> sealer;  // seals fabric root keys at rest
@@ -225,6 +234,7 @@ struct Application::Parts {
     domain::automations::AutomationService automations;
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
+    domain::ota::OtaImageService ota_images;
     domain::rbac::RbacService rbac;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;

@@ -135,6 +135,9 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     std::string data_dir = c.data_dir.string();
     Read(t, "storage.data_dir", data_dir);
     c.data_dir = data_dir;
+    std::string blob_dir = c.blob_dir.string();
+    Read(t, "storage.blob_dir", blob_dir);
+    c.blob_dir = blob_dir;
     std::string cost;
     Read(t, "auth.password_cost", cost);
     if (!cost.empty()) {
@@ -171,6 +174,15 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
     Read(t, "groups.max_per_user", c.groups.max_per_user);
     Read(t, "rbac.enabled", c.rbac.enabled);
+    Read(t, "ota.max_inline_image_bytes", c.ota.max_inline_image_bytes);
+    // Below an image header and app description every image is refused; above 200 MiB (the
+    // catalog's largest image) one request body would hold the server's whole body budget.
+    if (c.ota.max_inline_image_bytes < 1024 ||
+        c.ota.max_inline_image_bytes > std::size_t{200} * 1024 * 1024) {
+        throw std::runtime_error(
+            "config: ota.max_inline_image_bytes must be between 1024 and 209715200"
+        );
+    }
     Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);
     Read(t, "mqtt.alerts_per_node", c.ingest.alerts_per_node);
     Read(t, "mqtt.max_config_bytes", c.ingest.max_config_bytes);

@@ -14,6 +14,7 @@
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
+#include "domain/ota/ota_image_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/sharing_flow.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
@@ -28,6 +29,7 @@ namespace rainmaker::app {
 struct Config {
     http::HttpServerConfig http;
     std::filesystem::path data_dir = "data";
+    std::filesystem::path blob_dir;  // firmware images; empty = <data_dir>/blobs
     domain::auth::TokenConfig tokens;
     domain::users::AccountConfig accounts;
     outbound::SmtpConfig smtp;       // used when smtp.host is set
@@ -46,6 +48,7 @@ struct Config {
     domain::commands::CommandConfig commands;
     domain::automations::AutomationConfig automations;
     domain::rbac::RbacConfig rbac;
+    domain::ota::OtaImageConfig ota;
     std::string log_level = "info";
 };
 

@@ -47,6 +47,15 @@ std::string Sha256Hex(std::string_view data) {
     return ToHex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
 }
 
+std::string Md5Hex(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int size = 0;
+    if (EVP_Digest(NonNull(data), data.size(), digest.data(), &size, EVP_md5(), nullptr) != 1) {
+        throw std::runtime_error("MD5 failed");
+    }
+    return ToHex(digest.data(), size);
+}
+
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
     if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
         throw std::invalid_argument("HMAC key too long");

@@ -1,4 +1,5 @@
-// SHA-256, HMAC-SHA-256 and a timing-safe comparison for tokens, codes and webhook signatures.
+// SHA-256, MD5 (file checksums), HMAC-SHA-256 and a timing-safe comparison for tokens, codes and
+// webhook signatures.
 #pragma once
 
 #include <string>
@@ -11,6 +12,10 @@ std::string Sha256(std::string_view data);
 
 // The SHA-256 digest of `data` as 64 lower-case hex characters.
 std::string Sha256Hex(std::string_view data);
+
+// The MD5 digest of `data` as 32 lower-case hex characters: only for the checksums clients and
+// devices compare (firmware images); never for anything secret.
+std::string Md5Hex(std::string_view data);
 
 // HMAC-SHA-256 of `data` under `key`, as 64 lower-case hex characters.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);

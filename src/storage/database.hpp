@@ -13,6 +13,7 @@
 #include "storage/job_store.hpp"
 #include "storage/matter_store.hpp"
 #include "storage/node_store.hpp"
+#include "storage/ota_image_store.hpp"
 #include "storage/push_store.hpp"
 #include "storage/rbac_store.hpp"
 #include "storage/session_store.hpp"
@@ -41,6 +42,7 @@ public:
     virtual RbacStore& Rbac() = 0;
     virtual TagStore& Tags() = 0;
     virtual MatterStore& Matter() = 0;
+    virtual OtaImageStore& OtaImages() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

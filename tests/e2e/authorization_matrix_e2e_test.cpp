@@ -31,6 +31,7 @@
 
 #include "support/accounts.hpp"
 #include "support/devices.hpp"
+#include "support/esp_image.hpp"
 #include "support/http_client.hpp"
 #include "support/mosquitto_clients.hpp"
 #include "support/server_process.hpp"
@@ -173,6 +174,11 @@ constexpr RouteEntry kRoutes[] = {
     {"POST", "/v1/user/push_notification/mobile_platform_endpoint", false},
     {"GET", "/v1/user/push_notification/mobile_platform_endpoint", false},
     {"DELETE", "/v1/user/push_notification/mobile_platform_endpoint", false},
+    // ota_routes.cpp
+    {"POST", "/v1/admin/otaimage", false},
+    {"GET", "/v1/admin/otaimage", false},
+    {"DELETE", "/v1/admin/otaimage", false},
+    {"PUT", "/v1/admin/otaimage", false},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
@@ -663,6 +669,17 @@ protected:
             vars_[group] = r.Str("group_id");
         }
         vars_["gwithdraw_req"] = ShareGroup(vars_.at("sgroup"), kCarol, nullptr, true);
+        // The admin's OTA images: one the rows read and archive, one a row deletes.
+        vars_["ota_b64"] = ToBase64(BuildEspImage({}));
+        for (const char* image : {"ota_image", "ota_image_del"}) {
+            const auto r = client_.Post(
+                "/v1/admin/otaimage",
+                object{{"image_name", image}, {"base64_fwimage", vars_.at("ota_b64")}},
+                ops_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            vars_[image] = r.Str("ota_image_id");
+        }
         // The primary's automations: one the rows read and change, one a row deletes. They
         // watch a param the matrix never changes, so none of them ever runs.
         for (const char* name : {"automation", "automation_del"}) {
@@ -1556,6 +1573,44 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004))
             .Admins(Ok(), Err(108023)),
+
+        // ---- OTA images (#29-#32): the deployment's, any admin's (not a node: RBAC node
+        // filters do not apply); the first admin archives and deletes, the others then find
+        // the image archived or gone
+        Row("POST",
+            "/v1/admin/otaimage",
+            R"({"image_name":"matrix-image","base64_fwimage":"{ota_b64}"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET",
+            "/v1/admin/otaimage?ota_image_id={ota_image}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return FindBy(r.json.at("ota_images"), "ota_image_id", vars_.at("ota_image")) !=
+                               nullptr
+                           ? ""
+                           : "the image is not listed";
+            }),
+        Row("PUT",
+            "/v1/admin/otaimage?ota_image_id={ota_image}&archive=true",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(104023)),
+        Row("DELETE",
+            "/v1/admin/otaimage?ota_image_id={ota_image_del}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(104015)),
 
         // ---- admin platform (#105, #118, #119): admins only; an admin reads and writes any
         // user's custom data (the primary's "matrix" key comes from the #71 row above)

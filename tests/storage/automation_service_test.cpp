@@ -129,6 +129,8 @@ public:
 
     storage::PushStore& Push() override { return db_.Push(); }
 
+    storage::OtaImageStore& OtaImages() override { return db_.OtaImages(); }
+
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 
     storage::TagStore& Tags() override { return db_.Tags(); }

@@ -357,9 +357,12 @@ private:
         // A new parser per message: Beast's parser is not reusable, and the limits are per
         // message.
         parser_.emplace();
-        parser_->body_limit(context_.config.max_body_bytes);
+        // The largest any route takes until the header names the route (OnReadHeader).
+        const std::size_t limit =
+            std::max(context_.config.max_body_bytes, context_.router.LargestBodyLimit());
+        parser_->body_limit(limit);
         parser_->header_limit(static_cast<std::uint32_t>(context_.config.max_header_bytes));
-        parser_->get().body().limit = context_.config.max_body_bytes;
+        parser_->get().body().limit = limit;
         if (buffer_.size() > 0) {
             DoReadHeader();  // pipelined: the next request has begun
             return;
@@ -407,6 +410,19 @@ private:
             OnReadDone();
             return;
         }
+        // The route's own body limit (most routes: http.max_body_bytes), before any body byte.
+        const auto& header = parser_->get();
+        const std::size_t limit = context_.router.BodyLimit(
+            std::string_view(header.method_string()),
+            std::string_view(header.target()),
+            context_.config.max_body_bytes
+        );
+        if (const auto length = parser_->content_length(); length && *length > limit) {
+            OnReadFailed(bhttp::error::body_limit);
+            return;
+        }
+        parser_->body_limit(limit);
+        parser_->get().body().limit = limit;
         // One deadline for the whole body, from its header: a client sending a byte now and then
         // cannot keep its bytes (and its connection) for longer.
         SetReadDeadline(context_.config.read_timeout);

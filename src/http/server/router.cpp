@@ -52,6 +52,30 @@ void Router::Add(
         Route{std::string(path), std::string(method), access, execution, std::move(handler)};
 }
 
+void Router::SetBodyLimit(std::string_view method, std::string_view path, std::size_t bytes) {
+    auto& route = routes_.at(std::string(path)).at(std::string(method));
+    route.max_body_bytes = bytes;
+    largest_body_limit_ = std::max(largest_body_limit_, bytes);
+}
+
+std::size_t Router::BodyLimit(
+    std::string_view method, std::string_view target, std::size_t fallback
+) const {
+    if (largest_body_limit_ == 0) {
+        return fallback;
+    }
+    const auto path = StripTrailingSlash(target.substr(0, target.find('?')));
+    const auto by_path = routes_.find(std::string(path));
+    if (by_path == routes_.end()) {
+        return fallback;
+    }
+    const auto by_method = by_path->second.find(std::string(method));
+    if (by_method == by_path->second.end() || by_method->second.max_body_bytes == 0) {
+        return fallback;
+    }
+    return std::max(fallback, by_method->second.max_body_bytes);
+}
+
 const Route& Router::Find(std::string_view method, std::string_view path) const {
     path = StripTrailingSlash(path);
     const auto by_path = routes_.find(std::string(path));

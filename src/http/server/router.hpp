@@ -53,6 +53,7 @@ struct Route {
     Access access;
     Execution execution;
     Handler handler;
+    std::size_t max_body_bytes = 0;  // 0: the server's http.max_body_bytes
 };
 
 class Router {
@@ -71,6 +72,18 @@ public:
         Handler handler,
         Execution execution = Execution::kWorker
     );
+
+    // Lets the route of `method` and `path` (added before) take bodies up to `bytes`, more than
+    // the server's http.max_body_bytes (inline firmware uploads).
+    void SetBodyLimit(std::string_view method, std::string_view path, std::size_t bytes);
+
+    // The largest limit SetBodyLimit gave (0: none).
+    std::size_t LargestBodyLimit() const { return largest_body_limit_; }
+
+    // The body limit of the request `method` `target` (path with or without its query):
+    // its route's, or `fallback` for routes without one and unknown routes.
+    std::size_t BodyLimit(std::string_view method, std::string_view target, std::size_t fallback)
+        const;
 
     // The route for `method` and `path`; throws kRouteNotFound, kMethodNotAllowed or
     // kUnsupportedVersion (for /vN/... with N != 1).
@@ -92,6 +105,7 @@ private:
     domain::auth::RouteGuard* guard_ = nullptr;
     // path -> method -> route
     std::unordered_map<std::string, std::unordered_map<std::string, Route>> routes_;
+    std::size_t largest_body_limit_ = 0;
 };
 
 }  // namespace rainmaker::http

@@ -15,6 +15,7 @@
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
+#include "storage/sqlite/sqlite_ota_image_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
@@ -62,7 +63,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       push_(std::make_unique<SqlitePushStore>(*this)),
       rbac_(std::make_unique<SqliteRbacStore>(*this)),
       tags_(std::make_unique<SqliteTagStore>(*this)),
-      matter_(std::make_unique<SqliteMatterStore>(*this)) {
+      matter_(std::make_unique<SqliteMatterStore>(*this)),
+      ota_images_(std::make_unique<SqliteOtaImageStore>(*this)) {
     Migrate();
 }
 
@@ -126,6 +128,10 @@ TagStore& SqliteDatabase::Tags() {
 
 MatterStore& SqliteDatabase::Matter() {
     return *matter_;
+}
+
+OtaImageStore& SqliteDatabase::OtaImages() {
+    return *ota_images_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

@@ -41,6 +41,7 @@ public:
     RbacStore& Rbac() override;
     TagStore& Tags() override;
     MatterStore& Matter() override;
+    OtaImageStore& OtaImages() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -172,6 +173,7 @@ private:
     std::unique_ptr<RbacStore> rbac_;
     std::unique_ptr<TagStore> tags_;
     std::unique_ptr<MatterStore> matter_;
+    std::unique_ptr<OtaImageStore> ota_images_;
 };
 
 }  // namespace rainmaker::storage::sqlite

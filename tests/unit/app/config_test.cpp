@@ -93,3 +93,23 @@ TEST(ConfigTimeSeries, RefusesRetentionsAndSpansBelowOne) {
 
 }  // namespace
 }  // namespace rainmaker::app
+
+namespace rainmaker::app {
+namespace {
+
+TEST(ConfigOta, ReadsTheBlobDirectoryAndTheInlineImageLimit) {
+    const auto defaults = Load("");
+    EXPECT_TRUE(defaults.blob_dir.empty());
+    EXPECT_EQ(defaults.ota.max_inline_image_bytes, 5U * 1024 * 1024);
+    const auto c =
+        Load("[storage]\nblob_dir = \"/srv/blobs\"\n[ota]\nmax_inline_image_bytes = 2048\n");
+    EXPECT_EQ(c.blob_dir, std::filesystem::path("/srv/blobs"));
+    EXPECT_EQ(c.ota.max_inline_image_bytes, 2048U);
+    EXPECT_THROW(Load("[ota]\nmax_inline_image_bytes = 0\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\nmax_inline_image_bytes = 1023\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\nmax_inline_image_bytes = 209715201\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\nmax_inline_image_bytes = -1\n"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace rainmaker::app

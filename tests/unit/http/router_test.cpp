@@ -110,3 +110,30 @@ TEST_F(RouterTest, TurnsOtherExceptionsInto500WithoutDetails) {
 
 }  // namespace
 }  // namespace rainmaker::http
+
+namespace rainmaker::http {
+namespace {
+
+TEST(RouterBodyLimitTest, OnlyTheRouteGivenALimitTakesMore) {
+    FakeAuthenticator auth;
+    Router router(auth);
+    const auto ok = [](const ApiRequest&) { return ApiResponse::Success("ok"); };
+    router.Add("POST", "/v1/upload", Access::kPublic, ok);
+    router.Add("PUT", "/v1/upload", Access::kPublic, ok);
+    router.Add("POST", "/v1/other", Access::kPublic, ok);
+    EXPECT_EQ(router.LargestBodyLimit(), 0U);
+    EXPECT_EQ(router.BodyLimit("POST", "/v1/upload", 100), 100U);
+    router.SetBodyLimit("POST", "/v1/upload", 5000);
+    EXPECT_EQ(router.LargestBodyLimit(), 5000U);
+    EXPECT_EQ(router.BodyLimit("POST", "/v1/upload", 100), 5000U);
+    EXPECT_EQ(router.BodyLimit("POST", "/v1/upload/?x=1", 100), 5000U);
+    EXPECT_EQ(router.BodyLimit("PUT", "/v1/upload", 100), 100U);
+    EXPECT_EQ(router.BodyLimit("POST", "/v1/other", 100), 100U);
+    EXPECT_EQ(router.BodyLimit("POST", "/v1/unknown", 100), 100U);
+    // Never below the server's own limit.
+    EXPECT_EQ(router.BodyLimit("POST", "/v1/upload", 9000), 9000U);
+    EXPECT_THROW(router.SetBodyLimit("GET", "/v1/upload", 1), std::out_of_range);
+}
+
+}  // namespace
+}  // namespace rainmaker::http

@@ -1,0 +1,152 @@
+// The ESP app image reader: every offset is checked against the size before it is read.
+#include "domain/ota/esp_app_image.hpp"
+
+#include "core/error.hpp"
+#include "core/utf8.hpp"
+#include "crypto/digest.hpp"
+
+namespace rainmaker::domain::ota {
+
+namespace {
+
+constexpr std::uint8_t kChecksumSeed = 0xEF;
+constexpr std::size_t kHashBytes = 32;
+// Offsets in esp_app_desc_t.
+constexpr std::size_t kDescSecureVersion = 4;
+constexpr std::size_t kDescVersion = 16;
+constexpr std::size_t kDescProjectName = 48;
+constexpr std::size_t kDescTime = 80;
+constexpr std::size_t kDescDate = 96;
+constexpr std::size_t kDescIdfVersion = 112;
+constexpr std::size_t kDescElfSha256 = 144;
+// Offsets in esp_image_header_t.
+constexpr std::size_t kHeaderSegmentCount = 1;
+constexpr std::size_t kHeaderChipId = 12;
+constexpr std::size_t kHeaderHashAppended = 23;
+
+[[noreturn]] void Refuse(const std::string& why) {
+    throw core::ApiError(
+        core::ErrorCode::kOtaImageParseError, "Error occurred while parsing image: " + why
+    );
+}
+
+std::uint8_t U8(std::string_view b, std::size_t at) {
+    return static_cast<std::uint8_t>(b[at]);
+}
+
+std::uint16_t U16(std::string_view b, std::size_t at) {
+    return static_cast<std::uint16_t>(U8(b, at) | (U8(b, at + 1) << 8));
+}
+
+std::uint32_t U32(std::string_view b, std::size_t at) {
+    return static_cast<std::uint32_t>(U8(b, at)) |
+           (static_cast<std::uint32_t>(U8(b, at + 1)) << 8) |
+           (static_cast<std::uint32_t>(U8(b, at + 2)) << 16) |
+           (static_cast<std::uint32_t>(U8(b, at + 3)) << 24);
+}
+
+// A fixed-size char array of the app description: up to its first NUL, UTF-8 without control
+// characters (it becomes JSON text and a stored column).
+std::string Text(std::string_view desc, std::size_t at, std::size_t size, const char* name) {
+    std::string_view field = desc.substr(at, size);
+    if (const auto nul = field.find('\0'); nul != std::string_view::npos) {
+        field = field.substr(0, nul);
+    }
+    for (std::size_t i = 0; i < field.size();) {
+        const auto c = core::NextCodePoint(field, i);
+        if (!c || *c < 0x20 || *c == 0x7F) {
+            Refuse(std::string(name) + " in the app description is not printable UTF-8");
+        }
+    }
+    return std::string(field);
+}
+
+std::string Hex(std::string_view bytes) {
+    static constexpr std::string_view kDigits = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto v = static_cast<unsigned char>(c);
+        out.push_back(kDigits[v >> 4]);
+        out.push_back(kDigits[v & 0xF]);
+    }
+    return out;
+}
+
+}  // namespace
+
+EspAppImage ParseEspAppImage(std::string_view bytes) {
+    if (bytes.size() < kEspImageHeaderBytes) {
+        Refuse("shorter than an image header");
+    }
+    if (U8(bytes, 0) != kEspImageMagic) {
+        Refuse("not an ESP app image (magic byte is not 0xE9)");
+    }
+    EspAppImage image;
+    image.segment_count = U8(bytes, kHeaderSegmentCount);
+    image.chip_id = U16(bytes, kHeaderChipId);
+    const std::uint8_t hash_appended = U8(bytes, kHeaderHashAppended);
+    if (hash_appended > 1) {
+        Refuse("hash_appended is neither 0 nor 1");
+    }
+    image.hash_appended = hash_appended == 1;
+    if (image.segment_count == 0 || image.segment_count > kEspImageMaxSegments) {
+        Refuse("segment count is not between 1 and 16");
+    }
+
+    std::size_t at = kEspImageHeaderBytes;
+    std::uint8_t checksum = kChecksumSeed;
+    std::string_view first_segment;
+    for (std::size_t i = 0; i < image.segment_count; ++i) {
+        if (bytes.size() - at < kEspSegmentHeaderBytes) {
+            Refuse("segment " + std::to_string(i) + " header past the end");
+        }
+        const std::uint32_t length = U32(bytes, at + 4);
+        at += kEspSegmentHeaderBytes;
+        if (length > bytes.size() - at) {
+            Refuse("segment " + std::to_string(i) + " data past the end");
+        }
+        const std::string_view data = bytes.substr(at, length);
+        for (const char c : data) {
+            checksum ^= static_cast<std::uint8_t>(c);
+        }
+        if (i == 0) {
+            first_segment = data;
+        }
+        at += length;
+    }
+    // Zero padding so that the checksum byte ends a 16-byte block.
+    const std::size_t checksum_at = at + (15 - at % 16);
+    if (checksum_at >= bytes.size()) {
+        Refuse("checksum byte past the end");
+    }
+    if (U8(bytes, checksum_at) != checksum) {
+        Refuse("checksum does not match the segments");
+    }
+    image.image_bytes = checksum_at + 1;
+    if (image.hash_appended) {
+        if (bytes.size() - image.image_bytes < kHashBytes) {
+            Refuse("appended SHA-256 past the end");
+        }
+        const std::string digest = crypto::Sha256(bytes.substr(0, image.image_bytes));
+        if (digest != bytes.substr(image.image_bytes, kHashBytes)) {
+            Refuse("appended SHA-256 does not match the image");
+        }
+        image.image_bytes += kHashBytes;
+    }
+
+    if (first_segment.size() < kEspAppDescBytes || U32(first_segment, 0) != kEspAppDescMagic) {
+        Refuse("no app description (esp_app_desc_t) at the start of the first segment");
+    }
+    const std::string_view desc = first_segment.substr(0, kEspAppDescBytes);
+    image.secure_version = U32(desc, kDescSecureVersion);
+    image.version = Text(desc, kDescVersion, 32, "version");
+    image.project_name = Text(desc, kDescProjectName, 32, "project_name");
+    image.time = Text(desc, kDescTime, 16, "time");
+    image.date = Text(desc, kDescDate, 16, "date");
+    image.idf_version = Text(desc, kDescIdfVersion, 32, "idf_ver");
+    image.app_elf_sha256 = Hex(desc.substr(kDescElfSha256, kHashBytes));
+    return image;
+}
+
+}  // namespace rainmaker::domain::ota

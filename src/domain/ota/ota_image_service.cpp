@@ -1,0 +1,258 @@
+// The OTA image rules of #29-#32 over the OtaImageStore and the BlobStore. A blob is written
+// and removed inside the write transaction that adds or removes the last row naming it, so
+// that two admins uploading and deleting the same bytes at once never leave a row without its
+// blob (write transactions run one at a time).
+#include "domain/ota/ota_image_service.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "crypto/base64.hpp"
+#include "crypto/digest.hpp"
+#include "domain/ota/esp_app_image.hpp"
+#include "domain/paging.hpp"
+
+namespace rainmaker::domain::ota {
+
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+
+// The longest base64 text (line breaks allowed) of an image smaller than `limit` bytes.
+std::size_t MaxBase64Length(std::size_t limit) {
+    return (limit + 2) / 3 * 4 + limit / 16;
+}
+
+OtaImage FromRow(const storage::OtaImageRow& row) {
+    OtaImage image;
+    image.ota_image_id = row.ota_image_id;
+    image.image_name = row.image_name;
+    image.type = row.type;
+    image.model = row.model;
+    image.fw_version = row.fw_version;
+    image.project_name = row.project_name;
+    image.idf_version = row.idf_version;
+    image.secure_version = row.secure_version;
+    image.file_size = row.file_size;
+    image.file_md5 = row.file_md5;
+    image.file_sha256 = row.blob_key;
+    image.archived = row.archived;
+    image.upload_timestamp = row.upload_timestamp;
+    return image;
+}
+
+void CheckLength(const std::optional<std::string>& value, std::size_t max, const char* name) {
+    if (value && value->size() > max) {
+        throw ApiError(
+            ErrorCode::kInputTooLarge,
+            std::string(name) + " is longer than " + std::to_string(max) + " characters"
+        );
+    }
+}
+
+// The given value when not empty, else the image's.
+std::string GivenOr(const std::optional<std::string>& given, const std::string& from_image) {
+    return given && !given->empty() ? *given : from_image;
+}
+
+// base64 text without the line breaks and spaces some encoders put in it.
+std::string WithoutWhitespace(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+// Removes the blob of `key` when no image holds it any more.
+void ReleaseBlob(storage::Database& db, storage::BlobStore& blobs, const std::string& key) {
+    if (db.OtaImages().CountBlobUsers(key) == 0) {
+        blobs.Remove(key);
+    }
+}
+
+}  // namespace
+
+OtaImageService::OtaImageService(
+    storage::Database& db,
+    storage::BlobStore& blobs,
+    const core::Clock& clock,
+    OtaImageConfig config
+)
+    : db_(db), blobs_(blobs), clock_(clock), config_(config) {}
+
+OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadInput& input) {
+    if (!input.image_name || input.image_name->empty()) {
+        throw ApiError(ErrorCode::kOtaImageNameMissing);
+    }
+    if (!input.base64_fwimage || input.base64_fwimage->empty()) {
+        throw ApiError(ErrorCode::kOtaImageMissing);
+    }
+    CheckLength(input.image_name, config_.max_name_length, "image_name");
+    CheckLength(input.fw_version, config_.max_field_length, "fw_version");
+    CheckLength(input.model, config_.max_field_length, "model");
+    CheckLength(input.type, config_.max_field_length, "type");
+    // The text of an image under the limit is at most 4/3 of it (plus line breaks): refused
+    // unread when longer.
+    const std::size_t limit = config_.max_inline_image_bytes;
+    if (input.base64_fwimage->size() > MaxBase64Length(limit)) {
+        throw ApiError(ErrorCode::kOtaImageTooLarge);
+    }
+    const auto bytes = crypto::Base64Decode(WithoutWhitespace(*input.base64_fwimage));
+    if (!bytes || bytes->empty()) {
+        throw ApiError(ErrorCode::kOtaImageInvalidBase64);
+    }
+    if (bytes->size() >= limit) {
+        throw ApiError(ErrorCode::kOtaImageTooLarge);
+    }
+    const EspAppImage parsed = ParseEspAppImage(*bytes);
+
+    storage::OtaImageRow row;
+    row.fw_version = GivenOr(input.fw_version, parsed.version);
+    if (row.fw_version.empty()) {
+        throw ApiError(ErrorCode::kOtaFwVersionMissing);
+    }
+    row.model = GivenOr(input.model, parsed.project_name);
+    if (row.model.empty()) {
+        throw ApiError(ErrorCode::kOtaModelMissing);
+    }
+    row.type = GivenOr(input.type, GivenOr(std::optional(parsed.project_name), row.model));
+    // What came from the image is bounded by its 32-byte fields; what was given was checked.
+    row.ota_image_id = core::RandomAlnum(22);
+    row.image_name = *input.image_name;
+    row.project_name = parsed.project_name;
+    row.idf_version = parsed.idf_version;
+    row.secure_version = parsed.secure_version;
+    row.file_size = static_cast<std::int64_t>(bytes->size());
+    row.file_md5 = crypto::Md5Hex(*bytes);
+    row.uploaded_by = caller.user_id;
+    row.upload_timestamp = clock_.NowSeconds();
+    db_.Transaction([&] {
+        auto& store = db_.OtaImages();
+        try {
+            row.blob_key = blobs_.Put(*bytes);
+        } catch (const std::exception& e) {
+            core::log::Error("ota: storing image " + row.image_name + ": " + e.what());
+            throw ApiError(ErrorCode::kOtaImageSaveFailed);
+        }
+        // A name in use: the new image replaces that one (jobs, when they exist, will keep
+        // an image they use from being replaced: 104008).
+        const auto previous = store.FindByName(row.image_name);
+        if (previous) {
+            store.Delete(previous->ota_image_id);
+        }
+        if (!store.Insert(row)) {
+            throw ApiError(ErrorCode::kOtaImageSaveFailed);
+        }
+        if (previous && previous->blob_key != row.blob_key) {
+            ReleaseBlob(db_, blobs_, previous->blob_key);
+        }
+    });
+    return FromRow(row);
+}
+
+std::size_t OtaImageService::MaxUploadBodyBytes() const {
+    return MaxBase64Length(config_.max_inline_image_bytes) + 16 * 1024;
+}
+
+ImagePage OtaImageService::List(const ImageQuery& query) {
+    const int page_size = PageSize(query.num_records);
+    storage::OtaImageFilter filter;
+    auto given = [](const std::optional<std::string>& v) {
+        return v && !v->empty() ? v : std::nullopt;
+    };
+    filter.ota_image_id = given(query.ota_image_id);
+    filter.image_name = given(query.image_name);
+    filter.name_contains = query.contains;
+    filter.type = given(query.type);
+    filter.model = given(query.model);
+    if (!filter.ota_image_id && !query.all) {
+        filter.archived = query.archived;
+    }
+    return storage::ReadSnapshot(db_, [&] {
+        auto& store = db_.OtaImages();
+        ImagePage page;
+        auto rows = store.List(filter, query.start_id, page_size + 1);
+        if (filter.ota_image_id && rows.empty() && query.start_id.empty()) {
+            throw ApiError(ErrorCode::kOtaImageNotFound);
+        }
+        page.total = store.Count(filter);
+        if (static_cast<int>(rows.size()) > page_size) {
+            page.next_id = rows.back().ota_image_id;
+            rows.pop_back();
+        }
+        for (const auto& row : rows) {
+            page.images.push_back(FromRow(row));
+        }
+        return page;
+    });
+}
+
+void OtaImageService::Delete(std::string_view ota_image_id, bool /*force*/) {
+    if (ota_image_id.empty()) {
+        throw ApiError(ErrorCode::kOtaImageIdMissing);
+    }
+    db_.Transaction([&] {
+        auto& store = db_.OtaImages();
+        const auto row = store.Find(ota_image_id);
+        if (!row) {
+            throw ApiError(ErrorCode::kOtaImageNotFound);
+        }
+        store.Delete(ota_image_id);
+        ReleaseBlob(db_, blobs_, row->blob_key);
+    });
+}
+
+void OtaImageService::SetArchived(
+    std::string_view ota_image_id, const std::optional<std::string>& archive
+) {
+    if (ota_image_id.empty()) {
+        throw ApiError(ErrorCode::kOtaImageIdMissing);
+    }
+    if (!archive || archive->empty()) {
+        throw ApiError(ErrorCode::kOtaArchiveFlagMissing);
+    }
+    bool flag = false;
+    if (*archive == "true" || *archive == "True") {
+        flag = true;
+    } else if (*archive != "false" && *archive != "False") {
+        throw ApiError(ErrorCode::kOtaArchiveFlagInvalid);
+    }
+    db_.Transaction([&] {
+        auto& store = db_.OtaImages();
+        const auto row = store.Find(ota_image_id);
+        if (!row) {
+            throw ApiError(ErrorCode::kOtaImageNotFound);
+        }
+        if (row->archived == flag) {
+            throw ApiError(
+                flag ? ErrorCode::kOtaImageAlreadyArchived : ErrorCode::kOtaImageAlreadyUnarchived
+            );
+        }
+        store.SetArchived(ota_image_id, flag);
+    });
+}
+
+std::string OtaImageService::Bytes(std::string_view ota_image_id) {
+    const auto row = db_.OtaImages().Find(ota_image_id);
+    if (!row) {
+        throw ApiError(ErrorCode::kOtaImageNotFound);
+    }
+    try {
+        if (auto bytes = blobs_.Get(row->blob_key)) {
+            return std::move(*bytes);
+        }
+        core::log::Error("ota: the blob of image " + row->ota_image_id + " is missing");
+    } catch (const std::exception& e) {
+        core::log::Error("ota: reading image " + row->ota_image_id + ": " + e.what());
+    }
+    throw ApiError(ErrorCode::kOtaImageFetchFailed);
+}
+
+}  // namespace rainmaker::domain::ota

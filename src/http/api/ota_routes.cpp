@@ -1,0 +1,120 @@
+// Thin handlers over the OTA image service.
+#include "http/api/ota_routes.hpp"
+
+#include "core/error.hpp"
+#include "http/api/body.hpp"
+
+namespace rainmaker::http::api {
+
+using domain::ota::OtaImageService;
+
+namespace {
+
+// A non-empty query value, or nullopt.
+std::optional<std::string> Given(const ApiRequest& r, std::string_view key) {
+    const auto* v = r.query.Find(key);
+    return v != nullptr && !v->empty() ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+boost::json::object Describe(const domain::ota::OtaImage& image) {
+    return boost::json::object{
+        {"ota_image_id", image.ota_image_id},
+        {"image_name", image.image_name},
+        {"type", image.type},
+        {"model", image.model},
+        {"fw_version", image.fw_version},
+        {"image_url", image.image_url},
+        {"upload_timestamp", image.upload_timestamp},
+        {"file_size", image.file_size},
+        {"file_md5", image.file_md5},
+        {"archived", image.archived},
+        // Beyond the reference: what the image's app description says.
+        {"project_name", image.project_name},
+        {"idf_version", image.idf_version},
+        {"secure_version", image.secure_version},
+        {"file_sha256", image.file_sha256}};
+}
+
+// Catalog #29 POST /{version}/admin/otaimage: {image_name, base64_fwimage, fw_version?,
+// model?, type?} → {ota_image_id, image_url, status}.
+ApiResponse Upload(const ApiRequest& r, OtaImageService& images) {
+    const auto body = r.JsonObject();
+    domain::ota::UploadInput in;
+    in.image_name = OptionalString(body, "image_name");
+    in.base64_fwimage = OptionalString(body, "base64_fwimage");
+    in.fw_version = OptionalString(body, "fw_version");
+    in.model = OptionalString(body, "model");
+    in.type = OptionalString(body, "type");
+    const auto image = images.Upload(r.Caller(), in);
+    return ApiResponse::Json(boost::json::object{
+        {"status", "success"},
+        {"ota_image_id", image.ota_image_id},
+        {"image_url", image.image_url},
+        {"fw_version", image.fw_version},
+        {"model", image.model},
+        {"type", image.type}});
+}
+
+// Catalog #30 GET /{version}/admin/otaimage ?ota_image_id &image_name &type &model
+// &num_records &start_id &contains &archived &all → {ota_images, total, next_id}.
+ApiResponse List(const ApiRequest& r, OtaImageService& images) {
+    domain::ota::ImageQuery q;
+    q.ota_image_id = Given(r, "ota_image_id");
+    q.image_name = Given(r, "image_name");
+    q.type = Given(r, "type");
+    q.model = Given(r, "model");
+    q.contains = r.query.Bool("contains", false);
+    q.archived = r.query.Bool("archived", false);
+    q.all = r.query.Bool("all", false);
+    q.start_id = Given(r, "start_id").value_or("");
+    q.num_records = r.query.Int("num_records", q.num_records);
+    const auto page = images.List(q);
+    boost::json::array list;
+    for (const auto& image : page.images) {
+        list.push_back(Describe(image));
+    }
+    boost::json::object out{{"ota_images", std::move(list)}, {"total", page.total}};
+    if (!page.next_id.empty()) {
+        out["next_id"] = page.next_id;
+    }
+    return ApiResponse::Json(std::move(out));
+}
+
+// Catalog #31 DELETE /{version}/admin/otaimage ?ota_image_id &force_delete.
+ApiResponse Delete(const ApiRequest& r, OtaImageService& images) {
+    images.Delete(Given(r, "ota_image_id").value_or(""), r.query.Bool("force_delete", false));
+    return ApiResponse::Success("OTA image deleted successfully");
+}
+
+// Catalog #32 PUT /{version}/admin/otaimage ?ota_image_id &archive.
+ApiResponse Archive(const ApiRequest& r, OtaImageService& images) {
+    const auto archive = r.query.Text("archive");
+    images.SetArchived(Given(r, "ota_image_id").value_or(""), archive);
+    return ApiResponse::Success(
+        archive && (*archive == "true" || *archive == "True") ? "OTA image archived successfully"
+                                                              : "OTA image unarchived successfully"
+    );
+}
+
+}  // namespace
+
+void AddOtaImageRoutes(Router& router, OtaImageService& images) {
+    auto& i = images;
+    const auto admin = Access::kAdmin;
+    router.Add("POST", "/v1/admin/otaimage", admin, [&i](const ApiRequest& r) {
+        return Upload(r, i);
+    });
+    // An inline image is larger than other bodies: this route reads up to its own limit.
+    router.SetBodyLimit("POST", "/v1/admin/otaimage", images.MaxUploadBodyBytes());
+    router.Add("GET", "/v1/admin/otaimage", admin, [&i](const ApiRequest& r) {
+        return List(r, i);
+    });
+    router.Add("DELETE", "/v1/admin/otaimage", admin, [&i](const ApiRequest& r) {
+        return Delete(r, i);
+    });
+    router.Add("PUT", "/v1/admin/otaimage", admin, [&i](const ApiRequest& r) {
+        return Archive(r, i);
+    });
+}
+
+}  // namespace rainmaker::http::api

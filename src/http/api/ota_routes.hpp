@@ -1,0 +1,13 @@
+// The OTA image operations (#29-#32), admin routes: upload (inline base64), list, delete,
+// archive/unarchive. Presigned uploads, packages, jobs and device delivery are later slices of
+// issue 10.
+#pragma once
+
+#include "domain/ota/ota_image_service.hpp"
+#include "http/server/router.hpp"
+
+namespace rainmaker::http::api {
+
+void AddOtaImageRoutes(Router& router, domain::ota::OtaImageService& images);
+
+}  // namespace rainmaker::http::api

@@ -1,0 +1,202 @@
+// Blobs as files: written aside, flushed, renamed into place; hashed again on every read.
+#include "storage/files/file_blob_store.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+#include "core/random.hpp"
+#include "crypto/digest.hpp"
+
+namespace rainmaker::storage::files {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void Fail(const std::string& what, const fs::path& path) {
+    throw std::runtime_error(
+        "blob store: " + what + " " + path.string() + ": " + std::strerror(errno)
+    );
+}
+
+// Closes a descriptor when it goes out of scope.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+
+    ~Fd() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+
+    int get() const { return fd_; }
+
+    // Closes now, reporting the error close gives (a delayed write failure).
+    bool Close() {
+        const int fd = fd_;
+        fd_ = -1;
+        return ::close(fd) == 0;
+    }
+
+private:
+    int fd_;
+};
+
+void SyncDirectory(const fs::path& dir) {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+        Fail("cannot flush directory", dir);
+    }
+}
+
+void MakePrivateDirectory(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw std::runtime_error("blob store: cannot create " + dir.string() + ": " + ec.message());
+    }
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+}
+
+std::optional<std::string> ReadFile(const fs::path& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        Fail("cannot open", path);
+    }
+
+    struct stat st {};
+
+    if (::fstat(fd.get(), &st) != 0) {
+        Fail("cannot stat", path);
+    }
+    std::string bytes;
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        const ssize_t n = ::read(fd.get(), bytes.data() + at, bytes.size() - at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            Fail("cannot read", path);
+        }
+        if (n == 0) {
+            break;  // shorter than it was: the hash check below refuses it
+        }
+        at += static_cast<std::size_t>(n);
+    }
+    bytes.resize(at);
+    return bytes;
+}
+
+}  // namespace
+
+FileBlobStore::FileBlobStore(fs::path root) : root_(std::move(root)) {
+    MakePrivateDirectory(root_);
+    MakePrivateDirectory(root_ / "sha256");
+    std::error_code ec;
+    fs::remove_all(root_ / "tmp", ec);  // a crash's half-written blobs
+    MakePrivateDirectory(root_ / "tmp");
+}
+
+fs::path FileBlobStore::PathOf(std::string_view key) const {
+    return root_ / "sha256" / std::string(key.substr(0, 2)) / std::string(key);
+}
+
+std::string FileBlobStore::Put(std::string_view bytes) {
+    const std::string key = crypto::Sha256Hex(bytes);
+    const fs::path target = PathOf(key);
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+        return key;  // content-addressed: the same bytes are already there
+    }
+    const fs::path temp = root_ / "tmp" / (core::RandomHex(16) + ".part");
+    {
+        Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (fd.get() < 0) {
+            Fail("cannot create", temp);
+        }
+        std::size_t at = 0;
+        while (at < bytes.size()) {
+            const ssize_t n = ::write(fd.get(), bytes.data() + at, bytes.size() - at);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                const int saved = errno;
+                fs::remove(temp, ec);
+                errno = saved;
+                Fail("cannot write", temp);
+            }
+            at += static_cast<std::size_t>(n);
+        }
+        if (::fsync(fd.get()) != 0 || !fd.Close()) {
+            const int saved = errno;
+            fs::remove(temp, ec);
+            errno = saved;
+            Fail("cannot flush", temp);
+        }
+    }
+    const fs::path dir = target.parent_path();
+    MakePrivateDirectory(dir);
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+        const int saved = errno;
+        fs::remove(temp, ec);
+        errno = saved;
+        Fail("cannot rename into", target);
+    }
+    SyncDirectory(dir);
+    return key;
+}
+
+std::optional<std::string> FileBlobStore::Get(std::string_view key) {
+    if (!IsBlobKey(key)) {
+        return std::nullopt;
+    }
+    auto bytes = ReadFile(PathOf(key));
+    if (bytes && !crypto::ConstantTimeEquals(crypto::Sha256Hex(*bytes), key)) {
+        throw BlobCorrupt("blob store: " + PathOf(key).string() + " does not match its SHA-256");
+    }
+    return bytes;
+}
+
+std::optional<std::uint64_t> FileBlobStore::Size(std::string_view key) {
+    if (!IsBlobKey(key)) {
+        return std::nullopt;
+    }
+    std::error_code ec;
+    const auto size = fs::file_size(PathOf(key), ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    return size;
+}
+
+bool FileBlobStore::Remove(std::string_view key) {
+    if (!IsBlobKey(key)) {
+        return false;
+    }
+    std::error_code ec;
+    const bool removed = fs::remove(PathOf(key), ec);
+    if (ec) {
+        throw std::runtime_error("blob store: cannot remove " + PathOf(key).string());
+    }
+    if (removed) {
+        SyncDirectory(PathOf(key).parent_path());
+    }
+    return removed;
+}
+
+}  // namespace rainmaker::storage::files

@@ -1,0 +1,32 @@
+// The blob store on the local file system: <root>/sha256/<2 hex>/<64 hex>, one file per blob
+// (mode 0600). A blob is written to <root>/tmp/, flushed (fsync), renamed into place and its
+// directory flushed, so a crash leaves either the whole blob or none; leftovers in tmp/ are
+// removed at start. Reads hash the bytes and refuse a file that no longer matches its name.
+#pragma once
+
+#include <filesystem>
+
+#include "storage/blob_store.hpp"
+
+namespace rainmaker::storage::files {
+
+class FileBlobStore final : public BlobStore {
+public:
+    // Creates `root` (mode 0700) and its folders when missing and empties its tmp/ folder.
+    // Throws std::runtime_error when it cannot.
+    explicit FileBlobStore(std::filesystem::path root);
+
+    // storage::BlobStore
+    std::string Put(std::string_view bytes) override;
+    std::optional<std::string> Get(std::string_view key) override;
+    std::optional<std::uint64_t> Size(std::string_view key) override;
+    bool Remove(std::string_view key) override;
+
+    // Where the blob of `key` lives (whether or not it exists); `key` must be a blob key.
+    std::filesystem::path PathOf(std::string_view key) const;
+
+private:
+    std::filesystem::path root_;
+};
+
+}  // namespace rainmaker::storage::files
