@@ -321,7 +321,9 @@ int main(int argc, char** argv) {
             }
             q.num_records = 100;
             int total = 0;
-            const auto store = Time(runs, [&] { total = service.Search(q).total; });
+            rainmaker::domain::auth::AuthContext admin;  // an admin with no RBAC role
+            admin.role = rainmaker::domain::auth::PlatformRole::kAdmin;
+            const auto store = Time(runs, [&] { total = service.Search(admin, q).total; });
             const auto page_end = c.page_sql.find(';');
             const auto sql = Time(runs, [&] {
                 raw.Rows(c.page_sql.substr(0, page_end));

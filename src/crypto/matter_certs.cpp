@@ -33,9 +33,9 @@ using detail::PkeyPtr;
 using detail::ReadBio;
 using detail::ThrowOpenSsl;
 
-using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
-using ReqPtr = std::unique_ptr<X509_REQ, OpenSslDeleter<X509_REQ_free>>;
-using ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
+using detail::ExtensionPtr;
+using detail::ReqPtr;
+using detail::X509Ptr;
 using ObjectPtr = std::unique_ptr<ASN1_OBJECT, OpenSslDeleter<ASN1_OBJECT_free>>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpenSslDeleter<EVP_CIPHER_CTX_free>>;
 

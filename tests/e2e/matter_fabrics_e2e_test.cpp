@@ -455,27 +455,42 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
     EXPECT_EQ(Str(list[0].as_object(), "matter_node_id"), bulb_id);
     EXPECT_EQ(list[0].at("is_rainmaker_node"), false);
 
-    // A RainMaker+Matter node: the simulator's claimed node signs the challenge with its key.
+    // A RainMaker+Matter node: the simulator's claimed node signs the request id (the challenge
+    // the server issued with the NOC) with its key.
     const auto device = Claim(alice_, "rmm");
     r = Nocs(alice_, "node", array{object{{"csr", Csr("rmm")}, {"group_id", id}}});
     ASSERT_EQ(r.status, 200) << r.body;
     cert = r.json.as_object().at("certificates").as_array().at(0).as_object();
     const auto request = Str(cert, "request_id");
-    const std::string challenge = "challenge-" + request;
-    WriteFile(dir_.path() / "challenge.txt", challenge);
-    const auto sign = [&](const fs::path& key) {
+    const auto sign = [&](const fs::path& key, const std::string& text) {
+        WriteFile(dir_.path() / "challenge.txt", text);
         return Shell(
             "openssl dgst -sha256 -sign " + key.string() + " " +
             (dir_.path() / "challenge.txt").string() + " | xxd -p | tr -d '\\n'"
         );
     };
-    const auto good = sign(device.dir / "node.key");
+    const std::string challenge = request;
+    const auto good = sign(device.dir / "node.key", challenge);
+    // A challenge the client chose, even signed by the node (an old signature replayed), is
+    // refused.
+    const std::string chosen = "challenge-" + request;
+    EXPECT_EQ(
+        confirm(
+            alice_,
+            {{"request_id", request},
+             {"status", "success"},
+             {"rainmaker_node_id", device.node_id},
+             {"challenge", chosen},
+             {"challenge_response", sign(device.dir / "node.key", chosen)}}
+        ).ErrorCode(),
+        108096
+    );
     // Signed by another key: refused, nothing changed.
     Shell(
         "openssl ecparam -name prime256v1 -genkey -noout -out " +
         (dir_.path() / "other.key").string()
     );
-    const auto bad = sign(dir_.path() / "other.key");
+    const auto bad = sign(dir_.path() / "other.key", challenge);
     object body{
         {"request_id", request},
         {"status", "success"},
@@ -611,8 +626,13 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
     const auto next = CliGroupAdd(alice_, "Next").Str("group_id");
     r = Nocs(alice_, "node", array{object{{"csr", Csr("rmm2")}, {"group_id", next}}});
     ASSERT_EQ(r.status, 200);
-    body["request_id"] =
+    const auto next_request =
         Str(r.json.as_object().at("certificates").as_array().at(0).as_object(), "request_id");
+    body["request_id"] = next_request;
+    // The first signature replayed for the new request is refused; the node signs the new one.
+    EXPECT_EQ(confirm(alice_, body).ErrorCode(), 108096);
+    body["challenge"] = next_request;
+    body["challenge_response"] = sign(device.dir / "node.key", next_request);
     EXPECT_EQ(confirm(alice_, body).status, 200);
 }
 

@@ -135,8 +135,12 @@ TEST_F(AdminNodeServiceTest, BadRequestsChangeNothing) {
     EXPECT_EQ(CodeOf([&] { service_.Search(admin_, t); }), ErrorCode::kTagOperators);
     t.tags = "a";
     EXPECT_EQ(CodeOf([&] { service_.Search(admin_, t); }), ErrorCode::kInvalidNodeTag);
-    EXPECT_EQ(CodeOf([&] { service_.Summary(std::nullopt); }), ErrorCode::kInvalidStartTime);
-    EXPECT_EQ(CodeOf([&] { service_.Summary(std::string("-1")); }), ErrorCode::kInvalidStartTime);
+    EXPECT_EQ(
+        CodeOf([&] { service_.Summary(admin_, std::nullopt); }), ErrorCode::kInvalidStartTime
+    );
+    EXPECT_EQ(
+        CodeOf([&] { service_.Summary(admin_, std::string("-1")); }), ErrorCode::kInvalidStartTime
+    );
     EXPECT_EQ(CodeOf([&] { service_.One(admin_, "nosuch"); }), ErrorCode::kNodesNotFound);
 }
 
@@ -177,7 +181,7 @@ TEST_F(AdminNodeServiceTest, SearchPagesWithTotalsAndSummaryCounts) {
     ASSERT_EQ(second.nodes.size(), 1u);
     EXPECT_EQ(second.nodes[0].node.node_id, "n2");
     EXPECT_EQ(second.next_id, "");
-    const auto counts = service_.Summary(std::string("0"));
+    const auto counts = service_.Summary(admin_, std::string("0"));
     EXPECT_EQ(counts.active, 1);
     EXPECT_EQ(counts.not_activated, 1);
     EXPECT_EQ(counts.inactive, 0);

@@ -158,13 +158,14 @@ TEST_F(FabricServiceTest, ControllersTakeTheRoleTheCallerMayGive) {
     EXPECT_EQ(
         CodeOf([&] { controller("bob", "primary"); }), core::ErrorCode::kSecondaryPrimaryController
     );
+    // Nor does Bob get a NOC with the owner's controller id: the controller's NOC goes to who
+    // holds its RainMaker node directly as primary.
+    EXPECT_EQ(CodeOf([&] { controller("bob", "secondary"); }), core::ErrorCode::kMatterNodeMissing);
     const auto fabric = *db_.Matter().FindFabric("home");
-    const auto as_bob = controller("bob", "secondary");
-    const auto noc = std::string(as_bob.at("certificates").at(0).at("user_noc").as_string());
-    EXPECT_TRUE(crypto::IsIssuedBy(noc, fabric.root_ca));
-    const auto info = crypto::InspectCertificate(noc);
-    ASSERT_TRUE(info);
     const auto as_owner = controller("owner", "primary");
+    const auto noc = std::string(as_owner.at("certificates").at(0).at("user_noc").as_string());
+    EXPECT_TRUE(crypto::IsIssuedBy(noc, fabric.root_ca));
+    ASSERT_TRUE(crypto::InspectCertificate(noc));
     EXPECT_EQ(as_owner.at("certificates").at(0).at("matter_node_id"), id.c_str());
 }
 

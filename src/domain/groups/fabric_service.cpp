@@ -359,7 +359,13 @@ boost::json::object FabricService::IssueNocs(
                 const auto node =
                     id ? db_.Matter().FindNode(group->group_id, crypto::MatterIdHex(*id))
                        : std::nullopt;
-                if (!node || node->kind != "controller") {
+                // A controller's NOC goes to whoever holds its RainMaker node directly as primary:
+                // another member naming its Matter node id gets nothing.
+                const auto holder =
+                    node ? db_.Nodes().FindMapping(caller.user_id, node->rainmaker_node_id)
+                         : std::nullopt;
+                if (!node || node->kind != "controller" || !holder ||
+                    holder->direct_role != "primary") {
                     throw ApiError(
                         ErrorCode::kMatterNodeMissing,
                         "Node id " + *item.matter_node_id + " does not exist"
@@ -448,9 +454,16 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
                     ErrorCode::kMatterNodeMissing, "Node id " + node_id + " does not exist"
                 );
             }
-            // The node signs the challenge the app gave it; without one, the request id (which
-            // only the app and the server know) is the challenge.
-            const std::string challenge = c.challenge.value_or(c.request_id);
+            // The node signs the request id the server issued with its NOC (fresh, random): a
+            // challenge the client chose could be an old signature replayed (one from a mapping,
+            // or another commissioning), so any other challenge is refused.
+            if (c.challenge && *c.challenge != c.request_id) {
+                throw ApiError(
+                    ErrorCode::kCommissionChallengeInvalid,
+                    "The challenge is the request_id of the commissioning request"
+                );
+            }
+            const std::string& challenge = c.request_id;
             const auto signature = SignatureBytes(*c.challenge_response);
             if (challenge.empty() || !signature ||
                 !crypto::VerifyNodeSignature(found->cert_pem, challenge, *signature)) {
@@ -509,8 +522,9 @@ std::string FabricService::CreateController(
         if (!Primary(role)) {
             throw ApiError(ErrorCode::kSharedGroupReadOnly);
         }
+        // Held directly: a primary through someone else's shared home does not own the node.
         const auto mapping = db_.Nodes().FindMapping(caller.user_id, node_id);
-        if (!mapping || mapping->role != "primary") {
+        if (!mapping || mapping->direct_role != "primary") {
             throw ApiError(
                 ErrorCode::kMatterNodeMissing, "Node id " + std::string(node_id) + " does not exist"
             );

@@ -192,7 +192,14 @@ AdminNodeInfo AdminNodeService::One(const auth::AuthContext& caller, std::string
     });
 }
 
-NodeCounts AdminNodeService::Summary(const std::optional<std::string>& start_time) {
+NodeCounts AdminNodeService::Summary(
+    const auth::AuthContext& caller, const std::optional<std::string>& start_time
+) {
+    if (caller.node_scope) {
+        throw ApiError(
+            ErrorCode::kNotPermitted, "Node counts need an admin whose roles reach every node"
+        );
+    }
     if (!start_time) {
         throw ApiError(
             ErrorCode::kInvalidStartTime, "Invalid start_time: summary needs start_time (epoch ms)"
@@ -274,6 +281,13 @@ std::vector<NodeUpdateResult> AdminNodeService::Update(
         );
     }
     std::vector<std::string> checked;
+    if (tags && caller.node_scope) {
+        // Admin tags decide what RBAC node filters reach (see TagService).
+        throw ApiError(
+            ErrorCode::kNotPermitted,
+            "Node tags can be changed only by an admin reaching every node"
+        );
+    }
     if (tags) {
         if (tags->size() > tags::kMaxTagsPerResource) {
             throw ApiError(ErrorCode::kInvalidNodeTag, "Invalid tag: at most 64 tags per request");

@@ -121,7 +121,10 @@ public:
     AdminNodeInfo One(const auth::AuthContext& caller, std::string_view node_id);
     // #23 summary=true: counts with `start_time` (epoch ms) as the activity window. Throws
     // kInvalidStartTime.
-    NodeCounts Summary(const std::optional<std::string>& start_time);
+    // 100004 for an admin restricted by RBAC node filters (the counts span every node).
+    NodeCounts Summary(
+        const auth::AuthContext& caller, const std::optional<std::string>& start_time
+    );
 
     // #24: for each node of the comma list (at most 25, no repeats), attaches `tags` and/or
     // sets `activate`. Deactivation and activation take effect at once (CRL rewritten and the

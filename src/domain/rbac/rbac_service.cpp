@@ -37,6 +37,22 @@ void RequireName(std::string_view name, ErrorCode missing, std::string_view what
     }
 }
 
+// The row `name` names (`not_found` when there is none), or every row when no name is given.
+template <typename Find, typename All>
+auto OneOrAll(const std::optional<std::string>& name, Find find, All all, ErrorCode not_found)
+    -> decltype(all()) {
+    if (!name) {
+        return all();
+    }
+    auto row = find(*name);
+    if (!row) {
+        throw ApiError(not_found);
+    }
+    decltype(all()) rows;
+    rows.push_back(std::move(*row));
+    return rows;
+}
+
 void RequireLevel(std::optional<int> level) {
     if (level && *level < 0) {
         throw ApiError(ErrorCode::kRbacBadLevel);
@@ -280,18 +296,14 @@ void RbacService::UpdatePolicy(
 
 std::vector<PolicyInfo> RbacService::GetPolicies(const std::optional<std::string>& name) {
     RequireEnabled();
-    std::vector<PolicyRow> rows;
-    if (name) {
-        auto row = db_.Rbac().FindPolicy(*name);
-        if (!row) {
-            throw ApiError(ErrorCode::kRbacPolicyNotFound);
-        }
-        rows.push_back(std::move(*row));
-    } else {
-        rows = db_.Rbac().Policies();
-    }
+    auto& store = db_.Rbac();
     std::vector<PolicyInfo> out;
-    for (auto& row : rows) {
+    for (auto& row : OneOrAll(
+             name,
+             [&](std::string_view n) { return store.FindPolicy(n); },
+             [&] { return store.Policies(); },
+             ErrorCode::kRbacPolicyNotFound
+         )) {
         out.push_back(PolicyInfo{std::move(row.policy_name), ParseObject(row.policy_json)});
     }
     return out;
@@ -428,18 +440,14 @@ void RbacService::UpdateRole(
 
 std::vector<RoleInfo> RbacService::GetRoles(const std::optional<std::string>& name) {
     RequireEnabled();
-    std::vector<RoleRow> rows;
-    if (name) {
-        auto row = db_.Rbac().FindRole(*name);
-        if (!row) {
-            throw ApiError(ErrorCode::kRbacRoleNotFound);
-        }
-        rows.push_back(std::move(*row));
-    } else {
-        rows = db_.Rbac().Roles();
-    }
+    auto& store = db_.Rbac();
     std::vector<RoleInfo> out;
-    for (auto& row : rows) {
+    for (auto& row : OneOrAll(
+             name,
+             [&](std::string_view n) { return store.FindRole(n); },
+             [&] { return store.Roles(); },
+             ErrorCode::kRbacRoleNotFound
+         )) {
         out.push_back(RoleInfo{std::move(row.role_name), std::move(row.policies), row.role_level});
     }
     return out;

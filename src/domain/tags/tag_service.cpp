@@ -127,13 +127,31 @@ std::pair<TagResource, std::string> TagService::Resource(
     return {t, *id};
 }
 
+namespace {
+
+// Admin tags on nodes decide what RBAC node filters reach: only an admin whose roles reach every
+// node may write them (an admin limited to some nodes could pull more into their reach).
+void RequireMayTagNodes(const auth::AuthContext& caller, TagResource type) {
+    if (type == TagResource::kNode && caller.node_scope) {
+        throw ApiError(
+            ErrorCode::kNotPermitted,
+            "Node tags can be changed only by an admin reaching every node"
+        );
+    }
+}
+
+}  // namespace
+
 void TagService::Attach(
     const auth::AuthContext& caller,
     std::optional<std::string> resource_type,
     std::optional<std::string> resource_id,
     const std::optional<std::vector<std::string>>& tags
 ) {
-    const auto [type, id] = Resource(caller, resource_type, resource_id);
+    const auto resource = Resource(caller, resource_type, resource_id);
+    const auto type = resource.first;  // not a structured binding: the lambda below reads it
+    const auto& id = resource.second;
+    RequireMayTagNodes(caller, type);
     const auto checked = CheckedTags(tags);
     db_.Transaction([&] {
         auto& store = db_.Tags();
@@ -161,6 +179,7 @@ void TagService::Detach(
     const std::optional<std::vector<std::string>>& tags
 ) {
     const auto [type, id] = Resource(caller, resource_type, resource_id);
+    RequireMayTagNodes(caller, type);
     const auto checked = CheckedTags(tags);
     db_.Tags().Detach(type, id, checked);
 }

@@ -82,7 +82,7 @@ boost::json::object NodeInfoJson(const AdminNodeInfo& info) {
 // Catalog #23 GET /{version}/admin/nodes.
 ApiResponse GetNodes(const ApiRequest& r, AdminNodeService& nodes) {
     if (r.query.Bool("summary", false)) {
-        const auto c = nodes.Summary(r.query.Text("start_time"));
+        const auto c = nodes.Summary(r.Caller(), r.query.Text("start_time"));
         return ApiResponse::Json(boost::json::object{
             {"active_count", c.active},
             {"inactive_count", c.inactive},
