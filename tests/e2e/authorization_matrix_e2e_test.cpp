@@ -1672,7 +1672,15 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004))
             .Admins(Ok(), Ok())
-            .Filtered(Err(100015, 404)),
+            .RbacRestricted(Err(100004)),  // node tags decide RBAC reach: unrestricted only
+        Row("GET",
+            "/v1/admin/nodes?summary=true&start_time=0",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
         // Tag names span every node: admins whose roles reach only some nodes get 100004.
         Row("GET", "/v1/admin/nodes/tags", "", Err(100004), Err(100004), Err(100004))
             .Admins(Ok(), Ok())
@@ -1697,6 +1705,7 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004))
             .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004))
             .Filtered(Err(135001)),
         Row("GET",
             "/v1/admin/tags?resource_type=Node&resource_id={node}",
@@ -1713,6 +1722,7 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004))
             .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004))
             .Filtered(Err(135001)),
         Row("GET", "/v1/admin/tags/names", "", Err(100004), Err(100004), Err(100004))
             .Admins(Ok(), Ok())
