@@ -172,6 +172,32 @@ TEST_F(ClaimServiceTest, AnUnmappedDeviceOfAnotherUserGetsANewIdentityAndTheOldO
     EXPECT_EQ(revocations_.calls, 0);
 }
 
+TEST_F(ClaimServiceTest, ADeactivatedDeviceIsNotClaimedRoundItsDeactivation) {
+    auto claims = Service();
+    Claim(claims, Caller("alice"));
+    const auto node = NodeOf();
+    storage::UserNodeRow mapping;  // alice's device, mapped
+    mapping.user_id = "alice";
+    mapping.node_id = node;
+    db_.Nodes().PutMapping(mapping);
+    ASSERT_TRUE(db_.Nodes().SetDeactivated(node, true));
+    const int calls = revocations_.calls;
+    // Neither its claimer again nor another user under a new identity.
+    EXPECT_EQ(
+        CodeOf([&] { claims.Initiate(Caller("alice"), kMac, "esp32"); }), ErrorCode::kNodeNotOwned
+    );
+    EXPECT_EQ(
+        CodeOf([&] { claims.Initiate(Caller("bob"), kMac, "esp32"); }), ErrorCode::kNodeNotOwned
+    );
+    EXPECT_EQ(NodeOf(), node);
+    // An admin re-provisions it (same identity: it is mapped); its new certificate goes on the
+    // CRL with the others while it is deactivated.
+    const auto serial = Claim(claims, Caller("admin", true));
+    EXPECT_EQ(NodeOf(), node);
+    EXPECT_TRUE(Revoked(serial));
+    EXPECT_GT(revocations_.calls, calls);
+}
+
 TEST_F(ClaimServiceTest, ClaimsWaitingToBeMappedAreCappedPerUserButNotForAdmins) {
     ClaimLimits limits;
     limits.max_pending_per_user = 2;

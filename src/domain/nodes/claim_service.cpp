@@ -74,6 +74,14 @@ std::string ClaimService::NewNodeId() {
 }
 
 void ClaimService::CheckMayReclaim(const auth::AuthContext& caller, const storage::NodeRow& node) {
+    // A deactivated device stays cut off: claiming it again (or under a new identity) must not
+    // get round an admin's deactivation. Admins may re-provision it (it stays deactivated).
+    if (node.revoked && !caller.IsAdmin()) {
+        throw ApiError(
+            ErrorCode::kNodeNotOwned,
+            "Node does not belong to user: this device is deactivated, ask the administrator"
+        );
+    }
     if (caller.IsAdmin() || db_.Nodes().CountMappingsOfNode(node.node_id) == 0) {
         return;
     }
@@ -177,6 +185,8 @@ std::string ClaimService::Verify(const auth::AuthContext& caller, std::string_vi
         db_.Nodes().AddCertificate(node->node_id, certificate, info->serial_hex, now);
         // One valid certificate per node: whoever holds an earlier one is cut off at once.
         revoked = db_.Nodes().RevokeCertificates(node->node_id, info->serial_hex, now) > 0;
+        // A deactivated node's new certificate goes on the CRL with its others.
+        revoked = revoked || node->revoked;
     });
     if (revoked) {
         revocations_.Changed();
