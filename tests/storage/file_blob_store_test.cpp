@@ -2,6 +2,7 @@
 // read (a damaged file is refused), keys that are not keys, removal, leftovers of a crash.
 #include "storage/files/file_blob_store.hpp"
 
+#include <chrono>
 #include <fstream>
 #include <sys/stat.h>
 
@@ -104,12 +105,21 @@ TEST_F(FileBlobStoreTest, ACrashesLeftoversAreRemovedAtStartAndBlobsKept) {
         FileBlobStore store(root_);
         key = store.Put("kept");
     }
-    {
-        std::ofstream out(root_ / "tmp" / "abc.part", std::ios::binary);
-        out << "half a blob";
-    }
+    const auto part = [&](const char* name, std::chrono::minutes age) {
+        const auto path = root_ / "tmp" / name;
+        std::ofstream(path, std::ios::binary) << "half a blob";
+        fs::last_write_time(path, fs::file_time_type::clock::now() - age);
+        return path;
+    };
+    const auto crashed = part("old.part", std::chrono::minutes(90));
+    // An upload in flight in a running server (an admin command opens the store beside it),
+    // and a file that is not ours, stay.
+    const auto in_flight = part("new.part", std::chrono::minutes(1));
+    const auto other = part("notes.txt", std::chrono::minutes(90));
     FileBlobStore reopened(root_);
-    EXPECT_TRUE(fs::is_empty(root_ / "tmp"));
+    EXPECT_FALSE(fs::exists(crashed));
+    EXPECT_TRUE(fs::exists(in_flight));
+    EXPECT_TRUE(fs::exists(other));
     EXPECT_EQ(reopened.Get(key), "kept");
 }
 

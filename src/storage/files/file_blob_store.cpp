@@ -2,6 +2,7 @@
 #include "storage/files/file_blob_store.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -106,9 +107,20 @@ std::optional<std::string> ReadFile(const fs::path& path) {
 FileBlobStore::FileBlobStore(fs::path root) : root_(std::move(root)) {
     MakePrivateDirectory(root_);
     MakePrivateDirectory(root_ / "sha256");
-    std::error_code ec;
-    fs::remove_all(root_ / "tmp", ec);  // a crash's half-written blobs
     MakePrivateDirectory(root_ / "tmp");
+    // A crash's half-written blobs: our .part files older than an hour. Younger ones may be
+    // uploads in flight in a running server (this store is also opened by `rainmaker-server
+    // admin` commands beside it), and nothing else in tmp/ is ours to delete.
+    std::error_code ec;
+    const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    for (fs::directory_iterator it(root_ / "tmp", ec), end; !ec && it != end; it.increment(ec)) {
+        const auto& path = it->path();
+        std::error_code file_ec;
+        if (path.extension() == ".part" && it->is_regular_file(file_ec) &&
+            fs::last_write_time(path, file_ec) < cutoff && !file_ec) {
+            fs::remove(path, file_ec);
+        }
+    }
 }
 
 fs::path FileBlobStore::PathOf(std::string_view key) const {

@@ -12,7 +12,8 @@ namespace rainmaker::storage::files {
 
 class FileBlobStore final : public BlobStore {
 public:
-    // Creates `root` (mode 0700) and its folders when missing and empties its tmp/ folder.
+    // Creates `root` (mode 0700) and its folders when missing and deletes the .part files of
+    // tmp/ older than an hour (a crash's leftovers; younger ones may be uploads in flight).
     // Throws std::runtime_error when it cannot.
     explicit FileBlobStore(std::filesystem::path root);
 
