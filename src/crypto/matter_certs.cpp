@@ -3,7 +3,9 @@
 // Matter stack converting our DER to TLV and back gets the same bytes and a valid signature.
 #include "crypto/matter_certs.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -38,6 +40,24 @@ using detail::ReqPtr;
 using detail::X509Ptr;
 using ObjectPtr = std::unique_ptr<ASN1_OBJECT, OpenSslDeleter<ASN1_OBJECT_free>>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OpenSslDeleter<EVP_CIPHER_CTX_free>>;
+
+// Whether `key` is encoded as Matter's TLV form can carry it: the named curve P-256 and an
+// uncompressed point, i.e. the 91-byte SubjectPublicKeyInfo with this fixed 27-byte start.
+// OpenSSL also accepts compressed points and explicit curve parameters, and copies them into
+// the certificates it signs: such a NOC would be refused by every Matter device.
+bool IsCanonicalP256(EVP_PKEY* key) {
+    static constexpr unsigned char kPrefix[] = {
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+        0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+    constexpr int kLength = 91;
+    if (i2d_PUBKEY(key, nullptr) != kLength) {
+        return false;
+    }
+    unsigned char der[kLength];
+    unsigned char* out = der;
+    return i2d_PUBKEY(key, &out) == kLength &&
+           std::equal(std::begin(kPrefix), std::end(kPrefix), der);
+}
 
 // Matter DN attribute types (Matter §6.5.6.1).
 constexpr const char* kOidNodeId = "1.3.6.1.4.1.37244.1.1";
@@ -263,6 +283,9 @@ std::string MatterIssuer::Sign(const NocRequest& request, std::int64_t now) cons
     EVP_PKEY* key = X509_REQ_get0_pubkey(csr.get());
     if (key == nullptr || !IsP256(key)) {
         ThrowInvalid("the CSR's key is not EC P-256");
+    }
+    if (!IsCanonicalP256(key)) {
+        ThrowInvalid("the CSR's key is not an uncompressed point on the named curve P-256");
     }
     if (X509_REQ_verify(csr.get(), key) != 1) {
         ThrowInvalid("the CSR's signature does not verify");

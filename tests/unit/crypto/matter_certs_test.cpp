@@ -153,6 +153,30 @@ TEST(MatterCerts, RefusesBadCsrsAndIds) {
     EXPECT_THROW(sign("not a csr", 1, {}), std::invalid_argument);
     EXPECT_THROW(sign("", 1, {}), std::invalid_argument);
     EXPECT_THROW(sign(std::string(5000, 'A'), 1, {}), std::invalid_argument);
+    // A P-256 key with a compressed point (OpenSSL would copy it into the NOC; Matter cannot
+    // carry it).
+    {
+        const TempDir dir;
+        const auto key = dir.path() / "compressed.key";
+        const std::string command =
+            "openssl ecparam -name prime256v1 -genkey -noout -conv_form compressed -out " +
+            key.string() + " && openssl req -new -key " + key.string() + " -subj /CN=c 2>&1";
+        std::unique_ptr<FILE, Deleter<pclose>> pipe(popen(command.c_str(), "r"));
+        std::string compressed;
+        char buffer[512];
+        while (pipe && fgets(buffer, sizeof buffer, pipe.get()) != nullptr) {
+            compressed += buffer;
+        }
+        ASSERT_NE(compressed.find("BEGIN CERTIFICATE REQUEST"), std::string::npos) << compressed;
+        // Refused, or the NOC carries the key uncompressed on the named curve (the 91-byte
+        // SubjectPublicKeyInfo Matter's TLV form can express): never the compressed point.
+        try {
+            const auto noc = Parse(sign(compressed, 1, {}));
+            ASSERT_TRUE(noc);
+            EXPECT_EQ(i2d_X509_PUBKEY(X509_get_X509_PUBKEY(noc.get()), nullptr), 91);
+        } catch (const std::invalid_argument&) {
+        }
+    }
     // An RSA key is not a Matter key.
     EXPECT_THROW(sign(MakeKeyAndCsr("x", KeyType::kRsa2048).csr_pem, 1, {}), std::invalid_argument);
     // A CSR whose signature was altered.
