@@ -70,13 +70,6 @@ std::string WithoutWhitespace(std::string_view text) {
     return out;
 }
 
-// Removes the blob of `key` when no image holds it any more.
-void ReleaseBlob(storage::Database& db, storage::BlobStore& blobs, const std::string& key) {
-    if (db.OtaImages().CountBlobUsers(key) == 0) {
-        blobs.Remove(key);
-    }
-}
-
 }  // namespace
 
 OtaImageService::OtaImageService(
@@ -133,27 +126,41 @@ OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadIn
     row.file_md5 = crypto::Md5Hex(*bytes);
     row.uploaded_by = caller.user_id;
     row.upload_timestamp = clock_.NowSeconds();
-    db_.Transaction([&] {
-        auto& store = db_.OtaImages();
-        try {
-            row.blob_key = blobs_.Put(*bytes);
-        } catch (const std::exception& e) {
-            core::log::Error("ota: storing image " + row.image_name + ": " + e.what());
-            throw ApiError(ErrorCode::kOtaImageSaveFailed);
-        }
-        // A name in use: the new image replaces that one (jobs, when they exist, will keep
-        // an image they use from being replaced: 104008).
-        const auto previous = store.FindByName(row.image_name);
-        if (previous) {
-            store.Delete(previous->ota_image_id);
-        }
-        if (!store.Insert(row)) {
-            throw ApiError(ErrorCode::kOtaImageSaveFailed);
-        }
-        if (previous && previous->blob_key != row.blob_key) {
-            ReleaseBlob(db_, blobs_, previous->blob_key);
-        }
-    });
+    // The blob is written (and synced) before the transaction, outside the store's write lock;
+    // a failed transaction takes it away again, and a replaced image's blob goes only once the
+    // replacement committed.
+    const std::lock_guard lock(blob_mutex_);
+    try {
+        row.blob_key = blobs_.Put(*bytes);
+    } catch (const std::exception& e) {
+        core::log::Error("ota: storing image " + row.image_name + ": " + e.what());
+        throw ApiError(ErrorCode::kOtaImageSaveFailed);
+    }
+    std::optional<std::string> replaced;
+    try {
+        db_.Transaction([&] {
+            auto& store = db_.OtaImages();
+            replaced.reset();
+            // A name in use: the new image replaces that one (jobs, when they exist, will keep
+            // an image they use from being replaced: 104008).
+            const auto previous = store.FindByName(row.image_name);
+            if (previous) {
+                store.Delete(previous->ota_image_id);
+            }
+            if (!store.Insert(row)) {
+                throw ApiError(ErrorCode::kOtaImageSaveFailed);
+            }
+            if (previous && previous->blob_key != row.blob_key) {
+                replaced = previous->blob_key;
+            }
+        });
+    } catch (...) {
+        ReleaseIfUnused(row.blob_key);
+        throw;
+    }
+    if (replaced) {
+        ReleaseIfUnused(*replaced);
+    }
     return FromRow(row);
 }
 
@@ -198,6 +205,8 @@ void OtaImageService::Delete(std::string_view ota_image_id, bool /*force*/) {
     if (ota_image_id.empty()) {
         throw ApiError(ErrorCode::kOtaImageIdMissing);
     }
+    const std::lock_guard lock(blob_mutex_);
+    std::string key;
     db_.Transaction([&] {
         auto& store = db_.OtaImages();
         const auto row = store.Find(ota_image_id);
@@ -205,8 +214,20 @@ void OtaImageService::Delete(std::string_view ota_image_id, bool /*force*/) {
             throw ApiError(ErrorCode::kOtaImageNotFound);
         }
         store.Delete(ota_image_id);
-        ReleaseBlob(db_, blobs_, row->blob_key);
+        key = row->blob_key;
     });
+    ReleaseIfUnused(key);  // after the commit: a failed one keeps the row with its bytes
+}
+
+void OtaImageService::ReleaseIfUnused(const std::string& key) {
+    try {
+        if (db_.OtaImages().CountBlobUsers(key) == 0) {
+            blobs_.Remove(key);
+        }
+    } catch (const std::exception& e) {
+        // The row's change stands; a blob left behind costs space, not correctness.
+        core::log::Error("ota: releasing blob " + key + ": " + e.what());
+    }
 }
 
 void OtaImageService::SetArchived(

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,10 +118,17 @@ public:
     std::string Bytes(std::string_view ota_image_id);
 
 private:
+    // Removes the blob of `key` when no image row names it any more (with blob_mutex_ held).
+    void ReleaseIfUnused(const std::string& key);
+
     storage::Database& db_;
     storage::BlobStore& blobs_;
     const core::Clock& clock_;
     OtaImageConfig config_;
+    // Blobs are written before the row that names them commits and removed after the row
+    // that named them is gone; uploads and deletions take this lock so that no blob is
+    // removed between another upload's write and its commit.
+    std::mutex blob_mutex_;
 };
 
 }  // namespace rainmaker::domain::ota
