@@ -219,6 +219,21 @@ TEST_F(MatterFabricsTest, ConvertingAndTheDocumentedRefusals) {
     EXPECT_EQ(Str(Group(alice_, id), "group_name"), "Home");
     // Another user's group does not exist for them.
     EXPECT_EQ(put(bob_, id, {{"is_matter", true}}).ErrorCode(), 108023);
+    // The room offered to Bob alone before the home becomes a fabric: once it is one, accepting
+    // that request is refused (it would hand him the fabric's details), and the request stays.
+    const auto offer = client_.Put(
+        "/v1/user/node_group/sharing",
+        object{{"groups", JsonStrings({room_id})}, {"user_name", "bob@example.com"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(offer.status, 200) << offer.body;
+    const auto accept = [&] {
+        return client_.Put(
+            "/v1/user/node_group/sharing/requests",
+            object{{"request_id", offer.Str("request_id")}, {"accept", true}},
+            bob_.accesstoken
+        );
+    };
     // Converting works once.
     r = put(alice_, id, {{"is_matter", true}});
     ASSERT_EQ(r.status, 200) << r.body;
@@ -235,6 +250,10 @@ TEST_F(MatterFabricsTest, ConvertingAndTheDocumentedRefusals) {
     EXPECT_EQ(
         client_.Post("/v1/user/node_group", object{{"group_name", "A"}}, alice_.accesstoken).status,
         200
+    );
+    EXPECT_EQ(accept().ErrorCode(), 108129);
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group?group_id=" + room_id, bob_.accesstoken).ErrorCode(), 108023
     );
     // A room of a fabric is not shared on its own.
     r = client_.Put(

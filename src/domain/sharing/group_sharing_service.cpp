@@ -158,6 +158,10 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
         if (!group || group->owner_id == request.to_user) {
             continue;  // gone since, or theirs already
         }
+        // A room offered alone before its home became a fabric: not shared on its own now.
+        if (!group->parent_id.empty() && groups_.InFabric(*group)) {
+            throw ApiError(ErrorCode::kMatterSubGroupShare);
+        }
         CheckSender(request.from_user, *group, request.transfer);
         groups.push_back(std::move(*group));
     }
