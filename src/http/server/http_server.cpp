@@ -974,9 +974,8 @@ std::size_t DefaultMaxConnections() {
 
 namespace {
 
-// Settings that would make the server refuse everything (or every body of a route that takes
-// large ones), or that it cannot read.
-HttpServerConfig Checked(HttpServerConfig config, const Router& router) {
+// Settings that would make the server refuse everything, or that it cannot read.
+HttpServerConfig Checked(HttpServerConfig config) {
     if (config.max_connections == 0) {
         throw std::runtime_error("http.max_connections must be at least 1");
     }
@@ -996,18 +995,6 @@ HttpServerConfig Checked(HttpServerConfig config, const Router& router) {
             config.max_pending_body_bytes
         );
     }
-    // A route that takes bodies larger than http.max_body_bytes (an OTA image upload) must fit
-    // the budgets too, or every such upload would answer 503.
-    const std::size_t largest = router.LargestBodyLimit();
-    if (largest > config.max_pending_body_bytes ||
-        (config.max_pending_body_bytes_per_address != 0 &&
-         largest > config.max_pending_body_bytes_per_address)) {
-        throw std::runtime_error(
-            "a route takes bodies of up to " + std::to_string(largest) +
-            " bytes (ota.max_inline_image_bytes): raise http.max_pending_body_bytes and "
-            "http.max_pending_body_bytes_per_address to at least that, or lower the image limit"
-        );
-    }
     try {
         TrustedProxies{config.trusted_proxies};
     } catch (const std::invalid_argument& e) {
@@ -1019,7 +1006,7 @@ HttpServerConfig Checked(HttpServerConfig config, const Router& router) {
 }  // namespace
 
 HttpServer::HttpServer(HttpServerConfig config, const Router& router, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(Checked(std::move(config), router), router, metrics)) {}
+    : impl_(std::make_unique<Impl>(Checked(std::move(config)), router, metrics)) {}
 
 HttpServer::~HttpServer() {
     Stop();

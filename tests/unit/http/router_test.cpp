@@ -5,9 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "http/server/http_server.hpp"
-#include "http/server/metrics.hpp"
-
 namespace rainmaker::http {
 namespace {
 
@@ -136,18 +133,6 @@ TEST(RouterBodyLimitTest, OnlyTheRouteGivenALimitTakesMore) {
     // Never below the server's own limit.
     EXPECT_EQ(router.BodyLimit("POST", "/v1/upload", 9000), 9000U);
     EXPECT_THROW(router.SetBodyLimit("GET", "/v1/upload", 1), std::out_of_range);
-}
-
-TEST_F(RouterTest, AServerRefusesARouteBodyLimitItsBudgetsCannotHold) {
-    router_.Add("POST", "/v1/admin/otaimage", Access::kAdmin, [](const ApiRequest&) {
-        return ApiResponse::Success("ok");
-    });
-    router_.SetBodyLimit("POST", "/v1/admin/otaimage", std::size_t{20} * 1024 * 1024);
-    Metrics metrics;
-    HttpServerConfig config;  // budgets: 64 MiB in all, 8 MiB per address
-    EXPECT_THROW(HttpServer(config, router_, metrics), std::runtime_error);
-    config.max_pending_body_bytes_per_address = std::size_t{32} * 1024 * 1024;
-    EXPECT_NO_THROW(HttpServer(config, router_, metrics));
 }
 
 }  // namespace
