@@ -190,16 +190,6 @@ void GroupService::RequireInScope(
     }
 }
 
-void GroupService::RequireEveryNode(const auth::AuthContext& caller) {
-    // A dynamic group gathers every matching node; for an admin whose RBAC roles reach only some
-    // nodes it would hold (and its "no node matches" answer reveal) nodes out of their reach.
-    if (Admin() && caller.node_scope) {
-        throw ApiError(
-            ErrorCode::kNotPermitted, "Dynamic groups need an admin whose roles reach every node"
-        );
-    }
-}
-
 void GroupService::CheckInParent(const GroupRow& group, const std::vector<std::string>& nodes) {
     if (group.parent_id.empty()) {
         return;
@@ -305,7 +295,9 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
         throw ApiError(ErrorCode::kDynamicSubGroup);
     }
     if (!group_query.empty()) {
-        RequireEveryNode(caller);
+        // A dynamic group gathers every matching node: for an admin whose RBAC roles reach only
+        // some it would hold (and its "no node matches" answer reveal) nodes out of reach.
+        nodes::RequireEveryNode(caller, "A dynamic group");
     }
     const bool fabric = f.is_matter.value_or(false);
     if (fabric && f.parent_group_id && !f.parent_group_id->empty()) {
@@ -399,7 +391,7 @@ void GroupService::Update(
         throw ApiError(ErrorCode::kRegroupWithOthers);
     }
     if (regroup) {
-        RequireEveryNode(caller);
+        nodes::RequireEveryNode(caller, "A dynamic group");  // as in Create
     }
     const bool has_field = f.group_name || f.type || f.mutually_exclusive || f.description ||
                            f.group_metadata || f.custom_data || regroup;

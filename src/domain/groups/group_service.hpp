@@ -142,9 +142,6 @@ private:
     // For an admin restricted by RBAC: every node must be in their scope (108012 otherwise,
     // as for a node that does not exist).
     void RequireInScope(const auth::AuthContext& caller, const std::vector<std::string>& nodes);
-    // For dynamic groups (by node type/model/firmware) and regroup: 100004 for an admin
-    // restricted by RBAC to some nodes.
-    void RequireEveryNode(const auth::AuthContext& caller);
     void CheckInParent(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void CheckExclusive(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void AddNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);

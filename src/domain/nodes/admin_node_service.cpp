@@ -195,11 +195,7 @@ AdminNodeInfo AdminNodeService::One(const auth::AuthContext& caller, std::string
 NodeCounts AdminNodeService::Summary(
     const auth::AuthContext& caller, const std::optional<std::string>& start_time
 ) {
-    if (caller.node_scope) {
-        throw ApiError(
-            ErrorCode::kNotPermitted, "Node counts need an admin whose roles reach every node"
-        );
-    }
+    RequireEveryNode(caller, "Counting nodes");
     if (!start_time) {
         throw ApiError(
             ErrorCode::kInvalidStartTime, "Invalid start_time: summary needs start_time (epoch ms)"
@@ -281,12 +277,8 @@ std::vector<NodeUpdateResult> AdminNodeService::Update(
         );
     }
     std::vector<std::string> checked;
-    if (tags && caller.node_scope) {
-        // Admin tags decide what RBAC node filters reach (see TagService).
-        throw ApiError(
-            ErrorCode::kNotPermitted,
-            "Node tags can be changed only by an admin reaching every node"
-        );
+    if (tags) {
+        RequireEveryNode(caller, "Changing node tags");  // they decide what node filters reach
     }
     if (tags) {
         if (tags->size() > tags::kMaxTagsPerResource) {
@@ -359,12 +351,7 @@ AdminNodeService::Names AdminNodeService::NodeTagNames(
     const std::string& start_id,
     int num_records
 ) {
-    if (caller.node_scope) {
-        throw ApiError(
-            ErrorCode::kNotPermitted,
-            "Tag names of all nodes need an admin whose roles reach every node"
-        );
-    }
+    RequireEveryNode(caller, "Listing the tag names of nodes");
     CheckStartId(start_id);
     const int limit = PageSize(num_records);
     if (tag_name && !tags::IsValidTagName(*tag_name)) {

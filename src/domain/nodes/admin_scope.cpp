@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
+
 namespace rainmaker::domain::nodes {
 
 namespace {
@@ -22,6 +24,15 @@ bool InAdminScope(
     }
     const auto tags = AdminTags(db, node.node_id);
     return caller.node_scope->Allows(rbac::NodeFacts{node.node_type, tags});
+}
+
+void RequireEveryNode(const auth::AuthContext& caller, std::string_view what) {
+    if (caller.node_scope) {
+        throw core::ApiError(
+            core::ErrorCode::kNotPermitted,
+            std::string(what) + " needs an admin whose roles reach every node"
+        );
+    }
 }
 
 std::optional<storage::NodeRow> FindForAdmin(

@@ -24,6 +24,11 @@ std::optional<storage::NodeRow> FindForAdmin(
     storage::Database& db, const auth::AuthContext& caller, std::string_view node_id
 );
 
+// For what spans every node (counts, tag names and lookups, node tag writes, dynamic groups):
+// throws 100004 ("`what` needs an admin whose roles reach every node") when the caller's RBAC
+// roles reach only some nodes.
+void RequireEveryNode(const auth::AuthContext& caller, std::string_view what);
+
 // `node_ids` without the nodes the caller's scope leaves out (all of them without a scope).
 std::vector<std::string> InAdminScope(
     storage::Database& db, const auth::AuthContext& caller, std::vector<std::string> node_ids

@@ -132,11 +132,8 @@ namespace {
 // Admin tags on nodes decide what RBAC node filters reach: only an admin whose roles reach every
 // node may write them (an admin limited to some nodes could pull more into their reach).
 void RequireMayTagNodes(const auth::AuthContext& caller, TagResource type) {
-    if (type == TagResource::kNode && caller.node_scope) {
-        throw ApiError(
-            ErrorCode::kNotPermitted,
-            "Node tags can be changed only by an admin reaching every node"
-        );
+    if (type == TagResource::kNode) {
+        nodes::RequireEveryNode(caller, "Changing node tags");
     }
 }
 
@@ -185,11 +182,8 @@ void TagService::Detach(
 }
 
 ResourcePage TagService::Lookup(const auth::AuthContext& caller, const TagLookup& q) {
-    if (caller.node_scope && !(q.resource_type && q.resource_id)) {
-        // Listing resources by tag spans every node.
-        throw ApiError(
-            ErrorCode::kNotPermitted, "Tag lookups need an admin whose roles reach every node"
-        );
+    if (!(q.resource_type && q.resource_id)) {
+        nodes::RequireEveryNode(caller, "Looking resources up by tag");  // spans every node
     }
     CheckStartId(q.start_id);
     const int limit = PageSize(q.num_records);
@@ -319,11 +313,7 @@ NamePage TagService::Names(
     const std::string& start_id,
     int num_records
 ) {
-    if (caller.node_scope) {
-        throw ApiError(
-            ErrorCode::kNotPermitted, "Tag names need an admin whose roles reach every node"
-        );
-    }
+    nodes::RequireEveryNode(caller, "Listing tag names");
     CheckStartId(start_id);
     const int limit = PageSize(num_records);
     std::optional<TagResource> type;
