@@ -148,6 +148,8 @@ TEST_F(RbacServiceTest, PoliciesAddGetUpdateDeleteWithTheirErrors) {
     EXPECT_EQ(CodeOf([&] { rbac_.AddPolicy(root_, "", read); }), 129002);
     EXPECT_EQ(CodeOf([&] { rbac_.AddPolicy(root_, "x", read); }), 129002);  // 2..256
     EXPECT_EQ(CodeOf([&] { rbac_.AddPolicy(root_, std::string(257, 'p'), read); }), 129002);
+    EXPECT_EQ(CodeOf([&] { rbac_.AddPolicy(root_, "two\nlines", read); }), 129002);
+    EXPECT_EQ(CodeOf([&] { rbac_.AddRole(root_, RoleInfo{"tab\trole", {"p"}, 1}); }), 129001);
     EXPECT_EQ(
         CodeOf([&] { rbac_.AddPolicy(root_, "bad", json::parse(R"({"statement":[]})")); }), 129010
     );

@@ -28,11 +28,14 @@ void RequireName(std::string_view name, ErrorCode missing, std::string_view what
     if (name.empty()) {
         throw ApiError(missing);
     }
-    if (name.size() < kMinNameLength || name.size() > kMaxNameLength) {
+    const bool control = std::any_of(name.begin(), name.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (name.size() < kMinNameLength || name.size() > kMaxNameLength || control) {
         throw ApiError(
             missing,
             std::string(what) + " must be " + std::to_string(kMinNameLength) + " to " +
-                std::to_string(kMaxNameLength) + " characters"
+                std::to_string(kMaxNameLength) + " characters, without control characters"
         );
     }
 }
