@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/resource_role.hpp"
+
 namespace rainmaker::storage {
 
 struct GroupRow {
@@ -29,7 +31,7 @@ struct GroupRow {
 struct GroupShareRow {
     std::string group_id;
     std::string user_id;
-    std::string role = "secondary";  // primary | secondary
+    core::ResourceRole role = core::ResourceRole::kSecondary;
     std::string metadata = "{}";
     std::int64_t created_at = 0;
 };
@@ -37,7 +39,7 @@ struct GroupShareRow {
 // A group shared with a user that holds a node: the share's role and the group's owner.
 struct SharedNodeSource {
     std::string group_id;
-    std::string role;  // of the share
+    core::ResourceRole role = core::ResourceRole::kSecondary;  // of the share
     std::string owner_id;
 };
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/resource_role.hpp"
 #include "storage/tag_store.hpp"
 
 namespace rainmaker::storage {
@@ -37,13 +38,15 @@ struct NodeRow {
 struct UserNodeRow {
     std::string user_id;
     std::string node_id;
-    std::string role = "primary";  // effective: the best of direct_role and shared groups
+    // Effective: the best of direct_role and what shared groups give.
+    core::ResourceRole role = core::ResourceRole::kPrimary;
     std::string tags = "[]";
     std::string metadata = "{}";
     std::string group_id;
     std::string admin_access;  // READ | WRITE | NONE | ""
     std::int64_t created_at = 0;
-    std::string direct_role = "primary";  // from mapping or node sharing; "" = groups only
+    // From mapping or node sharing; nullopt: groups only.
+    std::optional<core::ResourceRole> direct_role = core::ResourceRole::kPrimary;
 };
 
 struct MappingRequestRow {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/resource_role.hpp"
+
 namespace rainmaker::storage {
 
 struct SharingRequestRow {
@@ -17,7 +19,7 @@ struct SharingRequestRow {
     std::string item_ids = "[]";  // JSON array text of node or group ids
     bool primary = false;
     bool transfer = false;
-    std::string new_role;
+    std::optional<core::ResourceRole> new_role;  // transfer: the sender's role after it
     std::string metadata = "{}";
     std::string status;  // pending | accepted | declined
     std::int64_t created_at = 0;

@@ -100,8 +100,8 @@ bool SupportsCommands(const std::string& config) {
     return false;
 }
 
-Role RoleOf(std::string_view role) {
-    return role == "primary" ? Role::kPrimary : Role::kSecondary;
+Role RoleOf(core::ResourceRole role) {
+    return role == core::ResourceRole::kPrimary ? Role::kPrimary : Role::kSecondary;
 }
 
 // The checked data of a submission: its kind and stored text.

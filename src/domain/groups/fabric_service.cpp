@@ -73,8 +73,8 @@ std::optional<std::string> SignatureBytes(std::string_view text) {
     return crypto::Base64Decode(text);
 }
 
-bool Primary(const std::string& role) {
-    return role == "owner" || role == "primary";
+bool Primary(const std::optional<GroupRole>& role) {
+    return role && role->Primary();
 }
 
 }  // namespace
@@ -317,7 +317,7 @@ boost::json::object FabricService::IssueNocs(
             if (!item.matter_node_id || !item.role) {
                 throw ApiError(ErrorCode::kControllerCsrFields);
             }
-            if (*item.role != "primary" && *item.role != "secondary") {
+            if (!item.role->role) {
                 throw ApiError(ErrorCode::kCsrRole);
             }
         }
@@ -326,9 +326,10 @@ boost::json::object FabricService::IssueNocs(
     db_.Transaction([&] {
         for (const auto& item : batch.items) {
             const auto group = db_.Groups().Find(item.group_id);
-            const auto role =
-                group && group->kind == "user" ? RoleInGroup(db_, caller.user_id, *group) : "";
-            if (role.empty()) {
+            const auto role = group && group->kind == "user"
+                                  ? RoleInGroup(db_, caller.user_id, *group)
+                                  : std::nullopt;
+            if (!role) {
                 throw ApiError(
                     ErrorCode::kCsrGroupNotAccessible,
                     "Group missing or not accessible: " + item.group_id
@@ -352,7 +353,7 @@ boost::json::object FabricService::IssueNocs(
                 certificate["matter_user_id"] = member.matter_user_id;
                 certificate["user_cat_id"] = member.user_cat_id;
             } else if (type == "controller") {
-                if (*item.role == "primary" && !Primary(role)) {
+                if (item.role->role == core::ResourceRole::kPrimary && !Primary(role)) {
                     throw ApiError(ErrorCode::kSecondaryPrimaryController);
                 }
                 const auto id = ParseMatterId(*item.matter_node_id);
@@ -365,14 +366,16 @@ boost::json::object FabricService::IssueNocs(
                     node ? db_.Nodes().FindMapping(caller.user_id, node->rainmaker_node_id)
                          : std::nullopt;
                 if (!node || node->kind != "controller" || !holder ||
-                    holder->direct_role != "primary") {
+                    holder->direct_role != core::ResourceRole::kPrimary) {
                     throw ApiError(
                         ErrorCode::kMatterNodeMissing,
                         "Node id " + *item.matter_node_id + " does not exist"
                     );
                 }
-                const std::uint32_t cat =
-                    ParseCat(*item.role == "primary" ? fabric->cat_admin : fabric->cat_operate);
+                const std::uint32_t cat = ParseCat(
+                    item.role->role == core::ResourceRole::kPrimary ? fabric->cat_admin
+                                                                    : fabric->cat_operate
+                );
                 // Controllers read user_noc, as the controller firmware parses it.
                 certificate["user_noc"] = SignNoc(*fabric, item.csr, *id, {cat});
                 certificate["matter_node_id"] = node->matter_node_id;
@@ -478,9 +481,10 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
             // Like challenge-response mapping: a node another user holds is theirs until it
             // is reset.
             const auto mine = db_.Nodes().FindMapping(caller.user_id, node_id);
-            if (!mine || mine->direct_role != "primary") {
+            if (!mine || mine->direct_role != core::ResourceRole::kPrimary) {
                 for (const auto& mapping : db_.Nodes().MappingsOfNode(node_id)) {
-                    if (mapping.user_id != caller.user_id && mapping.direct_role == "primary") {
+                    if (mapping.user_id != caller.user_id &&
+                        mapping.direct_role == core::ResourceRole::kPrimary) {
                         throw ApiError(
                             ErrorCode::kMappingRefused,
                             "Adding user to nodes mapping failed: the node belongs to another "
@@ -488,7 +492,9 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
                         );
                     }
                 }
-                nodes::SetDirectRole(db_, caller.user_id, node_id, "primary", clock_.NowSeconds());
+                nodes::SetDirectRole(
+                    db_, caller.user_id, node_id, core::ResourceRole::kPrimary, clock_.NowSeconds()
+                );
             }
             node->rainmaker_node_id = node_id;
             if (group->owner_id == caller.user_id) {
@@ -509,9 +515,9 @@ std::string FabricService::CreateController(
     std::string matter_node_id;
     db_.Transaction([&] {
         const auto group = db_.Groups().Find(group_id);
-        const auto role =
-            group && group->kind == "user" ? RoleInGroup(db_, caller.user_id, *group) : "";
-        if (role.empty()) {
+        const auto role = group && group->kind == "user" ? RoleInGroup(db_, caller.user_id, *group)
+                                                          : std::nullopt;
+        if (!role) {
             throw ApiError(ErrorCode::kCsrGroupNotAccessible);
         }
         const auto fabric =
@@ -524,7 +530,7 @@ std::string FabricService::CreateController(
         }
         // Held directly: a primary through someone else's shared home does not own the node.
         const auto mapping = db_.Nodes().FindMapping(caller.user_id, node_id);
-        if (!mapping || mapping->direct_role != "primary") {
+        if (!mapping || mapping->direct_role != core::ResourceRole::kPrimary) {
             throw ApiError(
                 ErrorCode::kMatterNodeMissing, "Node id " + std::string(node_id) + " does not exist"
             );
@@ -562,9 +568,10 @@ boost::json::object FabricService::NodeAcl(
         std::vector<storage::GroupRow> groups;
         if (group_id) {
             const auto group = db_.Groups().Find(*group_id);
-            const auto role =
-                group && group->kind == "user" ? RoleInGroup(db_, caller.user_id, *group) : "";
-            if (role.empty()) {
+            const auto role = group && group->kind == "user"
+                                  ? RoleInGroup(db_, caller.user_id, *group)
+                                  : std::nullopt;
+            if (!role) {
                 throw ApiError(ErrorCode::kAclGroupNotOwned);
             }
             if (!group->parent_id.empty() || !db_.Matter().FindFabric(group->group_id)) {
@@ -599,7 +606,7 @@ boost::json::object FabricService::NodeAcl(
             };
             add_member(group.owner_id, true);
             for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
-                add_member(share.user_id, share.role == "primary");
+                add_member(share.user_id, share.role == core::ResourceRole::kPrimary);
             }
             for (const auto& node : db_.Matter().Nodes(group.group_id, "node")) {
                 if (node.status != "success") {

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/resource_role.hpp"
 #include "crypto/matter_certs.hpp"
 #include "domain/auth/auth_context.hpp"
 #include "storage/database.hpp"
@@ -25,7 +26,7 @@ namespace rainmaker::domain::groups {
 struct CsrItem {
     std::string csr;
     std::string group_id;
-    std::optional<std::string> role;            // controller: primary | secondary
+    std::optional<core::NamedRole> role;        // controller: primary | secondary
     std::optional<std::string> matter_node_id;  // controller: its node id (16 hex digits)
 };
 

@@ -16,6 +16,7 @@ namespace rainmaker::domain::groups {
 
 using core::ApiError;
 using core::ErrorCode;
+using core::ResourceRole;
 using storage::GroupRow;
 
 namespace {
@@ -93,20 +94,20 @@ void GroupService::Regroup(const GroupRow& group) {
     }
 }
 
-std::string RoleInGroup(
+std::optional<GroupRole> RoleInGroup(
     storage::Database& db, std::string_view user_id, const storage::GroupRow& group
 ) {
     if (group.owner_id == user_id) {
-        return "owner";
+        return GroupRole{ResourceRole::kPrimary, true};
     }
-    std::string role;
+    std::optional<GroupRole> role;
     std::optional<GroupRow> level = group;
     for (int depth = 0; level && depth < kMaxLevels; ++depth) {
         if (const auto share = db.Groups().FindShare(level->group_id, user_id)) {
-            if (share->role == "primary") {
-                return "primary";
+            if (share->role == ResourceRole::kPrimary) {
+                return GroupRole{ResourceRole::kPrimary, false};
             }
-            role = "secondary";
+            role = GroupRole{ResourceRole::kSecondary, false};
         }
         if (level->parent_id.empty()) {
             break;
@@ -126,7 +127,7 @@ bool ParentVisible(
         return true;
     }
     const auto parent = db.Groups().Find(group.parent_id);
-    return parent && !RoleInGroup(db, user_id, *parent).empty();
+    return parent && RoleInGroup(db, user_id, *parent).has_value();
 }
 
 GroupRow GroupService::RequireVisible(const auth::AuthContext& caller, std::string_view group_id) {
@@ -135,7 +136,7 @@ GroupRow GroupService::RequireVisible(const auth::AuthContext& caller, std::stri
     }
     auto group = db_.Groups().Find(group_id);
     // Another user's group does not exist for the caller unless it is shared with them.
-    if (!group || group->kind != Kind() || RoleInGroup(db_, caller.user_id, *group).empty()) {
+    if (!group || group->kind != Kind() || !RoleInGroup(db_, caller.user_id, *group)) {
         throw ApiError(ErrorCode::kGroupNotFound);
     }
     return *group;
@@ -542,7 +543,8 @@ boost::json::object GroupService::Describe(
             out["group_query"] = ParseObject(group.group_query);
         }
     } else {
-        out["primary"] = RoleInGroup(db_, caller.user_id, group) != "secondary";
+        const auto role = RoleInGroup(db_, caller.user_id, group);
+        out["primary"] = !role || role->role != ResourceRole::kSecondary;
     }
     const bool one = query.group_id || query.group_name;
     if (!Admin()) {
@@ -720,7 +722,7 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
     std::optional<storage::GroupShareRow> heir;
     if (group.parent_id.empty()) {
         for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
-            if (share.role == "primary") {
+            if (share.role == ResourceRole::kPrimary) {
                 heir = share;
                 break;
             }
@@ -742,14 +744,16 @@ void GroupService::HandOver(const GroupRow& group, std::string_view from, std::s
     std::vector<std::string> dropped;
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
         const auto held_by_from = db_.Nodes().FindMapping(from, node);
-        if (!held_by_from || held_by_from->direct_role.empty()) {
+        if (!held_by_from || !held_by_from->direct_role) {
             dropped.push_back(node);  // `from` could not pass it on
             continue;
         }
         const auto held = db_.Nodes().FindMapping(heir, node);
-        const bool primary =
-            held_by_from->direct_role == "primary" || (held && held->direct_role == "primary");
-        nodes::SetDirectRole(db_, heir, node, primary ? "primary" : "secondary", now);
+        const bool primary = held_by_from->direct_role == ResourceRole::kPrimary ||
+                             (held && held->direct_role == ResourceRole::kPrimary);
+        nodes::SetDirectRole(
+            db_, heir, node, primary ? ResourceRole::kPrimary : ResourceRole::kSecondary, now
+        );
     }
     RemoveNodes(handed, dropped);
     // The heir's share is gone: what it gave them is recomputed.
@@ -786,11 +790,11 @@ void GroupService::Delete(const auth::AuthContext& caller, std::string_view grou
     db_.Transaction([&] {
         const auto group = RequireVisible(caller, group_id);
         const auto role = RoleInGroup(db_, caller.user_id, group);
-        if (leave || role == "secondary") {
+        if (leave || (role && role->role == ResourceRole::kSecondary)) {
             Leave(caller, group);
             return;
         }
-        if (role != "owner") {
+        if (!role || !role->owner) {
             throw ApiError(ErrorCode::kSharedGroupReadOnly);
         }
         // Everyone the group or a sub-group is shared with loses what it gave them.

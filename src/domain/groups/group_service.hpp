@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/resource_role.hpp"
 #include "domain/auth/auth_context.hpp"
 #include "domain/groups/fabric_service.hpp"
 #include "domain/nodes/node_service.hpp"
@@ -60,9 +61,18 @@ struct GroupQuery {
     int num_records = 25;
 };
 
-// The user's role in the group: "owner", "primary" or "secondary" (shared with the user, or
-// with the user through a parent group), or "" (none).
-std::string RoleInGroup(
+// What a user holds in a group: its owner holds it as primary; anyone else, their share's
+// role (the best of their shares of it and of its parents).
+struct GroupRole {
+    core::ResourceRole role = core::ResourceRole::kSecondary;
+    bool owner = false;
+
+    bool Primary() const { return role == core::ResourceRole::kPrimary; }
+};
+
+// The user's role in the group (shared with the user, or with the user through a parent
+// group); nullopt when the user holds none.
+std::optional<GroupRole> RoleInGroup(
     storage::Database& db, std::string_view user_id, const storage::GroupRow& group
 );
 

@@ -385,7 +385,7 @@ void CheckUserNodesQuery(const UserNodesQuery& q) {
     if (q.user_name && q.node_id) {
         throw ApiError(ErrorCode::kUserNameAndNodeId);
     }
-    if (q.role && *q.role != "primary" && *q.role != "secondary") {
+    if (q.role && !q.role->role) {
         throw ApiError(ErrorCode::kUserNodesRole);
     }
 }
@@ -407,10 +407,10 @@ UserNodes AdminNodeService::NodesOfUser(const UserNodesQuery& q) {
         auto mappings =
             db_.Nodes().ListMappings(user->user_id, "", std::numeric_limits<int>::max());
         std::erase_if(mappings, [&](const storage::UserNodeRow& m) {
-            return q.role && m.role != *q.role;
+            return q.role && m.role != q.role->role;
         });
         for (const auto& m : mappings) {
-            (m.role == "primary" ? out.primary_total : out.secondary_total)++;
+            (m.role == core::ResourceRole::kPrimary ? out.primary_total : out.secondary_total)++;
         }
         int taken = 0;
         for (const auto& m : mappings) {
@@ -421,7 +421,8 @@ UserNodes AdminNodeService::NodesOfUser(const UserNodesQuery& q) {
                 break;
             }
             ++taken;
-            (m.role == "primary" ? out.primary : out.secondary).push_back(m.node_id);
+            (m.role == core::ResourceRole::kPrimary ? out.primary : out.secondary)
+                .push_back(m.node_id);
             out.next_id = m.node_id;
             if (q.node_details) {
                 if (auto node = db_.Nodes().Find(m.node_id)) {
@@ -448,12 +449,13 @@ NodeUsers AdminNodeService::UsersOfNode(const UserNodesQuery& q) {
             throw ApiError(ErrorCode::kNodesNotFound);
         }
         for (const auto& m : db_.Nodes().MappingsOfNode(*q.node_id)) {
-            if (q.role && m.role != *q.role) {
+            if (q.role && m.role != q.role->role) {
                 continue;
             }
             const auto user = db_.Users().FindById(m.user_id);
             NodeUser u{m.user_id, user ? user->user_name : ""};
-            (m.role == "primary" ? out.primary : out.secondary).push_back(std::move(u));
+            (m.role == core::ResourceRole::kPrimary ? out.primary : out.secondary)
+                .push_back(std::move(u));
         }
     });
     return out;

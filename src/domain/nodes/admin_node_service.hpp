@@ -23,6 +23,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/resource_role.hpp"
 #include "domain/auth/auth_context.hpp"
 #include "domain/nodes/certificate_revocations.hpp"
 #include "storage/database.hpp"
@@ -99,7 +100,7 @@ struct UserNodesQuery {
     std::optional<std::string> user_id;
     std::optional<std::string> user_name;
     std::optional<std::string> node_id;
-    std::optional<std::string> role;
+    std::optional<core::NamedRole> role;  // only this role's nodes or users
     bool node_details = false;
     std::string start_id;
     int num_records = 1000;

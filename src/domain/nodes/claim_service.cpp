@@ -88,7 +88,7 @@ void ClaimService::CheckMayReclaim(const auth::AuthContext& caller, const storag
     // Knowing a MAC address (or having claimed the device once and handed it on) must not
     // hand over someone's device: while it is mapped, only its primary users re-claim it.
     const auto mapping = db_.Nodes().FindMapping(caller.user_id, node.node_id);
-    if (!mapping || mapping->direct_role != "primary") {
+    if (!mapping || mapping->direct_role != core::ResourceRole::kPrimary) {
         throw ApiError(
             ErrorCode::kNodeNotOwned,
             "Node does not belong to user: this device is mapped, and only its primary user "

@@ -148,7 +148,7 @@ std::string MappingService::TagsFor(const MappingRequestRow& request) {
 
 bool MappingService::OwnedByAnother(std::string_view node_id, std::string_view user_id) {
     for (const auto& m : db_.Nodes().MappingsOfNode(node_id)) {
-        if (m.user_id != user_id && m.direct_role == "primary") {
+        if (m.user_id != user_id && m.direct_role == core::ResourceRole::kPrimary) {
             return true;
         }
     }
@@ -173,7 +173,7 @@ bool MappingService::Confirm(MappingRequestRow request, std::string_view node_id
     }
     mapping.user_id = request.user_id;
     mapping.node_id = std::string(node_id);
-    mapping.direct_role = "primary";
+    mapping.direct_role = core::ResourceRole::kPrimary;
     mapping.tags = TagsFor(request);
     mapping.metadata = request.metadata.empty() ? mapping.metadata : request.metadata;
     mapping.group_id = request.group_id;
@@ -263,13 +263,13 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
             throw ApiError(ErrorCode::kMappingNotExist);
         }
         // The direct part goes; what shared groups give stays until the group sharing ends.
-        if (mapping->direct_role.empty()) {
+        if (!mapping->direct_role) {
             throw ApiError(
                 ErrorCode::kShareViaGroupRemove,
                 "Error, cannot remove nodes that were shared via groups: leave the group instead"
             );
         }
-        SetDirectRole(db_, caller.user_id, node_id, "", clock_.NowSeconds());
+        SetDirectRole(db_, caller.user_id, node_id, std::nullopt, clock_.NowSeconds());
         if (node_released_ && db_.Nodes().CountMappingsOfNode(node_id) == 0) {
             node_released_(node_id);
         }

@@ -6,11 +6,14 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/log.hpp"
 
 namespace rainmaker::domain::nodes {
+
+using core::ResourceRole;
 
 namespace {
 
@@ -19,23 +22,31 @@ namespace {
 constexpr std::size_t kMaxClosure = 10000;
 constexpr std::size_t kMaxSteps = 100000;
 
-std::string Best(const std::string& a, const std::string& b) {
-    return a == "primary" || b == "primary" ? "primary" : (a.empty() ? b : a);
+// A user's role on the node while it is worked out; nullopt: none (yet).
+using MaybeRole = std::optional<ResourceRole>;
+
+MaybeRole Best(const MaybeRole& a, const MaybeRole& b) {
+    if (a == ResourceRole::kPrimary || b == ResourceRole::kPrimary) {
+        return ResourceRole::kPrimary;
+    }
+    return a ? a : b;
 }
 
 // What a share gives: its role, capped by the owner's.
-std::string Given(const std::string& share_role, const std::string& owner_role) {
-    if (owner_role.empty()) {
-        return "";
+MaybeRole Given(ResourceRole share_role, const MaybeRole& owner_role) {
+    if (!owner_role) {
+        return std::nullopt;
     }
-    return share_role == "primary" && owner_role == "primary" ? "primary" : "secondary";
+    return share_role == ResourceRole::kPrimary && owner_role == ResourceRole::kPrimary
+               ? ResourceRole::kPrimary
+               : ResourceRole::kSecondary;
 }
 
 // Everyone who can pass the node on to `user_id` (through groups shared with them, and so on
 // back), with the shares each holds and the role each ends up with.
 struct Closure {
     std::map<std::string, std::vector<storage::SharedNodeSource>> sources;
-    std::map<std::string, std::string> role;
+    std::map<std::string, MaybeRole> role;
 };
 
 Closure Close(storage::Database& db, std::string_view user_id, std::string_view node_id) {
@@ -48,8 +59,8 @@ Closure Close(storage::Database& db, std::string_view user_id, std::string_view 
             continue;
         }
         const auto mapping = db.Nodes().FindMapping(user, node_id);
-        c.role[user] = mapping ? mapping->direct_role : "";
-        if (c.role[user] == "primary" && user != user_id) {
+        c.role[user] = mapping ? mapping->direct_role : std::nullopt;
+        if (c.role[user] == ResourceRole::kPrimary && user != user_id) {
             continue;  // nothing can give them more (the asking user's sources are listed)
         }
         auto& sources = c.sources[user];
@@ -99,14 +110,14 @@ void Settle(
         queue.pop_front();
         queued.erase(user);
         const auto mapping = db.Nodes().FindMapping(user, node_id);
-        const std::string role = Close(db, user, node_id).role[user];
+        const MaybeRole role = Close(db, user, node_id).role[user];
         if (mapping && mapping->role == role) {
             continue;
         }
-        if (role.empty() && !mapping) {
+        if (!role && !mapping) {
             continue;
         }
-        if (role.empty()) {
+        if (!role) {
             db.Nodes().DeleteMapping(user, node_id);
         } else {
             storage::UserNodeRow row;
@@ -115,17 +126,17 @@ void Settle(
             } else {
                 row.user_id = user;
                 row.node_id = std::string(node_id);
-                row.direct_role.clear();
+                row.direct_role.reset();
                 row.created_at = now;
             }
-            row.role = role;
+            row.role = *role;
             db.Nodes().PutMapping(row);
         }
         if (!mapping) {
             continue;  // new access: none of the user's groups holds the node yet
         }
         for (const auto& group : db.Groups().GroupsOfNode("user", user, node_id)) {
-            if (role.empty()) {
+            if (!role) {
                 db.Groups().RemoveNode(group.group_id, node_id);
             }
             for (const auto& share : db.Groups().SharesOfGroup(group.group_id)) {
@@ -154,21 +165,21 @@ void SetDirectRole(
     storage::Database& db,
     std::string_view user_id,
     std::string_view node_id,
-    std::string_view role,
+    std::optional<ResourceRole> role,
     std::int64_t now
 ) {
     auto mapping = db.Nodes().FindMapping(user_id, node_id);
-    if (!mapping && role.empty()) {
+    if (!mapping && !role) {
         return;
     }
     if (!mapping) {
         mapping.emplace();
         mapping->user_id = std::string(user_id);
         mapping->node_id = std::string(node_id);
-        mapping->role = std::string(role);
+        mapping->role = *role;
         mapping->created_at = now;
     }
-    mapping->direct_role = std::string(role);
+    mapping->direct_role = role;
     db.Nodes().PutMapping(*mapping);
     Settle(db, node_id, {std::string(user_id)}, now);
 }
@@ -195,8 +206,8 @@ std::vector<storage::SharedNodeSource> GroupSources(
     auto closure = Close(db, user_id, node_id);
     std::vector<storage::SharedNodeSource> giving;
     for (auto source : closure.sources[std::string(user_id)]) {
-        source.role = Given(source.role, closure.role[source.owner_id]);
-        if (!source.role.empty()) {
+        if (const auto given = Given(source.role, closure.role[source.owner_id])) {
+            source.role = *given;
             giving.push_back(std::move(source));
         }
     }
@@ -208,7 +219,7 @@ std::vector<std::string> AccessSources(
 ) {
     std::vector<std::string> sources;
     const auto mapping = db.Nodes().FindMapping(user_id, node_id);
-    if (mapping && !mapping->direct_role.empty()) {
+    if (mapping && mapping->direct_role) {
         sources.emplace_back("NODE");
     }
     for (auto& source : GroupSources(db, user_id, node_id)) {

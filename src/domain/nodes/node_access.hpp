@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/resource_role.hpp"
 #include "storage/database.hpp"
 
 namespace rainmaker::domain::nodes {
@@ -23,12 +25,12 @@ void SyncAccess(
     storage::Database& db, std::string_view user_id, std::string_view node_id, std::int64_t now
 );
 
-// Sets the direct ("NODE") role: "primary", "secondary" or "" (none), then recomputes.
+// Sets the direct ("NODE") role (nullopt: none), then recomputes.
 void SetDirectRole(
     storage::Database& db,
     std::string_view user_id,
     std::string_view node_id,
-    std::string_view role,
+    std::optional<core::ResourceRole> role,
     std::int64_t now
 );
 

@@ -135,8 +135,8 @@ boost::json::object NodeService::Details(
     boost::json::object d{
         {"id", node.node_id},
         {"node_id", node.node_id},
-        {"role", mapping.role},
-        {"primary", mapping.role == "primary"},
+        {"role", core::Name(mapping.role)},
+        {"primary", mapping.role == core::ResourceRole::kPrimary},
         {"is_matter", false},
         {"node_type", "rainmaker"},
         {"mapping_timestamp", mapping.created_at}};
@@ -341,11 +341,11 @@ void NodeService::UpdateNode(
     }
     db_.Transaction([&] {
         auto mapping = RequireMapping(caller, node_id, ErrorCode::kNodeNotOwnedAlt);
-        if (grant_admin_access && mapping.role != "primary") {
+        if (grant_admin_access && mapping.role != core::ResourceRole::kPrimary) {
             throw ApiError(ErrorCode::kSecondaryGrant);
         }
         // Secondary users read and control; tags and metadata are the primary users'.
-        if (mapping.role != "primary") {
+        if (mapping.role != core::ResourceRole::kPrimary) {
             throw ApiError(ErrorCode::kSecondaryNotAllowed);
         }
         auto tags = ParseOr(mapping.tags, boost::json::array{});

@@ -13,6 +13,8 @@ namespace rainmaker::domain::sharing {
 
 using core::ApiError;
 using core::ErrorCode;
+using core::ResourceRole;
+using groups::GroupRole;
 using groups::ParentVisible;
 using groups::RoleInGroup;
 using storage::GroupRow;
@@ -36,8 +38,12 @@ constexpr SharingErrors kGroupErrors{
     ErrorCode::kGroupShareBadNewRole,
     ErrorCode::kGroupShareNewRoleNeedsTransfer};
 
-bool IsPrimary(const std::string& role) {
-    return role == "owner" || role == "primary";
+bool IsPrimary(const std::optional<GroupRole>& role) {
+    return role && role->Primary();
+}
+
+ResourceRole OfferedRole(bool primary) {
+    return primary ? ResourceRole::kPrimary : ResourceRole::kSecondary;
 }
 
 }  // namespace
@@ -87,7 +93,7 @@ std::string GroupSharingService::Share(const auth::AuthContext& caller, const Sh
     db_.Transaction([&] {
         const auto groups = CheckGroups(r.items);
         const auto target = RequireTarget(caller, r.user_name);
-        const std::string offered = r.primary || r.transfer ? "primary" : "secondary";
+        const auto offered = OfferedRole(r.primary || r.transfer);
         bool has_all = !r.transfer;
         for (const auto& group : groups) {
             CheckSender(caller.user_id, group, r.transfer);
@@ -118,7 +124,7 @@ void GroupSharingService::CheckSender(
     const std::string& sender, const GroupRow& group, bool transfer
 ) {
     const auto role = RoleInGroup(db_, sender, group);
-    if (role.empty()) {
+    if (!role) {
         throw ApiError(
             ErrorCode::kGroupShareNotMember,
             "Error, the group " + group.group_id + " does not belong to the user"
@@ -127,7 +133,7 @@ void GroupSharingService::CheckSender(
     if (!IsPrimary(role)) {
         throw ApiError(ErrorCode::kGroupShareNotPrimary);
     }
-    if (transfer && role != "owner") {
+    if (transfer && !role->owner) {
         throw ApiError(ErrorCode::kGroupShareTransferViaParent);
     }
     if (transfer && !group.parent_id.empty()) {
@@ -138,7 +144,8 @@ void GroupSharingService::CheckSender(
     }
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
         const auto held = db_.Nodes().FindMapping(sender, node);
-        if (!held || (transfer ? held->direct_role : held->role) != "primary") {
+        if (!held ||
+            (transfer ? held->direct_role : std::optional(held->role)) != ResourceRole::kPrimary) {
             throw ApiError(
                 ErrorCode::kGroupShareNodesNotPrimary,
                 "Error, User should be primary owner for all nodes in the groups: " + node
@@ -151,7 +158,7 @@ void GroupSharingService::CheckSender(
 // the receiver the owner (the sender stays as secondary when new_role says so).
 void GroupSharingService::Apply(const SharingRequestRow& request) {
     const auto now = clock_.NowSeconds();
-    const std::string role = request.primary || request.transfer ? "primary" : "secondary";
+    const auto role = OfferedRole(request.primary || request.transfer);
     std::vector<GroupRow> groups;
     for (const auto& id : Items(request)) {
         auto group = db_.Groups().Find(id);
@@ -167,24 +174,24 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
     }
     for (const auto& group : groups) {
         const auto nodes = db_.Groups().Nodes(group.group_id);
-        std::string given = role;  // what the receiver ends up with, for the event
+        auto given = role;  // what the receiver ends up with, for the event
         if (request.transfer) {
             // The sender held every node directly (CheckSender): the receiver now does, and
             // the sender keeps a secondary share only when new_role says so.
             groups_.HandOver(group, request.from_user, request.to_user);
             groups_.MemberJoined(group, request.to_user);
-            if (request.new_role == "secondary") {
+            if (request.new_role == ResourceRole::kSecondary) {
                 db_.Groups().PutShare(storage::GroupShareRow{
-                    group.group_id, request.from_user, "secondary", "{}", now});
+                    group.group_id, request.from_user, ResourceRole::kSecondary, "{}", now});
             }
             for (const auto& node : nodes) {
-                nodes::SetDirectRole(db_, request.from_user, node, "", now);
+                nodes::SetDirectRole(db_, request.from_user, node, std::nullopt, now);
             }
         } else {
             // As for nodes: a share is never lowered by a new request.
             const auto existing = db_.Groups().FindShare(group.group_id, request.to_user);
-            if (existing && existing->role == "primary") {
-                given = "primary";
+            if (existing && existing->role == ResourceRole::kPrimary) {
+                given = ResourceRole::kPrimary;
             }
             db_.Groups().PutShare(storage::GroupShareRow{
                 group.group_id,
@@ -198,7 +205,9 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             groups_.MemberJoined(group, request.to_user);
         }
         const std::string event = core::Serialize(boost::json::object{
-            {"group_id", group.group_id}, {"role", given}, {"request_id", request.request_id}});
+            {"group_id", group.group_id},
+            {"role", core::Name(given)},
+            {"request_id", request.request_id}});
         db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
     }
 }
@@ -213,7 +222,7 @@ boost::json::array GroupSharingService::AcceptedFabrics(
     }
     for (const auto& id : Items(*request)) {
         const auto group = db_.Groups().Find(id);
-        if (!group || RoleInGroup(db_, caller.user_id, *group).empty()) {
+        if (!group || !RoleInGroup(db_, caller.user_id, *group)) {
             continue;
         }
         auto summary = groups_.FabricSummary(caller, id);
@@ -233,7 +242,7 @@ void GroupSharingService::RequireShare(const GroupRow& group, std::string_view u
     if (db_.Groups().FindShare(group.group_id, user_id)) {
         return;
     }
-    if (!RoleInGroup(db_, user_id, group).empty()) {
+    if (RoleInGroup(db_, user_id, group)) {
         throw ApiError(ErrorCode::kGroupShareViaParent);
     }
     throw ApiError(
@@ -253,13 +262,13 @@ void GroupSharingService::Remove(
         const bool self = target.user_id == caller.user_id;
         for (const auto& group : groups) {
             const auto role = RoleInGroup(db_, caller.user_id, group);
-            if (role.empty()) {
+            if (!role) {
                 throw ApiError(ErrorCode::kGroupShareNotMember);
             }
             if (self) {
                 // A secondary takes their own share away (primaries leave the group).
                 RequireShare(group, caller.user_id);
-                if (db_.Groups().FindShare(group.group_id, caller.user_id)->role != "secondary") {
+                if (db_.Groups().FindShare(group.group_id, caller.user_id)->role != ResourceRole::kSecondary) {
                     throw ApiError(ErrorCode::kGroupShareSelfNotSecondary);
                 }
                 continue;
@@ -304,11 +313,11 @@ boost::json::object GroupSharingService::Describe(
     // metadata of their share.
     struct Member {
         std::string user_id;
-        std::string role;
+        ResourceRole role;
         std::string metadata;
     };
 
-    std::vector<Member> members{{group.owner_id, "primary", "{}"}};
+    std::vector<Member> members{{group.owner_id, ResourceRole::kPrimary, "{}"}};
     std::optional<GroupRow> level = group;
     while (level) {
         for (const auto& share : db_.Groups().SharesOfGroup(level->group_id)) {
@@ -317,8 +326,8 @@ boost::json::object GroupSharingService::Describe(
             });
             if (it == members.end()) {
                 members.push_back(Member{share.user_id, share.role, share.metadata});
-            } else if (share.role == "primary") {
-                it->role = "primary";
+            } else if (share.role == ResourceRole::kPrimary) {
+                it->role = ResourceRole::kPrimary;
             }
         }
         // The parents' shares count only where the caller may see the parent.
@@ -326,8 +335,8 @@ boost::json::object GroupSharingService::Describe(
                                                            : std::nullopt;
     }
     boost::json::object users;
-    for (const char* role : {"primary", "secondary"}) {
-        if (std::string_view(role) == "secondary" && !caller_primary) {
+    for (const auto role : {ResourceRole::kPrimary, ResourceRole::kSecondary}) {
+        if (role == ResourceRole::kSecondary && !caller_primary) {
             continue;  // a secondary user does not see the other secondaries
         }
         boost::json::array names;
@@ -343,9 +352,11 @@ boost::json::object GroupSharingService::Describe(
                     {"user_name", user->user_name}, {"metadata", ParseObject(member.metadata)}});
             }
         }
-        users[role] = std::move(names);
+        // The lists are named after the role: primary, secondary, primary_metadata, ...
+        const std::string name(core::Name(role));
+        users[name] = std::move(names);
         if (q.metadata) {
-            users[std::string(role) + "_metadata"] = std::move(with_metadata);
+            users[name + "_metadata"] = std::move(with_metadata);
         }
     }
     boost::json::object out{
@@ -373,7 +384,7 @@ boost::json::object GroupSharingService::Describe(
         // alone does not reveal who shares its parent.
         boost::json::array parents;
         auto parent = group.parent_id.empty() ? std::nullopt : db_.Groups().Find(group.parent_id);
-        while (parent && !RoleInGroup(db_, caller.user_id, *parent).empty()) {
+        while (parent && RoleInGroup(db_, caller.user_id, *parent)) {
             parents.push_back(Describe(caller, *parent, nested));
             parent =
                 parent->parent_id.empty() ? std::nullopt : db_.Groups().Find(parent->parent_id);

@@ -11,6 +11,7 @@ namespace rainmaker::domain::sharing {
 
 using core::ApiError;
 using core::ErrorCode;
+using core::ResourceRole;
 using storage::SharingRequestRow;
 
 namespace {
@@ -31,8 +32,8 @@ constexpr SharingErrors kNodeErrors{
     ErrorCode::kShareBadNewRole,
     ErrorCode::kShareNewRoleNeedsTransfer};
 
-std::string OfferedRole(bool primary) {
-    return primary ? "primary" : "secondary";
+ResourceRole OfferedRole(bool primary) {
+    return primary ? ResourceRole::kPrimary : ResourceRole::kSecondary;
 }
 
 }  // namespace
@@ -61,7 +62,7 @@ void NodeSharingService::RequirePrimary(
 ) {
     for (const auto& node : nodes) {
         const auto mapping = db_.Nodes().FindMapping(caller.user_id, node);
-        if (!mapping || mapping->role != "primary") {
+        if (!mapping || mapping->role != ResourceRole::kPrimary) {
             throw ApiError(
                 ErrorCode::kShareNotPrimary,
                 "Caller must be primary on every node in the request: " + node
@@ -76,30 +77,32 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
     const auto now = clock_.NowSeconds();
     for (const auto& node : Items(request)) {
         const auto sender = db_.Nodes().FindMapping(request.from_user, node);
-        if (request.transfer && (!sender || sender->direct_role != "primary")) {
+        if (request.transfer && (!sender || sender->direct_role != ResourceRole::kPrimary)) {
             // Checked when the request is made and again here, when it is accepted: only what
             // the sender holds directly is handed over.
             throw ApiError(ErrorCode::kShareViaGroupTransfer);
         }
-        if (!sender || sender->role != "primary") {
+        if (!sender || sender->role != ResourceRole::kPrimary) {
             continue;  // the sender lost the node since: nothing to give
         }
-        // Sharing never lowers what the receiver holds: a primary offered "secondary" stays
+        // Sharing never lowers what the receiver holds: a primary offered the secondary role stays
         // primary (nobody is demoted by someone else's request).
         const auto held = db_.Nodes().FindMapping(request.to_user, node);
-        const auto role = held && held->direct_role == "primary"
-                              ? std::string("primary")
+        const auto role = held && held->direct_role == ResourceRole::kPrimary
+                              ? ResourceRole::kPrimary
                               : OfferedRole(request.primary || request.transfer);
         nodes::SetDirectRole(db_, request.to_user, node, role, now);
         const std::string event = core::Serialize(boost::json::object{
-            {"node_id", node}, {"role", role}, {"request_id", request.request_id}});
+            {"node_id", node}, {"role", core::Name(role)}, {"request_id", request.request_id}});
         db_.Events().Append("user_node_sharing_add", request.to_user, event, now);
         if (request.transfer) {
+            // The sender keeps a secondary role when new_role says so, else nothing.
+            const bool stays = request.new_role == ResourceRole::kSecondary;
             nodes::SetDirectRole(
                 db_,
                 request.from_user,
                 node,
-                request.new_role == "secondary" ? "secondary" : "",
+                stays ? std::optional(ResourceRole::kSecondary) : std::nullopt,
                 now
             );
             // The device is the receiver's now: they, not its former claimer, may claim it
@@ -121,7 +124,7 @@ std::string NodeSharingService::Share(const auth::AuthContext& caller, const Sha
             if (r.transfer) {
                 // What came with a group goes with the group.
                 const auto mine = db_.Nodes().FindMapping(caller.user_id, node);
-                if (mine->direct_role != "primary") {
+                if (mine->direct_role != ResourceRole::kPrimary) {
                     throw ApiError(ErrorCode::kShareViaGroupTransfer);
                 }
             }
@@ -162,7 +165,7 @@ void NodeSharingService::Remove(
                     ErrorCode::kShareMappingMissing, "User to node mapping does not exist: " + node
                 );
             }
-            if (mapping->direct_role.empty()) {
+            if (!mapping->direct_role) {
                 // Only groups give it: the group's sharing is what to remove.
                 throw ApiError(
                     ErrorCode::kShareViaGroupRemove,
@@ -171,7 +174,7 @@ void NodeSharingService::Remove(
             }
         }
         for (const auto& node : nodes) {
-            nodes::SetDirectRole(db_, target.user_id, node, "", clock_.NowSeconds());
+            nodes::SetDirectRole(db_, target.user_id, node, std::nullopt, clock_.NowSeconds());
         }
     });
 }
@@ -196,16 +199,17 @@ boost::json::object NodeSharingService::Details(
             boost::json::array primary;
             boost::json::array secondary;
             for (const auto& m : db_.Nodes().MappingsOfNode(own.node_id)) {
-                if (m.role != "primary" && own.role != "primary") {
+                if (m.role != ResourceRole::kPrimary && own.role != ResourceRole::kPrimary) {
                     continue;  // a secondary user does not see the other secondaries
                 }
                 const auto user = db_.Users().FindById(m.user_id);
                 if (user) {
-                    (m.role == "primary" ? primary : secondary).emplace_back(user->user_name);
+                    (m.role == ResourceRole::kPrimary ? primary : secondary)
+                        .emplace_back(user->user_name);
                 }
             }
             boost::json::object users{{"primary", std::move(primary)}};
-            if (own.role == "primary") {
+            if (own.role == ResourceRole::kPrimary) {
                 users["secondary"] = std::move(secondary);
             }
             boost::json::array sources;

@@ -39,7 +39,7 @@ void SharingFlow::CheckRequestFields(const ShareRequest& r) const {
     if (r.new_role && !r.transfer) {
         throw ApiError(errors_.new_role_needs_transfer);
     }
-    if (r.new_role && *r.new_role != "secondary") {
+    if (r.new_role && r.new_role->role != core::ResourceRole::kSecondary) {
         throw ApiError(errors_.bad_new_role);
     }
     if (r.metadata && !r.metadata->is_object() && !r.metadata->is_null()) {
@@ -93,7 +93,7 @@ std::string SharingFlow::Create(
     request.item_ids = core::Serialize(ids);
     request.primary = r.primary;
     request.transfer = r.transfer;
-    request.new_role = r.new_role.value_or("");
+    request.new_role = r.new_role ? r.new_role->role : std::nullopt;
     if (r.metadata && r.metadata->is_object()) {
         request.metadata = SerializeBounded(*r.metadata, "the metadata");
     }
@@ -188,8 +188,8 @@ boost::json::object SharingFlow::Describe(const SharingRequestRow& request) {
     out["metadata"] = ParseObject(request.metadata);
     if (request.transfer) {
         out["transfer"] = true;
-        if (!request.new_role.empty()) {
-            out["new_role"] = request.new_role;
+        if (request.new_role) {
+            out["new_role"] = core::Name(*request.new_role);
         }
     }
     return out;

@@ -13,6 +13,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/resource_role.hpp"
 #include "domain/auth/auth_context.hpp"
 #include "storage/database.hpp"
 
@@ -23,7 +24,7 @@ struct ShareRequest {
     std::string user_name;
     bool primary = false;
     bool transfer = false;
-    std::optional<std::string> new_role;
+    std::optional<core::NamedRole> new_role;  // transfer: the sender's role after it
     std::optional<boost::json::value> metadata;
 };
 

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "domain/stored_json.hpp"
+#include "http/api/body.hpp"
 #include "domain/tags/tags.hpp"
 
 namespace rainmaker::http::api {
@@ -209,7 +210,7 @@ ApiResponse GetUserNodes(const ApiRequest& r, AdminNodeService& nodes) {
     q.user_id = NonEmpty(r, "user_id");
     q.user_name = NonEmpty(r, "user_name");
     q.node_id = NonEmpty(r, "node_id");
-    q.role = NonEmpty(r, "role");
+    q.role = NamedRoleOf(NonEmpty(r, "role"));
     q.node_details = r.query.Bool("node_details", false);
     q.start_id = StartId(r);
     q.num_records = NumRecords(r);

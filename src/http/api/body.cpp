@@ -86,4 +86,15 @@ std::optional<std::vector<std::string>> OptionalStrings(
     return out;
 }
 
+std::optional<core::NamedRole> NamedRoleOf(const std::optional<std::string>& text) {
+    if (!text) {
+        return std::nullopt;
+    }
+    return core::NamedRole{core::ParseResourceRole(*text)};
+}
+
+std::optional<core::NamedRole> OptionalRole(const boost::json::object& body, std::string_view key) {
+    return NamedRoleOf(OptionalString(body, key));
+}
+
 }  // namespace rainmaker::http::api

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
+#include "core/resource_role.hpp"
 
 namespace rainmaker::http::api {
 
@@ -28,5 +29,11 @@ std::optional<bool> OptionalBool(const boost::json::object& body, std::string_vi
 std::optional<std::vector<std::string>> OptionalStrings(
     const boost::json::object& body, std::string_view key
 );
+
+// A resource role named by `text` when given: the role, or a NamedRole without one when the
+// text names none (the service refuses it with its own code); nullopt when not given.
+std::optional<core::NamedRole> NamedRoleOf(const std::optional<std::string>& text);
+// The string member `key` read so; nullopt when absent or null, kInvalidBody when another type.
+std::optional<core::NamedRole> OptionalRole(const boost::json::object& body, std::string_view key);
 
 }  // namespace rainmaker::http::api

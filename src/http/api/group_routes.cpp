@@ -82,7 +82,7 @@ domain::groups::NocBatch CsrBatch(const boost::json::object& body) {
         domain::groups::CsrItem parsed;
         parsed.csr = OptionalString(item, "csr").value_or("");
         parsed.group_id = OptionalString(item, "group_id").value_or("");
-        parsed.role = OptionalString(item, "role");
+        parsed.role = OptionalRole(item, "role");
         parsed.matter_node_id = OptionalString(item, "matter_node_id");
         batch.items.push_back(std::move(parsed));
     }

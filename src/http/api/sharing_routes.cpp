@@ -62,7 +62,7 @@ ApiResponse PutSharing(
     request.user_name = OptionalString(body, "user_name").value_or("");
     request.primary = OptionalBool(body, "primary").value_or(false);
     request.transfer = OptionalBool(body, "transfer").value_or(false);
-    request.new_role = OptionalString(body, "new_role");
+    request.new_role = OptionalRole(body, "new_role");
     if (const auto* metadata = body.if_contains("metadata")) {
         request.metadata = *metadata;
     }

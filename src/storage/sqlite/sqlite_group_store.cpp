@@ -2,6 +2,7 @@
 #include "storage/sqlite/sqlite_group_store.hpp"
 
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/stored_role.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -36,7 +37,8 @@ std::string Query(const char* where) {
 constexpr const char* kShareColumns = "group_id, user_id, role, metadata, created_at";
 
 GroupShareRow ReadShare(const Statement& s) {
-    return GroupShareRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+    return GroupShareRow{
+        s.Text(0), s.Text(1), StoredRole(s.Text(2), "group_shares.role"), s.Text(3), s.Int(4)};
 }
 
 }  // namespace
@@ -219,7 +221,7 @@ void SqliteGroupStore::PutShare(const GroupShareRow& share) {
             ") VALUES (?, ?, ?, ?, ?)",
         share.group_id,
         share.user_id,
-        share.role,
+        core::Name(share.role),
         share.metadata,
         share.created_at
     );
@@ -252,7 +254,8 @@ std::vector<SharedNodeSource> SqliteGroupStore::SharedNodeSources(
         "n.group_id = s.group_id AND n.node_id = ?2 JOIN node_groups g ON g.group_id = "
         "s.group_id WHERE s.user_id = ?1 ORDER BY s.group_id",
         [](const Statement& st) {
-            return SharedNodeSource{st.Text(0), st.Text(1), st.Text(2)};
+            return SharedNodeSource{
+                st.Text(0), StoredRole(st.Text(1), "group_shares.role"), st.Text(2)};
         },
         user_id,
         node_id

@@ -5,6 +5,7 @@
 
 #include "storage/sqlite/dynamic_query.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/stored_role.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -50,13 +51,13 @@ UserNodeRow ReadMapping(const Statement& s) {
     return UserNodeRow{
         s.Text(0),
         s.Text(1),
-        s.Text(2),
+        StoredRole(s.Text(2), "user_nodes.role"),
         s.Text(3),
         s.Text(4),
         s.Text(5),
         s.Text(6),
         s.Int(7),
-        s.Text(8)};
+        StoredOptionalRole(s.Text(8), "user_nodes.direct_role")};
 }
 
 constexpr const char* kRequestColumns =
@@ -314,13 +315,13 @@ void SqliteNodeStore::PutMapping(const UserNodeRow& m) {
         )
             .Bind(1, m.user_id)
             .Bind(2, m.node_id)
-            .Bind(3, m.role)
+            .Bind(3, core::Name(m.role))
             .Bind(4, m.tags)
             .Bind(5, m.metadata)
             .Bind(6, m.group_id)
             .Bind(7, m.admin_access)
             .Bind(8, m.created_at)
-            .Bind(9, m.direct_role)
+            .Bind(9, OptionalRoleText(m.direct_role))
             .Run();
     });
 }

@@ -2,6 +2,7 @@
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/stored_role.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -19,7 +20,7 @@ SharingRequestRow ReadRequest(const Statement& s) {
     r.item_ids = s.Text(3);
     r.primary = s.Bool(4);
     r.transfer = s.Bool(5);
-    r.new_role = s.Text(6);
+    r.new_role = StoredOptionalRole(s.Text(6), "sharing_requests.new_role");
     r.metadata = s.Text(7);
     r.status = s.Text(8);
     r.created_at = s.Int(9);
@@ -41,7 +42,7 @@ void SqliteSharingStore::Put(const SharingRequestRow& r) {
             .Bind(4, r.item_ids)
             .Bind(5, r.primary)
             .Bind(6, r.transfer)
-            .Bind(7, r.new_role)
+            .Bind(7, OptionalRoleText(r.new_role))
             .Bind(8, r.metadata)
             .Bind(9, r.status)
             .Bind(10, r.created_at)
