@@ -196,7 +196,9 @@ protected:
     }
 
     void Map(
-        const std::string& user, const std::string& node, const std::string& role = "primary"
+        const std::string& user,
+        const std::string& node,
+        core::ResourceRole role = core::ResourceRole::kPrimary
     ) {
         storage::UserNodeRow m;
         m.user_id = user;
@@ -576,8 +578,8 @@ TEST_F(AutomationServiceTest, CreateRefusesEachDocumentedErrorAndStoresNothing) 
     // A name is unique per user (another user may use it); 256 characters, not bytes.
     Create(NodeBody("Mine"));
     EXPECT_EQ(CreateError(NodeBody("Mine")), 127010);
-    Map("bob", kSensor, "secondary");
-    Map("bob", kLamp, "secondary");
+    Map("bob", kSensor, core::ResourceRole::kSecondary);
+    Map("bob", kLamp, core::ResourceRole::kSecondary);
     EXPECT_EQ(CreateError(NodeBody("Mine"), &bob_), 0);  // a secondary may automate too
     std::string wide;
     for (int i = 0; i < 256; ++i) {
@@ -1163,8 +1165,8 @@ TEST_F(AutomationServiceTest, AnAutomationRetriggeringItselfThroughTheDeviceEcho
 }
 
 TEST_F(AutomationServiceTest, TwoAutomationsTogglingEachOtherAcrossNodesAndUsersStop) {
-    Map("bob", kSensor, "secondary");
-    Map("bob", kLamp, "secondary");
+    Map("bob", kSensor, core::ResourceRole::kSecondary);
+    Map("bob", kLamp, core::ResourceRole::kSecondary);
     const auto toggle = [](const char* name, const char* watched, const char* other) {
         return object{
             {"name", name},
@@ -1207,8 +1209,8 @@ TEST_F(AutomationServiceTest, AUserPointsAtMostTheConfiguredNumberAtOneNode) {
     auto on_lamp = NodeBody("d");
     on_lamp["node_id"] = kLamp;
     const auto d = limited.Create(alice_, In(on_lamp));
-    Map("bob", kSensor, "secondary");
-    Map("bob", kLamp, "secondary");
+    Map("bob", kSensor, core::ResourceRole::kSecondary);
+    Map("bob", kLamp, core::ResourceRole::kSecondary);
     EXPECT_EQ(CodeOf([&] { limited.Create(bob_, In(NodeBody("a"))); }), 0);
     // Moving one to the full node is refused too, and changes nothing.
     AutomationInput move;
@@ -1227,7 +1229,7 @@ TEST_F(AutomationServiceTest, WeatherPlacesAreCappedPerUserAndInAll) {
     small.max_weather_places_per_user = 2;
     small.max_weather_places = 3;
     AutomationService limited{db_, clock_, small, true};
-    Map("bob", kLamp, "secondary");
+    Map("bob", kLamp, core::ResourceRole::kSecondary);
     limited.Create(alice_, In(WeatherBody("p1", 10, 10)));
     limited.Create(alice_, In(WeatherBody("p2", 20, 20)));
     // The same 0.01° cell is the same place.

@@ -73,7 +73,7 @@ protected:
 
     void MakePrimary(const std::string& user, const std::string& node) {
         db_.Transaction([&] {
-            SetDirectRole(db_, user, node, "primary", clock_.NowSeconds());
+            SetDirectRole(db_, user, node, core::ResourceRole::kPrimary, clock_.NowSeconds());
             db_.Nodes().MarkMapped(node, clock_.NowSeconds());
         });
     }
@@ -102,8 +102,8 @@ TEST_F(ClaimServiceTest, TheFormerOwnerCannotClaimATransferredDeviceAgain) {
     MakePrimary("alice", node);
     // Alice transfers the device to Bob: Bob primary, Alice nothing.
     db_.Transaction([&] {
-        SetDirectRole(db_, "bob", node, "primary", clock_.NowSeconds());
-        SetDirectRole(db_, "alice", node, "", clock_.NowSeconds());
+        SetDirectRole(db_, "bob", node, core::ResourceRole::kPrimary, clock_.NowSeconds());
+        SetDirectRole(db_, "alice", node, std::nullopt, clock_.NowSeconds());
     });
     EXPECT_EQ(
         CodeOf([&] { claims.Initiate(Caller("alice"), kMac, "esp32"); }), ErrorCode::kNodeNotOwned
@@ -122,7 +122,7 @@ TEST_F(ClaimServiceTest, APrimaryReclaimKeepsTheIdentityAndRevokesEveryEarlierCe
     const auto first = Claim(claims, Caller("alice"));
     const auto node = NodeOf();
     MakePrimary("bob", node);  // Bob became primary (a transfer)
-    db_.Transaction([&] { SetDirectRole(db_, "alice", node, "", clock_.NowSeconds()); });
+    db_.Transaction([&] { SetDirectRole(db_, "alice", node, std::nullopt, clock_.NowSeconds()); });
     const auto second = Claim(claims, Caller("bob"));
     EXPECT_EQ(NodeOf(), node);
     EXPECT_EQ(db_.Nodes().Find(node)->claimed_by, "bob");
@@ -150,8 +150,8 @@ TEST_F(ClaimServiceTest, APrimaryChangeBetweenInitiateAndVerifyIsSeenAtVerify) {
     MakePrimary("alice", node);
     ASSERT_EQ(claims.Initiate(Caller("alice"), kMac, "esp32"), node);
     db_.Transaction([&] {
-        SetDirectRole(db_, "bob", node, "primary", clock_.NowSeconds());
-        SetDirectRole(db_, "alice", node, "", clock_.NowSeconds());
+        SetDirectRole(db_, "bob", node, core::ResourceRole::kPrimary, clock_.NowSeconds());
+        SetDirectRole(db_, "alice", node, std::nullopt, clock_.NowSeconds());
     });
     const auto csr = crypto::MakeKeyAndCsr(node);
     EXPECT_EQ(

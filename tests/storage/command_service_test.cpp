@@ -121,14 +121,14 @@ protected:
             ASSERT_EQ(
                 ingest_.Handle(node, "config", Config(node, cmd_resp)), IngestOutcome::kApplied
             );
-            Map(owner_, node, "primary");
+            Map(owner_, node, core::ResourceRole::kPrimary);
         }
         ingest_.HandlePresence(kOnline, true, clock_.NowSeconds() * 1000, 1);
         ingest_.HandlePresence(kPlain, true, clock_.NowSeconds() * 1000, 1);
-        Map(guest_, kOnline, "secondary");
+        Map(guest_, kOnline, core::ResourceRole::kSecondary);
     }
 
-    void Map(const auth::AuthContext& user, const char* node, const char* role) {
+    void Map(const auth::AuthContext& user, const char* node, core::ResourceRole role) {
         storage::UserNodeRow mapping;
         mapping.user_id = user.user_id;
         mapping.node_id = node;
@@ -820,7 +820,7 @@ TEST_F(CommandServiceTest, APollWithinTheResendIntervalSendsOnlyRequestsNeverSen
 TEST_F(CommandServiceTest, AResendCarriesTheMakersRoleOnTheNodeNow) {
     const auto id = Send(owner_, {kOffline}).request_id;
     EXPECT_EQ(Row(id, kOffline).role, 2);
-    Map(owner_, kOffline, "secondary");  // the primary was made a secondary since
+    Map(owner_, kOffline, core::ResourceRole::kSecondary);  // the primary was made a secondary since
     ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
     ASSERT_EQ(publisher_.sent.size(), 1u);
     EXPECT_EQ(Decode(publisher_.sent[0].payload).role, 4);

@@ -1,6 +1,7 @@
 // The SQLite store's group sharing, top-level listings, admin groups, node queries, sharing
 // request kinds and the direct_role column of V006.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,15 @@
 #include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "support/resource_role_print.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage::sqlite {
 namespace {
+
+using core::ResourceRole;
+constexpr auto kPrimary = ResourceRole::kPrimary;
+constexpr auto kSecondary = ResourceRole::kSecondary;
 
 UserRow MakeUser(std::string id, std::string name) {
     UserRow u;
@@ -82,11 +88,11 @@ protected:
         ASSERT_TRUE(db_.Nodes().Insert(node));
     }
 
-    void Map(const std::string& user, const std::string& node, const std::string& role) {
+    void Map(const std::string& user, const std::string& node, ResourceRole role) {
         db_.Nodes().PutMapping(UserNodeRow{user, node, role, "[]", "{}", "", "", 1, role});
     }
 
-    void Share(const std::string& group, const std::string& user, const std::string& role) {
+    void Share(const std::string& group, const std::string& user, ResourceRole role) {
         db_.Groups().PutShare(GroupShareRow{group, user, role, "{}", 1});
     }
 
@@ -97,14 +103,14 @@ protected:
 TEST_F(GroupSharingStoreTest, PutsFindsReplacesAndDeletesShares) {
     db_.Groups().Insert(MakeGroup("g1", "owner"));
     EXPECT_FALSE(db_.Groups().FindShare("g1", "alice"));
-    db_.Groups().PutShare(GroupShareRow{"g1", "alice", "secondary", R"({"a":1})", 20});
-    db_.Groups().PutShare(GroupShareRow{"g1", "bob", "primary", "{}", 10});
+    db_.Groups().PutShare(GroupShareRow{"g1", "alice", kSecondary, R"({"a":1})", 20});
+    db_.Groups().PutShare(GroupShareRow{"g1", "bob", kPrimary, "{}", 10});
 
     const auto share = db_.Groups().FindShare("g1", "alice");
     ASSERT_TRUE(share);
     EXPECT_EQ(share->group_id, "g1");
     EXPECT_EQ(share->user_id, "alice");
-    EXPECT_EQ(share->role, "secondary");
+    EXPECT_EQ(share->role, kSecondary);
     EXPECT_EQ(share->metadata, R"({"a":1})");
     EXPECT_EQ(share->created_at, 20);
     EXPECT_FALSE(db_.Groups().FindShare("g1", "owner"));
@@ -113,11 +119,11 @@ TEST_F(GroupSharingStoreTest, PutsFindsReplacesAndDeletesShares) {
     EXPECT_EQ(UsersOf(db_.Groups().SharesOfGroup("g1")), (Strings{"bob", "alice"}));
 
     // A second put replaces the row (no duplicate), with every column.
-    db_.Groups().PutShare(GroupShareRow{"g1", "alice", "primary", "{}", 5});
+    db_.Groups().PutShare(GroupShareRow{"g1", "alice", kPrimary, "{}", 5});
     const auto shares = db_.Groups().SharesOfGroup("g1");
     ASSERT_EQ(shares.size(), 2u);
     EXPECT_EQ(shares[0].user_id, "alice");
-    EXPECT_EQ(shares[0].role, "primary");
+    EXPECT_EQ(shares[0].role, kPrimary);
     EXPECT_EQ(shares[0].metadata, "{}");
     EXPECT_EQ(shares[0].created_at, 5);
     EXPECT_EQ(shares[1].user_id, "bob");
@@ -133,9 +139,9 @@ TEST_F(GroupSharingStoreTest, DeletingAGroupDeletesItsSharesAndThoseOfItsSubGrou
     db_.Groups().Insert(MakeGroup("g1", "owner"));
     db_.Groups().Insert(MakeGroup("g1a", "owner", "g1"));
     db_.Groups().Insert(MakeGroup("g2", "owner"));
-    Share("g1", "alice", "secondary");
-    Share("g1a", "bob", "secondary");
-    Share("g2", "alice", "primary");
+    Share("g1", "alice", kSecondary);
+    Share("g1a", "bob", kSecondary);
+    Share("g2", "alice", kPrimary);
 
     db_.Groups().Delete("g1");
     EXPECT_FALSE(db_.Groups().Find("g1a"));
@@ -155,17 +161,17 @@ TEST_F(GroupSharingStoreTest, SharedNodeSourcesGiveEachShareWithItsRoleAndOwner)
     db_.Groups().Insert(MakeGroup("g2", "owner"));
     db_.Groups().AddNode("g1", "n1");
     db_.Groups().AddNode("g2", "n1");
-    Share("g1", "alice", "primary");
-    Share("g2", "alice", "secondary");
+    Share("g1", "alice", kPrimary);
+    Share("g2", "alice", kSecondary);
 
     // The share's own role: what the owner holds is the domain's to weigh.
     const auto sources = db_.Groups().SharedNodeSources("alice", "n1");
     ASSERT_EQ(sources.size(), 2u);
     EXPECT_EQ(sources[0].group_id, "g1");
-    EXPECT_EQ(sources[0].role, "primary");
+    EXPECT_EQ(sources[0].role, kPrimary);
     EXPECT_EQ(sources[0].owner_id, "owner");
     EXPECT_EQ(sources[1].group_id, "g2");
-    EXPECT_EQ(sources[1].role, "secondary");
+    EXPECT_EQ(sources[1].role, kSecondary);
 
     // Nobody else has a share.
     EXPECT_TRUE(db_.Groups().SharedNodeSources("bob", "n1").empty());
@@ -177,7 +183,7 @@ TEST_F(GroupSharingStoreTest, SharedNodeSourcesNeedTheNodeInTheGroup) {
     AddNodeRow("n2");
     db_.Groups().Insert(MakeGroup("g1", "owner"));
     db_.Groups().AddNode("g1", "n1");
-    Share("g1", "alice", "primary");
+    Share("g1", "alice", kPrimary);
     EXPECT_EQ(db_.Groups().SharedNodeSources("alice", "n1").size(), 1u);
     EXPECT_TRUE(db_.Groups().SharedNodeSources("alice", "n2").empty());
     db_.Groups().RemoveNode("g1", "n1");
@@ -192,11 +198,11 @@ TEST_F(GroupSharingStoreTest, ListTopLevelGivesOwnTopLevelAndSharedGroupsInIdOrd
     db_.Groups().Insert(MakeGroup("g5", "bob"));
     db_.Groups().Insert(MakeGroup("g6", "owner"));  // shared with bob only
     db_.Groups().Insert(MakeGroup("g0", "bob"));    // not shared
-    Share("g2", "alice", "secondary");
-    Share("g5", "alice", "primary");
-    Share("g6", "bob", "secondary");
-    Share("g1", "bob", "secondary");    // alice's own group shared out
-    Share("g4", "alice", "secondary");  // an own group is listed once
+    Share("g2", "alice", kSecondary);
+    Share("g5", "alice", kPrimary);
+    Share("g6", "bob", kSecondary);
+    Share("g1", "bob", kSecondary);    // alice's own group shared out
+    Share("g4", "alice", kSecondary);  // an own group is listed once
 
     EXPECT_EQ(
         Ids(db_.Groups().ListTopLevel("user", "alice", "", 10)), (Strings{"g1", "g2", "g4", "g5"})
@@ -223,8 +229,8 @@ TEST_F(GroupSharingStoreTest, ListTopLevelKeepsAdminAndUserGroupsApart) {
     db_.Groups().Insert(MakeGroup("a3", "owner", "", "admin"));
     db_.Groups().Insert(MakeGroup("u1", "alice"));
     db_.Groups().Insert(MakeGroup("u2", "owner"));
-    Share("a3", "alice", "secondary");
-    Share("u2", "alice", "secondary");
+    Share("a3", "alice", kSecondary);
+    Share("u2", "alice", kSecondary);
 
     EXPECT_EQ(Ids(db_.Groups().ListTopLevel("user", "alice", "", 10)), (Strings{"u1", "u2"}));
     EXPECT_EQ(db_.Groups().CountTopLevel("user", "alice"), 2);
@@ -397,27 +403,27 @@ TEST_F(GroupSharingStoreTest, SharingListKeepsNodeAndGroupRequestsApart) {
 TEST_F(GroupSharingStoreTest, MappingsRoundTripTheirDirectRole) {
     AddNodeRow("n1");
     AddNodeRow("n2");
-    db_.Nodes().PutMapping(UserNodeRow{"alice", "n1", "secondary", "[]", "{}", "", "", 1, ""});
-    db_.Nodes().PutMapping(UserNodeRow{"alice", "n2", "primary", "[]", "{}", "", "", 1, "primary"});
-    db_.Nodes().PutMapping(UserNodeRow{"bob", "n1", "primary", "[]", "{}", "", "", 1, "secondary"});
+    db_.Nodes().PutMapping(UserNodeRow{"alice", "n1", kSecondary, "[]", "{}", "", "", 1, std::nullopt});
+    db_.Nodes().PutMapping(UserNodeRow{"alice", "n2", kPrimary, "[]", "{}", "", "", 1, kPrimary});
+    db_.Nodes().PutMapping(UserNodeRow{"bob", "n1", kPrimary, "[]", "{}", "", "", 1, kSecondary});
 
     const auto groups_only = db_.Nodes().FindMapping("alice", "n1");
     ASSERT_TRUE(groups_only);
-    EXPECT_EQ(groups_only->direct_role, "");
-    EXPECT_EQ(groups_only->role, "secondary");
+    EXPECT_EQ(groups_only->direct_role, std::nullopt);
+    EXPECT_EQ(groups_only->role, kSecondary);
     const auto direct = db_.Nodes().FindMapping("alice", "n2");
     ASSERT_TRUE(direct);
-    EXPECT_EQ(direct->direct_role, "primary");
-    EXPECT_EQ(direct->role, "primary");
+    EXPECT_EQ(direct->direct_role, kPrimary);
+    EXPECT_EQ(direct->role, kPrimary);
     const auto mixed = db_.Nodes().FindMapping("bob", "n1");
     ASSERT_TRUE(mixed);
-    EXPECT_EQ(mixed->direct_role, "secondary");
-    EXPECT_EQ(mixed->role, "primary");
+    EXPECT_EQ(mixed->direct_role, kSecondary);
+    EXPECT_EQ(mixed->role, kPrimary);
 
     const auto listed = db_.Nodes().ListMappings("alice", "", 10);
     ASSERT_EQ(listed.size(), 2u);
-    EXPECT_EQ(listed[0].direct_role, "");
-    EXPECT_EQ(listed[1].direct_role, "primary");
+    EXPECT_EQ(listed[0].direct_role, std::nullopt);
+    EXPECT_EQ(listed[1].direct_role, kPrimary);
 }
 
 // A database made before V006: its mappings were all direct, so direct_role takes their role.
@@ -457,15 +463,15 @@ TEST(GroupSharingMigrationTest, V006CopiesTheRoleOfExistingMappingsIntoDirectRol
     EXPECT_GE(db.SchemaVersion(), 6);
     const auto a = db.Nodes().FindMapping("u1", "n1");
     ASSERT_TRUE(a);
-    EXPECT_EQ(a->role, "primary");
-    EXPECT_EQ(a->direct_role, "primary");
+    EXPECT_EQ(a->role, kPrimary);
+    EXPECT_EQ(a->direct_role, kPrimary);
     const auto b = db.Nodes().FindMapping("u2", "n1");
     ASSERT_TRUE(b);
-    EXPECT_EQ(b->role, "secondary");
-    EXPECT_EQ(b->direct_role, "secondary");
+    EXPECT_EQ(b->role, kSecondary);
+    EXPECT_EQ(b->direct_role, kSecondary);
     const auto c = db.Nodes().FindMapping("u1", "n2");
     ASSERT_TRUE(c);
-    EXPECT_EQ(c->direct_role, "secondary");
+    EXPECT_EQ(c->direct_role, kSecondary);
 }
 
 }  // namespace

@@ -12,11 +12,13 @@
 #include <gtest/gtest.h>
 
 #include "storage/sqlite/sqlite_database.hpp"
+#include "support/resource_role_print.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::domain::nodes {
 namespace {
 
+using core::ResourceRole;
 using storage::GroupRow;
 using storage::GroupShareRow;
 using storage::NodeRow;
@@ -25,6 +27,8 @@ using storage::UserRow;
 using Strings = std::vector<std::string>;
 
 constexpr std::int64_t kNow = 100;
+constexpr auto kPrimary = ResourceRole::kPrimary;
+constexpr auto kSecondary = ResourceRole::kSecondary;
 
 class NodeAccessTest : public ::testing::Test {
 protected:
@@ -63,7 +67,7 @@ protected:
         db_.Groups().Insert(g);
     }
 
-    void Share(const std::string& group, const std::string& user, const std::string& role) {
+    void Share(const std::string& group, const std::string& user, ResourceRole role) {
         db_.Groups().PutShare(GroupShareRow{group, user, role, "{}", 1});
     }
 
@@ -82,10 +86,10 @@ protected:
         return db_.Nodes().FindMapping(user, node);
     }
 
-    // The effective role, "" without a mapping.
-    std::string Role(const std::string& user, const std::string& node) {
+    // The effective role, nullopt without a mapping.
+    std::optional<ResourceRole> Role(const std::string& user, const std::string& node) {
         const auto m = Mapping(user, node);
-        return m ? m->role : "";
+        return m ? std::optional(m->role) : std::nullopt;
     }
 
     bool Holds(const std::string& group, const std::string& node) {
@@ -98,65 +102,65 @@ protected:
 };
 
 TEST_F(NodeAccessTest, DirectRoleAloneSetsChangesAndRemovesTheMapping) {
-    SetDirectRole(db_, "alice", "n1", "secondary", kNow);
+    SetDirectRole(db_, "alice", "n1", kSecondary, kNow);
     auto m = Mapping("alice", "n1");
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->role, "secondary");
-    EXPECT_EQ(m->direct_role, "secondary");
+    EXPECT_EQ(m->role, kSecondary);
+    EXPECT_EQ(m->direct_role, kSecondary);
     EXPECT_EQ(m->created_at, kNow);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"NODE"}));
 
-    SetDirectRole(db_, "alice", "n1", "primary", kNow + 1);
+    SetDirectRole(db_, "alice", "n1", kPrimary, kNow + 1);
     m = Mapping("alice", "n1");
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->role, "primary");
-    EXPECT_EQ(m->direct_role, "primary");
+    EXPECT_EQ(m->role, kPrimary);
+    EXPECT_EQ(m->direct_role, kPrimary);
     EXPECT_EQ(m->created_at, kNow);  // the same mapping
 
-    SetDirectRole(db_, "alice", "n1", "", kNow + 2);
+    SetDirectRole(db_, "alice", "n1", std::nullopt, kNow + 2);
     EXPECT_FALSE(Mapping("alice", "n1"));
     EXPECT_TRUE(AccessSources(db_, "alice", "n1").empty());
 
     // Clearing a role nobody has creates nothing.
-    SetDirectRole(db_, "bob", "n1", "", kNow);
+    SetDirectRole(db_, "bob", "n1", std::nullopt, kNow);
     EXPECT_FALSE(Mapping("bob", "n1"));
     // Other users and nodes are untouched.
-    SetDirectRole(db_, "alice", "n2", "primary", kNow);
-    SetDirectRole(db_, "bob", "n2", "secondary", kNow);
-    SetDirectRole(db_, "alice", "n2", "", kNow);
-    EXPECT_EQ(Role("bob", "n2"), "secondary");
+    SetDirectRole(db_, "alice", "n2", kPrimary, kNow);
+    SetDirectRole(db_, "bob", "n2", kSecondary, kNow);
+    SetDirectRole(db_, "alice", "n2", std::nullopt, kNow);
+    EXPECT_EQ(Role("bob", "n2"), kSecondary);
 }
 
 TEST_F(NodeAccessTest, GroupOnlyAccessFollowsTheNodeInAndOutOfASharedGroup) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "secondary");
+    Share("g1", "alice", kSecondary);
 
     AddToGroup("g1", "n1");
     const auto m = Mapping("alice", "n1");
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->role, "secondary");
-    EXPECT_EQ(m->direct_role, "");
+    EXPECT_EQ(m->role, kSecondary);
+    EXPECT_EQ(m->direct_role, std::nullopt);
     EXPECT_EQ(m->created_at, kNow);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"g1"}));
     EXPECT_FALSE(Mapping("bob", "n1"));  // no share
-    EXPECT_EQ(Role("owner", "n1"), "primary");
+    EXPECT_EQ(Role("owner", "n1"), kPrimary);
 
     RemoveFromGroup("g1", "n1");
     EXPECT_FALSE(Mapping("alice", "n1"));
     EXPECT_TRUE(AccessSources(db_, "alice", "n1").empty());
-    EXPECT_EQ(Role("owner", "n1"), "primary");
+    EXPECT_EQ(Role("owner", "n1"), kPrimary);
 }
 
 TEST_F(NodeAccessTest, SharingAnExistingGroupGivesAccessOnSync) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
     AddToGroup("g1", "n1");
     EXPECT_FALSE(Mapping("alice", "n1"));  // not shared yet
 
-    Share("g1", "alice", "primary");
+    Share("g1", "alice", kPrimary);
     SyncAccess(db_, "alice", "n1", kNow);
-    EXPECT_EQ(Role("alice", "n1"), "primary");
+    EXPECT_EQ(Role("alice", "n1"), kPrimary);
 
     db_.Groups().DeleteShare("g1", "alice");
     SyncAccess(db_, "alice", "n1", kNow);
@@ -164,106 +168,106 @@ TEST_F(NodeAccessTest, SharingAnExistingGroupGivesAccessOnSync) {
 }
 
 TEST_F(NodeAccessTest, EffectiveRoleIsTheBestOfDirectAndGroupRoles) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "primary");
-    SetDirectRole(db_, "alice", "n1", "secondary", kNow);
-    EXPECT_EQ(Role("alice", "n1"), "secondary");
+    Share("g1", "alice", kPrimary);
+    SetDirectRole(db_, "alice", "n1", kSecondary, kNow);
+    EXPECT_EQ(Role("alice", "n1"), kSecondary);
 
     AddToGroup("g1", "n1");
     auto m = Mapping("alice", "n1");
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->role, "primary");
-    EXPECT_EQ(m->direct_role, "secondary");
+    EXPECT_EQ(m->role, kPrimary);
+    EXPECT_EQ(m->direct_role, kSecondary);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"NODE", "g1"}));
 
     // Without the direct role the group alone still gives primary.
-    SetDirectRole(db_, "alice", "n1", "", kNow);
+    SetDirectRole(db_, "alice", "n1", std::nullopt, kNow);
     m = Mapping("alice", "n1");
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->role, "primary");
-    EXPECT_EQ(m->direct_role, "");
+    EXPECT_EQ(m->role, kPrimary);
+    EXPECT_EQ(m->direct_role, std::nullopt);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"g1"}));
 
     // Back to direct secondary, then the group goes: secondary remains.
-    SetDirectRole(db_, "alice", "n1", "secondary", kNow);
-    EXPECT_EQ(Role("alice", "n1"), "primary");
+    SetDirectRole(db_, "alice", "n1", kSecondary, kNow);
+    EXPECT_EQ(Role("alice", "n1"), kPrimary);
     RemoveFromGroup("g1", "n1");
     m = Mapping("alice", "n1");
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->role, "secondary");
-    EXPECT_EQ(m->direct_role, "secondary");
+    EXPECT_EQ(m->role, kSecondary);
+    EXPECT_EQ(m->direct_role, kSecondary);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"NODE"}));
 }
 
 TEST_F(NodeAccessTest, ADirectPrimaryIsNotLoweredByASecondaryGroup) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "secondary");
-    SetDirectRole(db_, "alice", "n1", "primary", kNow);
+    Share("g1", "alice", kSecondary);
+    SetDirectRole(db_, "alice", "n1", kPrimary, kNow);
     AddToGroup("g1", "n1");
-    EXPECT_EQ(Role("alice", "n1"), "primary");
+    EXPECT_EQ(Role("alice", "n1"), kPrimary);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"NODE", "g1"}));
 }
 
 TEST_F(NodeAccessTest, AGroupGivesPrimaryOnlyWhileItsOwnerIsPrimary) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "primary");
+    Share("g1", "alice", kPrimary);
     Group("g2", "owner");
-    Share("g2", "bob", "secondary");
+    Share("g2", "bob", kSecondary);
     AddToGroup("g1", "n1");
     AddToGroup("g2", "n1");
-    EXPECT_EQ(Role("alice", "n1"), "primary");
-    EXPECT_EQ(Role("bob", "n1"), "secondary");  // a secondary share stays secondary
+    EXPECT_EQ(Role("alice", "n1"), kPrimary);
+    EXPECT_EQ(Role("bob", "n1"), kSecondary);  // a secondary share stays secondary
 
-    SetDirectRole(db_, "owner", "n1", "secondary", kNow);
-    EXPECT_EQ(Role("owner", "n1"), "secondary");
-    EXPECT_EQ(Role("alice", "n1"), "secondary");
-    EXPECT_EQ(Role("bob", "n1"), "secondary");
+    SetDirectRole(db_, "owner", "n1", kSecondary, kNow);
+    EXPECT_EQ(Role("owner", "n1"), kSecondary);
+    EXPECT_EQ(Role("alice", "n1"), kSecondary);
+    EXPECT_EQ(Role("bob", "n1"), kSecondary);
 
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
-    EXPECT_EQ(Role("alice", "n1"), "primary");
-    EXPECT_EQ(Role("bob", "n1"), "secondary");
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
+    EXPECT_EQ(Role("alice", "n1"), kPrimary);
+    EXPECT_EQ(Role("bob", "n1"), kSecondary);
 }
 
 TEST_F(NodeAccessTest, AGroupOwnersDemotionRipplesDownAChainOfShares) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "primary");
+    Share("g1", "alice", kPrimary);
     AddToGroup("g1", "n1");
     Group("ga", "alice");
-    Share("ga", "bob", "primary");
+    Share("ga", "bob", kPrimary);
     AddToGroup("ga", "n1");
-    ASSERT_EQ(Role("alice", "n1"), "primary");
-    ASSERT_EQ(Role("bob", "n1"), "primary");
+    ASSERT_EQ(Role("alice", "n1"), kPrimary);
+    ASSERT_EQ(Role("bob", "n1"), kPrimary);
 
-    SetDirectRole(db_, "owner", "n1", "secondary", kNow);
-    EXPECT_EQ(Role("alice", "n1"), "secondary");
-    EXPECT_EQ(Role("bob", "n1"), "secondary");
+    SetDirectRole(db_, "owner", "n1", kSecondary, kNow);
+    EXPECT_EQ(Role("alice", "n1"), kSecondary);
+    EXPECT_EQ(Role("bob", "n1"), kSecondary);
     EXPECT_TRUE(Holds("ga", "n1"));  // a lower role keeps the node in the groups
 }
 
 TEST_F(NodeAccessTest, LosingAllAccessRipplesThroughTheUsersOwnGroups) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "secondary");
+    Share("g1", "alice", kSecondary);
     AddToGroup("g1", "n1");
-    ASSERT_EQ(Role("alice", "n1"), "secondary");
+    ASSERT_EQ(Role("alice", "n1"), kSecondary);
 
     // alice puts n1 (and her own n2) into her group and shares it with bob; bob does the same
     // for carol.
-    SetDirectRole(db_, "alice", "n2", "primary", kNow);
+    SetDirectRole(db_, "alice", "n2", kPrimary, kNow);
     Group("ga", "alice");
-    Share("ga", "bob", "secondary");
+    Share("ga", "bob", kSecondary);
     AddToGroup("ga", "n1");
     AddToGroup("ga", "n2");
     Group("gb", "bob");
-    Share("gb", "carol", "secondary");
+    Share("gb", "carol", kSecondary);
     AddToGroup("gb", "n1");
-    ASSERT_EQ(Role("bob", "n1"), "secondary");
-    ASSERT_EQ(Role("bob", "n2"), "secondary");
-    ASSERT_EQ(Role("carol", "n1"), "secondary");
+    ASSERT_EQ(Role("bob", "n1"), kSecondary);
+    ASSERT_EQ(Role("bob", "n2"), kSecondary);
+    ASSERT_EQ(Role("carol", "n1"), kSecondary);
 
     // An admin group of alice's is not a sharing source and keeps the node.
     Group("adm", "alice", "admin");
@@ -278,61 +282,61 @@ TEST_F(NodeAccessTest, LosingAllAccessRipplesThroughTheUsersOwnGroups) {
     EXPECT_FALSE(Mapping("carol", "n1"));
     EXPECT_TRUE(Holds("adm", "n1"));
     // What came from elsewhere stays.
-    EXPECT_EQ(Role("owner", "n1"), "primary");
-    EXPECT_EQ(Role("alice", "n2"), "primary");
-    EXPECT_EQ(Role("bob", "n2"), "secondary");
+    EXPECT_EQ(Role("owner", "n1"), kPrimary);
+    EXPECT_EQ(Role("alice", "n2"), kPrimary);
+    EXPECT_EQ(Role("bob", "n2"), kSecondary);
 }
 
 TEST_F(NodeAccessTest, AnOwnerLosingTheNodeTakesItOutOfTheirSharedGroups) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
-    SetDirectRole(db_, "owner", "n2", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
+    SetDirectRole(db_, "owner", "n2", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "primary");
+    Share("g1", "alice", kPrimary);
     AddToGroup("g1", "n1");
     AddToGroup("g1", "n2");
-    ASSERT_EQ(Role("alice", "n1"), "primary");
+    ASSERT_EQ(Role("alice", "n1"), kPrimary);
 
-    SetDirectRole(db_, "owner", "n1", "", kNow);
+    SetDirectRole(db_, "owner", "n1", std::nullopt, kNow);
     EXPECT_FALSE(Mapping("owner", "n1"));
     EXPECT_EQ(db_.Groups().Nodes("g1"), (Strings{"n2"}));
     EXPECT_FALSE(Mapping("alice", "n1"));
-    EXPECT_EQ(Role("alice", "n2"), "primary");
+    EXPECT_EQ(Role("alice", "n2"), kPrimary);
 }
 
 TEST_F(NodeAccessTest, AUserWithAnotherSourceKeepsTheNodeAndTheirGroups) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "secondary");
+    Share("g1", "alice", kSecondary);
     Group("g2", "owner");
-    Share("g2", "alice", "secondary");
+    Share("g2", "alice", kSecondary);
     AddToGroup("g1", "n1");
     AddToGroup("g2", "n1");
     Group("ga", "alice");
-    Share("ga", "bob", "secondary");
+    Share("ga", "bob", kSecondary);
     AddToGroup("ga", "n1");
 
     RemoveFromGroup("g1", "n1");
-    EXPECT_EQ(Role("alice", "n1"), "secondary");
+    EXPECT_EQ(Role("alice", "n1"), kSecondary);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"g2"}));
     EXPECT_TRUE(Holds("ga", "n1"));
-    EXPECT_EQ(Role("bob", "n1"), "secondary");
+    EXPECT_EQ(Role("bob", "n1"), kSecondary);
 }
 
 TEST_F(NodeAccessTest, AccessSourcesNameNodeFirstThenGroupsInIdOrder) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
-    SetDirectRole(db_, "bob", "n1", "secondary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
+    SetDirectRole(db_, "bob", "n1", kSecondary, kNow);
     Group("gz", "owner");
-    Share("gz", "alice", "secondary");
+    Share("gz", "alice", kSecondary);
     AddToGroup("gz", "n1");
     Group("gm", "bob");
-    Share("gm", "alice", "secondary");
+    Share("gm", "alice", kSecondary);
     AddToGroup("gm", "n1");
     Group("ga", "owner");  // shared, but does not hold n1
-    Share("ga", "alice", "primary");
+    Share("ga", "alice", kPrimary);
     AddToGroup("ga", "n2");
 
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"gm", "gz"}));
-    SetDirectRole(db_, "alice", "n1", "secondary", kNow);
+    SetDirectRole(db_, "alice", "n1", kSecondary, kNow);
     EXPECT_EQ(AccessSources(db_, "alice", "n1"), (Strings{"NODE", "gm", "gz"}));
     EXPECT_TRUE(AccessSources(db_, "carol", "n1").empty());
     EXPECT_EQ(AccessSources(db_, "owner", "n1"), (Strings{"NODE"}));
@@ -344,18 +348,18 @@ TEST_F(NodeAccessTest, AccessSourcesNameNodeFirstThenGroupsInIdOrder) {
 TEST_F(NodeAccessTest, MutuallySharedGroupsDoNotKeepLostAccessAlive) {
     // Alice and Bob share groups holding n1 with each other: once g1 no longer gives it,
     // neither may keep it through the other.
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "secondary");
+    Share("g1", "alice", kSecondary);
     AddToGroup("g1", "n1");
     Group("ga", "alice");
-    Share("ga", "bob", "secondary");
+    Share("ga", "bob", kSecondary);
     AddToGroup("ga", "n1");
     Group("gb", "bob");
-    Share("gb", "alice", "secondary");
+    Share("gb", "alice", kSecondary);
     AddToGroup("gb", "n1");
-    ASSERT_EQ(Role("alice", "n1"), "secondary");
-    ASSERT_EQ(Role("bob", "n1"), "secondary");
+    ASSERT_EQ(Role("alice", "n1"), kSecondary);
+    ASSERT_EQ(Role("bob", "n1"), kSecondary);
 
     RemoveFromGroup("g1", "n1");
     EXPECT_FALSE(Mapping("alice", "n1"));
@@ -364,41 +368,41 @@ TEST_F(NodeAccessTest, MutuallySharedGroupsDoNotKeepLostAccessAlive) {
 
 // The same cycle with primary shares: the owner's demotion must reach both users.
 TEST_F(NodeAccessTest, MutuallySharedGroupsDoNotKeepALostPrimaryAlive) {
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g1", "owner");
-    Share("g1", "alice", "primary");
+    Share("g1", "alice", kPrimary);
     AddToGroup("g1", "n1");
     Group("ga", "alice");
-    Share("ga", "bob", "primary");
+    Share("ga", "bob", kPrimary);
     AddToGroup("ga", "n1");
     Group("gb", "bob");
-    Share("gb", "alice", "primary");
+    Share("gb", "alice", kPrimary);
     AddToGroup("gb", "n1");
-    ASSERT_EQ(Role("alice", "n1"), "primary");
-    ASSERT_EQ(Role("bob", "n1"), "primary");
+    ASSERT_EQ(Role("alice", "n1"), kPrimary);
+    ASSERT_EQ(Role("bob", "n1"), kPrimary);
 
-    SetDirectRole(db_, "owner", "n1", "secondary", kNow);
-    EXPECT_EQ(Role("alice", "n1"), "secondary");
-    EXPECT_EQ(Role("bob", "n1"), "secondary");
+    SetDirectRole(db_, "owner", "n1", kSecondary, kNow);
+    EXPECT_EQ(Role("alice", "n1"), kSecondary);
+    EXPECT_EQ(Role("bob", "n1"), kSecondary);
 }
 
 // A chain longer than any recursion bound: user k shares a group holding n1 with user k+1.
 // The whole chain has the node, and loses it when the first user does.
 TEST_F(NodeAccessTest, ALongChainOfSharesGivesAndTakesTheNodeToItsEnd) {
     constexpr int kLength = 24;
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     std::string previous = "owner";
     for (int i = 0; i < kLength; ++i) {
         const std::string user = "chain" + std::to_string(i);
         AddUser(user);
         const std::string group = "g-" + previous;
         Group(group, previous);
-        Share(group, user, "primary");
+        Share(group, user, kPrimary);
         AddToGroup(group, "n1");
-        ASSERT_EQ(Role(user, "n1"), "primary") << user;
+        ASSERT_EQ(Role(user, "n1"), kPrimary) << user;
         previous = user;
     }
-    SetDirectRole(db_, "owner", "n1", "", kNow);
+    SetDirectRole(db_, "owner", "n1", std::nullopt, kNow);
     for (int i = 0; i < kLength; ++i) {
         EXPECT_FALSE(Mapping("chain" + std::to_string(i), "n1")) << i;
     }
@@ -408,7 +412,7 @@ TEST_F(NodeAccessTest, ALongChainOfSharesGivesAndTakesTheNodeToItsEnd) {
 // paths grows as k!, the work of one recomputation must not.
 TEST_F(NodeAccessTest, ADenseWebOfSharesIsSettledWithoutExploringEveryPath) {
     constexpr int kUsers = 12;
-    SetDirectRole(db_, "owner", "n1", "primary", kNow);
+    SetDirectRole(db_, "owner", "n1", kPrimary, kNow);
     Group("g-owner", "owner");
     std::vector<std::string> users;
     for (int i = 0; i < kUsers; ++i) {
@@ -419,17 +423,17 @@ TEST_F(NodeAccessTest, ADenseWebOfSharesIsSettledWithoutExploringEveryPath) {
     for (const auto& from : users) {
         for (const auto& to : users) {
             if (from != to) {
-                Share("g-" + from, to, "secondary");
+                Share("g-" + from, to, kSecondary);
             }
         }
     }
-    Share("g-owner", users[0], "primary");
+    Share("g-owner", users[0], kPrimary);
     AddToGroup("g-owner", "n1");
     for (const auto& user : users) {
         AddToGroup("g-" + user, "n1");
     }
-    EXPECT_EQ(Role(users[0], "n1"), "primary");
-    EXPECT_EQ(Role(users[kUsers - 1], "n1"), "secondary");
+    EXPECT_EQ(Role(users[0], "n1"), kPrimary);
+    EXPECT_EQ(Role(users[kUsers - 1], "n1"), kSecondary);
     RemoveFromGroup("g-owner", "n1");
     for (const auto& user : users) {
         EXPECT_FALSE(Mapping(user, "n1")) << user;

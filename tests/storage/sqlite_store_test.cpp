@@ -212,7 +212,8 @@ TEST_F(SqliteStoreTest, MappingsListInNodeOrderFromAStartId) {
         NodeRow node;
         node.node_id = id;
         db_.Nodes().Insert(node);
-        db_.Nodes().PutMapping(UserNodeRow{"u1", id, "primary", "[]", "{}", "", "", 1, "primary"});
+        db_.Nodes().PutMapping(UserNodeRow{
+            "u1", id, core::ResourceRole::kPrimary, "[]", "{}", "", "", 1, core::ResourceRole::kPrimary});
     }
     const auto page = db_.Nodes().ListMappings("u1", "b", 10);
     ASSERT_EQ(page.size(), 2u);

@@ -534,7 +534,7 @@ TEST_F(TimeSeriesServiceTest, ASeriesGoesWhenItsLastUserDeletesTheAccount) {
     storage::UserNodeRow mapping;
     mapping.user_id = stranger_.user_id;
     mapping.node_id = kNode;
-    mapping.role = "secondary";
+    mapping.role = core::ResourceRole::kSecondary;
     db_.Nodes().PutMapping(mapping);
     db_.Transaction([&] { mapping_.ForgetUser(owner_.user_id); });
     EXPECT_EQ(series_.Query(admin, in, true).values.size(), 3u);
