@@ -254,6 +254,19 @@ TEST_F(AdminNodesTest, EveryDocumentedErrorChangesNothing) {
         ),
         103023
     );
+    // Role names are exact; and the target is checked before the role.
+    ExpectError(
+        client_.Get(
+            "/v1/admin/user/nodes?user_name=alice@example.com&role=Primary", root_.accesstoken
+        ),
+        103023
+    );
+    ExpectError(
+        client_.Get(
+            "/v1/admin/user/nodes?user_id=x&role=owner&node_id=" + d.node_id, root_.accesstoken
+        ),
+        103037
+    );
     ExpectError(
         client_.Get("/v1/admin/user/nodes?user_name=nobody@x.com", root_.accesstoken), 101026
     );

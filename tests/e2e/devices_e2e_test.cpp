@@ -1044,6 +1044,23 @@ TEST_F(SharingTest, BadSharingInputsAreRefused) {
         400,
         107033
     ));
+    // A role, but not one a sender may keep; and any new_role, known or not, needs transfer.
+    EXPECT_TRUE(IsFailure(
+        Share(
+            alice_,
+            {{"nodes", nodes},
+             {"user_name", "bob@example.com"},
+             {"transfer", true},
+             {"new_role", "primary"}}
+        ),
+        400,
+        107033
+    ));
+    EXPECT_TRUE(IsFailure(
+        Share(alice_, {{"nodes", nodes}, {"user_name", "bob@example.com"}, {"new_role", "owner"}}),
+        400,
+        107035
+    ));
     EXPECT_TRUE(IsFailure(
         client_.Put(
             "/v1/user/nodes/sharing/requests",

@@ -860,6 +860,16 @@ TEST_F(GroupSharingTest, BadGroupSharingInputsAreRefusedAndChangeNothing) {
         400,
         108138
     ));
+    EXPECT_TRUE(IsFailure(
+        share(
+            {{"groups", home},
+             {"user_name", "bob@example.com"},
+             {"transfer", true},
+             {"new_role", "primary"}}
+        ),
+        400,
+        108138
+    ));
     // Someone else's group does not belong to Bob.
     EXPECT_TRUE(
         IsFailure(Share(bob_, {{"groups", home}, {"user_name", "carol@example.com"}}), 400, 108048)
