@@ -820,7 +820,8 @@ TEST_F(CommandServiceTest, APollWithinTheResendIntervalSendsOnlyRequestsNeverSen
 TEST_F(CommandServiceTest, AResendCarriesTheMakersRoleOnTheNodeNow) {
     const auto id = Send(owner_, {kOffline}).request_id;
     EXPECT_EQ(Row(id, kOffline).role, 2);
-    Map(owner_, kOffline, core::ResourceRole::kSecondary);  // the primary was made a secondary since
+    Map(owner_, kOffline, core::ResourceRole::kSecondary
+    );  // the primary was made a secondary since
     ASSERT_EQ(Poll(kOffline), IngestOutcome::kApplied);
     ASSERT_EQ(publisher_.sent.size(), 1u);
     EXPECT_EQ(Decode(publisher_.sent[0].payload).role, 4);

@@ -138,7 +138,8 @@ TEST_F(FabricServiceTest, ControllersTakeTheRoleTheCallerMayGive) {
     mapping.user_id = "owner";
     mapping.node_id = "n1";
     db_.Nodes().PutMapping(mapping);
-    db_.Groups().PutShare(storage::GroupShareRow{"home", "bob", core::ResourceRole::kSecondary, "{}", 1});
+    db_.Groups().PutShare(storage::GroupShareRow{
+        "home", "bob", core::ResourceRole::kSecondary, "{}", 1});
     // Bob, a secondary, makes no controller; nor does anyone from a node they do not hold.
     EXPECT_EQ(
         CodeOf([&] { fabrics_.CreateController(Caller("bob"), "home", "n1"); }),
@@ -152,17 +153,20 @@ TEST_F(FabricServiceTest, ControllersTakeTheRoleTheCallerMayGive) {
     EXPECT_EQ(fabrics_.CreateController(Caller("owner"), "home", "n1"), id);  // asked again
     const auto controller = [&](const std::string& who, core::ResourceRole role) {
         NocBatch batch{"add", "controller", {}, false, false};
-        batch.items.push_back(
-            CsrItem{crypto::MakeKeyAndCsr("c").csr_pem, "home", core::NamedRole{role}, id}
-        );
+        batch.items.push_back(CsrItem{
+            crypto::MakeKeyAndCsr("c").csr_pem, "home", core::NamedRole{role}, id});
         return fabrics_.IssueNocs(Caller(who), batch);
     };
     EXPECT_EQ(
-        CodeOf([&] { controller("bob", core::ResourceRole::kPrimary); }), core::ErrorCode::kSecondaryPrimaryController
+        CodeOf([&] { controller("bob", core::ResourceRole::kPrimary); }),
+        core::ErrorCode::kSecondaryPrimaryController
     );
     // Nor does Bob get a NOC with the owner's controller id: the controller's NOC goes to who
     // holds its RainMaker node directly as primary.
-    EXPECT_EQ(CodeOf([&] { controller("bob", core::ResourceRole::kSecondary); }), core::ErrorCode::kMatterNodeMissing);
+    EXPECT_EQ(
+        CodeOf([&] { controller("bob", core::ResourceRole::kSecondary); }),
+        core::ErrorCode::kMatterNodeMissing
+    );
     const auto fabric = *db_.Matter().FindFabric("home");
     const auto as_owner = controller("owner", core::ResourceRole::kPrimary);
     const auto noc = std::string(as_owner.at("certificates").at(0).at("user_noc").as_string());
@@ -191,7 +195,8 @@ TEST_F(FabricServiceTest, ABatchWithOneBadCsrIssuesNothing) {
 }
 
 TEST_F(FabricServiceTest, MembersFollowTheSharesAndTheFabricGoesWithItsHome) {
-    db_.Groups().PutShare(storage::GroupShareRow{"home", "bob", core::ResourceRole::kSecondary, "{}", 1});
+    db_.Groups().PutShare(storage::GroupShareRow{
+        "home", "bob", core::ResourceRole::kSecondary, "{}", 1});
     db_.Transaction([&] { fabrics_.EnsureMember("home", "bob"); });
     const auto bob = db_.Matter().FindMember("home", "bob");
     ASSERT_TRUE(bob);

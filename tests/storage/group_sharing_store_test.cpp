@@ -403,7 +403,8 @@ TEST_F(GroupSharingStoreTest, SharingListKeepsNodeAndGroupRequestsApart) {
 TEST_F(GroupSharingStoreTest, MappingsRoundTripTheirDirectRole) {
     AddNodeRow("n1");
     AddNodeRow("n2");
-    db_.Nodes().PutMapping(UserNodeRow{"alice", "n1", kSecondary, "[]", "{}", "", "", 1, std::nullopt});
+    db_.Nodes().PutMapping(UserNodeRow{
+        "alice", "n1", kSecondary, "[]", "{}", "", "", 1, std::nullopt});
     db_.Nodes().PutMapping(UserNodeRow{"alice", "n2", kPrimary, "[]", "{}", "", "", 1, kPrimary});
     db_.Nodes().PutMapping(UserNodeRow{"bob", "n1", kPrimary, "[]", "{}", "", "", 1, kSecondary});
 

@@ -213,7 +213,15 @@ TEST_F(SqliteStoreTest, MappingsListInNodeOrderFromAStartId) {
         node.node_id = id;
         db_.Nodes().Insert(node);
         db_.Nodes().PutMapping(UserNodeRow{
-            "u1", id, core::ResourceRole::kPrimary, "[]", "{}", "", "", 1, core::ResourceRole::kPrimary});
+            "u1",
+            id,
+            core::ResourceRole::kPrimary,
+            "[]",
+            "{}",
+            "",
+            "",
+            1,
+            core::ResourceRole::kPrimary});
     }
     const auto page = db_.Nodes().ListMappings("u1", "b", 10);
     ASSERT_EQ(page.size(), 2u);

@@ -121,9 +121,7 @@ TEST_F(StoredRoleColumnsTest, AnUnknownMappingRoleFailsEveryReadInsteadOfBecomin
     EXPECT_EQ(CodeOf([&] { db_.Nodes().MappingsOfNode("n1"); }), internal);
     // Nor does the access computation settle on some role (nor drop the row) from it.
     EXPECT_EQ(
-        CodeOf([&] {
-            db_.Transaction([&] { domain::nodes::SyncAccess(db_, "bob", "n1", 1); });
-        }),
+        CodeOf([&] { db_.Transaction([&] { domain::nodes::SyncAccess(db_, "bob", "n1", 1); }); }),
         internal
     );
     EXPECT_EQ(Column("SELECT role FROM user_nodes WHERE user_id = 'bob'"), "owner");

@@ -516,7 +516,7 @@ std::string FabricService::CreateController(
     db_.Transaction([&] {
         const auto group = db_.Groups().Find(group_id);
         const auto role = group && group->kind == "user" ? RoleInGroup(db_, caller.user_id, *group)
-                                                          : std::nullopt;
+                                                         : std::nullopt;
         if (!role) {
             throw ApiError(ErrorCode::kCsrGroupNotAccessible);
         }

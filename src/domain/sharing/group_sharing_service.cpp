@@ -268,7 +268,8 @@ void GroupSharingService::Remove(
             if (self) {
                 // A secondary takes their own share away (primaries leave the group).
                 RequireShare(group, caller.user_id);
-                if (db_.Groups().FindShare(group.group_id, caller.user_id)->role != ResourceRole::kSecondary) {
+                if (db_.Groups().FindShare(group.group_id, caller.user_id)->role !=
+                    ResourceRole::kSecondary) {
                     throw ApiError(ErrorCode::kGroupShareSelfNotSecondary);
                 }
                 continue;

@@ -5,8 +5,8 @@
 
 #include "core/error.hpp"
 #include "domain/stored_json.hpp"
-#include "http/api/body.hpp"
 #include "domain/tags/tags.hpp"
+#include "http/api/body.hpp"
 
 namespace rainmaker::http::api {
 

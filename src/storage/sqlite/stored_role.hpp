@@ -16,7 +16,9 @@ namespace rainmaker::storage::sqlite {
 core::ResourceRole StoredRole(std::string_view text, std::string_view column);
 
 // The same for a column where "" means no role.
-std::optional<core::ResourceRole> StoredOptionalRole(std::string_view text, std::string_view column);
+std::optional<core::ResourceRole> StoredOptionalRole(
+    std::string_view text, std::string_view column
+);
 
 // What a column where "" means no role holds for `role`.
 inline std::string_view OptionalRoleText(const std::optional<core::ResourceRole>& role) {

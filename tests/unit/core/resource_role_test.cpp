@@ -29,9 +29,25 @@ TEST(ResourceRole, UnknownTextIsNoRole) {
     // Nothing close to a name is read as one: no case folding, trimming or prefixes, and the
     // other words the API uses about roles (owner, admin, the NODE source) are not roles.
     for (const std::string_view text :
-         {"", "Primary", "PRIMARY", "Secondary", " primary", "primary ", "primar", "primaryx",
-          "secondaryy", "second", "owner", "admin", "superadmin", "user", "NODE", "1", "0",
-          "true", "null"}) {
+         {"",
+          "Primary",
+          "PRIMARY",
+          "Secondary",
+          " primary",
+          "primary ",
+          "primar",
+          "primaryx",
+          "secondaryy",
+          "second",
+          "owner",
+          "admin",
+          "superadmin",
+          "user",
+          "NODE",
+          "1",
+          "0",
+          "true",
+          "null"}) {
         EXPECT_EQ(ParseResourceRole(text), std::nullopt) << '"' << text << '"';
     }
     // An embedded NUL does not end the text early.
