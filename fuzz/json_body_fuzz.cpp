@@ -106,6 +106,19 @@ void TypedReads(const json::object& body) {
     for (const char* key : {"tags", "node_ids", "nodes", "groups", "user_names"}) {
         Refusable([&] { api::OptionalStrings(body, key); });
     }
+    // Resource role names (new_role, a controller CSR's role): a text read as a role is that
+    // role's name exactly, and a given text is never lost (it stays a NamedRole, known or not).
+    for (const char* key : {"role", "new_role"}) {
+        Refusable([&] {
+            const auto named = api::OptionalRole(body, key);
+            const auto text = api::OptionalString(body, key);
+            if (named.has_value() != text.has_value() ||
+                (named && named->role && rainmaker::core::Name(*named->role) != *text)) {
+                std::fprintf(stderr, "role %s read wrongly\n", key);
+                std::abort();
+            }
+        });
+    }
 }
 
 void CustomData(const json::value& body) {
