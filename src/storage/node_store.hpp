@@ -173,9 +173,9 @@ public:
     // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
     // never delivered). Returns how many nodes changed.
     virtual int ResetPresence(std::int64_t at_ms) = 0;
-    // Nodes matching `filter` in node id order, those with an id > `start_id`, at most `limit`;
-    // and how many match in all. Each is a few index range reads (resource_tags_node_search,
-    // V023), never a scan of every node unless the filter has neither type nor tags.
+    // Nodes matching `filter` in node id order, those with an id > `start_id`, at most `limit`
+    // (the page reads no further than its limit needs); and how many match in all. The
+    // filter's scope is within kMaxScopeRules / kMaxScopeValues.
     virtual std::vector<NodeRow> SearchNodes(
         const AdminNodeFilter& filter, std::string_view start_id, int limit
     ) = 0;
