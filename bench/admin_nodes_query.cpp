@@ -4,11 +4,18 @@
 //   1. fills a store (migrations applied) with 1,000,000 nodes: 10 types x 10 models x 5
 //      firmware versions, each node tagged location:<one of 10 cities> and floor:<1..20>
 //      (2,000,000 tag rows);
-//   2. times AdminNodeService::Search for type + model + tags (a page of 100 with its total and
-//      each node's tags, as the route answers), with one tag, with an OR of two and an AND of
-//      two, and with tags alone; and the same page and count as hand-written SQL on a second
-//      connection to the file;
-//   3. prints EXPLAIN QUERY PLAN of each query the store runs (the same SQL text).
+//   2. times AdminNodeService::Search (a page of 100 with its total and each node's tags, as the
+//      route answers) for type + model + tags (one tag, an OR and an AND of two), type + model
+//      alone, and tags alone (one, OR, AND); beside it, interleaved run by run, the same answer
+//      from hand-written SQL on a second connection to the file (the index ranges the store
+//      reads: the page's ids and rows, their tags in one statement, the count); then, in a loop
+//      of their own, the statements the store ran before V023 (a primary-key probe of
+//      resource_tags per candidate node, an IN list for tags alone);
+//   3. times the search of an admin restricted by an RBAC scope (tags floor:1..5, and the same
+//      with location:surat denied) beside the same search unrestricted and the node-by-node
+//      check the service ran before (forced with a scope larger than the store's query takes);
+//   4. prints EXPLAIN QUERY PLAN of each statement the store runs (SqliteNodeStore::SearchQuery
+//      and CountQuery with their arguments bound) and the size of the tag indexes.
 //
 //   admin_nodes_query [--runs N] [--nodes N]
 //
@@ -20,6 +27,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,7 +37,10 @@
 
 #include "core/clock.hpp"
 #include "domain/nodes/admin_node_service.hpp"
+#include "domain/nodes/admin_scope.hpp"
+#include "domain/tags/tags.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/sqlite_node_store.hpp"
 
 namespace {
 
@@ -77,6 +89,9 @@ public:
     }
 
     ~Raw() { sqlite3_close(db_); }
+
+    Raw(const Raw&) = delete;
+    Raw& operator=(const Raw&) = delete;
 
     void Exec(const std::string& sql) {
         Check(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), db_, "exec");
@@ -146,31 +161,36 @@ public:
         Exec("COMMIT");
     }
 
-    // Runs `sql` to the end; returns the rows.
-    int Rows(const std::string& sql) {
+    // Runs `sql` to the end; returns the first column of each row.
+    std::vector<std::string> Column(const std::string& sql) {
         sqlite3_stmt* s = nullptr;
         Check(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), db_, "prepare");
-        int n = 0;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            ++n;
-        }
-        sqlite3_finalize(s);
-        return n;
-    }
-
-    std::vector<std::string> Plan(const std::string& sql) {
-        sqlite3_stmt* s = nullptr;
-        Check(
-            sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr),
-            db_,
-            "prepare"
-        );
         std::vector<std::string> out;
         while (sqlite3_step(s) == SQLITE_ROW) {
-            out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)));
+            const auto* text = sqlite3_column_text(s, 0);
+            out.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
         }
         sqlite3_finalize(s);
         return out;
+    }
+
+    // A page as GET /admin/nodes answers it by hand: the rows of `page_sql` (node ids first),
+    // the tags of those nodes in one statement, and the count. Returns the count.
+    std::int64_t Page(const std::string& page_sql, const std::string& count_sql) {
+        const auto ids = Column(page_sql);
+        if (!ids.empty()) {
+            std::string in;
+            for (const auto& id : ids) {
+                in += (in.empty() ? "'" : ",'") + id + "'";
+            }
+            Column(
+                "SELECT resource_id, tag_name || ':' || tag_value FROM resource_tags WHERE "
+                "resource_type = 'node' AND resource_id IN (" +
+                in + ") ORDER BY 1, 2"
+            );
+        }
+        const auto count = Column(count_sql);
+        return count.empty() ? -1 : std::atoll(count[0].c_str());
     }
 
 private:
@@ -182,16 +202,34 @@ struct Stats {
     double p99 = 0;
 };
 
-Stats Time(int runs, const std::function<void()>& run) {
-    run();
-    std::vector<double> ms;
-    for (int i = 0; i < runs; ++i) {
-        const auto start = Clock::now();
-        run();
-        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    }
+Stats Of(std::vector<double> ms) {
     std::sort(ms.begin(), ms.end());
     return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+}
+
+double Ms(const std::function<void()>& run) {
+    const auto start = Clock::now();
+    run();
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Times the runs interleaved (a, b, c, a, b, c, ...) after one warm-up each, so a change in the
+// shared machine's load falls on all of them alike.
+std::vector<Stats> Interleaved(int runs, const std::vector<std::function<void()>>& each) {
+    std::vector<std::vector<double>> ms(each.size());
+    for (const auto& run : each) {
+        run();
+    }
+    for (int i = 0; i < runs; ++i) {
+        for (std::size_t k = 0; k < each.size(); ++k) {
+            ms[k].push_back(Ms(each[k]));
+        }
+    }
+    std::vector<Stats> out;
+    for (auto& samples : ms) {
+        out.push_back(Of(std::move(samples)));
+    }
+    return out;
 }
 
 struct Case {
@@ -199,19 +237,128 @@ struct Case {
     std::string type;
     std::string model;
     std::string tags;
-    std::string page_sql;   // hand-written: the page of 100 with each node's tags
-    std::string count_sql;  // hand-written: the total
+    std::string raw_page;   // hand-written: SELECT * of the page's nodes, ids first
+    std::string raw_count;  // hand-written: the total
+    std::string old_page;   // the store's statements before V023
+    std::string old_count;
 };
 
-const std::string kTagProbe =
-    "EXISTS (SELECT 1 FROM resource_tags t WHERE t.resource_type = 'node' AND t.resource_id = "
-    "nodes.node_id AND t.tag_name = '%N' AND t.tag_value = '%V')";
+const std::string kTm = "node_type = 'type3' AND model = 'model7'";
 
 std::string Probe(const std::string& name, const std::string& value) {
-    std::string s = kTagProbe;
-    s.replace(s.find("%N"), 2, name);
-    s.replace(s.find("%V"), 2, value);
-    return s;
+    return "EXISTS (SELECT 1 FROM resource_tags t WHERE t.resource_type = 'node' AND "
+           "t.resource_id = nodes.node_id AND t.tag_name = '" +
+           name + "' AND t.tag_value = '" + value + "')";
+}
+
+// The ids of one tag's nodes (of type3/model7 with `tm`), in id order.
+std::string Range(const std::string& name, const std::string& value, bool tm, bool page) {
+    return "SELECT resource_id FROM resource_tags WHERE resource_type = 'node' AND tag_name = '" +
+           name + "' AND tag_value = '" + value + "'" + (tm ? " AND " + kTm : "") +
+           (page ? " AND resource_id > ''" : "");
+}
+
+std::string PageOfIds(const std::string& ids) {
+    return "SELECT * FROM nodes WHERE node_id IN (" + ids +
+           " ORDER BY 1 LIMIT 101) ORDER BY "
+           "node_id";
+}
+
+Case Shape(
+    const char* label,
+    bool tm,
+    const std::vector<std::pair<std::string, std::string>>& terms,
+    const char* op  // "OR", "AND" or "" (one term or none)
+) {
+    Case c;
+    c.label = label;
+    if (tm) {
+        c.type = "type3";
+        c.model = "model7";
+    }
+    std::string probes;
+    std::string page_ids;
+    std::string count_ids;
+    std::string in_list;
+    for (const auto& [name, value] : terms) {
+        const std::string joiner =
+            std::string(" ") + (std::string(op) == "OR" ? "UNION" : "INTERSECT") + " ";
+        c.tags += (c.tags.empty() ? "" : std::string(" ") + op + " ") + name + ":" + value;
+        probes += (probes.empty() ? "" : std::string(" ") + op + " ") + Probe(name, value);
+        page_ids += (page_ids.empty() ? "" : joiner) + Range(name, value, tm, true);
+        count_ids += (count_ids.empty() ? "" : joiner) + Range(name, value, tm, false);
+        in_list += std::string(in_list.empty() ? "" : " OR ") + "(tag_name = '" + name +
+                   "' AND tag_value = '" + value + "')";
+    }
+    if (terms.empty()) {
+        const std::string where = " WHERE node_id > '' AND " + kTm;
+        c.raw_page = "SELECT * FROM nodes" + where + " ORDER BY node_id LIMIT 101";
+        c.raw_count = "SELECT COUNT(*) FROM nodes WHERE " + kTm;
+        c.old_page = c.raw_page;
+        c.old_count = c.raw_count;
+        return c;
+    }
+    c.raw_page = PageOfIds(page_ids);
+    c.raw_count = "SELECT COUNT(*) FROM (" + count_ids + (terms.size() > 1 ? " ORDER BY 1)" : ")");
+    if (tm) {
+        const std::string where = " WHERE node_id > '' AND " + kTm + " AND (" + probes + ")";
+        c.old_page = "SELECT * FROM nodes" + where + " ORDER BY node_id LIMIT 101";
+        c.old_count = "SELECT COUNT(*) FROM nodes WHERE " + kTm + " AND (" + probes + ")";
+    } else {
+        const std::string need = std::string(op) == "AND" ? std::to_string(terms.size()) : "1";
+        const std::string in =
+            " node_id IN (SELECT resource_id FROM resource_tags WHERE "
+            "resource_type = 'node' AND (" +
+            in_list + ") GROUP BY resource_id HAVING COUNT(*) >= " + need + ")";
+        c.old_page =
+            "SELECT * FROM nodes WHERE node_id > '' AND" + in + " ORDER BY node_id LIMIT 101";
+        c.old_count = "SELECT COUNT(*) FROM nodes WHERE" + in;
+    }
+    return c;
+}
+
+domain::nodes::AdminNodeQuery QueryOf(
+    const std::string& type, const std::string& model, const std::string& tags
+) {
+    domain::nodes::AdminNodeQuery q;
+    if (!type.empty()) {
+        q.type = type;
+        q.model = model;
+    }
+    if (!tags.empty()) {
+        q.tags = tags;
+    }
+    q.num_records = 100;
+    return q;
+}
+
+// The filter AdminNodeService::Search gives the store for `q` and `caller`.
+storage::AdminNodeFilter FilterOf(
+    const domain::nodes::AdminNodeQuery& q, const domain::auth::AuthContext& caller
+) {
+    storage::AdminNodeFilter f;
+    f.node_type = q.type.value_or("");
+    f.model = q.model.value_or("");
+    if (q.tags) {
+        f.tags = domain::tags::ParseExpression(*q.tags).query;
+    }
+    f.scope = domain::nodes::ScopeFilterOf(caller);
+    return f;
+}
+
+void PrintPlans(
+    storage::sqlite::SqliteDatabase& db, const std::string& label, const storage::AdminNodeFilter& f
+) {
+    std::printf("%s\n```\n", label.c_str());
+    for (const auto& query :
+         {storage::sqlite::SqliteNodeStore::SearchQuery(f, "", 101),
+          storage::sqlite::SqliteNodeStore::CountQuery(f)}) {
+        for (const auto& line : query.Plan(db)) {
+            std::printf("%s\n", line.c_str());
+        }
+        std::printf("--\n");
+    }
+    std::printf("```\n");
 }
 
 }  // namespace
@@ -222,9 +369,9 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         if (flag == "--runs") {
-            runs = std::atoi(argv[i + 1]);
+            runs = std::max(1, std::atoi(argv[i + 1]));
         } else if (flag == "--nodes") {
-            count = std::atoi(argv[i + 1]);
+            count = std::max(1, std::atoi(argv[i + 1]));
         }
     }
     char pattern[] = "/tmp/rm-bench-nodes-XXXXXX";
@@ -248,109 +395,166 @@ int main(int argc, char** argv) {
         FixedClock clock;
         NoRevocations revocations;
         domain::nodes::AdminNodeService service(db, revocations, clock);
+        domain::auth::AuthContext admin;  // an admin with no RBAC role
+        admin.role = domain::auth::PlatformRole::kAdmin;
 
-        const std::string cols = "SELECT node_id, node_type, model, fw_version FROM nodes";
-        const std::string tm = " WHERE node_id > '' AND node_type = 'type3' AND model = 'model7'";
-        const std::string page_tail = " ORDER BY node_id LIMIT 101";
-        const std::string tags_of =
-            "SELECT tag_name || ':' || tag_value FROM resource_tags WHERE resource_type = 'node' "
-            "AND resource_id IN (SELECT node_id FROM (%PAGE%)) ORDER BY 1";
-        std::vector<Case> cases;
-        const auto hand = [&](const char* label,
-                              std::string type,
-                              std::string model,
-                              std::string tags,
-                              const std::string& where) {
-            const std::string page = cols + where + page_tail;
-            std::string with_tags = tags_of;
-            with_tags.replace(with_tags.find("%PAGE%"), 6, page);
-            cases.push_back(
-                {label,
-                 std::move(type),
-                 std::move(model),
-                 std::move(tags),
-                 page + ";" + with_tags,
-                 "SELECT COUNT(*) FROM nodes" + where}
-            );
+        const std::vector<Case> cases{
+            Shape("type + model + 1 tag", true, {{"location", "pune"}}, ""),
+            Shape(
+                "type + model + tag OR tag",
+                true,
+                {{"location", "delhi"}, {"location", "pune"}},
+                "OR"
+            ),
+            Shape(
+                "type + model + tag AND tag", true, {{"floor", "3"}, {"location", "pune"}}, "AND"
+            ),
+            Shape("type + model, no tags", true, {}, ""),
+            Shape("1 tag, no type", false, {{"location", "pune"}}, ""),
+            Shape(
+                "tag OR tag, no type", false, {{"location", "delhi"}, {"location", "pune"}}, "OR"
+            ),
+            Shape("tag AND tag, no type", false, {{"floor", "3"}, {"location", "pune"}}, "AND"),
         };
-        hand(
-            "type + model + 1 tag",
-            "type3",
-            "model7",
-            "location:pune",
-            tm + " AND (" + Probe("location", "pune") + ")"
-        );
-        hand(
-            "type + model + tag OR tag",
-            "type3",
-            "model7",
-            "location:pune OR location:delhi",
-            tm + " AND (" + Probe("location", "delhi") + " OR " + Probe("location", "pune") + ")"
-        );
-        hand(
-            "type + model + tag AND tag",
-            "type3",
-            "model7",
-            "location:pune AND floor:3",
-            tm + " AND (" + Probe("floor", "3") + " AND " + Probe("location", "pune") + ")"
-        );
-        hand("type + model, no tags", "type3", "model7", "", tm);
-        hand(
-            "1 tag, no type",
-            "",
-            "",
-            "location:pune",
-            " WHERE node_id > '' AND node_id IN (SELECT resource_id FROM resource_tags WHERE "
-            "resource_type = 'node' AND (tag_name = 'location' AND tag_value = 'pune') GROUP BY "
-            "resource_id HAVING COUNT(*) >= 1)"
-        );
 
+        // The statements of before take up to seconds a run over tags alone: fewer runs.
+        const int old_runs = std::min(runs, 30);
         std::printf(
-            "| query (page of 100 + total, %d runs) | matches | store p50 | store p99 | "
-            "raw SQL p50 | raw SQL p99 |\n|---|---|---|---|---|---|\n",
-            runs
+            "| query (page of 100 + total, %d runs) | matches | store p50 | store p99 | raw SQL "
+            "p50 | raw SQL p99 | store / raw (p50) | before V023 p50 (%d runs) | before V023 p99 "
+            "|\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            runs,
+            old_runs
         );
+        std::vector<std::pair<std::string, storage::AdminNodeFilter>> plans;
         for (const auto& c : cases) {
-            domain::nodes::AdminNodeQuery q;
-            if (!c.type.empty()) {
-                q.type = c.type;
-                q.model = c.model;
-            }
-            if (!c.tags.empty()) {
-                q.tags = c.tags;
-            }
-            q.num_records = 100;
+            const auto q = QueryOf(c.type, c.model, c.tags);
             int total = 0;
-            rainmaker::domain::auth::AuthContext admin;  // an admin with no RBAC role
-            admin.role = rainmaker::domain::auth::PlatformRole::kAdmin;
-            const auto store = Time(runs, [&] { total = service.Search(admin, q).total; });
-            const auto page_end = c.page_sql.find(';');
-            const auto sql = Time(runs, [&] {
-                raw.Rows(c.page_sql.substr(0, page_end));
-                raw.Rows(c.page_sql.substr(page_end + 1));
-                raw.Rows(c.count_sql);
-            });
+            std::int64_t raw_total = 0;
+            std::int64_t old_total = 0;
+            auto stats = Interleaved(
+                runs,
+                {[&] { total = service.Search(admin, q).total; },
+                 [&] { raw_total = raw.Page(c.raw_page, c.raw_count); }}
+            );
+            // Apart: the statements of before fill the caches with what the others do not read.
+            stats.push_back(Interleaved(old_runs, {[&] {
+                                            old_total = raw.Page(c.old_page, c.old_count);
+                                        }})[0]);
+            if (raw_total != total || old_total != total) {
+                throw std::runtime_error(
+                    std::string(c.label) + ": totals differ: store " + std::to_string(total) +
+                    ", raw " + std::to_string(raw_total) + ", before " + std::to_string(old_total)
+                );
+            }
             std::printf(
-                "| %s | %d | %.2f ms | %.2f ms | %.2f ms | %.2f ms |\n",
+                "| %s | %d | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f | %.2f ms | %.2f ms |\n",
                 c.label,
                 total,
-                store.p50,
-                store.p99,
-                sql.p50,
-                sql.p99
+                stats[0].p50,
+                stats[0].p99,
+                stats[1].p50,
+                stats[1].p99,
+                stats[0].p50 / stats[1].p50,
+                stats[2].p50,
+                stats[2].p99
             );
+            plans.emplace_back(c.label, FilterOf(q, admin));
         }
-        std::printf("\nEXPLAIN QUERY PLAN of the store's statements:\n\n");
-        for (const auto& c : cases) {
-            std::printf("%s\n```\n", c.label);
-            for (const auto* sql : {&c.page_sql, &c.count_sql}) {
-                const auto end = sql->find(';');
-                for (const auto& line : raw.Plan(sql->substr(0, end))) {
-                    std::printf("%s\n", line.c_str());
-                }
-                std::printf("--\n");
+
+        // An admin whose roles reach the nodes on floors 1-5 (a quarter of them), and one
+        // whose roles also deny those in Surat.
+        auto floors = std::make_shared<domain::rbac::NodeScope>();
+        floors->allow.push_back({domain::rbac::NodeFilter{
+            {"floor:1", "floor:2", "floor:3", "floor:4", "floor:5"}, {}}});
+        auto floors_but_surat = std::make_shared<domain::rbac::NodeScope>(*floors);
+        floors_but_surat->deny.push_back({domain::rbac::NodeFilter{{"location:surat"}, {}}});
+
+        struct Scoped {
+            const char* label;
+            std::shared_ptr<const domain::rbac::NodeScope> scope;
+            domain::nodes::AdminNodeQuery query;
+        };
+
+        const std::vector<Scoped> scoped{
+            {"type + model + 1 tag, floors 1-5",
+             floors,
+             QueryOf("type3", "model7", "location:pune")},
+            {"type + model + 1 tag, floors 1-5 but Surat",
+             floors_but_surat,
+             QueryOf("type3", "model7", "location:pune")},
+            {"no filter, floors 1-5", floors, QueryOf("", "", "")},
+            {"no filter, floors 1-5 but Surat", floors_but_surat, QueryOf("", "", "")},
+        };
+        const int slow_runs = std::min(runs, 2);
+        std::printf(
+            "\nRBAC-restricted admin (%d runs; node by node: %d runs)\n\n| query | in reach | "
+            "scoped p50 | scoped p99 | same query unrestricted p50 | scoped / unrestricted | "
+            "node by node (before) p50 |\n|---|---:|---:|---:|---:|---:|---:|\n",
+            runs,
+            slow_runs
+        );
+        for (const auto& s : scoped) {
+            auto restricted = admin;
+            restricted.user_id = "support";
+            restricted.node_scope = s.scope;
+            // The same scope with rules matching no node past the store's limit: the node by
+            // node check the service ran for every scope before.
+            auto large = std::make_shared<domain::rbac::NodeScope>(*s.scope);
+            for (std::size_t i = 0; i <= storage::kMaxScopeRules; ++i) {
+                large->allow.push_back({domain::rbac::NodeFilter{{"none:" + std::to_string(i)}, {}}}
+                );
             }
-            std::printf("```\n");
+            auto node_by_node = restricted;
+            node_by_node.node_scope = large;
+            int total = 0;
+            int slow_total = 0;
+            const auto stats = Interleaved(
+                runs,
+                {[&] { total = service.Search(restricted, s.query).total; },
+                 [&] { service.Search(admin, s.query); }}
+            );
+            const auto slow = Interleaved(
+                slow_runs, {[&] { slow_total = service.Search(node_by_node, s.query).total; }}
+            );
+            if (slow_total != total) {
+                throw std::runtime_error(
+                    std::string(s.label) + ": totals differ: " + std::to_string(total) +
+                    " in the query, " + std::to_string(slow_total) + " node by node"
+                );
+            }
+            std::printf(
+                "| %s | %d | %.2f ms | %.2f ms | %.2f ms | %.2f | %.0f ms |\n",
+                s.label,
+                total,
+                stats[0].p50,
+                stats[0].p99,
+                stats[1].p50,
+                stats[0].p50 / stats[1].p50,
+                slow[0].p50
+            );
+            plans.emplace_back(std::string(s.label) + " (scoped)", FilterOf(s.query, restricted));
+        }
+
+        std::printf("\nSizes (dbstat):\n\n| b-tree | MB |\n|---|---:|\n");
+        std::vector<std::string> sizes;
+        try {
+            sizes = raw.Column(
+                "SELECT name || ' | ' || printf('%.1f', SUM(pgsize) / 1048576.0) FROM dbstat "
+                "WHERE name IN ('nodes', 'resource_tags', 'resource_tags_node_search', "
+                "'resource_tags_by_tag', 'resource_tags_by_name') GROUP BY name ORDER BY name"
+            );
+        } catch (const std::exception&) {
+            sizes.emplace_back("(this SQLite has no dbstat) | -");
+        }
+        for (const auto& row : sizes) {
+            std::printf("| %s |\n", row.c_str());
+        }
+
+        std::printf("\nEXPLAIN QUERY PLAN of the store's statements (the page, then the count):\n\n"
+        );
+        for (const auto& [label, filter] : plans) {
+            PrintPlans(db, label, filter);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "admin_nodes_query: %s\n", e.what());

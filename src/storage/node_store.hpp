@@ -2,6 +2,7 @@
 // user-node mappings and pending mapping requests.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -83,15 +84,37 @@ enum class NodeStatusFilter {
     kInactive,      // not deactivated, connected once, but not since `active_since_ms`
 };
 
+// One node filter of an RBAC policy: a node matches when it has one of `tags` ("name:value",
+// compared whole with the node's admin tags; any, when empty) and its type is one of `types`
+// (any, when empty). Both empty: every node matches.
+struct NodeRule {
+    std::vector<std::string> tags;
+    std::vector<std::string> types;
+};
+
+// The nodes an admin restricted by RBAC roles reaches: those matching one of `allow` (every
+// node, with allow_all) and none of `deny`.
+struct NodeScopeFilter {
+    bool allow_all = false;
+    std::vector<NodeRule> allow;
+    std::vector<NodeRule> deny;
+};
+
+// The largest scope SearchNodes/CountNodes take: rules of allow and deny together, and their
+// tags and types in all (a larger one is the caller's to check node by node).
+inline constexpr std::size_t kMaxScopeRules = 32;
+inline constexpr std::size_t kMaxScopeValues = 512;
+
 struct AdminNodeFilter {
     std::string node_type;
     std::string model;
     std::string fw_version;
     std::optional<TagQuery> tags;  // admin tags (TagStore) of the node
     NodeStatusFilter status = NodeStatusFilter::kAny;
-    std::int64_t active_since_ms = 0;  // for kActive / kInactive
-    std::string subtype;               // the reported config's info.subtype
-    std::string project_name;          // the reported config's info.project_name
+    std::int64_t active_since_ms = 0;      // for kActive / kInactive
+    std::string subtype;                   // the reported config's info.subtype
+    std::string project_name;              // the reported config's info.project_name
+    std::optional<NodeScopeFilter> scope;  // within kMaxScopeRules / kMaxScopeValues
 };
 
 class NodeStore {
@@ -153,8 +176,9 @@ public:
     // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
     // never delivered). Returns how many nodes changed.
     virtual int ResetPresence(std::int64_t at_ms) = 0;
-    // Nodes matching `filter` in node id order, those with an id > `after_id`, at most `limit`;
-    // and how many match in all.
+    // Nodes matching `filter` in node id order, those with an id > `start_id`, at most `limit`
+    // (the page reads no further than its limit needs); and how many match in all. The
+    // filter's scope is within kMaxScopeRules / kMaxScopeValues.
     virtual std::vector<NodeRow> SearchNodes(
         const AdminNodeFilter& filter, std::string_view start_id, int limit
     ) = 0;

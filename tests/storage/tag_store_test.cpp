@@ -183,6 +183,9 @@ TEST_F(TagStoreTest, TagsGoWithTheirNodeUserAndGroup) {
 }
 
 TEST_F(TagStoreTest, MatchingByExpressionTypeAndPage) {
+    for (const auto* id : {"n1", "n2", "n3"}) {
+        AddNode(id);  // a node's tags are kept only while it exists (V023)
+    }
     tags_.Attach(TagResource::kNode, "n1", {"city:pune", "floor:1"});
     tags_.Attach(TagResource::kNode, "n2", {"city:pune"});
     tags_.Attach(TagResource::kNode, "n3", {"city:delhi", "floor:1"});

@@ -137,37 +137,14 @@ AdminNodePage AdminNodeService::Search(const auth::AuthContext& caller, const Ad
     f.project_name = Given(q.project_name);
     CheckStartId(q.start_id);
     const int limit = PageSize(q.num_records);
-    AdminNodePage page;
-    if (caller.node_scope) {
-        // Every match is read and checked against the caller's RBAC node filters: the page
-        // holds the first `limit` in reach after start_id, the total counts all in reach.
-        constexpr int kBatch = 1000;
-        db_.Snapshot([&] {
-            std::string cursor;
-            for (;;) {
-                auto rows = db_.Nodes().SearchNodes(f, cursor, kBatch);
-                for (auto& row : rows) {
-                    if (!InAdminScope(db_, caller, row)) {
-                        continue;
-                    }
-                    ++page.total;
-                    if (row.node_id <= q.start_id) {
-                        continue;
-                    }
-                    if (static_cast<int>(page.nodes.size()) < limit) {
-                        page.nodes.push_back(Info(std::move(row), false));
-                    } else if (page.next_id.empty()) {
-                        page.next_id = page.nodes.back().node.node_id;
-                    }
-                }
-                if (static_cast<int>(rows.size()) < kBatch) {
-                    break;
-                }
-                cursor = rows.back().node_id;
-            }
-        });
-        return page;
+    f.scope = ScopeFilterOf(caller);
+    if (f.scope && !StoreSearchTakes(*f.scope)) {
+        f.scope.reset();
+        return SearchNodeByNode(caller, f, q.start_id, limit);
     }
+    AdminNodePage page;
+    // An RBAC scope is part of the store's query: the page stops at its limit and the total is
+    // counted over the same index ranges.
     db_.Snapshot([&] {
         auto rows = db_.Nodes().SearchNodes(f, q.start_id, limit + 1);
         if (static_cast<int>(rows.size()) > limit) {
@@ -178,6 +155,44 @@ AdminNodePage AdminNodeService::Search(const auth::AuthContext& caller, const Ad
             page.nodes.push_back(Info(std::move(row), false));
         }
         page.total = db_.Nodes().CountNodes(f);
+    });
+    return page;
+}
+
+AdminNodePage AdminNodeService::SearchNodeByNode(
+    const auth::AuthContext& caller,
+    const storage::AdminNodeFilter& f,
+    const std::string& start_id,
+    int limit
+) {
+    // Every match of the other filters is read and checked against the caller's RBAC node
+    // filters: the page holds the first `limit` in reach after start_id, the total counts all
+    // in reach.
+    constexpr int kBatch = 1000;
+    AdminNodePage page;
+    db_.Snapshot([&] {
+        std::string cursor;
+        for (;;) {
+            auto rows = db_.Nodes().SearchNodes(f, cursor, kBatch);
+            for (auto& row : rows) {
+                if (!InAdminScope(db_, caller, row)) {
+                    continue;
+                }
+                ++page.total;
+                if (row.node_id <= start_id) {
+                    continue;
+                }
+                if (static_cast<int>(page.nodes.size()) < limit) {
+                    page.nodes.push_back(Info(std::move(row), false));
+                } else if (page.next_id.empty()) {
+                    page.next_id = page.nodes.back().node.node_id;
+                }
+            }
+            if (static_cast<int>(rows.size()) < kBatch) {
+                break;
+            }
+            cursor = rows.back().node_id;
+        }
     });
     return page;
 }

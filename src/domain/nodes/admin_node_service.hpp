@@ -116,7 +116,8 @@ public:
     // #23 search. Throws kModelNeedsType, kFwNeedsTypeModel, kInvalidNodeStatus, kInvalidTags,
     // kTagOperators, kInvalidStartTime, kInvalidStartId, kInvalidQuery.
     // For an admin restricted by RBAC node filters (caller.node_scope) only the nodes in reach
-    // are found and counted; that search reads every node the other filters match.
+    // are found and counted, by the store's query; a scope larger than the store takes
+    // (storage::kMaxScopeRules / kMaxScopeValues) is checked node by node over every match.
     AdminNodePage Search(const auth::AuthContext& caller, const AdminNodeQuery& query);
     // #23 node_id: one node with config and params. Throws kNodesNotFound.
     AdminNodeInfo One(const auth::AuthContext& caller, std::string_view node_id);
@@ -167,6 +168,14 @@ public:
 
 private:
     AdminNodeInfo Info(storage::NodeRow node, bool with_config);
+    // Search for a scope too large for the store's query: every match of `f` read, each checked
+    // against the caller's scope.
+    AdminNodePage SearchNodeByNode(
+        const auth::AuthContext& caller,
+        const storage::AdminNodeFilter& f,
+        const std::string& start_id,
+        int limit
+    );
 
     storage::Database& db_;
     CertificateRevocations& revocations_;

@@ -2,6 +2,8 @@
 #include "domain/nodes/admin_scope.hpp"
 
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -43,6 +45,56 @@ std::optional<storage::NodeRow> FindForAdmin(
         return std::nullopt;
     }
     return node;
+}
+
+std::optional<storage::NodeScopeFilter> ScopeFilterOf(const auth::AuthContext& caller) {
+    if (!caller.node_scope) {
+        return std::nullopt;
+    }
+    // Rules with their tags and types sorted and each once, so a filter held through several
+    // policies (or roles) is compiled once.
+    using Key = std::pair<std::vector<std::string>, std::vector<std::string>>;
+    const auto rules = [](const std::vector<rbac::PolicyNodes>& policies, bool& every) {
+        std::set<Key> keys;
+        for (const auto& filters : policies) {
+            every = every || filters.empty();  // a policy without filters matches every node
+            for (const auto& filter : filters) {
+                std::set<std::string> tags(filter.tags.begin(), filter.tags.end());
+                std::set<std::string> types(filter.types.begin(), filter.types.end());
+                keys.emplace(
+                    std::vector<std::string>(tags.begin(), tags.end()),
+                    std::vector<std::string>(types.begin(), types.end())
+                );
+            }
+        }
+        std::vector<storage::NodeRule> out;
+        for (const auto& key : keys) {
+            out.push_back({key.first, key.second});
+        }
+        return out;
+    };
+    storage::NodeScopeFilter scope;
+    scope.allow = rules(caller.node_scope->allow, scope.allow_all);
+    bool deny_every = false;
+    scope.deny = rules(caller.node_scope->deny, deny_every);
+    if (deny_every) {
+        scope.deny.push_back({});  // a rule with neither tags nor types: every node
+    }
+    if (scope.allow_all) {
+        scope.allow.clear();
+    }
+    return scope;
+}
+
+bool StoreSearchTakes(const storage::NodeScopeFilter& scope) {
+    std::size_t values = 0;
+    for (const auto* rules : {&scope.allow, &scope.deny}) {
+        for (const auto& rule : *rules) {
+            values += rule.tags.size() + rule.types.size();
+        }
+    }
+    return scope.allow.size() + scope.deny.size() <= storage::kMaxScopeRules &&
+           values <= storage::kMaxScopeValues;
 }
 
 std::vector<std::string> InAdminScope(

@@ -29,6 +29,13 @@ std::optional<storage::NodeRow> FindForAdmin(
 // roles reach only some nodes.
 void RequireEveryNode(const auth::AuthContext& caller, std::string_view what);
 
+// The caller's scope as a store filter (nullopt without a scope): the allow and deny filters of
+// every policy, each once; allow_all when a policy allowing the route has no filters.
+std::optional<storage::NodeScopeFilter> ScopeFilterOf(const auth::AuthContext& caller);
+
+// Whether the store's node search takes `scope` (storage::kMaxScopeRules, kMaxScopeValues).
+bool StoreSearchTakes(const storage::NodeScopeFilter& scope);
+
 // `node_ids` without the nodes the caller's scope leaves out (all of them without a scope).
 std::vector<std::string> InAdminScope(
     storage::Database& db, const auth::AuthContext& caller, std::vector<std::string> node_ids

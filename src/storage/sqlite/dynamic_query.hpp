@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -57,6 +58,25 @@ struct DynamicQuery {
         ForEach(db, [&](const Statement& s) { n = s.Int(0); });
         return n;
     }
+
+    // EXPLAIN QUERY PLAN of the statement with its arguments: one line a step, indented two
+    // spaces a level (tests and benchmarks check and record plans with it).
+    std::vector<std::string> Plan(SqliteDatabase& db) const {
+        DynamicQuery explain{"EXPLAIN QUERY PLAN " + sql, args};
+        std::vector<std::pair<std::int64_t, std::size_t>> depths;  // step id, its depth
+        std::vector<std::string> lines;
+        explain.ForEach(db, [&](const Statement& s) {
+            std::size_t depth = 0;
+            for (const auto& [id, d] : depths) {
+                if (id == s.Int(1)) {
+                    depth = d + 1;
+                }
+            }
+            depths.emplace_back(s.Int(0), depth);
+            lines.push_back(std::string(2 * depth, ' ') + s.Text(3));
+        });
+        return lines;
+    }
 };
 
 // The stored spelling of a resource type: node | group | otaimage | otajob | user.
@@ -75,10 +95,5 @@ inline const char* TagResourceKey(TagResource type) {
     }
     return "node";
 }
-
-// Appends "SELECT resource_id FROM resource_tags WHERE resource_type = ? AND (terms) GROUP BY
-// resource_id HAVING COUNT(*) >= n": the ids of `type` matching `query` (n = 1 for OR, the number
-// of distinct terms for AND; a (name, value) is stored once per resource).
-void AddTagMatch(DynamicQuery& q, std::string_view type_key, const TagQuery& query);
 
 }  // namespace rainmaker::storage::sqlite

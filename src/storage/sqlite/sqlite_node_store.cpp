@@ -1,8 +1,7 @@
 // Nodes, mappings and mapping requests in SQLite.
 #include "storage/sqlite/sqlite_node_store.hpp"
 
-#include <set>
-
+#include "storage/sqlite/admin_node_search.hpp"
 #include "storage/sqlite/dynamic_query.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "storage/sqlite/stored_role.hpp"
@@ -491,108 +490,28 @@ int SqliteNodeStore::DeleteAlerts(std::int64_t before) {
 
 namespace rainmaker::storage::sqlite {
 
-namespace {
-
-// " AND ..." conditions of the admin node search on `nodes`.
-void AddAdminFilter(DynamicQuery& q, const AdminNodeFilter& f) {
-    // type, then model, then fw_version: a prefix of nodes_type_model_fw (V016).
-    if (!f.node_type.empty()) {
-        q.Add(" AND node_type = ?").Arg(f.node_type);
-        if (!f.model.empty()) {
-            q.Add(" AND model = ?").Arg(f.model);
-            if (!f.fw_version.empty()) {
-                q.Add(" AND fw_version = ?").Arg(f.fw_version);
-            }
-        }
-    }
-    if (f.tags && !f.tags->terms.empty()) {
-        if (!f.node_type.empty()) {
-            // Few rows left after the type index: a primary-key probe of the node's tags each.
-            std::set<std::pair<std::string, std::string>> distinct(
-                f.tags->terms.begin(), f.tags->terms.end()
-            );
-            const char* probe =
-                "EXISTS (SELECT 1 FROM resource_tags t WHERE t.resource_type = 'node' AND "
-                "t.resource_id = nodes.node_id AND t.tag_name = ? AND t.tag_value = ?)";
-            q.Add(" AND (");
-            bool first = true;
-            for (const auto& [name, value] : distinct) {
-                q.Add(first ? "" : (f.tags->all ? " AND " : " OR "))
-                    .Add(probe)
-                    .Arg(name)
-                    .Arg(value);
-                first = false;
-            }
-            q.Add(")");
-        } else {
-            // No type: the tag index finds the nodes.
-            q.Add(" AND node_id IN (");
-            AddTagMatch(q, "node", *f.tags);
-            q.Add(")");
-        }
-    }
-    switch (f.status) {
-        case NodeStatusFilter::kAny:
-            break;
-        case NodeStatusFilter::kNotActivated:
-            q.Add(" AND revoked = 0 AND connected = 0 AND connectivity_at = 0");
-            break;
-        case NodeStatusFilter::kOnline:
-            q.Add(" AND revoked = 0 AND connected = 1");
-            break;
-        case NodeStatusFilter::kOffline:
-            q.Add(" AND revoked = 0 AND connected = 0 AND connectivity_at > 0");
-            break;
-        case NodeStatusFilter::kDeactivated:
-            q.Add(" AND revoked = 1");
-            break;
-        case NodeStatusFilter::kActive:
-            q.Add(
-                 " AND revoked = 0 AND (connected = 1 OR (connectivity_at > 0 AND "
-                 "connectivity_at >= ?))"
-            )
-                .Arg(f.active_since_ms);
-            break;
-        case NodeStatusFilter::kInactive:
-            q.Add(
-                 " AND revoked = 0 AND connected = 0 AND connectivity_at > 0 AND "
-                 "connectivity_at < ?"
-            )
-                .Arg(f.active_since_ms);
-            break;
-    }
-    const std::pair<const char*, const std::string*> info[] = {
-        {"$.info.subtype", &f.subtype}, {"$.info.project_name", &f.project_name}};
-    for (const auto& [path, value] : info) {
-        if (!value->empty()) {
-            q.Add(" AND json_valid(config) AND json_extract(config, '")
-                .Add(path)
-                .Add("') = ?")
-                .Arg(*value);
-        }
-    }
+DynamicQuery SqliteNodeStore::SearchQuery(
+    const AdminNodeFilter& filter, std::string_view start_id, int limit
+) {
+    return AdminNodePageQuery(filter, kNodeColumns, start_id, limit);
 }
 
-}  // namespace
+DynamicQuery SqliteNodeStore::CountQuery(const AdminNodeFilter& filter) {
+    return AdminNodeCountQuery(filter);
+}
 
 std::vector<NodeRow> SqliteNodeStore::SearchNodes(
     const AdminNodeFilter& filter, std::string_view start_id, int limit
 ) {
-    DynamicQuery q;
-    q.Add(std::string("SELECT ") + kNodeColumns + " FROM nodes WHERE node_id > ?")
-        .Arg(std::string(start_id));
-    AddAdminFilter(q, filter);
-    q.Add(" ORDER BY node_id LIMIT ?").Arg(static_cast<std::int64_t>(limit));
     std::vector<NodeRow> out;
-    q.ForEach(db_, [&](const Statement& s) { out.push_back(ReadNode(s)); });
+    SearchQuery(filter, start_id, limit).ForEach(db_, [&](const Statement& s) {
+        out.push_back(ReadNode(s));
+    });
     return out;
 }
 
 int SqliteNodeStore::CountNodes(const AdminNodeFilter& filter) {
-    DynamicQuery q;
-    q.Add("SELECT COUNT(*) FROM nodes WHERE 1 = 1");
-    AddAdminFilter(q, filter);
-    return static_cast<int>(q.Count(db_));
+    return static_cast<int>(CountQuery(filter).Count(db_));
 }
 
 bool SqliteNodeStore::SetDeactivated(std::string_view node_id, bool deactivated) {

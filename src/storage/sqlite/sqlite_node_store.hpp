@@ -2,6 +2,7 @@
 #pragma once
 
 #include "storage/node_store.hpp"
+#include "storage/sqlite/dynamic_query.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -78,6 +79,13 @@ public:
     void AddAlert(std::string_view node_id, std::string_view payload, std::int64_t at, int keep)
         override;
     int DeleteAlerts(std::int64_t before) override;
+
+    // The statements SearchNodes and CountNodes run (their EXPLAIN QUERY PLAN in the tests and
+    // bench/admin_nodes_query).
+    static DynamicQuery SearchQuery(
+        const AdminNodeFilter& filter, std::string_view start_id, int limit
+    );
+    static DynamicQuery CountQuery(const AdminNodeFilter& filter);
 
 private:
     std::optional<NodeRow> FindWhere(const std::string& sql, std::string_view value);

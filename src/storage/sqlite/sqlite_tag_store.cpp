@@ -56,13 +56,6 @@ std::int64_t AddTerms(DynamicQuery& q, const TagQuery& query) {
 
 }  // namespace
 
-void AddTagMatch(DynamicQuery& q, std::string_view type_key, const TagQuery& query) {
-    q.Add("SELECT resource_id FROM resource_tags WHERE resource_type = ?")
-        .Arg(std::string(type_key));
-    const auto need = AddTerms(q, query);
-    q.Add(" GROUP BY resource_id HAVING COUNT(*) >= ?").Arg(need);
-}
-
 std::vector<std::string> SqliteTagStore::Of(TagResource type, std::string_view resource_id) {
     return db_.FindAll(
         "SELECT tag_name || ':' || tag_value FROM resource_tags WHERE resource_type = ? AND "
