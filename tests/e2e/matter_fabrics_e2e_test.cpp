@@ -655,5 +655,78 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
     EXPECT_EQ(confirm(alice_, body).status, 200);
 }
 
+TEST_F(MatterFabricsTest, AMemberLeavingRaisesTheCatVersionTheNodeAclsAnswer) {
+    const auto id = CliGroupAdd(alice_, "Home").Str("group_id");
+    // A commissioned device: the node ACLs have its entries.
+    auto r = Nocs(alice_, "node", array{object{{"csr", Csr("bulb")}, {"group_id", id}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto request =
+        Str(r.json.as_object().at("certificates").as_array().at(0).as_object(), "request_id");
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group",
+                object{{"request_id", request}, {"status", "success"}},
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    r = client_.Put(
+        "/v1/user/node_group/sharing",
+        object{{"groups", JsonStrings({id})}, {"user_name", "bob@example.com"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group/sharing/requests",
+                object{{"request_id", r.Str("request_id")}, {"accept", true}},
+                bob_.accesstoken
+            )
+            .status,
+        200
+    );
+    r = Nocs(bob_, "user", array{object{{"csr", Csr("bob")}, {"group_id", id}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto bob_noc = Text(Str(r.json.at("certificates").at(0).as_object(), "user_noc"));
+    const auto bob_id = Str(r.json.at("certificates").at(0).as_object(), "matter_user_id");
+    const auto operate_entry = [&] {
+        const auto acl =
+            client_.Get("/v1/user/node_group/node_acl?group_id=" + id, alice_.accesstoken);
+        EXPECT_EQ(acl.status, 200) << acl.body;
+        for (const auto& e : acl.json.at("fabric_node_acl").as_array()) {
+            if (Str(e.as_object(), "type_entity").rfind("NODE_ACL_OPERATE_", 0) == 0) {
+                return e.as_object();
+            }
+        }
+        ADD_FAILURE() << acl.body;
+        return object{};
+    };
+    const auto before = operate_entry();
+    const auto cat_before = std::string(before.at("value").at(0).as_string());
+    EXPECT_NE(bob_noc.find("1.3.6.1.4.1.37244.1.6 = " + cat_before), std::string::npos) << bob_noc;
+    EXPECT_NE(boost::json::serialize(before.at("value")).find(bob_id), std::string::npos);
+
+    // Bob leaves: the operate CAT has the next version, the ACL a higher sequence.
+    ASSERT_EQ(
+        client_.Delete("/v1/user/node_group?group_id=" + id + "&leave=true", bob_.accesstoken)
+            .status,
+        200
+    );
+    const auto after = operate_entry();
+    const auto cat_after = std::string(after.at("value").at(0).as_string());
+    EXPECT_GT(after.at("sequence").as_int64(), before.at("sequence").as_int64());
+    EXPECT_EQ(cat_after.substr(0, 4), cat_before.substr(0, 4));
+    EXPECT_EQ(
+        std::stoul(cat_after.substr(4), nullptr, 16),
+        std::stoul(cat_before.substr(4), nullptr, 16) + 1
+    );
+    EXPECT_EQ(boost::json::serialize(after.at("value")).find(bob_id), std::string::npos);
+    const auto details = Group(alice_, id, "&fabric_details=true").at("fabric_details").as_object();
+    EXPECT_EQ(Str(details, "group_cat_id_operate"), cat_after);
+}
+
 }  // namespace
 }  // namespace rainmaker::testing

@@ -198,7 +198,7 @@ TEST_F(FabricServiceTest, MembersFollowTheSharesAndTheFabricGoesWithItsHome) {
     EXPECT_EQ(fabrics_.EnsureMember("home", "bob").matter_user_id, bob->matter_user_id);
     const auto details = fabrics_.Details(*db_.Matter().FindFabric("home"), "bob");
     EXPECT_EQ(details.at("matter_user_id"), bob->matter_user_id.c_str());
-    fabrics_.ForgetMember("home", "bob");
+    db_.Transaction([&] { fabrics_.MemberLeft("home", "bob", false); });
     EXPECT_FALSE(db_.Matter().FindMember("home", "bob"));
     EXPECT_FALSE(
         fabrics_.Details(*db_.Matter().FindFabric("home"), "bob").contains("matter_user_id")

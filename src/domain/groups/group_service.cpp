@@ -502,6 +502,12 @@ void GroupService::MemberJoined(const GroupRow& group, std::string_view user_id)
     }
 }
 
+void GroupService::MemberRoleChanged(const GroupRow& group, bool was_primary) {
+    if (!Admin() && fabrics_ != nullptr && group.parent_id.empty()) {
+        fabrics_->MemberRoleChanged(group.group_id, was_primary);
+    }
+}
+
 boost::json::object GroupService::FabricSummary(
     const auth::AuthContext& caller, std::string_view group_id
 ) {
@@ -700,9 +706,10 @@ std::vector<GroupRow> GroupService::Tree(const GroupRow& group) {
 }
 
 void GroupService::RemoveShare(const GroupRow& group, std::string_view user_id) {
+    const auto share = db_.Groups().FindShare(group.group_id, user_id);
     db_.Groups().DeleteShare(group.group_id, user_id);
     if (fabrics_ != nullptr && group.parent_id.empty()) {
-        fabrics_->ForgetMember(group.group_id, user_id);
+        fabrics_->MemberLeft(group.group_id, user_id, share && share->role == "primary");
     }
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
         nodes::SyncAccess(db_, user_id, node, clock_.NowSeconds());
@@ -735,8 +742,17 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
 void GroupService::HandOver(const GroupRow& group, std::string_view from, std::string_view heir) {
     CheckHandOver(group, heir);
     const auto now = clock_.NowSeconds();
+    const auto heirs_share = db_.Groups().FindShare(group.group_id, heir);
     db_.Groups().DeleteShare(group.group_id, heir);
     db_.Groups().SetOwner(group.group_id, heir);
+    if (fabrics_ != nullptr && group.parent_id.empty()) {
+        // The former owner leaves the fabric (a transfer may make them a secondary again: a
+        // new member then); a secondary heir becomes its owner.
+        fabrics_->MemberLeft(group.group_id, from, true);
+        if (heirs_share && heirs_share->role != "primary") {
+            fabrics_->MemberRoleChanged(group.group_id, false);
+        }
+    }
     auto handed = group;
     handed.owner_id = std::string(heir);
     std::vector<std::string> dropped;
@@ -778,6 +794,17 @@ void GroupService::ForgetOwner(std::string_view user_id) {
     for (const auto& group : db_.Groups().Owned(Kind(), user_id)) {
         for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
             RemoveShare(group, share.user_id);
+        }
+    }
+    // The fabrics the user was a member of revoke what they held (the rows would go with the
+    // account; the CATs in their NOCs would still match).
+    if (Admin() || fabrics_ == nullptr) {
+        return;
+    }
+    for (const auto& group_id : db_.Matter().FabricsOfMember(user_id)) {
+        const auto group = db_.Groups().Find(group_id);
+        if (group && group->owner_id != user_id && db_.Groups().FindShare(group_id, user_id)) {
+            RemoveShare(*group, user_id);
         }
     }
 }

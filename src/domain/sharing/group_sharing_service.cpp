@@ -176,6 +176,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             if (request.new_role == "secondary") {
                 db_.Groups().PutShare(storage::GroupShareRow{
                     group.group_id, request.from_user, "secondary", "{}", now});
+                groups_.MemberJoined(group, request.from_user);
             }
             for (const auto& node : nodes) {
                 nodes::SetDirectRole(db_, request.from_user, node, "", now);
@@ -196,6 +197,9 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
                 nodes::SyncAccess(db_, request.to_user, node, now);
             }
             groups_.MemberJoined(group, request.to_user);
+            if (existing && existing->role != given) {
+                groups_.MemberRoleChanged(group, existing->role == "primary");
+            }
         }
         const std::string event = core::Serialize(boost::json::object{
             {"group_id", group.group_id}, {"role", given}, {"request_id", request.request_id}});
