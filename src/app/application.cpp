@@ -158,7 +158,10 @@ struct Application::Parts {
         http::api::AddCommandRoutes(router, commands);
         commands.RegisterIngest(ingest);
         automation_runner.RegisterIngest(ingest);
-        mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
+        mapping.SetNodeReleased([this](std::string_view node) {
+            timeseries.ForgetNode(node);
+            fabrics.ForgetRainmakerNode(node);  // its next owner can commission it
+        });
         accounts.SetDeletionHook([this](std::string_view user) {
             groups.ForgetOwner(user);
             mapping.ForgetUser(user);   // nodes left without users release their series

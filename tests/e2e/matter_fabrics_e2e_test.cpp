@@ -728,5 +728,74 @@ TEST_F(MatterFabricsTest, AMemberLeavingRaisesTheCatVersionTheNodeAclsAnswer) {
     EXPECT_EQ(Str(details, "group_cat_id_operate"), cat_after);
 }
 
+TEST_F(MatterFabricsTest, ANodeLeavingRainmakerLeavesItsFabricAndItsNextOwnerCommissionsIt) {
+    const auto id = CliGroupAdd(alice_, "Home").Str("group_id");
+    const auto device = Claim(alice_, "rmm");
+    const auto sign = [&](const std::string& text) {
+        WriteFile(dir_.path() / "challenge.txt", text);
+        return Shell(
+            "openssl dgst -sha256 -sign " + (device.dir / "node.key").string() + " " +
+            (dir_.path() / "challenge.txt").string() + " | xxd -p | tr -d '\\n'"
+        );
+    };
+    const auto commission = [&](const Tokens& t, const std::string& group) {
+        const auto r = Nocs(t, "node", array{object{{"csr", Csr("rmm")}, {"group_id", group}}});
+        EXPECT_EQ(r.status, 200) << r.body;
+        const auto request = Str(r.json.at("certificates").at(0).as_object(), "request_id");
+        return client_.Put(
+            "/v1/user/node_group",
+            object{
+                {"request_id", request},
+                {"status", "success"},
+                {"rainmaker_node_id", device.node_id},
+                {"challenge", request},
+                {"challenge_response", sign(request)}},
+            t.accesstoken
+        );
+    };
+    auto r = commission(alice_, id);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(
+        Group(alice_, id, "&matter_node_list=true").at("matter_node_list").as_array().size(), 1U
+    );
+    const auto bobs = CliGroupAdd(bob_, "Bob's").Str("group_id");
+    // Alice holds it: Bob cannot commission it.
+    EXPECT_EQ(commission(bob_, bobs).ErrorCode(), 108099);
+
+    // Alice, its last user, lets it go: it leaves her fabric.
+    r = client_.Put(
+        "/v1/user/nodes/mapping",
+        object{{"node_id", device.node_id}, {"operation", "remove"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(
+        Group(alice_, id, "&matter_node_list=true").at("matter_node_list").as_array().empty()
+    );
+    // Its next owner commissions it into their home.
+    r = commission(bob_, bobs);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto list = Group(bob_, bobs, "&matter_node_list=true").at("matter_node_list").as_array();
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(Str(list[0].as_object(), "node_id"), device.node_id);
+    r = client_.Get("/v1/user/nodes?is_matter=true", bob_.accesstoken);
+    EXPECT_EQ(r.json.at("total"), 1) << r.body;
+
+    // A factory reset (the node's user/mapping report with reset) takes it out of Bob's fabric.
+    auto reset = Run(device, {"--reset-mapping"});
+    ASSERT_FALSE(reset->WaitFor("ready").empty());
+    const auto gone = Eventually(
+        "/v1/user/node_group?group_id=" + bobs + "&matter_node_list=true",
+        bob_,
+        [](const HttpResult& h) {
+            return h.status == 200 &&
+                   h.json.at("groups").at(0).at("matter_node_list").as_array().empty();
+        }
+    );
+    EXPECT_TRUE(gone.json.at("groups").at(0).at("matter_node_list").as_array().empty())
+        << gone.body;
+    EXPECT_EQ(client_.Get("/v1/user/nodes?is_matter=true", bob_.accesstoken).json.at("total"), 0);
+}
+
 }  // namespace
 }  // namespace rainmaker::testing

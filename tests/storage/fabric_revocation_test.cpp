@@ -356,5 +356,38 @@ TEST_F(FabricRevocationTest, NothingIsRaisedForAPlainGroup) {
     EXPECT_EQ(Entry(Acl(), "NODE_ACL_ADMIN_").at("sequence"), sequence);
 }
 
+TEST_F(FabricRevocationTest, ANodeLeavingRainmakerLeavesEveryFabricItWasIn) {
+    storage::NodeRow node;
+    node.node_id = "rmm";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmm";
+    db_.Nodes().PutMapping(mapping);
+    // Commissioned as a device of the home (a row as Confirm leaves it) and a controller.
+    storage::MatterNodeRow device;
+    device.group_id = home_;
+    device.matter_node_id = "00000000000000AA";
+    device.request_id = "req-rmm";
+    device.status = "success";
+    device.rainmaker_node_id = "rmm";
+    ASSERT_TRUE(db_.Matter().InsertNode(device));
+    const auto controller = fabrics_.CreateController(Caller("owner"), home_, "rmm");
+    EXPECT_EQ(db_.Matter().FindByRainmakerNode("rmm")->matter_node_id, device.matter_node_id);
+    const auto before = Fabric();
+    db_.Transaction([&] { fabrics_.ForgetRainmakerNode("rmm"); });
+    EXPECT_FALSE(db_.Matter().FindByRainmakerNode("rmm"));
+    EXPECT_TRUE(db_.Matter().NodesOfRainmakerNode("rmm").empty());
+    EXPECT_FALSE(db_.Matter().FindNode(home_, controller));
+    // The controller's NOC carried one of the CATs: both are raised.
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), ParseCat(before.cat_admin) + 1);
+    EXPECT_EQ(ParseCat(Fabric().cat_operate), ParseCat(before.cat_operate) + 1);
+    // The other device stays.
+    EXPECT_EQ(fabrics_.NodeList(Fabric()).size(), 1U);
+    // A node in no fabric: nothing happens.
+    db_.Transaction([&] { fabrics_.ForgetRainmakerNode("nothing"); });
+    EXPECT_EQ(Fabric().cat_admin, crypto::MatterCatHex(ParseCat(before.cat_admin) + 1));
+}
+
 }  // namespace
 }  // namespace rainmaker::domain::groups
