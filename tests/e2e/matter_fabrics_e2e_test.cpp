@@ -797,5 +797,93 @@ TEST_F(MatterFabricsTest, ANodeLeavingRainmakerLeavesItsFabricAndItsNextOwnerCom
     EXPECT_EQ(client_.Get("/v1/user/nodes?is_matter=true", bob_.accesstoken).json.at("total"), 0);
 }
 
+TEST_F(MatterFabricsTest, QuotaAndTheCommissioningRefusalsChangeNothing) {
+    const auto home = CliGroupAdd(alice_, "Home").Str("group_id");
+    const auto device = Claim(alice_, "rmm");
+    const auto sign = [&](const std::string& text) {
+        WriteFile(dir_.path() / "challenge.txt", text);
+        return Shell(
+            "openssl dgst -sha256 -sign " + (device.dir / "node.key").string() + " " +
+            (dir_.path() / "challenge.txt").string() + " | xxd -p | tr -d '\\n'"
+        );
+    };
+    const auto request_in = [&](const Tokens& t, const std::string& group) {
+        const auto r = Nocs(t, "node", array{object{{"csr", Csr("rmm")}, {"group_id", group}}});
+        EXPECT_EQ(r.status, 200) << r.body;
+        return Str(r.json.at("certificates").at(0).as_object(), "request_id");
+    };
+    const auto confirm = [&](const Tokens& t, const std::string& request, const std::string& q) {
+        return client_.Put(
+            "/v1/user/node_group" + q,
+            object{
+                {"request_id", request},
+                {"status", "success"},
+                {"rainmaker_node_id", device.node_id},
+                {"challenge", request},
+                {"challenge_response", sign(request)}},
+            t.accesstoken
+        );
+    };
+    const auto cottage = CliGroupAdd(alice_, "Cottage").Str("group_id");
+    // 108100: the apps name the fabric in ?group_id=; another one is refused.
+    auto request = request_in(alice_, home);
+    EXPECT_EQ(confirm(alice_, request, "?group_id=" + cottage).ErrorCode(), 108100);
+    EXPECT_TRUE(
+        Group(alice_, home, "&matter_node_list=true").at("matter_node_list").as_array().empty()
+    );
+    ASSERT_EQ(confirm(alice_, request, "?group_id=" + home).status, 200);
+
+    // 108122: a node commissioned into Home joins Cottage only by commissioning.
+    auto r = client_.Put(
+        "/v1/user/node_group?group_id=" + cottage,
+        object{{"operation", "add"}, {"nodes", JsonStrings({device.node_id})}},
+        alice_.accesstoken
+    );
+    EXPECT_EQ(r.ErrorCode(), 108122) << r.body;
+    EXPECT_TRUE(Group(alice_, cottage, "&node_list=true").at("nodes").as_array().empty());
+
+    // 108098: out of Home's fabric again but still Alice's: Bob cannot commission it.
+    r = client_.Put(
+        "/v1/user/node_group?group_id=" + home,
+        object{{"operation", "remove"}, {"nodes", JsonStrings({device.node_id})}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto bobs = CliGroupAdd(bob_, "Bob's").Str("group_id");
+    request = request_in(bob_, bobs);
+    EXPECT_EQ(confirm(bob_, request, "").ErrorCode(), 108098);
+    EXPECT_TRUE(
+        Group(bob_, bobs, "&matter_node_list=true").at("matter_node_list").as_array().empty()
+    );
+    EXPECT_EQ(client_.Get("/v1/user/nodes", bob_.accesstoken).json.at("total"), 0);
+
+    // 108132: a user owns at most groups.max_matter_fabrics_per_user (20) fabrics.
+    for (int i = 2; i < 20; ++i) {
+        ASSERT_EQ(CliGroupAdd(alice_, "Home " + std::to_string(i)).status, 200);
+    }
+    EXPECT_EQ(CliGroupAdd(alice_, "One too many").ErrorCode(), 108132);
+    const auto plain =
+        client_.Post("/v1/user/node_group", object{{"group_name", "Plain"}}, alice_.accesstoken)
+            .Str("group_id");
+    EXPECT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group?group_id=" + plain,
+                object{{"is_matter", true}},
+                alice_.accesstoken
+            )
+            .ErrorCode(),
+        108132
+    );
+    EXPECT_EQ(Group(alice_, plain).at("is_matter"), false);
+    r = client_.Get("/v1/user/node_group?is_matter=true", alice_.accesstoken);
+    EXPECT_EQ(r.json.at("total"), 20) << r.body;
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group?group_name=One%20too%20many", alice_.accesstoken)
+            .ErrorCode(),
+        108029
+    );
+}
+
 }  // namespace
 }  // namespace rainmaker::testing

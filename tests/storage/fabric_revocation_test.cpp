@@ -1,9 +1,9 @@
-// Revocation in Matter fabrics (#9) through the group and sharing services over SQLite: a
-// member who leaves, is removed, changes role or deletes their account has the CAT of the role
-// they held raised (a NOC carrying the older version no longer matches the devices' ACLs, Matter
+// Matter fabrics through the group and sharing services over SQLite (#9). Revocation: a member
+// who leaves, is removed, changes role or deletes their account has the CAT of the role they
+// held raised (a NOC carrying the older version no longer matches the devices' ACLs, Matter
 // §6.6.2.1.2), the node ACLs answer the new version with a higher sequence, and the members who
 // stay get the new version in their next NOC; a RainMaker node leaving RainMaker leaves its
-// fabrics.
+// fabrics. The fabric quota (108132) and nodes commissioned elsewhere (108122).
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -103,6 +103,7 @@ protected:
             Caller("owner"),
             {std::string(out.at("certificates").at(0).at("request_id").as_string()),
              "success",
+             {},
              {},
              {},
              {}}
@@ -387,6 +388,134 @@ TEST_F(FabricRevocationTest, ANodeLeavingRainmakerLeavesEveryFabricItWasIn) {
     // A node in no fabric: nothing happens.
     db_.Transaction([&] { fabrics_.ForgetRainmakerNode("nothing"); });
     EXPECT_EQ(Fabric().cat_admin, crypto::MatterCatHex(ParseCat(before.cat_admin) + 1));
+}
+
+TEST_F(FabricRevocationTest, AUserOwnsAtMostTheConfiguredNumberOfFabrics) {
+    GroupService limited{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 2}, &fabrics_};
+    const auto fields = [](const std::string& name, bool matter) {
+        GroupFields f;
+        f.group_name = name;
+        if (matter) {
+            f.is_matter = true;
+            f.matter = true;
+        }
+        return f;
+    };
+    limited.Create(Caller("owner"), fields("Cottage", true));  // the second
+    const auto groups_before = db_.Groups().CountOwned("user", "owner");
+    EXPECT_EQ(
+        CodeOf([&] { limited.Create(Caller("owner"), fields("Third", true)); }),
+        core::ErrorCode::kFabricQuotaExceeded
+    );
+    EXPECT_EQ(db_.Groups().CountOwned("user", "owner"), groups_before);
+    EXPECT_EQ(db_.Matter().CountFabricsOwnedBy("owner"), 2);
+    // Converting counts the same way; a plain group is still made.
+    const auto plain = limited.Create(Caller("owner"), fields("Plain", false));
+    GroupFields convert;
+    convert.is_matter = true;
+    convert.matter = true;
+    EXPECT_EQ(
+        CodeOf([&] { limited.Update(Caller("owner"), plain, convert); }),
+        core::ErrorCode::kFabricQuotaExceeded
+    );
+    EXPECT_FALSE(db_.Matter().FindFabric(plain));
+    // Another user has their own count; 0 is no limit.
+    limited.Create(Caller("bob"), fields("Bob's", true));
+    GroupService unlimited{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 0}, &fabrics_};
+    unlimited.Create(Caller("owner"), fields("Third", true));
+    EXPECT_EQ(db_.Matter().CountFabricsOwnedBy("owner"), 3);
+    EXPECT_EQ(db_.Matter().CountFabrics(), 4);
+    // Deleting one makes room again.
+    limited.Delete(Caller("owner"), home_, false);
+    EXPECT_EQ(db_.Matter().CountFabricsOwnedBy("owner"), 2);
+}
+
+TEST_F(FabricRevocationTest, ANodeCommissionedIntoAnotherFabricJoinsOnlyByCommissioning) {
+    for (const auto* id : {"rmm", "plain"}) {
+        storage::NodeRow node;
+        node.node_id = id;
+        ASSERT_TRUE(db_.Nodes().Insert(node));
+        storage::UserNodeRow mapping;
+        mapping.user_id = "owner";
+        mapping.node_id = id;
+        db_.Nodes().PutMapping(mapping);
+    }
+    storage::MatterNodeRow device;
+    device.group_id = home_;
+    device.matter_node_id = "00000000000000AA";
+    device.request_id = "req-rmm";
+    device.status = "success";
+    device.rainmaker_node_id = "rmm";
+    ASSERT_TRUE(db_.Matter().InsertNode(device));
+    GroupFields f;
+    f.group_name = "Cottage";
+    f.is_matter = true;
+    f.matter = true;
+    const auto cottage = groups_.Create(Caller("owner"), f);
+    GroupFields add;
+    add.operation = "add";
+    add.nodes = std::vector<std::string>{"rmm"};
+    EXPECT_EQ(
+        CodeOf([&] { groups_.Update(Caller("owner"), cottage, add); }),
+        core::ErrorCode::kMatterNodesViaCommissioning
+    );
+    EXPECT_TRUE(db_.Groups().Nodes(cottage).empty());
+    // Nor with the fabric made in the same request (nothing is made).
+    f.group_name = "Barn";
+    f.nodes = std::vector<std::string>{"plain", "rmm"};
+    EXPECT_EQ(
+        CodeOf([&] { groups_.Create(Caller("owner"), f); }),
+        core::ErrorCode::kMatterNodesViaCommissioning
+    );
+    EXPECT_FALSE(db_.Groups().FindByName("user", "owner", "", "Barn"));
+    // A plain RainMaker node joins any home; the node joins its own fabric's home and rooms,
+    // and plain groups.
+    add.nodes = std::vector<std::string>{"plain"};
+    groups_.Update(Caller("owner"), cottage, add);
+    add.nodes = std::vector<std::string>{"rmm"};
+    groups_.Update(Caller("owner"), home_, add);
+    GroupFields room;
+    room.group_name = "Kitchen";
+    room.parent_group_id = home_;
+    room.nodes = std::vector<std::string>{"rmm"};
+    groups_.Create(Caller("owner"), room);
+    GroupFields office;
+    office.group_name = "Office";
+    office.nodes = std::vector<std::string>{"rmm"};
+    groups_.Create(Caller("owner"), office);
+    // A room of the other fabric refuses it.
+    room.parent_group_id = cottage;
+    room.nodes = std::vector<std::string>{"plain"};
+    const auto cottage_room = groups_.Create(Caller("owner"), room);
+    add.nodes = std::vector<std::string>{"rmm"};
+    EXPECT_EQ(
+        CodeOf([&] { groups_.Update(Caller("owner"), cottage_room, add); }),
+        core::ErrorCode::kMatterNodesViaCommissioning
+    );
+}
+
+TEST_F(FabricRevocationTest, AConfirmationNamingAnotherFabricIsRefused) {
+    GroupFields f;
+    f.group_name = "Cottage";
+    f.is_matter = true;
+    f.matter = true;
+    const auto cottage = groups_.Create(Caller("owner"), f);
+    const auto out = fabrics_.IssueNocs(Caller("owner"), Batch("node"));
+    const auto request = std::string(out.at("certificates").at(0).at("request_id").as_string());
+    CommissioningConfirm confirm{request, "success", {}, {}, {}, cottage};
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.Confirm(Caller("owner"), confirm); }),
+        core::ErrorCode::kConfirmGroupMismatch
+    );
+    EXPECT_EQ(db_.Matter().FindRequest(request)->status, "pending");
+    // Another user's request stays unknown to them whatever group they name.
+    confirm.group_id = home_;
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.Confirm(Caller("bob"), confirm); }),
+        core::ErrorCode::kCommissionRequestNotFound
+    );
+    fabrics_.Confirm(Caller("owner"), confirm);
+    EXPECT_EQ(db_.Matter().FindRequest(request)->status, "success");
 }
 
 }  // namespace

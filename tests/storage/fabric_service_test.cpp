@@ -117,7 +117,7 @@ TEST_F(FabricServiceTest, ACommissioningRequestTimesOutAfterAnHour) {
     clock_.Advance(std::chrono::seconds(3601));
     EXPECT_EQ(
         CodeOf([&] {
-            fabrics_.Confirm(Caller("owner"), {request, "success", {}, {}, {}});
+            fabrics_.Confirm(Caller("owner"), {request, "success", {}, {}, {}, {}});
         }),
         core::ErrorCode::kCommissionTimedOut
     );
@@ -125,7 +125,7 @@ TEST_F(FabricServiceTest, ACommissioningRequestTimesOutAfterAnHour) {
     // A fresh one confirms.
     const auto again = fabrics_.IssueNocs(Caller("owner"), Batch("node", 1));
     const auto second = std::string(again.at("certificates").at(0).at("request_id").as_string());
-    fabrics_.Confirm(Caller("owner"), {second, "success", {}, {}, {}});
+    fabrics_.Confirm(Caller("owner"), {second, "success", {}, {}, {}, {}});
     EXPECT_EQ(db_.Matter().FindRequest(second)->status, "success");
     EXPECT_EQ(fabrics_.NodeList(*db_.Matter().FindFabric("home")).size(), 1U);
 }

@@ -354,7 +354,7 @@ std::string FabricService::SignNoc(
     } catch (const std::invalid_argument& e) {
         throw ApiError(ErrorCode::kInvalidCsr, std::string("Error, invalid CSR: ") + e.what());
     } catch (const std::exception& e) {
-        throw ApiError(ErrorCode::kFabricKeyUnreadable, "", e.what());
+        throw ApiError(ErrorCode::kNocCreateFailed, "", e.what());
     }
 }
 
@@ -512,6 +512,9 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
         if (!node || !group || !Primary(RoleInGroup(db_, caller.user_id, *group))) {
             throw ApiError(ErrorCode::kCommissionRequestNotFound);
         }
+        if (c.group_id && *c.group_id != node->group_id) {
+            throw ApiError(ErrorCode::kConfirmGroupMismatch);
+        }
         if (node->status != "pending") {
             throw ApiError(ErrorCode::kRequestNotConfirmable);
         }
@@ -561,7 +564,7 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
                 for (const auto& mapping : db_.Nodes().MappingsOfNode(node_id)) {
                     if (mapping.user_id != caller.user_id && mapping.direct_role == "primary") {
                         throw ApiError(
-                            ErrorCode::kMappingRefused,
+                            ErrorCode::kFabricMappingRefused,
                             "Adding user to nodes mapping failed: the node belongs to another "
                             "user"
                         );

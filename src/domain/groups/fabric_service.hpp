@@ -45,6 +45,7 @@ struct CommissioningConfirm {
     std::optional<std::string> rainmaker_node_id;
     std::optional<std::string> challenge;
     std::optional<std::string> challenge_response;
+    std::optional<std::string> group_id;  // ?group_id=: must be the request's fabric (108100)
 };
 
 class FabricService {
@@ -98,10 +99,11 @@ public:
 
     // #57 csr_requests: {"certificates": [...]} in request order; nothing is issued when one
     // item fails. Throws 108107, 108108, 108110, 108111, 108088, 108112, 108113, 108116,
-    // 108123, 108124, 108137, 108101, 108140, 108085, 108056.
+    // 108123, 108124, 108137, 108101, 108140, 108085, 108056; 108083 / 108086 when the fabric's
+    // root cannot be opened / the NOC cannot be made.
     boost::json::object IssueNocs(const auth::AuthContext& caller, const NocBatch& batch);
-    // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108099,
-    // 108104, 108095, 108096, 108101.
+    // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108100,
+    // 108099, 108104, 108095, 108096, 108101, 108098 (a node another user holds).
     void Confirm(const auth::AuthContext& caller, const CommissioningConfirm& confirm);
 
     // #57 ?matter_controller=true: the RainMaker node `node_id` (the caller's, primary)

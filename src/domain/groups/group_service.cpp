@@ -240,6 +240,38 @@ void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string
     }
 }
 
+void GroupService::CheckMatterNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
+    if (Admin() || fabrics_ == nullptr || nodes.empty()) {
+        return;
+    }
+    const auto fabric = fabrics_->FabricOf(group);
+    if (!fabric) {
+        return;
+    }
+    for (const auto& node : nodes) {
+        const auto commissioned = db_.Matter().FindByRainmakerNode(node);
+        if (commissioned && commissioned->group_id != fabric->group_id) {
+            throw ApiError(
+                ErrorCode::kMatterNodesViaCommissioning,
+                "Some requested nodes are matter nodes which can be only added in the matter "
+                "fabric via node commissioning flow: " +
+                    node
+            );
+        }
+    }
+}
+
+void GroupService::CheckFabricQuota(std::string_view owner_id) {
+    const int limit = limits_.max_matter_fabrics_per_user;
+    if (limit > 0 && db_.Matter().CountFabricsOwnedBy(owner_id) >= limit) {
+        throw ApiError(
+            ErrorCode::kFabricQuotaExceeded,
+            "Matter fabric quota is exceeded: a user owns at most " + std::to_string(limit) +
+                " Matter fabrics"
+        );
+    }
+}
+
 void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
     // A sub-group's nodes stay a subset of its parent's: removal goes down the tree.
     for (const auto& child : db_.Groups().Children(group.group_id)) {
@@ -359,10 +391,12 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
         }
         db_.Groups().Insert(group);
         if (fabric) {
+            CheckFabricQuota(caller.user_id);
             fabrics_->MakeFabric(group);
         }
         if (f.nodes) {
             RequireInScope(caller, *f.nodes);
+            CheckMatterNodes(group, *f.nodes);
             AddNodes(group, *f.nodes);
         }
         if (!group_query.empty()) {
@@ -453,6 +487,7 @@ void GroupService::Update(
         CheckExclusive(group, db_.Groups().Nodes(group.group_id));
         db_.Groups().Update(group);
         if (f.operation == "add") {
+            CheckMatterNodes(group, f.nodes.value_or(std::vector<std::string>{}));
             AddNodes(group, f.nodes.value_or(std::vector<std::string>{}));
         } else if (f.operation == "remove") {
             const auto nodes = f.nodes.value_or(std::vector<std::string>{});
@@ -486,6 +521,9 @@ void GroupService::Convert(
             if (!db_.Groups().SharesOfGroup(tree[i].group_id).empty()) {
                 throw ApiError(ErrorCode::kConvertSharedSubGroups);
             }
+        }
+        if (!db_.Matter().FindFabric(group.group_id)) {
+            CheckFabricQuota(group.owner_id);
         }
         fabrics_->MakeFabric(group);
     });

@@ -73,6 +73,9 @@ bool ParentVisible(storage::Database& db, std::string_view user_id, const storag
 struct GroupLimits {
     // Groups one user owns, at any level (user groups; admins are not limited). 0 = no limit.
     int max_per_user = 1000;
+    // Matter fabrics (homes with is_matter) one user owns; each holds its own root CA. 0 = no
+    // limit.
+    int max_matter_fabrics_per_user = 20;
 };
 
 class GroupService {
@@ -148,6 +151,11 @@ private:
     void CheckInParent(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void CheckExclusive(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void AddNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
+    // Nodes added to a fabric's home or rooms by nodes[]: one commissioned into another fabric
+    // joins only by being commissioned into this one (108122).
+    void CheckMatterNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
+    // The owner may make one more fabric (108132 past groups.max_matter_fabrics_per_user).
+    void CheckFabricQuota(std::string_view owner_id);
     void RemoveNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     // The caller leaves a group shared with them. The owner may leave only while another
     // primary remains: the oldest primary becomes the owner.
