@@ -885,5 +885,68 @@ TEST_F(MatterFabricsTest, QuotaAndTheCommissioningRefusalsChangeNothing) {
     );
 }
 
+TEST_F(MatterFabricsTest, TheServerRefusesToStartWithoutTheKeyThatSealedItsFabrics) {
+    const auto key_file = server_.data_dir() / "keys" / "fabric-sealing.key";
+    // No fabric yet: a missing key is simply made again.
+    ASSERT_EQ(server_.Stop(), 0);
+    fs::remove(key_file);
+    server_.Restart();
+    ASSERT_TRUE(fs::exists(key_file));
+    HttpClient client(server_.port());
+    const auto tokens = Login(client, "alice@example.com");
+    ASSERT_EQ(
+        client
+            .Post(
+                "/v1/user/node_group",
+                object{{"group_name", "Home"}, {"is_matter", true}},
+                tokens.accesstoken
+            )
+            .status,
+        200
+    );
+    const auto key = ReadFile(key_file);
+    const auto start = [&](std::string* out) {
+        return server_.RunCommand(
+            {"--http-port", "0", "--mqtt-port", "0", "--mqtt-address", "127.0.0.1"}, out, true
+        );
+    };
+    ASSERT_EQ(server_.Stop(), 0);
+
+    // Missing: refused, and no new key is made.
+    fs::remove(key_file);
+    std::string out;
+    EXPECT_NE(start(&out), 0);
+    EXPECT_NE(out.find("fabric sealing key"), std::string::npos) << out;
+    EXPECT_NE(out.find("is missing"), std::string::npos) << out;
+    EXPECT_FALSE(fs::exists(key_file));
+
+    // Another key: refused, the file left as it is.
+    const std::string other(64, 'a');
+    WriteFile(key_file, other + "\n");
+    fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
+    out.clear();
+    EXPECT_NE(start(&out), 0);
+    EXPECT_NE(out.find("does not open the root key"), std::string::npos) << out;
+    EXPECT_EQ(ReadFile(key_file), other + "\n");
+
+    // The right key back: the server starts and the fabric issues NOCs again.
+    WriteFile(key_file, key);
+    server_.Restart();
+    HttpClient again(server_.port());
+    const auto back = Login(again, "alice@example.com");
+    const auto fabrics = again.Get("/v1/user/node_group?is_matter=true", back.accesstoken);
+    ASSERT_EQ(fabrics.status, 200) << fabrics.body;
+    const auto id = Str(fabrics.json.at("groups").at(0).as_object(), "group_id");
+    const auto r = again.Put(
+        "/v1/user/node_group",
+        object{
+            {"operation", "add"},
+            {"csr_type", "user"},
+            {"csr_requests", array{object{{"csr", Csr("alice")}, {"group_id", id}}}}},
+        back.accesstoken
+    );
+    EXPECT_EQ(r.status, 200) << r.body;
+}
+
 }  // namespace
 }  // namespace rainmaker::testing
