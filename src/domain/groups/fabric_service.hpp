@@ -137,9 +137,10 @@ private:
     void RaiseCats(std::string_view group_id, bool admin, bool operate);
     // Deletes the controllers `user_id` made in the fabric; whether there were any.
     bool DeleteControllersOf(std::string_view group_id, std::string_view user_id);
+    // A NOC for the key of a CSR checked before (crypto::MatterCsrPublicKey).
     std::string SignNoc(
         const storage::FabricRow& fabric,
-        std::string_view csr,
+        std::string_view csr_key,
         std::uint64_t node_id,
         const std::vector<std::uint32_t>& cats
     );
