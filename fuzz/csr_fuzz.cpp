@@ -76,9 +76,31 @@ void Claim(const Ca& s, const std::string& pem) {
     }
 }
 
+// The DER CSR reader of Matter NOCs takes exactly the CSRs OpenSSL's parser takes, with the same
+// key (it leaves every shape it does not know to OpenSSL).
+void SameCsrKey(const std::string& csr) {
+    std::optional<std::string> fast;
+    std::optional<std::string> reference;
+    try {
+        fast = crypto::MatterCsrPublicKey(csr);
+    } catch (const std::invalid_argument&) {
+    }
+    try {
+        reference = crypto::MatterCsrPublicKey(csr, true);
+    } catch (const std::invalid_argument&) {
+    }
+    if (fast != reference) {
+        Fail(
+            std::string("the DER CSR reader and OpenSSL disagree (") + (fast ? "fast" : "-") +
+            " / " + (reference ? "OpenSSL" : "-") + ") on:\n" + csr
+        );
+    }
+}
+
 // FabricService::IssueNocs: the fabric's root signs a NOC for the CSR's key, or the CSR is
 // refused (108085).
 void MatterNoc(const Ca& s, const std::string& csr) {
+    SameCsrKey(csr);
     std::string noc;
     try {
         noc = crypto::SignMatterNoc(

@@ -1,6 +1,9 @@
 // Wiring of store, crypto, services, senders, routes and the HTTP server.
 #include "app/application.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
@@ -83,6 +86,40 @@ std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
     return std::make_unique<outbound::RoutingSender>(std::move(email), std::move(sms));
 }
 
+// The key that seals the fabrics' root keys. Made at the first start, but never while the
+// database holds fabrics: a new key opens none of their root keys, so every fabric would stop
+// issuing NOCs for good. A key that does not open a stored fabric's root key is refused too.
+std::unique_ptr<crypto::FabricKeySealer> OpenFabricSealer(
+    storage::Database& db, const std::filesystem::path& file
+) {
+    const int fabrics = db.Matter().CountFabrics();
+    std::error_code error;
+    if (fabrics > 0 && !std::filesystem::exists(file, error)) {
+        throw std::runtime_error(
+            "the fabric sealing key " + file.string() + " is missing, and the database holds " +
+            std::to_string(fabrics) +
+            " Matter fabric(s) whose root keys it sealed: restore the key from the backup made "
+            "with the database (the server does not make a new one: no fabric could issue "
+            "certificates with it)"
+        );
+    }
+    auto sealer = crypto::FabricKeySealer::LoadOrCreate(file);
+    if (const auto fabric = db.Matter().AnyFabric()) {
+        try {
+            auto key = sealer->Open(fabric->root_key_sealed, fabric->group_id);
+            std::fill(key.begin(), key.end(), '\0');
+        } catch (const std::exception&) {
+            throw std::runtime_error(
+                "the fabric sealing key " + file.string() +
+                " does not open the root key of the Matter fabric of group " + fabric->group_id +
+                ": it is not the key the database's fabrics were sealed with (restore the right "
+                "one from the backup made with the database)"
+            );
+        }
+    }
+    return sealer;
+}
+
 std::unique_ptr<domain::automations::WeatherProvider> MakeWeather(const Config& c) {
     if (c.automations.weather_url.empty()) {
         core::log::Info("no weather provider configured: weather automations are refused");
@@ -103,9 +140,7 @@ struct Application::Parts {
           )),
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
           ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),
-          sealer(
-              crypto::FabricKeySealer::LoadOrCreate(config.data_dir / "keys" / "fabric-sealing.key")
-          ),
+          sealer(OpenFabricSealer(*db, config.data_dir / "keys" / "fabric-sealing.key")),
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
@@ -158,7 +193,10 @@ struct Application::Parts {
         http::api::AddCommandRoutes(router, commands);
         commands.RegisterIngest(ingest);
         automation_runner.RegisterIngest(ingest);
-        mapping.SetNodeReleased([this](std::string_view node) { timeseries.ForgetNode(node); });
+        mapping.SetNodeReleased([this](std::string_view node) {
+            timeseries.ForgetNode(node);
+            fabrics.ForgetRainmakerNode(node);  // its next owner can commission it
+        });
         accounts.SetDeletionHook([this](std::string_view user) {
             groups.ForgetOwner(user);
             mapping.ForgetUser(user);   // nodes left without users release their series

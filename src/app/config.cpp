@@ -173,6 +173,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "claims.max_per_user", c.claims.max_per_user);
     ReadSeconds(t, "claims.pending_ttl_seconds", c.claims.pending_ttl);
     Read(t, "groups.max_per_user", c.groups.max_per_user);
+    Read(t, "groups.max_matter_fabrics_per_user", c.groups.max_matter_fabrics_per_user);
     Read(t, "rbac.enabled", c.rbac.enabled);
     Read(t, "ota.max_inline_image_bytes", c.ota.max_inline_image_bytes);
     // Below an image header and app description every image is refused; above 200 MiB (the

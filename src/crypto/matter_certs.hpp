@@ -35,6 +35,9 @@ struct NocRequest {
     std::uint64_t node_id = 0;
     std::uint64_t fabric_id = 0;
     std::vector<std::uint32_t> cats;  // 0..3 CASE authenticated tags
+    // MatterCsrPublicKey(csr) when the caller has checked the CSR already (outside a lock, say):
+    // the CSR is not read again. Never a key whose CSR was not checked.
+    std::string_view checked_key = {};
 };
 
 // A NOC signed by the RCAC for the key of a CSR whose self-signature verifies: subject {node id
@@ -53,8 +56,17 @@ std::string SignMatterNoc(
     std::int64_t now
 );
 
+// The 91-byte DER SubjectPublicKeyInfo of a Matter CSR (text as SignMatterNoc takes it) whose
+// signature verifies; throws std::invalid_argument as SignMatterNoc does. The CSRs Matter stacks
+// and the openssl tool make (version 0, no attributes, ecdsa-with-SHA256, an uncompressed P-256
+// key) are read by a strict DER reader; any other shape goes through OpenSSL's parser, which
+// `openssl_only` forces (the reference the csr_fuzz target compares the two against).
+std::string MatterCsrPublicKey(std::string_view csr, bool openssl_only = false);
+
 // A fabric's root parsed once (OpenSSL 3 decodes a PEM key in about a millisecond: ten times
-// the cost of a signature), to sign many NOCs. Thread-safe (const methods only).
+// the cost of a signature), to sign many NOCs. A NOC is written from DER pieces encoded once
+// per issuer (name, key ids, fixed extensions); OpenSSL hashes, verifies the CSR and signs.
+// Thread-safe (const methods only).
 class MatterIssuer {
 public:
     // Throws std::runtime_error when the key or the certificate does not parse or they do not

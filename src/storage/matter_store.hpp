@@ -40,6 +40,12 @@ struct MatterNodeRow {
     std::int64_t created_at = 0;
 };
 
+// The revision of a fabric's node ACLs (#65).
+struct AclRevision {
+    std::int64_t sequence = 1;
+    std::int64_t modified_at = 0;
+};
+
 class MatterStore {
 public:
     virtual ~MatterStore() = default;
@@ -49,6 +55,20 @@ public:
     virtual std::optional<FabricRow> FindFabric(std::string_view group_id) = 0;
     // Deletes the fabric with its members and nodes; false when there is none.
     virtual bool DeleteFabric(std::string_view group_id) = 0;
+    // Sets the fabric's admin and operate CATs (8 hex digits each).
+    virtual void UpdateCats(
+        std::string_view group_id, std::string_view cat_admin, std::string_view cat_operate
+    ) = 0;
+    // How many fabrics there are in all / whose home `owner_id` owns.
+    virtual int CountFabrics() = 0;
+    virtual int CountFabricsOwnedBy(std::string_view owner_id) = 0;
+    // The sealed root key of one fabric, if there is any (the start-up check of the sealing key).
+    virtual std::optional<FabricRow> AnyFabric() = 0;
+
+    // The fabric's ACL revision (sequence 1 when it never changed).
+    virtual AclRevision FindAclRevision(std::string_view group_id) = 0;
+    // Adds 1 to the fabric's ACL sequence and sets its modification time.
+    virtual void BumpAclRevision(std::string_view group_id, std::int64_t now) = 0;
 
     // Inserts; false when the user already has an identity in the fabric or the ids are taken.
     virtual bool InsertMember(const MatterMemberRow& member) = 0;
@@ -56,6 +76,8 @@ public:
         std::string_view group_id, std::string_view user_id
     ) = 0;
     virtual void DeleteMember(std::string_view group_id, std::string_view user_id) = 0;
+    // The fabrics (group ids) where `user_id` has an identity.
+    virtual std::vector<std::string> FabricsOfMember(std::string_view user_id) = 0;
     // Whether `matter_id` is any member's or node's id in the fabric.
     virtual bool NodeIdTaken(std::string_view group_id, std::string_view matter_id) = 0;
 
@@ -69,8 +91,11 @@ public:
     virtual void DeleteNode(std::string_view group_id, std::string_view matter_node_id) = 0;
     // The fabric's nodes of `kind` in id order.
     virtual std::vector<MatterNodeRow> Nodes(std::string_view group_id, std::string_view kind) = 0;
-    // The fabric node a RainMaker node is, if it was commissioned into one.
+    // The fabric node (kind node) a RainMaker node is, if it was commissioned into one.
     virtual std::optional<MatterNodeRow> FindByRainmakerNode(std::string_view node_id) = 0;
+    // Every fabric node a RainMaker node is: the device it was commissioned as and the
+    // controllers it is, in any fabric.
+    virtual std::vector<MatterNodeRow> NodesOfRainmakerNode(std::string_view node_id) = 0;
 };
 
 }  // namespace rainmaker::storage

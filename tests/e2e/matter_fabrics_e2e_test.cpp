@@ -655,5 +655,298 @@ TEST_F(MatterFabricsTest, CommissioningAPureMatterDeviceAndARainmakerNode) {
     EXPECT_EQ(confirm(alice_, body).status, 200);
 }
 
+TEST_F(MatterFabricsTest, AMemberLeavingRaisesTheCatVersionTheNodeAclsAnswer) {
+    const auto id = CliGroupAdd(alice_, "Home").Str("group_id");
+    // A commissioned device: the node ACLs have its entries.
+    auto r = Nocs(alice_, "node", array{object{{"csr", Csr("bulb")}, {"group_id", id}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto request =
+        Str(r.json.as_object().at("certificates").as_array().at(0).as_object(), "request_id");
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group",
+                object{{"request_id", request}, {"status", "success"}},
+                alice_.accesstoken
+            )
+            .status,
+        200
+    );
+    r = client_.Put(
+        "/v1/user/node_group/sharing",
+        object{{"groups", JsonStrings({id})}, {"user_name", "bob@example.com"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group/sharing/requests",
+                object{{"request_id", r.Str("request_id")}, {"accept", true}},
+                bob_.accesstoken
+            )
+            .status,
+        200
+    );
+    r = Nocs(bob_, "user", array{object{{"csr", Csr("bob")}, {"group_id", id}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto bob_noc = Text(Str(r.json.at("certificates").at(0).as_object(), "user_noc"));
+    const auto bob_id = Str(r.json.at("certificates").at(0).as_object(), "matter_user_id");
+    const auto operate_entry = [&] {
+        const auto acl =
+            client_.Get("/v1/user/node_group/node_acl?group_id=" + id, alice_.accesstoken);
+        EXPECT_EQ(acl.status, 200) << acl.body;
+        for (const auto& e : acl.json.at("fabric_node_acl").as_array()) {
+            if (Str(e.as_object(), "type_entity").rfind("NODE_ACL_OPERATE_", 0) == 0) {
+                return e.as_object();
+            }
+        }
+        ADD_FAILURE() << acl.body;
+        return object{};
+    };
+    const auto before = operate_entry();
+    const auto cat_before = std::string(before.at("value").at(0).as_string());
+    EXPECT_NE(bob_noc.find("1.3.6.1.4.1.37244.1.6 = " + cat_before), std::string::npos) << bob_noc;
+    EXPECT_NE(boost::json::serialize(before.at("value")).find(bob_id), std::string::npos);
+
+    // Bob leaves: the operate CAT has the next version, the ACL a higher sequence.
+    ASSERT_EQ(
+        client_.Delete("/v1/user/node_group?group_id=" + id + "&leave=true", bob_.accesstoken)
+            .status,
+        200
+    );
+    const auto after = operate_entry();
+    const auto cat_after = std::string(after.at("value").at(0).as_string());
+    EXPECT_GT(after.at("sequence").as_int64(), before.at("sequence").as_int64());
+    EXPECT_EQ(cat_after.substr(0, 4), cat_before.substr(0, 4));
+    EXPECT_EQ(
+        std::stoul(cat_after.substr(4), nullptr, 16),
+        std::stoul(cat_before.substr(4), nullptr, 16) + 1
+    );
+    EXPECT_EQ(boost::json::serialize(after.at("value")).find(bob_id), std::string::npos);
+    const auto details = Group(alice_, id, "&fabric_details=true").at("fabric_details").as_object();
+    EXPECT_EQ(Str(details, "group_cat_id_operate"), cat_after);
+}
+
+TEST_F(MatterFabricsTest, ANodeLeavingRainmakerLeavesItsFabricAndItsNextOwnerCommissionsIt) {
+    const auto id = CliGroupAdd(alice_, "Home").Str("group_id");
+    const auto device = Claim(alice_, "rmm");
+    const auto sign = [&](const std::string& text) {
+        WriteFile(dir_.path() / "challenge.txt", text);
+        return Shell(
+            "openssl dgst -sha256 -sign " + (device.dir / "node.key").string() + " " +
+            (dir_.path() / "challenge.txt").string() + " | xxd -p | tr -d '\\n'"
+        );
+    };
+    const auto commission = [&](const Tokens& t, const std::string& group) {
+        const auto r = Nocs(t, "node", array{object{{"csr", Csr("rmm")}, {"group_id", group}}});
+        EXPECT_EQ(r.status, 200) << r.body;
+        const auto request = Str(r.json.at("certificates").at(0).as_object(), "request_id");
+        return client_.Put(
+            "/v1/user/node_group",
+            object{
+                {"request_id", request},
+                {"status", "success"},
+                {"rainmaker_node_id", device.node_id},
+                {"challenge", request},
+                {"challenge_response", sign(request)}},
+            t.accesstoken
+        );
+    };
+    auto r = commission(alice_, id);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(
+        Group(alice_, id, "&matter_node_list=true").at("matter_node_list").as_array().size(), 1U
+    );
+    const auto bobs = CliGroupAdd(bob_, "Bob's").Str("group_id");
+    // Alice holds it: Bob cannot commission it.
+    EXPECT_EQ(commission(bob_, bobs).ErrorCode(), 108099);
+
+    // Alice, its last user, lets it go: it leaves her fabric.
+    r = client_.Put(
+        "/v1/user/nodes/mapping",
+        object{{"node_id", device.node_id}, {"operation", "remove"}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(
+        Group(alice_, id, "&matter_node_list=true").at("matter_node_list").as_array().empty()
+    );
+    // Its next owner commissions it into their home.
+    r = commission(bob_, bobs);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto list = Group(bob_, bobs, "&matter_node_list=true").at("matter_node_list").as_array();
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(Str(list[0].as_object(), "node_id"), device.node_id);
+    r = client_.Get("/v1/user/nodes?is_matter=true", bob_.accesstoken);
+    EXPECT_EQ(r.json.at("total"), 1) << r.body;
+
+    // A factory reset (the node's user/mapping report with reset) takes it out of Bob's fabric.
+    auto reset = Run(device, {"--reset-mapping"});
+    ASSERT_FALSE(reset->WaitFor("ready").empty());
+    const auto gone = Eventually(
+        "/v1/user/node_group?group_id=" + bobs + "&matter_node_list=true",
+        bob_,
+        [](const HttpResult& h) {
+            return h.status == 200 &&
+                   h.json.at("groups").at(0).at("matter_node_list").as_array().empty();
+        }
+    );
+    EXPECT_TRUE(gone.json.at("groups").at(0).at("matter_node_list").as_array().empty())
+        << gone.body;
+    EXPECT_EQ(client_.Get("/v1/user/nodes?is_matter=true", bob_.accesstoken).json.at("total"), 0);
+}
+
+TEST_F(MatterFabricsTest, QuotaAndTheCommissioningRefusalsChangeNothing) {
+    const auto home = CliGroupAdd(alice_, "Home").Str("group_id");
+    const auto device = Claim(alice_, "rmm");
+    const auto sign = [&](const std::string& text) {
+        WriteFile(dir_.path() / "challenge.txt", text);
+        return Shell(
+            "openssl dgst -sha256 -sign " + (device.dir / "node.key").string() + " " +
+            (dir_.path() / "challenge.txt").string() + " | xxd -p | tr -d '\\n'"
+        );
+    };
+    const auto request_in = [&](const Tokens& t, const std::string& group) {
+        const auto r = Nocs(t, "node", array{object{{"csr", Csr("rmm")}, {"group_id", group}}});
+        EXPECT_EQ(r.status, 200) << r.body;
+        return Str(r.json.at("certificates").at(0).as_object(), "request_id");
+    };
+    const auto confirm = [&](const Tokens& t, const std::string& request, const std::string& q) {
+        return client_.Put(
+            "/v1/user/node_group" + q,
+            object{
+                {"request_id", request},
+                {"status", "success"},
+                {"rainmaker_node_id", device.node_id},
+                {"challenge", request},
+                {"challenge_response", sign(request)}},
+            t.accesstoken
+        );
+    };
+    const auto cottage = CliGroupAdd(alice_, "Cottage").Str("group_id");
+    // 108100: the apps name the fabric in ?group_id=; another one is refused.
+    auto request = request_in(alice_, home);
+    EXPECT_EQ(confirm(alice_, request, "?group_id=" + cottage).ErrorCode(), 108100);
+    EXPECT_TRUE(
+        Group(alice_, home, "&matter_node_list=true").at("matter_node_list").as_array().empty()
+    );
+    ASSERT_EQ(confirm(alice_, request, "?group_id=" + home).status, 200);
+
+    // 108122: a node commissioned into Home joins Cottage only by commissioning.
+    auto r = client_.Put(
+        "/v1/user/node_group?group_id=" + cottage,
+        object{{"operation", "add"}, {"nodes", JsonStrings({device.node_id})}},
+        alice_.accesstoken
+    );
+    EXPECT_EQ(r.ErrorCode(), 108122) << r.body;
+    EXPECT_TRUE(Group(alice_, cottage, "&node_list=true").at("nodes").as_array().empty());
+
+    // 108098: out of Home's fabric again but still Alice's: Bob cannot commission it.
+    r = client_.Put(
+        "/v1/user/node_group?group_id=" + home,
+        object{{"operation", "remove"}, {"nodes", JsonStrings({device.node_id})}},
+        alice_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto bobs = CliGroupAdd(bob_, "Bob's").Str("group_id");
+    request = request_in(bob_, bobs);
+    EXPECT_EQ(confirm(bob_, request, "").ErrorCode(), 108098);
+    EXPECT_TRUE(
+        Group(bob_, bobs, "&matter_node_list=true").at("matter_node_list").as_array().empty()
+    );
+    EXPECT_EQ(client_.Get("/v1/user/nodes", bob_.accesstoken).json.at("total"), 0);
+
+    // 108132: a user owns at most groups.max_matter_fabrics_per_user (20) fabrics.
+    for (int i = 2; i < 20; ++i) {
+        ASSERT_EQ(CliGroupAdd(alice_, "Home " + std::to_string(i)).status, 200);
+    }
+    EXPECT_EQ(CliGroupAdd(alice_, "One too many").ErrorCode(), 108132);
+    const auto plain =
+        client_.Post("/v1/user/node_group", object{{"group_name", "Plain"}}, alice_.accesstoken)
+            .Str("group_id");
+    EXPECT_EQ(
+        client_
+            .Put(
+                "/v1/user/node_group?group_id=" + plain,
+                object{{"is_matter", true}},
+                alice_.accesstoken
+            )
+            .ErrorCode(),
+        108132
+    );
+    EXPECT_EQ(Group(alice_, plain).at("is_matter"), false);
+    r = client_.Get("/v1/user/node_group?is_matter=true", alice_.accesstoken);
+    EXPECT_EQ(r.json.at("total"), 20) << r.body;
+    EXPECT_EQ(
+        client_.Get("/v1/user/node_group?group_name=One%20too%20many", alice_.accesstoken)
+            .ErrorCode(),
+        108029
+    );
+}
+
+TEST_F(MatterFabricsTest, TheServerRefusesToStartWithoutTheKeyThatSealedItsFabrics) {
+    const auto key_file = server_.data_dir() / "keys" / "fabric-sealing.key";
+    // No fabric yet: a missing key is simply made again.
+    ASSERT_EQ(server_.Stop(), 0);
+    fs::remove(key_file);
+    server_.Restart();
+    ASSERT_TRUE(fs::exists(key_file));
+    HttpClient client(server_.port());
+    const auto tokens = Login(client, "alice@example.com");
+    ASSERT_EQ(
+        client
+            .Post(
+                "/v1/user/node_group",
+                object{{"group_name", "Home"}, {"is_matter", true}},
+                tokens.accesstoken
+            )
+            .status,
+        200
+    );
+    const auto key = ReadFile(key_file);
+    const auto start = [&](std::string* out) {
+        return server_.RunCommand(
+            {"--http-port", "0", "--mqtt-port", "0", "--mqtt-address", "127.0.0.1"}, out, true
+        );
+    };
+    ASSERT_EQ(server_.Stop(), 0);
+
+    // Missing: refused, and no new key is made.
+    fs::remove(key_file);
+    std::string out;
+    EXPECT_NE(start(&out), 0);
+    EXPECT_NE(out.find("fabric sealing key"), std::string::npos) << out;
+    EXPECT_NE(out.find("is missing"), std::string::npos) << out;
+    EXPECT_FALSE(fs::exists(key_file));
+
+    // Another key: refused, the file left as it is.
+    const std::string other(64, 'a');
+    WriteFile(key_file, other + "\n");
+    fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
+    out.clear();
+    EXPECT_NE(start(&out), 0);
+    EXPECT_NE(out.find("does not open the root key"), std::string::npos) << out;
+    EXPECT_EQ(ReadFile(key_file), other + "\n");
+
+    // The right key back: the server starts and the fabric issues NOCs again.
+    WriteFile(key_file, key);
+    server_.Restart();
+    HttpClient again(server_.port());
+    const auto back = Login(again, "alice@example.com");
+    const auto fabrics = again.Get("/v1/user/node_group?is_matter=true", back.accesstoken);
+    ASSERT_EQ(fabrics.status, 200) << fabrics.body;
+    const auto id = Str(fabrics.json.at("groups").at(0).as_object(), "group_id");
+    const auto r = again.Put(
+        "/v1/user/node_group",
+        object{
+            {"operation", "add"},
+            {"csr_type", "user"},
+            {"csr_requests", array{object{{"csr", Csr("alice")}, {"group_id", id}}}}},
+        back.accesstoken
+    );
+    EXPECT_EQ(r.status, 200) << r.body;
+}
+
 }  // namespace
 }  // namespace rainmaker::testing

@@ -117,7 +117,7 @@ TEST_F(FabricServiceTest, ACommissioningRequestTimesOutAfterAnHour) {
     clock_.Advance(std::chrono::seconds(3601));
     EXPECT_EQ(
         CodeOf([&] {
-            fabrics_.Confirm(Caller("owner"), {request, "success", {}, {}, {}});
+            fabrics_.Confirm(Caller("owner"), {request, "success", {}, {}, {}, {}});
         }),
         core::ErrorCode::kCommissionTimedOut
     );
@@ -125,7 +125,7 @@ TEST_F(FabricServiceTest, ACommissioningRequestTimesOutAfterAnHour) {
     // A fresh one confirms.
     const auto again = fabrics_.IssueNocs(Caller("owner"), Batch("node", 1));
     const auto second = std::string(again.at("certificates").at(0).at("request_id").as_string());
-    fabrics_.Confirm(Caller("owner"), {second, "success", {}, {}, {}});
+    fabrics_.Confirm(Caller("owner"), {second, "success", {}, {}, {}, {}});
     EXPECT_EQ(db_.Matter().FindRequest(second)->status, "success");
     EXPECT_EQ(fabrics_.NodeList(*db_.Matter().FindFabric("home")).size(), 1U);
 }
@@ -205,7 +205,7 @@ TEST_F(FabricServiceTest, MembersFollowTheSharesAndTheFabricGoesWithItsHome) {
     EXPECT_EQ(fabrics_.EnsureMember("home", "bob").matter_user_id, bob->matter_user_id);
     const auto details = fabrics_.Details(*db_.Matter().FindFabric("home"), "bob");
     EXPECT_EQ(details.at("matter_user_id"), bob->matter_user_id.c_str());
-    fabrics_.ForgetMember("home", "bob");
+    db_.Transaction([&] { fabrics_.MemberLeft("home", "bob", false); });
     EXPECT_FALSE(db_.Matter().FindMember("home", "bob"));
     EXPECT_FALSE(
         fabrics_.Details(*db_.Matter().FindFabric("home"), "bob").contains("matter_user_id")

@@ -58,6 +58,21 @@ std::uint32_t ParseCat(const std::string& hex) {
     return static_cast<std::uint32_t>(std::stoul(hex, nullptr, 16));
 }
 
+// The CAT with the next version (its low 16 bits). Past version 0xFFFF the role takes a new
+// identifier from its range, version 1: a NOC with the old identifier matches no ACL entry
+// naming the new one.
+std::uint32_t NextCatVersion(std::uint32_t cat, std::uint32_t base, std::uint32_t span) {
+    if ((cat & 0xFFFFU) < 0xFFFFU) {
+        return cat + 1;
+    }
+    for (;;) {
+        const std::uint32_t id = base + core::RandomBelow(span);
+        if (id != cat >> 16) {
+            return id << 16 | kCatVersion1;
+        }
+    }
+}
+
 // The challenge response as the apps send it: hex (as in challenge-response mapping), else
 // base64.
 std::optional<std::string> SignatureBytes(std::string_view text) {
@@ -136,9 +151,9 @@ void FabricService::MakeFabric(const storage::GroupRow& group) {
     if (!inserted) {
         throw ApiError(ErrorCode::kFabricIdsFailed);
     }
-    EnsureMember(group.group_id, group.owner_id);
+    InsertMember(group.group_id, group.owner_id);
     for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
-        EnsureMember(group.group_id, share.user_id);
+        InsertMember(group.group_id, share.user_id);
     }
 }
 
@@ -146,6 +161,12 @@ MatterMemberRow FabricService::EnsureMember(std::string_view group_id, std::stri
     if (auto member = db_.Matter().FindMember(group_id, user_id)) {
         return *member;
     }
+    auto member = InsertMember(group_id, user_id);
+    db_.Matter().BumpAclRevision(group_id, clock_.NowSeconds());
+    return member;
+}
+
+MatterMemberRow FabricService::InsertMember(std::string_view group_id, std::string_view user_id) {
     MatterMemberRow member{std::string(group_id), std::string(user_id), "", ""};
     for (int attempt = 0; attempt < kDrawAttempts; ++attempt) {
         member.matter_user_id = crypto::MatterIdHex(FreshNodeId(group_id));
@@ -157,8 +178,66 @@ MatterMemberRow FabricService::EnsureMember(std::string_view group_id, std::stri
     throw ApiError(ErrorCode::kFabricIdsFailed);
 }
 
-void FabricService::ForgetMember(std::string_view group_id, std::string_view user_id) {
+void FabricService::MemberLeft(
+    std::string_view group_id, std::string_view user_id, bool was_primary
+) {
+    if (!db_.Matter().FindFabric(group_id)) {
+        return;
+    }
     db_.Matter().DeleteMember(group_id, user_id);
+    const bool controllers = DeleteControllersOf(group_id, user_id);
+    RaiseCats(group_id, was_primary || controllers, !was_primary || controllers);
+}
+
+void FabricService::MemberRoleChanged(std::string_view group_id, bool was_primary) {
+    if (db_.Matter().FindFabric(group_id)) {
+        RaiseCats(group_id, was_primary, !was_primary);
+    }
+}
+
+void FabricService::ForgetRainmakerNode(std::string_view node_id) {
+    for (const auto& node : db_.Matter().NodesOfRainmakerNode(node_id)) {
+        db_.Matter().DeleteNode(node.group_id, node.matter_node_id);
+        if (node.kind == "controller") {
+            RaiseCats(node.group_id, true, true);
+        }
+        core::log::Info(
+            "node " + std::string(node_id) + " left RainMaker: no longer Matter " + node.kind +
+            " " + node.matter_node_id + " of the fabric of group " + node.group_id
+        );
+    }
+}
+
+bool FabricService::DeleteControllersOf(std::string_view group_id, std::string_view user_id) {
+    bool any = false;
+    for (const auto& node : db_.Matter().Nodes(group_id, "controller")) {
+        if (node.requested_by == user_id) {
+            db_.Matter().DeleteNode(group_id, node.matter_node_id);
+            any = true;
+        }
+    }
+    return any;
+}
+
+void FabricService::RaiseCats(std::string_view group_id, bool admin, bool operate) {
+    auto fabric = db_.Matter().FindFabric(group_id);
+    if (!fabric) {
+        return;
+    }
+    if (admin) {
+        fabric->cat_admin = crypto::MatterCatHex(
+            NextCatVersion(ParseCat(fabric->cat_admin), kAdminCatBase, kCatSpan)
+        );
+    }
+    if (operate) {
+        fabric->cat_operate = crypto::MatterCatHex(
+            NextCatVersion(ParseCat(fabric->cat_operate), kOperateCatBase, kCatSpan)
+        );
+    }
+    if (admin || operate) {
+        db_.Matter().UpdateCats(group_id, fabric->cat_admin, fabric->cat_operate);
+    }
+    db_.Matter().BumpAclRevision(group_id, clock_.NowSeconds());
 }
 
 std::uint64_t FabricService::FreshNodeId(std::string_view group_id) {
@@ -264,18 +343,20 @@ std::shared_ptr<const crypto::MatterIssuer> FabricService::IssuerOf(const Fabric
 
 std::string FabricService::SignNoc(
     const FabricRow& fabric,
-    std::string_view csr,
+    std::string_view csr_key,
     std::uint64_t node_id,
     const std::vector<std::uint32_t>& cats
 ) {
     const auto issuer = IssuerOf(fabric);
     try {
         const auto fabric_id = ParseMatterId(fabric.fabric_id).value_or(0);
-        return issuer->Sign(crypto::NocRequest{csr, node_id, fabric_id, cats}, clock_.NowSeconds());
+        return issuer->Sign(
+            crypto::NocRequest{{}, node_id, fabric_id, cats, csr_key}, clock_.NowSeconds()
+        );
     } catch (const std::invalid_argument& e) {
         throw ApiError(ErrorCode::kInvalidCsr, std::string("Error, invalid CSR: ") + e.what());
     } catch (const std::exception& e) {
-        throw ApiError(ErrorCode::kFabricKeyUnreadable, "", e.what());
+        throw ApiError(ErrorCode::kNocCreateFailed, "", e.what());
     }
 }
 
@@ -322,9 +403,23 @@ boost::json::object FabricService::IssueNocs(
             }
         }
     }
+    // Each CSR's signature is checked before the write transaction (the costly part of a NOC:
+    // a verification costs about three signatures), so that concurrent requests check theirs
+    // while another holds the store's write lock.
+    std::vector<std::string> keys;
+    keys.reserve(batch.items.size());
+    for (const auto& item : batch.items) {
+        try {
+            keys.push_back(crypto::MatterCsrPublicKey(item.csr));
+        } catch (const std::invalid_argument& e) {
+            throw ApiError(ErrorCode::kInvalidCsr, std::string("Error, invalid CSR: ") + e.what());
+        }
+    }
     boost::json::array certificates;
     db_.Transaction([&] {
-        for (const auto& item : batch.items) {
+        for (std::size_t index = 0; index < batch.items.size(); ++index) {
+            const auto& item = batch.items[index];
+            const auto& key = keys[index];
             const auto group = db_.Groups().Find(item.group_id);
             const auto role = group && group->kind == "user"
                                   ? RoleInGroup(db_, caller.user_id, *group)
@@ -349,7 +444,7 @@ boost::json::object FabricService::IssueNocs(
                 const auto member = EnsureMember(group->group_id, caller.user_id);
                 const auto node_id = ParseMatterId(member.matter_user_id).value_or(0);
                 certificate["user_noc"] =
-                    SignNoc(*fabric, item.csr, node_id, {role_cat, ParseCat(member.user_cat_id)});
+                    SignNoc(*fabric, key, node_id, {role_cat, ParseCat(member.user_cat_id)});
                 certificate["matter_user_id"] = member.matter_user_id;
                 certificate["user_cat_id"] = member.user_cat_id;
             } else if (type == "controller") {
@@ -377,7 +472,7 @@ boost::json::object FabricService::IssueNocs(
                                                                     : fabric->cat_operate
                 );
                 // Controllers read user_noc, as the controller firmware parses it.
-                certificate["user_noc"] = SignNoc(*fabric, item.csr, *id, {cat});
+                certificate["user_noc"] = SignNoc(*fabric, key, *id, {cat});
                 certificate["matter_node_id"] = node->matter_node_id;
             } else {
                 // Commissioning a device changes the home: its primaries only.
@@ -392,7 +487,7 @@ boost::json::object FabricService::IssueNocs(
                 node.created_at = clock_.NowSeconds();
                 const auto node_id = FreshNodeId(group->group_id);
                 node.matter_node_id = crypto::MatterIdHex(node_id);
-                certificate["node_noc"] = SignNoc(*fabric, item.csr, node_id, {});
+                certificate["node_noc"] = SignNoc(*fabric, key, node_id, {});
                 bool inserted = false;
                 for (int attempt = 0; attempt < kDrawAttempts && !inserted; ++attempt) {
                     node.request_id = core::RandomAlnum(22);
@@ -435,6 +530,9 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
         // Another user's request does not exist for the caller.
         if (!node || !group || !Primary(RoleInGroup(db_, caller.user_id, *group))) {
             throw ApiError(ErrorCode::kCommissionRequestNotFound);
+        }
+        if (c.group_id && *c.group_id != node->group_id) {
+            throw ApiError(ErrorCode::kConfirmGroupMismatch);
         }
         if (node->status != "pending") {
             throw ApiError(ErrorCode::kRequestNotConfirmable);
@@ -486,7 +584,7 @@ void FabricService::Confirm(const auth::AuthContext& caller, const Commissioning
                     if (mapping.user_id != caller.user_id &&
                         mapping.direct_role == core::ResourceRole::kPrimary) {
                         throw ApiError(
-                            ErrorCode::kMappingRefused,
+                            ErrorCode::kFabricMappingRefused,
                             "Adding user to nodes mapping failed: the node belongs to another "
                             "user"
                         );
@@ -596,6 +694,9 @@ boost::json::object FabricService::NodeAcl(
         boost::json::array entries;
         for (const auto& group : groups) {
             const auto fabric = db_.Matter().FindFabric(group.group_id);
+            // Every change of the values below (a member in or out, a role or CAT version
+            // changed) raised the sequence: a controller rewrites a device's ACL when it grows.
+            const auto revision = db_.Matter().FindAclRevision(group.group_id);
             // The members' ids by role: primaries administer, secondaries operate.
             boost::json::array admins{boost::json::string(fabric->cat_admin)};
             boost::json::array operators{boost::json::string(fabric->cat_operate)};
@@ -623,9 +724,9 @@ boost::json::object FabricService::NodeAcl(
                         {"group_id", group.group_id},
                         {"fabric_id", fabric->fabric_id},
                         {"type_entity", entity},
-                        {"sequence", 1},
+                        {"sequence", revision.sequence},
                         {"value", *value},
-                        {"last_modified_time", node.created_at}});
+                        {"last_modified_time", std::max(node.created_at, revision.modified_at)}});
                 }
             }
         }

@@ -46,6 +46,7 @@ struct CommissioningConfirm {
     std::optional<std::string> rainmaker_node_id;
     std::optional<std::string> challenge;
     std::optional<std::string> challenge_response;
+    std::optional<std::string> group_id;  // ?group_id=: must be the request's fabric (108100)
 };
 
 class FabricService {
@@ -58,10 +59,31 @@ public:
     // it is shared with. Call inside the transaction that creates or converts the group.
     // Throws 108092 when it is one already, 108077/108078 when ids or the root cannot be made.
     void MakeFabric(const storage::GroupRow& group);
-    // The user's identity in the fabric, made on first use (call inside a transaction).
+    // The user's identity in the fabric, made on first use (call inside a transaction); a new
+    // member raises the fabric's ACL sequence (their id joins the ACLs' values).
     storage::MatterMemberRow EnsureMember(std::string_view group_id, std::string_view user_id);
-    // A user lost their share of the group: their identity in its fabric goes.
-    void ForgetMember(std::string_view group_id, std::string_view user_id);
+
+    // Revocation (call these inside the transaction that changes the membership; no fabric:
+    // nothing happens). A NOC cannot be taken back, but the CASE Authenticated Tags it carries
+    // can stop matching: a device's ACL entry names a CAT with a version, and a NOC's CAT with
+    // the same identifier matches only when its version is at least that one (Matter
+    // §6.6.2.1.2). So the CAT of a role someone no longer holds gets the next version, the node
+    // ACLs (#65) answer it with a higher sequence so that controllers rewrite the devices'
+    // ACLs, and the members who keep the role get NOCs with the new version on their next
+    // request.
+    //
+    // `user_id` left the fabric (share removed, left, account deleted, home handed over): their
+    // identity goes; the CAT of the role they held (admin for a primary, operate for a
+    // secondary) is raised; the controllers they made go too, and both CATs are raised then
+    // (a controller's NOC may carry either).
+    void MemberLeft(std::string_view group_id, std::string_view user_id, bool was_primary);
+    // A member's role changed between primary and secondary: the CAT of the former role is
+    // raised (their NOCs carry it).
+    void MemberRoleChanged(std::string_view group_id, bool was_primary);
+    // A RainMaker node left RainMaker (reset, or its last user gone): it is no longer a device
+    // or a controller of any fabric, so its next owner can commission it. A controller's
+    // fabric has both CATs raised (the NOCs it was given carry one).
+    void ForgetRainmakerNode(std::string_view node_id);
 
     // #57 operation remove on a fabric home: a pure-Matter device named by its matter_node_id
     // is deleted; a RainMaker+Matter node named by its node id leaves the fabric and is a
@@ -78,10 +100,11 @@ public:
 
     // #57 csr_requests: {"certificates": [...]} in request order; nothing is issued when one
     // item fails. Throws 108107, 108108, 108110, 108111, 108088, 108112, 108113, 108116,
-    // 108123, 108124, 108137, 108101, 108140, 108085, 108056.
+    // 108123, 108124, 108137, 108101, 108140, 108085, 108056; 108083 / 108086 when the fabric's
+    // root cannot be opened / the NOC cannot be made.
     boost::json::object IssueNocs(const auth::AuthContext& caller, const NocBatch& batch);
-    // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108099,
-    // 108104, 108095, 108096, 108101.
+    // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108100,
+    // 108099, 108104, 108095, 108096, 108101, 108098 (a node another user holds).
     void Confirm(const auth::AuthContext& caller, const CommissioningConfirm& confirm);
 
     // #57 ?matter_controller=true: the RainMaker node `node_id` (the caller's, primary)
@@ -109,9 +132,16 @@ public:
 
 private:
     std::uint64_t FreshNodeId(std::string_view group_id);
+    // The member's identity, inserted (no such member yet).
+    storage::MatterMemberRow InsertMember(std::string_view group_id, std::string_view user_id);
+    // Raises the version of the fabric's admin and/or operate CAT, and its ACL sequence.
+    void RaiseCats(std::string_view group_id, bool admin, bool operate);
+    // Deletes the controllers `user_id` made in the fabric; whether there were any.
+    bool DeleteControllersOf(std::string_view group_id, std::string_view user_id);
+    // A NOC for the key of a CSR checked before (crypto::MatterCsrPublicKey).
     std::string SignNoc(
         const storage::FabricRow& fabric,
-        std::string_view csr,
+        std::string_view csr_key,
         std::uint64_t node_id,
         const std::vector<std::uint32_t>& cats
     );

@@ -241,6 +241,38 @@ void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string
     }
 }
 
+void GroupService::CheckMatterNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
+    if (Admin() || fabrics_ == nullptr || nodes.empty()) {
+        return;
+    }
+    const auto fabric = fabrics_->FabricOf(group);
+    if (!fabric) {
+        return;
+    }
+    for (const auto& node : nodes) {
+        const auto commissioned = db_.Matter().FindByRainmakerNode(node);
+        if (commissioned && commissioned->group_id != fabric->group_id) {
+            throw ApiError(
+                ErrorCode::kMatterNodesViaCommissioning,
+                "Some requested nodes are matter nodes which can be only added in the matter "
+                "fabric via node commissioning flow: " +
+                    node
+            );
+        }
+    }
+}
+
+void GroupService::CheckFabricQuota(std::string_view owner_id) {
+    const int limit = limits_.max_matter_fabrics_per_user;
+    if (limit > 0 && db_.Matter().CountFabricsOwnedBy(owner_id) >= limit) {
+        throw ApiError(
+            ErrorCode::kFabricQuotaExceeded,
+            "Matter fabric quota is exceeded: a user owns at most " + std::to_string(limit) +
+                " Matter fabrics"
+        );
+    }
+}
+
 void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
     // A sub-group's nodes stay a subset of its parent's: removal goes down the tree.
     for (const auto& child : db_.Groups().Children(group.group_id)) {
@@ -360,10 +392,12 @@ std::string GroupService::Create(const auth::AuthContext& caller, const GroupFie
         }
         db_.Groups().Insert(group);
         if (fabric) {
+            CheckFabricQuota(caller.user_id);
             fabrics_->MakeFabric(group);
         }
         if (f.nodes) {
             RequireInScope(caller, *f.nodes);
+            CheckMatterNodes(group, *f.nodes);
             AddNodes(group, *f.nodes);
         }
         if (!group_query.empty()) {
@@ -454,6 +488,7 @@ void GroupService::Update(
         CheckExclusive(group, db_.Groups().Nodes(group.group_id));
         db_.Groups().Update(group);
         if (f.operation == "add") {
+            CheckMatterNodes(group, f.nodes.value_or(std::vector<std::string>{}));
             AddNodes(group, f.nodes.value_or(std::vector<std::string>{}));
         } else if (f.operation == "remove") {
             const auto nodes = f.nodes.value_or(std::vector<std::string>{});
@@ -488,6 +523,9 @@ void GroupService::Convert(
                 throw ApiError(ErrorCode::kConvertSharedSubGroups);
             }
         }
+        if (!db_.Matter().FindFabric(group.group_id)) {
+            CheckFabricQuota(group.owner_id);
+        }
         fabrics_->MakeFabric(group);
     });
 }
@@ -500,6 +538,12 @@ void GroupService::MemberJoined(const GroupRow& group, std::string_view user_id)
     if (!Admin() && fabrics_ != nullptr && group.parent_id.empty() &&
         db_.Matter().FindFabric(group.group_id)) {
         fabrics_->EnsureMember(group.group_id, user_id);
+    }
+}
+
+void GroupService::MemberRoleChanged(const GroupRow& group, bool was_primary) {
+    if (!Admin() && fabrics_ != nullptr && group.parent_id.empty()) {
+        fabrics_->MemberRoleChanged(group.group_id, was_primary);
     }
 }
 
@@ -702,9 +746,12 @@ std::vector<GroupRow> GroupService::Tree(const GroupRow& group) {
 }
 
 void GroupService::RemoveShare(const GroupRow& group, std::string_view user_id) {
+    const auto share = db_.Groups().FindShare(group.group_id, user_id);
     db_.Groups().DeleteShare(group.group_id, user_id);
     if (fabrics_ != nullptr && group.parent_id.empty()) {
-        fabrics_->ForgetMember(group.group_id, user_id);
+        fabrics_->MemberLeft(
+            group.group_id, user_id, share && share->role == ResourceRole::kPrimary
+        );
     }
     for (const auto& node : db_.Groups().Nodes(group.group_id)) {
         nodes::SyncAccess(db_, user_id, node, clock_.NowSeconds());
@@ -737,8 +784,17 @@ void GroupService::Leave(const auth::AuthContext& caller, const GroupRow& group)
 void GroupService::HandOver(const GroupRow& group, std::string_view from, std::string_view heir) {
     CheckHandOver(group, heir);
     const auto now = clock_.NowSeconds();
+    const auto heirs_share = db_.Groups().FindShare(group.group_id, heir);
     db_.Groups().DeleteShare(group.group_id, heir);
     db_.Groups().SetOwner(group.group_id, heir);
+    if (fabrics_ != nullptr && group.parent_id.empty()) {
+        // The former owner leaves the fabric (a transfer may make them a secondary again: a
+        // new member then); a secondary heir becomes its owner.
+        fabrics_->MemberLeft(group.group_id, from, true);
+        if (heirs_share && heirs_share->role != ResourceRole::kPrimary) {
+            fabrics_->MemberRoleChanged(group.group_id, false);
+        }
+    }
     auto handed = group;
     handed.owner_id = std::string(heir);
     std::vector<std::string> dropped;
@@ -782,6 +838,17 @@ void GroupService::ForgetOwner(std::string_view user_id) {
     for (const auto& group : db_.Groups().Owned(Kind(), user_id)) {
         for (const auto& share : db_.Groups().SharesOfGroup(group.group_id)) {
             RemoveShare(group, share.user_id);
+        }
+    }
+    // The fabrics the user was a member of revoke what they held (the rows would go with the
+    // account; the CATs in their NOCs would still match).
+    if (Admin() || fabrics_ == nullptr) {
+        return;
+    }
+    for (const auto& group_id : db_.Matter().FabricsOfMember(user_id)) {
+        const auto group = db_.Groups().Find(group_id);
+        if (group && group->owner_id != user_id && db_.Groups().FindShare(group_id, user_id)) {
+            RemoveShare(*group, user_id);
         }
     }
 }

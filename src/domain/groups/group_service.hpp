@@ -83,6 +83,9 @@ bool ParentVisible(storage::Database& db, std::string_view user_id, const storag
 struct GroupLimits {
     // Groups one user owns, at any level (user groups; admins are not limited). 0 = no limit.
     int max_per_user = 1000;
+    // Matter fabrics (homes with is_matter) one user owns; each holds its own root CA. 0 = no
+    // limit.
+    int max_matter_fabrics_per_user = 20;
 };
 
 class GroupService {
@@ -133,6 +136,9 @@ public:
     // `user_id` now holds a share of the group: their identity in its fabric, if it is one.
     // Call inside the sharing transaction.
     void MemberJoined(const storage::GroupRow& group, std::string_view user_id);
+    // A share holder's role changed between primary and secondary (`was_primary`: what it
+    // was): the fabric, if the group is one, revokes the former role's CAT.
+    void MemberRoleChanged(const storage::GroupRow& group, bool was_primary);
     // Whether the group is a Matter fabric or a sub-group of one.
     bool InFabric(const storage::GroupRow& group);
 
@@ -155,6 +161,11 @@ private:
     void CheckInParent(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void CheckExclusive(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     void AddNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
+    // Nodes added to a fabric's home or rooms by nodes[]: one commissioned into another fabric
+    // joins only by being commissioned into this one (108122).
+    void CheckMatterNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
+    // The owner may make one more fabric (108132 past groups.max_matter_fabrics_per_user).
+    void CheckFabricQuota(std::string_view owner_id);
     void RemoveNodes(const storage::GroupRow& group, const std::vector<std::string>& nodes);
     // The caller leaves a group shared with them. The owner may leave only while another
     // primary remains: the oldest primary becomes the owner.

@@ -183,6 +183,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             if (request.new_role == ResourceRole::kSecondary) {
                 db_.Groups().PutShare(storage::GroupShareRow{
                     group.group_id, request.from_user, ResourceRole::kSecondary, "{}", now});
+                groups_.MemberJoined(group, request.from_user);
             }
             for (const auto& node : nodes) {
                 nodes::SetDirectRole(db_, request.from_user, node, std::nullopt, now);
@@ -203,6 +204,9 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
                 nodes::SyncAccess(db_, request.to_user, node, now);
             }
             groups_.MemberJoined(group, request.to_user);
+            if (existing && existing->role != given) {
+                groups_.MemberRoleChanged(group, existing->role == ResourceRole::kPrimary);
+            }
         }
         const std::string event = core::Serialize(boost::json::object{
             {"group_id", group.group_id},

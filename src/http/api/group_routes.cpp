@@ -138,6 +138,9 @@ ApiResponse UpdateUserGroup(const ApiRequest& r, GroupService& groups, FabricSer
         confirm.rainmaker_node_id = OptionalString(body, "rainmaker_node_id");
         confirm.challenge = OptionalString(body, "challenge");
         confirm.challenge_response = OptionalString(body, "challenge_response");
+        if (const auto* id = r.query.Find("group_id"); id != nullptr && !id->empty()) {
+            confirm.group_id = *id;  // the apps name the fabric; it must be the request's
+        }
         fabrics.Confirm(r.Caller(), confirm);
         return ApiResponse::Success("Node commissioning confirmed successfully");
     }

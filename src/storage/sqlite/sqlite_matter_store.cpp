@@ -1,4 +1,5 @@
-// Matter fabrics in SQLite (V019): fabrics, members' Matter identities, fabric nodes.
+// Matter fabrics in SQLite (V019): fabrics, members' Matter identities, fabric nodes; the
+// revisions of their node ACLs (V017).
 #include "storage/sqlite/sqlite_matter_store.hpp"
 
 #include "storage/sqlite/sqlite_database.hpp"
@@ -95,6 +96,56 @@ bool SqliteMatterStore::DeleteFabric(std::string_view group_id) {
     return db_.Execute("DELETE FROM matter_fabrics WHERE group_id = ?", group_id) > 0;
 }
 
+void SqliteMatterStore::UpdateCats(
+    std::string_view group_id, std::string_view cat_admin, std::string_view cat_operate
+) {
+    db_.Execute(
+        "UPDATE matter_fabrics SET cat_admin = ?, cat_operate = ? WHERE group_id = ?",
+        cat_admin,
+        cat_operate,
+        group_id
+    );
+}
+
+int SqliteMatterStore::CountFabrics() {
+    return static_cast<int>(db_.Count("SELECT COUNT(*) FROM matter_fabrics"));
+}
+
+int SqliteMatterStore::CountFabricsOwnedBy(std::string_view owner_id) {
+    return static_cast<int>(db_.Count(
+        "SELECT COUNT(*) FROM matter_fabrics f JOIN node_groups g ON g.group_id = f.group_id "
+        "WHERE g.owner_id = ?",
+        owner_id
+    ));
+}
+
+std::optional<FabricRow> SqliteMatterStore::AnyFabric() {
+    return db_.FindFirst(
+        std::string("SELECT ") + kFabricColumns + " FROM matter_fabrics LIMIT 1", ReadFabric
+    );
+}
+
+AclRevision SqliteMatterStore::FindAclRevision(std::string_view group_id) {
+    return db_
+        .FindOne(
+            "SELECT sequence, modified_at FROM matter_acl_revisions WHERE group_id = ?",
+            group_id,
+            [](const Statement& s) {
+                return AclRevision{s.Int(0), s.Int(1)};
+            }
+        )
+        .value_or(AclRevision{});
+}
+
+void SqliteMatterStore::BumpAclRevision(std::string_view group_id, std::int64_t now) {
+    db_.Execute(
+        "INSERT INTO matter_acl_revisions(group_id, sequence, modified_at) VALUES (?1, 2, ?2) "
+        "ON CONFLICT(group_id) DO UPDATE SET sequence = sequence + 1, modified_at = ?2",
+        group_id,
+        now
+    );
+}
+
 bool SqliteMatterStore::InsertMember(const MatterMemberRow& m) {
     return InsertUnique([&] {
         db_.Execute(
@@ -122,6 +173,14 @@ std::optional<MatterMemberRow> SqliteMatterStore::FindMember(
 
 void SqliteMatterStore::DeleteMember(std::string_view group_id, std::string_view user_id) {
     db_.Execute("DELETE FROM matter_members WHERE group_id = ? AND user_id = ?", group_id, user_id);
+}
+
+std::vector<std::string> SqliteMatterStore::FabricsOfMember(std::string_view user_id) {
+    return db_.FindAll(
+        "SELECT group_id FROM matter_members WHERE user_id = ? ORDER BY group_id",
+        [](const Statement& s) { return s.Text(0); },
+        user_id
+    );
 }
 
 bool SqliteMatterStore::NodeIdTaken(std::string_view group_id, std::string_view matter_id) {
@@ -193,7 +252,18 @@ std::vector<MatterNodeRow> SqliteMatterStore::Nodes(
 }
 
 std::optional<MatterNodeRow> SqliteMatterStore::FindByRainmakerNode(std::string_view node_id) {
-    return db_.FindOne(SelectNodes("WHERE rainmaker_node_id = ?"), node_id, ReadNode);
+    // A controller row names its RainMaker node too: only the device it was commissioned as.
+    return db_.FindOne(
+        SelectNodes("WHERE rainmaker_node_id = ? AND kind = 'node'"), node_id, ReadNode
+    );
+}
+
+std::vector<MatterNodeRow> SqliteMatterStore::NodesOfRainmakerNode(std::string_view node_id) {
+    return db_.FindAll(
+        SelectNodes("WHERE rainmaker_node_id = ? ORDER BY group_id, matter_node_id"),
+        ReadNode,
+        node_id
+    );
 }
 
 }  // namespace rainmaker::storage::sqlite

@@ -67,6 +67,11 @@ TEST(ConfigHttpLimits, RefusesValuesTheSettingCannotHold) {
     EXPECT_THROW(Load("[http]\nport = 70000\n"), std::runtime_error);
     EXPECT_THROW(Load("[groups]\nmax_per_user = 3000000000\n"), std::runtime_error);
     EXPECT_EQ(Load("[groups]\nmax_per_user = 0\n").groups.max_per_user, 0);
+    EXPECT_EQ(Config{}.groups.max_matter_fabrics_per_user, 20);
+    EXPECT_EQ(
+        Load("[groups]\nmax_matter_fabrics_per_user = 3\n").groups.max_matter_fabrics_per_user, 3
+    );
+    EXPECT_THROW(Load("[groups]\nmax_matter_fabrics_per_user = 3000000000\n"), std::runtime_error);
 }
 
 TEST(ConfigTimeSeries, ReadsEveryKey) {

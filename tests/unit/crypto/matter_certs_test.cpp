@@ -9,8 +9,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -209,6 +213,148 @@ TEST(MatterCerts, RefusesBadCsrsAndIds) {
         SignMatterNoc(other.key_pem, root.cert_pem, {good, 1, kFabric, {}}, kNow),
         std::runtime_error
     );
+}
+
+// The NOC as OpenSSL's X.509 objects build it from the same fields (what the issuer did before
+// it wrote NOCs from DER pieces): the serial and the key are taken from `noc`.
+X509Ptr ReferenceNoc(
+    const MatterRoot& root, const X509* noc, const NocRequest& r, std::int64_t now
+) {
+    const auto root_cert = Parse(root.cert_pem);
+    std::unique_ptr<BIO, Deleter<BIO_free>> bio(
+        BIO_new_mem_buf(root.key_pem.data(), int(root.key_pem.size()))
+    );
+    std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>> key(
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+    );
+    X509Ptr cert(X509_new());
+    std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>> subject(X509_NAME_new());
+    const auto add = [&](const char* oid, const std::string& value) {
+        std::unique_ptr<ASN1_OBJECT, Deleter<ASN1_OBJECT_free>> object(OBJ_txt2obj(oid, 1));
+        X509_NAME_add_entry_by_OBJ(
+            subject.get(),
+            object.get(),
+            MBSTRING_UTF8,
+            reinterpret_cast<const unsigned char*>(value.data()),
+            int(value.size()),
+            -1,
+            0
+        );
+    };
+    add("1.3.6.1.4.1.37244.1.1", MatterIdHex(r.node_id));
+    add("1.3.6.1.4.1.37244.1.5", MatterIdHex(r.fabric_id));
+    for (const auto cat : r.cats) {
+        add("1.3.6.1.4.1.37244.1.6", MatterCatHex(cat));
+    }
+    X509_set_version(cert.get(), X509_VERSION_3);
+    X509_set_serialNumber(cert.get(), X509_get_serialNumber(const_cast<X509*>(noc)));
+    X509_set_subject_name(cert.get(), subject.get());
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(root_cert.get()));
+    ASN1_TIME_set(X509_getm_notBefore(cert.get()), static_cast<time_t>(now - 3600));
+    ASN1_TIME_set_string_X509(X509_getm_notAfter(cert.get()), "99991231235959Z");
+    X509_set_pubkey(cert.get(), X509_get0_pubkey(noc));
+    for (const auto& [nid, value] : std::vector<std::pair<int, const char*>>{
+             {NID_basic_constraints, "critical,CA:FALSE"},
+             {NID_key_usage, "critical,digitalSignature"},
+             {NID_ext_key_usage, "critical,clientAuth,serverAuth"},
+             {NID_subject_key_identifier, "hash"},
+             {NID_authority_key_identifier, "keyid:always"}}) {
+        X509V3_CTX ctx{};
+        X509V3_set_ctx(&ctx, root_cert.get(), cert.get(), nullptr, nullptr, 0);
+        std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>> extension(
+            X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value)
+        );
+        X509_add_ext(cert.get(), extension.get(), -1);
+    }
+    X509_sign(cert.get(), key.get(), EVP_sha256());
+    return cert;
+}
+
+// The TBSCertificate of `cert`: as received (its DER read back: the first element of the outer
+// SEQUENCE) or, with `reencode`, as OpenSSL encodes it.
+std::string TbsOf(X509* cert, bool reencode) {
+    unsigned char* der = nullptr;
+    const int size = reencode ? i2d_re_X509_tbs(cert, &der) : i2d_X509(cert, &der);
+    std::string out(reinterpret_cast<char*>(der), size > 0 ? std::size_t(size) : 0);
+    OPENSSL_free(der);
+    if (reencode || out.size() < 8) {
+        return out;
+    }
+    // 30 82 hi lo | 30 82 hi lo ... (a NOC is 256..65535 bytes long)
+    const std::size_t tbs = 4 + (std::size_t(std::uint8_t(out[6])) << 8 | std::uint8_t(out[7]));
+    return out.substr(4, tbs);
+}
+
+// The NOC written from DER pieces is, byte for byte, the TBSCertificate OpenSSL builds from the
+// same fields (so what Matter stacks and the matter.js test accepted stays what we issue), with
+// a valid signature, before and after 2050 (UTCTime, then GeneralizedTime).
+TEST(MatterCerts, TheDerNocIsWhatOpenSslBuildsFromTheSameFields) {
+    for (const std::int64_t now : {kNow, std::int64_t{2'600'000'000}}) {
+        const auto root = MakeMatterRoot(7, kFabric, now);
+        const auto root_cert = Parse(root.cert_pem);
+        for (const auto& cats : std::vector<std::vector<std::uint32_t>>{
+                 {}, {0x03A30001}, {0x03A30001, 0x06D90002, 0x1000FFFF}}) {
+            const std::string csr = Csr();
+            const NocRequest request{csr, 0x00000000DEADBEEFULL, kFabric, cats};
+            const auto noc = Parse(SignMatterNoc(root.key_pem, root.cert_pem, request, now));
+            ASSERT_TRUE(noc);
+            EXPECT_EQ(X509_verify(noc.get(), X509_get0_pubkey(root_cert.get())), 1);
+            const auto reference = ReferenceNoc(root, noc.get(), request, now);
+            EXPECT_EQ(TbsOf(noc.get(), false), TbsOf(reference.get(), true)) << now;
+            // The serial: positive, 63 bits at most.
+            const ASN1_INTEGER* serial = X509_get0_serialNumber(noc.get());
+            EXPECT_LE(ASN1_STRING_length(serial), 8);
+            EXPECT_NE(ASN1_INTEGER_get(serial), 0);
+        }
+    }
+}
+
+// The DER reader takes a CSR when OpenSSL's parser does, with the same key; other shapes (an
+// attribute, a compressed key, RSA) go through OpenSSL, and a bad signature is refused by both.
+TEST(MatterCerts, TheDerCsrReaderAgreesWithOpenSsl) {
+    const auto same = [](const std::string& csr) {
+        std::optional<std::string> fast;
+        std::optional<std::string> reference;
+        try {
+            fast = MatterCsrPublicKey(csr);
+        } catch (const std::invalid_argument&) {
+        }
+        try {
+            reference = MatterCsrPublicKey(csr, true);
+        } catch (const std::invalid_argument&) {
+        }
+        EXPECT_EQ(fast, reference) << csr;
+        return fast.has_value();
+    };
+    const auto good = Csr();
+    EXPECT_TRUE(same(good));
+    EXPECT_EQ(MatterCsrPublicKey(good).size(), 91U);
+    std::string tampered = good;
+    const auto at = tampered.find("-----END") - 6;
+    tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(same(tampered));
+    EXPECT_FALSE(same(MakeKeyAndCsr("x", KeyType::kRsa2048).csr_pem));
+    EXPECT_FALSE(same("garbage"));
+    // The openssl tool's CSR, and one with an extension request attribute.
+    const TempDir dir;
+    const auto run = [&](const std::string& command) {
+        std::unique_ptr<FILE, Deleter<pclose>> pipe(popen((command + " 2>&1").c_str(), "r"));
+        std::string out;
+        char buffer[512];
+        while (pipe && fgets(buffer, sizeof buffer, pipe.get()) != nullptr) {
+            out += buffer;
+        }
+        return out;
+    };
+    const auto key = (dir.path() / "k.pem").string();
+    run("openssl ecparam -name prime256v1 -genkey -noout -out " + key);
+    const auto plain = run("openssl req -new -key " + key + " -subj /O=CSR");
+    const auto with_attribute =
+        run("openssl req -new -key " + key + " -subj /CN=x -addext keyUsage=digitalSignature");
+    ASSERT_NE(with_attribute.find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
+    EXPECT_TRUE(same(plain));
+    EXPECT_TRUE(same(with_attribute));
+    EXPECT_EQ(MatterCsrPublicKey(plain), MatterCsrPublicKey(with_attribute));
 }
 
 TEST(FabricKeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
