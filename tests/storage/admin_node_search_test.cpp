@@ -20,6 +20,8 @@
 
 #include "domain/nodes/admin_node_service.hpp"
 #include "domain/nodes/admin_scope.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_connection.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "support/fake_clock.hpp"
@@ -464,6 +466,48 @@ TEST_F(AdminNodeSearchTest, TagRowsFollowTheirNode) {
     AdminNodeFilter alone;
     alone.tags = Terms(false, {{"batch", "7"}});
     EXPECT_EQ(db_.Nodes().CountNodes(alone), 0);
+}
+
+// A store written before V023 (tags of nodes that existed and of one that did not) gets the
+// copies of its nodes' facts and loses the stray tags when V023 runs.
+TEST(AdminNodeSearchUpgrade, V023CopiesNodeFactsAndDropsStrayTags) {
+    testing::TempDir dir;
+    const auto file = dir.path() / "db.sqlite";
+    {
+        Connection c(file.string());
+        c.Exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"
+        );
+        for (const auto& migration : Migrations()) {
+            if (migration.version < 23) {
+                c.Exec(std::string(migration.sql));
+                c.Prepare("INSERT INTO schema_migrations(version, name) VALUES (?, ?)")
+                    .Bind(1, migration.version)
+                    .Bind(2, migration.name)
+                    .Run();
+            }
+        }
+        c.Exec(
+            "INSERT INTO nodes(node_id, created_at, node_type, model, fw_version) VALUES "
+            "('a', 1, 'Light', 'm1', '1.0'), ('b', 1, 'Fan', 'm2', '2.0');"
+            "INSERT INTO resource_tags(resource_type, resource_id, tag_name, tag_value, "
+            "created_at) VALUES ('node', 'a', 'city', 'pune', 1), ('node', 'b', 'city', 'pune', "
+            "1), ('node', 'gone', 'city', 'pune', 1), ('group', 'g', 'city', 'pune', 1)"
+        );
+    }
+    SqliteDatabase db(file);
+    AdminNodeFilter light;
+    light.node_type = "Light";
+    light.model = "m1";
+    light.fw_version = "1.0";
+    light.tags = Terms(false, {{"city", "pune"}});
+    EXPECT_EQ(db.Nodes().CountNodes(light), 1);
+    AdminNodeFilter alone;
+    alone.tags = light.tags;
+    EXPECT_EQ(db.Nodes().CountNodes(alone), 2);  // not the tag of "gone"
+    EXPECT_TRUE(db.Tags().Of(TagResource::kNode, "gone").empty());
+    EXPECT_EQ(db.Tags().Of(TagResource::kGroup, "g"), Strings{"city:pune"});
 }
 
 // The plan of each statement of the benchmarked shapes: index searches only (no SCAN of a
