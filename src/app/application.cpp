@@ -1,6 +1,9 @@
 // Wiring of store, crypto, services, senders, routes and the HTTP server.
 #include "app/application.hpp"
 
+#include <algorithm>
+#include <arpa/inet.h>
+
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
@@ -41,6 +44,7 @@
 #include "mqtt/broker_link.hpp"
 #include "mqtt/crl_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
+#include "mqtt/private_file.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
@@ -56,7 +60,41 @@ Config PrepareDataDir(Config c) {
     std::filesystem::permissions(
         c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace
     );
+    // Without the operator's certificate, the HTTPS listener uses ours, written here at start.
+    if (c.http.https.cert_file.empty()) {
+        c.http.https.cert_file = c.data_dir / "https" / "server.pem";
+        c.http.https.key_file = c.data_dir / "https" / "server.key";
+    }
     return c;
+}
+
+bool IsIpAddress(const std::string& host) {
+    unsigned char buffer[16];
+    return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+}
+
+// Our HTTPS certificate, issued by our CA at every start (like the broker's), for localhost,
+// 127.0.0.1 and the public host, so that a changed public host is covered at the next start.
+void IssueHttpsCertificate(const Config& c, const crypto::CertificateAuthority& ca) {
+    const auto dir = c.http.https.cert_file.parent_path();
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(
+        dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace
+    );
+    std::vector<std::string> dns = {"localhost"};
+    std::vector<std::string> ips = {"127.0.0.1", "::1"};
+    if (c.public_host != "localhost") {
+        auto& list = IsIpAddress(c.public_host) ? ips : dns;
+        if (std::find(list.begin(), list.end(), c.public_host) == list.end()) {
+            list.push_back(c.public_host);
+        }
+    }
+    const auto issued = ca.IssueServerCert(c.public_host, dns, ips);
+    // The chain: our leaf, then the CA (a client that trusts the CA needs only the leaf; one
+    // configured with the chain's root as its only anchor finds it too).
+    mqtt::WritePrivateFile(c.http.https.cert_file, issued.cert_pem + ca.CertPem());
+    mqtt::WritePrivateFile(c.http.https.key_file, issued.key_pem);
 }
 
 std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
@@ -96,7 +134,8 @@ std::unique_ptr<domain::automations::WeatherProvider> MakeWeather(const Config& 
 
 struct Application::Parts {
     explicit Parts(Config c)
-        : config(PrepareDataDir(std::move(c))),
+        : issue_https_cert(c.http.https.cert_file.empty()),
+          config(PrepareDataDir(std::move(c))),
           db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
           blobs(std::make_unique<storage::files::FileBlobStore>(
               config.blob_dir.empty() ? config.data_dir / "blobs" : config.blob_dir
@@ -205,6 +244,7 @@ struct Application::Parts {
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
 
+    bool issue_https_cert;  // no certificate configured: ours, issued at start
     Config config;
     core::SystemClock clock;
     std::unique_ptr<storage::Database> db;
@@ -265,7 +305,17 @@ std::uint16_t Application::Start() {
             p.config.mqtt.external_user,
             p.config.mqtt.external_password});
     }
+    if (p.config.http.https.enabled && p.issue_https_cert) {
+        IssueHttpsCertificate(p.config, *p.ca);
+    }
     const auto port = p.server->Start();
+    if (p.config.http.https.enabled) {
+        core::log::Info(
+            "https on port " + std::to_string(p.server->HttpsPort()) +
+            "; URLs handed out name https://" + p.config.public_host + ":" +
+            std::to_string(PublicHttpsPort())
+        );
+    }
     p.scheduler.Start();
     if (p.weather) {
         p.weather_scheduler.Start();
@@ -283,6 +333,15 @@ void Application::Stop() {
     if (p.broker) {
         p.broker->Stop();
     }
+}
+
+std::uint16_t Application::HttpsPort() const {
+    return parts_->server->HttpsPort();
+}
+
+std::uint16_t Application::PublicHttpsPort() const {
+    const auto& c = parts_->config;
+    return c.public_https_port != 0 ? c.public_https_port : parts_->server->HttpsPort();
 }
 
 std::uint16_t Application::MqttPort() const {
