@@ -9,6 +9,7 @@
 #include "crypto/jwt.hpp"
 #include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
+#include "crypto/url_signer.hpp"
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
@@ -20,6 +21,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "domain/ota/ota_image_service.hpp"
+#include "domain/ota/presigned_urls.hpp"
 #include "domain/push/push_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
@@ -30,6 +32,7 @@
 #include "http/api/admin_node_routes.hpp"
 #include "http/api/admin_platform_routes.hpp"
 #include "http/api/automation_routes.hpp"
+#include "http/api/blob_routes.hpp"
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
@@ -72,6 +75,15 @@ bool IsIpAddress(const std::string& host) {
     unsigned char buffer[16];
     return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
            ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+}
+
+// "https://<public host>:<port>", the start of every URL handed out (an IPv6 address in
+// brackets).
+std::string PublicBase(const Config& c, std::uint16_t bound_https_port) {
+    const std::uint16_t port = c.public_https_port != 0 ? c.public_https_port : bound_https_port;
+    const bool v6 = c.public_host.find(':') != std::string::npos;
+    return "https://" + (v6 ? "[" + c.public_host + "]" : c.public_host) + ":" +
+           std::to_string(port);
 }
 
 // Our HTTPS certificate, issued by our CA at every start (like the broker's), for localhost,
@@ -145,6 +157,8 @@ struct Application::Parts {
           sealer(
               crypto::FabricKeySealer::LoadOrCreate(config.data_dir / "keys" / "fabric-sealing.key")
           ),
+          url_signer(crypto::UrlSigner::LoadOrCreate(config.data_dir / "keys" / "url-signing.key")),
+          presigned(*url_signer, clock, PublicBase(config, config.http.https.port)),
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
@@ -191,6 +205,8 @@ struct Application::Parts {
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
         http::api::AddOtaImageRoutes(router, ota_images);
+        ota_images.SetUrls(&presigned);
+        http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
         http::api::AddRbacRoutes(router, rbac);
         router.SetRouteGuard(rbac);
         timeseries.RegisterIngest(ingest);
@@ -231,6 +247,10 @@ struct Application::Parts {
         scheduler.Every("command-retention", std::chrono::hours(1), [this] {
             commands.DeleteOld();
         });
+        // Pending presigned uploads and users' images past their time, with their bytes.
+        scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
+            ota_images.ExpireUploads();
+        });
         scheduler.Every("automations-daylight", config.automations.daylight_check, [this] {
             automation_runner.RunDaylight();
         });
@@ -252,6 +272,8 @@ struct Application::Parts {
     std::unique_ptr<crypto::JwtSigner> signer;
     std::unique_ptr<crypto::CertificateAuthority> ca;
     std::unique_ptr<crypto::FabricKeySealer> sealer;  // seals fabric root keys at rest
+    std::unique_ptr<crypto::UrlSigner> url_signer;    // presigned download and upload URLs
+    domain::ota::PresignedUrls presigned;
     domain::auth::TokenService tokens;
     std::unique_ptr<domain::users::MessageSender> sender;
     domain::users::AccountService accounts;
@@ -309,6 +331,8 @@ std::uint16_t Application::Start() {
         IssueHttpsCertificate(p.config, *p.ca);
     }
     const auto port = p.server->Start();
+    // A free port (0) is known only now; before, nobody could have asked for a URL on it.
+    p.presigned.SetBase(PublicBase(p.config, p.server->HttpsPort()));
     if (p.config.http.https.enabled) {
         core::log::Info(
             "https on port " + std::to_string(p.server->HttpsPort()) +

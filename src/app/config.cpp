@@ -185,6 +185,13 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "groups.max_per_user", c.groups.max_per_user);
     Read(t, "rbac.enabled", c.rbac.enabled);
     Read(t, "ota.max_inline_image_bytes", c.ota.max_inline_image_bytes);
+    Read(t, "ota.max_upload_bytes", c.ota.max_upload_bytes);
+    ReadSeconds(t, "ota.upload_url_ttl_seconds", c.ota.upload_url_ttl);
+    ReadSeconds(t, "ota.image_url_ttl_seconds", c.ota.image_url_ttl);
+    ReadSeconds(t, "ota.user_image_url_ttl_seconds", c.ota.user_image_url_ttl);
+    Read(t, "ota.max_pending_uploads", c.ota.max_pending_uploads);
+    Read(t, "ota.max_user_images", c.ota.max_user_images);
+    ReadSeconds(t, "http.upload_timeout_seconds", c.http.upload_timeout);
     // Below an image header and app description every image is refused; above 200 MiB (the
     // catalog's largest image) one request body would hold the server's whole body budget.
     if (c.ota.max_inline_image_bytes < 1024 ||
@@ -291,6 +298,23 @@ void CheckConfig(const Config& c) {
         throw std::runtime_error(
             "config: http.tls_cert_file and http.tls_key_file go together (both or neither)"
         );
+    }
+    if (c.ota.upload_url_ttl.count() < 60 || c.ota.image_url_ttl.count() < 60 ||
+        c.ota.user_image_url_ttl.count() < 60) {
+        throw std::runtime_error(
+            "config: ota.upload_url_ttl_seconds, image_url_ttl_seconds and "
+            "user_image_url_ttl_seconds must be at least 60"
+        );
+    }
+    if (c.ota.max_upload_bytes < 1024 || c.ota.max_pending_uploads < 1 ||
+        c.ota.max_user_images < 1) {
+        throw std::runtime_error(
+            "config: ota.max_upload_bytes must be at least 1024, ota.max_pending_uploads and "
+            "ota.max_user_images at least 1"
+        );
+    }
+    if (c.http.upload_timeout.count() < 1) {
+        throw std::runtime_error("config: http.upload_timeout_seconds must be at least 1");
     }
     if (https.handshake_timeout.count() < 1) {
         throw std::runtime_error("config: http.tls_handshake_timeout_seconds must be at least 1");

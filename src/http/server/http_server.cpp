@@ -101,7 +101,9 @@ constexpr auto kAcceptLogInterval = std::chrono::seconds(10);
 struct ReceivedBody {
     struct value_type {
         std::string bytes;
-        std::uint64_t limit = 0;  // the parser's body_limit: the buffer never grows past it
+        std::uint64_t limit = 0;     // the parser's body_limit: the buffer never grows past it
+        UploadSink* sink = nullptr;  // set: the bytes go there, not to `bytes`
+        bool sink_failed = false;    // the sink threw: the request is answered 500
     };
 
     class reader {
@@ -117,6 +119,22 @@ struct ReceivedBody {
         template <class ConstBufferSequence>
         std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
             const std::size_t n = net::buffer_size(buffers);
+            if (body_.sink != nullptr) {
+                try {
+                    for (const auto buffer : beast::buffers_range_ref(buffers)) {
+                        body_.sink->Write(
+                            std::string_view(static_cast<const char*>(buffer.data()), buffer.size())
+                        );
+                    }
+                } catch (const std::exception& e) {
+                    core::log::Error(std::string("http: a streamed upload failed: ") + e.what());
+                    body_.sink_failed = true;
+                    ec = beast::errc::make_error_code(beast::errc::io_error);
+                    return 0;
+                }
+                ec = {};
+                return n;
+            }
             const std::size_t at = body_.bytes.size();
             Reserve(at + n);
             body_.bytes.resize(at + n);
@@ -147,6 +165,57 @@ struct ReceivedBody {
 
         value_type& body_;
         std::uint64_t ceiling_ = 0;
+    };
+};
+
+// A response body read from a ResponseStream as it is written, a piece at a time.
+struct StreamBody {
+    struct value_type {
+        std::shared_ptr<ResponseStream> stream;
+    };
+
+    static std::uint64_t size(const value_type& body) { return body.stream->Size(); }
+
+    class writer {
+    public:
+        using const_buffers_type = net::const_buffer;
+
+        template <bool isRequest, class Fields>
+        writer(const bhttp::header<isRequest, Fields>& /*header*/, const value_type& body)
+            : body_(body), left_(body.stream->Size()) {}
+
+        void init(beast::error_code& ec) { ec = {}; }
+
+        boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+            if (left_ == 0) {
+                ec = {};
+                return boost::none;
+            }
+            std::size_t n = 0;
+            try {
+                n = body_.stream->Read(
+                    buffer_.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left_, kPiece))
+                );
+            } catch (const std::exception& e) {
+                core::log::Warn(std::string("http: a streamed answer was cut short: ") + e.what());
+                n = 0;
+            }
+            if (n == 0) {
+                // Fewer bytes than announced: the connection closes mid-body.
+                ec = beast::errc::make_error_code(beast::errc::io_error);
+                return boost::none;
+            }
+            left_ -= n;
+            ec = {};
+            return {{net::const_buffer(buffer_.data(), n), left_ > 0}};
+        }
+
+    private:
+        static constexpr std::size_t kPiece = 64 * 1024;
+
+        const value_type& body_;
+        std::uint64_t left_;
+        std::array<char, kPiece> buffer_{};
     };
 };
 
@@ -424,7 +493,10 @@ private:
 
     struct Slot {
         std::optional<bhttp::response<bhttp::string_body>> response;
-        BodyShare body;  // what the request body holds, until its handler is done
+        std::optional<bhttp::response<StreamBody>> streamed;  // or this
+        std::optional<bhttp::response_serializer<StreamBody>> serializer;
+        bool ready = false;  // response or streamed is set
+        BodyShare body;      // what the request body holds, until its handler is done
     };
 
     void DoRead() {
@@ -485,16 +557,22 @@ private:
                                     peer_, ForwardedFor(parser_->get()), context_.trusted_proxies
                                 )
                               : client_address_;
+        const auto& header = parser_->get();
+        const std::string_view target(header.target());
+        const Route* route = context_.router.Match(
+            std::string_view(header.method_string()), target.substr(0, target.find('?'))
+        );
+        streaming_ = route != nullptr && route->open_upload;
+        if (streaming_ && !OpenUpload(*route)) {
+            return;
+        }
         if (parser_->is_done()) {
             OnReadDone();
             return;
         }
         // The route's own body limit (most routes: http.max_body_bytes), before any body byte.
-        const auto& header = parser_->get();
         const std::size_t limit = context_.router.BodyLimit(
-            std::string_view(header.method_string()),
-            std::string_view(header.target()),
-            context_.config.max_body_bytes
+            std::string_view(header.method_string()), target, context_.config.max_body_bytes
         );
         if (const auto length = parser_->content_length(); length && *length > limit) {
             OnReadFailed(bhttp::error::body_limit);
@@ -503,16 +581,110 @@ private:
         parser_->body_limit(limit);
         parser_->get().body().limit = limit;
         // One deadline for the whole body, from its header: a client sending a byte now and then
-        // cannot keep its bytes (and its connection) for longer.
+        // cannot keep its bytes (and its connection) for longer. A streamed upload (up to
+        // hundreds of MB) must instead make progress every read_timeout, within upload_timeout.
         SetReadDeadline(context_.config.read_timeout);
-        if (ChargeBody()) {
-            DoReadBody();
+        stream_deadline_ = std::chrono::steady_clock::now() + context_.config.upload_timeout;
+        if (!ChargeBody()) {
+            return;
         }
+        if (ExpectsContinue(header) && queue_.empty() && !writing_) {
+            WriteContinue();
+            return;
+        }
+        DoReadBody();
+    }
+
+    static bool ExpectsContinue(const bhttp::request_header<>& header) {
+        return beast::iequals(header[bhttp::field::expect], "100-continue");
+    }
+
+    // "Send the body": what a client that asked (curl does for bodies over 1 MiB) waits for
+    // before sending it, once the header was accepted. Only when nothing else is being
+    // written, so that it cannot come between other answers.
+    void WriteContinue() {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        writing_ = true;
+        Tcp().expires_after(context_.config.read_timeout);
+        net::async_write(
+            stream_,
+            net::buffer(kContinue.data(), kContinue.size()),
+            beast::bind_front_handler(&Session::OnContinueWritten, this->shared_from_this())
+        );
+    }
+
+    void OnContinueWritten(beast::error_code ec, std::size_t /*bytes*/) {
+        writing_ = false;
+        if (ec) {
+            body_share_.Release();
+            transport_failed_ = true;
+            reading_ = false;
+            read_closed_ = true;
+            upload_sink_.reset();
+            DoClose();
+            return;
+        }
+        DoReadBody();
+    }
+
+    // The request as its header gave it, for an UploadOpener.
+    ApiRequest HeaderRequest(const bhttp::request_header<>& header) const {
+        ApiRequest request;
+        FillRequest(header, request);
+        request.client_address = request_client_;
+        return request;
+    }
+
+    static void FillRequest(const bhttp::request_header<>& header, ApiRequest& request) {
+        request.method = std::string(header.method_string());
+        const std::string_view target = header.target();
+        const auto question = target.find('?');
+        request.target = std::string(target.substr(0, question));
+        if (question != std::string_view::npos) {
+            request.query = QueryParams(target.substr(question + 1));
+        }
+        request.authorization = std::string(header[bhttp::field::authorization]);
+        request.content_md5 = std::string(header["Content-MD5"]);
+        request.range = std::string(header[bhttp::field::range]);
+    }
+
+    // Opens the sink of a streamed upload; on a refusal answers it (the body unread) and
+    // returns false.
+    bool OpenUpload(const Route& route) {
+        ApiResponse refusal;
+        try {
+            upload_sink_ = route.open_upload(HeaderRequest(parser_->get()));
+            if (upload_sink_) {
+                parser_->get().body().sink = upload_sink_.get();
+                return true;
+            }
+            refusal = ApiResponse::Failure(core::ApiError(core::ErrorCode::kInternal));
+        } catch (const core::ApiError& error) {
+            refusal = ApiResponse::Failure(error);
+        } catch (const std::exception& e) {
+            core::log::Error(std::string("http: opening a streamed upload failed: ") + e.what());
+            refusal = ApiResponse::Failure(core::ApiError(core::ErrorCode::kInternal));
+        }
+        context_.metrics.Observe(
+            std::string(parser_->get().method_string()), route.pattern, refusal.status, {}
+        );
+        reading_ = false;
+        read_closed_ = true;
+        discard_input_ = !parser_->is_done();
+        const unsigned version = parser_->get().version();
+        parser_.reset();
+        EnqueueFinal(std::move(refusal), version);
+        return false;
     }
 
     // The body is read a step at a time, and the budget charged after each step with what the
     // body holds: a declared length costs nothing until its bytes arrive.
     void DoReadBody() {
+        if (streaming_) {
+            read_deadline_ = std::min(
+                std::chrono::steady_clock::now() + context_.config.read_timeout, stream_deadline_
+            );
+        }
         // Set before every step, so that nothing done in between (a write) can move it.
         Tcp().expires_at(read_deadline_);
         bhttp::async_read_some(
@@ -567,6 +739,7 @@ private:
         discard_input_ = true;
         const unsigned version = parser_->get().version();
         parser_.reset();  // the body's memory goes now, not with the connection
+        upload_sink_.reset();
         EnqueueBusy(version);
         return false;
     }
@@ -586,6 +759,17 @@ private:
     void OnReadFailed(beast::error_code ec) {
         reading_ = false;
         read_closed_ = true;
+        upload_sink_.reset();  // an upload cut short leaves nothing behind
+        if (parser_ && parser_->get().body().sink_failed) {
+            discard_input_ = true;
+            EnqueueFinal(
+                ApiResponse::Failure(core::ApiError(
+                    core::ErrorCode::kInternal, "Storing the upload failed, try again later"
+                )),
+                parser_->get().version()
+            );
+            return;
+        }
         if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
             // The rest of the message is not read: answer and close.
             discard_input_ = true;
@@ -621,6 +805,7 @@ private:
     void EnqueueFinal(ApiResponse api, unsigned version) {
         auto slot = std::make_shared<Slot>();
         slot->response = MakeResponse(api, version, false, "-");
+        slot->ready = true;
         queue_.push_back(slot);
         MaybeWrite();
     }
@@ -634,15 +819,9 @@ private:
     void HandleRequest(Request&& raw, BodyShare body_share) {
         const auto started = std::chrono::steady_clock::now();
         auto request = std::make_shared<ApiRequest>();
-        request->method = std::string(raw.method_string());
-        const std::string_view target = raw.target();
-        const auto question = target.find('?');
-        request->target = std::string(target.substr(0, question));
-        if (question != std::string_view::npos) {
-            request->query = QueryParams(target.substr(question + 1));
-        }
+        FillRequest(raw, *request);
         request->body = std::move(raw.body().bytes);
-        request->authorization = std::string(raw[bhttp::field::authorization]);
+        request->upload = std::move(upload_sink_);
         request->client_address = std::move(request_client_);
         request->request_id = MakeRequestId();
 
@@ -715,8 +894,30 @@ private:
                 " client=" + request.client_address + " id=" + request.request_id
             );
         }
-        slot->response = MakeResponse(response, version, keep_alive, request.request_id);
+        if (response.stream) {
+            slot->streamed =
+                MakeStreamedResponse(response, version, keep_alive, request.request_id);
+        } else {
+            slot->response = MakeResponse(response, version, keep_alive, request.request_id);
+        }
+        slot->ready = true;
         MaybeWrite();
+    }
+
+    bhttp::response<StreamBody> MakeStreamedResponse(
+        ApiResponse& api, unsigned version, bool keep_alive, const std::string& request_id
+    ) const {
+        bhttp::response<StreamBody> response{static_cast<bhttp::status>(api.status), version};
+        response.set(bhttp::field::server, "rainmaker-server");
+        response.set(bhttp::field::content_type, api.content_type);
+        response.set("X-Request-Id", request_id);
+        for (auto& [name, value] : api.headers) {
+            response.set(name, value);
+        }
+        response.keep_alive(keep_alive && !context_.stopping);
+        response.body().stream = std::move(api.stream);
+        response.prepare_payload();
+        return response;
     }
 
     bhttp::response<bhttp::string_body> MakeResponse(
@@ -737,10 +938,16 @@ private:
     }
 
     void MaybeWrite() {
-        if (closed_ || writing_ || queue_.empty() || !queue_.front()->response) {
+        if (closed_ || writing_ || queue_.empty() || !queue_.front()->ready) {
             return;
         }
         writing_ = true;
+        if (queue_.front()->streamed) {
+            auto& slot = *queue_.front();
+            slot.serializer.emplace(*slot.streamed);
+            WriteSome();
+            return;
+        }
         auto& response = *queue_.front()->response;
         // The write's own deadline. Beast's tcp_stream keeps one timer per direction and leaves
         // a pending read's alone here; a read started later sets its phase's deadline itself
@@ -753,6 +960,28 @@ private:
                 &Session::OnWrite, this->shared_from_this(), response.keep_alive()
             )
         );
+    }
+
+    // A streamed answer is written a step at a time, each with its own deadline: a large file
+    // to a slow client takes as long as it takes while it makes progress.
+    void WriteSome() {
+        auto& slot = *queue_.front();
+        Tcp().expires_after(context_.config.read_timeout);
+        bhttp::async_write_some(
+            stream_,
+            *slot.serializer,
+            beast::bind_front_handler(
+                &Session::OnWriteSome, this->shared_from_this(), slot.streamed->keep_alive()
+            )
+        );
+    }
+
+    void OnWriteSome(bool keep_alive, beast::error_code ec, std::size_t bytes) {
+        if (!ec && !queue_.front()->serializer->is_done()) {
+            WriteSome();
+            return;
+        }
+        OnWrite(keep_alive, ec, bytes);
     }
 
     void OnWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
@@ -831,8 +1060,11 @@ private:
     bool writing_ = false;
     bool read_closed_ = false;
     bool closed_ = false;
-    bool discard_input_ = false;     // closing with input unread: linger
-    bool handshaking_ = false;       // TLS: the handshake is under way
+    bool discard_input_ = false;  // closing with input unread: linger
+    bool streaming_ = false;      // the body being read goes to upload_sink_
+    std::shared_ptr<UploadSink> upload_sink_;
+    std::chrono::steady_clock::time_point stream_deadline_;  // of a streamed body
+    bool handshaking_ = false;                               // TLS: the handshake is under way
     bool transport_failed_ = false;  // the handshake or a read or write failed: no close_notify
 };
 

@@ -60,6 +60,9 @@ struct HttpServerConfig {
     std::size_t max_pending_body_bytes = std::size_t{64} * 1024 * 1024;
     std::size_t max_pending_body_bytes_per_address = std::size_t{8} * 1024 * 1024;
     std::chrono::seconds header_timeout{10};  // from a request's first byte to its blank line
+    // A body streamed to an upload sink (Router::SetUploadSink) must arrive within this, making
+    // progress every read_timeout.
+    std::chrono::seconds upload_timeout{3600};
     // Peers (IPs or CIDR blocks) whose X-Forwarded-For names the client; empty: nobody's.
     std::vector<std::string> trusted_proxies;
     HttpsConfig https;
