@@ -299,11 +299,11 @@ void CheckConfig(const Config& c) {
             "config: http.tls_cert_file and http.tls_key_file go together (both or neither)"
         );
     }
-    if (c.ota.upload_url_ttl.count() < 60 || c.ota.image_url_ttl.count() < 60 ||
-        c.ota.user_image_url_ttl.count() < 60) {
+    if (c.ota.upload_url_ttl.count() < 1 || c.ota.image_url_ttl.count() < 1 ||
+        c.ota.user_image_url_ttl.count() < 1) {
         throw std::runtime_error(
             "config: ota.upload_url_ttl_seconds, image_url_ttl_seconds and "
-            "user_image_url_ttl_seconds must be at least 60"
+            "user_image_url_ttl_seconds must be at least 1"
         );
     }
     if (c.ota.max_upload_bytes < 1024 || c.ota.max_pending_uploads < 1 ||

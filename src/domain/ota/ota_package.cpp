@@ -132,6 +132,9 @@ OtaPackage ReadOtaPackage(
     const std::function<void(std::string_view)>& firmware,
     const PackageLimits& limits
 ) {
+    if (zip.Size() == 0) {
+        Refuse("not a zip archive (it is empty)");
+    }
     SourceState state{zip, zip.Size()};
     zip_error_init(&state.error);
     zip_error_t error;
