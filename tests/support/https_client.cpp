@@ -143,7 +143,9 @@ HttpsOutcome HttpsClient::Fetch(
     std::unique_ptr<curl_slist, SlistDeleter> header_list;
     curl_slist* list = nullptr;
     // A body without Expect: 100-continue unless the test asks for it.
-    list = curl_slist_append(list, "Expect:");
+    list = curl_slist_append(
+        list, options_.expect_continue_ms > 0 ? "Expect: 100-continue" : "Expect:"
+    );
     for (const auto& [name, value] : headers) {
         list = curl_slist_append(list, (name + ": " + value).c_str());
     }
@@ -161,6 +163,9 @@ HttpsOutcome HttpsClient::Fetch(
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    if (options_.expect_continue_ms > 0) {
+        curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, options_.expect_continue_ms);
+    }
     if (options_.ssl_version != 0) {
         curl_easy_setopt(c, CURLOPT_SSLVERSION, options_.ssl_version);
     }

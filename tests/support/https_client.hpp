@@ -18,6 +18,9 @@ struct HttpsOptions {
     long ssl_version = 0;
     std::string ciphers;  // empty: curl's default
     long timeout_ms = 30000;
+    // > 0: a body is sent with "Expect: 100-continue", curl waiting this long for the server's
+    // 100 Continue before sending it anyway.
+    long expect_continue_ms = 0;
 };
 
 // What a failed exchange says: curl's error code and text (0 and empty on success).

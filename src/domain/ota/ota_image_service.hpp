@@ -257,8 +257,9 @@ private:
     struct StoredFirmware {
         std::string blob_key;
         std::int64_t file_size = 0;
-        std::string file_md5;      // 32 hex
-        std::string package_name;  // extracted from a package: its name there, without .bin
+        std::string file_md5;       // 32 hex
+        bool from_package = false;  // extracted from a package, whose name is then checked
+        std::string package_name;   // its name in the package, without folders and .bin
     };
 
     // The image row `firmware` makes, with the values given; throws as #34 does (a firmware

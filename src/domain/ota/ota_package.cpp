@@ -195,6 +195,9 @@ OtaPackage ReadOtaPackage(
             ++bootloaders;
             continue;
         }
+        if (lower.size() == 4) {
+            Refuse("a file is named .bin: the firmware must be named <project_name>.bin");
+        }
         firmwares.emplace_back(i, std::string(name));
     }
     if (firmwares.empty()) {

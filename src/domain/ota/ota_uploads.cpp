@@ -38,6 +38,10 @@ std::string GivenOr(const std::optional<std::string>& given, const std::string& 
     return given && !given->empty() ? *given : fallback;
 }
 
+std::string TooLarge(std::uint64_t limit) {
+    return "Uploaded image over " + std::to_string(limit) + " bytes";
+}
+
 bool IsImageType(std::string_view type) {
     return type == "firmware" || type == "package" || type == "raw";
 }
@@ -207,7 +211,7 @@ void OtaImageService::ReceiveUpload(
         );
     }
     if (blob.Size() > config_.max_upload_bytes) {
-        throw ApiError(ErrorCode::kOtaUploadTooLarge);
+        throw ApiError(ErrorCode::kOtaUploadTooLarge, TooLarge(config_.max_upload_bytes));
     }
     const auto matches = [&](std::string_view base64) {
         const auto bytes = crypto::Base64Decode(base64);
@@ -313,6 +317,7 @@ OtaImageService::StoredFirmware OtaImageService::ExtractPackage(const std::strin
     }
     firmware.file_size = static_cast<std::int64_t>(package.firmware_bytes);
     firmware.file_md5 = crypto::HexOf(md5.Final());
+    firmware.from_package = true;
     firmware.package_name = package.firmware_name;
     return firmware;
 }
@@ -348,7 +353,7 @@ storage::OtaImageRow OtaImageService::ReadFirmware(
             core::log::Error("ota: reading upload " + firmware.blob_key + ": " + e.what());
             throw ApiError(ErrorCode::kOtaUploadFailed);
         }
-        if (!firmware.package_name.empty() && firmware.package_name != parsed.project_name) {
+        if (firmware.from_package && firmware.package_name != parsed.project_name) {
             throw ApiError(
                 ErrorCode::kOtaUploadInvalid,
                 "The firmware package is not valid: its firmware must be named " +
@@ -430,7 +435,7 @@ OtaImage OtaImageService::ConfirmUpload(
     }
     if (static_cast<std::uint64_t>(upload->file_size) > config_.max_upload_bytes) {
         DiscardUpload(*upload);
-        throw ApiError(ErrorCode::kOtaUploadTooLarge);
+        throw ApiError(ErrorCode::kOtaUploadTooLarge, TooLarge(config_.max_upload_bytes));
     }
     const std::string type = GivenOr(input.image_type, upload->image_type);
     const bool package = type == "package";

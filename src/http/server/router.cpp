@@ -123,6 +123,10 @@ std::size_t Router::BodyLimit(
     if (route == nullptr || route->max_body_bytes == 0) {
         return fallback;
     }
+    // A streamed body is not held in memory: its route's limit is the only one.
+    if (route->open_upload) {
+        return route->max_body_bytes;
+    }
     return std::max(fallback, route->max_body_bytes);
 }
 

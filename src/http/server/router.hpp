@@ -114,7 +114,8 @@ public:
     std::size_t LargestBodyLimit() const { return largest_body_limit_; }
 
     // The body limit of the request `method` `target` (path with or without its query):
-    // its route's, or `fallback` for routes without one and unknown routes.
+    // its route's (at least `fallback`, but exactly its own for a streamed route), or
+    // `fallback` for routes without one and unknown routes.
     std::size_t BodyLimit(std::string_view method, std::string_view target, std::size_t fallback)
         const;
 

@@ -179,6 +179,8 @@ TEST_F(RouterTest, AStreamedRouteTakesItsOwnBodyLimit) {
         "PUT", "/uploads/{upload_id}", [](const ApiRequest&) { return nullptr; }, 5000000
     );
     EXPECT_EQ(router_.BodyLimit("PUT", "/uploads/abc?expires=1", 1000), 5000000U);
+    // Exactly its own, even below the server's limit (the body is not held in memory).
+    EXPECT_EQ(router_.BodyLimit("PUT", "/uploads/abc", 9000000), 5000000U);
     EXPECT_EQ(router_.BodyLimit("GET", "/v1/thing", 1000), 1000U);
     EXPECT_EQ(router_.LargestBodyLimit(), 5000000U);
     ASSERT_NE(router_.Match("PUT", "/uploads/abc"), nullptr);

@@ -3,11 +3,15 @@
 // 104031 and a description naming what is wrong, and a firmware past the limit stops at it.
 #include "domain/ota/ota_package.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "domain/ota/esp_app_image.hpp"
 #include "support/esp_image.hpp"
 #include "support/zip_builder.hpp"
 
@@ -81,6 +85,7 @@ TEST(OtaPackage, RefusesEveryOtherShape) {
         ).find("more than one bootloader.bin"),
         std::string::npos
     );
+    EXPECT_NE(Refusal(BuildZip({{"dir/.bin", image}})).find("named .bin"), std::string::npos);
     // Past the entry limit, and a firmware past the size limit (whatever the archive claims).
     std::vector<ZipEntry> many;
     for (int i = 0; i < 12; ++i) {
@@ -126,6 +131,27 @@ TEST(OtaPackage, WhatTheFirmwareSinkThrowsIsPassedOn) {
         ReadOtaPackage(reader, [](std::string_view) { throw std::runtime_error("disk full"); }),
         std::runtime_error
     );
+}
+
+// The fuzz seeds (fuzz/make_ota_package_seeds.py) are what their names say: valid_* are
+// packages whose firmware is an image, bad_* are refused by the reader or by the image parser.
+TEST(OtaPackage, TheFuzzSeedsAreWhatTheirNamesSay) {
+    const auto dir = std::filesystem::path(RAINMAKER_SOURCE_DIR) / "fuzz/corpus/ota_package_fuzz";
+    int seen = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+        const std::string name = entry.path().filename().string();
+        bool valid = true;
+        try {
+            ParseEspAppImage(ReadZip(bytes).firmware);
+        } catch (const core::ApiError&) {
+            valid = false;
+        }
+        EXPECT_EQ(valid, name.rfind("valid_", 0) == 0) << name;
+        ++seen;
+    }
+    EXPECT_GE(seen, 5);
 }
 
 }  // namespace
