@@ -185,7 +185,7 @@ start_server() {
     local mqtt=(--mqtt-port 0 --mqtt-address 127.0.0.1)
     [[ $1 == mqtt ]] || mqtt=()
     shift
-    "$server_bin" --http-port 0 "${mqtt[@]}" --data-dir "$data_dir" "$@" >"$work/server.log" 2>&1 &
+    "$server_bin" --http-port 0 --https-port 0 "${mqtt[@]}" --data-dir "$data_dir" "$@" >"$work/server.log" 2>&1 &
     server_pid=$!
     track "$server_pid"
     http_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \

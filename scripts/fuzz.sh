@@ -17,7 +17,7 @@ case "$mode" in
   short | long) ;;
   *) echo "usage: $0 short|long" >&2; exit 2 ;;
 esac
-targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz open_meteo_fuzz rbac_policy_fuzz tag_expression_fuzz esp_image_fuzz}
+targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz open_meteo_fuzz rbac_policy_fuzz tag_expression_fuzz esp_image_fuzz ota_package_fuzz}
 build=build/fuzz
 root=$(pwd)
 
@@ -29,6 +29,7 @@ max_len() {
     http_request_fuzz) echo 1100000 ;;
     csr_fuzz) echo 4096 ;;
     cmd_response_fuzz) echo 80000 ;;  # from-node takes 72 KiB: the limit itself is tried
+    ota_package_fuzz) echo 262144 ;;  # a package with a small firmware and its directory
     *) echo 65536 ;;
   esac
 }

@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libsodium-dev libssl-dev libcurl4-openssl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libicu-dev
-  libhowardhinnant-date-dev tzdata
+  libhowardhinnant-date-dev tzdata libzip-dev
   libgtest-dev libgmock-dev
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   nodejs npm wrk curl clang-format sqlite3 openssl

@@ -4,11 +4,14 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <arpa/inet.h>
+
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
 #include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
+#include "crypto/url_signer.hpp"
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
@@ -20,6 +23,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "domain/ota/ota_image_service.hpp"
+#include "domain/ota/presigned_urls.hpp"
 #include "domain/push/push_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
@@ -30,6 +34,7 @@
 #include "http/api/admin_node_routes.hpp"
 #include "http/api/admin_platform_routes.hpp"
 #include "http/api/automation_routes.hpp"
+#include "http/api/blob_routes.hpp"
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
@@ -44,6 +49,7 @@
 #include "mqtt/broker_link.hpp"
 #include "mqtt/crl_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
+#include "mqtt/private_file.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
@@ -59,7 +65,50 @@ Config PrepareDataDir(Config c) {
     std::filesystem::permissions(
         c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace
     );
+    // Without the operator's certificate, the HTTPS listener uses ours, written here at start.
+    if (c.http.https.cert_file.empty()) {
+        c.http.https.cert_file = c.data_dir / "https" / "server.pem";
+        c.http.https.key_file = c.data_dir / "https" / "server.key";
+    }
     return c;
+}
+
+bool IsIpAddress(const std::string& host) {
+    unsigned char buffer[16];
+    return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+}
+
+// "https://<public host>:<port>", the start of every URL handed out (an IPv6 address in
+// brackets).
+std::string PublicBase(const Config& c, std::uint16_t bound_https_port) {
+    const std::uint16_t port = c.public_https_port != 0 ? c.public_https_port : bound_https_port;
+    const bool v6 = c.public_host.find(':') != std::string::npos;
+    return "https://" + (v6 ? "[" + c.public_host + "]" : c.public_host) + ":" +
+           std::to_string(port);
+}
+
+// Our HTTPS certificate, issued by our CA at every start (like the broker's), for localhost,
+// 127.0.0.1 and the public host, so that a changed public host is covered at the next start.
+void IssueHttpsCertificate(const Config& c, const crypto::CertificateAuthority& ca) {
+    const auto dir = c.http.https.cert_file.parent_path();
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(
+        dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace
+    );
+    std::vector<std::string> dns = {"localhost"};
+    std::vector<std::string> ips = {"127.0.0.1", "::1"};
+    if (c.public_host != "localhost") {
+        auto& list = IsIpAddress(c.public_host) ? ips : dns;
+        if (std::find(list.begin(), list.end(), c.public_host) == list.end()) {
+            list.push_back(c.public_host);
+        }
+    }
+    const auto issued = ca.IssueServerCert(c.public_host, dns, ips);
+    // The chain: our leaf, then the CA (a client that trusts the CA needs only the leaf; one
+    // configured with the chain's root as its only anchor finds it too).
+    mqtt::WritePrivateFile(c.http.https.cert_file, issued.cert_pem + ca.CertPem());
+    mqtt::WritePrivateFile(c.http.https.key_file, issued.key_pem);
 }
 
 std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
@@ -133,7 +182,8 @@ std::unique_ptr<domain::automations::WeatherProvider> MakeWeather(const Config& 
 
 struct Application::Parts {
     explicit Parts(Config c)
-        : config(PrepareDataDir(std::move(c))),
+        : issue_https_cert(c.http.https.cert_file.empty()),
+          config(PrepareDataDir(std::move(c))),
           db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
           blobs(std::make_unique<storage::files::FileBlobStore>(
               config.blob_dir.empty() ? config.data_dir / "blobs" : config.blob_dir
@@ -141,6 +191,8 @@ struct Application::Parts {
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
           ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),
           sealer(OpenFabricSealer(*db, config.data_dir / "keys" / "fabric-sealing.key")),
+          url_signer(crypto::UrlSigner::LoadOrCreate(config.data_dir / "keys" / "url-signing.key")),
+          presigned(*url_signer, clock, PublicBase(config, config.http.https.port)),
           tokens(*signer, *db, clock, config.tokens),
           sender(MakeSender(config)),
           accounts(*db, tokens, *sender, clock, config.accounts),
@@ -187,6 +239,8 @@ struct Application::Parts {
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
         http::api::AddOtaImageRoutes(router, ota_images);
+        ota_images.SetUrls(&presigned);
+        http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
         http::api::AddRbacRoutes(router, rbac);
         router.SetRouteGuard(rbac);
         timeseries.RegisterIngest(ingest);
@@ -230,6 +284,10 @@ struct Application::Parts {
         scheduler.Every("command-retention", std::chrono::hours(1), [this] {
             commands.DeleteOld();
         });
+        // Pending presigned uploads and users' images past their time, with their bytes.
+        scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
+            ota_images.ExpireUploads();
+        });
         scheduler.Every("automations-daylight", config.automations.daylight_check, [this] {
             automation_runner.RunDaylight();
         });
@@ -243,6 +301,7 @@ struct Application::Parts {
         server = std::make_unique<http::HttpServer>(config.http, router, metrics);
     }
 
+    bool issue_https_cert;  // no certificate configured: ours, issued at start
     Config config;
     core::SystemClock clock;
     std::unique_ptr<storage::Database> db;
@@ -250,6 +309,8 @@ struct Application::Parts {
     std::unique_ptr<crypto::JwtSigner> signer;
     std::unique_ptr<crypto::CertificateAuthority> ca;
     std::unique_ptr<crypto::FabricKeySealer> sealer;  // seals fabric root keys at rest
+    std::unique_ptr<crypto::UrlSigner> url_signer;    // presigned download and upload URLs
+    domain::ota::PresignedUrls presigned;
     domain::auth::TokenService tokens;
     std::unique_ptr<domain::users::MessageSender> sender;
     domain::users::AccountService accounts;
@@ -303,7 +364,19 @@ std::uint16_t Application::Start() {
             p.config.mqtt.external_user,
             p.config.mqtt.external_password});
     }
+    if (p.config.http.https.enabled && p.issue_https_cert) {
+        IssueHttpsCertificate(p.config, *p.ca);
+    }
     const auto port = p.server->Start();
+    // A free port (0) is known only now; before, nobody could have asked for a URL on it.
+    p.presigned.SetBase(PublicBase(p.config, p.server->HttpsPort()));
+    if (p.config.http.https.enabled) {
+        core::log::Info(
+            "https on port " + std::to_string(p.server->HttpsPort()) +
+            "; URLs handed out name https://" + p.config.public_host + ":" +
+            std::to_string(PublicHttpsPort())
+        );
+    }
     p.scheduler.Start();
     if (p.weather) {
         p.weather_scheduler.Start();
@@ -321,6 +394,15 @@ void Application::Stop() {
     if (p.broker) {
         p.broker->Stop();
     }
+}
+
+std::uint16_t Application::HttpsPort() const {
+    return parts_->server->HttpsPort();
+}
+
+std::uint16_t Application::PublicHttpsPort() const {
+    const auto& c = parts_->config;
+    return c.public_https_port != 0 ? c.public_https_port : parts_->server->HttpsPort();
 }
 
 std::uint16_t Application::MqttPort() const {

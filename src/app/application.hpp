@@ -30,6 +30,9 @@ public:
     // Rewrites the broker's CRL from the store and has the broker re-read it (SIGHUP from the
     // admin command line after it deactivated or activated a node).
     void CertificatesChanged();
+    // The bound HTTPS port (0 when disabled), and the port the URLs handed out name.
+    std::uint16_t HttpsPort() const;
+    std::uint16_t PublicHttpsPort() const;
     // The port devices connect to (the embedded broker's node listener).
     std::uint16_t MqttPort() const;
     const Config& config() const;

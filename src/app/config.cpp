@@ -132,6 +132,16 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "http.max_pending_body_bytes_per_address", c.http.max_pending_body_bytes_per_address);
     ReadSeconds(t, "http.header_timeout_seconds", c.http.header_timeout);
     ReadStrings(t, "http.trusted_proxies", c.http.trusted_proxies);
+    Read(t, "http.https_port", c.http.https.port);
+    std::string tls_cert = c.http.https.cert_file.string();
+    std::string tls_key = c.http.https.key_file.string();
+    Read(t, "http.tls_cert_file", tls_cert);
+    Read(t, "http.tls_key_file", tls_key);
+    c.http.https.cert_file = tls_cert;
+    c.http.https.key_file = tls_key;
+    ReadSeconds(t, "http.tls_handshake_timeout_seconds", c.http.https.handshake_timeout);
+    Read(t, "http.public_host", c.public_host);
+    Read(t, "http.public_https_port", c.public_https_port);
     std::string data_dir = c.data_dir.string();
     Read(t, "storage.data_dir", data_dir);
     c.data_dir = data_dir;
@@ -176,6 +186,13 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "groups.max_matter_fabrics_per_user", c.groups.max_matter_fabrics_per_user);
     Read(t, "rbac.enabled", c.rbac.enabled);
     Read(t, "ota.max_inline_image_bytes", c.ota.max_inline_image_bytes);
+    Read(t, "ota.max_upload_bytes", c.ota.max_upload_bytes);
+    ReadSeconds(t, "ota.upload_url_ttl_seconds", c.ota.upload_url_ttl);
+    ReadSeconds(t, "ota.image_url_ttl_seconds", c.ota.image_url_ttl);
+    ReadSeconds(t, "ota.user_image_url_ttl_seconds", c.ota.user_image_url_ttl);
+    Read(t, "ota.max_pending_uploads", c.ota.max_pending_uploads);
+    Read(t, "ota.max_user_images", c.ota.max_user_images);
+    ReadSeconds(t, "http.upload_timeout_seconds", c.http.upload_timeout);
     // Below an image header and app description every image is refused; above 200 MiB (the
     // catalog's largest image) one request body would hold the server's whole body budget.
     if (c.ota.max_inline_image_bytes < 1024 ||
@@ -276,6 +293,46 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "mqtt.external_password", c.mqtt.external_password);
 }
 
+void CheckConfig(const Config& c) {
+    const auto& https = c.http.https;
+    if (https.cert_file.empty() != https.key_file.empty()) {
+        throw std::runtime_error(
+            "config: http.tls_cert_file and http.tls_key_file go together (both or neither)"
+        );
+    }
+    if (c.ota.upload_url_ttl.count() < 1 || c.ota.image_url_ttl.count() < 1 ||
+        c.ota.user_image_url_ttl.count() < 1) {
+        throw std::runtime_error(
+            "config: ota.upload_url_ttl_seconds, image_url_ttl_seconds and "
+            "user_image_url_ttl_seconds must be at least 1"
+        );
+    }
+    if (c.ota.max_upload_bytes < 1024 || c.ota.max_pending_uploads < 1 ||
+        c.ota.max_user_images < 1) {
+        throw std::runtime_error(
+            "config: ota.max_upload_bytes must be at least 1024, ota.max_pending_uploads and "
+            "ota.max_user_images at least 1"
+        );
+    }
+    if (c.http.upload_timeout.count() < 1) {
+        throw std::runtime_error("config: http.upload_timeout_seconds must be at least 1");
+    }
+    if (https.handshake_timeout.count() < 1) {
+        throw std::runtime_error("config: http.tls_handshake_timeout_seconds must be at least 1");
+    }
+    // The host goes into URLs and into our certificate's names: a host name or an address.
+    const auto& host = c.public_host;
+    const bool host_ok =
+        !host.empty() && host.size() <= 253 &&
+        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
+        ) == std::string::npos;
+    if (!host_ok) {
+        throw std::runtime_error(
+            "config: http.public_host must be a host name or an IP address: " + host
+        );
+    }
+}
+
 void ApplyEnvironment(Config& c) {
     const auto env = [](const char* name) -> const char* {
         const char* value = std::getenv(name);
@@ -283,6 +340,12 @@ void ApplyEnvironment(Config& c) {
     };
     if (const char* v = env("RAINMAKER_HTTP_PORT")) {
         c.http.port = ParsePort(v, "RAINMAKER_HTTP_PORT");
+    }
+    if (const char* v = env("RAINMAKER_HTTPS_PORT")) {
+        c.http.https.port = ParsePort(v, "RAINMAKER_HTTPS_PORT");
+    }
+    if (const char* v = env("RAINMAKER_PUBLIC_HOST")) {
+        c.public_host = v;
     }
     if (const char* v = env("RAINMAKER_MQTT_PORT")) {
         c.mqtt.node_port = ParsePort(v, "RAINMAKER_MQTT_PORT");

@@ -28,6 +28,12 @@ namespace rainmaker::app {
 
 struct Config {
     http::HttpServerConfig http;
+    // The host name (or address) every URL the server hands out names (presigned upload and
+    // download URLs, the image_url of OTA images), with public_https_port (0: the bound HTTPS
+    // port; set it when a proxy or NAT publishes another one). Our own HTTPS certificate
+    // covers it.
+    std::string public_host = "localhost";
+    std::uint16_t public_https_port = 0;
     std::filesystem::path data_dir = "data";
     std::filesystem::path blob_dir;  // firmware images; empty = <data_dir>/blobs
     domain::auth::TokenConfig tokens;
@@ -56,5 +62,8 @@ struct Config {
 void LoadConfigFile(const std::filesystem::path& file, Config& config);
 // Applies RAINMAKER_* environment variables; throws std::runtime_error on a bad value.
 void ApplyEnvironment(Config& config);
+// Checks what the file, the environment and the flags gave together; throws std::runtime_error
+// naming the setting.
+void CheckConfig(const Config& config);
 
 }  // namespace rainmaker::app

@@ -89,6 +89,13 @@ int Serve(Config config, const std::string& open_file_limit) {
         static_cast<unsigned>(port)
     );
     std::printf(
+        "rainmaker-server listening on https://%s:%u (URLs name https://%s:%u)\n",
+        app.config().http.address.c_str(),
+        static_cast<unsigned>(app.HttpsPort()),
+        app.config().public_host.c_str(),
+        static_cast<unsigned>(app.PublicHttpsPort())
+    );
+    std::printf(
         "rainmaker-server devices connect to mqtts://%s:%u (CA %s)\n",
         app.config().mqtt.public_host.c_str(),
         static_cast<unsigned>(app.MqttPort()),
@@ -128,6 +135,8 @@ int main(int argc, char** argv) {
     std::string config_file;
     std::string data_dir;
     int http_port = -1;
+    int https_port = -1;
+    std::string public_host;
     std::string http_address;
     std::string password_cost;
     std::string log_level;
@@ -146,6 +155,19 @@ int main(int argc, char** argv) {
            "HTTP port, 0 for any free port (env RAINMAKER_HTTP_PORT; default 8080)"
     )
         ->check(CLI::Range(0, 65535));
+    cli.add_option(
+           "--https-port",
+           https_port,
+           "HTTPS port (the API and downloads), 0 for any free port (env RAINMAKER_HTTPS_PORT; "
+           "default 8443)"
+    )
+        ->check(CLI::Range(0, 65535));
+    cli.add_option(
+        "--public-host",
+        public_host,
+        "host name in the URLs the server hands out, covered by its HTTPS certificate (env "
+        "RAINMAKER_PUBLIC_HOST; default localhost)"
+    );
     cli.add_option(
         "--http-address",
         http_address,
@@ -260,6 +282,12 @@ int main(int argc, char** argv) {
         if (http_port >= 0) {
             config.http.port = static_cast<std::uint16_t>(http_port);
         }
+        if (https_port >= 0) {
+            config.http.https.port = static_cast<std::uint16_t>(https_port);
+        }
+        if (!public_host.empty()) {
+            config.public_host = public_host;
+        }
         if (!http_address.empty()) {
             config.http.address = http_address;
         }
@@ -288,6 +316,7 @@ int main(int argc, char** argv) {
         if (!log_level.empty()) {
             config.log_level = log_level;
         }
+        rainmaker::app::CheckConfig(config);
         rainmaker::core::log::SetLevel(config.log_level);
 
         if (*create_user) {

@@ -77,6 +77,47 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
     return ToHex(mac.data(), size);
 }
 
+struct Hasher::State {
+    EVP_MD_CTX* ctx = nullptr;
+};
+
+Hasher::Hasher(Algorithm algorithm) : state_(std::make_unique<State>()), algorithm_(algorithm) {
+    state_->ctx = EVP_MD_CTX_new();
+    if (state_->ctx == nullptr ||
+        EVP_DigestInit_ex(
+            state_->ctx, algorithm == Algorithm::kSha256 ? EVP_sha256() : EVP_md5(), nullptr
+        ) != 1) {
+        EVP_MD_CTX_free(state_->ctx);
+        throw std::runtime_error("digest init failed");
+    }
+}
+
+Hasher::~Hasher() {
+    EVP_MD_CTX_free(state_->ctx);
+}
+
+void Hasher::Update(std::string_view data) {
+    if (EVP_DigestUpdate(state_->ctx, NonNull(data), data.size()) != 1) {
+        throw std::runtime_error("digest update failed");
+    }
+}
+
+std::string Hasher::Final() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(state_->ctx, digest.data(), &size) != 1 ||
+        EVP_DigestInit_ex(
+            state_->ctx, algorithm_ == Algorithm::kSha256 ? EVP_sha256() : EVP_md5(), nullptr
+        ) != 1) {
+        throw std::runtime_error("digest final failed");
+    }
+    return {reinterpret_cast<const char*>(digest.data()), size};
+}
+
+std::string HexOf(std::string_view bytes) {
+    return ToHex(reinterpret_cast<const unsigned char*>(NonNull(bytes)), bytes.size());
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) {
         return false;

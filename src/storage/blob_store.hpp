@@ -6,7 +6,10 @@
 // is removed by the service that removed the row.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,6 +21,54 @@ namespace rainmaker::storage {
 class BlobCorrupt : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// Random reads of one blob's bytes (streamed downloads, parsers of large uploads). A reader
+// keeps reading the bytes it was opened on even when the blob is removed meanwhile.
+class BlobReader {
+public:
+    virtual ~BlobReader() = default;
+
+    virtual std::uint64_t Size() const = 0;
+    // Copies up to `length` bytes from `offset` into `out` and returns how many: fewer only at
+    // the end (0 at or past it). Throws std::runtime_error when the backend fails.
+    virtual std::size_t ReadAt(std::uint64_t offset, char* out, std::size_t length) = 0;
+};
+
+// A BlobReader over bytes in memory, which must outlive it (inline uploads, tests, fuzzing).
+class MemoryBlobReader final : public BlobReader {
+public:
+    explicit MemoryBlobReader(std::string_view bytes) : bytes_(bytes) {}
+
+    std::uint64_t Size() const override { return bytes_.size(); }
+
+    std::size_t ReadAt(std::uint64_t offset, char* out, std::size_t length) override {
+        if (offset >= bytes_.size()) {
+            return 0;
+        }
+        const std::size_t n = std::min<std::uint64_t>(length, bytes_.size() - offset);
+        std::memcpy(out, bytes_.data() + offset, n);
+        return n;
+    }
+
+private:
+    std::string_view bytes_;
+};
+
+// A blob being written piece by piece (an upload streamed from the network): nothing is under
+// any key until Commit, and a writer destroyed before it leaves nothing behind.
+class BlobWriter {
+public:
+    virtual ~BlobWriter() = default;
+
+    // Appends `bytes`. Throws std::runtime_error when the backend fails (the writer is then
+    // unusable and its bytes are discarded).
+    virtual void Write(std::string_view bytes) = 0;
+    // How many bytes were written so far.
+    virtual std::uint64_t Size() const = 0;
+    // Stores what was written durably under its SHA-256 and returns that key (bytes already
+    // stored are not kept twice). Called once. Throws std::runtime_error.
+    virtual std::string Commit() = 0;
 };
 
 class BlobStore {
@@ -35,6 +86,11 @@ public:
     virtual std::optional<std::uint64_t> Size(std::string_view key) = 0;
     // Removes the blob of `key`; false when there was none.
     virtual bool Remove(std::string_view key) = 0;
+    // A writer for a new blob. Throws std::runtime_error when the backend cannot start one.
+    virtual std::unique_ptr<BlobWriter> NewWriter() = 0;
+    // A reader of the blob of `key` as stored (not checked against the key: the caller hashes
+    // what it reads when it must); nullptr when absent. Throws std::runtime_error.
+    virtual std::unique_ptr<BlobReader> Open(std::string_view key) = 0;
 };
 
 // Whether `key` has the form of a blob key: 64 lower-case hex characters.

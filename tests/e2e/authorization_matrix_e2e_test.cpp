@@ -37,6 +37,7 @@
 #include "support/server_process.hpp"
 #include "support/sim_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/zip_builder.hpp"
 
 namespace rainmaker::testing {
 namespace {
@@ -57,7 +58,9 @@ using namespace std::chrono_literals;
 struct RouteEntry {
     const char* method;
     const char* path;
-    bool is_public;  // no token needed: no row in the matrix
+    bool is_public;          // no token needed: no row in the matrix
+    bool is_signed = false;  // public, but the URL's signature is the credential: checked by
+                             // SignedRoutesAnswerOnlyTheirOwnUrls for every role instead
 };
 
 // Every route the server serves. The test reads the server's route table (#105, all_paths)
@@ -179,6 +182,14 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/admin/otaimage", false},
     {"DELETE", "/v1/admin/otaimage", false},
     {"PUT", "/v1/admin/otaimage", false},
+    {"GET", "/v1/admin/otaimage/upload_request", false},
+    {"POST", "/v1/admin/otaimage/upload_confirm", false},
+    {"GET", "/v1/admin/otaimage/package/upload", false},
+    {"POST", "/v1/admin/otaimage/package", false},
+    {"POST", "/v1/user/otaimage", false},
+    // blob_routes.cpp: presigned downloads and uploads
+    {"GET", "/blobs/{blob_key}/{file_name}", true, true},
+    {"PUT", "/uploads/{upload_id}", true, true},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
@@ -680,6 +691,43 @@ protected:
             ASSERT_EQ(r.status, 200) << r.body;
             vars_[image] = r.Str("ota_image_id");
         }
+        // Presigned uploads with their bytes: one the #34 row confirms, a package the #45 row
+        // registers, and one the signed-URL checks PUT to. The signed URLs are used on the
+        // plain listener (the same router as HTTPS): their path and query.
+        const auto path_of = [](const std::string& url) {
+            return url.substr(url.find('/', std::string_view("https://").size()));
+        };
+        const auto put = [&](const std::string& url, const std::string& bytes) {
+            const auto r = client_.Request("PUT", path_of(url), bytes);
+            ASSERT_EQ(r.status, 200) << url << " " << r.body;
+        };
+        {
+            auto r = client_.Get(
+                "/v1/admin/otaimage/upload_request?image_name=matrix-upload", ops_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            vars_["ota_upload"] = r.Str("ota_image_id");
+            EspImageSpec spec;
+            spec.version = "8.0.0";
+            put(r.Str("upload_url"), BuildEspImage(spec));
+            r = client_.Get(
+                "/v1/admin/otaimage/package/upload?file_name=matrix-pkg.zip", ops_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            spec.version = "8.1.0";
+            put(r.Str("url"), BuildZip({{spec.project_name + ".bin", BuildEspImage(spec)}}));
+            r = client_.Get(
+                "/v1/admin/otaimage/upload_request?image_name=matrix-signed", ops_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            signed_["PUT /uploads/{upload_id}"] = path_of(r.Str("upload_url"));
+            r = client_.Get(
+                "/v1/admin/otaimage?ota_image_id=" + vars_.at("ota_image"), ops_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            signed_["GET /blobs/{blob_key}/{file_name}"] =
+                path_of(std::string(r.json.at("ota_images").at(0).at("image_url").as_string()));
+        }
         // The primary's automations: one the rows read and change, one a row deletes. They
         // watch a param the matrix never changes, so none of them ever runs.
         for (const char* name : {"automation", "automation_del"}) {
@@ -973,6 +1021,8 @@ protected:
     Tokens dave_;
     Tokens ops_;
     Tokens root_;
+    // A valid presigned URL (path and query) per signed route: "METHOD pattern" → target.
+    std::map<std::string, std::string> signed_;
     Tokens rbac_ok_;
     Tokens rbac_deny_;
     Tokens rbac_filter_;
@@ -1611,6 +1661,53 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(100004),
             Err(100004))
             .Admins(Ok(), Err(104015)),
+        // Presigned uploads (#33, #34) and packages (#44, #45): admins'. A confirmation is
+        // idempotent (the second admin gets the image); a package file is registered once.
+        Row("GET",
+            "/v1/admin/otaimage/upload_request?image_name=matrix-request",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.Str("upload_url").find("/uploads/" + r.Str("ota_image_id") + "?") !=
+                               std::string::npos
+                           ? ""
+                           : "no upload URL for the id";
+            }),
+        Row("POST",
+            "/v1/admin/otaimage/upload_confirm",
+            R"({"ota_image_id":"{ota_upload}"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("GET",
+            "/v1/admin/otaimage/package/upload?file_name=matrix-request.zip",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok()),
+        Row("POST",
+            "/v1/admin/otaimage/package",
+            R"({"image_name":"matrix-package","file_path":"matrix-pkg.zip"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(104015)),
+        // #40: any signed-in user uploads an image of their own.
+        Row("POST",
+            "/v1/user/otaimage",
+            R"({"image_name":"matrix-mine","base64_fwimage":"{ota_b64}"})",
+            Ok(),
+            Ok(),
+            Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.Str("image_url").find("/blobs/") != std::string::npos ? ""
+                                                                               : "no image_url";
+            }),
 
         // ---- admin platform (#105, #118, #119): admins only; an admin reads and writes any
         // user's custom data (the primary's "matrix" key comes from the #71 row above)
@@ -2110,6 +2207,39 @@ TEST_F(AuthorizationMatrixTest, EveryRouteAnswersEachRoleAsDocumented) {
     EXPECT_EQ(alice_view.json.at("node_details").at(0).at("primary"), true) << alice_view.body;
     const auto bob_view = client_.Get("/v1/user/nodes?node_id=" + node_.node_id, bob_.accesstoken);
     EXPECT_EQ(bob_view.json.at("node_details").at(0).at("primary"), false) << bob_view.body;
+
+    // Signed routes (presigned downloads and uploads): a token, good or bad, changes nothing;
+    // for every role the URL as the server gave it works, and the same URL without its
+    // signature, with another, for another object or with its expiry moved is 403 100004.
+    for (const auto& route : kRoutes) {
+        if (!route.is_signed) {
+            continue;
+        }
+        const std::string key = std::string(route.method) + " " + route.path;
+        ASSERT_TRUE(signed_.contains(key)) << key << " has no signed sample URL";
+        const std::string url = signed_.at(key);
+        const auto question = url.find('?');
+        const std::string bare = url.substr(0, question);
+        std::string forged = url;
+        forged.back() = forged.back() == '0' ? '1' : '0';
+        std::string other_object = url;
+        other_object.insert(question, "x");
+        std::string later = url;
+        const auto expiry = later.find("expires=") + 8;
+        later[expiry] = later[expiry] == '9' ? '8' : static_cast<char>(later[expiry] + 1);
+        const std::string body = std::string(route.method) == "PUT" ? "matrix bytes" : "";
+        for (const Role role : kRoles) {
+            for (const std::string* target :
+                 std::initializer_list<const std::string*>{&bare, &forged, &other_object, &later}) {
+                const auto r = Send(role, route.method, *target, body);
+                EXPECT_TRUE(r.status == 403 && r.ErrorCode() == 100004 && r.IsFailureEnvelope())
+                    << key << " as " << RoleName(role) << " with " << *target << ": HTTP "
+                    << r.status << " " << r.body;
+            }
+            const auto r = Send(role, route.method, url, body);
+            EXPECT_EQ(r.status, 200) << key << " as " << RoleName(role) << ": " << r.body;
+        }
+    }
 
     if (HasFailure() || std::getenv("RM_PRINT_MATRIX") != nullptr) {
         // One line per row: its number, method, target and the start of its body.

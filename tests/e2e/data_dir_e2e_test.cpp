@@ -38,7 +38,16 @@ TEST(DataDirectory, ASecondServerOnADirectoryInUseStopsAndChangesNothing) {
 
     std::string out;
     const int status = first.RunCommand(
-        {"--http-port", "0", "--mqtt-port", "0", "--mqtt-address", "127.0.0.1"}, &out, true
+        {"--http-port",
+         "0",
+         "--https-port",
+         "0",
+         "--mqtt-port",
+         "0",
+         "--mqtt-address",
+         "127.0.0.1"},
+        &out,
+        true
     );
     EXPECT_NE(status, 0) << out;
     EXPECT_NE(

@@ -125,7 +125,7 @@ trap 'exit 143' TERM
 
 # The server flushes its "listening" line itself (no stdbuf: its LD_PRELOAD breaks ASan builds).
 # The device listener (embedded MQTT broker) also takes any free port, on loopback only.
-"$server_bin" --http-port 0 --data-dir "$data_dir" --password-cost min \
+"$server_bin" --http-port 0 --https-port 0 --data-dir "$data_dir" --password-cost min \
     --mqtt-port 0 --mqtt-address 127.0.0.1 \
     >"$server_out" 2>"$server_err" </dev/null &
 server_pid=$!

@@ -88,6 +88,8 @@ void ServerProcess::Launch() {
         RAINMAKER_SERVER_BIN,
         "--http-port",
         "0",
+        "--https-port",
+        "0",
         "--data-dir",
         data_dir_.string(),
         "--log-level",
@@ -174,6 +176,12 @@ void ServerProcess::Launch() {
     }
     if (std::regex_search(output, mqtt_match, kMqtt)) {
         mqtt_port_ = static_cast<std::uint16_t>(std::stoi(mqtt_match[1].str()));
+    }
+    // Printed before the devices line.
+    static const std::regex kHttps(R"(listening on https://[^:]+:(\d+))");
+    std::smatch https_match;
+    if (std::regex_search(output, https_match, kHttps)) {
+        https_port_ = static_cast<std::uint16_t>(std::stoi(https_match[1].str()));
     }
 }
 

@@ -29,6 +29,9 @@ public:
 
     std::uint16_t port() const { return port_; }
 
+    // The HTTPS listener's port (0 when the server did not print one).
+    std::uint16_t https_port() const { return https_port_; }
+
     // The TLS port devices connect to, and the CA they must trust.
     std::uint16_t mqtt_port() const { return mqtt_port_; }
 
@@ -72,6 +75,7 @@ private:
     int stdout_fd_ = -1;
     std::uint16_t port_ = 0;
     std::uint16_t mqtt_port_ = 0;
+    std::uint16_t https_port_ = 0;
 };
 
 }  // namespace rainmaker::testing

@@ -73,19 +73,77 @@ std::string Hex(std::string_view bytes) {
     return out;
 }
 
+// Sequential reads of a blob from the start, every byte read going into the SHA-256 that
+// ESP-IDF appends to an image (the hash covers everything before it).
+class Cursor {
+public:
+    explicit Cursor(storage::BlobReader& reader)
+        : reader_(reader), size_(reader.Size()), hasher_(crypto::Hasher::Algorithm::kSha256) {}
+
+    std::uint64_t at() const { return at_; }
+
+    std::uint64_t left() const { return size_ - at_; }
+
+    // The next `n` bytes (n small, within the blob).
+    std::string Take(std::size_t n) {
+        std::string out(n, '\0');
+        Read(out.data(), n);
+        return out;
+    }
+
+    // The next `n` bytes (within the blob) passed to `chunk` a piece at a time.
+    template <typename Chunk>
+    void Skim(std::uint64_t n, Chunk chunk) {
+        std::string buffer;
+        buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, kChunk)));
+        while (n > 0) {
+            const auto piece = static_cast<std::size_t>(std::min<std::uint64_t>(n, kChunk));
+            Read(buffer.data(), piece);
+            chunk(std::string_view(buffer.data(), piece));
+            n -= piece;
+        }
+    }
+
+    // The SHA-256 of everything read so far.
+    std::string Digest() { return hasher_.Final(); }
+
+private:
+    static constexpr std::uint64_t kChunk = 64 * 1024;
+
+    void Read(char* out, std::size_t n) {
+        if (reader_.ReadAt(at_, out, n) != n) {
+            Refuse("the image changed while it was read");
+        }
+        hasher_.Update(std::string_view(out, n));
+        at_ += n;
+    }
+
+    storage::BlobReader& reader_;
+    std::uint64_t size_;
+    std::uint64_t at_ = 0;
+    crypto::Hasher hasher_;
+};
+
 }  // namespace
 
 EspAppImage ParseEspAppImage(std::string_view bytes) {
-    if (bytes.size() < kEspImageHeaderBytes) {
+    storage::MemoryBlobReader reader(bytes);
+    return ParseEspAppImage(reader);
+}
+
+EspAppImage ParseEspAppImage(storage::BlobReader& bytes) {
+    Cursor cursor(bytes);
+    if (cursor.left() < kEspImageHeaderBytes) {
         Refuse("shorter than an image header");
     }
-    if (U8(bytes, 0) != kEspImageMagic) {
+    const std::string header = cursor.Take(kEspImageHeaderBytes);
+    if (U8(header, 0) != kEspImageMagic) {
         Refuse("not an ESP app image (magic byte is not 0xE9)");
     }
     EspAppImage image;
-    image.segment_count = U8(bytes, kHeaderSegmentCount);
-    image.chip_id = U16(bytes, kHeaderChipId);
-    const std::uint8_t hash_appended = U8(bytes, kHeaderHashAppended);
+    image.segment_count = U8(header, kHeaderSegmentCount);
+    image.chip_id = U16(header, kHeaderChipId);
+    const std::uint8_t hash_appended = U8(header, kHeaderHashAppended);
     if (hash_appended > 1) {
         Refuse("hash_appended is neither 0 nor 1");
     }
@@ -94,51 +152,54 @@ EspAppImage ParseEspAppImage(std::string_view bytes) {
         Refuse("segment count is not between 1 and 16");
     }
 
-    std::size_t at = kEspImageHeaderBytes;
     std::uint8_t checksum = kChecksumSeed;
-    std::string_view first_segment;
+    std::string first_segment;  // its first kEspAppDescBytes bytes at most
+    std::uint64_t first_segment_length = 0;
     for (std::size_t i = 0; i < image.segment_count; ++i) {
-        if (bytes.size() - at < kEspSegmentHeaderBytes) {
+        if (cursor.left() < kEspSegmentHeaderBytes) {
             Refuse("segment " + std::to_string(i) + " header past the end");
         }
-        const std::uint32_t length = U32(bytes, at + 4);
-        at += kEspSegmentHeaderBytes;
-        if (length > bytes.size() - at) {
+        const std::uint32_t length = U32(cursor.Take(kEspSegmentHeaderBytes), 4);
+        if (length > cursor.left()) {
             Refuse("segment " + std::to_string(i) + " data past the end");
         }
-        const std::string_view data = bytes.substr(at, length);
-        for (const char c : data) {
-            checksum ^= static_cast<std::uint8_t>(c);
-        }
         if (i == 0) {
-            first_segment = data;
+            first_segment_length = length;
         }
-        at += length;
+        cursor.Skim(length, [&](std::string_view data) {
+            for (const char c : data) {
+                checksum ^= static_cast<std::uint8_t>(c);
+            }
+            if (i == 0 && first_segment.size() < kEspAppDescBytes) {
+                first_segment.append(data.substr(0, kEspAppDescBytes - first_segment.size()));
+            }
+        });
     }
     // Zero padding so that the checksum byte ends a 16-byte block.
-    const std::size_t checksum_at = at + (15 - at % 16);
-    if (checksum_at >= bytes.size()) {
+    const std::uint64_t checksum_at = cursor.at() + (15 - cursor.at() % 16);
+    if (checksum_at >= bytes.Size()) {
         Refuse("checksum byte past the end");
     }
-    if (U8(bytes, checksum_at) != checksum) {
+    cursor.Skim(checksum_at - cursor.at(), [](std::string_view) {});
+    if (U8(cursor.Take(1), 0) != checksum) {
         Refuse("checksum does not match the segments");
     }
-    image.image_bytes = checksum_at + 1;
+    image.image_bytes = static_cast<std::size_t>(cursor.at());
     if (image.hash_appended) {
-        if (bytes.size() - image.image_bytes < kHashBytes) {
+        if (cursor.left() < kHashBytes) {
             Refuse("appended SHA-256 past the end");
         }
-        const std::string digest = crypto::Sha256(bytes.substr(0, image.image_bytes));
-        if (digest != bytes.substr(image.image_bytes, kHashBytes)) {
+        const std::string digest = cursor.Digest();
+        if (digest != cursor.Take(kHashBytes)) {
             Refuse("appended SHA-256 does not match the image");
         }
         image.image_bytes += kHashBytes;
     }
 
-    if (first_segment.size() < kEspAppDescBytes || U32(first_segment, 0) != kEspAppDescMagic) {
+    if (first_segment_length < kEspAppDescBytes || U32(first_segment, 0) != kEspAppDescMagic) {
         Refuse("no app description (esp_app_desc_t) at the start of the first segment");
     }
-    const std::string_view desc = first_segment.substr(0, kEspAppDescBytes);
+    const std::string_view desc = first_segment;
     image.secure_version = U32(desc, kDescSecureVersion);
     image.version = Text(desc, kDescVersion, 32, "version");
     image.project_name = Text(desc, kDescProjectName, 32, "project_name");

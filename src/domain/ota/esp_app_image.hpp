@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "storage/blob_store.hpp"
+
 namespace rainmaker::domain::ota {
 
 inline constexpr std::uint8_t kEspImageMagic = 0xE9;
@@ -43,5 +45,9 @@ struct EspAppImage {
 // missing or foreign app description, text in it that is not UTF-8 or holds control
 // characters.
 EspAppImage ParseEspAppImage(std::string_view bytes);
+
+// The same, read piece by piece from a stored blob (an upload of up to 200 MB is never held in
+// memory whole). Also throws std::runtime_error when the reader fails.
+EspAppImage ParseEspAppImage(storage::BlobReader& bytes);
 
 }  // namespace rainmaker::domain::ota

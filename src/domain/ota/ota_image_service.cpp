@@ -12,6 +12,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
 #include "domain/ota/esp_app_image.hpp"
+#include "domain/ota/presigned_urls.hpp"
 #include "domain/paging.hpp"
 
 namespace rainmaker::domain::ota {
@@ -58,6 +59,15 @@ std::string GivenOr(const std::optional<std::string>& given, const std::string& 
     return given && !given->empty() ? *given : from_image;
 }
 
+// The file name of an image's download URL: its name, with .bin unless it has it.
+std::string DownloadName(std::string_view image_name) {
+    std::string name(image_name);
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".bin") {
+        name += ".bin";
+    }
+    return name;
+}
+
 // base64 text without the line breaks and spaces some encoders put in it.
 std::string WithoutWhitespace(std::string_view text) {
     std::string out;
@@ -80,7 +90,7 @@ OtaImageService::OtaImageService(
 )
     : db_(db), blobs_(blobs), clock_(clock), config_(config) {}
 
-OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadInput& input) {
+OtaImageService::InlineImage OtaImageService::DecodeInline(const UploadInput& input) const {
     if (!input.image_name || input.image_name->empty()) {
         throw ApiError(ErrorCode::kOtaImageNameMissing);
     }
@@ -97,14 +107,22 @@ OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadIn
     if (input.base64_fwimage->size() > MaxBase64Length(limit)) {
         throw ApiError(ErrorCode::kOtaImageTooLarge);
     }
-    const auto bytes = crypto::Base64Decode(WithoutWhitespace(*input.base64_fwimage));
+    auto bytes = crypto::Base64Decode(WithoutWhitespace(*input.base64_fwimage));
     if (!bytes || bytes->empty()) {
         throw ApiError(ErrorCode::kOtaImageInvalidBase64);
     }
     if (bytes->size() >= limit) {
         throw ApiError(ErrorCode::kOtaImageTooLarge);
     }
-    const EspAppImage parsed = ParseEspAppImage(*bytes);
+    InlineImage image;
+    image.info = ParseEspAppImage(*bytes);
+    image.bytes = std::move(*bytes);
+    return image;
+}
+
+OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadInput& input) {
+    const InlineImage decoded = DecodeInline(input);
+    const EspAppImage& parsed = decoded.info;
 
     storage::OtaImageRow row;
     row.fw_version = GivenOr(input.fw_version, parsed.version);
@@ -122,8 +140,8 @@ OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadIn
     row.project_name = parsed.project_name;
     row.idf_version = parsed.idf_version;
     row.secure_version = parsed.secure_version;
-    row.file_size = static_cast<std::int64_t>(bytes->size());
-    row.file_md5 = crypto::Md5Hex(*bytes);
+    row.file_size = static_cast<std::int64_t>(decoded.bytes.size());
+    row.file_md5 = crypto::Md5Hex(decoded.bytes);
     row.uploaded_by = caller.user_id;
     row.upload_timestamp = clock_.NowSeconds();
     // The blob is written (and synced) before the transaction, outside the store's write lock;
@@ -131,16 +149,24 @@ OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadIn
     // replacement committed.
     const std::lock_guard lock(blob_mutex_);
     try {
-        row.blob_key = blobs_.Put(*bytes);
+        row.blob_key = blobs_.Put(decoded.bytes);
     } catch (const std::exception& e) {
         core::log::Error("ota: storing image " + row.image_name + ": " + e.what());
         throw ApiError(ErrorCode::kOtaImageSaveFailed);
     }
+    AddImage(row, {});
+    return Describe(row);
+}
+
+void OtaImageService::AddImage(const storage::OtaImageRow& row, const std::function<void()>& also) {
     std::optional<std::string> replaced;
     try {
         db_.Transaction([&] {
             auto& store = db_.OtaImages();
             replaced.reset();
+            if (also) {
+                also();
+            }
             // A name in use: the new image replaces that one (jobs, when they exist, will keep
             // an image they use from being replaced: 104008).
             const auto previous = store.FindByName(row.image_name);
@@ -161,7 +187,15 @@ OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadIn
     if (replaced) {
         ReleaseIfUnused(*replaced);
     }
-    return FromRow(row);
+}
+
+OtaImage OtaImageService::Describe(const storage::OtaImageRow& row) const {
+    OtaImage image = FromRow(row);
+    if (urls_ != nullptr) {
+        image.image_url =
+            urls_->DownloadUrl(row.blob_key, DownloadName(row.image_name), config_.image_url_ttl);
+    }
+    return image;
 }
 
 std::size_t OtaImageService::MaxUploadBodyBytes() const {
@@ -195,7 +229,7 @@ ImagePage OtaImageService::List(const ImageQuery& query) {
             rows.pop_back();
         }
         for (const auto& row : rows) {
-            page.images.push_back(FromRow(row));
+            page.images.push_back(Describe(row));
         }
         return page;
     });
@@ -221,7 +255,7 @@ void OtaImageService::Delete(std::string_view ota_image_id, bool /*force*/) {
 
 void OtaImageService::ReleaseIfUnused(const std::string& key) {
     try {
-        if (db_.OtaImages().CountBlobUsers(key) == 0) {
+        if (db_.OtaImages().CountBlobUsers(key) == 0 && db_.OtaUploads().CountBlobUsers(key) == 0) {
             blobs_.Remove(key);
         }
     } catch (const std::exception& e) {

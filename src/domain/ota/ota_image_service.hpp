@@ -6,10 +6,21 @@
 // one admin: every admin sees every image (RBAC decides which admins reach these routes).
 // OTA jobs (#35-#39) are a later slice: until they exist no image is "used by a job", so
 // 104008 (replace) and 104020 (delete) are never answered.
+//
+// Presigned uploads (#33/#34, the package flow #44/#45; ota_uploads.cpp): an admin asks for an
+// upload URL and gets an ota_image_id that stays pending; the bytes are PUT to the URL on our
+// HTTPS listener, streamed into the BlobStore; the confirmation validates them (an ESP app
+// image, or a .zip package holding one, domain/ota/ota_package) and turns the pending upload
+// into an image under the same id. Pending uploads, and their bytes, go after upload_url_ttl.
+// End users upload images for their own nodes inline (#40): kept, with a download URL, for
+// user_image_url_ttl, listed nowhere, usable in no admin job.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,6 +29,7 @@
 
 #include "core/clock.hpp"
 #include "domain/auth/auth_context.hpp"
+#include "domain/ota/esp_app_image.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/database.hpp"
 
@@ -29,6 +41,14 @@ struct OtaImageConfig {
     std::size_t max_inline_image_bytes = std::size_t{5} * 1024 * 1024;
     std::size_t max_name_length = 128;  // image_name; longer → 100036
     std::size_t max_field_length = 64;  // fw_version, model, type; longer → 100036
+    // Presigned uploads (#33, #44): the largest body a PUT may carry (the catalog's 200 MB;
+    // larger: 413 while it arrives).
+    std::uint64_t max_upload_bytes = std::uint64_t{200} * 1024 * 1024;
+    std::chrono::seconds upload_url_ttl{3600};      // upload URLs; pending uploads after their PUT
+    std::chrono::seconds image_url_ttl{24 * 3600};  // image_url of admin images
+    std::chrono::seconds user_image_url_ttl{24 * 3600};  // #40's image_url, and its image
+    int max_pending_uploads = 20;                        // per admin, not expired
+    int max_user_images = 10;  // per user; past it the user's oldest image goes
 };
 
 // What #29 reads from the body: each member as given, nullopt when absent or null.
@@ -54,9 +74,46 @@ struct OtaImage {
     std::string file_sha256;
     bool archived = false;
     std::int64_t upload_timestamp = 0;  // unix seconds
-    // Where nodes download the image from: served by the HTTPS download slice of issue 10;
-    // empty until then.
+    // A presigned download URL of the image's bytes on our HTTPS listener, valid for
+    // image_url_ttl from the answer that carries it (empty without PresignedUrls).
     std::string image_url;
+};
+
+// #33's query.
+struct UploadRequestInput {
+    std::optional<std::string> image_name;
+    std::optional<std::string> image_type;    // firmware (default), package or raw
+    std::optional<std::string> md5_checksum;  // base64 of the file's MD5
+};
+
+struct UploadTicket {
+    std::string ota_image_id;
+    std::string upload_url;
+};
+
+// #34's body.
+struct ConfirmInput {
+    std::optional<std::string> ota_image_id;
+    std::optional<std::string> fw_version;
+    std::optional<std::string> model;
+    std::optional<std::string> type;
+    std::optional<std::string> image_type;  // as #33 asked when absent
+};
+
+// #45's body.
+struct PackageInput {
+    std::optional<std::string> image_name;
+    std::optional<std::string> type;
+    std::optional<std::string> file_path;  // #44's file_name
+};
+
+// #40's answer.
+struct UserImage {
+    std::string image_id;
+    std::string image_url;
+    std::string fw_version;
+    std::string model;
+    std::string type;
 };
 
 // #30's query; filters absent or empty match everything.
@@ -78,6 +135,8 @@ struct ImagePage {
     std::string next_id;     // the first id of the next page; empty on the last page
 };
 
+class PresignedUrls;
+
 class OtaImageService {
 public:
     OtaImageService(
@@ -86,6 +145,10 @@ public:
         const core::Clock& clock,
         OtaImageConfig config = {}
     );
+
+    // The URLs of image_url and of uploads. Without them image_url stays empty and the
+    // presigned uploads (#33, #44) and #40 answer 104013.
+    void SetUrls(const PresignedUrls* urls) { urls_ = urls; }
 
     // #29. Throws kOtaImageNameMissing (image_name absent or empty), kOtaImageMissing
     // (base64_fwimage absent or empty), kInputTooLarge (a name or field over its length),
@@ -117,9 +180,111 @@ public:
     // kOtaImageNotFound, kOtaImageFetchFailed (the blob is missing or damaged).
     std::string Bytes(std::string_view ota_image_id);
 
+    // ---- presigned uploads (ota_uploads.cpp)
+
+    // #33. Throws kOtaImageNameMissing, kInputTooLarge (image_name over its length),
+    // kInvalidQuery (image_type not firmware/package/raw, md5_checksum not the base64 of 16
+    // bytes), kTooManyRequests (the admin has max_pending_uploads pending), kOtaUploadFailed
+    // (no URLs). The id is the image's once confirmed; the URL lasts upload_url_ttl.
+    UploadTicket RequestUpload(const auth::AuthContext& caller, const UploadRequestInput& input);
+
+    // #44: the URL of a package upload named `file_name` (a .zip, 5..127 characters of a file
+    // name); an earlier pending package of that name is replaced. Throws kOtaFileNameInvalid,
+    // kTooManyRequests, kOtaUploadFailed.
+    std::string RequestPackageUpload(
+        const auth::AuthContext& caller, const std::optional<std::string>& file_name
+    );
+
+    // The PUT of an upload URL whose body was streamed into `blob` (not committed yet):
+    // `body_md5` is the body's raw MD5, `content_md5` the request's Content-MD5 header ("" when
+    // absent). Commits the blob and records it on the upload (replacing bytes PUT before);
+    // the upload then waits upload_url_ttl for its confirmation. Throws kOtaObjectNotFound
+    // (no such upload, or expired), kUploadDigestMismatch (the header is not the body's MD5, or
+    // not the md5_checksum #33 was given), kOtaUploadTooLarge, kOtaUploadFailed (the store).
+    void ReceiveUpload(
+        std::string_view upload_id,
+        storage::BlobWriter& blob,
+        std::string_view body_md5,
+        std::string_view content_md5
+    );
+
+    // #34. Throws kOtaImageIdMissing, kInvalidBody (image_type not firmware/package/raw),
+    // kOtaImageNotFound (no such pending upload), kOtaNothingUploaded, kOtaUploadTooLarge,
+    // kOtaUploadInvalid (not an ESP app image, or not a valid package: the bytes are deleted,
+    // the URL may be used again), kOtaFwVersionMissing / kOtaModelMissing, kInputTooLarge,
+    // kOtaImageSaveFailed. A confirmed id confirmed again answers its image.
+    OtaImage ConfirmUpload(const auth::AuthContext& caller, const ConfirmInput& input);
+
+    // #45: the package uploaded under `file_path` (#44's file_name) becomes an image (a new
+    // id). Throws kOtaImageNameMissing, kOtaFileNameInvalid (file_path missing), kInputTooLarge,
+    // kOtaImageNotFound (no such package upload), kOtaNothingUploaded, kOtaUploadInvalid,
+    // kOtaFwVersionMissing / kOtaModelMissing, kOtaImageSaveFailed.
+    OtaImage RegisterPackage(const auth::AuthContext& caller, const PackageInput& input);
+
+    // #40: an end user's image for their own node, checked as #29's (same codes), kept with a
+    // download URL for user_image_url_ttl; the same name replaces the user's earlier image, and
+    // past max_user_images the user's oldest goes.
+    UserImage UploadUserImage(const auth::AuthContext& caller, const UploadInput& input);
+
+    // A writer for the bytes of an upload URL's PUT (ReceiveUpload commits it). Throws
+    // kOtaUploadFailed when the store cannot start one.
+    std::unique_ptr<storage::BlobWriter> NewUploadWriter();
+
+    // A reader of the blob of `blob_key` for a presigned download (not checked against its key:
+    // the download hashes what it sends); nullptr when there is none. Throws
+    // kOtaImageFetchFailed when the store fails.
+    std::unique_ptr<storage::BlobReader> OpenDownload(std::string_view blob_key);
+
+    // Deletes expired pending uploads and user images (and user images of deleted users) with
+    // their bytes; returns how many rows went.
+    int ExpireUploads();
+
 private:
+    // What #29 and #40 decode and read from an inline image.
+    struct InlineImage {
+        std::string bytes;
+        EspAppImage info;
+    };
+
+    InlineImage DecodeInline(const UploadInput& input) const;
+    // Adds `row` (its blob stored) in one transaction with `also`, replacing an image of the
+    // same name; releases the replaced image's blob after the commit. With blob_mutex_ held.
+    void AddImage(const storage::OtaImageRow& row, const std::function<void()>& also);
+    // `row` as answered, with its image_url.
+    OtaImage Describe(const storage::OtaImageRow& row) const;
+
+    // A firmware's bytes in the blob store, with what the row of its image needs.
+    struct StoredFirmware {
+        std::string blob_key;
+        std::int64_t file_size = 0;
+        std::string file_md5;       // 32 hex
+        bool from_package = false;  // extracted from a package, whose name is then checked
+        std::string package_name;   // its name in the package, without folders and .bin
+    };
+
+    // The image row `firmware` makes, with the values given; throws as #34 does (a firmware
+    // that is not an ESP app image: kOtaUploadInvalid). `raw`: not parsed.
+    storage::OtaImageRow ReadFirmware(
+        const StoredFirmware& firmware,
+        const std::optional<std::string>& fw_version,
+        const std::optional<std::string>& model,
+        const std::optional<std::string>& type,
+        bool raw
+    );
+    // Extracts the firmware of the package in `zip_key` into a new blob, committed without
+    // blob_mutex_ (the caller checks it is still there once it holds the lock).
+    StoredFirmware ExtractPackage(const std::string& zip_key);
+    // Forgets the bytes of a pending upload found invalid (its URL may be used again).
+    void DiscardUpload(const storage::OtaUploadRow& upload);
+    // Turns the pending `upload` into the image `row` (its blob stored), or throws.
+    OtaImage ConfirmInto(
+        storage::OtaImageRow row, const storage::OtaUploadRow& upload, bool package
+    );
     // Removes the blob of `key` when no image row names it any more (with blob_mutex_ held).
     void ReleaseIfUnused(const std::string& key);
+    const PresignedUrls& Urls() const;
+
+    const PresignedUrls* urls_ = nullptr;
 
     storage::Database& db_;
     storage::BlobStore& blobs_;

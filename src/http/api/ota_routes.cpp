@@ -35,6 +35,17 @@ boost::json::object Describe(const domain::ota::OtaImage& image) {
         {"file_sha256", image.file_sha256}};
 }
 
+// What #29, #34 and #45 answer for the image they made.
+ApiResponse Uploaded(const domain::ota::OtaImage& image) {
+    return ApiResponse::Json(boost::json::object{
+        {"status", "success"},
+        {"ota_image_id", image.ota_image_id},
+        {"image_url", image.image_url},
+        {"fw_version", image.fw_version},
+        {"model", image.model},
+        {"type", image.type}});
+}
+
 // Catalog #29 POST /{version}/admin/otaimage: {image_name, base64_fwimage, fw_version?,
 // model?, type?} → {ota_image_id, image_url, status}.
 ApiResponse Upload(const ApiRequest& r, OtaImageService& images) {
@@ -45,14 +56,68 @@ ApiResponse Upload(const ApiRequest& r, OtaImageService& images) {
     in.fw_version = OptionalString(body, "fw_version");
     in.model = OptionalString(body, "model");
     in.type = OptionalString(body, "type");
-    const auto image = images.Upload(r.Caller(), in);
+    return Uploaded(images.Upload(r.Caller(), in));
+}
+
+// Catalog #33 GET /{version}/admin/otaimage/upload_request ?image_name &image_type
+// &md5_checksum → {ota_image_id, upload_url, status}.
+ApiResponse RequestUpload(const ApiRequest& r, OtaImageService& images) {
+    domain::ota::UploadRequestInput in;
+    in.image_name = Given(r, "image_name");
+    in.image_type = Given(r, "image_type");
+    in.md5_checksum = Given(r, "md5_checksum");
+    const auto ticket = images.RequestUpload(r.Caller(), in);
     return ApiResponse::Json(boost::json::object{
         {"status", "success"},
-        {"ota_image_id", image.ota_image_id},
+        {"ota_image_id", ticket.ota_image_id},
+        {"upload_url", ticket.upload_url}});
+}
+
+// Catalog #34 POST /{version}/admin/otaimage/upload_confirm {ota_image_id, fw_version?, model?,
+// type?, image_type?} → {ota_image_id, image_url, status}.
+ApiResponse ConfirmUpload(const ApiRequest& r, OtaImageService& images) {
+    const auto body = r.JsonObject();
+    domain::ota::ConfirmInput in;
+    in.ota_image_id = OptionalString(body, "ota_image_id");
+    in.fw_version = OptionalString(body, "fw_version");
+    in.model = OptionalString(body, "model");
+    in.type = OptionalString(body, "type");
+    in.image_type = OptionalString(body, "image_type");
+    return Uploaded(images.ConfirmUpload(r.Caller(), in));
+}
+
+// Catalog #40 POST /{version}/user/otaimage {image_name, base64_fwimage, type?} → {image_url,
+// status}: the caller's own image, for their own nodes.
+ApiResponse UploadUserImage(const ApiRequest& r, OtaImageService& images) {
+    const auto body = r.JsonObject();
+    domain::ota::UploadInput in;
+    in.image_name = OptionalString(body, "image_name");
+    in.base64_fwimage = OptionalString(body, "base64_fwimage");
+    in.type = OptionalString(body, "type");
+    const auto image = images.UploadUserImage(r.Caller(), in);
+    return ApiResponse::Json(boost::json::object{
+        {"status", "success"},
         {"image_url", image.image_url},
         {"fw_version", image.fw_version},
         {"model", image.model},
         {"type", image.type}});
+}
+
+// Catalog #44 GET /{version}/admin/otaimage/package/upload ?file_name → {url, status}.
+ApiResponse RequestPackageUpload(const ApiRequest& r, OtaImageService& images) {
+    const auto url = images.RequestPackageUpload(r.Caller(), Given(r, "file_name"));
+    return ApiResponse::Json(boost::json::object{{"status", "success"}, {"url", url}});
+}
+
+// Catalog #45 POST /{version}/admin/otaimage/package {image_name, type?, file_path} →
+// {ota_image_id, image_url, status}.
+ApiResponse RegisterPackage(const ApiRequest& r, OtaImageService& images) {
+    const auto body = r.JsonObject();
+    domain::ota::PackageInput in;
+    in.image_name = OptionalString(body, "image_name");
+    in.type = OptionalString(body, "type");
+    in.file_path = OptionalString(body, "file_path");
+    return Uploaded(images.RegisterPackage(r.Caller(), in));
 }
 
 // Catalog #30 GET /{version}/admin/otaimage ?ota_image_id &image_name &type &model
@@ -115,6 +180,32 @@ void AddOtaImageRoutes(Router& router, OtaImageService& images) {
     router.Add("PUT", "/v1/admin/otaimage", admin, [&i](const ApiRequest& r) {
         return Archive(r, i);
     });
+    router.Add("GET", "/v1/admin/otaimage/upload_request", admin, [&i](const ApiRequest& r) {
+        return RequestUpload(r, i);
+    });
+    // Parsing up to 200 MB, inflating a package: on the heavy pool, beside password hashing,
+    // so that ordinary requests never queue behind it.
+    router.Add(
+        "POST",
+        "/v1/admin/otaimage/upload_confirm",
+        admin,
+        [&i](const ApiRequest& r) { return ConfirmUpload(r, i); },
+        Execution::kHeavy
+    );
+    router.Add("GET", "/v1/admin/otaimage/package/upload", admin, [&i](const ApiRequest& r) {
+        return RequestPackageUpload(r, i);
+    });
+    router.Add(
+        "POST",
+        "/v1/admin/otaimage/package",
+        admin,
+        [&i](const ApiRequest& r) { return RegisterPackage(r, i); },
+        Execution::kHeavy
+    );
+    router.Add("POST", "/v1/user/otaimage", Access::kUser, [&i](const ApiRequest& r) {
+        return UploadUserImage(r, i);
+    });
+    router.SetBodyLimit("POST", "/v1/user/otaimage", images.MaxUploadBodyBytes());
 }
 
 }  // namespace rainmaker::http::api

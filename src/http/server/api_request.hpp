@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,13 +43,25 @@ private:
     std::map<std::string, std::string, std::less<>> values_;
 };
 
+// Where a streamed request body goes as it arrives (Router::SetUploadSink).
+class UploadSink {
+public:
+    virtual ~UploadSink() = default;
+    // Takes the next bytes of the body. Throws to stop the upload: the request is answered 500
+    // and the connection closed.
+    virtual void Write(std::string_view bytes) = 0;
+};
+
 struct ApiRequest {
     std::string method;  // "GET", "POST", ...
     std::string target;  // path as received, without the query
     std::string route;   // the matched route pattern (for metrics and logs)
     QueryParams query;
     std::string body;
-    std::string authorization;  // raw header value
+    std::string authorization;           // raw header value
+    std::string content_md5;             // the Content-MD5 header, "" when absent
+    std::string range;                   // the Range header, "" when absent
+    std::shared_ptr<UploadSink> upload;  // a streamed body (Router::SetUploadSink), else null
     std::string client_address;
     std::string request_id;
     std::optional<domain::auth::AuthContext> auth;  // set by the router for authenticated routes

@@ -8,6 +8,10 @@
 // all and per client address, charged as the bytes arrive (a declared length costs nothing); a
 // header deadline shorter than the keep-alive idle time and one deadline for a whole body; an
 // accept loop that backs off instead of spinning when the process is out of descriptors.
+//
+// The TLS listener runs the same session over an SSL stream (Session<TlsStream>): a handshake
+// with its own deadline first, then the same reads, limits and writes; closing sends the TLS
+// close_notify (bounded wait) before the TCP close.
 #include "http/server/http_server.hpp"
 
 #include <algorithm>
@@ -17,6 +21,7 @@
 #include <deque>
 #include <fcntl.h>
 #include <mutex>
+#include <openssl/ssl.h>
 #include <optional>
 #include <sys/resource.h>
 #include <thread>
@@ -25,8 +30,10 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
 #include "core/json.hpp"
@@ -45,7 +52,20 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-class Session;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// How long a closing TLS connection waits for the peer's close_notify after sending its own.
+constexpr auto kTlsShutdownTime = std::chrono::seconds(2);
+
+// What the server keeps of a session of either kind: a way to ask it to stop.
+class SessionBase {
+public:
+    virtual ~SessionBase() = default;
+    // Finish what was read, read nothing more.
+    virtual void Shutdown() = 0;
+    virtual std::weak_ptr<SessionBase> Weak() = 0;
+};
 
 // Answers to a connection or request refused by a server limit: the RainMaker envelope with
 // 100070, the code clients already back off on, under HTTP 503 since the server, not the
@@ -81,7 +101,9 @@ constexpr auto kAcceptLogInterval = std::chrono::seconds(10);
 struct ReceivedBody {
     struct value_type {
         std::string bytes;
-        std::uint64_t limit = 0;  // the parser's body_limit: the buffer never grows past it
+        std::uint64_t limit = 0;     // the parser's body_limit: the buffer never grows past it
+        UploadSink* sink = nullptr;  // set: the bytes go there, not to `bytes`
+        bool sink_failed = false;    // the sink threw: the request is answered 500
     };
 
     class reader {
@@ -97,6 +119,22 @@ struct ReceivedBody {
         template <class ConstBufferSequence>
         std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
             const std::size_t n = net::buffer_size(buffers);
+            if (body_.sink != nullptr) {
+                try {
+                    for (const auto buffer : beast::buffers_range_ref(buffers)) {
+                        body_.sink->Write(
+                            std::string_view(static_cast<const char*>(buffer.data()), buffer.size())
+                        );
+                    }
+                } catch (const std::exception& e) {
+                    core::log::Error(std::string("http: a streamed upload failed: ") + e.what());
+                    body_.sink_failed = true;
+                    ec = beast::errc::make_error_code(beast::errc::io_error);
+                    return 0;
+                }
+                ec = {};
+                return n;
+            }
             const std::size_t at = body_.bytes.size();
             Reserve(at + n);
             body_.bytes.resize(at + n);
@@ -127,6 +165,57 @@ struct ReceivedBody {
 
         value_type& body_;
         std::uint64_t ceiling_ = 0;
+    };
+};
+
+// A response body read from a ResponseStream as it is written, a piece at a time.
+struct StreamBody {
+    struct value_type {
+        std::shared_ptr<ResponseStream> stream;
+    };
+
+    static std::uint64_t size(const value_type& body) { return body.stream->Size(); }
+
+    class writer {
+    public:
+        using const_buffers_type = net::const_buffer;
+
+        template <bool isRequest, class Fields>
+        writer(const bhttp::header<isRequest, Fields>& /*header*/, const value_type& body)
+            : body_(body), left_(body.stream->Size()) {}
+
+        void init(beast::error_code& ec) { ec = {}; }
+
+        boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+            if (left_ == 0) {
+                ec = {};
+                return boost::none;
+            }
+            std::size_t n = 0;
+            try {
+                n = body_.stream->Read(
+                    buffer_.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left_, kPiece))
+                );
+            } catch (const std::exception& e) {
+                core::log::Warn(std::string("http: a streamed answer was cut short: ") + e.what());
+                n = 0;
+            }
+            if (n == 0) {
+                // Fewer bytes than announced: the connection closes mid-body.
+                ec = beast::errc::make_error_code(beast::errc::io_error);
+                return boost::none;
+            }
+            left_ -= n;
+            ec = {};
+            return {{net::const_buffer(buffer_.data(), n), left_ > 0}};
+        }
+
+    private:
+        static constexpr std::size_t kPiece = 64 * 1024;
+
+        const value_type& body_;
+        std::uint64_t left_;
+        std::array<char, kPiece> buffer_{};
     };
 };
 
@@ -259,13 +348,15 @@ struct ServerContext {
         const Router& r,
         Metrics& m,
         net::thread_pool& w,
-        net::thread_pool& h
+        net::thread_pool& h,
+        net::ssl::context* t
     )
         : config(c),
           router(r),
           metrics(m),
           workers(w),
           heavy_workers(h),
+          tls(t),
           trusted_proxies(c.trusted_proxies),
           connections(c.max_connections),
           body_budget(c.max_pending_body_bytes) {
@@ -283,6 +374,7 @@ struct ServerContext {
     Metrics& metrics;
     net::thread_pool& workers;
     net::thread_pool& heavy_workers;
+    net::ssl::context* tls;  // null: no TLS listener
     TrustedProxies trusted_proxies;
     Budget connections;                                  // one unit per open connection
     std::optional<KeyedBudget> connections_per_address;  // per peer, not for proxies; or none
@@ -294,11 +386,15 @@ struct ServerContext {
 
     std::mutex sessions_mutex;
     std::condition_variable sessions_gone;
-    std::unordered_set<Session*> sessions;
-    std::vector<std::weak_ptr<Session>> SnapshotSessions();
+    std::unordered_set<SessionBase*> sessions;
+    std::vector<std::weak_ptr<SessionBase>> SnapshotSessions();
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plain (Stream = PlainStream) or TLS (TlsStream).
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+    static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
 public:
     // `peer` is the TCP peer (none when it could not be read); `place` is the connection's place
     // under the connection caps, held until it is closed.
@@ -308,7 +404,9 @@ public:
         ConnectionPlace place,
         ServerContext& context
     )
-        : stream_(std::move(socket)), context_(context), place_(std::move(place)) {
+        : stream_(MakeStream(std::move(socket), context)),
+          context_(context),
+          place_(std::move(place)) {
         if (peer) {
             peer_ = *peer;
             client_address_ = AddressText(peer_);
@@ -320,21 +418,25 @@ public:
         context_.sessions.insert(this);
     }
 
-    ~Session() {
+    ~Session() override {
         std::lock_guard lock(context_.sessions_mutex);
         context_.sessions.erase(this);
         context_.sessions_gone.notify_all();
     }
 
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
     void Start() {
         net::dispatch(
-            stream_.get_executor(), beast::bind_front_handler(&Session::DoRead, shared_from_this())
+            stream_.get_executor(),
+            beast::bind_front_handler(&Session::Begin, this->shared_from_this())
         );
     }
 
     // Called at server stop: finish what was read, read nothing more.
-    void Shutdown() {
-        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    void Shutdown() override {
+        net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
             self->read_closed_ = true;
             if (self->queue_.empty() && !self->writing_) {
                 self->DoClose();
@@ -342,10 +444,59 @@ public:
         });
     }
 
+    std::weak_ptr<SessionBase> Weak() override { return this->weak_from_this(); }
+
 private:
+    static Stream MakeStream(tcp::socket&& socket, ServerContext& context) {
+        if constexpr (kTls) {
+            return Stream(std::move(socket), *context.tls);
+        } else {
+            return Stream(std::move(socket));
+        }
+    }
+
+    // The TCP layer: deadlines and the socket.
+    beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+    void Begin() {
+        if constexpr (kTls) {
+            // The handshake has its own deadline: a client that connects and says nothing, or
+            // trickles its hello, is cut at handshake_timeout.
+            handshaking_ = true;
+            Tcp().expires_after(context_.config.https.handshake_timeout);
+            stream_.async_handshake(
+                net::ssl::stream_base::server,
+                beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this())
+            );
+        } else {
+            DoRead();
+        }
+    }
+
+    void OnHandshake(beast::error_code ec) {
+        handshaking_ = false;
+        if (ec) {
+            // Garbage, plain HTTP on the TLS port, an old protocol version, a timeout: the
+            // connection goes, nothing is answered (there is no channel to answer on).
+            context_.metrics.CountTlsHandshakeFailure();
+            if (core::log::Enabled(core::log::Level::kDebug)) {
+                core::log::Debug(
+                    "https: handshake with " + client_address_ + " failed: " + ec.message()
+                );
+            }
+            transport_failed_ = true;
+            DoClose();
+            return;
+        }
+        DoRead();
+    }
+
     struct Slot {
         std::optional<bhttp::response<bhttp::string_body>> response;
-        BodyShare body;  // what the request body holds, until its handler is done
+        std::optional<bhttp::response<StreamBody>> streamed;  // or this
+        std::optional<bhttp::response_serializer<StreamBody>> serializer;
+        bool ready = false;  // response or streamed is set
+        BodyShare body;      // what the request body holds, until its handler is done
     };
 
     void DoRead() {
@@ -372,7 +523,7 @@ private:
         SetReadDeadline(context_.config.read_timeout);
         stream_.async_read_some(
             buffer_.prepare(kFirstReadBytes),
-            beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this())
+            beast::bind_front_handler(&Session::OnFirstBytes, this->shared_from_this())
         );
     }
 
@@ -392,7 +543,7 @@ private:
             stream_,
             buffer_,
             *parser_,
-            beast::bind_front_handler(&Session::OnReadHeader, shared_from_this())
+            beast::bind_front_handler(&Session::OnReadHeader, this->shared_from_this())
         );
     }
 
@@ -406,16 +557,22 @@ private:
                                     peer_, ForwardedFor(parser_->get()), context_.trusted_proxies
                                 )
                               : client_address_;
+        const auto& header = parser_->get();
+        const std::string_view target(header.target());
+        const Route* route = context_.router.Match(
+            std::string_view(header.method_string()), target.substr(0, target.find('?'))
+        );
+        streaming_ = route != nullptr && route->open_upload;
+        if (streaming_ && !OpenUpload(*route)) {
+            return;
+        }
         if (parser_->is_done()) {
             OnReadDone();
             return;
         }
         // The route's own body limit (most routes: http.max_body_bytes), before any body byte.
-        const auto& header = parser_->get();
         const std::size_t limit = context_.router.BodyLimit(
-            std::string_view(header.method_string()),
-            std::string_view(header.target()),
-            context_.config.max_body_bytes
+            std::string_view(header.method_string()), target, context_.config.max_body_bytes
         );
         if (const auto length = parser_->content_length(); length && *length > limit) {
             OnReadFailed(bhttp::error::body_limit);
@@ -424,23 +581,117 @@ private:
         parser_->body_limit(limit);
         parser_->get().body().limit = limit;
         // One deadline for the whole body, from its header: a client sending a byte now and then
-        // cannot keep its bytes (and its connection) for longer.
+        // cannot keep its bytes (and its connection) for longer. A streamed upload (up to
+        // hundreds of MB) must instead make progress every read_timeout, within upload_timeout.
         SetReadDeadline(context_.config.read_timeout);
-        if (ChargeBody()) {
-            DoReadBody();
+        stream_deadline_ = std::chrono::steady_clock::now() + context_.config.upload_timeout;
+        if (!ChargeBody()) {
+            return;
         }
+        if (ExpectsContinue(header) && queue_.empty() && !writing_) {
+            WriteContinue();
+            return;
+        }
+        DoReadBody();
+    }
+
+    static bool ExpectsContinue(const bhttp::request_header<>& header) {
+        return beast::iequals(header[bhttp::field::expect], "100-continue");
+    }
+
+    // "Send the body": what a client that asked (curl does for bodies over 1 MiB) waits for
+    // before sending it, once the header was accepted. Only when nothing else is being
+    // written, so that it cannot come between other answers.
+    void WriteContinue() {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        writing_ = true;
+        Tcp().expires_after(context_.config.read_timeout);
+        net::async_write(
+            stream_,
+            net::buffer(kContinue.data(), kContinue.size()),
+            beast::bind_front_handler(&Session::OnContinueWritten, this->shared_from_this())
+        );
+    }
+
+    void OnContinueWritten(beast::error_code ec, std::size_t /*bytes*/) {
+        writing_ = false;
+        if (ec) {
+            body_share_.Release();
+            transport_failed_ = true;
+            reading_ = false;
+            read_closed_ = true;
+            upload_sink_.reset();
+            DoClose();
+            return;
+        }
+        DoReadBody();
+    }
+
+    // The request as its header gave it, for an UploadOpener.
+    ApiRequest HeaderRequest(const bhttp::request_header<>& header) const {
+        ApiRequest request;
+        FillRequest(header, request);
+        request.client_address = request_client_;
+        return request;
+    }
+
+    static void FillRequest(const bhttp::request_header<>& header, ApiRequest& request) {
+        request.method = std::string(header.method_string());
+        const std::string_view target = header.target();
+        const auto question = target.find('?');
+        request.target = std::string(target.substr(0, question));
+        if (question != std::string_view::npos) {
+            request.query = QueryParams(target.substr(question + 1));
+        }
+        request.authorization = std::string(header[bhttp::field::authorization]);
+        request.content_md5 = std::string(header["Content-MD5"]);
+        request.range = std::string(header[bhttp::field::range]);
+    }
+
+    // Opens the sink of a streamed upload; on a refusal answers it (the body unread) and
+    // returns false.
+    bool OpenUpload(const Route& route) {
+        ApiResponse refusal;
+        try {
+            upload_sink_ = route.open_upload(HeaderRequest(parser_->get()));
+            if (upload_sink_) {
+                parser_->get().body().sink = upload_sink_.get();
+                return true;
+            }
+            refusal = ApiResponse::Failure(core::ApiError(core::ErrorCode::kInternal));
+        } catch (const core::ApiError& error) {
+            refusal = ApiResponse::Failure(error);
+        } catch (const std::exception& e) {
+            core::log::Error(std::string("http: opening a streamed upload failed: ") + e.what());
+            refusal = ApiResponse::Failure(core::ApiError(core::ErrorCode::kInternal));
+        }
+        context_.metrics.Observe(
+            std::string(parser_->get().method_string()), route.pattern, refusal.status, {}
+        );
+        reading_ = false;
+        read_closed_ = true;
+        discard_input_ = !parser_->is_done();
+        const unsigned version = parser_->get().version();
+        parser_.reset();
+        EnqueueFinal(std::move(refusal), version);
+        return false;
     }
 
     // The body is read a step at a time, and the budget charged after each step with what the
     // body holds: a declared length costs nothing until its bytes arrive.
     void DoReadBody() {
+        if (streaming_) {
+            read_deadline_ = std::min(
+                std::chrono::steady_clock::now() + context_.config.read_timeout, stream_deadline_
+            );
+        }
         // Set before every step, so that nothing done in between (a write) can move it.
-        stream_.expires_at(read_deadline_);
+        Tcp().expires_at(read_deadline_);
         bhttp::async_read_some(
             stream_,
             buffer_,
             *parser_,
-            beast::bind_front_handler(&Session::OnReadBody, shared_from_this())
+            beast::bind_front_handler(&Session::OnReadBody, this->shared_from_this())
         );
     }
 
@@ -488,6 +739,7 @@ private:
         discard_input_ = true;
         const unsigned version = parser_->get().version();
         parser_.reset();  // the body's memory goes now, not with the connection
+        upload_sink_.reset();
         EnqueueBusy(version);
         return false;
     }
@@ -495,7 +747,7 @@ private:
     // The deadline of the read phase starting now (idle, header, body).
     void SetReadDeadline(std::chrono::seconds timeout) {
         read_deadline_ = std::chrono::steady_clock::now() + timeout;
-        stream_.expires_at(read_deadline_);
+        Tcp().expires_at(read_deadline_);
     }
 
     void OnReadDone() {
@@ -507,6 +759,17 @@ private:
     void OnReadFailed(beast::error_code ec) {
         reading_ = false;
         read_closed_ = true;
+        upload_sink_.reset();  // an upload cut short leaves nothing behind
+        if (parser_ && parser_->get().body().sink_failed) {
+            discard_input_ = true;
+            EnqueueFinal(
+                ApiResponse::Failure(core::ApiError(
+                    core::ErrorCode::kInternal, "Storing the upload failed, try again later"
+                )),
+                parser_->get().version()
+            );
+            return;
+        }
         if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
             // The rest of the message is not read: answer and close.
             discard_input_ = true;
@@ -528,6 +791,11 @@ private:
             );
             return;
         }
+        // A timeout, a reset, a TLS error: the transport is gone or broken. (At the end of the
+        // stream the client closed cleanly, and a TLS connection still says goodbye.)
+        if (ec != bhttp::error::end_of_stream) {
+            transport_failed_ = true;
+        }
         if (queue_.empty() && !writing_) {
             DoClose();
         }
@@ -537,6 +805,7 @@ private:
     void EnqueueFinal(ApiResponse api, unsigned version) {
         auto slot = std::make_shared<Slot>();
         slot->response = MakeResponse(api, version, false, "-");
+        slot->ready = true;
         queue_.push_back(slot);
         MaybeWrite();
     }
@@ -550,15 +819,9 @@ private:
     void HandleRequest(Request&& raw, BodyShare body_share) {
         const auto started = std::chrono::steady_clock::now();
         auto request = std::make_shared<ApiRequest>();
-        request->method = std::string(raw.method_string());
-        const std::string_view target = raw.target();
-        const auto question = target.find('?');
-        request->target = std::string(target.substr(0, question));
-        if (question != std::string_view::npos) {
-            request->query = QueryParams(target.substr(question + 1));
-        }
+        FillRequest(raw, *request);
         request->body = std::move(raw.body().bytes);
-        request->authorization = std::string(raw[bhttp::field::authorization]);
+        request->upload = std::move(upload_sink_);
         request->client_address = std::move(request_client_);
         request->request_id = MakeRequestId();
 
@@ -591,7 +854,7 @@ private:
             route->execution == Execution::kHeavy ? context_.heavy_workers : context_.workers;
         net::post(
             pool,
-            [self = shared_from_this(), slot, request, route, version, keep_alive, started] {
+            [self = this->shared_from_this(), slot, request, route, version, keep_alive, started] {
                 auto response = self->context_.router.Run(*route, *request);
                 net::post(
                     self->stream_.get_executor(),
@@ -631,8 +894,30 @@ private:
                 " client=" + request.client_address + " id=" + request.request_id
             );
         }
-        slot->response = MakeResponse(response, version, keep_alive, request.request_id);
+        if (response.stream) {
+            slot->streamed =
+                MakeStreamedResponse(response, version, keep_alive, request.request_id);
+        } else {
+            slot->response = MakeResponse(response, version, keep_alive, request.request_id);
+        }
+        slot->ready = true;
         MaybeWrite();
+    }
+
+    bhttp::response<StreamBody> MakeStreamedResponse(
+        ApiResponse& api, unsigned version, bool keep_alive, const std::string& request_id
+    ) const {
+        bhttp::response<StreamBody> response{static_cast<bhttp::status>(api.status), version};
+        response.set(bhttp::field::server, "rainmaker-server");
+        response.set(bhttp::field::content_type, api.content_type);
+        response.set("X-Request-Id", request_id);
+        for (auto& [name, value] : api.headers) {
+            response.set(name, value);
+        }
+        response.keep_alive(keep_alive && !context_.stopping);
+        response.body().stream = std::move(api.stream);
+        response.prepare_payload();
+        return response;
     }
 
     bhttp::response<bhttp::string_body> MakeResponse(
@@ -653,25 +938,58 @@ private:
     }
 
     void MaybeWrite() {
-        if (closed_ || writing_ || queue_.empty() || !queue_.front()->response) {
+        if (closed_ || writing_ || queue_.empty() || !queue_.front()->ready) {
             return;
         }
         writing_ = true;
+        if (queue_.front()->streamed) {
+            auto& slot = *queue_.front();
+            slot.serializer.emplace(*slot.streamed);
+            WriteSome();
+            return;
+        }
         auto& response = *queue_.front()->response;
         // The write's own deadline. Beast's tcp_stream keeps one timer per direction and leaves
         // a pending read's alone here; a read started later sets its phase's deadline itself
         // (SetReadDeadline, DoReadBody), so a write never moves a header or body deadline.
-        stream_.expires_after(context_.config.read_timeout);
+        Tcp().expires_after(context_.config.read_timeout);
         bhttp::async_write(
             stream_,
             response,
-            beast::bind_front_handler(&Session::OnWrite, shared_from_this(), response.keep_alive())
+            beast::bind_front_handler(
+                &Session::OnWrite, this->shared_from_this(), response.keep_alive()
+            )
         );
+    }
+
+    // A streamed answer is written a step at a time, each with its own deadline: a large file
+    // to a slow client takes as long as it takes while it makes progress.
+    void WriteSome() {
+        auto& slot = *queue_.front();
+        Tcp().expires_after(context_.config.read_timeout);
+        bhttp::async_write_some(
+            stream_,
+            *slot.serializer,
+            beast::bind_front_handler(
+                &Session::OnWriteSome, this->shared_from_this(), slot.streamed->keep_alive()
+            )
+        );
+    }
+
+    void OnWriteSome(bool keep_alive, beast::error_code ec, std::size_t bytes) {
+        if (!ec && !queue_.front()->serializer->is_done()) {
+            WriteSome();
+            return;
+        }
+        OnWrite(keep_alive, ec, bytes);
     }
 
     void OnWrite(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
         writing_ = false;
         queue_.pop_front();
+        if (ec) {
+            transport_failed_ = true;
+        }
         if (ec || !keep_alive) {
             read_closed_ = true;
             DoClose();
@@ -690,16 +1008,33 @@ private:
             return;
         }
         closed_ = true;
-        if (discard_input_) {
+        if constexpr (kTls) {
+            // close_notify first, unless the TLS layer is broken, never set up, or a read is
+            // pending (a TLS shutdown cannot run beside a read): those just close.
+            if (!transport_failed_ && !handshaking_ && !reading_) {
+                Tcp().expires_after(kTlsShutdownTime);
+                stream_.async_shutdown(
+                    beast::bind_front_handler(&Session::OnTlsShutdown, this->shared_from_this())
+                );
+                return;
+            }
+        }
+        CloseSocket();
+    }
+
+    void OnTlsShutdown(beast::error_code /*ec*/) { CloseSocket(); }
+
+    void CloseSocket() {
+        auto& socket = Tcp().socket();
+        if (discard_input_ && !transport_failed_) {
             // The client may still be sending what was not read: keep the answer from being
             // destroyed by a reset. The connection keeps its slot until the socket is closed.
-            std::make_shared<LingeringClose>(std::move(stream_.socket()), std::move(place_))
-                ->Start();
+            std::make_shared<LingeringClose>(std::move(socket), std::move(place_))->Start();
             return;
         }
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream_.socket().close(ec);
+        socket.shutdown(tcp::socket::shutdown_send, ec);
+        socket.close(ec);
     }
 
     std::string MakeRequestId() {
@@ -709,7 +1044,7 @@ private:
         return buffer;
     }
 
-    beast::tcp_stream stream_;
+    Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<ReceivedBody>> parser_;
     std::deque<std::shared_ptr<Slot>> queue_;
@@ -726,21 +1061,28 @@ private:
     bool read_closed_ = false;
     bool closed_ = false;
     bool discard_input_ = false;  // closing with input unread: linger
+    bool streaming_ = false;      // the body being read goes to upload_sink_
+    std::shared_ptr<UploadSink> upload_sink_;
+    std::chrono::steady_clock::time_point stream_deadline_;  // of a streamed body
+    bool handshaking_ = false;                               // TLS: the handshake is under way
+    bool transport_failed_ = false;  // the handshake or a read or write failed: no close_notify
 };
 
-std::vector<std::weak_ptr<Session>> ServerContext::SnapshotSessions() {
-    std::vector<std::weak_ptr<Session>> out;
+std::vector<std::weak_ptr<SessionBase>> ServerContext::SnapshotSessions() {
+    std::vector<std::weak_ptr<SessionBase>> out;
     std::lock_guard lock(sessions_mutex);
     for (auto* session : sessions) {
-        out.push_back(session->weak_from_this());
+        out.push_back(session->Weak());
     }
     return out;
 }
 
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
-    Listener(net::io_context& ioc, ServerContext& context, const tcp::endpoint& endpoint)
-        : ioc_(ioc),
+    // `tls`: connections are TLS sessions (the context's ssl context).
+    Listener(net::io_context& ioc, ServerContext& context, const tcp::endpoint& endpoint, bool tls)
+        : tls_(tls),
+          ioc_(ioc),
           acceptor_(net::make_strand(ioc)),
           retry_timer_(acceptor_.get_executor()),
           context_(context) {
@@ -830,7 +1172,17 @@ private:
         }
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<Session>(std::move(socket), peer, std::move(place), context_)->Start();
+        if (tls_) {
+            std::make_shared<Session<TlsStream>>(
+                std::move(socket), peer, std::move(place), context_
+            )
+                ->Start();
+        } else {
+            std::make_shared<Session<PlainStream>>(
+                std::move(socket), peer, std::move(place), context_
+            )
+                ->Start();
+        }
         DoAccept();
     }
 
@@ -921,6 +1273,7 @@ private:
         reserve_.clear();
     }
 
+    bool tls_;
     net::io_context& ioc_;
     tcp::acceptor acceptor_;
     net::steady_timer retry_timer_;
@@ -932,6 +1285,47 @@ private:
     std::uint64_t unlogged_accept_failures_ = 0;
 };
 
+// The server side of TLS: 1.2 or newer, ECDHE with AES-GCM or ChaCha20-Poly1305 (what mbedTLS in
+// ESP-IDF, browsers, curl and the SDKs offer), the chain and key from files. Throws
+// std::runtime_error naming the file that could not be loaded.
+net::ssl::context MakeTlsContext(const HttpsConfig& https) {
+    net::ssl::context tls(net::ssl::context::tls_server);
+    tls.set_options(
+        net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+        net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
+        net::ssl::context::single_dh_use | net::ssl::context::no_compression
+    );
+    SSL_CTX* native = tls.native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    if (SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") != 1) {
+        throw std::runtime_error("https: the cipher list was refused");
+    }
+    SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // Idle keep-alive connections give their read and write buffers back (about 34 KiB each).
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    beast::error_code ec;
+    tls.use_certificate_chain_file(https.cert_file.string(), ec);
+    if (ec) {
+        throw std::runtime_error(
+            "https: cannot load the certificate chain " + https.cert_file.string() + ": " +
+            ec.message()
+        );
+    }
+    tls.use_private_key_file(https.key_file.string(), net::ssl::context::pem, ec);
+    if (ec) {
+        throw std::runtime_error(
+            "https: cannot load the private key " + https.key_file.string() + ": " + ec.message()
+        );
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+        throw std::runtime_error(
+            "https: the private key " + https.key_file.string() +
+            " does not belong to the certificate " + https.cert_file.string()
+        );
+    }
+    return tls;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -939,17 +1333,20 @@ struct HttpServer::Impl {
         : config(std::move(c)),
           workers(static_cast<std::size_t>(config.worker_threads)),
           heavy_workers(static_cast<std::size_t>(config.heavy_threads)),
-          context(config, router, metrics, workers, heavy_workers),
+          context(config, router, metrics, workers, heavy_workers, nullptr),
           ioc(config.io_threads) {}
 
     // Declaration order matters: the io_context is destroyed before the context its pending
-    // sessions refer to.
+    // sessions refer to, and the sessions before the TLS context they use.
     HttpServerConfig config;
     net::thread_pool workers;
     net::thread_pool heavy_workers;
+    std::optional<net::ssl::context> tls;
     ServerContext context;
     net::io_context ioc;
     std::shared_ptr<Listener> listener;
+    std::shared_ptr<Listener> tls_listener;
+    std::uint16_t https_port = 0;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
     std::vector<std::thread> threads;
     bool stopped = false;
@@ -1018,25 +1415,41 @@ std::uint16_t HttpServer::Start() {
     if (ec) {
         throw std::runtime_error("invalid listen address " + impl_->config.address);
     }
-    try {
-        impl_->listener = std::make_shared<Listener>(
-            impl_->ioc, impl_->context, tcp::endpoint{address, impl_->config.port}
-        );
-    } catch (const boost::system::system_error& e) {
-        throw std::runtime_error(
-            "cannot listen on " + impl_->config.address + ":" + std::to_string(impl_->config.port) +
-            ": " + e.what()
-        );
+    const auto listen = [&](std::uint16_t port, bool tls) {
+        try {
+            return std::make_shared<Listener>(
+                impl_->ioc, impl_->context, tcp::endpoint{address, port}, tls
+            );
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error(
+                "cannot listen on " + impl_->config.address + ":" + std::to_string(port) + ": " +
+                e.what()
+            );
+        }
+    };
+    impl_->listener = listen(impl_->config.port, false);
+    if (impl_->config.https.enabled) {
+        impl_->tls.emplace(MakeTlsContext(impl_->config.https));
+        impl_->context.tls = &*impl_->tls;
+        impl_->tls_listener = listen(impl_->config.https.port, true);
+        impl_->https_port = impl_->tls_listener->Port();
     }
     impl_->context.metrics.SetConnectionGauges([context = &impl_->context] {
         return Metrics::ConnectionGauges{context->connections.used(), context->body_budget.used()};
     });
     impl_->listener->Start();
+    if (impl_->tls_listener) {
+        impl_->tls_listener->Start();
+    }
     impl_->guard.emplace(impl_->ioc.get_executor());
     for (int i = 0; i < impl_->config.io_threads; ++i) {
         impl_->threads.emplace_back([this] { impl_->ioc.run(); });
     }
     return impl_->listener->Port();
+}
+
+std::uint16_t HttpServer::HttpsPort() const {
+    return impl_->https_port;
 }
 
 void HttpServer::Stop() {
@@ -1046,6 +1459,9 @@ void HttpServer::Stop() {
     impl_->stopped = true;
     impl_->context.stopping = true;
     impl_->listener->Stop();
+    if (impl_->tls_listener) {
+        impl_->tls_listener->Stop();
+    }
     for (auto& weak : impl_->context.SnapshotSessions()) {
         if (auto session = weak.lock()) {
             session->Shutdown();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,18 @@ int DefaultThreads(int cores_per_thread);
 // the broker link, outgoing mail, logging, refusals being closed); half the limit when it is
 // below 256.
 std::size_t DefaultMaxConnections();
+
+// The TLS listener: the same router, limits, budgets and pools as the plain one, on its own port.
+// TLS 1.2 or newer, forward-secret AEAD suites only.
+struct HttpsConfig {
+    bool enabled = true;
+    std::uint16_t port = 8443;  // 0 picks a free port
+    // PEM files: the certificate chain (leaf first) and its unencrypted private key. The
+    // composition root fills them (the operator's, or ours issued by the CA at start).
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+    std::chrono::seconds handshake_timeout{10};  // from accept to the end of the handshake
+};
 
 // Defaults sized for the machine: one I/O thread per 4 cores, one worker per 2 cores. On 2 cores
 // that is 1 + 1 + 1: more threads than cores only add context switches to every request.
@@ -47,8 +60,12 @@ struct HttpServerConfig {
     std::size_t max_pending_body_bytes = std::size_t{64} * 1024 * 1024;
     std::size_t max_pending_body_bytes_per_address = std::size_t{8} * 1024 * 1024;
     std::chrono::seconds header_timeout{10};  // from a request's first byte to its blank line
+    // A body streamed to an upload sink (Router::SetUploadSink) must arrive within this, making
+    // progress every read_timeout.
+    std::chrono::seconds upload_timeout{3600};
     // Peers (IPs or CIDR blocks) whose X-Forwarded-For names the client; empty: nobody's.
     std::vector<std::string> trusted_proxies;
+    HttpsConfig https;
 };
 
 class HttpServer {
@@ -60,9 +77,13 @@ public:
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
-    // Binds and starts the threads; returns the bound port. Throws std::runtime_error when
-    // the address cannot be bound.
+    // Binds (the plain port, and the TLS one when enabled) and starts the threads; returns the
+    // bound plain port. Throws std::runtime_error when an address cannot be bound or the TLS
+    // certificate or key cannot be loaded.
     std::uint16_t Start();
+
+    // The bound TLS port once started (0 when TLS is not enabled).
+    std::uint16_t HttpsPort() const;
 
     // Graceful stop: no new connections, requests already read are answered, idle
     // connections are closed; waits up to shutdown_grace, then closes what is left.

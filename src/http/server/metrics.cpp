@@ -66,6 +66,10 @@ void Metrics::CountAcceptError() {
     accept_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::CountTlsHandshakeFailure() {
+    tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::SetConnectionGauges(std::function<ConnectionGauges()> reader) {
     std::lock_guard lock(mutex_);
     connection_gauges_ = std::move(reader);
@@ -111,7 +115,12 @@ std::string Metrics::Render() const {
            "memory, or connections failed before they were accepted).\n"
         << "# TYPE rainmaker_http_accept_errors_total counter\n"
         << "rainmaker_http_accept_errors_total " << accept_errors_.load(std::memory_order_relaxed)
-        << "\n";
+        << "\n"
+        << "# HELP rainmaker_https_handshake_failures_total TLS handshakes that failed or timed "
+           "out on the HTTPS listener.\n"
+        << "# TYPE rainmaker_https_handshake_failures_total counter\n"
+        << "rainmaker_https_handshake_failures_total "
+        << tls_handshake_failures_.load(std::memory_order_relaxed) << "\n";
     if (connection_gauges_) {
         const auto gauges = connection_gauges_();
         out << "# HELP rainmaker_http_connections_open HTTP connections open.\n"

@@ -53,6 +53,8 @@ public:
     // accept() failed: out of descriptors or memory (the listener backs off), or a connection
     // that failed before it was accepted.
     void CountAcceptError();
+    // A TLS handshake on the HTTPS listener failed or timed out.
+    void CountTlsHandshakeFailure();
     // The reader of the gauges; an empty function (at server stop) renders none.
     void SetConnectionGauges(std::function<ConnectionGauges()> reader);
 
@@ -76,6 +78,7 @@ private:
     std::atomic<std::uint64_t> refused_body_budget_{0};
     std::atomic<std::uint64_t> refused_body_budget_per_address_{0};
     std::atomic<std::uint64_t> accept_errors_{0};
+    std::atomic<std::uint64_t> tls_handshake_failures_{0};
 };
 
 }  // namespace rainmaker::http

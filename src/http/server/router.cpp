@@ -52,10 +52,65 @@ void Router::Add(
         Route{std::string(path), std::string(method), access, execution, std::move(handler)};
 }
 
+void Router::AddPrefix(
+    std::string_view method,
+    std::string_view prefix,
+    std::string_view pattern,
+    Access access,
+    Handler handler,
+    Execution execution
+) {
+    auto route = std::make_unique<Route>(Route{
+        std::string(pattern), std::string(method), access, execution, std::move(handler)});
+    route->prefix = std::string(prefix);
+    prefix_routes_.push_back(std::move(route));
+}
+
+Route& Router::RouteOf(std::string_view method, std::string_view path) {
+    for (auto& route : prefix_routes_) {
+        if (route->pattern == path && route->method == method) {
+            return *route;
+        }
+    }
+    return routes_.at(std::string(path)).at(std::string(method));
+}
+
 void Router::SetBodyLimit(std::string_view method, std::string_view path, std::size_t bytes) {
-    auto& route = routes_.at(std::string(path)).at(std::string(method));
-    route.max_body_bytes = bytes;
+    RouteOf(method, path).max_body_bytes = bytes;
     largest_body_limit_ = std::max(largest_body_limit_, bytes);
+}
+
+void Router::SetUploadSink(
+    std::string_view method, std::string_view path, UploadOpener open, std::size_t max_bytes
+) {
+    auto& route = RouteOf(method, path);
+    route.open_upload = std::move(open);
+    route.max_body_bytes = max_bytes;
+    largest_body_limit_ = std::max(largest_body_limit_, max_bytes);
+}
+
+const Route* Router::PrefixRoute(std::string_view method, std::string_view path, bool* path_known)
+    const {
+    for (const auto& route : prefix_routes_) {
+        if (path.size() > route->prefix.size() && path.starts_with(route->prefix)) {
+            *path_known = true;
+            if (route->method == method) {
+                return route.get();
+            }
+        }
+    }
+    return nullptr;
+}
+
+const Route* Router::Match(std::string_view method, std::string_view path) const {
+    path = StripTrailingSlash(path);
+    const auto by_path = routes_.find(std::string(path));
+    if (by_path != routes_.end()) {
+        const auto by_method = by_path->second.find(std::string(method));
+        return by_method == by_path->second.end() ? nullptr : &by_method->second;
+    }
+    bool known = false;
+    return PrefixRoute(method, path, &known);
 }
 
 std::size_t Router::BodyLimit(
@@ -64,22 +119,28 @@ std::size_t Router::BodyLimit(
     if (largest_body_limit_ == 0) {
         return fallback;
     }
-    const auto path = StripTrailingSlash(target.substr(0, target.find('?')));
-    const auto by_path = routes_.find(std::string(path));
-    if (by_path == routes_.end()) {
+    const Route* route = Match(method, target.substr(0, target.find('?')));
+    if (route == nullptr || route->max_body_bytes == 0) {
         return fallback;
     }
-    const auto by_method = by_path->second.find(std::string(method));
-    if (by_method == by_path->second.end() || by_method->second.max_body_bytes == 0) {
-        return fallback;
+    // A streamed body is not held in memory: its route's limit is the only one.
+    if (route->open_upload) {
+        return route->max_body_bytes;
     }
-    return std::max(fallback, by_method->second.max_body_bytes);
+    return std::max(fallback, route->max_body_bytes);
 }
 
 const Route& Router::Find(std::string_view method, std::string_view path) const {
     path = StripTrailingSlash(path);
     const auto by_path = routes_.find(std::string(path));
     if (by_path == routes_.end()) {
+        bool known = false;
+        if (const Route* route = PrefixRoute(method, path, &known)) {
+            return *route;
+        }
+        if (known) {
+            throw ApiError(ErrorCode::kMethodNotAllowed);
+        }
         if (IsOtherVersion(path)) {
             throw ApiError(ErrorCode::kUnsupportedVersion);
         }
@@ -95,7 +156,7 @@ const Route& Router::Find(std::string_view method, std::string_view path) const 
 ApiResponse Router::Run(const Route& route, ApiRequest& request) const {
     request.route = route.pattern;
     try {
-        if (route.access != Access::kPublic) {
+        if (route.access != Access::kPublic && route.access != Access::kPresigned) {
             request.auth = authenticator_.Authenticate(request.authorization);
         }
         const bool refused = (route.access == Access::kAdmin && !request.auth->IsAdmin()) ||
@@ -145,6 +206,9 @@ std::vector<RouteInfo> Router::Routes() const {
         for (const auto& [method, route] : by_method) {
             out.push_back(RouteInfo{route.method, route.pattern, route.access});
         }
+    }
+    for (const auto& route : prefix_routes_) {
+        out.push_back(RouteInfo{route->method, route->pattern, route->access});
     }
     std::sort(out.begin(), out.end(), [](const RouteInfo& a, const RouteInfo& b) {
         return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method);

@@ -102,6 +102,137 @@ std::optional<std::string> ReadFile(const fs::path& path) {
     return bytes;
 }
 
+// Writes all of `bytes` to `fd`; false (errno set) on failure.
+bool WriteAll(int fd, std::string_view bytes) {
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return false;
+        }
+        at += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// Moves the flushed file `temp` into place as the blob `target` (or drops it when the same
+// bytes are there already) and flushes the directory.
+void Install(const fs::path& temp, const fs::path& target) {
+    std::error_code ec;
+    if (fs::exists(target, ec)) {
+        fs::remove(temp, ec);
+        return;
+    }
+    const fs::path dir = target.parent_path();
+    MakePrivateDirectory(dir);
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+        const int saved = errno;
+        fs::remove(temp, ec);
+        errno = saved;
+        Fail("cannot rename into", target);
+    }
+    SyncDirectory(dir);
+}
+
+class FileBlobWriter final : public BlobWriter {
+public:
+    FileBlobWriter(const FileBlobStore& store, fs::path temp)
+        : store_(store),
+          temp_(std::move(temp)),
+          fd_(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)),
+          hasher_(crypto::Hasher::Algorithm::kSha256) {
+        if (fd_.get() < 0) {
+            Fail("cannot create", temp_);
+        }
+    }
+
+    ~FileBlobWriter() override {
+        if (!committed_) {
+            std::error_code ec;
+            fs::remove(temp_, ec);
+        }
+    }
+
+    FileBlobWriter(const FileBlobWriter&) = delete;
+    FileBlobWriter& operator=(const FileBlobWriter&) = delete;
+
+    void Write(std::string_view bytes) override {
+        if (failed_ || committed_) {
+            throw std::runtime_error("blob store: write to a finished writer");
+        }
+        if (!WriteAll(fd_.get(), bytes)) {
+            failed_ = true;
+            Fail("cannot write", temp_);
+        }
+        hasher_.Update(bytes);
+        size_ += bytes.size();
+    }
+
+    std::uint64_t Size() const override { return size_; }
+
+    std::string Commit() override {
+        if (failed_ || committed_) {
+            throw std::runtime_error("blob store: commit of a finished writer");
+        }
+        if (::fsync(fd_.get()) != 0 || !fd_.Close()) {
+            failed_ = true;
+            Fail("cannot flush", temp_);
+        }
+        const std::string key = crypto::HexOf(hasher_.Final());
+        Install(temp_, store_.PathOf(key));
+        committed_ = true;
+        return key;
+    }
+
+private:
+    const FileBlobStore& store_;
+    fs::path temp_;
+    Fd fd_;
+    crypto::Hasher hasher_;
+    std::uint64_t size_ = 0;
+    bool failed_ = false;
+    bool committed_ = false;
+};
+
+class FileBlobReader final : public BlobReader {
+public:
+    FileBlobReader(int fd, std::uint64_t size, fs::path path)
+        : fd_(fd), size_(size), path_(std::move(path)) {}
+
+    std::uint64_t Size() const override { return size_; }
+
+    std::size_t ReadAt(std::uint64_t offset, char* out, std::size_t length) override {
+        if (offset >= size_) {
+            return 0;
+        }
+        length = static_cast<std::size_t>(std::min<std::uint64_t>(length, size_ - offset));
+        std::size_t at = 0;
+        while (at < length) {
+            const ssize_t n =
+                ::pread(fd_.get(), out + at, length - at, static_cast<off_t>(offset + at));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                Fail("cannot read", path_);
+            }
+            if (n == 0) {
+                break;  // the file shrank: the reader's hash check refuses it
+            }
+            at += static_cast<std::size_t>(n);
+        }
+        return at;
+    }
+
+private:
+    Fd fd_;
+    std::uint64_t size_;
+    fs::path path_;
+};
+
 }  // namespace
 
 FileBlobStore::FileBlobStore(fs::path root) : root_(std::move(root)) {
@@ -140,19 +271,11 @@ std::string FileBlobStore::Put(std::string_view bytes) {
         if (fd.get() < 0) {
             Fail("cannot create", temp);
         }
-        std::size_t at = 0;
-        while (at < bytes.size()) {
-            const ssize_t n = ::write(fd.get(), bytes.data() + at, bytes.size() - at);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                const int saved = errno;
-                fs::remove(temp, ec);
-                errno = saved;
-                Fail("cannot write", temp);
-            }
-            at += static_cast<std::size_t>(n);
+        if (!WriteAll(fd.get(), bytes)) {
+            const int saved = errno;
+            fs::remove(temp, ec);
+            errno = saved;
+            Fail("cannot write", temp);
         }
         if (::fsync(fd.get()) != 0 || !fd.Close()) {
             const int saved = errno;
@@ -161,16 +284,36 @@ std::string FileBlobStore::Put(std::string_view bytes) {
             Fail("cannot flush", temp);
         }
     }
-    const fs::path dir = target.parent_path();
-    MakePrivateDirectory(dir);
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
-        const int saved = errno;
-        fs::remove(temp, ec);
-        errno = saved;
-        Fail("cannot rename into", target);
-    }
-    SyncDirectory(dir);
+    Install(temp, target);
     return key;
+}
+
+std::unique_ptr<BlobWriter> FileBlobStore::NewWriter() {
+    return std::make_unique<FileBlobWriter>(*this, root_ / "tmp" / (core::RandomHex(16) + ".part"));
+}
+
+std::unique_ptr<BlobReader> FileBlobStore::Open(std::string_view key) {
+    if (!IsBlobKey(key)) {
+        return nullptr;
+    }
+    const fs::path path = PathOf(key);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return nullptr;
+        }
+        Fail("cannot open", path);
+    }
+
+    struct stat st {};
+
+    if (::fstat(fd, &st) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        errno = saved;
+        Fail("cannot stat", path);
+    }
+    return std::make_unique<FileBlobReader>(fd, static_cast<std::uint64_t>(st.st_size), path);
 }
 
 std::optional<std::string> FileBlobStore::Get(std::string_view key) {

@@ -2,6 +2,8 @@
 // (mode 0600). A blob is written to <root>/tmp/, flushed (fsync), renamed into place and its
 // directory flushed, so a crash leaves either the whole blob or none; leftovers in tmp/ are
 // removed at start. Reads hash the bytes and refuse a file that no longer matches its name.
+// Streamed blobs (NewWriter) are written to tmp/ as they arrive, hashed on the way, and renamed
+// into place at Commit the same way.
 #pragma once
 
 #include <filesystem>
@@ -22,6 +24,8 @@ public:
     std::optional<std::string> Get(std::string_view key) override;
     std::optional<std::uint64_t> Size(std::string_view key) override;
     bool Remove(std::string_view key) override;
+    std::unique_ptr<BlobWriter> NewWriter() override;
+    std::unique_ptr<BlobReader> Open(std::string_view key) override;
 
     // Where the blob of `key` lives (whether or not it exists); `key` must be a blob key.
     std::filesystem::path PathOf(std::string_view key) const;

@@ -74,6 +74,48 @@ TEST(ConfigHttpLimits, RefusesValuesTheSettingCannotHold) {
     EXPECT_THROW(Load("[groups]\nmax_matter_fabrics_per_user = 3000000000\n"), std::runtime_error);
 }
 
+TEST(ConfigHttps, ReadsTheListenerTheCertificateAndThePublicHost) {
+    const Config defaults;
+    EXPECT_TRUE(defaults.http.https.enabled);
+    EXPECT_EQ(defaults.http.https.port, 8443);
+    EXPECT_EQ(defaults.public_host, "localhost");
+    const auto c = Load(
+        "[http]\nhttps_port = 9443\ntls_cert_file = \"/etc/c.pem\"\ntls_key_file = \"/etc/k.pem\"\n"
+        "tls_handshake_timeout_seconds = 3\npublic_host = \"ota.example.com\"\n"
+        "public_https_port = 443\n"
+    );
+    EXPECT_EQ(c.http.https.port, 9443);
+    EXPECT_EQ(c.http.https.cert_file, "/etc/c.pem");
+    EXPECT_EQ(c.http.https.key_file, "/etc/k.pem");
+    EXPECT_EQ(c.http.https.handshake_timeout, std::chrono::seconds(3));
+    EXPECT_EQ(c.public_host, "ota.example.com");
+    EXPECT_EQ(c.public_https_port, 443);
+    EXPECT_NO_THROW(CheckConfig(c));
+
+    ::setenv("RAINMAKER_HTTPS_PORT", "0", 1);
+    ::setenv("RAINMAKER_PUBLIC_HOST", "10.1.2.3", 1);
+    Config e;
+    ApplyEnvironment(e);
+    ::unsetenv("RAINMAKER_HTTPS_PORT");
+    ::unsetenv("RAINMAKER_PUBLIC_HOST");
+    EXPECT_EQ(e.http.https.port, 0);
+    EXPECT_EQ(e.public_host, "10.1.2.3");
+}
+
+TEST(ConfigHttps, RefusesACertificateWithoutItsKeyAndHostsThatCannotBeInAUrl) {
+    EXPECT_THROW(CheckConfig(Load("[http]\ntls_cert_file = \"/c.pem\"\n")), std::runtime_error);
+    EXPECT_THROW(CheckConfig(Load("[http]\ntls_key_file = \"/k.pem\"\n")), std::runtime_error);
+    for (const char* host : {"", "a b", "evil.com/x?", "a@b", "host#frag"}) {
+        Config c;
+        c.public_host = host;
+        EXPECT_THROW(CheckConfig(c), std::runtime_error) << host;
+    }
+    EXPECT_THROW(Load("[http]\nhttps_port = 65536\n"), std::runtime_error);
+    Config zero;
+    zero.http.https.handshake_timeout = std::chrono::seconds(0);
+    EXPECT_THROW(CheckConfig(zero), std::runtime_error);
+}
+
 TEST(ConfigTimeSeries, ReadsEveryKey) {
     const auto c = Load(
         "[timeseries]\nretention_days = 30\nmax_ttl_days = 90\nmax_message_bytes = 1000\n"

@@ -74,5 +74,22 @@ TEST(Digest, ConstantTimeEqualsComparesContentAndLength) {
     EXPECT_TRUE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0b", 3)));
 }
 
+TEST(Digest, AHasherFedInPiecesGivesTheOneShotDigestAndStartsAgain) {
+    const std::string data(300000, 'q');
+    Hasher sha(Hasher::Algorithm::kSha256);
+    Hasher md5(Hasher::Algorithm::kMd5);
+    for (std::size_t at = 0; at < data.size(); at += 7777) {
+        sha.Update(std::string_view(data).substr(at, 7777));
+        md5.Update(std::string_view(data).substr(at, 7777));
+    }
+    EXPECT_EQ(HexOf(sha.Final()), Sha256Hex(data));
+    EXPECT_EQ(HexOf(md5.Final()), Md5Hex(data));
+    // After Final, a new digest.
+    sha.Update("abc");
+    EXPECT_EQ(HexOf(sha.Final()), Sha256Hex("abc"));
+    EXPECT_EQ(HexOf(md5.Final()), Md5Hex(""));
+    EXPECT_EQ(HexOf(std::string("\x00\xff\x10", 3)), "00ff10");
+}
+
 }  // namespace
 }  // namespace rainmaker::crypto

@@ -135,5 +135,57 @@ TEST(RouterBodyLimitTest, OnlyTheRouteGivenALimitTakesMore) {
     EXPECT_THROW(router.SetBodyLimit("GET", "/v1/upload", 1), std::out_of_range);
 }
 
+TEST_F(RouterTest, PrefixRoutesMatchEveryPathUnderThemAndAnExactRouteWins) {
+    router_.AddPrefix(
+        "GET",
+        "/blobs/",
+        "/blobs/{blob_key}/{file_name}",
+        Access::kPresigned,
+        [](const ApiRequest& r) { return ApiResponse::Success(r.target); }
+    );
+    router_.Add("GET", "/blobs/exact", Access::kPublic, [](const ApiRequest&) {
+        return ApiResponse::Success("exact");
+    });
+    // No token needed (the handler checks the URL's signature), and a bad one is ignored.
+    auto r = Call("GET", "/blobs/abc/x.bin", "garbage");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Body(r).at("description").as_string(), "/blobs/abc/x.bin");
+    EXPECT_EQ(Body(Call("GET", "/blobs/exact")).at("description").as_string(), "exact");
+    // The prefix alone is not under it; another method under it is 405.
+    EXPECT_EQ(Call("GET", "/blobs/").status, 404);
+    EXPECT_EQ(Call("GET", "/blobs").status, 404);
+    EXPECT_EQ(Call("DELETE", "/blobs/abc").status, 405);
+    EXPECT_NE(router_.Match("GET", "/blobs/a/b"), nullptr);
+    EXPECT_EQ(router_.Match("PUT", "/blobs/a/b"), nullptr);
+    EXPECT_EQ(router_.Match("GET", "/nothing"), nullptr);
+    // Listed under its pattern.
+    bool listed = false;
+    for (const auto& route : router_.Routes()) {
+        listed = listed || (route.pattern == "/blobs/{blob_key}/{file_name}" &&
+                            route.access == Access::kPresigned);
+    }
+    EXPECT_TRUE(listed);
+}
+
+TEST_F(RouterTest, AStreamedRouteTakesItsOwnBodyLimit) {
+    router_.AddPrefix(
+        "PUT",
+        "/uploads/",
+        "/uploads/{upload_id}",
+        Access::kPresigned,
+        [](const ApiRequest&) { return ApiResponse::Success("ok"); }
+    );
+    router_.SetUploadSink(
+        "PUT", "/uploads/{upload_id}", [](const ApiRequest&) { return nullptr; }, 5000000
+    );
+    EXPECT_EQ(router_.BodyLimit("PUT", "/uploads/abc?expires=1", 1000), 5000000U);
+    // Exactly its own, even below the server's limit (the body is not held in memory).
+    EXPECT_EQ(router_.BodyLimit("PUT", "/uploads/abc", 9000000), 5000000U);
+    EXPECT_EQ(router_.BodyLimit("GET", "/v1/thing", 1000), 1000U);
+    EXPECT_EQ(router_.LargestBodyLimit(), 5000000U);
+    ASSERT_NE(router_.Match("PUT", "/uploads/abc"), nullptr);
+    EXPECT_TRUE(router_.Match("PUT", "/uploads/abc")->open_upload);
+}
+
 }  // namespace
 }  // namespace rainmaker::http
