@@ -1,6 +1,7 @@
 // Wiring of store, crypto, services, senders, routes and the HTTP server.
 #include "app/application.hpp"
 
+#include "app/placeholder_image_urls.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
@@ -16,7 +17,10 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
+#include "domain/ota/ota_delivery.hpp"
 #include "domain/ota/ota_image_service.hpp"
+#include "domain/ota/ota_job_service.hpp"
+#include "domain/ota/ota_user_service.hpp"
 #include "domain/push/push_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
@@ -30,6 +34,7 @@
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
+#include "http/api/ota_job_routes.hpp"
 #include "http/api/ota_routes.hpp"
 #include "http/api/push_routes.hpp"
 #include "http/api/rbac_routes.hpp"
@@ -129,6 +134,11 @@ struct Application::Parts {
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
           ota_images(*db, *blobs, clock, config.ota),
+          // replaced by the HTTPS slice: presigned URLs on our own HTTPS listener
+          image_urls(config.mqtt.public_host),
+          ota_delivery(*db, link, image_urls, clock, config.ota_delivery),
+          ota_jobs(*db, clock),
+          ota_user(*db, ota_delivery),
           rbac(*db, accounts, clock, config.rbac),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
@@ -152,6 +162,9 @@ struct Application::Parts {
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
         http::api::AddOtaImageRoutes(router, ota_images);
+        http::api::AddOtaJobRoutes(router, ota_jobs);
+        http::api::AddUserOtaRoutes(router, ota_user);
+        ota_delivery.RegisterIngest(ingest);
         http::api::AddRbacRoutes(router, rbac);
         router.SetRouteGuard(rbac);
         timeseries.RegisterIngest(ingest);
@@ -174,6 +187,7 @@ struct Application::Parts {
         metrics.AddCollector([this] { return timeseries.RenderMetrics(); });
         metrics.AddCollector([this] { return commands.RenderMetrics(); });
         metrics.AddCollector([this] { return automation_runner.RenderMetrics(); });
+        metrics.AddCollector([this] { return ota_delivery.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
         });
@@ -191,6 +205,17 @@ struct Application::Parts {
         });
         scheduler.Every("command-retention", std::chrono::hours(1), [this] {
             commands.DeleteOld();
+        });
+        // A job's connected nodes get their otaurl from a queue in the store, at
+        // ota.push_per_second: the job looks every second (a read; a write only when nodes are
+        // queued).
+        scheduler.Every("ota-push", std::chrono::seconds(1), [this] {
+            if (db->OtaJobs().CountQueued() > 0) {
+                ota_delivery.DrainQueue();
+            }
+        });
+        scheduler.Every("ota-job-timeouts", std::chrono::seconds(5), [this] {
+            ota_jobs.ExpireDue();
         });
         scheduler.Every("automations-daylight", config.automations.daylight_check, [this] {
             automation_runner.RunDaylight();
@@ -235,6 +260,10 @@ struct Application::Parts {
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
     domain::ota::OtaImageService ota_images;
+    PlaceholderImageUrls image_urls;  // replaced by the HTTPS slice
+    domain::ota::OtaDelivery ota_delivery;
+    domain::ota::OtaJobService ota_jobs;
+    domain::ota::OtaUserService ota_user;
     domain::rbac::RbacService rbac;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;

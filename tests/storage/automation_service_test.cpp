@@ -131,6 +131,8 @@ public:
 
     storage::OtaImageStore& OtaImages() override { return db_.OtaImages(); }
 
+    storage::OtaJobStore& OtaJobs() override { return db_.OtaJobs(); }
+
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 
     storage::TagStore& Tags() override { return db_.Tags(); }

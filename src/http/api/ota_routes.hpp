@@ -1,6 +1,6 @@
 // The OTA image operations (#29-#32), admin routes: upload (inline base64), list, delete,
-// archive/unarchive. Presigned uploads, packages, jobs and device delivery are later slices of
-// issue 10.
+// archive/unarchive (jobs: ota_job_routes.hpp). Presigned uploads and packages are later
+// slices of issue 10.
 #pragma once
 
 #include "domain/ota/ota_image_service.hpp"

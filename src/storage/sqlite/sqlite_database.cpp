@@ -16,6 +16,7 @@
 #include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_ota_image_store.hpp"
+#include "storage/sqlite/sqlite_ota_job_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
@@ -64,7 +65,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       rbac_(std::make_unique<SqliteRbacStore>(*this)),
       tags_(std::make_unique<SqliteTagStore>(*this)),
       matter_(std::make_unique<SqliteMatterStore>(*this)),
-      ota_images_(std::make_unique<SqliteOtaImageStore>(*this)) {
+      ota_images_(std::make_unique<SqliteOtaImageStore>(*this)),
+      ota_jobs_(std::make_unique<SqliteOtaJobStore>(*this)) {
     Migrate();
 }
 
@@ -132,6 +134,10 @@ MatterStore& SqliteDatabase::Matter() {
 
 OtaImageStore& SqliteDatabase::OtaImages() {
     return *ota_images_;
+}
+
+OtaJobStore& SqliteDatabase::OtaJobs() {
+    return *ota_jobs_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

@@ -42,6 +42,7 @@ public:
     TagStore& Tags() override;
     MatterStore& Matter() override;
     OtaImageStore& OtaImages() override;
+    OtaJobStore& OtaJobs() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -174,6 +175,7 @@ private:
     std::unique_ptr<TagStore> tags_;
     std::unique_ptr<MatterStore> matter_;
     std::unique_ptr<OtaImageStore> ota_images_;
+    std::unique_ptr<OtaJobStore> ota_jobs_;
 };
 
 }  // namespace rainmaker::storage::sqlite
