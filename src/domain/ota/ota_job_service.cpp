@@ -263,9 +263,6 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
         if (image->archived) {
             throw ApiError(ErrorCode::kOtaImageArchived);
         }
-        if (jobs.FindByName(job.ota_job_name)) {
-            throw ApiError(ErrorCode::kOtaJobNameExists);
-        }
         if (dynamic || job.all_nodes) {
             nodes::RequireEveryNode(
                 caller, dynamic ? "A dynamic OTA job" : "An OTA job for every node (FFFF-FFFF)"
@@ -300,7 +297,7 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
                 throw ApiError(ErrorCode::kNodesNotFound, "Node does not exist: " + node);
             }
         }
-        if (!jobs.Insert(job)) {
+        if (jobs.FindByName(job.ota_job_name) || !jobs.Insert(job)) {
             throw ApiError(ErrorCode::kOtaJobNameExists);
         }
         for (const auto& group : groups) {

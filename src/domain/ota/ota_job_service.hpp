@@ -115,9 +115,10 @@ public:
     // #35: the new job's id. Throws (in this order) 105001, 100036 (a text too long), 104018,
     // 105068/105069/100012 (secure_boot: signing is not served yet), 105054, 105056, 105055,
     // 105057, 105073, 100006 (metadata), 105052, 105002, 105029, 105028; then 104015, 104034,
-    // 105005, 100004 (FFFF-FFFF or dynamic for an admin whose roles reach only some nodes, or a
-    // group holding a node out of their reach), 108023 (not an admin group of the caller),
-    // 100015 (a listed node unknown or out of reach), 105002 (the groups hold no node).
+    // 100004 (FFFF-FFFF or dynamic for an admin whose roles reach only some nodes, or a group
+    // holding a node out of their reach), 108023 (not an admin group of the caller), 100015 (a
+    // listed node unknown or out of reach), 105005 (the name is taken), 105002 (the groups hold
+    // no node).
     // Nothing changes when it throws.
     std::string Create(const auth::AuthContext& caller, const JobInput& input);
 
