@@ -133,6 +133,10 @@ public:
     virtual std::vector<std::string> NodeIds(std::string_view ota_job_id) = 0;
     // The job's nodes per status (statuses no node has are absent).
     virtual std::map<std::string, std::int64_t> CountByStatus(std::string_view ota_job_id) = 0;
+    // Whether a node of the job is in one of `statuses` (one index probe per status).
+    virtual bool AnyNodeIn(
+        std::string_view ota_job_id, const std::vector<std::string>& statuses
+    ) = 0;
     // Sets the node's status for the job; false when the job does not hold the node.
     virtual bool SetNodeStatus(
         std::string_view ota_job_id,

@@ -154,10 +154,8 @@ void OtaDelivery::CompleteIfDone(std::string_view ota_job_id) {
     if (!job || job->dynamic || job->status != "active") {
         return;
     }
-    for (const auto& [status, count] : jobs.CountByStatus(ota_job_id)) {
-        if (count > 0 && !IsTerminal(status)) {
-            return;
-        }
+    if (jobs.AnyNodeIn(ota_job_id, UnfinishedStatuses())) {
+        return;
     }
     jobs.MoveStatus(ota_job_id, "active", "completed", clock_.NowSeconds());
 }

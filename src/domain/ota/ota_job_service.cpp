@@ -492,15 +492,7 @@ int OtaJobService::ExpireDue() {
             }
             ++expired;
             jobs.MoveNodes(
-                id,
-                {std::string(kNodePending),
-                 std::string(kNodeTriggered),
-                 std::string(kNodeStarted),
-                 std::string(kNodeInProgress),
-                 std::string(kNodeDelayed)},
-                kNodeTimedOut,
-                "The OTA job timed out",
-                NowMs(clock_)
+                id, UnfinishedStatuses(), kNodeTimedOut, "The OTA job timed out", NowMs(clock_)
             );
         }
     });

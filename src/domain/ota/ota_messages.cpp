@@ -35,6 +35,16 @@ bool IsTerminal(std::string_view s) {
     return s == kNodeSuccess || s == kNodeFailed || s == kNodeRejected || s == kNodeTimedOut;
 }
 
+const std::vector<std::string>& UnfinishedStatuses() {
+    static const std::vector<std::string> statuses = {
+        std::string(kNodePending),
+        std::string(kNodeTriggered),
+        std::string(kNodeStarted),
+        std::string(kNodeInProgress),
+        std::string(kNodeDelayed)};
+    return statuses;
+}
+
 OtaFetch ParseOtaFetch(std::string_view topic_node_id, const boost::json::object& payload) {
     // The node id comes from the topic (the broker authenticated it); one in the payload must
     // agree.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -29,6 +30,8 @@ inline constexpr std::string_view kNodeTimedOut = "timed_out";
 
 // A job is never offered again to a node in one of these for it (device-protocol §6.2).
 bool IsTerminal(std::string_view node_status);
+// The statuses that are not terminal: a node in one is left to update.
+const std::vector<std::string>& UnfinishedStatuses();
 
 // The limits of what a node may send (docs/SECURITY.md).
 inline constexpr std::size_t kMaxOtaFetchBytes = 1024;

@@ -396,6 +396,21 @@ std::map<std::string, std::int64_t> SqliteOtaJobStore::CountByStatus(std::string
     return counts;
 }
 
+bool SqliteOtaJobStore::AnyNodeIn(
+    std::string_view ota_job_id, const std::vector<std::string>& statuses
+) {
+    for (const auto& status : statuses) {
+        if (db_.Count(
+                "SELECT EXISTS (SELECT 1 FROM ota_job_nodes WHERE ota_job_id = ?1 AND status = ?2)",
+                ota_job_id,
+                status
+            ) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool SqliteOtaJobStore::SetNodeStatus(
     std::string_view ota_job_id,
     std::string_view node_id,
@@ -468,11 +483,11 @@ std::vector<OtaOfferRow> SqliteOtaJobStore::Offers(
         "AND (j.node_fw_version = '' OR j.node_fw_version = ?4) "
         "AND NOT EXISTS (SELECT 1 FROM ota_job_nodes m WHERE m.ota_job_id = j.ota_job_id AND "
         "m.node_id = ?1)";
-    const int jobs = static_cast<int>(kJobColumns.size());
-    const int images = static_cast<int>(kImageColumns.size());
     return db_.FindAll(
         sql,
-        [jobs, images](const Statement& s) {
+        [](const Statement& s) {
+            constexpr int jobs = static_cast<int>(kJobColumns.size());
+            constexpr int images = static_cast<int>(kImageColumns.size());
             OtaOfferRow row;
             row.job = ReadJob(s, 0);
             row.image = ReadImage(s, jobs);

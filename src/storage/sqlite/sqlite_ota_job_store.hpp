@@ -46,6 +46,7 @@ public:
         override;
     std::vector<std::string> NodeIds(std::string_view ota_job_id) override;
     std::map<std::string, std::int64_t> CountByStatus(std::string_view ota_job_id) override;
+    bool AnyNodeIn(std::string_view ota_job_id, const std::vector<std::string>& statuses) override;
     bool SetNodeStatus(
         std::string_view ota_job_id,
         std::string_view node_id,
