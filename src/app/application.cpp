@@ -2,9 +2,8 @@
 #include "app/application.hpp"
 
 #include <algorithm>
-#include <stdexcept>
-
 #include <arpa/inet.h>
+#include <stdexcept>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -22,7 +21,10 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_service.hpp"
+#include "domain/ota/ota_delivery.hpp"
 #include "domain/ota/ota_image_service.hpp"
+#include "domain/ota/ota_job_service.hpp"
+#include "domain/ota/ota_user_service.hpp"
 #include "domain/ota/presigned_urls.hpp"
 #include "domain/push/push_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
@@ -38,6 +40,7 @@
 #include "http/api/command_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
+#include "http/api/ota_job_routes.hpp"
 #include "http/api/ota_routes.hpp"
 #include "http/api/push_routes.hpp"
 #include "http/api/rbac_routes.hpp"
@@ -216,6 +219,9 @@ struct Application::Parts {
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
           ota_images(*db, *blobs, clock, config.ota),
+          ota_delivery(*db, link, presigned, clock, config.ota_delivery),
+          ota_jobs(*db, clock),
+          ota_user(*db, ota_delivery),
           rbac(*db, accounts, clock, config.rbac),
           housekeeping(*db, claims, clock, config.retention),
           scheduler(*db, clock),
@@ -241,6 +247,9 @@ struct Application::Parts {
         http::api::AddOtaImageRoutes(router, ota_images);
         ota_images.SetUrls(&presigned);
         http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
+        http::api::AddOtaJobRoutes(router, ota_jobs);
+        http::api::AddUserOtaRoutes(router, ota_user);
+        ota_delivery.RegisterIngest(ingest);
         http::api::AddRbacRoutes(router, rbac);
         router.SetRouteGuard(rbac);
         timeseries.RegisterIngest(ingest);
@@ -266,6 +275,7 @@ struct Application::Parts {
         metrics.AddCollector([this] { return timeseries.RenderMetrics(); });
         metrics.AddCollector([this] { return commands.RenderMetrics(); });
         metrics.AddCollector([this] { return automation_runner.RenderMetrics(); });
+        metrics.AddCollector([this] { return ota_delivery.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
         });
@@ -287,6 +297,17 @@ struct Application::Parts {
         // Pending presigned uploads and users' images past their time, with their bytes.
         scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
             ota_images.ExpireUploads();
+        });
+        // A job's connected nodes get their otaurl from a queue in the store, at
+        // ota.push_per_second: the job looks every second (a read; a write only when nodes are
+        // queued).
+        scheduler.Every("ota-push", std::chrono::seconds(1), [this] {
+            if (db->OtaJobs().CountQueued() > 0) {
+                ota_delivery.DrainQueue();
+            }
+        });
+        scheduler.Every("ota-job-timeouts", std::chrono::seconds(5), [this] {
+            ota_jobs.ExpireDue();
         });
         scheduler.Every("automations-daylight", config.automations.daylight_check, [this] {
             automation_runner.RunDaylight();
@@ -334,6 +355,9 @@ struct Application::Parts {
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
     domain::ota::OtaImageService ota_images;
+    domain::ota::OtaDelivery ota_delivery;
+    domain::ota::OtaJobService ota_jobs;
+    domain::ota::OtaUserService ota_user;
     domain::rbac::RbacService rbac;
     domain::housekeeping::Housekeeping housekeeping;
     jobs::Scheduler scheduler;

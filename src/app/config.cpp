@@ -201,6 +201,16 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
             "config: ota.max_inline_image_bytes must be between 1024 and 209715200"
         );
     }
+    Read(t, "ota.push_per_second", c.ota_delivery.push_per_second);
+    // At least one push a second; a million would be no pace at all.
+    if (c.ota_delivery.push_per_second < 1 || c.ota_delivery.push_per_second > 100000) {
+        throw std::runtime_error("config: ota.push_per_second must be between 1 and 100000");
+    }
+    ReadSeconds(t, "ota.url_valid_seconds", c.ota_delivery.url_valid_for);
+    if (c.ota_delivery.url_valid_for < std::chrono::minutes(5) ||
+        c.ota_delivery.url_valid_for > std::chrono::hours(24 * 7)) {
+        throw std::runtime_error("config: ota.url_valid_seconds must be between 300 and 604800");
+    }
     Read(t, "sharing.max_pending_per_user", c.sharing.max_pending_per_user);
     Read(t, "mqtt.alerts_per_node", c.ingest.alerts_per_node);
     Read(t, "mqtt.max_config_bytes", c.ingest.max_config_bytes);

@@ -14,6 +14,7 @@
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
+#include "domain/ota/ota_delivery.hpp"
 #include "domain/ota/ota_image_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/sharing_flow.hpp"
@@ -55,6 +56,7 @@ struct Config {
     domain::automations::AutomationConfig automations;
     domain::rbac::RbacConfig rbac;
     domain::ota::OtaImageConfig ota;
+    domain::ota::OtaDeliveryConfig ota_delivery;
     std::string log_level = "info";
 };
 

@@ -15,6 +15,7 @@
 #include "storage/node_store.hpp"
 #include "storage/ota_image_store.hpp"
 #include "storage/ota_upload_store.hpp"
+#include "storage/ota_job_store.hpp"
 #include "storage/push_store.hpp"
 #include "storage/rbac_store.hpp"
 #include "storage/session_store.hpp"
@@ -45,6 +46,7 @@ public:
     virtual MatterStore& Matter() = 0;
     virtual OtaImageStore& OtaImages() = 0;
     virtual OtaUploadStore& OtaUploads() = 0;
+    virtual OtaJobStore& OtaJobs() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

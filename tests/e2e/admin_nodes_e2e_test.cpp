@@ -338,7 +338,7 @@ TEST_F(AdminNodesTest, EveryDocumentedErrorChangesNothing) {
         135012
     );
     ExpectError(
-        client_.Get("/v1/admin/tags?tag_name=a&tag_value=b&resource_type=OTAJob", ops_.accesstoken),
+        client_.Get("/v1/admin/tags?tag_name=a&tag_value=b&resource_type=Device", ops_.accesstoken),
         135001
     );
     ExpectError(

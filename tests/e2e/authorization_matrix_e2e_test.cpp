@@ -190,6 +190,15 @@ constexpr RouteEntry kRoutes[] = {
     // blob_routes.cpp: presigned downloads and uploads
     {"GET", "/blobs/{blob_key}/{file_name}", true, true},
     {"PUT", "/uploads/{upload_id}", true, true},
+    // ota_job_routes.cpp
+    {"POST", "/v1/admin/otajob", false},
+    {"GET", "/v1/admin/otajob", false},
+    {"PUT", "/v1/admin/otajob", false},
+    {"GET", "/v1/admin/otajob/status", false},
+    {"GET", "/v1/admin/otajob/status/summary", false},
+    {"GET", "/v1/user/nodes/ota_update", false},
+    {"POST", "/v1/user/nodes/ota_update", false},
+    {"GET", "/v1/user/nodes/ota_status", false},
 };
 
 using RouteKey = std::pair<std::string, std::string>;  // method, path
@@ -555,8 +564,10 @@ protected:
         ASSERT_EQ(Failures(), failures);
         std::string map_request;
         std::string unused;
-        sim_ = RunMapped(alice_, node_, &map_request);
-        victim_sim_ = RunMapped(alice_, victim_node_, &unused);
+        // Firmware without OTA (--ota off): the otaurl pushes of the OTA job rows change
+        // nothing on the devices (their config stays as the snapshots saw it).
+        sim_ = RunMapped(alice_, node_, &map_request, {"--ota", "off"});
+        victim_sim_ = RunMapped(alice_, victim_node_, &unused, {"--ota", "off"});
         ASSERT_EQ(Failures(), failures);
         // The stored params must be in before the first snapshot.
         const auto params = Eventually(
@@ -727,6 +738,35 @@ protected:
             ASSERT_EQ(r.status, 200) << r.body;
             signed_["GET /blobs/{blob_key}/{file_name}"] =
                 path_of(std::string(r.json.at("ota_images").at(0).at("image_url").as_string()));
+        }
+        // The admin's OTA jobs for the primary's node (image 2.0.0; the node runs 1.0.0): one
+        // the rows read, one a row cancels, and a user-approval job the node's users see,
+        // approve and follow.
+        {
+            EspImageSpec spec;
+            spec.version = "2.0.0";
+            const auto image = client_.Post(
+                "/v1/admin/otaimage",
+                object{
+                    {"image_name", "ota_job_image"},
+                    {"base64_fwimage", ToBase64(BuildEspImage(spec))}},
+                ops_.accesstoken
+            );
+            ASSERT_EQ(image.status, 200) << image.body;
+            vars_["ota_job_image"] = image.Str("ota_image_id");
+            for (const char* job : {"ota_job", "ota_job_cancel", "ota_approval"}) {
+                const auto r = client_.Post(
+                    std::string("/v1/admin/otajob") +
+                        (std::string_view(job) == "ota_approval" ? "?user_approval=true" : ""),
+                    object{
+                        {"ota_job_name", job},
+                        {"ota_image_id", vars_.at("ota_job_image")},
+                        {"nodes", boost::json::array{boost::json::value(node_.node_id)}}},
+                    ops_.accesstoken
+                );
+                ASSERT_EQ(r.status, 200) << r.body;
+                vars_[job] = r.Str("ota_job_id");
+            }
         }
         // The primary's automations: one the rows read and change, one a row deletes. They
         // watch a param the matrix never changes, so none of them ever runs.
@@ -1707,6 +1747,88 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             .Checked([](Role, const HttpResult& r) -> std::string {
                 return r.Str("image_url").find("/blobs/") != std::string::npos ? ""
                                                                                : "no image_url";
+            }),
+
+        // ---- OTA jobs (#35-#39): the deployment's, any admin's; an admin restricted by RBAC
+        // reaches only the jobs whose every node they reach (rbac-filter: none, as if they did
+        // not exist). The first admin makes the job and cancels the one to cancel; the others
+        // then find the name taken and the job cancelled.
+        Row("POST",
+            "/v1/admin/otajob",
+            R"({"ota_job_name":"matrix-job","ota_image_id":"{ota_job_image}","nodes":["{node}"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(105005))
+            .Filtered(Err(100015, 404)),
+        Row("GET",
+            "/v1/admin/otajob?ota_job_id={ota_job}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(105012, 404))
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return FindBy(r.json.at("ota_jobs"), "ota_job_id", vars_.at("ota_job")) != nullptr
+                           ? ""
+                           : "the job is not listed";
+            }),
+        Row("PUT",
+            "/v1/admin/otajob",
+            R"({"ota_job_id":"{ota_job_cancel}"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(105015, 404))
+            .Filtered(Err(105015, 404)),
+        Row("GET",
+            "/v1/admin/otajob/status?ota_job_id={ota_job}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(105012, 404))
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return FindBy(r.json.at("node_ota_status"), "node_id", node_.node_id) != nullptr
+                           ? ""
+                           : "the node is not listed";
+            }),
+        Row("GET",
+            "/v1/admin/otajob/status/summary?ota_job_id={ota_job}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(105012, 404))
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.json.at("total") == 1 ? "" : "the job's node is not counted";
+            }),
+
+        // ---- the user's side of OTA (#41-#43): every user of the node (primary or secondary);
+        // anyone else, admins included, as for a node that is not theirs (100010)
+        Row("GET", "/v1/user/nodes/ota_update?node_id={node}", "", Err(100010), Ok(), Ok())
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return r.Str("ota_job_id") == vars_.at("ota_approval")
+                           ? ""
+                           : "the approval job is not offered";
+            }),
+        Row("POST",
+            "/v1/user/nodes/ota_update",
+            R"({"ota_job_id":"{ota_approval}","node_id":"{node}"})",
+            Err(100010),
+            Ok(),
+            Ok()),
+        Row("GET",
+            "/v1/user/nodes/ota_status?node_id={node}&ota_job_id={ota_approval}",
+            "",
+            Err(100010),
+            Ok(),
+            Ok())
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return r.Str("node_id") == node_.node_id ? "" : "another node's status";
             }),
 
         // ---- admin platform (#105, #118, #119): admins only; an admin reads and writes any

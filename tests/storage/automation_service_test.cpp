@@ -133,6 +133,8 @@ public:
 
     storage::OtaUploadStore& OtaUploads() override { return db_.OtaUploads(); }
 
+    storage::OtaJobStore& OtaJobs() override { return db_.OtaJobs(); }
+
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 
     storage::TagStore& Tags() override { return db_.Tags(); }

@@ -41,10 +41,12 @@ constexpr std::string_view kUsage = R"(usage:
   rainmaker-sim run --node-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--plain-topics]
                     [--map-user UID --map-secret S] [--reset-mapping] [--keepalive 120]
                     [--insecure] [--alpn PROTO] [--sensor] [--tsdata-rate N] [--stdin | --no-stdin]
+                    [--ota update|reject|off] [--ota-duration-ms 500] [--otafetch-delay-ms 5000]
   rainmaker-sim fleet --nodes-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--rate MSGS_PER_S]
                       [--duration S] [--plain-topics] [--connect-rate 200] [--settle 30]
                       [--stats-interval 5] [--keepalive 120] [--insecure] [--alpn PROTO] [--seed N]
-                      [--sensor] [--tsdata-rate N]
+                      [--sensor] [--tsdata-rate N] [--ota update|reject|off]
+                      [--ota-duration-ms 500] [--otafetch-delay-ms 5000]
   rainmaker-sim selftest
 run reads commands on stdin when --stdin is given, or when stdin is a terminal and run is in the
 foreground (so `run ... &` from an interactive shell is never stopped for tty input):
@@ -54,6 +56,11 @@ foreground (so `run ... &` from an interactive shell is never stopped for tty in
 --tsdata-rate times a second (default 1), each sample reported on params/local, tsdata and
 simple_tsdata. Commands (to-node): 1 set params, 0x1000 echo, 0x1001 deferred (answer it with
 `answer`), 0x1002 fails, 0x1003 primary or admin only; any other: status 4 (not found).
+--ota: what the node does with an otaurl, as stock firmware does (device-protocol §6): `update`
+(the default) reports in-progress, then after --ota-duration-ms runs the new fw_version (config
+again, success, a fresh otafetch) and rejects an otaurl of the version it runs ("Same version
+received"); `reject` rejects every otaurl so; `off` is firmware without OTA (no otaurl
+subscription, no otafetch). The firmware is not downloaded (no HTTPS download yet).
 )";
 
 std::atomic<bool> g_stop{false};
@@ -203,6 +210,22 @@ NodeSettings ReadNodeSettings(const Args& args) {
     if (args.Has("--sensor") || args.Has("--tsdata-rate")) {
         settings.tsdata_rate = args.Number("--tsdata-rate", 1, 0.001, 1000);
     }
+    const std::string ota = args.Get("--ota", "update");
+    if (ota == "update") {
+        settings.ota = OtaBehaviour::kUpdate;
+    } else if (ota == "reject") {
+        settings.ota = OtaBehaviour::kReject;
+    } else if (ota == "off") {
+        settings.ota = OtaBehaviour::kOff;
+    } else {
+        throw UsageError("--ota must be update, reject or off");
+    }
+    settings.ota_duration = std::chrono::milliseconds(
+        static_cast<std::int64_t>(args.Number("--ota-duration-ms", 500, 0, 3'600'000))
+    );
+    settings.otafetch_delay = std::chrono::milliseconds(
+        static_cast<std::int64_t>(args.Number("--otafetch-delay-ms", 5000, 0, 3'600'000))
+    );
     const bool map = args.Has("--map-user") || args.Has("--map-secret");
     if (map) {
         // A reset with a real user is how a user-id-check build reports a new owner (§4.1).
@@ -442,7 +465,14 @@ int Dispatch(int argc, char** argv) {
         return Sign(Args(argc, argv, 2, {"--node-dir", "--challenge"}, {}));
     }
     const std::set<std::string> broker_valued = {
-        "--mqtt-host", "--mqtt-port", "--ca", "--keepalive", "--alpn"};
+        "--mqtt-host",
+        "--mqtt-port",
+        "--ca",
+        "--keepalive",
+        "--alpn",
+        "--ota",
+        "--ota-duration-ms",
+        "--otafetch-delay-ms"};
     const std::set<std::string> broker_flags = {"--plain-topics", "--insecure"};
     if (command == "run") {
         auto valued = broker_valued;

@@ -384,7 +384,7 @@ void NodeFleet::OnMessageCallback(
     const std::string_view payload(
         static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen)
     );
-    c.fleet.Execute(c, c.node.OnMessage(message->topic, payload));
+    c.fleet.Execute(c, c.node.OnMessage(message->topic, payload, Now()));
 }
 
 void NodeFleet::OnSubscribeCallback(

@@ -341,8 +341,9 @@ void CheckOtherTopics(Checker& t) {
     const Actions ota =
         node.OnMessage("node/N1/otaurl", R"({"ota_job_id":"j1","url":"https://x/fw.bin"})");
     t.Expect(
-        ota.out.empty() && ota.events.size() == 1 && ota.events[0].kind == EventKind::kOtaUrl,
-        "otaurl is reported, not answered"
+        ota.out.size() == 1 && ota.events.size() == 2 && ota.events[0].kind == EventKind::kOtaUrl &&
+            ota.events[1].kind == EventKind::kOtaStatus,
+        "otaurl is reported and answered on otastatus"
     );
     const Actions cmd = node.OnMessage("node/N1/to-node", std::string("\x01\x00\x03\x01\x00", 5));
     t.Expect(
@@ -553,6 +554,75 @@ void CheckKeys(Checker& t) {
 
 }  // namespace
 
+// §6 as stock firmware does it: in-progress, the new version's config and success after the
+// OTA, a fresh otafetch reporting it; the running version rejected; new URLs ignored meanwhile.
+void CheckOta(Checker& t) {
+    const TimePoint t0{};
+    SimulatedNode node = MakeNode();
+    node.OnConnected(t0);
+    const std::string url = R"({"ota_job_id":"J1","url":"https://x/fw.bin","fw_version":"2.0.0"})";
+    const Actions start = node.OnMessage("node/N1/otaurl", url, t0);
+    t.Equal(Steps(start), "PUB $aws/rules/esp_node_otastatus/node/N1/otastatus\n", "otastatus");
+    t.Expect(
+        start.out.size() == 1 &&
+            start.out[0].payload.starts_with(
+                R"({"ota_job_id":"J1","status":"in-progress","additional_info":"Starting OTA Upgrade","ts":)"
+            ),
+        "in-progress first"
+    );
+    t.Expect(
+        node.OnMessage("node/N1/otaurl", url, t0).out.empty(), "a URL during an OTA is ignored"
+    );
+    t.Expect(
+        node.OnTimer(t0 + std::chrono::milliseconds(499)).out.empty(), "not done before 500 ms"
+    );
+    const Actions done = node.OnTimer(t0 + std::chrono::milliseconds(500));
+    t.Equal(
+        Steps(done),
+        "PUB $aws/rules/esp_node_config/node/N1/config\n"
+        "PUB $aws/rules/esp_node_otastatus/node/N1/otastatus\n",
+        "config, then success"
+    );
+    t.Expect(
+        done.out.size() == 2 &&
+            done.out[0].payload.find(R"("fw_version":"2.0.0")") != std::string::npos &&
+            done.out[1].payload.find(R"("status":"success")") != std::string::npos,
+        "the new version runs"
+    );
+    const Actions fetch = node.OnTimer(t0 + std::chrono::milliseconds(5500));
+    t.Expect(
+        fetch.out.size() == 1 && fetch.out[0].payload == R"({"node_id":"N1","fw_version":"2.0.0"})",
+        "a fresh otafetch with the new version"
+    );
+    const Actions same = node.OnMessage("node/N1/otaurl", url, t0);
+    t.Expect(
+        same.out.size() == 1 &&
+            same.out[0].payload.find(
+                R"("status":"rejected","additional_info":"Same version received")"
+            ) != std::string::npos,
+        "the running version is rejected"
+    );
+
+    NodeSettings rejecting;
+    rejecting.node_id = "N1";
+    rejecting.ota = OtaBehaviour::kReject;
+    SimulatedNode stubborn(rejecting, DefaultLightModel());
+    stubborn.OnConnected(t0);
+    const Actions refused = stubborn.OnMessage("node/N1/otaurl", url, t0);
+    t.Expect(
+        refused.out.size() == 1 && refused.out[0].payload.find("rejected") != std::string::npos,
+        "--ota reject rejects"
+    );
+    NodeSettings off;
+    off.node_id = "N1";
+    off.ota = OtaBehaviour::kOff;
+    SimulatedNode plain(off, DefaultLightModel());
+    t.Expect(
+        Steps(plain.OnConnected(t0)).find("otaurl") == std::string::npos && !plain.NextTimer(),
+        "--ota off: no otaurl subscription, no otafetch"
+    );
+}
+
 int RunSelfTest() {
     Checker t;
     CheckParamsRemote(t);
@@ -564,6 +634,7 @@ int RunSelfTest() {
     CheckSchedules(t);
     CheckSensor(t);
     CheckKeys(t);
+    CheckOta(t);
     if (t.failures == 0) {
         std::printf("selftest ok checks=%d\n", t.checks);
         return 0;

@@ -25,6 +25,7 @@ constexpr std::string_view kRuleMapping = "esp_user_node_mapping";
 constexpr std::string_view kRuleInitParams = "esp_init_params";
 constexpr std::string_view kRuleSetParams = "esp_set_params";
 constexpr std::string_view kRuleOtaFetch = "esp_node_otafetch";
+constexpr std::string_view kRuleOtaStatus = "esp_node_otastatus";
 constexpr std::string_view kRuleCmdResp = "esp_cmd_resp";
 constexpr std::string_view kRuleTsData = "esp_ts_ingest";
 constexpr std::string_view kRuleSimpleTs = "esp_simple_ts_ingest";
@@ -376,6 +377,9 @@ std::string FormatEvent(const Event& event) {
         case EventKind::kOtaUrl:
             name = "otaurl";
             break;
+        case EventKind::kOtaStatus:
+            name = "otastatus";
+            break;
         case EventKind::kToNode:
             name = "to-node";
             break;
@@ -643,8 +647,10 @@ void SimulatedNode::ContinueBoot(Actions& actions, TimePoint now) {
          AllParamsJson(),
          PublishTag::kInitParams}
     );
-    Subscribe(actions, CloudToNodeTopic("otaurl"));
-    otafetch_due_ = now + settings_.otafetch_delay;
+    if (settings_.ota != OtaBehaviour::kOff) {
+        Subscribe(actions, CloudToNodeTopic("otaurl"));
+        otafetch_due_ = now + settings_.otafetch_delay;
+    }
     if (settings_.tsdata_rate > 0 && FindParam("Sensor", "Temperature") != nullptr) {
         sample_due_ = now;
     }
@@ -673,7 +679,7 @@ Actions SimulatedNode::OnPublishAcked(PublishTag tag, TimePoint now) {
     return actions;
 }
 
-Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payload) {
+Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payload, TimePoint now) {
     Actions actions;
     if (topic == CloudToNodeTopic("to-node")) {
         OnCommand(actions, payload);
@@ -697,6 +703,7 @@ Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payloa
     }
     if (is_ota) {
         actions.events.push_back({EventKind::kOtaUrl, ToCompactJson(parsed)});
+        OnOtaUrl(actions, parsed, now);
         return actions;
     }
     actions.events.push_back({EventKind::kParamsRemote, ToCompactJson(parsed)});
@@ -711,11 +718,76 @@ Actions SimulatedNode::OnMessage(std::string_view topic, std::string_view payloa
     return actions;
 }
 
-std::optional<SimulatedNode::TimePoint> SimulatedNode::NextTimer() const {
-    if (otafetch_due_ && sample_due_) {
-        return std::min(*otafetch_due_, *sample_due_);
+void SimulatedNode::OnOtaUrl(Actions& actions, const boost::json::value& message, TimePoint now) {
+    const auto* object = message.if_object();
+    const auto text = [&](const char* key) -> std::string {
+        const auto* v = object != nullptr ? object->if_contains(key) : nullptr;
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : "";
+    };
+    const std::string job_id = text("ota_job_id");
+    const std::string url = text("url");
+    if (job_id.empty() || url.empty()) {
+        actions.events.push_back({EventKind::kError, "otaurl without ota_job_id or url"});
+        return;
     }
-    return otafetch_due_ ? otafetch_due_ : sample_due_;
+    if (ota_) {
+        return;  // §6.1: a node doing an OTA ignores new URLs
+    }
+    const auto* running = model_.info.if_contains("fw_version");
+    const std::string current =
+        running != nullptr && running->is_string() ? std::string(running->as_string()) : "";
+    const std::string target = text("fw_version");
+    if (settings_.ota == OtaBehaviour::kReject || target == current) {
+        ReportOta(actions, job_id, "rejected", "Same version received");
+        return;
+    }
+    ReportOta(actions, job_id, "in-progress", "Starting OTA Upgrade");
+    ota_ = OtaInProgress{job_id, target, now + settings_.ota_duration};
+}
+
+void SimulatedNode::ReportOta(
+    Actions& actions, const std::string& job_id, std::string_view status, std::string_view info
+) const {
+    boost::json::object report;
+    report["ota_job_id"] = job_id;
+    report["status"] = status;
+    report["additional_info"] = info;
+    report["ts"] = WallSeconds();
+    actions.out.push_back(
+        {Outgoing::Kind::kPublish,
+         NodeToCloudTopic("otastatus", kRuleOtaStatus),
+         ToCompactJson(report),
+         PublishTag::kOther}
+    );
+    actions.events.push_back(
+        {EventKind::kOtaStatus, job_id + " " + std::string(status) + " " + std::string(info)}
+    );
+}
+
+void SimulatedNode::FinishOta(Actions& actions, TimePoint now) {
+    const OtaInProgress done = *ota_;
+    ota_.reset();
+    // The new image boots and connects (a rollback-enabled build: config first, then the
+    // success it kept in NVS), and asks for more 5 s later.
+    model_.info["fw_version"] = done.fw_version;
+    actions.out.push_back(
+        {Outgoing::Kind::kPublish,
+         NodeToCloudTopic("config", kRuleConfig),
+         ConfigJson(),
+         PublishTag::kConfig}
+    );
+    ReportOta(actions, done.job_id, "success", "OTA Upgrade finished and verified successfully");
+    otafetch_due_ = now + settings_.otafetch_delay;
+}
+
+std::optional<SimulatedNode::TimePoint> SimulatedNode::NextTimer() const {
+    std::optional<TimePoint> next = otafetch_due_;
+    for (const auto& due : {sample_due_, ota_ ? std::optional(ota_->due) : std::nullopt}) {
+        if (due && (!next || *due < *next)) {
+            next = due;
+        }
+    }
+    return next;
 }
 
 Actions SimulatedNode::OnTimer(TimePoint now) {
@@ -736,6 +808,9 @@ Actions SimulatedNode::OnTimer(TimePoint now) {
         if (*sample_due_ <= now) {
             sample_due_ = now + period;
         }
+    }
+    if (ota_ && now >= ota_->due) {
+        FinishOta(actions, now);
     }
     if (!otafetch_due_ || now < *otafetch_due_) {
         return actions;

@@ -77,11 +77,20 @@ struct MappingMessage {
     bool reset = false;
 };
 
+// What the node does with an otaurl (device-protocol §6), as stock firmware built with
+// OTA-using-topics: kUpdate reports in-progress, then (after ota_duration, the "download and
+// reboot") runs the new fw_version: config again, success, a fresh otafetch; an otaurl of the
+// version it runs is rejected ("Same version received"). kReject rejects every otaurl that way.
+// kOff: firmware without OTA (no otaurl subscription, no otafetch).
+enum class OtaBehaviour { kUpdate, kReject, kOff };
+
 struct NodeSettings {
     std::string node_id;
     TopicForm topic_form = TopicForm::kBasicIngest;
     std::optional<MappingMessage> mapping;  // published once per boot, PUBACK awaited (§4.1)
     std::chrono::milliseconds otafetch_delay{5000};  // §2.3 d: 5 s after "RainMaker started"
+    OtaBehaviour ota = OtaBehaviour::kUpdate;
+    std::chrono::milliseconds ota_duration{500};  // otaurl → success
     // Sensor samples per second (the model needs AddSensorDevice); 0: none.
     double tsdata_rate = 0;
     // Unix seconds for the records of time series; empty: the system clock.
@@ -118,11 +127,12 @@ enum class EventKind {
     kApplied,
     kReported,
     kOtaUrl,
-    kToNode,    // a request that is not TLV8 (hex)
-    kCommand,   // "command <request id> <cmd> <role> <data>"
-    kDeferred,  // "deferred <request id>": held until answered
-    kAnswered,  // "answered <request id> <status> <data>"
-    kSample,    // "sample {params}": a sensor reading, reported with its time series
+    kOtaStatus,  // "otastatus <job id> <status> <additional_info>": reported to the cloud
+    kToNode,     // a request that is not TLV8 (hex)
+    kCommand,    // "command <request id> <cmd> <role> <data>"
+    kDeferred,   // "deferred <request id>": held until answered
+    kAnswered,   // "answered <request id> <status> <data>"
+    kSample,     // "sample {params}": a sensor reading, reported with its time series
     kDisconnected,
     kError,
 };
@@ -161,8 +171,11 @@ public:
     Actions OnConnected(TimePoint now);
     Actions OnDisconnected();
     Actions OnPublishAcked(PublishTag tag, TimePoint now);
-    Actions OnMessage(std::string_view topic, std::string_view payload);
-    // Fires the otafetch and the sensor samples that are due; only call while connected.
+    Actions OnMessage(
+        std::string_view topic, std::string_view payload, TimePoint now = TimePoint{}
+    );
+    // Fires the otafetch, the end of an OTA and the sensor samples that are due; only call
+    // while connected.
     Actions OnTimer(TimePoint now);
 
     std::optional<TimePoint> NextTimer() const;
@@ -202,6 +215,13 @@ private:
     ) const;
     Outgoing Poll() const;
     void Sample(Actions& actions);
+    // §6.1/6.2: an otaurl (started, or rejected).
+    void OnOtaUrl(Actions& actions, const boost::json::value& message, TimePoint now);
+    void ReportOta(
+        Actions& actions, const std::string& job_id, std::string_view status, std::string_view info
+    ) const;
+    // The OTA is done: the node runs the new version (config again, success, otafetch later).
+    void FinishOta(Actions& actions, TimePoint now);
     std::int64_t WallSeconds() const;
 
     NodeSettings settings_;
@@ -211,6 +231,14 @@ private:
     bool ready_ = false;
     std::vector<std::string> subscriptions_;  // re-subscribed on every CONNACK, in this order
     std::optional<TimePoint> otafetch_due_;
+
+    struct OtaInProgress {
+        std::string job_id;
+        std::string fw_version;
+        TimePoint due;
+    };
+
+    std::optional<OtaInProgress> ota_;  // new otaurls are ignored meanwhile
     std::optional<TimePoint> sample_due_;
     std::map<std::string, std::uint16_t, std::less<>> deferred_;  // request id → command
     std::mt19937 rng_;

@@ -864,8 +864,14 @@ void GroupService::Delete(const auth::AuthContext& caller, std::string_view grou
         if (!role || !role->owner) {
             throw ApiError(ErrorCode::kSharedGroupReadOnly);
         }
-        // Everyone the group or a sub-group is shared with loses what it gave them.
         const auto tree = Tree(group);
+        // An active OTA job that names the group (or a sub-group) keeps it.
+        for (const auto& member : tree) {
+            if (db_.OtaJobs().GroupTargetedByActiveJob(member.group_id)) {
+                throw ApiError(ErrorCode::kGroupTargetedByOtaJob);
+            }
+        }
+        // Everyone the group or a sub-group is shared with loses what it gave them.
         for (auto it = tree.rbegin(); it != tree.rend(); ++it) {
             for (const auto& share : db_.Groups().SharesOfGroup(it->group_id)) {
                 RemoveShare(*it, share.user_id);

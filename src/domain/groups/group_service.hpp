@@ -107,8 +107,9 @@ public:
     );
     // #58: {"groups": [...]} (+ next_id and total when listing).
     boost::json::object Get(const auth::AuthContext& caller, const GroupQuery& query);
-    // #59: the owner deletes the group and its sub-groups; `leave` (the default for a
-    // secondary) leaves it. remove_sharing goes to the group sharing service.
+    // #59: the owner deletes the group and its sub-groups (108028 while an active OTA job
+    // names one of them); `leave` (the default for a secondary) leaves it. remove_sharing goes
+    // to the group sharing service.
     void Delete(const auth::AuthContext& caller, std::string_view group_id, bool leave);
     // The user's account goes: every share of their groups goes first, with what it gave.
     // Call inside the deletion's transaction.

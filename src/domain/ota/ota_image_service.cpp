@@ -167,10 +167,13 @@ void OtaImageService::AddImage(const storage::OtaImageRow& row, const std::funct
             if (also) {
                 also();
             }
-            // A name in use: the new image replaces that one (jobs, when they exist, will keep
-            // an image they use from being replaced: 104008).
+            // A name in use: the new image replaces that one, unless a job that is not
+            // cancelled uses it (it would offer nodes other bytes than it was made with).
             const auto previous = store.FindByName(row.image_name);
             if (previous) {
+                if (db_.OtaJobs().CountUsingImage(previous->ota_image_id, true) > 0) {
+                    throw ApiError(ErrorCode::kOtaImageUsedByJob);
+                }
                 store.Delete(previous->ota_image_id);
             }
             if (!store.Insert(row)) {
@@ -235,7 +238,7 @@ ImagePage OtaImageService::List(const ImageQuery& query) {
     });
 }
 
-void OtaImageService::Delete(std::string_view ota_image_id, bool /*force*/) {
+void OtaImageService::Delete(std::string_view ota_image_id, bool force) {
     if (ota_image_id.empty()) {
         throw ApiError(ErrorCode::kOtaImageIdMissing);
     }
@@ -246,6 +249,17 @@ void OtaImageService::Delete(std::string_view ota_image_id, bool /*force*/) {
         const auto row = store.Find(ota_image_id);
         if (!row) {
             throw ApiError(ErrorCode::kOtaImageNotFound);
+        }
+        // Not while a job that is not cancelled uses it; one only cancelled jobs name goes
+        // with force_delete (those jobs keep its id).
+        if (db_.OtaJobs().CountUsingImage(ota_image_id, true) > 0) {
+            throw ApiError(ErrorCode::kOtaImageInUse);
+        }
+        if (!force && db_.OtaJobs().CountUsingImage(ota_image_id, false) > 0) {
+            throw ApiError(
+                ErrorCode::kOtaImageInUse,
+                "OTA Image is associated with cancelled OTA jobs, delete it with force_delete=true"
+            );
         }
         store.Delete(ota_image_id);
         key = row->blob_key;

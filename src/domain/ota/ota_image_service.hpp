@@ -4,9 +4,6 @@
 // the BlobStore (content-addressed) and a row in the OtaImageStore; images are listed with the
 // filters of #30, archived and unarchived, and deleted. Images belong to the deployment, not to
 // one admin: every admin sees every image (RBAC decides which admins reach these routes).
-// OTA jobs (#35-#39) are a later slice: until they exist no image is "used by a job", so
-// 104008 (replace) and 104020 (delete) are never answered.
-//
 // Presigned uploads (#33/#34, the package flow #44/#45; ota_uploads.cpp): an admin asks for an
 // upload URL and gets an ota_image_id that stays pending; the bytes are PUT to the URL on our
 // HTTPS listener, streamed into the BlobStore; the confirmation validates them (an ESP app
@@ -14,6 +11,9 @@
 // into an image under the same id. Pending uploads, and their bytes, go after upload_url_ttl.
 // End users upload images for their own nodes inline (#40): kept, with a download URL, for
 // user_image_url_ttl, listed nowhere, usable in no admin job.
+// An image an OTA job uses (ota_job_service.hpp) is not replaced (104008) nor deleted (104020)
+// while a job that is not cancelled names it; one only cancelled jobs name is deleted with
+// force_delete.
 #pragma once
 
 #include <chrono>
@@ -154,17 +154,19 @@ public:
     // (base64_fwimage absent or empty), kInputTooLarge (a name or field over its length),
     // kOtaImageTooLarge (the image is max_inline_image_bytes or more), kOtaImageInvalidBase64,
     // kOtaImageParseError (not a valid ESP app image), kOtaFwVersionMissing / kOtaModelMissing
-    // (neither given nor in the image), kOtaImageSaveFailed (the blob store failed). An image
-    // under an image_name in use replaces that image (new id). Nothing changes when it throws.
+    // (neither given nor in the image), kOtaImageSaveFailed (the blob store failed),
+    // kOtaImageUsedByJob (the image_name's image is used by a job that is not cancelled). An
+    // image under an image_name in use replaces that image (new id). Nothing changes when it
+    // throws.
     OtaImage Upload(const auth::AuthContext& caller, const UploadInput& input);
 
     // #30. Throws kInvalidQuery (num_records < 1), kOtaImageNotFound (ota_image_id given and
     // unknown).
     ImagePage List(const ImageQuery& query);
 
-    // #31. Throws kOtaImageIdMissing, kOtaImageNotFound. `force` (force_delete) will matter
-    // once jobs exist (an image only cancelled jobs use). The blob goes with the last image
-    // that holds it.
+    // #31. Throws kOtaImageIdMissing, kOtaImageNotFound, kOtaImageInUse (a job that is not
+    // cancelled uses it; or only cancelled jobs do and `force` (force_delete) is false). The
+    // blob goes with the last image that holds it.
     void Delete(std::string_view ota_image_id, bool force);
 
     // #32 with the archive flag as the query gave it ("true"/"false"; nullopt when absent).

@@ -79,13 +79,6 @@ TagResource TagService::ServedType(std::string_view text) {
             "OTAImage, OTAJob or User"
         );
     }
-    if (*type == TagResource::kOtaImage || *type == TagResource::kOtaJob) {
-        throw ApiError(
-            ErrorCode::kInvalidTagResource,
-            "Please enter valid resource information: OTA images and jobs are not served by this "
-            "server yet"
-        );
-    }
     return *type;
 }
 
@@ -99,8 +92,9 @@ bool TagService::Exists(const auth::AuthContext& caller, TagResource type, std::
         case TagResource::kUser:
             return db_.Users().FindById(id).has_value();
         case TagResource::kOtaImage:
+            return db_.OtaImages().Find(id).has_value();
         case TagResource::kOtaJob:
-            return false;
+            return db_.OtaJobs().Find(id).has_value();
     }
     return false;
 }

@@ -1,6 +1,6 @@
 // Admin tags on resources (#106-#109): attach, detach, find resources by tag or tags expression,
 // a resource's tags, tag names and values. Rules of tags and expressions: domain/tags/tags.hpp.
-// OTA images and jobs are not served yet: naming them is 135001 rather than a pretend answer.
+// Resources: nodes (in the caller's RBAC reach), groups, users, OTA images and OTA jobs.
 #pragma once
 
 #include <cstdint>

@@ -16,6 +16,7 @@
 #include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 #include "storage/sqlite/sqlite_ota_image_store.hpp"
+#include "storage/sqlite/sqlite_ota_job_store.hpp"
 #include "storage/sqlite/sqlite_ota_upload_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
@@ -66,7 +67,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       tags_(std::make_unique<SqliteTagStore>(*this)),
       matter_(std::make_unique<SqliteMatterStore>(*this)),
       ota_images_(std::make_unique<SqliteOtaImageStore>(*this)),
-      ota_uploads_(std::make_unique<SqliteOtaUploadStore>(*this)) {
+      ota_uploads_(std::make_unique<SqliteOtaUploadStore>(*this)),
+      ota_jobs_(std::make_unique<SqliteOtaJobStore>(*this)) {
     Migrate();
 }
 
@@ -138,6 +140,10 @@ OtaImageStore& SqliteDatabase::OtaImages() {
 
 OtaUploadStore& SqliteDatabase::OtaUploads() {
     return *ota_uploads_;
+}
+
+OtaJobStore& SqliteDatabase::OtaJobs() {
+    return *ota_jobs_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

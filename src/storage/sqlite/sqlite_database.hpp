@@ -43,6 +43,7 @@ public:
     MatterStore& Matter() override;
     OtaImageStore& OtaImages() override;
     OtaUploadStore& OtaUploads() override;
+    OtaJobStore& OtaJobs() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void AfterCommit(std::function<void()> effect) override;
@@ -176,6 +177,7 @@ private:
     std::unique_ptr<MatterStore> matter_;
     std::unique_ptr<OtaImageStore> ota_images_;
     std::unique_ptr<OtaUploadStore> ota_uploads_;
+    std::unique_ptr<OtaJobStore> ota_jobs_;
 };
 
 }  // namespace rainmaker::storage::sqlite

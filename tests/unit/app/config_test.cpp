@@ -158,5 +158,19 @@ TEST(ConfigOta, ReadsTheBlobDirectoryAndTheInlineImageLimit) {
     EXPECT_THROW(Load("[ota]\nmax_inline_image_bytes = -1\n"), std::runtime_error);
 }
 
+TEST(ConfigOta, ReadsThePushPaceAndTheUrlLifetime) {
+    const auto defaults = Load("");
+    EXPECT_EQ(defaults.ota_delivery.push_per_second, 100);
+    EXPECT_EQ(defaults.ota_delivery.url_valid_for, std::chrono::hours(24));
+    const auto c = Load("[ota]\npush_per_second = 5\nurl_valid_seconds = 600\n");
+    EXPECT_EQ(c.ota_delivery.push_per_second, 5);
+    EXPECT_EQ(c.ota_delivery.url_valid_for, std::chrono::seconds(600));
+    EXPECT_THROW(Load("[ota]\npush_per_second = 0\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\npush_per_second = 100001\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\npush_per_second = \"fast\"\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\nurl_valid_seconds = 299\n"), std::runtime_error);
+    EXPECT_THROW(Load("[ota]\nurl_valid_seconds = 604801\n"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace rainmaker::app
