@@ -197,6 +197,9 @@ struct Application::Parts {
             timeseries.ForgetNode(node);
             fabrics.ForgetRainmakerNode(node);  // its next owner can commission it
         });
+        db->AccessHooks().node_left_group = [this](std::string_view group, std::string_view node) {
+            fabrics.NodeLeftGroup(group, node);
+        };
         accounts.SetDeletionHook([this](std::string_view user) {
             groups.ForgetOwner(user);
             mapping.ForgetUser(user);   // nodes left without users release their series

@@ -21,9 +21,11 @@
 #include "crypto/pki.hpp"
 #include "domain/groups/fabric_service.hpp"
 #include "domain/groups/group_service.hpp"
+#include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_publisher.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
+#include "domain/sharing/node_sharing_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -392,6 +394,67 @@ TEST_F(FabricRevocationTest, ANodeLeavingRainmakerLeavesEveryFabricItWasIn) {
     // A node in no fabric: nothing happens.
     db_.Transaction([&] { fabrics_.ForgetRainmakerNode("nothing"); });
     EXPECT_EQ(Fabric().cat_admin, crypto::MatterCatHex(ParseCat(before.cat_admin) + 1));
+}
+
+// A node whose last users lose it through sharing (not through RemoveMapping) still leaves
+// RainMaker: released once, out of the fabric, so its next owner can commission it.
+TEST_F(FabricRevocationTest, ANodeLosingItsLastUsersThroughSharingLeavesTheFabric) {
+    std::vector<std::string> released;
+    db_.AccessHooks().node_released = [&](std::string_view node) {
+        released.emplace_back(node);
+        fabrics_.ForgetRainmakerNode(node);
+    };
+    db_.AccessHooks().node_left_group = [&](std::string_view group, std::string_view node) {
+        fabrics_.NodeLeftGroup(group, node);
+    };
+    storage::NodeRow node;
+    node.node_id = "rmn";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmn";
+    mapping.direct_role = core::ResourceRole::kPrimary;
+    db_.Nodes().PutMapping(mapping);
+    db_.Groups().AddNode(home_, "rmn");
+    storage::MatterNodeRow device;
+    device.group_id = home_;
+    device.matter_node_id = "00000000000000BB";
+    device.request_id = "req-rmn";
+    device.status = "success";
+    device.rainmaker_node_id = "rmn";
+    ASSERT_TRUE(db_.Matter().InsertNode(device));
+    Share("bob", true);
+    ASSERT_EQ(db_.Nodes().FindMapping("bob", "rmn")->role, core::ResourceRole::kPrimary);
+
+    // Bob, primary through the home, removes the owner's own access: the owner's mapping
+    // goes, the node leaves the home, and bob (who had it only through the home) loses it.
+    sharing::NodeSharingService node_sharing{db_, clock_};
+    node_sharing.Remove(Caller("bob"), {"rmn"}, "owner@x.com");
+
+    EXPECT_EQ(db_.Nodes().CountMappingsOfNode("rmn"), 0);
+    EXPECT_EQ(released, std::vector<std::string>{"rmn"});
+    EXPECT_FALSE(db_.Matter().FindByRainmakerNode("rmn"));
+    for (const auto& entry : fabrics_.NodeList(Fabric())) {
+        EXPECT_NE(entry.at("matter_node_id"), "00000000000000BB");
+    }
+}
+
+// Removing one's own last mapping releases the node once (node_access does it, not also
+// RemoveMapping).
+TEST_F(FabricRevocationTest, RemovingTheLastMappingReleasesTheNodeOnce) {
+    std::vector<std::string> released;
+    nodes::MappingService mapping_service{db_, clock_, std::chrono::seconds(60), 0};
+    mapping_service.SetNodeReleased([&](std::string_view node) { released.emplace_back(node); });
+    storage::NodeRow node;
+    node.node_id = "rmo";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmo";
+    mapping.direct_role = core::ResourceRole::kPrimary;
+    db_.Nodes().PutMapping(mapping);
+    mapping_service.RemoveMapping(Caller("owner"), "rmo");
+    EXPECT_EQ(released, std::vector<std::string>{"rmo"});
 }
 
 TEST_F(FabricRevocationTest, AUserOwnsAtMostTheConfiguredNumberOfFabrics) {

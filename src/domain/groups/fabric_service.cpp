@@ -274,6 +274,16 @@ void FabricService::RemoveFromFabric(
     }
 }
 
+void FabricService::NodeLeftGroup(std::string_view group_id, std::string_view node_id) {
+    const auto group = db_.Groups().Find(group_id);
+    if (!group) {
+        return;
+    }
+    if (const auto fabric = FabricOf(*group)) {
+        RemoveFromFabric(fabric->group_id, {std::string(node_id)});
+    }
+}
+
 std::optional<FabricRow> FabricService::FabricOf(const storage::GroupRow& group) {
     std::optional<storage::GroupRow> top = group;
     for (int depth = 0; top && !top->parent_id.empty() && depth < 3; ++depth) {

@@ -89,6 +89,10 @@ public:
     // is deleted; a RainMaker+Matter node named by its node id leaves the fabric and is a
     // RainMaker node again. Other ids are ignored (call inside the transaction).
     void RemoveFromFabric(std::string_view group_id, const std::vector<std::string>& ids);
+    // A user who lost access to the RainMaker node had it taken out of their group (the
+    // store's NodeAccessHooks::node_left_group): when the group is a fabric's home or one of
+    // its rooms, the node leaves the fabric (as RemoveFromFabric).
+    void NodeLeftGroup(std::string_view group_id, std::string_view node_id);
 
     // The fabric of the top-level group of `group` (a fabric's sub-groups belong to it).
     std::optional<storage::FabricRow> FabricOf(const storage::GroupRow& group);
