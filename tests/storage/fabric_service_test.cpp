@@ -175,6 +175,38 @@ TEST_F(FabricServiceTest, ControllersTakeTheRoleTheCallerMayGive) {
     EXPECT_EQ(as_owner.at("certificates").at(0).at("matter_node_id"), id.c_str());
 }
 
+// CSR verification costs about three signatures: nobody gets it done for a group they have no
+// part in, nor for more than kMaxCsrRequests items at once.
+TEST_F(FabricServiceTest, AccessIsCheckedBeforeAnyCsrIsVerified) {
+    NocBatch batch{"add", "user", {}, false, false};
+    batch.items.push_back(CsrItem{"not a csr", "home", {}, {}});
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.IssueNocs(Caller("bob"), batch); }),
+        core::ErrorCode::kCsrGroupNotAccessible
+    );
+    // A good item first, then one for a group that does not exist.
+    NocBatch mixed = Batch("user", 1);
+    mixed.items.push_back(CsrItem{"not a csr", "nowhere", {}, {}});
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.IssueNocs(Caller("owner"), mixed); }),
+        core::ErrorCode::kCsrGroupNotAccessible
+    );
+}
+
+TEST_F(FabricServiceTest, ABatchHoldsAtMostTheDocumentedNumberOfCsrs) {
+    NocBatch batch{"add", "user", {}, false, false};
+    for (std::size_t i = 0; i <= kMaxCsrRequests; ++i) {
+        batch.items.push_back(CsrItem{"not a csr", "home", {}, {}});
+    }
+    try {
+        fabrics_.IssueNocs(Caller("owner"), batch);
+        ADD_FAILURE() << "a batch past the limit was taken";
+    } catch (const core::ApiError& e) {
+        EXPECT_EQ(e.code(), core::ErrorCode::kInputTooLarge);
+        EXPECT_NE(e.description().find(std::to_string(kMaxCsrRequests)), std::string::npos);
+    }
+}
+
 TEST_F(FabricServiceTest, ABatchWithOneBadCsrIssuesNothing) {
     storage::GroupRow cottage = home_;
     cottage.group_id = "cottage";

@@ -92,7 +92,51 @@ bool Primary(const std::optional<GroupRole>& role) {
     return role && role->Primary();
 }
 
+// What a csr_requests item may reach: its group (top-level, the caller's or shared with
+// them), the caller's role there and the group's fabric.
+struct ItemAccess {
+    storage::GroupRow group;
+    std::optional<GroupRole> role;
+    FabricRow fabric;
+};
+
+// Throws 108111 (no such group, or not the caller's), 108088 (not a fabric), 108140 (a
+// secondary asking for a primary controller) or 108056 (a secondary commissioning).
+ItemAccess CheckItemAccess(
+    storage::Database& db, std::string_view user_id, const CsrItem& item, std::string_view type
+) {
+    const auto group = db.Groups().Find(item.group_id);
+    const auto role =
+        group && group->kind == "user" ? RoleInGroup(db, user_id, *group) : std::nullopt;
+    if (!role) {
+        throw ApiError(
+            ErrorCode::kCsrGroupNotAccessible, "Group missing or not accessible: " + item.group_id
+        );
+    }
+    if (!group->parent_id.empty()) {
+        throw ApiError(ErrorCode::kNotAFabric);
+    }
+    auto fabric = db.Matter().FindFabric(group->group_id);
+    if (!fabric) {
+        throw ApiError(ErrorCode::kNotAFabric);
+    }
+    if (type == "controller" && item.role && item.role->role == core::ResourceRole::kPrimary &&
+        !Primary(role)) {
+        throw ApiError(ErrorCode::kSecondaryPrimaryController);
+    }
+    // Commissioning a device changes the home: its primaries only.
+    if (type == "node" && !Primary(role)) {
+        throw ApiError(ErrorCode::kSharedGroupReadOnly);
+    }
+    return ItemAccess{*group, role, std::move(*fabric)};
+}
+
 }  // namespace
+
+std::string CsrRequestsTooMany() {
+    return "Error, input size is too large: at most " + std::to_string(kMaxCsrRequests) +
+           " csr_requests in one request";
+}
 
 std::optional<std::uint64_t> ParseMatterId(std::string_view hex) {
     if (hex.empty() || hex.size() > 16) {
@@ -395,6 +439,9 @@ boost::json::object FabricService::IssueNocs(
     if (type == "node" && batch.items.size() > 1) {
         throw ApiError(ErrorCode::kNodeCsrOne);
     }
+    if (batch.items.size() > kMaxCsrRequests) {
+        throw ApiError(ErrorCode::kInputTooLarge, CsrRequestsTooMany());
+    }
     std::vector<std::string> seen;
     for (const auto& item : batch.items) {
         if (item.csr.empty() || item.group_id.empty()) {
@@ -413,9 +460,17 @@ boost::json::object FabricService::IssueNocs(
             }
         }
     }
-    // Each CSR's signature is checked before the write transaction (the costly part of a NOC:
-    // a verification costs about three signatures), so that concurrent requests check theirs
-    // while another holds the store's write lock.
+    // Access first, on a read (cheap), so that a caller cannot make the server verify CSRs for
+    // groups they have no part in; then each CSR's signature before the write transaction
+    // (the costly part of a NOC: a verification costs about three signatures), so that
+    // concurrent requests check theirs while another holds the store's write lock; then the
+    // access again inside the transaction, as it may have changed meanwhile.
+    storage::ReadSnapshot(db_, [&] {
+        for (const auto& item : batch.items) {
+            CheckItemAccess(db_, caller.user_id, item, type);
+        }
+        return true;
+    });
     std::vector<std::string> keys;
     keys.reserve(batch.items.size());
     for (const auto& item : batch.items) {
@@ -430,40 +485,24 @@ boost::json::object FabricService::IssueNocs(
         for (std::size_t index = 0; index < batch.items.size(); ++index) {
             const auto& item = batch.items[index];
             const auto& key = keys[index];
-            const auto group = db_.Groups().Find(item.group_id);
-            const auto role = group && group->kind == "user"
-                                  ? RoleInGroup(db_, caller.user_id, *group)
-                                  : std::nullopt;
-            if (!role) {
-                throw ApiError(
-                    ErrorCode::kCsrGroupNotAccessible,
-                    "Group missing or not accessible: " + item.group_id
-                );
-            }
-            if (!group->parent_id.empty()) {
-                throw ApiError(ErrorCode::kNotAFabric);
-            }
-            const auto fabric = db_.Matter().FindFabric(group->group_id);
-            if (!fabric) {
-                throw ApiError(ErrorCode::kNotAFabric);
-            }
+            const auto access = CheckItemAccess(db_, caller.user_id, item, type);
+            const auto& group = access.group;
+            const auto& fabric = access.fabric;
+            const auto& role = access.role;
             const std::uint32_t role_cat =
-                ParseCat(Primary(role) ? fabric->cat_admin : fabric->cat_operate);
-            boost::json::object certificate{{"group_id", group->group_id}};
+                ParseCat(Primary(role) ? fabric.cat_admin : fabric.cat_operate);
+            boost::json::object certificate{{"group_id", group.group_id}};
             if (type == "user") {
-                const auto member = EnsureMember(group->group_id, caller.user_id);
+                const auto member = EnsureMember(group.group_id, caller.user_id);
                 const auto node_id = ParseMatterId(member.matter_user_id).value_or(0);
                 certificate["user_noc"] =
-                    SignNoc(*fabric, key, node_id, {role_cat, ParseCat(member.user_cat_id)});
+                    SignNoc(fabric, key, node_id, {role_cat, ParseCat(member.user_cat_id)});
                 certificate["matter_user_id"] = member.matter_user_id;
                 certificate["user_cat_id"] = member.user_cat_id;
             } else if (type == "controller") {
-                if (item.role->role == core::ResourceRole::kPrimary && !Primary(role)) {
-                    throw ApiError(ErrorCode::kSecondaryPrimaryController);
-                }
                 const auto id = ParseMatterId(*item.matter_node_id);
                 const auto node =
-                    id ? db_.Matter().FindNode(group->group_id, crypto::MatterIdHex(*id))
+                    id ? db_.Matter().FindNode(group.group_id, crypto::MatterIdHex(*id))
                        : std::nullopt;
                 // A controller's NOC goes to whoever holds its RainMaker node directly as primary:
                 // another member naming its Matter node id gets nothing.
@@ -478,26 +517,22 @@ boost::json::object FabricService::IssueNocs(
                     );
                 }
                 const std::uint32_t cat = ParseCat(
-                    item.role->role == core::ResourceRole::kPrimary ? fabric->cat_admin
-                                                                    : fabric->cat_operate
+                    item.role->role == core::ResourceRole::kPrimary ? fabric.cat_admin
+                                                                    : fabric.cat_operate
                 );
                 // Controllers read user_noc, as the controller firmware parses it.
-                certificate["user_noc"] = SignNoc(*fabric, key, *id, {cat});
+                certificate["user_noc"] = SignNoc(fabric, key, *id, {cat});
                 certificate["matter_node_id"] = node->matter_node_id;
             } else {
-                // Commissioning a device changes the home: its primaries only.
-                if (!Primary(role)) {
-                    throw ApiError(ErrorCode::kSharedGroupReadOnly);
-                }
                 MatterNodeRow node;
-                node.group_id = group->group_id;
+                node.group_id = group.group_id;
                 node.kind = "node";
                 node.status = "pending";
                 node.requested_by = caller.user_id;
                 node.created_at = clock_.NowSeconds();
-                const auto node_id = FreshNodeId(group->group_id);
+                const auto node_id = FreshNodeId(group.group_id);
                 node.matter_node_id = crypto::MatterIdHex(node_id);
-                certificate["node_noc"] = SignNoc(*fabric, key, node_id, {});
+                certificate["node_noc"] = SignNoc(fabric, key, node_id, {});
                 bool inserted = false;
                 for (int attempt = 0; attempt < kDrawAttempts && !inserted; ++attempt) {
                     node.request_id = core::RandomAlnum(22);
@@ -509,7 +544,7 @@ boost::json::object FabricService::IssueNocs(
                 certificate["matter_node_id"] = node.matter_node_id;
                 certificate["request_id"] = node.request_id;
             }
-            certificate["fabric_id"] = fabric->fabric_id;
+            certificate["fabric_id"] = fabric.fabric_id;
             certificates.push_back(std::move(certificate));
         }
     });

@@ -30,6 +30,12 @@ struct CsrItem {
     std::optional<std::string> matter_node_id;  // controller: its node id (16 hex digits)
 };
 
+// csr_requests items in one PUT /user/node_group: each costs a CSR verification and a
+// signature (more: 400, 100036, before anything else is looked at).
+inline constexpr std::size_t kMaxCsrRequests = 32;
+// The description of that 100036.
+std::string CsrRequestsTooMany();
+
 // PUT /user/node_group with csr_requests (#57).
 struct NocBatch {
     std::string operation;  // must be "add"
@@ -103,9 +109,11 @@ public:
     boost::json::array NodeList(const storage::FabricRow& fabric);
 
     // #57 csr_requests: {"certificates": [...]} in request order; nothing is issued when one
-    // item fails. Throws 108107, 108108, 108110, 108111, 108088, 108112, 108113, 108116,
-    // 108123, 108124, 108137, 108101, 108140, 108085, 108056; 108083 / 108086 when the fabric's
-    // root cannot be opened / the NOC cannot be made.
+    // item fails. The caller's access to every item's group is checked before any CSR is
+    // verified (and again in the write). Throws 100036 (more than kMaxCsrRequests), 108107, 108108,
+    // 108110, 108111, 108088, 108112, 108113, 108116, 108123, 108124, 108137, 108101, 108140,
+    // 108085, 108056; 108083 / 108086 when the fabric's root cannot be opened / the NOC cannot be
+    // made.
     boost::json::object IssueNocs(const auth::AuthContext& caller, const NocBatch& batch);
     // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108100,
     // 108099, 108104, 108095, 108096, 108101, 108098 (a node another user holds).
