@@ -302,18 +302,39 @@ TEST_F(FabricRevocationTest, TheOwnerLeavingOrAMembersAccountGoingRevokesToo) {
     EXPECT_FALSE(Matches(CatsOf(carol_noc), ParseCat(Fabric().cat_operate)));
 }
 
-TEST_F(FabricRevocationTest, PastTheLastVersionTheRoleTakesANewIdentifier) {
+TEST_F(FabricRevocationTest, PastTheLastVersionTheRoleTakesTheNextIdentifier) {
     const auto before = Fabric();
-    const std::uint32_t last = (ParseCat(before.cat_admin) & 0xFFFF0000U) | 0xFFFFU;
+    // A new fabric's role CATs start at the bottom of their ranges, version 1.
+    EXPECT_EQ(ParseCat(before.cat_admin), 0x01000001U);
+    EXPECT_EQ(ParseCat(before.cat_operate), 0x06000001U);
+    // Three wraps: each gives the next identifier, version 1, so no identifier comes back
+    // (an old one would make the NOCs revoked with it match again).
+    std::uint32_t last = (ParseCat(before.cat_admin) & 0xFFFF0000U) | 0xFFFFU;
+    for (int wrap = 0; wrap < 3; ++wrap) {
+        db_.Matter().UpdateCats(home_, crypto::MatterCatHex(last), Fabric().cat_operate);
+        db_.Transaction([&] { fabrics_.MemberRoleChanged(home_, true); });
+        const auto raised = ParseCat(Fabric().cat_admin);
+        EXPECT_EQ(raised, ((last >> 16) + 1) << 16 | 1U);
+        last = (raised & 0xFFFF0000U) | 0xFFFFU;
+    }
+    EXPECT_EQ(Fabric().cat_operate, before.cat_operate);
+}
+
+TEST_F(FabricRevocationTest, PastTheLastIdentifierOfTheRangeRevocationIsRefused) {
+    const auto before = Fabric();
+    // The admin range is 0x0100..0x03FF.
+    const std::uint32_t last = 0x03FFFFFFU;
     db_.Matter().UpdateCats(home_, crypto::MatterCatHex(last), before.cat_operate);
-    db_.Transaction([&] { fabrics_.MemberRoleChanged(home_, true); });
-    const auto raised = ParseCat(Fabric().cat_admin);
-    EXPECT_NE(raised >> 16, last >> 16);
-    EXPECT_EQ(raised & 0xFFFFU, 1U);
-    // Still in the admin range, disjoint from the operate one.
-    EXPECT_GE(raised >> 16, 0x0100U);
-    EXPECT_LT(raised >> 16, 0x0400U);
-    EXPECT_FALSE(Matches({last}, raised));
+    Share("bob", true);
+    const auto admin_before = Fabric().cat_admin;
+    EXPECT_EQ(
+        CodeOf([&] { sharing_.RemoveFromGroup(Caller("owner"), home_, "bob@x.com"); }),
+        core::ErrorCode::kFabricIdsFailed
+    );
+    // Nothing changed: bob is still a member, and no identifier outside the range was used.
+    EXPECT_TRUE(db_.Matter().FindMember(home_, "bob"));
+    EXPECT_EQ(Fabric().cat_admin, admin_before);
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), last);
 }
 
 TEST_F(FabricRevocationTest, AMemberLeavingTakesTheirControllersAndBothCatsAreRaised) {

@@ -58,19 +58,24 @@ std::uint32_t ParseCat(const std::string& hex) {
     return static_cast<std::uint32_t>(std::stoul(hex, nullptr, 16));
 }
 
-// The CAT with the next version (its low 16 bits). Past version 0xFFFF the role takes a new
-// identifier from its range, version 1: a NOC with the old identifier matches no ACL entry
-// naming the new one.
+// The CAT with the next version (its low 16 bits). Past version 0xFFFF the role takes the
+// next identifier of its range, version 1: identifiers only go up, so none is handed out
+// again (an old one coming back would make the NOCs revoked with it match once more). Past
+// the range's last identifier the fabric cannot revoke any more: 108077, nothing changes.
 std::uint32_t NextCatVersion(std::uint32_t cat, std::uint32_t base, std::uint32_t span) {
     if ((cat & 0xFFFFU) < 0xFFFFU) {
         return cat + 1;
     }
-    for (;;) {
-        const std::uint32_t id = base + core::RandomBelow(span);
-        if (id != cat >> 16) {
-            return id << 16 | kCatVersion1;
-        }
+    const std::uint32_t id = (cat >> 16) + 1;
+    if (id < base || id >= base + span) {
+        throw ApiError(
+            ErrorCode::kFabricIdsFailed,
+            "Error occurred while generating matter fabric IDs: the fabric's CAT identifiers "
+            "are used up (make a new fabric)",
+            "CAT " + crypto::MatterCatHex(cat) + " is the last of its range"
+        );
     }
+    return id << 16 | kCatVersion1;
 }
 
 // The challenge response as the apps send it: hex (as in challenge-response mapping), else
@@ -171,8 +176,10 @@ void FabricService::MakeFabric(const storage::GroupRow& group) {
     FabricRow fabric;
     fabric.group_id = group.group_id;
     fabric.ipk = Upper(core::RandomHex(16));
-    fabric.cat_admin = crypto::MatterCatHex(Cat(kAdminCatBase, kCatSpan));
-    fabric.cat_operate = crypto::MatterCatHex(Cat(kOperateCatBase, kCatSpan));
+    // The role CATs start at the bottom of their ranges: each identifier gives 0xFFFF
+    // versions and the identifiers are used in order (NextCatVersion).
+    fabric.cat_admin = crypto::MatterCatHex(kAdminCatBase << 16 | kCatVersion1);
+    fabric.cat_operate = crypto::MatterCatHex(kOperateCatBase << 16 | kCatVersion1);
     fabric.created_at = clock_.NowSeconds();
     const auto rcac_id = std::max<std::uint64_t>(Random64(), 1);
     fabric.rcac_id = crypto::MatterIdHex(rcac_id);
