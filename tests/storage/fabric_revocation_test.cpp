@@ -242,21 +242,35 @@ TEST_F(FabricRevocationTest, APrimaryRemovedByTheOwnerNoLongerMatchesTheAdminAcl
     EXPECT_TRUE(Matches(CatsOf(UserNoc("owner")), Cat(admin.at("value").at(0))));
 }
 
-TEST_F(FabricRevocationTest, ARoleChangeRevokesTheFormerRolesCat) {
-    // Promoted: bob's operate NOC stops matching (he holds admin now).
+TEST_F(FabricRevocationTest, OnlyARoleSomeoneLostIsRevoked) {
+    // Promoted: bob loses nothing (a primary may operate), so no CAT is raised and the other
+    // secondaries' NOCs keep matching.
     Share("bob", false);
+    Share("carol", false);
     const auto bob_operate = UserNoc("bob");
+    const auto carol_operate = UserNoc("carol");
     auto before = Fabric();
     Share("bob", true);
     auto after = Fabric();
-    EXPECT_EQ(ParseCat(after.cat_operate), ParseCat(before.cat_operate) + 1);
+    EXPECT_EQ(after.cat_operate, before.cat_operate);
     EXPECT_EQ(after.cat_admin, before.cat_admin);
-    EXPECT_FALSE(Matches(CatsOf(bob_operate), ParseCat(after.cat_operate)));
+    EXPECT_TRUE(Matches(CatsOf(carol_operate), ParseCat(after.cat_operate)));
+    EXPECT_TRUE(Matches(CatsOf(bob_operate), ParseCat(after.cat_operate)));
     EXPECT_TRUE(Matches(CatsOf(UserNoc("bob")), ParseCat(after.cat_admin)));
     // Asked again with the same role: nothing is raised.
     Share("bob", true);
     EXPECT_EQ(Fabric().cat_admin, after.cat_admin);
     EXPECT_EQ(Fabric().cat_operate, after.cat_operate);
+    // A demotion revokes the admin CAT the demoted member's NOCs carry.
+    const auto bob_admin = UserNoc("bob");
+    db_.Transaction([&] {
+        fabrics_.MemberRoleChanged(
+            home_, core::ResourceRole::kPrimary, core::ResourceRole::kSecondary
+        );
+    });
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), ParseCat(after.cat_admin) + 1);
+    EXPECT_EQ(Fabric().cat_operate, after.cat_operate);
+    EXPECT_FALSE(Matches(CatsOf(bob_admin), ParseCat(Fabric().cat_admin)));
 
     // Demoted by a transfer that keeps the owner as a secondary: the owner's admin NOC stops
     // matching; the owner is a new member (a new id), the new owner keeps an admin identity.
@@ -312,7 +326,11 @@ TEST_F(FabricRevocationTest, PastTheLastVersionTheRoleTakesTheNextIdentifier) {
     std::uint32_t last = (ParseCat(before.cat_admin) & 0xFFFF0000U) | 0xFFFFU;
     for (int wrap = 0; wrap < 3; ++wrap) {
         db_.Matter().UpdateCats(home_, crypto::MatterCatHex(last), Fabric().cat_operate);
-        db_.Transaction([&] { fabrics_.MemberRoleChanged(home_, true); });
+        db_.Transaction([&] {
+            fabrics_.MemberRoleChanged(
+                home_, core::ResourceRole::kPrimary, core::ResourceRole::kSecondary
+            );
+        });
         const auto raised = ParseCat(Fabric().cat_admin);
         EXPECT_EQ(raised, ((last >> 16) + 1) << 16 | 1U);
         last = (raised & 0xFFFF0000U) | 0xFFFFU;

@@ -240,9 +240,13 @@ void FabricService::MemberLeft(
     RaiseCats(group_id, was_primary || controllers, !was_primary || controllers);
 }
 
-void FabricService::MemberRoleChanged(std::string_view group_id, bool was_primary) {
-    if (db_.Matter().FindFabric(group_id)) {
-        RaiseCats(group_id, was_primary, !was_primary);
+void FabricService::MemberRoleChanged(
+    std::string_view group_id, core::ResourceRole from, core::ResourceRole to
+) {
+    const bool demoted =
+        from == core::ResourceRole::kPrimary && to == core::ResourceRole::kSecondary;
+    if (demoted && db_.Matter().FindFabric(group_id)) {
+        RaiseCats(group_id, true, false);
     }
 }
 

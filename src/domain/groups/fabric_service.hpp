@@ -83,9 +83,13 @@ public:
     // secondary) is raised; the controllers they made go too, and both CATs are raised then
     // (a controller's NOC may carry either).
     void MemberLeft(std::string_view group_id, std::string_view user_id, bool was_primary);
-    // A member's role changed between primary and secondary: the CAT of the former role is
-    // raised (their NOCs carry it).
-    void MemberRoleChanged(std::string_view group_id, bool was_primary);
+    // A member's role changed from `from` to `to`. Only a role someone lost is revoked: a
+    // demotion (primary to secondary) raises the admin CAT their NOCs carry; a promotion
+    // raises nothing (a primary may operate too, so the operate CAT they hold grants nothing
+    // they lost, and the other secondaries keep theirs).
+    void MemberRoleChanged(
+        std::string_view group_id, core::ResourceRole from, core::ResourceRole to
+    );
     // A RainMaker node left RainMaker (reset, or its last user gone): it is no longer a device
     // or a controller of any fabric, so its next owner can commission it. A controller's
     // fabric has both CATs raised (the NOCs it was given carry one).

@@ -541,9 +541,9 @@ void GroupService::MemberJoined(const GroupRow& group, std::string_view user_id)
     }
 }
 
-void GroupService::MemberRoleChanged(const GroupRow& group, bool was_primary) {
+void GroupService::MemberRoleChanged(const GroupRow& group, ResourceRole from, ResourceRole to) {
     if (!Admin() && fabrics_ != nullptr && group.parent_id.empty()) {
-        fabrics_->MemberRoleChanged(group.group_id, was_primary);
+        fabrics_->MemberRoleChanged(group.group_id, from, to);
     }
 }
 
@@ -789,10 +789,10 @@ void GroupService::HandOver(const GroupRow& group, std::string_view from, std::s
     db_.Groups().SetOwner(group.group_id, heir);
     if (fabrics_ != nullptr && group.parent_id.empty()) {
         // The former owner leaves the fabric (a transfer may make them a secondary again: a
-        // new member then); a secondary heir becomes its owner.
+        // new member then); a secondary heir becoming its owner loses nothing (no CAT raised).
         fabrics_->MemberLeft(group.group_id, from, true);
-        if (heirs_share && heirs_share->role != ResourceRole::kPrimary) {
-            fabrics_->MemberRoleChanged(group.group_id, false);
+        if (heirs_share) {
+            fabrics_->MemberRoleChanged(group.group_id, heirs_share->role, ResourceRole::kPrimary);
         }
     }
     auto handed = group;

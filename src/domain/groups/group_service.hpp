@@ -136,9 +136,11 @@ public:
     // `user_id` now holds a share of the group: their identity in its fabric, if it is one.
     // Call inside the sharing transaction.
     void MemberJoined(const storage::GroupRow& group, std::string_view user_id);
-    // A share holder's role changed between primary and secondary (`was_primary`: what it
-    // was): the fabric, if the group is one, revokes the former role's CAT.
-    void MemberRoleChanged(const storage::GroupRow& group, bool was_primary);
+    // A share holder's role changed from `from` to `to`: the fabric, if the group is one,
+    // revokes the admin CAT on a demotion (FabricService::MemberRoleChanged).
+    void MemberRoleChanged(
+        const storage::GroupRow& group, core::ResourceRole from, core::ResourceRole to
+    );
     // Whether the group is a Matter fabric or a sub-group of one.
     bool InFabric(const storage::GroupRow& group);
 

@@ -205,7 +205,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             }
             groups_.MemberJoined(group, request.to_user);
             if (existing && existing->role != given) {
-                groups_.MemberRoleChanged(group, existing->role == ResourceRole::kPrimary);
+                groups_.MemberRoleChanged(group, existing->role, given);
             }
         }
         const std::string event = core::Serialize(boost::json::object{
