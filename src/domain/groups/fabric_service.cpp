@@ -408,7 +408,7 @@ std::shared_ptr<const crypto::MatterIssuer> FabricService::IssuerOf(const Fabric
 
 std::string FabricService::SignNoc(
     const FabricRow& fabric,
-    std::string_view csr_key,
+    const crypto::CheckedCsrKey& csr_key,
     std::uint64_t node_id,
     const std::vector<std::uint32_t>& cats
 ) {
@@ -416,7 +416,7 @@ std::string FabricService::SignNoc(
     try {
         const auto fabric_id = ParseMatterId(fabric.fabric_id).value_or(0);
         return issuer->Sign(
-            crypto::NocRequest{{}, node_id, fabric_id, cats, csr_key}, clock_.NowSeconds()
+            crypto::NocRequest{{}, node_id, fabric_id, cats, &csr_key}, clock_.NowSeconds()
         );
     } catch (const std::invalid_argument& e) {
         throw ApiError(ErrorCode::kInvalidCsr, std::string("Error, invalid CSR: ") + e.what());
@@ -482,7 +482,7 @@ boost::json::object FabricService::IssueNocs(
         }
         return true;
     });
-    std::vector<std::string> keys;
+    std::vector<crypto::CheckedCsrKey> keys;
     keys.reserve(batch.items.size());
     for (const auto& item : batch.items) {
         try {

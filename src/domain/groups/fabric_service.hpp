@@ -157,7 +157,7 @@ private:
     // A NOC for the key of a CSR checked before (crypto::MatterCsrPublicKey).
     std::string SignNoc(
         const storage::FabricRow& fabric,
-        std::string_view csr_key,
+        const crypto::CheckedCsrKey& csr_key,
         std::uint64_t node_id,
         const std::vector<std::uint32_t>& cats
     );
