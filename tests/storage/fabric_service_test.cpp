@@ -12,7 +12,9 @@
 #include "core/error.hpp"
 #include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
+#include "storage/sqlite/dynamic_query.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/sqlite_matter_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -204,6 +206,20 @@ TEST_F(FabricServiceTest, ABatchHoldsAtMostTheDocumentedNumberOfCsrs) {
     } catch (const core::ApiError& e) {
         EXPECT_EQ(e.code(), core::ErrorCode::kInputTooLarge);
         EXPECT_NE(e.description().find(std::to_string(kMaxCsrRequests)), std::string::npos);
+    }
+}
+
+// Looking a RainMaker node up among the fabrics' devices (every release and confirmation
+// does) is an index search, not a scan of every fabric's devices.
+TEST_F(FabricServiceTest, RainmakerNodeLookupsUseThePartialIndex) {
+    for (const bool devices_only : {true, false}) {
+        const storage::sqlite::DynamicQuery query{
+            storage::sqlite::SqliteMatterStore::ByRainmakerNodeSql(devices_only), {"node-1"}};
+        std::string plan;
+        for (const auto& line : query.Plan(db_)) {
+            plan += line + "\n";
+        }
+        EXPECT_NE(plan.find("INDEX matter_nodes_rainmaker"), std::string::npos) << plan;
     }
 }
 
