@@ -496,6 +496,34 @@ TEST_F(FabricRevocationTest, RemovingTheLastMappingReleasesTheNodeOnce) {
     EXPECT_EQ(released, std::vector<std::string>{"rmo"});
 }
 
+// A transfer the receiver accepts counts against their quota like a fabric they make.
+TEST_F(FabricRevocationTest, AcceptingATransferedFabricPastTheQuotaIsRefused) {
+    GroupService limited{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 1}, &fabrics_};
+    sharing::GroupSharingService limited_sharing{db_, clock_, limited};
+    GroupFields f;
+    f.group_name = "Bobs";
+    f.is_matter = true;
+    f.matter = true;
+    limited.Create(Caller("bob"), f);  // bob's one fabric
+    sharing::ShareRequest r;
+    r.items = {home_};
+    r.user_name = "bob@x.com";
+    r.transfer = true;
+    const auto id = limited_sharing.Share(Caller("owner"), r);
+    EXPECT_EQ(
+        CodeOf([&] { limited_sharing.Respond(Caller("bob"), id, true); }),
+        core::ErrorCode::kFabricQuotaExceeded
+    );
+    EXPECT_EQ(db_.Groups().Find(home_)->owner_id, "owner");
+    EXPECT_EQ(db_.Sharing().Find(id)->status, "pending");
+    EXPECT_EQ(db_.Matter().CountFabricsOwnedBy("bob"), 1);
+    // Under the quota it goes through.
+    GroupService roomy{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 2}, &fabrics_};
+    sharing::GroupSharingService roomy_sharing{db_, clock_, roomy};
+    roomy_sharing.Respond(Caller("bob"), id, true);
+    EXPECT_EQ(db_.Groups().Find(home_)->owner_id, "bob");
+}
+
 TEST_F(FabricRevocationTest, AUserOwnsAtMostTheConfiguredNumberOfFabrics) {
     GroupService limited{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 2}, &fabrics_};
     const auto fields = [](const std::string& name, bool matter) {

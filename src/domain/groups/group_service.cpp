@@ -273,6 +273,28 @@ void GroupService::CheckFabricQuota(std::string_view owner_id) {
     }
 }
 
+void GroupService::CheckFabricsReceived(
+    std::string_view user_id, const std::vector<GroupRow>& groups
+) {
+    const int limit = limits_.max_matter_fabrics_per_user;
+    if (Admin() || limit <= 0) {
+        return;
+    }
+    int received = 0;
+    for (const auto& group : groups) {
+        if (group.parent_id.empty() && db_.Matter().FindFabric(group.group_id)) {
+            ++received;
+        }
+    }
+    if (received > 0 && db_.Matter().CountFabricsOwnedBy(user_id) + received > limit) {
+        throw ApiError(
+            ErrorCode::kFabricQuotaExceeded,
+            "Matter fabric quota is exceeded: a user owns at most " + std::to_string(limit) +
+                " Matter fabrics"
+        );
+    }
+}
+
 void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
     // A sub-group's nodes stay a subset of its parent's: removal goes down the tree.
     for (const auto& child : db_.Groups().Children(group.group_id)) {

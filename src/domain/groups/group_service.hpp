@@ -143,6 +143,12 @@ public:
     );
     // Whether the group is a Matter fabric or a sub-group of one.
     bool InFabric(const storage::GroupRow& group);
+    // `user_id` accepts a transfer of `groups`: the fabrics among them must fit their quota
+    // (108132 past groups.max_matter_fabrics_per_user). A home inherited from an owner who
+    // leaves is not checked (the heir did not ask for it).
+    void CheckFabricsReceived(
+        std::string_view user_id, const std::vector<storage::GroupRow>& groups
+    );
 
     // Mapping with group_id: adds a node the user was just mapped to. Throws ApiError when
     // the group is not the user's or the node cannot join it.

@@ -172,6 +172,9 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
         CheckSender(request.from_user, *group, request.transfer);
         groups.push_back(std::move(*group));
     }
+    if (request.transfer) {
+        groups_.CheckFabricsReceived(request.to_user, groups);  // 108132: nothing changes
+    }
     for (const auto& group : groups) {
         const auto nodes = db_.Groups().Nodes(group.group_id);
         auto given = role;  // what the receiver ends up with, for the event
