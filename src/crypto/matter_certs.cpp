@@ -846,9 +846,17 @@ std::string MatterIssuer::Sign(const NocRequest& request, std::int64_t now) cons
 
 // ---- sealing -------------------------------------------------------------------------------
 
-std::unique_ptr<FabricKeySealer> FabricKeySealer::LoadOrCreate(const std::filesystem::path& file) {
+std::unique_ptr<FabricKeySealer> FabricKeySealer::LoadOrCreate(
+    const std::filesystem::path& file, bool may_create
+) {
     std::string text;
     if (!detail::ReadSmallFile(file, text, "fabric sealing key", true)) {
+        if (!may_create) {
+            throw std::runtime_error(
+                "the fabric sealing key " + file.string() +
+                " is missing (no new one is made: the stored fabrics need the old one)"
+            );
+        }
         unsigned char bytes[kSealKeyBytes];
         if (RAND_bytes(bytes, sizeof bytes) != 1) {
             ThrowOpenSsl("cannot draw the fabric sealing key");

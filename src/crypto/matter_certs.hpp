@@ -131,9 +131,12 @@ std::string MatterCatHex(std::uint32_t cat);
 // private key. Thread-safe (const methods only).
 class FabricKeySealer {
 public:
-    // Loads the key file or creates it (32 random bytes, hex, mode 0600; the directory must
-    // exist). Throws std::runtime_error when it cannot be read or written, or holds no key.
-    static std::unique_ptr<FabricKeySealer> LoadOrCreate(const std::filesystem::path& file);
+    // Loads the key file or, with `may_create`, creates it (32 random bytes, hex, mode 0600;
+    // the directory must exist). Throws std::runtime_error when it cannot be read or written,
+    // holds no key, or is missing and may not be created.
+    static std::unique_ptr<FabricKeySealer> LoadOrCreate(
+        const std::filesystem::path& file, bool may_create = true
+    );
     // A sealer over a given 32-byte key (tests).
     static std::unique_ptr<FabricKeySealer> FromKeyForTest(std::string_view key32);
 

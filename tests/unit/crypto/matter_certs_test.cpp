@@ -524,6 +524,11 @@ TEST(FabricKeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
     EXPECT_EQ(sealed.find("abc"), std::string::npos);
     EXPECT_EQ(sealer->Open(sealed, "group1"), secret);
     EXPECT_THROW(sealer->Open(sealed, "group2"), std::runtime_error);
+    // Not to be created: a missing file is an error, and none is made.
+    const auto absent = dir.path() / "absent.key";
+    EXPECT_THROW(FabricKeySealer::LoadOrCreate(absent, false), std::runtime_error);
+    EXPECT_FALSE(std::filesystem::exists(absent));
+    EXPECT_EQ(FabricKeySealer::LoadOrCreate(file, false)->Open(sealer->Seal("x", "g"), "g"), "x");
     // The same file gives the same key; another key does not open it.
     EXPECT_EQ(FabricKeySealer::LoadOrCreate(file)->Open(sealed, "group1"), secret);
     EXPECT_THROW(
