@@ -478,6 +478,67 @@ TEST_F(FabricRevocationTest, ANodeLosingItsLastUsersThroughSharingLeavesTheFabri
     }
 }
 
+// Account deletion in the application's hook order (GroupService::ForgetOwner, then
+// MappingService::ForgetUser, in one transaction): a member's fabric membership goes with
+// its CAT raised; an owner's shares go first (the members lose the fabric and what it gave
+// them), then their mappings, and a node left without users is released once and leaves
+// the fabric.
+TEST_F(FabricRevocationTest, DeletingAccountsReleasesMembershipsAndNodes) {
+    std::vector<std::string> released;
+    nodes::MappingService mapping_service{db_, clock_};
+    mapping_service.SetNodeReleased([&](std::string_view node) {
+        released.emplace_back(node);
+        fabrics_.ForgetRainmakerNode(node);
+    });
+    db_.AccessHooks().node_left_group = [&](std::string_view group, std::string_view node) {
+        fabrics_.NodeLeftGroup(group, node);
+    };
+    const auto delete_account = [&](const std::string& user) {
+        db_.Transaction([&] {
+            groups_.ForgetOwner(user);
+            mapping_service.ForgetUser(user);
+        });
+    };
+    storage::NodeRow node;
+    node.node_id = "rmd";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmd";
+    mapping.direct_role = core::ResourceRole::kPrimary;
+    db_.Nodes().PutMapping(mapping);
+    db_.Groups().AddNode(home_, "rmd");
+    storage::MatterNodeRow device;
+    device.group_id = home_;
+    device.matter_node_id = "00000000000000DD";
+    device.request_id = "req-rmd";
+    device.status = "success";
+    device.rainmaker_node_id = "rmd";
+    ASSERT_TRUE(db_.Matter().InsertNode(device));
+    Share("bob", true);
+    Share("carol", false);
+    ASSERT_TRUE(db_.Nodes().FindMapping("carol", "rmd"));
+    const auto before = Fabric();
+
+    // A member's account: their identity goes, the operate CAT is raised, the node stays.
+    delete_account("carol");
+    EXPECT_FALSE(db_.Matter().FindMember(home_, "carol"));
+    EXPECT_FALSE(db_.Nodes().FindMapping("carol", "rmd"));
+    EXPECT_EQ(ParseCat(Fabric().cat_operate), ParseCat(before.cat_operate) + 1);
+    EXPECT_TRUE(released.empty());
+    EXPECT_TRUE(db_.Matter().FindByRainmakerNode("rmd"));
+
+    // The owner's account: bob's share goes (admin CAT raised) and with it his access; then
+    // the owner's mapping, the node's last: released once, out of the fabric.
+    delete_account("owner");
+    EXPECT_FALSE(db_.Matter().FindMember(home_, "bob"));
+    EXPECT_FALSE(db_.Nodes().FindMapping("bob", "rmd"));
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), ParseCat(before.cat_admin) + 1);
+    EXPECT_EQ(released, std::vector<std::string>{"rmd"});
+    EXPECT_EQ(db_.Nodes().CountMappingsOfNode("rmd"), 0);
+    EXPECT_FALSE(db_.Matter().FindByRainmakerNode("rmd"));
+}
+
 // Removing one's own last mapping releases the node once (node_access does it, not also
 // RemoveMapping).
 TEST_F(FabricRevocationTest, RemovingTheLastMappingReleasesTheNodeOnce) {
