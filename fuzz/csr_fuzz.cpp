@@ -29,6 +29,12 @@ struct Ca {
         fuzz::SilenceLogs();
         node_cert = ca->IssueNodeCert(kNodeId).cert_pem;
         matter_root = crypto::MakeMatterRoot(1, 2, 1'765'000'000);
+        // SameCsrKey compares the fast path only if it is taken: a Matter stack's CSR must be.
+        const auto good = crypto::MakeKeyAndCsr("fuzz").csr_pem;
+        if (crypto::MatterCsrPublicKey(good, crypto::CsrReader::kFastOnly) !=
+            crypto::MatterCsrPublicKey(good, crypto::CsrReader::kOpenSslOnly)) {
+            std::abort();
+        }
     }
 
     testing::TempDir dir;
@@ -77,23 +83,27 @@ void Claim(const Ca& s, const std::string& pem) {
 }
 
 // The DER CSR reader of Matter NOCs takes exactly the CSRs OpenSSL's parser takes, with the same
-// key (it leaves every shape it does not know to OpenSSL).
+// key (it leaves every shape it does not know to OpenSSL); what the fast-only entry point takes
+// is taken the same way (so the comparison covers the fast path, not OpenSSL against itself).
 void SameCsrKey(const std::string& csr) {
-    std::optional<std::string> fast;
-    std::optional<std::string> reference;
-    try {
-        fast = crypto::MatterCsrPublicKey(csr);
-    } catch (const std::invalid_argument&) {
-    }
-    try {
-        reference = crypto::MatterCsrPublicKey(csr, true);
-    } catch (const std::invalid_argument&) {
-    }
+    const auto read = [&](crypto::CsrReader reader) -> std::optional<std::string> {
+        try {
+            return crypto::MatterCsrPublicKey(csr, reader).Spki();
+        } catch (const std::invalid_argument&) {
+            return std::nullopt;
+        }
+    };
+    const auto fast = read(crypto::CsrReader::kAny);
+    const auto reference = read(crypto::CsrReader::kOpenSslOnly);
+    const auto fast_only = read(crypto::CsrReader::kFastOnly);
     if (fast != reference) {
         Fail(
             std::string("the DER CSR reader and OpenSSL disagree (") + (fast ? "fast" : "-") +
             " / " + (reference ? "OpenSSL" : "-") + ") on:\n" + csr
         );
+    }
+    if (fast_only && fast_only != reference) {
+        Fail("the fast-only DER CSR reader took a CSR OpenSSL reads otherwise:\n" + csr);
     }
 }
 

@@ -146,7 +146,13 @@ std::unique_ptr<crypto::FabricKeySealer> OpenFabricSealer(
 ) {
     const int fabrics = db.Matter().CountFabrics();
     std::error_code error;
-    if (fabrics > 0 && !std::filesystem::exists(file, error)) {
+    const bool present = std::filesystem::exists(file, error);
+    if (error) {
+        throw std::runtime_error(
+            "cannot check the fabric sealing key " + file.string() + ": " + error.message()
+        );
+    }
+    if (fabrics > 0 && !present) {
         throw std::runtime_error(
             "the fabric sealing key " + file.string() + " is missing, and the database holds " +
             std::to_string(fabrics) +
@@ -155,7 +161,9 @@ std::unique_ptr<crypto::FabricKeySealer> OpenFabricSealer(
             "certificates with it)"
         );
     }
-    auto sealer = crypto::FabricKeySealer::LoadOrCreate(file);
+    // A key is made only while no fabric needs the old one: a file vanishing after the check
+    // above is an error, not a new key.
+    auto sealer = crypto::FabricKeySealer::LoadOrCreate(file, fabrics == 0);
     if (const auto fabric = db.Matter().AnyFabric()) {
         try {
             auto key = sealer->Open(fabric->root_key_sealed, fabric->group_id);
@@ -260,6 +268,9 @@ struct Application::Parts {
             timeseries.ForgetNode(node);
             fabrics.ForgetRainmakerNode(node);  // its next owner can commission it
         });
+        db->AccessHooks().node_left_group = [this](std::string_view group, std::string_view node) {
+            fabrics.NodeLeftGroup(group, node);
+        };
         accounts.SetDeletionHook([this](std::string_view user) {
             groups.ForgetOwner(user);
             mapping.ForgetUser(user);   // nodes left without users release their series

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <optional>
+#include <span>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -242,6 +243,43 @@ MatterRoot MakeMatterRoot(std::uint64_t rcac_id, std::uint64_t fabric_id, std::i
 
 // ---- NOCs from DER ---------------------------------------------------------------------------
 //
+namespace detail {
+
+void AppendDerLength(std::string& out, std::size_t length) {
+    if (length < 0x80) {
+        out.push_back(static_cast<char>(length));
+    } else if (length <= 0xff) {
+        out.push_back(static_cast<char>(0x81));
+        out.push_back(static_cast<char>(length));
+    } else if (length <= 0xffff) {
+        out.push_back(static_cast<char>(0x82));
+        out.push_back(static_cast<char>(length >> 8));
+        out.push_back(static_cast<char>(length & 0xff));
+    } else {
+        // Nothing written here comes near (a NOC is under 600 bytes); a wrong length would
+        // make a certificate that says something else.
+        throw std::length_error("a DER length above 65535 bytes");
+    }
+}
+
+std::string DerPositiveInteger(const std::array<unsigned char, 8>& bytes) {
+    if ((bytes[0] & 0x80) != 0) {
+        throw std::invalid_argument("not a positive 64-bit integer");
+    }
+    std::size_t first = 0;
+    while (first + 1 < bytes.size() && bytes[first] == 0 && bytes[first + 1] < 0x80) {
+        ++first;
+    }
+    std::string out{static_cast<char>(V_ASN1_INTEGER)};
+    AppendDerLength(out, bytes.size() - first);
+    out.append(
+        reinterpret_cast<const char*>(bytes.data() + first), bytes.size() - first
+    );  // NOLINT
+    return out;
+}
+
+}  // namespace detail
+
 // OpenSSL 3 spends most of a NOC's time outside the cryptography: decoding the CSR's public key
 // through its decoder framework, building X.509 objects and extensions by name, encoding them
 // again. A NOC's only varying parts are the serial, the validity start, the subject's values,
@@ -251,7 +289,13 @@ MatterRoot MakeMatterRoot(std::uint64_t rcac_id, std::uint64_t fabric_id, std::i
 
 namespace {
 
-using Bytes = std::basic_string_view<unsigned char>;
+// Not std::basic_string_view<unsigned char>: char_traits has no unsigned char specialization
+// (libc++ 19 removed the generic one).
+using Bytes = std::span<const unsigned char>;
+
+bool Equal(Bytes a, Bytes b) {
+    return std::ranges::equal(a, b);
+}
 
 // ecdsa-with-SHA256 (1.2.840.10045.4.3.2), no parameters: the AlgorithmIdentifier of our
 // signatures and of the CSRs the fast reader takes.
@@ -355,18 +399,8 @@ void Append(std::string& out, Bytes bytes) {
     out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());  // NOLINT
 }
 
-// A DER length.
 void AppendLength(std::string& out, std::size_t length) {
-    if (length < 0x80) {
-        out.push_back(static_cast<char>(length));
-    } else if (length <= 0xff) {
-        out.push_back(static_cast<char>(0x81));
-        out.push_back(static_cast<char>(length));
-    } else {
-        out.push_back(static_cast<char>(0x82));
-        out.push_back(static_cast<char>(length >> 8));
-        out.push_back(static_cast<char>(length & 0xff));
-    }
+    detail::AppendDerLength(out, length);
 }
 
 void AppendTlv(std::string& out, unsigned char tag, std::string_view content) {
@@ -405,12 +439,12 @@ bool TakeElement(Bytes& in, unsigned char* tag, Bytes* content, Bytes* whole) {
         *tag = in[0];
     }
     if (content != nullptr) {
-        *content = in.substr(head, length);
+        *content = in.subspan(head, length);
     }
     if (whole != nullptr) {
-        *whole = in.substr(0, head + length);
+        *whole = in.first(head + length);
     }
-    in.remove_prefix(head + length);
+    in = in.subspan(head + length);
     return true;
 }
 
@@ -446,12 +480,12 @@ std::optional<CsrParts> SplitCsr(Bytes der) {
         !Take(info, 0x02, &version) || version.size() != 1 || version[0] != 0 ||
         !Take(info, 0x30, nullptr, &subject) || !Take(info, 0x30, nullptr, &parts.spki) ||
         !Take(info, 0xa0, &attributes) || !attributes.empty() || !info.empty() ||
-        !Take(request, 0x30, nullptr, &algorithm) || algorithm != AsBytes(kEcdsaSha256) ||
+        !Take(request, 0x30, nullptr, &algorithm) || !Equal(algorithm, AsBytes(kEcdsaSha256)) ||
         !Take(request, 0x03, &bits) || !request.empty() || bits.size() < 2 || bits[0] != 0) {
         return std::nullopt;
     }
     if (parts.spki.size() != kP256SpkiBytes ||
-        parts.spki.substr(0, sizeof kP256SpkiPrefix) != AsBytes(kP256SpkiPrefix)) {
+        !Equal(parts.spki.first(sizeof kP256SpkiPrefix), AsBytes(kP256SpkiPrefix))) {
         return std::nullopt;
     }
     // The subject is ignored, but a CSR whose subject OpenSSL would not read is left to the
@@ -463,7 +497,7 @@ std::optional<CsrParts> SplitCsr(Bytes der) {
         ERR_clear_error();
         return std::nullopt;
     }
-    parts.signature = bits.substr(1);
+    parts.signature = bits.subspan(1);
     return parts;
 }
 
@@ -507,17 +541,17 @@ std::optional<bool> VerifyP256(Bytes point, Bytes message, Bytes signature) {
 }
 
 // The 91-byte SubjectPublicKeyInfo of the CSR in `text` once its signature verifies: the fast
-// reader, or OpenSSL for what it leaves. Throws std::invalid_argument as SignMatterNoc
-// documents.
-std::string CheckedCsrKey(std::string_view text, bool openssl_only) {
+// reader, or OpenSSL for what it leaves (as `reader` says). Throws std::invalid_argument as
+// SignMatterNoc documents.
+std::string ReadCsrKey(std::string_view text, CsrReader reader) {
     const auto der = CsrDer(text);
     if (!der) {
         ThrowInvalid("not a certificate signing request");
     }
-    if (!openssl_only) {
+    if (reader != CsrReader::kOpenSslOnly) {
         if (const auto parts = SplitCsr(AsBytes(*der))) {
             const auto verified = VerifyP256(
-                parts->spki.substr(sizeof kP256SpkiPrefix - 1), parts->info, parts->signature
+                parts->spki.subspan(sizeof kP256SpkiPrefix - 1), parts->info, parts->signature
             );
             if (verified) {
                 if (!*verified) {
@@ -528,6 +562,9 @@ std::string CheckedCsrKey(std::string_view text, bool openssl_only) {
                     parts->spki.size()
                 );
             }
+        }
+        if (reader == CsrReader::kFastOnly) {
+            ThrowInvalid("not a CSR of the shape the DER reader takes");
         }
     }
     const ReqPtr csr = ParseCsrDer(*der);
@@ -540,6 +577,11 @@ std::string CheckedCsrKey(std::string_view text, bool openssl_only) {
     }
     if (!IsCanonicalP256(key)) {
         ThrowInvalid("the CSR's key is not an uncompressed point on the named curve P-256");
+    }
+    // Matter CSRs are signed with ecdsa-with-SHA256 (the fast reader takes nothing else);
+    // OpenSSL would verify any algorithm it knows (SHA-1, say).
+    if (X509_REQ_get_signature_nid(csr.get()) != NID_ecdsa_with_SHA256) {
+        ThrowInvalid("the CSR is not signed with ecdsa-with-SHA256");
     }
     if (X509_REQ_verify(csr.get(), key) != 1) {
         ThrowInvalid("the CSR's signature does not verify");
@@ -615,26 +657,14 @@ void AppendTime(std::string& out, std::int64_t seconds) {
 
 // A random positive serial below 2^63, not 0, as a minimal DER INTEGER.
 void AppendSerial(std::string& out) {
-    unsigned char bytes[8];
+    std::array<unsigned char, 8> bytes{};
     do {
-        if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
             ThrowOpenSsl("cannot draw a serial number");
         }
         bytes[0] &= 0x7f;
-    } while (std::all_of(std::begin(bytes), std::end(bytes), [](unsigned char b) { return b == 0; })
-    );
-    std::size_t first = 0;
-    while (first + 1 < sizeof bytes && bytes[first] == 0 && bytes[first + 1] < 0x80) {
-        ++first;
-    }
-    AppendTlv(
-        out,
-        V_ASN1_INTEGER,
-        std::string_view(
-            reinterpret_cast<const char*>(bytes + first),  // NOLINT
-            sizeof bytes - first
-        )
-    );
+    } while (std::all_of(bytes.begin(), bytes.end(), [](unsigned char b) { return b == 0; }));
+    out += detail::DerPositiveInteger(bytes);
 }
 
 // PEM "CERTIFICATE" text of DER bytes, 64 base64 characters a line.
@@ -729,16 +759,17 @@ std::string SignMatterNoc(
     return MatterIssuer(root_key_pem, root_cert_pem).Sign(request, now);
 }
 
-std::string MatterCsrPublicKey(std::string_view csr, bool openssl_only) {
-    return CheckedCsrKey(csr, openssl_only);
+CheckedCsrKey MatterCsrPublicKey(std::string_view csr, CsrReader reader) {
+    return CheckedCsrKey(ReadCsrKey(csr, reader));
 }
 
 std::string MatterIssuer::Sign(const NocRequest& request, std::int64_t now) const {
     CheckNocRequest(request);
-    const std::string spki = request.checked_key.empty() ? CheckedCsrKey(request.csr, false)
-                                                         : std::string(request.checked_key);
+    const std::string spki = request.checked_key != nullptr
+                                 ? request.checked_key->Spki()
+                                 : ReadCsrKey(request.csr, CsrReader::kAny);
     if (spki.size() != kP256SpkiBytes ||
-        AsBytes(spki).substr(0, sizeof kP256SpkiPrefix) != AsBytes(kP256SpkiPrefix)) {
+        !Equal(AsBytes(spki).first(sizeof kP256SpkiPrefix), AsBytes(kP256SpkiPrefix))) {
         ThrowInvalid("the CSR's key is not an uncompressed point on the named curve P-256");
     }
     const State& s = *state_;
@@ -754,7 +785,7 @@ std::string MatterIssuer::Sign(const NocRequest& request, std::int64_t now) cons
     AppendTlv(validity, V_ASN1_GENERALIZEDTIME, kNoExpiry);
     // The subject key id as OpenSSL's "hash" makes it: SHA-1 of the public key's bits.
     unsigned char key_id[SHA_DIGEST_LENGTH];
-    const auto point = AsBytes(spki).substr(sizeof kP256SpkiPrefix - 1);
+    const auto point = AsBytes(spki).subspan(sizeof kP256SpkiPrefix - 1);
     SHA1(point.data(), point.size(), key_id);
     std::string extensions;
     Append(extensions, AsBytes(kNocFixedExtensions));
@@ -815,9 +846,17 @@ std::string MatterIssuer::Sign(const NocRequest& request, std::int64_t now) cons
 
 // ---- sealing -------------------------------------------------------------------------------
 
-std::unique_ptr<FabricKeySealer> FabricKeySealer::LoadOrCreate(const std::filesystem::path& file) {
+std::unique_ptr<FabricKeySealer> FabricKeySealer::LoadOrCreate(
+    const std::filesystem::path& file, bool may_create
+) {
     std::string text;
     if (!detail::ReadSmallFile(file, text, "fabric sealing key", true)) {
+        if (!may_create) {
+            throw std::runtime_error(
+                "the fabric sealing key " + file.string() +
+                " is missing (no new one is made: the stored fabrics need the old one)"
+            );
+        }
         unsigned char bytes[kSealKeyBytes];
         if (RAND_bytes(bytes, sizeof bytes) != 1) {
             ThrowOpenSsl("cannot draw the fabric sealing key");

@@ -3,11 +3,14 @@
 // sealing of a fabric's root key before it goes into the store.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rainmaker::crypto {
@@ -30,14 +33,46 @@ struct MatterRoot {
 // "no well-defined expiration"). Throws std::invalid_argument on a zero id.
 MatterRoot MakeMatterRoot(std::uint64_t rcac_id, std::uint64_t fabric_id, std::int64_t now);
 
+// How MatterCsrPublicKey reads a CSR.
+enum class CsrReader {
+    kAny,          // the strict DER reader, OpenSSL's parser for the shapes it leaves
+    kOpenSslOnly,  // OpenSSL's parser only: the reference csr_fuzz compares the reader with
+    kFastOnly,     // the strict DER reader only, other shapes refused (tests)
+};
+
+class CheckedCsrKey;
+
+// The 91-byte DER SubjectPublicKeyInfo of a Matter CSR (text as SignMatterNoc takes it) whose
+// signature verifies; throws std::invalid_argument as SignMatterNoc does. The CSRs Matter stacks
+// and the openssl tool make (version 0, no attributes, ecdsa-with-SHA256, an uncompressed P-256
+// key) are read by a strict DER reader; any other shape goes through OpenSSL's parser (which
+// also takes only ecdsa-with-SHA256), as `reader` says.
+CheckedCsrKey MatterCsrPublicKey(std::string_view csr, CsrReader reader = CsrReader::kAny);
+
+// The key of a CSR whose signature verified. Only MatterCsrPublicKey makes one, so that a
+// NocRequest carrying one (checked outside a lock, say) cannot name a key nobody proved.
+class CheckedCsrKey {
+public:
+    // The 91-byte DER SubjectPublicKeyInfo.
+    const std::string& Spki() const { return spki_; }
+
+    bool operator==(const CheckedCsrKey&) const = default;
+
+private:
+    explicit CheckedCsrKey(std::string spki) : spki_(std::move(spki)) {}
+
+    friend CheckedCsrKey MatterCsrPublicKey(std::string_view csr, CsrReader reader);
+
+    std::string spki_;
+};
+
 struct NocRequest {
     std::string_view csr;  // PEM, or the base64 of the DER (what the phone apps send)
     std::uint64_t node_id = 0;
     std::uint64_t fabric_id = 0;
     std::vector<std::uint32_t> cats;  // 0..3 CASE authenticated tags
-    // MatterCsrPublicKey(csr) when the caller has checked the CSR already (outside a lock, say):
-    // the CSR is not read again. Never a key whose CSR was not checked.
-    std::string_view checked_key = {};
+    // The CSR's key when it was checked already: the CSR is not read again (nor `csr` used).
+    const CheckedCsrKey* checked_key = nullptr;
 };
 
 // A NOC signed by the RCAC for the key of a CSR whose self-signature verifies: subject {node id
@@ -55,13 +90,6 @@ std::string SignMatterNoc(
     const NocRequest& request,
     std::int64_t now
 );
-
-// The 91-byte DER SubjectPublicKeyInfo of a Matter CSR (text as SignMatterNoc takes it) whose
-// signature verifies; throws std::invalid_argument as SignMatterNoc does. The CSRs Matter stacks
-// and the openssl tool make (version 0, no attributes, ecdsa-with-SHA256, an uncompressed P-256
-// key) are read by a strict DER reader; any other shape goes through OpenSSL's parser, which
-// `openssl_only` forces (the reference the csr_fuzz target compares the two against).
-std::string MatterCsrPublicKey(std::string_view csr, bool openssl_only = false);
 
 // A fabric's root parsed once (OpenSSL 3 decodes a PEM key in about a millisecond: ten times
 // the cost of a signature), to sign many NOCs. A NOC is written from DER pieces encoded once
@@ -84,6 +112,15 @@ private:
     std::unique_ptr<State> state_;
 };
 
+namespace detail {
+// Pieces of the NOC's DER writer, for tests. A definite length (std::length_error above
+// 65535, the most two length bytes hold).
+void AppendDerLength(std::string& out, std::size_t length);
+// The minimal DER INTEGER of the positive value of 8 big-endian bytes (a serial; the top bit
+// must be clear): leading zero bytes dropped while the next byte's top bit is clear.
+std::string DerPositiveInteger(const std::array<unsigned char, 8>& bytes);
+}  // namespace detail
+
 // 16 upper-case hex digits: how Matter ids appear in certificates and in the API.
 std::string MatterIdHex(std::uint64_t id);
 // 8 upper-case hex digits (a CAT).
@@ -94,9 +131,12 @@ std::string MatterCatHex(std::uint32_t cat);
 // private key. Thread-safe (const methods only).
 class FabricKeySealer {
 public:
-    // Loads the key file or creates it (32 random bytes, hex, mode 0600; the directory must
-    // exist). Throws std::runtime_error when it cannot be read or written, or holds no key.
-    static std::unique_ptr<FabricKeySealer> LoadOrCreate(const std::filesystem::path& file);
+    // Loads the key file or, with `may_create`, creates it (32 random bytes, hex, mode 0600;
+    // the directory must exist). Throws std::runtime_error when it cannot be read or written,
+    // holds no key, or is missing and may not be created.
+    static std::unique_ptr<FabricKeySealer> LoadOrCreate(
+        const std::filesystem::path& file, bool may_create = true
+    );
     // A sealer over a given 32-byte key (tests).
     static std::unique_ptr<FabricKeySealer> FromKeyForTest(std::string_view key32);
 

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "storage/automation_store.hpp"
@@ -25,6 +26,15 @@
 #include "storage/user_store.hpp"
 
 namespace rainmaker::storage {
+
+// What the domain does when node access changes under it: domain/nodes/node_access.cpp calls
+// these inside the transaction that made the change. Set once at start-up (empty: nothing).
+struct NodeAccessHooks {
+    // The node lost its last user (its data and Matter bindings go); called once per loss.
+    std::function<void(std::string_view node_id)> node_released;
+    // A user who lost access to the node had it removed from their group `group_id`.
+    std::function<void(std::string_view group_id, std::string_view node_id)> node_left_group;
+};
 
 class Database {
 public:
@@ -59,6 +69,11 @@ public:
     // state and must not hold the write lock: publishing to nodes. An effect that throws is
     // logged and does not stop the others.
     virtual void AfterCommit(std::function<void()> effect) = 0;
+
+    NodeAccessHooks& AccessHooks() { return access_hooks_; }
+
+private:
+    NodeAccessHooks access_hooks_;
 };
 
 // `read()` on one snapshot of `db` (Database::Snapshot), returning what it returns.

@@ -920,6 +920,13 @@ TEST_F(MatterFabricsTest, TheServerRefusesToStartWithoutTheKeyThatSealedItsFabri
     EXPECT_NE(out.find("is missing"), std::string::npos) << out;
     EXPECT_FALSE(fs::exists(key_file));
 
+    // Not checkable (a symbolic link to itself): said so, not reported as missing.
+    fs::create_symlink(key_file.filename(), key_file);
+    out.clear();
+    EXPECT_NE(start(&out), 0);
+    EXPECT_NE(out.find("cannot check the fabric sealing key"), std::string::npos) << out;
+    fs::remove(key_file);
+
     // Another key: refused, the file left as it is.
     const std::string other(64, 'a');
     WriteFile(key_file, other + "\n");

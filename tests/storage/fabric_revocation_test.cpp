@@ -21,9 +21,11 @@
 #include "crypto/pki.hpp"
 #include "domain/groups/fabric_service.hpp"
 #include "domain/groups/group_service.hpp"
+#include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_publisher.hpp"
 #include "domain/nodes/node_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
+#include "domain/sharing/node_sharing_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -240,21 +242,35 @@ TEST_F(FabricRevocationTest, APrimaryRemovedByTheOwnerNoLongerMatchesTheAdminAcl
     EXPECT_TRUE(Matches(CatsOf(UserNoc("owner")), Cat(admin.at("value").at(0))));
 }
 
-TEST_F(FabricRevocationTest, ARoleChangeRevokesTheFormerRolesCat) {
-    // Promoted: bob's operate NOC stops matching (he holds admin now).
+TEST_F(FabricRevocationTest, OnlyARoleSomeoneLostIsRevoked) {
+    // Promoted: bob loses nothing (a primary may operate), so no CAT is raised and the other
+    // secondaries' NOCs keep matching.
     Share("bob", false);
+    Share("carol", false);
     const auto bob_operate = UserNoc("bob");
+    const auto carol_operate = UserNoc("carol");
     auto before = Fabric();
     Share("bob", true);
     auto after = Fabric();
-    EXPECT_EQ(ParseCat(after.cat_operate), ParseCat(before.cat_operate) + 1);
+    EXPECT_EQ(after.cat_operate, before.cat_operate);
     EXPECT_EQ(after.cat_admin, before.cat_admin);
-    EXPECT_FALSE(Matches(CatsOf(bob_operate), ParseCat(after.cat_operate)));
+    EXPECT_TRUE(Matches(CatsOf(carol_operate), ParseCat(after.cat_operate)));
+    EXPECT_TRUE(Matches(CatsOf(bob_operate), ParseCat(after.cat_operate)));
     EXPECT_TRUE(Matches(CatsOf(UserNoc("bob")), ParseCat(after.cat_admin)));
     // Asked again with the same role: nothing is raised.
     Share("bob", true);
     EXPECT_EQ(Fabric().cat_admin, after.cat_admin);
     EXPECT_EQ(Fabric().cat_operate, after.cat_operate);
+    // A demotion revokes the admin CAT the demoted member's NOCs carry.
+    const auto bob_admin = UserNoc("bob");
+    db_.Transaction([&] {
+        fabrics_.MemberRoleChanged(
+            home_, core::ResourceRole::kPrimary, core::ResourceRole::kSecondary
+        );
+    });
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), ParseCat(after.cat_admin) + 1);
+    EXPECT_EQ(Fabric().cat_operate, after.cat_operate);
+    EXPECT_FALSE(Matches(CatsOf(bob_admin), ParseCat(Fabric().cat_admin)));
 
     // Demoted by a transfer that keeps the owner as a secondary: the owner's admin NOC stops
     // matching; the owner is a new member (a new id), the new owner keeps an admin identity.
@@ -300,18 +316,43 @@ TEST_F(FabricRevocationTest, TheOwnerLeavingOrAMembersAccountGoingRevokesToo) {
     EXPECT_FALSE(Matches(CatsOf(carol_noc), ParseCat(Fabric().cat_operate)));
 }
 
-TEST_F(FabricRevocationTest, PastTheLastVersionTheRoleTakesANewIdentifier) {
+TEST_F(FabricRevocationTest, PastTheLastVersionTheRoleTakesTheNextIdentifier) {
     const auto before = Fabric();
-    const std::uint32_t last = (ParseCat(before.cat_admin) & 0xFFFF0000U) | 0xFFFFU;
+    // A new fabric's role CATs start at the bottom of their ranges, version 1.
+    EXPECT_EQ(ParseCat(before.cat_admin), 0x01000001U);
+    EXPECT_EQ(ParseCat(before.cat_operate), 0x06000001U);
+    // Three wraps: each gives the next identifier, version 1, so no identifier comes back
+    // (an old one would make the NOCs revoked with it match again).
+    std::uint32_t last = (ParseCat(before.cat_admin) & 0xFFFF0000U) | 0xFFFFU;
+    for (int wrap = 0; wrap < 3; ++wrap) {
+        db_.Matter().UpdateCats(home_, crypto::MatterCatHex(last), Fabric().cat_operate);
+        db_.Transaction([&] {
+            fabrics_.MemberRoleChanged(
+                home_, core::ResourceRole::kPrimary, core::ResourceRole::kSecondary
+            );
+        });
+        const auto raised = ParseCat(Fabric().cat_admin);
+        EXPECT_EQ(raised, ((last >> 16) + 1) << 16 | 1U);
+        last = (raised & 0xFFFF0000U) | 0xFFFFU;
+    }
+    EXPECT_EQ(Fabric().cat_operate, before.cat_operate);
+}
+
+TEST_F(FabricRevocationTest, PastTheLastIdentifierOfTheRangeRevocationIsRefused) {
+    const auto before = Fabric();
+    // The admin range is 0x0100..0x03FF.
+    const std::uint32_t last = 0x03FFFFFFU;
     db_.Matter().UpdateCats(home_, crypto::MatterCatHex(last), before.cat_operate);
-    db_.Transaction([&] { fabrics_.MemberRoleChanged(home_, true); });
-    const auto raised = ParseCat(Fabric().cat_admin);
-    EXPECT_NE(raised >> 16, last >> 16);
-    EXPECT_EQ(raised & 0xFFFFU, 1U);
-    // Still in the admin range, disjoint from the operate one.
-    EXPECT_GE(raised >> 16, 0x0100U);
-    EXPECT_LT(raised >> 16, 0x0400U);
-    EXPECT_FALSE(Matches({last}, raised));
+    Share("bob", true);
+    const auto admin_before = Fabric().cat_admin;
+    EXPECT_EQ(
+        CodeOf([&] { sharing_.RemoveFromGroup(Caller("owner"), home_, "bob@x.com"); }),
+        core::ErrorCode::kFabricIdsFailed
+    );
+    // Nothing changed: bob is still a member, and no identifier outside the range was used.
+    EXPECT_TRUE(db_.Matter().FindMember(home_, "bob"));
+    EXPECT_EQ(Fabric().cat_admin, admin_before);
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), last);
 }
 
 TEST_F(FabricRevocationTest, AMemberLeavingTakesTheirControllersAndBothCatsAreRaised) {
@@ -392,6 +433,156 @@ TEST_F(FabricRevocationTest, ANodeLeavingRainmakerLeavesEveryFabricItWasIn) {
     // A node in no fabric: nothing happens.
     db_.Transaction([&] { fabrics_.ForgetRainmakerNode("nothing"); });
     EXPECT_EQ(Fabric().cat_admin, crypto::MatterCatHex(ParseCat(before.cat_admin) + 1));
+}
+
+// A node whose last users lose it through sharing (not through RemoveMapping) still leaves
+// RainMaker: released once, out of the fabric, so its next owner can commission it.
+TEST_F(FabricRevocationTest, ANodeLosingItsLastUsersThroughSharingLeavesTheFabric) {
+    std::vector<std::string> released;
+    db_.AccessHooks().node_released = [&](std::string_view node) {
+        released.emplace_back(node);
+        fabrics_.ForgetRainmakerNode(node);
+    };
+    db_.AccessHooks().node_left_group = [&](std::string_view group, std::string_view node) {
+        fabrics_.NodeLeftGroup(group, node);
+    };
+    storage::NodeRow node;
+    node.node_id = "rmn";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmn";
+    mapping.direct_role = core::ResourceRole::kPrimary;
+    db_.Nodes().PutMapping(mapping);
+    db_.Groups().AddNode(home_, "rmn");
+    storage::MatterNodeRow device;
+    device.group_id = home_;
+    device.matter_node_id = "00000000000000BB";
+    device.request_id = "req-rmn";
+    device.status = "success";
+    device.rainmaker_node_id = "rmn";
+    ASSERT_TRUE(db_.Matter().InsertNode(device));
+    Share("bob", true);
+    ASSERT_EQ(db_.Nodes().FindMapping("bob", "rmn")->role, core::ResourceRole::kPrimary);
+
+    // Bob, primary through the home, removes the owner's own access: the owner's mapping
+    // goes, the node leaves the home, and bob (who had it only through the home) loses it.
+    sharing::NodeSharingService node_sharing{db_, clock_};
+    node_sharing.Remove(Caller("bob"), {"rmn"}, "owner@x.com");
+
+    EXPECT_EQ(db_.Nodes().CountMappingsOfNode("rmn"), 0);
+    EXPECT_EQ(released, std::vector<std::string>{"rmn"});
+    EXPECT_FALSE(db_.Matter().FindByRainmakerNode("rmn"));
+    for (const auto& entry : fabrics_.NodeList(Fabric())) {
+        EXPECT_NE(entry.at("matter_node_id"), "00000000000000BB");
+    }
+}
+
+// Account deletion in the application's hook order (GroupService::ForgetOwner, then
+// MappingService::ForgetUser, in one transaction): a member's fabric membership goes with
+// its CAT raised; an owner's shares go first (the members lose the fabric and what it gave
+// them), then their mappings, and a node left without users is released once and leaves
+// the fabric.
+TEST_F(FabricRevocationTest, DeletingAccountsReleasesMembershipsAndNodes) {
+    std::vector<std::string> released;
+    nodes::MappingService mapping_service{db_, clock_};
+    mapping_service.SetNodeReleased([&](std::string_view node) {
+        released.emplace_back(node);
+        fabrics_.ForgetRainmakerNode(node);
+    });
+    db_.AccessHooks().node_left_group = [&](std::string_view group, std::string_view node) {
+        fabrics_.NodeLeftGroup(group, node);
+    };
+    const auto delete_account = [&](const std::string& user) {
+        db_.Transaction([&] {
+            groups_.ForgetOwner(user);
+            mapping_service.ForgetUser(user);
+        });
+    };
+    storage::NodeRow node;
+    node.node_id = "rmd";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmd";
+    mapping.direct_role = core::ResourceRole::kPrimary;
+    db_.Nodes().PutMapping(mapping);
+    db_.Groups().AddNode(home_, "rmd");
+    storage::MatterNodeRow device;
+    device.group_id = home_;
+    device.matter_node_id = "00000000000000DD";
+    device.request_id = "req-rmd";
+    device.status = "success";
+    device.rainmaker_node_id = "rmd";
+    ASSERT_TRUE(db_.Matter().InsertNode(device));
+    Share("bob", true);
+    Share("carol", false);
+    ASSERT_TRUE(db_.Nodes().FindMapping("carol", "rmd"));
+    const auto before = Fabric();
+
+    // A member's account: their identity goes, the operate CAT is raised, the node stays.
+    delete_account("carol");
+    EXPECT_FALSE(db_.Matter().FindMember(home_, "carol"));
+    EXPECT_FALSE(db_.Nodes().FindMapping("carol", "rmd"));
+    EXPECT_EQ(ParseCat(Fabric().cat_operate), ParseCat(before.cat_operate) + 1);
+    EXPECT_TRUE(released.empty());
+    EXPECT_TRUE(db_.Matter().FindByRainmakerNode("rmd"));
+
+    // The owner's account: bob's share goes (admin CAT raised) and with it his access; then
+    // the owner's mapping, the node's last: released once, out of the fabric.
+    delete_account("owner");
+    EXPECT_FALSE(db_.Matter().FindMember(home_, "bob"));
+    EXPECT_FALSE(db_.Nodes().FindMapping("bob", "rmd"));
+    EXPECT_EQ(ParseCat(Fabric().cat_admin), ParseCat(before.cat_admin) + 1);
+    EXPECT_EQ(released, std::vector<std::string>{"rmd"});
+    EXPECT_EQ(db_.Nodes().CountMappingsOfNode("rmd"), 0);
+    EXPECT_FALSE(db_.Matter().FindByRainmakerNode("rmd"));
+}
+
+// Removing one's own last mapping releases the node once (node_access does it, not also
+// RemoveMapping).
+TEST_F(FabricRevocationTest, RemovingTheLastMappingReleasesTheNodeOnce) {
+    std::vector<std::string> released;
+    nodes::MappingService mapping_service{db_, clock_, std::chrono::seconds(60), 0};
+    mapping_service.SetNodeReleased([&](std::string_view node) { released.emplace_back(node); });
+    storage::NodeRow node;
+    node.node_id = "rmo";
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    storage::UserNodeRow mapping;
+    mapping.user_id = "owner";
+    mapping.node_id = "rmo";
+    mapping.direct_role = core::ResourceRole::kPrimary;
+    db_.Nodes().PutMapping(mapping);
+    mapping_service.RemoveMapping(Caller("owner"), "rmo");
+    EXPECT_EQ(released, std::vector<std::string>{"rmo"});
+}
+
+// A transfer the receiver accepts counts against their quota like a fabric they make.
+TEST_F(FabricRevocationTest, AcceptingATransferedFabricPastTheQuotaIsRefused) {
+    GroupService limited{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 1}, &fabrics_};
+    sharing::GroupSharingService limited_sharing{db_, clock_, limited};
+    GroupFields f;
+    f.group_name = "Bobs";
+    f.is_matter = true;
+    f.matter = true;
+    limited.Create(Caller("bob"), f);  // bob's one fabric
+    sharing::ShareRequest r;
+    r.items = {home_};
+    r.user_name = "bob@x.com";
+    r.transfer = true;
+    const auto id = limited_sharing.Share(Caller("owner"), r);
+    EXPECT_EQ(
+        CodeOf([&] { limited_sharing.Respond(Caller("bob"), id, true); }),
+        core::ErrorCode::kFabricQuotaExceeded
+    );
+    EXPECT_EQ(db_.Groups().Find(home_)->owner_id, "owner");
+    EXPECT_EQ(db_.Sharing().Find(id)->status, "pending");
+    EXPECT_EQ(db_.Matter().CountFabricsOwnedBy("bob"), 1);
+    // Under the quota it goes through.
+    GroupService roomy{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{1000, 2}, &fabrics_};
+    sharing::GroupSharingService roomy_sharing{db_, clock_, roomy};
+    roomy_sharing.Respond(Caller("bob"), id, true);
+    EXPECT_EQ(db_.Groups().Find(home_)->owner_id, "bob");
 }
 
 TEST_F(FabricRevocationTest, AUserOwnsAtMostTheConfiguredNumberOfFabrics) {

@@ -12,7 +12,9 @@
 #include "core/error.hpp"
 #include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
+#include "storage/sqlite/dynamic_query.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/sqlite_matter_store.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -173,6 +175,52 @@ TEST_F(FabricServiceTest, ControllersTakeTheRoleTheCallerMayGive) {
     EXPECT_TRUE(crypto::IsIssuedBy(noc, fabric.root_ca));
     ASSERT_TRUE(crypto::InspectCertificate(noc));
     EXPECT_EQ(as_owner.at("certificates").at(0).at("matter_node_id"), id.c_str());
+}
+
+// CSR verification costs about three signatures: nobody gets it done for a group they have no
+// part in, nor for more than kMaxCsrRequests items at once.
+TEST_F(FabricServiceTest, AccessIsCheckedBeforeAnyCsrIsVerified) {
+    NocBatch batch{"add", "user", {}, false, false};
+    batch.items.push_back(CsrItem{"not a csr", "home", {}, {}});
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.IssueNocs(Caller("bob"), batch); }),
+        core::ErrorCode::kCsrGroupNotAccessible
+    );
+    // A good item first, then one for a group that does not exist.
+    NocBatch mixed = Batch("user", 1);
+    mixed.items.push_back(CsrItem{"not a csr", "nowhere", {}, {}});
+    EXPECT_EQ(
+        CodeOf([&] { fabrics_.IssueNocs(Caller("owner"), mixed); }),
+        core::ErrorCode::kCsrGroupNotAccessible
+    );
+}
+
+TEST_F(FabricServiceTest, ABatchHoldsAtMostTheDocumentedNumberOfCsrs) {
+    NocBatch batch{"add", "user", {}, false, false};
+    for (std::size_t i = 0; i <= kMaxCsrRequests; ++i) {
+        batch.items.push_back(CsrItem{"not a csr", "home", {}, {}});
+    }
+    try {
+        fabrics_.IssueNocs(Caller("owner"), batch);
+        ADD_FAILURE() << "a batch past the limit was taken";
+    } catch (const core::ApiError& e) {
+        EXPECT_EQ(e.code(), core::ErrorCode::kInputTooLarge);
+        EXPECT_NE(e.description().find(std::to_string(kMaxCsrRequests)), std::string::npos);
+    }
+}
+
+// Looking a RainMaker node up among the fabrics' devices (every release and confirmation
+// does) is an index search, not a scan of every fabric's devices.
+TEST_F(FabricServiceTest, RainmakerNodeLookupsUseThePartialIndex) {
+    for (const bool devices_only : {true, false}) {
+        const storage::sqlite::DynamicQuery query{
+            storage::sqlite::SqliteMatterStore::ByRainmakerNodeSql(devices_only), {"node-1"}};
+        std::string plan;
+        for (const auto& line : query.Plan(db_)) {
+            plan += line + "\n";
+        }
+        EXPECT_NE(plan.find("INDEX matter_nodes_rainmaker"), std::string::npos) << plan;
+    }
 }
 
 TEST_F(FabricServiceTest, ABatchWithOneBadCsrIssuesNothing) {

@@ -58,19 +58,24 @@ std::uint32_t ParseCat(const std::string& hex) {
     return static_cast<std::uint32_t>(std::stoul(hex, nullptr, 16));
 }
 
-// The CAT with the next version (its low 16 bits). Past version 0xFFFF the role takes a new
-// identifier from its range, version 1: a NOC with the old identifier matches no ACL entry
-// naming the new one.
+// The CAT with the next version (its low 16 bits). Past version 0xFFFF the role takes the
+// next identifier of its range, version 1: identifiers only go up, so none is handed out
+// again (an old one coming back would make the NOCs revoked with it match once more). Past
+// the range's last identifier the fabric cannot revoke any more: 108077, nothing changes.
 std::uint32_t NextCatVersion(std::uint32_t cat, std::uint32_t base, std::uint32_t span) {
     if ((cat & 0xFFFFU) < 0xFFFFU) {
         return cat + 1;
     }
-    for (;;) {
-        const std::uint32_t id = base + core::RandomBelow(span);
-        if (id != cat >> 16) {
-            return id << 16 | kCatVersion1;
-        }
+    const std::uint32_t id = (cat >> 16) + 1;
+    if (id < base || id >= base + span) {
+        throw ApiError(
+            ErrorCode::kFabricIdsFailed,
+            "Error occurred while generating matter fabric IDs: the fabric's CAT identifiers "
+            "are used up (make a new fabric)",
+            "CAT " + crypto::MatterCatHex(cat) + " is the last of its range"
+        );
     }
+    return id << 16 | kCatVersion1;
 }
 
 // The challenge response as the apps send it: hex (as in challenge-response mapping), else
@@ -92,7 +97,51 @@ bool Primary(const std::optional<GroupRole>& role) {
     return role && role->Primary();
 }
 
+// What a csr_requests item may reach: its group (top-level, the caller's or shared with
+// them), the caller's role there and the group's fabric.
+struct ItemAccess {
+    storage::GroupRow group;
+    std::optional<GroupRole> role;
+    FabricRow fabric;
+};
+
+// Throws 108111 (no such group, or not the caller's), 108088 (not a fabric), 108140 (a
+// secondary asking for a primary controller) or 108056 (a secondary commissioning).
+ItemAccess CheckItemAccess(
+    storage::Database& db, std::string_view user_id, const CsrItem& item, std::string_view type
+) {
+    const auto group = db.Groups().Find(item.group_id);
+    const auto role =
+        group && group->kind == "user" ? RoleInGroup(db, user_id, *group) : std::nullopt;
+    if (!role) {
+        throw ApiError(
+            ErrorCode::kCsrGroupNotAccessible, "Group missing or not accessible: " + item.group_id
+        );
+    }
+    if (!group->parent_id.empty()) {
+        throw ApiError(ErrorCode::kNotAFabric);
+    }
+    auto fabric = db.Matter().FindFabric(group->group_id);
+    if (!fabric) {
+        throw ApiError(ErrorCode::kNotAFabric);
+    }
+    if (type == "controller" && item.role && item.role->role == core::ResourceRole::kPrimary &&
+        !Primary(role)) {
+        throw ApiError(ErrorCode::kSecondaryPrimaryController);
+    }
+    // Commissioning a device changes the home: its primaries only.
+    if (type == "node" && !Primary(role)) {
+        throw ApiError(ErrorCode::kSharedGroupReadOnly);
+    }
+    return ItemAccess{*group, role, std::move(*fabric)};
+}
+
 }  // namespace
+
+std::string CsrRequestsTooMany() {
+    return "Error, input size is too large: at most " + std::to_string(kMaxCsrRequests) +
+           " csr_requests in one request";
+}
 
 std::optional<std::uint64_t> ParseMatterId(std::string_view hex) {
     if (hex.empty() || hex.size() > 16) {
@@ -127,8 +176,10 @@ void FabricService::MakeFabric(const storage::GroupRow& group) {
     FabricRow fabric;
     fabric.group_id = group.group_id;
     fabric.ipk = Upper(core::RandomHex(16));
-    fabric.cat_admin = crypto::MatterCatHex(Cat(kAdminCatBase, kCatSpan));
-    fabric.cat_operate = crypto::MatterCatHex(Cat(kOperateCatBase, kCatSpan));
+    // The role CATs start at the bottom of their ranges: each identifier gives 0xFFFF
+    // versions and the identifiers are used in order (NextCatVersion).
+    fabric.cat_admin = crypto::MatterCatHex(kAdminCatBase << 16 | kCatVersion1);
+    fabric.cat_operate = crypto::MatterCatHex(kOperateCatBase << 16 | kCatVersion1);
     fabric.created_at = clock_.NowSeconds();
     const auto rcac_id = std::max<std::uint64_t>(Random64(), 1);
     fabric.rcac_id = crypto::MatterIdHex(rcac_id);
@@ -189,9 +240,13 @@ void FabricService::MemberLeft(
     RaiseCats(group_id, was_primary || controllers, !was_primary || controllers);
 }
 
-void FabricService::MemberRoleChanged(std::string_view group_id, bool was_primary) {
-    if (db_.Matter().FindFabric(group_id)) {
-        RaiseCats(group_id, was_primary, !was_primary);
+void FabricService::MemberRoleChanged(
+    std::string_view group_id, core::ResourceRole from, core::ResourceRole to
+) {
+    const bool demoted =
+        from == core::ResourceRole::kPrimary && to == core::ResourceRole::kSecondary;
+    if (demoted && db_.Matter().FindFabric(group_id)) {
+        RaiseCats(group_id, true, false);
     }
 }
 
@@ -274,6 +329,16 @@ void FabricService::RemoveFromFabric(
     }
 }
 
+void FabricService::NodeLeftGroup(std::string_view group_id, std::string_view node_id) {
+    const auto group = db_.Groups().Find(group_id);
+    if (!group) {
+        return;
+    }
+    if (const auto fabric = FabricOf(*group)) {
+        RemoveFromFabric(fabric->group_id, {std::string(node_id)});
+    }
+}
+
 std::optional<FabricRow> FabricService::FabricOf(const storage::GroupRow& group) {
     std::optional<storage::GroupRow> top = group;
     for (int depth = 0; top && !top->parent_id.empty() && depth < 3; ++depth) {
@@ -343,7 +408,7 @@ std::shared_ptr<const crypto::MatterIssuer> FabricService::IssuerOf(const Fabric
 
 std::string FabricService::SignNoc(
     const FabricRow& fabric,
-    std::string_view csr_key,
+    const crypto::CheckedCsrKey& csr_key,
     std::uint64_t node_id,
     const std::vector<std::uint32_t>& cats
 ) {
@@ -351,7 +416,7 @@ std::string FabricService::SignNoc(
     try {
         const auto fabric_id = ParseMatterId(fabric.fabric_id).value_or(0);
         return issuer->Sign(
-            crypto::NocRequest{{}, node_id, fabric_id, cats, csr_key}, clock_.NowSeconds()
+            crypto::NocRequest{{}, node_id, fabric_id, cats, &csr_key}, clock_.NowSeconds()
         );
     } catch (const std::invalid_argument& e) {
         throw ApiError(ErrorCode::kInvalidCsr, std::string("Error, invalid CSR: ") + e.what());
@@ -385,6 +450,9 @@ boost::json::object FabricService::IssueNocs(
     if (type == "node" && batch.items.size() > 1) {
         throw ApiError(ErrorCode::kNodeCsrOne);
     }
+    if (batch.items.size() > kMaxCsrRequests) {
+        throw ApiError(ErrorCode::kInputTooLarge, CsrRequestsTooMany());
+    }
     std::vector<std::string> seen;
     for (const auto& item : batch.items) {
         if (item.csr.empty() || item.group_id.empty()) {
@@ -403,10 +471,18 @@ boost::json::object FabricService::IssueNocs(
             }
         }
     }
-    // Each CSR's signature is checked before the write transaction (the costly part of a NOC:
-    // a verification costs about three signatures), so that concurrent requests check theirs
-    // while another holds the store's write lock.
-    std::vector<std::string> keys;
+    // Access first, on a read (cheap), so that a caller cannot make the server verify CSRs for
+    // groups they have no part in; then each CSR's signature before the write transaction
+    // (the costly part of a NOC: a verification costs about three signatures), so that
+    // concurrent requests check theirs while another holds the store's write lock; then the
+    // access again inside the transaction, as it may have changed meanwhile.
+    storage::ReadSnapshot(db_, [&] {
+        for (const auto& item : batch.items) {
+            CheckItemAccess(db_, caller.user_id, item, type);
+        }
+        return true;
+    });
+    std::vector<crypto::CheckedCsrKey> keys;
     keys.reserve(batch.items.size());
     for (const auto& item : batch.items) {
         try {
@@ -420,40 +496,24 @@ boost::json::object FabricService::IssueNocs(
         for (std::size_t index = 0; index < batch.items.size(); ++index) {
             const auto& item = batch.items[index];
             const auto& key = keys[index];
-            const auto group = db_.Groups().Find(item.group_id);
-            const auto role = group && group->kind == "user"
-                                  ? RoleInGroup(db_, caller.user_id, *group)
-                                  : std::nullopt;
-            if (!role) {
-                throw ApiError(
-                    ErrorCode::kCsrGroupNotAccessible,
-                    "Group missing or not accessible: " + item.group_id
-                );
-            }
-            if (!group->parent_id.empty()) {
-                throw ApiError(ErrorCode::kNotAFabric);
-            }
-            const auto fabric = db_.Matter().FindFabric(group->group_id);
-            if (!fabric) {
-                throw ApiError(ErrorCode::kNotAFabric);
-            }
+            const auto access = CheckItemAccess(db_, caller.user_id, item, type);
+            const auto& group = access.group;
+            const auto& fabric = access.fabric;
+            const auto& role = access.role;
             const std::uint32_t role_cat =
-                ParseCat(Primary(role) ? fabric->cat_admin : fabric->cat_operate);
-            boost::json::object certificate{{"group_id", group->group_id}};
+                ParseCat(Primary(role) ? fabric.cat_admin : fabric.cat_operate);
+            boost::json::object certificate{{"group_id", group.group_id}};
             if (type == "user") {
-                const auto member = EnsureMember(group->group_id, caller.user_id);
+                const auto member = EnsureMember(group.group_id, caller.user_id);
                 const auto node_id = ParseMatterId(member.matter_user_id).value_or(0);
                 certificate["user_noc"] =
-                    SignNoc(*fabric, key, node_id, {role_cat, ParseCat(member.user_cat_id)});
+                    SignNoc(fabric, key, node_id, {role_cat, ParseCat(member.user_cat_id)});
                 certificate["matter_user_id"] = member.matter_user_id;
                 certificate["user_cat_id"] = member.user_cat_id;
             } else if (type == "controller") {
-                if (item.role->role == core::ResourceRole::kPrimary && !Primary(role)) {
-                    throw ApiError(ErrorCode::kSecondaryPrimaryController);
-                }
                 const auto id = ParseMatterId(*item.matter_node_id);
                 const auto node =
-                    id ? db_.Matter().FindNode(group->group_id, crypto::MatterIdHex(*id))
+                    id ? db_.Matter().FindNode(group.group_id, crypto::MatterIdHex(*id))
                        : std::nullopt;
                 // A controller's NOC goes to whoever holds its RainMaker node directly as primary:
                 // another member naming its Matter node id gets nothing.
@@ -468,26 +528,22 @@ boost::json::object FabricService::IssueNocs(
                     );
                 }
                 const std::uint32_t cat = ParseCat(
-                    item.role->role == core::ResourceRole::kPrimary ? fabric->cat_admin
-                                                                    : fabric->cat_operate
+                    item.role->role == core::ResourceRole::kPrimary ? fabric.cat_admin
+                                                                    : fabric.cat_operate
                 );
                 // Controllers read user_noc, as the controller firmware parses it.
-                certificate["user_noc"] = SignNoc(*fabric, key, *id, {cat});
+                certificate["user_noc"] = SignNoc(fabric, key, *id, {cat});
                 certificate["matter_node_id"] = node->matter_node_id;
             } else {
-                // Commissioning a device changes the home: its primaries only.
-                if (!Primary(role)) {
-                    throw ApiError(ErrorCode::kSharedGroupReadOnly);
-                }
                 MatterNodeRow node;
-                node.group_id = group->group_id;
+                node.group_id = group.group_id;
                 node.kind = "node";
                 node.status = "pending";
                 node.requested_by = caller.user_id;
                 node.created_at = clock_.NowSeconds();
-                const auto node_id = FreshNodeId(group->group_id);
+                const auto node_id = FreshNodeId(group.group_id);
                 node.matter_node_id = crypto::MatterIdHex(node_id);
-                certificate["node_noc"] = SignNoc(*fabric, key, node_id, {});
+                certificate["node_noc"] = SignNoc(fabric, key, node_id, {});
                 bool inserted = false;
                 for (int attempt = 0; attempt < kDrawAttempts && !inserted; ++attempt) {
                     node.request_id = core::RandomAlnum(22);
@@ -499,7 +555,7 @@ boost::json::object FabricService::IssueNocs(
                 certificate["matter_node_id"] = node.matter_node_id;
                 certificate["request_id"] = node.request_id;
             }
-            certificate["fabric_id"] = fabric->fabric_id;
+            certificate["fabric_id"] = fabric.fabric_id;
             certificates.push_back(std::move(certificate));
         }
     });

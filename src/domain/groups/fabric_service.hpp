@@ -30,6 +30,12 @@ struct CsrItem {
     std::optional<std::string> matter_node_id;  // controller: its node id (16 hex digits)
 };
 
+// csr_requests items in one PUT /user/node_group: each costs a CSR verification and a
+// signature (more: 400, 100036, before anything else is looked at).
+inline constexpr std::size_t kMaxCsrRequests = 32;
+// The description of that 100036.
+std::string CsrRequestsTooMany();
+
 // PUT /user/node_group with csr_requests (#57).
 struct NocBatch {
     std::string operation;  // must be "add"
@@ -77,9 +83,13 @@ public:
     // secondary) is raised; the controllers they made go too, and both CATs are raised then
     // (a controller's NOC may carry either).
     void MemberLeft(std::string_view group_id, std::string_view user_id, bool was_primary);
-    // A member's role changed between primary and secondary: the CAT of the former role is
-    // raised (their NOCs carry it).
-    void MemberRoleChanged(std::string_view group_id, bool was_primary);
+    // A member's role changed from `from` to `to`. Only a role someone lost is revoked: a
+    // demotion (primary to secondary) raises the admin CAT their NOCs carry; a promotion
+    // raises nothing (a primary may operate too, so the operate CAT they hold grants nothing
+    // they lost, and the other secondaries keep theirs).
+    void MemberRoleChanged(
+        std::string_view group_id, core::ResourceRole from, core::ResourceRole to
+    );
     // A RainMaker node left RainMaker (reset, or its last user gone): it is no longer a device
     // or a controller of any fabric, so its next owner can commission it. A controller's
     // fabric has both CATs raised (the NOCs it was given carry one).
@@ -89,6 +99,10 @@ public:
     // is deleted; a RainMaker+Matter node named by its node id leaves the fabric and is a
     // RainMaker node again. Other ids are ignored (call inside the transaction).
     void RemoveFromFabric(std::string_view group_id, const std::vector<std::string>& ids);
+    // A user who lost access to the RainMaker node had it taken out of their group (the
+    // store's NodeAccessHooks::node_left_group): when the group is a fabric's home or one of
+    // its rooms, the node leaves the fabric (as RemoveFromFabric).
+    void NodeLeftGroup(std::string_view group_id, std::string_view node_id);
 
     // The fabric of the top-level group of `group` (a fabric's sub-groups belong to it).
     std::optional<storage::FabricRow> FabricOf(const storage::GroupRow& group);
@@ -99,9 +113,11 @@ public:
     boost::json::array NodeList(const storage::FabricRow& fabric);
 
     // #57 csr_requests: {"certificates": [...]} in request order; nothing is issued when one
-    // item fails. Throws 108107, 108108, 108110, 108111, 108088, 108112, 108113, 108116,
-    // 108123, 108124, 108137, 108101, 108140, 108085, 108056; 108083 / 108086 when the fabric's
-    // root cannot be opened / the NOC cannot be made.
+    // item fails. The caller's access to every item's group is checked before any CSR is
+    // verified (and again in the write). Throws 100036 (more than kMaxCsrRequests), 108107, 108108,
+    // 108110, 108111, 108088, 108112, 108113, 108116, 108123, 108124, 108137, 108101, 108140,
+    // 108085, 108056; 108083 / 108086 when the fabric's root cannot be opened / the NOC cannot be
+    // made.
     boost::json::object IssueNocs(const auth::AuthContext& caller, const NocBatch& batch);
     // #57 request_id/status (within an hour of the NOC). Throws 108105, 108102, 108103, 108100,
     // 108099, 108104, 108095, 108096, 108101, 108098 (a node another user holds).
@@ -141,7 +157,7 @@ private:
     // A NOC for the key of a CSR checked before (crypto::MatterCsrPublicKey).
     std::string SignNoc(
         const storage::FabricRow& fabric,
-        std::string_view csr_key,
+        const crypto::CheckedCsrKey& csr_key,
         std::uint64_t node_id,
         const std::vector<std::uint32_t>& cats
     );

@@ -273,6 +273,28 @@ void GroupService::CheckFabricQuota(std::string_view owner_id) {
     }
 }
 
+void GroupService::CheckFabricsReceived(
+    std::string_view user_id, const std::vector<GroupRow>& groups
+) {
+    const int limit = limits_.max_matter_fabrics_per_user;
+    if (Admin() || limit <= 0) {
+        return;
+    }
+    int received = 0;
+    for (const auto& group : groups) {
+        if (group.parent_id.empty() && db_.Matter().FindFabric(group.group_id)) {
+            ++received;
+        }
+    }
+    if (received > 0 && db_.Matter().CountFabricsOwnedBy(user_id) + received > limit) {
+        throw ApiError(
+            ErrorCode::kFabricQuotaExceeded,
+            "Matter fabric quota is exceeded: a user owns at most " + std::to_string(limit) +
+                " Matter fabrics"
+        );
+    }
+}
+
 void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::string>& nodes) {
     // A sub-group's nodes stay a subset of its parent's: removal goes down the tree.
     for (const auto& child : db_.Groups().Children(group.group_id)) {
@@ -541,9 +563,9 @@ void GroupService::MemberJoined(const GroupRow& group, std::string_view user_id)
     }
 }
 
-void GroupService::MemberRoleChanged(const GroupRow& group, bool was_primary) {
+void GroupService::MemberRoleChanged(const GroupRow& group, ResourceRole from, ResourceRole to) {
     if (!Admin() && fabrics_ != nullptr && group.parent_id.empty()) {
-        fabrics_->MemberRoleChanged(group.group_id, was_primary);
+        fabrics_->MemberRoleChanged(group.group_id, from, to);
     }
 }
 
@@ -789,10 +811,10 @@ void GroupService::HandOver(const GroupRow& group, std::string_view from, std::s
     db_.Groups().SetOwner(group.group_id, heir);
     if (fabrics_ != nullptr && group.parent_id.empty()) {
         // The former owner leaves the fabric (a transfer may make them a secondary again: a
-        // new member then); a secondary heir becomes its owner.
+        // new member then); a secondary heir becoming its owner loses nothing (no CAT raised).
         fabrics_->MemberLeft(group.group_id, from, true);
-        if (heirs_share && heirs_share->role != ResourceRole::kPrimary) {
-            fabrics_->MemberRoleChanged(group.group_id, false);
+        if (heirs_share) {
+            fabrics_->MemberRoleChanged(group.group_id, heirs_share->role, ResourceRole::kPrimary);
         }
     }
     auto handed = group;

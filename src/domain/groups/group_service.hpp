@@ -137,11 +137,19 @@ public:
     // `user_id` now holds a share of the group: their identity in its fabric, if it is one.
     // Call inside the sharing transaction.
     void MemberJoined(const storage::GroupRow& group, std::string_view user_id);
-    // A share holder's role changed between primary and secondary (`was_primary`: what it
-    // was): the fabric, if the group is one, revokes the former role's CAT.
-    void MemberRoleChanged(const storage::GroupRow& group, bool was_primary);
+    // A share holder's role changed from `from` to `to`: the fabric, if the group is one,
+    // revokes the admin CAT on a demotion (FabricService::MemberRoleChanged).
+    void MemberRoleChanged(
+        const storage::GroupRow& group, core::ResourceRole from, core::ResourceRole to
+    );
     // Whether the group is a Matter fabric or a sub-group of one.
     bool InFabric(const storage::GroupRow& group);
+    // `user_id` accepts a transfer of `groups`: the fabrics among them must fit their quota
+    // (108132 past groups.max_matter_fabrics_per_user). A home inherited from an owner who
+    // leaves is not checked (the heir did not ask for it).
+    void CheckFabricsReceived(
+        std::string_view user_id, const std::vector<storage::GroupRow>& groups
+    );
 
     // Mapping with group_id: adds a node the user was just mapped to. Throws ApiError when
     // the group is not the user's or the node cannot join it.

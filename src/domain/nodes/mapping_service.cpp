@@ -269,10 +269,8 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
                 "Error, cannot remove nodes that were shared via groups: leave the group instead"
             );
         }
+        // Releases the node when it was its last mapping (node_access).
         SetDirectRole(db_, caller.user_id, node_id, std::nullopt, clock_.NowSeconds());
-        if (node_released_ && db_.Nodes().CountMappingsOfNode(node_id) == 0) {
-            node_released_(node_id);
-        }
     });
 }
 
@@ -291,9 +289,7 @@ void MappingService::ForgetUser(std::string_view user_id) {
     }
     for (const auto& node_id : nodes) {
         db_.Nodes().DeleteMapping(user_id, node_id);
-        if (node_released_ && db_.Nodes().CountMappingsOfNode(node_id) == 0) {
-            node_released_(node_id);
-        }
+        ReleaseIfUnmapped(db_, node_id);
     }
 }
 
@@ -426,8 +422,10 @@ void MappingService::OnNodeReport(std::string_view node_id, const NodeMappingMes
         if (report.reset) {
             const int removed = db_.Nodes().DeleteAllMappings(node_id);
             db_.Groups().RemoveNodeFromUserGroups(node_id);
-            if (node_released_) {
-                node_released_(node_id);  // a new owner does not inherit the old one's data
+            // A new owner does not inherit the old one's data (released even when it had no
+            // users left: a report of a node nobody maps still ends its fabric bindings).
+            if (const auto& released = db_.AccessHooks().node_released) {
+                released(node_id);
             }
             core::log::Info(
                 "node " + std::string(node_id) + " reset its mapping: " + std::to_string(removed) +

@@ -86,9 +86,11 @@ public:
     }
 
     // Called inside the transaction in which a node lost its last user (the last mapping was
-    // removed, or the node reset): areas holding the node's data (time series) delete it.
+    // removed by any access change, the last user deleted, or the node reset): areas holding
+    // the node's data (time series, fabrics) delete it. Installed as the store's
+    // NodeAccessHooks::node_released (node_access calls it; once per loss).
     void SetNodeReleased(std::function<void(std::string_view node_id)> released) {
-        node_released_ = std::move(released);
+        db_.AccessHooks().node_released = std::move(released);
     }
 
     // Inside an account deletion's transaction: removes the user's mappings (the account's
@@ -119,7 +121,6 @@ private:
     // Throws kTooManyRequests when the user already has max_open_requests_ waiting.
     void CheckOpenRequests(std::string_view user_id);
     std::function<void(std::string_view, std::string_view, std::string_view)> group_joiner_;
-    std::function<void(std::string_view)> node_released_;
     static thread_local inline bool group_failed_ = false;  // set by Confirm on this thread
 };
 

@@ -94,12 +94,15 @@ Closure Close(storage::Database& db, std::string_view user_id, std::string_view 
 
 // Recomputes each queued user's access to the node; a change re-queues the users the
 // changed user's own groups are shared with. A user left without access loses the mapping
-// and the node leaves their groups.
+// and the node leaves their groups (node_left_group for each); a node left without any user
+// is released (node_released), here and only here for access changes.
 void Settle(
     storage::Database& db, std::string_view node_id, std::deque<std::string> queue, std::int64_t now
 ) {
     // A user waits in the queue once: more reasons to look again change nothing.
     std::set<std::string> queued(queue.begin(), queue.end());
+    const auto& hooks = db.AccessHooks();
+    bool deleted = false;
     const auto enqueue = [&](const std::string& user) {
         if (queued.insert(user).second) {
             queue.push_back(user);
@@ -119,6 +122,7 @@ void Settle(
         }
         if (!role) {
             db.Nodes().DeleteMapping(user, node_id);
+            deleted = true;
         } else {
             storage::UserNodeRow row;
             if (mapping) {
@@ -138,6 +142,9 @@ void Settle(
         for (const auto& group : db.Groups().GroupsOfNode("user", user, node_id)) {
             if (!role) {
                 db.Groups().RemoveNode(group.group_id, node_id);
+                if (hooks.node_left_group) {
+                    hooks.node_left_group(group.group_id, node_id);
+                }
             }
             for (const auto& share : db.Groups().SharesOfGroup(group.group_id)) {
                 enqueue(share.user_id);
@@ -151,9 +158,19 @@ void Settle(
             " user(s) left unchecked"
         );
     }
+    if (deleted) {
+        ReleaseIfUnmapped(db, node_id);
+    }
 }
 
 }  // namespace
+
+void ReleaseIfUnmapped(storage::Database& db, std::string_view node_id) {
+    const auto& released = db.AccessHooks().node_released;
+    if (released && db.Nodes().CountMappingsOfNode(node_id) == 0) {
+        released(node_id);
+    }
+}
 
 void SyncAccess(
     storage::Database& db, std::string_view user_id, std::string_view node_id, std::int64_t now

@@ -18,6 +18,14 @@
 
 namespace rainmaker::domain::nodes {
 
+// These call the store's NodeAccessHooks (storage/database.hpp): node_left_group when a user
+// who lost access has the node taken out of their groups, node_released when a deleted
+// mapping was the node's last.
+
+// Releases the node (NodeAccessHooks::node_released) when no user maps it any longer. For a
+// mapping deleted outside these functions; they call it themselves.
+void ReleaseIfUnmapped(storage::Database& db, std::string_view node_id);
+
 // Recomputes the user's access to the node from its sources. A user left without access
 // loses the mapping, and the node leaves that user's own groups (and so the users those
 // groups are shared with, recursively).

@@ -172,6 +172,9 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
         CheckSender(request.from_user, *group, request.transfer);
         groups.push_back(std::move(*group));
     }
+    if (request.transfer) {
+        groups_.CheckFabricsReceived(request.to_user, groups);  // 108132: nothing changes
+    }
     for (const auto& group : groups) {
         const auto nodes = db_.Groups().Nodes(group.group_id);
         auto given = role;  // what the receiver ends up with, for the event
@@ -205,7 +208,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             }
             groups_.MemberJoined(group, request.to_user);
             if (existing && existing->role != given) {
-                groups_.MemberRoleChanged(group, existing->role == ResourceRole::kPrimary);
+                groups_.MemberRoleChanged(group, existing->role, given);
             }
         }
         const std::string event = core::Serialize(boost::json::object{

@@ -74,6 +74,9 @@ domain::groups::NocBatch CsrBatch(const boost::json::object& body) {
             ErrorCode::kInvalidBody, "Invalid request body: csr_requests must be an array"
         );
     }
+    if (list->as_array().size() > domain::groups::kMaxCsrRequests) {
+        throw ApiError(ErrorCode::kInputTooLarge, domain::groups::CsrRequestsTooMany());
+    }
     for (const auto& value : list->as_array()) {
         if (!value.is_object()) {
             throw ApiError(ErrorCode::kCsrItemFields);

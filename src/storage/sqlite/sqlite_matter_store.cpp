@@ -251,19 +251,21 @@ std::vector<MatterNodeRow> SqliteMatterStore::Nodes(
     );
 }
 
-std::optional<MatterNodeRow> SqliteMatterStore::FindByRainmakerNode(std::string_view node_id) {
-    // A controller row names its RainMaker node too: only the device it was commissioned as.
-    return db_.FindOne(
-        SelectNodes("WHERE rainmaker_node_id = ? AND kind = 'node'"), node_id, ReadNode
+std::string SqliteMatterStore::ByRainmakerNodeSql(bool devices_only) {
+    // A controller row names its RainMaker node too: `devices_only` keeps the device it was
+    // commissioned as.
+    return SelectNodes(
+        std::string("WHERE rainmaker_node_id = ? AND rainmaker_node_id <> ''") +
+        (devices_only ? " AND kind = 'node'" : " ORDER BY group_id, matter_node_id")
     );
 }
 
+std::optional<MatterNodeRow> SqliteMatterStore::FindByRainmakerNode(std::string_view node_id) {
+    return db_.FindOne(ByRainmakerNodeSql(true), node_id, ReadNode);
+}
+
 std::vector<MatterNodeRow> SqliteMatterStore::NodesOfRainmakerNode(std::string_view node_id) {
-    return db_.FindAll(
-        SelectNodes("WHERE rainmaker_node_id = ? ORDER BY group_id, matter_node_id"),
-        ReadNode,
-        node_id
-    );
+    return db_.FindAll(ByRainmakerNodeSql(false), ReadNode, node_id);
 }
 
 }  // namespace rainmaker::storage::sqlite

@@ -11,6 +11,12 @@ class SqliteMatterStore final : public MatterStore {
 public:
     explicit SqliteMatterStore(SqliteDatabase& db) : db_(db) {}
 
+    // The statements of FindByRainmakerNode (`devices_only`) and NodesOfRainmakerNode, one
+    // argument: the RainMaker node id. They repeat the partial index's condition
+    // (rainmaker_node_id <> '') so that SQLite may use matter_nodes_rainmaker (tests check
+    // the plan).
+    static std::string ByRainmakerNodeSql(bool devices_only);
+
     // storage::MatterStore
     bool InsertFabric(const FabricRow& fabric) override;
     std::optional<FabricRow> FindFabric(std::string_view group_id) override;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <sys/stat.h>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -76,6 +78,74 @@ bool Verifies(const std::string& root_pem, const std::string& leaf_pem) {
 // The CSR of a new P-256 key (what a phone or a device sends).
 std::string Csr() {
     return MakeKeyAndCsr("matter").csr_pem;
+}
+
+// Output of a shell command, its errors included.
+std::string Shell(const std::string& command) {
+    std::unique_ptr<FILE, Deleter<pclose>> pipe(popen((command + " 2>&1").c_str(), "r"));
+    std::string out;
+    char buffer[512];
+    while (pipe && fgets(buffer, sizeof buffer, pipe.get()) != nullptr) {
+        out += buffer;
+    }
+    return out;
+}
+
+// The CSR with the last byte of its DER (inside the signature's s INTEGER) changed, as the
+// base64 of the DER (what the phone apps send): well formed, signature wrong.
+std::string TamperedCsr(const std::string& pem) {
+    std::string body;
+    std::size_t start = 0;
+    while (start < pem.size()) {
+        auto end = pem.find('\n', start);
+        end = end == std::string::npos ? pem.size() : end;
+        const auto line = pem.substr(start, end - start);
+        if (line.rfind("-----", 0) != 0) {
+            body += line;
+        }
+        start = end + 1;
+    }
+    auto der = Base64Decode(body);
+    if (!der || der->empty()) {
+        ADD_FAILURE() << "not a PEM CSR";
+        return {};
+    }
+    der->back() = static_cast<char>(der->back() ^ 0x01);
+    return Base64Encode(*der);
+}
+
+// A CSR whose key is a compressed P-256 point (OpenSSL's API; the openssl tool writes the
+// point uncompressed whatever the key file says), signed with ecdsa-with-SHA256.
+std::string CompressedKeyCsr() {
+    std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>> key(
+        EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
+    );
+    std::unique_ptr<X509_REQ, Deleter<X509_REQ_free>> req(X509_REQ_new());
+    if (!key || !req ||
+        EVP_PKEY_set_utf8_string_param(
+            key.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"
+        ) != 1 ||
+        X509_REQ_set_pubkey(req.get(), key.get()) != 1 ||
+        X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0) {
+        ADD_FAILURE() << "cannot make a CSR with a compressed key";
+        return {};
+    }
+    std::unique_ptr<BIO, Deleter<BIO_free>> bio(BIO_new(BIO_s_mem()));
+    PEM_write_bio_X509_REQ(bio.get(), req.get());
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+// The description of the std::invalid_argument `f` throws ("" when none).
+template <typename F>
+std::string RefusalOf(F f) {
+    try {
+        f();
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return "";
 }
 
 TEST(MatterCerts, RootCarriesTheMatterAttributesAndCaExtensions) {
@@ -184,10 +254,22 @@ TEST(MatterCerts, RefusesBadCsrsAndIds) {
     // An RSA key is not a Matter key.
     EXPECT_THROW(sign(MakeKeyAndCsr("x", KeyType::kRsa2048).csr_pem, 1, {}), std::invalid_argument);
     // A CSR whose signature was altered.
-    std::string tampered = good;
-    const auto at = tampered.find("-----END") - 6;
-    tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
-    EXPECT_THROW(sign(tampered, 1, {}), std::invalid_argument);
+    EXPECT_NE(
+        RefusalOf([&] { sign(TamperedCsr(good), 1, {}); }).find("does not verify"),
+        std::string::npos
+    );
+    // Signed with another algorithm than ecdsa-with-SHA256 (the fast reader leaves it to
+    // OpenSSL, which would verify it).
+    {
+        const TempDir dir;
+        const auto key = (dir.path() / "k.pem").string();
+        Shell("openssl ecparam -name prime256v1 -genkey -noout -out " + key);
+        const auto sha384 = Shell("openssl req -new -sha384 -key " + key + " -subj /CN=x");
+        ASSERT_NE(sha384.find("BEGIN CERTIFICATE REQUEST"), std::string::npos) << sha384;
+        EXPECT_NE(
+            RefusalOf([&] { sign(sha384, 1, {}); }).find("ecdsa-with-SHA256"), std::string::npos
+        );
+    }
     // Node ids outside the operational range.
     EXPECT_THROW(sign(good, 0, {}), std::invalid_argument);
     EXPECT_THROW(sign(good, 0xFFFFFFF000000000ULL, {}), std::invalid_argument);
@@ -304,57 +386,128 @@ TEST(MatterCerts, TheDerNocIsWhatOpenSslBuildsFromTheSameFields) {
             // The serial: positive, 63 bits at most.
             const ASN1_INTEGER* serial = X509_get0_serialNumber(noc.get());
             EXPECT_LE(ASN1_STRING_length(serial), 8);
-            EXPECT_NE(ASN1_INTEGER_get(serial), 0);
+            EXPECT_EQ(ASN1_STRING_type(serial), V_ASN1_INTEGER);  // not V_ASN1_NEG_INTEGER
+            EXPECT_GT(ASN1_INTEGER_get(serial), 0);
         }
     }
 }
 
-// The DER reader takes a CSR when OpenSSL's parser does, with the same key; other shapes (an
-// attribute, a compressed key, RSA) go through OpenSSL, and a bad signature is refused by both.
-TEST(MatterCerts, TheDerCsrReaderAgreesWithOpenSsl) {
-    const auto same = [](const std::string& csr) {
-        std::optional<std::string> fast;
-        std::optional<std::string> reference;
-        try {
-            fast = MatterCsrPublicKey(csr);
-        } catch (const std::invalid_argument&) {
-        }
-        try {
-            reference = MatterCsrPublicKey(csr, true);
-        } catch (const std::invalid_argument&) {
-        }
-        EXPECT_EQ(fast, reference) << csr;
-        return fast.has_value();
-    };
-    const auto good = Csr();
-    EXPECT_TRUE(same(good));
-    EXPECT_EQ(MatterCsrPublicKey(good).size(), 91U);
-    std::string tampered = good;
-    const auto at = tampered.find("-----END") - 6;
-    tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
-    EXPECT_FALSE(same(tampered));
-    EXPECT_FALSE(same(MakeKeyAndCsr("x", KeyType::kRsa2048).csr_pem));
-    EXPECT_FALSE(same("garbage"));
-    // The openssl tool's CSR, and one with an extension request attribute.
-    const TempDir dir;
-    const auto run = [&](const std::string& command) {
-        std::unique_ptr<FILE, Deleter<pclose>> pipe(popen((command + " 2>&1").c_str(), "r"));
+// The serial's DER: leading zero bytes dropped, one kept before a byte with its top bit set.
+TEST(MatterCerts, TheSerialIsAMinimalPositiveInteger) {
+    const auto hex = [](const std::string& der) {
         std::string out;
-        char buffer[512];
-        while (pipe && fgets(buffer, sizeof buffer, pipe.get()) != nullptr) {
-            out += buffer;
+        for (const unsigned char c : der) {
+            char two[3];
+            std::snprintf(two, sizeof two, "%02x", c);
+            out += two;
         }
         return out;
     };
+    EXPECT_EQ(
+        hex(detail::DerPositiveInteger({0, 0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc})),
+        "0206123456789abc"
+    );
+    EXPECT_EQ(hex(detail::DerPositiveInteger({0, 0x80, 0, 0, 0, 0, 0, 1})), "02080080000000000001");
+    EXPECT_EQ(hex(detail::DerPositiveInteger({0, 0, 0, 0, 0, 0, 0, 1})), "020101");
+    EXPECT_EQ(hex(detail::DerPositiveInteger({0x7f, 0, 0, 0, 0, 0, 0, 0})), "02087f00000000000000");
+    EXPECT_THROW(detail::DerPositiveInteger({0x80, 0, 0, 0, 0, 0, 0, 0}), std::invalid_argument);
+}
+
+// DER lengths past two bytes are refused, not written wrong.
+TEST(MatterCerts, TheDerWriterRefusesLengthsItCannotWrite) {
+    std::string out;
+    detail::AppendDerLength(out, 0x7f);
+    detail::AppendDerLength(out, 0x80);
+    detail::AppendDerLength(out, 0xffff);
+    EXPECT_EQ(out, std::string("\x7f\x81\x80\x82\xff\xff", 6));
+    EXPECT_THROW(detail::AppendDerLength(out, 0x10000), std::length_error);
+}
+
+// Only MatterCsrPublicKey makes a checked key: a NOC request cannot carry a key nobody proved.
+static_assert(!std::is_constructible_v<CheckedCsrKey, std::string>);
+static_assert(!std::is_constructible_v<CheckedCsrKey, std::string_view>);
+
+TEST(MatterCerts, ACheckedKeyIsTheKeyTheNocCarries) {
+    const auto root = MakeMatterRoot(7, kFabric, kNow);
+    const auto csr = Csr();
+    const auto key = MatterCsrPublicKey(csr);
+    NocRequest request{{}, 1, kFabric, {}, &key};
+    const auto noc = Parse(SignMatterNoc(root.key_pem, root.cert_pem, request, kNow));
+    ASSERT_TRUE(noc);
+    unsigned char* der = nullptr;
+    const int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(noc.get()), &der);
+    const std::string spki(reinterpret_cast<char*>(der), size > 0 ? std::size_t(size) : 0);
+    OPENSSL_free(der);
+    EXPECT_EQ(spki, key.Spki());
+}
+
+// The DER reader takes a CSR when OpenSSL's parser does, with the same key; other shapes (an
+// attribute, a compressed key, RSA, another signature algorithm) go through OpenSSL, and a bad
+// signature is refused by both.
+TEST(MatterCerts, TheDerCsrReaderAgreesWithOpenSsl) {
+    const auto read = [](const std::string& csr, CsrReader reader) -> std::optional<std::string> {
+        try {
+            return MatterCsrPublicKey(csr, reader).Spki();
+        } catch (const std::invalid_argument&) {
+            return std::nullopt;
+        }
+    };
+    const auto same = [&](const std::string& csr) {
+        const auto fast = read(csr, CsrReader::kAny);
+        EXPECT_EQ(fast, read(csr, CsrReader::kOpenSslOnly)) << csr;
+        return fast.has_value();
+    };
+    // Taken by the fast path itself (the comparison above is worth something only then).
+    const auto fast_only = [&](const std::string& csr) {
+        const auto key = read(csr, CsrReader::kFastOnly);
+        if (key) {
+            EXPECT_EQ(key, read(csr, CsrReader::kOpenSslOnly)) << csr;
+        }
+        return key.has_value();
+    };
+    const auto good = Csr();
+    EXPECT_TRUE(same(good));
+    EXPECT_TRUE(fast_only(good));
+    EXPECT_EQ(MatterCsrPublicKey(good).Spki().size(), 91U);
+    // A signature changed inside the DER: refused by both paths for that reason.
+    const auto tampered = TamperedCsr(good);
+    EXPECT_FALSE(same(tampered));
+    for (const auto reader : {CsrReader::kAny, CsrReader::kOpenSslOnly}) {
+        EXPECT_NE(
+            RefusalOf([&] { MatterCsrPublicKey(tampered, reader); }).find("does not verify"),
+            std::string::npos
+        );
+    }
+    EXPECT_FALSE(same(MakeKeyAndCsr("x", KeyType::kRsa2048).csr_pem));
+    EXPECT_FALSE(same("garbage"));
+    // The openssl tool's CSR, one with an extension request attribute, one with a compressed
+    // key, one signed with SHA-384.
+    const TempDir dir;
     const auto key = (dir.path() / "k.pem").string();
-    run("openssl ecparam -name prime256v1 -genkey -noout -out " + key);
-    const auto plain = run("openssl req -new -key " + key + " -subj /O=CSR");
+    Shell("openssl ecparam -name prime256v1 -genkey -noout -out " + key);
+    const auto plain = Shell("openssl req -new -key " + key + " -subj /O=CSR");
     const auto with_attribute =
-        run("openssl req -new -key " + key + " -subj /CN=x -addext keyUsage=digitalSignature");
-    ASSERT_NE(with_attribute.find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
+        Shell("openssl req -new -key " + key + " -subj /CN=x -addext keyUsage=digitalSignature");
+    const auto compressed = CompressedKeyCsr();
+    EXPECT_NE(
+        RefusalOf([&] { MatterCsrPublicKey(compressed); }).find("uncompressed point"),
+        std::string::npos
+    );
+    const auto sha384 = Shell("openssl req -new -sha384 -key " + key + " -subj /CN=x");
+    for (const auto* csr : {&plain, &with_attribute, &compressed, &sha384}) {
+        ASSERT_NE(csr->find("BEGIN CERTIFICATE REQUEST"), std::string::npos) << *csr;
+    }
     EXPECT_TRUE(same(plain));
+    EXPECT_TRUE(fast_only(plain));
+    // The attribute: not the fast path's shape, taken through OpenSSL with the same key.
+    EXPECT_FALSE(fast_only(with_attribute));
     EXPECT_TRUE(same(with_attribute));
-    EXPECT_EQ(MatterCsrPublicKey(plain), MatterCsrPublicKey(with_attribute));
+    EXPECT_EQ(read(with_attribute, CsrReader::kAny), read(plain, CsrReader::kAny));
+    // A compressed point (a NOC cannot carry it) and SHA-384: refused by every path.
+    EXPECT_FALSE(same(compressed));
+    EXPECT_FALSE(fast_only(compressed));
+    EXPECT_FALSE(same(sha384));
+    EXPECT_FALSE(fast_only(sha384));
 }
 
 TEST(FabricKeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
@@ -371,6 +524,11 @@ TEST(FabricKeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
     EXPECT_EQ(sealed.find("abc"), std::string::npos);
     EXPECT_EQ(sealer->Open(sealed, "group1"), secret);
     EXPECT_THROW(sealer->Open(sealed, "group2"), std::runtime_error);
+    // Not to be created: a missing file is an error, and none is made.
+    const auto absent = dir.path() / "absent.key";
+    EXPECT_THROW(FabricKeySealer::LoadOrCreate(absent, false), std::runtime_error);
+    EXPECT_FALSE(std::filesystem::exists(absent));
+    EXPECT_EQ(FabricKeySealer::LoadOrCreate(file, false)->Open(sealer->Seal("x", "g"), "g"), "x");
     // The same file gives the same key; another key does not open it.
     EXPECT_EQ(FabricKeySealer::LoadOrCreate(file)->Open(sealed, "group1"), secret);
     EXPECT_THROW(
