@@ -218,7 +218,7 @@ struct Application::Parts {
           fabrics(*db, *sealer, clock),
           groups(*db, nodes, clock, domain::groups::GroupKind::kUser, config.groups, &fabrics),
           admin_groups(*db, nodes, clock, domain::groups::GroupKind::kAdmin),
-          admin_nodes(*db, crl, clock),
+          admin_nodes(*db, crl, clock, config.admin_nodes),
           tags(*db),
           sharing(*db, clock, config.sharing),
           group_sharing(*db, clock, groups, config.sharing),

@@ -185,6 +185,15 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "groups.max_per_user", c.groups.max_per_user);
     Read(t, "groups.max_matter_fabrics_per_user", c.groups.max_matter_fabrics_per_user);
     Read(t, "rbac.enabled", c.rbac.enabled);
+    std::int64_t search_budget_ms = c.admin_nodes.search_budget.count();
+    Read(t, "admin.node_search_budget_ms", search_budget_ms);
+    // Below 10 ms ordinary searches would fail on a busy machine; above a minute one request
+    // could hold a connection and keep the WAL from being checkpointed that long.
+    if (search_budget_ms < 10 || search_budget_ms > 60000) {
+        throw std::runtime_error("config: admin.node_search_budget_ms must be between 10 and 60000"
+        );
+    }
+    c.admin_nodes.search_budget = std::chrono::milliseconds(search_budget_ms);
     Read(t, "ota.max_inline_image_bytes", c.ota.max_inline_image_bytes);
     Read(t, "ota.max_upload_bytes", c.ota.max_upload_bytes);
     ReadSeconds(t, "ota.upload_url_ttl_seconds", c.ota.upload_url_ttl);

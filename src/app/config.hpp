@@ -12,6 +12,7 @@
 #include "domain/commands/command_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
+#include "domain/nodes/admin_node_service.hpp"
 #include "domain/nodes/claim_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/ota/ota_delivery.hpp"
@@ -45,6 +46,7 @@ struct Config {
     std::chrono::seconds mapping_timeout{60};  // secret-key mapping requests
     int max_open_mapping_requests = 100;       // per user
     domain::nodes::ClaimLimits claims;
+    domain::nodes::AdminNodeConfig admin_nodes;
     domain::groups::GroupLimits groups;
     domain::sharing::SharingLimits sharing;
     domain::nodes::IngestLimits ingest;

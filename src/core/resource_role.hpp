@@ -4,6 +4,7 @@
 // the HTTP and storage edges; everything between takes and returns the type.
 #pragma once
 
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 
@@ -12,15 +13,16 @@ namespace rainmaker::core {
 // Primary users administer and share what they hold; secondary users use it.
 enum class ResourceRole { kPrimary, kSecondary };
 
-// "primary" or "secondary".
+// "primary" or "secondary". Any other value is a memory error, never a role: it stops the
+// process rather than being named (least of all as the privileged role).
 constexpr std::string_view Name(ResourceRole role) {
     switch (role) {
+        case ResourceRole::kPrimary:
+            return "primary";
         case ResourceRole::kSecondary:
             return "secondary";
-        case ResourceRole::kPrimary:
-            break;
     }
-    return "primary";
+    std::abort();
 }
 
 // "primary" or "secondary" (exactly); nullopt for anything else.

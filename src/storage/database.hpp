@@ -1,11 +1,13 @@
 // The store as the domain sees it: one interface per area and transactions across them.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
 
+#include "core/clock.hpp"
 #include "storage/automation_store.hpp"
 #include "storage/code_store.hpp"
 #include "storage/command_store.hpp"
@@ -22,6 +24,7 @@
 #include "storage/session_store.hpp"
 #include "storage/sharing_store.hpp"
 #include "storage/tag_store.hpp"
+#include "storage/time_budget.hpp"
 #include "storage/timeseries_store.hpp"
 #include "storage/user_store.hpp"
 
@@ -64,6 +67,15 @@ public:
     // thread inside it reads the same state (a page and its total agree), through one
     // connection (cheaper than one read transaction per call). Inside a Transaction it joins.
     virtual void Snapshot(const std::function<void()>& work) = 0;
+    // Runs `work` with a time budget of `budget` from now (as `clock` measures): a store call
+    // this thread makes inside it whose statement is still running when the budget is spent
+    // stops there and throws TimeBudgetSpent, and so does every call after. Within an outer
+    // budget the earlier end wins. For reads: a transaction stopped half-way can only roll back.
+    virtual void WithTimeBudget(
+        const core::Clock& clock,
+        std::chrono::milliseconds budget,
+        const std::function<void()>& work
+    ) = 0;
     // Runs `effect` once the transaction this thread is in has committed, or at once outside
     // one; drops it when the transaction rolls back. For what must follow only committed
     // state and must not hold the write lock: publishing to nodes. An effect that throws is

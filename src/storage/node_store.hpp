@@ -100,11 +100,6 @@ struct NodeScopeFilter {
     std::vector<NodeRule> deny;
 };
 
-// The largest scope SearchNodes/CountNodes take: rules of allow and deny together, and their
-// tags and types in all (a larger one is the caller's to check node by node).
-inline constexpr std::size_t kMaxScopeRules = 32;
-inline constexpr std::size_t kMaxScopeValues = 512;
-
 struct AdminNodeFilter {
     std::string node_type;
     std::string model;
@@ -114,7 +109,7 @@ struct AdminNodeFilter {
     std::int64_t active_since_ms = 0;      // for kActive / kInactive
     std::string subtype;                   // the reported config's info.subtype
     std::string project_name;              // the reported config's info.project_name
-    std::optional<NodeScopeFilter> scope;  // within kMaxScopeRules / kMaxScopeValues
+    std::optional<NodeScopeFilter> scope;  // RBAC: only the nodes it allows
 };
 
 class NodeStore {
@@ -177,8 +172,7 @@ public:
     // never delivered). Returns how many nodes changed.
     virtual int ResetPresence(std::int64_t at_ms) = 0;
     // Nodes matching `filter` in node id order, those with an id > `start_id`, at most `limit`
-    // (the page reads no further than its limit needs); and how many match in all. The
-    // filter's scope is within kMaxScopeRules / kMaxScopeValues.
+    // (the page reads no further than its limit needs); and how many match in all.
     virtual std::vector<NodeRow> SearchNodes(
         const AdminNodeFilter& filter, std::string_view start_id, int limit
     ) = 0;

@@ -1,13 +1,17 @@
 // The admin node search (#23) over SQLite against a model of the same nodes in memory: every
 // shape of filter (type -> model -> fw_version, tags alone, one tag, OR, AND, a repeated term,
-// status, subtype, project) with and without RBAC scopes (allow and deny rules of tags and
-// types, scopes read as index ranges and scopes checked on each candidate, scopes too large for
-// the store's query), walked page by page, must give exactly the model's nodes and total. Also:
-// the copy of a node's type, model and firmware on its tag rows (V023) follows the node, and the
-// statements of the benchmarked shapes are index searches (EXPLAIN QUERY PLAN).
+// status, subtype, project) with and without RBAC scopes (written as the policies give them,
+// rbac::NodeScope, and expected as NodeScope::Allows says: allow and deny filters of tags and
+// types, read as index ranges, as lists joined to the indexes, or checked on each candidate),
+// walked page by page, must give exactly the model's nodes and total. Also: the copy of a node's
+// type, model and firmware on its tag rows (V023) is made for the rows of before V023 and follows
+// the node; the statements of the benchmarked shapes are index searches and those of large
+// scopes never read every node (EXPLAIN QUERY PLAN); a statement past its time budget stops; the
+// service checks each node of a page against the scope again and stops at its budget.
 #include "storage/sqlite/admin_node_search.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,9 +31,33 @@
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
+namespace rainmaker::testing {
+namespace {
+
+// A clock whose monotonic time moves 1 ms each time it is read.
+class TickingClock final : public core::Clock {
+public:
+    std::chrono::system_clock::time_point Now() const override {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+    }
+
+    std::chrono::steady_clock::time_point Monotonic() const override {
+        mono_ += std::chrono::milliseconds(1);
+        return mono_;
+    }
+
+private:
+    mutable std::chrono::steady_clock::time_point mono_{std::chrono::seconds(1000)};
+};
+
+}  // namespace
+}  // namespace rainmaker::testing
+
 namespace rainmaker::storage::sqlite {
 namespace {
 
+namespace rbac = domain::rbac;
+using testing::TickingClock;
 using Strings = std::vector<std::string>;
 
 constexpr std::int64_t kSince = 5'000;  // the activity window's start (kActive / kInactive)
@@ -52,18 +80,8 @@ bool TermHeld(const Model& n, const std::pair<std::string, std::string>& term) {
     return n.tags.contains(term.first + ":" + term.second);
 }
 
-bool RuleMatches(const NodeRule& rule, const Model& n) {
-    const bool tag_ok =
-        rule.tags.empty() || std::any_of(rule.tags.begin(), rule.tags.end(), [&](const auto& t) {
-            return n.tags.contains(t);
-        });
-    const bool type_ok =
-        rule.types.empty() ||
-        std::find(rule.types.begin(), rule.types.end(), n.type) != rule.types.end();
-    return tag_ok && type_ok;
-}
-
-// The meaning of AdminNodeFilter, written plainly.
+// The meaning of AdminNodeFilter but its scope, written plainly (the scope's is the policies'
+// own, NodeScope::Allows).
 bool Matches(const AdminNodeFilter& f, const Model& n) {
     if (!f.node_type.empty()) {
         if (n.type != f.node_type) {
@@ -128,17 +146,19 @@ bool Matches(const AdminNodeFilter& f, const Model& n) {
     if (!f.project_name.empty() && (!reported || n.project != f.project_name)) {
         return false;
     }
-    if (f.scope) {
-        const auto& s = *f.scope;
-        const auto in = [&](const NodeRule& r) { return RuleMatches(r, n); };
-        if (!s.allow_all && !std::any_of(s.allow.begin(), s.allow.end(), in)) {
-            return false;
-        }
-        if (std::any_of(s.deny.begin(), s.deny.end(), in)) {
-            return false;
-        }
-    }
     return true;
+}
+
+bool Allows(const rbac::NodeScope& scope, const Model& n) {
+    const Strings tags(n.tags.begin(), n.tags.end());
+    return scope.Allows(rbac::NodeFacts{n.type, tags});
+}
+
+// The store filter AdminNodeService gives for an admin restricted by `scope`.
+NodeScopeFilter FilterOf(const rbac::NodeScope& scope) {
+    domain::auth::AuthContext admin;
+    admin.node_scope = std::make_shared<rbac::NodeScope>(scope);
+    return *domain::nodes::ScopeFilterOf(admin);
 }
 
 // Deterministic numbers (xorshift64), the same on every platform.
@@ -238,10 +258,11 @@ protected:
         }
     }
 
-    Strings Expected(const AdminNodeFilter& f) const {
+    // The nodes `f` finds (its scope left aside) that `scope` allows (all, without one).
+    Strings Expected(const AdminNodeFilter& f, const rbac::NodeScope* scope = nullptr) const {
         Strings ids;
         for (const auto& [id, m] : nodes_) {
-            if (Matches(f, m)) {
+            if (Matches(f, m) && (scope == nullptr || Allows(*scope, m))) {
                 ids.push_back(id);
             }
         }
@@ -265,8 +286,14 @@ protected:
         return ids;
     }
 
-    void ExpectSame(const AdminNodeFilter& f, const std::string& what) {
-        const auto expected = Expected(f);
+    // `f` (with the scope's filter, when given) against the model.
+    void ExpectSame(
+        AdminNodeFilter f, const std::string& what, const rbac::NodeScope* scope = nullptr
+    ) {
+        const auto expected = Expected(f, scope);
+        if (scope != nullptr) {
+            f.scope = FilterOf(*scope);
+        }
         EXPECT_EQ(Walk(f, 7), expected) << what;
         EXPECT_EQ(Walk(f, 1000), expected) << what;
         EXPECT_EQ(db_.Nodes().CountNodes(f), static_cast<int>(expected.size())) << what;
@@ -371,64 +398,99 @@ TEST_F(AdminNodeSearchTest, StatusAndConfigFiltersNarrowEveryShape) {
     }
 }
 
-NodeRule Rule(Strings tags, Strings types = {}) {
-    return NodeRule{std::move(tags), std::move(types)};
+rbac::NodeFilter F(Strings tags, Strings types = {}) {
+    return rbac::NodeFilter{std::move(tags), std::move(types)};
 }
 
-NodeScopeFilter Scope(std::vector<NodeRule> allow, std::vector<NodeRule> deny = {}) {
-    NodeScopeFilter s;
-    s.allow = std::move(allow);
-    s.deny = std::move(deny);
-    return s;
+// A scope as the route guard gives it: the node filters of each policy allowing the route and
+// of each denying it (a policy without filters matches every node).
+rbac::NodeScope Scope(
+    std::vector<rbac::PolicyNodes> allow, std::vector<rbac::PolicyNodes> deny = {}
+) {
+    return rbac::NodeScope{std::move(allow), std::move(deny)};
 }
 
-std::vector<NodeScopeFilter> Scopes() {
-    std::vector<NodeScopeFilter> out{
-        Scope({Rule({"city:pune"})}),                            // one tag range
-        Scope({Rule({"city:pune", "floor:1", "key:v:w"})}),      // a union of ranges
-        Scope({Rule({"city:pune"}, {"Light"})}),                 // a tag of a type
-        Scope({Rule({}, {"Fan"})}),                              // types only
-        Scope({Rule({}, {"Fan", "Light"}), Rule({"floor:2"})}),  // both
-        Scope({Rule({"city:goa"}, {"Switch", "Fan"}), Rule({"floor:3"})}),
-        Scope({Rule({"city:pune"})}, {Rule({"floor:1"})}),    // a tag denied
-        Scope({Rule({}, {"Light"})}, {Rule({}, {"Light"})}),  // all of it denied
-        Scope({Rule({"nocolon"})}),                           // matches no node
-        Scope({}),                                            // allows no node
-        Scope({Rule({"city:delhi"})}, {Rule({})}),            // denies every node
-    };
-    out.push_back(Scope({Rule({}, {"Fan", "Light"})}, {Rule({"floor:1"}, {"Fan"})}));
-    out.push_back(Scope({Rule({"city:pune", "nocolon"}, {"", "Fan"})}));  // type "": checked
-    out.push_back(Scope({Rule({"floor:2"}), Rule({}, {""})}, {Rule({}, {""})}));
-    NodeScopeFilter all;
-    all.allow_all = true;
-    all.deny = {Rule({"city:goa", "floor:4"}), Rule({}, {"Switch"})};
-    out.push_back(all);
-    // More ranges than the store reads as such: checked on each candidate.
-    Strings many;
+struct NamedScope {
+    std::string name;
+    rbac::NodeScope scope;
+    bool large = false;  // more ranges than the store reads as such, on one side at least
+};
+
+// floor:0..19 and city:pune: more tags than the store reads as ranges of their own.
+Strings ManyTags() {
+    Strings tags;
     for (int i = 0; i < 20; ++i) {
-        many.push_back("floor:" + std::to_string(i));
+        tags.push_back("floor:" + std::to_string(i));
     }
-    many.push_back("city:pune");
-    out.push_back(Scope({Rule(many)}));
-    out.push_back(Scope({Rule({"city:delhi", "city:pune", "site:a b"})}, {Rule(many)}));
-    return out;
+    tags.push_back("city:pune");
+    return tags;
+}
+
+// Fan, Switch and 18 types no node has: more types than the store reads as ranges.
+Strings ManyTypes() {
+    Strings types{"Fan", "Switch"};
+    for (int i = 0; i < 18; ++i) {
+        types.push_back("T" + std::to_string(i));
+    }
+    return types;
+}
+
+std::vector<NamedScope> Scopes() {
+    const auto many = ManyTags();
+    const auto types = ManyTypes();
+    return {
+        {"one tag range", Scope({{F({"city:pune"})}})},
+        {"a union of ranges", Scope({{F({"city:pune", "floor:1", "key:v:w"})}})},
+        {"a tag of a type", Scope({{F({"city:pune"}, {"Light"})}})},
+        {"types only", Scope({{F({}, {"Fan"})}})},
+        {"types or a tag", Scope({{F({}, {"Fan", "Light"}), F({"floor:2"})}})},
+        {"two policies", Scope({{F({"city:goa"}, {"Switch", "Fan"})}, {F({"floor:3"})}})},
+        {"a tag denied", Scope({{F({"city:pune"})}}, {{F({"floor:1"})}})},
+        {"all of it denied", Scope({{F({}, {"Light"})}}, {{F({}, {"Light"})}})},
+        {"a tag without ':'", Scope({{F({"nocolon"})}})},
+        {"a tag without ':' beside one", Scope({{F({"city:pune", "nocolon"}, {"Fan"})}})},
+        {"no allowing policy", Scope({})},
+        {"a denying policy without filters", Scope({{F({"city:delhi"})}}, {{}})},
+        {"types allowed, a tag of a type denied",
+         Scope({{F({}, {"Fan", "Light"})}}, {{F({"floor:1"}, {"Fan"})}})},
+        {"an allowing policy without filters, denials",
+         Scope({{}}, {{F({"city:goa", "floor:4"}), F({}, {"Switch"})}})},
+        {"an allowing policy without filters beside a filtered one",
+         Scope({{}, {F({"city:goa"})}}, {{F({"floor:2"})}})},
+        // More ranges than the store reads as such: lists joined to the indexes, or checked on
+        // each candidate of the search's own tag terms.
+        {"many tags", Scope({{F(many)}}), true},
+        {"many tags of types", Scope({{F(many, {"Fan", "Light"})}}), true},
+        {"many types", Scope({{F({}, types)}}), true},
+        {"tags, tags of a type and types",
+         Scope({{F(many), F({"site:a b"}, {"Light"}), F({}, types)}}),
+         true},
+        {"a few tags, many denied",
+         Scope({{F({"city:delhi", "city:pune", "site:a b"})}}, {{F(many)}}),
+         true},
+        {"every node but many denied", Scope({{}}, {{F(many, {"Fan"}), F({}, types)}}), true},
+        {"many allowed, many denied",
+         Scope({{F(many), F({}, types)}}, {{F({"floor:1", "floor:2", "floor:3"}, types)}}),
+         true},
+    };
 }
 
 TEST_F(AdminNodeSearchTest, ScopesNarrowEveryShapeExactly) {
-    for (const auto& scope : Scopes()) {
+    for (const auto& [name, scope, large] : Scopes()) {
         for (const auto& kind : Kinds()) {
             for (const auto& tags : Expressions()) {
                 auto f = kind;
                 f.tags = tags;
-                f.scope = scope;
-                ExpectSame(f, Describe(f));
+                ExpectSame(f, name + ": " + Describe(f), &scope);
             }
         }
         AdminNodeFilter f;
-        f.scope = scope;
         f.status = NodeStatusFilter::kOffline;
         f.tags = Terms(false, {{"city", "pune"}, {"floor", "2"}});
-        ExpectSame(f, Describe(f));
+        ExpectSame(f, name + ": " + Describe(f), &scope);
+        f.tags.reset();
+        f.subtype = "a";
+        ExpectSame(f, name + ": " + Describe(f), &scope);
     }
 }
 
@@ -528,7 +590,7 @@ TEST_F(AdminNodeSearchTest, BenchmarkedShapesAreIndexSearches) {
         }
     }
     shapes.push_back(tm);
-    const auto site = Scope({Rule({"city:pune"})}, {Rule({"floor:4"})});
+    const auto site = FilterOf(Scope({{F({"city:pune"})}}, {{F({"floor:4"})}}));
     AdminNodeFilter scoped;
     scoped.scope = site;
     shapes.push_back(scoped);
@@ -557,65 +619,271 @@ TEST_F(AdminNodeSearchTest, BenchmarkedShapesAreIndexSearches) {
     }
 }
 
+// A type without a model: each tag term is the range of the tag and type in
+// resource_tags_node_search (SQLite sorts it), never every node tag walked in id order.
+TEST_F(AdminNodeSearchTest, ATypeWithoutAModelReadsTheRangesOfTheType) {
+    for (const auto& tags : Expressions()) {
+        if (!tags) {
+            continue;
+        }
+        AdminNodeFilter f;
+        f.node_type = "Light";
+        f.tags = tags;
+        for (const auto& query :
+             {SqliteNodeStore::SearchQuery(f, "", 100), SqliteNodeStore::CountQuery(f)}) {
+            std::string text;
+            for (const auto& line : query.Plan(db_)) {
+                text += line + "\n";
+            }
+            for (const auto& line : query.Plan(db_)) {
+                const auto step = line.substr(line.find_first_not_of(' '));
+                if (step.rfind("SEARCH t ", 0) == 0) {
+                    EXPECT_NE(
+                        step.find("resource_tags_node_search (tag_name=? AND tag_value=? AND "
+                                  "node_type=?)"),
+                        std::string::npos
+                    ) << Describe(f)
+                      << "\n"
+                      << text;
+                }
+            }
+        }
+    }
+}
+
+// The statements of scopes too large for ranges of their own: without tag terms in the search
+// the scope's lists drive (each of their tags and types a seek into its index; SQLite sorts
+// what they find), never a read of every node (of the filter's kind) checked one by one; with
+// tag terms, each candidate of their ranges has its own tags read by primary key and looked up
+// in the lists. Only a scope allowing every node reads every node (its count, as unrestricted).
+TEST_F(AdminNodeSearchTest, LargeScopesNeverReadEveryNodeOneByOne) {
+    std::vector<AdminNodeFilter> kinds(1);
+    kinds.emplace_back();
+    kinds.back().node_type = "Light";
+    kinds.push_back(kinds.back());
+    kinds.back().model = "m2";
+    for (const auto& [name, scope, large] : Scopes()) {
+        if (!large) {
+            continue;
+        }
+        const bool every = FilterOf(scope).allow_all;
+        for (auto f : kinds) {
+            for (const auto& tags : {std::optional<TagQuery>{}, Expressions()[6]}) {
+                f.tags = tags;
+                f.scope = FilterOf(scope);
+                for (const auto& query :
+                     {SqliteNodeStore::SearchQuery(f, "", 100), SqliteNodeStore::CountQuery(f)}) {
+                    std::string text;
+                    for (const auto& line : query.Plan(db_)) {
+                        text += line + "\n";
+                    }
+                    const auto what = name + ": " + Describe(f) + "\n" + query.sql + "\n" + text;
+                    if (query.sql == "SELECT 0" || query.sql.ends_with(" WHERE 0")) {
+                        continue;  // the scope reaches no node of the kind: nothing is read
+                    }
+                    for (const auto& line : query.Plan(db_)) {
+                        const auto step = line.substr(line.find_first_not_of(' '));
+                        const bool scan = step.rfind("SCAN ", 0) == 0 &&
+                                          step.rfind("SCAN (subquery", 0) != 0 &&
+                                          step.rfind("SCAN j VIRTUAL TABLE", 0) != 0;
+                        EXPECT_TRUE(!scan || (every && !f.tags)) << what;
+                        // Tags are read from their ranges (never the primary key walked from
+                        // start_id), nodes by id or type (or all of them for `every`).
+                        if (step.rfind("SEARCH t ", 0) == 0) {
+                            EXPECT_NE(step.find("(tag_name=? AND tag_value=?"), std::string::npos)
+                                << what;
+                        }
+                        if (step.rfind("SEARCH n ", 0) == 0) {
+                            EXPECT_TRUE(
+                                step.find("(node_id=?)") != std::string::npos ||
+                                step.find("(node_type=?") != std::string::npos ||
+                                (every && step.find("(node_id>?)") != std::string::npos)
+                            ) << what;
+                        }
+                        if (step.find(" s USING ") != std::string::npos) {
+                            EXPECT_EQ(
+                                step,
+                                "SEARCH s USING PRIMARY KEY (resource_type=? AND resource_id=?)"
+                            ) << what;
+                        }
+                    }
+                    // Checks on each candidate only where the search's tag terms bound them.
+                    EXPECT_TRUE(f.tags || text.find("CORRELATED") == std::string::npos) << what;
+                }
+            }
+        }
+    }
+}
+
+TEST(SqliteTimeBudget, AStatementPastItStopsAndNothingStartsAfter) {
+    testing::TempDir dir;
+    SqliteDatabase db(dir.path() / "db.sqlite");
+    TickingClock clock;
+    // Some millions of virtual machine instructions: the clock is read every thousand.
+    const std::string heavy =
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000) "
+        "SELECT COUNT(*) FROM c";
+    const auto budget = [&](int ms, const std::function<void()>& work) {
+        db.WithTimeBudget(clock, std::chrono::milliseconds(ms), work);
+    };
+    EXPECT_THROW(budget(20, [&] { db.Count(heavy); }), TimeBudgetSpent);
+    EXPECT_THROW(budget(20, [&] { db.Snapshot([&] { db.Count(heavy); }); }), TimeBudgetSpent);
+    // The connections stay usable, without the budget once it has ended.
+    EXPECT_EQ(db.Count(heavy), 300000);
+    db.Snapshot([&] { EXPECT_EQ(db.Count(heavy), 300000); });
+    // Within its budget a statement runs to its end.
+    budget(3'600'000, [&] { EXPECT_EQ(db.Count(heavy), 300000); });
+    // A budget spent: the next statement does not start, however small.
+    EXPECT_THROW(budget(1, [&] { db.Count("SELECT 1"); }), TimeBudgetSpent);
+    // Within an outer budget the earlier end wins; the outer one comes back after.
+    budget(3'600'000, [&] {
+        EXPECT_THROW(budget(20, [&] { db.Count(heavy); }), TimeBudgetSpent);
+        EXPECT_EQ(db.Count(heavy), 300000);
+    });
+    EXPECT_THROW(budget(20, [&] { budget(3'600'000, [&] { db.Count(heavy); }); }), TimeBudgetSpent);
+}
+
+// V023 on a store of before it: the tag rows of nodes get their node's type, model and firmware
+// version, tags of nodes that no longer exist go, the tags of other resources stay as they
+// were, and the search by type + tag finds the node through the new index.
+TEST(NodeTagSearchMigration, CopiesTheNodesFactsDropsOrphansAndLeavesOtherTagsAlone) {
+    testing::TempDir dir;
+    const auto file = dir.path() / "db.sqlite";
+    {
+        // The store as the migrations up to V021 left it (the runner applies what is missing).
+        Connection c(file.string());
+        c.Exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"
+        );
+        bool v023 = false;
+        for (const auto& m : Migrations()) {
+            v023 = v023 || m.version == 23;
+            if (m.version > 21) {
+                continue;
+            }
+            c.Exec(std::string(m.sql));
+            c.Prepare("INSERT INTO schema_migrations(version, name) VALUES (?, ?)")
+                .Bind(1, m.version)
+                .Bind(2, m.name)
+                .Run();
+        }
+        ASSERT_TRUE(v023);
+        c.Exec(
+            "INSERT INTO nodes(node_id, created_at, node_type, model, fw_version) VALUES "
+            "('lamp', 1, 'Light', 'm1', '1.0'), ('fan', 1, 'Fan', 'm2', '2.0'), "
+            "('bare', 1, '', '', '')"
+        );
+        c.Exec(
+            "INSERT INTO resource_tags(resource_type, resource_id, tag_name, tag_value, "
+            "created_at) VALUES ('node', 'lamp', 'city', 'pune', 1), "
+            "('node', 'lamp', 'floor', '1', 2), ('node', 'fan', 'city', 'pune', 3), "
+            "('node', 'bare', 'city', 'pune', 4), ('node', 'gone', 'city', 'pune', 5), "
+            "('group', 'g1', 'city', 'pune', 6), ('user', 'lamp', 'city', 'pune', 7)"
+        );
+    }
+    SqliteDatabase db(file);
+    EXPECT_GE(db.SchemaVersion(), 23);
+    const auto rows = db.FindAll(
+        "SELECT resource_type || '/' || resource_id || '/' || tag_name || ':' || tag_value || "
+        "' ' || created_at || ' ' || IFNULL(node_type, 'NULL') || ' ' || IFNULL(model, 'NULL') "
+        "|| ' ' || IFNULL(fw_version, 'NULL') FROM resource_tags ORDER BY 1",
+        [](const Statement& s) { return s.Text(0); }
+    );
+    EXPECT_EQ(
+        rows,
+        (Strings{
+            "group/g1/city:pune 6 NULL NULL NULL",
+            "node/bare/city:pune 4   ",
+            "node/fan/city:pune 3 Fan m2 2.0",
+            "node/lamp/city:pune 1 Light m1 1.0",
+            "node/lamp/floor:1 2 Light m1 1.0",
+            "user/lamp/city:pune 7 NULL NULL NULL"})
+    );
+    const auto search = [&](const std::string& type, const std::string& model, const std::string& fw
+                        ) {
+        AdminNodeFilter f;
+        f.node_type = type;
+        f.model = model;
+        f.fw_version = fw;
+        f.tags = Terms(false, {{"city", "pune"}});
+        Strings ids;
+        for (const auto& row : db.Nodes().SearchNodes(f, "", 10)) {
+            ids.push_back(row.node_id);
+        }
+        EXPECT_EQ(db.Nodes().CountNodes(f), static_cast<int>(ids.size()));
+        return ids;
+    };
+    EXPECT_EQ(search("Light", "", ""), Strings{"lamp"});
+    EXPECT_EQ(search("Light", "m1", "1.0"), Strings{"lamp"});
+    EXPECT_EQ(search("Fan", "m2", ""), Strings{"fan"});
+    EXPECT_EQ(search("", "", ""), (Strings{"bare", "fan", "lamp"}));
+}
+
 }  // namespace
 }  // namespace rainmaker::storage::sqlite
 
 namespace rainmaker::domain::nodes {
 namespace {
 
+using testing::TickingClock;
+
 class NoRevocations final : public CertificateRevocations {
 public:
     void Changed() override {}
 };
 
+rbac::NodeScope Scope(
+    std::vector<rbac::PolicyNodes> allow, std::vector<rbac::PolicyNodes> deny = {}
+) {
+    return rbac::NodeScope{std::move(allow), std::move(deny)};
+}
+
 // AdminNodeService::Search for an RBAC-restricted admin: pages by next_id and totals equal the
-// nodes the scope allows, whether the store's query carries the scope or, for a scope too large
-// for it, the nodes are checked one by one.
-TEST(AdminNodeScopedSearch, PagesAndTotalsAreTheScopesNodes) {
-    testing::TempDir dir;
-    storage::sqlite::SqliteDatabase db(dir.path() / "db.sqlite");
-    testing::FakeClock clock;
-    NoRevocations revocations;
-    AdminNodeService service(db, revocations, clock);
-    std::map<std::string, std::pair<std::string, std::set<std::string>>> nodes;  // type, tags
-    for (int i = 0; i < 60; ++i) {
-        storage::NodeRow row;
-        row.node_id = "node" + std::to_string(1000 + i * 7 % 60);
-        row.node_type = i % 3 == 0 ? "Light" : "Fan";
-        ASSERT_TRUE(db.Nodes().Insert(row));
-        std::vector<std::string> tags{"site:" + std::to_string(i % 4)};
-        if (i % 5 == 0) {
-            tags.push_back("vip:yes");
+// nodes NodeScope::Allows, whatever the size of the scope.
+class AdminNodeScopedSearch : public ::testing::Test {
+protected:
+    void SetUp() override {
+        for (int i = 0; i < 60; ++i) {
+            storage::NodeRow row;
+            row.node_id = "node" + std::to_string(1000 + i * 7 % 60);
+            row.node_type = i % 3 == 0 ? "Light" : "Fan";
+            ASSERT_TRUE(db_.Nodes().Insert(row));
+            std::vector<std::string> tags{"site:" + std::to_string(i % 4)};
+            if (i % 5 == 0) {
+                tags.push_back("vip:yes");
+            }
+            db_.Tags().Attach(storage::TagResource::kNode, row.node_id, tags);
+            nodes_[row.node_id] = {row.node_type, {tags.begin(), tags.end()}};
         }
-        db.Tags().Attach(storage::TagResource::kNode, row.node_id, tags);
-        nodes[row.node_id] = {row.node_type, {tags.begin(), tags.end()}};
+        admin_.user_id = "support";
+        admin_.role = auth::PlatformRole::kAdmin;
     }
-    auth::AuthContext admin;
-    admin.user_id = "support";
-    admin.role = auth::PlatformRole::kAdmin;
-    auto scope = std::make_shared<rbac::NodeScope>();
-    scope->allow.push_back({rbac::NodeFilter{{"site:1", "site:2"}, {}}});
-    scope->allow.push_back({rbac::NodeFilter{{}, {"Light"}}});
-    scope->deny.push_back({rbac::NodeFilter{{"vip:yes"}, {}}});
-    const auto expected = [&](const std::optional<std::string>& type) {
+
+    // The nodes (of `type`, when given) `scope` allows.
+    std::vector<std::string> Expected(
+        const rbac::NodeScope& scope, const std::optional<std::string>& type
+    ) const {
         std::vector<std::string> ids;
-        for (const auto& [id, node] : nodes) {
+        for (const auto& [id, node] : nodes_) {
             const std::vector<std::string> tags(node.second.begin(), node.second.end());
-            if ((!type || node.first == *type) &&
-                scope->Allows(rbac::NodeFacts{node.first, tags})) {
+            if ((!type || node.first == *type) && scope.Allows(rbac::NodeFacts{node.first, tags})) {
                 ids.push_back(id);
             }
         }
         return ids;
-    };
-    const auto walk = [&](std::optional<std::string> type) {
+    }
+
+    // Every page of 4 the service answers `admin_` for nodes of `type`; each page's total is
+    // the number of ids found.
+    std::vector<std::string> Walk(std::optional<std::string> type) {
         AdminNodeQuery q;
         q.type = std::move(type);
         q.num_records = 4;
         std::vector<std::string> ids;
         int total = -1;
         for (int pages = 0; pages < 100; ++pages) {
-            const auto page = service.Search(admin, q);
+            const auto page = service_.Search(admin_, q);
             for (const auto& info : page.nodes) {
                 ids.push_back(info.node.node_id);
             }
@@ -628,25 +896,121 @@ TEST(AdminNodeScopedSearch, PagesAndTotalsAreTheScopesNodes) {
         }
         EXPECT_EQ(total, static_cast<int>(ids.size()));
         return ids;
-    };
-    admin.node_scope = scope;
-    ASSERT_TRUE(StoreSearchTakes(*ScopeFilterOf(admin)));
-    const auto all = expected(std::nullopt);
-    ASSERT_GT(all.size(), 10u);
-    ASSERT_LT(all.size(), nodes.size());
-    EXPECT_EQ(walk(std::nullopt), all);
-    EXPECT_EQ(walk("Fan"), expected("Fan"));
-    EXPECT_EQ(walk("Light"), expected("Light"));
-
-    // The same scope with more rules than the store's query takes (rules matching no node).
-    auto large = std::make_shared<rbac::NodeScope>(*scope);
-    for (int i = 0; i < 40; ++i) {
-        large->allow.push_back({rbac::NodeFilter{{"none:" + std::to_string(i)}, {}}});
     }
-    admin.node_scope = large;
-    ASSERT_FALSE(StoreSearchTakes(*ScopeFilterOf(admin)));
-    EXPECT_EQ(walk(std::nullopt), all);
-    EXPECT_EQ(walk("Fan"), expected("Fan"));
+
+    // Walks for `scope`, as a whole and by type, against Expected.
+    void ExpectReach(const rbac::NodeScope& scope, const std::string& what) {
+        admin_.node_scope = std::make_shared<rbac::NodeScope>(scope);
+        EXPECT_EQ(Walk(std::nullopt), Expected(scope, std::nullopt)) << what;
+        EXPECT_EQ(Walk("Fan"), Expected(scope, "Fan")) << what;
+        EXPECT_EQ(Walk("Light"), Expected(scope, "Light")) << what;
+    }
+
+    testing::TempDir dir_;
+    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    testing::FakeClock clock_;
+    NoRevocations revocations_;
+    AdminNodeService service_{db_, revocations_, clock_};
+    std::map<std::string, std::pair<std::string, std::set<std::string>>> nodes_;  // type, tags
+    auth::AuthContext admin_;
+};
+
+TEST_F(AdminNodeScopedSearch, PagesAndTotalsAreTheScopesNodes) {
+    rbac::NodeScope scope;
+    scope.allow.push_back({rbac::NodeFilter{{"site:1", "site:2"}, {}}});
+    scope.allow.push_back({rbac::NodeFilter{{}, {"Light"}}});
+    scope.deny.push_back({rbac::NodeFilter{{"vip:yes"}, {}}});
+    const auto all = Expected(scope, std::nullopt);
+    ASSERT_GT(all.size(), 10u);
+    ASSERT_LT(all.size(), nodes_.size());
+    ExpectReach(scope, "ranges");
+
+    // The same scope with more rules than the store reads as ranges (tags matching no node).
+    auto large = scope;
+    for (int i = 0; i < 40; ++i) {
+        large.allow.push_back({rbac::NodeFilter{{"none:" + std::to_string(i)}, {}}});
+        large.deny.push_back({rbac::NodeFilter{{"none:" + std::to_string(i)}, {"Fan"}}});
+    }
+    ASSERT_EQ(Expected(large, std::nullopt), all);
+    ExpectReach(large, "lists");
+}
+
+TEST_F(AdminNodeScopedSearch, AnAllowingPolicyWithoutFiltersReachesEveryNodeNotDenied) {
+    ExpectReach(Scope({{}}), "allow without filters");
+    ASSERT_EQ(Walk(std::nullopt).size(), nodes_.size());
+    const auto denied =
+        Scope({{}, {rbac::NodeFilter{{"site:1"}, {}}}}, {{rbac::NodeFilter{{"vip:yes"}, {"Fan"}}}});
+    ExpectReach(denied, "allow without filters, vip fans denied");
+    ASSERT_LT(Expected(denied, std::nullopt).size(), nodes_.size());
+}
+
+TEST_F(AdminNodeScopedSearch, ADenyingPolicyWithoutFiltersReachesNoNode) {
+    const auto none = Scope({{}, {rbac::NodeFilter{{"site:1"}, {}}}}, {{}});
+    ASSERT_TRUE(Expected(none, std::nullopt).empty());
+    ExpectReach(none, "deny without filters");
+    AdminNodeQuery q;
+    q.tags = "site:1";
+    const auto page = service_.Search(admin_, q);
+    EXPECT_TRUE(page.nodes.empty());
+    EXPECT_EQ(page.total, 0);
+}
+
+// The page is checked against the scope again, in C++, after the store's query: a node the
+// query found though the scope leaves it out (here: the copy of its type on its tag rows, which
+// the query reads, made wrong by hand) fails the search instead of being answered.
+TEST_F(AdminNodeScopedSearch, ANodeOutOfTheScopeOnAPageFailsTheSearch) {
+    const auto scope = Scope({{rbac::NodeFilter{{"site:1"}, {"Fan"}}}});
+    admin_.node_scope = std::make_shared<rbac::NodeScope>(scope);
+    const auto before = Walk(std::nullopt);
+    ASSERT_EQ(before, Expected(scope, std::nullopt));
+    std::string light;
+    for (const auto& [id, node] : nodes_) {
+        if (node.first == "Light" && node.second.contains("site:1")) {
+            light = id;
+            break;
+        }
+    }
+    ASSERT_FALSE(light.empty());
+    db_.Execute(
+        "UPDATE resource_tags SET node_type = 'Fan' WHERE resource_type = 'node' AND "
+        "resource_id = ?",
+        light
+    );
+    try {
+        service_.Search(admin_, AdminNodeQuery{});
+        ADD_FAILURE() << "node " << light << " answered out of the scope";
+    } catch (const core::ApiError& e) {
+        EXPECT_EQ(e.code(), core::ErrorCode::kInternal);
+        EXPECT_EQ(e.wire_code(), 100001);
+        EXPECT_NE(e.internal().find(light), std::string::npos) << e.internal();
+    }
+    // An unrestricted admin has no scope to check against.
+    admin_.node_scope = nullptr;
+    EXPECT_EQ(service_.Search(admin_, AdminNodeQuery{}).total, static_cast<int>(nodes_.size()));
+}
+
+// A search that takes the store longer than its budget stops and answers 100001 (here the
+// clock moves 1 ms each time the store reads it: once a statement, and every thousand virtual
+// machine instructions).
+TEST_F(AdminNodeScopedSearch, ASearchPastItsBudgetAnswers100001) {
+    TickingClock ticking;
+    AdminNodeService within(db_, revocations_, ticking, AdminNodeConfig{std::chrono::hours(1)});
+    AdminNodeQuery q;
+    EXPECT_EQ(within.Search(admin_, q).total, static_cast<int>(nodes_.size()));
+    AdminNodeService tight(
+        db_, revocations_, ticking, AdminNodeConfig{std::chrono::milliseconds(20)}
+    );
+    try {
+        tight.Search(admin_, q);  // 60 nodes: 60 tag reads and more, one tick each at least
+        ADD_FAILURE() << "the search ran past its budget";
+    } catch (const core::ApiError& e) {
+        EXPECT_EQ(e.code(), core::ErrorCode::kSearchTimeBudget);
+        EXPECT_EQ(e.wire_code(), 100001);
+        EXPECT_EQ(e.http_status(), 500);
+    }
+    // A small page within the budget still answers.
+    q.num_records = 2;
+    EXPECT_EQ(tight.Search(admin_, q).nodes.size(), 2u);
 }
 
 }  // namespace

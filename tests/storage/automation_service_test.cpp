@@ -152,6 +152,14 @@ public:
 
     void Snapshot(const std::function<void()>& work) override { db_.Snapshot(work); }
 
+    void WithTimeBudget(
+        const core::Clock& clock,
+        std::chrono::milliseconds budget,
+        const std::function<void()>& work
+    ) override {
+        db_.WithTimeBudget(clock, budget, work);
+    }
+
     void AfterCommit(std::function<void()> effect) override { db_.AfterCommit(std::move(effect)); }
 
     std::function<void()> before_transaction;

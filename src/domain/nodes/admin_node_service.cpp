@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 #include "domain/nodes/admin_scope.hpp"
 #include "domain/paging.hpp"
@@ -138,63 +139,52 @@ AdminNodePage AdminNodeService::Search(const auth::AuthContext& caller, const Ad
     CheckStartId(q.start_id);
     const int limit = PageSize(q.num_records);
     f.scope = ScopeFilterOf(caller);
-    if (f.scope && !StoreSearchTakes(*f.scope)) {
-        f.scope.reset();
-        return SearchNodeByNode(caller, f, q.start_id, limit);
-    }
     AdminNodePage page;
     // An RBAC scope is part of the store's query: the page stops at its limit and the total is
-    // counted over the same index ranges.
-    db_.Snapshot([&] {
-        auto rows = db_.Nodes().SearchNodes(f, q.start_id, limit + 1);
-        if (static_cast<int>(rows.size()) > limit) {
-            rows.resize(static_cast<std::size_t>(limit));
-            page.next_id = rows.back().node_id;
-        }
-        for (auto& row : rows) {
-            page.nodes.push_back(Info(std::move(row), false));
-        }
-        page.total = db_.Nodes().CountNodes(f);
-    });
+    // counted over the same index ranges. The budget bounds how long the request holds a
+    // connection and its read snapshot, whatever the filters.
+    try {
+        db_.WithTimeBudget(clock_, config_.search_budget, [&] {
+            db_.Snapshot([&] {
+                auto rows = db_.Nodes().SearchNodes(f, q.start_id, limit + 1);
+                if (static_cast<int>(rows.size()) > limit) {
+                    rows.resize(static_cast<std::size_t>(limit));
+                    page.next_id = rows.back().node_id;
+                }
+                for (auto& row : rows) {
+                    page.nodes.push_back(Info(std::move(row), false));
+                    CheckInScope(caller, page.nodes.back());
+                }
+                page.total = db_.Nodes().CountNodes(f);
+            });
+        });
+    } catch (const storage::TimeBudgetSpent& e) {
+        throw ApiError(
+            ErrorCode::kSearchTimeBudget,
+            {},
+            "admin node search past its budget of " +
+                std::to_string(config_.search_budget.count()) + " ms: " + e.what()
+        );
+    }
     return page;
 }
 
-AdminNodePage AdminNodeService::SearchNodeByNode(
-    const auth::AuthContext& caller,
-    const storage::AdminNodeFilter& f,
-    const std::string& start_id,
-    int limit
-) {
-    // Every match of the other filters is read and checked against the caller's RBAC node
-    // filters: the page holds the first `limit` in reach after start_id, the total counts all
-    // in reach.
-    constexpr int kBatch = 1000;
-    AdminNodePage page;
-    db_.Snapshot([&] {
-        std::string cursor;
-        for (;;) {
-            auto rows = db_.Nodes().SearchNodes(f, cursor, kBatch);
-            for (auto& row : rows) {
-                if (!InAdminScope(db_, caller, row)) {
-                    continue;
-                }
-                ++page.total;
-                if (row.node_id <= start_id) {
-                    continue;
-                }
-                if (static_cast<int>(page.nodes.size()) < limit) {
-                    page.nodes.push_back(Info(std::move(row), false));
-                } else if (page.next_id.empty()) {
-                    page.next_id = page.nodes.back().node.node_id;
-                }
-            }
-            if (static_cast<int>(rows.size()) < kBatch) {
-                break;
-            }
-            cursor = rows.back().node_id;
-        }
-    });
-    return page;
+void AdminNodeService::CheckInScope(const auth::AuthContext& caller, const AdminNodeInfo& info) {
+    // The store's query carries the scope; this check holds even if the query (or the copy of
+    // the node's facts on its tag rows that it reads) is wrong: fail closed, never a node out
+    // of reach.
+    if (caller.node_scope &&
+        !caller.node_scope->Allows(rbac::NodeFacts{info.node.node_type, info.tags})) {
+        core::log::Error(
+            "admin node search: the store found node " + info.node.node_id +
+            " out of the RBAC scope of " + caller.user_id
+        );
+        throw ApiError(
+            ErrorCode::kInternal,
+            {},
+            "admin node search: node " + info.node.node_id + " out of the caller's scope"
+        );
+    }
 }
 
 AdminNodeInfo AdminNodeService::One(const auth::AuthContext& caller, std::string_view node_id) {

@@ -33,6 +33,12 @@ namespace rainmaker::domain::nodes {
 inline constexpr std::chrono::hours kDefaultActiveWindow{24 * 30};
 inline constexpr std::size_t kMaxNodesPerUpdate = 25;
 
+struct AdminNodeConfig {
+    // The time a search (#23: its page, the page's tags and its total) may take in the store;
+    // past it the search stops and answers 100001 (config admin.node_search_budget_ms).
+    std::chrono::milliseconds search_budget{1000};
+};
+
 // The query of #23 as given (nullopt = absent).
 struct AdminNodeQuery {
     std::optional<std::string> node_id;
@@ -109,15 +115,19 @@ struct UserNodesQuery {
 class AdminNodeService {
 public:
     AdminNodeService(
-        storage::Database& db, CertificateRevocations& revocations, const core::Clock& clock
+        storage::Database& db,
+        CertificateRevocations& revocations,
+        const core::Clock& clock,
+        AdminNodeConfig config = {}
     )
-        : db_(db), revocations_(revocations), clock_(clock) {}
+        : db_(db), revocations_(revocations), clock_(clock), config_(config) {}
 
     // #23 search. Throws kModelNeedsType, kFwNeedsTypeModel, kInvalidNodeStatus, kInvalidTags,
-    // kTagOperators, kInvalidStartTime, kInvalidStartId, kInvalidQuery.
+    // kTagOperators, kInvalidStartTime, kInvalidStartId, kInvalidQuery; kSearchTimeBudget when
+    // the store takes longer than config.search_budget.
     // For an admin restricted by RBAC node filters (caller.node_scope) only the nodes in reach
-    // are found and counted, by the store's query; a scope larger than the store takes
-    // (storage::kMaxScopeRules / kMaxScopeValues) is checked node by node over every match.
+    // are found and counted, by the store's query; each node of the page is checked against
+    // the scope again, and one out of it fails the search (kInternal, logged).
     AdminNodePage Search(const auth::AuthContext& caller, const AdminNodeQuery& query);
     // #23 node_id: one node with config and params. Throws kNodesNotFound.
     AdminNodeInfo One(const auth::AuthContext& caller, std::string_view node_id);
@@ -168,18 +178,13 @@ public:
 
 private:
     AdminNodeInfo Info(storage::NodeRow node, bool with_config);
-    // Search for a scope too large for the store's query: every match of `f` read, each checked
-    // against the caller's scope.
-    AdminNodePage SearchNodeByNode(
-        const auth::AuthContext& caller,
-        const storage::AdminNodeFilter& f,
-        const std::string& start_id,
-        int limit
-    );
+    // Throws kInternal (logged) when the caller's RBAC scope leaves out the node of `info`.
+    static void CheckInScope(const auth::AuthContext& caller, const AdminNodeInfo& info);
 
     storage::Database& db_;
     CertificateRevocations& revocations_;
     const core::Clock& clock_;
+    AdminNodeConfig config_;
 };
 
 }  // namespace rainmaker::domain::nodes

@@ -86,17 +86,6 @@ std::optional<storage::NodeScopeFilter> ScopeFilterOf(const auth::AuthContext& c
     return scope;
 }
 
-bool StoreSearchTakes(const storage::NodeScopeFilter& scope) {
-    std::size_t values = 0;
-    for (const auto* rules : {&scope.allow, &scope.deny}) {
-        for (const auto& rule : *rules) {
-            values += rule.tags.size() + rule.types.size();
-        }
-    }
-    return scope.allow.size() + scope.deny.size() <= storage::kMaxScopeRules &&
-           values <= storage::kMaxScopeValues;
-}
-
 std::vector<std::string> InAdminScope(
     storage::Database& db, const auth::AuthContext& caller, std::vector<std::string> node_ids
 ) {

@@ -33,9 +33,6 @@ void RequireEveryNode(const auth::AuthContext& caller, std::string_view what);
 // every policy, each once; allow_all when a policy allowing the route has no filters.
 std::optional<storage::NodeScopeFilter> ScopeFilterOf(const auth::AuthContext& caller);
 
-// Whether the store's node search takes `scope` (storage::kMaxScopeRules, kMaxScopeValues).
-bool StoreSearchTakes(const storage::NodeScopeFilter& scope);
-
 // `node_ids` without the nodes the caller's scope leaves out (all of them without a scope).
 std::vector<std::string> InAdminScope(
     storage::Database& db, const auth::AuthContext& caller, std::vector<std::string> node_ids

@@ -1,5 +1,5 @@
-// The admin node search as SQL: a plan of index ranges ("arms") for the filter, then the page
-// and the count statements over the same plan.
+// The admin node search as SQL: a plan of index ranges and lists of them ("arms") for the
+// filter, then the page and the count statements over the same plan.
 #include "storage/sqlite/admin_node_search.hpp"
 
 #include <algorithm>
@@ -11,11 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/json.hpp"
+
 namespace rainmaker::storage::sqlite {
 
 namespace {
 
-// A scope whose allow rules need more ranges than this is checked on each candidate instead.
+// A scope whose allow (or deny) rules need more ranges than this is read as lists instead.
 constexpr std::size_t kMaxScopeArms = 16;
 
 // The filter's type, model and fw_version as compared: model only with a type, fw_version only
@@ -38,18 +40,33 @@ Kind KindOf(const AdminNodeFilter& f) {
     return k;
 }
 
-// One index range of node ids: the nodes with a tag (by_tag: resource_tags_node_search with a
-// type, else resource_tags_by_name) or the nodes (nodes_type_* with a type, else the primary
-// key), of `kind` as far as given. Its ids come in id order but for a tag with a type and no
-// model (SQLite sorts those).
+// How an arm reads its node ids, of `kind` as far as given.
+enum class Read {
+    // One index range: the nodes with a tag (resource_tags_node_search with a type, else
+    // resource_tags_by_name), in id order but for a tag with a type and no model (SQLite sorts
+    // those).
+    kTag,
+    // One index range: the nodes (nodes_type_* with a type, else the primary key), in id order.
+    kNodes,
+    // The ranges of a list of tags bound as one JSON value ([["name","value"],...]), each
+    // searched in the same index as kTag, SQLite sorting their ids: the scopes too large for
+    // ranges of their own.
+    kTagList,
+    // The same of tags of a type each ([["name","value","type"],...]; `kind` has no type).
+    kTypedTagList,
+    // The nodes of a list of types (["type",...]; `kind` has no type), in nodes_type_id.
+    kTypeList,
+};
+
 struct Arm {
-    bool by_tag = true;
+    Read read = Read::kTag;
     std::string tag_name;
     std::string tag_value;
     Kind kind;
+    std::string list;  // the JSON array of the list reads
 
     auto Key() const {
-        return std::tie(by_tag, tag_name, tag_value, kind.type, kind.model, kind.fw);
+        return std::tie(read, tag_name, tag_value, kind.type, kind.model, kind.fw, list);
     }
 
     bool operator<(const Arm& other) const { return Key() < other.Key(); }
@@ -65,21 +82,56 @@ Arm TagArm(std::string name, std::string value, const Kind& kind) {
 
 Arm NodeArm(const Kind& kind) {
     Arm a;
-    a.by_tag = false;
+    a.read = Read::kNodes;
     a.kind = kind;
     return a;
+}
+
+// The range arms of one side of a scope (RangesOf, over the candidates of `kind`) as at most
+// three list arms: the tags of the filter's type (of any type, without one), the tags of a
+// type of their own, the types.
+std::vector<Arm> AsLists(const std::set<Arm>& arms, const Kind& kind) {
+    boost::json::array tags;
+    boost::json::array typed;
+    boost::json::array types;
+    for (const auto& arm : arms) {
+        if (arm.read == Read::kNodes) {
+            types.emplace_back(arm.kind.type);
+        } else if (arm.kind.type == kind.type) {
+            tags.push_back(boost::json::array{
+                boost::json::string(arm.tag_name), boost::json::string(arm.tag_value)});
+        } else {
+            typed.push_back(boost::json::array{
+                boost::json::string(arm.tag_name),
+                boost::json::string(arm.tag_value),
+                boost::json::string(arm.kind.type)});
+        }
+    }
+    std::vector<Arm> out;
+    const std::pair<Read, const boost::json::array*> lists[] = {
+        {Read::kTagList, &tags}, {Read::kTypedTagList, &typed}, {Read::kTypeList, &types}};
+    for (const auto& [read, list] : lists) {
+        if (!list->empty()) {
+            Arm a;
+            a.read = read;
+            a.kind = kind;
+            a.list = core::Serialize(*list);
+            out.push_back(std::move(a));
+        }
+    }
+    return out;
 }
 
 // What the statements read: the intersection of `streams`, each the union of its arms (only
 // the first may have several arms: SQLite merges a compound in id order only when it is not
 // nested), less each of `except`; no stream: the nodes of the filter's kind. And the scope
-// rules that could not be ranges, checked on each candidate.
+// sides checked on each candidate instead (list arms).
 struct Plan {
     std::vector<std::vector<Arm>> streams;
     std::vector<Arm> except;
-    bool nothing = false;                      // the scope reaches no node
-    std::vector<const NodeRule*> check_allow;  // non-empty: one of them must match
-    std::vector<const NodeRule*> check_deny;   // none of them may match
+    bool nothing = false;          // the scope reaches no node
+    std::vector<Arm> check_allow;  // non-empty: a candidate must be in one of these lists
+    std::vector<Arm> check_deny;   // a candidate must be in none of these lists
 };
 
 bool Has(const std::vector<std::string>& values, const std::string& value) {
@@ -92,7 +144,8 @@ bool CanMatch(const NodeRule& rule, const Kind& kind) {
 }
 
 // (name, value) of a "name:value" tag; nullopt for a tag without ':' (no node has it: stored
-// names never hold ':', values may).
+// names never hold ':', values may). Rule types are never "" (policies refuse empty strings):
+// a range of type "" would read as one of any type.
 std::optional<std::pair<std::string, std::string>> Split(const std::string& tag) {
     const auto colon = tag.find(':');
     if (colon == std::string::npos) {
@@ -105,7 +158,6 @@ std::optional<std::pair<std::string, std::string>> Split(const std::string& tag)
 struct RuleRanges {
     bool none = false;   // it matches no candidate
     bool every = false;  // it matches every candidate
-    bool ranges = true;  // false: it cannot be ranges (a type "" would read as any type)
     std::vector<Arm> arms;
 };
 
@@ -116,10 +168,6 @@ RuleRanges RangesOf(const NodeRule& rule, const Kind& kind) {
     RuleRanges r;
     if (!CanMatch(rule, kind)) {
         r.none = true;
-        return r;
-    }
-    if (Has(rule.types, "")) {
-        r.ranges = false;
         return r;
     }
     if (rule.tags.empty()) {
@@ -150,32 +198,38 @@ RuleRanges RangesOf(const NodeRule& rule, const Kind& kind) {
 }
 
 // The scope as ranges where it can be: the allow rules' union intersected with the search, the
-// deny rules' ranges taken out; what cannot be (more than kMaxScopeArms ranges, a union that
-// would nest in the query's OR) is checked on each candidate.
+// deny rules' ranges taken out. A side that cannot be (more than kMaxScopeArms ranges, a union
+// that would nest in the query's OR) is read as lists: with tag terms in the search, checked on
+// each candidate of their ranges (never more candidates than the unrestricted search reads);
+// without, the allowed lists are what the statements read (no candidate is every node) and the
+// denied ones are taken out with EXCEPT.
 void PlanScope(const NodeScopeFilter& scope, const Kind& kind, Plan& plan) {
+    const bool tag_terms = !plan.streams.empty();
     if (!scope.allow_all) {
         std::set<Arm> arms;
         bool every = false;
-        bool ranges = true;
-        std::vector<const NodeRule*> rules;
+        bool any = false;
         for (const auto& rule : scope.allow) {
             auto r = RangesOf(rule, kind);
             if (r.none) {
                 continue;
             }
-            rules.push_back(&rule);
+            any = true;
             every = every || r.every;
-            ranges = ranges && r.ranges;
             arms.insert(r.arms.begin(), r.arms.end());
         }
-        const bool nested = arms.size() > 1 && !plan.streams.empty() && plan.streams[0].size() > 1;
+        const bool nested = arms.size() > 1 && tag_terms && plan.streams[0].size() > 1;
         if (every) {
             // every candidate is allowed
-        } else if (rules.empty()) {
+        } else if (!any) {
             plan.nothing = true;
             return;
-        } else if (!ranges || arms.size() > kMaxScopeArms || nested) {
-            plan.check_allow = rules;
+        } else if (arms.size() > kMaxScopeArms || nested) {
+            if (tag_terms) {
+                plan.check_allow = AsLists(arms, kind);
+            } else {
+                plan.streams.push_back(AsLists(arms, kind));
+            }
         } else {
             std::vector<Arm> stream(arms.begin(), arms.end());
             if (stream.size() > 1) {
@@ -186,8 +240,6 @@ void PlanScope(const NodeScopeFilter& scope, const Kind& kind, Plan& plan) {
         }
     }
     std::set<Arm> except;
-    bool ranges = true;
-    std::vector<const NodeRule*> rules;
     for (const auto& rule : scope.deny) {
         auto r = RangesOf(rule, kind);
         if (r.none) {
@@ -197,17 +249,21 @@ void PlanScope(const NodeScopeFilter& scope, const Kind& kind, Plan& plan) {
             plan.nothing = true;
             return;
         }
-        rules.push_back(&rule);
-        ranges = ranges && r.ranges;
         except.insert(r.arms.begin(), r.arms.end());
     }
-    if (!ranges || except.size() > kMaxScopeArms) {
-        plan.check_deny = rules;
-    } else if (!except.empty()) {
+    if (except.empty()) {
+        return;
+    }
+    if (except.size() <= kMaxScopeArms) {
         plan.except.assign(except.begin(), except.end());
-        if (plan.streams.empty()) {
-            plan.streams.push_back({NodeArm(kind)});
-        }
+    } else if (tag_terms) {
+        plan.check_deny = AsLists(except, kind);
+        return;
+    } else {
+        plan.except = AsLists(except, kind);
+    }
+    if (plan.streams.empty()) {
+        plan.streams.push_back({NodeArm(kind)});
     }
 }
 
@@ -253,15 +309,6 @@ public:
         return Name();
     }
 
-    // "(?3,?4)"
-    std::string List(const std::vector<std::string>& values) {
-        std::string out = "(";
-        for (const auto& value : values) {
-            out += (out.size() > 1 ? "," : "") + Bind(value);
-        }
-        return out + ")";
-    }
-
 private:
     std::string Name() const { return "?" + std::to_string(q_.args.size()); }
 
@@ -282,20 +329,29 @@ std::string KindSql(const char* prefix, const Kind& kind, Binder& b) {
 }
 
 // What each candidate must meet beyond its ranges: conditions on the node's row (status and
-// the reported config, over `n`) and the scope rules that are not ranges, with their values
-// bound once.
+// the reported config, over `n`) and the scope sides checked on each candidate, their lists
+// bound once (each a JSON array, read once per statement).
 struct Residual {
-    struct Rule {
-        std::string tags;   // "(VALUES (?1,?2),...)", "" = any tag; "0" = no tag can match
-        std::string types;  // "(?3,...)", "" = any type
+    struct Lists {
+        std::string tags;   // "?N" of [["name","value"],...], "" = none
+        std::string typed;  // "?N" of [["name","value","type"],...], "" = none
+        std::string types;  // "?N" of ["type",...], "" = none
+
+        bool NeedType() const { return !typed.empty() || !types.empty(); }
     };
 
     std::vector<std::string> row;
-    bool check_allow = false;
-    std::vector<Rule> allow;
-    std::vector<Rule> deny;
+    std::optional<Lists> allow;
+    std::optional<Lists> deny;
 
-    bool Empty() const { return row.empty() && !check_allow && deny.empty(); }
+    bool Empty() const { return row.empty() && !allow && !deny; }
+
+    // Whether the candidate's own row is read: for the conditions on it, or for its type when
+    // a list names types (resource_tags_by_name, which reads a tag's range in id order, does
+    // not hold it: asking a range for t.node_type makes SQLite walk every node tag instead).
+    bool NeedRow() const {
+        return !row.empty() || (allow && allow->NeedType()) || (deny && deny->NeedType());
+    }
 
     // " AND ..." for the candidate whose id and type are the columns `id` and `type`.
     std::string Sql(const std::string& id, const std::string& type) const {
@@ -303,55 +359,73 @@ struct Residual {
         for (const auto& condition : row) {
             sql += " AND " + condition;
         }
-        if (check_allow) {
-            sql += " AND " + AnyOf(allow, id, type);
+        if (allow) {
+            sql += " AND " + InAny(*allow, id, type);
         }
-        if (!deny.empty()) {
-            sql += " AND NOT " + AnyOf(deny, id, type);
+        if (deny) {
+            sql += " AND NOT " + InAny(*deny, id, type);
         }
         return sql;
     }
 
 private:
-    static std::string AnyOf(
-        const std::vector<Rule>& rules, const std::string& id, const std::string& type
-    ) {
-        std::string sql = "(";
-        for (const auto& rule : rules) {
-            std::string one;
-            if (!rule.types.empty()) {
-                one = type + " IN " + rule.types;
-            }
-            if (rule.tags == "0") {
-                one = "0";
-            } else if (!rule.tags.empty()) {
-                // The node's own tags: seeks in resource_tags' primary key.
-                one += (one.empty() ? "" : " AND ") +
-                       std::string(
-                           "EXISTS (SELECT 1 FROM resource_tags s WHERE s.resource_type = 'node' "
-                           "AND s.resource_id = "
-                       ) +
-                       id + " AND (s.tag_name, s.tag_value) IN " + rule.tags + ")";
-            }
-            sql += (sql.size() > 1 ? " OR " : "") + (one.empty() ? "1" : "(" + one + ")");
+    // The candidate's own tags are read (a seek in resource_tags' primary key: the unary '+'
+    // keeps SQLite from seeking each listed tag instead) and looked up in the list, which
+    // SQLite reads once into a table of its own.
+    static std::string HasTag(const std::string& id, const std::string& columns) {
+        return "EXISTS (SELECT 1 FROM resource_tags s WHERE s.resource_type = 'node' AND "
+               "s.resource_id = " +
+               id + " AND " + columns + ")";
+    }
+
+    static std::string InAny(const Lists& lists, const std::string& id, const std::string& type) {
+        std::vector<std::string> any;
+        if (!lists.tags.empty()) {
+            any.push_back(HasTag(
+                id,
+                "(+s.tag_name, +s.tag_value) IN (SELECT j.value ->> 0, j.value ->> 1 FROM "
+                "json_each(" +
+                    lists.tags + ") j)"
+            ));
         }
-        return sql.size() > 1 ? sql + ")" : "0";
+        if (!lists.typed.empty()) {
+            any.push_back(HasTag(
+                id,
+                "(+s.tag_name, +s.tag_value, +" + type +
+                    ") IN (SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(" +
+                    lists.typed + ") j)"
+            ));
+        }
+        if (!lists.types.empty()) {
+            any.push_back(
+                "+" + type + " IN (SELECT j.value FROM json_each(" + lists.types + ") j)"
+            );
+        }
+        std::string sql;
+        for (const auto& one : any) {
+            sql += (sql.empty() ? "(" : " OR ") + one;
+        }
+        return sql.empty() ? "0" : sql + ")";
     }
 };
 
-Residual::Rule BindRule(const NodeRule& rule, Binder& b) {
-    Residual::Rule r;
-    if (!rule.tags.empty()) {
-        for (const auto& tag : rule.tags) {
-            if (const auto term = Split(tag)) {
-                r.tags += (r.tags.empty() ? "(VALUES (" : ", (") + b.Bind(term->first) + ", " +
-                          b.Bind(term->second) + ")";
-            }
+Residual::Lists BindLists(const std::vector<Arm>& lists, Binder& b) {
+    Residual::Lists r;
+    for (const auto& arm : lists) {
+        switch (arm.read) {
+            case Read::kTagList:
+                r.tags = b.Bind(arm.list);
+                break;
+            case Read::kTypedTagList:
+                r.typed = b.Bind(arm.list);
+                break;
+            case Read::kTypeList:
+                r.types = b.Bind(arm.list);
+                break;
+            case Read::kTag:
+            case Read::kNodes:
+                break;  // not lists (PlanScope never checks them on candidates)
         }
-        r.tags = r.tags.empty() ? "0" : r.tags + ")";
-    }
-    if (!rule.types.empty()) {
-        r.types = b.List(rule.types);
     }
     return r;
 }
@@ -398,12 +472,11 @@ Residual MakeResidual(const AdminNodeFilter& f, const Plan& plan, Binder& b) {
             );
         }
     }
-    r.check_allow = !plan.check_allow.empty();
-    for (const auto* rule : plan.check_allow) {
-        r.allow.push_back(BindRule(*rule, b));
+    if (!plan.check_allow.empty()) {
+        r.allow = BindLists(plan.check_allow, b);
     }
-    for (const auto* rule : plan.check_deny) {
-        r.deny.push_back(BindRule(*rule, b));
+    if (!plan.check_deny.empty()) {
+        r.deny = BindLists(plan.check_deny, b);
     }
     return r;
 }
@@ -411,23 +484,60 @@ Residual MakeResidual(const AdminNodeFilter& f, const Plan& plan, Binder& b) {
 // "SELECT <id> FROM ... WHERE ..." of one arm, from after `start` when given, with the
 // residual `r` when given (joining the node's row when it reads it).
 std::string ArmSql(const Arm& arm, Binder& b, const std::string* start, const Residual* r) {
+    const bool row = r != nullptr && r->NeedRow();
     std::string sql;
     std::string id;
     std::string type;
-    if (arm.by_tag) {
-        id = "t.resource_id";
-        type = "t.node_type";
-        sql = "SELECT t.resource_id FROM resource_tags t";
-        if (r != nullptr && !r->row.empty()) {
-            sql += " CROSS JOIN nodes n ON n.node_id = t.resource_id";  // t drives
-        }
-        // 'node' spelt out: the partial index resource_tags_node_search requires it.
-        sql += " WHERE t.resource_type = 'node' AND t.tag_name = " + b.Bind(arm.tag_name) +
-               " AND t.tag_value = " + b.Bind(arm.tag_value) + KindSql("t.", arm.kind, b);
-    } else {
-        id = "n.node_id";
-        type = "n.node_type";
-        sql = "SELECT n.node_id FROM nodes n WHERE 1 = 1" + KindSql("n.", arm.kind, b);
+    switch (arm.read) {
+        case Read::kTag:
+        case Read::kTagList:
+        case Read::kTypedTagList:
+            id = "t.resource_id";
+            type = row ? "n.node_type" : "t.node_type";
+            if (arm.read == Read::kTag) {
+                sql = "SELECT t.resource_id FROM resource_tags t";
+                if (!arm.kind.type.empty() && arm.kind.model.empty()) {
+                    // A type without a model: its range is not in id order, and SQLite would
+                    // rather walk every node tag in the primary key than sort it.
+                    sql += " INDEXED BY resource_tags_node_search";
+                }
+            } else {
+                // The list drives: each of its tags is one seek into the tag's range. The index
+                // is named: knowing neither the list's length nor the ranges', SQLite would
+                // rather walk the primary key from start_id on.
+                sql = "SELECT DISTINCT t.resource_id FROM json_each(" + b.Bind(arm.list) +
+                      ") j CROSS JOIN resource_tags t INDEXED BY " +
+                      (arm.read == Read::kTagList && arm.kind.type.empty()
+                           ? "resource_tags_by_name"
+                           : "resource_tags_node_search");
+            }
+            if (row) {
+                sql += " CROSS JOIN nodes n ON n.node_id = t.resource_id";  // t drives
+            }
+            // 'node' spelt out: the partial index resource_tags_node_search requires it.
+            sql += " WHERE t.resource_type = 'node' AND t.tag_name = ";
+            if (arm.read == Read::kTag) {
+                sql += b.Bind(arm.tag_name) + " AND t.tag_value = " + b.Bind(arm.tag_value);
+            } else {
+                sql += "j.value ->> 0 AND t.tag_value = j.value ->> 1";
+            }
+            if (arm.read == Read::kTypedTagList) {
+                sql += " AND t.node_type = j.value ->> 2";
+            }
+            sql += KindSql("t.", arm.kind, b);
+            break;
+        case Read::kNodes:
+            id = "n.node_id";
+            type = "n.node_type";
+            sql = "SELECT n.node_id FROM nodes n WHERE 1 = 1" + KindSql("n.", arm.kind, b);
+            break;
+        case Read::kTypeList:
+            id = "n.node_id";
+            type = "n.node_type";
+            sql = "SELECT n.node_id FROM json_each(" + b.Bind(arm.list) +
+                  ") j CROSS JOIN nodes n INDEXED BY nodes_type_id WHERE n.node_type = j.value" +
+                  KindSql("n.", arm.kind, b);
+            break;
     }
     if (start != nullptr) {
         sql += " AND " + id + " > " + *start;

@@ -2,7 +2,8 @@
 // order: the nodes of a tag term (of the filter's type and model when given) come from one range
 // of resource_tags_node_search (V023), an OR of terms is a UNION and an AND an INTERSECT of such
 // ranges (SQLite merges them in id order, so a page stops at its limit), and the total is counted
-// over the same ranges. The RBAC scope of a restricted admin narrows the same statements.
+// over the same ranges. The RBAC scope of a restricted admin, of any size, narrows the same
+// statements: as ranges, or as lists each bound as one JSON value and joined to the same indexes.
 #pragma once
 
 #include <string_view>

@@ -5,12 +5,31 @@
 
 #include <sqlite3.h>
 
+#include "core/clock.hpp"
+#include "storage/time_budget.hpp"
+
 namespace rainmaker::storage::sqlite {
 
 namespace {
+
+// How many virtual machine instructions run between two looks at the clock (some tens of
+// microseconds of work; a look costs a clock read).
+constexpr int kProgressInstructions = 1000;
+
 [[noreturn]] void Fail(sqlite3* db, std::string_view what) {
     throw std::runtime_error("sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db));
 }
+
+// Fail, but for a statement the deadline's progress handler stopped (nothing else interrupts).
+[[noreturn]] void Fail(sqlite3* db, std::string_view what, int rc) {
+    if (rc == SQLITE_INTERRUPT) {
+        throw storage::TimeBudgetSpent(
+            "sqlite: " + std::string(what) + ": stopped, its time budget is spent"
+        );
+    }
+    Fail(db, what);
+}
+
 }  // namespace
 
 bool IsUniqueViolation(const std::exception& e) {
@@ -62,7 +81,7 @@ bool Statement::Step() {
     if (rc == SQLITE_DONE) {
         return false;
     }
-    Fail(db_, "step");
+    Fail(db_, "step", rc);
 }
 
 void Statement::Run() {
@@ -129,15 +148,16 @@ Statement Connection::Prepare(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
         sqlite3_stmt* stmt = nullptr;
-        if (sqlite3_prepare_v3(
-                db_,
-                sql.c_str(),
-                static_cast<int>(sql.size()),
-                SQLITE_PREPARE_PERSISTENT,
-                &stmt,
-                nullptr
-            ) != SQLITE_OK) {
-            Fail(db_, "prepare " + sql);
+        const int rc = sqlite3_prepare_v3(
+            db_,
+            sql.c_str(),
+            static_cast<int>(sql.size()),
+            SQLITE_PREPARE_PERSISTENT,
+            &stmt,
+            nullptr
+        );
+        if (rc != SQLITE_OK) {
+            Fail(db_, "prepare " + sql, rc);
         }
         it = cache_.emplace(sql, stmt).first;
     }
@@ -155,6 +175,25 @@ void Connection::Exec(const std::string& sql) {
 
 int Connection::Changes() const {
     return sqlite3_changes(db_);
+}
+
+void Connection::SetDeadline(const core::Clock& clock, std::chrono::steady_clock::time_point end) {
+    if (clock.Monotonic() >= end) {
+        throw storage::TimeBudgetSpent("sqlite: not started, the time budget is spent");
+    }
+    clock_ = &clock;
+    deadline_ = end;
+    sqlite3_progress_handler(db_, kProgressInstructions, &Connection::OnProgress, this);
+}
+
+void Connection::ClearDeadline() {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+    clock_ = nullptr;
+}
+
+int Connection::OnProgress(void* connection) {
+    const auto* c = static_cast<const Connection*>(connection);
+    return c->clock_ != nullptr && c->clock_->Monotonic() >= c->deadline_ ? 1 : 0;
 }
 
 }  // namespace rainmaker::storage::sqlite

@@ -2,6 +2,7 @@
 // with typed binds and reads. Errors become std::runtime_error (the storage boundary).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -11,6 +12,10 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+
+namespace rainmaker::core {
+class Clock;
+}
 
 namespace rainmaker::storage::sqlite {
 
@@ -70,10 +75,21 @@ public:
     // Rows changed by the last statement.
     int Changes() const;
 
+    // From now until ClearDeadline, a statement still running at `end` (as `clock` tells) stops:
+    // its Step throws storage::TimeBudgetSpent. Throws it at once when `end` has passed.
+    void SetDeadline(const core::Clock& clock, std::chrono::steady_clock::time_point end);
+    void ClearDeadline();
+
+    bool HasDeadline() const { return clock_ != nullptr; }
+
     bool in_transaction = false;
 
 private:
+    static int OnProgress(void* connection);
+
     sqlite3* db_ = nullptr;
+    const core::Clock* clock_ = nullptr;
+    std::chrono::steady_clock::time_point deadline_;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 

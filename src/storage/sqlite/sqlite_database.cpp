@@ -1,6 +1,9 @@
 // Connection pool, transactions and migrations of the SQLite store.
 #include "storage/sqlite/sqlite_database.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -47,6 +50,35 @@ void RunEffects(std::vector<std::function<void()>>& effects) {
 }
 
 thread_local std::unordered_map<const SqliteDatabase*, Running> t_transaction;
+
+// The time budget this thread runs under, per database (WithTimeBudget).
+struct Budget {
+    const core::Clock* clock = nullptr;
+    std::chrono::steady_clock::time_point end;
+};
+
+thread_local std::unordered_map<const SqliteDatabase*, Budget> t_budget;
+
+// `fn` on `c`, under this thread's budget for `db` when it has one (a call made inside another
+// on the same connection runs under the deadline that one set).
+void UnderBudget(
+    const SqliteDatabase* db, Connection& c, const std::function<void(Connection&)>& fn
+) {
+    const auto budget = t_budget.find(db);
+    if (budget == t_budget.end() || c.HasDeadline()) {
+        fn(c);
+        return;
+    }
+    c.SetDeadline(*budget->second.clock, budget->second.end);
+    try {
+        fn(c);
+    } catch (...) {
+        c.ClearDeadline();
+        throw;
+    }
+    c.ClearDeadline();
+}
+
 }  // namespace
 
 SqliteDatabase::SqliteDatabase(std::filesystem::path file)
@@ -174,12 +206,12 @@ void SqliteDatabase::Release(std::unique_ptr<Connection> connection) {
 
 void SqliteDatabase::WithConnection(const std::function<void(Connection&)>& fn) {
     if (const auto it = t_transaction.find(this); it != t_transaction.end()) {
-        fn(*it->second.connection);
+        UnderBudget(this, *it->second.connection, fn);
         return;
     }
     auto connection = Acquire();
     try {
-        fn(*connection);
+        UnderBudget(this, *connection, fn);
     } catch (...) {
         Release(std::move(connection));
         throw;
@@ -196,6 +228,32 @@ void SqliteDatabase::Transaction(const std::function<void()>& work) {
 void SqliteDatabase::Snapshot(const std::function<void()>& work) {
     // DEFERRED: a read transaction, taken at the first read and kept to the end.
     RunIn("BEGIN", false, work);
+}
+
+void SqliteDatabase::WithTimeBudget(
+    const core::Clock& clock, std::chrono::milliseconds budget, const std::function<void()>& work
+) {
+    Budget mine{&clock, clock.Monotonic() + budget};
+    std::optional<Budget> outer;
+    if (const auto it = t_budget.find(this); it != t_budget.end()) {
+        outer = it->second;
+        mine.end = std::min(mine.end, outer->end);
+    }
+    const auto restore = [&] {
+        if (outer) {
+            t_budget[this] = *outer;
+        } else {
+            t_budget.erase(this);
+        }
+    };
+    t_budget[this] = mine;
+    try {
+        work();
+    } catch (...) {
+        restore();
+        throw;
+    }
+    restore();
 }
 
 void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<void()>& work) {

@@ -46,9 +46,15 @@ public:
     OtaJobStore& OtaJobs() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
+    void WithTimeBudget(
+        const core::Clock& clock,
+        std::chrono::milliseconds budget,
+        const std::function<void()>& work
+    ) override;
     void AfterCommit(std::function<void()> effect) override;
 
-    // Runs `fn` with this thread's transaction connection, or a pooled one.
+    // Runs `fn` with this thread's transaction connection, or a pooled one (under this thread's
+    // time budget, when WithTimeBudget set one).
     void WithConnection(const std::function<void(Connection&)>& fn);
 
     int SchemaVersion();

@@ -172,5 +172,19 @@ TEST(ConfigOta, ReadsThePushPaceAndTheUrlLifetime) {
     EXPECT_THROW(Load("[ota]\nurl_valid_seconds = 604801\n"), std::runtime_error);
 }
 
+TEST(ConfigAdmin, ReadsTheNodeSearchBudgetWithinItsRange) {
+    EXPECT_EQ(Load("").admin_nodes.search_budget, std::chrono::milliseconds(1000));
+    EXPECT_EQ(
+        Load("[admin]\nnode_search_budget_ms = 250\n").admin_nodes.search_budget,
+        std::chrono::milliseconds(250)
+    );
+    EXPECT_NO_THROW(Load("[admin]\nnode_search_budget_ms = 10\n"));
+    EXPECT_NO_THROW(Load("[admin]\nnode_search_budget_ms = 60000\n"));
+    EXPECT_THROW(Load("[admin]\nnode_search_budget_ms = 9\n"), std::runtime_error);
+    EXPECT_THROW(Load("[admin]\nnode_search_budget_ms = 0\n"), std::runtime_error);
+    EXPECT_THROW(Load("[admin]\nnode_search_budget_ms = 60001\n"), std::runtime_error);
+    EXPECT_THROW(Load("[admin]\nnode_search_budget_ms = \"1s\"\n"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace rainmaker::app

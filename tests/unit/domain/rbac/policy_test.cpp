@@ -105,6 +105,18 @@ TEST(PolicyTest, RefusesWhatCouldGrantMoreThanMeant) {
                                        "Resource": ["*"]}]})"),
         129010
     );
+    // An empty type or tag (the admin node search reads types as given: "" is no type).
+    for (const auto* rules :
+         {R"({"type": [""]})", R"({"type": ["Light", ""]})", R"({"tags": [""]})"}) {
+        EXPECT_EQ(
+            CodeOf(
+                std::string(R"({"filters": [{"type": "nodes", "rules": )") + rules +
+                R"(}], "statement": [{"Effect": "Allow", "Action": ["api:Get"],
+                                       "Resource": ["*"]}]})"
+            ),
+            129010
+        ) << rules;
+    }
     EXPECT_EQ(
         CodeOf(R"({"version": 1, "statement": [{"Effect": "Allow",
                         "Action": ["api:Get"], "Resource": ["*"]}]})"),
