@@ -28,7 +28,9 @@ constexpr const char* kAlice = "alice@example.com";
 // ("/v1/" → "/{version}/"); with `admin_only`, those under /v1/admin/.
 Listing RegisteredRoutes(bool admin_only) {
     const auto dir = std::filesystem::path(RAINMAKER_SOURCE_DIR) / "src" / "http" / "api";
-    const std::regex add(R"re(router\.Add\(\s*"([A-Z]+)"\s*,\s*"([^"]+)")re");
+    const std::regex add(
+        R"re(router\.Add(?:Prefix)?\(\s*"([A-Z]+)"\s*,\s*(?:[\w:]+\s*,\s*)?"([^"]+)")re"
+    );
     Listing out;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
         if (!entry.path().filename().string().ends_with("_routes.cpp")) {
