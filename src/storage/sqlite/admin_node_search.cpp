@@ -380,20 +380,21 @@ private:
 
     static std::string InAny(const Lists& lists, const std::string& id, const std::string& type) {
         std::vector<std::string> any;
+        // A list's entries: name, value (and type) at $[0], $[1] (and $[2]).
+        const std::string name = "json_extract(j.value, '$[0]')";
+        const std::string value = "json_extract(j.value, '$[1]')";
         if (!lists.tags.empty()) {
             any.push_back(HasTag(
                 id,
-                "(+s.tag_name, +s.tag_value) IN (SELECT j.value ->> 0, j.value ->> 1 FROM "
-                "json_each(" +
-                    lists.tags + ") j)"
+                "(+s.tag_name, +s.tag_value) IN (SELECT " + name + ", " + value +
+                    " FROM json_each(" + lists.tags + ") j)"
             ));
         }
         if (!lists.typed.empty()) {
             any.push_back(HasTag(
                 id,
-                "(+s.tag_name, +s.tag_value, +" + type +
-                    ") IN (SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(" +
-                    lists.typed + ") j)"
+                "(+s.tag_name, +s.tag_value, +" + type + ") IN (SELECT " + name + ", " + value +
+                    ", json_extract(j.value, '$[2]') FROM json_each(" + lists.typed + ") j)"
             ));
         }
         if (!lists.types.empty()) {
@@ -519,10 +520,11 @@ std::string ArmSql(const Arm& arm, Binder& b, const std::string* start, const Re
             if (arm.read == Read::kTag) {
                 sql += b.Bind(arm.tag_name) + " AND t.tag_value = " + b.Bind(arm.tag_value);
             } else {
-                sql += "j.value ->> 0 AND t.tag_value = j.value ->> 1";
+                sql +=
+                    "json_extract(j.value, '$[0]') AND t.tag_value = json_extract(j.value, '$[1]')";
             }
             if (arm.read == Read::kTypedTagList) {
-                sql += " AND t.node_type = j.value ->> 2";
+                sql += " AND t.node_type = json_extract(j.value, '$[2]')";
             }
             sql += KindSql("t.", arm.kind, b);
             break;
