@@ -22,7 +22,7 @@ int_in BENCH_ROUNDS "$rounds" 1 10
 int_in BENCH_IMAGE_KIB "$image_kib" 16 65536
 [[ $duration =~ ^[0-9]+s$ ]] || die "BENCH_DURATION must be seconds, e.g. 10s"
 need_tools wrk curl nginx python3 openssl
-build rainmaker-server
+build rainmaker-server rainmaker_presence rainmaker_revocation
 server_bin=$build_dir/bin/rainmaker-server
 need_bins "build the release preset" "$server_bin"
 mkdir -p "$results_dir/raw"
