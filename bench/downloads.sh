@@ -47,8 +47,6 @@ data_dir=$work/data
     --password Passw0rdOne --admin --password-cost min >/dev/null 2>"$work/admin.log" ||
     { cat "$work/admin.log" >&2; die "admin create-user failed"; }
 start_server http --io-threads 1 --worker-threads 1 --log-level warn --password-cost min
-https_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
-    '.*listening on https://127\.0\.0\.1:\([0-9][0-9]*\).*')
 login ops@example.com Passw0rdOne
 python3 - "$work/fw.bin" "$work/upload.json" <<'EOF'
 import base64, json, sys
