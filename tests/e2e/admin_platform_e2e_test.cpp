@@ -28,7 +28,10 @@ constexpr const char* kAlice = "alice@example.com";
 // ("/v1/" → "/{version}/"); with `admin_only`, those under /v1/admin/.
 Listing RegisteredRoutes(bool admin_only) {
     const auto dir = std::filesystem::path(RAINMAKER_SOURCE_DIR) / "src" / "http" / "api";
-    const std::regex add(R"re(router\.Add\(\s*"([A-Z]+)"\s*,\s*"([^"]+)")re");
+    // router.Add("METHOD", "path", ...) and router.AddPrefix("METHOD", prefix, "pattern", ...).
+    const std::regex add(
+        R"re(router\.Add(?:Prefix\(\s*"([A-Z]+)"\s*,[^,]+,|\(\s*"([A-Z]+)"\s*,)\s*"([^"]+)")re"
+    );
     Listing out;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
         if (!entry.path().filename().string().ends_with("_routes.cpp")) {
@@ -39,14 +42,15 @@ Listing RegisteredRoutes(bool admin_only) {
         for (auto it = std::sregex_iterator(text.begin(), text.end(), add);
              it != std::sregex_iterator();
              ++it) {
-            std::string path = (*it)[2].str();
+            std::string path = (*it)[3].str();
+            const std::string method = (*it)[1].matched ? (*it)[1].str() : (*it)[2].str();
             if (admin_only && !path.starts_with("/v1/admin/")) {
                 continue;
             }
             if (path.starts_with("/v1/")) {
                 path = "/{version}/" + path.substr(4);
             }
-            out.emplace((*it)[1].str(), path);
+            out.emplace(method, path);
         }
     }
     return out;
