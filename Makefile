@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -66,6 +66,10 @@ bench-timeseries: build
 
 bench-commands: build
 	bash bench/commands.sh
+
+# Needs nginx (the baseline): apt-get install nginx-light.
+bench-downloads: build
+	bash bench/downloads.sh
 
 clean:
 	rm -rf build

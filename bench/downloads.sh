@@ -22,7 +22,7 @@ int_in BENCH_ROUNDS "$rounds" 1 10
 int_in BENCH_IMAGE_KIB "$image_kib" 16 65536
 [[ $duration =~ ^[0-9]+s$ ]] || die "BENCH_DURATION must be seconds, e.g. 10s"
 need_tools wrk curl nginx python3 openssl
-build rainmaker-server
+build rainmaker-server rainmaker_presence rainmaker_revocation
 server_bin=$build_dir/bin/rainmaker-server
 need_bins "build the release preset" "$server_bin"
 mkdir -p "$results_dir/raw"
@@ -47,8 +47,6 @@ data_dir=$work/data
     --password Passw0rdOne --admin --password-cost min >/dev/null 2>"$work/admin.log" ||
     { cat "$work/admin.log" >&2; die "admin create-user failed"; }
 start_server http --io-threads 1 --worker-threads 1 --log-level warn --password-cost min
-https_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
-    '.*listening on https://127\.0\.0\.1:\([0-9][0-9]*\).*')
 login ops@example.com Passw0rdOne
 python3 - "$work/fw.bin" "$work/upload.json" <<'EOF'
 import base64, json, sys
@@ -107,19 +105,32 @@ theirs=https://127.0.0.1:$nginx_port/fw.bin
 [[ $(curl -sSk "$theirs" | sha256sum | cut -d' ' -f1) == "$image_sha" ]] ||
     die "nginx did not serve the file: $(cat "$work/nginx/logs/"*)"
 
-# One measured wrk run: "requests/s MB/s p50 p99 errors".
+# nginx's worker (the process that does the TLS work): the child of its master.
+nginx_worker=$(cat "/proc/$nginx_pid/task/$nginx_pid/children" 2>/dev/null | awk '{ print $1 }')
+[[ -n $nginx_worker ]] || die "no nginx worker"
+
+# CPU time (user + system) of process PID in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# One measured wrk run against URL, PID doing its work: "requests/s MiB/s p50 p99 errors
+# cpu-ms-per-download" (the CPU the server spent per download: what the load of the shared
+# machine changes least).
 measure() {
-    local label=$1 url=$2 out
+    local label=$1 url=$2 pid=$3 out before after
     out=$results_dir/raw/downloads-$label.txt
+    before=$(cpu_ticks "$pid")
     wrk -t1 -c"$connections" -d"$duration" --latency "$url" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
-    awk -v bytes="$image_bytes" '
+    after=$(cpu_ticks "$pid")
+    awk -v bytes="$image_bytes" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
         /^Requests\/sec:/ { rps = $2 }
+        / requests in / { n = $1 }
         /^ *50%/ { p50 = $2 } /^ *99%/ { p99 = $2 }
         /Non-2xx|Socket errors/ { errors = errors $0 " " }
-        END { printf "%.1f %.1f %s %s %s\n", rps, rps * bytes / 1048576, p50, p99, (errors == "" ? "none" : "yes") }' "$out"
+        END { printf "%.1f %.1f %s %s %s %.2f\n", rps, rps * bytes / 1048576, p50, p99,
+              (errors == "" ? "none" : "yes"), (n > 0 ? 1000 * ticks / hz / n : 0) }' "$out"
 }
 
-declare -a ours_rps theirs_rps ours_mbs theirs_mbs
+declare -a ours_rps theirs_rps ours_mbs theirs_mbs ours_cpu theirs_cpu
 report=$work/report.md
 {
     echo "### OTA image downloads over HTTPS ($(date -u +%Y-%m-%d), $(cpu_model "unknown CPU"), $(nproc) cores)"
@@ -127,18 +138,20 @@ report=$work/report.md
     echo "$connections keep-alive connections (\`wrk -t1 -c$connections -d$duration\`), an image of $image_bytes bytes, TLS 1.3;"
     echo "rainmaker-server \`--io-threads 1 --worker-threads 1\` (release build) beside nginx $(nginx -v 2>&1 | sed 's|.*/||') \`worker_processes 1\`, alternating."
     echo
-    echo "| round | server | downloads/s | MiB/s | p50 | p99 | errors |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| round | server | downloads/s | MiB/s | p50 | p99 | errors | server CPU ms per download |"
+    echo "|---|---|---|---|---|---|---|---|"
 } >"$report"
 for ((round = 1; round <= rounds; round++)); do
-    read -r rps mbs p50 p99 errors <<<"$(measure "nginx-$round" "$theirs")"
+    read -r rps mbs p50 p99 errors cpu <<<"$(measure "nginx-$round" "$theirs" "$nginx_worker")"
     theirs_rps+=("$rps")
     theirs_mbs+=("$mbs")
-    echo "| $round | nginx | $rps | $mbs | $p50 | $p99 | $errors |" >>"$report"
-    read -r rps mbs p50 p99 errors <<<"$(measure "rainmaker-$round" "$ours")"
+    theirs_cpu+=("$cpu")
+    echo "| $round | nginx | $rps | $mbs | $p50 | $p99 | $errors | $cpu |" >>"$report"
+    read -r rps mbs p50 p99 errors cpu <<<"$(measure "rainmaker-$round" "$ours" "$server_pid")"
     ours_rps+=("$rps")
     ours_mbs+=("$mbs")
-    echo "| $round | rainmaker-server | $rps | $mbs | $p50 | $p99 | $errors |" >>"$report"
+    ours_cpu+=("$cpu")
+    echo "| $round | rainmaker-server | $rps | $mbs | $p50 | $p99 | $errors | $cpu |" >>"$report"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ours_median=$(median "${ours_rps[@]}")
@@ -147,6 +160,7 @@ ratio=$(calc "100 * $ours_median / $theirs_median" "%.0f")
 {
     echo
     echo "Median: rainmaker-server $ours_median downloads/s ($(median "${ours_mbs[@]}") MiB/s), nginx $theirs_median ($(median "${theirs_mbs[@]}") MiB/s): **$ratio %** of nginx (goal ≥ 70 %: $(verdict at_least "$ratio" 70))."
+    echo "CPU per download (median): rainmaker-server $(median "${ours_cpu[@]}") ms, nginx $(median "${theirs_cpu[@]}") ms."
     echo "Server RSS after the runs: $(rss_mib "$server_pid") MiB (peak $(rss_mib "$server_pid" VmHWM) MiB)."
 } >>"$report"
 cat "$report"

@@ -180,7 +180,7 @@ issue_certs() {
 # start_server mqtt|http [ARGS...]: rainmaker-server with its data in $data_dir, HTTP on a free
 # loopback port and, with mqtt, its embedded mosquitto too (http leaves the MQTT side at its
 # defaults); log in $work/server.log. Waits until it printed its ports ($server_start_s seconds
-# at most, default 10) and sets server_pid, http_port, base and (mqtt) mqtt_port.
+# at most, default 10) and sets server_pid, http_port, https_port, base and (mqtt) mqtt_port.
 start_server() {
     local mqtt=(--mqtt-port 0 --mqtt-address 127.0.0.1)
     [[ $1 == mqtt ]] || mqtt=()
@@ -191,6 +191,8 @@ start_server() {
     http_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
         '.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*' "${server_start_s:-10}")
     base=http://127.0.0.1:$http_port
+    https_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \
+        '.*listening on https://127\.0\.0\.1:\([0-9][0-9]*\).*' "${server_start_s:-10}")
     mqtt_port=""
     if ((${#mqtt[@]} > 0)); then
         mqtt_port=$(wait_for "$work/server.log" "$server_pid" rainmaker-server \

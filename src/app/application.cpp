@@ -107,7 +107,10 @@ void IssueHttpsCertificate(const Config& c, const crypto::CertificateAuthority& 
             list.push_back(c.public_host);
         }
     }
-    const auto issued = ca.IssueServerCert(c.public_host, dns, ips);
+    // The subject CN holds 64 characters at most; the names that matter are the SANs.
+    const auto issued = ca.IssueServerCert(
+        c.public_host.size() <= 64 ? c.public_host : "rainmaker-server", dns, ips
+    );
     // The chain: our leaf, then the CA (a client that trusts the CA needs only the leaf; one
     // configured with the chain's root as its only anchor finds it too).
     mqtt::WritePrivateFile(c.http.https.cert_file, issued.cert_pem + ca.CertPem());

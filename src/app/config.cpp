@@ -1,6 +1,7 @@
 // TOML and environment readers for Config.
 #include "app/config.hpp"
 
+#include <arpa/inet.h>
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
@@ -345,7 +346,10 @@ void CheckConfig(const Config& c) {
         !host.empty() && host.size() <= 253 &&
         host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
         ) == std::string::npos;
-    if (!host_ok) {
+    // A ':' only in an IPv6 address (a port goes in http.public_https_port).
+    unsigned char v6[16];
+    if (!host_ok ||
+        (host.find(':') != std::string::npos && ::inet_pton(AF_INET6, host.c_str(), v6) != 1)) {
         throw std::runtime_error(
             "config: http.public_host must be a host name or an IP address: " + host
         );

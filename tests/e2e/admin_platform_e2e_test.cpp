@@ -28,6 +28,7 @@ constexpr const char* kAlice = "alice@example.com";
 // ("/v1/" → "/{version}/"); with `admin_only`, those under /v1/admin/.
 Listing RegisteredRoutes(bool admin_only) {
     const auto dir = std::filesystem::path(RAINMAKER_SOURCE_DIR) / "src" / "http" / "api";
+    // router.Add("METHOD", "path", ...) and router.AddPrefix("METHOD", prefix, "pattern", ...).
     const std::regex add(
         R"re(router\.Add(?:Prefix)?\(\s*"([A-Z]+)"\s*,\s*(?:[\w:]+\s*,\s*)?"([^"]+)")re"
     );
@@ -42,13 +43,14 @@ Listing RegisteredRoutes(bool admin_only) {
              it != std::sregex_iterator();
              ++it) {
             std::string path = (*it)[2].str();
+            const std::string method = (*it)[1].str();
             if (admin_only && !path.starts_with("/v1/admin/")) {
                 continue;
             }
             if (path.starts_with("/v1/")) {
                 path = "/{version}/" + path.substr(4);
             }
-            out.emplace((*it)[1].str(), path);
+            out.emplace(method, path);
         }
     }
     return out;

@@ -6,10 +6,12 @@
 // for another object or expired, a body past the limit, an invalid image or package.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <openssl/evp.h>
 #include <string>
 #include <thread>
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include "support/accounts.hpp"
@@ -192,6 +194,36 @@ TEST_F(OtaUploadsTest, UploadConfirmAndDownloadOverHttpsOnThePublicHost) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_TRUE(IsFailure(https_.Fetch("GET", image_url).result, 404, 104015));
     EXPECT_EQ(BlobFiles(), 0U);
+}
+
+TEST_F(OtaUploadsTest, ADamagedBlobIsNeverServedWhole) {
+    const std::string image = Firmware("6.0.0", 300 * 1024);
+    auto r = client_.Post(
+        "/v1/admin/otaimage",
+        object{{"image_name", "damaged"}, {"base64_fwimage", ToBase64(image)}},
+        admin_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string url = r.Str("image_url");
+    ASSERT_TRUE(https_.Fetch("GET", url).result.body == image);
+    // A byte of the stored file changes (bit rot, a bad disk).
+    r = client_.Get("/v1/admin/otaimage?image_name=damaged", admin_.accesstoken);
+    const std::string sha(r.json.at("ota_images").at(0).at("file_sha256").as_string());
+    const auto file = server_.data_dir() / "blobs" / "sha256" / sha.substr(0, 2) / sha;
+    {
+        std::fstream blob(file, std::ios::in | std::ios::out | std::ios::binary);
+        blob.seekp(200 * 1024);
+        blob.put('\x7F');
+    }
+    // The whole: cut short before its last piece (the client sees fewer bytes than announced).
+    const auto whole = https_.Fetch("GET", url);
+    EXPECT_EQ(whole.curl_code, CURLE_PARTIAL_FILE) << whole.curl_error;
+    EXPECT_LT(whole.result.body.size(), image.size());
+    // A range: refused, the whole is checked first.
+    const auto part = https_.Fetch("GET", url, {}, {{"Range", "bytes=0-99"}});
+    EXPECT_TRUE(IsFailure(part.result, 500, 104006));
+    // The server is fine.
+    EXPECT_EQ(client_.Get("/healthz").status, 200);
 }
 
 TEST_F(OtaUploadsTest, BadUploadsAreRefusedWithNothingChanged) {

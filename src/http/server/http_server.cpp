@@ -1427,10 +1427,13 @@ std::uint16_t HttpServer::Start() {
             );
         }
     };
-    impl_->listener = listen(impl_->config.port, false);
+    // The certificate first: a bad one stops the start before anything listens.
     if (impl_->config.https.enabled) {
         impl_->tls.emplace(MakeTlsContext(impl_->config.https));
         impl_->context.tls = &*impl_->tls;
+    }
+    impl_->listener = listen(impl_->config.port, false);
+    if (impl_->config.https.enabled) {
         impl_->tls_listener = listen(impl_->config.https.port, true);
         impl_->https_port = impl_->tls_listener->Port();
     }

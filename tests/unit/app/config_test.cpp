@@ -105,12 +105,15 @@ TEST(ConfigHttps, ReadsTheListenerTheCertificateAndThePublicHost) {
 TEST(ConfigHttps, RefusesACertificateWithoutItsKeyAndHostsThatCannotBeInAUrl) {
     EXPECT_THROW(CheckConfig(Load("[http]\ntls_cert_file = \"/c.pem\"\n")), std::runtime_error);
     EXPECT_THROW(CheckConfig(Load("[http]\ntls_key_file = \"/k.pem\"\n")), std::runtime_error);
-    for (const char* host : {"", "a b", "evil.com/x?", "a@b", "host#frag"}) {
+    for (const char* host : {"", "a b", "evil.com/x?", "a@b", "host#frag", "host:8443"}) {
         Config c;
         c.public_host = host;
         EXPECT_THROW(CheckConfig(c), std::runtime_error) << host;
     }
     EXPECT_THROW(Load("[http]\nhttps_port = 65536\n"), std::runtime_error);
+    Config v6;
+    v6.public_host = "fd00::1";
+    EXPECT_NO_THROW(CheckConfig(v6));
     Config zero;
     zero.http.https.handshake_timeout = std::chrono::seconds(0);
     EXPECT_THROW(CheckConfig(zero), std::runtime_error);
