@@ -202,6 +202,8 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadSeconds(t, "ota.user_image_url_ttl_seconds", c.ota.user_image_url_ttl);
     Read(t, "ota.max_pending_uploads", c.ota.max_pending_uploads);
     Read(t, "ota.max_user_images", c.ota.max_user_images);
+    Read(t, "ota.max_concurrent_uploads", c.ota.max_concurrent_uploads);
+    Read(t, "ota.upload_min_free_bytes", c.ota.upload_min_free_bytes);
     ReadSeconds(t, "http.upload_timeout_seconds", c.http.upload_timeout);
     // Below an image header and app description every image is refused; above 200 MiB (the
     // catalog's largest image) one request body would hold the server's whole body budget.
@@ -213,8 +215,10 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     }
     Read(t, "ota.push_per_second", c.ota_delivery.push_per_second);
     // At least one push a second; a million would be no pace at all.
-    if (c.ota_delivery.push_per_second < 1 || c.ota_delivery.push_per_second > 100000) {
-        throw std::runtime_error("config: ota.push_per_second must be between 1 and 100000");
+    // DrainQueue offers a second's worth in one write transaction: bounded so that it never
+    // holds the database's writer for long.
+    if (c.ota_delivery.push_per_second < 1 || c.ota_delivery.push_per_second > 1000) {
+        throw std::runtime_error("config: ota.push_per_second must be between 1 and 1000");
     }
     ReadSeconds(t, "ota.url_valid_seconds", c.ota_delivery.url_valid_for);
     if (c.ota_delivery.url_valid_for < std::chrono::minutes(5) ||
@@ -333,6 +337,9 @@ void CheckConfig(const Config& c) {
             "config: ota.max_upload_bytes must be at least 1024, ota.max_pending_uploads and "
             "ota.max_user_images at least 1"
         );
+    }
+    if (c.ota.max_concurrent_uploads < 1 || c.ota.max_concurrent_uploads > 1000) {
+        throw std::runtime_error("config: ota.max_concurrent_uploads must be between 1 and 1000");
     }
     if (c.http.upload_timeout.count() < 1) {
         throw std::runtime_error("config: http.upload_timeout_seconds must be at least 1");

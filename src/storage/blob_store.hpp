@@ -33,6 +33,11 @@ public:
     // Copies up to `length` bytes from `offset` into `out` and returns how many: fewer only at
     // the end (0 at or past it). Throws std::runtime_error when the backend fails.
     virtual std::size_t ReadAt(std::uint64_t offset, char* out, std::size_t length) = 0;
+
+    // What tells these stored bytes apart from other bytes stored under the same key later (a
+    // file's device, inode, size and modification time): a blob checked once against its key
+    // need not be hashed again while this stays the same. Empty when the backend cannot tell.
+    virtual std::string Identity() const { return {}; }
 };
 
 // A BlobReader over bytes in memory, which must outlive it (inline uploads, tests, fuzzing).
@@ -91,6 +96,10 @@ public:
     // A reader of the blob of `key` as stored (not checked against the key: the caller hashes
     // what it reads when it must); nullptr when absent. Throws std::runtime_error.
     virtual std::unique_ptr<BlobReader> Open(std::string_view key) = 0;
+
+    // The bytes still free for new blobs (a file system's space for unprivileged writers);
+    // nullopt when the backend cannot tell (or has no such limit).
+    virtual std::optional<std::uint64_t> FreeBytes() { return std::nullopt; }
 };
 
 // Whether `key` has the form of a blob key: 64 lower-case hex characters.

@@ -438,6 +438,14 @@ TEST_F(OtaJobServiceTest, AdminsRestrictedByRbacTargetOnlyWhatTheyReach) {
     EXPECT_EQ(jobs_.Summary(lights, mine).total, 2);
     // An admin whose filter reaches no node sees none of them.
     EXPECT_TRUE(jobs_.List(Scoped("admin1", {"NoSuchType"}), q).jobs.empty());
+
+    // A job whose nodes were all deleted is not reached vacuously.
+    db_.Nodes().DeleteNode("n1");
+    db_.Nodes().DeleteNode("n2");
+    ASSERT_TRUE(db_.OtaJobs().NodeIds(mine).empty());
+    EXPECT_TRUE(jobs_.List(lights, q).jobs.empty());
+    EXPECT_EQ(CodeOf([&] { jobs_.Summary(lights, mine); }), 105012);
+    EXPECT_EQ(jobs_.Summary(admin_, mine).total, 0);
 }
 
 // ---- delivery
@@ -640,6 +648,68 @@ TEST_F(OtaJobServiceTest, CancelledAndExpiredJobsAreNotOffered) {
     EXPECT_EQ(Status(queued, "n2"), "pending");
 }
 
+// otastatus is sealed: a node never offered the job reports no progress on it; after timed_out,
+// and in a job no longer active, only how the node ended is recorded.
+TEST_F(OtaJobServiceTest, StatusesNeitherReopenEndedNodesNorComeFromNodesNeverOffered) {
+    SetUpIngest();
+    auto timed = Job("sealed", v2_, {"n1", "n4"});
+    timed.timeout = 60;
+    const auto id = Create(timed);
+    delivery_.DrainQueue();  // n1 only: n4 is offline
+    ASSERT_EQ(Status(id, "n4"), "pending");
+    EXPECT_EQ(Report("n4", id, "in-progress"), nodes::IngestOutcome::kMalformed);
+    EXPECT_EQ(Report("n4", id, "delayed"), nodes::IngestOutcome::kMalformed);
+    EXPECT_EQ(Status(id, "n4"), "pending");
+
+    clock_.Advance(std::chrono::seconds(61));
+    EXPECT_EQ(jobs_.ExpireDue(), 1);
+    ASSERT_EQ(Status(id, "n1"), "timed_out");
+    for (const char* status : {"in-progress", "delayed"}) {
+        Report("n1", id, status);
+        EXPECT_EQ(Status(id, "n1"), "timed_out") << status;
+    }
+    Report("n1", id, "failed");
+    EXPECT_EQ(Status(id, "n1"), "failed");
+
+    // Cancelled after the offer: progress is ignored, the end recorded.
+    const auto cancelled = Create(Job("cancelled", v3_, {"n2"}));
+    delivery_.DrainQueue();
+    ASSERT_EQ(Status(cancelled, "n2"), "triggered");
+    jobs_.CancelOrArchive(admin_, cancelled, false);
+    Report("n2", cancelled, "in-progress");
+    EXPECT_EQ(Status(cancelled, "n2"), "triggered");
+    Report("n2", cancelled, "success");
+    EXPECT_EQ(Status(cancelled, "n2"), "success");
+}
+
+// otafetch of a job the node holds already: no status write (in_progress is not knocked back
+// to triggered) and the otaurl again at most once per refetch_interval (30 s).
+TEST_F(OtaJobServiceTest, OtafetchSpamNeitherRewritesNorRepublishes) {
+    SetUpIngest();
+    const auto id = Create(Job("spam", v2_, {"n1"}));
+    delivery_.DrainQueue();
+    const auto sent = publisher_.sent.size();
+    Fetch("n1", "1.0.0");  // just offered
+    EXPECT_EQ(publisher_.sent.size(), sent);
+    Report("n1", id, "in-progress");
+    Report("n1", id, "in-progress");
+    ASSERT_EQ(Status(id, "n1"), "in_progress");
+    const auto updated = db_.OtaJobs().FindNode(id, "n1")->updated_at;
+    clock_.Advance(std::chrono::seconds(1));
+    for (int i = 0; i < 10; ++i) {
+        Fetch("n1", "1.0.0");
+    }
+    EXPECT_EQ(publisher_.sent.size(), sent);
+    EXPECT_EQ(Status(id, "n1"), "in_progress");
+    EXPECT_EQ(db_.OtaJobs().FindNode(id, "n1")->updated_at, updated);
+    // Later (a node that restarted): the URL again, the status kept.
+    clock_.Advance(std::chrono::seconds(30));
+    Fetch("n1", "1.0.0");
+    Fetch("n1", "1.0.0");
+    EXPECT_EQ(publisher_.sent.size(), sent + 1);
+    EXPECT_EQ(Status(id, "n1"), "in_progress");
+}
+
 TEST_F(OtaJobServiceTest, DynamicJobsReachMatchingNodesAndNeverComplete) {
     SetUpIngest();
     auto in = Job("switches", v2_);
@@ -711,7 +781,11 @@ TEST_F(OtaJobServiceTest, UserApprovalJobsWaitForAUser) {
     user_.Approve(bob_, id, "n1");  // a secondary may
     EXPECT_EQ(publisher_.OtaUrls(), (Strings{"n1 " + id}));
     EXPECT_EQ(user_.Status(alice_, "n1", id).status, "triggered");
-    // Approved: offered again when the node asks; n2 (not approved) still waits.
+    // Approved: offered again when the node asks (not within 30 s of the last offer); n2 (not
+    // approved) still waits.
+    Fetch("n1", "1.0.0");
+    EXPECT_EQ(publisher_.OtaUrls(), (Strings{"n1 " + id}));
+    clock_.Advance(std::chrono::seconds(30));
     Fetch("n1", "1.0.0");
     Fetch("n2", "1.0.0");
     EXPECT_EQ(publisher_.OtaUrls(), (Strings{"n1 " + id, "n1 " + id}));

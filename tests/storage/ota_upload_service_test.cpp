@@ -29,6 +29,43 @@ using namespace std::chrono_literals;
 using core::ApiError;
 
 template <typename F>
+core::ErrorCode ErrorOf(F&& f) {
+    try {
+        f();
+    } catch (const ApiError& e) {
+        return e.code();
+    }
+    return core::ErrorCode::kInternal;
+}
+
+// A FileBlobStore that reports the free space a test sets.
+class SmallDisk final : public storage::BlobStore {
+public:
+    explicit SmallDisk(storage::BlobStore& inner) : inner_(inner) {}
+
+    std::uint64_t free = 0;
+
+    std::string Put(std::string_view bytes) override { return inner_.Put(bytes); }
+
+    std::optional<std::string> Get(std::string_view key) override { return inner_.Get(key); }
+
+    std::optional<std::uint64_t> Size(std::string_view key) override { return inner_.Size(key); }
+
+    bool Remove(std::string_view key) override { return inner_.Remove(key); }
+
+    std::unique_ptr<storage::BlobWriter> NewWriter() override { return inner_.NewWriter(); }
+
+    std::unique_ptr<storage::BlobReader> Open(std::string_view key) override {
+        return inner_.Open(key);
+    }
+
+    std::optional<std::uint64_t> FreeBytes() override { return free; }
+
+private:
+    storage::BlobStore& inner_;
+};
+
+template <typename F>
 int CodeOf(F&& f) {
     try {
         f();
@@ -69,7 +106,7 @@ protected:
 
     // What the PUT of an upload URL does once its body is read.
     void Put(const std::string& id, const std::string& bytes, const std::string& header = "") {
-        auto writer = service_.NewUploadWriter();
+        auto writer = service_.StartUpload(id, bytes.size());
         crypto::Hasher md5(crypto::Hasher::Algorithm::kMd5);
         for (std::size_t at = 0; at < bytes.size(); at += 10000) {
             writer->Write(std::string_view(bytes).substr(at, 10000));
@@ -126,6 +163,8 @@ protected:
         c.max_upload_bytes = 1024 * 1024;
         c.max_pending_uploads = 3;
         c.max_user_images = 2;
+        c.max_concurrent_uploads = 2;
+        c.upload_min_free_bytes = 1000;
         return c;
     }();
     OtaImageService service_{db_, blobs_, clock_, config_};
@@ -423,6 +462,60 @@ TEST_F(OtaUploadServiceTest, WithoutUrlsUploadsAreRefusedAndImagesHaveNoUrl) {
     inline_image.base64_fwimage = crypto::Base64Encode(Image());
     EXPECT_TRUE(bare.Upload(admin_, inline_image).image_url.empty());
     EXPECT_FALSE(service_.Upload(admin_, inline_image).image_url.empty());
+}
+
+// A PUT is refused before its first body byte unless its upload is pending: a valid URL of an
+// upload gone since cannot make the server write its body to disk.
+TEST_F(OtaUploadServiceTest, StartUploadRefusesUploadsThatAreNotPending) {
+    using core::ErrorCode;
+    EXPECT_EQ(
+        ErrorOf([&] { service_.StartUpload("NoSuchUpload", 10); }), ErrorCode::kOtaObjectNotFound
+    );
+    const std::string expired = Request("late");
+    clock_.Advance(3601s);
+    EXPECT_EQ(ErrorOf([&] { service_.StartUpload(expired, 10); }), ErrorCode::kOtaObjectNotFound);
+    const std::string bytes = Image();
+    const std::string confirmed = Request("done");
+    Put(confirmed, bytes);
+    Confirm(confirmed);
+    EXPECT_EQ(ErrorOf([&] { service_.StartUpload(confirmed, 10); }), ErrorCode::kOtaObjectNotFound);
+}
+
+TEST_F(OtaUploadServiceTest, StartUploadAllowsOnePutPerUploadAndCapsThoseInFlight) {
+    using core::ErrorCode;
+    const std::string a = Request("a");
+    const std::string b = Request("b");
+    const std::string c = Request("c");
+    {
+        auto first = service_.StartUpload(a, 100);
+        EXPECT_EQ(ErrorOf([&] { service_.StartUpload(a, 100); }), ErrorCode::kUploadInProgress);
+        auto second = service_.StartUpload(b, 100);
+        // max_concurrent_uploads = 2
+        EXPECT_EQ(ErrorOf([&] { service_.StartUpload(c, 100); }), ErrorCode::kTooManyRequests);
+    }
+    // The writers gone (the requests answered or cut short), their slots are free again.
+    auto again = service_.StartUpload(a, 100);
+    auto third = service_.StartUpload(c, 100);
+    EXPECT_NE(again, nullptr);
+    EXPECT_NE(third, nullptr);
+}
+
+TEST_F(OtaUploadServiceTest, StartUploadNeedsFreeSpaceForTheDeclaredBodyAndThoseInFlight) {
+    using core::ErrorCode;
+    SmallDisk disk(blobs_);
+    OtaImageService service(db_, disk, clock_, config_);
+    const std::string a = Request("a");
+    const std::string b = Request("b");
+    disk.free = 5000;  // upload_min_free_bytes = 1000
+    EXPECT_EQ(ErrorOf([&] { service.StartUpload(a, 4001); }), ErrorCode::kUploadStorageFull);
+    // Undeclared (chunked): counted as max_upload_bytes.
+    EXPECT_EQ(
+        ErrorOf([&] { service.StartUpload(a, std::nullopt); }), ErrorCode::kUploadStorageFull
+    );
+    auto first = service.StartUpload(a, 3000);
+    // 3000 reserved by the PUT in flight.
+    EXPECT_EQ(ErrorOf([&] { service.StartUpload(b, 1001); }), ErrorCode::kUploadStorageFull);
+    EXPECT_NE(service.StartUpload(b, 1000), nullptr);
 }
 
 }  // namespace

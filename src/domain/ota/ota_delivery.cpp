@@ -111,6 +111,10 @@ void OtaDelivery::Offer(const storage::NodeRow& node, const storage::OtaOfferRow
         row.updated_at = now;
         jobs.InsertNode(row);
     }
+    SendAfterCommit(node, offer);
+}
+
+void OtaDelivery::SendAfterCommit(const storage::NodeRow& node, const storage::OtaOfferRow& offer) {
     const std::string payload = OtaUrlPayload(offer);
     const std::string node_id = node.node_id;
     const std::string job_id = offer.job.ota_job_id;
@@ -188,9 +192,29 @@ void OtaDelivery::OnFetch(std::string_view node_id, const OtaFetch& fetch) {
     }
     const auto choice = Choose(*node, fetch.fw_version, OfferMode::kDeliver);
     RecordUpToDate(*node, choice);
-    if (choice.best) {
-        Offer(*node, *choice.best);
+    if (!choice.best) {
+        return;
     }
+    const auto& held = choice.best->node;
+    if (!held || held->status == kNodePending) {
+        Offer(*node, *choice.best);
+        return;
+    }
+    // The node holds this job already (triggered, started, in_progress, delayed): its status
+    // stands (a new offer would knock in_progress back to triggered), and the otaurl is sent
+    // again (a node that restarted lost it) at most once per refetch_interval, so that otafetch
+    // spam costs neither a write nor a publish each time.
+    const std::int64_t now = NowMs(clock_);
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.refetch_interval).count();
+    if (now - held->updated_at < interval) {
+        ++counters_.fetches_throttled;
+        return;
+    }
+    db_.OtaJobs().SetNodeStatus(
+        held->ota_job_id, node->node_id, held->status, held->additional_info, now
+    );
+    SendAfterCommit(*node, *choice.best);
 }
 
 void OtaDelivery::OnStatus(std::string_view node_id, const OtaStatusReport& report) {
@@ -205,6 +229,22 @@ void OtaDelivery::OnStatus(std::string_view node_id, const OtaStatusReport& repo
         return;
     }
     const auto next = NodeStatusAfter(row->status, report.status);
+    if (row->status == kNodePending && !IsTerminal(next)) {
+        // Never sent to the node (offline since the job started, or awaiting a user's
+        // approval): it cannot be downloading it. How it ended (e.g. rejected) is kept.
+        ++counters_.statuses_refused;
+        throw std::invalid_argument("otastatus progress for a job the node was never offered");
+    }
+    // After timed_out, and in a job that is no longer active (cancelled, expired), only how the
+    // node ended is recorded (a late success or failure is worth knowing); nothing moves it
+    // back to a status that is left to update.
+    if (!IsTerminal(next)) {
+        const auto job = jobs.Find(report.ota_job_id);
+        if (row->status == kNodeTimedOut || !job || job->status != "active") {
+            ++counters_.statuses_stale;
+            return;
+        }
+    }
     jobs.SetNodeStatus(report.ota_job_id, node_id, next, report.additional_info, NowMs(clock_));
     ++counters_.statuses;
     if (IsTerminal(next)) {
@@ -258,6 +298,11 @@ std::string OtaDelivery::RenderMetrics() const {
         "rainmaker_ota_statuses_stale_total",
         "otastatus reports after the node's terminal status for the job (ignored).",
         counters_.statuses_stale
+    );
+    line(
+        "rainmaker_ota_fetches_throttled_total",
+        "otafetch messages answered by nothing (the node holds the job, sent recently).",
+        counters_.fetches_throttled
     );
     line(
         "rainmaker_ota_publish_failures_total",

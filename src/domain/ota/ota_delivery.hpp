@@ -30,16 +30,20 @@ struct OtaDeliveryConfig {
     // How long a URL in an otaurl stays valid: a node outside its download window asks again
     // later and gets a new one.
     std::chrono::seconds url_valid_for{std::chrono::hours(24)};
+    // An otafetch of a node that holds its best job already (not pending) gets that job's
+    // otaurl again at most this often (since the row last changed), its status unchanged.
+    std::chrono::seconds refetch_interval{30};
 };
 
 // Counters for /metrics.
 struct OtaDeliveryCounters {
-    std::atomic<std::uint64_t> offered{0};           // otaurl messages sent
-    std::atomic<std::uint64_t> fetches{0};           // otafetch messages handled
-    std::atomic<std::uint64_t> statuses{0};          // otastatus reports applied
-    std::atomic<std::uint64_t> statuses_refused{0};  // not a job of the node, malformed
-    std::atomic<std::uint64_t> statuses_stale{0};    // after the node's terminal status
-    std::atomic<std::uint64_t> publish_failures{0};  // the broker link refused an otaurl
+    std::atomic<std::uint64_t> offered{0};            // otaurl messages sent
+    std::atomic<std::uint64_t> fetches{0};            // otafetch messages handled
+    std::atomic<std::uint64_t> statuses{0};           // otastatus reports applied
+    std::atomic<std::uint64_t> statuses_refused{0};   // not a job of the node, malformed
+    std::atomic<std::uint64_t> statuses_stale{0};     // after the node's terminal status
+    std::atomic<std::uint64_t> publish_failures{0};   // the broker link refused an otaurl
+    std::atomic<std::uint64_t> fetches_throttled{0};  // otafetch within refetch_interval
 };
 
 // Which jobs a choice considers.
@@ -88,11 +92,16 @@ public:
     // connected); returns how many otaurl messages were sent. The ota-push job, every second.
     int DrainQueue();
 
-    // The otafetch of node `node_id` (inside the ingest transaction).
+    // The otafetch of node `node_id` (inside the ingest transaction): its best job offered
+    // (pending → triggered), or, when it holds that job already, its otaurl sent again with the
+    // status unchanged (nothing within refetch_interval of the row's last change).
     void OnFetch(std::string_view node_id, const OtaFetch& fetch);
     // The otastatus of node `node_id` (inside the ingest transaction). Throws
     // std::invalid_argument (the message is refused, nothing changes) when the job does not
-    // target the node.
+    // target the node, or is progress (in-progress, delayed) for a job never offered to it (its
+    // row pending). Ignored (stale): any
+    // report after success/failed/rejected; after timed_out, or in a job that is not active,
+    // any report but success/failed/rejected.
     void OnStatus(std::string_view node_id, const OtaStatusReport& report);
 
     // The otaurl of `offer`.
@@ -105,6 +114,9 @@ public:
     std::string RenderMetrics() const;
 
 private:
+    // Sends the otaurl of `offer` to `node` once the transaction commits.
+    void SendAfterCommit(const storage::NodeRow& node, const storage::OtaOfferRow& offer);
+
     storage::Database& db_;
     nodes::NodePublisher& publisher_;
     const ImageUrlSource& urls_;

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +49,12 @@ struct OtaImageConfig {
     std::chrono::seconds image_url_ttl{24 * 3600};  // image_url of admin images
     std::chrono::seconds user_image_url_ttl{24 * 3600};  // #40's image_url, and its image
     int max_pending_uploads = 20;                        // per admin, not expired
+    // PUTs of upload URLs whose bodies are being read at once, deployment-wide (one per upload
+    // id); more → 429 before any body byte.
+    int max_concurrent_uploads = 4;
+    // A PUT is refused (507) unless the blob store keeps this much free beyond its declared
+    // Content-Length (max_upload_bytes when not declared) and those of the PUTs in flight.
+    std::uint64_t upload_min_free_bytes = std::uint64_t{64} * 1024 * 1024;
     int max_user_images = 10;  // per user; past it the user's oldest image goes
 };
 
@@ -228,9 +235,21 @@ public:
     // past max_user_images the user's oldest goes.
     UserImage UploadUserImage(const auth::AuthContext& caller, const UploadInput& input);
 
-    // A writer for the bytes of an upload URL's PUT (ReceiveUpload commits it). Throws
-    // kOtaUploadFailed when the store cannot start one.
-    std::unique_ptr<storage::BlobWriter> NewUploadWriter();
+    // Before any body byte of an upload URL's PUT (its signature checked): a writer for the
+    // bytes (ReceiveUpload commits it), which holds the upload's in-flight slot until destroyed.
+    // `declared_bytes` is the Content-Length (nullopt when chunked). Throws kOtaObjectNotFound
+    // (no such pending upload, or expired), kUploadInProgress (a PUT of it is in flight),
+    // kTooManyRequests (max_concurrent_uploads PUTs in flight), kUploadStorageFull (not enough
+    // free space), kOtaUploadFailed (the store cannot start a writer).
+    std::unique_ptr<storage::BlobWriter> StartUpload(
+        std::string_view upload_id, std::optional<std::uint64_t> declared_bytes
+    );
+
+    // The PUTs in flight: upload id → the bytes each may write (shared with their writers).
+    struct InFlightUploads {
+        std::mutex mutex;
+        std::map<std::string, std::uint64_t, std::less<>> bytes;
+    };
 
     // A reader of the blob of `blob_key` for a presigned download (not checked against its key:
     // the download hashes what it sends); nullptr when there is none. Throws
@@ -287,6 +306,7 @@ private:
     const PresignedUrls& Urls() const;
 
     const PresignedUrls* urls_ = nullptr;
+    std::shared_ptr<InFlightUploads> in_flight_ = std::make_shared<InFlightUploads>();
 
     storage::Database& db_;
     storage::BlobStore& blobs_;

@@ -335,7 +335,13 @@ bool OtaJobService::Reaches(const auth::AuthContext& caller, const storage::OtaJ
     if (job.dynamic || job.all_nodes) {
         return false;
     }
-    for (const auto& node : db_.OtaJobs().NodeIds(job.ota_job_id)) {
+    const auto node_ids = db_.OtaJobs().NodeIds(job.ota_job_id);
+    if (node_ids.empty()) {
+        // Its nodes were all deleted: what it targeted can no longer be checked, so a scoped
+        // admin does not see it (rather than seeing it vacuously).
+        return false;
+    }
+    for (const auto& node : node_ids) {
         if (!nodes::FindForAdmin(db_, caller, node)) {
             return false;
         }

@@ -125,6 +125,74 @@ std::string Shown(std::string_view name) {
     return out;
 }
 
+std::uint64_t Le(const std::string& bytes, std::size_t at, int width) {
+    std::uint64_t value = 0;
+    for (int i = width - 1; i >= 0; --i) {
+        value = (value << 8) | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
+    }
+    return value;
+}
+
+void CheckDirectory(
+    std::uint64_t entries, std::uint64_t directory_bytes, const PackageLimits& limits
+) {
+    if (entries > limits.max_entries) {
+        Refuse(
+            "it holds " + std::to_string(entries) + " entries, more than " +
+            std::to_string(limits.max_entries)
+        );
+    }
+    if (directory_bytes > limits.max_directory_bytes) {
+        Refuse(
+            "its central directory is " + std::to_string(directory_bytes) + " bytes, more than " +
+            std::to_string(limits.max_directory_bytes)
+        );
+    }
+}
+
+// Before libzip reads (and allocates for) the central directory: what every end-of-central-
+// directory record in the archive's tail claims (entries, directory size; the ZIP64 record's
+// when a locator precedes it) within the limits. Every candidate is checked, not only the one
+// a reader would pick, so that no reader can pick one we did not check. An archive without any
+// is left to libzip to refuse.
+void PreCheckDirectory(storage::BlobReader& zip, const PackageLimits& limits) {
+    constexpr std::size_t kEocd = 22;
+    constexpr std::size_t kLocator = 20;
+    constexpr std::size_t kZip64Eocd = 56;
+    const std::uint64_t size = zip.Size();
+    const std::size_t tail_size =
+        static_cast<std::size_t>(std::min<std::uint64_t>(size, kEocd + 0xFFFF + kLocator));
+    std::string tail(tail_size, '\0');
+    const std::uint64_t tail_at = size - tail_size;
+    if (zip.ReadAt(tail_at, tail.data(), tail_size) != tail_size) {
+        Refuse("the archive cannot be read");
+    }
+    for (std::size_t at = tail_size < kEocd ? 0 : tail_size - kEocd + 1; at-- > 0;) {
+        if (Le(tail, at, 4) != 0x06054b50) {
+            continue;
+        }
+        std::uint64_t entries = Le(tail, at + 10, 2);
+        std::uint64_t directory_bytes = Le(tail, at + 12, 4);
+        if (at >= kLocator && Le(tail, at - kLocator, 4) == 0x07064b50) {
+            // ZIP64: the saturated fields of the classic record are in the ZIP64 record.
+            const std::uint64_t record_at = Le(tail, at - kLocator + 8, 8);
+            std::string record(kZip64Eocd, '\0');
+            if (record_at <= size && size - record_at >= kZip64Eocd &&
+                zip.ReadAt(record_at, record.data(), kZip64Eocd) == kZip64Eocd &&
+                Le(record, 0, 4) == 0x06064b50) {
+                if (entries == 0xFFFF) {
+                    entries = Le(record, 32, 8);
+                }
+                if (directory_bytes == 0xFFFFFFFF) {
+                    directory_bytes = Le(record, 40, 8);
+                }
+                CheckDirectory(Le(record, 32, 8), Le(record, 40, 8), limits);
+            }
+        }
+        CheckDirectory(entries, directory_bytes, limits);
+    }
+}
+
 }  // namespace
 
 OtaPackage ReadOtaPackage(
@@ -135,6 +203,7 @@ OtaPackage ReadOtaPackage(
     if (zip.Size() == 0) {
         Refuse("not a zip archive (it is empty)");
     }
+    PreCheckDirectory(zip, limits);
     SourceState state{zip, zip.Size()};
     zip_error_init(&state.error);
     zip_error_t error;

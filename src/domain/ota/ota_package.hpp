@@ -18,6 +18,8 @@ namespace rainmaker::domain::ota {
 struct PackageLimits {
     std::uint64_t max_firmware_bytes = std::uint64_t{200} * 1024 * 1024;  // the catalog's 200 MB
     std::size_t max_entries = 1000;
+    // The central directory libzip would read whole (and allocate for) before any check.
+    std::uint64_t max_directory_bytes = std::uint64_t{1} << 20;
 };
 
 struct OtaPackage {
@@ -30,9 +32,10 @@ struct OtaPackage {
 
 // Reads the package in `zip` and passes the firmware's bytes to `firmware` a piece at a time.
 // Throws core::ApiError kOtaUploadInvalid (104031) with a description naming what is wrong: not
-// a zip archive, too many entries, no firmware .bin or more than one, more than one
-// bootloader.bin, an encrypted or damaged (CRC) firmware entry, a firmware past
-// max_firmware_bytes. `firmware` may throw to stop; what it throws is passed on.
+// a zip archive, too many entries or a central directory past max_directory_bytes (both read
+// from the end-of-central-directory records before libzip parses anything), no firmware .bin or
+// more than one, more than one bootloader.bin, an encrypted or damaged (CRC) firmware entry, a
+// firmware past max_firmware_bytes. `firmware` may throw to stop; what it throws is passed on.
 OtaPackage ReadOtaPackage(
     storage::BlobReader& zip,
     const std::function<void(std::string_view)>& firmware,

@@ -82,13 +82,89 @@ const PresignedUrls& OtaImageService::Urls() const {
     return *urls_;
 }
 
-std::unique_ptr<storage::BlobWriter> OtaImageService::NewUploadWriter() {
+namespace {
+
+// The writer of a PUT in flight: gives its upload id's slot back when destroyed (the request
+// answered, or cut short).
+class InFlightWriter final : public storage::BlobWriter {
+public:
+    InFlightWriter(
+        std::unique_ptr<storage::BlobWriter> inner,
+        std::shared_ptr<OtaImageService::InFlightUploads> in_flight,
+        std::string upload_id
+    )
+        : inner_(std::move(inner)),
+          in_flight_(std::move(in_flight)),
+          upload_id_(std::move(upload_id)) {}
+
+    ~InFlightWriter() override {
+        const std::lock_guard lock(in_flight_->mutex);
+        in_flight_->bytes.erase(upload_id_);
+    }
+
+    InFlightWriter(const InFlightWriter&) = delete;
+    InFlightWriter& operator=(const InFlightWriter&) = delete;
+
+    // storage::BlobWriter
+    void Write(std::string_view bytes) override { inner_->Write(bytes); }
+
+    std::uint64_t Size() const override { return inner_->Size(); }
+
+    std::string Commit() override { return inner_->Commit(); }
+
+private:
+    std::unique_ptr<storage::BlobWriter> inner_;
+    std::shared_ptr<OtaImageService::InFlightUploads> in_flight_;
+    std::string upload_id_;
+};
+
+}  // namespace
+
+std::unique_ptr<storage::BlobWriter> OtaImageService::StartUpload(
+    std::string_view upload_id, std::optional<std::uint64_t> declared_bytes
+) {
+    // One indexed read before any body byte: a valid URL of an upload that is gone (confirmed,
+    // expired) cannot make us write its body to disk.
+    const auto pending = db_.OtaUploads().Find(upload_id);
+    if (!pending || pending->expires_at < clock_.NowSeconds() ||
+        (pending->kind != "image" && pending->kind != "package")) {
+        throw ApiError(
+            ErrorCode::kOtaObjectNotFound,
+            "No upload waits under this URL (it expired or was confirmed); ask for a new one"
+        );
+    }
+    const std::uint64_t need = declared_bytes.value_or(config_.max_upload_bytes);
+    const std::lock_guard lock(in_flight_->mutex);
+    auto& in_flight = in_flight_->bytes;
+    if (in_flight.contains(upload_id)) {
+        throw ApiError(ErrorCode::kUploadInProgress);
+    }
+    if (in_flight.size() >= static_cast<std::size_t>(config_.max_concurrent_uploads)) {
+        throw ApiError(
+            ErrorCode::kTooManyRequests, "Too many uploads are in progress; retry later"
+        );
+    }
+    std::uint64_t reserved = 0;
+    for (const auto& entry : in_flight) {
+        reserved += entry.second;
+    }
+    if (const auto free = blobs_.FreeBytes();
+        free && *free < reserved + need + config_.upload_min_free_bytes) {
+        core::log::Warn(
+            "ota: refusing upload " + std::string(upload_id) + " of " + std::to_string(need) +
+            " bytes: " + std::to_string(*free) + " bytes free"
+        );
+        throw ApiError(ErrorCode::kUploadStorageFull);
+    }
+    std::unique_ptr<storage::BlobWriter> writer;
     try {
-        return blobs_.NewWriter();
+        writer = blobs_.NewWriter();
     } catch (const std::exception& e) {
         core::log::Error("ota: starting an upload: " + std::string(e.what()));
         throw ApiError(ErrorCode::kOtaUploadFailed);
     }
+    in_flight.emplace(std::string(upload_id), need);
+    return std::make_unique<InFlightWriter>(std::move(writer), in_flight_, std::string(upload_id));
 }
 
 std::unique_ptr<storage::BlobReader> OtaImageService::OpenDownload(std::string_view blob_key) {

@@ -148,7 +148,9 @@ std::string UploadId(std::string_view path) {
 }
 
 // GET /blobs/{blob_key}/{file_name}: the presigned download of a blob (an OTA image).
-ApiResponse Download(const ApiRequest& r, const PresignedUrls& urls, OtaImageService& images) {
+ApiResponse Download(
+    const ApiRequest& r, const PresignedUrls& urls, OtaImageService& images, VerifiedBlobs& verified
+) {
     urls.Check("GET", r.target, r.query.Find("expires"), r.query.Find("signature"), "");
     const std::string_view rest =
         std::string_view(r.target).substr(PresignedUrls::kDownloadPrefix.size());
@@ -178,13 +180,8 @@ ApiResponse Download(const ApiRequest& r, const PresignedUrls& urls, OtaImageSer
         return refusal;
     }
     if (range && !(range->first == 0 && range->second + 1 == size)) {
-        // Part of it: the whole is checked first (a range alone cannot be).
-        bool intact = false;
-        try {
-            intact = Matches(*reader, key);
-        } catch (const std::exception&) {
-        }
-        if (!intact) {
+        // Part of it: the whole is checked first (a range alone cannot be), once per stored file.
+        if (!verified.Check(key, *reader)) {
             throw ApiError(
                 ErrorCode::kOtaImageFetchFailed, {}, "blob " + key + " does not match its SHA-256"
             );
@@ -225,18 +222,52 @@ ApiResponse ReceiveUpload(const ApiRequest& r, OtaImageService& images) {
     return response;
 }
 
-// Before any byte of an upload's body: the signature (with the Content-MD5 it names), then a
-// writer for the bytes.
+// Before any byte of an upload's body: the signature (with the Content-MD5 it names), then the
+// upload (pending, no other PUT of it in flight, room for it), then a writer for the bytes.
 std::shared_ptr<UploadSink> OpenUpload(
     const ApiRequest& r, const PresignedUrls& urls, OtaImageService& images
 ) {
     const std::string md5 = CanonicalContentMd5(r.content_md5);
     urls.Check("PUT", r.target, r.query.Find("expires"), r.query.Find("signature"), md5);
-    UploadId(r.target);
-    return std::make_shared<BlobUploadSink>(images.NewUploadWriter());
+    return std::make_shared<BlobUploadSink>(images.StartUpload(UploadId(r.target), r.content_length)
+    );
 }
 
 }  // namespace
+
+bool VerifiedBlobs::Check(const std::string& key, storage::BlobReader& reader) {
+    const std::string identity = reader.Identity();
+    const std::string entry = key + "@" + identity;
+    {
+        const std::lock_guard lock(mutex_);
+        if (!identity.empty() && verified_.contains(entry)) {
+            return true;
+        }
+        ++hashes_;
+    }
+    bool intact = false;
+    try {
+        intact = Matches(reader, key);
+    } catch (const std::exception&) {
+    }
+    if (!intact || identity.empty() || capacity_ == 0) {
+        return intact;
+    }
+    const std::lock_guard lock(mutex_);
+    if (verified_.insert(entry).second) {
+        order_.push_back(entry);
+        if (order_.size() > capacity_) {
+            verified_.erase(order_.front());
+            order_.pop_front();
+        }
+    }
+    return true;
+}
+
+std::size_t VerifiedBlobs::HashesForTest() const {
+    const std::lock_guard lock(mutex_);
+    return hashes_;
+}
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseRange(
     std::string_view header, std::uint64_t size
@@ -287,7 +318,8 @@ void AddBlobRoutes(
     Router& router,
     const PresignedUrls& urls,
     OtaImageService& images,
-    std::uint64_t max_upload_bytes
+    std::uint64_t max_upload_bytes,
+    std::shared_ptr<VerifiedBlobs> verified
 ) {
     const auto* u = &urls;
     auto* i = &images;
@@ -296,7 +328,7 @@ void AddBlobRoutes(
         PresignedUrls::kDownloadPrefix,
         "/blobs/{blob_key}/{file_name}",
         Access::kPresigned,
-        [u, i](const ApiRequest& r) { return Download(r, *u, *i); }
+        [u, i, verified](const ApiRequest& r) { return Download(r, *u, *i, *verified); }
     );
     router.AddPrefix(
         "PUT",

@@ -4,17 +4,50 @@
 // upload (#33, #44). No token: the URL's signature is the credential (Access::kPresigned).
 #pragma once
 
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
 #include "domain/ota/ota_image_service.hpp"
 #include "domain/ota/presigned_urls.hpp"
 #include "http/server/router.hpp"
 
 namespace rainmaker::http::api {
 
+// Blobs whose whole bytes were checked against their key, so that a ranged download (which
+// cannot check the range it sends) does not hash the whole blob on every request: a blob is
+// hashed once per (key, BlobReader::Identity) while that pair is among the last `capacity`
+// remembered. The writer already checked the hash when it committed; this catches a file
+// damaged or replaced since (its identity changes with it). Thread-safe; the hashing runs
+// outside the lock.
+class VerifiedBlobs {
+public:
+    explicit VerifiedBlobs(std::size_t capacity = 256) : capacity_(capacity) {}
+
+    // True when the whole of `reader` hashes to `key` (remembered when the reader has an
+    // identity); false when it does not or cannot be read.
+    bool Check(const std::string& key, storage::BlobReader& reader);
+
+    // How many times a blob was hashed whole.
+    std::size_t HashesForTest() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::size_t capacity_;
+    std::unordered_set<std::string> verified_;
+    std::deque<std::string> order_;  // oldest first
+    std::size_t hashes_ = 0;
+};
+
 void AddBlobRoutes(
     Router& router,
     const domain::ota::PresignedUrls& urls,
     domain::ota::OtaImageService& images,
-    std::uint64_t max_upload_bytes
+    std::uint64_t max_upload_bytes,
+    std::shared_ptr<VerifiedBlobs> verified = std::make_shared<VerifiedBlobs>()
 );
 
 // A single byte range of a Range header ("bytes=a-b", "bytes=a-", "bytes=-n") within `size`:

@@ -58,9 +58,10 @@ struct ApiRequest {
     std::string route;   // the matched route pattern (for metrics and logs)
     QueryParams query;
     std::string body;
-    std::string authorization;           // raw header value
-    std::string content_md5;             // the Content-MD5 header, "" when absent
-    std::string range;                   // the Range header, "" when absent
+    std::string authorization;                    // raw header value
+    std::string content_md5;                      // the Content-MD5 header, "" when absent
+    std::string range;                            // the Range header, "" when absent
+    std::optional<std::uint64_t> content_length;  // declared; only for an UploadOpener
     std::shared_ptr<UploadSink> upload;  // a streamed body (Router::SetUploadSink), else null
     std::string client_address;
     std::string request_id;

@@ -653,7 +653,11 @@ private:
     bool OpenUpload(const Route& route) {
         ApiResponse refusal;
         try {
-            upload_sink_ = route.open_upload(HeaderRequest(parser_->get()));
+            ApiRequest header_request = HeaderRequest(parser_->get());
+            if (const auto length = parser_->content_length()) {
+                header_request.content_length = *length;
+            }
+            upload_sink_ = route.open_upload(header_request);
             if (upload_sink_) {
                 parser_->get().body().sink = upload_sink_.get();
                 return true;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -199,10 +200,19 @@ private:
 
 class FileBlobReader final : public BlobReader {
 public:
-    FileBlobReader(int fd, std::uint64_t size, fs::path path)
-        : fd_(fd), size_(size), path_(std::move(path)) {}
+    FileBlobReader(int fd, const struct stat& st, fs::path path)
+        : fd_(fd),
+          size_(static_cast<std::uint64_t>(st.st_size)),
+          identity_(
+              std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+              std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+              std::to_string(st.st_mtim.tv_nsec)
+          ),
+          path_(std::move(path)) {}
 
     std::uint64_t Size() const override { return size_; }
+
+    std::string Identity() const override { return identity_; }
 
     std::size_t ReadAt(std::uint64_t offset, char* out, std::size_t length) override {
         if (offset >= size_) {
@@ -230,6 +240,7 @@ public:
 private:
     Fd fd_;
     std::uint64_t size_;
+    std::string identity_;
     fs::path path_;
 };
 
@@ -313,7 +324,16 @@ std::unique_ptr<BlobReader> FileBlobStore::Open(std::string_view key) {
         errno = saved;
         Fail("cannot stat", path);
     }
-    return std::make_unique<FileBlobReader>(fd, static_cast<std::uint64_t>(st.st_size), path);
+    return std::make_unique<FileBlobReader>(fd, st, path);
+}
+
+std::optional<std::uint64_t> FileBlobStore::FreeBytes() {
+    struct statvfs vfs {};
+
+    if (::statvfs(root_.c_str(), &vfs) != 0) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(vfs.f_bavail) * static_cast<std::uint64_t>(vfs.f_frsize);
 }
 
 std::optional<std::string> FileBlobStore::Get(std::string_view key) {

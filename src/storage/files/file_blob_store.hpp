@@ -26,6 +26,7 @@ public:
     bool Remove(std::string_view key) override;
     std::unique_ptr<BlobWriter> NewWriter() override;
     std::unique_ptr<BlobReader> Open(std::string_view key) override;
+    std::optional<std::uint64_t> FreeBytes() override;
 
     // Where the blob of `key` lives (whether or not it exists); `key` must be a blob key.
     std::filesystem::path PathOf(std::string_view key) const;

@@ -169,7 +169,9 @@ TEST(ConfigOta, ReadsThePushPaceAndTheUrlLifetime) {
     EXPECT_EQ(c.ota_delivery.push_per_second, 5);
     EXPECT_EQ(c.ota_delivery.url_valid_for, std::chrono::seconds(600));
     EXPECT_THROW(Load("[ota]\npush_per_second = 0\n"), std::runtime_error);
-    EXPECT_THROW(Load("[ota]\npush_per_second = 100001\n"), std::runtime_error);
+    EXPECT_EQ(Load("[ota]\npush_per_second = 1000\n").ota_delivery.push_per_second, 1000);
+    // One transaction offers a second's worth: at most 1000.
+    EXPECT_THROW(Load("[ota]\npush_per_second = 1001\n"), std::runtime_error);
     EXPECT_THROW(Load("[ota]\npush_per_second = \"fast\"\n"), std::runtime_error);
     EXPECT_THROW(Load("[ota]\nurl_valid_seconds = 299\n"), std::runtime_error);
     EXPECT_THROW(Load("[ota]\nurl_valid_seconds = 604801\n"), std::runtime_error);

@@ -2,7 +2,15 @@
 // the object; anything else ignored (the whole object), a range past the end unsatisfiable.
 #include "http/api/blob_routes.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 #include <gtest/gtest.h>
+
+#include "crypto/digest.hpp"
+#include "storage/files/file_blob_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rainmaker::http::api {
 namespace {
@@ -38,6 +46,63 @@ TEST(ParseRange, IgnoresWhatItCannotServeAndRefusesWhatIsPastTheEnd) {
     EXPECT_EQ(ParseRange("bytes=1000-", 1000), R(1000, 0));
     EXPECT_EQ(ParseRange("bytes=-0", 1000), R(1000, 0));
     EXPECT_EQ(ParseRange("bytes=0-", 0), R(0, 0));
+}
+
+// Ranged downloads check the whole blob against its key once per stored file, not once per
+// request: several ranges of one blob hash it once; a file replaced under its key is hashed
+// again (and refused when damaged).
+TEST(VerifiedBlobs, HashesAStoredBlobOnceOverManyRangedReads) {
+    testing::TempDir dir;
+    storage::files::FileBlobStore blobs(dir.path() / "blobs");
+    const std::string bytes(300 * 1024, 'x');
+    const std::string key = blobs.Put(bytes);
+    VerifiedBlobs verified;
+    for (int i = 0; i < 5; ++i) {
+        auto reader = blobs.Open(key);
+        ASSERT_NE(reader, nullptr);
+        EXPECT_TRUE(verified.Check(key, *reader));
+    }
+    EXPECT_EQ(verified.HashesForTest(), 1U);
+
+    // The file damaged in place: a new identity, hashed again, refused (and never remembered).
+    std::filesystem::path path;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
+        if (entry.is_regular_file() &&
+            entry.path().filename().string().find(key) != std::string::npos) {
+            path = entry.path();
+        }
+    }
+    ASSERT_FALSE(path.empty());
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add
+    );
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << std::string(300 * 1024 - 1, 'y');
+    }
+    for (int i = 0; i < 2; ++i) {
+        auto reader = blobs.Open(key);
+        ASSERT_NE(reader, nullptr);
+        EXPECT_FALSE(verified.Check(key, *reader));
+    }
+    EXPECT_EQ(verified.HashesForTest(), 3U);
+}
+
+TEST(VerifiedBlobs, RemembersABoundedNumberOfBlobs) {
+    testing::TempDir dir;
+    storage::files::FileBlobStore blobs(dir.path() / "blobs");
+    const std::string a = blobs.Put("a");
+    const std::string b = blobs.Put("b");
+    VerifiedBlobs verified(1);
+    EXPECT_TRUE(verified.Check(a, *blobs.Open(a)));
+    EXPECT_TRUE(verified.Check(b, *blobs.Open(b)));  // forgets a
+    EXPECT_TRUE(verified.Check(a, *blobs.Open(a)));
+    EXPECT_EQ(verified.HashesForTest(), 3U);
+    // A reader without an identity is hashed every time.
+    storage::MemoryBlobReader memory("b");
+    EXPECT_TRUE(verified.Check(b, memory));
+    EXPECT_TRUE(verified.Check(b, memory));
+    EXPECT_EQ(verified.HashesForTest(), 5U);
 }
 
 }  // namespace

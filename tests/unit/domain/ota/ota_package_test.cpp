@@ -102,6 +102,47 @@ TEST(OtaPackage, RefusesEveryOtherShape) {
     );
 }
 
+std::string LittleEndian(std::uint64_t value, int width) {
+    std::string out;
+    for (int i = 0; i < width; ++i) {
+        out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+    }
+    return out;
+}
+
+// An end-of-central-directory record claiming `entries` and a directory of `bytes` at `at`.
+std::string Eocd(std::uint64_t entries, std::uint64_t bytes, std::uint64_t at) {
+    return "PK\x05\x06" + LittleEndian(0, 4) + LittleEndian(entries, 2) + LittleEndian(entries, 2) +
+           LittleEndian(bytes, 4) + LittleEndian(at, 4) + LittleEndian(0, 2);
+}
+
+// The limits are read from the end-of-central-directory records before libzip parses (and
+// allocates for) the directory they describe: archives that only claim a huge directory are
+// refused for what they claim (libzip alone would call them merely "not a zip archive").
+TEST(OtaPackage, RefusesAHugeDirectoryFromItsEndRecordsBeforeParsingIt) {
+    const std::string filler(100, 'x');
+    EXPECT_NE(Refusal(filler + Eocd(60000, 100, 0)).find("60000 entries"), std::string::npos)
+        << Refusal(filler + Eocd(60000, 100, 0));
+    const std::string big_directory = Refusal(filler + Eocd(5, 2 << 20, 0));
+    EXPECT_NE(big_directory.find("central directory is 2097152 bytes"), std::string::npos)
+        << big_directory;
+    // ZIP64: the counts of the ZIP64 record (the classic record says 0xFFFF).
+    const std::string zip64_record = "PK\x06\x06" + LittleEndian(44, 8) + LittleEndian(45, 2) +
+                                     LittleEndian(45, 2) + LittleEndian(0, 4) + LittleEndian(0, 4) +
+                                     LittleEndian(1000000000, 8) + LittleEndian(1000000000, 8) +
+                                     LittleEndian(50, 8) + LittleEndian(0, 8);
+    const std::string locator =
+        "PK\x06\x07" + LittleEndian(0, 4) + LittleEndian(filler.size(), 8) + LittleEndian(1, 4);
+    PackageLimits limits;
+    limits.max_entries = 70000;  // above the classic record's 0xFFFF
+    const std::string zip64 =
+        Refusal(filler + zip64_record + locator + Eocd(0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF), limits);
+    EXPECT_NE(zip64.find("1000000000 entries"), std::string::npos) << zip64;
+    // A real archive within the limits still reads.
+    const std::string image = testing::BuildEspImage({});
+    EXPECT_EQ(ReadZip(BuildZip({{"fw.bin", image}})).firmware, image);
+}
+
 TEST(OtaPackage, RefusesADamagedFirmwareEntry) {
     const std::string payload(2000, 'P');
     std::string zip = BuildZip({{"fw.bin", payload, true}});
