@@ -42,6 +42,7 @@
 #include "domain/nodes/admin_node_service.hpp"
 #include "domain/nodes/admin_scope.hpp"
 #include "domain/tags/tags.hpp"
+#include "fixed_clock.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
 
@@ -49,17 +50,6 @@ namespace {
 
 using namespace rainmaker;
 using Clock = std::chrono::steady_clock;
-
-class FixedClock final : public core::Clock {
-public:
-    std::chrono::system_clock::time_point Now() const override {
-        return std::chrono::system_clock::time_point(std::chrono::seconds(1798761600));
-    }
-
-    std::chrono::steady_clock::time_point Monotonic() const override {
-        return std::chrono::steady_clock::now();
-    }
-};
 
 class NoRevocations final : public domain::nodes::CertificateRevocations {
 public:
@@ -395,7 +385,7 @@ int main(int argc, char** argv) {
             2 * count,
             std::chrono::duration<double>(Clock::now() - fill_start).count()
         );
-        FixedClock clock;
+        bench::FixedClock clock(1798761600);
         NoRevocations revocations;
         // The largest budget the configuration takes: the bench measures, it does not cut.
         domain::nodes::AdminNodeService service(

@@ -31,23 +31,13 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/ota/ota_delivery.hpp"
 #include "domain/ota/ota_job_service.hpp"
+#include "fixed_clock.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 
 namespace {
 
 using namespace rainmaker;
 using Clock = std::chrono::steady_clock;
-
-class FixedClock final : public core::Clock {
-public:
-    std::chrono::system_clock::time_point Now() const override {
-        return std::chrono::system_clock::time_point(std::chrono::seconds(1798761600));
-    }
-
-    std::chrono::steady_clock::time_point Monotonic() const override {
-        return std::chrono::steady_clock::now();
-    }
-};
 
 class CountingPublisher final : public domain::nodes::NodePublisher {
 public:
@@ -206,7 +196,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     const std::filesystem::path dir = made;
-    FixedClock clock;
+    bench::FixedClock clock(1798761600);
     std::vector<double> create_ms;
     std::vector<double> drain_ms;
     std::vector<double> fetch_ms;

@@ -29,6 +29,7 @@
 #include "core/clock.hpp"
 #include "domain/auth/auth_context.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
+#include "fixed_clock.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 
 namespace {
@@ -41,17 +42,6 @@ constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kEnd = 1798761600;  // 2027-01-01 00:00 UTC: the data ends here
 
 // The clock of the service: just after the data.
-class FixedClock final : public core::Clock {
-public:
-    std::chrono::system_clock::time_point Now() const override {
-        return std::chrono::system_clock::time_point(std::chrono::seconds(kEnd + 60));
-    }
-
-    std::chrono::steady_clock::time_point Monotonic() const override {
-        return std::chrono::steady_clock::now();
-    }
-};
-
 // A temperature-like reading: slow drift plus a daily swing, one decimal.
 double Reading(std::int64_t i) {
     const double raw = 21.0 + 4.0 * std::sin(static_cast<double>(i) * 2.0 * M_PI / 1440.0) +
@@ -219,7 +209,7 @@ int main(int argc, char** argv) {
     const std::filesystem::path dir = pattern;
     int status = 0;
     try {
-        FixedClock clock;
+        bench::FixedClock clock(kEnd + 60);
         storage::sqlite::SqliteDatabase db(dir / "rainmaker.db");
         domain::timeseries::TimeSeriesConfig config;
         config.span_multiplier = 31;  // a 31-day view by hour and a year by day

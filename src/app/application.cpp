@@ -2,7 +2,6 @@
 #include "app/application.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <stdexcept>
 
 #include "core/clock.hpp"
@@ -76,12 +75,6 @@ Config PrepareDataDir(Config c) {
     return c;
 }
 
-bool IsIpAddress(const std::string& host) {
-    unsigned char buffer[16];
-    return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
-           ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
-}
-
 // "https://<public host>:<port>", the start of every URL handed out (an IPv6 address in
 // brackets).
 std::string PublicBase(const Config& c, std::uint16_t bound_https_port) {
@@ -99,18 +92,7 @@ void IssueHttpsCertificate(const Config& c, const crypto::CertificateAuthority& 
     std::filesystem::permissions(
         dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace
     );
-    std::vector<std::string> dns = {"localhost"};
-    std::vector<std::string> ips = {"127.0.0.1", "::1"};
-    if (c.public_host != "localhost") {
-        auto& list = IsIpAddress(c.public_host) ? ips : dns;
-        if (std::find(list.begin(), list.end(), c.public_host) == list.end()) {
-            list.push_back(c.public_host);
-        }
-    }
-    // The subject CN holds 64 characters at most; the names that matter are the SANs.
-    const auto issued = ca.IssueServerCert(
-        c.public_host.size() <= 64 ? c.public_host : "rainmaker-server", dns, ips
-    );
+    const auto issued = ca.IssueServerCertFor(c.public_host);
     // The chain: our leaf, then the CA (a client that trusts the CA needs only the leaf; one
     // configured with the chain's root as its only anchor finds it too).
     mqtt::WritePrivateFile(c.http.https.cert_file, issued.cert_pem + ca.CertPem());

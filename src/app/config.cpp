@@ -1,13 +1,14 @@
 // TOML and environment readers for Config.
 #include "app/config.hpp"
 
-#include <arpa/inet.h>
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
 #include <toml++/toml.h>
 #include <utility>
 #include <vector>
+
+#include "crypto/pki.hpp"
 
 namespace rainmaker::app {
 
@@ -354,9 +355,7 @@ void CheckConfig(const Config& c) {
         host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
         ) == std::string::npos;
     // A ':' only in an IPv6 address (a port goes in http.public_https_port).
-    unsigned char v6[16];
-    if (!host_ok ||
-        (host.find(':') != std::string::npos && ::inet_pton(AF_INET6, host.c_str(), v6) != 1)) {
+    if (!host_ok || (host.find(':') != std::string::npos && !crypto::IsIpAddress(host))) {
         throw std::runtime_error(
             "config: http.public_host must be a host name or an IP address: " + host
         );

@@ -2,6 +2,8 @@
 // claiming, the broker setup and challenge-response mapping agree on every certificate detail.
 #include "crypto/pki.hpp"
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <ctime>
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
@@ -431,6 +433,26 @@ KeyAndCert CertificateAuthority::IssueServerCert(
     }
     SignCertificate(cert.get(), state_->key.get());
     return {PrivateKeyToPem(key.get()), CertToPem(cert.get())};
+}
+
+KeyAndCert CertificateAuthority::IssueServerCertFor(const std::string& host) const {
+    std::vector<std::string> dns = {"localhost"};
+    std::vector<std::string> ips = {"127.0.0.1", "::1"};
+    if (!host.empty() && host != "localhost") {
+        auto& list = IsIpAddress(host) ? ips : dns;
+        if (std::find(list.begin(), list.end(), host) == list.end()) {
+            list.push_back(host);
+        }
+    }
+    constexpr std::size_t kMaxCommonName = 64;
+    const bool fits = !host.empty() && host.size() <= kMaxCommonName;
+    return IssueServerCert(fits ? host : "rainmaker-server", dns, ips);
+}
+
+bool IsIpAddress(const std::string& host) {
+    unsigned char buffer[16];
+    return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
 std::string CertificateAuthority::SignNodeCsr(std::string_view csr_pem, std::string_view node_id)

@@ -54,6 +54,11 @@ public:
         const std::vector<std::string>& ip_addresses
     ) const;
 
+    // A server certificate for `host` (a name or an IP address) and loopback: SANs localhost,
+    // 127.0.0.1, ::1 and `host`; CN `host`, or "rainmaker-server" when it is longer than a CN
+    // holds (the SANs name it). What the broker and the HTTPS listener present.
+    KeyAndCert IssueServerCertFor(const std::string& host) const;
+
     // A node certificate for the key in a PEM CSR (claim/verify). Throws std::invalid_argument
     // when the CSR is unparsable, its self-signature does not verify, its key is neither EC
     // P-256 nor RSA of 2048..4096 bits, or `node_id` is empty or over 64 bytes. The CSR subject
@@ -115,5 +120,8 @@ std::string SignAsNode(std::string_view key_pem, std::string_view message);
 // A new key and a CSR with subject CN=cn (what the CLI or firmware does before claim/verify).
 // Throws std::invalid_argument on an empty or over-64-byte CN.
 KeyAndCsr MakeKeyAndCsr(std::string_view cn, KeyType type = KeyType::kEcP256);
+
+// Whether `host` is an IPv4 or IPv6 address (else a host name).
+bool IsIpAddress(const std::string& host);
 
 }  // namespace rainmaker::crypto

@@ -135,14 +135,7 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
         // Our own server certificate, valid for the advertised host and loopback.
         cert = dir_ / "server.pem";
         key = dir_ / "server.key";
-        std::vector<std::string> dns = {"localhost"};
-        std::vector<std::string> ips = {"127.0.0.1"};
-        const bool is_ip =
-            config_.public_host.find_first_not_of("0123456789.") == std::string::npos;
-        if (config_.public_host != "localhost" && !config_.public_host.empty()) {
-            (is_ip ? ips : dns).push_back(config_.public_host);
-        }
-        const auto issued = ca_.IssueServerCert(config_.public_host, dns, ips);
+        const auto issued = ca_.IssueServerCertFor(config_.public_host);
         WritePrivateFile(cert, issued.cert_pem, kPrivate);
         WritePrivateFile(key, issued.key_pem, kPrivate);
     }

@@ -11,11 +11,14 @@
 #include "core/error.hpp"
 #include "domain/tags/tag_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::domain::nodes {
 namespace {
+
+using testing::CodeOf;
 
 using core::ApiError;
 using core::ErrorCode;
@@ -38,16 +41,6 @@ public:
 private:
     storage::Database& db_;
 };
-
-ErrorCode CodeOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ApiError& e) {
-        return e.code();
-    }
-    ADD_FAILURE() << "no ApiError";
-    return ErrorCode::kInternal;
-}
 
 class AdminNodeServiceTest : public ::testing::Test {
 protected:

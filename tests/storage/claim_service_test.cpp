@@ -12,11 +12,14 @@
 #include "core/error.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::domain::nodes {
 namespace {
+
+using testing::CodeOf;
 
 using core::ApiError;
 using core::ErrorCode;
@@ -85,15 +88,6 @@ protected:
     CountingRevocations revocations_;
     testing::FakeClock clock_;
 };
-
-ErrorCode CodeOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ApiError& e) {
-        return e.code();
-    }
-    return ErrorCode::kInternal;
-}
 
 TEST_F(ClaimServiceTest, TheFormerOwnerCannotClaimATransferredDeviceAgain) {
     auto claims = Service();

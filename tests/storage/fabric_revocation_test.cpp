@@ -27,11 +27,14 @@
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::domain::groups {
 namespace {
+
+using testing::CodeOf;
 
 class NoPublisher final : public nodes::NodePublisher {
 public:
@@ -164,15 +167,6 @@ protected:
     static bool Lists(const boost::json::value& entry, const std::string& id) {
         const auto& value = entry.at("value").as_array();
         return std::find(value.begin(), value.end(), boost::json::value(id)) != value.end();
-    }
-
-    static core::ErrorCode CodeOf(const std::function<void()>& f) {
-        try {
-            f();
-        } catch (const core::ApiError& e) {
-            return e.code();
-        }
-        return core::ErrorCode::kInternal;
     }
 
     testing::TempDir dir_;

@@ -15,11 +15,14 @@
 #include "storage/sqlite/dynamic_query.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "storage/sqlite/sqlite_matter_store.hpp"
+#include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::domain::groups {
 namespace {
+
+using testing::CodeOf;
 
 using storage::GroupRow;
 
@@ -54,15 +57,6 @@ protected:
             batch.items.push_back(CsrItem{crypto::MakeKeyAndCsr("x").csr_pem, "home", {}, {}});
         }
         return batch;
-    }
-
-    static core::ErrorCode CodeOf(const std::function<void()>& f) {
-        try {
-            f();
-        } catch (const core::ApiError& e) {
-            return e.code();
-        }
-        return core::ErrorCode::kInternal;
     }
 
     testing::TempDir dir_;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/little_endian.hpp"
+
 namespace rainmaker::domain::commands {
 
 namespace {
@@ -20,14 +22,6 @@ std::string LittleEndian(std::uint64_t value, std::size_t bytes) {
         out[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
     }
     return out;
-}
-
-std::uint64_t FromLittleEndian(std::string_view bytes) {
-    std::uint64_t value = 0;
-    for (std::size_t i = bytes.size(); i > 0; --i) {
-        value = (value << 8) | static_cast<unsigned char>(bytes[i - 1]);
-    }
-    return value;
 }
 
 }  // namespace
@@ -127,7 +121,7 @@ std::optional<ResponseMessage> DecodeResponse(std::string_view payload) {
                 if (item.value.size() != 2) {
                     return std::nullopt;
                 }
-                message.command = static_cast<std::uint16_t>(FromLittleEndian(item.value));
+                message.command = static_cast<std::uint16_t>(core::ReadLittleEndian(item.value));
                 break;
             case TlvType::kData:
                 message.data = item.value;

@@ -2,6 +2,7 @@
 #include "domain/ota/esp_app_image.hpp"
 
 #include "core/error.hpp"
+#include "core/little_endian.hpp"
 #include "core/utf8.hpp"
 #include "crypto/digest.hpp"
 
@@ -35,14 +36,11 @@ std::uint8_t U8(std::string_view b, std::size_t at) {
 }
 
 std::uint16_t U16(std::string_view b, std::size_t at) {
-    return static_cast<std::uint16_t>(U8(b, at) | (U8(b, at + 1) << 8));
+    return static_cast<std::uint16_t>(core::ReadLittleEndian(b.substr(at, 2)));
 }
 
 std::uint32_t U32(std::string_view b, std::size_t at) {
-    return static_cast<std::uint32_t>(U8(b, at)) |
-           (static_cast<std::uint32_t>(U8(b, at + 1)) << 8) |
-           (static_cast<std::uint32_t>(U8(b, at + 2)) << 16) |
-           (static_cast<std::uint32_t>(U8(b, at + 3)) << 24);
+    return static_cast<std::uint32_t>(core::ReadLittleEndian(b.substr(at, 4)));
 }
 
 // A fixed-size char array of the app description: up to its first NUL, UTF-8 without control

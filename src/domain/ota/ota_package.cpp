@@ -10,6 +10,7 @@
 #include <zip.h>
 
 #include "core/error.hpp"
+#include "core/little_endian.hpp"
 
 namespace rainmaker::domain::ota {
 
@@ -125,12 +126,8 @@ std::string Shown(std::string_view name) {
     return out;
 }
 
-std::uint64_t Le(const std::string& bytes, std::size_t at, int width) {
-    std::uint64_t value = 0;
-    for (int i = width - 1; i >= 0; --i) {
-        value = (value << 8) | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
-    }
-    return value;
+std::uint64_t Le(const std::string& bytes, std::size_t at, std::size_t width) {
+    return core::ReadLittleEndian(std::string_view(bytes).substr(at, width));
 }
 
 void CheckDirectory(

@@ -25,6 +25,7 @@
 #include <optional>
 #include <sys/resource.h>
 #include <thread>
+#include <type_traits>
 #include <unistd.h>
 #include <unordered_set>
 #include <vector>
@@ -563,19 +564,20 @@ private:
             std::string_view(header.method_string()), target.substr(0, target.find('?'))
         );
         streaming_ = route != nullptr && route->open_upload;
-        if (streaming_ && !OpenUpload(*route)) {
-            return;
-        }
-        if (parser_->is_done()) {
-            OnReadDone();
-            return;
-        }
-        // The route's own body limit (most routes: http.max_body_bytes), before any body byte.
+        // The route's own body limit (most routes: http.max_body_bytes), before any body byte
+        // and before an upload takes a slot for it.
         const std::size_t limit = context_.router.BodyLimit(
             std::string_view(header.method_string()), target, context_.config.max_body_bytes
         );
         if (const auto length = parser_->content_length(); length && *length > limit) {
             OnReadFailed(bhttp::error::body_limit);
+            return;
+        }
+        if (streaming_ && !OpenUpload(*route)) {
+            return;
+        }
+        if (parser_->is_done()) {
+            OnReadDone();
             return;
         }
         parser_->body_limit(limit);
@@ -900,7 +902,7 @@ private:
         }
         if (response.stream) {
             slot->streamed =
-                MakeStreamedResponse(response, version, keep_alive, request.request_id);
+                MakeResponseWith<StreamBody>(response, version, keep_alive, request.request_id);
         } else {
             slot->response = MakeResponse(response, version, keep_alive, request.request_id);
         }
@@ -908,10 +910,12 @@ private:
         MaybeWrite();
     }
 
-    bhttp::response<StreamBody> MakeStreamedResponse(
+    // The response of `api` with its body (a string, or a stream the blob routes fill).
+    template <typename Body>
+    bhttp::response<Body> MakeResponseWith(
         ApiResponse& api, unsigned version, bool keep_alive, const std::string& request_id
     ) const {
-        bhttp::response<StreamBody> response{static_cast<bhttp::status>(api.status), version};
+        bhttp::response<Body> response{static_cast<bhttp::status>(api.status), version};
         response.set(bhttp::field::server, "rainmaker-server");
         response.set(bhttp::field::content_type, api.content_type);
         response.set("X-Request-Id", request_id);
@@ -919,7 +923,11 @@ private:
             response.set(name, value);
         }
         response.keep_alive(keep_alive && !context_.stopping);
-        response.body().stream = std::move(api.stream);
+        if constexpr (std::is_same_v<Body, StreamBody>) {
+            response.body().stream = std::move(api.stream);
+        } else {
+            response.body() = std::move(api.body);
+        }
         response.prepare_payload();
         return response;
     }
@@ -927,18 +935,7 @@ private:
     bhttp::response<bhttp::string_body> MakeResponse(
         ApiResponse& api, unsigned version, bool keep_alive, const std::string& request_id
     ) const {
-        bhttp::response<bhttp::string_body> response{
-            static_cast<bhttp::status>(api.status), version};
-        response.set(bhttp::field::server, "rainmaker-server");
-        response.set(bhttp::field::content_type, api.content_type);
-        response.set("X-Request-Id", request_id);
-        for (auto& [name, value] : api.headers) {
-            response.set(name, value);
-        }
-        response.keep_alive(keep_alive && !context_.stopping);
-        response.body() = std::move(api.body);
-        response.prepare_payload();
-        return response;
+        return MakeResponseWith<bhttp::string_body>(api, version, keep_alive, request_id);
     }
 
     void MaybeWrite() {
