@@ -35,8 +35,9 @@ public:
     virtual std::size_t ReadAt(std::uint64_t offset, char* out, std::size_t length) = 0;
 
     // What tells these stored bytes apart from other bytes stored under the same key later (a
-    // file's device, inode, size and modification time): a blob checked once against its key
-    // need not be hashed again while this stays the same. Empty when the backend cannot tell.
+    // file's device, inode, size, modification and change times; the change time cannot be set
+    // back): a blob checked once against its key need not be hashed again while this stays the
+    // same. Empty when the backend cannot tell.
     virtual std::string Identity() const { return {}; }
 };
 

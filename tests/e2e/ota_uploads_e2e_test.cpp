@@ -206,6 +206,10 @@ TEST_F(OtaUploadsTest, ADamagedBlobIsNeverServedWhole) {
     ASSERT_EQ(r.status, 200) << r.body;
     const std::string url = r.Str("image_url");
     ASSERT_TRUE(https_.Fetch("GET", url).result.body == image);
+    // A range, so that the blob is remembered as checked before it is damaged.
+    const auto first = https_.Fetch("GET", url, {}, {{"Range", "bytes=0-99"}});
+    ASSERT_EQ(first.result.status, 206);
+    ASSERT_TRUE(first.result.body == image.substr(0, 100));
     // A byte of the stored file changes (bit rot, a bad disk).
     r = client_.Get("/v1/admin/otaimage?image_name=damaged", admin_.accesstoken);
     const std::string sha(r.json.at("ota_images").at(0).at("file_sha256").as_string());

@@ -446,6 +446,13 @@ TEST_F(OtaJobServiceTest, AdminsRestrictedByRbacTargetOnlyWhatTheyReach) {
     EXPECT_TRUE(jobs_.List(lights, q).jobs.empty());
     EXPECT_EQ(CodeOf([&] { jobs_.Summary(lights, mine); }), 105012);
     EXPECT_EQ(jobs_.Summary(admin_, mine).total, 0);
+
+    // Nor is a job that once targeted a node beyond their filter, deleted since.
+    const auto once_wide = Create(Job("once wide", v2_, {"n3", "n4"}));
+    db_.Nodes().DeleteNode("n4");
+    ASSERT_EQ(db_.OtaJobs().NodeIds(once_wide), std::vector<std::string>{"n3"});
+    EXPECT_EQ(CodeOf([&] { jobs_.Summary(lights, once_wide); }), 105012);
+    EXPECT_TRUE(jobs_.List(lights, q).jobs.empty());
 }
 
 // ---- delivery
@@ -683,7 +690,7 @@ TEST_F(OtaJobServiceTest, StatusesNeitherReopenEndedNodesNorComeFromNodesNeverOf
 }
 
 // otafetch of a job the node holds already: no status write (in_progress is not knocked back
-// to triggered) and the otaurl again at most once per refetch_interval (30 s).
+// to triggered) and the otaurl again at most once per refetch_interval (5 s).
 TEST_F(OtaJobServiceTest, OtafetchSpamNeitherRewritesNorRepublishes) {
     SetUpIngest();
     const auto id = Create(Job("spam", v2_, {"n1"}));

@@ -31,8 +31,11 @@ struct OtaDeliveryConfig {
     // later and gets a new one.
     std::chrono::seconds url_valid_for{std::chrono::hours(24)};
     // An otafetch of a node that holds its best job already (not pending) gets that job's
-    // otaurl again at most this often (since the row last changed), its status unchanged.
-    std::chrono::seconds refetch_interval{30};
+    // otaurl again at most this often (since the row last changed), its status unchanged. No
+    // longer than 5 s: stock firmware asks 5 s after it connects, so a node that restarted
+    // (and lost an otaurl, or stopped mid-download after a progress report) always asks later
+    // than this after the row's last change, and is answered; only spam falls within it.
+    std::chrono::seconds refetch_interval{5};
 };
 
 // Counters for /metrics.

@@ -12,6 +12,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
 #include "domain/ota/esp_app_image.hpp"
+#include "domain/ota/input_rules.hpp"
 #include "domain/ota/presigned_urls.hpp"
 #include "domain/paging.hpp"
 
@@ -43,20 +44,6 @@ OtaImage FromRow(const storage::OtaImageRow& row) {
     image.archived = row.archived;
     image.upload_timestamp = row.upload_timestamp;
     return image;
-}
-
-void CheckLength(const std::optional<std::string>& value, std::size_t max, const char* name) {
-    if (value && value->size() > max) {
-        throw ApiError(
-            ErrorCode::kInputTooLarge,
-            std::string(name) + " is longer than " + std::to_string(max) + " characters"
-        );
-    }
-}
-
-// The given value when not empty, else the image's.
-std::string GivenOr(const std::optional<std::string>& given, const std::string& from_image) {
-    return given && !given->empty() ? *given : from_image;
 }
 
 // The file name of an image's download URL: its name, with .bin unless it has it.

@@ -36,6 +36,8 @@
 
 namespace rainmaker::domain::ota {
 
+class InFlightWriter;  // ota_uploads.cpp: the writer of a presigned PUT in flight
+
 struct OtaImageConfig {
     // The decoded image must be smaller than this (104010), and its base64 text at most
     // 4/3 of it (checked before decoding).
@@ -245,10 +247,11 @@ public:
         std::string_view upload_id, std::optional<std::uint64_t> declared_bytes
     );
 
-    // The PUTs in flight: upload id → the bytes each may write (shared with their writers).
+    // The PUTs in flight: upload id → its writer (ota_uploads.cpp), which holds the entry
+    // while the PUT lasts.
     struct InFlightUploads {
         std::mutex mutex;
-        std::map<std::string, std::uint64_t, std::less<>> bytes;
+        std::map<std::string, const InFlightWriter*, std::less<>> writers;
     };
 
     // A reader of the blob of `blob_key` for a presigned download (not checked against its key:
@@ -301,6 +304,10 @@ private:
     OtaImage ConfirmInto(
         storage::OtaImageRow row, const storage::OtaUploadRow& upload, bool package
     );
+    // The pending upload `upload_id`; throws kOtaObjectNotFound when there is none or it
+    // expired.
+    storage::OtaUploadRow RequirePendingUpload(std::string_view upload_id);
+
     // Removes the blob of `key` when no image row names it any more (with blob_mutex_ held).
     void ReleaseIfUnused(const std::string& key);
     const PresignedUrls& Urls() const;

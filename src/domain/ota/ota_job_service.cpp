@@ -11,6 +11,7 @@
 #include "core/json.hpp"
 #include "core/random.hpp"
 #include "domain/nodes/admin_scope.hpp"
+#include "domain/ota/input_rules.hpp"
 #include "domain/ota/ota_messages.hpp"
 #include "domain/paging.hpp"
 
@@ -37,15 +38,6 @@ std::optional<std::int64_t> Integer(const boost::json::value& v) {
         return static_cast<std::int64_t>(v.as_uint64());
     }
     return std::nullopt;
-}
-
-void CheckLength(const std::optional<std::string>& value, std::size_t max, const char* name) {
-    if (value && value->size() > max) {
-        throw ApiError(
-            ErrorCode::kInputTooLarge,
-            std::string(name) + " is longer than " + std::to_string(max) + " characters"
-        );
-    }
 }
 
 bool Given(const std::optional<std::string>& v) {
@@ -335,11 +327,19 @@ bool OtaJobService::Reaches(const auth::AuthContext& caller, const storage::OtaJ
     if (job.dynamic || job.all_nodes) {
         return false;
     }
-    const auto node_ids = db_.OtaJobs().NodeIds(job.ota_job_id);
+    // The nodes it holds, and the nodes its request listed: a listed node deleted since is
+    // out of reach (FindForAdmin finds nothing), so a job that once targeted a node beyond the
+    // caller's scope stays hidden. A job with no node left is hidden too (not seen vacuously).
+    auto node_ids = db_.OtaJobs().NodeIds(job.ota_job_id);
     if (node_ids.empty()) {
-        // Its nodes were all deleted: what it targeted can no longer be checked, so a scoped
-        // admin does not see it (rather than seeing it vacuously).
         return false;
+    }
+    if (const auto listed = core::ParseUntrustedJson(job.nodes, 4); listed && listed->is_array()) {
+        for (const auto& id : listed->as_array()) {
+            if (id.is_string()) {
+                node_ids.emplace_back(id.as_string());
+            }
+        }
     }
     for (const auto& node : node_ids) {
         if (!nodes::FindForAdmin(db_, caller, node)) {

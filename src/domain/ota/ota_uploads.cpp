@@ -4,6 +4,7 @@
 // long work (inflating a package, parsing 200 MB) runs without the lock, and what it stored is
 // checked to be still there once the lock is held.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 
 #include "core/error.hpp"
@@ -11,6 +12,7 @@
 #include "core/random.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
+#include "domain/ota/input_rules.hpp"
 #include "domain/ota/ota_image_service.hpp"
 #include "domain/ota/ota_package.hpp"
 #include "domain/ota/presigned_urls.hpp"
@@ -24,19 +26,6 @@ namespace {
 
 constexpr int kSweepBatch = 100;
 constexpr std::size_t kMaxPackageFileName = 127;  // #44: "< 128 chars"
-
-void CheckLength(const std::optional<std::string>& value, std::size_t max, const char* name) {
-    if (value && value->size() > max) {
-        throw ApiError(
-            ErrorCode::kInputTooLarge,
-            std::string(name) + " is longer than " + std::to_string(max) + " characters"
-        );
-    }
-}
-
-std::string GivenOr(const std::optional<std::string>& given, const std::string& fallback) {
-    return given && !given->empty() ? *given : fallback;
-}
 
 std::string TooLarge(std::uint64_t limit) {
     return "Uploaded image over " + std::to_string(limit) + " bytes";
@@ -82,89 +71,116 @@ const PresignedUrls& OtaImageService::Urls() const {
     return *urls_;
 }
 
-namespace {
-
-// The writer of a PUT in flight: gives its upload id's slot back when destroyed (the request
-// answered, or cut short).
+// The writer of a PUT in flight. It holds its upload id's slot in InFlightUploads from
+// Reserve until it is destroyed (the request answered, or cut short), and counts what it has
+// written, so that the free-space check reserves only what PUTs in flight have yet to write.
 class InFlightWriter final : public storage::BlobWriter {
 public:
     InFlightWriter(
-        std::unique_ptr<storage::BlobWriter> inner,
         std::shared_ptr<OtaImageService::InFlightUploads> in_flight,
-        std::string upload_id
+        std::string upload_id,
+        std::uint64_t declared
     )
-        : inner_(std::move(inner)),
-          in_flight_(std::move(in_flight)),
-          upload_id_(std::move(upload_id)) {}
+        : in_flight_(std::move(in_flight)), upload_id_(std::move(upload_id)), declared_(declared) {}
 
     ~InFlightWriter() override {
-        const std::lock_guard lock(in_flight_->mutex);
-        in_flight_->bytes.erase(upload_id_);
+        if (reserved_) {
+            const std::lock_guard lock(in_flight_->mutex);
+            in_flight_->writers.erase(upload_id_);
+        }
     }
 
     InFlightWriter(const InFlightWriter&) = delete;
     InFlightWriter& operator=(const InFlightWriter&) = delete;
 
+    // Takes the slot (with in_flight_->mutex held).
+    void Reserve() {
+        in_flight_->writers.emplace(upload_id_, this);
+        reserved_ = true;
+    }
+
+    void SetInner(std::unique_ptr<storage::BlobWriter> inner) { inner_ = std::move(inner); }
+
+    // What this PUT may still write (with in_flight_->mutex held).
+    std::uint64_t StillToWrite() const {
+        const auto written = written_.load();
+        return written < declared_ ? declared_ - written : 0;
+    }
+
     // storage::BlobWriter
-    void Write(std::string_view bytes) override { inner_->Write(bytes); }
+    void Write(std::string_view bytes) override {
+        inner_->Write(bytes);
+        written_ += bytes.size();
+    }
 
     std::uint64_t Size() const override { return inner_->Size(); }
 
     std::string Commit() override { return inner_->Commit(); }
 
 private:
-    std::unique_ptr<storage::BlobWriter> inner_;
     std::shared_ptr<OtaImageService::InFlightUploads> in_flight_;
     std::string upload_id_;
+    std::uint64_t declared_;
+    std::atomic<std::uint64_t> written_{0};
+    bool reserved_ = false;
+    std::unique_ptr<storage::BlobWriter> inner_;
 };
 
-}  // namespace
+storage::OtaUploadRow OtaImageService::RequirePendingUpload(std::string_view upload_id) {
+    auto pending = db_.OtaUploads().Find(upload_id);
+    if (!pending || pending->expires_at < clock_.NowSeconds()) {
+        throw ApiError(
+            ErrorCode::kOtaObjectNotFound,
+            "No upload waits under this URL (it expired or was confirmed); ask for a new one"
+        );
+    }
+    return std::move(*pending);
+}
 
 std::unique_ptr<storage::BlobWriter> OtaImageService::StartUpload(
     std::string_view upload_id, std::optional<std::uint64_t> declared_bytes
 ) {
     // One indexed read before any body byte: a valid URL of an upload that is gone (confirmed,
     // expired) cannot make us write its body to disk.
-    const auto pending = db_.OtaUploads().Find(upload_id);
-    if (!pending || pending->expires_at < clock_.NowSeconds() ||
-        (pending->kind != "image" && pending->kind != "package")) {
-        throw ApiError(
-            ErrorCode::kOtaObjectNotFound,
-            "No upload waits under this URL (it expired or was confirmed); ask for a new one"
-        );
-    }
+    RequirePendingUpload(upload_id);
     const std::uint64_t need = declared_bytes.value_or(config_.max_upload_bytes);
-    const std::lock_guard lock(in_flight_->mutex);
-    auto& in_flight = in_flight_->bytes;
-    if (in_flight.contains(upload_id)) {
-        throw ApiError(ErrorCode::kUploadInProgress);
+    const auto free = blobs_.FreeBytes();  // a filesystem call: before the lock
+    auto writer = std::make_unique<InFlightWriter>(in_flight_, std::string(upload_id), need);
+    bool full = false;
+    {
+        const std::lock_guard lock(in_flight_->mutex);
+        const auto& in_flight = in_flight_->writers;
+        if (in_flight.contains(upload_id)) {
+            throw ApiError(ErrorCode::kUploadInProgress);
+        }
+        if (in_flight.size() >= static_cast<std::size_t>(config_.max_concurrent_uploads)) {
+            throw ApiError(
+                ErrorCode::kTooManyRequests, "Too many uploads are in progress; retry later"
+            );
+        }
+        std::uint64_t reserved = 0;
+        for (const auto& entry : in_flight) {
+            reserved += entry.second->StillToWrite();
+        }
+        full = free && *free < reserved + need + config_.upload_min_free_bytes;
+        if (!full) {
+            writer->Reserve();
+        }
     }
-    if (in_flight.size() >= static_cast<std::size_t>(config_.max_concurrent_uploads)) {
-        throw ApiError(
-            ErrorCode::kTooManyRequests, "Too many uploads are in progress; retry later"
-        );
-    }
-    std::uint64_t reserved = 0;
-    for (const auto& entry : in_flight) {
-        reserved += entry.second;
-    }
-    if (const auto free = blobs_.FreeBytes();
-        free && *free < reserved + need + config_.upload_min_free_bytes) {
+    if (full) {
         core::log::Warn(
             "ota: refusing upload " + std::string(upload_id) + " of " + std::to_string(need) +
             " bytes: " + std::to_string(*free) + " bytes free"
         );
         throw ApiError(ErrorCode::kUploadStorageFull);
     }
-    std::unique_ptr<storage::BlobWriter> writer;
     try {
-        writer = blobs_.NewWriter();
+        writer->SetInner(blobs_.NewWriter());  // the slot goes with `writer` if this throws
     } catch (const std::exception& e) {
         core::log::Error("ota: starting an upload: " + std::string(e.what()));
         throw ApiError(ErrorCode::kOtaUploadFailed);
     }
-    in_flight.emplace(std::string(upload_id), need);
-    return std::make_unique<InFlightWriter>(std::move(writer), in_flight_, std::string(upload_id));
+    return writer;
 }
 
 std::unique_ptr<storage::BlobReader> OtaImageService::OpenDownload(std::string_view blob_key) {
@@ -279,13 +295,7 @@ void OtaImageService::ReceiveUpload(
     std::string_view content_md5
 ) {
     const auto now = clock_.NowSeconds();
-    const auto pending = db_.OtaUploads().Find(upload_id);
-    if (!pending || pending->expires_at < now) {
-        throw ApiError(
-            ErrorCode::kOtaObjectNotFound,
-            "No upload waits under this URL (it expired or was confirmed); ask for a new one"
-        );
-    }
+    const auto pending = RequirePendingUpload(upload_id);
     if (blob.Size() > config_.max_upload_bytes) {
         throw ApiError(ErrorCode::kOtaUploadTooLarge, TooLarge(config_.max_upload_bytes));
     }
@@ -296,7 +306,7 @@ void OtaImageService::ReceiveUpload(
     if (!content_md5.empty() && !matches(content_md5)) {
         throw ApiError(ErrorCode::kUploadDigestMismatch);
     }
-    if (!pending->content_md5.empty() && !matches(pending->content_md5)) {
+    if (!pending.content_md5.empty() && !matches(pending.content_md5)) {
         throw ApiError(
             ErrorCode::kUploadDigestMismatch,
             "The body does not match the md5_checksum this upload was asked with"

@@ -238,10 +238,17 @@ std::shared_ptr<UploadSink> OpenUpload(
 bool VerifiedBlobs::Check(const std::string& key, storage::BlobReader& reader) {
     const std::string identity = reader.Identity();
     const std::string entry = key + "@" + identity;
+    const bool remember = !identity.empty() && capacity_ > 0;
     {
-        const std::lock_guard lock(mutex_);
-        if (!identity.empty() && verified_.contains(entry)) {
-            return true;
+        std::unique_lock lock(mutex_);
+        if (remember) {
+            hashed_.wait(lock, [&] { return !hashing_.contains(entry); });
+            const auto it = verified_.find(entry);
+            if (it != verified_.end() &&
+                std::chrono::steady_clock::now() - it->second < recheck_after_) {
+                return true;
+            }
+            hashing_.insert(entry);
         }
         ++hashes_;
     }
@@ -250,18 +257,26 @@ bool VerifiedBlobs::Check(const std::string& key, storage::BlobReader& reader) {
         intact = Matches(reader, key);
     } catch (const std::exception&) {
     }
-    if (!intact || identity.empty() || capacity_ == 0) {
+    if (!remember) {
         return intact;
     }
-    const std::lock_guard lock(mutex_);
-    if (verified_.insert(entry).second) {
-        order_.push_back(entry);
-        if (order_.size() > capacity_) {
-            verified_.erase(order_.front());
-            order_.pop_front();
+    {
+        const std::lock_guard lock(mutex_);
+        hashing_.erase(entry);
+        if (!intact) {
+            verified_.erase(entry);  // stays in order_ until it ages out; erasing twice is fine
+        } else if (const auto [it, inserted] =
+                       verified_.insert_or_assign(entry, std::chrono::steady_clock::now());
+                   inserted) {
+            order_.push_back(entry);
+            while (order_.size() > capacity_) {
+                verified_.erase(order_.front());
+                order_.pop_front();
+            }
         }
     }
-    return true;
+    hashed_.notify_all();
+    return intact;
 }
 
 std::size_t VerifiedBlobs::HashesForTest() const {

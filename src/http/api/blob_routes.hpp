@@ -4,11 +4,14 @@
 // upload (#33, #44). No token: the URL's signature is the credential (Access::kPresigned).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "domain/ota/ota_image_service.hpp"
@@ -20,12 +23,17 @@ namespace rainmaker::http::api {
 // Blobs whose whole bytes were checked against their key, so that a ranged download (which
 // cannot check the range it sends) does not hash the whole blob on every request: a blob is
 // hashed once per (key, BlobReader::Identity) while that pair is among the last `capacity`
-// remembered. The writer already checked the hash when it committed; this catches a file
-// damaged or replaced since (its identity changes with it). Thread-safe; the hashing runs
-// outside the lock.
+// remembered and was checked less than `recheck_after` ago. The writer already checked the hash
+// when it committed; this catches a file replaced since (its identity changes with it) at once,
+// and one damaged in place (bit rot) within `recheck_after`. Thread-safe; the hashing runs
+// outside the lock, and requests for a blob being hashed wait for that one hash rather than
+// hashing it again.
 class VerifiedBlobs {
 public:
-    explicit VerifiedBlobs(std::size_t capacity = 256) : capacity_(capacity) {}
+    explicit VerifiedBlobs(
+        std::size_t capacity = 256, std::chrono::seconds recheck_after = std::chrono::hours(1)
+    )
+        : capacity_(capacity), recheck_after_(recheck_after) {}
 
     // True when the whole of `reader` hashes to `key` (remembered when the reader has an
     // identity); false when it does not or cannot be read.
@@ -36,9 +44,12 @@ public:
 
 private:
     mutable std::mutex mutex_;
+    std::condition_variable hashed_;  // an entry left hashing_
     std::size_t capacity_;
-    std::unordered_set<std::string> verified_;
-    std::deque<std::string> order_;  // oldest first
+    std::chrono::seconds recheck_after_;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> verified_;  // when
+    std::deque<std::string> order_;            // oldest first
+    std::unordered_set<std::string> hashing_;  // entries being hashed now
     std::size_t hashes_ = 0;
 };
 

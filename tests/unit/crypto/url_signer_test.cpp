@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/digest.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::crypto {
@@ -62,7 +63,28 @@ TEST(UrlSigner, RefusesMalformedExpiriesAndSignatures) {
           std::string(" 1800000000"),
           std::string(40, '9')}) {
         EXPECT_EQ(signer.Check("GET", "/p", expires, sig, "", 0), UrlCheck::kInvalid) << expires;
+        // Even signed over that very text (the canonical form the signer hashes), an expiry
+        // that is not a plain decimal is refused before it is read as a number.
+        const std::string forged = crypto::HmacSha256Hex(
+            std::string(32, 'k'), "rainmaker-presigned-v1\nGET\n/p\n" + expires + "\n"
+        );
+        EXPECT_EQ(signer.Check("GET", "/p", expires, forged, "", 0), UrlCheck::kInvalid) << expires;
     }
+    // The canonical form above is the signer's: a well-formed expiry signed that way passes.
+    EXPECT_EQ(
+        signer.Check(
+            "GET",
+            "/p",
+            std::to_string(kNow),
+            crypto::HmacSha256Hex(
+                std::string(32, 'k'),
+                "rainmaker-presigned-v1\nGET\n/p\n" + std::to_string(kNow) + "\n"
+            ),
+            "",
+            0
+        ),
+        UrlCheck::kValid
+    );
     EXPECT_EQ(signer.Check("GET", "/p", std::to_string(kNow), "", "", 0), UrlCheck::kInvalid);
     EXPECT_EQ(
         signer.Check("GET", "/p", std::to_string(kNow), sig.substr(0, 63), "", 0),

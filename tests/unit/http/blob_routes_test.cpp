@@ -105,5 +105,46 @@ TEST(VerifiedBlobs, RemembersABoundedNumberOfBlobs) {
     EXPECT_EQ(verified.HashesForTest(), 5U);
 }
 
+TEST(VerifiedBlobs, ASameSizeRewriteWithItsTimesRestoredIsHashedAgain) {
+    testing::TempDir dir;
+    storage::files::FileBlobStore blobs(dir.path() / "blobs");
+    const std::string key = blobs.Put(std::string(4096, 'x'));
+    VerifiedBlobs verified;
+    EXPECT_TRUE(verified.Check(key, *blobs.Open(key)));
+    std::filesystem::path path;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
+        if (entry.is_regular_file() &&
+            entry.path().filename().string().find(key) != std::string::npos) {
+            path = entry.path();
+        }
+    }
+    ASSERT_FALSE(path.empty());
+    const auto written = std::filesystem::last_write_time(path);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add
+    );
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << std::string(4096, 'y');  // same size
+    }
+    std::filesystem::last_write_time(path, written);      // mtime set back (touch -r, cp -p)
+    EXPECT_FALSE(verified.Check(key, *blobs.Open(key)));  // its change time tells it apart
+    EXPECT_EQ(verified.HashesForTest(), 2U);
+}
+
+TEST(VerifiedBlobs, ABlobIsHashedAgainOnceItsCheckIsOld) {
+    testing::TempDir dir;
+    storage::files::FileBlobStore blobs(dir.path() / "blobs");
+    const std::string key = blobs.Put("bytes");
+    VerifiedBlobs remembered(8, std::chrono::hours(1));
+    VerifiedBlobs rechecked(8, std::chrono::seconds(0));
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(remembered.Check(key, *blobs.Open(key)));
+        EXPECT_TRUE(rechecked.Check(key, *blobs.Open(key)));
+    }
+    EXPECT_EQ(remembered.HashesForTest(), 1U);
+    EXPECT_EQ(rechecked.HashesForTest(), 3U);  // damage in place is caught within recheck_after
+}
+
 }  // namespace
 }  // namespace rainmaker::http::api
