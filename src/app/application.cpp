@@ -13,6 +13,7 @@
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
+#include "domain/files/file_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/admin_node_service.hpp"
@@ -37,6 +38,7 @@
 #include "http/api/automation_routes.hpp"
 #include "http/api/blob_routes.hpp"
 #include "http/api/command_routes.hpp"
+#include "http/api/file_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
 #include "http/api/ota_job_routes.hpp"
@@ -212,6 +214,7 @@ struct Application::Parts {
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
           ota_images(*db, *blobs, clock, config.ota),
+          files(*db, ota_images, clock),
           ota_delivery(*db, link, presigned, clock, config.ota_delivery),
           ota_jobs(*db, clock),
           ota_user(*db, ota_delivery),
@@ -240,6 +243,7 @@ struct Application::Parts {
         http::api::AddOtaImageRoutes(router, ota_images);
         ota_images.SetUrls(&presigned);
         http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
+        http::api::AddFileRoutes(router, files);
         http::api::AddOtaJobRoutes(router, ota_jobs);
         http::api::AddUserOtaRoutes(router, ota_user);
         ota_delivery.RegisterIngest(ingest);
@@ -290,9 +294,11 @@ struct Application::Parts {
         scheduler.Every("command-retention", std::chrono::hours(1), [this] {
             commands.DeleteOld();
         });
-        // Pending presigned uploads and users' images past their time, with their bytes.
+        // Pending presigned uploads and users' images past their time, and the files of
+        // deleted users, with their bytes.
         scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
             ota_images.ExpireUploads();
+            files.ExpireOrphans();
         });
         // A job's connected nodes get their otaurl from a queue in the store, at
         // ota.push_per_second: the job looks every second (a read; a write only when nodes are
@@ -351,6 +357,7 @@ struct Application::Parts {
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
     domain::ota::OtaImageService ota_images;
+    domain::files::FileService files;
     domain::ota::OtaDelivery ota_delivery;
     domain::ota::OtaJobService ota_jobs;
     domain::ota::OtaUserService ota_user;

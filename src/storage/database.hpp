@@ -12,6 +12,7 @@
 #include "storage/code_store.hpp"
 #include "storage/command_store.hpp"
 #include "storage/event_store.hpp"
+#include "storage/file_store.hpp"
 #include "storage/group_store.hpp"
 #include "storage/job_store.hpp"
 #include "storage/matter_store.hpp"
@@ -60,6 +61,7 @@ public:
     virtual OtaImageStore& OtaImages() = 0;
     virtual OtaUploadStore& OtaUploads() = 0;
     virtual OtaJobStore& OtaJobs() = 0;
+    virtual FileStore& Files() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

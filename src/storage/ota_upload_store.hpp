@@ -1,6 +1,7 @@
-// OTA uploads through presigned URLs (#33, #44) waiting for their confirmation (#34, #45), and
-// the images end users upload for their own nodes (#40). Rows name their bytes in the BlobStore
-// by key, as OTA images do: a blob stays while any of these rows or an image row names it.
+// Uploads through presigned URLs (#33, #44, #46, #48) waiting for their confirmation (#34, #45,
+// #47, #49), and the images end users upload for their own nodes (#40). Rows name their bytes
+// in the BlobStore by key, as OTA images do: a blob stays while any of these rows, an image row
+// or a file row names it.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +13,11 @@
 namespace rainmaker::storage {
 
 struct OtaUploadRow {
-    std::string upload_id;    // #33: the ota_image_id the image gets at #34
-    std::string kind;         // "image" (#33) or "package" (#44)
-    std::string image_name;   // #33: the image name; #44: the file name (#45's file_path)
+    std::string upload_id;  // #33: the ota_image_id the image gets at #34; #46/#48: the file_id
+    // "image" (#33), "package" (#44), "admin_file" (#46) or "user_file" (#48)
+    std::string kind;
+    std::string image_name;   // #33: the image name; #44: the file name (#45's file_path); files:
+                              // the file_name
     std::string image_type;   // firmware | package | raw
     std::string content_md5;  // base64, as md5_checksum gave it; "" = none
     std::string blob_key;     // "" until the bytes arrived
@@ -24,6 +27,9 @@ struct OtaUploadRow {
     std::int64_t created_at = 0;   // unix seconds
     std::int64_t expires_at = 0;   // the row and its bytes go then
     std::int64_t uploaded_at = 0;  // 0: nothing uploaded
+    std::uint64_t max_bytes = 0;   // the largest body a PUT may carry; 0: the server's limit
+    std::string entity_type;       // files: what the file is about (#46, #48)
+    std::string entity_id;
 };
 
 struct UserOtaImageRow {
@@ -73,7 +79,7 @@ public:
     // Up to `limit` user images expired at `now` or whose user is gone.
     virtual std::vector<UserOtaImageRow> ExpiredUserImages(std::int64_t now, int limit) = 0;
 
-    // How many uploads and user images name the blob of `blob_key`.
+    // How many uploads, user images and files (FileStore) name the blob of `blob_key`.
     virtual std::int64_t CountBlobUsers(std::string_view blob_key) = 0;
 };
 

@@ -187,6 +187,14 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/admin/otaimage/package/upload", false},
     {"POST", "/v1/admin/otaimage/package", false},
     {"POST", "/v1/user/otaimage", false},
+    // file_routes.cpp
+    {"GET", "/v1/admin/file/upload_request", false},
+    {"POST", "/v1/admin/file/upload_confirm", false},
+    {"GET", "/v1/admin/file", false},
+    {"GET", "/v1/user/file/upload_request", false},
+    {"POST", "/v1/user/file/upload_confirm", false},
+    {"GET", "/v1/user/file", false},
+    {"DELETE", "/v1/user/file", false},
     // blob_routes.cpp: presigned downloads and uploads
     {"GET", "/blobs/{blob_key}/{file_name}", true, true},
     {"PUT", "/uploads/{upload_id}", true, true},
@@ -738,6 +746,38 @@ protected:
             ASSERT_EQ(r.status, 200) << r.body;
             signed_["GET /blobs/{blob_key}/{file_name}"] =
                 path_of(std::string(r.json.at("ota_images").at(0).at("image_url").as_string()));
+        }
+        // Files (#46-#51): an admin's upload with its bytes (the #47 row confirms it) and a
+        // confirmed admin file; the primary's upload with its bytes (#49), a private file the
+        // rows read and one a row deletes.
+        {
+            const auto file = [&](const std::string& scope,
+                                  const Tokens& who,
+                                  const std::string& name,
+                                  bool confirm) {
+                auto r = client_.Get(
+                    "/v1/" + scope + "/file/upload_request?file_name=" + name +
+                        "&entity_type=cert&entity_id=matrix",
+                    who.accesstoken
+                );
+                EXPECT_EQ(r.status, 200) << r.body;
+                const std::string id = r.Str("file_id");
+                put(r.Str("file_url"), "bytes of " + name);
+                if (confirm) {
+                    r = client_.Post(
+                        "/v1/" + scope + "/file/upload_confirm",
+                        object{{"file_id", id}},
+                        who.accesstoken
+                    );
+                    EXPECT_EQ(r.status, 200) << r.body;
+                }
+                vars_[name] = id;
+            };
+            file("admin", ops_, "admin_file_upload", false);
+            file("admin", ops_, "admin_file", true);
+            file("user", alice_, "user_file_upload", false);
+            file("user", alice_, "user_file", true);
+            file("user", alice_, "user_file_del", true);
         }
         // The admin's OTA jobs for the primary's node (image 2.0.0; the node runs 1.0.0): one
         // the rows read, one a row cancels, and a user-approval job the node's users see,
@@ -1748,6 +1788,52 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                 return r.Str("image_url").find("/blobs/") != std::string::npos ? ""
                                                                                : "no image_url";
             }),
+
+        // ---- Files (#46-#51): admin files are the deployment's, any admin's (the first to
+        // confirm the upload confirms it); a user's files are theirs alone, the other users
+        // finding them as if they did not exist.
+        Row("GET",
+            "/v1/admin/file/upload_request?file_name=matrix-file&entity_type=cert&entity_id=m",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.Str("file_url").find("/uploads/" + r.Str("file_id") + "?") !=
+                               std::string::npos
+                           ? ""
+                           : "no upload URL for the id";
+            }),
+        Row("POST",
+            "/v1/admin/file/upload_confirm",
+            R"({"file_id":"{admin_file_upload}"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(134013, 500)),
+        Row("GET", "/v1/admin/file?file_id={admin_file}", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Ok(), Ok())
+            .Checked([this](Role, const HttpResult& r) -> std::string {
+                return FindBy(r.json.at("file_details"), "file_id", vars_.at("admin_file")) !=
+                               nullptr
+                           ? ""
+                           : "the file is not listed";
+            }),
+        Row("GET",
+            "/v1/user/file/upload_request?file_name=matrix-mine&entity_type=log",
+            "",
+            Ok(),
+            Ok(),
+            Ok()),
+        Row("POST",
+            "/v1/user/file/upload_confirm",
+            R"({"file_id":"{user_file_upload}"})",
+            Err(134006),
+            Err(134006),
+            Ok()),
+        Row("GET", "/v1/user/file?file_id={user_file}", "", Err(134019), Err(134019), Ok()),
+        Row("DELETE", "/v1/user/file?file_id={user_file_del}", "", Err(134003), Err(134003), Ok()),
 
         // ---- OTA jobs (#35-#39): the deployment's, any admin's; an admin restricted by RBAC
         // reaches only the jobs whose every node they reach (rbac-filter: none, as if they did

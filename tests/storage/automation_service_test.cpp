@@ -135,6 +135,8 @@ public:
 
     storage::OtaJobStore& OtaJobs() override { return db_.OtaJobs(); }
 
+    storage::FileStore& Files() override { return db_.Files(); }
+
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 
     storage::TagStore& Tags() override { return db_.Tags(); }

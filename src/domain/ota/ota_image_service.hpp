@@ -50,9 +50,10 @@ struct OtaImageConfig {
     std::chrono::seconds upload_url_ttl{3600};      // upload URLs; pending uploads after their PUT
     std::chrono::seconds image_url_ttl{24 * 3600};  // image_url of admin images
     std::chrono::seconds user_image_url_ttl{24 * 3600};  // #40's image_url, and its image
-    int max_pending_uploads = 20;                        // per admin, not expired
+    int max_pending_uploads = 20;  // per requester (admin, or user for files), not expired
     // PUTs of upload URLs whose bodies are being read at once, deployment-wide (one per upload
-    // id); more → 429 before any body byte.
+    // id); more → 429 before any body byte. End users' file uploads take one at a time per user
+    // and at most all but one of them.
     int max_concurrent_uploads = 4;
     // A PUT is refused (507) unless the blob store keeps this much free beyond its declared
     // Content-Length (max_upload_bytes when not declared) and those of the PUTs in flight.
@@ -199,6 +200,25 @@ public:
     // (no URLs). The id is the image's once confirmed; the URL lasts upload_url_ttl.
     UploadTicket RequestUpload(const auth::AuthContext& caller, const UploadRequestInput& input);
 
+    // A pending upload of `row` (its kind, names, max_bytes and entity set by the caller) for
+    // `caller`, with a new id, expiring after upload_url_ttl; its PUT must carry md5_checksum
+    // (base64) when given. Throws kInvalidQuery (md5_checksum not the base64 of 16 bytes),
+    // kTooManyRequests (the caller has max_pending_uploads pending), kOtaUploadFailed (no
+    // URLs). RequestUpload's, and the files' (domain/files), way to ask for an upload.
+    UploadTicket OpenPendingUpload(
+        const auth::AuthContext& caller,
+        storage::OtaUploadRow row,
+        const std::optional<std::string>& md5_checksum
+    );
+
+    // A presigned GET URL of the blob, naming `file_name`, valid for image_url_ttl ("" without
+    // PresignedUrls).
+    std::string DownloadUrl(const std::string& blob_key, const std::string& file_name) const;
+
+    // Removes the blob of `key` when no row names it any more (after the row that named it
+    // went; under the lock that orders blob writes and removals).
+    void ReleaseBlob(const std::string& key);
+
     // #44: the URL of a package upload named `file_name` (a .zip, 5..127 characters of a file
     // name); an earlier pending package of that name is replaced. Throws kOtaFileNameInvalid,
     // kTooManyRequests, kOtaUploadFailed.
@@ -307,8 +327,11 @@ private:
     // The pending upload `upload_id`; throws kOtaObjectNotFound when there is none or it
     // expired.
     storage::OtaUploadRow RequirePendingUpload(std::string_view upload_id);
+    // The largest body a PUT of `upload` may carry.
+    std::uint64_t UploadLimit(const storage::OtaUploadRow& upload) const;
 
-    // Removes the blob of `key` when no image row names it any more (with blob_mutex_ held).
+    // Removes the blob of `key` when no row (image, upload, user image, file) names it any more
+    // (with blob_mutex_ held).
     void ReleaseIfUnused(const std::string& key);
     const PresignedUrls& Urls() const;
 

@@ -25,10 +25,15 @@ using core::ErrorCode;
 namespace {
 
 constexpr int kSweepBatch = 100;
-constexpr std::size_t kMaxPackageFileName = 127;  // #44: "< 128 chars"
+constexpr std::string_view kUserFileKind = "user_file";  // domain/files: an end user's upload
+constexpr std::size_t kMaxPackageFileName = 127;         // #44: "< 128 chars"
 
 std::string TooLarge(std::uint64_t limit) {
     return "Uploaded image over " + std::to_string(limit) + " bytes";
+}
+
+std::string LimitText(std::uint64_t limit) {
+    return "This upload takes at most " + std::to_string(limit) + " bytes";
 }
 
 bool IsImageType(std::string_view type) {
@@ -79,9 +84,17 @@ public:
     InFlightWriter(
         std::shared_ptr<OtaImageService::InFlightUploads> in_flight,
         std::string upload_id,
-        std::uint64_t declared
+        std::uint64_t declared,
+        std::uint64_t limit,
+        std::string requester,
+        bool users
     )
-        : in_flight_(std::move(in_flight)), upload_id_(std::move(upload_id)), declared_(declared) {}
+        : in_flight_(std::move(in_flight)),
+          upload_id_(std::move(upload_id)),
+          declared_(declared),
+          limit_(limit),
+          requester_(std::move(requester)),
+          users_(users) {}
 
     ~InFlightWriter() override {
         if (reserved_) {
@@ -101,6 +114,11 @@ public:
 
     void SetInner(std::unique_ptr<storage::BlobWriter> inner) { inner_ = std::move(inner); }
 
+    const std::string& requester() const { return requester_; }
+
+    // An upload of an end user's file (not an admin's).
+    bool users() const { return users_; }
+
     // What this PUT may still write (with in_flight_->mutex held).
     std::uint64_t StillToWrite() const {
         const auto written = written_.load();
@@ -108,7 +126,12 @@ public:
     }
 
     // storage::BlobWriter
+    // Refuses (413) the bytes that would take the upload past its limit, so that a chunked
+    // body cannot write more than its upload allows.
     void Write(std::string_view bytes) override {
+        if (written_ + bytes.size() > limit_) {
+            throw ApiError(ErrorCode::kBodyTooLarge, LimitText(limit_));
+        }
         inner_->Write(bytes);
         written_ += bytes.size();
     }
@@ -121,10 +144,18 @@ private:
     std::shared_ptr<OtaImageService::InFlightUploads> in_flight_;
     std::string upload_id_;
     std::uint64_t declared_;
+    std::uint64_t limit_;
+    std::string requester_;
+    bool users_;
     std::atomic<std::uint64_t> written_{0};
     bool reserved_ = false;
     std::unique_ptr<storage::BlobWriter> inner_;
 };
+
+std::uint64_t OtaImageService::UploadLimit(const storage::OtaUploadRow& upload) const {
+    return upload.max_bytes == 0 ? config_.max_upload_bytes
+                                 : std::min(upload.max_bytes, config_.max_upload_bytes);
+}
 
 storage::OtaUploadRow OtaImageService::RequirePendingUpload(std::string_view upload_id) {
     auto pending = db_.OtaUploads().Find(upload_id);
@@ -142,10 +173,17 @@ std::unique_ptr<storage::BlobWriter> OtaImageService::StartUpload(
 ) {
     // One indexed read before any body byte: a valid URL of an upload that is gone (confirmed,
     // expired) cannot make us write its body to disk.
-    RequirePendingUpload(upload_id);
-    const std::uint64_t need = declared_bytes.value_or(config_.max_upload_bytes);
+    const auto pending = RequirePendingUpload(upload_id);
+    const std::uint64_t limit = UploadLimit(pending);
+    if (declared_bytes && *declared_bytes > limit) {
+        throw ApiError(ErrorCode::kBodyTooLarge, LimitText(limit));
+    }
+    const std::uint64_t need = declared_bytes.value_or(limit);
     const auto free = blobs_.FreeBytes();  // a filesystem call: before the lock
-    auto writer = std::make_unique<InFlightWriter>(in_flight_, std::string(upload_id), need);
+    const bool users = pending.kind == kUserFileKind;
+    auto writer = std::make_unique<InFlightWriter>(
+        in_flight_, std::string(upload_id), need, limit, pending.requested_by, users
+    );
     bool full = false;
     {
         const std::lock_guard lock(in_flight_->mutex);
@@ -157,6 +195,27 @@ std::unique_ptr<storage::BlobWriter> OtaImageService::StartUpload(
             throw ApiError(
                 ErrorCode::kTooManyRequests, "Too many uploads are in progress; retry later"
             );
+        }
+        // End users' uploads: one at a time per user, and never every slot (admins keep one
+        // for firmware), so that slow bodies of users cannot hold the uploads of admins.
+        if (users) {
+            std::size_t of_users = 0;
+            for (const auto& entry : in_flight) {
+                if (entry.second->users() && entry.second->requester() == pending.requested_by) {
+                    throw ApiError(
+                        ErrorCode::kTooManyRequests,
+                        "Another upload of yours is in progress; retry when it has ended"
+                    );
+                }
+                of_users += entry.second->users() ? 1 : 0;
+            }
+            const auto user_slots =
+                static_cast<std::size_t>(std::max(1, config_.max_concurrent_uploads - 1));
+            if (of_users >= user_slots) {
+                throw ApiError(
+                    ErrorCode::kTooManyRequests, "Too many uploads are in progress; retry later"
+                );
+            }
         }
         std::uint64_t reserved = 0;
         for (const auto& entry : in_flight) {
@@ -203,25 +262,31 @@ UploadTicket OtaImageService::RequestUpload(
     if (!IsImageType(type)) {
         throw ApiError(ErrorCode::kInvalidQuery, "image_type must be firmware, package or raw");
     }
-    std::string md5;
-    if (input.md5_checksum && !input.md5_checksum->empty()) {
-        const auto canonical = CanonicalMd5(*input.md5_checksum);
+    storage::OtaUploadRow row;
+    row.kind = "image";
+    row.image_name = *input.image_name;
+    row.image_type = type;
+    return OpenPendingUpload(caller, std::move(row), input.md5_checksum);
+}
+
+UploadTicket OtaImageService::OpenPendingUpload(
+    const auth::AuthContext& caller,
+    storage::OtaUploadRow row,
+    const std::optional<std::string>& md5_checksum
+) {
+    if (md5_checksum && !md5_checksum->empty()) {
+        const auto canonical = CanonicalMd5(*md5_checksum);
         if (!canonical) {
             throw ApiError(
                 ErrorCode::kInvalidQuery,
                 "md5_checksum must be the file's MD5 in base64 ('+' sent as %2b)"
             );
         }
-        md5 = *canonical;
+        row.content_md5 = *canonical;
     }
     const auto& urls = Urls();
     const auto now = clock_.NowSeconds();
-    storage::OtaUploadRow row;
     row.upload_id = core::RandomAlnum(22);
-    row.kind = "image";
-    row.image_name = *input.image_name;
-    row.image_type = type;
-    row.content_md5 = md5;
     row.requested_by = caller.user_id;
     row.created_at = now;
     row.expires_at = now + config_.upload_url_ttl.count();
@@ -238,7 +303,19 @@ UploadTicket OtaImageService::RequestUpload(
             throw ApiError(ErrorCode::kOtaImageSaveFailed);
         }
     });
-    return UploadTicket{row.upload_id, urls.UploadUrl(row.upload_id, md5, config_.upload_url_ttl)};
+    return UploadTicket{
+        row.upload_id, urls.UploadUrl(row.upload_id, row.content_md5, config_.upload_url_ttl)};
+}
+
+std::string OtaImageService::DownloadUrl(const std::string& blob_key, const std::string& file_name)
+    const {
+    return urls_ == nullptr ? std::string()
+                            : urls_->DownloadUrl(blob_key, file_name, config_.image_url_ttl);
+}
+
+void OtaImageService::ReleaseBlob(const std::string& key) {
+    const std::lock_guard lock(blob_mutex_);
+    ReleaseIfUnused(key);
 }
 
 std::string OtaImageService::RequestPackageUpload(
@@ -298,6 +375,9 @@ void OtaImageService::ReceiveUpload(
     const auto pending = RequirePendingUpload(upload_id);
     if (blob.Size() > config_.max_upload_bytes) {
         throw ApiError(ErrorCode::kOtaUploadTooLarge, TooLarge(config_.max_upload_bytes));
+    }
+    if (blob.Size() > UploadLimit(pending)) {
+        throw ApiError(ErrorCode::kBodyTooLarge, LimitText(UploadLimit(pending)));
     }
     const auto matches = [&](std::string_view base64) {
         const auto bytes = crypto::Base64Decode(base64);

@@ -47,8 +47,8 @@ private:
 class UploadSink {
 public:
     virtual ~UploadSink() = default;
-    // Takes the next bytes of the body. Throws to stop the upload: the request is answered 500
-    // and the connection closed.
+    // Takes the next bytes of the body. Throws to stop the upload: the request is answered with
+    // the core::ApiError thrown (500 for another exception) and the connection closed.
     virtual void Write(std::string_view bytes) = 0;
 };
 

@@ -104,7 +104,8 @@ struct ReceivedBody {
         std::string bytes;
         std::uint64_t limit = 0;     // the parser's body_limit: the buffer never grows past it
         UploadSink* sink = nullptr;  // set: the bytes go there, not to `bytes`
-        bool sink_failed = false;    // the sink threw: the request is answered 500
+        // The sink threw: the request is answered with its ApiError, or 500 for another error.
+        std::optional<core::ApiError> sink_error;
     };
 
     class reader {
@@ -127,9 +128,21 @@ struct ReceivedBody {
                             std::string_view(static_cast<const char*>(buffer.data()), buffer.size())
                         );
                     }
+                } catch (const core::ApiError& e) {
+                    if (e.http_status() >= 500) {
+                        core::log::Error(
+                            std::string("http: a streamed upload failed: ") + e.what() + " " +
+                            e.internal()
+                        );
+                    }
+                    body_.sink_error = e;  // a refusal (too large): answered as it says
+                    ec = beast::errc::make_error_code(beast::errc::io_error);
+                    return 0;
                 } catch (const std::exception& e) {
                     core::log::Error(std::string("http: a streamed upload failed: ") + e.what());
-                    body_.sink_failed = true;
+                    body_.sink_error = core::ApiError(
+                        core::ErrorCode::kInternal, "Storing the upload failed, try again later"
+                    );
                     ec = beast::errc::make_error_code(beast::errc::io_error);
                     return 0;
                 }
@@ -766,13 +779,10 @@ private:
         reading_ = false;
         read_closed_ = true;
         upload_sink_.reset();  // an upload cut short leaves nothing behind
-        if (parser_ && parser_->get().body().sink_failed) {
+        if (parser_ && parser_->get().body().sink_error) {
             discard_input_ = true;
             EnqueueFinal(
-                ApiResponse::Failure(core::ApiError(
-                    core::ErrorCode::kInternal, "Storing the upload failed, try again later"
-                )),
-                parser_->get().version()
+                ApiResponse::Failure(*parser_->get().body().sink_error), parser_->get().version()
             );
             return;
         }

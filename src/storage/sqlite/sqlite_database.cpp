@@ -15,6 +15,7 @@
 #include "storage/sqlite/sqlite_automation_store.hpp"
 #include "storage/sqlite/sqlite_command_store.hpp"
 #include "storage/sqlite/sqlite_event_store.hpp"
+#include "storage/sqlite/sqlite_file_store.hpp"
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
@@ -100,7 +101,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       matter_(std::make_unique<SqliteMatterStore>(*this)),
       ota_images_(std::make_unique<SqliteOtaImageStore>(*this)),
       ota_uploads_(std::make_unique<SqliteOtaUploadStore>(*this)),
-      ota_jobs_(std::make_unique<SqliteOtaJobStore>(*this)) {
+      ota_jobs_(std::make_unique<SqliteOtaJobStore>(*this)),
+      files_(std::make_unique<SqliteFileStore>(*this)) {
     Migrate();
 }
 
@@ -176,6 +178,10 @@ OtaUploadStore& SqliteDatabase::OtaUploads() {
 
 OtaJobStore& SqliteDatabase::OtaJobs() {
     return *ota_jobs_;
+}
+
+FileStore& SqliteDatabase::Files() {
+    return *files_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

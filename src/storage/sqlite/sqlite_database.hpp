@@ -44,6 +44,7 @@ public:
     OtaImageStore& OtaImages() override;
     OtaUploadStore& OtaUploads() override;
     OtaJobStore& OtaJobs() override;
+    FileStore& Files() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void WithTimeBudget(
@@ -184,6 +185,7 @@ private:
     std::unique_ptr<OtaImageStore> ota_images_;
     std::unique_ptr<OtaUploadStore> ota_uploads_;
     std::unique_ptr<OtaJobStore> ota_jobs_;
+    std::unique_ptr<FileStore> files_;
 };
 
 }  // namespace rainmaker::storage::sqlite

@@ -1,4 +1,4 @@
-// Pending OTA uploads and end-user images in SQLite (V020).
+// Pending uploads and end-user images in SQLite (V020, V024).
 #include "storage/sqlite/sqlite_ota_upload_store.hpp"
 
 #include "storage/sqlite/sqlite_database.hpp"
@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kUploadColumns =
     "upload_id, kind, image_name, image_type, content_md5, blob_key, file_size, file_md5, "
-    "requested_by, created_at, expires_at, uploaded_at";
+    "requested_by, created_at, expires_at, uploaded_at, max_bytes, entity_type, entity_id";
 
 constexpr const char* kImageColumns =
     "image_id, user_id, image_name, type, fw_version, model, project_name, blob_key, file_size, "
@@ -29,6 +29,9 @@ OtaUploadRow ReadUpload(const Statement& s) {
     r.created_at = s.Int(9);
     r.expires_at = s.Int(10);
     r.uploaded_at = s.Int(11);
+    r.max_bytes = static_cast<std::uint64_t>(s.Int(12));
+    r.entity_type = s.Text(13);
+    r.entity_id = s.Text(14);
     return r;
 }
 
@@ -63,7 +66,7 @@ bool SqliteOtaUploadStore::Insert(const OtaUploadRow& r) {
     try {
         db_.Execute(
             std::string("INSERT INTO ota_uploads(") + kUploadColumns +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             r.upload_id,
             r.kind,
             r.image_name,
@@ -75,7 +78,10 @@ bool SqliteOtaUploadStore::Insert(const OtaUploadRow& r) {
             r.requested_by,
             r.created_at,
             r.expires_at,
-            r.uploaded_at
+            r.uploaded_at,
+            static_cast<std::int64_t>(r.max_bytes),
+            r.entity_type,
+            r.entity_id
         );
     } catch (const std::exception& ex) {
         if (IsUniqueViolation(ex)) {
@@ -189,7 +195,8 @@ std::vector<UserOtaImageRow> SqliteOtaUploadStore::ExpiredUserImages(std::int64_
 std::int64_t SqliteOtaUploadStore::CountBlobUsers(std::string_view blob_key) {
     return db_.Count(
         "SELECT (SELECT COUNT(*) FROM ota_uploads WHERE blob_key = ?1) + "
-        "(SELECT COUNT(*) FROM user_ota_images WHERE blob_key = ?1)",
+        "(SELECT COUNT(*) FROM user_ota_images WHERE blob_key = ?1) + "
+        "(SELECT COUNT(*) FROM files WHERE blob_key = ?1)",
         blob_key
     );
 }
