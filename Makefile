@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -70,6 +70,9 @@ bench-commands: build
 # Needs nginx (the baseline): apt-get install nginx-light.
 bench-downloads: build
 	bash bench/downloads.sh
+
+bench-signing: build
+	bash bench/signing.sh
 
 clean:
 	rm -rf build

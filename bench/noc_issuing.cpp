@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
     {
         storage::sqlite::SqliteDatabase db(dir / "db.sqlite");
         core::SystemClock clock;
-        const auto sealer = crypto::FabricKeySealer::FromKeyForTest(std::string(32, 'k'));
+        const auto sealer = crypto::KeySealer::FromKeyForTest(std::string(32, 'k'));
         domain::groups::FabricService fabrics(db, *sealer, clock);
         storage::UserRow user;
         user.user_id = "owner";

@@ -30,6 +30,7 @@
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
+#include "domain/signing/signing_service.hpp"
 #include "domain/tags/tag_service.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
 #include "http/api/account_routes.hpp"
@@ -46,6 +47,7 @@
 #include "http/api/push_routes.hpp"
 #include "http/api/rbac_routes.hpp"
 #include "http/api/sharing_routes.hpp"
+#include "http/api/signing_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/api/timeseries_routes.hpp"
 #include "http/server/http_server.hpp"
@@ -128,7 +130,7 @@ std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
 // The key that seals the fabrics' root keys. Made at the first start, but never while the
 // database holds fabrics: a new key opens none of their root keys, so every fabric would stop
 // issuing NOCs for good. A key that does not open a stored fabric's root key is refused too.
-std::unique_ptr<crypto::FabricKeySealer> OpenFabricSealer(
+std::unique_ptr<crypto::KeySealer> OpenFabricSealer(
     storage::Database& db, const std::filesystem::path& file
 ) {
     const int fabrics = db.Matter().CountFabrics();
@@ -150,7 +152,7 @@ std::unique_ptr<crypto::FabricKeySealer> OpenFabricSealer(
     }
     // A key is made only while no fabric needs the old one: a file vanishing after the check
     // above is an error, not a new key.
-    auto sealer = crypto::FabricKeySealer::LoadOrCreate(file, fabrics == 0);
+    auto sealer = crypto::KeySealer::LoadOrCreate(file, "fabric sealing key", fabrics == 0);
     if (const auto fabric = db.Matter().AnyFabric()) {
         try {
             auto key = sealer->Open(fabric->root_key_sealed, fabric->group_id);
@@ -215,6 +217,12 @@ struct Application::Parts {
           push(*db, clock),
           ota_images(*db, *blobs, clock, config.ota),
           files(*db, ota_images, clock),
+          signing_sealer(crypto::KeySealer::LoadOrCreate(
+              config.data_dir / "keys" / "signing-sealing.key",
+              "signing sealing key",
+              db->Signing().Keys().empty()
+          )),
+          signing(*db, ota_images, *signing_sealer, clock),
           ota_delivery(*db, link, presigned, clock, config.ota_delivery),
           ota_jobs(*db, clock),
           ota_user(*db, ota_delivery),
@@ -244,6 +252,7 @@ struct Application::Parts {
         ota_images.SetUrls(&presigned);
         http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
         http::api::AddFileRoutes(router, files);
+        http::api::AddSigningRoutes(router, signing);
         http::api::AddOtaJobRoutes(router, ota_jobs);
         http::api::AddUserOtaRoutes(router, ota_user);
         ota_delivery.RegisterIngest(ingest);
@@ -300,6 +309,8 @@ struct Application::Parts {
             ota_images.ExpireUploads();
             files.ExpireOrphans();
         });
+        // Secure boot signing requests (#110), answered with a request_id and signed here.
+        scheduler.Every("secure-sign", std::chrono::seconds(1), [this] { signing.RunPending(); });
         // A job's connected nodes get their otaurl from a queue in the store, at
         // ota.push_per_second: the job looks every second (a read; a write only when nodes are
         // queued).
@@ -331,8 +342,8 @@ struct Application::Parts {
     std::unique_ptr<storage::BlobStore> blobs;  // firmware images
     std::unique_ptr<crypto::JwtSigner> signer;
     std::unique_ptr<crypto::CertificateAuthority> ca;
-    std::unique_ptr<crypto::FabricKeySealer> sealer;  // seals fabric root keys at rest
-    std::unique_ptr<crypto::UrlSigner> url_signer;    // presigned download and upload URLs
+    std::unique_ptr<crypto::KeySealer> sealer;      // seals fabric root keys at rest
+    std::unique_ptr<crypto::UrlSigner> url_signer;  // presigned download and upload URLs
     domain::ota::PresignedUrls presigned;
     domain::auth::TokenService tokens;
     std::unique_ptr<domain::users::MessageSender> sender;
@@ -358,6 +369,9 @@ struct Application::Parts {
     domain::push::PushService push;
     domain::ota::OtaImageService ota_images;
     domain::files::FileService files;
+    // Seals secure boot signing keys; made only while no key needs an older one.
+    std::unique_ptr<crypto::KeySealer> signing_sealer;
+    domain::signing::SigningService signing;
     domain::ota::OtaDelivery ota_delivery;
     domain::ota::OtaJobService ota_jobs;
     domain::ota::OtaUserService ota_user;

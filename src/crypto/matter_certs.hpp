@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/key_sealer.hpp"
+
 namespace rainmaker::crypto {
 
 // The largest valid operational node id (0xFFFF_FFEF_FFFF_FFFF); ids above it are group,
@@ -125,35 +127,5 @@ std::string DerPositiveInteger(const std::array<unsigned char, 8>& bytes);
 std::string MatterIdHex(std::uint64_t id);
 // 8 upper-case hex digits (a CAT).
 std::string MatterCatHex(std::uint32_t cat);
-
-// Seals the private keys of fabrics with AES-256-GCM under a 32-byte key kept in its own file
-// (mode 0600, beside the token-signing key), so the database and its backups hold no usable
-// private key. Thread-safe (const methods only).
-class FabricKeySealer {
-public:
-    // Loads the key file or, with `may_create`, creates it (32 random bytes, hex, mode 0600;
-    // the directory must exist). Throws std::runtime_error when it cannot be read or written,
-    // holds no key, or is missing and may not be created.
-    static std::unique_ptr<FabricKeySealer> LoadOrCreate(
-        const std::filesystem::path& file, bool may_create = true
-    );
-    // A sealer over a given 32-byte key (tests).
-    static std::unique_ptr<FabricKeySealer> FromKeyForTest(std::string_view key32);
-
-    ~FabricKeySealer();
-    FabricKeySealer(const FabricKeySealer&) = delete;
-    FabricKeySealer& operator=(const FabricKeySealer&) = delete;
-
-    // "v1:" + base64(nonce ‖ ciphertext ‖ tag); `context` (e.g. the group id) is bound as
-    // associated data, so a sealed key moved to another row does not open.
-    std::string Seal(std::string_view plain, std::string_view context) const;
-    // The plain text; throws std::runtime_error when `sealed` was not sealed by this key for
-    // this context or was altered.
-    std::string Open(std::string_view sealed, std::string_view context) const;
-
-private:
-    explicit FabricKeySealer(std::string key);
-    std::string key_;
-};
 
 }  // namespace rainmaker::crypto

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <system_error>
@@ -202,6 +204,57 @@ bool WriteFileIfAbsent(
         ThrowErrno("cannot install " + name, path);
     }
     return true;
+}
+
+std::string LoadOrCreateSecret(
+    const std::filesystem::path& file, std::string_view noun, bool may_create
+) {
+    constexpr std::size_t kSecretBytes = 32;
+    const std::string name(noun);
+    SecretText text;
+    if (!ReadSmallFile(file, text.value, noun, true)) {
+        if (!may_create) {
+            throw std::runtime_error(
+                "the " + name + " " + file.string() +
+                " is missing (no new one is made: what it sealed needs the old one)"
+            );
+        }
+        std::filesystem::create_directories(file.parent_path());
+        std::array<unsigned char, kSecretBytes> bytes{};
+        if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+            ThrowOpenSsl("cannot draw the " + name);
+        }
+        SecretText hex;
+        for (const unsigned char b : bytes) {
+            static constexpr char kDigits[] = "0123456789abcdef";
+            hex.value.push_back(kDigits[b >> 4U]);
+            hex.value.push_back(kDigits[b & 0x0FU]);
+        }
+        OPENSSL_cleanse(bytes.data(), bytes.size());
+        hex.value.push_back('\n');
+        if (WriteFileIfAbsent(file, hex.value, 0600, noun)) {
+            core::log::Info("created the " + name + " " + file.string());
+        }
+        if (!ReadSmallFile(file, text.value, noun, true)) {
+            throw std::runtime_error(name + " disappeared: " + file.string());
+        }
+    }
+    auto& hex = text.value;
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) {
+        hex.pop_back();
+    }
+    if (hex.size() != 2 * kSecretBytes) {
+        throw std::runtime_error(name + " file holds no 32-byte hex key: " + file.string());
+    }
+    std::string secret;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        unsigned value = 0;
+        if (std::sscanf(hex.c_str() + i, "%2x", &value) != 1) {
+            throw std::runtime_error(name + " file is not hex: " + file.string());
+        }
+        secret.push_back(static_cast<char>(value));
+    }
+    return secret;
 }
 
 }  // namespace rainmaker::crypto::detail

@@ -102,4 +102,13 @@ bool WriteFileIfAbsent(
     const std::filesystem::path& path, std::string_view text, mode_t mode, std::string_view noun
 );
 
+// The 32-byte secret kept in `file` as 64 hex characters, created (mode 0600, its directory
+// too) when absent and `may_create`; of two processes starting at once, both read the one that
+// won. Throws std::runtime_error when the file cannot be read or written, holds no such
+// secret, or is missing and may not be created. `noun` ("URL signing key") names it in logs
+// and errors.
+std::string LoadOrCreateSecret(
+    const std::filesystem::path& file, std::string_view noun, bool may_create = true
+);
+
 }  // namespace rainmaker::crypto::detail

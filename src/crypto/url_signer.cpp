@@ -1,9 +1,7 @@
 // HMAC-SHA-256 over a canonical text of the request a URL allows; the secret in a 0600 file.
 #include "crypto/url_signer.hpp"
 
-#include <cstdio>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdexcept>
 
 #include "core/log.hpp"
@@ -14,7 +12,6 @@ namespace rainmaker::crypto {
 
 namespace {
 
-constexpr std::size_t kSecretBytes = 32;
 constexpr const char* kNoun = "URL signing key";
 // Bumped if the canonical text ever changes, so that old URLs stop verifying.
 constexpr std::string_view kScheme = "rainmaker-presigned-v1";
@@ -47,40 +44,7 @@ bool IsDecimal(std::string_view text) {
 }  // namespace
 
 std::unique_ptr<UrlSigner> UrlSigner::LoadOrCreate(const std::filesystem::path& file) {
-    std::string text;
-    if (!detail::ReadSmallFile(file, text, kNoun, true)) {
-        std::filesystem::create_directories(file.parent_path());
-        unsigned char bytes[kSecretBytes];
-        if (RAND_bytes(bytes, sizeof bytes) != 1) {
-            detail::ThrowOpenSsl("cannot draw the URL signing key");
-        }
-        std::string hex =
-            HexOf(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-        OPENSSL_cleanse(bytes, sizeof bytes);
-        if (detail::WriteFileIfAbsent(file, hex + "\n", 0600, kNoun)) {
-            core::log::Info("created the URL signing key " + file.string());
-        }
-        OPENSSL_cleanse(hex.data(), hex.size());
-        if (!detail::ReadSmallFile(file, text, kNoun, true)) {
-            throw std::runtime_error("URL signing key disappeared: " + file.string());
-        }
-    }
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
-        text.pop_back();
-    }
-    if (text.size() != 2 * kSecretBytes) {
-        throw std::runtime_error("URL signing key file holds no 32-byte hex key: " + file.string());
-    }
-    std::string secret;
-    for (std::size_t i = 0; i < text.size(); i += 2) {
-        unsigned value = 0;
-        if (std::sscanf(text.c_str() + i, "%2x", &value) != 1) {
-            throw std::runtime_error("URL signing key file is not hex: " + file.string());
-        }
-        secret.push_back(static_cast<char>(value));
-    }
-    OPENSSL_cleanse(text.data(), text.size());
-    return std::make_unique<UrlSigner>(std::move(secret));
+    return std::make_unique<UrlSigner>(detail::LoadOrCreateSecret(file, kNoun));
 }
 
 UrlSigner::UrlSigner(std::string secret) : secret_(std::move(secret)) {}

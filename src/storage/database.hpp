@@ -24,6 +24,7 @@
 #include "storage/rbac_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/sharing_store.hpp"
+#include "storage/signing_store.hpp"
 #include "storage/tag_store.hpp"
 #include "storage/time_budget.hpp"
 #include "storage/timeseries_store.hpp"
@@ -62,6 +63,7 @@ public:
     virtual OtaUploadStore& OtaUploads() = 0;
     virtual OtaJobStore& OtaJobs() = 0;
     virtual FileStore& Files() = 0;
+    virtual SigningStore& Signing() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

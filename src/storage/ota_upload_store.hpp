@@ -79,7 +79,8 @@ public:
     // Up to `limit` user images expired at `now` or whose user is gone.
     virtual std::vector<UserOtaImageRow> ExpiredUserImages(std::int64_t now, int limit) = 0;
 
-    // How many uploads, user images and files (FileStore) name the blob of `blob_key`.
+    // How many uploads, user images, files (FileStore) and signed images (SigningStore) name
+    // the blob of `blob_key`.
     virtual std::int64_t CountBlobUsers(std::string_view blob_key) = 0;
 };
 

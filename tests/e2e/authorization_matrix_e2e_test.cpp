@@ -195,6 +195,13 @@ constexpr RouteEntry kRoutes[] = {
     {"POST", "/v1/user/file/upload_confirm", false},
     {"GET", "/v1/user/file", false},
     {"DELETE", "/v1/user/file", false},
+    // signing_routes.cpp
+    {"POST", "/v1/admin/key", false},
+    {"GET", "/v1/admin/key", false},
+    {"POST", "/v1/admin/secure_sign", false},
+    {"GET", "/v1/admin/secure_sign", false},
+    {"GET", "/v1/admin/secure_sign/signed_images", false},
+    {"GET", "/v1/admin/secure_sign/signing_keys", false},
     // blob_routes.cpp: presigned downloads and uploads
     {"GET", "/blobs/{blob_key}/{file_name}", true, true},
     {"PUT", "/uploads/{upload_id}", true, true},
@@ -778,6 +785,36 @@ protected:
             file("user", alice_, "user_file_upload", false);
             file("user", alice_, "user_file", true);
             file("user", alice_, "user_file_del", true);
+        }
+        // Secure boot signing (#110-#115): the superadmin's key and a signing of {ota_image}
+        // with it, waited for until the secure-sign job signed it (the listings rows read it).
+        {
+            auto r = client_.Post(
+                "/v1/admin/key",
+                object{{"key_name", "matrix-sign-key"}, {"key_spec", "ECC_NIST_P256"}},
+                root_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            r = client_.Post(
+                "/v1/admin/secure_sign",
+                object{
+                    {"ota_image_id", vars_.at("ota_image")},
+                    {"key_names", boost::json::array{"matrix-sign-key"}}},
+                root_.accesstoken
+            );
+            ASSERT_EQ(r.status, 200) << r.body;
+            vars_["sign_request"] = r.Str("request_id");
+            for (int i = 0; i < 200; ++i) {
+                r = client_.Get(
+                    "/v1/admin/secure_sign?request_id=" + vars_.at("sign_request"),
+                    root_.accesstoken
+                );
+                if (r.Str("signing_status") != "in_progress") {
+                    break;
+                }
+                std::this_thread::sleep_for(50ms);
+            }
+            ASSERT_EQ(r.Str("signing_status"), "success") << r.body;
         }
         // The admin's OTA jobs for the primary's node (image 2.0.0; the node runs 1.0.0): one
         // the rows read, one a row cancels, and a user-approval job the node's users see,
@@ -1834,6 +1871,58 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Ok()),
         Row("GET", "/v1/user/file?file_id={user_file}", "", Err(134019), Err(134019), Ok()),
         Row("DELETE", "/v1/user/file?file_id={user_file_del}", "", Err(134003), Err(134003), Ok()),
+
+        // ---- Secure boot signing (#110-#115): superadmins' (SuperAdmin APIs on private
+        // deployments); every other caller 100004. The key's name is taken for the second call.
+        Row("POST",
+            "/v1/admin/key",
+            R"({"key_name":"matrix-key","key_spec":"ECC_NIST_P256"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET", "/v1/admin/key", "", Err(100004), Err(100004), Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004))
+            .Checked([](Role, const HttpResult& r) -> std::string {
+                return r.body.find("matrix-sign-key") != std::string::npos &&
+                               r.body.find("PRIVATE") == std::string::npos
+                           ? ""
+                           : "the key is not listed, or its private half is";
+            }),
+        Row("POST",
+            "/v1/admin/secure_sign",
+            R"({"ota_image_id":"{ota_image}","key_names":["matrix-sign-key"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET",
+            "/v1/admin/secure_sign?request_id={sign_request}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET",
+            "/v1/admin/secure_sign/signed_images?key_name=matrix-sign-key",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET",
+            "/v1/admin/secure_sign/signing_keys?image_id={ota_image}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Err(100004), Ok())
+            .RbacRestricted(Err(100004)),
 
         // ---- OTA jobs (#35-#39): the deployment's, any admin's; an admin restricted by RBAC
         // reaches only the jobs whose every node they reach (rbac-filter: none, as if they did

@@ -137,6 +137,8 @@ public:
 
     storage::FileStore& Files() override { return db_.Files(); }
 
+    storage::SigningStore& Signing() override { return db_.Signing(); }
+
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 
     storage::TagStore& Tags() override { return db_.Tags(); }

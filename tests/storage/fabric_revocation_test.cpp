@@ -174,8 +174,8 @@ protected:
     testing::FakeClock clock_;
     NoPublisher publisher_;
     nodes::NodeService nodes_{db_, publisher_};
-    std::unique_ptr<crypto::FabricKeySealer> sealer_ =
-        crypto::FabricKeySealer::FromKeyForTest(std::string(32, 's'));
+    std::unique_ptr<crypto::KeySealer> sealer_ =
+        crypto::KeySealer::FromKeyForTest(std::string(32, 's'));
     FabricService fabrics_{db_, *sealer_, clock_};
     GroupService groups_{db_, nodes_, clock_, GroupKind::kUser, GroupLimits{}, &fabrics_};
     sharing::GroupSharingService sharing_{db_, clock_, groups_};

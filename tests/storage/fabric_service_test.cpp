@@ -62,8 +62,8 @@ protected:
     testing::TempDir dir_;
     storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
     testing::FakeClock clock_;
-    std::unique_ptr<crypto::FabricKeySealer> sealer_ =
-        crypto::FabricKeySealer::FromKeyForTest(std::string(32, 's'));
+    std::unique_ptr<crypto::KeySealer> sealer_ =
+        crypto::KeySealer::FromKeyForTest(std::string(32, 's'));
     FabricService fabrics_{db_, *sealer_, clock_};
     GroupRow home_;
 };
@@ -77,7 +77,7 @@ TEST_F(FabricServiceTest, TheRootKeyIsStoredSealedAndOpensOnlyForItsFabric) {
     EXPECT_NE(key.find("BEGIN PRIVATE KEY"), std::string::npos);
     EXPECT_THROW(sealer_->Open(fabric->root_key_sealed, "other"), std::runtime_error);
     // A fabric sealed under another key cannot sign: 108083, nothing issued.
-    const auto other_sealer = crypto::FabricKeySealer::FromKeyForTest(std::string(32, 'o'));
+    const auto other_sealer = crypto::KeySealer::FromKeyForTest(std::string(32, 'o'));
     FabricService other{db_, *other_sealer, clock_};
     EXPECT_EQ(
         CodeOf([&] { other.IssueNocs(Caller("owner"), Batch("node", 1)); }),

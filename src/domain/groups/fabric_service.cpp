@@ -165,7 +165,7 @@ std::optional<std::uint64_t> ParseMatterId(std::string_view hex) {
 }
 
 FabricService::FabricService(
-    storage::Database& db, const crypto::FabricKeySealer& sealer, const core::Clock& clock
+    storage::Database& db, const crypto::KeySealer& sealer, const core::Clock& clock
 )
     : db_(db), sealer_(sealer), clock_(clock) {}
 

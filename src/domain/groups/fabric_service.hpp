@@ -57,9 +57,7 @@ struct CommissioningConfirm {
 
 class FabricService {
 public:
-    FabricService(
-        storage::Database& db, const crypto::FabricKeySealer& sealer, const core::Clock& clock
-    );
+    FabricService(storage::Database& db, const crypto::KeySealer& sealer, const core::Clock& clock);
 
     // Makes the top-level user group a fabric, with an identity for its owner and every user
     // it is shared with. Call inside the transaction that creates or converts the group.
@@ -167,7 +165,7 @@ private:
     std::shared_ptr<const crypto::MatterIssuer> IssuerOf(const storage::FabricRow& fabric);
 
     storage::Database& db_;
-    const crypto::FabricKeySealer& sealer_;
+    const crypto::KeySealer& sealer_;
     std::mutex issuers_mutex_;
     // group id -> (sealed key, its issuer); cleared when it grows past kMaxIssuers.
     std::map<

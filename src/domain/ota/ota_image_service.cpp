@@ -300,15 +300,39 @@ std::string OtaImageService::Bytes(std::string_view ota_image_id) {
     if (!row) {
         throw ApiError(ErrorCode::kOtaImageNotFound);
     }
+    return BlobBytes(row->blob_key);
+}
+
+std::string OtaImageService::BlobBytes(const std::string& key) {
     try {
-        if (auto bytes = blobs_.Get(row->blob_key)) {
+        if (auto bytes = blobs_.Get(key)) {
             return std::move(*bytes);
         }
-        core::log::Error("ota: the blob of image " + row->ota_image_id + " is missing");
+        core::log::Error("ota: blob " + key + " is missing");
     } catch (const std::exception& e) {
-        core::log::Error("ota: reading image " + row->ota_image_id + ": " + e.what());
+        core::log::Error("ota: reading blob " + key + ": " + e.what());
     }
     throw ApiError(ErrorCode::kOtaImageFetchFailed);
+}
+
+std::string OtaImageService::StoreBlob(
+    std::string_view bytes, const std::function<void(const std::string&)>& record
+) {
+    const std::lock_guard lock(blob_mutex_);
+    std::string key;
+    try {
+        key = blobs_.Put(bytes);
+    } catch (const std::exception& e) {
+        core::log::Error("ota: storing a blob: " + std::string(e.what()));
+        throw ApiError(ErrorCode::kOtaImageSaveFailed);
+    }
+    try {
+        record(key);
+    } catch (...) {
+        ReleaseIfUnused(key);
+        throw;
+    }
+    return key;
 }
 
 }  // namespace rainmaker::domain::ota

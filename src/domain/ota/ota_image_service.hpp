@@ -191,6 +191,15 @@ public:
     // The image's bytes, checked against their SHA-256 (for the download slice). Throws
     // kOtaImageNotFound, kOtaImageFetchFailed (the blob is missing or damaged).
     std::string Bytes(std::string_view ota_image_id);
+    // The bytes of the blob of `key`, checked against it. Throws kOtaImageFetchFailed.
+    std::string BlobBytes(const std::string& key);
+    // Stores `bytes` in the blob store and runs `record` with their key (the transaction that
+    // writes the row naming them), under the lock that orders blob writes and removals; when
+    // `record` throws, the blob goes again (unless another row names it) and the exception
+    // passes on. Throws kOtaImageSaveFailed when the store fails. Returns the key.
+    std::string StoreBlob(
+        std::string_view bytes, const std::function<void(const std::string&)>& record
+    );
 
     // ---- presigned uploads (ota_uploads.cpp)
 

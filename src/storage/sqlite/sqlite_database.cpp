@@ -25,6 +25,7 @@
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
+#include "storage/sqlite/sqlite_signing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
 #include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
@@ -102,7 +103,8 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       ota_images_(std::make_unique<SqliteOtaImageStore>(*this)),
       ota_uploads_(std::make_unique<SqliteOtaUploadStore>(*this)),
       ota_jobs_(std::make_unique<SqliteOtaJobStore>(*this)),
-      files_(std::make_unique<SqliteFileStore>(*this)) {
+      files_(std::make_unique<SqliteFileStore>(*this)),
+      signing_(std::make_unique<SqliteSigningStore>(*this)) {
     Migrate();
 }
 
@@ -182,6 +184,10 @@ OtaJobStore& SqliteDatabase::OtaJobs() {
 
 FileStore& SqliteDatabase::Files() {
     return *files_;
+}
+
+SigningStore& SqliteDatabase::Signing() {
+    return *signing_;
 }
 
 void SqliteDatabase::AfterCommit(std::function<void()> effect) {

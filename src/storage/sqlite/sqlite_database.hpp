@@ -45,6 +45,7 @@ public:
     OtaUploadStore& OtaUploads() override;
     OtaJobStore& OtaJobs() override;
     FileStore& Files() override;
+    SigningStore& Signing() override;
     void Transaction(const std::function<void()>& work) override;
     void Snapshot(const std::function<void()>& work) override;
     void WithTimeBudget(
@@ -186,6 +187,7 @@ private:
     std::unique_ptr<OtaUploadStore> ota_uploads_;
     std::unique_ptr<OtaJobStore> ota_jobs_;
     std::unique_ptr<FileStore> files_;
+    std::unique_ptr<SigningStore> signing_;
 };
 
 }  // namespace rainmaker::storage::sqlite

@@ -196,7 +196,8 @@ std::int64_t SqliteOtaUploadStore::CountBlobUsers(std::string_view blob_key) {
     return db_.Count(
         "SELECT (SELECT COUNT(*) FROM ota_uploads WHERE blob_key = ?1) + "
         "(SELECT COUNT(*) FROM user_ota_images WHERE blob_key = ?1) + "
-        "(SELECT COUNT(*) FROM files WHERE blob_key = ?1)",
+        "(SELECT COUNT(*) FROM files WHERE blob_key = ?1) + "
+        "(SELECT COUNT(*) FROM signed_images WHERE blob_key = ?1)",
         blob_key
     );
 }

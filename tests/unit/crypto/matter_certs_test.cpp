@@ -510,10 +510,10 @@ TEST(MatterCerts, TheDerCsrReaderAgreesWithOpenSsl) {
     EXPECT_FALSE(fast_only(sha384));
 }
 
-TEST(FabricKeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
+TEST(KeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
     TempDir dir;
     const auto file = dir.path() / "fabric.key";
-    const auto sealer = FabricKeySealer::LoadOrCreate(file);
+    const auto sealer = KeySealer::LoadOrCreate(file, "fabric sealing key");
 
     struct stat st {};
 
@@ -526,14 +526,17 @@ TEST(FabricKeySealer, SealsAndOpensOnlyWithTheSameKeyAndContext) {
     EXPECT_THROW(sealer->Open(sealed, "group2"), std::runtime_error);
     // Not to be created: a missing file is an error, and none is made.
     const auto absent = dir.path() / "absent.key";
-    EXPECT_THROW(FabricKeySealer::LoadOrCreate(absent, false), std::runtime_error);
+    EXPECT_THROW(KeySealer::LoadOrCreate(absent, "fabric sealing key", false), std::runtime_error);
     EXPECT_FALSE(std::filesystem::exists(absent));
-    EXPECT_EQ(FabricKeySealer::LoadOrCreate(file, false)->Open(sealer->Seal("x", "g"), "g"), "x");
+    EXPECT_EQ(
+        KeySealer::LoadOrCreate(file, "fabric sealing key", false)
+            ->Open(sealer->Seal("x", "g"), "g"),
+        "x"
+    );
     // The same file gives the same key; another key does not open it.
-    EXPECT_EQ(FabricKeySealer::LoadOrCreate(file)->Open(sealed, "group1"), secret);
+    EXPECT_EQ(KeySealer::LoadOrCreate(file, "fabric sealing key")->Open(sealed, "group1"), secret);
     EXPECT_THROW(
-        FabricKeySealer::FromKeyForTest(std::string(32, 'k'))->Open(sealed, "group1"),
-        std::runtime_error
+        KeySealer::FromKeyForTest(std::string(32, 'k'))->Open(sealed, "group1"), std::runtime_error
     );
     // An altered byte does not open.
     auto raw = *Base64Decode(sealed.substr(3));

@@ -1,0 +1,425 @@
+#include "domain/signing/signing_service.hpp"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "core/error.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "crypto/digest.hpp"
+#include "domain/paging.hpp"
+
+namespace rainmaker::domain::signing {
+
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+
+constexpr std::size_t kMaxKeyName = 256;
+constexpr std::size_t kMaxDescription = 256;
+constexpr std::size_t kMaxTags = 50;
+constexpr std::size_t kMaxTag = 256;
+constexpr int kBatch = 10;  // requests RunPending takes at once
+constexpr std::string_view kInProgress = "in_progress";
+
+// 1..256 characters of letters, digits, '/', '_' and '-' (#114).
+bool IsKeyName(std::string_view name) {
+    return !name.empty() && name.size() <= kMaxKeyName &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '/' || c == '_' || c == '-';
+           });
+}
+
+std::string JsonStrings(const std::vector<std::string>& items) {
+    boost::json::array out;
+    for (const auto& item : items) {
+        out.emplace_back(item);
+    }
+    return core::Serialize(out);
+}
+
+std::vector<std::string> StringsOf(const std::string& json) {
+    std::vector<std::string> out;
+    if (const auto parsed = core::ParseUntrustedJson(json, 2); parsed && parsed->is_array()) {
+        for (const auto& item : parsed->as_array()) {
+            if (item.is_string()) {
+                out.emplace_back(item.as_string());
+            }
+        }
+    }
+    return out;
+}
+
+KeyInfo InfoOf(const storage::SigningKeyRow& row) {
+    KeyInfo info;
+    info.key_id = row.key_id;
+    info.key_name = row.key_name;
+    info.key_spec = row.key_spec;
+    info.description = row.description;
+    info.tags = StringsOf(row.tags);
+    info.public_key = row.public_key;
+    info.public_key_digest = row.public_key_digest;
+    info.creation_timestamp = row.created_at;
+    return info;
+}
+
+// What a signing failed of, for its description (the details go to the log).
+struct SigningFailure {
+    std::string why;
+};
+
+// Opened private keys, wiped when they go.
+struct OpenedKeys {
+    std::vector<crypto::SigningKey> keys;
+    OpenedKeys() = default;
+    OpenedKeys(const OpenedKeys&) = delete;
+    OpenedKeys& operator=(const OpenedKeys&) = delete;
+
+    ~OpenedKeys() {
+        for (auto& key : keys) {
+            std::fill(key.private_der.begin(), key.private_der.end(), '\0');
+        }
+    }
+};
+
+}  // namespace
+
+SigningService::SigningService(
+    storage::Database& db,
+    ota::OtaImageService& images,
+    const crypto::KeySealer& sealer,
+    const core::Clock& clock
+)
+    : db_(db), images_(images), sealer_(sealer), clock_(clock) {}
+
+CreatedKey SigningService::CreateKey(const auth::AuthContext& caller, const KeyInput& input) {
+    if (!input.key_name || input.key_name->empty()) {
+        throw ApiError(ErrorCode::kKeyNameMissing);
+    }
+    if (!IsKeyName(*input.key_name)) {
+        throw ApiError(ErrorCode::kKeyNameInvalid);
+    }
+    const auto spec = crypto::KeySpecNamed(input.key_spec.value_or(""));
+    if (!spec) {
+        throw ApiError(ErrorCode::kKeySpecInvalid);
+    }
+    if (input.description && input.description->size() > kMaxDescription) {
+        throw ApiError(ErrorCode::kKeyDescriptionTooLong);
+    }
+    const auto tags = input.tags.value_or(std::vector<std::string>{});
+    if (tags.size() > kMaxTags || std::any_of(tags.begin(), tags.end(), [](const auto& t) {
+            return t.empty() || t.size() > kMaxTag;
+        })) {
+        throw ApiError(ErrorCode::kKeyTagsInvalid);
+    }
+    if (db_.Signing().FindKey(*input.key_name)) {
+        throw ApiError(ErrorCode::kKeyNameExists);  // before the costly generation
+    }
+    storage::SigningKeyRow row;
+    row.key_id = core::RandomHex(16);
+    row.key_name = *input.key_name;
+    row.key_spec = std::string(crypto::KeySpecName(*spec));
+    row.description = input.description.value_or("");
+    row.tags = JsonStrings(tags);
+    row.created_by = caller.user_id;
+    row.created_at = clock_.NowSeconds();
+    try {
+        const auto generated = crypto::GenerateSigningKey(*spec);
+        row.public_key = generated.public_pem;
+        row.public_key_digest = generated.public_key_digest;
+        row.sealed_private_key = sealer_.Seal(generated.private_der, row.key_id);
+    } catch (const std::exception& e) {
+        core::log::Error("signing: generating key " + row.key_name + ": " + e.what());
+        throw ApiError(ErrorCode::kKeyGenerationFailed);
+    }
+    if (!db_.Signing().InsertKey(row)) {
+        throw ApiError(ErrorCode::kKeyNameExists);
+    }
+    core::log::Info("signing: key " + row.key_name + " (" + row.key_spec + ") created");
+    return CreatedKey{row.key_id, row.public_key_digest};
+}
+
+std::vector<KeyInfo> SigningService::Keys(const std::optional<std::string>& key_name) {
+    std::vector<KeyInfo> out;
+    if (key_name && !key_name->empty()) {
+        if (!IsKeyName(*key_name)) {
+            throw ApiError(ErrorCode::kKeyNameInvalid);
+        }
+        const auto row = db_.Signing().FindKey(*key_name);
+        if (!row) {
+            throw ApiError(ErrorCode::kKeyNotFound);
+        }
+        out.push_back(InfoOf(*row));
+        return out;
+    }
+    for (const auto& row : db_.Signing().Keys()) {
+        out.push_back(InfoOf(row));
+    }
+    return out;
+}
+
+std::optional<storage::FileRow> SigningService::BootloaderOf(const std::string& ota_image_id) {
+    storage::FileFilter filter;
+    filter.scope = "admin";
+    filter.entity_type = "ota_image";
+    filter.entity_id = ota_image_id;
+    filter.file_type = "bootloader";
+    // The newest linked bootloader: files are listed by id, so take the latest confirmed.
+    std::optional<storage::FileRow> newest;
+    for (auto& file : db_.Files().List(filter, kMaxPageSize)) {
+        if (!newest || file.created_at >= newest->created_at) {
+            newest = std::move(file);
+        }
+    }
+    return newest;
+}
+
+std::string SigningService::RequestSigning(
+    const auth::AuthContext& caller, const SignInput& input
+) {
+    if (!input.ota_image_id || input.ota_image_id->empty()) {
+        throw ApiError(ErrorCode::kSignImageIdMissing);
+    }
+    if (!input.key_names || input.key_names->empty() ||
+        !std::all_of(input.key_names->begin(), input.key_names->end(), IsKeyName)) {
+        throw ApiError(ErrorCode::kSigningKeyNameInvalid);
+    }
+    const auto& names = *input.key_names;
+    if (names.size() > crypto::kMaxSignatureBlocks) {
+        throw ApiError(ErrorCode::kSigningTooManyKeys);
+    }
+    if (std::set<std::string>(names.begin(), names.end()).size() != names.size()) {
+        throw ApiError(ErrorCode::kSigningDuplicateKeys);
+    }
+    storage::SigningRequestRow row;
+    db_.Transaction([&] {
+        const auto image = db_.OtaImages().Find(*input.ota_image_id);
+        if (!image) {
+            throw ApiError(ErrorCode::kSignImageNotFound);
+        }
+        // A raw image (#33 image_type raw) was stored without reading an app description.
+        if (image->project_name.empty() && image->idf_version.empty()) {
+            throw ApiError(ErrorCode::kRawImageNotSignable);
+        }
+        for (const auto& name : names) {
+            if (!db_.Signing().FindKey(name)) {
+                throw ApiError(
+                    ErrorCode::kSigningKeyUnknown, "Key unknown or not accessible: " + name
+                );
+            }
+        }
+        if (input.sign_bootloader) {
+            const auto bootloader = BootloaderOf(image->ota_image_id);
+            if (!bootloader) {
+                throw ApiError(ErrorCode::kNoBootloaderToSign);
+            }
+            row.bootloader_file_id = bootloader->file_id;
+        }
+        row.request_id = core::RandomAlnum(22);
+        row.ota_image_id = image->ota_image_id;
+        row.key_names = JsonStrings(names);
+        row.sign_bootloader = input.sign_bootloader;
+        row.status = std::string(kInProgress);
+        row.requested_by = caller.user_id;
+        row.created_at = clock_.NowSeconds();
+        db_.Signing().InsertRequest(row);
+    });
+    return row.request_id;
+}
+
+RequestState SigningService::Status(std::string_view request_id) {
+    if (request_id.empty()) {
+        throw ApiError(ErrorCode::kSignRequestIdMissing);
+    }
+    auto row = db_.Signing().FindRequest(request_id);
+    if (!row) {
+        throw ApiError(ErrorCode::kSignRequestNotFound);
+    }
+    RequestState state;
+    for (auto& image : db_.Signing().SignedImagesOfRequest(request_id)) {
+        auto& url = image.file_type == kSignedBootloader ? state.signed_bootloader_url
+                                                         : state.signed_firmware_url;
+        url = Describe(std::move(image)).signed_image_url;
+    }
+    state.row = std::move(*row);
+    return state;
+}
+
+std::vector<KeyRef> SigningService::KeysOf(const std::string& key_names_json) {
+    std::vector<KeyRef> out;
+    for (auto& name : StringsOf(key_names_json)) {
+        const auto key = db_.Signing().FindKey(name);
+        out.push_back(KeyRef{std::move(name), key ? key->public_key_digest : std::string()});
+    }
+    return out;
+}
+
+SignedImage SigningService::Describe(storage::SignedImageRow row) {
+    SignedImage image;
+    image.keys = KeysOf(row.key_names);
+    const bool bootloader = row.file_type == kSignedBootloader;
+    image.signed_image_url = images_.DownloadUrl(
+        row.blob_key, (bootloader ? "bootloader-signed-" : "signed-") + row.ota_image_id + ".bin"
+    );
+    image.row = std::move(row);
+    return image;
+}
+
+SignedImagePage SigningService::SignedByKey(
+    const std::optional<std::string>& key_name, std::string start_id, int num_records
+) {
+    if (!key_name || key_name->empty()) {
+        throw ApiError(ErrorCode::kKeyNameMissing);
+    }
+    if (!IsKeyName(*key_name)) {
+        throw ApiError(ErrorCode::kSigningKeyNameInvalid);
+    }
+    const int page_size = PageSize(num_records);
+    const auto key = db_.Signing().FindKey(*key_name);
+    if (!key) {
+        throw ApiError(ErrorCode::kKeyNotFound);
+    }
+    SignedImagePage page;
+    page.keys.push_back(KeyRef{key->key_name, key->public_key_digest});
+    std::vector<storage::SignedImageRow> rows;
+    db_.Snapshot([&] {
+        page.total = db_.Signing().CountSignedImagesByKey(key->key_id);
+        rows = db_.Signing().SignedImagesByKey(key->key_id, start_id, page_size + 1);
+    });
+    if (page.total == 0) {
+        throw ApiError(ErrorCode::kNoImagesSignedByKey);
+    }
+    if (rows.size() > static_cast<std::size_t>(page_size)) {
+        page.next_id = rows.back().signed_image_id;
+        rows.pop_back();
+    }
+    for (auto& row : rows) {
+        page.images.push_back(Describe(std::move(row)));
+    }
+    return page;
+}
+
+SignedImagePage SigningService::SigningsOf(
+    const std::optional<std::string>& ota_image_id, std::string start_id, int num_records
+) {
+    if (!ota_image_id || ota_image_id->empty()) {
+        throw ApiError(ErrorCode::kSignImageIdMissing);
+    }
+    const int page_size = PageSize(num_records);
+    SignedImagePage page;
+    std::vector<storage::SignedImageRow> rows;
+    db_.Snapshot([&] {
+        page.total = db_.Signing().CountSignedImagesOfImage(*ota_image_id);
+        rows = db_.Signing().SignedImagesOfImage(*ota_image_id, start_id, page_size + 1);
+    });
+    if (rows.size() > static_cast<std::size_t>(page_size)) {
+        page.next_id = rows.back().signed_image_id;
+        rows.pop_back();
+    }
+    for (auto& row : rows) {
+        page.images.push_back(Describe(std::move(row)));
+    }
+    return page;
+}
+
+int SigningService::RunPending() {
+    int ended = 0;
+    for (;;) {
+        const auto pending = db_.Signing().PendingRequests(kBatch);
+        for (const auto& request : pending) {
+            Sign(request);
+            ++ended;
+        }
+        if (pending.size() < static_cast<std::size_t>(kBatch)) {
+            return ended;
+        }
+    }
+}
+
+void SigningService::Sign(const storage::SigningRequestRow& request) {
+    auto finished = request;
+    finished.finished_at = clock_.NowSeconds();
+    try {
+        // The keys, opened from their sealed private halves.
+        OpenedKeys opened;
+        auto& keys = opened.keys;
+        std::vector<std::string> key_ids;
+        for (const auto& name : StringsOf(request.key_names)) {
+            const auto key = db_.Signing().FindKey(name);
+            if (!key) {
+                throw SigningFailure{"key " + name + " no longer exists"};
+            }
+            std::string der;
+            try {
+                der = sealer_.Open(key->sealed_private_key, key->key_id);
+            } catch (const std::runtime_error&) {
+                throw SigningFailure{
+                    "key " + name + " does not open with this server's signing sealing key"};
+            }
+            keys.push_back(crypto::SigningKey{*crypto::KeySpecNamed(key->key_spec), std::move(der)}
+            );
+            key_ids.push_back(key->key_id);
+        }
+
+        struct Part {
+            std::string_view file_type;
+            std::string bytes;
+        };
+
+        std::vector<Part> parts;
+        try {
+            parts.push_back(Part{kSignedFirmware, images_.Bytes(request.ota_image_id)});
+            if (request.sign_bootloader) {
+                const auto file = db_.Files().Find(request.bootloader_file_id);
+                if (!file) {
+                    throw SigningFailure{"the bootloader file was deleted"};
+                }
+                parts.push_back(Part{kSignedBootloader, images_.BlobBytes(file->blob_key)});
+            }
+        } catch (const ApiError&) {
+            throw SigningFailure{"the OTA image or its bootloader can no longer be read"};
+        }
+        // Every part signed before any is stored: a request stores all its images or none.
+        for (auto& part : parts) {
+            part.bytes = crypto::SignForSecureBoot(part.bytes, keys);
+        }
+        for (const auto& part : parts) {
+            const std::string& signed_bytes = part.bytes;
+            storage::SignedImageRow row;
+            row.signed_image_id = "ota_image/" + request.ota_image_id + "/" + core::RandomAlnum(16);
+            row.request_id = request.request_id;
+            row.ota_image_id = request.ota_image_id;
+            row.file_type = std::string(part.file_type);
+            row.key_names = request.key_names;
+            row.file_size = static_cast<std::int64_t>(signed_bytes.size());
+            row.file_md5 = crypto::Md5Hex(signed_bytes);
+            row.signed_by = request.requested_by;
+            row.created_at = clock_.NowSeconds();
+            images_.StoreBlob(signed_bytes, [&](const std::string& key) {
+                row.blob_key = key;
+                db_.Transaction([&] { db_.Signing().InsertSignedImage(row, key_ids); });
+            });
+        }
+        finished.status = "success";
+        finished.description = "Secure Signing is successful";
+    } catch (const SigningFailure& failure) {
+        finished.status = "failed";
+        finished.description = "Secure Signing failed: " + failure.why;
+    } catch (const std::exception& e) {
+        core::log::Error("signing: request " + request.request_id + ": " + e.what());
+        finished.status = "failed";
+        finished.description = "Secure Signing failed: an internal error (see the server log)";
+    }
+    finished.finished_at = clock_.NowSeconds();
+    db_.Signing().FinishRequest(finished);
+    core::log::Info(
+        "signing: request " + request.request_id + " of image " + request.ota_image_id + ": " +
+        finished.status
+    );
+}
+
+}  // namespace rainmaker::domain::signing
