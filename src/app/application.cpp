@@ -7,8 +7,10 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "crypto/jwt.hpp"
+#include "crypto/key_sealer.hpp"
 #include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
+#include "crypto/secure_boot.hpp"
 #include "crypto/url_signer.hpp"
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
@@ -130,6 +132,28 @@ std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
 // The key that seals the fabrics' root keys. Made at the first start, but never while the
 // database holds fabrics: a new key opens none of their root keys, so every fabric would stop
 // issuing NOCs for good. A key that does not open a stored fabric's root key is refused too.
+// The sealing key of the secure boot signing keys: made only while the database holds none;
+// with keys, it must open them (a new or another key would leave every key unable to sign).
+std::unique_ptr<crypto::KeySealer> OpenSigningSealer(
+    storage::Database& db, const std::filesystem::path& file
+) {
+    const auto keys = db.Signing().Keys();
+    auto sealer = crypto::KeySealer::LoadOrCreate(file, "signing sealing key", keys.empty());
+    if (!keys.empty()) {
+        try {
+            auto key = sealer->Open(keys.front().sealed_private_key, keys.front().key_id);
+            crypto::Wipe(key);
+        } catch (const std::runtime_error&) {
+            throw std::runtime_error(
+                "the signing sealing key " + file.string() +
+                " does not open the signing keys in the database: restore the key from the "
+                "backup made with the database"
+            );
+        }
+    }
+    return sealer;
+}
+
 std::unique_ptr<crypto::KeySealer> OpenFabricSealer(
     storage::Database& db, const std::filesystem::path& file
 ) {
@@ -217,11 +241,7 @@ struct Application::Parts {
           push(*db, clock),
           ota_images(*db, *blobs, clock, config.ota),
           files(*db, ota_images, clock),
-          signing_sealer(crypto::KeySealer::LoadOrCreate(
-              config.data_dir / "keys" / "signing-sealing.key",
-              "signing sealing key",
-              db->Signing().Keys().empty()
-          )),
+          signing_sealer(OpenSigningSealer(*db, config.data_dir / "keys" / "signing-sealing.key")),
           signing(*db, ota_images, *signing_sealer, clock),
           ota_delivery(*db, link, presigned, clock, config.ota_delivery),
           ota_jobs(*db, clock),
@@ -253,6 +273,7 @@ struct Application::Parts {
         http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
         http::api::AddFileRoutes(router, files);
         http::api::AddSigningRoutes(router, signing);
+        ota_jobs.SetSigning(&signing);
         http::api::AddOtaJobRoutes(router, ota_jobs);
         http::api::AddUserOtaRoutes(router, ota_user);
         ota_delivery.RegisterIngest(ingest);
@@ -308,8 +329,11 @@ struct Application::Parts {
         scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
             ota_images.ExpireUploads();
             files.ExpireOrphans();
+            signing.ExpireOrphans();
         });
-        // Secure boot signing requests (#110), answered with a request_id and signed here.
+        // Secure boot signing requests (#110), answered with a request_id and signed here;
+        // those a stopped server was signing are signed again.
+        signing.ResumeInterrupted();
         scheduler.Every("secure-sign", std::chrono::seconds(1), [this] { signing.RunPending(); });
         // A job's connected nodes get their otaurl from a queue in the store, at
         // ota.push_per_second: the job looks every second (a read; a write only when nodes are

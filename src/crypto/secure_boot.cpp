@@ -195,8 +195,12 @@ std::optional<SigningKeySpec> KeySpecNamed(std::string_view name) {
     return std::nullopt;
 }
 
+void Wipe(std::string& secret) {
+    OPENSSL_cleanse(secret.data(), secret.size());
+}
+
 GeneratedSigningKey::~GeneratedSigningKey() {
-    OPENSSL_cleanse(private_der.data(), private_der.size());
+    Wipe(private_der);
 }
 
 GeneratedSigningKey GenerateSigningKey(SigningKeySpec spec) {

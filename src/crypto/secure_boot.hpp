@@ -50,6 +50,9 @@ inline constexpr std::size_t kMaxSignatureBlocks = 3;
 // than 3, a key that does not parse as its spec), std::runtime_error (OpenSSL failed).
 std::string SignForSecureBoot(std::string_view image, const std::vector<SigningKey>& keys);
 
+// Overwrites `secret` with zeros in a way the compiler keeps (a private key's DER).
+void Wipe(std::string& secret);
+
 // The CRC-32 (IEEE 802.3, reflected, as zlib and the ESP ROM compute it) of `bytes`.
 std::uint32_t Crc32(std::string_view bytes);
 

@@ -38,6 +38,9 @@ struct OtaJobRow {
     std::string created_by;
     std::int64_t created_at = 0;  // unix seconds
     std::int64_t ended_at = 0;    // unix seconds; 0 while active
+    // secure_boot jobs: the signed firmware (SigningStore) delivered in place of the image's
+    // bytes; "" for a job that delivers the image.
+    std::string signed_image_id;
 };
 
 struct OtaJobGroupRow {
@@ -67,6 +70,8 @@ struct OtaJobFilter {
 // for a dynamic job the node was never offered).
 struct OtaOfferRow {
     OtaJobRow job;
+    // The image the job delivers; for a secure boot job, with the signed firmware's blob_key,
+    // file_size and file_md5.
     OtaImageRow image;
     std::optional<OtaJobNodeRow> node;
 };

@@ -31,7 +31,7 @@ struct SigningRequestRow {
     std::string key_names;  // a JSON array of the key names, in signing order
     bool sign_bootloader = false;
     std::string bootloader_file_id;  // the file signed beside the image ("" when none)
-    std::string status;              // in_progress | success | failed
+    std::string status;              // in_progress | signing (claimed) | success | failed
     std::string description;         // why it failed
     std::string requested_by;
     std::int64_t created_at = 0;
@@ -64,14 +64,25 @@ public:
 
     virtual void InsertRequest(const SigningRequestRow& request) = 0;
     virtual std::optional<SigningRequestRow> FindRequest(std::string_view request_id) = 0;
+    // How many requests are in progress (waiting or claimed).
+    virtual std::int64_t CountUnfinished() = 0;
     // Up to `limit` requests still in progress, oldest first.
     virtual std::vector<SigningRequestRow> PendingRequests(int limit) = 0;
-    // Sets status, description and finished_at; false when the row is gone.
+    // Marks the request in progress as being signed ("signing"); false when it is not in
+    // progress any more (another worker took it, or it ended).
+    virtual bool ClaimRequest(std::string_view request_id) = 0;
+    // Puts requests left "signing" (a worker stopped mid-way) back in progress; how many.
+    virtual int ReleaseClaims() = 0;
+    // Sets status, description and finished_at of a claimed request; false when it is not
+    // claimed (nothing changed).
     virtual bool FinishRequest(const SigningRequestRow& request) = 0;
 
     virtual void InsertSignedImage(
         const SignedImageRow& image, const std::vector<std::string>& key_ids
     ) = 0;
+    // Deletes the signed images (and their key links) of OTA images that no longer exist, at
+    // most `limit`; returns the rows deleted (their blobs are the caller's to release).
+    virtual std::vector<SignedImageRow> DeleteOrphanedSignedImages(int limit) = 0;
     // The signed images of a request, firmware first.
     virtual std::vector<SignedImageRow> SignedImagesOfRequest(std::string_view request_id) = 0;
     // Up to `limit` signed images of the OTA image, by signed_image_id from start_id.

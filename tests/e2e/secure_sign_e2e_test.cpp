@@ -211,6 +211,19 @@ TEST_F(SecureSignTest, ASuperadminSignsAnImageAndItsBootloaderWithKeysThatOutliv
     r = client_.Get("/v1/admin/secure_sign?request_id=nope", root_.accesstoken);
     EXPECT_TRUE(IsFailure(r, 400, 136029)) << r.body;
 
+    // OTA jobs name the keys to sign with (the service tests follow the signed bytes to the
+    // node's offer): force_push takes only firmware signed before with exactly those keys.
+    r = client_.Post(
+        "/v1/admin/otajob?force_push=true",
+        object{
+            {"ota_job_name", "signed"},
+            {"ota_image_id", image_id},
+            {"nodes", boost::json::array{"some-node"}},
+            {"secure_boot", object{{"key_names", boost::json::array{"Grill_Key"}}}}},
+        root_.accesstoken
+    );
+    EXPECT_TRUE(IsFailure(r, 400, 105070)) << r.body;
+
     // The keys outlive a restart (sealed under keys/signing-sealing.key): they still sign.
     server_.Restart();
     HttpClient again(server_.port());

@@ -15,6 +15,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/key_sealer.hpp"
 #include "domain/ota/ota_image_service.hpp"
+#include "domain/ota/ota_job_service.hpp"
 #include "domain/ota/presigned_urls.hpp"
 #include "storage/files/file_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -257,9 +258,49 @@ TEST_F(SigningServiceTest, TheJobSignsTheFirmwareAndItsBootloaderWithTheKeysInOr
     EXPECT_EQ(
         CodeOf([&] { service_.SigningsOf(std::nullopt, "", 25); }), ErrorCode::kSignImageIdMissing
     );
-    // The signed bytes stay while their rows name them, even with the image deleted.
+    // Signed bytes stay while a signed image names them: another row naming the same bytes
+    // going does not take them.
+    const auto signed_key = signings.images[0].row.blob_key;
+    storage::OtaImageRow twin;
+    twin.ota_image_id = "twin";
+    twin.image_name = "twin";
+    twin.type = "t";
+    twin.model = "m";
+    twin.fw_version = "1";
+    twin.project_name = "p";
+    twin.blob_key = signed_key;
+    twin.uploaded_by = "root1";
+    ASSERT_TRUE(db_.OtaImages().Insert(twin));
+    images_.Delete("twin", false);
+    EXPECT_TRUE(blobs_.Get(signed_key));
+    // The image deleted: its signed images go with the sweep, and their bytes.
+    EXPECT_EQ(service_.ExpireOrphans(), 0);
     images_.Delete(image_id_, false);
-    EXPECT_TRUE(blobs_.Get(signings.images[0].row.blob_key));
+    EXPECT_EQ(service_.ExpireOrphans(), 2);
+    EXPECT_FALSE(blobs_.Get(signed_key));
+    EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 0);
+}
+
+TEST_F(SigningServiceTest, ARequestIsSignedOnceAndAnInterruptedOneAgain) {
+    Key("k");
+    const auto first = Sign({"k"});
+    // Another worker holds it: skipped. A stopped server's claim is released at start.
+    ASSERT_TRUE(db_.Signing().ClaimRequest(first));
+    EXPECT_FALSE(db_.Signing().ClaimRequest(first));
+    EXPECT_EQ(service_.RunPending(), 0);
+    EXPECT_EQ(service_.Status(first).row.status, "signing");
+    EXPECT_EQ(service_.ResumeInterrupted(), 1);
+    EXPECT_EQ(service_.RunPending(), 1);
+    EXPECT_EQ(service_.Status(first).row.status, "success");
+    EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 1);
+    // At most 100 requests in progress; a run signs 4, the next the rest.
+    for (int i = 0; i < 100; ++i) {
+        Sign({"k"});
+    }
+    EXPECT_EQ(CodeOf([&] { Sign({"k"}); }), ErrorCode::kTooManyRequests);
+    EXPECT_EQ(service_.RunPending(), 4);
+    EXPECT_NO_THROW(Sign({"k"}));
+    EXPECT_EQ(db_.Signing().CountUnfinished(), 97);
 }
 
 TEST_F(SigningServiceTest, AKeyThatNoLongerOpensFailsItsRequestWithAReason) {
@@ -275,6 +316,59 @@ TEST_F(SigningServiceTest, AKeyThatNoLongerOpensFailsItsRequestWithAReason) {
         << state.row.description;
     EXPECT_TRUE(state.signed_firmware_url.empty());
     EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 0);
+}
+
+TEST_F(SigningServiceTest, AnOtaJobWithKeyNamesDeliversTheFirmwareSignedWithThem) {
+    ota::OtaJobService jobs(db_, clock_);
+    jobs.SetSigning(&service_);
+    storage::NodeRow node;
+    node.node_id = "n1";
+    node.created_at = 1;
+    ASSERT_TRUE(db_.Nodes().Insert(node));
+    db_.Nodes().PutConfig("n1", "{}", "Lightbulb", "m", "1.0.0");
+    Key("k");
+    const auto job = [&](const std::string& name, std::vector<std::string> keys, bool force) {
+        ota::JobInput in;
+        in.ota_job_name = name;
+        in.ota_image_id = image_id_;
+        in.nodes = std::vector<std::string>{"n1"};
+        in.force_push = force;
+        boost::json::array names;
+        for (auto& key : keys) {
+            names.emplace_back(key);
+        }
+        in.secure_boot = boost::json::object{{"key_names", std::move(names)}};
+        return jobs.Create(root_, in);
+    };
+    // force_push takes only firmware signed before; unknown keys are refused; nothing is made.
+    EXPECT_EQ(CodeOf([&] { job("j0", {"k"}, true); }), ErrorCode::kOtaForcePushNeedsSignedImage);
+    EXPECT_EQ(CodeOf([&] { job("j0", {"k", "ghost"}, false); }), ErrorCode::kSigningKeyUnknown);
+    EXPECT_EQ(CodeOf([&] { job("j0", {}, false); }), ErrorCode::kSigningKeyNameInvalid);
+    EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 0);
+    EXPECT_FALSE(db_.OtaJobs().FindByName("j0"));
+
+    // Signed when the job is made, recorded as a signing; the offer carries the signed bytes.
+    const auto id = job("j1", {"k"}, false);
+    const auto row = db_.OtaJobs().Find(id);
+    ASSERT_TRUE(row);
+    ASSERT_FALSE(row->signed_image_id.empty());
+    const auto signings = service_.SigningsOf(image_id_, "", 25);
+    ASSERT_EQ(signings.total, 1);
+    const auto& signed_image = signings.images.at(0).row;
+    EXPECT_EQ(signed_image.signed_image_id, row->signed_image_id);
+    const auto offers = db_.OtaJobs().Offers("n1", "Lightbulb", "m", "1.0.0");
+    ASSERT_EQ(offers.size(), 1U);
+    EXPECT_EQ(offers[0].image.blob_key, signed_image.blob_key);
+    EXPECT_EQ(offers[0].image.file_md5, signed_image.file_md5);
+    EXPECT_EQ(
+        offers[0].image.file_size,
+        static_cast<std::int64_t>((firmware_.size() + 4095) / 4096 * 4096 + 4096)
+    );
+    EXPECT_EQ(offers[0].image.fw_version, "3.1.0");
+    // A second job with the same keys (force_push too) reuses the signed firmware.
+    jobs.CancelOrArchive(root_, id, false);
+    EXPECT_NO_THROW(job("j2", {"k"}, true));
+    EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 1);
 }
 
 }  // namespace

@@ -315,24 +315,30 @@ std::string OtaImageService::BlobBytes(const std::string& key) {
     throw ApiError(ErrorCode::kOtaImageFetchFailed);
 }
 
-std::string OtaImageService::StoreBlob(
-    std::string_view bytes, const std::function<void(const std::string&)>& record
+void OtaImageService::StoreBlobs(
+    const std::vector<std::string_view>& parts,
+    const std::function<void(const std::vector<std::string>&)>& record
 ) {
     const std::lock_guard lock(blob_mutex_);
-    std::string key;
+    std::vector<std::string> keys;
     try {
-        key = blobs_.Put(bytes);
-    } catch (const std::exception& e) {
-        core::log::Error("ota: storing a blob: " + std::string(e.what()));
-        throw ApiError(ErrorCode::kOtaImageSaveFailed);
-    }
-    try {
-        record(key);
+        for (const auto part : parts) {
+            keys.push_back(blobs_.Put(part));
+        }
+        record(keys);
     } catch (...) {
-        ReleaseIfUnused(key);
-        throw;
+        for (const auto& key : keys) {
+            ReleaseIfUnused(key);
+        }
+        try {
+            throw;
+        } catch (const ApiError&) {
+            throw;
+        } catch (const std::exception& e) {
+            core::log::Error("ota: storing blobs: " + std::string(e.what()));
+            throw ApiError(ErrorCode::kOtaImageSaveFailed);
+        }
     }
-    return key;
 }
 
 }  // namespace rainmaker::domain::ota

@@ -193,12 +193,13 @@ public:
     std::string Bytes(std::string_view ota_image_id);
     // The bytes of the blob of `key`, checked against it. Throws kOtaImageFetchFailed.
     std::string BlobBytes(const std::string& key);
-    // Stores `bytes` in the blob store and runs `record` with their key (the transaction that
-    // writes the row naming them), under the lock that orders blob writes and removals; when
-    // `record` throws, the blob goes again (unless another row names it) and the exception
-    // passes on. Throws kOtaImageSaveFailed when the store fails. Returns the key.
-    std::string StoreBlob(
-        std::string_view bytes, const std::function<void(const std::string&)>& record
+    // Stores each of `parts` in the blob store and runs `record` with their keys, in order
+    // (the one transaction that writes the rows naming them), under the lock that orders blob
+    // writes and removals; when `record` throws, the blobs go again (unless another row names
+    // them) and the exception passes on. Throws kOtaImageSaveFailed when the store fails.
+    void StoreBlobs(
+        const std::vector<std::string_view>& parts,
+        const std::function<void(const std::vector<std::string>&)>& record
     );
 
     // ---- presigned uploads (ota_uploads.cpp)

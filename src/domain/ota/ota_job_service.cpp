@@ -14,6 +14,7 @@
 #include "domain/ota/input_rules.hpp"
 #include "domain/ota/ota_messages.hpp"
 #include "domain/paging.hpp"
+#include "domain/signing/signing_service.hpp"
 
 namespace rainmaker::domain::ota {
 
@@ -162,10 +163,16 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
         if (auto_key && in.force_push) {
             throw ApiError(ErrorCode::kOtaForcePushAutoKey);
         }
-        throw ApiError(
-            ErrorCode::kNotSupportedYet,
-            "Invalid Request: secure boot signing of OTA images is not supported yet"
-        );
+        if (auto_key || signing_ == nullptr) {
+            throw ApiError(
+                ErrorCode::kNotSupportedYet,
+                "Invalid Request: choosing the signing key by the nodes' digests is not supported "
+                "yet; name the keys in secure_boot.key_names"
+            );
+        }
+        if (sb == nullptr) {
+            throw ApiError(ErrorCode::kInvalidBody, "secure_boot must be an object");
+        }
     }
     int priority = 5;
     if (in.priority && !in.priority->is_null()) {
@@ -246,6 +253,22 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
     job.status = "active";
     job.created_by = caller.user_id;
 
+    if (const auto* sb = in.secure_boot ? in.secure_boot->if_object() : nullptr) {
+        // The firmware signed with the keys named, in their order: made before (always so for
+        // force_push, 105070) or signed now. Stays made if the job is refused below.
+        if (const auto image = db_.OtaImages().Find(job.ota_image_id); image && !image->archived) {
+            std::optional<std::vector<std::string>> names;
+            if (const auto* list = sb->if_contains("key_names"); list && list->is_array()) {
+                names.emplace();
+                for (const auto& name : list->as_array()) {
+                    names->emplace_back(name.is_string() ? std::string(name.as_string()) : "");
+                }
+            }
+            job.signed_image_id =
+                signing_->SignedFirmwareFor(caller, job.ota_image_id, names, in.force_push)
+                    .signed_image_id;
+        }
+    }
     db_.Transaction([&] {
         auto& jobs = db_.OtaJobs();
         const auto image = db_.OtaImages().Find(job.ota_image_id);

@@ -22,6 +22,10 @@
 #include "domain/auth/auth_context.hpp"
 #include "storage/database.hpp"
 
+namespace rainmaker::domain::signing {
+class SigningService;
+}
+
 namespace rainmaker::domain::ota {
 
 inline constexpr std::string_view kAllNodesGroup = "FFFF-FFFF";
@@ -112,8 +116,12 @@ class OtaJobService {
 public:
     OtaJobService(storage::Database& db, const core::Clock& clock);
 
+    // What signs the images of secure_boot jobs; without it secure_boot answers 100012.
+    void SetSigning(signing::SigningService* signing) { signing_ = signing; }
+
     // #35: the new job's id. Throws (in this order) 105001, 100036 (a text too long), 104018,
-    // 105068/105069/100012 (secure_boot: signing is not served yet), 105054, 105056, 105055,
+    // 105068/105069/100012 (secure_boot: auto_select_key, or no signing service), 105054,
+    // 105056, 105055,
     // 105057, 105073, 100006 (metadata), 105052, 105002, 105029, 105028; then 104015, 104034,
     // 100004 (FFFF-FFFF or dynamic for an admin whose roles reach only some nodes, or a group
     // holding a node out of their reach), 108023 (not an admin group of the caller), 100015 (a
@@ -157,6 +165,7 @@ private:
 
     storage::Database& db_;
     const core::Clock& clock_;
+    signing::SigningService* signing_ = nullptr;
 };
 
 // The metadata of #35 checked: an object with at most download_window {start, end} (minutes

@@ -22,7 +22,8 @@ constexpr std::size_t kMaxKeyName = 256;
 constexpr std::size_t kMaxDescription = 256;
 constexpr std::size_t kMaxTags = 50;
 constexpr std::size_t kMaxTag = 256;
-constexpr int kBatch = 10;  // requests RunPending takes at once
+constexpr int kPerRun = 4;  // requests one RunPending signs (the rest wait a tick)
+constexpr std::int64_t kMaxUnfinished = 100;  // requests in progress, deployment-wide
 constexpr std::string_view kInProgress = "in_progress";
 
 // 1..256 characters of letters, digits, '/', '_' and '-' (#114).
@@ -81,7 +82,7 @@ struct OpenedKeys {
 
     ~OpenedKeys() {
         for (auto& key : keys) {
-            std::fill(key.private_der.begin(), key.private_der.end(), '\0');
+            crypto::Wipe(key.private_der);
         }
     }
 };
@@ -168,7 +169,7 @@ std::optional<storage::FileRow> SigningService::BootloaderOf(const std::string& 
     filter.entity_type = "ota_image";
     filter.entity_id = ota_image_id;
     filter.file_type = "bootloader";
-    // The newest linked bootloader: files are listed by id, so take the latest confirmed.
+    // The newest linked bootloader (files are listed by id, not by age).
     std::optional<storage::FileRow> newest;
     for (auto& file : db_.Files().List(filter, kMaxPageSize)) {
         if (!newest || file.created_at >= newest->created_at) {
@@ -178,49 +179,67 @@ std::optional<storage::FileRow> SigningService::BootloaderOf(const std::string& 
     return newest;
 }
 
-std::string SigningService::RequestSigning(
-    const auth::AuthContext& caller, const SignInput& input
+const std::vector<std::string>& SigningService::CheckKeyNames(
+    const std::optional<std::vector<std::string>>& key_names
 ) {
-    if (!input.ota_image_id || input.ota_image_id->empty()) {
-        throw ApiError(ErrorCode::kSignImageIdMissing);
-    }
-    if (!input.key_names || input.key_names->empty() ||
-        !std::all_of(input.key_names->begin(), input.key_names->end(), IsKeyName)) {
+    if (!key_names || key_names->empty() ||
+        !std::all_of(key_names->begin(), key_names->end(), IsKeyName)) {
         throw ApiError(ErrorCode::kSigningKeyNameInvalid);
     }
-    const auto& names = *input.key_names;
+    const auto& names = *key_names;
     if (names.size() > crypto::kMaxSignatureBlocks) {
         throw ApiError(ErrorCode::kSigningTooManyKeys);
     }
     if (std::set<std::string>(names.begin(), names.end()).size() != names.size()) {
         throw ApiError(ErrorCode::kSigningDuplicateKeys);
     }
+    return names;
+}
+
+storage::OtaImageRow SigningService::CheckSignable(
+    const std::string& ota_image_id, const std::vector<std::string>& key_names
+) {
+    auto image = db_.OtaImages().Find(ota_image_id);
+    if (!image) {
+        throw ApiError(ErrorCode::kSignImageNotFound);
+    }
+    // A raw image (#33 image_type raw) was stored without reading an app description.
+    if (image->project_name.empty() && image->idf_version.empty()) {
+        throw ApiError(ErrorCode::kRawImageNotSignable);
+    }
+    for (const auto& name : key_names) {
+        if (!db_.Signing().FindKey(name)) {
+            throw ApiError(ErrorCode::kSigningKeyUnknown, "Key unknown or not accessible: " + name);
+        }
+    }
+    return std::move(*image);
+}
+
+std::string SigningService::RequestSigning(
+    const auth::AuthContext& caller, const SignInput& input
+) {
+    if (!input.ota_image_id || input.ota_image_id->empty()) {
+        throw ApiError(ErrorCode::kSignImageIdMissing);
+    }
+    const auto& names = CheckKeyNames(input.key_names);
     storage::SigningRequestRow row;
     db_.Transaction([&] {
-        const auto image = db_.OtaImages().Find(*input.ota_image_id);
-        if (!image) {
-            throw ApiError(ErrorCode::kSignImageNotFound);
-        }
-        // A raw image (#33 image_type raw) was stored without reading an app description.
-        if (image->project_name.empty() && image->idf_version.empty()) {
-            throw ApiError(ErrorCode::kRawImageNotSignable);
-        }
-        for (const auto& name : names) {
-            if (!db_.Signing().FindKey(name)) {
-                throw ApiError(
-                    ErrorCode::kSigningKeyUnknown, "Key unknown or not accessible: " + name
-                );
-            }
+        const auto image = CheckSignable(*input.ota_image_id, names);
+        if (db_.Signing().CountUnfinished() >= kMaxUnfinished) {
+            throw ApiError(
+                ErrorCode::kTooManyRequests,
+                "Too many signing requests are in progress; retry when they have ended"
+            );
         }
         if (input.sign_bootloader) {
-            const auto bootloader = BootloaderOf(image->ota_image_id);
+            const auto bootloader = BootloaderOf(image.ota_image_id);
             if (!bootloader) {
                 throw ApiError(ErrorCode::kNoBootloaderToSign);
             }
             row.bootloader_file_id = bootloader->file_id;
         }
         row.request_id = core::RandomAlnum(22);
-        row.ota_image_id = image->ota_image_id;
+        row.ota_image_id = image.ota_image_id;
         row.key_names = JsonStrings(names);
         row.sign_bootloader = input.sign_bootloader;
         row.status = std::string(kInProgress);
@@ -229,6 +248,43 @@ std::string SigningService::RequestSigning(
         db_.Signing().InsertRequest(row);
     });
     return row.request_id;
+}
+
+storage::SignedImageRow SigningService::SignedFirmwareFor(
+    const auth::AuthContext& caller,
+    const std::string& ota_image_id,
+    const std::optional<std::vector<std::string>>& key_names,
+    bool existing_only
+) {
+    const auto& names = CheckKeyNames(key_names);
+    const std::string names_json = JsonStrings(names);
+    std::optional<storage::SignedImageRow> made;
+    db_.Snapshot([&] {
+        CheckSignable(ota_image_id, names);
+        made = db_.Signing().FindSignedFirmware(ota_image_id, names_json);
+    });
+    if (made) {
+        return std::move(*made);
+    }
+    if (existing_only) {
+        throw ApiError(ErrorCode::kOtaForcePushNeedsSignedImage);
+    }
+    // Signed now, in the caller's request, and recorded ended (the secure-sign job never sees
+    // it pending).
+    storage::SigningRequestRow request;
+    request.request_id = core::RandomAlnum(22);
+    request.ota_image_id = ota_image_id;
+    request.key_names = names_json;
+    request.requested_by = caller.user_id;
+    request.created_at = clock_.NowSeconds();
+    const auto ended = SignNow(request, [&](const storage::SigningRequestRow& finished) {
+        db_.Signing().InsertRequest(finished);
+    });
+    made = db_.Signing().FindSignedFirmware(ota_image_id, names_json);
+    if (ended.status != "success" || !made) {
+        throw ApiError(ErrorCode::kSigningFailed, ended.description);
+    }
+    return std::move(*made);
 }
 
 RequestState SigningService::Status(std::string_view request_id) {
@@ -328,29 +384,34 @@ SignedImagePage SigningService::SigningsOf(
 
 int SigningService::RunPending() {
     int ended = 0;
-    for (;;) {
-        const auto pending = db_.Signing().PendingRequests(kBatch);
-        for (const auto& request : pending) {
-            Sign(request);
-            ++ended;
+    for (const auto& request : db_.Signing().PendingRequests(kPerRun)) {
+        // Claimed first: a request is signed once, whoever else looks at the queue.
+        if (!db_.Signing().ClaimRequest(request.request_id)) {
+            continue;
         }
-        if (pending.size() < static_cast<std::size_t>(kBatch)) {
-            return ended;
-        }
+        SignNow(request, [&](const storage::SigningRequestRow& finished) {
+            if (!db_.Signing().FinishRequest(finished)) {
+                throw std::runtime_error("the request is no longer claimed");
+            }
+        });
+        ++ended;
     }
+    return ended;
 }
 
-void SigningService::Sign(const storage::SigningRequestRow& request) {
-    auto finished = request;
-    finished.finished_at = clock_.NowSeconds();
+storage::SigningRequestRow SigningService::SignNow(
+    const storage::SigningRequestRow& request,
+    const std::function<void(const storage::SigningRequestRow&)>& record
+) {
+    auto ended = request;
     try {
         // The keys, opened from their sealed private halves.
         OpenedKeys opened;
-        auto& keys = opened.keys;
         std::vector<std::string> key_ids;
         for (const auto& name : StringsOf(request.key_names)) {
             const auto key = db_.Signing().FindKey(name);
-            if (!key) {
+            const auto spec = key ? crypto::KeySpecNamed(key->key_spec) : std::nullopt;
+            if (!key || !spec) {
                 throw SigningFailure{"key " + name + " no longer exists"};
             }
             std::string der;
@@ -360,8 +421,7 @@ void SigningService::Sign(const storage::SigningRequestRow& request) {
                 throw SigningFailure{
                     "key " + name + " does not open with this server's signing sealing key"};
             }
-            keys.push_back(crypto::SigningKey{*crypto::KeySpecNamed(key->key_spec), std::move(der)}
-            );
+            opened.keys.push_back(crypto::SigningKey{*spec, std::move(der)});
             key_ids.push_back(key->key_id);
         }
 
@@ -383,43 +443,70 @@ void SigningService::Sign(const storage::SigningRequestRow& request) {
         } catch (const ApiError&) {
             throw SigningFailure{"the OTA image or its bootloader can no longer be read"};
         }
-        // Every part signed before any is stored: a request stores all its images or none.
+        std::vector<storage::SignedImageRow> rows;
+        std::vector<std::string_view> signed_parts;
         for (auto& part : parts) {
-            part.bytes = crypto::SignForSecureBoot(part.bytes, keys);
-        }
-        for (const auto& part : parts) {
-            const std::string& signed_bytes = part.bytes;
+            part.bytes = crypto::SignForSecureBoot(part.bytes, opened.keys);
             storage::SignedImageRow row;
             row.signed_image_id = "ota_image/" + request.ota_image_id + "/" + core::RandomAlnum(16);
             row.request_id = request.request_id;
             row.ota_image_id = request.ota_image_id;
             row.file_type = std::string(part.file_type);
             row.key_names = request.key_names;
-            row.file_size = static_cast<std::int64_t>(signed_bytes.size());
-            row.file_md5 = crypto::Md5Hex(signed_bytes);
+            row.file_size = static_cast<std::int64_t>(part.bytes.size());
+            row.file_md5 = crypto::Md5Hex(part.bytes);
             row.signed_by = request.requested_by;
             row.created_at = clock_.NowSeconds();
-            images_.StoreBlob(signed_bytes, [&](const std::string& key) {
-                row.blob_key = key;
-                db_.Transaction([&] { db_.Signing().InsertSignedImage(row, key_ids); });
-            });
+            rows.push_back(std::move(row));
+            signed_parts.emplace_back(part.bytes);
         }
-        finished.status = "success";
-        finished.description = "Secure Signing is successful";
+        ended.status = "success";
+        ended.description = "Secure Signing is successful";
+        ended.finished_at = clock_.NowSeconds();
+        // Every signed image and the request's end in one transaction: all or none.
+        images_.StoreBlobs(signed_parts, [&](const std::vector<std::string>& keys) {
+            db_.Transaction([&] {
+                for (std::size_t i = 0; i < rows.size(); ++i) {
+                    rows[i].blob_key = keys[i];
+                    db_.Signing().InsertSignedImage(rows[i], key_ids);
+                }
+                record(ended);
+            });
+        });
     } catch (const SigningFailure& failure) {
-        finished.status = "failed";
-        finished.description = "Secure Signing failed: " + failure.why;
+        ended.status = "failed";
+        ended.description = "Secure Signing failed: " + failure.why;
     } catch (const std::exception& e) {
         core::log::Error("signing: request " + request.request_id + ": " + e.what());
-        finished.status = "failed";
-        finished.description = "Secure Signing failed: an internal error (see the server log)";
+        ended.status = "failed";
+        ended.description = "Secure Signing failed: an internal error (see the server log)";
     }
-    finished.finished_at = clock_.NowSeconds();
-    db_.Signing().FinishRequest(finished);
+    if (ended.status == "failed") {
+        ended.finished_at = clock_.NowSeconds();
+        try {
+            record(ended);
+        } catch (const std::exception& e) {
+            core::log::Error("signing: ending request " + request.request_id + ": " + e.what());
+        }
+    }
     core::log::Info(
         "signing: request " + request.request_id + " of image " + request.ota_image_id + ": " +
-        finished.status
+        ended.status
     );
+    return ended;
+}
+
+int SigningService::ResumeInterrupted() {
+    return db_.Signing().ReleaseClaims();
+}
+
+int SigningService::ExpireOrphans() {
+    std::vector<storage::SignedImageRow> gone;
+    db_.Transaction([&] { gone = db_.Signing().DeleteOrphanedSignedImages(kMaxPageSize); });
+    for (const auto& row : gone) {
+        images_.ReleaseBlob(row.blob_key);  // after the commit
+    }
+    return static_cast<int>(gone.size());
 }
 
 }  // namespace rainmaker::domain::signing

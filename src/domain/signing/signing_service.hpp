@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,14 +106,26 @@ public:
     // kSigningKeyNameInvalid (key_names missing, empty, or a name not 1..256 of
     // [A-Za-z0-9/_-]), kSigningTooManyKeys (over 3), kSigningDuplicateKeys,
     // kSignImageNotFound, kRawImageNotSignable (an image without an app description),
-    // kSigningKeyUnknown, kNoBootloaderToSign (sign_bootloader and no admin file about the
-    // image with file_type bootloader).
+    // kSigningKeyUnknown, kTooManyRequests (100 requests in progress), kNoBootloaderToSign
+    // (sign_bootloader and no admin file about the image with file_type bootloader).
     std::string RequestSigning(const auth::AuthContext& caller, const SignInput& input);
+
+    // An OTA job's secure_boot key_names (#35): the signed firmware of `ota_image_id` with
+    // exactly `key_names`, in that order — the newest one made, else (unless `existing_only`,
+    // force_push jobs) one signed now, recorded as a request of `caller` like #110's. Throws as
+    // RequestSigning for the names and the image, kOtaForcePushNeedsSignedImage (none made and
+    // `existing_only`), kSigningFailed (the signing failed; why, in the description).
+    storage::SignedImageRow SignedFirmwareFor(
+        const auth::AuthContext& caller,
+        const std::string& ota_image_id,
+        const std::optional<std::vector<std::string>>& key_names,
+        bool existing_only
+    );
 
     // #111. Throws kSignRequestIdMissing, kSignRequestNotFound.
     RequestState Status(std::string_view request_id);
 
-    // #112: the images signed with `key_name`. Throws kKeyNameMissing, kKeyNameInvalid,
+    // #112: the images signed with `key_name`. Throws kKeyNameMissing, kSigningKeyNameInvalid,
     // kKeyNotFound, kNoImagesSignedByKey, kInvalidQuery (num_records < 1).
     SignedImagePage SignedByKey(
         const std::optional<std::string>& key_name, std::string start_id, int num_records
@@ -123,13 +136,35 @@ public:
         const std::optional<std::string>& ota_image_id, std::string start_id, int num_records
     );
 
-    // The secure-sign job: works through the pending requests, oldest first; each ends
-    // success (its signed images stored) or failed (why, in its description). Returns how many
-    // ended.
+    // The secure-sign job: claims and signs up to 4 pending requests, oldest first (the rest
+    // wait for the next run); each ends success (its signed images stored with it) or failed
+    // (why, in its description). Returns how many ended.
     int RunPending();
 
+    // At start: requests a stopped server left claimed are pending again. Returns how many.
+    int ResumeInterrupted();
+
+    // Deletes the signed images of OTA images deleted since, and their bytes when no other
+    // row names them; returns how many went.
+    int ExpireOrphans();
+
 private:
-    void Sign(const storage::SigningRequestRow& request);
+    // Throws kSigningKeyNameInvalid, kSigningTooManyKeys, kSigningDuplicateKeys.
+    static const std::vector<std::string>& CheckKeyNames(
+        const std::optional<std::vector<std::string>>& key_names
+    );
+    // With a transaction or snapshot held: throws kSignImageNotFound, kRawImageNotSignable,
+    // kSigningKeyUnknown.
+    storage::OtaImageRow CheckSignable(
+        const std::string& ota_image_id, const std::vector<std::string>& key_names
+    );
+    // Signs what `request` names; on success stores its signed images and runs `record` with
+    // the request ended in that same transaction (all or nothing); on failure runs `record`
+    // with the request failed and why. Returns the request ended.
+    storage::SigningRequestRow SignNow(
+        const storage::SigningRequestRow& request,
+        const std::function<void(const storage::SigningRequestRow&)>& record
+    );
     std::vector<KeyRef> KeysOf(const std::string& key_names_json);
     SignedImage Describe(storage::SignedImageRow row);
     std::optional<storage::FileRow> BootloaderOf(const std::string& ota_image_id);

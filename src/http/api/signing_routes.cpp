@@ -95,14 +95,14 @@ ApiResponse RequestSigning(const ApiRequest& r, SigningService& signing) {
 ApiResponse Status(const ApiRequest& r, SigningService& signing) {
     const auto state = signing.Status(Given(r, "request_id").value_or(""));
     const auto& row = state.row;
+    // Waiting, or being signed (claimed by the secure-sign job): in progress either way.
+    const bool running = row.status == "in_progress" || row.status == "signing";
     boost::json::object out{
         {"status", "success"},
         {"request_id", row.request_id},
         {"ota_image_id", row.ota_image_id},
-        {"signing_status", row.status},
-        {"description",
-         row.status == "in_progress" ? std::string("Secure Signing is in progress")
-                                     : row.description}};
+        {"signing_status", running ? std::string("in_progress") : row.status},
+        {"description", running ? std::string("Secure Signing is in progress") : row.description}};
     if (!state.signed_firmware_url.empty()) {
         out["signed_firmware_url"] = state.signed_firmware_url;
     }

@@ -12,11 +12,11 @@ namespace rainmaker::storage::sqlite {
 namespace {
 
 constexpr std::initializer_list<const char*> kJobColumns = {
-    "ota_job_id",        "ota_job_name", "description",     "ota_image_id", "priority",
-    "timeout_seconds",   "expires_at",   "user_approval",   "force_push",   "notify",
-    "user_image_access", "metadata",     "nodes",           "all_nodes",    "dynamic",
-    "node_type",         "node_model",   "node_fw_version", "status",       "archived",
-    "created_by",        "created_at",   "ended_at"};
+    "ota_job_id",        "ota_job_name", "description",     "ota_image_id",   "priority",
+    "timeout_seconds",   "expires_at",   "user_approval",   "force_push",     "notify",
+    "user_image_access", "metadata",     "nodes",           "all_nodes",      "dynamic",
+    "node_type",         "node_model",   "node_fw_version", "status",         "archived",
+    "created_by",        "created_at",   "ended_at",        "signed_image_id"};
 
 constexpr std::initializer_list<const char*> kImageColumns = {
     "ota_image_id",
@@ -72,6 +72,7 @@ OtaJobRow ReadJob(const Statement& s, int at = 0) {
     r.created_by = s.Text(at + 20);
     r.created_at = s.Int(at + 21);
     r.ended_at = s.Int(at + 22);
+    r.signed_image_id = s.Text(at + 23);
     return r;
 }
 
@@ -127,7 +128,7 @@ bool SqliteOtaJobStore::Insert(const OtaJobRow& r) {
     try {
         db_.Execute(
             "INSERT INTO ota_jobs(" + Columns(kJobColumns) +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             r.ota_job_id,
             r.ota_job_name,
             r.description,
@@ -150,7 +151,8 @@ bool SqliteOtaJobStore::Insert(const OtaJobRow& r) {
             r.archived,
             r.created_by,
             r.created_at,
-            r.ended_at
+            r.ended_at,
+            r.signed_image_id
         );
     } catch (const std::exception& ex) {
         if (IsUniqueViolation(ex)) {
@@ -483,7 +485,7 @@ std::vector<OtaOfferRow> SqliteOtaJobStore::Offers(
         "AND (j.node_fw_version = '' OR j.node_fw_version = ?4) "
         "AND NOT EXISTS (SELECT 1 FROM ota_job_nodes m WHERE m.ota_job_id = j.ota_job_id AND "
         "m.node_id = ?1)";
-    return db_.FindAll(
+    auto offers = db_.FindAll(
         sql,
         [](const Statement& s) {
             constexpr int jobs = static_cast<int>(kJobColumns.size());
@@ -501,6 +503,23 @@ std::vector<OtaOfferRow> SqliteOtaJobStore::Offers(
         node_model,
         fw_version
     );
+    // A secure boot job delivers its signed firmware's bytes.
+    for (auto& offer : offers) {
+        if (offer.job.signed_image_id.empty()) {
+            continue;
+        }
+        db_.ForEachRow(
+            "SELECT blob_key, file_size, file_md5 FROM signed_images WHERE signed_image_id = ?1",
+            [&](const Statement& s) {
+                offer.image.blob_key = s.Text(0);
+                offer.image.file_size = s.Int(1);
+                offer.image.file_md5 = s.Text(2);
+                return false;
+            },
+            offer.job.signed_image_id
+        );
+    }
+    return offers;
 }
 
 int SqliteOtaJobStore::QueueConnected(std::string_view ota_job_id) {

@@ -144,10 +144,44 @@ std::vector<SigningRequestRow> SqliteSigningStore::PendingRequests(int limit) {
     );
 }
 
+std::int64_t SqliteSigningStore::CountUnfinished() {
+    return db_.Count(
+        "SELECT COUNT(*) FROM signing_requests WHERE status IN ('in_progress', 'signing')"
+    );
+}
+
+bool SqliteSigningStore::ClaimRequest(std::string_view request_id) {
+    return db_.Execute(
+               "UPDATE signing_requests SET status = 'signing' WHERE request_id = ?1 AND "
+               "status = 'in_progress'",
+               request_id
+           ) > 0;
+}
+
+int SqliteSigningStore::ReleaseClaims() {
+    return db_.Execute("UPDATE signing_requests SET status = 'in_progress' WHERE status = 'signing'"
+    );
+}
+
+std::vector<SignedImageRow> SqliteSigningStore::DeleteOrphanedSignedImages(int limit) {
+    auto rows = db_.FindAll(
+        SelectImages("WHERE ota_image_id NOT IN (SELECT ota_image_id FROM ota_images) LIMIT ?1"),
+        ReadImage,
+        limit
+    );
+    for (const auto& row : rows) {
+        db_.Execute(
+            "DELETE FROM signed_image_keys WHERE signed_image_id = ?1", row.signed_image_id
+        );
+        db_.Execute("DELETE FROM signed_images WHERE signed_image_id = ?1", row.signed_image_id);
+    }
+    return rows;
+}
+
 bool SqliteSigningStore::FinishRequest(const SigningRequestRow& r) {
     return db_.Execute(
                "UPDATE signing_requests SET status = ?2, description = ?3, finished_at = ?4 "
-               "WHERE request_id = ?1",
+               "WHERE request_id = ?1 AND status = 'signing'",
                r.request_id,
                r.status,
                r.description,

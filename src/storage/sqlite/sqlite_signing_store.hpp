@@ -17,10 +17,14 @@ public:
     std::vector<SigningKeyRow> Keys() override;
     void InsertRequest(const SigningRequestRow& request) override;
     std::optional<SigningRequestRow> FindRequest(std::string_view request_id) override;
+    std::int64_t CountUnfinished() override;
     std::vector<SigningRequestRow> PendingRequests(int limit) override;
+    bool ClaimRequest(std::string_view request_id) override;
+    int ReleaseClaims() override;
     bool FinishRequest(const SigningRequestRow& request) override;
     void InsertSignedImage(const SignedImageRow& image, const std::vector<std::string>& key_ids)
         override;
+    std::vector<SignedImageRow> DeleteOrphanedSignedImages(int limit) override;
     std::vector<SignedImageRow> SignedImagesOfRequest(std::string_view request_id) override;
     std::vector<SignedImageRow> SignedImagesOfImage(
         std::string_view ota_image_id, std::string_view start_id, int limit

@@ -281,15 +281,25 @@ TEST_F(SecureBootTest, ASignedImageVerifiesWithOneKeyOfEachKind) {
     EXPECT_EQ(CheckSigned(image, with_rsa, {rsa_}), "");
     const auto with_ec = SignForSecureBoot(image, {Signer(*ec_, SigningKeySpec::kEcdsaP256)});
     EXPECT_EQ(CheckSigned(image, with_ec, {ec_}), "");
-    // The verifier refuses what it should: a changed image byte, a changed signature byte, a
-    // block checked against another key.
+    // The verifier refuses what it should, each for its reason: a signature byte changed (the
+    // block's CRC made again, so that the signature check itself must refuse it), the image
+    // changed, a block checked against another key.
+    const auto resigned = [](std::string out, std::size_t at) {
+        const std::size_t block = 12288;  // 10000 bytes padded to 12288
+        out[block + at] = static_cast<char>(out[block + at] ^ 1);
+        const std::uint32_t crc = BitwiseCrc32(std::string_view(out).substr(block, 1196));
+        for (int i = 0; i < 4; ++i) {
+            out[block + 1196 + static_cast<std::size_t>(i)] =
+                static_cast<char>((crc >> (8 * i)) & 0xFFU);
+        }
+        return out;
+    };
+    EXPECT_EQ(CheckSigned(image, resigned(with_rsa, 900), {rsa_}), "block 0: rsa signature");
+    EXPECT_EQ(CheckSigned(image, resigned(with_ec, 110), {ec_}), "block 0: ecdsa signature");
     auto damaged = with_rsa;
     damaged[100] = static_cast<char>(damaged[100] ^ 1);
-    EXPECT_NE(CheckSigned(image, damaged, {rsa_}), "");
-    damaged = with_ec;
-    damaged[12288 + 110] = static_cast<char>(damaged[12288 + 110] ^ 1);
-    EXPECT_NE(CheckSigned(image, damaged, {ec_}), "");
-    EXPECT_NE(CheckSigned(image, with_rsa, {rsa2_}), "");
+    EXPECT_EQ(CheckSigned(image, damaged, {rsa_}), "image or its padding");
+    EXPECT_EQ(CheckSigned(image, with_rsa, {rsa2_}), "block 0: rsa key");
 }
 
 TEST_F(SecureBootTest, ThreeKeysMakeThreeBlocksInTheirOrderAndAnAlignedImageIsNotPadded) {
