@@ -4,7 +4,8 @@
 // one offline gets it through otafetch when it connects; statuses, counters and the summary
 // follow; a job is cancelled and archived; a user-approval job goes to a node when its user
 // approves it (#41-#43); what a job holds (its image, its admin group) is kept; bad requests are
-// refused with nothing changed.
+// refused with nothing changed. Stock firmware's download (--ota download) checks what it gets,
+// and a secure boot job delivers the signed firmware.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -185,6 +186,89 @@ TEST_F(OtaJobsTest, ARolloutReachesOnlineAndLaterNodesAndIsFollowed) {
     EXPECT_TRUE(IsFailure(del, 400, 104020));
     // Users never reach the admin routes.
     EXPECT_TRUE(IsFailure(client_.Get("/v1/admin/otajob", alice_.accesstoken), 400, 100004));
+}
+
+// Stock firmware's esp_https_ota (rainmaker-sim --ota download): the node downloads each
+// offered image over our HTTPS listener (CA and host name checked), checks its size and MD5,
+// and its project name (rejected when another project's); outside the metadata's download
+// window it reports delayed and downloads nothing. A secure boot job delivers the firmware
+// signed with the keys it names: the node downloads those bytes (their size and MD5).
+TEST_F(OtaJobsTest, StockFirmwareDownloadsCheckedImagesAndSignedOnes) {
+    const auto node = Claim(alice_, "downloader");
+    auto sim = RunMapped(alice_, node, nullptr, Fast({"--ota", "download"}));
+    const auto image = UploadImage("light 2.0", "2.0.0");
+    const auto job = Job(object{
+        {"ota_job_name", "download"}, {"ota_image_id", image}, {"nodes", array{node.node_id}}});
+    EXPECT_FALSE(sim->WaitFor("otastatus " + job + " in-progress Downloaded 100%").empty())
+        << ::testing::PrintToString(sim->lines());
+    EXPECT_FALSE(sim->WaitFor("otastatus " + job + " success").empty());
+    EXPECT_EQ(WaitStatus(job, node.node_id, "success"), "success");
+
+    // Another project's image: downloaded, then rejected.
+    EspImageSpec other;
+    other.version = "3.0.0";
+    other.project_name = "smart_plug";
+    auto r = client_.Post(
+        "/v1/admin/otaimage",
+        object{{"image_name", "plug 3.0"}, {"base64_fwimage", ToBase64(BuildEspImage(other))}},
+        admin_.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto plug_job = Job(object{
+        {"ota_job_name", "wrong project"},
+        {"ota_image_id", r.Str("ota_image_id")},
+        {"nodes", array{node.node_id}}});
+    EXPECT_FALSE(sim->WaitFor("otastatus " + plug_job + " rejected Project Name mismatch").empty());
+    EXPECT_EQ(WaitStatus(plug_job, node.node_id, "rejected"), "rejected");
+
+    // Outside the download window (the hour after the next one, UTC): delayed.
+    const auto minute = (std::chrono::duration_cast<std::chrono::minutes>(
+                             std::chrono::system_clock::now().time_since_epoch()
+                        )
+                             .count()) %
+                        1440;
+    const auto v3 = UploadImage("light 3.0", "3.0.0");
+    const auto later_job = Job(object{
+        {"ota_job_name", "later"},
+        {"ota_image_id", v3},
+        {"nodes", array{node.node_id}},
+        {"metadata",
+         object{
+             {"download_window",
+              object{{"start", (minute + 60) % 1440}, {"end", (minute + 120) % 1440}}}}}});
+    EXPECT_FALSE(
+        sim->WaitFor("otastatus " + later_job + " delayed Outside the download window").empty()
+    );
+    EXPECT_EQ(WaitStatus(later_job, node.node_id, "delayed"), "delayed");
+    ASSERT_EQ(
+        client_.Put("/v1/admin/otajob", object{{"ota_job_id", later_job}}, admin_.accesstoken)
+            .status,
+        200
+    );
+
+    // A secure boot job: a superadmin's key; the node gets the signed firmware's bytes.
+    const auto root = CreateAdminAndLogin(client_, server_, "root@example.com", "--superadmin");
+    r = client_.Post(
+        "/v1/admin/key",
+        object{{"key_name", "fleet-key"}, {"key_spec", "RSA_3072"}},
+        root.accesstoken
+    );
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto signed_job = Job(object{
+        {"ota_job_name", "signed"},
+        {"ota_image_id", v3},
+        {"nodes", array{node.node_id}},
+        {"secure_boot", object{{"key_names", array{"fleet-key"}}}}});
+    const auto offered = sim->WaitFor("otaurl");
+    ASSERT_FALSE(offered.empty());
+    const auto sent = boost::json::parse(offered.substr(std::string("otaurl ").size())).as_object();
+    r = client_.Get("/v1/admin/secure_sign/signing_keys?image_id=" + v3, root.accesstoken);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.json.at("total").as_int64(), 1) << r.body;
+    EXPECT_EQ(sent.at("ota_job_id"), boost::json::value(signed_job));
+    EXPECT_EQ(sent.at("file_size").as_int64() % 4096, 0) << offered;  // padded, sector after
+    EXPECT_FALSE(sim->WaitFor("otastatus " + signed_job + " success").empty());
+    EXPECT_EQ(WaitStatus(signed_job, node.node_id, "success"), "success");
 }
 
 TEST_F(OtaJobsTest, CancelArchiveAndWhatAJobHolds) {

@@ -41,11 +41,11 @@ constexpr std::string_view kUsage = R"(usage:
   rainmaker-sim run --node-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--plain-topics]
                     [--map-user UID --map-secret S] [--reset-mapping] [--keepalive 120]
                     [--insecure] [--alpn PROTO] [--sensor] [--tsdata-rate N] [--stdin | --no-stdin]
-                    [--ota update|reject|off] [--ota-duration-ms 500] [--otafetch-delay-ms 5000]
+                    [--ota update|download|reject|off] [--ota-duration-ms 500] [--otafetch-delay-ms 5000]
   rainmaker-sim fleet --nodes-dir DIR --mqtt-host H --mqtt-port P --ca CA.pem [--rate MSGS_PER_S]
                       [--duration S] [--plain-topics] [--connect-rate 200] [--settle 30]
                       [--stats-interval 5] [--keepalive 120] [--insecure] [--alpn PROTO] [--seed N]
-                      [--sensor] [--tsdata-rate N] [--ota update|reject|off]
+                      [--sensor] [--tsdata-rate N] [--ota update|download|reject|off]
                       [--ota-duration-ms 500] [--otafetch-delay-ms 5000]
   rainmaker-sim selftest
 run reads commands on stdin when --stdin is given, or when stdin is a terminal and run is in the
@@ -59,8 +59,11 @@ simple_tsdata. Commands (to-node): 1 set params, 0x1000 echo, 0x1001 deferred (a
 --ota: what the node does with an otaurl, as stock firmware does (device-protocol §6): `update`
 (the default) reports in-progress, then after --ota-duration-ms runs the new fw_version (config
 again, success, a fresh otafetch) and rejects an otaurl of the version it runs ("Same version
-received"); `reject` rejects every otaurl so; `off` is firmware without OTA (no otaurl
-subscription, no otafetch). The firmware is not downloaded (no HTTPS download yet).
+received"); `download` is stock firmware with esp_https_ota: outside the otaurl's
+download_window it reports delayed, else it downloads the image over HTTPS (the server checked
+against --ca and its host name), then checks its size, MD5 and project name (failed, failed,
+rejected) before rebooting into it as `update` does; `reject` rejects every otaurl so; `off` is
+firmware without OTA (no otaurl subscription, no otafetch). `update` does not download.
 )";
 
 std::atomic<bool> g_stop{false};
@@ -213,12 +216,14 @@ NodeSettings ReadNodeSettings(const Args& args) {
     const std::string ota = args.Get("--ota", "update");
     if (ota == "update") {
         settings.ota = OtaBehaviour::kUpdate;
+    } else if (ota == "download") {
+        settings.ota = OtaBehaviour::kDownload;
     } else if (ota == "reject") {
         settings.ota = OtaBehaviour::kReject;
     } else if (ota == "off") {
         settings.ota = OtaBehaviour::kOff;
     } else {
-        throw UsageError("--ota must be update, reject or off");
+        throw UsageError("--ota must be update, download, reject or off");
     }
     settings.ota_duration = std::chrono::milliseconds(
         static_cast<std::int64_t>(args.Number("--ota-duration-ms", 500, 0, 3'600'000))

@@ -16,6 +16,8 @@
 
 #include <mosquitto.h>
 
+#include "ota_download.hpp"
+
 namespace rainmaker::sim {
 
 namespace {
@@ -124,6 +126,9 @@ NodeFleet::NodeFleet(BrokerOptions options, EventHandler on_event)
 }
 
 NodeFleet::~NodeFleet() {
+    for (auto& download : downloads_) {
+        download.join();
+    }
     connections_.clear();  // destroys every client before the library goes
     mosquitto_lib_cleanup();
 }
@@ -308,6 +313,31 @@ void NodeFleet::Execute(Connection& c, Actions actions) {
     for (const auto& event : actions.events) {
         Emit(c, event);
     }
+    if (actions.download) {
+        StartDownload(c, *actions.download);
+    }
+}
+
+void NodeFleet::StartDownload(Connection& c, const DownloadRequest& request) {
+    constexpr std::uint64_t kOtaPartitionBytes = std::uint64_t{16} * 1024 * 1024;
+    downloads_.emplace_back([this, connection = &c, url = request.url] {
+        const auto got =
+            DownloadFirmware(url, options_.ca_file, options_.insecure, kOtaPartitionBytes);
+        DownloadOutcome outcome{got.ok, got.error, got.size, got.md5, got.project_name};
+        const std::lock_guard lock(downloaded_mutex_);
+        downloaded_.emplace_back(connection, std::move(outcome));
+    });
+}
+
+void NodeFleet::FinishDownloads() {
+    std::vector<std::pair<Connection*, DownloadOutcome>> done;
+    {
+        const std::lock_guard lock(downloaded_mutex_);
+        done.swap(downloaded_);
+    }
+    for (auto& [connection, outcome] : done) {
+        Execute(*connection, connection->node.OnDownloaded(outcome, Now()));
+    }
 }
 
 void NodeFleet::Emit(Connection& c, const Event& event) {
@@ -436,6 +466,7 @@ void NodeFleet::Maintain(TimePoint now) {
 }
 
 short NodeFleet::PollOnce(std::chrono::milliseconds max_wait, int extra_fd) {
+    FinishDownloads();
     TimePoint now = Now();
     StartDueConnects(now);
     if (now >= next_maintenance_) {

@@ -6,8 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <poll.h>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -115,6 +118,10 @@ private:
     void HandleDown(Connection& c, const std::string& reason);
     void Execute(Connection& c, Actions actions);
     void Emit(Connection& c, const Event& event);
+    // An OTA download (OtaBehaviour::kDownload) on a thread of its own; its outcome goes to
+    // the node from the loop (FinishDownloads).
+    void StartDownload(Connection& c, const DownloadRequest& request);
+    void FinishDownloads();
 
     BrokerOptions options_;
     EventHandler on_event_;
@@ -126,6 +133,9 @@ private:
     std::chrono::steady_clock::time_point next_maintenance_;
     std::vector<pollfd> poll_fds_;
     std::vector<Connection*> poll_owners_;
+    std::vector<std::thread> downloads_;  // joined when the fleet goes
+    std::mutex downloaded_mutex_;
+    std::vector<std::pair<Connection*, DownloadOutcome>> downloaded_;
 };
 
 }  // namespace rainmaker::sim

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "keys.hpp"
+#include "ota_download.hpp"
 #include "simulated_node.hpp"
 #include "tlv8.hpp"
 
@@ -623,6 +624,108 @@ void CheckOta(Checker& t) {
     );
 }
 
+// §6 with the download (--ota download): in-progress and a download asked for; then the
+// outcome decides: the image's size, MD5 and project checked (failed, failed, rejected), or
+// in-progress until the reboot into it; outside the download window: delayed, no download.
+void CheckOtaDownload(Checker& t) {
+    const TimePoint t0{};
+    NodeSettings settings;
+    settings.node_id = "N1";
+    settings.ota = OtaBehaviour::kDownload;
+    settings.wall_seconds = [] { return std::int64_t{86400 * 100 + 600 * 60}; };  // 10:00 UTC
+    const auto status_of = [](const Actions& a, std::size_t i) {
+        return i < a.out.size() ? a.out[i].payload : std::string();
+    };
+    const auto url = [](const std::string& extra) {
+        return R"({"ota_job_id":"J1","url":"https://x/fw.bin","fw_version":"2.0.0","file_size":1000,"file_md5":"ABCDEF0123456789abcdef0123456789")" +
+               extra + "}";
+    };
+    DownloadOutcome good{true, "", 1000, "abcdef0123456789abcdef0123456789", "led_light"};
+    // The whole path: download, checks, reboot, success.
+    SimulatedNode node(settings, DefaultLightModel());
+    node.OnConnected(t0);
+    const Actions start = node.OnMessage("node/N1/otaurl", url(""), t0);
+    t.Expect(
+        start.download && start.download->url == "https://x/fw.bin", "a download is asked for"
+    );
+    t.Expect(
+        status_of(start, 0).find(R"("status":"in-progress")") != std::string::npos,
+        "in-progress first"
+    );
+    t.Expect(
+        node.OnTimer(t0 + std::chrono::seconds(1)).out.empty(),
+        "no reboot while downloading (ota_duration is 500 ms)"
+    );
+    const Actions downloaded = node.OnDownloaded(good, t0);
+    t.Expect(
+        downloaded.out.size() == 2 &&
+            status_of(downloaded, 0).find("Downloaded 100%") != std::string::npos,
+        "downloaded, then rebooting"
+    );
+    const Actions done = node.OnTimer(t0 + std::chrono::milliseconds(500));
+    t.Expect(
+        done.out.size() == 2 &&
+            status_of(done, 1).find(R"("status":"success")") != std::string::npos,
+        "success after the reboot"
+    );
+    // Each check of the image.
+    const auto outcome_of = [&](DownloadOutcome outcome) {
+        SimulatedNode n(settings, DefaultLightModel());
+        n.OnConnected(t0);
+        n.OnMessage("node/N1/otaurl", url(""), t0);
+        return status_of(n.OnDownloaded(outcome, t0), 0);
+    };
+    auto bad = good;
+    bad.ok = false;
+    bad.error = "SSL peer certificate was not OK";
+    t.Expect(
+        outcome_of(bad).find(R"("status":"failed","additional_info":"Download failed: SSL)") !=
+            std::string::npos,
+        "download failed"
+    );
+    bad = good;
+    bad.md5 = "00000000000000000000000000000000";
+    t.Expect(
+        outcome_of(bad).find(R"("status":"failed","additional_info":"MD5 mismatch")") !=
+            std::string::npos,
+        "MD5 mismatch"
+    );
+    bad = good;
+    bad.size = 999;
+    t.Expect(
+        outcome_of(bad).find(R"("status":"failed","additional_info":"Image size mismatch)") !=
+            std::string::npos,
+        "size mismatch"
+    );
+    bad = good;
+    bad.project_name = "other_project";
+    t.Expect(
+        outcome_of(bad).find(R"("status":"rejected","additional_info":"Project Name mismatch")") !=
+            std::string::npos,
+        "another project"
+    );
+    // The download window: 10:00 is inside 09:00-11:00 and 23:00-10:30, outside 11:00-12:00.
+    const auto windowed = [&](int from, int to) {
+        SimulatedNode n(settings, DefaultLightModel());
+        n.OnConnected(t0);
+        return n.OnMessage(
+            "node/N1/otaurl",
+            url(R"(,"metadata":{"download_window":{"start":)" + std::to_string(from) +
+                R"(,"end":)" + std::to_string(to) + "}}"),
+            t0
+        );
+    };
+    t.Expect(windowed(540, 660).download.has_value(), "inside the window");
+    t.Expect(windowed(1380, 630).download.has_value(), "inside a window over midnight");
+    const Actions outside = windowed(660, 720);
+    t.Expect(
+        !outside.download &&
+            status_of(outside, 0).find(R"("status":"delayed")") != std::string::npos,
+        "outside the window: delayed"
+    );
+    t.Expect(AppProjectName(std::string(32, '\0')).empty(), "no app description, no project");
+}
+
 int RunSelfTest() {
     Checker t;
     CheckParamsRemote(t);
@@ -635,6 +738,7 @@ int RunSelfTest() {
     CheckSensor(t);
     CheckKeys(t);
     CheckOta(t);
+    CheckOtaDownload(t);
     if (t.failures == 0) {
         std::printf("selftest ok checks=%d\n", t.checks);
         return 0;

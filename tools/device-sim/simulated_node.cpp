@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -741,8 +742,88 @@ void SimulatedNode::OnOtaUrl(Actions& actions, const boost::json::value& message
         ReportOta(actions, job_id, "rejected", "Same version received");
         return;
     }
-    ReportOta(actions, job_id, "in-progress", "Starting OTA Upgrade");
-    ota_ = OtaInProgress{job_id, target, now + settings_.ota_duration};
+    if (settings_.ota != OtaBehaviour::kDownload) {
+        ReportOta(actions, job_id, "in-progress", "Starting OTA Upgrade");
+        OtaInProgress started;
+        started.job_id = job_id;
+        started.fw_version = target;
+        started.due = now + settings_.ota_duration;
+        ota_ = std::move(started);
+        return;
+    }
+    // §6.1 metadata: the download window, minutes of the day (UTC here).
+    if (const auto* window = object->if_contains("metadata");
+        window != nullptr && window->is_object()) {
+        if (const auto* w = window->as_object().if_contains("download_window");
+            w != nullptr && w->is_object()) {
+            const auto minute = [&](const char* key) -> std::optional<std::int64_t> {
+                const auto* v = w->as_object().if_contains(key);
+                return v != nullptr && v->is_int64() ? std::optional(v->as_int64()) : std::nullopt;
+            };
+            const auto start = minute("start");
+            const auto end = minute("end");
+            const std::int64_t m = (WallSeconds() % 86400) / 60;
+            const bool inside =
+                !start || !end ||
+                (*start <= *end ? *start <= m && m <= *end : m >= *start || m <= *end);
+            if (!inside) {
+                ReportOta(actions, job_id, "delayed", "Outside the download window");
+                return;
+            }
+        }
+    }
+    OtaInProgress started;
+    started.job_id = job_id;
+    started.fw_version = target;
+    started.due = TimePoint::max();
+    started.downloading = true;
+    if (const auto* size = object->if_contains("file_size");
+        size != nullptr && size->is_int64() && size->as_int64() >= 0) {
+        started.file_size = static_cast<std::uint64_t>(size->as_int64());
+    }
+    started.file_md5 = text("file_md5");
+    ota_ = std::move(started);
+    ReportOta(actions, job_id, "in-progress", "Starting OTA Upgrade (HTTPS attempt 1/1)");
+    actions.download = DownloadRequest{url};
+}
+
+Actions SimulatedNode::OnDownloaded(const DownloadOutcome& outcome, TimePoint now) {
+    Actions actions;
+    if (!ota_ || !ota_->downloading) {
+        return actions;
+    }
+    const std::string job_id = ota_->job_id;
+    const auto lower = [](std::string s) {
+        for (auto& c : s) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        return s;
+    };
+    const auto* project = model_.info.if_contains("project_name");
+    const std::string own =
+        project != nullptr && project->is_string() ? std::string(project->as_string()) : "";
+    std::string refusal;
+    std::string status = "failed";
+    if (!outcome.ok) {
+        refusal = "Download failed: " + outcome.error;
+    } else if (ota_->file_size && outcome.size != *ota_->file_size) {
+        refusal = "Image size mismatch: " + std::to_string(outcome.size) + " bytes received";
+    } else if (!ota_->file_md5.empty() && lower(outcome.md5) != lower(ota_->file_md5)) {
+        refusal = "MD5 mismatch";
+    } else if (!own.empty() && outcome.project_name != own) {
+        status = "rejected";
+        refusal = "Project Name mismatch";
+    }
+    if (!refusal.empty()) {
+        ota_.reset();
+        ReportOta(actions, job_id, status, refusal);
+        return actions;
+    }
+    ReportOta(actions, job_id, "in-progress", "Downloaded 100% Firmware Image");
+    ReportOta(actions, job_id, "in-progress", "Rebooting into new firmware");
+    ota_->downloading = false;
+    ota_->due = now + settings_.ota_duration;
+    return actions;
 }
 
 void SimulatedNode::ReportOta(
@@ -782,7 +863,8 @@ void SimulatedNode::FinishOta(Actions& actions, TimePoint now) {
 
 std::optional<SimulatedNode::TimePoint> SimulatedNode::NextTimer() const {
     std::optional<TimePoint> next = otafetch_due_;
-    for (const auto& due : {sample_due_, ota_ ? std::optional(ota_->due) : std::nullopt}) {
+    const auto reboot = ota_ && !ota_->downloading ? std::optional(ota_->due) : std::nullopt;
+    for (const auto& due : {sample_due_, reboot}) {
         if (due && (!next || *due < *next)) {
             next = due;
         }

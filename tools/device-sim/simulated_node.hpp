@@ -81,8 +81,12 @@ struct MappingMessage {
 // OTA-using-topics: kUpdate reports in-progress, then (after ota_duration, the "download and
 // reboot") runs the new fw_version: config again, success, a fresh otafetch; an otaurl of the
 // version it runs is rejected ("Same version received"). kReject rejects every otaurl that way.
-// kOff: firmware without OTA (no otaurl subscription, no otafetch).
-enum class OtaBehaviour { kUpdate, kReject, kOff };
+// kOff: firmware without OTA (no otaurl subscription, no otafetch). kDownload: stock firmware
+// with esp_https_ota: outside the metadata's download_window it reports delayed; else it
+// downloads the image (the fleet does it: Actions::download, then OnDownloaded) and checks its
+// size, MD5 and project name (failed, failed, rejected "Project Name mismatch") before it
+// reboots into it as kUpdate does.
+enum class OtaBehaviour { kUpdate, kReject, kOff, kDownload };
 
 struct NodeSettings {
     std::string node_id;
@@ -146,9 +150,24 @@ struct Event {
 std::string FormatEvent(const Event& event);
 
 // What the transport must do, in order: subscriptions/publishes (QoS 1, not retained), events.
+// An OTA image to download (OtaBehaviour::kDownload).
+struct DownloadRequest {
+    std::string url;
+};
+
+// What a download brought (the fleet hands it to SimulatedNode::OnDownloaded).
+struct DownloadOutcome {
+    bool ok = false;
+    std::string error;
+    std::uint64_t size = 0;
+    std::string md5;  // hex
+    std::string project_name;
+};
+
 struct Actions {
     std::vector<Outgoing> out;
     std::vector<Event> events;
+    std::optional<DownloadRequest> download;
 };
 
 class SimulatedNode {
@@ -179,6 +198,11 @@ public:
     Actions OnTimer(TimePoint now);
 
     std::optional<TimePoint> NextTimer() const;
+
+    // The end of the download an otaurl asked for (OtaBehaviour::kDownload): failed (the
+    // download, its size or its MD5), rejected (another project), or in-progress and the reboot
+    // into it after ota_duration.
+    Actions OnDownloaded(const DownloadOutcome& outcome, TimePoint now);
 
     // Answers a deferred request (kCmdDeferred) with `status` and `data`; an error event when
     // no request of that id is held.
@@ -235,7 +259,10 @@ private:
     struct OtaInProgress {
         std::string job_id;
         std::string fw_version;
-        TimePoint due;
+        TimePoint due;  // the reboot into the new image (TimePoint::max() while downloading)
+        bool downloading = false;
+        std::optional<std::uint64_t> file_size;  // as the otaurl gave them
+        std::string file_md5;
     };
 
     std::optional<OtaInProgress> ota_;  // new otaurls are ignored meanwhile
