@@ -129,9 +129,6 @@ std::unique_ptr<domain::users::MessageSender> MakeSender(const Config& c) {
     return std::make_unique<outbound::RoutingSender>(std::move(email), std::move(sms));
 }
 
-// The key that seals the fabrics' root keys. Made at the first start, but never while the
-// database holds fabrics: a new key opens none of their root keys, so every fabric would stop
-// issuing NOCs for good. A key that does not open a stored fabric's root key is refused too.
 // The sealing key of the secure boot signing keys: made only while the database holds none;
 // with keys, it must open them (a new or another key would leave every key unable to sign).
 std::unique_ptr<crypto::KeySealer> OpenSigningSealer(
@@ -154,6 +151,9 @@ std::unique_ptr<crypto::KeySealer> OpenSigningSealer(
     return sealer;
 }
 
+// The key that seals the fabrics' root keys. Made at the first start, but never while the
+// database holds fabrics: a new key opens none of their root keys, so every fabric would stop
+// issuing NOCs for good. A key that does not open a stored fabric's root key is refused too.
 std::unique_ptr<crypto::KeySealer> OpenFabricSealer(
     storage::Database& db, const std::filesystem::path& file
 ) {

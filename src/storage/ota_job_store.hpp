@@ -162,13 +162,18 @@ public:
 
     // The active jobs that hold the node, and the active dynamic jobs whose filters match a
     // node of this type, model and firmware version (an empty filter matches anything), each
-    // with its image (jobs whose image is gone are left out).
+    // with its image as DeliveredImage gives it (jobs whose image, or signed firmware, is gone
+    // are left out).
     virtual std::vector<OtaOfferRow> Offers(
         std::string_view node_id,
         std::string_view node_type,
         std::string_view node_model,
         std::string_view fw_version
     ) = 0;
+    // The image `job` delivers: its OTA image, with the blob_key, file_size and file_md5 of its
+    // signed firmware for a secure boot job; nullopt when the image or that firmware is gone
+    // (never the unsigned bytes in place of the signed ones).
+    virtual std::optional<OtaImageRow> DeliveredImage(const OtaJobRow& job) = 0;
 
     // Queues, for an otaurl push, the nodes of the job that are connected (and not
     // deactivated); returns how many were queued (a node queued already stays in its place).

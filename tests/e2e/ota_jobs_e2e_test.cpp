@@ -254,11 +254,16 @@ TEST_F(OtaJobsTest, StockFirmwareDownloadsCheckedImagesAndSignedOnes) {
         root.accesstoken
     );
     ASSERT_EQ(r.status, 200) << r.body;
-    const auto signed_job = Job(object{
+    // Signing with a key is a superadmin's: an admin's job takes only firmware signed before.
+    const object signed_body{
         {"ota_job_name", "signed"},
         {"ota_image_id", v3},
         {"nodes", array{node.node_id}},
-        {"secure_boot", object{{"key_names", array{"fleet-key"}}}}});
+        {"secure_boot", object{{"key_names", array{"fleet-key"}}}}};
+    EXPECT_TRUE(IsFailure(CreateJob(signed_body), 400, 105070));
+    r = client_.Post("/v1/admin/otajob", signed_body, root.accesstoken);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string signed_job = r.Str("ota_job_id");
     const auto offered = sim->WaitFor("otaurl");
     ASSERT_FALSE(offered.empty());
     const auto sent = boost::json::parse(offered.substr(std::string("otaurl ").size())).as_object();
@@ -266,7 +271,12 @@ TEST_F(OtaJobsTest, StockFirmwareDownloadsCheckedImagesAndSignedOnes) {
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_EQ(r.json.at("total").as_int64(), 1) << r.body;
     EXPECT_EQ(sent.at("ota_job_id"), boost::json::value(signed_job));
-    EXPECT_EQ(sent.at("file_size").as_int64() % 4096, 0) << offered;  // padded, sector after
+    // The signed firmware's bytes: the image padded to 4 KiB and a 4 KiB signature sector.
+    const auto listed = client_.Get("/v1/admin/otaimage?ota_image_id=" + v3, admin_.accesstoken);
+    const auto& unsigned_image = listed.json.at("ota_images").at(0);
+    const auto plain_size = unsigned_image.at("file_size").as_int64();
+    EXPECT_EQ(sent.at("file_size").as_int64(), (plain_size + 4095) / 4096 * 4096 + 4096) << offered;
+    EXPECT_NE(sent.at("file_md5"), unsigned_image.at("file_md5")) << offered;
     EXPECT_FALSE(sim->WaitFor("otastatus " + signed_job + " success").empty());
     EXPECT_EQ(WaitStatus(signed_job, node.node_id, "success"), "success");
 }

@@ -10,7 +10,8 @@
 # test file (default: tests/sdk/*.test.mjs) with node, stops the server, and exits non-zero if
 # any test file failed or the server died. Works from any working directory.
 # The tests get RM_BASE_URL, RM_MAILBOX, RM_MQTT_PORT, RM_CA_FILE (the broker's CA), RM_SIM (the
-# rainmaker-sim next to SERVER_BINARY) and RM_WORK_DIR (a scratch directory removed at the end).
+# rainmaker-sim next to SERVER_BINARY), RM_SERVER and RM_DATA_DIR (for `admin` commands) and
+# RM_WORK_DIR (a scratch directory removed at the end).
 # RM_SDK_TEST_TIMEOUT (seconds, default 300) bounds each test file.
 set -euo pipefail
 
@@ -182,6 +183,9 @@ export RM_CA_FILE="$ca_file"
 # The device simulator is built next to the server; tests that need it report its absence.
 RM_SIM="$(dirname "$server_bin")/rainmaker-sim"
 export RM_SIM
+# The server and its data directory, for `admin` commands (tests that need an admin).
+export RM_SERVER="$server_bin"
+export RM_DATA_DIR="$data_dir"
 export RM_WORK_DIR="$work_dir/scratch"
 mkdir -p "$RM_WORK_DIR"
 timeout_seconds="${RM_SDK_TEST_TIMEOUT:-300}"

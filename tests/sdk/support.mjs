@@ -584,12 +584,12 @@ export async function claimNode({ simBin, baseUrl, token, nodeDir }) {
     return nodeId;
 }
 
-// `rainmaker-sim run` of the node in `nodeDir` on the server's broker with a user-mapping secret;
-// sets state.sim and waits until the node is ready.
-export async function runMappingNode({ simBin, nodeDir, mqttPort, caFile, userId, secret }) {
+// `rainmaker-sim run` of the node in `nodeDir` on the server's broker with a user-mapping secret
+// (and `extraArgs`); sets state.sim and waits until the node is ready.
+export async function runMappingNode({ simBin, nodeDir, mqttPort, caFile, userId, secret, extraArgs = [] }) {
     state.sim = new Simulator(simBin, [
         "run", "--node-dir", nodeDir, "--mqtt-host", "127.0.0.1", "--mqtt-port", mqttPort, "--ca", caFile,
-        "--map-user", userId, "--map-secret", secret, "--stdin",
+        "--map-user", userId, "--map-secret", secret, "--stdin", ...extraArgs,
     ]);
     const connected = await state.sim.waitFor("connected");
     // The mapping message is PUBACKed before the node goes on with its boot (init params).

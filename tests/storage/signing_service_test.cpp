@@ -90,7 +90,11 @@ protected:
     std::unique_ptr<crypto::KeySealer> sealer_ =
         crypto::KeySealer::FromKeyForTest(std::string(32, 's'));
     SigningService service_{db_, images_, *sealer_, clock_};
-    auth::AuthContext root_{"root1", "root@x.com", "s1"};
+    auth::AuthContext root_ = [] {
+        auth::AuthContext c{"root1", "root@x.com", "s1"};
+        c.role = auth::PlatformRole::kSuperAdmin;
+        return c;
+    }();
     std::string firmware_;
     std::string image_id_;
 };
@@ -327,7 +331,12 @@ TEST_F(SigningServiceTest, AnOtaJobWithKeyNamesDeliversTheFirmwareSignedWithThem
     ASSERT_TRUE(db_.Nodes().Insert(node));
     db_.Nodes().PutConfig("n1", "{}", "Lightbulb", "m", "1.0.0");
     Key("k");
-    const auto job = [&](const std::string& name, std::vector<std::string> keys, bool force) {
+    auth::AuthContext admin{"admin1", "admin@x.com", "s2"};
+    admin.role = auth::PlatformRole::kAdmin;
+    const auto job_of = [&](const auth::AuthContext& who,
+                            const std::string& name,
+                            std::vector<std::string> keys,
+                            bool force) {
         ota::JobInput in;
         in.ota_job_name = name;
         in.ota_image_id = image_id_;
@@ -338,12 +347,19 @@ TEST_F(SigningServiceTest, AnOtaJobWithKeyNamesDeliversTheFirmwareSignedWithThem
             names.emplace_back(key);
         }
         in.secure_boot = boost::json::object{{"key_names", std::move(names)}};
-        return jobs.Create(root_, in);
+        return jobs.Create(who, in);
+    };
+    const auto job = [&](const std::string& name, std::vector<std::string> keys, bool force) {
+        return job_of(root_, name, std::move(keys), force);
     };
     // force_push takes only firmware signed before; unknown keys are refused; nothing is made.
     EXPECT_EQ(CodeOf([&] { job("j0", {"k"}, true); }), ErrorCode::kOtaForcePushNeedsSignedImage);
     EXPECT_EQ(CodeOf([&] { job("j0", {"k", "ghost"}, false); }), ErrorCode::kSigningKeyUnknown);
     EXPECT_EQ(CodeOf([&] { job("j0", {}, false); }), ErrorCode::kSigningKeyNameInvalid);
+    // Signing with a key is a superadmin's: another admin's job needs firmware signed before.
+    EXPECT_EQ(
+        CodeOf([&] { job_of(admin, "j0", {"k"}, false); }), ErrorCode::kOtaForcePushNeedsSignedImage
+    );
     EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 0);
     EXPECT_FALSE(db_.OtaJobs().FindByName("j0"));
 
@@ -368,6 +384,8 @@ TEST_F(SigningServiceTest, AnOtaJobWithKeyNamesDeliversTheFirmwareSignedWithThem
     // A second job with the same keys (force_push too) reuses the signed firmware.
     jobs.CancelOrArchive(root_, id, false);
     EXPECT_NO_THROW(job("j2", {"k"}, true));
+    jobs.CancelOrArchive(root_, db_.OtaJobs().FindByName("j2")->ota_job_id, false);
+    EXPECT_NO_THROW(job_of(admin, "j3", {"k"}, false));
     EXPECT_EQ(service_.SigningsOf(image_id_, "", 25).total, 1);
 }
 

@@ -126,8 +126,9 @@ NodeFleet::NodeFleet(BrokerOptions options, EventHandler on_event)
 }
 
 NodeFleet::~NodeFleet() {
+    stopping_ = true;
     for (auto& download : downloads_) {
-        download.join();
+        download.thread.join();
     }
     connections_.clear();  // destroys every client before the library goes
     mosquitto_lib_cleanup();
@@ -319,23 +320,50 @@ void NodeFleet::Execute(Connection& c, Actions actions) {
 }
 
 void NodeFleet::StartDownload(Connection& c, const DownloadRequest& request) {
-    constexpr std::uint64_t kOtaPartitionBytes = std::uint64_t{16} * 1024 * 1024;
-    downloads_.emplace_back([this, connection = &c, url = request.url] {
-        const auto got =
-            DownloadFirmware(url, options_.ca_file, options_.insecure, kOtaPartitionBytes);
-        DownloadOutcome outcome{got.ok, got.error, got.size, got.md5, got.project_name};
-        const std::lock_guard lock(downloaded_mutex_);
-        downloaded_.emplace_back(connection, std::move(outcome));
-    });
+    waiting_downloads_.emplace_back(&c, request);
 }
 
 void NodeFleet::FinishDownloads() {
-    std::vector<std::pair<Connection*, DownloadOutcome>> done;
+    constexpr std::size_t kMaxDownloads = 8;
+    constexpr std::uint64_t kOtaPartitionBytes = std::uint64_t{16} * 1024 * 1024;
+    std::erase_if(downloads_, [](Download& d) {
+        if (!d.done->load()) {
+            return false;
+        }
+        d.thread.join();
+        return true;
+    });
+    while (!waiting_downloads_.empty() && downloads_.size() < kMaxDownloads) {
+        auto [connection, request] = std::move(waiting_downloads_.front());
+        waiting_downloads_.pop_front();
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        std::thread thread([this, connection, request, done] {
+            const auto got = DownloadFirmware(
+                request.url, options_.ca_file, options_.insecure, kOtaPartitionBytes, stopping_
+            );
+            DownloadOutcome outcome{
+                request.job_id, got.ok, got.error, got.size, got.md5, got.project_name};
+            {
+                const std::lock_guard lock(downloaded_mutex_);
+                downloaded_.emplace_back(connection, std::move(outcome));
+            }
+            *done = true;
+        });
+        downloads_.push_back(Download{std::move(thread), std::move(done)});
+    }
+    // Outcomes reach their node while it is connected (its reports go out then); the others
+    // wait for its next connection.
+    std::vector<std::pair<Connection*, DownloadOutcome>> ready;
     {
         const std::lock_guard lock(downloaded_mutex_);
-        done.swap(downloaded_);
+        std::vector<std::pair<Connection*, DownloadOutcome>> later;
+        for (auto& item : downloaded_) {
+            (item.first->state == Connection::State::kConnected ? ready : later)
+                .push_back(std::move(item));
+        }
+        downloaded_.swap(later);
     }
-    for (auto& [connection, outcome] : done) {
+    for (auto& [connection, outcome] : ready) {
         Execute(*connection, connection->node.OnDownloaded(outcome, Now()));
     }
 }

@@ -2,8 +2,10 @@
 // (mosquitto_loop_read/write/misc), so 10,000 nodes need no thread per node.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -133,9 +135,19 @@ private:
     std::chrono::steady_clock::time_point next_maintenance_;
     std::vector<pollfd> poll_fds_;
     std::vector<Connection*> poll_owners_;
-    std::vector<std::thread> downloads_;  // joined when the fleet goes
+
+    // OTA downloads: at most kMaxDownloads at once, each on its thread (joined once done, or
+    // cancelled and joined when the fleet goes); the others wait their turn.
+    struct Download {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+
+    std::vector<Download> downloads_;
+    std::deque<std::pair<Connection*, DownloadRequest>> waiting_downloads_;
+    std::atomic<bool> stopping_{false};
     std::mutex downloaded_mutex_;
-    std::vector<std::pair<Connection*, DownloadOutcome>> downloaded_;
+    std::vector<std::pair<Connection*, DownloadOutcome>> downloaded_;  // for the loop to hand on
 };
 
 }  // namespace rainmaker::sim

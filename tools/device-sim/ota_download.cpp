@@ -23,6 +23,10 @@ struct Receiver {
     bool too_large = false;
 };
 
+int Progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;  // 1 aborts
+}
+
 std::size_t Receive(char* data, std::size_t size, std::size_t count, void* user) {
     auto* r = static_cast<Receiver*>(user);
     const std::size_t n = size * count;
@@ -57,7 +61,11 @@ std::string AppProjectName(const std::string& head) {
 }
 
 DownloadResult DownloadFirmware(
-    const std::string& url, const std::string& ca_file, bool insecure, std::uint64_t max_bytes
+    const std::string& url,
+    const std::string& ca_file,
+    bool insecure,
+    std::uint64_t max_bytes,
+    const std::atomic<bool>& cancel
 ) {
     static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
     DownloadResult result;
@@ -90,6 +98,11 @@ DownloadResult DownloadFirmware(
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Receive);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &receiver);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error.data());
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(&cancel));
     const CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

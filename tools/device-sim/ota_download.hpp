@@ -4,6 +4,7 @@
 // description. Blocking: the fleet runs it on a thread of its own.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -17,9 +18,14 @@ struct DownloadResult {
     std::string project_name;  // from esp_app_desc_t, "" when the image has none
 };
 
-// Downloads `url` (at most `max_bytes`), checking the server against `ca_file`.
+// Downloads `url` (at most `max_bytes`), checking the server against `ca_file`; gives up when
+// `cancel` becomes true, or after 30 s without a byte.
 DownloadResult DownloadFirmware(
-    const std::string& url, const std::string& ca_file, bool insecure, std::uint64_t max_bytes
+    const std::string& url,
+    const std::string& ca_file,
+    bool insecure,
+    std::uint64_t max_bytes,
+    const std::atomic<bool>& cancel
 );
 
 // The project name of an ESP app image's app description (esp_app_desc_t after the 24-byte

@@ -640,7 +640,7 @@ void CheckOtaDownload(Checker& t) {
         return R"({"ota_job_id":"J1","url":"https://x/fw.bin","fw_version":"2.0.0","file_size":1000,"file_md5":"ABCDEF0123456789abcdef0123456789")" +
                extra + "}";
     };
-    DownloadOutcome good{true, "", 1000, "abcdef0123456789abcdef0123456789", "led_light"};
+    DownloadOutcome good{"J1", true, "", 1000, "abcdef0123456789abcdef0123456789", "led_light"};
     // The whole path: download, checks, reboot, success.
     SimulatedNode node(settings, DefaultLightModel());
     node.OnConnected(t0);
@@ -656,6 +656,9 @@ void CheckOtaDownload(Checker& t) {
         node.OnTimer(t0 + std::chrono::seconds(1)).out.empty(),
         "no reboot while downloading (ota_duration is 500 ms)"
     );
+    auto stale = good;
+    stale.job_id = "J0";
+    t.Expect(node.OnDownloaded(stale, t0).out.empty(), "another OTA's download is ignored");
     const Actions downloaded = node.OnDownloaded(good, t0);
     t.Expect(
         downloaded.out.size() == 2 &&
@@ -717,6 +720,7 @@ void CheckOtaDownload(Checker& t) {
     };
     t.Expect(windowed(540, 660).download.has_value(), "inside the window");
     t.Expect(windowed(1380, 630).download.has_value(), "inside a window over midnight");
+    t.Expect(!windowed(1380, 300).download.has_value(), "outside a window over midnight");
     const Actions outside = windowed(660, 720);
     t.Expect(
         !outside.download &&

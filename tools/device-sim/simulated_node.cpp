@@ -784,12 +784,12 @@ void SimulatedNode::OnOtaUrl(Actions& actions, const boost::json::value& message
     started.file_md5 = text("file_md5");
     ota_ = std::move(started);
     ReportOta(actions, job_id, "in-progress", "Starting OTA Upgrade (HTTPS attempt 1/1)");
-    actions.download = DownloadRequest{url};
+    actions.download = DownloadRequest{job_id, url};
 }
 
 Actions SimulatedNode::OnDownloaded(const DownloadOutcome& outcome, TimePoint now) {
     Actions actions;
-    if (!ota_ || !ota_->downloading) {
+    if (!ota_ || !ota_->downloading || ota_->job_id != outcome.job_id) {
         return actions;
     }
     const std::string job_id = ota_->job_id;

@@ -152,11 +152,13 @@ std::string FormatEvent(const Event& event);
 // What the transport must do, in order: subscriptions/publishes (QoS 1, not retained), events.
 // An OTA image to download (OtaBehaviour::kDownload).
 struct DownloadRequest {
+    std::string job_id;
     std::string url;
 };
 
 // What a download brought (the fleet hands it to SimulatedNode::OnDownloaded).
 struct DownloadOutcome {
+    std::string job_id;  // the request's: an outcome for another OTA is ignored
     bool ok = false;
     std::string error;
     std::uint64_t size = 0;

@@ -255,7 +255,8 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
 
     if (const auto* sb = in.secure_boot ? in.secure_boot->if_object() : nullptr) {
         // The firmware signed with the keys named, in their order: made before (always so for
-        // force_push, 105070) or signed now. Stays made if the job is refused below.
+        // force_push, and for an admin who is not a superadmin: 105070) or signed now. Stays
+        // made if the job is refused below.
         if (const auto image = db_.OtaImages().Find(job.ota_image_id); image && !image->archived) {
             std::optional<std::vector<std::string>> names;
             if (const auto* list = sb->if_contains("key_names"); list && list->is_array()) {
@@ -264,8 +265,13 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
                     names->emplace_back(name.is_string() ? std::string(name.as_string()) : "");
                 }
             }
+            // Signing with a key is a superadmin's (#110): another admin's job takes firmware
+            // a superadmin signed before, as a force_push job does.
             job.signed_image_id =
-                signing_->SignedFirmwareFor(caller, job.ota_image_id, names, in.force_push)
+                signing_
+                    ->SignedFirmwareFor(
+                        caller, job.ota_image_id, names, in.force_push || !caller.IsSuperAdmin()
+                    )
                     .signed_image_id;
         }
     }

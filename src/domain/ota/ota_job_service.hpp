@@ -121,7 +121,9 @@ public:
 
     // #35: the new job's id. Throws (in this order) 105001, 100036 (a text too long), 104018,
     // 105068/105069/100012 (secure_boot: auto_select_key, or no signing service), 105054,
-    // 105056, 105055,
+    // 105056, 105055, then for secure_boot.key_names 136025/136020/136022/136005/136032/136021
+    // and 105070 (force_push, or an admin who is not a superadmin, and no firmware signed with
+    // those keys before) or 136004 (signing failed),
     // 105057, 105073, 100006 (metadata), 105052, 105002, 105029, 105028; then 104015, 104034,
     // 100004 (FFFF-FFFF or dynamic for an admin whose roles reach only some nodes, or a group
     // holding a node out of their reach), 108023 (not an admin group of the caller), 100015 (a

@@ -87,7 +87,7 @@ void OtaUserService::Approve(
         if (!job->user_approval || job->status != "active" || (row && IsTerminal(row->status))) {
             throw ApiError(ErrorCode::kOtaJobNotApplicable);
         }
-        const auto image = db_.OtaImages().Find(job->ota_image_id);
+        const auto image = jobs.DeliveredImage(*job);
         if (!image || image->fw_version == node.fw_version) {
             throw ApiError(
                 ErrorCode::kOtaJobNotApplicable,

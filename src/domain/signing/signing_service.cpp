@@ -267,7 +267,12 @@ storage::SignedImageRow SigningService::SignedFirmwareFor(
         return std::move(*made);
     }
     if (existing_only) {
-        throw ApiError(ErrorCode::kOtaForcePushNeedsSignedImage);
+        throw ApiError(
+            ErrorCode::kOtaForcePushNeedsSignedImage,
+            "No firmware of this image is signed with these keys yet: a superadmin signs it "
+            "(POST /admin/secure_sign, or a job of theirs) before a force_push job, or a job of "
+            "another admin, can deliver it"
+        );
     }
     // Signed now, in the caller's request, and recorded ended (the secure-sign job never sees
     // it pending).
@@ -349,13 +354,7 @@ SignedImagePage SigningService::SignedByKey(
     if (page.total == 0) {
         throw ApiError(ErrorCode::kNoImagesSignedByKey);
     }
-    if (rows.size() > static_cast<std::size_t>(page_size)) {
-        page.next_id = rows.back().signed_image_id;
-        rows.pop_back();
-    }
-    for (auto& row : rows) {
-        page.images.push_back(Describe(std::move(row)));
-    }
+    Fill(page, std::move(rows), page_size);
     return page;
 }
 
@@ -372,6 +371,13 @@ SignedImagePage SigningService::SigningsOf(
         page.total = db_.Signing().CountSignedImagesOfImage(*ota_image_id);
         rows = db_.Signing().SignedImagesOfImage(*ota_image_id, start_id, page_size + 1);
     });
+    Fill(page, std::move(rows), page_size);
+    return page;
+}
+
+void SigningService::Fill(
+    SignedImagePage& page, std::vector<storage::SignedImageRow> rows, int page_size
+) {
     if (rows.size() > static_cast<std::size_t>(page_size)) {
         page.next_id = rows.back().signed_image_id;
         rows.pop_back();
@@ -379,7 +385,6 @@ SignedImagePage SigningService::SigningsOf(
     for (auto& row : rows) {
         page.images.push_back(Describe(std::move(row)));
     }
-    return page;
 }
 
 int SigningService::RunPending() {

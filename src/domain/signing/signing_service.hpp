@@ -111,8 +111,9 @@ public:
     std::string RequestSigning(const auth::AuthContext& caller, const SignInput& input);
 
     // An OTA job's secure_boot key_names (#35): the signed firmware of `ota_image_id` with
-    // exactly `key_names`, in that order — the newest one made, else (unless `existing_only`,
-    // force_push jobs) one signed now, recorded as a request of `caller` like #110's. Throws as
+    // exactly `key_names`, in that order — the newest one made, else (unless `existing_only`:
+    // force_push jobs, and jobs of admins who are not superadmins) one signed now, recorded as
+    // a request of `caller` like #110's. Throws as
     // RequestSigning for the names and the image, kOtaForcePushNeedsSignedImage (none made and
     // `existing_only`), kSigningFailed (the signing failed; why, in the description).
     storage::SignedImageRow SignedFirmwareFor(
@@ -167,6 +168,8 @@ private:
     );
     std::vector<KeyRef> KeysOf(const std::string& key_names_json);
     SignedImage Describe(storage::SignedImageRow row);
+    // Puts up to `page_size` of `rows` (page_size + 1 read) into `page`, with next_id.
+    void Fill(SignedImagePage& page, std::vector<storage::SignedImageRow> rows, int page_size);
     std::optional<storage::FileRow> BootloaderOf(const std::string& ota_image_id);
 
     storage::Database& db_;

@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "http/api/body.hpp"
+#include "http/api/query.hpp"
 
 namespace rainmaker::http::api {
 
@@ -11,12 +12,6 @@ using domain::files::FileService;
 using domain::files::Scope;
 
 namespace {
-
-// A non-empty query value, or nullopt.
-std::optional<std::string> Given(const ApiRequest& r, std::string_view key) {
-    const auto* v = r.query.Find(key);
-    return v != nullptr && !v->empty() ? std::optional<std::string>(*v) : std::nullopt;
-}
 
 boost::json::object Describe(const domain::files::File& file) {
     const auto& row = file.row;

@@ -3,18 +3,13 @@
 
 #include "core/error.hpp"
 #include "http/api/body.hpp"
+#include "http/api/query.hpp"
 
 namespace rainmaker::http::api {
 
 using domain::ota::OtaImageService;
 
 namespace {
-
-// A non-empty query value, or nullopt.
-std::optional<std::string> Given(const ApiRequest& r, std::string_view key) {
-    const auto* v = r.query.Find(key);
-    return v != nullptr && !v->empty() ? std::optional<std::string>(*v) : std::nullopt;
-}
 
 boost::json::object Describe(const domain::ota::OtaImage& image) {
     return boost::json::object{

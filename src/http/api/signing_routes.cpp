@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "http/api/body.hpp"
+#include "http/api/query.hpp"
 
 namespace rainmaker::http::api {
 
@@ -11,12 +12,6 @@ using domain::signing::SigningService;
 namespace {
 
 constexpr int kDefaultPage = 25;
-
-// A non-empty query value, or nullopt.
-std::optional<std::string> Given(const ApiRequest& r, std::string_view key) {
-    const auto* v = r.query.Find(key);
-    return v != nullptr && !v->empty() ? std::optional<std::string>(*v) : std::nullopt;
-}
 
 boost::json::array Keys(const std::vector<domain::signing::KeyRef>& keys) {
     boost::json::array out;

@@ -503,23 +503,46 @@ std::vector<OtaOfferRow> SqliteOtaJobStore::Offers(
         node_model,
         fw_version
     );
-    // A secure boot job delivers its signed firmware's bytes.
+    // A secure boot job delivers its signed firmware's bytes, or nothing.
+    std::vector<OtaOfferRow> delivered;
+    delivered.reserve(offers.size());
     for (auto& offer : offers) {
-        if (offer.job.signed_image_id.empty()) {
-            continue;
+        if (ApplySignedImage(offer.job, offer.image)) {
+            delivered.push_back(std::move(offer));
         }
-        db_.ForEachRow(
-            "SELECT blob_key, file_size, file_md5 FROM signed_images WHERE signed_image_id = ?1",
-            [&](const Statement& s) {
-                offer.image.blob_key = s.Text(0);
-                offer.image.file_size = s.Int(1);
-                offer.image.file_md5 = s.Text(2);
-                return false;
-            },
-            offer.job.signed_image_id
-        );
     }
-    return offers;
+    return delivered;
+}
+
+bool SqliteOtaJobStore::ApplySignedImage(const OtaJobRow& job, OtaImageRow& image) {
+    if (job.signed_image_id.empty()) {
+        return true;
+    }
+    bool found = false;
+    db_.ForEachRow(
+        "SELECT blob_key, file_size, file_md5 FROM signed_images WHERE signed_image_id = ?1",
+        [&](const Statement& s) {
+            image.blob_key = s.Text(0);
+            image.file_size = s.Int(1);
+            image.file_md5 = s.Text(2);
+            found = true;
+            return false;
+        },
+        job.signed_image_id
+    );
+    return found;
+}
+
+std::optional<OtaImageRow> SqliteOtaJobStore::DeliveredImage(const OtaJobRow& job) {
+    auto image = db_.FindFirst(
+        "SELECT " + Columns(kImageColumns) + " FROM ota_images WHERE ota_image_id = ?1",
+        [](const Statement& s) { return ReadImage(s, 0); },
+        job.ota_image_id
+    );
+    if (!image || !ApplySignedImage(job, *image)) {
+        return std::nullopt;
+    }
+    return image;
 }
 
 int SqliteOtaJobStore::QueueConnected(std::string_view ota_job_id) {

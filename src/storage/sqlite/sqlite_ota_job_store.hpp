@@ -76,7 +76,12 @@ public:
     std::vector<std::string> TakeQueued(int limit) override;
     std::int64_t CountQueued() override;
 
+    std::optional<OtaImageRow> DeliveredImage(const OtaJobRow& job) override;
+
 private:
+    // Puts the signed firmware's bytes in `image` for a secure boot job; false when it is gone.
+    bool ApplySignedImage(const OtaJobRow& job, OtaImageRow& image);
+
     SqliteDatabase& db_;
 };
 
