@@ -12,17 +12,14 @@
 
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import path from "node:path";
 import { promisify } from "node:util";
 
-import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
+import { ESPRMBase } from "@espressif/rainmaker-base-sdk";
 
 import {
-    check, checkEqual, claimNode, configureSdkStep, confirmSignUp, finish, importSdkModule, logIn, mapNodeBySecret,
-    need, newAccount, pollUntil, requireEnv, runMappingNode, signUp, simulatorPrereqsStep, state, step, waitForCode,
+    check, checkEqual, configureSdkStep, finish, need, newAccount, pollUntil, requireEnv, signUpAndMapNode,
+    simulatorPrereqsStep, state, step,
 } from "./support.mjs";
-
-const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
 
 const {
     RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir, RM_MQTT_PORT: mqttPort, RM_CA_FILE: caFile, RM_SIM: simBin,
@@ -68,7 +65,6 @@ async function adminCall(method, target, body) {
 const { email, password } = newAccount("sdk-ota");
 const adminEmail = `ota-admin-${randomUUID().slice(0, 8)}@example.com`;
 const adminPassword = "Admin-Passw0rd!";
-const mappingSecret = randomUUID();
 
 console.log(`# SDK ${ESPRMBase.currentVersion()} against ${baseUrl}, a user-approval OTA of a simulated node`);
 
@@ -78,17 +74,10 @@ await configureSdkStep(baseUrl);
 
 await step("sign up, confirm, log in; claim, run (--ota download) and map a node", async () => {
     need("auth", "prereqs");
-    await signUp(email, password);
-    await confirmSignUp(email, await waitForCode(mailboxDir, email));
-    state.user = await logIn(email, password);
-    const info = await state.user.getUserInfo();
-    state.nodeDir = path.join(state.workDir, "node");
-    state.nodeId = await claimNode({ simBin, baseUrl, token: await ESPRMUser.getAccessToken(), nodeDir: state.nodeDir });
-    await runMappingNode({
-        simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: info.userId, secret: mappingSecret,
+    await signUpAndMapNode({
+        email, password, mailboxDir, simBin, baseUrl, mqttPort, caFile,
         extraArgs: ["--ota", "download", "--otafetch-delay-ms", "300", "--ota-duration-ms", "300"],
     });
-    await mapNodeBySecret(NodeMappingHelper, state.nodeId, mappingSecret);
     state.ready = true;
 });
 

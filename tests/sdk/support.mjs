@@ -6,6 +6,7 @@
 // secret, map, read the node model, and the helpers of the tests where several users share a node.
 
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { access, mkdtemp, readdir, readFile } from "node:fs/promises";
 import os from "node:os";
@@ -595,6 +596,22 @@ export async function runMappingNode({ simBin, nodeDir, mqttPort, caFile, userId
     // The mapping message is PUBACKed before the node goes on with its boot (init params).
     await state.sim.waitFor("mapping-acked", connected.index);
     await state.sim.waitFor("ready", connected.index);
+}
+
+// Signs up, confirms and logs in `email`, claims a node with her SDK access token, runs it
+// (with `extraArgs`) and maps it to her by a fresh secret; sets state.user, state.nodeDir,
+// state.nodeId and state.sim.
+export async function signUpAndMapNode({ email, password, mailboxDir, simBin, baseUrl, mqttPort, caFile, extraArgs = [] }) {
+    const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
+    const secret = randomUUID();
+    await signUp(email, password);
+    await confirmSignUp(email, await waitForCode(mailboxDir, email));
+    state.user = await logIn(email, password);
+    const info = await state.user.getUserInfo();
+    state.nodeDir = path.join(state.workDir, "node");
+    state.nodeId = await claimNode({ simBin, baseUrl, token: await ESPRMUser.getAccessToken(), nodeDir: state.nodeDir });
+    await runMappingNode({ simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: info.userId, secret, extraArgs });
+    await mapNodeBySecret(NodeMappingHelper, state.nodeId, secret);
 }
 
 // Secret-key mapping through the SDK's NodeMappingHelper (PUT /v1/user/nodes/mapping), then

@@ -9,19 +9,16 @@
 // optionally RM_WORK_DIR. Prints one line per check and ends with `N passed, M failed`.
 
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import { ESPRMBase, ESPRMUser } from "@espressif/rainmaker-base-sdk";
+import { ESPRMBase } from "@espressif/rainmaker-base-sdk";
 
 import {
-    check, checkEqual, claimNode, configureSdkStep, confirmSignUp, finish, importSdkModule, logIn, mapNodeBySecret,
-    need, newAccount, pollUntil, requireEnv, runMappingNode, signUp, simulatorPrereqsStep, state, step, waitForCode,
+    check, checkEqual, configureSdkStep, finish, need, newAccount, pollUntil, requireEnv, signUpAndMapNode,
+    simulatorPrereqsStep, state, step,
 } from "./support.mjs";
-
-const { NodeMappingHelper } = await importSdkModule("./services/ESPRMHelpers/NodeMappingHelper.js");
 
 const {
     RM_BASE_URL: baseUrl, RM_MAILBOX: mailboxDir, RM_MQTT_PORT: mqttPort, RM_CA_FILE: caFile, RM_SIM: simBin,
@@ -46,7 +43,6 @@ async function publishAsNode(suffix, payload) {
 }
 
 const { email, password } = newAccount("sdk-ts");
-const mappingSecret = randomUUID();
 
 console.log(`# SDK ${ESPRMBase.currentVersion()} against ${baseUrl}, time series of a simulated node`);
 
@@ -56,16 +52,9 @@ await configureSdkStep(baseUrl);
 
 await step("sign up, confirm, log in; claim, run and map a node; stop it so the test speaks as it", async () => {
     need("auth", "prereqs");
-    await signUp(email, password);
-    await confirmSignUp(email, await waitForCode(mailboxDir, email));
-    state.user = await logIn(email, password);
-    const info = await state.user.getUserInfo();
-    state.nodeDir = path.join(state.workDir, "node");
-    state.nodeId = await claimNode({ simBin, baseUrl, token: await ESPRMUser.getAccessToken(), nodeDir: state.nodeDir });
-    await runMappingNode({
-        simBin, nodeDir: state.nodeDir, mqttPort, caFile, userId: info.userId, secret: mappingSecret,
+    await signUpAndMapNode({
+        email, password, mailboxDir, simBin, baseUrl, mqttPort, caFile,
     });
-    await mapNodeBySecret(NodeMappingHelper, state.nodeId, mappingSecret);
     const ended = await state.sim.stop();
     check(ended.code === 0, `the simulator ended with ${JSON.stringify(ended)}`);
     state.ready = true;
