@@ -6,6 +6,7 @@
 // approves it (#41-#43); what a job holds (its image, its admin group) is kept; bad requests are
 // refused with nothing changed. Stock firmware's download (--ota download) checks what it gets,
 // and a secure boot job delivers the signed firmware.
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -203,6 +204,11 @@ TEST_F(OtaJobsTest, StockFirmwareDownloadsCheckedImagesAndSignedOnes) {
         << ::testing::PrintToString(sim->lines());
     EXPECT_FALSE(sim->WaitFor("otastatus " + job + " success").empty());
     EXPECT_EQ(WaitStatus(job, node.node_id, "success"), "success");
+    // Progress on the way, as firmware with progress reports sends it.
+    const auto& lines = sim->lines();
+    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+        return line.starts_with("otastatus " + job + " in-progress Downloaded 50% Firmware Image");
+    })) << ::testing::PrintToString(lines);
 
     // Another project's image: downloaded, then rejected.
     EspImageSpec other;

@@ -338,11 +338,29 @@ void NodeFleet::FinishDownloads() {
         waiting_downloads_.pop_front();
         auto done = std::make_shared<std::atomic<bool>>(false);
         std::thread thread([this, connection, request, done] {
+            const auto progress = [&](int percent) {
+                DownloadOutcome step;
+                step.job_id = request.job_id;
+                step.progress_percent = percent;
+                const std::lock_guard lock(downloaded_mutex_);
+                downloaded_.emplace_back(connection, std::move(step));
+            };
             const auto got = DownloadFirmware(
-                request.url, options_.ca_file, options_.insecure, kOtaPartitionBytes, stopping_
+                request.url,
+                options_.ca_file,
+                options_.insecure,
+                kOtaPartitionBytes,
+                stopping_,
+                progress
             );
             DownloadOutcome outcome{
-                request.job_id, got.ok, got.error, got.size, got.md5, got.project_name};
+                request.job_id,
+                std::nullopt,
+                got.ok,
+                got.error,
+                got.size,
+                got.md5,
+                got.project_name};
             {
                 const std::lock_guard lock(downloaded_mutex_);
                 downloaded_.emplace_back(connection, std::move(outcome));

@@ -23,8 +23,25 @@ struct Receiver {
     bool too_large = false;
 };
 
-int Progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;  // 1 aborts
+struct Watch {
+    const std::atomic<bool>* cancel = nullptr;
+    const std::function<void(int)>* progress = nullptr;
+    int reported = 0;  // the last multiple of 25 reported
+};
+
+int Progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+    auto* watch = static_cast<Watch*>(user);
+    if (watch->cancel->load()) {
+        return 1;  // aborts the transfer
+    }
+    if (total > 0 && *watch->progress) {
+        const int percent = static_cast<int>(now * 100 / total);
+        while (watch->reported + 25 <= percent && watch->reported + 25 < 100) {
+            watch->reported += 25;
+            (*watch->progress)(watch->reported);
+        }
+    }
+    return 0;
 }
 
 std::size_t Receive(char* data, std::size_t size, std::size_t count, void* user) {
@@ -65,7 +82,8 @@ DownloadResult DownloadFirmware(
     const std::string& ca_file,
     bool insecure,
     std::uint64_t max_bytes,
-    const std::atomic<bool>& cancel
+    const std::atomic<bool>& cancel,
+    const std::function<void(int percent)>& progress
 ) {
     static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
     DownloadResult result;
@@ -102,7 +120,8 @@ DownloadResult DownloadFirmware(
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(&cancel));
+    Watch watch{&cancel, &progress, 0};
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &watch);
     const CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

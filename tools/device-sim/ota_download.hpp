@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace rainmaker::sim {
@@ -19,13 +20,16 @@ struct DownloadResult {
 };
 
 // Downloads `url` (at most `max_bytes`), checking the server against `ca_file`; gives up when
-// `cancel` becomes true, or after 30 s without a byte.
+// `cancel` becomes true, or after 30 s without a byte. `progress` is called with 25, 50 and 75
+// as the download passes those percentages of its announced length (not when none is
+// announced), on the downloading thread.
 DownloadResult DownloadFirmware(
     const std::string& url,
     const std::string& ca_file,
     bool insecure,
     std::uint64_t max_bytes,
-    const std::atomic<bool>& cancel
+    const std::atomic<bool>& cancel,
+    const std::function<void(int percent)>& progress = {}
 );
 
 // The project name of an ESP app image's app description (esp_app_desc_t after the 24-byte

@@ -640,7 +640,8 @@ void CheckOtaDownload(Checker& t) {
         return R"({"ota_job_id":"J1","url":"https://x/fw.bin","fw_version":"2.0.0","file_size":1000,"file_md5":"ABCDEF0123456789abcdef0123456789")" +
                extra + "}";
     };
-    DownloadOutcome good{"J1", true, "", 1000, "abcdef0123456789abcdef0123456789", "led_light"};
+    DownloadOutcome good{
+        "J1", std::nullopt, true, "", 1000, "abcdef0123456789abcdef0123456789", "led_light"};
     // The whole path: download, checks, reboot, success.
     SimulatedNode node(settings, DefaultLightModel());
     node.OnConnected(t0);
@@ -659,6 +660,14 @@ void CheckOtaDownload(Checker& t) {
     auto stale = good;
     stale.job_id = "J0";
     t.Expect(node.OnDownloaded(stale, t0).out.empty(), "another OTA's download is ignored");
+    DownloadOutcome halfway;
+    halfway.job_id = "J1";
+    halfway.progress_percent = 50;
+    t.Expect(
+        status_of(node.OnDownloaded(halfway, t0), 0).find("Downloaded 50% Firmware Image") !=
+            std::string::npos,
+        "progress is reported while downloading"
+    );
     const Actions downloaded = node.OnDownloaded(good, t0);
     t.Expect(
         downloaded.out.size() == 2 &&

@@ -793,6 +793,15 @@ Actions SimulatedNode::OnDownloaded(const DownloadOutcome& outcome, TimePoint no
         return actions;
     }
     const std::string job_id = ota_->job_id;
+    if (outcome.progress_percent) {
+        ReportOta(
+            actions,
+            job_id,
+            "in-progress",
+            "Downloaded " + std::to_string(*outcome.progress_percent) + "% Firmware Image"
+        );
+        return actions;
+    }
     const auto lower = [](std::string s) {
         for (auto& c : s) {
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

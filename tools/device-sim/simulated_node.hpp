@@ -156,9 +156,11 @@ struct DownloadRequest {
     std::string url;
 };
 
-// What a download brought (the fleet hands it to SimulatedNode::OnDownloaded).
+// What a download brought (the fleet hands it to SimulatedNode::OnDownloaded); with
+// `progress_percent` set, only how far it got (OnDownloaded reports it).
 struct DownloadOutcome {
     std::string job_id;  // the request's: an outcome for another OTA is ignored
+    std::optional<int> progress_percent;
     bool ok = false;
     std::string error;
     std::uint64_t size = 0;
