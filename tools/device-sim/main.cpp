@@ -350,7 +350,16 @@ int Fleet(const Args& args) {
 
     std::size_t errors_shown = 0;
     std::vector<std::string> ids;
+    // OTA as the nodes saw it: otaurls received, otastatus reports sent, successes among them.
+    std::uint64_t ota_urls = 0;
+    std::uint64_t ota_statuses = 0;
+    std::uint64_t ota_successes = 0;
     NodeFleet fleet(broker, [&](std::size_t node, const Event& e) {
+        ota_urls += e.kind == EventKind::kOtaUrl ? 1 : 0;
+        if (e.kind == EventKind::kOtaStatus) {
+            ++ota_statuses;
+            ota_successes += e.detail.find(" success ") != std::string::npos ? 1 : 0;
+        }
         // Thousands of nodes: only errors are worth a line, and only the first few.
         if (e.kind == EventKind::kError && errors_shown < 20) {
             ++errors_shown;
@@ -455,7 +464,9 @@ int Fleet(const Args& args) {
         " load_published=" + std::to_string(load_published) + " load_seconds=" + seconds_text +
         " load_rate=" + rate_text + " ack_p50_ms=" + Percentile(s.params_local_ack_us, 0.5) +
         " ack_p99_ms=" + Percentile(s.params_local_ack_us, 0.99) +
-        " ack_max_ms=" + Percentile(s.params_local_ack_us, 1.0)
+        " ack_max_ms=" + Percentile(s.params_local_ack_us, 1.0) +
+        " ota_urls=" + std::to_string(ota_urls) + " ota_statuses=" + std::to_string(ota_statuses) +
+        " ota_successes=" + std::to_string(ota_successes)
     );
     fleet.DisconnectAll(std::chrono::milliseconds(3000));
     return ready == n ? 0 : 1;
