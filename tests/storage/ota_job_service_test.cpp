@@ -502,6 +502,18 @@ TEST_F(OtaJobServiceTest, AJobThatStartsIsPushedToItsConnectedNodesAtThePace) {
     EXPECT_EQ(publisher_.sent.size(), before);
 }
 
+TEST_F(OtaJobServiceTest, ANodeThatGotTheJobThroughItsOtafetchIsNotPushedItAgain) {
+    SetUpIngest();
+    const auto id = Create(Job("fetched first", v2_, {"n1", "n2"}));
+    EXPECT_EQ(db_.OtaJobs().CountQueued(), 2);
+    // n1 asks before its turn in the push queue comes: it gets the job then, and only then.
+    EXPECT_EQ(Fetch("n1", "1.0.0"), nodes::IngestOutcome::kApplied);
+    EXPECT_EQ(publisher_.OtaUrls(), (Strings{"n1 " + id}));
+    EXPECT_EQ(delivery_.DrainQueue(), 1);
+    EXPECT_EQ(publisher_.OtaUrls(), (Strings{"n1 " + id, "n2 " + id}));
+    EXPECT_EQ(Status(id, "n1"), "triggered");
+}
+
 TEST_F(OtaJobServiceTest, StatusesMoveTheNodeAndEndTheJob) {
     SetUpIngest();
     const auto id = Create(Job("statuses", v2_, {"n1", "n2"}));

@@ -175,7 +175,10 @@ int OtaDelivery::DrainQueue() {
             }
             const auto choice = Choose(*node, "", OfferMode::kDeliver);
             RecordUpToDate(*node, choice);
-            if (choice.best) {
+            // A node that has the job already (its otafetch got it first) is not pushed it
+            // again: it would ignore the URL while it downloads, or reject it ("Same version")
+            // once it runs the new image. It asks again itself (otafetch) when it restarts.
+            if (choice.best && (!choice.best->node || choice.best->node->status == kNodePending)) {
                 Offer(*node, *choice.best);
                 ++offered;
             }
