@@ -61,7 +61,7 @@ simple_tsdata. Commands (to-node): 1 set params, 0x1000 echo, 0x1001 deferred (a
 again, success, a fresh otafetch) and rejects an otaurl of the version it runs ("Same version
 received"); `download` is stock firmware with esp_https_ota: outside the otaurl's
 download_window it reports delayed, else it downloads the image over HTTPS (the server checked
-against --ca and its host name; progress at 25, 50, 75 and 100 %), then checks its size, MD5 and project name (failed, failed,
+against --ca and its host name; progress at 25, 50, 75 and 100 %; three attempts), then checks its size, MD5 and project name (failed, failed,
 rejected) before rebooting into it as `update` does; `reject` rejects every otaurl so; `off` is
 firmware without OTA (no otaurl subscription, no otafetch). `update` does not download.
 )";

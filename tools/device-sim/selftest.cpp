@@ -690,9 +690,40 @@ void CheckOtaDownload(Checker& t) {
     auto bad = good;
     bad.ok = false;
     bad.error = "SSL peer certificate was not OK";
+    {
+        // A failed download is tried again, three attempts in all, then the OTA fails.
+        SimulatedNode n(settings, DefaultLightModel());
+        n.OnConnected(t0);
+        n.OnMessage("node/N1/otaurl", url(""), t0);
+        const Actions second = n.OnDownloaded(bad, t0);
+        t.Expect(
+            second.download && status_of(second, 0).find("HTTPS attempt 2/3") != std::string::npos,
+            "a second attempt"
+        );
+        const Actions third = n.OnDownloaded(bad, t0);
+        t.Expect(
+            third.download && status_of(third, 0).find("HTTPS attempt 3/3") != std::string::npos,
+            "a third attempt"
+        );
+        const Actions failed = n.OnDownloaded(bad, t0);
+        t.Expect(
+            !failed.download &&
+                status_of(failed, 0).find(R"("status":"failed")") != std::string::npos,
+            "failed after the third"
+        );
+    }
+    const auto failed_after_attempts = [&](const DownloadOutcome& outcome) {
+        SimulatedNode n(settings, DefaultLightModel());
+        n.OnConnected(t0);
+        n.OnMessage("node/N1/otaurl", url(""), t0);
+        n.OnDownloaded(outcome, t0);
+        n.OnDownloaded(outcome, t0);
+        return status_of(n.OnDownloaded(outcome, t0), 0);
+    };
     t.Expect(
-        outcome_of(bad).find(R"("status":"failed","additional_info":"Download failed: SSL)") !=
-            std::string::npos,
+        failed_after_attempts(bad).find(
+            R"("status":"failed","additional_info":"Download failed: SSL)"
+        ) != std::string::npos,
         "download failed"
     );
     bad = good;

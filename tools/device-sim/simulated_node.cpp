@@ -782,8 +782,14 @@ void SimulatedNode::OnOtaUrl(Actions& actions, const boost::json::value& message
         started.file_size = static_cast<std::uint64_t>(size->as_int64());
     }
     started.file_md5 = text("file_md5");
+    started.url = url;
     ota_ = std::move(started);
-    ReportOta(actions, job_id, "in-progress", "Starting OTA Upgrade (HTTPS attempt 1/1)");
+    ReportOta(
+        actions,
+        job_id,
+        "in-progress",
+        "Starting OTA Upgrade (HTTPS attempt 1/" + std::to_string(kOtaAttempts) + ")"
+    );
     actions.download = DownloadRequest{job_id, url};
 }
 
@@ -813,6 +819,19 @@ Actions SimulatedNode::OnDownloaded(const DownloadOutcome& outcome, TimePoint no
         project != nullptr && project->is_string() ? std::string(project->as_string()) : "";
     std::string refusal;
     std::string status = "failed";
+    if (!outcome.ok && ota_->attempt < kOtaAttempts) {
+        // CONFIG_ESP_RMAKER_OTA_MAX_RETRIES: the download is tried again.
+        ++ota_->attempt;
+        ReportOta(
+            actions,
+            job_id,
+            "in-progress",
+            "Starting OTA Upgrade (HTTPS attempt " + std::to_string(ota_->attempt) + "/" +
+                std::to_string(kOtaAttempts) + ")"
+        );
+        actions.download = DownloadRequest{job_id, ota_->url};
+        return actions;
+    }
     if (!outcome.ok) {
         refusal = "Download failed: " + outcome.error;
     } else if (ota_->file_size && outcome.size != *ota_->file_size) {

@@ -85,8 +85,11 @@ struct MappingMessage {
 // with esp_https_ota: outside the metadata's download_window it reports delayed; else it
 // downloads the image (the fleet does it: Actions::download, then OnDownloaded) and checks its
 // size, MD5 and project name (failed, failed, rejected "Project Name mismatch") before it
-// reboots into it as kUpdate does.
+// reboots into it as kUpdate does; a download that fails is tried again, kOtaAttempts in all.
 enum class OtaBehaviour { kUpdate, kReject, kOff, kDownload };
+
+// Download attempts of an OTA before it fails (CONFIG_ESP_RMAKER_OTA_MAX_RETRIES).
+inline constexpr int kOtaAttempts = 3;
 
 struct NodeSettings {
     std::string node_id;
@@ -267,6 +270,8 @@ private:
         bool downloading = false;
         std::optional<std::uint64_t> file_size;  // as the otaurl gave them
         std::string file_md5;
+        std::string url;  // downloaded again after a failed attempt
+        int attempt = 1;  // of kOtaAttempts
     };
 
     std::optional<OtaInProgress> ota_;  // new otaurls are ignored meanwhile
