@@ -231,6 +231,16 @@ TEST_F(FileServiceTest, RequestRefusalsLeaveNothingPending) {
     EXPECT_EQ(refuse(Scope::kAdmin, in), ErrorCode::kFileNameMissing);
     in.file_name = std::string(101, 'n');
     EXPECT_EQ(refuse(Scope::kAdmin, in), ErrorCode::kFileNameLength);
+    // Characters, not bytes: 101 two-byte letters are too many; bytes that are not UTF-8 are
+    // no name at all.
+    std::string letters;
+    for (int i = 0; i < 101; ++i) {
+        letters += "\xC3\xA9";  // é
+    }
+    in.file_name = letters;
+    EXPECT_EQ(refuse(Scope::kAdmin, in), ErrorCode::kFileNameLength);
+    in.file_name = "bad\xFF\xFEname";
+    EXPECT_EQ(refuse(Scope::kAdmin, in), ErrorCode::kInvalidQuery);
     in = ok;
     in.entity_type = "";
     EXPECT_EQ(refuse(Scope::kUser, in), ErrorCode::kFileEntityTypeMissing);
@@ -251,9 +261,10 @@ TEST_F(FileServiceTest, RequestRefusalsLeaveNothingPending) {
     in = ok;
     in.md5_checksum = "not-md5";
     EXPECT_EQ(refuse(Scope::kAdmin, in), ErrorCode::kInvalidQuery);
-    // A user's file needs no entity_id for another entity type.
+    // A user's file needs no entity_id for another entity type; 100 two-byte letters are a name.
     in = ok;
     in.entity_id.reset();
+    in.file_name = letters.substr(2);
     EXPECT_NO_THROW(service_.RequestUpload(user_, Scope::kUser, in));
     // Nothing else was asked for: admin1 has no pending upload (its requests all refused).
     EXPECT_EQ(db_.OtaUploads().CountPending("admin1", clock_.NowSeconds()), 0);

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 #include "domain/nodes/admin_scope.hpp"
 #include "domain/ota/input_rules.hpp"
 #include "domain/paging.hpp"
@@ -18,15 +19,15 @@ namespace {
 constexpr std::string_view kNodeEntity = "node";
 constexpr std::string_view kImageEntity = "ota_image";
 
-bool Given(const std::optional<std::string>& v) {
-    return v && !v->empty();
-}
+using ota::Given;
 
-// The characters of UTF-8 text (its bytes that do not continue a character).
-std::size_t Characters(std::string_view text) {
+// The characters of `text`; nullopt when it is not UTF-8.
+std::optional<std::size_t> Characters(std::string_view text) {
     std::size_t n = 0;
-    for (const char c : text) {
-        n += (static_cast<unsigned char>(c) & 0xC0U) != 0x80U ? 1 : 0;
+    for (std::size_t i = 0; i < text.size(); ++n) {
+        if (!core::NextCodePoint(text, i)) {
+            return std::nullopt;
+        }
     }
     return n;
 }
@@ -55,14 +56,14 @@ FileService::FileService(
       config_(config),
       admin_rules_{
           .scope = "admin",
-          .upload_kind = "admin_file",
+          .upload_kind = ota::kAdminFileUpload,
           .max_bytes = config.admin_max_bytes,
           .too_large = ErrorCode::kFileAdminTooLarge,
           .entity_id_always = true,
           .per_owner = false},
       user_rules_{
           .scope = "user",
-          .upload_kind = "user_file",
+          .upload_kind = ota::kUserFileUpload,
           .max_bytes = config.user_max_bytes,
           .too_large = ErrorCode::kFileUserTooLarge,
           .entity_id_always = false,
@@ -126,7 +127,11 @@ UploadTicket FileService::RequestUpload(
     if (!Given(input.file_name)) {
         throw ApiError(ErrorCode::kFileNameMissing);
     }
-    if (Characters(*input.file_name) > config_.max_file_name) {
+    const auto characters = Characters(*input.file_name);
+    if (!characters) {
+        throw ApiError(ErrorCode::kInvalidQuery, "file_name must be UTF-8 text");
+    }
+    if (*characters > config_.max_file_name) {
         throw ApiError(ErrorCode::kFileNameLength);
     }
     if (!Given(input.entity_type)) {

@@ -127,8 +127,8 @@ public:
 private:
     // What differs between admin and user files.
     struct ScopeRules {
-        const char* scope;        // storage::FileRow::scope
-        const char* upload_kind;  // storage::OtaUploadRow::kind of its pending uploads
+        const char* scope;             // storage::FileRow::scope
+        std::string_view upload_kind;  // storage::OtaUploadRow::kind of its pending uploads
         std::uint64_t max_bytes;
         core::ErrorCode too_large;
         bool entity_id_always;  // required whatever the entity type (else for node/ota_image)

@@ -1,6 +1,6 @@
 // Rules the OTA services share for what admins and users send: one length check and one
-// "given, else the image's" choice, so that images (#29), uploads (#33, #34, #40, #45) and jobs
-// (#35) refuse and fill alike.
+// "given, else the image's" choice, so that images (#29), uploads (#33, #34, #40, #45), jobs
+// (#35) and files (#46-#49) refuse and fill alike.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +22,11 @@ inline void CheckLength(
             std::string(name) + " is longer than " + std::to_string(max) + " characters"
         );
     }
+}
+
+// Whether `value` was given and is not empty.
+inline bool Given(const std::optional<std::string>& value) {
+    return value && !value->empty();
 }
 
 // The given value when it is not empty, else `fallback` (what the image says).

@@ -38,6 +38,11 @@ namespace rainmaker::domain::ota {
 
 class InFlightWriter;  // ota_uploads.cpp: the writer of a presigned PUT in flight
 
+// The kinds of pending uploads (storage::OtaUploadRow::kind) of files (domain/files): an
+// admin's, and an end user's (whose PUTs take at most one slot each, never every slot).
+inline constexpr std::string_view kAdminFileUpload = "admin_file";
+inline constexpr std::string_view kUserFileUpload = "user_file";
+
 struct OtaImageConfig {
     // The decoded image must be smaller than this (104010), and its base64 text at most
     // 4/3 of it (checked before decoding).

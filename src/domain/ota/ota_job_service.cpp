@@ -15,6 +15,7 @@
 #include "domain/ota/ota_messages.hpp"
 #include "domain/paging.hpp"
 #include "domain/signing/signing_service.hpp"
+#include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::ota {
 
@@ -39,10 +40,6 @@ std::optional<std::int64_t> Integer(const boost::json::value& v) {
         return static_cast<std::int64_t>(v.as_uint64());
     }
     return std::nullopt;
-}
-
-bool Given(const std::optional<std::string>& v) {
-    return v && !v->empty();
 }
 
 // {start, end} of metadata member `name`: both integers in [min, max].
@@ -363,11 +360,9 @@ bool OtaJobService::Reaches(const auth::AuthContext& caller, const storage::OtaJ
     if (node_ids.empty()) {
         return false;
     }
-    if (const auto listed = core::ParseUntrustedJson(job.nodes, 4); listed && listed->is_array()) {
-        for (const auto& id : listed->as_array()) {
-            if (id.is_string()) {
-                node_ids.emplace_back(id.as_string());
-            }
+    for (const auto& id : ParseArray(job.nodes)) {
+        if (id.is_string()) {
+            node_ids.emplace_back(id.as_string());
         }
     }
     for (const auto& node : node_ids) {

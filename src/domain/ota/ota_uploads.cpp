@@ -25,8 +25,7 @@ using core::ErrorCode;
 namespace {
 
 constexpr int kSweepBatch = 100;
-constexpr std::string_view kUserFileKind = "user_file";  // domain/files: an end user's upload
-constexpr std::size_t kMaxPackageFileName = 127;         // #44: "< 128 chars"
+constexpr std::size_t kMaxPackageFileName = 127;  // #44: "< 128 chars"
 
 std::string TooLarge(std::uint64_t limit) {
     return "Uploaded image over " + std::to_string(limit) + " bytes";
@@ -180,7 +179,7 @@ std::unique_ptr<storage::BlobWriter> OtaImageService::StartUpload(
     }
     const std::uint64_t need = declared_bytes.value_or(limit);
     const auto free = blobs_.FreeBytes();  // a filesystem call: before the lock
-    const bool users = pending.kind == kUserFileKind;
+    const bool users = pending.kind == kUserFileUpload;
     auto writer = std::make_unique<InFlightWriter>(
         in_flight_, std::string(upload_id), need, limit, pending.requested_by, users
     );

@@ -10,6 +10,7 @@
 #include "core/random.hpp"
 #include "crypto/digest.hpp"
 #include "domain/paging.hpp"
+#include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::signing {
 
@@ -45,11 +46,9 @@ std::string JsonStrings(const std::vector<std::string>& items) {
 
 std::vector<std::string> StringsOf(const std::string& json) {
     std::vector<std::string> out;
-    if (const auto parsed = core::ParseUntrustedJson(json, 2); parsed && parsed->is_array()) {
-        for (const auto& item : parsed->as_array()) {
-            if (item.is_string()) {
-                out.emplace_back(item.as_string());
-            }
+    for (const auto& item : ParseArray(json)) {
+        if (item.is_string()) {
+            out.emplace_back(item.as_string());
         }
     }
     return out;

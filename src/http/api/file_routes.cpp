@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "domain/stored_json.hpp"
 #include "http/api/body.hpp"
 #include "http/api/query.hpp"
 
@@ -15,19 +16,12 @@ namespace {
 
 boost::json::object Describe(const domain::files::File& file) {
     const auto& row = file.row;
-    boost::json::value metadata;  // null when none
-    if (!row.metadata.empty()) {
-        // Stored as the request gave it: parsed as deep as a request body may nest.
-        if (auto parsed = core::ParseUntrustedJson(row.metadata, core::kMaxJsonDepth)) {
-            metadata = std::move(*parsed);
-        }
-    }
     return boost::json::object{
         {"file_id", row.file_id},
         {"user_id", row.owner},
         {"file_name", row.file_name},
         {"description", row.description},
-        {"metadata", std::move(metadata)},
+        {"metadata", domain::ParseOr(row.metadata, nullptr)},  // null when none
         {"entity_type", row.entity_type},
         {"entity_id", row.entity_id},
         {"file_type", row.file_type},
@@ -70,7 +64,7 @@ ApiResponse Confirm(const ApiRequest& r, FileService& files, Scope scope) {
         if (!metadata->is_object()) {
             throw core::ApiError(core::ErrorCode::kInvalidBody, "metadata must be an object");
         }
-        in.metadata = boost::json::serialize(*metadata);
+        in.metadata = core::Serialize(*metadata);
     }
     in.is_public = OptionalBool(body, "public").value_or(false);
     const auto file = files.Confirm(r.Caller(), scope, in);
