@@ -62,6 +62,7 @@
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
 #include "storage/files/file_blob_store.hpp"
+#include "storage/s3/s3_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 
 namespace rainmaker::app {
@@ -204,14 +205,34 @@ std::unique_ptr<domain::automations::WeatherProvider> MakeWeather(const Config& 
 }
 }  // namespace
 
+namespace {
+
+// The blob store storage.blob_backend names: files under the data directory, or an S3 bucket
+// (checked to answer before the server starts).
+std::unique_ptr<storage::BlobStore> MakeBlobStore(const Config& c, const core::Clock& clock) {
+    if (c.blob_backend == "s3") {
+        auto store =
+            std::make_unique<storage::s3::S3BlobStore>(c.s3, c.data_dir / "s3-spool", clock);
+        store->CheckBucket();
+        core::log::Info(
+            "blobs in S3 bucket " + c.s3.bucket + " at " + c.s3.endpoint +
+            (c.s3.prefix.empty() ? "" : " under " + c.s3.prefix)
+        );
+        return store;
+    }
+    return std::make_unique<storage::files::FileBlobStore>(
+        c.blob_dir.empty() ? c.data_dir / "blobs" : c.blob_dir
+    );
+}
+
+}  // namespace
+
 struct Application::Parts {
     explicit Parts(Config c)
         : issue_https_cert(c.http.https.cert_file.empty()),
           config(PrepareDataDir(std::move(c))),
           db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
-          blobs(std::make_unique<storage::files::FileBlobStore>(
-              config.blob_dir.empty() ? config.data_dir / "blobs" : config.blob_dir
-          )),
+          blobs(MakeBlobStore(config, clock)),
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
           ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),
           sealer(OpenFabricSealer(*db, config.data_dir / "keys" / "fabric-sealing.key")),
@@ -269,6 +290,7 @@ struct Application::Parts {
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
         http::api::AddOtaImageRoutes(router, ota_images);
+        presigned.UseDirectUrlsOf(blobs.get());
         ota_images.SetUrls(&presigned);
         http::api::AddBlobRoutes(router, presigned, ota_images, config.ota.max_upload_bytes);
         http::api::AddFileRoutes(router, files);
@@ -363,7 +385,7 @@ struct Application::Parts {
     Config config;
     core::SystemClock clock;
     std::unique_ptr<storage::Database> db;
-    std::unique_ptr<storage::BlobStore> blobs;  // firmware images
+    std::unique_ptr<storage::BlobStore> blobs;  // firmware images, packages, files
     std::unique_ptr<crypto::JwtSigner> signer;
     std::unique_ptr<crypto::CertificateAuthority> ca;
     std::unique_ptr<crypto::KeySealer> sealer;      // seals fabric root keys at rest

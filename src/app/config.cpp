@@ -150,6 +150,16 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     std::string blob_dir = c.blob_dir.string();
     Read(t, "storage.blob_dir", blob_dir);
     c.blob_dir = blob_dir;
+    Read(t, "storage.blob_backend", c.blob_backend);
+    Read(t, "storage.s3.endpoint", c.s3.endpoint);
+    Read(t, "storage.s3.bucket", c.s3.bucket);
+    Read(t, "storage.s3.region", c.s3.region);
+    Read(t, "storage.s3.prefix", c.s3.prefix);
+    Read(t, "storage.s3.path_style", c.s3.path_style);
+    Read(t, "storage.s3.access_key_id", c.s3.access_key_id);
+    Read(t, "storage.s3.secret_access_key", c.s3.secret_access_key);
+    Read(t, "storage.s3.ca_file", c.s3.ca_file);
+    ReadSeconds(t, "storage.s3.timeout_seconds", c.s3.timeout);
     std::string cost;
     Read(t, "auth.password_cost", cost);
     if (!cost.empty()) {
@@ -319,6 +329,12 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
 }
 
 void CheckConfig(const Config& c) {
+    if (c.blob_backend != "files" && c.blob_backend != "s3") {
+        throw std::runtime_error("config: storage.blob_backend must be files or s3");
+    }
+    if (c.blob_backend == "s3") {
+        storage::s3::CheckS3Config(c.s3);
+    }
     const auto& https = c.http.https;
     if (https.cert_file.empty() != https.key_file.empty()) {
         throw std::runtime_error(
@@ -396,6 +412,21 @@ void ApplyEnvironment(Config& c) {
     }
     if (const char* v = env("RAINMAKER_LOG_LEVEL")) {
         c.log_level = v;
+    }
+    if (const char* v = env("RAINMAKER_BLOB_BACKEND")) {
+        c.blob_backend = v;
+    }
+    if (const char* v = env("RAINMAKER_S3_ENDPOINT")) {
+        c.s3.endpoint = v;
+    }
+    if (const char* v = env("RAINMAKER_S3_BUCKET")) {
+        c.s3.bucket = v;
+    }
+    if (const char* v = env("RAINMAKER_S3_ACCESS_KEY_ID")) {
+        c.s3.access_key_id = v;
+    }
+    if (const char* v = env("RAINMAKER_S3_SECRET_ACCESS_KEY")) {
+        c.s3.secret_access_key = v;
     }
     if (const char* v = env("RAINMAKER_SMTP_PASSWORD")) {
         c.smtp.password = v;

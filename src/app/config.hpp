@@ -25,6 +25,7 @@
 #include "mqtt/embedded_broker.hpp"
 #include "outbound/sms_webhook_sender.hpp"
 #include "outbound/smtp_sender.hpp"
+#include "storage/s3/s3_blob_store.hpp"
 
 namespace rainmaker::app {
 
@@ -37,7 +38,10 @@ struct Config {
     std::string public_host = "localhost";
     std::uint16_t public_https_port = 0;
     std::filesystem::path data_dir = "data";
-    std::filesystem::path blob_dir;  // firmware images; empty = <data_dir>/blobs
+    // Where firmware images, packages and files are kept: "files" (under blob_dir) or "s3".
+    std::string blob_backend = "files";
+    std::filesystem::path blob_dir;  // empty = <data_dir>/blobs
+    storage::s3::S3Config s3;        // blob_backend "s3"
     domain::auth::TokenConfig tokens;
     domain::users::AccountConfig accounts;
     outbound::SmtpConfig smtp;       // used when smtp.host is set

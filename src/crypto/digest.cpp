@@ -56,7 +56,7 @@ std::string Md5Hex(std::string_view data) {
     return ToHex(digest.data(), size);
 }
 
-std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+std::string HmacSha256(std::string_view key, std::string_view data) {
     if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
         throw std::invalid_argument("HMAC key too long");
     }
@@ -74,7 +74,11 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
         size != kSha256Bytes) {
         throw std::runtime_error("HMAC-SHA-256 failed");
     }
-    return ToHex(mac.data(), size);
+    return std::string(reinterpret_cast<const char*>(mac.data()), size);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+    return HexOf(HmacSha256(key, data));
 }
 
 struct Hasher::State {

@@ -18,6 +18,9 @@ std::string Sha256Hex(std::string_view data);
 // devices compare (firmware images); never for anything secret.
 std::string Md5Hex(std::string_view data);
 
+// HMAC-SHA-256 of `data` under `key`, as 32 raw bytes.
+std::string HmacSha256(std::string_view key, std::string_view data);
+
 // HMAC-SHA-256 of `data` under `key`, as 64 lower-case hex characters.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 

@@ -10,7 +10,7 @@
 #include <boost/json.hpp>
 
 #include "core/json.hpp"
-#include "outbound/curl_easy.hpp"
+#include "net/curl_easy.hpp"
 
 namespace rainmaker::outbound {
 
@@ -102,12 +102,12 @@ domain::automations::WeatherReading OpenMeteoWeather::Current(double latitude, d
                             "&longitude=" + Coordinate(longitude) +
                             "&current=temperature_2m,relative_humidity_2m,surface_pressure,"
                             "wind_speed_10m,weather_code&wind_speed_unit=ms&timezone=GMT";
-    HttpRequest request;
+    net::HttpRequest request;
     request.url = url;
     request.timeout = config_.timeout;
     request.max_answer_bytes = kMaxBodyBytes;
     request.refuse_larger = true;
-    const auto answer = PerformHttp(request, "weather request failed");
+    const auto answer = net::PerformHttp(request, "weather request failed");
     if (answer.status < 200 || answer.status > 299) {
         throw std::runtime_error("weather provider answered HTTP " + std::to_string(answer.status));
     }

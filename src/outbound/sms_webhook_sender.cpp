@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "core/json.hpp"
-#include "outbound/curl_easy.hpp"
+#include "net/curl_easy.hpp"
 
 namespace rainmaker::outbound {
 
@@ -34,7 +34,7 @@ void SmsWebhookSender::Send(const domain::users::OutgoingMessage& message) {
     const std::string body =
         core::Serialize(boost::json::object{{"to", message.to}, {"text", message.text}});
 
-    HttpRequest request;
+    net::HttpRequest request;
     request.url = config_.url;
     request.post_body = body;
     request.headers = {
@@ -46,7 +46,7 @@ void SmsWebhookSender::Send(const domain::users::OutgoingMessage& message) {
     }
     request.timeout = config_.timeout;
     request.max_answer_bytes = kMaxKeptResponseBytes;
-    const auto answer = PerformHttp(request, "SMS webhook for " + message.to + " failed");
+    const auto answer = net::PerformHttp(request, "SMS webhook for " + message.to + " failed");
     if (answer.status < 200 || answer.status > 299) {
         throw std::runtime_error(
             "SMS webhook for " + message.to + " answered HTTP " + std::to_string(answer.status) +

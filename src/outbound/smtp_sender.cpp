@@ -12,7 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/random.hpp"
-#include "outbound/curl_easy.hpp"
+#include "net/curl_easy.hpp"
 
 namespace rainmaker::outbound {
 
@@ -257,51 +257,53 @@ void SmtpSender::Send(const domain::users::OutgoingMessage& message) {
     const std::string data = BuildMessage(config_, envelope_from_, message);
     Upload upload{data};
 
-    CurlEasy curl = MakeCurlEasy();
+    net::CurlEasy curl = net::MakeCurlEasy();
     CURL* h = curl.get();
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
-    ThrowIfCurlFailed(
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data()), "CURLOPT_ERRORBUFFER"
     );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_URL, url_.c_str()), "CURLOPT_URL");
-    ThrowIfCurlFailed(
+    net::ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_URL, url_.c_str()), "CURLOPT_URL");
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps"), "CURLOPT_PROTOCOLS_STR"
     );
     if (config_.tls || config_.starttls) {
-        ThrowIfCurlFailed(
+        net::ThrowIfCurlFailed(
             curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL)),
             "CURLOPT_USE_SSL"
         );
     }
     if (!config_.user.empty()) {
-        ThrowIfCurlFailed(
+        net::ThrowIfCurlFailed(
             curl_easy_setopt(h, CURLOPT_USERNAME, config_.user.c_str()), "CURLOPT_USERNAME"
         );
-        ThrowIfCurlFailed(
+        net::ThrowIfCurlFailed(
             curl_easy_setopt(h, CURLOPT_PASSWORD, config_.password.c_str()), "CURLOPT_PASSWORD"
         );
     }
     const std::string mail_from = "<" + envelope_from_ + ">";
-    ThrowIfCurlFailed(
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_MAIL_FROM, mail_from.c_str()), "CURLOPT_MAIL_FROM"
     );
-    CurlSlist recipients;
-    AppendToSlist(recipients, "<" + message.to + ">");
-    ThrowIfCurlFailed(
+    net::CurlSlist recipients;
+    net::AppendToSlist(recipients, "<" + message.to + ">");
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.get()), "CURLOPT_MAIL_RCPT"
     );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_UPLOAD, 1L), "CURLOPT_UPLOAD");
-    ThrowIfCurlFailed(
+    net::ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_UPLOAD, 1L), "CURLOPT_UPLOAD");
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_READFUNCTION, &ReadUpload), "CURLOPT_READFUNCTION"
     );
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_READDATA, &upload), "CURLOPT_READDATA");
-    ThrowIfCurlFailed(
+    net::ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_READDATA, &upload), "CURLOPT_READDATA");
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(data.size())),
         "CURLOPT_INFILESIZE_LARGE"
     );
     const long timeout_seconds = static_cast<long>(config_.timeout.count());
-    ThrowIfCurlFailed(curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_seconds), "CURLOPT_TIMEOUT");
-    ThrowIfCurlFailed(
+    net::ThrowIfCurlFailed(
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_seconds), "CURLOPT_TIMEOUT"
+    );
+    net::ThrowIfCurlFailed(
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout_seconds), "CURLOPT_CONNECTTIMEOUT"
     );
 
@@ -309,7 +311,7 @@ void SmtpSender::Send(const domain::users::OutgoingMessage& message) {
     if (result != CURLE_OK) {
         throw std::runtime_error(
             "SMTP delivery to " + message.to + " via " + url_ +
-            " failed: " + CurlErrorText(result, error_buffer.data())
+            " failed: " + net::CurlErrorText(result, error_buffer.data())
         );
     }
 }

@@ -1,12 +1,14 @@
 // Large immutable objects (firmware images; later packages and files) kept beside the database:
 // content-addressed, so the key of some bytes is their SHA-256 (64 lower-case hex) and storing
 // the same bytes twice keeps one copy. The default backend is files under the data directory
-// (storage/files/FileBlobStore); an S3-compatible backend (a later slice) maps a key to an
-// object name in a bucket. Rows of the database name blobs by key; what no row names any more
-// is removed by the service that removed the row.
+// (storage/files/FileBlobStore); the S3-compatible backend (storage/s3/S3BlobStore) maps a key
+// to an object in a bucket and lets clients transfer bytes to and from it directly. Rows of the
+// database name blobs by key; what no row names any more is removed by the service that removed the
+// row.
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -101,6 +103,37 @@ public:
     // The bytes still free for new blobs (a file system's space for unprivileged writers);
     // nullopt when the backend cannot tell (or has no such limit).
     virtual std::optional<std::uint64_t> FreeBytes() { return std::nullopt; }
+
+    // Transfers straight between clients and the backend (S3's own presigned URLs). A backend
+    // without them (the local files) answers "" and nullptr: the server's HTTPS listener then
+    // serves presigned URLs of its own.
+    //
+    // A URL that GETs the blob of `key` until `valid_for` from now and names `file_name` (URL
+    // characters only) for the download; "".
+    virtual std::string DirectDownloadUrl(
+        std::string_view /*key*/, std::string_view /*file_name*/, std::chrono::seconds /*valid_for*/
+    ) {
+        return {};
+    }
+
+    // A URL that PUTs bytes under `upload_name` (letters and digits) until `valid_for` from
+    // now, with the Content-MD5 header `content_md5` (base64) when that is not empty; "".
+    virtual std::string DirectUploadUrl(
+        std::string_view /*upload_name*/,
+        std::string_view /*content_md5*/,
+        std::chrono::seconds /*valid_for*/
+    ) {
+        return {};
+    }
+
+    // A reader of what was PUT under `upload_name`; nullptr when nothing was. Throws
+    // std::runtime_error when the backend fails.
+    virtual std::unique_ptr<BlobReader> OpenUpload(std::string_view /*upload_name*/) {
+        return nullptr;
+    }
+
+    // Removes what was PUT under `upload_name`, if anything. Throws std::runtime_error.
+    virtual void RemoveUpload(std::string_view /*upload_name*/) {}
 };
 
 // Whether `key` has the form of a blob key: 64 lower-case hex characters.

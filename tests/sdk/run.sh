@@ -5,7 +5,7 @@
 #
 #   run.sh SERVER_BINARY [TEST_FILES...]
 #
-# Installs tests/sdk/node_modules with `npm ci` when it is missing or older than
+# Installs tests/sdk/node_modules (install.sh) when it is missing or older than
 # package-lock.json, starts SERVER_BINARY on a free port with a throw-away data dir, runs every
 # test file (default: tests/sdk/*.test.mjs) with node, stops the server, and exits non-zero if
 # any test file failed or the server died. Works from any working directory.
@@ -57,22 +57,8 @@ else
     fi
 fi
 
-for tool in node npm; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "run.sh: '$tool' is not on PATH; the SDK tests need Node.js 20 or newer" >&2
-        exit 2
-    fi
-done
-
 # --- dependencies ------------------------------------------------------------------------------
-node_modules="$script_dir/node_modules"
-lock_file="$script_dir/package-lock.json"
-if [[ ! -d "$node_modules" || "$lock_file" -nt "$node_modules" \
-      || ! -f "$node_modules/@espressif/rainmaker-base-sdk/package.json" ]]; then
-    echo "run.sh: installing the SDK with npm ci in $script_dir"
-    (cd "$script_dir" && npm ci --no-audit --no-fund)
-    touch "$node_modules"
-fi
+bash "$script_dir/install.sh"
 
 # --- server ------------------------------------------------------------------------------------
 work_dir="$(mktemp -d "${TMPDIR:-/tmp}/rainmaker-sdk-test.XXXXXX")"

@@ -174,13 +174,21 @@ File FileService::Confirm(const auth::AuthContext& caller, Scope scope, const Co
     ota::CheckLength(input.file_type, config_.max_entity_field, "file_type");
     ota::CheckLength(input.metadata, config_.max_metadata, "metadata");
     const std::string& file_id = *input.file_id;
+    // The caller's pending upload of this kind (not expired).
+    const auto pending_of_caller = [&](const std::optional<storage::OtaUploadRow>& upload) {
+        return upload && upload->kind == rules.upload_kind &&
+               (!rules.per_owner || upload->requested_by == caller.user_id) &&
+               !HiddenFromScoped(caller, upload->entity_type) &&
+               upload->expires_at >= clock_.NowSeconds();
+    };
+    // Bytes PUT straight into the blob store (S3) are taken in first, outside the transaction.
+    if (const auto pending = db_.OtaUploads().Find(file_id); pending_of_caller(pending)) {
+        uploads_.TakeDirectUpload(*pending);
+    }
     storage::FileRow file;
     db_.Transaction([&] {
         const auto upload = db_.OtaUploads().Find(file_id);
-        const bool ours = upload && upload->kind == rules.upload_kind &&
-                          (!rules.per_owner || upload->requested_by == caller.user_id) &&
-                          !HiddenFromScoped(caller, upload->entity_type);
-        if (!ours || upload->expires_at < clock_.NowSeconds()) {
+        if (!pending_of_caller(upload)) {
             const auto confirmed = db_.Files().Find(file_id);
             if (!upload && confirmed && confirmed->scope == rules.scope &&
                 (!rules.per_owner || confirmed->owner == caller.user_id)) {

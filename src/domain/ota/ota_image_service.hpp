@@ -254,6 +254,14 @@ public:
         std::string_view content_md5
     );
 
+    // Bytes PUT straight into the blob store through its own presigned upload URL (S3): when
+    // `upload` has no bytes yet and some arrived there, they are checked as ReceiveUpload checks
+    // a PUT to our listener (size limits, the md5_checksum asked for), copied into a blob,
+    // recorded on the upload, and the arrived object removed; a body refused is removed too.
+    // Nothing happens for a store without direct uploads. Throws what ReceiveUpload throws,
+    // kBodyTooLarge, and kOtaImageFetchFailed when the store cannot be read.
+    void TakeDirectUpload(const storage::OtaUploadRow& upload);
+
     // #34. Throws kOtaImageIdMissing, kInvalidBody (image_type not firmware/package/raw),
     // kOtaImageNotFound (no such pending upload), kOtaNothingUploaded, kOtaUploadTooLarge,
     // kOtaUploadInvalid (not an ESP app image, or not a valid package: the bytes are deleted,

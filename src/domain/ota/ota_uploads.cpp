@@ -428,6 +428,64 @@ void OtaImageService::ReceiveUpload(
     }
 }
 
+void OtaImageService::TakeDirectUpload(const storage::OtaUploadRow& upload) {
+    if (!upload.blob_key.empty()) {
+        return;
+    }
+    const auto forget = [&] {
+        try {
+            blobs_.RemoveUpload(upload.upload_id);
+        } catch (const std::exception& e) {
+            core::log::Warn("ota: removing direct upload " + upload.upload_id + ": " + e.what());
+        }
+    };
+    std::unique_ptr<storage::BlobReader> arrived;
+    try {
+        arrived = blobs_.OpenUpload(upload.upload_id);
+    } catch (const std::exception& e) {
+        core::log::Error("ota: reading direct upload " + upload.upload_id + ": " + e.what());
+        throw ApiError(ErrorCode::kOtaImageFetchFailed);
+    }
+    if (!arrived) {
+        return;
+    }
+    // Too large: refused before a byte is copied (an S3 URL cannot limit what is PUT).
+    const std::uint64_t size = arrived->Size();
+    if (size > config_.max_upload_bytes || size > UploadLimit(upload)) {
+        forget();
+        throw size > config_.max_upload_bytes
+            ? ApiError(ErrorCode::kOtaUploadTooLarge, TooLarge(config_.max_upload_bytes))
+            : ApiError(ErrorCode::kBodyTooLarge, LimitText(UploadLimit(upload)));
+    }
+    std::unique_ptr<storage::BlobWriter> writer;
+    crypto::Hasher md5(crypto::Hasher::Algorithm::kMd5);
+    try {
+        writer = blobs_.NewWriter();
+        std::string chunk(std::min<std::uint64_t>(size, 1 << 20), '\0');
+        for (std::uint64_t offset = 0; offset < size;) {
+            const std::size_t n = arrived->ReadAt(offset, chunk.data(), chunk.size());
+            if (n == 0) {
+                throw std::runtime_error("the object ended early");
+            }
+            writer->Write(std::string_view(chunk.data(), n));
+            md5.Update(std::string_view(chunk.data(), n));
+            offset += n;
+        }
+    } catch (const std::exception& e) {
+        core::log::Error("ota: copying direct upload " + upload.upload_id + ": " + e.what());
+        throw ApiError(ErrorCode::kOtaImageFetchFailed);
+    }
+    try {
+        ReceiveUpload(upload.upload_id, *writer, md5.Final(), "");
+    } catch (const ApiError& e) {
+        if (e.code() == ErrorCode::kUploadDigestMismatch) {
+            forget();  // the client may PUT the right bytes again
+        }
+        throw;
+    }
+    forget();
+}
+
 void OtaImageService::DiscardUpload(const storage::OtaUploadRow& upload) {
     const std::lock_guard lock(blob_mutex_);
     bool cleared = false;
@@ -587,13 +645,17 @@ OtaImage OtaImageService::ConfirmUpload(
     CheckLength(input.fw_version, config_.max_field_length, "fw_version");
     CheckLength(input.model, config_.max_field_length, "model");
     CheckLength(input.type, config_.max_field_length, "type");
-    const auto upload = db_.OtaUploads().Find(*input.ota_image_id);
+    auto upload = db_.OtaUploads().Find(*input.ota_image_id);
     if (!upload || upload->kind != "image" || upload->expires_at < clock_.NowSeconds()) {
         // Confirmed already (a retried confirmation): its image.
         if (const auto image = db_.OtaImages().Find(*input.ota_image_id)) {
             return Describe(*image);
         }
         throw ApiError(ErrorCode::kOtaImageNotFound);
+    }
+    if (upload->blob_key.empty()) {
+        TakeDirectUpload(*upload);
+        upload = RequirePendingUpload(upload->upload_id);
     }
     if (upload->blob_key.empty()) {
         throw ApiError(ErrorCode::kOtaNothingUploaded);
@@ -647,11 +709,15 @@ OtaImage OtaImageService::RegisterPackage(
             "file_path (the uploaded package's file name) is missing"
         );
     }
-    const auto upload = db_.OtaUploads().FindPackage(*input.file_path);
+    auto upload = db_.OtaUploads().FindPackage(*input.file_path);
     if (!upload || upload->expires_at < clock_.NowSeconds()) {
         throw ApiError(
             ErrorCode::kOtaImageNotFound, "No package was uploaded under this file_path"
         );
+    }
+    if (upload->blob_key.empty()) {
+        TakeDirectUpload(*upload);
+        upload = RequirePendingUpload(upload->upload_id);
     }
     if (upload->blob_key.empty()) {
         throw ApiError(ErrorCode::kOtaNothingUploaded);
@@ -756,14 +822,17 @@ int OtaImageService::ExpireUploads() {
     const std::lock_guard lock(blob_mutex_);
     for (;;) {
         std::vector<std::string> keys;
+        std::vector<std::string> expired_ids;
         std::size_t uploads_found = 0;
         std::size_t images_found = 0;
         db_.Transaction([&] {
             auto& store = db_.OtaUploads();
             keys.clear();
             const auto uploads = store.Expired(now, kSweepBatch);
+            expired_ids.clear();
             for (const auto& upload : uploads) {
                 store.Delete(upload.upload_id);
+                expired_ids.push_back(upload.upload_id);
                 if (!upload.blob_key.empty()) {
                     keys.push_back(upload.blob_key);
                 }
@@ -778,6 +847,14 @@ int OtaImageService::ExpireUploads() {
         });
         for (const auto& key : keys) {
             ReleaseIfUnused(key);
+        }
+        // Bytes PUT straight into the store (S3) for these uploads, never confirmed.
+        for (const auto& id : expired_ids) {
+            try {
+                blobs_.RemoveUpload(id);
+            } catch (const std::exception& e) {
+                core::log::Warn("ota: removing direct upload " + id + ": " + e.what());
+            }
         }
         total += static_cast<int>(uploads_found + images_found);
         if (uploads_found < kSweepBatch && images_found < kSweepBatch) {

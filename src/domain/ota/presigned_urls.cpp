@@ -51,6 +51,12 @@ std::string PresignedUrls::Signed(
 std::string PresignedUrls::DownloadUrl(
     const std::string& blob_key, const std::string& file_name, std::chrono::seconds valid_for
 ) const {
+    if (direct_ != nullptr) {
+        if (auto url = direct_->DirectDownloadUrl(blob_key, SafeFileName(file_name), valid_for);
+            !url.empty()) {
+            return url;
+        }
+    }
     const std::string path =
         std::string(kDownloadPrefix) + blob_key + "/" + SafeFileName(file_name);
     return Signed("GET", path, "", valid_for);
@@ -59,6 +65,11 @@ std::string PresignedUrls::DownloadUrl(
 std::string PresignedUrls::UploadUrl(
     std::string_view upload_id, std::string_view content_md5, std::chrono::seconds valid_for
 ) const {
+    if (direct_ != nullptr) {
+        if (auto url = direct_->DirectUploadUrl(upload_id, content_md5, valid_for); !url.empty()) {
+            return url;
+        }
+    }
     const std::string path = std::string(kUploadPrefix) + std::string(upload_id);
     return Signed("PUT", path, content_md5, valid_for);
 }

@@ -2,7 +2,8 @@
 // (GET <base>/blobs/<blob key>/<file name>) and uploads (PUT <base>/uploads/<upload id>), each
 // with ?expires=<unix seconds>&signature=<HMAC> over its method, path, expiry and the
 // Content-MD5 its body must carry (crypto::UrlSigner). Whoever holds a URL may do exactly that
-// until it expires; nodes and upload tools need no other credential.
+// until it expires; nodes and upload tools need no other credential. When the blob store lets
+// clients transfer bytes directly (S3), its own presigned URLs are handed out instead.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "core/clock.hpp"
 #include "crypto/url_signer.hpp"
 #include "domain/ota/image_url.hpp"
+#include "storage/blob_store.hpp"
 
 namespace rainmaker::domain::ota {
 
@@ -23,6 +25,10 @@ public:
 
     // `base`: "https://<public host>:<port>", the start of every URL.
     PresignedUrls(const crypto::UrlSigner& signer, const core::Clock& clock, std::string base);
+
+    // Hands out `blobs`' direct URLs (BlobStore::DirectDownloadUrl, DirectUploadUrl) where it
+    // has them. Called before the URLs are used; `blobs` outlives this.
+    void UseDirectUrlsOf(storage::BlobStore* blobs) { direct_ = blobs; }
 
     // Sets the base again (once a free HTTPS port was bound). Safe beside the other calls.
     void SetBase(std::string base);
@@ -65,6 +71,7 @@ private:
 
     const crypto::UrlSigner& signer_;
     const core::Clock& clock_;
+    storage::BlobStore* direct_ = nullptr;
     mutable std::mutex mutex_;
     std::string base_;
 };

@@ -10,7 +10,7 @@
 
 #include <curl/curl.h>
 
-namespace rainmaker::outbound {
+namespace rainmaker::net {
 
 // Calls curl_global_init exactly once per process; throws std::runtime_error if it fails.
 void EnsureCurlGlobalInit();
@@ -59,4 +59,4 @@ struct HttpAnswer {
 // (or, with refuse_larger, a larger one); any HTTP status is an answer.
 HttpAnswer PerformHttp(const HttpRequest& request, const std::string& what);
 
-}  // namespace rainmaker::outbound
+}  // namespace rainmaker::net

@@ -1,12 +1,12 @@
 // libcurl set-up and handle ownership in one place, so every sender gets the same safe defaults.
-#include "outbound/curl_easy.hpp"
+#include "net/curl_easy.hpp"
 
 #include <algorithm>
 #include <array>
 #include <mutex>
 #include <stdexcept>
 
-namespace rainmaker::outbound {
+namespace rainmaker::net {
 
 void EnsureCurlGlobalInit() {
     // curl_global_init is not guaranteed thread-safe on every build, so it runs once, here.
@@ -139,4 +139,4 @@ std::string CurlErrorText(CURLcode code, const char* error_buffer) {
     return text;
 }
 
-}  // namespace rainmaker::outbound
+}  // namespace rainmaker::net
