@@ -152,6 +152,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     c.blob_dir = blob_dir;
     Read(t, "storage.blob_backend", c.blob_backend);
     Read(t, "storage.s3.endpoint", c.s3.endpoint);
+    Read(t, "storage.s3.public_endpoint", c.s3.public_endpoint);
     Read(t, "storage.s3.bucket", c.s3.bucket);
     Read(t, "storage.s3.region", c.s3.region);
     Read(t, "storage.s3.prefix", c.s3.prefix);
@@ -334,6 +335,16 @@ void CheckConfig(const Config& c) {
     }
     if (c.blob_backend == "s3") {
         storage::s3::CheckS3Config(c.s3);
+        // S3's presigned URLs live 7 days at most.
+        constexpr std::int64_t kWeek = 7 * 24 * 3600;
+        if (c.ota.upload_url_ttl.count() > kWeek || c.ota.image_url_ttl.count() > kWeek ||
+            c.ota.user_image_url_ttl.count() > kWeek) {
+            throw std::runtime_error(
+                "config: with storage.blob_backend s3, ota.upload_url_ttl_seconds, "
+                "image_url_ttl_seconds and user_image_url_ttl_seconds are at most 604800 (S3's "
+                "presigned URLs live 7 days at most)"
+            );
+        }
     }
     const auto& https = c.http.https;
     if (https.cert_file.empty() != https.key_file.empty()) {

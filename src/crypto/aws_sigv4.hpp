@@ -1,7 +1,8 @@
 // AWS Signature Version 4 for presigned URLs (the signature in the query string), as AWS
 // documents it for S3 ("Authenticating Requests: Using Query Parameters"): whoever holds the URL
-// may make that one request until it expires. Requests the server makes itself are signed by
-// libcurl (CURLOPT_AWS_SIGV4); a URL handed to someone else cannot be, so it is built here.
+// may make that request (that method on that object), as often as they like, until it expires.
+// Requests the server makes itself are signed by libcurl (CURLOPT_AWS_SIGV4); a URL handed to
+// someone else cannot be, so it is built here.
 #pragma once
 
 #include <cstdint>

@@ -164,9 +164,11 @@ TEST_F(S3BlobStoreTest, WrongCredentialsAndBucketsAreToldAtStart) {
     config = S3().Config();
     config.endpoint = S3().endpoint() + "/path";
     EXPECT_THROW(Store(config), std::runtime_error);
-    config = S3().Config();
-    config.prefix = "a?b";
-    EXPECT_THROW(Store(config), std::runtime_error);
+    for (const std::string prefix : {"a?b/", "a", "../other/", "a//b/", "/a/", "./"}) {
+        config = S3().Config();
+        config.prefix = prefix;
+        EXPECT_THROW(Store(config), std::runtime_error) << prefix;
+    }
     config = S3().Config();
     config.access_key_id.clear();
     EXPECT_THROW(Store(config), std::runtime_error);
@@ -181,6 +183,24 @@ TEST_F(S3BlobStoreTest, APrefixKeepsObjectsApart) {
     EXPECT_EQ(Store(S3().Config()).Get(key), std::nullopt);  // not under another prefix
     const auto url = store.DirectDownloadUrl(key, "x.bin", std::chrono::seconds(60));
     EXPECT_EQ(FetchUrl("GET", url).body, "prefixed");
+    store.Remove(key);
+}
+
+TEST_F(S3BlobStoreTest, URLsNameThePublicEndpointAndTheHostAsClientsSendIt) {
+    auto config = S3().Config();
+    // Upper case and the default port: signed as a client sends Host (lower case, no :80).
+    config.endpoint = "HTTP://LocalHost:" + std::to_string(S3().port());
+    auto store = Store(config);
+    store.CheckBucket();
+    const auto key = store.Put("through localhost");
+    auto url = store.DirectDownloadUrl(key, "x.bin", std::chrono::seconds(60));
+    EXPECT_EQ(url.rfind("http://localhost:" + std::to_string(S3().port()) + "/", 0), 0U) << url;
+    EXPECT_EQ(FetchUrl("GET", url).body, "through localhost");
+
+    config = S3().Config();
+    config.public_endpoint = "https://files.example.com:443";
+    url = Store(config).DirectDownloadUrl(key, "x.bin", std::chrono::seconds(60));
+    EXPECT_EQ(url.rfind("https://files.example.com/firmware/blobs/" + key + "?", 0), 0U) << url;
     store.Remove(key);
 }
 

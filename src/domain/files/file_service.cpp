@@ -183,7 +183,15 @@ File FileService::Confirm(const auth::AuthContext& caller, Scope scope, const Co
     };
     // Bytes PUT straight into the blob store (S3) are taken in first, outside the transaction.
     if (const auto pending = db_.OtaUploads().Find(file_id); pending_of_caller(pending)) {
-        uploads_.TakeDirectUpload(*pending);
+        try {
+            uploads_.TakeDirectUpload(*pending);
+        } catch (const ApiError& e) {
+            // Over the scope's limit: the files' own code, as at the confirmation below.
+            if (e.code() == ErrorCode::kBodyTooLarge || e.code() == ErrorCode::kOtaUploadTooLarge) {
+                throw ApiError(rules.too_large);
+            }
+            throw;
+        }
     }
     storage::FileRow file;
     db_.Transaction([&] {

@@ -255,11 +255,12 @@ public:
     );
 
     // Bytes PUT straight into the blob store through its own presigned upload URL (S3): when
-    // `upload` has no bytes yet and some arrived there, they are checked as ReceiveUpload checks
-    // a PUT to our listener (size limits, the md5_checksum asked for), copied into a blob,
-    // recorded on the upload, and the arrived object removed; a body refused is removed too.
-    // Nothing happens for a store without direct uploads. Throws what ReceiveUpload throws,
-    // kBodyTooLarge, and kOtaImageFetchFailed when the store cannot be read.
+    // some arrived for `upload`, they are checked as a PUT to our listener is (size limits, the
+    // md5_checksum asked for, StartUpload's controls), copied into a blob recorded on the upload
+    // (replacing bytes taken in before), and the arrived object removed; a body refused is
+    // removed too. Nothing happens for a store without direct uploads. Throws what StartUpload
+    // and ReceiveUpload throw, kBodyTooLarge, and kOtaImageFetchFailed when the store cannot be
+    // read.
     void TakeDirectUpload(const storage::OtaUploadRow& upload);
 
     // #34. Throws kOtaImageIdMissing, kInvalidBody (image_type not firmware/package/raw),
@@ -343,6 +344,8 @@ private:
     StoredFirmware ExtractPackage(const std::string& zip_key);
     // Forgets the bytes of a pending upload found invalid (its URL may be used again).
     void DiscardUpload(const storage::OtaUploadRow& upload);
+    // Removes what was PUT straight into the blob store for these uploads (failures logged).
+    void RemoveDirectUploads(const std::vector<std::string>& upload_ids);
     // Turns the pending `upload` into the image `row` (its blob stored), or throws.
     OtaImage ConfirmInto(
         storage::OtaImageRow row, const storage::OtaUploadRow& upload, bool package

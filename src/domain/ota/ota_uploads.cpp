@@ -338,14 +338,17 @@ std::string OtaImageService::RequestPackageUpload(
     row.created_at = now;
     row.expires_at = now + config_.upload_url_ttl.count();
     std::string replaced;
-    const std::lock_guard lock(blob_mutex_);
+    std::string replaced_upload;
+    std::unique_lock lock(blob_mutex_);
     db_.Transaction([&] {
         auto& uploads = db_.OtaUploads();
         replaced.clear();
+        replaced_upload.clear();
         // A pending package of that name is replaced: #45 names packages by file name.
         if (const auto previous = uploads.FindPackage(row.image_name)) {
             uploads.Delete(previous->upload_id);
             replaced = previous->blob_key;
+            replaced_upload = previous->upload_id;
         }
         if (uploads.CountPending(caller.user_id, now) >= config_.max_pending_uploads) {
             throw ApiError(
@@ -360,6 +363,10 @@ std::string OtaImageService::RequestPackageUpload(
     });
     if (!replaced.empty()) {
         ReleaseIfUnused(replaced);
+    }
+    lock.unlock();
+    if (!replaced_upload.empty()) {
+        RemoveDirectUploads({replaced_upload});
     }
     return urls.UploadUrl(row.upload_id, "", config_.upload_url_ttl);
 }
@@ -429,16 +436,9 @@ void OtaImageService::ReceiveUpload(
 }
 
 void OtaImageService::TakeDirectUpload(const storage::OtaUploadRow& upload) {
-    if (!upload.blob_key.empty()) {
-        return;
-    }
-    const auto forget = [&] {
-        try {
-            blobs_.RemoveUpload(upload.upload_id);
-        } catch (const std::exception& e) {
-            core::log::Warn("ota: removing direct upload " + upload.upload_id + ": " + e.what());
-        }
-    };
+    const auto forget = [&] { RemoveDirectUploads({upload.upload_id}); };
+    // Looked for even when the upload has bytes already: bytes PUT again after a confirmation
+    // that failed (a field missing, a name taken) replace them, as a PUT to our listener does.
     std::unique_ptr<storage::BlobReader> arrived;
     try {
         arrived = blobs_.OpenUpload(upload.upload_id);
@@ -457,10 +457,11 @@ void OtaImageService::TakeDirectUpload(const storage::OtaUploadRow& upload) {
             ? ApiError(ErrorCode::kOtaUploadTooLarge, TooLarge(config_.max_upload_bytes))
             : ApiError(ErrorCode::kBodyTooLarge, LimitText(UploadLimit(upload)));
     }
-    std::unique_ptr<storage::BlobWriter> writer;
+    // The controls of a PUT to our listener: one copy of an upload at a time
+    // (kUploadInProgress), the caps on uploads in flight, room for the copy.
+    const auto writer = StartUpload(upload.upload_id, size);
     crypto::Hasher md5(crypto::Hasher::Algorithm::kMd5);
     try {
-        writer = blobs_.NewWriter();
         std::string chunk(std::min<std::uint64_t>(size, 1 << 20), '\0');
         for (std::uint64_t offset = 0; offset < size;) {
             const std::size_t n = arrived->ReadAt(offset, chunk.data(), chunk.size());
@@ -653,10 +654,8 @@ OtaImage OtaImageService::ConfirmUpload(
         }
         throw ApiError(ErrorCode::kOtaImageNotFound);
     }
-    if (upload->blob_key.empty()) {
-        TakeDirectUpload(*upload);
-        upload = RequirePendingUpload(upload->upload_id);
-    }
+    TakeDirectUpload(*upload);
+    upload = RequirePendingUpload(upload->upload_id);
     if (upload->blob_key.empty()) {
         throw ApiError(ErrorCode::kOtaNothingUploaded);
     }
@@ -715,10 +714,8 @@ OtaImage OtaImageService::RegisterPackage(
             ErrorCode::kOtaImageNotFound, "No package was uploaded under this file_path"
         );
     }
-    if (upload->blob_key.empty()) {
-        TakeDirectUpload(*upload);
-        upload = RequirePendingUpload(upload->upload_id);
-    }
+    TakeDirectUpload(*upload);
+    upload = RequirePendingUpload(upload->upload_id);
     if (upload->blob_key.empty()) {
         throw ApiError(ErrorCode::kOtaNothingUploaded);
     }
@@ -816,10 +813,21 @@ UserImage OtaImageService::UploadUserImage(
     return out;
 }
 
+void OtaImageService::RemoveDirectUploads(const std::vector<std::string>& upload_ids) {
+    for (const auto& id : upload_ids) {
+        try {
+            blobs_.RemoveUpload(id);
+        } catch (const std::exception& e) {
+            core::log::Warn("ota: removing direct upload " + id + ": " + e.what());
+        }
+    }
+}
+
 int OtaImageService::ExpireUploads() {
     const auto now = clock_.NowSeconds();
     int total = 0;
-    const std::lock_guard lock(blob_mutex_);
+    std::vector<std::string> gone_uploads;
+    std::unique_lock lock(blob_mutex_);
     for (;;) {
         std::vector<std::string> keys;
         std::vector<std::string> expired_ids;
@@ -848,16 +856,13 @@ int OtaImageService::ExpireUploads() {
         for (const auto& key : keys) {
             ReleaseIfUnused(key);
         }
-        // Bytes PUT straight into the store (S3) for these uploads, never confirmed.
-        for (const auto& id : expired_ids) {
-            try {
-                blobs_.RemoveUpload(id);
-            } catch (const std::exception& e) {
-                core::log::Warn("ota: removing direct upload " + id + ": " + e.what());
-            }
-        }
+        // Bytes PUT straight into the store (S3) for these uploads, never confirmed: removed
+        // below, without the lock.
+        gone_uploads.insert(gone_uploads.end(), expired_ids.begin(), expired_ids.end());
         total += static_cast<int>(uploads_found + images_found);
         if (uploads_found < kSweepBatch && images_found < kSweepBatch) {
+            lock.unlock();
+            RemoveDirectUploads(gone_uploads);
             return total;
         }
     }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,12 +15,17 @@
 #include <stdexcept>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <vector>
 
 #include "crypto/aws_sigv4.hpp"
 #include "crypto/digest.hpp"
 #include "net/curl_easy.hpp"
+
+// libcurl signs x-amz-content-sha256 as the payload's hash from 7.87 on (and has
+// CURLOPT_PROTOCOLS_STR from 7.85): older ones would have S3 refuse every PUT.
+static_assert(LIBCURL_VERSION_NUM >= 0x075700, "the S3 blob store needs libcurl 7.87 or newer");
 
 namespace rainmaker::storage::s3 {
 
@@ -33,11 +39,24 @@ constexpr std::size_t kReadAhead = 1 << 20;          // bytes a ranged read fetc
 constexpr std::size_t kMaxErrorBody = 512;           // of an error answer, kept for the log
 constexpr std::int64_t kMaxPresign = 7 * 24 * 3600;  // SigV4's longest X-Amz-Expires
 
+// Letters, digits and / . _ -, ending with '/', no empty, "." or ".." step, no leading '/'.
 bool ValidPrefix(std::string_view prefix) {
-    return std::all_of(prefix.begin(), prefix.end(), [](char c) {
+    const bool characters = std::all_of(prefix.begin(), prefix.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '/' || c == '.' || c == '_' || c == '-';
     });
+    if (!characters || (!prefix.empty() && prefix.back() != '/')) {
+        return false;
+    }
+    for (std::size_t start = 0; start < prefix.size();) {
+        const auto end = prefix.find('/', start);
+        const auto step = prefix.substr(start, end - start);
+        if (step.empty() || step == "." || step == "..") {
+            return false;
+        }
+        start = end + 1;
+    }
+    return true;
 }
 
 // {scheme, host[:port]} of an endpoint "scheme://host[:port]" (a trailing '/' allowed).
@@ -46,7 +65,10 @@ std::pair<std::string, std::string> SplitEndpoint(std::string_view endpoint) {
     if (scheme_end == std::string_view::npos) {
         throw std::runtime_error("storage.s3.endpoint must start with http:// or https://");
     }
-    const std::string scheme(endpoint.substr(0, scheme_end));
+    std::string scheme(endpoint.substr(0, scheme_end));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
     std::string_view host = endpoint.substr(scheme_end + 3);
     if (!host.empty() && host.back() == '/') {
         host.remove_suffix(1);
@@ -57,7 +79,17 @@ std::pair<std::string, std::string> SplitEndpoint(std::string_view endpoint) {
     if (host.empty() || host.find_first_of("/?#@ ") != std::string_view::npos) {
         throw std::runtime_error("storage.s3.endpoint must be scheme://host[:port], no path");
     }
-    return {scheme, std::string(host)};
+    // As clients send Host: lower case, without the scheme's default port (a signature names
+    // the host exactly).
+    std::string normal(host);
+    std::transform(normal.begin(), normal.end(), normal.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
+    const std::string default_port = scheme == "https" ? ":443" : ":80";
+    if (normal.ends_with(default_port)) {
+        normal.resize(normal.size() - default_port.size());
+    }
+    return {scheme, normal};
 }
 
 // Closes a FILE* when it goes.
@@ -87,7 +119,13 @@ void CheckS3Config(const S3Config& c) {
         throw std::runtime_error("storage.s3.region must not be empty");
     }
     if (!ValidPrefix(c.prefix)) {
-        throw std::runtime_error("storage.s3.prefix may hold only letters, digits and / . _ -");
+        throw std::runtime_error(
+            "storage.s3.prefix: letters, digits and / . _ -, ending with /, no empty, . or .. "
+            "step (\"rainmaker/\")"
+        );
+    }
+    if (!c.public_endpoint.empty()) {
+        SplitEndpoint(c.public_endpoint);
     }
     if (c.timeout.count() < 1) {
         throw std::runtime_error("storage.s3.timeout_seconds must be at least 1");
@@ -99,15 +137,10 @@ void CheckS3Config(const S3Config& c) {
 class S3BlobStore::Client {
 public:
     explicit Client(const S3Config& config) : config_(config) {
-        const auto [scheme, host] = SplitEndpoint(config.endpoint);
-        if (config.path_style) {
-            origin_ = scheme + "://" + host;
-            base_path_ = "/" + config.bucket + "/";
-        } else {
-            origin_ = scheme + "://" + config.bucket + "." + host;
-            base_path_ = "/";
-        }
-        base_path_ += config.prefix;
+        origin_ = OriginOf(config.endpoint);
+        public_origin_ =
+            config.public_endpoint.empty() ? origin_ : OriginOf(config.public_endpoint);
+        base_path_ = (config.path_style ? "/" + config.bucket + "/" : "/") + config.prefix;
         sigv4_ = "aws:amz:" + config.region + ":s3";
     }
 
@@ -119,8 +152,9 @@ public:
         std::FILE* file = nullptr;  // a PUT's bytes, read from the start
         std::uint64_t file_size = 0;
         std::optional<std::pair<std::uint64_t, std::uint64_t>> range;  // inclusive
-        std::string* out = nullptr;                                    // a 2xx answer's body
-        std::size_t max_out = 0;                                       // past it the exchange fails
+        std::string if_match;        // an ETag the object must still have (412 otherwise)
+        std::string* out = nullptr;  // a 2xx answer's body
+        std::size_t max_out = 0;     // past it the exchange fails
     };
 
     struct Answer {
@@ -138,7 +172,8 @@ public:
         return config_.path_style ? "/" + config_.bucket : std::string("/");
     }
 
-    const std::string& origin() const { return origin_; }
+    // Where clients reach the bucket (presigned URLs).
+    const std::string& public_origin() const { return public_origin_; }
 
     // Performs `x` on `handle` (reset first). Throws std::runtime_error when there is no answer.
     Answer Perform(CURL* handle, const Exchange& x) const {
@@ -149,6 +184,17 @@ public:
         const std::string url = origin_ + crypto::AwsUriEncode(x.path, true);
         net::CurlSlist headers;
         net::AppendToSlist(headers, "x-amz-content-sha256: " + x.payload_sha256);
+        if (!x.if_match.empty()) {
+            net::AppendToSlist(headers, "If-Match: " + x.if_match);
+        }
+
+        // Nothing set here points into this frame once it returns (a reader keeps its handle).
+        struct Reset {
+            CURL* handle;
+
+            ~Reset() { curl_easy_reset(handle); }
+        } reset{handle};
+
         const auto set = [&](CURLoption option, auto value, const char* name) {
             net::ThrowIfCurlFailed(curl_easy_setopt(handle, option, value), name);
         };
@@ -174,13 +220,16 @@ public:
             range = std::to_string(x.range->first) + "-" + std::to_string(x.range->second);
             set(CURLOPT_RANGE, range.c_str(), "CURLOPT_RANGE");
         }
-        Source source{x.body, x.file};
+        Source source{x.body, x.body, x.file};
         if (x.method == "HEAD") {
             set(CURLOPT_NOBODY, 1L, "CURLOPT_NOBODY");
         } else if (x.method == "PUT") {
             set(CURLOPT_UPLOAD, 1L, "CURLOPT_UPLOAD");
             set(CURLOPT_READFUNCTION, &Source::Read, "CURLOPT_READFUNCTION");
             set(CURLOPT_READDATA, &source, "CURLOPT_READDATA");
+            // A body sent again (a reused connection found closed): rewound.
+            set(CURLOPT_SEEKFUNCTION, &Source::Seek, "CURLOPT_SEEKFUNCTION");
+            set(CURLOPT_SEEKDATA, &source, "CURLOPT_SEEKDATA");
             const auto size = x.file != nullptr ? x.file_size : x.body.size();
             set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size), "CURLOPT_INFILESIZE");
         } else if (x.method != "GET") {
@@ -262,8 +311,25 @@ private:
     };
 
     struct Source {
-        std::string_view body;
+        std::string_view whole;
+        std::string_view body;  // what is still to send of `whole`
         std::FILE* file;
+
+        static int Seek(void* user, curl_off_t offset, int origin) {
+            auto* source = static_cast<Source*>(user);
+            if (origin != SEEK_SET || offset < 0) {
+                return CURL_SEEKFUNC_CANTSEEK;
+            }
+            if (source->file != nullptr) {
+                return ::fseeko(source->file, offset, SEEK_SET) == 0 ? CURL_SEEKFUNC_OK
+                                                                     : CURL_SEEKFUNC_FAIL;
+            }
+            if (static_cast<std::uint64_t>(offset) > source->whole.size()) {
+                return CURL_SEEKFUNC_FAIL;
+            }
+            source->body = source->whole.substr(static_cast<std::size_t>(offset));
+            return CURL_SEEKFUNC_OK;
+        }
 
         static std::size_t Read(char* out, std::size_t size, std::size_t count, void* user) {
             auto* source = static_cast<Source*>(user);
@@ -279,8 +345,15 @@ private:
         }
     };
 
+    // "scheme://host" of an endpoint, with the bucket in the host when virtual-hosted.
+    std::string OriginOf(const std::string& endpoint) const {
+        const auto [scheme, host] = SplitEndpoint(endpoint);
+        return scheme + "://" + (config_.path_style ? host : config_.bucket + "." + host);
+    }
+
     S3Config config_;
     std::string origin_;
+    std::string public_origin_;
     std::string base_path_;
     std::string sigv4_;
 };
@@ -335,15 +408,23 @@ public:
             Client::Exchange x;
             x.path = path_;
             x.range = std::make_pair(offset, last);
+            x.if_match = head_.etag;  // the bytes opened, not an object PUT since
             block_.clear();
             x.out = &block_;
+            const bool whole = offset == 0 && last + 1 == head_.size;
             x.max_out = static_cast<std::size_t>(last - offset + 1);
             const auto answer = client_->Perform(handle_.get(), x);
-            // 206 with the range; an object replaced by a smaller one meanwhile fails here.
-            if (answer.status != 206 || block_.size() != x.max_out) {
+            // 206 with the range (200 with everything, from a server that ignores ranges, is
+            // taken only when everything was asked for).
+            const bool ok = (answer.status == 206 || (answer.status == 200 && whole)) &&
+                            block_.size() == x.max_out;
+            if (!ok) {
                 block_.clear();
-                if (answer.status == 206 || Client::Ok(answer)) {
+                if (answer.status == 412 || answer.status == 206) {
                     throw std::runtime_error("S3 GET " + path_ + ": the object changed");
+                }
+                if (answer.status == 200) {
+                    throw std::runtime_error("S3 GET " + path_ + ": the server ignored Range");
                 }
                 Client::Fail(x, answer);
             }
@@ -438,6 +519,15 @@ S3BlobStore::S3BlobStore(S3Config config, fs::path spool_dir, const core::Clock&
     fs::permissions(spool_dir_, fs::perms::owner_all, fs::perm_options::replace);
 }
 
+std::optional<std::uint64_t> S3BlobStore::FreeBytes() {
+    struct statvfs st {};
+
+    if (::statvfs(spool_dir_.c_str(), &st) != 0) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
 void S3BlobStore::CheckBucket() {
     const auto handle = net::MakeCurlEasy();
     Client::Exchange x;
@@ -448,8 +538,10 @@ void S3BlobStore::CheckBucket() {
         throw std::runtime_error(
             "S3 bucket " + config_.bucket + " at " + config_.endpoint + " answered HEAD with " +
             std::to_string(answer.status) +
-            (answer.status == 404   ? " (no such bucket)"
-             : answer.status == 403 ? " (the credentials are refused)"
+            (answer.status == 404 ? " (no such bucket)"
+             : answer.status == 403
+                 ? " (the credentials are refused, or lack s3:ListBucket, or this clock is off)"
+             : answer.status == 301 ? " (the bucket is in another region: storage.s3.region)"
                                     : "")
         );
     }
@@ -508,7 +600,7 @@ std::optional<std::string> S3BlobStore::Get(std::string_view key) {
         Client::Fail(x, answer);
     }
     if (crypto::Sha256Hex(bytes) != key) {
-        throw BlobCorrupt("S3 object " + ObjectOf(key) + " does not hash to its name");
+        throw BlobCorrupt("S3 object " + x.path + " does not hash to its name");
     }
     return bytes;
 }
@@ -600,7 +692,7 @@ std::string S3BlobStore::DirectDownloadUrl(
 ) {
     crypto::AwsPresignRequest r;
     r.method = "GET";
-    r.origin = client_->origin();
+    r.origin = client_->public_origin();
     r.path = client_->PathOf(ObjectOf(key));
     r.region = config_.region;
     r.service = "s3";
@@ -619,7 +711,7 @@ std::string S3BlobStore::DirectUploadUrl(
 ) {
     crypto::AwsPresignRequest r;
     r.method = "PUT";
-    r.origin = client_->origin();
+    r.origin = client_->public_origin();
     r.path = client_->PathOf(UploadObjectOf(upload_name));
     r.region = config_.region;
     r.service = "s3";

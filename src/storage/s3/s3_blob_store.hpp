@@ -2,9 +2,10 @@
 // of key K is the object <prefix>blobs/K, bytes PUT through a presigned upload URL wait in
 // <prefix>uploads/<upload id> until the server takes them in. Every request the server makes is
 // signed by libcurl (SigV4); URLs handed to clients (downloads for nodes, uploads for admins)
-// are S3's own presigned URLs, so the bytes never pass through this server on their way to or
-// from devices. Path-style addressing (<endpoint>/<bucket>/<object>) for local S3 servers,
-// virtual-hosted (<bucket>.<endpoint host>) for AWS.
+// are S3's own presigned URLs: devices download straight from the bucket, and uploads go into
+// it (the server then copies each into its blob, through a spool file). Path-style addressing
+// (<endpoint>/<bucket>/<object>) for local S3 servers, virtual-hosted (<bucket>.<endpoint host>)
+// for AWS.
 #pragma once
 
 #include <chrono>
@@ -20,7 +21,10 @@ struct S3Config {
     std::string endpoint;  // "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9000"
     std::string bucket;
     std::string region = "us-east-1";
-    std::string prefix;      // object names start with it ("rainmaker/"); [A-Za-z0-9/._-]
+    // Where clients (nodes, apps, admins' tools) reach the same store, when not at `endpoint`
+    // (the server on an internal address): presigned URLs name it. "": `endpoint`.
+    std::string public_endpoint;
+    std::string prefix;  // object names start with it ("rainmaker/"); [A-Za-z0-9/._-], ends in /
     bool path_style = true;  // false: virtual-hosted
     std::string access_key_id;
     std::string secret_access_key;
@@ -49,6 +53,8 @@ public:
     bool Remove(std::string_view key) override;
     std::unique_ptr<BlobWriter> NewWriter() override;
     std::unique_ptr<BlobReader> Open(std::string_view key) override;
+    // The space left beside the spool files (a blob is written there before its PUT).
+    std::optional<std::uint64_t> FreeBytes() override;
     std::string DirectDownloadUrl(
         std::string_view key, std::string_view file_name, std::chrono::seconds valid_for
     ) override;
@@ -58,9 +64,10 @@ public:
     std::unique_ptr<BlobReader> OpenUpload(std::string_view upload_name) override;
     void RemoveUpload(std::string_view upload_name) override;
 
-    // The object name of the blob `key` ("<prefix>blobs/<key>").
+    // The object name of the blob `key` below the prefix ("blobs/<key>").
     std::string ObjectOf(std::string_view key) const;
-    // The object name of an upload ("<prefix>uploads/<name>"); throws std::invalid_argument
+    // The object name of an upload below the prefix ("uploads/<name>"); throws
+    // std::invalid_argument
     // when `upload_name` is not 1..64 letters and digits.
     std::string UploadObjectOf(std::string_view upload_name) const;
 
