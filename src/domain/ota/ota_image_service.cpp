@@ -134,9 +134,9 @@ OtaImage OtaImageService::Upload(const auth::AuthContext& caller, const UploadIn
     // The blob is written (and synced) before the transaction, outside the store's write lock;
     // a failed transaction takes it away again, and a replaced image's blob goes only once the
     // replacement committed.
-    const std::lock_guard lock(blob_mutex_);
+    std::unique_lock<std::mutex> lock;
     try {
-        row.blob_key = blobs_.Put(decoded.bytes);
+        row.blob_key = PutThenLock(decoded.bytes, lock);
     } catch (const std::exception& e) {
         core::log::Error("ota: storing image " + row.image_name + ": " + e.what());
         throw ApiError(ErrorCode::kOtaImageSaveFailed);
@@ -315,18 +315,38 @@ std::string OtaImageService::BlobBytes(const std::string& key) {
     throw ApiError(ErrorCode::kOtaImageFetchFailed);
 }
 
+std::string OtaImageService::PutThenLock(
+    std::string_view bytes, std::unique_lock<std::mutex>& lock
+) {
+    std::string key = blobs_.Put(bytes);
+    lock = std::unique_lock(blob_mutex_);
+    if (!blobs_.Size(key)) {
+        key = blobs_.Put(bytes);  // the last row naming the same bytes went meanwhile
+    }
+    return key;
+}
+
 void OtaImageService::StoreBlobs(
     const std::vector<std::string_view>& parts,
     const std::function<void(const std::vector<std::string>&)>& record
 ) {
-    const std::lock_guard lock(blob_mutex_);
+    std::unique_lock lock(blob_mutex_, std::defer_lock);
     std::vector<std::string> keys;
     try {
         for (const auto part : parts) {
-            keys.push_back(blobs_.Put(part));
+            keys.push_back(blobs_.Put(part));  // without the lock, as PutThenLock
+        }
+        lock.lock();
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (!blobs_.Size(keys[i])) {
+                keys[i] = blobs_.Put(parts[i]);  // a removal took them meanwhile
+            }
         }
         record(keys);
     } catch (...) {
+        if (!lock.owns_lock()) {
+            lock.lock();
+        }
         for (const auto& key : keys) {
             ReleaseIfUnused(key);
         }

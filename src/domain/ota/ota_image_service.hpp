@@ -359,6 +359,10 @@ private:
     // Removes the blob of `key` when no row (image, upload, user image, file) names it any more
     // (with blob_mutex_ held).
     void ReleaseIfUnused(const std::string& key);
+    // Stores `bytes` without blob_mutex_ (a write to S3 must not hold every other upload), then
+    // takes it and writes them again if a removal took them meanwhile: returns their key, the
+    // lock held. Throws what BlobStore::Put throws.
+    std::string PutThenLock(std::string_view bytes, std::unique_lock<std::mutex>& lock);
     const PresignedUrls& Urls() const;
 
     const PresignedUrls* urls_ = nullptr;
@@ -370,7 +374,8 @@ private:
     OtaImageConfig config_;
     // Blobs are written before the row that names them commits and removed after the row
     // that named them is gone; uploads and deletions take this lock so that no blob is
-    // removed between another upload's write and its commit.
+    // removed between another upload's write and its commit. Writes happen before it is taken,
+    // and what they stored is checked to be still there once it is held.
     std::mutex blob_mutex_;
 };
 

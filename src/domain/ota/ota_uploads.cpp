@@ -398,13 +398,25 @@ void OtaImageService::ReceiveUpload(
             "The body does not match the md5_checksum this upload was asked with"
         );
     }
-    const std::lock_guard lock(blob_mutex_);
     std::string key;
     try {
-        key = blob.Commit();
+        key = blob.Commit();  // without the lock: a PUT to S3 must not hold every other upload
     } catch (const std::exception& e) {
         core::log::Error("ota: storing upload " + std::string(upload_id) + ": " + e.what());
         throw ApiError(ErrorCode::kOtaUploadFailed);
+    }
+    const std::lock_guard lock(blob_mutex_);
+    // The last row naming the same bytes may have gone, and taken them, meanwhile.
+    std::optional<std::uint64_t> stored;
+    try {
+        stored = blobs_.Size(key);
+    } catch (const std::exception& e) {
+        core::log::Error("ota: checking upload " + std::string(upload_id) + ": " + e.what());
+    }
+    if (!stored) {
+        throw ApiError(
+            ErrorCode::kOtaUploadFailed, "The upload could not be stored; send it again"
+        );
     }
     std::string previous;
     try {
@@ -766,9 +778,9 @@ UserImage OtaImageService::UploadUserImage(
     row.file_md5 = crypto::Md5Hex(decoded.bytes);
     row.created_at = now;
     row.expires_at = now + config_.user_image_url_ttl.count();
-    const std::lock_guard lock(blob_mutex_);
+    std::unique_lock<std::mutex> lock;
     try {
-        row.blob_key = blobs_.Put(decoded.bytes);
+        row.blob_key = PutThenLock(decoded.bytes, lock);
     } catch (const std::exception& e) {
         core::log::Error("ota: storing a user's image: " + std::string(e.what()));
         throw ApiError(ErrorCode::kOtaImageSaveFailed);
