@@ -41,6 +41,7 @@
 #include "http/api/automation_routes.hpp"
 #include "http/api/blob_routes.hpp"
 #include "http/api/command_routes.hpp"
+#include "http/api/event_filter_routes.hpp"
 #include "http/api/file_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
@@ -260,6 +261,7 @@ struct Application::Parts {
           automations(*db, clock, config.automations, weather != nullptr),
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
+          event_filters(*db, clock),
           ota_images(*db, *blobs, clock, config.ota),
           files(*db, ota_images, clock),
           signing_sealer(OpenSigningSealer(*db, config.data_dir / "keys" / "signing-sealing.key")),
@@ -289,6 +291,7 @@ struct Application::Parts {
         http::api::AddTimeSeriesRoutes(router, timeseries);
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
+        http::api::AddEventFilterRoutes(router, event_filters);
         http::api::AddOtaImageRoutes(router, ota_images);
         presigned.UseDirectUrlsOf(blobs.get());
         ota_images.SetUrls(&presigned);
@@ -413,6 +416,7 @@ struct Application::Parts {
     domain::automations::AutomationService automations;
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
+    domain::events::EventFilterService event_filters;
     domain::ota::OtaImageService ota_images;
     domain::files::FileService files;
     // Seals secure boot signing keys; made only while no key needs an older one.

@@ -11,6 +11,7 @@
 #include "storage/automation_store.hpp"
 #include "storage/code_store.hpp"
 #include "storage/command_store.hpp"
+#include "storage/event_filter_store.hpp"
 #include "storage/event_store.hpp"
 #include "storage/file_store.hpp"
 #include "storage/group_store.hpp"
@@ -64,6 +65,7 @@ public:
     virtual OtaJobStore& OtaJobs() = 0;
     virtual FileStore& Files() = 0;
     virtual SigningStore& Signing() = 0;
+    virtual EventFilterStore& EventFilters() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

@@ -174,6 +174,15 @@ constexpr RouteEntry kRoutes[] = {
     {"GET", "/v1/user/node_automation", false},
     {"DELETE", "/v1/user/node_automation", false},
     // push_routes.cpp
+    // event_filter_routes.cpp
+    {"POST", "/v1/admin/event_filter", false},
+    {"PUT", "/v1/admin/event_filter", false},
+    {"GET", "/v1/admin/event_filter", false},
+    {"DELETE", "/v1/admin/event_filter", false},
+    {"POST", "/v1/user/event_filter", false},
+    {"PUT", "/v1/user/event_filter", false},
+    {"GET", "/v1/user/event_filter", false},
+    {"DELETE", "/v1/user/event_filter", false},
     {"POST", "/v1/user/push_notification/mobile_platform_endpoint", false},
     {"GET", "/v1/user/push_notification/mobile_platform_endpoint", false},
     {"DELETE", "/v1/user/push_notification/mobile_platform_endpoint", false},
@@ -2302,6 +2311,78 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             "",
             Err(127012),
             Err(127012),
+            Ok()),
+        // ---- event filters (#76-#83). Admins filter any node their scope reaches (the
+        // filtered RBAC admin reaches none: the node is "no node", its filter "not found");
+        // among users only the node's primary filters it (a node's filter decides for all its
+        // users), and nobody else sees or removes that filter.
+        Row("POST",
+            "/v1/admin/event_filter",
+            R"({"event_type":"rmaker.event.node_connected","entity_id":"{node}",)"
+            R"("entity_type":"Node","enabled":true,"enabled_for_integrations":["webhook"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(113110))
+            .Filtered(Err(100006)),
+        Row("PUT",
+            "/v1/admin/event_filter",
+            R"({"event_type":"rmaker.event.node_connected","entity_id":"{node}",)"
+            R"("entity_type":"Node","enabled":false,"enabled_for_integrations":["webhook"]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(100006)),
+        Row("GET",
+            "/v1/admin/event_filter?event_type=rmaker.event.node_connected&entity_id={node}",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .Filtered(Err(113109)),
+        Row("DELETE",
+            "/v1/admin/event_filter",
+            R"({"event_type":"rmaker.event.node_connected","entity_id":"{node}"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(113109)),
+        Row("POST",
+            "/v1/user/event_filter",
+            R"({"event_type":"rmaker.event.node_connected","entity_id":"{node}",)"
+            R"("entity_type":"Node","enabled":true,"enabled_for_integrations":["webhook"]})",
+            Err(100006),
+            Err(100006),
+            Ok()),
+        Row("PUT",
+            "/v1/user/event_filter",
+            R"({"event_type":"rmaker.event.node_connected","entity_id":"{node}",)"
+            R"("entity_type":"Node","enabled":false,"enabled_for_integrations":["webhook"]})",
+            Err(100006),
+            Err(100006),
+            Ok()),
+        Row("GET",
+            "/v1/user/event_filter?event_type=rmaker.event.node_connected&entity_id={node}",
+            "",
+            Err(113109),
+            Err(113109),
+            Ok())
+            .Checked([this](Role role, const HttpResult& r) -> std::string {
+                if (role != Role::kPrimary) {
+                    return "";
+                }
+                const auto& list = r.json.at("event_entity_mapping_list").as_array();
+                return list.size() == 1 && list[0].at("entity_id").as_string() == node_.node_id
+                           ? ""
+                           : "the primary's node filter is not listed";
+            }),
+        Row("DELETE",
+            "/v1/user/event_filter",
+            R"({"event_type":"rmaker.event.node_connected","entity_id":"{node}"})",
+            Err(113109),
+            Err(113109),
             Ok()),
         // ---- push endpoints (#84-#86): a user's own phones. Registering is anyone's (the
         // row's token moves from caller to caller: one device, one user); another user's

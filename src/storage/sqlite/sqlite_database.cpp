@@ -22,6 +22,7 @@
 #include "storage/sqlite/sqlite_ota_image_store.hpp"
 #include "storage/sqlite/sqlite_ota_job_store.hpp"
 #include "storage/sqlite/sqlite_ota_upload_store.hpp"
+#include "storage/sqlite/sqlite_event_filter_store.hpp"
 #include "storage/sqlite/sqlite_push_store.hpp"
 #include "storage/sqlite/sqlite_rbac_store.hpp"
 #include "storage/sqlite/sqlite_sharing_store.hpp"
@@ -97,6 +98,7 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       commands_(std::make_unique<SqliteCommandStore>(*this)),
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
       push_(std::make_unique<SqlitePushStore>(*this)),
+      event_filters_(std::make_unique<SqliteEventFilterStore>(*this)),
       rbac_(std::make_unique<SqliteRbacStore>(*this)),
       tags_(std::make_unique<SqliteTagStore>(*this)),
       matter_(std::make_unique<SqliteMatterStore>(*this)),
@@ -156,6 +158,10 @@ AutomationStore& SqliteDatabase::Automations() {
 
 PushStore& SqliteDatabase::Push() {
     return *push_;
+}
+
+EventFilterStore& SqliteDatabase::EventFilters() {
+    return *event_filters_;
 }
 
 RbacStore& SqliteDatabase::Rbac() {

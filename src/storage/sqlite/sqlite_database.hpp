@@ -38,6 +38,7 @@ public:
     CommandStore& Commands() override;
     AutomationStore& Automations() override;
     PushStore& Push() override;
+    EventFilterStore& EventFilters() override;
     RbacStore& Rbac() override;
     TagStore& Tags() override;
     MatterStore& Matter() override;
@@ -180,6 +181,7 @@ private:
     std::unique_ptr<CommandStore> commands_;
     std::unique_ptr<AutomationStore> automations_;
     std::unique_ptr<PushStore> push_;
+    std::unique_ptr<EventFilterStore> event_filters_;
     std::unique_ptr<RbacStore> rbac_;
     std::unique_ptr<TagStore> tags_;
     std::unique_ptr<MatterStore> matter_;
