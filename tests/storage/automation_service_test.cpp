@@ -138,6 +138,7 @@ public:
     storage::FileStore& Files() override { return db_.Files(); }
 
     storage::SigningStore& Signing() override { return db_.Signing(); }
+
     storage::EventFilterStore& EventFilters() override { return db_.EventFilters(); }
 
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
