@@ -311,6 +311,7 @@ struct Application::Parts {
         mapping.SetNodeReleased([this](std::string_view node) {
             timeseries.ForgetNode(node);
             fabrics.ForgetRainmakerNode(node);  // its next owner can commission it
+            event_filters.ForgetNode(node);     // nor do its filters pass to its next owner
         });
         db->AccessHooks().node_left_group = [this](std::string_view group, std::string_view node) {
             fabrics.NodeLeftGroup(group, node);
@@ -319,6 +320,7 @@ struct Application::Parts {
             groups.ForgetOwner(user);
             mapping.ForgetUser(user);   // nodes left without users release their series
             commands.ForgetUser(user);  // their pending command requests fail
+            event_filters.ForgetUser(user);
         });
         accounts.NormalizeStoredNames();
         mapping.SetGroupJoiner(

@@ -16,7 +16,7 @@ struct EventFilterRow {
     std::string entity_id;    // "system.<event_type>", a user id, a node id
     bool enabled = true;
     std::string integrations;  // enabled_for_integrations: a JSON array of strings
-    std::string created_by;    // the user who made it
+    std::string created_by;    // the user who wrote it last
     std::int64_t updated_at = 0;
 };
 
@@ -41,8 +41,9 @@ public:
     ) = 0;
     // Up to `limit` filters of `entity_id`, by event type.
     virtual std::vector<EventFilterRow> OfEntity(std::string_view entity_id, int limit) = 0;
-    // Deletes the filters of `entity_id` (a user or node that is gone); returns how many.
-    virtual int DeleteOfEntity(std::string_view entity_id) = 0;
+    // Deletes the filters of `entity_id` of `entity_type` (a user or node that is gone);
+    // returns how many.
+    virtual int DeleteOfEntity(std::string_view entity_type, std::string_view entity_id) = 0;
 };
 
 }  // namespace rainmaker::storage

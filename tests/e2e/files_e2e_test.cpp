@@ -3,7 +3,6 @@
 // downloads the same bytes; a user's public and private files as other users see them; the
 // refusals (a body past the user limit before any byte, a missing name, an unknown id, metadata
 // that is not an object) with nothing changed.
-#include <openssl/evp.h>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,19 +11,13 @@
 #include "support/esp_image.hpp"
 #include "support/http_client.hpp"
 #include "support/https_client.hpp"
+#include "support/md5_base64.hpp"
 #include "support/server_process.hpp"
 
 namespace rainmaker::testing {
 namespace {
 
 using boost::json::object;
-
-std::string Md5Base64(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
-    return ToBase64(std::string(reinterpret_cast<const char*>(digest), size));
-}
 
 class FilesTest : public ::testing::Test {
 protected:

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <openssl/evp.h>
 #include <string>
 #include <thread>
 
@@ -18,6 +17,7 @@
 #include "support/esp_image.hpp"
 #include "support/http_client.hpp"
 #include "support/https_client.hpp"
+#include "support/md5_base64.hpp"
 #include "support/server_process.hpp"
 #include "support/zip_builder.hpp"
 
@@ -27,13 +27,6 @@ namespace {
 using boost::json::object;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::string Md5Base64(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
-    return ToBase64(std::string(reinterpret_cast<const char*>(digest), size));
-}
 
 std::string Firmware(const std::string& version, std::size_t segment_bytes = 40) {
     EspImageSpec spec;

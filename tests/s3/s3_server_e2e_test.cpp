@@ -5,7 +5,6 @@
 // image removes its object, and a server whose bucket refuses its credentials does not start.
 #include <cstdlib>
 #include <fstream>
-#include <openssl/evp.h>
 
 #include <gtest/gtest.h>
 
@@ -13,19 +12,13 @@
 #include "support/accounts.hpp"
 #include "support/esp_image.hpp"
 #include "support/http_client.hpp"
+#include "support/md5_base64.hpp"
 #include "support/server_process.hpp"
 
 namespace rainmaker::testing {
 namespace {
 
 using boost::json::object;
-
-std::string Md5Base64(const std::string& bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
-    return ToBase64(std::string(reinterpret_cast<const char*>(digest), size));
-}
 
 std::string Firmware(const std::string& version, std::size_t segment_bytes = 40) {
     EspImageSpec spec;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "domain/rbac/node_scope.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -223,6 +224,77 @@ TEST_F(EventFilterServiceTest, LookupsUpdatesAndRemovals) {
     EXPECT_EQ(CodeOf([&] { service_.Remove(admin_, FilterScope::kAdmin, bare); }), 113101);
     bare.event_type = kConnected;
     EXPECT_EQ(CodeOf([&] { service_.Remove(admin_, FilterScope::kAdmin, bare); }), 113102);
+}
+
+TEST_F(EventFilterServiceTest, ScopedAdminsReachOnlyTheirNodesAndNeverUserOrSystemFilters) {
+    auto scoped = admin_;
+    scoped.node_scope = std::make_shared<rbac::NodeScope>();  // reaches no node
+    const auto admin = FilterScope::kAdmin;
+    service_.Add(admin_, admin, In(kConnected, "node-a", "Node"));
+    service_.Add(admin_, admin, In(kConnected, "alice", "User"));
+    service_.Add(admin_, admin, In(kConnected, "system.rmaker.event.node_connected", "System"));
+
+    EXPECT_EQ(
+        CodeOf([&] { service_.Add(scoped, admin, In(kConnected, "node-b", "Node")); }), 100006
+    );
+    EXPECT_EQ(CodeOf([&] { service_.Add(scoped, admin, In(kConnected, "bob", "User")); }), 100004);
+    EXPECT_EQ(
+        CodeOf([&] {
+            service_.Add(
+                scoped, admin, In(kConnected, "system.rmaker.event.node_connected", "System")
+            );
+        }),
+        100004
+    );
+    EXPECT_EQ(
+        CodeOf([&] { service_.Update(scoped, admin, In(kConnected, "node-a", "Node")); }), 100006
+    );
+    EXPECT_TRUE(Ids(scoped, admin, {kConnected, std::nullopt, std::nullopt}).empty());
+    EXPECT_EQ(
+        CodeOf([&] {
+            service_.Get(scoped, admin, {kConnected, std::nullopt, "alice"});
+        }),
+        113109
+    );
+    for (const char* id : {"node-a", "alice", "system.rmaker.event.node_connected"}) {
+        FilterInput gone;
+        gone.event_type = kConnected;
+        gone.entity_id = id;
+        EXPECT_EQ(CodeOf([&] { service_.Remove(scoped, admin, gone); }), 113109) << id;
+    }
+    EXPECT_EQ(Ids(admin_, admin, {kConnected, std::nullopt, std::nullopt}).size(), 3U);
+    // An id of a System filter's shape is no user's or node's.
+    EXPECT_EQ(
+        CodeOf([&] {
+            service_.Add(
+                admin_, admin, In("rmaker.event.alert", "system.rmaker.event.alert", "Node")
+            );
+        }),
+        100006
+    );
+}
+
+TEST_F(EventFilterServiceTest, UsersNeitherSeeNorRemoveAdminFiltersOfOtherEvents) {
+    service_.Add(admin_, FilterScope::kAdmin, In("rmaker.event.alert", "node-a", "Node", false));
+    service_.Add(admin_, FilterScope::kAdmin, In(kConnected, "node-a", "Node"));
+    // Alice is node-a's primary: she sees (and may change) its connection filter, not the
+    // alert one an admin set.
+    EXPECT_EQ(
+        Ids(alice_, FilterScope::kUser, {std::nullopt, std::nullopt, "node-a"}),
+        std::vector<std::string>{"node-a"}
+    );
+    FilterInput alert;
+    alert.event_type = "rmaker.event.alert";
+    alert.entity_id = "node-a";
+    EXPECT_EQ(CodeOf([&] { service_.Remove(alice_, FilterScope::kUser, alert); }), 113109);
+    EXPECT_FALSE(service_.Allows("rmaker.event.alert", "alice", "node-a", "webhook"));
+
+    // Gone with the node's release and the user's account.
+    service_.Add(alice_, FilterScope::kUser, In(kConnected, "alice", "User"));
+    service_.ForgetNode("node-a");
+    service_.ForgetUser("alice");
+    EXPECT_TRUE(db_.EventFilters().OfEntity("node-a", 10).empty());
+    EXPECT_TRUE(db_.EventFilters().OfEntity("alice", 10).empty());
 }
 
 TEST_F(EventFilterServiceTest, SystemThenUserThenNodeDecide) {

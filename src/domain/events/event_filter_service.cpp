@@ -23,8 +23,8 @@ struct EventKind {
     bool users_filter;  // users may filter it for themselves and their nodes (#80-#83)
 };
 
-// The reference's events. Group and time-series events are system-wide only; users filter the
-// connection and configuration events of their nodes, as the user API's list says.
+// The reference's events. Group creation and removal and time series are system-wide only;
+// users filter the connection and configuration events, as the user API's list says.
 constexpr std::array<EventKind, 14> kEvents{{
     {"rmaker.event.user_node_added", true, false},
     {"rmaker.event.user_node_removed", true, false},
@@ -170,8 +170,10 @@ bool EventFilterService::Owns(
         case EntityType::kSystem:
             return scope == FilterScope::kAdmin && !caller.node_scope;
         case EntityType::kUser:
-            return scope == FilterScope::kAdmin ? db_.Users().FindById(entity_id).has_value()
-                                                : entity_id == caller.user_id;
+            // A user's filter spans every node of the user: not for scoped admins.
+            return scope == FilterScope::kAdmin
+                       ? !caller.node_scope && db_.Users().FindById(entity_id).has_value()
+                       : entity_id == caller.user_id;
         case EntityType::kNode:
             break;
     }
@@ -202,19 +204,10 @@ EventFilter EventFilterService::Checked(
     if (scope == FilterScope::kUser && f.entity_type == EntityType::kSystem) {
         throw ApiError(ErrorCode::kEntityTypeInvalid, "Invalid Entity Type: User or Node");
     }
-    if (input.enabled_malformed) {
-        throw ApiError(ErrorCode::kInvalidBody, "Invalid request body: enabled must be a boolean");
-    }
     if (!input.enabled) {
         throw ApiError(ErrorCode::kEventFilterEnabledMissing);
     }
     f.enabled = *input.enabled;
-    if (input.integrations_malformed) {
-        throw ApiError(
-            ErrorCode::kInvalidBody,
-            "Invalid request body: enabled_for_integrations must be an array of strings"
-        );
-    }
     if (!input.enabled_for_integrations) {
         throw ApiError(ErrorCode::kEventFilterIntegrationsMissing);
     }
@@ -257,6 +250,15 @@ EventFilter EventFilterService::Checked(
         }
         nodes::RequireEveryNode(caller, "System event filters");
         return f;
+    }
+    // Ids of the other kinds' shape could take a System filter's key.
+    if (f.entity_id.starts_with("system.")) {
+        throw ApiError(
+            ErrorCode::kInvalidBody, "Invalid request body: entity_id names no user or node"
+        );
+    }
+    if (scope == FilterScope::kAdmin && f.entity_type == EntityType::kUser) {
+        nodes::RequireEveryNode(caller, "User event filters");
     }
     const bool eligible = scope == FilterScope::kAdmin ? kind->per_entity : kind->users_filter;
     if (!eligible) {
@@ -302,17 +304,20 @@ storage::EventFilterRow RowOf(
 void EventFilterService::Add(
     const auth::AuthContext& caller, FilterScope scope, const FilterInput& input
 ) {
-    const auto filter = Checked(caller, scope, input);
-    if (!db_.EventFilters().Insert(RowOf(filter, caller, clock_.NowSeconds()))) {
-        throw ApiError(ErrorCode::kEventFilterExists);
-    }
+    // Checked with the write: a user who stops being a node's primary meanwhile writes nothing.
+    db_.Transaction([&] {
+        const auto filter = Checked(caller, scope, input);
+        if (!db_.EventFilters().Insert(RowOf(filter, caller, clock_.NowSeconds()))) {
+            throw ApiError(ErrorCode::kEventFilterExists);
+        }
+    });
 }
 
 void EventFilterService::Update(
     const auth::AuthContext& caller, FilterScope scope, const FilterInput& input
 ) {
-    const auto filter = Checked(caller, scope, input);
     db_.Transaction([&] {
+        const auto filter = Checked(caller, scope, input);
         auto& store = db_.EventFilters();
         const auto row = store.Find(filter.event_type, filter.entity_id);
         if (!row || row->entity_type != StoredName(filter.entity_type)) {
@@ -320,6 +325,70 @@ void EventFilterService::Update(
         }
         store.Update(RowOf(filter, caller, clock_.NowSeconds()));
     });
+}
+
+bool EventFilterService::Visible(
+    const auth::AuthContext& caller, FilterScope scope, const EventFilter& filter
+) {
+    if (scope == FilterScope::kUser) {
+        const EventKind* kind = KindOf(filter.event_type);
+        if (kind == nullptr || !kind->users_filter) {
+            return false;  // an admin's filter of an event users do not filter
+        }
+    }
+    return Owns(caller, scope, filter.entity_type, filter.entity_id);
+}
+
+std::vector<EventFilter> EventFilterService::OfEvent(
+    const auth::AuthContext& caller,
+    FilterScope scope,
+    const std::string& event_type,
+    std::optional<EntityType> type
+) {
+    auto& store = db_.EventFilters();
+    std::vector<EventFilter> out;
+    const auto keep = [&](const std::optional<storage::EventFilterRow>& row) {
+        if (!row) {
+            return;
+        }
+        auto filter = FromRow(*row);
+        if ((!type || filter.entity_type == *type) && Visible(caller, scope, filter)) {
+            out.push_back(std::move(filter));
+        }
+    };
+    if (scope == FilterScope::kUser) {
+        // The caller's own entities: their user id and the nodes they are primary of.
+        keep(store.Find(event_type, caller.user_id));
+        constexpr int kPage = 500;
+        std::string start;
+        for (;;) {
+            const auto page = db_.Nodes().ListMappings(caller.user_id, start, kPage + 1);
+            const std::size_t n = std::min<std::size_t>(page.size(), kPage);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (page[i].role == core::ResourceRole::kPrimary) {
+                    keep(store.Find(event_type, page[i].node_id));
+                }
+            }
+            if (page.size() <= kPage) {
+                break;
+            }
+            start = page[kPage].node_id;
+        }
+        return out;
+    }
+    for (const auto& row :
+         store.OfEvent(event_type, type ? StoredName(*type) : std::string(), limits_.max_listed)) {
+        keep(row);
+    }
+    return out;
+}
+
+void EventFilterService::ForgetUser(std::string_view user_id) {
+    db_.EventFilters().DeleteOfEntity(StoredName(EntityType::kUser), user_id);
+}
+
+void EventFilterService::ForgetNode(std::string_view node_id) {
+    db_.EventFilters().DeleteOfEntity(StoredName(EntityType::kNode), node_id);
 }
 
 std::vector<EventFilter> EventFilterService::Get(
@@ -344,17 +413,14 @@ std::vector<EventFilter> EventFilterService::Get(
             rows.push_back(std::move(*row));
         }
     } else if (Given(query.event_type)) {
-        rows = store.OfEvent(
-            *query.event_type, type ? StoredName(*type) : std::string(), limits_.max_listed
-        );
+        return OfEvent(caller, scope, *query.event_type, type);
     } else {
         rows = store.OfEntity(*query.entity_id, limits_.max_listed);
     }
     std::vector<EventFilter> out;
     for (const auto& row : rows) {
         auto filter = FromRow(row);
-        if ((type && filter.entity_type != *type) ||
-            !Owns(caller, scope, filter.entity_type, filter.entity_id)) {
+        if ((type && filter.entity_type != *type) || !Visible(caller, scope, filter)) {
             continue;
         }
         out.push_back(std::move(filter));
@@ -385,8 +451,7 @@ void EventFilterService::Remove(
             throw ApiError(ErrorCode::kEventFilterNotFound);
         }
         const auto filter = FromRow(*row);
-        if ((type && filter.entity_type != *type) ||
-            !Owns(caller, scope, filter.entity_type, filter.entity_id)) {
+        if ((type && filter.entity_type != *type) || !Visible(caller, scope, filter)) {
             throw ApiError(ErrorCode::kEventFilterNotFound);
         }
         store.Delete(row->event_type, row->entity_id);
@@ -400,7 +465,10 @@ bool EventFilterService::Allows(
     std::string_view integration
 ) {
     auto& store = db_.EventFilters();
-    const auto system = FromRow(store.Find(event_type, SystemEntityOf(event_type)));
+    auto system = FromRow(store.Find(event_type, SystemEntityOf(event_type)));
+    if (system && system->entity_type != EntityType::kSystem) {
+        system.reset();
+    }
     // The filter of (event_type, id) when it is of that entity type.
     const auto of = [&](std::string_view id, EntityType type) -> std::optional<EventFilter> {
         auto filter = id.empty() ? std::nullopt : FromRow(store.Find(event_type, id));

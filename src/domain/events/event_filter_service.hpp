@@ -1,10 +1,12 @@
 // Event filters (#76-#83): whether an event of a type is sent, and to which integrations, for
-// the whole system, for a user, or for a node. Admins set filters of any level; users set
-// filters of the connection and configuration events for themselves and the nodes mapped to
-// them. When an event is delivered the levels are examined in order — System, then User, then
-// Node — and each filter present must let it through (Allows); an event without filters is sent
-// (enabled by default). A node's filter applies to every user of the node, so among users only
-// its primary sets one.
+// the whole system, for a user, or for a node. Admins set filters of any level (System and User
+// filters only admins whose RBAC roles reach every node: they span every node of a user);
+// users set filters of the connection and configuration events for themselves and the nodes
+// they are primary of. One filter per (event type, entity): an admin's and a user's filter of
+// the same entity are the same filter, which either may change. When an event is delivered the
+// levels are examined in order — System, then User, then Node — and each filter present must let it
+// through (Allows); an event without filters is sent (enabled by default). A node's filter applies
+// to every user of the node, so among users only its primary sets one.
 //
 // The reference lists the events with markers ("not eligible for User and Node", "enabled by
 // default") whose placement was lost in its rendering; the table in event_filter_service.cpp is
@@ -31,8 +33,6 @@ struct FilterInput {
     std::optional<std::string> entity_type;  // System | User | Node, any case
     std::optional<bool> enabled;             // also "true"/"false" strings (the reference's sample)
     std::optional<std::vector<std::string>> enabled_for_integrations;
-    bool integrations_malformed = false;  // present but not an array of strings
-    bool enabled_malformed = false;       // present but not a boolean
 };
 
 // The queries of #78/#82 (nullopt when absent).
@@ -101,6 +101,11 @@ public:
     // kEntityIdMissing, kEntityTypeInvalid, kEventFilterNotFound (none, or not the caller's).
     void Remove(const auth::AuthContext& caller, FilterScope scope, const FilterInput& input);
 
+    // Forgets the filters of a user whose account is gone, or of a node released by its last
+    // user (its next owner starts without them).
+    void ForgetUser(std::string_view user_id);
+    void ForgetNode(std::string_view node_id);
+
     // Whether an event of `event_type` about `node_id` ("" for none) for `user_id` ("" for
     // none) goes to `integration` (Allows over the stored filters).
     bool Allows(
@@ -121,6 +126,17 @@ private:
         FilterScope scope,
         EntityType type,
         const std::string& entity_id
+    );
+    // Whether the caller may see and remove this filter: theirs (Owns), and for users of an
+    // event users filter.
+    bool Visible(const auth::AuthContext& caller, FilterScope scope, const EventFilter& filter);
+    // The filters of `event_type` the caller may see (users: their own user and primary nodes,
+    // looked up one by one; admins: up to max_listed, then those in scope).
+    std::vector<EventFilter> OfEvent(
+        const auth::AuthContext& caller,
+        FilterScope scope,
+        const std::string& event_type,
+        std::optional<EntityType> type
     );
 
     storage::Database& db_;

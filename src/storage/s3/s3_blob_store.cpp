@@ -679,27 +679,26 @@ void S3BlobStore::RemoveUpload(std::string_view upload_name) {
     }
 }
 
-namespace {
-
-std::int64_t PresignSeconds(std::chrono::seconds valid_for) {
-    return std::clamp<std::int64_t>(valid_for.count(), 1, kMaxPresign);
-}
-
-}  // namespace
-
-std::string S3BlobStore::DirectDownloadUrl(
-    std::string_view key, std::string_view file_name, std::chrono::seconds valid_for
-) {
+crypto::AwsPresignRequest S3BlobStore::Presign(
+    std::string method, const std::string& object, std::chrono::seconds valid_for
+) const {
     crypto::AwsPresignRequest r;
-    r.method = "GET";
+    r.method = std::move(method);
     r.origin = client_->public_origin();
-    r.path = client_->PathOf(ObjectOf(key));
+    r.path = client_->PathOf(object);
     r.region = config_.region;
     r.service = "s3";
     r.access_key_id = config_.access_key_id;
     r.secret_access_key = config_.secret_access_key;
     r.now = clock_.NowSeconds();
-    r.expires = PresignSeconds(valid_for);
+    r.expires = std::clamp<std::int64_t>(valid_for.count(), 1, kMaxPresign);
+    return r;
+}
+
+std::string S3BlobStore::DirectDownloadUrl(
+    std::string_view key, std::string_view file_name, std::chrono::seconds valid_for
+) {
+    auto r = Presign("GET", ObjectOf(key), valid_for);
     r.query.emplace_back(
         "response-content-disposition", "attachment; filename=\"" + std::string(file_name) + "\""
     );
@@ -709,16 +708,7 @@ std::string S3BlobStore::DirectDownloadUrl(
 std::string S3BlobStore::DirectUploadUrl(
     std::string_view upload_name, std::string_view content_md5, std::chrono::seconds valid_for
 ) {
-    crypto::AwsPresignRequest r;
-    r.method = "PUT";
-    r.origin = client_->public_origin();
-    r.path = client_->PathOf(UploadObjectOf(upload_name));
-    r.region = config_.region;
-    r.service = "s3";
-    r.access_key_id = config_.access_key_id;
-    r.secret_access_key = config_.secret_access_key;
-    r.now = clock_.NowSeconds();
-    r.expires = PresignSeconds(valid_for);
+    auto r = Presign("PUT", UploadObjectOf(upload_name), valid_for);
     if (!content_md5.empty()) {
         r.headers.emplace_back("content-md5", std::string(content_md5));
     }

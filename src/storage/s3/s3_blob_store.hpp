@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "crypto/aws_sigv4.hpp"
 #include "storage/blob_store.hpp"
 
 namespace rainmaker::storage::s3 {
@@ -75,6 +76,11 @@ public:
 
 private:
     std::unique_ptr<BlobReader> OpenObject(const std::string& object);
+    // A presigned URL's request for `method` on `object`, valid for `valid_for` (cut to S3's 7
+    // days) from now.
+    crypto::AwsPresignRequest Presign(
+        std::string method, const std::string& object, std::chrono::seconds valid_for
+    ) const;
 
     S3Config config_;
     std::filesystem::path spool_dir_;

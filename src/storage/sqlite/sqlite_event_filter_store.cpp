@@ -103,8 +103,12 @@ std::vector<EventFilterRow> SqliteEventFilterStore::OfEntity(
     );
 }
 
-int SqliteEventFilterStore::DeleteOfEntity(std::string_view entity_id) {
-    return db_.Execute("DELETE FROM event_filters WHERE entity_id = ?", entity_id);
+int SqliteEventFilterStore::DeleteOfEntity(
+    std::string_view entity_type, std::string_view entity_id
+) {
+    return db_.Execute(
+        "DELETE FROM event_filters WHERE entity_id = ? AND entity_type = ?", entity_id, entity_type
+    );
 }
 
 }  // namespace rainmaker::storage::sqlite

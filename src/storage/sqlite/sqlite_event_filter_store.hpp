@@ -21,7 +21,7 @@ public:
         std::string_view event_type, std::string_view entity_type, int limit
     ) override;
     std::vector<EventFilterRow> OfEntity(std::string_view entity_id, int limit) override;
-    int DeleteOfEntity(std::string_view entity_id) override;
+    int DeleteOfEntity(std::string_view entity_type, std::string_view entity_id) override;
 
 private:
     SqliteDatabase& db_;
