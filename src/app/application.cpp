@@ -47,6 +47,7 @@
 #include "http/api/node_routes.hpp"
 #include "http/api/ota_job_routes.hpp"
 #include "http/api/ota_routes.hpp"
+#include "http/api/passthrough_routes.hpp"
 #include "http/api/push_routes.hpp"
 #include "http/api/rbac_routes.hpp"
 #include "http/api/sharing_routes.hpp"
@@ -59,6 +60,7 @@
 #include "mqtt/crl_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
 #include "mqtt/private_file.hpp"
+#include "outbound/external_http_client.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
@@ -262,6 +264,7 @@ struct Application::Parts {
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
           event_filters(*db, clock),
+          passthrough(config.passthrough, external_http),
           ota_images(*db, *blobs, clock, config.ota),
           files(*db, ota_images, clock),
           signing_sealer(OpenSigningSealer(*db, config.data_dir / "keys" / "signing-sealing.key")),
@@ -292,6 +295,7 @@ struct Application::Parts {
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
         http::api::AddEventFilterRoutes(router, event_filters);
+        http::api::AddPassthroughRoutes(router, passthrough);
         http::api::AddOtaImageRoutes(router, ota_images);
         presigned.UseDirectUrlsOf(blobs.get());
         ota_images.SetUrls(&presigned);
@@ -419,6 +423,8 @@ struct Application::Parts {
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
     domain::events::EventFilterService event_filters;
+    outbound::ExternalHttpClient external_http;  // passthrough's calls
+    domain::passthrough::PassthroughService passthrough;
     domain::ota::OtaImageService ota_images;
     domain::files::FileService files;
     // Seals secure boot signing keys; made only while no key needs an older one.

@@ -92,6 +92,51 @@ void ReadSeconds(const toml::table& table, std::string_view path, std::chrono::s
     out = std::chrono::seconds(value);
 }
 
+// [passthrough] max_in_flight and its [[passthrough.services]] tables.
+void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfig& out) {
+    Read(t, "passthrough.max_in_flight", out.max_in_flight);
+    const auto node = t.at_path("passthrough.services");
+    if (!node) {
+        return;
+    }
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+        throw std::runtime_error(
+            "config: passthrough.services must be [[passthrough.services]] tables"
+        );
+    }
+    out.services.clear();
+    for (const auto& item : *array) {
+        const auto* table = item.as_table();
+        if (table == nullptr) {
+            throw std::runtime_error(
+                "config: passthrough.services must be [[passthrough.services]] tables"
+            );
+        }
+        domain::passthrough::ExternalService s;
+        Read(*table, "id", s.service_id);
+        Read(*table, "name", s.service_name);
+        Read(*table, "base_url", s.base_url);
+        Read(*table, "allow_private", s.allow_private);
+        ReadSeconds(*table, "timeout_seconds", s.timeout);
+        Read(*table, "max_response_bytes", s.max_response_bytes);
+        if (const auto headers = table->at_path("headers")) {
+            const auto* fixed = headers.as_table();
+            if (fixed == nullptr) {
+                throw std::runtime_error("config: passthrough.services headers must be a table");
+            }
+            for (const auto& [name, value] : *fixed) {
+                const auto text = value.value<std::string>();
+                if (!text) {
+                    throw std::runtime_error("config: passthrough.services headers are strings");
+                }
+                s.headers.emplace_back(std::string(name.str()), *text);
+            }
+        }
+        out.services.push_back(std::move(s));
+    }
+}
+
 std::uint16_t ParsePort(std::string_view text, std::string_view what) {
     try {
         const int port = std::stoi(std::string(text));
@@ -150,6 +195,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     std::string blob_dir = c.blob_dir.string();
     Read(t, "storage.blob_dir", blob_dir);
     c.blob_dir = blob_dir;
+    ReadPassthrough(t, c.passthrough);
     Read(t, "storage.blob_backend", c.blob_backend);
     Read(t, "storage.s3.endpoint", c.s3.endpoint);
     Read(t, "storage.s3.public_endpoint", c.s3.public_endpoint);
@@ -330,6 +376,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
 }
 
 void CheckConfig(const Config& c) {
+    domain::passthrough::CheckPassthroughConfig(c.passthrough);
     if (c.blob_backend != "files" && c.blob_backend != "s3") {
         throw std::runtime_error("config: storage.blob_backend must be files or s3");
     }

@@ -17,6 +17,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/ota/ota_delivery.hpp"
 #include "domain/ota/ota_image_service.hpp"
+#include "domain/passthrough/passthrough_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/sharing_flow.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
@@ -63,6 +64,7 @@ struct Config {
     domain::rbac::RbacConfig rbac;
     domain::ota::OtaImageConfig ota;
     domain::ota::OtaDeliveryConfig ota_delivery;
+    domain::passthrough::PassthroughConfig passthrough;  // external services of #120-#122
     std::string log_level = "info";
 };
 

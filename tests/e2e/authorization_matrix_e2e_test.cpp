@@ -183,6 +183,10 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/user/event_filter", false},
     {"GET", "/v1/user/event_filter", false},
     {"DELETE", "/v1/user/event_filter", false},
+    // passthrough_routes.cpp
+    {"GET", "/v1/user/passthrough/config", false},
+    {"GET", "/v1/user/passthrough", false},
+    {"POST", "/v1/user/passthrough", false},
     {"POST", "/v1/user/push_notification/mobile_platform_endpoint", false},
     {"GET", "/v1/user/push_notification/mobile_platform_endpoint", false},
     {"DELETE", "/v1/user/push_notification/mobile_platform_endpoint", false},
@@ -2384,6 +2388,17 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(113109),
             Err(113109),
             Ok()),
+        // ---- passthrough (#120-#122): any signed-in user's, to the operator's services (none
+        // configured for the matrix)
+        Row("GET", "/v1/user/passthrough/config", "", Ok(), Ok(), Ok()),
+        Row("GET", "/v1/user/passthrough?service_id=none", "", Err(137006), Err(137006), Err(137006)
+        ),
+        Row("POST",
+            "/v1/user/passthrough?service_id=none",
+            "{}",
+            Err(137006),
+            Err(137006),
+            Err(137006)),
         // ---- push endpoints (#84-#86): a user's own phones. Registering is anyone's (the
         // row's token moves from caller to caller: one device, one user); another user's
         // endpoint is not found (114036), and no list shows it
