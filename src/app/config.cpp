@@ -1,6 +1,7 @@
 // TOML and environment readers for Config.
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
@@ -118,6 +119,15 @@ void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfi
         Read(*table, "name", s.service_name);
         Read(*table, "base_url", s.base_url);
         Read(*table, "allow_private", s.allow_private);
+        std::vector<std::string> methods{"GET", "POST"};
+        ReadStrings(*table, "methods", methods);
+        s.allow_get = std::find(methods.begin(), methods.end(), "GET") != methods.end();
+        s.allow_post = std::find(methods.begin(), methods.end(), "POST") != methods.end();
+        if (methods.empty() || std::any_of(methods.begin(), methods.end(), [](const auto& m) {
+                return m != "GET" && m != "POST";
+            })) {
+            throw std::runtime_error("config: passthrough.services methods are GET and/or POST");
+        }
         ReadSeconds(*table, "timeout_seconds", s.timeout);
         Read(*table, "max_response_bytes", s.max_response_bytes);
         if (const auto headers = table->at_path("headers")) {
@@ -170,6 +180,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "http.io_threads", c.http.io_threads);
     Read(t, "http.worker_threads", c.http.worker_threads);
     Read(t, "http.heavy_threads", c.http.heavy_threads);
+    Read(t, "http.outbound_threads", c.http.outbound_threads);
     Read(t, "http.max_body_bytes", c.http.max_body_bytes);
     ReadSeconds(t, "http.read_timeout_seconds", c.http.read_timeout);
     // Connection and memory limits, client address behind a proxy (hardening).
@@ -377,6 +388,9 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
 
 void CheckConfig(const Config& c) {
     domain::passthrough::CheckPassthroughConfig(c.passthrough);
+    if (c.http.outbound_threads < 1 || c.http.outbound_threads > 64) {
+        throw std::runtime_error("config: http.outbound_threads must be 1 to 64");
+    }
     if (c.blob_backend != "files" && c.blob_backend != "s3") {
         throw std::runtime_error("config: storage.blob_backend must be files or s3");
     }

@@ -44,9 +44,24 @@ struct Transfer {
     bool too_large = false;
 };
 
+// Link-local addresses (169.254/16, fe80::/10: cloud metadata services) even for services
+// allowed internal ones.
+bool IsLinkLocal(const ::sockaddr* address) {
+    if (address->sa_family == AF_INET) {
+        const auto a = ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
+        return (a & 0xFFFF0000U) == 0xA9FE0000U;
+    }
+    const auto* b = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr.s6_addr;
+    static constexpr std::array<unsigned char, 12> kMapped{
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    return (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) ||
+           (std::equal(kMapped.begin(), kMapped.end(), b) && b[12] == 169 && b[13] == 254);
+}
+
 curl_socket_t OpenSocket(void* user, curlsocktype, struct curl_sockaddr* address) {
     auto* transfer = static_cast<Transfer*>(user);
-    if (!transfer->allow_private && IsInternalAddress(&address->addr)) {
+    if ((!transfer->allow_private && IsInternalAddress(&address->addr)) ||
+        IsLinkLocal(&address->addr)) {
         transfer->refused_address = true;
         return CURL_SOCKET_BAD;
     }
@@ -84,11 +99,32 @@ bool IsInternalAddress(const ::sockaddr* address) {
             (std::uint32_t{b[14]} << 8) | std::uint32_t{b[15]}
         );
     }
-    const bool unspecified_or_loopback =
-        std::all_of(b, b + 15, [](unsigned char x) { return x == 0; }) && (b[15] <= 1);
-    return unspecified_or_loopback || (b[0] & 0xFE) == 0xFC ||  // fc00::/7 unique local
-           (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) ||           // fe80::/10 link-local
-           b[0] == 0xFF;                                        // multicast
+    const auto v4_at = [b](int at) {
+        return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) |
+               (std::uint32_t{b[at + 2]} << 8) | std::uint32_t{b[at + 3]};
+    };
+    const auto zeros = [b](int from, int to) {
+        return std::all_of(b + from, b + to, [](unsigned char x) { return x == 0; });
+    };
+    if (zeros(0, 12)) {
+        return true;  // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d
+    }
+    static constexpr std::array<unsigned char, 12> kNat64{
+        0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (std::equal(kNat64.begin(), kNat64.end(), b)) {
+        return IsInternalV4(v4_at(12));  // 64:ff9b::/96 reaches the embedded IPv4 address
+    }
+    if (b[0] == 0x20 && b[1] == 0x02) {
+        return IsInternalV4(v4_at(2));  // 6to4 2002::/16
+    }
+    const bool local_nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B &&
+                             b[4] == 0x00 && b[5] == 0x01;             // 64:ff9b:1::/48
+    const bool discard = b[0] == 0x01 && b[1] == 0x00 && zeros(2, 8);  // 100::/64
+    const bool teredo = b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00;
+    return local_nat64 || discard || teredo || (b[0] & 0xFE) == 0xFC ||  // fc00::/7 unique local
+           (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) ||                    // fe80::/10 link-local
+           (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) ||                    // fec0::/10 site-local
+           b[0] == 0xFF;                                                 // multicast
 }
 
 ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
@@ -102,7 +138,7 @@ ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
     for (const auto& [name, value] : request.headers) {
         net::AppendToSlist(headers, name + ": " + value);
     }
-    if (request.body) {
+    if (request.method == "POST") {
         net::AppendToSlist(headers, "Expect:");
     }
     const auto set = [&](CURLoption option, auto value, const char* name) {
@@ -123,7 +159,10 @@ ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
     if (headers) {
         set(CURLOPT_HTTPHEADER, headers.get(), "CURLOPT_HTTPHEADER");
     }
-    if (request.body) {
+    if (request.method == "POST") {
+        if (!request.body) {
+            throw ExternalCallFailed("a POST without a body");
+        }
         set(CURLOPT_POST, 1L, "CURLOPT_POST");
         set(CURLOPT_POSTFIELDS, request.body->c_str(), "CURLOPT_POSTFIELDS");
         set(CURLOPT_POSTFIELDSIZE_LARGE,
@@ -131,7 +170,9 @@ ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
             "CURLOPT_POSTFIELDSIZE_LARGE");
     }
     const CURLcode result = curl_easy_perform(h);
-    if (transfer.refused_address) {
+    // A name with an internal and a public address connects to the public one: refused only
+    // when no other address was reached.
+    if (transfer.refused_address && result != CURLE_OK) {
         throw ExternalCallFailed("the service's address is internal and not allowed for it");
     }
     if (transfer.too_large) {

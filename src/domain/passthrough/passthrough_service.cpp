@@ -21,6 +21,10 @@ constexpr std::size_t kMaxPath = 1024;
 constexpr std::size_t kMaxHeaders = 32;
 constexpr std::size_t kMaxHeaderValue = 8192;
 constexpr std::size_t kMaxQueryParams = 64;
+constexpr std::size_t kMaxQuery = 8192;  // bytes of the encoded query
+constexpr std::size_t kMaxHeaderName = 256;
+// A fixed header value this long or longer seen in an answer is the service echoing it.
+constexpr std::size_t kEchoCheckedLength = 8;
 
 std::string Lower(std::string_view text) {
     std::string out(text);
@@ -35,7 +39,9 @@ bool IsTokenChar(char c) {
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-// Headers the server sets itself (framing, the target, the connection): never from a caller.
+// Headers a caller may not send: what the server sets itself (framing, the target, the
+// connection, the encodings it reads), and what gateways and frameworks read as another path,
+// method or client (X-Original-URL, X-HTTP-Method-Override, Forwarded, ...).
 bool IsReservedHeader(const std::string& lower) {
     static const std::set<std::string, std::less<>> kReserved{
         "host",
@@ -46,8 +52,27 @@ bool IsReservedHeader(const std::string& lower) {
         "expect",
         "te",
         "trailer",
-        "upgrade"};
-    return kReserved.contains(lower) || lower.starts_with("proxy-");
+        "upgrade",
+        "accept-encoding",
+        "forwarded",
+        "x-original-url",
+        "x-rewrite-url",
+        "x-http-method",
+        "x-http-method-override",
+        "x-method-override",
+        "x-real-ip",
+        "x-client-ip",
+        "true-client-ip"};
+    return kReserved.contains(lower) || lower.starts_with("proxy-") ||
+           lower.starts_with("x-forwarded-");
+}
+
+// A header value a caller may send: no control character but HTAB.
+bool IsSendableValue(std::string_view value) {
+    return std::none_of(value.begin(), value.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\t') || u == 0x7F;
+    });
 }
 
 // "http(s)://host[:port]" and the path of a base URL; throws std::runtime_error.
@@ -98,9 +123,12 @@ std::string CheckedPath(const std::string& path, ErrorCode code) {
         if (c == '%' && i + 2 < path.size() &&
             std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
+            // Not a dot, slash, backslash or NUL; not "%" (decoded twice it could be any of
+            // them) nor an overlong UTF-8 lead byte (C0, C1: old decoders read "%c0%ae" as ".").
             const auto encoded = Lower(path.substr(i + 1, 2));
-            if (encoded == "2e" || encoded == "2f" || encoded == "5c" || encoded == "00") {
-                throw bad("may not encode a dot, a slash, a backslash or NUL");
+            if (encoded == "2e" || encoded == "2f" || encoded == "5c" || encoded == "00" ||
+                encoded == "25" || encoded == "c0" || encoded == "c1") {
+                throw bad("may not encode a dot, a slash, a backslash, NUL, % or C0/C1");
             }
             i += 2;
             continue;
@@ -147,6 +175,9 @@ std::string QueryOf(const std::optional<std::string>& json) {
         }
         query += (query.empty() ? "?" : "&") + crypto::AwsUriEncode(key, false) + "=" +
                  crypto::AwsUriEncode(text, false);
+        if (query.size() > kMaxQuery) {
+            throw ApiError(ErrorCode::kInputTooLarge, "query_params_json makes too long a query");
+        }
     }
     return query;
 }
@@ -162,14 +193,13 @@ std::vector<std::pair<std::string, std::string>> HeadersOf(
         }
         for (const auto& [key, value] : *object) {
             const std::string name(key);
-            if (!value.is_string() || name.empty() ||
+            if (!value.is_string() || name.empty() || name.size() > kMaxHeaderName ||
                 !std::all_of(name.begin(), name.end(), IsTokenChar) ||
                 IsReservedHeader(Lower(name))) {
                 throw ApiError(ErrorCode::kPassthroughHeadersInvalid);
             }
             const std::string text(value.as_string());
-            if (text.size() > kMaxHeaderValue ||
-                text.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+            if (text.size() > kMaxHeaderValue || !IsSendableValue(text)) {
                 throw ApiError(ErrorCode::kPassthroughHeadersInvalid);
             }
             // The service's own headers (its credentials) win over a caller's of the same name.
@@ -184,6 +214,14 @@ std::vector<std::pair<std::string, std::string>> HeadersOf(
     }
     headers.insert(headers.end(), service.headers.begin(), service.headers.end());
     return headers;
+}
+
+bool HasHeader(
+    const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name
+) {
+    return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
+        return Lower(h.first) == name;
+    });
 }
 
 }  // namespace
@@ -209,7 +247,7 @@ void CheckPassthroughConfig(const PassthroughConfig& config) {
         }
         for (const auto& [name, value] : s.headers) {
             if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar) ||
-                value.find_first_of("\r\n") != std::string::npos) {
+                !IsSendableValue(value)) {
                 throw std::runtime_error(
                     "passthrough.services " + s.service_id + ": header " + name + " cannot be sent"
                 );
@@ -306,25 +344,52 @@ ExternalAnswer PassthroughService::Call(
     if (post) {
         request.body = input.body_json.value_or("");
     }
-    if (in_flight_.fetch_add(1) >= config_.max_in_flight) {
-        in_flight_.fetch_sub(1);
+    if (!(post ? service->allow_post : service->allow_get)) {
         throw ApiError(
-            ErrorCode::kTooManyRequests, "Too many external calls are in progress; retry later"
+            post ? ErrorCode::kInvalidBody : ErrorCode::kInvalidQuery,
+            "This service does not take " + std::string(method) + " calls"
         );
+    }
+    {
+        const std::lock_guard lock(in_flight_mutex_);
+        if (in_flight_ >= config_.max_in_flight || callers_in_flight_.contains(caller.user_id)) {
+            throw ApiError(
+                ErrorCode::kTooManyRequests, "Too many external calls are in progress; retry later"
+            );
+        }
+        ++in_flight_;
+        callers_in_flight_.insert(caller.user_id);
     }
 
     struct Release {
-        std::atomic<int>& count;
+        PassthroughService& self;
+        const std::string& user;
 
-        ~Release() { count.fetch_sub(1); }
-    } release{in_flight_};
+        ~Release() {
+            const std::lock_guard lock(self.in_flight_mutex_);
+            --self.in_flight_;
+            self.callers_in_flight_.erase(user);
+        }
+    } release{*this, caller.user_id};
 
+    if (post && !HasHeader(request.headers, "content-type")) {
+        request.headers.emplace_back("Content-Type", "application/json");  // body_json is JSON
+    }
     request.allow_private = service->allow_private;
     request.timeout = service->timeout;
     request.max_response_bytes = service->max_response_bytes;
     try {
-        return http_.Perform(request);
-    } catch (const ExternalCallFailed& e) {
+        auto answer = http_.Perform(request);
+        // Everything under the base URL is reachable with the service's headers: an endpoint
+        // that echoes them (a debug route, an error page) must not hand them to the caller.
+        for (const auto& [name, value] : service->headers) {
+            if (value.size() >= kEchoCheckedLength &&
+                answer.body.find(value) != std::string::npos) {
+                throw ExternalCallFailed("the answer echoes the service's header " + name);
+            }
+        }
+        return answer;
+    } catch (const std::exception& e) {
         // Not the URL: its query may hold what the caller would not have logged.
         core::log::Warn(
             "passthrough " + service->service_id + " for " + caller.user_id + ": " + e.what()

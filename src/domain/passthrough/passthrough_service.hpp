@@ -9,10 +9,11 @@
 // name that could resolve elsewhere later); answers are bounded in time and size.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,16 +29,19 @@ struct ExternalService {
     std::string service_name;
     std::string base_url;  // "https://api.example.com/v2": http or https, no query
     std::vector<std::pair<std::string, std::string>> headers;  // sent on every call, win
-    bool allow_private = false;  // may reach private, loopback and link-local addresses
+    // May reach private, loopback and shared addresses (never link-local ones: cloud metadata).
+    bool allow_private = false;
+    bool allow_get = true;   // #121
+    bool allow_post = true;  // #122
     std::chrono::seconds timeout{10};
     std::size_t max_response_bytes = 1024 * 1024;
 };
 
 struct PassthroughConfig {
     std::vector<ExternalService> services;
-    // Calls in flight at once (each holds a request worker until the service answers or times
-    // out); past it 429 100070, so slow services cannot take every worker.
-    int max_in_flight = 1;
+    // Calls in flight at once (they run on the HTTP server's outbound pool, never on the workers
+    // other routes need); past it 429 100070. One user has at most one call in flight.
+    int max_in_flight = 4;
 };
 
 // Throws std::runtime_error naming the setting when a service cannot work (missing id or
@@ -118,7 +122,9 @@ public:
     // server sets itself), kInvalidBody / kInvalidQuery (a path_params_string that would leave
     // the base URL), kInputTooLarge, kPassthroughResultFailed (GET) / kPassthroughPostFailed
     // (POST) when the service cannot be reached, refuses the address, is too slow or answers
-    // more than its limit, kTooManyRequests (max_in_flight calls in flight).
+    // more than its limit or echoes the service's own header values, kTooManyRequests
+    // (max_in_flight calls in flight, or one of the caller's), kInvalidQuery / kInvalidBody
+    // (a method the service does not allow).
     ExternalAnswer Call(
         const auth::AuthContext& caller, std::string_view method, const CallInput& input
     );
@@ -128,7 +134,9 @@ private:
 
     PassthroughConfig config_;
     ExternalHttp& http_;
-    std::atomic<int> in_flight_{0};
+    std::mutex in_flight_mutex_;
+    int in_flight_ = 0;
+    std::set<std::string, std::less<>> callers_in_flight_;
 };
 
 }  // namespace rainmaker::domain::passthrough

@@ -84,31 +84,29 @@ void AddEventFilterRoutes(Router& router, EventFilterService& filters) {
     auto& f = filters;
     const auto admin = Access::kAdmin;
     const auto user = Access::kUser;
-    const auto a = FilterScope::kAdmin;
-    const auto u = FilterScope::kUser;
-    router.Add("POST", "/v1/admin/event_filter", admin, [&f, a](const ApiRequest& r) {
-        return Add(r, f, a);
+    router.Add("POST", "/v1/admin/event_filter", admin, [&f](const ApiRequest& r) {
+        return Add(r, f, FilterScope::kAdmin);
     });
-    router.Add("PUT", "/v1/admin/event_filter", admin, [&f, a](const ApiRequest& r) {
-        return Update(r, f, a);
+    router.Add("PUT", "/v1/admin/event_filter", admin, [&f](const ApiRequest& r) {
+        return Update(r, f, FilterScope::kAdmin);
     });
-    router.Add("GET", "/v1/admin/event_filter", admin, [&f, a](const ApiRequest& r) {
-        return Get(r, f, a);
+    router.Add("GET", "/v1/admin/event_filter", admin, [&f](const ApiRequest& r) {
+        return Get(r, f, FilterScope::kAdmin);
     });
-    router.Add("DELETE", "/v1/admin/event_filter", admin, [&f, a](const ApiRequest& r) {
-        return Remove(r, f, a);
+    router.Add("DELETE", "/v1/admin/event_filter", admin, [&f](const ApiRequest& r) {
+        return Remove(r, f, FilterScope::kAdmin);
     });
-    router.Add("POST", "/v1/user/event_filter", user, [&f, u](const ApiRequest& r) {
-        return Add(r, f, u);
+    router.Add("POST", "/v1/user/event_filter", user, [&f](const ApiRequest& r) {
+        return Add(r, f, FilterScope::kUser);
     });
-    router.Add("PUT", "/v1/user/event_filter", user, [&f, u](const ApiRequest& r) {
-        return Update(r, f, u);
+    router.Add("PUT", "/v1/user/event_filter", user, [&f](const ApiRequest& r) {
+        return Update(r, f, FilterScope::kUser);
     });
-    router.Add("GET", "/v1/user/event_filter", user, [&f, u](const ApiRequest& r) {
-        return Get(r, f, u);
+    router.Add("GET", "/v1/user/event_filter", user, [&f](const ApiRequest& r) {
+        return Get(r, f, FilterScope::kUser);
     });
-    router.Add("DELETE", "/v1/user/event_filter", user, [&f, u](const ApiRequest& r) {
-        return Remove(r, f, u);
+    router.Add("DELETE", "/v1/user/event_filter", user, [&f](const ApiRequest& r) {
+        return Remove(r, f, FilterScope::kUser);
     });
 }
 

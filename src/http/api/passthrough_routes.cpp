@@ -42,11 +42,15 @@ ApiResponse Relay(const ExternalAnswer& answer, ErrorCode failure) {
     if (answer.status < 200 || answer.status > 599) {
         throw ApiError(failure, {}, "external status " + std::to_string(answer.status));
     }
-    return ApiResponse::Text(
+    auto response = ApiResponse::Text(
         answer.body,
         answer.content_type.empty() ? "application/octet-stream" : answer.content_type,
         answer.status
     );
+    // Another server's bytes under our origin: never sniffed, never run as a page of ours.
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    response.headers.emplace_back("Content-Security-Policy", "sandbox");
+    return response;
 }
 
 // Catalog #121 GET /{version}/user/passthrough
@@ -81,12 +85,22 @@ void AddPassthroughRoutes(Router& router, PassthroughService& passthrough) {
     router.Add("GET", "/v1/user/passthrough/config", user, [&p](const ApiRequest& r) {
         return ListServices(r, p);
     });
-    router.Add("GET", "/v1/user/passthrough", user, [&p](const ApiRequest& r) {
-        return Get(r, p);
-    });
-    router.Add("POST", "/v1/user/passthrough", user, [&p](const ApiRequest& r) {
-        return Post(r, p);
-    });
+    // The calls wait on other servers: on the outbound pool, never holding the workers.
+    const auto outbound = Execution::kOutbound;
+    router.Add(
+        "GET",
+        "/v1/user/passthrough",
+        user,
+        [&p](const ApiRequest& r) { return Get(r, p); },
+        outbound
+    );
+    router.Add(
+        "POST",
+        "/v1/user/passthrough",
+        user,
+        [&p](const ApiRequest& r) { return Post(r, p); },
+        outbound
+    );
 }
 
 }  // namespace rainmaker::http::api

@@ -363,6 +363,7 @@ struct ServerContext {
         Metrics& m,
         net::thread_pool& w,
         net::thread_pool& h,
+        net::thread_pool& o,
         net::ssl::context* t
     )
         : config(c),
@@ -370,6 +371,7 @@ struct ServerContext {
           metrics(m),
           workers(w),
           heavy_workers(h),
+          outbound_workers(o),
           tls(t),
           trusted_proxies(c.trusted_proxies),
           connections(c.max_connections),
@@ -388,6 +390,7 @@ struct ServerContext {
     Metrics& metrics;
     net::thread_pool& workers;
     net::thread_pool& heavy_workers;
+    net::thread_pool& outbound_workers;
     net::ssl::context* tls;  // null: no TLS listener
     TrustedProxies trusted_proxies;
     Budget connections;                                  // one unit per open connection
@@ -866,8 +869,9 @@ private:
         }
         // Handlers may block on the store: run them on the worker pool, then come back to this
         // connection's strand to write.
-        auto& pool =
-            route->execution == Execution::kHeavy ? context_.heavy_workers : context_.workers;
+        auto& pool = route->execution == Execution::kHeavy      ? context_.heavy_workers
+                     : route->execution == Execution::kOutbound ? context_.outbound_workers
+                                                                : context_.workers;
         net::post(
             pool,
             [self = this->shared_from_this(), slot, request, route, version, keep_alive, started] {
@@ -1344,7 +1348,8 @@ struct HttpServer::Impl {
         : config(std::move(c)),
           workers(static_cast<std::size_t>(config.worker_threads)),
           heavy_workers(static_cast<std::size_t>(config.heavy_threads)),
-          context(config, router, metrics, workers, heavy_workers, nullptr),
+          outbound_workers(static_cast<std::size_t>(config.outbound_threads)),
+          context(config, router, metrics, workers, heavy_workers, outbound_workers, nullptr),
           ioc(config.io_threads) {}
 
     // Declaration order matters: the io_context is destroyed before the context its pending
@@ -1352,6 +1357,7 @@ struct HttpServer::Impl {
     HttpServerConfig config;
     net::thread_pool workers;
     net::thread_pool heavy_workers;
+    net::thread_pool outbound_workers;
     std::optional<net::ssl::context> tls;
     ServerContext context;
     net::io_context ioc;
@@ -1494,6 +1500,7 @@ void HttpServer::Stop() {
     }
     impl_->workers.join();
     impl_->heavy_workers.join();
+    impl_->outbound_workers.join();
     impl_->context.metrics.SetConnectionGauges({});  // the metrics outlive the server
 }
 

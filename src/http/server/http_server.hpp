@@ -41,8 +41,9 @@ struct HttpServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;  // 0 picks a free port
     int io_threads = DefaultThreads(4);
-    int worker_threads = DefaultThreads(2);    // handlers (Execution::kWorker)
-    int heavy_threads = DefaultThreads(2);     // password hashing (Execution::kHeavy)
+    int worker_threads = DefaultThreads(2);  // handlers (Execution::kWorker)
+    int heavy_threads = DefaultThreads(2);   // password hashing (Execution::kHeavy)
+    int outbound_threads = 2;  // handlers waiting on other servers (Execution::kOutbound)
     std::size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
     std::size_t max_header_bytes = 16 * 1024;
     std::chrono::seconds read_timeout{30};  // keep-alive idle time; a whole body; each write

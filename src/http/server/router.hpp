@@ -35,8 +35,10 @@ constexpr bool IsAdminAccess(Access access) {
 // Where a handler runs: kWorker (default) on the worker pool, because handlers may block on the
 // store; kHeavy on a separate pool for CPU-bound work (password hashing takes tens of
 // milliseconds: logins must not queue ordinary requests behind them); kInline on the I/O
-// thread, only for handlers that touch nothing but memory.
-enum class Execution { kWorker, kHeavy, kInline };
+// thread, only for handlers that touch nothing but memory; kOutbound on a pool of its own for
+// handlers that wait on other servers (passthrough), so that a slow one holds none of the
+// workers every other route needs.
+enum class Execution { kWorker, kHeavy, kOutbound, kInline };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
 

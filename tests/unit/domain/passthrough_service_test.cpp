@@ -141,7 +141,46 @@ TEST_F(PassthroughServiceTest, RefusedInputsCallNothing) {
         in.headers_json = h;
         EXPECT_EQ(call(in), 137010) << h;
     }
+    in.headers_json.reset();
+    in.query_params_json = R"({"a":")" + std::string(9000, 'x') + R"("})";
+    EXPECT_EQ(call(in), 100036);
     EXPECT_TRUE(http_.requests.empty());
+}
+
+TEST_F(PassthroughServiceTest, PostsJsonOnlyWhereAllowedAndNeverEchoesTheServicesKey) {
+    CallInput in;
+    in.service_id = "weather";
+    in.body_json = "{}";
+    in.headers_json = R"({"X-Note":"tab\tok"})";
+    service_.Call(alice_, "POST", in);
+    ASSERT_EQ(http_.requests.size(), 1U);
+    const auto& headers = http_.requests[0].headers;
+    EXPECT_NE(
+        std::find(
+            headers.begin(),
+            headers.end(),
+            std::pair<std::string, std::string>{"Content-Type", "application/json"}
+        ),
+        headers.end()
+    );
+    // A service configured for GET only.
+    auto config = Config();
+    config.services[0].allow_post = false;
+    FakeHttp http;
+    PassthroughService get_only(config, http);
+    EXPECT_EQ(CodeOf([&] { get_only.Call(alice_, "POST", in); }), 100006);
+    EXPECT_EQ(CodeOf([&] { get_only.Call(alice_, "GET", in); }), 0);
+
+    // An answer holding the service's key (an endpoint echoing headers) is not relayed.
+    struct Echo final : ExternalHttp {
+        ExternalAnswer Perform(const ExternalRequest&) override {
+            return ExternalAnswer{
+                200, "application/json", R"({"headers":{"X-Api-Key":"secret-key"}})"};
+        }
+    } echo;
+
+    PassthroughService echoing(Config(), echo);
+    EXPECT_EQ(CodeOf([&] { echoing.Call(alice_, "GET", in); }), 137013);
 }
 
 TEST_F(PassthroughServiceTest, FailuresAndTheInFlightLimit) {
