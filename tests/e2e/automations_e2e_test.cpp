@@ -4,25 +4,19 @@
 // params/local -> an action on node B's params/remote), again with retrigger, never after its
 // owner lost access to the node, weather automations against the provider, and a server
 // without a provider refusing them.
-#include <arpa/inet.h>
-#include <atomic>
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <mutex>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sstream>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/accounts.hpp"
 #include "support/devices.hpp"
+#include "support/fake_http_server.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/sim_process.hpp"
@@ -35,36 +29,11 @@ using boost::json::array;
 using boost::json::object;
 using namespace std::chrono_literals;
 
-// An Open-Meteo-style provider: every GET is answered with the current body (HTTP/1.0-style,
-// one request per connection), and its request line is kept.
+// An Open-Meteo-style provider: every GET is answered with the current body; the requests are
+// kept.
 class FakeWeatherServer {
 public:
-    FakeWeatherServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            ::listen(fd_, 16) != 0) {
-            throw std::runtime_error("fake weather server: cannot listen");
-        }
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-        thread_ = std::thread([this] { Serve(); });
-    }
-
-    ~FakeWeatherServer() {
-        stop_ = true;
-        thread_.join();
-        ::close(fd_);
-    }
-
-    FakeWeatherServer(const FakeWeatherServer&) = delete;
-    FakeWeatherServer& operator=(const FakeWeatherServer&) = delete;
-
-    std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string Url() const { return server_.Url(); }
 
     // The temperature (°C) and WMO weather code the next answers report.
     void Set(double temperature, int weather_code) {
@@ -77,56 +46,15 @@ public:
                 std::to_string(weather_code) + "}}";
     }
 
-    std::vector<std::string> Requests() {
-        std::lock_guard lock(mutex_);
-        return requests_;
-    }
+    std::vector<std::string> Requests() { return server_.Requests(); }
 
 private:
-    void Serve() {
-        while (!stop_) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) {
-                continue;
-            }
-            const int client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (client < 0) {
-                continue;
-            }
-            std::string request;
-            char buffer[4096];
-            while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
-                pollfd c{client, POLLIN, 0};
-                if (::poll(&c, 1, 2000) <= 0) {
-                    break;
-                }
-                const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
-                if (n <= 0) {
-                    break;
-                }
-                request.append(buffer, static_cast<std::size_t>(n));
-            }
-            std::string body;
-            {
-                std::lock_guard lock(mutex_);
-                requests_.push_back(request.substr(0, request.find("\r\n")));
-                body = body_;
-            }
-            const std::string answer =
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-            ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
-            ::close(client);
-        }
-    }
-
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::string body_;
-    std::vector<std::string> requests_;
-    std::thread thread_;
+    FakeHttpServer server_{[this](const std::string&) {
+        std::lock_guard lock(mutex_);
+        return FakeHttpServer::Response(200, body_);
+    }};
 };
 
 // The value of the sample `name` in a Prometheus text body, or -1 when it is missing.
