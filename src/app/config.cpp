@@ -93,6 +93,33 @@ void ReadSeconds(const toml::table& table, std::string_view path, std::chrono::s
     out = std::chrono::seconds(value);
 }
 
+// A table of strings of a passthrough service (its fixed headers or query parameters).
+void ReadFixed(
+    const toml::table& service,
+    std::string_view key,
+    std::vector<std::pair<std::string, std::string>>& out
+) {
+    const auto node = service.at_path(key);
+    if (!node) {
+        return;
+    }
+    const auto* fixed = node.as_table();
+    if (fixed == nullptr) {
+        throw std::runtime_error(
+            "config: passthrough.services " + std::string(key) + " must be a table"
+        );
+    }
+    for (const auto& [name, value] : *fixed) {
+        const auto text = value.value<std::string>();
+        if (!text) {
+            throw std::runtime_error(
+                "config: passthrough.services " + std::string(key) + " values are strings"
+            );
+        }
+        out.emplace_back(std::string(name.str()), *text);
+    }
+}
+
 // [passthrough] max_in_flight and its [[passthrough.services]] tables.
 void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfig& out) {
     Read(t, "passthrough.max_in_flight", out.max_in_flight);
@@ -130,19 +157,8 @@ void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfi
         }
         ReadSeconds(*table, "timeout_seconds", s.timeout);
         Read(*table, "max_response_bytes", s.max_response_bytes);
-        if (const auto headers = table->at_path("headers")) {
-            const auto* fixed = headers.as_table();
-            if (fixed == nullptr) {
-                throw std::runtime_error("config: passthrough.services headers must be a table");
-            }
-            for (const auto& [name, value] : *fixed) {
-                const auto text = value.value<std::string>();
-                if (!text) {
-                    throw std::runtime_error("config: passthrough.services headers are strings");
-                }
-                s.headers.emplace_back(std::string(name.str()), *text);
-            }
-        }
+        ReadFixed(*table, "headers", s.headers);
+        ReadFixed(*table, "query", s.query);
         out.services.push_back(std::move(s));
     }
 }

@@ -38,6 +38,7 @@ protected:
               service_.Url() +
               "/api\"\nallow_private = true\n"
               "headers = { X-Api-Key = \"operator-secret\" }\n"
+              "query = { appid = \"query-key\" }\n"
               "[[passthrough.services]]\nid = \"internal\"\nname = \"Internal\"\n"
               "base_url = \"" +
               service_.Url() + "/api\"\n"
@@ -72,7 +73,8 @@ TEST_F(PassthroughTest, RelaysCallsToConfiguredServicesOnly) {
     EXPECT_EQ(r.body, R"({"temperature":21.5})");
     auto seen = service_.Requests();
     ASSERT_EQ(seen.size(), 1U);
-    EXPECT_TRUE(seen[0].starts_with("GET /api/forecast?lat=-20.3 HTTP/1.1\r\n")) << seen[0];
+    EXPECT_TRUE(seen[0].starts_with("GET /api/forecast?lat=-20.3&appid=query-key HTTP/1.1\r\n"))
+        << seen[0];
     EXPECT_NE(seen[0].find("X-Api-Key: operator-secret\r\n"), std::string::npos) << seen[0];
     EXPECT_NE(seen[0].find("X-Trace: 1\r\n"), std::string::npos) << seen[0];
     EXPECT_EQ(seen[0].find("Authorization"), std::string::npos) << "the caller's token leaked";

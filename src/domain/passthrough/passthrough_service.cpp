@@ -155,24 +155,37 @@ std::optional<boost::json::object> ObjectOfJson(const std::string& text) {
     return value->as_object();
 }
 
-std::string QueryOf(const std::optional<std::string>& json) {
-    if (!json || json->empty()) {
-        return {};
-    }
-    const auto object = ObjectOfJson(*json);
-    if (!object || object->size() > kMaxQueryParams) {
-        throw ApiError(ErrorCode::kPassthroughQueryInvalid);
-    }
-    std::string query;
-    for (const auto& [key, value] : *object) {
-        std::string text;
-        if (value.is_string()) {
-            text = value.as_string();
-        } else if (value.is_number() || value.is_bool()) {
-            text = core::Serialize(value);
-        } else {
+// The query: the caller's parameters (a JSON object of strings, numbers and booleans), then the
+// service's own, which win over a caller's of the same name (keys of services that take them in
+// the query).
+std::string QueryOf(const std::optional<std::string>& json, const ExternalService& service) {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (json && !json->empty()) {
+        const auto object = ObjectOfJson(*json);
+        if (!object || object->size() > kMaxQueryParams) {
             throw ApiError(ErrorCode::kPassthroughQueryInvalid);
         }
+        for (const auto& [key, value] : *object) {
+            std::string text;
+            if (value.is_string()) {
+                text = value.as_string();
+            } else if (value.is_number() || value.is_bool()) {
+                text = core::Serialize(value);
+            } else {
+                throw ApiError(ErrorCode::kPassthroughQueryInvalid);
+            }
+            const bool fixed =
+                std::any_of(service.query.begin(), service.query.end(), [&](const auto& q) {
+                    return q.first == key;
+                });
+            if (!fixed) {
+                params.emplace_back(std::string(key), std::move(text));
+            }
+        }
+    }
+    params.insert(params.end(), service.query.begin(), service.query.end());
+    std::string query;
+    for (const auto& [key, text] : params) {
         query += (query.empty() ? "?" : "&") + crypto::AwsUriEncode(key, false) + "=" +
                  crypto::AwsUriEncode(text, false);
         if (query.size() > kMaxQuery) {
@@ -339,7 +352,7 @@ ExternalAnswer PassthroughService::Call(
                       input.path_params_string.value_or(""),
                       post ? ErrorCode::kInvalidBody : ErrorCode::kInvalidQuery
                   ) +
-                  QueryOf(input.query_params_json);
+                  QueryOf(input.query_params_json, *service);
     request.headers = HeadersOf(input.headers_json, *service);
     if (post) {
         request.body = input.body_json.value_or("");
@@ -382,10 +395,12 @@ ExternalAnswer PassthroughService::Call(
         auto answer = http_.Perform(request);
         // Everything under the base URL is reachable with the service's headers: an endpoint
         // that echoes them (a debug route, an error page) must not hand them to the caller.
-        for (const auto& [name, value] : service->headers) {
-            if (value.size() >= kEchoCheckedLength &&
-                answer.body.find(value) != std::string::npos) {
-                throw ExternalCallFailed("the answer echoes the service's header " + name);
+        for (const auto* fixed : {&service->headers, &service->query}) {
+            for (const auto& [name, value] : *fixed) {
+                if (value.size() >= kEchoCheckedLength &&
+                    answer.body.find(value) != std::string::npos) {
+                    throw ExternalCallFailed("the answer echoes the service's own " + name);
+                }
             }
         }
         return answer;

@@ -29,6 +29,7 @@ struct ExternalService {
     std::string service_name;
     std::string base_url;  // "https://api.example.com/v2": http or https, no query
     std::vector<std::pair<std::string, std::string>> headers;  // sent on every call, win
+    std::vector<std::pair<std::string, std::string>> query;    // likewise, in the query
     // May reach private, loopback and shared addresses (never link-local ones: cloud metadata).
     bool allow_private = false;
     bool allow_get = true;   // #121

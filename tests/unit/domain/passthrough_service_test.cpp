@@ -45,6 +45,7 @@ PassthroughConfig Config() {
     weather.service_name = "Weather forecasts";
     weather.base_url = "https://api.weather.test/v1/";
     weather.headers = {{"X-Api-Key", "secret-key"}};
+    weather.query = {{"appid", "query-secret"}};
     c.services.push_back(weather);
     for (const auto* id : {"s1", "s2", "s3"}) {
         ExternalService s;
@@ -68,7 +69,7 @@ TEST_F(PassthroughServiceTest, BuildsTheCallFromTheServiceAndTheCallersParts) {
     in.service_id = "weather";
     in.path_params_string = "/forecast/today";
     in.query_params_json =
-        R"({"latitude":"-20.348404","longitude":57.55,"metric":true,"q":"a b&c"})";
+        R"({"latitude":"-20.348404","longitude":57.55,"metric":true,"q":"a b&c","appid":"mine"})";
     in.headers_json = R"({"Accept":"application/json","x-api-key":"stolen"})";
     const auto answer = service_.Call(alice_, "GET", in);
     EXPECT_EQ(answer.status, 201);
@@ -79,7 +80,7 @@ TEST_F(PassthroughServiceTest, BuildsTheCallFromTheServiceAndTheCallersParts) {
     EXPECT_EQ(
         r.url,
         "https://api.weather.test/v1/forecast/today?latitude=-20.348404&longitude=57.55&metric=true"
-        "&q=a%20b%26c"
+        "&q=a%20b%26c&appid=query-secret"
     );
     // The caller's header of the service's name is dropped: the service's key wins.
     EXPECT_EQ(
