@@ -174,12 +174,13 @@ std::string QueryOf(const std::optional<std::string>& json, const ExternalServic
             } else {
                 throw ApiError(ErrorCode::kPassthroughQueryInvalid);
             }
+            std::string name(key);  // a structured binding cannot be captured (C++20, clang)
             const bool fixed =
                 std::any_of(service.query.begin(), service.query.end(), [&](const auto& q) {
-                    return q.first == key;
+                    return q.first == name;
                 });
             if (!fixed) {
-                params.emplace_back(std::string(key), std::move(text));
+                params.emplace_back(std::move(name), std::move(text));
             }
         }
     }
