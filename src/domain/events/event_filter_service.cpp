@@ -7,13 +7,16 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/text.hpp"
 #include "domain/nodes/admin_scope.hpp"
+#include "domain/ota/input_rules.hpp"
 #include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::events {
 
 using core::ApiError;
 using core::ErrorCode;
+using ota::Given;
 
 namespace {
 
@@ -51,16 +54,8 @@ const EventKind* KindOf(std::string_view event_type) {
     return nullptr;
 }
 
-std::string Lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
-    return out;
-}
-
 EntityType ParseEntityType(std::string_view text) {
-    const auto lower = Lower(text);
+    const auto lower = core::AsciiLower(text);
     if (lower == "system") {
         return EntityType::kSystem;
     }
@@ -88,10 +83,6 @@ std::string StoredName(EntityType type) {
 
 std::string SystemEntityOf(std::string_view event_type) {
     return "system." + std::string(event_type);
-}
-
-bool Given(const std::optional<std::string>& value) {
-    return value.has_value() && !value->empty();
 }
 
 bool IsIntegrationName(std::string_view name, std::size_t max_length) {

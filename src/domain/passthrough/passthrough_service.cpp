@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "crypto/aws_sigv4.hpp"
 
 namespace rainmaker::domain::passthrough {
@@ -25,14 +26,6 @@ constexpr std::size_t kMaxQuery = 8192;  // bytes of the encoded query
 constexpr std::size_t kMaxHeaderName = 256;
 // A fixed header value this long or longer seen in an answer is the service echoing it.
 constexpr std::size_t kEchoCheckedLength = 8;
-
-std::string Lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
-    return out;
-}
 
 bool IsTokenChar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
@@ -84,7 +77,7 @@ void CheckBaseUrl(const std::string& url, const std::string& id) {
     if (scheme_end == std::string::npos) {
         fail("must start with http:// or https://");
     }
-    const auto scheme = Lower(url.substr(0, scheme_end));
+    const auto scheme = core::AsciiLower(url.substr(0, scheme_end));
     if (scheme != "http" && scheme != "https") {
         fail("must start with http:// or https://");
     }
@@ -125,7 +118,7 @@ std::string CheckedPath(const std::string& path, ErrorCode code) {
             std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
             // Not a dot, slash, backslash or NUL; not "%" (decoded twice it could be any of
             // them) nor an overlong UTF-8 lead byte (C0, C1: old decoders read "%c0%ae" as ".").
-            const auto encoded = Lower(path.substr(i + 1, 2));
+            const auto encoded = core::AsciiLower(path.substr(i + 1, 2));
             if (encoded == "2e" || encoded == "2f" || encoded == "5c" || encoded == "00" ||
                 encoded == "25" || encoded == "c0" || encoded == "c1") {
                 throw bad("may not encode a dot, a slash, a backslash, NUL, % or C0/C1");
@@ -209,7 +202,7 @@ std::vector<std::pair<std::string, std::string>> HeadersOf(
             const std::string name(key);
             if (!value.is_string() || name.empty() || name.size() > kMaxHeaderName ||
                 !std::all_of(name.begin(), name.end(), IsTokenChar) ||
-                IsReservedHeader(Lower(name))) {
+                IsReservedHeader(core::AsciiLower(name))) {
                 throw ApiError(ErrorCode::kPassthroughHeadersInvalid);
             }
             const std::string text(value.as_string());
@@ -219,7 +212,7 @@ std::vector<std::pair<std::string, std::string>> HeadersOf(
             // The service's own headers (its credentials) win over a caller's of the same name.
             const bool fixed =
                 std::any_of(service.headers.begin(), service.headers.end(), [&](const auto& h) {
-                    return Lower(h.first) == Lower(name);
+                    return core::AsciiLower(h.first) == core::AsciiLower(name);
                 });
             if (!fixed) {
                 headers.emplace_back(name, text);
@@ -234,7 +227,7 @@ bool HasHeader(
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name
 ) {
     return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
-        return Lower(h.first) == name;
+        return core::AsciiLower(h.first) == name;
     });
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "core/text.hpp"
 #include "crypto/aws_sigv4.hpp"
 #include "crypto/digest.hpp"
 #include "net/curl_easy.hpp"
@@ -65,10 +66,7 @@ std::pair<std::string, std::string> SplitEndpoint(std::string_view endpoint) {
     if (scheme_end == std::string_view::npos) {
         throw std::runtime_error("storage.s3.endpoint must start with http:// or https://");
     }
-    std::string scheme(endpoint.substr(0, scheme_end));
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    const std::string scheme = core::AsciiLower(endpoint.substr(0, scheme_end));
     std::string_view host = endpoint.substr(scheme_end + 3);
     if (!host.empty() && host.back() == '/') {
         host.remove_suffix(1);
@@ -81,10 +79,7 @@ std::pair<std::string, std::string> SplitEndpoint(std::string_view endpoint) {
     }
     // As clients send Host: lower case, without the scheme's default port (a signature names
     // the host exactly).
-    std::string normal(host);
-    std::transform(normal.begin(), normal.end(), normal.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
+    std::string normal = core::AsciiLower(host);
     const std::string default_port = scheme == "https" ? ":443" : ":80";
     if (normal.ends_with(default_port)) {
         normal.resize(normal.size() - default_port.size());
