@@ -54,6 +54,7 @@
 #include "http/api/signing_routes.hpp"
 #include "http/api/system_routes.hpp"
 #include "http/api/timeseries_routes.hpp"
+#include "http/api/webhook_routes.hpp"
 #include "http/server/http_server.hpp"
 #include "jobs/scheduler.hpp"
 #include "mqtt/broker_link.hpp"
@@ -64,6 +65,7 @@
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
+#include "outbound/webhook_poster.hpp"
 #include "storage/files/file_blob_store.hpp"
 #include "storage/s3/s3_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -148,6 +150,28 @@ std::unique_ptr<crypto::KeySealer> OpenSigningSealer(
             throw std::runtime_error(
                 "the signing sealing key " + file.string() +
                 " does not open the signing keys in the database: restore the key from the "
+                "backup made with the database"
+            );
+        }
+    }
+    return sealer;
+}
+
+// The key that seals the webhooks' signing secrets: made only while no webhook needs an older
+// one, and refused when it does not open a stored webhook's secret.
+std::unique_ptr<crypto::KeySealer> OpenWebhookSealer(
+    storage::Database& db, const std::filesystem::path& file
+) {
+    const auto hooks = db.Webhooks().List();
+    auto sealer = crypto::KeySealer::LoadOrCreate(file, "webhook sealing key", hooks.empty());
+    if (!hooks.empty()) {
+        try {
+            auto secret = sealer->Open(hooks.front().sealed_secret, hooks.front().name);
+            crypto::Wipe(secret);
+        } catch (const std::runtime_error&) {
+            throw std::runtime_error(
+                "the webhook sealing key " + file.string() +
+                " does not open the webhook secrets in the database: restore the key from the "
                 "backup made with the database"
             );
         }
@@ -264,6 +288,16 @@ struct Application::Parts {
           automation_runner(*db, link, clock, config.automations, weather.get()),
           push(*db, clock),
           event_filters(*db, clock),
+          event_log(*db, clock),
+          webhook_sealer(OpenWebhookSealer(*db, config.data_dir / "keys" / "webhook-sealing.key")),
+          webhooks(*db, event_log, *webhook_sealer, clock, config.webhooks),
+          webhook_dispatcher(
+              *db,
+              webhooks,
+              event_filters,
+              clock,
+              [] { return std::make_unique<outbound::CurlWebhookPoster>(); }
+          ),
           passthrough(config.passthrough, external_http),
           ota_images(*db, *blobs, clock, config.ota),
           files(*db, ota_images, clock),
@@ -295,6 +329,8 @@ struct Application::Parts {
         http::api::AddAutomationRoutes(router, automations);
         http::api::AddPushRoutes(router, push);
         http::api::AddEventFilterRoutes(router, event_filters);
+        http::api::AddWebhookRoutes(router, webhooks);
+        ingest.SetEventLog(&event_log);
         http::api::AddPassthroughRoutes(router, passthrough);
         http::api::AddOtaImageRoutes(router, ota_images);
         presigned.UseDirectUrlsOf(blobs.get());
@@ -337,6 +373,7 @@ struct Application::Parts {
         metrics.AddCollector([this] { return commands.RenderMetrics(); });
         metrics.AddCollector([this] { return automation_runner.RenderMetrics(); });
         metrics.AddCollector([this] { return ota_delivery.RenderMetrics(); });
+        metrics.AddCollector([this] { return webhook_dispatcher.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
         });
@@ -423,6 +460,10 @@ struct Application::Parts {
     domain::automations::AutomationRunner automation_runner;
     domain::push::PushService push;
     domain::events::EventFilterService event_filters;
+    domain::events::EventLog event_log;                 // the outbox webhooks are delivered from
+    std::unique_ptr<crypto::KeySealer> webhook_sealer;  // seals webhook signing secrets
+    domain::events::WebhookService webhooks;
+    domain::events::WebhookDispatcher webhook_dispatcher;
     outbound::ExternalHttpClient external_http;  // passthrough's calls
     domain::passthrough::PassthroughService passthrough;
     domain::ota::OtaImageService ota_images;
@@ -477,6 +518,7 @@ std::uint16_t Application::Start() {
         );
     }
     p.scheduler.Start();
+    p.webhook_dispatcher.Start();
     if (p.weather) {
         p.weather_scheduler.Start();
     }
@@ -488,6 +530,7 @@ void Application::Stop() {
     p.automation_runner.StopWeather();  // a poll ends after its request in flight
     p.weather_scheduler.Stop();
     p.scheduler.Stop();
+    p.webhook_dispatcher.Stop();  // after the posts in flight
     p.server->Stop();
     p.link.Stop();
     if (p.broker) {

@@ -120,6 +120,23 @@ void ReadFixed(
     }
 }
 
+// [webhooks]: defaults of new integrations and how deliveries are made.
+void ReadWebhooks(const toml::table& t, domain::events::WebhookConfig& w) {
+    Read(t, "webhooks.default_url", w.default_url);
+    Read(t, "webhooks.default_secret", w.default_secret);
+    Read(t, "webhooks.allow_private", w.allow_private);
+    Read(t, "webhooks.max_webhooks", w.max_webhooks);
+    Read(t, "webhooks.max_in_flight", w.max_in_flight);
+    Read(t, "webhooks.max_attempts", w.max_attempts);
+    ReadSeconds(t, "webhooks.timeout_seconds", w.timeout);
+    std::int64_t base = w.backoff_base.count();
+    std::int64_t cap = w.backoff_cap.count() / 1000;
+    Read(t, "webhooks.backoff_base_ms", base);
+    Read(t, "webhooks.backoff_cap_seconds", cap);
+    w.backoff_base = std::chrono::milliseconds(base);
+    w.backoff_cap = std::chrono::milliseconds(cap * 1000);
+}
+
 // [passthrough] max_in_flight and its [[passthrough.services]] tables.
 void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfig& out) {
     Read(t, "passthrough.max_in_flight", out.max_in_flight);
@@ -223,6 +240,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "storage.blob_dir", blob_dir);
     c.blob_dir = blob_dir;
     ReadPassthrough(t, c.passthrough);
+    ReadWebhooks(t, c.webhooks);
     Read(t, "storage.blob_backend", c.blob_backend);
     Read(t, "storage.s3.endpoint", c.s3.endpoint);
     Read(t, "storage.s3.public_endpoint", c.s3.public_endpoint);
@@ -404,6 +422,16 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
 
 void CheckConfig(const Config& c) {
     domain::passthrough::CheckPassthroughConfig(c.passthrough);
+    const auto& w = c.webhooks;
+    if (w.max_in_flight < 1 || w.max_in_flight > 64 || w.max_attempts < 1 || w.max_attempts > 100 ||
+        w.timeout.count() < 1 || w.timeout.count() > 60 || w.backoff_base.count() < 1 ||
+        w.backoff_cap < w.backoff_base || w.max_webhooks < 1) {
+        throw std::runtime_error(
+            "config: webhooks.max_in_flight must be 1 to 64, max_attempts 1 to 100, "
+            "timeout_seconds 1 to 60, backoff_base_ms at least 1 and backoff_cap_seconds not "
+            "below it, max_webhooks at least 1"
+        );
+    }
     if (c.http.outbound_threads < 1 || c.http.outbound_threads > 64) {
         throw std::runtime_error("config: http.outbound_threads must be 1 to 64");
     }

@@ -10,6 +10,7 @@
 #include "domain/auth/token_service.hpp"
 #include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
+#include "domain/events/webhook_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
 #include "domain/nodes/admin_node_service.hpp"
@@ -65,6 +66,7 @@ struct Config {
     domain::ota::OtaImageConfig ota;
     domain::ota::OtaDeliveryConfig ota_delivery;
     domain::passthrough::PassthroughConfig passthrough;  // external services of #120-#122
+    domain::events::WebhookConfig webhooks;              // webhook integrations, #72-#75
     std::string log_level = "info";
 };
 

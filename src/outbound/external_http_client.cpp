@@ -37,8 +37,7 @@ bool IsInternalV4(std::uint32_t a) {  // host order
 }
 
 struct Transfer {
-    bool allow_private = false;
-    bool refused_address = false;
+    AddressGuard guard;
     std::string body;
     std::size_t max_bytes = 0;
     bool too_large = false;
@@ -59,10 +58,10 @@ bool IsLinkLocal(const ::sockaddr* address) {
 }
 
 curl_socket_t OpenSocket(void* user, curlsocktype, struct curl_sockaddr* address) {
-    auto* transfer = static_cast<Transfer*>(user);
-    if ((!transfer->allow_private && IsInternalAddress(&address->addr)) ||
+    auto* guard = static_cast<AddressGuard*>(user);
+    if ((!guard->allow_private && IsInternalAddress(&address->addr)) ||
         IsLinkLocal(&address->addr)) {
-        transfer->refused_address = true;
+        guard->refused = true;
         return CURL_SOCKET_BAD;
     }
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
@@ -80,6 +79,18 @@ std::size_t Keep(char* data, std::size_t size, std::size_t count, void* user) {
 }
 
 }  // namespace
+
+void InstallAddressGuard(CURL* handle, AddressGuard& guard) {
+    net::ThrowIfCurlFailed(
+        curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket),
+        "CURLOPT_OPENSOCKETFUNCTION"
+    );
+    net::ThrowIfCurlFailed(
+        curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, &guard), "CURLOPT_OPENSOCKETDATA"
+    );
+    // A proxy would connect for us, unchecked.
+    net::ThrowIfCurlFailed(curl_easy_setopt(handle, CURLOPT_PROXY, ""), "CURLOPT_PROXY");
+}
 
 bool IsInternalAddress(const ::sockaddr* address) {
     if (address->sa_family == AF_INET) {
@@ -132,7 +143,7 @@ ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
     CURL* h = curl.get();
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
     Transfer transfer;
-    transfer.allow_private = request.allow_private;
+    transfer.guard.allow_private = request.allow_private;
     transfer.max_bytes = request.max_response_bytes;
     net::CurlSlist headers;
     for (const auto& [name, value] : request.headers) {
@@ -149,9 +160,7 @@ ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
     set(CURLOPT_URL, request.url.c_str(), "CURLOPT_URL");
     set(CURLOPT_PROTOCOLS_STR, "http,https", "CURLOPT_PROTOCOLS_STR");
     set(CURLOPT_FOLLOWLOCATION, 0L, "CURLOPT_FOLLOWLOCATION");
-    set(CURLOPT_PROXY, "", "CURLOPT_PROXY");  // a proxy would connect for us, unchecked
-    set(CURLOPT_OPENSOCKETFUNCTION, &OpenSocket, "CURLOPT_OPENSOCKETFUNCTION");
-    set(CURLOPT_OPENSOCKETDATA, &transfer, "CURLOPT_OPENSOCKETDATA");
+    InstallAddressGuard(h, transfer.guard);
     set(CURLOPT_WRITEFUNCTION, &Keep, "CURLOPT_WRITEFUNCTION");
     set(CURLOPT_WRITEDATA, &transfer, "CURLOPT_WRITEDATA");
     set(CURLOPT_TIMEOUT, seconds, "CURLOPT_TIMEOUT");
@@ -172,7 +181,7 @@ ExternalAnswer ExternalHttpClient::Perform(const ExternalRequest& request) {
     const CURLcode result = curl_easy_perform(h);
     // A name with an internal and a public address connects to the public one: refused only
     // when no other address was reached.
-    if (transfer.refused_address && result != CURLE_OK) {
+    if (transfer.guard.refused && result != CURLE_OK) {
         throw ExternalCallFailed("the service's address is internal and not allowed for it");
     }
     if (transfer.too_large) {

@@ -7,6 +7,8 @@
 
 #include <sys/socket.h>
 
+#include <curl/curl.h>
+
 #include "domain/passthrough/passthrough_service.hpp"
 
 namespace rainmaker::outbound {
@@ -16,6 +18,17 @@ public:
     domain::passthrough::ExternalAnswer Perform(const domain::passthrough::ExternalRequest& request
     ) override;
 };
+
+// The socket guard of these calls, for other senders to a user's URL (webhooks): installed on
+// a handle (with no proxy), each socket it opens is checked — internal addresses refused unless
+// `allow_private`, link-local ones always — and `refused` says whether one was.
+struct AddressGuard {
+    bool allow_private = false;
+    bool refused = false;
+};
+
+// Throws std::runtime_error when curl refuses an option. `guard` must outlive the handle's use.
+void InstallAddressGuard(CURL* handle, AddressGuard& guard);
 
 // Whether `address` (an IPv4 or IPv6 sockaddr) may not be reached by default: loopback,
 // private (RFC 1918, unique local), shared (100.64/10), link-local, multicast, unspecified,

@@ -30,6 +30,7 @@
 #include "storage/time_budget.hpp"
 #include "storage/timeseries_store.hpp"
 #include "storage/user_store.hpp"
+#include "storage/webhook_store.hpp"
 
 namespace rainmaker::storage {
 
@@ -66,6 +67,7 @@ public:
     virtual FileStore& Files() = 0;
     virtual SigningStore& Signing() = 0;
     virtual EventFilterStore& EventFilters() = 0;
+    virtual WebhookStore& Webhooks() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

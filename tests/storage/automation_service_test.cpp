@@ -140,6 +140,7 @@ public:
     storage::SigningStore& Signing() override { return db_.Signing(); }
 
     storage::EventFilterStore& EventFilters() override { return db_.EventFilters(); }
+    storage::WebhookStore& Webhooks() override { return db_.Webhooks(); }
 
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 

@@ -159,8 +159,8 @@ TEST_F(HousekeepingTest, AlertsAreKeptPerNodeByCountAndByAge) {
 }
 
 TEST_F(HousekeepingTest, OldEventsGo) {
-    db_.Events().Append("user_node_sharing_add", "alice", "{}", Now() - 31 * 24 * 3600);
-    db_.Events().Append("user_node_sharing_add", "alice", "{}", Now());
+    db_.Events().Append("user_node_sharing_add", "alice", "", "{}", Now() - 31 * 24 * 3600);
+    db_.Events().Append("user_node_sharing_add", "alice", "", "{}", Now());
     EXPECT_EQ(housekeeping_.RunOnce().events, 1);
     EXPECT_EQ(db_.Events().ListForUser("alice", 0, 10).size(), 1u);
 }

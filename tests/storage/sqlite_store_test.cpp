@@ -239,9 +239,9 @@ namespace rainmaker::storage::sqlite {
 namespace {
 
 TEST_F(SqliteStoreTest, EventsAreKeptInOrderPerUser) {
-    db_.Events().Append("user_node_sharing_add", "u1", R"({"node_id":"n1"})", 10);
-    db_.Events().Append("user_node_group_added", "u2", R"({"node_id":"n1"})", 11);
-    db_.Events().Append("user_node_group_removed", "u1", R"({"node_id":"n1"})", 12);
+    db_.Events().Append("user_node_sharing_add", "u1", "", R"({"node_id":"n1"})", 10);
+    db_.Events().Append("user_node_group_added", "u2", "", R"({"node_id":"n1"})", 11);
+    db_.Events().Append("user_node_group_removed", "u1", "", R"({"node_id":"n1"})", 12);
     const auto events = db_.Events().ListForUser("u1", 0, 10);
     ASSERT_EQ(events.size(), 2u);
     EXPECT_EQ(events[0].event_type, "user_node_sharing_add");

@@ -134,7 +134,9 @@ bool AutomationRunner::Admit(const storage::AutomationRow& row) {
              "more than " + std::to_string(config_.max_runs_per_minute) +
                  " runs within a minute: runs suppressed for the rest of it"},
             {"timestamp", at}};
-        db_.Events().Append("node_automation_suppressed", row.user_id, core::Serialize(event), at);
+        db_.Events().Append(
+            "node_automation_suppressed", row.user_id, row.node_id, core::Serialize(event), at
+        );
     }
     return false;
 }
@@ -207,7 +209,9 @@ bool AutomationRunner::Run(const storage::AutomationRow& row, const boost::json:
         // The owner may no longer read that node: its report stays out of their event log.
         event["trigger"] = boost::json::object{{"node_id", row.node_id}, {"skipped", true}};
     }
-    db_.Events().Append("node_automation_trigger", row.user_id, core::Serialize(event), now);
+    db_.Events().Append(
+        "node_automation_trigger", row.user_id, row.node_id, core::Serialize(event), now
+    );
     ++counters_.runs;
     counters_.actions_skipped += actions.size() - publishes.size();
     if (publishes.empty()) {

@@ -28,7 +28,7 @@ struct EventKind {
 
 // The reference's events. Group creation and removal and time series are system-wide only;
 // users filter the connection and configuration events, as the user API's list says.
-constexpr std::array<EventKind, 14> kEvents{{
+constexpr std::array<EventKind, kKnownEvents> kEvents{{
     {"rmaker.event.user_node_added", true, false},
     {"rmaker.event.user_node_removed", true, false},
     {"rmaker.event.user_node_sharing_add", true, false},
@@ -126,6 +126,14 @@ std::string_view EntityTypeName(EntityType type) {
 
 bool IsKnownEvent(std::string_view event_type) {
     return KindOf(event_type) != nullptr;
+}
+
+std::optional<std::size_t> EventNumber(std::string_view event_type) {
+    const auto* kind = KindOf(event_type);
+    if (kind == nullptr) {
+        return std::nullopt;
+    }
+    return static_cast<std::size_t>(kind - kEvents.data());
 }
 
 bool Allows(

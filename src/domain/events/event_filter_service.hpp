@@ -65,6 +65,9 @@ std::string_view EntityTypeName(EntityType type);
 
 // Whether `event_type` is a RainMaker event ("rmaker.event.*" of the reference's list).
 bool IsKnownEvent(std::string_view event_type);
+// The position of a RainMaker event in that list (nullopt: not one), below kKnownEvents.
+std::optional<std::size_t> EventNumber(std::string_view event_type);
+inline constexpr std::size_t kKnownEvents = 14;
 
 // Whether an event may pass the filters of its system, user and node (each nullopt when
 // absent): each present filter must be enabled and list `integration`.

@@ -235,6 +235,7 @@ void GroupService::AddNodes(const GroupRow& group, const std::vector<std::string
         db_.Events().Append(
             "user_node_group_added",
             group.owner_id,
+            node,
             core::Serialize(boost::json::object{{"group_id", group.group_id}, {"node_id", node}}),
             clock_.NowSeconds()
         );
@@ -310,6 +311,7 @@ void GroupService::RemoveNodes(const GroupRow& group, const std::vector<std::str
         db_.Events().Append(
             "user_node_group_removed",
             group.owner_id,
+            node,
             core::Serialize(boost::json::object{{"group_id", group.group_id}, {"node_id", node}}),
             clock_.NowSeconds()
         );

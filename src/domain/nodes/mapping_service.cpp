@@ -207,6 +207,13 @@ bool MappingService::Confirm(MappingRequestRow request, std::string_view node_id
         }
     }
     db_.Nodes().DeleteReport(node_id);
+    db_.Events().Append(
+        "user_node_added",
+        request.user_id,
+        node_id,
+        core::Serialize(boost::json::object{{"node_id", node_id}, {"user_id", request.user_id}}),
+        now
+    );
     core::log::Info("node " + std::string(node_id) + " mapped to user " + request.user_id);
     return true;
 }
@@ -271,6 +278,14 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
         }
         // Releases the node when it was its last mapping (node_access).
         SetDirectRole(db_, caller.user_id, node_id, std::nullopt, clock_.NowSeconds());
+        db_.Events().Append(
+            "user_node_removed",
+            caller.user_id,
+            node_id,
+            core::Serialize(boost::json::object{{"node_id", node_id}, {"user_id", caller.user_id}}
+            ),
+            clock_.NowSeconds()
+        );
     });
 }
 

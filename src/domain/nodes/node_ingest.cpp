@@ -6,6 +6,7 @@
 
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "domain/events/event_log.hpp"
 #include "domain/nodes/params_validation.hpp"
 #include "domain/stored_json.hpp"
 
@@ -48,11 +49,21 @@ NodeIngest::NodeIngest(
         mapping_.OnNodeReport(node_id, report);
     });
     OnRaw("alert", limits_.max_alert_bytes, [this](auto node_id, auto, auto payload) {
-        if (const auto value = core::ParseUntrustedJson(payload, 32);
-            !value || !value->is_object()) {
+        const auto value = core::ParseUntrustedJson(payload, 32);
+        if (!value || !value->is_object()) {
             throw std::invalid_argument("alert is not a JSON object");
         }
-        db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), limits_.alerts_per_node);
+        db_.Transaction([&] {
+            db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), limits_.alerts_per_node);
+            if (events_ != nullptr) {
+                events_->Record(
+                    "alert",
+                    "",
+                    node_id,
+                    boost::json::object{{"node_id", node_id}, {"alert", *value}}
+                );
+            }
+        });
     });
 }
 
@@ -149,6 +160,18 @@ void NodeIngest::OnConfig(std::string_view node_id, const boost::json::object& c
             InfoField(config, "model"),
             InfoField(config, "fw_version")
         );
+        if (events_ != nullptr) {
+            events_->Record(
+                "node_config_changed",
+                "",
+                node_id,
+                boost::json::object{
+                    {"node_id", node_id},
+                    {"type", InfoField(config, "type")},
+                    {"model", InfoField(config, "model")},
+                    {"fw_version", InfoField(config, "fw_version")}}
+            );
+        }
     });
 }
 
@@ -186,6 +209,14 @@ void NodeIngest::OnParams(
             );
         }
         db_.Nodes().PutParams(node_id, text, clock_.NowSeconds());
+        if (events_ != nullptr && events_->Wanted("node_params_changed")) {
+            events_->Record(
+                "node_params_changed",
+                "",
+                node_id,
+                boost::json::object{{"node_id", node_id}, {"params", declared}}
+            );
+        }
         for (const auto& listener : params_listeners_) {
             listener(node_id, declared, stored);
         }
@@ -263,9 +294,21 @@ void NodeIngest::ResetPresence() {
 void NodeIngest::HandlePresence(
     std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
 ) {
-    if (db_.Nodes().ApplyPresence(node_id, connected, at_ms, version)) {
+    db_.Transaction([&] {
+        if (!db_.Nodes().ApplyPresence(node_id, connected, at_ms, version)) {
+            return;
+        }
         core::log::Info("node " + std::string(node_id) + (connected ? " online" : " offline"));
-    }
+        if (events_ != nullptr) {
+            events_->Record(
+                connected ? "node_connected" : "node_disconnected",
+                "",
+                node_id,
+                boost::json::object{
+                    {"node_id", node_id}, {"connected", connected}, {"timestamp", at_ms}}
+            );
+        }
+    });
 }
 
 }  // namespace rainmaker::domain::nodes

@@ -24,6 +24,10 @@
 #include "domain/nodes/params_validation.hpp"
 #include "storage/database.hpp"
 
+namespace rainmaker::domain::events {
+class EventLog;
+}
+
 namespace rainmaker::domain::nodes {
 
 // The documented limits of what a node may make the server store (docs/SECURITY.md).
@@ -115,6 +119,11 @@ public:
 
     const IngestCounters& counters() const { return counters_; }
 
+    // Where nodes' events go (node_connected, node_disconnected, node_params_changed,
+    // node_config_changed, alert), in the transaction that stored what they tell of; none
+    // before it is set. Call before the link starts.
+    void SetEventLog(events::EventLog* log) { events_ = log; }
+
     // The params the node's config declares (nullptr before it reported one), for handlers of
     // other message kinds (time series), inside their transaction. Answered from memory when
     // this process has read the node's config since it last stored one; `fresh` reads the
@@ -144,6 +153,7 @@ private:
     std::unordered_map<std::string, Entry> handlers_;
     std::vector<ParamsListener> params_listeners_;
     IngestCounters counters_;
+    events::EventLog* events_ = nullptr;
 
     struct CachedConfig {
         std::size_t hash = 0;  // of the config text it was built from

@@ -215,7 +215,7 @@ void GroupSharingService::Apply(const SharingRequestRow& request) {
             {"group_id", group.group_id},
             {"role", core::Name(given)},
             {"request_id", request.request_id}});
-        db_.Events().Append("user_node_group_sharing_add", request.to_user, event, now);
+        db_.Events().Append("user_node_group_sharing_add", request.to_user, "", event, now);
     }
 }
 

@@ -94,7 +94,7 @@ void NodeSharingService::Apply(const SharingRequestRow& request) {
         nodes::SetDirectRole(db_, request.to_user, node, role, now);
         const std::string event = core::Serialize(boost::json::object{
             {"node_id", node}, {"role", core::Name(role)}, {"request_id", request.request_id}});
-        db_.Events().Append("user_node_sharing_add", request.to_user, event, now);
+        db_.Events().Append("user_node_sharing_add", request.to_user, node, event, now);
         if (request.transfer) {
             // The sender keeps a secondary role when new_role says so, else nothing.
             const bool stays = request.new_role == ResourceRole::kSecondary;

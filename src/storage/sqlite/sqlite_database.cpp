@@ -28,6 +28,7 @@
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_signing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
+#include "storage/sqlite/sqlite_webhook_store.hpp"
 #include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
 
@@ -99,6 +100,7 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       automations_(std::make_unique<SqliteAutomationStore>(*this)),
       push_(std::make_unique<SqlitePushStore>(*this)),
       event_filters_(std::make_unique<SqliteEventFilterStore>(*this)),
+      webhooks_(std::make_unique<SqliteWebhookStore>(*this)),
       rbac_(std::make_unique<SqliteRbacStore>(*this)),
       tags_(std::make_unique<SqliteTagStore>(*this)),
       matter_(std::make_unique<SqliteMatterStore>(*this)),
@@ -162,6 +164,10 @@ PushStore& SqliteDatabase::Push() {
 
 EventFilterStore& SqliteDatabase::EventFilters() {
     return *event_filters_;
+}
+
+WebhookStore& SqliteDatabase::Webhooks() {
+    return *webhooks_;
 }
 
 RbacStore& SqliteDatabase::Rbac() {

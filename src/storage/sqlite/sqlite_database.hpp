@@ -39,6 +39,7 @@ public:
     AutomationStore& Automations() override;
     PushStore& Push() override;
     EventFilterStore& EventFilters() override;
+    WebhookStore& Webhooks() override;
     RbacStore& Rbac() override;
     TagStore& Tags() override;
     MatterStore& Matter() override;
@@ -182,6 +183,7 @@ private:
     std::unique_ptr<AutomationStore> automations_;
     std::unique_ptr<PushStore> push_;
     std::unique_ptr<EventFilterStore> event_filters_;
+    std::unique_ptr<WebhookStore> webhooks_;
     std::unique_ptr<RbacStore> rbac_;
     std::unique_ptr<TagStore> tags_;
     std::unique_ptr<MatterStore> matter_;

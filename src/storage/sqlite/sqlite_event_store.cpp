@@ -1,39 +1,85 @@
-// The event log in SQLite.
+// The event log in SQLite. Ids are rowids: they grow in commit order (one writer at a time)
+// and are not reused as long as the newest row stays, which DeleteBefore keeps.
 #include "storage/sqlite/sqlite_event_store.hpp"
 
 #include "storage/sqlite/sqlite_database.hpp"
 
 namespace rainmaker::storage::sqlite {
 
+namespace {
+
+constexpr const char* kSelect =
+    "SELECT id, event_type, user_id, node_id, payload, created_at FROM events ";
+
+EventRow Read(const Statement& s) {
+    return EventRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5)};
+}
+
+}  // namespace
+
 void SqliteEventStore::Append(
-    std::string_view event_type, std::string_view user_id, std::string_view payload, std::int64_t at
+    std::string_view event_type,
+    std::string_view user_id,
+    std::string_view node_id,
+    std::string_view payload,
+    std::int64_t at
 ) {
     db_.Execute(
-        "INSERT INTO events(event_type, user_id, payload, created_at) VALUES (?,?,?,?)",
+        "INSERT INTO events(event_type, user_id, node_id, payload, created_at) VALUES (?,?,?,?,?)",
         event_type,
         user_id,
+        node_id,
         payload,
         at
     );
 }
 
 int SqliteEventStore::DeleteBefore(std::int64_t before) {
-    return db_.InBatches("DELETE FROM events", "events", "created_at < ?", before);
+    return db_.InBatches(
+        "DELETE FROM events",
+        "events",
+        "created_at < ? AND id < (SELECT MAX(id) FROM events)",
+        before
+    );
 }
 
 std::vector<EventRow> SqliteEventStore::ListForUser(
     std::string_view user_id, std::int64_t after_id, int limit
 ) {
     return db_.FindAll(
-        "SELECT id, event_type, user_id, payload, created_at FROM events WHERE user_id = ? AND "
-        "id > ? ORDER BY id LIMIT ?",
-        [](const Statement& s) {
-            return EventRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
-        },
+        std::string(kSelect) + "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+        Read,
         user_id,
         after_id,
         limit
     );
+}
+
+std::vector<EventRow> SqliteEventStore::ListAfter(std::int64_t after_id, int limit) {
+    return db_.FindAll(
+        std::string(kSelect) + "WHERE id > ? ORDER BY id LIMIT ?", Read, after_id, limit
+    );
+}
+
+std::optional<std::int64_t> SqliteEventStore::Cursor(std::string_view consumer) {
+    return db_.FindOne(
+        "SELECT last_event_id FROM outbox_cursors WHERE consumer = ?",
+        consumer,
+        [](const Statement& s) { return s.Int(0); }
+    );
+}
+
+void SqliteEventStore::SetCursor(std::string_view consumer, std::int64_t last_event_id) {
+    db_.Execute(
+        "INSERT INTO outbox_cursors(consumer, last_event_id) VALUES (?,?) ON CONFLICT(consumer) "
+        "DO UPDATE SET last_event_id = excluded.last_event_id",
+        consumer,
+        last_event_id
+    );
+}
+
+std::int64_t SqliteEventStore::LastId() {
+    return db_.Count("SELECT MAX(id) FROM events");
 }
 
 }  // namespace rainmaker::storage::sqlite

@@ -15,12 +15,17 @@ public:
     void Append(
         std::string_view event_type,
         std::string_view user_id,
+        std::string_view node_id,
         std::string_view payload,
         std::int64_t at
     ) override;
     int DeleteBefore(std::int64_t before) override;
     std::vector<EventRow> ListForUser(std::string_view user_id, std::int64_t after_id, int limit)
         override;
+    std::vector<EventRow> ListAfter(std::int64_t after_id, int limit) override;
+    std::optional<std::int64_t> Cursor(std::string_view consumer) override;
+    void SetCursor(std::string_view consumer, std::int64_t last_event_id) override;
+    std::int64_t LastId() override;
 
 private:
     SqliteDatabase& db_;
