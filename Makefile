@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -76,6 +76,9 @@ bench-signing: build
 
 bench-ota-rollout: build
 	bash bench/ota_rollout.sh
+
+bench-webhooks: build
+	bash bench/webhooks.sh
 
 clean:
 	rm -rf build

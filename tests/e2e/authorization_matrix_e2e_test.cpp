@@ -183,6 +183,13 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/user/event_filter", false},
     {"GET", "/v1/user/event_filter", false},
     {"DELETE", "/v1/user/event_filter", false},
+    // webhook_routes.cpp
+    {"GET", "/v1/admin/webhook_user_node_integration", false},
+    {"POST", "/v1/admin/webhook_user_node_integration", false},
+    {"PUT", "/v1/admin/webhook_user_node_integration", false},
+    {"DELETE", "/v1/admin/webhook_user_node_integration", false},
+    {"GET", "/v1/admin/webhook_user_node_integration/deliveries", false},
+    {"POST", "/v1/admin/webhook_user_node_integration/deliveries/replay", false},
     // passthrough_routes.cpp
     {"GET", "/v1/user/passthrough/config", false},
     {"GET", "/v1/user/passthrough", false},
@@ -2388,6 +2395,59 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
             Err(113109),
             Err(113109),
             Ok()),
+        // ---- webhook integrations (#72-#75) and their deliveries: they span every node, so
+        // only admins whose roles reach every node manage them (an RBAC admin's role has a
+        // scope: 100004); users never
+        Row("POST",
+            "/v1/admin/webhook_user_node_integration",
+            R"({"webhook_name":"matrix","url":"http://192.0.2.1/hook",)"
+            R"("secret":"matrix-secret-0123456",)"
+            R"("events":[{"event_name":"rmaker.event.alert"}]})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(113152))
+            .RbacRestricted(Err(100004)),
+        Row("PUT",
+            "/v1/admin/webhook_user_node_integration?operation=update_enabled",
+            R"({"webhook_name":"matrix","enabled":false})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET",
+            "/v1/admin/webhook_user_node_integration?webhook_name=matrix",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("GET",
+            "/v1/admin/webhook_user_node_integration/deliveries?webhook_name=matrix",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("POST",
+            "/v1/admin/webhook_user_node_integration/deliveries/replay",
+            R"({"webhook_name":"matrix"})",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Ok())
+            .RbacRestricted(Err(100004)),
+        Row("DELETE",
+            "/v1/admin/webhook_user_node_integration?webhook_name=matrix",
+            "",
+            Err(100004),
+            Err(100004),
+            Err(100004))
+            .Admins(Ok(), Err(113153))
+            .RbacRestricted(Err(100004)),
         // ---- passthrough (#120-#122): any signed-in user's, to the operator's services (none
         // configured for the matrix)
         Row("GET", "/v1/user/passthrough/config", "", Ok(), Ok(), Ok()),

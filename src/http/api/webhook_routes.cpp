@@ -31,31 +31,6 @@ std::optional<std::int64_t> OptionalInt(const boost::json::object& body, std::st
     throw ApiError(ErrorCode::kInvalidBody, std::string(key) + " must be an integer");
 }
 
-WebhookInput InputOf(const boost::json::object& body) {
-    WebhookInput in;
-    in.webhook_name = OptionalString(body, "webhook_name");
-    in.enabled = OptionalBool(body, "enabled");
-    in.nodes_list = OptionalStrings(body, "nodes_list");
-    in.active_timestamp = OptionalInt(body, "active_timestamp");
-    in.url = OptionalString(body, "url");
-    in.secret = OptionalString(body, "secret");
-    if (const auto* events = body.if_contains("events"); events != nullptr && !events->is_null()) {
-        if (!events->is_array()) {
-            throw ApiError(ErrorCode::kInvalidBody, "events must be an array");
-        }
-        in.events.emplace();
-        for (const auto& item : events->as_array()) {
-            if (!item.is_object()) {
-                throw ApiError(ErrorCode::kWebhookEventInvalid);
-            }
-            in.events->push_back(WebhookEventInput{
-                OptionalString(item.as_object(), "event_name"),
-                OptionalInt(item.as_object(), "event_active_timestamp")});
-        }
-    }
-    return in;
-}
-
 // A failure of the server answers 520 on these routes; the caller's errors keep their status.
 template <typename Handler>
 auto Beta(Handler handler) {
@@ -101,7 +76,7 @@ ApiResponse List(const ApiRequest& r, WebhookService& webhooks) {
 
 // Catalog #73 POST /{version}/admin/webhook_user_node_integration
 ApiResponse Add(const ApiRequest& r, WebhookService& webhooks) {
-    webhooks.Add(r.Caller(), InputOf(r.JsonObject()));
+    webhooks.Add(r.Caller(), WebhookInputOf(r.JsonObject()));
     return ApiResponse::Success("Webhook user node integration added successfully");
 }
 
@@ -111,7 +86,7 @@ ApiResponse Update(const ApiRequest& r, WebhookService& webhooks) {
     if (!operation) {
         throw ApiError(ErrorCode::kWebhookOperationInvalid);
     }
-    webhooks.Update(r.Caller(), *operation, InputOf(r.JsonObject()));
+    webhooks.Update(r.Caller(), *operation, WebhookInputOf(r.JsonObject()));
     return ApiResponse::Success("Webhook user node integration updated successfully");
 }
 
@@ -183,6 +158,31 @@ ApiResponse Replay(const ApiRequest& r, WebhookService& webhooks) {
 }
 
 }  // namespace
+
+WebhookInput WebhookInputOf(const boost::json::object& body) {
+    WebhookInput in;
+    in.webhook_name = OptionalString(body, "webhook_name");
+    in.enabled = OptionalBool(body, "enabled");
+    in.nodes_list = OptionalStrings(body, "nodes_list");
+    in.active_timestamp = OptionalInt(body, "active_timestamp");
+    in.url = OptionalString(body, "url");
+    in.secret = OptionalString(body, "secret");
+    if (const auto* events = body.if_contains("events"); events != nullptr && !events->is_null()) {
+        if (!events->is_array()) {
+            throw ApiError(ErrorCode::kInvalidBody, "events must be an array");
+        }
+        in.events.emplace();
+        for (const auto& item : events->as_array()) {
+            if (!item.is_object()) {
+                throw ApiError(ErrorCode::kWebhookEventInvalid);
+            }
+            in.events->push_back(WebhookEventInput{
+                OptionalString(item.as_object(), "event_name"),
+                OptionalInt(item.as_object(), "event_active_timestamp")});
+        }
+    }
+    return in;
+}
 
 void AddWebhookRoutes(Router& router, WebhookService& webhooks) {
     const auto admin = Access::kAdmin;
