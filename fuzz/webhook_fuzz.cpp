@@ -15,8 +15,9 @@
 #include "core/json.hpp"
 #include "core/text.hpp"
 #include "crypto/digest.hpp"
+#include "domain/events/delivery_dispatcher.hpp"
 #include "domain/events/event_log.hpp"
-#include "domain/events/webhook_dispatcher.hpp"
+#include "domain/events/webhook_channel.hpp"
 #include "domain/events/webhook_service.hpp"
 #include "fuzz_support.hpp"
 #include "http/api/webhook_routes.hpp"
@@ -54,21 +55,19 @@ struct World {
     EventLog log{db, clock};
     EventFilterService filters{db, clock};
     WebhookService service{db, log, *sealer, clock};
-    WebhookDispatcher dispatcher{db, service, filters, clock, nullptr};
+    WebhookChannel channel{db, service, filters};
+    DeliveryDispatcher dispatcher{db, clock, DeliveryConfig{}, nullptr, {&channel}};
 };
 
 // Checks each post against the stored integration it names.
-class Checker final : public WebhookPoster {
+class Checker final : public Poster {
 public:
     explicit Checker(World& world) : world_(world) {}
 
-    Result Post(
-        const std::string& url,
-        const std::vector<std::pair<std::string, std::string>>& headers,
-        const std::string& body,
-        std::chrono::seconds,
-        bool
-    ) override {
+    Result Post(const PostRequest& request) override {
+        const auto& body = request.body;
+        const auto& url = request.url;
+        const auto& headers = request.headers;
         const auto parsed = core::ParseUntrustedJson(body, 64);
         if (!parsed || !parsed->is_object()) {
             Fail("delivery body is not a JSON object", body);
@@ -87,7 +86,7 @@ public:
                 Fail("bad signature", v);
             }
         }
-        return Result{200, ""};
+        return Result{200, "", ""};
     }
 
 private:

@@ -15,6 +15,10 @@
 #include "domain/automations/automation_runner.hpp"
 #include "domain/automations/automation_service.hpp"
 #include "domain/commands/command_service.hpp"
+#include "domain/events/delivery_dispatcher.hpp"
+#include "domain/events/event_log.hpp"
+#include "domain/events/webhook_channel.hpp"
+#include "domain/events/webhook_service.hpp"
 #include "domain/files/file_service.hpp"
 #include "domain/groups/group_service.hpp"
 #include "domain/housekeeping/housekeeping.hpp"
@@ -28,6 +32,7 @@
 #include "domain/ota/ota_job_service.hpp"
 #include "domain/ota/ota_user_service.hpp"
 #include "domain/ota/presigned_urls.hpp"
+#include "domain/push/push_channel.hpp"
 #include "domain/push/push_service.hpp"
 #include "domain/rbac/rbac_service.hpp"
 #include "domain/sharing/group_sharing_service.hpp"
@@ -62,10 +67,10 @@
 #include "mqtt/embedded_broker.hpp"
 #include "mqtt/private_file.hpp"
 #include "outbound/external_http_client.hpp"
+#include "outbound/http_poster.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
-#include "outbound/webhook_poster.hpp"
 #include "storage/files/file_blob_store.hpp"
 #include "storage/s3/s3_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -291,12 +296,21 @@ struct Application::Parts {
           event_log(*db, clock),
           webhook_sealer(OpenWebhookSealer(*db, config.data_dir / "keys" / "webhook-sealing.key")),
           webhooks(*db, event_log, *webhook_sealer, clock, config.webhooks),
-          webhook_dispatcher(
+          webhook_channel(*db, webhooks, event_filters),
+          fcm(config.fcm.service_account_file.empty()
+                  ? nullptr
+                  : std::make_unique<outbound::FcmSender>(config.fcm)),
+          apns(
+              config.apns.key_file.empty() ? nullptr
+                                           : std::make_unique<outbound::ApnsSender>(config.apns)
+          ),
+          push_channel(*db, event_filters, domain::push::PushSenders{fcm.get(), apns.get()}),
+          deliveries(
               *db,
-              webhooks,
-              event_filters,
               clock,
-              [] { return std::make_unique<outbound::CurlWebhookPoster>(); }
+              config.delivery,
+              [] { return std::make_unique<outbound::CurlPoster>(); },
+              {&webhook_channel, &push_channel}
           ),
           passthrough(config.passthrough, external_http),
           ota_images(*db, *blobs, clock, config.ota),
@@ -331,6 +345,9 @@ struct Application::Parts {
         http::api::AddEventFilterRoutes(router, event_filters);
         http::api::AddWebhookRoutes(router, webhooks);
         ingest.SetEventLog(&event_log);
+        if (push_channel.Enabled()) {
+            event_log.SetWanted("push", {std::string(domain::push::kPushedEvent)});
+        }
         http::api::AddPassthroughRoutes(router, passthrough);
         http::api::AddOtaImageRoutes(router, ota_images);
         presigned.UseDirectUrlsOf(blobs.get());
@@ -373,7 +390,7 @@ struct Application::Parts {
         metrics.AddCollector([this] { return commands.RenderMetrics(); });
         metrics.AddCollector([this] { return automation_runner.RenderMetrics(); });
         metrics.AddCollector([this] { return ota_delivery.RenderMetrics(); });
-        metrics.AddCollector([this] { return webhook_dispatcher.RenderMetrics(); });
+        metrics.AddCollector([this] { return deliveries.RenderMetrics(); });
         scheduler.Every("housekeeping", config.housekeeping_interval, [this] {
             housekeeping.RunOnce();
         });
@@ -463,8 +480,12 @@ struct Application::Parts {
     domain::events::EventLog event_log;                 // the outbox webhooks are delivered from
     std::unique_ptr<crypto::KeySealer> webhook_sealer;  // seals webhook signing secrets
     domain::events::WebhookService webhooks;
-    domain::events::WebhookDispatcher webhook_dispatcher;
-    outbound::ExternalHttpClient external_http;  // passthrough's calls
+    domain::events::WebhookChannel webhook_channel;
+    std::unique_ptr<outbound::FcmSender> fcm;    // null: no [push.fcm]
+    std::unique_ptr<outbound::ApnsSender> apns;  // null: no [push.apns]
+    domain::push::PushChannel push_channel;
+    domain::events::DeliveryDispatcher deliveries;  // webhooks and pushes
+    outbound::ExternalHttpClient external_http;     // passthrough's calls
     domain::passthrough::PassthroughService passthrough;
     domain::ota::OtaImageService ota_images;
     domain::files::FileService files;
@@ -518,7 +539,8 @@ std::uint16_t Application::Start() {
         );
     }
     p.scheduler.Start();
-    p.webhook_dispatcher.Start();
+    // Integrations another instance changes reach the event log's gate within a second.
+    p.deliveries.Start([&p] { p.webhooks.RefreshWanted(p.db->Webhooks().List()); });
     if (p.weather) {
         p.weather_scheduler.Start();
     }
@@ -530,7 +552,7 @@ void Application::Stop() {
     p.automation_runner.StopWeather();  // a poll ends after its request in flight
     p.weather_scheduler.Stop();
     p.scheduler.Stop();
-    p.webhook_dispatcher.Stop();  // after the posts in flight
+    p.deliveries.Stop();  // after the sends in flight
     p.server->Stop();
     p.link.Stop();
     if (p.broker) {

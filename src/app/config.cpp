@@ -126,15 +126,40 @@ void ReadWebhooks(const toml::table& t, domain::events::WebhookConfig& w) {
     Read(t, "webhooks.default_secret", w.default_secret);
     Read(t, "webhooks.allow_private", w.allow_private);
     Read(t, "webhooks.max_webhooks", w.max_webhooks);
-    Read(t, "webhooks.max_in_flight", w.max_in_flight);
-    Read(t, "webhooks.max_attempts", w.max_attempts);
     ReadSeconds(t, "webhooks.timeout_seconds", w.timeout);
-    std::int64_t base = w.backoff_base.count();
-    std::int64_t cap = w.backoff_cap.count() / 1000;
-    Read(t, "webhooks.backoff_base_ms", base);
-    Read(t, "webhooks.backoff_cap_seconds", cap);
-    w.backoff_base = std::chrono::milliseconds(base);
-    w.backoff_cap = std::chrono::milliseconds(cap * 1000);
+}
+
+// [delivery]: the queues webhooks and pushes share.
+void ReadDelivery(const toml::table& t, domain::events::DeliveryConfig& d) {
+    Read(t, "delivery.max_in_flight", d.max_in_flight);
+    Read(t, "delivery.max_attempts", d.max_attempts);
+    std::int64_t base = d.backoff_base.count();
+    std::int64_t cap = d.backoff_cap.count() / 1000;
+    Read(t, "delivery.backoff_base_ms", base);
+    Read(t, "delivery.backoff_cap_seconds", cap);
+    d.backoff_base = std::chrono::milliseconds(base);
+    d.backoff_cap = std::chrono::milliseconds(cap * 1000);
+}
+
+// [push.fcm] and [push.apns]: the push senders, with [push] timeout_seconds and allow_private.
+void ReadPush(const toml::table& t, outbound::FcmConfig& fcm, outbound::ApnsConfig& apns) {
+    std::string file;
+    Read(t, "push.fcm.service_account_file", file);
+    fcm.service_account_file = file;
+    Read(t, "push.fcm.base_url", fcm.base_url);
+    Read(t, "push.fcm.token_url", fcm.token_url);
+    file.clear();
+    Read(t, "push.apns.key_file", file);
+    apns.key_file = file;
+    Read(t, "push.apns.key_id", apns.key_id);
+    Read(t, "push.apns.team_id", apns.team_id);
+    Read(t, "push.apns.topic", apns.topic);
+    Read(t, "push.apns.base_url", apns.base_url);
+    Read(t, "push.apns.sandbox_url", apns.sandbox_url);
+    ReadSeconds(t, "push.timeout_seconds", fcm.timeout);
+    apns.timeout = fcm.timeout;
+    Read(t, "push.allow_private", fcm.allow_private);
+    apns.allow_private = fcm.allow_private;
 }
 
 // [passthrough] max_in_flight and its [[passthrough.services]] tables.
@@ -241,6 +266,8 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     c.blob_dir = blob_dir;
     ReadPassthrough(t, c.passthrough);
     ReadWebhooks(t, c.webhooks);
+    ReadDelivery(t, c.delivery);
+    ReadPush(t, c.fcm, c.apns);
     Read(t, "storage.blob_backend", c.blob_backend);
     Read(t, "storage.s3.endpoint", c.s3.endpoint);
     Read(t, "storage.s3.public_endpoint", c.s3.public_endpoint);
@@ -423,14 +450,21 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
 void CheckConfig(const Config& c) {
     domain::passthrough::CheckPassthroughConfig(c.passthrough);
     const auto& w = c.webhooks;
-    if (w.max_in_flight < 1 || w.max_in_flight > 64 || w.max_attempts < 1 || w.max_attempts > 100 ||
-        w.timeout.count() < 1 || w.timeout.count() > 60 || w.backoff_base.count() < 1 ||
-        w.backoff_cap < w.backoff_base || w.max_webhooks < 1) {
+    if (w.timeout.count() < 1 || w.timeout.count() > 60 || w.max_webhooks < 1) {
         throw std::runtime_error(
-            "config: webhooks.max_in_flight must be 1 to 64, max_attempts 1 to 100, "
-            "timeout_seconds 1 to 60, backoff_base_ms at least 1 and backoff_cap_seconds not "
-            "below it, max_webhooks at least 1"
+            "config: webhooks.timeout_seconds must be 1 to 60 and max_webhooks at least 1"
         );
+    }
+    const auto& d = c.delivery;
+    if (d.max_in_flight < 1 || d.max_in_flight > 64 || d.max_attempts < 1 || d.max_attempts > 100 ||
+        d.backoff_base.count() < 1 || d.backoff_cap < d.backoff_base) {
+        throw std::runtime_error(
+            "config: delivery.max_in_flight must be 1 to 64, max_attempts 1 to 100, "
+            "backoff_base_ms at least 1 and backoff_cap_seconds not below it"
+        );
+    }
+    if (c.fcm.timeout.count() < 1 || c.fcm.timeout.count() > 60) {
+        throw std::runtime_error("config: push.timeout_seconds must be 1 to 60");
     }
     if (c.http.outbound_threads < 1 || c.http.outbound_threads > 64) {
         throw std::runtime_error("config: http.outbound_threads must be 1 to 64");

@@ -25,6 +25,8 @@
 #include "domain/users/account_service.hpp"
 #include "http/server/http_server.hpp"
 #include "mqtt/embedded_broker.hpp"
+#include "outbound/apns_sender.hpp"
+#include "outbound/fcm_sender.hpp"
 #include "outbound/sms_webhook_sender.hpp"
 #include "outbound/smtp_sender.hpp"
 #include "storage/s3/s3_blob_store.hpp"
@@ -67,6 +69,9 @@ struct Config {
     domain::ota::OtaDeliveryConfig ota_delivery;
     domain::passthrough::PassthroughConfig passthrough;  // external services of #120-#122
     domain::events::WebhookConfig webhooks;              // webhook integrations, #72-#75
+    domain::events::DeliveryConfig delivery;             // the queues of webhooks and pushes
+    outbound::FcmConfig fcm;                             // push senders (none by default)
+    outbound::ApnsConfig apns;
     std::string log_level = "info";
 };
 

@@ -258,20 +258,7 @@ std::string SignEs256(EVP_PKEY* key, std::string_view input) {
     if (EVP_DigestSign(ctx.get(), der.data(), &der_size, Bytes(input), input.size()) != 1) {
         ThrowOpenSsl("ES256 signing failed");
     }
-    const unsigned char* cursor = der.data();
-    const EcdsaSigPtr signature(d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der_size)));
-    if (!signature) {
-        ThrowOpenSsl("cannot decode the ECDSA signature");
-    }
-    const BIGNUM* r = nullptr;
-    const BIGNUM* s = nullptr;
-    ECDSA_SIG_get0(signature.get(), &r, &s);
-    std::array<unsigned char, kSignatureBytes> raw{};
-    if (BN_bn2binpad(r, raw.data(), kCoordinateBytes) != kCoordinateBytes ||
-        BN_bn2binpad(s, raw.data() + kCoordinateBytes, kCoordinateBytes) != kCoordinateBytes) {
-        ThrowOpenSsl("cannot encode the ECDSA signature");
-    }
-    return {reinterpret_cast<const char*>(raw.data()), raw.size()};
+    return detail::EcdsaDerToRaw({reinterpret_cast<const char*>(der.data()), der_size});
 }
 
 bool VerifyEs256(EVP_PKEY* key, std::string_view input, std::string_view raw) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -85,6 +86,26 @@ PkeyPtr ParsePrivateKey(std::string_view pem) {
     return PkeyPtr(
         bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr) : nullptr
     );
+}
+
+std::string EcdsaDerToRaw(std::string_view der) {
+    constexpr int kHalf = 32;
+    const unsigned char* cursor = Bytes(der);
+    const std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>> sig(
+        d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der.size()))
+    );
+    if (!sig) {
+        ThrowOpenSsl("cannot decode the ECDSA signature");
+    }
+    const BIGNUM* r = nullptr;
+    const BIGNUM* s = nullptr;
+    ECDSA_SIG_get0(sig.get(), &r, &s);
+    std::array<unsigned char, 2 * kHalf> raw{};
+    if (BN_bn2binpad(r, raw.data(), kHalf) != kHalf ||
+        BN_bn2binpad(s, raw.data() + kHalf, kHalf) != kHalf) {
+        ThrowOpenSsl("cannot encode the ECDSA signature");
+    }
+    return {reinterpret_cast<const char*>(raw.data()), raw.size()};
 }
 
 std::string ReadAll(BIO* bio) {

@@ -72,6 +72,10 @@ PkeyPtr ParsePrivateKey(std::string_view pem);
 // Everything left to read in `bio`.
 std::string ReadAll(BIO* bio);
 
+// A DER ECDSA-Sig-Value of P-256 (what OpenSSL signs) as JWS carries it: r and s as two 32-byte
+// big-endian integers. Throws via ThrowOpenSsl.
+std::string EcdsaDerToRaw(std::string_view der);
+
 // What `write` puts into a memory BIO (a secure-heap one when `secret`, wiped on free); throws
 // via ThrowOpenSsl(what) when `write` does not return 1.
 template <typename Write>

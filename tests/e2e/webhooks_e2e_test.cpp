@@ -60,13 +60,12 @@ enum class Mode { kAccept, kFail, kStall };
 
 class WebhookLab : public ::testing::Test, public DeviceLab {
 protected:
-    explicit WebhookLab(const std::string& webhooks_toml)
+    WebhookLab(const std::string& webhooks_toml, const std::string& delivery_toml)
         : DeviceLab(server_, client_, dir_),
           receiver_([this](const std::string& request) { return Receive(request); }),
           config_(
-              "[webhooks]\ntimeout_seconds = 1\nbackoff_base_ms = 50\n"
-              "backoff_cap_seconds = 1\n" +
-              webhooks_toml
+              "[webhooks]\ntimeout_seconds = 1\n" + webhooks_toml +
+              "[delivery]\nbackoff_base_ms = 50\nbackoff_cap_seconds = 1\n" + delivery_toml
           ),
           server_(config_.Options()),
           client_(server_.port()),
@@ -186,7 +185,7 @@ protected:
 
 class WebhooksTest : public WebhookLab {
 protected:
-    WebhooksTest() : WebhookLab("allow_private = true\nmax_attempts = 100\n") {}
+    WebhooksTest() : WebhookLab("allow_private = true\n", "max_attempts = 100\n") {}
 };
 
 TEST_F(WebhooksTest, SignedReportsArriveInOrderThroughFailuresTimeoutsAndAKill) {
@@ -244,7 +243,7 @@ TEST_F(WebhooksTest, SignedReportsArriveInOrderThroughFailuresTimeoutsAndAKill) 
 
 class WebhooksPrivateRefusedTest : public WebhookLab {
 protected:
-    WebhooksPrivateRefusedTest() : WebhookLab("max_attempts = 2\n") {}
+    WebhooksPrivateRefusedTest() : WebhookLab("", "max_attempts = 2\n") {}
 };
 
 TEST_F(WebhooksPrivateRefusedTest, ALoopbackReceiverIsRefusedAndDeadDeliveriesReplay) {

@@ -10,8 +10,9 @@
 
 #include "core/error.hpp"
 #include "crypto/digest.hpp"
+#include "domain/events/delivery_dispatcher.hpp"
 #include "domain/events/event_log.hpp"
-#include "domain/events/webhook_dispatcher.hpp"
+#include "domain/events/webhook_channel.hpp"
 #include "domain/rbac/node_scope.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "support/error_code_of.hpp"
@@ -29,7 +30,7 @@ constexpr const char* kParams = "rmaker.event.node_params_changed";
 constexpr const char* kConnected = "rmaker.event.node_connected";
 
 // Answers from a script (then `fallback`), and keeps what it was sent.
-class ScriptedPoster final : public WebhookPoster {
+class ScriptedPoster final : public Poster {
 public:
     struct Sent {
         std::string url;
@@ -38,20 +39,14 @@ public:
         std::string raw;
     };
 
-    Result Post(
-        const std::string& url,
-        const std::vector<std::pair<std::string, std::string>>& headers,
-        const std::string& body,
-        std::chrono::seconds,
-        bool
-    ) override {
-        sent.push_back(Sent{url, headers, boost::json::parse(body).as_object(), body});
+    Result Post(const PostRequest& r) override {
+        sent.push_back(Sent{r.url, r.headers, boost::json::parse(r.body).as_object(), r.body});
         if (script.empty()) {
-            return Result{fallback, fallback == 0 ? "refused" : ""};
+            return Result{fallback, fallback == 0 ? "refused" : "", ""};
         }
         const int status = script.front();
         script.pop_front();
-        return Result{status, status == 0 ? "timed out" : ""};
+        return Result{status, status == 0 ? "timed out" : "", ""};
     }
 
     std::string Header(std::size_t i, std::string_view name) const {
@@ -83,10 +78,11 @@ WebhookInput Hook(std::string name, std::vector<std::string> events) {
 class WebhookServiceTest : public ::testing::Test {
 protected:
     WebhookServiceTest() {
-        config_.max_attempts = 3;
-        config_.backoff_base = std::chrono::milliseconds(1000);
-        config_.backoff_cap = std::chrono::milliseconds(4000);
-        service_ = std::make_unique<WebhookService>(db_, log_, *sealer_, clock_, config_);
+        delivery_.max_attempts = 3;
+        delivery_.backoff_base = std::chrono::milliseconds(1000);
+        delivery_.backoff_cap = std::chrono::milliseconds(4000);
+        service_ = std::make_unique<WebhookService>(db_, log_, *sealer_, clock_);
+        channel_ = std::make_unique<WebhookChannel>(db_, *service_, filters_);
         dispatcher_ = Dispatcher();
         storage::UserRow u;
         u.user_id = "alice";
@@ -107,10 +103,14 @@ protected:
         dispatcher_->Plan();  // the first pass starts at the newest event
     }
 
-    std::unique_ptr<WebhookDispatcher> Dispatcher() {
-        return std::make_unique<WebhookDispatcher>(db_, *service_, filters_, clock_, [] {
-            return std::make_unique<ScriptedPoster>();
-        });
+    std::unique_ptr<DeliveryDispatcher> Dispatcher() {
+        return std::make_unique<DeliveryDispatcher>(
+            db_,
+            clock_,
+            delivery_,
+            [] { return std::make_unique<ScriptedPoster>(); },
+            std::vector<DeliveryChannel*>{channel_.get()}
+        );
     }
 
     // A params report of `node` as the ingest records it.
@@ -141,9 +141,10 @@ protected:
         crypto::KeySealer::FromKeyForTest(std::string(32, 'w'));
     EventLog log_{db_, clock_};
     EventFilterService filters_{db_, clock_};
-    WebhookConfig config_;
+    DeliveryConfig delivery_;
     std::unique_ptr<WebhookService> service_;
-    std::unique_ptr<WebhookDispatcher> dispatcher_;
+    std::unique_ptr<WebhookChannel> channel_;
+    std::unique_ptr<DeliveryDispatcher> dispatcher_;
     ScriptedPoster poster_;
     auth::AuthContext admin_{"root", "root@x.com", "s", auth::PlatformRole::kAdmin};
 };

@@ -36,12 +36,18 @@ bool EventLog::Wanted(std::string_view type) const {
     return (wanted_.load(std::memory_order_relaxed) & BitOf(FullEventName(type))) != 0;
 }
 
-void EventLog::SetWanted(const std::vector<std::string>& event_names) {
+void EventLog::SetWanted(std::string_view taker, const std::vector<std::string>& event_names) {
     std::uint32_t bits = 0;
     for (const auto& name : event_names) {
         bits |= BitOf(name);
     }
-    wanted_.store(bits, std::memory_order_relaxed);
+    std::lock_guard lock(takers_mutex_);
+    takers_.insert_or_assign(std::string(taker), bits);
+    std::uint32_t all = 0;
+    for (const auto& [name, taken] : takers_) {
+        all |= taken;
+    }
+    wanted_.store(all, std::memory_order_relaxed);
 }
 
 }  // namespace rainmaker::domain::events

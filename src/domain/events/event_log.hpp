@@ -9,6 +9,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,13 +40,16 @@ public:
     );
     // Whether some destination takes events of `type` ("node_connected") now.
     bool Wanted(std::string_view type) const;
-    // The full event names ("rmaker.event.alert") destinations take from now on.
-    void SetWanted(const std::vector<std::string>& event_names);
+    // The full event names ("rmaker.event.alert") `taker` (a channel: "webhooks", "push")
+    // takes from now on; an event is wanted while some taker takes it.
+    void SetWanted(std::string_view taker, const std::vector<std::string>& event_names);
 
 private:
     storage::Database& db_;
     const core::Clock& clock_;
-    std::atomic<std::uint32_t> wanted_{0};  // bit n: EventNumber n
+    std::mutex takers_mutex_;
+    std::map<std::string, std::uint32_t, std::less<>> takers_;  // taker → its bits
+    std::atomic<std::uint32_t> wanted_{0};  // bit n: EventNumber n, of every taker
     static_assert(kKnownEvents <= 32);
 };
 

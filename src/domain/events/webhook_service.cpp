@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/text.hpp"
+#include "domain/events/delivery_dispatcher.hpp"
 #include "domain/nodes/admin_scope.hpp"
 #include "domain/ota/input_rules.hpp"
 #include "domain/stored_json.hpp"
@@ -32,11 +33,7 @@ std::string CheckedName(const std::optional<std::string>& name) {
     if (!ota::Given(name)) {
         throw ApiError(ErrorCode::kWebhookNameMissing);
     }
-    const bool ok = name->size() <= kMaxName && std::all_of(name->begin(), name->end(), [](char c) {
-                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                               (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-                    });
-    if (!ok) {
+    if (!IsWebhookName(*name)) {
         throw ApiError(ErrorCode::kWebhookNameInvalid);
     }
     return *name;
@@ -156,6 +153,14 @@ Delivery DeliveryOf(const storage::DeliveryRow& d) {
 }
 
 }  // namespace
+
+bool IsWebhookName(std::string_view name) {
+    return !name.empty() && name.size() <= kMaxName &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.';
+           });
+}
 
 Webhook WebhookOf(const storage::WebhookRow& row) {
     Webhook w;
@@ -412,7 +417,7 @@ void WebhookService::RefreshWanted(const std::vector<storage::WebhookRow>& rows)
             }
         }
     }
-    log_.SetWanted(names);
+    log_.SetWanted("webhooks", names);
 }
 
 }  // namespace rainmaker::domain::events

@@ -4,7 +4,8 @@
 // and the signing `secret` are this server's documented extensions of the body (defaults from
 // [webhooks] in the config); the secret is sealed at rest and never answered back. Webhooks span
 // every node, so only admins whose RBAC roles reach every node manage them. The deliveries
-// (WebhookDispatcher) are listed and dead ones replayed through two more admin routes.
+// (WebhookChannel, DeliveryDispatcher) are listed and dead ones replayed through two more admin
+// routes.
 #pragma once
 
 #include <chrono>
@@ -28,15 +29,9 @@ struct WebhookConfig {
     std::string default_secret;  // for integrations added without a secret ("" = required)
     bool allow_private = false;  // deliveries to loopback and private addresses
     int max_webhooks = 100;
-    std::size_t max_nodes = 10000;  // nodes_list items
-    std::size_t max_events = 100;   // events items (the reference's limit)
-    // Delivery.
-    int max_in_flight = 8;  // queues delivered at once (one connection each)
-    int batch = 100;        // deliveries of one queue per turn
-    std::chrono::seconds timeout{10};
-    int max_attempts = 12;  // then dead, until an admin replays it
-    std::chrono::milliseconds backoff_base{1000};
-    std::chrono::milliseconds backoff_cap{10 * 60 * 1000};
+    std::size_t max_nodes = 10000;     // nodes_list items
+    std::size_t max_events = 100;      // events items (the reference's limit)
+    std::chrono::seconds timeout{10};  // per post
 };
 
 struct WebhookEvent {
@@ -81,11 +76,8 @@ struct Delivery {
     std::int64_t created_at = 0;
 };
 
-// Milliseconds since the epoch: the deliveries' due times.
-inline std::int64_t NowMs(const core::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
-        .count();
-}
+// Whether `name` is a valid webhook_name: 1 to 64 letters, digits, '_', '-' or '.'.
+bool IsWebhookName(std::string_view name);
 
 // The webhook of a stored row (its secret left sealed).
 Webhook WebhookOf(const storage::WebhookRow& row);

@@ -1,5 +1,5 @@
 // One POST per delivery on a kept-alive handle.
-#include "outbound/webhook_poster.hpp"
+#include "outbound/http_poster.hpp"
 
 #include <array>
 
@@ -7,54 +7,64 @@ namespace rainmaker::outbound {
 
 namespace {
 
-constexpr std::size_t kMaxAnswer = 1 << 20;  // a receiver's answer is read and dropped, to this
+constexpr std::size_t kMaxAnswer = 1 << 20;  // read and dropped past its start; longer: cut
+constexpr std::size_t kKeptAnswer = 4096;    // the start kept for the sender
 
-std::size_t Drop(char*, std::size_t size, std::size_t count, void* user) {
-    auto* seen = static_cast<std::size_t*>(user);
-    *seen += size * count;
-    return *seen > kMaxAnswer ? 0 : size * count;  // one that never stops is cut
+struct Answer {
+    std::size_t seen = 0;
+    std::string start;
+};
+
+std::size_t Keep(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* answer = static_cast<Answer*>(user);
+    const std::size_t n = size * count;
+    answer->seen += n;
+    if (answer->start.size() < kKeptAnswer) {
+        answer->start.append(data, std::min(n, kKeptAnswer - answer->start.size()));
+    }
+    return answer->seen > kMaxAnswer ? 0 : n;
 }
 
 }  // namespace
 
-CurlWebhookPoster::CurlWebhookPoster() : curl_(net::MakeCurlEasy()) {}
+CurlPoster::CurlPoster() : curl_(net::MakeCurlEasy()) {}
 
-CurlWebhookPoster::Result CurlWebhookPoster::Post(
-    const std::string& url,
-    const std::vector<std::pair<std::string, std::string>>& headers,
-    const std::string& body,
-    std::chrono::seconds timeout,
-    bool allow_private
-) {
+CurlPoster::Result CurlPoster::Post(const domain::events::PostRequest& request) {
     CURL* h = curl_.get();
     curl_easy_reset(h);  // keeps the connection cache
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
-    std::size_t seen = 0;
-    guard_ = AddressGuard{allow_private, false};
+    Answer answer;
+    guard_ = AddressGuard{request.allow_private, false};
     net::CurlSlist list;
-    for (const auto& [name, value] : headers) {
+    for (const auto& [name, value] : request.headers) {
         net::AppendToSlist(list, name + ": " + value);
     }
     net::AppendToSlist(list, "Expect:");
     const auto set = [h](CURLoption option, auto value, const char* name) {
         net::ThrowIfCurlFailed(curl_easy_setopt(h, option, value), name);
     };
-    const long seconds = static_cast<long>(timeout.count());
+    const long seconds = static_cast<long>(request.timeout.count());
     set(CURLOPT_NOSIGNAL, 1L, "CURLOPT_NOSIGNAL");
     set(CURLOPT_ERRORBUFFER, error_buffer.data(), "CURLOPT_ERRORBUFFER");
-    set(CURLOPT_URL, url.c_str(), "CURLOPT_URL");
+    set(CURLOPT_URL, request.url.c_str(), "CURLOPT_URL");
     set(CURLOPT_PROTOCOLS_STR, "http,https", "CURLOPT_PROTOCOLS_STR");
     set(CURLOPT_FOLLOWLOCATION, 0L, "CURLOPT_FOLLOWLOCATION");
     InstallAddressGuard(h, guard_);
-    set(CURLOPT_WRITEFUNCTION, &Drop, "CURLOPT_WRITEFUNCTION");
-    set(CURLOPT_WRITEDATA, &seen, "CURLOPT_WRITEDATA");
+    if (request.http2) {
+        const bool tls = request.url.rfind("https://", 0) == 0;
+        set(CURLOPT_HTTP_VERSION,
+            tls ? long{CURL_HTTP_VERSION_2TLS} : long{CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE},
+            "CURLOPT_HTTP_VERSION");
+    }
+    set(CURLOPT_WRITEFUNCTION, &Keep, "CURLOPT_WRITEFUNCTION");
+    set(CURLOPT_WRITEDATA, &answer, "CURLOPT_WRITEDATA");
     set(CURLOPT_TIMEOUT, seconds, "CURLOPT_TIMEOUT");
     set(CURLOPT_CONNECTTIMEOUT, seconds, "CURLOPT_CONNECTTIMEOUT");
     set(CURLOPT_HTTPHEADER, list.get(), "CURLOPT_HTTPHEADER");
     set(CURLOPT_POST, 1L, "CURLOPT_POST");
-    set(CURLOPT_POSTFIELDS, body.c_str(), "CURLOPT_POSTFIELDS");
+    set(CURLOPT_POSTFIELDS, request.body.c_str(), "CURLOPT_POSTFIELDS");
     set(CURLOPT_POSTFIELDSIZE_LARGE,
-        static_cast<curl_off_t>(body.size()),
+        static_cast<curl_off_t>(request.body.size()),
         "CURLOPT_POSTFIELDSIZE_LARGE");
     const CURLcode code = curl_easy_perform(h);
     Result result;
@@ -66,6 +76,7 @@ CurlWebhookPoster::Result CurlWebhookPoster::Post(
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     result.status = static_cast<int>(status);
+    result.body = std::move(answer.start);
     return result;
 }
 

@@ -1,0 +1,326 @@
+// The planner and the workers of the delivery pipeline.
+#include "domain/events/delivery_dispatcher.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "core/log.hpp"
+#include "core/random.hpp"
+#include "domain/events/event_log.hpp"
+
+namespace rainmaker::domain::events {
+
+namespace {
+
+constexpr std::string_view kConsumer = "deliveries";  // the planner's cursor in the event log
+constexpr std::chrono::milliseconds kPlanIdle{50};    // the planner looks for new events
+constexpr std::chrono::milliseconds kWorkIdle{200};   // a worker looks for due retries
+constexpr std::int64_t kParkedMs = 5000;              // a parked destination's queues wait
+constexpr int kDueLookahead = 64;                     // due queues a worker chooses among
+
+}  // namespace
+
+DeliveryDispatcher::DeliveryDispatcher(
+    storage::Database& db,
+    const core::Clock& clock,
+    DeliveryConfig config,
+    PosterFactory make_poster,
+    std::vector<DeliveryChannel*> channels
+)
+    : db_(db),
+      clock_(clock),
+      config_(config),
+      make_poster_(std::move(make_poster)),
+      channels_(std::move(channels)) {}
+
+DeliveryDispatcher::~DeliveryDispatcher() {
+    Stop();
+}
+
+void DeliveryDispatcher::Start(std::function<void()> every_second) {
+    threads_.emplace_back([this, every_second = std::move(every_second)] {
+        PlannerLoop(every_second);
+    });
+    for (int i = 0; i < std::max(1, config_.max_in_flight); ++i) {
+        threads_.emplace_back([this] { WorkerLoop(); });
+    }
+}
+
+void DeliveryDispatcher::Stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) {
+        t.join();
+    }
+    threads_.clear();
+}
+
+DeliveryChannel* DeliveryDispatcher::ChannelOf(std::string_view destination) const {
+    for (auto* channel : channels_) {
+        if (channel->Owns(destination)) {
+            return channel;
+        }
+    }
+    return nullptr;
+}
+
+int DeliveryDispatcher::Plan(int max_events) {
+    int queued = 0;
+    {
+        auto& events = db_.Events();
+        const auto seen = events.Cursor(kConsumer);
+        if (seen && *seen >= events.LastId()) {
+            return 0;  // nothing new: no write transaction
+        }
+    }
+    db_.Transaction([&] {
+        auto& events = db_.Events();
+        const auto cursor = events.Cursor(kConsumer);
+        if (!cursor) {
+            events.SetCursor(kConsumer, events.LastId());
+            return;
+        }
+        const auto batch = events.ListAfter(*cursor, max_events);
+        if (batch.empty()) {
+            return;
+        }
+        for (auto* channel : channels_) {
+            channel->BeginPlan();
+        }
+        const auto now_ms = NowMs(clock_);
+        std::vector<storage::DeliveryRow> deliveries;
+        for (const auto& e : batch) {
+            const auto type = FullEventName(e.event_type);
+            for (auto* channel : channels_) {
+                channel->Plan(e, type, deliveries);
+            }
+            for (const auto& d : deliveries) {
+                db_.Webhooks().AddDelivery(d, now_ms);
+            }
+            queued += static_cast<int>(deliveries.size());
+            deliveries.clear();
+        }
+        events.SetCursor(kConsumer, batch.back().id);
+    });
+    counters_.planned += static_cast<std::uint64_t>(queued);
+    return queued;
+}
+
+std::chrono::milliseconds DeliveryDispatcher::Backoff(int attempts) const {
+    const auto& c = config_;
+    const int doublings = std::clamp(attempts - 1, 0, 30);
+    const auto base = std::max<std::int64_t>(c.backoff_base.count(), 1);
+    const auto delay =
+        std::min<std::int64_t>(base << std::min(doublings, 20), c.backoff_cap.count());
+    const auto half = std::max<std::int64_t>(delay / 2, 1);
+    const auto jitter = static_cast<std::int64_t>(
+        core::RandomBelow(static_cast<std::uint32_t>(std::min<std::int64_t>(half, UINT32_MAX)))
+    );
+    return std::chrono::milliseconds(delay - half + 1 + jitter);  // (delay/2, delay]
+}
+
+int DeliveryDispatcher::Work(Poster& poster) {
+    std::pair<std::string, std::string> key;
+    {
+        const auto due = db_.Webhooks().DueQueues(NowMs(clock_), kDueLookahead);
+        std::lock_guard lock(mutex_);
+        const auto free = std::find_if(due.begin(), due.end(), [&](const storage::DueQueue& q) {
+            return busy_.count({q.webhook, q.order_key}) == 0;
+        });
+        if (free == due.end()) {
+            return -1;
+        }
+        key = {free->webhook, free->order_key};
+        busy_.insert(key);
+    }
+
+    struct Release {
+        DeliveryDispatcher& self;
+        const std::pair<std::string, std::string>& key;
+
+        ~Release() {
+            std::lock_guard lock(self.mutex_);
+            self.busy_.erase(key);
+        }
+    } release{*this, key};
+
+    const std::string& name = key.first;
+    const std::string& node = key.second;  // the order key
+    auto& store = db_.Webhooks();
+
+    auto* channel = ChannelOf(name);
+    const auto waiting = store.Waiting(name, node, std::max(1, config_.batch));
+    Destination destination;
+    try {
+        if (channel != nullptr) {
+            destination = channel->Open(name, poster);
+        }
+    } catch (const std::exception& e) {
+        // Not opened now (a secret that does not open): looked at again later.
+        core::log::Error(name + ": not opened: " + e.what());
+        destination.state = Destination::State::kParked;
+    }
+    if (destination.state == Destination::State::kGone) {
+        store.Delete(name);  // its deliveries and queues
+        return 0;
+    }
+    if (waiting.empty()) {
+        store.SettleQueue(name, node, NowMs(clock_));
+        return 0;
+    }
+    if (destination.state == Destination::State::kParked) {
+        store.Retry(waiting.front(), NowMs(clock_) + kParkedMs, "parked");
+        return 0;
+    }
+    std::vector<std::int64_t> sent;
+    std::optional<storage::DeliveryRow> failed;
+    SendResult failure;
+    for (const auto& d : waiting) {
+        SendResult result;
+        try {
+            result = destination.send(d);
+        } catch (const std::exception& e) {
+            result = SendResult{SendResult::Outcome::kFailed, e.what()};
+        }
+        if (result.outcome == SendResult::Outcome::kSent) {
+            sent.push_back(d.id);
+            continue;
+        }
+        failed = d;
+        failure = std::move(result);
+        break;
+    }
+    const bool gone = failed && failure.outcome == SendResult::Outcome::kGone;
+    bool died = false;
+    db_.Transaction([&] {
+        for (const auto id : sent) {
+            store.RemoveDelivery(id);
+        }
+        const auto now_ms = NowMs(clock_);
+        if (!failed) {
+            store.SettleQueue(name, node, now_ms);
+            return;
+        }
+        if (gone) {
+            channel->Forget(name);
+            store.Delete(name);
+            return;
+        }
+        ++failed->attempts;
+        if (failed->attempts >= config_.max_attempts) {
+            store.MarkDead(*failed, failure.error);
+            store.SettleQueue(name, node, now_ms);
+            died = true;
+        } else {
+            store.Retry(*failed, now_ms + Backoff(failed->attempts).count(), failure.error);
+        }
+    });
+    counters_.delivered += sent.size();
+    if (gone) {
+        ++counters_.gone;
+        core::log::Info(name + " forgotten: " + failure.error);
+    } else if (failed) {
+        ++counters_.failed_attempts;
+        if (died) {
+            ++counters_.dead;
+            core::log::Warn(
+                name + ": delivery " + std::to_string(failed->id) + " dead after " +
+                std::to_string(failed->attempts) + " attempts (" + failure.error + ")"
+            );
+        }
+    }
+    return static_cast<int>(sent.size());
+}
+
+void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) {
+    auto refreshed = std::chrono::steady_clock::time_point{};
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        lock.unlock();
+        int queued = 0;
+        try {
+            if (every_second &&
+                std::chrono::steady_clock::now() - refreshed > std::chrono::seconds(1)) {
+                every_second();
+                refreshed = std::chrono::steady_clock::now();
+            }
+            queued = Plan();
+        } catch (const std::exception& e) {
+            core::log::Error(std::string("delivery planning failed: ") + e.what());
+        }
+        lock.lock();
+        if (queued > 0) {
+            ++planned_generation_;
+            wake_.notify_all();
+            continue;
+        }
+        wake_.wait_for(lock, kPlanIdle, [this] { return stopping_; });
+    }
+}
+
+void DeliveryDispatcher::WorkerLoop() {
+    std::unique_ptr<Poster> poster;
+    try {
+        poster = make_poster_();
+    } catch (const std::exception& e) {
+        core::log::Error(std::string("delivery worker not started: ") + e.what());
+        return;
+    }
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        const auto generation = planned_generation_;
+        lock.unlock();
+        int done = -1;
+        try {
+            done = Work(*poster);
+        } catch (const std::exception& e) {
+            core::log::Error(std::string("delivery failed: ") + e.what());
+        }
+        lock.lock();
+        if (done < 0) {
+            wake_.wait_for(lock, kWorkIdle, [&] {
+                return stopping_ || planned_generation_ != generation;
+            });
+        }
+    }
+}
+
+std::string DeliveryDispatcher::RenderMetrics() {
+    const auto line = [](const char* name, const char* type, const char* help, auto value) {
+        return std::string("# HELP rainmaker_deliveries_") + name + " " + help +
+               "\n# TYPE rainmaker_deliveries_" + name + " " + type + "\nrainmaker_deliveries_" +
+               name + " " + std::to_string(value) + "\n";
+    };
+    return line(
+               "planned_total",
+               "counter",
+               "Deliveries (webhooks, pushes) queued from the event log.",
+               counters_.planned.load()
+           ) +
+           line(
+               "delivered_total",
+               "counter",
+               "Deliveries sent (a webhook receiver answered 2xx, a push service accepted).",
+               counters_.delivered.load()
+           ) +
+           line(
+               "failed_attempts_total",
+               "counter",
+               "Sends that failed and will be retried or are dead.",
+               counters_.failed_attempts.load()
+           ) +
+           line("dead_total", "counter", "Deliveries out of attempts.", counters_.dead.load()) +
+           line(
+               "gone_total",
+               "counter",
+               "Destinations forgotten (push tokens their service called invalid).",
+               counters_.gone.load()
+           ) +
+           line("waiting", "gauge", "Deliveries waiting.", db_.Webhooks().CountWaiting()) +
+           line("dead", "gauge", "Dead deliveries kept for replay.", db_.Webhooks().CountDead());
+}
+
+}  // namespace rainmaker::domain::events

@@ -1,0 +1,119 @@
+// Which integrations take an event, and the signed post of a delivery.
+#include "domain/events/webhook_channel.hpp"
+
+#include <algorithm>
+
+#include "core/json.hpp"
+#include "crypto/digest.hpp"
+#include "domain/stored_json.hpp"
+
+namespace rainmaker::domain::events {
+
+namespace {
+
+std::string BodyOf(const storage::EventRow& e, const std::string& type, const std::string& hook) {
+    return core::Serialize(boost::json::object{
+        {"event_id", e.id},
+        {"event_type", type},
+        {"webhook_name", hook},
+        {"node_id", e.node_id},
+        {"user_id", e.user_id},
+        {"timestamp", e.created_at},
+        {"data", ParseOr(e.payload, boost::json::object{})}});
+}
+
+}  // namespace
+
+bool WebhookChannel::Owns(std::string_view destination) const {
+    return IsWebhookName(destination);
+}
+
+void WebhookChannel::BeginPlan() {
+    targets_.clear();
+    primary_of_.clear();
+    for (const auto& row : db_.Webhooks().List()) {
+        if (row.enabled) {
+            auto webhook = WebhookOf(row);
+            std::unordered_set<std::string> nodes(webhook.nodes.begin(), webhook.nodes.end());
+            targets_.push_back(Target{std::move(webhook), std::move(nodes)});
+        }
+    }
+}
+
+const std::string& WebhookChannel::UserOf(const storage::EventRow& event) {
+    if (!event.user_id.empty() || event.node_id.empty()) {
+        return event.user_id;
+    }
+    auto [it, added] = primary_of_.try_emplace(event.node_id);
+    if (added) {
+        for (const auto& m : db_.Nodes().MappingsOfNode(event.node_id)) {
+            if (m.role == core::ResourceRole::kPrimary) {
+                it->second = m.user_id;
+                break;
+            }
+        }
+    }
+    return it->second;
+}
+
+void WebhookChannel::Plan(
+    const storage::EventRow& e, const std::string& type, std::vector<storage::DeliveryRow>& out
+) {
+    for (const auto& t : targets_) {
+        const auto& listed = t.webhook.events;
+        const auto ev = std::find_if(listed.begin(), listed.end(), [&](const auto& x) {
+            return x.event_name == type;
+        });
+        if (ev == listed.end() || e.created_at < ev->event_active_timestamp ||
+            e.created_at < t.webhook.active_timestamp ||
+            (!t.nodes.empty() && t.nodes.count(e.node_id) == 0) ||
+            !filters_.Allows(type, UserOf(e), e.node_id, t.webhook.name)) {
+            continue;
+        }
+        storage::DeliveryRow d;
+        d.webhook = t.webhook.name;
+        d.order_key = e.node_id;
+        d.event_id = e.id;
+        d.event_type = type;
+        d.body = BodyOf(e, type, t.webhook.name);
+        d.created_at = e.created_at;
+        out.push_back(std::move(d));
+    }
+}
+
+Destination WebhookChannel::Open(const std::string& destination, Poster& poster) {
+    const auto row = db_.Webhooks().Find(destination);
+    if (!row) {
+        return Destination{Destination::State::kGone, {}};
+    }
+    if (!row->enabled) {
+        return Destination{Destination::State::kParked, {}};
+    }
+    const auto& config = webhooks_.config();
+    return Destination{
+        Destination::State::kOpen,
+        [&poster, &config, url = row->url, secret = webhooks_.SecretOf(*row)](
+            const storage::DeliveryRow& d
+        ) {
+            PostRequest request;
+            request.url = url;
+            request.headers = {
+                {"Content-Type", "application/json"},
+                {"User-Agent", "rainmaker-server"},
+                {"X-Rainmaker-Event", d.event_type},
+                {"X-Rainmaker-Delivery", std::to_string(d.id)},
+                {"X-Rainmaker-Signature", "sha256=" + crypto::HmacSha256Hex(secret, d.body)}};
+            request.body = d.body;
+            request.timeout = config.timeout;
+            request.allow_private = config.allow_private;
+            const auto result = poster.Post(request);
+            if (result.status >= 200 && result.status < 300) {
+                return SendResult{SendResult::Outcome::kSent, {}};
+            }
+            return SendResult{
+                SendResult::Outcome::kFailed,
+                result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error};
+        }};
+}
+
+}  // namespace rainmaker::domain::events
