@@ -98,7 +98,7 @@ void CheckStored(World& world) {
         const auto w = WebhookOf(row);
         if (w.name.empty() || w.name.size() > 64 ||
             w.name.find_first_not_of(
-                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
             ) != std::string::npos) {
             Fail("stored name", w.name);
         }

@@ -540,7 +540,7 @@ std::uint16_t Application::Start() {
     }
     p.scheduler.Start();
     // Integrations another instance changes reach the event log's gate within a second.
-    p.deliveries.Start([&p] { p.webhooks.RefreshWanted(p.db->Webhooks().List()); });
+    p.deliveries.Start([&p] { p.webhooks.RefreshWanted(); });
     if (p.weather) {
         p.weather_scheduler.Start();
     }

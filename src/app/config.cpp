@@ -137,8 +137,9 @@ void ReadDelivery(const toml::table& t, domain::events::DeliveryConfig& d) {
     std::int64_t cap = d.backoff_cap.count() / 1000;
     Read(t, "delivery.backoff_base_ms", base);
     Read(t, "delivery.backoff_cap_seconds", cap);
-    d.backoff_base = std::chrono::milliseconds(base);
-    d.backoff_cap = std::chrono::milliseconds(cap * 1000);
+    // Clamped so that no value overflows; CheckConfig refuses those out of range.
+    d.backoff_base = std::chrono::milliseconds(std::clamp<std::int64_t>(base, -1, INT32_MAX));
+    d.backoff_cap = std::chrono::seconds(std::clamp<std::int64_t>(cap, -1, INT32_MAX));
 }
 
 // [push.fcm] and [push.apns]: the push senders, with [push] timeout_seconds and allow_private.
@@ -457,10 +458,11 @@ void CheckConfig(const Config& c) {
     }
     const auto& d = c.delivery;
     if (d.max_in_flight < 1 || d.max_in_flight > 64 || d.max_attempts < 1 || d.max_attempts > 100 ||
-        d.backoff_base.count() < 1 || d.backoff_cap < d.backoff_base) {
+        d.backoff_base.count() < 1 || d.backoff_cap < d.backoff_base ||
+        d.backoff_cap > std::chrono::hours(24)) {
         throw std::runtime_error(
             "config: delivery.max_in_flight must be 1 to 64, max_attempts 1 to 100, "
-            "backoff_base_ms at least 1 and backoff_cap_seconds not below it"
+            "backoff_base_ms at least 1 and backoff_cap_seconds not below it, at most 86400"
         );
     }
     if (c.fcm.timeout.count() < 1 || c.fcm.timeout.count() > 60) {

@@ -17,6 +17,10 @@ public:
     std::int64_t NowSeconds() const {
         return std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
     }
+    std::int64_t NowMilliseconds() const {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch())
+            .count();
+    }
 };
 
 // The real clock; the only place that reads the system clocks.

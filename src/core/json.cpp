@@ -206,6 +206,16 @@ std::string Serialize(boost::json::string_view text) {
     return out;
 }
 
+std::optional<std::int64_t> IntegerOf(const boost::json::value& value) {
+    if (value.is_int64()) {
+        return value.as_int64();
+    }
+    if (value.is_uint64() && value.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+        return static_cast<std::int64_t>(value.as_uint64());
+    }
+    return std::nullopt;
+}
+
 std::optional<boost::json::value> ParseUntrustedJson(std::string_view text, std::size_t max_depth) {
     boost::system::error_code ec;
     boost::json::parse_options options;

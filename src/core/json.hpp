@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,9 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 // it back as `Infinity`, which no JSON parser (its own included) reads: stored, it would turn
 // the whole document unreadable.
 std::optional<boost::json::value> ParseUntrustedJson(std::string_view text, std::size_t max_depth);
+
+// An integral JSON number that fits an int64, else nullopt (doubles, strings, larger numbers).
+std::optional<std::int64_t> IntegerOf(const boost::json::value& value);
 
 // `value` as compact JSON, the way the server writes every document: like
 // boost::json::serialize, but doubles as the shortest decimal that reads back exactly, plain

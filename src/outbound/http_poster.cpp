@@ -68,7 +68,9 @@ CurlPoster::Result CurlPoster::Post(const domain::events::PostRequest& request) 
         "CURLOPT_POSTFIELDSIZE_LARGE");
     const CURLcode code = curl_easy_perform(h);
     Result result;
-    if (code != CURLE_OK) {
+    // An answer longer than we read was still an answer (its status counts).
+    const bool cut = code == CURLE_WRITE_ERROR && answer.seen > kMaxAnswer;
+    if (code != CURLE_OK && !cut) {
         result.error = guard_.refused ? "the receiver's address is internal and not allowed"
                                       : net::CurlErrorText(code, error_buffer.data());
         return result;

@@ -31,9 +31,13 @@ public:
         std::string_view payload,
         std::int64_t at
     ) = 0;
-    // Deletes the events created before `before`, except the newest event (ids are never
-    // reused, so a consumer's position stays valid); returns how many.
+    // Deletes the events created before `before`, except those a consumer has not read yet
+    // and the newest event (ids are never reused, so a consumer's position stays valid);
+    // returns how many.
     virtual int DeleteBefore(std::int64_t before) = 0;
+    // Deletes the events of no user (nodes' events: read only by the consumers, which copy
+    // what they deliver) with ids in (after_id, up_to_id], except the newest event.
+    virtual void DeleteNodeEvents(std::int64_t after_id, std::int64_t up_to_id) = 0;
     // The user's events after `after_id`, oldest first.
     virtual std::vector<EventRow> ListForUser(
         std::string_view user_id, std::int64_t after_id, int limit

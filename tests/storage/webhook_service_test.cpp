@@ -404,13 +404,14 @@ TEST_F(WebhookServiceTest, DisabledIntegrationsKeepTheirDeliveriesAndARestartSen
     service_->Update(admin_, "update_enabled", off);
     EXPECT_EQ(dispatcher_->Work(poster_), 0);
     EXPECT_TRUE(poster_.sent.empty());
+    const auto last = db_.Events().LastId();
     Params("node-a", 2);  // not recorded: nobody takes it now
-    EXPECT_EQ(dispatcher_->Plan(), 0);
+    EXPECT_EQ(db_.Events().LastId(), last);
 
     off.enabled = true;
     service_->Update(admin_, "update_enabled", off);
     clock_.Advance(std::chrono::seconds(5));
-    // A server stopped between the post and its record: a new dispatcher sends it again.
+    // A new dispatcher (a restarted server) sends what is waiting.
     dispatcher_ = Dispatcher();
     poster_.script = {200};
     EXPECT_EQ(Drain(), 1);
@@ -424,6 +425,24 @@ TEST_F(WebhookServiceTest, DisabledIntegrationsKeepTheirDeliveriesAndARestartSen
     service_->Remove(admin_, std::string("h1"));
     EXPECT_EQ(db_.Webhooks().CountWaiting(), 0);
     EXPECT_EQ(dispatcher_->Work(poster_), -1);
+}
+
+TEST_F(WebhookServiceTest, QueuedNodeEventsGoAndRetentionKeepsWhatIsUnread) {
+    service_->Add(admin_, Hook("h1", {kParams}));
+    Params("node-a", 1);
+    Params("node-a", 2);
+    const auto last = db_.Events().LastId();
+    // Retention never takes an event the planner has not read.
+    clock_.Advance(std::chrono::hours(24 * 365));
+    EXPECT_EQ(db_.Events().DeleteBefore(clock_.NowSeconds()), 0);
+    EXPECT_EQ(dispatcher_->Plan(), 2);
+    // Once queued, nodes' events go, but the newest (ids are never reused).
+    const auto left = db_.Events().ListAfter(0, 10);
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].id, last);
+    Params("node-a", 3);
+    EXPECT_EQ(db_.Events().LastId(), last + 1);
+    EXPECT_EQ(dispatcher_->Plan(), 1);
 }
 
 }  // namespace

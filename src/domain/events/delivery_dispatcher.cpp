@@ -90,7 +90,7 @@ int DeliveryDispatcher::Plan(int max_events) {
         for (auto* channel : channels_) {
             channel->BeginPlan();
         }
-        const auto now_ms = NowMs(clock_);
+        const auto now_ms = clock_.NowMilliseconds();
         std::vector<storage::DeliveryRow> deliveries;
         for (const auto& e : batch) {
             const auto type = FullEventName(e.event_type);
@@ -104,17 +104,20 @@ int DeliveryDispatcher::Plan(int max_events) {
             deliveries.clear();
         }
         events.SetCursor(kConsumer, batch.back().id);
+        // Nodes' events are read by nothing else: they go once queued (ingest writes one per
+        // report while a destination takes them).
+        events.DeleteNodeEvents(*cursor, batch.back().id);
     });
     counters_.planned += static_cast<std::uint64_t>(queued);
     return queued;
 }
 
 std::chrono::milliseconds DeliveryDispatcher::Backoff(int attempts) const {
-    const auto& c = config_;
-    const int doublings = std::clamp(attempts - 1, 0, 30);
-    const auto base = std::max<std::int64_t>(c.backoff_base.count(), 1);
-    const auto delay =
-        std::min<std::int64_t>(base << std::min(doublings, 20), c.backoff_cap.count());
+    const std::int64_t cap = std::max<std::int64_t>(config_.backoff_cap.count(), 1);
+    std::int64_t delay = std::clamp<std::int64_t>(config_.backoff_base.count(), 1, cap);
+    for (int i = 1; i < attempts && delay < cap; ++i) {
+        delay = std::min(delay * 2, cap);
+    }
     const auto half = std::max<std::int64_t>(delay / 2, 1);
     const auto jitter = static_cast<std::int64_t>(
         core::RandomBelow(static_cast<std::uint32_t>(std::min<std::int64_t>(half, UINT32_MAX)))
@@ -125,7 +128,7 @@ std::chrono::milliseconds DeliveryDispatcher::Backoff(int attempts) const {
 int DeliveryDispatcher::Work(Poster& poster) {
     std::pair<std::string, std::string> key;
     {
-        const auto due = db_.Webhooks().DueQueues(NowMs(clock_), kDueLookahead);
+        const auto due = db_.Webhooks().DueQueues(clock_.NowMilliseconds(), kDueLookahead);
         std::lock_guard lock(mutex_);
         const auto free = std::find_if(due.begin(), due.end(), [&](const storage::DueQueue& q) {
             return busy_.count({q.webhook, q.order_key}) == 0;
@@ -168,17 +171,20 @@ int DeliveryDispatcher::Work(Poster& poster) {
         return 0;
     }
     if (waiting.empty()) {
-        store.SettleQueue(name, node, NowMs(clock_));
+        store.SettleQueue(name, node, clock_.NowMilliseconds());
         return 0;
     }
     if (destination.state == Destination::State::kParked) {
-        store.Retry(waiting.front(), NowMs(clock_) + kParkedMs, "parked");
+        store.Retry(waiting.front(), clock_.NowMilliseconds() + kParkedMs, "parked");
         return 0;
     }
     std::vector<std::int64_t> sent;
     std::optional<storage::DeliveryRow> failed;
     SendResult failure;
     for (const auto& d : waiting) {
+        if (stopping_) {
+            break;  // the rest wait for the next start
+        }
         SendResult result;
         try {
             result = destination.send(d);
@@ -199,7 +205,7 @@ int DeliveryDispatcher::Work(Poster& poster) {
         for (const auto id : sent) {
             store.RemoveDelivery(id);
         }
-        const auto now_ms = NowMs(clock_);
+        const auto now_ms = clock_.NowMilliseconds();
         if (!failed) {
             store.SettleQueue(name, node, now_ms);
             return;
@@ -236,16 +242,15 @@ int DeliveryDispatcher::Work(Poster& poster) {
 }
 
 void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) {
-    auto refreshed = std::chrono::steady_clock::time_point{};
+    auto refreshed = std::chrono::steady_clock::time_point{};  // of clock_.Monotonic()
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         lock.unlock();
         int queued = 0;
         try {
-            if (every_second &&
-                std::chrono::steady_clock::now() - refreshed > std::chrono::seconds(1)) {
+            if (every_second && clock_.Monotonic() - refreshed > std::chrono::seconds(1)) {
                 every_second();
-                refreshed = std::chrono::steady_clock::now();
+                refreshed = clock_.Monotonic();
             }
             queued = Plan();
         } catch (const std::exception& e) {
@@ -257,7 +262,7 @@ void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) 
             wake_.notify_all();
             continue;
         }
-        wake_.wait_for(lock, kPlanIdle, [this] { return stopping_; });
+        wake_.wait_for(lock, kPlanIdle, [this] { return stopping_.load(); });
     }
 }
 
@@ -282,7 +287,7 @@ void DeliveryDispatcher::WorkerLoop() {
         lock.lock();
         if (done < 0) {
             wake_.wait_for(lock, kWorkIdle, [&] {
-                return stopping_ || planned_generation_ != generation;
+                return stopping_.load() || planned_generation_ != generation;
             });
         }
     }

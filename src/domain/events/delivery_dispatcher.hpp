@@ -32,12 +32,6 @@
 
 namespace rainmaker::domain::events {
 
-// Milliseconds since the epoch: the deliveries' due times.
-inline std::int64_t NowMs(const core::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
-        .count();
-}
-
 struct PostRequest {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
@@ -166,8 +160,8 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    bool stopping_ = false;
-    std::uint64_t planned_generation_ = 0;                // bumped when a pass queued deliveries
+    std::atomic<bool> stopping_{false};     // set under mutex_ (the waits read it there too)
+    std::uint64_t planned_generation_ = 0;  // bumped when a pass queued deliveries
     std::set<std::pair<std::string, std::string>> busy_;  // queues a worker is delivering
     std::vector<std::thread> threads_;
 };

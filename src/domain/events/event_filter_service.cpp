@@ -128,6 +128,10 @@ bool IsKnownEvent(std::string_view event_type) {
     return KindOf(event_type) != nullptr;
 }
 
+std::string_view KnownEventName(std::size_t n) {
+    return kEvents.at(n).type;
+}
+
 std::optional<std::size_t> EventNumber(std::string_view event_type) {
     const auto* kind = KindOf(event_type);
     if (kind == nullptr) {
@@ -457,25 +461,33 @@ void EventFilterService::Remove(
     });
 }
 
-bool EventFilterService::Allows(
-    std::string_view event_type,
-    std::string_view user_id,
-    std::string_view node_id,
-    std::string_view integration
+FilterLevels EventFilterService::LevelsOf(
+    std::string_view event_type, std::string_view user_id, std::string_view node_id
 ) {
     auto& store = db_.EventFilters();
-    auto system = FromRow(store.Find(event_type, SystemEntityOf(event_type)));
-    if (system && system->entity_type != EntityType::kSystem) {
-        system.reset();
+    FilterLevels levels;
+    levels.system = FromRow(store.Find(event_type, SystemEntityOf(event_type)));
+    if (levels.system && levels.system->entity_type != EntityType::kSystem) {
+        levels.system.reset();
     }
     // The filter of (event_type, id) when it is of that entity type.
     const auto of = [&](std::string_view id, EntityType type) -> std::optional<EventFilter> {
         auto filter = id.empty() ? std::nullopt : FromRow(store.Find(event_type, id));
         return filter && filter->entity_type == type ? filter : std::nullopt;
     };
-    const auto user = of(user_id, EntityType::kUser);
-    const auto node = of(node_id, EntityType::kNode);
-    return events::Allows(system, user, node, integration);
+    levels.user = of(user_id, EntityType::kUser);
+    levels.node = of(node_id, EntityType::kNode);
+    return levels;
+}
+
+bool EventFilterService::Allows(
+    std::string_view event_type,
+    std::string_view user_id,
+    std::string_view node_id,
+    std::string_view integration
+) {
+    const auto levels = LevelsOf(event_type, user_id, node_id);
+    return events::Allows(levels.system, levels.user, levels.node, integration);
 }
 
 }  // namespace rainmaker::domain::events

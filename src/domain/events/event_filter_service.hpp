@@ -68,6 +68,15 @@ bool IsKnownEvent(std::string_view event_type);
 // The position of a RainMaker event in that list (nullopt: not one), below kKnownEvents.
 std::optional<std::size_t> EventNumber(std::string_view event_type);
 inline constexpr std::size_t kKnownEvents = 14;
+// The RainMaker event at position `n` (below kKnownEvents).
+std::string_view KnownEventName(std::size_t n);
+
+// The filters of an event at each level (nullopt when absent).
+struct FilterLevels {
+    std::optional<EventFilter> system;
+    std::optional<EventFilter> user;
+    std::optional<EventFilter> node;
+};
 
 // Whether an event may pass the filters of its system, user and node (each nullopt when
 // absent): each present filter must be enabled and list `integration`.
@@ -109,8 +118,12 @@ public:
     void ForgetUser(std::string_view user_id);
     void ForgetNode(std::string_view node_id);
 
-    // Whether an event of `event_type` about `node_id` ("" for none) for `user_id` ("" for
-    // none) goes to `integration` (Allows over the stored filters).
+    // The stored filters of an event of `event_type` about `node_id` ("" for none) for
+    // `user_id` ("" for none), read once for several integrations.
+    FilterLevels LevelsOf(
+        std::string_view event_type, std::string_view user_id, std::string_view node_id
+    );
+    // Whether such an event goes to `integration` (Allows over LevelsOf).
     bool Allows(
         std::string_view event_type,
         std::string_view user_id,

@@ -1,8 +1,9 @@
 // Domain events into the event log, which is the outbox the webhook dispatcher reads: an event
 // is written inside the transaction of the change it tells of, so it is delivered if and only
 // if the change committed. The events of nodes' messages (connected, disconnected, params,
-// config, alerts, OTA status), which come at the ingest's rate, are written only while some
-// destination takes their type (Wanted): a server without webhooks pays nothing for them.
+// config, alerts), which come at the ingest's rate, are written only while some destination
+// takes their type (Wanted; the ingest asks before it builds an event): a server without
+// webhooks or push senders pays one atomic load per message for them.
 // Users' actions (mappings, sharing, groups, automations) are written always.
 #pragma once
 

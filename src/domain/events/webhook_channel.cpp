@@ -2,6 +2,7 @@
 #include "domain/events/webhook_channel.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/json.hpp"
 #include "crypto/digest.hpp"
@@ -11,7 +12,12 @@ namespace rainmaker::domain::events {
 
 namespace {
 
-std::string BodyOf(const storage::EventRow& e, const std::string& type, const std::string& hook) {
+std::string BodyOf(
+    const storage::EventRow& e,
+    const std::string& type,
+    const std::string& hook,
+    const boost::json::value& data
+) {
     return core::Serialize(boost::json::object{
         {"event_id", e.id},
         {"event_type", type},
@@ -19,7 +25,7 @@ std::string BodyOf(const storage::EventRow& e, const std::string& type, const st
         {"node_id", e.node_id},
         {"user_id", e.user_id},
         {"timestamp", e.created_at},
-        {"data", ParseOr(e.payload, boost::json::object{})}});
+        {"data", data}});
 }
 
 }  // namespace
@@ -31,6 +37,7 @@ bool WebhookChannel::Owns(std::string_view destination) const {
 void WebhookChannel::BeginPlan() {
     targets_.clear();
     primary_of_.clear();
+    levels_.clear();
     for (const auto& row : db_.Webhooks().List()) {
         if (row.enabled) {
             auto webhook = WebhookOf(row);
@@ -56,9 +63,21 @@ const std::string& WebhookChannel::UserOf(const storage::EventRow& event) {
     return it->second;
 }
 
+const FilterLevels& WebhookChannel::LevelsOf(
+    const storage::EventRow& event, const std::string& type
+) {
+    const auto& user = UserOf(event);
+    auto [it, added] = levels_.try_emplace(type + '\n' + user + '\n' + event.node_id);
+    if (added) {
+        it->second = filters_.LevelsOf(type, user, event.node_id);
+    }
+    return it->second;
+}
+
 void WebhookChannel::Plan(
     const storage::EventRow& e, const std::string& type, std::vector<storage::DeliveryRow>& out
 ) {
+    std::optional<boost::json::value> data;  // the payload, parsed for the first delivery
     for (const auto& t : targets_) {
         const auto& listed = t.webhook.events;
         const auto ev = std::find_if(listed.begin(), listed.end(), [&](const auto& x) {
@@ -66,16 +85,22 @@ void WebhookChannel::Plan(
         });
         if (ev == listed.end() || e.created_at < ev->event_active_timestamp ||
             e.created_at < t.webhook.active_timestamp ||
-            (!t.nodes.empty() && t.nodes.count(e.node_id) == 0) ||
-            !filters_.Allows(type, UserOf(e), e.node_id, t.webhook.name)) {
+            (!t.nodes.empty() && t.nodes.count(e.node_id) == 0)) {
             continue;
+        }
+        const auto& levels = LevelsOf(e, type);
+        if (!Allows(levels.system, levels.user, levels.node, t.webhook.name)) {
+            continue;
+        }
+        if (!data) {
+            data = ParseOr(e.payload, boost::json::object{});
         }
         storage::DeliveryRow d;
         d.webhook = t.webhook.name;
         d.order_key = e.node_id;
         d.event_id = e.id;
         d.event_type = type;
-        d.body = BodyOf(e, type, t.webhook.name);
+        d.body = BodyOf(e, type, t.webhook.name, *data);
         d.created_at = e.created_at;
         out.push_back(std::move(d));
     }

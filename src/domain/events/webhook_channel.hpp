@@ -43,12 +43,15 @@ private:
 
     // The user whose filters count for `event`.
     const std::string& UserOf(const storage::EventRow& event);
+    // The filters of `event` (read once per type, user and node in a pass).
+    const FilterLevels& LevelsOf(const storage::EventRow& event, const std::string& type);
 
     storage::Database& db_;
     WebhookService& webhooks_;
     EventFilterService& filters_;
     std::vector<Target> targets_;                              // of this planner pass
     std::unordered_map<std::string, std::string> primary_of_;  // node → its primary user
+    std::unordered_map<std::string, FilterLevels> levels_;     // type/user/node → filters
 };
 
 }  // namespace rainmaker::domain::events

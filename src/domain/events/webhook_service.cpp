@@ -158,7 +158,7 @@ bool IsWebhookName(std::string_view name) {
     return !name.empty() && name.size() <= kMaxName &&
            std::all_of(name.begin(), name.end(), [](char c) {
                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_' || c == '-' || c == '.';
+                      c == '_' || c == '-';
            });
 }
 
@@ -194,7 +194,7 @@ WebhookService::WebhookService(
     WebhookConfig config
 )
     : db_(db), log_(log), sealer_(sealer), clock_(clock), config_(std::move(config)) {
-    RefreshWanted(db_.Webhooks().List());
+    RefreshWanted();
 }
 
 void WebhookService::Add(const auth::AuthContext& caller, const WebhookInput& input) {
@@ -233,8 +233,8 @@ void WebhookService::Add(const auth::AuthContext& caller, const WebhookInput& in
         if (!db_.Webhooks().Insert(row)) {
             throw ApiError(ErrorCode::kWebhookExists);
         }
-        RefreshWanted(db_.Webhooks().List());
     });
+    RefreshWanted();
 }
 
 bool WebhookService::Apply(
@@ -329,8 +329,8 @@ void WebhookService::Update(
         row->active_timestamp = webhook.active_timestamp;
         row->updated_at = clock_.NowSeconds();
         db_.Webhooks().Update(*row);
-        RefreshWanted(db_.Webhooks().List());
     });
+    RefreshWanted();
 }
 
 std::vector<Webhook> WebhookService::List(
@@ -363,8 +363,8 @@ void WebhookService::Remove(
         if (!db_.Webhooks().Delete(*name)) {
             throw ApiError(ErrorCode::kWebhookNotFound);
         }
-        RefreshWanted(db_.Webhooks().List());
     });
+    RefreshWanted();
 }
 
 std::vector<Delivery> WebhookService::Deliveries(
@@ -399,7 +399,7 @@ int WebhookService::Replay(
         if (!db_.Webhooks().Find(*name)) {
             throw ApiError(ErrorCode::kWebhookNotFound);
         }
-        replayed = db_.Webhooks().Replay(*name, ids, NowMs(clock_));
+        replayed = db_.Webhooks().Replay(*name, ids, clock_.NowMilliseconds());
     });
     return replayed;
 }
@@ -408,9 +408,10 @@ std::string WebhookService::SecretOf(const storage::WebhookRow& row) const {
     return sealer_.Open(row.sealed_secret, row.name);
 }
 
-void WebhookService::RefreshWanted(const std::vector<storage::WebhookRow>& rows) {
+void WebhookService::RefreshWanted() {
+    std::lock_guard lock(wanted_mutex_);
     std::vector<std::string> names;
-    for (const auto& row : rows) {
+    for (const auto& row : db_.Webhooks().List()) {
         if (row.enabled) {
             for (auto& e : WebhookOf(row).events) {
                 names.push_back(std::move(e.event_name));

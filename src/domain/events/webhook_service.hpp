@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,7 +77,8 @@ struct Delivery {
     std::int64_t created_at = 0;
 };
 
-// Whether `name` is a valid webhook_name: 1 to 64 letters, digits, '_', '-' or '.'.
+// Whether `name` is a valid webhook_name: 1 to 64 letters, digits, '_' or '-' (as the
+// integration names event filters list).
 bool IsWebhookName(std::string_view name);
 
 // The webhook of a stored row (its secret left sealed).
@@ -136,9 +138,10 @@ public:
 
     // The signing secret of an integration.
     std::string SecretOf(const storage::WebhookRow& row) const;
-    // Tells the event log the event types enabled integrations take (after a change, and from
-    // the dispatcher for changes another instance made).
-    void RefreshWanted(const std::vector<storage::WebhookRow>& rows);
+    // Tells the event log the event types the stored enabled integrations take (after each
+    // change commits, and every second for changes another instance made). Serialized, so a
+    // read from before a change never lands after the change's own.
+    void RefreshWanted();
 
     const WebhookConfig& config() const { return config_; }
 
@@ -153,6 +156,7 @@ private:
     const crypto::KeySealer& sealer_;
     const core::Clock& clock_;
     WebhookConfig config_;
+    std::mutex wanted_mutex_;
 };
 
 }  // namespace rainmaker::domain::events

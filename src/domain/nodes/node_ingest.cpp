@@ -55,7 +55,7 @@ NodeIngest::NodeIngest(
         }
         db_.Transaction([&] {
             db_.Nodes().AddAlert(node_id, payload, clock_.NowSeconds(), limits_.alerts_per_node);
-            if (events_ != nullptr) {
+            if (events_ != nullptr && events_->Wanted("alert")) {
                 events_->Record(
                     "alert",
                     "",
@@ -160,7 +160,7 @@ void NodeIngest::OnConfig(std::string_view node_id, const boost::json::object& c
             InfoField(config, "model"),
             InfoField(config, "fw_version")
         );
-        if (events_ != nullptr) {
+        if (events_ != nullptr && events_->Wanted("node_config_changed")) {
             events_->Record(
                 "node_config_changed",
                 "",
@@ -279,9 +279,7 @@ std::shared_ptr<const DeclaredParams> NodeIngest::Declared(
 }
 
 void NodeIngest::ResetPresence() {
-    const auto now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
-            .count();
+    const auto now_ms = clock_.NowMilliseconds();
     const int changed = db_.Nodes().ResetPresence(now_ms);
     if (changed > 0) {
         core::log::Info(
@@ -299,9 +297,10 @@ void NodeIngest::HandlePresence(
             return;
         }
         core::log::Info("node " + std::string(node_id) + (connected ? " online" : " offline"));
-        if (events_ != nullptr) {
+        const char* type = connected ? "node_connected" : "node_disconnected";
+        if (events_ != nullptr && events_->Wanted(type)) {
             events_->Record(
-                connected ? "node_connected" : "node_disconnected",
+                type,
                 "",
                 node_id,
                 boost::json::object{

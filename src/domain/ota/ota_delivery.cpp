@@ -14,11 +14,6 @@ namespace rainmaker::domain::ota {
 
 namespace {
 
-std::int64_t NowMs(const core::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
-        .count();
-}
-
 // The file name a download names: the image's name, as a .bin.
 std::string FileName(const storage::OtaImageRow& image) {
     std::string name = image.image_name;
@@ -100,7 +95,7 @@ OfferChoice OtaDelivery::Choose(
 
 void OtaDelivery::Offer(const storage::NodeRow& node, const storage::OtaOfferRow& offer) {
     auto& jobs = db_.OtaJobs();
-    const std::int64_t now = NowMs(clock_);
+    const std::int64_t now = clock_.NowMilliseconds();
     if (offer.node) {
         jobs.SetNodeStatus(offer.job.ota_job_id, node.node_id, kNodeTriggered, "", now);
     } else {
@@ -133,7 +128,7 @@ void OtaDelivery::SendAfterCommit(const storage::NodeRow& node, const storage::O
 
 void OtaDelivery::RecordUpToDate(const storage::NodeRow& node, const OfferChoice& choice) {
     auto& jobs = db_.OtaJobs();
-    const std::int64_t now = NowMs(clock_);
+    const std::int64_t now = clock_.NowMilliseconds();
     for (const auto& offer : choice.up_to_date) {
         const std::string info = "The node runs fw_version " + offer.image.fw_version + " already";
         if (offer.node) {
@@ -207,7 +202,7 @@ void OtaDelivery::OnFetch(std::string_view node_id, const OtaFetch& fetch) {
     // stands (a new offer would knock in_progress back to triggered), and the otaurl is sent
     // again (a node that restarted lost it) at most once per refetch_interval, so that otafetch
     // spam costs neither a write nor a publish each time.
-    const std::int64_t now = NowMs(clock_);
+    const std::int64_t now = clock_.NowMilliseconds();
     const auto interval =
         std::chrono::duration_cast<std::chrono::milliseconds>(config_.refetch_interval).count();
     if (now - held->updated_at < interval) {
@@ -248,7 +243,7 @@ void OtaDelivery::OnStatus(std::string_view node_id, const OtaStatusReport& repo
             return;
         }
     }
-    jobs.SetNodeStatus(report.ota_job_id, node_id, next, report.additional_info, NowMs(clock_));
+    jobs.SetNodeStatus(report.ota_job_id, node_id, next, report.additional_info, clock_.NowMilliseconds());
     ++counters_.statuses;
     if (IsTerminal(next)) {
         CompleteIfDone(report.ota_job_id);

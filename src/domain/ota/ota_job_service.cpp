@@ -26,22 +26,6 @@ namespace {
 
 constexpr std::size_t kJobIdLength = 22;
 
-std::int64_t NowMs(const core::Clock& clock) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
-        .count();
-}
-
-// An integral JSON number, else nullopt.
-std::optional<std::int64_t> Integer(const boost::json::value& v) {
-    if (v.is_int64()) {
-        return v.as_int64();
-    }
-    if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-        return static_cast<std::int64_t>(v.as_uint64());
-    }
-    return std::nullopt;
-}
-
 // {start, end} of metadata member `name`: both integers in [min, max].
 void CheckRange(
     const boost::json::object& metadata,
@@ -67,7 +51,7 @@ void CheckRange(
     int i = 0;
     for (const char* key : {"start", "end"}) {
         const auto* member = range.if_contains(key);
-        const auto number = member != nullptr ? Integer(*member) : std::nullopt;
+        const auto number = member != nullptr ? core::IntegerOf(*member) : std::nullopt;
         if (!number || *number < min || *number > max) {
             refuse(
                 "." + std::string(key) + " must be an integer from " + std::to_string(min) +
@@ -173,7 +157,7 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
     }
     int priority = 5;
     if (in.priority && !in.priority->is_null()) {
-        const auto p = Integer(*in.priority);
+        const auto p = core::IntegerOf(*in.priority);
         if (!p || *p < 1 || *p > 10) {
             throw ApiError(ErrorCode::kOtaJobPriority);
         }
@@ -184,7 +168,7 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
         if (in.user_approval) {
             throw ApiError(ErrorCode::kOtaJobTimeoutWithApproval);
         }
-        const auto t = Integer(*in.timeout);
+        const auto t = core::IntegerOf(*in.timeout);
         if (!t || *t < 1 || *t > kMaxJobTimeoutSeconds) {
             throw ApiError(ErrorCode::kOtaJobTimeout);
         }
@@ -321,7 +305,7 @@ std::string OtaJobService::Create(const auth::AuthContext& caller, const JobInpu
         for (const auto& group : groups) {
             jobs.AddGroup(job.ota_job_id, group);
         }
-        const std::int64_t now = NowMs(clock_);
+        const std::int64_t now = clock_.NowMilliseconds();
         int added = 0;
         if (job.all_nodes) {
             added = jobs.AddAllNodes(job.ota_job_id, now);
@@ -522,7 +506,7 @@ int OtaJobService::ExpireDue() {
             }
             ++expired;
             jobs.MoveNodes(
-                id, UnfinishedStatuses(), kNodeTimedOut, "The OTA job timed out", NowMs(clock_)
+                id, UnfinishedStatuses(), kNodeTimedOut, "The OTA job timed out", clock_.NowMilliseconds()
             );
         }
     });

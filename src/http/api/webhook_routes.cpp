@@ -2,7 +2,10 @@
 // samples answer a failure of the server with the non-standard status 520: they do here too.
 #include "http/api/webhook_routes.hpp"
 
+#include <charconv>
+
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "http/api/body.hpp"
 #include "http/api/query.hpp"
 
@@ -16,17 +19,14 @@ using domain::events::WebhookService;
 
 namespace {
 
-// The integer member `key` (a JSON integer); nullopt when absent or null.
+// The integer member `key`; nullopt when absent or null, kInvalidBody when not an integer.
 std::optional<std::int64_t> OptionalInt(const boost::json::object& body, std::string_view key) {
     const auto* v = body.if_contains(key);
     if (v == nullptr || v->is_null()) {
         return std::nullopt;
     }
-    if (v->is_int64()) {
-        return v->as_int64();
-    }
-    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-        return static_cast<std::int64_t>(v->as_uint64());
+    if (const auto n = core::IntegerOf(*v)) {
+        return n;
     }
     throw ApiError(ErrorCode::kInvalidBody, std::string(key) + " must be an integer");
 }
@@ -104,7 +104,13 @@ ApiResponse Deliveries(const ApiRequest& r, WebhookService& webhooks) {
         throw ApiError(ErrorCode::kInvalidQuery, "state must be waiting or dead");
     }
     const int limit = r.query.Int("num_records", 100);
-    const int after = r.query.Int("start_id", 0);
+    std::int64_t after = 0;
+    if (const auto start = Given(r, "start_id")) {
+        const auto* end = start->data() + start->size();
+        if (std::from_chars(start->data(), end, after).ptr != end) {
+            throw ApiError(ErrorCode::kInvalidQuery, "start_id must be a delivery id");
+        }
+    }
     if (limit < 1 || limit > 500 || after < 0) {
         throw ApiError(
             ErrorCode::kInvalidQuery, "num_records must be 1 to 500 and start_id not negative"

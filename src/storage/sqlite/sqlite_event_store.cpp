@@ -38,8 +38,18 @@ int SqliteEventStore::DeleteBefore(std::int64_t before) {
     return db_.InBatches(
         "DELETE FROM events",
         "events",
-        "created_at < ? AND id < (SELECT MAX(id) FROM events)",
+        "created_at < ? AND id < (SELECT MAX(id) FROM events) AND id <= COALESCE((SELECT "
+        "MIN(last_event_id) FROM outbox_cursors), 9223372036854775807)",
         before
+    );
+}
+
+void SqliteEventStore::DeleteNodeEvents(std::int64_t after_id, std::int64_t up_to_id) {
+    db_.Execute(
+        "DELETE FROM events WHERE id > ? AND id <= ? AND user_id = '' AND id < (SELECT MAX(id) "
+        "FROM events)",
+        after_id,
+        up_to_id
     );
 }
 

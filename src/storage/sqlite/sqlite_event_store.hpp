@@ -20,6 +20,7 @@ public:
         std::int64_t at
     ) override;
     int DeleteBefore(std::int64_t before) override;
+    void DeleteNodeEvents(std::int64_t after_id, std::int64_t up_to_id) override;
     std::vector<EventRow> ListForUser(std::string_view user_id, std::int64_t after_id, int limit)
         override;
     std::vector<EventRow> ListAfter(std::int64_t after_id, int limit) override;
