@@ -19,6 +19,7 @@
 #include "domain/events/event_log.hpp"
 #include "domain/events/webhook_channel.hpp"
 #include "domain/events/webhook_service.hpp"
+#include "domain/push/push_channel.hpp"
 #include "fuzz_support.hpp"
 #include "http/api/webhook_routes.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -165,6 +166,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A node's report delivered to whatever the integrations now take.
     if (const auto report = core::ParseUntrustedJson(report_text, 32);
         report && report->is_object()) {
+        // The same report as an alert's text for a push: bounded, never half a character.
+        const auto text = domain::push::AlertText(*report);
+        if (text.size() > 256 ||
+            (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0xC0)) {
+            Fail("alert text too long or cut in a character", text);
+        }
         world.db.Transaction([&] {
             world.log.Record(
                 "node_params_changed",

@@ -128,10 +128,18 @@ std::chrono::milliseconds DeliveryDispatcher::Backoff(int attempts) const {
 int DeliveryDispatcher::Work(Poster& poster) {
     std::pair<std::string, std::string> key;
     {
-        const auto due = db_.Webhooks().DueQueues(clock_.NowMilliseconds(), kDueLookahead);
+        // Read under the lock a worker releases its queue with, after it recorded the queue's
+        // next due time: a queue just put in back-off is either still busy here or not due.
         std::lock_guard lock(mutex_);
+        const auto due = db_.Webhooks().DueQueues(clock_.NowMilliseconds(), kDueLookahead);
+        // One destination takes at most half the workers (at least one): a receiver that
+        // hangs until each post times out does not hold up every other destination.
+        const auto cap = static_cast<std::ptrdiff_t>(std::max(1, config_.max_in_flight / 2));
         const auto free = std::find_if(due.begin(), due.end(), [&](const storage::DueQueue& q) {
-            return busy_.count({q.webhook, q.order_key}) == 0;
+            return busy_.count({q.webhook, q.order_key}) == 0 &&
+                   std::count_if(busy_.begin(), busy_.end(), [&](const auto& b) {
+                       return b.first == q.webhook;
+                   }) < cap;
         });
         if (free == due.end()) {
             return -1;
