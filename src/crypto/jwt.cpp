@@ -25,8 +25,6 @@ namespace rainmaker::crypto {
 namespace {
 
 constexpr int kCoordinateBytes = 32;  // P-256 field elements
-constexpr std::size_t kSignatureBytes =
-    std::size_t{2} * kCoordinateBytes;  // JWS R||S (RFC 7518 §3.4)
 constexpr std::size_t kKeyIdHashBytes = 12;
 
 using detail::BignumPtr;
@@ -34,7 +32,6 @@ using detail::Bytes;
 using detail::IsP256;
 using detail::kMaxPemBytes;
 using detail::MdCtxPtr;
-using detail::OpenSslDeleter;
 using detail::ParsePrivateKey;
 using detail::PkeyCtxPtr;
 using detail::PkeyPtr;
@@ -43,8 +40,6 @@ using detail::ReadSmallFile;
 using detail::SecretText;
 using detail::ThrowOpenSsl;
 using detail::WriteFileIfAbsent;
-
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>>;
 
 constexpr const char* kKeyNoun = "JWT key";
 
@@ -262,30 +257,13 @@ std::string SignEs256(EVP_PKEY* key, std::string_view input) {
 }
 
 bool VerifyEs256(EVP_PKEY* key, std::string_view input, std::string_view raw) {
-    if (raw.size() != kSignatureBytes) {
-        return false;
-    }
-    const EcdsaSigPtr signature(ECDSA_SIG_new());
-    BIGNUM* r = BN_bin2bn(Bytes(raw), kCoordinateBytes, nullptr);
-    BIGNUM* s = BN_bin2bn(Bytes(raw) + kCoordinateBytes, kCoordinateBytes, nullptr);
-    // On success ECDSA_SIG_set0 takes ownership of r and s.
-    if (!signature || r == nullptr || s == nullptr || ECDSA_SIG_set0(signature.get(), r, s) != 1) {
-        BN_free(r);
-        BN_free(s);
-        return false;
-    }
-    const int der_size = i2d_ECDSA_SIG(signature.get(), nullptr);
-    if (der_size <= 0) {
-        return false;
-    }
-    std::vector<unsigned char> der(static_cast<std::size_t>(der_size));
-    unsigned char* cursor = der.data();
-    if (i2d_ECDSA_SIG(signature.get(), &cursor) != der_size) {
+    const std::string der = detail::EcdsaRawToDer(raw);
+    if (der.empty()) {
         return false;
     }
     const MdCtxPtr ctx(EVP_MD_CTX_new());
     return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-           EVP_DigestVerify(ctx.get(), der.data(), der.size(), Bytes(input), input.size()) == 1;
+           EVP_DigestVerify(ctx.get(), Bytes(der), der.size(), Bytes(input), input.size()) == 1;
 }
 
 // ---- Parsing -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// OpenSSL ownership types, error reporting and private-key file handling shared by jwt.cpp and
-// pki.cpp, kept in one place so both wipe secrets, name errors and write key files alike.
+// OpenSSL ownership types, error reporting and private-key file handling shared by jwt.cpp,
+// pki.cpp and the other crypto/ sources, kept in one place so all wipe secrets, name errors and
+// write key files alike.
 #include "crypto/openssl_support.hpp"
 
 #include <algorithm>
@@ -106,6 +107,31 @@ std::string EcdsaDerToRaw(std::string_view der) {
         ThrowOpenSsl("cannot encode the ECDSA signature");
     }
     return {reinterpret_cast<const char*>(raw.data()), raw.size()};
+}
+
+std::string EcdsaRawToDer(std::string_view raw) {
+    constexpr int kHalf = 32;
+    if (raw.size() != 2 * kHalf) {
+        return {};
+    }
+    const std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>> sig(ECDSA_SIG_new());
+    BignumPtr r(BN_bin2bn(Bytes(raw), kHalf, nullptr));
+    BignumPtr s(BN_bin2bn(Bytes(raw) + kHalf, kHalf, nullptr));
+    if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
+        ThrowOpenSsl("cannot build the ECDSA signature");
+    }
+    (void)r.release();  // ECDSA_SIG_set0 took both on success
+    (void)s.release();
+    const int size = i2d_ECDSA_SIG(sig.get(), nullptr);
+    if (size <= 0) {
+        ThrowOpenSsl("cannot encode the ECDSA signature");
+    }
+    std::string der(static_cast<std::size_t>(size), '\0');
+    auto* cursor = reinterpret_cast<unsigned char*>(der.data());
+    if (i2d_ECDSA_SIG(sig.get(), &cursor) != size) {
+        ThrowOpenSsl("cannot encode the ECDSA signature");
+    }
+    return der;
 }
 
 std::string ReadAll(BIO* bio) {

@@ -1,5 +1,6 @@
-// OpenSSL ownership types, error reporting and private-key file handling shared by jwt.cpp and
-// pki.cpp, kept in one place so both wipe secrets, name errors and write key files alike.
+// OpenSSL ownership types, error reporting and private-key file handling shared by jwt.cpp,
+// pki.cpp and the other crypto/ sources, kept in one place so all wipe secrets, name errors and
+// write key files alike.
 #pragma once
 
 #include <cstddef>
@@ -75,6 +76,10 @@ std::string ReadAll(BIO* bio);
 // A DER ECDSA-Sig-Value of P-256 (what OpenSSL signs) as JWS carries it: r and s as two 32-byte
 // big-endian integers. Throws via ThrowOpenSsl.
 std::string EcdsaDerToRaw(std::string_view der);
+
+// The reverse, for verifying: the DER ECDSA-Sig-Value of a JWS P-256 signature (r‖s, two 32-byte
+// big-endian integers); empty when `raw` is not 64 bytes. Throws via ThrowOpenSsl.
+std::string EcdsaRawToDer(std::string_view raw);
 
 // What `write` puts into a memory BIO (a secure-heap one when `secret`, wiped on free); throws
 // via ThrowOpenSsl(what) when `write` does not return 1.
