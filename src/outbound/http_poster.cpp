@@ -25,6 +25,11 @@ std::size_t Keep(char* data, std::size_t size, std::size_t count, void* user) {
     return answer->seen > kMaxAnswer ? 0 : n;
 }
 
+bool PriorKnowledgeReuseBroken() {
+    static const bool broken = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+    return broken;
+}
+
 }  // namespace
 
 CurlPoster::CurlPoster() : curl_(net::MakeCurlEasy()) {}
@@ -55,6 +60,13 @@ CurlPoster::Result CurlPoster::Post(const domain::events::PostRequest& request) 
         set(CURLOPT_HTTP_VERSION,
             tls ? long{CURL_HTTP_VERSION_2TLS} : long{CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE},
             "CURLOPT_HTTP_VERSION");
+        if (!tls && PriorKnowledgeReuseBroken()) {
+            // libcurl before 8.0.0 fails every request after the first on a reused HTTP/2
+            // prior-knowledge connection (curl#10634): one connection per post there (h2c is
+            // only for local fakes; APNs itself is https).
+            set(CURLOPT_FRESH_CONNECT, 1L, "CURLOPT_FRESH_CONNECT");
+            set(CURLOPT_FORBID_REUSE, 1L, "CURLOPT_FORBID_REUSE");
+        }
     }
     set(CURLOPT_WRITEFUNCTION, &Keep, "CURLOPT_WRITEFUNCTION");
     set(CURLOPT_WRITEDATA, &answer, "CURLOPT_WRITEDATA");

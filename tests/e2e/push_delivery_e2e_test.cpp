@@ -371,13 +371,10 @@ protected:
         : PushLab(FakePush::ApnsConnections::kKept, "max_in_flight = 1\n") {}
 };
 
-// Disabled: fails with the libcurl of Debian 12 (7.88.1), which fails every request after the
-// first on a reused HTTP/2 prior-knowledge connection ("Error in the HTTP2 framing layer",
-// curl/curl#10634, fixed in 8.0.0), and CurlPoster (src/outbound/http_poster.cpp) reuses its
-// handle's connections: after a worker's first APNs push over http:// each of its next ones
-// fails until the delivery is dead. Enable once the server works around it (a fresh connection
-// for h2c with libcurl < 8) or links a fixed libcurl.
-TEST_F(PushDeliveryOneWorkerTest, DISABLED_AlertsKeepReachingAnApnsPhoneOnAKeptConnection) {
+// The libcurl of Debian 12 (7.88.1) fails every request after the first on a reused HTTP/2
+// prior-knowledge connection (curl/curl#10634, fixed in 8.0.0): CurlPoster opens one per push
+// over h2c there. This fails if it reuses one.
+TEST_F(PushDeliveryOneWorkerTest, AlertsKeepReachingAnApnsPhoneOnAKeptConnection) {
     const Phones phones = {{"GCM", "good-alice"}, {"APNS", kApnsToken}};
     Register(alice_, "GCM", "good-alice");
     Register(alice_, "APNS", kApnsToken);

@@ -105,8 +105,9 @@ int DeliveryDispatcher::Plan(int max_events) {
         }
         events.SetCursor(kConsumer, batch.back().id);
         // Nodes' events are read by nothing else: they go once queued (ingest writes one per
-        // report while a destination takes them).
-        events.DeleteNodeEvents(*cursor, batch.back().id);
+        // report while a destination takes them). The range starts at the old cursor: the
+        // newest event, which a pass keeps (ids are not reused), goes with the next pass.
+        events.DeleteNodeEvents(*cursor - 1, batch.back().id);
     });
     counters_.planned += static_cast<std::uint64_t>(queued);
     return queued;
