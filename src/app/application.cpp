@@ -50,6 +50,7 @@
 #include "http/api/file_routes.hpp"
 #include "http/api/group_routes.hpp"
 #include "http/api/node_routes.hpp"
+#include "http/api/oauth_routes.hpp"
 #include "http/api/ota_job_routes.hpp"
 #include "http/api/ota_routes.hpp"
 #include "http/api/passthrough_routes.hpp"
@@ -313,6 +314,7 @@ struct Application::Parts {
               {&webhook_channel, &push_channel}
           ),
           passthrough(config.passthrough, external_http),
+          oauth(*db, accounts, external_http, clock, config.oauth, config.tokens.access_ttl),
           ota_images(*db, *blobs, clock, config.ota),
           files(*db, ota_images, clock),
           signing_sealer(OpenSigningSealer(*db, config.data_dir / "keys" / "signing-sealing.key")),
@@ -349,6 +351,7 @@ struct Application::Parts {
             event_log.SetWanted("push", {std::string(domain::push::kPushedEvent)});
         }
         http::api::AddPassthroughRoutes(router, passthrough);
+        http::api::AddOAuthRoutes(router, oauth);
         http::api::AddOtaImageRoutes(router, ota_images);
         presigned.UseDirectUrlsOf(blobs.get());
         ota_images.SetUrls(&presigned);
@@ -411,6 +414,7 @@ struct Application::Parts {
         });
         // Pending presigned uploads and users' images past their time, and the files of
         // deleted users, with their bytes.
+        scheduler.Every("oauth-expiry", std::chrono::minutes(5), [this] { oauth.ExpireOld(); });
         scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
             ota_images.ExpireUploads();
             files.ExpireOrphans();
@@ -487,6 +491,7 @@ struct Application::Parts {
     domain::events::DeliveryDispatcher deliveries;  // webhooks and pushes
     outbound::ExternalHttpClient external_http;     // passthrough's calls
     domain::passthrough::PassthroughService passthrough;
+    domain::users::OAuthService oauth;
     domain::ota::OtaImageService ota_images;
     domain::files::FileService files;
     // Seals secure boot signing keys; made only while no key needs an older one.

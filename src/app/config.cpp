@@ -163,34 +163,71 @@ void ReadPush(const toml::table& t, outbound::FcmConfig& fcm, outbound::ApnsConf
     apns.allow_private = fcm.allow_private;
 }
 
-// [passthrough] max_in_flight and its [[passthrough.services]] tables.
-void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfig& out) {
-    Read(t, "passthrough.max_in_flight", out.max_in_flight);
-    const auto node = t.at_path("passthrough.services");
+// The tables of the array `path` ([[path]]), each handed to `read`.
+template <typename Read>
+void ReadTables(const toml::table& t, const char* path, Read read) {
+    const auto node = t.at_path(path);
     if (!node) {
         return;
     }
     const auto* array = node.as_array();
-    if (array == nullptr) {
+    const auto refuse = [path] {
         throw std::runtime_error(
-            "config: passthrough.services must be [[passthrough.services]] tables"
+            std::string("config: ") + path + " must be [[" + path + "]] tables"
         );
+    };
+    if (array == nullptr) {
+        refuse();
     }
-    out.services.clear();
     for (const auto& item : *array) {
         const auto* table = item.as_table();
         if (table == nullptr) {
-            throw std::runtime_error(
-                "config: passthrough.services must be [[passthrough.services]] tables"
-            );
+            refuse();
         }
+        read(*table);
+    }
+}
+
+// [oauth] callback_url, [[oauth.providers]] and [[oauth.clients]]: OAuth sign-in.
+void ReadOAuth(const toml::table& t, domain::users::OAuthConfig& out) {
+    Read(t, "oauth.callback_url", out.callback_url);
+    ReadSeconds(t, "oauth.timeout_seconds", out.timeout);
+    ReadTables(t, "oauth.providers", [&out](const toml::table& table) {
+        domain::users::OAuthProvider p;
+        Read(table, "name", p.name);
+        Read(table, "issuer", p.issuer);
+        Read(table, "authorization_endpoint", p.authorization_endpoint);
+        Read(table, "token_endpoint", p.token_endpoint);
+        Read(table, "jwks_uri", p.jwks_uri);
+        Read(table, "client_id", p.client_id);
+        Read(table, "client_secret", p.client_secret);
+        Read(table, "scopes", p.scopes);
+        Read(table, "allow_private", p.allow_private);
+        out.providers.push_back(std::move(p));
+    });
+    ReadTables(t, "oauth.clients", [&out](const toml::table& table) {
+        domain::users::OAuthClient c;
+        Read(table, "client_id", c.client_id);
+        Read(table, "client_secret", c.client_secret);
+        ReadStrings(table, "redirect_uris", c.redirect_uris);
+        out.clients.push_back(std::move(c));
+    });
+}
+
+// [passthrough] max_in_flight and its [[passthrough.services]] tables.
+void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfig& out) {
+    Read(t, "passthrough.max_in_flight", out.max_in_flight);
+    if (t.at_path("passthrough.services")) {
+        out.services.clear();
+    }
+    ReadTables(t, "passthrough.services", [&out](const toml::table& table) {
         domain::passthrough::ExternalService s;
-        Read(*table, "id", s.service_id);
-        Read(*table, "name", s.service_name);
-        Read(*table, "base_url", s.base_url);
-        Read(*table, "allow_private", s.allow_private);
+        Read(table, "id", s.service_id);
+        Read(table, "name", s.service_name);
+        Read(table, "base_url", s.base_url);
+        Read(table, "allow_private", s.allow_private);
         std::vector<std::string> methods{"GET", "POST"};
-        ReadStrings(*table, "methods", methods);
+        ReadStrings(table, "methods", methods);
         s.allow_get = std::find(methods.begin(), methods.end(), "GET") != methods.end();
         s.allow_post = std::find(methods.begin(), methods.end(), "POST") != methods.end();
         if (methods.empty() || std::any_of(methods.begin(), methods.end(), [](const auto& m) {
@@ -198,12 +235,12 @@ void ReadPassthrough(const toml::table& t, domain::passthrough::PassthroughConfi
             })) {
             throw std::runtime_error("config: passthrough.services methods are GET and/or POST");
         }
-        ReadSeconds(*table, "timeout_seconds", s.timeout);
-        Read(*table, "max_response_bytes", s.max_response_bytes);
-        ReadFixed(*table, "headers", s.headers);
-        ReadFixed(*table, "query", s.query);
+        ReadSeconds(table, "timeout_seconds", s.timeout);
+        Read(table, "max_response_bytes", s.max_response_bytes);
+        ReadFixed(table, "headers", s.headers);
+        ReadFixed(table, "query", s.query);
         out.services.push_back(std::move(s));
-    }
+    });
 }
 
 std::uint16_t ParsePort(std::string_view text, std::string_view what) {
@@ -269,6 +306,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadWebhooks(t, c.webhooks);
     ReadDelivery(t, c.delivery);
     ReadPush(t, c.fcm, c.apns);
+    ReadOAuth(t, c.oauth);
     Read(t, "storage.blob_backend", c.blob_backend);
     Read(t, "storage.s3.endpoint", c.s3.endpoint);
     Read(t, "storage.s3.public_endpoint", c.s3.public_endpoint);
@@ -450,6 +488,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
 
 void CheckConfig(const Config& c) {
     domain::passthrough::CheckPassthroughConfig(c.passthrough);
+    domain::users::CheckOAuthConfig(c.oauth);
     const auto& w = c.webhooks;
     if (w.timeout.count() < 1 || w.timeout.count() > 60 || w.max_webhooks < 1) {
         throw std::runtime_error(

@@ -23,6 +23,7 @@
 #include "domain/sharing/sharing_flow.hpp"
 #include "domain/timeseries/timeseries_service.hpp"
 #include "domain/users/account_service.hpp"
+#include "domain/users/oauth_service.hpp"
 #include "http/server/http_server.hpp"
 #include "mqtt/embedded_broker.hpp"
 #include "outbound/apns_sender.hpp"
@@ -72,6 +73,7 @@ struct Config {
     domain::events::DeliveryConfig delivery;             // the queues of webhooks and pushes
     outbound::FcmConfig fcm;                             // push senders (none by default)
     outbound::ApnsConfig apns;
+    domain::users::OAuthConfig oauth;  // OAuth sign-in through OpenID Connect providers
     std::string log_level = "info";
 };
 

@@ -18,6 +18,7 @@
 #include "storage/job_store.hpp"
 #include "storage/matter_store.hpp"
 #include "storage/node_store.hpp"
+#include "storage/oauth_store.hpp"
 #include "storage/ota_image_store.hpp"
 #include "storage/ota_job_store.hpp"
 #include "storage/ota_upload_store.hpp"
@@ -68,6 +69,7 @@ public:
     virtual SigningStore& Signing() = 0;
     virtual EventFilterStore& EventFilters() = 0;
     virtual WebhookStore& Webhooks() = 0;
+    virtual OAuthStore& OAuth() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
     // or not at all when it throws (the exception is rethrown).
     virtual void Transaction(const std::function<void()>& work) = 0;

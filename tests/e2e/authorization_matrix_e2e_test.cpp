@@ -183,6 +183,11 @@ constexpr RouteEntry kRoutes[] = {
     {"PUT", "/v1/user/event_filter", false},
     {"GET", "/v1/user/event_filter", false},
     {"DELETE", "/v1/user/event_filter", false},
+    // oauth_routes.cpp: the OAuth flow's own credentials (state, code, client)
+    {"GET", "/authorize", true},
+    {"GET", "/cognitocallback", true},
+    {"POST", "/cognitocallback", true},
+    {"POST", "/token", true},
     // webhook_routes.cpp
     {"GET", "/v1/admin/webhook_user_node_integration", false},
     {"POST", "/v1/admin/webhook_user_node_integration", false},

@@ -141,6 +141,7 @@ public:
 
     storage::EventFilterStore& EventFilters() override { return db_.EventFilters(); }
     storage::WebhookStore& Webhooks() override { return db_.Webhooks(); }
+    storage::OAuthStore& OAuth() override { return db_.OAuth(); }
 
     storage::RbacStore& Rbac() override { return db_.Rbac(); }
 

@@ -761,6 +761,42 @@ void AccountService::PutPublicProfile(
 
 // ---- names stored before normalization
 
+std::string AccountService::FederatedAccount(std::string_view email, std::string_view name) {
+    UserNameKind kind = UserNameKind::kEmail;
+    const std::string user_name = CanonicalUserName(email, true, &kind);
+    storage::UserRow user;
+    db_.Transaction([&] {
+        if (auto existing = db_.Users().FindByName(user_name)) {
+            user = std::move(*existing);
+            if (!user.confirmed) {
+                db_.Users().SetUnconfirmedPassword(user.user_id, "", clock_.NowSeconds());
+                db_.Users().Confirm(user.user_id);
+                user.password_hash.clear();
+                user.confirmed = true;
+            }
+            return;
+        }
+        user.user_id = MakeUserId();
+        user.user_name = user_name;
+        user.confirmed = true;
+        user.name = name.size() <= 256 ? std::string(name) : std::string();
+        user.created_at = clock_.NowSeconds();
+        if (!db_.Users().Insert(user)) {
+            throw ApiError(ErrorCode::kUserExists);
+        }
+    });
+    return user.user_id;
+}
+
+auth::Tokens AccountService::SignInAccount(std::string_view user_id) {
+    const auto user = db_.Users().FindById(user_id);
+    if (!user) {
+        throw ApiError(ErrorCode::kUserNotFound);
+    }
+    core::log::Info("user " + user->user_id + " signed in through an identity provider");
+    return tokens_.StartSession(*user);
+}
+
 int AccountService::NormalizeStoredNames() {
     int renamed = 0;
     for (const auto& [user_id, name] : db_.Users().NonAsciiNames()) {

@@ -103,6 +103,16 @@ public:
     // #5 {refreshtoken}
     auth::Tokens Refresh(std::string_view refresh_token);
 
+    // OAuth sign-in (#116/#117): the id of the account of `email`, which an identity provider
+    // verified. An account that does not exist is created confirmed, without a password (it
+    // signs in through the provider, or sets one with a reset); an unconfirmed one is
+    // confirmed with its password cleared (whoever signed up with the address never proved
+    // they own it). Throws kBadUserName when `email` is not an e-mail address.
+    std::string FederatedAccount(std::string_view email, std::string_view name);
+    // A new session of the user `user_id` (OAuth's POST /token); throws kUserNotFound when the
+    // account is gone.
+    auth::Tokens SignInAccount(std::string_view user_id);
+
     // #6 (authenticated): the current session, or all of them; `refresh_token` is revoked too.
     void Logout(const auth::AuthContext& caller, bool all, std::string_view refresh_token);
     // #128 (deprecated, unauthenticated): logs out the session of `refresh_token` (or all of

@@ -20,6 +20,7 @@
 #include "storage/sqlite/sqlite_group_store.hpp"
 #include "storage/sqlite/sqlite_matter_store.hpp"
 #include "storage/sqlite/sqlite_node_store.hpp"
+#include "storage/sqlite/sqlite_oauth_store.hpp"
 #include "storage/sqlite/sqlite_ota_image_store.hpp"
 #include "storage/sqlite/sqlite_ota_job_store.hpp"
 #include "storage/sqlite/sqlite_ota_upload_store.hpp"
@@ -101,6 +102,7 @@ SqliteDatabase::SqliteDatabase(std::filesystem::path file)
       push_(std::make_unique<SqlitePushStore>(*this)),
       event_filters_(std::make_unique<SqliteEventFilterStore>(*this)),
       webhooks_(std::make_unique<SqliteWebhookStore>(*this)),
+      oauth_(std::make_unique<SqliteOAuthStore>(*this)),
       rbac_(std::make_unique<SqliteRbacStore>(*this)),
       tags_(std::make_unique<SqliteTagStore>(*this)),
       matter_(std::make_unique<SqliteMatterStore>(*this)),
@@ -168,6 +170,10 @@ EventFilterStore& SqliteDatabase::EventFilters() {
 
 WebhookStore& SqliteDatabase::Webhooks() {
     return *webhooks_;
+}
+
+OAuthStore& SqliteDatabase::OAuth() {
+    return *oauth_;
 }
 
 RbacStore& SqliteDatabase::Rbac() {

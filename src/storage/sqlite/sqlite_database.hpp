@@ -40,6 +40,7 @@ public:
     PushStore& Push() override;
     EventFilterStore& EventFilters() override;
     WebhookStore& Webhooks() override;
+    OAuthStore& OAuth() override;
     RbacStore& Rbac() override;
     TagStore& Tags() override;
     MatterStore& Matter() override;
@@ -184,6 +185,7 @@ private:
     std::unique_ptr<PushStore> push_;
     std::unique_ptr<EventFilterStore> event_filters_;
     std::unique_ptr<WebhookStore> webhooks_;
+    std::unique_ptr<OAuthStore> oauth_;
     std::unique_ptr<RbacStore> rbac_;
     std::unique_ptr<TagStore> tags_;
     std::unique_ptr<MatterStore> matter_;
