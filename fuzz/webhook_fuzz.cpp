@@ -167,10 +167,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto report = core::ParseUntrustedJson(report_text, 32);
         report && report->is_object()) {
         // The same report as an alert's text for a push: bounded, never half a character.
-        const auto text = domain::push::AlertText(*report);
-        if (text.size() > 256 ||
-            (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0xC0)) {
-            Fail("alert text too long or cut in a character", text);
+        const auto alert = domain::push::AlertText(*report);
+        if (alert.size() > 256 ||
+            (!alert.empty() && (static_cast<unsigned char>(alert.back()) & 0xC0) == 0xC0)) {
+            Fail("alert text too long or cut in a character", alert);
         }
         world.db.Transaction([&] {
             world.log.Record(

@@ -412,9 +412,10 @@ struct Application::Parts {
         scheduler.Every("command-retention", std::chrono::hours(1), [this] {
             commands.DeleteOld();
         });
+        // OAuth logins and codes past their time.
+        scheduler.Every("oauth-expiry", std::chrono::minutes(5), [this] { oauth.ExpireOld(); });
         // Pending presigned uploads and users' images past their time, and the files of
         // deleted users, with their bytes.
-        scheduler.Every("oauth-expiry", std::chrono::minutes(5), [this] { oauth.ExpireOld(); });
         scheduler.Every("ota-uploads", std::chrono::minutes(5), [this] {
             ota_images.ExpireUploads();
             files.ExpireOrphans();

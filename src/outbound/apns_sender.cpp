@@ -85,10 +85,11 @@ SendResult ApnsSender::Send(
         return v != nullptr ? *v : boost::json::value(nullptr);
     };
     const auto& base = endpoint.platform == "APNS_SANDBOX" ? config_.sandbox_url : config_.base_url;
+    const std::string provider_token = ProviderToken();
     PostRequest request;
     request.url = base + "/3/device/" + PathSafe(endpoint.device_token);
     request.headers = {
-        {"authorization", "bearer " + ProviderToken()},
+        {"authorization", "bearer " + provider_token},
         {"apns-topic", config_.topic},
         {"apns-push-type", "alert"},
         {"apns-priority", "10"},
@@ -104,22 +105,27 @@ SendResult ApnsSender::Send(
     request.http2 = true;
     const auto answer = poster.Post(request);
     if (answer.status == 200) {
+        accepted_once_ = true;
         return SendResult{SendResult::Outcome::kSent, {}};
     }
-    if (answer.status == 410 ||
-        (answer.status == 400 && (answer.body.find("BadDeviceToken") != std::string::npos ||
-                                  answer.body.find("DeviceTokenNotForTopic") != std::string::npos)
-        )) {
+    // 410: the token is no longer active. BadDeviceToken is also what every token gets with
+    // the production and sandbox URLs swapped: believed only once this sender has reached
+    // APNs successfully, so that a configuration mistake does not remove every endpoint.
+    if (answer.status == 410 || (answer.status == 400 && accepted_once_ &&
+                                 answer.body.find("BadDeviceToken") != std::string::npos)) {
         return SendResult{SendResult::Outcome::kGone, "APNs: the device token is not valid"};
     }
     if (answer.status == 403 && answer.body.find("ExpiredProviderToken") != std::string::npos) {
         std::lock_guard lock(mutex_);
-        token_.clear();  // signed again on the next try
+        if (provider_token == token_) {
+            token_.clear();  // signed again on the next try (unless renewed already)
+        }
     }
     return SendResult{
         SendResult::Outcome::kFailed,
-        answer.status != 0 ? "APNs HTTP " + std::to_string(answer.status) + " " + answer.body.substr(0, 200)
-                           : answer.error};
+        answer.status != 0
+            ? "APNs HTTP " + std::to_string(answer.status) + " " + answer.body.substr(0, 200)
+            : answer.error};
 }
 
 }  // namespace rainmaker::outbound

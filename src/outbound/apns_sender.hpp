@@ -1,10 +1,12 @@
 // Pushes to Apple devices through APNs over HTTP/2 with token authentication: an ES256 JWT of
 // the team's key (kid = key_id, iss = team_id; renewed every 50 minutes, as Apple asks for
 // between 20 and 60) authorizes POST {base}/3/device/<token>, the base being the production or
-// the sandbox one by the endpoint's platform (APNS, APNS_SANDBOX). A token APNs calls unknown
-// (410, or 400 BadDeviceToken / DeviceTokenNotForTopic) is gone.
+// the sandbox one by the endpoint's platform (APNS, APNS_SANDBOX). A token APNs calls inactive
+// (410) is gone, and one it calls bad (400 BadDeviceToken) once APNs has accepted a push from
+// this sender (else the URLs may be swapped, which makes every token bad).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -45,6 +47,7 @@ private:
     std::mutex mutex_;
     std::string token_;
     std::chrono::steady_clock::time_point renew_at_;
+    std::atomic<bool> accepted_once_{false};  // APNs accepted a push from this sender
 };
 
 }  // namespace rainmaker::outbound

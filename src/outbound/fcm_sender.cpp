@@ -1,6 +1,7 @@
 // FCM HTTP v1: the access token exchange and the send.
 #include "outbound/fcm_sender.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -95,7 +96,9 @@ std::string FcmSender::AccessToken(domain::events::Poster& poster, std::string& 
         error = "FCM token: no access_token in the answer";
         return {};
     }
-    const std::int64_t seconds = ttl != nullptr && ttl->is_int64() ? ttl->as_int64() : 3600;
+    const std::int64_t seconds = std::clamp<std::int64_t>(
+        ttl != nullptr && ttl->is_int64() ? ttl->as_int64() : 3600, 120, 86400
+    );
     access_token_ = std::string(token->as_string());
     expires_ = std::chrono::steady_clock::now() + std::chrono::seconds(seconds) - kRenewBefore;
     return access_token_;
@@ -140,13 +143,17 @@ SendResult FcmSender::Send(
     if (answer.status == 200) {
         return SendResult{SendResult::Outcome::kSent, {}};
     }
-    if (answer.status == 404 || answer.body.find("UNREGISTERED") != std::string::npos ||
+    // Only FCM's own words make a token gone: a 404 from a wrong base URL or a proxy must not
+    // remove every endpoint.
+    if ((answer.status == 404 && answer.body.find("UNREGISTERED") != std::string::npos) ||
         (answer.status == 400 && answer.body.find("registration token") != std::string::npos)) {
         return SendResult{SendResult::Outcome::kGone, "FCM: the device token is not registered"};
     }
     if (answer.status == 401) {
         std::lock_guard lock(mutex_);
-        access_token_.clear();  // fetched again on the next try
+        if (access_token_ == token) {
+            access_token_.clear();  // fetched again on the next try (unless renewed already)
+        }
     }
     return Failed(answer.status != 0 ? "FCM HTTP " + std::to_string(answer.status) : answer.error);
 }

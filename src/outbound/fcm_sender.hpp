@@ -1,7 +1,7 @@
 // Pushes to Android phones through Firebase Cloud Messaging's HTTP v1 API: the service
 // account's key signs an RS256 JWT that its token endpoint exchanges for an OAuth2 access token
 // (cached until a minute before it expires), which authorizes
-// POST {base_url}/v1/projects/{project_id}/messages:send. A token FCM does not know (404,
+// POST {base_url}/v1/projects/{project_id}/messages:send. A token FCM does not know (404
 // UNREGISTERED, or 400 naming the registration token) is gone.
 #pragma once
 

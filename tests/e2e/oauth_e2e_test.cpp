@@ -600,11 +600,9 @@ TEST_F(OAuthTest, SdkStyleTokenRequestWithQueryParameters) {
 }
 
 // RFC 6749 Appendix B: /authorize's parameters are application/x-www-form-urlencoded, where '+'
-// is a space (URLSearchParams, which the SDK builds its URLs with, writes spaces so). Disabled
-// until the server reads them so: src/http/api/oauth_routes.cpp takes them from r.query
-// (QueryParams decodes %XX only, so "state=a+b" comes back to the app as "a+b"), as it does the
-// query fallback of /cognitocallback and /token; the fix is to parse the raw query with FormOf.
-TEST_F(OAuthTest, DISABLED_FormEncodedPlusInTheQueryIsASpace) {
+// is a space (URLSearchParams, which the SDK builds its URLs with, writes spaces so): "state=a+b"
+// comes back to the app as "a b".
+TEST_F(OAuthTest, FormEncodedPlusInTheQueryIsASpace) {
     const std::string query =
         "identity_provider=Fake&client_id=app-client&redirect_uri=" + Encode(kAppRedirect) +
         "&response_type=code&state=a+b";

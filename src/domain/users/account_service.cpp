@@ -7,6 +7,7 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/text.hpp"
 #include "crypto/digest.hpp"
 #include "domain/stored_json.hpp"
 #include "domain/users/json_merge.hpp"
@@ -759,15 +760,28 @@ void AccountService::PutPublicProfile(
     });
 }
 
-// ---- names stored before normalization
+// ---- #116/#117 OAuth sign-in
 
 std::string AccountService::FederatedAccount(std::string_view email, std::string_view name) {
     UserNameKind kind = UserNameKind::kEmail;
     const std::string user_name = CanonicalUserName(email, true, &kind);
+    // The provider verified this exact address: one that only normalization (Unicode
+    // compatibility forms) makes equal to a user name is not that user's.
+    if (user_name != core::AsciiLower(email)) {
+        throw ApiError(ErrorCode::kBadUserName, "the address is not in its canonical form");
+    }
     storage::UserRow user;
     db_.Transaction([&] {
         if (auto existing = db_.Users().FindByName(user_name)) {
             user = std::move(*existing);
+            // Admins sign in with their password (and its second factor), never through a
+            // provider that may let users choose their e-mail claim.
+            if (user.admin || user.super_admin || user.mfa) {
+                throw ApiError(
+                    ErrorCode::kNotPermitted,
+                    "administrators and accounts with MFA sign in with their password"
+                );
+            }
             if (!user.confirmed) {
                 db_.Users().SetUnconfirmedPassword(user.user_id, "", clock_.NowSeconds());
                 db_.Users().Confirm(user.user_id);
@@ -796,6 +810,8 @@ auth::Tokens AccountService::SignInAccount(std::string_view user_id) {
     core::log::Info("user " + user->user_id + " signed in through an identity provider");
     return tokens_.StartSession(*user);
 }
+
+// ---- names stored before normalization
 
 int AccountService::NormalizeStoredNames() {
     int renamed = 0;

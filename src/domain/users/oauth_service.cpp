@@ -2,6 +2,8 @@
 #include "domain/users/oauth_service.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -52,7 +54,7 @@ std::string S256(std::string_view verifier) {
 }
 
 std::string Random() {
-    return crypto::Base64UrlEncode(core::RandomHex(32));
+    return core::RandomHex(32);
 }
 
 // The error sent back to the app at `redirect_uri`.
@@ -89,6 +91,19 @@ void CheckOAuthConfig(const OAuthConfig& config) {
     if (!config.providers.empty() && config.callback_url.empty()) {
         throw std::runtime_error("config: oauth.callback_url is needed with oauth.providers");
     }
+    if (config.timeout.count() < 1 || config.timeout.count() > 60) {
+        throw std::runtime_error("config: oauth.timeout_seconds must be 1 to 60");
+    }
+    const auto duplicates = [](const auto& list, auto key) {
+        std::set<std::string> seen;
+        return std::any_of(list.begin(), list.end(), [&](const auto& x) {
+            return !seen.insert(key(x)).second;
+        });
+    };
+    if (duplicates(config.providers, [](const OAuthProvider& p) { return p.name; }) ||
+        duplicates(config.clients, [](const OAuthClient& c) { return c.client_id; })) {
+        throw std::runtime_error("config: oauth provider names and client ids must be unique");
+    }
     for (const auto& p : config.providers) {
         if (p.name.empty() || p.issuer.empty() || p.authorization_endpoint.empty() ||
             p.token_endpoint.empty() || p.jwks_uri.empty() || p.client_id.empty()) {
@@ -99,8 +114,12 @@ void CheckOAuthConfig(const OAuthConfig& config) {
         }
     }
     for (const auto& c : config.clients) {
-        if (c.client_id.empty() || c.redirect_uris.empty()) {
-            throw std::runtime_error("config: each oauth.clients needs client_id and redirect_uris"
+        if (c.client_id.empty() || c.redirect_uris.empty() ||
+            std::any_of(c.redirect_uris.begin(), c.redirect_uris.end(), [](const auto& uri) {
+                return uri.empty() || uri.find('#') != std::string::npos;
+            })) {
+            throw std::runtime_error(
+                "config: each oauth.clients needs client_id and redirect_uris (without '#')"
             );
         }
     }
@@ -284,7 +303,12 @@ std::string OAuthService::Callback(const CallbackInput& in) {
         return Back(login->redirect_uri, login->client_state, error, description);
     };
     if (in.error) {
-        throw back("access_denied", "the provider refused: " + in.error->substr(0, 200));
+        // Its code only, and only when it looks like one (it goes into the app's URL).
+        const auto& e = *in.error;
+        const bool plain = e.size() <= 64 && std::all_of(e.begin(), e.end(), [](char c) {
+                               return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                           });
+        throw back("access_denied", "the provider refused" + (plain ? ": " + e : std::string()));
     }
     const auto* provider = Provider(login->provider);
     if (provider == nullptr || !in.code || in.code->empty() || in.code->size() > kMaxField) {
@@ -302,6 +326,9 @@ std::string OAuthService::Callback(const CallbackInput& in) {
     } catch (const passthrough::ExternalCallFailed& e) {
         core::log::Warn("OAuth sign-in through " + provider->name + ": " + e.what());
         throw back("server_error", "the provider could not be reached");
+    } catch (const std::exception& e) {
+        core::log::Error("OAuth sign-in through " + provider->name + " failed: " + e.what());
+        throw back("server_error", "the sign-in failed");
     }
     // The account of the verified address: its session is opened at POST /token.
     std::string user_id;
@@ -360,7 +387,11 @@ TokenAnswer OAuthService::Token(const TokenInput& in, std::string_view basic_aut
             !crypto::ConstantTimeEquals(S256(in.code_verifier.value_or("")), row->code_challenge)) {
             throw OAuthFailure("invalid_grant", "code_verifier does not match the code_challenge");
         }
-        tokens = accounts_.SignInAccount(row->user_id);
+        try {
+            tokens = accounts_.SignInAccount(row->user_id);
+        } catch (const core::ApiError&) {
+            throw OAuthFailure("invalid_grant", "the account of the code is gone");
+        }
     } else if (grant == "refresh_token") {
         const auto& refresh = Required(in.refresh_token, "refresh_token");
         try {

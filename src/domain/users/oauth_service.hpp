@@ -8,8 +8,8 @@
 //      code and our state; the state is taken once; the code is exchanged at the provider's
 //      token endpoint; its id_token must verify with the provider's JWKS, be issued by it, for
 //      our client id, unexpired, with our nonce and a verified e-mail. The account of that
-//      e-mail (AccountService::SignInFederated) gets a one-time code of ours, and the user goes
-//      back to the app's redirect URI with it and the app's state.
+//      e-mail (AccountService::FederatedAccount: not an administrator's) gets a one-time code
+//      of ours, and the user goes back to the app's redirect URI with it and the app's state.
 //   3. POST /token: grant_type authorization_code (the code once, the same redirect_uri and
 //      client, the PKCE verifier when a challenge was given) or refresh_token; the client
 //      authenticated by its secret (body or HTTP Basic) unless it is public. The answer holds
@@ -35,7 +35,7 @@
 namespace rainmaker::domain::users {
 
 struct OAuthProvider {
-    std::string name;  // the identity_provider apps send ("Google", "SignInWithApple", ...)
+    std::string name;  // the identity_provider apps send ("Google", "Okta", ...)
     std::string issuer;
     std::string authorization_endpoint;
     std::string token_endpoint;

@@ -12,7 +12,7 @@ using domain::users::OAuthService;
 
 namespace {
 
-// A form body's parameters ('+' is a space there).
+// Form-encoded parameters (a body, or OAuth's queries): '+' is a space there.
 QueryParams FormOf(const std::string& body) {
     std::string raw;
     raw.reserve(body.size());
@@ -24,12 +24,12 @@ QueryParams FormOf(const std::string& body) {
 
 // Member `key` of the form body, else of the query (the SDK sends /token's in the query).
 std::optional<std::string> Param(
-    const ApiRequest& r, const QueryParams& form, std::string_view key
+    const QueryParams& query, const QueryParams& form, std::string_view key
 ) {
     if (auto v = form.Text(key)) {
         return v;
     }
-    return r.query.Text(key);
+    return query.Text(key);
 }
 
 ApiResponse Redirect(const std::string& location, int status = 302) {
@@ -64,14 +64,15 @@ auto OAuth(Handler handler) {
 
 // GET /authorize?identity_provider=&client_id=&redirect_uri=&response_type=code&state=
 ApiResponse Authorize(const ApiRequest& r, OAuthService& oauth) {
+    const auto query = FormOf(r.raw_query);
     domain::users::AuthorizeInput in;
-    in.identity_provider = r.query.Text("identity_provider");
-    in.client_id = r.query.Text("client_id");
-    in.redirect_uri = r.query.Text("redirect_uri");
-    in.response_type = r.query.Text("response_type");
-    in.state = r.query.Text("state");
-    in.code_challenge = r.query.Text("code_challenge");
-    in.code_challenge_method = r.query.Text("code_challenge_method");
+    in.identity_provider = query.Text("identity_provider");
+    in.client_id = query.Text("client_id");
+    in.redirect_uri = query.Text("redirect_uri");
+    in.response_type = query.Text("response_type");
+    in.state = query.Text("state");
+    in.code_challenge = query.Text("code_challenge");
+    in.code_challenge_method = query.Text("code_challenge_method");
     return Redirect(oauth.Authorize(in));
 }
 
@@ -79,10 +80,11 @@ ApiResponse Authorize(const ApiRequest& r, OAuthService& oauth) {
 // the body; answered with a 301 to the app, as the reference's service does.
 ApiResponse Callback(const ApiRequest& r, OAuthService& oauth) {
     const auto form = FormOf(r.body);
+    const auto query = FormOf(r.raw_query);
     domain::users::CallbackInput in;
-    in.code = Param(r, form, "code");
-    in.state = Param(r, form, "state");
-    in.error = Param(r, form, "error");
+    in.code = Param(query, form, "code");
+    in.state = Param(query, form, "state");
+    in.error = Param(query, form, "error");
     try {
         return Redirect(oauth.Callback(in), 301);
     } catch (const OAuthFailure& f) {
@@ -96,14 +98,15 @@ ApiResponse Callback(const ApiRequest& r, OAuthService& oauth) {
 // Catalog #117 POST /token (form-encoded; client credentials in it or HTTP Basic)
 ApiResponse Token(const ApiRequest& r, OAuthService& oauth) {
     const auto form = FormOf(r.body);
+    const auto query = FormOf(r.raw_query);
     domain::users::TokenInput in;
-    in.grant_type = Param(r, form, "grant_type");
-    in.code = Param(r, form, "code");
-    in.redirect_uri = Param(r, form, "redirect_uri");
-    in.client_id = Param(r, form, "client_id");
-    in.client_secret = Param(r, form, "client_secret");
-    in.refresh_token = Param(r, form, "refresh_token");
-    in.code_verifier = Param(r, form, "code_verifier");
+    in.grant_type = Param(query, form, "grant_type");
+    in.code = Param(query, form, "code");
+    in.redirect_uri = Param(query, form, "redirect_uri");
+    in.client_id = Param(query, form, "client_id");
+    in.client_secret = Param(query, form, "client_secret");
+    in.refresh_token = Param(query, form, "refresh_token");
+    in.code_verifier = Param(query, form, "code_verifier");
     const auto t = oauth.Token(in, r.authorization);
     auto response = ApiResponse::Json(boost::json::object{
         {"access_token", t.access_token},

@@ -57,6 +57,7 @@ struct ApiRequest {
     std::string target;  // path as received, without the query
     std::string route;   // the matched route pattern (for metrics and logs)
     QueryParams query;
+    std::string raw_query;  // as received, for form-encoded queries ('+' is a space there)
     std::string body;
     std::string authorization;                    // raw header value
     std::string content_md5;                      // the Content-MD5 header, "" when absent

@@ -659,7 +659,8 @@ private:
         const auto question = target.find('?');
         request.target = std::string(target.substr(0, question));
         if (question != std::string_view::npos) {
-            request.query = QueryParams(target.substr(question + 1));
+            request.raw_query = std::string(target.substr(question + 1));
+            request.query = QueryParams(request.raw_query);
         }
         request.authorization = std::string(header[bhttp::field::authorization]);
         request.content_md5 = std::string(header["Content-MD5"]);

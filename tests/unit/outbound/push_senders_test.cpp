@@ -191,12 +191,16 @@ TEST_F(FcmSenderTest, UnknownTokensAreGoneAndARefusedAccessTokenIsFetchedAgain) 
     poster_.answers = {
         {200, "", R"({"access_token":"at-1","expires_in":3600})"},
         {404, "", R"({"error":{"status":"NOT_FOUND","details":[{"errorCode":"UNREGISTERED"}]}})"},
+        {404, "", "<html>Not Found</html>"},
         {401, "", "{}"},
         {200, "", R"({"access_token":"at-2","expires_in":3600})"},
         {200, "", "{}"},
         {503, "", "{}"}};
     auto r = sender.Send(poster_, Endpoint("GCM", "gone"), Notification());
     EXPECT_EQ(r.outcome, SendResult::Outcome::kGone);
+    // A 404 that is not FCM's word on the token (a wrong base URL, a proxy) removes nothing.
+    r = sender.Send(poster_, Endpoint("GCM", "tok"), Notification());
+    EXPECT_EQ(r.outcome, SendResult::Outcome::kFailed);
     r = sender.Send(poster_, Endpoint("GCM", "tok"), Notification());
     EXPECT_EQ(r.outcome, SendResult::Outcome::kFailed);
     EXPECT_EQ(r.error, "FCM HTTP 401");
@@ -204,7 +208,7 @@ TEST_F(FcmSenderTest, UnknownTokensAreGoneAndARefusedAccessTokenIsFetchedAgain) 
         sender.Send(poster_, Endpoint("GCM", "tok"), Notification()).outcome,
         SendResult::Outcome::kSent
     );
-    EXPECT_EQ(poster_.Header(4, "Authorization"), "Bearer at-2");
+    EXPECT_EQ(poster_.Header(5, "Authorization"), "Bearer at-2");
     EXPECT_EQ(
         sender.Send(poster_, Endpoint("GCM", "tok"), Notification()).outcome,
         SendResult::Outcome::kFailed
@@ -280,20 +284,22 @@ TEST_F(ApnsSenderTest, InvalidTokensAreGoneOtherFailuresRetried) {
     poster_.answers = {
         {410, "", R"({"reason":"Unregistered"})"},
         {400, "", R"({"reason":"BadDeviceToken"})"},
+        {200, "", ""},
+        {400, "", R"({"reason":"BadDeviceToken"})"},
+        {400, "", R"({"reason":"DeviceTokenNotForTopic"})"},
         {400, "", R"({"reason":"PayloadTooLarge"})"},
         {0, "timed out", ""}};
-    EXPECT_EQ(
-        sender.Send(poster_, Endpoint("APNS", "a"), Notification()).outcome,
-        SendResult::Outcome::kGone
-    );
-    EXPECT_EQ(
-        sender.Send(poster_, Endpoint("APNS", "b"), Notification()).outcome,
-        SendResult::Outcome::kGone
-    );
-    EXPECT_EQ(
-        sender.Send(poster_, Endpoint("APNS", "c"), Notification()).outcome,
-        SendResult::Outcome::kFailed
-    );
+    const auto outcome = [&](const char* token) {
+        return sender.Send(poster_, Endpoint("APNS", token), Notification()).outcome;
+    };
+    EXPECT_EQ(outcome("a"), SendResult::Outcome::kGone);
+    // A bad token before APNs ever accepted a push may be swapped URLs: not believed yet.
+    EXPECT_EQ(outcome("b"), SendResult::Outcome::kFailed);
+    EXPECT_EQ(outcome("ok"), SendResult::Outcome::kSent);
+    EXPECT_EQ(outcome("b"), SendResult::Outcome::kGone);
+    // A wrong topic is the configuration's mistake, not the token's.
+    EXPECT_EQ(outcome("t"), SendResult::Outcome::kFailed);
+    EXPECT_EQ(outcome("c"), SendResult::Outcome::kFailed);
     const auto r = sender.Send(poster_, Endpoint("APNS", "d"), Notification());
     EXPECT_EQ(r.outcome, SendResult::Outcome::kFailed);
     EXPECT_EQ(r.error, "timed out");
