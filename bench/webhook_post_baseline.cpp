@@ -8,11 +8,8 @@
 // Usage: webhook_post_baseline --url URL --secret S [--threads 8] [--duration 10]
 //                              [--body-bytes 0] [--webhook-name post-baseline]
 // --body-bytes pads each body to that size (0: the unpadded shape, about 230 bytes).
-// Prints `result threads= seconds= posts= errors= posts_per_s= body_bytes=` (body_bytes: the
-// mean size of the bodies posted).
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+// Prints `result threads= seconds= posts= errors= posts_per_s= body_bytes= cpu_s=` (body_bytes:
+// the mean size of the bodies posted; cpu_s: this process's user + system CPU-seconds).
 
 #include <atomic>
 #include <charconv>
@@ -22,9 +19,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -75,19 +75,17 @@ std::string BodyOf(
                                std::chrono::system_clock::now().time_since_epoch()
     )
                                .count();
-    const std::string head = R"({"event_id":)" + std::to_string(event_id) +
-                             R"(,"event_type":"rmaker.event.node_params_changed","webhook_name":")" +
-                             o.webhook_name + R"(","node_id":")" + node +
-                             R"(","user_id":"","timestamp":)" + std::to_string(timestamp) +
-                             R"(,"data":{"node_id":")" + node +
-                             R"(","params":{"Light":{"Brightness":)" + std::to_string(brightness) +
-                             "}}";
+    const std::string head =
+        R"({"event_id":)" + std::to_string(event_id) +
+        R"(,"event_type":"rmaker.event.node_params_changed","webhook_name":")" + o.webhook_name +
+        R"(","node_id":")" + node + R"(","user_id":"","timestamp":)" + std::to_string(timestamp) +
+        R"(,"data":{"node_id":")" + node + R"(","params":{"Light":{"Brightness":)" +
+        std::to_string(brightness) + "}}";
     std::string body = head + "}}";
     constexpr std::string_view kPad = R"(,"pad":"")";
     const auto wanted = static_cast<std::size_t>(o.body_bytes);
     if (wanted >= body.size() + kPad.size()) {
-        body = head + R"(,"pad":")" + std::string(wanted - body.size() - kPad.size(), 'x') +
-               "\"}}";
+        body = head + R"(,"pad":")" + std::string(wanted - body.size() - kPad.size(), 'x') + "\"}}";
     }
     return body;
 }
@@ -155,8 +153,8 @@ void Run(const Options& o, int index, Clock::time_point end, ThreadResult& out) 
         if (code != CURLE_OK || status < 200 || status >= 300) {
             ++out.errors;
             if (out.first_error.empty()) {
-                out.first_error = code != CURLE_OK ? curl_easy_strerror(code)
-                                                   : "HTTP " + std::to_string(status);
+                out.first_error =
+                    code != CURLE_OK ? curl_easy_strerror(code) : "HTTP " + std::to_string(status);
             }
             continue;
         }
@@ -236,6 +234,11 @@ int main(int argc, char** argv) {
         t.join();
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto cpu_s = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
     std::uint64_t posts = 0;
     std::uint64_t errors = 0;
     std::uint64_t body_bytes = 0;
@@ -248,13 +251,15 @@ int main(int argc, char** argv) {
         }
     }
     std::printf(
-        "result threads=%d seconds=%.2f posts=%llu errors=%llu posts_per_s=%.0f body_bytes=%.0f\n",
+        "result threads=%d seconds=%.2f posts=%llu errors=%llu posts_per_s=%.0f body_bytes=%.0f "
+        "cpu_s=%.2f\n",
         options->threads,
         seconds,
         static_cast<unsigned long long>(posts),
         static_cast<unsigned long long>(errors),
         seconds > 0 ? static_cast<double>(posts) / seconds : 0.0,
-        posts > 0 ? static_cast<double>(body_bytes) / static_cast<double>(posts) : 0.0
+        posts > 0 ? static_cast<double>(body_bytes) / static_cast<double>(posts) : 0.0,
+        cpu_s(usage.ru_utime) + cpu_s(usage.ru_stime)
     );
     curl_global_cleanup();
     return errors == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

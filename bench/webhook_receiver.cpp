@@ -7,9 +7,6 @@
 // Prints `listening on http://127.0.0.1:PORT` once it accepts connections. `GET /stats`
 // answers the counters as JSON; SIGINT or SIGTERM prints them on stdout and stops.
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -18,6 +15,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <optional>
 #include <string>
 #include <string_view>
