@@ -17,6 +17,7 @@ public:
     std::int64_t NowSeconds() const {
         return std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
     }
+
     std::int64_t NowMilliseconds() const {
         return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch())
             .count();

@@ -25,7 +25,10 @@ std::string DigestSign(EVP_PKEY* key, std::string_view input) {
     }
     std::string out(size, '\0');
     if (EVP_DigestSign(
-            ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &size, Bytes(input),
+            ctx.get(),
+            reinterpret_cast<unsigned char*>(out.data()),
+            &size,
+            Bytes(input),
             input.size()
         ) != 1) {
         ThrowOpenSsl("JWS signing failed");

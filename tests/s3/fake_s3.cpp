@@ -16,75 +16,27 @@ namespace rainmaker::testing {
 namespace fs = std::filesystem;
 
 FakeS3::FakeS3(std::string bucket) : bucket_(std::move(bucket)) {
-    int out[2];
-    int in[2];
-    if (pipe(out) != 0 || pipe(in) != 0) {
-        throw std::runtime_error("pipe failed");
-    }
-    std::vector<std::string> args = {
-        "node",
-        std::string(RAINMAKER_SOURCE_DIR) + "/tests/s3/fake_s3.mjs",
-        (dir_.path() / "s3").string(),
-        bucket_,
-        kAccessKeyId,
-        kSecretAccessKey};
     fs::create_directories(dir_.path() / "s3");
-    const pid_t pid = fork();
-    if (pid < 0) {
-        throw std::runtime_error("fork failed");
+    const std::string hint = " (run tests/sdk/install.sh for its npm packages)";
+    try {
+        node_ = std::make_unique<NodeFake>(
+            "tests/s3/fake_s3.mjs",
+            std::vector<std::string>{
+                (dir_.path() / "s3").string(), bucket_, kAccessKeyId, kSecretAccessKey}
+        );
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(e.what() + hint);
     }
-    if (pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        dup2(in[0], STDIN_FILENO);
-        close(out[0]);
-        close(out[1]);
-        close(in[0]);
-        close(in[1]);
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        execvp(argv[0], argv.data());
-        _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    pid_ = pid;
-    stdin_fd_ = in[1];  // closed by the destructor: the server stops when its stdin ends
-    std::string output;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (output.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{out[0], POLLIN, 0};
-        if (poll(&p, 1, 200) > 0) {
-            char buffer[256];
-            const auto n = read(out[0], buffer, sizeof buffer);
-            if (n <= 0) {
-                break;
-            }
-            output.append(buffer, static_cast<std::size_t>(n));
-        }
-    }
-    close(out[0]);
-    const auto at = output.find("listening ");
-    if (at != std::string::npos) {
-        port_ = static_cast<std::uint16_t>(std::stoi(output.substr(at + 10)));
+    const auto& line = node_->first_line();
+    if (line.rfind("listening ", 0) == 0) {
+        port_ = static_cast<std::uint16_t>(std::stoi(line.substr(10)));
     }
     if (port_ == 0) {
-        throw std::runtime_error(
-            "fake_s3.mjs did not start (run tests/sdk/install.sh for its npm packages): " + output
-        );
+        throw std::runtime_error("fake_s3.mjs did not start: " + line + hint);
     }
 }
 
-FakeS3::~FakeS3() {
-    if (pid_ > 0) {
-        close(stdin_fd_);
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-    }
-}
+FakeS3::~FakeS3() = default;
 
 storage::s3::S3Config FakeS3::Config() const {
     storage::s3::S3Config config;

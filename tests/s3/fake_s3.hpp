@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 
 #include "storage/s3/s3_blob_store.hpp"
 #include "support/http_client.hpp"
+#include "support/node_fake.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::testing {
@@ -39,8 +41,7 @@ public:
 private:
     TempDir dir_;
     std::string bucket_;
-    pid_t pid_ = -1;
-    int stdin_fd_ = -1;
+    std::unique_ptr<NodeFake> node_;
     std::uint16_t port_ = 0;
 };
 

@@ -140,7 +140,9 @@ public:
     storage::SigningStore& Signing() override { return db_.Signing(); }
 
     storage::EventFilterStore& EventFilters() override { return db_.EventFilters(); }
+
     storage::WebhookStore& Webhooks() override { return db_.Webhooks(); }
+
     storage::OAuthStore& OAuth() override { return db_.OAuth(); }
 
     storage::RbacStore& Rbac() override { return db_.Rbac(); }

@@ -19,15 +19,6 @@ namespace rainmaker::testing {
 
 namespace {
 
-void StopChild(pid_t pid, int stdin_fd) {
-    if (stdin_fd >= 0) {
-        ::close(stdin_fd);  // the fake stops when its stdin ends
-    }
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-}
-
 int Count(const boost::json::object& o, const char* key) {
     const auto* v = o.if_contains(key);
     return v != nullptr && v->is_int64() ? static_cast<int>(v->as_int64()) : -1;
@@ -35,72 +26,16 @@ int Count(const boost::json::object& o, const char* key) {
 
 }  // namespace
 
-FakeOidc::FakeOidc() {
-    std::vector<std::string> args = {
-        "node",
-        std::string(RAINMAKER_SOURCE_DIR) + "/tests/support/fake_oidc.mjs",
-        kClientId,
-        kClientSecret};
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    std::array<int, 2> out{};
-    std::array<int, 2> in{};
-    if (::pipe2(out.data(), O_CLOEXEC) != 0) {
-        throw std::runtime_error("pipe2 failed");
-    }
-    if (::pipe2(in.data(), O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
-        throw std::runtime_error("pipe2 failed");
-    }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        for (const int fd : {out[0], out[1], in[0], in[1]}) {
-            ::close(fd);
-        }
-        throw std::runtime_error("fork failed");
-    }
-    if (pid == 0) {
-        // dup2 clears close-on-exec on the copies; stderr stays the test's.
-        ::dup2(out[1], STDOUT_FILENO);
-        ::dup2(in[0], STDIN_FILENO);
-        ::execvp(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(in[0]);
-    std::string output;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (output.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{out[0], POLLIN, 0};
-        if (::poll(&p, 1, 200) > 0) {
-            char buffer[256];
-            const auto n = ::read(out[0], buffer, sizeof buffer);
-            if (n <= 0) {
-                break;
-            }
-            output.append(buffer, static_cast<std::size_t>(n));
-        }
-    }
-    ::close(out[0]);
+FakeOidc::FakeOidc() : node_("tests/support/fake_oidc.mjs", {kClientId, kClientSecret}) {
     unsigned port = 0;
-    if (std::sscanf(output.c_str(), "listening %u", &port) != 1 || port == 0 || port > 65535) {
-        StopChild(pid, in[1]);
-        throw std::runtime_error("fake_oidc.mjs did not start: " + output);
+    if (std::sscanf(node_.first_line().c_str(), "listening %u", &port) != 1 || port == 0 ||
+        port > 65535) {
+        throw std::runtime_error("fake_oidc.mjs did not start: " + node_.first_line());
     }
-    pid_ = pid;
-    stdin_fd_ = in[1];
     port_ = static_cast<std::uint16_t>(port);
 }
 
-FakeOidc::~FakeOidc() {
-    if (pid_ > 0) {
-        StopChild(pid_, stdin_fd_);
-    }
-}
+FakeOidc::~FakeOidc() = default;
 
 std::string FakeOidc::ProviderToml(const std::string& name) const {
     const std::string base = Issuer();

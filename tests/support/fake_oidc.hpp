@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "support/node_fake.hpp"
+
 namespace rainmaker::testing {
 
 // What GET /log answers.
@@ -44,8 +46,7 @@ public:
     OidcLog Log() const;
 
 private:
-    pid_t pid_ = -1;
-    int stdin_fd_ = -1;
+    NodeFake node_;
     std::uint16_t port_ = 0;
 };
 

@@ -38,15 +38,6 @@ std::string ReadFile(const fs::path& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-void StopChild(pid_t pid, int stdin_fd) {
-    if (stdin_fd >= 0) {
-        ::close(stdin_fd);  // the fake stops when its stdin ends
-    }
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-}
-
 std::size_t Keep(char* data, std::size_t size, std::size_t count, void* user) {
     static_cast<std::string*>(user)->append(data, size * count);
     return size * count;
@@ -92,8 +83,7 @@ FakePush::FakePush(ApnsConnections apns_connections) {
     );
     Openssl({"pkey", "-in", apns_key_.string(), "-pubout", "-out", apns_pub.string()});
 
-    std::vector<std::string> args = {
-        "node", std::string(RAINMAKER_SOURCE_DIR) + "/tests/support/fake_push.mjs"};
+    std::vector<std::string> args;
     if (apns_connections == ApnsConnections::kPerPush) {
         args.emplace_back("--apns-connection-per-push");
     }
@@ -101,60 +91,13 @@ FakePush::FakePush(ApnsConnections apns_connections) {
         args.end(),
         {sa_pub.string(), kClientEmail, kProjectId, apns_pub.string(), kKeyId, kTeamId, kTopic}
     );
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    std::array<int, 2> out{};
-    std::array<int, 2> in{};
-    if (::pipe2(out.data(), O_CLOEXEC) != 0) {
-        throw std::runtime_error("pipe2 failed");
-    }
-    if (::pipe2(in.data(), O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
-        throw std::runtime_error("pipe2 failed");
-    }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        for (const int fd : {out[0], out[1], in[0], in[1]}) {
-            ::close(fd);
-        }
-        throw std::runtime_error("fork failed");
-    }
-    if (pid == 0) {
-        // dup2 clears close-on-exec on the copies; stderr stays the test's.
-        ::dup2(out[1], STDOUT_FILENO);
-        ::dup2(in[0], STDIN_FILENO);
-        ::execvp(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(in[0]);
-    std::string output;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (output.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{out[0], POLLIN, 0};
-        if (::poll(&p, 1, 200) > 0) {
-            char buffer[256];
-            const auto n = ::read(out[0], buffer, sizeof buffer);
-            if (n <= 0) {
-                break;
-            }
-            output.append(buffer, static_cast<std::size_t>(n));
-        }
-    }
-    ::close(out[0]);
+    node_ = std::make_unique<NodeFake>("tests/support/fake_push.mjs", args);
     unsigned fcm = 0;
     unsigned apns = 0;
-    if (std::sscanf(output.c_str(), "listening %u %u", &fcm, &apns) != 2 || fcm == 0 ||
+    if (std::sscanf(node_->first_line().c_str(), "listening %u %u", &fcm, &apns) != 2 || fcm == 0 ||
         fcm > 65535 || apns == 0 || apns > 65535) {
-        StopChild(pid, in[1]);
-        throw std::runtime_error("fake_push.mjs did not start: " + output);
+        throw std::runtime_error("fake_push.mjs did not start: " + node_->first_line());
     }
-    pid_ = pid;
-    stdin_fd_ = in[1];
     fcm_port_ = static_cast<std::uint16_t>(fcm);
     apns_port_ = static_cast<std::uint16_t>(apns);
 
@@ -170,11 +113,7 @@ FakePush::FakePush(ApnsConnections apns_connections) {
         {"token_uri", FcmUrl() + "/token"}});
 }
 
-FakePush::~FakePush() {
-    if (pid_ > 0) {
-        StopChild(pid_, stdin_fd_);
-    }
-}
+FakePush::~FakePush() = default;
 
 std::string FakePush::ConfigToml() const {
     return "[push]\ntimeout_seconds = 2\nallow_private = true\n"

@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "support/node_fake.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::testing {
@@ -84,8 +86,7 @@ private:
     TempDir dir_;
     std::filesystem::path service_account_;
     std::filesystem::path apns_key_;
-    pid_t pid_ = -1;
-    int stdin_fd_ = -1;
+    std::unique_ptr<NodeFake> node_;
     std::uint16_t fcm_port_ = 0;
     std::uint16_t apns_port_ = 0;
 };

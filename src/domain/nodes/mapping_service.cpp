@@ -282,8 +282,7 @@ void MappingService::RemoveMapping(const auth::AuthContext& caller, std::string_
             "user_node_removed",
             caller.user_id,
             node_id,
-            core::Serialize(boost::json::object{{"node_id", node_id}, {"user_id", caller.user_id}}
-            ),
+            core::Serialize(boost::json::object{{"node_id", node_id}, {"user_id", caller.user_id}}),
             clock_.NowSeconds()
         );
     });

@@ -243,7 +243,9 @@ void OtaDelivery::OnStatus(std::string_view node_id, const OtaStatusReport& repo
             return;
         }
     }
-    jobs.SetNodeStatus(report.ota_job_id, node_id, next, report.additional_info, clock_.NowMilliseconds());
+    jobs.SetNodeStatus(
+        report.ota_job_id, node_id, next, report.additional_info, clock_.NowMilliseconds()
+    );
     ++counters_.statuses;
     if (IsTerminal(next)) {
         CompleteIfDone(report.ota_job_id);

@@ -506,7 +506,11 @@ int OtaJobService::ExpireDue() {
             }
             ++expired;
             jobs.MoveNodes(
-                id, UnfinishedStatuses(), kNodeTimedOut, "The OTA job timed out", clock_.NowMilliseconds()
+                id,
+                UnfinishedStatuses(),
+                kNodeTimedOut,
+                "The OTA job timed out",
+                clock_.NowMilliseconds()
             );
         }
     });

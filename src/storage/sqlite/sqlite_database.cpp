@@ -29,9 +29,9 @@
 #include "storage/sqlite/sqlite_sharing_store.hpp"
 #include "storage/sqlite/sqlite_signing_store.hpp"
 #include "storage/sqlite/sqlite_stores.hpp"
-#include "storage/sqlite/sqlite_webhook_store.hpp"
 #include "storage/sqlite/sqlite_tag_store.hpp"
 #include "storage/sqlite/sqlite_timeseries_store.hpp"
+#include "storage/sqlite/sqlite_webhook_store.hpp"
 
 namespace rainmaker::storage::sqlite {
 
@@ -296,6 +296,13 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
         work();
         return;
     }
+    // Writers of this process queue here, woken the moment the one before commits, instead of
+    // in SQLite's busy handler, which sleeps 1 to 100 ms between tries (other processes, the
+    // admin commands, still meet the busy handler).
+    std::unique_lock write_turn(write_mutex_, std::defer_lock);
+    if (writes) {
+        write_turn.lock();
+    }
     auto connection = Acquire();
     connection->Exec(begin);
     t_transaction[this] = Running{connection.get(), writes, {}};
@@ -319,6 +326,9 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
     auto effects = std::move(t_transaction[this].after_commit);
     t_transaction.erase(this);
     Release(std::move(connection));
+    if (write_turn.owns_lock()) {
+        write_turn.unlock();
+    }
     RunEffects(effects);
 }
 

@@ -170,6 +170,7 @@ private:
 
     std::filesystem::path file_;
     std::mutex pool_mutex_;
+    std::mutex write_mutex_;  // one write transaction of this process at a time (RunIn)
     std::vector<std::unique_ptr<Connection>> pool_;
     std::unique_ptr<UserStore> users_;
     std::unique_ptr<SessionStore> sessions_;
