@@ -72,7 +72,7 @@ if [[ $fd_limit != unlimited ]] && ((conn_nodes + 512 > fd_limit)); then
     conn_nodes=$((fd_limit - 512))
 fi
 
-build rainmaker-server rainmaker-sim rainmaker_presence params_latency
+build rainmaker-server rainmaker-sim rainmaker_presence rainmaker_revocation params_latency
 server_bin=$build_dir/bin/rainmaker-server
 sim_bin=$build_dir/bin/rainmaker-sim
 latency_bin=$build_dir/bench/params_latency

@@ -32,7 +32,7 @@ need_tools curl awk sed python3 mosquitto
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-build rainmaker-server rainmaker-sim rainmaker_presence
+build rainmaker-server rainmaker-sim rainmaker_presence rainmaker_revocation
 server_bin=$build_dir/bin/rainmaker-server
 sim_bin=$build_dir/bin/rainmaker-sim
 need_bins "run cmake --preset release first" "$server_bin" "$sim_bin"
