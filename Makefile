@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test build build-asan build-fuzz fuzz deps format format-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks clean
+.PHONY: run test build build-asan build-fuzz fuzz deps format format-check layer-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -35,7 +35,7 @@ run: build
 
 # Builds the sanitized tree (ASan + UBSan) and runs every test: unit, storage, e2e, SDK; then
 # runs each fuzz target for a few seconds.
-test: build-asan build-fuzz format-check
+test: build-asan build-fuzz format-check layer-check
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 	bash scripts/fuzz.sh short
 
@@ -48,6 +48,9 @@ format:
 
 format-check:
 	@bash scripts/format-check.sh
+
+layer-check:
+	@bash scripts/layer-check.sh
 
 bench: build
 	bash bench/run.sh
