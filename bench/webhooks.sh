@@ -88,6 +88,19 @@ cpu_ticks() {
     sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0
 }
 
+# thread_ticks PID NAME: user + system time, in clock ticks, of the process's threads named NAME
+# (the server names its ingest thread rm-ingest, the planner rm-plan, the workers rm-deliver).
+thread_ticks() {
+    local task comm total=0 ticks
+    for task in /proc/"$1"/task/*; do
+        read -r comm <"$task/comm" 2>/dev/null || continue
+        [[ $comm == "$2" ]] || continue
+        ticks=$(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{ print $12 + $13 }') || continue
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
+}
+
 # metrics: "RECEIVED INGESTED MALFORMED DROPPED PLANNED DELIVERED FAILED DEAD WAITING"
 # ($dp: the deliveries' metric prefix).
 metrics() {
@@ -135,11 +148,12 @@ params_events() {
 }
 
 # sample PHASE: appends "T RECEIVED INGESTED MALFORMED DROPPED PLANNED DELIVERED FAILED DEAD
-# WAITING SERVER_TICKS RECEIVER_TICKS PHASE" to $samples; sets m to the metrics. Phases:
-# 0 connecting, 1 load, 2 after the load (ingest draining, planner catching up), 3 delivering.
+# WAITING SERVER_TICKS RECEIVER_TICKS PHASE INGEST_TICKS" to $samples (INGEST_TICKS: the
+# server's ingest thread); sets m to the metrics. Phases: 0 connecting, 1 load, 2 after the
+# load (ingest draining, planner catching up), 3 delivering.
 sample() {
     m=$(metrics) || m="- - - - - - - - -"
-    echo "$(now) $m $(cpu_ticks "$server_pid") $(cpu_ticks "$receiver_pid") $1" >>"$samples"
+    echo "$(now) $m $(cpu_ticks "$server_pid") $(cpu_ticks "$receiver_pid") $1 $(thread_ticks "$server_pid" rm-ingest)" >>"$samples"
 }
 
 # run_fleet NAME RATE DURATION: a fleet run sampled every 0.5 s into $work/NAME.samples until the
@@ -224,16 +238,16 @@ wait_delivered() {
 }
 
 # window FILE FROM_PHASE TO_T: "SECONDS INGESTED_DELTA SERVER_CPU_S RECEIVER_CPU_S PLANNED_DELTA
-# DELIVERED_DELTA" between the first sample of phase >= FROM_PHASE and the last sample at or
-# before TO_T.
+# DELIVERED_DELTA INGEST_THREAD_CPU_S" between the first sample of phase >= FROM_PHASE and the
+# last sample at or before TO_T.
 window() {
     awk -v from="$2" -v to="$3" -v tck="$clk_tck" '
         $2 == "-" { next }
-        $13 >= from && a == "" { a = $1; ia = $3; ca = $11; ra = $12; pa = $6; da = $7 }
-        a != "" && $1 <= to + 0.0001 { b = $1; ib = $3; cb = $11; rb = $12; pb = $6; db = $7 }
+        $13 >= from && a == "" { a = $1; ia = $3; ca = $11; ra = $12; pa = $6; da = $7; ta = $14 }
+        a != "" && $1 <= to + 0.0001 { b = $1; ib = $3; cb = $11; rb = $12; pb = $6; db = $7; tb = $14 }
         END {
-            if (a == "" || b == "" || b <= a) { print "0 0 0 0 0 0"; exit }
-            printf "%.2f %d %.2f %.2f %d %d\n", b - a, ib - ia, (cb - ca) / tck, (rb - ra) / tck, pb - pa, db - da
+            if (a == "" || b == "" || b <= a) { print "0 0 0 0 0 0 0"; exit }
+            printf "%.2f %d %.2f %.2f %d %d %.2f\n", b - a, ib - ia, (cb - ca) / tck, (rb - ra) / tck, pb - pa, db - da, (tb - ta) / tck
         }' "$1"
 }
 
@@ -330,7 +344,8 @@ metric_values "${dp}_planned_total" >/dev/null || die "no ${dp}_planned_total in
 # --- the runs ---------------------------------------------------------------------------------
 ingest_rows=""
 delivery_rows=""
-declare -A cost_of=() rate_of=()  # mode → CPU-s per 10,000 msgs / persisted msgs/s, per round
+# mode → CPU-s per 10,000 msgs (the server's; its ingest thread's) / persisted msgs/s, per round
+declare -A cost_of=() ingest_cost_of=() rate_of=()
 loss_total=0  # MQTT messages lost or malformed, and events never delivered, over all runs
 dup_total=0
 order_total=0
@@ -424,14 +439,16 @@ for ((round = 1; round <= rounds; round++)); do
         note "round $round: $nodes nodes at $ingest_rate params/local per second for ${ingest_duration}s, integration: $mode"
         run_fleet "$name" "$ingest_rate" "$ingest_duration"
         fleet_figures "$name"
-        read -r secs ing cpu _ <<<"$(window "$samples" 1 "$t_drained")"
+        read -r secs ing cpu _ _ _ icpu <<<"$(window "$samples" 1 "$t_drained")"
         persisted=$(calc "$ing / ($secs > 0 ? $secs : 1)")
         per10k=$(calc "$cpu * 10000 / ($ing > 0 ? $ing : 1)" %.3f)
+        iper10k=$(calc "$icpu * 10000 / ($ing > 0 ? $ing : 1)" %.3f)
         cost_of[$mode]+="$per10k "
+        ingest_cost_of[$mode]+="$iper10k "
         rate_of[$mode]+="$persisted "
         loss_text=$lost
         ((lost == 0)) || loss_text="**$lost**"
-        ingest_rows+="| $round | $mode | $ready | $load_rate | $received | $ingested | $loss_text | $persisted | $secs | $cpu | **$per10k** |"$'\n'
+        ingest_rows+="| $round | $mode | $ready | $load_rate | $received | $ingested | $loss_text | $persisted | $secs | $cpu | **$per10k** | $icpu | **$iper10k** |"$'\n'
 
         if [[ $mode == held ]]; then
             # The backlog, released at once: the dispatcher alone (with the receiver).
@@ -443,7 +460,7 @@ for ((round = 1; round <= rounds; round++)); do
             hook_figures "$name" "$hook"
             span=$(calc "${last_s:-0} - ${first_s:-0}" %.1f)
             rate=$(calc "$got / ($span > 0 ? $span : 1)")
-            read -r _ _ dcpu rcpu _ dn <<<"$(window "$samples" 3 "${t_delivered:-$(now)}")"
+            read -r _ _ dcpu rcpu _ dn _ <<<"$(window "$samples" 3 "${t_delivered:-$(now)}")"
             # CPU from the first sample after the release (taken at once) to the last delivery.
             dcpu_10k=$(calc "$dcpu * 10000 / ($dn > 0 ? $dn : 1)" %.3f)
             rcpu_10k=$(calc "$rcpu * 10000 / ($dn > 0 ? $dn : 1)" %.3f)
@@ -458,7 +475,7 @@ for ((round = 1; round <= rounds; round++)); do
             read -r during after <<<"$(delivery_rates "$samples")"
             # From the load's first sample to the last delivery (the nodes' boot reports were
             # delivered before the load, while the fleet connected: they are left out).
-            read -r span ing_all cpu_all _ _ dn <<<"$(window "$samples" 1 "${t_delivered:-$(now)}")"
+            read -r span ing_all cpu_all _ _ dn _ <<<"$(window "$samples" 1 "${t_delivered:-$(now)}")"
             rate=$(calc "$dn / ($span > 0 ? $span : 1)")
             all_in="-"
             if [[ -n $t_delivered ]]; then
@@ -555,6 +572,11 @@ cost_held=$(mean "${cost_of[held]}")
 cost_live=$(mean "${cost_of[live]}")
 pct_held=$(pct "$cost_held" "$cost_without")
 pct_live=$(pct "$cost_live" "$cost_without")
+icost_without=$(mean "${ingest_cost_of[without]}")
+icost_held=$(mean "${ingest_cost_of[held]}")
+icost_live=$(mean "${ingest_cost_of[live]}")
+ipct_held=$(pct "$icost_held" "$icost_without")
+ipct_live=$(pct "$icost_live" "$icost_without")
 all_in=$(mean "$live_all_in")
 pct_all_in=$(pct "$all_in" "$cost_without")
 rate_without=$(calc "$(mean "${rate_of[without]}")")
@@ -588,16 +610,18 @@ Everything on 127.0.0.1 and on the same CPUs: one rainmaker-server (max_in_fligh
 
 ${rounds} round(s) of the same fleet at ${ingest_rate} msgs/s for ${ingest_duration} s against the same server: *without* an integration; *held*: with one, the receiver stopped (SIGSTOP) so that events are written to the log in the reports' transactions and planned into deliveries, but nothing is posted (the ${in_flight} workers each wait on one post); *live*: with one, posting while the nodes publish. *persisted msgs/s* and *CPU-s* run from the first sample under load until the ingest counters stand still; *CPU-s* is the server's user + system time from \`/proc/PID/stat\` (mosquitto, the fleet and the receiver are other processes). At a fixed offered rate the persisted rate follows the offer; the CPU per message is the cost.
 
-| round | integration | nodes ready | offered/s | received | ingested | lost | persisted msgs/s | window (s) | server CPU-s | CPU-s per 10,000 msgs |
-|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+*ingest thread*: the CPU of the server's thread that applies device messages to the store (\`rm-ingest\`, from \`/proc/PID/task/*/stat\`), whose transactions write the events. It is not the measure of the outbox's cost: while the planner and the workers hold the write lock the ingest commits larger batches, and they take their share of SQLite's WAL checkpoints, so the ingest thread can spend *less* per message with an integration; the server's CPU counts everything.
+
+| round | integration | nodes ready | offered/s | received | ingested | lost | persisted msgs/s | window (s) | server CPU-s | server CPU-s per 10,000 msgs | ingest thread CPU-s | ingest thread CPU-s per 10,000 msgs |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${ingest_rows%$'\n'}
 
-| mean over the rounds | CPU-s per 10,000 msgs | vs without | persisted msgs/s |
-|---|---:|---:|---:|
-| without | ${cost_without} | | ${rate_without} |
-| held: the outbox (event write + planning) | ${cost_held} | **${pct_held} %** | ${rate_held} |
-| live: the outbox + posting in the same window | ${cost_live} | **${pct_live} %** | ${rate_live} |
-| live, all in: from the load's start to the last delivery | ${all_in} | ${pct_all_in} % | |
+| mean over the rounds | ingest thread CPU-s per 10,000 msgs | vs without | server CPU-s per 10,000 msgs | vs without | persisted msgs/s |
+|---|---:|---:|---:|---:|---:|
+| without | ${icost_without} | | ${cost_without} | | ${rate_without} |
+| held: events written, planned, not posted | ${icost_held} | **${ipct_held} %** | ${cost_held} | **${pct_held} %** | ${rate_held} |
+| live: the same and posting in the same window | ${icost_live} | **${ipct_live} %** | ${cost_live} | **${pct_live} %** | ${rate_live} |
+| live, all in: from the load's start to the last delivery | | | ${all_in} | ${pct_all_in} % | |
 
 ## b. Delivery
 
@@ -627,8 +651,8 @@ Server CPU per delivery (held backlog): ${held_cpu_mean} CPU-s per 10,000 events
 | webhook delivery to a local receiver (held backlog: the dispatcher alone) | >= ${target_delivered_per_s} events/s | ${held_rate} events/s ${delivery_verdict} |
 | the same while the fleet publishes ${ingest_rate} msgs/s on the same cores (live) | >= ${target_delivered_per_s} events/s | ${live_rate} events/s ${live_verdict} |
 | zero loss (MQTT and webhook), no duplicate, in order per node, every signature good | 0 | ${loss_total} lost, ${dup_total} duplicates, ${order_total} out of order, ${bad_sig_total} bad signatures ${loss_verdict} |
-| ingest cost with an enabled integration (live, CPU-s per 10,000 msgs) | <= ${target_cost_pct} % | ${pct_live} % ${cost_verdict} |
-| the outbox alone (held: event write + planning) | <= ${target_cost_pct} % | ${pct_held} % ${held_verdict} |
+| ingest cost with an enabled integration (live: the server's CPU per message, posting included) | <= ${target_cost_pct} % | ${pct_live} % ${cost_verdict} |
+| the outbox alone (held: events written and planned, the server's CPU per message) | <= ${target_cost_pct} % | ${pct_held} % ${held_verdict} |
 EOF
 )
 

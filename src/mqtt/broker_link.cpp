@@ -12,6 +12,7 @@
 #include <mosquitto.h>
 
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "mqtt/topics.hpp"
 
 namespace rainmaker::mqtt {
@@ -154,6 +155,7 @@ void BrokerLink::SendQueued(bool all) {
 }
 
 void BrokerLink::NetworkLoop() {
+    core::NameThisThread("rm-broker-link");
     auto backoff = std::chrono::milliseconds(500);
     bool ever_connected = false;
     bool down_logged = false;
@@ -308,6 +310,7 @@ void BrokerLink::Apply(const Message& message) {
 }
 
 void BrokerLink::IngestLoop() {
+    core::NameThisThread("rm-ingest");
     std::vector<Message> batch;
     for (;;) {
         {

@@ -44,6 +44,8 @@ public:
     // Deletes the filters of `entity_id` of `entity_type` (a user or node that is gone);
     // returns how many.
     virtual int DeleteOfEntity(std::string_view entity_type, std::string_view entity_id) = 0;
+    // A number that changes with every change of any filter, in the changing transaction.
+    virtual std::int64_t Version() = 0;
 };
 
 }  // namespace rainmaker::storage

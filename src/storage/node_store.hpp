@@ -194,6 +194,8 @@ public:
     virtual int CountMappingsOfNode(std::string_view node_id) = 0;
     // Every mapping of the node (its primary and secondary users).
     virtual std::vector<UserNodeRow> MappingsOfNode(std::string_view node_id) = 0;
+    // A number that changes with every change of any mapping, in the changing transaction.
+    virtual std::int64_t MappingsVersion() = 0;
     // The user's mappings ordered by node id, from the first id >= start_id, at most `limit`.
     virtual std::vector<UserNodeRow> ListMappings(
         std::string_view user_id, std::string_view start_id, int limit

@@ -249,5 +249,29 @@ TEST_F(SqliteStoreTest, EventsAreKeptInOrderPerUser) {
     EXPECT_EQ(db_.Events().ListForUser("u1", events[0].id, 10).size(), 1u);
 }
 
+// Users' events are found by the retention index, nodes' events (in no index but their id) by
+// the consumers' cursors: both go once old and read, the unread and the newest stay.
+TEST_F(SqliteStoreTest, RetentionDeletesReadEventsOfUsersAndNodes) {
+    db_.Events().Append("user_node_added", "u1", "n1", "{}", 10);    // 1
+    db_.Events().Append("node_params_changed", "", "n1", "{}", 10);  // 2
+    db_.Events().Append("node_params_changed", "", "n2", "{}", 10);  // 3
+    db_.Events().Append("user_node_removed", "u1", "n1", "{}", 10);  // 4
+    db_.Events().Append("node_connected", "", "n1", "{}", 10);       // 5
+    db_.Events().Append("node_connected", "", "n1", "{}", 10);       // 6, the newest
+    db_.Events().SetCursor("deliveries", 3);
+    EXPECT_EQ(db_.Events().ListForUser("", 0, 10).size(), 0u);  // nodes' events have no user
+    EXPECT_EQ(db_.Events().DeleteBefore(11), 3);
+    std::vector<std::int64_t> left;
+    for (const auto& e : db_.Events().ListAfter(0, 10)) {
+        left.push_back(e.id);
+    }
+    EXPECT_EQ(left, (std::vector<std::int64_t>{4, 5, 6}));
+    db_.Events().SetCursor("deliveries", 6);
+    EXPECT_EQ(db_.Events().DeleteBefore(10), 0);  // not old enough
+    EXPECT_EQ(db_.Events().DeleteBefore(11), 2);
+    ASSERT_EQ(db_.Events().ListAfter(0, 10).size(), 1u);
+    EXPECT_EQ(db_.Events().LastId(), 6);
+}
+
 }  // namespace
 }  // namespace rainmaker::storage::sqlite

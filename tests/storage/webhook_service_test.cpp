@@ -350,6 +350,18 @@ TEST_F(WebhookServiceTest, ActiveTimesAndEventFiltersDecideWhatIsQueued) {
     EXPECT_EQ(dispatcher_->Plan(), 0);  // alice, node-a's primary, turned it off
     Params("node-b", 5);                // node-b has no user: no user filter applies
     EXPECT_EQ(dispatcher_->Plan(), 1);
+
+    // The planner keeps each node's primary user and the filters from pass to pass: a mapping
+    // made or removed in between counts at once, also one removed with its user.
+    storage::UserNodeRow m;
+    m.user_id = "alice";
+    m.node_id = "node-b";
+    db_.Nodes().PutMapping(m);
+    Params("node-b", 6);
+    EXPECT_EQ(dispatcher_->Plan(), 0);  // alice is node-b's primary now
+    db_.Users().Delete("alice");        // her mappings go with her (a cascade)
+    Params("node-b", 7);
+    EXPECT_EQ(dispatcher_->Plan(), 1);
 }
 
 TEST_F(WebhookServiceTest, FailuresBackOffThenDieAndTheNodeQueueGoesOnUntilReplayed) {

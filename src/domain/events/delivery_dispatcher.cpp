@@ -6,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "core/random.hpp"
+#include "core/thread_name.hpp"
 #include "domain/events/event_log.hpp"
 
 namespace rainmaker::domain::events {
@@ -251,6 +252,7 @@ int DeliveryDispatcher::Work(Poster& poster) {
 }
 
 void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) {
+    core::NameThisThread("rm-plan");
     auto refreshed = std::chrono::steady_clock::time_point{};  // of clock_.Monotonic()
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -276,6 +278,7 @@ void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) 
 }
 
 void DeliveryDispatcher::WorkerLoop() {
+    core::NameThisThread("rm-deliver");
     std::unique_ptr<Poster> poster;
     try {
         poster = make_poster_();

@@ -2,30 +2,39 @@
 #include "domain/events/webhook_channel.hpp"
 
 #include <algorithm>
-#include <optional>
 
 #include "core/json.hpp"
 #include "crypto/digest.hpp"
-#include "domain/stored_json.hpp"
 
 namespace rainmaker::domain::events {
 
 namespace {
 
+constexpr std::size_t kMaxCached = 100000;  // entries of each planner cache
+
+// The log's payloads are JSON object text this server serialized (EventStore's contract); a
+// row that is not even shaped like one (a damaged file) is sent as {}.
+bool ShapedLikeObject(std::string_view text) {
+    return text.size() >= 2 && text.front() == '{' && text.back() == '}';
+}
+
+// The body: the event's fields and, as "data", its payload spliced in as it is (parsing and
+// writing it again per delivery cost more than the rest of the planning).
 std::string BodyOf(
-    const storage::EventRow& e,
-    const std::string& type,
-    const std::string& hook,
-    const boost::json::value& data
+    const storage::EventRow& e, const std::string& type, const std::string& hook, bool object
 ) {
-    return core::Serialize(boost::json::object{
+    std::string body = core::Serialize(boost::json::object{
         {"event_id", e.id},
         {"event_type", type},
         {"webhook_name", hook},
         {"node_id", e.node_id},
         {"user_id", e.user_id},
-        {"timestamp", e.created_at},
-        {"data", data}});
+        {"timestamp", e.created_at}});
+    body.pop_back();  // the closing brace
+    body += ",\"data\":";
+    body += object ? std::string_view(e.payload) : std::string_view("{}");
+    body += '}';
+    return body;
 }
 
 }  // namespace
@@ -36,8 +45,17 @@ bool WebhookChannel::Owns(std::string_view destination) const {
 
 void WebhookChannel::BeginPlan() {
     targets_.clear();
-    primary_of_.clear();
-    levels_.clear();
+    const auto mappings = db_.Nodes().MappingsVersion();
+    const auto filters = db_.EventFilters().Version();
+    if (mappings != mappings_version_ || primary_of_.size() > kMaxCached) {
+        primary_of_.clear();
+        levels_.clear();  // keyed by the primary user
+        mappings_version_ = mappings;
+    }
+    if (filters != filters_version_ || levels_.size() > kMaxCached) {
+        levels_.clear();
+        filters_version_ = filters;
+    }
     for (const auto& row : db_.Webhooks().List()) {
         if (row.enabled) {
             auto webhook = WebhookOf(row);
@@ -77,7 +95,7 @@ const FilterLevels& WebhookChannel::LevelsOf(
 void WebhookChannel::Plan(
     const storage::EventRow& e, const std::string& type, std::vector<storage::DeliveryRow>& out
 ) {
-    std::optional<boost::json::value> data;  // the payload, parsed for the first delivery
+    const bool object = ShapedLikeObject(e.payload);
     for (const auto& t : targets_) {
         const auto& listed = t.webhook.events;
         const auto ev = std::find_if(listed.begin(), listed.end(), [&](const auto& x) {
@@ -92,15 +110,12 @@ void WebhookChannel::Plan(
         if (!Allows(levels.system, levels.user, levels.node, t.webhook.name)) {
             continue;
         }
-        if (!data) {
-            data = ParseOr(e.payload, boost::json::object{});
-        }
         storage::DeliveryRow d;
         d.webhook = t.webhook.name;
         d.order_key = e.node_id;
         d.event_id = e.id;
         d.event_type = type;
-        d.body = BodyOf(e, type, t.webhook.name, *data);
+        d.body = BodyOf(e, type, t.webhook.name, object);
         d.created_at = e.created_at;
         out.push_back(std::move(d));
     }

@@ -49,9 +49,13 @@ private:
     storage::Database& db_;
     WebhookService& webhooks_;
     EventFilterService& filters_;
-    std::vector<Target> targets_;                              // of this planner pass
+    std::vector<Target> targets_;  // of this planner pass
+    // Kept across passes while the versions of the mappings and the filters stay the same
+    // (read in the planner's transaction), at most kMaxCached entries each.
     std::unordered_map<std::string, std::string> primary_of_;  // node → its primary user
     std::unordered_map<std::string, FilterLevels> levels_;     // type/user/node → filters
+    std::int64_t mappings_version_ = -1;
+    std::int64_t filters_version_ = -1;
 };
 
 }  // namespace rainmaker::domain::events

@@ -22,6 +22,7 @@ public:
     ) override;
     std::vector<EventFilterRow> OfEntity(std::string_view entity_id, int limit) override;
     int DeleteOfEntity(std::string_view entity_type, std::string_view entity_id) override;
+    std::int64_t Version() override;
 
 private:
     SqliteDatabase& db_;

@@ -35,13 +35,17 @@ void SqliteEventStore::Append(
 }
 
 int SqliteEventStore::DeleteBefore(std::int64_t before) {
-    return db_.InBatches(
-        "DELETE FROM events",
-        "events",
+    // Users' events by the retention index; nodes' events, which are in no index but their id
+    // (V030), by id up to the slowest consumer: they are few, as planning deletes them.
+    constexpr const char* kKept =
         "created_at < ? AND id < (SELECT MAX(id) FROM events) AND id <= COALESCE((SELECT "
-        "MIN(last_event_id) FROM outbox_cursors), 9223372036854775807)",
-        before
-    );
+        "MIN(last_event_id) FROM outbox_cursors), 9223372036854775807)";
+    return db_.InBatches(
+               "DELETE FROM events", "events", std::string("user_id <> '' AND ") + kKept, before
+           ) +
+           db_.InBatches(
+               "DELETE FROM events", "events", std::string("user_id = '' AND ") + kKept, before
+           );
 }
 
 void SqliteEventStore::DeleteNodeEvents(std::int64_t after_id, std::int64_t up_to_id) {
@@ -57,7 +61,7 @@ std::vector<EventRow> SqliteEventStore::ListForUser(
     std::string_view user_id, std::int64_t after_id, int limit
 ) {
     return db_.FindAll(
-        std::string(kSelect) + "WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+        std::string(kSelect) + "WHERE user_id = ? AND user_id <> '' AND id > ? ORDER BY id LIMIT ?",
         Read,
         user_id,
         after_id,

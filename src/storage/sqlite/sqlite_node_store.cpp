@@ -345,6 +345,11 @@ std::vector<UserNodeRow> SqliteNodeStore::MappingsOfNode(std::string_view node_i
     return db_.FindAll(kSql, ReadMapping, node_id);
 }
 
+std::int64_t SqliteNodeStore::MappingsVersion() {
+    // Bumped by the triggers of V030.
+    return db_.Count("SELECT value FROM change_counters WHERE name = 'user_nodes'");
+}
+
 std::vector<UserNodeRow> SqliteNodeStore::ListMappings(
     std::string_view user_id, std::string_view start_id, int limit
 ) {

@@ -59,6 +59,7 @@ public:
     int DeleteAllMappings(std::string_view node_id) override;
     int CountMappingsOfNode(std::string_view node_id) override;
     std::vector<UserNodeRow> MappingsOfNode(std::string_view node_id) override;
+    std::int64_t MappingsVersion() override;
     std::vector<UserNodeRow> ListMappings(
         std::string_view user_id, std::string_view start_id, int limit
     ) override;
