@@ -71,7 +71,9 @@ public:
     virtual WebhookStore& Webhooks() = 0;
     virtual OAuthStore& OAuth() = 0;
     // Runs `work` atomically: every store call made by this thread inside it commits together,
-    // or not at all when it throws (the exception is rethrown).
+    // or not at all when it throws (the exception is rethrown). Inside another Transaction it
+    // is nested: when it throws, only its own writes are undone (and its AfterCommit effects
+    // dropped); the outer one goes on if the caller catches.
     virtual void Transaction(const std::function<void()>& work) = 0;
     // Runs `work`, which only reads, on one consistent snapshot: every store call made by this
     // thread inside it reads the same state (a page and its total agree), through one

@@ -149,3 +149,57 @@ TEST(SqliteDatabase, AfterCommitEffectsRunOnceTheOutermostTransactionCommitted) 
 
 }  // namespace
 }  // namespace rainmaker::storage::sqlite
+
+namespace rainmaker::storage::sqlite {
+namespace {
+
+// A nested Transaction is a savepoint: when it throws, its own writes and effects are undone
+// and the enclosing transaction commits the rest — also two levels down, and also when an
+// inner level that succeeded belongs to an outer one that failed.
+TEST(SqliteDatabase, ANestedTransactionThatFailsUndoesOnlyItsOwnWrites) {
+    testing::TempDir dir;
+    SqliteDatabase db(dir.path() / "db.sqlite");
+    db.Execute("CREATE TABLE t (v TEXT NOT NULL)");
+    const auto put = [&](const std::string& v) { db.Execute("INSERT INTO t(v) VALUES (?)", v); };
+    std::vector<std::string> ran;
+    db.Transaction([&] {
+        put("outer");
+        try {
+            db.Transaction([&] {
+                put("inner, undone");
+                db.AfterCommit([&] { ran.push_back("inner effect, dropped"); });
+                throw std::runtime_error("inner failed");
+            });
+        } catch (const std::runtime_error&) {
+        }
+        db.Transaction([&] {
+            put("second");
+            try {
+                db.Transaction([&] {
+                    put("third level, undone");
+                    throw std::runtime_error("third failed");
+                });
+            } catch (const std::runtime_error&) {
+            }
+            db.AfterCommit([&] { ran.push_back("second effect"); });
+        });
+        try {
+            db.Transaction([&] {
+                db.Transaction([&] { put("kept by its own level, undone with its parent"); });
+                throw std::runtime_error("parent failed");
+            });
+        } catch (const std::runtime_error&) {
+        }
+        put("last");
+    });
+    db.Snapshot([&] {
+        for (const std::string v : {"outer", "second", "last"}) {
+            EXPECT_EQ(db.Count("SELECT COUNT(*) FROM t WHERE v = ?", v), 1) << v;
+        }
+    });
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM t"), 3);
+    EXPECT_EQ(ran, (std::vector<std::string>{"second effect"}));
+}
+
+}  // namespace
+}  // namespace rainmaker::storage::sqlite

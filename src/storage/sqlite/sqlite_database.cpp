@@ -42,7 +42,30 @@ struct Running {
     Connection* connection = nullptr;
     bool writes = false;
     std::vector<std::function<void()>> after_commit;
+    int savepoints = 0;  // nested write transactions open (each a SAVEPOINT)
 };
+
+// Runs `work` inside the running write transaction, in a savepoint: when `work` throws, what it
+// wrote (and the effects it registered) is undone and the enclosing transaction goes on as
+// before it, whether or not the caller catches.
+void RunInSavepoint(Running& running, const std::function<void()>& work) {
+    const std::string name = "nested_" + std::to_string(++running.savepoints);
+    const auto effects = running.after_commit.size();
+    running.connection->Exec("SAVEPOINT " + name);
+    try {
+        work();
+    } catch (...) {
+        --running.savepoints;
+        running.after_commit.resize(effects);
+        // When even this fails the connection is broken: that error reaches the enclosing
+        // transaction, which rolls back.
+        running.connection->Exec("ROLLBACK TO " + name);
+        running.connection->Exec("RELEASE " + name);
+        throw;
+    }
+    --running.savepoints;
+    running.connection->Exec("RELEASE " + name);
+}
 
 void RunEffects(std::vector<std::function<void()>>& effects) {
     for (auto& effect : effects) {
@@ -293,7 +316,11 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
         if (writes && !it->second.writes) {
             throw std::logic_error("Database::Transaction inside a Snapshot");
         }
-        work();
+        if (!writes) {
+            work();  // a snapshot inside a transaction reads what it wrote
+            return;
+        }
+        RunInSavepoint(it->second, work);
         return;
     }
     // Writers of this process queue here, woken the moment the one before commits, instead of
