@@ -160,7 +160,7 @@ TEST(SqliteDatabase, ANestedTransactionThatFailsUndoesOnlyItsOwnWrites) {
     testing::TempDir dir;
     SqliteDatabase db(dir.path() / "db.sqlite");
     db.Execute("CREATE TABLE t (v TEXT NOT NULL)");
-    const auto put = [&](const std::string& v) { db.Execute("INSERT INTO t(v) VALUES (?)", v); };
+    const auto put = [&](const char* v) { db.Execute("INSERT INTO t(v) VALUES (?)", v); };
     std::vector<std::string> ran;
     db.Transaction([&] {
         put("outer");
@@ -193,7 +193,7 @@ TEST(SqliteDatabase, ANestedTransactionThatFailsUndoesOnlyItsOwnWrites) {
         put("last");
     });
     db.Snapshot([&] {
-        for (const std::string v : {"outer", "second", "last"}) {
+        for (const auto* v : {"outer", "second", "last"}) {  // bound as text
             EXPECT_EQ(db.Count("SELECT COUNT(*) FROM t WHERE v = ?", v), 1) << v;
         }
     });

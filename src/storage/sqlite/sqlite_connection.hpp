@@ -28,6 +28,10 @@ public:
     Statement& operator=(const Statement&) = delete;
 
     Statement& Bind(int index, std::string_view value);
+
+    // Text, not the pointer's truth value (a const char* would convert to bool first).
+    Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
+
     Statement& Bind(int index, std::int64_t value);
 
     Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }

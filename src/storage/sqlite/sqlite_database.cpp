@@ -51,7 +51,8 @@ struct Running {
 void RunInSavepoint(Running& running, const std::function<void()>& work) {
     const std::string name = "nested_" + std::to_string(++running.savepoints);
     const auto effects = running.after_commit.size();
-    running.connection->Exec("SAVEPOINT " + name);
+    const auto exec = [&](const std::string& sql) { running.connection->Prepare(sql).Run(); };
+    exec("SAVEPOINT " + name);
     try {
         work();
     } catch (...) {
@@ -59,12 +60,12 @@ void RunInSavepoint(Running& running, const std::function<void()>& work) {
         running.after_commit.resize(effects);
         // When even this fails the connection is broken: that error reaches the enclosing
         // transaction, which rolls back.
-        running.connection->Exec("ROLLBACK TO " + name);
-        running.connection->Exec("RELEASE " + name);
+        exec("ROLLBACK TO " + name);
+        exec("RELEASE " + name);
         throw;
     }
     --running.savepoints;
-    running.connection->Exec("RELEASE " + name);
+    exec("RELEASE " + name);
 }
 
 void RunEffects(std::vector<std::function<void()>>& effects) {
