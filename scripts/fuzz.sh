@@ -17,7 +17,7 @@ case "$mode" in
   short | long) ;;
   *) echo "usage: $0 short|long" >&2; exit 2 ;;
 esac
-targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz open_meteo_fuzz rbac_policy_fuzz tag_expression_fuzz esp_image_fuzz ota_package_fuzz ota_status_fuzz presigned_url_fuzz passthrough_fuzz webhook_fuzz jwks_fuzz}
+targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz open_meteo_fuzz rbac_policy_fuzz tag_expression_fuzz esp_image_fuzz ota_package_fuzz ota_status_fuzz presigned_url_fuzz passthrough_fuzz webhook_fuzz jwks_fuzz emqx_presence_fuzz}
 build=build/fuzz
 root=$(pwd)
 
@@ -37,7 +37,7 @@ max_len() {
 dict() {
   case "$1" in
     http_request_fuzz) echo "-dict=$root/fuzz/http.dict" ;;
-    json_body_fuzz | mqtt_ingest_fuzz | token_fuzz | open_meteo_fuzz | rbac_policy_fuzz | ota_status_fuzz | jwks_fuzz) echo "-dict=$root/fuzz/json.dict" ;;
+    json_body_fuzz | mqtt_ingest_fuzz | token_fuzz | open_meteo_fuzz | rbac_policy_fuzz | ota_status_fuzz | jwks_fuzz | emqx_presence_fuzz) echo "-dict=$root/fuzz/json.dict" ;;
     esp_image_fuzz) echo "-dict=$root/fuzz/esp_image.dict" ;;
   esac
 }

@@ -529,7 +529,8 @@ std::uint16_t Application::Start() {
             p.config.mqtt.external_host,
             p.config.mqtt.external_port,
             p.config.mqtt.external_user,
-            p.config.mqtt.external_password});
+            p.config.mqtt.external_password,
+            p.config.mqtt.presence});
     }
     if (p.config.http.https.enabled && p.issue_https_cert) {
         IssueHttpsCertificate(p.config, *p.ca);

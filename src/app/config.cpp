@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/pki.hpp"
+#include "mqtt/topics.hpp"
 
 namespace rainmaker::app {
 
@@ -484,9 +485,28 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "mqtt.external_port", c.mqtt.external_port);
     Read(t, "mqtt.external_user", c.mqtt.external_user);
     Read(t, "mqtt.external_password", c.mqtt.external_password);
+    if (t.at_path("mqtt.presence")) {
+        std::string presence;
+        Read(t, "mqtt.presence", presence);
+        const auto source = mqtt::ParsePresenceSource(presence);
+        if (!source) {
+            throw std::runtime_error(
+                "config: mqtt.presence must be \"plugin\" or \"emqx-sys\", not \"" + presence + "\""
+            );
+        }
+        c.mqtt.presence = *source;
+    }
 }
 
 void CheckConfig(const Config& c) {
+    if (c.mqtt.embedded && c.mqtt.presence == mqtt::PresenceSource::kEmqxSys) {
+        // The embedded broker is Mosquitto: its presence comes from our plugin, and Mosquitto
+        // lets no client publish on $SYS, so nothing would ever report a node online.
+        throw std::runtime_error(
+            "config: mqtt.presence = \"emqx-sys\" needs an external EMQX broker "
+            "(mqtt.embedded = false); the embedded broker reports presence with \"plugin\""
+        );
+    }
     domain::passthrough::CheckPassthroughConfig(c.passthrough);
     domain::users::CheckOAuthConfig(c.oauth);
     const auto& w = c.webhooks;

@@ -19,9 +19,9 @@ namespace rainmaker::mqtt {
 
 namespace {
 
-// Node→cloud suffixes in the plain form (the $aws/rules form is one wildcard below), and the
-// presence events. Listed one by one so the link never receives its own params/remote.
-constexpr const char* kSubscriptions[] = {
+// Node→cloud suffixes in the plain form (the $aws/rules form is one wildcard below). Listed one
+// by one so the link never receives its own params/remote.
+constexpr const char* kNodeSubscriptions[] = {
     "node/+/config",
     "node/+/params/local",
     "node/+/params/local/+",
@@ -33,7 +33,16 @@ constexpr const char* kSubscriptions[] = {
     "node/+/simple_tsdata",
     "node/+/from-node",
     "$aws/rules/+/node/+/#",
-    "$aws/events/presence/#",
+};
+
+// The presence events of one source only: the other source's topics are not the broker's own,
+// so any client the broker's ACL lets publish there could forge them. EMQX publishes its client
+// events with QoS 0, so they arrive with QoS 0 whatever the link asks: those sent while the link
+// is down are lost, and the reconnect resets presence (OnConnect).
+constexpr const char* kPluginPresence[] = {"$aws/events/presence/#"};
+constexpr const char* kEmqxPresence[] = {
+    "$SYS/brokers/+/clients/+/connected",
+    "$SYS/brokers/+/clients/+/disconnected",
 };
 
 // How many queued messages one store transaction takes: group commit keeps ingest fast.
@@ -238,8 +247,17 @@ void BrokerLink::OnConnect(mosquitto* client, void* self_ptr, int rc) {
         self->queue_.push_back(Message{});
         self->ready_.notify_one();
     }
-    for (const char* topic : kSubscriptions) {
+    for (const char* topic : kNodeSubscriptions) {
         mosquitto_subscribe(client, nullptr, topic, 1);
+    }
+    if (self->endpoint_.presence == PresenceSource::kEmqxSys) {
+        for (const char* topic : kEmqxPresence) {
+            mosquitto_subscribe(client, nullptr, topic, 1);
+        }
+    } else {
+        for (const char* topic : kPluginPresence) {
+            mosquitto_subscribe(client, nullptr, topic, 1);
+        }
     }
     self->connected_ = true;
     core::log::Info(
@@ -279,8 +297,11 @@ void BrokerLink::Apply(const Message& message) {
         ingest_.ResetPresence();
         return;
     }
-    if (const auto presence = ParsePresenceTopic(message.topic)) {
-        const auto event = ParsePresencePayload(message.payload);
+    const bool emqx = endpoint_.presence == PresenceSource::kEmqxSys;
+    if (const auto presence =
+            emqx ? ParseEmqxPresenceTopic(message.topic) : ParsePresenceTopic(message.topic)) {
+        const auto event = emqx ? ParseEmqxPresencePayload(message.payload, *presence)
+                                : ParsePresencePayload(message.payload);
         if (!event) {
             ++counters_.malformed;
             return;

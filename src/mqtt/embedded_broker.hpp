@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crypto/pki.hpp"
+#include "mqtt/topics.hpp"
 
 namespace rainmaker::mqtt {
 
@@ -33,6 +34,9 @@ struct BrokerConfig {
     std::uint16_t external_port = 1883;
     std::string external_user;
     std::string external_password;
+    // Where the link learns presence ([mqtt] presence): our plugin's events (the embedded
+    // broker loads it), or EMQX's $SYS client events (an external EMQX only).
+    PresenceSource presence = PresenceSource::kPlugin;
 };
 
 // Where the server's own MQTT link connects.
@@ -41,6 +45,7 @@ struct LinkEndpoint {
     std::uint16_t port = 0;
     std::string user;
     std::string password;
+    PresenceSource presence = PresenceSource::kPlugin;  // which presence events it subscribes to
 };
 
 class EmbeddedBroker {

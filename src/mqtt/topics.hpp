@@ -1,5 +1,6 @@
 // Node topics in both spellings the firmware uses: node/<id>/<suffix> and the basic-ingest
-// form $aws/rules/<rule>/node/<id>/<suffix>; and the broker's presence topics and payloads.
+// form $aws/rules/<rule>/node/<id>/<suffix>; and the broker's presence topics and payloads, from
+// our Mosquitto plugin or from EMQX's client events.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,35 @@ struct PresencePayload {
 // sessionIdentifier (when it starts with digits) that leaves the order in 64 bits. Never
 // throws.
 std::optional<PresencePayload> ParsePresencePayload(std::string_view payload);
+
+// Where the broker link learns who is connected ([mqtt] presence).
+enum class PresenceSource {
+    kPlugin,   // our Mosquitto plugin: $aws/events/presence/{connected,disconnected}/<id>
+    kEmqxSys,  // EMQX's client events: $SYS/brokers/<emqx node>/clients/<id>/{connected,...}
+};
+
+// "plugin" or "emqx-sys"; nullopt for anything else.
+std::optional<PresenceSource> ParsePresenceSource(std::string_view name);
+
+// $SYS/brokers/<emqx node>/clients/<id>/connected or .../disconnected, the <id> a valid node id
+// and the EMQX node name a non-empty level without wildcards.
+std::optional<PresenceTopic> ParseEmqxPresenceTopic(std::string_view topic);
+
+// The largest timestamp (ms) an EMQX presence event may carry (the year 2262): the plugin's
+// bound too, the last millisecond whose order, ms * 1,000,000 + a count below 1,000,000, fits
+// in 64 bits.
+inline constexpr std::int64_t kMaxPresenceMs = 9223372036853;
+
+// The payload of an EMQX client event on `topic` (ParseEmqxPresenceTopic); nullopt unless it is
+// a JSON object whose "clientid", when present, is the topic's client id, and whose timestamps
+// ("ts", "connected_at", "disconnected_at"), those present, are integers from 1 to
+// kMaxPresenceMs, with at least "ts" or the event's own ("connected_at" for connected,
+// "disconnected_at" for disconnected). at_ms: "ts", else the event's own; order: the
+// connection's "connected_at" in the plugin's scale (ms * 1,000,000), a disconnect without one
+// (EMQX 4) at its own time (see topics.cpp). Never throws.
+std::optional<PresencePayload> ParseEmqxPresencePayload(
+    std::string_view payload, const PresenceTopic& topic
+);
 
 // Node ids we issue and accept: 1..64 characters of [A-Za-z0-9_-] (no MQTT wildcards, no '/').
 bool IsValidNodeId(std::string_view node_id);

@@ -191,5 +191,21 @@ TEST(ConfigAdmin, ReadsTheNodeSearchBudgetWithinItsRange) {
     EXPECT_THROW(Load("[admin]\nnode_search_budget_ms = \"1s\"\n"), std::runtime_error);
 }
 
+// #13: presence from EMQX's $SYS client events, for an external broker only.
+TEST(ConfigMqtt, ReadsThePresenceSourceAndRefusesEmqxWithTheEmbeddedBroker) {
+    EXPECT_EQ(Load("").mqtt.presence, mqtt::PresenceSource::kPlugin);
+    EXPECT_EQ(Load("[mqtt]\npresence = \"plugin\"\n").mqtt.presence, mqtt::PresenceSource::kPlugin);
+    const auto emqx =
+        Load("[mqtt]\nembedded = false\nexternal_host = \"emqx.local\"\npresence = \"emqx-sys\"\n");
+    EXPECT_EQ(emqx.mqtt.presence, mqtt::PresenceSource::kEmqxSys);
+    EXPECT_NO_THROW(CheckConfig(emqx));
+    // The embedded Mosquitto never publishes EMQX's events: nothing would come online.
+    EXPECT_THROW(CheckConfig(Load("[mqtt]\npresence = \"emqx-sys\"\n")), std::runtime_error);
+    for (const char* bad : {"\"emqx\"", "\"\"", "\"EMQX-SYS\"", "1", "true"}) {
+        EXPECT_THROW(Load(std::string("[mqtt]\npresence = ") + bad + "\n"), std::runtime_error)
+            << bad;
+    }
+}
+
 }  // namespace
 }  // namespace rainmaker::app

@@ -1,7 +1,8 @@
 // The server's broker link against a real Mosquitto on a free loopback port: it connects,
 // ingests what a node publishes and publishes to nodes, also when its socket is numbered past
 // 1023 (libmosquitto's own loop uses select() and gives up on such a socket for good: a busy
-// server with a raised open-file limit lost its link at the next reconnect).
+// server with a raised open-file limit lost its link at the next reconnect); and it takes
+// presence from EMQX-shaped $SYS client events when told to (#13).
 #include "mqtt/broker_link.hpp"
 
 #include <arpa/inet.h>
@@ -13,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
+#include <string>
+#include <string_view>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -45,13 +48,20 @@ std::uint16_t FreePort() {
     return ntohs(addr.sin_port);
 }
 
-// A plain Mosquitto: anonymous clients on a loopback port.
+// A plain Mosquitto: anonymous clients on a loopback port; `extra` configuration lines (a
+// bridge) go in <name>.conf after the listener.
 class Broker {
 public:
-    explicit Broker(const std::filesystem::path& dir) : port_(FreePort()) {
-        const auto conf = dir / "mosquitto.conf";
+    explicit Broker(
+        const std::filesystem::path& dir,
+        const std::string& name = "mosquitto",
+        const std::string& extra = {}
+    )
+        : port_(FreePort()) {
+        const auto conf = dir / (name + ".conf");
         std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n"
-                            << "log_dest none\n";
+                            << "log_dest none\n"
+                            << extra;
         pid_ = ::fork();
         if (pid_ == 0) {
             ::execlp("mosquitto", "mosquitto", "-c", conf.c_str(), static_cast<char*>(nullptr));
@@ -110,7 +120,17 @@ private:
     std::vector<int> held_;
 };
 
-class BrokerLinkTest : public ::testing::Test {
+// A store with the services the link feeds.
+class LinkTest : public ::testing::Test {
+protected:
+    testing::TempDir dir_;
+    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    testing::FakeClock clock_;
+    domain::nodes::MappingService mapping_{db_, clock_};
+    domain::nodes::NodeIngest ingest_{db_, mapping_, clock_};
+};
+
+class BrokerLinkTest : public LinkTest {
 protected:
     void SetUp() override {
         rlimit limit{};
@@ -132,12 +152,6 @@ protected:
         }
         return {};
     }
-
-    testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
-    testing::FakeClock clock_;
-    domain::nodes::MappingService mapping_{db_, clock_};
-    domain::nodes::NodeIngest ingest_{db_, mapping_, clock_};
 };
 
 TEST_F(BrokerLinkTest, ConnectsIngestsAndPublishesOnASocketNumberedPast1023) {
@@ -199,6 +213,114 @@ TEST_F(BrokerLinkTest, PublishesAreRefusedOnceTheOutboxHoldsItsBytes) {
     EXPECT_LT(taken, 48);
     EXPECT_GE(link.counters().publish_failures, 16u);
     broker.Pause(false);
+    link.Stop();
+}
+
+// [mqtt] presence = "emqx-sys": the link reads EMQX's client events. Mosquitto lets no client
+// publish on $SYS (only itself and its bridges), so this stand-in for EMQX takes the events
+// over a bridge from a second broker, where the test publishes them under emqx-sys/: the link
+// receives $SYS/brokers/<emqx node>/clients/<id>/... as it would from EMQX.
+class EmqxPresenceLinkTest : public LinkTest {
+protected:
+    void SetUp() override {
+        for (const char* id : {"n1", "n2"}) {
+            storage::NodeRow node;
+            node.node_id = id;
+            db_.Nodes().Insert(node);
+        }
+    }
+
+    // Publishes an EMQX client event of `client` (`event`: connected or disconnected) through
+    // the bridge; true when mosquitto_pub had it acknowledged.
+    bool Event(std::string_view client, std::string_view event, std::string_view payload) {
+        const std::string command =
+            "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(source_.port()) +
+            " -q 1 -t 'emqx-sys/emqx@127.0.0.1/clients/" + std::string(client) + "/" +
+            std::string(event) + "' -m '" + std::string(payload) + "'";
+        return std::system(command.c_str()) == 0;
+    }
+
+    // Waits up to `timeout` for node `id`'s stored connected state to be `connected`.
+    bool WaitConnected(std::string_view id, bool connected, std::chrono::milliseconds timeout) {
+        for (auto waited = 0ms; waited <= timeout; waited += 20ms) {
+            if (const auto node = db_.Nodes().Find(id); node && node->connected == connected) {
+                return true;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    }
+
+    Broker source_{dir_.path(), "source"};
+    Broker broker_{
+        dir_.path(),
+        "emqx",
+        "connection emqx-events\naddress 127.0.0.1:" + std::to_string(source_.port()) +
+            "\ntopic # in 1 $SYS/brokers/ emqx-sys/\n"};
+};
+
+TEST_F(EmqxPresenceLinkTest, ClientEventsSetPresenceAndForgedOrStaleOnesChangeNothing) {
+    ASSERT_TRUE(source_.Accepts() && broker_.Accepts());
+    BrokerLink link(ingest_, db_);
+    link.Start(LinkEndpoint{"127.0.0.1", broker_.port(), "", "", PresenceSource::kEmqxSys});
+    ASSERT_TRUE(link.connected());
+
+    // n1 connects (EMQX 5's fields). The bridge comes up in its own time: the event is sent
+    // again until it arrives (the same event twice changes nothing more).
+    const std::string connect =
+        R"({"clientid":"n1","username":"n1","ts":1800000000200,"connected_at":1800000000100,)"
+        R"("ipaddress":"10.1.2.3","sockport":8883,"proto_name":"MQTT","proto_ver":4,)"
+        R"("keepalive":60,"clean_start":true,"expiry_interval":0,"protocol":"mqtt"})";
+    bool online = false;
+    for (int i = 0; i < 50 && !online; ++i) {
+        ASSERT_TRUE(Event("n1", "connected", connect));
+        online = WaitConnected("n1", true, 200ms);
+    }
+    ASSERT_TRUE(online);
+    EXPECT_EQ(db_.Nodes().Find("n1")->connectivity_at, 1800000000200);
+    const auto malformed = link.counters().malformed.load();
+
+    // Forged or stale, none of these takes n1 offline:
+    // - a disconnect on n1's topic whose payload names another client (counted as malformed);
+    ASSERT_TRUE(Event(
+        "n1",
+        "disconnected",
+        R"({"clientid":"n2","ts":1800000000300,"connected_at":1800000000100,)"
+        R"("disconnected_at":1800000000300,"reason":"normal"})"
+    ));
+    // - the late disconnect of an earlier connection of n1;
+    ASSERT_TRUE(Event(
+        "n1",
+        "disconnected",
+        R"({"clientid":"n1","ts":1800000000400,"connected_at":1800000000050,)"
+        R"("disconnected_at":1800000000090,"reason":"takenover"})"
+    ));
+    // - the plugin's event, published by a client: in this mode the link does not subscribe to
+    //   it (nothing legitimate publishes there on EMQX).
+    const int plugin =
+        std::system(("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker_.port()) +
+                     " -q 1 -t '$aws/events/presence/disconnected/n1' -m "
+                     "'{\"timestamp\":1800000000500,\"sessionIdentifier\":\"9000000000000-1\","
+                     "\"versionNumber\":1}'")
+                        .c_str());
+    ASSERT_EQ(plugin, 0);
+    // n2's connect comes after them over the same bridge: once it is applied, they were read.
+    ASSERT_TRUE(Event("n2", "connected", R"({"clientid":"n2","ts":1800000000600})"));
+    ASSERT_TRUE(WaitConnected("n2", true, 5s));
+    EXPECT_TRUE(db_.Nodes().Find("n1")->connected);
+    EXPECT_EQ(db_.Nodes().Find("n1")->connectivity_at, 1800000000200);
+    EXPECT_EQ(link.counters().malformed.load(), malformed + 1);
+
+    // n1's own disconnect (of the connection that began at 100) takes it offline.
+    ASSERT_TRUE(Event(
+        "n1",
+        "disconnected",
+        R"({"clientid":"n1","ts":1800000000700,"connected_at":1800000000100,)"
+        R"("disconnected_at":1800000000690,"reason":"tcp_closed"})"
+    ));
+    ASSERT_TRUE(WaitConnected("n1", false, 5s));
+    EXPECT_EQ(db_.Nodes().Find("n1")->connectivity_at, 1800000000700);
+    EXPECT_TRUE(db_.Nodes().Find("n2")->connected);
     link.Stop();
 }
 
