@@ -2,13 +2,16 @@
 // later with a lower number still gets applied), and effects run only after a commit.
 #include "storage/sqlite/sqlite_database.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/clock.hpp"
 #include "storage/sqlite/migrations.hpp"
+#include "storage/time_budget.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -199,6 +202,40 @@ TEST(SqliteDatabase, ANestedTransactionThatFailsUndoesOnlyItsOwnWrites) {
     });
     EXPECT_EQ(db.Count("SELECT COUNT(*) FROM t"), 3);
     EXPECT_EQ(ran, (std::vector<std::string>{"second effect"}));
+}
+
+// When SQLite rolls the whole transaction back by itself (here: a write interrupted by the time
+// budget, inside a nested transaction whose failure the caller catches), nothing more runs in
+// it: the writes that follow would otherwise be committed one by one in autocommit mode.
+TEST(SqliteDatabase, AfterSqliteRolledTheTransactionBackNothingMoreIsWrittenInIt) {
+    testing::TempDir dir;
+    SqliteDatabase db(dir.path() / "db.sqlite");
+    db.Execute("CREATE TABLE t (v TEXT NOT NULL)");
+    const core::SystemClock clock;
+    const auto put = [&](const char* v) { db.Execute("INSERT INTO t(v) VALUES (?)", v); };
+    EXPECT_THROW(
+        db.Transaction([&] {
+            put("before");
+            try {
+                db.Transaction([&] {
+                    db.WithTimeBudget(clock, std::chrono::milliseconds(20), [&] {
+                        db.Execute(
+                            "INSERT INTO t(v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT "
+                            "x + 1 FROM c) SELECT 'endless' FROM c"
+                        );
+                    });
+                });
+                ADD_FAILURE() << "the endless insert ended";
+            } catch (const TimeBudgetSpent&) {
+            }
+            EXPECT_THROW(put("after, refused"), std::runtime_error);
+            EXPECT_THROW(db.Transaction([&] { put("nested after, refused"); }), std::runtime_error);
+        }),
+        std::runtime_error
+    );
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM t"), 0);
+    put("a later transaction works");
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM t"), 1);
 }
 
 }  // namespace

@@ -173,6 +173,10 @@ void Connection::Exec(const std::string& sql) {
     }
 }
 
+bool Connection::InTransaction() const {
+    return sqlite3_get_autocommit(db_) == 0;
+}
+
 int Connection::Changes() const {
     return sqlite3_changes(db_);
 }

@@ -78,6 +78,8 @@ public:
     void Exec(const std::string& sql);
     // Rows changed by the last statement.
     int Changes() const;
+    // Whether a transaction is open (SQLite rolls one back by itself after some errors).
+    bool InTransaction() const;
 
     // From now until ClearDeadline, a statement still running at `end` (as `clock` tells) stops:
     // its Step throws storage::TimeBudgetSpent. Throws it at once when `end` has passed.

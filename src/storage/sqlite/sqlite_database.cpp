@@ -42,27 +42,44 @@ struct Running {
     Connection* connection = nullptr;
     bool writes = false;
     std::vector<std::function<void()>> after_commit;
-    int savepoints = 0;  // nested write transactions open (each a SAVEPOINT)
+    int savepoints = 0;    // nested write transactions open (each a SAVEPOINT)
+    bool aborted = false;  // a nested one could not be undone alone: only a rollback is left
 };
+
+// Refuses to go on in a transaction that cannot commit: SQLite rolled it back by itself (after
+// SQLITE_FULL, an I/O error, an interrupt...) or a savepoint could not be undone. Without this
+// check the statements that follow would run in autocommit mode, each committed on its own.
+void CheckUsable(const Running& running) {
+    if (running.aborted || !running.connection->InTransaction()) {
+        throw std::runtime_error("sqlite: the transaction failed and was rolled back");
+    }
+}
 
 // Runs `work` inside the running write transaction, in a savepoint: when `work` throws, what it
 // wrote (and the effects it registered) is undone and the enclosing transaction goes on as
 // before it, whether or not the caller catches.
 void RunInSavepoint(Running& running, const std::function<void()>& work) {
-    const std::string name = "nested_" + std::to_string(++running.savepoints);
+    CheckUsable(running);
+    const std::string name = "nested_" + std::to_string(running.savepoints + 1);
     const auto effects = running.after_commit.size();
     const auto exec = [&](const std::string& sql) { running.connection->Prepare(sql).Run(); };
     exec("SAVEPOINT " + name);
+    ++running.savepoints;
     try {
         work();
     } catch (...) {
         --running.savepoints;
         running.after_commit.resize(effects);
-        // When even this fails the connection is broken: that error reaches the enclosing
-        // transaction, which rolls back.
-        exec("ROLLBACK TO " + name);
-        exec("RELEASE " + name);
-        throw;
+        if (!running.connection->InTransaction()) {
+            throw;  // SQLite rolled the whole transaction back: nothing to undo here
+        }
+        try {
+            exec("ROLLBACK TO " + name);
+            exec("RELEASE " + name);
+        } catch (...) {
+            running.aborted = true;  // the enclosing transaction can only roll back now
+        }
+        throw;  // what work() threw
     }
     --running.savepoints;
     exec("RELEASE " + name);
@@ -260,6 +277,7 @@ void SqliteDatabase::Release(std::unique_ptr<Connection> connection) {
 
 void SqliteDatabase::WithConnection(const std::function<void(Connection&)>& fn) {
     if (const auto it = t_transaction.find(this); it != t_transaction.end()) {
+        CheckUsable(it->second);
         UnderBudget(this, *it->second.connection, fn);
         return;
     }
@@ -336,6 +354,7 @@ void SqliteDatabase::RunIn(const char* begin, bool writes, const std::function<v
     t_transaction[this] = Running{connection.get(), writes, {}};
     try {
         work();
+        CheckUsable(t_transaction[this]);  // a failure the work caught must not commit half
         connection->Exec("COMMIT");
     } catch (...) {
         t_transaction.erase(this);
