@@ -14,10 +14,13 @@ namespace rainmaker::domain::events {
 namespace {
 
 constexpr std::string_view kConsumer = "deliveries";  // the planner's cursor in the event log
-constexpr std::chrono::milliseconds kPlanIdle{50};    // the planner looks for new events
-constexpr std::chrono::milliseconds kWorkIdle{200};   // a worker looks for due retries
-constexpr std::int64_t kParkedMs = 5000;              // a parked destination's queues wait
-constexpr int kDueLookahead = 64;                     // due queues a worker chooses among
+// The planner looks for new events this often, unless its last pass found more than it takes:
+// fewer, larger write transactions while events keep coming (each commit writes the pages it
+// touched), for at most this much added latency.
+constexpr std::chrono::milliseconds kPlanIdle{50};
+constexpr std::chrono::milliseconds kWorkIdle{200};  // a worker looks for due retries
+constexpr std::int64_t kParkedMs = 5000;             // a parked destination's queues wait
+constexpr int kDueLookahead = 64;                    // due queues a worker chooses among
 
 }  // namespace
 
@@ -70,6 +73,8 @@ DeliveryChannel* DeliveryDispatcher::ChannelOf(std::string_view destination) con
 
 int DeliveryDispatcher::Plan(int max_events) {
     int queued = 0;
+    bool more = false;
+    backlog_ = false;
     {
         auto& events = db_.Events();
         const auto seen = events.Cursor(kConsumer);
@@ -85,6 +90,7 @@ int DeliveryDispatcher::Plan(int max_events) {
             return;
         }
         const auto batch = events.ListAfter(*cursor, max_events);
+        more = static_cast<int>(batch.size()) == max_events;
         if (batch.empty()) {
             return;
         }
@@ -111,6 +117,7 @@ int DeliveryDispatcher::Plan(int max_events) {
         events.DeleteNodeEvents(*cursor - 1, batch.back().id);
     });
     counters_.planned += static_cast<std::uint64_t>(queued);
+    backlog_ = more;
     return queued;
 }
 
@@ -271,6 +278,8 @@ void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) 
         if (queued > 0) {
             ++planned_generation_;
             wake_.notify_all();
+        }
+        if (backlog_) {
             continue;
         }
         wake_.wait_for(lock, kPlanIdle, [this] { return stopping_.load(); });

@@ -162,6 +162,7 @@ private:
     std::condition_variable wake_;
     std::atomic<bool> stopping_{false};     // set under mutex_ (the waits read it there too)
     std::uint64_t planned_generation_ = 0;  // bumped when a pass queued deliveries
+    std::atomic<bool> backlog_{false};      // the last pass took as many events as it may
     std::set<std::pair<std::string, std::string>> busy_;  // queues a worker is delivering
     std::vector<std::thread> threads_;
 };
