@@ -249,6 +249,49 @@ TEST_F(SqliteStoreTest, EventsAreKeptInOrderPerUser) {
     EXPECT_EQ(db_.Events().ListForUser("u1", events[0].id, 10).size(), 1u);
 }
 
+// The planner's caches follow these versions (V030's triggers): every write of a mapping or a
+// filter changes them, and a missing counter is an error, not a version that never changes.
+TEST_F(SqliteStoreTest, MappingAndFilterVersionsChangeWithEveryWrite) {
+    EXPECT_EQ(
+        db_.Count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND (tbl_name = "
+                  "'user_nodes' OR tbl_name = 'event_filters')"),
+        6
+    );
+    db_.Users().Insert(MakeUser("u1", "a@b.com"));
+    NodeRow node;
+    node.node_id = "n1";
+    db_.Nodes().Insert(node);
+    auto version = db_.Nodes().MappingsVersion();
+    const auto changed = [&](std::int64_t now) {
+        const bool moved = now != version;
+        version = now;
+        return moved;
+    };
+    UserNodeRow mapping;
+    mapping.user_id = "u1";
+    mapping.node_id = "n1";
+    db_.Nodes().PutMapping(mapping);
+    EXPECT_TRUE(changed(db_.Nodes().MappingsVersion()));
+    db_.Nodes().PutMapping(mapping);  // replaced
+    EXPECT_TRUE(changed(db_.Nodes().MappingsVersion()));
+    db_.Nodes().DeleteMapping("u1", "n1");
+    EXPECT_TRUE(changed(db_.Nodes().MappingsVersion()));
+    EXPECT_FALSE(changed(db_.Nodes().MappingsVersion()));
+
+    version = db_.EventFilters().Version();
+    EventFilterRow filter{"rmaker.event.alert", "Node", "n1", true, "[]", "u1", 1};
+    ASSERT_TRUE(db_.EventFilters().Insert(filter));
+    EXPECT_TRUE(changed(db_.EventFilters().Version()));
+    filter.enabled = false;
+    ASSERT_TRUE(db_.EventFilters().Update(filter));
+    EXPECT_TRUE(changed(db_.EventFilters().Version()));
+    ASSERT_TRUE(db_.EventFilters().Delete(filter.event_type, filter.entity_id));
+    EXPECT_TRUE(changed(db_.EventFilters().Version()));
+
+    db_.Execute("DELETE FROM change_counters WHERE name = 'event_filters'");
+    EXPECT_THROW(db_.EventFilters().Version(), std::runtime_error);
+}
+
 // Users' events are found by the retention index, nodes' events (in no index but their id) by
 // the consumers' cursors: both go once old and read, the unread and the newest stay.
 TEST_F(SqliteStoreTest, RetentionDeletesReadEventsOfUsersAndNodes) {

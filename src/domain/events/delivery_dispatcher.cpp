@@ -315,6 +315,12 @@ void DeliveryDispatcher::WorkerLoop() {
 }
 
 std::string DeliveryDispatcher::RenderMetrics() {
+    std::int64_t waiting = 0;
+    std::int64_t dead = 0;
+    db_.Snapshot([&] {  // the two gauges of one state
+        waiting = db_.Webhooks().CountWaiting();
+        dead = db_.Webhooks().CountDead();
+    });
     const auto line = [](const char* name, const char* type, const char* help, auto value) {
         return std::string("# HELP rainmaker_deliveries_") + name + " " + help +
                "\n# TYPE rainmaker_deliveries_" + name + " " + type + "\nrainmaker_deliveries_" +
@@ -345,8 +351,8 @@ std::string DeliveryDispatcher::RenderMetrics() {
                "Destinations forgotten (push tokens their service called invalid).",
                counters_.gone.load()
            ) +
-           line("waiting", "gauge", "Deliveries waiting.", db_.Webhooks().CountWaiting()) +
-           line("dead", "gauge", "Dead deliveries kept for replay.", db_.Webhooks().CountDead());
+           line("waiting", "gauge", "Deliveries waiting.", waiting) +
+           line("dead", "gauge", "Dead deliveries kept for replay.", dead);
 }
 
 }  // namespace rainmaker::domain::events

@@ -446,4 +446,16 @@ void SqliteDatabase::Migrate() {
     }
 }
 
+std::int64_t ChangeCounter(SqliteDatabase& db, std::string_view table) {
+    const auto value = db.FindFirst(
+        "SELECT value FROM change_counters WHERE name = ?",
+        [](const Statement& s) { return s.Int(0); },
+        table
+    );
+    if (!value) {
+        throw std::runtime_error("sqlite: no change counter of " + std::string(table));
+    }
+    return *value;
+}
+
 }  // namespace rainmaker::storage::sqlite

@@ -197,4 +197,9 @@ private:
     std::unique_ptr<SigningStore> signing_;
 };
 
+// The version of `table` kept by the triggers of V030 (change_counters): changes with every
+// change of its rows, in the changing transaction. Throws when the counter is missing (the
+// triggers would be gone with it: a table rebuilt without them must not freeze a cache).
+std::int64_t ChangeCounter(SqliteDatabase& db, std::string_view table);
+
 }  // namespace rainmaker::storage::sqlite

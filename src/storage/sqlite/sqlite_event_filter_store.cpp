@@ -112,8 +112,7 @@ int SqliteEventFilterStore::DeleteOfEntity(
 }
 
 std::int64_t SqliteEventFilterStore::Version() {
-    // Bumped by the triggers of V030.
-    return db_.Count("SELECT value FROM change_counters WHERE name = 'event_filters'");
+    return ChangeCounter(db_, "event_filters");
 }
 
 }  // namespace rainmaker::storage::sqlite

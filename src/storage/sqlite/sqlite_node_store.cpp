@@ -346,8 +346,7 @@ std::vector<UserNodeRow> SqliteNodeStore::MappingsOfNode(std::string_view node_i
 }
 
 std::int64_t SqliteNodeStore::MappingsVersion() {
-    // Bumped by the triggers of V030.
-    return db_.Count("SELECT value FROM change_counters WHERE name = 'user_nodes'");
+    return ChangeCounter(db_, "user_nodes");
 }
 
 std::vector<UserNodeRow> SqliteNodeStore::ListMappings(
