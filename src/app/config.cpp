@@ -134,6 +134,7 @@ void ReadWebhooks(const toml::table& t, domain::events::WebhookConfig& w) {
 void ReadDelivery(const toml::table& t, domain::events::DeliveryConfig& d) {
     Read(t, "delivery.max_in_flight", d.max_in_flight);
     Read(t, "delivery.max_attempts", d.max_attempts);
+    Read(t, "delivery.max_waiting_per_destination", d.max_waiting_per_destination);
     std::int64_t base = d.backoff_base.count();
     std::int64_t cap = d.backoff_cap.count() / 1000;
     Read(t, "delivery.backoff_base_ms", base);
@@ -518,10 +519,12 @@ void CheckConfig(const Config& c) {
     const auto& d = c.delivery;
     if (d.max_in_flight < 1 || d.max_in_flight > 64 || d.max_attempts < 1 || d.max_attempts > 100 ||
         d.backoff_base.count() < 1 || d.backoff_cap < d.backoff_base ||
-        d.backoff_cap > std::chrono::hours(24)) {
+        d.backoff_cap > std::chrono::hours(24) || d.max_waiting_per_destination < 0 ||
+        d.max_waiting_per_destination > 100000000) {
         throw std::runtime_error(
             "config: delivery.max_in_flight must be 1 to 64, max_attempts 1 to 100, "
-            "backoff_base_ms at least 1 and backoff_cap_seconds not below it, at most 86400"
+            "backoff_base_ms at least 1 and backoff_cap_seconds not below it, at most 86400, "
+            "max_waiting_per_destination 0 to 100000000"
         );
     }
     if (c.fcm.timeout.count() < 1 || c.fcm.timeout.count() > 60) {

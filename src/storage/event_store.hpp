@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rainmaker::storage {
@@ -47,6 +48,9 @@ public:
     // The id of the last event `consumer` has taken; nullopt before its first.
     virtual std::optional<std::int64_t> Cursor(std::string_view consumer) = 0;
     virtual void SetCursor(std::string_view consumer, std::int64_t last_event_id) = 0;
+    // The consumers whose names start with `prefix` and their cursors, by name.
+    virtual std::vector<std::pair<std::string, std::int64_t>> Cursors(std::string_view prefix) = 0;
+    virtual void DeleteCursor(std::string_view consumer) = 0;
     // The newest event's id (0: none).
     virtual std::int64_t LastId() = 0;
 };

@@ -87,6 +87,8 @@ public:
         std::string_view webhook, const std::vector<std::int64_t>& ids, std::int64_t now_ms
     ) = 0;
     virtual std::int64_t CountWaiting() = 0;
+    // The waiting (not dead) deliveries of one destination.
+    virtual std::int64_t CountWaitingOf(std::string_view webhook) = 0;
     virtual std::int64_t CountDead() = 0;
 };
 

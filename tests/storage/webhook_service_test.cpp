@@ -459,3 +459,47 @@ TEST_F(WebhookServiceTest, QueuedNodeEventsGoAndRetentionKeepsWhatIsUnread) {
 
 }  // namespace
 }  // namespace rainmaker::domain::events
+
+namespace rainmaker::domain::events {
+namespace {
+
+// A destination holding max_waiting_per_destination deliveries is planned no further: its
+// events wait in the log, unread (neither copied nor deleted), while another integration goes
+// on; once its deliveries drain it reads on from where it stopped, in order.
+TEST_F(WebhookServiceTest, AnIntegrationWithEnoughWaitingLeavesItsEventsInTheLogWhileOthersGoOn) {
+    delivery_.max_waiting_per_destination = 2;
+    dispatcher_ = Dispatcher();
+    service_->Add(admin_, Hook("h1", {kParams}));
+    for (int i = 0; i < 3; ++i) {
+        Params("node-a", i);
+    }
+    EXPECT_EQ(dispatcher_->Plan(), 3);  // the limit is looked at before a stream reads
+    Params("node-a", 3);
+    const auto held = db_.Events().LastId();
+    EXPECT_EQ(dispatcher_->Plan(), 0);  // h1 holds 3: event 3 stays unread
+    ASSERT_FALSE(db_.Events().ListAfter(held - 1, 10).empty());
+    EXPECT_EQ(db_.Events().DeleteBefore(clock_.NowSeconds() + 1), 0);  // retention keeps it
+
+    clock_.Advance(std::chrono::seconds(1));
+    service_->Add(admin_, Hook("h2", {kParams}));  // takes events from its creation on
+    Params("node-a", 4);
+    EXPECT_EQ(dispatcher_->Plan(), 1);  // h2: event 4; h1 still held
+    EXPECT_EQ(Drain(), 4);
+    EXPECT_EQ(dispatcher_->Plan(), 2);  // h1 reads on: 3 and 4
+    EXPECT_EQ(Drain(), 2);
+    EXPECT_EQ(dispatcher_->Plan(), 0);
+
+    std::map<std::string, std::vector<std::int64_t>> values;
+    for (const auto& s : poster_.sent) {
+        values[std::string(s.body.at("webhook_name").as_string())].push_back(
+            s.body.at("data").at("params").at("Light").at("on").as_int64()
+        );
+    }
+    EXPECT_EQ(values["h1"], (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(values["h2"], (std::vector<std::int64_t>{4}));
+    // Every stream read them: the nodes' events are gone but the newest.
+    EXPECT_EQ(db_.Events().ListAfter(0, 10).size(), 1u);
+}
+
+}  // namespace
+}  // namespace rainmaker::domain::events

@@ -2,7 +2,9 @@
 #include "domain/events/delivery_dispatcher.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "core/log.hpp"
 #include "core/random.hpp"
@@ -13,7 +15,8 @@ namespace rainmaker::domain::events {
 
 namespace {
 
-constexpr std::string_view kConsumer = "deliveries";  // the planner's cursor in the event log
+constexpr std::string_view kConsumer = "deliveries";   // the planner's head in the event log
+constexpr std::string_view kStreamPrefix = "stream:";  // a stream's cursor: "stream:<name>"
 // The planner looks for new events this often, unless its last pass found more than it takes:
 // fewer, larger write transactions while events keep coming (each commit writes the pages it
 // touched), for at most this much added latency.
@@ -74,50 +77,102 @@ DeliveryChannel* DeliveryDispatcher::ChannelOf(std::string_view destination) con
 int DeliveryDispatcher::Plan(int max_events) {
     int queued = 0;
     bool more = false;
+    bool lagging = false;
     backlog_ = false;
-    {
+    if (!lagging_) {
         auto& events = db_.Events();
         const auto seen = events.Cursor(kConsumer);
         if (seen && *seen >= events.LastId()) {
-            return 0;  // nothing new: no write transaction
+            return 0;  // nothing new and nobody behind: no write transaction
         }
     }
     db_.Transaction([&] {
         auto& events = db_.Events();
-        const auto cursor = events.Cursor(kConsumer);
-        if (!cursor) {
-            events.SetCursor(kConsumer, events.LastId());
-            return;
-        }
-        const auto batch = events.ListAfter(*cursor, max_events);
-        more = static_cast<int>(batch.size()) == max_events;
-        if (batch.empty()) {
+        const auto head = events.Cursor(kConsumer);
+        const auto last = events.LastId();
+        if (!head) {
+            events.SetCursor(kConsumer, last);
             return;
         }
         for (auto* channel : channels_) {
             channel->BeginPlan();
         }
+        // Each stream's position; a new one starts at the head.
+        std::map<std::string, std::int64_t> position;
+        std::map<std::string, DeliveryChannel*> channel_of;
+        for (auto* channel : channels_) {
+            for (auto& stream : channel->Streams()) {
+                channel_of.emplace(stream, channel);
+                position.emplace(std::move(stream), *head);
+            }
+        }
+        for (const auto& [consumer, at] : events.Cursors(kStreamPrefix)) {
+            const auto stream = consumer.substr(kStreamPrefix.size());
+            if (const auto it = position.find(stream); it != position.end()) {
+                it->second = at;
+            } else {
+                events.DeleteCursor(consumer);  // a webhook removed or disabled
+            }
+        }
+        // Streams at one position read the log together; one holding max_waiting deliveries of
+        // its own waits, its events kept unread.
+        std::map<std::int64_t, std::set<std::string>> readers;
+        for (const auto& [stream, at] : position) {
+            if (at >= last) {
+                continue;
+            }
+            if (config_.max_waiting_per_destination > 0 &&
+                db_.Webhooks().CountWaitingOf(stream) >= config_.max_waiting_per_destination) {
+                lagging = true;
+                continue;
+            }
+            readers[at].insert(stream);
+        }
         const auto now_ms = clock_.NowMilliseconds();
         std::vector<storage::DeliveryRow> deliveries;
-        for (const auto& e : batch) {
-            const auto type = FullEventName(e.event_type);
-            for (auto* channel : channels_) {
-                channel->Plan(e, type, deliveries);
+        for (const auto& [at, streams] : readers) {
+            const auto batch = events.ListAfter(at, max_events);
+            if (batch.empty()) {
+                continue;
             }
-            for (const auto& d : deliveries) {
-                db_.Webhooks().AddDelivery(d, now_ms);
+            more = more || static_cast<int>(batch.size()) == max_events;
+            for (const auto& e : batch) {
+                const auto type = FullEventName(e.event_type);
+                for (auto* channel : channels_) {
+                    channel->Plan(e, type, deliveries);
+                    for (const auto& d : deliveries) {
+                        if (streams.count(channel->StreamOf(d.webhook)) != 0) {
+                            db_.Webhooks().AddDelivery(d, now_ms);
+                            ++queued;
+                        }
+                    }
+                    deliveries.clear();
+                }
             }
-            queued += static_cast<int>(deliveries.size());
-            deliveries.clear();
+            for (const auto& stream : streams) {
+                position[stream] = batch.back().id;
+            }
         }
-        events.SetCursor(kConsumer, batch.back().id);
-        // Nodes' events are read by nothing else: they go once queued (ingest writes one per
-        // report while a destination takes them). The range starts at the old cursor: the
-        // newest event, which a pass keeps (ids are not reused), goes with the next pass.
-        events.DeleteNodeEvents(*cursor - 1, batch.back().id);
+        std::int64_t floor = last;  // what every stream has read
+        std::int64_t front = *head;
+        for (const auto& [stream, at] : position) {
+            events.SetCursor(std::string(kStreamPrefix) + stream, at);
+            floor = std::min(floor, at);
+            front = std::max(front, at);
+            lagging = lagging || at < last;
+        }
+        // The head: where new streams start — the furthest stream, or the log's end when no
+        // stream reads (nobody takes these events).
+        events.SetCursor(kConsumer, position.empty() ? last : front);
+        // Nodes' events are read by nothing else: they go once every stream read them (ingest
+        // writes one per report while a destination takes them). The range starts below the
+        // last floor: the newest event, which a pass keeps (ids are not reused), goes later.
+        events.DeleteNodeEvents(read_floor_.value_or(1) - 1, floor);
+        read_floor_ = floor;
     });
     counters_.planned += static_cast<std::uint64_t>(queued);
     backlog_ = more;
+    lagging_ = lagging;
     return queued;
 }
 

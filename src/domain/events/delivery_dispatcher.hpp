@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -58,6 +59,9 @@ using PosterFactory = std::function<std::unique_ptr<Poster>()>;
 
 struct DeliveryConfig {
     int max_in_flight = 8;  // queues delivered at once (one connection each)
+    // A stream with this many deliveries waiting as its own destination is planned no further
+    // until they drain: the rest wait in the event log, unread (0: no limit).
+    std::int64_t max_waiting_per_destination = 10000;
     int batch = 100;        // deliveries of one queue per turn
     int max_attempts = 12;  // then dead, until an admin replays it
     std::chrono::milliseconds backoff_base{1000};
@@ -90,6 +94,13 @@ public:
     virtual bool Owns(std::string_view destination) const = 0;
     // Called in the planner's transaction before its events: reads what planning needs.
     virtual void BeginPlan() = 0;
+    // After BeginPlan: the streams this channel plans for — each reads the event log with a
+    // cursor of its own. A webhook is one (its name); pushes are one ("push:").
+    virtual std::vector<std::string> Streams() = 0;
+
+    // The stream of a destination this channel owns.
+    virtual std::string StreamOf(const std::string& destination) const { return destination; }
+
     // Appends the deliveries of `event` (of full type `type`, "rmaker.event.alert") to `out`:
     // destination (`webhook`), order key, event id and type, body.
     virtual void Plan(
@@ -130,9 +141,10 @@ public:
     void Start(std::function<void()> every_second = {});
     void Stop();
 
-    // One planner pass: queues the deliveries of up to `max_events` events after the cursor
-    // and moves it; returns the deliveries queued. The first pass of a fresh store starts at
-    // the newest event (destinations get events from their creation on).
+    // One planner pass: for each stream not held back by its waiting deliveries, queues the
+    // deliveries of up to `max_events` events after its cursor and moves it; returns the
+    // deliveries queued. The first pass of a fresh store starts at the newest event, and a new
+    // stream at the planner's head (destinations get events from their creation on).
     int Plan(int max_events = 2000);
     // One worker turn with `poster`: takes a due queue nobody is delivering and sends its
     // deliveries in order until one fails; returns those sent, or -1 when no queue was due.
@@ -160,9 +172,11 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::atomic<bool> stopping_{false};     // set under mutex_ (the waits read it there too)
-    std::uint64_t planned_generation_ = 0;  // bumped when a pass queued deliveries
-    std::atomic<bool> backlog_{false};      // the last pass took as many events as it may
+    std::atomic<bool> stopping_{false};       // set under mutex_ (the waits read it there too)
+    std::uint64_t planned_generation_ = 0;    // bumped when a pass queued deliveries
+    std::atomic<bool> backlog_{false};        // the last pass took as many events as it may
+    std::atomic<bool> lagging_{false};        // a stream was held back or is behind the log's end
+    std::optional<std::int64_t> read_floor_;  // every stream had read up to here (planner's)
     std::set<std::pair<std::string, std::string>> busy_;  // queues a worker is delivering
     std::vector<std::thread> threads_;
 };

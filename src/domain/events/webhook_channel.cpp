@@ -65,6 +65,14 @@ void WebhookChannel::BeginPlan() {
     }
 }
 
+std::vector<std::string> WebhookChannel::Streams() {
+    std::vector<std::string> names;
+    for (const auto& t : targets_) {
+        names.push_back(t.webhook.name);
+    }
+    return names;
+}
+
 const std::string& WebhookChannel::UserOf(const storage::EventRow& event) {
     if (!event.user_id.empty() || event.node_id.empty()) {
         return event.user_id;

@@ -28,6 +28,7 @@ public:
     // DeliveryChannel
     bool Owns(std::string_view destination) const override;
     void BeginPlan() override;
+    std::vector<std::string> Streams() override;  // the enabled integrations
     void Plan(
         const storage::EventRow& event,
         const std::string& type,

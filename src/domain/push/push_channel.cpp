@@ -54,6 +54,17 @@ bool PushChannel::Owns(std::string_view destination) const {
     return destination.starts_with(kPrefix);
 }
 
+std::vector<std::string> PushChannel::Streams() {
+    if (!Enabled()) {
+        return {};
+    }
+    return {std::string(kPrefix)};
+}
+
+std::string PushChannel::StreamOf(const std::string& /*destination*/) const {
+    return std::string(kPrefix);
+}
+
 PushSender* PushChannel::SenderFor(const std::string& platform) const {
     if (platform == "GCM") {
         return senders_.fcm;

@@ -35,6 +35,11 @@ public:
 
     void BeginPlan() override { titles_.clear(); }
 
+    // One stream for every endpoint ("push:"), never held back by its waiting deliveries:
+    // each endpoint is a destination of its own.
+    std::vector<std::string> Streams() override;
+    std::string StreamOf(const std::string& destination) const override;
+
     void Plan(
         const storage::EventRow& event,
         const std::string& type,

@@ -92,6 +92,24 @@ void SqliteEventStore::SetCursor(std::string_view consumer, std::int64_t last_ev
     );
 }
 
+std::vector<std::pair<std::string, std::int64_t>> SqliteEventStore::Cursors(std::string_view prefix
+) {
+    // substr rather than LIKE: a prefix holding % or _ means itself.
+    return db_.FindAll(
+        "SELECT consumer, last_event_id FROM outbox_cursors WHERE substr(consumer, 1, ?) = ? "
+        "ORDER BY consumer",
+        [](const Statement& s) {
+            return std::pair<std::string, std::int64_t>(s.Text(0), s.Int(1));
+        },
+        static_cast<std::int64_t>(prefix.size()),
+        prefix
+    );
+}
+
+void SqliteEventStore::DeleteCursor(std::string_view consumer) {
+    db_.Execute("DELETE FROM outbox_cursors WHERE consumer = ?", consumer);
+}
+
 std::int64_t SqliteEventStore::LastId() {
     return db_.Count("SELECT MAX(id) FROM events");
 }

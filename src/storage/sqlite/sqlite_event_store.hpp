@@ -26,6 +26,8 @@ public:
     std::vector<EventRow> ListAfter(std::int64_t after_id, int limit) override;
     std::optional<std::int64_t> Cursor(std::string_view consumer) override;
     void SetCursor(std::string_view consumer, std::int64_t last_event_id) override;
+    std::vector<std::pair<std::string, std::int64_t>> Cursors(std::string_view prefix) override;
+    void DeleteCursor(std::string_view consumer) override;
     std::int64_t LastId() override;
 
 private:

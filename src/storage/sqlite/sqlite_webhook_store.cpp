@@ -271,6 +271,12 @@ std::int64_t SqliteWebhookStore::CountWaiting() {
     return db_.Count("SELECT COUNT(*) FROM webhook_deliveries") - CountDead();
 }
 
+std::int64_t SqliteWebhookStore::CountWaitingOf(std::string_view webhook) {
+    return db_.Count(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook = ? AND dead = 0", webhook
+    );
+}
+
 std::int64_t SqliteWebhookStore::CountDead() {
     return db_.Count(std::string("SELECT COUNT(*) FROM webhook_deliveries ") + kDeadOnly);
 }

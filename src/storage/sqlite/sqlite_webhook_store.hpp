@@ -34,6 +34,7 @@ public:
     int Replay(std::string_view webhook, const std::vector<std::int64_t>& ids, std::int64_t now_ms)
         override;
     std::int64_t CountWaiting() override;
+    std::int64_t CountWaitingOf(std::string_view webhook) override;
     std::int64_t CountDead() override;
 
 private:
