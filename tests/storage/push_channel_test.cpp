@@ -188,11 +188,11 @@ TEST_F(PushChannelTest, PlatformsWithoutASenderGetNothing) {
     e.node_id = "node-a";
     e.event_type = "alert";
     e.payload = R"({"alert":{"esp.alert.str":"x"}})";
-    fcm_only.Plan(e, std::string(kPushedEvent), out);
+    fcm_only.Plan(e, std::string(kPushedEvent), {"push:"}, out);
     EXPECT_EQ(out.size(), 2u);  // alice's phone and bob's, not the iPad
     out.clear();
-    none.Plan(e, std::string(kPushedEvent), out);
-    fcm_only.Plan(e, "rmaker.event.node_connected", out);
+    none.Plan(e, std::string(kPushedEvent), {"push:"}, out);
+    fcm_only.Plan(e, "rmaker.event.node_connected", {"push:"}, out);
     EXPECT_TRUE(out.empty());
 }
 

@@ -477,13 +477,16 @@ TEST_F(WebhookServiceTest, AnIntegrationWithEnoughWaitingLeavesItsEventsInTheLog
     Params("node-a", 3);
     const auto held = db_.Events().LastId();
     EXPECT_EQ(dispatcher_->Plan(), 0);  // h1 holds 3: event 3 stays unread
-    ASSERT_FALSE(db_.Events().ListAfter(held - 1, 10).empty());
-    EXPECT_EQ(db_.Events().DeleteBefore(clock_.NowSeconds() + 1), 0);  // retention keeps it
 
     clock_.Advance(std::chrono::seconds(1));
     service_->Add(admin_, Hook("h2", {kParams}));  // takes events from its creation on
     Params("node-a", 4);
     EXPECT_EQ(dispatcher_->Plan(), 1);  // h2: event 4; h1 still held
+    // Neither planning nor retention takes event 3, which h1 has not read (no longer the newest).
+    db_.Events().DeleteBefore(clock_.NowSeconds() + 1);
+    const auto left = db_.Events().ListAfter(held - 1, 10);
+    ASSERT_EQ(left.size(), 2u);
+    EXPECT_EQ(left[0].id, held);
     EXPECT_EQ(Drain(), 4);
     EXPECT_EQ(dispatcher_->Plan(), 2);  // h1 reads on: 3 and 4
     EXPECT_EQ(Drain(), 2);
@@ -499,6 +502,38 @@ TEST_F(WebhookServiceTest, AnIntegrationWithEnoughWaitingLeavesItsEventsInTheLog
     EXPECT_EQ(values["h2"], (std::vector<std::int64_t>{4}));
     // Every stream read them: the nodes' events are gone but the newest.
     EXPECT_EQ(db_.Events().ListAfter(0, 10).size(), 1u);
+}
+
+// A webhook disabled while held back still gets, parked, what it had not read when it was
+// disabled (as when every event was planned at once); its place in the log goes then.
+TEST_F(WebhookServiceTest, AnIntegrationDisabledWhileHeldBackKeepsWhatItHadNotRead) {
+    delivery_.max_waiting_per_destination = 2;
+    dispatcher_ = Dispatcher();
+    service_->Add(admin_, Hook("h1", {kParams}));
+    for (int i = 0; i < 3; ++i) {
+        Params("node-a", i);
+    }
+    EXPECT_EQ(dispatcher_->Plan(), 3);
+    Params("node-a", 3);
+    EXPECT_EQ(dispatcher_->Plan(), 0);  // held back
+    WebhookInput off;
+    off.webhook_name = "h1";
+    off.enabled = false;
+    service_->Update(admin_, "update_enabled", off);
+    EXPECT_EQ(dispatcher_->Plan(), 1);  // event 3, parked with the others
+    EXPECT_EQ(dispatcher_->Plan(), 0);
+    EXPECT_TRUE(db_.Events().Cursors("stream:").empty());
+    EXPECT_EQ(db_.Webhooks().CountWaitingOf("h1"), 4);
+
+    off.enabled = true;
+    service_->Update(admin_, "update_enabled", off);
+    clock_.Advance(std::chrono::seconds(5));
+    EXPECT_EQ(Drain(), 4);
+    std::vector<std::int64_t> values;
+    for (const auto& s : poster_.sent) {
+        values.push_back(s.body.at("data").at("params").at("Light").at("on").as_int64());
+    }
+    EXPECT_EQ(values, (std::vector<std::int64_t>{0, 1, 2, 3}));
 }
 
 }  // namespace

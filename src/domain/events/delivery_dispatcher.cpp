@@ -21,6 +21,10 @@ constexpr std::string_view kStreamPrefix = "stream:";  // a stream's cursor: "st
 // fewer, larger write transactions while events keep coming (each commit writes the pages it
 // touched), for at most this much added latency.
 constexpr std::chrono::milliseconds kPlanIdle{50};
+// While every stream behind is held back by its own waiting deliveries, the planner looks
+// again this often (each look is a write transaction and counts those deliveries); workers
+// send far more than a 10,000-delivery queue drains in this time.
+constexpr std::chrono::milliseconds kHeldIdle{250};
 constexpr std::chrono::milliseconds kWorkIdle{200};  // a worker looks for due retries
 constexpr std::int64_t kParkedMs = 5000;             // a parked destination's queues wait
 constexpr int kDueLookahead = 64;                    // due queues a worker chooses among
@@ -78,6 +82,7 @@ int DeliveryDispatcher::Plan(int max_events) {
     int queued = 0;
     bool more = false;
     bool lagging = false;
+    std::optional<std::int64_t> floor;  // what every stream has read, once committed
     backlog_ = false;
     if (!lagging_) {
         auto& events = db_.Events();
@@ -90,14 +95,14 @@ int DeliveryDispatcher::Plan(int max_events) {
         auto& events = db_.Events();
         const auto head = events.Cursor(kConsumer);
         const auto last = events.LastId();
+        events.SetCursor(kConsumer, last);  // where the next pass's new streams start
         if (!head) {
-            events.SetCursor(kConsumer, last);
-            return;
+            return;  // the first pass of a fresh store: from the newest event on
         }
         for (auto* channel : channels_) {
             channel->BeginPlan();
         }
-        // Each stream's position; a new one starts at the head.
+        // Each stream's position and channel; a new one starts where the last pass ended.
         std::map<std::string, std::int64_t> position;
         std::map<std::string, DeliveryChannel*> channel_of;
         for (auto* channel : channels_) {
@@ -106,22 +111,38 @@ int DeliveryDispatcher::Plan(int max_events) {
                 position.emplace(std::move(stream), *head);
             }
         }
+        std::set<std::string> draining;  // kept streams planned up to now before they go
+        std::set<std::string> stored;    // streams with a cursor row
         for (const auto& [consumer, at] : events.Cursors(kStreamPrefix)) {
-            const auto stream = consumer.substr(kStreamPrefix.size());
+            auto stream = consumer.substr(kStreamPrefix.size());
             if (const auto it = position.find(stream); it != position.end()) {
                 it->second = at;
-            } else {
-                events.DeleteCursor(consumer);  // a webhook removed or disabled
-            }
-        }
-        // Streams at one position read the log together; one holding max_waiting deliveries of
-        // its own waits, its events kept unread.
-        std::map<std::int64_t, std::set<std::string>> readers;
-        for (const auto& [stream, at] : position) {
-            if (at >= last) {
+                stored.insert(std::move(stream));
                 continue;
             }
-            if (config_.max_waiting_per_destination > 0 &&
+            const auto keeper = std::find_if(channels_.begin(), channels_.end(), [&](auto* c) {
+                return c->Keeps(stream);
+            });
+            if (keeper == channels_.end() || at >= *head) {
+                events.DeleteCursor(consumer);  // removed, or read up to when it stopped
+                continue;
+            }
+            channel_of.emplace(stream, *keeper);
+            position.emplace(stream, at);
+            stored.insert(stream);
+            draining.insert(std::move(stream));
+        }
+        const auto before = position;
+        // Streams at one position read the log together; one holding max_waiting deliveries of
+        // its own waits, its events kept unread. A draining stream reads up to the head only.
+        std::map<std::int64_t, std::set<std::string>> readers;
+        for (const auto& [stream, at] : position) {
+            const auto end = draining.count(stream) != 0 ? *head : last;
+            if (at >= end) {
+                continue;
+            }
+            if (draining.count(stream) == 0 && channel_of.at(stream)->Capped() &&
+                config_.max_waiting_per_destination > 0 &&
                 db_.Webhooks().CountWaitingOf(stream) >= config_.max_waiting_per_destination) {
                 lagging = true;
                 continue;
@@ -132,47 +153,54 @@ int DeliveryDispatcher::Plan(int max_events) {
         std::vector<storage::DeliveryRow> deliveries;
         for (const auto& [at, streams] : readers) {
             const auto batch = events.ListAfter(at, max_events);
-            if (batch.empty()) {
-                continue;
-            }
             more = more || static_cast<int>(batch.size()) == max_events;
+            // A draining stream reads up to the head only: so does its group, this pass.
+            const bool to_head = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
+                return draining.count(s) != 0;
+            });
+            std::int64_t read_to = at;
             for (const auto& e : batch) {
+                if (to_head && e.id > *head) {
+                    break;
+                }
                 const auto type = FullEventName(e.event_type);
                 for (auto* channel : channels_) {
-                    channel->Plan(e, type, deliveries);
-                    for (const auto& d : deliveries) {
-                        if (streams.count(channel->StreamOf(d.webhook)) != 0) {
-                            db_.Webhooks().AddDelivery(d, now_ms);
-                            ++queued;
-                        }
-                    }
-                    deliveries.clear();
+                    channel->Plan(e, type, streams, deliveries);
                 }
+                for (const auto& d : deliveries) {
+                    db_.Webhooks().AddDelivery(d, now_ms);
+                }
+                queued += static_cast<int>(deliveries.size());
+                deliveries.clear();
+                read_to = e.id;
             }
             for (const auto& stream : streams) {
-                position[stream] = batch.back().id;
+                position[stream] = read_to;
             }
         }
-        std::int64_t floor = last;  // what every stream has read
-        std::int64_t front = *head;
+        std::int64_t least = last;
         for (const auto& [stream, at] : position) {
-            events.SetCursor(std::string(kStreamPrefix) + stream, at);
-            floor = std::min(floor, at);
-            front = std::max(front, at);
-            lagging = lagging || at < last;
+            if (draining.count(stream) != 0 && at >= *head) {
+                events.DeleteCursor(std::string(kStreamPrefix) + stream);  // read to its stop
+            } else if (at != before.at(stream) || stored.count(stream) == 0) {
+                events.SetCursor(std::string(kStreamPrefix) + stream, at);
+            }
+            least = std::min(least, at);
+            lagging = lagging || at < (draining.count(stream) != 0 ? *head : last);
         }
-        // The head: where new streams start — the furthest stream, or the log's end when no
-        // stream reads (nobody takes these events).
-        events.SetCursor(kConsumer, position.empty() ? last : front);
         // Nodes' events are read by nothing else: they go once every stream read them (ingest
         // writes one per report while a destination takes them). The range starts below the
         // last floor: the newest event, which a pass keeps (ids are not reused), goes later.
-        events.DeleteNodeEvents(read_floor_.value_or(1) - 1, floor);
-        read_floor_ = floor;
+        events.DeleteNodeEvents(read_floor_.value_or(1) - 1, least);
+        floor = least;
     });
+    if (floor) {
+        read_floor_ = floor;
+    }
     counters_.planned += static_cast<std::uint64_t>(queued);
     backlog_ = more;
     lagging_ = lagging;
+    held_ = lagging && queued == 0 && !more;
     return queued;
 }
 
@@ -337,7 +365,7 @@ void DeliveryDispatcher::PlannerLoop(const std::function<void()>& every_second) 
         if (backlog_) {
             continue;
         }
-        wake_.wait_for(lock, kPlanIdle, [this] { return stopping_.load(); });
+        wake_.wait_for(lock, held_ ? kHeldIdle : kPlanIdle, [this] { return stopping_.load(); });
     }
 }
 

@@ -59,8 +59,9 @@ using PosterFactory = std::function<std::unique_ptr<Poster>()>;
 
 struct DeliveryConfig {
     int max_in_flight = 8;  // queues delivered at once (one connection each)
-    // A stream with this many deliveries waiting as its own destination is planned no further
-    // until they drain: the rest wait in the event log, unread (0: no limit).
+    // A webhook with this many deliveries waiting is planned no further until they drain: its
+    // events wait in the event log, unread (0: no limit). Looked at before each read, so a
+    // pass may take it past the limit by up to one batch.
     std::int64_t max_waiting_per_destination = 10000;
     int batch = 100;        // deliveries of one queue per turn
     int max_attempts = 12;  // then dead, until an admin replays it
@@ -94,18 +95,27 @@ public:
     virtual bool Owns(std::string_view destination) const = 0;
     // Called in the planner's transaction before its events: reads what planning needs.
     virtual void BeginPlan() = 0;
-    // After BeginPlan: the streams this channel plans for — each reads the event log with a
-    // cursor of its own. A webhook is one (its name); pushes are one ("push:").
+    // After BeginPlan: the streams this channel plans for now — each reads the event log with
+    // a cursor of its own. A webhook is one (its name); pushes are one ("push:").
     virtual std::vector<std::string> Streams() = 0;
 
-    // The stream of a destination this channel owns.
-    virtual std::string StreamOf(const std::string& destination) const { return destination; }
+    // Whether `stream` is this channel's and kept though not planned for now (a disabled
+    // webhook): what it had not read yet is still planned (parked deliveries) before its
+    // cursor goes, as if it had read on to the moment it stopped.
+    virtual bool Keeps(const std::string& /*stream*/) const { return false; }
 
-    // Appends the deliveries of `event` (of full type `type`, "rmaker.event.alert") to `out`:
-    // destination (`webhook`), order key, event id and type, body.
+    // Whether this channel's streams are held back by their own waiting deliveries
+    // (max_waiting_per_destination): a webhook's are; pushes, whose destinations are each
+    // phone, are not.
+    virtual bool Capped() const { return true; }
+
+    // Appends the deliveries of `event` (of full type `type`, "rmaker.event.alert") for those
+    // of `streams` that are this channel's to `out`: destination (`webhook`), order key, event
+    // id and type, body.
     virtual void Plan(
         const storage::EventRow& event,
         const std::string& type,
+        const std::set<std::string>& streams,
         std::vector<storage::DeliveryRow>& out
     ) = 0;
     // The destination for one worker turn, sending through `poster`.
@@ -144,7 +154,7 @@ public:
     // One planner pass: for each stream not held back by its waiting deliveries, queues the
     // deliveries of up to `max_events` events after its cursor and moves it; returns the
     // deliveries queued. The first pass of a fresh store starts at the newest event, and a new
-    // stream at the planner's head (destinations get events from their creation on).
+    // stream where the last pass ended (destinations get events from their creation on).
     int Plan(int max_events = 2000);
     // One worker turn with `poster`: takes a due queue nobody is delivering and sends its
     // deliveries in order until one fails; returns those sent, or -1 when no queue was due.
@@ -172,10 +182,11 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::atomic<bool> stopping_{false};       // set under mutex_ (the waits read it there too)
-    std::uint64_t planned_generation_ = 0;    // bumped when a pass queued deliveries
-    std::atomic<bool> backlog_{false};        // the last pass took as many events as it may
-    std::atomic<bool> lagging_{false};        // a stream was held back or is behind the log's end
+    std::atomic<bool> stopping_{false};     // set under mutex_ (the waits read it there too)
+    std::uint64_t planned_generation_ = 0;  // bumped when a pass queued deliveries
+    std::atomic<bool> backlog_{false};      // the last pass took as many events as it may
+    std::atomic<bool> held_{false};         // the last pass found only held-back streams behind
+    std::atomic<bool> lagging_{true};       // a stream may be behind the log's end (true at start)
     std::optional<std::int64_t> read_floor_;  // every stream had read up to here (planner's)
     std::set<std::pair<std::string, std::string>> busy_;  // queues a worker is delivering
     std::vector<std::thread> threads_;

@@ -57,20 +57,26 @@ void WebhookChannel::BeginPlan() {
         filters_version_ = filters;
     }
     for (const auto& row : db_.Webhooks().List()) {
-        if (row.enabled) {
-            auto webhook = WebhookOf(row);
-            std::unordered_set<std::string> nodes(webhook.nodes.begin(), webhook.nodes.end());
-            targets_.push_back(Target{std::move(webhook), std::move(nodes)});
-        }
+        auto webhook = WebhookOf(row);
+        std::unordered_set<std::string> nodes(webhook.nodes.begin(), webhook.nodes.end());
+        targets_.push_back(Target{std::move(webhook), std::move(nodes)});
     }
 }
 
 std::vector<std::string> WebhookChannel::Streams() {
     std::vector<std::string> names;
     for (const auto& t : targets_) {
-        names.push_back(t.webhook.name);
+        if (t.webhook.enabled) {
+            names.push_back(t.webhook.name);
+        }
     }
     return names;
+}
+
+bool WebhookChannel::Keeps(const std::string& stream) const {
+    return std::any_of(targets_.begin(), targets_.end(), [&](const Target& t) {
+        return t.webhook.name == stream && !t.webhook.enabled;
+    });
 }
 
 const std::string& WebhookChannel::UserOf(const storage::EventRow& event) {
@@ -101,10 +107,16 @@ const FilterLevels& WebhookChannel::LevelsOf(
 }
 
 void WebhookChannel::Plan(
-    const storage::EventRow& e, const std::string& type, std::vector<storage::DeliveryRow>& out
+    const storage::EventRow& e,
+    const std::string& type,
+    const std::set<std::string>& streams,
+    std::vector<storage::DeliveryRow>& out
 ) {
     const bool object = ShapedLikeObject(e.payload);
     for (const auto& t : targets_) {
+        if (streams.count(t.webhook.name) == 0) {
+            continue;
+        }
         const auto& listed = t.webhook.events;
         const auto ev = std::find_if(listed.begin(), listed.end(), [&](const auto& x) {
             return x.event_name == type;

@@ -9,6 +9,7 @@
 // event for receivers that de-duplicate). Only a 2xx answer counts as sent.
 #pragma once
 
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -28,10 +29,12 @@ public:
     // DeliveryChannel
     bool Owns(std::string_view destination) const override;
     void BeginPlan() override;
-    std::vector<std::string> Streams() override;  // the enabled integrations
+    std::vector<std::string> Streams() override;           // the enabled integrations
+    bool Keeps(const std::string& stream) const override;  // a disabled integration
     void Plan(
         const storage::EventRow& event,
         const std::string& type,
+        const std::set<std::string>& streams,
         std::vector<storage::DeliveryRow>& out
     ) override;
     Destination Open(const std::string& destination, Poster& poster) override;
@@ -50,7 +53,7 @@ private:
     storage::Database& db_;
     WebhookService& webhooks_;
     EventFilterService& filters_;
-    std::vector<Target> targets_;  // of this planner pass
+    std::vector<Target> targets_;  // every integration, for this planner pass
     // Kept across passes while the versions of the mappings and the filters stay the same
     // (read in the planner's transaction), at most kMaxCached entries each.
     std::unordered_map<std::string, std::string> primary_of_;  // node → its primary user

@@ -61,10 +61,6 @@ std::vector<std::string> PushChannel::Streams() {
     return {std::string(kPrefix)};
 }
 
-std::string PushChannel::StreamOf(const std::string& /*destination*/) const {
-    return std::string(kPrefix);
-}
-
 PushSender* PushChannel::SenderFor(const std::string& platform) const {
     if (platform == "GCM") {
         return senders_.fcm;
@@ -94,9 +90,13 @@ const std::string& PushChannel::TitleOf(const std::string& node_id) {
 }
 
 void PushChannel::Plan(
-    const storage::EventRow& event, const std::string& type, std::vector<storage::DeliveryRow>& out
+    const storage::EventRow& event,
+    const std::string& type,
+    const std::set<std::string>& streams,
+    std::vector<storage::DeliveryRow>& out
 ) {
-    if (!Enabled() || type != kPushedEvent || event.node_id.empty()) {
+    if (!Enabled() || type != kPushedEvent || event.node_id.empty() ||
+        streams.count(std::string(kPrefix)) == 0) {
         return;
     }
     const auto payload = ParseOr(event.payload, boost::json::object{});

@@ -5,6 +5,7 @@
 // A token the service calls invalid is forgotten: its endpoint is removed.
 #pragma once
 
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,11 +39,13 @@ public:
     // One stream for every endpoint ("push:"), never held back by its waiting deliveries:
     // each endpoint is a destination of its own.
     std::vector<std::string> Streams() override;
-    std::string StreamOf(const std::string& destination) const override;
+
+    bool Capped() const override { return false; }
 
     void Plan(
         const storage::EventRow& event,
         const std::string& type,
+        const std::set<std::string>& streams,
         std::vector<storage::DeliveryRow>& out
     ) override;
     events::Destination Open(const std::string& destination, events::Poster& poster) override;
