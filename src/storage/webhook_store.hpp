@@ -53,7 +53,8 @@ public:
     virtual std::optional<WebhookRow> Find(std::string_view name) = 0;
     // Every webhook, by name.
     virtual std::vector<WebhookRow> List() = 0;
-    // Deletes the webhook with its deliveries and queues; false when there was none.
+    // Deletes the webhook with its deliveries, queues and place in the event log; false when
+    // there was none.
     virtual bool Delete(std::string_view name) = 0;
 
     // Queues a delivery (id ignored); its queue becomes due at `now_ms` if it was not waiting.

@@ -41,6 +41,9 @@ public:
 
     Result Post(const PostRequest& r) override {
         sent.push_back(Sent{r.url, r.headers, boost::json::parse(r.body).as_object(), r.body});
+        if (r.url == failing_url) {
+            return Result{503, "", ""};
+        }
         if (script.empty()) {
             return Result{fallback, fallback == 0 ? "refused" : "", ""};
         }
@@ -60,6 +63,7 @@ public:
 
     std::deque<int> script;
     int fallback = 200;
+    std::string failing_url;  // always answers 503
     std::vector<Sent> sent;
 };
 
@@ -534,6 +538,64 @@ TEST_F(WebhookServiceTest, AnIntegrationDisabledWhileHeldBackKeepsWhatItHadNotRe
         values.push_back(s.body.at("data").at("params").at("Light").at("on").as_int64());
     }
     EXPECT_EQ(values, (std::vector<std::int64_t>{0, 1, 2, 3}));
+}
+
+// The same over several passes beside an integration that goes on: the disabled one gets what
+// it had not read up to when it stopped, nothing logged after, and the node events it had not
+// read stay until it read them; removing an integration removes its place in the log.
+TEST_F(WebhookServiceTest, ADisabledIntegrationReadsUpToWhereItStoppedWhileOthersGoOn) {
+    delivery_.max_waiting_per_destination = 2;
+    dispatcher_ = Dispatcher();
+    auto down = Hook("h1", {kParams});
+    down.url = "http://down.example/hook";
+    poster_.failing_url = *down.url;
+    service_->Add(admin_, down);
+    service_->Add(admin_, Hook("h2", {kParams}));
+    for (int i = 0; i < 3; ++i) {
+        Params("node-a", i);
+    }
+    EXPECT_EQ(dispatcher_->Plan(), 6);
+    Drain();  // h2's three; h1's first fails and its queue backs off
+    Params("node-a", 3);
+    Params("node-a", 4);
+    EXPECT_EQ(dispatcher_->Plan(), 2);              // h2's; h1 is held back with 3 waiting
+    Drain();                                        // h2's sent; h1's queue backs off
+    const auto unread = db_.Events().LastId() - 1;  // event 3, the first h1 has not read
+
+    WebhookInput off;
+    off.webhook_name = "h1";
+    off.enabled = false;
+    service_->Update(admin_, "update_enabled", off);
+    Params("node-a", 5);                 // h2 takes it; h1 had stopped
+    EXPECT_EQ(dispatcher_->Plan(1), 2);  // h1: event 3; h2: event 5
+    // Event 4, which h1 has not read yet (and is not the newest), stays.
+    ASSERT_FALSE(db_.Events().ListAfter(unread, 1).empty());
+    EXPECT_EQ(db_.Events().ListAfter(unread, 1)[0].id, unread + 1);
+    Params("node-a", 6);
+    EXPECT_EQ(dispatcher_->Plan(1), 2);  // h1: event 4, its stop; h2: event 6
+    EXPECT_EQ(dispatcher_->Plan(1), 0);
+    EXPECT_EQ(db_.Events().Cursors("stream:").size(), 1u);  // h2's
+    EXPECT_TRUE(db_.Events().Cursors("stop:").empty());
+
+    std::vector<std::int64_t> h1;
+    for (const auto& d : db_.Webhooks().ListDeliveries("h1", false, 0, 100)) {
+        h1.push_back(
+            boost::json::parse(d.body).at("data").at("params").at("Light").at("on").as_int64()
+        );
+    }
+    EXPECT_EQ(h1, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+    poster_.sent.clear();
+    Drain();
+    std::vector<std::int64_t> h2;
+    for (const auto& s : poster_.sent) {
+        if (s.body.at("webhook_name").as_string() == "h2") {
+            h2.push_back(s.body.at("data").at("params").at("Light").at("on").as_int64());
+        }
+    }
+    EXPECT_EQ(h2, (std::vector<std::int64_t>{5, 6}));
+
+    service_->Remove(admin_, std::string("h2"));
+    EXPECT_TRUE(db_.Events().Cursors("stream:").empty());
 }
 
 }  // namespace

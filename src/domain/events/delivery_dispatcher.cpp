@@ -17,6 +17,9 @@ namespace {
 
 constexpr std::string_view kConsumer = "deliveries";   // the planner's head in the event log
 constexpr std::string_view kStreamPrefix = "stream:";  // a stream's cursor: "stream:<name>"
+// Where a stream that stopped (a disabled webhook) reads up to: "stop:<name>", the log's end
+// when the planner first found it stopped.
+constexpr std::string_view kStopPrefix = "stop:";
 // The planner looks for new events this often, unless its last pass found more than it takes:
 // fewer, larger write transactions while events keep coming (each commit writes the pages it
 // touched), for at most this much added latency.
@@ -111,8 +114,19 @@ int DeliveryDispatcher::Plan(int max_events) {
                 position.emplace(std::move(stream), *head);
             }
         }
-        std::set<std::string> draining;  // kept streams planned up to now before they go
-        std::set<std::string> stored;    // streams with a cursor row
+        // Kept streams (a disabled webhook) read up to where they stopped, then go.
+        std::map<std::string, std::int64_t> draining;  // stream → its stop
+        std::map<std::string, std::int64_t> stops;
+        for (const auto& [consumer, at] : events.Cursors(kStopPrefix)) {
+            stops.emplace(consumer.substr(kStopPrefix.size()), at);
+        }
+        std::set<std::string> stored;  // streams with a cursor row
+        const auto forget = [&](const std::string& stream) {
+            events.DeleteCursor(std::string(kStreamPrefix) + stream);
+            if (stops.count(stream) != 0) {
+                events.DeleteCursor(std::string(kStopPrefix) + stream);
+            }
+        };
         for (const auto& [consumer, at] : events.Cursors(kStreamPrefix)) {
             auto stream = consumer.substr(kStreamPrefix.size());
             if (const auto it = position.find(stream); it != position.end()) {
@@ -123,21 +137,35 @@ int DeliveryDispatcher::Plan(int max_events) {
             const auto keeper = std::find_if(channels_.begin(), channels_.end(), [&](auto* c) {
                 return c->Keeps(stream);
             });
-            if (keeper == channels_.end() || at >= *head) {
-                events.DeleteCursor(consumer);  // removed, or read up to when it stopped
+            auto stop = stops.find(stream);
+            if (keeper != channels_.end() && stop == stops.end()) {
+                stop = stops.emplace(stream, *head).first;  // stopped since the last pass
+                events.SetCursor(std::string(kStopPrefix) + stream, *head);
+            }
+            if (keeper == channels_.end() || at >= stop->second) {
+                forget(stream);  // removed, or read up to where it stopped
                 continue;
             }
             channel_of.emplace(stream, *keeper);
             position.emplace(stream, at);
             stored.insert(stream);
-            draining.insert(std::move(stream));
+            draining.emplace(std::move(stream), stop->second);
+        }
+        for (const auto& [stream, stop] : stops) {
+            if (draining.count(stream) == 0 && stored.count(stream) != 0) {
+                events.DeleteCursor(std::string(kStopPrefix) + stream);  // enabled again
+            }
         }
         const auto before = position;
         // Streams at one position read the log together; one holding max_waiting deliveries of
-        // its own waits, its events kept unread. A draining stream reads up to the head only.
+        // its own waits, its events kept unread. A draining stream reads up to its stop only.
+        const auto end_of = [&](const std::string& stream) {
+            const auto it = draining.find(stream);
+            return it != draining.end() ? it->second : last;
+        };
         std::map<std::int64_t, std::set<std::string>> readers;
         for (const auto& [stream, at] : position) {
-            const auto end = draining.count(stream) != 0 ? *head : last;
+            const auto end = end_of(stream);
             if (at >= end) {
                 continue;
             }
@@ -154,13 +182,14 @@ int DeliveryDispatcher::Plan(int max_events) {
         for (const auto& [at, streams] : readers) {
             const auto batch = events.ListAfter(at, max_events);
             more = more || static_cast<int>(batch.size()) == max_events;
-            // A draining stream reads up to the head only: so does its group, this pass.
-            const bool to_head = std::any_of(streams.begin(), streams.end(), [&](auto& s) {
-                return draining.count(s) != 0;
-            });
+            // A draining stream reads up to its stop only: so does its group, this pass.
+            std::int64_t group_end = last;
+            for (const auto& stream : streams) {
+                group_end = std::min(group_end, end_of(stream));
+            }
             std::int64_t read_to = at;
             for (const auto& e : batch) {
-                if (to_head && e.id > *head) {
+                if (e.id > group_end) {
                     break;
                 }
                 const auto type = FullEventName(e.event_type);
@@ -180,13 +209,13 @@ int DeliveryDispatcher::Plan(int max_events) {
         }
         std::int64_t least = last;
         for (const auto& [stream, at] : position) {
-            if (draining.count(stream) != 0 && at >= *head) {
-                events.DeleteCursor(std::string(kStreamPrefix) + stream);  // read to its stop
+            if (draining.count(stream) != 0 && at >= end_of(stream)) {
+                forget(stream);  // read up to its stop
             } else if (at != before.at(stream) || stored.count(stream) == 0) {
                 events.SetCursor(std::string(kStreamPrefix) + stream, at);
             }
             least = std::min(least, at);
-            lagging = lagging || at < (draining.count(stream) != 0 ? *head : last);
+            lagging = lagging || at < end_of(stream);
         }
         // Nodes' events are read by nothing else: they go once every stream read them (ingest
         // writes one per report while a destination takes them). The range starts below the

@@ -119,6 +119,13 @@ std::vector<WebhookRow> SqliteWebhookStore::List() {
 bool SqliteWebhookStore::Delete(std::string_view name) {
     db_.InBatches("DELETE FROM webhook_deliveries", "webhook_deliveries", "webhook = ?", name);
     db_.Execute("DELETE FROM webhook_queues WHERE webhook = ?", name);
+    // Its place in the event log (the delivery planner's stream and stop): one added again
+    // under this name starts afresh.
+    db_.Execute(
+        "DELETE FROM outbox_cursors WHERE consumer = 'stream:' || ? OR consumer = 'stop:' || ?",
+        name,
+        name
+    );
     return db_.Execute("DELETE FROM webhooks WHERE name = ?", name) > 0;
 }
 
