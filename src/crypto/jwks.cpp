@@ -14,6 +14,7 @@
 
 #include "core/json.hpp"
 #include "crypto/base64.hpp"
+#include "crypto/jws.hpp"
 #include "crypto/openssl_support.hpp"
 
 namespace rainmaker::crypto {
@@ -48,19 +49,6 @@ std::string_view View(const boost::json::string& s) {
 const boost::json::string* StringMember(const boost::json::object& object, std::string_view key) {
     const boost::json::value* value = object.if_contains(key);
     return value != nullptr && value->is_string() ? &value->get_string() : nullptr;
-}
-
-// The JSON object a base64url segment holds, or nullopt.
-std::optional<boost::json::object> DecodeObject(std::string_view segment) {
-    const std::optional<std::string> json = Base64UrlDecode(segment);
-    if (!json) {
-        return std::nullopt;
-    }
-    std::optional<boost::json::value> value = core::ParseUntrustedJson(*json, kMaxJsonDepth);
-    if (!value || !value->is_object()) {
-        return std::nullopt;
-    }
-    return std::move(value->get_object());
 }
 
 // The bytes of the base64url string member `key` of `jwk`, or nullopt.
@@ -187,36 +175,21 @@ bool SignatureVerifies(Alg alg, EVP_PKEY* key, std::string_view input, std::stri
 }
 
 std::optional<boost::json::object> Verify(std::string_view token, std::string_view jwks) {
-    // '=' is not part of JWS and would let one token have several spellings.
-    if (token.size() > kMaxJwksTokenBytes || jwks.size() > kMaxJwksBytes ||
-        token.find('=') != std::string_view::npos) {
+    if (jwks.size() > kMaxJwksBytes) {
         return std::nullopt;
     }
-    const std::size_t first_dot = token.find('.');
-    if (first_dot == std::string_view::npos) {
+    const std::optional<JwsParts> jws = ReadJws(token, kMaxJwksTokenBytes);
+    if (!jws) {
         return std::nullopt;
     }
-    const std::size_t second_dot = token.find('.', first_dot + 1);
-    if (second_dot == std::string_view::npos ||
-        token.find('.', second_dot + 1) != std::string_view::npos) {
-        return std::nullopt;
-    }
-
-    const std::optional<boost::json::object> header = DecodeObject(token.substr(0, first_dot));
-    if (!header || header->contains("crit")) {
-        return std::nullopt;
-    }
-    const boost::json::string* alg_name = StringMember(*header, "alg");
+    const boost::json::object& header = jws->header;
+    const boost::json::string* alg_name = StringMember(header, "alg");
     if (alg_name == nullptr || (View(*alg_name) != "RS256" && View(*alg_name) != "ES256")) {
         return std::nullopt;
     }
     const Alg alg = View(*alg_name) == "RS256" ? Alg::kRs256 : Alg::kEs256;
-    const boost::json::string* kid = StringMember(*header, "kid");
-    if (kid == nullptr && header->contains("kid")) {
-        return std::nullopt;
-    }
-    const std::optional<std::string> signature = Base64UrlDecode(token.substr(second_dot + 1));
-    if (!signature) {
+    const boost::json::string* kid = StringMember(header, "kid");
+    if (kid == nullptr && header.contains("kid")) {
         return std::nullopt;
     }
 
@@ -226,15 +199,14 @@ std::optional<boost::json::object> Verify(std::string_view token, std::string_vi
     if (keys == nullptr || !keys->is_array()) {
         return std::nullopt;
     }
-    const std::string_view input = token.substr(0, second_dot);
     for (const boost::json::value& jwk : keys->get_array()) {
         if (!jwk.is_object() || !Counts(jwk.get_object(), alg, kid)) {
             continue;
         }
         const PkeyPtr key =
             alg == Alg::kRs256 ? RsaKey(jwk.get_object()) : P256Key(jwk.get_object());
-        if (key && SignatureVerifies(alg, key.get(), input, *signature)) {
-            return DecodeObject(token.substr(first_dot + 1, second_dot - first_dot - 1));
+        if (key && SignatureVerifies(alg, key.get(), jws->signing_input, jws->signature)) {
+            return DecodeJwsObject(jws->payload);
         }
     }
     return std::nullopt;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/json.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/openssl_support.hpp"
 
@@ -54,6 +55,44 @@ std::string SignJws(
     const std::string signature = DigestSign(key.get(), token);
     token += "." + Base64UrlEncode(rsa ? signature : detail::EcdsaDerToRaw(signature));
     return token;
+}
+
+std::optional<boost::json::object> DecodeJwsObject(std::string_view segment) {
+    constexpr std::size_t kMaxDepth = 16;  // headers and claims are flat in practice
+    const std::optional<std::string> json = Base64UrlDecode(segment);
+    if (!json) {
+        return std::nullopt;
+    }
+    std::optional<boost::json::value> value = core::ParseUntrustedJson(*json, kMaxDepth);
+    if (!value || !value->is_object()) {
+        return std::nullopt;
+    }
+    return std::move(value->get_object());
+}
+
+std::optional<JwsParts> ReadJws(std::string_view token, std::size_t max_bytes) {
+    if (token.size() > max_bytes || token.find('=') != std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::size_t first_dot = token.find('.');
+    if (first_dot == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::size_t second_dot = token.find('.', first_dot + 1);
+    if (second_dot == std::string_view::npos ||
+        token.find('.', second_dot + 1) != std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::optional<boost::json::object> header = DecodeJwsObject(token.substr(0, first_dot));
+    std::optional<std::string> signature = Base64UrlDecode(token.substr(second_dot + 1));
+    if (!header || header->contains("crit") || !signature) {
+        return std::nullopt;
+    }
+    return JwsParts{
+        std::move(*header),
+        token.substr(0, second_dot),
+        token.substr(first_dot + 1, second_dot - first_dot - 1),
+        std::move(*signature)};
 }
 
 }  // namespace rainmaker::crypto

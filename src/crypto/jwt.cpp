@@ -18,6 +18,7 @@
 #include "core/utf8.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
+#include "crypto/jws.hpp"
 #include "crypto/openssl_support.hpp"
 
 namespace rainmaker::crypto {
@@ -268,19 +269,6 @@ bool VerifyEs256(EVP_PKEY* key, std::string_view input, std::string_view raw) {
 
 // ---- Parsing -------------------------------------------------------------------------------
 
-std::optional<boost::json::object> DecodeJsonObject(std::string_view segment) {
-    const std::optional<std::string> json = Base64UrlDecode(segment);
-    if (!json) {
-        return std::nullopt;
-    }
-    boost::json::error_code ec;
-    boost::json::value value = boost::json::parse(*json, ec);
-    if (ec || !value.is_object()) {
-        return std::nullopt;
-    }
-    return std::move(value.get_object());
-}
-
 bool HasString(const boost::json::object& object, std::string_view key, std::string_view want) {
     const boost::json::value* value = object.if_contains(key);
     return value != nullptr && value->is_string() && View(value->get_string()) == want;
@@ -289,30 +277,13 @@ bool HasString(const boost::json::object& object, std::string_view key, std::str
 std::optional<boost::json::object> VerifyToken(
     EVP_PKEY* key, const std::string& kid, std::string_view token
 ) {
-    // '=' is not part of JWS and would let one token have several spellings.
-    if (token.size() > JwtSigner::kMaxTokenBytes || token.find('=') != std::string_view::npos) {
+    const std::optional<JwsParts> jws = ReadJws(token, JwtSigner::kMaxTokenBytes);
+    if (!jws || !HasString(jws->header, "alg", "ES256") || !HasString(jws->header, "kid", kid) ||
+        (jws->header.contains("typ") && !HasString(jws->header, "typ", "JWT")) ||
+        !VerifyEs256(key, jws->signing_input, jws->signature)) {
         return std::nullopt;
     }
-    const std::size_t first_dot = token.find('.');
-    if (first_dot == std::string_view::npos) {
-        return std::nullopt;
-    }
-    const std::size_t second_dot = token.find('.', first_dot + 1);
-    if (second_dot == std::string_view::npos ||
-        token.find('.', second_dot + 1) != std::string_view::npos) {
-        return std::nullopt;
-    }
-    const std::optional<boost::json::object> header = DecodeJsonObject(token.substr(0, first_dot));
-    if (!header || !HasString(*header, "alg", "ES256") || !HasString(*header, "kid", kid) ||
-        (header->contains("typ") && !HasString(*header, "typ", "JWT")) ||
-        header->contains("crit")) {
-        return std::nullopt;
-    }
-    const std::optional<std::string> signature = Base64UrlDecode(token.substr(second_dot + 1));
-    if (!signature || !VerifyEs256(key, token.substr(0, second_dot), *signature)) {
-        return std::nullopt;
-    }
-    return DecodeJsonObject(token.substr(first_dot + 1, second_dot - first_dot - 1));
+    return DecodeJwsObject(jws->payload);
 }
 
 }  // namespace
