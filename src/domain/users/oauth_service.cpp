@@ -321,8 +321,8 @@ std::string OAuthService::Callback(const CallbackInput& in) {
         email = ClaimText(claims, "email");
         name = ClaimText(claims, "name");
     } catch (const OAuthFailure& f) {
-        core::log::Warn("OAuth sign-in through " + provider->name + " refused: " + f.description);
-        throw back(f.error, f.description);
+        core::log::Warn("OAuth sign-in through " + provider->name + " refused: " + f.what());
+        throw back(f.error, f.what());
     } catch (const passthrough::ExternalCallFailed& e) {
         core::log::Warn("OAuth sign-in through " + provider->name + ": " + e.what());
         throw back("server_error", "the provider could not be reached");

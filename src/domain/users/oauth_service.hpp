@@ -70,13 +70,10 @@ void CheckOAuthConfig(const OAuthConfig& config);
 class OAuthFailure : public std::runtime_error {
 public:
     OAuthFailure(std::string code, std::string text, int http_status = 400)
-        : std::runtime_error(text),
-          error(std::move(code)),
-          description(std::move(text)),
-          status(http_status) {}
+        : std::runtime_error(text), error(std::move(code)), status(http_status) {}
 
     std::string error;  // invalid_request, invalid_client, invalid_grant, access_denied, ...
-    std::string description;
+                        // (what(): the error_description)
     int status = 400;
     std::string redirect;  // the app's redirect URI with ?error=..., or ""
 };

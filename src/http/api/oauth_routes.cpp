@@ -45,7 +45,7 @@ ApiResponse Answer(const OAuthFailure& f) {
         return Redirect(f.redirect);
     }
     auto response = ApiResponse::Json(
-        boost::json::object{{"error", f.error}, {"error_description", f.description}}, f.status
+        boost::json::object{{"error", f.error}, {"error_description", f.what()}}, f.status
     );
     response.headers.emplace_back("Cache-Control", "no-store");
     return response;
