@@ -177,6 +177,22 @@ TEST(ConfigOta, ReadsThePushPaceAndTheUrlLifetime) {
     EXPECT_THROW(Load("[ota]\nurl_valid_seconds = 604801\n"), std::runtime_error);
 }
 
+TEST(ConfigDelivery, ReadsTheWaitingLimitPerDestinationWithinItsRange) {
+    EXPECT_EQ(Load("").delivery.max_waiting_per_destination, 10000);
+    EXPECT_EQ(
+        Load("[delivery]\nmax_waiting_per_destination = 0\n").delivery.max_waiting_per_destination,
+        0  // no limit
+    );
+    EXPECT_EQ(
+        Load("[delivery]\nmax_waiting_per_destination = 500\n")
+            .delivery.max_waiting_per_destination,
+        500
+    );
+    EXPECT_THROW(Load("[delivery]\nmax_waiting_per_destination = -1\n"), std::runtime_error);
+    EXPECT_THROW(Load("[delivery]\nmax_waiting_per_destination = 100000001\n"), std::runtime_error);
+    EXPECT_THROW(Load("[delivery]\nmax_waiting_per_destination = \"many\"\n"), std::runtime_error);
+}
+
 TEST(ConfigAdmin, ReadsTheNodeSearchBudgetWithinItsRange) {
     EXPECT_EQ(Load("").admin_nodes.search_budget, std::chrono::milliseconds(1000));
     EXPECT_EQ(
