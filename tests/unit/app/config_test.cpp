@@ -179,17 +179,19 @@ TEST(ConfigOta, ReadsThePushPaceAndTheUrlLifetime) {
 
 TEST(ConfigDelivery, ReadsTheWaitingLimitPerDestinationWithinItsRange) {
     EXPECT_EQ(Load("").delivery.max_waiting_per_destination, 10000);
-    EXPECT_EQ(
-        Load("[delivery]\nmax_waiting_per_destination = 0\n").delivery.max_waiting_per_destination,
-        0  // no limit
+    const auto none = Load("[delivery]\nmax_waiting_per_destination = 0\n");  // no limit
+    EXPECT_EQ(none.delivery.max_waiting_per_destination, 0);
+    EXPECT_NO_THROW(CheckConfig(none));
+    const auto c = Load("[delivery]\nmax_waiting_per_destination = 500\n");
+    EXPECT_EQ(c.delivery.max_waiting_per_destination, 500);
+    EXPECT_NO_THROW(CheckConfig(c));
+    EXPECT_THROW(
+        CheckConfig(Load("[delivery]\nmax_waiting_per_destination = -1\n")), std::runtime_error
     );
-    EXPECT_EQ(
-        Load("[delivery]\nmax_waiting_per_destination = 500\n")
-            .delivery.max_waiting_per_destination,
-        500
+    EXPECT_THROW(
+        CheckConfig(Load("[delivery]\nmax_waiting_per_destination = 100000001\n")),
+        std::runtime_error
     );
-    EXPECT_THROW(Load("[delivery]\nmax_waiting_per_destination = -1\n"), std::runtime_error);
-    EXPECT_THROW(Load("[delivery]\nmax_waiting_per_destination = 100000001\n"), std::runtime_error);
     EXPECT_THROW(Load("[delivery]\nmax_waiting_per_destination = \"many\"\n"), std::runtime_error);
 }
 
