@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages rainmaker-server needs to build, test and run (clang and its
-# libFuzzer runtime for the fuzz targets).
+# libFuzzer runtime for the fuzz targets; PostgreSQL 15 for the storage tests, which start their
+# own throwaway server with tests/support/postgres_server.sh).
+# postgresql-15 also creates (and where it can, starts) Debian's "main" cluster on port 5432: left
+# alone, as no test uses it (theirs runs on a free port, from its own data directory).
 # Only what is missing is installed; uses sudo when not root.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
-  libsqlite3-dev libsodium-dev libssl-dev libcurl4-openssl-dev
+  libsqlite3-dev libpq-dev postgresql-15 libsodium-dev libssl-dev libcurl4-openssl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libicu-dev
   libhowardhinnant-date-dev tzdata libzip-dev
   libgtest-dev libgmock-dev
