@@ -1,4 +1,5 @@
-# Writes OUT: a C++ file holding every DIR/V*.sql as {version, name, sql}, sorted by name.
+# Writes OUT: a C++ file holding every DIR/V*.sql as {version, name, sql}, sorted by name, as
+# rainmaker::storage::<NS>::Migrations() (declared in storage/<NS>/<NS>_database.hpp).
 file(GLOB files ${DIR}/V*.sql)
 list(SORT files)
 set(body "")
@@ -10,5 +11,5 @@ foreach(f IN LISTS files)
   file(READ ${f} sql)
   string(APPEND body "    {${version}, \"${name}\", R\"rmsql(${sql})rmsql\"},\n")
 endforeach()
-file(WRITE ${OUT}.tmp "// Generated from src/storage/sqlite/migrations by cmake/EmbedMigrations.cmake.\n#include \"storage/sqlite/migrations.hpp\"\n\nnamespace rainmaker::storage::sqlite {\n\nconst std::vector<Migration>& Migrations() {\n    static const std::vector<Migration> kMigrations = {\n${body}    };\n    return kMigrations;\n}\n\n}  // namespace rainmaker::storage::sqlite\n")
+file(WRITE ${OUT}.tmp "// Generated from src/storage/${NS}/migrations by cmake/EmbedMigrations.cmake.\n#include \"storage/${NS}/${NS}_database.hpp\"\n\nnamespace rainmaker::storage::${NS} {\n\nconst std::vector<sql::Migration>& Migrations() {\n    static const std::vector<sql::Migration> kMigrations = {\n${body}    };\n    return kMigrations;\n}\n\n}  // namespace rainmaker::storage::${NS}\n")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

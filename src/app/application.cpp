@@ -73,6 +73,7 @@
 #include "outbound/open_meteo_weather.hpp"
 #include "outbound/routing_sender.hpp"
 #include "storage/files/file_blob_store.hpp"
+#include "storage/postgres/postgres_database.hpp"
 #include "storage/s3/s3_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 
@@ -258,13 +259,20 @@ std::unique_ptr<storage::BlobStore> MakeBlobStore(const Config& c, const core::C
     );
 }
 
+std::unique_ptr<storage::Database> OpenDatabase(const Config& c) {
+    if (c.database_backend == "postgres") {
+        return std::make_unique<storage::postgres::PostgresDatabase>(c.database_url);
+    }
+    return std::make_unique<storage::sqlite::SqliteDatabase>(c.data_dir / "rainmaker.db");
+}
+
 }  // namespace
 
 struct Application::Parts {
     explicit Parts(Config c)
         : issue_https_cert(c.http.https.cert_file.empty()),
           config(PrepareDataDir(std::move(c))),
-          db(std::make_unique<storage::sqlite::SqliteDatabase>(config.data_dir / "rainmaker.db")),
+          db(OpenDatabase(config)),
           blobs(MakeBlobStore(config, clock)),
           signer(crypto::JwtSigner::LoadOrCreate(config.data_dir / "keys" / "token-signing.pem")),
           ca(crypto::CertificateAuthority::LoadOrCreate(config.data_dir / "tls")),

@@ -310,6 +310,8 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     ReadPush(t, c.fcm, c.apns);
     ReadOAuth(t, c.oauth);
     Read(t, "storage.blob_backend", c.blob_backend);
+    Read(t, "storage.backend", c.database_backend);
+    Read(t, "storage.url", c.database_url);
     Read(t, "storage.s3.endpoint", c.s3.endpoint);
     Read(t, "storage.s3.public_endpoint", c.s3.public_endpoint);
     Read(t, "storage.s3.bucket", c.s3.bucket);
@@ -536,6 +538,14 @@ void CheckConfig(const Config& c) {
     if (c.blob_backend != "files" && c.blob_backend != "s3") {
         throw std::runtime_error("config: storage.blob_backend must be files or s3");
     }
+    if (c.database_backend != "sqlite" && c.database_backend != "postgres") {
+        throw std::runtime_error("config: storage.backend must be sqlite or postgres");
+    }
+    if (c.database_backend == "postgres" && c.database_url.empty()) {
+        throw std::runtime_error(
+            "config: storage.backend postgres needs storage.url (or RAINMAKER_DATABASE_URL)"
+        );
+    }
     if (c.blob_backend == "s3") {
         storage::s3::CheckS3Config(c.s3);
         // S3's presigned URLs live 7 days at most.
@@ -626,6 +636,15 @@ void ApplyEnvironment(Config& c) {
     }
     if (const char* v = env("RAINMAKER_LOG_LEVEL")) {
         c.log_level = v;
+    }
+    if (const char* v = env("RAINMAKER_DATABASE_BACKEND")) {
+        c.database_backend = v;
+    }
+    if (const char* v = env("RAINMAKER_DATABASE_URL")) {
+        c.database_url = v;
+        if (!env("RAINMAKER_DATABASE_BACKEND")) {
+            c.database_backend = "postgres";  // a URL names a PostgreSQL database
+        }
     }
     if (const char* v = env("RAINMAKER_BLOB_BACKEND")) {
         c.blob_backend = v;

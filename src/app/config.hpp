@@ -43,6 +43,9 @@ struct Config {
     std::string public_host = "localhost";
     std::uint16_t public_https_port = 0;
     std::filesystem::path data_dir = "data";
+    // Where the stores are: "sqlite" (<data_dir>/rainmaker.db) or "postgres" (database_url).
+    std::string database_backend = "sqlite";
+    std::string database_url;  // postgresql://user:password@host:port/database (libpq's forms)
     // Where firmware images, packages and files are kept: "files" (under blob_dir) or "s3".
     std::string blob_backend = "files";
     std::filesystem::path blob_dir;  // empty = <data_dir>/blobs

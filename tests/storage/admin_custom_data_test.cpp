@@ -22,6 +22,7 @@
 #include "http/api/admin_platform_routes.hpp"
 #include "http/server/router.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -78,7 +79,8 @@ UserSelector ByName(const std::string& name) {
 class AdminCustomDataTest : public ::testing::Test {
 protected:
     AdminCustomDataTest()
-        : db_(dir_.path() / "db.sqlite"),
+        : db_owner_(dir_.path()),
+          db_(*db_owner_),
           signer_(crypto::JwtSigner::LoadOrCreate(dir_.path() / "key.pem")),
           tokens_(*signer_, db_, clock_, auth::TokenConfig{}),
           accounts_(db_, tokens_, sender_, clock_, AccountConfig{}) {
@@ -115,7 +117,8 @@ protected:
 
     testing::TempDir dir_;
     testing::FakeClock clock_;
-    storage::sqlite::SqliteDatabase db_;
+    rainmaker::testing::TestDatabase db_owner_;
+    rainmaker::storage::sql::SqlDatabase& db_;
     std::unique_ptr<crypto::JwtSigner> signer_;
     auth::TokenService tokens_;
     NoMessages sender_;

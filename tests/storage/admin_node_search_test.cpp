@@ -8,7 +8,7 @@
 // the node; the statements of the benchmarked shapes are index searches and those of large
 // scopes never read every node (EXPLAIN QUERY PLAN); a statement past its time budget stops; the
 // service checks each node of a page against the scope again and stops at its budget.
-#include "storage/sqlite/admin_node_search.hpp"
+#include "storage/sql/admin_node_search.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -24,10 +24,10 @@
 
 #include "domain/nodes/admin_node_service.hpp"
 #include "domain/nodes/admin_scope.hpp"
-#include "storage/sqlite/migrations.hpp"
+#include "storage/sql/sql_node_store.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
-#include "storage/sqlite/sqlite_node_store.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -300,7 +300,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     std::map<std::string, Model> nodes_;
 };
 
@@ -600,7 +601,7 @@ TEST_F(AdminNodeSearchTest, BenchmarkedShapesAreIndexSearches) {
     shapes.push_back(scoped_tm);
     for (const auto& f : shapes) {
         for (const auto& query :
-             {SqliteNodeStore::SearchQuery(f, "", 100), SqliteNodeStore::CountQuery(f)}) {
+             {sql::SqlNodeStore::SearchQuery(f, "", 100), sql::SqlNodeStore::CountQuery(f)}) {
             const auto plan = query.Plan(db_);
             ASSERT_FALSE(plan.empty());
             std::string text;
@@ -630,7 +631,7 @@ TEST_F(AdminNodeSearchTest, ATypeWithoutAModelReadsTheRangesOfTheType) {
         f.node_type = "Light";
         f.tags = tags;
         for (const auto& query :
-             {SqliteNodeStore::SearchQuery(f, "", 100), SqliteNodeStore::CountQuery(f)}) {
+             {sql::SqlNodeStore::SearchQuery(f, "", 100), sql::SqlNodeStore::CountQuery(f)}) {
             std::string text;
             for (const auto& line : query.Plan(db_)) {
                 text += line + "\n";
@@ -672,7 +673,8 @@ TEST_F(AdminNodeSearchTest, LargeScopesNeverReadEveryNodeOneByOne) {
                 f.tags = tags;
                 f.scope = FilterOf(scope);
                 for (const auto& query :
-                     {SqliteNodeStore::SearchQuery(f, "", 100), SqliteNodeStore::CountQuery(f)}) {
+                     {sql::SqlNodeStore::SearchQuery(f, "", 100),
+                      sql::SqlNodeStore::CountQuery(f)}) {
                     std::string text;
                     for (const auto& line : query.Plan(db_)) {
                         text += line + "\n";
@@ -907,7 +909,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     NoRevocations revocations_;
     AdminNodeService service_{db_, revocations_, clock_};

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "domain/tags/tag_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -54,7 +55,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     CountingRevocations revocations_{db_};
     AdminNodeService service_{db_, revocations_, clock_};

@@ -26,6 +26,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/stored_json.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -347,7 +348,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     nodes::MappingService mapping_{db_, clock_};
     nodes::NodeIngest ingest_{db_, mapping_, clock_};

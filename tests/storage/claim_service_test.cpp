@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -82,7 +83,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     std::unique_ptr<crypto::CertificateAuthority> ca_ =
         crypto::CertificateAuthority::LoadOrCreate(dir_.path() / "tls");
     CountingRevocations revocations_;

@@ -17,6 +17,7 @@
 #include "domain/nodes/node_ingest.hpp"
 #include "jobs/scheduler.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -210,7 +211,8 @@ protected:
     int Stored() { return db_.Commands().Count({}); }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     nodes::MappingService mapping_{db_, clock_};
     nodes::NodeIngest ingest_{db_, mapping_, clock_};

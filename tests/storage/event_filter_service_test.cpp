@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "domain/rbac/node_scope.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -76,7 +77,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "rm.db"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     EventFilterService service_{db_, clock_};
     auth::AuthContext admin_{"root", "root@x.com", "s", auth::PlatformRole::kAdmin};

@@ -27,6 +27,7 @@
 #include "domain/sharing/group_sharing_service.hpp"
 #include "domain/sharing/node_sharing_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -170,7 +171,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     NoPublisher publisher_;
     nodes::NodeService nodes_{db_, publisher_};

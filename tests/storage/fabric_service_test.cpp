@@ -12,9 +12,10 @@
 #include "core/error.hpp"
 #include "crypto/matter_certs.hpp"
 #include "crypto/pki.hpp"
-#include "storage/sqlite/dynamic_query.hpp"
+#include "storage/sql/dynamic_query.hpp"
+#include "storage/sql/sql_matter_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
-#include "storage/sqlite/sqlite_matter_store.hpp"
+#include "storage/test_database.hpp"
 #include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -60,7 +61,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     std::unique_ptr<crypto::KeySealer> sealer_ =
         crypto::KeySealer::FromKeyForTest(std::string(32, 's'));
@@ -207,8 +209,8 @@ TEST_F(FabricServiceTest, ABatchHoldsAtMostTheDocumentedNumberOfCsrs) {
 // does) is an index search, not a scan of every fabric's devices.
 TEST_F(FabricServiceTest, RainmakerNodeLookupsUseThePartialIndex) {
     for (const bool devices_only : {true, false}) {
-        const storage::sqlite::DynamicQuery query{
-            storage::sqlite::SqliteMatterStore::ByRainmakerNodeSql(devices_only), {"node-1"}};
+        const storage::sql::DynamicQuery query{
+            storage::sql::SqlMatterStore::ByRainmakerNodeSql(devices_only), {"node-1"}};
         std::string plan;
         for (const auto& line : query.Plan(db_)) {
             plan += line + "\n";

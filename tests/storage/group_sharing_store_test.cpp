@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include "storage/sqlite/migrations.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/resource_role_print.hpp"
 #include "support/temp_dir.hpp"
 
@@ -97,7 +97,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
 };
 
 TEST_F(GroupSharingStoreTest, PutsFindsReplacesAndDeletesShares) {

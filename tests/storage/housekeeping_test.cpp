@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -42,7 +43,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     std::unique_ptr<crypto::CertificateAuthority> ca_ =
         crypto::CertificateAuthority::LoadOrCreate(dir_.path() / "tls");
     NoRevocations revocations_;

@@ -9,6 +9,7 @@
 
 #include "domain/stored_json.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -35,7 +36,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     MappingService mapping_{db_, clock_};
     NodeIngest ingest_{db_, mapping_, clock_};

@@ -18,6 +18,7 @@
 #include "domain/auth/token_service.hpp"
 #include "outbound/mailbox_sender.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -182,7 +183,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "rm.db"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     std::unique_ptr<crypto::JwtSigner> signer_ =
         crypto::JwtSigner::LoadOrCreate(dir_.path() / "k.pem");

@@ -29,6 +29,7 @@
 #include "domain/tags/tag_service.hpp"
 #include "storage/files/file_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/esp_image.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -213,7 +214,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     storage::files::FileBlobStore blobs_{dir_.path() / "blobs"};
     testing::FakeClock clock_;
     RecordingPublisher publisher_;

@@ -17,6 +17,7 @@
 #include "domain/ota/presigned_urls.hpp"
 #include "storage/files/file_blob_store.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/esp_image.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -152,7 +153,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     storage::files::FileBlobStore blobs_{dir_.path() / "blobs"};
     testing::FakeClock clock_;
     crypto::UrlSigner signer_{std::string(32, 'k')};

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "domain/auth/token_service.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -66,7 +67,8 @@ json::value Allow(
 class RbacServiceTest : public ::testing::Test {
 protected:
     RbacServiceTest()
-        : db_(dir_.path() / "db.sqlite"),
+        : db_owner_(dir_.path()),
+          db_(*db_owner_),
           signer_(crypto::JwtSigner::LoadOrCreate(dir_.path() / "key.pem")),
           tokens_(*signer_, db_, clock_, auth::TokenConfig{}),
           accounts_(db_, tokens_, sender_, clock_, users::AccountConfig{}) {
@@ -97,7 +99,8 @@ protected:
 
     testing::TempDir dir_;
     testing::FakeClock clock_;
-    storage::sqlite::SqliteDatabase db_;
+    rainmaker::testing::TestDatabase db_owner_;
+    rainmaker::storage::sql::SqlDatabase& db_;
     std::unique_ptr<crypto::JwtSigner> signer_;
     auth::TokenService tokens_;
     NoMessages sender_;

@@ -10,12 +10,15 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.hpp"
-#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_database.hpp"
 #include "storage/time_budget.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage::sqlite {
 namespace {
+
+using sql::CheckMigrations;
+using sql::Migration;
 
 bool HasTable(SqliteDatabase& db, const std::string& name) {
     return db.Count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", name) ==

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage::sqlite {
@@ -22,7 +23,8 @@ UserRow MakeUser(std::string id, std::string name) {
 class SqliteStoreTest : public ::testing::Test {
 protected:
     testing::TempDir dir_;
-    SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
 };
 
 TEST_F(SqliteStoreTest, AppliesMigrationsOnceAcrossReopens) {

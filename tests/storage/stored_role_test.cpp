@@ -1,7 +1,7 @@
 // Resource roles in their SQLite columns: written as their names ("" where a role may be
 // absent), read back as the same role, and any other stored text refused loudly (an internal
 // error), never read as some role.
-#include "storage/sqlite/stored_role.hpp"
+#include "storage/sql/stored_role.hpp"
 
 #include <functional>
 #include <optional>
@@ -12,10 +12,11 @@
 #include "core/error.hpp"
 #include "domain/nodes/node_access.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/resource_role_print.hpp"
 #include "support/temp_dir.hpp"
 
-namespace rainmaker::storage::sqlite {
+namespace rainmaker::storage::sql {
 namespace {
 
 using core::ResourceRole;
@@ -81,7 +82,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
 };
 
 TEST_F(StoredRoleColumnsTest, MappingRolesAreStoredByNameAndReadBack) {
@@ -175,4 +177,4 @@ TEST_F(StoredRoleColumnsTest, ATransferNewRoleIsStoredByNameAndAnUnknownOneFails
 }
 
 }  // namespace
-}  // namespace rainmaker::storage::sqlite
+}  // namespace rainmaker::storage::sql

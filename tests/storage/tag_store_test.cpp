@@ -10,6 +10,7 @@
 
 #include "domain/tags/tags.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/temp_dir.hpp"
 
 namespace rainmaker::storage {
@@ -68,7 +69,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     TagStore& tags_ = db_.Tags();
 };
 

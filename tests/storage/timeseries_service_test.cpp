@@ -14,6 +14,7 @@
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -123,7 +124,8 @@ protected:
     static std::int64_t Int(const TsResult& r) { return std::get<std::int64_t>(r.val); }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "db.sqlite"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;  // 2027-01-15 08:00 UTC
     nodes::MappingService mapping_{db_, clock_};
     nodes::NodeIngest ingest_{db_, mapping_, clock_};

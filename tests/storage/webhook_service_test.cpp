@@ -15,6 +15,7 @@
 #include "domain/events/webhook_channel.hpp"
 #include "domain/rbac/node_scope.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/error_code_of.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -139,7 +140,8 @@ protected:
     }
 
     testing::TempDir dir_;
-    storage::sqlite::SqliteDatabase db_{dir_.path() / "rm.db"};
+    rainmaker::testing::TestDatabase db_owner_{dir_.path()};
+    rainmaker::storage::sql::SqlDatabase& db_ = *db_owner_;
     testing::FakeClock clock_;
     std::unique_ptr<crypto::KeySealer> sealer_ =
         crypto::KeySealer::FromKeyForTest(std::string(32, 'w'));

@@ -17,7 +17,12 @@ namespace {
 constexpr int kProgressInstructions = 1000;
 
 [[noreturn]] void Fail(sqlite3* db, std::string_view what) {
-    throw std::runtime_error("sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db));
+    std::string message = "sqlite: " + std::string(what) + ": " + sqlite3_errmsg(db);
+    if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ||
+        sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        throw sql::UniqueViolation(message);
+    }
+    throw std::runtime_error(message);
 }
 
 // Fail, but for a statement the deadline's progress handler stopped (nothing else interrupts).
@@ -32,48 +37,46 @@ constexpr int kProgressInstructions = 1000;
 
 }  // namespace
 
-bool IsUniqueViolation(const std::exception& e) {
-    return std::string_view(e.what()).find("UNIQUE constraint failed") != std::string_view::npos;
+SqliteStatement::~SqliteStatement() {
+    sqlite3_finalize(stmt_);
 }
 
-Statement::~Statement() {
+void SqliteStatement::Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
 }
 
-Statement& Statement::Bind(int index, std::string_view value) {
-    if (sqlite3_bind_text(
-            stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT
-        ) != SQLITE_OK) {
+void SqliteStatement::BindText(int index, std::string_view value) {
+    // Text is never NULL: an empty view without data binds '' (sqlite3 reads a null pointer
+    // as NULL), as on PostgreSQL.
+    const char* data = value.data() != nullptr ? value.data() : "";
+    if (sqlite3_bind_text(stmt_, index, data, static_cast<int>(value.size()), SQLITE_TRANSIENT) !=
+        SQLITE_OK) {
         Fail(db_, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::Bind(int index, std::int64_t value) {
+void SqliteStatement::BindInt(int index, std::int64_t value) {
     if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) {
         Fail(db_, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::Bind(int index, double value) {
+void SqliteStatement::BindDouble(int index, double value) {
     if (sqlite3_bind_double(stmt_, index, value) != SQLITE_OK) {
         Fail(db_, "bind");
     }
-    return *this;
 }
 
-Statement& Statement::BindBlob(int index, std::string_view bytes) {
+void SqliteStatement::BindBlob(int index, std::string_view bytes) {
     if (sqlite3_bind_blob64(
             stmt_, index, bytes.data(), static_cast<sqlite3_uint64>(bytes.size()), SQLITE_TRANSIENT
         ) != SQLITE_OK) {
         Fail(db_, "bind");
     }
-    return *this;
 }
 
-bool Statement::Step() {
+bool SqliteStatement::Step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) {
         return true;
@@ -84,12 +87,7 @@ bool Statement::Step() {
     Fail(db_, "step", rc);
 }
 
-void Statement::Run() {
-    while (Step()) {
-    }
-}
-
-std::string Statement::Text(int column) const {
+std::string SqliteStatement::Text(int column) const {
     const auto* text = sqlite3_column_text(stmt_, column);
     const int size = sqlite3_column_bytes(stmt_, column);
     return text == nullptr
@@ -97,15 +95,15 @@ std::string Statement::Text(int column) const {
                : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
-std::int64_t Statement::Int(int column) const {
+std::int64_t SqliteStatement::Int(int column) const {
     return sqlite3_column_int64(stmt_, column);
 }
 
-double Statement::Double(int column) const {
+double SqliteStatement::Double(int column) const {
     return sqlite3_column_double(stmt_, column);
 }
 
-std::string Statement::Bytes(int column) const {
+std::string SqliteStatement::Bytes(int column) const {
     const auto* bytes = sqlite3_column_blob(stmt_, column);
     const int size = sqlite3_column_bytes(stmt_, column);
     return bytes == nullptr
@@ -113,12 +111,16 @@ std::string Statement::Bytes(int column) const {
                : std::string(static_cast<const char*>(bytes), static_cast<std::size_t>(size));
 }
 
-bool Statement::IsInteger(int column) const {
+bool SqliteStatement::IsInteger(int column) const {
     return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
 }
 
-bool Statement::IsReal(int column) const {
+bool SqliteStatement::IsReal(int column) const {
     return sqlite3_column_type(stmt_, column) == SQLITE_FLOAT;
+}
+
+bool SqliteStatement::IsNull(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
 Connection::Connection(const std::string& file) {
@@ -138,13 +140,11 @@ Connection::Connection(const std::string& file) {
 }
 
 Connection::~Connection() {
-    for (auto& [sql, stmt] : cache_) {
-        sqlite3_finalize(stmt);
-    }
+    cache_.clear();  // finalizes every statement before the close
     sqlite3_close(db_);
 }
 
-Statement Connection::Prepare(const std::string& sql) {
+sql::Statement Connection::Prepare(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
         sqlite3_stmt* stmt = nullptr;
@@ -159,9 +159,9 @@ Statement Connection::Prepare(const std::string& sql) {
         if (rc != SQLITE_OK) {
             Fail(db_, "prepare " + sql, rc);
         }
-        it = cache_.emplace(sql, stmt).first;
+        it = cache_.emplace(sql, std::make_unique<SqliteStatement>(db_, stmt)).first;
     }
-    return Statement(db_, it->second);
+    return sql::Statement(*it->second);
 }
 
 void Connection::Exec(const std::string& sql) {
@@ -173,8 +173,10 @@ void Connection::Exec(const std::string& sql) {
     }
 }
 
-bool Connection::InTransaction() const {
-    return sqlite3_get_autocommit(db_) == 0;
+sql::TransactionState Connection::Transaction() const {
+    // SQLite has no failed state: after the errors that end a transaction it rolls it back.
+    return sqlite3_get_autocommit(db_) == 0 ? sql::TransactionState::kOpen
+                                            : sql::TransactionState::kNone;
 }
 
 int Connection::Changes() const {

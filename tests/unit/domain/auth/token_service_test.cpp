@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "crypto/base64.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
+#include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,7 +18,8 @@ namespace {
 class TokenServiceTest : public ::testing::Test {
 protected:
     TokenServiceTest()
-        : db_(dir_.path() / "db.sqlite"),
+        : db_owner_(dir_.path()),
+          db_(*db_owner_),
           signer_(crypto::JwtSigner::LoadOrCreate(dir_.path() / "key.pem")),
           tokens_(*signer_, db_, clock_, TokenConfig{}) {
         user_.user_id = "u-1";
@@ -38,7 +40,8 @@ protected:
 
     testing::TempDir dir_;
     testing::FakeClock clock_;
-    storage::sqlite::SqliteDatabase db_;
+    rainmaker::testing::TestDatabase db_owner_;
+    rainmaker::storage::sql::SqlDatabase& db_;
     std::unique_ptr<crypto::JwtSigner> signer_;
     TokenService tokens_;
     storage::UserRow user_;
