@@ -30,8 +30,8 @@ protected:
 TEST_F(SqliteStoreTest, AppliesMigrationsOnceAcrossReopens) {
     const int version = db_.SchemaVersion();
     EXPECT_GE(version, 1);
-    SqliteDatabase again(dir_.path() / "db.sqlite");
-    EXPECT_EQ(again.SchemaVersion(), version);
+    const auto again = db_owner_.OpenAgain();
+    EXPECT_EQ(again->SchemaVersion(), version);
 }
 
 TEST_F(SqliteStoreTest, InsertsFindsUpdatesAndDeletesUsers) {
@@ -255,8 +255,13 @@ TEST_F(SqliteStoreTest, EventsAreKeptInOrderPerUser) {
 // filter changes them, and a missing counter is an error, not a version that never changes.
 TEST_F(SqliteStoreTest, MappingAndFilterVersionsChangeWithEveryWrite) {
     EXPECT_EQ(
-        db_.Count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND (tbl_name = "
-                  "'user_nodes' OR tbl_name = 'event_filters')"),
+        db_.Count(
+            rainmaker::testing::TestDatabase::OnPostgres()
+                ? "SELECT COUNT(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+                  "('user_nodes'::regclass, 'event_filters'::regclass)"
+                : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND (tbl_name = "
+                  "'user_nodes' OR tbl_name = 'event_filters')"
+        ),
         6
     );
     db_.Users().Insert(MakeUser("u1", "a@b.com"));

@@ -74,11 +74,6 @@ TestDatabase::~TestDatabase() {
     }
 }
 
-void TestDatabase::Reopen() {
-    db_.reset();
-    db_ = Open();
-}
-
 std::unique_ptr<storage::sql::SqlDatabase> TestDatabase::Open() {
     if (name_.empty()) {
         return std::make_unique<storage::sqlite::SqliteDatabase>(file_);

@@ -23,8 +23,8 @@ public:
 
     storage::sql::SqlDatabase* operator->() { return db_.get(); }
 
-    // Closes every connection and opens the same database again (migrations run again).
-    void Reopen();
+    // Another SqlDatabase on the same database (as a second server instance would open it).
+    std::unique_ptr<storage::sql::SqlDatabase> OpenAgain() { return Open(); }
 
     // Whether this run's tests are on PostgreSQL.
     static bool OnPostgres();

@@ -1,6 +1,7 @@
 // libpq calls and their error handling, in one file.
 #include "storage/postgres/pg_connection.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -44,7 +45,11 @@ int HexDigit(char c) {
 
 }  // namespace
 
-std::string ToPostgresParameters(std::string_view sql, int& params) {
+std::string ToPostgres(std::string_view sql, int& params) {
+    const auto is_name = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+    };
     std::string out;
     out.reserve(sql.size() + 16);
     params = 0;
@@ -76,6 +81,18 @@ std::string ToPostgresParameters(std::string_view sql, int& params) {
             params = std::max(params, number);
             out += '$';
             out += std::to_string(number);
+            i = j - 1;
+        } else if (c == '+' && i + 1 < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i + 1])) && (out.empty() || !is_name(out.back())) && (out.empty() || out.back() != ')')) {
+            // A unary + before a column: SQLite's way to keep an index out of a term.
+        } else if (c == 'I' && sql.substr(i).starts_with("INDEXED BY ") && (i == 0 || !is_name(sql[i - 1]))) {
+            // SQLite's named index: skip it and its name (and the space after).
+            std::size_t j = i + 11;
+            while (j < sql.size() && is_name(sql[j])) {
+                ++j;
+            }
+            while (j < sql.size() && sql[j] == ' ') {
+                ++j;
+            }
             i = j - 1;
         } else {
             out += c;
@@ -296,7 +313,7 @@ sql::Statement PgConnection::Prepare(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
         int params = 0;
-        const std::string text = ToPostgresParameters(sql, params);
+        const std::string text = ToPostgres(sql, params);
         const std::string name = "s" + std::to_string(cache_.size() + 1);
         PGresult* prepared = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
         Check(prepared, "prepare " + sql);

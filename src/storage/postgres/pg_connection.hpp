@@ -20,9 +20,11 @@ namespace rainmaker::storage::postgres {
 
 class PgConnection;
 
-// `sql` with SQLite's parameters (`?` in order, `?N`) written as PostgreSQL's (`$N`), outside
-// quotes and comments; `params` is set to the highest number.
-std::string ToPostgresParameters(std::string_view sql, int& params);
+// `sql` as the stores write it (SQLite's spelling) for PostgreSQL, outside quotes and
+// comments: parameters `?` (in order) and `?N` become `$N` (`params` is set to the highest);
+// SQLite's planner hints, which PostgreSQL's planner takes none of, go: `INDEXED BY name` and
+// the unary + before a column that keeps an index out of a term.
+std::string ToPostgres(std::string_view sql, int& params);
 
 class PgStatement final : public sql::StatementImpl {
 public:

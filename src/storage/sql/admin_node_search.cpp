@@ -387,26 +387,28 @@ private:
             any.push_back(HasTag(
                 id,
                 "(+s.tag_name, +s.tag_value) IN (SELECT " + name + ", " + value +
-                    " FROM json_each(" + lists.tags + ") j)"
+                    " FROM json_each(CAST(" + lists.tags + " AS TEXT)) j)"
             ));
         }
         if (!lists.typed.empty()) {
             any.push_back(HasTag(
                 id,
                 "(+s.tag_name, +s.tag_value, +" + type + ") IN (SELECT " + name + ", " + value +
-                    ", json_extract(j.value, '$[2]') FROM json_each(" + lists.typed + ") j)"
+                    ", json_extract(j.value, '$[2]') FROM json_each(CAST(" + lists.typed +
+                    " AS TEXT)) j)"
             ));
         }
         if (!lists.types.empty()) {
             any.push_back(
-                "+" + type + " IN (SELECT j.value FROM json_each(" + lists.types + ") j)"
+                "+" + type + " IN (SELECT j.value FROM json_each(CAST(" + lists.types +
+                " AS TEXT)) j)"
             );
         }
         std::string sql;
         for (const auto& one : any) {
             sql += (sql.empty() ? "(" : " OR ") + one;
         }
-        return sql.empty() ? "0" : sql + ")";
+        return sql.empty() ? "false" : sql + ")";
     }
 };
 
@@ -468,8 +470,10 @@ Residual MakeResidual(const AdminNodeFilter& f, const Plan& plan, Binder& b) {
     for (const auto& [path, value] : info) {
         if (!value->empty()) {
             r.row.push_back(
-                std::string("json_valid(n.config) AND json_extract(n.config, '") + path +
-                "') = " + b.Bind(*value)
+                // CASE: the extraction never sees a config that is not JSON (AND does not
+                // promise PostgreSQL that order).
+                std::string("CASE WHEN json_valid(n.config) THEN json_extract(n.config, '") + path +
+                "') END = " + b.Bind(*value)
             );
         }
     }
@@ -506,17 +510,18 @@ std::string ArmSql(const Arm& arm, Binder& b, const std::string* start, const Re
                 // The list drives: each of its tags is one seek into the tag's range. The index
                 // is named: knowing neither the list's length nor the ranges', SQLite would
                 // rather walk the primary key from start_id on.
-                sql = "SELECT DISTINCT t.resource_id FROM json_each(" + b.Bind(arm.list) +
-                      ") j CROSS JOIN resource_tags t INDEXED BY " +
+                sql = "SELECT DISTINCT t.resource_id FROM json_each(CAST(" + b.Bind(arm.list) +
+                      " AS TEXT)) j CROSS JOIN resource_tags t INDEXED BY " +
                       (arm.read == Read::kTagList && arm.kind.type.empty()
                            ? "resource_tags_by_name"
                            : "resource_tags_node_search");
             }
             if (row) {
-                sql += " CROSS JOIN nodes n ON n.node_id = t.resource_id";  // t drives
+                sql += " CROSS JOIN nodes n";  // t drives (CROSS: SQLite keeps the order)
             }
             // 'node' spelt out: the partial index resource_tags_node_search requires it.
-            sql += " WHERE t.resource_type = 'node' AND t.tag_name = ";
+            sql += row ? " WHERE n.node_id = t.resource_id AND" : " WHERE";
+            sql += " t.resource_type = 'node' AND t.tag_name = ";
             if (arm.read == Read::kTag) {
                 sql += b.Bind(arm.tag_name) + " AND t.tag_value = " + b.Bind(arm.tag_value);
             } else {
@@ -536,8 +541,9 @@ std::string ArmSql(const Arm& arm, Binder& b, const std::string* start, const Re
         case Read::kTypeList:
             id = "n.node_id";
             type = "n.node_type";
-            sql = "SELECT n.node_id FROM json_each(" + b.Bind(arm.list) +
-                  ") j CROSS JOIN nodes n INDEXED BY nodes_type_id WHERE n.node_type = j.value" +
+            sql = "SELECT n.node_id FROM json_each(CAST(" + b.Bind(arm.list) +
+                  " AS TEXT)) j CROSS JOIN nodes n INDEXED BY nodes_type_id WHERE n.node_type = "
+                  "j.value" +
                   KindSql("n.", arm.kind, b);
             break;
     }
@@ -551,9 +557,12 @@ std::string ArmSql(const Arm& arm, Binder& b, const std::string* start, const Re
 }
 
 // "arm UNION arm ... INTERSECT arm ... EXCEPT arm ...": the ids of the plan (at least one
-// stream; SQLite applies the operators left to right). The residual goes on one single-arm
-// stream when there is one, else on each arm of the first stream.
-std::string IdsSql(const Plan& plan, Binder& b, const std::string* start, const Residual& r) {
+// stream; SQLite applies the operators left to right, PostgreSQL INTERSECT first, so there what
+// came before an INTERSECT is nested). The residual goes on one single-arm stream when there is
+// one, else on each arm of the first stream.
+std::string IdsSql(
+    const Plan& plan, Binder& b, const std::string* start, const Residual& r, Dialect dialect
+) {
     const Residual* residual = r.Empty() ? nullptr : &r;
     std::size_t carrier = 0;
     for (std::size_t i = 0; i < plan.streams.size(); ++i) {
@@ -565,7 +574,9 @@ std::string IdsSql(const Plan& plan, Binder& b, const std::string* start, const 
     std::string sql;
     for (std::size_t i = 0; i < plan.streams.size(); ++i) {
         for (std::size_t j = 0; j < plan.streams[i].size(); ++j) {
-            if (!sql.empty()) {
+            if (!sql.empty() && j == 0 && dialect == Dialect::kPostgres) {
+                sql = "SELECT * FROM (" + sql + ") AS s" + std::to_string(i) + " INTERSECT ";
+            } else if (!sql.empty()) {
                 sql += j == 0 ? " INTERSECT " : " UNION ";
             }
             sql += ArmSql(plan.streams[i][j], b, start, i == carrier ? residual : nullptr);
@@ -580,13 +591,17 @@ std::string IdsSql(const Plan& plan, Binder& b, const std::string* start, const 
 }  // namespace
 
 DynamicQuery AdminNodePageQuery(
-    const AdminNodeFilter& filter, std::string_view columns, std::string_view start_id, int limit
+    const AdminNodeFilter& filter,
+    std::string_view columns,
+    std::string_view start_id,
+    int limit,
+    Dialect dialect
 ) {
     DynamicQuery q;
     Binder b(q);
     const Plan plan = MakePlan(filter);
     if (plan.nothing) {
-        q.Add("SELECT ").Add(columns).Add(" FROM nodes WHERE 0");
+        q.Add("SELECT ").Add(columns).Add(" FROM nodes WHERE false");
         return q;
     }
     const Residual r = MakeResidual(filter, plan, b);
@@ -601,7 +616,7 @@ DynamicQuery AdminNodePageQuery(
         return q;
     }
     // The ids of the page first (the merge stops at the limit), then their rows.
-    const std::string ids = IdsSql(plan, b, &start, r);
+    const std::string ids = IdsSql(plan, b, &start, r, dialect);
     q.Add("SELECT ")
         .Add(columns)
         .Add(" FROM nodes WHERE node_id IN (" + ids + " ORDER BY 1 LIMIT ")
@@ -609,7 +624,7 @@ DynamicQuery AdminNodePageQuery(
     return q;
 }
 
-DynamicQuery AdminNodeCountQuery(const AdminNodeFilter& filter) {
+DynamicQuery AdminNodeCountQuery(const AdminNodeFilter& filter, Dialect dialect) {
     DynamicQuery q;
     Binder b(q);
     const Plan plan = MakePlan(filter);
@@ -624,12 +639,12 @@ DynamicQuery AdminNodeCountQuery(const AdminNodeFilter& filter) {
             .Add(r.Sql("n.node_id", "n.node_type"));
         return q;
     }
-    const std::string ids = IdsSql(plan, b, nullptr, r);
+    const std::string ids = IdsSql(plan, b, nullptr, r, dialect);
     if (plan.streams.size() == 1 && plan.streams[0].size() == 1 && plan.except.empty()) {
-        q.Add("SELECT COUNT(*) FROM (" + ids + ")");
+        q.Add("SELECT COUNT(*) FROM (" + ids + ") AS ids");
     } else {
         // ORDER BY keeps SQLite's merge of the ranges (no temporary b-tree of every id).
-        q.Add("SELECT COUNT(*) FROM (" + ids + " ORDER BY 1)");
+        q.Add("SELECT COUNT(*) FROM (" + ids + " ORDER BY 1) AS ids");
     }
     return q;
 }

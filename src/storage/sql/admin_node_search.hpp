@@ -14,12 +14,16 @@
 namespace rainmaker::storage::sql {
 
 // SELECT `columns` of the nodes matching `filter` with an id > `start_id`, in id order, at most
-// `limit` (`columns` name columns of `nodes`, unqualified).
+// `limit` (`columns` name columns of `nodes`, unqualified), for the engine of `dialect`.
 DynamicQuery AdminNodePageQuery(
-    const AdminNodeFilter& filter, std::string_view columns, std::string_view start_id, int limit
+    const AdminNodeFilter& filter,
+    std::string_view columns,
+    std::string_view start_id,
+    int limit,
+    Dialect dialect
 );
 
 // SELECT COUNT(*) of the nodes matching `filter`.
-DynamicQuery AdminNodeCountQuery(const AdminNodeFilter& filter);
+DynamicQuery AdminNodeCountQuery(const AdminNodeFilter& filter, Dialect dialect);
 
 }  // namespace rainmaker::storage::sql

@@ -48,7 +48,7 @@ using Arg = std::variant<std::int64_t, std::string>;
 
 // The WHERE clause of `filter` (without start_seq when `paged` is false) and its arguments.
 std::string Where(const CommandFilter& filter, bool paged, std::vector<Arg>& args) {
-    std::string where = "1";
+    std::string where = "true";
     const auto add = [&](const char* clause, Arg arg) {
         args.push_back(std::move(arg));
         where += std::string(" AND ") + clause + std::to_string(args.size());

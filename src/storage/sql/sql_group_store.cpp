@@ -164,9 +164,11 @@ std::vector<GroupRow> SqlGroupStore::ListByQuery(
 
 void SqlGroupStore::SetOwner(std::string_view group_id, std::string_view owner_id) {
     db_.Execute(
-        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL SELECT g.group_id FROM node_groups g "
+        "WITH RECURSIVE tree(id) AS (SELECT group_id FROM node_groups WHERE group_id = ?1 UNION "
+        "ALL SELECT g.group_id FROM "
+        "node_groups g "
         "JOIN tree ON g.parent_id = tree.id) UPDATE node_groups SET owner_id = ?2 WHERE group_id "
-        "IN tree",
+        "IN (SELECT id FROM tree)",
         group_id,
         owner_id
     );

@@ -139,7 +139,7 @@ std::vector<std::string> SqlNodeStore::NodeIdsMatching(
     // Only the given columns are compared, so SQLite can use their indexes.
     const std::pair<const char*, std::string_view> filters[] = {
         {"node_type", node_type}, {"model", model}, {"fw_version", fw_version}};
-    std::string sql = "SELECT node_id FROM nodes WHERE 1";
+    std::string sql = "SELECT node_id FROM nodes WHERE true";
     for (const auto& [column, value] : filters) {
         if (!value.empty()) {
             sql += std::string(" AND ") + column + " = ?";
@@ -484,27 +484,27 @@ int SqlNodeStore::DeleteAlerts(std::int64_t before) {
 namespace rainmaker::storage::sql {
 
 DynamicQuery SqlNodeStore::SearchQuery(
-    const AdminNodeFilter& filter, std::string_view start_id, int limit
+    const AdminNodeFilter& filter, std::string_view start_id, int limit, Dialect dialect
 ) {
-    return AdminNodePageQuery(filter, kNodeColumns, start_id, limit);
+    return AdminNodePageQuery(filter, kNodeColumns, start_id, limit, dialect);
 }
 
-DynamicQuery SqlNodeStore::CountQuery(const AdminNodeFilter& filter) {
-    return AdminNodeCountQuery(filter);
+DynamicQuery SqlNodeStore::CountQuery(const AdminNodeFilter& filter, Dialect dialect) {
+    return AdminNodeCountQuery(filter, dialect);
 }
 
 std::vector<NodeRow> SqlNodeStore::SearchNodes(
     const AdminNodeFilter& filter, std::string_view start_id, int limit
 ) {
     std::vector<NodeRow> out;
-    SearchQuery(filter, start_id, limit).ForEach(db_, [&](const Statement& s) {
+    SearchQuery(filter, start_id, limit, db_.dialect()).ForEach(db_, [&](const Statement& s) {
         out.push_back(ReadNode(s));
     });
     return out;
 }
 
 int SqlNodeStore::CountNodes(const AdminNodeFilter& filter) {
-    return static_cast<int>(CountQuery(filter).Count(db_));
+    return static_cast<int>(CountQuery(filter, db_.dialect()).Count(db_));
 }
 
 bool SqlNodeStore::SetDeactivated(std::string_view node_id, bool deactivated) {

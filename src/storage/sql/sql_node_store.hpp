@@ -84,9 +84,14 @@ public:
     // The statements SearchNodes and CountNodes run (their EXPLAIN QUERY PLAN in the tests and
     // bench/admin_nodes_query).
     static DynamicQuery SearchQuery(
-        const AdminNodeFilter& filter, std::string_view start_id, int limit
+        const AdminNodeFilter& filter,
+        std::string_view start_id,
+        int limit,
+        Dialect dialect = Dialect::kSqlite
     );
-    static DynamicQuery CountQuery(const AdminNodeFilter& filter);
+    static DynamicQuery CountQuery(
+        const AdminNodeFilter& filter, Dialect dialect = Dialect::kSqlite
+    );
 
 private:
     std::optional<NodeRow> FindWhere(const std::string& sql, std::string_view value);

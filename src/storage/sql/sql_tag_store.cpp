@@ -145,7 +145,7 @@ int SqlTagStore::CountMatching(std::optional<TagResource> type, const TagQuery& 
     q.Add("SELECT COUNT(*) FROM (SELECT 1 FROM resource_tags WHERE 1 = 1");
     AddType(q, type, " AND ");
     const auto need = AddTerms(q, query);
-    q.Add(" GROUP BY resource_type, resource_id HAVING COUNT(*) >= ?)").Arg(need);
+    q.Add(" GROUP BY resource_type, resource_id HAVING COUNT(*) >= ?) AS matching").Arg(need);
     return static_cast<int>(q.Count(db_));
 }
 

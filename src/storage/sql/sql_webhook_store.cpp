@@ -31,11 +31,8 @@ constexpr const char* kDeliverySelect =
     "created_at FROM webhook_deliveries ";
 
 // Dead deliveries by their partial index (V030), which SQLite would not choose by itself
-// (PostgreSQL's planner does).
-const char* DeadOnly(const SqlDatabase& db) {
-    return db.dialect() == Dialect::kSqlite ? "INDEXED BY webhook_deliveries_dead WHERE dead = 1 "
-                                            : "WHERE dead = 1 ";
-}
+// (PostgreSQL's planner does; the hint is dropped there).
+constexpr const char* kDeadOnly = "INDEXED BY webhook_deliveries_dead WHERE dead = 1 ";
 
 DeliveryRow ReadDelivery(const Statement& s) {
     DeliveryRow d;
@@ -233,8 +230,7 @@ void SqlWebhookStore::SettleQueue(
 std::vector<DeliveryRow> SqlWebhookStore::ListDeliveries(
     std::string_view webhook, bool dead, std::int64_t after_id, int limit
 ) {
-    const std::string where =
-        std::string(kDeliverySelect) + (dead ? DeadOnly(db_) : "WHERE dead = 0 ");
+    const std::string where = std::string(kDeliverySelect) + (dead ? kDeadOnly : "WHERE dead = 0 ");
     if (webhook.empty()) {
         return db_.FindAll(where + "AND id > ? ORDER BY id LIMIT ?", ReadDelivery, after_id, limit);
     }
@@ -254,7 +250,7 @@ int SqlWebhookStore::Replay(
     std::vector<DeliveryRow> chosen;
     if (ids.empty()) {
         chosen = db_.FindAll(
-            std::string(kDeliverySelect) + DeadOnly(db_) + "AND webhook = ?", ReadDelivery, webhook
+            std::string(kDeliverySelect) + kDeadOnly + "AND webhook = ?", ReadDelivery, webhook
         );
     } else {
         for (const auto id : ids) {
@@ -290,7 +286,7 @@ std::int64_t SqlWebhookStore::CountWaitingOf(std::string_view webhook) {
 }
 
 std::int64_t SqlWebhookStore::CountDead() {
-    return db_.Count(std::string("SELECT COUNT(*) FROM webhook_deliveries ") + DeadOnly(db_));
+    return db_.Count(std::string("SELECT COUNT(*) FROM webhook_deliveries ") + kDeadOnly);
 }
 
 }  // namespace rainmaker::storage::sql

@@ -890,3 +890,24 @@ CREATE TRIGGER event_filters_deleted AFTER DELETE ON event_filters
 
 -- SQLite's instr(), which the OTA image and job filters call.
 CREATE FUNCTION instr(haystack text, needle text) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)';
+
+-- SQLite's JSON functions as the admin node search calls them (its tag and type lists are JSON
+-- arrays bound as text; node configs are JSON text): json_each over an array (value: a string
+-- element unquoted, any other as JSON text), json_extract with '$[n]' or '$.a.b' paths (the
+-- value as text), json_valid.
+CREATE FUNCTION json_each(doc text) RETURNS TABLE(value text) LANGUAGE sql IMMUTABLE AS
+    'SELECT jsonb_array_elements_text(doc::jsonb)';
+
+CREATE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT doc::jsonb #>> regexp_split_to_array(
+        regexp_replace(regexp_replace(substr(path, 2), '\[(\d+)\]', '.\1', 'g'), '^\.', ''), '\.')
+$$;
+
+CREATE FUNCTION json_valid(doc text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM doc::jsonb;
+    RETURN true;
+EXCEPTION WHEN others THEN
+    RETURN false;
+END
+$$;
