@@ -889,12 +889,9 @@ TEST_F(SharingTest, SecondaryControlsButCannotShareRetagOrRemoveAndLosesAccessWh
         << as_bob.body;
     EXPECT_EQ(as_bob.json.at("node_sharing").at(0).at("sources").at(0), "NODE");
     // The accepted sharing is in the event log (for webhooks and push later).
-    const auto events = RunProgram(
-        {"sqlite3",
-         (server_.data_dir() / "rainmaker.db").string(),
-         "SELECT COUNT(*) FROM events WHERE event_type = "
-         "'user_node_sharing_add'"}
-    );
+    const auto events = RunProgram(server_.QueryCommand(
+        "SELECT COUNT(*) FROM events WHERE event_type = 'user_node_sharing_add'"
+    ));
     EXPECT_EQ(events.output, "1\n");
 
     ASSERT_EQ(

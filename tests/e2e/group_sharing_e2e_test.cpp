@@ -265,11 +265,9 @@ TEST_F(GroupSharingTest, SharedHomeGivesEveryNodeToTheSecondaryWhileItIsShared) 
     );
     EXPECT_EQ(Nodes(bob_), 2);
 
-    const auto events = RunProgram(
-        {"sqlite3",
-         (server_.data_dir() / "rainmaker.db").string(),
-         "SELECT COUNT(*) FROM events WHERE event_type = 'user_node_group_sharing_add'"}
-    );
+    const auto events = RunProgram(server_.QueryCommand(
+        "SELECT COUNT(*) FROM events WHERE event_type = 'user_node_group_sharing_add'"
+    ));
     EXPECT_EQ(events.output, "1\n");
 
     // Removing the sharing takes the home and its nodes away at once.

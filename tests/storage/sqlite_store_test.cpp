@@ -34,6 +34,23 @@ TEST_F(SqliteStoreTest, AppliesMigrationsOnceAcrossReopens) {
     EXPECT_EQ(again->SchemaVersion(), version);
 }
 
+// A key already taken refuses that one insert and nothing else: the transaction around it
+// goes on and commits (on PostgreSQL, where a failed statement fails the whole transaction,
+// the insert runs in a savepoint).
+TEST_F(SqliteStoreTest, ATakenKeyInsideATransactionRefusesOnlyThatInsert) {
+    db_.Transaction([&] {
+        EXPECT_TRUE(db_.Users().Insert(MakeUser("u1", "a@b.com")));
+        EXPECT_FALSE(db_.Users().Insert(MakeUser("u2", "a@b.com")));  // name taken
+        EXPECT_TRUE(db_.Users().Insert(MakeUser("u3", "c@d.com")));
+        EXPECT_FALSE(db_.Users().Rename("u3", "a@b.com"));
+        EXPECT_TRUE(db_.Users().Rename("u3", "e@f.com"));
+    });
+    EXPECT_TRUE(db_.Users().FindById("u1"));
+    EXPECT_FALSE(db_.Users().FindById("u2"));
+    ASSERT_TRUE(db_.Users().FindById("u3"));
+    EXPECT_EQ(db_.Users().FindById("u3")->user_name, "e@f.com");
+}
+
 TEST_F(SqliteStoreTest, InsertsFindsUpdatesAndDeletesUsers) {
     auto u = MakeUser("u1", "a@b.com");
     ASSERT_TRUE(db_.Users().Insert(u));

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "storage/sql/sql_database.hpp"
+#include "support/test_postgres.hpp"
 
 namespace rainmaker::testing {
 
@@ -32,9 +33,8 @@ public:
 private:
     std::unique_ptr<storage::sql::SqlDatabase> Open();
 
-    std::filesystem::path file_;  // SQLite
-    std::string server_url_;      // PostgreSQL: the server, and this test's database on it
-    std::string name_;
+    std::filesystem::path file_;                      // SQLite
+    std::unique_ptr<PostgresTestDatabase> postgres_;  // PostgreSQL (dropped after db_ closes)
     std::unique_ptr<storage::sql::SqlDatabase> db_;
 };
 

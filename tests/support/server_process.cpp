@@ -60,6 +60,10 @@ std::vector<std::filesystem::path> MailFor(
 ServerProcess::ServerProcess() : ServerProcess(Options{}) {}
 
 ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {
+    if (OnPostgres() && !options_.env.contains("RAINMAKER_DATABASE_URL")) {
+        postgres_ = std::make_unique<PostgresTestDatabase>();
+        options_.env["RAINMAKER_DATABASE_URL"] = postgres_->url();
+    }
     if (options_.data_dir.empty()) {
         data_dir_ = MakeTempDir();
         owns_dir_ = true;
@@ -264,11 +268,22 @@ pid_t ServerProcess::BrokerPid() const {
     return -1;
 }
 
+std::vector<std::string> ServerProcess::QueryCommand(const std::string& sql) const {
+    if (postgres_) {
+        return {"psql", "-X", "-q", "-t", "-A", "-d", postgres_->url(), "-c", sql};
+    }
+    return {"sqlite3", (data_dir_ / "rainmaker.db").string(), sql};
+}
+
 int ServerProcess::RunCommand(
     const std::vector<std::string>& args, std::string* output, bool with_stderr
 ) const {
-    std::string command = std::string(RAINMAKER_SERVER_BIN) + " --data-dir '" + data_dir_.string() +
-                          "' --password-cost min";
+    std::string command;
+    if (const auto url = options_.env.find("RAINMAKER_DATABASE_URL"); url != options_.env.end()) {
+        command = "RAINMAKER_DATABASE_URL='" + url->second + "' ";
+    }
+    command += std::string(RAINMAKER_SERVER_BIN) + " --data-dir '" + data_dir_.string() +
+               "' --password-cost min";
     for (const auto& a : args) {
         command += " '" + a + "'";
     }

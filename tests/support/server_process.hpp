@@ -1,13 +1,17 @@
 // Starts the real rainmaker-server binary on a free loopback port with a temporary data
-// directory, and stops it (and removes the directory) when the test ends.
+// directory, and stops it (and removes the directory) when the test ends. With
+// RAINMAKER_TEST_BACKEND=postgres its stores are a database of its own on the test PostgreSQL.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <vector>
+
+#include "support/test_postgres.hpp"
 
 namespace rainmaker::testing {
 
@@ -51,6 +55,10 @@ public:
     // Starts again on the same data directory (and a new free port).
     void Restart();
 
+    // The command line (for RunProgram) that runs `sql` on the server's database and prints
+    // each row's columns separated by '|': the sqlite3 CLI, or psql on a PostgreSQL run.
+    std::vector<std::string> QueryCommand(const std::string& sql) const;
+
     // The newest 6-digit code the mailbox holds for `recipient` (waits up to 10 s); empty when
     // none arrived.
     std::string LatestCode(const std::string& recipient) const;
@@ -69,6 +77,7 @@ private:
     void Launch();
 
     Options options_;
+    std::unique_ptr<PostgresTestDatabase> postgres_;  // the stores, on PostgreSQL runs
     std::filesystem::path data_dir_;
     bool owns_dir_ = false;
     pid_t pid_ = -1;

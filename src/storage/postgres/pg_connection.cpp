@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 #include <libpq-fe.h>
@@ -127,6 +128,10 @@ void PgStatement::Set(int index, std::string value, int format) {
 }
 
 void PgStatement::BindText(int index, std::string_view value) {
+    // PostgreSQL's text holds no NUL (a parameter would end there and the rest be lost).
+    if (value.find('\0') != std::string_view::npos) {
+        throw std::runtime_error("postgres: bind: text with a NUL character");
+    }
     Set(index, std::string(value), 0);
 }
 
@@ -221,7 +226,13 @@ std::int64_t PgStatement::Int(int column) const {
     if (error == std::errc() && end == value + length) {
         return n;
     }
-    return static_cast<std::int64_t>(std::strtod(value, nullptr));  // numeric, float
+    // numeric, float: in range, as SQLite reads a REAL as an integer
+    const double d = std::strtod(value, nullptr);
+    if (!(d > -9.2e18 && d < 9.2e18)) {
+        return d > 0 ? std::numeric_limits<std::int64_t>::max()
+                     : std::numeric_limits<std::int64_t>::min();
+    }
+    return static_cast<std::int64_t>(d);
 }
 
 double PgStatement::Double(int column) const {
@@ -276,9 +287,19 @@ PgConnection::PgConnection(const std::string& url) {
         PQfinish(conn_);
         throw std::runtime_error("postgres: cannot connect: " + message);
     }
-    // Notices (an IF NOT EXISTS that found the table) are not the log's business; times and
-    // text are read as the stores wrote them.
-    Exec("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+    // Whatever the server's or role's defaults: notices (an IF NOT EXISTS that found the
+    // table) are not the log's business; text is UTF-8, bytea read in hex, floats read back
+    // exactly; literals as the SQL writes them; no statement timeout but the deadline's.
+    try {
+        Exec(
+            "SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET client_encoding = "
+            "'UTF8'; SET bytea_output = 'hex'; SET extra_float_digits = 3; SET "
+            "standard_conforming_strings = on; SET statement_timeout = 0"
+        );
+    } catch (...) {
+        PQfinish(conn_);
+        throw;
+    }
 }
 
 PgConnection::~PgConnection() {
@@ -292,8 +313,11 @@ void PgConnection::Check(PGresult* result, std::string_view what) {
         (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY)) {
         return;
     }
+    // The primary message only: the detail line can quote the row's values (a name, a token).
+    const char* primary =
+        result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     std::string message = "postgres: " + std::string(what) + ": ";
-    message += result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn_);
+    message += primary != nullptr ? primary : PQerrorMessage(conn_);
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
         message.pop_back();
     }
@@ -312,6 +336,7 @@ void PgConnection::Check(PGresult* result, std::string_view what) {
 sql::Statement PgConnection::Prepare(const std::string& sql) {
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
+        ApplyDeadline();  // the session's timeout may be a spent budget's
         int params = 0;
         const std::string text = ToPostgres(sql, params);
         const std::string name = "s" + std::to_string(cache_.size() + 1);
@@ -373,6 +398,9 @@ void PgConnection::ClearDeadline() {
 }
 
 void PgConnection::ApplyDeadline() {
+    if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+        return;  // only a rollback runs now, and it undoes the SET
+    }
     std::int64_t wanted = 0;
     if (clock_ != nullptr) {
         const auto left =
@@ -384,9 +412,6 @@ void PgConnection::ApplyDeadline() {
     }
     if (wanted == timeout_ms_ && clock_ == nullptr) {
         return;
-    }
-    if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
-        return;  // only a rollback runs now, and it undoes the SET
     }
     const std::string set = "SET statement_timeout = " + std::to_string(wanted);
     PGresult* result = PQexec(conn_, set.c_str());

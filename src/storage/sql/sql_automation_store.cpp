@@ -50,32 +50,29 @@ template <typename... Tail>
 bool SqlAutomationStore::Write(
     const std::string& sql, const AutomationRow& a, const Tail&... tail
 ) {
-    try {
-        return db_.Execute(
-                   sql,
-                   a.name,
-                   a.event_type,
-                   a.node_id,
-                   a.location,
-                   a.latitude,
-                   a.longitude,
-                   a.events,
-                   a.event_operator,
-                   a.actions,
-                   a.metadata,
-                   a.retrigger,
-                   a.enabled,
-                   a.last_state,
-                   a.next_run_at,
-                   a.updated_at,
-                   tail...
-               ) > 0;
-    } catch (const std::exception& e) {
-        if (IsUniqueViolation(e)) {
-            return false;  // the name is taken
-        }
-        throw;
-    }
+    bool changed = false;
+    const bool unique = db_.Unique([&] {
+        changed = db_.Execute(
+                      sql,
+                      a.name,
+                      a.event_type,
+                      a.node_id,
+                      a.location,
+                      a.latitude,
+                      a.longitude,
+                      a.events,
+                      a.event_operator,
+                      a.actions,
+                      a.metadata,
+                      a.retrigger,
+                      a.enabled,
+                      a.last_state,
+                      a.next_run_at,
+                      a.updated_at,
+                      tail...
+                  ) > 0;
+    });
+    return unique && changed;  // not unique: the name is taken
 }
 
 bool SqlAutomationStore::Insert(const AutomationRow& a) {

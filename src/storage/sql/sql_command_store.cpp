@@ -92,7 +92,7 @@ void BindAll(Statement& s, const std::vector<Arg>& args) {
 
 bool SqlCommandStore::Insert(const CommandRow& row) {
     int changed = 0;
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         auto s = c.Prepare(
             "INSERT INTO cmd_requests(request_id, node_id, user_id, user_name, admin, cmd, role, "
             "data_kind, data, status, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
@@ -235,7 +235,7 @@ bool SqlCommandStore::Finish(
     std::int64_t at
 ) {
     int changed = 0;
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         auto s = c.Prepare(
             std::string("UPDATE cmd_requests SET status = ?3, device_status = ?4, "
                         "status_description = ?5, response_data = ?6, responded_at = ?7, "

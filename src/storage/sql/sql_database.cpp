@@ -268,8 +268,8 @@ std::unique_ptr<Connection> SqlDatabase::Acquire() {
 }
 
 void SqlDatabase::Release(std::unique_ptr<Connection> connection) {
-    if (connection->Broken()) {
-        return;  // closed here; the next Acquire opens a new one
+    if (connection->Broken() || connection->Transaction() != TransactionState::kNone) {
+        return;  // lost, or left in a transaction: closed here; Acquire opens a new one
     }
     std::lock_guard lock(pool_mutex_);
     pool_.push_back(std::move(connection));
@@ -289,6 +289,31 @@ void SqlDatabase::WithConnection(const std::function<void(Connection&)>& fn) {
         throw;
     }
     Release(std::move(connection));
+}
+
+void SqlDatabase::WithWriteConnection(const std::function<void(Connection&)>& fn) {
+    if (engine_.dialect == Dialect::kPostgres && !InTransaction()) {
+        Transaction([&] { WithConnection(fn); });
+        return;
+    }
+    WithConnection(fn);
+}
+
+bool SqlDatabase::InTransaction() const {
+    return t_transaction.contains(this);
+}
+
+bool SqlDatabase::Unique(const std::function<void()>& write) {
+    try {
+        if (engine_.dialect == Dialect::kPostgres && InTransaction()) {
+            Transaction(write);  // a savepoint, undone alone when the key is taken
+        } else {
+            write();
+        }
+        return true;
+    } catch (const UniqueViolation&) {
+        return false;
+    }
 }
 
 void SqlDatabase::Transaction(const std::function<void()>& work) {
@@ -347,15 +372,24 @@ void SqlDatabase::RunIn(bool writes, const std::function<void()>& work) {
         write_turn.lock();
     }
     auto connection = Acquire();
-    try {
-        engine_.begin(*connection, writes);
-    } catch (...) {
+    for (int attempt = 0;; ++attempt) {
         try {
-            connection->Exec("ROLLBACK");
-            Release(std::move(connection));
+            engine_.begin(*connection, writes);
+            break;
         } catch (...) {
+            if (connection->Broken() && attempt == 0) {
+                // A pooled connection the server dropped (it restarted): once more on a new
+                // one; nothing ran yet.
+                connection = engine_.open();
+                continue;
+            }
+            try {
+                connection->Exec("ROLLBACK");
+                Release(std::move(connection));
+            } catch (...) {
+            }
+            throw;
         }
-        throw;
     }
     t_transaction[this] = Running{connection.get(), writes, {}};
     try {

@@ -75,6 +75,15 @@ public:
     ) override;
     void AfterCommit(std::function<void()> effect) override;
 
+    // Runs `write`; false, with nothing of it kept, when a statement in it was refused for a
+    // key already taken (UniqueViolation), true otherwise. Inside a transaction on PostgreSQL,
+    // where a failed statement fails the whole transaction, it runs in a savepoint; the
+    // transaction goes on either way.
+    bool Unique(const std::function<void()>& write);
+
+    // Whether this thread is inside a Transaction or Snapshot of this database.
+    bool InTransaction() const;
+
     // Runs `fn` with this thread's transaction connection, or a pooled one (under this thread's
     // time budget, when WithTimeBudget set one).
     void WithConnection(const std::function<void(Connection&)>& fn);
@@ -83,11 +92,17 @@ public:
 
     Dialect dialect() const { return engine_.dialect; }
 
-    // Runs one statement with `args` bound to ?1, ?2, ... in order; returns the rows changed.
+    // WithConnection for statements that write. On PostgreSQL, outside a transaction, they run
+    // in a write transaction of their own: every write waits for the writer before it, as on
+    // SQLite, so ids given at insert (the event log's) grow in commit order.
+    void WithWriteConnection(const std::function<void(Connection&)>& fn);
+
+    // Runs one statement that writes with `args` bound to ?1, ?2, ... in order; returns the
+    // rows changed.
     template <typename... Args>
     int Execute(const std::string& sql, const Args&... args) {
         int changed = 0;
-        WithConnection([&](Connection& c) {
+        WithWriteConnection([&](Connection& c) {
             auto s = c.Prepare(sql);
             int index = 0;
             (s.Bind(++index, args), ...);

@@ -29,7 +29,7 @@ std::string Select(const std::string& rest) {
 }  // namespace
 
 bool SqlEventFilterStore::Insert(const EventFilterRow& f) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO event_filters(") + kColumns + ") VALUES (?,?,?,?,?,?,?)",
             f.event_type,
@@ -40,13 +40,7 @@ bool SqlEventFilterStore::Insert(const EventFilterRow& f) {
             f.created_by,
             f.updated_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 bool SqlEventFilterStore::Update(const EventFilterRow& f) {

@@ -53,7 +53,7 @@ std::string Where(const FileFilter& f, bool with_start) {
 }  // namespace
 
 bool SqlFileStore::Insert(const FileRow& r) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO files(") + kColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             r.file_id,
@@ -71,13 +71,7 @@ bool SqlFileStore::Insert(const FileRow& r) {
             r.file_md5,
             r.created_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<FileRow> SqlFileStore::Find(std::string_view file_id) {

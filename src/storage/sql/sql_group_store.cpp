@@ -70,7 +70,7 @@ std::optional<GroupRow> SqlGroupStore::FindSharedByName(
 }
 
 void SqlGroupStore::Insert(const GroupRow& g) {
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         auto s = c.Prepare(
             "INSERT INTO node_groups(group_id, owner_id, parent_id, group_name, type, "
             "description, mutually_exclusive, group_metadata, custom_data, level, created_at, "

@@ -50,24 +50,10 @@ std::string SelectNodes(const std::string& rest) {
     return std::string("SELECT ") + kNodeColumns + " FROM matter_nodes " + rest;
 }
 
-// Runs an insert; false on a unique violation.
-template <typename Insert>
-bool InsertUnique(Insert insert) {
-    try {
-        insert();
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
-}
-
 }  // namespace
 
 bool SqlMatterStore::InsertFabric(const FabricRow& f) {
-    return InsertUnique([&] {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO matter_fabrics(") + kFabricColumns +
                 ") VALUES (?,?,?,?,?,?,?,?,?)",
@@ -148,7 +134,7 @@ void SqlMatterStore::BumpAclRevision(std::string_view group_id, std::int64_t now
 }
 
 bool SqlMatterStore::InsertMember(const MatterMemberRow& m) {
-    return InsertUnique([&] {
+    return db_.Unique([&] {
         db_.Execute(
             "INSERT INTO matter_members(group_id, user_id, matter_user_id, user_cat_id) "
             "VALUES (?,?,?,?)",
@@ -195,7 +181,7 @@ bool SqlMatterStore::NodeIdTaken(std::string_view group_id, std::string_view mat
 }
 
 bool SqlMatterStore::InsertNode(const MatterNodeRow& n) {
-    return InsertUnique([&] {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO matter_nodes(") + kNodeColumns + ") VALUES (?,?,?,?,?,?,?,?)",
             n.group_id,

@@ -96,41 +96,34 @@ std::optional<NodeRow> SqlNodeStore::FindByMac(std::string_view mac_addr) {
 }
 
 bool SqlNodeStore::Insert(const NodeRow& n) {
-    bool inserted = true;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            std::string("INSERT INTO nodes(") + kNodeColumns +
-            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        );
-        s.Bind(1, n.node_id)
-            .Bind(2, n.created_at)
-            .Bind(3, n.mac_addr)
-            .Bind(4, n.platform)
-            .Bind(5, n.claimed_by)
-            .Bind(6, n.cert_pem)
-            .Bind(7, n.cert_serial)
-            .Bind(8, n.config)
-            .Bind(9, n.node_type)
-            .Bind(10, n.model)
-            .Bind(11, n.fw_version)
-            .Bind(12, n.params)
-            .Bind(13, n.params_updated_at)
-            .Bind(14, n.connected)
-            .Bind(15, n.connectivity_at)
-            .Bind(16, n.presence_version)
-            .Bind(17, n.revoked)
-            .Bind(18, n.claimed_at)
-            .Bind(19, n.mapped_at);
-        try {
+    return db_.Unique([&] {
+        db_.WithWriteConnection([&](Connection& c) {
+            auto s = c.Prepare(
+                std::string("INSERT INTO nodes(") + kNodeColumns +
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            );
+            s.Bind(1, n.node_id)
+                .Bind(2, n.created_at)
+                .Bind(3, n.mac_addr)
+                .Bind(4, n.platform)
+                .Bind(5, n.claimed_by)
+                .Bind(6, n.cert_pem)
+                .Bind(7, n.cert_serial)
+                .Bind(8, n.config)
+                .Bind(9, n.node_type)
+                .Bind(10, n.model)
+                .Bind(11, n.fw_version)
+                .Bind(12, n.params)
+                .Bind(13, n.params_updated_at)
+                .Bind(14, n.connected)
+                .Bind(15, n.connectivity_at)
+                .Bind(16, n.presence_version)
+                .Bind(17, n.revoked)
+                .Bind(18, n.claimed_at)
+                .Bind(19, n.mapped_at);
             s.Run();
-        } catch (const std::runtime_error& e) {
-            if (!IsUniqueViolation(e)) {
-                throw;
-            }
-            inserted = false;
-        }
+        });
     });
-    return inserted;
 }
 
 std::vector<std::string> SqlNodeStore::NodeIdsMatching(
@@ -303,7 +296,7 @@ std::optional<UserNodeRow> SqlNodeStore::FindMapping(
 }
 
 void SqlNodeStore::PutMapping(const UserNodeRow& m) {
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         c.Prepare(UpsertSql("user_nodes", kMappingColumns, "user_id, node_id"))
             .Bind(1, m.user_id)
             .Bind(2, m.node_id)
@@ -357,7 +350,7 @@ int SqlNodeStore::CountMappings(std::string_view user_id) {
 }
 
 void SqlNodeStore::PutRequest(const MappingRequestRow& r) {
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         c.Prepare(UpsertSql("mapping_requests", kRequestColumns, "request_id"))
             .Bind(1, r.request_id)
             .Bind(2, r.user_id)

@@ -52,7 +52,7 @@ int NameMode(const OtaImageFilter& f) {
 }  // namespace
 
 bool SqlOtaImageStore::Insert(const OtaImageRow& r) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO ota_images(") + kColumns +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -71,13 +71,7 @@ bool SqlOtaImageStore::Insert(const OtaImageRow& r) {
             r.uploaded_by,
             r.upload_timestamp
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<OtaImageRow> SqlOtaImageStore::Find(std::string_view ota_image_id) {

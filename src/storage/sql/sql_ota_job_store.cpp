@@ -125,7 +125,7 @@ std::string_view Or(const std::optional<std::string>& v) {
 }  // namespace
 
 bool SqlOtaJobStore::Insert(const OtaJobRow& r) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             "INSERT INTO ota_jobs(" + Columns(kJobColumns) +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -154,13 +154,7 @@ bool SqlOtaJobStore::Insert(const OtaJobRow& r) {
             r.ended_at,
             r.signed_image_id
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<OtaJobRow> SqlOtaJobStore::Find(std::string_view ota_job_id) {

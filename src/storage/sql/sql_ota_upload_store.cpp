@@ -63,7 +63,7 @@ std::string SelectImages(const std::string& rest) {
 }  // namespace
 
 bool SqlOtaUploadStore::Insert(const OtaUploadRow& r) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO ota_uploads(") + kUploadColumns +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -83,13 +83,7 @@ bool SqlOtaUploadStore::Insert(const OtaUploadRow& r) {
             r.entity_type,
             r.entity_id
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<OtaUploadRow> SqlOtaUploadStore::Find(std::string_view upload_id) {
@@ -138,7 +132,7 @@ std::vector<OtaUploadRow> SqlOtaUploadStore::Expired(std::int64_t now, int limit
 }
 
 bool SqlOtaUploadStore::InsertUserImage(const UserOtaImageRow& r) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO user_ota_images(") + kImageColumns +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -155,13 +149,7 @@ bool SqlOtaUploadStore::InsertUserImage(const UserOtaImageRow& r) {
             r.created_at,
             r.expires_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<UserOtaImageRow> SqlOtaUploadStore::FindUserImage(

@@ -28,7 +28,7 @@ std::string Select(const std::string& rest) {
 }  // namespace
 
 bool SqlPushStore::Insert(const PushEndpointRow& e) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO push_endpoints(") + kColumns + ") VALUES (?,?,?,?,?,?)",
             e.endpoint_arn,
@@ -38,13 +38,7 @@ bool SqlPushStore::Insert(const PushEndpointRow& e) {
             e.device_token,
             e.created_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<PushEndpointRow> SqlPushStore::Find(std::string_view endpoint_arn) {

@@ -46,7 +46,7 @@ std::vector<PolicyRow> SqlRbacStore::Policies() {
 }
 
 bool SqlRbacStore::InsertPolicy(const PolicyRow& p) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             "INSERT INTO rbac_policies(policy_name, policy_json, is_default, created_at) "
             "VALUES (?,?,?,?)",
@@ -55,13 +55,7 @@ bool SqlRbacStore::InsertPolicy(const PolicyRow& p) {
             p.is_default,
             p.created_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 void SqlRbacStore::SetPolicyJson(std::string_view policy_name, std::string_view policy_json) {
@@ -114,7 +108,7 @@ std::vector<RoleRow> SqlRbacStore::Roles() {
 }
 
 bool SqlRbacStore::InsertRole(const RoleRow& role) {
-    try {
+    const bool inserted = db_.Unique([&] {
         db_.Execute(
             "INSERT INTO rbac_roles(role_name, role_level, is_default, created_at) "
             "VALUES (?, NULLIF(?, -1), ?, ?)",
@@ -123,14 +117,11 @@ bool SqlRbacStore::InsertRole(const RoleRow& role) {
             role.is_default,
             role.created_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
+    });
+    if (inserted) {
+        SetRolePolicies(role.role_name, role.policies);
     }
-    SetRolePolicies(role.role_name, role.policies);
-    return true;
+    return inserted;
 }
 
 void SqlRbacStore::SetRolePolicies(

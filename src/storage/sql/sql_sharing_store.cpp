@@ -31,7 +31,7 @@ SharingRequestRow ReadRequest(const Statement& s) {
 }  // namespace
 
 void SqlSharingStore::Put(const SharingRequestRow& r) {
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         c.Prepare(UpsertSql("sharing_requests", kColumns, "request_id"))
             .Bind(1, r.request_id)
             .Bind(2, r.from_user)

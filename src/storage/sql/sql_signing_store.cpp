@@ -71,7 +71,7 @@ std::string SelectImages(const std::string& rest) {
 }  // namespace
 
 bool SqlSigningStore::InsertKey(const SigningKeyRow& r) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO signing_keys(") + kKeyColumns +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -86,13 +86,7 @@ bool SqlSigningStore::InsertKey(const SigningKeyRow& r) {
             r.created_by,
             r.created_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 std::optional<SigningKeyRow> SqlSigningStore::FindKey(std::string_view key_name) {

@@ -85,24 +85,18 @@ std::optional<UserRow> SqlUserStore::FindByPhone(std::string_view phone) {
 }
 
 bool SqlUserStore::Insert(const UserRow& user) {
-    bool inserted = true;
-    db_.WithConnection([&](Connection& c) {
-        auto s = c.Prepare(
-            "INSERT INTO users(user_name, password_hash, confirmed, name, phone_number, "
-            "phone_verified, mfa, super_admin, admin, picture_url, custom_data, public_profile, "
-            "tags, created_at, user_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        );
-        BindUser(s, user);
-        try {
+    return db_.Unique([&] {
+        db_.WithWriteConnection([&](Connection& c) {
+            auto s = c.Prepare(
+                "INSERT INTO users(user_name, password_hash, confirmed, name, phone_number, "
+                "phone_verified, mfa, super_admin, admin, picture_url, custom_data, "
+                "public_profile, "
+                "tags, created_at, user_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            );
+            BindUser(s, user);
             s.Run();
-        } catch (const std::runtime_error& e) {
-            if (!IsUniqueViolation(e)) {
-                throw;
-            }
-            inserted = false;
-        }
+        });
     });
-    return inserted;
 }
 
 bool SqlUserStore::SetPassword(std::string_view user_id, std::string_view password_hash) {
@@ -195,15 +189,12 @@ std::vector<std::pair<std::string, std::string>> SqlUserStore::NonAsciiNames() {
 }
 
 bool SqlUserStore::Rename(std::string_view user_id, std::string_view user_name) {
-    try {
-        return db_.Execute("UPDATE users SET user_name = ? WHERE user_id = ?", user_name, user_id) >
-               0;
-    } catch (const std::runtime_error& e) {
-        if (!IsUniqueViolation(e)) {
-            throw;
-        }
-        return false;
-    }
+    int changed = 0;
+    const bool unique = db_.Unique([&] {
+        changed =
+            db_.Execute("UPDATE users SET user_name = ? WHERE user_id = ?", user_name, user_id);
+    });
+    return unique && changed > 0;
 }
 
 void SqlUserStore::Delete(std::string_view user_id) {

@@ -96,7 +96,7 @@ void SqlTimeSeriesStore::SetTtl(std::int64_t series_id, int ttl_days) {
 
 bool SqlTimeSeriesStore::PutPoint(const TsSeriesRow& series, std::int64_t t, const TsCell& value) {
     int changed = 0;
-    db_.WithConnection([&](Connection& c) {
+    db_.WithWriteConnection([&](Connection& c) {
         auto s = c.Prepare(
             "INSERT INTO ts_head(series_id, t, v_real, v_int, v_text) SELECT ?1, ?2, ?3, ?8, ?9 "
             "WHERE EXISTS (SELECT 1 FROM ts_series WHERE series_id = ?1 AND node_id = ?4 AND "
@@ -232,7 +232,7 @@ void SqlTimeSeriesStore::ReplaceChunks(
             );
         }
         for (const auto& chunk : chunks) {
-            db_.WithConnection([&](Connection& c) {
+            db_.WithWriteConnection([&](Connection& c) {
                 auto s = c.Prepare(
                     "INSERT INTO ts_chunks(series_id, start_t, end_t, count, data) VALUES "
                     "(?,?,?,?,?)"

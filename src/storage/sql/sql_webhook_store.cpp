@@ -65,7 +65,7 @@ void Wake(SqlDatabase& db, std::string_view webhook, std::string_view key, std::
 }  // namespace
 
 bool SqlWebhookStore::Insert(const WebhookRow& w) {
-    try {
+    return db_.Unique([&] {
         db_.Execute(
             std::string("INSERT INTO webhooks(") + kWebhookColumns +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -80,13 +80,7 @@ bool SqlWebhookStore::Insert(const WebhookRow& w) {
             w.created_at,
             w.updated_at
         );
-    } catch (const std::exception& ex) {
-        if (IsUniqueViolation(ex)) {
-            return false;
-        }
-        throw;
-    }
-    return true;
+    });
 }
 
 bool SqlWebhookStore::Update(const WebhookRow& w) {

@@ -69,6 +69,27 @@ TEST_F(SchedulerTest, TwoSchedulersOnOneDatabaseRunEachDueJobOnce) {
     EXPECT_EQ(runs, 2);
 }
 
+// Two server instances (each its own database object and connections, as two processes have)
+// on one database, their schedulers racing in two threads: each due time runs the job once.
+TEST_F(SchedulerTest, TwoInstancesRacingRunEachDueJobOnce) {
+    const auto other = db_owner_.OpenAgain();
+    std::atomic<int> runs{0};
+    Scheduler a(db_, clock_);
+    Scheduler b(*other, clock_);
+    a.Every("sweep", 60s, [&] { ++runs; });
+    b.Every("sweep", 60s, [&] { ++runs; });
+    for (int round = 1; round <= 20; ++round) {
+        std::atomic<int> ran{0};
+        std::thread first([&] { ran += a.RunDue(); });
+        std::thread second([&] { ran += b.RunDue(); });
+        first.join();
+        second.join();
+        EXPECT_EQ(ran.load(), 1) << "round " << round;
+        clock_.Advance(60s);
+    }
+    EXPECT_EQ(runs.load(), 20);
+}
+
 TEST_F(SchedulerTest, AFailingJobDoesNotStopTheOthersAndRunsAgainWhenDue) {
     Scheduler scheduler(db_, clock_);
     int failing = 0;
