@@ -2,8 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -93,6 +95,22 @@ public:
     // state and must not hold the write lock: publishing to nodes. An effect that throws is
     // logged and does not stop the others.
     virtual void AfterCommit(std::function<void()> effect) = 0;
+
+    // Messages to every server instance on this database, this one too, about what they keep in
+    // memory (a revoked session): `payload` on `channel` goes out when the transaction this
+    // thread is in commits, at once outside one.
+    virtual void Notify(std::string_view channel, std::string_view payload) = 0;
+    // Calls `on(payload)` for each message on `channel` from now on, on a thread of the
+    // database's, and `on_gap()` when messages may have been missed (the link to the database
+    // was lost): what they would have changed must then be dropped whole. Callbacks must not
+    // throw nor call Notify, Listen or Unlisten. Returns the id Unlisten takes.
+    virtual std::uint64_t Listen(
+        const std::string& channel,
+        std::function<void(std::string_view payload)> on,
+        std::function<void()> on_gap
+    ) = 0;
+    // Stops the callbacks of Listen's `id`; once it returns, none is running or will run.
+    virtual void Unlisten(std::uint64_t id) = 0;
 
     NodeAccessHooks& AccessHooks() { return access_hooks_; }
 

@@ -173,6 +173,20 @@ public:
 
     void AfterCommit(std::function<void()> effect) override { db_.AfterCommit(std::move(effect)); }
 
+    void Notify(std::string_view channel, std::string_view payload) override {
+        db_.Notify(channel, payload);
+    }
+
+    std::uint64_t Listen(
+        const std::string& channel,
+        std::function<void(std::string_view)> on,
+        std::function<void()> on_gap
+    ) override {
+        return db_.Listen(channel, std::move(on), std::move(on_gap));
+    }
+
+    void Unlisten(std::uint64_t id) override { db_.Unlisten(id); }
+
     std::function<void()> before_transaction;
 
 private:

@@ -17,6 +17,8 @@ using core::ErrorCode;
 namespace {
 constexpr std::size_t kMaxCachedTokens = 100000;
 constexpr std::size_t kMaxCachedSessions = 100000;
+// The channel on which every instance on the database hears a session revoked (its id).
+constexpr const char* kRevokedSessions = "rainmaker_revoked_sessions";
 
 std::string_view StripBearer(std::string_view token) {
     constexpr std::string_view kBearer = "Bearer ";
@@ -44,7 +46,17 @@ TokenService::TokenService(
     const core::Clock& clock,
     TokenConfig config
 )
-    : signer_(signer), db_(db), clock_(clock), config_(std::move(config)) {}
+    : signer_(signer), db_(db), clock_(clock), config_(std::move(config)) {
+    revocations_listener_ = db_.Listen(
+        kRevokedSessions,
+        [this](std::string_view session_id) { ForgetSession(session_id); },
+        [this] { ForgetAllSessions(); }
+    );
+}
+
+TokenService::~TokenService() {
+    db_.Unlisten(revocations_listener_);
+}
 
 std::string TokenService::IssueJwt(
     const storage::UserRow& user, std::string_view session_id, bool id_token
@@ -123,9 +135,16 @@ void TokenService::ForgetSession(std::string_view session_id) {
     sessions_live_[std::string(session_id)] = false;
 }
 
+void TokenService::ForgetAllSessions() {
+    std::unique_lock lock(cache_mutex_);
+    sessions_live_.clear();
+    ++sessions_generation_;  // a read that started before is not cached
+}
+
 void TokenService::Revoke(std::string_view session_id) {
     db_.Sessions().Revoke(session_id);
     ForgetSession(session_id);
+    db_.Notify(kRevokedSessions, session_id);
 }
 
 bool TokenService::RevokeByRefreshToken(std::string_view user_id, std::string_view refresh_token) {
@@ -148,6 +167,7 @@ std::string TokenService::UserOfRefreshToken(std::string_view refresh_token) {
 void TokenService::RevokeAll(std::string_view user_id) {
     for (const auto& id : db_.Sessions().RevokeAllForUser(user_id)) {
         ForgetSession(id);
+        db_.Notify(kRevokedSessions, id);
     }
 }
 

@@ -35,6 +35,9 @@ public:
         const core::Clock& clock,
         TokenConfig config
     );
+    ~TokenService() override;
+    TokenService(const TokenService&) = delete;
+    TokenService& operator=(const TokenService&) = delete;
 
     // Opens a new session for `user` (as read when its credentials were checked) and returns
     // its three tokens. Throws kBadCredentials when the password changed since.
@@ -58,6 +61,8 @@ private:
     std::string IssueJwt(const storage::UserRow& user, std::string_view session_id, bool id_token);
     bool SessionLive(std::string_view session_id);
     void ForgetSession(std::string_view session_id);
+    // Empties the sessions cache (revocations may have been missed).
+    void ForgetAllSessions();
 
     struct CachedToken {
         AuthContext context;
@@ -87,6 +92,8 @@ private:
     StringMap<CachedToken> tokens_;
     StringMap<bool> sessions_live_;
     std::uint64_t sessions_generation_ = 0;  // counts the emptyings of sessions_live_
+    // Revocations made by the other instances on the database (Database::Listen).
+    std::uint64_t revocations_listener_ = 0;
 };
 
 }  // namespace rainmaker::domain::auth

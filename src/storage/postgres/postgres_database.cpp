@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "storage/postgres/pg_connection.hpp"
+#include "storage/postgres/pg_listener.hpp"
 
 namespace rainmaker::storage::postgres {
 
@@ -34,8 +35,37 @@ sql::Engine PostgresEngine(const std::string& url) {
 
 }  // namespace
 
-PostgresDatabase::PostgresDatabase(const std::string& url) : sql::SqlDatabase(PostgresEngine(url)) {
+PostgresDatabase::PostgresDatabase(const std::string& url)
+    : sql::SqlDatabase(PostgresEngine(url)), url_(url) {
     Migrate();
+}
+
+PostgresDatabase::~PostgresDatabase() = default;
+
+void PostgresDatabase::Notify(std::string_view channel, std::string_view payload) {
+    // Inside a transaction PostgreSQL sends it at commit, and not at all on a rollback.
+    ForEachRow(
+        "SELECT pg_notify(?, ?)", [](const sql::Statement&) { return false; }, channel, payload
+    );
+}
+
+std::uint64_t PostgresDatabase::Listen(
+    const std::string& channel,
+    std::function<void(std::string_view)> on,
+    std::function<void()> on_gap
+) {
+    std::lock_guard lock(listener_mutex_);
+    if (!listener_) {
+        listener_ = std::make_unique<PgListener>(url_);
+    }
+    return listener_->Add(channel, std::move(on), std::move(on_gap));
+}
+
+void PostgresDatabase::Unlisten(std::uint64_t id) {
+    std::lock_guard lock(listener_mutex_);
+    if (listener_) {
+        listener_->Remove(id);
+    }
 }
 
 }  // namespace rainmaker::storage::postgres

@@ -1,7 +1,9 @@
 // Sessions, refresh, revocation and the authentication cache, over the real SQLite store.
 #include "domain/auth/token_service.hpp"
 
+#include <chrono>
 #include <functional>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -92,6 +94,38 @@ TEST_F(TokenServiceTest, RevokingASessionRefusesItsTokensAndRefresh) {
     EXPECT_EQ(CodeOf([&] { tokens_.Refresh(a.refreshtoken); }), 101017);
     EXPECT_EQ(tokens_.Authenticate(b.accesstoken).user_id, "u-1");
     tokens_.RevokeAll("u-1");
+    EXPECT_EQ(CodeOf([&] { tokens_.Authenticate(b.idtoken); }), 100004);
+}
+
+// Two server instances on one database (each its own database object, as two processes have):
+// a session revoked on one is refused by the other, which had it cached as live, at once (on
+// PostgreSQL a NOTIFY reaches the other's listener; it is waited for, 5 s at most).
+TEST_F(TokenServiceTest, ASessionRevokedOnOneInstanceIsRefusedByTheOther) {
+    const auto other_db = db_owner_.OpenAgain();
+    TokenService other(*signer_, *other_db, clock_, TokenConfig{});
+    const auto a = tokens_.StartSession(user_);
+    const auto b = tokens_.StartSession(user_);
+    EXPECT_EQ(other.Authenticate(a.accesstoken).user_id, "u-1");  // cached live there
+    EXPECT_EQ(other.Authenticate(b.accesstoken).user_id, "u-1");
+    tokens_.Revoke(tokens_.Authenticate(a.accesstoken).session_id);
+    const auto refused = [&](const std::string& token) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (CodeOf([&] { other.Authenticate(token); }) != 100004) {
+            if (std::chrono::steady_clock::now() > end) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return true;
+    };
+    EXPECT_TRUE(refused(a.accesstoken));
+    EXPECT_EQ(other.Authenticate(b.accesstoken).user_id, "u-1");
+    other.RevokeAll("u-1");  // and the other way round
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (CodeOf([&] { tokens_.Authenticate(b.idtoken); }) != 100004 &&
+           std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     EXPECT_EQ(CodeOf([&] { tokens_.Authenticate(b.idtoken); }), 100004);
 }
 
