@@ -246,6 +246,16 @@ login() {
     [[ -n $token ]] || die "login answered without an accesstoken: $out"
 }
 
+# db_sql: runs the SQL on stdin in the server's store: psql on $RAINMAKER_DATABASE_URL when the
+# stores are on PostgreSQL (bench/postgres.sh), else the sqlite3 CLI on the data directory's file.
+db_sql() {
+    if [[ -n ${RAINMAKER_DATABASE_URL:-} ]]; then
+        psql -X -q -v ON_ERROR_STOP=1 -d "$RAINMAKER_DATABASE_URL" >/dev/null
+    else
+        sqlite3 -cmd ".timeout 5000" "$data_dir/rainmaker.db"
+    fi
+}
+
 # map_nodes ID...: maps the nodes to $user_id as primary, straight in the store (WAL: the server
 # keeps running).
 map_nodes() {
@@ -257,7 +267,7 @@ map_nodes() {
             echo "INSERT INTO user_nodes(user_id,node_id,role,tags,metadata,group_id,admin_access,created_at) VALUES ('$user_id','$id','primary','[]','{}','','',$created_at);"
         done
         echo "COMMIT;"
-    } | sqlite3 -cmd ".timeout 5000" "$data_dir/rainmaker.db" || die "mapping the nodes failed"
+    } | db_sql || die "mapping the nodes failed"
 }
 
 # metric_values NAME...: the values of those GET /metrics counters as integers on one line

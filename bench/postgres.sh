@@ -4,7 +4,8 @@
 # one machine. PostgreSQL is a throwaway server as durable as a deployment's (every commit
 # flushed: tests/support/postgres_server.sh with RAINMAKER_PG_DURABLE=1), a fresh database per
 # bench. Reports: bench/results/postgres-<sqlite|postgres>-<run|devices>.md. Environment: as
-# run.sh and devices.sh (BENCH_NO_BUILD=1 uses the binaries already built).
+# run.sh and devices.sh (BENCH_NO_BUILD=1 uses the binaries already built); BENCH_PG_BENCHES
+# ("run devices") and BENCH_PG_ENGINES ("sqlite postgres") choose what runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,10 +22,10 @@ fresh() {
 }
 
 mkdir -p bench/results
-for bench in run devices; do
+for bench in ${BENCH_PG_BENCHES:-run devices}; do
     report=bench/results/latest.md
     [[ $bench == devices ]] && report=bench/results/devices.md
-    for engine in sqlite postgres; do
+    for engine in ${BENCH_PG_ENGINES:-sqlite postgres}; do
         echo "== bench/$bench.sh, stores on $engine" >&2
         if [[ $engine == postgres ]]; then
             RAINMAKER_DATABASE_URL=$(fresh) bash "bench/$bench.sh"

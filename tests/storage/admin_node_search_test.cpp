@@ -684,7 +684,7 @@ TEST_F(AdminNodeSearchTest, LargeScopesNeverReadEveryNodeOneByOne) {
                         text += line + "\n";
                     }
                     const auto what = name + ": " + Describe(f) + "\n" + query.sql + "\n" + text;
-                    if (query.sql == "SELECT 0" || query.sql.ends_with(" WHERE 0")) {
+                    if (query.sql == "SELECT 0" || query.sql.ends_with(" WHERE false")) {
                         continue;  // the scope reaches no node of the kind: nothing is read
                     }
                     for (const auto& line : query.Plan(db_)) {

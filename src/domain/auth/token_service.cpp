@@ -19,6 +19,8 @@ constexpr std::size_t kMaxCachedTokens = 100000;
 constexpr std::size_t kMaxCachedSessions = 100000;
 // The channel on which every instance on the database hears a session revoked (its id).
 constexpr const char* kRevokedSessions = "rainmaker_revoked_sessions";
+// How long a session found live is trusted without reading it again.
+constexpr std::int64_t kSessionRecheckSeconds = 60;
 
 std::string_view StripBearer(std::string_view token) {
     constexpr std::string_view kBearer = "Bearer ";
@@ -132,7 +134,7 @@ void TokenService::ForgetSession(std::string_view session_id) {
         sessions_live_.clear();
         ++sessions_generation_;
     }
-    sessions_live_[std::string(session_id)] = false;
+    sessions_live_[std::string(session_id)] = SessionEntry{false, clock_.NowSeconds()};
 }
 
 void TokenService::ForgetAllSessions() {
@@ -142,9 +144,12 @@ void TokenService::ForgetAllSessions() {
 }
 
 void TokenService::Revoke(std::string_view session_id) {
-    db_.Sessions().Revoke(session_id);
+    // The revocation and the message to the other instances commit together.
+    db_.Transaction([&] {
+        db_.Sessions().Revoke(session_id);
+        db_.Notify(kRevokedSessions, session_id);
+    });
     ForgetSession(session_id);
-    db_.Notify(kRevokedSessions, session_id);
 }
 
 bool TokenService::RevokeByRefreshToken(std::string_view user_id, std::string_view refresh_token) {
@@ -165,9 +170,15 @@ std::string TokenService::UserOfRefreshToken(std::string_view refresh_token) {
 }
 
 void TokenService::RevokeAll(std::string_view user_id) {
-    for (const auto& id : db_.Sessions().RevokeAllForUser(user_id)) {
+    std::vector<std::string> revoked;
+    db_.Transaction([&] {
+        revoked = db_.Sessions().RevokeAllForUser(user_id);
+        for (const auto& id : revoked) {
+            db_.Notify(kRevokedSessions, id);
+        }
+    });
+    for (const auto& id : revoked) {
         ForgetSession(id);
-        db_.Notify(kRevokedSessions, id);
     }
 }
 
@@ -175,8 +186,12 @@ bool TokenService::SessionLive(std::string_view session_id) {
     std::uint64_t generation = 0;
     {
         std::shared_lock lock(cache_mutex_);
-        if (const auto it = sessions_live_.find(session_id); it != sessions_live_.end()) {
-            return it->second;
+        // A live entry is read again after a while: a revocation whose message was lost (a
+        // listener that did not yet notice its connection gone) is seen within that time.
+        if (const auto it = sessions_live_.find(session_id);
+            it != sessions_live_.end() &&
+            (!it->second.live || clock_.NowSeconds() - it->second.at < kSessionRecheckSeconds)) {
+            return it->second.live;
         }
         generation = sessions_generation_;
     }
@@ -190,7 +205,10 @@ bool TokenService::SessionLive(std::string_view session_id) {
         ++sessions_generation_;
     }
     if (generation == sessions_generation_) {
-        sessions_live_.emplace(std::string(session_id), live);
+        auto& entry = sessions_live_[std::string(session_id)];
+        if (entry.at == 0 || entry.live) {  // a revocation noted meanwhile stays
+            entry = SessionEntry{live, clock_.NowSeconds()};
+        }
     }
     return live;
 }

@@ -90,7 +90,13 @@ private:
 
     std::shared_mutex cache_mutex_;
     StringMap<CachedToken> tokens_;
-    StringMap<bool> sessions_live_;
+
+    struct SessionEntry {
+        bool live = false;
+        std::int64_t at = 0;  // when it was read or revoked (unix seconds)
+    };
+
+    StringMap<SessionEntry> sessions_live_;
     std::uint64_t sessions_generation_ = 0;  // counts the emptyings of sessions_live_
     // Revocations made by the other instances on the database (Database::Listen).
     std::uint64_t revocations_listener_ = 0;

@@ -281,7 +281,10 @@ bool PgStatement::IsNull(int column) const {
 }
 
 PgConnection::PgConnection(const std::string& url) {
-    conn_ = PQconnectdb(url.c_str());
+    // At most 10 s to connect unless the URL says otherwise (its settings come after).
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* values[] = {"10", url.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
         const std::string message = conn_ != nullptr ? PQerrorMessage(conn_) : "out of memory";
         PQfinish(conn_);

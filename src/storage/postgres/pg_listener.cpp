@@ -16,6 +16,26 @@ namespace {
 
 constexpr int kPollMs = 250;  // how soon the thread sees stop_ (and a lost connection)
 
+// A connection to `url` that notices a vanished server within a minute (it only reads, so
+// without keepalives a half-open connection would go unseen for hours), or nullptr.
+PGconn* Open(const std::string& url) {
+    // The URL's own settings come after, and win.
+    const char* keys[] = {
+        "connect_timeout",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "dbname",
+        nullptr};
+    const char* values[] = {"10", "10", "5", "3", url.c_str(), nullptr};
+    PGconn* conn = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        return nullptr;
+    }
+    return conn;
+}
+
 // LISTEN "name"; false when the server refused it.
 bool ListenOn(PGconn* conn, const std::string& channel) {
     char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
@@ -29,14 +49,21 @@ bool ListenOn(PGconn* conn, const std::string& channel) {
     return ok;
 }
 
+// Runs a listener's callback; what it throws is logged, never the thread's end.
+template <typename Call>
+void Guarded(Call call) {
+    try {
+        call();
+    } catch (const std::exception& e) {
+        core::log::Error(std::string("postgres: a notification callback failed: ") + e.what());
+    }
+}
+
 }  // namespace
 
 PgListener::PgListener(std::string url) : url_(std::move(url)) {
-    {
-        std::lock_guard lock(mutex_);
-        if (!Connect()) {
-            throw std::runtime_error("postgres: the listener cannot connect");
-        }
+    if (!Connect()) {
+        throw std::runtime_error("postgres: the listener cannot connect");
     }
     thread_ = std::thread([this] { Run(); });
 }
@@ -48,20 +75,21 @@ PgListener::~PgListener() {
 }
 
 bool PgListener::Connect() {
-    PQfinish(conn_);
-    conn_ = PQconnectdb(url_.c_str());
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        PQfinish(conn_);
-        conn_ = nullptr;
+    // Connected without the lock (a connect may wait for its timeout), then listening under it
+    // to every channel known by then.
+    PGconn* conn = Open(url_);
+    if (conn == nullptr) {
         return false;
     }
+    std::lock_guard lock(mutex_);
     for (const auto& channel : channels_) {
-        if (!ListenOn(conn_, channel.name)) {
-            PQfinish(conn_);
-            conn_ = nullptr;
+        if (!ListenOn(conn, channel.name)) {
+            PQfinish(conn);
             return false;
         }
     }
+    PQfinish(conn_);
+    conn_ = conn;
     return true;
 }
 
@@ -96,7 +124,7 @@ void PgListener::Gap() {
         }
     }
     for (const auto& gap : gaps) {
-        gap();
+        Guarded([&] { gap(); });
     }
 }
 
@@ -104,17 +132,19 @@ void PgListener::Run() {
     bool lost = false;
     while (!stop_) {
         int fd = -1;
+        bool connected = false;
         {
             std::lock_guard lock(mutex_);
-            if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-                lost = true;
-                if (!Connect()) {
-                    fd = -1;
-                } else {
-                    fd = PQsocket(conn_);
-                }
-            } else {
+            connected = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+            if (connected) {
                 fd = PQsocket(conn_);
+            }
+        }
+        if (!connected) {
+            lost = true;
+            if (Connect()) {
+                std::lock_guard lock(mutex_);
+                fd = conn_ != nullptr ? PQsocket(conn_) : -1;
             }
         }
         if (fd < 0) {
@@ -160,7 +190,7 @@ void PgListener::Run() {
         for (const auto& [name, payload] : messages) {
             for (const auto& channel : channels) {
                 if (channel.name == name) {
-                    channel.on(payload);
+                    Guarded([&] { channel.on(payload); });
                 }
             }
         }

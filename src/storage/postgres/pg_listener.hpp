@@ -24,8 +24,8 @@ public:
     PgListener& operator=(const PgListener&) = delete;
 
     // Listens to `channel` from now on: a message sent after this returns reaches `on`, on the
-    // listener's thread. `on_gap` runs when messages may have been missed: the connection was
-    // lost (called again once it is back and listening).
+    // listener's thread, or `on_gap` runs: it runs when messages may have been missed (the
+    // connection was lost; again once it is back and listening).
     // Returns the id Remove takes.
     std::uint64_t Add(
         const std::string& channel,
@@ -43,7 +43,7 @@ private:
         std::function<void()> on_gap;
     };
 
-    // Under mutex_: opens the connection and listens to every channel; false when it cannot.
+    // Opens a connection listening to every channel and makes it conn_; false when it cannot.
     bool Connect();
     void Run();
     void Gap();

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,10 +21,6 @@ class UniqueViolation : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
-
-inline bool IsUniqueViolation(const std::exception& e) {
-    return dynamic_cast<const UniqueViolation*>(&e) != nullptr;
-}
 
 // One prepared statement of an engine, kept by its connection between uses; Statement is the
 // handle the stores hold while they bind, run and read it.

@@ -120,13 +120,27 @@ TEST_F(TokenServiceTest, ASessionRevokedOnOneInstanceIsRefusedByTheOther) {
     };
     EXPECT_TRUE(refused(a.accesstoken));
     EXPECT_EQ(other.Authenticate(b.accesstoken).user_id, "u-1");
-    other.RevokeAll("u-1");  // and the other way round
+    EXPECT_EQ(tokens_.Authenticate(b.idtoken).user_id, "u-1");  // cached live here too
+    other.RevokeAll("u-1");                                     // and the other way round
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (CodeOf([&] { tokens_.Authenticate(b.idtoken); }) != 100004 &&
            std::chrono::steady_clock::now() < end) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     EXPECT_EQ(CodeOf([&] { tokens_.Authenticate(b.idtoken); }), 100004);
+}
+
+// A revocation whose message never came (written to the store behind the service's back, as a
+// lost message leaves it) is seen once the cached answer is a minute old.
+TEST_F(TokenServiceTest, ALiveSessionIsReadAgainAfterAMinute) {
+    const auto a = tokens_.StartSession(user_);
+    const auto session = tokens_.Authenticate(a.accesstoken).session_id;
+    db_.Sessions().Revoke(session);
+    EXPECT_EQ(tokens_.Authenticate(a.accesstoken).user_id, "u-1");  // still cached live
+    clock_.Advance(std::chrono::seconds(59));
+    EXPECT_EQ(tokens_.Authenticate(a.accesstoken).user_id, "u-1");
+    clock_.Advance(std::chrono::seconds(2));
+    EXPECT_EQ(CodeOf([&] { tokens_.Authenticate(a.accesstoken); }), 100004);
 }
 
 TEST_F(TokenServiceTest, RefreshTokensAreStoredHashed) {
