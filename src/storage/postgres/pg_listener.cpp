@@ -187,9 +187,10 @@ void PgListener::Run() {
             Gap();
             continue;
         }
-        for (const auto& [name, payload] : messages) {
+        for (const auto& message : messages) {
+            const std::string& payload = message.second;  // (clang 14 captures no bindings)
             for (const auto& channel : channels) {
-                if (channel.name == name) {
+                if (channel.name == message.first) {
                     Guarded([&] { channel.on(payload); });
                 }
             }
