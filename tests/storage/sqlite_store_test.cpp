@@ -273,7 +273,7 @@ TEST_F(SqliteStoreTest, EventsAreKeptInOrderPerUser) {
 TEST_F(SqliteStoreTest, MappingAndFilterVersionsChangeWithEveryWrite) {
     EXPECT_EQ(
         db_.Count(
-            rainmaker::testing::TestDatabase::OnPostgres()
+            rainmaker::testing::OnPostgres()
                 ? "SELECT COUNT(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
                   "('user_nodes'::regclass, 'event_filters'::regclass)"
                 : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND (tbl_name = "

@@ -6,10 +6,6 @@
 
 namespace rainmaker::testing {
 
-bool TestDatabase::OnPostgres() {
-    return testing::OnPostgres();
-}
-
 TestDatabase::TestDatabase(const std::filesystem::path& dir) : file_(dir / "db.sqlite") {
     if (OnPostgres()) {
         postgres_ = std::make_unique<PostgresTestDatabase>();

@@ -27,9 +27,6 @@ public:
     // Another SqlDatabase on the same database (as a second server instance would open it).
     std::unique_ptr<storage::sql::SqlDatabase> OpenAgain() { return Open(); }
 
-    // Whether this run's tests are on PostgreSQL.
-    static bool OnPostgres();
-
 private:
     std::unique_ptr<storage::sql::SqlDatabase> Open();
 
