@@ -2,6 +2,7 @@
 #include "storage/postgres/postgres_database.hpp"
 
 #include <memory>
+#include <string>
 
 #include "storage/postgres/pg_connection.hpp"
 #include "storage/postgres/pg_listener.hpp"
@@ -27,10 +28,10 @@ sql::Engine PostgresEngine(const std::string& url) {
         },
         &Migrations(),
         // Under the writers' lock: two instances starting at once would race on the catalog.
-        "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE; SELECT "
-        "pg_advisory_xact_lock(7236731); CREATE TABLE IF NOT EXISTS "
-        "schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT "
-        "NOT NULL DEFAULT (extract(epoch FROM now())::bigint)); COMMIT"};
+        std::string(kBeginWrite) +
+            "; CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name "
+            "TEXT NOT NULL, applied_at BIGINT NOT NULL DEFAULT (extract(epoch FROM "
+            "now())::bigint)); COMMIT"};
 }
 
 }  // namespace
