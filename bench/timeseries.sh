@@ -58,7 +58,7 @@ start_server mqtt ${BENCH_SERVER_ARGS:-}
 # counters: "RECEIVED STORED DROPPED QUEUE_DROPPED INGESTED" from GET /metrics.
 counters() {
     metric_values rainmaker_mqtt_received_total rainmaker_timeseries_records_stored_total \
-        rainmaker_timeseries_records_dropped_total rainmaker_mqtt_dropped_total rainmaker_mqtt_ingested_total
+        rainmaker_timeseries_records_dropped_total rainmaker_mqtt_duplicates_total rainmaker_mqtt_ingested_total
 }
 
 rows=""

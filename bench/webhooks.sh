@@ -106,7 +106,7 @@ thread_ticks() {
 # ($dp: the deliveries' metric prefix).
 metrics() {
     metric_values rainmaker_mqtt_received_total rainmaker_mqtt_ingested_total \
-        rainmaker_mqtt_malformed_total rainmaker_mqtt_dropped_total "${dp}_planned_total" \
+        rainmaker_mqtt_malformed_total rainmaker_mqtt_duplicates_total "${dp}_planned_total" \
         "${dp}_delivered_total" "${dp}_failed_attempts_total" "${dp}_dead_total" "${dp}_waiting"
 }
 

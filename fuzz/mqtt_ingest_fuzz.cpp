@@ -207,6 +207,13 @@ void Presence(Ingest& s, std::string_view node_id, bool connected, std::string_v
     if (const auto event = mqtt::ParsePresencePayload(payload)) {
         s.ingest.HandlePresence(node_id, connected, event->at_ms, event->order);
     }
+    // The broker's run message: an order on the run's scale (ms * 1,000,000), at least 1 ms.
+    if (const auto run = mqtt::ParsePresenceRun(payload)) {
+        if (*run < 1000000 || *run % 1000000 != 0 || *run / 1000000 > mqtt::kMaxPresenceMs) {
+            Fail("a run order outside 1 ms .. the year 2262, or off the scale");
+        }
+        s.ingest.ResetPresence(*run);
+    }
 }
 
 void Topic(Ingest& s, std::string_view topic) {

@@ -7,6 +7,7 @@
  *     plugin /usr/lib/rainmaker/rainmaker_presence.so
  *     plugin_opt_ignore_username rainmaker-server      # optional, may be repeated
  *     plugin_opt_topic_prefix $aws/events/presence/    # optional, this is the default
+ *     plugin_opt_rewrite_basic_ingest true              # optional, default false (see below)
  *
  * Minimum broker version: Mosquitto 2.0 (plugin API v5). Built and tested against 2.0.11.
  *
@@ -21,6 +22,11 @@
  * - "disconnected": MOSQ_EVT_DISCONNECT of a connection that was reported as connected.
  * - The ACL callback always returns MOSQ_ERR_PLUGIN_DEFER: it decides nothing, and the
  *   broker's acl_file (or the next plugin) grants or denies.
+ *
+ * With rewrite_basic_ingest, a message a client publishes to $aws/rules/<rule>/node/<rest>
+ * (the firmware's default "basic ingest" spelling, already allowed by the ACL check) is passed
+ * on as node/<rest>: Mosquitto 2.0 never matches a topic starting with '$' against a shared
+ * subscription ($share/...), and several server instances take node messages through one.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -68,6 +74,7 @@ struct rm_version {
 struct rm_presence {
     mosquitto_plugin_id_t* pid;
     char* topic_prefix;
+    bool rewrite_basic_ingest;
     char** ignored_usernames;
     int ignored_count;
     long long start_ms;
@@ -369,13 +376,39 @@ static int rm_presence__on_acl_check(int event, void* event_data, void* userdata
     return MOSQ_ERR_PLUGIN_DEFER;
 }
 
+/* $aws/rules/<rule>/node/<rest> with a non-empty rule: the offset of node/<rest>; else 0. */
+static size_t rm_presence__basic_ingest_tail(const char* topic) {
+    static const char kRules[] = "$aws/rules/";
+    static const char kNode[] = "node/";
+    if (strncmp(topic, kRules, sizeof(kRules) - 1) != 0) {
+        return 0;
+    }
+    const char* rule = topic + sizeof(kRules) - 1;
+    const char* slash = strchr(rule, '/');
+    if (!slash || slash == rule || strncmp(slash + 1, kNode, sizeof(kNode) - 1) != 0) {
+        return 0;
+    }
+    return (size_t)(slash + 1 - topic);
+}
+
 static int rm_presence__on_message(int event, void* event_data, void* userdata) {
     RM_UNUSED(event);
-    const struct mosquitto_evt_message* ed = event_data;
+    struct mosquitto_evt_message* ed = event_data;
+    const struct rm_presence* p = userdata;
 
     /* Called for every PUBLISH the broker accepted from a client, after its ACL check, and never
-     * for wills. The message is left untouched. */
+     * for wills. The broker takes the topic the callbacks leave (Mosquitto 2.0 frees neither the
+     * old nor the new one itself: the replaced one is freed here). */
     rm_presence__on_client_action(userdata, ed->client);
+    const size_t tail = p->rewrite_basic_ingest ? rm_presence__basic_ingest_tail(ed->topic) : 0;
+    if (tail > 0) {
+        char* plain = mosquitto_strdup(ed->topic + tail);
+        if (!plain) {
+            return MOSQ_ERR_NOMEM;
+        }
+        mosquitto_free(ed->topic);
+        ed->topic = plain;
+    }
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -390,6 +423,23 @@ static int rm_presence__on_disconnect(int event, void* event_data, void* userdat
         rm_presence__free_conn(conn);
     }
     return MOSQ_ERR_SUCCESS;
+}
+
+/* The broker run's start, retained at <prefix>run: a subscriber learns at once which run the
+ * events it reads belong to, and that connections of earlier runs are gone (their disconnects
+ * were never published when the broker stopped or died). */
+static int rm_presence__publish_run(const struct rm_presence* p) {
+    struct rm_buf topic = {0};
+    rm_buf__append_str(&topic, p->topic_prefix);
+    rm_buf__append_str(&topic, "run");
+    char payload[64];
+    const int size = snprintf(payload, sizeof(payload), "{\"runStartedAt\":%lld}", p->start_ms);
+    int rc = MOSQ_ERR_NOMEM;
+    if (!topic.failed && size > 0 && (size_t)size < sizeof(payload)) {
+        rc = mosquitto_broker_publish_copy(NULL, topic.data, size, payload, 1, true, NULL);
+    }
+    mosquitto_free(topic.data);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -441,6 +491,16 @@ static int rm_presence__parse_options(
             if (!p->ignored_usernames[p->ignored_count++]) {
                 return MOSQ_ERR_NOMEM;
             }
+        } else if (strcmp(key, "rewrite_basic_ingest") == 0) {
+            if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+                mosquitto_log_printf(
+                    MOSQ_LOG_ERR,
+                    RM_LOG_PREFIX "plugin_opt_rewrite_basic_ingest must be true or false: %s",
+                    value
+                );
+                return MOSQ_ERR_INVAL;
+            }
+            p->rewrite_basic_ingest = strcmp(value, "true") == 0;
         } else if (strcmp(key, "topic_prefix") == 0) {
             if (strpbrk(value, "+#")) {
                 mosquitto_log_printf(
@@ -497,15 +557,20 @@ int mosquitto_plugin_init(
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = rm_callbacks__register(identifier, kCallbacks, kCallbackCount, p);
     }
+    if (rc == MOSQ_ERR_SUCCESS && rm_presence__publish_run(p) != MOSQ_ERR_SUCCESS) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, RM_LOG_PREFIX "the run's start was not published");
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
         rm_presence__free(p);
         return rc;
     }
     mosquitto_log_printf(
         MOSQ_LOG_INFO,
-        RM_LOG_PREFIX "publishing presence under %s{connected,disconnected}/, ignoring %d user(s)",
+        RM_LOG_PREFIX
+        "publishing presence under %s{connected,disconnected}/, ignoring %d user(s)%s",
         p->topic_prefix,
-        p->ignored_count
+        p->ignored_count,
+        p->rewrite_basic_ingest ? ", $aws/rules/<rule>/node/... passed on as node/..." : ""
     );
     *userdata = p;
     return MOSQ_ERR_SUCCESS;

@@ -17,7 +17,7 @@ case "$mode" in
   short | long) ;;
   *) echo "usage: $0 short|long" >&2; exit 2 ;;
 esac
-targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz open_meteo_fuzz rbac_policy_fuzz tag_expression_fuzz esp_image_fuzz ota_package_fuzz ota_status_fuzz presigned_url_fuzz passthrough_fuzz webhook_fuzz jwks_fuzz emqx_presence_fuzz}
+targets=${FUZZ_TARGETS:-http_request_fuzz json_body_fuzz mqtt_ingest_fuzz csr_fuzz token_fuzz cmd_response_fuzz open_meteo_fuzz rbac_policy_fuzz tag_expression_fuzz esp_image_fuzz ota_package_fuzz ota_status_fuzz presigned_url_fuzz passthrough_fuzz webhook_fuzz jwks_fuzz emqx_presence_fuzz mqtt_wire_fuzz}
 build=build/fuzz
 root=$(pwd)
 

@@ -19,8 +19,8 @@ namespace rainmaker::mqtt {
 
 namespace {
 
-// Node→cloud suffixes in the plain form (the $aws/rules form is one wildcard below). Listed one
-// by one so the link never receives its own params/remote.
+// Node→cloud suffixes in the plain form, listed one by one so the link never receives its own
+// params/remote. Subscribed shared: each message goes to one instance of those subscribed.
 constexpr const char* kNodeSubscriptions[] = {
     "node/+/config",
     "node/+/params/local",
@@ -32,13 +32,20 @@ constexpr const char* kNodeSubscriptions[] = {
     "node/+/tsdata",
     "node/+/simple_tsdata",
     "node/+/from-node",
-    "$aws/rules/+/node/+/#",
 };
 
+// The firmware's default "basic ingest" spelling. Mosquitto 2.0 never matches a '$' topic
+// against a shared subscription, so this one is each instance's own: our plugin passes such
+// messages on in the plain form (rewrite_basic_ingest) and nothing arrives here; a broker that
+// does not would have every instance apply them (docs/deployment.md).
+constexpr const char* kBasicIngest = "$aws/rules/+/node/+/#";
+
 // The presence events of one source only: the other source's topics are not the broker's own,
-// so any client the broker's ACL lets publish there could forge them. EMQX publishes its client
-// events with QoS 0, so they arrive with QoS 0 whatever the link asks: those sent while the link
-// is down are lost, and the reconnect resets presence (OnConnect).
+// so any client the broker's ACL lets publish there could forge them. '$' topics too, so each
+// instance reads them all: applying one is idempotent (the stored version decides), so the
+// second instance changes nothing. EMQX publishes its client events with QoS 0, so they arrive
+// with QoS 0 whatever the link asks: those sent while the link is down are lost, and every
+// connection resets presence (OnSession).
 constexpr const char* kPluginPresence[] = {"$aws/events/presence/#"};
 constexpr const char* kEmqxPresence[] = {
     "$SYS/brokers/+/clients/+/connected",
@@ -47,7 +54,18 @@ constexpr const char* kEmqxPresence[] = {
 
 // How many queued messages one store transaction takes: group commit keeps ingest fast.
 constexpr std::size_t kBatch = 512;
+// The ingest connection stops reading while the queue holds this much (TCP holds the rest).
 constexpr std::size_t kMaxQueue = 200000;
+constexpr std::size_t kMaxQueueBytes = 64 * 1024 * 1024;
+
+// The share group of every instance's ingest subscriptions: the broker hands each message to
+// one of them.
+constexpr const char* kShareGroup = "$share/rainmaker/";
+
+// Tells a message from another that reuses its packet id.
+std::uint64_t Digest(const IngestMessage& m) {
+    return std::hash<std::string>{}(m.topic) * 31 + std::hash<std::string>{}(m.payload);
+}
 
 struct LibInit {
     LibInit() { mosquitto_lib_init(); }
@@ -68,7 +86,7 @@ BrokerLink::~BrokerLink() {
 
 void BrokerLink::Start(LinkEndpoint endpoint) {
     endpoint_ = std::move(endpoint);
-    client_ = mosquitto_new("rainmaker-server", true, this);
+    client_ = mosquitto_new((endpoint_.client_id + "-out").c_str(), true, this);
     if (client_ == nullptr) {
         throw std::runtime_error("mosquitto_new failed");
     }
@@ -79,7 +97,6 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     mosquitto_username_pw_set(client_, endpoint_.user.c_str(), endpoint_.password.c_str());
     mosquitto_connect_callback_set(client_, &BrokerLink::OnConnect);
     mosquitto_disconnect_callback_set(client_, &BrokerLink::OnDisconnect);
-    mosquitto_message_callback_set(client_, &BrokerLink::OnMessage);
     mosquitto_max_inflight_messages_set(client_, 0);  // no limit on QoS 1 in flight
     // No Nagle: a publish right after the PUBACK of a received message (a command sent while
     // answers come in) would otherwise wait for the broker's delayed ACK, up to 40 ms.
@@ -90,10 +107,44 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
             "): publishes may wait for the broker's delayed ACK"
         );
     }
+    IngestOptions options;
+    options.host = endpoint_.host;
+    options.port = endpoint_.port;
+    options.user = endpoint_.user;
+    options.password = endpoint_.password;
+    options.client_id = endpoint_.client_id;
+    for (const char* topic : kNodeSubscriptions) {
+        options.filters.push_back(std::string(kShareGroup) + topic);
+    }
+    options.filters.emplace_back(kBasicIngest);
+    if (endpoint_.presence == PresenceSource::kEmqxSys) {
+        options.filters.insert(
+            options.filters.end(), std::begin(kEmqxPresence), std::end(kEmqxPresence)
+        );
+    } else {
+        options.filters.insert(
+            options.filters.end(), std::begin(kPluginPresence), std::end(kPluginPresence)
+        );
+    }
+    ingest_conn_ = std::make_unique<IngestConnection>(
+        std::move(options),
+        IngestConnection::Handlers{
+            [this](bool present, std::uint64_t) { OnSession(present); },
+            [this](IngestMessage m) { Enqueue(std::move(m)); },
+            [this] {
+                std::lock_guard lock(mutex_);
+                return queue_.size() < kMaxQueue && queued_bytes_ < kMaxQueueBytes;
+            }}
+    );
     ingest_thread_ = std::thread([this] { IngestLoop(); });
     network_thread_ = std::thread([this] { NetworkLoop(); });
+    ingest_conn_->Start();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     std::unique_lock lock(mutex_);
-    if (!ready_.wait_for(lock, std::chrono::seconds(10), [this] { return connected_.load(); })) {
+    while (!connected() && std::chrono::steady_clock::now() < until) {
+        ready_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    if (!connected()) {
         throw std::runtime_error(
             "the MQTT link did not connect to " + endpoint_.host + ":" +
             std::to_string(endpoint_.port)
@@ -105,6 +156,9 @@ void BrokerLink::Stop() {
     if (stopping_.exchange(true)) {
         return;
     }
+    if (ingest_conn_) {
+        ingest_conn_->StopReading();  // what was read is stored and acknowledged below
+    }
     Wake();
     if (network_thread_.joinable()) {
         network_thread_.join();
@@ -112,6 +166,9 @@ void BrokerLink::Stop() {
     ready_.notify_all();
     if (ingest_thread_.joinable()) {
         ingest_thread_.join();
+    }
+    if (ingest_conn_) {
+        ingest_conn_->Stop();
     }
     if (client_ != nullptr) {
         mosquitto_destroy(client_);
@@ -234,30 +291,11 @@ void BrokerLink::NetworkLoop() {
     }
 }
 
-void BrokerLink::OnConnect(mosquitto* client, void* self_ptr, int rc) {
+void BrokerLink::OnConnect(mosquitto* /*client*/, void* self_ptr, int rc) {
     auto* self = static_cast<BrokerLink*>(self_ptr);
     if (rc != 0) {
         core::log::Error("MQTT link refused: " + std::string(mosquitto_connack_string(rc)));
         return;
-    }
-    {
-        // Before any event of this broker run: what the old run said about nodes is void
-        // (its disconnects were never delivered). An empty topic marks the reset.
-        std::lock_guard lock(self->mutex_);
-        self->queue_.push_back(Message{});
-        self->ready_.notify_one();
-    }
-    for (const char* topic : kNodeSubscriptions) {
-        mosquitto_subscribe(client, nullptr, topic, 1);
-    }
-    if (self->endpoint_.presence == PresenceSource::kEmqxSys) {
-        for (const char* topic : kEmqxPresence) {
-            mosquitto_subscribe(client, nullptr, topic, 1);
-        }
-    } else {
-        for (const char* topic : kPluginPresence) {
-            mosquitto_subscribe(client, nullptr, topic, 1);
-        }
     }
     self->connected_ = true;
     core::log::Info(
@@ -268,6 +306,16 @@ void BrokerLink::OnConnect(mosquitto* client, void* self_ptr, int rc) {
     self->ready_.notify_all();
 }
 
+void BrokerLink::OnSession(bool /*session_present*/) {
+    // Our plugin's events are QoS 1, kept for us in the session while we are away, and its
+    // retained run message (Apply) says when the broker restarted, whatever instance reads it.
+    // EMQX sends its events with QoS 0, kept for no one: presence is reset at every connection,
+    // ahead of any message of it.
+    if (endpoint_.presence == PresenceSource::kEmqxSys) {
+        Enqueue(Message{});
+    }
+}
+
 void BrokerLink::OnDisconnect(mosquitto* /*client*/, void* self_ptr, int rc) {
     auto* self = static_cast<BrokerLink*>(self_ptr);
     self->connected_ = false;
@@ -276,20 +324,14 @@ void BrokerLink::OnDisconnect(mosquitto* /*client*/, void* self_ptr, int rc) {
     }
 }
 
-void BrokerLink::OnMessage(mosquitto* /*client*/, void* self_ptr, const mosquitto_message* m) {
-    auto* self = static_cast<BrokerLink*>(self_ptr);
-    ++self->counters_.received;
-    Message message{
-        m->topic,
-        std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen))};
-    std::lock_guard lock(self->mutex_);
-    if (self->queue_.size() >= kMaxQueue) {
-        ++self->counters_.dropped;
-        core::log::Error("MQTT ingest queue full: message on " + message.topic + " dropped");
-        return;
+void BrokerLink::Enqueue(Message message) {
+    if (!message.topic.empty()) {
+        ++counters_.received;
     }
-    self->queue_.push_back(std::move(message));
-    self->ready_.notify_one();
+    std::lock_guard lock(mutex_);
+    queued_bytes_ += message.topic.size() + message.payload.size();
+    queue_.push_back(std::move(message));
+    ready_.notify_one();
 }
 
 void BrokerLink::Apply(const Message& message) {
@@ -298,6 +340,17 @@ void BrokerLink::Apply(const Message& message) {
         return;
     }
     const bool emqx = endpoint_.presence == PresenceSource::kEmqxSys;
+    if (!emqx && message.topic == kPresenceRunTopic) {
+        // The broker's run: nodes reported by earlier runs are gone (their disconnects were
+        // never published); those of this run, whichever instance applied them, stay.
+        if (const auto run_order = ParsePresenceRun(message.payload)) {
+            ingest_.ResetPresence(*run_order);
+            ++counters_.ingested;
+        } else {
+            ++counters_.malformed;
+        }
+        return;
+    }
     if (const auto presence =
             emqx ? ParseEmqxPresenceTopic(message.topic) : ParsePresenceTopic(message.topic)) {
         const auto event = emqx ? ParseEmqxPresencePayload(message.payload, *presence)
@@ -330,6 +383,63 @@ void BrokerLink::Apply(const Message& message) {
     }
 }
 
+void BrokerLink::ApplyOnce(const Message& message) {
+    if (message.packet_id != 0 && message.dup) {
+        if (const auto it = unacknowledged_.find(message.packet_id);
+            it != unacknowledged_.end() && it->second == Digest(message)) {
+            unacknowledged_.erase(it);
+            ++counters_.duplicates;
+            return;
+        }
+    }
+    Apply(message);
+    if (message.packet_id != 0 && message.connection != ingest_conn_->connections()) {
+        // Its connection is gone: no acknowledgement will reach the broker, which sends it again.
+        unacknowledged_.insert_or_assign(message.packet_id, Digest(message));
+    }
+}
+
+void BrokerLink::ApplyBatch(const std::vector<Message>& batch) {
+    try {
+        db_.Transaction([&] {
+            for (const auto& message : batch) {
+                ApplyOnce(message);
+            }
+        });
+    } catch (const std::exception& e) {
+        // One message broke the batch: apply them one by one so the others are kept.
+        core::log::Error(std::string("MQTT ingest batch failed, retrying singly: ") + e.what());
+        for (const auto& message : batch) {
+            try {
+                db_.Transaction([&] { ApplyOnce(message); });
+            } catch (const std::exception& inner) {
+                ++counters_.malformed;
+                core::log::Error("MQTT ingest of " + message.topic + " failed: " + inner.what());
+            }
+        }
+    }
+    // Committed (or refused for good): acknowledged, in the order received, per connection.
+    std::vector<std::uint16_t> ids;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].packet_id != 0) {
+            ids.push_back(batch[i].packet_id);
+        }
+        const bool run_ends =
+            i + 1 == batch.size() || batch[i + 1].connection != batch[i].connection;
+        if (run_ends && !ids.empty()) {
+            if (!ingest_conn_->Acknowledge(batch[i].connection, ids)) {
+                for (std::size_t j = i + 1;
+                     j-- > 0 && batch[j].connection == batch[i].connection;) {
+                    if (batch[j].packet_id != 0) {
+                        unacknowledged_.insert_or_assign(batch[j].packet_id, Digest(batch[j]));
+                    }
+                }
+            }
+            ids.clear();
+        }
+    }
+}
+
 void BrokerLink::IngestLoop() {
     core::NameThisThread("rm-ingest");
     std::vector<Message> batch;
@@ -341,31 +451,14 @@ void BrokerLink::IngestLoop() {
                 return;
             }
             while (!queue_.empty() && batch.size() < kBatch) {
+                queued_bytes_ -= queue_.front().topic.size() + queue_.front().payload.size();
                 batch.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
         }
-        try {
-            db_.Transaction([&] {
-                for (const auto& message : batch) {
-                    Apply(message);
-                }
-            });
-        } catch (const std::exception& e) {
-            // One message broke the batch: apply them one by one so the others are kept.
-            core::log::Error(std::string("MQTT ingest batch failed, retrying singly: ") + e.what());
-            for (const auto& message : batch) {
-                try {
-                    db_.Transaction([&] { Apply(message); });
-                } catch (const std::exception& inner) {
-                    ++counters_.malformed;
-                    core::log::Error(
-                        "MQTT ingest of " + message.topic + " failed: " + inner.what()
-                    );
-                }
-            }
-        }
+        ApplyBatch(batch);
         batch.clear();
+        ingest_conn_->Wake();  // room again in the queue
     }
 }
 
@@ -408,9 +501,9 @@ std::string BrokerLink::RenderMetrics() const {
         counters_.malformed
     );
     line(
-        "rainmaker_mqtt_dropped_total",
-        "Messages dropped because the ingest queue was full.",
-        counters_.dropped
+        "rainmaker_mqtt_duplicates_total",
+        "Messages the broker sent again after they were stored (acknowledged, not applied twice).",
+        counters_.duplicates
     );
     const auto& ingest = ingest_.counters();
     line(

@@ -1,21 +1,26 @@
-// rainmaker-server's own MQTT connection (libmosquitto): receives what nodes publish and the
-// presence events, hands them to the domain in batches on one ingest thread, and publishes to
-// nodes (the NodePublisher of the domain). One network thread owns the libmosquitto client
-// and drives it with poll(): libmosquitto's own loop uses select(), which fails for good on a
-// socket numbered 1024 or more (a busy server with a raised open-file limit).
+// rainmaker-server's own MQTT connections: one receives what nodes publish and the presence
+// events (IngestConnection: a persistent session, shared subscriptions so that several server
+// instances each take a part, a message acknowledged only once the store committed it) and
+// hands them to the domain in batches on one ingest thread; the other publishes to nodes (the
+// NodePublisher of the domain) through libmosquitto. One network thread owns the libmosquitto
+// client and drives it with poll(): libmosquitto's own loop uses select(), which fails for good
+// on a socket numbered 1024 or more (a busy server with a raised open-file limit).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "domain/nodes/node_ingest.hpp"
 #include "domain/nodes/node_publisher.hpp"
 #include "mqtt/embedded_broker.hpp"
+#include "mqtt/ingest_connection.hpp"
 #include "mqtt/outbox.hpp"
 #include "storage/database.hpp"
 
@@ -28,7 +33,7 @@ struct LinkCounters {
     std::atomic<std::uint64_t> received{0};
     std::atomic<std::uint64_t> ingested{0};
     std::atomic<std::uint64_t> malformed{0};
-    std::atomic<std::uint64_t> dropped{0};  // ingest queue full
+    std::atomic<std::uint64_t> duplicates{0};  // sent again by the broker after we stored them
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> publish_failures{0};
 };
@@ -43,7 +48,9 @@ public:
     BrokerLink& operator=(const BrokerLink&) = delete;
 
     // Connects (retrying in the background) and starts the ingest thread; waits up to 10 s
-    // for the first connection and throws std::runtime_error if it does not come.
+    // for the first connections (subscribed, able to publish) and throws std::runtime_error if
+    // they do not come. The ingest session is the endpoint's client id, the publisher that id
+    // with "-out".
     void Start(LinkEndpoint endpoint);
     void Stop();
 
@@ -51,7 +58,7 @@ public:
     bool Publish(std::string_view node_id, std::string_view suffix, std::string_view payload)
         override;
 
-    bool connected() const { return connected_; }
+    bool connected() const { return connected_ && ingest_conn_ && ingest_conn_->subscribed(); }
 
     const LinkCounters& counters() const { return counters_; }
 
@@ -59,16 +66,19 @@ public:
     std::string RenderMetrics() const;
 
 private:
-    struct Message {
-        std::string topic;
-        std::string payload;
-    };
+    // An empty topic: presence is reset (the broker lost what it knew of us).
+    using Message = IngestMessage;
 
     static void OnConnect(mosquitto* client, void* self, int rc);
     static void OnDisconnect(mosquitto* client, void* self, int rc);
-    static void OnMessage(mosquitto* client, void* self, const mosquitto_message* message);
     void IngestLoop();
+    // Applies a batch in one transaction (one by one when it fails) and acknowledges it.
+    void ApplyBatch(const std::vector<Message>& batch);
+    // Applies `message` unless the broker sent it again after we stored it.
+    void ApplyOnce(const Message& message);
     void Apply(const Message& message);
+    void OnSession(bool session_present);
+    void Enqueue(Message message);
     // The network thread: connects and reconnects, sends what Publish queued, reads.
     void NetworkLoop();
     // Hands the queued publishes to libmosquitto (network thread only) once it has written
@@ -90,7 +100,14 @@ private:
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<Message> queue_;
+    std::size_t queued_bytes_ = 0;
     std::thread ingest_thread_;
+    std::unique_ptr<IngestConnection> ingest_conn_;
+    // Ingest thread: messages stored whose acknowledgement could not go out (their connection
+    // had closed), by packet id: the broker sends them again marked dup, and the copy is
+    // acknowledged without being applied twice. The digest tells them from a new message that
+    // reuses the id.
+    std::unordered_map<std::uint16_t, std::uint64_t> unacknowledged_;
 
     std::thread network_thread_;
     int wake_fd_ = -1;  // eventfd: Publish and Stop wake the network thread

@@ -46,6 +46,9 @@ struct LinkEndpoint {
     std::string user;
     std::string password;
     PresenceSource presence = PresenceSource::kPlugin;  // which presence events it subscribes to
+    // The ingest session's MQTT client id: one per server instance, kept across its restarts
+    // (the broker holds the session's messages under it while the instance is away).
+    std::string client_id = "rainmaker-server";
 };
 
 class EmbeddedBroker {

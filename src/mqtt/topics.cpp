@@ -177,6 +177,18 @@ std::optional<PresencePayload> ParseEmqxPresencePayload(
     return parsed;
 }
 
+std::optional<std::int64_t> ParsePresenceRun(std::string_view payload) {
+    boost::system::error_code ec;
+    const auto run = boost::json::parse(payload, ec);
+    const auto* o = !ec && run.is_object() ? &run.as_object() : nullptr;
+    const auto* started = o != nullptr ? o->if_contains("runStartedAt") : nullptr;
+    const auto ms = started != nullptr ? PresenceMs(*started) : std::nullopt;
+    if (!ms) {
+        return std::nullopt;
+    }
+    return *ms * kVersions;
+}
+
 std::optional<PresencePayload> ParsePresencePayload(std::string_view payload) {
     boost::system::error_code ec;
     const auto event = boost::json::parse(payload, ec);

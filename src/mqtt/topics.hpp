@@ -42,6 +42,14 @@ struct PresencePayload {
 // throws.
 std::optional<PresencePayload> ParsePresencePayload(std::string_view payload);
 
+// The plugin's retained <prefix>run message: {"runStartedAt": <ms>} (1 to kMaxPresenceMs).
+// Returns the order its events start from (events of earlier runs are below it); nullopt for
+// anything else. Never throws.
+std::optional<std::int64_t> ParsePresenceRun(std::string_view payload);
+
+// The topic of the plugin's run message.
+inline constexpr std::string_view kPresenceRunTopic = "$aws/events/presence/run";
+
 // Where the broker link learns who is connected ([mqtt] presence).
 enum class PresenceSource {
     kPlugin,   // our Mosquitto plugin: $aws/events/presence/{connected,disconnected}/<id>

@@ -168,9 +168,10 @@ public:
     virtual bool ApplyPresence(
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     ) = 0;
-    // Marks every node offline at `at_ms` (the broker restarted: its earlier disconnects were
-    // never delivered). Returns how many nodes changed.
-    virtual int ResetPresence(std::int64_t at_ms) = 0;
+    // Marks offline at `at_ms` every connected node whose presence version is below
+    // `older_than` (the broker restarted: its earlier disconnects were never delivered). Returns
+    // how many nodes changed.
+    virtual int ResetPresence(std::int64_t at_ms, std::int64_t older_than) = 0;
     // Nodes matching `filter` in node id order, those with an id > `start_id`, at most `limit`
     // (the page reads no further than its limit needs); and how many match in all.
     virtual std::vector<NodeRow> SearchNodes(

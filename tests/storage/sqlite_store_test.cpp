@@ -1,4 +1,5 @@
 // The SQLite store: migrations, users, sessions, codes, transactions.
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -217,12 +218,19 @@ TEST_F(SqliteStoreTest, ResetPresenceMarksConnectedNodesOffline) {
     NodeRow node;
     node.node_id = "n1";
     db_.Nodes().Insert(node);
+    node.node_id = "n2";
+    db_.Nodes().Insert(node);
     db_.Nodes().ApplyPresence("n1", true, 100, 5);
-    EXPECT_EQ(db_.Nodes().ResetPresence(500), 1);
+    db_.Nodes().ApplyPresence("n2", true, 100, 7);
+    // A broker run whose events are ordered from 7 on: n1 was reported by an earlier one.
+    EXPECT_EQ(db_.Nodes().ResetPresence(500, 7), 1);
     const auto after = db_.Nodes().Find("n1");
     EXPECT_FALSE(after->connected);
     EXPECT_EQ(after->connectivity_at, 500);
-    EXPECT_EQ(db_.Nodes().ResetPresence(600), 0);
+    EXPECT_TRUE(db_.Nodes().Find("n2")->connected);
+    EXPECT_EQ(db_.Nodes().ResetPresence(600, 7), 0);
+    EXPECT_EQ(db_.Nodes().ResetPresence(600, std::numeric_limits<std::int64_t>::max()), 1);
+    EXPECT_FALSE(db_.Nodes().Find("n2")->connected);
 }
 
 TEST_F(SqliteStoreTest, MappingsListInNodeOrderFromAStartId) {

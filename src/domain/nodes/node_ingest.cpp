@@ -278,9 +278,9 @@ std::shared_ptr<const DeclaredParams> NodeIngest::Declared(
     return declared;
 }
 
-void NodeIngest::ResetPresence() {
+void NodeIngest::ResetPresence(std::int64_t run_order) {
     const auto now_ms = clock_.NowMilliseconds();
-    const int changed = db_.Nodes().ResetPresence(now_ms);
+    const int changed = db_.Nodes().ResetPresence(now_ms, run_order);
     if (changed > 0) {
         core::log::Info(
             "broker (re)connected: " + std::to_string(changed) +

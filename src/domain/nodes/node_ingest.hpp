@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -113,9 +114,10 @@ public:
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     );
 
-    // The link (re)connected to a broker that (re)started: nodes connected to the old one are
-    // offline until they connect again.
-    void ResetPresence();
+    // The broker (re)started: nodes it reported before the run whose events are ordered from
+    // `run_order` on are offline until they connect again (all of them by default: a source
+    // whose events were lost while the link was away).
+    void ResetPresence(std::int64_t run_order = std::numeric_limits<std::int64_t>::max());
 
     const IngestCounters& counters() const { return counters_; }
 

@@ -272,9 +272,12 @@ bool SqlNodeStore::ApplyPresence(
            ) > 0;
 }
 
-int SqlNodeStore::ResetPresence(std::int64_t at_ms) {
+int SqlNodeStore::ResetPresence(std::int64_t at_ms, std::int64_t older_than) {
     return db_.Execute(
-        "UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1", at_ms
+        "UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1 AND "
+        "presence_version < ?",
+        at_ms,
+        older_than
     );
 }
 

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <netinet/in.h>
 #include <string>
 #include <string_view>
@@ -27,6 +29,7 @@
 
 #include "domain/nodes/mapping_service.hpp"
 #include "domain/nodes/node_ingest.hpp"
+#include "mqtt/ingest_connection.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "storage/test_database.hpp"
 #include "support/fake_clock.hpp"
@@ -324,6 +327,152 @@ TEST_F(EmqxPresenceLinkTest, ClientEventsSetPresenceAndForgedOrStaleOnesChangeNo
     EXPECT_EQ(db_.Nodes().Find("n1")->connectivity_at, 1800000000700);
     EXPECT_TRUE(db_.Nodes().Find("n2")->connected);
     link.Stop();
+}
+
+// The ingest connection acknowledges a message only when told to: one it was handed and never
+// acknowledged (the server died before the store committed it) comes again, marked dup, to the
+// next connection of the same client id; one acknowledged does not.
+class IngestConnectionTest : public ::testing::Test {
+protected:
+    struct Received {
+        std::mutex mutex;
+        std::vector<IngestMessage> messages;
+        std::vector<bool> sessions;
+    };
+
+    std::unique_ptr<IngestConnection> Connect(Received& into) {
+        IngestOptions options;
+        options.host = "127.0.0.1";
+        options.port = broker_.port();
+        options.client_id = "ingest-test";
+        options.filters = {"$share/rainmaker/node/+/tsdata"};
+        auto connection = std::make_unique<IngestConnection>(
+            options,
+            IngestConnection::Handlers{
+                [&into](bool present, std::uint64_t) {
+                    std::lock_guard lock(into.mutex);
+                    into.sessions.push_back(present);
+                },
+                [&into](IngestMessage m) {
+                    std::lock_guard lock(into.mutex);
+                    into.messages.push_back(std::move(m));
+                },
+                {}}
+        );
+        connection->Start();
+        for (int i = 0; i < 500 && !connection->subscribed(); ++i) {
+            std::this_thread::sleep_for(10ms);
+        }
+        return connection;
+    }
+
+    // Waits up to 5 s for `count` messages.
+    static bool WaitFor(Received& r, std::size_t count) {
+        for (int i = 0; i < 500; ++i) {
+            {
+                std::lock_guard lock(r.mutex);
+                if (r.messages.size() >= count) {
+                    return true;
+                }
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
+
+    bool Publish(const std::string& payload) {
+        return std::system(("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker_.port()) +
+                            " -q 1 -t node/n1/tsdata -m " + payload)
+                               .c_str()) == 0;
+    }
+
+    testing::TempDir dir_;
+    Broker broker_{dir_.path()};
+};
+
+TEST_F(IngestConnectionTest, AMessageNotAcknowledgedComesAgainToTheNextConnection) {
+    ASSERT_TRUE(broker_.Accepts());
+    {
+        Received first;
+        auto connection = Connect(first);
+        ASSERT_TRUE(connection->subscribed());
+        ASSERT_TRUE(Publish("one"));
+        ASSERT_TRUE(WaitFor(first, 1));
+        EXPECT_EQ(first.messages[0].topic, "node/n1/tsdata");
+        EXPECT_EQ(first.messages[0].payload, "one");
+        EXPECT_NE(first.messages[0].packet_id, 0);
+        EXPECT_FALSE(first.messages[0].dup);
+        EXPECT_EQ(first.sessions, std::vector<bool>{false});  // the broker's first meeting
+        connection->Stop();                                   // never acknowledged
+    }
+    ASSERT_TRUE(Publish("two"));  // while no connection of ours is up: kept in the session
+    {
+        Received second;
+        auto connection = Connect(second);
+        ASSERT_TRUE(WaitFor(second, 2));
+        EXPECT_EQ(second.sessions, std::vector<bool>{true});
+        EXPECT_EQ(second.messages[0].payload, "one");
+        EXPECT_TRUE(second.messages[0].dup);
+        EXPECT_EQ(second.messages[1].payload, "two");
+        std::vector<std::uint16_t> ids;
+        for (const auto& m : second.messages) {
+            ids.push_back(m.packet_id);
+        }
+        EXPECT_FALSE(connection->Acknowledge(second.messages[0].connection + 1, ids));
+        EXPECT_TRUE(connection->Acknowledge(second.messages[0].connection, ids));
+        connection->Stop();  // sends the acknowledgements before it disconnects
+    }
+    {
+        Received third;
+        auto connection = Connect(third);
+        ASSERT_TRUE(Publish("three"));
+        ASSERT_TRUE(WaitFor(third, 1));
+        std::this_thread::sleep_for(200ms);
+        std::lock_guard lock(third.mutex);
+        ASSERT_EQ(third.messages.size(), 1u);  // "one" and "two" were acknowledged
+        EXPECT_EQ(third.messages[0].payload, "three");
+    }
+}
+
+// Two server instances (two links, each its own client id) on one broker and one store: the
+// shared subscriptions hand each node message to one of them, so each is applied once.
+TEST_F(LinkTest, TwoInstancesShareTheNodeMessagesAndApplyEachOnce) {
+    Broker broker(dir_.path());
+    ASSERT_TRUE(broker.Accepts());
+    BrokerLink first(ingest_, db_);
+    first.Start(LinkEndpoint{
+        "127.0.0.1", broker.port(), "", "", PresenceSource::kPlugin, "instance-1"});
+    domain::nodes::NodeIngest other_ingest{db_, mapping_, clock_};
+    BrokerLink second(other_ingest, db_);
+    second.Start(LinkEndpoint{
+        "127.0.0.1", broker.port(), "", "", PresenceSource::kPlugin, "instance-2"});
+    ASSERT_TRUE(first.connected() && second.connected());
+    constexpr int kMessages = 200;
+    std::string lines;
+    for (int i = 0; i < kMessages; ++i) {
+        lines += "{\"Light\":{\"Level\":" + std::to_string(i) + "}}\n";
+    }
+    const auto file = dir_.path() / "messages.txt";
+    std::ofstream(file) << lines;
+    ASSERT_EQ(
+        std::system(("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) +
+                     " -q 1 -t node/n1/params/local -l < " + file.string())
+                        .c_str()),
+        0
+    );
+    const auto applied = [&] {
+        return first.counters().ingested.load() + second.counters().ingested.load();
+    };
+    for (int i = 0; i < 500 && applied() < kMessages; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(200ms);  // nothing more comes
+    EXPECT_EQ(first.counters().received.load() + second.counters().received.load(), kMessages);
+    EXPECT_EQ(applied(), kMessages);
+    EXPECT_GT(first.counters().ingested.load(), 0u);
+    EXPECT_GT(second.counters().ingested.load(), 0u);
+    second.Stop();
+    first.Stop();
 }
 
 }  // namespace
