@@ -2,6 +2,7 @@
 #include "mqtt/embedded_broker.hpp"
 
 #include <arpa/inet.h>
+#include <charconv>
 #include <chrono>
 #include <fstream>
 #include <netinet/in.h>
@@ -26,12 +27,23 @@ namespace {
 
 constexpr const char* kLinkUser = "rainmaker-server";
 
-std::uint16_t FreePort(const std::string& address) {
+// `preferred` when it is free, else any free port.
+std::uint16_t FreePort(const std::string& address, std::uint16_t preferred = 0) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = 0;
+    addr.sin_port = htons(preferred);
     ::inet_pton(AF_INET, address == "0.0.0.0" ? "0.0.0.0" : address.c_str(), &addr.sin_addr);
+    // As Mosquitto binds it (SO_REUSEADDR): the connections of its last run may linger in
+    // TIME_WAIT.
+    const int one = 1;
+    if (preferred != 0 && fd >= 0 &&
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+        ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+        ::close(fd);
+        return preferred;
+    }
+    addr.sin_port = 0;
     socklen_t len = sizeof(addr);
     if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -161,7 +173,18 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
     if (node_port_ == 0) {
         node_port_ = config_.node_port != 0 ? config_.node_port : FreePort(config_.node_address);
     }
-    internal_port_ = FreePort("127.0.0.1");
+    // The link's listener keeps its port across restarts when it can: Mosquitto ties a
+    // persisted session to its listener by port (per_listener_settings).
+    const fs::path port_file = dir_ / "link-port";
+    std::uint16_t saved = 0;
+    if (fs::exists(port_file)) {
+        const auto text = ReadFile(port_file);
+        std::from_chars(text.data(), text.data() + text.size(), saved);
+    }
+    internal_port_ = FreePort("127.0.0.1", saved);
+    if (internal_port_ != saved) {
+        WritePrivateFile(port_file, std::to_string(internal_port_), kPrivate);
+    }
     const fs::path plugin = config_.plugin_path.empty() ? DefaultPluginPath("rainmaker_presence.so")
                                                         : fs::path(config_.plugin_path);
     // The revocation plugin sits beside the presence plugin.

@@ -506,6 +506,32 @@ TEST_F(DevicesTest, BrokerKilledIsRestartedAndNodesComeBack) {
     EXPECT_EQ(sim->WaitFor("params/remote"), R"(params/remote {"Light":{"Power":true}})");
 }
 
+// A broker killed never publishes the disconnects of its nodes. The new run's retained start
+// (the presence plugin) takes the nodes the store last saw in an earlier run offline; a node
+// that connected to the new run stays online, whichever comes first.
+TEST_F(DevicesTest, ABrokerRestartTakesTheNodesOfItsLastRunOffline) {
+    const auto d1 = Claim(alice_, "n1");
+    const auto d2 = Claim(alice_, "n2", "aabbccddeeff");
+    auto away = RunMapped(alice_, d1);
+    auto back = RunMapped(alice_, d2);
+    const auto status = [&](const Device& d) {
+        return "/v1/user/nodes/status?node_id=" + d.node_id;
+    };
+    ASSERT_TRUE(Connected(Eventually(status(d1), alice_, Connected)));
+    ASSERT_TRUE(Connected(Eventually(status(d2), alice_, Connected)));
+    const pid_t first = server_.BrokerPid();
+    ASSERT_GT(first, 0);
+    ASSERT_EQ(kill(first, SIGKILL), 0);
+    ASSERT_FALSE(away->WaitFor("disconnected").empty());
+    away.reset();  // n1 does not come back
+    ASSERT_FALSE(back->WaitFor("connected", 60s).empty());
+    const auto offline = Eventually(status(d1), alice_, [](const HttpResult& r) {
+        return r.status == 200 && !Connected(r);
+    });
+    EXPECT_FALSE(Connected(offline)) << offline.body;
+    EXPECT_TRUE(Connected(Eventually(status(d2), alice_, Connected)));
+}
+
 }  // namespace
 }  // namespace rainmaker::testing
 
