@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run test test-tsan build build-asan build-fuzz fuzz deps format format-check layer-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks bench-postgres clean
+.PHONY: run run-cluster test test-tsan build build-asan build-fuzz fuzz deps format format-check layer-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks bench-postgres clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -38,6 +38,11 @@ run: build
 test: build-asan build-fuzz format-check layer-check
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 	bash scripts/fuzz.sh short
+
+# PostgreSQL, an external Mosquitto, two server instances and nginx in front, on loopback, in the
+# foreground (scripts/run-cluster.sh; RAINMAKER_HTTP_PORT is the proxy's port).
+run-cluster: build
+	bash scripts/run-cluster.sh
 
 # The tests of what runs on several threads under ThreadSanitizer (its own tree, build/tsan).
 test-tsan: deps

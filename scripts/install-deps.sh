@@ -14,7 +14,7 @@ packages=(
   libhowardhinnant-date-dev tzdata libzip-dev
   libgtest-dev libgmock-dev
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
-  nodejs npm wrk curl clang-format sqlite3 openssl
+  nodejs npm wrk curl clang-format sqlite3 openssl nginx-light
   clang libclang-rt-14-dev
 )
 missing=()

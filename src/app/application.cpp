@@ -2,10 +2,14 @@
 #include "app/application.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
+#include <string>
+#include <unistd.h>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/jwt.hpp"
 #include "crypto/key_sealer.hpp"
 #include "crypto/matter_certs.hpp"
@@ -105,6 +109,21 @@ std::string PublicBase(const Config& c, std::uint16_t bound_https_port) {
 
 // Our HTTPS certificate, issued by our CA at every start (like the broker's), for localhost,
 // 127.0.0.1 and the public host, so that a changed public host is covered at the next start.
+// The link's MQTT client id: configured, or one per host and data directory (two instances on
+// one broker must not share one: the broker would hand the session from one to the other).
+std::string LinkClientId(const Config& c) {
+    if (!c.mqtt.link_client_id.empty()) {
+        return c.mqtt.link_client_id;
+    }
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    std::error_code ec;
+    const auto dir = std::filesystem::weakly_canonical(c.data_dir, ec);
+    const auto digest =
+        crypto::Sha256Hex(std::string(host) + "\n" + (ec ? c.data_dir : dir).string());
+    return "rainmaker-" + digest.substr(0, 16);
+}
+
 void IssueHttpsCertificate(const Config& c, const crypto::CertificateAuthority& ca) {
     const auto dir = c.http.https.cert_file.parent_path();
     std::filesystem::create_directories(dir);
@@ -528,17 +547,22 @@ Application::~Application() {
 std::uint16_t Application::Start() {
     auto& p = *parts_;
     if (p.config.mqtt.embedded) {
-        p.broker = std::make_unique<mqtt::EmbeddedBroker>(p.config.mqtt, p.config.data_dir, *p.ca);
+        p.broker = std::make_unique<mqtt::EmbeddedBroker>(
+            p.config.mqtt, p.config.data_dir / "broker", *p.ca
+        );
         p.broker->Start(p.db->Nodes().RevokedSerials());
         p.crl.SetReload([&p] { p.broker->Reload(); });
-        p.link.Start(p.broker->Link());
+        auto endpoint = p.broker->Link();
+        endpoint.client_id = LinkClientId(p.config);
+        p.link.Start(std::move(endpoint));
     } else {
         p.link.Start(mqtt::LinkEndpoint{
             p.config.mqtt.external_host,
             p.config.mqtt.external_port,
             p.config.mqtt.external_user,
             p.config.mqtt.external_password,
-            p.config.mqtt.presence});
+            p.config.mqtt.presence,
+            LinkClientId(p.config)});
     }
     if (p.config.http.https.enabled && p.issue_https_cert) {
         IssueHttpsCertificate(p.config, *p.ca);
@@ -590,6 +614,11 @@ std::uint16_t Application::MqttPort() const {
 
 void Application::CertificatesChanged() {
     parts_->crl.Changed();
+}
+
+void Application::WriteBrokerFiles(const std::filesystem::path& dir) {
+    auto& p = *parts_;
+    mqtt::EmbeddedBroker(p.config.mqtt, dir, *p.ca).WriteFiles(p.db->Nodes().RevokedSerials());
 }
 
 domain::nodes::AdminNodeService& Application::AdminNodes() {

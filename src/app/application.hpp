@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 
 #include "app/config.hpp"
@@ -30,6 +31,10 @@ public:
     // Rewrites the broker's CRL from the store and has the broker re-read it (SIGHUP from the
     // admin command line after it deactivated or activated a node).
     void CertificatesChanged();
+    // Writes into `dir` the configuration of a Mosquitto that serves this data directory's nodes
+    // (TLS with our CA, ACLs, plugins, the link's listener: what the embedded broker runs), for a
+    // broker run by someone else (`admin broker-config`, `make run-cluster`).
+    void WriteBrokerFiles(const std::filesystem::path& dir);
     // The bound HTTPS port (0 when disabled), and the port the URLs handed out name.
     std::uint16_t HttpsPort() const;
     std::uint16_t PublicHttpsPort() const;

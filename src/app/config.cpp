@@ -488,6 +488,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "mqtt.external_port", c.mqtt.external_port);
     Read(t, "mqtt.external_user", c.mqtt.external_user);
     Read(t, "mqtt.external_password", c.mqtt.external_password);
+    Read(t, "mqtt.link_client_id", c.mqtt.link_client_id);
     if (t.at_path("mqtt.presence")) {
         std::string presence;
         Read(t, "mqtt.presence", presence);

@@ -236,6 +236,14 @@ int main(int argc, char** argv) {
         ->add_option("--out", cert_out, "directory to write <node_id>/{node.key,node.crt,node_id}")
         ->required();
     issue_certs->fallthrough();
+    auto* broker_config = admin->add_subcommand(
+        "broker-config",
+        "write the configuration of a Mosquitto you run for this server's nodes (TLS with its "
+        "CA, ACLs, plugins, the server's listener: mosquitto.conf, link-password, link-port)"
+    );
+    std::string broker_out;
+    broker_config->add_option("--out", broker_out, "directory to write (created)")->required();
+    broker_config->fallthrough();
     auto* list_users = admin->add_subcommand("list-users", "list every account and its role");
     auto* set_role = admin->add_subcommand(
         "set-role", "make a user a user, admin or superadmin (their sessions end)"
@@ -384,6 +392,12 @@ int main(int argc, char** argv) {
                     );
                 }
             }
+            return 0;
+        }
+        if (*broker_config) {
+            Application app(std::move(config));
+            app.WriteBrokerFiles(broker_out);
+            std::printf("%s/mosquitto.conf\n", broker_out.c_str());
             return 0;
         }
         if (*issue_certs) {

@@ -109,9 +109,9 @@ fs::path DefaultPluginPath(const char* name) {
 }  // namespace
 
 EmbeddedBroker::EmbeddedBroker(
-    BrokerConfig config, fs::path data_dir, const crypto::CertificateAuthority& ca
+    BrokerConfig config, fs::path dir, const crypto::CertificateAuthority& ca
 )
-    : config_(std::move(config)), dir_(std::move(data_dir) / "broker"), ca_(ca) {}
+    : config_(std::move(config)), dir_(std::move(dir)), ca_(ca) {}
 
 EmbeddedBroker::~EmbeddedBroker() {
     Stop();

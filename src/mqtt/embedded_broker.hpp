@@ -34,6 +34,9 @@ struct BrokerConfig {
     std::uint16_t external_port = 1883;
     std::string external_user;
     std::string external_password;
+    // The link's MQTT client id (its ingest session, kept by the broker across restarts): one per
+    // server instance. Empty: derived from the host name and the data directory.
+    std::string link_client_id;
     // Where the link learns presence ([mqtt] presence): our plugin's events (the embedded
     // broker loads it), or EMQX's $SYS client events (an external EMQX only).
     PresenceSource presence = PresenceSource::kPlugin;
@@ -53,8 +56,9 @@ struct LinkEndpoint {
 
 class EmbeddedBroker {
 public:
+    // `dir`: where its files go (<data-dir>/broker).
     EmbeddedBroker(
-        BrokerConfig config, std::filesystem::path data_dir, const crypto::CertificateAuthority& ca
+        BrokerConfig config, std::filesystem::path dir, const crypto::CertificateAuthority& ca
     );
     ~EmbeddedBroker();
     EmbeddedBroker(const EmbeddedBroker&) = delete;
@@ -63,6 +67,10 @@ public:
     // Writes the broker files (the CRL lists `revoked_serials`), starts Mosquitto and waits
     // until it accepts connections. Throws std::runtime_error when it does not start.
     void Start(const std::vector<std::string>& revoked_serials);
+    // Only writes the files (mosquitto.conf and what it names; the link's password in
+    // link-password, its port in link-port): a Mosquitto run by someone else can use them
+    // (`admin broker-config`, `make run-cluster`).
+    void WriteFiles(const std::vector<std::string>& revoked_serials);
     // Stops Mosquitto (SIGTERM, then SIGKILL after 5 s) and the supervisor.
     void Stop();
     // Has the running broker re-read its configuration and CRL (SIGHUP), without dropping
@@ -79,7 +87,6 @@ public:
     pid_t pid() const { return pid_; }
 
 private:
-    void WriteFiles(const std::vector<std::string>& revoked_serials);
     pid_t Spawn();
     void Supervise();
 

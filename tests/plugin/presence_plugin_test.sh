@@ -41,6 +41,7 @@ topic write node/+/params/remote
 
 user n1
 topic readwrite node/n1/#
+topic write $aws/rules/+/node/n1/#
 
 user watch
 topic read node/#
@@ -159,6 +160,7 @@ field() {  # field PAYLOAD NAME
 all_events_well_formed() {
     local line
     while IFS= read -r line; do
+        [[ "${line%%	*}" == "${event_prefix}run" ]] && continue  # the run's start, not an event
         [[ "${line#*	}" =~ $kEventRe ]] || {
             echo "  malformed: $line"
             return 1
@@ -201,7 +203,8 @@ expect_session() {
 
 event_prefix="$kPrefix"
 start_broker main "acl_file $work/acl
-plugin_opt_ignore_username server" || abort "broker 1 starts"
+plugin_opt_ignore_username server
+plugin_opt_rewrite_basic_ingest true" || abort "broker 1 starts"
 start_subscribers "$kPrefix"
 check "broker loads the plugin" grep -q "rainmaker_presence: publishing presence under" "$work/main.log"
 # The subscribers may not be subscribed yet: repeat the sync client until its events arrive.
@@ -355,6 +358,26 @@ check "after reload: events still published" test -n "$(expect_session reload1 1
 check "after reload: acl_file still enforced" bash -c "! grep -q '^node/n2/y' '$watched'"
 
 check "every event is well-formed JSON of the documented shape" all_events_well_formed
+
+# The broker's run: its start, retained at <prefix>run, is the time sessionIdentifiers start with.
+run_line="$(grep -m1 "^${kPrefix}run	" "$events" || true)"
+run_ms="$(sed -n 's/^.*{"runStartedAt":\([0-9]*\)}$/\1/p' <<<"$run_line")"
+check "run: the broker's start is retained at ${kPrefix}run" test -n "$run_ms"
+check "run: sessionIdentifiers start with it" \
+    test "$(field "$(events_for connected n1 | head -1)" sessionIdentifier | cut -d- -f1)" == "$run_ms"
+late_run="$(timeout 5 mosquitto_sub -p "$port" -u server -P server-pw -t "${kPrefix}run" -C 1 -W 4 || true)"
+check "run: a later subscriber gets it too (retained)" test "$late_run" == "{\"runStartedAt\":$run_ms}"
+
+# rewrite_basic_ingest: a node's basic-ingest publish goes on in the plain spelling, after the
+# ACL check of the spelling it was sent in.
+pub n1 rw1 '$aws/rules/esp_set_params/node/n1/params/local' rewritten
+pub n1 rw1 '$aws/rules/esp_set_params/node/n2/params/local' denied-basic-ingest
+pub n1 rw1 '$aws/rules//node/n1/params/local' no-rule
+check "basic ingest: passed on as node/n1/params/local" \
+    wait_until grep -qx "node/n1/params/local rewritten" "$watched"
+check "basic ingest: another node's topic is still denied" \
+    bash -c "! grep -q 'denied-basic-ingest' '$watched'"
+check "basic ingest: an empty rule name is not rewritten" bash -c "! grep -q 'no-rule' '$watched'"
 stop_subscribers
 check "broker 1 exits cleanly" stop_broker
 
