@@ -212,7 +212,7 @@ void Presence(Ingest& s, std::string_view node_id, bool connected, std::string_v
         if (*run < 1000000 || *run % 1000000 != 0 || *run / 1000000 > mqtt::kMaxPresenceMs) {
             Fail("a run order outside 1 ms .. the year 2262, or off the scale");
         }
-        s.ingest.ResetPresence(*run);
+        s.ingest.EndEarlierRuns(*run);
     }
 }
 

@@ -306,12 +306,13 @@ void BrokerLink::OnConnect(mosquitto* /*client*/, void* self_ptr, int rc) {
     self->ready_.notify_all();
 }
 
-void BrokerLink::OnSession(bool /*session_present*/) {
+void BrokerLink::OnSession(bool session_present) {
     // Our plugin's events are QoS 1, kept for us in the session while we are away, and its
     // retained run message (Apply) says when the broker restarted, whatever instance reads it.
-    // EMQX sends its events with QoS 0, kept for no one: presence is reset at every connection,
-    // ahead of any message of it.
-    if (endpoint_.presence == PresenceSource::kEmqxSys) {
+    // EMQX sends its events with QoS 0, which it keeps for a session it holds (its
+    // mqueue_store_qos0, on by default) but not across its own restart: without our session,
+    // presence is reset (every node offline until it connects again), ahead of any message.
+    if (endpoint_.presence == PresenceSource::kEmqxSys && !session_present) {
         Enqueue(Message{});
     }
 }
@@ -344,7 +345,7 @@ void BrokerLink::Apply(const Message& message) {
         // The broker's run: nodes reported by earlier runs are gone (their disconnects were
         // never published); those of this run, whichever instance applied them, stay.
         if (const auto run_order = ParsePresenceRun(message.payload)) {
-            ingest_.ResetPresence(*run_order);
+            ingest_.EndEarlierRuns(*run_order);
             ++counters_.ingested;
         } else {
             ++counters_.malformed;
@@ -370,6 +371,7 @@ void BrokerLink::Apply(const Message& message) {
         ++counters_.malformed;
         return;
     }
+    ++counters_.node_messages;
     switch (ingest_.Handle(topic->node_id, topic->suffix, message.payload)) {
         case domain::nodes::IngestOutcome::kApplied:
             ++counters_.ingested;
@@ -383,49 +385,97 @@ void BrokerLink::Apply(const Message& message) {
     }
 }
 
-void BrokerLink::ApplyOnce(const Message& message) {
-    if (message.packet_id != 0 && message.dup) {
-        if (const auto it = unacknowledged_.find(message.packet_id);
-            it != unacknowledged_.end() && it->second == Digest(message)) {
-            unacknowledged_.erase(it);
-            ++counters_.duplicates;
-            return;
-        }
-    }
-    Apply(message);
-    if (message.packet_id != 0 && message.connection != ingest_conn_->connections()) {
-        // Its connection is gone: no acknowledgement will reach the broker, which sends it again.
-        unacknowledged_.insert_or_assign(message.packet_id, Digest(message));
-    }
-}
-
-void BrokerLink::ApplyBatch(const std::vector<Message>& batch) {
+bool BrokerLink::ApplyInTransaction(
+    std::span<const Message> messages, std::unordered_map<std::uint16_t, Seen>& seen
+) {
+    seen.clear();
     try {
         db_.Transaction([&] {
-            for (const auto& message : batch) {
-                ApplyOnce(message);
+            for (const auto& m : messages) {
+                if (m.packet_id != 0 && m.dup) {
+                    const auto in_batch = seen.find(m.packet_id);
+                    const auto stored = unacknowledged_.find(m.packet_id);
+                    const std::optional<std::uint64_t> known =
+                        in_batch != seen.end()
+                            ? in_batch->second.digest
+                            : (stored != unacknowledged_.end() ? std::optional(stored->second)
+                                                               : std::nullopt);
+                    if (known == Digest(m)) {
+                        seen.insert_or_assign(m.packet_id, Seen{std::nullopt, true});
+                        continue;  // stored already: acknowledged, not applied again
+                    }
+                }
+                Apply(m);
+                if (m.packet_id != 0 && m.connection != ingest_conn_->connections()) {
+                    // Its connection is gone: no acknowledgement reaches the broker, which
+                    // sends it again marked dup.
+                    seen.insert_or_assign(m.packet_id, Seen{Digest(m), false});
+                }
             }
         });
     } catch (const std::exception& e) {
-        // One message broke the batch: apply them one by one so the others are kept.
-        core::log::Error(std::string("MQTT ingest batch failed, retrying singly: ") + e.what());
-        for (const auto& message : batch) {
-            try {
-                db_.Transaction([&] { ApplyOnce(message); });
-            } catch (const std::exception& inner) {
+        core::log::Error(std::string("MQTT ingest: the store refused a batch: ") + e.what());
+        return false;
+    }
+    // Committed: what the batch learnt about redeliveries holds now.
+    for (const auto& [id, s] : seen) {
+        if (s.digest) {
+            unacknowledged_.insert_or_assign(id, *s.digest);
+        } else {
+            unacknowledged_.erase(id);
+        }
+        counters_.duplicates += s.duplicate ? 1 : 0;
+    }
+    return true;
+}
+
+bool BrokerLink::StoreWorks() {
+    try {
+        db_.Transaction([] {});
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+std::size_t BrokerLink::ApplyBatch(const std::vector<Message>& batch) {
+    std::unordered_map<std::uint16_t, Seen> seen;
+    if (ApplyInTransaction(batch, seen)) {
+        return batch.size();
+    }
+    // One message broke the batch, or the store is unavailable: one by one, so that the others
+    // are kept. A message the working store refuses is dropped (and acknowledged); while the
+    // store does not work, nothing is acknowledged: the broker keeps the rest for us.
+    auto wait = std::chrono::milliseconds(100);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        while (!ApplyInTransaction(std::span(&batch[i], 1), seen)) {
+            if (StoreWorks()) {
                 ++counters_.malformed;
-                core::log::Error("MQTT ingest of " + message.topic + " failed: " + inner.what());
+                core::log::Error(
+                    "MQTT ingest of " + batch[i].topic + " dropped: the store refuses it"
+                );
+                break;
             }
+            if (stopping_) {
+                return i;
+            }
+            core::log::Error("MQTT ingest: the store does not work; retrying");
+            std::this_thread::sleep_for(wait);
+            wait = std::min(wait * 2, std::chrono::milliseconds(5000));
         }
     }
-    // Committed (or refused for good): acknowledged, in the order received, per connection.
+    return batch.size();
+}
+
+void BrokerLink::Acknowledge(const std::vector<Message>& batch, std::size_t done) {
+    // In the order received, per connection. One whose connection closed is sent again by the
+    // broker, marked dup, and known as stored (ApplyInTransaction).
     std::vector<std::uint16_t> ids;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t i = 0; i < done; ++i) {
         if (batch[i].packet_id != 0) {
             ids.push_back(batch[i].packet_id);
         }
-        const bool run_ends =
-            i + 1 == batch.size() || batch[i + 1].connection != batch[i].connection;
+        const bool run_ends = i + 1 == done || batch[i + 1].connection != batch[i].connection;
         if (run_ends && !ids.empty()) {
             if (!ingest_conn_->Acknowledge(batch[i].connection, ids)) {
                 for (std::size_t j = i + 1;
@@ -456,7 +506,7 @@ void BrokerLink::IngestLoop() {
                 queue_.pop_front();
             }
         }
-        ApplyBatch(batch);
+        Acknowledge(batch, ApplyBatch(batch));
         batch.clear();
         ingest_conn_->Wake();  // room again in the queue
     }
@@ -494,6 +544,11 @@ std::string BrokerLink::RenderMetrics() const {
         "rainmaker_mqtt_ingested_total",
         "Node messages and presence events applied.",
         counters_.ingested
+    );
+    line(
+        "rainmaker_mqtt_node_messages_total",
+        "Messages received on a node topic (of those, each goes to one instance of several).",
+        counters_.node_messages
     );
     line(
         "rainmaker_mqtt_malformed_total",

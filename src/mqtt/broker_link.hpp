@@ -13,6 +13,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -32,6 +34,7 @@ namespace rainmaker::mqtt {
 struct LinkCounters {
     std::atomic<std::uint64_t> received{0};
     std::atomic<std::uint64_t> ingested{0};
+    std::atomic<std::uint64_t> node_messages{0};  // received on a node topic (not presence)
     std::atomic<std::uint64_t> malformed{0};
     std::atomic<std::uint64_t> duplicates{0};  // sent again by the broker after we stored them
     std::atomic<std::uint64_t> published{0};
@@ -72,10 +75,25 @@ private:
     static void OnConnect(mosquitto* client, void* self, int rc);
     static void OnDisconnect(mosquitto* client, void* self, int rc);
     void IngestLoop();
-    // Applies a batch in one transaction (one by one when it fails) and acknowledges it.
-    void ApplyBatch(const std::vector<Message>& batch);
-    // Applies `message` unless the broker sent it again after we stored it.
-    void ApplyOnce(const Message& message);
+
+    // What one transaction found of a packet id: stored on a closed connection (its digest), or
+    // a redelivery of one stored (duplicate).
+    struct Seen {
+        std::optional<std::uint64_t> digest;
+        bool duplicate = false;
+    };
+
+    // Applies `messages` in one transaction, skipping redeliveries of stored ones; true when it
+    // committed (then `unacknowledged_` learns what `seen` holds).
+    bool ApplyInTransaction(
+        std::span<const Message> messages, std::unordered_map<std::uint16_t, Seen>& seen
+    );
+    // Applies a batch; returns how many of its messages, from the first, are done (committed,
+    // or refused by a store that works): all, unless stopping while the store does not work.
+    std::size_t ApplyBatch(const std::vector<Message>& batch);
+    // Acknowledges the first `done` messages of `batch`.
+    void Acknowledge(const std::vector<Message>& batch, std::size_t done);
+    bool StoreWorks();
     void Apply(const Message& message);
     void OnSession(bool session_present);
     void Enqueue(Message message);

@@ -149,6 +149,10 @@ void IngestConnection::Close(const std::string& why) {
     }
     const bool was_up = state_ == State::kActive;
     state_ = State::kDown;
+    // Whatever failed (refused, dropped, malformed), the next attempt waits: a broker that is
+    // down or refuses us is not hammered.
+    reconnect_at_ = Clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(10000));
     subscribed_ = false;
     in_.clear();
     out_.clear();
@@ -242,6 +246,12 @@ bool IngestConnection::ReadPackets() {
                 taking_acks_ = true;
                 acks_.clear();
             }
+            if (!ack->session_present) {
+                core::log::Info(
+                    "MQTT ingest: the broker holds no session of " + options_.client_id +
+                    " (a first connection, or the broker lost its state): a new one begins"
+                );
+            }
             handlers_.on_session(ack->session_present, connection);
             out_ += wire::EncodeSubscribe(kSubscribeId, options_.filters);
             state_ = State::kAwaitSuback;
@@ -259,6 +269,12 @@ bool IngestConnection::ReadPackets() {
                         std::to_string(sub->reasons[i]) + ")"
                     );
                     return false;
+                }
+                if (sub->reasons[i] == 0) {
+                    core::log::Warn(
+                        "MQTT ingest: the broker granted " + options_.filters[i] +
+                        " at QoS 0 only (its max_qos?): what it sends there is not kept for us"
+                    );
                 }
             }
             state_ = State::kActive;
@@ -301,12 +317,14 @@ void IngestConnection::Run() {
     core::NameThisThread("rm-ingest-conn");
     while (!stopping_) {
         if (state_ == State::kDown) {
-            if (!BeginConnect()) {
+            if (Clock::now() < reconnect_at_) {
                 pollfd wake{wake_fd_, POLLIN, 0};
-                ::poll(&wake, 1, static_cast<int>(backoff_.count()));
+                ::poll(&wake, 1, MillisUntil(reconnect_at_));
                 std::uint64_t count = 0;
                 [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
-                backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(10000));
+                continue;
+            }
+            if (!BeginConnect()) {
                 continue;
             }
         }
@@ -315,9 +333,11 @@ void IngestConnection::Run() {
             out_ += acks_;
             acks_.clear();
         }
-        const bool want_read = state_ != State::kConnecting &&
-                               (state_ != State::kActive ||
-                                (reading_ && (!handlers_.has_room || handlers_.has_room())));
+        // Messages come from the SUBACK wait on (a kept session's right after CONNACK): they
+        // wait in the socket while the queue is full or once reading stopped.
+        const bool want_read = state_ == State::kAwaitConnack ||
+                               ((state_ == State::kAwaitSuback || state_ == State::kActive) &&
+                                reading_ && (!handlers_.has_room || handlers_.has_room()));
         short events = want_read ? POLLIN : 0;
         if (state_ == State::kConnecting || !out_.empty()) {
             events |= POLLOUT;
@@ -358,6 +378,10 @@ void IngestConnection::Run() {
         if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && want_read && !ReadPackets()) {
             continue;
         }
+        if (!want_read && (fds[0].revents & (POLLHUP | POLLERR)) != 0) {
+            Close("the connection broke");  // (else poll would report it at once, again)
+            continue;
+        }
         if (!WritePending()) {
             Close(std::string("write failed: ") + std::strerror(errno));
             continue;
@@ -370,7 +394,9 @@ void IngestConnection::Run() {
             continue;
         }
         if (ping_outstanding_ && !want_read) {
-            ping_sent_ = after;  // paused: the PINGRESP waits behind messages we do not read yet
+            // Paused: the PINGRESP waits behind messages we do not read yet; pings still go out
+            // so that the broker keeps us.
+            ping_outstanding_ = false;
         }
         if (ping_outstanding_ &&
             after >= ping_sent_ + std::chrono::seconds(options_.keep_alive_s)) {

@@ -102,6 +102,7 @@ private:
     bool ping_outstanding_ = false;
     std::chrono::steady_clock::time_point ping_sent_;
     std::chrono::milliseconds backoff_{500};
+    std::chrono::steady_clock::time_point reconnect_at_;  // after a failure: not before
     bool down_logged_ = false;
 
     std::mutex mutex_;  // acknowledgements handed over by the ingest thread

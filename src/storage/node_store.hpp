@@ -168,10 +168,14 @@ public:
     virtual bool ApplyPresence(
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     ) = 0;
-    // Marks offline at `at_ms` every connected node whose presence version is below
-    // `older_than` (the broker restarted: its earlier disconnects were never delivered). Returns
-    // how many nodes changed.
-    virtual int ResetPresence(std::int64_t at_ms, std::int64_t older_than) = 0;
+    // Marks every node offline at `at_ms` (a presence source whose events were lost: EMQX's).
+    // Returns how many nodes changed.
+    virtual int ResetPresence(std::int64_t at_ms) = 0;
+    // A broker run whose events are ordered from `run_order` on began: every node last reported
+    // by an earlier run is offline (at `at_ms` if it was connected), and its presence version
+    // becomes `run_order`, so that a late event of an earlier run changes nothing. Returns how
+    // many connected nodes went offline.
+    virtual int EndEarlierRuns(std::int64_t at_ms, std::int64_t run_order) = 0;
     // Nodes matching `filter` in node id order, those with an id > `start_id`, at most `limit`
     // (the page reads no further than its limit needs); and how many match in all.
     virtual std::vector<NodeRow> SearchNodes(

@@ -223,11 +223,18 @@ TEST_F(IngestDurabilityTest, AServerKilledUnderLoadLosesNoMessageTheBrokerAcknow
     std::set_difference(
         acked.begin(), acked.end(), stored.begin(), stored.end(), std::back_inserter(lost)
     );
-    const auto metrics = client.Get("/metrics");
-    const auto at = metrics.body.find("\nrainmaker_mqtt_received_total ");
+    // How many the broker handed over again after the restart (the publisher had stopped).
+    const auto metrics = client.Get("/metrics").body;
+    const std::string name = "\nrainmaker_mqtt_node_messages_total ";
+    const auto at = metrics.find(name);
     std::cerr << "acknowledged " << acked.size() << ", stored " << stored.size()
-              << ", received after the restart: "
-              << metrics.body.substr(at + 31, metrics.body.find('\n', at + 1) - at - 31) << "\n";
+              << ", handed over after the restart: "
+              << (at == std::string::npos
+                      ? std::string("?")
+                      : metrics.substr(
+                            at + name.size(), metrics.find('\n', at + 1) - at - name.size()
+                        ))
+              << "\n";
     EXPECT_TRUE(lost.empty()) << lost.size() << " of " << acked.size()
                               << " acknowledged messages lost, the first at t = base + "
                               << (lost.empty() ? 0 : lost.front() - base_t);

@@ -1,5 +1,4 @@
 // The SQLite store: migrations, users, sessions, codes, transactions.
-#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -223,14 +222,21 @@ TEST_F(SqliteStoreTest, ResetPresenceMarksConnectedNodesOffline) {
     db_.Nodes().ApplyPresence("n1", true, 100, 5);
     db_.Nodes().ApplyPresence("n2", true, 100, 7);
     // A broker run whose events are ordered from 7 on: n1 was reported by an earlier one.
-    EXPECT_EQ(db_.Nodes().ResetPresence(500, 7), 1);
+    EXPECT_EQ(db_.Nodes().EndEarlierRuns(500, 7), 1);
     const auto after = db_.Nodes().Find("n1");
     EXPECT_FALSE(after->connected);
     EXPECT_EQ(after->connectivity_at, 500);
     EXPECT_TRUE(db_.Nodes().Find("n2")->connected);
-    EXPECT_EQ(db_.Nodes().ResetPresence(600, 7), 0);
-    EXPECT_EQ(db_.Nodes().ResetPresence(600, std::numeric_limits<std::int64_t>::max()), 1);
+    EXPECT_EQ(db_.Nodes().EndEarlierRuns(600, 7), 0);
+    // A late connect of the earlier run (version 6, after n1's 5) changes nothing now.
+    EXPECT_FALSE(db_.Nodes().ApplyPresence("n1", true, 550, 6));
+    EXPECT_FALSE(db_.Nodes().Find("n1")->connected);
+    // The new run's connect does.
+    EXPECT_TRUE(db_.Nodes().ApplyPresence("n1", true, 700, 8));
+    // Every node offline (EMQX's reset), versions kept.
+    EXPECT_EQ(db_.Nodes().ResetPresence(800), 2);
     EXPECT_FALSE(db_.Nodes().Find("n2")->connected);
+    EXPECT_TRUE(db_.Nodes().ApplyPresence("n2", true, 900, 8));
 }
 
 TEST_F(SqliteStoreTest, MappingsListInNodeOrderFromAStartId) {

@@ -161,6 +161,12 @@ SimProcess::~SimProcess() {
     close(out_fd_);
 }
 
+void SimProcess::Freeze() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGSTOP);
+    }
+}
+
 void SimProcess::Kill() {
     if (leader_ > 0) {
         kill(pid_, SIGKILL);

@@ -32,6 +32,8 @@ public:
     void Send(const std::string& command);
     // SIGKILL: the device loses power.
     void Kill();
+    // SIGSTOP: the device freezes (no packet in or out, its connection left open).
+    void Freeze();
     // True when the simulator is stopped by a job-control signal (SIGTTIN: "Stopped (tty
     // input)"), read from /proc.
     bool IsStopped() const;

@@ -278,9 +278,19 @@ std::shared_ptr<const DeclaredParams> NodeIngest::Declared(
     return declared;
 }
 
-void NodeIngest::ResetPresence(std::int64_t run_order) {
+void NodeIngest::EndEarlierRuns(std::int64_t run_order) {
+    const int changed = db_.Nodes().EndEarlierRuns(clock_.NowMilliseconds(), run_order);
+    if (changed > 0) {
+        core::log::Info(
+            "broker restarted: " + std::to_string(changed) +
+            " node(s) of its earlier run offline until they connect again"
+        );
+    }
+}
+
+void NodeIngest::ResetPresence() {
     const auto now_ms = clock_.NowMilliseconds();
-    const int changed = db_.Nodes().ResetPresence(now_ms, run_order);
+    const int changed = db_.Nodes().ResetPresence(now_ms);
     if (changed > 0) {
         core::log::Info(
             "broker (re)connected: " + std::to_string(changed) +

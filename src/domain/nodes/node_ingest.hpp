@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -114,10 +113,12 @@ public:
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     );
 
-    // The broker (re)started: nodes it reported before the run whose events are ordered from
-    // `run_order` on are offline until they connect again (all of them by default: a source
-    // whose events were lost while the link was away).
-    void ResetPresence(std::int64_t run_order = std::numeric_limits<std::int64_t>::max());
+    // The presence source lost events (EMQX's, while the link was away): every node is offline
+    // until it connects again.
+    void ResetPresence();
+    // The broker run whose events are ordered from `run_order` on: the nodes earlier runs
+    // reported are offline until they connect again (their disconnects were never published).
+    void EndEarlierRuns(std::int64_t run_order);
 
     const IngestCounters& counters() const { return counters_; }
 

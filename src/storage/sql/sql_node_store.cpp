@@ -272,13 +272,26 @@ bool SqlNodeStore::ApplyPresence(
            ) > 0;
 }
 
-int SqlNodeStore::ResetPresence(std::int64_t at_ms, std::int64_t older_than) {
+int SqlNodeStore::ResetPresence(std::int64_t at_ms) {
     return db_.Execute(
-        "UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1 AND "
-        "presence_version < ?",
-        at_ms,
-        older_than
+        "UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1", at_ms
     );
+}
+
+int SqlNodeStore::EndEarlierRuns(std::int64_t at_ms, std::int64_t run_order) {
+    int offline = 0;
+    db_.Transaction([&] {
+        offline = db_.Execute(
+            "UPDATE nodes SET connected = 0, connectivity_at = ? WHERE connected = 1 AND "
+            "presence_version < ?",
+            at_ms,
+            run_order
+        );
+        db_.Execute(
+            "UPDATE nodes SET presence_version = ?1 WHERE presence_version < ?1", run_order
+        );
+    });
+    return offline;
 }
 
 std::vector<std::string> SqlNodeStore::RevokedSerials() {

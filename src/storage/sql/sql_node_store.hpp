@@ -45,7 +45,8 @@ public:
     bool ApplyPresence(
         std::string_view node_id, bool connected, std::int64_t at_ms, std::int64_t version
     ) override;
-    int ResetPresence(std::int64_t at_ms, std::int64_t older_than) override;
+    int ResetPresence(std::int64_t at_ms) override;
+    int EndEarlierRuns(std::int64_t at_ms, std::int64_t run_order) override;
     std::vector<std::string> RevokedSerials() override;
     std::vector<NodeRow> SearchNodes(
         const AdminNodeFilter& filter, std::string_view start_id, int limit

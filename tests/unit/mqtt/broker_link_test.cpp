@@ -398,6 +398,7 @@ TEST_F(IngestConnectionTest, AMessageNotAcknowledgedComesAgainToTheNextConnectio
         ASSERT_TRUE(connection->subscribed());
         ASSERT_TRUE(Publish("one"));
         ASSERT_TRUE(WaitFor(first, 1));
+        std::lock_guard lock(first.mutex);
         EXPECT_EQ(first.messages[0].topic, "node/n1/tsdata");
         EXPECT_EQ(first.messages[0].payload, "one");
         EXPECT_NE(first.messages[0].packet_id, 0);
@@ -410,6 +411,7 @@ TEST_F(IngestConnectionTest, AMessageNotAcknowledgedComesAgainToTheNextConnectio
         Received second;
         auto connection = Connect(second);
         ASSERT_TRUE(WaitFor(second, 2));
+        std::lock_guard lock(second.mutex);
         EXPECT_EQ(second.sessions, std::vector<bool>{true});
         EXPECT_EQ(second.messages[0].payload, "one");
         EXPECT_TRUE(second.messages[0].dup);
