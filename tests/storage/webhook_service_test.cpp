@@ -325,6 +325,35 @@ TEST_F(WebhookServiceTest, DeliveriesAreSignedInOrderPerNodeAndOnlyWhatIsAsked) 
     EXPECT_EQ(db_.Webhooks().CountWaiting(), 0);
 }
 
+// Several instances deliver from one store (two dispatchers here): a queue a worker holds is
+// sent by no other worker until its lease runs out (that worker's instance died mid-batch); then
+// another sends it, once; a worker done with a queue releases it at once.
+TEST_F(WebhookServiceTest, AQueueLeasedByAWorkerOfAnotherInstanceWaitsForItsLease) {
+    service_->Add(admin_, Hook("h1", {kParams}));
+    for (int i = 0; i < 3; ++i) {
+        Params("node-a", i);
+    }
+    EXPECT_EQ(dispatcher_->Plan(), 3);
+    const auto due = db_.Webhooks().DueQueues(clock_.NowMilliseconds(), 10);
+    ASSERT_EQ(due.size(), 1u);
+    const auto now = clock_.NowMilliseconds();
+    ASSERT_TRUE(db_.Webhooks().LeaseQueue(due[0].webhook, due[0].order_key, now, now + 60000));
+    EXPECT_FALSE(db_.Webhooks().LeaseQueue(due[0].webhook, due[0].order_key, now, now + 60000));
+    EXPECT_TRUE(db_.Webhooks().DueQueues(now, 10).empty());
+    auto other = Dispatcher();
+    EXPECT_EQ(other->Work(poster_), -1);
+    EXPECT_EQ(dispatcher_->Work(poster_), -1);
+    EXPECT_TRUE(poster_.sent.empty());
+    clock_.Advance(std::chrono::seconds(61));
+    EXPECT_EQ(other->Work(poster_), 3);
+    EXPECT_EQ(poster_.sent.size(), 3u);
+    Params("node-a", 3);
+    EXPECT_EQ(dispatcher_->Plan(), 1);
+    EXPECT_EQ(dispatcher_->Work(poster_), 1);
+    EXPECT_EQ(Drain(), 0);
+    EXPECT_EQ(poster_.sent.size(), 4u);
+}
+
 TEST_F(WebhookServiceTest, ActiveTimesAndEventFiltersDecideWhatIsQueued) {
     auto in = Hook("h1", {kParams});
     in.active_timestamp = clock_.NowSeconds() + 10;  // not yet

@@ -31,6 +31,7 @@ constexpr std::chrono::milliseconds kHeldIdle{250};
 constexpr std::chrono::milliseconds kWorkIdle{200};  // a worker looks for due retries
 constexpr std::int64_t kParkedMs = 5000;             // a parked destination's queues wait
 constexpr int kDueLookahead = 64;                    // due queues a worker chooses among
+constexpr std::int64_t kLeaseMs = 60000;             // a queue's lease, renewed every half
 
 }  // namespace
 
@@ -256,11 +257,17 @@ int DeliveryDispatcher::Work(Poster& poster) {
         // One destination takes at most half the workers (at least one): a receiver that
         // hangs until each post times out does not hold up every other destination.
         const auto cap = static_cast<std::ptrdiff_t>(std::max(1, config_.max_in_flight / 2));
+        // Another instance's worker may hold a due queue: the lease in the store decides, and
+        // runs out a minute after that instance died.
+        const auto now_ms = clock_.NowMilliseconds();
         const auto free = std::find_if(due.begin(), due.end(), [&](const storage::DueQueue& q) {
             return busy_.count({q.webhook, q.order_key}) == 0 &&
-                   std::count_if(busy_.begin(), busy_.end(), [&](const auto& b) {
-                       return b.first == q.webhook;
-                   }) < cap;
+                   std::count_if(
+                       busy_.begin(),
+                       busy_.end(),
+                       [&](const auto& b) { return b.first == q.webhook; }
+                   ) < cap &&
+                   db_.Webhooks().LeaseQueue(q.webhook, q.order_key, now_ms, now_ms + kLeaseMs);
         });
         if (free == due.end()) {
             return -1;
@@ -275,6 +282,12 @@ int DeliveryDispatcher::Work(Poster& poster) {
 
         ~Release() {
             std::lock_guard lock(self.mutex_);
+            try {
+                self.db_.Webhooks().ReleaseQueue(key.first, key.second);
+            } catch (const std::exception& e) {
+                // The lease runs out by itself.
+                core::log::Error(key.first + ": queue lease not released: " + e.what());
+            }
             self.busy_.erase(key);
         }
     } release{*this, key};
@@ -310,9 +323,15 @@ int DeliveryDispatcher::Work(Poster& poster) {
     std::vector<std::int64_t> sent;
     std::optional<storage::DeliveryRow> failed;
     SendResult failure;
+    auto renew_at = clock_.NowMilliseconds() + kLeaseMs / 2;
     for (const auto& d : waiting) {
         if (stopping_) {
             break;  // the rest wait for the next start
+        }
+        if (const auto now_ms = clock_.NowMilliseconds(); now_ms >= renew_at) {
+            // Held for another minute (a post takes at most its timeout, well below half).
+            store.LeaseQueue(name, node, now_ms + kLeaseMs, now_ms + kLeaseMs);
+            renew_at = now_ms + kLeaseMs / 2;
         }
         SendResult result;
         try {

@@ -151,13 +151,34 @@ void SqlWebhookStore::AddDelivery(const DeliveryRow& d, std::int64_t now_ms) {
 
 std::vector<DueQueue> SqlWebhookStore::DueQueues(std::int64_t now_ms, int limit) {
     return db_.FindAll(
-        "SELECT webhook, order_key FROM webhook_queues WHERE next_at_ms <= ? "
-        "ORDER BY next_at_ms LIMIT ?",
+        "SELECT webhook, order_key FROM webhook_queues WHERE next_at_ms <= ?1 AND "
+        "leased_until_ms <= ?1 ORDER BY next_at_ms LIMIT ?2",
         [](const Statement& s) {
             return DueQueue{s.Text(0), s.Text(1)};
         },
         now_ms,
         limit
+    );
+}
+
+bool SqlWebhookStore::LeaseQueue(
+    std::string_view webhook, std::string_view order_key, std::int64_t now_ms, std::int64_t until_ms
+) {
+    return db_.Execute(
+               "UPDATE webhook_queues SET leased_until_ms = ? WHERE webhook = ? AND "
+               "order_key = ? AND leased_until_ms <= ?",
+               until_ms,
+               webhook,
+               order_key,
+               now_ms
+           ) == 1;
+}
+
+void SqlWebhookStore::ReleaseQueue(std::string_view webhook, std::string_view order_key) {
+    db_.Execute(
+        "UPDATE webhook_queues SET leased_until_ms = 0 WHERE webhook = ? AND order_key = ?",
+        webhook,
+        order_key
     );
 }
 

@@ -19,6 +19,13 @@ public:
     bool Delete(std::string_view name) override;
     void AddDelivery(const DeliveryRow& delivery, std::int64_t now_ms) override;
     std::vector<DueQueue> DueQueues(std::int64_t now_ms, int limit) override;
+    bool LeaseQueue(
+        std::string_view webhook,
+        std::string_view order_key,
+        std::int64_t now_ms,
+        std::int64_t until_ms
+    ) override;
+    void ReleaseQueue(std::string_view webhook, std::string_view order_key) override;
     std::vector<DeliveryRow> Waiting(
         std::string_view webhook, std::string_view order_key, int limit
     ) override;

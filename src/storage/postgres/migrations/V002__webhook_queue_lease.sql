@@ -1,0 +1,2 @@
+-- Several server instances deliver from one store: SQLite's V032 (a queue's lease).
+ALTER TABLE webhook_queues ADD COLUMN leased_until_ms BIGINT NOT NULL DEFAULT 0;
