@@ -11,7 +11,10 @@
 # node listener, default 8883), RAINMAKER_DATA_DIR (default ./data-cluster); under it, cluster/
 # holds the broker, the proxy, each instance's data directory and log, and each instance's pid in
 # cluster/instance-<n>.pid. RAINMAKER_SERVER_BIN: the binary (default build/release).
+# A demonstration: every run starts afresh (cluster/ is emptied: the database is a new one, so
+# are the keys and the broker's state), and PostgreSQL trusts every local TCP connection.
 set -euo pipefail
+umask 077  # the instances' configurations hold the link's password
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="$(realpath -m "${RAINMAKER_DATA_DIR:-$root/data-cluster}")"
@@ -27,6 +30,8 @@ for tool in mosquitto nginx psql python3 "$bin"; do
         exit 2
     }
 done
+[[ "$cluster" == */cluster && "$cluster" != /cluster ]] || exit 2
+rm -rf "$cluster"
 mkdir -p "$cluster"
 
 note() { echo "run-cluster: $*"; }
@@ -75,7 +80,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- PostgreSQL --------------------------------------------------------------------------------
+# --- PostgreSQL (durable: every commit flushed) ----------------------------------------------
 RAINMAKER_PG_DURABLE=1 bash "$root/tests/support/postgres_server.sh" start "$cluster/postgres"
 admin_url="$(cat "$cluster/postgres/url")"
 psql -q "$admin_url" -c 'CREATE DATABASE rainmaker'

@@ -107,8 +107,6 @@ std::string PublicBase(const Config& c, std::uint16_t bound_https_port) {
            std::to_string(port);
 }
 
-// Our HTTPS certificate, issued by our CA at every start (like the broker's), for localhost,
-// 127.0.0.1 and the public host, so that a changed public host is covered at the next start.
 // The link's MQTT client id: configured, or one per host and data directory (two instances on
 // one broker must not share one: the broker would hand the session from one to the other).
 std::string LinkClientId(const Config& c) {
@@ -124,6 +122,8 @@ std::string LinkClientId(const Config& c) {
     return "rainmaker-" + digest.substr(0, 16);
 }
 
+// Our HTTPS certificate, issued by our CA at every start (like the broker's), for localhost,
+// 127.0.0.1 and the public host, so that a changed public host is covered at the next start.
 void IssueHttpsCertificate(const Config& c, const crypto::CertificateAuthority& ca) {
     const auto dir = c.http.https.cert_file.parent_path();
     std::filesystem::create_directories(dir);
@@ -618,7 +618,8 @@ void Application::CertificatesChanged() {
 
 void Application::WriteBrokerFiles(const std::filesystem::path& dir) {
     auto& p = *parts_;
-    mqtt::EmbeddedBroker(p.config.mqtt, dir, *p.ca).WriteFiles(p.db->Nodes().RevokedSerials());
+    mqtt::EmbeddedBroker(p.config.mqtt, std::filesystem::absolute(dir), *p.ca)
+        .WriteFiles(p.db->Nodes().RevokedSerials(), true);
 }
 
 domain::nodes::AdminNodeService& Application::AdminNodes() {

@@ -401,8 +401,11 @@ bool BrokerLink::ApplyInTransaction(
                             : (stored != unacknowledged_.end() ? std::optional(stored->second)
                                                                : std::nullopt);
                     if (known == Digest(m)) {
-                        seen.insert_or_assign(m.packet_id, Seen{std::nullopt, true});
-                        continue;  // stored already: acknowledged, not applied again
+                        // Stored already: acknowledged, not applied again. Kept while this copy
+                        // too came on a connection that is gone (it comes once more).
+                        const bool gone = m.connection != ingest_conn_->connections();
+                        seen.insert_or_assign(m.packet_id, Seen{gone ? known : std::nullopt, true});
+                        continue;
                     }
                 }
                 Apply(m);
@@ -444,12 +447,14 @@ std::size_t BrokerLink::ApplyBatch(const std::vector<Message>& batch) {
         return batch.size();
     }
     // One message broke the batch, or the store is unavailable: one by one, so that the others
-    // are kept. A message the working store refuses is dropped (and acknowledged); while the
-    // store does not work, nothing is acknowledged: the broker keeps the rest for us.
+    // are kept. A message refused three times by a store that works is dropped (and
+    // acknowledged); while the store does not work, nothing is acknowledged: the broker keeps
+    // the rest for us.
     auto wait = std::chrono::milliseconds(100);
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        while (!ApplyInTransaction(std::span(&batch[i], 1), seen)) {
-            if (StoreWorks()) {
+        for (int refused = 0; !ApplyInTransaction(std::span(&batch[i], 1), seen);) {
+            const bool works = StoreWorks();
+            if (works && ++refused == 3) {
                 ++counters_.malformed;
                 core::log::Error(
                     "MQTT ingest of " + batch[i].topic + " dropped: the store refuses it"
@@ -459,7 +464,9 @@ std::size_t BrokerLink::ApplyBatch(const std::vector<Message>& batch) {
             if (stopping_) {
                 return i;
             }
-            core::log::Error("MQTT ingest: the store does not work; retrying");
+            if (!works) {
+                core::log::Error("MQTT ingest: the store does not work; retrying");
+            }
             std::this_thread::sleep_for(wait);
             wait = std::min(wait * 2, std::chrono::milliseconds(5000));
         }

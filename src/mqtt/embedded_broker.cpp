@@ -121,7 +121,9 @@ LinkEndpoint EmbeddedBroker::Link() const {
     return LinkEndpoint{"127.0.0.1", internal_port_, kLinkUser, link_password_};
 }
 
-void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials) {
+void EmbeddedBroker::WriteFiles(
+    const std::vector<std::string>& revoked_serials, bool keep_link_port
+) {
     fs::create_directories(dir_);
     fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace);
     constexpr auto kPrivate = fs::perms::owner_read | fs::perms::owner_write;
@@ -181,7 +183,8 @@ void EmbeddedBroker::WriteFiles(const std::vector<std::string>& revoked_serials)
         const auto text = ReadFile(port_file);
         std::from_chars(text.data(), text.data() + text.size(), saved);
     }
-    internal_port_ = FreePort("127.0.0.1", saved);
+    // (A broker someone else runs may hold it now: kept as it is.)
+    internal_port_ = keep_link_port && saved != 0 ? saved : FreePort("127.0.0.1", saved);
     if (internal_port_ != saved) {
         WritePrivateFile(port_file, std::to_string(internal_port_), kPrivate);
     }
@@ -265,10 +268,53 @@ pid_t EmbeddedBroker::Spawn() {
     if (pid < 0) {
         throw std::runtime_error("fork failed");
     }
+    try {
+        // For the next start of the server, should this one be killed (WaitForEarlierBroker).
+        WritePrivateFile(
+            dir_ / "mosquitto.pid",
+            std::to_string(pid),
+            fs::perms::owner_read | fs::perms::owner_write
+        );
+    } catch (const std::exception& e) {
+        core::log::Warn(std::string("broker: pid file not written: ") + e.what());
+    }
     return pid;
 }
 
+// The broker of this directory's last run, if it still runs: the server it served was killed,
+// and the kernel's SIGTERM has it saving its persistence file. The new one must not read a
+// half-saved state, nor find the link's port taken: wait for it (15 s), then stop it.
+void EmbeddedBroker::WaitForEarlierBroker() {
+    const fs::path pid_file = dir_ / "mosquitto.pid";
+    if (!fs::exists(pid_file)) {
+        return;
+    }
+    const auto text = ReadFile(pid_file);
+    pid_t pid = 0;
+    std::from_chars(text.data(), text.data() + text.size(), pid);
+    const auto ours = [&] {
+        if (pid <= 1 || ::kill(pid, 0) != 0) {
+            return false;
+        }
+        const auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+        return cmdline.find((dir_ / "mosquitto.conf").string()) != std::string::npos;
+    };
+    for (int i = 0; i < 300 && ours(); ++i) {
+        if (i == 0) {
+            core::log::Info("broker: waiting for the last run's mosquitto to save and exit");
+        }
+        if (i == 200) {
+            ::kill(pid, SIGTERM);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (ours()) {
+        ::kill(pid, SIGKILL);
+    }
+}
+
 void EmbeddedBroker::Start(const std::vector<std::string>& revoked_serials) {
+    WaitForEarlierBroker();
     WriteFiles(revoked_serials);
     pid_ = Spawn();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);

@@ -69,8 +69,9 @@ public:
     void Start(const std::vector<std::string>& revoked_serials);
     // Only writes the files (mosquitto.conf and what it names; the link's password in
     // link-password, its port in link-port): a Mosquitto run by someone else can use them
-    // (`admin broker-config`, `make run-cluster`).
-    void WriteFiles(const std::vector<std::string>& revoked_serials);
+    // (`admin broker-config`, `make run-cluster`). `keep_link_port`: the port of link-port as it
+    // is, even taken (by that Mosquitto, running); else a free one, that one when it is free.
+    void WriteFiles(const std::vector<std::string>& revoked_serials, bool keep_link_port = false);
     // Stops Mosquitto (SIGTERM, then SIGKILL after 5 s) and the supervisor.
     void Stop();
     // Has the running broker re-read its configuration and CRL (SIGHUP), without dropping
@@ -87,6 +88,7 @@ public:
     pid_t pid() const { return pid_; }
 
 private:
+    void WaitForEarlierBroker();
     pid_t Spawn();
     void Supervise();
 

@@ -387,6 +387,9 @@ void IngestConnection::Run() {
             continue;
         }
         const auto after = Clock::now();
+        if (state_ == State::kAwaitSuback && !want_read) {
+            deadline_ = after + kHandshakeTimeout;  // paused: the SUBACK waits unread
+        }
         if (state_ != State::kActive) {
             if (after >= deadline_) {
                 Close("the broker did not answer the handshake");

@@ -61,15 +61,19 @@ public:
     virtual void AddDelivery(const DeliveryRow& delivery, std::int64_t now_ms) = 0;
     // Queues due by `now_ms` and leased by no one, the longest due first, at most `limit`.
     virtual std::vector<DueQueue> DueQueues(std::int64_t now_ms, int limit) = 0;
-    // Leases a queue until `until_ms` unless someone holds it at `now_ms`; true when leased.
+    // Leases a queue to `holder` until `until_ms`, unless another holds it at `now_ms` (the
+    // holder's own lease is renewed); true when `holder` has it.
     virtual bool LeaseQueue(
         std::string_view webhook,
         std::string_view order_key,
+        std::string_view holder,
         std::int64_t now_ms,
         std::int64_t until_ms
     ) = 0;
-    // Ends a queue's lease (its worker is done with it for now).
-    virtual void ReleaseQueue(std::string_view webhook, std::string_view order_key) = 0;
+    // Ends `holder`'s lease of a queue (a lease another took over stays).
+    virtual void ReleaseQueue(
+        std::string_view webhook, std::string_view order_key, std::string_view holder
+    ) = 0;
     // The waiting (not dead) deliveries of a queue, oldest first, at most `limit`.
     virtual std::vector<DeliveryRow> Waiting(
         std::string_view webhook, std::string_view order_key, int limit

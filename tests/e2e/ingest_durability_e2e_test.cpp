@@ -140,16 +140,7 @@ protected:
           alice_(SignUpAndLogin(client_, server_, "alice@example.com")) {}
 
     // The node, mapped and configured by the simulator, which then stops: the test speaks as it.
-    void SetUp() override {
-        device_ = Claim(alice_, "n1");
-        auto sim = RunMapped(alice_, device_);
-        const auto node =
-            Eventually("/v1/user/nodes?node_details=true", alice_, [](const HttpResult& r) {
-                return r.body.find("\"Temperature\"") != std::string::npos;
-            });
-        ASSERT_NE(node.body.find("\"Temperature\""), std::string::npos) << node.body;
-        sim.reset();
-    }
+    void SetUp() override { device_ = ClaimConfigured(alice_, "n1", "Temperature"); }
 
     // Every stored record time of Light.Temperature in [start, end), page by page.
     std::set<std::int64_t> Stored(HttpClient& client, std::int64_t start, std::int64_t end) {

@@ -62,16 +62,7 @@ protected:
 
     // Alice's node, mapped and configured by the simulator (a Light with Temperature (float)
     // and Brightness (int)); then the simulator stops so that the test speaks as the node.
-    void SetUp() override {
-        device_ = Claim(alice_, "n1");
-        auto sim = RunMapped(alice_, device_);
-        const auto node =
-            Eventually("/v1/user/nodes?node_details=true", alice_, [](const HttpResult& r) {
-                return r.body.find("\"Temperature\"") != std::string::npos;
-            });
-        ASSERT_NE(node.body.find("\"Temperature\""), std::string::npos) << node.body;
-        sim.reset();
-    }
+    void SetUp() override { device_ = ClaimConfigured(alice_, "n1", "Temperature"); }
 
     void Publish(const std::string& suffix, const object& payload) {
         MqttCredentials node;

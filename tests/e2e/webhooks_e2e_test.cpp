@@ -74,15 +74,7 @@ protected:
 
     // Alice's node, claimed and mapped by the simulator, which then stops: the test speaks as
     // the node.
-    void SetUp() override {
-        device_ = Claim(alice_, "n1");
-        auto sim = RunMapped(alice_, device_);
-        const auto node =
-            Eventually("/v1/user/nodes?node_details=true", alice_, [](const HttpResult& r) {
-                return r.body.find("\"Brightness\"") != std::string::npos;
-            });
-        ASSERT_NE(node.body.find("\"Brightness\""), std::string::npos) << node.body;
-    }
+    void SetUp() override { device_ = ClaimConfigured(alice_, "n1", "Brightness"); }
 
     std::string Receive(const std::string& request) {
         const auto body = request.substr(request.find("\r\n\r\n") + 4);

@@ -334,22 +334,35 @@ TEST_F(WebhookServiceTest, AQueueLeasedByAWorkerOfAnotherInstanceWaitsForItsLeas
         Params("node-a", i);
     }
     EXPECT_EQ(dispatcher_->Plan(), 3);
-    const auto due = db_.Webhooks().DueQueues(clock_.NowMilliseconds(), 10);
+    auto& store = db_.Webhooks();
+    const auto due = store.DueQueues(clock_.NowMilliseconds(), 10);
     ASSERT_EQ(due.size(), 1u);
-    const auto now = clock_.NowMilliseconds();
-    ASSERT_TRUE(db_.Webhooks().LeaseQueue(due[0].webhook, due[0].order_key, now, now + 60000));
-    EXPECT_FALSE(db_.Webhooks().LeaseQueue(due[0].webhook, due[0].order_key, now, now + 60000));
-    EXPECT_TRUE(db_.Webhooks().DueQueues(now, 10).empty());
+    const auto& [hook, node] = due[0];
+    auto now = clock_.NowMilliseconds();
+    // A worker of another instance took it, and died.
+    ASSERT_TRUE(store.LeaseQueue(hook, node, "gone", now, now + 60000));
+    EXPECT_FALSE(store.LeaseQueue(hook, node, "third", now, now + 60000));
+    EXPECT_TRUE(store.LeaseQueue(hook, node, "gone", now, now + 60000));  // its own: renewed
+    EXPECT_TRUE(store.DueQueues(now, 10).empty());
     auto other = Dispatcher();
     EXPECT_EQ(other->Work(poster_), -1);
     EXPECT_EQ(dispatcher_->Work(poster_), -1);
     EXPECT_TRUE(poster_.sent.empty());
     clock_.Advance(std::chrono::seconds(61));
-    EXPECT_EQ(other->Work(poster_), 3);
+    EXPECT_EQ(other->Work(poster_), 3);  // taken over, sent once
     EXPECT_EQ(poster_.sent.size(), 3u);
+
+    // Only the holder ends a lease: the late release of a worker whose lease ran out and was
+    // taken over leaves the new holder's.
     Params("node-a", 3);
     EXPECT_EQ(dispatcher_->Plan(), 1);
-    EXPECT_EQ(dispatcher_->Work(poster_), 1);
+    now = clock_.NowMilliseconds();
+    ASSERT_TRUE(store.LeaseQueue(hook, node, "third", now, now + 60000));
+    store.ReleaseQueue(hook, node, "gone");
+    EXPECT_FALSE(store.LeaseQueue(hook, node, "fourth", now, now + 60000));
+    EXPECT_EQ(dispatcher_->Work(poster_), -1);
+    store.ReleaseQueue(hook, node, "third");
+    EXPECT_EQ(dispatcher_->Work(poster_), 1);  // released: due at once
     EXPECT_EQ(Drain(), 0);
     EXPECT_EQ(poster_.sent.size(), 4u);
 }

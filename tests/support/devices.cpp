@@ -47,6 +47,19 @@ std::unique_ptr<SimProcess> DeviceLab::Run(const Device& d, std::vector<std::str
     return std::make_unique<SimProcess>(args);
 }
 
+Device DeviceLab::ClaimConfigured(
+    const Tokens& t, const std::string& name, const std::string& param
+) {
+    auto d = Claim(t, name);
+    auto sim = RunMapped(t, d);
+    const std::string quoted = "\"" + param + "\"";
+    const auto node = Eventually("/v1/user/nodes?node_details=true", t, [&](const HttpResult& r) {
+        return r.body.find(quoted) != std::string::npos;
+    });
+    EXPECT_NE(node.body.find(quoted), std::string::npos) << node.body;
+    return d;
+}
+
 std::unique_ptr<SimProcess> DeviceLab::RunMapped(
     const Tokens& t, const Device& d, std::string* request_id, std::vector<std::string> extra
 ) {

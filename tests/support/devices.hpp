@@ -47,6 +47,10 @@ public:
         std::vector<std::string> extra = {}
     );
 
+    // Claims node `name`, maps it with the simulator and waits until the config it sends (one
+    // with `param`, e.g. "Temperature") is stored; then the simulator stops, so that the test
+    // speaks as the node. Adds a test failure when the config does not arrive.
+    Device ClaimConfigured(const Tokens& t, const std::string& name, const std::string& param);
     // The request_status of a mapping request.
     std::string Status(const Tokens& t, const std::string& request_id);
 

@@ -31,7 +31,11 @@ constexpr std::chrono::milliseconds kHeldIdle{250};
 constexpr std::chrono::milliseconds kWorkIdle{200};  // a worker looks for due retries
 constexpr std::int64_t kParkedMs = 5000;             // a parked destination's queues wait
 constexpr int kDueLookahead = 64;                    // due queues a worker chooses among
-constexpr std::int64_t kLeaseMs = 60000;             // a queue's lease, renewed every half
+// A queue's lease, renewed every kRenewMs while its worker sends: a post (or opening its
+// destination) takes at most its timeout (60 s at most), well within what is left. Instances'
+// clocks are assumed to agree within seconds (NTP).
+constexpr std::int64_t kLeaseMs = 180000;
+constexpr std::int64_t kRenewMs = 30000;
 
 }  // namespace
 
@@ -267,7 +271,9 @@ int DeliveryDispatcher::Work(Poster& poster) {
                        busy_.end(),
                        [&](const auto& b) { return b.first == q.webhook; }
                    ) < cap &&
-                   db_.Webhooks().LeaseQueue(q.webhook, q.order_key, now_ms, now_ms + kLeaseMs);
+                   db_.Webhooks().LeaseQueue(
+                       q.webhook, q.order_key, holder_, now_ms, now_ms + kLeaseMs
+                   );
         });
         if (free == due.end()) {
             return -1;
@@ -283,7 +289,7 @@ int DeliveryDispatcher::Work(Poster& poster) {
         ~Release() {
             std::lock_guard lock(self.mutex_);
             try {
-                self.db_.Webhooks().ReleaseQueue(key.first, key.second);
+                self.db_.Webhooks().ReleaseQueue(key.first, key.second, self.holder_);
             } catch (const std::exception& e) {
                 // The lease runs out by itself.
                 core::log::Error(key.first + ": queue lease not released: " + e.what());
@@ -323,15 +329,22 @@ int DeliveryDispatcher::Work(Poster& poster) {
     std::vector<std::int64_t> sent;
     std::optional<storage::DeliveryRow> failed;
     SendResult failure;
-    auto renew_at = clock_.NowMilliseconds() + kLeaseMs / 2;
+    auto renew_at = clock_.NowMilliseconds() + kRenewMs;
     for (const auto& d : waiting) {
         if (stopping_) {
             break;  // the rest wait for the next start
         }
         if (const auto now_ms = clock_.NowMilliseconds(); now_ms >= renew_at) {
-            // Held for another minute (a post takes at most its timeout, well below half).
-            store.LeaseQueue(name, node, now_ms + kLeaseMs, now_ms + kLeaseMs);
-            renew_at = now_ms + kLeaseMs / 2;
+            bool held = false;
+            try {
+                held = store.LeaseQueue(name, node, holder_, now_ms, now_ms + kLeaseMs);
+            } catch (const std::exception& e) {
+                core::log::Error(name + ": queue lease not renewed: " + e.what());
+            }
+            if (!held) {
+                break;  // another instance took the queue over: it sends the rest
+            }
+            renew_at = now_ms + kRenewMs;
         }
         SendResult result;
         try {

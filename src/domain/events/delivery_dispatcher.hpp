@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/random.hpp"
 #include "storage/database.hpp"
 
 namespace rainmaker::domain::events {
@@ -189,6 +190,8 @@ private:
     std::atomic<bool> lagging_{true};       // a stream may be behind the log's end (true at start)
     std::optional<std::int64_t> read_floor_;  // every stream had read up to here (planner's)
     std::set<std::pair<std::string, std::string>> busy_;  // queues a worker is delivering
+    // This dispatcher's name on the queues it leases in the store (other instances have theirs).
+    const std::string holder_ = core::RandomAlnum(20);
     std::vector<std::thread> threads_;
 };
 

@@ -162,23 +162,32 @@ std::vector<DueQueue> SqlWebhookStore::DueQueues(std::int64_t now_ms, int limit)
 }
 
 bool SqlWebhookStore::LeaseQueue(
-    std::string_view webhook, std::string_view order_key, std::int64_t now_ms, std::int64_t until_ms
+    std::string_view webhook,
+    std::string_view order_key,
+    std::string_view holder,
+    std::int64_t now_ms,
+    std::int64_t until_ms
 ) {
     return db_.Execute(
-               "UPDATE webhook_queues SET leased_until_ms = ? WHERE webhook = ? AND "
-               "order_key = ? AND leased_until_ms <= ?",
+               "UPDATE webhook_queues SET leased_until_ms = ?1, leased_by = ?2 WHERE "
+               "webhook = ?3 AND order_key = ?4 AND (leased_until_ms <= ?5 OR leased_by = ?2)",
                until_ms,
+               holder,
                webhook,
                order_key,
                now_ms
            ) == 1;
 }
 
-void SqlWebhookStore::ReleaseQueue(std::string_view webhook, std::string_view order_key) {
+void SqlWebhookStore::ReleaseQueue(
+    std::string_view webhook, std::string_view order_key, std::string_view holder
+) {
     db_.Execute(
-        "UPDATE webhook_queues SET leased_until_ms = 0 WHERE webhook = ? AND order_key = ?",
+        "UPDATE webhook_queues SET leased_until_ms = 0, leased_by = '' WHERE webhook = ? AND "
+        "order_key = ? AND leased_by = ?",
         webhook,
-        order_key
+        order_key,
+        holder
     );
 }
 

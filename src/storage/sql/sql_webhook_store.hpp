@@ -22,10 +22,12 @@ public:
     bool LeaseQueue(
         std::string_view webhook,
         std::string_view order_key,
+        std::string_view holder,
         std::int64_t now_ms,
         std::int64_t until_ms
     ) override;
-    void ReleaseQueue(std::string_view webhook, std::string_view order_key) override;
+    void ReleaseQueue(std::string_view webhook, std::string_view order_key, std::string_view holder)
+        override;
     std::vector<DeliveryRow> Waiting(
         std::string_view webhook, std::string_view order_key, int limit
     ) override;

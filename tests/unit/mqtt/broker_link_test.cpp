@@ -398,30 +398,33 @@ TEST_F(IngestConnectionTest, AMessageNotAcknowledgedComesAgainToTheNextConnectio
         ASSERT_TRUE(connection->subscribed());
         ASSERT_TRUE(Publish("one"));
         ASSERT_TRUE(WaitFor(first, 1));
-        std::lock_guard lock(first.mutex);
+        connection->Stop();  // never acknowledged
         EXPECT_EQ(first.messages[0].topic, "node/n1/tsdata");
         EXPECT_EQ(first.messages[0].payload, "one");
         EXPECT_NE(first.messages[0].packet_id, 0);
         EXPECT_FALSE(first.messages[0].dup);
         EXPECT_EQ(first.sessions, std::vector<bool>{false});  // the broker's first meeting
-        connection->Stop();                                   // never acknowledged
     }
     ASSERT_TRUE(Publish("two"));  // while no connection of ours is up: kept in the session
     {
         Received second;
         auto connection = Connect(second);
         ASSERT_TRUE(WaitFor(second, 2));
-        std::lock_guard lock(second.mutex);
-        EXPECT_EQ(second.sessions, std::vector<bool>{true});
-        EXPECT_EQ(second.messages[0].payload, "one");
-        EXPECT_TRUE(second.messages[0].dup);
-        EXPECT_EQ(second.messages[1].payload, "two");
+        std::vector<IngestMessage> got;
+        {
+            std::lock_guard lock(second.mutex);
+            got = second.messages;
+            EXPECT_EQ(second.sessions, std::vector<bool>{true});
+        }
+        EXPECT_EQ(got[0].payload, "one");
+        EXPECT_TRUE(got[0].dup);
+        EXPECT_EQ(got[1].payload, "two");
         std::vector<std::uint16_t> ids;
-        for (const auto& m : second.messages) {
+        for (const auto& m : got) {
             ids.push_back(m.packet_id);
         }
-        EXPECT_FALSE(connection->Acknowledge(second.messages[0].connection + 1, ids));
-        EXPECT_TRUE(connection->Acknowledge(second.messages[0].connection, ids));
+        EXPECT_FALSE(connection->Acknowledge(got[0].connection + 1, ids));
+        EXPECT_TRUE(connection->Acknowledge(got[0].connection, ids));
         connection->Stop();  // sends the acknowledgements before it disconnects
     }
     {
