@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 # Both install what is missing (Debian packages), configure once with Ninja and build
 # incrementally; nothing is rebuilt that did not change.
-.PHONY: run run-cluster test test-tsan build build-asan build-fuzz fuzz deps format format-check layer-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks bench-postgres clean
+.PHONY: run run-cluster test test-tsan build build-asan build-fuzz fuzz deps format format-check layer-check bench bench-devices bench-groups bench-automations bench-timeseries bench-commands bench-downloads bench-signing bench-ota-rollout bench-webhooks bench-postgres bench-cluster clean
 
 JOBS ?= $(shell nproc)
 # Executions per fuzz target in `make fuzz`.
@@ -95,6 +95,9 @@ bench-webhooks: build
 # The REST and devices benches with the stores on PostgreSQL beside SQLite (bench/postgres.sh).
 bench-postgres: build
 	bash bench/postgres.sh
+
+bench-cluster: build
+	bash bench/cluster.sh
 
 clean:
 	rm -rf build
