@@ -116,6 +116,7 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     for (const char* topic : kNodeSubscriptions) {
         options.filters.push_back(std::string(kShareGroup) + topic);
     }
+    options.leave_on_stop = options.filters;
     options.filters.emplace_back(kBasicIngest);
     if (endpoint_.presence == PresenceSource::kEmqxSys) {
         options.filters.insert(

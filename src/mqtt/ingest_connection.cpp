@@ -26,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::uint16_t kSubscribeId = 1;
+constexpr std::uint16_t kUnsubscribeId = 2;
 constexpr auto kHandshakeTimeout = 10s;
 constexpr std::size_t kReadChunk = 64 * 1024;
 
@@ -255,6 +256,7 @@ bool IngestConnection::ReadPackets() {
             handlers_.on_session(ack->session_present, connection);
             out_ += wire::EncodeSubscribe(kSubscribeId, options_.filters);
             state_ = State::kAwaitSuback;
+            left_ = false;
             deadline_ = Clock::now() + kHandshakeTimeout;
         } else if (const auto* sub = std::get_if<wire::Suback>(&parsed.packet)) {
             if (state_ != State::kAwaitSuback || sub->packet_id != kSubscribeId ||
@@ -313,6 +315,15 @@ bool IngestConnection::ReadPackets() {
     return true;
 }
 
+void IngestConnection::Leave() {
+    if (!reading_ && !left_ && state_ == State::kActive && !options_.leave_on_stop.empty()) {
+        // Stopping: the broker hands the shared subscriptions' messages to the instances that
+        // stay (the session keeps what it already handed over, unacknowledged).
+        out_ += wire::EncodeUnsubscribe(kUnsubscribeId, options_.leave_on_stop);
+        left_ = true;
+    }
+}
+
 void IngestConnection::Run() {
     core::NameThisThread("rm-ingest-conn");
     while (!stopping_) {
@@ -333,6 +344,7 @@ void IngestConnection::Run() {
             out_ += acks_;
             acks_.clear();
         }
+        Leave();
         // Messages come from the SUBACK wait on (a kept session's right after CONNACK): they
         // wait in the socket while the queue is full or once reading stopped.
         const bool want_read = state_ == State::kAwaitConnack ||
@@ -421,6 +433,7 @@ void IngestConnection::Run() {
             out_ += acks_;
             acks_.clear();
         }
+        Leave();
         out_ += wire::EncodeDisconnect();
         Flush(2000ms);
     }

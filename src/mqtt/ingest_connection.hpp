@@ -21,9 +21,12 @@ struct IngestOptions {
     std::uint16_t port = 0;
     std::string user;
     std::string password;
-    std::string client_id;                  // one per server instance, the same across its restarts
-    std::vector<std::string> filters;       // subscribed at QoS 1 after every CONNACK
-    std::uint16_t receive_maximum = 10000;  // messages handed over and not yet acknowledged
+    std::string client_id;             // one per server instance, the same across its restarts
+    std::vector<std::string> filters;  // subscribed at QoS 1 after every CONNACK
+    // Unsubscribed once reading stops (StopReading): shared subscriptions, whose share the
+    // broker would otherwise go on queueing for this session while it is away.
+    std::vector<std::string> leave_on_stop;
+    std::uint16_t receive_maximum = 10000;       // messages handed over and not yet acknowledged
     std::uint32_t session_expiry_s = 7 * 86400;  // the broker keeps our messages a week
     std::uint32_t maximum_packet_size = 1 << 20;
     std::uint16_t keep_alive_s = 30;
@@ -56,7 +59,8 @@ public:
 
     // Starts the thread, which connects and reconnects (backing off up to 10 s).
     void Start();
-    // Reads no more messages; acknowledgements still go out.
+    // Reads no more messages, and leaves the shared subscriptions (leave_on_stop);
+    // acknowledgements still go out.
     void StopReading();
     // Sends what is left to acknowledge (2 s at most), disconnects (the broker keeps the
     // session), and ends the thread.
@@ -82,6 +86,8 @@ private:
     // Reads what the socket has and handles whole packets; false when the connection broke.
     bool ReadPackets();
     bool WritePending();
+    // Once reading stopped: the UNSUBSCRIBE of leave_on_stop (once per connection).
+    void Leave();
     // Writes out_ for up to `limit` (stopping); false when it could not.
     bool Flush(std::chrono::milliseconds limit);
 
@@ -100,6 +106,7 @@ private:
     std::chrono::steady_clock::time_point deadline_;  // of the connect, CONNACK or SUBACK
     std::chrono::steady_clock::time_point next_ping_;
     bool ping_outstanding_ = false;
+    bool left_ = false;  // leave_on_stop unsubscribed on this connection
     std::chrono::steady_clock::time_point ping_sent_;
     std::chrono::milliseconds backoff_{500};
     std::chrono::steady_clock::time_point reconnect_at_;  // after a failure: not before

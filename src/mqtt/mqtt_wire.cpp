@@ -14,6 +14,7 @@ constexpr std::uint8_t kPublish = 3;
 constexpr std::uint8_t kPubrel = 6;
 constexpr std::uint8_t kSubscribe = 8;
 constexpr std::uint8_t kSuback = 9;
+constexpr std::uint8_t kUnsubscribe = 10;
 constexpr std::uint8_t kPingreq = 12;
 constexpr std::uint8_t kPingresp = 13;
 constexpr std::uint8_t kDisconnect = 14;
@@ -313,6 +314,16 @@ std::string EncodeSubscribe(std::uint16_t packet_id, const std::vector<std::stri
     return Frame(static_cast<std::uint8_t>((kSubscribe << 4) | 2), body);
 }
 
+std::string EncodeUnsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters) {
+    std::string body;
+    Put16(body, packet_id);
+    body.push_back(0);  // no properties
+    for (const auto& filter : filters) {
+        PutString(body, filter);
+    }
+    return Frame(static_cast<std::uint8_t>((kUnsubscribe << 4) | 2), body);
+}
+
 std::string EncodePuback(std::uint16_t packet_id) {
     std::string body;
     Put16(body, packet_id);  // success: no reason code, no properties
@@ -349,7 +360,8 @@ Parsed ParsePacket(std::string_view buffer, std::size_t max_size) {
     }
     const auto type = static_cast<std::uint8_t>(*first >> 4);
     const auto flags = static_cast<std::uint8_t>(*first & 0x0f);
-    if (type == 0 || type == kConnect || type == kSubscribe || type == 10 || type == kPingreq) {
+    if (type == 0 || type == kConnect || type == kSubscribe || type == kUnsubscribe ||
+        type == kPingreq) {
         return Malformed();  // reserved, or only a client sends it
     }
     if (type != kPublish && flags != (type == kPubrel ? 2 : 0)) {

@@ -2,8 +2,8 @@
 // read here because the link must acknowledge a message only once the store has committed it:
 // libmosquitto 2.0.11 sends the PUBACK before its message callback runs, so a server killed
 // between the two lost what the broker had already handed over. Encoders for what a client sends
-// (CONNECT, SUBSCRIBE, PUBACK, PINGREQ, DISCONNECT; PUBLISH for tests), one parser for what a
-// broker sends. The parser reads untrusted bytes (fuzz/mqtt_wire_fuzz.cpp).
+// (CONNECT, SUBSCRIBE, UNSUBSCRIBE, PUBACK, PINGREQ, DISCONNECT; PUBLISH for tests), one parser
+// for what a broker sends. The parser reads untrusted bytes (fuzz/mqtt_wire_fuzz.cpp).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +29,8 @@ struct ConnectOptions {
 std::string EncodeConnect(const ConnectOptions& options);
 // One SUBSCRIBE of `filters`, each at QoS 1 (retained messages sent as the broker keeps them).
 std::string EncodeSubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters);
+// One UNSUBSCRIBE of `filters`.
+std::string EncodeUnsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters);
 std::string EncodePuback(std::uint16_t packet_id);
 std::string EncodePingreq();
 std::string EncodeDisconnect();

@@ -340,12 +340,18 @@ protected:
         std::vector<bool> sessions;
     };
 
-    std::unique_ptr<IngestConnection> Connect(Received& into) {
+    // `leave`: unsubscribe the shared subscription when reading stops.
+    std::unique_ptr<IngestConnection> Connect(
+        Received& into, const std::string& client_id = "ingest-test", bool leave = false
+    ) {
         IngestOptions options;
         options.host = "127.0.0.1";
         options.port = broker_.port();
-        options.client_id = "ingest-test";
+        options.client_id = client_id;
         options.filters = {"$share/rainmaker/node/+/tsdata"};
+        if (leave) {
+            options.leave_on_stop = options.filters;
+        }
         auto connection = std::make_unique<IngestConnection>(
             options,
             IngestConnection::Handlers{
@@ -437,6 +443,33 @@ TEST_F(IngestConnectionTest, AMessageNotAcknowledgedComesAgainToTheNextConnectio
         ASSERT_EQ(third.messages.size(), 1u);  // "one" and "two" were acknowledged
         EXPECT_EQ(third.messages[0].payload, "three");
     }
+}
+
+// An instance that stops leaves the shared subscriptions: the broker hands their messages to the
+// instances that stay. One that does not (killed) keeps its share queued in its session.
+TEST_F(IngestConnectionTest, AConnectionThatStopsLeavesTheSharedSubscriptions) {
+    ASSERT_TRUE(broker_.Accepts());
+    Received stays;
+    auto staying = Connect(stays, "stays");
+    const auto count = [&] {
+        std::lock_guard lock(stays.mutex);
+        return stays.messages.size();
+    };
+    for (const bool leave : {true, false}) {
+        Received gone;
+        auto going = Connect(gone, leave ? "leaves" : "stays-away", leave);
+        ASSERT_TRUE(staying->subscribed() && going->subscribed());
+        going->StopReading();
+        going->Stop();
+        const auto before = count();
+        for (int i = 0; i < 4; ++i) {
+            ASSERT_TRUE(Publish("m" + std::to_string(i)));
+        }
+        WaitFor(stays, before + 4);
+        std::this_thread::sleep_for(200ms);
+        EXPECT_EQ(count() - before, leave ? 4u : 2u) << (leave ? "left" : "stayed away");
+    }
+    staying->Stop();
 }
 
 // Two server instances (two links, each its own client id) on one broker and one store: the

@@ -37,6 +37,7 @@ TEST(MqttWire, SubscribeAsksQos1ForEachFilterAndAcksAreTwoBytes) {
         EncodeSubscribe(7, {"a/+", "$share/g/b"}),
         Bytes({0x82, 22, 0, 7, 0, 0, 3}) + "a/+" + Bytes({1, 0, 10}) + "$share/g/b" + Bytes({1})
     );
+    EXPECT_EQ(EncodeUnsubscribe(9, {"x/#"}), Bytes({0xa2, 8, 0, 9, 0, 0, 3}) + "x/#");
     EXPECT_EQ(EncodePuback(0x1234), Bytes({0x40, 2, 0x12, 0x34}));
     EXPECT_EQ(EncodePingreq(), Bytes({0xc0, 0}));
     EXPECT_EQ(EncodeDisconnect(), Bytes({0xe0, 0}));
