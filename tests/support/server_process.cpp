@@ -97,7 +97,7 @@ void ServerProcess::Launch() {
         "--data-dir",
         data_dir_.string(),
         "--log-level",
-        "warn",
+        std::getenv("RAINMAKER_TEST_LOG_LEVEL") ? std::getenv("RAINMAKER_TEST_LOG_LEVEL") : "warn",
         "--mqtt-port",
         "0",
         "--mqtt-address",
