@@ -2,8 +2,8 @@
 # `make bench-cluster`: the scaled-out shape of `make run-cluster` (PostgreSQL, an external
 # Mosquitto, two instances, nginx) measured on this machine —
 #   a. CPU-seconds per 10,000 authenticated GETs (`GET /v1/user2`, wrk through nginx), with two
-#      instances behind nginx and with one (the other stopped): on 2 cores scale-out shows as a
-#      flat cost per request, not as throughput;
+#      instances behind nginx and with one (the other killed in c): on 2 cores scale-out shows
+#      as a flat cost per request, not as throughput;
 #   b. CPU-seconds per 10,000 device messages (a rainmaker-sim fleet, params/local at QoS 1) with
 #      two instances and with one;
 #   c. failover: wrk through nginx while one instance is killed with -9: requests that failed.
@@ -125,6 +125,7 @@ track "$wrk_pid"
 sleep $((seconds / 3))
 kill -KILL "$(cat "$cluster/instance-1.pid")"
 wait "$wrk_pid" || true
+forget "$wrk_pid"
 read -r rps_failover _ _ non2xx_failover errors_failover < <(parse_wrk "$work/wrk-failover.txt")
 
 note "a. REST, one instance"
@@ -148,5 +149,6 @@ mkdir -p "$results_dir"
     echo
     echo "One instance = instance 1 killed (above). The broker goes on handing the dead instance its"
     echo "share of the device messages (kept in its session for its return): the one instance takes"
-    echo "the other share, and its CPU per message is computed on what it took."
+    echo "the other share, so it carries the same message rate as each of the two; its CPU per"
+    echo "message is computed on what it took."
 } | tee "$results_dir/cluster.md"

@@ -554,6 +554,7 @@ std::uint16_t Application::Start() {
         p.crl.SetReload([&p] { p.broker->Reload(); });
         auto endpoint = p.broker->Link();
         endpoint.client_id = LinkClientId(p.config);
+        endpoint.leave_on_stop = p.config.mqtt.leave_on_stop;
         p.link.Start(std::move(endpoint));
     } else {
         p.link.Start(mqtt::LinkEndpoint{
@@ -562,7 +563,8 @@ std::uint16_t Application::Start() {
             p.config.mqtt.external_user,
             p.config.mqtt.external_password,
             p.config.mqtt.presence,
-            LinkClientId(p.config)});
+            LinkClientId(p.config),
+            p.config.mqtt.leave_on_stop});
     }
     if (p.config.http.https.enabled && p.issue_https_cert) {
         IssueHttpsCertificate(p.config, *p.ca);

@@ -489,6 +489,7 @@ void LoadConfigFile(const std::filesystem::path& file, Config& c) {
     Read(t, "mqtt.external_user", c.mqtt.external_user);
     Read(t, "mqtt.external_password", c.mqtt.external_password);
     Read(t, "mqtt.link_client_id", c.mqtt.link_client_id);
+    Read(t, "mqtt.leave_on_stop", c.mqtt.leave_on_stop);
     if (t.at_path("mqtt.presence")) {
         std::string presence;
         Read(t, "mqtt.presence", presence);

@@ -116,7 +116,9 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     for (const char* topic : kNodeSubscriptions) {
         options.filters.push_back(std::string(kShareGroup) + topic);
     }
-    options.leave_on_stop = options.filters;
+    if (endpoint_.leave_on_stop) {
+        options.leave_on_stop = options.filters;
+    }
     options.filters.emplace_back(kBasicIngest);
     if (endpoint_.presence == PresenceSource::kEmqxSys) {
         options.filters.insert(

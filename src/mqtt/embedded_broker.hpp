@@ -37,6 +37,10 @@ struct BrokerConfig {
     // The link's MQTT client id (its ingest session, kept by the broker across restarts): one per
     // server instance. Empty: derived from the host name and the data directory.
     std::string link_client_id;
+    // On a stop, leave the shared subscriptions (their share goes to the other instances) instead
+    // of keeping it queued in the session for this instance's return. Only for an instance that
+    // leaves a cluster for good: the last member leaving, the broker drops their messages.
+    bool leave_on_stop = false;
     // Where the link learns presence ([mqtt] presence): our plugin's events (the embedded
     // broker loads it), or EMQX's $SYS client events (an external EMQX only).
     PresenceSource presence = PresenceSource::kPlugin;
@@ -52,6 +56,7 @@ struct LinkEndpoint {
     // The ingest session's MQTT client id: one per server instance, kept across its restarts
     // (the broker holds the session's messages under it while the instance is away).
     std::string client_id = "rainmaker-server";
+    bool leave_on_stop = false;  // BrokerConfig::leave_on_stop
 };
 
 class EmbeddedBroker {

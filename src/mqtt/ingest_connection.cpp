@@ -254,9 +254,16 @@ bool IngestConnection::ReadPackets() {
                 );
             }
             handlers_.on_session(ack->session_present, connection);
+            left_ = false;
+            if (!reading_) {
+                // Reconnected while stopping: nothing more is read; the kept session's shared
+                // subscriptions are left (Leave) if asked, and what was committed acknowledged.
+                state_ = State::kActive;
+                next_ping_ = Clock::now() + std::chrono::seconds(options_.keep_alive_s) / 2;
+                continue;
+            }
             out_ += wire::EncodeSubscribe(kSubscribeId, options_.filters);
             state_ = State::kAwaitSuback;
-            left_ = false;
             deadline_ = Clock::now() + kHandshakeTimeout;
         } else if (const auto* sub = std::get_if<wire::Suback>(&parsed.packet)) {
             if (state_ != State::kAwaitSuback || sub->packet_id != kSubscribeId ||
@@ -296,6 +303,9 @@ bool IngestConnection::ReadPackets() {
             if (publish->qos > 1) {
                 Close("a QoS 2 message on QoS 1 subscriptions");
                 return false;
+            }
+            if (!reading_) {
+                continue;  // stopping: not taken, not acknowledged (sent again next time)
             }
             handlers_.on_message(IngestMessage{
                 std::string(publish->topic),

@@ -543,7 +543,8 @@ TEST_F(DevicesTest, ABrokerRestartTakesTheNodesOfItsLastRunOffline) {
     const auto offline = within(d1, false);
     EXPECT_FALSE(Connected(offline)) << offline.body;
     EXPECT_FALSE(Connected(within(d2, false)));
-    // n2 powers up again: online in the new run, the run's start applied before or after.
+    // n2 powers up again: online in the new run (the run's start, applied before, does not
+    // touch it again at the link's next subscription: covered by the store test).
     auto again = Run(d2);
     ASSERT_FALSE(again->WaitFor("connected", 60s).empty());
     const auto online = within(d2, true);
