@@ -5,7 +5,6 @@
 #include <chrono>
 #include <poll.h>
 #include <stdexcept>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <vector>
 
@@ -90,10 +89,7 @@ void BrokerLink::Start(LinkEndpoint endpoint) {
     if (client_ == nullptr) {
         throw std::runtime_error("mosquitto_new failed");
     }
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd_ < 0) {
-        throw std::runtime_error("eventfd failed");
-    }
+    wake_.Open();
     mosquitto_username_pw_set(client_, endpoint_.user.c_str(), endpoint_.password.c_str());
     mosquitto_connect_callback_set(client_, &BrokerLink::OnConnect);
     mosquitto_disconnect_callback_set(client_, &BrokerLink::OnDisconnect);
@@ -177,24 +173,17 @@ void BrokerLink::Stop() {
         mosquitto_destroy(client_);
         client_ = nullptr;
     }
-    if (wake_fd_ >= 0) {
-        ::close(wake_fd_);
-        wake_fd_ = -1;
-    }
+    wake_.Close();
 }
 
 void BrokerLink::Wake() {
-    if (wake_fd_ >= 0) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof(one));
-    }
+    wake_.Notify();
 }
 
 void BrokerLink::Sleep(std::chrono::milliseconds timeout) {
-    pollfd wake{wake_fd_, POLLIN, 0};
+    pollfd wake{wake_.fd(), POLLIN, 0};
     if (::poll(&wake, 1, static_cast<int>(timeout.count())) > 0) {
-        std::uint64_t count = 0;
-        [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
+        wake_.Drain();
     }
 }
 
@@ -259,14 +248,13 @@ void BrokerLink::NetworkLoop() {
             {socket,
              static_cast<short>(mosquitto_want_write(client_) ? POLLIN | POLLOUT : POLLIN),
              0},
-            {wake_fd_, POLLIN, 0}};
+            {wake_.fd(), POLLIN, 0}};
         // A second at most, for keep-alive pings and retries (mosquitto_loop_misc).
         if (::poll(fds, 2, 1000) < 0 && errno != EINTR) {
             core::log::Error("MQTT link poll failed");
         }
         if ((fds[1].revents & POLLIN) != 0) {
-            std::uint64_t count = 0;
-            [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
+            wake_.Drain();
         }
         int rc = MOSQ_ERR_SUCCESS;
         if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {

@@ -24,6 +24,7 @@
 #include "mqtt/embedded_broker.hpp"
 #include "mqtt/ingest_connection.hpp"
 #include "mqtt/outbox.hpp"
+#include "mqtt/wake_fd.hpp"
 #include "storage/database.hpp"
 
 struct mosquitto;
@@ -128,8 +129,8 @@ private:
     std::unordered_map<std::uint16_t, std::uint64_t> unacknowledged_;
 
     std::thread network_thread_;
-    int wake_fd_ = -1;  // eventfd: Publish and Stop wake the network thread
-    Outbox outbox_;     // publishes waiting for the network thread
+    WakeFd wake_;    // Publish and Stop wake the network thread
+    Outbox outbox_;  // publishes waiting for the network thread
 };
 
 }  // namespace rainmaker::mqtt

@@ -10,7 +10,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdexcept>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,10 +44,7 @@ IngestConnection::~IngestConnection() {
 }
 
 void IngestConnection::Start() {
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wake_fd_ < 0) {
-        throw std::runtime_error("eventfd failed");
-    }
+    wake_.Open();
     thread_ = std::thread([this] { Run(); });
 }
 
@@ -65,17 +61,11 @@ void IngestConnection::Stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
-    if (wake_fd_ >= 0) {
-        ::close(wake_fd_);
-        wake_fd_ = -1;
-    }
+    wake_.Close();
 }
 
 void IngestConnection::Wake() {
-    if (wake_fd_ >= 0) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof(one));
-    }
+    wake_.Notify();
 }
 
 bool IngestConnection::Acknowledge(
@@ -339,10 +329,9 @@ void IngestConnection::Run() {
     while (!stopping_) {
         if (state_ == State::kDown) {
             if (Clock::now() < reconnect_at_) {
-                pollfd wake{wake_fd_, POLLIN, 0};
+                pollfd wake{wake_.fd(), POLLIN, 0};
                 ::poll(&wake, 1, MillisUntil(reconnect_at_));
-                std::uint64_t count = 0;
-                [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
+                wake_.Drain();
                 continue;
             }
             if (!BeginConnect()) {
@@ -368,14 +357,13 @@ void IngestConnection::Run() {
         if (state_ == State::kActive && ping_outstanding_) {
             until = ping_sent_ + std::chrono::seconds(options_.keep_alive_s);
         }
-        pollfd fds[2] = {{fd_, events, 0}, {wake_fd_, POLLIN, 0}};
+        pollfd fds[2] = {{fd_, events, 0}, {wake_.fd(), POLLIN, 0}};
         if (::poll(fds, 2, std::min(MillisUntil(until), 1000)) < 0 && errno != EINTR) {
             Close("poll failed");
             continue;
         }
         if ((fds[1].revents & POLLIN) != 0) {
-            std::uint64_t count = 0;
-            [[maybe_unused]] const auto n = ::read(wake_fd_, &count, sizeof(count));
+            wake_.Drain();
         }
         if (stopping_) {
             break;

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "mqtt/wake_fd.hpp"
+
 namespace rainmaker::mqtt {
 
 struct IngestOptions {
@@ -95,7 +97,7 @@ private:
     Handlers handlers_;
     std::thread thread_;
     int fd_ = -1;
-    int wake_fd_ = -1;
+    WakeFd wake_;  // Acknowledge, Wake, StopReading and Stop wake the thread
     State state_ = State::kDown;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> reading_{true};
