@@ -318,11 +318,24 @@ void EmbeddedBroker::Start(const std::vector<std::string>& revoked_serials) {
     WriteFiles(revoked_serials);
     pid_ = Spawn();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    int retries = 2;
     while (!(Accepts(internal_port_) && Accepts(node_port_))) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error("mosquitto exited at start (see its log above)");
+            // A port found free was taken before mosquitto bound it (another process picking
+            // free ports too): once more on other ones. A configured port is not changed.
+            if (retries-- == 0) {
+                throw std::runtime_error("mosquitto exited at start (see its log above)");
+            }
+            core::log::Warn("broker: mosquitto exited at start; trying again on other ports");
+            if (config_.node_port == 0) {
+                node_port_ = 0;
+            }
+            fs::remove(dir_ / "link-port");
+            WriteFiles(revoked_serials);
+            pid_ = Spawn();
+            continue;
         }
         if (std::chrono::steady_clock::now() > deadline) {
             throw std::runtime_error("mosquitto did not open its ports");
