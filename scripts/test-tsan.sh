@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Suites whose code runs on more than one thread: the scheduler and two instances racing, the
-# revocation listener, ingest and the broker link's thread, the delivery pipeline's planner and
+# revocation listener, ingest and the broker link's threads (its ingest connection too), the delivery pipeline's planner and
 # workers, transactions from several threads.
 suites="SchedulerTest.*:TokenServiceTest.*:NodeIngestTest.*:BrokerLinkTest.*:EmqxPresenceLinkTest.*"
+suites+=":IngestConnectionTest.*:LinkTest.*"
 suites+=":WebhookServiceTest.*:PushChannelTest.*:SqliteStoreTest.*:SqliteDatabase.*"
 
 [[ -f build/tsan/build.ninja ]] || cmake --preset tsan
