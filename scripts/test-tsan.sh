@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Suites whose code runs on more than one thread: the scheduler and two instances racing, the
-# revocation listener, ingest and the broker link's threads (its ingest connection too), the delivery pipeline's planner and
-# workers, transactions from several threads.
+# revocation listener, ingest and the broker link's threads (its ingest connection too), the
+# delivery pipeline's planner and workers, transactions from several threads.
 suites="SchedulerTest.*:TokenServiceTest.*:NodeIngestTest.*:BrokerLinkTest.*:EmqxPresenceLinkTest.*"
 suites+=":IngestConnectionTest.*:LinkTest.*"
 suites+=":WebhookServiceTest.*:PushChannelTest.*:SqliteStoreTest.*:SqliteDatabase.*"
