@@ -93,20 +93,23 @@ private:
                 R"("dt":"float","records":[{"t":)" +
                 std::to_string(t) + R"(,"v":1.5}]}]})";
             int mid = 0;
-            // Refused while 500 are in flight (or the connection is gone): wait and try again.
+            // At most 500 unacknowledged (libmosquitto would queue more, and message ids are 16
+            // bits: more in flight would reuse them); refused when the connection is gone.
             while (!stopping_) {
-                std::lock_guard lock(mutex_);
-                if (mosquitto_publish(
-                        client_,
-                        &mid,
-                        topic.c_str(),
-                        static_cast<int>(payload.size()),
-                        payload.data(),
-                        1,
-                        false
-                    ) == MOSQ_ERR_SUCCESS) {
-                    sent_[mid] = t;
-                    break;
+                {
+                    std::lock_guard lock(mutex_);
+                    if (sent_.size() < 500 && mosquitto_publish(
+                                                  client_,
+                                                  &mid,
+                                                  topic.c_str(),
+                                                  static_cast<int>(payload.size()),
+                                                  payload.data(),
+                                                  1,
+                                                  false
+                                              ) == MOSQ_ERR_SUCCESS) {
+                        sent_[mid] = t;
+                        break;
+                    }
                 }
                 std::this_thread::sleep_for(1ms);
             }
