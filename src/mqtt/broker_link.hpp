@@ -28,7 +28,6 @@
 #include "storage/database.hpp"
 
 struct mosquitto;
-struct mosquitto_message;
 
 namespace rainmaker::mqtt {
 
